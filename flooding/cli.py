@@ -1,0 +1,71 @@
+"""The `flooding` command: parses arguments and hands over to one module per command.
+
+Each command lives in `flooding/commands/<name>.py` with `register(subparsers)`; heavy
+libraries (numpy, scipy, bleak, matplotlib) are imported inside the commands, so
+`flooding --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from flooding import __version__
+from flooding.config import ConfigError
+
+COMMAND_MODULES = (
+    "flooding.commands.demo",
+    "flooding.commands.sessions",
+    "flooding.commands.review",
+)
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="flooding",
+        description=(
+            "Watches your heart during hard conversations and tells you, kindly, when you are "
+            "flooded and need a 20-minute break."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"flooding {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    run: Runner | None = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    try:
+        return run(args)
+    except ConfigError as exc:
+        print("flooding: the configuration has problems, nothing was started:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

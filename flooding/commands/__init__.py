@@ -1,0 +1,1 @@
+"""One module per `flooding` command."""

@@ -1,0 +1,54 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from flooding.config import ENV_DATA_DIR, LoadedConfig, load_config
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """--config FILE and --set KEY=VALUE."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="your config file (default: FLOODING_CONFIG, else your platform config folder)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one setting, e.g. --set detection.absolute_bpm=95 (repeatable)",
+    )
+
+
+def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
+    """--data-dir DIR."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="where recordings are kept (default: FLOODING_DATA_DIR, else your platform data folder)",
+    )
+
+
+def load_settings(args: argparse.Namespace) -> LoadedConfig:
+    """The effective configuration for a command's arguments."""
+    return load_config(getattr(args, "config", None), overrides=getattr(args, "overrides", []))
+
+
+def data_dir(args: argparse.Namespace) -> Path:
+    """The data directory: --data-dir, FLOODING_DATA_DIR, or the platform's user data dir."""
+    chosen = getattr(args, "data_dir", None)
+    if chosen is not None:
+        return Path(chosen)
+    if os.environ.get(ENV_DATA_DIR):
+        return Path(os.environ[ENV_DATA_DIR])
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("flooding", appauthor=False))
