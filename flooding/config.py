@@ -225,7 +225,7 @@ def _describe(error: Mapping[str, Any]) -> str:
 def validate_tree(
     tree: Mapping[str, Any], origins: Mapping[str, str], texts: Mapping[str, str]
 ) -> Settings:
-    """Validate a merged tree, naming for each problem its origin, key, value and what is allowed."""
+    """Validate a merged tree; each problem names its origin, key, value and what is allowed."""
     try:
         return Settings.model_validate(tree)
     except ValidationError as exc:
@@ -282,7 +282,9 @@ def load_config(
     for item in overrides:
         path, sep, raw = item.partition("=")
         if not sep or not path.strip():
-            problems.append(f"command line: --set {item!r}: expected KEY=VALUE, e.g. pause.minutes=30")
+            problems.append(
+                f"command line: --set {item!r}: expected KEY=VALUE, e.g. pause.minutes=30"
+            )
             continue
         _set_path(tree, path.strip(), parse_value(raw.strip()))
         origins[path.strip()] = "command line"

@@ -33,7 +33,7 @@ def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
         "--data-dir",
         type=Path,
         metavar="DIR",
-        help="where recordings are kept (default: FLOODING_DATA_DIR, else your platform data folder)",
+        help="where recordings are kept (default: FLOODING_DATA_DIR, else the user data folder)",
     )
 
 

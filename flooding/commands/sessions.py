@@ -1,0 +1,54 @@
+"""`flooding sessions`: one line per recorded session."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from flooding.commands._common import add_data_dir_option, data_dir
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("sessions", help="list recorded sessions")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.review import summarize_sessions
+    from flooding.store import Store, StoreError
+    from flooding.timefmt import duration, iso_local, local_stamp
+
+    try:
+        store = Store.open(data_dir(args))
+    except StoreError as exc:
+        print(f"flooding sessions: {exc}")
+        return 1
+    try:
+        summaries = summarize_sessions(store)
+    finally:
+        store.close()
+    if args.json:
+        rows = []
+        for s in summaries:
+            row = s.as_dict()
+            row["started"] = iso_local(s.started_s)
+            rows.append(row)
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not summaries:
+        print(f"No sessions recorded yet in {data_dir(args)}.")
+        return 0
+    print(
+        f"{'id':>4}  {'started':16}  {'length':>9}  {'source':10}  {'episodes':>8}  "
+        f"{'peak':>5}  {'pauses':>6}  {'false':>5}  note"
+    )
+    for s in summaries:
+        peak = "-" if s.peak_bpm is None else f"{s.peak_bpm:.0f}"
+        print(
+            f"{s.id:>4}  {local_stamp(s.started_s):16}  {duration(s.duration_s):>9}  "
+            f"{(s.strap or s.source)[:10]:10}  {s.episodes:>8}  {peak:>5}  {s.pauses:>6}  "
+            f"{s.false_alarms:>5}  {s.note}"
+        )
+    return 0

@@ -1,0 +1,250 @@
+"""The flooding detector: pure and streaming. Feed samples, get the state and its changes.
+
+It never reads a clock (time comes in with each sample), keeps bounded memory (a fixed ring
+of baseline buckets) and does O(1) work per sample (a median of at most
+`baseline_window_s / BUCKET_S` numbers once per bucket).
+
+Rules (see `config/default.toml` for the defaults and their reasons):
+- baseline: the median of 10-second bucket means of *calm* readings, over the most recent
+  `baseline_window_s` seconds of calm. Calm means: not above a threshold, not rising, not
+  flooded, skin contact, no gap, and the baseline not frozen (during a pause or a workout).
+- threshold: the absolute rule (`absolute_bpm`) and the relative rule (baseline plus the
+  larger of `margin_bpm` and `margin_pct` % of it), combined by `rules`; before the baseline
+  is warm only the absolute rule applies.
+- flooded: above the threshold for `confirm_s`, dips shorter than `dip_tolerance_s` allowed;
+  released after `release_s` below the threshold minus `release_hysteresis_bpm`.
+- a sample without skin contact, or a gap longer than `gap_s`, never counts as flooding and
+  restarts a run above threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from flooding.config import DetectionSettings
+from flooding.models import (
+    ContactChanged,
+    EpisodeEnded,
+    EpisodeStarted,
+    Event,
+    GapDetected,
+    Rule,
+    Sample,
+    State,
+)
+
+BUCKET_S = 10.0  # baseline granularity: long enough to average breathing swings, short
+#                  enough that a baseline forms within the first couple of minutes
+MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had calm readings
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorStep:
+    """The detector's answer to one sample."""
+
+    state: State
+    baseline_bpm: float | None
+    threshold_bpm: float
+    rule: Rule
+    flooded: bool
+    events: tuple[Event, ...]
+
+
+class _BaselineRing:
+    """The most recent calm bucket means, and their median."""
+
+    def __init__(self, settings: DetectionSettings, seed_bpm: float | None) -> None:
+        self._capacity = max(1, math.ceil(settings.baseline_window_s / BUCKET_S))
+        self._min_buckets = max(1, math.ceil(settings.baseline_min_calm_s / BUCKET_S))
+        self._ring = np.zeros(self._capacity, dtype=np.float64)
+        self._count = 0
+        self._next = 0
+        self._seed = seed_bpm
+        self._median: float | None = None
+        self._bucket_index: int | None = None
+        self._sum = 0.0
+        self._n = 0
+
+    @property
+    def value(self) -> float | None:
+        """The baseline: own median once warm, else the calibrated seed, else None."""
+        if self._count >= self._min_buckets:
+            return self._median
+        return self._seed
+
+    def add_calm(self, t_s: float, bpm: float) -> None:
+        """Add one calm reading."""
+        self._roll(t_s)
+        self._sum += bpm
+        self._n += 1
+
+    def tick(self, t_s: float) -> None:
+        """Close the current bucket when time has moved past it."""
+        self._roll(t_s)
+
+    def discard_open_bucket(self) -> None:
+        """Forget the bucket in progress (it led into a rise, so it may not be calm)."""
+        self._sum = 0.0
+        self._n = 0
+
+    def _roll(self, t_s: float) -> None:
+        index = math.floor(t_s / BUCKET_S)
+        if self._bucket_index is None:
+            self._bucket_index = index
+            return
+        if index == self._bucket_index:
+            return
+        # one reading a second is the strap's pace; demand half a bucket of them
+        if self._n >= BUCKET_S * MIN_BUCKET_FILL:
+            self._ring[self._next] = self._sum / self._n
+            self._next = (self._next + 1) % self._capacity
+            self._count = min(self._count + 1, self._capacity)
+            self._median = float(np.median(self._ring[: self._count]))
+        self._bucket_index = index
+        self._sum = 0.0
+        self._n = 0
+
+
+class Detector:
+    """Streaming flooding detector for one person and one session."""
+
+    def __init__(self, settings: DetectionSettings, *, baseline_seed_bpm: float | None = None):
+        self.settings = settings
+        seed = baseline_seed_bpm if baseline_seed_bpm is not None else settings.baseline_bpm
+        self._baseline = _BaselineRing(settings, seed)
+        self.frozen = False  # set while pausing or in a workout: the baseline does not learn
+        self._last_t: float | None = None
+        self._contact = True
+        self._run_start: float | None = None  # start of the current run above threshold
+        self._dip_start: float | None = None
+        self._flooded = False
+        self._episode_start = 0.0
+        self._peak = 0.0
+        self._release_start: float | None = None
+        self._state = State.WARMING
+
+    @property
+    def baseline_bpm(self) -> float | None:
+        """The current calm baseline, or None while it is still forming."""
+        return self._baseline.value
+
+    @property
+    def flooded(self) -> bool:
+        """Whether a flooded episode is open."""
+        return self._flooded
+
+    def threshold(self) -> tuple[float, Rule]:
+        """The heart rate that counts as flooded now, and the rule that sets it."""
+        s = self.settings
+        absolute = s.absolute_bpm
+        base = self._baseline.value
+        if base is None:
+            return absolute, Rule.ABSOLUTE
+        relative = base + max(s.margin_bpm, base * s.margin_pct / 100.0)
+        if s.rules == "absolute":
+            return absolute, Rule.ABSOLUTE
+        if s.rules == "relative":
+            return relative, Rule.RELATIVE
+        if s.rules == "both":
+            return (relative, Rule.RELATIVE) if relative > absolute else (absolute, Rule.ABSOLUTE)
+        return (relative, Rule.RELATIVE) if relative < absolute else (absolute, Rule.ABSOLUTE)
+
+    def feed(self, sample: Sample) -> DetectorStep:
+        """Take one sample; return the state and any events it caused."""
+        events: list[Event] = []
+        t = sample.t_s
+        s = self.settings
+        if self._last_t is not None and t - self._last_t > s.gap_s:
+            events.append(GapDetected(start_s=self._last_t, end_s=t))
+            self._reset_runs()
+            self._baseline.discard_open_bucket()
+        if self._last_t is None or t > self._last_t:
+            self._last_t = t
+        self._baseline.tick(t)
+
+        if sample.has_contact != self._contact:
+            self._contact = sample.has_contact
+            events.append(ContactChanged(t_s=t, contact=self._contact))
+        threshold, rule = self.threshold()
+
+        if not self._contact:
+            self._reset_runs()
+            self._baseline.discard_open_bucket()
+            return self._step(State.NO_CONTACT, threshold, rule, events)
+        if not s.min_plausible_bpm <= sample.bpm <= s.max_plausible_bpm:
+            return self._step(self._state, threshold, rule, events)
+
+        bpm = sample.bpm
+        if self._flooded:
+            self._peak = max(self._peak, bpm)
+            if bpm < threshold - s.release_hysteresis_bpm:
+                if self._release_start is None:
+                    self._release_start = t
+                if t - self._release_start >= s.release_s:
+                    events.append(
+                        EpisodeEnded(t_s=t, start_s=self._episode_start, peak_bpm=self._peak)
+                    )
+                    self._flooded = False
+                    self._release_start = None
+                    self._run_start = None
+            else:
+                self._release_start = None
+            if self._flooded:
+                return self._step(State.FLOODED, threshold, rule, events)
+
+        if bpm >= threshold:
+            self._dip_start = None
+            if self._run_start is None:
+                self._run_start = t
+                self._baseline.discard_open_bucket()
+            if t - self._run_start >= s.confirm_s:
+                self._flooded = True
+                self._episode_start = self._run_start
+                self._peak = bpm
+                self._release_start = None
+                events.append(
+                    EpisodeStarted(
+                        t_s=t,
+                        onset_s=self._run_start,
+                        bpm=bpm,
+                        baseline_bpm=self._baseline.value,
+                        threshold_bpm=threshold,
+                        rule=rule,
+                    )
+                )
+                return self._step(State.FLOODED, threshold, rule, events)
+            return self._step(State.RISING, threshold, rule, events)
+
+        if self._run_start is not None:
+            if self._dip_start is None:
+                self._dip_start = t
+            if t - self._dip_start <= s.dip_tolerance_s:
+                return self._step(State.RISING, threshold, rule, events)
+            self._run_start = None
+            self._dip_start = None
+
+        if not self.frozen:
+            self._baseline.add_calm(t, bpm)
+        state = State.CALM if self._baseline.value is not None else State.WARMING
+        return self._step(state, *self.threshold(), events)
+
+    def _reset_runs(self) -> None:
+        self._run_start = None
+        self._dip_start = None
+        self._release_start = None
+
+    def _step(
+        self, state: State, threshold: float, rule: Rule, events: list[Event]
+    ) -> DetectorStep:
+        self._state = state
+        return DetectorStep(
+            state=state,
+            baseline_bpm=self._baseline.value,
+            threshold_bpm=threshold,
+            rule=rule,
+            flooded=self._flooded,
+            events=tuple(events),
+        )
