@@ -37,7 +37,7 @@ class TestDemoRun:
     def test_exits_zero_and_shows_alert_pause_and_ready(
         self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
     ) -> None:
-        """The demo finishes successfully and prints the alert, the countdown and ready-to-return."""
+        """The demo exits 0 and prints the alert, the pause count-down and ready-to-return."""
         result, _ = demo_run
         assert result.returncode == 0, result.stderr
         out = result.stdout
@@ -105,7 +105,7 @@ class TestCommandLine:
         assert "HEAVY []" in result.stdout
 
     def test_bad_config_stops_before_starting(self, tmp_path: Path) -> None:
-        """A config value out of range makes the demo exit non-zero naming file, line, key and bounds."""
+        """An out-of-range config value stops the demo, naming file, line, key and bounds."""
         bad = tmp_path / "me.toml"
         bad.write_text("[detection]\nabsolute_bpm = 400\n")
         result = flooding(

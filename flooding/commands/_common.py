@@ -52,3 +52,14 @@ def data_dir(args: argparse.Namespace) -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("flooding", appauthor=False))
+
+
+def program() -> str:
+    """How to call this program again: `flooding` when it is on PATH, else its full path."""
+    import shutil
+    import sys
+
+    if shutil.which("flooding"):
+        return "flooding"
+    script = Path(sys.argv[0])
+    return str(script.resolve()) if script.name == "flooding" else "python -m flooding"

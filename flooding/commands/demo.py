@@ -12,6 +12,7 @@ from flooding.commands._common import (
     add_data_dir_option,
     data_dir,
     load_settings,
+    program,
 )
 
 DEFAULT_SPEED = 60.0  # one simulated minute a second: the whole talk in under half a minute
@@ -105,5 +106,5 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"  episode: peak {peak} bpm, rule {episode.rule}{recovery}")
     print(f"Stored in {store.path}")
-    print(f"Review it: flooding review --data-dir {folder}")
+    print(f"Review it: {program()} review --data-dir {folder}")
     return 0
