@@ -65,6 +65,8 @@ DUNSTRC = """[global]
     history_length = 200
     idle_threshold = 0
     sticky_history = yes
+    # Keep identical notifications apart, so a test sees a message that was sent twice.
+    stack_duplicates = false
 """
 
 
@@ -306,42 +308,61 @@ def desktop_display() -> Iterator[Display]:
         shutil.rmtree(display.directory, ignore_errors=True)
 
 
-@pytest.fixture
-def desktop(desktop_display: Display, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
-    """dunst serving notifications on the private desktop; the environment points at it."""
-    directory = Path(tempfile.mkdtemp(prefix="dunst-", dir=desktop_display.directory))
+def start_dunst(directory: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """dunst with a minimal config in `directory`, on the bus and display in `env`.
+
+    Returns once dunst owns org.freedesktop.Notifications; fails with dunst's log if not.
+    """
     dmenu = directory / "dmenu.sh"
     dmenu.write_text(DMENU_SCRIPT, encoding="utf-8")
     dmenu.chmod(0o755)
     rc = directory / "dunstrc"
     rc.write_text(DUNSTRC.format(dmenu=dmenu), encoding="utf-8")
-    log = (directory / "dunst.log").open("wb")
-    dunst = subprocess.Popen(
-        ["dunst", "-config", str(rc)],
-        env=desktop_display.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    log_path = directory / "dunst.log"
+    with log_path.open("wb") as log:
+        dunst = subprocess.Popen(
+            ["dunst", "-config", str(rc)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def ready() -> bool:
+        if dunst.poll() is not None:
+            raise AssertionError(
+                f"dunst exited ({dunst.returncode}): {log_path.read_text(errors='replace')}"
+            )
+        return name_has_owner(env)
+
     try:
-
-        def ready() -> bool:
-            if dunst.poll() is not None:
-                raise AssertionError(
-                    f"dunst exited ({dunst.returncode}): "
-                    + (directory / "dunst.log").read_text(errors="replace")
-                )
-            return name_has_owner(desktop_display.env)
-
         wait_until(ready, f"dunst to own {NOTIFICATIONS}", START_TIMEOUT_S)
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", desktop_display.bus_address)
-        monkeypatch.setenv("DISPLAY", desktop_display.display)
-        yield Desktop(desktop_display, directory, dunst)
-    finally:
+    except BaseException:
         _stop(dunst)
-        log.close()
-        wait_until(lambda: not name_has_owner(desktop_display.env), "dunst to leave the bus")
+        raise
+    return dunst
+
+
+def stop_dunst(dunst: subprocess.Popen[bytes], env: dict[str, str]) -> None:
+    """Stop dunst and wait until its name has left the bus."""
+    _stop(dunst)
+    wait_until(lambda: not name_has_owner(env), "dunst to leave the bus")
+
+
+@pytest.fixture
+def desktop(desktop_display: Display, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
+    """dunst serving notifications on the private desktop; the environment points at it."""
+    directory = Path(tempfile.mkdtemp(prefix="dunst-", dir=desktop_display.directory))
+    try:
+        dunst = start_dunst(directory, desktop_display.env)
+        try:
+            monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", desktop_display.bus_address)
+            monkeypatch.setenv("DISPLAY", desktop_display.display)
+            yield Desktop(desktop_display, directory, dunst)
+        finally:
+            stop_dunst(dunst, desktop_display.env)
+    finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -25,7 +25,7 @@ from flooding.notify import (
     ResilientNotifier,
     choose_notifier,
 )
-from tests.desktop import Desktop
+from tests.desktop import Desktop, Display, start_dunst, stop_dunst
 
 T = TypeVar("T")
 
@@ -259,35 +259,23 @@ class TestWithoutANotificationServer:
         assert "cannot connect" in warning
 
     def test_server_that_comes_back_is_used_again(
-        self, empty_bus: str, desktop_display: Any, caplog: pytest.LogCaptureFixture
+        self,
+        empty_bus: str,
+        desktop_display: Display,
+        tmp_path: Path,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
-        """After an outage, the same notifier shows messages once a server is there."""
+        """After an outage the same notifier shows messages again once a server is there."""
         caplog.set_level(logging.INFO, logger=NOTIFY_LOGGER)
         notifier = PlyerNotifier()
         assert run(notifier.send(READY)) is False
-        # The server "comes back": point the environment at the desktop with dunst.
-        import subprocess
 
-        from tests.desktop import name_has_owner, wait_until
-
-        dunst = subprocess.Popen(
-            ["dunst"],
-            env={**desktop_display.env, "DBUS_SESSION_BUS_ADDRESS": empty_bus},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        env = {**desktop_display.env, "DBUS_SESSION_BUS_ADDRESS": empty_bus}
+        dunst = start_dunst(tmp_path, env)
         try:
-            wait_until(
-                lambda: name_has_owner(
-                    {**desktop_display.env, "DBUS_SESSION_BUS_ADDRESS": empty_bus}
-                ),
-                "dunst",
-            )
             assert run(notifier.send(READY)) is True
         finally:
-            dunst.terminate()
-            dunst.wait(10)
+            stop_dunst(dunst, env)
         assert any("work again" in record.getMessage() for record in caplog.records)
 
 
