@@ -111,6 +111,7 @@ class Backend(Protocol):
     """One way of putting a message on the desktop; `ResilientNotifier` adds the guarantees."""
 
     name: str
+    has_buttons: bool
 
     async def unavailable_reason(self) -> str | None:
         """Why this backend certainly cannot show anything now, or None when it may."""
@@ -290,6 +291,7 @@ class PlyerBackend:
     """Notifications through plyer, each in its own daemon thread; no buttons."""
 
     name = "plyer"
+    has_buttons = False
 
     def __init__(
         self,
@@ -357,6 +359,7 @@ class ButtonBackend:
     """
 
     name = "desktop-notifier"
+    has_buttons = True
 
     def __init__(
         self,
@@ -565,7 +568,8 @@ class ResilientNotifier:
         if self._server_missing:
             log.info("desktop notifications work again")
             self._server_missing = False
-        log.info("showed the %s notification via %s", message.kind, backend.name)
+        without = " without its buttons" if message.actions and not backend.has_buttons else ""
+        log.info("showed the %s notification via %s%s", message.kind, backend.name, without)
 
     def _no_server(self, message: Message, reason: str) -> None:
         if self._server_missing:

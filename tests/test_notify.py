@@ -65,6 +65,8 @@ async def no_problem() -> str | None:
 class FakeBackend:
     """A backend that fails a given number of times, then shows; records every try."""
 
+    has_buttons = False
+
     def __init__(self, name: str = "fake", failures: int = 0, reason: str | None = None) -> None:
         self.name = name
         self.failures = failures
