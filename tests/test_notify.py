@@ -1,0 +1,505 @@
+"""How messages reach the desktop: real round trips through dunst, and the guarantees."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from flooding.config import NotifySettings
+from flooding.notify import (
+    ACTION_NOT_FLOODED,
+    ACTION_START_PAUSE,
+    ALERT_ACTIONS,
+    APP_NAME,
+    ButtonNotifier,
+    Message,
+    NotificationFailed,
+    NullNotifier,
+    PlyerNotifier,
+    ResilientNotifier,
+    choose_notifier,
+)
+from tests.desktop import Desktop, Display, start_dunst, stop_dunst
+
+T = TypeVar("T")
+
+ALERT = Message(
+    kind="alert",
+    title="You're flooded: 118 bpm (calm is 72)",
+    body=(
+        "Take a 20-minute break. You could say: \"I'm getting flooded and need a 20-minute "
+        "break. I care about this and I'll come back at 20:45.\""
+    ),
+    actions=ALERT_ACTIONS,
+    key="alert:1",
+)
+READY = Message(
+    kind="ready",
+    title="Ready to return",
+    body='Your heart is back near calm (75 bpm). Start slowly: "What felt hardest for you?"',
+    key="ready:1",
+)
+NOTIFY_LOGGER = "flooding.notify"
+
+
+def run(coroutine: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
+    """Run a coroutine on a fresh event loop, failing instead of hanging."""
+
+    async def bounded() -> T:
+        return await asyncio.wait_for(coroutine, timeout_s)
+
+    return asyncio.run(bounded())
+
+
+async def no_problem() -> str | None:
+    """A probe that finds the notification server present."""
+    return None
+
+
+class FakeBackend:
+    """A backend that fails a given number of times, then shows; records every try."""
+
+    has_buttons = False
+
+    def __init__(self, name: str = "fake", failures: int = 0, reason: str | None = None) -> None:
+        self.name = name
+        self.failures = failures
+        self.reason = reason
+        self.tries: list[Message] = []
+        self.shown: list[Message] = []
+
+    async def unavailable_reason(self) -> str | None:
+        return self.reason
+
+    async def deliver(self, message: Message) -> None:
+        self.tries.append(message)
+        await asyncio.sleep(0)
+        if len(self.tries) <= self.failures:
+            raise NotificationFailed("the fake server refused")
+        self.shown.append(message)
+
+
+class HangingBackend(FakeBackend):
+    """A backend whose delivery never finishes."""
+
+    async def deliver(self, message: Message) -> None:
+        self.tries.append(message)
+        await asyncio.Event().wait()
+
+
+def warnings_from_notify(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The WARNING-or-worse messages logged by the notify module."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == NOTIFY_LOGGER and record.levelno >= logging.WARNING
+    ]
+
+
+# --- real round trips through dunst -----------------------------------------------------
+
+
+class TestPlyerOnARealDesktop:
+    """plyer (here: notify-send) puts messages on a real notification server."""
+
+    @pytest.mark.parametrize("message", [ALERT, READY], ids=["alert", "ready"])
+    def test_message_arrives_with_its_summary_and_body(
+        self, desktop: Desktop, message: Message
+    ) -> None:
+        """The alert and the ready-to-return message reach dunst word for word."""
+        assert run(PlyerNotifier().send(message)) is True
+
+        [shown] = desktop.wait_for_notifications(1)
+        assert shown["summary"] == message.title
+        assert shown["body"] == message.body
+        assert shown["appname"] == APP_NAME
+
+    def test_same_key_is_shown_once(self, desktop: Desktop) -> None:
+        """Sending a message with an already shown key does not show it again."""
+
+        async def twice() -> list[bool]:
+            notifier = PlyerNotifier()
+            return [await notifier.send(READY), await notifier.send(READY)]
+
+        assert run(twice()) == [True, True]
+        assert len(desktop.wait_for_notifications(1)) == 1
+
+
+class TestButtonsOnARealDesktop:
+    """desktop-notifier shows the alert's buttons and reports which one was pressed."""
+
+    @pytest.mark.parametrize("action_id", [ACTION_NOT_FLOODED, ACTION_START_PAUSE])
+    def test_pressing_a_button_calls_on_action(self, desktop: Desktop, action_id: str) -> None:
+        """A press in dunst's menu reaches `on_action` with that button's id."""
+        pressed: list[tuple[Message, str]] = []
+
+        async def scenario() -> tuple[bool, list[str]]:
+            got_press = asyncio.Event()
+
+            def on_action(message: Message, chosen: str) -> None:
+                pressed.append((message, chosen))
+                got_press.set()
+
+            notifier = ButtonNotifier(on_action)
+            sent = await notifier.send(ALERT)
+            menu = await asyncio.to_thread(desktop.choose, action_id)
+            await asyncio.wait_for(got_press.wait(), 10)
+            return sent, menu
+
+        sent, menu = run(scenario())
+
+        assert sent is True
+        offered = "\n".join(menu)
+        for action in ALERT_ACTIONS:
+            assert f"#{action.label} ({ALERT.title}) [" in offered
+            assert f",{action.id}]" in offered
+        assert pressed == [(ALERT, action_id)]
+
+    def test_alert_arrives_with_summary_and_body(self, desktop: Desktop) -> None:
+        """The button path delivers the same words as the plain path."""
+        assert run(ButtonNotifier(lambda message, action: None).send(ALERT)) is True
+
+        [shown] = desktop.wait_for_notifications(1)
+        assert (shown["summary"], shown["body"]) == (ALERT.title, ALERT.body)
+
+    def test_async_handler_is_awaited(self, desktop: Desktop) -> None:
+        """An `on_action` that returns a coroutine has it run to the end."""
+        finished = []
+
+        async def scenario() -> None:
+            done = asyncio.Event()
+
+            async def on_action(message: Message, chosen: str) -> None:
+                await asyncio.sleep(0)
+                finished.append(chosen)
+                done.set()
+
+            assert await ButtonNotifier(on_action).send(ALERT)
+            await asyncio.to_thread(desktop.choose, ACTION_NOT_FLOODED)
+            await asyncio.wait_for(done.wait(), 10)
+
+        run(scenario())
+        assert finished == [ACTION_NOT_FLOODED]
+
+    def test_chosen_notifier_shows_the_alert_once_with_buttons(self, desktop: Desktop) -> None:
+        """`choose_notifier` uses the button path here and does not also send via plyer."""
+
+        async def scenario() -> tuple[bool, list[str]]:
+            notifier = choose_notifier(NotifySettings(), on_action=lambda message, action: None)
+            sent = await notifier.send(ALERT)
+            return sent, await asyncio.to_thread(desktop.choose, "no-such-action")
+
+        sent, menu = run(scenario())
+
+        assert sent is True
+        assert any(f",{ACTION_NOT_FLOODED}]" in line for line in menu)
+        assert len(desktop.notifications()) == 1
+
+
+# --- no notification server -----------------------------------------------------------
+
+
+NOTIFIERS = {
+    "plyer": lambda: PlyerNotifier(),
+    "buttons": lambda: ButtonNotifier(lambda message, action: None),
+    "chosen": lambda: choose_notifier(NotifySettings(), on_action=lambda m, a: None),
+}
+
+
+class TestWithoutANotificationServer:
+    """Without a server, sends fail fast and quietly: one warning, never an exception."""
+
+    @pytest.mark.parametrize("make", NOTIFIERS.values(), ids=NOTIFIERS.keys())
+    def test_bus_without_server(
+        self, empty_bus: str, caplog: pytest.LogCaptureFixture, make: Any
+    ) -> None:
+        """On a bus where nobody serves notifications, every send returns False, one warning."""
+        caplog.set_level(logging.DEBUG, logger=NOTIFY_LOGGER)
+
+        async def three_sends() -> list[bool]:
+            notifier = make()
+            return [await notifier.send(message) for message in (ALERT, READY, ALERT)]
+
+        assert run(three_sends(), timeout_s=10) == [False, False, False]
+        [warning] = warnings_from_notify(caplog)
+        assert "no notification server" in warning
+
+    @pytest.mark.parametrize("make", NOTIFIERS.values(), ids=NOTIFIERS.keys())
+    def test_no_bus_at_all(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+        caplog: pytest.LogCaptureFixture,
+        make: Any,
+    ) -> None:
+        """With no session bus, every send returns False and one warning names the cause."""
+        monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # no `bus` socket in it
+
+        async def two_sends() -> list[bool]:
+            notifier = make()
+            return [await notifier.send(READY), await notifier.send(READY)]
+
+        assert run(two_sends(), timeout_s=10) == [False, False]
+        [warning] = warnings_from_notify(caplog)
+        assert "no D-Bus session bus" in warning
+
+    def test_bus_address_of_a_dead_bus(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A session bus address that leads nowhere gives False and one warning."""
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/gone")
+
+        assert run(PlyerNotifier().send(ALERT), timeout_s=10) is False
+        [warning] = warnings_from_notify(caplog)
+        assert "cannot connect" in warning
+
+    def test_server_that_comes_back_is_used_again(
+        self,
+        empty_bus: str,
+        desktop_display: Display,
+        tmp_path: Path,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """After an outage the same notifier shows messages again once a server is there."""
+        caplog.set_level(logging.INFO, logger=NOTIFY_LOGGER)
+        notifier = PlyerNotifier()
+        assert run(notifier.send(READY)) is False
+
+        env = {**desktop_display.env, "DBUS_SESSION_BUS_ADDRESS": empty_bus}
+        dunst = start_dunst(tmp_path, env)
+        try:
+            assert run(notifier.send(READY)) is True
+        finally:
+            stop_dunst(dunst, env)
+        assert any("work again" in record.getMessage() for record in caplog.records)
+
+
+# --- failures, retries, timeouts (fake backends, passed in) -----------------------------
+
+
+class TestRetryAndFallback:
+    """A failed notification is retried once, then reported with False and a warning."""
+
+    def test_backend_that_always_fails_is_tried_twice(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Two tries, then False and a warning naming the kind but not the words."""
+        backend = FakeBackend(failures=99)
+        notifier = ResilientNotifier([backend], retry_delay_s=0)
+
+        assert run(notifier.send(ALERT)) is False
+        assert len(backend.tries) == 2
+        [warning] = warnings_from_notify(caplog)
+        assert "alert" in warning
+
+    def test_backend_that_fails_once_succeeds_on_retry(self) -> None:
+        """One failure then success: True after exactly two tries."""
+        backend = FakeBackend(failures=1)
+
+        assert run(ResilientNotifier([backend], retry_delay_s=0).send(ALERT)) is True
+        assert len(backend.tries) == 2
+        assert backend.shown == [ALERT]
+
+    def test_second_backend_takes_over(self) -> None:
+        """When the button backend fails, the plain one shows the message in the same try."""
+        broken, plain = FakeBackend("buttons", failures=99), FakeBackend("plain")
+
+        assert run(ResilientNotifier([broken, plain], retry_delay_s=0).send(ALERT)) is True
+        assert (len(broken.tries), plain.shown) == (1, [ALERT])
+
+    def test_unavailable_backend_is_skipped(self) -> None:
+        """A backend that says it cannot show anything is not tried; the next one is."""
+        absent, plain = FakeBackend("buttons", reason="no server"), FakeBackend("plain")
+
+        assert run(ResilientNotifier([absent, plain]).send(READY)) is True
+        assert (absent.tries, plain.shown) == ([], [READY])
+
+    def test_hanging_backend_times_out(self, caplog: pytest.LogCaptureFixture) -> None:
+        """A delivery that never finishes is abandoned after the attempt timeout, twice."""
+        backend = HangingBackend()
+        notifier = ResilientNotifier([backend], attempt_timeout_s=0.05, retry_delay_s=0)
+
+        assert run(notifier.send(READY), timeout_s=10) is False
+        assert len(backend.tries) == 2
+        [warning] = warnings_from_notify(caplog)
+        assert "timed out" in warning
+
+    def test_plyer_call_that_raises_is_retried_then_false(self) -> None:
+        """A plyer call raising (e.g. TypeError) is retried once, then send returns False."""
+        calls = []
+
+        def show(message: Message) -> None:
+            calls.append(message)
+            raise TypeError("float timeout")
+
+        notifier = PlyerNotifier(show, probe=no_problem, retry_delay_s=0)
+
+        assert run(notifier.send(ALERT)) is False
+        assert calls == [ALERT, ALERT]
+
+    def test_failing_action_handler_does_not_escape(self, caplog: pytest.LogCaptureFixture) -> None:
+        """A handler raising on a button press is logged and goes no further."""
+        from flooding.notify import ButtonBackend
+
+        def on_action(message: Message, action: str) -> None:
+            raise RuntimeError("store is locked")
+
+        ButtonBackend(on_action)._pressed(ALERT, ACTION_NOT_FLOODED)
+        assert any(r.levelno == logging.ERROR for r in caplog.records)
+
+
+class TestDedup:
+    """A message with a key is shown once; messages without a key are always shown."""
+
+    def test_same_key_is_delivered_once(self) -> None:
+        """The second send of a shown key returns True without showing it again."""
+        backend = FakeBackend()
+
+        async def twice() -> list[bool]:
+            notifier = ResilientNotifier([backend])
+            return [await notifier.send(ALERT), await notifier.send(ALERT)]
+
+        assert run(twice()) == [True, True]
+        assert backend.shown == [ALERT]
+
+    def test_concurrent_sends_of_one_key_deliver_once(self) -> None:
+        """Two sends racing with the same key share one delivery."""
+        backend = FakeBackend()
+
+        async def race() -> list[bool]:
+            notifier = ResilientNotifier([backend])
+            return list(await asyncio.gather(notifier.send(ALERT), notifier.send(ALERT)))
+
+        assert run(race()) == [True, True]
+        assert len(backend.tries) == 1
+
+    def test_messages_without_key_are_all_shown(self) -> None:
+        """Without a key, the same words are shown each time they are sent."""
+        backend = FakeBackend()
+        message = Message(kind="not-yet", title="Not yet", body="Ten more minutes.")
+
+        async def twice() -> None:
+            notifier = ResilientNotifier([backend])
+            await notifier.send(message)
+            await notifier.send(message)
+
+        run(twice())
+        assert len(backend.shown) == 2
+
+    def test_failed_key_can_be_sent_again(self) -> None:
+        """A key whose message could not be shown is tried again on the next send."""
+        backend = FakeBackend(failures=2)
+
+        async def fail_then_retry() -> list[bool]:
+            notifier = ResilientNotifier([backend], retry_delay_s=0)
+            return [await notifier.send(ALERT), await notifier.send(ALERT)]
+
+        assert run(fail_then_retry()) == [False, True]
+        assert backend.shown == [ALERT]
+
+
+class TestEventLoopStaysLive:
+    """Sending never blocks the event loop that runs the monitor."""
+
+    def test_loop_runs_while_plyer_blocks(self) -> None:
+        """Another coroutine keeps ticking while a blocking plyer call is in progress."""
+        released_by_loop = threading.Event()
+        ticks = 0
+
+        def slow_show(message: Message) -> None:
+            # Blocks until the loop proves it is alive, or gives up after 10 s.
+            released_by_loop.wait(10)
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while ticks < 5:
+                await asyncio.sleep(0.01)
+                ticks += 1
+            released_by_loop.set()
+
+        async def scenario() -> bool:
+            notifier = PlyerNotifier(slow_show, probe=no_problem, attempt_timeout_s=20)
+            sent, _ = await asyncio.gather(notifier.send(ALERT), ticker())
+            return sent
+
+        assert run(scenario()) is True
+        assert released_by_loop.is_set()
+        assert ticks == 5
+
+    def test_loop_runs_while_backend_hangs(self) -> None:
+        """A hanging backend neither stalls other coroutines nor the caller past its timeout."""
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        async def scenario() -> bool:
+            task = asyncio.create_task(ticker())
+            notifier = ResilientNotifier([HangingBackend()], attempt_timeout_s=0.2)
+            try:
+                return await notifier.send(READY)
+            finally:
+                task.cancel()
+
+        assert run(scenario(), timeout_s=10) is False
+        assert ticks > 0
+
+
+# --- privacy and selection -------------------------------------------------------------
+
+
+class TestPrivacy:
+    """Heart data and words stay out of logs at INFO and above."""
+
+    def test_no_title_or_body_in_info_logs(
+        self, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """Across success, failure and no-server paths, INFO+ log lines hold no message words."""
+        caplog.set_level(logging.DEBUG)
+        monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+
+        async def all_paths() -> None:
+            await ResilientNotifier([FakeBackend()]).send(ALERT)
+            await ResilientNotifier([FakeBackend(failures=9)], retry_delay_s=0).send(ALERT)
+            await choose_notifier(NotifySettings()).send(ALERT)
+
+        run(all_paths())
+        loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+        assert loud, "the paths above should have logged something"
+        for line in loud:
+            assert "118 bpm" not in line
+            assert "flooded and need" not in line
+
+    def test_repr_hides_words(self) -> None:
+        """A message's repr shows kind and key, not title or body."""
+        text = repr(ALERT)
+        assert "alert:1" in text
+        assert "118" not in text
+        assert "20:45" not in text
+
+
+class TestChooseNotifier:
+    """`choose_notifier` picks what the platform and settings allow."""
+
+    def test_disabled_gives_null_notifier(self) -> None:
+        """Notifications switched off: a NullNotifier that shows nothing."""
+        notifier = choose_notifier(NotifySettings(enabled=False))
+        assert isinstance(notifier, NullNotifier)
+        assert run(notifier.send(ALERT)) is False
+
+    def test_enabled_prefers_buttons_then_plyer(self) -> None:
+        """On Linux with desktop-notifier installed: buttons first, plyer as fallback."""
+        notifier = choose_notifier(NotifySettings())
+        assert isinstance(notifier, ResilientNotifier)
+        assert notifier.backend_names == ("desktop-notifier", "plyer")
