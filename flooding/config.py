@@ -71,6 +71,8 @@ class MessageSettings(_Section):
     ready_title: str = Field(min_length=1)
     ready_body: str = Field(min_length=1)
     reentry_lines: list[str] = Field(min_length=1)
+    button_pause: str = Field(min_length=1)
+    button_ok: str = Field(min_length=1)
     private_alert_title: str = Field(min_length=1)
     private_alert_body: str = Field(min_length=1)
     private_ready_title: str = Field(min_length=1)

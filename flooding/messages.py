@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flooding.config import MessageSettings, Settings
 from flooding.models import Alert, Event, PauseExtended, PauseStarted, ReadyToReturn
-from flooding.notify import Message
+from flooding.notify import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
 from flooding.timefmt import clock_time
 
 
@@ -63,17 +63,21 @@ class MessageBook:
             }
             values["script"] = _pick(t.partner_scripts, turn).format(**values)
             values["suggestion"] = _pick(t.suggestions, turn)
+            actions = (
+                Action(ACTION_START_PAUSE, t.button_pause.format(**values)),
+                Action(ACTION_NOT_FLOODED, t.button_ok.format(**values)),
+            )
             full = Message(
                 "alert",
                 t.alert_title.format(**values),
                 t.alert_body.format(**values),
-                actions=("pause", "ok"),
+                actions=actions,
             )
             private = Message(
                 "alert",
                 t.private_alert_title.format(**values),
                 t.private_alert_body.format(**values),
-                actions=("pause", "ok"),
+                actions=actions,
             )
             return self._pair(full, private)
         if isinstance(event, PauseExtended):

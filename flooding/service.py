@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -34,7 +35,7 @@ from flooding.models import (
     SensorLocation,
     SourceItem,
 )
-from flooding.notify import Message, Notifier
+from flooding.notify import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Message, Notifier, NullNotifier
 from flooding.sources import HeartSource
 from flooding.store import Store
 
@@ -88,8 +89,8 @@ class SessionRunner:
         source: HeartSource,
         settings: Settings,
         store: Store,
-        notifier: Notifier,
         view: View,
+        notifier: Notifier | None = None,
         source_kind: str,
         mode: Mode | None = None,
         clock: Callable[[], float] = time.time,
@@ -99,7 +100,7 @@ class SessionRunner:
         self.source = source
         self.settings = settings
         self.store = store
-        self.notifier = notifier
+        self.notifier: Notifier = notifier or NullNotifier()
         self.view = view
         self.source_kind = source_kind
         self.engine = Engine(settings, mode=mode)
@@ -113,6 +114,7 @@ class SessionRunner:
         self.session_id: int | None = None
         self.outcome: SessionOutcome | None = None
         self._latest_t: float | None = None
+        self._alert_ids: dict[str, int] = {}  # message key -> stored alert event id
 
     def stop(self) -> None:
         """Ask the session to end (Ctrl-C, SIGTERM)."""
@@ -208,7 +210,7 @@ class SessionRunner:
         assert self.outcome is not None
         pending = next((e for e in events if isinstance(e, PauseStarted)), None)
         for event in events:
-            self.store.add_event(self.session_id, event)
+            event_id = self.store.add_event(self.session_id, event)
             self.outcome.events.append(event)
             if isinstance(event, Alert):
                 self.outcome.alerts += 1
@@ -224,15 +226,38 @@ class SessionRunner:
                 self.outcome.gaps += 1
             rendered = self.book.render(event, pending, self._turn)
             if rendered is not None:
-                self._deliver(rendered)
+                key = f"{rendered.full.kind}:{self.session_id}:{event_id}"
+                if isinstance(event, Alert):
+                    self._alert_ids[key] = event_id
+                self._deliver(rendered, key)
                 if isinstance(event, Alert | ReadyToReturn):
                     self._turn += 1
 
-    def _deliver(self, rendered: RenderedMessage) -> None:
+    def handle_action(self, message: Message, action_id: str) -> None:
+        """A button on a desktop notification was pressed."""
+        alert_id = self._alert_ids.get(message.key or "")
+        if alert_id is None or self.session_id is None:
+            return
+        if action_id == ACTION_NOT_FLOODED:
+            self.mark_false_alarm(alert_id)
+            self.view.info("Marked as a false alarm. Thank you: it helps tune your thresholds.")
+        elif action_id == ACTION_START_PAUSE:
+            self.view.info("Pause confirmed. Take the time you need.")
+
+    def mark_false_alarm(self, alert_event_id: int) -> None:
+        """Record that the person said an alert was not flooding."""
+        assert self.session_id is not None
+        self.store.add_note_event(
+            self.session_id, self._now(), "false-alarm", {"alert_event_id": alert_event_id}
+        )
+        self.store.flush()
+
+    def _deliver(self, rendered: RenderedMessage, key: str) -> None:
         self.view.message(rendered.full)
         if not self.settings.notify.enabled:
             return
-        task = asyncio.get_running_loop().create_task(self._notify(rendered.desktop))
+        desktop = dataclasses.replace(rendered.desktop, key=key)
+        task = asyncio.get_running_loop().create_task(self._notify(desktop))
         self._notify_tasks.add(task)
         task.add_done_callback(self._notify_tasks.discard)
 

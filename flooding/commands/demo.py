@@ -51,7 +51,7 @@ def demo_data_dir(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.notify import NullNotifier, PlyerNotifier
+    from flooding.notify import choose_notifier
     from flooding.review import episodes
     from flooding.service import SessionRunner, run_until_signalled
     from flooding.simulate import SimulatedStrap, hard_talk
@@ -76,16 +76,19 @@ def run(args: argparse.Namespace) -> int:
         f"{speed_text}.\nWatch the heart rate climb, the flooding alert, the "
         f"{settings.pause.minutes:.0f}-minute pause and the ready-to-return check.\n"
     )
-    notifier = NullNotifier() if args.no_notify else PlyerNotifier()
+    if args.no_notify:
+        settings = settings.model_copy(
+            update={"notify": settings.notify.model_copy(update={"enabled": False})}
+        )
     view = TerminalView(every_s=max(5.0, 2.0 * args.speed))
     runner = SessionRunner(
         source=SimulatedStrap(scenario, start_s=time.time(), speed=args.speed),
         settings=settings,
         store=store,
-        notifier=notifier,
         view=view,
         source_kind="demo",
     )
+    runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
     try:
         outcome = asyncio.run(run_until_signalled(runner))
         found = episodes(store, outcome.session_id)

@@ -1,0 +1,84 @@
+"""The session's messages reach a real notification server (dunst on a private D-Bus)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from flooding.config import default_settings
+from flooding.notify import ACTION_NOT_FLOODED, choose_notifier
+from flooding.service import SessionRunner
+from flooding.simulate import SimulatedStrap, hard_talk
+from flooding.store import Store
+from flooding.view import QuietView
+from tests.desktop import Desktop, wait_until
+
+
+def test_demo_shows_alert_and_ready_on_the_desktop(desktop: Desktop, tmp_path: Path) -> None:
+    """`flooding demo` puts the flooding alert and the ready-to-return message on the desktop."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flooding", "demo", "--speed", "0", "--data-dir", str(tmp_path)],
+        env=desktop.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = desktop.wait_for_notifications(2)
+    summaries = [n["summary"] for n in shown]
+    assert any("flooded" in s for s in summaries), summaries
+    assert any("back near your baseline" in s for s in summaries), summaries
+    alert = next(n for n in shown if "flooded" in n["summary"])
+    assert "I'll come back at" in alert["body"]
+
+
+def test_pressing_im_ok_marks_the_alert_a_false_alarm(desktop: Desktop, tmp_path: Path) -> None:
+    """Pressing "I'm OK — not flooded" on the alert stores a false-alarm mark for that alert."""
+    store = Store.open(tmp_path)
+    settings = default_settings()
+    runner = SessionRunner(
+        source=SimulatedStrap(hard_talk(), start_s=time.time(), speed=150),
+        settings=settings,
+        store=store,
+        view=QuietView(),
+        source_kind="demo",
+    )
+    menu: list[str] = []
+
+    def press_when_shown() -> None:
+        wait_until(lambda: desktop.displayed_count() >= 1, "the alert on dunst", timeout_s=30)
+        menu.extend(desktop.choose(ACTION_NOT_FLOODED))
+
+    async def main() -> None:
+        runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+        presser = threading.Thread(target=press_when_shown, daemon=True)
+        presser.start()
+        task = asyncio.create_task(runner.run())
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if store.db.execute("SELECT 1 FROM events WHERE kind='false-alarm'").fetchone():
+                break
+            await asyncio.sleep(0.05)
+        runner.stop()
+        await task
+
+    try:
+        asyncio.run(main())
+        assert runner.session_id is not None
+        alerts = store.events(runner.session_id, "alert")
+        marks = store.events(runner.session_id, "false-alarm")
+    finally:
+        store.close()
+    assert len(alerts) == 1
+    assert [m.data["alert_event_id"] for m in marks] == [alerts[0].id]
+    assert any("not flooded" in line for line in menu), menu
+
+
+pytestmark = pytest.mark.timeout(90)
