@@ -101,6 +101,7 @@ class EmulatedStrap:
         self._stalled = False
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._advertising_lock = asyncio.Lock()
         self.connections_made = 0
         self.notifications_sent = 0
         self.connected = asyncio.Event()
@@ -199,7 +200,8 @@ class EmulatedStrap:
         if self._device is None:
             return
         if not come_back:
-            await self._device.stop_advertising()
+            async with self._advertising_lock:
+                await self._device.stop_advertising()
         for connection in list(self._device.connections.values()):
             try:
                 await asyncio.wait_for(connection.disconnect(HCI_REMOTE_USER_TERMINATED), 2.0)
@@ -216,14 +218,17 @@ class EmulatedStrap:
     # -- internals ----------------------------------------------------------------------
 
     async def _advertise(self) -> None:
-        device = self._device
-        if device is None or not self._present or device.connections:
-            return
-        await device.start_advertising(
-            advertising_data=advertising_data(self.name, self._service_uuids),
-            advertising_interval_min=ADVERTISING_INTERVAL_MS,
-            advertising_interval_max=ADVERTISING_INTERVAL_MS,
-        )
+        async with self._advertising_lock:  # a drop and a disconnect event may race here
+            device = self._device
+            if device is None or not self._present or device.connections:
+                return
+            if device.is_advertising:
+                return
+            await device.start_advertising(
+                advertising_data=advertising_data(self.name, self._service_uuids),
+                advertising_interval_min=ADVERTISING_INTERVAL_MS,
+                advertising_interval_max=ADVERTISING_INTERVAL_MS,
+            )
 
     def _on_connection(self, connection: Connection) -> None:
         self.connections_made += 1
