@@ -77,6 +77,10 @@ class StrapUnavailableError(Exception):
         super().__init__(advice_text)
 
 
+class BluetoothUnavailableError(Exception):
+    """This computer's Bluetooth cannot be used (off, missing, or no permission)."""
+
+
 class _LinkFailure(Exception):
     """Internal: one connection attempt or session ended; `failure` says how."""
 
@@ -95,12 +99,15 @@ async def scan(
 ) -> list[StrapInfo]:
     """Every device seen within `timeout_s`: heart-rate straps first, then by signal strength.
 
-    Raises `bleak.exc.BleakError` (e.g. `BleakBluetoothNotAvailableError`) when Bluetooth
-    cannot be used at all.
+    Raises `BluetoothUnavailableError` when Bluetooth cannot be used at all.
     """
     from bleak import BleakScanner
+    from bleak.exc import BleakError
 
-    found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=backend)
+    try:
+        found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=backend)
+    except BleakError as exc:
+        raise BluetoothUnavailableError(str(exc) or type(exc).__name__) from exc
     straps = [
         StrapInfo(
             name=adv.local_name or device.name,

@@ -27,12 +27,9 @@ from flooding.emulator.strap import (
     calm_heart,
 )
 
-ENV_EMULATED_STRAP = "FLOODING_EMULATED_STRAP"  # "1": commands talk to an emulated strap
-
 __all__ = [
     "DEFAULT_ADDRESS",
     "DEFAULT_NAME",
-    "ENV_EMULATED_STRAP",
     "FOREIGN_ADDRESS",
     "FOREIGN_NAME",
     "EmulatedAir",
