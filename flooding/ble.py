@@ -20,7 +20,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +105,10 @@ async def scan(
     from bleak.exc import BleakError
 
     try:
-        found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=backend)
+        if backend is None:
+            found = await BleakScanner.discover(timeout=timeout_s, return_adv=True)
+        else:
+            found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=backend)
     except BleakError as exc:
         raise BluetoothUnavailableError(str(exc) or type(exc).__name__) from exc
     straps = [
@@ -205,7 +208,7 @@ class StrapSource:
             reason=reason,
         )
 
-    async def stream(self) -> AsyncIterator[SourceItem]:
+    async def stream(self) -> AsyncGenerator[SourceItem, None]:
         """Yield link events, battery, sensor location and samples; reconnect forever.
 
         Close it with `contextlib.aclosing` (or cancel the consuming task): notifications
@@ -234,7 +237,9 @@ class StrapSource:
                 detail = exc.detail if isinstance(exc, _LinkFailure) else repr(exc)
                 attempt += 1
                 text = advice(failure, self.description, attempts=attempt)
-                logger.info("strap %s: %s (%s); retry %d", self.description, failure, detail, attempt)
+                logger.info(
+                    "strap %s: %s (%s); retry %d", self.description, failure, detail, attempt
+                )
                 yield self._link(LinkState.DISCONNECTED, f"{failure}: {detail}. {text}")
                 if (
                     self._give_up_after_s is not None
@@ -253,7 +258,7 @@ class StrapSource:
             self.matches, timeout=self._scan_timeout_s, **kwargs
         )
 
-    async def _session(self, device: BLEDevice) -> AsyncIterator[SourceItem]:
+    async def _session(self, device: BLEDevice) -> AsyncGenerator[SourceItem, None]:
         """One connection: connect, read, subscribe, then decode notifications until it ends.
 
         Ends by raising `_LinkFailure`; always stops notifications and disconnects.
@@ -273,7 +278,7 @@ class StrapSource:
             device,
             disconnected_callback=on_disconnect,
             timeout=self._connect_timeout_s,
-            **({"backend": self._client_backend} if self._client_backend else {}),
+            backend=self._client_backend,
         )
         name = device.name or self.name or None
         self._seen_name = name

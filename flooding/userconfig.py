@@ -35,7 +35,9 @@ def set_user_values(path: Path, values: Mapping[str, object]) -> None:
                 child = tomlkit.table()
                 node[section] = child
             elif not isinstance(child, Table):
-                raise ValueError(f"{path}: {section!r} is a value, not a section; cannot set {dotted}")
+                raise ValueError(
+                    f"{path}: {section!r} is a value, not a section; cannot set {dotted}"
+                )
             node = child
         node[key] = value
     path.parent.mkdir(parents=True, exist_ok=True)

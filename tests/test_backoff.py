@@ -64,7 +64,7 @@ class TestRetryDelay:
 
 class TestAdvice:
     def test_not_found_names_every_thing_to_check(self) -> None:
-        """A strap that is never seen gets the full checklist: moist, no phone app, Bluetooth, battery."""
+        """A strap never seen gets the full checklist: moist, no phone app, Bluetooth, battery."""
         text = advice(Failure.NOT_FOUND, "Polar H10 A1")
         for needle in ("Polar H10 A1", "moist", "phone", "Bluetooth is on", "battery"):
             assert needle in text

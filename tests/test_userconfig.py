@@ -46,6 +46,6 @@ def test_refuses_to_turn_a_value_into_a_section(tmp_path: Path) -> None:
     """A key path through a plain value is an error naming the key, and the file is untouched."""
     path = tmp_path / "config.toml"
     path.write_text("strap = 3\n")
-    with pytest.raises(ValueError, match="strap.address"):
+    with pytest.raises(ValueError, match=r"strap\.address"):
         set_user_values(path, {"strap.address": "x"})
     assert path.read_text() == "strap = 3\n"

@@ -27,14 +27,18 @@ def register(subparsers: Any) -> None:
             "range, offers that one."
         ),
     )
-    p.add_argument("strap", nargs="?", metavar="NAME_OR_ADDRESS", help="as `flooding scan` shows it")
+    p.add_argument(
+        "strap", nargs="?", metavar="NAME_OR_ADDRESS", help="as `flooding scan` shows it"
+    )
     p.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="the config file to write (default: FLOODING_CONFIG, else your platform config folder)",
+        help="config file to write (default: FLOODING_CONFIG, else your platform config folder)",
     )
-    p.add_argument("--yes", "-y", action="store_true", help="accept the one strap found without asking")
+    p.add_argument(
+        "--yes", "-y", action="store_true", help="accept the one strap found without asking"
+    )
     add_strap_options(p)
     p.set_defaults(run=run)
 
@@ -60,7 +64,10 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | Non
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            print(f"flooding: several devices are called {wanted!r}; pair by address:", file=sys.stderr)
+            print(
+                f"flooding: several devices are called {wanted!r}; pair by address:",
+                file=sys.stderr,
+            )
             for s in matches:
                 print(f"  {s.label}", file=sys.stderr)
             return None

@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
     add_strap_options(p)
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.add_argument(
-        "--all", action="store_true", help="also list Bluetooth devices that are not heart-rate straps"
+        "--all",
+        action="store_true",
+        help="also list Bluetooth devices that are not heart-rate straps",
     )
     p.set_defaults(run=run)
 

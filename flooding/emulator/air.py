@@ -37,7 +37,7 @@ class EmulatedAir:
     def __init__(self) -> None:
         from bumble.link import LocalLink
 
-        self.link = LocalLink()
+        self.link = LocalLink()  # type: ignore[no-untyped-call]
         self._controllers: set[Controller] = set()
         self._device_controllers: dict[int, Controller] = {}  # id(device) -> its controller
         self._straps: list[EmulatedStrap] = []

@@ -310,7 +310,9 @@ class BumbleClient(BaseBleakClient):
             characteristic.obj, bytes(data), with_response=response
         )
 
-    async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: SizedBuffer) -> None:
+    async def write_gatt_descriptor(
+        self, descriptor: BleakGATTDescriptor, data: SizedBuffer
+    ) -> None:
         """Write a descriptor's value over ATT."""
         await self._require_peer().write_value(descriptor.obj, bytes(data), with_response=True)
 

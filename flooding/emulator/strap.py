@@ -133,7 +133,7 @@ class EmulatedStrap:
                     bytes([self._location]),
                 )
             )
-        battery = gatt.Characteristic(
+        battery: Characteristic[bytes] = gatt.Characteristic(
             gatt.GATT_BATTERY_LEVEL_CHARACTERISTIC,
             gatt.Characteristic.Properties.READ | gatt.Characteristic.Properties.NOTIFY,
             gatt.Characteristic.READABLE,

@@ -46,7 +46,7 @@ def count_samples(n: int):  # type: ignore[no-untyped-def]
 
 class TestConnecting:
     def test_connects_and_streams_samples_with_rr_battery_and_location(self) -> None:
-        """The stream announces the link, the location and battery, then the exact scripted samples."""
+        """The stream announces link, location and battery, then exactly the scripted samples."""
         ticks = itertools.count(1000)
 
         async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> list[SourceItem]:
@@ -65,22 +65,30 @@ class TestConnecting:
             (300.0, (), False, 12),
         ]
         times = [s.t_s for s in got_samples]
-        assert times == sorted(times) and all(t >= 1000 for t in times)
-        connected = next(i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.CONNECTED)
+        assert times == sorted(times)
+        assert all(t >= 1000 for t in times)
+        connected = next(
+            i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.CONNECTED
+        )
         assert (connected.strap_name, connected.strap_address) == (DEFAULT_NAME, DEFAULT_ADDRESS)
 
     def test_finds_the_strap_by_exact_name_when_no_address_is_known(self) -> None:
         """With only a name configured, the strap with exactly that name is connected."""
 
-        async def scenario(air: EmulatedAir, strap: EmulatedStrap, stranger: object) -> list[SourceItem]:
+        async def scenario(
+            air: EmulatedAir, strap: EmulatedStrap, stranger: object
+        ) -> list[SourceItem]:
             source = fast_source(air, name=DEFAULT_NAME)
             async with contextlib.aclosing(source.stream()) as items:
                 got = await take(items, count_samples(2))
-            assert stranger is not None and stranger.connections_made == 0  # type: ignore[attr-defined]
+            assert isinstance(stranger, EmulatedStrap)
+            assert stranger.connections_made == 0
             return got
 
         got = run_scenario(scenario, foreign=True)
-        connected = next(i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.CONNECTED)
+        connected = next(
+            i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.CONNECTED
+        )
         assert connected.strap_address == DEFAULT_ADDRESS
 
     def test_battery_is_read_again_periodically(self) -> None:
@@ -102,7 +110,9 @@ class TestStrangers:
     def test_a_foreign_strap_nearby_is_never_connected(self) -> None:
         """With the person's strap away and a stranger's in range, the source never connects."""
 
-        async def scenario(air: EmulatedAir, strap: EmulatedStrap, stranger: object) -> list[SourceItem]:
+        async def scenario(
+            air: EmulatedAir, strap: EmulatedStrap, stranger: object
+        ) -> list[SourceItem]:
             await strap.drop()
             source = fast_source(air, address=DEFAULT_ADDRESS)
             async with contextlib.aclosing(source.stream()) as items:
@@ -120,7 +130,7 @@ class TestStrangers:
 
 class TestDropsAndStalls:
     def test_drop_and_return_continues_the_same_stream(self) -> None:
-        """After the strap drops and returns, samples flow again, with disconnected then connected between."""
+        """After a drop and return, samples flow again, with disconnected then connected between."""
 
         async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> list[SourceItem]:
             source = fast_source(air, address=DEFAULT_ADDRESS)
@@ -137,17 +147,25 @@ class TestDropsAndStalls:
         link = states(got)
         first_drop = link.index(LinkState.DISCONNECTED)
         assert LinkState.CONNECTED in link[first_drop:]
-        reconnect = len(got) - 1 - [
-            isinstance(i, LinkChanged) and i.state is LinkState.CONNECTED for i in reversed(got)
-        ].index(True)
+        reconnect = (
+            len(got)
+            - 1
+            - [
+                isinstance(i, LinkChanged) and i.state is LinkState.CONNECTED for i in reversed(got)
+            ].index(True)
+        )
         assert any(isinstance(i, Sample) for i in got[reconnect:])
-        drop = next(i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.DISCONNECTED)
+        drop = next(
+            i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.DISCONNECTED
+        )
         assert drop.reason.startswith(Failure.DROPPED)
 
     def test_a_stalled_link_is_treated_as_a_drop_and_reconnects(self) -> None:
-        """A strap that stays connected but silent is disconnected, reconnected, and samples resume."""
+        """A strap connected but silent is disconnected and reconnected, and samples resume."""
 
-        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> tuple[list[SourceItem], int]:
+        async def scenario(
+            air: EmulatedAir, strap: EmulatedStrap, _: object
+        ) -> tuple[list[SourceItem], int]:
             source = fast_source(air, address=DEFAULT_ADDRESS)
             async with contextlib.aclosing(source.stream()) as items:
                 before = await take(items, count_samples(2))
@@ -159,12 +177,16 @@ class TestDropsAndStalls:
             return before + after, strap.connections_made
 
         got, connections = run_scenario(scenario)
-        drop = next(i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.DISCONNECTED)
+        drop = next(
+            i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.DISCONNECTED
+        )
         assert drop.reason.startswith(Failure.STALLED)
         assert connections == 2
 
-    def test_malformed_notifications_are_logged_and_skipped(self, caplog: pytest.LogCaptureFixture) -> None:
-        """Bad packets are logged with their hex bytes and the reason; good ones around them still arrive."""
+    def test_malformed_notifications_are_logged_and_skipped(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Bad packets are logged with hex bytes and reason; good ones around them still arrive."""
         feed: list[HeartRateMeasurement | bytes] = [
             HeartRateMeasurement(bpm=70),
             b"\x10\x40\x00",  # RR flagged, but an odd number of RR bytes
@@ -185,24 +207,32 @@ class TestDropsAndStalls:
         assert LinkState.DISCONNECTED not in states(got)
         warnings = [r.getMessage() for r in caplog.records if r.name == "flooding.ble"]
         assert len(warnings) == 3
-        assert "10 40 00" in warnings[0] and "not a whole number" in warnings[0]
+        assert "10 40 00" in warnings[0]
+        assert "not a whole number" in warnings[0]
         assert "empty packet" in warnings[1]
-        assert "01 50" in warnings[2] and "truncated" in warnings[2]
+        assert "01 50" in warnings[2]
+        assert "truncated" in warnings[2]
 
 
 class TestNeverFound:
     def test_a_strap_that_never_appears_gives_advice_within_bounded_time(self) -> None:
         """With give_up_after_s the stream raises a clear, actionable error soon after."""
 
-        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> tuple[list[SourceItem], StrapUnavailableError, float]:
+        async def scenario(
+            air: EmulatedAir, strap: EmulatedStrap, _: object
+        ) -> tuple[list[SourceItem], StrapUnavailableError, float]:
             await strap.drop()
             source = fast_source(air, address=DEFAULT_ADDRESS, give_up_after_s=0.5)
             got: list[SourceItem] = []
             started = time.monotonic()
-            with pytest.raises(StrapUnavailableError) as caught:
+
+            async def drain() -> None:
                 async with contextlib.aclosing(source.stream()) as items:
                     async for item in items:
                         got.append(item)
+
+            with pytest.raises(StrapUnavailableError) as caught:
+                await drain()
             return got, caught.value, time.monotonic() - started
 
         got, error, elapsed_s = run_scenario(scenario)
@@ -210,8 +240,13 @@ class TestNeverFound:
         assert error.failure is Failure.NOT_FOUND
         for needle in ("Cannot find your strap", "moist", "phone", "Bluetooth is on", "battery"):
             assert needle in error.advice
-        reasons = [i.reason for i in got if isinstance(i, LinkChanged) and i.state is LinkState.DISCONNECTED]
-        assert reasons and all("moist" in r for r in reasons)
+        reasons = [
+            i.reason
+            for i in got
+            if isinstance(i, LinkChanged) and i.state is LinkState.DISCONNECTED
+        ]
+        assert reasons
+        assert all("moist" in r for r in reasons)
 
     def test_without_a_strap_chosen_the_source_refuses_to_start(self) -> None:
         """A source with neither address nor name would connect to anyone; it says to pair first."""
@@ -221,7 +256,7 @@ class TestNeverFound:
 
 class TestShutdown:
     def test_cancelling_the_consumer_disconnects_and_leaves_nothing(self) -> None:
-        """Cancelling the consuming task stops notifications, disconnects the strap and leaves no task."""
+        """Cancelling the consumer stops notifications, disconnects the strap, leaves no task."""
 
         async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
             source = fast_source(air, address=DEFAULT_ADDRESS)
@@ -254,7 +289,8 @@ class TestShutdown:
             source = fast_source(air, address=DEFAULT_ADDRESS, scan_timeout_s=5.0)
             async with contextlib.aclosing(source.stream()) as items:
                 first = await anext(items)
-                assert isinstance(first, LinkChanged) and first.state is LinkState.SEARCHING
+                assert isinstance(first, LinkChanged)
+                assert first.state is LinkState.SEARCHING
                 task = asyncio.ensure_future(anext(items))
                 await asyncio.sleep(0.1)
                 task.cancel()

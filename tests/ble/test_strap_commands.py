@@ -35,7 +35,9 @@ def emulated(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 class TestScan:
-    def test_lists_both_straps_as_json(self, emulated: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_lists_both_straps_as_json(
+        self, emulated: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """--json lists every strap in range with name, address, signal and kind."""
         emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
         assert run(["scan", "--timeout", "0.2", "--json"]) == 0
@@ -43,7 +45,9 @@ class TestScan:
         assert {s["address"] for s in listed} == {DEFAULT_ADDRESS, FOREIGN_ADDRESS}
         assert all(s["heart_rate"] and isinstance(s["rssi_dbm"], int) for s in listed)
 
-    def test_nothing_found_says_what_to_check_and_fails(self, emulated: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_nothing_found_says_what_to_check_and_fails(
+        self, emulated: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """With no strap in range the command exits 1 and gives the checklist."""
         emulated.setenv("FLOODING_EMULATED_STRAP", "none")
         assert run(["scan", "--timeout", "0.2"]) == 1
@@ -51,16 +55,21 @@ class TestScan:
         for needle in ("no heart-rate strap found", "moist", "phone", "Bluetooth is on", "battery"):
             assert needle in err
 
-    def test_hidden_option_starts_the_emulator(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_hidden_option_starts_the_emulator(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """`--emulated` alone (no environment variable) finds the emulated strap."""
         monkeypatch.delenv("FLOODING_EMULATED_STRAP", raising=False)
         assert run(["scan", "--timeout", "0.2", "--emulated"]) == 0
         out = capsys.readouterr().out
-        assert DEFAULT_NAME in out and f"flooding pair {DEFAULT_ADDRESS}" in out
+        assert DEFAULT_NAME in out
+        assert f"flooding pair {DEFAULT_ADDRESS}" in out
 
 
 class TestPair:
-    def test_pairs_by_name_and_keeps_the_rest_of_the_file(self, emulated: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def test_pairs_by_name_and_keeps_the_rest_of_the_file(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
         """Pairing by exact name stores that strap's address and name; comments stay."""
         emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
         config = tmp_path / "config.toml"
@@ -70,26 +79,34 @@ class TestPair:
         assert text.startswith("# mine\n[pause]\nminutes = 30\n")
         assert tomllib.loads(text)["strap"] == {"address": DEFAULT_ADDRESS, "name": DEFAULT_NAME}
 
-    def test_offers_the_only_strap_with_yes(self, emulated: pytest.MonkeyPatch, tmp_path: Path) -> None:
-        """With no strap named and exactly one in range, --yes takes it; FLOODING_CONFIG is honoured."""
+    def test_offers_the_only_strap_with_yes(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """With none named and one strap in range, --yes takes it; FLOODING_CONFIG is honoured."""
         config = tmp_path / "sub" / "config.toml"
         emulated.setenv("FLOODING_CONFIG", str(config))
         assert run(["pair", "--yes", "--timeout", "0.2"]) == 0
         assert tomllib.loads(config.read_text())["strap"]["address"] == DEFAULT_ADDRESS
 
-    def test_several_straps_and_none_named_writes_nothing(self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_several_straps_and_none_named_writes_nothing(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """With two straps in range and none chosen, it lists both and does not guess."""
         emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
         config = tmp_path / "config.toml"
         assert run(["pair", "--yes", "--timeout", "0.2", "--config", str(config)]) == 1
         err = capsys.readouterr().err
-        assert DEFAULT_ADDRESS in err and FOREIGN_ADDRESS in err
+        assert DEFAULT_ADDRESS in err
+        assert FOREIGN_ADDRESS in err
         assert not config.exists()
 
-    def test_a_strap_not_in_range_is_not_saved(self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_a_strap_not_in_range_is_not_saved(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """Asking for a strap that is not in range fails with advice and writes nothing."""
         config = tmp_path / "config.toml"
         assert run(["pair", "AA:BB:CC:DD:EE:FF", "--timeout", "0.2", "--config", str(config)]) == 1
         err = capsys.readouterr().err
-        assert "'AA:BB:CC:DD:EE:FF' is not in range" in err and "moist" in err
+        assert "'AA:BB:CC:DD:EE:FF' is not in range" in err
+        assert "moist" in err
         assert not config.exists()
