@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "flooding.commands.demo",
     "flooding.commands.sessions",
     "flooding.commands.review",
+    "flooding.commands.scan",
+    "flooding.commands.pair",
 )
 
 Runner = Callable[[argparse.Namespace], int]

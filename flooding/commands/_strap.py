@@ -1,0 +1,61 @@
+"""What `scan` and `pair` share: the time to scan, and running against the emulated strap.
+
+Emulation (for tests and trying things out without a strap): the hidden option
+`--emulated`, or the environment variable `FLOODING_EMULATED_STRAP`, starts an emulated
+strap in this process and points Bleak at it. Values of the variable:
+  `1`        the person's strap (`Polar H10 E1A2B3C4`, C0:FF:EE:00:00:01)
+  `foreign`  that strap and a stranger's (`Polar H10 0F0F0F0F`, C0:FF:EE:00:00:99)
+  `none`     nothing in range
+`--emulated` means `1` unless the variable says otherwise. Needs the `emulator` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bleak.backends.scanner import BaseBleakScanner
+
+ENV_EMULATED_STRAP = "FLOODING_EMULATED_STRAP"
+DEFAULT_SCAN_S = 8.0  # several advertising rounds of even a sleepy strap
+
+
+def add_strap_options(parser: argparse.ArgumentParser) -> None:
+    """--timeout S and the hidden --emulated."""
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_SCAN_S,
+        metavar="S",
+        help=f"how long to look for straps, in seconds (default {DEFAULT_SCAN_S:g})",
+    )
+    parser.add_argument("--emulated", action="store_true", help=argparse.SUPPRESS)
+
+
+def emulation(args: argparse.Namespace) -> str | None:
+    """'1', 'foreign' or 'none' when an emulated strap is wanted, else None."""
+    value = os.environ.get(ENV_EMULATED_STRAP, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return "1" if getattr(args, "emulated", False) else None
+    return value
+
+
+@asynccontextmanager
+async def scanner_backend(args: argparse.Namespace) -> AsyncIterator[type[BaseBleakScanner] | None]:
+    """The Bleak scanner backend to use: None (the real one) or the emulator's."""
+    mode = emulation(args)
+    if mode is None:
+        yield None
+        return
+    from flooding.emulator import EmulatedAir, emulated_straps
+
+    if mode == "none":
+        async with EmulatedAir() as air:
+            yield air.scanner_backend
+        return
+    async with emulated_straps(foreign=mode == "foreign") as (air, _strap, _stranger):
+        yield air.scanner_backend

@@ -1,0 +1,125 @@
+"""`flooding pair`: choose the person's strap and remember it in their config file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flooding.commands._strap import add_strap_options, scanner_backend
+from flooding.config import ENV_CONFIG_FILE, default_user_config_path
+
+if TYPE_CHECKING:
+    from flooding.ble import StrapInfo
+
+
+def register(subparsers: Any) -> None:
+    """Add the `pair` command."""
+    p = subparsers.add_parser(
+        "pair",
+        help="choose your strap; the monitor then connects to it and no other",
+        description=(
+            "Finds your strap and saves its name and address in your config file (comments "
+            "and other settings are kept). With no NAME_OR_ADDRESS and exactly one strap in "
+            "range, offers that one."
+        ),
+    )
+    p.add_argument(
+        "strap", nargs="?", metavar="NAME_OR_ADDRESS", help="as `flooding scan` shows it"
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="config file to write (default: FLOODING_CONFIG, else your platform config folder)",
+    )
+    p.add_argument(
+        "--yes", "-y", action="store_true", help="accept the one strap found without asking"
+    )
+    add_strap_options(p)
+    p.set_defaults(run=run)
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    """--config, else FLOODING_CONFIG, else the platform's user config file."""
+    if args.config is not None:
+        return Path(args.config)
+    if os.environ.get(ENV_CONFIG_FILE):
+        return Path(os.environ[ENV_CONFIG_FILE])
+    return default_user_config_path()
+
+
+def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | None:
+    straps = [s for s in found if s.has_heart_rate_service]
+    if args.strap:
+        wanted = args.strap.strip()
+        by_address = [s for s in found if s.address.lower() == wanted.lower()]
+        by_name = [s for s in found if s.name == wanted] or [
+            s for s in found if (s.name or "").lower() == wanted.lower()
+        ]
+        matches = by_address or by_name
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            print(
+                f"flooding: several devices are called {wanted!r}; pair by address:",
+                file=sys.stderr,
+            )
+            for s in matches:
+                print(f"  {s.label}", file=sys.stderr)
+            return None
+        print(f"flooding: {wanted!r} is not in range.", file=sys.stderr)
+        if straps:
+            print("Straps in range:", file=sys.stderr)
+            for s in straps:
+                print(f"  {s.label}", file=sys.stderr)
+        return None
+    if len(straps) == 1:
+        only = straps[0]
+        if args.yes:
+            return only
+        if not sys.stdin.isatty():
+            print(f"flooding: found one strap, {only.label}.", file=sys.stderr)
+            print(f"To use it: flooding pair {only.address}   (or add --yes)", file=sys.stderr)
+            return None
+        answer = input(f"Found one strap: {only.label}. Use it? [Y/n] ").strip().lower()
+        return only if answer in ("", "y", "yes") else None
+    if straps:
+        print("flooding: several straps are in range; say which is yours:", file=sys.stderr)
+        for s in straps:
+            print(f"  flooding pair {s.address}   # {s.name or 'unnamed'}", file=sys.stderr)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan, choose, save; exit 1 when no strap could be chosen."""
+    from flooding.backoff import Failure, advice
+    from flooding.ble import BluetoothUnavailableError, scan
+    from flooding.userconfig import set_user_values
+
+    async def look() -> list[StrapInfo]:
+        async with scanner_backend(args) as backend:
+            return await scan(args.timeout, backend=backend)
+
+    try:
+        found = asyncio.run(look())
+    except BluetoothUnavailableError as exc:
+        print(f"flooding: {advice(Failure.BLUETOOTH_OFF)} ({exc})", file=sys.stderr)
+        return 1
+    if not any(s.has_heart_rate_service for s in found) and not args.strap:
+        print(f"flooding: no heart-rate strap found in {args.timeout:g} s.", file=sys.stderr)
+        print(advice(Failure.NOT_FOUND), file=sys.stderr)
+        return 1
+    chosen = _choose(args, found)
+    if chosen is None:
+        if args.strap:
+            print(advice(Failure.NOT_FOUND, args.strap), file=sys.stderr)
+        return 1
+    path = config_path(args)
+    set_user_values(path, {"strap.address": chosen.address, "strap.name": chosen.name or ""})
+    print(f"Paired with {chosen.label}.")
+    print(f"Saved in {path}; the monitor will connect to this strap and no other.")
+    return 0

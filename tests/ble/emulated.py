@@ -1,0 +1,68 @@
+"""Helpers for scenarios against the emulated strap, through the real Bleak API.
+
+There is no pytest-asyncio here: each scenario runs in its own `asyncio.run`, and
+`run_scenario` checks on the way out that the shutdown was clean (no task left pending,
+every controller removed from the link).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+from flooding.ble import StrapSource
+from flooding.emulator import EmulatedAir, EmulatedStrap, emulated_straps
+from flooding.models import SourceItem
+
+T = TypeVar("T")
+
+FAST_INTERVAL_S = 0.02  # the emulated strap notifies 50 times a second in tests
+
+
+def fast_source(air: EmulatedAir, **options: Any) -> StrapSource:
+    """A StrapSource on the emulated air with short timeouts and near-immediate retries."""
+    settings: dict[str, Any] = {
+        "scanner_backend": air.scanner_backend,
+        "client_backend": air.client_backend,
+        "stall_timeout_s": 0.3,
+        "connect_timeout_s": 0.5,
+        "scan_timeout_s": 0.3,
+        "retry_delay": lambda attempt, failure: 0.01,
+    }
+    settings.update(options)
+    return StrapSource(**settings)
+
+
+def run_scenario(
+    scenario: Callable[[EmulatedAir, EmulatedStrap, EmulatedStrap | None], Awaitable[T]],
+    **strap_options: Any,
+) -> T:
+    """Run `scenario(air, strap, stranger)` and assert the shutdown left nothing behind."""
+    strap_options.setdefault("interval_s", FAST_INTERVAL_S)
+
+    async def main() -> T:
+        async with emulated_straps(**strap_options) as (air, strap, stranger):
+            result = await scenario(air, strap, stranger)
+        assert air.controller_count == 0, "a controller was left on the link"
+        await asyncio.sleep(0)  # let finished tasks be collected
+        leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert not leftover, f"tasks left pending: {leftover}"
+        return result
+
+    return asyncio.run(main())
+
+
+async def take(
+    items: AsyncIterator[SourceItem],
+    until: Callable[[SourceItem, list[SourceItem]], bool],
+    timeout_s: float = 5.0,
+) -> list[SourceItem]:
+    """Read items until `until(item, so_far)` is true; fail if that takes longer than timeout_s."""
+    got: list[SourceItem] = []
+    async with asyncio.timeout(timeout_s):
+        async for item in items:
+            got.append(item)
+            if until(item, got):
+                return got
+    raise AssertionError(f"the stream ended early after {got}")

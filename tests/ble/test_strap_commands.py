@@ -1,0 +1,112 @@
+"""`flooding scan` and `flooding pair`, run in-process against the emulated strap."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from flooding.commands import pair, scan
+from flooding.emulator import DEFAULT_ADDRESS, DEFAULT_NAME, FOREIGN_ADDRESS
+
+pytestmark = pytest.mark.timeout(20)
+
+
+def run(argv: list[str]) -> int:
+    """Parse and run one of the strap commands, as `flooding.cli.main` would."""
+    parser = argparse.ArgumentParser(prog="flooding")
+    commands = parser.add_subparsers()
+    scan.register(commands)
+    pair.register(commands)
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+@pytest.fixture
+def emulated(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Environment for the emulated air; tests choose its contents."""
+    monkeypatch.setenv("FLOODING_EMULATED_STRAP", "1")
+    monkeypatch.delenv("FLOODING_CONFIG", raising=False)
+    return monkeypatch
+
+
+class TestScan:
+    def test_lists_both_straps_as_json(
+        self, emulated: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--json lists every strap in range with name, address, signal and kind."""
+        emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
+        assert run(["scan", "--timeout", "0.2", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert {s["address"] for s in listed} == {DEFAULT_ADDRESS, FOREIGN_ADDRESS}
+        assert all(s["heart_rate"] and isinstance(s["rssi_dbm"], int) for s in listed)
+
+    def test_nothing_found_says_what_to_check_and_fails(
+        self, emulated: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With no strap in range the command exits 1 and gives the checklist."""
+        emulated.setenv("FLOODING_EMULATED_STRAP", "none")
+        assert run(["scan", "--timeout", "0.2"]) == 1
+        err = capsys.readouterr().err
+        for needle in ("no heart-rate strap found", "moist", "phone", "Bluetooth is on", "battery"):
+            assert needle in err
+
+    def test_hidden_option_starts_the_emulator(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`--emulated` alone (no environment variable) finds the emulated strap."""
+        monkeypatch.delenv("FLOODING_EMULATED_STRAP", raising=False)
+        assert run(["scan", "--timeout", "0.2", "--emulated"]) == 0
+        out = capsys.readouterr().out
+        assert DEFAULT_NAME in out
+        assert f"flooding pair {DEFAULT_ADDRESS}" in out
+
+
+class TestPair:
+    def test_pairs_by_name_and_keeps_the_rest_of_the_file(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """Pairing by exact name stores that strap's address and name; comments stay."""
+        emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
+        config = tmp_path / "config.toml"
+        config.write_text("# mine\n[pause]\nminutes = 30\n")
+        assert run(["pair", DEFAULT_NAME, "--timeout", "0.2", "--config", str(config)]) == 0
+        text = config.read_text()
+        assert text.startswith("# mine\n[pause]\nminutes = 30\n")
+        assert tomllib.loads(text)["strap"] == {"address": DEFAULT_ADDRESS, "name": DEFAULT_NAME}
+
+    def test_offers_the_only_strap_with_yes(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """With none named and one strap in range, --yes takes it; FLOODING_CONFIG is honoured."""
+        config = tmp_path / "sub" / "config.toml"
+        emulated.setenv("FLOODING_CONFIG", str(config))
+        assert run(["pair", "--yes", "--timeout", "0.2"]) == 0
+        assert tomllib.loads(config.read_text())["strap"]["address"] == DEFAULT_ADDRESS
+
+    def test_several_straps_and_none_named_writes_nothing(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With two straps in range and none chosen, it lists both and does not guess."""
+        emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
+        config = tmp_path / "config.toml"
+        assert run(["pair", "--yes", "--timeout", "0.2", "--config", str(config)]) == 1
+        err = capsys.readouterr().err
+        assert DEFAULT_ADDRESS in err
+        assert FOREIGN_ADDRESS in err
+        assert not config.exists()
+
+    def test_a_strap_not_in_range_is_not_saved(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Asking for a strap that is not in range fails with advice and writes nothing."""
+        config = tmp_path / "config.toml"
+        assert run(["pair", "AA:BB:CC:DD:EE:FF", "--timeout", "0.2", "--config", str(config)]) == 1
+        err = capsys.readouterr().err
+        assert "'AA:BB:CC:DD:EE:FF' is not in range" in err
+        assert "moist" in err
+        assert not config.exists()

@@ -1,0 +1,87 @@
+"""The reconnect backoff and the advice given to the person."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flooding.backoff import (
+    FIRST_DELAY_S,
+    JITTER_FRACTION,
+    MAX_DELAY_BLUETOOTH_OFF_S,
+    MAX_DELAY_S,
+    Failure,
+    advice,
+    retry_delay_s,
+)
+
+
+class TestRetryDelay:
+    def test_first_retry_after_a_drop_is_quick(self) -> None:
+        """A momentary drop is retried within a quarter of a second."""
+        assert retry_delay_s(1, Failure.DROPPED) == pytest.approx(0.25)
+
+    def test_delay_doubles_per_attempt(self) -> None:
+        """Each further failure doubles the wait until the cap."""
+        assert [retry_delay_s(n, Failure.DROPPED) for n in (1, 2, 3, 4)] == [0.25, 0.5, 1.0, 2.0]
+
+    def test_delay_is_capped_and_retries_forever(self) -> None:
+        """Even the ten-thousandth attempt gets a finite, capped delay."""
+        assert retry_delay_s(10_000, Failure.NOT_FOUND) == MAX_DELAY_S
+
+    def test_bluetooth_off_has_its_own_start_and_cap(self) -> None:
+        """A switched-off adapter is polled slowly, up to its own cap."""
+        assert retry_delay_s(1, Failure.BLUETOOTH_OFF) == FIRST_DELAY_S[Failure.BLUETOOTH_OFF]
+        assert retry_delay_s(50, Failure.BLUETOOTH_OFF) == MAX_DELAY_BLUETOOTH_OFF_S
+
+    def test_jitter_only_lengthens_within_its_fraction(self) -> None:
+        """Jitter 0.5 adds half of the jitter fraction to the wait."""
+        base = retry_delay_s(3, Failure.CONNECT_FAILED)
+        assert retry_delay_s(3, Failure.CONNECT_FAILED, jitter=0.5) == pytest.approx(
+            base * (1 + JITTER_FRACTION * 0.5)
+        )
+
+    def test_jitter_out_of_range_is_refused(self) -> None:
+        """A jitter outside [0, 1) is a programming error and says so."""
+        with pytest.raises(ValueError, match="jitter"):
+            retry_delay_s(1, Failure.DROPPED, jitter=1.0)
+
+    @given(
+        attempt=st.integers(min_value=-5, max_value=10**6),
+        failure=st.sampled_from(list(Failure)),
+        jitter=st.floats(min_value=0.0, max_value=0.999),
+    )
+    def test_delay_is_positive_bounded_and_monotonic(
+        self, attempt: int, failure: Failure, jitter: float
+    ) -> None:
+        """For any attempt the delay is positive, within the cap plus jitter, never shrinking."""
+        delay = retry_delay_s(attempt, failure, jitter)
+        cap = MAX_DELAY_BLUETOOTH_OFF_S if failure is Failure.BLUETOOTH_OFF else MAX_DELAY_S
+        assert 0 < delay <= cap * (1 + JITTER_FRACTION)
+        assert retry_delay_s(attempt + 1, failure, jitter) >= delay
+
+
+class TestAdvice:
+    def test_not_found_names_every_thing_to_check(self) -> None:
+        """A strap never seen gets the full checklist: moist, no phone app, Bluetooth, battery."""
+        text = advice(Failure.NOT_FOUND, "Polar H10 A1")
+        for needle in ("Polar H10 A1", "moist", "phone", "Bluetooth is on", "battery"):
+            assert needle in text
+
+    def test_connect_failure_points_at_other_apps_first(self) -> None:
+        """A strap seen but not connecting is most often held by a phone app; that comes first."""
+        text = advice(Failure.CONNECT_FAILED)
+        assert text.index("phone") < text.index("moist")
+
+    def test_bluetooth_off_says_to_turn_it_on(self) -> None:
+        """With Bluetooth off the advice is about the computer, not the strap."""
+        assert "turn Bluetooth on" in advice(Failure.BLUETOOTH_OFF)
+
+    def test_repeated_failures_say_it_keeps_trying(self) -> None:
+        """After several attempts the person learns it is still trying."""
+        assert "tried 4 times, still trying" in advice(Failure.DROPPED, attempts=4)
+
+    def test_stall_keeps_the_strap_name_as_written(self) -> None:
+        """The strap's name keeps its capitals in a sentence-initial position."""
+        assert advice(Failure.STALLED, "Polar H10").startswith("Your strap (Polar H10)")
