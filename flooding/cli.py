@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "flooding.commands.review",
     "flooding.commands.scan",
     "flooding.commands.pair",
+    "flooding.commands.monitor",
 )
 
 Runner = Callable[[argparse.Namespace], int]

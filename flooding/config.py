@@ -277,6 +277,10 @@ def load_config(
         if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
             continue
         path = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+        # settings are FLOODING_SECTION__KEY (or a top-level key such as FLOODING_MODE);
+        # other FLOODING_* variables belong to the program, not to the settings
+        if "." not in path and path not in Settings.model_fields:
+            continue
         _set_path(tree, path, parse_value(raw))
         origins[path] = f"environment {name}"
 

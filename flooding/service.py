@@ -23,6 +23,7 @@ from flooding.messages import MessageBook, RenderedMessage
 from flooding.models import (
     Alert,
     BatteryLevel,
+    ContactChanged,
     Event,
     GapDetected,
     LinkChanged,
@@ -96,6 +97,8 @@ class SessionRunner:
         clock: Callable[[], float] = time.time,
         stop_after_ready_s: float | None = None,
         message_turn: int = 0,
+        strap_name: str | None = None,
+        strap_address: str | None = None,
     ) -> None:
         self.source = source
         self.settings = settings
@@ -108,6 +111,8 @@ class SessionRunner:
         self.clock = clock
         self.stop_after_ready_s = stop_after_ready_s
         self._turn = message_turn
+        self.strap_name = strap_name
+        self.strap_address = strap_address
         self._stop = asyncio.Event()
         self._notify_tasks: set[asyncio.Task[None]] = set()
         self._battery_warned = False
@@ -127,6 +132,8 @@ class SessionRunner:
             started,
             source=self.source_kind,
             mode=self.engine.mode.value,
+            strap_name=self.strap_name,
+            strap_address=self.strap_address,
             settings_json=json.dumps(self.settings.model_dump(mode="json", exclude={"messages"})),
         )
         self.outcome = SessionOutcome(self.session_id, started, started)
@@ -177,6 +184,9 @@ class SessionRunner:
             self._handle_events(reading.events)
             self.view.reading(reading)
         elif isinstance(item, LinkChanged):
+            if item.strap_name and self.strap_name is None and self.session_id is not None:
+                self.strap_name = item.strap_name
+                self.store.set_strap(self.session_id, item.strap_name, item.strap_address)
             self.store.add_note_event(
                 self.session_id,
                 item.t_s,
@@ -224,6 +234,13 @@ class SessionRunner:
                     asyncio.get_running_loop().call_later(self.stop_after_ready_s, self.stop)
             elif isinstance(event, GapDetected):
                 self.outcome.gaps += 1
+            elif isinstance(event, ContactChanged):
+                self.view.info(
+                    "Skin contact is back: watching again."
+                    if event.contact
+                    else "The strap has no skin contact: detection is paused. Moisten the "
+                    "electrodes and tighten the strap a little."
+                )
             rendered = self.book.render(event, pending, self._turn)
             if rendered is not None:
                 key = f"{rendered.full.kind}:{self.session_id}:{event_id}"

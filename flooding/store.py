@@ -278,6 +278,15 @@ class Store:
         with self.db:
             self.db.execute("UPDATE sessions SET ended_s=? WHERE id=?", (ended_s, session_id))
 
+    def set_strap(self, session_id: int, name: str | None, address: str | None) -> None:
+        """Record which strap a session came from, once it is known."""
+        with self.db:
+            self.db.execute(
+                "UPDATE sessions SET strap_name=?, strap_address=COALESCE(?, strap_address)"
+                " WHERE id=?",
+                (name, address, session_id),
+            )
+
     def set_note(self, session_id: int, note: str) -> None:
         """Set what the talk was about."""
         with self.db:

@@ -15,10 +15,13 @@ import argparse
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bleak.backends.client import BaseBleakClient
     from bleak.backends.scanner import BaseBleakScanner
+
+    from flooding.emulator import EmulatedStrap
 
 ENV_EMULATED_STRAP = "FLOODING_EMULATED_STRAP"
 DEFAULT_SCAN_S = 8.0  # several advertising rounds of even a sleepy strap
@@ -59,3 +62,28 @@ async def scanner_backend(args: argparse.Namespace) -> AsyncIterator[type[BaseBl
         return
     async with emulated_straps(foreign=mode == "foreign") as (air, _strap, _stranger):
         yield air.scanner_backend
+
+
+@asynccontextmanager
+async def strap_backends(
+    args: argparse.Namespace, **strap_options: Any
+) -> AsyncIterator[
+    tuple[type[BaseBleakScanner] | None, type[BaseBleakClient] | None, EmulatedStrap | None]
+]:
+    """(scanner backend, client backend, emulated strap) for a monitoring session.
+
+    All three are None for the real Bluetooth stack; with emulation they are the emulator's,
+    and `strap_options` (feed, interval_s, ...) go to the emulated strap.
+    """
+    mode = emulation(args)
+    if mode is None:
+        yield None, None, None
+        return
+    from flooding.emulator import EmulatedAir, emulated_straps
+
+    if mode == "none":
+        async with EmulatedAir() as air:
+            yield air.scanner_backend, air.client_backend, None
+        return
+    async with emulated_straps(foreign=mode == "foreign", **strap_options) as (air, strap, _):
+        yield air.scanner_backend, air.client_backend, strap

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flooding.commands._common import (
     add_config_options,
@@ -14,6 +16,12 @@ from flooding.commands._common import (
     load_settings,
     program,
 )
+
+if TYPE_CHECKING:
+    from flooding.hrm import HeartRateMeasurement
+    from flooding.service import SessionOutcome, SessionRunner
+    from flooding.simulate import Scenario
+    from flooding.sources import HeartSource
 
 DEFAULT_SPEED = 60.0  # one simulated minute a second: the whole talk in under half a minute
 
@@ -38,6 +46,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
     )
+    parser.add_argument(
+        "--ble",
+        action="store_true",
+        help="play the talk through the real Bluetooth code (Bleak) against an emulated strap",
+    )
     add_data_dir_option(parser)
     add_config_options(parser)
     parser.set_defaults(run=run)
@@ -50,6 +63,49 @@ def demo_data_dir(args: argparse.Namespace) -> Path:
     return data_dir(args) / "demo"
 
 
+async def _demo_over_bluetooth(
+    scenario: Scenario, speed: float, make_runner: Callable[[HeartSource, str], SessionRunner]
+) -> SessionOutcome:
+    """The scenario played by an emulated strap, read through Bleak like a real one.
+
+    The strap sends a packet every 1/speed seconds; sample times come from a clock that runs
+    `speed` times faster than real time, so the detector sees the talk at its true pace.
+    """
+    from flooding.ble import StrapSource
+    from flooding.emulator import emulated_straps
+    from flooding.service import run_until_signalled
+    from flooding.simulate import packets
+
+    finished = asyncio.Event()
+
+    def feed() -> Iterator[HeartRateMeasurement]:
+        for _t, measurement in packets(scenario):
+            if measurement is not None:
+                yield measurement
+        finished.set()
+
+    interval_s = 1.0 / speed
+    async with emulated_straps(feed=feed(), interval_s=interval_s) as (air, strap, _):
+        origin_wall, origin = time.time(), time.monotonic()
+
+        def clock() -> float:
+            return origin_wall + (time.monotonic() - origin) * speed
+
+        source = StrapSource(
+            address=strap.address,
+            scanner_backend=air.scanner_backend,
+            client_backend=air.client_backend,
+            clock=clock,
+        )
+        runner = make_runner(source, "demo-ble")
+        waiter = asyncio.create_task(finished.wait())
+        waiter.add_done_callback(lambda _: runner.stop())
+        try:
+            return await run_until_signalled(runner)
+        finally:
+            waiter.cancel()
+
+
 def run(args: argparse.Namespace) -> int:
     from flooding.notify import choose_notifier
     from flooding.review import episodes
@@ -58,8 +114,11 @@ def run(args: argparse.Namespace) -> int:
     from flooding.store import Store, StoreError
     from flooding.view import TerminalView
 
-    if args.speed < 0:
-        print("flooding demo: --speed must be 0 or more (60 plays a minute a second)")
+    if args.speed < 0 or (args.ble and args.speed == 0):
+        print(
+            "flooding demo: --speed must be more than 0 (60 plays a minute a second)"
+            + ("" if args.ble else "; 0 plays at once")
+        )
         return 2
     loaded = load_settings(args)
     settings = loaded.settings
@@ -81,16 +140,20 @@ def run(args: argparse.Namespace) -> int:
             update={"notify": settings.notify.model_copy(update={"enabled": False})}
         )
     view = TerminalView(every_s=max(5.0, 2.0 * args.speed))
-    runner = SessionRunner(
-        source=SimulatedStrap(scenario, start_s=time.time(), speed=args.speed),
-        settings=settings,
-        store=store,
-        view=view,
-        source_kind="demo",
-    )
-    runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+
+    def make_runner(source: HeartSource, kind: str) -> SessionRunner:
+        runner = SessionRunner(
+            source=source, settings=settings, store=store, view=view, source_kind=kind
+        )
+        runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+        return runner
+
     try:
-        outcome = asyncio.run(run_until_signalled(runner))
+        if args.ble:
+            outcome = asyncio.run(_demo_over_bluetooth(scenario, args.speed, make_runner))
+        else:
+            source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
+            outcome = asyncio.run(run_until_signalled(make_runner(source, "demo")))
         found = episodes(store, outcome.session_id)
     finally:
         store.close()

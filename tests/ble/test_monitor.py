@@ -1,0 +1,190 @@
+"""The monitor over the real Bleak code path against the emulated strap."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from flooding.config import default_settings
+from flooding.emulator import EmulatedAir, EmulatedStrap
+from flooding.hrm import HeartRateMeasurement
+from flooding.service import SessionRunner
+from flooding.store import Store
+from flooding.view import TerminalView
+from tests.ble.emulated import fast_source, run_scenario
+
+SIM_SECONDS_PER_PACKET = 1.0  # each fast packet stands for one second of session time
+
+
+def accelerated_clock(interval_s: float) -> Callable[[], float]:
+    """A clock on which each emulated packet interval lasts one session second."""
+    origin_wall, origin = time.time(), time.monotonic()
+    speed = SIM_SECONDS_PER_PACKET / interval_s
+    return lambda: origin_wall + (time.monotonic() - origin) * speed
+
+
+async def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Poll `condition()` until it is true, failing after `timeout_s`."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def flooding(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start the `flooding` command in a subprocess."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "flooding", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
+class TestSessionAcrossDrops:
+    def test_strap_drop_and_return_resumes_the_same_session_with_a_gap(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A strap that drops and comes back continues the same session, with the gap recorded."""
+        store = Store.open(tmp_path)
+
+        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> SessionRunner:
+            source = fast_source(air, address=strap.address, clock=accelerated_clock(0.02))
+            runner = SessionRunner(
+                source=source,
+                settings=default_settings(),
+                store=store,
+                view=TerminalView(),
+                source_kind="ble",
+            )
+            task = asyncio.create_task(runner.run())
+            await wait_for(lambda: runner.outcome is not None and runner.outcome.samples >= 20)
+            await strap.drop()
+            await asyncio.sleep(0.3)  # about 15 session seconds without the strap
+            before = runner.outcome.samples if runner.outcome else 0
+            await strap.come_back()
+            await wait_for(
+                lambda: runner.outcome is not None and runner.outcome.samples >= before + 20
+            )
+            runner.stop()
+            await task
+            return runner
+
+        runner = run_scenario(scenario, interval_s=0.02)
+        assert runner.session_id is not None
+        try:
+            sessions = store.sessions()
+            links = [e.data["state"] for e in store.events(runner.session_id, "link")]
+            gaps = store.events(runner.session_id, "gap-detected")
+            samples = list(store.iter_samples(runner.session_id))
+        finally:
+            store.close()
+        assert len(sessions) == 1
+        assert sessions[0].strap_name == "Polar H10 E1A2B3C4"
+        assert "disconnected" in links
+        assert links[-1] == "connected"
+        assert len(gaps) == 1
+        assert gaps[0].data["end_s"] - gaps[0].data["start_s"] > 5
+        assert any(s.t_s > gaps[0].data["end_s"] for s in samples)
+        assert "strap disconnected" in capsys.readouterr().out
+
+    def test_lost_skin_contact_pauses_detection_and_says_so(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Packets without skin contact are stored, never flood, and the person is told why."""
+        store = Store.open(tmp_path)
+        feed = [HeartRateMeasurement(bpm=150, contact=False)] * 60
+
+        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> SessionRunner:
+            source = fast_source(air, address=strap.address, clock=accelerated_clock(0.02))
+            runner = SessionRunner(
+                source=source,
+                settings=default_settings(),
+                store=store,
+                view=TerminalView(),
+                source_kind="ble",
+            )
+            task = asyncio.create_task(runner.run())
+            await wait_for(lambda: runner.outcome is not None and runner.outcome.samples >= 50)
+            runner.stop()
+            await task
+            return runner
+
+        runner = run_scenario(scenario, interval_s=0.02, feed=feed)
+        assert runner.outcome is not None
+        assert runner.outcome.alerts == 0
+        assert "no skin contact" in capsys.readouterr().out
+        store.close()
+
+
+@pytest.mark.timeout(90)
+class TestMonitorCommand:
+    def test_sigterm_stops_cleanly_and_keeps_the_session(self, tmp_path: Path) -> None:
+        """`flooding monitor` on SIGTERM disconnects, saves the session and exits 0."""
+        proc = flooding(
+            "monitor",
+            "--no-notify",
+            "--data-dir",
+            str(tmp_path),
+            "--timeout",
+            "1",
+            env={"FLOODING_EMULATED_STRAP": "1"},
+        )
+        deadline = time.monotonic() + 30
+        store = Store.open(tmp_path)
+        try:
+            while time.monotonic() < deadline:
+                sid = store.latest_session_id()
+                if sid is not None and store.sample_count(sid) >= 2:
+                    break
+                time.sleep(0.2)
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+            assert proc.returncode == 0, err
+            sid = store.latest_session_id()
+            assert sid is not None
+            session = store.session(sid)
+            assert session is not None
+            assert session.ended_s is not None
+            assert store.sample_count(sid) >= 2
+        finally:
+            store.close()
+        assert "Session 1 saved" in out
+
+    def test_no_strap_in_range_gives_advice_and_exits_non_zero(self, tmp_path: Path) -> None:
+        """With no strap around and none paired, the monitor says what to check and exits 1."""
+        proc = flooding(
+            "monitor",
+            "--no-notify",
+            "--data-dir",
+            str(tmp_path),
+            "--timeout",
+            "0.5",
+            env={"FLOODING_EMULATED_STRAP": "none"},
+        )
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1
+        assert "no heart-rate strap found" in err
+        assert "moist" in err.lower() or "worn" in err.lower()
+
+
+@pytest.mark.timeout(120)
+def test_demo_over_bluetooth_shows_alert_and_ready(tmp_path: Path) -> None:
+    """`flooding demo --ble` plays the talk through Bleak and the emulated strap, end to end."""
+    proc = flooding(
+        "demo", "--ble", "--speed", "200", "--no-notify", "--data-dir", str(tmp_path), env={}
+    )
+    out, err = proc.communicate(timeout=110)
+    assert proc.returncode == 0, err
+    assert "connected to Polar H10" in out
+    assert "You're flooded" in out
+    assert "back near your baseline" in out
+    assert "1 flooding episode(s)" in out
