@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "flooding.commands.scan",
     "flooding.commands.pair",
     "flooding.commands.monitor",
+    "flooding.commands.breathe",
 )
 
 Runner = Callable[[argparse.Namespace], int]

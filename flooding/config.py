@@ -57,6 +57,8 @@ class PauseSettings(_Section):
     extend_minutes: float = Field(10, ge=1, le=120)
     recovery_margin_bpm: float = Field(5, ge=0, le=30)
     recovery_hold_s: float = Field(60, ge=0, le=900)
+    breaths_per_minute: float = Field(6, ge=3, le=12)
+    inhale_fraction: float = Field(0.4, ge=0.25, le=0.6)
 
 
 class MessageSettings(_Section):

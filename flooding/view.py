@@ -6,6 +6,7 @@ import sys
 import textwrap
 from typing import TextIO
 
+from flooding.breathing import phase_at
 from flooding.models import BatteryLevel, LinkChanged, LinkState, Reading, State
 from flooding.notify import Message
 from flooding.timefmt import clock_time
@@ -26,8 +27,16 @@ def _countdown(seconds: float) -> str:
 class TerminalView:
     """Prints the session as it happens."""
 
-    def __init__(self, *, every_s: float = LINE_EVERY_S, out: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        every_s: float = LINE_EVERY_S,
+        out: TextIO | None = None,
+        breathing: tuple[float, float] | None = None,
+    ) -> None:
+        """`breathing`: (breaths a minute, inhale fraction) to cue breaths during a pause."""
         self.every_s = every_s
+        self.breathing = breathing
         self.out = out or sys.stdout
         self._last_shown_s: float | None = None
         self._last_state: str | None = None
@@ -49,6 +58,9 @@ class TerminalView:
             label = label.upper()
         if reading.pausing and reading.pause_until_s is not None:
             label += f", pause {_countdown(reading.pause_until_s - reading.t_s)}"
+            if self.breathing is not None:
+                pace, inhale = self.breathing
+                label += f" - {phase_at(reading.t_s, pace, inhale).word}"
         battery = "" if self.battery_percent is None else f"  battery {self.battery_percent}%"
         self._print(
             f"{clock_time_s(reading.t_s)}  heart {_bpm(reading.bpm)} bpm"

@@ -105,7 +105,11 @@ async def _monitor(args: argparse.Namespace) -> int:
                 source=source,
                 settings=settings,
                 store=store,
-                view=QuietView() if args.quiet else TerminalView(),
+                view=QuietView()
+                if args.quiet
+                else TerminalView(
+                    breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
+                ),
                 source_kind="ble",
                 mode=Mode(args.mode) if args.mode else None,
                 strap_name=name or None,
