@@ -97,6 +97,10 @@ class PauseProtocol:
         """A reading during the pause (None: no usable reading — contact lost, gap)."""
         if not self.pausing:
             return []
+        if t_s - self._smooth_t > self.detection.gap_s:
+            # no readings came for a while (a dropped link): that stretch proves nothing
+            self._smooth_bpm = None
+            self._recovered_since = None
         level = self._smooth(t_s, bpm)
         if level is None or level > self.recovery_ceiling_bpm():
             self._recovered_since = None
@@ -149,4 +153,5 @@ class PauseProtocol:
         self.baseline_bpm = baseline_bpm
         self._recovered_since = None
         self._smooth_bpm = None
+        self._smooth_t = t_s
         return PauseStarted(t_s=t_s, until_s=self.until_s, baseline_bpm=baseline_bpm, manual=manual)
