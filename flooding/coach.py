@@ -6,7 +6,8 @@
   stayed within `recovery_margin_bpm` of the calm baseline from *before* the flooding for
   `recovery_hold_s`. Once the planned length has passed, ready comes as soon as that holds.
 - At each planned end while still elevated: PauseExtended ("not yet, give it 10 more
-  minutes"), and the check goes on.
+  minutes"), and the check goes on. Back within the margin but not yet for the whole hold
+  is not "still elevated": ready-to-return comes once the hold is complete.
 - Samples without contact, implausible readings and gaps never count as recovered.
 """
 
@@ -119,7 +120,9 @@ class PauseProtocol:
                     t_s=t_s, bpm=bpm, baseline_bpm=self.baseline_bpm, pause_start_s=self.started_s
                 )
             ]
-        if t_s >= self.until_s:
+        if t_s >= self.until_s and self._recovered_since is None:
+            # still elevated (or not measured); when already back within the margin, the
+            # hold is under way and ready-to-return follows without a "not yet" first
             self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
             return [
                 PauseExtended(
