@@ -184,10 +184,24 @@ def _line_of(text: str, path: str) -> int | None:
         header = re.match(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
         if header:
             current = header.group(1).strip()
+            if current == path:  # a whole section
+                return number
             continue
         if current == want and key_re.match(line):
             return number
     return None
+
+
+def _origin_of(path: str, origins: Mapping[str, str]) -> tuple[str, str]:
+    """The layer that set `path`, and the key path it set: the path itself, a parent set as
+    a whole (an item of a list), or a key under it (a whole misspelt section)."""
+    parts = path.split(".")
+    for n in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:n])
+        if prefix in origins:
+            return origins[prefix], prefix
+    below = [origin for key, origin in origins.items() if key.startswith(f"{path}.")]
+    return (below[-1] if below else "default"), path
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -232,11 +246,11 @@ def validate_tree(
         problems = []
         for error in exc.errors():
             path = ".".join(str(part) for part in error["loc"])
-            origin = origins.get(path, "default")
+            origin, set_path = _origin_of(path, origins)
             where = origin
             text = texts.get(origin)
             if text is not None:
-                line = _line_of(text, path)
+                line = _line_of(text, set_path)
                 if line is not None:
                     where = f"{origin}:{line}"
             value = error.get("input")
