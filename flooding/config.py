@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from flooding.models import Mode
 
@@ -59,6 +59,24 @@ class PauseSettings(_Section):
     recovery_hold_s: float = Field(60, ge=0, le=900)
 
 
+_COMMON = ("bpm", "baseline", "minutes", "extend_minutes", "return_time")
+# the placeholders each text is filled in with (see flooding.messages); lists not named
+# here (suggestions, re-entry lines) are shown as they are
+_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "alert_title": (*_COMMON, "script", "suggestion"),
+    "alert_body": (*_COMMON, "script", "suggestion"),
+    "partner_scripts": _COMMON,
+    "not_yet_title": (*_COMMON, "suggestion"),
+    "not_yet_body": (*_COMMON, "suggestion"),
+    "ready_title": (*_COMMON, "reentry"),
+    "ready_body": (*_COMMON, "reentry"),
+    "private_alert_title": (*_COMMON, "suggestion"),  # also shown for "not yet"
+    "private_alert_body": (*_COMMON, "suggestion"),
+    "private_ready_title": (*_COMMON, "reentry"),
+    "private_ready_body": (*_COMMON, "reentry"),
+}
+
+
 class MessageSettings(_Section):
     """Every word the person reads; placeholders in braces are filled in."""
 
@@ -75,6 +93,24 @@ class MessageSettings(_Section):
     private_alert_body: str = Field(min_length=1)
     private_ready_title: str = Field(min_length=1)
     private_ready_body: str = Field(min_length=1)
+
+    @field_validator("*")
+    @classmethod
+    def _placeholders_can_be_filled(cls, value: str | list[str], info: Any) -> str | list[str]:
+        # a text that cannot be filled in would fail at the moment of the alert: refuse it now
+        names = _PLACEHOLDERS.get(info.field_name)
+        if names is None:
+            return value
+        dummy = dict.fromkeys(names, "x")
+        for text in [value] if isinstance(value, str) else value:
+            try:
+                text.format(**dummy)
+            except (KeyError, IndexError, ValueError, AttributeError) as exc:
+                raise ValueError(
+                    f"{text!r} has a placeholder that cannot be filled ({exc!r}); "
+                    f"allowed here: {', '.join('{' + n + '}' for n in names)}"
+                ) from None
+        return value
 
 
 class NotifySettings(_Section):
