@@ -95,6 +95,7 @@ class SessionRunner:
         clock: Callable[[], float] = time.time,
         stop_after_ready_s: float | None = None,
         message_turn: int = 0,
+        notify_timeout_s: float = NOTIFY_TIMEOUT_S,
     ) -> None:
         self.source = source
         self.settings = settings
@@ -107,6 +108,7 @@ class SessionRunner:
         self.clock = clock
         self.stop_after_ready_s = stop_after_ready_s
         self._turn = message_turn
+        self.notify_timeout_s = notify_timeout_s
         self._stop = asyncio.Event()
         self._notify_tasks: set[asyncio.Task[None]] = set()
         self._battery_warned = False
@@ -238,7 +240,7 @@ class SessionRunner:
 
     async def _notify(self, message: Message) -> None:
         try:
-            delivered = await asyncio.wait_for(self.notifier.send(message), NOTIFY_TIMEOUT_S)
+            delivered = await asyncio.wait_for(self.notifier.send(message), self.notify_timeout_s)
         except Exception as exc:  # a notification must never stop the monitor
             log.warning("desktop notification (%s) failed: %r", message.kind, exc)
             delivered = False
@@ -246,7 +248,7 @@ class SessionRunner:
 
     async def _drain_notifications(self) -> None:
         if self._notify_tasks:
-            await asyncio.wait(set(self._notify_tasks), timeout=NOTIFY_TIMEOUT_S)
+            await asyncio.wait(set(self._notify_tasks), timeout=self.notify_timeout_s)
 
     async def _flush_every_second(self) -> None:
         while True:
