@@ -139,7 +139,8 @@ class SessionRunner:
             for task in (consumer, stopper, flusher):
                 task.cancel()
             for task in (consumer, stopper, flusher):
-                with contextlib.suppress(asyncio.CancelledError):
+                # a failed source is re-raised below, after the session is saved and closed
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self._drain_notifications()
             self.outcome.ended_s = self._latest_t if self._latest_t is not None else started
