@@ -6,7 +6,8 @@
   stayed within `recovery_margin_bpm` of the calm baseline from *before* the flooding for
   `recovery_hold_s`. Once the planned length has passed, ready comes as soon as that holds.
 - At each planned end while still elevated: PauseExtended ("not yet, give it 10 more
-  minutes"), and the check goes on.
+  minutes"), and the check goes on. Back within the margin but not yet for the whole hold
+  is not "still elevated": ready-to-return comes once the hold is complete.
 - Samples without contact, implausible readings and gaps never count as recovered.
 """
 
@@ -97,6 +98,10 @@ class PauseProtocol:
         """A reading during the pause (None: no usable reading — contact lost, gap)."""
         if not self.pausing:
             return []
+        if t_s - self._smooth_t > self.detection.gap_s:
+            # no readings came for a while (a dropped link): that stretch proves nothing
+            self._smooth_bpm = None
+            self._recovered_since = None
         level = self._smooth(t_s, bpm)
         if level is None or level > self.recovery_ceiling_bpm():
             self._recovered_since = None
@@ -115,7 +120,9 @@ class PauseProtocol:
                     t_s=t_s, bpm=bpm, baseline_bpm=self.baseline_bpm, pause_start_s=self.started_s
                 )
             ]
-        if t_s >= self.until_s:
+        if t_s >= self.until_s and self._recovered_since is None:
+            # still elevated (or not measured); when already back within the margin, the
+            # hold is under way and ready-to-return follows without a "not yet" first
             self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
             return [
                 PauseExtended(
@@ -149,4 +156,5 @@ class PauseProtocol:
         self.baseline_bpm = baseline_bpm
         self._recovered_since = None
         self._smooth_bpm = None
+        self._smooth_t = t_s
         return PauseStarted(t_s=t_s, until_s=self.until_s, baseline_bpm=baseline_bpm, manual=manual)

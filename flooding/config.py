@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from flooding.models import Mode
 
@@ -61,6 +61,24 @@ class PauseSettings(_Section):
     inhale_fraction: float = Field(0.4, ge=0.25, le=0.6)
 
 
+_COMMON = ("bpm", "baseline", "minutes", "extend_minutes", "return_time")
+# the placeholders each text is filled in with (see flooding.messages); lists not named
+# here (suggestions, re-entry lines) are shown as they are
+_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "alert_title": (*_COMMON, "script", "suggestion"),
+    "alert_body": (*_COMMON, "script", "suggestion"),
+    "partner_scripts": _COMMON,
+    "not_yet_title": (*_COMMON, "suggestion"),
+    "not_yet_body": (*_COMMON, "suggestion"),
+    "ready_title": (*_COMMON, "reentry"),
+    "ready_body": (*_COMMON, "reentry"),
+    "private_alert_title": (*_COMMON, "suggestion"),  # also shown for "not yet"
+    "private_alert_body": (*_COMMON, "suggestion"),
+    "private_ready_title": (*_COMMON, "reentry"),
+    "private_ready_body": (*_COMMON, "reentry"),
+}
+
+
 class MessageSettings(_Section):
     """Every word the person reads; placeholders in braces are filled in."""
 
@@ -79,6 +97,24 @@ class MessageSettings(_Section):
     private_alert_body: str = Field(min_length=1)
     private_ready_title: str = Field(min_length=1)
     private_ready_body: str = Field(min_length=1)
+
+    @field_validator("*")
+    @classmethod
+    def _placeholders_can_be_filled(cls, value: str | list[str], info: Any) -> str | list[str]:
+        # a text that cannot be filled in would fail at the moment of the alert: refuse it now
+        names = _PLACEHOLDERS.get(info.field_name)
+        if names is None:
+            return value
+        dummy = dict.fromkeys(names, "x")
+        for text in [value] if isinstance(value, str) else value:
+            try:
+                text.format(**dummy)
+            except (KeyError, IndexError, ValueError, AttributeError) as exc:
+                raise ValueError(
+                    f"{text!r} has a placeholder that cannot be filled ({exc!r}); "
+                    f"allowed here: {', '.join('{' + n + '}' for n in names)}"
+                ) from None
+        return value
 
 
 class NotifySettings(_Section):
@@ -188,10 +224,24 @@ def _line_of(text: str, path: str) -> int | None:
         header = re.match(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
         if header:
             current = header.group(1).strip()
+            if current == path:  # a whole section
+                return number
             continue
         if current == want and key_re.match(line):
             return number
     return None
+
+
+def _origin_of(path: str, origins: Mapping[str, str]) -> tuple[str, str]:
+    """The layer that set `path`, and the key path it set: the path itself, a parent set as
+    a whole (an item of a list), or a key under it (a whole misspelt section)."""
+    parts = path.split(".")
+    for n in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:n])
+        if prefix in origins:
+            return origins[prefix], prefix
+    below = [origin for key, origin in origins.items() if key.startswith(f"{path}.")]
+    return (below[-1] if below else "default"), path
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -236,11 +286,11 @@ def validate_tree(
         problems = []
         for error in exc.errors():
             path = ".".join(str(part) for part in error["loc"])
-            origin = origins.get(path, "default")
+            origin, set_path = _origin_of(path, origins)
             where = origin
             text = texts.get(origin)
             if text is not None:
-                line = _line_of(text, path)
+                line = _line_of(text, set_path)
                 if line is not None:
                     where = f"{origin}:{line}"
             value = error.get("input")

@@ -13,8 +13,8 @@ Rules (see `config/default.toml` for the defaults and their reasons):
   is warm only the absolute rule applies.
 - flooded: above the threshold for `confirm_s`, dips shorter than `dip_tolerance_s` allowed;
   released after `release_s` below the threshold minus `release_hysteresis_bpm`.
-- a sample without skin contact, or a gap longer than `gap_s`, never counts as flooding and
-  restarts a run above threshold.
+- a sample without skin contact, or a gap longer than `gap_s` (no samples, or only
+  implausible ones), never counts as flooding and restarts a run above threshold.
 """
 
 from __future__ import annotations
@@ -117,6 +117,7 @@ class Detector:
         self._baseline = _BaselineRing(settings, seed)
         self.frozen = False  # set while pausing or in a workout: the baseline does not learn
         self._last_t: float | None = None
+        self._last_plausible_t: float | None = None
         self._contact = True
         self._run_start: float | None = None  # start of the current run above threshold
         self._dip_start: float | None = None
@@ -175,7 +176,12 @@ class Detector:
             self._baseline.discard_open_bucket()
             return self._step(State.NO_CONTACT, threshold, rule, events)
         if not s.min_plausible_bpm <= sample.bpm <= s.max_plausible_bpm:
+            # a stretch of sensor errors longer than a gap is a gap: no run lasts across it
+            if self._last_plausible_t is not None and t - self._last_plausible_t > s.gap_s:
+                self._reset_runs()
+                self._baseline.discard_open_bucket()
             return self._step(self._state, threshold, rule, events)
+        self._last_plausible_t = t
 
         bpm = sample.bpm
         if self._flooded:

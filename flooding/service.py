@@ -99,6 +99,7 @@ class SessionRunner:
         message_turn: int = 0,
         strap_name: str | None = None,
         strap_address: str | None = None,
+        notify_timeout_s: float = NOTIFY_TIMEOUT_S,
     ) -> None:
         self.source = source
         self.settings = settings
@@ -113,6 +114,7 @@ class SessionRunner:
         self._turn = message_turn
         self.strap_name = strap_name
         self.strap_address = strap_address
+        self.notify_timeout_s = notify_timeout_s
         self._stop = asyncio.Event()
         self._notify_tasks: set[asyncio.Task[None]] = set()
         self._battery_warned = False
@@ -146,7 +148,8 @@ class SessionRunner:
             for task in (consumer, stopper, flusher):
                 task.cancel()
             for task in (consumer, stopper, flusher):
-                with contextlib.suppress(asyncio.CancelledError):
+                # a failed source is re-raised below, after the session is saved and closed
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self._drain_notifications()
             self.outcome.ended_s = self._latest_t if self._latest_t is not None else started
@@ -280,7 +283,7 @@ class SessionRunner:
 
     async def _notify(self, message: Message) -> None:
         try:
-            delivered = await asyncio.wait_for(self.notifier.send(message), NOTIFY_TIMEOUT_S)
+            delivered = await asyncio.wait_for(self.notifier.send(message), self.notify_timeout_s)
         except Exception as exc:  # a notification must never stop the monitor
             log.warning("desktop notification (%s) failed: %r", message.kind, exc)
             delivered = False
@@ -288,7 +291,7 @@ class SessionRunner:
 
     async def _drain_notifications(self) -> None:
         if self._notify_tasks:
-            await asyncio.wait(set(self._notify_tasks), timeout=NOTIFY_TIMEOUT_S)
+            await asyncio.wait(set(self._notify_tasks), timeout=self.notify_timeout_s)
 
     async def _flush_every_second(self) -> None:
         while True:

@@ -92,7 +92,9 @@ def event_data(event: Any) -> dict[str, Any]:
 
 
 def _rr_text(rr_s: Sequence[float]) -> str:
-    return ",".join(f"{rr:.6g}" for rr in rr_s)
+    # repr is the shortest text that reads back as the same float: a replay sees exactly
+    # the RR intervals the live session saw (1/1024 s values need up to 10 decimals)
+    return ",".join(repr(float(rr)) for rr in rr_s)
 
 
 def _rr_values(text: str) -> tuple[float, ...]:

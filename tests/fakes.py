@@ -1,0 +1,72 @@
+"""Small fakes passed into the session runner: notifiers and a view that record what they got."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from flooding.models import BatteryLevel, LinkChanged, Reading
+from flooding.notify import Message
+
+
+class RecordingNotifier:
+    """Records every message it is asked to show, and says it was shown."""
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    async def send(self, message: Message) -> bool:
+        self.sent.append(message)
+        return True
+
+
+class RaisingNotifier:
+    """Fails every time, as a broken desktop would; counts the attempts."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def send(self, message: Message) -> bool:
+        self.attempts += 1
+        raise RuntimeError("the notification server went away")
+
+
+class HangingNotifier:
+    """Never answers, as a stuck desktop would; counts the attempts."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def send(self, message: Message) -> bool:
+        self.attempts += 1
+        await asyncio.Event().wait()
+        return True
+
+
+class RecordingView:
+    """Records everything the runner shows; optionally calls a hook after each reading."""
+
+    def __init__(self, on_reading: Callable[[Reading], None] | None = None) -> None:
+        self.readings: list[Reading] = []
+        self.messages: list[Message] = []
+        self.links: list[LinkChanged] = []
+        self.batteries: list[tuple[BatteryLevel, bool]] = []
+        self.infos: list[str] = []
+        self._on_reading = on_reading
+
+    def reading(self, reading: Reading) -> None:
+        self.readings.append(reading)
+        if self._on_reading is not None:
+            self._on_reading(reading)
+
+    def message(self, message: Message) -> None:
+        self.messages.append(message)
+
+    def link(self, change: LinkChanged) -> None:
+        self.links.append(change)
+
+    def battery(self, level: BatteryLevel, low: bool) -> None:
+        self.batteries.append((level, low))
+
+    def info(self, text: str) -> None:
+        self.infos.append(text)

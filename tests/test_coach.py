@@ -1,0 +1,284 @@
+"""The pause protocol: alert -> pause -> ready to return, or "not yet, more time"."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+
+from flooding.coach import PauseProtocol, Phase
+from flooding.config import DetectionSettings, PauseSettings
+from flooding.models import (
+    Alert,
+    EpisodeStarted,
+    Event,
+    PauseEnded,
+    PauseExtended,
+    PauseStarted,
+    ReadyToReturn,
+    Rule,
+)
+from tests.traces import pause_settings
+
+T0 = 10_000.0  # the alert time
+PAUSE_S = 20 * 60
+BASELINE = 68.0
+
+
+def episode(t_s: float = T0, baseline: float | None = BASELINE) -> EpisodeStarted:
+    return EpisodeStarted(
+        t_s=t_s,
+        onset_s=t_s - 20,
+        bpm=112,
+        baseline_bpm=baseline,
+        threshold_bpm=78,
+        rule=Rule.RELATIVE,
+    )
+
+
+def alerted(pause: PauseSettings | None = None, baseline: float | None = BASELINE) -> PauseProtocol:
+    protocol = PauseProtocol(pause or PauseSettings(), DetectionSettings())
+    protocol.on_episode(episode(baseline=baseline), alerts_allowed=True)
+    return protocol
+
+
+def readings(
+    protocol: PauseProtocol, start_s: float, end_s: float, bpm: Callable[[float], float | None]
+) -> list[Event]:
+    """Feed one reading a second for start_s <= t < end_s; return all events."""
+    events: list[Event] = []
+    t = start_s
+    while t < end_s:
+        events += protocol.on_reading(t, bpm(t))
+        t += 1
+    return events
+
+
+def level(value: float | None) -> Callable[[float], float | None]:
+    return lambda _t: value
+
+
+class TestAlert:
+    def test_episode_gives_alert_and_pause(self) -> None:
+        """A confirmed episode gives one Alert and a PauseStarted of pause.minutes."""
+        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
+        alert, pause = protocol.on_episode(episode(), alerts_allowed=True)
+        assert isinstance(alert, Alert)
+        assert (alert.t_s, alert.bpm, alert.baseline_bpm, alert.rule) == (
+            T0,
+            112,
+            68,
+            Rule.RELATIVE,
+        )
+        assert isinstance(pause, PauseStarted)
+        assert (pause.t_s, pause.until_s, pause.baseline_bpm, pause.manual) == (
+            T0,
+            T0 + PAUSE_S,
+            BASELINE,
+            False,
+        )
+        assert protocol.pausing
+
+    def test_no_new_alert_while_pausing(self) -> None:
+        """A second episode during the pause gives no alert and does not move the pause end."""
+        protocol = alerted()
+        assert protocol.on_episode(episode(T0 + 300), alerts_allowed=True) == []
+        assert protocol.until_s == T0 + PAUSE_S
+
+    def test_no_alert_when_not_allowed(self) -> None:
+        """With alerts not allowed (a workout) an episode gives nothing and no pause."""
+        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
+        assert protocol.on_episode(episode(), alerts_allowed=False) == []
+        assert not protocol.pausing
+
+    def test_pause_length_from_settings(self) -> None:
+        """pause.minutes sets the planned end."""
+        protocol = alerted(pause_settings(minutes=45))
+        assert protocol.until_s == T0 + 45 * 60
+
+    def test_readings_while_watching_do_nothing(self) -> None:
+        """Readings outside a pause give no events."""
+        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
+        assert readings(protocol, 0, 3000, level(120)) == []
+
+
+class TestReadyToReturn:
+    def test_not_before_the_pause_length(self) -> None:
+        """Recovered at once, ready comes exactly when pause.minutes have passed, not before."""
+        protocol = alerted()
+        assert readings(protocol, T0, T0 + PAUSE_S, level(BASELINE)) == []
+        [ready] = protocol.on_reading(T0 + PAUSE_S, BASELINE)
+        assert isinstance(ready, ReadyToReturn)
+        assert (ready.t_s, ready.bpm, ready.baseline_bpm, ready.pause_start_s) == (
+            T0 + PAUSE_S,
+            BASELINE,
+            BASELINE,
+            T0,
+        )
+        assert protocol.phase is Phase.WATCHING
+
+    def test_within_margin_counts_as_recovered(self) -> None:
+        """A heart at baseline + recovery_margin_bpm counts as recovered."""
+        protocol = alerted()
+        events = readings(protocol, T0, T0 + PAUSE_S + 1, level(BASELINE + 5))
+        assert [type(e) for e in events] == [ReadyToReturn]
+
+    def test_above_margin_is_not_recovered(self) -> None:
+        """A heart just above baseline + margin (but below any threshold) is not ready."""
+        protocol = alerted()
+        events = readings(protocol, T0, T0 + PAUSE_S + 300, level(BASELINE + 6))
+        assert not any(isinstance(e, ReadyToReturn) for e in events)
+        assert protocol.pausing
+
+    def test_needs_the_hold_time(self) -> None:
+        """After the pause length, ready needs recovery_hold_s of recovered readings."""
+        protocol = alerted()
+        drop = T0 + PAUSE_S + 100
+        events = readings(protocol, T0, drop, level(90))
+        events += readings(protocol, drop, drop + 300, level(BASELINE))
+        ready = [e for e in events if isinstance(e, ReadyToReturn)]
+        assert len(ready) == 1
+        assert drop + 60 <= ready[0].t_s <= drop + 90
+
+    def test_ready_ends_the_pause_and_alerts_come_again(self) -> None:
+        """After ready-to-return, a new episode alerts again."""
+        protocol = alerted()
+        readings(protocol, T0, T0 + PAUSE_S + 1, level(BASELINE))
+        assert not protocol.pausing
+        new = protocol.on_episode(episode(T0 + 2000), alerts_allowed=True)
+        assert [type(e) for e in new] == [Alert, PauseStarted]
+
+    def test_zero_hold(self) -> None:
+        """With recovery_hold_s = 0, ready comes at the planned end if recovered then."""
+        protocol = alerted(pause_settings(recovery_hold_s=0))
+        events = readings(protocol, T0 + PAUSE_S - 5, T0 + PAUSE_S + 1, level(BASELINE))
+        assert [(type(e), e.t_s) for e in events] == [(ReadyToReturn, T0 + PAUSE_S)]
+
+    def test_without_a_baseline(self) -> None:
+        """Without a known baseline, recovered means at or under absolute_bpm - margin_bpm."""
+        protocol = alerted(baseline=None)
+        assert protocol.recovery_ceiling_bpm() == 90
+        events = readings(protocol, T0, T0 + PAUSE_S + 1, level(89))
+        assert [type(e) for e in events] == [ReadyToReturn]
+
+
+class TestNotYet:
+    def test_extension_while_elevated(self) -> None:
+        """Elevated at the planned end: PauseExtended with extend_minutes more, again and again."""
+        protocol = alerted()
+        events = readings(protocol, T0, T0 + PAUSE_S + 1300, level(95))
+        assert [type(e) for e in events] == [PauseExtended, PauseExtended, PauseExtended]
+        assert [e.t_s for e in events] == [T0 + PAUSE_S, T0 + PAUSE_S + 600, T0 + PAUSE_S + 1200]
+        first = events[0]
+        assert isinstance(first, PauseExtended)
+        assert (first.until_s, first.bpm, first.baseline_bpm) == (T0 + PAUSE_S + 600, 95, BASELINE)
+        assert protocol.pausing
+
+    def test_extended_then_ready_once_recovered(self) -> None:
+        """After "not yet", ready comes as soon as the heart has recovered for the hold."""
+        protocol = alerted()
+        calm_from = T0 + PAUSE_S + 120
+        events = readings(protocol, T0, calm_from, level(95))
+        events += readings(protocol, calm_from, calm_from + 600, level(BASELINE))
+        assert [type(e) for e in events] == [PauseExtended, ReadyToReturn]
+        assert events[1].t_s < T0 + PAUSE_S + 600  # not held back until the extension ends
+
+    def test_no_not_yet_when_recovering_at_the_end(self) -> None:
+        """Back within the margin at the planned end, hold not yet done: no "still elevated"."""
+        protocol = alerted()
+        calm_from = T0 + PAUSE_S - 40
+        events = readings(protocol, T0, calm_from, level(90))
+        events += readings(protocol, calm_from, calm_from + 300, level(BASELINE))
+        assert [type(e) for e in events] == [ReadyToReturn]
+        assert events[0].t_s <= calm_from + 90
+
+    def test_extension_bpm_is_nan_without_a_reading(self) -> None:
+        """With no usable reading at the planned end, the extension says so (bpm NaN)."""
+        protocol = alerted()
+        [extended] = readings(protocol, T0 + PAUSE_S, T0 + PAUSE_S + 1, level(None))
+        assert isinstance(extended, PauseExtended)
+        assert math.isnan(extended.bpm)
+
+
+class TestUnusableReadings:
+    def test_no_readings_do_not_count_as_recovered(self) -> None:
+        """Unusable readings (None: contact lost) hold back ready until real ones hold."""
+        protocol = alerted()
+        back = T0 + PAUSE_S + 120
+        events = readings(protocol, T0, T0 + PAUSE_S - 30, level(BASELINE))
+        events += readings(protocol, T0 + PAUSE_S - 30, back, level(None))
+        events += readings(protocol, back, back + 300, level(BASELINE))
+        ready = [e for e in events if isinstance(e, ReadyToReturn)]
+        assert len(ready) == 1
+        assert ready[0].t_s >= back + 60
+
+    def test_gap_does_not_count_as_recovered(self) -> None:
+        """A stretch with no readings at all (a dropped link) does not count toward the hold."""
+        protocol = alerted()
+        back = T0 + PAUSE_S + 30
+        events = readings(protocol, T0, T0 + PAUSE_S - 50, level(BASELINE))
+        events += readings(protocol, back, back + 300, level(BASELINE))
+        ready = [e for e in events if isinstance(e, ReadyToReturn)]
+        assert len(ready) == 1
+        assert ready[0].t_s >= back + 60
+
+    def test_one_high_reading_restarts_the_hold(self) -> None:
+        """A run of high readings during the hold starts the hold again."""
+        protocol = alerted()
+        spike = T0 + PAUSE_S + 30
+        events = readings(protocol, T0, T0 + PAUSE_S - 20, level(95))
+        events += readings(protocol, T0 + PAUSE_S - 20, spike, level(BASELINE))
+        events += readings(protocol, spike, spike + 20, level(100))
+        events += readings(protocol, spike + 20, spike + 300, level(BASELINE))
+        ready = [e for e in events if isinstance(e, ReadyToReturn)]
+        assert len(ready) == 1
+        assert ready[0].t_s >= spike + 20 + 60
+
+
+class TestManualPause:
+    def test_manual_start(self) -> None:
+        """A pause started by hand is marked manual, has no alert, and lasts pause.minutes."""
+        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
+        [started] = protocol.start_manual(T0, BASELINE)
+        assert isinstance(started, PauseStarted)
+        assert (started.manual, started.until_s, started.baseline_bpm) == (
+            True,
+            T0 + PAUSE_S,
+            BASELINE,
+        )
+
+    def test_manual_start_with_own_length(self) -> None:
+        """A pause started by hand may name its own length in minutes."""
+        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
+        [started] = protocol.start_manual(T0, BASELINE, minutes=30)
+        assert started.until_s == T0 + 30 * 60
+
+    def test_manual_start_while_pausing_does_nothing(self) -> None:
+        """Starting a pause while one runs gives nothing and keeps the running one."""
+        protocol = alerted()
+        assert protocol.start_manual(T0 + 60, BASELINE) == []
+        assert protocol.started_s == T0
+
+    def test_manual_end(self) -> None:
+        """Ending a pause by hand gives PauseEnded and lets the next episode alert."""
+        protocol = alerted()
+        [ended] = protocol.end_manual(T0 + 300)
+        assert ended == PauseEnded(t_s=T0 + 300, pause_start_s=T0)
+        assert not protocol.pausing
+        assert readings(protocol, T0 + 300, T0 + PAUSE_S + 60, level(BASELINE)) == []
+        assert len(protocol.on_episode(episode(T0 + 400), alerts_allowed=True)) == 2
+
+    def test_manual_end_while_watching_does_nothing(self) -> None:
+        """Ending a pause when none runs gives nothing."""
+        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
+        assert protocol.end_manual(T0) == []
+
+
+@pytest.mark.parametrize("minutes", [20, 30])
+def test_ready_is_never_earlier_than_the_pause(minutes: int) -> None:
+    """Whatever the heart does, ready-to-return never comes before pause.minutes have passed."""
+    protocol = alerted(pause_settings(minutes=minutes))
+    events = readings(protocol, T0, T0 + minutes * 60 + 900, lambda t: 60 + (t % 37))
+    ready = [e for e in events if isinstance(e, ReadyToReturn)]
+    assert all(e.t_s >= T0 + minutes * 60 for e in ready)

@@ -1,0 +1,281 @@
+"""Settings: the shipped default.toml, layering with origins, and clear errors for bad values."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from flooding.config import (
+    ConfigError,
+    DetectionSettings,
+    MessageSettings,
+    NotifySettings,
+    PauseSettings,
+    Settings,
+    StrapSettings,
+    default_settings,
+    default_toml_text,
+    load_config,
+    parse_value,
+)
+from flooding.models import Mode
+
+DEFAULT_TOML = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+SECTIONS: dict[str, type[BaseModel]] = {
+    "detection": DetectionSettings,
+    "pause": PauseSettings,
+    "messages": MessageSettings,
+    "notify": NotifySettings,
+    "strap": StrapSettings,
+}
+
+
+def load(path: Path | None = None, env: dict[str, str] | None = None, overrides=()):
+    """Load with nothing from this machine: no person's file unless given, no real environment."""
+    return load_config(path, env=env or {}, overrides=overrides, use_default_user_file=False)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path | None = None, env=None, overrides=()) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load(path, env, overrides)
+    assert caught.value.problems
+    assert str(caught.value) == "\n".join(caught.value.problems)
+    return caught.value.problems
+
+
+def only_problem(path: Path | None = None, env=None, overrides=()) -> str:
+    [problem] = problems_of(path, env, overrides)
+    return problem
+
+
+class TestShippedDefaults:
+    def test_default_toml_is_the_one_loaded(self) -> None:
+        """The loader reads the shipped config/default.toml."""
+        assert default_toml_text() == DEFAULT_TOML.read_text(encoding="utf-8")
+
+    def test_default_toml_matches_the_model_defaults(self) -> None:
+        """Every value in default.toml equals the model's default, where the model has one."""
+        tree = tomllib.loads(DEFAULT_TOML.read_text(encoding="utf-8"))
+        assert Mode(tree["mode"]) is Settings.model_fields["mode"].default
+        for section, model in SECTIONS.items():
+            for name, info in model.model_fields.items():
+                if info.default is PydanticUndefined:
+                    assert name in tree[section], f"{section}.{name} has no default anywhere"
+                elif name in tree[section]:
+                    assert tree[section][name] == info.default, f"{section}.{name}"
+                else:  # TOML has no null: only an unset optional may be left out
+                    assert info.default is None, f"{section}.{name} missing from default.toml"
+
+    def test_defaults_validate(self) -> None:
+        """The shipped defaults load without any problem and give the documented numbers."""
+        settings = default_settings()
+        assert settings.detection.absolute_bpm == 100
+        assert settings.detection.margin_bpm == 10
+        assert settings.pause.minutes == 20
+        assert settings.mode is Mode.TALK
+
+    def test_every_key_is_in_default_toml_with_a_comment(self) -> None:
+        """Every model key is in default.toml (maybe commented out) under a comment."""
+        lines = DEFAULT_TOML.read_text(encoding="utf-8").splitlines()
+        keys = [("", name) for name in Settings.model_fields if name not in SECTIONS]
+        keys += [(sec, name) for sec, model in SECTIONS.items() for name in model.model_fields]
+        undocumented = []
+        for section, name in keys:
+            number = _key_line(lines, section, name)
+            if number is None:
+                undocumented.append(f"{section}.{name}: not in default.toml")
+            elif not _has_comment_above(lines, number):
+                undocumented.append(f"{section}.{name}: no comment above line {number + 1}")
+        assert undocumented == []
+
+
+def _key_line(lines: list[str], section: str, name: str) -> int | None:
+    current = ""
+    for number, line in enumerate(lines):
+        header = re.match(r"^\[([\w.]+)\]", line)
+        if header:
+            current = header.group(1)
+        elif current == section and re.match(rf"^#?\s*{name}\s*=", line):
+            return number
+    return None
+
+
+def _has_comment_above(lines: list[str], number: int) -> bool:
+    """A key is documented when its block (keys set next to each other) starts with a comment."""
+    for line in reversed(lines[:number]):
+        if line.startswith("#"):
+            return True
+        if not line.strip() or line.startswith("["):
+            return False
+    return False
+
+
+class TestLayers:
+    def test_order_and_origins(self, tmp_path: Path) -> None:
+        """default < file < environment < --set, and origins name where each value came from."""
+        path = write(
+            tmp_path, "[detection]\nabsolute_bpm = 95\nconfirm_s = 30\n[pause]\nminutes = 25\n"
+        )
+        env = {
+            "FLOODING_DETECTION__ABSOLUTE_BPM": "90",
+            "FLOODING_DETECTION__CONFIRM_S": "25",
+        }
+        loaded = load(path, env, ["detection.absolute_bpm=85"])
+        d = loaded.settings.detection
+        assert (d.absolute_bpm, d.confirm_s, loaded.settings.pause.minutes, d.margin_bpm) == (
+            85,
+            25,
+            25,
+            10,
+        )
+        assert loaded.origins["detection.absolute_bpm"] == "command line"
+        assert loaded.origins["detection.confirm_s"] == "environment FLOODING_DETECTION__CONFIRM_S"
+        assert loaded.origins["pause.minutes"] == str(path)
+        assert loaded.origins["detection.margin_bpm"] == "default"
+        assert loaded.user_file == path
+
+    def test_each_layer_alone_wins_over_the_default(self, tmp_path: Path) -> None:
+        """Each layer on its own changes the value from the default."""
+        path = write(tmp_path, "[detection]\nabsolute_bpm = 95\n")
+        assert load(path).settings.detection.absolute_bpm == 95
+        env = {"FLOODING_DETECTION__ABSOLUTE_BPM": "90"}
+        assert load(env=env).settings.detection.absolute_bpm == 90
+        assert load(overrides=["detection.absolute_bpm=85"]).settings.detection.absolute_bpm == 85
+
+    def test_file_keeps_other_keys_of_a_section(self, tmp_path: Path) -> None:
+        """A file that sets one key of a section keeps the defaults for the others."""
+        path = write(tmp_path, "[pause]\nminutes = 30\n")
+        pause = load(path).settings.pause
+        assert (pause.minutes, pause.extend_minutes, pause.recovery_hold_s) == (30, 10, 60)
+
+    def test_config_file_from_the_environment(self, tmp_path: Path) -> None:
+        """FLOODING_CONFIG names the person's file, and is not read as a setting itself."""
+        path = write(tmp_path, 'mode = "workout"\n')
+        loaded = load(env={"FLOODING_CONFIG": str(path), "FLOODING_DATA_DIR": "/x"})
+        assert loaded.settings.mode is Mode.WORKOUT
+        assert loaded.origins["mode"] == str(path)
+
+    def test_override_values_are_toml(self) -> None:
+        """--set values are read as TOML (numbers, booleans, lists), else as plain strings."""
+        loaded = load(
+            overrides=[
+                "notify.privacy=true",
+                'messages.suggestions=["Breathe."]',
+                "strap.name=Polar H10 A1B2C3D4",
+            ]
+        )
+        assert loaded.settings.notify.privacy is True
+        assert loaded.settings.messages.suggestions == ["Breathe."]
+        assert loaded.settings.strap.name == "Polar H10 A1B2C3D4"
+        assert (parse_value("95"), parse_value("9.5"), parse_value("abc")) == (95, 9.5, "abc")
+
+    def test_settings_are_frozen(self) -> None:
+        """Loaded settings cannot be changed by accident."""
+        with pytest.raises(ValueError, match="frozen"):
+            default_settings().detection.absolute_bpm = 50  # type: ignore[misc]
+
+
+class TestBadConfig:
+    def test_wrong_type(self, tmp_path: Path) -> None:
+        """A value of the wrong type names the file, line, key, value and what is allowed."""
+        path = write(tmp_path, '# mine\n[detection]\nabsolute_bpm = "high"\n')
+        problem = only_problem(path)
+        assert problem.startswith(f"{path}:3: detection.absolute_bpm = 'high': ")
+        assert "number" in problem
+
+    def test_out_of_range(self, tmp_path: Path) -> None:
+        """A number out of range names the bound it breaks."""
+        path = write(tmp_path, "[pause]\nminutes = 5\n")
+        assert re.fullmatch(
+            rf"{re.escape(str(path))}:2: pause.minutes = 5: allowed: >= 20(\.0)?",
+            only_problem(path),
+        )
+        path = write(tmp_path, "[detection]\nabsolute_bpm = 500\n")
+        assert re.fullmatch(
+            rf"{re.escape(str(path))}:2: detection.absolute_bpm = 500: allowed: <= 220(\.0)?",
+            only_problem(path),
+        )
+
+    def test_not_one_of_the_choices(self, tmp_path: Path) -> None:
+        """A choice that is not offered lists the allowed choices."""
+        path = write(tmp_path, '[detection]\nrules = "sometimes"\n')
+        problem = only_problem(path)
+        assert problem.startswith(f"{path}:2: detection.rules = 'sometimes': allowed: ")
+        for choice in ("either", "absolute", "relative", "both"):
+            assert choice in problem
+
+    def test_unknown_key(self, tmp_path: Path) -> None:
+        """A misspelt key is an error naming it (settings forbid unknown keys)."""
+        path = write(tmp_path, "[detection]\n\nabsolut_bpm = 95\n")
+        problem = only_problem(path)
+        assert problem.startswith(f"{path}:3: detection.absolut_bpm = 95: unknown key")
+
+    def test_unknown_section(self, tmp_path: Path) -> None:
+        """A misspelt section is an error naming it."""
+        path = write(tmp_path, "[detecton]\nabsolute_bpm = 95\n")
+        problem = only_problem(path)
+        assert problem.startswith(f"{path}:1: detecton = {{'absolute_bpm': 95}}: unknown key")
+
+    def test_bad_list_item(self, tmp_path: Path) -> None:
+        """A bad item in a list names the file and line of the list, and the item's place."""
+        path = write(tmp_path, '[messages]\nsuggestions = ["Breathe.", 3]\n')
+        problem = only_problem(path)
+        assert problem.startswith(f"{path}:2: messages.suggestions.1 = 3: ")
+
+    def test_bad_toml(self, tmp_path: Path) -> None:
+        """A file that is not TOML names the file and the line of the mistake."""
+        path = write(tmp_path, "[pause]\nminutes = 25\nextend_minutes = = 3\n")
+        problem = only_problem(path)
+        assert problem.startswith(f"{path}: not valid TOML")
+        assert "line 3" in problem
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A config file that does not exist is named."""
+        path = tmp_path / "nope.toml"
+        assert only_problem(path) == f"{path}: no such config file"
+
+    def test_every_problem_is_listed(self, tmp_path: Path) -> None:
+        """Several bad values give one problem each, all in one error."""
+        path = write(
+            tmp_path, "[detection]\nabsolute_bpm = 10\nconfirm_s = 0\n[pause]\nminutez = 1\n"
+        )
+        problems = problems_of(path)
+        assert len(problems) == 3
+        assert any(p.startswith(f"{path}:2: detection.absolute_bpm") for p in problems)
+        assert any(p.startswith(f"{path}:3: detection.confirm_s") for p in problems)
+        assert any(p.startswith(f"{path}:5: pause.minutez") for p in problems)
+
+    def test_bad_environment_value(self) -> None:
+        """A bad value from the environment names the variable."""
+        problem = only_problem(env={"FLOODING_PAUSE__MINUTES": "soon"})
+        assert problem.startswith("environment FLOODING_PAUSE__MINUTES: pause.minutes = 'soon': ")
+
+    def test_bad_command_line_value(self) -> None:
+        """A bad --set value says it came from the command line."""
+        problem = only_problem(overrides=["detection.confirm_s=500"])
+        assert re.fullmatch(
+            r"command line: detection.confirm_s = 500: allowed: <= 120(\.0)?", problem
+        )
+
+    def test_malformed_set(self) -> None:
+        """A --set without KEY=VALUE says what shape is expected."""
+        problem = only_problem(overrides=["detection.confirm_s"])
+        assert "expected KEY=VALUE" in problem
+        assert "detection.confirm_s" in problem
+
+    def test_empty_message_list(self, tmp_path: Path) -> None:
+        """An empty list of partner scripts is refused: there must be words to say."""
+        path = write(tmp_path, "[messages]\npartner_scripts = []\n")
+        problem = only_problem(path)
+        assert problem.startswith(f"{path}:2: messages.partner_scripts = []: ")

@@ -1,0 +1,226 @@
+"""The pure core wired together: detector + pause protocol through an Engine, and run_batch."""
+
+from __future__ import annotations
+
+import pytest
+
+from flooding.config import default_settings
+from flooding.engine import Engine, run_batch
+from flooding.models import (
+    Alert,
+    EpisodeStarted,
+    Event,
+    Mode,
+    PauseEnded,
+    PauseExtended,
+    PauseStarted,
+    Reading,
+    ReadyToReturn,
+    Sample,
+)
+from flooding.simulate import hard_talk, samples
+from tests.traces import Seg, calm, settings, trace
+
+WARM = calm(300)
+PAUSE_S = 20 * 60
+
+
+def feed(engine: Engine, items: list[Sample]) -> list[Reading]:
+    return [engine.feed(s) for s in items]
+
+
+def events(readings: list[Reading]) -> list[Event]:
+    return [e for r in readings for e in r.events]
+
+
+def of(kind: type, evs: list[Event]) -> list:
+    return [e for e in evs if isinstance(e, kind)]
+
+
+def kinds(evs: list[Event]) -> list[type]:
+    """Event types, skipping the detector's own bookkeeping events."""
+    keep = (Alert, PauseStarted, PauseExtended, ReadyToReturn, PauseEnded)
+    return [type(e) for e in evs if isinstance(e, keep)]
+
+
+class TestHardTalk:
+    def test_one_alert_one_pause_one_ready(self) -> None:
+        """The simulated hard talk gives one alert, one pause and one ready-to-return, in order."""
+        start = 1_700_000_000.0
+        scenario = hard_talk()
+        readings = feed(Engine(default_settings()), samples(scenario, start_s=start))
+        evs = events(readings)
+        assert kinds(evs) == [Alert, PauseStarted, ReadyToReturn]
+        [alert] = of(Alert, evs)
+        [ready] = of(ReadyToReturn, evs)
+        onset = start + scenario.onsets_s[0]
+        assert onset <= alert.t_s <= onset + 20 + 2
+        assert alert.baseline_bpm == pytest.approx(68, abs=2)
+        assert ready.t_s >= alert.t_s + PAUSE_S
+        assert ready.pause_start_s == alert.t_s
+        # the minute before ready-to-return was within the margin of the pre-flooding baseline
+        last_minute = [r.bpm for r in readings if ready.t_s - 60 <= r.t_s <= ready.t_s]
+        assert sum(last_minute) / len(last_minute) <= alert.baseline_bpm + 5
+
+    def test_readings_show_the_pause(self) -> None:
+        """Readings during the pause say pausing, with the planned end."""
+        readings = feed(Engine(default_settings()), trace(WARM, Seg(60, 115), calm(60)))
+        [pause] = of(PauseStarted, events(readings))
+        during = [r for r in readings if r.t_s > pause.t_s]
+        assert all(r.pausing and r.pause_until_s == pause.until_s for r in during)
+        assert not any(r.pausing for r in readings if r.t_s < pause.t_s)
+
+
+class TestPause:
+    def test_no_new_alert_when_flooded_again_in_the_pause(self) -> None:
+        """A second flooded episode inside the pause gives no second alert."""
+        items = trace(WARM, Seg(60, 115), calm(120), Seg(60, 115), calm(60))
+        evs = events(feed(Engine(default_settings()), items))
+        assert len(of(EpisodeStarted, evs)) == 2
+        assert len(of(Alert, evs)) == 1
+
+    def test_baseline_frozen_during_the_pause(self) -> None:
+        """Calm readings at a new level during the pause do not move the pre-flooding baseline."""
+        engine = Engine(default_settings())
+        readings = feed(engine, trace(WARM, Seg(60, 115), calm(900, 75)))
+        assert engine.protocol.pausing
+        assert engine.detector.baseline_bpm == 68
+        assert {r.baseline_bpm for r in readings[300:]} == {68}
+
+    def test_elevated_at_the_end_then_ready(self) -> None:
+        """Still elevated at the planned end: "not yet" first, ready-to-return once recovered."""
+        items = trace(WARM, Seg(60, 115), Seg(PAUSE_S + 200, 95), calm(600))
+        evs = events(feed(Engine(default_settings()), items))
+        assert kinds(evs) == [Alert, PauseStarted, PauseExtended, ReadyToReturn]
+        [pause] = of(PauseStarted, evs)
+        [extended] = of(PauseExtended, evs)
+        [ready] = of(ReadyToReturn, evs)
+        assert extended.t_s == pause.until_s
+        assert extended.until_s == extended.t_s + 10 * 60
+        assert ready.t_s >= 300 + 60 + PAUSE_S + 200 + 60
+
+    def test_contact_loss_does_not_count_as_recovered(self) -> None:
+        """Lost contact over the planned end holds back ready until contact is back for the hold."""
+        lost_from = 320 + PAUSE_S - 30  # the alert comes at 320
+        items = trace(
+            WARM,
+            Seg(21, 115),
+            calm(lost_from - 321),
+            Seg(150, 0, contact=False),
+            calm(300),
+        )
+        evs = events(feed(Engine(default_settings()), items))
+        [ready] = of(ReadyToReturn, evs)
+        assert ready.t_s >= lost_from + 150 + 60
+
+    def test_implausible_readings_do_not_count_as_recovered(self) -> None:
+        """Zero-bpm readings from a strap without contact detection do not count as recovered."""
+        off_from = 320 + PAUSE_S - 30
+        items = trace(
+            WARM, Seg(21, 115), calm(off_from - 321), Seg(150, 0, contact=None), calm(300)
+        )
+        [ready] = of(ReadyToReturn, events(feed(Engine(default_settings()), items)))
+        assert ready.t_s >= off_from + 150 + 60
+
+    def test_gap_does_not_count_as_recovered(self) -> None:
+        """A dropped link over the planned end holds back ready until readings hold again."""
+        gap_from = 320 + PAUSE_S - 30
+        items = trace(
+            WARM, Seg(21, 115), calm(gap_from - 321), Seg(150, 0, missing=True), calm(300)
+        )
+        [ready] = of(ReadyToReturn, events(feed(Engine(default_settings()), items)))
+        assert ready.t_s >= gap_from + 150 + 60
+
+
+class TestManualPause:
+    def test_manual_pause_blocks_alerts_and_freezes_the_baseline(self) -> None:
+        """A pause started by hand gives no alert when flooded in it and freezes the baseline."""
+        engine = Engine(default_settings())
+        feed(engine, trace(WARM))
+        [started] = engine.start_pause(300)
+        assert isinstance(started, PauseStarted)
+        assert started.manual
+        assert started.baseline_bpm == 68
+        assert engine.detector.frozen
+        evs = events(feed(engine, trace(Seg(60, 115), calm(300, 75), start_s=300)))
+        assert of(Alert, evs) == []
+        assert engine.detector.baseline_bpm == 68
+
+    def test_manual_end_lets_alerts_come_again(self) -> None:
+        """After ending the pause by hand, the baseline learns again and a flood alerts."""
+        engine = Engine(default_settings())
+        feed(engine, trace(WARM))
+        engine.start_pause(300)
+        [ended] = engine.end_pause(400)
+        assert isinstance(ended, PauseEnded)
+        assert not engine.detector.frozen
+        evs = events(feed(engine, trace(calm(100), Seg(60, 115), start_s=400)))
+        assert len(of(Alert, evs)) == 1
+
+    def test_manual_pause_length(self) -> None:
+        """A pause started by hand with its own length ends its check at that length."""
+        engine = Engine(default_settings())
+        feed(engine, trace(WARM))
+        [started] = engine.start_pause(300, minutes=30)
+        evs = events(feed(engine, trace(calm(PAUSE_S + 700), start_s=300)))
+        [ready] = of(ReadyToReturn, evs)
+        assert started.until_s == 300 + 1800
+        assert ready.t_s == 300 + 1800
+
+
+class TestWorkout:
+    def test_no_alert_in_a_workout(self) -> None:
+        """In workout mode a long climb to 160 bpm gives no alert and no pause."""
+        items = trace(WARM, Seg(300, 68, 160), Seg(1200, 160), Seg(300, 160, 80))
+        evs = events(feed(Engine(default_settings(), mode=Mode.WORKOUT), items))
+        assert kinds(evs) == []
+        talk = events(feed(Engine(default_settings(), mode=Mode.TALK), items))
+        assert kinds(talk)[:2] == [Alert, PauseStarted]  # the control: talk mode alerts
+
+    def test_mode_from_settings(self) -> None:
+        """mode = "workout" in the settings is used when no mode is passed."""
+        engine = Engine(settings(mode="workout"))
+        assert engine.mode is Mode.WORKOUT
+        evs = events(feed(engine, trace(WARM, Seg(120, 150))))
+        assert of(Alert, evs) == []
+
+    def test_workout_does_not_train_the_baseline(self) -> None:
+        """Calm minutes in workout mode form no baseline; switching mid-session keeps the old."""
+        workout = Engine(default_settings(), mode=Mode.WORKOUT)
+        feed(workout, trace(calm(600)))
+        assert workout.detector.baseline_bpm is None
+
+        engine = Engine(default_settings())
+        feed(engine, trace(WARM))
+        engine.set_mode(Mode.WORKOUT)
+        feed(engine, trace(calm(900, 90), start_s=300))
+        assert engine.detector.baseline_bpm == 68
+        engine.set_mode(Mode.TALK)
+        assert not engine.detector.frozen
+
+
+class TestRunBatch:
+    @pytest.mark.parametrize("mode", [Mode.TALK, Mode.WORKOUT])
+    def test_batch_equals_live(self, mode: Mode) -> None:
+        """run_batch gives the same readings and events as feeding an Engine sample by sample."""
+        items = samples(hard_talk(seed=3), start_s=1_700_000_000.0)
+        engine = Engine(default_settings(), mode=mode)
+        live = feed(engine, items)
+        batch = run_batch(items, default_settings(), mode=mode, keep_readings=True)
+        assert batch.readings == live
+        assert batch.events == events(live)
+        assert batch.events  # something happened, so the comparison means something
+
+    def test_batch_with_a_seed(self) -> None:
+        """run_batch passes a calibrated baseline seed to its engine."""
+        items = trace(calm(30, 60), Seg(60, 85))
+        seeded = run_batch(items, default_settings(), baseline_seed_bpm=60)
+        unseeded = run_batch(items, default_settings())
+        assert len(of(Alert, seeded.events)) == 1
+        assert of(Alert, unseeded.events) == []
+
+    def test_batch_keeps_no_readings_unless_asked(self) -> None:
+        """Without keep_readings, run_batch keeps only the events."""
+        result = run_batch(trace(WARM, Seg(60, 115)), default_settings())
+        assert result.readings == []
+        assert len(of(Alert, result.events)) == 1

@@ -1,0 +1,245 @@
+"""The words the person reads: alert, not-yet and ready messages, rotation, privacy, own texts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from flooding.config import ConfigError, Settings, default_settings, load_config
+from flooding.messages import MessageBook
+from flooding.models import (
+    Alert,
+    EpisodeStarted,
+    PauseExtended,
+    PauseStarted,
+    ReadyToReturn,
+    Rule,
+)
+from tests.traces import settings as make_settings
+
+T0 = 1_700_000_000.0  # an afternoon in November 2023
+RELATIONSHIP_WORDS = ("flooded", "partner", "care", "talk", "argument", "worked up", "love")
+
+
+def hhmm(t_s: float) -> str:
+    return time.strftime("%H:%M", time.localtime(t_s))
+
+
+def alert(t_s: float = T0) -> tuple[Alert, PauseStarted]:
+    return (
+        Alert(t_s=t_s, bpm=112.4, baseline_bpm=68.2, threshold_bpm=78.2, rule=Rule.RELATIVE),
+        PauseStarted(t_s=t_s, until_s=t_s + 1200, baseline_bpm=68.2),
+    )
+
+
+def extended() -> PauseExtended:
+    return PauseExtended(t_s=T0 + 1200, until_s=T0 + 1800, bpm=91, baseline_bpm=68.2)
+
+
+def ready() -> ReadyToReturn:
+    return ReadyToReturn(t_s=T0 + 1500, bpm=71, baseline_bpm=68.2, pause_start_s=T0)
+
+
+def private() -> Settings:
+    return make_settings(notify={"enabled": True, "privacy": True})
+
+
+class TestAlertMessage:
+    def test_alert_has_everything(self) -> None:
+        """The alert names the heart rate, the baseline, 20 minutes, a suggestion and a script."""
+        settings = default_settings()
+        event, pause = alert()
+        rendered = MessageBook(settings).render(event, pause, 0)
+        assert rendered is not None
+        text = rendered.full.title + "\n" + rendered.full.body
+        assert rendered.full.kind == "alert"
+        assert "112 bpm" in text
+        assert "68 bpm" in text
+        assert "20 minutes" in text
+        assert settings.messages.suggestions[0] in text
+        script = settings.messages.partner_scripts[0].format(
+            minutes="20", return_time=hhmm(T0 + 1200)
+        )
+        assert script in text
+
+    def test_return_time_is_the_pause_end(self) -> None:
+        """The script names the local clock time (HH:MM) of the planned end of the pause."""
+        event, _ = alert()
+        pause = PauseStarted(t_s=T0, until_s=T0 + 45 * 60, baseline_bpm=68)
+        rendered = MessageBook(default_settings()).render(event, pause, 1)
+        assert rendered is not None
+        assert f"back at {hhmm(T0 + 45 * 60)}" in rendered.full.body
+
+    def test_return_time_without_the_pause(self) -> None:
+        """Without the pause event, the return time is the alert time plus pause.minutes."""
+        event, _ = alert()
+        rendered = MessageBook(default_settings()).render(event, None, 0)
+        assert rendered is not None
+        assert hhmm(T0 + 1200) in rendered.full.body
+
+    def test_no_baseline_yet(self) -> None:
+        """An alert before any baseline says the baseline is not measured yet."""
+        event = Alert(t_s=T0, bpm=104, baseline_bpm=None, threshold_bpm=100, rule=Rule.ABSOLUTE)
+        rendered = MessageBook(default_settings()).render(event, None, 0)
+        assert rendered is not None
+        assert "not measured yet" in rendered.full.body
+
+    def test_pause_length_from_settings(self) -> None:
+        """A longer configured pause shows its own number of minutes."""
+        book = MessageBook(make_settings(pause_changes={"minutes": 30}))
+        rendered = book.render(*alert(), 0)
+        assert rendered is not None
+        assert "30 minutes" in rendered.full.body
+
+
+class TestRotation:
+    def test_lists_rotate_with_the_turn(self) -> None:
+        """The suggestion and the script follow the turn and wrap around their lists."""
+        settings = default_settings()
+        texts = settings.messages
+        book = MessageBook(settings)
+        for turn in range(7):
+            rendered = book.render(*alert(), turn)
+            assert rendered is not None
+            assert texts.suggestions[turn % len(texts.suggestions)] in rendered.full.body
+            script = texts.partner_scripts[turn % len(texts.partner_scripts)]
+            assert script.split("{")[0] in rendered.full.body
+
+    def test_consecutive_alerts_differ(self) -> None:
+        """Two alerts in a row do not show the same words."""
+        book = MessageBook(default_settings())
+        first, second = book.render(*alert(), 0), book.render(*alert(), 1)
+        assert first is not None
+        assert second is not None
+        assert first.full.body != second.full.body
+
+    def test_reentry_lines_rotate(self) -> None:
+        """The ready message's re-entry line follows the turn."""
+        texts = default_settings().messages
+        book = MessageBook(default_settings())
+        bodies = [book.render(ready(), None, turn) for turn in range(3)]
+        for turn, rendered in enumerate(bodies):
+            assert rendered is not None
+            assert texts.reentry_lines[turn] in rendered.full.body
+
+
+class TestNotYetAndReady:
+    def test_not_yet(self) -> None:
+        """ "Not yet" names the heart rate, the baseline, the extra minutes and the new time."""
+        rendered = MessageBook(default_settings()).render(extended(), None, 0)
+        assert rendered is not None
+        text = rendered.full.title + rendered.full.body
+        assert rendered.full.kind == "not-yet"
+        assert "10 more minutes" in text
+        assert "91 bpm" in text
+        assert "68 bpm" in text
+        assert hhmm(T0 + 1800) in text
+
+    def test_not_yet_without_a_reading(self) -> None:
+        """ "Not yet" with no usable reading says the heart was not measured, not "nan"."""
+        event = PauseExtended(t_s=T0, until_s=T0 + 600, bpm=float("nan"), baseline_bpm=68)
+        rendered = MessageBook(default_settings()).render(event, None, 0)
+        assert rendered is not None
+        assert "nan" not in rendered.full.body.lower()
+        assert "not measured" in rendered.full.body
+
+    def test_ready(self) -> None:
+        """Ready-to-return names how long the break took, the heart rate and a re-entry line."""
+        rendered = MessageBook(default_settings()).render(ready(), None, 0)
+        assert rendered is not None
+        assert rendered.full.kind == "ready"
+        assert rendered.full.title.startswith("25 minutes")
+        assert "71 bpm" in rendered.full.body
+
+    @pytest.mark.parametrize(
+        "event",
+        [
+            PauseStarted(t_s=T0, until_s=T0 + 1200, baseline_bpm=68),
+            EpisodeStarted(
+                t_s=T0,
+                onset_s=T0 - 20,
+                bpm=110,
+                baseline_bpm=68,
+                threshold_bpm=78,
+                rule=Rule.RELATIVE,
+            ),
+        ],
+        ids=["pause-started", "episode-started"],
+    )
+    def test_other_events_have_no_message(self, event: object) -> None:
+        """Events the person is not told about render to None."""
+        assert MessageBook(default_settings()).render(event, None, 0) is None  # type: ignore[arg-type]
+
+
+class TestPrivacy:
+    @pytest.mark.parametrize(
+        "make", [lambda: alert(), lambda: (extended(), None), lambda: (ready(), None)]
+    )
+    def test_desktop_text_is_neutral(self, make) -> None:
+        """In privacy mode the desktop shows no heart numbers and no relationship words."""
+        event, pause = make()
+        rendered = MessageBook(private()).render(event, pause, 0)
+        assert rendered is not None
+        desktop = (rendered.desktop.title + " " + rendered.desktop.body).lower()
+        for word in ("bpm", "112", "68", "91", "71", *RELATIONSHIP_WORDS):
+            assert word not in desktop, word
+
+    def test_full_text_keeps_the_details(self) -> None:
+        """In privacy mode the full (terminal) text still has the numbers and the script."""
+        rendered = MessageBook(private()).render(*alert(), 0)
+        assert rendered is not None
+        assert "112 bpm" in rendered.full.body
+        assert "flooded" in (rendered.full.title + rendered.full.body).lower()
+        assert rendered.desktop != rendered.full
+
+    def test_without_privacy_desktop_is_full(self) -> None:
+        """Without privacy mode the desktop gets the full text."""
+        rendered = MessageBook(default_settings()).render(*alert(), 0)
+        assert rendered is not None
+        assert rendered.desktop == rendered.full
+
+    def test_private_alert_still_says_when_to_come_back(self) -> None:
+        """The neutral desktop alert still gives the length of the break and the return time."""
+        rendered = MessageBook(private()).render(*alert(), 0)
+        assert rendered is not None
+        assert "20 minutes" in rendered.desktop.body
+        assert hhmm(T0 + 1200) in rendered.desktop.body
+
+
+class TestOwnTexts:
+    def test_own_scripts_are_used(self, tmp_path: Path) -> None:
+        """Scripts and suggestions from the person's own config file are the ones shown."""
+        path = tmp_path / "config.toml"
+        path.write_text(
+            "[messages]\n"
+            'partner_scripts = ["Sam, I need {minutes} minutes. Back at {return_time}."]\n'
+            'suggestions = ["Go and water the plants."]\n',
+            encoding="utf-8",
+        )
+        settings = load_config(path, env={}, use_default_user_file=False).settings
+        rendered = MessageBook(settings).render(*alert(), 5)
+        assert rendered is not None
+        assert f"Sam, I need 20 minutes. Back at {hhmm(T0 + 1200)}." in rendered.full.body
+        assert "Go and water the plants." in rendered.full.body
+
+    @pytest.mark.parametrize(
+        ("key", "value"),
+        [
+            ("partner_scripts", '["Back at {return_tme}."]'),
+            ("alert_body", '"Heart {bpm:.0f}"'),
+            ("ready_body", '"{script}"'),
+            ("not_yet_title", '"{0} more"'),
+            ("alert_title", '"Break {"'),
+        ],
+        ids=["misspelt", "number-format", "wrong-message", "positional", "unbalanced"],
+    )
+    def test_bad_placeholder_is_a_config_error(self, tmp_path: Path, key: str, value: str) -> None:
+        """A text with a placeholder it cannot fill is refused when loading, not at the alert."""
+        path = tmp_path / "config.toml"
+        path.write_text(f"[messages]\n{key} = {value}\n", encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, env={}, use_default_user_file=False)
+        [problem] = caught.value.problems
+        assert problem.startswith(f"{path}:2: messages.{key}")

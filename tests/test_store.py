@@ -1,0 +1,239 @@
+"""The recording store: round trips, flushing, WAL, permissions, schema versions, clear errors."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from flooding.models import Alert, GapDetected, PauseExtended, Rule, Sample
+from flooding.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store.open(tmp_path / "data")
+    yield s
+    s.db.close()
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+SAMPLES = [
+    Sample(t_s=100.0, bpm=70.0, rr_s=(0.857421875, 0.8583984375), contact=True, energy_kj=12),
+    Sample(t_s=101.0, bpm=71.0, rr_s=(), contact=None),
+    Sample(t_s=102.0, bpm=0.0, rr_s=(), contact=False),
+    Sample(t_s=103.0, bpm=72.0, rr_s=(0.8330078125,) * 4, contact=True),
+]
+
+
+class TestRoundTrip:
+    def test_session(self, store: Store) -> None:
+        """A session is stored with its source, mode and strap, and ended with its end time."""
+        sid = store.begin_session(100.0, source="strap", mode="talk", strap_name="Polar H10 X")
+        store.set_note(sid, "money")
+        store.end_session(sid, 200.0)
+        [row] = store.sessions()
+        assert (row.id, row.started_s, row.ended_s, row.source, row.mode, row.note) == (
+            sid,
+            100.0,
+            200.0,
+            "strap",
+            "talk",
+            "money",
+        )
+        assert row.strap_name == "Polar H10 X"
+        assert store.session(sid) == row
+        assert store.latest_session_id() == sid
+
+    def test_samples(self, store: Store) -> None:
+        """Samples come back equal: RR lists of any length, contact None/True/False, energy."""
+        sid = store.begin_session(100.0, source="sim", mode="talk")
+        store.add_samples(sid, SAMPLES)
+        store.flush()
+        assert list(store.iter_samples(sid)) == SAMPLES
+        assert store.sample_count(sid) == len(SAMPLES)
+
+    def test_samples_in_time_order_per_session(self, store: Store) -> None:
+        """Each session reads back only its own samples, in time order."""
+        a = store.begin_session(100.0, source="sim", mode="talk")
+        b = store.begin_session(100.0, source="sim", mode="talk")
+        store.add_samples(a, list(reversed(SAMPLES)))
+        store.add_sample(b, SAMPLES[0])
+        store.flush()
+        assert [s.t_s for s in store.iter_samples(a)] == [100.0, 101.0, 102.0, 103.0]
+        assert store.sample_count(b) == 1
+
+    def test_events(self, store: Store) -> None:
+        """Events are stored by kind with their fields; enums as text, NaN as null."""
+        sid = store.begin_session(100.0, source="sim", mode="talk")
+        store.add_event(
+            sid, Alert(t_s=150, bpm=110, baseline_bpm=None, threshold_bpm=100, rule=Rule.ABSOLUTE)
+        )
+        store.add_event(sid, PauseExtended(t_s=170, until_s=770, bpm=float("nan"), baseline_bpm=68))
+        store.add_event(sid, GapDetected(start_s=160, end_s=165))
+        store.add_note_event(sid, 140, "battery", {"percent": 80})
+        store.flush()
+        rows = store.events(sid)
+        assert [(r.t_s, r.kind) for r in rows] == [
+            (140, "battery"),
+            (150, "alert"),
+            (160, "gap-detected"),
+            (170, "pause-extended"),
+        ]
+        assert rows[1].data == {
+            "t_s": 150,
+            "bpm": 110,
+            "baseline_bpm": None,
+            "threshold_bpm": 100,
+            "rule": "absolute",
+        }
+        assert rows[3].data["bpm"] is None
+        assert [r.kind for r in store.events(sid, "alert")] == ["alert"]
+
+
+class TestFlushing:
+    def test_unflushed_samples_are_not_visible_elsewhere(self, tmp_path: Path) -> None:
+        """Buffered samples are invisible to a second connection until flush(), then visible."""
+        writer = Store.open(tmp_path)
+        reader = Store.open(tmp_path)
+        try:
+            sid = writer.begin_session(100.0, source="sim", mode="talk")
+            writer.add_samples(sid, SAMPLES)
+            writer.add_event(sid, GapDetected(start_s=101, end_s=109))
+            assert reader.sample_count(sid) == 0
+            assert reader.events(sid) == []
+            writer.flush()
+            assert reader.sample_count(sid) == len(SAMPLES)
+            assert len(reader.events(sid)) == 1
+        finally:
+            writer.db.close()
+            reader.db.close()
+
+    def test_close_flushes(self, tmp_path: Path) -> None:
+        """close() commits what is still buffered."""
+        store = Store.open(tmp_path)
+        sid = store.begin_session(100.0, source="sim", mode="talk")
+        store.add_samples(sid, SAMPLES)
+        store.close()
+        again = Store.open(tmp_path)
+        assert again.sample_count(sid) == len(SAMPLES)
+        again.close()
+
+    def test_unflushed_samples_are_lost_on_a_crash(self, tmp_path: Path) -> None:
+        """Samples not yet flushed are lost when the program dies; flushed ones survive."""
+        store = Store.open(tmp_path)
+        sid = store.begin_session(100.0, source="sim", mode="talk")
+        store.add_samples(sid, SAMPLES[:2])
+        store.flush()
+        store.add_samples(sid, SAMPLES[2:])
+        store.db.close()  # no flush: the process died (sqlite rolls back the open transaction)
+        again = Store.open(tmp_path)
+        assert again.sample_count(sid) == 2
+        again.close()
+
+    def test_reader_while_writer_writes(self, tmp_path: Path) -> None:
+        """A second Store reads consistent data while the first keeps writing (WAL)."""
+        writer = Store.open(tmp_path)
+        reader = Store.open(tmp_path)
+        try:
+            sid = writer.begin_session(0.0, source="sim", mode="talk")
+            for second in range(30):
+                writer.add_sample(sid, Sample(t_s=float(second), bpm=70.0))
+                if second % 10 == 9:
+                    writer.flush()
+                count = reader.sample_count(sid)
+                assert count == (second + 1) // 10 * 10
+                assert [s.t_s for s in reader.iter_samples(sid)] == [float(i) for i in range(count)]
+            # a reader in the middle of a read does not block the writer
+            cursor = reader.db.execute("SELECT t_s FROM samples")
+            cursor.fetchone()
+            writer.add_sample(sid, Sample(t_s=99.0, bpm=70.0))
+            writer.flush()
+            cursor.close()
+            assert reader.sample_count(sid) == 31
+        finally:
+            writer.db.close()
+            reader.db.close()
+
+
+class TestFiles:
+    def test_wal_mode(self, store: Store) -> None:
+        """The database runs in WAL journal mode."""
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+    def test_permissions(self, tmp_path: Path) -> None:
+        """The data directory is created 0700 and the database (and its WAL) is 0600."""
+        data = tmp_path / "new" / "data"
+        store = Store.open(data)
+        sid = store.begin_session(0.0, source="sim", mode="talk")
+        store.add_sample(sid, SAMPLES[0])
+        store.flush()
+        assert mode_of(data) == 0o700
+        assert mode_of(data / DB_NAME) == 0o600
+        wal = data / f"{DB_NAME}-wal"
+        assert wal.exists()
+        assert mode_of(wal) == 0o600
+        store.close()
+
+    def test_existing_open_database_is_made_private(self, tmp_path: Path) -> None:
+        """An existing database readable by others is made owner-only when opened."""
+        Store.open(tmp_path).close()
+        (tmp_path / DB_NAME).chmod(0o644)
+        Store.open(tmp_path).close()
+        assert mode_of(tmp_path / DB_NAME) == 0o600
+
+    def test_unwritable_data_dir(self, tmp_path: Path) -> None:
+        """A data directory that cannot be made gives a StoreError naming it and what to do."""
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a folder")
+        with pytest.raises(StoreError) as caught:
+            Store.open(blocker / "data")
+        message = str(caught.value)
+        assert str(blocker / "data") in message
+        assert "--data-dir" in message
+
+    def test_not_a_database(self, tmp_path: Path) -> None:
+        """A file that is not SQLite gives a StoreError naming it and saying to keep it."""
+        (tmp_path / DB_NAME).write_bytes(b"this is not a database" * 100)
+        with pytest.raises(StoreError) as caught:
+            Store.open(tmp_path)
+        assert str(tmp_path / DB_NAME) in str(caught.value)
+        assert "move it aside" in str(caught.value)
+
+
+class TestSchema:
+    def test_schema_version_recorded(self, tmp_path: Path) -> None:
+        """A new database records the current schema version, and keeps it when reopened."""
+        store = Store.open(tmp_path)
+        assert store.schema_version() == SCHEMA_VERSION
+        store.close()
+        raw = sqlite3.connect(tmp_path / DB_NAME)
+        [(value,)] = raw.execute("SELECT value FROM meta WHERE key='schema_version'").fetchall()
+        raw.close()
+        assert int(value) == SCHEMA_VERSION
+        again = Store.open(tmp_path)
+        assert again.schema_version() == SCHEMA_VERSION
+        again.close()
+
+    def test_newer_schema_is_refused(self, tmp_path: Path) -> None:
+        """A database written by a newer version is refused with a StoreError saying to update."""
+        store = Store.open(tmp_path)
+        sid = store.begin_session(0.0, source="sim", mode="talk")
+        with store.db:
+            store.db.execute(
+                "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),)
+            )
+        store.close()
+        with pytest.raises(StoreError) as caught:
+            Store.open(tmp_path)
+        message = str(caught.value)
+        assert f"schema {SCHEMA_VERSION + 1}" in message
+        assert "update flooding" in message
+        raw = sqlite3.connect(tmp_path / DB_NAME)  # and nothing was changed
+        assert raw.execute("SELECT id FROM sessions").fetchall() == [(sid,)]
+        raw.close()
