@@ -18,9 +18,9 @@ bounded look-ahead (`LOOKAHEAD_BEATS`):
 - thresholds have a floor, `THRESHOLD_FLOOR_S`, so a very regular stretch (exercise) or the
   first few beats do not make every small change an artifact.
 Correction (as systole and Kubios): a missed beat is split in two halves, an extra beat merged
-with the next, an ectopic pair (short-long or long-short) set to its mean, which keeps the beat
-times, and a lone long/short/ectopic beat set to the local median of 11 beats. Beats outside
-the range gate are dropped.
+with the next, an ectopic pair (the flagged beat and the one before it: short-long or
+long-short) set to its mean, which keeps the beat times, and a lone long, short or ectopic beat
+set to the local median of 11 beats. Beats outside the range gate are dropped.
 """
 
 from __future__ import annotations
@@ -204,8 +204,6 @@ def classify(
 def step(
     label: int,
     label_next: int | None,
-    s11: float,
-    s11_next: float,
     rr: float,
     rr_next: float,
     med: float,
@@ -225,10 +223,8 @@ def step(
         return 0, 0.0, rr + rr_next
     if label == Label.MISSED:
         return 2, rr / 2.0, None
-    pair = next_usable and (
-        (label == Label.ECTOPIC and s11 < 0) or (label_next == Label.ECTOPIC and s11_next > 0)
-    )
-    if pair:
+    # An ectopic label at i (NPN: short then long; PNP: long then short) names the pair (i-1, i).
+    if next_usable and label_next == Label.ECTOPIC:
         mean = (rr + rr_next) / 2.0
         return 1, mean, mean
     if label != Label.NORMAL:
@@ -263,7 +259,7 @@ def correct_rr(rr_s: FloatArray) -> CorrectionResult:
     todo = np.flatnonzero(labels != Label.NORMAL)
     pairs = np.flatnonzero(labels[1:] == Label.ECTOPIC)  # beats before an ectopic one
     todo = np.union1d(todo, pairs)
-    labels_l, s11_l, x_l, med_l = labels.tolist(), s11.tolist(), x.tolist(), med.tolist()
+    labels_l, x_l, med_l = labels.tolist(), x.tolist(), med.tolist()
     done_to = -1
     for i in todo.tolist():
         if i <= done_to:
@@ -274,8 +270,6 @@ def correct_rr(rr_s: FloatArray) -> CorrectionResult:
             c, v, pending = step(
                 labels_l[i],
                 labels_l[i + 1] if nxt else None,
-                s11_l[i],
-                s11_l[i + 1] if nxt else 0.0,
                 x_l[i],
                 x_l[i + 1] if nxt else 0.0,
                 med_l[i],

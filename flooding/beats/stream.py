@@ -157,8 +157,6 @@ class StreamingCorrector:
         count, value, self._pending = step(
             self._label[r],
             self._label[r1] if has_next else None,
-            self._s11[r],
-            self._s11[r1] if has_next else 0.0,
             self._x[r],
             self._x[r1] if has_next else 0.0,
             self._med[r],

@@ -35,10 +35,13 @@ def packetise(
     if n == 0:
         return []
     t0 = float(beat_t_s[0])
-    n_ticks = int(np.floor((float(beat_t_s[-1]) - t0) / PACKET_INTERVAL_S + 1e-9)) + 1
-    ticks = t0 + PACKET_INTERVAL_S * np.arange(n_ticks + 1, dtype=np.float64)
-    if ticks[-2] >= beat_t_s[-1]:
-        ticks = ticks[:-1]
+    # Only ticks within the silence limit after some beat can be sent: at most a few per beat,
+    # however long the gaps between beats are.
+    per_beat = int(np.ceil(STRAP_SILENCE_S / PACKET_INTERVAL_S)) + 1
+    first_tick = np.ceil((beat_t_s - t0) / PACKET_INTERVAL_S - 1e-9)
+    k = np.unique((first_tick[:, None] + np.arange(per_beat)[None, :]).ravel())
+    ticks = t0 + PACKET_INTERVAL_S * k
+    ticks = ticks[: int(np.searchsorted(ticks, float(beat_t_s[-1]), side="left")) + 1]
     hi = np.searchsorted(beat_t_s, ticks, side="right")
     lo = np.concatenate(([0], hi[:-1]))
     since_last_beat_s = ticks - beat_t_s[np.maximum(hi - 1, 0)]

@@ -120,6 +120,21 @@ def check_positive(values: FloatArray, line_numbers: Sequence[int], path: Path, 
         raise ReaderError(path, line_numbers[bad[0]], what, f"{values[bad[0]]:g}")
 
 
+RR_MAX_FILE_S = 30.0  # an "interval" longer than this is a gap or a time, not a heartbeat
+
+
+def check_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+    """Fail at the first RR interval that is not above 0 s and at most `RR_MAX_FILE_S`."""
+    bad = np.flatnonzero((rr_s <= 0) | (rr_s > RR_MAX_FILE_S))
+    if bad.size:
+        raise ReaderError(
+            path,
+            line_numbers[bad[0]],
+            f"{what} above 0 s and at most {RR_MAX_FILE_S:g} s",
+            f"{rr_s[bad[0]]:g} s",
+        )
+
+
 def check_in_order(times: FloatArray, line_numbers: Sequence[int], path: Path) -> None:
     """Fail at the first time that goes backwards."""
     bad = np.flatnonzero(np.diff(times) < 0)

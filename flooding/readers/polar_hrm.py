@@ -15,7 +15,13 @@ import numpy as np
 
 from flooding.models import Sample
 from flooding.readers._packets import packetise
-from flooding.readers._text import ReaderError, check_positive, read_lines, shown, to_floats
+from flooding.readers._text import (
+    ReaderError,
+    check_rr,
+    read_lines,
+    shown,
+    to_floats,
+)
 from flooding.readers.recording import Recording
 
 RR_INTERVAL_CODE = 238  # `Interval=238` in [Params] marks an R-R recording
@@ -83,7 +89,7 @@ def read_hrm(path: Path) -> Recording:
 
     if interval == RR_INTERVAL_CODE:
         rr_s = to_floats(firsts, numbers, path, "an RR interval in ms") / MS_PER_S
-        check_positive(rr_s, numbers, path, "an RR interval above 0 ms")
+        check_rr(rr_s, numbers, path, "an RR interval")
         beat_t_s = offset_s + np.cumsum(rr_s)
         return Recording(
             samples=packetise(beat_t_s, rr_s),

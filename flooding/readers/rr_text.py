@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from flooding.readers._packets import packetise
-from flooding.readers._text import ReaderError, check_positive, read_lines, to_floats
+from flooding.readers._text import ReaderError, check_positive, check_rr, read_lines, to_floats
 from flooding.readers.recording import Recording
 
 MS_PER_S = 1000.0
@@ -43,6 +43,8 @@ def read_rr_text(path: Path) -> Recording:
         if rr_s[0] > FIRST_BEAT_TIME_MIN_S and rr_s[0] > FIRST_BEAT_TIME_RATIO * rest_median_s:
             first_beat_s = float(rr_s[0])
             rr_s = rr_s[1:]
+            numbers = numbers[1:]
+    check_rr(rr_s, numbers, path, "an RR interval")
     beat_t_s = first_beat_s + np.cumsum(rr_s)
     return Recording(
         samples=packetise(beat_t_s, rr_s),

@@ -22,7 +22,7 @@ from flooding.readers._text import (
     FloatArray,
     ReaderError,
     check_in_order,
-    check_positive,
+    check_rr,
     read_lines,
     split_rows,
     to_floats,
@@ -110,7 +110,7 @@ def read_csv(path: Path) -> Recording:
         if rr_name == "rr_ms":
             rr_s = rr_s / MS_PER_S
         present = np.flatnonzero(has_rr)
-        check_positive(rr_s[present], [numbers[i] for i in present], path, "an RR interval above 0")
+        check_rr(rr_s[present], [numbers[i] for i in present], path, "an RR interval")
     if not has_hr:
         keep = np.flatnonzero(has_rr)
         beat_rr = rr_s[keep]
@@ -184,7 +184,7 @@ def read_logger_ppi(path: Path) -> Recording:
         raise ReaderError(path, 2, "data rows after the header", "none")
     stamps_s = to_unix_s(columns[0], numbers, path, "an ISO 8601 phone timestamp")
     rr_s = to_floats(columns[1], numbers, path, "a PP interval in ms") / MS_PER_S
-    check_positive(rr_s, numbers, path, "a PP interval above 0 ms")
+    check_rr(rr_s, numbers, path, "a PP interval")
     t_s = _beat_times(stamps_s, rr_s)
     error_ms = to_floats(columns[2], numbers, path, "an error estimate in ms")
     blocker = to_floats(columns[3], numbers, path, "a blocker flag (0 or 1)")
