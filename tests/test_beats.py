@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -284,6 +286,19 @@ class TestProcessor:
         raw = np.concatenate([rr[:60], [rr[60] + rr[61]], rr[62:]])
         out = np.array([s.bpm for s in process_batch(packets(raw))])
         assert np.abs(np.diff(out[WARMUP_BEATS + LOOKAHEAD_BEATS :])).max() < 3.0
+
+    def test_other_fields_kept(self) -> None:
+        """Only bpm changes: time, raw RR, contact, energy and any new Sample field are kept."""
+        assert {f.name for f in dataclasses.fields(Sample)} == {
+            "t_s",
+            "bpm",
+            "rr_s",
+            "contact",
+            "energy_kj",
+        }, "a new Sample field must be carried over by BeatProcessor and process_batch"
+        samples = [Sample(s.t_s, s.bpm, s.rr_s, None, 7) for s in packets(np.full(30, 0.75), 99.0)]
+        for original, out in zip(samples, process_batch(samples), strict=True):
+            assert dataclasses.replace(out, bpm=original.bpm) == original
 
     def test_rmssd_exposed(self) -> None:
         """The processor reports RMSSD of the corrected beats in ms."""

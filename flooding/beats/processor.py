@@ -15,7 +15,6 @@ beats, the strap's own bpm is passed on.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -81,7 +80,7 @@ class BeatProcessor:
             or sample.t_s - newest > FINAL_STALE_S
         ):
             return sample
-        return dataclasses.replace(sample, bpm=bpm)
+        return Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
 
 
 def process_batch(samples: Sequence[Sample]) -> list[Sample]:
@@ -101,7 +100,7 @@ def process_batch(samples: Sequence[Sample]) -> list[Sample]:
 
     result = correct_rr(rr)
     out_t = times[result.source]
-    out_us = np.array([to_us(v) for v in result.rr_s.tolist()], dtype=np.int64)
+    out_us = np.rint(result.rr_s * US_PER_S).astype(np.int64)  # as to_us: round half to even
     # Beat i is final once beat i + 6 has arrived, so after sample k the final corrected beats
     # are those whose source is below packet_beats[k] - 6.
     final_inputs = np.maximum(packet_beats - LOOKAHEAD_BEATS, 0)
@@ -127,6 +126,6 @@ def process_batch(samples: Sequence[Sample]) -> list[Sample]:
         & ~(t_sample - newest > FINAL_STALE_S)
     )
     return [
-        dataclasses.replace(sample, bpm=value) if ok else sample
+        Sample(sample.t_s, value, sample.rr_s, sample.contact, sample.energy_kj) if ok else sample
         for sample, value, ok in zip(samples, bpm.tolist(), use.tolist(), strict=True)
     ]
