@@ -1,0 +1,163 @@
+"""Text handling shared by the readers: decoding, lines, and numbers with line-numbered errors.
+
+Numbers are converted a whole column at a time with numpy; only when that fails is the column
+walked value by value, to name the first bad line. So a good file costs one vectorised pass,
+and a bad one still gets an exact line number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+class ReaderError(ValueError):
+    """A file that cannot be read; the message names the file, the line and what was expected."""
+
+    def __init__(self, path: Path | str, line: int | None, expected: str, found: str = "") -> None:
+        self.path = Path(path)
+        self.line = line
+        self.expected = expected
+        self.found = found
+        where = f"{path}" if line is None else f"{path}, line {line}"
+        text = f"{where}: expected {expected}"
+        if found:
+            text += f", found {found}"
+        super().__init__(text)
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A short quoted form of a bad value for an error message."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def read_lines(path: Path) -> list[str]:
+    """The file's lines without their endings (LF, CRLF or CR); binary or non-UTF-8 data fails."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
+    if not data.strip():
+        raise ReaderError(path, None, "some data", "an empty file")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise ReaderError(path, line, "text", "binary data (a NUL byte)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReaderError(path, line, "UTF-8 text", f"the byte {data[exc.start]:#04x}") from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def to_floats(
+    values: Sequence[str], line_numbers: Sequence[int], path: Path, what: str
+) -> FloatArray:
+    """Finite floats from text values; the first bad one fails naming its line."""
+    try:
+        out = np.array(values, dtype=np.float64)
+    except ValueError:
+        out = None
+    if out is not None and bool(np.isfinite(out).all()):
+        return out
+    for value, line in zip(values, line_numbers, strict=True):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ReaderError(path, line, what, shown(value)) from None
+        if not np.isfinite(number):
+            raise ReaderError(path, line, what, shown(value))
+    raise AssertionError("unreachable: numpy and float() disagree")  # pragma: no cover
+
+
+def to_ints(values: Sequence[str], line_numbers: Sequence[int], path: Path, what: str) -> IntArray:
+    """Integers from text values (exact, for nanosecond times); the first bad one fails."""
+    try:
+        return np.array([int(v) for v in values], dtype=np.int64)
+    except (ValueError, OverflowError):
+        pass
+    for value, line in zip(values, line_numbers, strict=True):
+        try:
+            number = int(value)
+        except ValueError:
+            raise ReaderError(path, line, what, shown(value)) from None
+        if not -(2**63) <= number < 2**63:
+            raise ReaderError(path, line, what, shown(value))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def to_unix_s(
+    values: Sequence[str], line_numbers: Sequence[int], path: Path, what: str
+) -> FloatArray:
+    """Unix seconds from ISO 8601 times; a time without a zone is read as UTC."""
+    out = np.empty(len(values), dtype=np.float64)
+    for index, (value, line) in enumerate(zip(values, line_numbers, strict=True)):
+        try:
+            stamp = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ReaderError(path, line, what, shown(value)) from None
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        out[index] = stamp.timestamp()
+    return out
+
+
+def check_positive(values: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+    """Fail at the first value that is not above zero."""
+    bad = np.flatnonzero(values <= 0)
+    if bad.size:
+        raise ReaderError(path, line_numbers[bad[0]], what, f"{values[bad[0]]:g}")
+
+
+RR_MAX_FILE_S = 30.0  # an "interval" longer than this is a gap or a time, not a heartbeat
+
+
+def check_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+    """Fail at the first RR interval that is not above 0 s and at most `RR_MAX_FILE_S`."""
+    bad = np.flatnonzero((rr_s <= 0) | (rr_s > RR_MAX_FILE_S))
+    if bad.size:
+        raise ReaderError(
+            path,
+            line_numbers[bad[0]],
+            f"{what} above 0 s and at most {RR_MAX_FILE_S:g} s",
+            f"{rr_s[bad[0]]:g} s",
+        )
+
+
+def check_in_order(times: FloatArray, line_numbers: Sequence[int], path: Path) -> None:
+    """Fail at the first time that goes backwards."""
+    bad = np.flatnonzero(np.diff(times) < 0)
+    if bad.size:
+        raise ReaderError(
+            path, line_numbers[bad[0] + 1], "times in order", "a time earlier than the line before"
+        )
+
+
+def split_rows(
+    lines: Sequence[str], first: int, sep: str, n_fields: int, path: Path, header: str
+) -> tuple[list[tuple[str, ...]], list[int]]:
+    """Split data lines (from index `first`) into fields, skipping blank lines.
+
+    Returns the columns (one tuple of strings per field) and the 1-based line number of each row.
+    """
+    numbers = [i + 1 for i in range(first, len(lines)) if lines[i].strip()]
+    rows = [lines[i - 1].split(sep) for i in numbers]
+    if any(len(row) != n_fields for row in rows):
+        for row, line in zip(rows, numbers, strict=True):
+            if len(row) != n_fields:
+                raise ReaderError(
+                    path, line, f"{n_fields} fields separated by {sep!r} ({header})", f"{len(row)}"
+                )
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(n_fields)]
+    return [tuple(c.strip() for c in col) for col in columns], numbers

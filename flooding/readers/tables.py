@@ -1,0 +1,255 @@
+"""Table files with a header line: generic CSV, Polar Sensor Logger exports, Stress-Predict.
+
+Generic CSV: a time column (`time_unix_s`, `time_s` from the start, `time_ns` unix nanoseconds,
+or ISO 8601 `timestamp`) and `hr_bpm` and/or `rr_ms` / `rr_s`; other columns are ignored.
+- With `hr_bpm`, each row with a heart rate is one strap packet; a row with only RR values
+  continues the packet before it (a packet with several beats split over rows, as in
+  `polar-h10_pvc_hr-rr.csv`). A heart rate of 0 means no skin contact.
+- Without `hr_bpm`, each row is one beat at that time and the beats are grouped into packets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from flooding.beats.clock import BeatClock
+from flooding.models import Sample
+from flooding.readers._packets import SECONDS_PER_MINUTE, packetise
+from flooding.readers._text import (
+    FloatArray,
+    ReaderError,
+    check_in_order,
+    check_rr,
+    read_lines,
+    split_rows,
+    to_floats,
+    to_ints,
+    to_unix_s,
+)
+from flooding.readers.recording import Recording
+
+MS_PER_S = 1000.0
+NS_PER_S = 1e9
+TIME_COLUMNS = ("time_unix_s", "time_s", "time_ns", "timestamp")
+LOGGER_HR_HEADER = "Phone timestamp;HR [bpm]"
+LOGGER_PPI_HEADER = (
+    "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm]"
+)
+STRESS_PREDICT_HEADER = "Participant,HR,respr,Time(sec),Label"
+
+
+def _header(lines: list[str], path: Path, expected: str) -> list[str]:
+    if not lines or not lines[0].strip():
+        raise ReaderError(path, 1, f"a header line ({expected})", "an empty line")
+    return [name.strip() for name in lines[0].split(",")]
+
+
+def _optional(
+    column: Sequence[str], numbers: Sequence[int], path: Path, what: str
+) -> tuple[FloatArray, np.ndarray]:
+    """Floats with NaN where the field is empty, and the mask of present values."""
+    present = np.array([bool(v) for v in column], dtype=bool)
+    out = np.full(len(column), np.nan)
+    index = np.flatnonzero(present).tolist()
+    if index:
+        out[index] = to_floats([column[i] for i in index], [numbers[i] for i in index], path, what)
+    return out, present
+
+
+def _beat_times(stamps_s: FloatArray, rr_s: FloatArray) -> FloatArray:
+    """Beat times from summed intervals, re-anchored to the row times when they drift apart.
+
+    Phone timestamps of beat rows jitter and can step backwards (Polar Sensor Logger stamps a
+    batch of beats at once); the intervals keep the heart's own timing.
+    """
+    clock = BeatClock()
+    return np.array(
+        [clock.push(t, (rr,))[0] for t, rr in zip(stamps_s.tolist(), rr_s.tolist(), strict=True)],
+        dtype=np.float64,
+    )
+
+
+def _times(
+    name: str, column: Sequence[str], numbers: Sequence[int], path: Path
+) -> tuple[FloatArray, float | None]:
+    """Row times on the session clock and the unix start, from the chosen time column."""
+    if name == "time_ns":
+        t_s = to_ints(column, numbers, path, "a time in whole nanoseconds") / NS_PER_S
+    elif name == "timestamp":
+        t_s = to_unix_s(column, numbers, path, "an ISO 8601 time, e.g. 2024-05-05T14:50:00Z")
+    else:
+        t_s = to_floats(column, numbers, path, f"a time in seconds ({name})")
+    check_in_order(t_s, numbers, path)
+    start = None if name == "time_s" or t_s.size == 0 else float(t_s[0])
+    return t_s, start
+
+
+def read_csv(path: Path) -> Recording:
+    """Read the generic CSV described in the module notes."""
+    lines = read_lines(path)
+    expected = "a time column (" + " or ".join(TIME_COLUMNS) + ") and hr_bpm and/or rr_ms/rr_s"
+    names = _header(lines, path, expected)
+    lowered = [n.lower() for n in names]
+    time_name = next((n for n in TIME_COLUMNS if n in lowered), None)
+    rr_name = next((n for n in ("rr_ms", "rr_s") if n in lowered), None)
+    has_hr = "hr_bpm" in lowered
+    if time_name is None or not (has_hr or rr_name):
+        raise ReaderError(path, 1, f"a header naming {expected}", repr(lines[0][:80]))
+    columns, numbers = split_rows(lines, 1, ",", len(names), path, lines[0].strip())
+    if not numbers:
+        raise ReaderError(path, 2, "data rows after the header", "none")
+    t_s, start = _times(time_name, columns[lowered.index(time_name)], numbers, path)
+
+    rr_s = np.full(len(numbers), np.nan)
+    has_rr = np.zeros(len(numbers), dtype=bool)
+    if rr_name is not None:
+        rr_s, has_rr = _optional(columns[lowered.index(rr_name)], numbers, path, "an RR interval")
+        if rr_name == "rr_ms":
+            rr_s = rr_s / MS_PER_S
+        present = np.flatnonzero(has_rr)
+        check_rr(rr_s[present], [numbers[i] for i in present], path, "an RR interval")
+    if not has_hr:
+        keep = np.flatnonzero(has_rr)
+        beat_rr = rr_s[keep]
+        beat_t = _beat_times(t_s[keep], beat_rr)
+        return Recording(packetise(beat_t, beat_rr), start, "csv", path, beat_t, beat_rr)
+
+    bpm, has_bpm = _optional(columns[lowered.index("hr_bpm")], numbers, path, "a heart rate in bpm")
+    bad = np.flatnonzero(has_bpm & (bpm < 0))
+    if bad.size:
+        raise ReaderError(
+            path, numbers[bad[0]], "a heart rate of 0 bpm or more", f"{bpm[bad[0]]:g}"
+        )
+    return _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_s, has_rr)
+
+
+def _packets_from_rows(
+    path: Path,
+    start: float | None,
+    t_s: FloatArray,
+    bpm: FloatArray,
+    has_bpm: np.ndarray,
+    rr_s: FloatArray,
+    has_rr: np.ndarray,
+) -> Recording:
+    """Rows with a heart rate open a packet; RR-only rows add their beat to the open packet."""
+    samples: list[Sample] = []
+    t_list, bpm_list, rr_list = t_s.tolist(), bpm.tolist(), rr_s.tolist()
+    for i in np.flatnonzero(has_bpm | has_rr).tolist():
+        rr = (rr_list[i],) if has_rr[i] else ()
+        if has_bpm[i]:
+            samples.append(Sample(t_list[i], bpm_list[i], rr, bpm_list[i] > 0))
+        elif samples:
+            last = samples[-1]
+            samples[-1] = Sample(last.t_s, last.bpm, last.rr_s + rr, last.contact)
+        else:
+            samples.append(Sample(t_list[i], round(SECONDS_PER_MINUTE / rr_list[i]), rr, None))
+    beats = np.flatnonzero(has_rr)
+    return Recording(samples, start, "csv", path, t_s[beats], rr_s[beats])
+
+
+def read_logger_hr(path: Path) -> Recording:
+    """Polar Sensor Logger HR export: `Phone timestamp;HR [bpm]`; 0 bpm means no skin contact."""
+    lines = read_lines(path)
+    if not lines or lines[0].strip() != LOGGER_HR_HEADER:
+        raise ReaderError(path, 1, f"the header {LOGGER_HR_HEADER!r}", repr(lines[0][:80]))
+    (stamps, hr), numbers = split_rows(lines, 1, ";", 2, path, LOGGER_HR_HEADER)
+    if not numbers:
+        raise ReaderError(path, 2, "data rows after the header", "none")
+    t_s = to_unix_s(stamps, numbers, path, "an ISO 8601 phone timestamp")
+    check_in_order(t_s, numbers, path)
+    bpm = to_floats(hr, numbers, path, "a heart rate in bpm")
+    bad = np.flatnonzero(bpm < 0)
+    if bad.size:
+        raise ReaderError(path, numbers[bad[0]], "a heart rate of 0 bpm or more", hr[bad[0]])
+    samples = [Sample(t, b, (), b > 0) for t, b in zip(t_s.tolist(), bpm.tolist(), strict=True)]
+    return Recording(samples, float(t_s[0]), "polar-logger-hr", path)
+
+
+def read_logger_ppi(path: Path) -> Recording:
+    """Polar Sensor Logger PPI export: one pulse-to-pulse interval per row, at its phone time.
+
+    The beats are grouped into strap-like packets; `contact` 0 on every beat of a packet marks it
+    as without skin contact. The `blocker` and `error estimate [ms]` values are kept per beat in
+    `columns` as `beat_blocker` and `beat_error_ms`.
+    """
+    lines = read_lines(path)
+    if not lines or lines[0].strip() != LOGGER_PPI_HEADER:
+        raise ReaderError(path, 1, f"the header {LOGGER_PPI_HEADER!r}", repr(lines[0][:80]))
+    columns, numbers = split_rows(lines, 1, ";", 7, path, LOGGER_PPI_HEADER)
+    if not numbers:
+        raise ReaderError(path, 2, "data rows after the header", "none")
+    stamps_s = to_unix_s(columns[0], numbers, path, "an ISO 8601 phone timestamp")
+    rr_s = to_floats(columns[1], numbers, path, "a PP interval in ms") / MS_PER_S
+    check_rr(rr_s, numbers, path, "a PP interval")
+    t_s = _beat_times(stamps_s, rr_s)
+    error_ms = to_floats(columns[2], numbers, path, "an error estimate in ms")
+    blocker = to_floats(columns[3], numbers, path, "a blocker flag (0 or 1)")
+    contact = to_floats(columns[4], numbers, path, "a contact flag (0 or 1)")
+    return Recording(
+        packetise(t_s, rr_s, contact > 0),
+        float(t_s[0]),
+        "polar-logger-ppi",
+        path,
+        t_s,
+        rr_s,
+        {"beat_blocker": blocker, "beat_error_ms": error_ms},
+    )
+
+
+def stress_predict_participants(path: Path) -> list[int]:
+    """The participant numbers in a Stress-Predict file, in order of first appearance."""
+    lines = read_lines(path)
+    _check_stress_header(lines, path)
+    (who, *_), numbers = split_rows(lines, 1, ",", 5, path, STRESS_PREDICT_HEADER)
+    ids = to_ints(who, numbers, path, "a participant number")
+    return list(dict.fromkeys(ids.tolist()))
+
+
+def _check_stress_header(lines: list[str], path: Path) -> None:
+    if not lines or lines[0].strip() != STRESS_PREDICT_HEADER:
+        raise ReaderError(path, 1, f"the header {STRESS_PREDICT_HEADER!r}", repr(lines[0][:80]))
+
+
+def read_stress_predict(path: Path, participant: int | None = None) -> Recording:
+    """One participant of a Stress-Predict file; `columns` holds `label` (1 = in a stress task)
+    and `respr` (breaths per minute) per sample. Rows with an empty HR are skipped.
+
+    With `participant` None the file must hold a single participant.
+    """
+    lines = read_lines(path)
+    _check_stress_header(lines, path)
+    (who, hr, respr, time, label), numbers = split_rows(
+        lines, 1, ",", 5, path, STRESS_PREDICT_HEADER
+    )
+    if not numbers:
+        raise ReaderError(path, 2, "data rows after the header", "none")
+    ids = to_ints(who, numbers, path, "a participant number")
+    present = list(dict.fromkeys(ids.tolist()))
+    if participant is None:
+        if len(present) > 1:
+            raise ReaderError(path, None, "a participant to be chosen", f"participants {present}")
+        participant = present[0]
+    rows = np.flatnonzero(ids == participant)
+    if rows.size == 0:
+        raise ReaderError(path, None, f"rows of participant {participant}", f"only {present}")
+    sel_numbers = [numbers[i] for i in rows]
+    t_s = to_floats([time[i] for i in rows], sel_numbers, path, "a unix time in seconds")
+    check_in_order(t_s, sel_numbers, path)
+    labels = to_ints([label[i] for i in rows], sel_numbers, path, "a label (0 or 1)")
+    bpm, has_bpm = _optional([hr[i] for i in rows], sel_numbers, path, "a heart rate in bpm")
+    breaths, _ = _optional([respr[i] for i in rows], sel_numbers, path, "a respiration rate")
+    keep = np.flatnonzero(has_bpm)
+    samples = [
+        Sample(t, b, (), None) for t, b in zip(t_s[keep].tolist(), bpm[keep].tolist(), strict=True)
+    ]
+    return Recording(
+        samples,
+        float(t_s[0]),
+        "stress-predict",
+        path,
+        columns={"label": labels[keep], "respr": breaths[keep]},
+    )

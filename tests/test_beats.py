@@ -1,0 +1,339 @@
+"""The beat-level path: beat times, artifact correction, heart rate and RMSSD."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flooding.beats import (
+    LOOKAHEAD_BEATS,
+    BeatClock,
+    BeatProcessor,
+    Label,
+    RollingRmssd,
+    StreamingCorrector,
+    correct_rr,
+    process_batch,
+    rolling_rmssd_ms,
+)
+from flooding.beats.processor import WARMUP_BEATS
+from flooding.beats.rolling import to_us
+from flooding.models import Sample
+from flooding.readers import read
+from tests._data import recording, requires_data
+
+AT = 150  # where the synthetic artifacts go
+
+
+def sinus(n: int = 300, seed: int = 1) -> np.ndarray:
+    """A calm, realistic RR series: 0.8 s with breathing-rate swing and a little noise."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(n)
+    return 0.8 + 0.03 * np.sin(2 * np.pi * i / 4.5) + 0.005 * rng.standard_normal(n)
+
+
+def corrected_near(rr: np.ndarray, lo: int, hi: int) -> tuple[list[int], np.ndarray]:
+    result = correct_rr(rr)
+    keep = (result.source >= lo) & (result.source < hi)
+    return result.source[keep].tolist(), result.rr_s[keep]
+
+
+def stream(rr: np.ndarray) -> tuple[list[int], np.ndarray, list[int]]:
+    corrector = StreamingCorrector()
+    decisions = []
+    for value in rr.tolist():
+        decisions += corrector.push(value)
+    decisions += corrector.flush()
+    labels = [int(d.label) for d in decisions]
+    values = np.array([v for d in decisions for v in d.rr_s])
+    sources = [d.source for d in decisions for _ in d.rr_s]
+    return labels, values, sources
+
+
+def jumps_over_20pct(values: np.ndarray) -> int:
+    return int((np.abs(np.diff(values)) / values[:-1] > 0.2).sum())
+
+
+# --- artifact labels and corrections on known cases -----------------------------------------
+
+
+class TestCorrectionCases:
+    def test_clean_series_nearly_untouched(self) -> None:
+        """A clean sinus series keeps its beats: at most 1 % relabelled, none moved by 5 %."""
+        rr = sinus(1000)
+        result = correct_rr(rr)
+        assert np.count_nonzero(result.labels) <= 10
+        assert np.array_equal(result.source, np.arange(rr.size))
+        assert np.abs(result.rr_s / rr - 1).max() < 0.05
+
+    def test_extra_beat_merged(self) -> None:
+        """An extra beat splitting one interval is labelled EXTRA and merged back."""
+        base = sinus()
+        rr = np.concatenate([base[:AT], [0.45 * base[AT], 0.55 * base[AT]], base[AT + 1 :]])
+        assert correct_rr(rr).labels[AT] == Label.EXTRA
+        sources, values = corrected_near(rr, AT, AT + 2)
+        assert sources == [AT + 1]
+        assert values[0] == pytest.approx(base[AT])
+
+    def test_missed_beat_split(self) -> None:
+        """A missed beat (two intervals as one) is labelled MISSED and split in halves."""
+        base = sinus()
+        rr = np.concatenate([base[:AT], [base[AT] + base[AT + 1]], base[AT + 2 :]])
+        assert correct_rr(rr).labels[AT] == Label.MISSED
+        sources, values = corrected_near(rr, AT, AT + 1)
+        assert sources == [AT, AT]
+        assert values == pytest.approx([(base[AT] + base[AT + 1]) / 2] * 2)
+
+    def test_ectopic_pair_averaged(self) -> None:
+        """A premature beat and its compensatory pause are labelled ECTOPIC and averaged."""
+        rr = sinus()
+        rr[AT], rr[AT + 1] = 0.55, 1.05
+        labels = correct_rr(rr).labels
+        assert labels[AT + 1] == Label.ECTOPIC
+        assert np.all(np.delete(labels, [AT, AT + 1])[20:] == Label.NORMAL)
+        _, values = corrected_near(rr, AT, AT + 2)
+        assert values == pytest.approx([0.8, 0.8])
+
+    def test_long_short_pair_averaged(self) -> None:
+        """A long-then-short pair is found and set to its mean, keeping the beat times."""
+        rr = sinus()
+        rr[AT], rr[AT + 1] = 1.1, 0.5
+        labels = correct_rr(rr).labels
+        assert labels[AT + 1] == Label.ECTOPIC
+        assert labels[AT] != Label.NORMAL
+        _, values = corrected_near(rr, AT, AT + 2)
+        assert values == pytest.approx([0.8, 0.8])
+
+    @pytest.mark.parametrize(("value", "label"), [(1.2, Label.LONG), (0.5, Label.SHORT)])
+    def test_lone_long_or_short_to_median(self, value: float, label: Label) -> None:
+        """A lone long or short beat gets its label and the local median of 11 beats."""
+        rr = sinus()
+        rr[AT] = value
+        assert correct_rr(rr).labels[AT] == label
+        _, values = corrected_near(rr, AT, AT + 1)
+        window = np.delete(rr[AT - 5 : AT + 6], 5)
+        assert window.min() <= values[0] <= window.max()
+
+    def test_out_of_range_dropped(self) -> None:
+        """Intervals outside 300-2000 ms are labelled OUT_OF_RANGE and dropped."""
+        rr = sinus()
+        rr[AT], rr[AT + 1] = 2.5, 0.2
+        result = correct_rr(rr)
+        assert result.labels[AT] == result.labels[AT + 1] == Label.OUT_OF_RANGE
+        assert AT not in result.source
+        assert AT + 1 not in result.source
+        assert result.rr_s.size == rr.size - 2
+
+    def test_empty_series(self) -> None:
+        """An empty series gives an empty result."""
+        result = correct_rr(np.array([]))
+        assert result.rr_s.size == result.labels.size == 0
+
+
+# --- streaming equals batch -----------------------------------------------------------------
+
+
+class TestStreamingEqualsBatch:
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(
+            st.one_of(
+                st.floats(0.6, 1.0),
+                st.floats(0.1, 3.0),
+                st.sampled_from([0.4, 1.6, 0.3, 2.0]),
+            ),
+            min_size=0,
+            max_size=220,
+        )
+    )
+    def test_random_series(self, values: list[float]) -> None:
+        """Push-then-flush gives exactly the batch labels, values and sources."""
+        rr = np.array(values, dtype=np.float64)
+        result = correct_rr(rr)
+        labels, corrected, sources = stream(rr)
+        assert labels == result.labels.tolist()
+        assert np.array_equal(corrected, result.rr_s)
+        assert sources == result.source.tolist()
+
+    @requires_data
+    @pytest.mark.parametrize(
+        "name", ["polar-hrm_noisy.hrm", "polar-h10_pvc_hr-rr.csv", "polar-hrm_exercise.hrm"]
+    )
+    def test_real_recordings(self, name: str) -> None:
+        """On real recordings the live corrector reproduces the batch one exactly."""
+        rr = np.asarray(read(recording(name)).beat_rr_s)
+        result = correct_rr(rr)
+        labels, corrected, _ = stream(rr)
+        assert labels == result.labels.tolist()
+        assert np.array_equal(corrected, result.rr_s)
+
+    def test_lookahead(self) -> None:
+        """Beat i is decided exactly when beat i + LOOKAHEAD_BEATS arrives."""
+        corrector = StreamingCorrector()
+        decided = []
+        for k, value in enumerate(sinus(40).tolist()):
+            decided += [(k, d.source) for d in corrector.push(value)]
+        assert decided[0] == (LOOKAHEAD_BEATS, 0)
+        assert all(k - source == LOOKAHEAD_BEATS for k, source in decided)
+
+    def test_bounded_memory(self) -> None:
+        """The live corrector's windows stay at 91 values however many beats pass."""
+        corrector = StreamingCorrector()
+        for value in np.tile(sinus(), 10).tolist():
+            corrector.push(value)
+        assert len(corrector._abs_d) == len(corrector._abs_m) == 91
+
+
+# --- beat times -----------------------------------------------------------------------------
+
+
+class TestBeatClock:
+    def test_sums_within_tolerance(self) -> None:
+        """Beats follow their summed intervals while packets agree with them."""
+        clock = BeatClock()
+        assert clock.push(10.0, (0.8,)) == [10.0]
+        assert clock.push(11.0, (0.8, 0.3)) == pytest.approx([10.8, 11.1])
+
+    def test_reanchored_after_dropout(self) -> None:
+        """After a silence longer than the dropout limit, beats are anchored to the packet."""
+        clock = BeatClock()
+        clock.push(10.0, (0.8,))
+        assert clock.push(20.0, (0.8,)) == [20.0]
+
+    def test_reanchored_on_drift(self) -> None:
+        """When summed time and packet time disagree by over 2 s, the packet time wins."""
+        clock = BeatClock()
+        clock.push(10.0, (0.8,))
+        clock.push(11.0, (0.8,))
+        assert clock.push(13.0, (0.1,)) == [13.0]
+
+    def test_never_backwards(self) -> None:
+        """A packet stamped earlier than the beats so far does not move time backwards."""
+        clock = BeatClock()
+        clock.push(10.0, (0.8,))
+        times = clock.push(5.0, (0.8,))
+        assert times[0] >= 10.0
+
+
+# --- RMSSD and heart rate -------------------------------------------------------------------
+
+
+class TestRolling:
+    def test_rmssd_known_value(self) -> None:
+        """Alternating 800/900 ms beats have an RMSSD of 100 ms."""
+        rmssd = RollingRmssd()
+        for k in range(20):
+            rmssd.add(0.85 * k, to_us(0.8 if k % 2 else 0.9))
+        assert rmssd.rmssd_ms() == pytest.approx(100.0)
+
+    def test_rmssd_window_forgets(self) -> None:
+        """Differences older than the 30 s window no longer count."""
+        rmssd = RollingRmssd(30.0)
+        rmssd.add(0.0, to_us(0.8))
+        rmssd.add(1.0, to_us(1.0))
+        for k in range(2, 60):
+            rmssd.add(float(k), to_us(0.8))
+        assert rmssd.rmssd_ms() == 0.0
+
+    def test_batch_rmssd_equals_running(self) -> None:
+        """The vectorised rolling RMSSD equals the running one beat for beat."""
+        rr = sinus(500)
+        t = np.cumsum(rr)
+        running = RollingRmssd()
+        live = []
+        for ti, ri in zip(t.tolist(), rr.tolist(), strict=True):
+            running.add(ti, to_us(ri))
+            value = running.rmssd_ms()
+            live.append(np.nan if value is None else value)
+        assert np.array_equal(np.array(live), rolling_rmssd_ms(t, rr), equal_nan=True)
+
+
+# --- the processor --------------------------------------------------------------------------
+
+
+def packets(rr: np.ndarray, strap_bpm: float = 70.0) -> list[Sample]:
+    """One sample per beat at the beat's time, as a simple strap would send them."""
+    t = np.cumsum(rr)
+    return [
+        Sample(ti, strap_bpm, (ri,), True) for ti, ri in zip(t.tolist(), rr.tolist(), strict=True)
+    ]
+
+
+class TestProcessor:
+    def test_bpm_from_beats(self) -> None:
+        """After warm-up the bpm is the rate of the corrected beats, not the strap's."""
+        out = process_batch(packets(np.full(60, 0.75), strap_bpm=99.0))
+        assert out[0].bpm == 99.0
+        assert out[-1].bpm == pytest.approx(80.0)
+
+    def test_falls_back_without_rr(self) -> None:
+        """With no RR values for a while the strap's own bpm is passed on."""
+        samples = packets(np.full(40, 0.75))
+        t_end = samples[-1].t_s
+        samples += [Sample(t_end + k, 66.0, (), True) for k in range(1, 10)]
+        processor = BeatProcessor()
+        out = [processor.feed(s) for s in samples]
+        assert out[-1].bpm == 66.0
+        assert out[len(samples) - 9].bpm == pytest.approx(80.0)
+
+    def test_missed_beat_makes_no_dip(self) -> None:
+        """A missed beat does not dip the derived heart rate."""
+        rr = sinus(120)
+        raw = np.concatenate([rr[:60], [rr[60] + rr[61]], rr[62:]])
+        out = np.array([s.bpm for s in process_batch(packets(raw))])
+        assert np.abs(np.diff(out[WARMUP_BEATS + LOOKAHEAD_BEATS :])).max() < 3.0
+
+    def test_other_fields_kept(self) -> None:
+        """Only bpm changes: time, raw RR, contact, energy and any new Sample field are kept."""
+        assert {f.name for f in dataclasses.fields(Sample)} == {
+            "t_s",
+            "bpm",
+            "rr_s",
+            "contact",
+            "energy_kj",
+        }, "a new Sample field must be carried over by BeatProcessor and process_batch"
+        samples = [Sample(s.t_s, s.bpm, s.rr_s, None, 7) for s in packets(np.full(30, 0.75), 99.0)]
+        for original, out in zip(samples, process_batch(samples), strict=True):
+            assert dataclasses.replace(out, bpm=original.bpm) == original
+
+    def test_rmssd_exposed(self) -> None:
+        """The processor reports RMSSD of the corrected beats in ms."""
+        processor = BeatProcessor()
+        assert processor.rmssd_ms is None
+        for sample in packets(sinus()):
+            processor.feed(sample)
+        assert processor.rmssd_ms is not None
+        assert 10.0 < processor.rmssd_ms < 80.0
+
+    @requires_data
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "polar-hrm_noisy.hrm",
+            "polar-h10_pvc_hr-rr.csv",
+            "polar-sensor-logger_PPI.txt",
+            "polar-sensor-logger_HR.txt",
+            "rr-ms_rest.txt",
+        ],
+    )
+    def test_feed_equals_batch_on_real_files(self, name: str) -> None:
+        """process_batch gives exactly what feeding the samples one by one gives."""
+        samples = read(recording(name)).samples
+        processor = BeatProcessor()
+        assert [processor.feed(s) for s in samples] == process_batch(samples)
+
+    @requires_data
+    @pytest.mark.parametrize("name", ["polar-h10_pvc_hr-rr.csv", "polar-hrm_noisy.hrm"])
+    def test_no_spikes_on_artifact_recordings(self, name: str) -> None:
+        """On the PVC and noisy files the derived 1-Hz rate has no >20 % jumps; raw beats do."""
+        rec = read(recording(name))
+        raw_bpm = 60.0 / np.asarray(rec.beat_rr_s)
+        out = np.array([s.bpm for s in process_batch(rec.samples)])
+        settled = out[WARMUP_BEATS + LOOKAHEAD_BEATS :]
+        assert jumps_over_20pct(raw_bpm) >= 30
+        assert jumps_over_20pct(settled) == 0
+        assert np.abs(np.diff(settled)).max() < 20.0

@@ -1,0 +1,370 @@
+"""Readers: real recordings load with the figures their README gives; bad files fail clearly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flooding.readers import ReaderError, formats, read, sniff_format, stress_predict_participants
+from tests._data import recording, requires_data, stress_predict
+
+MINUTE_S = 60.0
+
+
+def _rr_total(rec_rr: np.ndarray | None) -> int:
+    assert rec_rr is not None
+    return int(rec_rr.size)
+
+
+# --- real recordings ------------------------------------------------------------------------
+
+
+@requires_data
+class TestRealRecordings:
+    def test_exercise_hrm(self) -> None:
+        """exercise.hrm holds 4,117 beats over 42.7 min and starts at its [Params] time."""
+        rec = read(recording("polar-hrm_exercise.hrm"))
+        assert rec.source_format == "polar-hrm"
+        assert _rr_total(rec.beat_rr_s) == 4117 == rec.n_beats
+        assert float(rec.beat_rr_s.sum()) / MINUTE_S == pytest.approx(42.7, abs=0.05)
+        assert rec.start_unix_s == datetime(2008, 2, 8, 8, 50, 31, tzinfo=UTC).timestamp()
+
+    def test_noisy_hrm(self) -> None:
+        """noisy.hrm holds 3,581 beats over 40.1 min with 42 successive RR jumps over 20 %."""
+        rec = read(recording("polar-hrm_noisy.hrm"))
+        rr = rec.beat_rr_s
+        assert _rr_total(rr) == 3581
+        assert float(rr.sum()) / MINUTE_S == pytest.approx(40.1, abs=0.06)
+        assert int((np.abs(np.diff(rr)) / rr[:-1] > 0.2).sum()) == 42
+
+    def test_rest_rr_text(self) -> None:
+        """The CRLF rest file holds 910 beats in ms: 16.1 min at a mean of 57 bpm."""
+        rec = read(recording("rr-ms_rest.txt"))
+        rr = rec.beat_rr_s
+        assert rec.source_format == "rr-text"
+        assert _rr_total(rr) == 910
+        assert float(rr.sum()) / MINUTE_S == pytest.approx(16.1, abs=0.05)
+        assert MINUTE_S / float(rr.mean()) == pytest.approx(57, abs=0.5)
+        assert rec.start_unix_s is None
+
+    def test_nsr2db_leading_beat_time(self) -> None:
+        """nsr2db's first value is read as the first beat's time: 106,459 beats over 22.5 h."""
+        rec = read(recording("nsr2db_nsr001_rr-seconds_22h.txt"))
+        assert _rr_total(rec.beat_rr_s) == 106_459
+        assert rec.beat_t_s[0] == pytest.approx(225.796875 + 0.6953125)
+        assert float(rec.beat_rr_s.sum()) / 3600 == pytest.approx(22.5, abs=0.05)
+        assert float(rec.beat_rr_s.max()) < 8.0
+
+    def test_pvc_csv(self) -> None:
+        """The Polar H10 PVC file spans 10 min; RR-only rows join the packet before them."""
+        rec = read(recording("polar-h10_pvc_hr-rr.csv"))
+        assert rec.source_format == "csv"
+        assert rec.duration_s / MINUTE_S == pytest.approx(10.0, abs=0.05)
+        assert rec.n_beats == _rr_total(rec.beat_rr_s) == 798
+        assert rec.samples[2].rr_s == pytest.approx((1.073, 0.413))
+        assert all(s.bpm > 0 for s in rec.samples)
+
+    def test_logger_hr(self) -> None:
+        """The logger HR export spans 9 min with 73 zero rows read as no skin contact."""
+        rec = read(recording("polar-sensor-logger_HR.txt"))
+        assert rec.source_format == "polar-logger-hr"
+        assert rec.duration_s / MINUTE_S == pytest.approx(9.1, abs=0.1)
+        no_contact = [s for s in rec.samples if s.contact is False]
+        assert len(no_contact) == 73
+        assert all(s.bpm == 0 for s in no_contact)
+        assert rec.samples[0].t_s == datetime(2022, 4, 25, 11, 39, 2, 323000, UTC).timestamp()
+
+    def test_logger_ppi(self) -> None:
+        """The logger PPI export gives 442 beats over about 8.5 min, beat times in order."""
+        rec = read(recording("polar-sensor-logger_PPI.txt"))
+        assert rec.source_format == "polar-logger-ppi"
+        assert _rr_total(rec.beat_rr_s) == 442 == rec.n_beats
+        assert np.all(np.diff(rec.beat_t_s) >= 0)
+        assert rec.duration_s / MINUTE_S == pytest.approx(8.5, abs=0.2)
+        assert rec.columns["beat_blocker"].size == 442
+
+    def test_fitbit_month(self) -> None:
+        """The Fitbit month holds 154,104 samples over about 30 days, without beats."""
+        rec = read(recording("fitbit_30-day_free-living_hr.csv"))
+        assert len(rec.samples) == 154_104
+        assert rec.duration_s / 86400 == pytest.approx(30.4, abs=0.3)
+        assert rec.n_beats == 0
+        assert rec.start_unix_s == 1460460060.0
+
+    def test_stress_predict_participant(self) -> None:
+        """One Stress-Predict participant loads with its labels aligned to the samples."""
+        path = stress_predict()
+        assert stress_predict_participants(path) == list(range(2, 21))
+        rec = read(path, participant=2)
+        assert rec.source_format == "stress-predict"
+        assert len(rec.samples) == 3557 - 2  # two rows of participant 2 have no HR
+        assert rec.columns["label"].size == len(rec.samples)
+        assert set(np.unique(rec.columns["label"]).tolist()) == {0, 1}
+        assert rec.duration_s / MINUTE_S == pytest.approx(59.3, abs=1.0)
+
+    def test_stress_predict_needs_participant(self) -> None:
+        """A Stress-Predict file with several people needs a participant to be chosen."""
+        with pytest.raises(ReaderError, match="participant"):
+            read(stress_predict())
+
+
+@requires_data
+class TestPackets:
+    @pytest.mark.parametrize(
+        "name", ["polar-hrm_noisy.hrm", "rr-ms_rest.txt", "polar-sensor-logger_PPI.txt"]
+    )
+    def test_packets_carry_every_beat_once_in_time_order(self, name: str) -> None:
+        """Beat files become about 1-s packets holding every beat once, in time order."""
+        rec = read(recording(name))
+        flat = [rr for s in rec.samples for rr in s.rr_s]
+        assert flat == pytest.approx(rec.beat_rr_s.tolist())
+        times = np.array([s.t_s for s in rec.samples])
+        assert np.all(np.diff(times) > 0)
+        assert float(np.median(np.diff(times))) == pytest.approx(1.0)
+
+    def test_strap_bpm_is_short_average(self) -> None:
+        """A packet's bpm is the rounded rate of the last few seconds of beats."""
+        rec = read(recording("rr-ms_rest.txt"))
+        bpms = np.array([s.bpm for s in rec.samples])
+        assert np.all(bpms == np.rint(bpms))
+        assert float(np.mean(bpms)) == pytest.approx(57, abs=1.5)
+
+
+# --- choosing the format --------------------------------------------------------------------
+
+
+@requires_data
+class TestFormatChoice:
+    @pytest.mark.parametrize(
+        ("name", "expected"),
+        [
+            ("polar-hrm_exercise.hrm", "polar-hrm"),
+            ("rr-ms_rest.txt", "rr-text"),
+            ("nsr2db_nsr001_rr-seconds_22h.txt", "rr-text"),
+            ("polar-h10_pvc_hr-rr.csv", "csv"),
+            ("fitbit_30-day_free-living_hr.csv", "csv"),
+            ("polar-sensor-logger_HR.txt", "polar-logger-hr"),
+            ("polar-sensor-logger_PPI.txt", "polar-logger-ppi"),
+        ],
+    )
+    def test_sniffed(self, name: str, expected: str) -> None:
+        """Each real file is recognised from its extension and first line."""
+        assert sniff_format(recording(name)) == expected
+
+    def test_override_by_name(self, tmp_path: Path) -> None:
+        """A format given by name wins over sniffing."""
+        path = tmp_path / "beats.hrm"
+        path.write_text("800\n810\n790\n")
+        assert read(path, "rr-text").n_beats == 3
+        with pytest.raises(ReaderError, match="HRData"):
+            read(path)
+
+    def test_formats_listed(self) -> None:
+        """formats() names every reader, and an unknown name is refused."""
+        assert set(formats()) == {
+            "polar-hrm",
+            "rr-text",
+            "csv",
+            "polar-logger-hr",
+            "polar-logger-ppi",
+            "stress-predict",
+        }
+        with pytest.raises(ValueError, match="unknown format"):
+            read(recording("rr-ms_rest.txt"), "garmin-fit")
+
+
+# --- small files of each kind ---------------------------------------------------------------
+
+
+class TestSmallFiles:
+    def test_rr_text_seconds_and_ms(self, tmp_path: Path) -> None:
+        """RR text in seconds and in ms give the same beats."""
+        (tmp_path / "s.txt").write_text("0.8\n0.9\n")
+        (tmp_path / "ms.txt").write_text("800\r\n900\r\n")
+        a, b = read(tmp_path / "s.txt"), read(tmp_path / "ms.txt")
+        assert a.beat_rr_s.tolist() == pytest.approx(b.beat_rr_s.tolist())
+        assert a.beat_rr_s.tolist() == pytest.approx([0.8, 0.9])
+
+    def test_csv_rr_only_rows_are_beats(self, tmp_path: Path) -> None:
+        """A CSV with rr_ms and no hr_bpm treats rows as beats and groups them into packets."""
+        rows = "\n".join(f"{10 + 0.8 * i:.1f},800" for i in range(10))
+        (tmp_path / "b.csv").write_text("time_s,rr_ms\n" + rows + "\n")
+        rec = read(tmp_path / "b.csv")
+        assert rec.n_beats == 10
+        assert rec.start_unix_s is None
+        assert all(s.bpm == 75 for s in rec.samples)
+
+    def test_csv_iso_timestamps(self, tmp_path: Path) -> None:
+        """ISO 8601 timestamps with a zone become unix seconds."""
+        text = "timestamp,hr_bpm\n2024-05-05T10:00:00+02:00,70\n2024-05-05T10:00:01+02:00,0\n"
+        (tmp_path / "t.csv").write_text(text)
+        rec = read(tmp_path / "t.csv")
+        assert rec.samples[0].t_s == datetime(2024, 5, 5, 8, tzinfo=UTC).timestamp()
+        assert [s.contact for s in rec.samples] == [True, False]
+
+    def test_hrm_heart_rate_samples(self, tmp_path: Path) -> None:
+        """An HRM file recorded as heart rate every 5 s gives one sample per line."""
+        text = "[Params]\nInterval=5\n\n[HRData]\n70\t0\n72\t0\n"
+        (tmp_path / "h.hrm").write_text(text)
+        rec = read(tmp_path / "h.hrm")
+        assert [(s.t_s, s.bpm) for s in rec.samples] == [(0.0, 70.0), (5.0, 72.0)]
+
+
+# --- broken files ---------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    if isinstance(data, str):
+        path.write_text(data, newline="")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+class TestBrokenFiles:
+    def test_non_numeric_rr_names_line(self, tmp_path: Path) -> None:
+        """A word among RR values fails naming the file, its line and what was expected."""
+        path = _write(tmp_path, "rr.txt", "800\r\n810\r\nabc\r\n790\r\n")
+        with pytest.raises(ReaderError) as info:
+            read(path)
+        assert info.value.line == 3
+        assert str(path) in str(info.value)
+        assert "line 3" in str(info.value)
+        assert "expected one RR interval" in str(info.value)
+
+    def test_hrm_without_data_section(self, tmp_path: Path) -> None:
+        """An HRM file with no [HRData] section is refused."""
+        path = _write(tmp_path, "x.hrm", "[Params]\nInterval=238\n")
+        with pytest.raises(ReaderError, match=r"\[HRData\]"):
+            read(path)
+
+    def test_hrm_bad_value_line(self, tmp_path: Path) -> None:
+        """A bad RR in an HRM file is reported at its own line number."""
+        path = _write(tmp_path, "x.hrm", "[Params]\nInterval=238\n\n[HRData]\n800\n8x0\n")
+        with pytest.raises(ReaderError) as info:
+            read(path)
+        assert info.value.line == 6
+
+    def test_hrm_zero_rr(self, tmp_path: Path) -> None:
+        """A zero RR interval is refused at its line."""
+        path = _write(tmp_path, "x.hrm", "[HRData]\n800\n0\n")
+        with pytest.raises(ReaderError, match="above 0") as info:
+            read(path)
+        assert info.value.line == 3
+
+    def test_empty_file(self, tmp_path: Path) -> None:
+        """An empty file is refused as empty."""
+        path = _write(tmp_path, "e.csv", "")
+        with pytest.raises(ReaderError, match="empty"):
+            read(path)
+
+    def test_binary_junk(self, tmp_path: Path) -> None:
+        """Binary data is refused as not text, at the line where it starts."""
+        path = _write(tmp_path, "j.txt", b"800\n\x00\x01\x02\xff")
+        with pytest.raises(ReaderError) as info:
+            read(path, "rr-text")
+        assert info.value.line == 2
+        assert "text" in info.value.expected
+
+    def test_not_utf8(self, tmp_path: Path) -> None:
+        """Bytes that are not UTF-8 are refused naming their line."""
+        path = _write(tmp_path, "j.csv", b"time_s,hr_bpm\n1,70\n2,7\xe90\n")
+        with pytest.raises(ReaderError, match="UTF-8") as info:
+            read(path)
+        assert info.value.line == 3
+
+    def test_csv_wrong_columns(self, tmp_path: Path) -> None:
+        """A CSV without a time column and a heart column is refused at its header."""
+        path = _write(tmp_path, "w.csv", "when,pulse\n1,70\n")
+        with pytest.raises(ReaderError) as info:
+            read(path, "csv")
+        assert info.value.line == 1
+        assert "time_unix_s" in str(info.value)
+
+    def test_csv_truncated_row(self, tmp_path: Path) -> None:
+        """A row with too few fields (a cut-off file) is refused at its line."""
+        path = _write(tmp_path, "t.csv", "time_ns,hr_bpm,rr_ms\n1000,70,800\n2000,70")
+        with pytest.raises(ReaderError, match="3 fields") as info:
+            read(path)
+        assert info.value.line == 3
+
+    def test_csv_time_backwards(self, tmp_path: Path) -> None:
+        """A time that goes backwards is refused at its line."""
+        path = _write(tmp_path, "b.csv", "time_unix_s,hr_bpm\n10,70\n12,71\n11,72\n")
+        with pytest.raises(ReaderError, match="in order") as info:
+            read(path)
+        assert info.value.line == 4
+
+    def test_csv_infinite_value(self, tmp_path: Path) -> None:
+        """A non-finite number is refused like a word."""
+        path = _write(tmp_path, "i.csv", "time_s,hr_bpm\n1,70\n2,inf\n")
+        with pytest.raises(ReaderError) as info:
+            read(path)
+        assert info.value.line == 3
+
+    def test_logger_wrong_header(self, tmp_path: Path) -> None:
+        """A logger file read by name with a different header is refused at line 1."""
+        path = _write(tmp_path, "l.txt", "Phone timestamp;HR\n2022-04-25T11:39:02.323;66\n")
+        with pytest.raises(ReaderError) as info:
+            read(path, "polar-logger-hr")
+        assert info.value.line == 1
+
+    def test_unknown_participant(self, tmp_path: Path) -> None:
+        """Asking for a participant the file does not hold is refused."""
+        text = "Participant,HR,respr,Time(sec),Label\n2,70,12,100,0\n"
+        path = _write(tmp_path, "s.csv", text)
+        with pytest.raises(ReaderError, match="participant 5"):
+            read(path, participant=5)
+
+    def test_unknown_format_sniffed(self, tmp_path: Path) -> None:
+        """A file of no known shape is refused, naming the formats that exist."""
+        path = _write(tmp_path, "u.txt", "hello world\n")
+        with pytest.raises(ReaderError, match="rr-text"):
+            read(path)
+
+
+# --- fuzzing --------------------------------------------------------------------------------
+
+_HEADERS = [
+    "",
+    "[Params]\nInterval=238\n[HRData]\n",
+    "time_ns,hr_bpm,rr_ms\n",
+    "time_unix_s,hr_bpm\n",
+    "timestamp,rr_s\n",
+    "Phone timestamp;HR [bpm]\n",
+    "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm]\n",
+    "Participant,HR,respr,Time(sec),Label\n",
+]
+_ALPHABET = st.sampled_from([*"0123456789.,;:-+eE \t\r\nTZ[]=x", "nan", "inf", "\x00"])
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    header=st.sampled_from(_HEADERS),
+    body=st.one_of(st.binary(max_size=300), st.lists(_ALPHABET, max_size=120).map("".join)),
+    fmt=st.sampled_from([None, *formats()]),
+)
+def test_fuzz_only_reader_error_escapes(
+    tmp_path: Path, header: str, body: bytes | str, fmt: str | None
+) -> None:
+    """Whatever the bytes, a reader either returns a recording or raises ReaderError."""
+    data = header.encode() + (body if isinstance(body, bytes) else body.encode())
+    path = tmp_path / "fuzz.dat"
+    path.write_bytes(data)
+    try:
+        rec = read(path, fmt)
+    except ReaderError as exc:
+        message = str(exc)
+    else:
+        message = str(path)
+        times = [s.t_s for s in rec.samples]
+        assert times == sorted(times)
+    assert str(path) in message
