@@ -72,8 +72,10 @@ _PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "not_yet_body": (*_COMMON, "suggestion"),
     "ready_title": (*_COMMON, "reentry"),
     "ready_body": (*_COMMON, "reentry"),
-    "private_alert_title": (*_COMMON, "suggestion"),  # also shown for "not yet"
+    "private_alert_title": (*_COMMON, "suggestion"),
     "private_alert_body": (*_COMMON, "suggestion"),
+    "private_not_yet_title": (*_COMMON, "suggestion"),
+    "private_not_yet_body": (*_COMMON, "suggestion"),
     "private_ready_title": (*_COMMON, "reentry"),
     "private_ready_body": (*_COMMON, "reentry"),
 }
@@ -95,6 +97,8 @@ class MessageSettings(_Section):
     button_ok: str = Field(min_length=1)
     private_alert_title: str = Field(min_length=1)
     private_alert_body: str = Field(min_length=1)
+    private_not_yet_title: str = Field(min_length=1)
+    private_not_yet_body: str = Field(min_length=1)
     private_ready_title: str = Field(min_length=1)
     private_ready_body: str = Field(min_length=1)
 
@@ -135,6 +139,7 @@ class Settings(_Section):
     """All settings."""
 
     mode: Mode = Mode.TALK
+    language: str = "en"
     detection: DetectionSettings = DetectionSettings()
     pause: PauseSettings = PauseSettings()
     messages: MessageSettings
@@ -349,8 +354,38 @@ def load_config(
     if problems:
         raise ConfigError(problems)
 
+    _apply_locale(tree, origins)
     settings = validate_tree(tree, origins, texts)
     return LoadedConfig(settings=settings, origins=origins, user_file=user_file)
+
+
+def available_languages() -> list[str]:
+    """Languages with shipped message texts ('en' is config/default.toml itself)."""
+    shipped = resources.files("flooding").joinpath("locales")
+    names = [e.name.removesuffix(".toml") for e in shipped.iterdir() if e.name.endswith(".toml")]
+    return sorted({"en", *names})
+
+
+def _apply_locale(tree: dict[str, Any], origins: dict[str, str]) -> None:
+    """Swap in the chosen language's texts for every message the person did not write."""
+    language = tree.get("language", "en")
+    if not isinstance(language, str) or language == "en":
+        return
+    if language not in available_languages():
+        where = origins.get("language", "default")
+        raise ConfigError(
+            [
+                f"{where}: language = {language!r}: allowed: "
+                + ", ".join(repr(name) for name in available_languages())
+            ]
+        )
+    text = resources.files("flooding").joinpath("locales", f"{language}.toml").read_text("utf-8")
+    messages = tomllib.loads(text).get("messages", {})
+    for key, value in messages.items():
+        path = f"messages.{key}"
+        if origins.get(path, "default") == "default":
+            tree.setdefault("messages", {})[key] = value
+            origins[path] = f"language {language}"
 
 
 def default_settings() -> Settings:

@@ -94,8 +94,8 @@ class MessageBook:
             )
             private = Message(
                 "not-yet",
-                t.private_alert_title.format(**values),
-                t.private_alert_body.format(**values),
+                t.private_not_yet_title.format(**values),
+                t.private_not_yet_body.format(**values),
             )
             return self._pair(full, private)
         if isinstance(event, ReadyToReturn):

@@ -334,6 +334,11 @@ class Store:
                 energy_kj=energy,
             )
 
+    def count_events(self, kind: str) -> int:
+        """How many events of a kind all sessions hold (e.g. alerts, to rotate the texts)."""
+        row = self.db.execute("SELECT COUNT(*) FROM events WHERE kind=?", (kind,)).fetchone()
+        return int(row[0])
+
     def sample_count(self, session_id: int) -> int:
         """How many samples a session has."""
         row = self.db.execute(

@@ -25,6 +25,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override one setting, e.g. --set detection.absolute_bpm=95 (repeatable)",
     )
+    parser.add_argument(
+        "--lang", metavar="LANG", help="language of the messages, e.g. en or de (default: en)"
+    )
 
 
 def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +42,10 @@ def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
 
 def load_settings(args: argparse.Namespace) -> LoadedConfig:
     """The effective configuration for a command's arguments."""
-    return load_config(getattr(args, "config", None), overrides=getattr(args, "overrides", []))
+    overrides = list(getattr(args, "overrides", []))
+    if getattr(args, "lang", None):
+        overrides.append(f'language="{args.lang}"')
+    return load_config(getattr(args, "config", None), overrides=overrides)
 
 
 def data_dir(args: argparse.Namespace) -> Path:

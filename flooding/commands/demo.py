@@ -143,7 +143,12 @@ def run(args: argparse.Namespace) -> int:
 
     def make_runner(source: HeartSource, kind: str) -> SessionRunner:
         runner = SessionRunner(
-            source=source, settings=settings, store=store, view=view, source_kind=kind
+            source=source,
+            settings=settings,
+            store=store,
+            view=view,
+            source_kind=kind,
+            message_turn=store.count_events("alert"),  # the texts rotate across sessions
         )
         runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
         return runner

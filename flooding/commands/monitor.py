@@ -111,6 +111,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
                 ),
                 source_kind="ble",
+                message_turn=store.count_events("alert"),  # the texts rotate across sessions
                 mode=Mode(args.mode) if args.mode else None,
                 strap_name=name or None,
                 strap_address=address or None,

@@ -1,0 +1,80 @@
+"""Messages in another language, private texts for the pause check, rotation across sessions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flooding.config import ConfigError, available_languages, load_config
+from flooding.messages import MessageBook
+from flooding.models import PauseExtended
+
+
+def settings_with(*overrides: str, config: Path | None = None):  # type: ignore[no-untyped-def]
+    """Settings from the defaults plus overrides, ignoring the user's own file."""
+    return load_config(config, env={}, overrides=overrides, use_default_user_file=False).settings
+
+
+class TestLanguage:
+    def test_german_texts_replace_the_english_defaults(self) -> None:
+        """language = "de" gives the shipped German alert texts."""
+        settings = settings_with('language="de"')
+        assert "überflutet" in settings.messages.alert_title
+        assert "de" in available_languages()
+
+    def test_the_persons_own_texts_win_over_the_language(self, tmp_path: Path) -> None:
+        """A text the person wrote stays, even when a shipped language is chosen."""
+        own = tmp_path / "me.toml"
+        own.write_text('language = "de"\n[messages]\nready_title = "Back together"\n')
+        settings = settings_with(config=own)
+        assert settings.messages.ready_title == "Back together"
+        assert "überflutet" in settings.messages.alert_title
+
+    def test_unknown_language_names_the_choices(self) -> None:
+        """An unknown language is refused, listing the languages that exist."""
+        with pytest.raises(ConfigError) as caught:
+            settings_with('language="xx"')
+        assert "'xx'" in str(caught.value)
+        assert "'de'" in str(caught.value)
+        assert "'en'" in str(caught.value)
+
+
+def test_private_not_yet_text_speaks_of_the_extension() -> None:
+    """In privacy mode the "not yet" desktop text names the extra minutes and no heart rate."""
+    settings = settings_with("notify.privacy=true")
+    event = PauseExtended(t_s=1_800_000_000.0, until_s=1_800_000_600.0, bpm=93.0, baseline_bpm=70.0)
+    rendered = MessageBook(settings).render(event, None, 0)
+    assert rendered is not None
+    desktop = rendered.desktop.title + rendered.desktop.body
+    assert "10 more minutes" in desktop
+    assert "93" not in desktop
+    assert "93" in rendered.full.body
+
+
+def test_partner_scripts_rotate_across_sessions(tmp_path: Path) -> None:
+    """Two demo sessions in one data dir give two different partner scripts."""
+    scripts = []
+    for _ in range(2):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flooding",
+                "demo",
+                "--speed",
+                "0",
+                "--no-notify",
+                "--data-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        said = [line for line in result.stdout.splitlines() if "You could say" in line]
+        scripts.append(said[0])
+    assert scripts[0] != scripts[1]
