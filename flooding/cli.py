@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "flooding.commands.pair",
     "flooding.commands.monitor",
     "flooding.commands.breathe",
+    "flooding.commands.import_file",
 )
 
 Runner = Callable[[argparse.Namespace], int]
@@ -69,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
