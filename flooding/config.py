@@ -359,7 +359,19 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+        raise ConfigError([toml_error_text(path, exc)]) from None
+
+
+def toml_error_text(path: Path | str, exc: tomllib.TOMLDecodeError) -> str:
+    """A TOML syntax error as `file:line:column: not valid TOML: what`."""
+    message = str(exc)
+    where = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
+    if where:
+        message = message[: where.start()] + message[where.end() :]
+        return f"{path}:{where.group(1)}:{where.group(2)}: not valid TOML: {message}"
+    message = re.sub(r"\s*\(at end of document\)", "", message)
+    lines = Path(path).read_text(encoding="utf-8").count("\n") + 1 if Path(path).is_file() else 1
+    return f"{path}:{lines}: not valid TOML (at the end of the file): {message}"
 
 
 def _describe(error: Mapping[str, Any], path: str) -> str:
@@ -402,6 +414,27 @@ def _keys_under(parent: str) -> Iterable[str]:
     return ()
 
 
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def effective_values(loaded: LoadedConfig) -> list[tuple[str, Any, str]]:
+    """Every leaf key path of the effective settings, its value and where it came from."""
+    rows: list[tuple[str, Any, str]] = []
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            path = f"{prefix}{key}"
+            if isinstance(value, Mapping):
+                walk(value, f"{path}.")
+            else:
+                rows.append((path, value, origin_of(path, loaded.origins)))
+
+    walk(loaded.settings.model_dump(mode="json"), "")
+    return rows
+
+
 def origin_of(path: str, origins: Mapping[str, str]) -> str:
     """Where a key path got its value: its own origin, else its nearest parent's, else default."""
     parts = path.split(".")
@@ -431,7 +464,7 @@ def validate_tree(
                 if line is not None:
                     where = f"{origin}:{line}"
             value = error.get("input")
-            shown = "" if error.get("type") == "missing" else f" = {value!r}"
+            shown = "" if error.get("type") == "missing" else f" = {_short(value)}"
             problems.append(f"{where}: {path}{shown}: {_describe(error, path)}")
         raise ConfigError(problems) from None
 
