@@ -20,6 +20,9 @@ COMMAND_MODULES = (
     "flooding.commands.demo",
     "flooding.commands.sessions",
     "flooding.commands.review",
+    "flooding.commands.calibrate",
+    "flooding.commands.config",
+    "flooding.commands.tune",
 )
 
 Runner = Callable[[argparse.Namespace], int]

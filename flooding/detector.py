@@ -20,7 +20,7 @@ Rules (see `config/default.toml` for the defaults and their reasons):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from flooding.config import DetectionSettings
 from flooding.models import (
@@ -39,9 +39,8 @@ BUCKET_S = 10.0  # baseline granularity: long enough to average breathing swings
 MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had calm readings
 
 
-@dataclass(frozen=True, slots=True)
-class DetectorStep:
-    """The detector's answer to one sample."""
+class DetectorStep(NamedTuple):
+    """The detector's answer to one sample (a named tuple: made once per sample, cheaply)."""
 
     state: State
     baseline_bpm: float | None
@@ -278,5 +277,10 @@ class Detector:
     ) -> DetectorStep:
         self._state = state
         return DetectorStep(
-            state, self._baseline.value, threshold, rule, self._flooded, tuple(events)
+            state,
+            self._baseline.value,
+            threshold,
+            rule,
+            self._flooded,
+            tuple(events) if events else (),
         )

@@ -58,7 +58,7 @@ class Engine:
 
     def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
         step = self.detector.feed(sample)
-        events: list[Event] = list(step.events)
+        events: list[Event] = list(step.events) if step.events else []
         protocol = self.protocol
         for event in step.events:
             if isinstance(event, EpisodeStarted):
