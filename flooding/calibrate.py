@@ -2,9 +2,9 @@
 
 Pure except `record_calm`, which reads any `HeartSource` (the strap, a simulation) it is
 given. The measurement is robust: after a settling period, the median of the calm readings
-and their spread (1.4826 x the median absolute deviation: a standard deviation that one
-cough or bad reading cannot move), rejected when skin contact was lost or too little data
-came in.
+and their spread (a standard deviation estimated from the median absolute deviation and the
+interquartile range, which one cough or bad reading cannot move), rejected when skin
+contact was lost or too little data came in.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ MIN_COVERAGE = 0.8  # at least 80 % of the expected one-a-second readings must b
 MAX_NO_CONTACT_S = 5.0  # more lost skin contact than this makes the measurement doubtful
 DRIFT_WARN_BPM = 4.0  # first vs last third of the measurement: still settling?
 MAD_TO_SD = 1.4826  # scales a median absolute deviation to a normal standard deviation
+IQR_TO_SD = 1.349  # an interquartile range is this many normal standard deviations
 LEAD_S = 60.0  # in a recording, the minute before a flooding onset is already rising
 
 GOTTMAN_BPM = 100.0  # Gottman clinicians' pulse-oximeter cue for a break
@@ -41,7 +42,7 @@ class Calibration:
     """A measured calm resting heart rate."""
 
     baseline_bpm: float  # median of the calm readings
-    spread_bpm: float  # robust standard deviation (1.4826 x MAD)
+    spread_bpm: float  # robust standard deviation (from MAD and IQR)
     iqr_bpm: float  # interquartile range
     readings: int
     start_s: float  # the measured stretch (after settling), session clock
@@ -122,9 +123,11 @@ def measure(
             f"{MIN_COVERAGE:.0%} of one a second needed); keep the strap close and try again"
         )
     baseline = _median(values)
-    spread = MAD_TO_SD * _median([abs(v - baseline) for v in values])
     ranked = sorted(values)
     iqr = _quantile(ranked, 0.75) - _quantile(ranked, 0.25)
+    # straps report whole bpm, so over half the readings can equal the median (MAD = 0):
+    # take the larger of the two robust estimates of the standard deviation
+    spread = max(MAD_TO_SD * _median([abs(v - baseline) for v in values]), iqr / IQR_TO_SD)
     third = max(1, len(values) // 3)
     drift = _median(values[-third:]) - _median(values[:third])
     return Calibration(
