@@ -25,6 +25,9 @@ COMMAND_MODULES = (
     "flooding.commands.monitor",
     "flooding.commands.breathe",
     "flooding.commands.import_file",
+    "flooding.commands.calibrate",
+    "flooding.commands.config",
+    "flooding.commands.tune",
 )
 
 Runner = Callable[[argparse.Namespace], int]

@@ -8,6 +8,8 @@ like `--set detection.absolute_bpm=95`. Values are read as TOML values (`95`, `t
 
 from __future__ import annotations
 
+import difflib
+import enum
 import os
 import re
 import tomllib
@@ -15,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -31,23 +34,67 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
+# Bounded types shared by [detection] and its per-mode overrides ([workout.detection]), so
+# the two can never disagree about what is allowed. Units are in the key names.
+RulesChoice = Literal["either", "absolute", "relative", "both"]
+AbsoluteBpm = Annotated[float, Field(ge=60, le=220)]
+MarginBpm = Annotated[float, Field(ge=3, le=60)]
+MarginPct = Annotated[float, Field(ge=0, le=50)]
+ConfirmS = Annotated[float, Field(ge=5, le=120)]
+DipToleranceS = Annotated[float, Field(ge=0, le=15)]
+ReleaseHysteresisBpm = Annotated[float, Field(ge=0, le=30)]
+ReleaseS = Annotated[float, Field(ge=5, le=600)]
+BaselineWindowS = Annotated[float, Field(ge=60, le=3600)]
+BaselineMinCalmS = Annotated[float, Field(ge=30, le=1800)]
+BaselineBpm = Annotated[float, Field(ge=30, le=150)]
+GapS = Annotated[float, Field(ge=2, le=60)]
+MinPlausibleBpm = Annotated[float, Field(ge=20, le=60)]
+MaxPlausibleBpm = Annotated[float, Field(ge=150, le=260)]
+
+
 class DetectionSettings(_Section):
     """When a heart counts as flooded."""
 
-    rules: Literal["either", "absolute", "relative", "both"] = "either"
-    absolute_bpm: float = Field(100, ge=60, le=220)
-    margin_bpm: float = Field(10, ge=3, le=60)
-    margin_pct: float = Field(10, ge=0, le=50)
-    confirm_s: float = Field(20, ge=5, le=120)
-    dip_tolerance_s: float = Field(3, ge=0, le=15)
-    release_hysteresis_bpm: float = Field(5, ge=0, le=30)
-    release_s: float = Field(30, ge=5, le=600)
-    baseline_window_s: float = Field(300, ge=60, le=3600)
-    baseline_min_calm_s: float = Field(120, ge=30, le=1800)
-    baseline_bpm: float | None = Field(None, ge=30, le=150)
-    gap_s: float = Field(5, ge=2, le=60)
-    min_plausible_bpm: float = Field(30, ge=20, le=60)
-    max_plausible_bpm: float = Field(230, ge=150, le=260)
+    rules: RulesChoice = "either"
+    absolute_bpm: AbsoluteBpm = 100
+    margin_bpm: MarginBpm = 10
+    margin_pct: MarginPct = 10
+    confirm_s: ConfirmS = 20
+    dip_tolerance_s: DipToleranceS = 3
+    release_hysteresis_bpm: ReleaseHysteresisBpm = 5
+    release_s: ReleaseS = 30
+    baseline_window_s: BaselineWindowS = 300
+    baseline_min_calm_s: BaselineMinCalmS = 120
+    baseline_bpm: BaselineBpm | None = None
+    gap_s: GapS = 5
+    min_plausible_bpm: MinPlausibleBpm = 30
+    max_plausible_bpm: MaxPlausibleBpm = 230
+
+
+class DetectionOverrides(_Section):
+    """Some [detection] keys set differently for one mode; unset keys follow [detection]."""
+
+    rules: RulesChoice | None = None
+    absolute_bpm: AbsoluteBpm | None = None
+    margin_bpm: MarginBpm | None = None
+    margin_pct: MarginPct | None = None
+    confirm_s: ConfirmS | None = None
+    dip_tolerance_s: DipToleranceS | None = None
+    release_hysteresis_bpm: ReleaseHysteresisBpm | None = None
+    release_s: ReleaseS | None = None
+    baseline_window_s: BaselineWindowS | None = None
+    baseline_min_calm_s: BaselineMinCalmS | None = None
+    baseline_bpm: BaselineBpm | None = None
+    gap_s: GapS | None = None
+    min_plausible_bpm: MinPlausibleBpm | None = None
+    max_plausible_bpm: MaxPlausibleBpm | None = None
+
+
+class WorkoutSettings(_Section):
+    """Workout mode: a high heart rate is expected there, so by default it never alerts."""
+
+    alerts: bool = False
+    detection: DetectionOverrides = DetectionOverrides()
 
 
 class PauseSettings(_Section):
@@ -141,10 +188,26 @@ class Settings(_Section):
     mode: Mode = Mode.TALK
     language: str = "en"
     detection: DetectionSettings = DetectionSettings()
+    workout: WorkoutSettings = WorkoutSettings()
     pause: PauseSettings = PauseSettings()
     messages: MessageSettings
     notify: NotifySettings = NotifySettings()
     strap: StrapSettings = StrapSettings()
+
+
+def detection_for(settings: Settings, mode: Mode) -> DetectionSettings:
+    """The detection settings in effect in `mode`: [detection], with the mode's overrides."""
+    if mode is not Mode.WORKOUT:
+        return settings.detection
+    overrides = settings.workout.detection.model_dump(exclude_none=True)
+    if not overrides:
+        return settings.detection
+    return DetectionSettings.model_validate({**settings.detection.model_dump(), **overrides})
+
+
+def alerts_in(settings: Settings, mode: Mode) -> bool:
+    """Whether a flooded episode in `mode` gives an alert (talk: always; workout: if asked)."""
+    return mode is Mode.TALK or settings.workout.alerts
 
 
 class ConfigError(Exception):
@@ -219,21 +282,115 @@ def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_HEADER_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_KEY_PART = r"""(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')"""
+_KEY_RE = re.compile(rf"^\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
+
+
+def _dotted(key: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in key.split("."))
+
+
 def _line_of(text: str, path: str) -> int | None:
-    """The 1-based line where `path` is set in TOML text, found by section and key."""
-    *sections, key = path.split(".")
-    want = ".".join(sections)
+    """The 1-based line where `path` (or, failing that, its nearest parent) is set in TOML text.
+
+    Knows `[section]` headers, dotted keys (`detection.absolute_bpm = 90`) and list items
+    (`messages.suggestions.0` is the line of `suggestions`).
+    """
+    parts = path.split(".")
+    while parts and parts[-1].isdigit():
+        parts.pop()
+    found: dict[str, int] = {}
     current = ""
-    key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
     for number, line in enumerate(text.splitlines(), start=1):
-        header = re.match(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
+        header = _HEADER_RE.match(line)
         if header:
-            current = header.group(1).strip()
-            if current == path:  # a whole section
-                return number
+            current = _dotted(header.group(1))
+            found.setdefault(current, number)
             continue
-        if current == want and key_re.match(line):
-            return number
+        key = _KEY_RE.match(line)
+        if key:
+            full = f"{current}.{_dotted(key.group(1))}" if current else _dotted(key.group(1))
+            found.setdefault(full, number)
+    while parts:
+        line_number = found.get(".".join(parts))
+        if line_number is not None:
+            return line_number
+        parts.pop()
+    return None
+
+
+def _unit(name: str) -> str:
+    for suffix, unit in (("_bpm", "bpm"), ("_pct", "%"), ("_s", "seconds"), ("minutes", "min")):
+        if name.endswith(suffix):
+            return f" ({unit})"
+    return ""
+
+
+def _constraints(annotation: Any, metadata: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The base types and the constraint objects (Ge, Le, MinLen, ...) of an annotation."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *extra = get_args(annotation)
+        more = [m for item in extra for m in getattr(item, "metadata", [item])]
+        return _constraints(base, metadata + more)
+    if origin in (Union, UnionType):
+        bases: list[Any] = []
+        for arg in get_args(annotation):
+            if arg is not type(None):
+                sub_bases, metadata = _constraints(arg, metadata)
+                bases += sub_bases
+        return bases, metadata
+    return [annotation], metadata
+
+
+def field_for(path: str) -> tuple[str, Any] | None:
+    """The settings field a dotted key path names (list items name their list), or None."""
+    model: type[BaseModel] | None = Settings
+    found: tuple[str, Any] | None = None
+    for part in path.split("."):
+        if model is None:
+            return found if part.isdigit() else None
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        found = (part, info)
+        annotation = info.annotation
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+    return found
+
+
+def allowed_values(path: str) -> str | None:
+    """What a key accepts, in words: 'a number >= 60 and <= 220 (bpm)', 'one of: ...'."""
+    found = field_for(path)
+    if found is None:
+        return None
+    name, info = found
+    bases, metadata = _constraints(info.annotation, list(info.metadata))
+    low = next((getattr(m, "ge", None) for m in metadata if hasattr(m, "ge")), None)
+    high = next((getattr(m, "le", None) for m in metadata if hasattr(m, "le")), None)
+    not_empty = any(getattr(m, "min_length", 0) for m in metadata)
+    base = bases[0] if bases else None
+    if get_origin(base) is Literal:
+        return "one of: " + ", ".join(f'"{choice}"' for choice in get_args(base))
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return "one of: " + ", ".join(f'"{m.value}"' for m in base)
+    if base is bool:
+        return "true or false"
+    if base in (int, float):
+        if low is not None and high is not None:
+            return f"a number >= {low:g} and <= {high:g}{_unit(name)}"
+        return f"a number{_unit(name)}"
+    if base is str:
+        return "text" + (", not empty" if not_empty else "")
+    if get_origin(base) is list:
+        return "a list of text" + (", not empty" if not_empty else "")
+    if isinstance(base, type) and issubclass(base, BaseModel):
+        return f"a table of keys ({', '.join(base.model_fields)})"
     return None
 
 
@@ -259,16 +416,39 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+        raise ConfigError([toml_error_text(path, exc)]) from None
 
 
-def _describe(error: Mapping[str, Any]) -> str:
+def toml_error_text(path: Path | str, exc: tomllib.TOMLDecodeError) -> str:
+    """A TOML syntax error as `file:line:column: not valid TOML: what`."""
+    message = str(exc)
+    where = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
+    if where:
+        message = message[: where.start()] + message[where.end() :]
+        return f"{path}:{where.group(1)}:{where.group(2)}: not valid TOML: {message}"
+    message = re.sub(r"\s*\(at end of document\)", "", message)
+    lines = Path(path).read_text(encoding="utf-8").count("\n") + 1 if Path(path).is_file() else 1
+    return f"{path}:{lines}: not valid TOML (at the end of the file): {message}"
+
+
+def _describe(error: Mapping[str, Any], path: str) -> str:
     ctx = error.get("ctx") or {}
     kind = error.get("type", "")
     if kind == "extra_forbidden":
-        return "unknown key (check the spelling; `flooding config show` lists every key)"
+        parent = path.rpartition(".")[0]
+        siblings = list(_keys_under(parent))
+        close = difflib.get_close_matches(path.rpartition(".")[2], siblings, n=1)
+        if close:
+            return (
+                f"unknown key (did you mean {close[0]!r}? `flooding config show` lists every key)"
+            )
+        where = f"[{parent}]" if parent else "the top level"
+        return f"unknown key (allowed in {where}: {', '.join(siblings)})"
     if kind == "missing":
         return "required key is missing"
+    allowed = allowed_values(path)
+    if allowed is not None:
+        return f"allowed: {allowed}"
     bounds = [
         f"{word} {ctx[name]}"
         for name, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
@@ -279,6 +459,48 @@ def _describe(error: Mapping[str, Any]) -> str:
     if "expected" in ctx:
         return f"allowed: {ctx['expected']}"
     return str(error.get("msg", "invalid value"))
+
+
+def _keys_under(parent: str) -> Iterable[str]:
+    if not parent:
+        return Settings.model_fields
+    found = field_for(parent)
+    annotation = found[1].annotation if found else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.model_fields
+    return ()
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def effective_values(loaded: LoadedConfig) -> list[tuple[str, Any, str]]:
+    """Every leaf key path of the effective settings, its value and where it came from."""
+    rows: list[tuple[str, Any, str]] = []
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            path = f"{prefix}{key}"
+            if isinstance(value, Mapping):
+                walk(value, f"{path}.")
+            else:
+                rows.append((path, value, origin_of(path, loaded.origins)))
+
+    walk(loaded.settings.model_dump(mode="json"), "")
+    return rows
+
+
+def origin_of(path: str, origins: Mapping[str, str]) -> str:
+    """Where a key path got its value: its own origin, else its nearest parent's, else default."""
+    parts = path.split(".")
+    while parts:
+        origin = origins.get(".".join(parts))
+        if origin is not None:
+            return origin
+        parts.pop()
+    return "default"
 
 
 def validate_tree(
@@ -299,8 +521,8 @@ def validate_tree(
                 if line is not None:
                     where = f"{origin}:{line}"
             value = error.get("input")
-            shown = "" if error.get("type") == "missing" else f" = {value!r}"
-            problems.append(f"{where}: {path}{shown}: {_describe(error)}")
+            shown = "" if error.get("type") == "missing" else f" = {_short(value)}"
+            problems.append(f"{where}: {path}{shown}: {_describe(error, path)}")
         raise ConfigError(problems) from None
 
 

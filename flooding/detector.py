@@ -20,9 +20,7 @@ Rules (see `config/default.toml` for the defaults and their reasons):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
-import numpy as np
+from typing import NamedTuple
 
 from flooding.config import DetectionSettings
 from flooding.models import (
@@ -41,9 +39,8 @@ BUCKET_S = 10.0  # baseline granularity: long enough to average breathing swings
 MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had calm readings
 
 
-@dataclass(frozen=True, slots=True)
-class DetectorStep:
-    """The detector's answer to one sample."""
+class DetectorStep(NamedTuple):
+    """The detector's answer to one sample (a named tuple: made once per sample, cheaply)."""
 
     state: State
     baseline_bpm: float | None
@@ -53,66 +50,84 @@ class DetectorStep:
     events: tuple[Event, ...]
 
 
+def _median(values: list[float]) -> float:
+    """The median, as numpy computes it (mean of the middle two), without numpy's overhead
+    on a few dozen numbers."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
 class _BaselineRing:
-    """The most recent calm bucket means, and their median."""
+    """The most recent calm bucket means, and their median.
+
+    `value` is the baseline: the own median once warm, else the calibrated seed, else None.
+    It changes only when a bucket closes (then `version` counts up), so callers may cache
+    anything derived from it by version.
+    """
 
     def __init__(self, settings: DetectionSettings, seed_bpm: float | None) -> None:
         self._capacity = max(1, math.ceil(settings.baseline_window_s / BUCKET_S))
         self._min_buckets = max(1, math.ceil(settings.baseline_min_calm_s / BUCKET_S))
-        self._ring = np.zeros(self._capacity, dtype=np.float64)
-        self._count = 0
+        self._ring: list[float] = []
         self._next = 0
         self._seed = seed_bpm
-        self._median: float | None = None
+        self.value: float | None = seed_bpm
+        self.version = 0
         self._bucket_index: int | None = None
         self._sum = 0.0
         self._n = 0
 
-    @property
-    def value(self) -> float | None:
-        """The baseline: own median once warm, else the calibrated seed, else None."""
-        if self._count >= self._min_buckets:
-            return self._median
-        return self._seed
-
     def add_calm(self, t_s: float, bpm: float) -> None:
         """Add one calm reading."""
-        self._roll(t_s)
+        self.tick(t_s)
+        self.add_current(bpm)
+
+    def add_current(self, bpm: float) -> None:
+        """Add one calm reading to the bucket `tick` last moved to."""
         self._sum += bpm
         self._n += 1
 
     def tick(self, t_s: float) -> None:
         """Close the current bucket when time has moved past it."""
-        self._roll(t_s)
+        index = math.floor(t_s / BUCKET_S)
+        if index == self._bucket_index:
+            return
+        if self._bucket_index is None:
+            self._bucket_index = index
+            return
+        # one reading a second is the strap's pace; demand half a bucket of them
+        if self._n >= BUCKET_S * MIN_BUCKET_FILL:
+            mean = self._sum / self._n
+            if len(self._ring) < self._capacity:
+                self._ring.append(mean)
+            else:
+                self._ring[self._next] = mean
+            self._next = (self._next + 1) % self._capacity
+            if len(self._ring) >= self._min_buckets:
+                self.value = _median(self._ring)
+            self.version += 1
+        self._bucket_index = index
+        self._sum = 0.0
+        self._n = 0
 
     def discard_open_bucket(self) -> None:
         """Forget the bucket in progress (it led into a rise, so it may not be calm)."""
         self._sum = 0.0
         self._n = 0
 
-    def _roll(self, t_s: float) -> None:
-        index = math.floor(t_s / BUCKET_S)
-        if self._bucket_index is None:
-            self._bucket_index = index
-            return
-        if index == self._bucket_index:
-            return
-        # one reading a second is the strap's pace; demand half a bucket of them
-        if self._n >= BUCKET_S * MIN_BUCKET_FILL:
-            self._ring[self._next] = self._sum / self._n
-            self._next = (self._next + 1) % self._capacity
-            self._count = min(self._count + 1, self._capacity)
-            self._median = float(np.median(self._ring[: self._count]))
-        self._bucket_index = index
-        self._sum = 0.0
-        self._n = 0
-
 
 class Detector:
-    """Streaming flooding detector for one person and one session."""
+    """Streaming flooding detector for one person and one session.
+
+    The per-sample path is kept lean (settings read once, the threshold cached until the
+    baseline changes): replays of a year of sessions go through it, sample by sample, exactly
+    as the live monitor does.
+    """
 
     def __init__(self, settings: DetectionSettings, *, baseline_seed_bpm: float | None = None):
-        self.settings = settings
         seed = baseline_seed_bpm if baseline_seed_bpm is not None else settings.baseline_bpm
         self._baseline = _BaselineRing(settings, seed)
         self.frozen = False  # set while pausing or in a workout: the baseline does not learn
@@ -126,6 +141,20 @@ class Detector:
         self._peak = 0.0
         self._release_start: float | None = None
         self._state = State.WARMING
+        self.retune(settings)
+
+    def retune(self, settings: DetectionSettings) -> None:
+        """Use other thresholds from now on (a change of mode); the baseline so far is kept."""
+        self.settings = settings
+        self._gap_s = settings.gap_s
+        self._min_bpm = settings.min_plausible_bpm
+        self._max_bpm = settings.max_plausible_bpm
+        self._hysteresis = settings.release_hysteresis_bpm
+        self._release_s = settings.release_s
+        self._confirm_s = settings.confirm_s
+        self._dip_s = settings.dip_tolerance_s
+        self._cached_version = -1
+        self._cached: tuple[float, Rule] = (settings.absolute_bpm, Rule.ABSOLUTE)
 
     @property
     def baseline_bpm(self) -> float | None:
@@ -139,6 +168,12 @@ class Detector:
 
     def threshold(self) -> tuple[float, Rule]:
         """The heart rate that counts as flooded now, and the rule that sets it."""
+        if self._cached_version != self._baseline.version:
+            self._cached = self._compute_threshold()
+            self._cached_version = self._baseline.version
+        return self._cached
+
+    def _compute_threshold(self) -> tuple[float, Rule]:
         s = self.settings
         absolute = s.absolute_bpm
         base = self._baseline.value
@@ -157,39 +192,45 @@ class Detector:
         """Take one sample; return the state and any events it caused."""
         events: list[Event] = []
         t = sample.t_s
-        s = self.settings
-        if self._last_t is not None and t - self._last_t > s.gap_s:
-            events.append(GapDetected(start_s=self._last_t, end_s=t))
-            self._reset_runs()
-            self._baseline.discard_open_bucket()
-        if self._last_t is None or t > self._last_t:
+        ring = self._baseline
+        last = self._last_t
+        if last is None:
             self._last_t = t
-        self._baseline.tick(t)
+        else:
+            if t - last > self._gap_s:
+                events.append(GapDetected(start_s=last, end_s=t))
+                self._run_start = self._dip_start = self._release_start = None
+                ring.discard_open_bucket()
+            if t > last:
+                self._last_t = t
+        ring.tick(t)
 
-        if sample.has_contact != self._contact:
-            self._contact = sample.has_contact
-            events.append(ContactChanged(t_s=t, contact=self._contact))
+        contact = sample.contact is not False
+        if contact != self._contact:
+            self._contact = contact
+            events.append(ContactChanged(t_s=t, contact=contact))
         threshold, rule = self.threshold()
 
-        if not self._contact:
-            self._reset_runs()
-            self._baseline.discard_open_bucket()
+        if not contact:
+            self._run_start = self._dip_start = self._release_start = None
+            ring.discard_open_bucket()
             return self._step(State.NO_CONTACT, threshold, rule, events)
-        if not s.min_plausible_bpm <= sample.bpm <= s.max_plausible_bpm:
+        bpm = sample.bpm
+        if not self._min_bpm <= bpm <= self._max_bpm:
             # a stretch of sensor errors longer than a gap is a gap: no run lasts across it
-            if self._last_plausible_t is not None and t - self._last_plausible_t > s.gap_s:
-                self._reset_runs()
-                self._baseline.discard_open_bucket()
+            if self._last_plausible_t is not None and t - self._last_plausible_t > self._gap_s:
+                self._run_start = self._dip_start = self._release_start = None
+                ring.discard_open_bucket()
             return self._step(self._state, threshold, rule, events)
         self._last_plausible_t = t
 
-        bpm = sample.bpm
         if self._flooded:
-            self._peak = max(self._peak, bpm)
-            if bpm < threshold - s.release_hysteresis_bpm:
+            if bpm > self._peak:
+                self._peak = bpm
+            if bpm < threshold - self._hysteresis:
                 if self._release_start is None:
                     self._release_start = t
-                if t - self._release_start >= s.release_s:
+                if t - self._release_start >= self._release_s:
                     events.append(
                         EpisodeEnded(t_s=t, start_s=self._episode_start, peak_bpm=self._peak)
                     )
@@ -205,8 +246,8 @@ class Detector:
             self._dip_start = None
             if self._run_start is None:
                 self._run_start = t
-                self._baseline.discard_open_bucket()
-            if t - self._run_start >= s.confirm_s:
+                ring.discard_open_bucket()
+            if t - self._run_start >= self._confirm_s:
                 self._flooded = True
                 self._episode_start = self._run_start
                 self._peak = bpm
@@ -216,7 +257,7 @@ class Detector:
                         t_s=t,
                         onset_s=self._run_start,
                         bpm=bpm,
-                        baseline_bpm=self._baseline.value,
+                        baseline_bpm=ring.value,
                         threshold_bpm=threshold,
                         rule=rule,
                     )
@@ -227,30 +268,25 @@ class Detector:
         if self._run_start is not None:
             if self._dip_start is None:
                 self._dip_start = t
-            if t - self._dip_start <= s.dip_tolerance_s:
+            if t - self._dip_start <= self._dip_s:
                 return self._step(State.RISING, threshold, rule, events)
             self._run_start = None
             self._dip_start = None
 
         if not self.frozen:
-            self._baseline.add_calm(t, bpm)
-        state = State.CALM if self._baseline.value is not None else State.WARMING
-        return self._step(state, *self.threshold(), events)
-
-    def _reset_runs(self) -> None:
-        self._run_start = None
-        self._dip_start = None
-        self._release_start = None
+            ring.add_current(bpm)
+        state = State.CALM if ring.value is not None else State.WARMING
+        return self._step(state, threshold, rule, events)
 
     def _step(
         self, state: State, threshold: float, rule: Rule, events: list[Event]
     ) -> DetectorStep:
         self._state = state
         return DetectorStep(
-            state=state,
-            baseline_bpm=self._baseline.value,
-            threshold_bpm=threshold,
-            rule=rule,
-            flooded=self._flooded,
-            events=tuple(events),
+            state,
+            self._baseline.value,
+            threshold,
+            rule,
+            self._flooded,
+            tuple(events) if events else (),
         )

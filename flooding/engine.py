@@ -9,14 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flooding.coach import PauseProtocol
-from flooding.config import Settings
-from flooding.detector import Detector
+from flooding.coach import PauseProtocol, Phase
+from flooding.config import Settings, alerts_in, detection_for
+from flooding.detector import Detector, DetectorStep
 from flooding.models import EpisodeStarted, Event, Mode, Reading, Sample, State
 
 
 class Engine:
-    """One person's detector and pause protocol for one session."""
+    """One person's detector and pause protocol for one session.
+
+    The mode picks the detection settings (`detection_for`: [detection] with the mode's
+    overrides) and whether an episode alerts (`alerts_in`: in a workout, by default not).
+    The baseline learns only from calm talk time: never during a pause or a workout.
+    """
 
     def __init__(
         self,
@@ -27,23 +32,15 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.mode = settings.mode if mode is None else mode
-        self.detector = Detector(settings.detection, baseline_seed_bpm=baseline_seed_bpm)
-        self.protocol = PauseProtocol(settings.pause, settings.detection)
+        self.detection = detection_for(settings, self.mode)
+        self.detector = Detector(self.detection, baseline_seed_bpm=baseline_seed_bpm)
+        self.protocol = PauseProtocol(settings.pause, self.detection)
+        self._alerts = alerts_in(settings, self.mode)
+        self._sync_freeze()
 
     def feed(self, sample: Sample) -> Reading:
         """Take one sample; return the reading for the live line, with any events."""
-        step = self.detector.feed(sample)
-        events: list[Event] = list(step.events)
-        for event in step.events:
-            if isinstance(event, EpisodeStarted):
-                events += self.protocol.on_episode(event, alerts_allowed=self.mode is Mode.TALK)
-        usable = step.state not in (State.NO_CONTACT, State.GAP) and (
-            self.settings.detection.min_plausible_bpm
-            <= sample.bpm
-            <= self.settings.detection.max_plausible_bpm
-        )
-        events += self.protocol.on_reading(sample.t_s, sample.bpm if usable else None)
-        self._sync_freeze()
+        step, events = self._advance(sample)
         return Reading(
             t_s=sample.t_s,
             bpm=sample.bpm,
@@ -54,6 +51,29 @@ class Engine:
             pause_until_s=self.protocol.until_s if self.protocol.pausing else None,
             events=tuple(events),
         )
+
+    def feed_events(self, sample: Sample) -> list[Event]:
+        """Take one sample; return only its events (replays that need no live line)."""
+        return self._advance(sample)[1]
+
+    def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
+        step = self.detector.feed(sample)
+        events: list[Event] = list(step.events) if step.events else []
+        protocol = self.protocol
+        for event in step.events:
+            if isinstance(event, EpisodeStarted):
+                events += protocol.on_episode(event, alerts_allowed=self._alerts)
+                self._sync_freeze()
+        if protocol.phase is Phase.PAUSING:
+            detection = self.detection
+            usable = (
+                step.state is not State.NO_CONTACT
+                and step.state is not State.GAP
+                and (detection.min_plausible_bpm <= sample.bpm <= detection.max_plausible_bpm)
+            )
+            events += protocol.on_reading(sample.t_s, sample.bpm if usable else None)
+            self._sync_freeze()
+        return step, events
 
     def start_pause(self, t_s: float, minutes: float | None = None) -> list[Event]:
         """Start a pause by hand."""
@@ -68,8 +88,12 @@ class Engine:
         return events
 
     def set_mode(self, mode: Mode) -> None:
-        """Switch between talk and workout mode."""
+        """Switch between talk and workout mode (the baseline learned so far is kept)."""
         self.mode = mode
+        self.detection = detection_for(self.settings, mode)
+        self.detector.retune(self.detection)
+        self.protocol.detection = self.detection
+        self._alerts = alerts_in(self.settings, mode)
         self._sync_freeze()
 
     def _sync_freeze(self) -> None:
@@ -96,9 +120,15 @@ def run_batch(
     """Push recorded samples through a fresh engine, exactly as the live monitor would."""
     engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm)
     result = BatchResult()
-    for sample in samples:
-        reading = engine.feed(sample)
-        if keep_readings:
+    if keep_readings:
+        for sample in samples:
+            reading = engine.feed(sample)
             result.readings.append(reading)
-        result.events.extend(reading.events)
+            result.events.extend(reading.events)
+        return result
+    # the same steps as `feed`, without building a live-line reading per sample
+    extend = result.events.extend
+    advance = engine.feed_events
+    for sample in samples:
+        extend(advance(sample))
     return result

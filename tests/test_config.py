@@ -18,6 +18,7 @@ from flooding.config import (
     PauseSettings,
     Settings,
     StrapSettings,
+    WorkoutSettings,
     default_settings,
     default_toml_text,
     load_config,
@@ -32,7 +33,9 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "messages": MessageSettings,
     "notify": NotifySettings,
     "strap": StrapSettings,
+    "workout": WorkoutSettings,
 }
+SUBTABLES = {("workout", "detection")}  # tables of their own ([workout.detection])
 
 
 def load(path: Path | None = None, env: dict[str, str] | None = None, overrides=()):
@@ -70,6 +73,8 @@ class TestShippedDefaults:
         assert Mode(tree["mode"]) is Settings.model_fields["mode"].default
         for section, model in SECTIONS.items():
             for name, info in model.model_fields.items():
+                if (section, name) in SUBTABLES:
+                    continue
                 if info.default is PydanticUndefined:
                     assert name in tree[section], f"{section}.{name} has no default anywhere"
                 elif name in tree[section]:
@@ -92,6 +97,11 @@ class TestShippedDefaults:
         keys += [(sec, name) for sec, model in SECTIONS.items() for name in model.model_fields]
         undocumented = []
         for section, name in keys:
+            if (section, name) in SUBTABLES:
+                header = f"[{section}.{name}]"
+                if header not in (line.strip() for line in lines):
+                    undocumented.append(f"{header}: not in default.toml")
+                continue
             number = _key_line(lines, section, name)
             if number is None:
                 undocumented.append(f"{section}.{name}: not in default.toml")
@@ -198,12 +208,14 @@ class TestBadConfig:
         """A number out of range names the bound it breaks."""
         path = write(tmp_path, "[pause]\nminutes = 5\n")
         assert re.fullmatch(
-            rf"{re.escape(str(path))}:2: pause.minutes = 5: allowed: >= 20(\.0)?",
+            rf"{re.escape(str(path))}:2: pause.minutes = 5: "
+            r"allowed: a number >= 20 and <= 1440 \(min\)",
             only_problem(path),
         )
         path = write(tmp_path, "[detection]\nabsolute_bpm = 500\n")
         assert re.fullmatch(
-            rf"{re.escape(str(path))}:2: detection.absolute_bpm = 500: allowed: <= 220(\.0)?",
+            rf"{re.escape(str(path))}:2: detection.absolute_bpm = 500: "
+            r"allowed: a number >= 60 and <= 220 \(bpm\)",
             only_problem(path),
         )
 
@@ -237,8 +249,8 @@ class TestBadConfig:
         """A file that is not TOML names the file and the line of the mistake."""
         path = write(tmp_path, "[pause]\nminutes = 25\nextend_minutes = = 3\n")
         problem = only_problem(path)
-        assert problem.startswith(f"{path}: not valid TOML")
-        assert "line 3" in problem
+        assert problem.startswith(f"{path}:3:")
+        assert "not valid TOML" in problem
 
     def test_missing_file(self, tmp_path: Path) -> None:
         """A config file that does not exist is named."""
@@ -265,7 +277,9 @@ class TestBadConfig:
         """A bad --set value says it came from the command line."""
         problem = only_problem(overrides=["detection.confirm_s=500"])
         assert re.fullmatch(
-            r"command line: detection.confirm_s = 500: allowed: <= 120(\.0)?", problem
+            r"command line: detection.confirm_s = 500: "
+            r"allowed: a number >= 5 and <= 120 \(seconds\)",
+            problem,
         )
 
     def test_malformed_set(self) -> None:

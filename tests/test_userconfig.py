@@ -1,4 +1,4 @@
-"""Writing the person's config file without losing what they wrote."""
+"""The person's own config file: writing values into it and the commented template."""
 
 from __future__ import annotations
 
@@ -7,45 +7,111 @@ from pathlib import Path
 
 import pytest
 
-from flooding.userconfig import set_user_values
+from flooding.config import default_settings, load_config
+from flooding.userconfig import (
+    ensure_user_file,
+    set_user_values,
+    template_text,
+    user_config_path,
+)
+
+OWN_FILE = """\
+# my settings, tuned with my therapist
+mode = "talk"  # mostly talks
+
+[detection]
+# fit: a lower cue
+absolute_bpm = 85
+margin_bpm = 12
+
+[notify]
+privacy = true  # shared laptop
+"""
 
 
-def test_creates_a_missing_file_and_folder(tmp_path: Path) -> None:
-    """A first pairing creates the config folder and a file holding just the strap."""
-    path = tmp_path / "conf" / "config.toml"
-    set_user_values(path, {"strap.address": "C0:FF:EE:00:00:01", "strap.name": "Polar H10"})
-    assert tomllib.loads(path.read_text()) == {
-        "strap": {"address": "C0:FF:EE:00:00:01", "name": "Polar H10"}
-    }
+class TestSetUserValues:
+    def test_keeps_comments_order_and_other_keys(self, tmp_path: Path) -> None:
+        """Writing two keys changes only those keys; every comment and other key stays."""
+        path = tmp_path / "config.toml"
+        path.write_text(OWN_FILE, encoding="utf-8")
+        set_user_values(path, {"detection.margin_bpm": 15, "detection.baseline_bpm": 58})
+        text = path.read_text(encoding="utf-8")
+        for kept in (
+            "# my settings, tuned with my therapist",
+            'mode = "talk"  # mostly talks',
+            "# fit: a lower cue",
+            "absolute_bpm = 85",
+            "privacy = true  # shared laptop",
+        ):
+            assert kept in text
+        assert "margin_bpm = 15" in text
+        assert "margin_bpm = 12" not in text
+        tree = tomllib.loads(text)
+        assert tree["detection"] == {"absolute_bpm": 85, "margin_bpm": 15, "baseline_bpm": 58}
+        assert text.index("[detection]") < text.index("baseline_bpm") < text.index("[notify]")
+
+    def test_creates_missing_file_and_nested_tables(self, tmp_path: Path) -> None:
+        """A missing file (and folder) is created, with dotted keys as nested tables."""
+        path = tmp_path / "new" / "config.toml"
+        set_user_values(
+            path, {"strap.address": "C0:FF:EE:00:11:22", "workout.detection.absolute_bpm": 170}
+        )
+        tree = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert tree == {
+            "strap": {"address": "C0:FF:EE:00:11:22"},
+            "workout": {"detection": {"absolute_bpm": 170}},
+        }
+        assert path.stat().st_mode & 0o077 == 0
+
+    def test_refuses_a_key_under_a_plain_value(self, tmp_path: Path) -> None:
+        """Setting `mode.x` when `mode` is a value fails clearly instead of clobbering it."""
+        path = tmp_path / "config.toml"
+        path.write_text(OWN_FILE, encoding="utf-8")
+        with pytest.raises(ValueError, match="'mode' is a value"):
+            set_user_values(path, {"mode.x": 1})
+        assert path.read_text(encoding="utf-8") == OWN_FILE
 
 
-def test_keeps_comments_and_other_keys(tmp_path: Path) -> None:
-    """Existing comments, other sections and other keys survive an update byte for byte."""
-    path = tmp_path / "config.toml"
-    original = (
-        "# my settings\n"
-        "[detection]\n"
-        "absolute_bpm = 95  # I am fit\n"
-        "\n"
-        "[strap]\n"
-        "# the old one\n"
-        'address = "AA:AA:AA:AA:AA:AA"\n'
-    )
-    path.write_text(original)
-    set_user_values(path, {"strap.address": "C0:FF:EE:00:00:01", "strap.name": "Polar H10"})
-    text = path.read_text()
-    assert text.startswith("# my settings\n[detection]\nabsolute_bpm = 95  # I am fit\n")
-    assert "# the old one\n" in text
-    assert tomllib.loads(text) == {
-        "detection": {"absolute_bpm": 95},
-        "strap": {"address": "C0:FF:EE:00:00:01", "name": "Polar H10"},
-    }
+class TestTemplate:
+    def test_every_key_is_commented_out_so_it_loads_as_the_defaults(self, tmp_path: Path) -> None:
+        """The template sets no value: loading it gives exactly the shipped defaults."""
+        tree = tomllib.loads(template_text())
+        assert all(value == {} or isinstance(value, dict) for value in tree.values())
+        path = tmp_path / "config.toml"
+        path.write_text(template_text(), encoding="utf-8")
+        assert load_config(path, env={}).settings == default_settings()
+
+    def test_keeps_the_documentation_of_each_key(self) -> None:
+        """Each key's documentation from default.toml is in the template above the key."""
+        text = template_text()
+        assert "# Absolute threshold, bpm, 60..220." in text
+        assert text.index("# Absolute threshold") < text.index("# absolute_bpm = 100")
+        assert "# confirm_s = 20" in text
+
+    def test_uncommenting_a_key_sets_it(self, tmp_path: Path) -> None:
+        """Removing the '# ' in front of a key is all it takes to change it."""
+        path = tmp_path / "config.toml"
+        path.write_text(
+            template_text().replace("# absolute_bpm = 100", "absolute_bpm = 90"), encoding="utf-8"
+        )
+        assert load_config(path, env={}).settings.detection.absolute_bpm == 90
+
+    def test_values_written_into_the_template_keep_its_comments(self, tmp_path: Path) -> None:
+        """Calibration writing into a template-made file keeps every comment and loads."""
+        path = tmp_path / "config.toml"
+        assert ensure_user_file(path) is True
+        assert ensure_user_file(path) is False
+        before = path.read_text(encoding="utf-8")
+        set_user_values(path, {"detection.baseline_bpm": 57})
+        after = path.read_text(encoding="utf-8")
+        assert all(line in after for line in before.splitlines())
+        assert load_config(path, env={}).settings.detection.baseline_bpm == 57
 
 
-def test_refuses_to_turn_a_value_into_a_section(tmp_path: Path) -> None:
-    """A key path through a plain value is an error naming the key, and the file is untouched."""
-    path = tmp_path / "config.toml"
-    path.write_text("strap = 3\n")
-    with pytest.raises(ValueError, match=r"strap\.address"):
-        set_user_values(path, {"strap.address": "x"})
-    assert path.read_text() == "strap = 3\n"
+class TestUserConfigPath:
+    def test_named_file_then_environment_then_platform(self, tmp_path: Path) -> None:
+        """--config wins over FLOODING_CONFIG, which wins over the platform's place."""
+        named, from_env = tmp_path / "a.toml", tmp_path / "b.toml"
+        assert user_config_path(named, {"FLOODING_CONFIG": str(from_env)}) == named
+        assert user_config_path(None, {"FLOODING_CONFIG": str(from_env)}) == from_env
+        assert user_config_path(None, {}).name == "config.toml"

@@ -1,0 +1,291 @@
+"""Calibration: a robust calm baseline, personal proposals, and the calibrate command."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flooding.calibrate import (
+    CalibrationError,
+    calm_stretch,
+    measure,
+    propose,
+    record_calm,
+)
+from flooding.cli import main
+from flooding.config import DetectionSettings, default_settings
+from flooding.engine import run_batch
+from flooding.models import Sample
+from flooding.simulate import Scenario, Segment, SimulatedStrap, hard_talk, samples
+from flooding.store import Store
+
+REST_RR = Path("/work/shared/data/recordings/rr-ms_rest.txt")
+
+
+def rest_recording_samples() -> list[Sample]:
+    """The real resting RR recording as strap-like one-a-second samples (mean of the
+    last five beats, as a strap reports it)."""
+    rr_s = np.loadtxt(REST_RR) / 1000.0
+    beat_t = np.cumsum(rr_s)
+    out = []
+    for second in range(1, int(beat_t[-1]) + 1):
+        last = int(np.searchsorted(beat_t, second, side="right"))
+        if last == 0:
+            continue
+        recent = rr_s[max(0, last - 5) : last]
+        out.append(Sample(float(second), round(60.0 / float(recent.mean()))))
+    return out
+
+
+def calm(level_bpm: float, seconds: float, seed: int = 3) -> list[Sample]:
+    """A simulated strap's samples, calm at a known level."""
+    return samples(Scenario("calm", (Segment(seconds, level_bpm, noise_bpm=1.0),), seed=seed))
+
+
+class TestMeasure:
+    @pytest.mark.parametrize("level", [52.0, 68.0, 95.0])
+    def test_simulated_calm_gives_its_level(self, level: float) -> None:
+        """A simulated calm heart at a known level calibrates to that level (±1 bpm)."""
+        result = measure(calm(level, 300))
+        assert result.baseline_bpm == pytest.approx(level, abs=1.0)
+        assert 0.5 < result.spread_bpm < 4
+        assert result.measured_s == pytest.approx(240, abs=2)
+
+    @pytest.mark.skipif(not REST_RR.is_file(), reason="shared recordings not present")
+    def test_real_rest_recording_gives_about_57(self) -> None:
+        """The real 910-beat resting recording (mean 57 bpm) calibrates to about 57."""
+        result = measure(rest_recording_samples())
+        assert result.baseline_bpm == pytest.approx(57, abs=2)
+        assert result.readings > 600
+
+    def test_settling_period_is_left_out(self) -> None:
+        """A first minute still up at 85 (just sat down) does not pull the baseline up."""
+        settling = [Sample(float(t), 85.0) for t in range(60)]
+        rest = [Sample(float(t), 62.0 + (t % 3)) for t in range(60, 300)]
+        assert measure(settling + rest).baseline_bpm == 63
+
+    def test_one_wild_reading_barely_moves_it(self) -> None:
+        """Median and MAD: a burst of artefacts does not shift the baseline or the spread."""
+        clean = [Sample(float(t), 60.0 + (t % 5)) for t in range(300)]
+        dirty = [Sample(s.t_s, 180.0 if 100 <= s.t_s < 105 else s.bpm) for s in clean]
+        a, b = measure(clean), measure(dirty)
+        assert b.baseline_bpm == a.baseline_bpm
+        assert b.spread_bpm == pytest.approx(a.spread_bpm, abs=0.2)
+
+    def test_lost_contact_is_rejected(self) -> None:
+        """More than a few seconds without skin contact rejects the measurement."""
+        readings = [
+            Sample(float(t), 0.0 if 100 <= t < 130 else 60.0, contact=not 100 <= t < 130)
+            for t in range(300)
+        ]
+        with pytest.raises(CalibrationError, match="skin contact"):
+            measure(readings)
+
+    def test_too_short_is_rejected(self) -> None:
+        """Fewer than 60 s after settling is too little data."""
+        with pytest.raises(CalibrationError, match="too little data"):
+            measure([Sample(float(t), 60.0) for t in range(100)])
+
+    def test_sparse_readings_are_rejected(self) -> None:
+        """Readings that arrive for only a third of the seconds are too little data."""
+        with pytest.raises(CalibrationError, match="too little data"):
+            measure([Sample(float(t), 60.0) for t in range(0, 600, 3)])
+
+    def test_no_readings_are_rejected(self) -> None:
+        """No readings at all says the strap may not be on."""
+        with pytest.raises(CalibrationError, match="no heart readings"):
+            measure([])
+
+    def test_calm_stretch_ends_before_the_first_onset(self) -> None:
+        """Only what came a minute before the first flooding onset counts as calm."""
+        readings = [Sample(float(t), 60.0) for t in range(1000)]
+        stretch = calm_stretch(readings, [700.0, 500.0])
+        assert stretch[-1].t_s < 440
+        assert calm_stretch(readings, []) == readings
+
+
+def _calibration(baseline: float, spread: float):  # type: ignore[no-untyped-def]
+    spread_samples = [Sample(float(t), baseline) for t in range(300)]
+    result = measure(spread_samples)
+    return type(result)(
+        baseline_bpm=baseline,
+        spread_bpm=spread,
+        iqr_bpm=spread * 1.35,
+        readings=result.readings,
+        start_s=result.start_s,
+        end_s=result.end_s,
+        drift_bpm=0.0,
+    )
+
+
+class TestPropose:
+    def test_resting_57_gives_87_and_10(self) -> None:
+        """Calm 57 with a small spread: margin 10 (Gottman), absolute 57 + 30 = 87."""
+        proposed = {p.key: p for p in propose(_calibration(57.2, 2.0), DetectionSettings())}
+        assert proposed["detection.baseline_bpm"].value == 57
+        assert proposed["detection.margin_bpm"].value == 10
+        assert proposed["detection.absolute_bpm"].value == 87
+        assert "Gottman" in proposed["detection.margin_bpm"].reason
+        assert "57 + 30" in proposed["detection.absolute_bpm"].reason
+
+    def test_wide_spread_widens_the_margin(self) -> None:
+        """A calm heart that swings ±5 bpm gets a margin of 3 x 5 = 15."""
+        proposed = {p.key: p for p in propose(_calibration(65, 5.0), DetectionSettings())}
+        assert proposed["detection.margin_bpm"].value == 15
+        assert "3 x your calm spread" in proposed["detection.margin_bpm"].reason
+
+    def test_absolute_is_clamped_between_80_and_100(self) -> None:
+        """Very fit (45) gets 80; calm 75 gets Gottman's 100, not 105."""
+        fit = {p.key: p for p in propose(_calibration(45, 1.5), DetectionSettings())}
+        assert fit["detection.absolute_bpm"].value == 80
+        assert "very fit" in fit["detection.absolute_bpm"].reason
+        high = {p.key: p for p in propose(_calibration(75, 1.5), DetectionSettings())}
+        assert high["detection.absolute_bpm"].value == 100
+
+    def test_high_resting_pulse_lets_the_relative_rule_decide(self) -> None:
+        """Idling at 95, 100 bpm is not flooding: absolute rises to the relative threshold."""
+        proposed = {p.key: p for p in propose(_calibration(95, 2.0), DetectionSettings())}
+        assert proposed["detection.absolute_bpm"].value == 105  # 95 + max(10, 9.5)
+        assert "relative" in proposed["detection.absolute_bpm"].reason
+
+    def test_every_proposal_is_a_valid_setting(self) -> None:
+        """Proposed values always pass the settings' own bounds."""
+        for baseline in (35.0, 57.0, 80.0, 120.0, 149.0):
+            for spread in (0.0, 3.0, 30.0):
+                values = {
+                    p.key.split(".")[1]: p.value
+                    for p in propose(_calibration(baseline, spread), DetectionSettings())
+                }
+                DetectionSettings.model_validate(values)
+
+
+class TestRecordCalm:
+    def test_collects_the_asked_duration_from_any_source(self) -> None:
+        """record_calm reads a passed-in simulated strap until the duration has passed."""
+        strap = SimulatedStrap(
+            Scenario("calm", (Segment(400, 60, noise_bpm=1.0),)), start_s=1e6, speed=0
+        )
+        seen: list[float] = []
+        got = asyncio.run(record_calm(strap, 180, lambda s, elapsed: seen.append(elapsed)))
+        assert got[-1].t_s - got[0].t_s == pytest.approx(180)
+        assert seen[-1] == pytest.approx(180)
+        assert measure(got).baseline_bpm == pytest.approx(60, abs=2)
+
+
+MY_FILE = "# mine, with my therapist\n[detection]\nconfirm_s = 25  # a bit slower\n"
+
+
+class TestCalibrateCommand:
+    def test_simulated_sit_writes_values_keeping_the_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Calibrating (simulated strap, calm at 62) writes the three values, keeps comments."""
+        path = tmp_path / "config.toml"
+        path.write_text(MY_FILE, encoding="utf-8")
+        code = main(
+            ["calibrate", "--simulate", "62", "--minutes", "3", "--yes", "--config", str(path)]
+        )
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert "Sit comfortably" in out
+        assert "(measuring)" in out
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# mine, with my therapist")
+        assert "confirm_s = 25  # a bit slower" in text
+        detection = tomllib.loads(text)["detection"]
+        assert detection["baseline_bpm"] == pytest.approx(62, abs=1)
+        assert detection["margin_bpm"] == 10
+        assert detection["absolute_bpm"] == detection["baseline_bpm"] + 30
+
+    def test_answering_no_writes_nothing(self, tmp_path: Path) -> None:
+        """At the prompt, anything but yes leaves the file untouched."""
+        path = tmp_path / "config.toml"
+        path.write_text(MY_FILE, encoding="utf-8")
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flooding",
+                "calibrate",
+                "--simulate",
+                "70",
+                "--minutes",
+                "2",
+                "--config",
+                str(path),
+            ],
+            input="n\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Nothing written" in result.stdout
+        assert path.read_text(encoding="utf-8") == MY_FILE
+
+    def test_from_a_recorded_session_uses_its_calm_start(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--from SESSION measures the calm minutes before the flooding (the demo's 68)."""
+        data = tmp_path / "data"
+        store = Store.open(data)
+        talk = samples(hard_talk(), start_s=1_700_000_000.0)
+        sid = store.begin_session(talk[0].t_s, source="test", mode="talk")
+        store.add_samples(sid, talk)
+        for event in run_batch(talk, default_settings()).events:
+            store.add_event(sid, event)
+        store.end_session(sid, talk[-1].t_s)
+        store.close()
+        path = tmp_path / "config.toml"
+        code = main(
+            [
+                "calibrate",
+                "--from",
+                str(sid),
+                "--yes",
+                "--config",
+                str(path),
+                "--data-dir",
+                str(data),
+            ]
+        )
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert tomllib.loads(path.read_text(encoding="utf-8"))["detection"]["baseline_bpm"] == (
+            pytest.approx(68, abs=1)
+        )
+        assert "# Absolute threshold" in path.read_text(encoding="utf-8")  # made from template
+
+    def test_from_a_workout_session_is_refused(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A workout is not a calm reference: calibrating from one is refused, nothing written."""
+        data = tmp_path / "data"
+        store = Store.open(data)
+        sid = store.begin_session(0.0, source="test", mode="workout")
+        store.add_samples(sid, calm(70, 400))
+        store.end_session(sid, 400.0)
+        store.close()
+        path = tmp_path / "config.toml"
+        code = main(
+            [
+                "calibrate",
+                "--from",
+                str(sid),
+                "--yes",
+                "--config",
+                str(path),
+                "--data-dir",
+                str(data),
+            ]
+        )
+        assert code == 1
+        assert "workout" in capsys.readouterr().out
+        assert not path.exists()

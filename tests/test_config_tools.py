@@ -1,0 +1,358 @@
+"""Config that explains itself: defaults in sync, show, check, edit, and per-mode thresholds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flooding.cli import main
+from flooding.commands.config import editor_command
+from flooding.config import (
+    ConfigError,
+    DetectionOverrides,
+    DetectionSettings,
+    NotifySettings,
+    PauseSettings,
+    Settings,
+    StrapSettings,
+    WorkoutSettings,
+    default_settings,
+    default_toml_text,
+    detection_for,
+    load_config,
+)
+from flooding.engine import Engine, run_batch
+from flooding.models import Alert, EpisodeStarted, Mode, Sample
+
+
+def flooding(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the `flooding` command in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "flooding", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def _commented_keys(text: str) -> set[str]:
+    """Keys that appear only as `# key = value` lines (documented, unset by default)."""
+    keys = set()
+    for line in text.splitlines():
+        body = line.lstrip("# ").strip()
+        if line.startswith("# ") and "=" in body and body.split("=")[0].strip().isidentifier():
+            keys.add(body.split("=")[0].strip())
+    return keys
+
+
+class TestDefaultsInSync:
+    @pytest.mark.parametrize(
+        ("section", "model"),
+        [
+            ("detection", DetectionSettings),
+            ("pause", PauseSettings),
+            ("notify", NotifySettings),
+            ("strap", StrapSettings),
+        ],
+    )
+    def test_default_toml_equals_the_model_defaults(self, section: str, model: Any) -> None:
+        """Each section of config/default.toml holds exactly the pydantic defaults."""
+        shipped = tomllib.loads(default_toml_text())[section]
+        expected = {k: v for k, v in model().model_dump().items() if v is not None}
+        assert shipped == expected
+
+    def test_workout_and_mode_defaults_match(self) -> None:
+        """`mode` and [workout] in default.toml equal the models' defaults (no overrides)."""
+        shipped = tomllib.loads(default_toml_text())
+        assert shipped["mode"] == Settings.model_fields["mode"].default.value
+        assert shipped["workout"] == {"alerts": WorkoutSettings().alerts, "detection": {}}
+        assert DetectionOverrides().model_dump(exclude_none=True) == {}
+
+    def test_every_key_is_in_default_toml_set_or_documented(self) -> None:
+        """Every settings key is in default.toml, set or (when unset) as a commented example."""
+        text = default_toml_text()
+        shipped = tomllib.loads(text)
+        commented = _commented_keys(text)
+        for section in ("detection", "pause", "notify", "strap", "messages"):
+            model = Settings.model_fields[section].annotation
+            assert isinstance(model, type)
+            for key in model.model_fields:
+                assert key in shipped[section] or key in commented, f"{section}.{key}"
+        for key in DetectionOverrides.model_fields:
+            assert key in shipped["detection"] or key in commented
+
+    def test_overrides_allow_exactly_what_detection_allows(self) -> None:
+        """A workout override outside the [detection] range is refused with the same range."""
+        for key, bad in (("absolute_bpm", 40), ("confirm_s", 200), ("rules", "sometimes")):
+            with pytest.raises(ConfigError, match=key) as caught:
+                load_config(
+                    env={f"FLOODING_WORKOUT__DETECTION__{key.upper()}": json.dumps(bad)},
+                    use_default_user_file=False,
+                )
+            message = str(caught.value)
+            with pytest.raises(ConfigError, match=key) as same:
+                load_config(
+                    env={f"FLOODING_DETECTION__{key.upper()}": json.dumps(bad)},
+                    use_default_user_file=False,
+                )
+            assert message.split("allowed:")[1] == str(same.value).split("allowed:")[1]
+
+
+BROKEN = {
+    "wrong-type.toml": (
+        '[detection]\nconfirm_s = 20\nmargin_bpm = "ten"\n',
+        ["wrong-type.toml:3:", "detection.margin_bpm = 'ten'", ">= 3 and <= 60"],
+    ),
+    "out-of-range.toml": (
+        "[pause]\n# too short to clear adrenaline\nminutes = 5\n",
+        ["out-of-range.toml:3:", "pause.minutes = 5", ">= 20 and <= 1440"],
+    ),
+    "unknown-key.toml": (
+        "[detection]\nabsolut_bpm = 90\n",
+        ["unknown-key.toml:2:", "detection.absolut_bpm = 90", "did you mean 'absolute_bpm'"],
+    ),
+    "bad-choice.toml": (
+        'mode = "sleep"\n',
+        ["bad-choice.toml:1:", "mode = 'sleep'", '"talk", "workout"'],
+    ),
+    "bad-toml.toml": (
+        "[detection]\nabsolute_bpm = 90\nmargin_bpm = \n",
+        ["bad-toml.toml:3:14:", "not valid TOML"],
+    ),
+}
+
+
+class TestConfigCheck:
+    @pytest.mark.parametrize("name", sorted(BROKEN))
+    def test_names_line_key_value_and_what_is_allowed(
+        self, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A broken file gets exit code 1 and a line naming file:line, key, value, allowed."""
+        text, expected = BROKEN[name]
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert main(["config", "check", str(path)]) == 1
+        out = capsys.readouterr().out
+        for part in expected:
+            assert part in out, (part, out)
+        assert "OK" not in out
+
+    def test_reports_every_problem_at_once(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Four problems in one file give four lines, each with its own line number."""
+        path = tmp_path / "many.toml"
+        path.write_text(
+            'mode = "run"\n[detection]\nabsolute_bpm = 400\nrules = "any"\n'
+            "[workout.detection]\nconfirm_s = 1\n",
+            encoding="utf-8",
+        )
+        assert main(["config", "check", str(path)]) == 1
+        out = capsys.readouterr().out
+        assert "4 problem(s)" in out
+        for line, key in ((1, "mode"), (3, "detection.absolute_bpm"), (4, "detection.rules")):
+            assert f"many.toml:{line}: {key} = " in out
+        assert "many.toml:6: workout.detection.confirm_s = 1: allowed: a number >= 5" in out
+
+    def test_finds_dotted_keys_and_list_items(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Problems in dotted keys and in list items still get their line."""
+        path = tmp_path / "dotted.toml"
+        path.write_text(
+            "detection.margin_bpm = 99\n\n[messages]\nsuggestions = [\n  1,\n]\n", encoding="utf-8"
+        )
+        assert main(["config", "check", str(path)]) == 1
+        out = capsys.readouterr().out
+        assert "dotted.toml:1: detection.margin_bpm = 99" in out
+        assert "dotted.toml:4: messages.suggestions.0 = 1" in out
+
+    def test_good_file_says_ok(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A valid file exits 0 and says OK."""
+        path = tmp_path / "good.toml"
+        path.write_text("[detection]\nabsolute_bpm = 90  # fit\n", encoding="utf-8")
+        assert main(["config", "check", str(path)]) == 0
+        assert capsys.readouterr().out.startswith("OK")
+
+    def test_missing_file_is_a_problem(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Checking a file that does not exist fails and says so."""
+        assert main(["config", "check", str(tmp_path / "nope.toml")]) == 1
+        assert "no such config file" in capsys.readouterr().out
+
+
+class TestConfigShow:
+    def test_every_leaf_with_its_origin(self, tmp_path: Path) -> None:
+        """Show --json lists every key of the model, each from default, file, env or --set."""
+        path = tmp_path / "mine.toml"
+        path.write_text("# mine\n[detection]\n\nabsolute_bpm = 90\n", encoding="utf-8")
+        result = flooding(
+            "config",
+            "show",
+            "--json",
+            "--config",
+            str(path),
+            "--set",
+            "pause.minutes=30",
+            env={"FLOODING_NOTIFY__PRIVACY": "true"},
+        )
+        assert result.returncode == 0, result.stderr
+        rows = {row["key"]: row for row in json.loads(result.stdout)}
+        leaves = set()
+
+        def walk(node: dict[str, Any], prefix: str) -> None:
+            for key, value in node.items():
+                if isinstance(value, dict):
+                    walk(value, f"{prefix}{key}.")
+                else:
+                    leaves.add(f"{prefix}{key}")
+
+        walk(default_settings().model_dump(), "")
+        assert set(rows) == leaves
+        assert rows["detection.absolute_bpm"] == {
+            "key": "detection.absolute_bpm",
+            "value": 90.0,
+            "origin": "file",
+            "file": str(path),
+            "line": 4,
+        }
+        assert rows["pause.minutes"]["origin"] == "command line"
+        assert rows["notify.privacy"]["variable"] == "FLOODING_NOTIFY__PRIVACY"
+        assert rows["notify.privacy"]["value"] is True
+        assert rows["detection.margin_bpm"]["origin"] == "default"
+
+    def test_table_names_the_file_and_lines(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The plain table shows the file in use and where a value was set."""
+        path = tmp_path / "mine.toml"
+        path.write_text("[pause]\nminutes = 25\n", encoding="utf-8")
+        assert main(["config", "show", "--config", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert f"Your file: {path}" in out
+        line = next(line for line in out.splitlines() if line.startswith("pause.minutes "))
+        assert "25" in line
+        assert "your file, line 2" in line
+
+
+class TestConfigEdit:
+    def test_creates_the_template_runs_the_editor_and_checks(self, tmp_path: Path) -> None:
+        """Edit makes the documented file, runs $EDITOR on it, then reports its problems."""
+        editor = tmp_path / "editor.py"
+        editor.write_text(
+            "import pathlib, sys\n"
+            "p = pathlib.Path(sys.argv[1])\n"
+            "p.write_text(p.read_text().replace('# minutes = 20', 'minutes = 3'))\n",
+            encoding="utf-8",
+        )
+        path = tmp_path / "cfg" / "config.toml"
+        result = flooding(
+            "config",
+            "edit",
+            "--config",
+            str(path),
+            env={"VISUAL": "", "EDITOR": f"{sys.executable} {editor}"},
+        )
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "Created" in result.stdout
+        assert "pause.minutes = 3: allowed: a number >= 20" in result.stdout
+        text = path.read_text(encoding="utf-8")
+        assert "# Length of the break after an alert" in text
+
+    def test_editor_choice(self) -> None:
+        """$VISUAL wins over $EDITOR; without either, the platform's usual editor."""
+        assert editor_command({"VISUAL": "code -w", "EDITOR": "vi"}, "linux") == ["code", "-w"]
+        assert editor_command({"EDITOR": "nano"}, "linux") == ["nano"]
+        assert editor_command({}, "win32") == ["notepad"]
+        assert editor_command({}, "darwin") == ["open", "-W", "-t"]
+
+
+def _steady(level_bpm: float, seconds: int, start_s: float = 0.0) -> list[Sample]:
+    return [Sample(start_s + i, level_bpm) for i in range(seconds)]
+
+
+def _workout() -> list[Sample]:
+    """Warm-up at 70, then 10 minutes hard at 150."""
+    return _steady(70, 300) + _steady(150, 600, start_s=300)
+
+
+class TestModes:
+    def test_detection_for_merges_only_the_set_overrides(self) -> None:
+        """Workout detection is [detection] with the keys set in [workout.detection]."""
+        settings = load_config(
+            env={"FLOODING_WORKOUT__DETECTION__ABSOLUTE_BPM": "170"},
+            use_default_user_file=False,
+            overrides=["detection.confirm_s=30"],
+        ).settings
+        workout = detection_for(settings, Mode.WORKOUT)
+        assert workout.absolute_bpm == 170
+        assert workout.confirm_s == 30
+        assert detection_for(settings, Mode.TALK).absolute_bpm == 100
+
+    def test_workout_gives_no_alerts_by_default(self) -> None:
+        """A hard workout is flooding-level heart rate but gives no alert in workout mode."""
+        settings = default_settings()
+        events = run_batch(_workout(), settings, mode=Mode.WORKOUT).events
+        assert not [e for e in events if isinstance(e, Alert)]
+        talk = run_batch(_workout(), settings, mode=Mode.TALK).events
+        assert [e for e in talk if isinstance(e, Alert)]
+
+    def test_workout_thresholds_take_effect_when_alerts_are_on(self) -> None:
+        """With workout alerts on, the workout's own absolute threshold decides."""
+        on = ["workout.alerts=true"]
+        low = load_config(env={}, use_default_user_file=False, overrides=on).settings
+        high = load_config(
+            env={},
+            use_default_user_file=False,
+            overrides=[*on, "workout.detection.absolute_bpm=160"],
+        ).settings
+        with_low = run_batch(_workout(), low, mode=Mode.WORKOUT).events
+        starts = [e for e in with_low if isinstance(e, EpisodeStarted)]
+        assert starts
+        assert starts[0].threshold_bpm == 100
+        assert [e for e in with_low if isinstance(e, Alert)]
+        with_high = run_batch(_workout(), high, mode=Mode.WORKOUT).events
+        assert not [e for e in with_high if isinstance(e, EpisodeStarted | Alert)]
+
+    def test_baseline_does_not_learn_in_a_workout(self) -> None:
+        """Calm minutes in workout mode leave the baseline unformed; in talk mode they form it."""
+        calm = _steady(65, 400)
+        workout = Engine(default_settings(), mode=Mode.WORKOUT)
+        talk = Engine(default_settings(), mode=Mode.TALK)
+        for sample in calm:
+            workout.feed(sample)
+            talk.feed(sample)
+        assert workout.detector.baseline_bpm is None
+        assert talk.detector.baseline_bpm == pytest.approx(65)
+
+    def test_switching_mode_retunes_the_detector(self) -> None:
+        """set_mode changes the thresholds in use at once, keeping the learned baseline."""
+        settings = load_config(
+            env={}, use_default_user_file=False, overrides=["workout.detection.absolute_bpm=170"]
+        ).settings
+        engine = Engine(settings, mode=Mode.TALK)
+        for sample in _steady(65, 400):
+            engine.feed(sample)
+        engine.set_mode(Mode.WORKOUT)
+        assert engine.detector.threshold()[0] == 75  # relative (65 + 10) is still lower
+        engine2 = Engine(
+            load_config(
+                env={},
+                use_default_user_file=False,
+                overrides=["detection.rules='absolute'", "workout.detection.absolute_bpm=170"],
+            ).settings
+        )
+        assert engine2.detector.threshold()[0] == 100
+        engine2.set_mode(Mode.WORKOUT)
+        assert engine2.detector.threshold()[0] == 170
+        assert engine.detector.baseline_bpm == pytest.approx(65)

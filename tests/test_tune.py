@@ -1,0 +1,291 @@
+"""What-if replay: current vs candidate settings over stored sessions, false alarms, verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flooding.cli import main
+from flooding.config import Settings, default_settings, load_config
+from flooding.engine import Engine, run_batch
+from flooding.models import Alert, Mode, Sample
+from flooding.simulate import Scenario, Segment, hard_talk, samples
+from flooding.store import Store
+from flooding.tune import compare_session, load_sessions, match, totals, verdict
+
+DAY_S = 86_400.0
+
+
+def candidate(*overrides: str) -> Settings:
+    """The defaults with some settings changed."""
+    return load_config(env={}, use_default_user_file=False, overrides=overrides).settings
+
+
+def small_rise(seed: int) -> Scenario:
+    """Calm at 70, then a modest rise to 84 for a few minutes: alerts at the default margin."""
+    segments = (
+        Segment(300, 70),
+        Segment(60, 70, 84),
+        Segment(240, 84),
+        Segment(60, 84, 70),
+        Segment(300, 70),
+    )
+    return Scenario("small rise", segments, seed=seed)
+
+
+def big_rise(seed: int) -> Scenario:
+    """Calm at 66, then a real flood up to 115."""
+    segments = (Segment(300, 66), Segment(60, 66, 115), Segment(300, 115), Segment(600, 115, 68))
+    return Scenario("flood", segments, seed=seed)
+
+
+def calm_only(seed: int) -> Scenario:
+    """Twenty calm minutes."""
+    return Scenario("calm", (Segment(1200, 64),), seed=seed)
+
+
+def store_session(
+    store: Store,
+    scenario: Scenario,
+    start_s: float,
+    *,
+    mode: str = "talk",
+    mark_false: bool = False,
+) -> tuple[int, list[Sample]]:
+    """Record a scenario as if live (default settings), optionally marking its alerts false."""
+    recorded = samples(scenario, start_s=start_s)
+    sid = store.begin_session(start_s, source="test", mode=mode)
+    store.add_samples(sid, recorded)
+    for event in run_batch(recorded, default_settings(), mode=Mode(mode)).events:
+        event_id = store.add_event(sid, event)
+        if mark_false and isinstance(event, Alert):
+            store.add_note_event(sid, event.t_s, "false-alarm", {"alert_event_id": event_id})
+    store.end_session(sid, recorded[-1].t_s)
+    return sid, recorded
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> tuple[Path, dict[int, list[Sample]]]:
+    """A store with: two small rises marked false alarms, two real floods, a calm talk."""
+    store = Store.open(tmp_path)
+    made: dict[int, list[Sample]] = {}
+    scenarios = [
+        (small_rise(1), True),
+        (big_rise(2), False),
+        (calm_only(3), False),
+        (small_rise(4), True),
+        (big_rise(5), False),
+    ]
+    for day, (scenario, false) in enumerate(scenarios):
+        sid, recorded = store_session(store, scenario, 1.7e9 + day * DAY_S, mark_false=false)
+        made[sid] = recorded
+    store.close()
+    return tmp_path, made
+
+
+def alerts_of(recorded: list[Sample], settings: Settings, mode: Mode = Mode.TALK) -> list[float]:
+    """Alert times from a direct run_batch replay."""
+    return [e.t_s for e in run_batch(recorded, settings, mode=mode).events if isinstance(e, Alert)]
+
+
+class TestMatching:
+    def test_pairs_are_one_to_one_and_closest_first(self) -> None:
+        """Each time pairs with at most one other, the closest within the tolerance."""
+        assert match([100.0, 2000.0], [130.0, 110.0, 5000.0], 60) == [(0, 1)]
+        assert match([0.0, 50.0], [40.0], 60) == [(1, 0)]
+        assert match([], [1.0], 60) == []
+
+
+class TestVerdict:
+    def test_the_example_sentence(self) -> None:
+        """Two fewer alerts, both false alarms gone, nothing missed: said in one line."""
+        assert verdict(5, 3, 2, 0, 0, 0) == (
+            "candidate gives 2 fewer alerts, removes both false alarms, misses no episode"
+        )
+
+    def test_misses_and_additions_are_named(self) -> None:
+        """More alerts, kept false alarms, a missed episode and an added alert all show."""
+        text = verdict(2, 3, 1, 1, 1, 2)
+        assert text == (
+            "candidate gives 1 more alert, keeps 1 false alarm, misses 1 episode the current "
+            "settings alert on, adds 2 alerts the current settings do not give"
+        )
+        assert "as many alerts (4)" in verdict(4, 4, 0, 0, 0, 0)
+
+
+class TestReplay:
+    def test_higher_margin_never_gives_more_alerts(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """With a higher margin, no session gets more alerts than with the defaults."""
+        folder, made = history
+        store = Store.open(folder)
+        try:
+            strict = candidate("detection.margin_bpm=20")
+            for session in load_sessions(store, list(made)):
+                result = compare_session(session, default_settings(), strict)
+                assert len(result.candidate_alert_s) <= len(result.current_alert_s)
+        finally:
+            store.close()
+
+    def test_alert_figures_equal_a_direct_run_batch(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """Tune's alerts for each session are exactly those of run_batch on the same samples."""
+        folder, made = history
+        strict = candidate("detection.margin_bpm=20")
+        store = Store.open(folder)
+        try:
+            for session in load_sessions(store, list(made)):
+                result = compare_session(session, default_settings(), strict)
+                recorded = made[session.id]
+                assert list(result.current_alert_s) == alerts_of(recorded, default_settings())
+                assert list(result.candidate_alert_s) == alerts_of(recorded, strict)
+        finally:
+            store.close()
+
+    def test_false_alarms_removed_and_no_flood_missed(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """A margin of 20 drops both marked small-rise alarms and keeps both real floods."""
+        folder, made = history
+        store = Store.open(folder)
+        try:
+            compared = [
+                compare_session(s, default_settings(), candidate("detection.margin_bpm=20"))
+                for s in load_sessions(store, list(made))
+            ]
+        finally:
+            store.close()
+        total = totals(compared)
+        assert (total.current_alerts, total.candidate_alerts) == (4, 2)
+        assert (total.marked_false, total.current_false, total.candidate_false) == (2, 2, 0)
+        assert total.missed == 0
+        assert total.verdict == (
+            "candidate gives 2 fewer alerts, removes both false alarms, misses no episode"
+        )
+
+    def test_a_too_high_threshold_misses_real_floods(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """Absolute-only at 120 misses the two floods the current settings alert on."""
+        folder, made = history
+        store = Store.open(folder)
+        try:
+            strict = candidate("detection.rules='absolute'", "detection.absolute_bpm=120")
+            compared = [
+                compare_session(s, default_settings(), strict)
+                for s in load_sessions(store, list(made))
+            ]
+        finally:
+            store.close()
+        assert totals(compared).missed == 2
+        assert "misses 2 episodes" in totals(compared).verdict
+
+    def test_replay_uses_the_recorded_mode(self, tmp_path: Path) -> None:
+        """A workout session replays in workout mode: no alerts unless workout alerts are on."""
+        store = Store.open(tmp_path)
+        sid, _ = store_session(store, big_rise(9), 1.7e9, mode="workout")
+        try:
+            session = next(load_sessions(store, [sid]))
+            result = compare_session(session, default_settings(), candidate("workout.alerts=true"))
+        finally:
+            store.close()
+        assert session.mode is Mode.WORKOUT
+        assert result.current_alert_s == ()
+        assert len(result.candidate_alert_s) == 1
+
+
+class TestBatchEqualsStreaming:
+    @pytest.mark.parametrize("scenario", [hard_talk(), small_rise(1), big_rise(2)])
+    def test_same_events_one_by_one_or_in_a_batch(self, scenario: Scenario) -> None:
+        """run_batch (without readings) gives the very events of feeding an engine live."""
+        recorded = samples(scenario)
+        engine = Engine(default_settings())
+        streamed = [event for sample in recorded for event in engine.feed(sample).events]
+        assert run_batch(recorded, default_settings()).events == streamed
+        assert run_batch(recorded, default_settings(), keep_readings=True).events == streamed
+
+
+class TestTuneCommand:
+    def test_json_matches_the_replay_and_gives_the_verdict(
+        self,
+        history: tuple[Path, dict[int, list[Sample]]],
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """`tune --all --set ... --json` reports per-session alerts equal to run_batch's."""
+        folder, made = history
+        own = tmp_path / "own.toml"
+        own.write_text("", encoding="utf-8")
+        code = main(
+            [
+                "tune",
+                "--all",
+                "--set",
+                "detection.margin_bpm=20",
+                "--json",
+                "--config",
+                str(own),
+                "--data-dir",
+                str(folder),
+            ]
+        )
+        assert code == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["candidate_changes"] == [
+            {"key": "detection.margin_bpm", "current": 10.0, "candidate": 20.0}
+        ]
+        strict = candidate("detection.margin_bpm=20")
+        for row in data["sessions"]:
+            recorded = made[row["session_id"]]
+            assert row["current_alert_s"] == alerts_of(recorded, default_settings())
+            assert row["candidate_alert_s"] == alerts_of(recorded, strict)
+        assert data["verdict"].startswith("candidate gives 2 fewer alerts, removes both")
+
+    def test_table_for_chosen_sessions(
+        self,
+        history: tuple[Path, dict[int, list[Sample]]],
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Naming sessions replays only those, with a table, a total and the verdict."""
+        folder, made = history
+        own = tmp_path / "own.toml"
+        own.write_text("", encoding="utf-8")
+        first = min(made)
+        code = main(
+            [
+                "tune",
+                str(first),
+                "--set",
+                "detection.margin_bpm=20",
+                "--config",
+                str(own),
+                "--data-dir",
+                str(folder),
+            ]
+        )
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "detection.margin_bpm 10.0 -> 20.0" in out
+        assert "total (1 session)" in out
+        assert "Verdict: candidate gives 1 fewer alert, removes the false alarm" in out
+
+    def test_unknown_session_and_bad_candidate_fail(
+        self,
+        history: tuple[Path, dict[int, list[Sample]]],
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """An unknown session id and an out-of-range --set both fail with a clear message."""
+        folder, _ = history
+        own = tmp_path / "own.toml"
+        own.write_text("", encoding="utf-8")
+        base = ["--config", str(own), "--data-dir", str(folder)]
+        assert main(["tune", "999", *base]) == 1
+        assert "No session 999" in capsys.readouterr().out
+        assert main(["tune", "--all", "--set", "detection.margin_bpm=500", *base]) == 2
+        assert "detection.margin_bpm = 500" in capsys.readouterr().err
