@@ -20,6 +20,11 @@ COMMAND_MODULES = (
     "flooding.commands.demo",
     "flooding.commands.sessions",
     "flooding.commands.review",
+    "flooding.commands.plot",
+    "flooding.commands.export",
+    "flooding.commands.note",
+    "flooding.commands.ok",
+    "flooding.commands.delete",
 )
 
 Runner = Callable[[argparse.Namespace], int]

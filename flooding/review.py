@@ -330,3 +330,49 @@ def review_session(store: Store, session_id: int) -> SessionReview | None:
         calm_baseline_bpm=calm_baseline(found, runs),
         rmssd=rmssd_summary(runs),
     )
+
+
+# (short header for the terminal, plain header for the HTML report)
+EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("start", "Started"),
+    ("length", "Lasted"),
+    ("peak", "Peak (bpm)"),
+    ("base", "Calm baseline (bpm)"),
+    ("limit", "Flooding threshold (bpm)"),
+    ("rule", "Rule that fired"),
+    ("alert", "Alert"),
+    ("pause", "Pause from"),
+    ("to", "Pause to"),
+    ("recovered in", "Alert to ready"),
+    ("ready", "Ready to return"),
+    ("false alarm", "Marked false alarm"),
+)
+
+
+def episode_table(found: Sequence[EpisodeReview]) -> list[tuple[str, ...]]:
+    """The episodes as text cells, in the order of `EPISODE_COLUMNS`."""
+    from flooding.timefmt import duration, session_clock
+
+    def at(t: float | None) -> str:
+        return session_clock(t, seconds=True)
+
+    def bpm(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    return [
+        (
+            at(e.start_s),
+            duration(None if e.end_s is None else e.end_s - e.start_s),
+            bpm(e.peak_bpm),
+            bpm(e.baseline_bpm),
+            bpm(e.threshold_bpm),
+            e.rule,
+            at(e.alert_s),
+            at(e.pause_start_s),
+            at(e.pause_end_s),
+            duration(e.recovery_s),
+            at(e.ready_s),
+            "yes" if e.false_alarm else "no",
+        )
+        for e in found
+    ]

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 def review_lines(review: object) -> list[str]:
     """The review as lines of text for the terminal."""
     from flooding.review import SessionReview
-    from flooding.timefmt import duration, session_clock, session_stamp
+    from flooding.timefmt import duration, session_stamp
 
     assert isinstance(review, SessionReview)
     s = review.summary
@@ -80,26 +80,18 @@ def review_lines(review: object) -> list[str]:
     if not review.episodes:
         lines.append("No flooding episodes.")
         return lines
+    from flooding.review import EPISODE_COLUMNS, episode_table
+
+    rows = episode_table(review.episodes)
+    headers = tuple(short for short, _ in EPISODE_COLUMNS)
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
     lines.append("")
-    lines.append(
-        f"{'start':>8}  {'length':>7}  {'peak':>4}  {'base':>4}  {'limit':>5}  {'rule':8}  "
-        f"{'alert':>8}  {'pause':>8}  {'to':>8}  {'recovered in':>12}  {'ready':>8}  "
-        "false alarm"
-    )
-    for e in review.episodes:
-        length = None if e.end_s is None else e.end_s - e.start_s
-        base_text = "-" if e.baseline_bpm is None else f"{e.baseline_bpm:.0f}"
-        peak = "-" if e.peak_bpm is None else f"{e.peak_bpm:.0f}"
-
-        def at(t: float | None) -> str:
-            return session_clock(t, seconds=True)
-
-        lines.append(
-            f"{at(e.start_s):>8}  {duration(length):>7}  {peak:>4}  {base_text:>4}  "
-            f"{e.threshold_bpm:5.0f}  {e.rule:8}  {at(e.alert_s):>8}  "
-            f"{at(e.pause_start_s):>8}  {at(e.pause_end_s):>8}  {duration(e.recovery_s):>12}  "
-            f"{at(e.ready_s):>8}  {'yes' if e.false_alarm else 'no'}"
-        )
+    for row in (headers, *rows):
+        cells = [
+            c.rjust(w) if i < 5 or 5 < i < 11 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
     lines.append("")
     lines.append(
         "peak, base (your calm baseline) and limit (the flooding threshold) are in beats per "
