@@ -207,15 +207,17 @@ class Store:
                 os.chmod(data_dir, 0o700)  # mkdir's mode is masked by the umask
             path = data_dir / DB_NAME
             _make_private(path)
+            # SQLite gives -wal and -shm the database file's mode; tighten old loose ones too.
+            # By name (chmod), never by opening them: closing any descriptor of a file drops
+            # this process's SQLite locks on it.
+            for side in (_side_file(path, "-wal"), _side_file(path, "-shm")):
+                with suppress(OSError):
+                    os.chmod(side, 0o600)
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
-            # SQLite gives -wal and -shm the database file's mode; make sure of it anyway
-            for side in (_side_file(path, "-wal"), _side_file(path, "-shm")):
-                if side.exists():
-                    _make_private(side)
             store = cls(connection, path)
             store._migrate()
         except sqlite3.DatabaseError as exc:
@@ -511,9 +513,13 @@ def _side_file(path: Path, suffix: str) -> Path:
 
 
 def _make_private(path: Path) -> None:
-    """Create `path` if missing, and make it readable and writable by its owner only."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    """Create `path` if missing, and make it readable and writable by its owner only.
+
+    An existing file is never opened here: closing a descriptor of a database file would
+    drop the SQLite locks this process holds on it through another connection.
+    """
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     with suppress(OSError):  # not our file (a shared folder): SQLite will say if it cannot
         os.chmod(path, 0o600)
 
