@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from flooding.models import Sample
 from flooding.store import PEAK_MAX_BPM as PLAUSIBLE_MAX_BPM
 from flooding.store import PEAK_MIN_BPM as PLAUSIBLE_MIN_BPM
 from flooding.store import EventRow, Store
+
+if TYPE_CHECKING:  # numpy is imported where RMSSD is computed: `flooding sessions` needs none
+    import numpy as np
 
 # RMSSD artifact handling: a plain range gate and successive-difference rule. Kept to
 # `clean_rr_ms` and `rmssd_ms` so a fuller correction (Lipponen & Tarvainen) can replace it.
@@ -194,6 +196,8 @@ def clean_rr_ms(rr_ms: Sequence[float] | np.ndarray) -> np.ndarray:
     Intervals outside 300-2000 ms are removed (and break the chain: no difference is taken
     across them); a difference larger than 20 % of the earlier interval is dropped.
     """
+    import numpy as np
+
     rr = np.asarray(rr_ms, dtype=float)
     if rr.size < 2:
         return np.empty(0)
@@ -206,6 +210,8 @@ def clean_rr_ms(rr_ms: Sequence[float] | np.ndarray) -> np.ndarray:
 
 def rmssd_ms(runs: Iterable[Sequence[float] | np.ndarray]) -> tuple[float | None, int, int]:
     """RMSSD (ms) over unbroken RR runs (ms): (value or None, differences used, dropped)."""
+    import numpy as np
+
     parts = [(clean_rr_ms(run), max(len(run) - 1, 0)) for run in runs]
     diffs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
     total = sum(p[1] for p in parts)
@@ -312,7 +318,7 @@ def calm_baseline(found: Sequence[EpisodeReview], runs: Sequence[Sequence[Sample
         if e.baseline_bpm is not None:
             return e.baseline_bpm
     values = [s.bpm for run in runs for s in run if PLAUSIBLE_MIN_BPM <= s.bpm <= PLAUSIBLE_MAX_BPM]
-    return float(np.median(values)) if values else None
+    return float(statistics.median(values)) if values else None
 
 
 def review_session(store: Store, session_id: int) -> SessionReview | None:
