@@ -28,6 +28,11 @@ COMMAND_MODULES = (
     "flooding.commands.calibrate",
     "flooding.commands.config",
     "flooding.commands.tune",
+    "flooding.commands.plot",
+    "flooding.commands.export",
+    "flooding.commands.note",
+    "flooding.commands.ok",
+    "flooding.commands.delete",
 )
 
 Runner = Callable[[argparse.Namespace], int]

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import math
+import statistics
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from flooding.models import Sample
+from flooding.store import PEAK_MAX_BPM as PLAUSIBLE_MAX_BPM
+from flooding.store import PEAK_MIN_BPM as PLAUSIBLE_MIN_BPM
 from flooding.store import EventRow, Store
+
+if TYPE_CHECKING:  # numpy is imported where RMSSD is computed: `flooding sessions` needs none
+    import numpy as np
+
+# RMSSD artifact handling: a plain range gate and successive-difference rule. Kept to
+# `clean_rr_ms` and `rmssd_ms` so a fuller correction (Lipponen & Tarvainen) can replace it.
+RR_MIN_MS = 300.0
+RR_MAX_MS = 2000.0
+RR_MAX_STEP_FRACTION = 0.20  # a beat more than 20 % away from the one before is an artifact
+RMSSD_WINDOW_S = 300.0  # RMSSD is conventionally reported over 5-minute windows
+STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ class SessionSummary:
     ready: int
     false_alarms: int
     peak_bpm: float | None
+    recording: bool = False  # not ended: being recorded now, or cut off by a crash
 
     @property
     def duration_s(self) -> float | None:
@@ -73,40 +91,41 @@ class SessionSummary:
 
 
 def summarize_sessions(store: Store) -> list[SessionSummary]:
-    """Every session with its counts, in one query per table (fast with thousands)."""
-    counts: dict[tuple[int, str], int] = {}
-    for session_id, kind, n in store.db.execute(
-        "SELECT session_id, kind, COUNT(*) FROM events GROUP BY session_id, kind"
-    ):
-        counts[(session_id, kind)] = n
-    stats = {
-        row[0]: (row[1], row[2])
-        for row in store.db.execute(
-            "SELECT session_id, COUNT(*), MAX(bpm) FROM samples GROUP BY session_id"
-        )
-    }
+    """Every session with its counts: one query per table, never one per session.
+
+    Ended sessions carry their sample summary in the sessions table (schema 2), so this
+    reads one row per session plus the grouped event counts.
+    """
+    counts = store.event_counts()
+    stats = store.session_stats()
     out = []
     for s in store.sessions():
-        n, peak = stats.get(s.id, (0, None))
+        st = stats.get(s.id)
         out.append(
             SessionSummary(
                 id=s.id,
                 started_s=s.started_s,
-                ended_s=s.ended_s,
+                ended_s=s.ended_s if s.ended_s is not None or st is None else st.last_sample_s,
                 source=s.source,
                 strap=s.strap_name,
                 mode=s.mode,
                 note=s.note,
-                samples=n,
+                samples=st.samples if st else 0,
                 episodes=counts.get((s.id, "episode-started"), 0),
                 alerts=counts.get((s.id, "alert"), 0),
                 pauses=counts.get((s.id, "pause-started"), 0),
                 ready=counts.get((s.id, "ready-to-return"), 0),
                 false_alarms=counts.get((s.id, "false-alarm"), 0),
-                peak_bpm=peak,
+                peak_bpm=st.peak_bpm if st else None,
+                recording=s.ended_s is None,
             )
         )
     return out
+
+
+def summarize_session(store: Store, session_id: int) -> SessionSummary | None:
+    """One session's summary line (None if there is no such session)."""
+    return next((s for s in summarize_sessions(store) if s.id == session_id), None)
 
 
 def _first_after(rows: list[EventRow], kind: str, t_s: float) -> EventRow | None:
@@ -169,3 +188,197 @@ def episodes(store: Store, session_id: int) -> list[EpisodeReview]:
             )
         )
     return out
+
+
+def clean_rr_ms(rr_ms: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Successive differences (ms) of one unbroken run of RR intervals, artifacts dropped.
+
+    Intervals outside 300-2000 ms are removed (and break the chain: no difference is taken
+    across them); a difference larger than 20 % of the earlier interval is dropped.
+    """
+    import numpy as np
+
+    rr = np.asarray(rr_ms, dtype=float)
+    if rr.size < 2:
+        return np.empty(0)
+    good = (rr >= RR_MIN_MS) & (rr <= RR_MAX_MS)
+    diffs = np.diff(rr)
+    keep = good[1:] & good[:-1] & (np.abs(diffs) <= RR_MAX_STEP_FRACTION * rr[:-1])
+    result: np.ndarray = diffs[keep]
+    return result
+
+
+def rmssd_ms(runs: Iterable[Sequence[float] | np.ndarray]) -> tuple[float | None, int, int]:
+    """RMSSD (ms) over unbroken RR runs (ms): (value or None, differences used, dropped)."""
+    import numpy as np
+
+    parts = [(clean_rr_ms(run), max(len(run) - 1, 0)) for run in runs]
+    diffs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
+    total = sum(p[1] for p in parts)
+    if diffs.size == 0:
+        return None, 0, total
+    return float(np.sqrt(np.mean(diffs**2))), int(diffs.size), total - int(diffs.size)
+
+
+@dataclass(frozen=True)
+class RmssdSummary:
+    """Beat-to-beat variability while calm (higher is more relaxed, for the same person)."""
+
+    rmssd_ms: float | None  # over every calm stretch together
+    window_min_ms: float | None  # the lowest and highest 5-minute calm window
+    window_max_ms: float | None
+    windows: int
+    differences_used: int
+    differences_dropped: int  # artifacts and beats outside the plausible range
+    calm_s: float  # how much of the session counted as calm
+
+
+@dataclass(frozen=True)
+class SessionReview:
+    """Everything `flooding review` shows for one session."""
+
+    summary: SessionSummary
+    episodes: list[EpisodeReview]
+    calm_baseline_bpm: float | None
+    rmssd: RmssdSummary
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        data = self.summary.as_dict()
+        data["calm_baseline_bpm"] = self.calm_baseline_bpm
+        data["rmssd"] = asdict(self.rmssd)
+        data["episodes"] = [e.as_dict() for e in self.episodes]
+        return data
+
+
+def busy_spans(found: Sequence[EpisodeReview], end_s: float) -> list[tuple[float, float]]:
+    """The stretches that are not calm: each episode from its onset to its end, and pauses."""
+    spans = []
+    for e in found:
+        last = max(
+            t for t in (e.end_s, e.pause_end_s, e.ready_s, e.alert_s, e.start_s) if t is not None
+        )
+        open_ended = e.end_s is None or (e.pause_start_s is not None and e.pause_end_s is None)
+        spans.append((e.start_s, end_s if open_ended else last))
+    return spans
+
+
+def calm_runs(
+    samples: Sequence[Sample], spans: Sequence[tuple[float, float]]
+) -> list[list[Sample]]:
+    """Unbroken runs of calm samples: skin contact, no gap, outside every busy span."""
+    runs: list[list[Sample]] = []
+    current: list[Sample] = []
+    previous_t = -math.inf
+    for sample in samples:
+        calm = sample.has_contact and not any(a <= sample.t_s <= b for a, b in spans)
+        if not calm or sample.t_s - previous_t > STRETCH_GAP_S:
+            if current:
+                runs.append(current)
+            current = []
+        if calm:
+            current.append(sample)
+        previous_t = sample.t_s
+    if current:
+        runs.append(current)
+    return runs
+
+
+def rmssd_summary(runs: Sequence[Sequence[Sample]]) -> RmssdSummary:
+    """RMSSD of the calm runs, overall and in 5-minute windows."""
+    rr_runs = [[rr * 1000.0 for sample in run for rr in sample.rr_s] for run in runs]
+    overall, used, dropped = rmssd_ms(rr_runs)
+    windows: list[float] = []
+    for run in runs:
+        start = run[0].t_s
+        chunk: list[float] = []
+        for sample in run:
+            if sample.t_s - start >= RMSSD_WINDOW_S:
+                value, _, _ = rmssd_ms([chunk])
+                if value is not None:
+                    windows.append(value)
+                start, chunk = sample.t_s, []
+            chunk.extend(rr * 1000.0 for rr in sample.rr_s)
+    calm_s = sum(run[-1].t_s - run[0].t_s for run in runs)
+    return RmssdSummary(
+        rmssd_ms=overall,
+        window_min_ms=min(windows) if windows else None,
+        window_max_ms=max(windows) if windows else None,
+        windows=len(windows),
+        differences_used=used,
+        differences_dropped=dropped,
+        calm_s=calm_s,
+    )
+
+
+def calm_baseline(found: Sequence[EpisodeReview], runs: Sequence[Sequence[Sample]]) -> float | None:
+    """The session's calm baseline: the one the first alert was measured against, else the
+    median of the calm readings."""
+    for e in found:
+        if e.baseline_bpm is not None:
+            return e.baseline_bpm
+    values = [s.bpm for run in runs for s in run if PLAUSIBLE_MIN_BPM <= s.bpm <= PLAUSIBLE_MAX_BPM]
+    return float(statistics.median(values)) if values else None
+
+
+def review_session(store: Store, session_id: int) -> SessionReview | None:
+    """A session's summary, episodes, calm baseline and calm RMSSD (None: no such session)."""
+    summary = summarize_session(store, session_id)
+    if summary is None:
+        return None
+    found = episodes(store, session_id)
+    samples = list(store.iter_samples(session_id))
+    end_s = samples[-1].t_s if samples else summary.started_s
+    runs = calm_runs(samples, busy_spans(found, end_s))
+    return SessionReview(
+        summary=summary,
+        episodes=found,
+        calm_baseline_bpm=calm_baseline(found, runs),
+        rmssd=rmssd_summary(runs),
+    )
+
+
+# (short header for the terminal, plain header for the HTML report)
+EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("start", "Started"),
+    ("length", "Lasted"),
+    ("peak", "Peak (bpm)"),
+    ("base", "Calm baseline (bpm)"),
+    ("limit", "Flooding threshold (bpm)"),
+    ("rule", "Rule that fired"),
+    ("alert", "Alert"),
+    ("pause", "Pause from"),
+    ("to", "Pause to"),
+    ("recovered in", "Alert to ready"),
+    ("ready", "Ready to return"),
+    ("false alarm", "Marked false alarm"),
+)
+
+
+def episode_table(found: Sequence[EpisodeReview]) -> list[tuple[str, ...]]:
+    """The episodes as text cells, in the order of `EPISODE_COLUMNS`."""
+    from flooding.timefmt import duration, session_clock
+
+    def at(t: float | None) -> str:
+        return session_clock(t, seconds=True)
+
+    def bpm(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    return [
+        (
+            at(e.start_s),
+            duration(None if e.end_s is None else e.end_s - e.start_s),
+            bpm(e.peak_bpm),
+            bpm(e.baseline_bpm),
+            bpm(e.threshold_bpm),
+            e.rule,
+            at(e.alert_s),
+            at(e.pause_start_s),
+            at(e.pause_end_s),
+            duration(e.recovery_s),
+            at(e.ready_s),
+            "yes" if e.false_alarm else "no",
+        )
+        for e in found
+    ]

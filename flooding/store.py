@@ -6,7 +6,17 @@
   second: a `kill -9` loses at most the last second.
 - The data directory is created owner-only (0700) and the database file 0600: heart data is
   private health data.
-- Schema versioned in `meta.schema_version`; `_MIGRATIONS[n]` upgrades version n to n+1.
+- Schema versioned in `meta.schema_version`; `_MIGRATIONS[n]` upgrades version n to n+1. A
+  new database is made by running `_SCHEMA_V1` and then every migration, so a fresh file and
+  an upgraded one are the same.
+
+Schema 2 adds:
+- per-session summary columns (`sample_count`, `peak_bpm`, `last_sample_s`), written when a
+  session ends, so `flooding sessions` reads one row per session instead of scanning every
+  sample (NULL while a session is recording, or if it never ended cleanly: then they are
+  computed on the fly);
+- `sessions_by_start`, the index for "the latest session" and the list in time order;
+- the `false_alarms` view: each false-alarm mark joined to the alert it marks.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ from flooding.models import Event, Sample
 log = logging.getLogger(__name__)
 
 DB_NAME = "flooding.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000  # a reader holding the lock briefly must not fail the writer
 
 _SCHEMA_V1 = """
@@ -63,7 +73,45 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind, t_s);
 """
 
-_MIGRATIONS: dict[int, str] = {}
+# What counts as a real reading for a session's peak (the detector's default plausible range):
+# a dropped contact reports 0 and a glitch can report 250, neither is the person's heart.
+PEAK_MIN_BPM = 30
+PEAK_MAX_BPM = 230
+
+_SESSION_STATS = f"""
+    COUNT(*),
+    MAX(CASE WHEN contact IS NOT 0 AND bpm BETWEEN {PEAK_MIN_BPM} AND {PEAK_MAX_BPM}
+        THEN bpm END),
+    MAX(t_s)
+"""
+
+_MIGRATION_1_TO_2 = (
+    "ALTER TABLE sessions ADD COLUMN sample_count INTEGER",
+    "ALTER TABLE sessions ADD COLUMN peak_bpm REAL",
+    "ALTER TABLE sessions ADD COLUMN last_sample_s REAL",
+    "CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_s, id)",
+    """
+    CREATE VIEW IF NOT EXISTS false_alarms AS
+    SELECT mark.id AS id,
+           mark.session_id AS session_id,
+           mark.t_s AS marked_s,
+           alert.id AS alert_event_id,
+           alert.t_s AS alert_s
+    FROM events AS mark
+    LEFT JOIN events AS alert
+           ON alert.id = json_extract(mark.data_json, '$.alert_event_id')
+    WHERE mark.kind = 'false-alarm'
+    """,
+    # backfill the summaries of sessions that ended
+    f"""
+    UPDATE sessions SET (sample_count, peak_bpm, last_sample_s) = (
+        SELECT {_SESSION_STATS} FROM samples WHERE samples.session_id = sessions.id
+    ) WHERE ended_s IS NOT NULL
+    """,
+)
+
+# _MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATION_1_TO_2}
 
 
 class StoreError(Exception):
@@ -126,6 +174,24 @@ class EventRow:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class SessionStats:
+    """A session's samples in brief."""
+
+    samples: int
+    peak_bpm: float | None  # the highest plausible reading with skin contact
+    last_sample_s: float | None
+
+
+@dataclass(frozen=True)
+class DeletedCounts:
+    """What `delete_session` removed."""
+
+    sessions: int
+    samples: int
+    events: int
+
+
 class Store:
     """Read and write sessions, samples and events."""
 
@@ -138,12 +204,17 @@ class Store:
     def open(cls, data_dir: Path) -> Store:
         """Open (creating if needed, owner-only) the store in `data_dir`, upgrading its schema."""
         try:
-            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not data_dir.exists():
+                data_dir.mkdir(mode=0o700, parents=True)
+                os.chmod(data_dir, 0o700)  # mkdir's mode is masked by the umask
             path = data_dir / DB_NAME
-            if not path.exists():
-                path.touch(mode=0o600)
-            with suppress(OSError):
-                os.chmod(path, 0o600)
+            _make_private(path)
+            # SQLite gives -wal and -shm the database file's mode; tighten old loose ones too.
+            # By name (chmod), never by opening them: closing any descriptor of a file drops
+            # this process's SQLite locks on it.
+            for side in (_side_file(path, "-wal"), _side_file(path, "-shm")):
+                with suppress(OSError):
+                    os.chmod(side, 0o600)
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA journal_mode = WAL")
@@ -165,23 +236,36 @@ class Store:
         return store
 
     def _migrate(self) -> None:
-        version = self.schema_version()
-        if version == 0:
-            with self.db:
-                self.db.executescript(_SCHEMA_V1)
-                self._set_version(SCHEMA_VERSION)
-            return
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer flooding (schema {version}, this one "
-                f"knows {SCHEMA_VERSION}); update flooding to read it"
-            )
-        while version < SCHEMA_VERSION:
-            with self.db:
-                self.db.executescript(_MIGRATIONS[version])
+        if self.schema_version() == SCHEMA_VERSION:
+            return  # the common case: no write lock needed, readers never wait here
+        self.db.commit()
+        # one writer at a time: two programs opening an old file together upgrade it once
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.schema_version()
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer flooding (schema {version}, this one "
+                    f"knows {SCHEMA_VERSION}); update flooding to read it"
+                )
+            if version == 0:
+                for statement in _statements(_SCHEMA_V1):
+                    self.db.execute(statement)
+                version = 1
+                fresh = True
+            else:
+                fresh = False
+            while version < SCHEMA_VERSION:
+                for statement in _MIGRATIONS[version]:
+                    self.db.execute(statement)
                 version += 1
-                self._set_version(version)
-            log.info("upgraded %s to schema %d", self.path, version)
+                if not fresh:
+                    log.info("upgraded %s to schema %d", self.path, version)
+            self._set_version(version)
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
 
     def schema_version(self) -> int:
         """The stored schema version (0 for an empty database)."""
@@ -271,14 +355,68 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 self._pending,
             )
+            # samples added to an ended session make its stored summary stale
+            touched = sorted({row[0] for row in self._pending})
+            self.db.execute(
+                "UPDATE sessions SET sample_count=NULL, peak_bpm=NULL, last_sample_s=NULL"
+                f" WHERE sample_count IS NOT NULL AND id IN ({','.join('?' * len(touched))})",
+                touched,
+            )
             self._pending.clear()
         self.db.commit()
 
     def end_session(self, session_id: int, ended_s: float) -> None:
-        """Mark a session ended and commit everything."""
+        """Mark a session ended, store its summary and commit everything."""
         self.flush()
         with self.db:
             self.db.execute("UPDATE sessions SET ended_s=? WHERE id=?", (ended_s, session_id))
+            self.db.execute(
+                "UPDATE sessions SET (sample_count, peak_bpm, last_sample_s) ="
+                f" (SELECT {_SESSION_STATS} FROM samples WHERE session_id=?) WHERE id=?",
+                (session_id, session_id),
+            )
+
+    def mark_false_alarm(self, session_id: int, alert_event_id: int, t_s: float) -> int:
+        """Mark an alert as a false alarm (committed at once); returns the mark's event id.
+
+        Marking the same alert twice keeps the first mark and returns its id.
+        """
+        alert = self.db.execute(
+            "SELECT kind FROM events WHERE id=? AND session_id=?", (alert_event_id, session_id)
+        ).fetchone()
+        if alert is None or alert[0] != "alert":
+            raise StoreError(f"session {session_id} has no alert with event id {alert_event_id}")
+        existing = self.db.execute(
+            "SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?",
+            (session_id, alert_event_id),
+        ).fetchone()
+        if existing is not None:
+            return int(existing[0])
+        with self.db:
+            return self.add_note_event(
+                session_id, t_s, "false-alarm", {"alert_event_id": alert_event_id}
+            )
+
+    def delete_session(self, session_id: int) -> DeletedCounts:
+        """Delete a session with all its samples and events; says how much went.
+
+        Deleted rows are overwritten on disk (secure_delete) and the write-ahead log is
+        emptied when no reader holds it, so the heart data does not linger in the file.
+        """
+        self.flush()
+        self.db.execute("PRAGMA secure_delete = ON")
+        with self.db:
+            found = self.db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()
+            samples = self.db.execute(
+                "DELETE FROM samples WHERE session_id=?", (session_id,)
+            ).rowcount
+            events = self.db.execute(
+                "DELETE FROM events WHERE session_id=?", (session_id,)
+            ).rowcount
+            self.db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+        with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return DeletedCounts(sessions=1 if found else 0, samples=samples, events=events)
 
     def set_strap(self, session_id: int, name: str | None, address: str | None) -> None:
         """Record which strap a session came from, once it is known."""
@@ -346,6 +484,35 @@ class Store:
         ).fetchone()
         return int(row[0])
 
+    def session_stats(self) -> dict[int, SessionStats]:
+        """Sample count, peak and last sample time of every session.
+
+        Ended sessions have them stored; the others (recording now, or cut off) are computed
+        here in one grouped query.
+        """
+        stats = {
+            row[0]: SessionStats(row[1] or 0, row[2], row[3])
+            for row in self.db.execute(
+                "SELECT id, sample_count, peak_bpm, last_sample_s FROM sessions"
+                " WHERE sample_count IS NOT NULL"
+            )
+        }
+        for row in self.db.execute(
+            f"SELECT session_id, {_SESSION_STATS} FROM samples WHERE session_id IN"
+            " (SELECT id FROM sessions WHERE sample_count IS NULL) GROUP BY session_id"
+        ):
+            stats[row[0]] = SessionStats(row[1], row[2], row[3])
+        return stats
+
+    def event_counts(self) -> dict[tuple[int, str], int]:
+        """How many events of each kind every session has, keyed by (session id, kind)."""
+        return {
+            (session_id, kind): n
+            for session_id, kind, n in self.db.execute(
+                "SELECT session_id, kind, COUNT(*) FROM events GROUP BY session_id, kind"
+            )
+        }
+
     def events(self, session_id: int, kind: str | None = None) -> list[EventRow]:
         """A session's events in time order, optionally of one kind."""
         query = "SELECT id, session_id, t_s, kind, data_json FROM events WHERE session_id=?"
@@ -355,6 +522,27 @@ class Store:
             params += (kind,)
         rows = self.db.execute(query + " ORDER BY t_s, id", params).fetchall()
         return [EventRow(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+
+def _side_file(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _make_private(path: Path) -> None:
+    """Create `path` if missing, and make it readable and writable by its owner only.
+
+    An existing file is never opened here: closing a descriptor of a database file would
+    drop the SQLite locks this process holds on it through another connection.
+    """
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    with suppress(OSError):  # not our file (a shared folder): SQLite will say if it cannot
+        os.chmod(path, 0o600)
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a DDL script without triggers (split on semicolons)."""
+    return [part.strip() for part in script.split(";") if part.strip()]
 
 
 def _event_time(event: Any) -> float:

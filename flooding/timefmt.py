@@ -30,3 +30,28 @@ def duration(seconds: float | None) -> str:
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+WALL_CLOCK_FROM_S = 1e8  # 1973: smaller times are seconds from the start of a file, not dates
+
+
+def is_wall_clock(t_s: float) -> bool:
+    """Whether a session time is a real date (live, simulated) rather than seconds from the
+    start of a file without clock times."""
+    return t_s >= WALL_CLOCK_FROM_S
+
+
+def session_clock(t_s: float | None, *, seconds: bool = False) -> str:
+    """A session time as people read it: the local clock (20:45), or for a file without
+    clock times the time from its start (+12:30); '-' for none."""
+    if t_s is None:
+        return "-"
+    if is_wall_clock(t_s):
+        return clock_time(t_s, seconds=seconds)
+    minutes, secs = divmod(round(t_s), 60)
+    return f"+{minutes}:{secs:02d}"
+
+
+def session_stamp(t_s: float) -> str:
+    """When a session started: a local date and time, or 'from a file' without clock times."""
+    return local_stamp(t_s) if is_wall_clock(t_s) else "(no clock time)"

@@ -1,4 +1,4 @@
-"""`flooding review`: the flooding episodes of a session."""
+"""`flooding review`: the flooding episodes of a session, its calm baseline and variability."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.review import episodes, summarize_sessions
+    from flooding.review import review_session
     from flooding.store import Store, StoreError
-    from flooding.timefmt import clock_time, duration, iso_local, local_stamp
+    from flooding.timefmt import iso_local
 
     try:
         store = Store.open(data_dir(args))
@@ -33,44 +33,68 @@ def run(args: argparse.Namespace) -> int:
         if session_id is None:
             print(f"No sessions recorded yet in {data_dir(args)}.")
             return 1
-        summary = next((s for s in summarize_sessions(store) if s.id == session_id), None)
-        if summary is None:
-            print(f"No session {session_id}. `flooding sessions` lists them.")
-            return 1
-        found = episodes(store, session_id)
+        review = review_session(store, session_id)
     finally:
         store.close()
-
+    if review is None:
+        print(f"No session {session_id}. `flooding sessions` lists them.")
+        return 1
     if args.json:
-        data = summary.as_dict()
-        data["started"] = iso_local(summary.started_s)
-        data["episodes"] = [e.as_dict() for e in found]
+        data = review.as_dict()
+        data["started"] = iso_local(review.summary.started_s)
         print(json.dumps(data, indent=2))
         return 0
-
-    print(
-        f"Session {summary.id}, {local_stamp(summary.started_s)}, "
-        f"{duration(summary.duration_s)}, {summary.strap or summary.source}"
-        + (f" - {summary.note}" if summary.note else "")
-    )
-    if not found:
-        print("No flooding episodes.")
-        return 0
-
-    def at(t: float | None) -> str:
-        return "-" if t is None else clock_time(t)
-
-    print(
-        f"{'start':>5}  {'length':>7}  {'peak':>4}  {'base':>4}  {'thr':>4}  {'rule':8}  "
-        f"{'alert':>5}  {'pause':>5}  {'ready':>5}  {'recovered in':>12}  false alarm"
-    )
-    for e in found:
-        length = None if e.end_s is None else e.end_s - e.start_s
-        base = "-" if e.baseline_bpm is None else f"{e.baseline_bpm:.0f}"
-        peak = "-" if e.peak_bpm is None else f"{e.peak_bpm:.0f}"
-        print(
-            f"{at(e.start_s):>5}  {duration(length):>7}  {peak:>4}  {base:>4}  "
-            f"{e.threshold_bpm:4.0f}  {e.rule:8}  {at(e.alert_s):>5}  {at(e.pause_start_s):>5}  "
-            f"{at(e.ready_s):>5}  {duration(e.recovery_s):>12}  {'yes' if e.false_alarm else 'no'}"
-        )
+    print("\n".join(review_lines(review)))
     return 0
+
+
+def review_lines(review: object) -> list[str]:
+    """The review as lines of text for the terminal."""
+    from flooding.review import SessionReview
+    from flooding.timefmt import duration, session_stamp
+
+    assert isinstance(review, SessionReview)
+    s = review.summary
+    lines = [
+        f"Session {s.id}, {session_stamp(s.started_s)}, {duration(s.duration_s)}, "
+        f"{s.strap or s.source}" + (" (not ended)" if s.recording else "")
+    ]
+    if s.note:
+        lines.append(f"Note: {s.note}")
+    base = review.calm_baseline_bpm
+    lines.append(f"Your calm baseline: {'-' if base is None else f'{base:.0f} bpm'}")
+    r = review.rmssd
+    if r.rmssd_ms is None:
+        lines.append("Heart-rate variability while calm (RMSSD): not enough clean beats")
+    else:
+        windows = (
+            f"5-minute stretches {r.window_min_ms:.0f}-{r.window_max_ms:.0f} ms, "
+            if r.window_min_ms is not None and r.window_max_ms is not None
+            else ""
+        )
+        lines.append(
+            f"Heart-rate variability while calm (RMSSD): {r.rmssd_ms:.0f} ms ({windows}"
+            f"{duration(r.calm_s)} calm, {r.differences_used} beat pairs, "
+            f"{r.differences_dropped} set aside as artifacts)"
+        )
+    if not review.episodes:
+        lines.append("No flooding episodes.")
+        return lines
+    from flooding.review import EPISODE_COLUMNS, episode_table
+
+    rows = episode_table(review.episodes)
+    headers = tuple(short for short, _ in EPISODE_COLUMNS)
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+    lines.append("")
+    for row in (headers, *rows):
+        cells = [
+            c.rjust(w) if i < 5 or 5 < i < 11 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    lines.append("")
+    lines.append(
+        "peak, base (your calm baseline) and limit (the flooding threshold) are in beats per "
+        "minute; 'recovered in' runs from the alert to ready-to-return."
+    )
+    return lines

@@ -18,7 +18,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(args: argparse.Namespace) -> int:
     from flooding.review import summarize_sessions
     from flooding.store import Store, StoreError
-    from flooding.timefmt import duration, iso_local, local_stamp
+    from flooding.timefmt import duration, iso_local
+    from flooding.timefmt import session_stamp as local_stamp
 
     try:
         store = Store.open(data_dir(args))
@@ -40,15 +41,19 @@ def run(args: argparse.Namespace) -> int:
     if not summaries:
         print(f"No sessions recorded yet in {data_dir(args)}.")
         return 0
-    print(
-        f"{'id':>4}  {'started':16}  {'length':>9}  {'source':10}  {'episodes':>8}  "
-        f"{'peak':>5}  {'pauses':>6}  {'false':>5}  note"
-    )
+    lines = [
+        f"{'id':>4}  {'started':16}  {'length':>9}  {'strap':16}  {'episodes':>8}  "
+        f"{'peak bpm':>8}  {'pauses':>6}  {'false alarms':>12}  note"
+    ]
     for s in summaries:
         peak = "-" if s.peak_bpm is None else f"{s.peak_bpm:.0f}"
-        print(
+        note = f"{s.note} (not ended)" if s.recording and s.note else s.note
+        if s.recording and not s.note:
+            note = "(not ended: recording now, or cut off)"
+        lines.append(
             f"{s.id:>4}  {local_stamp(s.started_s):16}  {duration(s.duration_s):>9}  "
-            f"{(s.strap or s.source)[:10]:10}  {s.episodes:>8}  {peak:>5}  {s.pauses:>6}  "
-            f"{s.false_alarms:>5}  {s.note}"
+            f"{(s.strap or s.source)[:16]:16}  {s.episodes:>8}  {peak:>8}  {s.pauses:>6}  "
+            f"{s.false_alarms:>12}  {note}".rstrip()
         )
+    print("\n".join(lines))
     return 0

@@ -1,0 +1,64 @@
+"""`flooding delete`: remove a session with all its heart data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flooding.commands._common import add_data_dir_option, data_dir
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "delete",
+        help="delete a session and all its heart data",
+        description=(
+            "Deletes a session: its heart-rate readings, alerts, pauses and notes. Asks first; "
+            "cannot be undone."
+        ),
+    )
+    parser.add_argument("session", type=int, metavar="SESSION", help="session id")
+    parser.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.review import summarize_session
+    from flooding.store import Store, StoreError
+    from flooding.timefmt import duration, session_stamp
+
+    try:
+        store = Store.open(data_dir(args))
+    except StoreError as exc:
+        print(f"flooding delete: {exc}")
+        return 1
+    try:
+        summary = summarize_session(store, args.session)
+        if summary is None:
+            print(f"No session {args.session}. `flooding sessions` lists them.")
+            return 1
+        described = (
+            f"session {summary.id} ({session_stamp(summary.started_s)}, "
+            f"{duration(summary.duration_s)}, {summary.samples} readings, "
+            f"{summary.episodes} flooding episode(s))"
+        )
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print(
+                    f"flooding delete: not asking without a terminal; nothing deleted. "
+                    f"Add --yes to delete {described}."
+                )
+                return 2
+            answer = input(f"Delete {described}? This cannot be undone. [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing deleted.")
+                return 1
+        counts = store.delete_session(args.session)
+    finally:
+        store.close()
+    print(
+        f"Deleted session {args.session}: {counts.samples} heart-rate readings and "
+        f"{counts.events} events (alerts, pauses, marks)."
+    )
+    return 0

@@ -1,0 +1,75 @@
+"""`flooding export`: a session as CSV (the generic heart-rate format) or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from flooding.commands._common import add_data_dir_option, data_dir
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "export",
+        help="write a session as CSV or JSON",
+        description=(
+            "CSV: one row per reading, columns time_unix_s,hr_bpm,rr_ms,contact (the generic "
+            "format `flooding import` reads); with -o FILE.csv the episodes go to "
+            "FILE.episodes.csv. JSON: the session, readings, episodes and events in one file."
+        ),
+    )
+    parser.add_argument(
+        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
+    )
+    parser.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here instead of the screen"
+    )
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def episodes_path(path: Path) -> Path:
+    """Where the episodes of a CSV export go: next to it, FILE.episodes.csv."""
+    return path.with_name(f"{path.stem}.episodes.csv")
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.export import episodes_csv, samples_csv, session_json, write_private
+    from flooding.store import Store, StoreError
+
+    try:
+        store = Store.open(data_dir(args))
+    except StoreError as exc:
+        print(f"flooding export: {exc}", file=sys.stderr)
+        return 1
+    try:
+        session_id = args.session if args.session is not None else store.latest_session_id()
+        if session_id is None or store.session(session_id) is None:
+            which = "recorded yet" if session_id is None else f"with id {session_id}"
+            print(f"No session {which}. `flooding sessions` lists them.", file=sys.stderr)
+            return 1
+        if args.format == "json":
+            main = json.dumps(session_json(store, session_id), indent=1) + "\n"
+            side = None
+        else:
+            main = samples_csv(store, session_id)
+            side = episodes_csv(store, session_id)
+    finally:
+        store.close()
+    if args.output is None:
+        sys.stdout.write(main)
+        return 0
+    try:
+        write_private(args.output, main.encode("utf-8"))
+        written = [str(args.output)]
+        if side is not None:
+            write_private(episodes_path(args.output), side.encode("utf-8"))
+            written.append(str(episodes_path(args.output)))
+    except OSError as exc:
+        print(f"flooding export: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote {' and '.join(written)} (session {session_id}; readable by you only).")
+    return 0

@@ -1,0 +1,60 @@
+"""`flooding ok`: mark the latest alert of a session as a false alarm."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from flooding.commands._common import add_data_dir_option, data_dir
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "ok",
+        help="mark the latest flooding alert as a false alarm",
+        description=(
+            "Says the latest flooding alert of a session (default: the latest session) was a "
+            "false alarm: you were not flooded. Review shows the mark, and it helps when "
+            "tuning the thresholds."
+        ),
+    )
+    parser.add_argument(
+        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
+    )
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.store import Store, StoreError
+    from flooding.timefmt import session_clock
+
+    try:
+        store = Store.open(data_dir(args))
+    except StoreError as exc:
+        print(f"flooding ok: {exc}")
+        return 1
+    try:
+        session_id = args.session if args.session is not None else store.latest_session_id()
+        if session_id is None or store.session(session_id) is None:
+            which = "recorded yet" if session_id is None else f"with id {session_id}"
+            print(f"No session {which}. `flooding sessions` lists them.")
+            return 1
+        alerts = store.events(session_id, "alert")
+        if not alerts:
+            print(f"Session {session_id} had no flooding alert; nothing to mark.")
+            return 1
+        alert = alerts[-1]
+        already = any(
+            e.data.get("alert_event_id") == alert.id
+            for e in store.events(session_id, "false-alarm")
+        )
+        store.mark_false_alarm(session_id, alert.id, time.time())
+    finally:
+        store.close()
+    when = session_clock(alert.t_s)
+    if already:
+        print(f"The alert at {when} in session {session_id} was already marked a false alarm.")
+    else:
+        print(f"Marked the alert at {when} in session {session_id} as a false alarm.")
+    return 0

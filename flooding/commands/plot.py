@@ -1,0 +1,70 @@
+"""`flooding plot`: a picture of a session (PNG), or a one-file report (HTML)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from flooding.commands._common import add_data_dir_option, data_dir
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "plot",
+        help="draw a session: heart rate, baseline, threshold, flooding, pauses",
+        description=(
+            "Draws a session's heart rate over the time of day, with your calm baseline, the "
+            "flooding threshold, the flooded stretches, pauses, alerts and ready-to-return. "
+            "With --html, writes one web page with the picture and the table of episodes, "
+            "easy to open or to share with a therapist."
+        ),
+    )
+    parser.add_argument(
+        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="where to write (default: flooding-session-ID.png or .html here)",
+    )
+    parser.add_argument("--html", action="store_true", help="write an HTML report with the plot")
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.export import write_private
+    from flooding.report import plot_data, render_html, render_png
+    from flooding.store import Store, StoreError
+
+    try:
+        store = Store.open(data_dir(args))
+    except StoreError as exc:
+        print(f"flooding plot: {exc}")
+        return 1
+    try:
+        session_id = args.session if args.session is not None else store.latest_session_id()
+        if session_id is None:
+            print(f"No sessions recorded yet in {data_dir(args)}.")
+            return 1
+        data = plot_data(store, session_id)
+    finally:
+        store.close()
+    if data is None:
+        print(f"No session {session_id}. `flooding sessions` lists them.")
+        return 1
+    png = render_png(data)
+    suffix = ".html" if args.html else ".png"
+    target: Path = args.output or Path(f"flooding-session-{session_id}{suffix}")
+    try:
+        if args.html:
+            write_private(target, render_html(data.review, png).encode("utf-8"))
+        else:
+            write_private(target, png)
+    except OSError as exc:
+        print(f"flooding plot: cannot write {target}: {exc.strerror or exc}")
+        return 1
+    print(f"Wrote {target} (session {session_id}; readable by you only).")
+    return 0

@@ -1,0 +1,82 @@
+"""Recorded sessions for tests: a simulated heart, through the real engine, into a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from flooding.config import default_settings
+from flooding.engine import run_batch
+from flooding.simulate import Scenario, Segment, hard_talk, samples
+from flooding.store import Store
+
+START_S = 1_790_000_000.0  # 2026-09-21, a wall-clock session start
+
+
+def gappy_talk() -> Scenario:
+    """A talk with a flooding episode, a dropped link and a stretch without skin contact."""
+    return Scenario(
+        "gappy talk",
+        (
+            Segment(300, 72),
+            Segment(60, 72, 115),
+            Segment(120, 115),
+            Segment(90, 115, dropout=True),
+            Segment(60, 110, contact=False),
+            Segment(900, 110, 74),
+            Segment(600, 74),
+        ),
+        seed=3,
+    )
+
+
+def calm_talk() -> Scenario:
+    """Ten calm minutes: no flooding at all."""
+    return Scenario("calm", (Segment(600, 66),), seed=5)
+
+
+def record(
+    store: Store,
+    scenario: Scenario | None = None,
+    *,
+    start_s: float = START_S,
+    strap: str | None = "Polar H10 1A2B3C4D",
+    end: bool = True,
+) -> int:
+    """Record a scenario as a session (samples and the engine's events); returns its id."""
+    scenario = scenario or hard_talk()
+    settings = default_settings()
+    recorded = samples(scenario, start_s)
+    session_id = store.begin_session(
+        start_s,
+        source="test",
+        mode="talk",
+        strap_name=strap,
+        settings_json=json.dumps(settings.model_dump(mode="json", exclude={"messages"})),
+    )
+    store.add_samples(session_id, recorded)
+    for event in run_batch(recorded, settings).events:
+        store.add_event(session_id, event)
+    if end:
+        store.end_session(session_id, recorded[-1].t_s)
+    else:
+        store.flush()
+    return session_id
+
+
+def flooding(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the `flooding` command in a subprocess (no terminal on stdin)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [sys.executable, "-m", "flooding", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        input=stdin if stdin is not None else "",
+        check=False,
+    )

@@ -1,0 +1,124 @@
+"""Export of a session: the generic CSV (readable back by `flooding import`) and full JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from flooding.export import CSV_COLUMNS, import_json, samples_csv, session_json
+from flooding.store import Store
+from tests.session_factory import START_S, calm_talk, flooding, record
+
+
+def strip_ids(exported: dict[str, object]) -> dict[str, object]:
+    """An export without the ids a new store assigns differently."""
+    copy = json.loads(json.dumps(exported))
+    copy["session"].pop("id")
+    copy["session"]["summary"].pop("id")
+    for event in copy["events"]:
+        event.pop("id")
+        event["data"].pop("alert_event_id", None)
+    return copy
+
+
+class TestCsv:
+    def test_columns_and_every_sample(self, tmp_path: Path) -> None:
+        """The CSV has exactly time_unix_s,hr_bpm,rr_ms,contact and one row per sample with
+        its values (RR in ms, space-separated)."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        stored = list(store.iter_samples(session_id))
+        text = samples_csv(store, session_id)
+        store.close()
+        reader = csv.DictReader(io.StringIO(text))
+        assert (
+            tuple(reader.fieldnames or ())
+            == CSV_COLUMNS
+            == (
+                "time_unix_s",
+                "hr_bpm",
+                "rr_ms",
+                "contact",
+            )
+        )
+        rows = list(reader)
+        assert len(rows) == len(stored)
+        for row, sample in zip(rows, stored, strict=True):
+            assert float(row["time_unix_s"]) == pytest.approx(sample.t_s, abs=1e-3)
+            assert float(row["hr_bpm"]) == sample.bpm
+            rr = [float(v) for v in row["rr_ms"].split()]
+            assert rr == pytest.approx([r * 1000 for r in sample.rr_s], abs=1e-3)
+            assert row["contact"] == "1"
+
+    def test_command_writes_samples_and_episodes_owner_only(self, tmp_path: Path) -> None:
+        """`export --format csv -o F` writes F and F.episodes.csv, both owner-only."""
+        data = tmp_path / "data"
+        store = Store.open(data)
+        session_id = record(store)
+        n = store.sample_count(session_id)
+        store.close()
+        target = tmp_path / "talk.csv"
+        result = flooding(
+            "export", str(session_id), "--format", "csv", "-o", str(target), "--data-dir", str(data)
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        episodes = tmp_path / "talk.episodes.csv"
+        assert len(target.read_text().splitlines()) == n + 1
+        (episode,) = list(csv.DictReader(episodes.open()))
+        assert episode["rule"] == "relative"
+        assert float(episode["recovery_s"]) >= 20 * 60
+        for path in (target, episodes):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+class TestJson:
+    def test_shape(self, tmp_path: Path) -> None:
+        """The JSON has the session, every sample, the episodes and the events."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        exported = session_json(store, session_id)
+        n = store.sample_count(session_id)
+        store.close()
+        assert exported is not None
+        assert set(exported) == {"session", "samples", "episodes", "events"}
+        assert len(exported["samples"]) == n
+        assert len(exported["episodes"]) == 1
+        assert {"alert", "pause-started", "ready-to-return"} <= {
+            e["kind"] for e in exported["events"]
+        }
+
+    def test_round_trip_through_a_fresh_store(self, tmp_path: Path) -> None:
+        """A session exported, imported into another store and exported again is unchanged,
+        and its false-alarm mark still points at its alert."""
+        source = Store.open(tmp_path / "a")
+        session_id = record(source)
+        alert = source.events(session_id, "alert")[0]
+        source.mark_false_alarm(session_id, alert.id, alert.t_s + 60)
+        source.set_note(session_id, "in-laws")
+        first = session_json(source, session_id)
+        source.close()
+        assert first is not None
+        text = json.dumps(first)
+        target = Store.open(tmp_path / "b")
+        record(target, calm_talk(), start_s=START_S - 86_400)  # so the ids differ
+        new_id = import_json(target, json.loads(text))
+        second = session_json(target, new_id)
+        target.close()
+        assert second is not None
+        assert new_id != session_id
+        assert strip_ids(second) == strip_ids(first)
+        assert second["episodes"][0]["false_alarm"] is True
+
+    def test_command_prints_json(self, tmp_path: Path) -> None:
+        """`export --format json` without -o prints the JSON document."""
+        store = Store.open(tmp_path)
+        record(store)
+        store.close()
+        result = flooding("export", "--format", "json", "--data-dir", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["session"]["note"] == ""

@@ -1,0 +1,135 @@
+"""The session plot (PNG) and the one-file HTML report."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+from flooding.report import plot_data, render_html, render_png, session_png, with_gaps
+from flooding.store import Store
+from tests.session_factory import START_S, flooding, gappy_talk, record
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def decode(png: bytes, tmp_path: Path) -> tuple[int, int]:
+    """Decode PNG bytes with matplotlib; returns (width, height) in pixels."""
+    path = tmp_path / "decoded.png"
+    path.write_bytes(png)
+    pixels = matplotlib.image.imread(path)
+    return pixels.shape[1], pixels.shape[0]
+
+
+class TestPng:
+    def test_hard_talk_plot_is_a_real_sizeable_png(self, tmp_path: Path) -> None:
+        """The plot of a session is a PNG that decodes and is at least 800 x 400 pixels."""
+        store = Store.open(tmp_path)
+        png = session_png(store, record(store))
+        store.close()
+        assert png is not None
+        assert png.startswith(PNG_MAGIC)
+        width, height = decode(png, tmp_path)
+        assert width >= 800
+        assert height >= 400
+
+    def test_session_with_gaps_and_without_clock_times(self, tmp_path: Path) -> None:
+        """Sessions with a dropped link, lost contact, or times from a file (no clock) plot."""
+        store = Store.open(tmp_path)
+        for start in (START_S, 0.0):
+            png = session_png(store, record(store, gappy_talk(), start_s=start))
+            assert png is not None
+            assert decode(png, tmp_path)[0] >= 800
+        store.close()
+
+    def test_no_such_session(self, tmp_path: Path) -> None:
+        """Asking for a session that does not exist gives None, not a picture."""
+        store = Store.open(tmp_path)
+        assert session_png(store, 5) is None
+        store.close()
+
+    def test_baseline_and_threshold_follow_the_monitor(self, tmp_path: Path) -> None:
+        """The plotted threshold sits at the alert's threshold when the alert fired."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        data = plot_data(store, session_id)
+        store.close()
+        assert data is not None
+        alert_s = data.alerts_s[0]
+        index = next(i for i, s in enumerate(data.samples) if s.t_s >= alert_s)
+        assert data.threshold_bpm[index] == pytest.approx(data.review.episodes[0].threshold_bpm)
+        assert data.baseline_bpm[0] is None  # the baseline forms over the first minutes
+
+
+class TestGaps:
+    def test_gap_becomes_nan(self) -> None:
+        """Samples more than the gap apart get a NaN between them; close ones do not."""
+        xs, ys = with_gaps([0.0, 1.0, 2.0, 20.0, 21.0], [70.0, 71.0, None, 80.0, 81.0], 3.0)
+        assert len(xs) == 6
+        assert math.isnan(ys[2])  # a sample without a value
+        assert math.isnan(ys[3])  # the inserted break
+        assert 2.0 < xs[3] < 20.0
+        assert ys[4:] == [80.0, 81.0]
+
+
+class TestHtml:
+    def test_self_contained_with_plot_and_table(self, tmp_path: Path) -> None:
+        """The HTML embeds the PNG, lists the episode and escapes the note; no outside links."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.set_note(session_id, "<script>alert(1)</script> money")
+        data = plot_data(store, session_id)
+        store.close()
+        assert data is not None
+        page = render_html(data.review, render_png(data))
+        (embedded,) = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+        assert base64.b64decode(embedded).startswith(PNG_MAGIC)
+        assert "<script>" not in page
+        assert "&lt;script&gt;" in page
+        assert "relative" in page
+        assert "Ready to return" in page
+        assert not re.search(r'(src|href)="https?:', page)
+
+
+class TestPlotCommand:
+    def test_writes_owner_only_png_and_html(self, tmp_path: Path) -> None:
+        """`flooding plot` writes a PNG and `--html` a report, both readable by the owner only."""
+        data = tmp_path / "data"
+        store = Store.open(data)
+        session_id = record(store)
+        store.close()
+        png, page = tmp_path / "s.png", tmp_path / "s.html"
+        result = flooding("plot", str(session_id), "-o", str(png), "--data-dir", str(data))
+        assert result.returncode == 0, result.stdout + result.stderr
+        result = flooding("plot", "--html", "-o", str(page), "--data-dir", str(data))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert png.read_bytes().startswith(PNG_MAGIC)
+        assert "data:image/png;base64," in page.read_text()
+        for path in (png, page):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    def test_unknown_session(self, tmp_path: Path) -> None:
+        """Plotting a session that does not exist fails with a pointer to `flooding sessions`."""
+        result = flooding("plot", "3", "-o", str(tmp_path / "x.png"), "--data-dir", str(tmp_path))
+        assert result.returncode == 1
+        assert "flooding sessions" in result.stdout
+        assert not (tmp_path / "x.png").exists()
+
+    def test_help_does_not_load_matplotlib(self) -> None:
+        """Building the command line does not import matplotlib (fast `flooding --help`)."""
+        code = (
+            "import sys, flooding.cli; flooding.cli.build_parser(); "
+            "print('matplotlib' in sys.modules)"
+        )
+        root = Path(__file__).resolve().parent.parent
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+        )
+        assert out.stdout.strip() == "False"

@@ -1,0 +1,274 @@
+"""Reviewing sessions: the list, one session's episodes, calm baseline and RMSSD, and the
+note, ok and delete commands."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flooding.cli import main
+from flooding.review import clean_rr_ms, review_session, rmssd_ms, summarize_sessions
+from flooding.store import Store
+from tests.session_factory import START_S, calm_talk, flooding, gappy_talk, record
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """An open store in a fresh data dir."""
+    opened = Store.open(tmp_path)
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+class TestSessionList:
+    def test_counts_peak_and_note(self, store: Store) -> None:
+        """Each session line has its episodes, pauses, peak, false alarms and note."""
+        flooded = record(store)
+        calm = record(store, calm_talk(), start_s=START_S + 86_400)
+        alert = store.events(flooded, "alert")[0]
+        store.mark_false_alarm(flooded, alert.id, alert.t_s + 30)
+        store.set_note(flooded, "the holidays")
+        by_id = {s.id: s for s in summarize_sessions(store)}
+        assert (by_id[flooded].episodes, by_id[flooded].pauses) == (1, 1)
+        assert by_id[flooded].false_alarms == 1
+        assert by_id[flooded].note == "the holidays"
+        assert by_id[flooded].peak_bpm is not None
+        assert by_id[flooded].peak_bpm > 105
+        assert (by_id[calm].episodes, by_id[calm].pauses, by_id[calm].false_alarms) == (0, 0, 0)
+        assert by_id[calm].peak_bpm is not None
+        assert by_id[calm].peak_bpm < 80
+
+    def test_unended_session_is_summarised_like_an_ended_one(self, store: Store) -> None:
+        """A session cut off before it ended gets the same sample count and peak as if it
+        had ended, and its length from its last sample."""
+        cut = record(store, end=False)
+        before = summarize_sessions(store)[0]
+        store.end_session(cut, before.started_s + 100)
+        after = summarize_sessions(store)[0]
+        assert before.recording
+        assert not after.recording
+        assert (before.samples, before.peak_bpm) == (after.samples, after.peak_bpm)
+        assert before.duration_s is not None
+        assert before.duration_s > 20 * 60
+
+    def test_samples_added_after_the_end_refresh_the_summary(self, store: Store) -> None:
+        """Samples stored into an ended session make its stored summary count them."""
+        session_id = record(store, calm_talk())
+        count = summarize_sessions(store)[0].samples
+        store.add_samples(session_id, list(store.iter_samples(session_id))[:10])
+        store.flush()
+        assert summarize_sessions(store)[0].samples == count + 10
+
+    def test_one_query_per_table_whatever_the_number_of_sessions(self, store: Store) -> None:
+        """Listing 40 sessions runs the same few queries as listing 2: none per session."""
+        statements: list[str] = []
+        store.db.set_trace_callback(statements.append)
+        for n in range(2):
+            record(store, calm_talk(), start_s=START_S + n * 3600)
+        statements.clear()
+        summarize_sessions(store)
+        few = len(statements)
+        for n in range(2, 40):
+            record(store, calm_talk(), start_s=START_S + n * 3600)
+        statements.clear()
+        assert len(summarize_sessions(store)) == 40
+        assert len(statements) == few <= 4
+
+
+class TestSessionReview:
+    def test_hard_talk_episode_pause_and_recovery(self, store: Store) -> None:
+        """The hard talk shows one relative-rule episode with alert, a 20-minute pause,
+        ready-to-return and the recovery time."""
+        review = review_session(store, record(store))
+        assert review is not None
+        (episode,) = review.episodes
+        assert episode.rule == "relative"
+        assert episode.alert_s is not None
+        assert episode.pause_start_s == episode.alert_s
+        assert episode.ready_s is not None
+        assert episode.pause_end_s == episode.ready_s
+        assert episode.recovery_s is not None
+        assert 20 * 60 <= episode.recovery_s < 25 * 60
+        assert not episode.false_alarm
+
+    def test_calm_baseline_and_rmssd(self, store: Store) -> None:
+        """The calm baseline is near the scripted 68 bpm and calm RMSSD is a plausible number
+        of milliseconds."""
+        review = review_session(store, record(store))
+        assert review is not None
+        assert review.calm_baseline_bpm is not None
+        assert abs(review.calm_baseline_bpm - 68) < 3
+        assert review.rmssd.rmssd_ms is not None
+        assert 5 < review.rmssd.rmssd_ms < 150
+        assert review.rmssd.calm_s > 4 * 60
+
+    def test_calm_session_baseline_comes_from_its_readings(self, store: Store) -> None:
+        """Without an alert the calm baseline is the median of the calm readings, and 5-minute
+        RMSSD windows are reported."""
+        review = review_session(store, record(store, calm_talk()))
+        assert review is not None
+        assert review.episodes == []
+        assert review.calm_baseline_bpm is not None
+        assert abs(review.calm_baseline_bpm - 66) < 3
+        assert review.rmssd.windows >= 1
+
+    def test_gaps_and_lost_contact_are_not_calm(self, store: Store) -> None:
+        """Calm time excludes the dropped link and the no-contact stretch."""
+        review = review_session(store, record(store, gappy_talk()))
+        assert review is not None
+        assert review.rmssd.calm_s < 2130 - (90 + 60)
+
+
+class TestRmssd:
+    def test_alternating_beats(self) -> None:
+        """RR of 800, 810, 800, 810 ms has an RMSSD of exactly 10 ms."""
+        value, used, dropped = rmssd_ms([[800.0, 810.0, 800.0, 810.0]])
+        assert value == pytest.approx(10.0)
+        assert (used, dropped) == (3, 0)
+
+    def test_range_gate_breaks_the_chain(self) -> None:
+        """An interval outside 300-2000 ms is dropped and no difference spans it."""
+        assert clean_rr_ms([800.0, 250.0, 800.0]).size == 0
+        assert clean_rr_ms([800.0, 2500.0, 800.0, 805.0]).tolist() == [5.0]
+
+    def test_jumps_over_20_percent_are_dropped(self) -> None:
+        """A successive difference larger than 20 % of the earlier beat is an artifact."""
+        assert clean_rr_ms([800.0, 1000.0, 790.0]).size == 0
+        assert clean_rr_ms([800.0, 950.0]).tolist() == [150.0]
+
+    def test_no_difference_between_runs(self) -> None:
+        """Separate runs (a gap between them) are never differenced across."""
+        value, used, _ = rmssd_ms([np.array([800.0, 810.0]), np.array([1200.0, 1210.0])])
+        assert value == pytest.approx(10.0)
+        assert used == 2
+
+    def test_too_few_beats(self) -> None:
+        """No clean pair of beats gives no RMSSD rather than zero."""
+        assert rmssd_ms([[800.0]])[0] is None
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    """Run the command line in-process, capturing what it prints."""
+    import contextlib
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+class TestCommands:
+    def test_review_defaults_to_latest_and_prints_table(self, tmp_path: Path) -> None:
+        """`flooding review` shows the latest session's baseline, RMSSD and episode row."""
+        store = Store.open(tmp_path)
+        record(store, calm_talk())
+        latest = record(store, start_s=START_S + 86_400)
+        store.close()
+        code, out = run_cli("review", "--data-dir", str(tmp_path))
+        assert code == 0
+        assert f"Session {latest}," in out
+        assert "Your calm baseline:" in out
+        assert "RMSSD" in out
+        assert "relative" in out
+
+    def test_review_json_and_unknown_session(self, tmp_path: Path) -> None:
+        """`review --json` carries the calm baseline and RMSSD; an unknown id is an error."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        code, out = run_cli("review", str(session_id), "--json", "--data-dir", str(tmp_path))
+        data = json.loads(out)
+        assert code == 0
+        assert data["calm_baseline_bpm"] > 60
+        assert data["rmssd"]["rmssd_ms"] > 0
+        assert data["episodes"][0]["recovery_s"] > 0
+        assert run_cli("review", "99", "--data-dir", str(tmp_path))[0] == 1
+
+    def test_note_shows_in_sessions_and_review(self, tmp_path: Path) -> None:
+        """A note written with `flooding note` appears in `sessions` and `review`."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        assert (
+            run_cli("note", str(session_id), "chores, again", "--data-dir", str(tmp_path))[0] == 0
+        )
+        assert "chores, again" in run_cli("sessions", "--data-dir", str(tmp_path))[1]
+        assert "Note: chores, again" in run_cli("review", "--data-dir", str(tmp_path))[1]
+        assert run_cli("note", "42", "x", "--data-dir", str(tmp_path))[0] == 1
+
+    def test_ok_marks_the_latest_alert(self, tmp_path: Path) -> None:
+        """`flooding ok` marks the latest session's alert as a false alarm, once."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        code, out = run_cli("ok", "--data-dir", str(tmp_path))
+        assert code == 0
+        assert "false alarm" in out
+        assert "already" in run_cli("ok", "--data-dir", str(tmp_path))[1]
+        data = json.loads(run_cli("review", "--json", "--data-dir", str(tmp_path))[1])
+        assert data["false_alarms"] == 1
+        assert data["episodes"][0]["false_alarm"] is True
+        store = Store.open(tmp_path)
+        assert len(store.events(session_id, "false-alarm")) == 1
+        store.close()
+
+    def test_ok_without_an_alert(self, tmp_path: Path) -> None:
+        """`flooding ok` on a session without alerts says so and marks nothing."""
+        store = Store.open(tmp_path)
+        record(store, calm_talk())
+        store.close()
+        code, out = run_cli("ok", "--data-dir", str(tmp_path))
+        assert code == 1
+        assert "no flooding alert" in out
+
+
+class TestDeleteCommand:
+    def test_refuses_without_terminal_or_yes(self, tmp_path: Path) -> None:
+        """Without a terminal and without --yes nothing is deleted."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        result = flooding("delete", str(session_id), "--data-dir", str(tmp_path))
+        assert result.returncode == 2
+        assert "--yes" in result.stdout
+        store = Store.open(tmp_path)
+        assert store.session(session_id) is not None
+        store.close()
+
+    def test_yes_deletes_and_says_what(self, tmp_path: Path) -> None:
+        """--yes deletes the session and reports how many readings and events went."""
+        store = Store.open(tmp_path)
+        keep = record(store)
+        gone = record(store, start_s=START_S + 86_400)
+        n = store.sample_count(gone)
+        store.close()
+        result = flooding("delete", str(gone), "--yes", "--data-dir", str(tmp_path))
+        assert result.returncode == 0, result.stdout
+        assert f"{n} heart-rate readings" in result.stdout
+        listed = json.loads(flooding("sessions", "--json", "--data-dir", str(tmp_path)).stdout)
+        assert [s["id"] for s in listed] == [keep]
+
+    @pytest.mark.parametrize(("answer", "kept"), [("n\n", True), ("yes\n", False)])
+    def test_asks_on_a_terminal(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str, kept: bool
+    ) -> None:
+        """On a terminal it asks; only a yes deletes."""
+
+        class Terminal(io.StringIO):
+            def isatty(self) -> bool:
+                return True
+
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        monkeypatch.setattr("sys.stdin", Terminal(answer))
+        code, out = run_cli("delete", str(session_id), "--data-dir", str(tmp_path))
+        store = Store.open(tmp_path)
+        assert (store.session(session_id) is not None) == kept
+        store.close()
+        assert code == (1 if kept else 0)
+        assert ("Nothing deleted" in out) == kept

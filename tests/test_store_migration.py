@@ -1,0 +1,310 @@
+"""The store's schema: version 1 files upgrade to 2 keeping every row; privacy; concurrency."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flooding import store as store_module
+from flooding.config import default_settings
+from flooding.engine import run_batch
+from flooding.simulate import hard_talk, samples
+from flooding.store import SCHEMA_VERSION, Store, StoreError, event_data, event_kind
+from tests.session_factory import START_S, flooding, record
+
+# The version 1 schema exactly as flooding 0.1 created it (a copy, so that a change to the
+# module cannot quietly change what "an old file" means here).
+SCHEMA_V1_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    started_s REAL NOT NULL,
+    ended_s REAL,
+    source TEXT NOT NULL,
+    strap_name TEXT,
+    strap_address TEXT,
+    mode TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    settings_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS samples (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    t_s REAL NOT NULL,
+    bpm REAL NOT NULL,
+    rr_s TEXT NOT NULL DEFAULT '',
+    contact INTEGER,
+    energy_kj INTEGER
+);
+CREATE INDEX IF NOT EXISTS samples_by_session ON samples(session_id, t_s);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    t_s REAL NOT NULL,
+    kind TEXT NOT NULL,
+    data_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind, t_s);
+INSERT INTO meta(key, value) VALUES ('schema_version', '1');
+"""
+
+
+def make_v1_database(data_dir: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """A version 1 file with two recorded sessions (one ended, one cut off) and a false alarm;
+    returns every sample row and event row as written."""
+    data_dir.mkdir(mode=0o700)
+    db = sqlite3.connect(data_dir / "flooding.db")
+    db.executescript(SCHEMA_V1_DDL)
+    settings = default_settings()
+    for session_id, ended in ((1, True), (2, False)):
+        start = START_S + session_id * 86_400
+        recorded = samples(hard_talk(seed=session_id), start)
+        db.execute(
+            "INSERT INTO sessions(id, started_s, ended_s, source, mode, note) VALUES (?,?,?,?,?,?)",
+            (session_id, start, recorded[-1].t_s if ended else None, "live", "talk", "old"),
+        )
+        db.executemany(
+            "INSERT INTO samples VALUES (?,?,?,?,?,?)",
+            [
+                (session_id, s.t_s, s.bpm, ",".join(f"{r:.6g}" for r in s.rr_s), 1, None)
+                for s in recorded
+            ],
+        )
+        for event in run_batch(recorded, settings).events:
+            t = getattr(event, "t_s", None) or getattr(event, "start_s", 0.0)
+            db.execute(
+                "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (?,?,?,?)",
+                (session_id, t, event_kind(event), json.dumps(event_data(event))),
+            )
+    alert_id = db.execute("SELECT id FROM events WHERE session_id=1 AND kind='alert'").fetchone()[0]
+    db.execute(
+        "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (1, ?, 'false-alarm', ?)",
+        (START_S + 90_000, json.dumps({"alert_event_id": alert_id})),
+    )
+    db.commit()
+    rows = (
+        db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
+        db.execute("SELECT * FROM events ORDER BY id").fetchall(),
+    )
+    db.close()
+    return rows
+
+
+def schema_of(path: Path) -> set[tuple[str, str]]:
+    """The (type, name) of every table, index and view in a database file."""
+    db = sqlite3.connect(path)
+    try:
+        return set(
+            db.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+        )
+    finally:
+        db.close()
+
+
+class TestMigrationFromVersion1:
+    def test_upgrade_keeps_every_sample_and_event(self, tmp_path: Path) -> None:
+        """Opening a version 1 file upgrades it to version 2 with every sample and event intact."""
+        data = tmp_path / "data"
+        samples_before, events_before = make_v1_database(data)
+        store = Store.open(data)
+        try:
+            assert store.schema_version() == SCHEMA_VERSION == 2
+            assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == (
+                samples_before
+            )
+            assert store.db.execute("SELECT * FROM events ORDER BY id").fetchall() == events_before
+        finally:
+            store.close()
+
+    def test_upgrade_fills_summaries_of_ended_sessions_only(self, tmp_path: Path) -> None:
+        """The upgrade stores sample count and peak for ended sessions; the cut-off one is
+        still summarised, on the fly, with the same figures as a full count."""
+        data = tmp_path / "data"
+        make_v1_database(data)
+        store = Store.open(data)
+        try:
+            stored = dict(
+                store.db.execute("SELECT id, sample_count FROM sessions ORDER BY id").fetchall()
+            )
+            assert stored[1] is not None
+            assert stored[1] > 1000
+            assert stored[2] is None
+            stats = store.session_stats()
+            for session_id in (1, 2):
+                count, peak = store.db.execute(
+                    "SELECT COUNT(*), MAX(bpm) FROM samples WHERE session_id=?", (session_id,)
+                ).fetchone()
+                assert stats[session_id].samples == count
+                assert stats[session_id].peak_bpm == peak
+        finally:
+            store.close()
+
+    def test_false_alarms_view_points_at_the_alert(self, tmp_path: Path) -> None:
+        """After the upgrade the false_alarms view joins the old mark to its alert."""
+        data = tmp_path / "data"
+        make_v1_database(data)
+        store = Store.open(data)
+        try:
+            (row,) = store.db.execute(
+                "SELECT session_id, alert_event_id, alert_s FROM false_alarms"
+            ).fetchall()
+            alert = store.events(1, "alert")[0]
+            assert row == (1, alert.id, alert.t_s)
+        finally:
+            store.close()
+
+    def test_upgraded_and_fresh_files_have_the_same_schema(self, tmp_path: Path) -> None:
+        """A new database and an upgraded version 1 database have the same tables, indexes
+        and views."""
+        make_v1_database(tmp_path / "old")
+        Store.open(tmp_path / "old").close()
+        Store.open(tmp_path / "new").close()
+        old = schema_of(tmp_path / "old" / "flooding.db")
+        assert old == schema_of(tmp_path / "new" / "flooding.db")
+        assert ("index", "sessions_by_start") in old
+        assert ("view", "false_alarms") in old
+
+    def test_failed_upgrade_leaves_the_file_at_version_1(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An upgrade that fails half-way is rolled back: still version 1, no new columns."""
+        data = tmp_path / "data"
+        samples_before, _ = make_v1_database(data)
+        broken = (*store_module._MIGRATION_1_TO_2[:2], "THIS IS NOT SQL")
+        monkeypatch.setitem(store_module._MIGRATIONS, 1, broken)
+        with pytest.raises(StoreError):
+            Store.open(data)
+        db = sqlite3.connect(data / "flooding.db")
+        columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
+        assert db.execute("SELECT value FROM meta").fetchone() == ("1",)
+        assert "sample_count" not in columns
+        assert db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == len(samples_before)
+        db.close()
+
+    def test_newer_schema_is_refused(self, tmp_path: Path) -> None:
+        """A file from a newer flooding is not touched and the error says to update."""
+        Store.open(tmp_path).close()
+        db = sqlite3.connect(tmp_path / "flooding.db")
+        db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+        db.commit()
+        db.close()
+        with pytest.raises(StoreError, match="newer flooding"):
+            Store.open(tmp_path)
+
+
+class TestPrivacy:
+    def test_new_data_dir_database_and_side_files_are_owner_only(self, tmp_path: Path) -> None:
+        """The data directory is 0700 and the database, -wal and -shm files are 0600."""
+        data = tmp_path / "data"
+        store = Store.open(data)
+        record(store)
+        reader = Store.open(data)  # a second connection keeps -wal and -shm in place
+        try:
+            assert stat.S_IMODE(data.stat().st_mode) == 0o700
+            for name in ("flooding.db", "flooding.db-wal", "flooding.db-shm"):
+                assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+        finally:
+            reader.close()
+            store.close()
+
+    def test_loose_database_permissions_are_tightened(self, tmp_path: Path) -> None:
+        """A database file readable by others is made owner-only when opened."""
+        Store.open(tmp_path).close()
+        os.chmod(tmp_path / "flooding.db", 0o644)
+        Store.open(tmp_path).close()
+        assert stat.S_IMODE((tmp_path / "flooding.db").stat().st_mode) == 0o600
+
+
+class TestDeleteAndFalseAlarm:
+    def test_delete_removes_that_session_only(self, tmp_path: Path) -> None:
+        """delete_session removes the session, its samples and events, and nothing else."""
+        store = Store.open(tmp_path)
+        try:
+            keep, gone = record(store), record(store, start_s=START_S + 86_400)
+            keep_samples = store.sample_count(keep)
+            keep_events = len(store.events(keep))
+            counts = store.delete_session(gone)
+            assert counts.sessions == 1
+            assert counts.samples > 1000
+            assert counts.events > 3
+            assert store.session(gone) is None
+            assert store.sample_count(gone) == 0
+            assert store.events(gone) == []
+            assert store.sample_count(keep) == keep_samples
+            assert len(store.events(keep)) == keep_events
+        finally:
+            store.close()
+
+    def test_mark_false_alarm_once_per_alert(self, tmp_path: Path) -> None:
+        """Marking the same alert twice keeps one mark; marking a non-alert is refused."""
+        store = Store.open(tmp_path)
+        try:
+            session_id = record(store)
+            alert = store.events(session_id, "alert")[0]
+            first = store.mark_false_alarm(session_id, alert.id, alert.t_s + 60)
+            assert store.mark_false_alarm(session_id, alert.id, alert.t_s + 90) == first
+            assert len(store.events(session_id, "false-alarm")) == 1
+            pause = store.events(session_id, "pause-started")[0]
+            with pytest.raises(StoreError):
+                store.mark_false_alarm(session_id, pause.id, alert.t_s)
+        finally:
+            store.close()
+
+
+@pytest.mark.slow
+class TestConcurrentReaders:
+    def test_review_and_sessions_while_another_process_records(self, tmp_path: Path) -> None:
+        """While a demo records in another process, repeated review and sessions calls all
+        succeed and the recording keeps growing."""
+        root = Path(__file__).resolve().parent.parent
+        writer = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flooding",
+                "demo",
+                "--speed",
+                "50",
+                "--no-notify",
+                "--data-dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(root)},
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # until the first samples are committed
+                listed = flooding("sessions", "--json", "--data-dir", str(tmp_path))
+                if listed.returncode == 0 and any(s["samples"] for s in json.loads(listed.stdout)):
+                    break
+                time.sleep(0.2)
+            counts = []
+            for _ in range(6):
+                for command in ("review", "sessions"):
+                    result = flooding(command, "--json", "--data-dir", str(tmp_path))
+                    assert result.returncode == 0, result.stdout + result.stderr
+                    data = json.loads(result.stdout)
+                    if command == "sessions":
+                        counts.append(data[0]["samples"])
+            assert writer.poll() is None, "the recording stopped while being read"
+            assert counts[-1] > counts[0] > 0
+        finally:
+            writer.send_signal(signal.SIGTERM)
+            _, err = writer.communicate(timeout=30)
+        assert writer.returncode == 0, err.decode()
+        store = Store.open(tmp_path)
+        try:
+            (session,) = store.sessions()
+            assert session.ended_s is not None
+        finally:
+            store.close()
