@@ -6,6 +6,9 @@ or ISO 8601 `timestamp`) and `hr_bpm` and/or `rr_ms` / `rr_s`; other columns are
   continues the packet before it (a packet with several beats split over rows, as in
   `polar-h10_pvc_hr-rr.csv`). A heart rate of 0 means no skin contact.
 - Without `hr_bpm`, each row is one beat at that time and the beats are grouped into packets.
+- An RR field may hold several intervals separated by spaces (one packet per row, as
+  `flooding export` writes it). An optional `contact` column (1, 0 or empty) gives the
+  strap's skin-contact flag; without it, a heart rate of 0 means no contact.
 """
 
 from __future__ import annotations
@@ -103,19 +106,19 @@ def read_csv(path: Path) -> Recording:
         raise ReaderError(path, 2, "data rows after the header", "none")
     t_s, start = _times(time_name, columns[lowered.index(time_name)], numbers, path)
 
-    rr_s = np.full(len(numbers), np.nan)
-    has_rr = np.zeros(len(numbers), dtype=bool)
+    rr_rows: list[tuple[float, ...]] = [()] * len(numbers)
     if rr_name is not None:
-        rr_s, has_rr = _optional(columns[lowered.index(rr_name)], numbers, path, "an RR interval")
-        if rr_name == "rr_ms":
-            rr_s = rr_s / MS_PER_S
-        present = np.flatnonzero(has_rr)
-        check_rr(rr_s[present], [numbers[i] for i in present], path, "an RR interval")
+        rr_rows = _rr_rows(columns[lowered.index(rr_name)], numbers, path, rr_name == "rr_ms")
+    has_rr = np.array([bool(rr) for rr in rr_rows], dtype=bool)
     if not has_hr:
-        keep = np.flatnonzero(has_rr)
-        beat_rr = rr_s[keep]
-        beat_t = _beat_times(t_s[keep], beat_rr)
+        row_of_beat = [i for i, rr in enumerate(rr_rows) for _ in rr]
+        beat_rr = np.array([v for rr in rr_rows for v in rr], dtype=np.float64)
+        beat_t = _beat_times(t_s[row_of_beat], beat_rr)
         return Recording(packetise(beat_t, beat_rr), start, "csv", path, beat_t, beat_rr)
+
+    contact: list[bool | None] | None = None
+    if "contact" in lowered:
+        contact = _contact(columns[lowered.index("contact")], numbers, path)
 
     bpm, has_bpm = _optional(columns[lowered.index("hr_bpm")], numbers, path, "a heart rate in bpm")
     bad = np.flatnonzero(has_bpm & (bpm < 0))
@@ -123,7 +126,38 @@ def read_csv(path: Path) -> Recording:
         raise ReaderError(
             path, numbers[bad[0]], "a heart rate of 0 bpm or more", f"{bpm[bad[0]]:g}"
         )
-    return _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_s, has_rr)
+    return _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_rows, has_rr, contact)
+
+
+def _rr_rows(
+    column: Sequence[str], numbers: Sequence[int], path: Path, in_ms: bool
+) -> list[tuple[float, ...]]:
+    """The RR intervals of each row, in seconds (a field may hold several, space-separated)."""
+    fields = [value.split() for value in column]
+    flat = [v for parts in fields for v in parts]
+    flat_lines = [n for parts, n in zip(fields, numbers, strict=True) for _ in parts]
+    what = "an RR interval in ms" if in_ms else "an RR interval in seconds"
+    values = to_floats(flat, flat_lines, path, what) if flat else np.zeros(0)
+    if in_ms:
+        values = values / MS_PER_S
+    check_rr(values, flat_lines, path, "an RR interval")
+    out: list[tuple[float, ...]] = []
+    at = 0
+    for parts in fields:
+        out.append(tuple(values[at : at + len(parts)].tolist()))
+        at += len(parts)
+    return out
+
+
+def _contact(column: Sequence[str], numbers: Sequence[int], path: Path) -> list[bool | None]:
+    """The skin-contact flag of each row: 1, 0 or empty (the strap cannot tell)."""
+    flags: list[bool | None] = []
+    for value, number in zip(column, numbers, strict=True):
+        text = value.strip()
+        if text not in ("", "0", "1"):
+            raise ReaderError(path, number, "a contact flag of 1, 0 or nothing", repr(text))
+        flags.append(None if not text else text == "1")
+    return flags
 
 
 def _packets_from_rows(
@@ -132,23 +166,26 @@ def _packets_from_rows(
     t_s: FloatArray,
     bpm: FloatArray,
     has_bpm: np.ndarray,
-    rr_s: FloatArray,
+    rr_rows: list[tuple[float, ...]],
     has_rr: np.ndarray,
+    contact: list[bool | None] | None,
 ) -> Recording:
-    """Rows with a heart rate open a packet; RR-only rows add their beat to the open packet."""
+    """Rows with a heart rate open a packet; RR-only rows add their beats to the open packet."""
     samples: list[Sample] = []
-    t_list, bpm_list, rr_list = t_s.tolist(), bpm.tolist(), rr_s.tolist()
+    t_list, bpm_list = t_s.tolist(), bpm.tolist()
     for i in np.flatnonzero(has_bpm | has_rr).tolist():
-        rr = (rr_list[i],) if has_rr[i] else ()
+        rr = rr_rows[i]
         if has_bpm[i]:
-            samples.append(Sample(t_list[i], bpm_list[i], rr, bpm_list[i] > 0))
+            flag = contact[i] if contact is not None else bpm_list[i] > 0
+            samples.append(Sample(t_list[i], bpm_list[i], rr, flag))
         elif samples:
             last = samples[-1]
             samples[-1] = Sample(last.t_s, last.bpm, last.rr_s + rr, last.contact)
         else:
-            samples.append(Sample(t_list[i], round(SECONDS_PER_MINUTE / rr_list[i]), rr, None))
-    beats = np.flatnonzero(has_rr)
-    return Recording(samples, start, "csv", path, t_s[beats], rr_s[beats])
+            samples.append(Sample(t_list[i], round(SECONDS_PER_MINUTE / rr[0]), rr, None))
+    row_of_beat = [i for i, rr in enumerate(rr_rows) for _ in rr]
+    beat_rr = np.array([v for rr in rr_rows for v in rr], dtype=np.float64)
+    return Recording(samples, start, "csv", path, t_s[row_of_beat], beat_rr)
 
 
 def read_logger_hr(path: Path) -> Recording:

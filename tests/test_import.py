@@ -1,0 +1,119 @@
+"""Recordings from other apps become stored sessions, reviewed, plotted, exported and re-read."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flooding.cli import main
+from flooding.readers import read
+from flooding.store import Store
+from tests._data import DATA
+
+RECORDINGS = (DATA or Path("shared/data")) / "recordings"
+ALL_RECORDINGS = sorted(p.name for p in RECORDINGS.iterdir()) if RECORDINGS.is_dir() else []
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the command line in-process; return its exit code, stdout and stderr."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def session_count(data: Path) -> int:
+    """How many sessions the store in `data` holds."""
+    store = Store.open(data)
+    try:
+        return len(store.sessions())
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ALL_RECORDINGS)
+def test_every_recording_imports_reviews_plots_and_round_trips(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each real recording imports, reviews, plots, and exports to CSV that imports back equal."""
+    data = tmp_path / "data"
+    source = RECORDINGS / name
+    code, out, err = run(capsys, "import", str(source), "--data-dir", str(data))
+    assert code == 0, err
+    assert "as session 1" in out
+
+    code, out, err = run(capsys, "review", "1", "--json", "--data-dir", str(data))
+    assert code == 0, err
+    review = json.loads(out)
+    assert review["samples"] == len(read(source).samples)
+
+    png = tmp_path / "session.png"
+    code, _, err = run(capsys, "plot", "1", "-o", str(png), "--data-dir", str(data))
+    assert code == 0, err
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert png.stat().st_size > 20_000
+
+    exported = tmp_path / "session.csv"
+    code, _, err = run(
+        capsys, "export", "1", "--format", "csv", "-o", str(exported), "--data-dir", str(data)
+    )
+    assert code == 0, err
+    code, out, err = run(capsys, "import", str(exported), "--data-dir", str(data))
+    assert code == 0, err
+    store = Store.open(data)
+    try:
+        first = list(store.iter_samples(1))
+        again = list(store.iter_samples(2))
+    finally:
+        store.close()
+    assert len(again) == len(first)
+    for a, b in zip(first, again, strict=True):
+        assert b.t_s == pytest.approx(a.t_s, abs=1e-3)
+        assert b.bpm == pytest.approx(a.bpm, abs=1e-6)
+        assert b.rr_s == pytest.approx(a.rr_s, abs=1e-3)
+
+
+class TestBadFiles:
+    def test_a_truncated_file_is_refused_and_nothing_is_stored(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A file cut in the middle of a row is refused with its line, and no session appears."""
+        data = tmp_path / "data"
+        good = RECORDINGS / "polar-h10_pvc_hr-rr.csv"
+        assert run(capsys, "import", str(good), "--data-dir", str(data))[0] == 0
+        text = good.read_text(encoding="utf-8").splitlines()
+        broken = tmp_path / "broken.csv"
+        broken.write_text("\n".join([*text[:50], "1715000000000000000,7x"]) + "\n")
+        code, _, err = run(capsys, "import", str(broken), "--data-dir", str(data))
+        assert code == 1
+        assert "line 51" in err
+        assert "Nothing was imported" in err
+        assert session_count(data) == 1
+
+    def test_a_binary_file_is_refused_clearly(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Random bytes named like a recording get a clear refusal and leave the store as it was."""
+        data = tmp_path / "data"
+        junk = tmp_path / "export.hrm"
+        junk.write_bytes(bytes(range(256)) * 8)
+        code, _, err = run(capsys, "import", str(junk), "--data-dir", str(data))
+        assert code == 1
+        assert str(junk) in err
+        assert session_count(data) == 0
+
+    def test_an_unknown_format_name_lists_the_known_ones(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--format with a name that does not exist lists the formats that do."""
+        copy = tmp_path / "rest.txt"
+        shutil.copy(RECORDINGS / "rr-ms_rest.txt", copy)
+        code, _, err = run(
+            capsys, "import", str(copy), "--format", "nope", "--data-dir", str(tmp_path)
+        )
+        assert code == 2
+        assert "polar-hrm" in err
