@@ -23,6 +23,10 @@ COMMAND_MODULES = (
     "flooding.commands.scan",
     "flooding.commands.pair",
     "flooding.commands.monitor",
+    "flooding.commands.service",
+    "flooding.commands.status",
+    "flooding.commands.pause",
+    "flooding.commands.workout",
 )
 
 Runner = Callable[[argparse.Namespace], int]
