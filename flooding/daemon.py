@@ -426,7 +426,7 @@ def _run_steps(
         if which(step.argv[0]) is None:
             report.ok = False
             report.lines.append(
-                f"`{step.argv[0]}` is not available here, so the service was not started. "
+                f"`{step.argv[0]}` is not available here, so this step was not done. "
                 "Where it is, run:"
             )
             report.lines += [f"    {rest}" for rest in steps[index:]]
