@@ -59,7 +59,7 @@ class StatusBoard:
     def __init__(self, inner: View, clock: Callable[[], float] = time.monotonic) -> None:
         self.inner = inner
         self.clock = clock
-        self.reading_: Reading | None = None
+        self.latest: Reading | None = None
         self.reading_at: float | None = None  # monotonic time of the latest reading
         self.link_state: LinkState | None = None
         self.strap_name: str | None = None
@@ -67,7 +67,7 @@ class StatusBoard:
         self.battery_percent: int | None = None
 
     def reading(self, reading: Reading) -> None:
-        self.reading_ = reading
+        self.latest = reading
         self.reading_at = self.clock()
         self.inner.reading(reading)
 
@@ -93,16 +93,16 @@ class StatusBoard:
 
     def forget_reading(self) -> None:
         """The session ended: no current heart rate any more."""
-        self.reading_ = None
+        self.latest = None
         self.reading_at = None
 
     def current_reading(self) -> Reading | None:
         """The latest reading if it is recent enough to call current."""
-        if self.reading_ is None or self.reading_at is None:
+        if self.latest is None or self.reading_at is None:
             return None
         if self.clock() - self.reading_at > STALE_READING_S:
             return None
-        return self.reading_
+        return self.latest
 
 
 class LogView:
