@@ -318,3 +318,23 @@ class TestServiceCommand:
         assert "systemctl --user enable flooding.service" in done.stdout
         removed = self.run_cli(tmp_path, "uninstall")
         assert not unit.exists(), removed.stdout
+
+
+class TestLogs:
+    def test_linux_logs_come_from_the_users_journal(self, tmp_path: Path) -> None:
+        """On Linux the logs are the user journal of the unit."""
+        plan = plan_for(Platform.LINUX, tmp_path)
+        assert plan.log_file is None
+        assert plan.logs_step is not None
+        assert plan.logs_step.argv[:4] == ("journalctl", "--user", "-u", "flooding.service")
+
+    def test_log_file_tail_shows_the_last_lines(self, tmp_path: Path) -> None:
+        """The macOS and Windows log is shown by its last lines; a missing log is empty."""
+        from flooding.daemon import tail
+
+        plan = plan_for(Platform.MACOS, tmp_path)
+        assert plan.log_file is not None
+        assert tail(plan.log_file, 5) == []
+        plan.log_file.parent.mkdir(parents=True)
+        plan.log_file.write_text("".join(f"line {n}\n" for n in range(100)))
+        assert tail(plan.log_file, 3) == ["line 97", "line 98", "line 99"]

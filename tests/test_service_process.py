@@ -263,6 +263,19 @@ class TestSessionsPerWearing:
             assert "waiting for your strap" in reply["error"]
 
 
+class TestSessionGapSetting:
+    def test_default_toml_and_the_model_agree_and_bounds_hold(self) -> None:
+        """service.session_gap_minutes is 10 in both defaults, and 0 minutes is refused."""
+        from flooding.config import ServiceSettings, load_config
+
+        assert default_settings().service.session_gap_minutes == 10
+        assert ServiceSettings().session_gap_minutes == 10
+        with pytest.raises(ConfigError, match="session_gap_minutes"):
+            load_config(
+                env={}, overrides=["service.session_gap_minutes=0"], use_default_user_file=False
+            )
+
+
 class FakeNotifier:
     """Collects the messages it is asked to show."""
 
