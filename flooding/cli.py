@@ -33,6 +33,10 @@ COMMAND_MODULES = (
     "flooding.commands.note",
     "flooding.commands.ok",
     "flooding.commands.delete",
+    "flooding.commands.service",
+    "flooding.commands.status",
+    "flooding.commands.pause",
+    "flooding.commands.workout",
 )
 
 Runner = Callable[[argparse.Namespace], int]

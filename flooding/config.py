@@ -182,6 +182,12 @@ class StrapSettings(_Section):
     name: str = ""
 
 
+class ServiceSettings(_Section):
+    """The background service (`flooding monitor --headless`, `flooding service install`)."""
+
+    session_gap_minutes: float = Field(10, ge=1, le=720)
+
+
 class Settings(_Section):
     """All settings."""
 
@@ -193,6 +199,7 @@ class Settings(_Section):
     messages: MessageSettings
     notify: NotifySettings = NotifySettings()
     strap: StrapSettings = StrapSettings()
+    service: ServiceSettings = ServiceSettings()
 
 
 def detection_for(settings: Settings, mode: Mode) -> DetectionSettings:

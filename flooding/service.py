@@ -163,6 +163,11 @@ class SessionRunner:
         """Session time: the latest sample's, else the clock's."""
         return self._latest_t if self._latest_t is not None else self.clock()
 
+    @property
+    def session_time_s(self) -> float:
+        """Now, on the session clock: the latest sample's time, else the clock's."""
+        return self._now()
+
     async def _consume(self) -> None:
         stream = self.source.stream()
         try:
@@ -217,6 +222,15 @@ class SessionRunner:
     def end_pause(self) -> None:
         """End the pause early, now."""
         self._handle_events(self.engine.end_pause(self._now()))
+
+    def set_mode(self, mode: Mode) -> None:
+        """Switch between talk and workout for the rest of the session (recorded)."""
+        if mode is self.engine.mode:
+            return
+        self.engine.set_mode(mode)
+        if self.session_id is not None:
+            self.store.add_note_event(self.session_id, self._now(), "mode", {"mode": mode.value})
+            self.store.flush()
 
     def _handle_events(self, events: tuple[Event, ...] | list[Event]) -> None:
         assert self.session_id is not None

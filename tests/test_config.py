@@ -16,6 +16,7 @@ from flooding.config import (
     MessageSettings,
     NotifySettings,
     PauseSettings,
+    ServiceSettings,
     Settings,
     StrapSettings,
     WorkoutSettings,
@@ -34,6 +35,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "notify": NotifySettings,
     "strap": StrapSettings,
     "workout": WorkoutSettings,
+    "service": ServiceSettings,
 }
 SUBTABLES = {("workout", "detection")}  # tables of their own ([workout.detection])
 

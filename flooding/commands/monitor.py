@@ -1,11 +1,24 @@
-"""`flooding monitor`: watch your heart through your strap, record, and alert when flooded."""
+"""`flooding monitor`: watch your heart through your strap, record, and alert when flooded.
+
+`--headless` is the background service (`flooding service install` runs it): no terminal,
+desktop notifications only, logging to stderr (the journal) or `--log-file`; it waits for
+the strap, starts a session when the strap is worn, and ends it after
+`service.session_gap_minutes` without the strap. A bad config or a missing pairing does not
+stop it: it says so (log and desktop) and starts by itself once that is fixed.
+
+Either way only one monitor runs per data directory, and it answers `flooding status`,
+`pause`, `resume`, `ok` and `workout` over the control channel (`flooding.control`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flooding.commands._common import (
     add_config_options,
@@ -15,6 +28,17 @@ from flooding.commands._common import (
     program,
 )
 from flooding.commands._strap import add_strap_options, strap_backends
+
+if TYPE_CHECKING:
+    from flooding.control import ControlServer
+    from flooding.service import SessionRunner
+    from flooding.sources import HeartSource
+
+log = logging.getLogger("flooding.monitor")
+
+EXIT_ALREADY_RUNNING = 75  # EX_TEMPFAIL: the service manager may try again later
+LOG_FILE_BYTES = 1_000_000  # --log-file rotates at this size, keeping LOG_FILE_COUNT old ones
+LOG_FILE_COUNT = 3
 
 
 def register(commands: Any) -> None:
@@ -37,6 +61,20 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no live lines in the terminal (notifications only)"
+    )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help=(
+            "run as the background service: wait for the strap, a session each time it is "
+            "worn, notifications only, log to stderr (the journal)"
+        ),
+    )
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        metavar="FILE",
+        help="with --headless: log to this file (rotated) instead of stderr",
     )
     add_data_dir_option(parser)
     add_config_options(parser)
@@ -74,22 +112,68 @@ async def _pick_strap(
     return None
 
 
+def _settings(args: argparse.Namespace) -> Any:
+    settings = load_settings(args).settings
+    if args.no_notify:
+        settings = settings.model_copy(
+            update={"notify": settings.notify.model_copy(update={"enabled": False})}
+        )
+    return settings
+
+
+def _already_running(exc: Exception) -> str:
+    from flooding.control import AlreadyRunningError
+
+    pid = exc.pid if isinstance(exc, AlreadyRunningError) else None
+    who = f" (pid {pid})" if pid else ""
+    return (
+        f"flooding monitor: another flooding monitor is already running{who} for this data "
+        f"folder; only one may run at a time. See what it is doing: {program()} status. "
+        f"Stop it first (Ctrl-C in its terminal, or {program()} service uninstall for the "
+        "background service) to start a new one."
+    )
+
+
+async def _start_control(folder: Path, handler: Any) -> ControlServer | None:
+    """The control channel; a monitor without one still watches the heart."""
+    from flooding.control import ControlError, ControlServer
+
+    try:
+        return await ControlServer(folder, handler).start()
+    except (OSError, ControlError) as exc:
+        log.warning(
+            "the control channel could not start (%s): `%s status`, `pause` and `workout` "
+            "will not reach this monitor, but it is watching",
+            exc,
+            program(),
+        )
+        return None
+
+
 async def _monitor(args: argparse.Namespace) -> int:
+    from flooding.background import LiveMonitor, StatusBoard
     from flooding.ble import StrapSource
+    from flooding.control import AlreadyRunningError, InstanceLock
     from flooding.models import Mode
     from flooding.notify import choose_notifier
     from flooding.service import SessionRunner, run_until_signalled
     from flooding.store import Store, StoreError
     from flooding.view import QuietView, TerminalView
 
-    settings = load_settings(args).settings
-    if args.no_notify:
-        settings = settings.model_copy(
-            update={"notify": settings.notify.model_copy(update={"enabled": False})}
-        )
+    settings = _settings(args)
+    folder = data_dir(args)
     try:
-        store = Store.open(data_dir(args))
+        lock = InstanceLock(folder).acquire()
+    except AlreadyRunningError as exc:
+        print(_already_running(exc), file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
+    except OSError as exc:
+        print(f"flooding monitor: cannot use the data folder {folder}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        store = Store.open(folder)
     except StoreError as exc:
+        lock.release()
         print(f"flooding monitor: {exc}", file=sys.stderr)
         return 1
     try:
@@ -101,15 +185,18 @@ async def _monitor(args: argparse.Namespace) -> int:
             source = StrapSource(
                 address=address, name=name, scanner_backend=scanner, client_backend=client
             )
+            board = StatusBoard(
+                QuietView()
+                if args.quiet
+                else TerminalView(
+                    breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
+                )
+            )
             runner = SessionRunner(
                 source=source,
                 settings=settings,
                 store=store,
-                view=QuietView()
-                if args.quiet
-                else TerminalView(
-                    breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
-                ),
+                view=board,
                 source_kind="ble",
                 message_turn=store.count_events("alert"),  # the texts rotate across sessions
                 mode=Mode(args.mode) if args.mode else None,
@@ -117,11 +204,19 @@ async def _monitor(args: argparse.Namespace) -> int:
                 strap_address=address or None,
             )
             runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+            live = LiveMonitor(board, settings=settings, strap=source.description, headless=False)
+            live.runner = runner
+            server = await _start_control(folder, live.handle)
             if not args.quiet:
                 print(f"Watching {source.description}. Ctrl-C ends the session.")
-            outcome = await run_until_signalled(runner)
+            try:
+                outcome = await run_until_signalled(runner)
+            finally:
+                if server is not None:
+                    await server.close()
     finally:
         store.close()
+        lock.release()
     print(
         f"\nSession {outcome.session_id} saved: {outcome.samples} samples, "
         f"{outcome.alerts} alert(s), {outcome.gaps} gap(s). "
@@ -130,5 +225,133 @@ async def _monitor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setup_headless_logging(args: argparse.Namespace) -> None:
+    """INFO from flooding to stderr (the journal) or the log file; Bluetooth retries quieter."""
+    verbose = getattr(args, "verbose", 0)
+    root = logging.getLogger()
+    if args.log_file is not None:
+        from logging.handlers import RotatingFileHandler
+
+        args.log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handler: logging.Handler = RotatingFileHandler(
+            args.log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_COUNT, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        for old in list(root.handlers):
+            root.removeHandler(old)
+        root.addHandler(handler)
+    logging.getLogger("flooding").setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
+    if verbose == 0:
+        logging.getLogger("flooding.ble").setLevel(logging.WARNING)
+        logging.getLogger("flooding.notify").setLevel(logging.WARNING)
+
+
+async def _headless(args: argparse.Namespace) -> int:
+    """The background service: see the module docstring."""
+    from flooding.background import (
+        BackgroundMonitor,
+        LiveMonitor,
+        LogView,
+        StatusBoard,
+        stop_on_signals,
+        wait_for_settings,
+    )
+    from flooding.ble import StrapSource
+    from flooding.config import NotifySettings
+    from flooding.control import AlreadyRunningError, InstanceLock
+    from flooding.models import Mode
+    from flooding.notify import choose_notifier
+    from flooding.service import SessionRunner
+    from flooding.store import Store, StoreError
+
+    folder = data_dir(args)
+    try:
+        lock = InstanceLock(folder).acquire()
+    except AlreadyRunningError as exc:
+        log.error("%s", _already_running(exc))
+        return EXIT_ALREADY_RUNNING
+    except OSError as exc:
+        log.error("cannot use the data folder %s: %s", folder, exc)
+        return 1
+    stopped = asyncio.Event()
+    monitors: list[BackgroundMonitor] = []
+
+    def on_signal() -> None:
+        stopped.set()
+        for monitor in monitors:
+            monitor.stop()
+
+    try:
+        with stop_on_signals(on_signal):
+            settings = await wait_for_settings(
+                lambda: _settings(args),
+                notifier=choose_notifier(NotifySettings()),
+                program=program(),
+                stopped=stopped,
+            )
+            if settings is None:
+                return 0
+            try:
+                store = Store.open(folder)
+            except StoreError as exc:
+                log.error("%s", exc)
+                return 1
+            try:
+                async with strap_backends(args) as (scanner, client, _strap):
+                    source = StrapSource(
+                        address=settings.strap.address,
+                        name=settings.strap.name,
+                        scanner_backend=scanner,
+                        client_backend=client,
+                    )
+                    board = StatusBoard(LogView())
+                    live = LiveMonitor(
+                        board, settings=settings, strap=source.description, headless=True
+                    )
+                    fixed_mode = Mode(args.mode) if args.mode else None
+
+                    def make_runner(wearing: HeartSource, mode: Mode | None) -> SessionRunner:
+                        runner = SessionRunner(
+                            source=wearing,
+                            settings=settings,
+                            store=store,
+                            view=board,
+                            source_kind="ble",
+                            message_turn=store.count_events("alert"),
+                            mode=mode or fixed_mode,
+                            strap_name=settings.strap.name or None,
+                            strap_address=settings.strap.address or None,
+                        )
+                        runner.notifier = choose_notifier(
+                            settings.notify, on_action=runner.handle_action
+                        )
+                        return runner
+
+                    monitor = BackgroundMonitor(
+                        source=source,
+                        live=live,
+                        make_runner=make_runner,
+                        session_gap_s=settings.service.session_gap_minutes * 60.0,
+                    )
+                    monitors.append(monitor)
+                    server = await _start_control(folder, live.handle)
+                    log.info("waiting for %s (pid %d)", source.description, os.getpid())
+                    try:
+                        if not stopped.is_set():
+                            await monitor.run()
+                    finally:
+                        if server is not None:
+                            await server.close()
+            finally:
+                store.close()
+    finally:
+        lock.release()
+    log.info("stopped")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.headless:
+        _setup_headless_logging(args)
+        return asyncio.run(_headless(args))
     return asyncio.run(_monitor(args))

@@ -1,0 +1,575 @@
+"""The monitor as a service: sessions per wearing, commands from a second process, the lock,
+SIGTERM, and a bad config at start.
+
+In-process tests drive `BackgroundMonitor` through the real Bleak code and the emulated
+strap (fast packets, accelerated session clock). Process tests run
+`flooding monitor --headless` on the emulated strap (`FLOODING_EMULATED_STRAP=1`) and act on
+it with `flooding status|pause|resume|workout` from another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flooding.background import BackgroundMonitor, LiveMonitor, StatusBoard, wait_for_settings
+from flooding.config import ConfigError, Settings, StrapSettings, default_settings
+from flooding.control import ControlServer, lock_is_held, send_command, socket_path
+from flooding.emulator import EmulatedAir, EmulatedStrap, calm_heart
+from flooding.hrm import HeartRateMeasurement
+from flooding.models import LinkState, Mode
+from flooding.notify import Message
+from flooding.service import SessionRunner
+from flooding.sources import HeartSource
+from flooding.store import Store
+from flooding.view import QuietView
+from tests.ble.emulated import fast_source, run_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+INTERVAL_S = 0.02  # emulated packets in the in-process tests
+SPEED = 1.0 / INTERVAL_S  # each packet is one second of session time
+STRAP = "C0:FF:EE:00:00:01"  # the emulated person's strap
+EXIT_ALREADY_RUNNING = 75
+
+
+def accelerated_clock() -> Callable[[], float]:
+    """A session clock on which each emulated packet lasts one second."""
+    origin_wall, origin = time.time(), time.monotonic()
+    return lambda: origin_wall + (time.monotonic() - origin) * SPEED
+
+
+async def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Poll `condition()` until it holds, failing after `timeout_s`."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def not_worn() -> Iterator[HeartRateMeasurement]:
+    """A strap in range and connected but off the skin."""
+    return itertools.repeat(HeartRateMeasurement(bpm=70, contact=False))
+
+
+def racing_heart() -> Iterator[HeartRateMeasurement]:
+    """A heart far above the absolute threshold, on skin."""
+    return itertools.repeat(HeartRateMeasurement.from_rr_seconds(130, [60 / 130], contact=True))
+
+
+class Service:
+    """A BackgroundMonitor on the emulated air, with its store and status board."""
+
+    def __init__(self, air: EmulatedAir, strap: EmulatedStrap, store: Store, gap_s: float):
+        self.store = store
+        self.board = StatusBoard(QuietView())
+        clock = accelerated_clock()
+        settings = default_settings()
+        self.live = LiveMonitor(self.board, settings=settings, strap=strap.address, headless=True)
+
+        def make_runner(source: HeartSource, mode: Mode | None) -> SessionRunner:
+            return SessionRunner(
+                source=source,
+                settings=settings,
+                store=store,
+                view=self.board,
+                source_kind="ble",
+                mode=mode,
+                clock=clock,
+            )
+
+        self.monitor = BackgroundMonitor(
+            source=fast_source(air, address=strap.address, clock=clock),
+            live=self.live,
+            make_runner=make_runner,
+            session_gap_s=gap_s,
+        )
+        self.task = asyncio.create_task(self.monitor.run())
+
+    def samples(self) -> int:
+        runner = self.live.runner
+        return runner.outcome.samples if runner is not None and runner.outcome else 0
+
+    async def stop(self) -> None:
+        self.monitor.stop()
+        await asyncio.wait_for(self.task, 10)
+
+
+@pytest.mark.timeout(60)
+class TestSessionsPerWearing:
+    def test_a_strap_that_is_not_worn_starts_no_session_until_it_is(self, tmp_path: Path) -> None:
+        """Connected but off the skin records nothing; the first sample on skin starts a session."""
+        store = Store.open(tmp_path)
+
+        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
+            service = Service(air, strap, store, gap_s=30)
+            await wait_for(lambda: strap.notifications_sent >= 20)
+            assert service.board.link_state is LinkState.CONNECTED
+            assert service.live.runner is None
+            assert store.sessions() == []
+            strap.set_feed(calm_heart())
+            await wait_for(lambda: service.samples() >= 10)
+            await service.stop()
+
+        run_scenario(scenario, feed=not_worn())
+        try:
+            sessions = store.sessions()
+            samples = list(store.iter_samples(sessions[0].id))
+        finally:
+            store.close()
+        assert len(sessions) == 1
+        assert sessions[0].ended_s is not None
+        assert all(s.contact for s in samples)
+
+    def test_a_short_drop_continues_the_same_session(self, tmp_path: Path) -> None:
+        """A strap that drops for less than the gap comes back into the session it left."""
+        store = Store.open(tmp_path)
+
+        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
+            service = Service(air, strap, store, gap_s=30)
+            await wait_for(lambda: service.samples() >= 10)
+            runner = service.live.runner
+            await strap.drop()
+            await asyncio.sleep(0.3)
+            await strap.come_back()
+            await wait_for(lambda: service.samples() >= 30)
+            assert service.live.runner is runner
+            await service.stop()
+
+        run_scenario(scenario)
+        try:
+            sessions = store.sessions()
+            gaps = store.events(sessions[0].id, "gap-detected")
+        finally:
+            store.close()
+        assert len(sessions) == 1
+        assert len(gaps) == 1
+
+    def test_a_long_absence_ends_the_session_and_the_next_wearing_starts_another(
+        self, tmp_path: Path
+    ) -> None:
+        """Gone longer than the gap ends the session; the strap's return starts a new one."""
+        store = Store.open(tmp_path)
+
+        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
+            service = Service(air, strap, store, gap_s=0.5)
+            await wait_for(lambda: service.samples() >= 10)
+            await strap.drop()
+            await wait_for(lambda: service.live.runner is None)
+            first = store.sessions()
+            assert len(first) == 1
+            assert first[0].ended_s is not None
+            assert service.live.status()["state"] == "waiting"
+            await strap.come_back()
+            await wait_for(lambda: service.samples() >= 10)
+            await service.stop()
+
+        run_scenario(scenario)
+        try:
+            sessions = store.sessions()
+            counts = [store.sample_count(s.id) for s in sessions]
+        finally:
+            store.close()
+        assert len(sessions) == 2
+        assert all(s.ended_s is not None for s in sessions)
+        assert all(count >= 10 for count in counts)
+        assert sessions[0].ended_s is not None
+        assert sessions[0].ended_s <= sessions[1].started_s
+
+    def test_workout_asked_for_before_the_strap_is_worn_applies_to_that_session(
+        self, tmp_path: Path
+    ) -> None:
+        """`workout on` with no session makes the next session a workout, with no alert."""
+        store = Store.open(tmp_path)
+
+        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
+            service = Service(air, strap, store, gap_s=30)
+            reply = service.live.handle({"cmd": "workout", "on": True})
+            assert reply["mode"] == "workout"
+            assert reply["next_session"] is True
+            strap.set_feed(racing_heart())
+            await wait_for(lambda: service.samples() >= 60)  # a minute at 130 bpm
+            assert service.live.status()["state"] == "workout"
+            await service.stop()
+
+        run_scenario(scenario, feed=not_worn())
+        try:
+            sessions = store.sessions()
+            alerts = store.events(sessions[0].id, "alert")
+        finally:
+            store.close()
+        assert sessions[0].mode == "workout"
+        assert alerts == []
+
+    def test_ok_resume_and_pause_over_the_socket_act_on_the_live_session(
+        self, tmp_path: Path
+    ) -> None:
+        """After an alert, `ok` marks it a false alarm once; resume and pause change the state."""
+        store = Store.open(tmp_path)
+        replies: dict[str, Any] = {}
+
+        def ask(command: str, **arguments: Any) -> Any:
+            return asyncio.to_thread(send_command, command, data_dir=tmp_path, **arguments)
+
+        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
+            service = Service(air, strap, store, gap_s=30)
+            async with ControlServer(tmp_path, service.live.handle):
+                await wait_for(lambda: service.live.status()["state"] == "pausing")
+                replies["ok"] = await ask("ok")
+                replies["ok again"] = await ask("ok")
+                replies["resume"] = await ask("resume")
+                replies["after resume"] = (await ask("status"))["status"]["state"]
+                replies["pause"] = await ask("pause", minutes=30)
+                replies["after pause"] = (await ask("status"))["status"]
+                await service.stop()
+
+        run_scenario(scenario, feed=racing_heart())
+        try:
+            alerts = store.events(1, "alert")
+            marks = store.events(1, "false-alarm")
+            pauses = store.events(1, "pause-started")
+        finally:
+            store.close()
+        assert replies["ok"]["ok"] is True
+        assert replies["ok"]["already"] is False
+        assert replies["ok"]["alert_event_id"] == alerts[-1].id
+        assert replies["ok again"]["already"] is True
+        assert [m.data["alert_event_id"] for m in marks] == [alerts[-1].id]
+        assert replies["resume"] == {"ok": True, "session_id": 1}
+        assert replies["after resume"] != "pausing"
+        assert replies["pause"]["ok"] is True
+        assert replies["after pause"]["state"] == "pausing"
+        assert 29 <= replies["after pause"]["pause"]["minutes_left"] <= 30
+        assert [p.data["manual"] for p in pauses] == [False, True]
+
+    def test_commands_without_a_session_say_the_monitor_is_waiting(self) -> None:
+        """pause, resume and ok with no session get a no-session reply in plain words."""
+        live = LiveMonitor(
+            StatusBoard(QuietView()), settings=default_settings(), strap=STRAP, headless=True
+        )
+        for request in ({"cmd": "pause"}, {"cmd": "resume"}, {"cmd": "ok"}):
+            reply = live.handle(request)
+            assert reply["code"] == "no-session"
+            assert "waiting for your strap" in reply["error"]
+
+
+class TestSessionGapSetting:
+    def test_default_toml_and_the_model_agree_and_bounds_hold(self) -> None:
+        """service.session_gap_minutes is 10 in both defaults, and 0 minutes is refused."""
+        from flooding.config import ServiceSettings, load_config
+
+        assert default_settings().service.session_gap_minutes == 10
+        assert ServiceSettings().session_gap_minutes == 10
+        with pytest.raises(ConfigError, match="session_gap_minutes"):
+            load_config(
+                env={}, overrides=["service.session_gap_minutes=0"], use_default_user_file=False
+            )
+
+
+class FakeNotifier:
+    """Collects the messages it is asked to show."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def send(self, message: Message) -> bool:
+        self.messages.append(message)
+        return True
+
+
+class TestStartingWithoutUsableSettings:
+    def test_each_problem_is_told_once_and_the_service_starts_once_fixed(self) -> None:
+        """A bad config, then no pairing, each notify once; valid settings end the wait."""
+        paired = default_settings().model_copy(update={"strap": StrapSettings(address=STRAP)})
+        bad = ConfigError(["config.toml:3: detection.absolute_bpm = 5: allowed: >= 60"])
+        layers: Iterator[Exception | Settings] = iter([bad, bad, default_settings(), paired])
+        sleeps: list[float] = []
+
+        def load() -> Settings:
+            layer = next(layers)
+            if isinstance(layer, Exception):
+                raise layer
+            return layer
+
+        async def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+
+        async def main() -> Settings | None:
+            return await wait_for_settings(
+                load,
+                notifier=notifier,
+                program="flooding",
+                stopped=asyncio.Event(),
+                retry_s=7,
+                sleep=sleep,
+            )
+
+        notifier = FakeNotifier()
+        assert asyncio.run(main()) is paired
+        assert sleeps == [7, 7, 7]
+        assert len(notifier.messages) == 2
+        config, pairing = notifier.messages
+        assert "detection.absolute_bpm = 5" in config.body
+        assert "`flooding config check`" in config.body
+        assert "flooding pair" in pairing.body
+
+
+# -- the real process -----------------------------------------------------------------------
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment for a flooding process: emulated strap, no settings of this machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOODING_")}
+    env.update(XDG_CONFIG_HOME=str(home / "config"), FLOODING_EMULATED_STRAP="1", **extra)
+    return env
+
+
+def flooding(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a flooding command to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "flooding", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def start_service(data: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+    """`flooding monitor --headless` for `data`, on the emulated strap."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flooding",
+            "monitor",
+            "--headless",
+            "--data-dir",
+            str(data),
+            "--set",
+            f"strap.address={STRAP}",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def wait_until_watching(proc: subprocess.Popen[str], data: Path, samples: int = 2) -> None:
+    """Wait until the service has a session with at least `samples` samples."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the service exited {proc.returncode}: {proc.stderr.read()}")  # type: ignore[union-attr]
+        reply = send_command("status", data_dir=data)
+        if reply and reply["status"]["session_id"] is not None:
+            store = Store.open(data)
+            try:
+                if store.sample_count(reply["status"]["session_id"]) >= samples:
+                    return
+            finally:
+                store.close()
+        time.sleep(0.2)
+    raise AssertionError("the service did not start a session within 30 s")
+
+
+def stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """SIGTERM, and the process's output once it ended."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    return proc.communicate(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A running headless service on the emulated strap: (data folder, environment)."""
+    home = tmp_path_factory.mktemp("service")
+    data = home / "data"
+    env = cli_env(home)
+    proc = start_service(data, env, "--no-notify")
+    try:
+        wait_until_watching(proc, data)
+        yield data, env
+    finally:
+        stop(proc)
+
+
+def status_json(data: Path, env: dict[str, str]) -> dict[str, Any]:
+    done = flooding("status", "--json", "--data-dir", str(data), env=env)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@pytest.mark.timeout(120)
+class TestCommandsFromAnotherProcess:
+    def test_status_json_reports_strap_session_and_heart(
+        self, service: tuple[Path, dict[str, str]]
+    ) -> None:
+        """`flooding status --json` shows the connected strap, its battery and the live session."""
+        status = status_json(*service)
+        assert status["running"] is True
+        assert status["headless"] is True
+        assert status["strap"]["connected"] is True
+        assert status["strap"]["battery_percent"] == 87
+        assert status["strap"]["name"] == "Polar H10 E1A2B3C4"
+        assert status["session_id"] == 1
+        assert 50 < status["heart_bpm"] < 90
+        assert status["state"] in ("warming", "calm")
+        assert status["mode"] == "talk"
+
+    def test_status_text_reads_plainly(self, service: tuple[Path, dict[str, str]]) -> None:
+        """Plain `flooding status` names the service, the strap with battery, and the session."""
+        data, env = service
+        done = flooding("status", "--data-dir", str(data), env=env)
+        assert done.returncode == 0, done.stderr
+        assert "Monitor: running (background service" in done.stdout
+        assert "Polar H10 E1A2B3C4 (C0:FF:EE:00:00:01): connected, battery 87 %" in done.stdout
+        assert "Session: 1" in done.stdout
+
+    def test_pause_and_resume_change_the_state(self, service: tuple[Path, dict[str, str]]) -> None:
+        """`pause 25` makes the state pausing with 25 minutes left; `resume` ends it."""
+        data, env = service
+        paused = flooding("pause", "25", "--data-dir", str(data), env=env)
+        assert paused.returncode == 0, paused.stderr
+        assert "Pause started: 25 minutes" in paused.stdout
+        status = status_json(data, env)
+        assert status["state"] == "pausing"
+        assert 24 <= status["pause"]["minutes_left"] <= 25
+        again = flooding("pause", "--data-dir", str(data), env=env)
+        assert "Already pausing" in again.stdout
+        resumed = flooding("resume", "--data-dir", str(data), env=env)
+        assert resumed.returncode == 0, resumed.stderr
+        assert status_json(data, env)["state"] != "pausing"
+        twice = flooding("resume", "--data-dir", str(data), env=env)
+        assert twice.returncode == 1
+        assert "no pause to end" in twice.stderr
+
+    def test_workout_on_and_off_change_the_mode_and_are_recorded(
+        self, service: tuple[Path, dict[str, str]]
+    ) -> None:
+        """`workout on` shows state workout; `off` returns to talk; both are in the session."""
+        data, env = service
+        on = flooding("workout", "on", "--data-dir", str(data), env=env)
+        assert on.returncode == 0, on.stderr
+        assert "Workout mode now" in on.stdout
+        status = status_json(data, env)
+        assert (status["mode"], status["state"]) == ("workout", "workout")
+        off = flooding("workout", "off", "--data-dir", str(data), env=env)
+        assert off.returncode == 0, off.stderr
+        assert status_json(data, env)["mode"] == "talk"
+        store = Store.open(data)
+        try:
+            modes = [e.data["mode"] for e in store.events(1, "mode")]
+        finally:
+            store.close()
+        assert modes[-2:] == ["workout", "talk"]
+
+    def test_ok_client_reaches_the_service_and_says_there_was_no_alert(
+        self, service: tuple[Path, dict[str, str]]
+    ) -> None:
+        """send_command("ok") gets the running session's answer: a calm session has no alert."""
+        data, _env = service
+        reply = send_command("ok", data_dir=data)
+        assert reply == {
+            "ok": False,
+            "code": "no-alert",
+            "error": "session 1 has had no alert to mark",
+        }
+
+    def test_a_second_monitor_refuses_to_start_naming_the_first(
+        self, service: tuple[Path, dict[str, str]]
+    ) -> None:
+        """Another headless or foreground monitor on the same data exits non-zero with the pid."""
+        data, env = service
+        pid = status_json(data, env)["pid"]
+        second = start_service(data, env, "--no-notify")
+        _out, err = second.communicate(timeout=30)
+        assert second.returncode == EXIT_ALREADY_RUNNING
+        assert f"already running (pid {pid})" in err
+        foreground = flooding("monitor", "--no-notify", "--data-dir", str(data), env=env)
+        assert foreground.returncode == EXIT_ALREADY_RUNNING
+        assert f"already running (pid {pid})" in foreground.stderr
+
+
+@pytest.mark.timeout(60)
+class TestWithoutAService:
+    def test_status_says_none_runs_and_exits_3(self, tmp_path: Path) -> None:
+        """With no monitor, status --json says running false and exits 3, like systemctl."""
+        done = flooding("status", "--json", "--data-dir", str(tmp_path), env=cli_env(tmp_path))
+        assert done.returncode == 3
+        assert json.loads(done.stdout) == {"running": False}
+
+    @pytest.mark.parametrize("command", [["pause"], ["resume"], ["workout", "on"]])
+    def test_actions_say_none_runs_and_how_to_start_one(
+        self, tmp_path: Path, command: list[str]
+    ) -> None:
+        """pause, resume and workout with no monitor say so and name how to start one."""
+        done = flooding(*command, "--data-dir", str(tmp_path), env=cli_env(tmp_path))
+        assert done.returncode == 3
+        assert "No flooding monitor is running" in done.stderr
+        assert "service install" in done.stderr
+        assert "monitor` runs it in this terminal" in done.stderr
+
+
+@pytest.mark.timeout(90)
+class TestShutdownAndStartup:
+    def test_sigterm_ends_the_session_and_leaves_a_consistent_database(
+        self, tmp_path: Path
+    ) -> None:
+        """After SIGTERM: exit 0, integrity ok, the session ended with its samples, lock free."""
+        data = tmp_path / "data"
+        proc = start_service(data, cli_env(tmp_path), "--no-notify")
+        try:
+            wait_until_watching(proc, data, samples=3)
+        finally:
+            _out, err = stop(proc)
+        assert proc.returncode == 0, err
+        connection = sqlite3.connect(data / "flooding.db")
+        try:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            sessions = connection.execute("SELECT id, ended_s FROM sessions").fetchall()
+            samples = connection.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+        finally:
+            connection.close()
+        assert len(sessions) == 1
+        assert sessions[0][1] is not None
+        assert samples >= 3
+        assert not socket_path(data).exists()
+        assert not lock_is_held(data)
+        assert "session 1 saved" in err
+
+    def test_a_bad_config_is_told_in_the_log_and_on_the_desktop_and_it_waits(
+        self, tmp_path: Path, desktop: Any
+    ) -> None:
+        """A bad setting at start: the log and a desktop notification name it; no exit."""
+        data = tmp_path / "data"
+        proc = start_service(
+            data, cli_env(tmp_path, **desktop.env), "--set", "detection.absolute_bpm=5"
+        )
+        try:
+            shown = desktop.wait_for_notifications(1, timeout_s=20)
+            assert proc.poll() is None
+        finally:
+            _out, err = stop(proc)
+        assert proc.returncode == 0
+        assert shown[0]["summary"] == "flooding is not watching your heart yet"
+        assert "detection.absolute_bpm" in shown[0]["body"]
+        assert "config check" in shown[0]["body"]
+        assert "detection.absolute_bpm = 5" in err
+        assert "config check" in err
