@@ -281,10 +281,8 @@ class SessionRunner:
     def mark_false_alarm(self, alert_event_id: int) -> None:
         """Record that the person said an alert was not flooding."""
         assert self.session_id is not None
-        self.store.add_note_event(
-            self.session_id, self._now(), "false-alarm", {"alert_event_id": alert_event_id}
-        )
-        self.store.flush()
+        self.store.flush()  # the alert itself may still be in the pending second
+        self.store.mark_false_alarm(self.session_id, alert_event_id, self._now())
 
     def _deliver(self, rendered: RenderedMessage, key: str) -> None:
         self.view.message(rendered.full)

@@ -492,6 +492,15 @@ class TestCommandsFromAnotherProcess:
             "error": "session 1 has had no alert to mark",
         }
 
+    def test_ok_command_asks_the_running_service(
+        self, service: tuple[Path, dict[str, str]]
+    ) -> None:
+        """`flooding ok` is answered by the running service about its live session."""
+        data, env = service
+        done = flooding("ok", "--data-dir", str(data), env=env)
+        assert done.returncode == 1
+        assert "session 1 has had no alert to mark" in done.stdout
+
     def test_a_second_monitor_refuses_to_start_naming_the_first(
         self, service: tuple[Path, dict[str, str]]
     ) -> None:

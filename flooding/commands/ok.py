@@ -25,10 +25,40 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(run=run)
 
 
+def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
+    """Mark through the running monitor, which knows the live session; None: do it here."""
+    from flooding.control import ControlError, send_command
+    from flooding.timefmt import session_clock
+
+    options = {"session": args.session} if args.session is not None else {}
+    try:
+        reply = send_command("ok", data_dir=data_dir(args), **options)
+    except ControlError as exc:
+        print(f"flooding ok: the running monitor did not answer ({exc}); marking it directly.")
+        return None
+    if reply is None or (
+        not reply.get("ok") and reply.get("code") in ("no-session", "other-session")
+    ):
+        return None
+    if not reply.get("ok"):
+        print(reply.get("error", "The running monitor could not mark it."))
+        return 1
+    when = session_clock(float(reply["alert_t_s"]))
+    sid = reply["session_id"]
+    if reply.get("already"):
+        print(f"The alert at {when} in session {sid} was already marked a false alarm.")
+    else:
+        print(f"Marked the alert at {when} in session {sid} as a false alarm.")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from flooding.store import Store, StoreError
     from flooding.timefmt import session_clock
 
+    answered = _ask_the_running_monitor(args)
+    if answered is not None:
+        return answered
     try:
         store = Store.open(data_dir(args))
     except StoreError as exc:
