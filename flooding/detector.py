@@ -8,6 +8,19 @@ Rules (see `config/default.toml` for the defaults and their reasons):
 - baseline: the median of 10-second bucket means of *calm* readings, over the most recent
   `baseline_window_s` seconds of calm. Calm means: not above a threshold, not rising, not
   flooded, skin contact, no gap, and the baseline not frozen (during a pause or a workout).
+- the baseline follows the person, not the fight: once learned, it may rise by at most
+  `BASELINE_RISE_BPM_PER_MIN` (it falls freely). A calm heart drifts a few bpm over tens of
+  minutes; a climb of several bpm a minute is arousal, and a 5-minute median follows it: at
+  3 bpm/min it trails by only ~7 bpm, so a climb from 68 to 98 over 10 minutes never crossed
+  baseline + 10. With the limit the gap grows by 2 bpm a minute and crosses after ~5 minutes.
+- a calibrated seed (`baseline_bpm`, or one passed in) stands in until the session's own
+  baseline is warm, but its relative rule applies only once the session has shown a calm
+  10-s bucket below the seeded threshold. A seed from another day can be too low; without this
+  check the person's ordinary calm would sit above the seeded threshold, be flooded from the
+  first minute and never be learned (readings above a threshold are not calm). Unconfirmed,
+  only the absolute rule applies, so calm readings are learned and the own baseline replaces
+  the seed after `baseline_min_calm_s`. The seed-to-own step is not rate-limited: own evidence
+  beats a guess.
 - threshold: the absolute rule (`absolute_bpm`) and the relative rule (baseline plus the
   larger of `margin_bpm` and `margin_pct` % of it), combined by `rules`; before the baseline
   is warm only the absolute rule applies.
@@ -39,6 +52,9 @@ from flooding.models import (
 BUCKET_S = 10.0  # baseline granularity: long enough to average breathing swings, short
 #                  enough that a baseline forms within the first couple of minutes
 MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had calm readings
+BASELINE_RISE_BPM_PER_MIN = 1.0  # fastest rise of a learned baseline, bpm per minute: calm
+#                                  drifts slower; arousal climbs faster (see the docstring)
+SECONDS_PER_MINUTE = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +80,16 @@ class _BaselineRing:
         self._next = 0
         self._seed = seed_bpm
         self._median: float | None = None
+        self._median_t = 0.0  # when _median last changed (bucket time), seconds
+        self.lowest_bucket: float | None = None  # lowest calm bucket mean of the session, bpm
         self._bucket_index: int | None = None
         self._sum = 0.0
         self._n = 0
+
+    @property
+    def warm(self) -> bool:
+        """Whether the baseline is the session's own (not the seed)."""
+        return self._count >= self._min_buckets
 
     @property
     def value(self) -> float | None:
@@ -99,10 +122,20 @@ class _BaselineRing:
             return
         # one reading a second is the strap's pace; demand half a bucket of them
         if self._n >= BUCKET_S * MIN_BUCKET_FILL:
-            self._ring[self._next] = self._sum / self._n
+            mean = self._sum / self._n
+            self._ring[self._next] = mean
             self._next = (self._next + 1) % self._capacity
+            was_warm = self.warm
             self._count = min(self._count + 1, self._capacity)
-            self._median = float(np.median(self._ring[: self._count]))
+            if self.lowest_bucket is None or mean < self.lowest_bucket:
+                self.lowest_bucket = mean
+            median = float(np.median(self._ring[: self._count]))
+            t_s = self._bucket_index * BUCKET_S
+            if was_warm and self._median is not None:
+                minutes = (t_s - self._median_t) / SECONDS_PER_MINUTE
+                median = min(median, self._median + BASELINE_RISE_BPM_PER_MIN * minutes)
+            self._median = median
+            self._median_t = t_s
         self._bucket_index = index
         self._sum = 0.0
         self._n = 0
@@ -141,10 +174,13 @@ class Detector:
         """The heart rate that counts as flooded now, and the rule that sets it."""
         s = self.settings
         absolute = s.absolute_bpm
-        base = self._baseline.value
+        ring = self._baseline
+        base = ring.value
         if base is None:
             return absolute, Rule.ABSOLUTE
         relative = base + max(s.margin_bpm, base * s.margin_pct / 100.0)
+        if not ring.warm and (ring.lowest_bucket is None or ring.lowest_bucket >= relative):
+            return absolute, Rule.ABSOLUTE  # a seed not yet confirmed by the session's calm
         if s.rules == "absolute":
             return absolute, Rule.ABSOLUTE
         if s.rules == "relative":
