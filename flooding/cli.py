@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "flooding.commands.pair",
     "flooding.commands.monitor",
     "flooding.commands.breathe",
+    "flooding.commands.replay",
 )
 
 Runner = Callable[[argparse.Namespace], int]
