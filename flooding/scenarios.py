@@ -18,6 +18,7 @@ script has not yet crossed when the script has.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,7 @@ def _bridge(mask: np.ndarray, max_gap: int) -> np.ndarray:
     """`mask` with False runs of at most `max_gap` steps between True ones set True."""
     out = mask.copy()
     true_at = np.flatnonzero(mask)
-    for a, b in zip(true_at[:-1], true_at[1:], strict=True):
+    for a, b in itertools.pairwise(true_at):
         if 1 < b - a <= max_gap + 1:
             out[a:b] = True
     return out

@@ -101,7 +101,7 @@ class TestSustainedRise:
         assert episode.baseline_bpm < 80  # the baseline did not ride up with the climb
 
     def test_calm_drift_is_followed(self) -> None:
-        """A calm heart drifting up 7 bpm over 20 minutes is followed by the baseline, no episode."""
+        """A calm heart drifting up 7 bpm in 20 minutes is followed by the baseline: no episode."""
         detector, steps = feed_segments(WARM, Seg(1200, 68, 75), calm(300, 75))
         assert episodes(steps) == []
         assert detector.baseline_bpm == pytest.approx(75, abs=1)

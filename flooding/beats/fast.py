@@ -32,6 +32,7 @@ and the stored series.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -88,7 +89,7 @@ class FastRate:
         while k < n and beats[n - k - 1][0] >= start:
             k += 1
         last = [beats[i][1] for i in range(max(0, n - REF_BEATS), n)]
-        ref = _median([a + b for a, b in zip(last, last[1:], strict=False)]) / 2.0
+        ref = _median([a + b for a, b in itertools.pairwise(last)]) / 2.0
         repaired: list[float] = []
         carry = 0
         for i in range(n - k, n):
@@ -101,7 +102,7 @@ class FastRate:
             repaired += [rr_us / count] * count  # a missed beat (or more): split
         if len(repaired) < 2:
             return SECONDS_PER_MINUTE * US_PER_S / ref
-        pairs = [a + b for a, b in zip(repaired, repaired[1:], strict=False)]
+        pairs = [a + b for a, b in itertools.pairwise(repaired)]
         return 2.0 * SECONDS_PER_MINUTE * US_PER_S / _median_f(pairs)
 
 
