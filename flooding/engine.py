@@ -9,6 +9,13 @@ measurements); without RR (or when beats stop) it sees the strap's own value. Th
 corrected beats (Lipponen-Tarvainen, final 6 beats later) give each reading's RMSSD.
 `run_batch` gives exactly what feeding the samples one by one gives, with the corrected-beat
 work vectorised.
+
+Workouts: in `Mode.WORKOUT` episodes give no alert and the baseline does not learn. There is
+no automatic workout rule: a workout's first minutes look like a fight's (a climb of tens of
+bpm, held), so any rule that tells them apart needs minutes of shape and could only act after
+the alert has gone; on the Fitbit month at most 6 of 82 talk-mode alerts were followed by ten
+workout-like minutes (README, "Detection quality"). Saying "I'm going for a run" is the
+honest switch.
 """
 
 from __future__ import annotations

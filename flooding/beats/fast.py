@@ -26,8 +26,8 @@ window 3 s / 3 beats lags a rise by about 1-2 s and gives no false alert; 2 s / 
 0.5 s faster but a burst of extra beats then gives false alerts; without the repair a plain
 median of 4-5 beats swings up to +60 bpm in `polar-h10_pvc_hr-rr.csv` (trigeminy), and the
 corrected series (`flooding.beats.processor`) lags 8-9 s, so every alert would come after the
-confirmation window + 2 s. The corrected series still feeds the rolling RMSSD, the reviewed
-and the stored series.
+confirmation window + 2 s. The corrected series still gives each reading's rolling RMSSD,
+and the store keeps every raw beat, so a review can rebuild it exactly (`process_batch`).
 """
 
 from __future__ import annotations
