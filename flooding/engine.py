@@ -23,8 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flooding.beats.fast import FastRate, fast_rates
-from flooding.beats.processor import BeatProcessor, rmssd_batch
 from flooding.coach import PauseProtocol
 from flooding.config import Settings
 from flooding.detector import Detector
@@ -45,6 +43,11 @@ class Engine:
         self.mode = settings.mode if mode is None else mode
         self.detector = Detector(settings.detection, baseline_seed_bpm=baseline_seed_bpm)
         self.protocol = PauseProtocol(settings.pause, settings.detection)
+        # imported here, not at the top: the beat path needs numpy, and commands that import
+        # the engine must keep `flooding --help` light
+        from flooding.beats.fast import FastRate
+        from flooding.beats.processor import BeatProcessor
+
         self._rate = FastRate()
         self._beats = BeatProcessor()
 
@@ -124,6 +127,9 @@ def run_batch(
 
     The readings' RMSSD is computed only when `keep_readings` (events do not carry it).
     """
+    from flooding.beats.fast import fast_rates
+    from flooding.beats.processor import rmssd_batch
+
     engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm)
     result = BatchResult()
     items = samples if isinstance(samples, list) else list(samples)
