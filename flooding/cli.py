@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "flooding.commands.status",
     "flooding.commands.pause",
     "flooding.commands.workout",
+    "flooding.commands.replay",
 )
 
 Runner = Callable[[argparse.Namespace], int]

@@ -8,6 +8,19 @@ Rules (see `config/default.toml` for the defaults and their reasons):
 - baseline: the median of 10-second bucket means of *calm* readings, over the most recent
   `baseline_window_s` seconds of calm. Calm means: not above a threshold, not rising, not
   flooded, skin contact, no gap, and the baseline not frozen (during a pause or a workout).
+- the baseline follows the person, not the fight: once learned, it may rise by at most
+  `BASELINE_RISE_BPM_PER_MIN` (it falls freely). A calm heart drifts a few bpm over tens of
+  minutes; a climb of several bpm a minute is arousal, and a 5-minute median follows it: at
+  3 bpm/min it trails by only ~7 bpm, so a climb from 68 to 98 over 10 minutes never crossed
+  baseline + 10. With the limit the gap grows by 2 bpm a minute and crosses after ~5 minutes.
+- a calibrated seed (`baseline_bpm`, or one passed in) stands in until the session's own
+  baseline is warm, but its relative rule applies only once the session has shown a calm
+  10-s bucket below the seeded threshold. A seed from another day can be too low; without this
+  check the person's ordinary calm would sit above the seeded threshold, be flooded from the
+  first minute and never be learned (readings above a threshold are not calm). Unconfirmed,
+  only the absolute rule applies, so calm readings are learned and the own baseline replaces
+  the seed after `baseline_min_calm_s`. The seed-to-own step is not rate-limited: own evidence
+  beats a guess.
 - threshold: the absolute rule (`absolute_bpm`) and the relative rule (baseline plus the
   larger of `margin_bpm` and `margin_pct` % of it), combined by `rules`; before the baseline
   is warm only the absolute rule applies.
@@ -37,6 +50,9 @@ from flooding.models import (
 BUCKET_S = 10.0  # baseline granularity: long enough to average breathing swings, short
 #                  enough that a baseline forms within the first couple of minutes
 MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had calm readings
+BASELINE_RISE_BPM_PER_MIN = 1.0  # fastest rise of a learned baseline, bpm per minute: calm
+#                                  drifts slower; arousal climbs faster (see the docstring)
+SECONDS_PER_MINUTE = 60.0
 
 
 class DetectorStep(NamedTuple):
@@ -76,6 +92,9 @@ class _BaselineRing:
         self._seed = seed_bpm
         self.value: float | None = seed_bpm
         self.version = 0
+        self.warm = False  # whether `value` is the session's own (not the seed)
+        self._value_t = 0.0  # when the own value last changed (bucket time), seconds
+        self.lowest_bucket: float | None = None  # lowest calm bucket mean of the session, bpm
         self._bucket_index: int | None = None
         self._sum = 0.0
         self._n = 0
@@ -106,8 +125,17 @@ class _BaselineRing:
             else:
                 self._ring[self._next] = mean
             self._next = (self._next + 1) % self._capacity
+            if self.lowest_bucket is None or mean < self.lowest_bucket:
+                self.lowest_bucket = mean
             if len(self._ring) >= self._min_buckets:
-                self.value = _median(self._ring)
+                median = _median(self._ring)
+                t_s = self._bucket_index * BUCKET_S
+                if self.warm and self.value is not None:
+                    minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE
+                    median = min(median, self.value + BASELINE_RISE_BPM_PER_MIN * minutes)
+                self.value = median
+                self._value_t = t_s
+                self.warm = True
             self.version += 1
         self._bucket_index = index
         self._sum = 0.0
@@ -176,10 +204,13 @@ class Detector:
     def _compute_threshold(self) -> tuple[float, Rule]:
         s = self.settings
         absolute = s.absolute_bpm
-        base = self._baseline.value
+        ring = self._baseline
+        base = ring.value
         if base is None:
             return absolute, Rule.ABSOLUTE
         relative = base + max(s.margin_bpm, base * s.margin_pct / 100.0)
+        if not ring.warm and (ring.lowest_bucket is None or ring.lowest_bucket >= relative):
+            return absolute, Rule.ABSOLUTE  # a seed not yet confirmed by the session's calm
         if s.rules == "absolute":
             return absolute, Rule.ABSOLUTE
         if s.rules == "relative":

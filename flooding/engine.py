@@ -1,7 +1,14 @@
-"""The pure core wired together: detector + pause protocol, one sample at a time.
+"""The pure core wired together: beats -> detector + pause protocol, one sample at a time.
 
 The live monitor, the demo, replays and tuning all push samples through an `Engine`, so
 offline results equal live ones.
+
+Heart rate: when the strap sends RR intervals, the detector sees `FastRate`'s low-latency,
+artifact-robust estimate from the beats (see `flooding.beats.fast` for the choice and its
+measurements); without RR (or when beats stop) it sees the strap's own value. The fully
+corrected beats (Lipponen-Tarvainen, final 6 beats later) give each reading's RMSSD.
+`run_batch` gives exactly what feeding the samples one by one gives, with the corrected-beat
+work vectorised.
 """
 
 from __future__ import annotations
@@ -36,10 +43,25 @@ class Engine:
         self.detector = Detector(self.detection, baseline_seed_bpm=baseline_seed_bpm)
         self.protocol = PauseProtocol(settings.pause, self.detection)
         self._alerts = alerts_in(settings, self.mode)
+        # imported here, not at the top: the beat path needs numpy, and commands that import
+        # the engine must keep `flooding --help` light
+        from flooding.beats.fast import FastRate
+        from flooding.beats.processor import BeatProcessor
+
+        self._rate = FastRate()
+        self._beats = BeatProcessor()
         self._sync_freeze()
 
     def feed(self, sample: Sample) -> Reading:
-        """Take one sample; return the reading for the live line, with any events."""
+        """Take one strap sample; return the reading for the live line, with any events."""
+        bpm = self._rate.bpm(sample)
+        self._beats.feed(sample)
+        return self.feed_derived(sample, bpm, self._beats.rmssd_ms)
+
+    def feed_derived(self, sample: Sample, bpm: float, rmssd_ms: float | None) -> Reading:
+        """Take one sample whose detection heart rate is already known (`run_batch`)."""
+        if bpm != sample.bpm:
+            sample = Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
         step, events = self._advance(sample)
         return Reading(
             t_s=sample.t_s,
@@ -50,10 +72,21 @@ class Engine:
             pausing=self.protocol.pausing,
             pause_until_s=self.protocol.until_s if self.protocol.pausing else None,
             events=tuple(events),
+            rmssd_ms=rmssd_ms,
         )
 
     def feed_events(self, sample: Sample) -> list[Event]:
-        """Take one sample; return only its events (replays that need no live line)."""
+        """Take one strap sample; return only its events (replays that need no live line, nor
+        the RMSSD: the corrected-beat path is skipped, so do not mix with `feed`)."""
+        bpm = self._rate.bpm(sample)
+        if bpm != sample.bpm:
+            sample = Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
+        return self._advance(sample)[1]
+
+    def feed_derived_events(self, sample: Sample, bpm: float) -> list[Event]:
+        """`feed_derived` without the live-line reading (`run_batch`)."""
+        if bpm != sample.bpm:
+            sample = Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
         return self._advance(sample)[1]
 
     def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
@@ -117,18 +150,27 @@ def run_batch(
     baseline_seed_bpm: float | None = None,
     keep_readings: bool = False,
 ) -> BatchResult:
-    """Push recorded samples through a fresh engine, exactly as the live monitor would."""
+    """Push recorded samples through a fresh engine, exactly as the live monitor would.
+
+    The readings' RMSSD is computed only when `keep_readings` (events do not carry it).
+    """
+    from flooding.beats.fast import fast_rates
+    from flooding.beats.processor import rmssd_batch
+
     engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm)
     result = BatchResult()
+    items = samples if isinstance(samples, list) else list(samples)
+    rates = fast_rates(items)
     if keep_readings:
-        for sample in samples:
-            reading = engine.feed(sample)
+        rmssd = rmssd_batch(items)
+        for sample, bpm, rmssd_ms in zip(items, rates, rmssd, strict=True):
+            reading = engine.feed_derived(sample, bpm, rmssd_ms)
             result.readings.append(reading)
             result.events.extend(reading.events)
         return result
     # the same steps as `feed`, without building a live-line reading per sample
     extend = result.events.extend
-    advance = engine.feed_events
-    for sample in samples:
-        extend(advance(sample))
+    advance = engine.feed_derived_events
+    for sample, bpm in zip(items, rates, strict=True):
+        extend(advance(sample, bpm))
     return result

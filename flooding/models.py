@@ -153,7 +153,11 @@ Event = (
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What the pure core says after each sample: for the live line and the store."""
+    """What the pure core says after each sample: for the live line and the store.
+
+    `bpm` is the heart rate the detector used: from the beats when the strap sends RR
+    intervals (see `flooding.beats.fast`), else the strap's own value.
+    """
 
     t_s: float
     bpm: float
@@ -163,6 +167,7 @@ class Reading:
     pausing: bool
     pause_until_s: float | None
     events: tuple[Event, ...] = field(default=())
+    rmssd_ms: float | None = None  # of the corrected beats of the last 30 s; None without RR
 
 
 class LinkState(enum.StrEnum):

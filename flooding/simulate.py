@@ -34,6 +34,7 @@ class Segment:
     noise_bpm: float = 1.5
     contact: bool = True
     dropout: bool = False  # no packets at all (a dropped link)
+    ectopy: int = 0  # every n-th beat premature, with its compensatory pause (2: bigeminy)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Scenario:
     calm_until_s: float | None = None  # everything before this is calm (no alert expected)
     seed: int = 0
     notes: str = field(default="")
+    artifacts_per_min: float = 0.0  # isolated ectopic, missed and extra beats in the RR stream
 
     @property
     def duration_s(self) -> float:
@@ -78,11 +80,14 @@ def heart_rate_curve(scenario: Scenario, times_s: np.ndarray) -> np.ndarray:
     return result
 
 
-def beats(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Beat times (s from start) and RR intervals (s) for the whole scenario."""
+def heart(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The simulated heart itself: beat times (s from start), RR intervals (s), and its level
+    at each beat (bpm: the scripted curve plus its slow wander, without beat-to-beat jitter
+    and breathing swings) - the truth a detector is scored against."""
     rng = np.random.default_rng(scenario.seed)
     times: list[float] = []
     rrs: list[float] = []
+    levels: list[float] = []
     t = 0.0
     total = scenario.duration_s
     noise = _segment_noise(scenario)
@@ -97,7 +102,47 @@ def beats(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
         t += rr
         times.append(t)
         rrs.append(rr)
-    return np.array(times), np.array(rrs)
+        levels.append(hr + wander)
+    return np.array(times), np.array(rrs), np.array(levels)
+
+
+PREMATURE_FRACTION = 0.65  # a premature beat comes at about 2/3 of the normal interval
+EXTRA_SPLIT = 0.4  # an extra (false) beat detected 40 % into a normal interval
+
+
+def beats(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Beat times (s from start) and RR intervals (s) as a strap would report them: the heart's
+    beats, with the scenario's ectopic beats and artifacts put in."""
+    times, rr, _ = heart(scenario)
+    if not scenario.artifacts_per_min and not any(seg.ectopy for seg in scenario.segments):
+        return times, rr
+    rng = np.random.default_rng(scenario.seed + 1_000_003)  # the heart itself stays the same
+    p_artifact = scenario.artifacts_per_min * float(np.mean(rr)) / 60.0
+    out: list[float] = []
+    i = 0
+    n = rr.size
+    while i < n:
+        ectopy = _segment_at(scenario, float(times[i])).ectopy
+        if i + 1 < n and ectopy and i % ectopy == 0:
+            kind = "ectopic"
+        elif i + 1 < n and rng.random() < p_artifact:
+            kind = str(rng.choice(["ectopic", "missed", "extra"]))
+        else:
+            kind = "normal"
+        if kind == "ectopic":  # premature beat, then the compensatory pause: beat times kept
+            out += [rr[i] * PREMATURE_FRACTION, rr[i + 1] + rr[i] * (1 - PREMATURE_FRACTION)]
+            i += 2
+        elif kind == "missed":  # a beat not detected: two intervals become one
+            out.append(rr[i] + rr[i + 1])
+            i += 2
+        elif kind == "extra":  # a false beat splits one interval
+            out += [rr[i] * EXTRA_SPLIT, rr[i] * (1 - EXTRA_SPLIT)]
+            i += 1
+        else:
+            out.append(rr[i])
+            i += 1
+    recorded = np.array(out)
+    return np.cumsum(recorded), recorded
 
 
 def _segment_noise(scenario: Scenario) -> Callable[[float], float]:

@@ -116,14 +116,8 @@ def load_sessions(store: Store, session_ids: Iterable[int]) -> Iterator[Recorded
             mode = Mode(row.mode)
         except ValueError:
             mode = Mode.TALK
-        # only what the detector reads: time, heart rate and contact (no RR parsing)
-        samples = [
-            Sample(t_s, bpm, contact=None if contact is None else bool(contact))
-            for t_s, bpm, contact in store.db.execute(
-                "SELECT t_s, bpm, contact FROM samples WHERE session_id=? ORDER BY t_s, rowid",
-                (session_id,),
-            )
-        ]
+        # the detector reads time, heart rate, contact and the beats (its rate comes from them)
+        samples = list(store.iter_samples(session_id))
         events = store.events(session_id)
         alerts = {e.id: e.t_s for e in events if e.kind == "alert"}
         marked = {e.data.get("alert_event_id") for e in events if e.kind == "false-alarm"}

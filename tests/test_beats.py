@@ -20,6 +20,7 @@ from flooding.beats import (
     process_batch,
     rolling_rmssd_ms,
 )
+from flooding.beats.fast import fast_rates
 from flooding.beats.processor import WARMUP_BEATS
 from flooding.beats.rolling import to_us
 from flooding.models import Sample
@@ -337,3 +338,54 @@ class TestProcessor:
         assert jumps_over_20pct(raw_bpm) >= 30
         assert jumps_over_20pct(settled) == 0
         assert np.abs(np.diff(settled)).max() < 20.0
+
+
+class TestFastRate:
+    """The detector's low-latency rate (flooding.beats.fast)."""
+
+    @staticmethod
+    def rates(rr: list[float], strap_bpm: float = 70.0) -> np.ndarray:
+        return np.array(fast_rates(packets(np.array(rr), strap_bpm=strap_bpm)))
+
+    def test_steady_rate(self) -> None:
+        """A steady 0.8 s rhythm reads 75 bpm once three beats have come."""
+        out = self.rates([0.8] * 20, strap_bpm=99.0)
+        assert out[0] == 99.0
+        assert out[-1] == pytest.approx(75.0)
+
+    @pytest.mark.parametrize("every", [2, 3])
+    def test_bigeminy_and_trigeminy_read_the_beat_rate(self, every: int) -> None:
+        """Every 2nd/3rd beat premature (0.42 s + 0.97 s pause) reads near the mean rate."""
+        cycle = [0.42, 0.97] + [0.68] * (every - 2)
+        rr = cycle * (120 // len(cycle))
+        out = self.rates(rr)[10:]
+        mean_rate = 60.0 / np.mean(cycle)
+        assert np.all(np.abs(out - mean_rate) < 0.12 * mean_rate)
+
+    @pytest.mark.parametrize(
+        "artifact",
+        [[0.32, 0.48], [1.6], [0.52, 1.08]],
+        ids=["extra", "missed", "ectopic"],
+    )
+    def test_lone_artifact_does_not_raise_the_rate(self, artifact: list[float]) -> None:
+        """An extra, missed or ectopic beat in a steady 75 bpm never reads above 80 bpm."""
+        out = self.rates([0.8] * 30 + artifact + [0.8] * 30)
+        assert out[5:].max() < 80.0
+
+    def test_falls_back_to_the_strap_without_rr(self) -> None:
+        """With no beats for more than STALE_S the strap's own value is used."""
+        samples = packets(np.full(20, 0.8))
+        t_end = samples[-1].t_s
+        samples += [Sample(t_end + k, 66.0, (), True) for k in range(1, 10)]
+        out = fast_rates(samples)
+        assert out[19] == pytest.approx(75.0)
+        assert out[-1] == 66.0
+
+    def test_follows_a_fast_rise_within_two_seconds(self) -> None:
+        """A jump from 70 to 110 bpm reads above 100 within 2 s of the first fast beat."""
+        rr = [60 / 70] * 30 + [60 / 110] * 20
+        samples = packets(np.array(rr))
+        out = fast_rates(samples)
+        jump_t = samples[30].t_s
+        first = next(s.t_s for s, v in zip(samples, out, strict=True) if v > 100)
+        assert first - jump_t <= 2.0

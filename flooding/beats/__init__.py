@@ -2,7 +2,8 @@
 
 Pure numpy; no I/O. Live use: `BeatProcessor().feed(sample)`; files: `process_batch(samples)`,
 which returns exactly what feeding would. Lower levels: `correct_rr` (batch) and
-`StreamingCorrector` (live) label and correct RR series identically.
+`StreamingCorrector` (live) label and correct RR series identically. The detector's own,
+low-latency heart rate comes from `FastRate` (see `flooding.beats.fast` for why it differs).
 """
 
 from flooding.beats.artifacts import (
@@ -14,7 +15,8 @@ from flooding.beats.artifacts import (
     correct_rr,
 )
 from flooding.beats.clock import BeatClock
-from flooding.beats.processor import BeatProcessor, process_batch
+from flooding.beats.fast import FastRate, fast_rates
+from flooding.beats.processor import BeatProcessor, process_batch, rmssd_batch
 from flooding.beats.rolling import RollingRmssd, instantaneous_bpm, rolling_rmssd_ms
 from flooding.beats.stream import Decision, StreamingCorrector
 
@@ -26,11 +28,14 @@ __all__ = [
     "BeatProcessor",
     "CorrectionResult",
     "Decision",
+    "FastRate",
     "Label",
     "RollingRmssd",
     "StreamingCorrector",
     "correct_rr",
+    "fast_rates",
     "instantaneous_bpm",
     "process_batch",
+    "rmssd_batch",
     "rolling_rmssd_ms",
 ]

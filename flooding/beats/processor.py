@@ -15,6 +15,7 @@ beats, the strap's own bpm is passed on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,6 +28,7 @@ from flooding.beats.rolling import (
     US_PER_S,
     RollingRmssd,
     WindowMean,
+    rolling_rmssd_ms,
     to_us,
 )
 from flooding.beats.stream import StreamingCorrector
@@ -83,10 +85,11 @@ class BeatProcessor:
         return Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
 
 
-def process_batch(samples: Sequence[Sample]) -> list[Sample]:
-    """What a fresh `BeatProcessor` fed these samples in order would return, vectorised."""
-    if not samples:
-        return []
+def _final_beats(
+    samples: Sequence[Sample],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Corrected beat times and intervals (whole us), and per sample: how many corrected beats
+    are final, its time, and whether it carried RR values."""
     clock = BeatClock()
     beat_t: list[float] = []
     packet_beats = np.empty(len(samples), dtype=np.int64)  # beats received up to each sample
@@ -105,6 +108,24 @@ def process_batch(samples: Sequence[Sample]) -> list[Sample]:
     # are those whose source is below packet_beats[k] - 6.
     final_inputs = np.maximum(packet_beats - LOOKAHEAD_BEATS, 0)
     n_final = np.searchsorted(result.source, final_inputs, side="left")
+    return out_t, out_us, n_final, t_sample, has_rr
+
+
+def rmssd_batch(samples: Sequence[Sample]) -> list[float | None]:
+    """`BeatProcessor.rmssd_ms` after each sample, as feeding them in order would give it."""
+    if not samples:
+        return []
+    out_t, out_us, n_final, _, _ = _final_beats(samples)
+    rmssd = rolling_rmssd_ms(out_t, out_us / US_PER_S)
+    padded = np.concatenate(([np.nan], rmssd))
+    return [None if math.isnan(v) else v for v in padded[n_final].tolist()]
+
+
+def process_batch(samples: Sequence[Sample]) -> list[Sample]:
+    """What a fresh `BeatProcessor` fed these samples in order would return, vectorised."""
+    if not samples:
+        return []
+    out_t, out_us, n_final, t_sample, has_rr = _final_beats(samples)
 
     cum = np.concatenate(([0], np.cumsum(out_us)))
     padded_t = np.concatenate(([np.nan], out_t))

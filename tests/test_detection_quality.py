@@ -1,0 +1,212 @@
+"""Detection on labeled synthetic hearts and real recordings, through the live engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flooding.beats import correct_rr
+from flooding.config import default_settings
+from flooding.engine import Engine, run_batch
+from flooding.evaluate import reference_episodes
+from flooding.models import Alert, Mode, Sample
+from flooding.readers import read
+from flooding.scenarios import labeled_scenarios
+from flooding.simulate import samples as scenario_samples
+from tests._data import recording, requires_data
+
+SLACK_S = 2.0  # the target: an alert within the confirmation window plus 2 s
+SETTINGS = default_settings()
+SMALL = labeled_scenarios(SETTINGS.detection, seeds=1, small=True)
+
+
+def alerts(samples: list[Sample], mode: Mode = Mode.TALK) -> list[Alert]:
+    return [e for e in run_batch(samples, SETTINGS, mode=mode).events if isinstance(e, Alert)]
+
+
+def flooding(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flooding", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class TestGeneratorLabels:
+    @pytest.mark.parametrize(
+        ("scenario", "expect"),
+        [pair for pair in SMALL if pair[1].kind in ("rise", "dropout")],
+        ids=lambda v: getattr(v, "name", ""),
+    )
+    def test_each_rise_alerts_in_time(self, scenario, expect) -> None:  # type: ignore[no-untyped-def]
+        """Every labeled onset gets its alert within the confirmation window + 2 s."""
+        found = alerts(scenario_samples(scenario))
+        assert expect.onsets_s
+        for onset in expect.onsets_s:
+            after = [a.t_s - onset for a in found if a.t_s >= onset - 10]
+            assert after, f"no alert for the onset at {onset}"
+            assert after[0] <= SETTINGS.detection.confirm_s + SLACK_S
+
+    @pytest.mark.parametrize(
+        ("scenario", "expect"),
+        [pair for pair in SMALL if pair[1].kind in ("calm", "spikes", "artifacts", "contact")],
+        ids=lambda v: getattr(v, "name", ""),
+    )
+    def test_no_alert_when_calm(self, scenario, expect) -> None:  # type: ignore[no-untyped-def]
+        """Calm, short spikes, ectopic/missed/extra beats and lost contact give no alert."""
+        assert not expect.onsets_s
+        assert alerts(scenario_samples(scenario)) == []
+
+    def test_exercise_alerts_in_talk_mode_not_in_workout_mode(self) -> None:
+        """An exercise ramp alerts in talk mode (no rule tells it apart) and never in workout."""
+        [(scenario, _)] = [pair for pair in SMALL if pair[1].kind == "exercise"]
+        samples = scenario_samples(scenario)
+        assert len(alerts(samples, Mode.TALK)) == 1
+        assert alerts(samples, Mode.WORKOUT) == []
+
+    def test_artifacts_are_in_the_beats(self) -> None:
+        """The artifact scenario's RR stream really holds ectopic, missed and extra beats."""
+        [(scenario, _)] = [pair for pair in SMALL if pair[1].kind == "artifacts"]
+        rr = np.array([rr for s in scenario_samples(scenario) for rr in s.rr_s])
+        labels = correct_rr(rr).labels
+        assert np.count_nonzero(labels) > 50
+
+
+def corrected(samples: list[Sample]) -> list[Sample]:
+    """The samples with each packet's RR values replaced by the offline-corrected beats."""
+    rr = np.array([rr for s in samples for rr in s.rr_s])
+    result = correct_rr(rr)
+    ends = np.cumsum([len(s.rr_s) for s in samples])
+    packet = np.searchsorted(ends, result.source, side="right")
+    out = []
+    for k, s in enumerate(samples):
+        values = tuple(result.rr_s[packet == k].tolist())
+        out.append(Sample(s.t_s, s.bpm, values, s.contact, s.energy_kj))
+    return out
+
+
+@requires_data
+@pytest.mark.slow
+class TestRealRecordings:
+    def test_pvc_recording_gives_no_alert(self) -> None:
+        """Trigeminy and bigeminy premature beats (Polar H10) give no alert."""
+        assert alerts(read(recording("polar-h10_pvc_hr-rr.csv")).samples) == []
+
+    def test_noisy_recording_artifacts_give_no_alert(self) -> None:
+        """The noisy file alerts exactly as its offline-corrected beats do: artifacts add none."""
+        samples = read(recording("polar-hrm_noisy.hrm")).samples
+        raw = [round(a.t_s) for a in alerts(samples)]
+        clean = [round(a.t_s) for a in alerts(corrected(samples))]
+        assert len(raw) == len(clean)
+        assert all(abs(a - b) <= 2 for a, b in zip(raw, clean, strict=True))
+
+    def test_noisy_recording_alert_is_its_real_rise(self) -> None:
+        """Its one alert is the sustained rise at minute 3 (66 -> 95 bpm for half an hour)."""
+        rec = read(recording("polar-hrm_noisy.hrm"))
+        [alert] = alerts(rec.samples)
+        assert 150 <= alert.t_s - rec.samples[0].t_s <= 210
+        t = np.asarray(rec.beat_t_s)
+        minute = (t >= alert.t_s) & (t < alert.t_s + 600)
+        assert alert.baseline_bpm is not None
+        assert 60.0 / np.mean(np.asarray(rec.beat_rr_s)[minute]) > alert.baseline_bpm + 15
+
+    def test_exercise_in_workout_mode_gives_no_alert(self) -> None:
+        """The exercise recording gives no alert in workout mode."""
+        assert alerts(read(recording("polar-hrm_exercise.hrm")).samples, Mode.WORKOUT) == []
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "polar-hrm_noisy.hrm",
+            "polar-hrm_exercise.hrm",
+            "polar-h10_pvc_hr-rr.csv",
+            "polar-sensor-logger_PPI.txt",
+            "polar-sensor-logger_HR.txt",
+        ],
+    )
+    def test_batch_equals_live(self, name: str) -> None:
+        """run_batch gives exactly the readings that feeding the engine sample by sample gives."""
+        samples = read(recording(name)).samples
+        engine = Engine(SETTINGS)
+        live = [engine.feed(s) for s in samples]
+        assert run_batch(samples, SETTINGS, keep_readings=True).readings == live
+        assert any(r.rmssd_ms is not None for r in live) == any(s.rr_s for s in samples)
+
+
+class TestReferenceEpisodes:
+    def test_reference_needs_a_minute_above(self) -> None:
+        """A reference episode is 60 s of smoothed rate above threshold; 40 s is none."""
+        t = np.arange(600.0)
+        bpm = np.full(600, 70.0)
+        bpm[100:140] = 95.0
+        bpm[300:380] = 95.0
+        episodes, calm = reference_episodes(t, bpm, 70.0, SETTINGS)
+        assert len(episodes) == 1
+        assert episodes[0][0] == pytest.approx(300, abs=5)
+        assert not calm[320]
+        assert calm[50]
+
+
+class TestReplayCommand:
+    @requires_data
+    def test_json_shape(self) -> None:
+        """--json prints one object with alerts, episodes, ready and a summary."""
+        done = flooding("replay", str(recording("polar-hrm_exercise.hrm")), "--json")
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        assert {"alerts", "episodes", "ready", "summary"} <= set(data)
+        [alert] = data["alerts"]
+        assert {"t_s", "bpm", "baseline_bpm", "rule"} <= set(alert)
+        assert 300 < alert["t_s"] < 450
+        assert {"start_s", "end_s", "peak_bpm"} <= set(data["episodes"][0])
+        assert data["summary"]["alerts"] == 1
+
+    @requires_data
+    def test_workout_mode_and_no_writes(self, tmp_path: Path) -> None:
+        """--mode workout gives no alert, and without --save nothing is written."""
+        done = flooding(
+            "replay",
+            str(recording("polar-hrm_exercise.hrm")),
+            "--mode",
+            "workout",
+            "--data-dir",
+            str(tmp_path),
+        )
+        assert done.returncode == 0, done.stderr
+        assert "No flooding alerts." in done.stdout or "alert:" not in done.stdout
+        assert list(tmp_path.iterdir()) == []
+
+    def test_mm_ss_times_without_a_clock(self, tmp_path: Path) -> None:
+        """A file without wall-clock time prints mm:ss from the start."""
+        path = tmp_path / "rise.txt"
+        rr = [0.9] * 300 + [0.55] * 200  # 4.5 min at 67 bpm, then 109 bpm
+        path.write_text("\n".join(f"{v * 1000:.0f}" for v in rr) + "\n")
+        done = flooding("replay", str(path), "--format", "rr-text")
+        assert done.returncode == 0, done.stderr
+        assert "alert:" in done.stdout
+        assert "mm:ss" in done.stdout
+
+    def test_save_stores_an_import_session(self, tmp_path: Path) -> None:
+        """--save stores the replay as a session whose source is import:FORMAT."""
+        path = tmp_path / "rest.txt"
+        path.write_text("\n".join(["900"] * 400) + "\n")
+        done = flooding("replay", str(path), "--save", "--data-dir", str(tmp_path / "d"))
+        assert done.returncode == 0, done.stderr
+        listed = flooding("sessions", "--json", "--data-dir", str(tmp_path / "d"))
+        assert "import:rr-text" in listed.stdout
+
+    def test_bad_file_names_the_line(self, tmp_path: Path) -> None:
+        """A malformed file exits non-zero with the reader's error naming file and line."""
+        path = tmp_path / "bad.txt"
+        path.write_text("800\n900\nabc\n")
+        done = flooding("replay", str(path))
+        assert done.returncode != 0
+        assert "line 3" in done.stderr
+        assert str(path) in done.stderr
