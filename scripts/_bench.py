@@ -42,6 +42,25 @@ TARGET_DAY_S = 1.0
 TARGET_RATIO = 10.0
 
 
+def _find_data() -> Path | None:
+    """shared/data beside the checkout (or above it), or FLOODING_SHARED_DATA."""
+    if os.environ.get("FLOODING_SHARED_DATA"):
+        return Path(os.environ["FLOODING_SHARED_DATA"])
+    for parent in ROOT.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return None
+
+
+DATA = _find_data()
+
+
+def recording(name: str) -> Path:
+    """A file of shared/data/recordings."""
+    assert DATA is not None
+    return DATA / "recordings" / name
+
+
 # --- memory ---------------------------------------------------------------------------------
 
 
@@ -95,7 +114,6 @@ def _settings() -> Any:
 def case_codec(inputs: Path, quick: bool) -> dict[str, Any]:
     from flooding.hrm import HeartRateMeasurement
     from flooding.readers import read
-    from tests._data import recording
 
     # the Polar H10's own packets: its bpm, contact and the RR intervals of each notification
     wire = [
@@ -124,7 +142,6 @@ def case_codec(inputs: Path, quick: bool) -> dict[str, Any]:
 
 def _day_samples() -> list[Any]:
     from flooding.readers import read
-    from tests._data import recording
 
     return read(recording(DAY_FILE)).samples
 
@@ -164,7 +181,6 @@ def case_live_beats_engine(inputs: Path, quick: bool) -> dict[str, Any]:
 
 def case_day_read(inputs: Path, quick: bool) -> dict[str, Any]:
     from flooding.readers import read
-    from tests._data import recording
 
     path = recording(DAY_FILE)
     return {"task": lambda: read(path), "n": 1, "unit": "file"}
@@ -255,7 +271,6 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
 def case_month_detector(inputs: Path, quick: bool) -> dict[str, Any]:
     from flooding.engine import run_batch
     from flooding.readers import read
-    from tests._data import recording
 
     samples = read(recording(MONTH_FILE)).samples
     settings = _settings()
@@ -372,7 +387,6 @@ def prepare_inputs(folder: Path) -> dict[str, Any]:
     import numpy as np
 
     from flooding.readers import read
-    from tests._data import DATA, recording
 
     if DATA is None:
         raise SystemExit("bench: shared/data not found (set FLOODING_SHARED_DATA)")
