@@ -98,19 +98,21 @@ def kill_once(kind: str, folder: Path, run_s: float, speed: float) -> KillResult
     """Start, wait for the first sample, run `run_s` more wall seconds, kill -9, inspect."""
     data_dir = folder / "data"
     probe = folder / "samples.probe"
+    errors = (folder / "stderr.txt").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.drills.probe", *command(kind, data_dir, speed)],
         cwd=ROOT,
         env=probe_env(folder, samples=probe),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=errors,
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while read_probe(probe) is None:
             if proc.poll() is not None:
-                raise RuntimeError(f"{kind} exited ({proc.returncode}) before its first sample")
+                err = (folder / "stderr.txt").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{kind} exited ({proc.returncode}) before a sample:\n{err}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{kind} gave no sample in {START_TIMEOUT_S:g} s")
             time.sleep(0.02)
@@ -122,6 +124,7 @@ def kill_once(kind: str, folder: Path, run_s: float, speed: float) -> KillResult
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+        errors.close()
     first_s, latest_s = read_probe(probe) or (0.0, 0.0)
     db = sqlite3.connect(data_dir / "flooding.db")
     try:
