@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from flooding import __version__
 from flooding.config import ConfigError
+from flooding.store import StoreError
 
 COMMAND_MODULES = (
     "flooding.commands.demo",
@@ -81,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
+    except StoreError as exc:
+        print(f"flooding: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: not an error

@@ -153,7 +153,11 @@ class SessionRunner:
                     await task
             await self._drain_notifications()
             self.outcome.ended_s = self._latest_t if self._latest_t is not None else started
-            self.store.end_session(self.session_id, self.outcome.ended_s)
+            try:
+                self.store.end_session(self.session_id, self.outcome.ended_s)
+            except Exception as exc:  # a full disk at the end must not lose the outcome
+                log.error("could not save the end of the session: %s", exc)
+                self.view.info(f"Could not save the end of the session ({exc}).")
         error = consumer.exception() if consumer.done() and not consumer.cancelled() else None
         if error is not None:
             raise error

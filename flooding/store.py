@@ -283,9 +283,16 @@ class Store:
         )
 
     def close(self) -> None:
-        """Commit what is pending and close."""
-        self.flush()
-        self.db.close()
+        """Commit what is pending and close (closed even when the commit fails)."""
+        try:
+            self.flush()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"could not save the last samples to {self.path}: {exc}. "
+                "Is the disk full? The rest of the session is saved."
+            ) from None
+        finally:
+            self.db.close()
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -26,11 +26,12 @@ set to the local median of 11 beats. Beats outside the range gate are dropped.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
+from scipy import ndimage
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -45,7 +46,6 @@ C2 = 0.17  # intercept of the ectopic decision boundary (paper)
 LONG_SHORT_MRR = 3.0  # |normalised mRR| above this: long or short (paper)
 THRESHOLD_FLOOR_S = 0.02  # 20 ms: below this a beat-to-beat change is ordinary variability
 LOOKAHEAD_BEATS = MEDIAN_HALF_BEATS + 1  # beat i is final once beat i + 6 has arrived
-_CHUNK_ROWS = 16384  # rows of windows sorted at a time: bounded memory for a day of beats
 
 
 class Label(enum.IntEnum):
@@ -89,17 +89,17 @@ def gate(rr_s: FloatArray, last_ok_s: float | None = None) -> tuple[FloatArray, 
     return held, ok
 
 
-def _order_stat(rows: FloatArray, position: float) -> FloatArray:
-    """The linear-interpolated order statistic at `position` (0 .. width-1) of each row.
+def _interpolated(order_stat: Callable[[int], FloatArray], position: float) -> FloatArray:
+    """The linear-interpolated order statistic at `position` (0 .. width-1), per window.
 
-    Rows must already be partitioned around floor(position) and floor(position)+1.
+    `order_stat(k)` gives the k-th smallest value of each window.
     """
     lo = int(np.floor(position))
     frac = position - lo
-    below = rows[:, lo]
+    below = order_stat(lo)
     if frac == 0.0:
         return below.copy()
-    return below + frac * (rows[:, lo + 1] - below)
+    return below + frac * (order_stat(lo + 1) - below)
 
 
 def _kth(width: int, fraction: float) -> tuple[float, list[int]]:
@@ -108,34 +108,51 @@ def _kth(width: int, fraction: float) -> tuple[float, list[int]]:
     return position, [lo, min(lo + 1, width - 1)]
 
 
+def _threshold(order_stat: Callable[[int], FloatArray], width: int) -> FloatArray:
+    p1, _ = _kth(width, 0.25)
+    p3, _ = _kth(width, 0.75)
+    qd = (_interpolated(order_stat, p3) - _interpolated(order_stat, p1)) / 2.0
+    return np.maximum(ALPHA * qd, THRESHOLD_FLOOR_S)
+
+
 def threshold_rows(windows: FloatArray) -> FloatArray:
     """ALPHA x quartile deviation of each row (numpy's linear quantiles), floored."""
     width = windows.shape[1]
-    p1, k1 = _kth(width, 0.25)
-    p3, k3 = _kth(width, 0.75)
+    _, k1 = _kth(width, 0.25)
+    _, k3 = _kth(width, 0.75)
     parted = np.partition(windows, sorted(set(k1 + k3)), axis=1)
-    qd = (_order_stat(parted, p3) - _order_stat(parted, p1)) / 2.0
-    return np.maximum(ALPHA * qd, THRESHOLD_FLOOR_S)
+    return _threshold(lambda k: parted[:, k], width)
 
 
 def median_rows(windows: FloatArray) -> FloatArray:
     """The median of each row."""
     position, kth = _kth(windows.shape[1], 0.5)
-    return _order_stat(np.partition(windows, kth, axis=1), position)
+    parted = np.partition(windows, kth, axis=1)
+    return _interpolated(lambda k: parted[:, k], position)
+
+
+def _rank_filter(values: FloatArray, rank: int, width: int, origin: int) -> FloatArray:
+    """The rank-th smallest of each width-wide window (a running selection, O(n log width))."""
+    result: FloatArray = ndimage.rank_filter(values, rank, size=width, origin=origin)
+    return result
 
 
 def trailing_thresholds(values: FloatArray) -> FloatArray:
-    """threshold_rows over the QD_WINDOW_BEATS values ending at each index (fewer at the start)."""
+    """threshold_rows over the QD_WINDOW_BEATS values ending at each index (fewer at the start).
+
+    Full windows use running order statistics (scipy.ndimage.rank_filter) instead of sorting
+    every window; the values and the arithmetic on them are the same as `threshold_rows`.
+    """
     n = values.size
     out = np.empty(n)
     head = min(n, QD_WINDOW_BEATS - 1)
     for k in range(head):
         out[k] = threshold_rows(values[None, : k + 1])[0]
     if n > head:
-        windows = sliding_window_view(values, QD_WINDOW_BEATS)
-        for start in range(0, windows.shape[0], _CHUNK_ROWS):
-            chunk = windows[start : start + _CHUNK_ROWS]
-            out[head + start : head + start + chunk.shape[0]] = threshold_rows(chunk)
+        trailing = (QD_WINDOW_BEATS - 1) // 2  # origin that puts the window's end at the index
+        out[head:] = _threshold(
+            lambda k: _rank_filter(values, k, QD_WINDOW_BEATS, trailing)[head:], QD_WINDOW_BEATS
+        )
     return out
 
 
@@ -148,9 +165,7 @@ def centred_medians(x: FloatArray) -> FloatArray:
     for k in edge:
         out[k] = median_rows(x[None, max(0, k - h) : min(n, k + h + 1)])[0]
     if n >= MEDIAN_WINDOW_BEATS:
-        out[h : n - h] = median_rows(
-            np.ascontiguousarray(sliding_window_view(x, MEDIAN_WINDOW_BEATS))
-        )
+        out[h : n - h] = _rank_filter(x, h, MEDIAN_WINDOW_BEATS, 0)[h : n - h]
     return out
 
 

@@ -1,0 +1,612 @@
+"""The benchmark behind `scripts/bench`: each case in its own process, peers in their own env.
+
+    python scripts/_bench.py [--json] [--quick] [--peers-python PATH]
+    python scripts/_bench.py --case NAME --inputs DIR [--quick]    # one case, JSON on stdout
+
+Every case runs in a fresh subprocess so that its peak resident memory (VmHWM, reset just
+before the timed work where the kernel allows) is its own. A timing is the median of several
+repeats of the whole task. Peer libraries (systole, neurokit2) run through
+`scripts/_bench_peers.py` with the interpreter given by --peers-python, on the very same
+input arrays, written once to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DAY_FILE = "nsr2db_nsr001_rr-seconds_22h.txt"
+MONTH_FILE = "fitbit_30-day_free-living_hr.csv"
+H10_FILE = "polar-h10_pvc_hr-rr.csv"
+RMSSD_WINDOW_S = 30.0
+CODEC_PACKETS = 200_000
+SERVICE_RUN_S = 60.0  # the measured 1-Hz run (--quick: 10 s)
+SERVICE_WARMUP_S = 3.0  # start-up (imports, beat synthesis) is not steady state
+TARGET_DAY_S = 1.0
+TARGET_RATIO = 10.0
+
+
+def _find_data() -> Path | None:
+    """shared/data beside the checkout (or above it), or FLOODING_SHARED_DATA."""
+    if os.environ.get("FLOODING_SHARED_DATA"):
+        return Path(os.environ["FLOODING_SHARED_DATA"])
+    for parent in ROOT.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return None
+
+
+DATA = _find_data()
+
+
+def recording(name: str) -> Path:
+    """A file of shared/data/recordings."""
+    assert DATA is not None
+    return DATA / "recordings" / name
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False if not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def memory_report(rss_before_kb: int, reset: bool) -> dict[str, float]:
+    """Peak RSS of the process, and how far above its pre-work RSS the work took it (MB)."""
+    peak_kb = _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "peak_rss_mb": peak_kb / 1024,
+        "work_rss_mb": (peak_kb - rss_before_kb) / 1024 if reset else float("nan"),
+    }
+
+
+def timed(task: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
+    """Median seconds of `repeats` runs of `task`, all runs, and the last result."""
+    runs = []
+    result = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = task()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs), runs, result
+
+
+# --- project cases (each: prepare, then a task to time) --------------------------------------
+
+
+def _settings() -> Any:
+    from flooding.config import default_settings
+
+    return default_settings()
+
+
+def case_codec(inputs: Path, quick: bool) -> dict[str, Any]:
+    from flooding.hrm import HeartRateMeasurement
+    from flooding.readers import read
+
+    # the Polar H10's own packets: its bpm, contact and the RR intervals of each notification
+    wire = [
+        bytes(HeartRateMeasurement.from_rr_seconds(round(s.bpm), s.rr_s, contact=True))
+        for s in read(recording(H10_FILE)).samples
+    ]
+    n = CODEC_PACKETS // (10 if quick else 1)
+    packets = (wire * (n // len(wire) + 1))[:n]
+    decode = HeartRateMeasurement.from_bytes
+
+    def task() -> int:
+        total = 0
+        for raw in packets:
+            total += len(decode(raw).rr_1024)
+        return total
+
+    rr_per_packet = sum(len(decode(p).rr_1024) for p in wire) / len(wire)
+    return {
+        "task": task,
+        "n": n,
+        "unit": "packets",
+        "note": f"{len(wire)} real H10 packets (flags 0x{wire[0][0]:02x}, "
+        f"{rr_per_packet:.2f} RR each) cycled",
+    }
+
+
+def _day_samples() -> list[Any]:
+    from flooding.readers import read
+
+    return read(recording(DAY_FILE)).samples
+
+
+def case_live_engine(inputs: Path, quick: bool) -> dict[str, Any]:
+    from flooding.engine import Engine
+
+    samples = _day_samples()
+    settings = _settings()
+
+    def task() -> int:
+        engine = Engine(settings)
+        feed = engine.feed
+        for sample in samples:
+            feed(sample)
+        return len(samples)
+
+    return {"task": task, "n": len(samples), "unit": "samples", "note": "22 h day, 1 Hz"}
+
+
+def case_live_beats_engine(inputs: Path, quick: bool) -> dict[str, Any]:
+    from flooding.beats import BeatProcessor
+    from flooding.engine import Engine
+
+    samples = _day_samples()
+    settings = _settings()
+
+    def task() -> int:
+        engine = Engine(settings)
+        processor = BeatProcessor()
+        for sample in samples:
+            engine.feed(processor.feed(sample))
+        return len(samples)
+
+    return {"task": task, "n": len(samples), "unit": "samples", "note": "22 h day, 1 Hz"}
+
+
+def case_day_read(inputs: Path, quick: bool) -> dict[str, Any]:
+    from flooding.readers import read
+
+    path = recording(DAY_FILE)
+    return {"task": lambda: read(path), "n": 1, "unit": "file"}
+
+
+def case_day_correct(inputs: Path, quick: bool) -> dict[str, Any]:
+    import numpy as np
+
+    from flooding.beats import correct_rr
+
+    rr = np.load(inputs / "day_rr_s.npy")
+    return {"task": lambda: correct_rr(rr), "n": rr.size, "unit": "beats"}
+
+
+def case_day_rmssd(inputs: Path, quick: bool) -> dict[str, Any]:
+    import numpy as np
+
+    from flooding.beats import rolling_rmssd_ms
+
+    rr = np.load(inputs / "day_rr_s.npy")
+    t = np.load(inputs / "day_t_s.npy")
+
+    def task() -> Any:
+        out = rolling_rmssd_ms(t, rr, RMSSD_WINDOW_S)
+        np.save(inputs / "rmssd_flooding.npy", out)
+        return out
+
+    return {"task": task, "n": rr.size, "unit": "beats"}
+
+
+def case_day_full(inputs: Path, quick: bool) -> dict[str, Any]:
+    import numpy as np
+
+    from flooding.beats import correct_rr, process_batch, rolling_rmssd_ms
+    from flooding.engine import run_batch
+
+    samples = _day_samples()
+    settings = _settings()
+    rr = np.array([rr for s in samples for rr in s.rr_s])
+    t = np.load(inputs / "day_t_s.npy")
+
+    def task() -> int:
+        beat_samples = process_batch(samples)  # beat times, correction, beat-derived rate
+        corrected = correct_rr(rr)  # process_batch does not hand its corrected beats out
+        rolling_rmssd_ms(t[corrected.source], corrected.rr_s, RMSSD_WINDOW_S)
+        return len(run_batch(beat_samples, settings).events)
+
+    return {
+        "task": task,
+        "n": rr.size,
+        "unit": "beats",
+        "note": "process_batch + rolling RMSSD + run_batch (the correction runs twice)",
+    }
+
+
+def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
+    """Not a row of its own: where the time of day_full goes, stage by stage."""
+    import numpy as np
+
+    from flooding.beats import correct_rr, process_batch, rolling_rmssd_ms
+    from flooding.engine import run_batch
+
+    samples = _day_samples()
+    settings = _settings()
+    rr = np.array([rr for s in samples for rr in s.rr_s])
+    t = np.load(inputs / "day_t_s.npy")
+    stages: dict[str, list[float]] = {}
+
+    def stage(name: str, work: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        result = work()
+        stages.setdefault(name, []).append(time.perf_counter() - start)
+        return result
+
+    def task() -> dict[str, float]:
+        beat_samples = stage("process_batch", lambda: process_batch(samples))
+        corrected = stage("correct_rr", lambda: correct_rr(rr))
+        stage(
+            "rolling_rmssd_ms",
+            lambda: rolling_rmssd_ms(t[corrected.source], corrected.rr_s, RMSSD_WINDOW_S),
+        )
+        stage("run_batch", lambda: run_batch(beat_samples, settings))
+        return {name: statistics.median(runs) for name, runs in stages.items()}
+
+    return {"task": task, "n": rr.size, "unit": "beats", "result_is_extra": True}
+
+
+def case_month_detector(inputs: Path, quick: bool) -> dict[str, Any]:
+    from flooding.engine import run_batch
+    from flooding.readers import read
+
+    samples = read(recording(MONTH_FILE)).samples
+    settings = _settings()
+    return {
+        "task": lambda: len(run_batch(samples, settings).events),
+        "n": len(samples),
+        "unit": "samples",
+        "note": "30 days, a sample every ~5 s",
+    }
+
+
+def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
+    """The session runner at 1 Hz in real time: simulated strap -> store -> engine -> view."""
+    from flooding.notify import NullNotifier
+    from flooding.service import SessionRunner
+    from flooding.simulate import SimulatedStrap, hard_talk
+    from flooding.store import Store
+    from flooding.view import QuietView
+
+    run_s = SERVICE_RUN_S / (6 if quick else 1)
+    settings = _settings()
+
+    async def measure(folder: Path) -> dict[str, float]:
+        store = Store.open(folder)
+        runner = SessionRunner(
+            source=SimulatedStrap(hard_talk(), start_s=time.time(), speed=1.0),
+            settings=settings,
+            store=store,
+            view=QuietView(),
+            notifier=NullNotifier(),
+            source_kind="bench",
+        )
+        session = asyncio.create_task(runner.run())
+        await asyncio.sleep(SERVICE_WARMUP_S)
+        samples_0 = runner.outcome.samples if runner.outcome else 0
+        usage_0, wall_0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        await asyncio.sleep(run_s)
+        usage_1, wall_1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        samples_1 = runner.outcome.samples if runner.outcome else 0
+        runner.stop()
+        await session
+        store.close()
+        cpu = (usage_1.ru_utime - usage_0.ru_utime) + (usage_1.ru_stime - usage_0.ru_stime)
+        wall = wall_1 - wall_0
+        return {"cpu_s": cpu, "wall_s": wall, "samples": samples_1 - samples_0}
+
+    def task() -> dict[str, float]:
+        with tempfile.TemporaryDirectory() as folder:
+            return asyncio.run(measure(Path(folder)))
+
+    return {
+        "task": task,
+        "n": 1,
+        "unit": "run",
+        "repeats": 1,
+        "warm": False,
+        "result_is_extra": True,
+    }
+
+
+CASES: dict[str, Callable[[Path, bool], dict[str, Any]]] = {
+    "codec": case_codec,
+    "live_engine": case_live_engine,
+    "live_beats_engine": case_live_beats_engine,
+    "live_service": case_live_service,
+    "day_read": case_day_read,
+    "day_correct": case_day_correct,
+    "day_rmssd": case_day_rmssd,
+    "day_full": case_day_full,
+    "day_stages": case_day_stages,
+    "month_detector": case_month_detector,
+}
+
+
+def run_case(name: str, inputs: Path, quick: bool) -> dict[str, Any]:
+    """Prepare one case, reset the memory peak, time it; the figures as a dict."""
+    spec = CASES[name](inputs, quick)
+    repeats = spec.get("repeats", 2 if quick else 5)
+    task = spec["task"]
+    if spec.get("warm", True):
+        task()  # warm: lazy imports, caches, first-touch of the input
+    rss_before = _status_kb("VmRSS")
+    reset = reset_peak()
+    median_s, runs, result = timed(task, repeats)
+    out: dict[str, Any] = {
+        "case": name,
+        "seconds": median_s,
+        "runs_s": runs,
+        "n": spec["n"],
+        "unit": spec["unit"],
+        "note": spec.get("note", ""),
+        **memory_report(rss_before, reset),
+    }
+    if spec.get("result_is_extra"):
+        out["extra"] = result
+    return out
+
+
+# --- the whole run --------------------------------------------------------------------------
+
+
+def subprocess_json(command: list[str], timeout_s: float = 900) -> dict[str, Any]:
+    """Run a case process; its last stdout line is JSON."""
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout_s, check=False, cwd=ROOT
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[-4:])} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def prepare_inputs(folder: Path) -> dict[str, Any]:
+    """The day's beats as the project reads them, written once for every case and peer."""
+    import numpy as np
+
+    from flooding.readers import read
+
+    if DATA is None:
+        raise SystemExit("bench: shared/data not found (set FLOODING_SHARED_DATA)")
+    day = read(recording(DAY_FILE))
+    assert day.beat_rr_s is not None
+    assert day.beat_t_s is not None
+    np.save(folder / "day_rr_s.npy", np.asarray(day.beat_rr_s, dtype=np.float64))
+    np.save(folder / "day_t_s.npy", np.asarray(day.beat_t_s, dtype=np.float64))
+    return {"day_beats": int(day.beat_rr_s.size), "day_samples": len(day.samples)}
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -> dict[str, Any]:
+    """Run every case and peer; the raw figures."""
+    import numpy as np
+    import scipy
+
+    flags = ["--quick"] if quick else []
+    results: dict[str, Any] = {
+        "quick": quick,
+        "machine": {
+            "cpu": cpu_model(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+        },
+        "cases": {},
+        "peers": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="flooding-bench-") as folder:
+        inputs = Path(folder)
+        results["inputs"] = prepare_inputs(inputs)
+        for name in CASES:
+            say(f"bench: {name} ...")
+            results["cases"][name] = subprocess_json(
+                [sys.executable, __file__, "--case", name, "--inputs", folder, *flags]
+            )
+        if peers_python:
+            peers_script = str(ROOT / "scripts" / "_bench_peers.py")
+            for name in ("systole_first_call", "systole_correct", "systole_rmssd", "nk_fixpeaks"):
+                say(f"bench: peer {name} ...")
+                results["peers"][name] = subprocess_json(
+                    [peers_python, peers_script, "--case", name, "--inputs", folder, *flags]
+                )
+            ours = np.load(inputs / "rmssd_flooding.npy")
+            theirs = np.load(inputs / "rmssd_systole.npy")
+            both = ~np.isnan(ours) & ~np.isnan(theirs)
+            results["rmssd_agreement_ms"] = float(np.max(np.abs(ours[both] - theirs[both])))
+    return results
+
+
+# --- the table ------------------------------------------------------------------------------
+
+
+def _rate(row: dict[str, Any]) -> float:
+    return float(row["n"]) / float(row["seconds"])
+
+
+def _mb(row: dict[str, Any] | None) -> str:
+    return "" if row is None else f"{row['peak_rss_mb']:.0f}"
+
+
+def rows(results: dict[str, Any]) -> list[list[str]]:
+    """Table rows: case, flooding, peer, peer figure, flooding ahead by, peak RSS MB (ours/peer)."""
+    c, p = results["cases"], results["peers"]
+    out: list[list[str]] = []
+
+    def ms(row: dict[str, Any]) -> str:
+        return f"{row['seconds'] * 1000:.0f} ms"
+
+    def add(
+        what: str, ours: str, ours_row: dict[str, Any] | None, peer: str = "-",
+        peer_fig: str = "-", ratio: str = "-", peer_row: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        memory = _mb(ours_row) + (f" / {_mb(peer_row)}" if peer_row is not None else "")
+        out.append([what, ours, peer, peer_fig, ratio, memory])
+
+    codec = c["codec"]
+    add("codec: H10 packets decoded", f"{_rate(codec) / 1e6:.2f} M/s", codec)
+    for key, label in (
+        ("live_engine", "live: Engine.feed per sample"),
+        ("live_beats_engine", "live: BeatProcessor + Engine per sample"),
+    ):
+        row = c[key]
+        per_us = row["seconds"] / row["n"] * 1e6
+        add(label, f"{per_us:.1f} us = {per_us / 1e4:.4f} % CPU at 1 Hz", row)
+    service = c["live_service"]["extra"]
+    share = service["cpu_s"] / service["wall_s"] * 100
+    add(
+        f"live: session runner at 1 Hz, measured {service['wall_s']:.0f} s",
+        f"{share:.2f} % of a core ({service['samples']} samples)",
+        c["live_service"],
+    )
+    day = c["day_full"]
+    add(
+        f"day ({results['inputs']['day_beats']:,} beats): correction + RMSSD + detector",
+        ms(day),
+        day,
+    )
+    add("day: reading the file (not in the row above)", ms(c["day_read"]), c["day_read"])
+
+    correct = c["day_correct"]
+    if p:
+        for key, peer in (
+            ("systole_correct", "systole correct_rr"),
+            ("nk_fixpeaks", "neurokit2 Kubios"),
+        ):
+            add(
+                "day: artifact correction",
+                ms(correct),
+                correct,
+                peer,
+                ms(p[key]),
+                f"{p[key]['seconds'] / correct['seconds']:.1f}x",
+                p[key],
+            )
+        first = p["systole_first_call"]
+        add(
+            "systole: first call (numba compile), apart",
+            "-",
+            None,
+            "systole",
+            f"{first['seconds']:.1f} s",
+        )
+    else:
+        add("day: artifact correction", ms(correct), correct)
+    rmssd = c["day_rmssd"]
+    if p:
+        add(
+            "day: sliding 30 s RMSSD",
+            ms(rmssd),
+            rmssd,
+            "systole hrv.rmssd loop",
+            ms(p["systole_rmssd"]),
+            f"{p['systole_rmssd']['seconds'] / rmssd['seconds']:.0f}x",
+            p["systole_rmssd"],
+        )
+    else:
+        add("day: sliding 30 s RMSSD", ms(rmssd), rmssd)
+    month = c["month_detector"]
+    add(f"month ({month['n']:,} Fitbit samples): detector", ms(month), month)
+    return out  # fmt: skip
+
+
+def render(results: dict[str, Any]) -> str:
+    """The Markdown table and the lines under it."""
+    header = ["case", "flooding", "peer", "peer", "flooding ahead by", "peak RSS MB (ours / peer)"]
+    body = rows(results)
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return (
+            "| " + " | ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)) + " |"
+        )
+
+    lines = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += [line(r) for r in body]
+    m = results["machine"]
+    stages = results["cases"]["day_stages"]["extra"]
+    lines.append("")
+    lines.append(
+        "Where the day goes: "
+        + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in stages.items())
+        + "."
+    )
+    day_s = results["cases"]["day_full"]["seconds"]
+    verdicts = [
+        f"day {day_s:.2f} s (target: well under {TARGET_DAY_S:g} s; "
+        f"{'under' if day_s < TARGET_DAY_S else 'OVER'})"
+    ]
+    if results["peers"]:
+        p, c = results["peers"], results["cases"]
+        fastest = min(p["systole_correct"]["seconds"], p["nk_fixpeaks"]["seconds"])
+        ratios = {
+            "correction": fastest / c["day_correct"]["seconds"],
+            "sliding RMSSD": p["systole_rmssd"]["seconds"] / c["day_rmssd"]["seconds"],
+        }
+        for what, ratio in ratios.items():
+            ok = "met" if ratio >= TARGET_RATIO else "BEHIND"
+            verdicts.append(f"{what} vs fastest peer {ratio:.1f}x ({ok}, target {TARGET_RATIO:g}x)")
+        verdicts.append(f"RMSSD agrees with systole's to {results['rmssd_agreement_ms']:.2g} ms")
+        versions = ", ".join(f"{k} {v}" for k, v in p["systole_correct"]["versions"].items())
+        lines.append(f"Peers: {versions}.")
+    lines.append("; ".join(verdicts) + ".")
+    lines.append(
+        f"Median of {'2' if results['quick'] else '5'} runs (peers: "
+        f"{'1' if results['quick'] else '3'}), each case in its own process; "
+        f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, numpy {m['numpy']}, "
+        f"scipy {m['scipy']}."
+    )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, shorter runs")
+    parser.add_argument("--peers-python", help="interpreter with systole and neurokit2")
+    parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
+    parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args.inputs, args.quick)))
+        return 0
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    results = collect(args.quick, args.peers_python, say)
+    print(json.dumps(results, indent=2) if args.json else render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""The peers' side of `scripts/bench`: systole and neurokit2 on the same beats, one case a run.
+
+    .bench-venv/bin/python scripts/_bench_peers.py --case NAME --inputs DIR [--quick]
+
+Runs in the peers' own environment (no flooding installed there); reads the beats the
+project's reader produced (`day_rr_s.npy`, `day_t_s.npy` in DIR) and prints one JSON line:
+median seconds, the runs, peak RSS, the peers' versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RMSSD_WINDOW_S = 30.0
+PEAKS_HZ = 1000  # neurokit2 takes peak sample indices: beat times at 1 kHz
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def systole_first_call(
+    rr: np.ndarray, t: np.ndarray, inputs: Path
+) -> tuple[Callable[[], Any], int]:
+    """systole's first correct_rr call in a fresh process: mostly numba compiling."""
+    from systole.correction import correct_rr
+
+    short = rr[:200] * 1000.0
+    return (lambda: correct_rr(short, verbose=False)), 1
+
+
+def systole_correct(rr: np.ndarray, t: np.ndarray, inputs: Path) -> tuple[Callable[[], Any], int]:
+    """systole.correction.correct_rr (Lipponen & Tarvainen 2019) on the day, in ms."""
+    from systole.correction import correct_rr
+
+    rr_ms = rr * 1000.0
+    correct_rr(rr_ms[:200], verbose=False)  # compile outside the timing (reported apart)
+    return (lambda: correct_rr(rr_ms, verbose=False)), rr.size
+
+
+def systole_rmssd(rr: np.ndarray, t: np.ndarray, inputs: Path) -> tuple[Callable[[], Any], int]:
+    """RMSSD over the beats of the last 30 s after each beat, by systole.hrv.rmssd in a loop.
+
+    The window is the project's: every successive pair whose later beat lies within 30 s.
+    """
+    from systole.hrv import rmssd
+
+    rr_ms = rr * 1000.0
+
+    def task() -> np.ndarray:
+        first_pair_end = np.searchsorted(t, t - RMSSD_WINDOW_S, side="left")
+        first_beat = np.maximum(first_pair_end - 1, 0)
+        out = np.full(rr.size, np.nan)
+        for i in range(1, rr.size):
+            out[i] = rmssd(rr_ms[first_beat[i] : i + 1])
+        np.save(inputs / "rmssd_systole.npy", out)
+        return out
+
+    return task, rr.size
+
+
+def nk_fixpeaks(rr: np.ndarray, t: np.ndarray, inputs: Path) -> tuple[Callable[[], Any], int]:
+    """neurokit2.signal_fixpeaks(method="Kubios") on the same beats as 1-kHz peak indices."""
+    import neurokit2 as nk
+
+    first = t[0] - rr[0]
+    peaks = np.rint(np.concatenate(([first], t)) * PEAKS_HZ).astype(np.int64)
+    peaks -= peaks[0]
+
+    def task() -> Any:
+        return nk.signal_fixpeaks(peaks, sampling_rate=PEAKS_HZ, method="Kubios", show=False)
+
+    return task, rr.size
+
+
+CASES = {
+    "systole_first_call": systole_first_call,
+    "systole_correct": systole_correct,
+    "systole_rmssd": systole_rmssd,
+    "nk_fixpeaks": nk_fixpeaks,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=sorted(CASES), required=True)
+    parser.add_argument("--inputs", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")  # systole divides by zero on flat stretches; not ours
+    rr = np.load(args.inputs / "day_rr_s.npy")
+    t = np.load(args.inputs / "day_t_s.npy")
+    task, n = CASES[args.case](rr, t, args.inputs)
+    repeats = 1 if args.quick or args.case == "systole_first_call" else 3
+    rss_before = _status_kb("VmRSS")
+    reset = _reset_peak()
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        task()
+        runs.append(time.perf_counter() - start)
+    peak_kb = _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "case": args.case,
+                "seconds": statistics.median(runs),
+                "runs_s": runs,
+                "n": n,
+                "peak_rss_mb": peak_kb / 1024,
+                "work_rss_mb": (peak_kb - rss_before) / 1024 if reset else float("nan"),
+                "versions": {
+                    name: version(name) for name in ("systole", "neurokit2", "numba", "numpy")
+                },
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

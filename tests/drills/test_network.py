@@ -1,0 +1,107 @@
+"""No network: recording, review and replay open no internet socket (Unix sockets allowed)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests._data import requires_data
+from tests.drills.harness import ROOT, probe_env, read_probe
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+def run_probed(tmp_path: Path, *args: str) -> str:
+    """Run a flooding command under the network probe; what it recorded."""
+    net = tmp_path / "net.log"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.drills.probe", *args],
+        cwd=ROOT,
+        env=probe_env(tmp_path, net=net),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return net.read_text() if net.exists() else ""
+
+
+class TestNoNetwork:
+    def test_demo_and_review(self, tmp_path: Path) -> None:
+        """The demo records a session, sessions and review read it, and none touches the net."""
+        data = str(tmp_path / "data")
+        assert run_probed(tmp_path, "demo", "--speed", "0", "--no-notify", "--data-dir", data) == ""
+        assert run_probed(tmp_path, "sessions", "--data-dir", data) == ""
+        assert run_probed(tmp_path, "review", "--data-dir", data) == ""
+
+    def test_probe_sees_internet_sockets(self, tmp_path: Path) -> None:
+        """The probe itself records an internet socket, so silence above means something."""
+        net = tmp_path / "net.log"
+        code = (
+            "from tests.drills.probe import _network_probe; import os, socket; "
+            "_network_probe(os.environ['FLOODING_PROBE_NET']); "
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0)); "
+            "u = socket.socketpair()"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=probe_env(tmp_path, net=net), check=True
+        )
+        logged = net.read_text()
+        assert "socket.bind" in logged
+        assert "family=AF_INET" in logged
+        assert "AF_UNIX" not in logged
+
+    def test_emulated_strap_monitor(self, tmp_path: Path) -> None:
+        """The monitor on the emulated strap records samples without any internet socket."""
+        net, samples = tmp_path / "net.log", tmp_path / "samples.probe"
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "tests.drills.probe", "monitor", "--no-notify", "--quiet",
+                "--data-dir", str(tmp_path / "data"), "--timeout", "1",
+            ],
+            cwd=ROOT,
+            env=probe_env(tmp_path, net=net, samples=samples),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        try:
+            for _ in range(600):
+                probe = read_probe(samples)
+                if probe is not None and probe[1] - probe[0] >= 2.0:
+                    break
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, err
+        assert read_probe(samples) is not None
+        assert (net.read_text() if net.exists() else "") == ""
+
+    @requires_data
+    def test_replay_of_every_recording(self, tmp_path: Path) -> None:
+        """Reading every shared recording and replaying it through the engine opens no socket."""
+        net = tmp_path / "net.log"
+        code = (
+            "import os; from tests.drills.probe import _network_probe; "
+            "_network_probe(os.environ['FLOODING_PROBE_NET'])\n"
+            "from flooding.config import default_settings; from flooding.engine import run_batch\n"
+            "from flooding.beats import process_batch; from flooding.readers import read\n"
+            "from tests._data import recording, DATA\n"
+            "for path in sorted((DATA / 'recordings').iterdir()):\n"
+            "    if path.suffix in ('.txt', '.csv', '.hrm') and 'fitbit' not in path.name:\n"
+            "        run_batch(process_batch(read(path).samples), default_settings())\n"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=probe_env(tmp_path, net=net), check=True
+        )
+        assert (net.read_text() if net.exists() else "") == ""
