@@ -199,6 +199,9 @@ class Store:
         self.db = connection
         self.path = path
         self._pending: list[tuple[int, float, float, str, int | None, int | None]] = []
+        # events written since the last commit, with their ids: if a commit fails they are
+        # written again under the same ids, so ids handed out (alert ids) stay valid
+        self._unsaved_events: list[tuple[int, int, float, str, str]] = []
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -335,27 +338,44 @@ class Store:
 
     def add_event(self, session_id: int, event: Any) -> int:
         """Record an event; returns its id. Committed with the next flush."""
-        cursor = self.db.execute(
-            "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (?, ?, ?, ?)",
-            (
-                session_id,
-                _event_time(event),
-                event_kind(event),
-                json.dumps(event_data(event)),
-            ),
+        return self.add_note_event(
+            session_id, _event_time(event), event_kind(event), event_data(event)
         )
-        return int(cursor.lastrowid or 0)
 
     def add_note_event(self, session_id: int, t_s: float, kind: str, data: dict[str, Any]) -> int:
         """Record a free-form event such as a false-alarm mark or a link change."""
+        text = json.dumps(data)
         cursor = self.db.execute(
             "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (?, ?, ?, ?)",
-            (session_id, t_s, kind, json.dumps(data)),
+            (session_id, t_s, kind, text),
         )
-        return int(cursor.lastrowid or 0)
+        event_id = int(cursor.lastrowid or 0)
+        self._unsaved_events.append((event_id, session_id, t_s, kind, text))
+        return event_id
 
     def flush(self) -> None:
-        """Commit buffered samples and events."""
+        """Commit buffered samples and events, all or nothing.
+
+        On failure (a full disk) nothing of this flush stays half-written: the transaction is
+        rolled back, the samples stay buffered for the next try, and the events are written
+        again under their ids. The error is raised for the caller to report.
+        """
+        try:
+            self._write_pending()
+        except sqlite3.Error:
+            with suppress(sqlite3.Error):
+                self.db.rollback()
+            with suppress(sqlite3.Error):
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO events(id, session_id, t_s, kind, data_json)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    self._unsaved_events,
+                )
+            raise
+        self._pending.clear()
+        self._unsaved_events.clear()
+
+    def _write_pending(self) -> None:
         if self._pending:
             self.db.executemany(
                 "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj)"
@@ -369,7 +389,6 @@ class Store:
                 f" WHERE sample_count IS NOT NULL AND id IN ({','.join('?' * len(touched))})",
                 touched,
             )
-            self._pending.clear()
         self.db.commit()
 
     def end_session(self, session_id: int, ended_s: float) -> None:

@@ -168,7 +168,11 @@ async def _monitor(args: argparse.Namespace) -> int:
         print(_already_running(exc), file=sys.stderr)
         return EXIT_ALREADY_RUNNING
     except OSError as exc:
-        print(f"flooding monitor: cannot use the data folder {folder}: {exc}", file=sys.stderr)
+        print(
+            f"flooding monitor: cannot use the data folder {folder}: {exc}. Choose a writable "
+            "folder with --data-dir or FLOODING_DATA_DIR.",
+            file=sys.stderr,
+        )
         return 1
     try:
         store = Store.open(folder)
@@ -271,7 +275,12 @@ async def _headless(args: argparse.Namespace) -> int:
         log.error("%s", _already_running(exc))
         return EXIT_ALREADY_RUNNING
     except OSError as exc:
-        log.error("cannot use the data folder %s: %s", folder, exc)
+        log.error(
+            "cannot use the data folder %s: %s. Choose a writable folder with --data-dir or "
+            "FLOODING_DATA_DIR.",
+            folder,
+            exc,
+        )
         return 1
     stopped = asyncio.Event()
     monitors: list[BackgroundMonitor] = []
