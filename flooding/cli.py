@@ -75,8 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if run is None:
         parser.print_help()
         return 2
+    from flooding.commands._common import CommandError
+
     try:
         return run(args)
+    except CommandError as exc:
+        print(f"flooding {args.command}: {exc}", file=sys.stderr)
+        return exc.code
     except ConfigError as exc:
         print("flooding: the configuration has problems, nothing was started:", file=sys.stderr)
         for problem in exc.problems:

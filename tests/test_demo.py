@@ -128,4 +128,4 @@ class TestCommandLine:
         """`flooding review` on an empty data dir says there are no sessions and exits non-zero."""
         result = flooding("review", "--data-dir", str(tmp_path))
         assert result.returncode == 1
-        assert "No sessions" in result.stdout
+        assert "no sessions recorded yet" in result.stderr

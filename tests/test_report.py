@@ -119,7 +119,7 @@ class TestPlotCommand:
         """Plotting a session that does not exist fails with a pointer to `flooding sessions`."""
         result = flooding("plot", "3", "-o", str(tmp_path / "x.png"), "--data-dir", str(tmp_path))
         assert result.returncode == 1
-        assert "flooding sessions" in result.stdout
+        assert "flooding sessions" in result.stderr
         assert not (tmp_path / "x.png").exists()
 
     def test_help_does_not_load_matplotlib(self) -> None:

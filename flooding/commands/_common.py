@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flooding.config import ENV_DATA_DIR, LoadedConfig, load_config
+
+if TYPE_CHECKING:
+    from flooding.store import Store
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +42,36 @@ def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="where recordings are kept (default: FLOODING_DATA_DIR, else the user data folder)",
     )
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message says why and what to do (printed by the CLI)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """The store in the data directory, or a CommandError saying why it cannot be used."""
+    from flooding.store import Store, StoreError
+
+    try:
+        return Store.open(data_dir(args))
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def chosen_session(store: Store, session: int | None) -> int:
+    """The session asked for (default: the latest), or a CommandError saying there is none."""
+    if session is None:
+        latest = store.latest_session_id()
+        if latest is None:
+            raise CommandError(f"no sessions recorded yet in {store.path.parent}.")
+        return latest
+    if store.session(session) is None:
+        raise CommandError(f"no session {session}. `flooding sessions` lists them.")
+    return session
 
 
 def load_settings(args: argparse.Namespace) -> LoadedConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flooding.commands._common import add_data_dir_option, data_dir
+from flooding.commands._common import add_data_dir_option, open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,14 +25,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     from flooding.review import summarize_session
-    from flooding.store import Store, StoreError
     from flooding.timefmt import duration, session_stamp
 
-    try:
-        store = Store.open(data_dir(args))
-    except StoreError as exc:
-        print(f"flooding delete: {exc}")
-        return 1
+    store = open_store(args)
     try:
         summary = summarize_session(store, args.session)
         if summary is None:

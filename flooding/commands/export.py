@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from flooding.commands._common import add_data_dir_option, data_dir
+from flooding.commands._common import add_data_dir_option, chosen_session, open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,19 +38,10 @@ def episodes_path(path: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from flooding.export import episodes_csv, samples_csv, session_json, write_private
-    from flooding.store import Store, StoreError
 
+    store = open_store(args)
     try:
-        store = Store.open(data_dir(args))
-    except StoreError as exc:
-        print(f"flooding export: {exc}", file=sys.stderr)
-        return 1
-    try:
-        session_id = args.session if args.session is not None else store.latest_session_id()
-        if session_id is None or store.session(session_id) is None:
-            which = "recorded yet" if session_id is None else f"with id {session_id}"
-            print(f"No session {which}. `flooding sessions` lists them.", file=sys.stderr)
-            return 1
+        session_id = chosen_session(store, args.session)
         if args.format == "json":
             main = json.dumps(session_json(store, session_id), indent=1) + "\n"
             side = None

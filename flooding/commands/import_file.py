@@ -11,8 +11,8 @@ from typing import Any
 from flooding.commands._common import (
     add_config_options,
     add_data_dir_option,
-    data_dir,
     load_settings,
+    open_store,
     program,
 )
 
@@ -45,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
     from flooding.importing import import_recording
     from flooding.models import Mode
     from flooding.readers import ReaderError, formats, read
-    from flooding.store import Store, StoreError
     from flooding.timefmt import local_stamp
 
     settings = load_settings(args).settings
@@ -78,11 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if not recording.samples:
         print(f"flooding import: {args.file} holds no heart data. Nothing was imported.")
         return 1
-    try:
-        store = Store.open(data_dir(args))
-    except StoreError as exc:
-        print(f"flooding import: {exc}", file=sys.stderr)
-        return 1
+    store = open_store(args)
     try:
         result = import_recording(
             store,

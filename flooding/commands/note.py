@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from flooding.commands._common import add_data_dir_option, data_dir
+from flooding.commands._common import add_data_dir_option, chosen_session, open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,17 +16,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.store import Store, StoreError
 
+    store = open_store(args)
     try:
-        store = Store.open(data_dir(args))
-    except StoreError as exc:
-        print(f"flooding note: {exc}")
-        return 1
-    try:
-        if store.session(args.session) is None:
-            print(f"No session {args.session}. `flooding sessions` lists them.")
-            return 1
+        chosen_session(store, args.session)
         store.set_note(args.session, args.text.strip())
     finally:
         store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from flooding.commands._common import add_data_dir_option, data_dir
+from flooding.commands._common import add_data_dir_option, chosen_session, data_dir, open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,23 +53,14 @@ def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.store import Store, StoreError
     from flooding.timefmt import session_clock
 
     answered = _ask_the_running_monitor(args)
     if answered is not None:
         return answered
+    store = open_store(args)
     try:
-        store = Store.open(data_dir(args))
-    except StoreError as exc:
-        print(f"flooding ok: {exc}")
-        return 1
-    try:
-        session_id = args.session if args.session is not None else store.latest_session_id()
-        if session_id is None or store.session(session_id) is None:
-            which = "recorded yet" if session_id is None else f"with id {session_id}"
-            print(f"No session {which}. `flooding sessions` lists them.")
-            return 1
+        session_id = chosen_session(store, args.session)
         alerts = store.events(session_id, "alert")
         if not alerts:
             print(f"Session {session_id} had no flooding alert; nothing to mark.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flooding.commands._common import add_data_dir_option, data_dir
+from flooding.commands._common import add_data_dir_option, chosen_session, open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,18 +37,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(args: argparse.Namespace) -> int:
     from flooding.export import write_private
     from flooding.report import plot_data, render_html, render_png
-    from flooding.store import Store, StoreError
 
+    store = open_store(args)
     try:
-        store = Store.open(data_dir(args))
-    except StoreError as exc:
-        print(f"flooding plot: {exc}")
-        return 1
-    try:
-        session_id = args.session if args.session is not None else store.latest_session_id()
-        if session_id is None:
-            print(f"No sessions recorded yet in {data_dir(args)}.")
-            return 1
+        session_id = chosen_session(store, args.session)
         data = plot_data(store, session_id)
     finally:
         store.close()

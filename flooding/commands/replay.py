@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flooding.commands._common import add_config_options, add_data_dir_option, data_dir
+from flooding.commands._common import add_config_options, add_data_dir_option, data_dir, open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -146,13 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
     session_id = None
     if args.save:
-        from flooding.store import Store, StoreError
-
-        try:
-            store = Store.open(data_dir(args))
-        except StoreError as exc:
-            print(f"flooding replay: {exc}", file=sys.stderr)
-            return 1
+        store = open_store(args)
         try:
             session_id = store.begin_session(
                 t0,

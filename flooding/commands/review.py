@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from flooding.commands._common import add_data_dir_option, data_dir
+from flooding.commands._common import add_data_dir_option, chosen_session, open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,19 +20,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     from flooding.review import review_session
-    from flooding.store import Store, StoreError
     from flooding.timefmt import iso_local
 
+    store = open_store(args)
     try:
-        store = Store.open(data_dir(args))
-    except StoreError as exc:
-        print(f"flooding review: {exc}")
-        return 1
-    try:
-        session_id = args.session if args.session is not None else store.latest_session_id()
-        if session_id is None:
-            print(f"No sessions recorded yet in {data_dir(args)}.")
-            return 1
+        session_id = chosen_session(store, args.session)
         review = review_session(store, session_id)
     finally:
         store.close()

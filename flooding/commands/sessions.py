@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from flooding.commands._common import add_data_dir_option, data_dir
+from flooding.commands._common import add_data_dir_option, data_dir, open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,15 +17,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     from flooding.review import summarize_sessions
-    from flooding.store import Store, StoreError
     from flooding.timefmt import duration, iso_local
     from flooding.timefmt import session_stamp as local_stamp
 
-    try:
-        store = Store.open(data_dir(args))
-    except StoreError as exc:
-        print(f"flooding sessions: {exc}")
-        return 1
+    store = open_store(args)
     try:
         summaries = summarize_sessions(store)
     finally:

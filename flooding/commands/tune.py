@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flooding.commands._common import add_data_dir_option, data_dir
+from flooding.commands._common import add_data_dir_option, data_dir, open_store
 
 if TYPE_CHECKING:
     from flooding.config import LoadedConfig
@@ -74,7 +74,6 @@ def changed_keys(
 
 def run(args: argparse.Namespace) -> int:
     from flooding.config import load_config
-    from flooding.store import Store, StoreError
     from flooding.timefmt import iso_local, local_stamp
     from flooding.tune import compare_session, load_sessions, totals
 
@@ -84,11 +83,7 @@ def run(args: argparse.Namespace) -> int:
     current = load_config(args.config)
     candidate = load_config(args.config, overrides=args.overrides)
     changes = changed_keys(current, candidate)
-    try:
-        store = Store.open(data_dir(args))
-    except StoreError as exc:
-        print(f"flooding tune: {exc}")
-        return 1
+    store = open_store(args)
     began = time.perf_counter()
     try:
         if args.all:
