@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from flooding.evaluate import find_data
 
-def _find() -> Path | None:
-    env = os.environ.get("FLOODING_SHARED_DATA")
-    if env:
-        return Path(env)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "data"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-DATA = _find()
+DATA = find_data()
 requires_data = pytest.mark.skipif(DATA is None, reason="shared/data not found beside the checkout")
 
 

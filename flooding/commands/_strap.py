@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.scanner import BaseBleakScanner
 
+    from flooding.ble import StrapInfo
     from flooding.emulator import EmulatedStrap
 
 ENV_EMULATED_STRAP = "FLOODING_EMULATED_STRAP"
@@ -92,3 +93,22 @@ async def strap_backends(
         strap_options["interval_s"] = float(os.environ[ENV_EMULATED_INTERVAL])
     async with emulated_straps(foreign=mode == "foreign", **strap_options) as (air, strap, _):
         yield air.scanner_backend, air.client_backend, strap
+
+
+def scan_for_straps(args: argparse.Namespace) -> list[StrapInfo]:
+    """Scan for `args.timeout` seconds (real Bluetooth or the emulator); CommandError when the
+    Bluetooth adapter cannot be used."""
+    import asyncio
+
+    from flooding.backoff import Failure, advice
+    from flooding.ble import BluetoothUnavailableError, scan
+    from flooding.commands._common import CommandError
+
+    async def look() -> list[StrapInfo]:
+        async with scanner_backend(args) as backend:
+            return await scan(args.timeout, backend=backend)
+
+    try:
+        return asyncio.run(look())
+    except BluetoothUnavailableError as exc:
+        raise CommandError(f"{advice(Failure.BLUETOOTH_OFF)} ({exc})") from None

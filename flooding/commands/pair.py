@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flooding.commands._strap import add_strap_options, scanner_backend
+from flooding.commands._strap import add_strap_options, scan_for_straps
 from flooding.config import ENV_CONFIG_FILE, default_user_config_path
 
 if TYPE_CHECKING:
@@ -97,18 +96,9 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | Non
 def run(args: argparse.Namespace) -> int:
     """Scan, choose, save; exit 1 when no strap could be chosen."""
     from flooding.backoff import Failure, advice
-    from flooding.ble import BluetoothUnavailableError, scan
     from flooding.userconfig import set_user_values
 
-    async def look() -> list[StrapInfo]:
-        async with scanner_backend(args) as backend:
-            return await scan(args.timeout, backend=backend)
-
-    try:
-        found = asyncio.run(look())
-    except BluetoothUnavailableError as exc:
-        print(f"flooding: {advice(Failure.BLUETOOTH_OFF)} ({exc})", file=sys.stderr)
-        return 1
+    found = scan_for_straps(args)
     if not any(s.has_heart_rate_service for s in found) and not args.strap:
         print(f"flooding: no heart-rate strap found in {args.timeout:g} s.", file=sys.stderr)
         print(advice(Failure.NOT_FOUND), file=sys.stderr)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
 
-from flooding.commands._strap import add_strap_options, scanner_backend
+from flooding.commands._strap import add_strap_options, scan_for_straps
 
 
 def register(subparsers: Any) -> None:
@@ -34,17 +33,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Scan and print; exit 1 when no strap is found or Bluetooth cannot be used."""
     from flooding.backoff import Failure, advice
-    from flooding.ble import BluetoothUnavailableError, StrapInfo, scan
 
-    async def look() -> list[StrapInfo]:
-        async with scanner_backend(args) as backend:
-            return await scan(args.timeout, backend=backend)
-
-    try:
-        found = asyncio.run(look())
-    except BluetoothUnavailableError as exc:
-        print(f"flooding: {advice(Failure.BLUETOOTH_OFF)} ({exc})", file=sys.stderr)
-        return 1
+    found = scan_for_straps(args)
     straps = [s for s in found if s.has_heart_rate_service]
     shown = found if args.all else straps
     if args.json:
