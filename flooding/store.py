@@ -462,7 +462,7 @@ class Store:
         alert = self.db.execute(
             "SELECT kind FROM events WHERE id=? AND session_id=?", (alert_event_id, session_id)
         ).fetchone()
-        if alert is None or alert[0] != "alert":
+        if alert is None or alert[0] not in ("alert", "couple-alert"):
             raise StoreError(f"session {session_id} has no alert with event id {alert_event_id}")
         existing = self.db.execute(
             "SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?",
