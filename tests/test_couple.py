@@ -511,3 +511,14 @@ def test_a_calm_couple_gets_no_alert() -> None:
     }
     events = run_couple_batch(calm, settings_with()).events
     assert not [e for _, e in events if isinstance(e, CoupleAlert | CouplePauseStarted)]
+
+
+def test_export_refuses_to_mix_two_hearts(tmp_path: Path) -> None:
+    """Exporting a couple session is refused (one format holds one heart), naming both."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    store.close()
+    done = flooding("export", str(sid), "--format", "csv", "--data-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert "two hearts (Alex, Sam)" in done.stderr
+    assert done.stdout == ""

@@ -51,6 +51,16 @@ def run(args: argparse.Namespace) -> int:
             which = "recorded yet" if session_id is None else f"with id {session_id}"
             print(f"No session {which}. `flooding sessions` lists them.", file=sys.stderr)
             return 1
+        people = [p.person for p in store.people(session_id)]
+        if people:
+            # the formats hold one heart; mixing two partners' readings would be wrong data
+            print(
+                f"flooding export: session {session_id} holds two hearts ({', '.join(people)}); "
+                "exporting a couple session is not supported yet. `flooding review "
+                f"{session_id} --json` and `flooding plot {session_id}` show both.",
+                file=sys.stderr,
+            )
+            return 1
         if args.format == "json":
             main = json.dumps(session_json(store, session_id), indent=1) + "\n"
             side = None
