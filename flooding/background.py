@@ -32,16 +32,17 @@ from flooding.models import (
     LinkChanged,
     LinkState,
     Mode,
+    PersonItem,
     Reading,
     Sample,
     SensorLocation,
-    SourceItem,
+    untagged,
 )
 from flooding.notify import Message, Notifier
 
 if TYPE_CHECKING:
     from flooding.service import SessionOutcome, SessionRunner, View
-    from flooding.sources import HeartSource
+    from flooding.sources import AnyItem, HeartSource, TaggedSource
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,14 @@ class StatusBoard:
         self.latest = reading
         self.reading_at = self.clock()
         self.inner.reading(reading)
+
+    def person_reading(self, person: str, reading: Reading) -> None:
+        """Couple mode: one partner's reading (the latest of either is remembered)."""
+        self.latest = reading
+        self.reading_at = self.clock()
+        forward = getattr(self.inner, "person_reading", None)
+        if forward is not None:
+            forward(person, reading)
 
     def message(self, message: Message) -> None:
         self.inner.message(message)
@@ -189,7 +198,7 @@ class LiveMonitor:
     def mode(self) -> Mode:
         """The mode in force: the session's, else the one waiting for the next session."""
         if self.runner is not None:
-            return self.runner.engine.mode
+            return self.runner.mode
         return self.next_mode or self.settings.mode
 
     def status(self) -> dict[str, Any]:
@@ -198,8 +207,8 @@ class LiveMonitor:
         runner = self.runner
         reading = board.current_reading()
         pause: dict[str, Any] | None = None
-        if runner is not None and runner.engine.protocol.pausing:
-            until_s = runner.engine.protocol.until_s
+        if runner is not None and runner.pausing:
+            until_s = runner.pause_until_s
             left_s = max(0.0, until_s - runner.session_time_s)
             pause = {"until_s": until_s, "minutes_left": round(left_s / MINUTE_S, 1)}
         mode = self.mode()
@@ -213,7 +222,8 @@ class LiveMonitor:
             state = reading.state.value
         else:
             state = "starting"
-        baseline = runner.engine.detector.baseline_bpm if runner is not None else None
+        baseline = runner.baseline_bpm if runner is not None else None
+        people = runner.people_status() if runner is not None else None
         return {
             "pid": os.getpid(),
             "headless": self.headless,
@@ -232,24 +242,24 @@ class LiveMonitor:
             "heart_bpm": reading.bpm if reading is not None else None,
             "baseline_bpm": None if baseline is None else round(baseline, 1),
             "pause": pause,
+            **({"people": people} if people is not None else {}),
         }
 
     def _pause(self, runner: SessionRunner, minutes: float | None) -> dict[str, Any]:
-        protocol = runner.engine.protocol
-        already = protocol.pausing
+        already = runner.pausing
         if not already:
             runner.start_pause(minutes)
-        left_s = max(0.0, protocol.until_s - runner.session_time_s)
+        left_s = max(0.0, runner.pause_until_s - runner.session_time_s)
         return {
             "ok": True,
             "already": already,
             "session_id": runner.session_id,
-            "until_s": protocol.until_s,
+            "until_s": runner.pause_until_s,
             "minutes_left": round(left_s / MINUTE_S, 1),
         }
 
     def _resume(self, runner: SessionRunner) -> dict[str, Any]:
-        if not runner.engine.protocol.pausing:
+        if not runner.pausing:
             return error_reply("not-pausing", "there is no pause to end: you are not pausing")
         runner.end_pause()
         return {"ok": True, "session_id": runner.session_id}
@@ -262,7 +272,9 @@ class LiveMonitor:
                 "other-session",
                 f"session {session} is not the one running (that is {session_id})",
             )
-        alerts = runner.store.events(session_id, "alert")
+        alerts = runner.store.events(session_id, "alert") or runner.store.events(
+            session_id, "couple-alert"
+        )
         if not alerts:
             return error_reply("no-alert", f"session {session_id} has had no alert to mark")
         alert = alerts[-1]
@@ -298,15 +310,15 @@ class LiveMonitor:
 class _Wearing:
     """A session's share of the one strap stream: from the first sample on skin to the gap."""
 
-    queue: asyncio.Queue[SourceItem]
-    first: list[SourceItem]
+    queue: asyncio.Queue[AnyItem]
+    first: list[AnyItem]
     gap_s: float
     description: str
 
-    def stream(self) -> AsyncIterator[SourceItem]:
+    def stream(self) -> AsyncIterator[AnyItem]:
         return self._items()
 
-    async def _items(self) -> AsyncIterator[SourceItem]:
+    async def _items(self) -> AsyncIterator[AnyItem]:
         loop = asyncio.get_running_loop()
         for item in self.first:
             yield item
@@ -321,7 +333,8 @@ class _Wearing:
                     item = await self.queue.get()
             except TimeoutError:
                 continue
-            if isinstance(item, Sample) and item.has_contact:
+            inner = untagged(item)
+            if isinstance(inner, Sample) and inner.has_contact:
                 last_worn = loop.time()
             yield item
 
@@ -336,9 +349,9 @@ class BackgroundMonitor:
     def __init__(
         self,
         *,
-        source: HeartSource,
+        source: HeartSource | TaggedSource,
         live: LiveMonitor,
-        make_runner: Callable[[HeartSource, Mode | None], SessionRunner],
+        make_runner: Callable[[Any, Mode | None], SessionRunner],
         session_gap_s: float,
     ) -> None:
         self.source = source
@@ -346,7 +359,7 @@ class BackgroundMonitor:
         self.make_runner = make_runner
         self.session_gap_s = session_gap_s
         self._stop = asyncio.Event()
-        self._queue: asyncio.Queue[SourceItem] = asyncio.Queue()
+        self._queue: asyncio.Queue[AnyItem] = asyncio.Queue()
         self.outcomes: list[SessionOutcome] = []
 
     def stop(self) -> None:
@@ -381,11 +394,15 @@ class BackgroundMonitor:
             if close is not None:
                 await close()
 
-    async def _wait_for_wearing(self, pump: asyncio.Task[None]) -> list[SourceItem] | None:
-        """Items up to the first sample on skin (the start of a session), or None on stop."""
+    async def _wait_for_wearing(self, pump: asyncio.Task[None]) -> list[AnyItem] | None:
+        """Items up to the first sample on skin (the start of a session), or None on stop.
+
+        With both partners' straps (tagged items), the first sample on either skin starts
+        the session, and the other's link state and battery so far come with it.
+        """
         board = self.live.board
-        link: LinkChanged | None = None
-        extras: dict[type, SourceItem] = {}
+        links: dict[str, AnyItem] = {}
+        extras: dict[tuple[str, type], AnyItem] = {}
         stopper = asyncio.create_task(self._stop.wait())
         try:
             while True:
@@ -402,23 +419,28 @@ class BackgroundMonitor:
                         raise error
                     return None
                 item = getter.result()
-                if isinstance(item, LinkChanged):
-                    board.note_link(item)
-                    link = item if item.state is LinkState.CONNECTED else None
-                    if link is None:
-                        extras.clear()
-                elif isinstance(item, BatteryLevel | SensorLocation):
-                    if isinstance(item, BatteryLevel):
-                        board.battery_percent = item.percent
-                    extras[type(item)] = item
-                elif isinstance(item, Sample) and item.has_contact:
-                    return [*([link] if link else []), *extras.values(), item]
+                inner = untagged(item)
+                person = item.person if isinstance(item, PersonItem) else ""
+                if isinstance(inner, LinkChanged):
+                    board.note_link(inner)
+                    if inner.state is LinkState.CONNECTED:
+                        links[person] = item
+                    else:
+                        links.pop(person, None)
+                        for key in [key for key in extras if key[0] == person]:
+                            del extras[key]
+                elif isinstance(inner, BatteryLevel | SensorLocation):
+                    if isinstance(inner, BatteryLevel):
+                        board.battery_percent = inner.percent
+                    extras[(person, type(inner))] = item
+                elif isinstance(inner, Sample) and inner.has_contact:
+                    return [*links.values(), *extras.values(), item]
         finally:
             stopper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await stopper
 
-    async def _session(self, first: list[SourceItem]) -> None:
+    async def _session(self, first: list[AnyItem]) -> None:
         if self._stop.is_set():
             return
         wearing = _Wearing(self._queue, first, self.session_gap_s, self.source.description)
@@ -475,6 +497,28 @@ def problem_message(problems: list[str], program: str) -> Message:
     )
 
 
+def is_couple(settings: Settings) -> bool:
+    """Whether the service watches a couple: exactly two profiles exist."""
+    return len(settings.profiles) == 2
+
+
+def pairing_problems(settings: Settings, program: str) -> list[str]:
+    """Why the service cannot watch yet: no strap paired (or, for a couple, a profile
+    without one)."""
+    if is_couple(settings):
+        return [
+            f"{name} has no strap paired yet: put it on and run `{program} pair STRAP --as {name}`."
+            for name, profile in settings.profiles.items()
+            if not (profile.strap.address or profile.strap.name)
+        ]
+    if settings.strap.address or settings.strap.name:
+        return []
+    return [
+        "No strap is paired yet: put yours on and run "
+        f"`{program} pair` (the service then finds it by itself)."
+    ]
+
+
 async def wait_for_settings(
     load: Callable[[], Settings],
     *,
@@ -492,14 +536,7 @@ async def wait_for_settings(
     while not stopped.is_set():
         try:
             settings = load()
-            problems = (
-                []
-                if settings.strap.address or settings.strap.name
-                else [
-                    "No strap is paired yet: put yours on and run "
-                    f"`{program} pair` (the service then finds it by itself)."
-                ]
-            )
+            problems = pairing_problems(settings, program)
         except ConfigError as exc:
             problems = ["The configuration has problems:", *exc.problems]
         if not problems:

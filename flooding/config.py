@@ -109,6 +109,10 @@ class PauseSettings(_Section):
 
 
 _COMMON = ("bpm", "baseline", "minutes", "extend_minutes", "return_time")
+# couple mode: {who} is "One of you" (couple_someone), or the person's name with
+# couple.name_who; {not_counted} lists people whose heart was not counted; {waiting} names
+# who is still settling (only with couple.name_who, else empty)
+_COUPLE = ("who", "minutes", "extend_minutes", "return_time", "not_counted", "waiting")
 # the placeholders each text is filled in with (see flooding.messages); lists not named
 # here (suggestions, re-entry lines) are shown as they are
 _PLACEHOLDERS: dict[str, tuple[str, ...]] = {
@@ -125,6 +129,20 @@ _PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "private_not_yet_body": (*_COMMON, "suggestion"),
     "private_ready_title": (*_COMMON, "reentry"),
     "private_ready_body": (*_COMMON, "reentry"),
+    "couple_someone": (),
+    "couple_alert_title": (*_COUPLE, "script", "suggestion"),
+    "couple_alert_body": (*_COUPLE, "script", "suggestion"),
+    "couple_partner_scripts": _COUPLE,
+    "couple_not_yet_title": (*_COUPLE, "suggestion"),
+    "couple_not_yet_body": (*_COUPLE, "suggestion"),
+    "couple_ready_title": (*_COUPLE, "reentry"),
+    "couple_ready_body": (*_COUPLE, "reentry"),
+    "couple_reentry_lines": (),
+    "couple_waiting": ("names",),
+    "couple_not_counted": ("who", "reason"),
+    "couple_reason_workout": (),
+    "couple_reason_no_contact": (),
+    "couple_reason_no_signal": (),
 }
 
 
@@ -148,6 +166,20 @@ class MessageSettings(_Section):
     private_not_yet_body: str = Field(min_length=1)
     private_ready_title: str = Field(min_length=1)
     private_ready_body: str = Field(min_length=1)
+    couple_someone: str = Field(min_length=1)
+    couple_alert_title: str = Field(min_length=1)
+    couple_alert_body: str = Field(min_length=1)
+    couple_partner_scripts: list[str] = Field(min_length=1)
+    couple_not_yet_title: str = Field(min_length=1)
+    couple_not_yet_body: str = Field(min_length=1)
+    couple_ready_title: str = Field(min_length=1)
+    couple_ready_body: str = Field(min_length=1)
+    couple_reentry_lines: list[str] = Field(min_length=1)
+    couple_waiting: str = Field(min_length=1)
+    couple_not_counted: str = Field(min_length=1)
+    couple_reason_workout: str = Field(min_length=1)
+    couple_reason_no_contact: str = Field(min_length=1)
+    couple_reason_no_signal: str = Field(min_length=1)
 
     @field_validator("*")
     @classmethod
@@ -182,6 +214,39 @@ class StrapSettings(_Section):
     name: str = ""
 
 
+PROFILE_NAME_RE = re.compile(r"^[^\s.\"'\[\]=#][^.\"'\[\]=#]{0,31}$")
+PROFILE_NAME_RULE = "1 to 32 characters, not starting with a space, without . \" ' [ ] = #"
+
+
+def profile_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a profile (None when it can)."""
+    if not PROFILE_NAME_RE.match(name) or name != name.strip():
+        return f"{name!r} cannot name a profile: use {PROFILE_NAME_RULE}"
+    return None
+
+
+class ProfileWorkout(_Section):
+    """One person's [workout] keys set differently; unset keys follow [workout]."""
+
+    alerts: bool | None = None
+    detection: DetectionOverrides = DetectionOverrides()
+
+
+class ProfileSettings(_Section):
+    """One person in couple mode: their strap, and the settings that differ for them."""
+
+    strap: StrapSettings = StrapSettings()
+    mode: Mode | None = None
+    detection: DetectionOverrides = DetectionOverrides()
+    workout: ProfileWorkout = ProfileWorkout()
+
+
+class CoupleSettings(_Section):
+    """Couple mode: both partners' straps in one conversation."""
+
+    name_who: bool = False
+
+
 class ServiceSettings(_Section):
     """The background service (`flooding monitor --headless`, `flooding service install`)."""
 
@@ -200,6 +265,66 @@ class Settings(_Section):
     notify: NotifySettings = NotifySettings()
     strap: StrapSettings = StrapSettings()
     service: ServiceSettings = ServiceSettings()
+    couple: CoupleSettings = CoupleSettings()
+    profiles: dict[str, ProfileSettings] = Field(default_factory=dict)
+
+    @field_validator("profiles")
+    @classmethod
+    def _profile_names(cls, value: dict[str, ProfileSettings]) -> dict[str, ProfileSettings]:
+        for name in value:
+            problem = profile_name_problem(name)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+
+def _merged(base: BaseModel, overrides: BaseModel) -> dict[str, Any]:
+    return {**base.model_dump(), **overrides.model_dump(exclude_none=True)}
+
+
+def profile_settings(settings: Settings, name: str) -> Settings:
+    """One person's settings in couple mode: everything shared, with their profile on top.
+
+    Their strap is the profile's; `mode`, `[detection]` keys and `[workout]` keys (and
+    `[workout.detection]` keys) set in the profile replace the shared ones; the rest (pause,
+    messages, notify, couple) is shared, since the pause is for both.
+    """
+    profile = settings.profiles[name]
+    workout = settings.workout
+    workout_detection = {
+        **workout.detection.model_dump(exclude_none=True),
+        **profile.workout.detection.model_dump(exclude_none=True),
+    }
+    return settings.model_copy(
+        update={
+            "strap": profile.strap,
+            "mode": profile.mode or settings.mode,
+            "detection": DetectionSettings.model_validate(
+                _merged(settings.detection, profile.detection)
+            ),
+            "workout": WorkoutSettings(
+                alerts=workout.alerts if profile.workout.alerts is None else profile.workout.alerts,
+                detection=DetectionOverrides.model_validate(workout_detection),
+            ),
+        }
+    )
+
+
+def couple_names(settings: Settings) -> tuple[str, str]:
+    """The two profiles that make the couple, in the order of the file.
+
+    Raises ConfigError unless there are exactly two.
+    """
+    names = list(settings.profiles)
+    if len(names) != 2:
+        found = ", ".join(repr(n) for n in names) if names else "none"
+        raise ConfigError(
+            [
+                f"couple mode needs exactly two profiles (found {found}); pair each "
+                "partner's strap with `flooding pair STRAP --as NAME`"
+            ]
+        )
+    return names[0], names[1]
 
 
 def detection_for(settings: Settings, mode: Mode) -> DetectionSettings:
@@ -355,7 +480,11 @@ def field_for(path: str) -> tuple[str, Any] | None:
     """The settings field a dotted key path names (list items name their list), or None."""
     model: type[BaseModel] | None = Settings
     found: tuple[str, Any] | None = None
+    keyed: type[BaseModel] | None = None  # a table of named tables ([profiles.NAME]) is next
     for part in path.split("."):
+        if keyed is not None:
+            model, keyed = keyed, None
+            continue
         if model is None:
             return found if part.isdigit() else None
         info = model.model_fields.get(part)
@@ -368,6 +497,10 @@ def field_for(path: str) -> tuple[str, Any] | None:
             if isinstance(annotation, type) and issubclass(annotation, BaseModel)
             else None
         )
+        if get_origin(annotation) is dict:
+            value_type = get_args(annotation)[1]
+            if isinstance(value_type, type) and issubclass(value_type, BaseModel):
+                keyed = value_type
     return found
 
 

@@ -36,8 +36,13 @@ class Engine:
         *,
         mode: Mode | None = None,
         baseline_seed_bpm: float | None = None,
+        solo: bool = True,
     ) -> None:
+        """`solo=False`: one partner in couple mode. Episodes then give no alert or pause of
+        their own (the couple protocol decides), and `shared_pause` freezes the baseline."""
         self.settings = settings
+        self.solo = solo
+        self.shared_pause = False
         self.mode = settings.mode if mode is None else mode
         self.detection = detection_for(settings, self.mode)
         self.detector = Detector(self.detection, baseline_seed_bpm=baseline_seed_bpm)
@@ -93,6 +98,8 @@ class Engine:
         step = self.detector.feed(sample)
         events: list[Event] = list(step.events) if step.events else []
         protocol = self.protocol
+        if not self.solo:
+            return step, events
         for event in step.events:
             if isinstance(event, EpisodeStarted):
                 events += protocol.on_episode(event, alerts_allowed=self._alerts)
@@ -131,7 +138,19 @@ class Engine:
 
     def _sync_freeze(self) -> None:
         # the baseline learns only from calm talk time: never during a pause or a workout
-        self.detector.frozen = self.protocol.pausing or self.mode is Mode.WORKOUT
+        self.detector.frozen = (
+            self.protocol.pausing or self.shared_pause or self.mode is Mode.WORKOUT
+        )
+
+    def set_shared_pause(self, pausing: bool) -> None:
+        """Couple mode: the pause for both started or ended (the baseline does not learn)."""
+        self.shared_pause = pausing
+        self._sync_freeze()
+
+    @property
+    def alerts(self) -> bool:
+        """Whether an episode in the current mode may alert (talk; workout only if asked)."""
+        return self._alerts
 
 
 @dataclass

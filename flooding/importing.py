@@ -8,6 +8,7 @@ modified, unless a start time is given.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -94,4 +95,98 @@ def import_recording(
         alerts=kinds.count("Alert"),
         episodes=kinds.count("EpisodeStarted"),
         start_s=samples[0].t_s,
+    )
+
+
+def has_wall_clock(recording: Recording) -> bool:
+    """Whether a recording knows when it was made (its own times, or a start time)."""
+    samples = recording.samples
+    return bool(samples) and (samples[0].t_s >= EPOCH_2001_S or recording.start_unix_s is not None)
+
+
+@dataclass(frozen=True)
+class CoupleImportResult:
+    """What a couple import stored."""
+
+    session_id: int
+    samples: dict[str, int]
+    alerts: int
+    episodes: dict[str, int]
+    start_s: float
+    aligned_on_clock: bool  # False: both placed from their starts
+
+
+def import_couple(
+    store: Store,
+    recordings: dict[str, Recording],
+    settings: Settings,
+    *,
+    start_s: float | None = None,
+    mode: Mode | None = None,
+) -> CoupleImportResult:
+    """Store two recordings as one couple session, through the couple engine.
+
+    Aligned on the wall clock when both recordings have it and their times overlap;
+    otherwise both are placed from their starts, together, at `start_s` (or where the first
+    file's times put it).
+    All or nothing, like `import_recording`.
+    """
+    from flooding.couple import person_settings_for, run_couple_batch
+
+    names = list(recordings)
+    if len(names) != 2:
+        raise ValueError("a couple import takes exactly two recordings")
+    on_clock = start_s is None and all(has_wall_clock(r) for r in recordings.values())
+    if on_clock:
+        tracks = {name: anchored(r) for name, r in recordings.items()}
+        # clock times that never overlap are not one conversation: place them from the starts
+        on_clock = max(t[0].t_s for t in tracks.values()) < min(t[-1].t_s for t in tracks.values())
+    if not on_clock:
+        first = recordings[names[0]]
+        common = start_s if start_s is not None else anchored(first)[0].t_s
+        tracks = {name: anchored(r, common) for name, r in recordings.items()}
+    if any(not track for track in tracks.values()):
+        raise ValueError("both recordings must hold samples")
+    modes = dict.fromkeys(names, mode) if mode is not None else None
+    result = run_couple_batch(tracks, settings, modes=modes)
+    begin = min(track[0].t_s for track in tracks.values())
+    end = max(track[-1].t_s for track in tracks.values())
+    session_id = store.begin_session(
+        begin,
+        source="import:couple",
+        mode=(mode or settings.mode).value,
+        strap_name=" & ".join(names),
+    )
+    try:
+        people = person_settings_for(settings, names)
+        for name in names:
+            store.add_person(
+                session_id,
+                name,
+                mode=(mode or people[name].mode).value,
+                strap_name=Path(recordings[name].path).name,
+                settings_json=json.dumps(
+                    people[name].model_dump(mode="json", exclude={"messages", "profiles"})
+                ),
+            )
+            store.add_samples(session_id, tracks[name], name)
+        for person, event in result.events:
+            store.add_event(session_id, event, person)
+        store.end_session(session_id, end)
+    except BaseException:
+        store.db.rollback()
+        with store.db:
+            for table in ("events", "samples", "session_people", "sessions"):
+                column = "id" if table == "sessions" else "session_id"
+                store.db.execute(f"DELETE FROM {table} WHERE {column}=?", (session_id,))
+        raise
+    kinds = [(person, type(e).__name__) for person, e in result.events]
+    log.info("imported %s as couple session %d", ", ".join(names), session_id)
+    return CoupleImportResult(
+        session_id=session_id,
+        samples={name: len(tracks[name]) for name in names},
+        alerts=sum(1 for _, kind in kinds if kind == "CoupleAlert"),
+        episodes={name: kinds.count((name, "EpisodeStarted")) for name in names},
+        start_s=begin,
+        aligned_on_clock=on_clock,
     )

@@ -138,6 +138,67 @@ class GapDetected:
     end_s: float
 
 
+# -- couple mode: one conversation, two hearts (see flooding.couple) ----------------------
+
+Absent = tuple[tuple[str, str], ...]  # (person, why not counted: "workout"/"no-contact"/...)
+
+
+@dataclass(frozen=True, slots=True)
+class CoupleAlert:
+    """One of the two is flooded: the one alert for the conversation."""
+
+    t_s: float
+    person: str  # who flooded (named in the message only with couple.name_who)
+    bpm: float
+    baseline_bpm: float | None
+    threshold_bpm: float
+    rule: Rule
+    absent: Absent = ()  # people not counted right now, and why
+
+
+@dataclass(frozen=True, slots=True)
+class CouplePauseStarted:
+    """The pause for both begins; no more alerts until it ends."""
+
+    t_s: float
+    until_s: float
+    baselines: tuple[tuple[str, float | None], ...]  # each person's calm from before
+    manual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CouplePauseExtended:
+    """The planned pause is over but a counted heart is still elevated: more time for both."""
+
+    t_s: float
+    until_s: float
+    waiting: tuple[str, ...]  # the counted people not yet back near their calm
+    absent: Absent = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CoupleReady:
+    """The pause has lasted long enough and every counted heart is back near its calm."""
+
+    t_s: float
+    pause_start_s: float
+    levels: tuple[tuple[str, float], ...]  # each counted person's settled heart rate
+    absent: Absent = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CouplePauseEnded:
+    """The couple ended the pause early by hand."""
+
+    t_s: float
+    pause_start_s: float
+
+
+CoupleEvent = (
+    CoupleAlert | CouplePauseStarted | CouplePauseExtended | CoupleReady | CouplePauseEnded
+)
+
+
 Event = (
     Alert
     | EpisodeStarted
@@ -148,6 +209,7 @@ Event = (
     | PauseEnded
     | ContactChanged
     | GapDetected
+    | CoupleEvent
 )
 
 
@@ -207,3 +269,16 @@ class SensorLocation:
 
 
 SourceItem = Sample | LinkChanged | BatteryLevel | SensorLocation
+
+
+@dataclass(frozen=True, slots=True)
+class PersonItem:
+    """An item from one person's strap, in a source that merges both partners' straps."""
+
+    person: str
+    item: SourceItem
+
+
+def untagged(item: SourceItem | PersonItem) -> SourceItem:
+    """The item itself, whoever's strap it came from."""
+    return item.item if isinstance(item, PersonItem) else item

@@ -112,9 +112,11 @@ def summarize_sessions(store: Store) -> list[SessionSummary]:
                 note=s.note,
                 samples=st.samples if st else 0,
                 episodes=counts.get((s.id, "episode-started"), 0),
-                alerts=counts.get((s.id, "alert"), 0),
-                pauses=counts.get((s.id, "pause-started"), 0),
-                ready=counts.get((s.id, "ready-to-return"), 0),
+                alerts=counts.get((s.id, "alert"), 0) + counts.get((s.id, "couple-alert"), 0),
+                pauses=counts.get((s.id, "pause-started"), 0)
+                + counts.get((s.id, "couple-pause-started"), 0),
+                ready=counts.get((s.id, "ready-to-return"), 0)
+                + counts.get((s.id, "couple-ready"), 0),
                 false_alarms=counts.get((s.id, "false-alarm"), 0),
                 peak_bpm=st.peak_bpm if st else None,
                 recording=s.ended_s is None,

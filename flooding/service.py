@@ -34,10 +34,10 @@ from flooding.models import (
     ReadyToReturn,
     Sample,
     SensorLocation,
-    SourceItem,
+    untagged,
 )
 from flooding.notify import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Message, Notifier, NullNotifier
-from flooding.sources import HeartSource
+from flooding.sources import AnyItem, HeartSource, TaggedSource
 from flooding.store import Store
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class SessionRunner:
     def __init__(
         self,
         *,
-        source: HeartSource,
+        source: HeartSource | TaggedSource,
         settings: Settings,
         store: Store,
         view: View,
@@ -138,6 +138,7 @@ class SessionRunner:
             strap_address=self.strap_address,
             settings_json=json.dumps(self.settings.model_dump(mode="json", exclude={"messages"})),
         )
+        self._began(self.session_id)
         self.outcome = SessionOutcome(self.session_id, started, started)
         flusher = asyncio.create_task(self._flush_every_second())
         consumer = asyncio.create_task(self._consume())
@@ -163,6 +164,33 @@ class SessionRunner:
             raise error
         return self.outcome
 
+    def _began(self, session_id: int) -> None:
+        """Called once the session is in the store (couple mode names its people here)."""
+
+    @property
+    def pausing(self) -> bool:
+        """Whether a pause is running."""
+        return self.engine.protocol.pausing
+
+    @property
+    def pause_until_s(self) -> float:
+        """The pause's next check (its planned end, or the end of an extension)."""
+        return self.engine.protocol.until_s
+
+    @property
+    def mode(self) -> Mode:
+        """Talk or workout, now."""
+        return self.engine.mode
+
+    @property
+    def baseline_bpm(self) -> float | None:
+        """The calm baseline now (None: not known yet)."""
+        return self.engine.detector.baseline_bpm
+
+    def people_status(self) -> dict[str, dict[str, object]] | None:
+        """Each partner's heart now, in couple mode (None for one person)."""
+        return None
+
     def _now(self) -> float:
         """Session time: the latest sample's, else the clock's."""
         return self._latest_t if self._latest_t is not None else self.clock()
@@ -184,10 +212,11 @@ class SessionRunner:
             if close is not None:
                 await close()
 
-    def handle(self, item: SourceItem) -> None:
+    def handle(self, item: AnyItem) -> None:
         """Take one item from the source."""
         assert self.session_id is not None
         assert self.outcome is not None
+        item = untagged(item)
         if isinstance(item, Sample):
             self._latest_t = item.t_s
             self.store.add_sample(self.session_id, item)

@@ -68,6 +68,42 @@ def hard_talk(seed: int = 7) -> Scenario:
     return Scenario("hard talk", segments, onsets_s=(255.0,), calm_until_s=240.0, seed=seed)
 
 
+COUPLE_DEMO_NAMES = ("Alex", "Sam")
+
+
+def pursue_withdraw(seed: int = 11) -> tuple[Scenario, Scenario]:
+    """The couple demo: a pursue-withdraw talk with two hearts. The pursuer's heart rises
+    first and higher; the withdrawer's follows about a minute later, less high (still
+    flooded against their own lower calm); both settle during the pause."""
+    pursuer = Scenario(
+        "pursuer",
+        (
+            Segment(240, 70),  # calm start: the baselines form
+            Segment(60, 70, 112),  # pushing: the heart climbs first
+            Segment(150, 112, 108, noise_bpm=2.5),
+            Segment(420, 108, 72),  # the pause: slowly calming down
+            Segment(870, 72, 71),
+        ),
+        onsets_s=(255.0,),
+        calm_until_s=240.0,
+        seed=seed,
+    )
+    withdrawer = Scenario(
+        "withdrawer",
+        (
+            Segment(290, 63),  # calm, a lower resting pulse
+            Segment(60, 63, 88),  # going quiet while the body follows
+            Segment(140, 88, 86, noise_bpm=2.0),
+            Segment(360, 86, 65),
+            Segment(890, 65, 64),
+        ),
+        onsets_s=(310.0,),
+        calm_until_s=290.0,
+        seed=seed + 1,
+    )
+    return pursuer, withdrawer
+
+
 def heart_rate_curve(scenario: Scenario, times_s: np.ndarray) -> np.ndarray:
     """The underlying (noise-free) heart rate at each time, bpm."""
     edges = np.cumsum([0.0] + [s.duration_s for s in scenario.segments])

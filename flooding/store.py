@@ -17,6 +17,16 @@ Schema 2 adds:
   computed on the fly);
 - `sessions_by_start`, the index for "the latest session" and the list in time order;
 - the `false_alarms` view: each false-alarm mark joined to the alert it marks.
+
+Schema 3 (couple mode: one conversation, two hearts) adds:
+- a `person` column to `samples` and `events` (NOT NULL, default `''`). `''` is the
+  session's own track: the single person of an ordinary session, or in a couple session
+  the conversation's shared events (the one alert, the pause for both, ready-to-return);
+  each partner's samples and their own events (episodes, contact, link) carry their
+  profile name. Older rows upgrade to `''`, so every earlier query means what it did;
+- `session_people`: one row per partner of a couple session (name, strap, mode, the
+  person's own settings), in the order of the conversation; ordinary sessions have none;
+- `samples_by_person`, the index for one person's track.
 """
 
 from __future__ import annotations
@@ -38,7 +48,7 @@ from flooding.models import Event, Sample
 log = logging.getLogger(__name__)
 
 DB_NAME = "flooding.db"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 5000  # a reader holding the lock briefly must not fail the writer
 
 _SCHEMA_V1 = """
@@ -110,8 +120,27 @@ _MIGRATION_1_TO_2 = (
     """,
 )
 
+_MIGRATION_2_TO_3 = (
+    "ALTER TABLE samples ADD COLUMN person TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE events ADD COLUMN person TEXT NOT NULL DEFAULT ''",
+    """
+    CREATE TABLE IF NOT EXISTS session_people (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        person TEXT NOT NULL,
+        strap_name TEXT,
+        strap_address TEXT,
+        mode TEXT NOT NULL,
+        settings_json TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (session_id, person)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS samples_by_person ON samples(session_id, person, t_s)",
+)
+
 # _MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATION_1_TO_2}
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATION_1_TO_2, 2: _MIGRATION_2_TO_3}
+SOLO = ""  # the person of an ordinary session's samples and events
 
 
 class StoreError(Exception):
@@ -172,6 +201,19 @@ class EventRow:
     t_s: float
     kind: str
     data: dict[str, Any]
+    person: str = SOLO
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One partner of a couple session."""
+
+    session_id: int
+    person: str
+    strap_name: str | None
+    strap_address: str | None
+    mode: str
+    settings_json: str
 
 
 @dataclass(frozen=True)
@@ -198,10 +240,10 @@ class Store:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.db = connection
         self.path = path
-        self._pending: list[tuple[int, float, float, str, int | None, int | None]] = []
+        self._pending: list[tuple[int, float, float, str, int | None, int | None, str]] = []
         # events written since the last commit, with their ids: if a commit fails they are
         # written again under the same ids, so ids handed out (alert ids) stay valid
-        self._unsaved_events: list[tuple[int, int, float, str, str]] = []
+        self._unsaved_events: list[tuple[int, int, float, str, str, str]] = []
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -318,8 +360,40 @@ class Store:
             )
         return int(cursor.lastrowid or 0)
 
-    def add_sample(self, session_id: int, sample: Sample) -> None:
-        """Buffer a sample; it is committed by the next `flush()`."""
+    def add_person(
+        self,
+        session_id: int,
+        person: str,
+        *,
+        mode: str,
+        strap_name: str | None = None,
+        strap_address: str | None = None,
+        settings_json: str = "{}",
+    ) -> None:
+        """Name one partner of a couple session (committed at once)."""
+        with self.db:
+            position = self.db.execute(
+                "SELECT COUNT(*) FROM session_people WHERE session_id=?", (session_id,)
+            ).fetchone()[0]
+            self.db.execute(
+                "INSERT INTO session_people(session_id, position, person, strap_name,"
+                " strap_address, mode, settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, position, person, strap_name, strap_address, mode, settings_json),
+            )
+
+    def set_person_strap(
+        self, session_id: int, person: str, name: str | None, address: str | None
+    ) -> None:
+        """Record which strap a partner's track came from, once it is known."""
+        with self.db:
+            self.db.execute(
+                "UPDATE session_people SET strap_name=?, strap_address=COALESCE(?, strap_address)"
+                " WHERE session_id=? AND person=?",
+                (name, address, session_id, person),
+            )
+
+    def add_sample(self, session_id: int, sample: Sample, person: str = SOLO) -> None:
+        """Buffer a sample (of one partner, in a couple session); committed by `flush()`."""
         self._pending.append(
             (
                 session_id,
@@ -328,29 +402,32 @@ class Store:
                 _rr_text(sample.rr_s),
                 None if sample.contact is None else int(sample.contact),
                 sample.energy_kj,
+                person,
             )
         )
 
-    def add_samples(self, session_id: int, samples: Sequence[Sample]) -> None:
+    def add_samples(self, session_id: int, samples: Sequence[Sample], person: str = SOLO) -> None:
         """Buffer many samples (an import)."""
         for sample in samples:
-            self.add_sample(session_id, sample)
+            self.add_sample(session_id, sample, person)
 
-    def add_event(self, session_id: int, event: Any) -> int:
+    def add_event(self, session_id: int, event: Any, person: str = SOLO) -> int:
         """Record an event; returns its id. Committed with the next flush."""
         return self.add_note_event(
-            session_id, _event_time(event), event_kind(event), event_data(event)
+            session_id, _event_time(event), event_kind(event), event_data(event), person
         )
 
-    def add_note_event(self, session_id: int, t_s: float, kind: str, data: dict[str, Any]) -> int:
+    def add_note_event(
+        self, session_id: int, t_s: float, kind: str, data: dict[str, Any], person: str = SOLO
+    ) -> int:
         """Record a free-form event such as a false-alarm mark or a link change."""
         text = json.dumps(data)
         cursor = self.db.execute(
-            "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (?, ?, ?, ?)",
-            (session_id, t_s, kind, text),
+            "INSERT INTO events(session_id, t_s, kind, data_json, person) VALUES (?, ?, ?, ?, ?)",
+            (session_id, t_s, kind, text, person),
         )
         event_id = int(cursor.lastrowid or 0)
-        self._unsaved_events.append((event_id, session_id, t_s, kind, text))
+        self._unsaved_events.append((event_id, session_id, t_s, kind, text, person))
         return event_id
 
     def flush(self) -> None:
@@ -367,8 +444,8 @@ class Store:
                 self.db.rollback()
             with suppress(sqlite3.Error):
                 self.db.executemany(
-                    "INSERT OR IGNORE INTO events(id, session_id, t_s, kind, data_json)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO events(id, session_id, t_s, kind, data_json, person)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
                     self._unsaved_events,
                 )
             raise
@@ -378,8 +455,8 @@ class Store:
     def _write_pending(self) -> None:
         if self._pending:
             self.db.executemany(
-                "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj, person)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 self._pending,
             )
             # samples added to an ended session make its stored summary stale
@@ -410,7 +487,7 @@ class Store:
         alert = self.db.execute(
             "SELECT kind FROM events WHERE id=? AND session_id=?", (alert_event_id, session_id)
         ).fetchone()
-        if alert is None or alert[0] != "alert":
+        if alert is None or alert[0] not in ("alert", "couple-alert"):
             raise StoreError(f"session {session_id} has no alert with event id {alert_event_id}")
         existing = self.db.execute(
             "SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?",
@@ -439,6 +516,7 @@ class Store:
             events = self.db.execute(
                 "DELETE FROM events WHERE session_id=?", (session_id,)
             ).rowcount
+            self.db.execute("DELETE FROM session_people WHERE session_id=?", (session_id,))
             self.db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
         with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -482,13 +560,29 @@ class Store:
         row = self.db.execute("SELECT id FROM sessions ORDER BY started_s DESC, id DESC").fetchone()
         return int(row[0]) if row else None
 
-    def iter_samples(self, session_id: int) -> Iterator[Sample]:
-        """A session's samples in time order."""
-        cursor = self.db.execute(
-            "SELECT t_s, bpm, rr_s, contact, energy_kj FROM samples WHERE session_id=?"
-            " ORDER BY t_s, rowid",
+    def people(self, session_id: int) -> list[PersonRow]:
+        """The partners of a couple session, in order (empty for an ordinary session)."""
+        rows = self.db.execute(
+            "SELECT session_id, person, strap_name, strap_address, mode, settings_json"
+            " FROM session_people WHERE session_id=? ORDER BY position",
             (session_id,),
-        )
+        ).fetchall()
+        return [PersonRow(*row) for row in rows]
+
+    def iter_samples(self, session_id: int, person: str | None = None) -> Iterator[Sample]:
+        """A session's samples in time order: all of them, or one person's track."""
+        if person is None:
+            cursor = self.db.execute(
+                "SELECT t_s, bpm, rr_s, contact, energy_kj FROM samples WHERE session_id=?"
+                " ORDER BY t_s, rowid",
+                (session_id,),
+            )
+        else:
+            cursor = self.db.execute(
+                "SELECT t_s, bpm, rr_s, contact, energy_kj FROM samples"
+                " WHERE session_id=? AND person=? ORDER BY t_s, rowid",
+                (session_id, person),
+            )
         for t_s, bpm, rr, contact, energy in cursor:
             yield Sample(
                 t_s=t_s,
@@ -539,15 +633,20 @@ class Store:
             )
         }
 
-    def events(self, session_id: int, kind: str | None = None) -> list[EventRow]:
-        """A session's events in time order, optionally of one kind."""
-        query = "SELECT id, session_id, t_s, kind, data_json FROM events WHERE session_id=?"
+    def events(
+        self, session_id: int, kind: str | None = None, person: str | None = None
+    ) -> list[EventRow]:
+        """A session's events in time order, optionally of one kind and of one person."""
+        query = "SELECT id, session_id, t_s, kind, data_json, person FROM events WHERE session_id=?"
         params: tuple[Any, ...] = (session_id,)
         if kind is not None:
             query += " AND kind=?"
             params += (kind,)
+        if person is not None:
+            query += " AND person=?"
+            params += (person,)
         rows = self.db.execute(query + " ORDER BY t_s, id", params).fetchall()
-        return [EventRow(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+        return [EventRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
 
 def _side_file(path: Path, suffix: str) -> Path:

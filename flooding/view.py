@@ -42,6 +42,8 @@ class TerminalView:
         self._last_state: str | None = None
         self.link_state = "connected"
         self.battery_percent: int | None = None
+        self._people: dict[str, Reading] = {}
+        self._people_state: tuple[tuple[str, str], ...] = ()
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -67,6 +69,29 @@ class TerminalView:
             f"  baseline {_bpm(reading.baseline_bpm)}  threshold {_bpm(reading.threshold_bpm)}"
             f"  {label}{battery}"
         )
+
+    def person_reading(self, person: str, reading: Reading) -> None:
+        """Couple mode: one live line with both partners' hearts."""
+        self._people[person] = reading
+        states = tuple((p, f"{r.state.value}/{r.pausing}") for p, r in self._people.items())
+        due = self._last_shown_s is None or reading.t_s - self._last_shown_s >= self.every_s
+        if not due and states == self._people_state:
+            return
+        self._last_shown_s = reading.t_s
+        self._people_state = states
+        parts = []
+        for name, r in self._people.items():
+            label = r.state.value.upper() if r.state is State.FLOODED else r.state.value
+            parts.append(
+                f"{name} {_bpm(r.bpm).strip()} bpm (calm {_bpm(r.baseline_bpm).strip()}) {label}"
+            )
+        line = f"{clock_time_s(reading.t_s)}  " + "  |  ".join(parts)
+        if reading.pausing and reading.pause_until_s is not None:
+            line += f"  |  pause for both, {_countdown(reading.pause_until_s - reading.t_s)}"
+            if self.breathing is not None:
+                pace, inhale = self.breathing
+                line += f" - {phase_at(reading.t_s, pace, inhale).word}"
+        self._print(line)
 
     def message(self, message: Message) -> None:
         rule = "=" * MESSAGE_WIDTH_CHARS

@@ -111,16 +111,19 @@ def schema_of(path: Path) -> set[tuple[str, str]]:
 
 class TestMigrationFromVersion1:
     def test_upgrade_keeps_every_sample_and_event(self, tmp_path: Path) -> None:
-        """Opening a version 1 file upgrades it to version 2 with every sample and event intact."""
+        """Opening a version 1 file upgrades it to the current version with every sample and
+        event intact (schema 3 adds the person column: '' for the one person)."""
         data = tmp_path / "data"
         samples_before, events_before = make_v1_database(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 2
-            assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == (
-                samples_before
-            )
-            assert store.db.execute("SELECT * FROM events ORDER BY id").fetchall() == events_before
+            assert store.schema_version() == SCHEMA_VERSION == 3
+            assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
+                (*row, "") for row in samples_before
+            ]
+            assert store.db.execute("SELECT * FROM events ORDER BY id").fetchall() == [
+                (*row, "") for row in events_before
+            ]
         finally:
             store.close()
 

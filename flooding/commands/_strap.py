@@ -5,6 +5,7 @@ Emulation (for tests and trying things out without a strap): the hidden option
 strap in this process and points Bleak at it. Values of the variable:
   `1`        the person's strap (`Polar H10 E1A2B3C4`, C0:FF:EE:00:00:01)
   `foreign`  that strap and a stranger's (`Polar H10 0F0F0F0F`, C0:FF:EE:00:00:99)
+  `couple`   the same two straps, worn by two partners (couple mode)
   `none`     nothing in range
 `--emulated` means `1` unless the variable says otherwise. Needs the `emulator` extra.
 `FLOODING_EMULATED_INTERVAL_S` (seconds between packets, default 1) speeds the strap up,
@@ -64,7 +65,7 @@ async def scanner_backend(args: argparse.Namespace) -> AsyncIterator[type[BaseBl
         async with EmulatedAir() as air:
             yield air.scanner_backend
         return
-    async with emulated_straps(foreign=mode == "foreign") as (air, _strap, _stranger):
+    async with emulated_straps(foreign=mode in ("foreign", "couple")) as (air, _strap, _other):
         yield air.scanner_backend
 
 
@@ -91,7 +92,8 @@ async def strap_backends(
         return
     if os.environ.get(ENV_EMULATED_INTERVAL) and "interval_s" not in strap_options:
         strap_options["interval_s"] = float(os.environ[ENV_EMULATED_INTERVAL])
-    async with emulated_straps(foreign=mode == "foreign", **strap_options) as (air, strap, _):
+    two = mode in ("foreign", "couple")
+    async with emulated_straps(foreign=two, **strap_options) as (air, strap, _):
         yield air.scanner_backend, air.client_backend, strap
 
 

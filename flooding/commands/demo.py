@@ -47,6 +47,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
     )
     parser.add_argument(
+        "--couple",
+        action="store_true",
+        help=(
+            "two simulated hearts in a pursue-withdraw talk: one alert and one pause for "
+            "both, then a two-track plot and a summary"
+        ),
+    )
+    parser.add_argument(
         "--ble",
         action="store_true",
         help="play the talk through the real Bluetooth code (Bleak) against an emulated strap",
@@ -106,7 +114,88 @@ async def _demo_over_bluetooth(
             waiter.cancel()
 
 
+def _couple_demo(args: argparse.Namespace) -> int:
+    """Two simulated hearts, one conversation: the couple session, its plot and summary."""
+    from flooding.couple_review import couple_review, headline, render_couple_png
+    from flooding.couple_session import CoupleSessionRunner
+    from flooding.export import write_private
+    from flooding.notify import choose_notifier
+    from flooding.service import run_until_signalled
+    from flooding.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
+    from flooding.sources import MergedSource
+    from flooding.store import Store, StoreError
+    from flooding.view import TerminalView
+
+    if args.speed < 0 or args.ble:
+        print("flooding demo --couple: --speed must be 0 or more (and --ble is for one strap)")
+        return 2
+    settings = load_settings(args).settings
+    if args.no_notify:
+        settings = settings.model_copy(
+            update={"notify": settings.notify.model_copy(update={"enabled": False})}
+        )
+    folder = demo_data_dir(args)
+    try:
+        store = Store.open(folder)
+    except StoreError as exc:
+        print(f"flooding demo: {exc}")
+        return 1
+    scenarios = dict(zip(COUPLE_DEMO_NAMES, pursue_withdraw(), strict=True))
+    first, second = COUPLE_DEMO_NAMES
+    length_min = max(s.duration_s for s in scenarios.values()) / 60
+    speed_text = "as fast as possible" if args.speed == 0 else f"{args.speed:g}x real time"
+    print(
+        f"Couple demo: {first} and {second} each wear a simulated strap through a hard talk of "
+        f"{length_min:.0f} minutes, {speed_text}.\n{first} pursues and {second} withdraws: "
+        f"{first}'s heart climbs first and higher, {second}'s follows. One alert and one "
+        f"{settings.pause.minutes:.0f}-minute pause for both; ready when both are back.\n"
+    )
+    start_s = time.time()
+    source = MergedSource(
+        {
+            name: SimulatedStrap(scenario, start_s=start_s, speed=args.speed)
+            for name, scenario in scenarios.items()
+        }
+    )
+    runner = CoupleSessionRunner(
+        source=source,
+        settings=settings,
+        store=store,
+        view=TerminalView(
+            every_s=max(5.0, 2.0 * args.speed),
+            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+        ),
+        people=COUPLE_DEMO_NAMES,
+        source_kind="demo-couple",
+        message_turn=store.count_events("couple-alert"),
+    )
+    runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+    try:
+        outcome = asyncio.run(run_until_signalled(runner))
+        review = couple_review(store, outcome.session_id)
+    finally:
+        store.close()
+    if review is None:
+        print("flooding demo: the couple session was not stored")
+        return 1
+    target = folder / f"flooding-session-{outcome.session_id}.png"
+    write_private(target, render_couple_png(review))
+    minutes = (outcome.ended_s - outcome.started_s) / 60
+    print(
+        f"\nSession {outcome.session_id}: {minutes:.0f} minutes, {outcome.samples} samples from "
+        f"two straps, {outcome.alerts} alert(s), {outcome.pauses} pause(s) for both, ready to "
+        f"return {outcome.ready} time(s)."
+    )
+    for line in headline(review):
+        print(f"  {line}")
+    print(f"Plot of both hearts: {target}")
+    print(f"Review it: {program()} review --data-dir {folder}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.couple:
+        return _couple_demo(args)
     from flooding.notify import choose_notifier
     from flooding.review import episodes
     from flooding.service import SessionRunner, run_until_signalled

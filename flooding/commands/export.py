@@ -7,7 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from flooding.commands._common import add_data_dir_option, chosen_session, open_store
+from flooding.commands._common import (
+    CommandError,
+    add_data_dir_option,
+    chosen_session,
+    open_store,
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,6 +47,14 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         session_id = chosen_session(store, args.session)
+        people = [p.person for p in store.people(session_id)]
+        if people:
+            # the formats hold one heart; mixing two partners' readings would be wrong data
+            raise CommandError(
+                f"session {session_id} holds two hearts ({', '.join(people)}); "
+                "exporting a couple session is not supported yet. `flooding review "
+                f"{session_id} --json` and `flooding plot {session_id}` show both."
+            )
         if args.format == "json":
             main = json.dumps(session_json(store, session_id), indent=1) + "\n"
             side = None

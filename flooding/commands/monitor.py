@@ -6,6 +6,10 @@ the strap, starts a session when the strap is worn, and ends it after
 `service.session_gap_minutes` without the strap. A bad config or a missing pairing does not
 stop it: it says so (log and desktop) and starts by itself once that is fixed.
 
+`--couple` (and the headless service whenever exactly two profiles exist, see
+`flooding pair --as`) connects to both partners' straps at once and records one session
+with two tracks; one alert and one pause for both (`flooding.couple`).
+
 Either way only one monitor runs per data directory, and it answers `flooding status`,
 `pause`, `resume`, `ok` and `workout` over the control channel (`flooding.control`).
 """
@@ -30,9 +34,10 @@ from flooding.commands._common import (
 from flooding.commands._strap import add_strap_options, strap_backends
 
 if TYPE_CHECKING:
+    from flooding.config import Settings
     from flooding.control import ControlServer
     from flooding.service import SessionRunner
-    from flooding.sources import HeartSource
+    from flooding.sources import HeartSource, MergedSource, TaggedSource
 
 log = logging.getLogger("flooding.monitor")
 
@@ -55,6 +60,14 @@ def register(commands: Any) -> None:
         "--mode",
         choices=("talk", "workout"),
         help="talk: flooding alerts on (default); workout: a high heart rate is expected",
+    )
+    parser.add_argument(
+        "--couple",
+        action="store_true",
+        help=(
+            "both partners' straps (the two profiles from `pair --as NAME`): one "
+            "conversation, one alert and one pause for both"
+        ),
     )
     parser.add_argument(
         "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
@@ -150,10 +163,42 @@ async def _start_control(folder: Path, handler: Any) -> ControlServer | None:
         return None
 
 
+def couple_sources(
+    settings: Settings, scanner: Any, client: Any
+) -> tuple[MergedSource, dict[str, tuple[str | None, str | None]]]:
+    """Both partners' strap sources, merged, and their straps; ConfigError when the two
+    profiles are not there or one has no strap."""
+    from flooding.ble import StrapSource
+    from flooding.config import ConfigError, couple_names
+    from flooding.sources import MergedSource
+
+    names = couple_names(settings)
+    missing = [
+        n
+        for n in names
+        if not (settings.profiles[n].strap.address or settings.profiles[n].strap.name)
+    ]
+    if missing:
+        raise ConfigError(
+            [f"{n} has no strap paired: {program()} pair STRAP --as {n}" for n in missing]
+        )
+    sources: dict[str, HeartSource] = {}
+    straps: dict[str, tuple[str | None, str | None]] = {}
+    for name in names:
+        strap = settings.profiles[name].strap
+        sources[name] = StrapSource(
+            address=strap.address, name=strap.name, scanner_backend=scanner, client_backend=client
+        )
+        straps[name] = (strap.name or None, strap.address or None)
+    return MergedSource(sources), straps
+
+
 async def _monitor(args: argparse.Namespace) -> int:
     from flooding.background import LiveMonitor, StatusBoard
     from flooding.ble import StrapSource
+    from flooding.config import ConfigError
     from flooding.control import AlreadyRunningError, InstanceLock
+    from flooding.couple_session import CoupleSessionRunner
     from flooding.models import Mode
     from flooding.notify import choose_notifier
     from flooding.service import SessionRunner, run_until_signalled
@@ -182,13 +227,6 @@ async def _monitor(args: argparse.Namespace) -> int:
         return 1
     try:
         async with strap_backends(args) as (scanner, client, _strap):
-            chosen = await _pick_strap(args, scanner, settings.strap.address, settings.strap.name)
-            if chosen is None:
-                return 1
-            address, name = chosen
-            source = StrapSource(
-                address=address, name=name, scanner_backend=scanner, client_backend=client
-            )
             board = StatusBoard(
                 QuietView()
                 if args.quiet
@@ -196,17 +234,46 @@ async def _monitor(args: argparse.Namespace) -> int:
                     breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
                 )
             )
-            runner = SessionRunner(
-                source=source,
-                settings=settings,
-                store=store,
-                view=board,
-                source_kind="ble",
-                message_turn=store.count_events("alert"),  # the texts rotate across sessions
-                mode=Mode(args.mode) if args.mode else None,
-                strap_name=name or None,
-                strap_address=address or None,
-            )
+            runner: SessionRunner
+            source: HeartSource | TaggedSource
+            if args.couple:
+                try:
+                    source, straps = couple_sources(settings, scanner, client)
+                except ConfigError as exc:
+                    print(f"flooding monitor --couple: {exc}", file=sys.stderr)
+                    return 1
+                runner = CoupleSessionRunner(
+                    source=source,
+                    settings=settings,
+                    store=store,
+                    view=board,
+                    people=list(straps),
+                    source_kind="ble-couple",
+                    message_turn=store.count_events("couple-alert"),
+                    modes=dict.fromkeys(straps, Mode(args.mode)) if args.mode else None,
+                    straps=straps,
+                )
+            else:
+                chosen = await _pick_strap(
+                    args, scanner, settings.strap.address, settings.strap.name
+                )
+                if chosen is None:
+                    return 1
+                address, name = chosen
+                source = StrapSource(
+                    address=address, name=name, scanner_backend=scanner, client_backend=client
+                )
+                runner = SessionRunner(
+                    source=source,
+                    settings=settings,
+                    store=store,
+                    view=board,
+                    source_kind="ble",
+                    message_turn=store.count_events("alert"),  # the texts rotate across sessions
+                    mode=Mode(args.mode) if args.mode else None,
+                    strap_name=name or None,
+                    strap_address=address or None,
+                )
             runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
             live = LiveMonitor(board, settings=settings, strap=source.description, headless=False)
             live.runner = runner
@@ -257,12 +324,14 @@ async def _headless(args: argparse.Namespace) -> int:
         LiveMonitor,
         LogView,
         StatusBoard,
+        is_couple,
         stop_on_signals,
         wait_for_settings,
     )
     from flooding.ble import StrapSource
     from flooding.config import NotifySettings
     from flooding.control import AlreadyRunningError, InstanceLock
+    from flooding.couple_session import CoupleSessionRunner
     from flooding.models import Mode
     from flooding.notify import choose_notifier
     from flooding.service import SessionRunner
@@ -307,30 +376,50 @@ async def _headless(args: argparse.Namespace) -> int:
                 return 1
             try:
                 async with strap_backends(args) as (scanner, client, _strap):
-                    source = StrapSource(
-                        address=settings.strap.address,
-                        name=settings.strap.name,
-                        scanner_backend=scanner,
-                        client_backend=client,
-                    )
+                    source: HeartSource | TaggedSource
+                    straps: dict[str, tuple[str | None, str | None]] = {}
+                    if is_couple(settings) or args.couple:
+                        source, straps = couple_sources(settings, scanner, client)
+                    else:
+                        source = StrapSource(
+                            address=settings.strap.address,
+                            name=settings.strap.name,
+                            scanner_backend=scanner,
+                            client_backend=client,
+                        )
                     board = StatusBoard(LogView())
                     live = LiveMonitor(
                         board, settings=settings, strap=source.description, headless=True
                     )
                     fixed_mode = Mode(args.mode) if args.mode else None
 
-                    def make_runner(wearing: HeartSource, mode: Mode | None) -> SessionRunner:
-                        runner = SessionRunner(
-                            source=wearing,
-                            settings=settings,
-                            store=store,
-                            view=board,
-                            source_kind="ble",
-                            message_turn=store.count_events("alert"),
-                            mode=mode or fixed_mode,
-                            strap_name=settings.strap.name or None,
-                            strap_address=settings.strap.address or None,
-                        )
+                    def make_runner(wearing: Any, mode: Mode | None) -> SessionRunner:
+                        runner: SessionRunner
+                        if straps:
+                            chosen = mode or fixed_mode
+                            runner = CoupleSessionRunner(
+                                source=wearing,
+                                settings=settings,
+                                store=store,
+                                view=board,
+                                people=list(straps),
+                                source_kind="ble-couple",
+                                message_turn=store.count_events("couple-alert"),
+                                modes=dict.fromkeys(straps, chosen) if chosen else None,
+                                straps=straps,
+                            )
+                        else:
+                            runner = SessionRunner(
+                                source=wearing,
+                                settings=settings,
+                                store=store,
+                                view=board,
+                                source_kind="ble",
+                                message_turn=store.count_events("alert"),
+                                mode=mode or fixed_mode,
+                                strap_name=settings.strap.name or None,
+                                strap_address=settings.strap.address or None,
+                            )
                         runner.notifier = choose_notifier(
                             settings.notify, on_action=runner.handle_action
                         )

@@ -1,4 +1,8 @@
-"""`flooding pair`: choose the person's strap and remember it in their config file."""
+"""`flooding pair`: choose the person's strap and remember it in their config file.
+
+`--as NAME` pairs the strap to a named profile (`[profiles.NAME]`) instead: one per partner,
+and two make a couple (`flooding monitor --couple`).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,15 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--yes", "-y", action="store_true", help="accept the one strap found without asking"
+    )
+    p.add_argument(
+        "--as",
+        dest="as_name",
+        metavar="NAME",
+        help=(
+            "pair the strap to this person's profile ([profiles.NAME], with its own "
+            "settings); two profiles make a couple for `flooding monitor --couple`"
+        ),
     )
     add_strap_options(p)
     p.set_defaults(run=run)
@@ -93,6 +106,36 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | Non
     return None
 
 
+def _profiles_in(path: Path) -> dict[str, Any]:
+    """The [profiles] table of the person's file as written (empty when there is none)."""
+    import tomllib
+
+    if not path.is_file():
+        return {}
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8")).get("profiles", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return profiles if isinstance(profiles, dict) else {}
+
+
+def _profile_refusal(path: Path, name: str, address: str) -> str | None:
+    """Why the strap cannot be paired to profile `name` (None: it can)."""
+    from flooding.config import profile_name_problem
+
+    problem = profile_name_problem(name)
+    if problem is not None:
+        return problem
+    for other, table in _profiles_in(path).items():
+        strap = table.get("strap", {}) if isinstance(table, dict) else {}
+        if other != name and str(strap.get("address", "")).lower() == address.lower():
+            return (
+                f"that strap is already paired to {other!r}; each partner wears their own "
+                "(pair another strap, or change that profile in your config file)"
+            )
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Scan, choose, save; exit 1 when no strap could be chosen."""
     from flooding.backoff import Failure, advice
@@ -109,6 +152,35 @@ def run(args: argparse.Namespace) -> int:
             print(advice(Failure.NOT_FOUND, args.strap), file=sys.stderr)
         return 1
     path = config_path(args)
+    if args.as_name is not None:
+        name = args.as_name
+        refusal = _profile_refusal(path, name, chosen.address)
+        if refusal is not None:
+            print(f"flooding pair: {refusal}", file=sys.stderr)
+            return 1
+        set_user_values(
+            path,
+            {
+                f"profiles.{name}.strap.address": chosen.address,
+                f"profiles.{name}.strap.name": chosen.name or "",
+            },
+        )
+        print(f"Paired {name} with {chosen.label}.")
+        print(f"Saved in {path} as [profiles.{name}], with room for {name}'s own settings.")
+        profiles = list(_profiles_in(path))
+        if len(profiles) == 2:
+            print(
+                f"{' and '.join(profiles)} make a couple: `flooding monitor --couple` watches "
+                "both hearts in one conversation."
+            )
+        elif len(profiles) == 1:
+            print("Pair the other partner's strap with --as THEIR_NAME for couple mode.")
+        else:
+            print(
+                f"There are {len(profiles)} profiles; couple mode needs exactly two "
+                "(remove the others from your config file)."
+            )
+        return 0
     set_user_values(path, {"strap.address": chosen.address, "strap.name": chosen.name or ""})
     print(f"Paired with {chosen.label}.")
     print(f"Saved in {path}; the monitor will connect to this strap and no other.")

@@ -13,7 +13,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "plot",
         help="draw a session: heart rate, baseline, threshold, flooding, pauses",
         description=(
-            "Draws a session's heart rate over the time of day, with your calm baseline, the "
+            "Draws a session's heart rate (in couple mode: both hearts on one time axis) over "
+            "the time of day, with your calm baseline, the "
             "flooding threshold, the flooded stretches, pauses, alerts and ready-to-return. "
             "With --html, writes one web page with the picture and the table of episodes, "
             "easy to open or to share with a therapist."
@@ -35,24 +36,32 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
+    from flooding.couple_review import couple_review, render_couple_html, render_couple_png
     from flooding.export import write_private
     from flooding.report import plot_data, render_html, render_png
 
     store = open_store(args)
     try:
         session_id = chosen_session(store, args.session)
-        data = plot_data(store, session_id)
+        couple = couple_review(store, session_id)
+        data = plot_data(store, session_id) if couple is None else None
     finally:
         store.close()
-    if data is None:
+    if data is None and couple is None:
         print(f"No session {session_id}. `flooding sessions` lists them.")
         return 1
-    png = render_png(data)
     suffix = ".html" if args.html else ".png"
     target: Path = args.output or Path(f"flooding-session-{session_id}{suffix}")
+    if couple is not None:
+        png = render_couple_png(couple)
+        page = render_couple_html(couple, png) if args.html else ""
+    else:
+        assert data is not None
+        png = render_png(data)
+        page = render_html(data.review, png) if args.html else ""
     try:
         if args.html:
-            write_private(target, render_html(data.review, png).encode("utf-8"))
+            write_private(target, page.encode("utf-8"))
         else:
             write_private(target, png)
     except OSError as exc:

@@ -19,15 +19,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
+    from flooding.couple_review import couple_review
+    from flooding.couple_review import review_lines as couple_review_lines
     from flooding.review import review_session
     from flooding.timefmt import iso_local
 
     store = open_store(args)
     try:
         session_id = chosen_session(store, args.session)
-        review = review_session(store, session_id)
+        couple = couple_review(store, session_id)
+        review = review_session(store, session_id) if couple is None else None
     finally:
         store.close()
+    if couple is not None:
+        if args.json:
+            data = couple.as_dict()
+            data["started"] = iso_local(couple.summary.started_s)
+            print(json.dumps(data, indent=2))
+        else:
+            print("\n".join(couple_review_lines(couple)))
+        return 0
     if review is None:
         print(f"No session {session_id}. `flooding sessions` lists them.")
         return 1

@@ -1,0 +1,524 @@
+"""Couple mode without Bluetooth: the pure protocol on synthetic traces, profiles, messages,
+schema 3, the couple review and linkage, import A B --couple and demo --couple."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flooding import store as store_module
+from flooding.config import (
+    ConfigError,
+    PauseSettings,
+    Settings,
+    couple_names,
+    load_config,
+    profile_settings,
+)
+from flooding.couple import (
+    NO_CONTACT,
+    NO_SIGNAL,
+    WORKOUT,
+    CoupleProtocol,
+    PersonTrack,
+    run_couple_batch,
+)
+from flooding.couple_review import couple_review, render_couple_png
+from flooding.engine import run_batch
+from flooding.linkage import changes, linkage, window_correlations
+from flooding.messages import MessageBook
+from flooding.models import (
+    CoupleAlert,
+    CouplePauseExtended,
+    CouplePauseStarted,
+    CoupleReady,
+    EpisodeStarted,
+    Event,
+    Rule,
+    Sample,
+    State,
+)
+from flooding.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
+from flooding.store import Store, event_data, event_kind
+from tests.session_factory import START_S, flooding, record
+
+PEOPLE = ("Anna", "Ben")
+TRACK = PersonTrack(gap_s=5.0, absolute_bpm=100.0, margin_bpm=10.0)
+
+
+def settings_with(*overrides: str, config: Path | None = None) -> Settings:
+    """Settings from the defaults plus overrides, ignoring this machine's files."""
+    return load_config(config, env={}, overrides=overrides, use_default_user_file=False).settings
+
+
+def protocol(pause: PauseSettings | None = None) -> CoupleProtocol:
+    return CoupleProtocol(pause or PauseSettings(), dict.fromkeys(PEOPLE, TRACK))
+
+
+def episode(t_s: float, bpm: float = 120.0, baseline: float | None = 70.0) -> EpisodeStarted:
+    return EpisodeStarted(t_s, t_s - 20, bpm, baseline, 80.0, Rule.RELATIVE)
+
+
+def play(
+    proto: CoupleProtocol,
+    levels: dict[str, Iterable[float | None]],
+    *,
+    start_s: float = 0.0,
+    baselines: dict[str, float] | None = None,
+    alerts: dict[str, bool] | None = None,
+    floods: dict[str, float] | None = None,
+) -> list[tuple[float, Event]]:
+    """Feed both people one reading a second (None: no skin contact); `floods` gives the
+    second at which a person's episode is confirmed."""
+    baselines = baselines or {"Anna": 70.0, "Ben": 62.0}
+    floods = floods or {}
+    out: list[tuple[float, Event]] = []
+    series = {name: list(values) for name, values in levels.items()}
+    for i in range(max(len(v) for v in series.values())):
+        t = start_s + i
+        for name, values in series.items():
+            if i >= len(values):
+                continue
+            bpm = values[i]
+            episodes = [episode(t, bpm or 0.0, baselines[name])] if floods.get(name) == i else []
+            for event in proto.observe(
+                name,
+                t,
+                bpm=bpm,
+                state=State.NO_CONTACT if bpm is None else State.CALM,
+                baseline_bpm=baselines[name],
+                alerts=(alerts or {}).get(name, True),
+                episodes=episodes,
+            ):
+                out.append((t, event))
+    return out
+
+
+def of(kind: type, events: list[tuple[float, Event]]) -> list[tuple[float, Event]]:
+    return [(t, e) for t, e in events if isinstance(e, kind)]
+
+
+class TestCoupleProtocol:
+    def test_either_flooding_gives_one_alert_and_one_pause_for_both(self) -> None:
+        """Anna floods, then Ben floods during the pause: one alert, one pause, nothing more."""
+        proto = protocol()
+        events = play(
+            proto,
+            {"Anna": [120.0] * 200, "Ben": [95.0] * 200},
+            floods={"Anna": 30, "Ben": 90},
+        )
+        alerts = of(CoupleAlert, events)
+        assert len(alerts) == 1
+        assert alerts[0][1].person == "Anna"  # type: ignore[union-attr]
+        assert len(of(CouplePauseStarted, events)) == 1
+        assert proto.pausing
+
+    def test_ready_only_after_both_are_back_and_the_pause_is_over(self) -> None:
+        """Anna is calm again after 5 minutes, Ben only after 25: at 20 minutes "not yet"
+        naming Ben, and ready once Ben has held his calm for the hold."""
+        proto = protocol()
+        anna = [120.0] * 60 + [72.0] * 2000
+        ben = [64.0] * 60 + [90.0] * 1500 + [63.0] * 500
+        events = play(proto, {"Anna": anna, "Ben": ben}, floods={"Anna": 30})
+        ((alert_t, _),) = of(CoupleAlert, events)
+        ((extended_t, extended),) = of(CouplePauseExtended, events)
+        ((ready_t, ready),) = of(CoupleReady, events)
+        assert extended_t == alert_t + 20 * 60
+        assert extended.waiting == ("Ben",)  # type: ignore[union-attr]
+        assert ready_t >= 1560 + 60  # Ben back at 1560 s, held 60 s
+        assert ready_t < 1560 + 60 + 30
+        assert ready.absent == ()  # type: ignore[union-attr]
+
+    def test_ready_waits_for_the_planned_length_even_when_both_are_calm(self) -> None:
+        """Both calm within minutes: ready comes at the planned end, not before."""
+        proto = protocol()
+        events = play(
+            proto, {"Anna": [120.0] * 40 + [70.0] * 1400, "Ben": [62.0] * 1440}, floods={"Anna": 30}
+        )
+        ((ready_t, _),) = of(CoupleReady, events)
+        assert ready_t == 30 + 20 * 60
+        assert of(CouplePauseExtended, events) == []
+
+    def test_a_person_in_workout_mode_neither_alerts_nor_holds_up_the_return(self) -> None:
+        """Ben's workout episode gives no alert; in Anna's pause, his high heart does not
+        block ready, and every message says he is not counted (workout)."""
+        proto = protocol()
+        events = play(
+            proto,
+            {"Anna": [72.0] * 100 + [120.0] * 60 + [70.0] * 1400, "Ben": [150.0] * 1560},
+            floods={"Ben": 20, "Anna": 130},
+            alerts={"Ben": False},
+        )
+        ((alert_t, alert),) = of(CoupleAlert, events)
+        assert alert.person == "Anna"  # type: ignore[union-attr]
+        assert alert.absent == (("Ben", WORKOUT),)  # type: ignore[union-attr]
+        ((ready_t, ready),) = of(CoupleReady, events)
+        assert ready_t == alert_t + 20 * 60
+        assert ready.absent == (("Ben", WORKOUT),)  # type: ignore[union-attr]
+
+    def test_a_strap_without_skin_contact_is_not_counted(self) -> None:
+        """Ben's strap off skin: his heart does not hold up ready, and it is said why."""
+        proto = protocol()
+        events = play(
+            proto,
+            {"Anna": [120.0] * 60 + [70.0] * 1400, "Ben": [64.0] * 100 + [None] * 1360},
+            floods={"Anna": 30},
+        )
+        ((_, ready),) = of(CoupleReady, events)
+        assert ready.absent == (("Ben", NO_CONTACT),)  # type: ignore[union-attr]
+        assert [name for name, _ in ready.levels] == ["Anna"]  # type: ignore[union-attr]
+
+    def test_a_silent_strap_is_not_counted_and_nobody_measured_is_never_ready(self) -> None:
+        """Ben never sends; when Anna's strap is off too, the planned end gives "not yet"."""
+        proto = protocol()
+        events = play(proto, {"Anna": [120.0] * 60 + [None] * 1400, "Ben": []}, floods={"Anna": 30})
+        ((_, alert),) = of(CoupleAlert, events)
+        assert alert.absent == (("Ben", NO_SIGNAL),)  # type: ignore[union-attr]
+        assert of(CoupleReady, events) == []
+        ((_, extended),) = of(CouplePauseExtended, events)
+        assert extended.waiting == ()  # type: ignore[union-attr]
+        assert set(extended.absent) == {("Anna", NO_CONTACT), ("Ben", NO_SIGNAL)}  # type: ignore[union-attr]
+
+    def test_a_pause_by_hand_is_for_both_and_ends_by_hand(self) -> None:
+        """A manual pause starts once and ends once, for both."""
+        proto = protocol()
+        assert len(proto.start_manual(10.0)) == 1
+        assert proto.start_manual(20.0) == []
+        assert len(proto.end_manual(30.0)) == 1
+        assert not proto.pausing
+
+
+class TestCoupleMessages:
+    def test_the_alert_names_nobody_by_default(self) -> None:
+        """By default the alert says "One of you", with a shared script and the return time."""
+        settings = settings_with()
+        alert = CoupleAlert(START_S, "Anna", 118.0, 70.0, 80.0, Rule.RELATIVE)
+        rendered = MessageBook(settings).render(alert, None, 0)
+        assert rendered is not None
+        text = rendered.full.title + rendered.full.body
+        assert "One of you is flooded" in text
+        assert "both take 20 minutes" in text
+        assert "Anna" not in text
+        assert "We're getting flooded" in text
+
+    def test_name_who_names_the_flooded_person(self) -> None:
+        """couple.name_who = true puts the person's name in the alert."""
+        settings = settings_with("couple.name_who=true")
+        alert = CoupleAlert(START_S, "Anna", 118.0, 70.0, 80.0, Rule.RELATIVE)
+        rendered = MessageBook(settings).render(alert, None, 0)
+        assert rendered is not None
+        assert rendered.full.title.startswith("Anna is flooded")
+
+    def test_messages_say_who_is_not_counted_and_why(self) -> None:
+        """The ready message lists a partner in workout mode as not counted."""
+        settings = settings_with()
+        ready = CoupleReady(START_S + 1300, START_S, (("Anna", 71.0),), (("Ben", WORKOUT),))
+        rendered = MessageBook(settings).render(ready, None, 0)
+        assert rendered is not None
+        assert "Ben: not counted (workout mode)." in rendered.full.body
+        assert "both back near your calm" in rendered.full.title
+
+    def test_german_couple_texts(self) -> None:
+        """language = "de" gives the German couple alert."""
+        settings = settings_with('language="de"')
+        alert = CoupleAlert(START_S, "Anna", 118.0, 70.0, 80.0, Rule.RELATIVE)
+        rendered = MessageBook(settings).render(alert, None, 0)
+        assert rendered is not None
+        assert rendered.full.title.startswith("Eine*r von euch ist überflutet")
+
+
+class TestProfiles:
+    def test_a_profile_overrides_only_what_it_sets(self, tmp_path: Path) -> None:
+        """Each person's strap, baseline and workout choice come from their profile; the
+        rest follows the shared settings."""
+        own = tmp_path / "me.toml"
+        own.write_text(
+            "[detection]\nmargin_bpm = 12\n"
+            '[profiles.Anna]\nstrap.address = "C0:FF:EE:00:00:01"\nmode = "workout"\n'
+            "[profiles.Anna.detection]\nbaseline_bpm = 58\n"
+            "[profiles.Anna.workout]\nalerts = true\n"
+            '[profiles.Ben]\nstrap.address = "C0:FF:EE:00:00:99"\n'
+        )
+        settings = settings_with(config=own)
+        anna = profile_settings(settings, "Anna")
+        ben = profile_settings(settings, "Ben")
+        assert couple_names(settings) == ("Anna", "Ben")
+        assert anna.strap.address == "C0:FF:EE:00:00:01"
+        assert anna.detection.baseline_bpm == 58
+        assert anna.detection.margin_bpm == 12
+        assert anna.mode.value == "workout"
+        assert anna.workout.alerts is True
+        assert ben.detection.baseline_bpm is None
+        assert ben.workout.alerts is False
+
+    def test_couple_mode_needs_exactly_two_profiles(self) -> None:
+        """One profile is not a couple: the error says how to pair the other."""
+        settings = settings_with('profiles.Anna.strap.address="X"')
+        with pytest.raises(ConfigError, match="--as NAME"):
+            couple_names(settings)
+
+    def test_a_bad_profile_key_names_the_key(self, tmp_path: Path) -> None:
+        """A misspelt key inside a profile is refused, naming the file, line and key."""
+        own = tmp_path / "me.toml"
+        own.write_text("[profiles.Anna.detection]\nabsolut_bpm = 90\n")
+        with pytest.raises(ConfigError) as caught:
+            settings_with(config=own)
+        assert "profiles.Anna.detection.absolut_bpm" in str(caught.value)
+        assert "absolute_bpm" in str(caught.value)
+
+
+def couple_tracks() -> dict[str, list[Sample]]:
+    pursuer, withdrawer = pursue_withdraw()
+    return {"Alex": samples(pursuer, START_S), "Sam": samples(withdrawer, START_S)}
+
+
+def store_couple(store: Store, tracks: dict[str, list[Sample]]) -> int:
+    """A couple session as a live run would store it."""
+    result = run_couple_batch(tracks, settings_with())
+    sid = store.begin_session(START_S, source="test-couple", mode="talk", strap_name="Alex & Sam")
+    for name, track in tracks.items():
+        store.add_person(sid, name, mode="talk")
+        store.add_samples(sid, track, name)
+    for person, event in result.events:
+        store.add_event(sid, event, person)
+    end = max(t[-1].t_s for t in tracks.values())
+    store.end_session(sid, end)
+    return sid
+
+
+class TestCoupleReview:
+    def test_review_shows_two_tracks_and_who_flooded_first(self, tmp_path: Path) -> None:
+        """The pursuer floods first, the withdrawer about a minute later; one pause, ready
+        once both are back; both tracks keep every sample."""
+        store = Store.open(tmp_path)
+        tracks = couple_tracks()
+        sid = store_couple(store, tracks)
+        review = couple_review(store, sid)
+        store.close()
+        assert review is not None
+        assert [p.name for p in review.people] == ["Alex", "Sam"]
+        assert [p.samples for p in review.people] == [len(tracks["Alex"]), len(tracks["Sam"])]
+        assert review.first_flooded == "Alex"
+        assert review.lead_s is not None
+        assert 30 < review.lead_s < 120
+        assert len(review.pauses) == 1
+        assert review.pauses[0].flooded == "Alex"
+        assert review.ready_after_s is not None
+        assert review.ready_after_s >= 20 * 60
+        assert review.both_back_near_calm_s is not None
+        assert review.both_back_near_calm_s < review.ready_after_s
+        assert review.summary.alerts == 1
+        data = review.as_dict()
+        assert data["first_flooded"] == "Alex"
+        assert data["linkage"]["windows"] > 100
+        assert render_couple_png(review).startswith(b"\x89PNG")
+
+    def test_an_ordinary_session_is_not_a_couple_session(self, tmp_path: Path) -> None:
+        """A one-person session gives no couple review (the usual review applies)."""
+        store = Store.open(tmp_path)
+        sid = record(store)
+        assert couple_review(store, sid) is None
+        store.close()
+
+
+class TestLinkage:
+    def test_identical_changes_are_fully_linked(self) -> None:
+        """Two hearts with the same ups and downs (at different levels) give r = 1."""
+        rng = np.random.default_rng(1)
+        hr = 70 + np.cumsum(rng.normal(0, 1, 600))
+        a = [Sample(START_S + i, float(v)) for i, v in enumerate(hr)]
+        b = [Sample(START_S + i, float(v) + 15) for i, v in enumerate(hr)]
+        result = linkage(a, b)
+        assert result.median_r == pytest.approx(1.0)
+        assert result.share_above == 1.0
+
+    def test_independent_hearts_are_hardly_linked(self) -> None:
+        """Independent random walks give a median r near 0."""
+        rng = np.random.default_rng(2)
+        a = [Sample(START_S + i, 70 + float(v)) for i, v in enumerate(rng.normal(0, 2, 1800))]
+        b = [Sample(START_S + i, 65 + float(v)) for i, v in enumerate(rng.normal(0, 2, 1800))]
+        result = linkage(a, b)
+        assert result.median_r is not None
+        assert abs(result.median_r) < 0.15
+
+    def test_windows_without_enough_data_are_left_out(self) -> None:
+        """A window with too many missing changes has no r."""
+        a = changes(np.array([70.0 + (i % 3) for i in range(200)]))
+        b = a.copy()
+        b[:150] = np.nan
+        assert len(window_correlations(a, b)) < len(window_correlations(a, a))
+
+
+def make_v2_database(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]:
+    """A schema 2 file with a recorded session and a false alarm; returns its rows."""
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "SCHEMA_VERSION", 2)
+        Store.open(data_dir).close()
+    db = sqlite3.connect(data_dir / "flooding.db")
+    assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
+    recorded = samples(hard_talk(), START_S)
+    db.execute(
+        "INSERT INTO sessions(id, started_s, ended_s, source, mode)"
+        " VALUES (1, ?, ?, 'ble', 'talk')",
+        (START_S, recorded[-1].t_s),
+    )
+    db.executemany(
+        "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact) VALUES (1, ?, ?, ?, 1)",
+        [(s.t_s, s.bpm, ",".join(repr(r) for r in s.rr_s)) for s in recorded],
+    )
+    for event in run_batch(recorded, settings_with()).events:
+        db.execute(
+            "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (1, ?, ?, ?)",
+            (getattr(event, "t_s", 0.0), event_kind(event), json.dumps(event_data(event))),
+        )
+    alert_id = db.execute("SELECT id FROM events WHERE kind='alert'").fetchone()[0]
+    db.execute(
+        "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (1, ?, 'false-alarm', ?)",
+        (START_S + 5000, json.dumps({"alert_event_id": alert_id})),
+    )
+    db.commit()
+    rows = (
+        db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
+        db.execute("SELECT * FROM events ORDER BY id").fetchall(),
+    )
+    db.close()
+    return rows
+
+
+class TestSchema3:
+    def test_schema_2_upgrades_keeping_every_sample_and_event(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A schema 2 file upgrades to 3: every row kept, on the one person's track ('')."""
+        samples_before, events_before = make_v2_database(tmp_path, monkeypatch)
+        store = Store.open(tmp_path)
+        try:
+            assert store.schema_version() == 3
+            assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
+                (*row, "") for row in samples_before
+            ]
+            assert store.db.execute("SELECT * FROM events ORDER BY id").fetchall() == [
+                (*row, "") for row in events_before
+            ]
+            assert len(store.events(1, "false-alarm")) == 1
+            assert store.people(1) == []
+            assert len(list(store.iter_samples(1))) == len(samples_before)
+        finally:
+            store.close()
+
+    def test_tracks_are_kept_apart_and_deleted_together(self, tmp_path: Path) -> None:
+        """Each person's samples and events come back by name; delete removes both."""
+        store = Store.open(tmp_path)
+        tracks = couple_tracks()
+        sid = store_couple(store, tracks)
+        assert len(list(store.iter_samples(sid, "Sam"))) == len(tracks["Sam"])
+        assert len(list(store.iter_samples(sid))) == sum(len(t) for t in tracks.values())
+        assert {e.person for e in store.events(sid, "episode-started")} == {"Alex", "Sam"}
+        assert [e.person for e in store.events(sid, "couple-alert")] == [""]
+        store.delete_session(sid)
+        assert store.people(sid) == []
+        assert store.db.execute("SELECT COUNT(*) FROM samples").fetchone() == (0,)
+        store.close()
+
+
+def write_csv(path: Path, track: list[Sample], *, clock: bool = True) -> None:
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["time_unix_s" if clock else "time_s", "hr_bpm", "rr_ms", "contact"])
+        origin = 0.0 if clock else track[0].t_s
+        for s in track:
+            out.writerow(
+                [f"{s.t_s - origin:.3f}", s.bpm, " ".join(f"{r * 1000:.1f}" for r in s.rr_s), 1]
+            )
+
+
+@pytest.mark.timeout(120)
+class TestImportCouple:
+    def test_two_recordings_become_one_couple_session(self, tmp_path: Path) -> None:
+        """`import A B --couple --as` stores two tracks on the clock, reviewable with --json."""
+        tracks = couple_tracks()
+        write_csv(tmp_path / "alex.csv", tracks["Alex"])
+        write_csv(tmp_path / "sam.csv", tracks["Sam"])
+        data = str(tmp_path / "data")
+        done = flooding(
+            "import", str(tmp_path / "alex.csv"), str(tmp_path / "sam.csv"), "--couple",
+            "--as", "Alex", "Sam", "--data-dir", data,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "aligned on the clock" in done.stdout
+        assert "1 alert(s) for both" in done.stdout
+        review = flooding("review", "--json", "--data-dir", data)
+        assert review.returncode == 0, review.stderr
+        found = json.loads(review.stdout)
+        assert [p["name"] for p in found["people"]] == ["Alex", "Sam"]
+        assert found["first_flooded"] == "Alex"
+        assert found["linkage"]["median_r"] is not None
+
+    def test_files_without_clock_times_start_together_and_it_is_said(self, tmp_path: Path) -> None:
+        """Recordings without wall-clock times are placed from their starts, and told so."""
+        tracks = couple_tracks()
+        write_csv(tmp_path / "a.csv", tracks["Alex"], clock=False)
+        write_csv(tmp_path / "b.csv", tracks["Sam"], clock=False)
+        done = flooding(
+            "import", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--couple",
+            "--start", "2026-11-20T20:05", "--data-dir", str(tmp_path / "data"),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "both placed from their starts at --start" in done.stdout
+        store = Store.open(tmp_path / "data")
+        people = store.people(1)
+        firsts = [next(store.iter_samples(1, p.person)).t_s for p in people]
+        store.close()
+        assert [p.person for p in people] == ["A", "B"]
+        assert firsts[0] == firsts[1]
+
+    def test_couple_import_needs_two_files(self, tmp_path: Path) -> None:
+        """One file with --couple is refused with the reason."""
+        tracks = couple_tracks()
+        write_csv(tmp_path / "a.csv", tracks["Alex"])
+        done = flooding("import", str(tmp_path / "a.csv"), "--couple", "--data-dir", str(tmp_path))
+        assert done.returncode == 2
+        assert "two files" in done.stderr
+
+
+@pytest.mark.timeout(120)
+def test_demo_couple_end_to_end(tmp_path: Path) -> None:
+    """`flooding demo --couple` plays the talk, one alert for both, ready when both are back,
+    and writes the two-track plot whose path it prints."""
+    done = flooding("demo", "--couple", "--speed", "0", "--no-notify", "--data-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.count("One of you is flooded") == 1
+    assert "you're both back near your calm" in out
+    assert "Alex was flooded first; Sam followed" in out
+    assert "1 alert(s), 1 pause(s) for both" in out
+    line = next(line for line in out.splitlines() if line.startswith("Plot of both hearts:"))
+    png = Path(line.split(": ", 1)[1])
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_calm_couple_gets_no_alert() -> None:
+    """Two calm hearts for ten minutes: no alert, no pause."""
+    calm = {
+        "A": samples(Scenario("a", (Segment(600, 66),), seed=1), START_S),
+        "B": samples(Scenario("b", (Segment(600, 72),), seed=2), START_S),
+    }
+    events = run_couple_batch(calm, settings_with()).events
+    assert not [e for _, e in events if isinstance(e, CoupleAlert | CouplePauseStarted)]
+
+
+def test_export_refuses_to_mix_two_hearts(tmp_path: Path) -> None:
+    """Exporting a couple session is refused (one format holds one heart), naming both."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    store.close()
+    done = flooding("export", str(sid), "--format", "csv", "--data-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert "two hearts (Alex, Sam)" in done.stderr
+    assert done.stdout == ""
