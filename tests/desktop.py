@@ -55,7 +55,8 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 # "#<label> (<summary>) [<id>,<action id>]", and invokes the line the program prints.
 DMENU_SCRIPT = """#!/bin/sh
 here="$(dirname "$0")"
-cat > "$here/menu.txt"
+cat > "$here/menu.part"
+mv "$here/menu.part" "$here/menu.txt"  # appears whole: the test reads it once it exists
 [ -f "$here/choice.txt" ] || exit 0
 grep -F ",$(cat "$here/choice.txt")]" "$here/menu.txt" | head -n 1
 """
@@ -205,6 +206,10 @@ def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 10.0
         time.sleep(0.05)
 
 
+MENU_ATTEMPTS = 5  # a busy machine can show the notification a moment after the count says so
+MENU_RETRY_S = 0.2
+
+
 @dataclass
 class Display:
     """A private session bus and X display, shared by the tests of a session."""
@@ -273,11 +278,20 @@ class Desktop:
         This is what a person does with dunst's context menu: dunst sends the
         `ActionInvoked` signal from its own bus name, so the app sees a real press.
         """
+        # dunst accepts a notification before it shows it; its menu is empty until then
+        wait_until(lambda: self.displayed_count() >= 1, "a notification on dunst")
         (self.directory / "choice.txt").write_text(action_id, encoding="utf-8")
-        self.dunstctl("context")
         menu = self.directory / "menu.txt"
-        wait_until(menu.exists, "dunst's context menu")
-        return menu.read_text(encoding="utf-8").splitlines()
+        lines: list[str] = []
+        for _attempt in range(MENU_ATTEMPTS):
+            menu.unlink(missing_ok=True)
+            self.dunstctl("context")
+            wait_until(menu.exists, "dunst's context menu")
+            lines = menu.read_text(encoding="utf-8").splitlines()
+            if lines:
+                break
+            time.sleep(MENU_RETRY_S)
+        return lines
 
 
 def _start_desktop_display() -> Display:
