@@ -9,7 +9,6 @@ become the messages both partners read.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import time
@@ -18,22 +17,16 @@ from collections.abc import Callable, Mapping, Sequence
 from flooding.config import Settings
 from flooding.couple import NO_CONTACT, NO_SIGNAL, WORKOUT, CoupleEngine, is_couple_event
 from flooding.models import (
-    BatteryLevel,
-    ContactChanged,
-    CoupleAlert,
-    CouplePauseStarted,
-    CoupleReady,
     Event,
-    GapDetected,
     LinkChanged,
     Mode,
     PersonItem,
     Reading,
     Sample,
-    SensorLocation,
+    SourceItem,
 )
 from flooding.notify import Notifier
-from flooding.service import LOW_BATTERY_PERCENT, NOTIFY_TIMEOUT_S, SessionRunner, View
+from flooding.service import NOTIFY_TIMEOUT_S, SessionRunner, View
 from flooding.sources import AnyItem, TaggedSource
 from flooding.store import SOLO, Store
 
@@ -42,6 +35,8 @@ REASON_WORDS = {WORKOUT: "workout mode", NO_CONTACT: "no skin contact", NO_SIGNA
 
 class CoupleSessionRunner(SessionRunner):
     """Runs one couple session: see the module docstring."""
+
+    manual_pause_text = "Pause for both started by hand. Take the time you need."
 
     def __init__(
         self,
@@ -78,7 +73,6 @@ class CoupleSessionRunner(SessionRunner):
         self.straps = dict(straps or {})
         self.latest: dict[str, Reading] = {}
         self.samples_of: dict[str, int] = dict.fromkeys(self.people, 0)
-        self._battery_warned_for: set[str] = set()
         self._strap_known: set[str] = {p for p, (name, _) in self.straps.items() if name}
 
     # -- what the control channel and the live line ask -------------------------------------
@@ -135,67 +129,56 @@ class CoupleSessionRunner(SessionRunner):
                 ),
             )
 
-    def handle(self, item: AnyItem) -> None:
-        """Take one item from one partner's strap."""
-        assert self.session_id is not None
-        assert self.outcome is not None
+    def _who(self, item: AnyItem) -> tuple[str, SourceItem]:
         if not isinstance(item, PersonItem):
             raise TypeError(f"a couple session needs items tagged with the person, not {item!r}")
-        person, inner = item.person, item.item
-        if isinstance(inner, Sample):
-            self._latest_t = max(inner.t_s, self._latest_t or inner.t_s)
-            self.store.add_sample(self.session_id, inner, person)
-            self.outcome.samples += 1
-            self.samples_of[person] += 1
-            reading = self.couple.feed(person, inner)
-            self.latest[person] = reading
-            self._handle_person_events(person, reading.events)
-            person_reading = getattr(self.view, "person_reading", None)
-            if person_reading is not None:
-                person_reading(person, reading)
-            else:
-                self.view.reading(reading)
-        elif isinstance(inner, LinkChanged):
-            if inner.strap_name and person not in self._strap_known:
-                self._strap_known.add(person)
-                self.store.set_person_strap(
-                    self.session_id, person, inner.strap_name, inner.strap_address
-                )
-            self.store.add_note_event(
-                self.session_id,
-                inner.t_s,
-                "link",
-                {"state": inner.state.value, "strap": inner.strap_name, "reason": inner.reason},
-                person,
+        return item.person, item.item
+
+    def _feed(self, person: str, sample: Sample) -> Reading:
+        self.samples_of[person] += 1
+        reading = self.couple.feed(person, sample)
+        self.latest[person] = reading
+        return reading
+
+    def _show(self, person: str, reading: Reading) -> None:
+        person_reading = getattr(self.view, "person_reading", None)
+        if person_reading is not None:
+            person_reading(person, reading)
+        else:
+            self.view.reading(reading)
+
+    def _strap_found(self, person: str, change: LinkChanged) -> None:
+        if person not in self._strap_known and self.session_id is not None:
+            self._strap_known.add(person)
+            self.store.set_person_strap(
+                self.session_id, person, change.strap_name, change.strap_address
             )
-            strap = inner.strap_name or "the strap"
-            self.view.link(dataclasses.replace(inner, strap_name=f"{person}'s {strap}"))
-        elif isinstance(inner, BatteryLevel):
-            low = inner.percent < LOW_BATTERY_PERCENT
-            self.store.add_note_event(
-                self.session_id, inner.t_s, "battery", {"percent": inner.percent}, person
-            )
-            warn = low and person not in self._battery_warned_for
-            if warn:
-                self._battery_warned_for.add(person)
-                self.view.info(f"{person}'s strap:")
-            self.view.battery(inner, warn)
-        elif isinstance(inner, SensorLocation):
-            self.store.add_note_event(
-                self.session_id,
-                inner.t_s,
-                "sensor-location",
-                {"location": inner.location},
-                person,
-            )
+
+    def _link_shown(self, person: str, change: LinkChanged) -> LinkChanged:
+        strap = change.strap_name or "the strap"
+        return dataclasses.replace(change, strap_name=f"{person}'s {strap}")
+
+    def _battery_warning_for(self, person: str) -> None:
+        self.view.info(f"{person}'s strap:")
+
+    def _owner(self, event: Event, person: str) -> str:
+        return SOLO if is_couple_event(event) else person
+
+    def _contact_text(self, person: str, contact: bool) -> str:
+        if contact:
+            return f"{person}: skin contact is back, counted again."
+        return (
+            f"{person}: the strap has no skin contact, so this heart is not counted for now. "
+            "Moisten the electrodes and tighten the strap a little."
+        )
 
     def start_pause(self, minutes: float | None = None) -> None:
         """A pause for both, by hand, now."""
-        self._handle_person_events(SOLO, self.couple.start_pause(self._now(), minutes))
+        self._handle_events(self.couple.start_pause(self._now(), minutes))
 
     def end_pause(self) -> None:
         """End the pause for both early, now."""
-        self._handle_person_events(SOLO, self.couple.end_pause(self._now()))
+        self._handle_events(self.couple.end_pause(self._now()))
 
     def set_mode(self, mode: Mode) -> None:
         """Talk or workout, for both partners (`flooding workout on|off`)."""
@@ -207,39 +190,3 @@ class CoupleSessionRunner(SessionRunner):
                         self.session_id, self._now(), "mode", {"mode": mode.value}, name
                     )
         self.store.flush()
-
-    def _handle_person_events(self, person: str, events: tuple[Event, ...] | list[Event]) -> None:
-        assert self.session_id is not None
-        assert self.outcome is not None
-        pending = next((e for e in events if isinstance(e, CouplePauseStarted)), None)
-        for event in events:
-            owner = SOLO if is_couple_event(event) else person
-            event_id = self.store.add_event(self.session_id, event, owner)
-            self.outcome.events.append(event)
-            if isinstance(event, CoupleAlert):
-                self.outcome.alerts += 1
-            elif isinstance(event, CouplePauseStarted):
-                self.outcome.pauses += 1
-                if event.manual:
-                    self.view.info("Pause for both started by hand. Take the time you need.")
-            elif isinstance(event, CoupleReady):
-                self.outcome.ready += 1
-                if self.stop_after_ready_s is not None:
-                    asyncio.get_running_loop().call_later(self.stop_after_ready_s, self.stop)
-            elif isinstance(event, GapDetected):
-                self.outcome.gaps += 1
-            elif isinstance(event, ContactChanged):
-                self.view.info(
-                    f"{person}: skin contact is back, counted again."
-                    if event.contact
-                    else f"{person}: the strap has no skin contact, so this heart is not "
-                    "counted for now. Moisten the electrodes and tighten the strap a little."
-                )
-            rendered = self.book.render(event, pending, self._turn)
-            if rendered is not None:
-                key = f"{rendered.full.kind}:{self.session_id}:{event_id}"
-                if isinstance(event, CoupleAlert):
-                    self._alert_ids[key] = event_id
-                self._deliver(rendered, key)
-                if isinstance(event, CoupleAlert | CoupleReady):
-                    self._turn += 1

@@ -24,27 +24,33 @@ from flooding.models import (
     Alert,
     BatteryLevel,
     ContactChanged,
+    CoupleAlert,
+    CouplePauseStarted,
+    CoupleReady,
     Event,
     GapDetected,
     LinkChanged,
-    LinkState,
     Mode,
     PauseStarted,
     Reading,
     ReadyToReturn,
     Sample,
     SensorLocation,
+    SourceItem,
     untagged,
 )
 from flooding.notify import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Message, Notifier, NullNotifier
 from flooding.sources import AnyItem, HeartSource, TaggedSource
-from flooding.store import Store
+from flooding.store import SOLO, Store
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0  # commit at least every second: a crash loses at most this much
 NOTIFY_TIMEOUT_S = 15.0  # a desktop that does not answer in this long is given up on
 LOW_BATTERY_PERCENT = 15  # warn once below this: a strap that dies mid-talk misses the alert
+ALERTS = (Alert, CoupleAlert)
+PAUSE_STARTS = (PauseStarted, CouplePauseStarted)
+READY = (ReadyToReturn, CoupleReady)
 
 
 class View(Protocol):
@@ -84,6 +90,8 @@ class SessionOutcome:
 class SessionRunner:
     """Runs one monitoring session from a source until it ends or `stop()` is called."""
 
+    manual_pause_text = "Pause started by hand. Take the time you need."
+
     def __init__(
         self,
         *,
@@ -117,7 +125,7 @@ class SessionRunner:
         self.notify_timeout_s = notify_timeout_s
         self._stop = asyncio.Event()
         self._notify_tasks: set[asyncio.Task[None]] = set()
-        self._battery_warned = False
+        self._battery_warned: set[str] = set()  # whose low battery was already told
         self.session_id: int | None = None
         self.outcome: SessionOutcome | None = None
         self._latest_t: float | None = None
@@ -213,40 +221,78 @@ class SessionRunner:
                 await close()
 
     def handle(self, item: AnyItem) -> None:
-        """Take one item from the source."""
+        """Take one item from the source (in couple mode, tagged with whose strap it is)."""
         assert self.session_id is not None
         assert self.outcome is not None
-        item = untagged(item)
-        if isinstance(item, Sample):
-            self._latest_t = item.t_s
-            self.store.add_sample(self.session_id, item)
+        person, inner = self._who(item)
+        if isinstance(inner, Sample):
+            self._latest_t = max(inner.t_s, self._latest_t or inner.t_s)
+            self.store.add_sample(self.session_id, inner, person)
             self.outcome.samples += 1
-            reading = self.engine.feed(item)
-            self._handle_events(reading.events)
-            self.view.reading(reading)
-        elif isinstance(item, LinkChanged):
-            if item.strap_name and self.strap_name is None and self.session_id is not None:
-                self.strap_name = item.strap_name
-                self.store.set_strap(self.session_id, item.strap_name, item.strap_address)
+            reading = self._feed(person, inner)
+            self._handle_events(reading.events, person)
+            self._show(person, reading)
+        elif isinstance(inner, LinkChanged):
+            if inner.strap_name:
+                self._strap_found(person, inner)
             self.store.add_note_event(
                 self.session_id,
-                item.t_s,
+                inner.t_s,
                 "link",
-                {"state": item.state.value, "strap": item.strap_name, "reason": item.reason},
+                {"state": inner.state.value, "strap": inner.strap_name, "reason": inner.reason},
+                person,
             )
-            self.view.link(item)
-        elif isinstance(item, BatteryLevel):
-            low = item.percent < LOW_BATTERY_PERCENT
+            self.view.link(self._link_shown(person, inner))
+        elif isinstance(inner, BatteryLevel):
             self.store.add_note_event(
-                self.session_id, item.t_s, "battery", {"percent": item.percent}
+                self.session_id, inner.t_s, "battery", {"percent": inner.percent}, person
             )
-            self.view.battery(item, low and not self._battery_warned)
-            if low and not self._battery_warned:
-                self._battery_warned = True
-        elif isinstance(item, SensorLocation):
+            warn = inner.percent < LOW_BATTERY_PERCENT and person not in self._battery_warned
+            if warn:
+                self._battery_warned.add(person)
+                self._battery_warning_for(person)
+            self.view.battery(inner, warn)
+        elif isinstance(inner, SensorLocation):
             self.store.add_note_event(
-                self.session_id, item.t_s, "sensor-location", {"location": item.location}
+                self.session_id, inner.t_s, "sensor-location", {"location": inner.location}, person
             )
+
+    # -- what couple mode changes (flooding.couple_session) ----------------------------------
+
+    def _who(self, item: AnyItem) -> tuple[str, SourceItem]:
+        """Whose strap an item came from, and the item."""
+        return SOLO, untagged(item)
+
+    def _feed(self, person: str, sample: Sample) -> Reading:
+        """The pure core's answer to a sample."""
+        return self.engine.feed(sample)
+
+    def _show(self, person: str, reading: Reading) -> None:
+        self.view.reading(reading)
+
+    def _strap_found(self, person: str, change: LinkChanged) -> None:
+        """The strap said its name: record it on the session, once."""
+        if self.strap_name is None and self.session_id is not None:
+            self.strap_name = change.strap_name
+            self.store.set_strap(self.session_id, change.strap_name, change.strap_address)
+
+    def _link_shown(self, person: str, change: LinkChanged) -> LinkChanged:
+        return change
+
+    def _battery_warning_for(self, person: str) -> None:
+        """Before the low-battery line: say whose strap it is (couple mode)."""
+
+    def _owner(self, event: Event, person: str) -> str:
+        """The track an event is stored on."""
+        return person
+
+    def _contact_text(self, person: str, contact: bool) -> str:
+        if contact:
+            return "Skin contact is back: watching again."
+        return (
+            "The strap has no skin contact: detection is paused. Moisten the electrodes and "
+            "tighten the strap a little."
+        )
 
     def start_pause(self, minutes: float | None = None) -> None:
         """Start a pause by hand, now."""
@@ -265,39 +311,34 @@ class SessionRunner:
             self.store.add_note_event(self.session_id, self._now(), "mode", {"mode": mode.value})
             self.store.flush()
 
-    def _handle_events(self, events: tuple[Event, ...] | list[Event]) -> None:
+    def _handle_events(self, events: tuple[Event, ...] | list[Event], person: str = SOLO) -> None:
         assert self.session_id is not None
         assert self.outcome is not None
-        pending = next((e for e in events if isinstance(e, PauseStarted)), None)
+        pending = next((e for e in events if isinstance(e, PAUSE_STARTS)), None)
         for event in events:
-            event_id = self.store.add_event(self.session_id, event)
+            event_id = self.store.add_event(self.session_id, event, self._owner(event, person))
             self.outcome.events.append(event)
-            if isinstance(event, Alert):
+            if isinstance(event, ALERTS):
                 self.outcome.alerts += 1
-            elif isinstance(event, PauseStarted):
+            elif isinstance(event, PAUSE_STARTS):
                 self.outcome.pauses += 1
                 if event.manual:
-                    self.view.info("Pause started by hand. Take the time you need.")
-            elif isinstance(event, ReadyToReturn):
+                    self.view.info(self.manual_pause_text)
+            elif isinstance(event, READY):
                 self.outcome.ready += 1
                 if self.stop_after_ready_s is not None:
                     asyncio.get_running_loop().call_later(self.stop_after_ready_s, self.stop)
             elif isinstance(event, GapDetected):
                 self.outcome.gaps += 1
             elif isinstance(event, ContactChanged):
-                self.view.info(
-                    "Skin contact is back: watching again."
-                    if event.contact
-                    else "The strap has no skin contact: detection is paused. Moisten the "
-                    "electrodes and tighten the strap a little."
-                )
+                self.view.info(self._contact_text(person, event.contact))
             rendered = self.book.render(event, pending, self._turn)
             if rendered is not None:
                 key = f"{rendered.full.kind}:{self.session_id}:{event_id}"
-                if isinstance(event, Alert):
+                if isinstance(event, ALERTS):
                     self._alert_ids[key] = event_id
                 self._deliver(rendered, key)
-                if isinstance(event, Alert | ReadyToReturn):
+                if isinstance(event, ALERTS + READY):
                     self._turn += 1
 
     def handle_action(self, message: Message, action_id: str) -> None:
@@ -346,22 +387,6 @@ class SessionRunner:
             except Exception as exc:  # keep alerting even when the disk is full
                 log.error("could not save the last second of samples: %s", exc)
                 self.view.info(f"Could not save recent samples ({exc}); still watching.")
-
-
-def current_state_label(reading: Reading) -> str:
-    """The word the live line shows for a reading."""
-    if reading.pausing:
-        return "pausing"
-    return reading.state.value
-
-
-def link_label(change: LinkChanged) -> str:
-    """A short description of a link change."""
-    if change.state is LinkState.CONNECTED:
-        return f"connected to {change.strap_name or 'the strap'}"
-    if change.state is LinkState.DISCONNECTED:
-        return f"strap disconnected{f' ({change.reason})' if change.reason else ''} - retrying"
-    return change.state.value
 
 
 async def run_until_signalled(runner: SessionRunner) -> SessionOutcome:
