@@ -76,23 +76,13 @@ class MessageBook:
             }
             values["script"] = _pick(t.partner_scripts, turn).format(**values)
             values["suggestion"] = _pick(t.suggestions, turn)
-            actions = (
-                Action(ACTION_START_PAUSE, t.button_pause.format(**values)),
-                Action(ACTION_NOT_FLOODED, t.button_ok.format(**values)),
-            )
-            full = Message(
+            return self._render(
                 "alert",
-                t.alert_title.format(**values),
-                t.alert_body.format(**values),
-                actions=actions,
+                (t.alert_title, t.alert_body),
+                (t.private_alert_title, t.private_alert_body),
+                values,
+                with_buttons=True,
             )
-            private = Message(
-                "alert",
-                t.private_alert_title.format(**values),
-                t.private_alert_body.format(**values),
-                actions=actions,
-            )
-            return self._pair(full, private)
         if isinstance(event, PauseExtended):
             values = {
                 "bpm": _bpm(event.bpm),
@@ -102,15 +92,12 @@ class MessageBook:
                 "return_time": clock_time(event.until_s),
                 "suggestion": _pick(t.suggestions, turn + 1),
             }
-            full = Message(
-                "not-yet", t.not_yet_title.format(**values), t.not_yet_body.format(**values)
-            )
-            private = Message(
+            return self._render(
                 "not-yet",
-                t.private_not_yet_title.format(**values),
-                t.private_not_yet_body.format(**values),
+                (t.not_yet_title, t.not_yet_body),
+                (t.private_not_yet_title, t.private_not_yet_body),
+                values,
             )
-            return self._pair(full, private)
         if isinstance(event, ReadyToReturn):
             values = {
                 "bpm": _bpm(event.bpm),
@@ -120,13 +107,12 @@ class MessageBook:
                 "return_time": clock_time(event.t_s),
                 "reentry": _pick(t.reentry_lines, turn),
             }
-            full = Message("ready", t.ready_title.format(**values), t.ready_body.format(**values))
-            private = Message(
+            return self._render(
                 "ready",
-                t.private_ready_title.format(**values),
-                t.private_ready_body.format(**values),
+                (t.ready_title, t.ready_body),
+                (t.private_ready_title, t.private_ready_body),
+                values,
             )
-            return self._pair(full, private)
         return None
 
     def not_counted(self, absent: Absent) -> str:
@@ -168,51 +154,57 @@ class MessageBook:
             values["return_time"] = clock_time(until)
             values["script"] = _pick(t.couple_partner_scripts, turn).format(**values)
             values["suggestion"] = _pick(t.suggestions, turn)
-            actions = (
-                Action(ACTION_START_PAUSE, t.button_pause.format(**values)),
-                Action(ACTION_NOT_FLOODED, t.button_ok.format(**values)),
-            )
-            full = Message(
+            return self._render(
                 "alert",
-                t.couple_alert_title.format(**values),
-                t.couple_alert_body.format(**values),
-                actions=actions,
+                (t.couple_alert_title, t.couple_alert_body),
+                (t.private_alert_title, t.private_alert_body),
+                values,
+                with_buttons=True,
             )
-            private = Message(
-                "alert",
-                t.private_alert_title.format(**values),
-                t.private_alert_body.format(**values),
-                actions=actions,
-            )
-            return self._pair(full, private)
         if isinstance(event, CouplePauseExtended):
             values["return_time"] = clock_time(event.until_s)
             values["suggestion"] = _pick(t.suggestions, turn + 1)
             if name_who and event.waiting:
                 values["waiting"] = t.couple_waiting.format(names=", ".join(event.waiting))
-            full = Message(
+            return self._render(
                 "not-yet",
-                t.couple_not_yet_title.format(**values),
-                t.couple_not_yet_body.format(**values),
+                (t.couple_not_yet_title, t.couple_not_yet_body),
+                (t.private_not_yet_title, t.private_not_yet_body),
+                values,
             )
-            private = Message(
-                "not-yet",
-                t.private_not_yet_title.format(**values),
-                t.private_not_yet_body.format(**values),
-            )
-            return self._pair(full, private)
         values["minutes"] = f"{(event.t_s - event.pause_start_s) / 60:.0f}"
         values["return_time"] = clock_time(event.t_s)
         values["reentry"] = _pick(t.couple_reentry_lines, turn)
-        full = Message(
-            "ready", t.couple_ready_title.format(**values), t.couple_ready_body.format(**values)
-        )
-        private = Message(
+        return self._render(
             "ready",
-            t.private_ready_title.format(**values),
-            t.private_ready_body.format(**values),
+            (t.couple_ready_title, t.couple_ready_body),
+            (t.private_ready_title, t.private_ready_body),
+            values,
         )
-        return self._pair(full, private)
 
-    def _pair(self, full: Message, private: Message) -> RenderedMessage:
-        return RenderedMessage(full=full, desktop=private if self.settings.notify.privacy else full)
+    def _render(
+        self,
+        kind: str,
+        texts: tuple[str, str],
+        private_texts: tuple[str, str],
+        values: dict[str, str],
+        *,
+        with_buttons: bool = False,
+    ) -> RenderedMessage:
+        """The full message, and what the desktop shows (the private texts in privacy mode)."""
+        t = self.texts
+        actions = (
+            (
+                Action(ACTION_START_PAUSE, t.button_pause.format(**values)),
+                Action(ACTION_NOT_FLOODED, t.button_ok.format(**values)),
+            )
+            if with_buttons
+            else ()
+        )
+        title, body = texts
+        full = Message(kind, title.format(**values), body.format(**values), actions=actions)
+        if not self.settings.notify.privacy:
+            return RenderedMessage(full=full, desktop=full)
+        title, body = private_texts
+        private = Message(kind, title.format(**values), body.format(**values), actions=actions)
+        return RenderedMessage(full=full, desktop=private)
