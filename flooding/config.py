@@ -291,10 +291,6 @@ def profile_settings(settings: Settings, name: str) -> Settings:
     """
     profile = settings.profiles[name]
     workout = settings.workout
-    workout_detection = {
-        **workout.detection.model_dump(exclude_none=True),
-        **profile.workout.detection.model_dump(exclude_none=True),
-    }
     return settings.model_copy(
         update={
             "strap": profile.strap,
@@ -304,7 +300,9 @@ def profile_settings(settings: Settings, name: str) -> Settings:
             ),
             "workout": WorkoutSettings(
                 alerts=workout.alerts if profile.workout.alerts is None else profile.workout.alerts,
-                detection=DetectionOverrides.model_validate(workout_detection),
+                detection=DetectionOverrides.model_validate(
+                    _merged(workout.detection, profile.workout.detection)
+                ),
             ),
         }
     )
@@ -329,12 +327,10 @@ def couple_names(settings: Settings) -> tuple[str, str]:
 
 def detection_for(settings: Settings, mode: Mode) -> DetectionSettings:
     """The detection settings in effect in `mode`: [detection], with the mode's overrides."""
-    if mode is not Mode.WORKOUT:
+    overrides = settings.workout.detection
+    if mode is not Mode.WORKOUT or not overrides.model_dump(exclude_none=True):
         return settings.detection
-    overrides = settings.workout.detection.model_dump(exclude_none=True)
-    if not overrides:
-        return settings.detection
-    return DetectionSettings.model_validate({**settings.detection.model_dump(), **overrides})
+    return DetectionSettings.model_validate(_merged(settings.detection, overrides))
 
 
 def alerts_in(settings: Settings, mode: Mode) -> bool:
@@ -634,13 +630,7 @@ def effective_values(loaded: LoadedConfig) -> list[tuple[str, Any, str]]:
 
 def origin_of(path: str, origins: Mapping[str, str]) -> str:
     """Where a key path got its value: its own origin, else its nearest parent's, else default."""
-    parts = path.split(".")
-    while parts:
-        origin = origins.get(".".join(parts))
-        if origin is not None:
-            return origin
-        parts.pop()
-    return "default"
+    return _origin_of(path, origins)[0]
 
 
 def validate_tree(
