@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from statistics import median
 
 from flooding.config import DetectionSettings
 from flooding.models import LinkChanged, Sample
@@ -65,14 +66,6 @@ class Proposal:
     reason: str
 
 
-def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2.0
-
-
 def _quantile(ordered: Sequence[float], q: float) -> float:
     position = q * (len(ordered) - 1)
     low = math.floor(position)
@@ -122,14 +115,14 @@ def measure(
             f"too little data: {len(values)} usable readings over {span:.0f} s (at least "
             f"{MIN_COVERAGE:.0%} of one a second needed); keep the strap close and try again"
         )
-    baseline = _median(values)
+    baseline = median(values)
     ranked = sorted(values)
     iqr = _quantile(ranked, 0.75) - _quantile(ranked, 0.25)
     # straps report whole bpm, so over half the readings can equal the median (MAD = 0):
     # take the larger of the two robust estimates of the standard deviation
-    spread = max(MAD_TO_SD * _median([abs(v - baseline) for v in values]), iqr / IQR_TO_SD)
+    spread = max(MAD_TO_SD * median([abs(v - baseline) for v in values]), iqr / IQR_TO_SD)
     third = max(1, len(values) // 3)
-    drift = _median(values[-third:]) - _median(values[:third])
+    drift = median(values[-third:]) - median(values[:third])
     return Calibration(
         baseline_bpm=baseline,
         spread_bpm=spread,

@@ -33,6 +33,7 @@ Rules (see `config/default.toml` for the defaults and their reasons):
 from __future__ import annotations
 
 import math
+import statistics
 from typing import NamedTuple
 
 from flooding.config import DetectionSettings
@@ -64,16 +65,6 @@ class DetectorStep(NamedTuple):
     rule: Rule
     flooded: bool
     events: tuple[Event, ...]
-
-
-def _median(values: list[float]) -> float:
-    """The median, as numpy computes it (mean of the middle two), without numpy's overhead
-    on a few dozen numbers."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2.0
 
 
 class _BaselineRing:
@@ -128,7 +119,7 @@ class _BaselineRing:
             if self.lowest_bucket is None or mean < self.lowest_bucket:
                 self.lowest_bucket = mean
             if len(self._ring) >= self._min_buckets:
-                median = _median(self._ring)
+                median = statistics.median(self._ring)
                 t_s = self._bucket_index * BUCKET_S
                 if self.warm and self.value is not None:
                     minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE

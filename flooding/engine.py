@@ -65,8 +65,7 @@ class Engine:
 
     def feed_derived(self, sample: Sample, bpm: float, rmssd_ms: float | None) -> Reading:
         """Take one sample whose detection heart rate is already known (`run_batch`)."""
-        if bpm != sample.bpm:
-            sample = Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
+        sample = _at_rate(sample, bpm)
         step, events = self._advance(sample)
         return Reading(
             t_s=sample.t_s,
@@ -80,19 +79,9 @@ class Engine:
             rmssd_ms=rmssd_ms,
         )
 
-    def feed_events(self, sample: Sample) -> list[Event]:
-        """Take one strap sample; return only its events (replays that need no live line, nor
-        the RMSSD: the corrected-beat path is skipped, so do not mix with `feed`)."""
-        bpm = self._rate.bpm(sample)
-        if bpm != sample.bpm:
-            sample = Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
-        return self._advance(sample)[1]
-
     def feed_derived_events(self, sample: Sample, bpm: float) -> list[Event]:
         """`feed_derived` without the live-line reading (`run_batch`)."""
-        if bpm != sample.bpm:
-            sample = Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
-        return self._advance(sample)[1]
+        return self._advance(_at_rate(sample, bpm))[1]
 
     def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
         step = self.detector.feed(sample)
@@ -151,6 +140,13 @@ class Engine:
     def alerts(self) -> bool:
         """Whether an episode in the current mode may alert (talk; workout only if asked)."""
         return self._alerts
+
+
+def _at_rate(sample: Sample, bpm: float) -> Sample:
+    """The sample with the detection heart rate in place of the strap's value."""
+    if bpm == sample.bpm:
+        return sample
+    return Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
 
 
 @dataclass

@@ -36,6 +36,7 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Sequence
+from statistics import median
 
 from flooding.beats.artifacts import RR_MAX_S, RR_MIN_S
 from flooding.beats.clock import BeatClock
@@ -47,18 +48,6 @@ MIN_BEATS = 3  # at least this many beats (2 pair means), so a slow heart still 
 REF_BEATS = 9  # beats in the reference interval (their median): a few artifacts are outvoted
 MAX_BEATS = 16  # beats kept: 3 s at the fastest plausible heart (230 bpm) is under 12
 STALE_S = 5.0  # no usable beat for this long: the strap's own value (as the corrected path)
-
-
-def _median(values: list[int]) -> float:
-    return _median_f([float(v) for v in values])
-
-
-def _median_f(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2.0
 
 
 class FastRate:
@@ -89,7 +78,7 @@ class FastRate:
         while k < n and beats[n - k - 1][0] >= start:
             k += 1
         last = [beats[i][1] for i in range(max(0, n - REF_BEATS), n)]
-        ref = _median([a + b for a, b in itertools.pairwise(last)]) / 2.0
+        ref = median([float(a + b) for a, b in itertools.pairwise(last)]) / 2.0
         repaired: list[float] = []
         carry = 0
         for i in range(n - k, n):
@@ -103,7 +92,7 @@ class FastRate:
         if len(repaired) < 2:
             return SECONDS_PER_MINUTE * US_PER_S / ref
         pairs = [a + b for a, b in itertools.pairwise(repaired)]
-        return 2.0 * SECONDS_PER_MINUTE * US_PER_S / _median_f(pairs)
+        return 2.0 * SECONDS_PER_MINUTE * US_PER_S / median(pairs)
 
 
 def fast_rates(samples: Sequence[Sample]) -> list[float]:
