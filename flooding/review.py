@@ -130,8 +130,13 @@ def summarize_session(store: Store, session_id: int) -> SessionSummary | None:
     return next((s for s in summarize_sessions(store) if s.id == session_id), None)
 
 
-def _first_after(rows: list[EventRow], kind: str, t_s: float) -> EventRow | None:
-    return next((r for r in rows if r.kind == kind and r.t_s >= t_s), None)
+def _end_of(rows: list[EventRow], kind: str, pause: EventRow | None) -> EventRow | None:
+    """The event of `kind` that ends this very pause (it names the pause's start)."""
+    if pause is None:
+        return None
+    return next(
+        (r for r in rows if r.kind == kind and r.data.get("pause_start_s") == pause.t_s), None
+    )
 
 
 def episodes(store: Store, session_id: int) -> list[EpisodeReview]:
@@ -140,8 +145,7 @@ def episodes(store: Store, session_id: int) -> list[EpisodeReview]:
     starts = [r for r in rows if r.kind == "episode-started"]
     false_alarm_alerts = {r.data.get("alert_event_id") for r in rows if r.kind == "false-alarm"}
     out = []
-    for i, start in enumerate(starts):
-        next_start = starts[i + 1].t_s if i + 1 < len(starts) else float("inf")
+    for start in starts:
         d = start.data
         ended = next(
             (
@@ -160,10 +164,8 @@ def episodes(store: Store, session_id: int) -> list[EpisodeReview]:
             if alert
             else None
         )
-        ready = _first_after(rows, "ready-to-return", start.t_s) if pause else None
-        ended_by_hand = _first_after(rows, "pause-ended", start.t_s) if pause else None
-        if ready is not None and ready.t_s > next_start and alert is None:
-            ready = None
+        ready = _end_of(rows, "ready-to-return", pause)
+        ended_by_hand = _end_of(rows, "pause-ended", pause)
         pause_end = min((r.t_s for r in (ready, ended_by_hand) if r is not None), default=None)
         extensions = sum(
             1

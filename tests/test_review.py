@@ -11,6 +11,14 @@ import numpy as np
 import pytest
 
 from flooding.cli import main
+from flooding.models import (
+    Alert,
+    EpisodeStarted,
+    PauseEnded,
+    PauseStarted,
+    ReadyToReturn,
+    Rule,
+)
 from flooding.review import clean_rr_ms, review_session, rmssd_ms, summarize_sessions
 from flooding.store import Store
 from tests.session_factory import START_S, calm_talk, flooding, gappy_talk, record
@@ -121,6 +129,27 @@ class TestSessionReview:
         review = review_session(store, record(store, gappy_talk()))
         assert review is not None
         assert review.rmssd.calm_s < 2130 - (90 + 60)
+
+
+class TestPauseMatching:
+    def test_a_later_pause_does_not_end_an_earlier_one(self, store: Store) -> None:
+        """A pause ended by hand ends there, even when a later pause reaches ready-to-return."""
+        t0 = START_S
+        sid = store.begin_session(t0, source="test", mode="talk")
+        for event in (
+            EpisodeStarted(t0 + 100, t0 + 80, 104.0, 70.0, 80.0, Rule.RELATIVE),
+            Alert(t0 + 100, 104.0, 70.0, 80.0, Rule.RELATIVE),
+            PauseStarted(t0 + 100, t0 + 1300, 70.0),
+            PauseEnded(t0 + 400, t0 + 100),
+            PauseStarted(t0 + 3000, t0 + 4200, 70.0, manual=True),
+            ReadyToReturn(t0 + 4300, 72.0, 70.0, t0 + 3000),
+        ):
+            store.add_event(sid, event)
+        store.end_session(sid, t0 + 4400)
+        [episode] = review_session(store, sid).episodes  # type: ignore[union-attr]
+        assert episode.pause_end_s == t0 + 400
+        assert episode.ready_s is None
+        assert episode.recovery_s is None
 
 
 class TestRmssd:
