@@ -108,6 +108,7 @@ class SessionRunner:
         strap_name: str | None = None,
         strap_address: str | None = None,
         notify_timeout_s: float = NOTIFY_TIMEOUT_S,
+        flush_interval_s: float = FLUSH_INTERVAL_S,
     ) -> None:
         self.source = source
         self.settings = settings
@@ -123,6 +124,7 @@ class SessionRunner:
         self.strap_name = strap_name
         self.strap_address = strap_address
         self.notify_timeout_s = notify_timeout_s
+        self.flush_interval_s = flush_interval_s
         self._stop = asyncio.Event()
         self._notify_tasks: set[asyncio.Task[None]] = set()
         self._battery_warned: set[str] = set()  # whose low battery was already told
@@ -381,7 +383,7 @@ class SessionRunner:
 
     async def _flush_every_second(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH_INTERVAL_S)
+            await asyncio.sleep(self.flush_interval_s)
             try:
                 self.store.flush()
             except Exception as exc:  # keep alerting even when the disk is full
