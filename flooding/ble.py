@@ -105,11 +105,10 @@ async def scan(
     from bleak.exc import BleakError
 
     try:
-        if backend is None:
-            found = await BleakScanner.discover(timeout=timeout_s, return_adv=True)
-        else:
-            found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=backend)
-    except BleakError as exc:
+        found = await BleakScanner.discover(
+            timeout=timeout_s, return_adv=True, **_backend_kwargs(backend)
+        )
+    except (BleakError, OSError) as exc:  # OSError: no system bus or adapter to talk to
         raise BluetoothUnavailableError(str(exc) or type(exc).__name__) from exc
     straps = [
         StrapInfo(
@@ -128,6 +127,11 @@ async def scan(
         )
     )
     return straps
+
+
+def _backend_kwargs(backend: object | None) -> dict[str, Any]:
+    """`backend=` for Bleak only when one is given (the platform's own otherwise)."""
+    return {} if backend is None else {"backend": backend}
 
 
 def classify(exc: BaseException) -> Failure:
@@ -249,14 +253,16 @@ class StrapSource:
                 await asyncio.sleep(self._retry_delay(attempt, failure))
 
     async def _find(self) -> BLEDevice | None:
+        """The person's strap if a scan sees it; a failing scan means Bluetooth is unusable
+        (the strap was not even looked for, so "found but would not connect" would mislead)."""
         from bleak import BleakScanner
 
-        kwargs: dict[str, Any] = {}
-        if self._scanner_backend is not None:
-            kwargs["backend"] = self._scanner_backend
-        return await BleakScanner.find_device_by_filter(
-            self.matches, timeout=self._scan_timeout_s, **kwargs
-        )
+        try:
+            return await BleakScanner.find_device_by_filter(
+                self.matches, timeout=self._scan_timeout_s, **_backend_kwargs(self._scanner_backend)
+            )
+        except Exception as exc:
+            raise _LinkFailure(Failure.BLUETOOTH_OFF, repr(exc)) from exc
 
     async def _session(self, device: BLEDevice) -> AsyncGenerator[SourceItem, None]:
         """One connection: connect, read, subscribe, then decode notifications until it ends.
@@ -358,14 +364,20 @@ class StrapSource:
         except Exception as exc:
             logger.debug("disconnect from %s failed: %r", self.description, exc)
 
-    async def _read_battery(self, client: BleakClient) -> BatteryLevel | None:
-        if client.services.get_characteristic(BATTERY_LEVEL_UUID) is None:
+    async def _read_char(self, client: BleakClient, uuid: str, what: str) -> bytearray | None:
+        """A characteristic's value, or None when the strap lacks it or the read fails."""
+        if client.services.get_characteristic(uuid) is None:
             return None
         try:
             async with asyncio.timeout(GATT_OP_TIMEOUT_S):
-                raw = await client.read_gatt_char(BATTERY_LEVEL_UUID)
+                return await client.read_gatt_char(uuid)
         except Exception as exc:
-            logger.info("could not read the battery of %s: %r", self.description, exc)
+            logger.info("could not read the %s of %s: %r", what, self.description, exc)
+            return None
+
+    async def _read_battery(self, client: BleakClient) -> BatteryLevel | None:
+        raw = await self._read_char(client, BATTERY_LEVEL_UUID, "battery")
+        if raw is None:
             return None
         if len(raw) != 1 or raw[0] > 100:
             logger.warning("ignoring a battery level that is not 0-100 %%: %s", raw.hex(" "))
@@ -373,14 +385,7 @@ class StrapSource:
         return BatteryLevel(t_s=self._clock(), percent=raw[0])
 
     async def _read_location(self, client: BleakClient) -> SensorLocation | None:
-        if client.services.get_characteristic(BODY_SENSOR_LOCATION_UUID) is None:
-            return None
-        try:
-            async with asyncio.timeout(GATT_OP_TIMEOUT_S):
-                raw = await client.read_gatt_char(BODY_SENSOR_LOCATION_UUID)
-        except Exception as exc:
-            logger.info("could not read the sensor location of %s: %r", self.description, exc)
-            return None
+        raw = await self._read_char(client, BODY_SENSOR_LOCATION_UUID, "sensor location")
         if not raw:
             return None
         return SensorLocation(
