@@ -21,7 +21,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -459,26 +459,6 @@ class BackgroundMonitor:
             outcome.samples,
             outcome.alerts,
         )
-
-
-@contextlib.contextmanager
-def stop_on_signals(callback: Callable[[], None]) -> Iterator[None]:
-    """Call `callback` on SIGINT and SIGTERM while inside (where the loop supports it)."""
-    import signal
-
-    loop = asyncio.get_running_loop()
-    installed = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, callback)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
-            pass
-    try:
-        yield
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
 
 
 # -- a service that cannot start yet ---------------------------------------------------------

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -143,7 +143,7 @@ class SessionRunner:
         self.session_id = self.store.begin_session(
             started,
             source=self.source_kind,
-            mode=self.engine.mode.value,
+            mode=self.mode.value,
             strap_name=self.strap_name,
             strap_address=self.strap_address,
             settings_json=json.dumps(self.settings.model_dump(mode="json", exclude={"messages"})),
@@ -391,20 +391,27 @@ class SessionRunner:
                 self.view.info(f"Could not save recent samples ({exc}); still watching.")
 
 
-async def run_until_signalled(runner: SessionRunner) -> SessionOutcome:
-    """Run a session; Ctrl-C and SIGTERM end it cleanly (flushed, closed)."""
+@contextlib.contextmanager
+def stop_on_signals(callback: Callable[[], None]) -> Iterator[None]:
+    """Call `callback` on SIGINT and SIGTERM while inside (where the loop supports it)."""
     import signal
 
     loop = asyncio.get_running_loop()
     installed = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(signum, runner.stop)
+            loop.add_signal_handler(signum, callback)
             installed.append(signum)
         except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
             pass
     try:
-        return await runner.run()
+        yield
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
+
+
+async def run_until_signalled(runner: SessionRunner) -> SessionOutcome:
+    """Run a session; Ctrl-C and SIGTERM end it cleanly (flushed, closed)."""
+    with stop_on_signals(runner.stop):
+        return await runner.run()

@@ -3,6 +3,7 @@ schema 3, the couple review and linkage, import A B --couple and demo --couple."
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import sqlite3
@@ -18,6 +19,7 @@ from flooding.config import (
     PauseSettings,
     Settings,
     couple_names,
+    default_settings,
     load_config,
     profile_settings,
 )
@@ -40,6 +42,7 @@ from flooding.models import (
     CoupleReady,
     EpisodeStarted,
     Event,
+    Mode,
     Rule,
     Sample,
     State,
@@ -522,3 +525,31 @@ def test_export_refuses_to_mix_two_hearts(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "two hearts (Alex, Sam)" in done.stderr
     assert done.stdout == ""
+
+
+def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -> None:
+    """A couple session started with both partners in workout mode is stored as a workout."""
+    from flooding.couple_session import CoupleSessionRunner
+    from flooding.simulate import SimulatedStrap
+    from flooding.sources import MergedSource
+    from flooding.view import QuietView
+
+    store = Store.open(tmp_path)
+    source = MergedSource(
+        {name: SimulatedStrap(hard_talk(), start_s=0.0, speed=0) for name in ("Anna", "Ben")}
+    )
+    runner = CoupleSessionRunner(
+        source=source,
+        settings=default_settings(),
+        store=store,
+        view=QuietView(),
+        people=("Anna", "Ben"),
+        source_kind="test",
+        modes=dict.fromkeys(("Anna", "Ben"), Mode.WORKOUT),
+    )
+    outcome = asyncio.run(runner.run())
+    session = store.session(outcome.session_id)
+    store.close()
+    assert session is not None
+    assert session.mode == "workout"
+    assert outcome.alerts == 0

@@ -53,23 +53,6 @@ def emulation(args: argparse.Namespace) -> str | None:
 
 
 @asynccontextmanager
-async def scanner_backend(args: argparse.Namespace) -> AsyncIterator[type[BaseBleakScanner] | None]:
-    """The Bleak scanner backend to use: None (the real one) or the emulator's."""
-    mode = emulation(args)
-    if mode is None:
-        yield None
-        return
-    from flooding.emulator import EmulatedAir, emulated_straps
-
-    if mode == "none":
-        async with EmulatedAir() as air:
-            yield air.scanner_backend
-        return
-    async with emulated_straps(foreign=mode in ("foreign", "couple")) as (air, _strap, _other):
-        yield air.scanner_backend
-
-
-@asynccontextmanager
 async def strap_backends(
     args: argparse.Namespace, **strap_options: Any
 ) -> AsyncIterator[
@@ -97,20 +80,24 @@ async def strap_backends(
         yield air.scanner_backend, air.client_backend, strap
 
 
-def scan_for_straps(args: argparse.Namespace) -> list[StrapInfo]:
-    """Scan for `args.timeout` seconds (real Bluetooth or the emulator); CommandError when the
-    Bluetooth adapter cannot be used."""
-    import asyncio
-
+async def scan_or_explain(timeout_s: float, backend: Any) -> list[StrapInfo]:
+    """Scan for `timeout_s` seconds; CommandError saying so when Bluetooth cannot be used."""
     from flooding.backoff import Failure, advice
     from flooding.ble import BluetoothUnavailableError, scan
     from flooding.commands._common import CommandError
 
-    async def look() -> list[StrapInfo]:
-        async with scanner_backend(args) as backend:
-            return await scan(args.timeout, backend=backend)
-
     try:
-        return asyncio.run(look())
+        return await scan(timeout_s, backend=backend)
     except BluetoothUnavailableError as exc:
         raise CommandError(f"{advice(Failure.BLUETOOTH_OFF)} ({exc})") from None
+
+
+def scan_for_straps(args: argparse.Namespace) -> list[StrapInfo]:
+    """Scan for `args.timeout` seconds (real Bluetooth or the emulator), as `scan_or_explain`."""
+    import asyncio
+
+    async def look() -> list[StrapInfo]:
+        async with strap_backends(args) as (scanner, _client, _strap):
+            return await scan_or_explain(args.timeout, scanner)
+
+    return asyncio.run(look())

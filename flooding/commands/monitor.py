@@ -31,13 +31,15 @@ from flooding.commands._common import (
     load_settings,
     program,
 )
-from flooding.commands._strap import add_strap_options, strap_backends
+from flooding.commands._strap import add_strap_options, scan_or_explain, strap_backends
 
 if TYPE_CHECKING:
     from flooding.config import Settings
     from flooding.control import ControlServer
-    from flooding.service import SessionRunner
+    from flooding.models import Mode
+    from flooding.service import SessionRunner, View
     from flooding.sources import HeartSource, MergedSource, TaggedSource
+    from flooding.store import Store
 
 log = logging.getLogger("flooding.monitor")
 
@@ -101,9 +103,7 @@ async def _pick_strap(
     """The strap to use: the paired one, else the only one in range (said so), else None."""
     if address or name:
         return address, name
-    from flooding.ble import scan
-
-    found = [s for s in await scan(args.timeout, backend=scanner) if s.has_heart_rate_service]
+    found = [s for s in await scan_or_explain(args.timeout, scanner) if s.has_heart_rate_service]
     if len(found) == 1:
         strap = found[0]
         print(
@@ -168,20 +168,15 @@ def couple_sources(
 ) -> tuple[MergedSource, dict[str, tuple[str | None, str | None]]]:
     """Both partners' strap sources, merged, and their straps; ConfigError when the two
     profiles are not there or one has no strap."""
+    from flooding.background import pairing_problems
     from flooding.ble import StrapSource
     from flooding.config import ConfigError, couple_names
     from flooding.sources import MergedSource
 
     names = couple_names(settings)
-    missing = [
-        n
-        for n in names
-        if not (settings.profiles[n].strap.address or settings.profiles[n].strap.name)
-    ]
-    if missing:
-        raise ConfigError(
-            [f"{n} has no strap paired: {program()} pair STRAP --as {n}" for n in missing]
-        )
+    problems = pairing_problems(settings, program())
+    if problems:
+        raise ConfigError(problems)
     sources: dict[str, HeartSource] = {}
     straps: dict[str, tuple[str | None, str | None]] = {}
     for name in names:
@@ -193,15 +188,59 @@ def couple_sources(
     return MergedSource(sources), straps
 
 
+def _new_runner(
+    source: Any,
+    *,
+    settings: Settings,
+    store: Store,
+    view: View,
+    straps: dict[str, tuple[str | None, str | None]],
+    mode: Mode | None,
+    strap: tuple[str, str] = ("", ""),
+) -> SessionRunner:
+    """The session runner for one wearing: a couple's (`straps` names both) or one person's,
+    with its desktop notifier (whose buttons act on this runner)."""
+    from flooding.couple_session import CoupleSessionRunner
+    from flooding.notify import choose_notifier
+    from flooding.service import SessionRunner
+
+    runner: SessionRunner
+    if straps:
+        runner = CoupleSessionRunner(
+            source=source,
+            settings=settings,
+            store=store,
+            view=view,
+            people=list(straps),
+            source_kind="ble-couple",
+            message_turn=store.count_events("couple-alert"),  # the texts rotate across sessions
+            modes=dict.fromkeys(straps, mode) if mode else None,
+            straps=straps,
+        )
+    else:
+        address, name = strap
+        runner = SessionRunner(
+            source=source,
+            settings=settings,
+            store=store,
+            view=view,
+            source_kind="ble",
+            message_turn=store.count_events("alert"),  # the texts rotate across sessions
+            mode=mode,
+            strap_name=name or None,
+            strap_address=address or None,
+        )
+    runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+    return runner
+
+
 async def _monitor(args: argparse.Namespace) -> int:
     from flooding.background import LiveMonitor, StatusBoard
     from flooding.ble import StrapSource
     from flooding.config import ConfigError
     from flooding.control import AlreadyRunningError, InstanceLock
-    from flooding.couple_session import CoupleSessionRunner
     from flooding.models import Mode
-    from flooding.notify import choose_notifier
-    from flooding.service import SessionRunner, run_until_signalled
+    from flooding.service import run_until_signalled
     from flooding.store import Store, StoreError
     from flooding.view import QuietView, TerminalView
 
@@ -234,47 +273,34 @@ async def _monitor(args: argparse.Namespace) -> int:
                     breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
                 )
             )
-            runner: SessionRunner
             source: HeartSource | TaggedSource
+            straps: dict[str, tuple[str | None, str | None]] = {}
+            strap = ("", "")
             if args.couple:
                 try:
                     source, straps = couple_sources(settings, scanner, client)
                 except ConfigError as exc:
                     print(f"flooding monitor --couple: {exc}", file=sys.stderr)
                     return 1
-                runner = CoupleSessionRunner(
-                    source=source,
-                    settings=settings,
-                    store=store,
-                    view=board,
-                    people=list(straps),
-                    source_kind="ble-couple",
-                    message_turn=store.count_events("couple-alert"),
-                    modes=dict.fromkeys(straps, Mode(args.mode)) if args.mode else None,
-                    straps=straps,
-                )
             else:
                 chosen = await _pick_strap(
                     args, scanner, settings.strap.address, settings.strap.name
                 )
                 if chosen is None:
                     return 1
-                address, name = chosen
+                strap = chosen
                 source = StrapSource(
-                    address=address, name=name, scanner_backend=scanner, client_backend=client
+                    address=strap[0], name=strap[1], scanner_backend=scanner, client_backend=client
                 )
-                runner = SessionRunner(
-                    source=source,
-                    settings=settings,
-                    store=store,
-                    view=board,
-                    source_kind="ble",
-                    message_turn=store.count_events("alert"),  # the texts rotate across sessions
-                    mode=Mode(args.mode) if args.mode else None,
-                    strap_name=name or None,
-                    strap_address=address or None,
-                )
-            runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+            runner = _new_runner(
+                source,
+                settings=settings,
+                store=store,
+                view=board,
+                straps=straps,
+                mode=Mode(args.mode) if args.mode else None,
+                strap=strap,
+            )
             live = LiveMonitor(board, settings=settings, strap=source.description, headless=False)
             live.runner = runner
             server = await _start_control(folder, live.handle)
@@ -325,16 +351,14 @@ async def _headless(args: argparse.Namespace) -> int:
         LogView,
         StatusBoard,
         is_couple,
-        stop_on_signals,
         wait_for_settings,
     )
     from flooding.ble import StrapSource
     from flooding.config import NotifySettings
     from flooding.control import AlreadyRunningError, InstanceLock
-    from flooding.couple_session import CoupleSessionRunner
     from flooding.models import Mode
     from flooding.notify import choose_notifier
-    from flooding.service import SessionRunner
+    from flooding.service import stop_on_signals
     from flooding.store import Store, StoreError
 
     folder = data_dir(args)
@@ -394,36 +418,15 @@ async def _headless(args: argparse.Namespace) -> int:
                     fixed_mode = Mode(args.mode) if args.mode else None
 
                     def make_runner(wearing: Any, mode: Mode | None) -> SessionRunner:
-                        runner: SessionRunner
-                        if straps:
-                            chosen = mode or fixed_mode
-                            runner = CoupleSessionRunner(
-                                source=wearing,
-                                settings=settings,
-                                store=store,
-                                view=board,
-                                people=list(straps),
-                                source_kind="ble-couple",
-                                message_turn=store.count_events("couple-alert"),
-                                modes=dict.fromkeys(straps, chosen) if chosen else None,
-                                straps=straps,
-                            )
-                        else:
-                            runner = SessionRunner(
-                                source=wearing,
-                                settings=settings,
-                                store=store,
-                                view=board,
-                                source_kind="ble",
-                                message_turn=store.count_events("alert"),
-                                mode=mode or fixed_mode,
-                                strap_name=settings.strap.name or None,
-                                strap_address=settings.strap.address or None,
-                            )
-                        runner.notifier = choose_notifier(
-                            settings.notify, on_action=runner.handle_action
+                        return _new_runner(
+                            wearing,
+                            settings=settings,
+                            store=store,
+                            view=board,
+                            straps=straps,
+                            mode=mode or fixed_mode,
+                            strap=(settings.strap.address, settings.strap.name),
                         )
-                        return runner
 
                     monitor = BackgroundMonitor(
                         source=source,
