@@ -309,6 +309,8 @@ def answer(handler: Handler, line: bytes) -> dict[str, Any]:
         request = parse_request(json.loads(line))
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         return error_reply("bad-request", str(exc))
+    except RecursionError:  # a request nested thousands deep
+        return error_reply("bad-request", "the request is nested too deeply")
     try:
         return handler(request)
     except Exception as exc:
@@ -431,8 +433,11 @@ class ControlServer:
                     continue
                 reply = replies / path.name
                 aside = reply.with_suffix(".tmp")
-                aside.write_bytes(_encode(answer(self.handler, line)))
-                os.replace(aside, reply)
+                try:
+                    aside.write_bytes(_encode(answer(self.handler, line)))
+                    os.replace(aside, reply)
+                except OSError as exc:  # one reply lost must not stop the channel
+                    log.warning("could not write the reply %s: %s", reply, exc)
             await asyncio.sleep(FILE_POLL_INTERVAL_S)
 
 

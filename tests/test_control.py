@@ -16,6 +16,7 @@ from flooding.control import (
     ControlRequestError,
     ControlServer,
     InstanceLock,
+    answer,
     lock_is_held,
     parse_request,
     read_pid,
@@ -98,6 +99,12 @@ class TestProtocol:
         """A malformed request raises an error that names what is wrong."""
         with pytest.raises(ControlRequestError, match=words):
             parse_request(raw)
+
+    def test_a_deeply_nested_request_gets_an_error_reply(self) -> None:
+        """A request nested far too deep is answered as a bad request, not with a crash."""
+        reply = answer(lambda request: {"ok": True}, b"[" * 50_000)
+        assert reply["ok"] is False
+        assert reply["code"] == "bad-request"
 
     def test_client_refuses_a_malformed_command_before_sending(self, tmp_path: Path) -> None:
         """send_command checks its arguments itself, even with no monitor to ask."""

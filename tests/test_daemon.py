@@ -307,6 +307,22 @@ class TestServiceCommand:
         assert "systemctl --user daemon-reload" in done.stdout
         assert list(tmp_path.iterdir()) == []
 
+    def test_dry_run_notes_what_the_service_will_wait_for(self, tmp_path: Path) -> None:
+        """No note for a paired couple; a note naming the partner whose strap is missing."""
+        config = tmp_path / ".config" / "flooding" / "config.toml"
+        config.parent.mkdir(parents=True)
+        config.write_text(
+            '[profiles.Anna.strap]\naddress = "C0:FF:EE:00:00:01"\n'
+            '[profiles.Ben.strap]\naddress = "C0:FF:EE:00:00:02"\n'
+        )
+        paired = self.run_cli(tmp_path, "install", "--dry-run")
+        assert paired.returncode == 0, paired.stderr
+        assert "Note:" not in paired.stdout
+        config.write_text('[profiles.Anna.strap]\naddress = "C0:FF:EE:00:00:01"\n[profiles.Ben]\n')
+        half = self.run_cli(tmp_path, "install", "--dry-run")
+        assert "Note:" in half.stdout
+        assert "Ben has no strap paired yet" in half.stdout
+
     def test_cli_install_without_systemctl_writes_and_tells_what_to_run(
         self, tmp_path: Path
     ) -> None:

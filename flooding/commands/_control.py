@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from flooding.commands._common import data_dir, program
@@ -21,11 +20,14 @@ def no_monitor_text(what: str) -> str:
 
 
 def ask(args: argparse.Namespace, command: str, **arguments: Any) -> dict[str, Any] | None:
-    """The monitor's reply, or None when none runs; exits with a message if it is unwell."""
-    from flooding.control import ControlError, send_command
+    """The monitor's reply, or None when none runs; CommandError when the request is not valid
+    (checked before anything is sent) or a monitor runs but does not answer."""
+    from flooding.commands._common import CommandError
+    from flooding.control import ControlError, ControlRequestError, send_command
 
     try:
         return send_command(command, data_dir=data_dir(args), **arguments)
+    except ControlRequestError as exc:
+        raise CommandError(str(exc), code=2) from None
     except ControlError as exc:
-        print(f"flooding {command}: a monitor runs but did not answer: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+        raise CommandError(f"a monitor runs but did not answer: {exc}") from None

@@ -7,7 +7,6 @@ import sys
 
 from flooding.commands._common import add_data_dir_option
 from flooding.commands._control import EXIT_NOT_RUNNING, ask, no_monitor_text
-from flooding.control import PAUSE_MINUTES_RANGE
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,10 +37,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run_pause(args: argparse.Namespace) -> int:
     from flooding.timefmt import clock_time
 
-    low, high = PAUSE_MINUTES_RANGE
-    if args.minutes is not None and not low <= args.minutes <= high:
-        print(f"flooding pause: MINUTES must be from {low:g} to {high:g}", file=sys.stderr)
-        return 2
     reply = ask(args, "pause", **({} if args.minutes is None else {"minutes": args.minutes}))
     if reply is None:
         print(no_monitor_text("there is no session to pause"), file=sys.stderr)

@@ -98,19 +98,18 @@ def _pairing_note(args: argparse.Namespace) -> str | None:
             "Note: your configuration has problems, so the service will wait (and tell you) "
             f"until they are fixed: {exc.problems[0]}"
         )
-    if not settings.strap.address and not settings.strap.name:
-        return (
-            "Note: no strap is paired yet. Put yours on and run "
-            f"`{program()} pair`; the service starts watching once you have."
-        )
+    from flooding.background import pairing_problems
+
+    problems = pairing_problems(settings, program())
+    if problems:
+        return f"Note: the service will wait until this is done: {' '.join(problems)}"
     return None
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.daemon import Plan, install, service_state, uninstall
+    from flooding.daemon import install, service_state, uninstall
 
     plan = _plan(args)
-    assert isinstance(plan, Plan)
     if args.action == "install":
         report = install(plan, dry_run=args.dry_run)
         print("\n".join(report.lines))
