@@ -76,9 +76,7 @@ class StatusBoard:
         """Couple mode: one partner's reading (the latest of either is remembered)."""
         self.latest = reading
         self.reading_at = self.clock()
-        forward = getattr(self.inner, "person_reading", None)
-        if forward is not None:
-            forward(person, reading)
+        self.inner.person_reading(person, reading)
 
     def message(self, message: Message) -> None:
         self.inner.message(message)
@@ -125,6 +123,9 @@ class LogView:
         self._connected = False
 
     def reading(self, reading: Reading) -> None:
+        pass
+
+    def person_reading(self, person: str, reading: Reading) -> None:
         pass
 
     def message(self, message: Message) -> None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from flooding.config import Settings
-from flooding.couple import NO_CONTACT, NO_SIGNAL, WORKOUT, CoupleEngine, is_couple_event
+from flooding.couple import CoupleEngine, is_couple_event
 from flooding.models import (
     Event,
     LinkChanged,
@@ -29,8 +29,6 @@ from flooding.notify import Notifier
 from flooding.service import NOTIFY_TIMEOUT_S, SessionRunner, View
 from flooding.sources import AnyItem, TaggedSource
 from flooding.store import SOLO, Store
-
-REASON_WORDS = {WORKOUT: "workout mode", NO_CONTACT: "no skin contact", NO_SIGNAL: "no signal"}
 
 
 class CoupleSessionRunner(SessionRunner):
@@ -95,7 +93,7 @@ class CoupleSessionRunner(SessionRunner):
         return None  # each partner has their own: see people_status()
 
     def people_status(self) -> dict[str, dict[str, object]]:
-        now = self._now()
+        now = self.session_time_s
         out: dict[str, dict[str, object]] = {}
         for name in self.people:
             engine = self.couple.engines[name]
@@ -141,11 +139,7 @@ class CoupleSessionRunner(SessionRunner):
         return reading
 
     def _show(self, person: str, reading: Reading) -> None:
-        person_reading = getattr(self.view, "person_reading", None)
-        if person_reading is not None:
-            person_reading(person, reading)
-        else:
-            self.view.reading(reading)
+        self.view.person_reading(person, reading)
 
     def _strap_found(self, person: str, change: LinkChanged) -> None:
         if person not in self._strap_known and self.session_id is not None:
@@ -174,11 +168,11 @@ class CoupleSessionRunner(SessionRunner):
 
     def start_pause(self, minutes: float | None = None) -> None:
         """A pause for both, by hand, now."""
-        self._handle_events(self.couple.start_pause(self._now(), minutes))
+        self._handle_events(self.couple.start_pause(self.session_time_s, minutes))
 
     def end_pause(self) -> None:
         """End the pause for both early, now."""
-        self._handle_events(self.couple.end_pause(self._now()))
+        self._handle_events(self.couple.end_pause(self.session_time_s))
 
     def set_mode(self, mode: Mode) -> None:
         """Talk or workout, for both partners (`flooding workout on|off`)."""
@@ -187,6 +181,6 @@ class CoupleSessionRunner(SessionRunner):
                 self.couple.set_mode(name, mode)
                 if self.session_id is not None:
                     self.store.add_note_event(
-                        self.session_id, self._now(), "mode", {"mode": mode.value}, name
+                        self.session_id, self.session_time_s, "mode", {"mode": mode.value}, name
                     )
         self.store.flush()

@@ -59,6 +59,9 @@ class View(Protocol):
     def reading(self, reading: Reading) -> None:
         """A new reading (called for every sample; the view decides how often to show)."""
 
+    def person_reading(self, person: str, reading: Reading) -> None:
+        """Couple mode: a new reading from one partner's heart."""
+
     def message(self, message: Message) -> None:
         """A message for the person (always shown in full)."""
 
@@ -201,14 +204,10 @@ class SessionRunner:
         """Each partner's heart now, in couple mode (None for one person)."""
         return None
 
-    def _now(self) -> float:
-        """Session time: the latest sample's, else the clock's."""
-        return self._latest_t if self._latest_t is not None else self.clock()
-
     @property
     def session_time_s(self) -> float:
         """Now, on the session clock: the latest sample's time, else the clock's."""
-        return self._now()
+        return self._latest_t if self._latest_t is not None else self.clock()
 
     async def _consume(self) -> None:
         stream = self.source.stream()
@@ -298,11 +297,11 @@ class SessionRunner:
 
     def start_pause(self, minutes: float | None = None) -> None:
         """Start a pause by hand, now."""
-        self._handle_events(self.engine.start_pause(self._now(), minutes))
+        self._handle_events(self.engine.start_pause(self.session_time_s, minutes))
 
     def end_pause(self) -> None:
         """End the pause early, now."""
-        self._handle_events(self.engine.end_pause(self._now()))
+        self._handle_events(self.engine.end_pause(self.session_time_s))
 
     def set_mode(self, mode: Mode) -> None:
         """Switch between talk and workout for the rest of the session (recorded)."""
@@ -310,7 +309,9 @@ class SessionRunner:
             return
         self.engine.set_mode(mode)
         if self.session_id is not None:
-            self.store.add_note_event(self.session_id, self._now(), "mode", {"mode": mode.value})
+            self.store.add_note_event(
+                self.session_id, self.session_time_s, "mode", {"mode": mode.value}
+            )
             self.store.flush()
 
     def _handle_events(self, events: tuple[Event, ...] | list[Event], person: str = SOLO) -> None:
@@ -358,7 +359,7 @@ class SessionRunner:
         """Record that the person said an alert was not flooding."""
         assert self.session_id is not None
         self.store.flush()  # the alert itself may still be in the pending second
-        self.store.mark_false_alarm(self.session_id, alert_event_id, self._now())
+        self.store.mark_false_alarm(self.session_id, alert_event_id, self.session_time_s)
 
     def _deliver(self, rendered: RenderedMessage, key: str) -> None:
         self.view.message(rendered.full)

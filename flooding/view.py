@@ -133,6 +133,9 @@ class QuietView:
     def reading(self, reading: Reading) -> None:
         pass
 
+    def person_reading(self, person: str, reading: Reading) -> None:
+        pass
+
     def message(self, message: Message) -> None:
         pass
 

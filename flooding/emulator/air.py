@@ -38,7 +38,6 @@ class EmulatedAir:
         from bumble.link import LocalLink
 
         self.link = LocalLink()  # type: ignore[no-untyped-call]
-        self._controllers: set[Controller] = set()
         self._device_controllers: dict[int, Controller] = {}  # id(device) -> its controller
         self._straps: list[EmulatedStrap] = []
         self._radio_numbers = itertools.count(1)
@@ -57,7 +56,6 @@ class EmulatedAir:
         from bumble.transport.common import AsyncPipeSink
 
         controller = Controller(name, link=self.link, public_address=address)
-        self._controllers.add(controller)
         device = Device(
             name=name,
             address=Address(address),
@@ -73,7 +71,6 @@ class EmulatedAir:
             self._remove_controller(controller)
 
     def _remove_controller(self, controller: Controller) -> None:
-        self._controllers.discard(controller)
         if controller in self.link.controllers:
             self.link.remove_controller(controller)
 
@@ -128,8 +125,6 @@ class EmulatedAir:
         for strap in list(self._straps):
             await strap.close()
         self._straps.clear()
-        for controller in list(self._controllers):
-            self._remove_controller(controller)
         self._device_controllers.clear()
         for controller in list(self.link.controllers):
             self.link.remove_controller(controller)

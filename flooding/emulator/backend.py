@@ -31,6 +31,8 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 from bleak.uuids import normalize_uuid_16
 
+from flooding.emulator.strap import HCI_REMOTE_USER_TERMINATED
+
 if TYPE_CHECKING:
     from bleak.args import SizedBuffer
     from bumble.core import UUID
@@ -42,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 ATT_DEFAULT_MTU_BYTES = 23  # the LE minimum; the emulated link never negotiates more
 DISCONNECT_TIMEOUT_S = 2.0  # a virtual link answers in milliseconds; do not hang on it
-HCI_REMOTE_USER_TERMINATED = 0x13
 
 _AD_16_BIT_UUIDS = (0x02, 0x03)
 _AD_128_BIT_UUIDS = (0x06, 0x07)

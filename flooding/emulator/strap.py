@@ -104,9 +104,7 @@ class EmulatedStrap:
         self._advertising_lock = asyncio.Lock()
         self.connections_made = 0
         self.notifications_sent = 0
-        self.connected = asyncio.Event()
         self.disconnected = asyncio.Event()
-        self.subscribed = asyncio.Event()
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -234,13 +232,9 @@ class EmulatedStrap:
         self.connections_made += 1
         self._stalled = False
         self.disconnected.clear()
-        self.subscribed.clear()
-        self.connected.set()
         connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
 
     def _on_disconnection(self, _reason: int) -> None:
-        self.connected.clear()
-        self.subscribed.clear()
         self.disconnected.set()
         if self._present:
             task = asyncio.create_task(self._advertise(), name=f"strap {self.name} re-advertise")
@@ -263,7 +257,6 @@ class EmulatedStrap:
             await asyncio.sleep(self.interval_s)
             if not self.is_connected or self._stalled or not self._has_subscribers():
                 continue
-            self.subscribed.set()
             item = next(self._feed, None)
             if item is None:
                 continue
