@@ -213,18 +213,22 @@ class LiveMonitor:
             left_s = max(0.0, until_s - runner.session_time_s)
             pause = {"until_s": until_s, "minutes_left": round(left_s / MINUTE_S, 1)}
         mode = self.mode()
+        people = runner.people_status() if runner is not None else None
         if runner is None or runner.session_id is None:
             state = "waiting"
         elif mode is Mode.WORKOUT:
             state = "workout"
         elif pause is not None:
             state = "pausing"
+        elif people is not None:
+            state = "watching both"  # each partner's own state is under "people"
         elif reading is not None:
             state = reading.state.value
         else:
             state = "starting"
         baseline = runner.baseline_bpm if runner is not None else None
-        people = runner.people_status() if runner is not None else None
+        if people is not None:
+            reading = None  # the latest reading is one partner's: shown per person instead
         return {
             "pid": os.getpid(),
             "headless": self.headless,

@@ -553,3 +553,37 @@ def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -
     assert session is not None
     assert session.mode == "workout"
     assert outcome.alerts == 0
+
+
+def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> None:
+    """`flooding status` of a couple session gives each partner's heart, not a mixed one."""
+    from flooding.background import LiveMonitor, StatusBoard
+    from flooding.commands.status import describe
+    from flooding.couple_session import CoupleSessionRunner
+    from flooding.simulate import SimulatedStrap
+    from flooding.sources import MergedSource
+    from flooding.view import QuietView
+
+    store = Store.open(tmp_path)
+    board = StatusBoard(QuietView())
+    runner = CoupleSessionRunner(
+        source=MergedSource(
+            {name: SimulatedStrap(hard_talk(), start_s=0.0, speed=0) for name in ("Anna", "Ben")}
+        ),
+        settings=default_settings(),
+        store=store,
+        view=board,
+        people=("Anna", "Ben"),
+        source_kind="test",
+    )
+    asyncio.run(runner.run())
+    live = LiveMonitor(board, settings=default_settings(), strap="two straps", headless=True)
+    live.runner = runner
+    status = live.status()
+    store.close()
+    assert status["heart_bpm"] is None
+    assert set(status["people"]) == {"Anna", "Ben"}
+    lines = describe(status)
+    assert any(line.startswith("Anna: ") and "bpm" in line for line in lines)
+    assert any(line.startswith("Ben: ") and "bpm" in line for line in lines)
+    assert not any(line.startswith("Heart:") for line in lines)

@@ -28,6 +28,13 @@ def _bpm(value: object) -> str:
     return f"{value:.0f} bpm" if isinstance(value, int | float) else "-"
 
 
+def _heart(bpm: object, baseline: object) -> str:
+    known = (
+        _bpm(baseline) if baseline is not None else "not known yet (learning in the first minutes)"
+    )
+    return f"{_bpm(bpm)}, calm baseline {known}"
+
+
 def describe(status: dict[str, Any]) -> list[str]:
     """The status as lines for the person."""
     from flooding.timefmt import clock_time
@@ -53,14 +60,16 @@ def describe(status: dict[str, Any]) -> list[str]:
             lines.append("Mode:    workout for the next session (no flooding alerts)")
         return lines
     lines.append(f"Session: {session}")
-    lines.append(
-        f"Heart:   {_bpm(status.get('heart_bpm'))}, calm baseline "
-        + (
-            _bpm(status.get("baseline_bpm"))
-            if status.get("baseline_bpm") is not None
-            else "not known yet (learning in the first minutes)"
-        )
-    )
+    people = status.get("people")
+    if people:
+        for name, person in people.items():
+            absent = person.get("not_counted")
+            lines.append(
+                f"{name}: {_heart(person.get('heart_bpm'), person.get('baseline_bpm'))}, "
+                f"{person.get('state')}" + (f" (not counted: {absent})" if absent else "")
+            )
+    else:
+        lines.append(f"Heart:   {_heart(status.get('heart_bpm'), status.get('baseline_bpm'))}")
     pause = status.get("pause")
     if state == "workout":
         text = "workout (a high heart rate is expected: no flooding alerts)"
