@@ -14,8 +14,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from flooding import __version__
-from flooding.config import ConfigError
-from flooding.store import StoreError
 
 COMMAND_MODULES = (
     "flooding.commands.demo",
@@ -75,7 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if run is None:
         parser.print_help()
         return 2
+    # imported only now, after `--help` and `--version` have had their say: they stay fast
     from flooding.commands._common import CommandError
+    from flooding.config import ConfigError
+    from flooding.store import StoreError
 
     try:
         return run(args)

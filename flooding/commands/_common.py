@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flooding.config import ENV_DATA_DIR, LoadedConfig, load_config
-
 if TYPE_CHECKING:
+    from flooding.config import LoadedConfig
     from flooding.store import Store
 
 
@@ -76,6 +75,8 @@ def chosen_session(store: Store, session: int | None) -> int:
 
 def load_settings(args: argparse.Namespace) -> LoadedConfig:
     """The effective configuration for a command's arguments."""
+    from flooding.config import load_config
+
     overrides = list(getattr(args, "overrides", []))
     if getattr(args, "lang", None):
         overrides.append(f'language="{args.lang}"')
@@ -87,6 +88,8 @@ def data_dir(args: argparse.Namespace) -> Path:
     chosen = getattr(args, "data_dir", None)
     if chosen is not None:
         return Path(chosen)
+    from flooding.config import ENV_DATA_DIR
+
     if os.environ.get(ENV_DATA_DIR):
         return Path(os.environ[ENV_DATA_DIR])
     from platformdirs import user_data_dir

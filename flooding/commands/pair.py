@@ -7,13 +7,11 @@ and two make a couple (`flooding monitor --couple`).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flooding.commands._strap import add_strap_options, scan_for_straps
-from flooding.config import ENV_CONFIG_FILE, default_user_config_path
 
 if TYPE_CHECKING:
     from flooding.ble import StrapInfo
@@ -53,15 +51,6 @@ def register(subparsers: Any) -> None:
     )
     add_strap_options(p)
     p.set_defaults(run=run)
-
-
-def config_path(args: argparse.Namespace) -> Path:
-    """--config, else FLOODING_CONFIG, else the platform's user config file."""
-    if args.config is not None:
-        return Path(args.config)
-    if os.environ.get(ENV_CONFIG_FILE):
-        return Path(os.environ[ENV_CONFIG_FILE])
-    return default_user_config_path()
 
 
 def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | None:
@@ -151,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
         if args.strap:
             print(advice(Failure.NOT_FOUND, args.strap), file=sys.stderr)
         return 1
-    path = config_path(args)
+    from flooding.userconfig import user_config_path
+
+    path = user_config_path(args.config)
     if args.as_name is not None:
         name = args.as_name
         refusal = _profile_refusal(path, name, chosen.address)

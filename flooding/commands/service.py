@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flooding.commands._common import add_config_options, add_data_dir_option, program
-from flooding.config import ENV_CONFIG_FILE, ENV_DATA_DIR
 
 if TYPE_CHECKING:
     from flooding.daemon import Plan
@@ -71,6 +70,7 @@ def _explicit(args: argparse.Namespace, attribute: str, env_name: str) -> Path |
 
 
 def _plan(args: argparse.Namespace) -> Plan:
+    from flooding.config import ENV_CONFIG_FILE, ENV_DATA_DIR
     from flooding.daemon import current_platform, make_plan, service_environment, service_program
 
     platform = current_platform()
