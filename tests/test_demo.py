@@ -46,6 +46,15 @@ class TestDemoRun:
         assert "back near your baseline" in out
         assert "I'll come back at" in out
 
+    def test_the_pause_lines_cue_slow_breathing(
+        self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
+    ) -> None:
+        """During the pause the live line says when to breathe in and when to breathe out."""
+        result, _ = demo_run
+        pause_lines = [line for line in result.stdout.splitlines() if "pause 1" in line]
+        assert any(line.endswith("breathe in") for line in pause_lines)
+        assert any(line.endswith("breathe out") for line in pause_lines)
+
     def test_prints_summary_and_where_stored(
         self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
     ) -> None:

@@ -51,12 +51,13 @@ class CommandError(Exception):
         self.code = code
 
 
-def open_store(args: argparse.Namespace) -> Store:
-    """The store in the data directory, or a CommandError saying why it cannot be used."""
+def open_store(args: argparse.Namespace, folder: Path | None = None) -> Store:
+    """The store in `folder` (default: the data directory), or a CommandError saying why it
+    cannot be used."""
     from flooding.store import Store, StoreError
 
     try:
-        return Store.open(data_dir(args))
+        return Store.open(data_dir(args) if folder is None else folder)
     except StoreError as exc:
         raise CommandError(str(exc)) from None
 
@@ -74,13 +75,20 @@ def chosen_session(store: Store, session: int | None) -> int:
 
 
 def load_settings(args: argparse.Namespace) -> LoadedConfig:
-    """The effective configuration for a command's arguments."""
+    """The effective configuration for a command's arguments (`--no-notify` included)."""
+    from dataclasses import replace
+
     from flooding.config import load_config
 
     overrides = list(getattr(args, "overrides", []))
     if getattr(args, "lang", None):
         overrides.append(f'language="{args.lang}"')
-    return load_config(getattr(args, "config", None), overrides=overrides)
+    loaded = load_config(getattr(args, "config", None), overrides=overrides)
+    if not getattr(args, "no_notify", False):
+        return loaded
+    settings = loaded.settings
+    quiet = settings.notify.model_copy(update={"enabled": False})
+    return replace(loaded, settings=settings.model_copy(update={"notify": quiet}))
 
 
 def data_dir(args: argparse.Namespace) -> Path:

@@ -14,6 +14,7 @@ from flooding.commands._common import (
     add_data_dir_option,
     data_dir,
     load_settings,
+    open_store,
     program,
 )
 
@@ -123,23 +124,14 @@ def _couple_demo(args: argparse.Namespace) -> int:
     from flooding.service import run_until_signalled
     from flooding.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
     from flooding.sources import MergedSource
-    from flooding.store import Store, StoreError
     from flooding.view import TerminalView
 
     if args.speed < 0 or args.ble:
         print("flooding demo --couple: --speed must be 0 or more (and --ble is for one strap)")
         return 2
     settings = load_settings(args).settings
-    if args.no_notify:
-        settings = settings.model_copy(
-            update={"notify": settings.notify.model_copy(update={"enabled": False})}
-        )
     folder = demo_data_dir(args)
-    try:
-        store = Store.open(folder)
-    except StoreError as exc:
-        print(f"flooding demo: {exc}")
-        return 1
+    store = open_store(args, folder)
     scenarios = dict(zip(COUPLE_DEMO_NAMES, pursue_withdraw(), strict=True))
     first, second = COUPLE_DEMO_NAMES
     length_min = max(s.duration_s for s in scenarios.values()) / 60
@@ -200,7 +192,6 @@ def run(args: argparse.Namespace) -> int:
     from flooding.review import episodes
     from flooding.service import SessionRunner, run_until_signalled
     from flooding.simulate import SimulatedStrap, hard_talk
-    from flooding.store import Store, StoreError
     from flooding.view import TerminalView
 
     if args.speed < 0 or (args.ble and args.speed == 0):
@@ -209,14 +200,9 @@ def run(args: argparse.Namespace) -> int:
             + ("" if args.ble else "; 0 plays at once")
         )
         return 2
-    loaded = load_settings(args)
-    settings = loaded.settings
+    settings = load_settings(args).settings
     folder = demo_data_dir(args)
-    try:
-        store = Store.open(folder)
-    except StoreError as exc:
-        print(f"flooding demo: {exc}")
-        return 1
+    store = open_store(args, folder)
     scenario = hard_talk()
     speed_text = "as fast as possible" if args.speed == 0 else f"{args.speed:g}x real time"
     print(
@@ -224,11 +210,10 @@ def run(args: argparse.Namespace) -> int:
         f"{speed_text}.\nWatch the heart rate climb, the flooding alert, the "
         f"{settings.pause.minutes:.0f}-minute pause and the ready-to-return check.\n"
     )
-    if args.no_notify:
-        settings = settings.model_copy(
-            update={"notify": settings.notify.model_copy(update={"enabled": False})}
-        )
-    view = TerminalView(every_s=max(5.0, 2.0 * args.speed))
+    view = TerminalView(
+        every_s=max(5.0, 2.0 * args.speed),
+        breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+    )
 
     def make_runner(source: HeartSource, kind: str) -> SessionRunner:
         runner = SessionRunner(

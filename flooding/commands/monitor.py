@@ -125,15 +125,6 @@ async def _pick_strap(
     return None
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    settings = load_settings(args).settings
-    if args.no_notify:
-        settings = settings.model_copy(
-            update={"notify": settings.notify.model_copy(update={"enabled": False})}
-        )
-    return settings
-
-
 def _already_running(exc: Exception) -> str:
     from flooding.control import AlreadyRunningError
 
@@ -244,7 +235,7 @@ async def _monitor(args: argparse.Namespace) -> int:
     from flooding.store import Store, StoreError
     from flooding.view import QuietView, TerminalView
 
-    settings = _settings(args)
+    settings = load_settings(args).settings
     folder = data_dir(args)
     try:
         lock = InstanceLock(folder).acquire()
@@ -386,7 +377,7 @@ async def _headless(args: argparse.Namespace) -> int:
     try:
         with stop_on_signals(on_signal):
             settings = await wait_for_settings(
-                lambda: _settings(args),
+                lambda: load_settings(args).settings,
                 notifier=choose_notifier(NotifySettings()),
                 program=program(),
                 stopped=stopped,
