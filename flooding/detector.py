@@ -80,7 +80,6 @@ class _BaselineRing:
         self._min_buckets = max(1, math.ceil(settings.baseline_min_calm_s / BUCKET_S))
         self._ring: list[float] = []
         self._next = 0
-        self._seed = seed_bpm
         self.value: float | None = seed_bpm
         self.version = 0
         self.warm = False  # whether `value` is the session's own (not the seed)

@@ -33,7 +33,6 @@ class Rule(enum.StrEnum):
 
     ABSOLUTE = "absolute"  # heart rate above a fixed number (Gottman: about 100 bpm)
     RELATIVE = "relative"  # heart rate well above the person's own calm baseline
-    MANUAL = "manual"  # the person started a pause by hand
 
 
 @dataclass(frozen=True, slots=True)
