@@ -14,10 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-from pathlib import Path
 from typing import Any
 
+from flooding.files import write_private as write_private  # where other commands look for it
 from flooding.models import Sample
 from flooding.review import episodes, summarize_session
 from flooding.store import Store
@@ -39,14 +38,6 @@ EPISODE_CSV_COLUMNS = (
     "false_alarm",
 )
 EXPORT_FORMAT = "flooding-session/1"
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only (it holds heart data), replacing any old one."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.chmod(path, 0o600)
 
 
 def _number(value: float | None) -> str:

@@ -122,3 +122,65 @@ class TestJson:
         result = flooding("export", "--format", "json", "--data-dir", str(tmp_path))
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["session"]["note"] == ""
+
+
+class TestWritingFiles:
+    def test_a_failed_write_keeps_the_old_file(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A write that fails half-way (a full disk) leaves the file there was, and no
+        temporary file behind."""
+        import os
+
+        from flooding.files import write_private
+
+        target = tmp_path / "talk.csv"
+        target.write_bytes(b"the earlier export\n")
+
+        real_fdopen = os.fdopen
+
+        class FullDisk(io.RawIOBase):
+            def __init__(self, fd: int, *_: object) -> None:
+                self.file = real_fdopen(fd, "wb")
+
+            def write(self, data: object) -> int:
+                self.file.write(b"half")
+                self.file.flush()
+                raise OSError(28, "No space left on device")
+
+            def close(self) -> None:
+                self.file.close()
+                super().close()
+
+        monkeypatch.setattr(os, "fdopen", FullDisk)
+        with pytest.raises(OSError, match="No space left"):
+            write_private(target, b"x" * 100_000)
+        monkeypatch.undo()
+        assert target.read_bytes() == b"the earlier export\n"
+        assert [p.name for p in tmp_path.iterdir()] == ["talk.csv"]
+
+    def test_replaces_owner_only_and_keeps_a_link_a_link(self, tmp_path: Path) -> None:
+        """An existing file is replaced, owner-only; a symbolic link stays one and the file it
+        points to gets the data."""
+        from flooding.files import write_private
+
+        real = tmp_path / "real.csv"
+        real.write_bytes(b"old")
+        real.chmod(0o644)
+        link = tmp_path / "link.csv"
+        link.symlink_to(real)
+        write_private(link, b"new")
+        assert link.is_symlink()
+        assert real.read_bytes() == b"new"
+        assert stat.S_IMODE(real.stat().st_mode) == 0o600
+
+    def test_command_names_a_missing_folder(self, tmp_path: Path) -> None:
+        """Exporting into a folder that does not exist says it cannot write that file."""
+        store = Store.open(tmp_path / "data")
+        record(store)
+        store.close()
+        target = tmp_path / "missing" / "talk.csv"
+        result = flooding("export", "-o", str(target), "--data-dir", str(tmp_path / "data"))
+        assert result.returncode == 1
+        assert f"cannot write {target}: No such file or directory" in result.stderr
+        assert not target.parent.exists()

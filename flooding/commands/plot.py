@@ -37,7 +37,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     from flooding.couple_review import couple_review, render_couple_html, render_couple_png
-    from flooding.export import write_private
+    from flooding.files import write_private
     from flooding.report import plot_data, render_html, render_png
 
     store = open_store(args)
