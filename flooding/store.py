@@ -569,6 +569,10 @@ class Store:
         ).fetchall()
         return [PersonRow(*row) for row in rows]
 
+    def couple_session_ids(self) -> set[int]:
+        """The sessions that hold two hearts (couple sessions)."""
+        return {row[0] for row in self.db.execute("SELECT DISTINCT session_id FROM session_people")}
+
     def iter_samples(self, session_id: int, person: str | None = None) -> Iterator[Sample]:
         """A session's samples in time order: all of them, or one person's track."""
         if person is None:
@@ -647,6 +651,19 @@ class Store:
             params += (person,)
         rows = self.db.execute(query + " ORDER BY t_s, id", params).fetchall()
         return [EventRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    def latest_alert(self, session_id: int) -> EventRow | None:
+        """A session's latest flooding alert: one person's (`alert`) or, in a couple
+        session, the one for both (`couple-alert`); None when it had none."""
+        row = self.db.execute(
+            "SELECT id, session_id, t_s, kind, data_json, person FROM events"
+            " WHERE session_id=? AND kind IN ('alert', 'couple-alert')"
+            " ORDER BY t_s DESC, id DESC LIMIT 1",
+            (session_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return EventRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
 
 
 def _side_file(path: Path, suffix: str) -> Path:

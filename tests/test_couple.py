@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from flooding import store as store_module
+from flooding.cli import main
 from flooding.config import (
     ConfigError,
     PauseSettings,
@@ -522,3 +523,71 @@ def test_export_refuses_to_mix_two_hearts(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "two hearts (Alex, Sam)" in done.stderr
     assert done.stdout == ""
+
+
+def test_ok_marks_the_alert_for_both_without_a_monitor(tmp_path: Path) -> None:
+    """`flooding ok` with no monitor running marks a couple session's alert (a couple-alert)
+    as a false alarm."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    store.close()
+    done = flooding("ok", str(sid), "--data-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"in session {sid} as a false alarm" in done.stdout
+    store = Store.open(tmp_path)
+    try:
+        (alert,) = store.events(sid, "couple-alert")
+        (mark,) = store.events(sid, "false-alarm")
+        assert store.latest_alert(sid) == alert
+    finally:
+        store.close()
+    assert mark.data["alert_event_id"] == alert.id
+
+
+def test_tune_leaves_couple_sessions_out_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tune replays one heart: a couple session is not replayed (its two hearts would mix),
+    and the output says which was left out and why."""
+    store = Store.open(tmp_path)
+    solo = record(store, start_s=START_S - 86_400)
+    couple = store_couple(store, couple_tracks())
+    store.close()
+    own = tmp_path / "own.toml"
+    own.write_text("", encoding="utf-8")
+    base = ["--config", str(own), "--data-dir", str(tmp_path)]
+    assert main(["tune", "--all", *base]) == 0
+    out = capsys.readouterr().out
+    assert "total (1 session)" in out
+    assert f"Not replayed: session {couple} holds two hearts (couple mode)" in out
+    assert main(["tune", "--all", "--json", *base]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [row["session_id"] for row in data["sessions"]] == [solo]
+    assert data["skipped_couple_sessions"] == [couple]
+    assert main(["tune", str(couple), *base]) == 1
+    assert "Nothing to replay: session" in capsys.readouterr().out
+
+
+def test_calibrate_from_a_couple_session_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Calibrating from a couple session is refused with a clear message; nothing written."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    store.close()
+    path = tmp_path / "config.toml"
+    code = main(
+        [
+            "calibrate",
+            "--from",
+            str(sid),
+            "--yes",
+            "--config",
+            str(path),
+            "--data-dir",
+            str(tmp_path),
+        ]
+    )
+    assert code == 1
+    assert "holds two hearts (Alex, Sam)" in capsys.readouterr().out
+    assert not path.exists()

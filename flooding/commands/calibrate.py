@@ -214,6 +214,14 @@ def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration |
             raise CalibrationError(
                 f"session {session.id} was a workout; calibrate from a calm session"
             )
+        people = [p.person for p in store.people(session.id)]
+        if people:
+            # its two hearts would mix into one track: not anyone's calm
+            raise CalibrationError(
+                f"session {session.id} holds two hearts ({', '.join(people)}); calibrating "
+                "from a couple session is not supported. Calibrate with your own strap "
+                "(`flooding calibrate`) or from a session of yours alone"
+            )
         samples = list(store.iter_samples(session.id))
         stored = [row.data["onset_s"] for row in store.events(session.id, "episode-started")]
     finally:

@@ -100,6 +100,14 @@ def run(args: argparse.Namespace) -> int:
         if not ids:
             print(f"No sessions recorded yet in {data_dir(args)}.")
             return 1
+        couples = store.couple_session_ids()
+        skipped = [i for i in ids if i in couples]
+        if skipped and len(skipped) == len(ids):
+            print(
+                f"Nothing to replay: {_couple_note(skipped)}. Replay sessions of one heart, "
+                "or `flooding tune --all`."
+            )
+            return 1
         comparisons = [
             compare_session(session, current.settings, candidate.settings, args.tolerance)
             for session in load_sessions(store, ids)
@@ -120,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
                 {"key": key, "current": old, "candidate": new} for key, old, new in changes
             ],
             "tolerance_s": args.tolerance,
+            "skipped_couple_sessions": skipped,
             "sessions": sessions,
             "total": total.as_dict(),
             "verdict": total.verdict,
@@ -151,8 +160,20 @@ def run(args: argparse.Namespace) -> int:
         f"{total.current_false:>16}  {total.candidate_false:>9}  {total.missed:>6}  "
         f"{total.added:>5}"
     )
+    if skipped:
+        print(f"\nNot replayed: {_couple_note(skipped)}.")
     if total.marked_false:
         print(f"\nYou marked {total.marked_false} alert(s) in these sessions as false alarms.")
     print(f"\nVerdict: {total.verdict}.")
     print(f"(Replayed {total.samples:,} samples twice in {elapsed:.1f} s.)")
     return 0
+
+
+def _couple_note(session_ids: list[int]) -> str:
+    """Why couple sessions are left out of the replay."""
+    which = ", ".join(map(str, session_ids))
+    return (
+        f"{'session' if len(session_ids) == 1 else 'sessions'} {which} "
+        f"{'holds' if len(session_ids) == 1 else 'hold'} two hearts (couple mode); tune "
+        "replays one person's detector"
+    )
