@@ -368,14 +368,19 @@ def render_couple_png(review: CoupleReview) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.dates
     import matplotlib.pyplot as plt
 
-    from flooding.report import COLOURS, FIGURE_DPI, FIGURE_SIZE_IN, with_gaps
+    from flooding.report import (
+        COLOURS,
+        FIGURE_DPI,
+        FIGURE_SIZE_IN,
+        clock_axis,
+        local_tz,
+        with_gaps,
+    )
     from flooding.review import STRETCH_GAP_S
     from flooding.timefmt import duration, is_wall_clock
 
-    mdates: Any = matplotlib.dates
     wall = is_wall_clock(review.summary.started_s)
     all_times = [s.t_s for track in review.tracks.values() for s in track]
     origin = min(all_times) if all_times and not wall else 0.0
@@ -431,7 +436,7 @@ def render_couple_png(review: CoupleReview) -> bytes:
     ax.set_ylim(bottom, top)
     ax.set_ylabel("Heart rate (bpm)")
     if wall:
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+        clock_axis(ax, end_s - min(all_times, default=end_s), local_tz(review.summary.started_s))
         ax.set_xlabel("Time of day")
     else:
         ax.set_xlabel("Minutes from the start")

@@ -127,8 +127,24 @@ def _heart_values(samples: Sequence[Sample]) -> list[float | None]:
     ]
 
 
-def _local_tz(t_s: float) -> tzinfo | None:
+def local_tz(t_s: float) -> tzinfo | None:
+    """This computer's time zone at `t_s` (the plots show local clock times)."""
     return datetime.fromtimestamp(t_s).astimezone().tzinfo
+
+
+def clock_axis(ax: Any, span_s: float, tz: tzinfo | None) -> None:
+    """Label a time-of-day x axis (matplotlib date numbers) in local clock times, `HH:MM`,
+    every 5, 15 or 60 minutes by the span shown."""
+    import matplotlib.dates
+
+    mdates: Any = matplotlib.dates  # untyped: matplotlib's date helpers carry no annotations
+    minutes = 5 if span_s <= 3600 else 15 if span_s <= 4 * 3600 else 60
+    ax.xaxis.set_major_locator(
+        mdates.MinuteLocator(byminute=range(0, 60, minutes), tz=tz)
+        if minutes < 60
+        else mdates.HourLocator(tz=tz)
+    )
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
 
 
 def _title(review: SessionReview, samples: Sequence[Sample]) -> str:
@@ -163,16 +179,14 @@ def render_png(data: PlotData) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.dates
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    mdates: Any = matplotlib.dates  # untyped: matplotlib's date helpers carry no annotations
     samples = data.samples
     review = data.review
     wall = is_wall_clock(review.summary.started_s)
-    tz = _local_tz(review.summary.started_s) if wall else None
+    tz = local_tz(review.summary.started_s) if wall else None
     origin = samples[0].t_s if samples and not wall else 0.0
 
     def x(t_s: float) -> Any:
@@ -332,14 +346,7 @@ def render_png(data: PlotData) -> bytes:
     ax.set_ylim(bottom, top)
     ax.set_ylabel("Heart rate (beats per minute)", fontsize=11)
     if wall:
-        span_s = (times[-1] - times[0]) if len(times) > 1 else 0.0
-        minutes = 5 if span_s <= 3600 else 15 if span_s <= 4 * 3600 else 60
-        ax.xaxis.set_major_locator(
-            mdates.MinuteLocator(byminute=range(0, 60, minutes), tz=tz)
-            if minutes < 60
-            else mdates.HourLocator(tz=tz)
-        )
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+        clock_axis(ax, times[-1] - times[0] if len(times) > 1 else 0.0, tz)
         ax.set_xlabel("Time of day", fontsize=11)
     else:
         ax.set_xlabel("Minutes from the start", fontsize=11)

@@ -591,3 +591,41 @@ def test_calibrate_from_a_couple_session_is_refused(
     assert code == 1
     assert "holds two hearts (Alex, Sam)" in capsys.readouterr().out
     assert not path.exists()
+
+
+def test_couple_plot_labels_local_clock_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The couple plot's time axis shows the local clock (here Berlin, UTC+2 in September),
+    as the one-person plot does, not UTC."""
+    import time
+    from datetime import UTC, datetime
+
+    import matplotlib.dates
+
+    made: list[matplotlib.dates.DateFormatter] = []
+    real = matplotlib.dates.DateFormatter
+
+    def spy(*args: object, **kwargs: object) -> matplotlib.dates.DateFormatter:
+        formatter = real(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(formatter)
+        return formatter
+
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    review = couple_review(store, sid)
+    store.close()
+    assert review is not None
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        monkeypatch.setattr(matplotlib.dates, "DateFormatter", spy)
+        render_couple_png(review)
+        start = review.summary.started_s
+        expected = datetime.fromtimestamp(start).strftime("%H:%M")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert made, "the time axis has a clock formatter"
+    assert made[-1](start / 86400.0) == expected
+    assert expected != datetime.fromtimestamp(start, UTC).strftime("%H:%M")
