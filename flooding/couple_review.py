@@ -6,9 +6,10 @@ alert / pause / ready events). Times are session-clock seconds.
 - *Who flooded first*: the earliest confirmed-episode onset of either person; *by how long*:
   until the other's first onset (None when the other did not flood).
 - *Back near calm*, per person and pause: from the pause start until their 10-s average
-  (as the live check) has stayed within `pause.recovery_margin_bpm` of the calm baseline
-  they had when the pause began, for `pause.recovery_hold_s` - measured from the data,
-  so it can be earlier than the ready message (which waits for the planned pause length).
+  has stayed within `pause.recovery_margin_bpm` of the calm baseline they had when the
+  pause began, for `pause.recovery_hold_s` (the live check's rule, `coach.Recovery`: a gap
+  of more than their `detection.gap_s` starts it over) - measured from the data, so it can
+  be earlier than the ready message (which waits for the planned pause length).
   *Both recovered*: the later of the two; *ready*: when the message came.
 - *Linkage*: see `flooding.linkage`.
 """
@@ -23,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from flooding.coach import RECOVERY_SMOOTHING_S
-from flooding.config import PauseSettings
+from flooding.coach import Recovery
+from flooding.config import DetectionSettings, PauseSettings
 from flooding.linkage import Linkage, linkage
 from flooding.models import Sample
 from flooding.review import SessionSummary, summarize_session
@@ -107,12 +108,23 @@ def is_couple_session(store: Store, session_id: int) -> bool:
     return len(store.people(session_id)) >= 2
 
 
-def _pause_settings(settings_json: str) -> PauseSettings:
+def _pause_settings(settings_json: str) -> tuple[PauseSettings, DetectionSettings]:
+    """A person's stored pause and detection settings (the defaults where not usable)."""
     try:
-        stored = json.loads(settings_json).get("pause", {})
-        return PauseSettings.model_validate(stored)
-    except Exception:  # an older or damaged record: the defaults will do
-        return PauseSettings()
+        stored = json.loads(settings_json)
+    except ValueError:  # a damaged record: the defaults will do
+        stored = None
+    if not isinstance(stored, dict):
+        stored = {}
+    try:
+        pause = PauseSettings.model_validate(stored.get("pause", {}))
+    except Exception:  # an older or damaged record
+        pause = PauseSettings()
+    try:
+        detection = DetectionSettings.model_validate(stored.get("detection", {}))
+    except Exception:
+        detection = DetectionSettings()
+    return pause, detection
 
 
 def _episodes(rows: Sequence[EventRow]) -> list[PersonEpisode]:
@@ -141,32 +153,18 @@ def _usable(s: Sample) -> bool:
 
 
 def back_near_calm(
-    samples: Sequence[Sample], start_s: float, ceiling_bpm: float, hold_s: float
+    samples: Sequence[Sample], start_s: float, ceiling_bpm: float, hold_s: float, gap_s: float
 ) -> float | None:
     """Seconds from `start_s` until the 10-s average stayed at or under `ceiling_bpm` for
-    `hold_s` (the live check's rule), or None."""
-    level: float | None = None
-    since: float | None = None
-    previous = start_s
+    `hold_s`, or None: the live check's rule (`flooding.coach.Recovery`), a gap of more
+    than `gap_s` or an unusable reading starting it over."""
+    recovery = Recovery(ceiling_bpm, gap_s, start_s)
     for s in samples:
         if s.t_s < start_s:
             continue
-        if not _usable(s):
-            level, since = None, None
-            previous = s.t_s
-            continue
-        if level is None:
-            level = s.bpm
-        else:
-            weight = 1.0 - math.exp(-max(0.0, s.t_s - previous) / RECOVERY_SMOOTHING_S)
-            level += weight * (s.bpm - level)
-        previous = s.t_s
-        if level > ceiling_bpm:
-            since = None
-        elif since is None:
-            since = s.t_s
-        if since is not None and s.t_s - since >= hold_s:
-            return since - start_s
+        recovery.feed(s.t_s, s.bpm if _usable(s) else None)
+        if recovery.recovered_since is not None and recovery.held(s.t_s, hold_s):
+            return recovery.recovered_since - start_s
     return None
 
 
@@ -225,7 +223,7 @@ def couple_review(store: Store, session_id: int) -> CoupleReview | None:
         samples = list(store.iter_samples(session_id, row.person))
         tracks[row.person] = samples
         episodes = _episodes(store.events(session_id, person=row.person))
-        pause_settings = _pause_settings(row.settings_json)
+        pause_settings, detection = _pause_settings(row.settings_json)
         baseline = _calm_baseline(samples, episodes, pauses)
         back = []
         for pause in pauses:
@@ -239,6 +237,7 @@ def couple_review(store: Store, session_id: int) -> CoupleReview | None:
                     pause.start_s,
                     reference + pause_settings.recovery_margin_bpm,
                     pause_settings.recovery_hold_s,
+                    detection.gap_s,
                 )
             )
         usable = [s.bpm for s in samples if _usable(s)]

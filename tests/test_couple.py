@@ -629,3 +629,14 @@ def test_couple_plot_labels_local_clock_times(
     assert made, "the time axis has a clock formatter"
     assert made[-1](start / 86400.0) == expected
     assert expected != datetime.fromtimestamp(start, UTC).strftime("%H:%M")
+
+
+def test_back_near_calm_starts_over_after_a_gap() -> None:
+    """Afterwards, as live: a stretch without readings (a dropped strap) proves nothing, so
+    the hold starts again after it instead of counting the time nobody measured."""
+    from flooding.couple_review import back_near_calm
+
+    calm = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(0, 31)]
+    after = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(90, 200)]
+    assert back_near_calm(calm + after, 0.0, 80.0, hold_s=60.0, gap_s=5.0) == 90.0
+    assert back_near_calm(calm, 0.0, 80.0, hold_s=20.0, gap_s=5.0) == 0.0
