@@ -211,9 +211,11 @@ def _calm_baseline(
 
 def couple_review(store: Store, session_id: int) -> CoupleReview | None:
     """A couple session's review (None: no such session, or not a couple session)."""
-    summary = summarize_session(store, session_id)
     people_rows = store.people(session_id)
-    if summary is None or len(people_rows) < 2:
+    if len(people_rows) < 2:
+        return None
+    summary = summarize_session(store, session_id)
+    if summary is None:
         return None
     shared = store.events(session_id, person="")
     pauses = _pauses(shared)

@@ -102,11 +102,9 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
     """Everything stored about a session, JSON-ready (None: no such session)."""
     row = store.session(session_id)
     summary = summarize_session(store, session_id)
-    if row is None or summary is None:
+    settings = store.settings_json(session_id)
+    if row is None or summary is None or settings is None:
         return None
-    settings = store.db.execute(
-        "SELECT settings_json FROM sessions WHERE id=?", (session_id,)
-    ).fetchone()[0]
     session = {
         "format": EXPORT_FORMAT,
         "id": row.id,
@@ -120,14 +118,12 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
         "settings": json.loads(settings),
         "summary": summary.as_dict(),
     }
+    events = store.events(session_id)
     return {
         "session": session,
         "samples": [_sample_dict(s) for s in store.iter_samples(session_id)],
-        "episodes": [e.as_dict() for e in episodes(store, session_id)],
-        "events": [
-            {"id": e.id, "t_s": e.t_s, "kind": e.kind, "data": e.data}
-            for e in store.events(session_id)
-        ],
+        "episodes": [e.as_dict() for e in episodes(store, session_id, events)],
+        "events": [{"id": e.id, "t_s": e.t_s, "kind": e.kind, "data": e.data} for e in events],
     }
 
 

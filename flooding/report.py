@@ -28,7 +28,7 @@ from flooding.review import (
     episode_table,
     review_session,
 )
-from flooding.store import PEAK_MAX_BPM, PEAK_MIN_BPM, EventRow, Store
+from flooding.store import PEAK_MAX_BPM, PEAK_MIN_BPM, Store
 from flooding.timefmt import duration, is_wall_clock, session_clock
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,10 @@ class PlotData:
 
 def session_settings(store: Store, session_id: int) -> Settings:
     """The settings a session was recorded with (stored with it), else today's defaults."""
-    row = store.db.execute(
-        "SELECT settings_json FROM sessions WHERE id=?", (session_id,)
-    ).fetchone()
+    text = store.settings_json(session_id)
     defaults = default_settings()
     try:
-        stored: dict[str, Any] = json.loads(row[0]) if row else {}
+        stored: dict[str, Any] = json.loads(text) if text is not None else {}
         stored["messages"] = defaults.messages.model_dump()
         return Settings.model_validate(stored)
     except Exception as exc:  # an older or damaged settings record: the defaults will do
@@ -79,10 +77,11 @@ def session_settings(store: Store, session_id: int) -> Settings:
 
 def plot_data(store: Store, session_id: int) -> PlotData | None:
     """Everything needed to draw a session (None: no such session)."""
-    review = review_session(store, session_id)
+    samples = list(store.iter_samples(session_id))
+    events = store.events(session_id)
+    review = review_session(store, session_id, samples=samples, events=events)
     if review is None:
         return None
-    samples = list(store.iter_samples(session_id))
     settings = session_settings(store, session_id)
     try:
         mode = Mode(review.summary.mode)
@@ -90,7 +89,6 @@ def plot_data(store: Store, session_id: int) -> PlotData | None:
         mode = None
     # replaying the samples gives the baseline and threshold the monitor had at every moment
     readings = run_batch(samples, settings, mode=mode, keep_readings=True).readings
-    events: list[EventRow] = store.events(session_id)
     return PlotData(
         review=review,
         samples=samples,

@@ -608,34 +608,50 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def session_stats(self) -> dict[int, SessionStats]:
-        """Sample count, peak and last sample time of every session.
+    def session_stats(self, session_id: int | None = None) -> dict[int, SessionStats]:
+        """Sample count, peak and last sample time of every session (or of one).
 
         Ended sessions have them stored; the others (recording now, or cut off) are computed
         here in one grouped query.
         """
+        only, params = ("", ()) if session_id is None else (" AND id=?", (session_id,))
         stats = {
             row[0]: SessionStats(row[1] or 0, row[2], row[3])
             for row in self.db.execute(
                 "SELECT id, sample_count, peak_bpm, last_sample_s FROM sessions"
-                " WHERE sample_count IS NOT NULL"
+                " WHERE sample_count IS NOT NULL" + only,
+                params,
             )
         }
         for row in self.db.execute(
             f"SELECT session_id, {_SESSION_STATS} FROM samples WHERE session_id IN"
-            " (SELECT id FROM sessions WHERE sample_count IS NULL) GROUP BY session_id"
+            " (SELECT id FROM sessions WHERE sample_count IS NULL" + only + ")"
+            " GROUP BY session_id",
+            params,
         ):
             stats[row[0]] = SessionStats(row[1], row[2], row[3])
         return stats
 
-    def event_counts(self) -> dict[tuple[int, str], int]:
-        """How many events of each kind every session has, keyed by (session id, kind)."""
+    def event_counts(self, session_id: int | None = None) -> dict[tuple[int, str], int]:
+        """How many events of each kind every session (or one) has, keyed by (session id,
+        kind)."""
+        only, params = ("", ()) if session_id is None else (" WHERE session_id=?", (session_id,))
         return {
             (session_id, kind): n
             for session_id, kind, n in self.db.execute(
-                "SELECT session_id, kind, COUNT(*) FROM events GROUP BY session_id, kind"
+                "SELECT session_id, kind, COUNT(*) FROM events"
+                + only
+                + " GROUP BY session_id, kind",
+                params,
             )
         }
+
+    def settings_json(self, session_id: int) -> str | None:
+        """The settings a session was recorded with, as stored (None: no such session)."""
+        row = self.db.execute(
+            "SELECT settings_json FROM sessions WHERE id=?", (session_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def events(
         self, session_id: int, kind: str | None = None, person: str | None = None

@@ -640,3 +640,18 @@ def test_back_near_calm_starts_over_after_a_gap() -> None:
     after = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(90, 200)]
     assert back_near_calm(calm + after, 0.0, 80.0, hold_s=60.0, gap_s=5.0) == 90.0
     assert back_near_calm(calm, 0.0, 80.0, hold_s=20.0, gap_s=5.0) == 0.0
+
+
+def test_couple_review_of_a_one_person_session_only_asks_for_the_people(tmp_path: Path) -> None:
+    """Telling that a session is not a couple session takes one query, no summaries."""
+    store = Store.open(tmp_path)
+    sid = record(store)
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    try:
+        assert couple_review(store, sid) is None
+    finally:
+        store.db.set_trace_callback(None)
+        store.close()
+    assert len(statements) == 1
+    assert "FROM session_people" in statements[0]
