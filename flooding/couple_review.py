@@ -28,8 +28,8 @@ from flooding.coach import Recovery
 from flooding.config import DetectionSettings, PauseSettings
 from flooding.linkage import Linkage, linkage
 from flooding.models import Sample
-from flooding.review import SessionSummary, summarize_session
-from flooding.store import PEAK_MAX_BPM, PEAK_MIN_BPM, EventRow, Store
+from flooding.review import SessionSummary, episode_events, summarize_session, usable
+from flooding.store import EventRow, Store
 
 PERSON_COLOURS = ("#1f3b73", "#b8860b")  # deep blue, dark gold: apart for colour-blind eyes too
 
@@ -128,28 +128,18 @@ def _pause_settings(settings_json: str) -> tuple[PauseSettings, DetectionSetting
 
 
 def _episodes(rows: Sequence[EventRow]) -> list[PersonEpisode]:
-    ends = {r.data.get("start_s"): r for r in rows if r.kind == "episode-ended"}
-    out = []
-    for r in rows:
-        if r.kind != "episode-started":
-            continue
-        ended = ends.get(r.data["onset_s"])
-        out.append(
-            PersonEpisode(
-                start_s=r.data["onset_s"],
-                confirmed_s=r.t_s,
-                end_s=ended.t_s if ended else None,
-                peak_bpm=ended.data["peak_bpm"] if ended else r.data["bpm"],
-                baseline_bpm=r.data["baseline_bpm"],
-                threshold_bpm=r.data["threshold_bpm"],
-                rule=r.data["rule"],
-            )
+    return [
+        PersonEpisode(
+            start_s=start.data["onset_s"],
+            confirmed_s=start.t_s,
+            end_s=ended.t_s if ended else None,
+            peak_bpm=ended.data["peak_bpm"] if ended else start.data["bpm"],
+            baseline_bpm=start.data["baseline_bpm"],
+            threshold_bpm=start.data["threshold_bpm"],
+            rule=start.data["rule"],
         )
-    return out
-
-
-def _usable(s: Sample) -> bool:
-    return s.has_contact and PEAK_MIN_BPM <= s.bpm <= PEAK_MAX_BPM
+        for start, ended in episode_events(rows)
+    ]
 
 
 def back_near_calm(
@@ -162,7 +152,7 @@ def back_near_calm(
     for s in samples:
         if s.t_s < start_s:
             continue
-        recovery.feed(s.t_s, s.bpm if _usable(s) else None)
+        recovery.feed(s.t_s, s.bpm if usable(s) else None)
         if recovery.recovered_since is not None and recovery.held(s.t_s, hold_s):
             return recovery.recovered_since - start_s
     return None
@@ -205,7 +195,7 @@ def _calm_baseline(
     end = samples[-1].t_s if samples else 0.0
     busy = [(e.start_s, e.end_s if e.end_s is not None else end) for e in episodes]
     busy += [(p.start_s, p.end_s if p.end_s is not None else end) for p in pauses]
-    calm = [s.bpm for s in samples if _usable(s) and not any(a <= s.t_s <= b for a, b in busy)]
+    calm = [s.bpm for s in samples if usable(s) and not any(a <= s.t_s <= b for a, b in busy)]
     return float(statistics.median(calm)) if calm else None
 
 
@@ -242,7 +232,7 @@ def couple_review(store: Store, session_id: int) -> CoupleReview | None:
                     detection.gap_s,
                 )
             )
-        usable = [s.bpm for s in samples if _usable(s)]
+        readings = [s.bpm for s in samples if usable(s)]
         people.append(
             PersonReview(
                 name=row.person,
@@ -250,7 +240,7 @@ def couple_review(store: Store, session_id: int) -> CoupleReview | None:
                 mode=row.mode,
                 samples=len(samples),
                 calm_baseline_bpm=baseline,
-                peak_bpm=max(usable) if usable else None,
+                peak_bpm=max(readings) if readings else None,
                 episodes=episodes,
                 back_near_calm_s=back,
             )
@@ -391,7 +381,7 @@ def render_couple_png(review: CoupleReview) -> bytes:
 
     fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
     end_s = max(all_times) if all_times else review.summary.started_s
-    values = [s.bpm for track in review.tracks.values() for s in track if _usable(s)]
+    values = [s.bpm for track in review.tracks.values() for s in track if usable(s)]
     top = max([*values, 100.0]) + 12
     bottom = max(0.0, min([*values, 60.0]) - 15)
     for pause in review.pauses:
@@ -414,7 +404,7 @@ def render_couple_png(review: CoupleReview) -> bytes:
         colour = PERSON_COLOURS[index % len(PERSON_COLOURS)]
         track = review.tracks.get(person.name, [])
         times = [s.t_s for s in track]
-        heart = [s.bpm if _usable(s) else None for s in track]
+        heart = [s.bpm if usable(s) else None for s in track]
         tx, ty = with_gaps(times, heart, STRETCH_GAP_S)
         ax.plot([x(t) for t in tx], ty, color=colour, lw=1.4, label=f"{person.name}'s heart")
         if person.calm_baseline_bpm is not None:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from flooding.config import Settings, default_settings
 from flooding.engine import run_batch
@@ -27,8 +27,9 @@ from flooding.review import (
     SessionReview,
     episode_table,
     review_session,
+    usable,
 )
-from flooding.store import PEAK_MAX_BPM, PEAK_MIN_BPM, Store
+from flooding.store import Store
 from flooding.timefmt import duration, is_wall_clock, session_clock
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,24 @@ COLOURS = {
 }
 
 LABEL_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9}
+
+
+class Mark(NamedTuple):
+    """How the plot marks one kind of moment: a symbol over the heart line, a legend entry
+    and a label at each."""
+
+    marker: str
+    size: float  # on the plot
+    legend_size: float
+    colour: str  # a key of COLOURS
+    legend: str
+    label: str  # followed by the clock time
+    offset: tuple[float, float]  # of the label, in points
+    align: str
+
+
+ALERT_MARK = Mark("v", 13, 11, "flooded", "Flooding alert", "Alert", (-8, 10), "right")
+READY_MARK = Mark("*", 18, 14, "ready", "Ready to return", "Ready to return", (0, 16), "center")
 
 
 @dataclass(frozen=True)
@@ -120,9 +139,7 @@ def with_gaps(
 
 
 def _heart_values(samples: Sequence[Sample]) -> list[float | None]:
-    return [
-        s.bpm if s.has_contact and PEAK_MIN_BPM <= s.bpm <= PEAK_MAX_BPM else None for s in samples
-    ]
+    return [s.bpm if usable(s) else None for s in samples]
 
 
 def local_tz(t_s: float) -> tzinfo | None:
@@ -273,14 +290,17 @@ def render_png(data: PlotData) -> bytes:
         i = min(bisect.bisect_left(times, t_s), len(times) - 1)
         return heart[i] if heart[i] is not None else top - 8  # type: ignore[return-value]
 
-    if data.alerts_s:
+    for when, mark in ((data.alerts_s, ALERT_MARK), (data.ready_s, READY_MARK)):
+        if not when:
+            continue
+        colour = COLOURS[mark.colour]
         ax.plot(
-            [x(t) for t in data.alerts_s],
-            [bpm_at(t) + 5 for t in data.alerts_s],
+            [x(t) for t in when],
+            [bpm_at(t) + 5 for t in when],
             ls="none",
-            marker="v",
-            ms=13,
-            color=COLOURS["flooded"],
+            marker=mark.marker,
+            ms=mark.size,
+            color=colour,
             markeredgecolor="white",
             zorder=5,
         )
@@ -289,57 +309,23 @@ def render_png(data: PlotData) -> bytes:
                 [],
                 [],
                 ls="none",
-                marker="v",
-                ms=11,
-                color=COLOURS["flooded"],
-                label="Flooding alert",
+                marker=mark.marker,
+                ms=mark.legend_size,
+                color=colour,
+                label=mark.legend,
             )
         )
-    if data.ready_s:
-        ax.plot(
-            [x(t) for t in data.ready_s],
-            [bpm_at(t) + 5 for t in data.ready_s],
-            ls="none",
-            marker="*",
-            ms=18,
-            color=COLOURS["ready"],
-            markeredgecolor="white",
-            zorder=5,
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="*",
-                ms=14,
-                color=COLOURS["ready"],
-                label="Ready to return",
+        for t in when:
+            ax.annotate(
+                f"{mark.label} {session_clock(t)}",
+                (x(t), bpm_at(t) + 5),
+                xytext=mark.offset,
+                textcoords="offset points",
+                ha=mark.align,
+                fontsize=10,
+                color=colour,
+                bbox=LABEL_BOX,
             )
-        )
-
-    for t in data.alerts_s:
-        ax.annotate(
-            f"Alert {session_clock(t)}",
-            (x(t), bpm_at(t) + 5),
-            xytext=(-8, 10),
-            textcoords="offset points",
-            ha="right",
-            fontsize=10,
-            color=COLOURS["flooded"],
-            bbox=LABEL_BOX,
-        )
-    for t in data.ready_s:
-        ax.annotate(
-            f"Ready to return {session_clock(t)}",
-            (x(t), bpm_at(t) + 5),
-            xytext=(0, 16),
-            textcoords="offset points",
-            ha="center",
-            fontsize=10,
-            color=COLOURS["ready"],
-            bbox=LABEL_BOX,
-        )
 
     ax.set_ylim(bottom, top)
     ax.set_ylabel("Heart rate (beats per minute)", fontsize=11)

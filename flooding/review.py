@@ -25,6 +25,12 @@ RMSSD_WINDOW_S = 300.0  # RMSSD is conventionally reported over 5-minute windows
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
 
 
+def usable(sample: Sample) -> bool:
+    """A reading worth showing and measuring afterwards: skin contact (or a strap that
+    cannot tell) and a plausible 30-230 bpm."""
+    return sample.has_contact and PLAUSIBLE_MIN_BPM <= sample.bpm <= PLAUSIBLE_MAX_BPM
+
+
 @dataclass(frozen=True)
 class EpisodeReview:
     """One flooding episode as the person reviews it (times are session-clock seconds)."""
@@ -341,7 +347,7 @@ def calm_baseline(found: Sequence[EpisodeReview], runs: Sequence[Sequence[Sample
     for e in found:
         if e.baseline_bpm is not None:
             return e.baseline_bpm
-    values = [s.bpm for run in runs for s in run if PLAUSIBLE_MIN_BPM <= s.bpm <= PLAUSIBLE_MAX_BPM]
+    values = [s.bpm for run in runs for s in run if usable(s)]
     return float(statistics.median(values)) if values else None
 
 
