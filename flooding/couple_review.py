@@ -103,11 +103,6 @@ class CoupleReview:
         return data
 
 
-def is_couple_session(store: Store, session_id: int) -> bool:
-    """Whether a session has two tracks."""
-    return len(store.people(session_id)) >= 2
-
-
 def _pause_settings(settings_json: str) -> tuple[PauseSettings, DetectionSettings]:
     """A person's stored pause and detection settings (the defaults where not usable)."""
     try:

@@ -1,4 +1,4 @@
-"""A session out of the store and back: the generic CSV and the full JSON.
+"""A session out of the store: the generic CSV and the full JSON.
 
 The CSV is the generic heart-rate format the file readers understand (`flooding import`):
 `time_unix_s,hr_bpm,rr_ms,contact`, one row per sample; `rr_ms` holds the sample's RR
@@ -6,7 +6,7 @@ intervals in milliseconds separated by spaces (empty when there were none), `con
 1, 0 or empty (the strap could not tell). Episodes go to a second CSV next to it.
 
 The JSON holds everything: `{"session": {...}, "samples": [...], "episodes": [...],
-"events": [...]}`; `import_json` puts it back into a store as a new session.
+"events": [...]}`.
 """
 
 from __future__ import annotations
@@ -125,47 +125,3 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
         "episodes": [e.as_dict() for e in episodes(store, session_id, events)],
         "events": [{"id": e.id, "t_s": e.t_s, "kind": e.kind, "data": e.data} for e in events],
     }
-
-
-def import_json(store: Store, data: dict[str, Any]) -> int:
-    """Store an exported session as a new session; returns its id.
-
-    Event ids change; a false-alarm mark is pointed at its alert's new id.
-    """
-    s = data["session"]
-    session_id = store.begin_session(
-        s["started_s"],
-        source=s["source"],
-        mode=s["mode"],
-        strap_name=s.get("strap_name"),
-        strap_address=s.get("strap_address"),
-        settings_json=json.dumps(s.get("settings", {})),
-    )
-    store.add_samples(
-        session_id,
-        [
-            Sample(
-                t_s=x["t_s"],
-                bpm=x["bpm"],
-                rr_s=tuple(x["rr_s"]),
-                contact=x["contact"],
-                energy_kj=x["energy_kj"],
-            )
-            for x in data["samples"]
-        ],
-    )
-    new_ids: dict[int, int] = {}
-    for event in data["events"]:
-        payload = dict(event["data"])
-        if event["kind"] == "false-alarm" and payload.get("alert_event_id") in new_ids:
-            payload["alert_event_id"] = new_ids[payload["alert_event_id"]]
-        new_ids[event["id"]] = store.add_note_event(
-            session_id, event["t_s"], event["kind"], payload
-        )
-    if s.get("note"):
-        store.set_note(session_id, s["note"])
-    if s.get("ended_s") is not None:
-        store.end_session(session_id, s["ended_s"])
-    else:
-        store.flush()
-    return session_id

@@ -99,11 +99,7 @@ def window_correlations(
         x = a[start : start + window_s]
         y = b[start : start + window_s]
         both = ~np.isnan(x) & ~np.isnan(y)
-        if np.count_nonzero(~np.isnan(x)) < MIN_COVERAGE * window_s:
-            continue
-        if np.count_nonzero(~np.isnan(y)) < MIN_COVERAGE * window_s:
-            continue
-        if np.count_nonzero(both) < MIN_COVERAGE * window_s:
+        if np.count_nonzero(both) < MIN_COVERAGE * window_s:  # then each has enough too
             continue
         x = x[both] - x[both].mean()
         y = y[both] - y[both].mean()
