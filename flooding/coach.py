@@ -32,6 +32,46 @@ RECOVERY_SMOOTHING_S = 10.0  # time constant of the average the recovery check l
 #                              breathing swings a resting pulse by a few bpm every few seconds
 
 
+class Recovery:
+    """The way back to calm during a pause: a 10-s average of the usable readings, and since
+    when it has stayed at or under `ceiling_bpm`.
+
+    An unusable reading (None: no contact, implausible) or a stretch of more than `gap_s`
+    without readings proves nothing: the average and the time since start over. One person
+    in a pause, each partner in a couple's pause, and a review measuring it afterwards all
+    use this rule.
+    """
+
+    def __init__(self, ceiling_bpm: float, gap_s: float, t_s: float) -> None:
+        self.ceiling_bpm = ceiling_bpm
+        self.gap_s = gap_s
+        self.level_bpm: float | None = None
+        self.recovered_since: float | None = None
+        self._t = t_s  # the pause start, then the latest reading
+
+    def feed(self, t_s: float, bpm: float | None) -> None:
+        """One reading (None: not usable)."""
+        if t_s - self._t > self.gap_s:  # a stretch without readings proves nothing
+            self.level_bpm = None
+            self.recovered_since = None
+        if bpm is None:
+            self.level_bpm = None
+        elif self.level_bpm is None:
+            self.level_bpm = bpm
+        else:
+            weight = 1.0 - math.exp(-max(0.0, t_s - self._t) / RECOVERY_SMOOTHING_S)
+            self.level_bpm += weight * (bpm - self.level_bpm)
+        self._t = t_s
+        if self.level_bpm is None or self.level_bpm > self.ceiling_bpm:
+            self.recovered_since = None
+        elif self.recovered_since is None:
+            self.recovered_since = t_s
+
+    def held(self, t_s: float, hold_s: float) -> bool:
+        """Whether the average has stayed at or under the ceiling for `hold_s` by `t_s`."""
+        return self.recovered_since is not None and t_s - self.recovered_since >= hold_s
+
+
 class Phase(enum.StrEnum):
     """Where the person is in the protocol."""
 
@@ -50,9 +90,7 @@ class PauseProtocol:
         self.until_s = 0.0  # the next check: the planned end, later the end of an extension
         self.min_end_s = 0.0  # the planned end: no ready-to-return before it
         self.baseline_bpm: float | None = None
-        self._recovered_since: float | None = None
-        self._smooth_bpm: float | None = None
-        self._smooth_t = 0.0
+        self._recovery = Recovery(self.recovery_ceiling_bpm(), detection.gap_s, 0.0)
 
     @property
     def pausing(self) -> bool:
@@ -98,29 +136,21 @@ class PauseProtocol:
         """A reading during the pause (None: no usable reading — contact lost, gap)."""
         if not self.pausing:
             return []
-        if t_s - self._smooth_t > self.detection.gap_s:
-            # no readings came for a while (a dropped link): that stretch proves nothing
-            self._smooth_bpm = None
-            self._recovered_since = None
-        level = self._smooth(t_s, bpm)
-        if level is None or level > self.recovery_ceiling_bpm():
-            self._recovered_since = None
-        elif self._recovered_since is None:
-            self._recovered_since = t_s
+        recovery = self._recovery
+        # a mode switch during the pause changes the detection settings these come from
+        recovery.ceiling_bpm = self.recovery_ceiling_bpm()
+        recovery.gap_s = self.detection.gap_s
+        recovery.feed(t_s, bpm)
         if t_s < self.min_end_s:
             return []
-        held = (
-            self._recovered_since is not None
-            and t_s - self._recovered_since >= self.pause.recovery_hold_s
-        )
-        if held and bpm is not None:
+        if recovery.held(t_s, self.pause.recovery_hold_s) and bpm is not None:
             self.phase = Phase.WATCHING
             return [
                 ReadyToReturn(
                     t_s=t_s, bpm=bpm, baseline_bpm=self.baseline_bpm, pause_start_s=self.started_s
                 )
             ]
-        if t_s >= self.until_s and self._recovered_since is None:
+        if t_s >= self.until_s and recovery.recovered_since is None:
             # still elevated (or not measured); when already back within the margin, the
             # hold is under way and ready-to-return follows without a "not yet" first
             self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
@@ -134,18 +164,6 @@ class PauseProtocol:
             ]
         return []
 
-    def _smooth(self, t_s: float, bpm: float | None) -> float | None:
-        """An exponential average of usable readings; None after an unusable one."""
-        if bpm is None:
-            self._smooth_bpm = None
-        elif self._smooth_bpm is None:
-            self._smooth_bpm = bpm
-        else:
-            weight = 1.0 - math.exp(-max(0.0, t_s - self._smooth_t) / RECOVERY_SMOOTHING_S)
-            self._smooth_bpm += weight * (bpm - self._smooth_bpm)
-        self._smooth_t = t_s
-        return self._smooth_bpm
-
     def _start(
         self, t_s: float, baseline_bpm: float | None, *, manual: bool, minutes: float | None = None
     ) -> PauseStarted:
@@ -154,7 +172,5 @@ class PauseProtocol:
         length_min = self.pause.minutes if minutes is None else minutes
         self.until_s = self.min_end_s = t_s + length_min * MINUTE_S
         self.baseline_bpm = baseline_bpm
-        self._recovered_since = None
-        self._smooth_bpm = None
-        self._smooth_t = t_s
+        self._recovery = Recovery(self.recovery_ceiling_bpm(), self.detection.gap_s, t_s)
         return PauseStarted(t_s=t_s, until_s=self.until_s, baseline_bpm=baseline_bpm, manual=manual)

@@ -31,11 +31,10 @@ conversation has one pause protocol:
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from flooding.coach import MINUTE_S, RECOVERY_SMOOTHING_S, Phase
+from flooding.coach import MINUTE_S, Phase, Recovery
 from flooding.config import PauseSettings, Settings, profile_settings
 from flooding.engine import Engine
 from flooding.models import (
@@ -71,37 +70,6 @@ def is_couple_event(event: Event) -> bool:
     return isinstance(event, COUPLE_EVENTS)
 
 
-class _Recovery:
-    """One person's way back during the pause: a 10-s average under their own ceiling."""
-
-    def __init__(self, ceiling_bpm: float, gap_s: float, t_s: float) -> None:
-        self.ceiling_bpm = ceiling_bpm
-        self.gap_s = gap_s
-        self.level_bpm: float | None = None
-        self.recovered_since: float | None = None
-        self._t = t_s
-
-    def feed(self, t_s: float, bpm: float | None) -> None:
-        if t_s - self._t > self.gap_s:  # a stretch without readings proves nothing
-            self.level_bpm = None
-            self.recovered_since = None
-        if bpm is None:
-            self.level_bpm = None
-        elif self.level_bpm is None:
-            self.level_bpm = bpm
-        else:
-            weight = 1.0 - math.exp(-max(0.0, t_s - self._t) / RECOVERY_SMOOTHING_S)
-            self.level_bpm += weight * (bpm - self.level_bpm)
-        self._t = t_s
-        if self.level_bpm is None or self.level_bpm > self.ceiling_bpm:
-            self.recovered_since = None
-        elif self.recovered_since is None:
-            self.recovered_since = t_s
-
-    def held(self, t_s: float, hold_s: float) -> bool:
-        return self.recovered_since is not None and t_s - self.recovered_since >= hold_s
-
-
 @dataclass
 class _Person:
     gap_s: float
@@ -110,7 +78,7 @@ class _Person:
     contact: bool = True
     last_usable_s: float | None = None
     baseline_bpm: float | None = None
-    recovery: _Recovery | None = None
+    recovery: Recovery | None = None
 
 
 @dataclass(frozen=True)
@@ -225,7 +193,7 @@ class CoupleProtocol:
                 if person.baseline_bpm is not None
                 else person.fallback_ceiling_bpm
             )
-            person.recovery = _Recovery(ceiling, person.gap_s, t_s)
+            person.recovery = Recovery(ceiling, person.gap_s, t_s)
         baselines = tuple((name, p.baseline_bpm) for name, p in self.people.items())
         return CouplePauseStarted(t_s=t_s, until_s=self.until_s, baselines=baselines, manual=manual)
 

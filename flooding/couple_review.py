@@ -6,9 +6,10 @@ alert / pause / ready events). Times are session-clock seconds.
 - *Who flooded first*: the earliest confirmed-episode onset of either person; *by how long*:
   until the other's first onset (None when the other did not flood).
 - *Back near calm*, per person and pause: from the pause start until their 10-s average
-  (as the live check) has stayed within `pause.recovery_margin_bpm` of the calm baseline
-  they had when the pause began, for `pause.recovery_hold_s` - measured from the data,
-  so it can be earlier than the ready message (which waits for the planned pause length).
+  has stayed within `pause.recovery_margin_bpm` of the calm baseline they had when the
+  pause began, for `pause.recovery_hold_s` (the live check's rule, `coach.Recovery`: a gap
+  of more than their `detection.gap_s` starts it over) - measured from the data, so it can
+  be earlier than the ready message (which waits for the planned pause length).
   *Both recovered*: the later of the two; *ready*: when the message came.
 - *Linkage*: see `flooding.linkage`.
 """
@@ -23,12 +24,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from flooding.coach import RECOVERY_SMOOTHING_S
-from flooding.config import PauseSettings
+from flooding.coach import Recovery
+from flooding.config import DetectionSettings, PauseSettings
 from flooding.linkage import Linkage, linkage
 from flooding.models import Sample
-from flooding.review import SessionSummary, summarize_session
-from flooding.store import PEAK_MAX_BPM, PEAK_MIN_BPM, EventRow, Store
+from flooding.review import SessionSummary, episode_events, summarize_session, usable
+from flooding.store import EventRow, Store
 
 PERSON_COLOURS = ("#1f3b73", "#b8860b")  # deep blue, dark gold: apart for colour-blind eyes too
 
@@ -102,71 +103,53 @@ class CoupleReview:
         return data
 
 
-def is_couple_session(store: Store, session_id: int) -> bool:
-    """Whether a session has two tracks."""
-    return len(store.people(session_id)) >= 2
-
-
-def _pause_settings(settings_json: str) -> PauseSettings:
+def _pause_settings(settings_json: str) -> tuple[PauseSettings, DetectionSettings]:
+    """A person's stored pause and detection settings (the defaults where not usable)."""
     try:
-        stored = json.loads(settings_json).get("pause", {})
-        return PauseSettings.model_validate(stored)
-    except Exception:  # an older or damaged record: the defaults will do
-        return PauseSettings()
+        stored = json.loads(settings_json)
+    except ValueError:  # a damaged record: the defaults will do
+        stored = None
+    if not isinstance(stored, dict):
+        stored = {}
+    try:
+        pause = PauseSettings.model_validate(stored.get("pause", {}))
+    except Exception:  # an older or damaged record
+        pause = PauseSettings()
+    try:
+        detection = DetectionSettings.model_validate(stored.get("detection", {}))
+    except Exception:
+        detection = DetectionSettings()
+    return pause, detection
 
 
 def _episodes(rows: Sequence[EventRow]) -> list[PersonEpisode]:
-    ends = {r.data.get("start_s"): r for r in rows if r.kind == "episode-ended"}
-    out = []
-    for r in rows:
-        if r.kind != "episode-started":
-            continue
-        ended = ends.get(r.data["onset_s"])
-        out.append(
-            PersonEpisode(
-                start_s=r.data["onset_s"],
-                confirmed_s=r.t_s,
-                end_s=ended.t_s if ended else None,
-                peak_bpm=ended.data["peak_bpm"] if ended else r.data["bpm"],
-                baseline_bpm=r.data["baseline_bpm"],
-                threshold_bpm=r.data["threshold_bpm"],
-                rule=r.data["rule"],
-            )
+    return [
+        PersonEpisode(
+            start_s=start.data["onset_s"],
+            confirmed_s=start.t_s,
+            end_s=ended.t_s if ended else None,
+            peak_bpm=ended.data["peak_bpm"] if ended else start.data["bpm"],
+            baseline_bpm=start.data["baseline_bpm"],
+            threshold_bpm=start.data["threshold_bpm"],
+            rule=start.data["rule"],
         )
-    return out
-
-
-def _usable(s: Sample) -> bool:
-    return s.has_contact and PEAK_MIN_BPM <= s.bpm <= PEAK_MAX_BPM
+        for start, ended in episode_events(rows)
+    ]
 
 
 def back_near_calm(
-    samples: Sequence[Sample], start_s: float, ceiling_bpm: float, hold_s: float
+    samples: Sequence[Sample], start_s: float, ceiling_bpm: float, hold_s: float, gap_s: float
 ) -> float | None:
     """Seconds from `start_s` until the 10-s average stayed at or under `ceiling_bpm` for
-    `hold_s` (the live check's rule), or None."""
-    level: float | None = None
-    since: float | None = None
-    previous = start_s
+    `hold_s`, or None: the live check's rule (`flooding.coach.Recovery`), a gap of more
+    than `gap_s` or an unusable reading starting it over."""
+    recovery = Recovery(ceiling_bpm, gap_s, start_s)
     for s in samples:
         if s.t_s < start_s:
             continue
-        if not _usable(s):
-            level, since = None, None
-            previous = s.t_s
-            continue
-        if level is None:
-            level = s.bpm
-        else:
-            weight = 1.0 - math.exp(-max(0.0, s.t_s - previous) / RECOVERY_SMOOTHING_S)
-            level += weight * (s.bpm - level)
-        previous = s.t_s
-        if level > ceiling_bpm:
-            since = None
-        elif since is None:
-            since = s.t_s
-        if since is not None and s.t_s - since >= hold_s:
-            return since - start_s
+        recovery.feed(s.t_s, s.bpm if usable(s) else None)
+        if recovery.recovered_since is not None and recovery.held(s.t_s, hold_s):
+            return recovery.recovered_since - start_s
     return None
 
 
@@ -207,15 +190,17 @@ def _calm_baseline(
     end = samples[-1].t_s if samples else 0.0
     busy = [(e.start_s, e.end_s if e.end_s is not None else end) for e in episodes]
     busy += [(p.start_s, p.end_s if p.end_s is not None else end) for p in pauses]
-    calm = [s.bpm for s in samples if _usable(s) and not any(a <= s.t_s <= b for a, b in busy)]
+    calm = [s.bpm for s in samples if usable(s) and not any(a <= s.t_s <= b for a, b in busy)]
     return float(statistics.median(calm)) if calm else None
 
 
 def couple_review(store: Store, session_id: int) -> CoupleReview | None:
     """A couple session's review (None: no such session, or not a couple session)."""
-    summary = summarize_session(store, session_id)
     people_rows = store.people(session_id)
-    if summary is None or len(people_rows) < 2:
+    if len(people_rows) < 2:
+        return None
+    summary = summarize_session(store, session_id)
+    if summary is None:
         return None
     shared = store.events(session_id, person="")
     pauses = _pauses(shared)
@@ -225,7 +210,7 @@ def couple_review(store: Store, session_id: int) -> CoupleReview | None:
         samples = list(store.iter_samples(session_id, row.person))
         tracks[row.person] = samples
         episodes = _episodes(store.events(session_id, person=row.person))
-        pause_settings = _pause_settings(row.settings_json)
+        pause_settings, detection = _pause_settings(row.settings_json)
         baseline = _calm_baseline(samples, episodes, pauses)
         back = []
         for pause in pauses:
@@ -239,9 +224,10 @@ def couple_review(store: Store, session_id: int) -> CoupleReview | None:
                     pause.start_s,
                     reference + pause_settings.recovery_margin_bpm,
                     pause_settings.recovery_hold_s,
+                    detection.gap_s,
                 )
             )
-        usable = [s.bpm for s in samples if _usable(s)]
+        readings = [s.bpm for s in samples if usable(s)]
         people.append(
             PersonReview(
                 name=row.person,
@@ -249,7 +235,7 @@ def couple_review(store: Store, session_id: int) -> CoupleReview | None:
                 mode=row.mode,
                 samples=len(samples),
                 calm_baseline_bpm=baseline,
-                peak_bpm=max(usable) if usable else None,
+                peak_bpm=max(readings) if readings else None,
                 episodes=episodes,
                 back_near_calm_s=back,
             )
@@ -368,14 +354,19 @@ def render_couple_png(review: CoupleReview) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.dates
     import matplotlib.pyplot as plt
 
-    from flooding.report import COLOURS, FIGURE_DPI, FIGURE_SIZE_IN, with_gaps
+    from flooding.report import (
+        COLOURS,
+        FIGURE_DPI,
+        FIGURE_SIZE_IN,
+        clock_axis,
+        local_tz,
+        with_gaps,
+    )
     from flooding.review import STRETCH_GAP_S
     from flooding.timefmt import duration, is_wall_clock
 
-    mdates: Any = matplotlib.dates
     wall = is_wall_clock(review.summary.started_s)
     all_times = [s.t_s for track in review.tracks.values() for s in track]
     origin = min(all_times) if all_times and not wall else 0.0
@@ -385,7 +376,7 @@ def render_couple_png(review: CoupleReview) -> bytes:
 
     fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
     end_s = max(all_times) if all_times else review.summary.started_s
-    values = [s.bpm for track in review.tracks.values() for s in track if _usable(s)]
+    values = [s.bpm for track in review.tracks.values() for s in track if usable(s)]
     top = max([*values, 100.0]) + 12
     bottom = max(0.0, min([*values, 60.0]) - 15)
     for pause in review.pauses:
@@ -408,7 +399,7 @@ def render_couple_png(review: CoupleReview) -> bytes:
         colour = PERSON_COLOURS[index % len(PERSON_COLOURS)]
         track = review.tracks.get(person.name, [])
         times = [s.t_s for s in track]
-        heart = [s.bpm if _usable(s) else None for s in track]
+        heart = [s.bpm if usable(s) else None for s in track]
         tx, ty = with_gaps(times, heart, STRETCH_GAP_S)
         ax.plot([x(t) for t in tx], ty, color=colour, lw=1.4, label=f"{person.name}'s heart")
         if person.calm_baseline_bpm is not None:
@@ -431,7 +422,7 @@ def render_couple_png(review: CoupleReview) -> bytes:
     ax.set_ylim(bottom, top)
     ax.set_ylabel("Heart rate (bpm)")
     if wall:
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+        clock_axis(ax, end_s - min(all_times, default=end_s), local_tz(review.summary.started_s))
         ax.set_xlabel("Time of day")
     else:
         ax.set_xlabel("Minutes from the start")

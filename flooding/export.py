@@ -1,4 +1,4 @@
-"""A session out of the store and back: the generic CSV and the full JSON.
+"""A session out of the store: the generic CSV and the full JSON.
 
 The CSV is the generic heart-rate format the file readers understand (`flooding import`):
 `time_unix_s,hr_bpm,rr_ms,contact`, one row per sample; `rr_ms` holds the sample's RR
@@ -6,7 +6,7 @@ intervals in milliseconds separated by spaces (empty when there were none), `con
 1, 0 or empty (the strap could not tell). Episodes go to a second CSV next to it.
 
 The JSON holds everything: `{"session": {...}, "samples": [...], "episodes": [...],
-"events": [...]}`; `import_json` puts it back into a store as a new session.
+"events": [...]}`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-from pathlib import Path
 from typing import Any
 
+from flooding.files import write_private as write_private  # where other commands look for it
 from flooding.models import Sample
 from flooding.review import episodes, summarize_session
 from flooding.store import Store
@@ -39,14 +38,6 @@ EPISODE_CSV_COLUMNS = (
     "false_alarm",
 )
 EXPORT_FORMAT = "flooding-session/1"
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only (it holds heart data), replacing any old one."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.chmod(path, 0o600)
 
 
 def _number(value: float | None) -> str:
@@ -111,11 +102,9 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
     """Everything stored about a session, JSON-ready (None: no such session)."""
     row = store.session(session_id)
     summary = summarize_session(store, session_id)
-    if row is None or summary is None:
+    settings = store.settings_json(session_id)
+    if row is None or summary is None or settings is None:
         return None
-    settings = store.db.execute(
-        "SELECT settings_json FROM sessions WHERE id=?", (session_id,)
-    ).fetchone()[0]
     session = {
         "format": EXPORT_FORMAT,
         "id": row.id,
@@ -129,56 +118,10 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
         "settings": json.loads(settings),
         "summary": summary.as_dict(),
     }
+    events = store.events(session_id)
     return {
         "session": session,
         "samples": [_sample_dict(s) for s in store.iter_samples(session_id)],
-        "episodes": [e.as_dict() for e in episodes(store, session_id)],
-        "events": [
-            {"id": e.id, "t_s": e.t_s, "kind": e.kind, "data": e.data}
-            for e in store.events(session_id)
-        ],
+        "episodes": [e.as_dict() for e in episodes(store, session_id, events)],
+        "events": [{"id": e.id, "t_s": e.t_s, "kind": e.kind, "data": e.data} for e in events],
     }
-
-
-def import_json(store: Store, data: dict[str, Any]) -> int:
-    """Store an exported session as a new session; returns its id.
-
-    Event ids change; a false-alarm mark is pointed at its alert's new id.
-    """
-    s = data["session"]
-    session_id = store.begin_session(
-        s["started_s"],
-        source=s["source"],
-        mode=s["mode"],
-        strap_name=s.get("strap_name"),
-        strap_address=s.get("strap_address"),
-        settings_json=json.dumps(s.get("settings", {})),
-    )
-    store.add_samples(
-        session_id,
-        [
-            Sample(
-                t_s=x["t_s"],
-                bpm=x["bpm"],
-                rr_s=tuple(x["rr_s"]),
-                contact=x["contact"],
-                energy_kj=x["energy_kj"],
-            )
-            for x in data["samples"]
-        ],
-    )
-    new_ids: dict[int, int] = {}
-    for event in data["events"]:
-        payload = dict(event["data"])
-        if event["kind"] == "false-alarm" and payload.get("alert_event_id") in new_ids:
-            payload["alert_event_id"] = new_ids[payload["alert_event_id"]]
-        new_ids[event["id"]] = store.add_note_event(
-            session_id, event["t_s"], event["kind"], payload
-        )
-    if s.get("note"):
-        store.set_note(session_id, s["note"])
-    if s.get("ended_s") is not None:
-        store.end_session(session_id, s["ended_s"])
-    else:
-        store.flush()
-    return session_id

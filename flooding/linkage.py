@@ -35,14 +35,13 @@ from typing import Any
 import numpy as np
 
 from flooding.models import Sample
+from flooding.review import usable
 
 SMOOTH_S = 5  # the moving mean whose 1-s changes are compared
 WINDOW_S = 60  # each correlation window
 STEP_S = 10  # windows start this far apart
 MIN_COVERAGE = 0.8  # a window counts when both have at least this share of their changes
 LINKED_R = 0.3  # "moving together" in a window
-MIN_BPM = 30.0
-MAX_BPM = 230.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def per_second(samples: Sequence[Sample], start_s: float, seconds: int) -> np.nd
     if samples:
         t = np.array([s.t_s for s in samples])
         bpm = np.array([s.bpm for s in samples])
-        ok = np.array([s.has_contact for s in samples]) & (bpm >= MIN_BPM) & (bpm <= MAX_BPM)
+        ok = np.array([usable(s) for s in samples])
         index = np.floor(t - start_s).astype(int)
         ok &= (index >= 0) & (index < seconds)
         np.add.at(sums, index[ok], bpm[ok])
@@ -100,11 +99,7 @@ def window_correlations(
         x = a[start : start + window_s]
         y = b[start : start + window_s]
         both = ~np.isnan(x) & ~np.isnan(y)
-        if np.count_nonzero(~np.isnan(x)) < MIN_COVERAGE * window_s:
-            continue
-        if np.count_nonzero(~np.isnan(y)) < MIN_COVERAGE * window_s:
-            continue
-        if np.count_nonzero(both) < MIN_COVERAGE * window_s:
+        if np.count_nonzero(both) < MIN_COVERAGE * window_s:  # then each has enough too
             continue
         x = x[both] - x[both].mean()
         y = y[both] - y[both].mean()

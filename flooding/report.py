@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from flooding.config import Settings, default_settings
 from flooding.engine import run_batch
@@ -27,8 +27,9 @@ from flooding.review import (
     SessionReview,
     episode_table,
     review_session,
+    usable,
 )
-from flooding.store import PEAK_MAX_BPM, PEAK_MIN_BPM, EventRow, Store
+from flooding.store import Store
 from flooding.timefmt import duration, is_wall_clock, session_clock
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,24 @@ COLOURS = {
 LABEL_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9}
 
 
+class Mark(NamedTuple):
+    """How the plot marks one kind of moment: a symbol over the heart line, a legend entry
+    and a label at each."""
+
+    marker: str
+    size: float  # on the plot
+    legend_size: float
+    colour: str  # a key of COLOURS
+    legend: str
+    label: str  # followed by the clock time
+    offset: tuple[float, float]  # of the label, in points
+    align: str
+
+
+ALERT_MARK = Mark("v", 13, 11, "flooded", "Flooding alert", "Alert", (-8, 10), "right")
+READY_MARK = Mark("*", 18, 14, "ready", "Ready to return", "Ready to return", (0, 16), "center")
+
+
 @dataclass(frozen=True)
 class PlotData:
     """What the plot shows, gathered from the store; times are session-clock seconds."""
@@ -64,12 +83,10 @@ class PlotData:
 
 def session_settings(store: Store, session_id: int) -> Settings:
     """The settings a session was recorded with (stored with it), else today's defaults."""
-    row = store.db.execute(
-        "SELECT settings_json FROM sessions WHERE id=?", (session_id,)
-    ).fetchone()
+    text = store.settings_json(session_id)
     defaults = default_settings()
     try:
-        stored: dict[str, Any] = json.loads(row[0]) if row else {}
+        stored: dict[str, Any] = json.loads(text) if text is not None else {}
         stored["messages"] = defaults.messages.model_dump()
         return Settings.model_validate(stored)
     except Exception as exc:  # an older or damaged settings record: the defaults will do
@@ -79,10 +96,11 @@ def session_settings(store: Store, session_id: int) -> Settings:
 
 def plot_data(store: Store, session_id: int) -> PlotData | None:
     """Everything needed to draw a session (None: no such session)."""
-    review = review_session(store, session_id)
+    samples = list(store.iter_samples(session_id))
+    events = store.events(session_id)
+    review = review_session(store, session_id, samples=samples, events=events)
     if review is None:
         return None
-    samples = list(store.iter_samples(session_id))
     settings = session_settings(store, session_id)
     try:
         mode = Mode(review.summary.mode)
@@ -90,7 +108,6 @@ def plot_data(store: Store, session_id: int) -> PlotData | None:
         mode = None
     # replaying the samples gives the baseline and threshold the monitor had at every moment
     readings = run_batch(samples, settings, mode=mode, keep_readings=True).readings
-    events: list[EventRow] = store.events(session_id)
     return PlotData(
         review=review,
         samples=samples,
@@ -122,13 +139,27 @@ def with_gaps(
 
 
 def _heart_values(samples: Sequence[Sample]) -> list[float | None]:
-    return [
-        s.bpm if s.has_contact and PEAK_MIN_BPM <= s.bpm <= PEAK_MAX_BPM else None for s in samples
-    ]
+    return [s.bpm if usable(s) else None for s in samples]
 
 
-def _local_tz(t_s: float) -> tzinfo | None:
+def local_tz(t_s: float) -> tzinfo | None:
+    """This computer's time zone at `t_s` (the plots show local clock times)."""
     return datetime.fromtimestamp(t_s).astimezone().tzinfo
+
+
+def clock_axis(ax: Any, span_s: float, tz: tzinfo | None) -> None:
+    """Label a time-of-day x axis (matplotlib date numbers) in local clock times, `HH:MM`,
+    every 5, 15 or 60 minutes by the span shown."""
+    import matplotlib.dates
+
+    mdates: Any = matplotlib.dates  # untyped: matplotlib's date helpers carry no annotations
+    minutes = 5 if span_s <= 3600 else 15 if span_s <= 4 * 3600 else 60
+    ax.xaxis.set_major_locator(
+        mdates.MinuteLocator(byminute=range(0, 60, minutes), tz=tz)
+        if minutes < 60
+        else mdates.HourLocator(tz=tz)
+    )
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
 
 
 def _title(review: SessionReview, samples: Sequence[Sample]) -> str:
@@ -163,16 +194,14 @@ def render_png(data: PlotData) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.dates
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    mdates: Any = matplotlib.dates  # untyped: matplotlib's date helpers carry no annotations
     samples = data.samples
     review = data.review
     wall = is_wall_clock(review.summary.started_s)
-    tz = _local_tz(review.summary.started_s) if wall else None
+    tz = local_tz(review.summary.started_s) if wall else None
     origin = samples[0].t_s if samples and not wall else 0.0
 
     def x(t_s: float) -> Any:
@@ -261,14 +290,17 @@ def render_png(data: PlotData) -> bytes:
         i = min(bisect.bisect_left(times, t_s), len(times) - 1)
         return heart[i] if heart[i] is not None else top - 8  # type: ignore[return-value]
 
-    if data.alerts_s:
+    for when, mark in ((data.alerts_s, ALERT_MARK), (data.ready_s, READY_MARK)):
+        if not when:
+            continue
+        colour = COLOURS[mark.colour]
         ax.plot(
-            [x(t) for t in data.alerts_s],
-            [bpm_at(t) + 5 for t in data.alerts_s],
+            [x(t) for t in when],
+            [bpm_at(t) + 5 for t in when],
             ls="none",
-            marker="v",
-            ms=13,
-            color=COLOURS["flooded"],
+            marker=mark.marker,
+            ms=mark.size,
+            color=colour,
             markeredgecolor="white",
             zorder=5,
         )
@@ -277,69 +309,28 @@ def render_png(data: PlotData) -> bytes:
                 [],
                 [],
                 ls="none",
-                marker="v",
-                ms=11,
-                color=COLOURS["flooded"],
-                label="Flooding alert",
+                marker=mark.marker,
+                ms=mark.legend_size,
+                color=colour,
+                label=mark.legend,
             )
         )
-    if data.ready_s:
-        ax.plot(
-            [x(t) for t in data.ready_s],
-            [bpm_at(t) + 5 for t in data.ready_s],
-            ls="none",
-            marker="*",
-            ms=18,
-            color=COLOURS["ready"],
-            markeredgecolor="white",
-            zorder=5,
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="*",
-                ms=14,
-                color=COLOURS["ready"],
-                label="Ready to return",
+        for t in when:
+            ax.annotate(
+                f"{mark.label} {session_clock(t)}",
+                (x(t), bpm_at(t) + 5),
+                xytext=mark.offset,
+                textcoords="offset points",
+                ha=mark.align,
+                fontsize=10,
+                color=colour,
+                bbox=LABEL_BOX,
             )
-        )
-
-    for t in data.alerts_s:
-        ax.annotate(
-            f"Alert {session_clock(t)}",
-            (x(t), bpm_at(t) + 5),
-            xytext=(-8, 10),
-            textcoords="offset points",
-            ha="right",
-            fontsize=10,
-            color=COLOURS["flooded"],
-            bbox=LABEL_BOX,
-        )
-    for t in data.ready_s:
-        ax.annotate(
-            f"Ready to return {session_clock(t)}",
-            (x(t), bpm_at(t) + 5),
-            xytext=(0, 16),
-            textcoords="offset points",
-            ha="center",
-            fontsize=10,
-            color=COLOURS["ready"],
-            bbox=LABEL_BOX,
-        )
 
     ax.set_ylim(bottom, top)
     ax.set_ylabel("Heart rate (beats per minute)", fontsize=11)
     if wall:
-        span_s = (times[-1] - times[0]) if len(times) > 1 else 0.0
-        minutes = 5 if span_s <= 3600 else 15 if span_s <= 4 * 3600 else 60
-        ax.xaxis.set_major_locator(
-            mdates.MinuteLocator(byminute=range(0, 60, minutes), tz=tz)
-            if minutes < 60
-            else mdates.HourLocator(tz=tz)
-        )
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+        clock_axis(ax, times[-1] - times[0] if len(times) > 1 else 0.0, tz)
         ax.set_xlabel("Time of day", fontsize=11)
     else:
         ax.set_xlabel("Minutes from the start", fontsize=11)

@@ -25,6 +25,12 @@ RMSSD_WINDOW_S = 300.0  # RMSSD is conventionally reported over 5-minute windows
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
 
 
+def usable(sample: Sample) -> bool:
+    """A reading worth showing and measuring afterwards: skin contact (or a strap that
+    cannot tell) and a plausible 30-230 bpm."""
+    return sample.has_contact and PLAUSIBLE_MIN_BPM <= sample.bpm <= PLAUSIBLE_MAX_BPM
+
+
 @dataclass(frozen=True)
 class EpisodeReview:
     """One flooding episode as the person reviews it (times are session-clock seconds)."""
@@ -90,16 +96,22 @@ class SessionSummary:
         return data
 
 
-def summarize_sessions(store: Store) -> list[SessionSummary]:
-    """Every session with its counts: one query per table, never one per session.
+def summarize_sessions(store: Store, session_id: int | None = None) -> list[SessionSummary]:
+    """Every session (or only `session_id`) with its counts: one query per table, never one
+    per session.
 
     Ended sessions carry their sample summary in the sessions table (schema 2), so this
     reads one row per session plus the grouped event counts.
     """
-    counts = store.event_counts()
-    stats = store.session_stats()
+    counts = store.event_counts(session_id)
+    stats = store.session_stats(session_id)
+    if session_id is None:
+        rows = store.sessions()
+    else:
+        row = store.session(session_id)
+        rows = [] if row is None else [row]
     out = []
-    for s in store.sessions():
+    for s in rows:
         st = stats.get(s.id)
         out.append(
             SessionSummary(
@@ -127,10 +139,10 @@ def summarize_sessions(store: Store) -> list[SessionSummary]:
 
 def summarize_session(store: Store, session_id: int) -> SessionSummary | None:
     """One session's summary line (None if there is no such session)."""
-    return next((s for s in summarize_sessions(store) if s.id == session_id), None)
+    return next(iter(summarize_sessions(store, session_id)), None)
 
 
-def _end_of(rows: list[EventRow], kind: str, pause: EventRow | None) -> EventRow | None:
+def _end_of(rows: Sequence[EventRow], kind: str, pause: EventRow | None) -> EventRow | None:
     """The event of `kind` that ends this very pause (it names the pause's start)."""
     if pause is None:
         return None
@@ -139,22 +151,36 @@ def _end_of(rows: list[EventRow], kind: str, pause: EventRow | None) -> EventRow
     )
 
 
-def episodes(store: Store, session_id: int) -> list[EpisodeReview]:
-    """The flooding episodes of a session, each with its alert, pause and recovery."""
-    rows = store.events(session_id)
-    starts = [r for r in rows if r.kind == "episode-started"]
+def episode_events(rows: Sequence[EventRow]) -> list[tuple[EventRow, EventRow | None]]:
+    """Each confirmed episode's `episode-started` event with the `episode-ended` that names
+    its onset (None: still open at the end)."""
+    return [
+        (
+            start,
+            next(
+                (
+                    r
+                    for r in rows
+                    if r.kind == "episode-ended" and r.data.get("start_s") == start.data["onset_s"]
+                ),
+                None,
+            ),
+        )
+        for start in rows
+        if start.kind == "episode-started"
+    ]
+
+
+def episodes(
+    store: Store, session_id: int, events: Sequence[EventRow] | None = None
+) -> list[EpisodeReview]:
+    """The flooding episodes of a session, each with its alert, pause and recovery
+    (`events`: the session's events when already read)."""
+    rows = store.events(session_id) if events is None else events
     false_alarm_alerts = {r.data.get("alert_event_id") for r in rows if r.kind == "false-alarm"}
     out = []
-    for start in starts:
+    for start, ended in episode_events(rows):
         d = start.data
-        ended = next(
-            (
-                r
-                for r in rows
-                if r.kind == "episode-ended" and r.data.get("start_s") == d["onset_s"]
-            ),
-            None,
-        )
         alert = next((r for r in rows if r.kind == "alert" and abs(r.t_s - start.t_s) < 1e-6), None)
         pause = (
             next(
@@ -321,17 +347,27 @@ def calm_baseline(found: Sequence[EpisodeReview], runs: Sequence[Sequence[Sample
     for e in found:
         if e.baseline_bpm is not None:
             return e.baseline_bpm
-    values = [s.bpm for run in runs for s in run if PLAUSIBLE_MIN_BPM <= s.bpm <= PLAUSIBLE_MAX_BPM]
+    values = [s.bpm for run in runs for s in run if usable(s)]
     return float(statistics.median(values)) if values else None
 
 
-def review_session(store: Store, session_id: int) -> SessionReview | None:
-    """A session's summary, episodes, calm baseline and calm RMSSD (None: no such session)."""
+def review_session(
+    store: Store,
+    session_id: int,
+    *,
+    samples: Sequence[Sample] | None = None,
+    events: Sequence[EventRow] | None = None,
+) -> SessionReview | None:
+    """A session's summary, episodes, calm baseline and calm RMSSD (None: no such session).
+
+    `samples` and `events`: the session's, when the caller has read them already.
+    """
     summary = summarize_session(store, session_id)
     if summary is None:
         return None
-    found = episodes(store, session_id)
-    samples = list(store.iter_samples(session_id))
+    found = episodes(store, session_id, events)
+    if samples is None:
+        samples = list(store.iter_samples(session_id))
     end_s = samples[-1].t_s if samples else summary.started_s
     runs = calm_runs(samples, busy_spans(found, end_s))
     return SessionReview(

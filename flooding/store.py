@@ -569,6 +569,10 @@ class Store:
         ).fetchall()
         return [PersonRow(*row) for row in rows]
 
+    def couple_session_ids(self) -> set[int]:
+        """The sessions that hold two hearts (couple sessions)."""
+        return {row[0] for row in self.db.execute("SELECT DISTINCT session_id FROM session_people")}
+
     def iter_samples(self, session_id: int, person: str | None = None) -> Iterator[Sample]:
         """A session's samples in time order: all of them, or one person's track."""
         if person is None:
@@ -604,34 +608,50 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def session_stats(self) -> dict[int, SessionStats]:
-        """Sample count, peak and last sample time of every session.
+    def session_stats(self, session_id: int | None = None) -> dict[int, SessionStats]:
+        """Sample count, peak and last sample time of every session (or of one).
 
         Ended sessions have them stored; the others (recording now, or cut off) are computed
         here in one grouped query.
         """
+        only, params = ("", ()) if session_id is None else (" AND id=?", (session_id,))
         stats = {
             row[0]: SessionStats(row[1] or 0, row[2], row[3])
             for row in self.db.execute(
                 "SELECT id, sample_count, peak_bpm, last_sample_s FROM sessions"
-                " WHERE sample_count IS NOT NULL"
+                " WHERE sample_count IS NOT NULL" + only,
+                params,
             )
         }
         for row in self.db.execute(
             f"SELECT session_id, {_SESSION_STATS} FROM samples WHERE session_id IN"
-            " (SELECT id FROM sessions WHERE sample_count IS NULL) GROUP BY session_id"
+            " (SELECT id FROM sessions WHERE sample_count IS NULL" + only + ")"
+            " GROUP BY session_id",
+            params,
         ):
             stats[row[0]] = SessionStats(row[1], row[2], row[3])
         return stats
 
-    def event_counts(self) -> dict[tuple[int, str], int]:
-        """How many events of each kind every session has, keyed by (session id, kind)."""
+    def event_counts(self, session_id: int | None = None) -> dict[tuple[int, str], int]:
+        """How many events of each kind every session (or one) has, keyed by (session id,
+        kind)."""
+        only, params = ("", ()) if session_id is None else (" WHERE session_id=?", (session_id,))
         return {
             (session_id, kind): n
             for session_id, kind, n in self.db.execute(
-                "SELECT session_id, kind, COUNT(*) FROM events GROUP BY session_id, kind"
+                "SELECT session_id, kind, COUNT(*) FROM events"
+                + only
+                + " GROUP BY session_id, kind",
+                params,
             )
         }
+
+    def settings_json(self, session_id: int) -> str | None:
+        """The settings a session was recorded with, as stored (None: no such session)."""
+        row = self.db.execute(
+            "SELECT settings_json FROM sessions WHERE id=?", (session_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def events(
         self, session_id: int, kind: str | None = None, person: str | None = None
@@ -647,6 +667,19 @@ class Store:
             params += (person,)
         rows = self.db.execute(query + " ORDER BY t_s, id", params).fetchall()
         return [EventRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    def latest_alert(self, session_id: int) -> EventRow | None:
+        """A session's latest flooding alert: one person's (`alert`) or, in a couple
+        session, the one for both (`couple-alert`); None when it had none."""
+        row = self.db.execute(
+            "SELECT id, session_id, t_s, kind, data_json, person FROM events"
+            " WHERE session_id=? AND kind IN ('alert', 'couple-alert')"
+            " ORDER BY t_s DESC, id DESC LIMIT 1",
+            (session_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return EventRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
 
 
 def _side_file(path: Path, suffix: str) -> Path:

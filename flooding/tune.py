@@ -107,11 +107,18 @@ class Totals:
 
 
 def load_sessions(store: Store, session_ids: Iterable[int]) -> Iterator[RecordedSession]:
-    """The stored sessions with their samples and false-alarm marks, one at a time."""
+    """The stored sessions with their samples and false-alarm marks, one at a time.
+
+    Couple sessions are left out: their two hearts would mix into one track, and the
+    replay is of one person's detector (`couple_session_ids` tells which they are).
+    """
+    couples = store.couple_session_ids()
     for session_id in session_ids:
         row = store.session(session_id)
         if row is None:
             raise KeyError(session_id)
+        if session_id in couples:
+            continue
         try:
             mode = Mode(row.mode)
         except ValueError:

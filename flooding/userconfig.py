@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
 from flooding.config import ENV_CONFIG_FILE, default_toml_text, default_user_config_path
+from flooding.files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +76,10 @@ def template_text(default_text: str | None = None) -> str:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically, readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace `path` with `text` atomically, readable by the owner only; a symbolic link
+    stays a link (the file it points to is replaced)."""
+    Path(os.path.realpath(path)).parent.mkdir(parents=True, exist_ok=True)
+    write_private(path, text.encode("utf-8"))
 
 
 def ensure_user_file(path: Path) -> bool:

@@ -289,3 +289,84 @@ class TestCalibrateCommand:
         assert code == 1
         assert "workout" in capsys.readouterr().out
         assert not path.exists()
+
+
+class TestCalibrateCommandFailures:
+    def test_a_config_file_that_cannot_be_written_is_said_plainly(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A config path whose folder cannot be made gives a message naming the file, no
+        traceback, and a non-zero exit."""
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("a file where the folder should be", encoding="utf-8")
+        path = blocker / "config.toml"
+        code = main(
+            ["calibrate", "--simulate", "62", "--minutes", "2", "--yes", "--config", str(path)]
+        )
+        err = capsys.readouterr().err
+        assert code == 1
+        assert f"cannot write {path}" in err
+        assert "--config FILE" in err
+
+    def test_a_config_that_is_not_toml_is_said_plainly(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A file that turned unreadable as TOML (changed since it was read) gives a message
+        naming it, and stays as it was."""
+        from flooding import userconfig
+
+        path = tmp_path / "config.toml"
+
+        def broken(target: Path, values: dict[str, object]) -> None:
+            raise ValueError("Unexpected character at line 3")
+
+        monkeypatch.setattr(userconfig, "set_user_values", broken)
+        code = main(
+            ["calibrate", "--simulate", "62", "--minutes", "2", "--yes", "--config", str(path)]
+        )
+        err = capsys.readouterr().err
+        assert code == 1
+        assert f"cannot set the values in {path}: Unexpected character at line 3" in err
+
+    def test_a_linked_config_stays_a_link(self, tmp_path: Path) -> None:
+        """A config file that is a symbolic link (dotfiles kept elsewhere) stays a link; the
+        file it points to gets the values."""
+        real = tmp_path / "dotfiles" / "flooding.toml"
+        real.parent.mkdir()
+        real.write_text(MY_FILE, encoding="utf-8")
+        path = tmp_path / "config.toml"
+        path.symlink_to(real)
+        code = main(
+            ["calibrate", "--simulate", "62", "--minutes", "2", "--yes", "--config", str(path)]
+        )
+        assert code == 0
+        assert path.is_symlink()
+        text = real.read_text(encoding="utf-8")
+        assert text.startswith("# mine, with my therapist")
+        assert "baseline_bpm" in text
+
+    def test_a_strap_out_of_reach_gives_its_advice(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When the strap is not reached in time, calibrate prints what to check and exits
+        non-zero instead of a traceback; nothing is written."""
+        from collections.abc import AsyncIterator
+
+        from flooding.backoff import Failure
+        from flooding.ble import StrapUnavailableError
+        from flooding.commands import calibrate as command
+
+        class Unreachable:
+            description = "Polar H10 (C0:FF:EE:00:00:01)"
+
+            async def stream(self) -> AsyncIterator[Sample]:
+                raise StrapUnavailableError(Failure.NOT_FOUND, "Is the strap on and moist?")
+                yield  # pragma: no cover - makes this an async generator
+
+        monkeypatch.setattr(command, "strap_source", lambda settings: Unreachable())
+        path = tmp_path / "config.toml"
+        code = main(["calibrate", "--minutes", "2", "--yes", "--config", str(path)])
+        out = capsys.readouterr().out
+        assert code == 1
+        assert "flooding calibrate: Is the strap on and moist?" in out
+        assert not path.exists()

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from flooding import store as store_module
+from flooding.cli import main
 from flooding.config import (
     ConfigError,
     PauseSettings,
@@ -587,3 +588,135 @@ def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> N
     assert any(line.startswith("Anna: ") and "bpm" in line for line in lines)
     assert any(line.startswith("Ben: ") and "bpm" in line for line in lines)
     assert not any(line.startswith("Heart:") for line in lines)
+
+
+def test_ok_marks_the_alert_for_both_without_a_monitor(tmp_path: Path) -> None:
+    """`flooding ok` with no monitor running marks a couple session's alert (a couple-alert)
+    as a false alarm."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    store.close()
+    done = flooding("ok", str(sid), "--data-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"in session {sid} as a false alarm" in done.stdout
+    store = Store.open(tmp_path)
+    try:
+        (alert,) = store.events(sid, "couple-alert")
+        (mark,) = store.events(sid, "false-alarm")
+        assert store.latest_alert(sid) == alert
+    finally:
+        store.close()
+    assert mark.data["alert_event_id"] == alert.id
+
+
+def test_tune_leaves_couple_sessions_out_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tune replays one heart: a couple session is not replayed (its two hearts would mix),
+    and the output says which was left out and why."""
+    store = Store.open(tmp_path)
+    solo = record(store, start_s=START_S - 86_400)
+    couple = store_couple(store, couple_tracks())
+    store.close()
+    own = tmp_path / "own.toml"
+    own.write_text("", encoding="utf-8")
+    base = ["--config", str(own), "--data-dir", str(tmp_path)]
+    assert main(["tune", "--all", *base]) == 0
+    out = capsys.readouterr().out
+    assert "total (1 session)" in out
+    assert f"Not replayed: session {couple} holds two hearts (couple mode)" in out
+    assert main(["tune", "--all", "--json", *base]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [row["session_id"] for row in data["sessions"]] == [solo]
+    assert data["skipped_couple_sessions"] == [couple]
+    assert main(["tune", str(couple), *base]) == 1
+    assert "Nothing to replay: session" in capsys.readouterr().out
+
+
+def test_calibrate_from_a_couple_session_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Calibrating from a couple session is refused with a clear message; nothing written."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    store.close()
+    path = tmp_path / "config.toml"
+    code = main(
+        [
+            "calibrate",
+            "--from",
+            str(sid),
+            "--yes",
+            "--config",
+            str(path),
+            "--data-dir",
+            str(tmp_path),
+        ]
+    )
+    assert code == 1
+    assert "holds two hearts (Alex, Sam)" in capsys.readouterr().out
+    assert not path.exists()
+
+
+def test_couple_plot_labels_local_clock_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The couple plot's time axis shows the local clock (here Berlin, UTC+2 in September),
+    as the one-person plot does, not UTC."""
+    import time
+    from datetime import UTC, datetime
+
+    import matplotlib.dates
+
+    made: list[matplotlib.dates.DateFormatter] = []
+    real = matplotlib.dates.DateFormatter
+
+    def spy(*args: object, **kwargs: object) -> matplotlib.dates.DateFormatter:
+        formatter = real(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(formatter)
+        return formatter
+
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    review = couple_review(store, sid)
+    store.close()
+    assert review is not None
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        monkeypatch.setattr(matplotlib.dates, "DateFormatter", spy)
+        render_couple_png(review)
+        start = review.summary.started_s
+        expected = datetime.fromtimestamp(start).strftime("%H:%M")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert made, "the time axis has a clock formatter"
+    assert made[-1](start / 86400.0) == expected
+    assert expected != datetime.fromtimestamp(start, UTC).strftime("%H:%M")
+
+
+def test_back_near_calm_starts_over_after_a_gap() -> None:
+    """Afterwards, as live: a stretch without readings (a dropped strap) proves nothing, so
+    the hold starts again after it instead of counting the time nobody measured."""
+    from flooding.couple_review import back_near_calm
+
+    calm = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(0, 31)]
+    after = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(90, 200)]
+    assert back_near_calm(calm + after, 0.0, 80.0, hold_s=60.0, gap_s=5.0) == 90.0
+    assert back_near_calm(calm, 0.0, 80.0, hold_s=20.0, gap_s=5.0) == 0.0
+
+
+def test_couple_review_of_a_one_person_session_only_asks_for_the_people(tmp_path: Path) -> None:
+    """Telling that a session is not a couple session takes one query, no summaries."""
+    store = Store.open(tmp_path)
+    sid = record(store)
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    try:
+        assert couple_review(store, sid) is None
+    finally:
+        store.db.set_trace_callback(None)
+        store.close()
+    assert len(statements) == 1
+    assert "FROM session_people" in statements[0]

@@ -133,3 +133,25 @@ class TestPlotCommand:
             [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
         )
         assert out.stdout.strip() == "False"
+
+
+def test_plot_data_reads_the_session_once(tmp_path: Path) -> None:
+    """Gathering a plot reads the session's samples and events once each, and summarises
+    only that session, however many others the store holds."""
+    store = Store.open(tmp_path)
+    for n in range(5):
+        record(store, start_s=START_S + (n + 1) * 86_400)
+    session_id = record(store)
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    try:
+        data = plot_data(store, session_id)
+    finally:
+        store.db.set_trace_callback(None)
+        store.close()
+    assert data is not None
+    assert data.review.summary.id == session_id
+    assert sum("SELECT t_s, bpm" in s for s in statements) == 1
+    assert sum("SELECT id, session_id, t_s, kind" in s for s in statements) == 1
+    listing = [s for s in statements if "FROM sessions" in s and "ORDER BY started_s" in s]
+    assert listing == []

@@ -301,3 +301,48 @@ class TestDeleteCommand:
         store.close()
         assert code == (1 if kept else 0)
         assert ("Nothing deleted" in out) == kept
+
+
+class TestDeleteWhileRecording:
+    @pytest.mark.timeout(120)
+    def test_the_session_being_recorded_is_refused(self, tmp_path: Path) -> None:
+        """The session the running monitor records is not deleted (the monitor goes on
+        writing it); the monitor keeps recording it."""
+        from tests.test_service_process import (
+            cli_env,
+            start_service,
+            stop,
+            wait_until_watching,
+        )
+        from tests.test_service_process import flooding as flooding_in
+
+        data = tmp_path / "data"
+        env = cli_env(tmp_path)
+        proc = start_service(data, env, "--no-notify")
+        try:
+            wait_until_watching(proc, data)
+            done = flooding_in("delete", "1", "--yes", "--data-dir", str(data), env=env)
+            assert done.returncode == 1
+            assert "being recorded by the running monitor; stop the monitor first" in done.stderr
+            store = Store.open(data)
+            try:
+                before = store.sample_count(1)
+                assert store.session(1) is not None
+            finally:
+                store.close()
+            wait_until_watching(proc, data, samples=before + 2)
+            assert proc.poll() is None
+        finally:
+            _, err = stop(proc)
+        assert "Traceback" not in err
+
+    def test_a_session_cut_off_without_a_monitor_can_be_deleted(self, tmp_path: Path) -> None:
+        """A session that never ended (a crash) and no monitor running: deleted as usual."""
+        store = Store.open(tmp_path)
+        session_id = record(store, calm_talk(), end=False)
+        store.close()
+        result = flooding("delete", str(session_id), "--yes", "--data-dir", str(tmp_path))
+        assert result.returncode == 0, result.stdout + result.stderr
+        store = Store.open(tmp_path)
+        assert store.session(session_id) is None
+        store.close()

@@ -289,3 +289,29 @@ class TestTuneCommand:
         assert "No session 999" in capsys.readouterr().out
         assert main(["tune", "--all", "--set", "detection.margin_bpm=500", *base]) == 2
         assert "detection.margin_bpm = 500" in capsys.readouterr().err
+
+
+def test_starting_flooding_does_not_load_the_replay() -> None:
+    """Building the command line (every `flooding` start) loads neither the replay nor the
+    detector; the --tolerance help still names the replay's default."""
+    import subprocess
+    import sys
+
+    from flooding.commands.tune import TOLERANCE_HELP_DEFAULT
+    from flooding.tune import DEFAULT_TOLERANCE_S
+
+    assert float(TOLERANCE_HELP_DEFAULT) == DEFAULT_TOLERANCE_S
+    probe = (
+        "import sys; from flooding.cli import build_parser; build_parser(); "
+        "heavy = ('flooding.tune', 'flooding.engine', 'numpy'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.stdout.strip() == "[]"

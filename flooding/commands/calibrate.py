@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from flooding.commands._common import add_data_dir_option, data_dir
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from flooding.calibrate import Calibration, Proposal
     from flooding.config import Settings
     from flooding.models import LinkChanged, Sample
@@ -74,16 +76,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def strap_source(settings: Settings) -> HeartSource:
     """The person's own strap as a heart source.
 
-    The one place where the Bluetooth strap is plugged into calibration; imported lazily so
-    that calibrating from recordings works where Bluetooth support is not installed.
+    The one place where the Bluetooth strap is plugged into calibration; imported lazily, so
+    that other commands do not load Bluetooth support at start-up.
     """
-    try:
-        from flooding.ble import StrapSource  # type: ignore[import-not-found, unused-ignore]
-    except ImportError as exc:
-        raise SourceUnavailable(
-            f"Bluetooth strap support is not available here ({exc}). "
-            "Calibrate from a recorded session instead: flooding calibrate --from SESSION"
-        ) from None
+    from flooding.ble import StrapSource
+
     try:
         source: HeartSource = StrapSource(
             settings.strap.address, settings.strap.name, give_up_after_s=60.0
@@ -143,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _live(args: argparse.Namespace, settings: Settings) -> Calibration | None:
-    from flooding.calibrate import SETTLE_S, measure, record_calm
+    from flooding.calibrate import SETTLE_S, measure
 
     if args.minutes < MIN_MINUTES:
         print(f"flooding calibrate: --minutes must be at least {MIN_MINUTES:g}")
@@ -175,10 +172,26 @@ def _live(args: argparse.Namespace, settings: Settings) -> Calibration | None:
     def link(change: LinkChanged) -> None:
         print(f"  strap: {change.state.value}{f' ({change.reason})' if change.reason else ''}")
 
-    samples = asyncio.run(record_calm(source, total_s, progress, link))
+    samples = _record(source, total_s, progress, link)
     detection = settings.detection
     plausible = (detection.min_plausible_bpm, detection.max_plausible_bpm)
     return measure(samples, plausible_bpm=plausible)
+
+
+def _record(
+    source: HeartSource,
+    total_s: float,
+    progress: Callable[[Sample, float], None],
+    link: Callable[[LinkChanged], None],
+) -> list[Sample]:
+    """The calm sit's samples; SourceUnavailable when the strap cannot be reached."""
+    from flooding.ble import StrapUnavailableError
+    from flooding.calibrate import record_calm
+
+    try:
+        return asyncio.run(record_calm(source, total_s, progress, link))
+    except StrapUnavailableError as exc:
+        raise SourceUnavailable(exc.advice) from None
 
 
 def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration | None:
@@ -200,6 +213,14 @@ def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration |
         if session.mode == Mode.WORKOUT.value:
             raise CalibrationError(
                 f"session {session.id} was a workout; calibrate from a calm session"
+            )
+        people = [p.person for p in store.people(session.id)]
+        if people:
+            # its two hearts would mix into one track: not anyone's calm
+            raise CalibrationError(
+                f"session {session.id} holds two hearts ({', '.join(people)}); calibrating "
+                "from a couple session is not supported. Calibrate with your own strap "
+                "(`flooding calibrate`) or from a session of yours alone"
             )
         samples = list(store.iter_samples(session.id))
         stored = [row.data["onset_s"] for row in store.events(session.id, "episode-started")]
@@ -244,8 +265,23 @@ def _write(proposals: list[Proposal], path: Path, *, assume_yes: bool) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing written.")
             return 0
-    created = ensure_user_file(path)
-    set_user_values(path, {p.key: _plain_number(p.value) for p in proposals})
+    try:
+        created = ensure_user_file(path)
+        set_user_values(path, {p.key: _plain_number(p.value) for p in proposals})
+    except OSError as exc:
+        print(
+            f"flooding calibrate: cannot write {path}: {exc.strerror or exc}. The values were "
+            "not written; make its folder writable, or name another file with --config FILE.",
+            file=sys.stderr,
+        )
+        return 1
+    except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
+        print(
+            f"flooding calibrate: cannot set the values in {path}: {exc}. The values were not "
+            "written; fix the file (`flooding config edit`) or name another with --config FILE.",
+            file=sys.stderr,
+        )
+        return 1
     print(f"{'Created' if created else 'Updated'} {path}.")
     try:
         load_config(path, env={})

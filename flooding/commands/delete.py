@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flooding.commands._common import add_data_dir_option, open_store
+from flooding.commands._common import add_data_dir_option, data_dir, open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,6 +23,31 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(run=run)
 
 
+def _being_recorded(args: argparse.Namespace) -> str | None:
+    """Why a session that has not ended cannot be deleted now (None: it can).
+
+    The running monitor goes on writing the session it records; deleting it under it would
+    break its next write. A session cut off by a crash is not the live one.
+    """
+    from flooding.control import ControlError, send_command
+
+    try:
+        reply = send_command("status", data_dir=data_dir(args))
+    except ControlError as exc:
+        return (
+            f"session {args.session} has not ended and the running monitor did not answer "
+            f"({exc}); stop the monitor first"
+        )
+    if reply is None or not reply.get("ok"):
+        return None
+    if (reply.get("status") or {}).get("session_id") != args.session:
+        return None
+    return (
+        f"session {args.session} is being recorded by the running monitor; stop the monitor "
+        "first, then delete it"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from flooding.review import summarize_session
     from flooding.timefmt import duration, session_stamp
@@ -33,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
         if summary is None:
             print(f"No session {args.session}. `flooding sessions` lists them.")
             return 1
+        if summary.recording:
+            refusal = _being_recorded(args)
+            if refusal is not None:
+                print(f"flooding delete: {refusal}; nothing deleted.", file=sys.stderr)
+                return 1
         described = (
             f"session {summary.id} ({session_stamp(summary.started_s)}, "
             f"{duration(summary.duration_s)}, {summary.samples} readings, "

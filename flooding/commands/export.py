@@ -42,7 +42,8 @@ def episodes_path(path: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.export import episodes_csv, samples_csv, session_json, write_private
+    from flooding.export import episodes_csv, samples_csv, session_json
+    from flooding.files import write_private
 
     store = open_store(args)
     try:
@@ -66,14 +67,16 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(main)
         return 0
-    try:
-        write_private(args.output, main.encode("utf-8"))
-        written = [str(args.output)]
-        if side is not None:
-            write_private(episodes_path(args.output), side.encode("utf-8"))
-            written.append(str(episodes_path(args.output)))
-    except OSError as exc:
-        print(f"flooding export: cannot write: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+    files = [(args.output, main)]
+    if side is not None:
+        files.append((episodes_path(args.output), side))
+    written = []
+    for path, text in files:
+        try:
+            write_private(path, text.encode("utf-8"))
+        except OSError as exc:
+            print(f"flooding export: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        written.append(str(path))
     print(f"Wrote {' and '.join(written)} (session {session_id}; readable by you only).")
     return 0

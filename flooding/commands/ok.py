@@ -61,11 +61,10 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         session_id = chosen_session(store, args.session)
-        alerts = store.events(session_id, "alert")
-        if not alerts:
+        alert = store.latest_alert(session_id)
+        if alert is None:
             print(f"Session {session_id} had no flooding alert; nothing to mark.")
             return 1
-        alert = alerts[-1]
         already = any(
             e.data.get("alert_event_id") == alert.id
             for e in store.events(session_id, "false-alarm")

@@ -37,7 +37,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     from flooding.couple_review import couple_review, render_couple_html, render_couple_png
-    from flooding.export import write_private
+    from flooding.files import write_private
     from flooding.report import plot_data, render_html, render_png
 
     store = open_store(args)
@@ -47,16 +47,13 @@ def run(args: argparse.Namespace) -> int:
         data = plot_data(store, session_id) if couple is None else None
     finally:
         store.close()
-    if data is None and couple is None:
-        print(f"No session {session_id}. `flooding sessions` lists them.")
-        return 1
     suffix = ".html" if args.html else ".png"
     target: Path = args.output or Path(f"flooding-session-{session_id}{suffix}")
     if couple is not None:
         png = render_couple_png(couple)
         page = render_couple_html(couple, png) if args.html else ""
     else:
-        assert data is not None
+        assert data is not None  # chosen_session made sure the session exists
         png = render_png(data)
         page = render_html(data.review, png) if args.html else ""
     try:

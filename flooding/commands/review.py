@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from flooding.commands._common import add_data_dir_option, chosen_session, open_store
+
+if TYPE_CHECKING:
+    from flooding.review import SessionReview
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,9 +43,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("\n".join(couple_review_lines(couple)))
         return 0
-    if review is None:
-        print(f"No session {session_id}. `flooding sessions` lists them.")
-        return 1
+    assert review is not None  # chosen_session made sure the session exists
     if args.json:
         data = review.as_dict()
         data["started"] = iso_local(review.summary.started_s)
@@ -51,12 +53,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def review_lines(review: object) -> list[str]:
+def review_lines(review: SessionReview) -> list[str]:
     """The review as lines of text for the terminal."""
-    from flooding.review import SessionReview
     from flooding.timefmt import duration, session_stamp
 
-    assert isinstance(review, SessionReview)
     s = review.summary
     lines = [
         f"Session {s.id}, {session_stamp(s.started_s)}, {duration(s.duration_s)}, "

@@ -14,9 +14,12 @@ if TYPE_CHECKING:
     from flooding.config import LoadedConfig
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from flooding.tune import DEFAULT_TOLERANCE_S
+# the help names flooding.tune.DEFAULT_TOLERANCE_S (a test keeps the two alike); importing it
+# here would load the detector at every start of `flooding`
+TOLERANCE_HELP_DEFAULT = "300"
 
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "tune",
         help="what if: replay recorded sessions with a candidate setting",
@@ -48,10 +51,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--tolerance",
         type=float,
-        default=DEFAULT_TOLERANCE_S,
+        default=None,
         metavar="SECONDS",
         help=f"how far apart two alerts may be and still be the same one "
-        f"(default {DEFAULT_TOLERANCE_S:g})",
+        f"(default {TOLERANCE_HELP_DEFAULT})",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_data_dir_option(parser)
@@ -75,9 +78,10 @@ def changed_keys(
 def run(args: argparse.Namespace) -> int:
     from flooding.config import load_config
     from flooding.timefmt import iso_local, local_stamp
-    from flooding.tune import compare_session, load_sessions, totals
+    from flooding.tune import DEFAULT_TOLERANCE_S, compare_session, load_sessions, totals
 
-    if args.tolerance < 0:
+    tolerance_s: float = DEFAULT_TOLERANCE_S if args.tolerance is None else args.tolerance
+    if tolerance_s < 0:
         print("flooding tune: --tolerance must be 0 or more seconds")
         return 2
     current = load_config(args.config)
@@ -100,8 +104,16 @@ def run(args: argparse.Namespace) -> int:
         if not ids:
             print(f"No sessions recorded yet in {data_dir(args)}.")
             return 1
+        couples = store.couple_session_ids()
+        skipped = [i for i in ids if i in couples]
+        if skipped and len(skipped) == len(ids):
+            print(
+                f"Nothing to replay: {_couple_note(skipped)}. Replay sessions of one heart, "
+                "or `flooding tune --all`."
+            )
+            return 1
         comparisons = [
-            compare_session(session, current.settings, candidate.settings, args.tolerance)
+            compare_session(session, current.settings, candidate.settings, tolerance_s)
             for session in load_sessions(store, ids)
         ]
     finally:
@@ -119,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
             "candidate_changes": [
                 {"key": key, "current": old, "candidate": new} for key, old, new in changes
             ],
-            "tolerance_s": args.tolerance,
+            "tolerance_s": tolerance_s,
+            "skipped_couple_sessions": skipped,
             "sessions": sessions,
             "total": total.as_dict(),
             "verdict": total.verdict,
@@ -151,8 +164,20 @@ def run(args: argparse.Namespace) -> int:
         f"{total.current_false:>16}  {total.candidate_false:>9}  {total.missed:>6}  "
         f"{total.added:>5}"
     )
+    if skipped:
+        print(f"\nNot replayed: {_couple_note(skipped)}.")
     if total.marked_false:
         print(f"\nYou marked {total.marked_false} alert(s) in these sessions as false alarms.")
     print(f"\nVerdict: {total.verdict}.")
     print(f"(Replayed {total.samples:,} samples twice in {elapsed:.1f} s.)")
     return 0
+
+
+def _couple_note(session_ids: list[int]) -> str:
+    """Why couple sessions are left out of the replay."""
+    which = ", ".join(map(str, session_ids))
+    return (
+        f"{'session' if len(session_ids) == 1 else 'sessions'} {which} "
+        f"{'holds' if len(session_ids) == 1 else 'hold'} two hearts (couple mode); tune "
+        "replays one person's detector"
+    )
