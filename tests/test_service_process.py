@@ -569,7 +569,14 @@ class TestShutdownAndStartup:
         """A bad setting at start: the log and a desktop notification name it; no exit."""
         data = tmp_path / "data"
         proc = start_service(
-            data, cli_env(tmp_path, **desktop.env), "--set", "detection.absolute_bpm=5"
+            data,
+            cli_env(
+                tmp_path,
+                DBUS_SESSION_BUS_ADDRESS=desktop.display.bus_address,
+                DISPLAY=desktop.display.display,
+            ),
+            "--set",
+            "detection.absolute_bpm=5",
         )
         try:
             shown = desktop.wait_for_notifications(1, timeout_s=20)
