@@ -11,7 +11,7 @@ import pytest
 from flooding.cli import main
 from flooding.readers import read
 from flooding.store import Store
-from tests._data import DATA
+from tests._data import DATA, requires_data
 
 RECORDINGS = (DATA or Path("shared/data")) / "recordings"
 ALL_RECORDINGS = sorted(p.name for p in RECORDINGS.iterdir()) if RECORDINGS.is_dir() else []
@@ -78,6 +78,7 @@ def test_every_recording_imports_reviews_plots_and_round_trips(
 
 
 class TestBadFiles:
+    @requires_data
     def test_a_truncated_file_is_refused_and_nothing_is_stored(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -106,6 +107,7 @@ class TestBadFiles:
         assert str(junk) in err
         assert session_count(data) == 0
 
+    @requires_data
     def test_an_unknown_format_name_lists_the_known_ones(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
