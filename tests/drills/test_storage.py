@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from flooding import service
 from flooding.config import default_settings
 from flooding.service import SessionRunner
 from flooding.simulate import SimulatedStrap, hard_talk
@@ -97,11 +96,8 @@ class RecordingView(QuietView):
 
 
 class TestDiskFillsMidSession:
-    def test_flush_failures_do_not_stop_alerts(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_flush_failures_do_not_stop_alerts(self, tmp_path: Path) -> None:
         """With every commit failing after the third, the talk still alerts and the run ends."""
-        monkeypatch.setattr(service, "FLUSH_INTERVAL_S", 0.01)
         real = Store.open(tmp_path)
         store = FailingStore(real.db, real.path)
         view = RecordingView()
@@ -111,6 +107,7 @@ class TestDiskFillsMidSession:
             store=store,
             view=view,
             source_kind="drill",
+            flush_interval_s=0.01,
         )
         outcome = asyncio.run(runner.run())
         assert outcome.alerts == 1
