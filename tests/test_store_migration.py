@@ -261,7 +261,7 @@ class TestConcurrentReaders:
                 "flooding",
                 "demo",
                 "--speed",
-                "50",
+                "10",  # 150 s for the talk: still recording when the reads are done
                 "--no-notify",
                 "--data-dir",
                 str(tmp_path),
