@@ -18,7 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,26 +35,11 @@ from flooding.service import SessionRunner
 from flooding.sources import HeartSource
 from flooding.store import Store
 from flooding.view import QuietView
-from tests.ble.emulated import fast_source, run_scenario
+from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-INTERVAL_S = 0.02  # emulated packets in the in-process tests
-SPEED = 1.0 / INTERVAL_S  # each packet is one second of session time
 STRAP = "C0:FF:EE:00:00:01"  # the emulated person's strap
 EXIT_ALREADY_RUNNING = 75
-
-
-def accelerated_clock() -> Callable[[], float]:
-    """A session clock on which each emulated packet lasts one second."""
-    origin_wall, origin = time.time(), time.monotonic()
-    return lambda: origin_wall + (time.monotonic() - origin) * SPEED
-
-
-async def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Poll `condition()` until it holds, failing after `timeout_s`."""
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 def not_worn() -> Iterator[HeartRateMeasurement]:
@@ -73,7 +58,7 @@ class Service:
     def __init__(self, air: EmulatedAir, strap: EmulatedStrap, store: Store, gap_s: float):
         self.store = store
         self.board = StatusBoard(QuietView())
-        clock = accelerated_clock()
+        self.clock = clock = accelerated_clock()  # one session second an emulated packet
         settings = default_settings()
         self.live = LiveMonitor(self.board, settings=settings, strap=strap.address, headless=True)
 
@@ -134,13 +119,16 @@ class TestSessionsPerWearing:
     def test_a_short_drop_continues_the_same_session(self, tmp_path: Path) -> None:
         """A strap that drops for less than the gap comes back into the session it left."""
         store = Store.open(tmp_path)
+        drop: dict[str, float] = {}  # session times of the drop and of the return
 
         async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
             service = Service(air, strap, store, gap_s=30)
             await wait_for(lambda: service.samples() >= 10)
             runner = service.live.runner
+            drop["gone_s"] = service.clock()
             await strap.drop()
             await asyncio.sleep(0.3)
+            drop["back_s"] = service.clock()
             await strap.come_back()
             await wait_for(lambda: service.samples() >= 30)
             assert service.live.runner is runner
@@ -153,7 +141,12 @@ class TestSessionsPerWearing:
         finally:
             store.close()
         assert len(sessions) == 1
-        assert len(gaps) == 1
+        spanning = [
+            g
+            for g in gaps
+            if g.data["start_s"] <= drop["gone_s"] and g.data["end_s"] >= drop["back_s"]
+        ]  # a busy machine may add short gaps elsewhere; exactly one spans the drop
+        assert len(spanning) == 1
 
     def test_a_long_absence_ends_the_session_and_the_next_wearing_starts_another(
         self, tmp_path: Path
