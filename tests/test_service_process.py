@@ -438,34 +438,40 @@ class TestCommandsFromAnotherProcess:
     def test_pause_and_resume_change_the_state(self, service: tuple[Path, dict[str, str]]) -> None:
         """`pause 25` makes the state pausing with 25 minutes left; `resume` ends it."""
         data, env = service
-        paused = flooding("pause", "25", "--data-dir", str(data), env=env)
-        assert paused.returncode == 0, paused.stderr
-        assert "Pause started: 25 minutes" in paused.stdout
-        status = status_json(data, env)
-        assert status["state"] == "pausing"
-        assert 24 <= status["pause"]["minutes_left"] <= 25
-        again = flooding("pause", "--data-dir", str(data), env=env)
-        assert "Already pausing" in again.stdout
-        resumed = flooding("resume", "--data-dir", str(data), env=env)
-        assert resumed.returncode == 0, resumed.stderr
-        assert status_json(data, env)["state"] != "pausing"
-        twice = flooding("resume", "--data-dir", str(data), env=env)
-        assert twice.returncode == 1
-        assert "no pause to end" in twice.stderr
+        try:
+            paused = flooding("pause", "25", "--data-dir", str(data), env=env)
+            assert paused.returncode == 0, paused.stderr
+            assert "Pause started: 25 minutes" in paused.stdout
+            status = status_json(data, env)
+            assert status["state"] == "pausing"
+            assert 24 <= status["pause"]["minutes_left"] <= 25
+            again = flooding("pause", "--data-dir", str(data), env=env)
+            assert "Already pausing" in again.stdout
+            resumed = flooding("resume", "--data-dir", str(data), env=env)
+            assert resumed.returncode == 0, resumed.stderr
+            assert status_json(data, env)["state"] != "pausing"
+            twice = flooding("resume", "--data-dir", str(data), env=env)
+            assert twice.returncode == 1
+            assert "no pause to end" in twice.stderr
+        finally:
+            send_command("resume", data_dir=data)  # the service is shared: leave no pause
 
     def test_workout_on_and_off_change_the_mode_and_are_recorded(
         self, service: tuple[Path, dict[str, str]]
     ) -> None:
         """`workout on` shows state workout; `off` returns to talk; both are in the session."""
         data, env = service
-        on = flooding("workout", "on", "--data-dir", str(data), env=env)
-        assert on.returncode == 0, on.stderr
-        assert "Workout mode now" in on.stdout
-        status = status_json(data, env)
-        assert (status["mode"], status["state"]) == ("workout", "workout")
-        off = flooding("workout", "off", "--data-dir", str(data), env=env)
-        assert off.returncode == 0, off.stderr
-        assert status_json(data, env)["mode"] == "talk"
+        try:
+            on = flooding("workout", "on", "--data-dir", str(data), env=env)
+            assert on.returncode == 0, on.stderr
+            assert "Workout mode now" in on.stdout
+            status = status_json(data, env)
+            assert (status["mode"], status["state"]) == ("workout", "workout")
+            off = flooding("workout", "off", "--data-dir", str(data), env=env)
+            assert off.returncode == 0, off.stderr
+            assert status_json(data, env)["mode"] == "talk"
+        finally:
+            send_command("workout", data_dir=data, on=False)  # the service is shared
         store = Store.open(data)
         try:
             modes = [e.data["mode"] for e in store.events(1, "mode")]
