@@ -178,21 +178,11 @@ class TestMigrationFromVersion1:
         finally:
             store.close()
 
-    def test_newer_schema_is_refused(self, tmp_path: Path) -> None:
-        """A file from a newer flooding is not touched and the error says to update."""
-        Store.open(tmp_path).close()
-        db = sqlite3.connect(tmp_path / "flooding.db")
-        db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
-        db.commit()
-        db.close()
-        with pytest.raises(StoreError, match="newer flooding"):
-            Store.open(tmp_path)
-
 
 class TestPrivacy:
     def test_new_data_dir_database_and_side_files_are_owner_only(self, tmp_path: Path) -> None:
-        """The data directory is 0700 and the database, -wal and -shm files are 0600."""
-        data = tmp_path / "data"
+        """A new data directory, nested too, is 0700; the database, -wal and -shm are 0600."""
+        data = tmp_path / "new" / "data"
         store = Store.open(data)
         record(store)
         reader = Store.open(data)  # a second connection keeps -wal and -shm in place
