@@ -1,3 +1,29 @@
 """Shared test fixtures."""
 
-pytest_plugins = ["tests.desktop"]
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+pytest_plugins = ["tests.desktop", "tests._data"]
+
+KEPT_FLOODING_VARIABLES = {"FLOODING_SHARED_DATA"}  # where the real recordings are
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_settings_of_this_machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the person's own config, data and FLOODING_* variables out of every test.
+
+    Session-scoped, so the `flooding` processes that module fixtures start are covered
+    too; tests that set their own values (monkeypatch.setenv) get them back undone to this.
+    """
+    home = tmp_path_factory.mktemp("xdg")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+        patch.setenv("XDG_DATA_HOME", str(home / "data"))
+        for name in list(os.environ):
+            if name.startswith("FLOODING_") and name not in KEPT_FLOODING_VARIABLES:
+                patch.delenv(name)
+        yield

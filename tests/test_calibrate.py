@@ -24,14 +24,13 @@ from flooding.engine import run_batch
 from flooding.models import Sample
 from flooding.simulate import Scenario, Segment, SimulatedStrap, hard_talk, samples
 from flooding.store import Store
-
-REST_RR = Path("/work/shared/data/recordings/rr-ms_rest.txt")
+from tests._data import recording, requires_data
 
 
 def rest_recording_samples() -> list[Sample]:
     """The real resting RR recording as strap-like one-a-second samples (mean of the
     last five beats, as a strap reports it)."""
-    rr_s = np.loadtxt(REST_RR) / 1000.0
+    rr_s = np.loadtxt(recording("rr-ms_rest.txt")) / 1000.0
     beat_t = np.cumsum(rr_s)
     out = []
     for second in range(1, int(beat_t[-1]) + 1):
@@ -57,7 +56,7 @@ class TestMeasure:
         assert 0.5 < result.spread_bpm < 4
         assert result.measured_s == pytest.approx(240, abs=2)
 
-    @pytest.mark.skipif(not REST_RR.is_file(), reason="shared recordings not present")
+    @requires_data
     def test_real_rest_recording_gives_about_57(self) -> None:
         """The real 910-beat resting recording (mean 57 bpm) calibrates to about 57."""
         result = measure(rest_recording_samples())

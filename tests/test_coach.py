@@ -275,10 +275,19 @@ class TestManualPause:
         assert protocol.end_manual(T0) == []
 
 
+EARLY_RECOVERIES: dict[str, Callable[[float], float | None]] = {
+    "calm all along": level(BASELINE),
+    "racing for five minutes, then calm": lambda t: 110 if t < T0 + 300 else BASELINE,
+    "swinging within the margin": lambda t: BASELINE + 4 * math.sin(t / 7),
+}
+
+
 @pytest.mark.parametrize("minutes", [20, 30])
-def test_ready_is_never_earlier_than_the_pause(minutes: int) -> None:
-    """Whatever the heart does, ready-to-return never comes before pause.minutes have passed."""
+@pytest.mark.parametrize("heart", EARLY_RECOVERIES.values(), ids=EARLY_RECOVERIES.keys())
+def test_ready_is_never_earlier_than_the_pause(
+    minutes: int, heart: Callable[[float], float | None]
+) -> None:
+    """A heart recovered long before the planned end gets ready exactly at pause.minutes."""
     protocol = alerted(pause_settings(minutes=minutes))
-    events = readings(protocol, T0, T0 + minutes * 60 + 900, lambda t: 60 + (t % 37))
-    ready = [e for e in events if isinstance(e, ReadyToReturn)]
-    assert all(e.t_s >= T0 + minutes * 60 for e in ready)
+    events = readings(protocol, T0, T0 + minutes * 60 + 900, heart)
+    assert [(type(e), e.t_s) for e in events] == [(ReadyToReturn, T0 + minutes * 60)]

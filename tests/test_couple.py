@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from flooding import store as store_module
 from flooding.cli import main
 from flooding.config import (
     ConfigError,
@@ -50,6 +48,7 @@ from flooding.models import (
 )
 from flooding.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from flooding.store import Store, event_data, event_kind
+from tests.schemas import SCHEMA_V2_DDL, old_database
 from tests.session_factory import START_S, flooding, record
 
 PEOPLE = ("Anna", "Ben")
@@ -359,13 +358,9 @@ class TestLinkage:
         assert len(window_correlations(a, b)) < len(window_correlations(a, a))
 
 
-def make_v2_database(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]:
+def make_v2_database(data_dir: Path) -> tuple[list, list]:
     """A schema 2 file with a recorded session and a false alarm; returns its rows."""
-    with monkeypatch.context() as patch:
-        patch.setattr(store_module, "SCHEMA_VERSION", 2)
-        Store.open(data_dir).close()
-    db = sqlite3.connect(data_dir / "flooding.db")
-    assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
+    db = old_database(data_dir, SCHEMA_V2_DDL)
     recorded = samples(hard_talk(), START_S)
     db.execute(
         "INSERT INTO sessions(id, started_s, ended_s, source, mode)"
@@ -396,11 +391,9 @@ def make_v2_database(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[l
 
 
 class TestSchema3:
-    def test_schema_2_upgrades_keeping_every_sample_and_event(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_schema_2_upgrades_keeping_every_sample_and_event(self, tmp_path: Path) -> None:
         """A schema 2 file upgrades to 3: every row kept, on the one person's track ('')."""
-        samples_before, events_before = make_v2_database(tmp_path, monkeypatch)
+        samples_before, events_before = make_v2_database(tmp_path)
         store = Store.open(tmp_path)
         try:
             assert store.schema_version() == 3

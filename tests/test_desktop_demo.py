@@ -14,7 +14,7 @@ import pytest
 from flooding.config import default_settings
 from flooding.notify import ACTION_NOT_FLOODED, choose_notifier
 from flooding.service import SessionRunner
-from flooding.simulate import SimulatedStrap, hard_talk
+from flooding.simulate import Scenario, Segment, SimulatedStrap, hard_talk
 from flooding.store import Store
 from flooding.view import QuietView
 from tests.desktop import Desktop, wait_until
@@ -43,21 +43,28 @@ def test_pressing_im_ok_marks_the_alert_a_false_alarm(desktop: Desktop, tmp_path
     """Pressing "I'm OK — not flooded" on the alert stores a false-alarm mark for that alert."""
     store = Store.open(tmp_path)
     settings = default_settings()
-    runner = SessionRunner(
-        source=SimulatedStrap(hard_talk(), start_s=time.time(), speed=150),
-        settings=settings,
-        store=store,
-        view=QuietView(),
-        source_kind="demo",
-    )
+    talk = hard_talk()
+    # the talk goes on calmly after its pause, so it cannot end before the press lands;
+    # the session is stopped once the mark is stored
+    endless = Scenario(talk.name, (*talk.segments, Segment(36_000, 69)), seed=talk.seed)
     menu: list[str] = []
 
     def press_when_shown() -> None:
         wait_until(lambda: desktop.displayed_count() >= 1, "the alert on dunst", timeout_s=30)
         menu.extend(desktop.choose(ACTION_NOT_FLOODED))
 
-    async def main() -> None:
-        runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+    async def main() -> SessionRunner:
+        runner = SessionRunner(
+            source=SimulatedStrap(endless, start_s=time.time(), speed=150),
+            settings=settings,
+            store=store,
+            view=QuietView(),
+            notifier=choose_notifier(
+                settings.notify,
+                on_action=lambda message, action: runner.handle_action(message, action),
+            ),
+            source_kind="demo",
+        )
         presser = threading.Thread(target=press_when_shown, daemon=True)
         presser.start()
         task = asyncio.create_task(runner.run())
@@ -66,11 +73,13 @@ def test_pressing_im_ok_marks_the_alert_a_false_alarm(desktop: Desktop, tmp_path
             if store.db.execute("SELECT 1 FROM events WHERE kind='false-alarm'").fetchone():
                 break
             await asyncio.sleep(0.05)
+        assert not task.done(), "the session ended before the press was recorded"
         runner.stop()
         await task
+        return runner
 
     try:
-        asyncio.run(main())
+        runner = asyncio.run(main())
         assert runner.session_id is not None
         alerts = store.events(runner.session_id, "alert")
         marks = store.events(runner.session_id, "false-alarm")

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +26,8 @@ from flooding.models import (
 from flooding.review import clean_rr_ms, review_session, rmssd_ms, summarize_sessions
 from flooding.store import Store
 from tests.session_factory import START_S, calm_talk, flooding, gappy_talk, record
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -282,25 +288,45 @@ class TestDeleteCommand:
         assert [s["id"] for s in listed] == [keep]
 
     @pytest.mark.parametrize(("answer", "kept"), [("n\n", True), ("yes\n", False)])
-    def test_asks_on_a_terminal(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str, kept: bool
-    ) -> None:
+    def test_asks_on_a_terminal(self, tmp_path: Path, answer: str, kept: bool) -> None:
         """On a terminal it asks; only a yes deletes."""
-
-        class Terminal(io.StringIO):
-            def isatty(self) -> bool:
-                return True
-
         store = Store.open(tmp_path)
         session_id = record(store)
         store.close()
-        monkeypatch.setattr("sys.stdin", Terminal(answer))
-        code, out = run_cli("delete", str(session_id), "--data-dir", str(tmp_path))
+        code, out = delete_on_a_terminal(session_id, tmp_path, answer)
         store = Store.open(tmp_path)
         assert (store.session(session_id) is not None) == kept
         store.close()
+        assert f"Delete session {session_id} (" in out
+        assert "This cannot be undone. [y/N]" in out
         assert code == (1 if kept else 0)
         assert ("Nothing deleted" in out) == kept
+        assert ("Deleted session" in out) != kept
+
+
+def delete_on_a_terminal(session_id: int, data: Path, answer: str) -> tuple[int, str]:
+    """`flooding delete` in a subprocess whose stdin is a real terminal (a pty) on which
+    `answer` is typed; returns its exit code and what it printed."""
+    typist, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flooding", "delete", str(session_id), "--data-dir", str(data)],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        os.close(terminal)
+        terminal = -1
+        os.write(typist, answer.encode())  # the terminal holds the line until it is read
+        out, err = proc.communicate(timeout=60)
+    finally:
+        for fd in (typist, terminal):
+            if fd >= 0:
+                os.close(fd)
+    assert "Traceback" not in err, err
+    return proc.returncode, out
 
 
 class TestDeleteWhileRecording:

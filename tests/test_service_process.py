@@ -18,7 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,26 +35,11 @@ from flooding.service import SessionRunner
 from flooding.sources import HeartSource
 from flooding.store import Store
 from flooding.view import QuietView
-from tests.ble.emulated import fast_source, run_scenario
+from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-INTERVAL_S = 0.02  # emulated packets in the in-process tests
-SPEED = 1.0 / INTERVAL_S  # each packet is one second of session time
 STRAP = "C0:FF:EE:00:00:01"  # the emulated person's strap
 EXIT_ALREADY_RUNNING = 75
-
-
-def accelerated_clock() -> Callable[[], float]:
-    """A session clock on which each emulated packet lasts one second."""
-    origin_wall, origin = time.time(), time.monotonic()
-    return lambda: origin_wall + (time.monotonic() - origin) * SPEED
-
-
-async def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Poll `condition()` until it holds, failing after `timeout_s`."""
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 def not_worn() -> Iterator[HeartRateMeasurement]:
@@ -73,7 +58,7 @@ class Service:
     def __init__(self, air: EmulatedAir, strap: EmulatedStrap, store: Store, gap_s: float):
         self.store = store
         self.board = StatusBoard(QuietView())
-        clock = accelerated_clock()
+        self.clock = clock = accelerated_clock()  # one session second an emulated packet
         settings = default_settings()
         self.live = LiveMonitor(self.board, settings=settings, strap=strap.address, headless=True)
 
@@ -134,13 +119,16 @@ class TestSessionsPerWearing:
     def test_a_short_drop_continues_the_same_session(self, tmp_path: Path) -> None:
         """A strap that drops for less than the gap comes back into the session it left."""
         store = Store.open(tmp_path)
+        drop: dict[str, float] = {}  # session times of the drop and of the return
 
         async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
             service = Service(air, strap, store, gap_s=30)
             await wait_for(lambda: service.samples() >= 10)
             runner = service.live.runner
+            drop["gone_s"] = service.clock()
             await strap.drop()
             await asyncio.sleep(0.3)
+            drop["back_s"] = service.clock()
             await strap.come_back()
             await wait_for(lambda: service.samples() >= 30)
             assert service.live.runner is runner
@@ -153,7 +141,12 @@ class TestSessionsPerWearing:
         finally:
             store.close()
         assert len(sessions) == 1
-        assert len(gaps) == 1
+        spanning = [
+            g
+            for g in gaps
+            if g.data["start_s"] <= drop["gone_s"] and g.data["end_s"] >= drop["back_s"]
+        ]  # a busy machine may add short gaps elsewhere; exactly one spans the drop
+        assert len(spanning) == 1
 
     def test_a_long_absence_ends_the_session_and_the_next_wearing_starts_another(
         self, tmp_path: Path
@@ -249,8 +242,8 @@ class TestSessionsPerWearing:
         assert replies["after resume"] != "pausing"
         assert replies["pause"]["ok"] is True
         assert replies["after pause"]["state"] == "pausing"
-        assert 29 <= replies["after pause"]["pause"]["minutes_left"] <= 30
         assert [p.data["manual"] for p in pauses] == [False, True]
+        assert pauses[-1].data["until_s"] - pauses[-1].t_s == pytest.approx(30 * 60, abs=0.01)
 
     def test_commands_without_a_session_say_the_monitor_is_waiting(self) -> None:
         """pause, resume and ok with no session get a no-session reply in plain words."""
@@ -445,34 +438,40 @@ class TestCommandsFromAnotherProcess:
     def test_pause_and_resume_change_the_state(self, service: tuple[Path, dict[str, str]]) -> None:
         """`pause 25` makes the state pausing with 25 minutes left; `resume` ends it."""
         data, env = service
-        paused = flooding("pause", "25", "--data-dir", str(data), env=env)
-        assert paused.returncode == 0, paused.stderr
-        assert "Pause started: 25 minutes" in paused.stdout
-        status = status_json(data, env)
-        assert status["state"] == "pausing"
-        assert 24 <= status["pause"]["minutes_left"] <= 25
-        again = flooding("pause", "--data-dir", str(data), env=env)
-        assert "Already pausing" in again.stdout
-        resumed = flooding("resume", "--data-dir", str(data), env=env)
-        assert resumed.returncode == 0, resumed.stderr
-        assert status_json(data, env)["state"] != "pausing"
-        twice = flooding("resume", "--data-dir", str(data), env=env)
-        assert twice.returncode == 1
-        assert "no pause to end" in twice.stderr
+        try:
+            paused = flooding("pause", "25", "--data-dir", str(data), env=env)
+            assert paused.returncode == 0, paused.stderr
+            assert "Pause started: 25 minutes" in paused.stdout
+            status = status_json(data, env)
+            assert status["state"] == "pausing"
+            assert 24 <= status["pause"]["minutes_left"] <= 25
+            again = flooding("pause", "--data-dir", str(data), env=env)
+            assert "Already pausing" in again.stdout
+            resumed = flooding("resume", "--data-dir", str(data), env=env)
+            assert resumed.returncode == 0, resumed.stderr
+            assert status_json(data, env)["state"] != "pausing"
+            twice = flooding("resume", "--data-dir", str(data), env=env)
+            assert twice.returncode == 1
+            assert "no pause to end" in twice.stderr
+        finally:
+            send_command("resume", data_dir=data)  # the service is shared: leave no pause
 
     def test_workout_on_and_off_change_the_mode_and_are_recorded(
         self, service: tuple[Path, dict[str, str]]
     ) -> None:
         """`workout on` shows state workout; `off` returns to talk; both are in the session."""
         data, env = service
-        on = flooding("workout", "on", "--data-dir", str(data), env=env)
-        assert on.returncode == 0, on.stderr
-        assert "Workout mode now" in on.stdout
-        status = status_json(data, env)
-        assert (status["mode"], status["state"]) == ("workout", "workout")
-        off = flooding("workout", "off", "--data-dir", str(data), env=env)
-        assert off.returncode == 0, off.stderr
-        assert status_json(data, env)["mode"] == "talk"
+        try:
+            on = flooding("workout", "on", "--data-dir", str(data), env=env)
+            assert on.returncode == 0, on.stderr
+            assert "Workout mode now" in on.stdout
+            status = status_json(data, env)
+            assert (status["mode"], status["state"]) == ("workout", "workout")
+            off = flooding("workout", "off", "--data-dir", str(data), env=env)
+            assert off.returncode == 0, off.stderr
+            assert status_json(data, env)["mode"] == "talk"
+        finally:
+            send_command("workout", data_dir=data, on=False)  # the service is shared
         store = Store.open(data)
         try:
             modes = [e.data["mode"] for e in store.events(1, "mode")]
@@ -569,7 +568,14 @@ class TestShutdownAndStartup:
         """A bad setting at start: the log and a desktop notification name it; no exit."""
         data = tmp_path / "data"
         proc = start_service(
-            data, cli_env(tmp_path, **desktop.env), "--set", "detection.absolute_bpm=5"
+            data,
+            cli_env(
+                tmp_path,
+                DBUS_SESSION_BUS_ADDRESS=desktop.display.bus_address,
+                DISPLAY=desktop.display.display,
+            ),
+            "--set",
+            "detection.absolute_bpm=5",
         )
         try:
             shown = desktop.wait_for_notifications(1, timeout_s=20)

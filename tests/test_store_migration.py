@@ -14,55 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from flooding import store as store_module
 from flooding.config import default_settings
 from flooding.engine import run_batch
 from flooding.simulate import hard_talk, samples
 from flooding.store import SCHEMA_VERSION, Store, StoreError, event_data, event_kind
+from tests.schemas import SCHEMA_V1_DDL, old_database
 from tests.session_factory import START_S, flooding, record
-
-# The version 1 schema exactly as flooding 0.1 created it (a copy, so that a change to the
-# module cannot quietly change what "an old file" means here).
-SCHEMA_V1_DDL = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id INTEGER PRIMARY KEY,
-    started_s REAL NOT NULL,
-    ended_s REAL,
-    source TEXT NOT NULL,
-    strap_name TEXT,
-    strap_address TEXT,
-    mode TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    settings_json TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS samples (
-    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    t_s REAL NOT NULL,
-    bpm REAL NOT NULL,
-    rr_s TEXT NOT NULL DEFAULT '',
-    contact INTEGER,
-    energy_kj INTEGER
-);
-CREATE INDEX IF NOT EXISTS samples_by_session ON samples(session_id, t_s);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    t_s REAL NOT NULL,
-    kind TEXT NOT NULL,
-    data_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind, t_s);
-INSERT INTO meta(key, value) VALUES ('schema_version', '1');
-"""
 
 
 def make_v1_database(data_dir: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """A version 1 file with two recorded sessions (one ended, one cut off) and a false alarm;
     returns every sample row and event row as written."""
-    data_dir.mkdir(mode=0o700)
-    db = sqlite3.connect(data_dir / "flooding.db")
-    db.executescript(SCHEMA_V1_DDL)
+    db = old_database(data_dir, SCHEMA_V1_DDL)
     settings = default_settings()
     for session_id, ended in ((1, True), (2, False)):
         start = START_S + session_id * 86_400
@@ -175,38 +138,51 @@ class TestMigrationFromVersion1:
         assert ("index", "sessions_by_start") in old
         assert ("view", "false_alarms") in old
 
-    def test_failed_upgrade_leaves_the_file_at_version_1(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """An upgrade that fails half-way is rolled back: still version 1, no new columns."""
+    def test_failed_upgrade_leaves_the_file_at_version_1(self, tmp_path: Path) -> None:
+        """An upgrade that fails at its last step is rolled back whole: still version 1, no
+        new column, index or view; once the cause is gone the same file upgrades."""
         data = tmp_path / "data"
         samples_before, _ = make_v1_database(data)
-        broken = (*store_module._MIGRATION_1_TO_2[:2], "THIS IS NOT SQL")
-        monkeypatch.setitem(store_module._MIGRATIONS, 1, broken)
-        with pytest.raises(StoreError):
-            Store.open(data)
         db = sqlite3.connect(data / "flooding.db")
-        columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
-        assert db.execute("SELECT value FROM meta").fetchone() == ("1",)
-        assert "sample_count" not in columns
-        assert db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == len(samples_before)
-        db.close()
-
-    def test_newer_schema_is_refused(self, tmp_path: Path) -> None:
-        """A file from a newer flooding is not touched and the error says to update."""
-        Store.open(tmp_path).close()
-        db = sqlite3.connect(tmp_path / "flooding.db")
-        db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+        # a trigger of the person's own that refuses the upgrade's last step, the backfill
+        db.execute(
+            "CREATE TRIGGER keep_sessions BEFORE UPDATE ON sessions "
+            "BEGIN SELECT RAISE(ABORT, 'sessions are read-only here'); END"
+        )
         db.commit()
         db.close()
-        with pytest.raises(StoreError, match="newer flooding"):
-            Store.open(tmp_path)
+        with pytest.raises(StoreError, match="sessions are read-only here"):
+            Store.open(data)
+        db = sqlite3.connect(data / "flooding.db")
+        try:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
+            assert db.execute("SELECT value FROM meta").fetchone() == ("1",)
+            assert "sample_count" not in columns
+            assert schema_of(data / "flooding.db") == {
+                ("table", "meta"),
+                ("table", "sessions"),
+                ("table", "samples"),
+                ("table", "events"),
+                ("index", "samples_by_session"),
+                ("index", "events_by_session"),
+                ("trigger", "keep_sessions"),
+            }
+            assert db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == len(samples_before)
+            db.execute("DROP TRIGGER keep_sessions")
+            db.commit()
+        finally:
+            db.close()
+        store = Store.open(data)
+        try:
+            assert store.schema_version() == SCHEMA_VERSION
+        finally:
+            store.close()
 
 
 class TestPrivacy:
     def test_new_data_dir_database_and_side_files_are_owner_only(self, tmp_path: Path) -> None:
-        """The data directory is 0700 and the database, -wal and -shm files are 0600."""
-        data = tmp_path / "data"
+        """A new data directory, nested too, is 0700; the database, -wal and -shm are 0600."""
+        data = tmp_path / "new" / "data"
         store = Store.open(data)
         record(store)
         reader = Store.open(data)  # a second connection keeps -wal and -shm in place
@@ -275,7 +251,7 @@ class TestConcurrentReaders:
                 "flooding",
                 "demo",
                 "--speed",
-                "50",
+                "10",  # 150 s for the talk: still recording when the reads are done
                 "--no-notify",
                 "--data-dir",
                 str(tmp_path),

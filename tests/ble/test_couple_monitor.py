@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -17,8 +16,7 @@ from flooding.models import CoupleAlert, CouplePauseExtended, CouplePauseStarted
 from flooding.sources import MergedSource
 from flooding.store import Store
 from flooding.view import TerminalView
-from tests.ble.emulated import fast_source
-from tests.ble.test_monitor import wait_for
+from tests.ble.emulated import accelerated_clock, fast_source, wait_for
 
 INTERVAL_S = 0.01  # each strap notifies 100 times a second
 SESSION_S_PER_PACKET = 5.0  # and each packet stands for 5 session seconds: a 20-minute
@@ -31,12 +29,6 @@ def fast_settings() -> Settings:
     return load_config(
         env={}, use_default_user_file=False, overrides=["detection.gap_s=60"]
     ).settings
-
-
-def session_clock() -> Callable[[], float]:
-    origin_wall, origin = time.time(), time.monotonic()
-    speed = SESSION_S_PER_PACKET / INTERVAL_S
-    return lambda: origin_wall + (time.monotonic() - origin) * speed
 
 
 def beats(*stretches: tuple[int, float]) -> Iterable[HeartRateMeasurement]:
@@ -79,7 +71,7 @@ def run_couple(
 def couple_runner(
     air: EmulatedAir, anna: EmulatedStrap, ben: EmulatedStrap, store: Store
 ) -> CoupleSessionRunner:
-    clock = session_clock()
+    clock = accelerated_clock(SESSION_S_PER_PACKET, INTERVAL_S)
     source = MergedSource(
         {
             "Anna": fast_source(air, address=anna.address, clock=clock),

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from flooding.commands import pair, scan
+from flooding.cli import main
 from flooding.emulator import DEFAULT_ADDRESS, DEFAULT_NAME, FOREIGN_ADDRESS
 
 pytestmark = pytest.mark.timeout(20)
-
-
-def run(argv: list[str]) -> int:
-    """Parse and run one of the strap commands, as `flooding.cli.main` would."""
-    parser = argparse.ArgumentParser(prog="flooding")
-    commands = parser.add_subparsers()
-    scan.register(commands)
-    pair.register(commands)
-    args = parser.parse_args(argv)
-    result: int = args.run(args)
-    return result
 
 
 @pytest.fixture
@@ -40,7 +28,7 @@ class TestScan:
     ) -> None:
         """--json lists every strap in range with name, address, signal and kind."""
         emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
-        assert run(["scan", "--timeout", "0.2", "--json"]) == 0
+        assert main(["scan", "--timeout", "0.2", "--json"]) == 0
         listed = json.loads(capsys.readouterr().out)
         assert {s["address"] for s in listed} == {DEFAULT_ADDRESS, FOREIGN_ADDRESS}
         assert all(s["heart_rate"] and isinstance(s["rssi_dbm"], int) for s in listed)
@@ -50,7 +38,7 @@ class TestScan:
     ) -> None:
         """With no strap in range the command exits 1 and gives the checklist."""
         emulated.setenv("FLOODING_EMULATED_STRAP", "none")
-        assert run(["scan", "--timeout", "0.2"]) == 1
+        assert main(["scan", "--timeout", "0.2"]) == 1
         err = capsys.readouterr().err
         for needle in ("no heart-rate strap found", "moist", "phone", "Bluetooth is on", "battery"):
             assert needle in err
@@ -60,7 +48,7 @@ class TestScan:
     ) -> None:
         """`--emulated` alone (no environment variable) finds the emulated strap."""
         monkeypatch.delenv("FLOODING_EMULATED_STRAP", raising=False)
-        assert run(["scan", "--timeout", "0.2", "--emulated"]) == 0
+        assert main(["scan", "--timeout", "0.2", "--emulated"]) == 0
         out = capsys.readouterr().out
         assert DEFAULT_NAME in out
         assert f"flooding pair {DEFAULT_ADDRESS}" in out
@@ -74,7 +62,7 @@ class TestPair:
         emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
         config = tmp_path / "config.toml"
         config.write_text("# mine\n[pause]\nminutes = 30\n")
-        assert run(["pair", DEFAULT_NAME, "--timeout", "0.2", "--config", str(config)]) == 0
+        assert main(["pair", DEFAULT_NAME, "--timeout", "0.2", "--config", str(config)]) == 0
         text = config.read_text()
         assert text.startswith("# mine\n[pause]\nminutes = 30\n")
         assert tomllib.loads(text)["strap"] == {"address": DEFAULT_ADDRESS, "name": DEFAULT_NAME}
@@ -85,7 +73,7 @@ class TestPair:
         """With none named and one strap in range, --yes takes it; FLOODING_CONFIG is honoured."""
         config = tmp_path / "sub" / "config.toml"
         emulated.setenv("FLOODING_CONFIG", str(config))
-        assert run(["pair", "--yes", "--timeout", "0.2"]) == 0
+        assert main(["pair", "--yes", "--timeout", "0.2"]) == 0
         assert tomllib.loads(config.read_text())["strap"]["address"] == DEFAULT_ADDRESS
 
     def test_several_straps_and_none_named_writes_nothing(
@@ -94,7 +82,7 @@ class TestPair:
         """With two straps in range and none chosen, it lists both and does not guess."""
         emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
         config = tmp_path / "config.toml"
-        assert run(["pair", "--yes", "--timeout", "0.2", "--config", str(config)]) == 1
+        assert main(["pair", "--yes", "--timeout", "0.2", "--config", str(config)]) == 1
         err = capsys.readouterr().err
         assert DEFAULT_ADDRESS in err
         assert FOREIGN_ADDRESS in err
@@ -105,7 +93,7 @@ class TestPair:
     ) -> None:
         """Asking for a strap that is not in range fails with advice and writes nothing."""
         config = tmp_path / "config.toml"
-        assert run(["pair", "AA:BB:CC:DD:EE:FF", "--timeout", "0.2", "--config", str(config)]) == 1
+        assert main(["pair", "AA:BB:CC:DD:EE:FF", "--timeout", "0.2", "--config", str(config)]) == 1
         err = capsys.readouterr().err
         assert "'AA:BB:CC:DD:EE:FF' is not in range" in err
         assert "moist" in err

@@ -29,8 +29,8 @@ def _samples_probe(path: str) -> None:
     first: list[float] = []
     add_sample = Store.add_sample
 
-    def probed(self: Store, session_id: int, sample: Any, *rest: Any) -> None:
-        add_sample(self, session_id, sample, *rest)
+    def probed(self: Store, session_id: int, sample: Any, *rest: Any, **named: Any) -> None:
+        add_sample(self, session_id, sample, *rest, **named)  # whatever else the store takes
         if not first:
             first.append(sample.t_s)
         os.pwrite(fd, struct.pack("<dd", first[0], sample.t_s), 0)

@@ -99,17 +99,18 @@ class TestNearValidFiles:
         body = data.draw(mutated(HEADS[name]))
         path = tmp_path / ("edited" + Path(name).suffix)
         path.write_bytes(body)
+        refused: ReaderError | None = None
         try:
             rec = read(path, fmt, participant=2) if fmt == "stress-predict" else read(path, fmt)
         except ReaderError as exc:
-            message, expected = str(exc), exc.expected
+            refused = exc
         else:
-            message, expected = str(path), "a recording"
             times = [s.t_s for s in rec.samples]
             assert times == sorted(times)
             assert all(s.bpm == s.bpm for s in rec.samples)  # no NaN heart rates
-        assert str(path) in message
-        assert expected
+        if refused is not None:
+            assert str(path) in str(refused)
+            assert refused.expected
 
 
 class TestNearValidPackets:
@@ -123,14 +124,15 @@ class TestNearValidPackets:
     def test_edited_h10_packets(self, packet: bytes, flags: int, cut: int, extra: bytes) -> None:
         """An H10 packet with other flags, cut short or lengthened decodes or names its flaw."""
         raw = bytes([flags]) + packet[1 : max(1, len(packet) - cut)] + extra
+        refused: HrmDecodeError | None = None
         try:
             m = HeartRateMeasurement.from_bytes(raw)
         except HrmDecodeError as exc:
-            message = str(exc)
+            refused = exc
         else:
             assert HeartRateMeasurement.from_bytes(bytes(m)) == m
-            message = "packet decoded"
-        assert "packet" in message
+        if refused is not None:
+            assert "packet" in str(refused)
 
     @pytest.mark.parametrize("packet", H10_PACKETS)
     def test_real_packets_decode(self, packet: bytes) -> None:

@@ -1,0 +1,74 @@
+"""The store's old schemas, exactly as earlier versions of flooding created them.
+
+Copies, not imports from flooding.store: a change to the module must not quietly change
+what "an old file" means in the upgrade tests.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+# Version 1, as flooding 0.1 created it.
+SCHEMA_V1_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    started_s REAL NOT NULL,
+    ended_s REAL,
+    source TEXT NOT NULL,
+    strap_name TEXT,
+    strap_address TEXT,
+    mode TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    settings_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS samples (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    t_s REAL NOT NULL,
+    bpm REAL NOT NULL,
+    rr_s TEXT NOT NULL DEFAULT '',
+    contact INTEGER,
+    energy_kj INTEGER
+);
+CREATE INDEX IF NOT EXISTS samples_by_session ON samples(session_id, t_s);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    t_s REAL NOT NULL,
+    kind TEXT NOT NULL,
+    data_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind, t_s);
+INSERT INTO meta(key, value) VALUES ('schema_version', '1');
+"""
+
+# Version 2, as a fresh database of flooding 0.2 was: version 1 plus the session summaries,
+# the sessions_by_start index and the false_alarms view.
+SCHEMA_V2_DDL = (
+    SCHEMA_V1_DDL.replace("'schema_version', '1'", "'schema_version', '2'")
+    + """
+ALTER TABLE sessions ADD COLUMN sample_count INTEGER;
+ALTER TABLE sessions ADD COLUMN peak_bpm REAL;
+ALTER TABLE sessions ADD COLUMN last_sample_s REAL;
+CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_s, id);
+CREATE VIEW IF NOT EXISTS false_alarms AS
+SELECT mark.id AS id,
+       mark.session_id AS session_id,
+       mark.t_s AS marked_s,
+       alert.id AS alert_event_id,
+       alert.t_s AS alert_s
+FROM events AS mark
+LEFT JOIN events AS alert
+       ON alert.id = json_extract(mark.data_json, '$.alert_event_id')
+WHERE mark.kind = 'false-alarm';
+"""
+)
+
+
+def old_database(data_dir: Path, ddl: str) -> sqlite3.Connection:
+    """A new owner-only `flooding.db` in `data_dir` made with `ddl`; returns it open."""
+    data_dir.mkdir(mode=0o700, exist_ok=True)
+    db = sqlite3.connect(data_dir / "flooding.db")
+    db.executescript(ddl)
+    return db
