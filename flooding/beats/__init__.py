@@ -17,7 +17,7 @@ from flooding.beats.artifacts import (
 from flooding.beats.clock import BeatClock
 from flooding.beats.fast import FastRate, fast_rates
 from flooding.beats.processor import BeatProcessor, process_batch, rmssd_batch
-from flooding.beats.rolling import RollingRmssd, instantaneous_bpm, rolling_rmssd_ms
+from flooding.beats.rolling import RollingRmssd, rolling_rmssd_ms
 from flooding.beats.stream import Decision, StreamingCorrector
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "StreamingCorrector",
     "correct_rr",
     "fast_rates",
-    "instantaneous_bpm",
     "process_batch",
     "rmssd_batch",
     "rolling_rmssd_ms",

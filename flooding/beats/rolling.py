@@ -23,11 +23,6 @@ def to_us(rr_s: float) -> int:
     return round(rr_s * US_PER_S)
 
 
-def instantaneous_bpm(rr_s: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Beat-by-beat heart rate (bpm) from RR intervals in seconds."""
-    return SECONDS_PER_MINUTE / np.asarray(rr_s, dtype=np.float64)
-
-
 class WindowMean:
     """Mean interval of the beats in the last `window_s` seconds (by beat time); O(1) per beat."""
 

@@ -113,13 +113,6 @@ def to_unix_s(
     return out
 
 
-def check_positive(values: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
-    """Fail at the first value that is not above zero."""
-    bad = np.flatnonzero(values <= 0)
-    if bad.size:
-        raise ReaderError(path, line_numbers[bad[0]], what, f"{values[bad[0]]:g}")
-
-
 RR_MAX_FILE_S = 30.0  # an "interval" longer than this is a gap or a time, not a heartbeat
 
 

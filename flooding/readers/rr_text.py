@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from flooding.readers._packets import packetise
-from flooding.readers._text import ReaderError, check_positive, check_rr, read_lines, to_floats
+from flooding.readers._text import ReaderError, check_rr, read_lines, to_floats
 from flooding.readers.recording import Recording
 
 MS_PER_S = 1000.0
@@ -35,7 +35,6 @@ def read_rr_text(path: Path) -> Recording:
     )
     median = float(np.median(values))
     rr_s = values / MS_PER_S if median > UNIT_SPLIT else values.copy()
-    check_positive(rr_s, numbers, path, "an RR interval above 0")
 
     first_beat_s = 0.0
     if rr_s.size > 1:
