@@ -190,6 +190,12 @@ class TestSmallFiles:
         assert a.beat_rr_s.tolist() == pytest.approx(b.beat_rr_s.tolist())
         assert a.beat_rr_s.tolist() == pytest.approx([0.8, 0.9])
 
+    def test_rr_text_after_comment_and_blank_lines(self, tmp_path: Path) -> None:
+        """An RR list that opens with a `#` comment or a blank line is still sniffed as one."""
+        path = _write(tmp_path, "c.txt", "# exported RR, ms\n\n800\n810\n790\n")
+        assert sniff_format(path) == "rr-text"
+        assert read(path).beat_rr_s.tolist() == pytest.approx([0.8, 0.81, 0.79])
+
     def test_csv_rr_only_rows_are_beats(self, tmp_path: Path) -> None:
         """A CSV with rr_ms and no hr_bpm treats rows as beats and groups them into packets."""
         rows = "\n".join(f"{10 + 0.8 * i:.1f},800" for i in range(10))
