@@ -94,6 +94,20 @@ class TestBadFiles:
         assert "Nothing was imported" in err
         assert session_count(data) == 1
 
+    def test_a_time_in_milliseconds_is_refused_and_sessions_still_lists(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A unix time given in ms is refused at its line; nothing is stored, `sessions` works."""
+        data = tmp_path / "data"
+        path = tmp_path / "ms.csv"
+        path.write_text("time_unix_s,hr_bpm\n1700000000000,70\n1700000001000,71\n")
+        code, _, err = run(capsys, "import", str(path), "--data-dir", str(data))
+        assert code == 1
+        assert "line 2" in err
+        assert "Nothing was imported" in err
+        assert session_count(data) == 0
+        assert run(capsys, "sessions", "--data-dir", str(data))[0] == 0
+
     def test_a_binary_file_is_refused_clearly(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -307,6 +307,37 @@ class TestBrokenFiles:
             read(path)
         assert info.value.line == 4
 
+    @pytest.mark.parametrize(
+        ("header", "bad"),
+        [
+            ("time_unix_s", "1700000000000"),  # milliseconds
+            ("time_unix_s", "1e300"),
+            ("time_unix_s", "-5"),
+            ("time_ns", "1700000000000000000000"),  # beyond int64: refused as not a time
+            ("time_ns", "-1700000000000000000"),
+            ("timestamp", "2200-01-01T00:00:00Z"),
+        ],
+    )
+    def test_csv_impossible_unix_time(self, tmp_path: Path, header: str, bad: str) -> None:
+        """A unix time before 1970 or from 2100 on is refused at its line, not stored."""
+        good = {"time_unix_s": "1700000000", "time_ns": "1700000000000000000"}.get(
+            header, "2024-05-05T10:00:00Z"
+        )
+        path = _write(tmp_path, "u.csv", f"{header},hr_bpm\n{bad},70\n{good},71\n")
+        with pytest.raises(ReaderError) as info:
+            read(path)
+        assert info.value.line == 2
+
+    def test_stress_predict_impossible_time(self, tmp_path: Path) -> None:
+        """A Stress-Predict time in milliseconds is refused at its line."""
+        text = (
+            "Participant,HR,respr,Time(sec),Label\n2,70,12,1600000000,0\n2,71,12,1600000001000,0\n"
+        )
+        path = _write(tmp_path, "s.csv", text)
+        with pytest.raises(ReaderError, match="between 1970 and 2100") as info:
+            read(path)
+        assert info.value.line == 3
+
     def test_csv_infinite_value(self, tmp_path: Path) -> None:
         """A non-finite number is refused like a word."""
         path = _write(tmp_path, "i.csv", "time_s,hr_bpm\n1,70\n2,inf\n")

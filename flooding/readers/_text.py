@@ -113,6 +113,22 @@ def to_unix_s(
     return out
 
 
+UNIX_MAX_S = 4_102_444_800.0  # 2100-01-01: a later "time" is in ms or us, or not a time
+
+
+def check_unix_times(times: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+    """Fail at the first unix time (seconds) before 1970 or from 2100 on: not a recording's
+    date, and past 9999 not even a date the program could show."""
+    bad = np.flatnonzero((times < 0) | (times >= UNIX_MAX_S))
+    if bad.size:
+        raise ReaderError(
+            path,
+            line_numbers[bad[0]],
+            f"{what} between 1970 and 2100",
+            f"{times[bad[0]]:.15g} s",
+        )
+
+
 RR_MAX_FILE_S = 30.0  # an "interval" longer than this is a gap or a time, not a heartbeat
 
 

@@ -26,6 +26,7 @@ from flooding.readers._text import (
     ReaderError,
     check_in_order,
     check_rr,
+    check_unix_times,
     read_lines,
     split_rows,
     to_floats,
@@ -85,6 +86,8 @@ def _times(
         t_s = to_unix_s(column, numbers, path, "an ISO 8601 time, e.g. 2024-05-05T14:50:00Z")
     else:
         t_s = to_floats(column, numbers, path, f"a time in seconds ({name})")
+    if name != "time_s":
+        check_unix_times(t_s, numbers, path, f"a unix time ({name})")
     check_in_order(t_s, numbers, path)
     start = None if name == "time_s" or t_s.size == 0 else float(t_s[0])
     return t_s, start
@@ -275,6 +278,7 @@ def read_stress_predict(path: Path, participant: int | None = None) -> Recording
         raise ReaderError(path, None, f"rows of participant {participant}", f"only {present}")
     sel_numbers = [numbers[i] for i in rows]
     t_s = to_floats([time[i] for i in rows], sel_numbers, path, "a unix time in seconds")
+    check_unix_times(t_s, sel_numbers, path, "a unix time in seconds")
     check_in_order(t_s, sel_numbers, path)
     labels = to_ints([label[i] for i in rows], sel_numbers, path, "a label (0 or 1)")
     bpm, has_bpm = _optional([hr[i] for i in rows], sel_numbers, path, "a heart rate in bpm")
