@@ -264,6 +264,14 @@ class TestBrokenFiles:
             read(path)
         assert info.value.line == 3
 
+    def test_hrm_negative_heart_rate(self, tmp_path: Path) -> None:
+        """A negative heart rate in an HRM heart-rate recording is refused at its line, as in
+        the CSV readers (it is not a sample without contact)."""
+        path = _write(tmp_path, "n.hrm", "[Params]\nInterval=5\n\n[HRData]\n70\n-3\n")
+        with pytest.raises(ReaderError, match="0 bpm or more") as info:
+            read(path)
+        assert info.value.line == 6
+
     def test_empty_file(self, tmp_path: Path) -> None:
         """An empty file is refused as empty."""
         path = _write(tmp_path, "e.csv", "")

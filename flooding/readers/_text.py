@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+MS_PER_S = 1000.0
 
 
 class ReaderError(ValueError):
@@ -141,6 +142,16 @@ def check_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: st
             line_numbers[bad[0]],
             f"{what} above 0 s and at most {RR_MAX_FILE_S:g} s",
             f"{rr_s[bad[0]]:g} s",
+        )
+
+
+def check_bpm(bpm: FloatArray, line_numbers: Sequence[int], path: Path) -> None:
+    """Fail at the first heart rate below 0 (0 means no skin contact; NaN, an empty field,
+    passes)."""
+    bad = np.flatnonzero(bpm < 0)
+    if bad.size:
+        raise ReaderError(
+            path, line_numbers[bad[0]], "a heart rate of 0 bpm or more", f"{bpm[bad[0]]:g}"
         )
 
 
