@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -81,11 +82,7 @@ def import_recording(
             store.add_event(session_id, event)
         store.end_session(session_id, samples[-1].t_s)
     except BaseException:
-        store.db.rollback()
-        with store.db:
-            store.db.execute("DELETE FROM events WHERE session_id=?", (session_id,))
-            store.db.execute("DELETE FROM samples WHERE session_id=?", (session_id,))
-            store.db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+        _discard(store, session_id)
         raise
     kinds = [type(e).__name__ for e in result.events]
     log.info("imported %s as session %d", recording.path, session_id)
@@ -96,6 +93,14 @@ def import_recording(
         episodes=kinds.count("EpisodeStarted"),
         start_s=samples[0].t_s,
     )
+
+
+def _discard(store: Store, session_id: int) -> None:
+    """Remove a half-stored session; the error that stopped the import is the one to report."""
+    try:
+        store.discard_session(session_id)
+    except sqlite3.Error as exc:  # the buffers are dropped; the rows may stay
+        log.warning("could not remove the partial session %d: %s", session_id, exc)
 
 
 def has_wall_clock(recording: Recording) -> bool:
@@ -174,11 +179,7 @@ def import_couple(
             store.add_event(session_id, event, person)
         store.end_session(session_id, end)
     except BaseException:
-        store.db.rollback()
-        with store.db:
-            for table in ("events", "samples", "session_people", "sessions"):
-                column = "id" if table == "sessions" else "session_id"
-                store.db.execute(f"DELETE FROM {table} WHERE {column}=?", (session_id,))
+        _discard(store, session_id)
         raise
     kinds = [(person, type(e).__name__) for person, e in result.events]
     log.info("imported %s as couple session %d", ", ".join(names), session_id)

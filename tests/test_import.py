@@ -131,3 +131,43 @@ class TestBadFiles:
         )
         assert code == 2
         assert "polar-hrm" in err
+
+
+@pytest.mark.parametrize("couple", [False, True])
+def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_nothing(
+    tmp_path: Path, couple: bool
+) -> None:
+    """Storing fails half-way (a refused insert): the import raises that error, not a later
+    one from closing the store, and no session or sample of it stays."""
+    import sqlite3
+
+    from flooding.config import default_settings
+    from flooding.importing import import_couple, import_recording
+
+    path = tmp_path / "rr.txt"
+    path.write_text("\n".join(["800", "820", "790", "810"] * 60) + "\n")
+    recording = read(path)
+    store = Store.open(tmp_path / "data")
+    store.db.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON samples"
+        " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    )
+
+    def import_and_close() -> None:  # as `flooding import` does
+        try:
+            if couple:
+                import_couple(store, {"A": recording, "B": recording}, default_settings())
+            else:
+                import_recording(store, recording, default_settings())
+        finally:
+            store.close()
+
+    with pytest.raises(sqlite3.Error, match="disk I/O error"):
+        import_and_close()
+    store = Store.open(tmp_path / "data")
+    try:
+        assert store.sessions() == []
+        assert store.db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0
+        assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+    finally:
+        store.close()
