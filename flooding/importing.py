@@ -19,10 +19,9 @@ from flooding.engine import run_batch
 from flooding.models import Mode, Sample
 from flooding.readers import Recording
 from flooding.store import Store
+from flooding.timefmt import is_wall_clock
 
 log = logging.getLogger(__name__)
-
-EPOCH_2001_S = 978_307_200.0  # sample times below this are offsets, not wall-clock times
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def anchored(recording: Recording, start_s: float | None = None) -> list[Sample]
     if not samples:
         return []
     first = samples[0].t_s
-    if start_s is None and first >= EPOCH_2001_S:
+    if start_s is None and is_wall_clock(first):
         return list(samples)
     if start_s is None:
         start_s = recording.start_unix_s
@@ -104,9 +103,8 @@ def _discard(store: Store, session_id: int) -> None:
 
 
 def has_wall_clock(recording: Recording) -> bool:
-    """Whether a recording knows when it was made (its own times, or a start time)."""
-    samples = recording.samples
-    return bool(samples) and (samples[0].t_s >= EPOCH_2001_S or recording.start_unix_s is not None)
+    """Whether a recording knows when it was made: its times are dates (`is_wall_clock`)."""
+    return bool(recording.samples) and is_wall_clock(recording.samples[0].t_s)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ def _mmss(seconds: float) -> str:
 def run(args: argparse.Namespace) -> int:
     from flooding.commands._common import load_settings
     from flooding.engine import run_batch
+    from flooding.importing import has_wall_clock
     from flooding.models import (
         Alert,
         EpisodeEnded,
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     result = run_batch(samples, settings, mode=mode, keep_readings=True)
     t0 = samples[0].t_s
-    wall = recording.start_unix_s is not None
+    wall = has_wall_clock(recording)
 
     def when(t_s: float) -> str:
         return clock_time(t_s, seconds=True) if wall else _mmss(t_s - t0)
