@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     if not samples:
         print(f"flooding replay: {args.file}: no samples", file=sys.stderr)
         return 1
-    result = run_batch(samples, settings, mode=mode, keep_readings=True)
+    # readings only for the last baseline and an open episode's peak: no RMSSD needed
+    result = run_batch(samples, settings, mode=mode, keep_readings=True, rmssd=False)
     t0 = samples[0].t_s
     wall = has_wall_clock(recording)
 
