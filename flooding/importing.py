@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flooding.config import Settings
-from flooding.engine import run_batch
+from flooding.engine import BatchResult, run_batch
 from flooding.models import Mode, Sample
 from flooding.readers import Recording
 from flooding.store import Store
@@ -33,6 +33,7 @@ class ImportResult:
     alerts: int
     episodes: int
     start_s: float
+    batch: BatchResult = field(default_factory=BatchResult, repr=False)  # what the engine gave
 
 
 def anchored(recording: Recording, start_s: float | None = None) -> list[Sample]:
@@ -59,21 +60,24 @@ def import_recording(
     mode: Mode | None = None,
     start_s: float | None = None,
     source: str | None = None,
+    keep_readings: bool = False,
 ) -> ImportResult:
     """Store a recording as a session with the events the detector finds in it.
 
     All or nothing: if storing fails half-way, the partial session is removed again.
+    `keep_readings`: the result's `batch` keeps every reading too (without RMSSD).
     """
     samples = anchored(recording, start_s)
     if not samples:
         raise ValueError(f"{recording.path}: the recording holds no samples")
-    result = run_batch(samples, settings, mode=mode)
+    result = run_batch(samples, settings, mode=mode, keep_readings=keep_readings, rmssd=False)
     kind = source or f"import:{recording.source_format}"
     session_id = store.begin_session(
         samples[0].t_s,
         source=kind,
         mode=(mode or settings.mode).value,
         strap_name=Path(recording.path).name,
+        settings_json=json.dumps(settings.model_dump(mode="json", exclude={"messages"})),
     )
     try:
         store.add_samples(session_id, samples)
@@ -91,6 +95,7 @@ def import_recording(
         alerts=kinds.count("Alert"),
         episodes=kinds.count("EpisodeStarted"),
         start_s=samples[0].t_s,
+        batch=result,
     )
 
 
