@@ -191,11 +191,10 @@ def _time_h(t_s: np.ndarray, mask: np.ndarray) -> float:
 
 def score_stress_predict(path: Path, settings: Settings) -> RealScore:
     """Stress-Predict participants 2-20 against reference episodes from their own hearts."""
-    from flooding.readers import read, stress_predict_participants
+    from flooding.readers import read_stress_predict_all
 
     score = RealScore()
-    for participant in stress_predict_participants(path):
-        rec = read(path, "stress-predict", participant=participant)
+    for participant, rec in read_stress_predict_all(path).items():
         t = np.array([s.t_s for s in rec.samples])
         bpm = np.array([s.bpm for s in rec.samples])
         label = np.asarray(rec.columns["label"])

@@ -28,6 +28,7 @@ from flooding.readers.tables import (
     read_logger_hr,
     read_logger_ppi,
     read_stress_predict,
+    read_stress_predict_all,
     stress_predict_participants,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "Recording",
     "formats",
     "read",
+    "read_stress_predict_all",
     "sniff_format",
     "stress_predict_participants",
 ]

@@ -252,28 +252,28 @@ def stress_predict_participants(path: Path) -> list[int]:
     return list(dict.fromkeys(ids.tolist()))
 
 
-def read_stress_predict(path: Path, participant: int | None = None) -> Recording:
-    """One participant of a Stress-Predict file; `columns` holds `label` (1 = in a stress task)
-    and `respr` (breaths per minute) per sample. Rows with an empty HR are skipped.
-
-    With `participant` None the file must hold a single participant.
-    """
+def _stress_rows(path: Path) -> tuple[list[tuple[str, ...]], list[int], list[int], np.ndarray]:
+    """A Stress-Predict file's columns, line numbers, participants (in order of first
+    appearance) and each row's participant."""
     lines = read_lines(path)
     _fixed_header(lines, path, STRESS_PREDICT_HEADER)
-    (who, hr, respr, time, label), numbers = split_rows(
-        lines, 1, ",", 5, path, STRESS_PREDICT_HEADER
-    )
+    columns, numbers = split_rows(lines, 1, ",", 5, path, STRESS_PREDICT_HEADER)
     if not numbers:
         raise ReaderError(path, 2, "data rows after the header", "none")
-    ids = to_ints(who, numbers, path, "a participant number")
-    present = list(dict.fromkeys(ids.tolist()))
-    if participant is None:
-        if len(present) > 1:
-            raise ReaderError(path, None, "a participant to be chosen", f"participants {present}")
-        participant = present[0]
+    ids = to_ints(columns[0], numbers, path, "a participant number")
+    return columns, numbers, list(dict.fromkeys(ids.tolist())), ids
+
+
+def _stress_participant(
+    path: Path,
+    columns: list[tuple[str, ...]],
+    numbers: list[int],
+    ids: np.ndarray,
+    participant: int,
+) -> Recording:
+    """The recording of one participant present in the parsed file."""
+    _, hr, respr, time, label = columns
     rows = np.flatnonzero(ids == participant)
-    if rows.size == 0:
-        raise ReaderError(path, None, f"rows of participant {participant}", f"only {present}")
     sel_numbers = [numbers[i] for i in rows]
     t_s = to_floats([time[i] for i in rows], sel_numbers, path, "a unix time in seconds")
     check_unix_times(t_s, sel_numbers, path, "a unix time in seconds")
@@ -292,3 +292,26 @@ def read_stress_predict(path: Path, participant: int | None = None) -> Recording
         path,
         columns={"label": labels[keep], "respr": breaths[keep]},
     )
+
+
+def read_stress_predict(path: Path, participant: int | None = None) -> Recording:
+    """One participant of a Stress-Predict file; `columns` holds `label` (1 = in a stress task)
+    and `respr` (breaths per minute) per sample. Rows with an empty HR are skipped.
+
+    With `participant` None the file must hold a single participant.
+    """
+    columns, numbers, present, ids = _stress_rows(path)
+    if participant is None:
+        if len(present) > 1:
+            raise ReaderError(path, None, "a participant to be chosen", f"participants {present}")
+        participant = present[0]
+    if participant not in present:
+        raise ReaderError(path, None, f"rows of participant {participant}", f"only {present}")
+    return _stress_participant(path, columns, numbers, ids, participant)
+
+
+def read_stress_predict_all(path: Path) -> dict[int, Recording]:
+    """Every participant of a Stress-Predict file (in order), the file read once; each as
+    `read_stress_predict` gives it."""
+    columns, numbers, present, ids = _stress_rows(path)
+    return {p: _stress_participant(path, columns, numbers, ids, p) for p in present}
