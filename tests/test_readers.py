@@ -10,7 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flooding.readers import ReaderError, formats, read, sniff_format, stress_predict_participants
+from flooding.readers import (
+    ReaderError,
+    formats,
+    read,
+    read_stress_predict_all,
+    sniff_format,
+    stress_predict_participants,
+)
 from tests._data import recording, requires_data, stress_predict
 
 MINUTE_S = 60.0
@@ -212,6 +219,18 @@ class TestSmallFiles:
         rec = read(tmp_path / "t.csv")
         assert rec.samples[0].t_s == datetime(2024, 5, 5, 8, tzinfo=UTC).timestamp()
         assert [s.contact for s in rec.samples] == [True, False]
+
+    def test_stress_predict_all_equals_one_by_one(self, tmp_path: Path) -> None:
+        """Reading every participant at once gives what reading each one gives."""
+        rows = [f"{p},{70 + i},12,{1600000000 + i},{i % 2}" for p in (3, 2) for i in range(4)]
+        path = tmp_path / "sp.csv"
+        path.write_text("Participant,HR,respr,Time(sec),Label\n" + "\n".join(rows) + "\n")
+        every = read_stress_predict_all(path)
+        assert list(every) == [3, 2]
+        for participant, rec in every.items():
+            one = read(path, "stress-predict", participant=participant)
+            assert rec.samples == one.samples
+            assert rec.columns["label"].tolist() == one.columns["label"].tolist()
 
     def test_hrm_heart_rate_samples(self, tmp_path: Path) -> None:
         """An HRM file recorded as heart rate every 5 s gives one sample per line."""
