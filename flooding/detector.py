@@ -89,11 +89,6 @@ class _BaselineRing:
         self._sum = 0.0
         self._n = 0
 
-    def add_calm(self, t_s: float, bpm: float) -> None:
-        """Add one calm reading."""
-        self.tick(t_s)
-        self.add_current(bpm)
-
     def add_current(self, bpm: float) -> None:
         """Add one calm reading to the bucket `tick` last moved to."""
         self._sum += bpm

@@ -164,10 +164,12 @@ def run_batch(
     mode: Mode | None = None,
     baseline_seed_bpm: float | None = None,
     keep_readings: bool = False,
+    rmssd: bool = True,
 ) -> BatchResult:
     """Push recorded samples through a fresh engine, exactly as the live monitor would.
 
-    The readings' RMSSD is computed only when `keep_readings` (events do not carry it).
+    The readings' RMSSD is computed only when `keep_readings` (events do not carry it), and
+    not at all with `rmssd=False` (the readings then have none).
     """
     from flooding.beats.fast import fast_rates
     from flooding.beats.processor import rmssd_batch
@@ -177,9 +179,9 @@ def run_batch(
     items = samples if isinstance(samples, list) else list(samples)
     rates = fast_rates(items)
     if keep_readings:
-        rmssd = rmssd_batch(items)
-        for sample, bpm, rmssd_ms in zip(items, rates, rmssd, strict=True):
-            reading = engine.feed_derived(sample, bpm, rmssd_ms)
+        rmssd_ms = rmssd_batch(items) if rmssd else [None] * len(items)
+        for sample, bpm, value in zip(items, rates, rmssd_ms, strict=True):
+            reading = engine.feed_derived(sample, bpm, value)
             result.readings.append(reading)
             result.events.extend(reading.events)
         return result

@@ -44,7 +44,7 @@ from flooding.models import (
     ReadyToReturn,
     Sample,
 )
-from flooding.scenarios import WARMUP_S, labeled_scenarios, threshold_for
+from flooding.scenarios import WARMUP_S, labeled_scenarios, runs, threshold_for
 from flooding.simulate import samples as scenario_samples
 
 SLACK_S = 2.0  # the target: an alert within the confirmation window plus this
@@ -158,13 +158,6 @@ class RealScore:
     notes: list[str] = field(default_factory=list)
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) index pairs of the True runs of a boolean array."""
-    padded = np.concatenate(([False], mask, [False]))
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
 def _centred_median(values: np.ndarray, width: int) -> np.ndarray:
     from scipy.ndimage import median_filter
 
@@ -180,7 +173,7 @@ def reference_episodes(
     above = smooth >= threshold
     episodes = [
         (float(t_s[a]), float(t_s[b - 1]))
-        for a, b in _runs(above)
+        for a, b in runs(above)
         if t_s[b - 1] - t_s[a] >= REFERENCE_MIN_S
     ]
     calm = smooth < threshold - REFERENCE_CALM_MARGIN_BPM
@@ -198,16 +191,15 @@ def _time_h(t_s: np.ndarray, mask: np.ndarray) -> float:
 
 def score_stress_predict(path: Path, settings: Settings) -> RealScore:
     """Stress-Predict participants 2-20 against reference episodes from their own hearts."""
-    from flooding.readers import read, stress_predict_participants
+    from flooding.readers import read_stress_predict_all
 
     score = RealScore()
-    for participant in stress_predict_participants(path):
-        rec = read(path, "stress-predict", participant=participant)
+    for participant, rec in read_stress_predict_all(path).items():
         t = np.array([s.t_s for s in rec.samples])
         bpm = np.array([s.bpm for s in rec.samples])
         label = np.asarray(rec.columns["label"])
         rest = label == 0
-        first_rest = _runs(rest)[0]
+        first_rest = runs(rest)[0]
         calm_bpm = float(np.median(bpm[first_rest[0] : first_rest[1]]))
         episodes, calm = reference_episodes(t, bpm, calm_bpm, settings)
         alerts, found, pauses = _run(rec.samples, settings)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, replace
+import sqlite3
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flooding.config import Settings
-from flooding.engine import run_batch
+from flooding.engine import BatchResult, run_batch
 from flooding.models import Mode, Sample
 from flooding.readers import Recording
 from flooding.store import Store
+from flooding.timefmt import is_wall_clock
 
 log = logging.getLogger(__name__)
-
-EPOCH_2001_S = 978_307_200.0  # sample times below this are offsets, not wall-clock times
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class ImportResult:
     alerts: int
     episodes: int
     start_s: float
+    batch: BatchResult = field(default_factory=BatchResult, repr=False)  # what the engine gave
 
 
 def anchored(recording: Recording, start_s: float | None = None) -> list[Sample]:
@@ -41,7 +42,7 @@ def anchored(recording: Recording, start_s: float | None = None) -> list[Sample]
     if not samples:
         return []
     first = samples[0].t_s
-    if start_s is None and first >= EPOCH_2001_S:
+    if start_s is None and is_wall_clock(first):
         return list(samples)
     if start_s is None:
         start_s = recording.start_unix_s
@@ -59,21 +60,24 @@ def import_recording(
     mode: Mode | None = None,
     start_s: float | None = None,
     source: str | None = None,
+    keep_readings: bool = False,
 ) -> ImportResult:
     """Store a recording as a session with the events the detector finds in it.
 
     All or nothing: if storing fails half-way, the partial session is removed again.
+    `keep_readings`: the result's `batch` keeps every reading too (without RMSSD).
     """
     samples = anchored(recording, start_s)
     if not samples:
         raise ValueError(f"{recording.path}: the recording holds no samples")
-    result = run_batch(samples, settings, mode=mode)
+    result = run_batch(samples, settings, mode=mode, keep_readings=keep_readings, rmssd=False)
     kind = source or f"import:{recording.source_format}"
     session_id = store.begin_session(
         samples[0].t_s,
         source=kind,
         mode=(mode or settings.mode).value,
         strap_name=Path(recording.path).name,
+        settings_json=json.dumps(settings.model_dump(mode="json", exclude={"messages"})),
     )
     try:
         store.add_samples(session_id, samples)
@@ -81,11 +85,7 @@ def import_recording(
             store.add_event(session_id, event)
         store.end_session(session_id, samples[-1].t_s)
     except BaseException:
-        store.db.rollback()
-        with store.db:
-            store.db.execute("DELETE FROM events WHERE session_id=?", (session_id,))
-            store.db.execute("DELETE FROM samples WHERE session_id=?", (session_id,))
-            store.db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+        _discard(store, session_id)
         raise
     kinds = [type(e).__name__ for e in result.events]
     log.info("imported %s as session %d", recording.path, session_id)
@@ -95,13 +95,21 @@ def import_recording(
         alerts=kinds.count("Alert"),
         episodes=kinds.count("EpisodeStarted"),
         start_s=samples[0].t_s,
+        batch=result,
     )
 
 
+def _discard(store: Store, session_id: int) -> None:
+    """Remove a half-stored session; the error that stopped the import is the one to report."""
+    try:
+        store.discard_session(session_id)
+    except sqlite3.Error as exc:  # the buffers are dropped; the rows may stay
+        log.warning("could not remove the partial session %d: %s", session_id, exc)
+
+
 def has_wall_clock(recording: Recording) -> bool:
-    """Whether a recording knows when it was made (its own times, or a start time)."""
-    samples = recording.samples
-    return bool(samples) and (samples[0].t_s >= EPOCH_2001_S or recording.start_unix_s is not None)
+    """Whether a recording knows when it was made: its times are dates (`is_wall_clock`)."""
+    return bool(recording.samples) and is_wall_clock(recording.samples[0].t_s)
 
 
 @dataclass(frozen=True)
@@ -174,11 +182,7 @@ def import_couple(
             store.add_event(session_id, event, person)
         store.end_session(session_id, end)
     except BaseException:
-        store.db.rollback()
-        with store.db:
-            for table in ("events", "samples", "session_people", "sessions"):
-                column = "id" if table == "sessions" else "session_id"
-                store.db.execute(f"DELETE FROM {table} WHERE {column}=?", (session_id,))
+        _discard(store, session_id)
         raise
     kinds = [(person, type(e).__name__) for person, e in result.events]
     log.info("imported %s as couple session %d", ", ".join(names), session_id)

@@ -45,6 +45,13 @@ def threshold_for(calm_bpm: float, settings: DetectionSettings) -> float:
     return min(settings.absolute_bpm, relative)
 
 
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) index pairs of the True runs of a boolean array."""
+    padded = np.concatenate(([False], mask, [False]))
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
 def _bridge(mask: np.ndarray, max_gap: int) -> np.ndarray:
     """`mask` with False runs of at most `max_gap` steps between True ones set True."""
     out = mask.copy()
@@ -72,31 +79,18 @@ def onsets(
         if seg.dropout or not seg.contact:
             usable[(times >= start) & (times < end)] = False
     found: list[float] = []
-    n = len(times)
-    i = 0
-    while i < n:
-        if not above[i]:
-            i += 1
+    resume = 0  # after an onset, nothing counts until the heart is released
+    for start, stop in runs(above):
+        if stop <= resume:
             continue
-        stretch_end = i
-        while stretch_end < n and above[stretch_end]:
-            stretch_end += 1
-        j = i
-        while j < stretch_end:
-            if not usable[j]:
-                j += 1
-                continue
-            k = j
-            while k < stretch_end and usable[k]:
-                k += 1
-            if times[k - 1] - times[j] >= settings.confirm_s:
-                found.append(float(times[j]))
+        start = max(start, resume)
+        # the first stretch with data that stays above for the confirmation window
+        for a, b in runs(usable[start:stop]):
+            if times[start + b - 1] - times[start + a] >= settings.confirm_s:
+                found.append(float(times[start + a]))
+                # one episode until the heart is released (as the detector's release rule)
+                resume = stop + _released(below[stop:], int(settings.release_s / ONSET_STEP_S))
                 break
-            j = k
-        i = stretch_end
-        if found and found[-1] >= times[j]:
-            # one episode until the heart is released (as the detector's release rule)
-            i = _released(below[i:], int(settings.release_s / ONSET_STEP_S)) + i
     return tuple(found)
 
 
@@ -232,23 +226,21 @@ def labeled_scenarios(
         add(dropout, "dropout")
         # exercise-like: a warm-up ramp to a long high plateau (a workout, not a fight), and a
         # light one (to ~105, like polar-hrm_exercise.hrm)
-        add(
-            Scenario(
-                f"exercise ramp seed={seed}",
+        exercises: list[tuple[str, tuple[Segment, ...]]] = [
+            (
+                "exercise ramp",
                 (
                     Segment(WARMUP_S, 70),
                     Segment(600, 70, 140),
                     Segment(1200, 140, 150, noise_bpm=3),
                     Segment(600, 150, 85),
                 ),
-                seed=seed,
-            ),
-            "exercise",
-        )
+            )
+        ]
         if not small:
-            add(
-                Scenario(
-                    f"light exercise seed={seed}",
+            exercises.append(
+                (
+                    "light exercise",
                     (
                         Segment(WARMUP_S, 76),
                         Segment(60, 76, 102),
@@ -256,8 +248,8 @@ def labeled_scenarios(
                         Segment(120, 106, 82),
                         Segment(300, 82),
                     ),
-                    seed=seed,
-                ),
-                "exercise",
+                )
             )
+        for name, segments in exercises:
+            add(Scenario(f"{name} seed={seed}", segments, seed=seed), "exercise")
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,9 +44,7 @@ class Scenario:
     name: str
     segments: tuple[Segment, ...]
     onsets_s: tuple[float, ...] = ()  # seconds from the start where a sustained rise crosses
-    calm_until_s: float | None = None  # everything before this is calm (no alert expected)
     seed: int = 0
-    notes: str = field(default="")
     artifacts_per_min: float = 0.0  # isolated ectopic, missed and extra beats in the RR stream
 
     @property
@@ -65,7 +63,7 @@ def hard_talk(seed: int = 7) -> Scenario:
         Segment(660, 70, 69),  # calm again
     )
     # the relative threshold (baseline 68 + 10) is crossed a quarter of the way up the rise
-    return Scenario("hard talk", segments, onsets_s=(255.0,), calm_until_s=240.0, seed=seed)
+    return Scenario("hard talk", segments, onsets_s=(255.0,), seed=seed)
 
 
 COUPLE_DEMO_NAMES = ("Alex", "Sam")
@@ -85,7 +83,6 @@ def pursue_withdraw(seed: int = 11) -> tuple[Scenario, Scenario]:
             Segment(870, 72, 71),
         ),
         onsets_s=(255.0,),
-        calm_until_s=240.0,
         seed=seed,
     )
     withdrawer = Scenario(
@@ -98,7 +95,6 @@ def pursue_withdraw(seed: int = 11) -> tuple[Scenario, Scenario]:
             Segment(890, 65, 64),
         ),
         onsets_s=(310.0,),
-        calm_until_s=290.0,
         seed=seed + 1,
     )
     return pursuer, withdrawer

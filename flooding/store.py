@@ -507,6 +507,17 @@ class Store:
         emptied when no reader holds it, so the heart data does not linger in the file.
         """
         self.flush()
+        return self._delete_rows(session_id)
+
+    def discard_session(self, session_id: int) -> None:
+        """Undo a session that could not be stored whole (an import that failed half-way):
+        its buffered samples and events are dropped, so `flush` and `close` never write them,
+        and its rows are deleted as `delete_session` deletes them."""
+        self._pending = [row for row in self._pending if row[0] != session_id]
+        self._unsaved_events = [row for row in self._unsaved_events if row[1] != session_id]
+        self._delete_rows(session_id)
+
+    def _delete_rows(self, session_id: int) -> DeletedCounts:
         self.db.execute("PRAGMA secure_delete = ON")
         with self.db:
             found = self.db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()

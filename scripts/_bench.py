@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT))
 DAY_FILE = "nsr2db_nsr001_rr-seconds_22h.txt"
 MONTH_FILE = "fitbit_30-day_free-living_hr.csv"
 H10_FILE = "polar-h10_pvc_hr-rr.csv"
-RMSSD_WINDOW_S = 30.0
 CODEC_PACKETS = 200_000
 SERVICE_RUN_S = 60.0  # the measured 1-Hz run (--quick: 10 s)
 SERVICE_WARMUP_S = 3.0  # start-up (imports, beat synthesis) is not steady state
@@ -42,17 +41,9 @@ TARGET_DAY_S = 1.0
 TARGET_RATIO = 10.0
 
 
-def _find_data() -> Path | None:
-    """shared/data beside the checkout (or above it), or FLOODING_SHARED_DATA."""
-    if os.environ.get("FLOODING_SHARED_DATA"):
-        return Path(os.environ["FLOODING_SHARED_DATA"])
-    for parent in ROOT.parents:
-        if (parent / "shared" / "data").is_dir():
-            return parent / "shared" / "data"
-    return None
-
-
-DATA = _find_data()
+# shared/data: found by the parent (`flooding.evaluate.find_data`) and handed to each case as
+# --data, so a case process imports nothing it does not measure
+DATA: Path | None = None
 
 
 def recording(name: str) -> Path:
@@ -162,23 +153,6 @@ def case_live_engine(inputs: Path, quick: bool) -> dict[str, Any]:
     return {"task": task, "n": len(samples), "unit": "samples", "note": "22 h day, 1 Hz"}
 
 
-def case_live_beats_engine(inputs: Path, quick: bool) -> dict[str, Any]:
-    from flooding.beats import BeatProcessor
-    from flooding.engine import Engine
-
-    samples = _day_samples()
-    settings = _settings()
-
-    def task() -> int:
-        engine = Engine(settings)
-        processor = BeatProcessor()
-        for sample in samples:
-            engine.feed(processor.feed(sample))
-        return len(samples)
-
-    return {"task": task, "n": len(samples), "unit": "samples", "note": "22 h day, 1 Hz"}
-
-
 def case_day_read(inputs: Path, quick: bool) -> dict[str, Any]:
     from flooding.readers import read
 
@@ -198,7 +172,7 @@ def case_day_correct(inputs: Path, quick: bool) -> dict[str, Any]:
 def case_day_rmssd(inputs: Path, quick: bool) -> dict[str, Any]:
     import numpy as np
 
-    from flooding.beats import rolling_rmssd_ms
+    from flooding.beats.rolling import RMSSD_WINDOW_S, rolling_rmssd_ms
 
     rr = np.load(inputs / "day_rr_s.npy")
     t = np.load(inputs / "day_t_s.npy")
@@ -212,27 +186,19 @@ def case_day_rmssd(inputs: Path, quick: bool) -> dict[str, Any]:
 
 
 def case_day_full(inputs: Path, quick: bool) -> dict[str, Any]:
-    import numpy as np
-
-    from flooding.beats import correct_rr, process_batch, rolling_rmssd_ms
     from flooding.engine import run_batch
 
     samples = _day_samples()
     settings = _settings()
-    rr = np.array([rr for s in samples for rr in s.rr_s])
-    t = np.load(inputs / "day_t_s.npy")
 
     def task() -> int:
-        beat_samples = process_batch(samples)  # beat times, correction, beat-derived rate
-        corrected = correct_rr(rr)  # process_batch does not hand its corrected beats out
-        rolling_rmssd_ms(t[corrected.source], corrected.rr_s, RMSSD_WINDOW_S)
-        return len(run_batch(beat_samples, settings).events)
+        return len(run_batch(samples, settings, keep_readings=True).readings)
 
     return {
         "task": task,
-        "n": rr.size,
+        "n": sum(len(s.rr_s) for s in samples),
         "unit": "beats",
-        "note": "process_batch + rolling RMSSD + run_batch (the correction runs twice)",
+        "note": "run_batch(keep_readings=True), as replay and plot run it",
     }
 
 
@@ -240,13 +206,12 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
     """Not a row of its own: where the time of day_full goes, stage by stage."""
     import numpy as np
 
-    from flooding.beats import correct_rr, process_batch, rolling_rmssd_ms
+    from flooding.beats import correct_rr, fast_rates, rmssd_batch
     from flooding.engine import run_batch
 
     samples = _day_samples()
     settings = _settings()
     rr = np.array([rr for s in samples for rr in s.rr_s])
-    t = np.load(inputs / "day_t_s.npy")
     stages: dict[str, list[float]] = {}
 
     def stage(name: str, work: Callable[[], Any]) -> Any:
@@ -256,13 +221,10 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
         return result
 
     def task() -> dict[str, float]:
-        beat_samples = stage("process_batch", lambda: process_batch(samples))
-        corrected = stage("correct_rr", lambda: correct_rr(rr))
-        stage(
-            "rolling_rmssd_ms",
-            lambda: rolling_rmssd_ms(t[corrected.source], corrected.rr_s, RMSSD_WINDOW_S),
-        )
-        stage("run_batch", lambda: run_batch(beat_samples, settings))
+        stage("run_batch", lambda: run_batch(samples, settings, keep_readings=True))
+        stage("fast_rates", lambda: fast_rates(samples))
+        stage("rmssd_batch", lambda: rmssd_batch(samples))
+        stage("correct_rr", lambda: correct_rr(rr))
         return {name: statistics.median(runs) for name, runs in stages.items()}
 
     return {"task": task, "n": rr.size, "unit": "beats", "result_is_extra": True}
@@ -334,7 +296,6 @@ def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
 CASES: dict[str, Callable[[Path, bool], dict[str, Any]]] = {
     "codec": case_codec,
     "live_engine": case_live_engine,
-    "live_beats_engine": case_live_beats_engine,
     "live_service": case_live_service,
     "day_read": case_day_read,
     "day_correct": case_day_correct,
@@ -345,8 +306,10 @@ CASES: dict[str, Callable[[Path, bool], dict[str, Any]]] = {
 }
 
 
-def run_case(name: str, inputs: Path, quick: bool) -> dict[str, Any]:
+def run_case(name: str, inputs: Path, quick: bool, data: Path) -> dict[str, Any]:
     """Prepare one case, reset the memory peak, time it; the figures as a dict."""
+    global DATA
+    DATA = data
     spec = CASES[name](inputs, quick)
     repeats = spec.get("repeats", 2 if quick else 5)
     task = spec["task"]
@@ -379,7 +342,8 @@ def subprocess_json(command: list[str], timeout_s: float = 900) -> dict[str, Any
     )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[-4:])} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def prepare_inputs(folder: Path) -> dict[str, Any]:
@@ -388,8 +352,6 @@ def prepare_inputs(folder: Path) -> dict[str, Any]:
 
     from flooding.readers import read
 
-    if DATA is None:
-        raise SystemExit("bench: shared/data not found (set FLOODING_SHARED_DATA)")
     day = read(recording(DAY_FILE))
     assert day.beat_rr_s is not None
     assert day.beat_t_s is not None
@@ -411,7 +373,16 @@ def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -
     import numpy as np
     import scipy
 
+    from flooding.beats.rolling import RMSSD_WINDOW_S
+    from flooding.evaluate import find_data
+
+    global DATA
+    DATA = find_data()
+    if DATA is None:
+        raise SystemExit("bench: shared/data not found (set FLOODING_SHARED_DATA)")
     flags = ["--quick"] if quick else []
+    case_args = ["--data", str(DATA), *flags]
+    peer_args = ["--window-s", repr(RMSSD_WINDOW_S), *flags]
     results: dict[str, Any] = {
         "quick": quick,
         "machine": {
@@ -430,14 +401,14 @@ def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -
         for name in CASES:
             say(f"bench: {name} ...")
             results["cases"][name] = subprocess_json(
-                [sys.executable, __file__, "--case", name, "--inputs", folder, *flags]
+                [sys.executable, __file__, "--case", name, "--inputs", folder, *case_args]
             )
         if peers_python:
             peers_script = str(ROOT / "scripts" / "_bench_peers.py")
             for name in ("systole_first_call", "systole_correct", "systole_rmssd", "nk_fixpeaks"):
                 say(f"bench: peer {name} ...")
                 results["peers"][name] = subprocess_json(
-                    [peers_python, peers_script, "--case", name, "--inputs", folder, *flags]
+                    [peers_python, peers_script, "--case", name, "--inputs", folder, *peer_args]
                 )
             ours = np.load(inputs / "rmssd_flooding.npy")
             theirs = np.load(inputs / "rmssd_systole.npy")
@@ -474,13 +445,13 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
 
     codec = c["codec"]
     add("codec: H10 packets decoded", f"{_rate(codec) / 1e6:.2f} M/s", codec)
-    for key, label in (
-        ("live_engine", "live: Engine.feed per sample"),
-        ("live_beats_engine", "live: BeatProcessor + Engine per sample"),
-    ):
-        row = c[key]
-        per_us = row["seconds"] / row["n"] * 1e6
-        add(label, f"{per_us:.1f} us = {per_us / 1e4:.4f} % CPU at 1 Hz", row)
+    row = c["live_engine"]
+    per_us = row["seconds"] / row["n"] * 1e6
+    add(
+        "live: Engine.feed per sample (rate, correction, RMSSD, detector)",
+        f"{per_us:.1f} us = {per_us / 1e4:.4f} % CPU at 1 Hz",
+        row,
+    )
     service = c["live_service"]["extra"]
     share = service["cpu_s"] / service["wall_s"] * 100
     add(
@@ -553,12 +524,13 @@ def render(results: dict[str, Any]) -> str:
     lines = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     lines += [line(r) for r in body]
     m = results["machine"]
-    stages = results["cases"]["day_stages"]["extra"]
+    st = {name: seconds * 1000 for name, seconds in results["cases"]["day_stages"]["extra"].items()}
     lines.append("")
     lines.append(
-        "Where the day goes: "
-        + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in stages.items())
-        + "."
+        f"Where the day goes: run_batch {st['run_batch']:.0f} ms = fast_rates "
+        f"{st['fast_rates']:.0f} ms + rmssd_batch {st['rmssd_batch']:.0f} ms (correct_rr "
+        f"{st['correct_rr']:.0f} ms of it) + the engine per sample "
+        f"{st['run_batch'] - st['fast_rates'] - st['rmssd_batch']:.0f} ms."
     )
     day_s = results["cases"]["day_full"]["seconds"]
     verdicts = [
@@ -595,9 +567,10 @@ def main() -> int:
     parser.add_argument("--peers-python", help="interpreter with systole and neurokit2")
     parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(run_case(args.case, args.inputs, args.quick)))
+        print(json.dumps(run_case(args.case, args.inputs, args.quick, args.data)))
         return 0
 
     def say(text: str) -> None:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 from importlib.metadata import version
@@ -21,30 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _bench import _status_kb, memory_report, reset_peak, timed  # stdlib only, like this env
 
-RMSSD_WINDOW_S = 30.0
 PEAKS_HZ = 1000  # neurokit2 takes peak sample indices: beat times at 1 kHz
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")
-        return True
-    except OSError:
-        return False
+Case = Callable[[np.ndarray, np.ndarray, Path, float], tuple[Callable[[], Any], int]]
 
 
 def systole_first_call(
-    rr: np.ndarray, t: np.ndarray, inputs: Path
+    rr: np.ndarray, t: np.ndarray, inputs: Path, window_s: float
 ) -> tuple[Callable[[], Any], int]:
     """systole's first correct_rr call in a fresh process: mostly numba compiling."""
     from systole.correction import correct_rr
@@ -53,7 +34,9 @@ def systole_first_call(
     return (lambda: correct_rr(short, verbose=False)), 1
 
 
-def systole_correct(rr: np.ndarray, t: np.ndarray, inputs: Path) -> tuple[Callable[[], Any], int]:
+def systole_correct(
+    rr: np.ndarray, t: np.ndarray, inputs: Path, window_s: float
+) -> tuple[Callable[[], Any], int]:
     """systole.correction.correct_rr (Lipponen & Tarvainen 2019) on the day, in ms."""
     from systole.correction import correct_rr
 
@@ -62,17 +45,19 @@ def systole_correct(rr: np.ndarray, t: np.ndarray, inputs: Path) -> tuple[Callab
     return (lambda: correct_rr(rr_ms, verbose=False)), rr.size
 
 
-def systole_rmssd(rr: np.ndarray, t: np.ndarray, inputs: Path) -> tuple[Callable[[], Any], int]:
-    """RMSSD over the beats of the last 30 s after each beat, by systole.hrv.rmssd in a loop.
-
-    The window is the project's: every successive pair whose later beat lies within 30 s.
+def systole_rmssd(
+    rr: np.ndarray, t: np.ndarray, inputs: Path, window_s: float
+) -> tuple[Callable[[], Any], int]:
+    """RMSSD over the beats of the last `window_s` after each beat, by systole.hrv.rmssd in a
+    loop. The window is the project's (passed in: this env has no flooding): every successive
+    pair whose later beat lies within it.
     """
     from systole.hrv import rmssd
 
     rr_ms = rr * 1000.0
 
     def task() -> np.ndarray:
-        first_pair_end = np.searchsorted(t, t - RMSSD_WINDOW_S, side="left")
+        first_pair_end = np.searchsorted(t, t - window_s, side="left")
         first_beat = np.maximum(first_pair_end - 1, 0)
         out = np.full(rr.size, np.nan)
         for i in range(1, rr.size):
@@ -83,7 +68,9 @@ def systole_rmssd(rr: np.ndarray, t: np.ndarray, inputs: Path) -> tuple[Callable
     return task, rr.size
 
 
-def nk_fixpeaks(rr: np.ndarray, t: np.ndarray, inputs: Path) -> tuple[Callable[[], Any], int]:
+def nk_fixpeaks(
+    rr: np.ndarray, t: np.ndarray, inputs: Path, window_s: float
+) -> tuple[Callable[[], Any], int]:
     """neurokit2.signal_fixpeaks(method="Kubios") on the same beats as 1-kHz peak indices."""
     import neurokit2 as nk
 
@@ -97,7 +84,7 @@ def nk_fixpeaks(rr: np.ndarray, t: np.ndarray, inputs: Path) -> tuple[Callable[[
     return task, rr.size
 
 
-CASES = {
+CASES: dict[str, Case] = {
     "systole_first_call": systole_first_call,
     "systole_correct": systole_correct,
     "systole_rmssd": systole_rmssd,
@@ -109,30 +96,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=sorted(CASES), required=True)
     parser.add_argument("--inputs", type=Path, required=True)
+    parser.add_argument("--window-s", type=float, required=True, help="the RMSSD window")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # systole divides by zero on flat stretches; not ours
     rr = np.load(args.inputs / "day_rr_s.npy")
     t = np.load(args.inputs / "day_t_s.npy")
-    task, n = CASES[args.case](rr, t, args.inputs)
+    task, n = CASES[args.case](rr, t, args.inputs, args.window_s)
     repeats = 1 if args.quick or args.case == "systole_first_call" else 3
     rss_before = _status_kb("VmRSS")
-    reset = _reset_peak()
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        task()
-        runs.append(time.perf_counter() - start)
-    peak_kb = _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    reset = reset_peak()
+    median_s, runs, _ = timed(task, repeats)
     print(
         json.dumps(
             {
                 "case": args.case,
-                "seconds": statistics.median(runs),
+                "seconds": median_s,
                 "runs_s": runs,
                 "n": n,
-                "peak_rss_mb": peak_kb / 1024,
-                "work_rss_mb": (peak_kb - rss_before) / 1024 if reset else float("nan"),
+                **memory_report(rss_before, reset),
                 "versions": {
                     name: version(name) for name in ("systole", "neurokit2", "numba", "numpy")
                 },

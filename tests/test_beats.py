@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,11 +15,10 @@ from flooding.beats import (
     RollingRmssd,
     StreamingCorrector,
     correct_rr,
-    process_batch,
+    rmssd_batch,
     rolling_rmssd_ms,
 )
 from flooding.beats.fast import fast_rates
-from flooding.beats.processor import WARMUP_BEATS
 from flooding.beats.rolling import to_us
 from flooding.models import Sample
 from flooding.readers import read
@@ -53,10 +50,6 @@ def stream(rr: np.ndarray) -> tuple[list[int], np.ndarray, list[int]]:
     values = np.array([v for d in decisions for v in d.rr_s])
     sources = [d.source for d in decisions for _ in d.rr_s]
     return labels, values, sources
-
-
-def jumps_over_20pct(values: np.ndarray) -> int:
-    return int((np.abs(np.diff(values)) / values[:-1] > 0.2).sum())
 
 
 # --- artifact labels and corrections on known cases -----------------------------------------
@@ -265,42 +258,6 @@ def packets(rr: np.ndarray, strap_bpm: float = 70.0) -> list[Sample]:
 
 
 class TestProcessor:
-    def test_bpm_from_beats(self) -> None:
-        """After warm-up the bpm is the rate of the corrected beats, not the strap's."""
-        out = process_batch(packets(np.full(60, 0.75), strap_bpm=99.0))
-        assert out[0].bpm == 99.0
-        assert out[-1].bpm == pytest.approx(80.0)
-
-    def test_falls_back_without_rr(self) -> None:
-        """With no RR values for a while the strap's own bpm is passed on."""
-        samples = packets(np.full(40, 0.75))
-        t_end = samples[-1].t_s
-        samples += [Sample(t_end + k, 66.0, (), True) for k in range(1, 10)]
-        processor = BeatProcessor()
-        out = [processor.feed(s) for s in samples]
-        assert out[-1].bpm == 66.0
-        assert out[len(samples) - 9].bpm == pytest.approx(80.0)
-
-    def test_missed_beat_makes_no_dip(self) -> None:
-        """A missed beat does not dip the derived heart rate."""
-        rr = sinus(120)
-        raw = np.concatenate([rr[:60], [rr[60] + rr[61]], rr[62:]])
-        out = np.array([s.bpm for s in process_batch(packets(raw))])
-        assert np.abs(np.diff(out[WARMUP_BEATS + LOOKAHEAD_BEATS :])).max() < 3.0
-
-    def test_other_fields_kept(self) -> None:
-        """Only bpm changes: time, raw RR, contact, energy and any new Sample field are kept."""
-        assert {f.name for f in dataclasses.fields(Sample)} == {
-            "t_s",
-            "bpm",
-            "rr_s",
-            "contact",
-            "energy_kj",
-        }, "a new Sample field must be carried over by BeatProcessor and process_batch"
-        samples = [Sample(s.t_s, s.bpm, s.rr_s, None, 7) for s in packets(np.full(30, 0.75), 99.0)]
-        for original, out in zip(samples, process_batch(samples), strict=True):
-            assert dataclasses.replace(out, bpm=original.bpm) == original
-
     def test_rmssd_exposed(self) -> None:
         """The processor reports RMSSD of the corrected beats in ms."""
         processor = BeatProcessor()
@@ -322,22 +279,15 @@ class TestProcessor:
         ],
     )
     def test_feed_equals_batch_on_real_files(self, name: str) -> None:
-        """process_batch gives exactly what feeding the samples one by one gives."""
+        """rmssd_batch gives exactly what feeding the samples one by one gives."""
         samples = read(recording(name)).samples
         processor = BeatProcessor()
-        assert [processor.feed(s) for s in samples] == process_batch(samples)
-
-    @requires_data
-    @pytest.mark.parametrize("name", ["polar-h10_pvc_hr-rr.csv", "polar-hrm_noisy.hrm"])
-    def test_no_spikes_on_artifact_recordings(self, name: str) -> None:
-        """On the PVC and noisy files the derived 1-Hz rate has no >20 % jumps; raw beats do."""
-        rec = read(recording(name))
-        raw_bpm = 60.0 / np.asarray(rec.beat_rr_s)
-        out = np.array([s.bpm for s in process_batch(rec.samples)])
-        settled = out[WARMUP_BEATS + LOOKAHEAD_BEATS :]
-        assert jumps_over_20pct(raw_bpm) >= 30
-        assert jumps_over_20pct(settled) == 0
-        assert np.abs(np.diff(settled)).max() < 20.0
+        live = []
+        for sample in samples:
+            processor.feed(sample)
+            live.append(processor.rmssd_ms)
+        assert live == rmssd_batch(samples)
+        assert any(value is not None for value in live) == any(s.rr_s for s in samples)
 
 
 class TestFastRate:

@@ -18,6 +18,8 @@ from flooding.models import Alert, Mode, Sample
 from flooding.readers import read
 from flooding.scenarios import labeled_scenarios
 from flooding.simulate import samples as scenario_samples
+from flooding.store import Store
+from flooding.timefmt import is_wall_clock
 from tests._data import recording, requires_data
 
 SLACK_S = 2.0  # the target: an alert within the confirmation window plus 2 s
@@ -201,6 +203,32 @@ class TestReplayCommand:
         assert done.returncode == 0, done.stderr
         listed = flooding("sessions", "--json", "--data-dir", str(tmp_path / "d"))
         assert "import:rr-text" in listed.stdout
+
+    def test_save_stores_what_import_stores_and_prints_it(self, tmp_path: Path) -> None:
+        """--save stores the session as `flooding import` does (clock placement, file name,
+        settings), and the printed alerts are the stored ones."""
+        path = tmp_path / "rise.txt"
+        rr = [0.9] * 300 + [0.55] * 200
+        path.write_text("\n".join(f"{v * 1000:.0f}" for v in rr) + "\n")
+        data = tmp_path / "d"
+        done = flooding("replay", str(path), "--save", "--json", "--data-dir", str(data))
+        assert done.returncode == 0, done.stderr
+        printed = json.loads(done.stdout)
+        store = Store.open(data)
+        try:
+            session = store.session(printed["session"])
+            assert session is not None
+            assert session.strap_name == "rise.txt"
+            assert is_wall_clock(session.started_s)  # placed on the clock, as an import
+            settings_json = store.db.execute(
+                "SELECT settings_json FROM sessions WHERE id=?", (session.id,)
+            ).fetchone()[0]
+            assert "detection" in json.loads(settings_json)
+            stored = [row.t_s - session.started_s for row in store.events(session.id, "alert")]
+        finally:
+            store.close()
+        assert printed["alerts"]
+        assert [a["t_s"] for a in printed["alerts"]] == pytest.approx(stored, abs=1e-3)
 
     def test_bad_file_names_the_line(self, tmp_path: Path) -> None:
         """A malformed file exits non-zero with the reader's error naming file and line."""

@@ -100,6 +100,20 @@ class TestBadFiles:
         assert "Nothing was imported" in err
         assert session_count(data) == 1
 
+    def test_a_time_in_milliseconds_is_refused_and_sessions_still_lists(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A unix time given in ms is refused at its line; nothing is stored, `sessions` works."""
+        data = tmp_path / "data"
+        path = tmp_path / "ms.csv"
+        path.write_text("time_unix_s,hr_bpm\n1700000000000,70\n1700000001000,71\n")
+        code, _, err = run(capsys, "import", str(path), "--data-dir", str(data))
+        assert code == 1
+        assert "line 2" in err
+        assert "Nothing was imported" in err
+        assert session_count(data) == 0
+        assert run(capsys, "sessions", "--data-dir", str(data))[0] == 0
+
     def test_a_binary_file_is_refused_clearly(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -124,3 +138,43 @@ class TestBadFiles:
         )
         assert code == 2
         assert "polar-hrm" in err
+
+
+@pytest.mark.parametrize("couple", [False, True])
+def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_nothing(
+    tmp_path: Path, couple: bool
+) -> None:
+    """Storing fails half-way (a refused insert): the import raises that error, not a later
+    one from closing the store, and no session or sample of it stays."""
+    import sqlite3
+
+    from flooding.config import default_settings
+    from flooding.importing import import_couple, import_recording
+
+    path = tmp_path / "rr.txt"
+    path.write_text("\n".join(["800", "820", "790", "810"] * 60) + "\n")
+    recording = read(path)
+    store = Store.open(tmp_path / "data")
+    store.db.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON samples"
+        " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    )
+
+    def import_and_close() -> None:  # as `flooding import` does
+        try:
+            if couple:
+                import_couple(store, {"A": recording, "B": recording}, default_settings())
+            else:
+                import_recording(store, recording, default_settings())
+        finally:
+            store.close()
+
+    with pytest.raises(sqlite3.Error, match="disk I/O error"):
+        import_and_close()
+    store = Store.open(tmp_path / "data")
+    try:
+        assert store.sessions() == []
+        assert store.db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0
+        assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+    finally:
+        store.close()

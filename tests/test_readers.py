@@ -10,7 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flooding.readers import ReaderError, formats, read, sniff_format, stress_predict_participants
+from flooding.readers import (
+    ReaderError,
+    formats,
+    read,
+    read_stress_predict_all,
+    sniff_format,
+    stress_predict_participants,
+)
 from tests._data import recording, requires_data, stress_predict
 
 MINUTE_S = 60.0
@@ -190,6 +197,12 @@ class TestSmallFiles:
         assert a.beat_rr_s.tolist() == pytest.approx(b.beat_rr_s.tolist())
         assert a.beat_rr_s.tolist() == pytest.approx([0.8, 0.9])
 
+    def test_rr_text_after_comment_and_blank_lines(self, tmp_path: Path) -> None:
+        """An RR list that opens with a `#` comment or a blank line is still sniffed as one."""
+        path = _write(tmp_path, "c.txt", "# exported RR, ms\n\n800\n810\n790\n")
+        assert sniff_format(path) == "rr-text"
+        assert read(path).beat_rr_s.tolist() == pytest.approx([0.8, 0.81, 0.79])
+
     def test_csv_rr_only_rows_are_beats(self, tmp_path: Path) -> None:
         """A CSV with rr_ms and no hr_bpm treats rows as beats and groups them into packets."""
         rows = "\n".join(f"{10 + 0.8 * i:.1f},800" for i in range(10))
@@ -206,6 +219,18 @@ class TestSmallFiles:
         rec = read(tmp_path / "t.csv")
         assert rec.samples[0].t_s == datetime(2024, 5, 5, 8, tzinfo=UTC).timestamp()
         assert [s.contact for s in rec.samples] == [True, False]
+
+    def test_stress_predict_all_equals_one_by_one(self, tmp_path: Path) -> None:
+        """Reading every participant at once gives what reading each one gives."""
+        rows = [f"{p},{70 + i},12,{1600000000 + i},{i % 2}" for p in (3, 2) for i in range(4)]
+        path = tmp_path / "sp.csv"
+        path.write_text("Participant,HR,respr,Time(sec),Label\n" + "\n".join(rows) + "\n")
+        every = read_stress_predict_all(path)
+        assert list(every) == [3, 2]
+        for participant, rec in every.items():
+            one = read(path, "stress-predict", participant=participant)
+            assert rec.samples == one.samples
+            assert rec.columns["label"].tolist() == one.columns["label"].tolist()
 
     def test_hrm_heart_rate_samples(self, tmp_path: Path) -> None:
         """An HRM file recorded as heart rate every 5 s gives one sample per line."""
@@ -258,6 +283,14 @@ class TestBrokenFiles:
             read(path)
         assert info.value.line == 3
 
+    def test_hrm_negative_heart_rate(self, tmp_path: Path) -> None:
+        """A negative heart rate in an HRM heart-rate recording is refused at its line, as in
+        the CSV readers (it is not a sample without contact)."""
+        path = _write(tmp_path, "n.hrm", "[Params]\nInterval=5\n\n[HRData]\n70\n-3\n")
+        with pytest.raises(ReaderError, match="0 bpm or more") as info:
+            read(path)
+        assert info.value.line == 6
+
     def test_empty_file(self, tmp_path: Path) -> None:
         """An empty file is refused as empty."""
         path = _write(tmp_path, "e.csv", "")
@@ -300,6 +333,37 @@ class TestBrokenFiles:
         with pytest.raises(ReaderError, match="in order") as info:
             read(path)
         assert info.value.line == 4
+
+    @pytest.mark.parametrize(
+        ("header", "bad"),
+        [
+            ("time_unix_s", "1700000000000"),  # milliseconds
+            ("time_unix_s", "1e300"),
+            ("time_unix_s", "-5"),
+            ("time_ns", "1700000000000000000000"),  # beyond int64: refused as not a time
+            ("time_ns", "-1700000000000000000"),
+            ("timestamp", "2200-01-01T00:00:00Z"),
+        ],
+    )
+    def test_csv_impossible_unix_time(self, tmp_path: Path, header: str, bad: str) -> None:
+        """A unix time before 1970 or from 2100 on is refused at its line, not stored."""
+        good = {"time_unix_s": "1700000000", "time_ns": "1700000000000000000"}.get(
+            header, "2024-05-05T10:00:00Z"
+        )
+        path = _write(tmp_path, "u.csv", f"{header},hr_bpm\n{bad},70\n{good},71\n")
+        with pytest.raises(ReaderError) as info:
+            read(path)
+        assert info.value.line == 2
+
+    def test_stress_predict_impossible_time(self, tmp_path: Path) -> None:
+        """A Stress-Predict time in milliseconds is refused at its line."""
+        text = (
+            "Participant,HR,respr,Time(sec),Label\n2,70,12,1600000000,0\n2,71,12,1600000001000,0\n"
+        )
+        path = _write(tmp_path, "s.csv", text)
+        with pytest.raises(ReaderError, match="between 1970 and 2100") as info:
+            read(path)
+        assert info.value.line == 3
 
     def test_csv_infinite_value(self, tmp_path: Path) -> None:
         """A non-finite number is refused like a word."""

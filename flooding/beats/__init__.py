@@ -1,9 +1,9 @@
 """The beat-level path: beat times, artifact correction, heart rate and RMSSD from RR intervals.
 
-Pure numpy; no I/O. Live use: `BeatProcessor().feed(sample)`; files: `process_batch(samples)`,
+Pure numpy; no I/O. The detector's low-latency heart rate: `FastRate` (live) and `fast_rates`
+(files). The RMSSD of the corrected beats: `BeatProcessor` (live) and `rmssd_batch` (files),
 which returns exactly what feeding would. Lower levels: `correct_rr` (batch) and
-`StreamingCorrector` (live) label and correct RR series identically. The detector's own,
-low-latency heart rate comes from `FastRate` (see `flooding.beats.fast` for why it differs).
+`StreamingCorrector` (live) label and correct RR series identically.
 """
 
 from flooding.beats.artifacts import (
@@ -16,8 +16,8 @@ from flooding.beats.artifacts import (
 )
 from flooding.beats.clock import BeatClock
 from flooding.beats.fast import FastRate, fast_rates
-from flooding.beats.processor import BeatProcessor, process_batch, rmssd_batch
-from flooding.beats.rolling import RollingRmssd, instantaneous_bpm, rolling_rmssd_ms
+from flooding.beats.processor import BeatProcessor, rmssd_batch
+from flooding.beats.rolling import RollingRmssd, rolling_rmssd_ms
 from flooding.beats.stream import Decision, StreamingCorrector
 
 __all__ = [
@@ -34,8 +34,6 @@ __all__ = [
     "StreamingCorrector",
     "correct_rr",
     "fast_rates",
-    "instantaneous_bpm",
-    "process_batch",
     "rmssd_batch",
     "rolling_rmssd_ms",
 ]

@@ -1,7 +1,7 @@
 """The heart rate the detector sees: a low-latency, artifact-robust estimate from raw beats.
 
-Why not the corrected series (`flooding.beats.processor`)? Lipponen-Tarvainen correction is
-final only 6 beats after a beat arrived, and its rate averages 5 s of those final beats, so it
+Why not the corrected series (`flooding.beats.artifacts`)? Lipponen-Tarvainen correction is
+final only 6 beats after a beat arrived, and a rate averaging 5 s of those final beats
 describes the heart of 6-11 s ago. The detector's promise is an alert within the confirmation
 window (20 s) + 2 s of the true onset, which leaves about 2 s for the estimate's own lag.
 
@@ -25,9 +25,10 @@ Measured (`scripts/evaluate`, labeled synthetic set with ectopic, missed and ext
 window 3 s / 3 beats lags a rise by about 1-2 s and gives no false alert; 2 s / 3 beats is
 0.5 s faster but a burst of extra beats then gives false alerts; without the repair a plain
 median of 4-5 beats swings up to +60 bpm in `polar-h10_pvc_hr-rr.csv` (trigeminy), and the
-corrected series (`flooding.beats.processor`) lags 8-9 s, so every alert would come after the
-confirmation window + 2 s. The corrected series still gives each reading's rolling RMSSD,
-and the store keeps every raw beat, so a review can rebuild it exactly (`process_batch`).
+rate of the corrected series (5 s of final corrected beats, since removed) lagged 8-9 s, so
+every alert would come after the confirmation window + 2 s. The corrected series still gives
+each reading's rolling RMSSD (`flooding.beats.processor`), and the store keeps every raw beat,
+so a review can rebuild it exactly (`rmssd_batch`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ WINDOW_S = 3.0  # seconds of beats behind each estimate: lag ~1.5 s, within the 
 MIN_BEATS = 3  # at least this many beats (2 pair means), so a slow heart still has a rate
 REF_BEATS = 9  # beats in the reference interval (their median): a few artifacts are outvoted
 MAX_BEATS = 16  # beats kept: 3 s at the fastest plausible heart (230 bpm) is under 12
-STALE_S = 5.0  # no usable beat for this long: the strap's own value (as the corrected path)
+STALE_S = 5.0  # no usable beat for this long: the strap's own value
 
 
 class FastRate:

@@ -1,4 +1,4 @@
-"""Heart rate and RMSSD from corrected beats, over time windows, with exact running sums.
+"""RMSSD from corrected beats over a time window, with exact running sums.
 
 Intervals are summed as whole microseconds (Python ints in the live path, int64 in the batch
 path), so a day of adding and removing never drifts and live and batch results are identical.
@@ -21,36 +21,6 @@ RMSSD_WINDOW_S = 30.0  # the usual ultra-short RMSSD window
 def to_us(rr_s: float) -> int:
     """An interval in whole microseconds."""
     return round(rr_s * US_PER_S)
-
-
-def instantaneous_bpm(rr_s: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Beat-by-beat heart rate (bpm) from RR intervals in seconds."""
-    return SECONDS_PER_MINUTE / np.asarray(rr_s, dtype=np.float64)
-
-
-class WindowMean:
-    """Mean interval of the beats in the last `window_s` seconds (by beat time); O(1) per beat."""
-
-    def __init__(self, window_s: float) -> None:
-        self.window_s = window_s
-        self._beats: deque[tuple[float, int]] = deque()
-        self._sum_us = 0
-        self.newest_s: float | None = None
-
-    def add(self, t_s: float, rr_us: int) -> None:
-        """Add a beat at time `t_s` (non-decreasing) and drop beats older than the window."""
-        self._beats.append((t_s, rr_us))
-        self._sum_us += rr_us
-        self.newest_s = t_s
-        oldest_s = t_s - self.window_s
-        while self._beats[0][0] < oldest_s:
-            self._sum_us -= self._beats.popleft()[1]
-
-    def bpm(self) -> float | None:
-        """Beats per minute over the window, or None before the first beat."""
-        if not self._beats:
-            return None
-        return SECONDS_PER_MINUTE * US_PER_S * len(self._beats) / self._sum_us
 
 
 class RollingRmssd:

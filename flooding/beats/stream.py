@@ -68,11 +68,6 @@ class StreamingCorrector:
         self._stepped = 0
         self._pending: float | None = None
 
-    @property
-    def n_beats(self) -> int:
-        """Input beats pushed so far."""
-        return self._n
-
     def push(self, rr_s: float, t_s: float = 0.0) -> list[Decision]:
         """Add one RR interval (seconds, ending at time `t_s`); returns the decisions now final."""
         k = self._n

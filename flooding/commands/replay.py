@@ -2,7 +2,10 @@
 
 Reader -> the same `Engine` the monitor uses (`run_batch`, equal to live sample for sample) ->
 alerts, flooding episodes and ready-to-return times. Times are local clock times when the file
-has wall-clock time, else minutes:seconds from its start. Nothing is written unless `--save`.
+has wall-clock time, else minutes:seconds from its start. Nothing is written unless `--save`,
+which stores it exactly as `flooding import` does; what is printed is then what was stored.
+A file without clock times is stored ending when it was last modified, and the detector's
+baseline follows the clock, so its replay with --save can differ slightly from one without.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ def _mmss(seconds: float) -> str:
 def run(args: argparse.Namespace) -> int:
     from flooding.commands._common import load_settings
     from flooding.engine import run_batch
+    from flooding.importing import has_wall_clock, import_recording
     from flooding.models import (
         Alert,
         EpisodeEnded,
@@ -78,9 +82,19 @@ def run(args: argparse.Namespace) -> int:
     if not samples:
         print(f"flooding replay: {args.file}: no samples", file=sys.stderr)
         return 1
-    result = run_batch(samples, settings, mode=mode, keep_readings=True)
-    t0 = samples[0].t_s
-    wall = recording.start_unix_s is not None
+    # readings (without RMSSD) give the last baseline and an open episode's peak
+    session_id = None
+    if args.save:  # run over the samples as stored
+        store = open_store(args)
+        try:
+            imported = import_recording(store, recording, settings, mode=mode, keep_readings=True)
+        finally:
+            store.close()
+        result, session_id, t0 = imported.batch, imported.session_id, imported.start_s
+    else:
+        result = run_batch(samples, settings, mode=mode, keep_readings=True, rmssd=False)
+        t0 = samples[0].t_s
+    wall = has_wall_clock(recording)
 
     def when(t_s: float) -> str:
         return clock_time(t_s, seconds=True) if wall else _mmss(t_s - t0)
@@ -129,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         start = open_episode["start_s"] + t0
         open_episode["peak_bpm"] = round(max(r.bpm for r in result.readings if r.t_s >= start), 1)
     pauses = sum(isinstance(e, PauseStarted) for e in result.events)
-    duration_s = samples[-1].t_s - t0
+    duration_s = result.readings[-1].t_s - t0
     summary = {
         "samples": len(samples),
         "beats": recording.n_beats,
@@ -143,23 +157,6 @@ def run(args: argparse.Namespace) -> int:
         if result.readings[-1].baseline_bpm is None
         else round(result.readings[-1].baseline_bpm, 1),
     }
-
-    session_id = None
-    if args.save:
-        store = open_store(args)
-        try:
-            session_id = store.begin_session(
-                t0,
-                source=f"import:{recording.source_format}",
-                mode=mode.value,
-                settings_json=json.dumps(settings.model_dump(mode="json", exclude={"messages"})),
-            )
-            store.add_samples(session_id, samples)
-            for event in result.events:
-                store.add_event(session_id, event)
-            store.end_session(session_id, samples[-1].t_s)
-        finally:
-            store.close()
 
     if args.json:
         data: dict[str, Any] = {

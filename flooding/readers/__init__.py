@@ -28,6 +28,7 @@ from flooding.readers.tables import (
     read_logger_hr,
     read_logger_ppi,
     read_stress_predict,
+    read_stress_predict_all,
     stress_predict_participants,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "Recording",
     "formats",
     "read",
+    "read_stress_predict_all",
     "sniff_format",
     "stress_predict_participants",
 ]
@@ -58,20 +60,25 @@ def formats() -> list[str]:
     return list(_READERS)
 
 
-def _first_line(path: Path) -> str:
+def _first_line(path: Path) -> tuple[int, str]:
+    """The first line that is neither blank nor a `#` comment, and its number (1, '' if none)."""
     try:
         with path.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
         raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
-    return head.decode("utf-8-sig", errors="replace").splitlines()[0] if head.strip() else ""
+    for number, line in enumerate(head.decode("utf-8-sig", errors="replace").splitlines(), 1):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            return number, text
+    return 1, ""
 
 
 def sniff_format(path: Path) -> str:
-    """The format of a file, from its extension and first line."""
+    """The format of a file, from its extension and first line (blank and `#` lines skipped)."""
     if path.suffix.lower() == ".hrm":
         return "polar-hrm"
-    first = _first_line(path).strip()
+    line, first = _first_line(path)
     if first.startswith("["):
         return "polar-hrm"
     if first == LOGGER_HR_HEADER:
@@ -93,7 +100,7 @@ def sniff_format(path: Path) -> str:
         read_lines(path)  # names the problem: empty, binary, or not UTF-8
     raise ReaderError(
         path,
-        1,
+        line,
         "a known format (" + ", ".join(formats()) + "); choose one with format=",
         repr(first[:80]),
     )

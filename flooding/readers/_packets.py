@@ -8,10 +8,14 @@ are those beats, and its bpm is the strap-like short average, rounded as the str
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 
 from flooding.models import Sample
-from flooding.readers._text import FloatArray
+from flooding.readers._text import FloatArray, check_rr
+from flooding.readers.recording import Recording
 
 PACKET_INTERVAL_S = 1.0  # straps notify about once a second
 STRAP_AVERAGE_S = 5.0  # the device-side average behind the strap's bpm: a few seconds of beats
@@ -76,3 +80,26 @@ def packetise(
             ticks.tolist(), bpm.tolist(), lo.tolist(), hi.tolist(), flags, strict=True
         )
     ]
+
+
+def beats_recording(
+    rr_s: FloatArray,
+    line_numbers: Sequence[int],
+    path: Path,
+    source_format: str,
+    *,
+    first_beat_s: float = 0.0,
+    start_unix_s: float | None = None,
+) -> Recording:
+    """A recording of consecutive beats (one RR interval per line), the first ending
+    `rr_s[0]` after `first_beat_s`; each interval is checked at its line."""
+    check_rr(rr_s, line_numbers, path, "an RR interval")
+    beat_t_s = first_beat_s + np.cumsum(rr_s)
+    return Recording(
+        samples=packetise(beat_t_s, rr_s),
+        start_unix_s=start_unix_s,
+        source_format=source_format,
+        path=path,
+        beat_t_s=beat_t_s,
+        beat_rr_s=rr_s,
+    )

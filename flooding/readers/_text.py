@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+MS_PER_S = 1000.0
 
 
 class ReaderError(ValueError):
@@ -113,11 +114,20 @@ def to_unix_s(
     return out
 
 
-def check_positive(values: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
-    """Fail at the first value that is not above zero."""
-    bad = np.flatnonzero(values <= 0)
+UNIX_MAX_S = 4_102_444_800.0  # 2100-01-01: a later "time" is in ms or us, or not a time
+
+
+def check_unix_times(times: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+    """Fail at the first unix time (seconds) before 1970 or from 2100 on: not a recording's
+    date, and past 9999 not even a date the program could show."""
+    bad = np.flatnonzero((times < 0) | (times >= UNIX_MAX_S))
     if bad.size:
-        raise ReaderError(path, line_numbers[bad[0]], what, f"{values[bad[0]]:g}")
+        raise ReaderError(
+            path,
+            line_numbers[bad[0]],
+            f"{what} between 1970 and 2100",
+            f"{times[bad[0]]:.15g} s",
+        )
 
 
 RR_MAX_FILE_S = 30.0  # an "interval" longer than this is a gap or a time, not a heartbeat
@@ -132,6 +142,16 @@ def check_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: st
             line_numbers[bad[0]],
             f"{what} above 0 s and at most {RR_MAX_FILE_S:g} s",
             f"{rr_s[bad[0]]:g} s",
+        )
+
+
+def check_bpm(bpm: FloatArray, line_numbers: Sequence[int], path: Path) -> None:
+    """Fail at the first heart rate below 0 (0 means no skin contact; NaN, an empty field,
+    passes)."""
+    bad = np.flatnonzero(bpm < 0)
+    if bad.size:
+        raise ReaderError(
+            path, line_numbers[bad[0]], "a heart rate of 0 bpm or more", f"{bpm[bad[0]]:g}"
         )
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from flooding.models import Sample
-from flooding.readers._packets import packetise
+from flooding.readers._packets import beats_recording
 from flooding.readers._text import (
+    MS_PER_S,
     ReaderError,
-    check_rr,
+    check_bpm,
     read_lines,
     shown,
     to_floats,
@@ -25,7 +26,6 @@ from flooding.readers._text import (
 from flooding.readers.recording import Recording
 
 RR_INTERVAL_CODE = 238  # `Interval=238` in [Params] marks an R-R recording
-MS_PER_S = 1000.0
 _DATE_FORMATS = ("%Y%m%d %H:%M:%S.%f", "%Y%m%d %H:%M:%S")
 
 
@@ -89,21 +89,15 @@ def read_hrm(path: Path) -> Recording:
 
     if interval == RR_INTERVAL_CODE:
         rr_s = to_floats(firsts, numbers, path, "an RR interval in ms") / MS_PER_S
-        check_rr(rr_s, numbers, path, "an RR interval")
-        beat_t_s = offset_s + np.cumsum(rr_s)
-        return Recording(
-            samples=packetise(beat_t_s, rr_s),
-            start_unix_s=start_unix_s,
-            source_format="polar-hrm",
-            path=path,
-            beat_t_s=beat_t_s,
-            beat_rr_s=rr_s,
+        return beats_recording(
+            rr_s, numbers, path, "polar-hrm", first_beat_s=offset_s, start_unix_s=start_unix_s
         )
     if interval <= 0:
         raise ReaderError(
             path, interval_line, f"Interval= seconds above 0 or {RR_INTERVAL_CODE}", interval_text
         )
     bpm = to_floats(firsts, numbers, path, "a heart rate in bpm")
+    check_bpm(bpm, numbers, path)
     t_s = offset_s + interval * np.arange(bpm.size, dtype=np.float64)
     samples = [Sample(t, b, (), b > 0) for t, b in zip(t_s.tolist(), bpm.tolist(), strict=True)]
     return Recording(samples, start_unix_s, "polar-hrm", path)

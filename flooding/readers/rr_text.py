@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from flooding.readers._packets import packetise
-from flooding.readers._text import ReaderError, check_positive, check_rr, read_lines, to_floats
+from flooding.readers._packets import beats_recording
+from flooding.readers._text import MS_PER_S, ReaderError, read_lines, to_floats
 from flooding.readers.recording import Recording
 
-MS_PER_S = 1000.0
 UNIT_SPLIT = 20.0  # a median RR above 20 means ms (20 s is no heartbeat; 20 ms is no interval)
 FIRST_BEAT_TIME_MIN_S = 10.0  # a first value above this is a time of day, not an interval...
 FIRST_BEAT_TIME_RATIO = 5.0  # ...when it is also this many times the median of the rest
@@ -35,7 +34,6 @@ def read_rr_text(path: Path) -> Recording:
     )
     median = float(np.median(values))
     rr_s = values / MS_PER_S if median > UNIT_SPLIT else values.copy()
-    check_positive(rr_s, numbers, path, "an RR interval above 0")
 
     first_beat_s = 0.0
     if rr_s.size > 1:
@@ -44,13 +42,4 @@ def read_rr_text(path: Path) -> Recording:
             first_beat_s = float(rr_s[0])
             rr_s = rr_s[1:]
             numbers = numbers[1:]
-    check_rr(rr_s, numbers, path, "an RR interval")
-    beat_t_s = first_beat_s + np.cumsum(rr_s)
-    return Recording(
-        samples=packetise(beat_t_s, rr_s),
-        start_unix_s=None,
-        source_format="rr-text",
-        path=path,
-        beat_t_s=beat_t_s,
-        beat_rr_s=rr_s,
-    )
+    return beats_recording(rr_s, numbers, path, "rr-text", first_beat_s=first_beat_s)

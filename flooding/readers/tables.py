@@ -22,10 +22,13 @@ from flooding.beats.clock import BeatClock
 from flooding.models import Sample
 from flooding.readers._packets import SECONDS_PER_MINUTE, packetise
 from flooding.readers._text import (
+    MS_PER_S,
     FloatArray,
     ReaderError,
+    check_bpm,
     check_in_order,
     check_rr,
+    check_unix_times,
     read_lines,
     split_rows,
     to_floats,
@@ -34,7 +37,6 @@ from flooding.readers._text import (
 )
 from flooding.readers.recording import Recording
 
-MS_PER_S = 1000.0
 NS_PER_S = 1e9
 TIME_COLUMNS = ("time_unix_s", "time_s", "time_ns", "timestamp")
 LOGGER_HR_HEADER = "Phone timestamp;HR [bpm]"
@@ -48,6 +50,18 @@ def _header(lines: list[str], path: Path, expected: str) -> list[str]:
     if not lines or not lines[0].strip():
         raise ReaderError(path, 1, f"a header line ({expected})", "an empty line")
     return [name.strip() for name in lines[0].split(",")]
+
+
+def _fixed_header(lines: list[str], path: Path, header: str) -> None:
+    """Fail unless the first line is exactly `header` (a format with a fixed header)."""
+    if not lines or lines[0].strip() != header:
+        raise ReaderError(path, 1, f"the header {header!r}", repr(lines[0][:80]))
+
+
+def _beats_of_rows(rr_rows: list[tuple[float, ...]]) -> tuple[list[int], FloatArray]:
+    """The row of every beat, and every beat's interval, in order."""
+    row_of_beat = [i for i, rr in enumerate(rr_rows) for _ in rr]
+    return row_of_beat, np.array([v for rr in rr_rows for v in rr], dtype=np.float64)
 
 
 def _optional(
@@ -85,6 +99,8 @@ def _times(
         t_s = to_unix_s(column, numbers, path, "an ISO 8601 time, e.g. 2024-05-05T14:50:00Z")
     else:
         t_s = to_floats(column, numbers, path, f"a time in seconds ({name})")
+    if name != "time_s":
+        check_unix_times(t_s, numbers, path, f"a unix time ({name})")
     check_in_order(t_s, numbers, path)
     start = None if name == "time_s" or t_s.size == 0 else float(t_s[0])
     return t_s, start
@@ -111,8 +127,7 @@ def read_csv(path: Path) -> Recording:
         rr_rows = _rr_rows(columns[lowered.index(rr_name)], numbers, path, rr_name == "rr_ms")
     has_rr = np.array([bool(rr) for rr in rr_rows], dtype=bool)
     if not has_hr:
-        row_of_beat = [i for i, rr in enumerate(rr_rows) for _ in rr]
-        beat_rr = np.array([v for rr in rr_rows for v in rr], dtype=np.float64)
+        row_of_beat, beat_rr = _beats_of_rows(rr_rows)
         beat_t = _beat_times(t_s[row_of_beat], beat_rr)
         return Recording(packetise(beat_t, beat_rr), start, "csv", path, beat_t, beat_rr)
 
@@ -121,11 +136,7 @@ def read_csv(path: Path) -> Recording:
         contact = _contact(columns[lowered.index("contact")], numbers, path)
 
     bpm, has_bpm = _optional(columns[lowered.index("hr_bpm")], numbers, path, "a heart rate in bpm")
-    bad = np.flatnonzero(has_bpm & (bpm < 0))
-    if bad.size:
-        raise ReaderError(
-            path, numbers[bad[0]], "a heart rate of 0 bpm or more", f"{bpm[bad[0]]:g}"
-        )
+    check_bpm(bpm, numbers, path)
     return _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_rows, has_rr, contact)
 
 
@@ -183,25 +194,21 @@ def _packets_from_rows(
             samples[-1] = Sample(last.t_s, last.bpm, last.rr_s + rr, last.contact)
         else:
             samples.append(Sample(t_list[i], round(SECONDS_PER_MINUTE / rr[0]), rr, None))
-    row_of_beat = [i for i, rr in enumerate(rr_rows) for _ in rr]
-    beat_rr = np.array([v for rr in rr_rows for v in rr], dtype=np.float64)
+    row_of_beat, beat_rr = _beats_of_rows(rr_rows)
     return Recording(samples, start, "csv", path, t_s[row_of_beat], beat_rr)
 
 
 def read_logger_hr(path: Path) -> Recording:
     """Polar Sensor Logger HR export: `Phone timestamp;HR [bpm]`; 0 bpm means no skin contact."""
     lines = read_lines(path)
-    if not lines or lines[0].strip() != LOGGER_HR_HEADER:
-        raise ReaderError(path, 1, f"the header {LOGGER_HR_HEADER!r}", repr(lines[0][:80]))
+    _fixed_header(lines, path, LOGGER_HR_HEADER)
     (stamps, hr), numbers = split_rows(lines, 1, ";", 2, path, LOGGER_HR_HEADER)
     if not numbers:
         raise ReaderError(path, 2, "data rows after the header", "none")
     t_s = to_unix_s(stamps, numbers, path, "an ISO 8601 phone timestamp")
     check_in_order(t_s, numbers, path)
     bpm = to_floats(hr, numbers, path, "a heart rate in bpm")
-    bad = np.flatnonzero(bpm < 0)
-    if bad.size:
-        raise ReaderError(path, numbers[bad[0]], "a heart rate of 0 bpm or more", hr[bad[0]])
+    check_bpm(bpm, numbers, path)
     samples = [Sample(t, b, (), b > 0) for t, b in zip(t_s.tolist(), bpm.tolist(), strict=True)]
     return Recording(samples, float(t_s[0]), "polar-logger-hr", path)
 
@@ -214,8 +221,7 @@ def read_logger_ppi(path: Path) -> Recording:
     `columns` as `beat_blocker` and `beat_error_ms`.
     """
     lines = read_lines(path)
-    if not lines or lines[0].strip() != LOGGER_PPI_HEADER:
-        raise ReaderError(path, 1, f"the header {LOGGER_PPI_HEADER!r}", repr(lines[0][:80]))
+    _fixed_header(lines, path, LOGGER_PPI_HEADER)
     columns, numbers = split_rows(lines, 1, ";", 7, path, LOGGER_PPI_HEADER)
     if not numbers:
         raise ReaderError(path, 2, "data rows after the header", "none")
@@ -240,41 +246,37 @@ def read_logger_ppi(path: Path) -> Recording:
 def stress_predict_participants(path: Path) -> list[int]:
     """The participant numbers in a Stress-Predict file, in order of first appearance."""
     lines = read_lines(path)
-    _check_stress_header(lines, path)
+    _fixed_header(lines, path, STRESS_PREDICT_HEADER)
     (who, *_), numbers = split_rows(lines, 1, ",", 5, path, STRESS_PREDICT_HEADER)
     ids = to_ints(who, numbers, path, "a participant number")
     return list(dict.fromkeys(ids.tolist()))
 
 
-def _check_stress_header(lines: list[str], path: Path) -> None:
-    if not lines or lines[0].strip() != STRESS_PREDICT_HEADER:
-        raise ReaderError(path, 1, f"the header {STRESS_PREDICT_HEADER!r}", repr(lines[0][:80]))
-
-
-def read_stress_predict(path: Path, participant: int | None = None) -> Recording:
-    """One participant of a Stress-Predict file; `columns` holds `label` (1 = in a stress task)
-    and `respr` (breaths per minute) per sample. Rows with an empty HR are skipped.
-
-    With `participant` None the file must hold a single participant.
-    """
+def _stress_rows(path: Path) -> tuple[list[tuple[str, ...]], list[int], list[int], np.ndarray]:
+    """A Stress-Predict file's columns, line numbers, participants (in order of first
+    appearance) and each row's participant."""
     lines = read_lines(path)
-    _check_stress_header(lines, path)
-    (who, hr, respr, time, label), numbers = split_rows(
-        lines, 1, ",", 5, path, STRESS_PREDICT_HEADER
-    )
+    _fixed_header(lines, path, STRESS_PREDICT_HEADER)
+    columns, numbers = split_rows(lines, 1, ",", 5, path, STRESS_PREDICT_HEADER)
     if not numbers:
         raise ReaderError(path, 2, "data rows after the header", "none")
-    ids = to_ints(who, numbers, path, "a participant number")
-    present = list(dict.fromkeys(ids.tolist()))
-    if participant is None:
-        if len(present) > 1:
-            raise ReaderError(path, None, "a participant to be chosen", f"participants {present}")
-        participant = present[0]
+    ids = to_ints(columns[0], numbers, path, "a participant number")
+    return columns, numbers, list(dict.fromkeys(ids.tolist())), ids
+
+
+def _stress_participant(
+    path: Path,
+    columns: list[tuple[str, ...]],
+    numbers: list[int],
+    ids: np.ndarray,
+    participant: int,
+) -> Recording:
+    """The recording of one participant present in the parsed file."""
+    _, hr, respr, time, label = columns
     rows = np.flatnonzero(ids == participant)
-    if rows.size == 0:
-        raise ReaderError(path, None, f"rows of participant {participant}", f"only {present}")
     sel_numbers = [numbers[i] for i in rows]
     t_s = to_floats([time[i] for i in rows], sel_numbers, path, "a unix time in seconds")
+    check_unix_times(t_s, sel_numbers, path, "a unix time in seconds")
     check_in_order(t_s, sel_numbers, path)
     labels = to_ints([label[i] for i in rows], sel_numbers, path, "a label (0 or 1)")
     bpm, has_bpm = _optional([hr[i] for i in rows], sel_numbers, path, "a heart rate in bpm")
@@ -290,3 +292,26 @@ def read_stress_predict(path: Path, participant: int | None = None) -> Recording
         path,
         columns={"label": labels[keep], "respr": breaths[keep]},
     )
+
+
+def read_stress_predict(path: Path, participant: int | None = None) -> Recording:
+    """One participant of a Stress-Predict file; `columns` holds `label` (1 = in a stress task)
+    and `respr` (breaths per minute) per sample. Rows with an empty HR are skipped.
+
+    With `participant` None the file must hold a single participant.
+    """
+    columns, numbers, present, ids = _stress_rows(path)
+    if participant is None:
+        if len(present) > 1:
+            raise ReaderError(path, None, "a participant to be chosen", f"participants {present}")
+        participant = present[0]
+    if participant not in present:
+        raise ReaderError(path, None, f"rows of participant {participant}", f"only {present}")
+    return _stress_participant(path, columns, numbers, ids, participant)
+
+
+def read_stress_predict_all(path: Path) -> dict[int, Recording]:
+    """Every participant of a Stress-Predict file (in order), the file read once; each as
+    `read_stress_predict` gives it."""
+    columns, numbers, present, ids = _stress_rows(path)
+    return {p: _stress_participant(path, columns, numbers, ids, p) for p in present}

@@ -95,11 +95,11 @@ class TestNoNetwork:
             "import os; from tests.drills.probe import _network_probe; "
             "_network_probe(os.environ['FLOODING_PROBE_NET'])\n"
             "from flooding.config import default_settings; from flooding.engine import run_batch\n"
-            "from flooding.beats import process_batch; from flooding.readers import read\n"
+            "from flooding.readers import read\n"
             "from tests._data import recording, DATA\n"
             "for path in sorted((DATA / 'recordings').iterdir()):\n"
             "    if path.suffix in ('.txt', '.csv', '.hrm') and 'fitbit' not in path.name:\n"
-            "        run_batch(process_batch(read(path).samples), default_settings())\n"
+            "        run_batch(read(path).samples, default_settings(), keep_readings=True)\n"
         )
         subprocess.run(
             [sys.executable, "-c", code], cwd=ROOT, env=probe_env(tmp_path, net=net), check=True
