@@ -277,16 +277,10 @@ class LiveMonitor:
                 "other-session",
                 f"session {session} is not the one running (that is {session_id})",
             )
-        alerts = runner.store.events(session_id, "alert") or runner.store.events(
-            session_id, "couple-alert"
-        )
-        if not alerts:
+        alert = runner.store.latest_alert(session_id)
+        if alert is None:
             return error_reply("no-alert", f"session {session_id} has had no alert to mark")
-        alert = alerts[-1]
-        marked = {
-            row.data.get("alert_event_id") for row in runner.store.events(session_id, "false-alarm")
-        }
-        already = alert.id in marked
+        already = runner.store.is_false_alarm(session_id, alert.id)
         if not already:
             runner.mark_false_alarm(alert.id)
         return {

@@ -489,16 +489,24 @@ class Store:
         ).fetchone()
         if alert is None or alert[0] not in ("alert", "couple-alert"):
             raise StoreError(f"session {session_id} has no alert with event id {alert_event_id}")
-        existing = self.db.execute(
-            "SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?",
-            (session_id, alert_event_id),
-        ).fetchone()
+        existing = self._false_alarm_mark(session_id, alert_event_id)
         if existing is not None:
-            return int(existing[0])
+            return existing
         with self.db:
             return self.add_note_event(
                 session_id, t_s, "false-alarm", {"alert_event_id": alert_event_id}
             )
+
+    def is_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
+        """Whether the person marked this alert as a false alarm."""
+        return self._false_alarm_mark(session_id, alert_event_id) is not None
+
+    def _false_alarm_mark(self, session_id: int, alert_event_id: int) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?",
+            (session_id, alert_event_id),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def delete_session(self, session_id: int) -> DeletedCounts:
         """Delete a session with all its samples and events; says how much went.

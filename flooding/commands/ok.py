@@ -65,10 +65,7 @@ def run(args: argparse.Namespace) -> int:
         if alert is None:
             print(f"Session {session_id} had no flooding alert; nothing to mark.")
             return 1
-        already = any(
-            e.data.get("alert_event_id") == alert.id
-            for e in store.events(session_id, "false-alarm")
-        )
+        already = store.is_false_alarm(session_id, alert.id)
         store.mark_false_alarm(session_id, alert.id, time.time())
     finally:
         store.close()
