@@ -103,7 +103,7 @@ class SourceUnavailable(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.calibrate import CalibrationError, propose
+    from flooding.calibrate import DRIFT_WARN_BPM, CalibrationError, propose
     from flooding.config import ENV_CONFIG_FILE, load_config
     from flooding.userconfig import user_config_path
 
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         f"(spread ±{calibration.spread_bpm:.1f} bpm, interquartile range "
         f"{calibration.iqr_bpm:.1f} bpm, {calibration.readings} readings)."
     )
-    if abs(calibration.drift_bpm) >= 4.0:
+    if abs(calibration.drift_bpm) >= DRIFT_WARN_BPM:
         trend = "falling" if calibration.drift_bpm < 0 else "rising"
         print(
             f"Note: your heart rate was still {trend} ({calibration.drift_bpm:+.0f} bpm from "
