@@ -33,6 +33,13 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_session_argument(parser: argparse.ArgumentParser) -> None:
+    """An optional SESSION id; `chosen_session` turns a missing one into the latest."""
+    parser.add_argument(
+        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
+    )
+
+
 def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
     """--data-dir DIR."""
     parser.add_argument(

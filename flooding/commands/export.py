@@ -10,6 +10,7 @@ from pathlib import Path
 from flooding.commands._common import (
     CommandError,
     add_data_dir_option,
+    add_session_argument,
     chosen_session,
     open_store,
 )
@@ -25,9 +26,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "FILE.episodes.csv. JSON: the session, readings, episodes and events in one file."
         ),
     )
-    parser.add_argument(
-        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
-    )
+    add_session_argument(parser)
     parser.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
     parser.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write here instead of the screen"

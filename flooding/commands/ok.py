@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from flooding.commands._common import add_data_dir_option, chosen_session, data_dir, open_store
+from flooding.commands._common import (
+    add_data_dir_option,
+    add_session_argument,
+    chosen_session,
+    data_dir,
+    open_store,
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,9 +24,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "tuning the thresholds."
         ),
     )
-    parser.add_argument(
-        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
-    )
+    add_session_argument(parser)
     add_data_dir_option(parser)
     parser.set_defaults(run=run)
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flooding.commands._common import add_data_dir_option, chosen_session, open_store
+from flooding.commands._common import (
+    add_data_dir_option,
+    add_session_argument,
+    chosen_session,
+    open_store,
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,9 +25,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "easy to open or to share with a therapist."
         ),
     )
-    parser.add_argument(
-        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
-    )
+    add_session_argument(parser)
     parser.add_argument(
         "-o",
         "--output",

@@ -6,7 +6,12 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from flooding.commands._common import add_data_dir_option, chosen_session, open_store
+from flooding.commands._common import (
+    add_data_dir_option,
+    add_session_argument,
+    chosen_session,
+    open_store,
+)
 
 if TYPE_CHECKING:
     from flooding.review import SessionReview
@@ -14,9 +19,7 @@ if TYPE_CHECKING:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("review", help="show the flooding episodes of a session")
-    parser.add_argument(
-        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
-    )
+    add_session_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_data_dir_option(parser)
     parser.set_defaults(run=run)
