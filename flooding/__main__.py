@@ -1,5 +1,5 @@
 """`python -m flooding` runs the command line."""
 
-from flooding.cli import main
+from flooding.cli.main import main
 
 raise SystemExit(main())

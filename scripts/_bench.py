@@ -41,7 +41,7 @@ TARGET_DAY_S = 1.0
 TARGET_RATIO = 10.0
 
 
-# shared/data: found by the parent (`flooding.evaluate.find_data`) and handed to each case as
+# shared/data: found by the parent (`flooding.lab.evaluate.find_data`) and handed to each case as
 # --data, so a case process imports nothing it does not measure
 DATA: Path | None = None
 
@@ -97,14 +97,14 @@ def timed(task: Callable[[], Any], repeats: int) -> tuple[float, list[float], An
 
 
 def _settings() -> Any:
-    from flooding.config import default_settings
+    from flooding.core.settings import default_settings
 
     return default_settings()
 
 
 def case_codec(inputs: Path, quick: bool) -> dict[str, Any]:
-    from flooding.hrm import HeartRateMeasurement
-    from flooding.readers import read
+    from flooding.core.hrm import HeartRateMeasurement
+    from flooding.io.readers import read
 
     # the Polar H10's own packets: its bpm, contact and the RR intervals of each notification
     wire = [
@@ -132,13 +132,13 @@ def case_codec(inputs: Path, quick: bool) -> dict[str, Any]:
 
 
 def _day_samples() -> list[Any]:
-    from flooding.readers import read
+    from flooding.io.readers import read
 
     return read(recording(DAY_FILE)).samples
 
 
 def case_live_engine(inputs: Path, quick: bool) -> dict[str, Any]:
-    from flooding.engine import Engine
+    from flooding.core.engine import Engine
 
     samples = _day_samples()
     settings = _settings()
@@ -154,7 +154,7 @@ def case_live_engine(inputs: Path, quick: bool) -> dict[str, Any]:
 
 
 def case_day_read(inputs: Path, quick: bool) -> dict[str, Any]:
-    from flooding.readers import read
+    from flooding.io.readers import read
 
     path = recording(DAY_FILE)
     return {"task": lambda: read(path), "n": 1, "unit": "file"}
@@ -163,7 +163,7 @@ def case_day_read(inputs: Path, quick: bool) -> dict[str, Any]:
 def case_day_correct(inputs: Path, quick: bool) -> dict[str, Any]:
     import numpy as np
 
-    from flooding.beats import correct_rr
+    from flooding.core.beats import correct_rr
 
     rr = np.load(inputs / "day_rr_s.npy")
     return {"task": lambda: correct_rr(rr), "n": rr.size, "unit": "beats"}
@@ -172,7 +172,7 @@ def case_day_correct(inputs: Path, quick: bool) -> dict[str, Any]:
 def case_day_rmssd(inputs: Path, quick: bool) -> dict[str, Any]:
     import numpy as np
 
-    from flooding.beats.rolling import RMSSD_WINDOW_S, rolling_rmssd_ms
+    from flooding.core.beats.rolling import RMSSD_WINDOW_S, rolling_rmssd_ms
 
     rr = np.load(inputs / "day_rr_s.npy")
     t = np.load(inputs / "day_t_s.npy")
@@ -186,7 +186,7 @@ def case_day_rmssd(inputs: Path, quick: bool) -> dict[str, Any]:
 
 
 def case_day_full(inputs: Path, quick: bool) -> dict[str, Any]:
-    from flooding.engine import run_batch
+    from flooding.core.engine import run_batch
 
     samples = _day_samples()
     settings = _settings()
@@ -206,8 +206,8 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
     """Not a row of its own: where the time of day_full goes, stage by stage."""
     import numpy as np
 
-    from flooding.beats import correct_rr, fast_rates, rmssd_batch
-    from flooding.engine import run_batch
+    from flooding.core.beats import correct_rr, fast_rates, rmssd_batch
+    from flooding.core.engine import run_batch
 
     samples = _day_samples()
     settings = _settings()
@@ -231,8 +231,8 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
 
 
 def case_month_detector(inputs: Path, quick: bool) -> dict[str, Any]:
-    from flooding.engine import run_batch
-    from flooding.readers import read
+    from flooding.core.engine import run_batch
+    from flooding.io.readers import read
 
     samples = read(recording(MONTH_FILE)).samples
     settings = _settings()
@@ -246,11 +246,11 @@ def case_month_detector(inputs: Path, quick: bool) -> dict[str, Any]:
 
 def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
     """The session runner at 1 Hz in real time: simulated strap -> store -> engine -> view."""
-    from flooding.notify import NullNotifier
-    from flooding.service import SessionRunner
-    from flooding.simulate import SimulatedStrap, hard_talk
-    from flooding.store import Store
-    from flooding.view import QuietView
+    from flooding.app.session import SessionRunner
+    from flooding.cli.view import QuietView
+    from flooding.io.notify import NullNotifier
+    from flooding.io.store import Store
+    from flooding.lab.simulate import SimulatedStrap, hard_talk
 
     run_s = SERVICE_RUN_S / (6 if quick else 1)
     settings = _settings()
@@ -350,7 +350,7 @@ def prepare_inputs(folder: Path) -> dict[str, Any]:
     """The day's beats as the project reads them, written once for every case and peer."""
     import numpy as np
 
-    from flooding.readers import read
+    from flooding.io.readers import read
 
     day = read(recording(DAY_FILE))
     assert day.beat_rr_s is not None
@@ -373,8 +373,8 @@ def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -
     import numpy as np
     import scipy
 
-    from flooding.beats.rolling import RMSSD_WINDOW_S
-    from flooding.evaluate import find_data
+    from flooding.core.beats.rolling import RMSSD_WINDOW_S
+    from flooding.lab.evaluate import find_data
 
     global DATA
     DATA = find_data()

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from flooding.cli import main
-from flooding.config import default_settings
-from flooding.engine import run_batch
-from flooding.models import Alert, Sample
-from flooding.store import Store
+from flooding.cli.main import main
+from flooding.core.engine import run_batch
+from flooding.core.models import Alert, Sample
+from flooding.core.settings import default_settings
+from flooding.io.store import Store
 
 
 def session_samples(rng: np.random.Generator, start_s: float, n: int) -> list[Sample]:

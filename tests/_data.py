@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flooding.evaluate import find_data
+from flooding.lab.evaluate import find_data
 
 DATA = find_data()
 

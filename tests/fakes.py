@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from flooding.models import BatteryLevel, LinkChanged, Reading
-from flooding.notify import Message
+from flooding.core.models import BatteryLevel, LinkChanged, Reading
+from flooding.io.notify import Message
 
 
 class RecordingNotifier:

@@ -1,6 +1,6 @@
 """The store's old schemas, exactly as earlier versions of flooding created them.
 
-Copies, not imports from flooding.store: a change to the module must not quietly change
+Copies, not imports from flooding.io.store: a change to the module must not quietly change
 what "an old file" means in the upgrade tests.
 """
 

@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flooding.config import default_settings
-from flooding.engine import run_batch
-from flooding.simulate import Scenario, Segment, hard_talk, samples
-from flooding.store import Store
+from flooding.core.engine import run_batch
+from flooding.core.settings import default_settings
+from flooding.io.store import Store
+from flooding.lab.simulate import Scenario, Segment, hard_talk, samples
 
 START_S = 1_790_000_000.0  # 2026-09-21, a wall-clock session start
 

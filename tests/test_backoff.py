@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flooding.backoff import (
+from flooding.io.strap.backoff import (
     FIRST_DELAY_S,
     JITTER_FRACTION,
     MAX_DELAY_BLUETOOTH_OFF_S,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flooding.beats import (
+from flooding.core.beats import (
     LOOKAHEAD_BEATS,
     BeatClock,
     BeatProcessor,
@@ -18,10 +18,10 @@ from flooding.beats import (
     rmssd_batch,
     rolling_rmssd_ms,
 )
-from flooding.beats.fast import fast_rates
-from flooding.beats.rolling import to_us
-from flooding.models import Sample
-from flooding.readers import read
+from flooding.core.beats.fast import fast_rates
+from flooding.core.beats.rolling import to_us
+from flooding.core.models import Sample
+from flooding.io.readers import read
 from tests._data import recording, requires_data
 
 AT = 150  # where the synthetic artifacts go
@@ -291,7 +291,7 @@ class TestProcessor:
 
 
 class TestFastRate:
-    """The detector's low-latency rate (flooding.beats.fast)."""
+    """The detector's low-latency rate (flooding.core.beats.fast)."""
 
     @staticmethod
     def rates(rr: list[float], strap_bpm: float = 70.0) -> np.ndarray:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from flooding.breathing import bar, phase_at
+from flooding.core.breathing import bar, phase_at
 
 
 class TestPhase:

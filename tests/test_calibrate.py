@@ -11,19 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flooding.calibrate import (
+from flooding.app.calibrate import (
     CalibrationError,
     calm_stretch,
     measure,
     propose,
     record_calm,
 )
-from flooding.cli import main
-from flooding.config import DetectionSettings, default_settings
-from flooding.engine import run_batch
-from flooding.models import Sample
-from flooding.simulate import Scenario, Segment, SimulatedStrap, hard_talk, samples
-from flooding.store import Store
+from flooding.cli.main import main
+from flooding.core.engine import run_batch
+from flooding.core.models import Sample
+from flooding.core.settings import DetectionSettings, default_settings
+from flooding.io.store import Store
+from flooding.lab.simulate import Scenario, Segment, SimulatedStrap, hard_talk, samples
 from tests._data import recording, requires_data
 
 
@@ -351,9 +351,9 @@ class TestCalibrateCommandFailures:
         non-zero instead of a traceback; nothing is written."""
         from collections.abc import AsyncIterator
 
-        from flooding.backoff import Failure
-        from flooding.ble import StrapUnavailableError
-        from flooding.commands import calibrate as command
+        from flooding.cli.commands import calibrate as command
+        from flooding.io.strap.backoff import Failure
+        from flooding.io.strap.ble import StrapUnavailableError
 
         class Unreachable:
             description = "Polar H10 (C0:FF:EE:00:00:01)"

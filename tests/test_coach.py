@@ -7,9 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from flooding.coach import PauseProtocol, Phase
-from flooding.config import DetectionSettings, PauseSettings
-from flooding.models import (
+from flooding.core.models import (
     Alert,
     EpisodeStarted,
     Event,
@@ -19,6 +17,8 @@ from flooding.models import (
     ReadyToReturn,
     Rule,
 )
+from flooding.core.pause import PauseProtocol, Phase
+from flooding.core.settings import DetectionSettings, PauseSettings
 from tests.traces import pause_settings
 
 T0 = 10_000.0  # the alert time

@@ -10,7 +10,8 @@ import pytest
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from flooding.config import (
+from flooding.core.models import Mode
+from flooding.core.settings import (
     ConfigError,
     CoupleSettings,
     DetectionSettings,
@@ -27,7 +28,6 @@ from flooding.config import (
     load_config,
     parse_value,
 )
-from flooding.models import Mode
 
 DEFAULT_TOML = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 SECTIONS: dict[str, type[BaseModel]] = {

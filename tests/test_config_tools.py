@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
-from flooding.cli import main
-from flooding.commands.config import editor_command
-from flooding.config import (
+from flooding.cli.commands.config import editor_command
+from flooding.cli.main import main
+from flooding.core.engine import Engine, run_batch
+from flooding.core.models import Alert, EpisodeStarted, Mode, Sample
+from flooding.core.settings import (
     ConfigError,
     DetectionOverrides,
     DetectionSettings,
@@ -28,8 +30,6 @@ from flooding.config import (
     detection_for,
     load_config,
 )
-from flooding.engine import Engine, run_batch
-from flooding.models import Alert, EpisodeStarted, Mode, Sample
 
 
 def flooding(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from flooding.control import (
+from flooding.io.control import (
     AlreadyRunningError,
     ControlRequestError,
     ControlServer,

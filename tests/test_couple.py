@@ -12,17 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flooding.cli import main
-from flooding.config import (
-    ConfigError,
-    PauseSettings,
-    Settings,
-    couple_names,
-    default_settings,
-    load_config,
-    profile_settings,
-)
-from flooding.couple import (
+from flooding.app.couple_review import couple_review, render_couple_png
+from flooding.cli.main import main
+from flooding.core.couple import (
     NO_CONTACT,
     NO_SIGNAL,
     WORKOUT,
@@ -30,11 +22,10 @@ from flooding.couple import (
     PersonTrack,
     run_couple_batch,
 )
-from flooding.couple_review import couple_review, render_couple_png
-from flooding.engine import run_batch
-from flooding.linkage import changes, linkage, window_correlations
-from flooding.messages import MessageBook
-from flooding.models import (
+from flooding.core.engine import run_batch
+from flooding.core.linkage import changes, linkage, window_correlations
+from flooding.core.messages import MessageBook
+from flooding.core.models import (
     CoupleAlert,
     CouplePauseExtended,
     CouplePauseStarted,
@@ -46,8 +37,17 @@ from flooding.models import (
     Sample,
     State,
 )
-from flooding.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
-from flooding.store import Store, event_data, event_kind
+from flooding.core.settings import (
+    ConfigError,
+    PauseSettings,
+    Settings,
+    couple_names,
+    default_settings,
+    load_config,
+    profile_settings,
+)
+from flooding.io.store import Store, event_data, event_kind
+from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests.schemas import SCHEMA_V2_DDL, old_database
 from tests.session_factory import START_S, flooding, record
 
@@ -523,10 +523,10 @@ def test_export_refuses_to_mix_two_hearts(tmp_path: Path) -> None:
 
 def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -> None:
     """A couple session started with both partners in workout mode is stored as a workout."""
-    from flooding.couple_session import CoupleSessionRunner
-    from flooding.simulate import SimulatedStrap
-    from flooding.sources import MergedSource
-    from flooding.view import QuietView
+    from flooding.app.couple_session import CoupleSessionRunner
+    from flooding.app.sources import MergedSource
+    from flooding.cli.view import QuietView
+    from flooding.lab.simulate import SimulatedStrap
 
     store = Store.open(tmp_path)
     source = MergedSource(
@@ -551,12 +551,12 @@ def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -
 
 def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> None:
     """`flooding status` of a couple session gives each partner's heart, not a mixed one."""
-    from flooding.background import LiveMonitor, StatusBoard
-    from flooding.commands.status import describe
-    from flooding.couple_session import CoupleSessionRunner
-    from flooding.simulate import SimulatedStrap
-    from flooding.sources import MergedSource
-    from flooding.view import QuietView
+    from flooding.app.couple_session import CoupleSessionRunner
+    from flooding.app.monitor import LiveMonitor, StatusBoard
+    from flooding.app.sources import MergedSource
+    from flooding.cli.commands.status import describe
+    from flooding.cli.view import QuietView
+    from flooding.lab.simulate import SimulatedStrap
 
     store = Store.open(tmp_path)
     board = StatusBoard(QuietView())
@@ -692,7 +692,7 @@ def test_couple_plot_labels_local_clock_times(
 def test_back_near_calm_starts_over_after_a_gap() -> None:
     """Afterwards, as live: a stretch without readings (a dropped strap) proves nothing, so
     the hold starts again after it instead of counting the time nobody measured."""
-    from flooding.couple_review import back_near_calm
+    from flooding.app.couple_review import back_near_calm
 
     calm = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(0, 31)]
     after = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(90, 200)]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flooding.daemon import (
+from flooding.io.os_service import (
     MARKER,
     Plan,
     Platform,
@@ -346,7 +346,7 @@ class TestLogs:
 
     def test_log_file_tail_shows_the_last_lines(self, tmp_path: Path) -> None:
         """The macOS and Windows log is shown by its last lines; a missing log is empty."""
-        from flooding.daemon import tail
+        from flooding.io.os_service import tail
 
         plan = plan_for(Platform.MACOS, tmp_path)
         assert plan.log_file is not None

@@ -103,7 +103,7 @@ class TestCommandLine:
         """`flooding --help` works without importing numpy, scipy or bleak (so it starts fast)."""
         code = (
             "import sys\n"
-            "from flooding.cli import main\n"
+            "from flooding.cli.main import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('numpy', 'scipy', 'bleak', 'matplotlib') if m in sys.modules]\n"
             "print('HEAVY', heavy)\n"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from flooding.config import default_settings
-from flooding.notify import ACTION_NOT_FLOODED, choose_notifier
-from flooding.service import SessionRunner
-from flooding.simulate import Scenario, Segment, SimulatedStrap, hard_talk
-from flooding.store import Store
-from flooding.view import QuietView
+from flooding.app.session import SessionRunner
+from flooding.cli.view import QuietView
+from flooding.core.settings import default_settings
+from flooding.io.notify import ACTION_NOT_FLOODED, choose_notifier
+from flooding.io.store import Store
+from flooding.lab.simulate import Scenario, Segment, SimulatedStrap, hard_talk
 from tests.desktop import Desktop, wait_until
 
 

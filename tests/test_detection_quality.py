@@ -10,16 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flooding.beats import correct_rr
-from flooding.config import default_settings
-from flooding.engine import Engine, run_batch
-from flooding.evaluate import reference_episodes
-from flooding.models import Alert, Mode, Sample
-from flooding.readers import read
-from flooding.scenarios import labeled_scenarios
-from flooding.simulate import samples as scenario_samples
-from flooding.store import Store
-from flooding.timefmt import is_wall_clock
+from flooding.core.beats import correct_rr
+from flooding.core.engine import Engine, run_batch
+from flooding.core.models import Alert, Mode, Sample
+from flooding.core.settings import default_settings
+from flooding.core.timefmt import is_wall_clock
+from flooding.io.readers import read
+from flooding.io.store import Store
+from flooding.lab.evaluate import reference_episodes
+from flooding.lab.scenarios import labeled_scenarios
+from flooding.lab.simulate import samples as scenario_samples
 from tests._data import recording, requires_data
 
 SLACK_S = 2.0  # the target: an alert within the confirmation window plus 2 s

@@ -8,9 +8,8 @@ from collections.abc import Iterable
 
 import pytest
 
-from flooding.config import DetectionSettings
-from flooding.detector import BUCKET_S, Detector, DetectorStep
-from flooding.models import (
+from flooding.core.detector import BUCKET_S, Detector, DetectorStep
+from flooding.core.models import (
     ContactChanged,
     EpisodeEnded,
     EpisodeStarted,
@@ -20,6 +19,7 @@ from flooding.models import (
     Sample,
     State,
 )
+from flooding.core.settings import DetectionSettings
 from tests.traces import Seg, calm, crossing_s, detection, trace, wandering_calm
 
 WARM = calm(300)  # five calm minutes at 68 bpm: a warm baseline of exactly 68

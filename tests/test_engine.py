@@ -6,9 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from flooding.config import default_settings
-from flooding.engine import Engine, run_batch
-from flooding.models import (
+from flooding.core.engine import Engine, run_batch
+from flooding.core.models import (
     Alert,
     EpisodeStarted,
     Event,
@@ -20,7 +19,8 @@ from flooding.models import (
     ReadyToReturn,
     Sample,
 )
-from flooding.simulate import hard_talk, samples
+from flooding.core.settings import default_settings
+from flooding.lab.simulate import hard_talk, samples
 from tests.traces import Seg, calm, settings, trace
 
 WARM = calm(300)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flooding.export import CSV_COLUMNS, samples_csv, session_json
-from flooding.store import Store
+from flooding.app.export import CSV_COLUMNS, samples_csv, session_json
+from flooding.io.store import Store
 from tests.session_factory import flooding, record
 
 
@@ -99,7 +99,7 @@ class TestWritingFiles:
         temporary file behind."""
         import os
 
-        from flooding.files import write_private
+        from flooding.io.files import write_private
 
         target = tmp_path / "talk.csv"
         target.write_bytes(b"the earlier export\n")
@@ -129,7 +129,7 @@ class TestWritingFiles:
     def test_replaces_owner_only_and_keeps_a_link_a_link(self, tmp_path: Path) -> None:
         """An existing file is replaced, owner-only; a symbolic link stays one and the file it
         points to gets the data."""
-        from flooding.files import write_private
+        from flooding.io.files import write_private
 
         real = tmp_path / "real.csv"
         real.write_bytes(b"old")

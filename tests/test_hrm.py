@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flooding.hrm import RR_UNITS_PER_S, HeartRateMeasurement, HrmDecodeError, to_sample
+from flooding.core.hrm import RR_UNITS_PER_S, HeartRateMeasurement, HrmDecodeError, to_sample
 
 uint16 = st.integers(min_value=0, max_value=0xFFFF)
 

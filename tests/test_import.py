@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flooding.cli import main
-from flooding.readers import read
-from flooding.store import Store
+from flooding.cli.main import main
+from flooding.io.readers import read
+from flooding.io.store import Store
 from tests._data import DATA, requires_data
 
 RECORDINGS = (DATA or Path("shared/data")) / "recordings"
@@ -148,8 +148,8 @@ def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_not
     one from closing the store, and no session or sample of it stays."""
     import sqlite3
 
-    from flooding.config import default_settings
-    from flooding.importing import import_couple, import_recording
+    from flooding.app.importing import import_couple, import_recording
+    from flooding.core.settings import default_settings
 
     path = tmp_path / "rr.txt"
     path.write_text("\n".join(["800", "820", "790", "810"] * 60) + "\n")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flooding.config import ConfigError, available_languages, load_config
-from flooding.messages import MessageBook
-from flooding.models import PauseExtended
+from flooding.core.messages import MessageBook
+from flooding.core.models import PauseExtended
+from flooding.core.settings import ConfigError, available_languages, load_config
 
 
 def settings_with(*overrides: str, config: Path | None = None):  # type: ignore[no-untyped-def]

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flooding.config import ConfigError, Settings, default_settings, load_config
-from flooding.messages import MessageBook
-from flooding.models import (
+from flooding.core.messages import MessageBook
+from flooding.core.models import (
     Alert,
     EpisodeStarted,
     PauseExtended,
@@ -17,6 +16,7 @@ from flooding.models import (
     ReadyToReturn,
     Rule,
 )
+from flooding.core.settings import ConfigError, Settings, default_settings, load_config
 from tests.traces import settings as make_settings
 
 T0 = 1_700_000_000.0  # an afternoon in November 2023

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from flooding.config import NotifySettings
-from flooding.notify import (
+from flooding.core.settings import NotifySettings
+from flooding.io.notify import (
     ACTION_NOT_FLOODED,
     ACTION_START_PAUSE,
     ALERT_ACTIONS,
@@ -45,7 +45,7 @@ READY = Message(
     body='Your heart is back near calm (75 bpm). Start slowly: "What felt hardest for you?"',
     key="ready:1",
 )
-NOTIFY_LOGGER = "flooding.notify"
+NOTIFY_LOGGER = "flooding.io.notify"
 
 
 def run(coroutine: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
@@ -354,7 +354,7 @@ class TestRetryAndFallback:
 
     def test_failing_action_handler_does_not_escape(self, caplog: pytest.LogCaptureFixture) -> None:
         """A handler raising on a button press is logged and goes no further."""
-        from flooding.notify import ButtonBackend
+        from flooding.io.notify import ButtonBackend
 
         def on_action(message: Message, action: str) -> None:
             raise RuntimeError("store is locked")

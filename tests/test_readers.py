@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flooding.readers import (
+from flooding.io.readers import (
     ReaderError,
     formats,
     read,

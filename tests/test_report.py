@@ -13,8 +13,8 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from flooding.report import plot_data, render_html, render_png, session_png, with_gaps
-from flooding.store import Store
+from flooding.app.report import plot_data, render_html, render_png, session_png, with_gaps
+from flooding.io.store import Store
 from tests.session_factory import START_S, flooding, gappy_talk, record
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -125,7 +125,7 @@ class TestPlotCommand:
     def test_help_does_not_load_matplotlib(self) -> None:
         """Building the command line does not import matplotlib (fast `flooding --help`)."""
         code = (
-            "import sys, flooding.cli; flooding.cli.build_parser(); "
+            "import sys, flooding.cli.main; flooding.cli.main.build_parser(); "
             "print('matplotlib' in sys.modules)"
         )
         root = Path(__file__).resolve().parent.parent

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flooding.cli import main
-from flooding.models import (
+from flooding.app.review import clean_rr_ms, review_session, rmssd_ms, summarize_sessions
+from flooding.cli.main import main
+from flooding.core.models import (
     Alert,
     EpisodeStarted,
     PauseEnded,
@@ -23,8 +24,7 @@ from flooding.models import (
     ReadyToReturn,
     Rule,
 )
-from flooding.review import clean_rr_ms, review_session, rmssd_ms, summarize_sessions
-from flooding.store import Store
+from flooding.io.store import Store
 from tests.session_factory import START_S, calm_talk, flooding, gappy_talk, record
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flooding.config import Settings, default_settings
-from flooding.models import (
+from flooding.app.review import episodes, summarize_sessions
+from flooding.app.session import SessionOutcome, SessionRunner
+from flooding.core.models import (
     Alert,
     LinkChanged,
     LinkState,
@@ -19,10 +20,9 @@ from flooding.models import (
     Sample,
     SourceItem,
 )
-from flooding.review import episodes, summarize_sessions
-from flooding.service import SessionOutcome, SessionRunner
-from flooding.simulate import SimulatedStrap, hard_talk, packets
-from flooding.store import Store
+from flooding.core.settings import Settings, default_settings
+from flooding.io.store import Store
+from flooding.lab.simulate import SimulatedStrap, hard_talk, packets
 from tests.fakes import HangingNotifier, RaisingNotifier, RecordingNotifier, RecordingView
 from tests.traces import settings as make_settings
 

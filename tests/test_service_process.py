@@ -24,17 +24,17 @@ from typing import Any
 
 import pytest
 
-from flooding.background import BackgroundMonitor, LiveMonitor, StatusBoard, wait_for_settings
-from flooding.config import ConfigError, Settings, StrapSettings, default_settings
-from flooding.control import ControlServer, lock_is_held, send_command, socket_path
-from flooding.emulator import EmulatedAir, EmulatedStrap, calm_heart
-from flooding.hrm import HeartRateMeasurement
-from flooding.models import LinkState, Mode
-from flooding.notify import Message
-from flooding.service import SessionRunner
-from flooding.sources import HeartSource
-from flooding.store import Store
-from flooding.view import QuietView
+from flooding.app.monitor import BackgroundMonitor, LiveMonitor, StatusBoard, wait_for_settings
+from flooding.app.session import SessionRunner
+from flooding.app.sources import HeartSource
+from flooding.cli.view import QuietView
+from flooding.core.hrm import HeartRateMeasurement
+from flooding.core.models import LinkState, Mode
+from flooding.core.settings import ConfigError, Settings, StrapSettings, default_settings
+from flooding.io.control import ControlServer, lock_is_held, send_command, socket_path
+from flooding.io.notify import Message
+from flooding.io.store import Store
+from flooding.lab.emulator import EmulatedAir, EmulatedStrap, calm_heart
 from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,7 +259,7 @@ class TestSessionsPerWearing:
 class TestSessionGapSetting:
     def test_default_toml_and_the_model_agree_and_bounds_hold(self) -> None:
         """service.session_gap_minutes is 10 in both defaults, and 0 minutes is refused."""
-        from flooding.config import ServiceSettings, load_config
+        from flooding.core.settings import ServiceSettings, load_config
 
         assert default_settings().service.session_gap_minutes == 10
         assert ServiceSettings().session_gap_minutes == 10

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flooding.models import Alert, GapDetected, PauseExtended, Rule, Sample
-from flooding.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
+from flooding.core.models import Alert, GapDetected, PauseExtended, Rule, Sample
+from flooding.io.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
 
 
 @pytest.fixture

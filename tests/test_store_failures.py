@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flooding.models import Alert, Rule, Sample
-from flooding.store import Store
+from flooding.core.models import Alert, Rule, Sample
+from flooding.io.store import Store
 
 
 class CommitFailsOnce(sqlite3.Connection):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from flooding.config import default_settings
-from flooding.engine import run_batch
-from flooding.simulate import hard_talk, samples
-from flooding.store import SCHEMA_VERSION, Store, StoreError, event_data, event_kind
+from flooding.core.engine import run_batch
+from flooding.core.settings import default_settings
+from flooding.io.store import SCHEMA_VERSION, Store, StoreError, event_data, event_kind
+from flooding.lab.simulate import hard_talk, samples
 from tests.schemas import SCHEMA_V1_DDL, old_database
 from tests.session_factory import START_S, flooding, record
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from flooding.cli import main
-from flooding.config import Settings, default_settings, load_config
-from flooding.engine import Engine, run_batch
-from flooding.models import Alert, Mode, Sample
-from flooding.simulate import Scenario, Segment, hard_talk, samples
-from flooding.store import Store
-from flooding.tune import compare_session, load_sessions, match, totals, verdict
+from flooding.app.tune import compare_session, load_sessions, match, totals, verdict
+from flooding.cli.main import main
+from flooding.core.engine import Engine, run_batch
+from flooding.core.models import Alert, Mode, Sample
+from flooding.core.settings import Settings, default_settings, load_config
+from flooding.io.store import Store
+from flooding.lab.simulate import Scenario, Segment, hard_talk, samples
 
 DAY_S = 86_400.0
 
@@ -302,13 +302,13 @@ def test_starting_flooding_does_not_load_the_replay() -> None:
     import subprocess
     import sys
 
-    from flooding.commands.tune import TOLERANCE_HELP_DEFAULT
-    from flooding.tune import DEFAULT_TOLERANCE_S
+    from flooding.app.tune import DEFAULT_TOLERANCE_S
+    from flooding.cli.commands.tune import TOLERANCE_HELP_DEFAULT
 
     assert float(TOLERANCE_HELP_DEFAULT) == DEFAULT_TOLERANCE_S
     probe = (
-        "import sys; from flooding.cli import build_parser; build_parser(); "
-        "heavy = ('flooding.tune', 'flooding.engine', 'numpy'); "
+        "import sys; from flooding.cli.main import build_parser; build_parser(); "
+        "heavy = ('flooding.app.tune', 'flooding.core.engine', 'numpy'); "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     done = subprocess.run(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flooding.config import default_settings, load_config
-from flooding.userconfig import (
+from flooding.core.settings import default_settings, load_config
+from flooding.io.config_files import (
     ensure_user_file,
     set_user_values,
     template_text,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flooding.config import DetectionSettings, PauseSettings, Settings, default_settings
-from flooding.models import Sample
+from flooding.core.models import Sample
+from flooding.core.settings import DetectionSettings, PauseSettings, Settings, default_settings
 
 
 @dataclass(frozen=True)

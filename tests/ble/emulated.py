@@ -12,9 +12,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
-from flooding.ble import StrapSource
-from flooding.emulator import EmulatedAir, EmulatedStrap, emulated_straps
-from flooding.models import SourceItem
+from flooding.core.models import SourceItem
+from flooding.io.strap.ble import StrapSource
+from flooding.lab.emulator import EmulatedAir, EmulatedStrap, emulated_straps
 
 T = TypeVar("T")
 

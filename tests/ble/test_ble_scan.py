@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flooding.ble import scan
-from flooding.emulator import (
+from flooding.io.strap.ble import scan
+from flooding.lab.emulator import (
     DEFAULT_ADDRESS,
     DEFAULT_NAME,
     FOREIGN_ADDRESS,

@@ -9,17 +9,24 @@ import logging
 
 import pytest
 
-from flooding.backoff import Failure
-from flooding.ble import StrapSource, StrapUnavailableError
-from flooding.emulator import (
+from flooding.core.hrm import HeartRateMeasurement
+from flooding.core.models import (
+    BatteryLevel,
+    LinkChanged,
+    LinkState,
+    Sample,
+    SensorLocation,
+    SourceItem,
+)
+from flooding.io.strap.backoff import Failure
+from flooding.io.strap.ble import StrapSource, StrapUnavailableError
+from flooding.lab.emulator import (
     DEFAULT_ADDRESS,
     DEFAULT_NAME,
     FOREIGN_ADDRESS,
     EmulatedAir,
     EmulatedStrap,
 )
-from flooding.hrm import HeartRateMeasurement
-from flooding.models import BatteryLevel, LinkChanged, LinkState, Sample, SensorLocation, SourceItem
 from tests.ble.emulated import fast_source, run_scenario, take
 
 pytestmark = pytest.mark.timeout(30)
@@ -200,11 +207,11 @@ class TestDropsAndStalls:
             async with contextlib.aclosing(source.stream()) as items:
                 return await take(items, count_samples(3))
 
-        with caplog.at_level(logging.WARNING, logger="flooding.ble"):
+        with caplog.at_level(logging.WARNING, logger="flooding.io.strap.ble"):
             got = run_scenario(scenario, feed=feed)
         assert [s.bpm for s in samples(got)] == [70.0, 71.0, 72.0]
         assert LinkState.DISCONNECTED not in states(got)
-        warnings = [r.getMessage() for r in caplog.records if r.name == "flooding.ble"]
+        warnings = [r.getMessage() for r in caplog.records if r.name == "flooding.io.strap.ble"]
         assert len(warnings) == 3
         assert "10 40 00" in warnings[0]
         assert "not a whole number" in warnings[0]

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from bleak.backends.scanner import AdvertisementDataCallback, BaseBleakScanner
 
-from flooding.backoff import Failure
-from flooding.ble import BluetoothUnavailableError, StrapSource, scan
-from flooding.models import LinkChanged, LinkState
+from flooding.core.models import LinkChanged, LinkState
+from flooding.io.strap.backoff import Failure
+from flooding.io.strap.ble import BluetoothUnavailableError, StrapSource, scan
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from flooding.config import Settings, load_config
-from flooding.couple_session import CoupleSessionRunner
-from flooding.emulator import EmulatedAir, EmulatedStrap, emulated_straps
-from flooding.hrm import HeartRateMeasurement
-from flooding.models import CoupleAlert, CouplePauseExtended, CouplePauseStarted, CoupleReady
-from flooding.sources import MergedSource
-from flooding.store import Store
-from flooding.view import TerminalView
+from flooding.app.couple_session import CoupleSessionRunner
+from flooding.app.sources import MergedSource
+from flooding.cli.view import TerminalView
+from flooding.core.hrm import HeartRateMeasurement
+from flooding.core.models import CoupleAlert, CouplePauseExtended, CouplePauseStarted, CoupleReady
+from flooding.core.settings import Settings, load_config
+from flooding.io.store import Store
+from flooding.lab.emulator import EmulatedAir, EmulatedStrap, emulated_straps
 from tests.ble.emulated import accelerated_clock, fast_source, wait_for
 
 INTERVAL_S = 0.01  # each strap notifies 100 times a second

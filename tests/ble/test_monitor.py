@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from flooding.config import default_settings
-from flooding.emulator import EmulatedAir, EmulatedStrap
-from flooding.hrm import HeartRateMeasurement
-from flooding.service import SessionRunner
-from flooding.store import Store
-from flooding.view import TerminalView
+from flooding.app.session import SessionRunner
+from flooding.cli.view import TerminalView
+from flooding.core.hrm import HeartRateMeasurement
+from flooding.core.settings import default_settings
+from flooding.io.store import Store
+from flooding.lab.emulator import EmulatedAir, EmulatedStrap
 from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
 
 

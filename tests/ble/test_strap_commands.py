@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flooding.cli import main
-from flooding.emulator import DEFAULT_ADDRESS, DEFAULT_NAME, FOREIGN_ADDRESS
+from flooding.cli.main import main
+from flooding.lab.emulator import DEFAULT_ADDRESS, DEFAULT_NAME, FOREIGN_ADDRESS
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from flooding.service import FLUSH_INTERVAL_S
-from flooding.simulate import PACKET_INTERVAL_S
+from flooding.app.session import FLUSH_INTERVAL_S
+from flooding.lab.simulate import PACKET_INTERVAL_S
 
 ROOT = Path(__file__).resolve().parents[2]
 EMULATED_ADDRESS = "C0:FF:EE:00:00:01"  # the emulated person's strap: no scan needed
@@ -134,7 +134,7 @@ def kill_once(kind: str, folder: Path, run_s: float, speed: float) -> KillResult
         db.close()
     loss_s = latest_s - (newest if newest is not None else first_s - PACKET_INTERVAL_S)
     session_speed = speed if kind == "demo" else 1.0
-    from flooding.store import Store, StoreError
+    from flooding.io.store import Store, StoreError
 
     try:
         Store.open(data_dir).close()

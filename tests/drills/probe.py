@@ -23,7 +23,7 @@ INTERNET = (socket.AF_INET, socket.AF_INET6)
 
 
 def _samples_probe(path: str) -> None:
-    from flooding.store import Store
+    from flooding.io.store import Store
 
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     first: list[float] = []
@@ -61,7 +61,7 @@ def main() -> int:
         _network_probe(os.environ["FLOODING_PROBE_NET"])
     if os.environ.get("FLOODING_PROBE_SAMPLES"):
         _samples_probe(os.environ["FLOODING_PROBE_SAMPLES"])
-    from flooding.cli import main as flooding_main
+    from flooding.cli.main import main as flooding_main
 
     return flooding_main(sys.argv[1:])
 

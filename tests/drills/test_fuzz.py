@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flooding.hrm import HeartRateMeasurement, HrmDecodeError
-from flooding.readers import ReaderError, formats, read
+from flooding.core.hrm import HeartRateMeasurement, HrmDecodeError
+from flooding.io.readers import ReaderError, formats, read
 from tests._data import DATA, recording, requires_data, stress_predict
 
 # real H10 packets: flags 0x16 (contact supported and detected, RR present), 1-3 RR values

@@ -94,8 +94,9 @@ class TestNoNetwork:
         code = (
             "import os; from tests.drills.probe import _network_probe; "
             "_network_probe(os.environ['FLOODING_PROBE_NET'])\n"
-            "from flooding.config import default_settings; from flooding.engine import run_batch\n"
-            "from flooding.readers import read\n"
+            "from flooding.core.settings import default_settings\n"
+            "from flooding.core.engine import run_batch\n"
+            "from flooding.io.readers import read\n"
             "from tests._data import recording, DATA\n"
             "for path in sorted((DATA / 'recordings').iterdir()):\n"
             "    if path.suffix in ('.txt', '.csv', '.hrm') and 'fitbit' not in path.name:\n"

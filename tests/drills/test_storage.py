@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from flooding.config import default_settings
-from flooding.service import SessionRunner
-from flooding.simulate import SimulatedStrap, hard_talk
-from flooding.store import Store
-from flooding.view import QuietView
+from flooding.app.session import SessionRunner
+from flooding.cli.view import QuietView
+from flooding.core.settings import default_settings
+from flooding.io.store import Store
+from flooding.lab.simulate import SimulatedStrap, hard_talk
 from tests.drills.harness import ROOT, command, probe_env
 
 FULL_AFTER_BYTES = 160 * 1024  # the file-size limit standing in for a full disk

@@ -1,0 +1,196 @@
+"""Turn a recording from another app into a stored session, reviewed like a live one.
+
+The detector and pause protocol run over it exactly as they would have live, so its
+episodes, alerts and pauses are stored with it. Times: a recording with wall-clock times
+keeps them; one without (a plain RR list) is placed so that it ends when the file was last
+modified, unless a start time is given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from flooding.core.engine import BatchResult, run_batch
+from flooding.core.models import Mode, Sample
+from flooding.core.settings import Settings
+from flooding.core.timefmt import is_wall_clock
+from flooding.io.readers import Recording
+from flooding.io.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import stored."""
+
+    session_id: int
+    samples: int
+    alerts: int
+    episodes: int
+    start_s: float
+    batch: BatchResult = field(default_factory=BatchResult, repr=False)  # what the engine gave
+
+
+def anchored(recording: Recording, start_s: float | None = None) -> list[Sample]:
+    """The recording's samples on the wall clock (see the module docstring)."""
+    samples = recording.samples
+    if not samples:
+        return []
+    first = samples[0].t_s
+    if start_s is None and is_wall_clock(first):
+        return list(samples)
+    if start_s is None:
+        start_s = recording.start_unix_s
+    if start_s is None:
+        start_s = recording.path.stat().st_mtime - (samples[-1].t_s - first)
+    shift = start_s - first
+    return [replace(s, t_s=s.t_s + shift) for s in samples]
+
+
+def import_recording(
+    store: Store,
+    recording: Recording,
+    settings: Settings,
+    *,
+    mode: Mode | None = None,
+    start_s: float | None = None,
+    source: str | None = None,
+    keep_readings: bool = False,
+) -> ImportResult:
+    """Store a recording as a session with the events the detector finds in it.
+
+    All or nothing: if storing fails half-way, the partial session is removed again.
+    `keep_readings`: the result's `batch` keeps every reading too (without RMSSD).
+    """
+    samples = anchored(recording, start_s)
+    if not samples:
+        raise ValueError(f"{recording.path}: the recording holds no samples")
+    result = run_batch(samples, settings, mode=mode, keep_readings=keep_readings, rmssd=False)
+    kind = source or f"import:{recording.source_format}"
+    session_id = store.begin_session(
+        samples[0].t_s,
+        source=kind,
+        mode=(mode or settings.mode).value,
+        strap_name=Path(recording.path).name,
+        settings_json=json.dumps(settings.model_dump(mode="json", exclude={"messages"})),
+    )
+    try:
+        store.add_samples(session_id, samples)
+        for event in result.events:
+            store.add_event(session_id, event)
+        store.end_session(session_id, samples[-1].t_s)
+    except BaseException:
+        _discard(store, session_id)
+        raise
+    kinds = [type(e).__name__ for e in result.events]
+    log.info("imported %s as session %d", recording.path, session_id)
+    return ImportResult(
+        session_id=session_id,
+        samples=len(samples),
+        alerts=kinds.count("Alert"),
+        episodes=kinds.count("EpisodeStarted"),
+        start_s=samples[0].t_s,
+        batch=result,
+    )
+
+
+def _discard(store: Store, session_id: int) -> None:
+    """Remove a half-stored session; the error that stopped the import is the one to report."""
+    try:
+        store.discard_session(session_id)
+    except sqlite3.Error as exc:  # the buffers are dropped; the rows may stay
+        log.warning("could not remove the partial session %d: %s", session_id, exc)
+
+
+def has_wall_clock(recording: Recording) -> bool:
+    """Whether a recording knows when it was made: its times are dates (`is_wall_clock`)."""
+    return bool(recording.samples) and is_wall_clock(recording.samples[0].t_s)
+
+
+@dataclass(frozen=True)
+class CoupleImportResult:
+    """What a couple import stored."""
+
+    session_id: int
+    samples: dict[str, int]
+    alerts: int
+    episodes: dict[str, int]
+    start_s: float
+    aligned_on_clock: bool  # False: both placed from their starts
+
+
+def import_couple(
+    store: Store,
+    recordings: dict[str, Recording],
+    settings: Settings,
+    *,
+    start_s: float | None = None,
+    mode: Mode | None = None,
+) -> CoupleImportResult:
+    """Store two recordings as one couple session, through the couple engine.
+
+    Aligned on the wall clock when both recordings have it and their times overlap;
+    otherwise both are placed from their starts, together, at `start_s` (or where the first
+    file's times put it).
+    All or nothing, like `import_recording`.
+    """
+    from flooding.core.couple import person_settings_for, run_couple_batch
+
+    names = list(recordings)
+    if len(names) != 2:
+        raise ValueError("a couple import takes exactly two recordings")
+    on_clock = start_s is None and all(has_wall_clock(r) for r in recordings.values())
+    if on_clock:
+        tracks = {name: anchored(r) for name, r in recordings.items()}
+        # clock times that never overlap are not one conversation: place them from the starts
+        on_clock = max(t[0].t_s for t in tracks.values()) < min(t[-1].t_s for t in tracks.values())
+    if not on_clock:
+        first = recordings[names[0]]
+        common = start_s if start_s is not None else anchored(first)[0].t_s
+        tracks = {name: anchored(r, common) for name, r in recordings.items()}
+    if any(not track for track in tracks.values()):
+        raise ValueError("both recordings must hold samples")
+    modes = dict.fromkeys(names, mode) if mode is not None else None
+    result = run_couple_batch(tracks, settings, modes=modes)
+    begin = min(track[0].t_s for track in tracks.values())
+    end = max(track[-1].t_s for track in tracks.values())
+    session_id = store.begin_session(
+        begin,
+        source="import:couple",
+        mode=(mode or settings.mode).value,
+        strap_name=" & ".join(names),
+    )
+    try:
+        people = person_settings_for(settings, names)
+        for name in names:
+            store.add_person(
+                session_id,
+                name,
+                mode=(mode or people[name].mode).value,
+                strap_name=Path(recordings[name].path).name,
+                settings_json=json.dumps(
+                    people[name].model_dump(mode="json", exclude={"messages", "profiles"})
+                ),
+            )
+            store.add_samples(session_id, tracks[name], name)
+        for person, event in result.events:
+            store.add_event(session_id, event, person)
+        store.end_session(session_id, end)
+    except BaseException:
+        _discard(store, session_id)
+        raise
+    kinds = [(person, type(e).__name__) for person, e in result.events]
+    log.info("imported %s as couple session %d", ", ".join(names), session_id)
+    return CoupleImportResult(
+        session_id=session_id,
+        samples={name: len(tracks[name]) for name in names},
+        alerts=sum(1 for _, kind in kinds if kind == "CoupleAlert"),
+        episodes={name: kinds.count((name, "EpisodeStarted")) for name in names},
+        start_s=begin,
+        aligned_on_clock=on_clock,
+    )

@@ -1,0 +1,426 @@
+"""A session as a picture and a one-file report: heart rate over the local clock, with the
+calm baseline, the flooding threshold, flooded stretches, pauses, alerts and ready-to-return.
+
+Pure of the command line: functions take a store or plain values and return bytes or text.
+matplotlib (Agg backend, no screen needed) is imported only when a plot is drawn.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any, NamedTuple
+
+from flooding.app.review import (
+    EPISODE_COLUMNS,
+    STRETCH_GAP_S,
+    SessionReview,
+    episode_table,
+    review_session,
+    usable,
+)
+from flooding.core.engine import run_batch
+from flooding.core.models import Mode, Sample
+from flooding.core.settings import Settings, default_settings
+from flooding.core.timefmt import duration, is_wall_clock, session_clock
+from flooding.io.store import Store
+
+log = logging.getLogger(__name__)
+
+FIGURE_SIZE_IN = (12.0, 5.6)
+FIGURE_DPI = 110  # 1320 x 616 px: sharp on a laptop screen and in print
+
+COLOURS = {
+    "heart": "#1f3b73",
+    "baseline": "#2e8b57",
+    "threshold": "#d2691e",
+    "flooded": "#d62728",
+    "pause": "#4a90d9",
+    "ready": "#2e8b57",
+}
+
+LABEL_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9}
+
+
+class Mark(NamedTuple):
+    """How the plot marks one kind of moment: a symbol over the heart line, a legend entry
+    and a label at each."""
+
+    marker: str
+    size: float  # on the plot
+    legend_size: float
+    colour: str  # a key of COLOURS
+    legend: str
+    label: str  # followed by the clock time
+    offset: tuple[float, float]  # of the label, in points
+    align: str
+
+
+ALERT_MARK = Mark("v", 13, 11, "flooded", "Flooding alert", "Alert", (-8, 10), "right")
+READY_MARK = Mark("*", 18, 14, "ready", "Ready to return", "Ready to return", (0, 16), "center")
+
+
+@dataclass(frozen=True)
+class PlotData:
+    """What the plot shows, gathered from the store; times are session-clock seconds."""
+
+    review: SessionReview
+    samples: list[Sample]
+    baseline_bpm: list[float | None]  # per sample, as the monitor had it (None: not yet)
+    threshold_bpm: list[float]
+    alerts_s: list[float]
+    ready_s: list[float]
+    gap_s: float
+    release_below_bpm: float  # a flooded heart is released below threshold minus this
+
+
+def session_settings(store: Store, session_id: int) -> Settings:
+    """The settings a session was recorded with (stored with it), else today's defaults."""
+    text = store.settings_json(session_id)
+    defaults = default_settings()
+    try:
+        stored: dict[str, Any] = json.loads(text) if text is not None else {}
+        stored["messages"] = defaults.messages.model_dump()
+        return Settings.model_validate(stored)
+    except Exception as exc:  # an older or damaged settings record: the defaults will do
+        log.info("session %d: stored settings not usable (%s); using defaults", session_id, exc)
+        return defaults
+
+
+def plot_data(store: Store, session_id: int) -> PlotData | None:
+    """Everything needed to draw a session (None: no such session)."""
+    samples = list(store.iter_samples(session_id))
+    events = store.events(session_id)
+    review = review_session(store, session_id, samples=samples, events=events)
+    if review is None:
+        return None
+    settings = session_settings(store, session_id)
+    try:
+        mode = Mode(review.summary.mode)
+    except ValueError:
+        mode = None
+    # replaying the samples gives the baseline and threshold the monitor had at every moment
+    readings = run_batch(samples, settings, mode=mode, keep_readings=True).readings
+    return PlotData(
+        review=review,
+        samples=samples,
+        baseline_bpm=[r.baseline_bpm for r in readings],
+        threshold_bpm=[r.threshold_bpm for r in readings],
+        alerts_s=[e.t_s for e in events if e.kind == "alert"],
+        ready_s=[e.t_s for e in events if e.kind == "ready-to-return"],
+        gap_s=max(STRETCH_GAP_S, settings.detection.gap_s),
+        release_below_bpm=settings.detection.release_hysteresis_bpm,
+    )
+
+
+def with_gaps(
+    times_s: Sequence[float], values: Sequence[float | None], gap_s: float
+) -> tuple[list[float], list[float]]:
+    """Times and values with a NaN inserted wherever samples are more than `gap_s` apart,
+    so a line plot shows a dropped link as a break rather than a straight line across it."""
+    xs: list[float] = []
+    ys: list[float] = []
+    previous: float | None = None
+    for t, v in zip(times_s, values, strict=True):
+        if previous is not None and t - previous > gap_s:
+            xs.append((t + previous) / 2)
+            ys.append(math.nan)
+        xs.append(t)
+        ys.append(math.nan if v is None else v)
+        previous = t
+    return xs, ys
+
+
+def _heart_values(samples: Sequence[Sample]) -> list[float | None]:
+    return [s.bpm if usable(s) else None for s in samples]
+
+
+def local_tz(t_s: float) -> tzinfo | None:
+    """This computer's time zone at `t_s` (the plots show local clock times)."""
+    return datetime.fromtimestamp(t_s).astimezone().tzinfo
+
+
+def clock_axis(ax: Any, span_s: float, tz: tzinfo | None) -> None:
+    """Label a time-of-day x axis (matplotlib date numbers) in local clock times, `HH:MM`,
+    every 5, 15 or 60 minutes by the span shown."""
+    import matplotlib.dates
+
+    mdates: Any = matplotlib.dates  # untyped: matplotlib's date helpers carry no annotations
+    minutes = 5 if span_s <= 3600 else 15 if span_s <= 4 * 3600 else 60
+    ax.xaxis.set_major_locator(
+        mdates.MinuteLocator(byminute=range(0, 60, minutes), tz=tz)
+        if minutes < 60
+        else mdates.HourLocator(tz=tz)
+    )
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+
+
+def _title(review: SessionReview, samples: Sequence[Sample]) -> str:
+    s = review.summary
+    if not is_wall_clock(s.started_s):
+        when = f"session {s.id} ({duration(s.duration_s)})"
+    else:
+        start = datetime.fromtimestamp(s.started_s).astimezone()
+        end_s = samples[-1].t_s if samples else s.ended_s
+        end = "" if end_s is None else datetime.fromtimestamp(end_s).astimezone().strftime("%H:%M")
+        when = f"{start:%A %d %B %Y}, {start:%H:%M}" + (f"-{end}" if end else "")
+    title = f"Your heart during the talk: {when}"
+    if s.note:
+        title += f"\n\u201c{s.note}\u201d"
+    return title
+
+
+def baseline_label(review: SessionReview) -> str:
+    """The legend entry for the baseline line, with its value."""
+    base = review.calm_baseline_bpm
+    return "Your calm baseline" + ("" if base is None else f" ({base:.0f} bpm)")
+
+
+def threshold_label(review: SessionReview) -> str:
+    """The legend entry for the threshold line, with the value the first alert used."""
+    first = review.episodes[0].threshold_bpm if review.episodes else None
+    return "Flooding threshold" + ("" if first is None else f" ({first:.0f} bpm)")
+
+
+def render_png(data: PlotData) -> bytes:
+    """The session plot as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    samples = data.samples
+    review = data.review
+    wall = is_wall_clock(review.summary.started_s)
+    tz = local_tz(review.summary.started_s) if wall else None
+    origin = samples[0].t_s if samples and not wall else 0.0
+
+    def x(t_s: float) -> Any:
+        if wall:
+            return t_s / 86400.0  # matplotlib's date numbers: days since 1970 (UTC)
+        return (t_s - origin) / 60.0
+
+    def xs(times: Sequence[float]) -> list[Any]:
+        return [math.nan if math.isnan(t) else x(t) for t in times]
+
+    fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
+    handles: list[Any] = []
+    labels: dict[int, str] = {}  # for handles that are tuples (a band with its line)
+    times = [s.t_s for s in samples]
+    heart = _heart_values(samples)
+    plotted = [v for v in heart if v is not None]
+    top = max([*plotted, *data.threshold_bpm, 100.0]) + 12
+    bottom = max(0.0, min([*plotted, 60.0]) - 15)
+
+    # flooded stretches and pauses first, so the heart line is drawn over them
+    end_s = times[-1] if times else review.summary.started_s
+    for e in review.episodes:
+        ax.axvspan(
+            x(e.start_s),
+            x(e.end_s if e.end_s is not None else end_s),
+            color=COLOURS["flooded"],
+            alpha=0.2,
+            lw=0,
+        )
+    if review.episodes:
+        handles.append(Patch(color=COLOURS["flooded"], alpha=0.3, label="Flooded"))
+    pauses = [e for e in review.episodes if e.pause_start_s is not None]
+    for e in pauses:
+        assert e.pause_start_s is not None
+        stop = e.pause_end_s if e.pause_end_s is not None else end_s
+        ax.axvspan(
+            x(e.pause_start_s),
+            x(stop),
+            ymin=0.0,
+            ymax=0.07,
+            color=COLOURS["pause"],
+            alpha=0.55,
+            lw=0,
+        )
+        mid = x((e.pause_start_s + stop) / 2)
+        ax.text(
+            mid,
+            bottom + (top - bottom) * 0.035,
+            f"Pause ({duration(stop - e.pause_start_s)})",
+            ha="center",
+            va="center",
+            color="white",
+            fontsize=10,
+            fontweight="bold",
+        )
+    if pauses:
+        handles.append(Patch(color=COLOURS["pause"], alpha=0.55, label="Pause"))
+
+    # the flooding threshold: the line, and the band below it down to the release level
+    if times:
+        tx, ty = with_gaps(times, list(data.threshold_bpm), data.gap_s)
+        band = [v - data.release_below_bpm for v in ty]
+        ax.fill_between(xs(tx), band, ty, color=COLOURS["threshold"], alpha=0.18, lw=0)
+        ax.plot(xs(tx), ty, color=COLOURS["threshold"], lw=1.6, ls="--")
+        threshold_handle = (
+            Patch(color=COLOURS["threshold"], alpha=0.18, lw=0),
+            Line2D([], [], color=COLOURS["threshold"], lw=1.6, ls="--"),
+        )
+        handles.append(threshold_handle)
+        labels[id(threshold_handle)] = threshold_label(review)
+        bx, by = with_gaps(times, list(data.baseline_bpm), data.gap_s)
+        if any(not math.isnan(v) for v in by):
+            ax.plot(xs(bx), by, color=COLOURS["baseline"], lw=2.0)
+            handles.append(
+                Line2D([], [], color=COLOURS["baseline"], lw=2.0, label=baseline_label(review))
+            )
+        hx, hy = with_gaps(times, heart, data.gap_s)
+        ax.plot(xs(hx), hy, color=COLOURS["heart"], lw=1.3)
+        handles.insert(0, Line2D([], [], color=COLOURS["heart"], lw=1.3, label="Heart rate"))
+
+    def bpm_at(t_s: float) -> float:
+        if not times:
+            return top - 8
+        import bisect
+
+        i = min(bisect.bisect_left(times, t_s), len(times) - 1)
+        return heart[i] if heart[i] is not None else top - 8  # type: ignore[return-value]
+
+    for when, mark in ((data.alerts_s, ALERT_MARK), (data.ready_s, READY_MARK)):
+        if not when:
+            continue
+        colour = COLOURS[mark.colour]
+        ax.plot(
+            [x(t) for t in when],
+            [bpm_at(t) + 5 for t in when],
+            ls="none",
+            marker=mark.marker,
+            ms=mark.size,
+            color=colour,
+            markeredgecolor="white",
+            zorder=5,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker=mark.marker,
+                ms=mark.legend_size,
+                color=colour,
+                label=mark.legend,
+            )
+        )
+        for t in when:
+            ax.annotate(
+                f"{mark.label} {session_clock(t)}",
+                (x(t), bpm_at(t) + 5),
+                xytext=mark.offset,
+                textcoords="offset points",
+                ha=mark.align,
+                fontsize=10,
+                color=colour,
+                bbox=LABEL_BOX,
+            )
+
+    ax.set_ylim(bottom, top)
+    ax.set_ylabel("Heart rate (beats per minute)", fontsize=11)
+    if wall:
+        clock_axis(ax, times[-1] - times[0] if len(times) > 1 else 0.0, tz)
+        ax.set_xlabel("Time of day", fontsize=11)
+    else:
+        ax.set_xlabel("Minutes from the start", fontsize=11)
+    if times:
+        ax.set_xlim(x(times[0]), x(times[-1]))
+    ax.grid(True, color="#dddddd", lw=0.7)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(_title(review, samples), fontsize=14, loc="left")
+    if not times:
+        ax.text(
+            0.5,
+            0.5,
+            "No heart-rate readings in this session",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=13,
+        )
+    if handles:
+        ax.legend(
+            handles=handles,
+            labels=[labels.get(id(h)) or h.get_label() for h in handles],
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            fontsize=10.5,
+        )
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=FIGURE_DPI)
+    plt.close(fig)
+    return out.getvalue()
+
+
+def session_png(store: Store, session_id: int) -> bytes | None:
+    """The plot of one session (None: no such session)."""
+    data = plot_data(store, session_id)
+    return None if data is None else render_png(data)
+
+
+def render_html(review: SessionReview, png: bytes) -> str:
+    """One self-contained HTML page: the plot (embedded) and the table of episodes."""
+    from flooding.core.timefmt import session_stamp
+
+    s = review.summary
+    e = html.escape
+    head = "".join(f"<th>{e(plain)}</th>" for _, plain in EPISODE_COLUMNS)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>"
+        for row in episode_table(review.episodes)
+    )
+    table = (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        if review.episodes
+        else "<p>No flooding episodes in this session.</p>"
+    )
+    base = review.calm_baseline_bpm
+    r = review.rmssd
+    facts = [
+        f"Started {e(session_stamp(s.started_s))}, lasted {e(duration(s.duration_s))}",
+        f"Strap: {e(s.strap or s.source)}",
+        f"Your calm baseline: {'-' if base is None else f'{base:.0f} beats per minute'}",
+        "Heart-rate variability while calm (RMSSD): "
+        + ("not enough clean beats" if r.rmssd_ms is None else f"{r.rmssd_ms:.0f} ms"),
+        f"Pauses taken: {s.pauses}; alerts marked as false alarms: {s.false_alarms}",
+    ]
+    note = f"<p class=note>{e(s.note)}</p>" if s.note else ""
+    image = base64.b64encode(png).decode("ascii")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Session {s.id}: {e(session_stamp(s.started_s))}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1400px; color: #222;
+       padding: 0 1em; }}
+img {{ max-width: 100%; height: auto; }}
+table {{ border-collapse: collapse; margin-top: 1em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.35em 0.6em; text-align: left; }}
+th {{ background: #f3f3f3; }}
+.note {{ font-style: italic; }}
+</style></head><body>
+<h1>Session {s.id}</h1>
+{note}
+<ul>{"".join(f"<li>{fact}</li>" for fact in facts)}</ul>
+<img alt="Heart rate during the session, with the calm baseline, the flooding threshold,
+flooded stretches and pauses" src="data:image/png;base64,{image}">
+<h2>Flooding episodes</h2>
+{table}
+<p>Times are local clock times. "Alert to ready" is how long it took from the alert until
+your heart was back near its calm baseline after the pause.</p>
+</body></html>
+"""

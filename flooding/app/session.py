@@ -1,0 +1,424 @@
+"""The session runner: the one place where a source, the pure core, the store, the messages,
+the notifier and the view are wired together.
+
+Data flow: source item -> store (append) -> engine -> events -> store, messages -> view and
+notifier. Notifications run as background tasks so they never hold up the samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from flooding.app.sources import AnyItem, HeartSource, TaggedSource
+from flooding.core.engine import Engine
+from flooding.core.messages import MessageBook, RenderedMessage
+from flooding.core.models import (
+    Alert,
+    BatteryLevel,
+    ContactChanged,
+    CoupleAlert,
+    CouplePauseStarted,
+    CoupleReady,
+    Event,
+    GapDetected,
+    LinkChanged,
+    Mode,
+    PauseStarted,
+    Reading,
+    ReadyToReturn,
+    Sample,
+    SensorLocation,
+    SourceItem,
+    untagged,
+)
+from flooding.core.settings import Settings
+from flooding.io.notify import (
+    ACTION_NOT_FLOODED,
+    ACTION_START_PAUSE,
+    Message,
+    Notifier,
+    NullNotifier,
+)
+from flooding.io.store import SOLO, Store
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL_S = 1.0  # commit at least every second: a crash loses at most this much
+NOTIFY_TIMEOUT_S = 15.0  # a desktop that does not answer in this long is given up on
+LOW_BATTERY_PERCENT = 15  # warn once below this: a strap that dies mid-talk misses the alert
+ALERTS = (Alert, CoupleAlert)
+PAUSE_STARTS = (PauseStarted, CouplePauseStarted)
+READY = (ReadyToReturn, CoupleReady)
+
+
+class View(Protocol):
+    """Where the person sees the session: the terminal, or nothing (headless service)."""
+
+    def reading(self, reading: Reading) -> None:
+        """A new reading (called for every sample; the view decides how often to show)."""
+
+    def person_reading(self, person: str, reading: Reading) -> None:
+        """Couple mode: a new reading from one partner's heart."""
+
+    def message(self, message: Message) -> None:
+        """A message for the person (always shown in full)."""
+
+    def link(self, change: LinkChanged) -> None:
+        """The strap connected, dropped, or is being searched for."""
+
+    def battery(self, level: BatteryLevel, low: bool) -> None:
+        """The strap's battery level."""
+
+    def info(self, text: str) -> None:
+        """Anything else worth a line."""
+
+
+@dataclass
+class SessionOutcome:
+    """What a finished session amounted to."""
+
+    session_id: int
+    started_s: float
+    ended_s: float
+    samples: int = 0
+    alerts: int = 0
+    pauses: int = 0
+    ready: int = 0
+    gaps: int = 0
+    events: list[Event] = field(default_factory=list)
+
+
+class SessionRunner:
+    """Runs one monitoring session from a source until it ends or `stop()` is called."""
+
+    manual_pause_text = "Pause started by hand. Take the time you need."
+
+    def __init__(
+        self,
+        *,
+        source: HeartSource | TaggedSource,
+        settings: Settings,
+        store: Store,
+        view: View,
+        notifier: Notifier | None = None,
+        source_kind: str,
+        mode: Mode | None = None,
+        clock: Callable[[], float] = time.time,
+        stop_after_ready_s: float | None = None,
+        message_turn: int = 0,
+        strap_name: str | None = None,
+        strap_address: str | None = None,
+        notify_timeout_s: float = NOTIFY_TIMEOUT_S,
+        flush_interval_s: float = FLUSH_INTERVAL_S,
+    ) -> None:
+        self.source = source
+        self.settings = settings
+        self.store = store
+        self.notifier: Notifier = notifier or NullNotifier()
+        self.view = view
+        self.source_kind = source_kind
+        self.engine = Engine(settings, mode=mode)
+        self.book = MessageBook(settings)
+        self.clock = clock
+        self.stop_after_ready_s = stop_after_ready_s
+        self._turn = message_turn
+        self.strap_name = strap_name
+        self.strap_address = strap_address
+        self.notify_timeout_s = notify_timeout_s
+        self.flush_interval_s = flush_interval_s
+        self._stop = asyncio.Event()
+        self._notify_tasks: set[asyncio.Task[None]] = set()
+        self._battery_warned: set[str] = set()  # whose low battery was already told
+        self.session_id: int | None = None
+        self.outcome: SessionOutcome | None = None
+        self._latest_t: float | None = None
+        self._alert_ids: dict[str, int] = {}  # message key -> stored alert event id
+
+    def stop(self) -> None:
+        """Ask the session to end (Ctrl-C, SIGTERM)."""
+        self._stop.set()
+
+    async def run(self) -> SessionOutcome:
+        """Run until the source ends or stop() is called; always flushes and closes the session."""
+        started = self.clock()
+        self.session_id = self.store.begin_session(
+            started,
+            source=self.source_kind,
+            mode=self.mode.value,
+            strap_name=self.strap_name,
+            strap_address=self.strap_address,
+            settings_json=json.dumps(self.settings.model_dump(mode="json", exclude={"messages"})),
+        )
+        self._began(self.session_id)
+        self.outcome = SessionOutcome(self.session_id, started, started)
+        flusher = asyncio.create_task(self._flush_every_second())
+        consumer = asyncio.create_task(self._consume())
+        stopper = asyncio.create_task(self._stop.wait())
+        try:
+            await asyncio.wait({consumer, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (consumer, stopper, flusher):
+                task.cancel()
+            for task in (consumer, stopper, flusher):
+                # a failed source is re-raised below, after the session is saved and closed
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self._drain_notifications()
+            self.outcome.ended_s = self._latest_t if self._latest_t is not None else started
+            try:
+                self.store.end_session(self.session_id, self.outcome.ended_s)
+            except Exception as exc:  # a full disk at the end must not lose the outcome
+                log.error("could not save the end of the session: %s", exc)
+                self.view.info(f"Could not save the end of the session ({exc}).")
+        error = consumer.exception() if consumer.done() and not consumer.cancelled() else None
+        if error is not None:
+            raise error
+        return self.outcome
+
+    def _began(self, session_id: int) -> None:
+        """Called once the session is in the store (couple mode names its people here)."""
+
+    @property
+    def pausing(self) -> bool:
+        """Whether a pause is running."""
+        return self.engine.protocol.pausing
+
+    @property
+    def pause_until_s(self) -> float:
+        """The pause's next check (its planned end, or the end of an extension)."""
+        return self.engine.protocol.until_s
+
+    @property
+    def mode(self) -> Mode:
+        """Talk or workout, now."""
+        return self.engine.mode
+
+    @property
+    def baseline_bpm(self) -> float | None:
+        """The calm baseline now (None: not known yet)."""
+        return self.engine.detector.baseline_bpm
+
+    def people_status(self) -> dict[str, dict[str, object]] | None:
+        """Each partner's heart now, in couple mode (None for one person)."""
+        return None
+
+    @property
+    def session_time_s(self) -> float:
+        """Now, on the session clock: the latest sample's time, else the clock's."""
+        return self._latest_t if self._latest_t is not None else self.clock()
+
+    async def _consume(self) -> None:
+        stream = self.source.stream()
+        try:
+            async for item in stream:
+                self.handle(item)
+                if self._stop.is_set():
+                    break
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+
+    def handle(self, item: AnyItem) -> None:
+        """Take one item from the source (in couple mode, tagged with whose strap it is)."""
+        assert self.session_id is not None
+        assert self.outcome is not None
+        person, inner = self._who(item)
+        if isinstance(inner, Sample):
+            self._latest_t = max(inner.t_s, self._latest_t or inner.t_s)
+            self.store.add_sample(self.session_id, inner, person)
+            self.outcome.samples += 1
+            reading = self._feed(person, inner)
+            self._handle_events(reading.events, person)
+            self._show(person, reading)
+        elif isinstance(inner, LinkChanged):
+            if inner.strap_name:
+                self._strap_found(person, inner)
+            self.store.add_note_event(
+                self.session_id,
+                inner.t_s,
+                "link",
+                {"state": inner.state.value, "strap": inner.strap_name, "reason": inner.reason},
+                person,
+            )
+            self.view.link(self._link_shown(person, inner))
+        elif isinstance(inner, BatteryLevel):
+            self.store.add_note_event(
+                self.session_id, inner.t_s, "battery", {"percent": inner.percent}, person
+            )
+            warn = inner.percent < LOW_BATTERY_PERCENT and person not in self._battery_warned
+            if warn:
+                self._battery_warned.add(person)
+                self._battery_warning_for(person)
+            self.view.battery(inner, warn)
+        elif isinstance(inner, SensorLocation):
+            self.store.add_note_event(
+                self.session_id, inner.t_s, "sensor-location", {"location": inner.location}, person
+            )
+
+    # -- what couple mode changes (flooding.app.couple_session) ----------------------------------
+
+    def _who(self, item: AnyItem) -> tuple[str, SourceItem]:
+        """Whose strap an item came from, and the item."""
+        return SOLO, untagged(item)
+
+    def _feed(self, person: str, sample: Sample) -> Reading:
+        """The pure core's answer to a sample."""
+        return self.engine.feed(sample)
+
+    def _show(self, person: str, reading: Reading) -> None:
+        self.view.reading(reading)
+
+    def _strap_found(self, person: str, change: LinkChanged) -> None:
+        """The strap said its name: record it on the session, once."""
+        if self.strap_name is None and self.session_id is not None:
+            self.strap_name = change.strap_name
+            self.store.set_strap(self.session_id, change.strap_name, change.strap_address)
+
+    def _link_shown(self, person: str, change: LinkChanged) -> LinkChanged:
+        return change
+
+    def _battery_warning_for(self, person: str) -> None:
+        """Before the low-battery line: say whose strap it is (couple mode)."""
+
+    def _owner(self, event: Event, person: str) -> str:
+        """The track an event is stored on."""
+        return person
+
+    def _contact_text(self, person: str, contact: bool) -> str:
+        if contact:
+            return "Skin contact is back: watching again."
+        return (
+            "The strap has no skin contact: detection is paused. Moisten the electrodes and "
+            "tighten the strap a little."
+        )
+
+    def start_pause(self, minutes: float | None = None) -> None:
+        """Start a pause by hand, now."""
+        self._handle_events(self.engine.start_pause(self.session_time_s, minutes))
+
+    def end_pause(self) -> None:
+        """End the pause early, now."""
+        self._handle_events(self.engine.end_pause(self.session_time_s))
+
+    def set_mode(self, mode: Mode) -> None:
+        """Switch between talk and workout for the rest of the session (recorded)."""
+        if mode is self.engine.mode:
+            return
+        self.engine.set_mode(mode)
+        if self.session_id is not None:
+            self.store.add_note_event(
+                self.session_id, self.session_time_s, "mode", {"mode": mode.value}
+            )
+            self.store.flush()
+
+    def _handle_events(self, events: tuple[Event, ...] | list[Event], person: str = SOLO) -> None:
+        assert self.session_id is not None
+        assert self.outcome is not None
+        pending = next((e for e in events if isinstance(e, PAUSE_STARTS)), None)
+        for event in events:
+            event_id = self.store.add_event(self.session_id, event, self._owner(event, person))
+            self.outcome.events.append(event)
+            if isinstance(event, ALERTS):
+                self.outcome.alerts += 1
+            elif isinstance(event, PAUSE_STARTS):
+                self.outcome.pauses += 1
+                if event.manual:
+                    self.view.info(self.manual_pause_text)
+            elif isinstance(event, READY):
+                self.outcome.ready += 1
+                if self.stop_after_ready_s is not None:
+                    asyncio.get_running_loop().call_later(self.stop_after_ready_s, self.stop)
+            elif isinstance(event, GapDetected):
+                self.outcome.gaps += 1
+            elif isinstance(event, ContactChanged):
+                self.view.info(self._contact_text(person, event.contact))
+            rendered = self.book.render(event, pending, self._turn)
+            if rendered is not None:
+                key = f"{rendered.full.kind}:{self.session_id}:{event_id}"
+                if isinstance(event, ALERTS):
+                    self._alert_ids[key] = event_id
+                self._deliver(rendered, key)
+                if isinstance(event, ALERTS + READY):
+                    self._turn += 1
+
+    def handle_action(self, message: Message, action_id: str) -> None:
+        """A button on a desktop notification was pressed."""
+        alert_id = self._alert_ids.get(message.key or "")
+        if alert_id is None or self.session_id is None:
+            return
+        if action_id == ACTION_NOT_FLOODED:
+            self.mark_false_alarm(alert_id)
+            self.view.info("Marked as a false alarm. Thank you: it helps tune your thresholds.")
+        elif action_id == ACTION_START_PAUSE:
+            self.view.info("Pause confirmed. Take the time you need.")
+
+    def mark_false_alarm(self, alert_event_id: int) -> None:
+        """Record that the person said an alert was not flooding."""
+        assert self.session_id is not None
+        self.store.flush()  # the alert itself may still be in the pending second
+        self.store.mark_false_alarm(self.session_id, alert_event_id, self.session_time_s)
+
+    def _deliver(self, rendered: RenderedMessage, key: str) -> None:
+        self.view.message(rendered.full)
+        if not self.settings.notify.enabled:
+            return
+        desktop = dataclasses.replace(rendered.desktop, key=key)
+        task = asyncio.get_running_loop().create_task(self._notify(desktop))
+        self._notify_tasks.add(task)
+        task.add_done_callback(self._notify_tasks.discard)
+
+    async def _notify(self, message: Message) -> None:
+        try:
+            delivered = await asyncio.wait_for(self.notifier.send(message), self.notify_timeout_s)
+        except Exception as exc:  # a notification must never stop the monitor
+            log.warning("desktop notification (%s) failed: %r", message.kind, exc)
+            delivered = False
+        log.info("desktop notification (%s) delivered: %s", message.kind, delivered)
+
+    async def _drain_notifications(self) -> None:
+        if self._notify_tasks:
+            await asyncio.wait(set(self._notify_tasks), timeout=self.notify_timeout_s)
+
+    async def _flush_every_second(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval_s)
+            try:
+                self.store.flush()
+            except Exception as exc:  # keep alerting even when the disk is full
+                log.error("could not save the last second of samples: %s", exc)
+                self.view.info(f"Could not save recent samples ({exc}); still watching.")
+
+
+@contextlib.contextmanager
+def stop_on_signals(callback: Callable[[], None]) -> Iterator[None]:
+    """Call `callback` on SIGINT and SIGTERM while inside (where the loop supports it)."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, callback)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+async def run_until_signalled(runner: SessionRunner) -> SessionOutcome:
+    """Run a session; Ctrl-C and SIGTERM end it cleanly (flushed, closed)."""
+    with stop_on_signals(runner.stop):
+        return await runner.run()

@@ -1,0 +1,249 @@
+"""What-if replay: recorded sessions through the current and a candidate configuration.
+
+Each session's samples go through `run_batch`, the very engine the live monitor runs, once
+per configuration, in the mode the session was recorded in. Alerts are compared with each
+other and with the alerts the person marked as false alarms (stored `false-alarm` events
+naming an `alert` event), matched by time within a tolerance: replayed alerts need not fall
+on the very second the live one did once the thresholds change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flooding.core.engine import run_batch
+from flooding.core.models import Alert, Mode, Sample
+from flooding.core.settings import Settings
+from flooding.io.store import Store
+
+DEFAULT_TOLERANCE_S = 300.0  # alerts are at least a 20-minute pause apart, so five minutes
+#                              can never match two different alerts, and covers an alert that
+#                              a stricter candidate gives later in the same rise
+
+
+@dataclass(frozen=True)
+class RecordedSession:
+    """What a replay needs from a stored session."""
+
+    id: int
+    started_s: float
+    mode: Mode
+    samples: Sequence[Sample]
+    false_alarm_s: tuple[float, ...]  # times of the alerts the person marked as false alarms
+
+
+@dataclass(frozen=True)
+class SessionComparison:
+    """One session replayed with both configurations."""
+
+    session_id: int
+    started_s: float
+    mode: str
+    samples: int
+    current_alert_s: tuple[float, ...]
+    candidate_alert_s: tuple[float, ...]
+    marked_false: int  # alerts the person marked as false alarms in this session
+    current_false: int  # replayed current alerts that fall on a marked false alarm
+    candidate_false: int
+    missed_s: tuple[float, ...]  # current alerts (not false alarms) the candidate does not give
+    added_s: tuple[float, ...]  # candidate alerts the current settings do not give
+
+    @property
+    def verdict(self) -> str:
+        """The comparison in one line."""
+        return verdict(
+            len(self.current_alert_s),
+            len(self.candidate_alert_s),
+            self.current_false,
+            self.candidate_false,
+            len(self.missed_s),
+            len(self.added_s),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the counts and the verdict."""
+        data = asdict(self)
+        data["current_alerts"] = len(self.current_alert_s)
+        data["candidate_alerts"] = len(self.candidate_alert_s)
+        data["missed"] = len(self.missed_s)
+        data["added"] = len(self.added_s)
+        data["verdict"] = self.verdict
+        return data
+
+
+@dataclass(frozen=True)
+class Totals:
+    """All compared sessions together."""
+
+    sessions: int
+    samples: int
+    current_alerts: int
+    candidate_alerts: int
+    marked_false: int
+    current_false: int
+    candidate_false: int
+    missed: int
+    added: int
+
+    @property
+    def verdict(self) -> str:
+        """The comparison in one line."""
+        return verdict(
+            self.current_alerts,
+            self.candidate_alerts,
+            self.current_false,
+            self.candidate_false,
+            self.missed,
+            self.added,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the verdict."""
+        data = asdict(self)
+        data["verdict"] = self.verdict
+        return data
+
+
+def load_sessions(store: Store, session_ids: Iterable[int]) -> Iterator[RecordedSession]:
+    """The stored sessions with their samples and false-alarm marks, one at a time.
+
+    Couple sessions are left out: their two hearts would mix into one track, and the
+    replay is of one person's detector (`couple_session_ids` tells which they are).
+    """
+    couples = store.couple_session_ids()
+    for session_id in session_ids:
+        row = store.session(session_id)
+        if row is None:
+            raise KeyError(session_id)
+        if session_id in couples:
+            continue
+        try:
+            mode = Mode(row.mode)
+        except ValueError:
+            mode = Mode.TALK
+        # the detector reads time, heart rate, contact and the beats (its rate comes from them)
+        samples = list(store.iter_samples(session_id))
+        events = store.events(session_id)
+        alerts = {e.id: e.t_s for e in events if e.kind == "alert"}
+        marked = {e.data.get("alert_event_id") for e in events if e.kind == "false-alarm"}
+        false_alarm_s = tuple(sorted(t for event_id, t in alerts.items() if event_id in marked))
+        yield RecordedSession(row.id, row.started_s, mode, samples, false_alarm_s)
+
+
+def alert_times(samples: Sequence[Sample], settings: Settings, mode: Mode) -> tuple[float, ...]:
+    """When the engine alerts on these samples with these settings, in this mode."""
+    events = run_batch(samples, settings, mode=mode).events
+    return tuple(e.t_s for e in events if isinstance(e, Alert))
+
+
+def match(a: Sequence[float], b: Sequence[float], tolerance_s: float) -> list[tuple[int, int]]:
+    """One-to-one pairs (i, j) with |a[i] - b[j]| <= tolerance, closest pairs first."""
+    pairs = sorted(
+        (abs(x - y), i, j)
+        for i, x in enumerate(a)
+        for j, y in enumerate(b)
+        if abs(x - y) <= tolerance_s
+    )
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    out = []
+    for _, i, j in pairs:
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            out.append((i, j))
+    return out
+
+
+def compare_session(
+    session: RecordedSession,
+    current: Settings,
+    candidate: Settings,
+    tolerance_s: float = DEFAULT_TOLERANCE_S,
+) -> SessionComparison:
+    """Replay one session with both configurations and compare their alerts."""
+    now = alert_times(session.samples, current, session.mode)
+    new = alert_times(session.samples, candidate, session.mode)
+    marked = session.false_alarm_s
+    now_false = {i for i, _ in match(now, marked, tolerance_s)}
+    new_false = {i for i, _ in match(new, marked, tolerance_s)}
+    paired = match(now, new, tolerance_s)
+    now_kept = {i for i, _ in paired}
+    new_kept = {j for _, j in paired}
+    return SessionComparison(
+        session_id=session.id,
+        started_s=session.started_s,
+        mode=session.mode.value,
+        samples=len(session.samples),
+        current_alert_s=now,
+        candidate_alert_s=new,
+        marked_false=len(marked),
+        current_false=len(now_false),
+        candidate_false=len(new_false),
+        missed_s=tuple(t for i, t in enumerate(now) if i not in now_kept and i not in now_false),
+        added_s=tuple(t for j, t in enumerate(new) if j not in new_kept),
+    )
+
+
+def totals(comparisons: Sequence[SessionComparison]) -> Totals:
+    """The sum over sessions."""
+    return Totals(
+        sessions=len(comparisons),
+        samples=sum(c.samples for c in comparisons),
+        current_alerts=sum(len(c.current_alert_s) for c in comparisons),
+        candidate_alerts=sum(len(c.candidate_alert_s) for c in comparisons),
+        marked_false=sum(c.marked_false for c in comparisons),
+        current_false=sum(c.current_false for c in comparisons),
+        candidate_false=sum(c.candidate_false for c in comparisons),
+        missed=sum(len(c.missed_s) for c in comparisons),
+        added=sum(len(c.added_s) for c in comparisons),
+    )
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def verdict(
+    current_alerts: int,
+    candidate_alerts: int,
+    current_false: int,
+    candidate_false: int,
+    missed: int,
+    added: int,
+) -> str:
+    """E.g. 'candidate gives 2 fewer alerts, removes both false alarms, misses no episode'."""
+    difference = candidate_alerts - current_alerts
+    if difference < 0:
+        parts = [
+            f"candidate gives {_count(-difference, 'alert').replace(' alert', ' fewer alert')}"
+        ]
+    elif difference > 0:
+        parts = [f"candidate gives {_count(difference, 'alert').replace(' alert', ' more alert')}"]
+    else:
+        parts = [f"candidate gives as many alerts ({current_alerts})"]
+
+    removed = current_false - candidate_false
+    if current_false == 0 and candidate_false == 0:
+        parts.append("falls on no marked false alarm")
+    elif candidate_false == 0:
+        everything = {1: "the false alarm", 2: "both false alarms"}.get(
+            current_false, f"all {current_false} false alarms"
+        )
+        parts.append(f"removes {everything}")
+    elif removed > 0:
+        parts.append(f"removes {removed} of {_count(current_false, 'false alarm')}")
+    elif removed == 0:
+        parts.append(f"keeps {_count(current_false, 'false alarm')}")
+    else:
+        parts.append(f"falls on {_count(-removed, 'more false alarm')}")
+
+    if missed == 0:
+        parts.append("misses no episode")
+    else:
+        parts.append(f"misses {_count(missed, 'episode')} the current settings alert on")
+    if added:
+        parts.append(f"adds {_count(added, 'alert')} the current settings do not give")
+    return ", ".join(parts)

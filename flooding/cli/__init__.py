@@ -1,0 +1,1 @@
+"""The `flooding` command: argument parsing and terminal views only."""

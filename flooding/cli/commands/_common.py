@@ -1,0 +1,123 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flooding.core.settings import LoadedConfig
+    from flooding.io.store import Store
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """--config FILE and --set KEY=VALUE."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="your config file (default: FLOODING_CONFIG, else your platform config folder)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one setting, e.g. --set detection.absolute_bpm=95 (repeatable)",
+    )
+    parser.add_argument(
+        "--lang", metavar="LANG", help="language of the messages, e.g. en or de (default: en)"
+    )
+
+
+def add_session_argument(parser: argparse.ArgumentParser) -> None:
+    """An optional SESSION id; `chosen_session` turns a missing one into the latest."""
+    parser.add_argument(
+        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
+    )
+
+
+def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
+    """--data-dir DIR."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="where recordings are kept (default: FLOODING_DATA_DIR, else the user data folder)",
+    )
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message says why and what to do (printed by the CLI)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def open_store(args: argparse.Namespace, folder: Path | None = None) -> Store:
+    """The store in `folder` (default: the data directory), or a CommandError saying why it
+    cannot be used."""
+    from flooding.io.store import Store, StoreError
+
+    try:
+        return Store.open(data_dir(args) if folder is None else folder)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def chosen_session(store: Store, session: int | None) -> int:
+    """The session asked for (default: the latest), or a CommandError saying there is none."""
+    if session is None:
+        latest = store.latest_session_id()
+        if latest is None:
+            raise CommandError(f"no sessions recorded yet in {store.path.parent}.")
+        return latest
+    if store.session(session) is None:
+        raise CommandError(f"no session {session}. `flooding sessions` lists them.")
+    return session
+
+
+def load_settings(args: argparse.Namespace) -> LoadedConfig:
+    """The effective configuration for a command's arguments (`--no-notify` included)."""
+    from dataclasses import replace
+
+    from flooding.core.settings import load_config
+
+    overrides = list(getattr(args, "overrides", []))
+    if getattr(args, "lang", None):
+        overrides.append(f'language="{args.lang}"')
+    loaded = load_config(getattr(args, "config", None), overrides=overrides)
+    if not getattr(args, "no_notify", False):
+        return loaded
+    settings = loaded.settings
+    quiet = settings.notify.model_copy(update={"enabled": False})
+    return replace(loaded, settings=settings.model_copy(update={"notify": quiet}))
+
+
+def data_dir(args: argparse.Namespace) -> Path:
+    """The data directory: --data-dir, FLOODING_DATA_DIR, or the platform's user data dir."""
+    chosen = getattr(args, "data_dir", None)
+    if chosen is not None:
+        return Path(chosen)
+    from flooding.core.settings import ENV_DATA_DIR
+
+    if os.environ.get(ENV_DATA_DIR):
+        return Path(os.environ[ENV_DATA_DIR])
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("flooding", appauthor=False))
+
+
+def program() -> str:
+    """How to call this program again: `flooding` when it is on PATH, else its full path."""
+    import shutil
+    import sys
+
+    if shutil.which("flooding"):
+        return "flooding"
+    script = Path(sys.argv[0])
+    return str(script.resolve()) if script.name == "flooding" else "python -m flooding"

@@ -1,0 +1,298 @@
+"""`flooding calibrate`: measure your calm resting heart rate and set your own thresholds."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flooding.cli.commands._common import add_data_dir_option, data_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flooding.app.calibrate import Calibration, Proposal
+    from flooding.app.sources import HeartSource
+    from flooding.core.models import LinkChanged, Sample
+    from flooding.core.settings import Settings
+
+DEFAULT_MINUTES = 5.0
+MIN_MINUTES = 2.0  # one minute of settling plus at least one measured
+LINE_EVERY_S = 10.0  # a count-down line this often (session seconds)
+SIMULATED_CALM_BPM = 64.0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "calibrate",
+        help="measure your calm resting heart rate and propose your own thresholds",
+        description=(
+            "With the strap on, sit calmly for a few minutes while your resting heart rate is "
+            "measured (or use the calm part of a recorded session with --from). Proposes your "
+            "own detection.baseline_bpm, margin_bpm and absolute_bpm, each with its reason, "
+            "and writes them into your config file when you agree."
+        ),
+    )
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=DEFAULT_MINUTES,
+        metavar="N",
+        help=f"how long to sit calmly, including one minute of settling (default "
+        f"{DEFAULT_MINUTES:g}, at least {MIN_MINUTES:g}); with --from: how much of the "
+        "calm stretch to measure",
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_session",
+        type=int,
+        metavar="SESSION",
+        help="use the calm stretch (before any flooding) of a recorded session instead",
+    )
+    parser.add_argument("--yes", action="store_true", help="write the values without asking")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="your config file to update (default: FLOODING_CONFIG, else your config folder)",
+    )
+    # for tests and trying it out: a simulated strap, calm at BPM, played at once
+    parser.add_argument(
+        "--simulate",
+        type=float,
+        nargs="?",
+        const=SIMULATED_CALM_BPM,
+        metavar="BPM",
+        help=argparse.SUPPRESS,
+    )
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def strap_source(settings: Settings) -> HeartSource:
+    """The person's own strap as a heart source.
+
+    The one place where the Bluetooth strap is plugged into calibration; imported lazily, so
+    that other commands do not load Bluetooth support at start-up.
+    """
+    from flooding.io.strap.ble import StrapSource
+
+    try:
+        source: HeartSource = StrapSource(
+            settings.strap.address, settings.strap.name, give_up_after_s=60.0
+        )
+    except ValueError as exc:
+        raise SourceUnavailable(str(exc)) from None
+    return source
+
+
+def simulated_source(bpm: float, total_s: float) -> HeartSource:
+    """A simulated strap, calm at `bpm`, played as fast as possible."""
+    from flooding.lab.simulate import Scenario, Segment, SimulatedStrap
+
+    scenario = Scenario("calm sitting", (Segment(total_s + 5.0, bpm, noise_bpm=1.0),))
+    return SimulatedStrap(scenario, start_s=time.time(), speed=0)
+
+
+class SourceUnavailable(Exception):
+    """No heart source can be opened; the message says what to do instead."""
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.app.calibrate import DRIFT_WARN_BPM, CalibrationError, propose
+    from flooding.core.settings import ENV_CONFIG_FILE, load_config
+    from flooding.io.config_files import user_config_path
+
+    path = user_config_path(args.config)
+    # the file to be written is the one read (it may not exist yet)
+    env = {k: v for k, v in os.environ.items() if k != ENV_CONFIG_FILE}
+    file = path if path.is_file() else None
+    settings = load_config(file, env=env, use_default_user_file=False).settings
+    try:
+        if args.from_session is not None:
+            calibration = _from_session(args, settings)
+        else:
+            calibration = _live(args, settings)
+    except (CalibrationError, SourceUnavailable) as exc:
+        print(f"flooding calibrate: {exc}")
+        return 1
+    if calibration is None:
+        return 1
+
+    print(
+        f"\nCalm resting heart rate: {calibration.baseline_bpm:.1f} bpm "
+        f"(spread ±{calibration.spread_bpm:.1f} bpm, interquartile range "
+        f"{calibration.iqr_bpm:.1f} bpm, {calibration.readings} readings)."
+    )
+    if abs(calibration.drift_bpm) >= DRIFT_WARN_BPM:
+        trend = "falling" if calibration.drift_bpm < 0 else "rising"
+        print(
+            f"Note: your heart rate was still {trend} ({calibration.drift_bpm:+.0f} bpm from "
+            "the first to the last third). A longer calm sit (--minutes 8) may be more exact."
+        )
+    proposals = propose(calibration, settings.detection)
+    _show(proposals)
+    return _write(proposals, path, assume_yes=args.yes)
+
+
+def _live(args: argparse.Namespace, settings: Settings) -> Calibration | None:
+    from flooding.app.calibrate import SETTLE_S, measure
+
+    if args.minutes < MIN_MINUTES:
+        print(f"flooding calibrate: --minutes must be at least {MIN_MINUTES:g}")
+        return None
+    total_s = args.minutes * 60.0
+    if args.simulate is not None:
+        source = simulated_source(args.simulate, total_s)
+    else:
+        source = strap_source(settings)
+    print(
+        f"Calibration: {args.minutes:g} minutes of sitting calmly ({source.description}).\n"
+        "  - Sit comfortably, feet on the floor, hands in your lap.\n"
+        "  - Breathe normally. Don't talk, read messages or check the screen much.\n"
+        f"  - The first {SETTLE_S:.0f} seconds are for settling; then your calm heart rate "
+        "is measured.\n"
+        "Press Ctrl-C to stop.\n"
+    )
+    shown = [-LINE_EVERY_S]
+
+    def progress(sample: Sample, elapsed_s: float) -> None:
+        if elapsed_s - shown[0] < LINE_EVERY_S and elapsed_s < total_s:
+            return
+        shown[0] = elapsed_s
+        left = max(0, int(total_s - elapsed_s))
+        phase = "settling" if elapsed_s < SETTLE_S else "measuring"
+        heart = "no skin contact" if sample.contact is False else f"heart {sample.bpm:3.0f} bpm"
+        print(f"  {left // 60:2d}:{left % 60:02d} left   {heart}   ({phase})", flush=True)
+
+    def link(change: LinkChanged) -> None:
+        print(f"  strap: {change.state.value}{f' ({change.reason})' if change.reason else ''}")
+
+    samples = _record(source, total_s, progress, link)
+    detection = settings.detection
+    plausible = (detection.min_plausible_bpm, detection.max_plausible_bpm)
+    return measure(samples, plausible_bpm=plausible)
+
+
+def _record(
+    source: HeartSource,
+    total_s: float,
+    progress: Callable[[Sample, float], None],
+    link: Callable[[LinkChanged], None],
+) -> list[Sample]:
+    """The calm sit's samples; SourceUnavailable when the strap cannot be reached."""
+    from flooding.app.calibrate import record_calm
+    from flooding.io.strap.ble import StrapUnavailableError
+
+    try:
+        return asyncio.run(record_calm(source, total_s, progress, link))
+    except StrapUnavailableError as exc:
+        raise SourceUnavailable(exc.advice) from None
+
+
+def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration | None:
+    from flooding.app.calibrate import CalibrationError, calm_stretch, measure
+    from flooding.core.engine import run_batch
+    from flooding.core.models import EpisodeStarted, Mode
+    from flooding.io.store import Store, StoreError
+
+    try:
+        store = Store.open(data_dir(args))
+    except StoreError as exc:
+        print(f"flooding calibrate: {exc}")
+        return None
+    try:
+        session = store.session(args.from_session)
+        if session is None:
+            print(f"No session {args.from_session}. `flooding sessions` lists them.")
+            return None
+        if session.mode == Mode.WORKOUT.value:
+            raise CalibrationError(
+                f"session {session.id} was a workout; calibrate from a calm session"
+            )
+        people = [p.person for p in store.people(session.id)]
+        if people:
+            # its two hearts would mix into one track: not anyone's calm
+            raise CalibrationError(
+                f"session {session.id} holds two hearts ({', '.join(people)}); calibrating "
+                "from a couple session is not supported. Calibrate with your own strap "
+                "(`flooding calibrate`) or from a session of yours alone"
+            )
+        samples = list(store.iter_samples(session.id))
+        stored = [row.data["onset_s"] for row in store.events(session.id, "episode-started")]
+    finally:
+        store.close()
+    # the stored episodes, and those today's settings would find
+    replayed = [
+        e.onset_s
+        for e in run_batch(samples, settings, mode=Mode.TALK).events
+        if isinstance(e, EpisodeStarted)
+    ]
+    calm = calm_stretch(samples, stored + replayed)
+    detection = settings.detection
+    print(
+        f"Calibration from session {session.id}: its calm stretch before any flooding, "
+        f"{len(calm)} readings."
+    )
+    return measure(
+        calm,
+        last_s=args.minutes * 60.0,
+        plausible_bpm=(detection.min_plausible_bpm, detection.max_plausible_bpm),
+    )
+
+
+def _show(proposals: list[Proposal]) -> None:
+    print("\nProposed settings for you:")
+    for p in proposals:
+        current = "unset" if p.current is None else f"{p.current:g}"
+        print(f"  {p.key} = {p.value:g}   (now {current})")
+        print(f"      why: {p.reason}")
+
+
+def _write(proposals: list[Proposal], path: Path, *, assume_yes: bool) -> int:
+    from flooding.core.settings import ConfigError, load_config
+    from flooding.io.config_files import ensure_user_file, set_user_values
+
+    if not assume_yes:
+        try:
+            answer = input(f"\nWrite these into {path}? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing written.")
+            return 0
+    try:
+        created = ensure_user_file(path)
+        set_user_values(path, {p.key: _plain_number(p.value) for p in proposals})
+    except OSError as exc:
+        print(
+            f"flooding calibrate: cannot write {path}: {exc.strerror or exc}. The values were "
+            "not written; make its folder writable, or name another file with --config FILE.",
+            file=sys.stderr,
+        )
+        return 1
+    except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
+        print(
+            f"flooding calibrate: cannot set the values in {path}: {exc}. The values were not "
+            "written; fix the file (`flooding config edit`) or name another with --config FILE.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{'Created' if created else 'Updated'} {path}.")
+    try:
+        load_config(path, env={})
+    except ConfigError as exc:
+        print("The file now has problems (fix them with `flooding config edit`):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _plain_number(value: float) -> int | float:
+    """Whole numbers are written as integers (`margin_bpm = 12`, not `12.0`)."""
+    return int(value) if float(value).is_integer() else value

@@ -1,0 +1,177 @@
+"""`flooding config show | check | edit`: the settings in effect, checking and editing yours."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flooding.cli.commands._common import add_config_options, load_settings
+
+VALUE_WIDTH = 50  # long texts (messages) are shortened in the table; --json shows them whole
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "config",
+        help="show, check or edit your settings",
+        description="Your settings: what is in effect and where each value comes from, a "
+        "check of your file, and an editor for it.",
+    )
+    actions = parser.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+
+    show = actions.add_parser(
+        "show",
+        help="every setting in effect, with where its value came from",
+        description="Every setting in effect, and where its value came from: the defaults, "
+        "your file (with the line), the environment or the command line.",
+    )
+    show.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_config_options(show)
+    show.set_defaults(run=run_show)
+
+    check = actions.add_parser(
+        "check",
+        help="check a config file and name every problem in it",
+        description="Checks a config file (default: yours) and names every problem at once: "
+        "the line, the key, the value and what is allowed. Exits 1 if there are problems.",
+    )
+    check.add_argument("file", nargs="?", type=Path, metavar="FILE", help="default: your file")
+    check.set_defaults(run=run_check)
+
+    edit = actions.add_parser(
+        "edit",
+        help="open your config file in your editor (created with every key documented)",
+        description="Opens your config file in $VISUAL or $EDITOR (else a sensible editor for "
+        "this system). A missing file is first created with every key commented out under "
+        "its documentation. After the editor closes, the file is checked.",
+    )
+    edit.add_argument(
+        "--config", type=Path, metavar="FILE", help="the file to edit (default: your file)"
+    )
+    edit.set_defaults(run=run_edit)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from flooding.core.settings import _line_of, effective_values
+
+    loaded = load_settings(args)
+    text = loaded.user_file.read_text(encoding="utf-8") if loaded.user_file else ""
+    rows: list[dict[str, Any]] = []
+    for path, value, origin in effective_values(loaded):
+        row: dict[str, Any] = {"key": path, "value": value, "origin": origin}
+        if loaded.user_file is not None and origin == str(loaded.user_file):
+            row["origin"] = "file"
+            row["file"] = str(loaded.user_file)
+            row["line"] = _line_of(text, path)
+        elif origin.startswith("environment "):
+            row["origin"] = "environment"
+            row["variable"] = origin.removeprefix("environment ")
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+
+    if loaded.user_file is not None:
+        print(f"Your file: {loaded.user_file}")
+    else:
+        from flooding.io.config_files import user_config_path
+
+        print(f"Your file: none yet ({user_config_path(None)}; `flooding config edit` makes it)")
+    width = max(len(row["key"]) for row in rows)
+    values = [_shown(row["key"], row["value"]) for row in rows]
+    value_width = max(len(value) for value in values)
+    for row, value in zip(rows, values, strict=True):
+        if row["origin"] == "file":
+            where = f"your file, line {row['line']}" if row["line"] else "your file"
+        elif row["origin"] == "environment":
+            where = f"environment {row['variable']}"
+        else:
+            where = row["origin"]
+        print(f"{row['key']:<{width}}  {value:<{value_width}}  {where}")
+    return 0
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None:
+        if key.startswith("workout.detection."):
+            return f"(as detection.{key.rpartition('.')[2]})"
+        return "(unset)"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 3] + "..."
+
+
+def check_problems(path: Path) -> list[str]:
+    """Every problem in a config file (layered over the defaults), or [] when it is fine."""
+    from flooding.core.settings import ConfigError, load_config
+
+    try:
+        load_config(path, env={}, use_default_user_file=False)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def _report(path: Path, problems: list[str]) -> int:
+    if not problems:
+        print(f"OK: {path}")
+        return 0
+    print(f"{path}: {len(problems)} problem(s):")
+    for problem in problems:
+        print(f"  {problem}")
+    return 1
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from flooding.io.config_files import user_config_path
+
+    if args.file is not None:
+        return _report(args.file, check_problems(args.file))
+    path = user_config_path(None)
+    if not path.is_file():
+        print(f"OK: no file at {path} yet, so the defaults are in effect.")
+        return 0
+    return _report(path, check_problems(path))
+
+
+def editor_command(env: Mapping[str, str], platform: str = sys.platform) -> list[str] | None:
+    """The editor to run: $VISUAL, $EDITOR, else the usual one for the platform."""
+    for name in ("VISUAL", "EDITOR"):
+        if env.get(name, "").strip():
+            return shlex.split(env[name], posix=not platform.startswith("win"))
+    if platform.startswith("win"):
+        return ["notepad"]
+    if platform == "darwin":
+        return ["open", "-W", "-t"]  # the default text editor, waiting until it is closed
+    for candidate in ("sensible-editor", "nano", "vi"):
+        found = shutil.which(candidate)
+        if found:
+            return [found]
+    return None
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    from flooding.io.config_files import ensure_user_file, user_config_path
+
+    path = user_config_path(args.config)
+    if ensure_user_file(path):
+        print(f"Created {path}: every key is there, commented out, with its documentation.")
+    command = editor_command(os.environ)
+    if command is None:
+        print(f"No editor found: set EDITOR (e.g. EDITOR=nano), or edit {path} yourself.")
+        return 1
+    try:
+        result = subprocess.run([*command, str(path)], check=False)
+    except OSError as exc:
+        print(f"Could not start the editor {command[0]!r}: {exc}. Set VISUAL or EDITOR.")
+        return 1
+    if result.returncode != 0:
+        print(f"The editor exited with code {result.returncode}.")
+    return _report(path, check_problems(path))

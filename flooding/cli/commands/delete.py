@@ -1,0 +1,89 @@
+"""`flooding delete`: remove a session with all its heart data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flooding.cli.commands._common import add_data_dir_option, data_dir, open_store
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "delete",
+        help="delete a session and all its heart data",
+        description=(
+            "Deletes a session: its heart-rate readings, alerts, pauses and notes. Asks first; "
+            "cannot be undone."
+        ),
+    )
+    parser.add_argument("session", type=int, metavar="SESSION", help="session id")
+    parser.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def _being_recorded(args: argparse.Namespace) -> str | None:
+    """Why a session that has not ended cannot be deleted now (None: it can).
+
+    The running monitor goes on writing the session it records; deleting it under it would
+    break its next write. A session cut off by a crash is not the live one.
+    """
+    from flooding.io.control import ControlError, send_command
+
+    try:
+        reply = send_command("status", data_dir=data_dir(args))
+    except ControlError as exc:
+        return (
+            f"session {args.session} has not ended and the running monitor did not answer "
+            f"({exc}); stop the monitor first"
+        )
+    if reply is None or not reply.get("ok"):
+        return None
+    if (reply.get("status") or {}).get("session_id") != args.session:
+        return None
+    return (
+        f"session {args.session} is being recorded by the running monitor; stop the monitor "
+        "first, then delete it"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.app.review import summarize_session
+    from flooding.core.timefmt import duration, session_stamp
+
+    store = open_store(args)
+    try:
+        summary = summarize_session(store, args.session)
+        if summary is None:
+            print(f"No session {args.session}. `flooding sessions` lists them.")
+            return 1
+        if summary.recording:
+            refusal = _being_recorded(args)
+            if refusal is not None:
+                print(f"flooding delete: {refusal}; nothing deleted.", file=sys.stderr)
+                return 1
+        described = (
+            f"session {summary.id} ({session_stamp(summary.started_s)}, "
+            f"{duration(summary.duration_s)}, {summary.samples} readings, "
+            f"{summary.episodes} flooding episode(s))"
+        )
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print(
+                    f"flooding delete: not asking without a terminal; nothing deleted. "
+                    f"Add --yes to delete {described}."
+                )
+                return 2
+            answer = input(f"Delete {described}? This cannot be undone. [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing deleted.")
+                return 1
+        counts = store.delete_session(args.session)
+    finally:
+        store.close()
+    print(
+        f"Deleted session {args.session}: {counts.samples} heart-rate readings and "
+        f"{counts.events} events (alerts, pauses, marks)."
+    )
+    return 0

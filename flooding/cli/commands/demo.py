@@ -1,0 +1,255 @@
+"""`flooding demo`: a simulated strap plays a hard talk, so you can see what flooding does."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flooding.cli.commands._common import (
+    add_config_options,
+    add_data_dir_option,
+    data_dir,
+    load_settings,
+    open_store,
+    program,
+)
+
+if TYPE_CHECKING:
+    from flooding.app.session import SessionOutcome, SessionRunner
+    from flooding.app.sources import HeartSource
+    from flooding.core.hrm import HeartRateMeasurement
+    from flooding.lab.simulate import Scenario
+
+DEFAULT_SPEED = 60.0  # one simulated minute a second: the whole talk in under half a minute
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="watch a simulated hard talk: a flooding alert, the pause, ready to return",
+        description=(
+            "A simulated chest strap plays a hard conversation in accelerated time: calm "
+            "minutes, a rise, flooding, the 20-minute pause and recovery. Nothing is needed "
+            "but this program."
+        ),
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        metavar="FACTOR",
+        help=f"how many times faster than real time (default {DEFAULT_SPEED:g}; 0 = at once)",
+    )
+    parser.add_argument(
+        "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
+    )
+    parser.add_argument(
+        "--couple",
+        action="store_true",
+        help=(
+            "two simulated hearts in a pursue-withdraw talk: one alert and one pause for "
+            "both, then a two-track plot and a summary"
+        ),
+    )
+    parser.add_argument(
+        "--ble",
+        action="store_true",
+        help="play the talk through the real Bluetooth code (Bleak) against an emulated strap",
+    )
+    add_data_dir_option(parser)
+    add_config_options(parser)
+    parser.set_defaults(run=run)
+
+
+def demo_data_dir(args: argparse.Namespace) -> Path:
+    """The demo's own folder, so practice sessions never mix with real ones."""
+    if args.data_dir is not None:
+        return Path(args.data_dir)
+    return data_dir(args) / "demo"
+
+
+async def _demo_over_bluetooth(
+    scenario: Scenario, speed: float, make_runner: Callable[[HeartSource, str], SessionRunner]
+) -> SessionOutcome:
+    """The scenario played by an emulated strap, read through Bleak like a real one.
+
+    The strap sends a packet every 1/speed seconds; sample times come from a clock that runs
+    `speed` times faster than real time, so the detector sees the talk at its true pace.
+    """
+    from flooding.app.session import run_until_signalled
+    from flooding.io.strap.ble import StrapSource
+    from flooding.lab.emulator import emulated_straps
+    from flooding.lab.simulate import packets
+
+    finished = asyncio.Event()
+
+    def feed() -> Iterator[HeartRateMeasurement]:
+        for _t, measurement in packets(scenario):
+            if measurement is not None:
+                yield measurement
+        finished.set()
+
+    interval_s = 1.0 / speed
+    async with emulated_straps(feed=feed(), interval_s=interval_s) as (air, strap, _):
+        origin_wall, origin = time.time(), time.monotonic()
+
+        def clock() -> float:
+            return origin_wall + (time.monotonic() - origin) * speed
+
+        source = StrapSource(
+            address=strap.address,
+            scanner_backend=air.scanner_backend,
+            client_backend=air.client_backend,
+            clock=clock,
+        )
+        runner = make_runner(source, "demo-ble")
+        waiter = asyncio.create_task(finished.wait())
+        waiter.add_done_callback(lambda _: runner.stop())
+        try:
+            return await run_until_signalled(runner)
+        finally:
+            waiter.cancel()
+
+
+def _couple_demo(args: argparse.Namespace) -> int:
+    """Two simulated hearts, one conversation: the couple session, its plot and summary."""
+    from flooding.app.couple_review import couple_review, headline, render_couple_png
+    from flooding.app.couple_session import CoupleSessionRunner
+    from flooding.app.export import write_private
+    from flooding.app.session import run_until_signalled
+    from flooding.app.sources import MergedSource
+    from flooding.cli.view import TerminalView
+    from flooding.io.notify import choose_notifier
+    from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
+
+    if args.speed < 0 or args.ble:
+        print("flooding demo --couple: --speed must be 0 or more (and --ble is for one strap)")
+        return 2
+    settings = load_settings(args).settings
+    folder = demo_data_dir(args)
+    store = open_store(args, folder)
+    scenarios = dict(zip(COUPLE_DEMO_NAMES, pursue_withdraw(), strict=True))
+    first, second = COUPLE_DEMO_NAMES
+    length_min = max(s.duration_s for s in scenarios.values()) / 60
+    speed_text = "as fast as possible" if args.speed == 0 else f"{args.speed:g}x real time"
+    print(
+        f"Couple demo: {first} and {second} each wear a simulated strap through a hard talk of "
+        f"{length_min:.0f} minutes, {speed_text}.\n{first} pursues and {second} withdraws: "
+        f"{first}'s heart climbs first and higher, {second}'s follows. One alert and one "
+        f"{settings.pause.minutes:.0f}-minute pause for both; ready when both are back.\n"
+    )
+    start_s = time.time()
+    source = MergedSource(
+        {
+            name: SimulatedStrap(scenario, start_s=start_s, speed=args.speed)
+            for name, scenario in scenarios.items()
+        }
+    )
+    runner = CoupleSessionRunner(
+        source=source,
+        settings=settings,
+        store=store,
+        view=TerminalView(
+            every_s=max(5.0, 2.0 * args.speed),
+            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+        ),
+        people=COUPLE_DEMO_NAMES,
+        source_kind="demo-couple",
+        message_turn=store.count_events("couple-alert"),
+    )
+    runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+    try:
+        outcome = asyncio.run(run_until_signalled(runner))
+        review = couple_review(store, outcome.session_id)
+    finally:
+        store.close()
+    if review is None:
+        print("flooding demo: the couple session was not stored")
+        return 1
+    target = folder / f"flooding-session-{outcome.session_id}.png"
+    write_private(target, render_couple_png(review))
+    minutes = (outcome.ended_s - outcome.started_s) / 60
+    print(
+        f"\nSession {outcome.session_id}: {minutes:.0f} minutes, {outcome.samples} samples from "
+        f"two straps, {outcome.alerts} alert(s), {outcome.pauses} pause(s) for both, ready to "
+        f"return {outcome.ready} time(s)."
+    )
+    for line in headline(review):
+        print(f"  {line}")
+    print(f"Plot of both hearts: {target}")
+    print(f"Review it: {program()} review --data-dir {folder}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.couple:
+        return _couple_demo(args)
+    from flooding.app.review import episodes
+    from flooding.app.session import SessionRunner, run_until_signalled
+    from flooding.cli.view import TerminalView
+    from flooding.io.notify import choose_notifier
+    from flooding.lab.simulate import SimulatedStrap, hard_talk
+
+    if args.speed < 0 or (args.ble and args.speed == 0):
+        print(
+            "flooding demo: --speed must be more than 0 (60 plays a minute a second)"
+            + ("" if args.ble else "; 0 plays at once")
+        )
+        return 2
+    settings = load_settings(args).settings
+    folder = demo_data_dir(args)
+    store = open_store(args, folder)
+    scenario = hard_talk()
+    speed_text = "as fast as possible" if args.speed == 0 else f"{args.speed:g}x real time"
+    print(
+        f"Demo: a simulated strap plays a hard talk of {scenario.duration_s / 60:.0f} minutes, "
+        f"{speed_text}.\nWatch the heart rate climb, the flooding alert, the "
+        f"{settings.pause.minutes:.0f}-minute pause and the ready-to-return check.\n"
+    )
+    view = TerminalView(
+        every_s=max(5.0, 2.0 * args.speed),
+        breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+    )
+
+    def make_runner(source: HeartSource, kind: str) -> SessionRunner:
+        runner = SessionRunner(
+            source=source,
+            settings=settings,
+            store=store,
+            view=view,
+            source_kind=kind,
+            message_turn=store.count_events("alert"),  # the texts rotate across sessions
+        )
+        runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+        return runner
+
+    try:
+        if args.ble:
+            outcome = asyncio.run(_demo_over_bluetooth(scenario, args.speed, make_runner))
+        else:
+            source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
+            outcome = asyncio.run(run_until_signalled(make_runner(source, "demo")))
+        found = episodes(store, outcome.session_id)
+    finally:
+        store.close()
+    minutes = (outcome.ended_s - outcome.started_s) / 60
+    print(
+        f"\nSession {outcome.session_id}: {minutes:.0f} minutes, {outcome.samples} samples, "
+        f"{len(found)} flooding episode(s), {outcome.alerts} alert(s), {outcome.pauses} "
+        f"pause(s), ready to return {outcome.ready} time(s)."
+    )
+    for episode in found:
+        peak = f"{episode.peak_bpm:.0f}" if episode.peak_bpm is not None else "?"
+        recovery = (
+            f", ready to return after {episode.recovery_s / 60:.0f} min"
+            if episode.recovery_s is not None
+            else ""
+        )
+        print(f"  episode: peak {peak} bpm, rule {episode.rule}{recovery}")
+    print(f"Stored in {store.path}")
+    print(f"Review it: {program()} review --data-dir {folder}")
+    return 0

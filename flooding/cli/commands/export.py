@@ -1,0 +1,81 @@
+"""`flooding export`: a session as CSV (the generic heart-rate format) or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from flooding.cli.commands._common import (
+    CommandError,
+    add_data_dir_option,
+    add_session_argument,
+    chosen_session,
+    open_store,
+)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "export",
+        help="write a session as CSV or JSON",
+        description=(
+            "CSV: one row per reading, columns time_unix_s,hr_bpm,rr_ms,contact (the generic "
+            "format `flooding import` reads); with -o FILE.csv the episodes go to "
+            "FILE.episodes.csv. JSON: the session, readings, episodes and events in one file."
+        ),
+    )
+    add_session_argument(parser)
+    parser.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here instead of the screen"
+    )
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def episodes_path(path: Path) -> Path:
+    """Where the episodes of a CSV export go: next to it, FILE.episodes.csv."""
+    return path.with_name(f"{path.stem}.episodes.csv")
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.app.export import episodes_csv, samples_csv, session_json
+    from flooding.io.files import write_private
+
+    store = open_store(args)
+    try:
+        session_id = chosen_session(store, args.session)
+        people = [p.person for p in store.people(session_id)]
+        if people:
+            # the formats hold one heart; mixing two partners' readings would be wrong data
+            raise CommandError(
+                f"session {session_id} holds two hearts ({', '.join(people)}); "
+                "exporting a couple session is not supported yet. `flooding review "
+                f"{session_id} --json` and `flooding plot {session_id}` show both."
+            )
+        if args.format == "json":
+            main = json.dumps(session_json(store, session_id), indent=1) + "\n"
+            side = None
+        else:
+            main = samples_csv(store, session_id)
+            side = episodes_csv(store, session_id)
+    finally:
+        store.close()
+    if args.output is None:
+        sys.stdout.write(main)
+        return 0
+    files = [(args.output, main)]
+    if side is not None:
+        files.append((episodes_path(args.output), side))
+    written = []
+    for path, text in files:
+        try:
+            write_private(path, text.encode("utf-8"))
+        except OSError as exc:
+            print(f"flooding export: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        written.append(str(path))
+    print(f"Wrote {' and '.join(written)} (session {session_id}; readable by you only).")
+    return 0

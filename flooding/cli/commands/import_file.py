@@ -1,0 +1,211 @@
+"""`flooding import`: a recording from another app becomes a stored session."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flooding.cli.commands._common import (
+    add_config_options,
+    add_data_dir_option,
+    load_settings,
+    open_store,
+    program,
+)
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "import",
+        help="store a recording from another app as a session (the detector runs over it)",
+        description=(
+            "Reads Polar HRM (.hrm), plain RR lists (ms or s), Polar Sensor Logger HR/PPI "
+            "exports, Stress-Predict CSV and generic CSV (a time column and hr_bpm and/or "
+            "rr_ms/rr_s), runs the detector over it and stores it like a live session."
+        ),
+    )
+    parser.add_argument(
+        "file", type=Path, nargs="+", metavar="FILE", help="one file; with --couple, two"
+    )
+    parser.add_argument(
+        "--couple",
+        action="store_true",
+        help=(
+            "two recordings, one per partner, as one couple session (aligned on the clock "
+            "when both files have it, else both from their starts)"
+        ),
+    )
+    parser.add_argument(
+        "--as",
+        dest="as_names",
+        nargs=2,
+        metavar=("NAME1", "NAME2"),
+        help="with --couple: the partners' names (their profiles' settings apply if they "
+        "exist; default: the two profiles, else A and B)",
+    )
+    parser.add_argument("--format", metavar="F", help="the file's format (default: sniffed)")
+    parser.add_argument("--participant", type=int, help="Stress-Predict: which participant")
+    parser.add_argument("--mode", choices=("talk", "workout"), help="the mode to detect in")
+    parser.add_argument(
+        "--start",
+        metavar="ISO_TIME",
+        help="when the recording began, e.g. 2026-11-20T20:05 (for files without times)",
+    )
+    add_data_dir_option(parser)
+    add_config_options(parser)
+    parser.set_defaults(run=run)
+
+
+def _couple_names(args: argparse.Namespace, settings: Any) -> list[str] | str:
+    """The partners' names, or why they cannot be used."""
+    from flooding.core.settings import profile_name_problem
+
+    if args.as_names:
+        names = list(args.as_names)
+    elif len(settings.profiles) == 2:
+        names = list(settings.profiles)
+    else:
+        names = ["A", "B"]
+    if names[0] == names[1]:
+        return f"the two partners need different names, not {names[0]!r} twice"
+    for name in names:
+        problem = profile_name_problem(name)
+        if problem is not None:
+            return problem
+    return names
+
+
+def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) -> int:
+    from flooding.app.importing import has_wall_clock, import_couple
+    from flooding.core.models import Mode
+    from flooding.core.timefmt import local_stamp
+    from flooding.io.readers import ReaderError, read
+
+    if len(args.file) != 2:
+        print("flooding import --couple: give two files, one per partner", file=sys.stderr)
+        return 2
+    names = _couple_names(args, settings)
+    if isinstance(names, str):
+        print(f"flooding import: {names}", file=sys.stderr)
+        return 2
+    recordings = {}
+    for name, path in zip(names, args.file, strict=True):
+        try:
+            recordings[name] = read(path, args.format, participant=args.participant)
+        except ReaderError as exc:
+            print(f"flooding import: {exc}\nNothing was imported.", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(f"flooding import: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        if not recordings[name].samples:
+            print(f"flooding import: {path} holds no heart data. Nothing was imported.")
+            return 1
+    store = open_store(args)
+    try:
+        result = import_couple(
+            store,
+            recordings,
+            settings,
+            start_s=start_s,
+            mode=Mode(args.mode) if args.mode else None,
+        )
+    finally:
+        store.close()
+    if result.aligned_on_clock:
+        how = "aligned on the clock times both files carry"
+    elif start_s is not None:
+        how = "both placed from their starts at --start"
+    else:
+        without = [
+            p.name
+            for p, r in zip(args.file, recordings.values(), strict=True)
+            if not has_wall_clock(r)
+        ]
+        why = (
+            f"{', '.join(without)} carries no clock time"
+            if without
+            else "their clock times do not overlap"
+        )
+        how = (
+            f"both placed from their starts ({why}), so they line up only if both "
+            "recordings began together; --start sets when"
+        )
+    a, b = names
+    print(
+        f"Imported {args.file[0].name} as {a} and {args.file[1].name} as {b}: couple session "
+        f"{result.session_id}, {local_stamp(result.start_s)}, {how}.\n"
+        f"{a}: {result.samples[a]} samples, {result.episodes[a]} flooding episode(s); "
+        f"{b}: {result.samples[b]} samples, {result.episodes[b]} flooding episode(s); "
+        f"{result.alerts} alert(s) for both.\n"
+        f"Review it: {program()} review {result.session_id}"
+    )
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.app.importing import import_recording
+    from flooding.core.models import Mode
+    from flooding.core.timefmt import local_stamp
+    from flooding.io.readers import ReaderError, formats, read
+
+    settings = load_settings(args).settings
+    if args.format is not None and args.format not in formats():
+        print(
+            f"flooding import: unknown format {args.format!r}; choose one of: "
+            + ", ".join(formats()),
+            file=sys.stderr,
+        )
+        return 2
+    start_s = None
+    if args.start:
+        try:
+            start_s = datetime.fromisoformat(args.start).astimezone().timestamp()
+        except ValueError:
+            print(
+                f"flooding import: --start {args.start!r} is not a date and time like "
+                "2026-11-20T20:05",
+                file=sys.stderr,
+            )
+            return 2
+    if args.couple:
+        return _run_couple(args, settings, start_s)
+    if len(args.file) != 1 or args.as_names:
+        print(
+            "flooding import: one file at a time (two files, one per partner: --couple)",
+            file=sys.stderr,
+        )
+        return 2
+    args.file = args.file[0]
+    try:
+        recording = read(args.file, args.format, participant=args.participant)
+    except ReaderError as exc:
+        print(f"flooding import: {exc}\nNothing was imported.", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"flooding import: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    if not recording.samples:
+        print(f"flooding import: {args.file} holds no heart data. Nothing was imported.")
+        return 1
+    store = open_store(args)
+    try:
+        result = import_recording(
+            store,
+            recording,
+            settings,
+            mode=Mode(args.mode) if args.mode else None,
+            start_s=start_s,
+        )
+    finally:
+        store.close()
+    print(
+        f"Imported {args.file.name} ({recording.source_format}) as session {result.session_id}: "
+        f"{local_stamp(result.start_s)}, {result.samples} samples, {result.episodes} flooding "
+        f"episode(s), {result.alerts} alert(s).\n"
+        f"Review it: {program()} review {result.session_id}"
+    )
+    return 0

@@ -1,0 +1,81 @@
+"""`flooding ok`: mark the latest alert of a session as a false alarm."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from flooding.cli.commands._common import (
+    add_data_dir_option,
+    add_session_argument,
+    chosen_session,
+    data_dir,
+    open_store,
+)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "ok",
+        help="mark the latest flooding alert as a false alarm",
+        description=(
+            "Says the latest flooding alert of a session (default: the latest session) was a "
+            "false alarm: you were not flooded. Review shows the mark, and it helps when "
+            "tuning the thresholds."
+        ),
+    )
+    add_session_argument(parser)
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
+    """Mark through the running monitor, which knows the live session; None: do it here."""
+    from flooding.core.timefmt import session_clock
+    from flooding.io.control import ControlError, send_command
+
+    options = {"session": args.session} if args.session is not None else {}
+    try:
+        reply = send_command("ok", data_dir=data_dir(args), **options)
+    except ControlError as exc:
+        print(f"flooding ok: the running monitor did not answer ({exc}); marking it directly.")
+        return None
+    if reply is None or (
+        not reply.get("ok") and reply.get("code") in ("no-session", "other-session")
+    ):
+        return None
+    if not reply.get("ok"):
+        print(reply.get("error", "The running monitor could not mark it."))
+        return 1
+    when = session_clock(float(reply["alert_t_s"]))
+    sid = reply["session_id"]
+    if reply.get("already"):
+        print(f"The alert at {when} in session {sid} was already marked a false alarm.")
+    else:
+        print(f"Marked the alert at {when} in session {sid} as a false alarm.")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.core.timefmt import session_clock
+
+    answered = _ask_the_running_monitor(args)
+    if answered is not None:
+        return answered
+    store = open_store(args)
+    try:
+        session_id = chosen_session(store, args.session)
+        alert = store.latest_alert(session_id)
+        if alert is None:
+            print(f"Session {session_id} had no flooding alert; nothing to mark.")
+            return 1
+        already = store.is_false_alarm(session_id, alert.id)
+        store.mark_false_alarm(session_id, alert.id, time.time())
+    finally:
+        store.close()
+    when = session_clock(alert.t_s)
+    if already:
+        print(f"The alert at {when} in session {session_id} was already marked a false alarm.")
+    else:
+        print(f"Marked the alert at {when} in session {session_id} as a false alarm.")
+    return 0

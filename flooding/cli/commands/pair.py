@@ -1,0 +1,178 @@
+"""`flooding pair`: choose the person's strap and remember it in their config file.
+
+`--as NAME` pairs the strap to a named profile (`[profiles.NAME]`) instead: one per partner,
+and two make a couple (`flooding monitor --couple`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flooding.cli.commands._strap import add_strap_options, scan_for_straps
+
+if TYPE_CHECKING:
+    from flooding.io.strap.ble import StrapInfo
+
+
+def register(subparsers: Any) -> None:
+    """Add the `pair` command."""
+    p = subparsers.add_parser(
+        "pair",
+        help="choose your strap; the monitor then connects to it and no other",
+        description=(
+            "Finds your strap and saves its name and address in your config file (comments "
+            "and other settings are kept). With no NAME_OR_ADDRESS and exactly one strap in "
+            "range, offers that one."
+        ),
+    )
+    p.add_argument(
+        "strap", nargs="?", metavar="NAME_OR_ADDRESS", help="as `flooding scan` shows it"
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="config file to write (default: FLOODING_CONFIG, else your platform config folder)",
+    )
+    p.add_argument(
+        "--yes", "-y", action="store_true", help="accept the one strap found without asking"
+    )
+    p.add_argument(
+        "--as",
+        dest="as_name",
+        metavar="NAME",
+        help=(
+            "pair the strap to this person's profile ([profiles.NAME], with its own "
+            "settings); two profiles make a couple for `flooding monitor --couple`"
+        ),
+    )
+    add_strap_options(p)
+    p.set_defaults(run=run)
+
+
+def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | None:
+    straps = [s for s in found if s.has_heart_rate_service]
+    if args.strap:
+        wanted = args.strap.strip()
+        by_address = [s for s in found if s.address.lower() == wanted.lower()]
+        by_name = [s for s in found if s.name == wanted] or [
+            s for s in found if (s.name or "").lower() == wanted.lower()
+        ]
+        matches = by_address or by_name
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            print(
+                f"flooding: several devices are called {wanted!r}; pair by address:",
+                file=sys.stderr,
+            )
+            for s in matches:
+                print(f"  {s.label}", file=sys.stderr)
+            return None
+        print(f"flooding: {wanted!r} is not in range.", file=sys.stderr)
+        if straps:
+            print("Straps in range:", file=sys.stderr)
+            for s in straps:
+                print(f"  {s.label}", file=sys.stderr)
+        return None
+    if len(straps) == 1:
+        only = straps[0]
+        if args.yes:
+            return only
+        if not sys.stdin.isatty():
+            print(f"flooding: found one strap, {only.label}.", file=sys.stderr)
+            print(f"To use it: flooding pair {only.address}   (or add --yes)", file=sys.stderr)
+            return None
+        answer = input(f"Found one strap: {only.label}. Use it? [Y/n] ").strip().lower()
+        return only if answer in ("", "y", "yes") else None
+    if straps:
+        print("flooding: several straps are in range; say which is yours:", file=sys.stderr)
+        for s in straps:
+            print(f"  flooding pair {s.address}   # {s.name or 'unnamed'}", file=sys.stderr)
+    return None
+
+
+def _profiles_in(path: Path) -> dict[str, Any]:
+    """The [profiles] table of the person's file as written (empty when there is none)."""
+    import tomllib
+
+    if not path.is_file():
+        return {}
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8")).get("profiles", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return profiles if isinstance(profiles, dict) else {}
+
+
+def _profile_refusal(path: Path, name: str, address: str) -> str | None:
+    """Why the strap cannot be paired to profile `name` (None: it can)."""
+    from flooding.core.settings import profile_name_problem
+
+    problem = profile_name_problem(name)
+    if problem is not None:
+        return problem
+    for other, table in _profiles_in(path).items():
+        strap = table.get("strap", {}) if isinstance(table, dict) else {}
+        if other != name and str(strap.get("address", "")).lower() == address.lower():
+            return (
+                f"that strap is already paired to {other!r}; each partner wears their own "
+                "(pair another strap, or change that profile in your config file)"
+            )
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan, choose, save; exit 1 when no strap could be chosen."""
+    from flooding.io.config_files import set_user_values
+    from flooding.io.strap.backoff import Failure, advice
+
+    found = scan_for_straps(args)
+    if not any(s.has_heart_rate_service for s in found) and not args.strap:
+        print(f"flooding: no heart-rate strap found in {args.timeout:g} s.", file=sys.stderr)
+        print(advice(Failure.NOT_FOUND), file=sys.stderr)
+        return 1
+    chosen = _choose(args, found)
+    if chosen is None:
+        if args.strap:
+            print(advice(Failure.NOT_FOUND, args.strap), file=sys.stderr)
+        return 1
+    from flooding.io.config_files import user_config_path
+
+    path = user_config_path(args.config)
+    if args.as_name is not None:
+        name = args.as_name
+        refusal = _profile_refusal(path, name, chosen.address)
+        if refusal is not None:
+            print(f"flooding pair: {refusal}", file=sys.stderr)
+            return 1
+        set_user_values(
+            path,
+            {
+                f"profiles.{name}.strap.address": chosen.address,
+                f"profiles.{name}.strap.name": chosen.name or "",
+            },
+        )
+        print(f"Paired {name} with {chosen.label}.")
+        print(f"Saved in {path} as [profiles.{name}], with room for {name}'s own settings.")
+        profiles = list(_profiles_in(path))
+        if len(profiles) == 2:
+            print(
+                f"{' and '.join(profiles)} make a couple: `flooding monitor --couple` watches "
+                "both hearts in one conversation."
+            )
+        elif len(profiles) == 1:
+            print("Pair the other partner's strap with --as THEIR_NAME for couple mode.")
+        else:
+            print(
+                f"There are {len(profiles)} profiles; couple mode needs exactly two "
+                "(remove the others from your config file)."
+            )
+        return 0
+    set_user_values(path, {"strap.address": chosen.address, "strap.name": chosen.name or ""})
+    print(f"Paired with {chosen.label}.")
+    print(f"Saved in {path}; the monitor will connect to this strap and no other.")
+    return 0

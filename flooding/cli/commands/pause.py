@@ -1,0 +1,67 @@
+"""`flooding pause [MINUTES]` and `flooding resume`: start or end a break by hand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flooding.cli.commands._common import add_data_dir_option
+from flooding.cli.commands._control import EXIT_NOT_RUNNING, ask, no_monitor_text
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pause = commands.add_parser(
+        "pause",
+        help="start a break now (you feel it coming): no alerts until it ends",
+        description=(
+            "Tells the running monitor you are taking a break now. It checks at the end "
+            "whether your heart is back near its calm baseline, as after an alert."
+        ),
+    )
+    pause.add_argument(
+        "minutes",
+        nargs="?",
+        type=float,
+        metavar="MINUTES",
+        help="how long (default: pause.minutes from your settings, normally 20)",
+    )
+    add_data_dir_option(pause)
+    pause.set_defaults(run=run_pause)
+    resume = commands.add_parser(
+        "resume", help="end the break early", description="Ends the current pause now."
+    )
+    add_data_dir_option(resume)
+    resume.set_defaults(run=run_resume)
+
+
+def run_pause(args: argparse.Namespace) -> int:
+    from flooding.core.timefmt import clock_time
+
+    reply = ask(args, "pause", **({} if args.minutes is None else {"minutes": args.minutes}))
+    if reply is None:
+        print(no_monitor_text("there is no session to pause"), file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    if not reply["ok"]:
+        print(f"flooding pause: {reply.get('error')}", file=sys.stderr)
+        return 1
+    until = clock_time(reply["until_s"])
+    if reply.get("already"):
+        print(f"Already pausing: {reply['minutes_left']:.0f} minute(s) left, until {until}.")
+    else:
+        print(
+            f"Pause started: {reply['minutes_left']:.0f} minutes, until {until}. "
+            "Take the time you need; you will hear when your heart is back near calm."
+        )
+    return 0
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    reply = ask(args, "resume")
+    if reply is None:
+        print(no_monitor_text("there is no pause to end"), file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    if not reply["ok"]:
+        print(f"flooding resume: {reply.get('error')}", file=sys.stderr)
+        return 1
+    print("Pause ended. Watching again; go gently.")
+    return 0

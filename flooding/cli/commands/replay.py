@@ -1,0 +1,218 @@
+"""`flooding replay FILE`: the live monitor's engine over a recording, as fast as possible.
+
+Reader -> the same `Engine` the monitor uses (`run_batch`, equal to live sample for sample) ->
+alerts, flooding episodes and ready-to-return times. Times are local clock times when the file
+has wall-clock time, else minutes:seconds from its start. Nothing is written unless `--save`,
+which stores it exactly as `flooding import` does; what is printed is then what was stored.
+A file without clock times is stored ending when it was last modified, and the detector's
+baseline follows the clock, so its replay with --save can differ slightly from one without.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from flooding.cli.commands._common import (
+    add_config_options,
+    add_data_dir_option,
+    data_dir,
+    open_store,
+)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "replay",
+        help="run the flooding detector over a recorded file (what would it have said?)",
+        description=__doc__,
+    )
+    parser.add_argument("file", type=Path, metavar="FILE", help="a recording (see --format)")
+    parser.add_argument(
+        "--format",
+        metavar="F",
+        help="the file's format (default: sniffed): polar-hrm, rr-text, csv, polar-logger-hr, "
+        "polar-logger-ppi, stress-predict",
+    )
+    parser.add_argument(
+        "--mode", choices=("talk", "workout"), help="talk (alerts on) or workout (default: config)"
+    )
+    parser.add_argument(
+        "--participant", type=int, metavar="N", help="the person in a Stress-Predict file"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--save", action="store_true", help="store the replay as a session (source import:FORMAT)"
+    )
+    add_config_options(parser)
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def _mmss(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.app.importing import has_wall_clock, import_recording
+    from flooding.cli.commands._common import load_settings
+    from flooding.core.engine import run_batch
+    from flooding.core.models import (
+        Alert,
+        EpisodeEnded,
+        EpisodeStarted,
+        Mode,
+        PauseExtended,
+        PauseStarted,
+        ReadyToReturn,
+    )
+    from flooding.core.timefmt import clock_time, iso_local
+    from flooding.io.readers import ReaderError, read
+
+    settings = load_settings(args).settings
+    mode = Mode(args.mode) if args.mode else settings.mode
+    try:
+        recording = read(args.file, args.format, participant=args.participant)
+    except ReaderError as exc:
+        print(f"flooding replay: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # an unknown --format, a participant not in the file
+        print(f"flooding replay: {exc}", file=sys.stderr)
+        return 2
+    samples = recording.samples
+    if not samples:
+        print(f"flooding replay: {args.file}: no samples", file=sys.stderr)
+        return 1
+    # readings (without RMSSD) give the last baseline and an open episode's peak
+    session_id = None
+    if args.save:  # run over the samples as stored
+        store = open_store(args)
+        try:
+            imported = import_recording(store, recording, settings, mode=mode, keep_readings=True)
+        finally:
+            store.close()
+        result, session_id, t0 = imported.batch, imported.session_id, imported.start_s
+    else:
+        result = run_batch(samples, settings, mode=mode, keep_readings=True, rmssd=False)
+        t0 = samples[0].t_s
+    wall = has_wall_clock(recording)
+
+    def when(t_s: float) -> str:
+        return clock_time(t_s, seconds=True) if wall else _mmss(t_s - t0)
+
+    alerts: list[dict[str, Any]] = []
+    episodes: list[dict[str, Any]] = []
+    ready: list[dict[str, Any]] = []
+    extended: list[dict[str, Any]] = []
+    open_episode: dict[str, Any] | None = None
+    for event in result.events:
+        if isinstance(event, Alert):
+            alerts.append(
+                {
+                    "t_s": round(event.t_s - t0, 3),
+                    "time": when(event.t_s),
+                    "bpm": round(event.bpm, 1),
+                    "baseline_bpm": None
+                    if event.baseline_bpm is None
+                    else round(event.baseline_bpm, 1),
+                    "threshold_bpm": round(event.threshold_bpm, 1),
+                    "rule": event.rule.value,
+                }
+            )
+        elif isinstance(event, EpisodeStarted):
+            open_episode = {
+                "start_s": round(event.onset_s - t0, 3),
+                "confirmed_s": round(event.t_s - t0, 3),
+                "end_s": None,
+                "peak_bpm": None,
+                "rule": event.rule.value,
+                "start": when(event.onset_s),
+            }
+            episodes.append(open_episode)
+        elif isinstance(event, EpisodeEnded) and open_episode is not None:
+            open_episode["end_s"] = round(event.t_s - t0, 3)
+            open_episode["peak_bpm"] = round(event.peak_bpm, 1)
+            open_episode["end"] = when(event.t_s)
+            open_episode = None
+        elif isinstance(event, ReadyToReturn):
+            ready.append(
+                {"t_s": round(event.t_s - t0, 3), "time": when(event.t_s), "bpm": round(event.bpm)}
+            )
+        elif isinstance(event, PauseExtended):
+            extended.append({"t_s": round(event.t_s - t0, 3), "time": when(event.t_s)})
+    if open_episode is not None:  # still flooded when the recording ends
+        start = open_episode["start_s"] + t0
+        open_episode["peak_bpm"] = round(max(r.bpm for r in result.readings if r.t_s >= start), 1)
+    pauses = sum(isinstance(e, PauseStarted) for e in result.events)
+    duration_s = result.readings[-1].t_s - t0
+    summary = {
+        "samples": len(samples),
+        "beats": recording.n_beats,
+        "duration_s": round(duration_s, 3),
+        "alerts": len(alerts),
+        "episodes": len(episodes),
+        "pauses": pauses,
+        "ready": len(ready),
+        "not_yet": len(extended),
+        "final_baseline_bpm": None
+        if result.readings[-1].baseline_bpm is None
+        else round(result.readings[-1].baseline_bpm, 1),
+    }
+
+    if args.json:
+        data: dict[str, Any] = {
+            "file": str(args.file),
+            "format": recording.source_format,
+            "mode": mode.value,
+            "start": iso_local(t0) if wall else None,
+            "alerts": alerts,
+            "episodes": episodes,
+            "ready": ready,
+            "not_yet": extended,
+            "summary": summary,
+        }
+        if session_id is not None:
+            data["session"] = session_id
+        print(json.dumps(data, indent=2))
+        return 0
+
+    clock = "local time" if wall else "mm:ss from the start"
+    print(
+        f"{args.file} ({recording.source_format}, {mode.value} mode): {len(samples)} samples, "
+        f"{_mmss(duration_s) if duration_s < 6000 else f'{duration_s / 3600:.1f} h'}; "
+        f"times are {clock}"
+    )
+    if not alerts and not episodes:
+        print("No flooding alerts.")
+    lines: list[tuple[float, str]] = []
+    for a in alerts:
+        base = "-" if a["baseline_bpm"] is None else f"{a['baseline_bpm']:.0f}"
+        lines.append(
+            (
+                a["t_s"],
+                f"  {a['time']}  alert: heart {a['bpm']:.0f} bpm, baseline {base}, "
+                f"threshold {a['threshold_bpm']:.0f} ({a['rule']} rule)",
+            )
+        )
+    for e in episodes:
+        end = e.get("end", "the end of the recording")
+        lines.append(
+            (
+                e["start_s"],
+                f"  {e['start']}  flooded until {end}, peak {e['peak_bpm']:.0f} bpm "
+                f"({e['rule']} rule)",
+            )
+        )
+    for r in ready:
+        lines.append((r["t_s"], f"  {r['time']}  ready to return (heart {r['bpm']} bpm)"))
+    for x in extended:
+        lines.append((x["t_s"], f"  {x['time']}  not yet: still elevated, more time"))
+    for _, line in sorted(lines, key=lambda item: item[0]):
+        print(line)
+    if session_id is not None:
+        print(f"Saved as session {session_id} in {data_dir(args)}.")
+    return 0

@@ -1,0 +1,183 @@
+"""`flooding service install|uninstall|status|logs`: the monitor in the background.
+
+See `flooding.io.os_service` for what is written where on Linux (systemd user unit), macOS
+(launchd agent) and Windows (Task Scheduler).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flooding.cli.commands._common import add_config_options, add_data_dir_option, program
+
+if TYPE_CHECKING:
+    from flooding.io.os_service import Plan
+
+DEFAULT_LOG_LINES = 50
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "service",
+        help="install the monitor as a background service (starts at login)",
+        description=(
+            "Runs the monitor in the background for your user account: it waits for your "
+            "strap, starts a session when you wear it, and notifies you when you are "
+            "flooded. No terminal needs to stay open."
+        ),
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    install = actions.add_parser(
+        "install", help="install and start it (running it again is harmless)"
+    )
+    install.add_argument(
+        "--dry-run", action="store_true", help="only show what would be written and run"
+    )
+    add_data_dir_option(install)
+    add_config_options(install)
+    uninstall = actions.add_parser("uninstall", help="stop it and remove what install wrote")
+    uninstall.add_argument(
+        "--dry-run", action="store_true", help="only show what would be removed and run"
+    )
+    add_data_dir_option(uninstall)
+    status = actions.add_parser("status", help="is it installed, and is the monitor running")
+    add_data_dir_option(status)
+    logs = actions.add_parser("logs", help="what the service has logged")
+    logs.add_argument(
+        "-n",
+        "--lines",
+        type=int,
+        default=DEFAULT_LOG_LINES,
+        help=f"how many lines (default {DEFAULT_LOG_LINES})",
+    )
+    logs.add_argument("-f", "--follow", action="store_true", help="keep showing new lines")
+    add_data_dir_option(logs)
+    parser.set_defaults(run=run)
+
+
+def _explicit(args: argparse.Namespace, attribute: str, env_name: str) -> Path | None:
+    """A folder or file the person chose (option or environment), made absolute."""
+    chosen = getattr(args, attribute, None)
+    if chosen is None and os.environ.get(env_name):
+        chosen = os.environ[env_name]
+    return None if chosen is None else Path(chosen).expanduser().absolute()
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    from flooding.core.settings import ENV_CONFIG_FILE, ENV_DATA_DIR
+    from flooding.io.os_service import (
+        current_platform,
+        make_plan,
+        service_environment,
+        service_program,
+    )
+
+    platform = current_platform()
+    command = service_program(platform)
+    return make_plan(
+        platform,
+        Path.home(),
+        command,
+        environment=service_environment(command),
+        data_dir=_explicit(args, "data_dir", ENV_DATA_DIR),
+        config=_explicit(args, "config", ENV_CONFIG_FILE),
+        user=os.environ.get("USERNAME") if platform.value == "windows" else None,
+    )
+
+
+def _pairing_note(args: argparse.Namespace) -> str | None:
+    """A warning when the service could not start watching yet."""
+    from flooding.cli.commands._common import load_settings
+    from flooding.core.settings import ConfigError
+
+    try:
+        settings = load_settings(args).settings
+    except ConfigError as exc:
+        return (
+            "Note: your configuration has problems, so the service will wait (and tell you) "
+            f"until they are fixed: {exc.problems[0]}"
+        )
+    from flooding.app.monitor import pairing_problems
+
+    problems = pairing_problems(settings, program())
+    if problems:
+        return f"Note: the service will wait until this is done: {' '.join(problems)}"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.io.os_service import install, service_state, uninstall
+
+    plan = _plan(args)
+    if args.action == "install":
+        report = install(plan, dry_run=args.dry_run)
+        print("\n".join(report.lines))
+        note = _pairing_note(args)
+        if note:
+            print(note)
+        if report.ok and not args.dry_run:
+            print(f"Check on it any time: {program()} status")
+        return 0 if report.ok else 1
+    if args.action == "uninstall":
+        report = uninstall(plan, dry_run=args.dry_run)
+        print("\n".join(report.lines))
+        return 0 if report.ok else 1
+    if args.action == "status":
+        from flooding.cli.commands import status
+
+        print("\n".join(service_state(plan)))
+        return int(status.run(argparse.Namespace(json=False, data_dir=args.data_dir)))
+    return _logs(args, plan)
+
+
+def _logs(args: argparse.Namespace, plan: Plan) -> int:
+    from flooding.io.os_service import tail
+
+    if plan.logs_step is not None:
+        argv = [*plan.logs_step.argv, "-n", str(args.lines)] + (["-f"] if args.follow else [])
+        if shutil.which(argv[0]) is None:
+            print(f"`{argv[0]}` is not available here; the service logs to the journal.")
+            return 1
+        try:
+            return subprocess.call(argv)
+        except KeyboardInterrupt:
+            return 0
+    assert plan.log_file is not None
+    lines = tail(plan.log_file, args.lines)
+    if not lines:
+        print(f"Nothing logged yet in {plan.log_file}.")
+    else:
+        print("\n".join(lines))
+    if plan.crash_log is not None and tail(plan.crash_log, 1):
+        print(f"(Output from before logging started, e.g. a crash: {plan.crash_log})")
+    if args.follow:
+        return _follow(plan.log_file)
+    return 0
+
+
+def _follow(path: Path) -> int:
+    import time
+
+    position = path.stat().st_size if path.exists() else 0
+    try:
+        while True:
+            time.sleep(1.0)
+            if not path.exists():
+                continue
+            size = path.stat().st_size
+            if size < position:  # rotated
+                position = 0
+            if size > position:
+                with path.open("rb") as stream:
+                    stream.seek(position)
+                    sys.stdout.write(stream.read().decode("utf-8", errors="replace"))
+                    sys.stdout.flush()
+                position = size
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,54 @@
+"""`flooding sessions`: one line per recorded session."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from flooding.cli.commands._common import add_data_dir_option, data_dir, open_store
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("sessions", help="list recorded sessions")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.app.review import summarize_sessions
+    from flooding.core.timefmt import duration, iso_local
+    from flooding.core.timefmt import session_stamp as local_stamp
+
+    store = open_store(args)
+    try:
+        summaries = summarize_sessions(store)
+    finally:
+        store.close()
+    if args.json:
+        rows = []
+        for s in summaries:
+            row = s.as_dict()
+            row["started"] = iso_local(s.started_s)
+            rows.append(row)
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not summaries:
+        print(f"No sessions recorded yet in {data_dir(args)}.")
+        return 0
+    lines = [
+        f"{'id':>4}  {'started':16}  {'length':>9}  {'strap':16}  {'episodes':>8}  "
+        f"{'peak bpm':>8}  {'pauses':>6}  {'false alarms':>12}  note"
+    ]
+    for s in summaries:
+        peak = "-" if s.peak_bpm is None else f"{s.peak_bpm:.0f}"
+        note = f"{s.note} (not ended)" if s.recording and s.note else s.note
+        if s.recording and not s.note:
+            note = "(not ended: recording now, or cut off)"
+        lines.append(
+            f"{s.id:>4}  {local_stamp(s.started_s):16}  {duration(s.duration_s):>9}  "
+            f"{(s.strap or s.source)[:16]:16}  {s.episodes:>8}  {peak:>8}  {s.pauses:>6}  "
+            f"{s.false_alarms:>12}  {note}".rstrip()
+        )
+    print("\n".join(lines))
+    return 0

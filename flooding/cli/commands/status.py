@@ -1,0 +1,102 @@
+"""`flooding status`: what the running monitor is doing right now."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from flooding.cli.commands._common import add_data_dir_option
+from flooding.cli.commands._control import EXIT_NOT_RUNNING, ask, no_monitor_text
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "status",
+        help="is the monitor running; strap, heart rate, baseline, pause",
+        description=(
+            "Asks the running monitor (the background service or `flooding monitor` in a "
+            "terminal) what it is doing. Exits 3 when no monitor is running."
+        ),
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def _bpm(value: object) -> str:
+    return f"{value:.0f} bpm" if isinstance(value, int | float) else "-"
+
+
+def _heart(bpm: object, baseline: object) -> str:
+    known = (
+        _bpm(baseline) if baseline is not None else "not known yet (learning in the first minutes)"
+    )
+    return f"{_bpm(bpm)}, calm baseline {known}"
+
+
+def describe(status: dict[str, Any]) -> list[str]:
+    """The status as lines for the person."""
+    from flooding.core.timefmt import clock_time
+
+    kind = "background service" if status.get("headless") else "in a terminal"
+    strap = status.get("strap") or {}
+    label = strap.get("name") or strap.get("chosen") or "your strap"
+    if strap.get("address") and strap.get("address") != label:
+        label += f" ({strap['address']})"
+    link = "connected" if strap.get("connected") else f"not connected ({strap.get('link')})"
+    battery = strap.get("battery_percent")
+    if battery is not None:
+        link += f", battery {battery} %"
+    lines = [
+        f"Monitor: running ({kind}, pid {status.get('pid')})",
+        f"Strap:   {label}: {link}",
+    ]
+    session = status.get("session_id")
+    state = status.get("state")
+    if session is None:
+        lines.append("Session: none - waiting for your strap; a session starts when you wear it")
+        if status.get("mode") == "workout":
+            lines.append("Mode:    workout for the next session (no flooding alerts)")
+        return lines
+    lines.append(f"Session: {session}")
+    people = status.get("people")
+    if people:
+        for name, person in people.items():
+            absent = person.get("not_counted")
+            lines.append(
+                f"{name}: {_heart(person.get('heart_bpm'), person.get('baseline_bpm'))}, "
+                f"{person.get('state')}" + (f" (not counted: {absent})" if absent else "")
+            )
+    else:
+        lines.append(f"Heart:   {_heart(status.get('heart_bpm'), status.get('baseline_bpm'))}")
+    pause = status.get("pause")
+    if state == "workout":
+        text = "workout (a high heart rate is expected: no flooding alerts)"
+    elif state == "pausing" and pause:
+        text = (
+            f"pausing, {pause['minutes_left']:.0f} minute(s) left "
+            f"(until {clock_time(pause['until_s'])})"
+        )
+    else:
+        text = str(state)
+    lines.append(f"State:   {text}")
+    if state == "workout" and pause:
+        lines.append(f"Pause:   {pause['minutes_left']:.0f} minute(s) left")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    reply = ask(args, "status")
+    if reply is None:
+        if args.json:
+            print(json.dumps({"running": False}))
+        else:
+            print(no_monitor_text("there is nothing to report"))
+        return EXIT_NOT_RUNNING
+    status = reply.get("status") or {}
+    if args.json:
+        print(json.dumps({"running": True, **status}, indent=2))
+    else:
+        print("\n".join(describe(status)))
+    return 0

@@ -1,0 +1,183 @@
+"""`flooding tune`: replay recorded sessions with your settings and a candidate, side by side."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flooding.cli.commands._common import add_data_dir_option, data_dir, open_store
+
+if TYPE_CHECKING:
+    from flooding.core.settings import LoadedConfig
+
+
+# the help names flooding.app.tune.DEFAULT_TOLERANCE_S (a test keeps the two alike); importing it
+# here would load the detector at every start of `flooding`
+TOLERANCE_HELP_DEFAULT = "300"
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "tune",
+        help="what if: replay recorded sessions with a candidate setting",
+        description=(
+            "Replays recorded sessions through the very same detector as a live session, with "
+            "your current settings and with a candidate (your settings plus each --set), and "
+            "compares them: the alerts each gives, which fall on alerts you marked as false "
+            "alarms, and episodes the candidate would miss."
+        ),
+    )
+    parser.add_argument(
+        "sessions", nargs="*", type=int, metavar="SESSION", help="session ids (default: latest)"
+    )
+    parser.add_argument("--all", action="store_true", help="replay every recorded session")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="the candidate: change one setting, e.g. --set detection.margin_bpm=15 (repeatable)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="your config file (default: FLOODING_CONFIG, else your platform config folder)",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"how far apart two alerts may be and still be the same one "
+        f"(default {TOLERANCE_HELP_DEFAULT})",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def changed_keys(
+    current: LoadedConfig, candidate: LoadedConfig
+) -> list[tuple[str, object, object]]:
+    """The settings the candidate changes: (key, current value, candidate value)."""
+    from flooding.core.settings import effective_values
+
+    now = {key: value for key, value, _ in effective_values(current)}
+    return [
+        (key, now.get(key), value)
+        for key, value, _ in effective_values(candidate)
+        if now.get(key) != value
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    from flooding.app.tune import DEFAULT_TOLERANCE_S, compare_session, load_sessions, totals
+    from flooding.core.settings import load_config
+    from flooding.core.timefmt import iso_local, local_stamp
+
+    tolerance_s: float = DEFAULT_TOLERANCE_S if args.tolerance is None else args.tolerance
+    if tolerance_s < 0:
+        print("flooding tune: --tolerance must be 0 or more seconds")
+        return 2
+    current = load_config(args.config)
+    candidate = load_config(args.config, overrides=args.overrides)
+    changes = changed_keys(current, candidate)
+    store = open_store(args)
+    began = time.perf_counter()
+    try:
+        if args.all:
+            ids = [s.id for s in store.sessions()]
+        elif args.sessions:
+            ids = list(args.sessions)
+        else:
+            latest = store.latest_session_id()
+            ids = [] if latest is None else [latest]
+        unknown = [i for i in ids if store.session(i) is None]
+        if unknown:
+            print(f"No session {', '.join(map(str, unknown))}. `flooding sessions` lists them.")
+            return 1
+        if not ids:
+            print(f"No sessions recorded yet in {data_dir(args)}.")
+            return 1
+        couples = store.couple_session_ids()
+        skipped = [i for i in ids if i in couples]
+        if skipped and len(skipped) == len(ids):
+            print(
+                f"Nothing to replay: {_couple_note(skipped)}. Replay sessions of one heart, "
+                "or `flooding tune --all`."
+            )
+            return 1
+        comparisons = [
+            compare_session(session, current.settings, candidate.settings, tolerance_s)
+            for session in load_sessions(store, ids)
+        ]
+    finally:
+        store.close()
+    elapsed = time.perf_counter() - began
+    total = totals(comparisons)
+
+    if args.json:
+        sessions = []
+        for c in comparisons:
+            row = c.as_dict()
+            row["started"] = iso_local(c.started_s)
+            sessions.append(row)
+        data = {
+            "candidate_changes": [
+                {"key": key, "current": old, "candidate": new} for key, old, new in changes
+            ],
+            "tolerance_s": tolerance_s,
+            "skipped_couple_sessions": skipped,
+            "sessions": sessions,
+            "total": total.as_dict(),
+            "verdict": total.verdict,
+            "replay_s": round(elapsed, 3),
+        }
+        print(json.dumps(data, indent=2))
+        return 0
+
+    if changes:
+        print(
+            "Candidate: your settings with " + ", ".join(f"{k} {o} -> {n}" for k, o, n in changes)
+        )
+    else:
+        print("Candidate: no --set given, so it equals your current settings.")
+    print(
+        f"\n{'session':>7}  {'started':16}  {'mode':7}  {'alerts now':>10}  {'candidate':>9}  "
+        f"{'false alarms now':>16}  {'candidate':>9}  {'missed':>6}  {'added':>5}"
+    )
+    for c in comparisons:
+        print(
+            f"{c.session_id:>7}  {local_stamp(c.started_s):16}  {c.mode:7}  "
+            f"{len(c.current_alert_s):>10}  {len(c.candidate_alert_s):>9}  "
+            f"{c.current_false:>16}  {c.candidate_false:>9}  {len(c.missed_s):>6}  "
+            f"{len(c.added_s):>5}"
+        )
+    label = f"total ({total.sessions} session{'s' if total.sessions != 1 else ''})"
+    print(
+        f"{label:<34}  {total.current_alerts:>10}  {total.candidate_alerts:>9}  "
+        f"{total.current_false:>16}  {total.candidate_false:>9}  {total.missed:>6}  "
+        f"{total.added:>5}"
+    )
+    if skipped:
+        print(f"\nNot replayed: {_couple_note(skipped)}.")
+    if total.marked_false:
+        print(f"\nYou marked {total.marked_false} alert(s) in these sessions as false alarms.")
+    print(f"\nVerdict: {total.verdict}.")
+    print(f"(Replayed {total.samples:,} samples twice in {elapsed:.1f} s.)")
+    return 0
+
+
+def _couple_note(session_ids: list[int]) -> str:
+    """Why couple sessions are left out of the replay."""
+    which = ", ".join(map(str, session_ids))
+    return (
+        f"{'session' if len(session_ids) == 1 else 'sessions'} {which} "
+        f"{'holds' if len(session_ids) == 1 else 'hold'} two hearts (couple mode); tune "
+        "replays one person's detector"
+    )

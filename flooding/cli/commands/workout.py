@@ -1,0 +1,43 @@
+"""`flooding workout on|off`: a high heart rate is expected (exercise), or not any more."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flooding.cli.commands._common import add_data_dir_option, program
+from flooding.cli.commands._control import EXIT_NOT_RUNNING, ask, no_monitor_text
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "workout",
+        help="workout on: no flooding alerts while you exercise; off: back to talk mode",
+        description=(
+            "Tells the running monitor you are exercising (on) or done (off). Workout mode "
+            "lasts until `workout off` or until the session ends (you take the strap off); "
+            "turned on while no session runs, it applies to the next one."
+        ),
+    )
+    parser.add_argument("switch", choices=("on", "off"), help="on or off")
+    add_data_dir_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    on = args.switch == "on"
+    reply = ask(args, "workout", on=on)
+    if reply is None:
+        print(no_monitor_text(f"workout mode cannot be turned {args.switch}"), file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    if not reply["ok"]:
+        print(f"flooding workout: {reply.get('error')}", file=sys.stderr)
+        return 1
+    when = "for the next session" if reply.get("session_id") is None else "now"
+    if on:
+        print(
+            f"Workout mode {when}: no flooding alerts. `{program()} workout off` when you are done."
+        )
+    else:
+        print(f"Talk mode {when}: flooding alerts are on.")
+    return 0

@@ -1,0 +1,104 @@
+"""The `flooding` command: parses arguments and hands over to one module per command.
+
+Each command lives in `flooding/commands/<name>.py` with `register(subparsers)`; heavy
+libraries (numpy, scipy, bleak, matplotlib) are imported inside the commands, so
+`flooding --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from flooding import __version__
+
+COMMAND_MODULES = (
+    "flooding.cli.commands.demo",
+    "flooding.cli.commands.sessions",
+    "flooding.cli.commands.review",
+    "flooding.cli.commands.scan",
+    "flooding.cli.commands.pair",
+    "flooding.cli.commands.monitor",
+    "flooding.cli.commands.breathe",
+    "flooding.cli.commands.import_file",
+    "flooding.cli.commands.calibrate",
+    "flooding.cli.commands.config",
+    "flooding.cli.commands.tune",
+    "flooding.cli.commands.plot",
+    "flooding.cli.commands.export",
+    "flooding.cli.commands.note",
+    "flooding.cli.commands.ok",
+    "flooding.cli.commands.delete",
+    "flooding.cli.commands.service",
+    "flooding.cli.commands.status",
+    "flooding.cli.commands.pause",
+    "flooding.cli.commands.workout",
+    "flooding.cli.commands.replay",
+)
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="flooding",
+        description=(
+            "Watches your heart during hard conversations and tells you, kindly, when you are "
+            "flooded and need a 20-minute break."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"flooding {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    run: Runner | None = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    # imported only now, after `--help` and `--version` have had their say: they stay fast
+    from flooding.cli.commands._common import CommandError
+    from flooding.core.settings import ConfigError
+    from flooding.io.store import StoreError
+
+    try:
+        return run(args)
+    except CommandError as exc:
+        print(f"flooding {args.command}: {exc}", file=sys.stderr)
+        return exc.code
+    except ConfigError as exc:
+        print("flooding: the configuration has problems, nothing was started:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"flooding: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

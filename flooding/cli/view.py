@@ -1,0 +1,154 @@
+"""The terminal view: a live line every few seconds, and every message in full."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from typing import TextIO
+
+from flooding.core.breathing import phase_at
+from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, State
+from flooding.core.timefmt import clock_time
+from flooding.io.notify import Message
+
+LINE_EVERY_S = 5.0  # session seconds between live lines when nothing changes
+MESSAGE_WIDTH_CHARS = 72
+
+
+def _bpm(value: float | None) -> str:
+    return "  --" if value is None else f"{value:4.0f}"
+
+
+def _countdown(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60:2d}:{seconds % 60:02d} left"
+
+
+class TerminalView:
+    """Prints the session as it happens."""
+
+    def __init__(
+        self,
+        *,
+        every_s: float = LINE_EVERY_S,
+        out: TextIO | None = None,
+        breathing: tuple[float, float] | None = None,
+    ) -> None:
+        """`breathing`: (breaths a minute, inhale fraction) to cue breaths during a pause."""
+        self.every_s = every_s
+        self.breathing = breathing
+        self.out = out or sys.stdout
+        self._last_shown_s: float | None = None
+        self._last_state: str | None = None
+        self.link_state = "connected"
+        self.battery_percent: int | None = None
+        self._people: dict[str, Reading] = {}
+        self._people_state: tuple[tuple[str, str], ...] = ()
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def reading(self, reading: Reading) -> None:
+        state = f"{reading.state.value}/{reading.pausing}"
+        due = self._last_shown_s is None or reading.t_s - self._last_shown_s >= self.every_s
+        if not due and state == self._last_state:
+            return
+        self._last_shown_s = reading.t_s
+        self._last_state = state
+        label = reading.state.value
+        if reading.state is State.FLOODED:
+            label = label.upper()
+        if reading.pausing and reading.pause_until_s is not None:
+            label += f", pause {_countdown(reading.pause_until_s - reading.t_s)}"
+            if self.breathing is not None:
+                pace, inhale = self.breathing
+                label += f" - {phase_at(reading.t_s, pace, inhale).word}"
+        battery = "" if self.battery_percent is None else f"  battery {self.battery_percent}%"
+        self._print(
+            f"{clock_time_s(reading.t_s)}  heart {_bpm(reading.bpm)} bpm"
+            f"  baseline {_bpm(reading.baseline_bpm)}  threshold {_bpm(reading.threshold_bpm)}"
+            f"  {label}{battery}"
+        )
+
+    def person_reading(self, person: str, reading: Reading) -> None:
+        """Couple mode: one live line with both partners' hearts."""
+        self._people[person] = reading
+        states = tuple((p, f"{r.state.value}/{r.pausing}") for p, r in self._people.items())
+        due = self._last_shown_s is None or reading.t_s - self._last_shown_s >= self.every_s
+        if not due and states == self._people_state:
+            return
+        self._last_shown_s = reading.t_s
+        self._people_state = states
+        parts = []
+        for name, r in self._people.items():
+            label = r.state.value.upper() if r.state is State.FLOODED else r.state.value
+            parts.append(
+                f"{name} {_bpm(r.bpm).strip()} bpm (calm {_bpm(r.baseline_bpm).strip()}) {label}"
+            )
+        line = f"{clock_time_s(reading.t_s)}  " + "  |  ".join(parts)
+        if reading.pausing and reading.pause_until_s is not None:
+            line += f"  |  pause for both, {_countdown(reading.pause_until_s - reading.t_s)}"
+            if self.breathing is not None:
+                pace, inhale = self.breathing
+                line += f" - {phase_at(reading.t_s, pace, inhale).word}"
+        self._print(line)
+
+    def message(self, message: Message) -> None:
+        rule = "=" * MESSAGE_WIDTH_CHARS
+        self._print(rule)
+        self._print(f"  {message.title}")
+        for paragraph in message.body.splitlines():
+            for line in textwrap.wrap(paragraph, MESSAGE_WIDTH_CHARS - 4) or [""]:
+                self._print(f"    {line}")
+        self._print(rule)
+
+    def link(self, change: LinkChanged) -> None:
+        self.link_state = change.state.value
+        when = clock_time_s(change.t_s)
+        if change.state is LinkState.CONNECTED:
+            self._print(f"{when}  connected to {change.strap_name or 'the strap'}")
+        elif change.state is LinkState.DISCONNECTED:
+            why = f" ({change.reason})" if change.reason else ""
+            self._print(
+                f"{when}  strap disconnected{why}. Still recording; reconnecting on its own."
+            )
+        else:
+            self._print(f"{when}  {change.state.value} {change.strap_name or ''}".rstrip())
+
+    def battery(self, level: BatteryLevel, low: bool) -> None:
+        self.battery_percent = level.percent
+        if low:
+            self._print(
+                f"{clock_time_s(level.t_s)}  strap battery low ({level.percent}%): "
+                "replace or charge it soon, or an alert may be missed."
+            )
+
+    def info(self, text: str) -> None:
+        self._print(text)
+
+
+class QuietView:
+    """Shows nothing (the headless service: notifications only)."""
+
+    def reading(self, reading: Reading) -> None:
+        pass
+
+    def person_reading(self, person: str, reading: Reading) -> None:
+        pass
+
+    def message(self, message: Message) -> None:
+        pass
+
+    def link(self, change: LinkChanged) -> None:
+        pass
+
+    def battery(self, level: BatteryLevel, low: bool) -> None:
+        pass
+
+    def info(self, text: str) -> None:
+        pass
+
+
+def clock_time_s(t_s: float) -> str:
+    """Local clock time with seconds."""
+    return clock_time(t_s, seconds=True)

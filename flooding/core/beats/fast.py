@@ -1,0 +1,102 @@
+"""The heart rate the detector sees: a low-latency, artifact-robust estimate from raw beats.
+
+Why not the corrected series (`flooding.core.beats.artifacts`)? Lipponen-Tarvainen correction is
+final only 6 beats after a beat arrived, and a rate averaging 5 s of those final beats
+describes the heart of 6-11 s ago. The detector's promise is an alert within the confirmation
+window (20 s) + 2 s of the true onset, which leaves about 2 s for the estimate's own lag.
+
+The estimate, per sample:
+- beats are timed by `BeatClock` (the same clock as the corrected path) and range-gated
+  (`RR_MIN_S`..`RR_MAX_S`): a value outside is not a heartbeat and is dropped;
+- a reference interval: half the median of the sums of successive pairs of the last
+  `REF_BEATS` beats. Pair sums, not single intervals: in bigeminy (every other beat premature,
+  short + compensatory long) half the intervals are short, so a plain median flips between
+  short and long; a pair sum is about two normal beats whatever the phase;
+- the beats of the last `WINDOW_S` seconds (at least `MIN_BEATS`) are repaired against it:
+  an interval that rounds to 0 reference intervals is an extra (false) beat and is merged into
+  the next; one that rounds to 2 or more hides missed beats and is split;
+- the rate is 60 / (median of the means of successive pairs of the repaired beats), which a
+  lone premature beat and its pause (short + long) do not move.
+- When no usable beat came for `STALE_S` seconds (a strap that sends no RR, or only
+  out-of-range ones), the strap's own value is used. Everything is summed in whole
+  microseconds and the batch path runs the very same code, so live and batch agree exactly.
+
+Measured (`scripts/evaluate`, labeled synthetic set with ectopic, missed and extra beats):
+window 3 s / 3 beats lags a rise by about 1-2 s and gives no false alert; 2 s / 3 beats is
+0.5 s faster but a burst of extra beats then gives false alerts; without the repair a plain
+median of 4-5 beats swings up to +60 bpm in `polar-h10_pvc_hr-rr.csv` (trigeminy), and the
+rate of the corrected series (5 s of final corrected beats, since removed) lagged 8-9 s, so
+every alert would come after the confirmation window + 2 s. The corrected series still gives
+each reading's rolling RMSSD (`flooding.core.beats.processor`), and the store keeps every raw beat,
+so a review can rebuild it exactly (`rmssd_batch`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+from collections.abc import Sequence
+from statistics import median
+
+from flooding.core.beats.artifacts import RR_MAX_S, RR_MIN_S
+from flooding.core.beats.clock import BeatClock
+from flooding.core.beats.rolling import SECONDS_PER_MINUTE, US_PER_S, to_us
+from flooding.core.models import Sample
+
+WINDOW_S = 3.0  # seconds of beats behind each estimate: lag ~1.5 s, within the 2 s slack
+MIN_BEATS = 3  # at least this many beats (2 pair means), so a slow heart still has a rate
+REF_BEATS = 9  # beats in the reference interval (their median): a few artifacts are outvoted
+MAX_BEATS = 16  # beats kept: 3 s at the fastest plausible heart (230 bpm) is under 12
+STALE_S = 5.0  # no usable beat for this long: the strap's own value
+
+
+class FastRate:
+    """Streaming: `bpm(sample)` once per sample, in order; O(1) work and memory per sample."""
+
+    __slots__ = ("_beats", "_clock")
+
+    def __init__(self) -> None:
+        self._clock = BeatClock()
+        self._beats: deque[tuple[float, int]] = deque(maxlen=MAX_BEATS)
+
+    def bpm(self, sample: Sample) -> float:
+        """The detection heart rate for this sample (beats when fresh, else the strap's)."""
+        rr_s = sample.rr_s
+        if rr_s:
+            append = self._beats.append
+            for t_s, rr in zip(self._clock.push(sample.t_s, rr_s), rr_s, strict=True):
+                if RR_MIN_S <= rr <= RR_MAX_S:
+                    append((t_s, to_us(rr)))
+        else:
+            self._clock.push(sample.t_s, ())
+        beats = self._beats
+        n = len(beats)
+        if n < MIN_BEATS or sample.t_s - beats[-1][0] > STALE_S:
+            return sample.bpm
+        start = sample.t_s - WINDOW_S
+        k = MIN_BEATS
+        while k < n and beats[n - k - 1][0] >= start:
+            k += 1
+        last = [beats[i][1] for i in range(max(0, n - REF_BEATS), n)]
+        ref = median([float(a + b) for a, b in itertools.pairwise(last)]) / 2.0
+        repaired: list[float] = []
+        carry = 0
+        for i in range(n - k, n):
+            rr_us = beats[i][1] + carry
+            count = math.floor(rr_us / ref + 0.5)
+            if count == 0:  # an extra beat: merged into the next interval
+                carry = rr_us
+                continue
+            carry = 0
+            repaired += [rr_us / count] * count  # a missed beat (or more): split
+        if len(repaired) < 2:
+            return SECONDS_PER_MINUTE * US_PER_S / ref
+        pairs = [a + b for a, b in itertools.pairwise(repaired)]
+        return 2.0 * SECONDS_PER_MINUTE * US_PER_S / median(pairs)
+
+
+def fast_rates(samples: Sequence[Sample]) -> list[float]:
+    """The detection heart rate of each sample, as a fresh `FastRate` gives it."""
+    rate = FastRate()
+    return [rate.bpm(sample) for sample in samples]

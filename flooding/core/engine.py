@@ -1,0 +1,193 @@
+"""The pure core wired together: beats -> detector + pause protocol, one sample at a time.
+
+The live monitor, the demo, replays and tuning all push samples through an `Engine`, so
+offline results equal live ones.
+
+Heart rate: when the strap sends RR intervals, the detector sees `FastRate`'s low-latency,
+artifact-robust estimate from the beats (see `flooding.core.beats.fast` for the choice and its
+measurements); without RR (or when beats stop) it sees the strap's own value. The fully
+corrected beats (Lipponen-Tarvainen, final 6 beats later) give each reading's RMSSD.
+`run_batch` gives exactly what feeding the samples one by one gives, with the corrected-beat
+work vectorised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from flooding.core.detector import Detector, DetectorStep
+from flooding.core.models import EpisodeStarted, Event, Mode, Reading, Sample, State
+from flooding.core.pause import PauseProtocol, Phase
+from flooding.core.settings import Settings, alerts_in, detection_for
+
+
+class Engine:
+    """One person's detector and pause protocol for one session.
+
+    The mode picks the detection settings (`detection_for`: [detection] with the mode's
+    overrides) and whether an episode alerts (`alerts_in`: in a workout, by default not).
+    The baseline learns only from calm talk time: never during a pause or a workout.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        mode: Mode | None = None,
+        baseline_seed_bpm: float | None = None,
+        solo: bool = True,
+    ) -> None:
+        """`solo=False`: one partner in couple mode. Episodes then give no alert or pause of
+        their own (the couple protocol decides), and `shared_pause` freezes the baseline."""
+        self.settings = settings
+        self.solo = solo
+        self.shared_pause = False
+        self.mode = settings.mode if mode is None else mode
+        self.detection = detection_for(settings, self.mode)
+        self.detector = Detector(self.detection, baseline_seed_bpm=baseline_seed_bpm)
+        self.protocol = PauseProtocol(settings.pause, self.detection)
+        self._alerts = alerts_in(settings, self.mode)
+        # imported here, not at the top: the beat path needs numpy, and commands that import
+        # the engine must keep `flooding --help` light
+        from flooding.core.beats.fast import FastRate
+        from flooding.core.beats.processor import BeatProcessor
+
+        self._rate = FastRate()
+        self._beats = BeatProcessor()
+        self._sync_freeze()
+
+    def feed(self, sample: Sample) -> Reading:
+        """Take one strap sample; return the reading for the live line, with any events."""
+        bpm = self._rate.bpm(sample)
+        self._beats.feed(sample)
+        return self.feed_derived(sample, bpm, self._beats.rmssd_ms)
+
+    def feed_derived(self, sample: Sample, bpm: float, rmssd_ms: float | None) -> Reading:
+        """Take one sample whose detection heart rate is already known (`run_batch`)."""
+        sample = _at_rate(sample, bpm)
+        step, events = self._advance(sample)
+        return Reading(
+            t_s=sample.t_s,
+            bpm=sample.bpm,
+            state=step.state,
+            baseline_bpm=step.baseline_bpm,
+            threshold_bpm=step.threshold_bpm,
+            pausing=self.protocol.pausing,
+            pause_until_s=self.protocol.until_s if self.protocol.pausing else None,
+            events=tuple(events),
+            rmssd_ms=rmssd_ms,
+        )
+
+    def feed_derived_events(self, sample: Sample, bpm: float) -> list[Event]:
+        """`feed_derived` without the live-line reading (`run_batch`)."""
+        return self._advance(_at_rate(sample, bpm))[1]
+
+    def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
+        step = self.detector.feed(sample)
+        events: list[Event] = list(step.events) if step.events else []
+        protocol = self.protocol
+        if not self.solo:
+            return step, events
+        for event in step.events:
+            if isinstance(event, EpisodeStarted):
+                events += protocol.on_episode(event, alerts_allowed=self._alerts)
+                self._sync_freeze()
+        if protocol.phase is Phase.PAUSING:
+            detection = self.detection
+            usable = (
+                step.state is not State.NO_CONTACT
+                and step.state is not State.GAP
+                and (detection.min_plausible_bpm <= sample.bpm <= detection.max_plausible_bpm)
+            )
+            events += protocol.on_reading(sample.t_s, sample.bpm if usable else None)
+            self._sync_freeze()
+        return step, events
+
+    def start_pause(self, t_s: float, minutes: float | None = None) -> list[Event]:
+        """Start a pause by hand."""
+        events = self.protocol.start_manual(t_s, self.detector.baseline_bpm, minutes)
+        self._sync_freeze()
+        return events
+
+    def end_pause(self, t_s: float) -> list[Event]:
+        """End the pause early by hand."""
+        events = self.protocol.end_manual(t_s)
+        self._sync_freeze()
+        return events
+
+    def set_mode(self, mode: Mode) -> None:
+        """Switch between talk and workout mode (the baseline learned so far is kept)."""
+        self.mode = mode
+        self.detection = detection_for(self.settings, mode)
+        self.detector.retune(self.detection)
+        self.protocol.detection = self.detection
+        self._alerts = alerts_in(self.settings, mode)
+        self._sync_freeze()
+
+    def _sync_freeze(self) -> None:
+        # the baseline learns only from calm talk time: never during a pause or a workout
+        self.detector.frozen = (
+            self.protocol.pausing or self.shared_pause or self.mode is Mode.WORKOUT
+        )
+
+    def set_shared_pause(self, pausing: bool) -> None:
+        """Couple mode: the pause for both started or ended (the baseline does not learn)."""
+        self.shared_pause = pausing
+        self._sync_freeze()
+
+    @property
+    def alerts(self) -> bool:
+        """Whether an episode in the current mode may alert (talk; workout only if asked)."""
+        return self._alerts
+
+
+def _at_rate(sample: Sample, bpm: float) -> Sample:
+    """The sample with the detection heart rate in place of the strap's value."""
+    if bpm == sample.bpm:
+        return sample
+    return Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
+
+
+@dataclass
+class BatchResult:
+    """Everything a replay produced."""
+
+    readings: list[Reading] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+def run_batch(
+    samples: Iterable[Sample],
+    settings: Settings,
+    *,
+    mode: Mode | None = None,
+    baseline_seed_bpm: float | None = None,
+    keep_readings: bool = False,
+    rmssd: bool = True,
+) -> BatchResult:
+    """Push recorded samples through a fresh engine, exactly as the live monitor would.
+
+    The readings' RMSSD is computed only when `keep_readings` (events do not carry it), and
+    not at all with `rmssd=False` (the readings then have none).
+    """
+    from flooding.core.beats.fast import fast_rates
+    from flooding.core.beats.processor import rmssd_batch
+
+    engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm)
+    result = BatchResult()
+    items = samples if isinstance(samples, list) else list(samples)
+    rates = fast_rates(items)
+    if keep_readings:
+        rmssd_ms = rmssd_batch(items) if rmssd else [None] * len(items)
+        for sample, bpm, value in zip(items, rates, rmssd_ms, strict=True):
+            reading = engine.feed_derived(sample, bpm, value)
+            result.readings.append(reading)
+            result.events.extend(reading.events)
+        return result
+    # the same steps as `feed`, without building a live-line reading per sample
+    extend = result.events.extend
+    advance = engine.feed_derived_events
+    for sample, bpm in zip(items, rates, strict=True):
+        extend(advance(sample, bpm))
+    return result

@@ -1,0 +1,283 @@
+"""Plain, frozen values that flow through the program; units are in the field names.
+
+Times `t_s` are seconds on the session clock: unix epoch seconds for live and simulated
+sessions, seconds since the first sample for replays of files without wall-clock times.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Mode(enum.StrEnum):
+    """What the person is doing with the strap on."""
+
+    TALK = "talk"  # a conversation: flooding alerts are on
+    WORKOUT = "workout"  # exercise: a high heart rate is expected, no flooding alerts
+
+
+class State(enum.StrEnum):
+    """The detector's view of the heart right now."""
+
+    WARMING = "warming"  # no calm baseline yet: only the absolute rule applies
+    CALM = "calm"
+    RISING = "rising"  # above a threshold, not yet for the confirmation window
+    FLOODED = "flooded"
+    NO_CONTACT = "no-contact"  # the strap reports no skin contact: detection paused
+    GAP = "gap"  # no samples for a while (a dropped link)
+
+
+class Rule(enum.StrEnum):
+    """Which flooding rule fired."""
+
+    ABSOLUTE = "absolute"  # heart rate above a fixed number (Gottman: about 100 bpm)
+    RELATIVE = "relative"  # heart rate well above the person's own calm baseline
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One heart-rate reading, as the strap sends it about once a second."""
+
+    t_s: float
+    bpm: float
+    rr_s: tuple[float, ...] = ()
+    contact: bool | None = None  # None: the strap cannot tell
+    energy_kj: int | None = None
+
+    @property
+    def has_contact(self) -> bool:
+        """False only when the strap positively reports lost skin contact."""
+        return self.contact is not False
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """The moment the person is told they are flooded."""
+
+    t_s: float
+    bpm: float
+    baseline_bpm: float | None
+    threshold_bpm: float
+    rule: Rule
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeStarted:
+    """Heart rate crossed a threshold and stayed there for the confirmation window."""
+
+    t_s: float
+    onset_s: float  # when the confirmed run above threshold began
+    bpm: float
+    baseline_bpm: float | None
+    threshold_bpm: float
+    rule: Rule
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeEnded:
+    """Heart rate came back below the release level and stayed there."""
+
+    t_s: float
+    start_s: float
+    peak_bpm: float
+
+
+@dataclass(frozen=True, slots=True)
+class PauseStarted:
+    """A break begins; no more alerts until it ends."""
+
+    t_s: float
+    until_s: float  # the planned end, when the ready-to-return check runs
+    baseline_bpm: float | None  # the calm baseline from before flooding
+    manual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PauseExtended:
+    """The planned pause is over but the heart is still elevated: more time."""
+
+    t_s: float
+    until_s: float
+    bpm: float
+    baseline_bpm: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyToReturn:
+    """The pause has lasted long enough and the heart is back near its calm baseline."""
+
+    t_s: float
+    bpm: float
+    baseline_bpm: float | None
+    pause_start_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class PauseEnded:
+    """The person ended the pause early by hand."""
+
+    t_s: float
+    pause_start_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ContactChanged:
+    """The strap lost or regained skin contact."""
+
+    t_s: float
+    contact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GapDetected:
+    """No samples arrived between two times; the stretch counts as neither calm nor flooded."""
+
+    start_s: float
+    end_s: float
+
+
+# -- couple mode: one conversation, two hearts (see flooding.core.couple) ----------------------
+
+Absent = tuple[tuple[str, str], ...]  # (person, why not counted: "workout"/"no-contact"/...)
+
+
+@dataclass(frozen=True, slots=True)
+class CoupleAlert:
+    """One of the two is flooded: the one alert for the conversation."""
+
+    t_s: float
+    person: str  # who flooded (named in the message only with couple.name_who)
+    bpm: float
+    baseline_bpm: float | None
+    threshold_bpm: float
+    rule: Rule
+    absent: Absent = ()  # people not counted right now, and why
+
+
+@dataclass(frozen=True, slots=True)
+class CouplePauseStarted:
+    """The pause for both begins; no more alerts until it ends."""
+
+    t_s: float
+    until_s: float
+    baselines: tuple[tuple[str, float | None], ...]  # each person's calm from before
+    manual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CouplePauseExtended:
+    """The planned pause is over but a counted heart is still elevated: more time for both."""
+
+    t_s: float
+    until_s: float
+    waiting: tuple[str, ...]  # the counted people not yet back near their calm
+    absent: Absent = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CoupleReady:
+    """The pause has lasted long enough and every counted heart is back near its calm."""
+
+    t_s: float
+    pause_start_s: float
+    levels: tuple[tuple[str, float], ...]  # each counted person's settled heart rate
+    absent: Absent = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CouplePauseEnded:
+    """The couple ended the pause early by hand."""
+
+    t_s: float
+    pause_start_s: float
+
+
+CoupleEvent = (
+    CoupleAlert | CouplePauseStarted | CouplePauseExtended | CoupleReady | CouplePauseEnded
+)
+
+
+Event = (
+    Alert
+    | EpisodeStarted
+    | EpisodeEnded
+    | PauseStarted
+    | PauseExtended
+    | ReadyToReturn
+    | PauseEnded
+    | ContactChanged
+    | GapDetected
+    | CoupleEvent
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the pure core says after each sample: for the live line and the store.
+
+    `bpm` is the heart rate the detector used: from the beats when the strap sends RR
+    intervals (see `flooding.core.beats.fast`), else the strap's own value.
+    """
+
+    t_s: float
+    bpm: float
+    state: State
+    baseline_bpm: float | None
+    threshold_bpm: float
+    pausing: bool
+    pause_until_s: float | None
+    events: tuple[Event, ...] = field(default=())
+    rmssd_ms: float | None = None  # of the corrected beats of the last 30 s; None without RR
+
+
+class LinkState(enum.StrEnum):
+    """The connection to the strap, as the live line shows it."""
+
+    SEARCHING = "searching"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChanged:
+    """The source's connection changed (a strap connected, dropped, or stalled)."""
+
+    t_s: float
+    state: LinkState
+    strap_name: str | None = None
+    strap_address: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryLevel:
+    """The strap's battery, read on connect and now and then."""
+
+    t_s: float
+    percent: int
+
+
+@dataclass(frozen=True, slots=True)
+class SensorLocation:
+    """Where the strap says it is worn (Body Sensor Location, 0x2A38)."""
+
+    t_s: float
+    location: str
+
+
+SourceItem = Sample | LinkChanged | BatteryLevel | SensorLocation
+
+
+@dataclass(frozen=True, slots=True)
+class PersonItem:
+    """An item from one person's strap, in a source that merges both partners' straps."""
+
+    person: str
+    item: SourceItem
+
+
+def untagged(item: SourceItem | PersonItem) -> SourceItem:
+    """The item itself, whoever's strap it came from."""
+    return item.item if isinstance(item, PersonItem) else item

@@ -1,0 +1,120 @@
+"""The person's own config file: where it is, a commented template to start it, and writing
+values into it without losing their comments, order or other keys (tomlkit round-trips).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+import tomlkit
+from tomlkit.items import Table
+from tomlkit.toml_document import TOMLDocument
+
+from flooding.core.settings import ENV_CONFIG_FILE, default_toml_text, default_user_config_path
+from flooding.io.files import write_private
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_HEADER = """\
+# flooding - your own settings.
+#
+# Every key below is commented out, so it has its default value (shown). To change one,
+# remove the "# " in front of the key (and of every line of its value) and edit the value.
+# `flooding config check` checks this file; `flooding config show` shows what is in effect.
+"""
+
+
+def user_config_path(config_file: Path | None, env: Mapping[str, str] | None = None) -> Path:
+    """The person's file: the one named, else FLOODING_CONFIG, else the platform's place."""
+    env = os.environ if env is None else env
+    if config_file is not None:
+        return config_file
+    if env.get(ENV_CONFIG_FILE):
+        return Path(env[ENV_CONFIG_FILE])
+    return default_user_config_path()
+
+
+def _value_end(lines: list[str], start: int) -> int:
+    """The index of the last line of the key/value that starts at `lines[start]`."""
+    for end in range(start, len(lines)):
+        try:
+            tomllib.loads("\n".join(lines[start : end + 1]))
+        except tomllib.TOMLDecodeError:
+            continue
+        return end
+    return start
+
+
+def template_text(default_text: str | None = None) -> str:
+    """The shipped defaults with every key commented out, each under its own documentation.
+
+    Section headers stay, so removing a "# " is all it takes to set a key.
+    """
+    text = default_toml_text() if default_text is None else default_text
+    lines = text.splitlines()
+    # skip the shipped file's own header comment: the template has its own
+    body_start = next(i for i, line in enumerate(lines) if line.strip() and line[0] != "#")
+    while body_start > 0 and lines[body_start - 1].startswith("#"):
+        body_start -= 1
+    out: list[str] = []
+    index = body_start
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or stripped.startswith("["):
+            out.append(line)
+            index += 1
+            continue
+        end = _value_end(lines, index)
+        out.extend(f"# {line}" if line else "#" for line in lines[index : end + 1])
+        index = end + 1
+    return TEMPLATE_HEADER + "\n" + "\n".join(out).lstrip("\n") + "\n"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically, readable by the owner only; a symbolic link
+    stays a link (the file it points to is replaced)."""
+    Path(os.path.realpath(path)).parent.mkdir(parents=True, exist_ok=True)
+    write_private(path, text.encode("utf-8"))
+
+
+def ensure_user_file(path: Path) -> bool:
+    """Create the person's file from the commented template if it is missing; True if created."""
+    if path.exists():
+        return False
+    _write_private(path, template_text())
+    log.info("created %s from the commented template", path)
+    return True
+
+
+def set_user_values(path: Path, values: dict[str, object]) -> None:
+    """Set dotted keys (e.g. `{"strap.address": "C0:..."}`) in the TOML file at `path`.
+
+    Creates the file (and its folder) if missing. Missing sections are added; every other
+    key, comment and blank line stays where it was. The file is replaced atomically, so a
+    crash never leaves half a file.
+    """
+    document: TOMLDocument = (
+        tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    )
+    for dotted, value in values.items():
+        *sections, key = dotted.split(".")
+        if not key or not all(sections):
+            raise ValueError(f"not a setting key: {dotted!r}")
+        node: TOMLDocument | Table = document
+        for section in sections:
+            child = node.get(section)
+            if child is None:
+                child = tomlkit.table()
+                node[section] = child
+            elif not isinstance(child, Table):
+                raise ValueError(
+                    f"{path}: {section!r} is a value, not a section; cannot set {dotted}"
+                )
+            node = child
+        node[key] = value
+    _write_private(path, tomlkit.dumps(document))

@@ -1,0 +1,131 @@
+"""Readers for recorded heart data: every format becomes a `Recording` of strap-like samples.
+
+    from flooding.io.readers import read
+    recording = read(path)                       # format sniffed from extension and header
+    recording = read(path, format="rr-text")     # or chosen by name, see formats()
+    recording = read(path, participant=7)        # Stress-Predict: one participant
+
+A file that cannot be read raises `ReaderError` naming the file, the line and what was expected;
+nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from flooding.io.readers._text import ReaderError, read_lines
+from flooding.io.readers.polar_hrm import read_hrm
+from flooding.io.readers.recording import Recording
+from flooding.io.readers.rr_text import read_rr_text
+from flooding.io.readers.tables import (
+    LOGGER_HR_HEADER,
+    LOGGER_PPI_HEADER,
+    STRESS_PREDICT_HEADER,
+    TIME_COLUMNS,
+    read_csv,
+    read_logger_hr,
+    read_logger_ppi,
+    read_stress_predict,
+    read_stress_predict_all,
+    stress_predict_participants,
+)
+
+__all__ = [
+    "ReaderError",
+    "Recording",
+    "formats",
+    "read",
+    "read_stress_predict_all",
+    "sniff_format",
+    "stress_predict_participants",
+]
+
+log = logging.getLogger(__name__)
+
+_READERS: dict[str, Callable[[Path], Recording]] = {
+    "polar-hrm": read_hrm,
+    "rr-text": read_rr_text,
+    "csv": read_csv,
+    "polar-logger-hr": read_logger_hr,
+    "polar-logger-ppi": read_logger_ppi,
+    "stress-predict": read_stress_predict,
+}
+_SNIFF_BYTES = 4096
+
+
+def formats() -> list[str]:
+    """The names `read(..., format=)` accepts."""
+    return list(_READERS)
+
+
+def _first_line(path: Path) -> tuple[int, str]:
+    """The first line that is neither blank nor a `#` comment, and its number (1, '' if none)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
+    for number, line in enumerate(head.decode("utf-8-sig", errors="replace").splitlines(), 1):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            return number, text
+    return 1, ""
+
+
+def sniff_format(path: Path) -> str:
+    """The format of a file, from its extension and first line (blank and `#` lines skipped)."""
+    if path.suffix.lower() == ".hrm":
+        return "polar-hrm"
+    line, first = _first_line(path)
+    if first.startswith("["):
+        return "polar-hrm"
+    if first == LOGGER_HR_HEADER:
+        return "polar-logger-hr"
+    if first == LOGGER_PPI_HEADER:
+        return "polar-logger-ppi"
+    if first == STRESS_PREDICT_HEADER:
+        return "stress-predict"
+    names = {name.strip().lower() for name in first.split(",")}
+    if names & set(TIME_COLUMNS):
+        return "csv"
+    try:
+        float(first)
+    except ValueError:
+        pass
+    else:
+        return "rr-text"
+    if not first:
+        read_lines(path)  # names the problem: empty, binary, or not UTF-8
+    raise ReaderError(
+        path,
+        line,
+        "a known format (" + ", ".join(formats()) + "); choose one with format=",
+        repr(first[:80]),
+    )
+
+
+def read(
+    path: Path | str, format: str | None = None, *, participant: int | None = None
+) -> Recording:
+    """Read a recording; `format` (see `formats()`) overrides sniffing.
+
+    `participant` picks one person from a Stress-Predict file (required when it holds several).
+    """
+    path = Path(path)
+    name = format or sniff_format(path)
+    if name not in _READERS:
+        raise ValueError(f"unknown format {name!r}; known formats: {', '.join(formats())}")
+    if name == "stress-predict":
+        recording = read_stress_predict(path, participant)
+    else:
+        recording = _READERS[name](path)
+    log.debug(
+        "read %s as %s: %d samples, %.0f s",
+        path,
+        name,
+        len(recording.samples),
+        recording.duration_s,
+    )
+    return recording

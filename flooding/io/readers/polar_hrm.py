@@ -1,0 +1,103 @@
+"""Polar HRM text files (`.hrm`): ini-style sections, the data after `[HRData]`.
+
+With `Interval=238` (Polar's code for R-R recording) each `[HRData]` line is one RR interval in
+ms (first column). Otherwise each line is one heart-rate sample taken every `Interval` seconds,
+heart rate in the first column. `Date` (YYYYMMDD) and `StartTime` (HH:MM:SS.s) in `[Params]`
+give the wall-clock start; the file names no time zone, so it is read as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from flooding.core.models import Sample
+from flooding.io.readers._packets import beats_recording
+from flooding.io.readers._text import (
+    MS_PER_S,
+    ReaderError,
+    check_bpm,
+    read_lines,
+    shown,
+    to_floats,
+)
+from flooding.io.readers.recording import Recording
+
+RR_INTERVAL_CODE = 238  # `Interval=238` in [Params] marks an R-R recording
+_DATE_FORMATS = ("%Y%m%d %H:%M:%S.%f", "%Y%m%d %H:%M:%S")
+
+
+def _params(lines: list[str], start: int, stop: int) -> dict[str, tuple[str, int]]:
+    out: dict[str, tuple[str, int]] = {}
+    for index in range(start, stop):
+        key, sep, value = lines[index].partition("=")
+        if sep:
+            out[key.strip()] = (value.strip(), index + 1)
+    return out
+
+
+def _start_unix_s(params: dict[str, tuple[str, int]], path: Path) -> float | None:
+    if "Date" not in params or "StartTime" not in params:
+        return None
+    (date, date_line), (time, _) = params["Date"], params["StartTime"]
+    for fmt in _DATE_FORMATS:
+        try:
+            stamp = datetime.strptime(f"{date} {time}", fmt)
+        except ValueError:
+            continue
+        return stamp.replace(tzinfo=UTC).timestamp()
+    raise ReaderError(
+        path, date_line, "Date=YYYYMMDD and StartTime=HH:MM:SS.s", shown(f"{date} {time}")
+    )
+
+
+def read_hrm(path: Path) -> Recording:
+    """Read a Polar HRM file: RR recordings become strap-like packets, HR recordings samples."""
+    lines = read_lines(path)
+    sections = {
+        line.strip(): index
+        for index, line in enumerate(lines)
+        if line.startswith("[") and line.strip().endswith("]")
+    }
+    if "[HRData]" not in sections:
+        raise ReaderError(path, None, "a Polar HRM file with an [HRData] section", "none")
+    data_start = sections["[HRData]"] + 1
+    ends = sorted(i for i in sections.values() if i >= data_start)
+    data_stop = ends[0] if ends else len(lines)
+
+    params: dict[str, tuple[str, int]] = {}
+    if "[Params]" in sections:
+        p0 = sections["[Params]"] + 1
+        p1 = min([i for i in sections.values() if i >= p0] + [len(lines)])
+        params = _params(lines, p0, p1)
+    start_unix_s = _start_unix_s(params, path)
+    interval_text, interval_line = params.get("Interval", (str(RR_INTERVAL_CODE), 0))
+    try:
+        interval = int(interval_text)
+    except ValueError:
+        raise ReaderError(
+            path, interval_line, "Interval= a whole number", shown(interval_text)
+        ) from None
+
+    numbers = [i + 1 for i in range(data_start, data_stop) if lines[i].strip()]
+    firsts = [lines[i - 1].split()[0] for i in numbers]
+    if not firsts:
+        raise ReaderError(path, data_start, "data lines after [HRData]", "none")
+    offset_s = 0.0 if start_unix_s is None else start_unix_s
+
+    if interval == RR_INTERVAL_CODE:
+        rr_s = to_floats(firsts, numbers, path, "an RR interval in ms") / MS_PER_S
+        return beats_recording(
+            rr_s, numbers, path, "polar-hrm", first_beat_s=offset_s, start_unix_s=start_unix_s
+        )
+    if interval <= 0:
+        raise ReaderError(
+            path, interval_line, f"Interval= seconds above 0 or {RR_INTERVAL_CODE}", interval_text
+        )
+    bpm = to_floats(firsts, numbers, path, "a heart rate in bpm")
+    check_bpm(bpm, numbers, path)
+    t_s = offset_s + interval * np.arange(bpm.size, dtype=np.float64)
+    samples = [Sample(t, b, (), b > 0) for t, b in zip(t_s.tolist(), bpm.tolist(), strict=True)]
+    return Recording(samples, start_unix_s, "polar-hrm", path)

@@ -1,0 +1,317 @@
+"""Table files with a header line: generic CSV, Polar Sensor Logger exports, Stress-Predict.
+
+Generic CSV: a time column (`time_unix_s`, `time_s` from the start, `time_ns` unix nanoseconds,
+or ISO 8601 `timestamp`) and `hr_bpm` and/or `rr_ms` / `rr_s`; other columns are ignored.
+- With `hr_bpm`, each row with a heart rate is one strap packet; a row with only RR values
+  continues the packet before it (a packet with several beats split over rows, as in
+  `polar-h10_pvc_hr-rr.csv`). A heart rate of 0 means no skin contact.
+- Without `hr_bpm`, each row is one beat at that time and the beats are grouped into packets.
+- An RR field may hold several intervals separated by spaces (one packet per row, as
+  `flooding export` writes it). An optional `contact` column (1, 0 or empty) gives the
+  strap's skin-contact flag; without it, a heart rate of 0 means no contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from flooding.core.beats.clock import BeatClock
+from flooding.core.models import Sample
+from flooding.io.readers._packets import SECONDS_PER_MINUTE, packetise
+from flooding.io.readers._text import (
+    MS_PER_S,
+    FloatArray,
+    ReaderError,
+    check_bpm,
+    check_in_order,
+    check_rr,
+    check_unix_times,
+    read_lines,
+    split_rows,
+    to_floats,
+    to_ints,
+    to_unix_s,
+)
+from flooding.io.readers.recording import Recording
+
+NS_PER_S = 1e9
+TIME_COLUMNS = ("time_unix_s", "time_s", "time_ns", "timestamp")
+LOGGER_HR_HEADER = "Phone timestamp;HR [bpm]"
+LOGGER_PPI_HEADER = (
+    "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm]"
+)
+STRESS_PREDICT_HEADER = "Participant,HR,respr,Time(sec),Label"
+
+
+def _header(lines: list[str], path: Path, expected: str) -> list[str]:
+    if not lines or not lines[0].strip():
+        raise ReaderError(path, 1, f"a header line ({expected})", "an empty line")
+    return [name.strip() for name in lines[0].split(",")]
+
+
+def _fixed_header(lines: list[str], path: Path, header: str) -> None:
+    """Fail unless the first line is exactly `header` (a format with a fixed header)."""
+    if not lines or lines[0].strip() != header:
+        raise ReaderError(path, 1, f"the header {header!r}", repr(lines[0][:80]))
+
+
+def _beats_of_rows(rr_rows: list[tuple[float, ...]]) -> tuple[list[int], FloatArray]:
+    """The row of every beat, and every beat's interval, in order."""
+    row_of_beat = [i for i, rr in enumerate(rr_rows) for _ in rr]
+    return row_of_beat, np.array([v for rr in rr_rows for v in rr], dtype=np.float64)
+
+
+def _optional(
+    column: Sequence[str], numbers: Sequence[int], path: Path, what: str
+) -> tuple[FloatArray, np.ndarray]:
+    """Floats with NaN where the field is empty, and the mask of present values."""
+    present = np.array([bool(v) for v in column], dtype=bool)
+    out = np.full(len(column), np.nan)
+    index = np.flatnonzero(present).tolist()
+    if index:
+        out[index] = to_floats([column[i] for i in index], [numbers[i] for i in index], path, what)
+    return out, present
+
+
+def _beat_times(stamps_s: FloatArray, rr_s: FloatArray) -> FloatArray:
+    """Beat times from summed intervals, re-anchored to the row times when they drift apart.
+
+    Phone timestamps of beat rows jitter and can step backwards (Polar Sensor Logger stamps a
+    batch of beats at once); the intervals keep the heart's own timing.
+    """
+    clock = BeatClock()
+    return np.array(
+        [clock.push(t, (rr,))[0] for t, rr in zip(stamps_s.tolist(), rr_s.tolist(), strict=True)],
+        dtype=np.float64,
+    )
+
+
+def _times(
+    name: str, column: Sequence[str], numbers: Sequence[int], path: Path
+) -> tuple[FloatArray, float | None]:
+    """Row times on the session clock and the unix start, from the chosen time column."""
+    if name == "time_ns":
+        t_s = to_ints(column, numbers, path, "a time in whole nanoseconds") / NS_PER_S
+    elif name == "timestamp":
+        t_s = to_unix_s(column, numbers, path, "an ISO 8601 time, e.g. 2024-05-05T14:50:00Z")
+    else:
+        t_s = to_floats(column, numbers, path, f"a time in seconds ({name})")
+    if name != "time_s":
+        check_unix_times(t_s, numbers, path, f"a unix time ({name})")
+    check_in_order(t_s, numbers, path)
+    start = None if name == "time_s" or t_s.size == 0 else float(t_s[0])
+    return t_s, start
+
+
+def read_csv(path: Path) -> Recording:
+    """Read the generic CSV described in the module notes."""
+    lines = read_lines(path)
+    expected = "a time column (" + " or ".join(TIME_COLUMNS) + ") and hr_bpm and/or rr_ms/rr_s"
+    names = _header(lines, path, expected)
+    lowered = [n.lower() for n in names]
+    time_name = next((n for n in TIME_COLUMNS if n in lowered), None)
+    rr_name = next((n for n in ("rr_ms", "rr_s") if n in lowered), None)
+    has_hr = "hr_bpm" in lowered
+    if time_name is None or not (has_hr or rr_name):
+        raise ReaderError(path, 1, f"a header naming {expected}", repr(lines[0][:80]))
+    columns, numbers = split_rows(lines, 1, ",", len(names), path, lines[0].strip())
+    if not numbers:
+        raise ReaderError(path, 2, "data rows after the header", "none")
+    t_s, start = _times(time_name, columns[lowered.index(time_name)], numbers, path)
+
+    rr_rows: list[tuple[float, ...]] = [()] * len(numbers)
+    if rr_name is not None:
+        rr_rows = _rr_rows(columns[lowered.index(rr_name)], numbers, path, rr_name == "rr_ms")
+    has_rr = np.array([bool(rr) for rr in rr_rows], dtype=bool)
+    if not has_hr:
+        row_of_beat, beat_rr = _beats_of_rows(rr_rows)
+        beat_t = _beat_times(t_s[row_of_beat], beat_rr)
+        return Recording(packetise(beat_t, beat_rr), start, "csv", path, beat_t, beat_rr)
+
+    contact: list[bool | None] | None = None
+    if "contact" in lowered:
+        contact = _contact(columns[lowered.index("contact")], numbers, path)
+
+    bpm, has_bpm = _optional(columns[lowered.index("hr_bpm")], numbers, path, "a heart rate in bpm")
+    check_bpm(bpm, numbers, path)
+    return _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_rows, has_rr, contact)
+
+
+def _rr_rows(
+    column: Sequence[str], numbers: Sequence[int], path: Path, in_ms: bool
+) -> list[tuple[float, ...]]:
+    """The RR intervals of each row, in seconds (a field may hold several, space-separated)."""
+    fields = [value.split() for value in column]
+    flat = [v for parts in fields for v in parts]
+    flat_lines = [n for parts, n in zip(fields, numbers, strict=True) for _ in parts]
+    what = "an RR interval in ms" if in_ms else "an RR interval in seconds"
+    values = to_floats(flat, flat_lines, path, what) if flat else np.zeros(0)
+    if in_ms:
+        values = values / MS_PER_S
+    check_rr(values, flat_lines, path, "an RR interval")
+    out: list[tuple[float, ...]] = []
+    at = 0
+    for parts in fields:
+        out.append(tuple(values[at : at + len(parts)].tolist()))
+        at += len(parts)
+    return out
+
+
+def _contact(column: Sequence[str], numbers: Sequence[int], path: Path) -> list[bool | None]:
+    """The skin-contact flag of each row: 1, 0 or empty (the strap cannot tell)."""
+    flags: list[bool | None] = []
+    for value, number in zip(column, numbers, strict=True):
+        text = value.strip()
+        if text not in ("", "0", "1"):
+            raise ReaderError(path, number, "a contact flag of 1, 0 or nothing", repr(text))
+        flags.append(None if not text else text == "1")
+    return flags
+
+
+def _packets_from_rows(
+    path: Path,
+    start: float | None,
+    t_s: FloatArray,
+    bpm: FloatArray,
+    has_bpm: np.ndarray,
+    rr_rows: list[tuple[float, ...]],
+    has_rr: np.ndarray,
+    contact: list[bool | None] | None,
+) -> Recording:
+    """Rows with a heart rate open a packet; RR-only rows add their beats to the open packet."""
+    samples: list[Sample] = []
+    t_list, bpm_list = t_s.tolist(), bpm.tolist()
+    for i in np.flatnonzero(has_bpm | has_rr).tolist():
+        rr = rr_rows[i]
+        if has_bpm[i]:
+            flag = contact[i] if contact is not None else bpm_list[i] > 0
+            samples.append(Sample(t_list[i], bpm_list[i], rr, flag))
+        elif samples:
+            last = samples[-1]
+            samples[-1] = Sample(last.t_s, last.bpm, last.rr_s + rr, last.contact)
+        else:
+            samples.append(Sample(t_list[i], round(SECONDS_PER_MINUTE / rr[0]), rr, None))
+    row_of_beat, beat_rr = _beats_of_rows(rr_rows)
+    return Recording(samples, start, "csv", path, t_s[row_of_beat], beat_rr)
+
+
+def read_logger_hr(path: Path) -> Recording:
+    """Polar Sensor Logger HR export: `Phone timestamp;HR [bpm]`; 0 bpm means no skin contact."""
+    lines = read_lines(path)
+    _fixed_header(lines, path, LOGGER_HR_HEADER)
+    (stamps, hr), numbers = split_rows(lines, 1, ";", 2, path, LOGGER_HR_HEADER)
+    if not numbers:
+        raise ReaderError(path, 2, "data rows after the header", "none")
+    t_s = to_unix_s(stamps, numbers, path, "an ISO 8601 phone timestamp")
+    check_in_order(t_s, numbers, path)
+    bpm = to_floats(hr, numbers, path, "a heart rate in bpm")
+    check_bpm(bpm, numbers, path)
+    samples = [Sample(t, b, (), b > 0) for t, b in zip(t_s.tolist(), bpm.tolist(), strict=True)]
+    return Recording(samples, float(t_s[0]), "polar-logger-hr", path)
+
+
+def read_logger_ppi(path: Path) -> Recording:
+    """Polar Sensor Logger PPI export: one pulse-to-pulse interval per row, at its phone time.
+
+    The beats are grouped into strap-like packets; `contact` 0 on every beat of a packet marks it
+    as without skin contact. The `blocker` and `error estimate [ms]` values are kept per beat in
+    `columns` as `beat_blocker` and `beat_error_ms`.
+    """
+    lines = read_lines(path)
+    _fixed_header(lines, path, LOGGER_PPI_HEADER)
+    columns, numbers = split_rows(lines, 1, ";", 7, path, LOGGER_PPI_HEADER)
+    if not numbers:
+        raise ReaderError(path, 2, "data rows after the header", "none")
+    stamps_s = to_unix_s(columns[0], numbers, path, "an ISO 8601 phone timestamp")
+    rr_s = to_floats(columns[1], numbers, path, "a PP interval in ms") / MS_PER_S
+    check_rr(rr_s, numbers, path, "a PP interval")
+    t_s = _beat_times(stamps_s, rr_s)
+    error_ms = to_floats(columns[2], numbers, path, "an error estimate in ms")
+    blocker = to_floats(columns[3], numbers, path, "a blocker flag (0 or 1)")
+    contact = to_floats(columns[4], numbers, path, "a contact flag (0 or 1)")
+    return Recording(
+        packetise(t_s, rr_s, contact > 0),
+        float(t_s[0]),
+        "polar-logger-ppi",
+        path,
+        t_s,
+        rr_s,
+        {"beat_blocker": blocker, "beat_error_ms": error_ms},
+    )
+
+
+def stress_predict_participants(path: Path) -> list[int]:
+    """The participant numbers in a Stress-Predict file, in order of first appearance."""
+    lines = read_lines(path)
+    _fixed_header(lines, path, STRESS_PREDICT_HEADER)
+    (who, *_), numbers = split_rows(lines, 1, ",", 5, path, STRESS_PREDICT_HEADER)
+    ids = to_ints(who, numbers, path, "a participant number")
+    return list(dict.fromkeys(ids.tolist()))
+
+
+def _stress_rows(path: Path) -> tuple[list[tuple[str, ...]], list[int], list[int], np.ndarray]:
+    """A Stress-Predict file's columns, line numbers, participants (in order of first
+    appearance) and each row's participant."""
+    lines = read_lines(path)
+    _fixed_header(lines, path, STRESS_PREDICT_HEADER)
+    columns, numbers = split_rows(lines, 1, ",", 5, path, STRESS_PREDICT_HEADER)
+    if not numbers:
+        raise ReaderError(path, 2, "data rows after the header", "none")
+    ids = to_ints(columns[0], numbers, path, "a participant number")
+    return columns, numbers, list(dict.fromkeys(ids.tolist())), ids
+
+
+def _stress_participant(
+    path: Path,
+    columns: list[tuple[str, ...]],
+    numbers: list[int],
+    ids: np.ndarray,
+    participant: int,
+) -> Recording:
+    """The recording of one participant present in the parsed file."""
+    _, hr, respr, time, label = columns
+    rows = np.flatnonzero(ids == participant)
+    sel_numbers = [numbers[i] for i in rows]
+    t_s = to_floats([time[i] for i in rows], sel_numbers, path, "a unix time in seconds")
+    check_unix_times(t_s, sel_numbers, path, "a unix time in seconds")
+    check_in_order(t_s, sel_numbers, path)
+    labels = to_ints([label[i] for i in rows], sel_numbers, path, "a label (0 or 1)")
+    bpm, has_bpm = _optional([hr[i] for i in rows], sel_numbers, path, "a heart rate in bpm")
+    breaths, _ = _optional([respr[i] for i in rows], sel_numbers, path, "a respiration rate")
+    keep = np.flatnonzero(has_bpm)
+    samples = [
+        Sample(t, b, (), None) for t, b in zip(t_s[keep].tolist(), bpm[keep].tolist(), strict=True)
+    ]
+    return Recording(
+        samples,
+        float(t_s[0]),
+        "stress-predict",
+        path,
+        columns={"label": labels[keep], "respr": breaths[keep]},
+    )
+
+
+def read_stress_predict(path: Path, participant: int | None = None) -> Recording:
+    """One participant of a Stress-Predict file; `columns` holds `label` (1 = in a stress task)
+    and `respr` (breaths per minute) per sample. Rows with an empty HR are skipped.
+
+    With `participant` None the file must hold a single participant.
+    """
+    columns, numbers, present, ids = _stress_rows(path)
+    if participant is None:
+        if len(present) > 1:
+            raise ReaderError(path, None, "a participant to be chosen", f"participants {present}")
+        participant = present[0]
+    if participant not in present:
+        raise ReaderError(path, None, f"rows of participant {participant}", f"only {present}")
+    return _stress_participant(path, columns, numbers, ids, participant)
+
+
+def read_stress_predict_all(path: Path) -> dict[int, Recording]:
+    """Every participant of a Stress-Predict file (in order), the file read once; each as
+    `read_stress_predict` gives it."""
+    columns, numbers, present, ids = _stress_rows(path)
+    return {p: _stress_participant(path, columns, numbers, ids, p) for p in present}

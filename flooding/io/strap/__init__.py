@@ -1,0 +1,1 @@
+"""The chest strap over Bluetooth LE: scanning, connecting, streaming and reconnecting."""

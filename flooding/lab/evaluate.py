@@ -1,0 +1,368 @@
+"""Detection quality: the live monitor's own code path (`run_batch` -> `Engine`) scored on
+labeled synthetic scenarios and on real recordings. `scripts/evaluate` prints the table.
+
+a) Synthetic (`flooding.lab.scenarios`): every onset should get an alert within the confirmation
+   window + 2 s; no alert may start in a calm span. Exercise scenarios are reported apart, in
+   talk and in workout mode.
+b) Stress-Predict, participants 2-20: reference flooding episodes come from the heart itself,
+   not from the task labels (a task does not always raise the heart, and a label is not a
+   physiological state). Offline and non-causal: the calm level is the median heart rate of the
+   participant's first Label==0 stretch (the labeled baseline period); the reference threshold
+   is min(100, calm + max(10 bpm, 10 %)), the default `either` rule; a reference episode is a
+   stretch where the centred 10-s median of the heart rate stays at or above it for at least
+   `REFERENCE_MIN_S`; reference-calm time is where that smoothed rate is below the threshold
+   minus 5 bpm, outside episodes. Scored: recall (an alert from 60 s before a reference onset
+   to its end; an episode that starts inside a pause counts apart, as no second alert is given
+   during a pause), latency from the reference onset, false alerts (outside every reference
+   episode, in reference-calm time) per hour of reference-calm time; task-level figures
+   (alerts inside task vs rest stretches) for reference.
+c) Daily life: false alerts per hour over the Fitbit month (talk mode; daily life includes
+   exercise, so alerts whose next 10 minutes look like a workout are counted apart) and the
+   22-h Holter day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from flooding.core.engine import run_batch
+from flooding.core.models import (
+    Alert,
+    EpisodeStarted,
+    Mode,
+    PauseEnded,
+    PauseStarted,
+    ReadyToReturn,
+    Sample,
+)
+from flooding.core.settings import Settings, default_settings
+from flooding.lab.scenarios import WARMUP_S, labeled_scenarios, runs, threshold_for
+from flooding.lab.simulate import samples as scenario_samples
+
+SLACK_S = 2.0  # the target: an alert within the confirmation window plus this
+DETECT_AFTER_S = 300.0  # an alert this long after an onset still counts as detected (late)
+REFERENCE_SMOOTH_S = 10  # samples (1 Hz) in the centred median of the reference heart rate
+REFERENCE_MIN_S = 60.0  # a reference episode: the smoothed rate above threshold this long
+REFERENCE_CALM_MARGIN_BPM = 5.0  # reference-calm: smoothed rate below threshold minus this
+EARLY_S = 60.0  # an alert up to this long before a reference onset belongs to it (the
+#                 detector confirms after 20 s above threshold; the reference after 60 s)
+WORKOUT_LOOKAHEAD_S = 600.0  # "looks like a workout": the 10 minutes after an alert ...
+WORKOUT_BPM = 110.0  # ... spend at least half their time at or above this rate
+SECONDS_PER_HOUR = 3600.0
+
+
+def _alerts(samples: Sequence[Sample], settings: Settings, mode: Mode = Mode.TALK) -> list[Alert]:
+    return _run(samples, settings, mode)[0]
+
+
+def _run(
+    samples: Sequence[Sample], settings: Settings, mode: Mode = Mode.TALK
+) -> tuple[list[Alert], list[EpisodeStarted], list[tuple[float, float]]]:
+    """Alerts, the detector's episodes (alerted or not: during a pause no alert is given), and
+    the pauses (start, end) of a replay."""
+    events = run_batch(samples, settings, mode=mode).events
+    alerts = [e for e in events if isinstance(e, Alert)]
+    episodes = [e for e in events if isinstance(e, EpisodeStarted)]
+    pauses: list[tuple[float, float]] = []
+    for e in events:
+        if isinstance(e, PauseStarted):
+            pauses.append((e.t_s, float("inf")))
+        elif isinstance(e, ReadyToReturn | PauseEnded) and pauses:
+            pauses[-1] = (pauses[-1][0], e.t_s)
+    return alerts, episodes, pauses
+
+
+@dataclass
+class SyntheticScore:
+    """Figures over one group of labeled scenarios."""
+
+    scenarios: int = 0
+    onsets: int = 0
+    detected: int = 0
+    in_time: int = 0  # within confirm + SLACK_S
+    latencies_s: list[float] = field(default_factory=list)
+    false_alerts: int = 0
+    alerts: int = 0  # all alerts (for exercise)
+    worst: list[str] = field(default_factory=list)
+
+
+def score_synthetic(
+    settings: Settings, seeds: int = 3, *, small: bool = False
+) -> dict[str, SyntheticScore]:
+    """Scores by group: 'rises', 'calm' (calm, spikes, artifacts, contact), 'exercise talk',
+    'exercise workout'."""
+    groups: dict[str, SyntheticScore] = {}
+    confirm = settings.detection.confirm_s
+    for scenario, expect in labeled_scenarios(settings.detection, seeds, small=small):
+        samples = scenario_samples(scenario)
+        modes = (Mode.TALK, Mode.WORKOUT) if expect.kind == "exercise" else (Mode.TALK,)
+        for mode in modes:
+            if expect.kind == "exercise":
+                name = f"exercise ({mode.value} mode)"
+            elif expect.onsets_s:
+                name = "rises"
+            else:
+                name = "calm, spikes, artifacts, no contact"
+            score = groups.setdefault(name, SyntheticScore())
+            score.scenarios += 1
+            alerts = _alerts(samples, settings, mode)
+            score.alerts += len(alerts)
+            for a in alerts:
+                if any(lo <= a.t_s < hi for lo, hi in expect.calm_spans_s):
+                    score.false_alerts += 1
+            if expect.kind == "exercise":
+                continue
+            for onset in expect.onsets_s:
+                score.onsets += 1
+                hits = [
+                    a.t_s - onset for a in alerts if WARMUP_S <= a.t_s <= onset + DETECT_AFTER_S
+                ]
+                if not hits:
+                    score.worst.append(f"missed: {scenario.name}")
+                    continue
+                score.detected += 1
+                score.latencies_s.append(hits[0])
+                if hits[0] <= confirm + SLACK_S:
+                    score.in_time += 1
+                else:
+                    score.worst.append(f"late {hits[0]:.1f} s: {scenario.name}")
+    return groups
+
+
+@dataclass
+class RealScore:
+    """Figures over real recordings with reference episodes."""
+
+    participants: int = 0
+    episodes: int = 0
+    detected: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+    false_alerts: int = 0
+    calm_h: float = 0.0
+    alerts: int = 0
+    alerts_in_task: int = 0
+    alerts_in_rest: int = 0
+    task_h: float = 0.0
+    rest_h: float = 0.0
+    hours: float = 0.0
+    workout_like: int = 0
+    in_pause: int = 0  # reference episodes inside a pause the detector did not see again
+    notes: list[str] = field(default_factory=list)
+
+
+def _centred_median(values: np.ndarray, width: int) -> np.ndarray:
+    from scipy.ndimage import median_filter
+
+    return np.asarray(median_filter(values, size=width, mode="nearest"), dtype=np.float64)
+
+
+def reference_episodes(
+    t_s: np.ndarray, bpm: np.ndarray, calm_bpm: float, settings: Settings
+) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """Reference flooding episodes (start, end) and the reference-calm mask (module docstring)."""
+    threshold = threshold_for(calm_bpm, settings.detection)
+    smooth = _centred_median(bpm, REFERENCE_SMOOTH_S)
+    above = smooth >= threshold
+    episodes = [
+        (float(t_s[a]), float(t_s[b - 1]))
+        for a, b in runs(above)
+        if t_s[b - 1] - t_s[a] >= REFERENCE_MIN_S
+    ]
+    calm = smooth < threshold - REFERENCE_CALM_MARGIN_BPM
+    for start, end in episodes:
+        calm &= ~((t_s >= start) & (t_s <= end))
+    return episodes, calm
+
+
+def _time_h(t_s: np.ndarray, mask: np.ndarray) -> float:
+    """Hours covered by the samples in `mask` (each sample stands for the time to the next,
+    at most 10 s)."""
+    step = np.minimum(np.diff(t_s, append=t_s[-1]), 10.0)
+    return float(step[mask].sum()) / SECONDS_PER_HOUR
+
+
+def score_stress_predict(path: Path, settings: Settings) -> RealScore:
+    """Stress-Predict participants 2-20 against reference episodes from their own hearts."""
+    from flooding.io.readers import read_stress_predict_all
+
+    score = RealScore()
+    for participant, rec in read_stress_predict_all(path).items():
+        t = np.array([s.t_s for s in rec.samples])
+        bpm = np.array([s.bpm for s in rec.samples])
+        label = np.asarray(rec.columns["label"])
+        rest = label == 0
+        first_rest = runs(rest)[0]
+        calm_bpm = float(np.median(bpm[first_rest[0] : first_rest[1]]))
+        episodes, calm = reference_episodes(t, bpm, calm_bpm, settings)
+        alerts, found, pauses = _run(rec.samples, settings)
+        score.participants += 1
+        score.hours += _time_h(t, np.ones_like(rest))
+        score.calm_h += _time_h(t, calm)
+        score.task_h += _time_h(t, ~rest)
+        score.rest_h += _time_h(t, rest)
+        score.alerts += len(alerts)
+        used: set[int] = set()
+        for start, end in episodes:
+            score.episodes += 1
+            # detected: an alert, or the detector's own episode while a pause already runs
+            # (the person has been told; no second alert is given during a pause)
+            hits = [a.t_s for a in alerts if start - EARLY_S <= a.t_s <= end]
+            hits += [
+                e.t_s
+                for e in found
+                if start - EARLY_S <= e.t_s <= end and any(lo <= e.t_s <= hi for lo, hi in pauses)
+            ]
+            if any(lo <= start <= hi for lo, hi in pauses) and not hits:
+                score.in_pause += 1
+                continue
+            if hits:
+                score.detected += 1
+                score.latencies_s.append(min(hits) - start)
+                used.update(i for i, a in enumerate(alerts) if start - EARLY_S <= a.t_s <= end)
+            else:
+                score.notes.append(f"p{participant:02d}: missed {end - start:.0f} s episode")
+        for i, a in enumerate(alerts):
+            k = min(int(np.searchsorted(t, a.t_s)), t.size - 1)
+            if label[k] == 1:
+                score.alerts_in_task += 1
+            else:
+                score.alerts_in_rest += 1
+            if i not in used and calm[k]:
+                score.false_alerts += 1
+                score.notes.append(f"p{participant:02d}: false alert at {a.t_s - t[0]:.0f} s")
+    return score
+
+
+def score_day(samples: Sequence[Sample], settings: Settings) -> RealScore:
+    """Alerts per hour over a long recording of daily life (talk mode), and how many of them
+    the next 10 minutes show to be a workout (a rule could at most remove these)."""
+    score = RealScore()
+    t = np.array([s.t_s for s in samples])
+    bpm = np.array([s.bpm for s in samples])
+    score.hours = _time_h(t, np.ones(t.size, dtype=bool))
+    alerts = _alerts(samples, settings)
+    score.alerts = len(alerts)
+    for a in alerts:
+        window = (t >= a.t_s) & (t < a.t_s + WORKOUT_LOOKAHEAD_S)
+        if window.any() and np.mean(bpm[window] >= WORKOUT_BPM) >= 0.5:
+            score.workout_like += 1
+    return score
+
+
+def _pct(values: Sequence[float], q: float) -> str:
+    return "-" if not values else f"{np.percentile(values, q):.1f}"
+
+
+def find_data() -> Path | None:
+    """The shared recordings: FLOODING_SHARED_DATA, else `shared/data` beside the checkout."""
+    env = os.environ.get("FLOODING_SHARED_DATA")
+    if env:
+        return Path(env)
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def report(settings: Settings, data: Path | None, seeds: int, out: list[str]) -> None:
+    """Append the evaluation table's lines to `out`."""
+    confirm = settings.detection.confirm_s
+    out.append(
+        f"a) Synthetic scenarios ({seeds} seeds), target: alert <= {confirm + SLACK_S:.0f} s"
+    )
+    out.append("")
+    out.append(
+        "| group | scenarios | onsets | detected | in time | median latency s | p90 latency s "
+        "| false alerts |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|")
+    groups = score_synthetic(settings, seeds)
+    for name, g in groups.items():
+        if name.startswith("exercise"):
+            out.append(f"| {name} | {g.scenarios} | - | - | - | - | - | {g.alerts} alerts |")
+        else:
+            out.append(
+                f"| {name} | {g.scenarios} | {g.onsets} | {g.detected} | {g.in_time} "
+                f"| {_pct(g.latencies_s, 50)} | {_pct(g.latencies_s, 90)} | {g.false_alerts} |"
+            )
+    for g in groups.values():
+        out.extend(f"  {line}" for line in g.worst[:10])
+    if data is None:
+        out.append("")
+        out.append("(real recordings not found: set FLOODING_SHARED_DATA)")
+        return
+    out.append("")
+    sp = data / "stress-predict" / "labeled_hr_p02-p20.csv"
+    s = score_stress_predict(sp, settings)
+    out.append(f"b) Stress-Predict p02-p20 ({s.participants} people, {s.hours:.1f} h)")
+    out.append("")
+    out.append(
+        "| reference episodes | detected | in a pause, not seen again | median latency s "
+        "| p90 latency s | alerts | false alerts | per h of ref-calm | alerts in task / h "
+        "| alerts in rest / h |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    out.append(
+        f"| {s.episodes} | {s.detected} | {s.in_pause} | {_pct(s.latencies_s, 50)} "
+        f"| {_pct(s.latencies_s, 90)} "
+        f"| {s.alerts} | {s.false_alerts} | {s.false_alerts / max(s.calm_h, 1e-9):.2f} "
+        f"({s.calm_h:.1f} h) | {s.alerts_in_task / max(s.task_h, 1e-9):.2f} "
+        f"| {s.alerts_in_rest / max(s.rest_h, 1e-9):.2f} |"
+    )
+    out.extend(f"  {line}" for line in s.notes)
+    out.append("")
+    out.append("c) Daily life and single recordings (talk mode unless named)")
+    out.append("")
+    out.append("| recording | hours | alerts | per hour | next 10 min look like a workout |")
+    out.append("|---|---|---|---|---|")
+    from flooding.io.readers import read
+
+    rec_dir = data / "recordings"
+    for name, mode in (
+        ("fitbit_30-day_free-living_hr.csv", Mode.TALK),
+        ("nsr2db_nsr001_rr-seconds_22h.txt", Mode.TALK),
+        ("polar-h10_pvc_hr-rr.csv", Mode.TALK),
+        ("polar-hrm_noisy.hrm", Mode.TALK),
+        ("polar-hrm_exercise.hrm", Mode.TALK),
+        ("polar-hrm_exercise.hrm", Mode.WORKOUT),
+        ("rr-ms_rest.txt", Mode.TALK),
+    ):
+        rec = read(rec_dir / name)
+        if mode is Mode.TALK:
+            d = score_day(rec.samples, settings)
+        else:
+            d = RealScore(hours=rec.duration_s / SECONDS_PER_HOUR)
+            d.alerts = len(_alerts(rec.samples, settings, mode))
+        label = name if mode is Mode.TALK else f"{name} (workout mode)"
+        out.append(
+            f"| {label} | {d.hours:.1f} | {d.alerts} | {d.alerts / max(d.hours, 1e-9):.2f} "
+            f"| {d.workout_like} |"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the evaluation table."""
+    parser = argparse.ArgumentParser(prog="scripts/evaluate", description=__doc__)
+    parser.add_argument("--seeds", type=int, default=3, help="synthetic seeds (default 3)")
+    parser.add_argument("--data", type=Path, help="the shared data folder")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    out: list[str] = []
+    report(default_settings(), args.data or find_data(), args.seeds, out)
+    out.append("")
+    out.append(f"({time.perf_counter() - started:.0f} s)")
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
