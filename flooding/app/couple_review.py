@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from flooding.app.review import SessionSummary, episode_events, summarize_session, usable
+from flooding.app.review import SessionSummary, episode_events, summarize_session
 from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import Sample
 from flooding.core.pause import Recovery
@@ -147,7 +147,7 @@ def back_near_calm(
     for s in samples:
         if s.t_s < start_s:
             continue
-        recovery.feed(s.t_s, s.bpm if usable(s) else None)
+        recovery.feed(s.t_s, s.bpm if s.usable else None)
         if recovery.recovered_since is not None and recovery.held(s.t_s, hold_s):
             return recovery.recovered_since - start_s
     return None
@@ -190,7 +190,7 @@ def _calm_baseline(
     end = samples[-1].t_s if samples else 0.0
     busy = [(e.start_s, e.end_s if e.end_s is not None else end) for e in episodes]
     busy += [(p.start_s, p.end_s if p.end_s is not None else end) for p in pauses]
-    calm = [s.bpm for s in samples if usable(s) and not any(a <= s.t_s <= b for a, b in busy)]
+    calm = [s.bpm for s in samples if s.usable and not any(a <= s.t_s <= b for a, b in busy)]
     return float(statistics.median(calm)) if calm else None
 
 
@@ -227,7 +227,7 @@ def couple_review(store: Store, session_id: int) -> CoupleReview | None:
                     detection.gap_s,
                 )
             )
-        readings = [s.bpm for s in samples if usable(s)]
+        readings = [s.bpm for s in samples if s.usable]
         people.append(
             PersonReview(
                 name=row.person,
@@ -376,7 +376,7 @@ def render_couple_png(review: CoupleReview) -> bytes:
 
     fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
     end_s = max(all_times) if all_times else review.summary.started_s
-    values = [s.bpm for track in review.tracks.values() for s in track if usable(s)]
+    values = [s.bpm for track in review.tracks.values() for s in track if s.usable]
     top = max([*values, 100.0]) + 12
     bottom = max(0.0, min([*values, 60.0]) - 15)
     for pause in review.pauses:
@@ -399,7 +399,7 @@ def render_couple_png(review: CoupleReview) -> bytes:
         colour = PERSON_COLOURS[index % len(PERSON_COLOURS)]
         track = review.tracks.get(person.name, [])
         times = [s.t_s for s in track]
-        heart = [s.bpm if usable(s) else None for s in track]
+        heart = [s.bpm if s.usable else None for s in track]
         tx, ty = with_gaps(times, heart, STRETCH_GAP_S)
         ax.plot([x(t) for t in tx], ty, color=colour, lw=1.4, label=f"{person.name}'s heart")
         if person.calm_baseline_bpm is not None:

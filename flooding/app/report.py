@@ -24,7 +24,6 @@ from flooding.app.review import (
     SessionReview,
     episode_table,
     review_session,
-    usable,
 )
 from flooding.core.engine import run_batch
 from flooding.core.models import Mode, Sample
@@ -139,7 +138,7 @@ def with_gaps(
 
 
 def _heart_values(samples: Sequence[Sample]) -> list[float | None]:
-    return [s.bpm if usable(s) else None for s in samples]
+    return [s.bpm if s.usable else None for s in samples]
 
 
 def local_tz(t_s: float) -> tzinfo | None:

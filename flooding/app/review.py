@@ -9,8 +9,6 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from flooding.core.models import Sample
-from flooding.io.store import PEAK_MAX_BPM as PLAUSIBLE_MAX_BPM
-from flooding.io.store import PEAK_MIN_BPM as PLAUSIBLE_MIN_BPM
 from flooding.io.store import EventRow, Store
 
 if TYPE_CHECKING:  # numpy is imported where RMSSD is computed: `flooding sessions` needs none
@@ -23,12 +21,6 @@ RR_MAX_MS = 2000.0
 RR_MAX_STEP_FRACTION = 0.20  # a beat more than 20 % away from the one before is an artifact
 RMSSD_WINDOW_S = 300.0  # RMSSD is conventionally reported over 5-minute windows
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
-
-
-def usable(sample: Sample) -> bool:
-    """A reading worth showing and measuring afterwards: skin contact (or a strap that
-    cannot tell) and a plausible 30-230 bpm."""
-    return sample.has_contact and PLAUSIBLE_MIN_BPM <= sample.bpm <= PLAUSIBLE_MAX_BPM
 
 
 @dataclass(frozen=True)
@@ -347,7 +339,7 @@ def calm_baseline(found: Sequence[EpisodeReview], runs: Sequence[Sequence[Sample
     for e in found:
         if e.baseline_bpm is not None:
             return e.baseline_bpm
-    values = [s.bpm for run in runs for s in run if usable(s)]
+    values = [s.bpm for run in runs for s in run if s.usable]
     return float(statistics.median(values)) if values else None
 
 

@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 
-from flooding.app.review import usable
 from flooding.core.models import Sample
 
 SMOOTH_S = 5  # the moving mean whose 1-s changes are compared
@@ -68,7 +67,7 @@ def per_second(samples: Sequence[Sample], start_s: float, seconds: int) -> np.nd
     if samples:
         t = np.array([s.t_s for s in samples])
         bpm = np.array([s.bpm for s in samples])
-        ok = np.array([usable(s) for s in samples])
+        ok = np.array([s.usable for s in samples])
         index = np.floor(t - start_s).astype(int)
         ok &= (index >= 0) & (index < seconds)
         np.add.at(sums, index[ok], bpm[ok])

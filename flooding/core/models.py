@@ -35,6 +35,10 @@ class Rule(enum.StrEnum):
     RELATIVE = "relative"  # heart rate well above the person's own calm baseline
 
 
+PLAUSIBLE_MIN_BPM = 30  # below this a strap reading is noise, not a human heart at rest
+PLAUSIBLE_MAX_BPM = 230  # above this it is noise: no adult heart sustains it
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One heart-rate reading, as the strap sends it about once a second."""
@@ -49,6 +53,12 @@ class Sample:
     def has_contact(self) -> bool:
         """False only when the strap positively reports lost skin contact."""
         return self.contact is not False
+
+    @property
+    def usable(self) -> bool:
+        """A reading worth showing and measuring: skin contact (or a strap that cannot
+        tell) and a plausible 30-230 bpm."""
+        return self.has_contact and PLAUSIBLE_MIN_BPM <= self.bpm <= PLAUSIBLE_MAX_BPM
 
 
 @dataclass(frozen=True, slots=True)

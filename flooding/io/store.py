@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flooding.core.models import Event, Sample
+from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, Event, Sample
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +85,10 @@ CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind, t_s);
 
 # What counts as a real reading for a session's peak (the detector's default plausible range):
 # a dropped contact reports 0 and a glitch can report 250, neither is the person's heart.
-PEAK_MIN_BPM = 30
-PEAK_MAX_BPM = 230
 
 _SESSION_STATS = f"""
     COUNT(*),
-    MAX(CASE WHEN contact IS NOT 0 AND bpm BETWEEN {PEAK_MIN_BPM} AND {PEAK_MAX_BPM}
+    MAX(CASE WHEN contact IS NOT 0 AND bpm BETWEEN {PLAUSIBLE_MIN_BPM} AND {PLAUSIBLE_MAX_BPM}
         THEN bpm END),
     MAX(t_s)
 """
