@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from flooding.core.settings import (
     ConfigError,
     CoupleSettings,
     DetectionSettings,
+    LoadedConfig,
     MessageSettings,
     NotifySettings,
     PauseSettings,
@@ -44,7 +46,11 @@ SUBTABLES = {("workout", "detection")}  # tables of their own ([workout.detectio
 KEYED = {"profiles": ProfileSettings}  # tables of named tables ([profiles.NAME])
 
 
-def load(path: Path | None = None, env: dict[str, str] | None = None, overrides=()):
+def load(
+    path: Path | None = None,
+    env: dict[str, str] | None = None,
+    overrides: Iterable[str] = (),
+) -> LoadedConfig:
     """Load with nothing from this machine: no person's file unless given, no real environment."""
     return load_config(path, env=env or {}, overrides=overrides, use_default_user_file=False)
 
@@ -55,7 +61,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def problems_of(path: Path | None = None, env=None, overrides=()) -> list[str]:
+def problems_of(
+    path: Path | None = None, env: dict[str, str] | None = None, overrides: Iterable[str] = ()
+) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         load(path, env, overrides)
     assert caught.value.problems
@@ -63,7 +71,9 @@ def problems_of(path: Path | None = None, env=None, overrides=()) -> list[str]:
     return caught.value.problems
 
 
-def only_problem(path: Path | None = None, env=None, overrides=()) -> str:
+def only_problem(
+    path: Path | None = None, env: dict[str, str] | None = None, overrides: Iterable[str] = ()
+) -> str:
     [problem] = problems_of(path, env, overrides)
     return problem
 
