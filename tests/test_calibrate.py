@@ -313,14 +313,14 @@ class TestCalibrateCommandFailures:
     ) -> None:
         """A file that turned unreadable as TOML (changed since it was read) gives a message
         naming it, and stays as it was."""
-        from flooding.io import config_files
+        from flooding.io import config_files as userconfig
 
         path = tmp_path / "config.toml"
 
         def broken(target: Path, values: dict[str, object]) -> None:
             raise ValueError("Unexpected character at line 3")
 
-        monkeypatch.setattr(config_files, "set_user_values", broken)
+        monkeypatch.setattr(userconfig, "set_user_values", broken)
         code = main(
             ["calibrate", "--simulate", "62", "--minutes", "2", "--yes", "--config", str(path)]
         )
