@@ -25,11 +25,9 @@ from flooding.core.settings import (
     Settings,
     StrapSettings,
     WorkoutSettings,
-    default_settings,
-    default_toml_text,
     detection_for,
-    load_config,
 )
+from flooding.io.config_files.loading import default_settings, default_toml_text, load_config
 
 
 def flooding(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,8 @@ from flooding.core.models import (
     ReadyToReturn,
     Rule,
 )
-from flooding.core.settings import ConfigError, Settings, default_settings, load_config
+from flooding.core.settings import ConfigError, Settings
+from flooding.io.config_files.loading import default_settings, load_config
 from tests.traces import settings as make_settings
 
 T0 = 1_700_000_000.0  # an afternoon in November 2023

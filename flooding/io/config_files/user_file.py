@@ -14,7 +14,11 @@ import tomlkit
 from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
-from flooding.core.settings import ENV_CONFIG_FILE, default_toml_text, default_user_config_path
+from flooding.io.config_files.loading import (
+    ENV_CONFIG_FILE,
+    default_toml_text,
+    default_user_config_path,
+)
 from flooding.io.files import write_private
 
 log = logging.getLogger(__name__)
