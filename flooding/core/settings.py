@@ -152,40 +152,44 @@ def fill_placeholders(key: str, text: str, values: dict[str, str]) -> str:
     return text.format(**{name: values[name] for name in PLACEHOLDERS[key]})
 
 
+Text = Annotated[str, Field(min_length=1)]  # a message text: never empty
+Texts = Annotated[list[str], Field(min_length=1)]  # a rotating list: at least one text
+
+
 class MessageSettings(_Section):
     """Every word the person reads; placeholders in braces are filled in."""
 
-    alert_title: str = Field(min_length=1)
-    alert_body: str = Field(min_length=1)
-    suggestions: list[str] = Field(min_length=1)
-    partner_scripts: list[str] = Field(min_length=1)
-    not_yet_title: str = Field(min_length=1)
-    not_yet_body: str = Field(min_length=1)
-    ready_title: str = Field(min_length=1)
-    ready_body: str = Field(min_length=1)
-    reentry_lines: list[str] = Field(min_length=1)
-    button_pause: str = Field(min_length=1)
-    button_ok: str = Field(min_length=1)
-    private_alert_title: str = Field(min_length=1)
-    private_alert_body: str = Field(min_length=1)
-    private_not_yet_title: str = Field(min_length=1)
-    private_not_yet_body: str = Field(min_length=1)
-    private_ready_title: str = Field(min_length=1)
-    private_ready_body: str = Field(min_length=1)
-    couple_someone: str = Field(min_length=1)
-    couple_alert_title: str = Field(min_length=1)
-    couple_alert_body: str = Field(min_length=1)
-    couple_partner_scripts: list[str] = Field(min_length=1)
-    couple_not_yet_title: str = Field(min_length=1)
-    couple_not_yet_body: str = Field(min_length=1)
-    couple_ready_title: str = Field(min_length=1)
-    couple_ready_body: str = Field(min_length=1)
-    couple_reentry_lines: list[str] = Field(min_length=1)
-    couple_waiting: str = Field(min_length=1)
-    couple_not_counted: str = Field(min_length=1)
-    couple_reason_workout: str = Field(min_length=1)
-    couple_reason_no_contact: str = Field(min_length=1)
-    couple_reason_no_signal: str = Field(min_length=1)
+    alert_title: Text
+    alert_body: Text
+    suggestions: Texts
+    partner_scripts: Texts
+    not_yet_title: Text
+    not_yet_body: Text
+    ready_title: Text
+    ready_body: Text
+    reentry_lines: Texts
+    button_pause: Text
+    button_ok: Text
+    private_alert_title: Text
+    private_alert_body: Text
+    private_not_yet_title: Text
+    private_not_yet_body: Text
+    private_ready_title: Text
+    private_ready_body: Text
+    couple_someone: Text
+    couple_alert_title: Text
+    couple_alert_body: Text
+    couple_partner_scripts: Texts
+    couple_not_yet_title: Text
+    couple_not_yet_body: Text
+    couple_ready_title: Text
+    couple_ready_body: Text
+    couple_reentry_lines: Texts
+    couple_waiting: Text
+    couple_not_counted: Text
+    couple_reason_workout: Text
+    couple_reason_no_contact: Text
+    couple_reason_no_signal: Text
 
     @field_validator("*")
     @classmethod
@@ -195,14 +199,17 @@ class MessageSettings(_Section):
         if names is None:
             return value
         dummy = dict.fromkeys(names, "x")
+        allowed = ", ".join("{" + name + "}" for name in names) or "none"
         for text in [value] if isinstance(value, str) else value:
             try:
                 fill_placeholders(info.field_name, text, dummy)
-            except (KeyError, IndexError, ValueError, AttributeError) as exc:
-                raise ValueError(
-                    f"{text!r} has a placeholder that cannot be filled ({exc!r}); "
-                    f"allowed here: {', '.join('{' + n + '}' for n in names)}"
-                ) from None
+                continue
+            except KeyError as exc:
+                problem = "{" + str(exc.args[0]) + "} cannot be filled in here"
+            except (IndexError, ValueError, AttributeError) as exc:
+                problem = f"a placeholder cannot be filled in ({exc})"
+            item = "" if isinstance(value, str) else f"in {text!r}: "
+            raise ValueError(f"{item}{problem}; allowed here: {allowed}")
         return value
 
 

@@ -94,6 +94,8 @@ def _describe(error: Mapping[str, Any], path: str) -> str:
         return f"unknown key (allowed in {where}: {', '.join(siblings)})"
     if kind == "missing":
         return "required key is missing"
+    if kind == "value_error":  # a validator's own words (placeholders, profile names)
+        return str(error.get("msg", "")).removeprefix("Value error, ")
     allowed = allowed_values(path)
     if allowed is not None:
         return f"allowed: {allowed}"
