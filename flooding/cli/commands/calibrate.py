@@ -104,8 +104,7 @@ class SourceUnavailable(Exception):
 
 def run(args: argparse.Namespace) -> int:
     from flooding.app.calibrate import DRIFT_WARN_BPM, CalibrationError, propose
-    from flooding.io.config_files.loading import ENV_CONFIG_FILE, load_config
-    from flooding.io.config_files.user_file import user_config_path
+    from flooding.io.config_files.loading import ENV_CONFIG_FILE, load_config, user_config_path
 
     path = user_config_path(args.config)
     # the file to be written is the one read (it may not exist yet)

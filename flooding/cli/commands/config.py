@@ -83,7 +83,7 @@ def run_show(args: argparse.Namespace) -> int:
     if loaded.user_file is not None:
         print(f"Your file: {loaded.user_file}")
     else:
-        from flooding.io.config_files.user_file import user_config_path
+        from flooding.io.config_files.loading import user_config_path
 
         print(f"Your file: none yet ({user_config_path(None)}; `flooding config edit` makes it)")
     width = max(len(row["key"]) for row in rows)
@@ -132,7 +132,7 @@ def _report(path: Path, problems: list[str]) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from flooding.io.config_files.user_file import user_config_path
+    from flooding.io.config_files.loading import user_config_path
 
     if args.file is not None:
         return _report(args.file, check_problems(args.file))
@@ -160,7 +160,8 @@ def editor_command(env: Mapping[str, str], platform: str = sys.platform) -> list
 
 
 def run_edit(args: argparse.Namespace) -> int:
-    from flooding.io.config_files.user_file import ensure_user_file, user_config_path
+    from flooding.io.config_files.loading import user_config_path
+    from flooding.io.config_files.user_file import ensure_user_file
 
     path = user_config_path(args.config)
     if ensure_user_file(path):

@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         if args.strap:
             print(advice(Failure.NOT_FOUND, args.strap), file=sys.stderr)
         return 1
-    from flooding.io.config_files.user_file import user_config_path
+    from flooding.io.config_files.loading import user_config_path
 
     path = user_config_path(args.config)
     if args.as_name is not None:

@@ -51,6 +51,19 @@ def default_user_config_path() -> Path:
     return Path(user_config_dir("flooding", appauthor=False)) / "config.toml"
 
 
+def _named_config_file(config_file: Path | None, env: Mapping[str, str]) -> Path | None:
+    """The person's file named on the command line, else by FLOODING_CONFIG, else None."""
+    if config_file is not None:
+        return config_file
+    return Path(env[ENV_CONFIG_FILE]) if env.get(ENV_CONFIG_FILE) else None
+
+
+def user_config_path(config_file: Path | None, env: Mapping[str, str] | None = None) -> Path:
+    """The person's file: the one named, else FLOODING_CONFIG, else the platform's place."""
+    named = _named_config_file(config_file, os.environ if env is None else env)
+    return default_user_config_path() if named is None else named
+
+
 def parse_value(text: str) -> Any:
     """Read an override value as TOML, or as a plain string when it is not TOML."""
     try:
@@ -122,10 +135,8 @@ def load_config(
     origins: dict[str, str] = {path: "default" for path in _leaf_paths(tree)}
     texts: dict[str, str] = {}
 
-    user_file = config_file
-    if user_file is None and env.get(ENV_CONFIG_FILE):
-        user_file = Path(env[ENV_CONFIG_FILE])
-    elif user_file is None and use_default_user_file:
+    user_file = _named_config_file(config_file, env)
+    if user_file is None and use_default_user_file:
         candidate = default_user_config_path()
         user_file = candidate if candidate.is_file() else None
     if user_file is not None:
