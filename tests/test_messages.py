@@ -15,12 +15,13 @@ from flooding.core.models import (
     CouplePauseExtended,
     CoupleReady,
     EpisodeStarted,
+    Event,
     PauseExtended,
     PauseStarted,
     ReadyToReturn,
     Rule,
 )
-from flooding.core.settings import PLACEHOLDERS, ConfigError, Settings
+from flooding.core.settings import PLACEHOLDERS, ConfigError, MessageSettings, Settings
 from flooding.io.config_files.loading import default_settings, load_config
 from tests.traces import settings as make_settings
 
@@ -277,8 +278,8 @@ def _every_placeholder_texts() -> dict[str, object]:
     texts: dict[str, object] = {}
     for key, names in PLACEHOLDERS.items():
         text = f"{key}:" + "".join("{" + name + "}" for name in names)
-        is_list = Settings.model_fields["messages"].annotation.model_fields[key].annotation  # type: ignore[union-attr]
-        texts[key] = [text] if is_list == list[str] else text
+        is_list = MessageSettings.model_fields[key].annotation == list[str]
+        texts[key] = [text] if is_list else text
     return texts
 
 
@@ -297,8 +298,8 @@ class TestPlaceholderTable:
         )
         book = MessageBook(settings)
         absent = (("Ben", WORKOUT), ("Cleo", NO_CONTACT))
-        events = [
-            (*alert(),),
+        events: list[tuple[Event, PauseStarted | None]] = [
+            alert(),
             (extended(), None),
             (ready(), None),
             (CoupleAlert(T0, "Anna", 118.0, 70.0, 80.0, Rule.RELATIVE, absent), None),
@@ -306,7 +307,7 @@ class TestPlaceholderTable:
             (CoupleReady(T0 + 1500, T0, (("Anna", 71.0),), absent), None),
         ]
         for event, pause in events:
-            rendered = book.render(event, pause, 0)  # type: ignore[arg-type]
+            rendered = book.render(event, pause, 0)
             assert rendered is not None
             for message in (rendered.full, rendered.desktop):
                 words = [message.title, message.body, *(a.label for a in message.actions)]
