@@ -16,7 +16,6 @@ from flooding.core.settings import (
     ConfigError,
     CoupleSettings,
     DetectionSettings,
-    LoadedConfig,
     MessageSettings,
     NotifySettings,
     PauseSettings,
@@ -25,6 +24,9 @@ from flooding.core.settings import (
     Settings,
     StrapSettings,
     WorkoutSettings,
+)
+from flooding.io.config_files.loading import (
+    LoadedConfig,
     default_settings,
     default_toml_text,
     load_config,
