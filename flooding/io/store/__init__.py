@@ -1,0 +1,61 @@
+"""The recording store: one SQLite file (`flooding.db`) in the data directory.
+
+- WAL journal, so review can read while the monitor writes; `synchronous=NORMAL`, which in
+  WAL mode survives a crash of the program (not of the machine) with every commit intact.
+- Samples are buffered and committed by `flush()`, which the session runner calls every
+  second: a `kill -9` loses at most the last second. A live session's writes go to a writer
+  thread (`writer`), so a busy database (another program holding the lock) never stops the
+  event loop and never costs a sample; imports commit in short transactions.
+- Read commands open it read-only (`Store.open_read_only`): they work on a read-only folder.
+- The data directory is created owner-only (0700) and the database file 0600: heart data is
+  private health data.
+- Schema versioned in `meta.schema_version` (`schema`); errors name their real cause (`errors`).
+
+Schema 2 adds:
+- per-session summary columns (`sample_count`, `peak_bpm`, `last_sample_s`), written when a
+  session ends, so `flooding sessions` reads one row per session instead of scanning every
+  sample (NULL while a session is recording, or if it never ended cleanly: then they are
+  computed on the fly);
+- `sessions_by_start`, the index for "the latest session" and the list in time order;
+- the `false_alarms` view: each false-alarm mark joined to the alert it marks.
+
+Schema 3 (couple mode: one conversation, two hearts) adds:
+- a `person` column to `samples` and `events` (NOT NULL, default `''`). `''` is the
+  session's own track: the single person of an ordinary session, or in a couple session
+  the conversation's shared events (the one alert, the pause for both, ready-to-return);
+  each partner's samples and their own events (episodes, contact, link) carry their
+  profile name. Older rows upgrade to `''`, so every earlier query means what it did;
+- `session_people`: one row per partner of a couple session (name, strap, mode, the
+  person's own settings), in the order of the conversation; ordinary sessions have none;
+- `samples_by_person`, the index for one person's track.
+"""
+
+from flooding.io.store.errors import StoreError
+from flooding.io.store.schema import DB_NAME, SCHEMA_VERSION, SOLO
+from flooding.io.store.store import (
+    BUSY_TIMEOUT_MS,
+    DeletedCounts,
+    EventRow,
+    PersonRow,
+    SessionRow,
+    SessionStats,
+    Store,
+    event_data,
+    event_kind,
+)
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "DB_NAME",
+    "SCHEMA_VERSION",
+    "SOLO",
+    "DeletedCounts",
+    "EventRow",
+    "PersonRow",
+    "SessionRow",
+    "SessionStats",
+    "Store",
+    "StoreError",
+    "event_data",
+    "event_kind",
+]

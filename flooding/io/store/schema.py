@@ -1,0 +1,106 @@
+"""The recordings database's schema: the version-1 tables and the migrations after it.
+
+`MIGRATIONS[n]` upgrades version n to n + 1. A new database is made by running `SCHEMA_V1`
+and then every migration, so a fresh file and an upgraded one are the same.
+"""
+
+from __future__ import annotations
+
+from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM
+
+DB_NAME = "flooding.db"
+SCHEMA_VERSION = 3
+SOLO = ""  # the person of an ordinary session's samples and events
+
+SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    started_s REAL NOT NULL,
+    ended_s REAL,
+    source TEXT NOT NULL,
+    strap_name TEXT,
+    strap_address TEXT,
+    mode TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    settings_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS samples (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    t_s REAL NOT NULL,
+    bpm REAL NOT NULL,
+    rr_s TEXT NOT NULL DEFAULT '',
+    contact INTEGER,
+    energy_kj INTEGER
+);
+CREATE INDEX IF NOT EXISTS samples_by_session ON samples(session_id, t_s);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    t_s REAL NOT NULL,
+    kind TEXT NOT NULL,
+    data_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind, t_s);
+"""
+
+# What counts as a real reading for a session's peak (the detector's default plausible range):
+# a dropped contact reports 0 and a glitch can report 250, neither is the person's heart.
+
+SESSION_STATS = f"""
+    COUNT(*),
+    MAX(CASE WHEN contact IS NOT 0 AND bpm BETWEEN {PLAUSIBLE_MIN_BPM} AND {PLAUSIBLE_MAX_BPM}
+        THEN bpm END),
+    MAX(t_s)
+"""
+
+_MIGRATION_1_TO_2 = (
+    "ALTER TABLE sessions ADD COLUMN sample_count INTEGER",
+    "ALTER TABLE sessions ADD COLUMN peak_bpm REAL",
+    "ALTER TABLE sessions ADD COLUMN last_sample_s REAL",
+    "CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_s, id)",
+    """
+    CREATE VIEW IF NOT EXISTS false_alarms AS
+    SELECT mark.id AS id,
+           mark.session_id AS session_id,
+           mark.t_s AS marked_s,
+           alert.id AS alert_event_id,
+           alert.t_s AS alert_s
+    FROM events AS mark
+    LEFT JOIN events AS alert
+           ON alert.id = json_extract(mark.data_json, '$.alert_event_id')
+    WHERE mark.kind = 'false-alarm'
+    """,
+    # backfill the summaries of sessions that ended
+    f"""
+    UPDATE sessions SET (sample_count, peak_bpm, last_sample_s) = (
+        SELECT {SESSION_STATS} FROM samples WHERE samples.session_id = sessions.id
+    ) WHERE ended_s IS NOT NULL
+    """,
+)
+
+_MIGRATION_2_TO_3 = (
+    "ALTER TABLE samples ADD COLUMN person TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE events ADD COLUMN person TEXT NOT NULL DEFAULT ''",
+    """
+    CREATE TABLE IF NOT EXISTS session_people (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        person TEXT NOT NULL,
+        strap_name TEXT,
+        strap_address TEXT,
+        mode TEXT NOT NULL,
+        settings_json TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (session_id, person)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS samples_by_person ON samples(session_id, person, t_s)",
+)
+
+# MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATION_1_TO_2, 2: _MIGRATION_2_TO_3}
+
+
+def statements(script: str) -> list[str]:
+    """The statements of a DDL script without triggers (split on semicolons)."""
+    return [part.strip() for part in script.split(";") if part.strip()]

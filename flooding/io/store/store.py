@@ -1,0 +1,947 @@
+"""The Store: sessions, samples and events in one SQLite file (`flooding.db`).
+
+Sync use (commands, imports, tests): writes run on the caller's connection; `flush()` commits
+the buffered samples in short transactions. Live use: a store written to from inside a running
+event loop hands every write to a writer thread (`writer.Writer`), so the loop never waits for
+the disk or for another program's lock. Policy when the database is busy: nothing is dropped;
+the samples wait in memory (a warning after a few seconds, again every minute) and are saved in
+time order once the lock frees. Past `MAX_WAITING_ROWS` (ten hours of one strap) the store says
+so loudly every minute and keeps them anyway: a lost sample cannot be got back, memory can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flooding.core.models import Event, Sample
+from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy
+from flooding.io.store.schema import (
+    DB_NAME,
+    MIGRATIONS,
+    SCHEMA_V1,
+    SCHEMA_VERSION,
+    SESSION_STATS,
+    SOLO,
+    statements,
+)
+from flooding.io.store.writer import Batch, Writer
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000  # a reader holding the lock briefly must not fail the writer
+OPEN_WAIT_S = 120.0  # opening while another program holds the lock: wait this long for it
+CLOSE_WAIT_S = 120.0  # closing while the database is busy: keep trying this long to save
+SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queued writes
+MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, said loudly
+FULL_TOLD_EVERY_S = 60.0  # how often a full buffer is said again
+CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
+CHUNK_PAUSE_S = 0.02  # ...and lets go of the lock this long between them, for a live session
+
+_Row = tuple[int, float, float, str, "int | None", "int | None", str]
+
+
+def event_kind(event: Event | Any) -> str:
+    """The stored name of an event type: EpisodeStarted -> 'episode-started'."""
+    name = type(event).__name__
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    """An event as a JSON-ready dict."""
+    if not dataclasses.is_dataclass(event):
+        raise TypeError(f"not an event: {event!r}")
+    return {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event)}
+
+
+def _rr_text(rr_s: Sequence[float]) -> str:
+    # repr is the shortest text that reads back as the same float: a replay sees exactly
+    # the RR intervals the live session saw (1/1024 s values need up to 10 decimals)
+    return ",".join(repr(float(rr)) for rr in rr_s)
+
+
+def _rr_values(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.split(",")) if text else ()
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A stored session."""
+
+    id: int
+    started_s: float
+    ended_s: float | None
+    source: str
+    strap_name: str | None
+    strap_address: str | None
+    mode: str
+    note: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A stored event."""
+
+    id: int
+    session_id: int
+    t_s: float
+    kind: str
+    data: dict[str, Any]
+    person: str = SOLO
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One partner of a couple session."""
+
+    session_id: int
+    person: str
+    strap_name: str | None
+    strap_address: str | None
+    mode: str
+    settings_json: str
+
+
+@dataclass(frozen=True)
+class SessionStats:
+    """A session's samples in brief."""
+
+    samples: int
+    peak_bpm: float | None  # the highest plausible reading with skin contact
+    last_sample_s: float | None
+
+
+@dataclass(frozen=True)
+class DeletedCounts:
+    """What `delete_session` removed."""
+
+    sessions: int
+    samples: int
+    events: int
+
+
+class Store:
+    """Read and write sessions, samples and events."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.db = connection
+        self.path = path
+        self._pending: list[_Row] = []
+        # events written since the last commit, with their ids: if a commit fails they are
+        # written again under the same ids, so ids handed out (alert ids) stay valid
+        self._unsaved_events: list[tuple[int, int, float, str, str, str]] = []
+        self._writer: Writer | None = None  # started by the first write from an event loop
+        self._last_id: dict[str, int] = {}  # the last id handed out per table (live use)
+        self._alerts: dict[int, tuple[int, str]] = {}  # live alerts: id -> (session, kind)
+        self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
+        self._full_told_s = 0.0
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        """Open (creating if needed, owner-only) the store in `data_dir`, upgrading its schema.
+
+        Another program holding the write lock is waited for (up to `OPEN_WAIT_S`)."""
+        deadline = time.monotonic() + OPEN_WAIT_S
+        told = False
+        while True:
+            try:
+                return cls._open(data_dir)
+            except sqlite3.Error as exc:
+                if not is_busy(exc) or time.monotonic() >= deadline:
+                    raise as_store_error(exc, data_dir / DB_NAME) from None
+                if not told:
+                    told = True
+                    log.warning("waiting for %s: %s", data_dir / DB_NAME, explain(exc, data_dir))
+                time.sleep(0.25)
+            except OSError as exc:
+                raise as_store_error(exc, data_dir / DB_NAME) from None
+
+    @classmethod
+    def _open(cls, data_dir: Path) -> Store:
+        if not data_dir.exists():
+            data_dir.mkdir(mode=0o700, parents=True)
+            os.chmod(data_dir, 0o700)  # mkdir's mode is masked by the umask
+        path = data_dir / DB_NAME
+        _make_private(path)
+        # SQLite gives -wal and -shm the database file's mode; tighten old loose ones too.
+        # By name (chmod), never by opening them: closing any descriptor of a file drops
+        # this process's SQLite locks on it.
+        for side in (_side_file(path, "-wal"), _side_file(path, "-shm")):
+            with suppress(OSError):
+                os.chmod(side, 0o600)
+        connection = _connect(path)
+        store = cls(connection, path)
+        try:
+            store._migrate()
+        except BaseException:
+            connection.close()
+            raise
+        return store
+
+    @classmethod
+    def open_read_only(cls, data_dir: Path) -> Store:
+        """Open the store only to read it: works on a read-only folder or file.
+
+        A missing or older database is opened as `open` does (made, or upgraded first)."""
+        path = data_dir / DB_NAME
+        if not path.exists():
+            return cls.open(data_dir)
+        target = quote(str(path.absolute()))
+        connection: sqlite3.Connection | None = None
+        try:
+            try:
+                connection = _read_only(f"file:{target}?mode=ro")
+            except sqlite3.OperationalError:
+                if os.access(data_dir, os.W_OK):
+                    raise
+                # WAL readers need the -shm file; in a folder nobody can write, nobody writes
+                # either, so the file can be read as it stands
+                connection = _read_only(f"file:{target}?mode=ro&immutable=1")
+            store = cls(connection, path)
+            version = store.schema_version()
+        except sqlite3.Error as exc:
+            if connection is not None:
+                connection.close()
+            raise as_store_error(exc, path) from None
+        if version > SCHEMA_VERSION:
+            connection.close()
+            raise StoreError(_newer(path, version))
+        if version < SCHEMA_VERSION:
+            connection.close()
+            return cls.open(data_dir)
+        return store
+
+    def _migrate(self) -> None:
+        if self.schema_version() == SCHEMA_VERSION:
+            return  # the common case: no write lock needed, readers never wait here
+        self.db.commit()
+        # one writer at a time: two programs opening an old file together upgrade it once
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.schema_version()
+            if version > SCHEMA_VERSION:
+                raise StoreError(_newer(self.path, version))
+            if version == 0:
+                for statement in statements(SCHEMA_V1):
+                    self.db.execute(statement)
+                version = 1
+                fresh = True
+            else:
+                fresh = False
+            while version < SCHEMA_VERSION:
+                for statement in MIGRATIONS[version]:
+                    self.db.execute(statement)
+                version += 1
+                if not fresh:
+                    log.info("upgraded %s to schema %d", self.path, version)
+            self._set_version(version)
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    def schema_version(self) -> int:
+        """The stored schema version (0 for an empty database)."""
+        has_meta = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+        ).fetchone()
+        if not has_meta:
+            return 0
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _set_version(self, version: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(version),)
+        )
+
+    def close(self) -> None:
+        """Commit what is pending and close (closed even when the commit fails).
+
+        A busy database is waited for (up to `CLOSE_WAIT_S`) so that no sample is lost."""
+        try:
+            if self._writer is not None:
+                self._hand_over()
+                unsaved = self._writer.stop(CLOSE_WAIT_S)
+                if unsaved:
+                    raise StoreError(
+                        f"could not save the last {unsaved} samples: "
+                        f"{self._writer.trouble_text() or 'the database did not answer'} "
+                        "The rest of the session is saved."
+                    )
+            else:
+                self.flush()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"could not save the last samples ({explain(exc, self.path)}) "
+                "The rest of the session is saved."
+            ) from None
+        finally:
+            self.db.close()
+
+    # -- live use: the writer thread ---------------------------------------------------------
+
+    def _live(self) -> Writer | None:
+        """The writer thread, started by the first write made inside a running event loop."""
+        if self._writer is None and _in_event_loop():
+            self._writer = Writer(self.path, lambda: _connect(self.path, WRITER_TIMEOUT_MS))
+        return self._writer
+
+    def _run(self, job: Any, rows: int = 0) -> None:
+        """Queue a job (inside the event loop), or run it and wait for it (outside)."""
+        writer = self._writer
+        assert writer is not None
+        if _in_event_loop():
+            writer.submit(job, rows)
+        else:
+            writer.call(job, SETTLE_WAIT_S)
+
+    def _next_id(self, table: str) -> int:
+        """The next free id of `table`, handed out before the row is written (live use)."""
+        row = self.db.execute(f"SELECT MAX(id) FROM {table}").fetchone()
+        given = max(int(row[0] or 0), self._last_id.get(table, 0)) + 1
+        self._last_id[table] = given
+        return given
+
+    def _hand_over(self) -> None:
+        """Give the buffered samples to the writer thread (live use)."""
+        writer = self._writer
+        assert writer is not None
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+
+        def write(db: sqlite3.Connection, batch: Batch) -> None:
+            _insert_samples(db, [(batch.real("sessions", r[0]), *r[1:]) for r in rows])
+
+        self._run(write, len(rows))
+        waiting = writer.waiting_rows
+        now = time.monotonic()
+        if waiting > MAX_WAITING_ROWS and now - self._full_told_s >= FULL_TOLD_EVERY_S:
+            self._full_told_s = now
+            log.error(
+                "%d samples are waiting to be saved, more than the %d the buffer is for: %s "
+                "They are all kept; free the database to save them.",
+                waiting,
+                MAX_WAITING_ROWS,
+                writer.trouble_text() or "",
+            )
+
+    def _settle(self) -> None:
+        """Outside the event loop, let queued writes land before reading (live use)."""
+        if self._writer is not None and not _in_event_loop():
+            self._hand_over()
+            self._writer.wait_idle(SETTLE_WAIT_S)
+
+    def _sid(self, session_id: int) -> int:
+        """The stored id of a session this store handed out."""
+        writer = self._writer
+        return session_id if writer is None else writer.ids.real("sessions", session_id)
+
+    def _eid(self, event_id: int) -> int:
+        writer = self._writer
+        return event_id if writer is None else writer.ids.real("events", event_id)
+
+    @property
+    def waiting_rows(self) -> int:
+        """Samples handed to the writer thread and not yet saved."""
+        return 0 if self._writer is None else self._writer.waiting_rows + len(self._pending)
+
+    @property
+    def longest_wait_s(self) -> float:
+        """The longest the database kept the writer thread waiting so far."""
+        return 0.0 if self._writer is None else self._writer.longest_wait_s
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def begin_session(
+        self,
+        started_s: float,
+        *,
+        source: str,
+        mode: str,
+        strap_name: str | None = None,
+        strap_address: str | None = None,
+        settings_json: str = "{}",
+    ) -> int:
+        """Create a session and return its id (committed at once)."""
+        values = (started_s, source, mode, strap_name, strap_address, settings_json)
+        if self._live() is None:
+            with self.db:
+                cursor = self.db.execute(
+                    "INSERT INTO sessions(started_s, source, mode, strap_name, strap_address,"
+                    " settings_json) VALUES (?, ?, ?, ?, ?, ?)",
+                    values,
+                )
+            return int(cursor.lastrowid or 0)
+        given = self._next_id("sessions")
+
+        def write(db: sqlite3.Connection, batch: Batch) -> None:
+            _insert_with_id(
+                db,
+                batch,
+                "sessions",
+                given,
+                "INSERT INTO sessions(id, started_s, source, mode, strap_name, strap_address,"
+                " settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+
+        self._run(write)
+        return given
+
+    def add_person(
+        self,
+        session_id: int,
+        person: str,
+        *,
+        mode: str,
+        strap_name: str | None = None,
+        strap_address: str | None = None,
+        settings_json: str = "{}",
+    ) -> None:
+        """Name one partner of a couple session (committed at once)."""
+
+        def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
+            sid = session_id if batch is None else batch.real("sessions", session_id)
+            position = db.execute(
+                "SELECT COUNT(*) FROM session_people WHERE session_id=?", (sid,)
+            ).fetchone()[0]
+            db.execute(
+                "INSERT INTO session_people(session_id, position, person, strap_name,"
+                " strap_address, mode, settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sid, position, person, strap_name, strap_address, mode, settings_json),
+            )
+
+        self._write(write)
+
+    def set_person_strap(
+        self, session_id: int, person: str, name: str | None, address: str | None
+    ) -> None:
+        """Record which strap a partner's track came from, once it is known."""
+
+        def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
+            sid = session_id if batch is None else batch.real("sessions", session_id)
+            db.execute(
+                "UPDATE session_people SET strap_name=?, strap_address=COALESCE(?, strap_address)"
+                " WHERE session_id=? AND person=?",
+                (name, address, sid, person),
+            )
+
+        self._write(write)
+
+    def _write(self, write: Any) -> None:
+        """Run a small write now (sync use, committed at once) or on the writer (live use)."""
+        if self._live() is None:
+            with self.db:
+                write(self.db)
+        else:
+            self._run(write)
+
+    def add_sample(self, session_id: int, sample: Sample, person: str = SOLO) -> None:
+        """Buffer a sample (of one partner, in a couple session); committed by `flush()`."""
+        self._pending.append(
+            (
+                session_id,
+                sample.t_s,
+                sample.bpm,
+                _rr_text(sample.rr_s),
+                None if sample.contact is None else int(sample.contact),
+                sample.energy_kj,
+                person,
+            )
+        )
+
+    def add_samples(self, session_id: int, samples: Sequence[Sample], person: str = SOLO) -> None:
+        """Buffer many samples (an import)."""
+        for sample in samples:
+            self.add_sample(session_id, sample, person)
+
+    def add_event(self, session_id: int, event: Any, person: str = SOLO) -> int:
+        """Record an event; returns its id. Committed with the next flush."""
+        return self.add_note_event(
+            session_id, _event_time(event), event_kind(event), event_data(event), person
+        )
+
+    def add_note_event(
+        self, session_id: int, t_s: float, kind: str, data: dict[str, Any], person: str = SOLO
+    ) -> int:
+        """Record a free-form event such as a false-alarm mark or a link change."""
+        if self._live() is None:
+            text = json.dumps(data)
+            cursor = self.db.execute(
+                "INSERT INTO events(session_id, t_s, kind, data_json, person)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (session_id, t_s, kind, text, person),
+            )
+            event_id = int(cursor.lastrowid or 0)
+            self._unsaved_events.append((event_id, session_id, t_s, kind, text, person))
+            return event_id
+        given = self._next_id("events")
+        if kind in ("alert", "couple-alert"):
+            self._alerts[given] = (session_id, kind)
+
+        def write(db: sqlite3.Connection, batch: Batch) -> None:
+            stored = dict(data)
+            if kind == "false-alarm" and "alert_event_id" in stored:
+                stored["alert_event_id"] = batch.real("events", int(stored["alert_event_id"]))
+            _insert_with_id(
+                db,
+                batch,
+                "events",
+                given,
+                "INSERT INTO events(id, session_id, t_s, kind, data_json, person)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (batch.real("sessions", session_id), t_s, kind, json.dumps(stored), person),
+            )
+
+        self._run(write)
+        return given
+
+    def flush(self) -> None:
+        """Commit buffered samples and events.
+
+        Live use: hands them to the writer thread and returns at once (never raises for a
+        busy database: the writer keeps them until it can save them).
+        Sync use: commits them in transactions of `CHUNK_ROWS`; on failure (a full disk)
+        nothing committed is written twice: the failed part is rolled back, its samples stay
+        buffered for the next try, and its events are written again under their ids. The
+        error is raised for the caller to report.
+        """
+        if self._live() is not None:
+            self._hand_over()
+            return
+        try:
+            self._write_pending()
+        except sqlite3.Error:
+            with suppress(sqlite3.Error):
+                self.db.rollback()
+            with suppress(sqlite3.Error):
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO events(id, session_id, t_s, kind, data_json, person)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    self._unsaved_events,
+                )
+            raise
+        self._pending.clear()
+        self._unsaved_events.clear()
+
+    def _write_pending(self) -> None:
+        while len(self._pending) > CHUNK_ROWS:
+            _insert_samples(self.db, self._pending[:CHUNK_ROWS])
+            self.db.commit()
+            del self._pending[:CHUNK_ROWS]
+            self._unsaved_events.clear()  # committed with the first chunk
+            time.sleep(CHUNK_PAUSE_S)  # a live session's writer gets its turn
+        if self._pending:
+            _insert_samples(self.db, self._pending)
+        self.db.commit()
+
+    def end_session(self, session_id: int, ended_s: float) -> None:
+        """Mark a session ended, store its summary and commit everything."""
+        self.flush()
+
+        def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
+            sid = session_id if batch is None else batch.real("sessions", session_id)
+            db.execute("UPDATE sessions SET ended_s=? WHERE id=?", (ended_s, sid))
+            db.execute(
+                "UPDATE sessions SET (sample_count, peak_bpm, last_sample_s) ="
+                f" (SELECT {SESSION_STATS} FROM samples WHERE session_id=?) WHERE id=?",
+                (sid, sid),
+            )
+
+        self._write(write)
+
+    def mark_false_alarm(self, session_id: int, alert_event_id: int, t_s: float) -> int:
+        """Mark an alert as a false alarm (committed at once); returns the mark's event id.
+
+        Marking the same alert twice keeps the first mark and returns its id.
+        """
+        known = self._alerts.get(alert_event_id)
+        if known is None or known[0] != session_id:
+            self._settle()
+            alert = self.db.execute(
+                "SELECT kind FROM events WHERE id=? AND session_id=?",
+                (self._eid(alert_event_id), self._sid(session_id)),
+            ).fetchone()
+            if alert is None or alert[0] not in ("alert", "couple-alert"):
+                raise StoreError(
+                    f"session {session_id} has no alert with event id {alert_event_id}"
+                )
+        existing = self._marks.get((session_id, alert_event_id))
+        if existing is None:
+            existing = self._false_alarm_mark(session_id, alert_event_id)
+        if existing is not None:
+            return existing
+        data = {"alert_event_id": alert_event_id}
+        if self._live() is not None:
+            mark = self.add_note_event(session_id, t_s, "false-alarm", data)
+            self._marks[(session_id, alert_event_id)] = mark
+            return mark
+        with self.db:
+            return self.add_note_event(session_id, t_s, "false-alarm", data)
+
+    def is_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
+        """Whether the person marked this alert as a false alarm."""
+        if (session_id, alert_event_id) in self._marks:
+            return True
+        return self._false_alarm_mark(session_id, alert_event_id) is not None
+
+    def _false_alarm_mark(self, session_id: int, alert_event_id: int) -> int | None:
+        self._settle()
+        row = self.db.execute(
+            "SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?",
+            (self._sid(session_id), self._eid(alert_event_id)),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def delete_session(self, session_id: int) -> DeletedCounts:
+        """Delete a session with all its samples and events; says how much went.
+
+        Deleted rows are overwritten on disk (secure_delete) and the write-ahead log is
+        emptied when no reader holds it, so the heart data does not linger in the file.
+        """
+        self.flush()
+        self._settle()
+        return self._delete_rows(self._sid(session_id))
+
+    def discard_session(self, session_id: int) -> None:
+        """Undo a session that could not be stored whole (an import that failed half-way):
+        its buffered samples and events are dropped, so `flush` and `close` never write them,
+        and its rows are deleted as `delete_session` deletes them."""
+        self._pending = [row for row in self._pending if row[0] != session_id]
+        self._unsaved_events = [row for row in self._unsaved_events if row[1] != session_id]
+        self._settle()
+        self._delete_rows(self._sid(session_id))
+
+    def _delete_rows(self, session_id: int) -> DeletedCounts:
+        self.db.execute("PRAGMA secure_delete = ON")
+        with self.db:
+            found = self.db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()
+            samples = self.db.execute(
+                "DELETE FROM samples WHERE session_id=?", (session_id,)
+            ).rowcount
+            events = self.db.execute(
+                "DELETE FROM events WHERE session_id=?", (session_id,)
+            ).rowcount
+            self.db.execute("DELETE FROM session_people WHERE session_id=?", (session_id,))
+            self.db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+        with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return DeletedCounts(sessions=1 if found else 0, samples=samples, events=events)
+
+    def set_strap(self, session_id: int, name: str | None, address: str | None) -> None:
+        """Record which strap a session came from, once it is known."""
+
+        def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
+            sid = session_id if batch is None else batch.real("sessions", session_id)
+            db.execute(
+                "UPDATE sessions SET strap_name=?, strap_address=COALESCE(?, strap_address)"
+                " WHERE id=?",
+                (name, address, sid),
+            )
+
+        self._write(write)
+
+    def set_note(self, session_id: int, note: str) -> None:
+        """Set what the talk was about."""
+
+        def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
+            sid = session_id if batch is None else batch.real("sessions", session_id)
+            db.execute("UPDATE sessions SET note=? WHERE id=?", (note, sid))
+
+        self._write(write)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def sessions(self) -> list[SessionRow]:
+        """All sessions, oldest first."""
+        self._settle()
+        rows = self.db.execute(
+            "SELECT id, started_s, ended_s, source, strap_name, strap_address, mode, note"
+            " FROM sessions ORDER BY started_s, id"
+        ).fetchall()
+        return [SessionRow(*row) for row in rows]
+
+    def session(self, session_id: int) -> SessionRow | None:
+        """One session, or None."""
+        self._settle()
+        row = self.db.execute(
+            "SELECT id, started_s, ended_s, source, strap_name, strap_address, mode, note"
+            " FROM sessions WHERE id=?",
+            (self._sid(session_id),),
+        ).fetchone()
+        return SessionRow(*row) if row else None
+
+    def latest_session_id(self) -> int | None:
+        """The most recent session's id."""
+        self._settle()
+        row = self.db.execute("SELECT id FROM sessions ORDER BY started_s DESC, id DESC").fetchone()
+        return int(row[0]) if row else None
+
+    def people(self, session_id: int) -> list[PersonRow]:
+        """The partners of a couple session, in order (empty for an ordinary session)."""
+        self._settle()
+        rows = self.db.execute(
+            "SELECT session_id, person, strap_name, strap_address, mode, settings_json"
+            " FROM session_people WHERE session_id=? ORDER BY position",
+            (self._sid(session_id),),
+        ).fetchall()
+        return [PersonRow(*row) for row in rows]
+
+    def couple_session_ids(self) -> set[int]:
+        """The sessions that hold two hearts (couple sessions)."""
+        self._settle()
+        return {row[0] for row in self.db.execute("SELECT DISTINCT session_id FROM session_people")}
+
+    def iter_samples(self, session_id: int, person: str | None = None) -> Iterator[Sample]:
+        """A session's samples in time order: all of them, or one person's track."""
+        self._settle()
+        if person is None:
+            cursor = self.db.execute(
+                "SELECT t_s, bpm, rr_s, contact, energy_kj FROM samples WHERE session_id=?"
+                " ORDER BY t_s, rowid",
+                (self._sid(session_id),),
+            )
+        else:
+            cursor = self.db.execute(
+                "SELECT t_s, bpm, rr_s, contact, energy_kj FROM samples"
+                " WHERE session_id=? AND person=? ORDER BY t_s, rowid",
+                (self._sid(session_id), person),
+            )
+        for t_s, bpm, rr, contact, energy in cursor:
+            yield Sample(
+                t_s=t_s,
+                bpm=bpm,
+                rr_s=_rr_values(rr),
+                contact=None if contact is None else bool(contact),
+                energy_kj=energy,
+            )
+
+    def count_events(self, kind: str) -> int:
+        """How many events of a kind all sessions hold (e.g. alerts, to rotate the texts)."""
+        self._settle()
+        row = self.db.execute("SELECT COUNT(*) FROM events WHERE kind=?", (kind,)).fetchone()
+        return int(row[0])
+
+    def sample_count(self, session_id: int) -> int:
+        """How many samples a session has."""
+        self._settle()
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM samples WHERE session_id=?", (self._sid(session_id),)
+        ).fetchone()
+        return int(row[0])
+
+    def session_stats(self, session_id: int | None = None) -> dict[int, SessionStats]:
+        """Sample count, peak and last sample time of every session (or of one).
+
+        Ended sessions have them stored; the others (recording now, or cut off) are computed
+        here in one grouped query.
+        """
+        self._settle()
+        only, params = ("", ()) if session_id is None else (" AND id=?", (self._sid(session_id),))
+        stats = {
+            row[0]: SessionStats(row[1] or 0, row[2], row[3])
+            for row in self.db.execute(
+                "SELECT id, sample_count, peak_bpm, last_sample_s FROM sessions"
+                " WHERE sample_count IS NOT NULL" + only,
+                params,
+            )
+        }
+        for row in self.db.execute(
+            f"SELECT session_id, {SESSION_STATS} FROM samples WHERE session_id IN"
+            " (SELECT id FROM sessions WHERE sample_count IS NULL" + only + ")"
+            " GROUP BY session_id",
+            params,
+        ):
+            stats[row[0]] = SessionStats(row[1], row[2], row[3])
+        return stats
+
+    def event_counts(self, session_id: int | None = None) -> dict[tuple[int, str], int]:
+        """How many events of each kind every session (or one) has, keyed by (session id,
+        kind)."""
+        self._settle()
+        only, params = (
+            ("", ()) if session_id is None else (" WHERE session_id=?", (self._sid(session_id),))
+        )
+        return {
+            (session_id, kind): n
+            for session_id, kind, n in self.db.execute(
+                "SELECT session_id, kind, COUNT(*) FROM events"
+                + only
+                + " GROUP BY session_id, kind",
+                params,
+            )
+        }
+
+    def settings_json(self, session_id: int) -> str | None:
+        """The settings a session was recorded with, as stored (None: no such session)."""
+        self._settle()
+        row = self.db.execute(
+            "SELECT settings_json FROM sessions WHERE id=?", (self._sid(session_id),)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def events(
+        self, session_id: int, kind: str | None = None, person: str | None = None
+    ) -> list[EventRow]:
+        """A session's events in time order, optionally of one kind and of one person."""
+        query = "SELECT id, session_id, t_s, kind, data_json, person FROM events WHERE session_id=?"
+        params: tuple[Any, ...] = (self._sid(session_id),)
+        if kind is not None:
+            query += " AND kind=?"
+            params += (kind,)
+        if person is not None:
+            query += " AND person=?"
+            params += (person,)
+        rows = self.db.execute(query + " ORDER BY t_s, id", params).fetchall()
+        return [EventRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    def latest_alert(self, session_id: int) -> EventRow | None:
+        """A session's latest flooding alert: one person's (`alert`) or, in a couple
+        session, the one for both (`couple-alert`); None when it had none."""
+        self._settle()
+        row = self.db.execute(
+            "SELECT id, session_id, t_s, kind, data_json, person FROM events"
+            " WHERE session_id=? AND kind IN ('alert', 'couple-alert')"
+            " ORDER BY t_s DESC, id DESC LIMIT 1",
+            (self._sid(session_id),),
+        ).fetchone()
+        if row is None:
+            return None
+        return EventRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
+
+
+def _side_file(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _make_private(path: Path) -> None:
+    """Create `path` if missing, and make it readable and writable by its owner only.
+
+    An existing file is never opened here: closing a descriptor of a database file would
+    drop the SQLite locks this process holds on it through another connection.
+    """
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    with suppress(OSError):  # not our file (a shared folder): SQLite will say if it cannot
+        os.chmod(path, 0o600)
+
+
+WRITER_TIMEOUT_MS = 100  # the writer thread backs off itself; see writer.WRITER_BUSY_TIMEOUT_MS
+
+
+def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+    """A read-write connection in WAL mode (owner-only files made by `_make_private`)."""
+    connection = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, check_same_thread=True)
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _read_only(uri: str) -> sqlite3.Connection:
+    """A connection that can only read (`mode=ro`), checked by reading the schema once."""
+    connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _newer(path: Path, version: int) -> str:
+    return (
+        f"{path} was written by a newer flooding (schema {version}, this one "
+        f"knows {SCHEMA_VERSION}); update flooding to read it"
+    )
+
+
+def _in_event_loop() -> bool:
+    """Whether this thread is running an asyncio event loop (which must never wait here)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _insert_samples(db: sqlite3.Connection, rows: Sequence[_Row]) -> None:
+    """Insert sample rows; samples added to an ended session make its summary stale."""
+    if not rows:
+        return
+    db.executemany(
+        "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj, person)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    touched = sorted({row[0] for row in rows})
+    db.execute(
+        "UPDATE sessions SET sample_count=NULL, peak_bpm=NULL, last_sample_s=NULL"
+        f" WHERE sample_count IS NOT NULL AND id IN ({','.join('?' * len(touched))})",
+        touched,
+    )
+
+
+def _insert_with_id(
+    db: sqlite3.Connection,
+    batch: Batch,
+    table: str,
+    given: int,
+    insert: str,
+    values: tuple[Any, ...],
+) -> None:
+    """Insert a row under the id handed out for it; if another program took that id since,
+    under a new one that the batch records (`Batch.real`)."""
+    taken = db.execute(f"SELECT 1 FROM {table} WHERE id=?", (given,)).fetchone()
+    if taken is None:
+        db.execute(insert, (given, *values))
+        return
+    columns = insert[insert.index("(") + 1 : insert.index(")")].split(",")[1:]
+    cursor = db.execute(
+        f"INSERT INTO {table}({','.join(c.strip() for c in columns)})"
+        f" VALUES ({','.join('?' * len(values))})",
+        values,
+    )
+    batch.moves[(table, given)] = int(cursor.lastrowid or 0)
+    log.warning(
+        "%s id %d was taken by another program; stored as %d",
+        table,
+        given,
+        batch.moves[(table, given)],
+    )
+
+
+def _event_time(event: Any) -> float:
+    for name in ("t_s", "start_s"):
+        value = getattr(event, name, None)
+        if isinstance(value, int | float):
+            return float(value)
+    raise TypeError(f"event without a time: {event!r}")

@@ -1,0 +1,251 @@
+"""The writer thread: a live session's writes leave the event loop and wait out a busy database.
+
+Jobs (samples, events, session rows) queue here and a thread commits them in short
+transactions on its own connection. When another program holds the write lock (an import,
+another flooding, a backup tool), the batch is rolled back and tried again with a backoff for
+as long as it takes; nothing is dropped and the event loop never waits. See `Store` for the
+policy when the database stays away long.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flooding.io.store.errors import explain, is_busy, is_transient
+
+log = logging.getLogger(__name__)
+
+WRITER_BUSY_TIMEOUT_MS = 100  # short: the thread backs off itself and stays quick to stop
+MAX_ROWS_PER_TRANSACTION = 5000  # a transaction this small holds the lock for milliseconds
+RETRY_FIRST_S = 0.05  # first wait after a busy database; doubled up to RETRY_MAX_S
+RETRY_MAX_S = 1.0  # a freed lock is noticed within a second
+WARN_AFTER_S = 5.0  # a database away this long is told (a lock held for a moment is not)
+WARN_EVERY_S = 60.0  # while it stays away, said again this often
+
+
+class Ids:
+    """Ids handed out before their rows were written, and the ids the rows really got.
+
+    The store gives a session or event its id at once (the next free one); if another program
+    took that id before the row was written, the row gets a new one and every later row that
+    names it follows (`real`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._moved: dict[tuple[str, int], int] = {}
+
+    def real(self, table: str, given: int) -> int:
+        """The id the row with handed-out id `given` has (or will have)."""
+        with self._lock:
+            return self._moved.get((table, given), given)
+
+    def move(self, moves: dict[tuple[str, int], int]) -> None:
+        """Record ids that had to change (after their transaction committed)."""
+        with self._lock:
+            self._moved.update(moves)
+
+
+Job = Callable[[sqlite3.Connection, "Batch"], None]
+
+
+@dataclass
+class Batch:
+    """What a transaction's jobs share: the id map, and the moves they make (kept on commit)."""
+
+    ids: Ids
+    moves: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def real(self, table: str, given: int) -> int:
+        """`Ids.real`, seeing the moves of this transaction too."""
+        return self.moves.get((table, given)) or self.ids.real(table, given)
+
+
+@dataclass
+class _Queued:
+    job: Job
+    rows: int
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class Writer:
+    """A thread that commits queued jobs on its own connection, retrying a busy database."""
+
+    def __init__(self, path: Path, connect: Callable[[], sqlite3.Connection]) -> None:
+        self.path = path
+        self.ids = Ids()
+        self._connect = connect
+        self._queue: deque[_Queued] = deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._rows = 0  # rows waiting in the queue
+        self.trouble: BaseException | None = None  # why the last try failed (None: all well)
+        self.trouble_since: float | None = None  # monotonic time the database went away
+        self.longest_wait_s = 0.0  # the longest the database kept the writer waiting
+        self._told_s = 0.0
+        self._thread = threading.Thread(target=self._run, name="flooding-store-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def waiting_rows(self) -> int:
+        """Rows queued and not yet committed."""
+        with self._cond:
+            return self._rows
+
+    def submit(self, job: Job, rows: int = 0) -> threading.Event:
+        """Queue a job; returns an event set once it is committed (or failed for good)."""
+        queued = _Queued(job, rows)
+        with self._cond:
+            self._queue.append(queued)
+            self._rows += rows
+            self._cond.notify_all()
+        return queued.done
+
+    def call(self, job: Job, timeout_s: float | None = None) -> None:
+        """Run a job and wait for it (never from the event loop); re-raises its error."""
+        queued = _Queued(job, 0)
+        with self._cond:
+            self._queue.append(queued)
+            self._cond.notify_all()
+        if not queued.done.wait(timeout_s):
+            raise TimeoutError(self.trouble_text() or "the database did not answer")
+        if queued.error is not None:
+            raise queued.error
+
+    def wait_idle(self, timeout_s: float | None) -> bool:
+        """Wait until every queued job is done; False if `timeout_s` passed first."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._cond:
+            while self._queue:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def stop(self, timeout_s: float) -> int:
+        """Save what is queued (trying for up to `timeout_s`), stop; returns rows not saved."""
+        self.wait_idle(timeout_s)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(RETRY_MAX_S + 1.0)
+        with self._cond:
+            return self._rows
+
+    def trouble_text(self) -> str | None:
+        """Why writes are waiting, in words (None when they are not)."""
+        trouble = self.trouble
+        return None if trouble is None else explain(trouble, self.path)
+
+    # -- the thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        db: sqlite3.Connection | None = None
+        backoff_s = RETRY_FIRST_S
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    break
+                batch = self._take()
+            try:
+                if db is None:
+                    db = self._connect()
+                self._commit(db, batch)
+            except sqlite3.Error as exc:
+                if db is not None and not is_transient(exc):
+                    self._one_by_one(db, batch)
+                    continue
+                self._went_away(exc)
+                with self._cond:
+                    self._cond.wait(backoff_s)  # a stop wakes it
+                backoff_s = min(backoff_s * 2, RETRY_MAX_S)
+                continue
+            backoff_s = RETRY_FIRST_S
+            self._came_back()
+            self._done(batch)
+        if db is not None:
+            db.close()
+
+    def _take(self) -> list[_Queued]:
+        batch: list[_Queued] = []
+        rows = 0
+        for queued in self._queue:
+            if batch and rows + queued.rows > MAX_ROWS_PER_TRANSACTION:
+                break
+            batch.append(queued)
+            rows += queued.rows
+        return batch
+
+    def _commit(self, db: sqlite3.Connection, batch: list[_Queued]) -> None:
+        shared = Batch(self.ids)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for queued in batch:
+                queued.job(db, shared)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        self.ids.move(shared.moves)
+
+    def _one_by_one(self, db: sqlite3.Connection, batch: list[_Queued]) -> None:
+        """A batch failed for a reason retrying cannot cure: keep every job that can be
+        written, and drop (loudly) only the one that cannot."""
+        for queued in batch:
+            try:
+                self._commit(db, [queued])
+            except sqlite3.Error as exc:
+                if is_transient(exc):
+                    return  # the rest waits for the next round
+                log.error("could not save to %s: %s", self.path, explain(exc, self.path))
+                queued.error = exc
+            self._done([queued])
+
+    def _done(self, batch: list[_Queued]) -> None:
+        with self._cond:
+            for queued in batch:
+                self._queue.remove(queued)
+                self._rows -= queued.rows
+                queued.done.set()
+            self._cond.notify_all()
+
+    def _went_away(self, exc: sqlite3.Error) -> None:
+        now = time.monotonic()
+        if self.trouble_since is None:
+            self.trouble_since = now
+        self.trouble = exc
+        away_s = now - self.trouble_since
+        self.longest_wait_s = max(self.longest_wait_s, away_s)
+        if away_s >= WARN_AFTER_S and now - self._told_s >= WARN_EVERY_S:
+            self._told_s = now
+            kind = "busy" if is_busy(exc) else "unavailable"
+            log.warning(
+                "the recordings database has been %s for %.0f s: %s %d samples wait in memory "
+                "and are saved as soon as it can be written; nothing is lost and the heart is "
+                "still watched.",
+                kind,
+                away_s,
+                explain(exc, self.path),
+                self.waiting_rows,
+            )
+
+    def _came_back(self) -> None:
+        if self.trouble_since is None:
+            return
+        away_s = time.monotonic() - self.trouble_since
+        self.longest_wait_s = max(self.longest_wait_s, away_s)
+        if self._told_s:
+            log.warning("the recordings database can be written again after %.0f s", away_s)
+        self.trouble = None
+        self.trouble_since = None
+        self._told_s = 0.0
