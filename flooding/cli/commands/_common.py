@@ -58,13 +58,17 @@ class CommandError(Exception):
         self.code = code
 
 
-def open_store(args: argparse.Namespace, folder: Path | None = None) -> Store:
+def open_store(
+    args: argparse.Namespace, folder: Path | None = None, *, read_only: bool = False
+) -> Store:
     """The store in `folder` (default: the data directory), or a CommandError saying why it
-    cannot be used."""
+    cannot be used. `read_only`: for commands that only read (they work on a read-only
+    folder)."""
     from flooding.io.store import Store, StoreError
 
+    where = data_dir(args) if folder is None else folder
     try:
-        return Store.open(data_dir(args) if folder is None else folder)
+        return Store.open_read_only(where) if read_only else Store.open(where)
     except StoreError as exc:
         raise CommandError(str(exc)) from None
 

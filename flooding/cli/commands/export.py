@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.export import episodes_csv, samples_csv, session_json
     from flooding.io.files import write_private
 
-    store = open_store(args)
+    store = open_store(args, read_only=True)
     try:
         session_id = chosen_session(store, args.session)
         people = [p.person for p in store.people(session_id)]

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.report import plot_data, render_html, render_png
     from flooding.io.files import write_private
 
-    store = open_store(args)
+    store = open_store(args, read_only=True)
     try:
         session_id = chosen_session(store, args.session)
         couple = couple_review(store, session_id)

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.review import review_session
     from flooding.core.timefmt import iso_local
 
-    store = open_store(args)
+    store = open_store(args, read_only=True)
     try:
         session_id = chosen_session(store, args.session)
         couple = couple_review(store, session_id)

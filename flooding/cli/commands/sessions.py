@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.core.timefmt import duration, iso_local
     from flooding.core.timefmt import session_stamp as local_stamp
 
-    store = open_store(args)
+    store = open_store(args, read_only=True)
     try:
         summaries = summarize_sessions(store)
     finally:

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     current = load_config(args.config)
     candidate = load_config(args.config, overrides=args.overrides)
     changes = changed_keys(current, candidate)
-    store = open_store(args)
+    store = open_store(args, read_only=True)
     began = time.perf_counter()
     try:
         if args.all:

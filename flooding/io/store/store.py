@@ -171,7 +171,7 @@ class Store:
                     raise as_store_error(exc, data_dir / DB_NAME) from None
                 if not told:
                     told = True
-                    log.warning("waiting for %s: %s", data_dir / DB_NAME, explain(exc, data_dir))
+                    log.warning("waiting: %s", explain(exc, data_dir / DB_NAME))
                 time.sleep(0.25)
             except OSError as exc:
                 raise as_store_error(exc, data_dir / DB_NAME) from None
