@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -119,9 +119,9 @@ def record(store: Store, source: PacedSource) -> SessionRunner:
 
 
 @pytest.fixture
-def data(tmp_path: Path) -> Iterator[Path]:
+def data(tmp_path: Path) -> Path:
     Store.open(tmp_path).close()  # an existing database, as on any day but the first
-    yield tmp_path
+    return tmp_path
 
 
 class TestLockHeldByAnotherProgram:
@@ -145,7 +145,8 @@ class TestLockHeldByAnotherProgram:
         assert not any(isinstance(e, GapDetected) for e in runner.outcome.events)  # type: ignore[union-attr]
         assert [e.data["state"] for e in check.events(runner.session_id, "link")] == ["connected"]
         row = check.session(runner.session_id)
-        assert row is not None and row.ended_s == START + 399
+        assert row is not None
+        assert row.ended_s == START + 399
         check.close()
 
     def test_held_at_start(self, data: Path) -> None:
@@ -260,5 +261,5 @@ class TestCauses:
     def test_unopenable_store_is_a_store_error(self, tmp_path: Path) -> None:
         """A database path that is a folder gives a StoreError, not a traceback."""
         (tmp_path / DB_NAME).mkdir()
-        with pytest.raises(StoreError, match="flooding.db"):
+        with pytest.raises(StoreError, match=r"flooding\.db"):
             Store.open(tmp_path)

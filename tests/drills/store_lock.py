@@ -1,0 +1,101 @@
+"""The held-database drill: another program keeps the write lock for a minute while the demo
+records, at its start or in the middle.
+
+The demo (`flooding demo`, the simulated talk, or `--ble` through the real Bleak code to the
+emulated strap, whose stall watchdog would call a blocked event loop a silent strap) runs in
+its own process; this process holds SQLite's write lock on the same file. Afterwards the
+database must hold every sample of the talk, no gap, no link other than "connected", and the
+demo must have ended normally.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flooding.io.store import DB_NAME, Store
+from flooding.lab.simulate import hard_talk, packets
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT_S = 600.0  # generous: a loaded machine; not a speed check
+
+
+@dataclass(frozen=True)
+class LockResult:
+    """One run: how long the lock was held and what the database held afterwards."""
+
+    when: str  # "start" or "mid-run"
+    held_s: float
+    exit_code: int
+    expected: int
+    stored: int
+    gaps: int
+    links: tuple[str, ...]
+
+    @property
+    def lost(self) -> int:
+        """Samples of the talk that are not in the database."""
+        return self.expected - self.stored
+
+    @property
+    def ok(self) -> bool:
+        """Nothing lost, no gap, no false stall, no crash."""
+        links_ok = all(state == "connected" for state in self.links)
+        return self.exit_code == 0 and self.lost == 0 and self.gaps == 0 and links_ok
+
+
+def talk_samples() -> int:
+    """How many samples the demo's talk has."""
+    return sum(1 for _, message in packets(hard_talk()) if message is not None)
+
+
+def lock_drill(when: str, hold_s: float, speed: float, ble: bool = False) -> LockResult:
+    """Run the demo while the write lock is held for `hold_s` (from its start, or from its
+    first stored sample) and report what was stored."""
+    with tempfile.TemporaryDirectory(prefix="flooding-lock-") as folder:
+        data = Path(folder)
+        Store.open(data).close()
+        path = data / DB_NAME
+        holder = sqlite3.connect(path, timeout=RUN_TIMEOUT_S)
+        command = [sys.executable, "-m", "flooding", "demo", "--speed", str(speed)]
+        command += ["--no-notify", "--data-dir", str(data)] + (["--ble"] if ble else [])
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if when == "start":
+            holder.execute("BEGIN IMMEDIATE")
+            taken = time.monotonic()
+        demo = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        if when != "start":
+            while not holder.execute("SELECT COUNT(*) FROM samples").fetchone()[0]:
+                time.sleep(0.1)
+            holder.execute("BEGIN IMMEDIATE")
+            taken = time.monotonic()
+        time.sleep(max(0.0, hold_s - (time.monotonic() - taken)))
+        held_s = time.monotonic() - taken
+        holder.rollback()
+        holder.close()
+        try:
+            _, err = demo.communicate(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            _, err = demo.communicate()
+        if demo.returncode:
+            sys.stderr.write(err.decode(errors="replace")[-2000:])
+        check = sqlite3.connect(path)
+        stored = check.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+        gaps = check.execute("SELECT COUNT(*) FROM events WHERE kind='gap-detected'").fetchone()
+        links = tuple(
+            row[0]
+            for row in check.execute(
+                "SELECT json_extract(data_json, '$.state') FROM events WHERE kind='link'"
+            )
+        )
+        check.close()
+        return LockResult(when, held_s, demo.returncode, talk_samples(), stored, gaps[0], links)
