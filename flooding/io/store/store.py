@@ -35,6 +35,7 @@ from flooding.io.store.schema import (
     SCHEMA_VERSION,
     SESSION_STATS,
     SOLO,
+    TABLES,
     statements,
 )
 from flooding.io.store.writer import Batch, Writer
@@ -229,10 +230,27 @@ class Store:
         if version < SCHEMA_VERSION:
             connection.close()
             return cls.open(data_dir)
+        try:
+            store._check_tables()
+        except StoreError:
+            connection.close()
+            raise
         return store
+
+    def _check_tables(self) -> None:
+        """Every table of the schema is there (a file changed by another program may lack one)."""
+        found = {
+            row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        missing = sorted(set(TABLES) - found)
+        if missing:
+            raise StoreError(
+                explain(sqlite3.OperationalError(f"no such table: {missing[0]}"), self.path)
+            )
 
     def _migrate(self) -> None:
         if self.schema_version() == SCHEMA_VERSION:
+            self._check_tables()
             return  # the common case: no write lock needed, readers never wait here
         self.db.commit()
         # one writer at a time: two programs opening an old file together upgrade it once
