@@ -8,14 +8,18 @@ each way the database can fail is told by its real cause.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sqlite3
+import subprocess
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from flooding.app.session import SessionRunner
+from flooding.cli.main import main
 from flooding.core.models import GapDetected, LinkChanged, LinkState, Sample, SourceItem
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import DB_NAME, Store, StoreError
@@ -250,10 +254,12 @@ class TestCauses:
             (OSError(28, "No space left on device"), "full"),
         ],
     )
-    def test_each_cause_has_its_own_words(self, error: Exception, words: str) -> None:
+    def test_each_cause_has_its_own_words(
+        self, error: Exception, words: str, tmp_path: Path
+    ) -> None:
         """Busy, full, read-only, permission, missing table and damage each say what they are;
         only damage and a missing table say to move the file aside."""
-        message = explain(error, Path("/data/flooding.db"))
+        message = explain(error, tmp_path / DB_NAME)
         assert words in message
         assert ("aside" in message) == (words in ("missing part", "damaged"))
 
@@ -262,3 +268,53 @@ class TestCauses:
         (tmp_path / DB_NAME).mkdir()
         with pytest.raises(StoreError, match=r"flooding\.db"):
             Store.open(tmp_path)
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A data folder holding one recorded session, mounted read-only (a real read-only file
+    system: as root, a chmod'ed folder would still be writable). Skipped where mounting is
+    not allowed."""
+    source, mounted = tmp_path / "data", tmp_path / "read-only"
+    store = Store.open(source)
+    sid = store.begin_session(START, source="sim", mode="talk")
+    store.add_samples(sid, [Sample(START + k, 70.0 + k % 9, (0.85,), True) for k in range(120)])
+    store.end_session(sid, START + 119)
+    store.close()
+    mounted.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a read-only folder needs root")
+    bind = subprocess.run(["mount", "--bind", str(source), str(mounted)], capture_output=True)
+    if bind.returncode:
+        pytest.skip(f"mount is not allowed here: {bind.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(mounted)], check=True)
+        yield mounted
+    finally:
+        subprocess.run(["umount", str(mounted)], check=True)
+
+
+class TestReadOnlyFolder:
+    def test_read_commands_work(
+        self, read_only_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """sessions, review and export read a session from a read-only data folder."""
+        with pytest.raises(OSError, match="Read-only file system"):
+            (read_only_folder / "probe").touch()
+        folder = ["--data-dir", str(read_only_folder)]
+        assert main(["sessions", *folder]) == 0
+        assert "sim" in capsys.readouterr().out
+        assert main(["review", *folder]) == 0
+        capsys.readouterr()
+        out = tmp_path / "out.csv"
+        assert main(["export", "-o", str(out), *folder]) == 0
+        assert len(out.read_text().splitlines()) == 121  # the header and every sample
+
+    def test_a_write_names_the_read_only_folder(
+        self, read_only_folder: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A command that writes says the folder is read-only and what to do, no traceback."""
+        assert main(["note", "1", "a talk about money", "--data-dir", str(read_only_folder)]) == 1
+        err = capsys.readouterr().err
+        assert "read-only file system" in err
+        assert "--data-dir" in err

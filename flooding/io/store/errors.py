@@ -7,7 +7,9 @@ a sentence that says what happened and what to do, instead of one catch-all mess
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+from contextlib import suppress
 from pathlib import Path
 
 # SQLite's primary result codes (the low byte of `sqlite_errorcode`)
@@ -70,20 +72,12 @@ def explain(exc: BaseException, path: Path) -> str:
             f"the disk holding {where} is full. Free some space there; nothing already saved "
             "is lost."
         )
-    if code == _READONLY or "readonly database" in text:
-        return (
-            f"the recordings database {path} is read-only (the file or its folder {where} "
-            "cannot be written). Make them writable, or choose another folder with --data-dir."
-        )
+    if code in (_READONLY, _CANTOPEN) or "readonly database" in text or "unable to open" in text:
+        return _explain_unwritable(path, opening=code == _CANTOPEN or "unable to open" in text)
     if code == _PERM or "access permission denied" in text:
         return (
             f"permission denied on the recordings database {path}. It belongs to another "
             "account or its mode forbids you: fix its owner or mode, or use --data-dir."
-        )
-    if code == _CANTOPEN or "unable to open" in text:
-        return (
-            f"the recordings database {path} cannot be opened: its folder {where} is missing, "
-            "not writable or not yours. Check the folder, or choose another with --data-dir."
         )
     if "no such table" in text or "no such column" in text:
         return (
@@ -102,6 +96,30 @@ def explain(exc: BaseException, path: Path) -> str:
             "folder is still there (a removed USB drive, a network folder gone)."
         )
     return f"the recordings database {path} failed: {exc}."
+
+
+def _explain_unwritable(path: Path, *, opening: bool) -> str:
+    """Read-only or cannot be opened: say which of folder, file system or mode it is."""
+    where = path.parent
+    fix = "Make it writable, or choose another folder with --data-dir or FLOODING_DATA_DIR."
+    if not where.is_dir():
+        return f"the data folder {where} is missing. Create it, or choose another with --data-dir."
+    read_only_fs = False
+    with suppress(OSError):
+        read_only_fs = bool(os.statvfs(where).f_flag & os.ST_RDONLY)
+    if read_only_fs:
+        return (
+            f"the data folder {where} is on a read-only file system, so recordings cannot be "
+            f"saved there (reading them works). {fix}"
+        )
+    if not os.access(where, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return (
+            f"the recordings database {path} is read-only for you (the file or its folder "
+            f"cannot be written: its owner or mode). {fix}"
+        )
+    if opening:
+        return f"the recordings database {path} cannot be opened. Check the file and its folder."
+    return f"the recordings database {path} is read-only. {fix}"
 
 
 def _explain_os(exc: OSError, path: Path) -> str:
