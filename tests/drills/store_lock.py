@@ -1,5 +1,5 @@
-"""The held-database drill: another program keeps the write lock for a minute while the demo
-records, at its start or in the middle.
+"""The held-database drills: another program keeps the write lock for a minute while the demo
+records, at its start or in the middle; a large import into the same folder while it records.
 
 The demo (`flooding demo`, the simulated talk, or `--ble` through the real Bleak code to the
 emulated strap, whose stall watchdog would call a blocked event loop a silent strap) runs in
@@ -99,3 +99,85 @@ def lock_drill(when: str, hold_s: float, speed: float, ble: bool = False) -> Loc
         )
         check.close()
         return LockResult(when, held_s, demo.returncode, talk_samples(), stored, gaps[0], links)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The demo recording while a large file is imported into the same folder."""
+
+    rows: int
+    import_exit: int
+    import_s: float
+    demo_exit: int
+    expected: int
+    stored: int  # the demo's samples in the database
+    longest_wait_s: float | None  # the longest a demo write waited to be saved
+
+    @property
+    def ok(self) -> bool:
+        """Both ended normally and the demo lost nothing."""
+        return self.import_exit == 0 and self.demo_exit == 0 and self.stored == self.expected
+
+
+def write_big_csv(path: Path, rows: int) -> None:
+    """A generic-CSV recording of `rows` one-second samples (the export format)."""
+    start = 1_600_000_000.0
+    with path.open("w", encoding="utf-8") as out:
+        out.write("time_unix_s,hr_bpm,rr_ms,contact\n")
+        for k in range(rows):
+            bpm = 60 + (k // 60) % 40
+            out.write(f"{start + k:.3f},{bpm},{60000 / bpm:.6g},1\n")
+
+
+def import_drill(rows: int, speed: float) -> ImportResult:
+    """Run the demo and, once it records, import a `rows`-sample file into its folder."""
+    with tempfile.TemporaryDirectory(prefix="flooding-import-") as folder:
+        data = Path(folder) / "data"
+        Store.open(data).close()
+        big = Path(folder) / "big.csv"
+        write_big_csv(big, rows)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        demo = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "flooding", "-v", "demo", "--speed", str(speed)),
+                *("--no-notify", "--data-dir", str(data)),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        watch = sqlite3.connect(data / DB_NAME)
+        while not watch.execute("SELECT COUNT(*) FROM samples").fetchone()[0]:
+            time.sleep(0.1)
+        watch.close()
+        began = time.monotonic()
+        imported = subprocess.run(
+            [sys.executable, "-m", "flooding", "import", str(big), "--data-dir", str(data)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        import_s = time.monotonic() - began
+        _, err = demo.communicate(timeout=RUN_TIMEOUT_S)
+        text = err.decode(errors="replace")
+        longest = None
+        for line in text.splitlines():
+            if "waited to be saved:" in line:
+                longest = float(line.rsplit(":", 1)[1].strip().split()[0])
+        check = sqlite3.connect(data / DB_NAME)
+        stored = check.execute(
+            "SELECT COUNT(*) FROM samples WHERE session_id ="
+            " (SELECT id FROM sessions WHERE source NOT LIKE 'import%')"
+        ).fetchone()[0]
+        check.close()
+        return ImportResult(
+            rows,
+            imported.returncode,
+            import_s,
+            demo.returncode,
+            talk_samples(),
+            stored,
+            longest,
+        )

@@ -301,6 +301,10 @@ class Store:
             if self._writer is not None:
                 self._hand_over()
                 unsaved = self._writer.stop(CLOSE_WAIT_S)
+                log.info(
+                    "the longest a write of this session waited to be saved: %.2f s",
+                    self._writer.longest_wait_s,
+                )
                 if unsaved:
                     raise StoreError(
                         f"could not save the last {unsaved} samples: "
@@ -387,7 +391,7 @@ class Store:
 
     @property
     def longest_wait_s(self) -> float:
-        """The longest the database kept the writer thread waiting so far."""
+        """The longest a write waited from handed over to saved (live use), so far."""
         return 0.0 if self._writer is None else self._writer.longest_wait_s
 
     # -- writing ---------------------------------------------------------------------------

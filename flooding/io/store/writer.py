@@ -72,6 +72,7 @@ class _Queued:
     job: Job
     rows: int
     done: threading.Event = field(default_factory=threading.Event)
+    queued_s: float = field(default_factory=time.monotonic)
     error: BaseException | None = None
 
 
@@ -88,7 +89,7 @@ class Writer:
         self._rows = 0  # rows waiting in the queue
         self.trouble: BaseException | None = None  # why the last try failed (None: all well)
         self.trouble_since: float | None = None  # monotonic time the database went away
-        self.longest_wait_s = 0.0  # the longest the database kept the writer waiting
+        self.longest_wait_s = 0.0  # the longest a job waited from queued to committed
         self._told_s = 0.0
         self._thread = threading.Thread(target=self._run, name="flooding-store-writer", daemon=True)
         self._thread.start()
@@ -212,6 +213,8 @@ class Writer:
             self._done([queued])
 
     def _done(self, batch: list[_Queued]) -> None:
+        now = time.monotonic()
+        self.longest_wait_s = max([self.longest_wait_s] + [now - q.queued_s for q in batch])
         with self._cond:
             for queued in batch:
                 self._queue.remove(queued)
@@ -225,7 +228,6 @@ class Writer:
             self.trouble_since = now
         self.trouble = exc
         away_s = now - self.trouble_since
-        self.longest_wait_s = max(self.longest_wait_s, away_s)
         if away_s >= WARN_AFTER_S and now - self._told_s >= WARN_EVERY_S:
             self._told_s = now
             kind = "busy" if is_busy(exc) else "unavailable"
@@ -243,7 +245,6 @@ class Writer:
         if self.trouble_since is None:
             return
         away_s = time.monotonic() - self.trouble_since
-        self.longest_wait_s = max(self.longest_wait_s, away_s)
         if self._told_s:
             log.warning("the recordings database can be written again after %.0f s", away_s)
         self.trouble = None
