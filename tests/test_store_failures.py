@@ -71,3 +71,31 @@ def test_a_failed_commit_keeps_samples_and_event_ids_for_the_retry(tmp_path: Pat
     store.flush()
     assert stored(path) == (8, [alert_id])
     store.close()
+
+
+class CountsCommits(sqlite3.Connection):
+    """A real SQLite connection that counts its commits."""
+
+    commits = 0
+
+    def commit(self) -> None:
+        self.commits += 1
+        super().commit()
+
+
+def test_a_large_flush_commits_in_short_transactions(tmp_path: Path) -> None:
+    """An import's flush commits a chunk at a time (letting go of the lock between chunks),
+    and stores every sample once."""
+    from flooding.io.store.store import CHUNK_ROWS
+
+    Store.open(tmp_path).close()
+    path = tmp_path / "flooding.db"
+    connection = sqlite3.connect(path, factory=CountsCommits)
+    store = Store(connection, path)
+    session = store.begin_session(1_800_000_000.0, source="test", mode="talk")
+    before = connection.commits
+    store.add_samples(session, samples(2 * CHUNK_ROWS + 7))
+    store.flush()
+    assert connection.commits - before == 3
+    assert stored(path)[0] == 2 * CHUNK_ROWS + 7
+    store.close()
