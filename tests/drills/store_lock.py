@@ -44,10 +44,16 @@ class LockResult:
         return self.expected - self.stored
 
     @property
+    def stalls(self) -> int:
+        """Link changes after the strap first connected (a stall, a drop, a reconnect)."""
+        if "connected" not in self.links:
+            return len(self.links)
+        return len(self.links) - 1 - self.links.index("connected")
+
+    @property
     def ok(self) -> bool:
         """Nothing lost, no gap, no false stall, no crash."""
-        links_ok = all(state == "connected" for state in self.links)
-        return self.exit_code == 0 and self.lost == 0 and self.gaps == 0 and links_ok
+        return self.exit_code == 0 and self.lost == 0 and self.gaps == 0 and self.stalls == 0
 
 
 def talk_samples() -> int:
