@@ -20,7 +20,15 @@ import pytest
 
 from flooding.app.session import SessionRunner
 from flooding.cli.main import main
-from flooding.core.models import GapDetected, LinkChanged, LinkState, Sample, SourceItem
+from flooding.core.models import (
+    Alert,
+    GapDetected,
+    LinkChanged,
+    LinkState,
+    Rule,
+    Sample,
+    SourceItem,
+)
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import DB_NAME, Store, StoreError
 from flooding.io.store.errors import explain
@@ -196,6 +204,35 @@ class TestLockHeldByAnotherProgram:
         assert store.sessions() == []
         store.close()
         db.close()
+
+
+class TestAlertWhileHeld:
+    def test_alert_marked_while_the_database_is_held(self, data: Path) -> None:
+        """An alert recorded while another program holds the database is found at once and can
+        be marked a false alarm; both are saved, linked, once the lock is let go."""
+        store = Store.open(data)
+        alert = Alert(START + 5, 104.0, 70.0, 80.0, Rule.RELATIVE)
+
+        async def live() -> tuple[int, int, int]:
+            sid = store.begin_session(START, source="sim", mode="talk")
+            alert_id = store.add_event(sid, alert)
+            latest = store.latest_alert(sid)
+            assert latest is not None
+            assert latest.id == alert_id
+            mark = store.mark_false_alarm(sid, alert_id, START + 9)
+            assert store.mark_false_alarm(sid, alert_id, START + 10) == mark  # once only
+            assert store.is_false_alarm(sid, alert_id)
+            return sid, alert_id, mark
+
+        with LockHolder(data / DB_NAME):
+            sid, alert_id, mark = asyncio.run(live())
+            assert store.waiting_rows == 0  # no samples; the events wait in the writer
+        store.close()
+        check = Store.open_read_only(data)
+        assert check.is_false_alarm(sid, alert_id)
+        [stored] = check.events(sid, "false-alarm")
+        assert (stored.id, stored.data) == (mark, {"alert_event_id": alert_id})
+        check.close()
 
 
 class TestReadOnly:

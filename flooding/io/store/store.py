@@ -154,6 +154,7 @@ class Store:
         self._writer: Writer | None = None  # started by the first write from an event loop
         self._last_id: dict[str, int] = {}  # the last id handed out per table (live use)
         self._alerts: dict[int, tuple[int, str]] = {}  # live alerts: id -> (session, kind)
+        self._latest_alerts: dict[int, EventRow] = {}  # live: each session's latest alert
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
         self._full_told_s = 0.0
 
@@ -522,6 +523,8 @@ class Store:
         given = self._next_id("events")
         if kind in ("alert", "couple-alert"):
             self._alerts[given] = (session_id, kind)
+            # known at once, even while the database is busy (`flooding ok` marks it)
+            self._latest_alerts[session_id] = EventRow(given, session_id, t_s, kind, data, person)
 
         def write(db: sqlite3.Connection, batch: Batch) -> None:
             stored = dict(data)
@@ -849,9 +852,15 @@ class Store:
             " ORDER BY t_s DESC, id DESC LIMIT 1",
             (self._sid(session_id),),
         ).fetchone()
-        if row is None:
-            return None
-        return EventRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
+        stored = (
+            None
+            if row is None
+            else EventRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
+        )
+        live = self._latest_alerts.get(session_id)
+        if live is None or (stored is not None and (stored.t_s, stored.id) > (live.t_s, live.id)):
+            return stored
+        return live
 
 
 def _side_file(path: Path, suffix: str) -> Path:
