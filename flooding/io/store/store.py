@@ -49,7 +49,7 @@ SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queue
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, said loudly
 FULL_TOLD_EVERY_S = 60.0  # how often a full buffer is said again
 CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
-CHUNK_PAUSE_S = 0.02  # ...and lets go of the lock this long between them, for a live session
+CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 
 _Row = tuple[int, float, float, str, "int | None", "int | None", str]
 
