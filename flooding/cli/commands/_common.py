@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,16 +99,9 @@ def load_settings(args: argparse.Namespace) -> LoadedConfig:
 
 def data_dir(args: argparse.Namespace) -> Path:
     """The data directory: --data-dir, FLOODING_DATA_DIR, or the platform's user data dir."""
-    chosen = getattr(args, "data_dir", None)
-    if chosen is not None:
-        return Path(chosen)
-    from flooding.core.settings import ENV_DATA_DIR
+    from flooding.io.places import data_dir as resolve
 
-    if os.environ.get(ENV_DATA_DIR):
-        return Path(os.environ[ENV_DATA_DIR])
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("flooding", appauthor=False))
+    return resolve(getattr(args, "data_dir", None))
 
 
 def program() -> str:
