@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,9 +19,11 @@ from flooding.cli.commands._common import (
 )
 
 if TYPE_CHECKING:
-    from flooding.app.session import SessionOutcome, SessionRunner
+    from flooding.app.session import SessionOutcome
     from flooding.app.sources import HeartSource
+    from flooding.cli.view import TerminalView
     from flooding.core.hrm import HeartRateMeasurement
+    from flooding.core.settings import Settings
     from flooding.lab.simulate import Scenario
 
 DEFAULT_SPEED = 60.0  # one simulated minute a second: the whole talk in under half a minute
@@ -73,14 +75,15 @@ def demo_data_dir(args: argparse.Namespace) -> Path:
 
 
 async def _demo_over_bluetooth(
-    scenario: Scenario, speed: float, make_runner: Callable[[HeartSource, str], SessionRunner]
+    scenario: Scenario,
+    speed: float,
+    run_session: Callable[[HeartSource, str, Awaitable[object]], Awaitable[SessionOutcome]],
 ) -> SessionOutcome:
     """The scenario played by an emulated strap, read through Bleak like a real one.
 
     The strap sends a packet every 1/speed seconds; sample times come from a clock that runs
     `speed` times faster than real time, so the detector sees the talk at its true pace.
     """
-    from flooding.app.session import run_until_signalled
     from flooding.io.strap.ble import StrapSource
     from flooding.lab.emulator import emulated_straps
     from flooding.lab.simulate import packets
@@ -106,24 +109,25 @@ async def _demo_over_bluetooth(
             client_backend=air.client_backend,
             clock=clock,
         )
-        runner = make_runner(source, "demo-ble")
-        waiter = asyncio.create_task(finished.wait())
-        waiter.add_done_callback(lambda _: runner.stop())
-        try:
-            return await run_until_signalled(runner)
-        finally:
-            waiter.cancel()
+        return await run_session(source, "demo-ble", finished.wait())
+
+
+def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
+    """The demo's live lines: about one every 5 simulated seconds, at most two a second."""
+    from flooding.cli.view import TerminalView
+
+    return TerminalView(
+        every_s=max(5.0, 2.0 * args.speed),
+        breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+    )
 
 
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
+    from flooding.app import wiring
     from flooding.app.couple_review import couple_review, headline, render_couple_png
-    from flooding.app.couple_session import CoupleSessionRunner
     from flooding.app.export import write_private
-    from flooding.app.session import run_until_signalled
     from flooding.app.sources import MergedSource
-    from flooding.cli.view import TerminalView
-    from flooding.io.notify import choose_notifier
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
 
     if args.speed < 0 or args.ble:
@@ -149,21 +153,16 @@ def _couple_demo(args: argparse.Namespace) -> int:
             for name, scenario in scenarios.items()
         }
     )
-    runner = CoupleSessionRunner(
-        source=source,
-        settings=settings,
-        store=store,
-        view=TerminalView(
-            every_s=max(5.0, 2.0 * args.speed),
-            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
-        ),
+    proc = wiring.process(
+        settings,
+        store,
+        _view(args, settings),
+        kind="demo-couple",
+        description=source.description,
         people=COUPLE_DEMO_NAMES,
-        source_kind="demo-couple",
-        message_turn=store.count_events("couple-alert"),
     )
-    runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
     try:
-        outcome = asyncio.run(run_until_signalled(runner))
+        outcome = asyncio.run(wiring.run_session(proc, source, program=program()))
         review = couple_review(store, outcome.session_id)
     finally:
         store.close()
@@ -188,10 +187,8 @@ def _couple_demo(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.couple:
         return _couple_demo(args)
+    from flooding.app import wiring
     from flooding.app.review import episodes
-    from flooding.app.session import SessionRunner, run_until_signalled
-    from flooding.cli.view import TerminalView
-    from flooding.io.notify import choose_notifier
     from flooding.lab.simulate import SimulatedStrap, hard_talk
 
     if args.speed < 0 or (args.ble and args.speed == 0):
@@ -210,29 +207,20 @@ def run(args: argparse.Namespace) -> int:
         f"{speed_text}.\nWatch the heart rate climb, the flooding alert, the "
         f"{settings.pause.minutes:.0f}-minute pause and the ready-to-return check.\n"
     )
-    view = TerminalView(
-        every_s=max(5.0, 2.0 * args.speed),
-        breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
-    )
+    view = _view(args, settings)
 
-    def make_runner(source: HeartSource, kind: str) -> SessionRunner:
-        runner = SessionRunner(
-            source=source,
-            settings=settings,
-            store=store,
-            view=view,
-            source_kind=kind,
-            message_turn=store.count_events("alert"),  # the texts rotate across sessions
-        )
-        runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
-        return runner
+    async def run_session(
+        source: HeartSource, kind: str, until: Awaitable[object] | None = None
+    ) -> SessionOutcome:
+        proc = wiring.process(settings, store, view, kind=kind, description=source.description)
+        return await wiring.run_session(proc, source, until=until, program=program())
 
     try:
         if args.ble:
-            outcome = asyncio.run(_demo_over_bluetooth(scenario, args.speed, make_runner))
+            outcome = asyncio.run(_demo_over_bluetooth(scenario, args.speed, run_session))
         else:
             source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
-            outcome = asyncio.run(run_until_signalled(make_runner(source, "demo")))
+            outcome = asyncio.run(run_session(source, "demo"))
         found = episodes(store, outcome.session_id)
     finally:
         store.close()
