@@ -35,10 +35,10 @@ from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import LinkState, Mode
 from flooding.core.settings import ConfigError, Settings, StrapSettings, default_settings
 from flooding.io.control import ControlServer, lock_is_held, send_command, socket_path
-from flooding.io.notify import Message
 from flooding.io.store import Store
 from flooding.lab.emulator import EmulatedAir, EmulatedStrap, calm_heart
 from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
+from tests.fakes import RecordingNotifier
 
 ROOT = Path(__file__).resolve().parent.parent
 STRAP = "C0:FF:EE:00:00:01"  # the emulated person's strap
@@ -272,17 +272,6 @@ class TestSessionGapSetting:
             )
 
 
-class FakeNotifier:
-    """Collects the messages it is asked to show."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def send(self, message: Message) -> bool:
-        self.messages.append(message)
-        return True
-
-
 class TestStartingWithoutUsableSettings:
     def test_each_problem_is_told_once_and_the_service_starts_once_fixed(self) -> None:
         """A bad config, then no pairing, each notify once; valid settings end the wait."""
@@ -310,11 +299,11 @@ class TestStartingWithoutUsableSettings:
                 sleep=sleep,
             )
 
-        notifier = FakeNotifier()
+        notifier = RecordingNotifier()
         assert asyncio.run(main()) is paired
         assert sleeps == [7, 7, 7]
-        assert len(notifier.messages) == 2
-        config, pairing = notifier.messages
+        assert len(notifier.sent) == 2
+        config, pairing = notifier.sent
         assert "detection.absolute_bpm = 5" in config.body
         assert "`flooding config check`" in config.body
         assert "flooding pair" in pairing.body
