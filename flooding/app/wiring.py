@@ -68,10 +68,12 @@ class Extras:
 class Process:
     """What a process that runs sessions is made of: see the module docstring.
 
-    `people` names a couple's two partners (empty for one person); `strap` is one person's
-    (address, name) and `straps` a couple's, both stored with each session.
+    `source` is the process's heart data for its whole life; `people` names a couple's two
+    partners (empty for one person); `strap` is one person's (address, name) and `straps` a
+    couple's, both stored with each session.
     """
 
+    source: HeartSource | TaggedSource
     settings: Settings
     store: Store
     board: StatusBoard
@@ -83,8 +85,8 @@ class Process:
     extras: Extras = field(default_factory=Extras)
 
     def runner(self, source: HeartSource | TaggedSource, mode: Mode | None = None) -> SessionRunner:
-        """The runner of one session on `source`, with its desktop notifier (whose buttons act
-        on this runner); the live monitor answers for it from now on."""
+        """The runner of one session on `source` (all of the process's source, or one wearing
+        of it), with its desktop notifier, whose buttons act on this runner."""
         runner: SessionRunner
         if self.people:
             runner = CoupleSessionRunner(
@@ -112,30 +114,30 @@ class Process:
                 strap_address=address or None,
             )
         runner.notifier = choose_notifier(self.settings.notify, on_action=runner.handle_action)
-        self.live.runner = runner
         return runner
 
 
 def process(
+    source: HeartSource | TaggedSource,
     settings: Settings,
     store: Store,
     view: View,
     *,
     kind: str,
-    description: str,
     headless: bool = False,
     people: Sequence[str] = (),
     straps: Straps | None = None,
     strap: tuple[str, str] = ("", ""),
     extras: Extras | None = None,
 ) -> Process:
-    """The parts of a process: its status board (in front of `view` and the extra views) and
-    the live monitor the control channel talks to."""
+    """The parts of a process on `source`: its status board (in front of `view` and the extra
+    views) and the live monitor the control channel talks to."""
     extras = extras or Extras()
     board = StatusBoard(Views([view, *extras.views]) if extras.views else view)
-    live = LiveMonitor(board, settings=settings, strap=description, headless=headless)
+    live = LiveMonitor(board, settings=settings, strap=source.description, headless=headless)
     people = tuple(people or (straps or {}))
-    return Process(settings, store, board, live, kind, people, dict(straps or {}), strap, extras)
+    straps = dict(straps or {})
+    return Process(source, settings, store, board, live, kind, people, straps, strap, extras)
 
 
 # -- the sources of a monitor -----------------------------------------------------------------
@@ -258,7 +260,6 @@ async def serving(proc: Process, control: Path | None, program: str) -> AsyncIte
 
 async def run_session(
     proc: Process,
-    source: HeartSource | TaggedSource,
     *,
     mode: Mode | None = None,
     control: Path | None = None,
@@ -267,7 +268,7 @@ async def run_session(
 ) -> SessionOutcome:
     """One session (the demo, the foreground monitor) until the source ends, `until` is done,
     Ctrl-C or SIGTERM; it is always ended and saved."""
-    runner = proc.runner(source, mode)
+    runner = proc.live.runner = proc.runner(proc.source, mode)
     waiter = None if until is None else asyncio.ensure_future(until)
     if waiter is not None:
         waiter.add_done_callback(lambda _: runner.stop())
@@ -283,7 +284,6 @@ async def run_session(
 
 async def run_service(
     proc: Process,
-    source: HeartSource | TaggedSource,
     *,
     stopped: asyncio.Event,
     control: Path,
@@ -293,7 +293,7 @@ async def run_service(
     """The background service: a session per wearing of the strap until `stopped` is set
     (each session ended and saved on the way out)."""
     monitor = BackgroundMonitor(
-        source=source,
+        source=proc.source,
         live=proc.live,
         make_runner=lambda wearing, asked: proc.runner(wearing, asked or mode),
         session_gap_s=proc.settings.service.session_gap_minutes * MINUTE_S,
@@ -302,7 +302,7 @@ async def run_service(
     watcher.add_done_callback(lambda done: None if done.cancelled() else monitor.stop())
     try:
         async with serving(proc, control, program):
-            log.info("waiting for %s (pid %d)", source.description, os.getpid())
+            log.info("waiting for %s (pid %d)", proc.source.description, os.getpid())
             if stopped.is_set():
                 return []
             return await monitor.run()

@@ -32,6 +32,13 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_notify_option(parser: argparse.ArgumentParser) -> None:
+    """--no-notify (the commands that run a session)."""
+    parser.add_argument(
+        "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
+    )
+
+
 def add_session_argument(parser: argparse.ArgumentParser) -> None:
     """An optional SESSION id; `chosen_session` turns a missing one into the latest."""
     parser.add_argument(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
+    add_notify_option,
     data_dir,
     load_settings,
     open_store,
@@ -46,9 +48,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="FACTOR",
         help=f"how many times faster than real time (default {DEFAULT_SPEED:g}; 0 = at once)",
     )
-    parser.add_argument(
-        "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
-    )
+    add_notify_option(parser)
     parser.add_argument(
         "--couple",
         action="store_true",
@@ -74,12 +74,12 @@ def demo_data_dir(args: argparse.Namespace) -> Path:
     return data_dir(args) / "demo"
 
 
-async def _demo_over_bluetooth(
-    scenario: Scenario,
-    speed: float,
-    run_session: Callable[[HeartSource, str, Awaitable[object]], Awaitable[SessionOutcome]],
-) -> SessionOutcome:
-    """The scenario played by an emulated strap, read through Bleak like a real one.
+@asynccontextmanager
+async def _emulated_strap_playing(
+    scenario: Scenario, speed: float
+) -> AsyncIterator[tuple[HeartSource, Awaitable[object]]]:
+    """The scenario played by an emulated strap, read through Bleak like a real one, and
+    what is done when the scenario has been played.
 
     The strap sends a packet every 1/speed seconds; sample times come from a clock that runs
     `speed` times faster than real time, so the detector sees the talk at its true pace.
@@ -109,7 +109,7 @@ async def _demo_over_bluetooth(
             client_backend=air.client_backend,
             clock=clock,
         )
-        return await run_session(source, "demo-ble", finished.wait())
+        yield source, finished.wait()
 
 
 def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
@@ -153,16 +153,12 @@ def _couple_demo(args: argparse.Namespace) -> int:
             for name, scenario in scenarios.items()
         }
     )
+    view = _view(args, settings)
     proc = wiring.process(
-        settings,
-        store,
-        _view(args, settings),
-        kind="demo-couple",
-        description=source.description,
-        people=COUPLE_DEMO_NAMES,
+        source, settings, store, view, kind="demo-couple", people=COUPLE_DEMO_NAMES
     )
     try:
-        outcome = asyncio.run(wiring.run_session(proc, source, program=program()))
+        outcome = asyncio.run(wiring.run_session(proc))
         review = couple_review(store, outcome.session_id)
     finally:
         store.close()
@@ -209,18 +205,17 @@ def run(args: argparse.Namespace) -> int:
     )
     view = _view(args, settings)
 
-    async def run_session(
-        source: HeartSource, kind: str, until: Awaitable[object] | None = None
-    ) -> SessionOutcome:
-        proc = wiring.process(settings, store, view, kind=kind, description=source.description)
-        return await wiring.run_session(proc, source, until=until, program=program())
+    async def play() -> SessionOutcome:
+        if args.ble:
+            async with _emulated_strap_playing(scenario, args.speed) as (source, played):
+                proc = wiring.process(source, settings, store, view, kind="demo-ble")
+                return await wiring.run_session(proc, until=played)
+        source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
+        proc = wiring.process(source, settings, store, view, kind="demo")
+        return await wiring.run_session(proc)
 
     try:
-        if args.ble:
-            outcome = asyncio.run(_demo_over_bluetooth(scenario, args.speed, run_session))
-        else:
-            source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
-            outcome = asyncio.run(run_session(source, "demo"))
+        outcome = asyncio.run(play())
         found = episodes(store, outcome.session_id)
     finally:
         store.close()

@@ -26,6 +26,7 @@ from typing import Any
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
+    add_notify_option,
     data_dir,
     load_settings,
     program,
@@ -61,9 +62,7 @@ def register(commands: Any) -> None:
             "conversation, one alert and one pause for both"
         ),
     )
-    parser.add_argument(
-        "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
-    )
+    add_notify_option(parser)
     parser.add_argument(
         "--quiet", action="store_true", help="no live lines in the terminal (notifications only)"
     )
@@ -153,20 +152,14 @@ async def _monitor(args: argparse.Namespace) -> int:
                 except ConfigError as exc:
                     print(f"flooding monitor --couple: {exc}", file=sys.stderr)
                     return 1
+                kind = "ble-couple" if straps else "ble"
                 proc = wiring.process(
-                    settings,
-                    store,
-                    view,
-                    kind="ble-couple" if straps else "ble",
-                    description=source.description,
-                    straps=straps,
-                    strap=strap,
+                    source, settings, store, view, kind=kind, straps=straps, strap=strap
                 )
                 if not args.quiet:
                     print(f"Watching {source.description}. Ctrl-C ends the session.")
                 outcome = await wiring.run_session(
                     proc,
-                    source,
                     mode=Mode(args.mode) if args.mode else None,
                     control=folder,
                     program=program(),
@@ -235,18 +228,17 @@ async def _headless(args: argparse.Namespace) -> int:
                         program=program(),
                     )
                     proc = wiring.process(
+                        source,
                         settings,
                         store,
                         LogView(),
                         kind="ble-couple" if straps else "ble",
-                        description=source.description,
                         headless=True,
                         straps=straps,
                         strap=(settings.strap.address, settings.strap.name),
                     )
                     await wiring.run_service(
                         proc,
-                        source,
                         stopped=stopped,
                         control=folder,
                         mode=Mode(args.mode) if args.mode else None,
