@@ -52,12 +52,16 @@ class RecordingView:
         self.links: list[LinkChanged] = []
         self.batteries: list[tuple[BatteryLevel, bool]] = []
         self.infos: list[str] = []
+        self.person_readings: list[tuple[str, Reading]] = []
         self._on_reading = on_reading
 
     def reading(self, reading: Reading) -> None:
         self.readings.append(reading)
         if self._on_reading is not None:
             self._on_reading(reading)
+
+    def person_reading(self, person: str, reading: Reading) -> None:
+        self.person_readings.append((person, reading))
 
     def message(self, message: Message) -> None:
         self.messages.append(message)
