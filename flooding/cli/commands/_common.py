@@ -11,14 +11,19 @@ if TYPE_CHECKING:
     from flooding.io.store import Store
 
 
-def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """--config FILE and --set KEY=VALUE."""
+def add_config_file_option(parser: argparse.ArgumentParser) -> None:
+    """--config FILE."""
     parser.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
         help="your config file (default: FLOODING_CONFIG, else your platform config folder)",
     )
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """--config FILE, --set KEY=VALUE and --lang LANG."""
+    add_config_file_option(parser)
     parser.add_argument(
         "--set",
         dest="overrides",
