@@ -17,11 +17,11 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flooding.app.background import BackgroundMonitor
 from flooding.app.couple_session import CoupleSessionRunner
-from flooding.app.live import LiveMonitor
+from flooding.app.live import MINUTE_S, LiveMonitor
 from flooding.app.readiness import pairing_problems
 from flooding.app.session import SessionOutcome, SessionRunner, View, stop_on_signals
 from flooding.app.sources import HeartSource, MergedSource, TaggedSource
@@ -34,10 +34,13 @@ from flooding.io.notify import choose_notifier
 from flooding.io.store import Store, StoreError
 from flooding.io.strap.ble import StrapSource
 
+if TYPE_CHECKING:
+    from bleak.backends.client import BaseBleakClient
+    from bleak.backends.scanner import BaseBleakScanner
+
 log = logging.getLogger(__name__)
 
 EXIT_ALREADY_RUNNING = 75  # EX_TEMPFAIL: the service manager may try again later
-MINUTE_S = 60.0
 
 Straps = dict[str, tuple[str | None, str | None]]
 """A couple's straps: each partner's name -> (strap name, strap address)."""
@@ -145,8 +148,8 @@ def process(
 
 def strap_source(
     settings: Settings,
-    scanner: Any,
-    client: Any,
+    scanner: type[BaseBleakScanner] | None,
+    client: type[BaseBleakClient] | None,
     *,
     couple: bool,
     program: str,
