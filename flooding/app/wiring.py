@@ -23,7 +23,7 @@ from flooding.app.background import BackgroundMonitor
 from flooding.app.couple_session import CoupleSessionRunner
 from flooding.app.live import MINUTE_S, LiveMonitor
 from flooding.app.readiness import pairing_problems
-from flooding.app.session import SessionOutcome, SessionRunner, View, stop_on_signals
+from flooding.app.session import SessionOutcome, SessionRunner, View, run_until_signalled
 from flooding.app.sources import HeartSource, MergedSource, TaggedSource
 from flooding.app.status import StatusBoard
 from flooding.app.views import Views
@@ -277,9 +277,7 @@ async def run_session(
         waiter.add_done_callback(lambda _: runner.stop())
     try:
         async with serving(proc, control, program):
-            with stop_on_signals(runner.stop):
-                outcome: SessionOutcome = await runner.run()
-                return outcome
+            return await run_until_signalled(runner)
     finally:
         if waiter is not None:
             waiter.cancel()
