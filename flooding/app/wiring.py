@@ -1,11 +1,10 @@
 """The one composition root: the demo, the foreground monitor and the background service are
-all built here, from the same parts, so the whole data path reads in a few lines:
+built here from the same parts. The command line passes in what only it knows: its views, the
+lab's simulated or emulated sources, and the Bluetooth backends. The whole data path:
 
-    source -> SessionRunner (engine, store, notifier) -> StatusBoard -> Views (terminal or log,
-    and any extra views) ; control channel -> LiveMonitor -> the runner of the session now
-
-What only the command line knows comes in from it: the terminal views, the lab's simulated or
-emulated sources, and the Bluetooth backends (the real stack's, or the emulator's).
+    source -> SessionRunner (engine, store, notifier) -> StatusBoard -> the terminal or the log,
+                                                                        and the extra views
+    control channel -> LiveMonitor -> the runner of the session now (status, pause, ok, ...)
 """
 
 from __future__ import annotations
