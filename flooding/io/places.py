@@ -12,9 +12,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from flooding.core.settings import ENV_DATA_DIR
-
 APP_FOLDER_NAME = "flooding"
+ENV_DATA_DIR = "FLOODING_DATA_DIR"  # the data folder, when no --data-dir is given
 
 
 class Platform(enum.StrEnum):

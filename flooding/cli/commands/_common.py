@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flooding.core.settings import LoadedConfig
+    from flooding.io.config_files.loading import LoadedConfig
     from flooding.io.store import Store
 
 
@@ -96,7 +96,7 @@ def load_settings(args: argparse.Namespace) -> LoadedConfig:
     """The effective configuration for a command's arguments (`--no-notify` included)."""
     from dataclasses import replace
 
-    from flooding.core.settings import load_config
+    from flooding.io.config_files.loading import load_config
 
     overrides = list(getattr(args, "overrides", []))
     if getattr(args, "lang", None):

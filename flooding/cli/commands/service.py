@@ -70,9 +70,9 @@ def _explicit(args: argparse.Namespace, attribute: str, env_name: str) -> Path |
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    from flooding.core.settings import ENV_CONFIG_FILE, ENV_DATA_DIR
+    from flooding.io.config_files.loading import ENV_CONFIG_FILE
     from flooding.io.os_service import make_plan, service_environment, service_program
-    from flooding.io.places import current_platform
+    from flooding.io.places import ENV_DATA_DIR, current_platform
 
     platform = current_platform()
     command = service_program(platform)

@@ -15,7 +15,7 @@ from flooding.cli.commands._common import (
 )
 
 if TYPE_CHECKING:
-    from flooding.core.settings import LoadedConfig
+    from flooding.io.config_files.loading import LoadedConfig
 
 
 # the help names flooding.app.tune.DEFAULT_TOLERANCE_S (a test keeps the two alike); importing it
@@ -64,7 +64,7 @@ def changed_keys(
     current: LoadedConfig, candidate: LoadedConfig
 ) -> list[tuple[str, object, object]]:
     """The settings the candidate changes: (key, current value, candidate value)."""
-    from flooding.core.settings import effective_values
+    from flooding.io.config_files.loading import effective_values
 
     now = {key: value for key, value, _ in effective_values(current)}
     return [
@@ -76,8 +76,8 @@ def changed_keys(
 
 def run(args: argparse.Namespace) -> int:
     from flooding.app.tune import DEFAULT_TOLERANCE_S, compare_session, load_sessions, totals
-    from flooding.core.settings import load_config
     from flooding.core.timefmt import iso_local, local_stamp
+    from flooding.io.config_files.loading import load_config
 
     tolerance_s: float = DEFAULT_TOLERANCE_S if args.tolerance is None else args.tolerance
     if tolerance_s < 0:
