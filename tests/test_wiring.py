@@ -8,7 +8,8 @@ from pathlib import Path
 
 from flooding.app import wiring
 from flooding.app.session import SessionOutcome
-from flooding.core.settings import Settings, default_settings
+from flooding.core.settings import Settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import SimulatedStrap, hard_talk
 from tests.fakes import RecordingView
