@@ -362,7 +362,8 @@ def wait_until_watching(proc: subprocess.Popen[str], data: Path, samples: int = 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"the service exited {proc.returncode}: {proc.stderr.read()}")  # type: ignore[union-attr]
+            assert proc.stderr is not None
+            raise AssertionError(f"the service exited {proc.returncode}: {proc.stderr.read()}")
         reply = send_command("status", data_dir=data)
         if reply and reply["status"]["session_id"] is not None:
             store = Store.open(data)
