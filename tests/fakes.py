@@ -59,7 +59,6 @@ class RecordingView:
         self.links: list[LinkChanged] = []
         self.batteries: list[tuple[BatteryLevel, bool]] = []
         self.infos: list[str] = []
-        self.person_readings: list[tuple[str, Reading]] = []
         self._on_reading = on_reading
 
     def reading(self, reading: Reading) -> None:

@@ -15,12 +15,12 @@ import pytest
 from flooding.io.os_service import (
     MARKER,
     Plan,
-    Platform,
     install,
     make_plan,
     service_state,
     uninstall,
 )
+from flooding.io.places import Platform
 
 PROGRAM = ["/opt/flooding/bin/flooding"]
 WINDOWS_PROGRAM = [r"C:\Python312\pythonw.exe", "-m", "flooding"]

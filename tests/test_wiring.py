@@ -1,9 +1,11 @@
 """The composition root: a process built by `flooding.app.wiring` shows every reading and
-message to its extra views, runs its extra tasks for as long as it runs, and answers `status`."""
+message to its extra views, runs its extra services around its sessions, and holds its folder."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from flooding.app import wiring
@@ -22,26 +24,33 @@ def quiet_settings() -> Settings:
     return settings.model_copy(update={"notify": notify})
 
 
-def test_extra_views_and_tasks_join_a_session(tmp_path: Path) -> None:
-    """An extra view gets the same readings and messages as the main view, and an extra task
-    sees the live status while the session runs and is cancelled when it ends."""
+def test_extra_views_and_services_join_a_session(tmp_path: Path) -> None:
+    """An extra view gets the same readings and messages as the main view, and an extra
+    service is entered before the session starts, sees it live, and is left when it ends."""
     main, extra = RecordingView(), RecordingView()
+    happened: list[str] = []
     seen: list[dict[str, object]] = []
-    cancelled = asyncio.Event()
 
-    async def task(proc: wiring.Process) -> None:
-        try:
+    @contextlib.asynccontextmanager
+    async def service(proc: wiring.Process) -> AsyncIterator[None]:
+        happened.append(f"entered with {len(main.readings)} readings shown")
+
+        async def watch() -> None:
             while True:
                 await asyncio.sleep(0)
                 seen.append(proc.live.status())
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+
+        watcher = asyncio.create_task(watch())
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            happened.append(f"left with {len(main.readings)} readings shown")
 
     store = Store.open(tmp_path)
     try:
         source = SimulatedStrap(hard_talk(), start_s=0.0, speed=0)
-        extras = wiring.Extras(views=[extra], tasks=[task])
+        extras = wiring.Extras(views=[extra], services=[service])
         proc = wiring.process(source, quiet_settings(), store, main, kind="demo", extras=extras)
         outcome: SessionOutcome = asyncio.run(wiring.run_session(proc))
     finally:
@@ -50,9 +59,12 @@ def test_extra_views_and_tasks_join_a_session(tmp_path: Path) -> None:
     assert len(extra.readings) == len(main.readings) == outcome.samples
     assert [m.kind for m in extra.messages] == [m.kind for m in main.messages]
     assert any(m.kind == "alert" for m in extra.messages)
+    assert happened == [
+        "entered with 0 readings shown",
+        f"left with {outcome.samples} readings shown",
+    ]
     assert seen
     assert seen[-1]["session_id"] == outcome.session_id
-    assert cancelled.is_set()
 
 
 def test_a_second_monitor_on_the_same_folder_is_refused_with_the_exit_code_to_retry(

@@ -13,10 +13,11 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flooding.app.background import BackgroundMonitor
 from flooding.app.couple_session import CoupleSessionRunner
@@ -58,12 +59,14 @@ class Extras:
     """What joins a running process from outside (the local app, for one).
 
     Each view gets every reading, message, link change and battery level, beside the terminal
-    or the log; each task runs in the process's event loop, given its `Process`, for as long as
-    the process runs, and is cancelled when it ends.
+    or the log. Each service, given the `Process`, is an async context entered in the process's
+    event loop before its sessions start and left after they end (a web server, say).
     """
 
     views: list[View] = field(default_factory=list)
-    tasks: list[Callable[[Process], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    services: list[Callable[[Process], AbstractAsyncContextManager[object]]] = field(
+        default_factory=list
+    )
 
 
 @dataclass
@@ -241,18 +244,15 @@ async def start_control(folder: Path, live: LiveMonitor, program: str) -> Contro
 
 @contextlib.asynccontextmanager
 async def serving(proc: Process, control: Path | None, program: str) -> AsyncIterator[None]:
-    """The control channel for `control` (a data folder; None: none) and the extra tasks,
+    """The control channel for `control` (a data folder; None: none) and the extra services,
     running while inside."""
     server = None if control is None else await start_control(control, proc.live, program)
-    tasks = [asyncio.create_task(task(proc)) for task in proc.extras.tasks]
     try:
-        yield
+        async with contextlib.AsyncExitStack() as services:
+            for service in proc.extras.services:
+                await services.enter_async_context(service(proc))
+            yield
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
         if server is not None:
             await server.close()
 
