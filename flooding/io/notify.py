@@ -582,6 +582,41 @@ class ResilientNotifier:
         )
 
 
+class PlyerNotifier(ResilientNotifier):
+    """Plain notifications through plyer (no buttons), with all the guarantees."""
+
+    def __init__(
+        self,
+        show: Callable[[Message], None] = plyer_show,
+        *,
+        probe: Callable[[], Awaitable[str | None]] | None = None,
+        attempt_timeout_s: float = 10.0,
+        retry_delay_s: float = 1.0,
+    ) -> None:
+        super().__init__(
+            [PlyerBackend(show, probe=probe)],
+            attempt_timeout_s=attempt_timeout_s,
+            retry_delay_s=retry_delay_s,
+        )
+
+
+class ButtonNotifier(ResilientNotifier):
+    """Notifications with buttons through desktop-notifier, with all the guarantees."""
+
+    def __init__(
+        self,
+        on_action: ActionHandler | None = None,
+        *,
+        attempt_timeout_s: float = 10.0,
+        retry_delay_s: float = 1.0,
+    ) -> None:
+        super().__init__(
+            [ButtonBackend(on_action)],
+            attempt_timeout_s=attempt_timeout_s,
+            retry_delay_s=retry_delay_s,
+        )
+
+
 def choose_notifier(
     settings: NotifySettings, *, on_action: ActionHandler | None = None
 ) -> Notifier:
