@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from flooding.io.folders import Platform
 from flooding.io.os_service import (
     MARKER,
     Plan,
@@ -20,7 +21,6 @@ from flooding.io.os_service import (
     service_state,
     uninstall,
 )
-from flooding.io.places import Platform
 
 PROGRAM = ["/opt/flooding/bin/flooding"]
 WINDOWS_PROGRAM = [r"C:\Python312\pythonw.exe", "-m", "flooding"]

@@ -51,7 +51,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flooding.io.places import data_dir as default_data_dir
+from flooding.io.folders import data_dir as default_data_dir
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from flooding.io.places import Platform, current_platform, env_folder, platform_data_dir
+from flooding.io.folders import Platform, current_platform, env_folder, platform_data_dir
 
 UNIT_NAME = "flooding.service"
 LAUNCHD_LABEL = "org.flooding.flooding"

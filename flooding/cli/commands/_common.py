@@ -111,7 +111,7 @@ def load_settings(args: argparse.Namespace) -> LoadedConfig:
 
 def data_dir(args: argparse.Namespace) -> Path:
     """The data directory: --data-dir, FLOODING_DATA_DIR, or the platform's user data dir."""
-    from flooding.io.places import data_dir as resolve
+    from flooding.io.folders import data_dir as resolve
 
     return resolve(getattr(args, "data_dir", None))
 

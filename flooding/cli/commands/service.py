@@ -71,8 +71,8 @@ def _explicit(args: argparse.Namespace, attribute: str, env_name: str) -> Path |
 
 def _plan(args: argparse.Namespace) -> Plan:
     from flooding.io.config_files.loading import ENV_CONFIG_FILE
+    from flooding.io.folders import ENV_DATA_DIR, current_platform
     from flooding.io.os_service import make_plan, service_environment, service_program
-    from flooding.io.places import ENV_DATA_DIR, current_platform
 
     platform = current_platform()
     command = service_program(platform)

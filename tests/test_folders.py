@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flooding.io.places import Platform, data_dir, platform_data_dir
+from flooding.io.folders import Platform, data_dir, platform_data_dir
 
 HOME = Path("/home/anna")
 
