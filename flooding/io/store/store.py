@@ -38,7 +38,7 @@ from flooding.io.store.schema import (
     TABLES,
     statements,
 )
-from flooding.io.store.writer import Batch, Writer
+from flooding.io.store.writer import WRITER_BUSY_TIMEOUT_MS, Batch, Writer
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +327,7 @@ class Store:
     def _live(self) -> Writer | None:
         """The writer thread, started by the first write made inside a running event loop."""
         if self._writer is None and _in_event_loop():
-            self._writer = Writer(self.path, lambda: _connect(self.path, WRITER_TIMEOUT_MS))
+            self._writer = Writer(self.path, lambda: _connect(self.path, WRITER_BUSY_TIMEOUT_MS))
         return self._writer
 
     def _run(self, job: Any, rows: int = 0) -> None:
@@ -877,9 +877,6 @@ def _make_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     with suppress(OSError):  # not our file (a shared folder): SQLite will say if it cannot
         os.chmod(path, 0o600)
-
-
-WRITER_TIMEOUT_MS = 100  # the writer thread backs off itself; see writer.WRITER_BUSY_TIMEOUT_MS
 
 
 def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
