@@ -77,7 +77,8 @@ def explain(exc: BaseException, path: Path) -> str:
     if code == _PERM or "access permission denied" in text:
         return (
             f"permission denied on the recordings database {path}. It belongs to another "
-            "account or its mode forbids you: fix its owner or mode, or use --data-dir."
+            "account or its mode forbids you: fix its owner or mode, or choose a writable "
+            "folder with --data-dir."
         )
     if "no such table" in text or "no such column" in text:
         return (
@@ -101,7 +102,7 @@ def explain(exc: BaseException, path: Path) -> str:
 def _explain_unwritable(path: Path, *, opening: bool) -> str:
     """Read-only or cannot be opened: say which of folder, file system or mode it is."""
     where = path.parent
-    fix = "Make it writable, or choose another folder with --data-dir or FLOODING_DATA_DIR."
+    fix = "Make it writable, or choose a writable folder with --data-dir or FLOODING_DATA_DIR."
     if not where.is_dir():
         return f"the data folder {where} is missing. Create it, or choose another with --data-dir."
     read_only_fs = False
@@ -128,8 +129,8 @@ def _explain_os(exc: OSError, path: Path) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return (
             f"permission denied on {exc.filename or where} ({reason}). It belongs to another "
-            "account or its mode forbids you: fix its owner or mode, or choose another folder "
-            "with --data-dir or FLOODING_DATA_DIR."
+            "account or its mode forbids you: fix its owner or mode, or choose a writable "
+            "folder with --data-dir or FLOODING_DATA_DIR."
         )
     if exc.errno == errno.EROFS:
         return (

@@ -546,15 +546,20 @@ class Store:
     def flush(self) -> None:
         """Commit buffered samples and events.
 
-        Live use: hands them to the writer thread and returns at once (never raises for a
-        busy database: the writer keeps them until it can save them).
+        Live use: hands them to the writer thread and returns at once; the writer keeps them
+        until it can save them. A busy database is waited out quietly (logged after a few
+        seconds); one that cannot be written (a full disk, read-only) raises StoreError, with
+        the samples still kept, so that the person hears of it.
         Sync use: commits them in transactions of `CHUNK_ROWS`; on failure (a full disk)
         nothing committed is written twice: the failed part is rolled back, its samples stay
         buffered for the next try, and its events are written again under their ids. The
         error is raised for the caller to report.
         """
-        if self._live() is not None:
+        writer = self._live()
+        if writer is not None:
             self._hand_over()
+            if writer.unwritable:  # busy is only waited out; this the person must hear of
+                raise StoreError(writer.trouble_text() or "the database cannot be written")
             return
         try:
             self._write_pending()

@@ -28,6 +28,7 @@ RETRY_FIRST_S = 0.05  # first wait after a busy database; doubled up to RETRY_MA
 RETRY_MAX_S = 1.0  # a freed lock is noticed within a second
 WARN_AFTER_S = 5.0  # a database away this long is told (a lock held for a moment is not)
 WARN_EVERY_S = 60.0  # while it stays away, said again this often
+UNWRITABLE_GIVE_UP_S = 5.0  # at close, a full or read-only disk is given up on after this long
 
 
 class Ids:
@@ -132,14 +133,30 @@ class Writer:
         return True
 
     def stop(self, timeout_s: float) -> int:
-        """Save what is queued (trying for up to `timeout_s`), stop; returns rows not saved."""
-        self.wait_idle(timeout_s)
+        """Save what is queued (trying for up to `timeout_s` while the database is busy, up to
+        `UNWRITABLE_GIVE_UP_S` while it cannot be written at all), stop; returns rows not
+        saved."""
+        deadline = time.monotonic() + timeout_s
+        while not self.wait_idle(min(RETRY_MAX_S, max(0.0, deadline - time.monotonic()))):
+            trouble, since = self.trouble, self.trouble_since
+            unwritable = trouble is not None and not is_busy(trouble)
+            if time.monotonic() >= deadline or (
+                unwritable and since is not None and time.monotonic() - since > UNWRITABLE_GIVE_UP_S
+            ):
+                break
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
         self._thread.join(RETRY_MAX_S + 1.0)
         with self._cond:
             return self._rows
+
+    @property
+    def unwritable(self) -> bool:
+        """Whether the last try failed for a reason other than a busy database (a full disk,
+        a read-only file, an I/O error)."""
+        trouble = self.trouble
+        return trouble is not None and not is_busy(trouble)
 
     def trouble_text(self) -> str | None:
         """Why writes are waiting, in words (None when they are not)."""
