@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +253,26 @@ class AppServer:
 def dumps(value: Any) -> str:
     """JSON for a page's data block."""
     return json.dumps(value, separators=(",", ":"))
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    announce: Callable[[str], None], **kwargs: Any
+) -> AsyncIterator[AppServer | None]:
+    """The app served for as long as the block runs (the session beside it, in the same loop).
+
+    `announce` gets the one line to show, `App: <link>`. A server that cannot start (the port
+    taken) is logged and skipped (None): the session matters more than its page.
+    """
+    server = AppServer(**kwargs)
+    try:
+        link = await server.start()
+    except OSError as exc:
+        log.warning("the app could not be served (%s); the session goes on without it", exc)
+        yield None
+        return
+    announce(APP_LINE_PREFIX + link)
+    try:
+        yield server
+    finally:
+        await server.close()

@@ -55,6 +55,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "both, then a two-track plot and a summary"
         ),
     )
+    parser.add_argument("--no-app", action="store_true", help="do not serve the app (no App: link)")
+    parser.add_argument(
+        "--app-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="serve the app on this port of 127.0.0.1 (default: a free one)",
+    )
     parser.add_argument(
         "--ble",
         action="store_true",
@@ -188,8 +196,11 @@ def _couple_demo(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.couple:
         return _couple_demo(args)
+    from flooding.app.monitor import LiveMonitor, StatusBoard
     from flooding.app.review import episodes
     from flooding.app.session import SessionRunner, run_until_signalled
+    from flooding.app.web.live import LiveFeed, Tee
+    from flooding.app.web.server import serving
     from flooding.cli.view import TerminalView
     from flooding.io.notify import choose_notifier
     from flooding.lab.simulate import SimulatedStrap, hard_talk
@@ -210,29 +221,55 @@ def run(args: argparse.Namespace) -> int:
         f"{speed_text}.\nWatch the heart rate climb, the flooding alert, the "
         f"{settings.pause.minutes:.0f}-minute pause and the ready-to-return check.\n"
     )
-    view = TerminalView(
-        every_s=max(5.0, 2.0 * args.speed),
-        breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+    feed = LiveFeed()
+    board = StatusBoard(
+        Tee(
+            TerminalView(
+                every_s=max(5.0, 2.0 * args.speed),
+                breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+            ),
+            feed,
+        )
     )
+    live = LiveMonitor(board, settings=settings, strap="simulated strap", headless=False)
+    feed.status = live.status
 
     def make_runner(source: HeartSource, kind: str) -> SessionRunner:
         runner = SessionRunner(
             source=source,
             settings=settings,
             store=store,
-            view=view,
+            view=board,
             source_kind=kind,
             message_turn=store.count_events("alert"),  # the texts rotate across sessions
         )
         runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+        live.runner = runner
         return runner
 
-    try:
+    async def session() -> SessionOutcome:
         if args.ble:
-            outcome = asyncio.run(_demo_over_bluetooth(scenario, args.speed, make_runner))
-        else:
-            source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
-            outcome = asyncio.run(run_until_signalled(make_runner(source, "demo")))
+            return await _demo_over_bluetooth(scenario, args.speed, make_runner)
+        source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
+        return await run_until_signalled(make_runner(source, "demo"))
+
+    async def served() -> SessionOutcome:
+        if args.no_app:
+            return await session()
+        async with serving(
+            lambda line: print(line, flush=True),
+            folder=folder,
+            store=store,
+            settings=settings,
+            feed=feed,
+            control=live.handle,
+            port=args.app_port,
+            program=program(),
+        ):
+            return await session()
+
+    try:
+        outcome = asyncio.run(served())
         found = episodes(store, outcome.session_id)
     finally:
         store.close()

@@ -1,0 +1,62 @@
+"""The live page in a real browser (chromium), fed by the demo's simulated strap: the chart
+moves, the alert and the pause appear, and the buttons reach the running session."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flooding.io.store import Store
+from tests.browser import AppProcess
+
+pytestmark = pytest.mark.slow
+
+DEMO_SPEED = "40"  # a simulated minute in 1.5 s: the whole talk in about 40 s
+
+
+def test_the_live_page_follows_the_demo_and_its_buttons_reach_the_session(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """The chart fills from the stream, the alert and the pause (count-down, breathing) show,
+    and "I'm OK" and "End the pause" are stored on the demo's session."""
+    demo = AppProcess("demo", "--speed", DEMO_SPEED, "--no-notify", "--data-dir", str(tmp_path))
+    try:
+        page = chromium.new_page()
+        page.goto(demo.link)
+        assert page.url == demo.base + "/"
+        page.wait_for_function("() => window.floodingLag && window.floodingLag.length > 5")
+        first = page.evaluate("window.floodingLag.length")
+        page.wait_for_function(f"() => window.floodingLag.length > {first + 5}")
+        assert re.fullmatch(r"\d+", page.inner_text("#bpm"))
+        page.wait_for_selector("#alert-card", state="visible", timeout=60_000)
+        assert "flooded" in page.inner_text("#alert-title").lower()
+        assert page.is_visible("#not-flooded")
+        page.click("#not-flooded")
+        page.wait_for_function(
+            "() => document.getElementById('action-result').textContent.includes('false alarm')"
+        )
+        page.wait_for_selector("#pause-card", state="visible", timeout=30_000)
+        assert re.fullmatch(r"\d+:\d\d", page.inner_text("#countdown"))
+        duration = page.evaluate(
+            "getComputedStyle(document.querySelector('.breath-circle')).animationDuration"
+        )
+        assert duration == "10s"  # six breaths a minute
+        page.click("#end-pause")
+        page.wait_for_selector("#pause-card", state="hidden", timeout=30_000)
+        assert demo.wait(120) == 0
+    finally:
+        demo.stop()
+    store = Store.open(tmp_path)
+    try:
+        session_id = store.latest_session_id()
+        assert session_id is not None
+        alert = store.latest_alert(session_id)
+        assert alert is not None
+        assert store.is_false_alarm(session_id, alert.id)
+        ends = [e for e in store.events(session_id) if e.kind == "pause-ended"]
+        assert ends, [e.kind for e in store.events(session_id)]
+    finally:
+        store.close()
