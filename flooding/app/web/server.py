@@ -30,6 +30,7 @@ from flooding.app.web.guard import (
 from flooding.app.web.live import LiveFeed
 from flooding.core.settings import Settings
 from flooding.io.control import ControlRequestError, error_reply, parse_request
+from flooding.io.files import write_private
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 KEEPALIVE_S = 15.0  # a comment line this often keeps an idle live stream from timing out
 APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service print
+PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
 MAX_BODY_BYTES = 64 * 1024  # a form or an action is a few hundred bytes
 
 Control = Callable[[dict[str, Any]], dict[str, Any]]
@@ -107,6 +109,8 @@ class AppServer:
         self.port = int(server.sockets[0].getsockname()[1])
         self.guard.port = self.port
         log.info("the app is served on %s:%d", LOOPBACK_HOST, self.port)
+        if self.feed is not None:  # a session's app: `flooding app` opens this one
+            write_private(self.folder / PORT_FILE_NAME, str(self.port).encode("ascii"))
         return self.link()
 
     @property
@@ -130,6 +134,8 @@ class AppServer:
     async def close(self) -> None:
         """Stop serving (open live pages are ended first)."""
         self._closing.set()
+        if self.feed is not None and running_port(self.folder) == self.port:
+            (self.folder / PORT_FILE_NAME).unlink(missing_ok=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -248,6 +254,31 @@ class AppServer:
         if self.feed is not None:
             self.feed.send_status()
         return web.json_response(reply, status=200 if reply.get("ok") else 409)
+
+
+def running_port(folder: Path) -> int | None:
+    """The port of the app a running session serves for this data folder (None: none said)."""
+    try:
+        return int((folder / PORT_FILE_NAME).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+async def running_link(folder: Path, path: str = "/") -> str | None:
+    """A fresh link into the app a running session serves, if one answers (else None)."""
+    port = running_port(folder)
+    if port is None:
+        return None
+    try:
+        _, writer = await asyncio.open_connection(LOOPBACK_HOST, port)
+    except OSError:
+        return None
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    code = mint_code(load_secret(folder))
+    link = f"http://{LOOPBACK_HOST}:{port}{OPEN_PATH}?code={code}"
+    return link if path == "/" else f"{link}&next={path}"
 
 
 def dumps(value: Any) -> str:

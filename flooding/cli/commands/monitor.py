@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +36,10 @@ from flooding.cli.commands._common import (
 from flooding.cli.commands._strap import add_strap_options, scan_or_explain, strap_backends
 
 if TYPE_CHECKING:
+    from flooding.app.monitor import LiveMonitor
     from flooding.app.session import SessionRunner, View
     from flooding.app.sources import HeartSource, MergedSource, TaggedSource
+    from flooding.app.web.live import LiveFeed
     from flooding.core.models import Mode
     from flooding.core.settings import Settings
     from flooding.io.control import ControlServer
@@ -91,10 +95,60 @@ def register(commands: Any) -> None:
         metavar="FILE",
         help="with --headless: log to this file (rotated) instead of stderr",
     )
+    parser.add_argument("--no-app", action="store_true", help="do not serve the app (no App: link)")
+    parser.add_argument(
+        "--app-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="serve the app on this port of 127.0.0.1 (default: a free one)",
+    )
     add_data_dir_option(parser)
     add_config_options(parser)
     add_strap_options(parser)
     parser.set_defaults(run=run)
+
+
+def _with_app(args: argparse.Namespace, view: View) -> tuple[View, LiveFeed | None]:
+    """The session's view, and the app's live feed beside it (None with --no-app)."""
+    from flooding.app.web.live import LiveFeed, Tee
+
+    if args.no_app:
+        return view, None
+    feed = LiveFeed()
+    return Tee(view, feed), feed
+
+
+@contextlib.asynccontextmanager
+async def _serving_app(
+    args: argparse.Namespace,
+    feed: LiveFeed | None,
+    live: LiveMonitor,
+    *,
+    folder: Path,
+    store: Store,
+    settings: Settings,
+) -> AsyncIterator[None]:
+    """The app beside the session, in the same loop; its one `App:` line printed
+    (to stderr, the journal, for the background service)."""
+    from flooding.app.web.server import serving
+
+    if feed is None:
+        yield
+        return
+    feed.status = live.status
+    out = sys.stderr if args.headless else sys.stdout
+    async with serving(
+        lambda line: print(line, file=out, flush=True),
+        folder=folder,
+        store=store,
+        settings=settings,
+        feed=feed,
+        control=live.handle,
+        port=args.app_port,
+        program=program(),
+    ):
+        yield
 
 
 async def _pick_strap(
@@ -257,13 +311,15 @@ async def _monitor(args: argparse.Namespace) -> int:
         return 1
     try:
         async with strap_backends(args) as (scanner, client, _strap):
-            board = StatusBoard(
+            view, feed = _with_app(
+                args,
                 QuietView()
                 if args.quiet
                 else TerminalView(
                     breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
-                )
+                ),
             )
+            board = StatusBoard(view)
             source: HeartSource | TaggedSource
             straps: dict[str, tuple[str | None, str | None]] = {}
             strap = ("", "")
@@ -298,7 +354,10 @@ async def _monitor(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"Watching {source.description}. Ctrl-C ends the session.")
             try:
-                outcome = await run_until_signalled(runner)
+                async with _serving_app(
+                    args, feed, live, folder=folder, store=store, settings=settings
+                ):
+                    outcome = await run_until_signalled(runner)
             finally:
                 if server is not None:
                     await server.close()
@@ -402,7 +461,8 @@ async def _headless(args: argparse.Namespace) -> int:
                             scanner_backend=scanner,
                             client_backend=client,
                         )
-                    board = StatusBoard(LogView())
+                    view, feed = _with_app(args, LogView())
+                    board = StatusBoard(view)
                     live = LiveMonitor(
                         board, settings=settings, strap=source.description, headless=True
                     )
@@ -430,7 +490,10 @@ async def _headless(args: argparse.Namespace) -> int:
                     log.info("waiting for %s (pid %d)", source.description, os.getpid())
                     try:
                         if not stopped.is_set():
-                            await monitor.run()
+                            async with _serving_app(
+                                args, feed, live, folder=folder, store=store, settings=settings
+                            ):
+                                await monitor.run()
                     finally:
                         if server is not None:
                             await server.close()
