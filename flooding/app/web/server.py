@@ -60,6 +60,7 @@ class AppServer:
         control: Control | None = None,
         port: int = 0,
         program: str = "flooding",
+        config_file: Path | None = None,
     ) -> None:
         """`feed` and `control`: the running session's live feed and its actions (None when
         no monitor runs in this process: the live page then says how to start one)."""
@@ -70,6 +71,7 @@ class AppServer:
         self.control = control
         self.port = port
         self.program = program
+        self.config_file = config_file  # the person's file as chosen (None: the usual place)
         self.guard = Guard(load_secret(folder))
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -82,7 +84,7 @@ class AppServer:
         self._closing = asyncio.Event()
 
     def _build(self) -> web.Application:
-        from flooding.app.web import pages
+        from flooding.app.web import pages, settings_page
 
         app = web.Application(middlewares=[self.guard.middleware], client_max_size=MAX_BODY_BYTES)
         app[SERVER_KEY] = self
@@ -94,6 +96,7 @@ class AppServer:
         app.router.add_get("/breathing.css", self.breathing_css)
         app.router.add_static("/static", HERE / "static", append_version=False)
         pages.add_routes(app)
+        settings_page.add_routes(app)
         return app
 
     # -- life --------------------------------------------------------------------------------

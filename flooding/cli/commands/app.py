@@ -76,6 +76,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 settings=settings,
                 port=args.port,
                 program=program(),
+                config_file=getattr(args, "config", None),
             ) as server:
                 if server is None:
                     print(

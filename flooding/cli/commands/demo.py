@@ -265,6 +265,7 @@ def run(args: argparse.Namespace) -> int:
             control=live.handle,
             port=args.app_port,
             program=program(),
+            config_file=getattr(args, "config", None),
         ):
             return await session()
 

@@ -147,6 +147,7 @@ async def _serving_app(
         control=live.handle,
         port=args.app_port,
         program=program(),
+        config_file=getattr(args, "config", None),
     ):
         yield
 
