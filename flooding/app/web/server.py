@@ -61,6 +61,7 @@ class AppServer:
         port: int = 0,
         program: str = "flooding",
         config_file: Path | None = None,
+        scanner_backend: Any = None,
     ) -> None:
         """`feed` and `control`: the running session's live feed and its actions (None when
         no monitor runs in this process: the live page then says how to start one)."""
@@ -72,6 +73,7 @@ class AppServer:
         self.port = port
         self.program = program
         self.config_file = config_file  # the person's file as chosen (None: the usual place)
+        self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
         self.guard = Guard(load_secret(folder))
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -84,7 +86,7 @@ class AppServer:
         self._closing = asyncio.Event()
 
     def _build(self) -> web.Application:
-        from flooding.app.web import pages, settings_page
+        from flooding.app.web import pages, settings_page, talk_pages
 
         app = web.Application(middlewares=[self.guard.middleware], client_max_size=MAX_BODY_BYTES)
         app[SERVER_KEY] = self
@@ -97,6 +99,7 @@ class AppServer:
         app.router.add_static("/static", HERE / "static", append_version=False)
         pages.add_routes(app)
         settings_page.add_routes(app)
+        talk_pages.add_routes(app)
         return app
 
     # -- life --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from flooding.cli.commands._common import (
     open_store,
     program,
 )
+from flooding.cli.commands._strap import strap_backends
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,15 +70,19 @@ async def _serve(args: argparse.Namespace) -> int:
     stopped = asyncio.Event()
     try:
         with stop_on_signals(stopped.set):
-            async with serving(
-                lambda line: _open(line.removeprefix("App: "), not args.no_browser),
-                folder=folder,
-                store=store,
-                settings=settings,
-                port=args.port,
-                program=program(),
-                config_file=getattr(args, "config", None),
-            ) as server:
+            async with (
+                strap_backends(args) as (scanner, _client, _strap),
+                serving(
+                    lambda line: _open(line.removeprefix("App: "), not args.no_browser),
+                    folder=folder,
+                    store=store,
+                    settings=settings,
+                    port=args.port,
+                    program=program(),
+                    config_file=getattr(args, "config", None),
+                    scanner_backend=scanner,
+                ) as server,
+            ):
                 if server is None:
                     print(
                         f"flooding app: could not serve on port {args.port} of 127.0.0.1; "

@@ -128,6 +128,7 @@ async def _serving_app(
     folder: Path,
     store: Store,
     settings: Settings,
+    scanner: Any = None,
 ) -> AsyncIterator[None]:
     """The app beside the session, in the same loop; its one `App:` line printed
     (to stderr, the journal, for the background service)."""
@@ -148,6 +149,7 @@ async def _serving_app(
         port=args.app_port,
         program=program(),
         config_file=getattr(args, "config", None),
+        scanner_backend=scanner,
     ):
         yield
 
@@ -356,7 +358,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                 print(f"Watching {source.description}. Ctrl-C ends the session.")
             try:
                 async with _serving_app(
-                    args, feed, live, folder=folder, store=store, settings=settings
+                    args, feed, live, folder=folder, store=store, settings=settings, scanner=scanner
                 ):
                     outcome = await run_until_signalled(runner)
             finally:
@@ -492,7 +494,13 @@ async def _headless(args: argparse.Namespace) -> int:
                     try:
                         if not stopped.is_set():
                             async with _serving_app(
-                                args, feed, live, folder=folder, store=store, settings=settings
+                                args,
+                                feed,
+                                live,
+                                folder=folder,
+                                store=store,
+                                settings=settings,
+                                scanner=scanner,
                             ):
                                 await monitor.run()
                     finally:
