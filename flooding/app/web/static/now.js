@@ -26,7 +26,7 @@
     width: Math.max(280, chartBox.clientWidth), height: 260,
     scales: { x: { time: true }, y: { auto: true } },
     axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute" }],
-    legend: { show: true },
+    legend: { show: false }, // the page has its own legend, and the numbers under Details
     series: [
       {},
       { label: "Heart", stroke: "#b3261e", width: 2, spanGaps: false },
