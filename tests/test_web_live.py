@@ -11,6 +11,7 @@ import pytest
 
 from flooding.io.store import Store
 from tests.browser import AppProcess
+from tests.session_factory import flooding
 
 pytestmark = pytest.mark.slow
 
@@ -60,3 +61,43 @@ def test_the_live_page_follows_the_demo_and_its_buttons_reach_the_session(
         assert ends, [e.kind for e in store.events(session_id)]
     finally:
         store.close()
+
+
+def test_the_live_page_follows_a_strap_read_through_bluetooth(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """With the demo played by the emulated strap through Bleak, the page says the strap is
+    connected and the chart fills."""
+    demo = AppProcess("demo", "--ble", "--speed", "60", "--no-notify", "--data-dir", str(tmp_path))
+    try:
+        page = chromium.new_page()
+        page.goto(demo.link)
+        page.wait_for_function("() => window.floodingLag && window.floodingLag.length > 20")
+        page.wait_for_function(
+            "() => document.getElementById('link-words').textContent.startsWith('Strap connected')"
+        )
+        assert re.fullmatch(r"\d+", page.inner_text("#bpm"))
+    finally:
+        demo.stop()
+
+
+def test_flooding_app_opens_the_running_sessions_app(tmp_path: Path, chromium: Any) -> None:
+    """While a session serves the app, `flooding app` gives a fresh link to that app (with the
+    live page), not a second server; the link works once."""
+    demo = AppProcess("demo", "--speed", "2", "--no-notify", "--data-dir", str(tmp_path))
+    try:
+        opened = flooding("app", "--no-browser", "--data-dir", str(tmp_path))
+        assert opened.returncode == 0, opened.stderr
+        links = [line[5:] for line in opened.stdout.splitlines() if line.startswith("App: ")]
+        assert len(links) == 1
+        assert links[0].startswith(demo.base + "/open?code=")
+        assert links[0] != demo.link
+        page = chromium.new_page()
+        page.goto(links[0])
+        page.wait_for_function("() => window.floodingLag && window.floodingLag.length > 0")
+        again = chromium.new_page()
+        response = again.goto(links[0])
+        assert response is not None
+        assert response.status == 403
+    finally:
+        demo.stop()
