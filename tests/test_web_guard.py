@@ -15,7 +15,7 @@ import aiohttp
 from flooding.app.web.guard import SECRET_FILE_NAME
 from flooding.app.web.live import LiveFeed
 from flooding.app.web.server import AppServer
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 
 Check = Callable[[AppServer, aiohttp.ClientSession], Awaitable[None]]

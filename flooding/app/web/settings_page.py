@@ -20,17 +20,16 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 from aiohttp import web
 
 from flooding.app.tune import DEFAULT_TOLERANCE_S, Totals, compare_session, load_sessions, totals
-from flooding.core.settings import (
-    ConfigError,
+from flooding.core.settings import ConfigError, Settings
+from flooding.core.settings_keys import allowed_values, field_for
+from flooding.io.config_files.loading import (
     LoadedConfig,
-    Settings,
-    allowed_values,
     available_languages,
     default_toml_text,
-    field_for,
     load_config,
+    user_config_path,
 )
-from flooding.io.config_files import set_user_values, user_config_path
+from flooding.io.config_files.user_file import set_user_values
 from flooding.io.store import Store
 
 if TYPE_CHECKING:

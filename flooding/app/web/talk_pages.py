@@ -8,6 +8,7 @@ the strap is found with the same scan as `flooding scan` and saved to the same k
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import TYPE_CHECKING
 
@@ -15,8 +16,10 @@ from aiohttp import web
 
 from flooding.app import agreement
 from flooding.app.progress import progress
+from flooding.core.settings import ConfigError
 from flooding.core.timefmt import duration
-from flooding.io.config_files import set_user_values, user_config_path
+from flooding.io.config_files.loading import load_config, user_config_path
+from flooding.io.config_files.user_file import set_user_values
 from flooding.io.strap.ble import BluetoothUnavailableError, scan
 
 if TYPE_CHECKING:
@@ -94,12 +97,9 @@ def _strap_page(
     server: AppServer, *, found: list[object] | None = None, error: str = "", said: str = ""
 ) -> web.Response:
     settings = server.settings
-    try:
-        from flooding.core.settings import load_config
-
+    # a broken file is shown on the Settings page; the strap page goes on with what runs
+    with contextlib.suppress(ConfigError):
         settings = load_config(server.config_file).settings
-    except Exception:  # a broken file is shown on the Settings page; the strap page goes on
-        pass
     feed = server.feed
     return server.render(
         "strap.html",
