@@ -101,3 +101,22 @@ def test_flooding_app_opens_the_running_sessions_app(tmp_path: Path, chromium: A
         assert response.status == 403
     finally:
         demo.stop()
+
+
+def test_the_live_page_shows_both_hearts_in_couple_mode(tmp_path: Path, chromium: Any) -> None:
+    """In the couple demo the page names both partners with their hearts and draws two lines."""
+    demo = AppProcess(
+        "demo", "--couple", "--speed", "40", "--no-notify", "--data-dir", str(tmp_path)
+    )
+    try:
+        page = chromium.new_page()
+        page.goto(demo.link)
+        page.wait_for_function("() => document.querySelectorAll('#people li').length === 2")
+        lines = page.inner_text("#people").splitlines()
+        said = re.compile(r"^\S.*: \d+ beats a minute, [a-z ]+\.$")
+        assert all(said.match(line) for line in lines), lines
+        assert len({line.split(":")[0] for line in lines}) == 2
+        assert page.is_hidden("#bpm")
+        page.wait_for_selector("#alert-card", state="visible", timeout=60_000)
+    finally:
+        demo.stop()

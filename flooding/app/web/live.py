@@ -68,15 +68,15 @@ class LiveFeed:
 
     def reading(self, reading: Reading) -> None:
         data = reading_event(reading)
-        self.readings.append(data)
-        while self.readings and reading.t_s - self.readings[0]["t"] > self.history_s:
-            self.readings.popleft()
+        self._remember(data)
         self._send(
             "reading", {**data, "w": round(time.time() * 1000)}
         )  # when sent, to time the page
 
     def person_reading(self, person: str, reading: Reading) -> None:
-        self._send("person-reading", {"person": person, **reading_event(reading)})
+        data = {"person": person, **reading_event(reading)}
+        self._remember(data)
+        self._send("person-reading", {**data, "w": round(time.time() * 1000)})
 
     def message(self, message: Message) -> None:
         data = message_event(message)
@@ -99,6 +99,11 @@ class LiveFeed:
     def info(self, text: str) -> None:
         self._send("info", {"text": text})
         self.send_status()
+
+    def _remember(self, data: dict[str, Any]) -> None:
+        self.readings.append(data)
+        while self.readings and data["t"] - self.readings[0]["t"] > self.history_s:
+            self.readings.popleft()
 
     # -- the pages ---------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,9 +19,13 @@ from flooding.cli.commands._common import (
 )
 
 if TYPE_CHECKING:
-    from flooding.app.session import SessionOutcome, SessionRunner
+    from flooding.app.monitor import LiveMonitor, StatusBoard
+    from flooding.app.session import SessionOutcome, SessionRunner, View
     from flooding.app.sources import HeartSource
+    from flooding.app.web.live import LiveFeed
     from flooding.core.hrm import HeartRateMeasurement
+    from flooding.core.settings import Settings
+    from flooding.io.store import Store
     from flooding.lab.simulate import Scenario
 
 DEFAULT_SPEED = 60.0  # one simulated minute a second: the whole talk in under half a minute
@@ -123,6 +127,47 @@ async def _demo_over_bluetooth(
             waiter.cancel()
 
 
+def _watched(settings: Settings, view: View) -> tuple[StatusBoard, LiveMonitor, LiveFeed]:
+    """The demo's view with the app's live feed beside it, and the monitor its buttons reach."""
+    from flooding.app.monitor import LiveMonitor, StatusBoard
+    from flooding.app.web.live import LiveFeed, Tee
+
+    feed = LiveFeed()
+    board = StatusBoard(Tee(view, feed))
+    live = LiveMonitor(board, settings=settings, strap="simulated strap", headless=False)
+    feed.status = live.status
+    return board, live, feed
+
+
+async def _served(
+    args: argparse.Namespace,
+    session: Callable[[], Awaitable[SessionOutcome]],
+    *,
+    folder: Path,
+    store: Store,
+    settings: Settings,
+    live: LiveMonitor,
+    feed: LiveFeed,
+) -> SessionOutcome:
+    """The session, with the app served beside it (its App: line printed) unless --no-app."""
+    from flooding.app.web.server import serving
+
+    if args.no_app:
+        return await session()
+    async with serving(
+        lambda line: print(line, flush=True),
+        folder=folder,
+        store=store,
+        settings=settings,
+        feed=feed,
+        control=live.handle,
+        port=args.app_port,
+        program=program(),
+        config_file=getattr(args, "config", None),
+    ):
+        return await session()
+
+
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
     from flooding.app.couple_review import couple_review, headline, render_couple_png
@@ -157,21 +202,36 @@ def _couple_demo(args: argparse.Namespace) -> int:
             for name, scenario in scenarios.items()
         }
     )
+    board, live, feed = _watched(
+        settings,
+        TerminalView(
+            every_s=max(5.0, 2.0 * args.speed),
+            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+        ),
+    )
     runner = CoupleSessionRunner(
         source=source,
         settings=settings,
         store=store,
-        view=TerminalView(
-            every_s=max(5.0, 2.0 * args.speed),
-            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
-        ),
+        view=board,
         people=COUPLE_DEMO_NAMES,
         source_kind="demo-couple",
         message_turn=store.count_events("couple-alert"),
     )
     runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+    live.runner = runner
     try:
-        outcome = asyncio.run(run_until_signalled(runner))
+        outcome = asyncio.run(
+            _served(
+                args,
+                lambda: run_until_signalled(runner),
+                folder=folder,
+                store=store,
+                settings=settings,
+                live=live,
+                feed=feed,
+            )
+        )
         review = couple_review(store, outcome.session_id)
     finally:
         store.close()
@@ -196,11 +256,8 @@ def _couple_demo(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.couple:
         return _couple_demo(args)
-    from flooding.app.monitor import LiveMonitor, StatusBoard
     from flooding.app.review import episodes
     from flooding.app.session import SessionRunner, run_until_signalled
-    from flooding.app.web.live import LiveFeed, Tee
-    from flooding.app.web.server import serving
     from flooding.cli.view import TerminalView
     from flooding.io.notify import choose_notifier
     from flooding.lab.simulate import SimulatedStrap, hard_talk
@@ -221,18 +278,13 @@ def run(args: argparse.Namespace) -> int:
         f"{speed_text}.\nWatch the heart rate climb, the flooding alert, the "
         f"{settings.pause.minutes:.0f}-minute pause and the ready-to-return check.\n"
     )
-    feed = LiveFeed()
-    board = StatusBoard(
-        Tee(
-            TerminalView(
-                every_s=max(5.0, 2.0 * args.speed),
-                breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
-            ),
-            feed,
-        )
+    board, live, feed = _watched(
+        settings,
+        TerminalView(
+            every_s=max(5.0, 2.0 * args.speed),
+            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+        ),
     )
-    live = LiveMonitor(board, settings=settings, strap="simulated strap", headless=False)
-    feed.status = live.status
 
     def make_runner(source: HeartSource, kind: str) -> SessionRunner:
         runner = SessionRunner(
@@ -253,24 +305,12 @@ def run(args: argparse.Namespace) -> int:
         source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
         return await run_until_signalled(make_runner(source, "demo"))
 
-    async def served() -> SessionOutcome:
-        if args.no_app:
-            return await session()
-        async with serving(
-            lambda line: print(line, flush=True),
-            folder=folder,
-            store=store,
-            settings=settings,
-            feed=feed,
-            control=live.handle,
-            port=args.app_port,
-            program=program(),
-            config_file=getattr(args, "config", None),
-        ):
-            return await session()
-
     try:
-        outcome = asyncio.run(served())
+        outcome = asyncio.run(
+            _served(
+                args, session, folder=folder, store=store, settings=settings, live=live, feed=feed
+            )
+        )
         found = episodes(store, outcome.session_id)
     finally:
         store.close()

@@ -10,6 +10,10 @@
     "no-contact": "The strap has no skin contact: moisten it and tighten it a little.",
     gap: "No signal from the strap right now.",
   };
+  const PERSON_WORDS = {
+    warming: "getting to know this heart", calm: "calm", rising: "rising", flooded: "flooded",
+    "no-contact": "no skin contact", gap: "no signal",
+  };
   const LINK_WORDS = {
     connected: "Strap connected",
     connecting: "Connecting to the strap",
@@ -18,24 +22,38 @@
   };
   const $ = (id) => document.getElementById(id);
   const t = [], bpm = [], base = [], line = [];
+  const people = []; // couple mode: the two names, in the order their hearts first came
+  const hearts = [[], []]; // couple mode: each partner's heart, aligned with t (null between)
+  const latestOf = {};
   let latest = null, status = null, lastAlert = null, lastNotYet = null, drawPending = false;
+  let chart = null;
   window.floodingLag = []; // ms from the server's send to the chart drawn (for measurements)
 
   const chartBox = $("chart");
-  const opts = {
-    width: Math.max(280, chartBox.clientWidth), height: 260,
-    scales: { x: { time: true }, y: { auto: true } },
-    axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute" }],
-    legend: { show: false }, // the page has its own legend, and the numbers under Details
-    series: [
-      {},
-      { label: "Heart", stroke: "#b3261e", width: 2, spanGaps: false },
-      { label: "Calm baseline", stroke: "#1f6b3a", width: 2, dash: [6, 4] },
-      { label: "Flooding line", stroke: "#8a5a00", width: 2, dash: [2, 3] },
-    ],
-  };
-  const chart = new uPlot(opts, [t, bpm, base, line], chartBox);
-  window.addEventListener("resize", () => chart.setSize({ width: Math.max(280, chartBox.clientWidth), height: 260 }));
+  const width = () => Math.max(280, chartBox.clientWidth);
+  function makeChart() {
+    const couple = people.length > 0;
+    const series = couple
+      ? [{}, { label: "First heart", stroke: "#b3261e", width: 2, spanGaps: true },
+             { label: "Second heart", stroke: "#1d5e8c", width: 2, spanGaps: true }]
+      : [{}, { label: "Heart", stroke: "#b3261e", width: 2, spanGaps: false },
+             { label: "Calm baseline", stroke: "#1f6b3a", width: 2, dash: [6, 4] },
+             { label: "Flooding line", stroke: "#8a5a00", width: 2, dash: [2, 3] }];
+    chart = new uPlot({
+      width: width(), height: 260,
+      scales: { x: { time: true }, y: { auto: true } },
+      axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute" }],
+      legend: { show: false }, // the page has its own legend, and the numbers under Details
+      series: series,
+    }, chartData(), chartBox);
+    if (couple) {
+      $("chart-title").textContent = "Your hearts, the last five minutes";
+      document.querySelector(".legend").textContent =
+        "Red: " + people[0] + "'s heart" + (people[1] ? " · blue: " + people[1] + "'s heart" : "");
+    }
+  }
+  function chartData() { return people.length ? [t, hearts[0], hearts[1]] : [t, bpm, base, line]; }
+  window.addEventListener("resize", () => chart && chart.setSize({ width: width(), height: 260 }));
 
   function clock(seconds) {
     seconds = Math.max(0, Math.round(seconds));
@@ -44,8 +62,23 @@
   }
 
   function addReading(r) {
+    if (r.person !== undefined) return addPersonReading(r);
     t.push(r.t); bpm.push(r.bpm); base.push(r.baseline); line.push(r.threshold);
     while (t.length && r.t - t[0] > WINDOW_S) { t.shift(); bpm.shift(); base.shift(); line.shift(); }
+    latest = r;
+  }
+
+  function addPersonReading(r) {
+    let i = people.indexOf(r.person);
+    if (i < 0 && people.length < 2) {
+      people.push(r.person);
+      i = people.length - 1;
+      if (chart) { chart.destroy(); chart = null; }
+    }
+    if (i < 0) return;
+    t.push(r.t); hearts[i].push(r.bpm); hearts[1 - i].push(null);
+    while (t.length && r.t - t[0] > WINDOW_S) { t.shift(); hearts[0].shift(); hearts[1].shift(); }
+    latestOf[r.person] = r;
     latest = r;
   }
 
@@ -54,7 +87,7 @@
     drawPending = true;
     requestAnimationFrame(() => {
       drawPending = false;
-      chart.setData([t, bpm, base, line]);
+      if (!chart) makeChart(); else chart.setData(chartData());
       showState();
       if (sentMs) {
         window.floodingLag.push(Date.now() - sentMs);
@@ -69,6 +102,7 @@
     const words = $("state-words");
     if (!latest) return;
     $("bpm").textContent = Math.round(latest.bpm);
+    if (people.length) showPeople();
     let text = WORDS[latest.state] || latest.state;
     if (latest.pausing) text = "On a break. Let your heart settle.";
     if (workout()) text = "Workout mode: a high heart rate is expected, no flooding alerts.";
@@ -87,6 +121,20 @@
     }
   }
   let alertAnswered = false;
+
+  function showPeople() {
+    // couple mode: each heart in words, instead of one big number
+    $("bpm").parentElement.hidden = true;
+    const list = $("people");
+    list.hidden = false;
+    list.textContent = "";
+    for (const name of people) {
+      const r = latestOf[name];
+      const item = document.createElement("li");
+      item.textContent = name + ": " + Math.round(r.bpm) + " beats a minute, " + (PERSON_WORDS[r.state] || r.state) + ".";
+      list.appendChild(item);
+    }
+  }
 
   function showMessage(m) {
     if (m.kind === "alert") {
@@ -167,6 +215,8 @@
   source.addEventListener("snapshot", (e) => {
     const snap = JSON.parse(e.data);
     t.length = bpm.length = base.length = line.length = 0;
+    hearts[0].length = hearts[1].length = people.length = 0;
+    if (chart) { chart.destroy(); chart = null; }
     snap.readings.forEach(addReading);
     snap.messages.forEach(showMessage);
     showLink(snap.link, snap.battery && snap.battery.percent);
@@ -174,6 +224,11 @@
     draw();
   });
   source.addEventListener("reading", (e) => {
+    const r = JSON.parse(e.data);
+    addReading(r);
+    draw(r.w);
+  });
+  source.addEventListener("person-reading", (e) => {
     const r = JSON.parse(e.data);
     addReading(r);
     draw(r.w);
