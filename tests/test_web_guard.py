@@ -135,15 +135,15 @@ def test_the_server_listens_on_loopback_only(tmp_path: Path) -> None:
     async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
         assert server.addresses
         assert {host for host, _ in server.addresses} == {"127.0.0.1"}
-        others = {
-            info[4][0]
+        named = {
+            str(info[4][0])
             for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-            if not info[4][0].startswith("127.")
         }
+        others = {address for address in named if not address.startswith("127.")}
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             try:
                 probe.connect(("192.0.2.1", 9))  # no packet is sent: only picks the route
-                others.add(probe.getsockname()[0])
+                others.add(str(probe.getsockname()[0]))
             except OSError:
                 pass
         others.discard("0.0.0.0")
