@@ -4,6 +4,7 @@ moves, the alert and the pause appear, and the buttons reach the running session
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,32 @@ def test_the_live_page_shows_both_hearts_in_couple_mode(tmp_path: Path, chromium
         page.wait_for_selector("#alert-card", state="visible", timeout=60_000)
     finally:
         demo.stop()
+
+
+def test_the_monitor_serves_the_live_page_from_the_emulated_strap(
+    tmp_path: Path, chromium: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`flooding monitor` on the emulated strap prints one App: line, and its live page shows
+    the strap's readings as they come; Ctrl-C still saves the session."""
+    monkeypatch.setenv("FLOODING_EMULATED_STRAP", "1")
+    monkeypatch.setenv("FLOODING_EMULATED_INTERVAL_S", "0.2")
+    monitor = AppProcess("monitor", "--no-notify", "--data-dir", str(tmp_path), "--timeout", "1")
+    try:
+        page = chromium.new_page()
+        page.goto(monitor.link)
+        page.wait_for_function("() => window.floodingLag && window.floodingLag.length > 5")
+        page.wait_for_function(
+            "() => document.getElementById('link-words').textContent.startsWith('Strap connected')"
+        )
+        monitor.process.send_signal(signal.SIGINT)
+        assert monitor.wait(60) == 0
+    finally:
+        monitor.stop()
+    assert sum(line.startswith("App: ") for line in monitor.lines) == 1
+    store = Store.open(tmp_path)
+    try:
+        session_id = store.latest_session_id()
+        assert session_id is not None
+        assert store.sample_count(session_id) > 5
+    finally:
+        store.close()
