@@ -3,7 +3,7 @@
 `LiveFeed` is a `View`: the session runner calls it for every reading, message, link change and
 battery level (the same calls the terminal gets, beside the notifier), and it hands each one,
 as a small JSON event, to every open page. It also keeps the last minutes of readings, so a page
-opened mid-talk draws its chart at once. `Tee` passes a runner's view calls to several views.
+opened mid-talk draws its chart at once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from flooding.app.session import View
 from flooding.core.models import BatteryLevel, LinkChanged, Reading
 from flooding.io.notify import Message
 
@@ -153,34 +152,3 @@ class LiveFeed:
 def frame(kind: str, data: dict[str, Any]) -> str:
     """One Server-Sent Event."""
     return f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
-class Tee:
-    """Passes every view call to each of several views (the terminal and the app)."""
-
-    def __init__(self, *views: View) -> None:
-        self.views = views
-
-    def reading(self, reading: Reading) -> None:
-        for view in self.views:
-            view.reading(reading)
-
-    def person_reading(self, person: str, reading: Reading) -> None:
-        for view in self.views:
-            view.person_reading(person, reading)
-
-    def message(self, message: Message) -> None:
-        for view in self.views:
-            view.message(message)
-
-    def link(self, change: LinkChanged) -> None:
-        for view in self.views:
-            view.link(change)
-
-    def battery(self, level: BatteryLevel, low: bool) -> None:
-        for view in self.views:
-            view.battery(level, low)
-
-    def info(self, text: str) -> None:
-        for view in self.views:
-            view.info(text)

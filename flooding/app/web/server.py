@@ -28,6 +28,7 @@ from flooding.app.web.guard import (
     mint_code,
 )
 from flooding.app.web.live import LiveFeed
+from flooding.app.wiring import Extras, Process
 from flooding.core.settings import Settings
 from flooding.io.control import ControlRequestError, error_reply, parse_request
 from flooding.io.files import write_private
@@ -313,3 +314,36 @@ async def serving(
         yield server
     finally:
         await server.close()
+
+
+def app_extras(
+    announce: Callable[[str], None],
+    *,
+    folder: Path,
+    port: int = 0,
+    program: str = "flooding",
+    config_file: Path | None = None,
+    scanner_backend: Any = None,
+) -> Extras:
+    """The app as a process's extras: its live feed beside the terminal or the log, and its
+    server in the process's loop for as long as the sessions run (see `wiring.Extras`)."""
+    feed = LiveFeed()
+
+    @contextlib.asynccontextmanager
+    async def service(proc: Process) -> AsyncIterator[AppServer | None]:
+        feed.status = proc.live.status
+        async with serving(
+            announce,
+            folder=folder,
+            store=proc.store,
+            settings=proc.settings,
+            feed=feed,
+            control=proc.live.handle,
+            port=port,
+            program=program,
+            config_file=config_file,
+            scanner_backend=scanner_backend,
+        ) as server:
+            yield server
+
+    return Extras(views=[feed], services=[service])
