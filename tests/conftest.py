@@ -23,6 +23,9 @@ def no_settings_of_this_machine(tmp_path_factory: pytest.TempPathFactory) -> Ite
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CONFIG_HOME", str(home / "config"))
         patch.setenv("XDG_DATA_HOME", str(home / "data"))
+        runtime = home / "runtime"  # control sockets of the tests' monitors, owner-only
+        runtime.mkdir(mode=0o700)
+        patch.setenv("XDG_RUNTIME_DIR", str(runtime))
         for name in list(os.environ):
             if name.startswith("FLOODING_") and name not in KEPT_FLOODING_VARIABLES:
                 patch.delenv(name)

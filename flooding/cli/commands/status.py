@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from flooding.cli.commands._common import add_data_dir_option
-from flooding.cli.commands._control import EXIT_NOT_RUNNING, ask, no_monitor_text
+from flooding.cli.commands._common import CommandError, add_data_dir_option, data_dir
+from flooding.cli.commands._control import EXIT_NOT_RUNNING, asking_the_monitor, no_monitor_text
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -87,14 +87,19 @@ def describe(status: dict[str, Any]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    reply = ask(args, "status")
+    from flooding.io.control import ErrorReply, StatusRequest, send_command
+
+    with asking_the_monitor():
+        reply = send_command(StatusRequest(), data_dir=data_dir(args))
     if reply is None:
         if args.json:
             print(json.dumps({"running": False}))
         else:
             print(no_monitor_text("there is nothing to report"))
         return EXIT_NOT_RUNNING
-    status = reply.get("status") or {}
+    if isinstance(reply, ErrorReply):
+        raise CommandError(f"the monitor could not say: {reply.error}")
+    status = reply.status.model_dump(mode="json")
     if args.json:
         print(json.dumps({"running": True, **status}, indent=2))
     else:
