@@ -15,7 +15,7 @@ from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
 from flooding.core.settings import ENV_CONFIG_FILE, default_toml_text, default_user_config_path
-from flooding.io.files import write_private
+from flooding.io.files import make_private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,9 @@ def template_text(default_text: str | None = None) -> str:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically, readable by the owner only; a symbolic link
-    stays a link (the file it points to is replaced)."""
-    Path(os.path.realpath(path)).parent.mkdir(parents=True, exist_ok=True)
+    """Replace `path` with `text` atomically, readable by the owner only, its folder made
+    owner-only if missing; the person's own symbolic link stays a link (see write_private)."""
+    make_private_dir(path.parent)
     write_private(path, text.encode("utf-8"))
 
 
