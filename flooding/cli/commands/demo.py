@@ -119,10 +119,10 @@ def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
     from flooding.app.couple_review import couple_review, headline, render_couple_png
     from flooding.app.couple_session import CoupleSessionRunner
-    from flooding.app.export import write_private
     from flooding.app.session import run_until_signalled
     from flooding.app.sources import MergedSource
     from flooding.cli.view import TerminalView
+    from flooding.io.files import write_private
     from flooding.io.notify import choose_notifier
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
 
