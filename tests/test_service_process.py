@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -548,6 +549,21 @@ class TestWithoutAService:
         assert "service install" in done.stderr
         assert "monitor` runs it in this terminal" in done.stderr
 
+    @pytest.mark.parametrize(
+        ("command", "words"),
+        [
+            (["pause", "0"], "pause: minutes must be a number from 1 to 1440"),
+            (["ok", "0"], "ok: session must be a session number (1, 2, ...)"),
+        ],
+    )
+    def test_a_malformed_request_is_refused_before_asking_naming_what_is_wrong(
+        self, tmp_path: Path, command: list[str], words: str
+    ) -> None:
+        """A value the protocol refuses is a usage error (exit 2) saying which and why."""
+        done = flooding(*command, "--data-dir", str(tmp_path), env=cli_env(tmp_path))
+        assert done.returncode == 2
+        assert words in done.stderr
+
 
 @pytest.mark.timeout(90)
 class TestShutdownAndStartup:
@@ -575,6 +591,30 @@ class TestShutdownAndStartup:
         assert not socket_path(data).exists()
         assert not lock_is_held(data)
         assert "session 1 saved" in err
+
+    def test_the_log_file_is_owner_only_in_an_owner_only_folder(self, tmp_path: Path) -> None:
+        """`--log-file` makes its missing folder 0700 and the file 0600, and logs there."""
+        data = tmp_path / "data"
+        log_file = tmp_path / "logs" / "service.log"
+        proc = start_service(data, cli_env(tmp_path), "--no-notify", "--log-file", str(log_file))
+        try:
+            wait_until_watching(proc, data)
+        finally:
+            stop(proc)
+        assert proc.returncode == 0
+        assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+        assert stat.S_IMODE(log_file.parent.stat().st_mode) == 0o700
+        assert "connected to" in log_file.read_text(encoding="utf-8")
+
+    def test_a_named_pipe_as_log_file_is_refused_in_words(self, tmp_path: Path) -> None:
+        """A FIFO given as --log-file stops the service at once with a message, not a hang."""
+        fifo = tmp_path / "service.log"
+        os.mkfifo(fifo)
+        proc = start_service(tmp_path / "data", cli_env(tmp_path), "--log-file", str(fifo))
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 1
+        assert f"cannot log to {fifo}" in err
+        assert "named pipe" in err
 
     def test_a_bad_config_is_told_in_the_log_and_on_the_desktop_and_it_waits(
         self, tmp_path: Path, desktop: Any
