@@ -46,6 +46,7 @@ from flooding.io.control.protocol import (
 from flooding.io.files import write_private
 
 DEFAULT_TIMEOUT_S = 5.0  # how long a command waits for the monitor's answer
+CONNECT_RETRY_S = 0.01  # a full queue of new connections empties in milliseconds
 REPLY_POLL_INTERVAL_S = 0.05  # Windows fallback: how often a command looks for the answer
 
 
@@ -134,12 +135,21 @@ def _ask_socket(path: Path, line: bytes, timeout_s: float) -> bytes | None:
         raise ControlError(str(exc)) from None
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout_s)
-        try:
-            sock.connect(str(path))
-        except (FileNotFoundError, ConnectionRefusedError):
-            return None  # no socket, or a stale one: no monitor
-        except OSError as exc:
-            raise ControlError(f"cannot reach the monitor at {path}: {exc}") from None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                sock.connect(str(path))
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                return None  # no socket, or a stale one: no monitor
+            except BlockingIOError:  # the monitor's queue of new connections is full: wait
+                if time.monotonic() >= deadline:
+                    raise ControlError(
+                        f"the monitor at {path} is too busy to take the connection"
+                    ) from None
+                time.sleep(CONNECT_RETRY_S)
+            except OSError as exc:
+                raise ControlError(f"cannot reach the monitor at {path}: {exc}") from None
         try:
             uid = peer_uid(sock)
         except OSError as exc:

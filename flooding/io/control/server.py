@@ -63,7 +63,7 @@ class ControlServer:
         self.path: Path | None = None
         self._server: asyncio.AbstractServer | None = None
         self._poller: asyncio.Task[None] | None = None
-        self._connections: dict[asyncio.Task[None], None] = {}  # oldest first
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}  # oldest first
         self.pushed_out = 0  # connections closed to make room for newer ones
 
     @property
@@ -101,9 +101,10 @@ class ControlServer:
         server, self._server = self._server, None
         if server is not None:
             server.close()
-            for task in list(self._connections):
-                task.cancel()
-            await asyncio.gather(*self._connections, return_exceptions=True)
+            tasks = list(self._connections)
+            for writer in self._connections.values():
+                writer.transport.abort()  # the connection's task then ends by itself
+            await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), 1.0)
         if self.path is not None:
@@ -122,11 +123,14 @@ class ControlServer:
         await self.close()
 
     def _make_room(self) -> None:
-        """Close the oldest connections until a new one fits under the limit."""
+        """Close the oldest connections until a new one fits under the limit.
+
+        Closed, not cancelled: its reader sees the end and its task ends by itself (a
+        cancelled connection task is reported by asyncio as an error, once per connection).
+        """
         while len(self._connections) >= self.max_connections:
             oldest = next(iter(self._connections))
-            del self._connections[oldest]
-            oldest.cancel()
+            self._connections.pop(oldest).transport.abort()
             self.pushed_out += 1
             if self.pushed_out == 1 or self.pushed_out % 1000 == 0:
                 log.warning(
@@ -140,7 +144,7 @@ class ControlServer:
         task = asyncio.current_task()
         if task is not None:
             self._make_room()
-            self._connections[task] = None
+            self._connections[task] = writer
         try:
             sock = writer.get_extra_info("socket")
             try:
