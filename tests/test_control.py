@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import stat
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,6 +56,15 @@ needs_root = pytest.mark.skipif(
 def no_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test chooses where the socket lives: by default the data folder's `run/`."""
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A runtime dir (XDG_RUNTIME_DIR) with a path short enough for a socket in it."""
+    folder = Path(tempfile.mkdtemp(prefix="rt-", dir="/tmp"))  # pytest's tmp paths run long
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def a_status(state: str = "calm") -> MonitorStatus:
@@ -318,12 +328,9 @@ class TestSocketTransport:
         assert isinstance(with_server(deep, RecordingHandler(), body), StatusReply)
 
     def test_the_runtime_dir_holds_the_socket_when_the_session_has_one(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, runtime: Path
     ) -> None:
         """With XDG_RUNTIME_DIR set, the socket lives in its owner-only `flooding` folder."""
-        runtime = tmp_path / "runtime"
-        runtime.mkdir(mode=0o700)
-        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
         data = tmp_path / "data"
 
         async def body(server: ControlServer) -> Any:
@@ -339,13 +346,10 @@ class TestSocketTransport:
 @needs_root
 class TestSquattedPlaces:
     def test_a_runtime_folder_made_by_someone_else_is_refused_by_monitor_and_command(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, runtime: Path
     ) -> None:
         """A socket folder owned by another user: the monitor will not listen there and the
         command will not ask there, both naming the folder and what to do."""
-        runtime = tmp_path / "runtime"
-        runtime.mkdir(mode=0o700)
-        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
         squatted = runtime / "flooding"
         squatted.mkdir(mode=0o777)
         os.chown(squatted, OTHER_UID, OTHER_UID)
@@ -380,15 +384,12 @@ class TestSquattedPlaces:
         assert str(squatted) in str(refused.value)
 
     def test_a_link_in_place_of_the_socket_folder_is_refused(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, runtime: Path
     ) -> None:
         """A symbolic link planted where the socket folder goes is not followed."""
-        runtime = tmp_path / "runtime"
-        runtime.mkdir(mode=0o700)
         elsewhere = tmp_path / "elsewhere"
         elsewhere.mkdir(mode=0o700)
         (runtime / "flooding").symlink_to(elsewhere)
-        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
 
         async def start() -> None:
             await ControlServer(tmp_path / "data", RecordingHandler()).start()
