@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from flooding.io.folders import Platform
 from flooding.io.os_service import (
     MARKER,
     Plan,
-    Platform,
     Step,
     install,
     make_plan,

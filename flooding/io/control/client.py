@@ -18,7 +18,6 @@ from flooding.io.control.lock import lock_is_held
 from flooding.io.control.places import (
     UnsafeFolderError,
     check_private_dir,
-    default_data_dir,
     default_transport,
     is_own_user,
     peer_uid,
@@ -44,6 +43,7 @@ from flooding.io.control.protocol import (
     encode,
 )
 from flooding.io.files import write_private
+from flooding.io.folders import data_dir as default_data_dir
 
 DEFAULT_TIMEOUT_S = 5.0  # how long a command waits for the monitor's answer
 CONNECT_RETRY_S = 0.01  # a full queue of new connections empties in milliseconds

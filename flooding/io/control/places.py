@@ -33,17 +33,6 @@ class UnsafeFolderError(OSError):
     """A folder for the control channel that someone else made or could change."""
 
 
-def default_data_dir() -> Path:
-    """FLOODING_DATA_DIR, else the platform's user data folder (as the commands use)."""
-    from flooding.io.config_files.loading import ENV_DATA_DIR
-
-    if os.environ.get(ENV_DATA_DIR):
-        return Path(os.environ[ENV_DATA_DIR])
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("flooding", appauthor=False))
-
-
 def default_transport() -> str:
     """'socket' where unix sockets work with asyncio (POSIX), else 'files' (Windows)."""
     return "socket" if os.name == "posix" and hasattr(socket, "AF_UNIX") else "files"
