@@ -16,6 +16,7 @@ from flooding.app.web.guard import SECRET_FILE_NAME
 from flooding.app.web.live import LiveFeed
 from flooding.app.web.server import AppServer
 from flooding.io.config_files.loading import default_settings
+from flooding.io.control import PauseReply, PauseRequest, Reply, Request
 from flooding.io.store import Store
 
 Check = Callable[[AppServer, aiohttp.ClientSession], Awaitable[None]]
@@ -105,11 +106,11 @@ def test_a_foreign_host_is_refused_even_with_the_cookie(tmp_path: Path) -> None:
 
 def test_a_cross_site_post_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     """An action from another origin, or with no origin at all, is refused before it runs."""
-    done: list[dict[str, Any]] = []
+    done: list[Request] = []
 
-    def control(request: dict[str, Any]) -> dict[str, Any]:
+    def control(request: Request) -> Reply:
         done.append(request)
-        return {"ok": True}
+        return PauseReply(already=False, session_id=1, until_s=1200.0, minutes_left=20.0)
 
     async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
         cookie = await cookie_of(server, client)
@@ -124,7 +125,7 @@ def test_a_cross_site_post_is_refused_and_changes_nothing(tmp_path: Path) -> Non
         headers = {"Cookie": cookie, "Origin": base(server)}
         async with client.post(url, json={"cmd": "pause"}, headers=headers) as response:
             assert response.status == 200
-        assert done == [{"cmd": "pause"}]
+        assert done == [PauseRequest()]
 
     serve(tmp_path, check, feed=LiveFeed(), control=control)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from pydantic import BaseModel
 
 from flooding.app.web.guard import (
     LOOPBACK_HOST,
@@ -30,7 +31,13 @@ from flooding.app.web.guard import (
 from flooding.app.web.live import LiveFeed
 from flooding.app.wiring import Extras, Process
 from flooding.core.settings import Settings
-from flooding.io.control import ControlRequestError, error_reply, parse_request
+from flooding.io.control import (
+    ControlRequestError,
+    Handler,
+    StatusRequest,
+    error_reply,
+    parse_request,
+)
 from flooding.io.files import write_private
 from flooding.io.store import Store
 
@@ -42,7 +49,7 @@ APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service 
 PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
 MAX_BODY_BYTES = 64 * 1024  # a form or an action is a few hundred bytes
 
-Control = Callable[[dict[str, Any]], dict[str, Any]]
+Control = Handler  # the monitor's control handler: a typed request in, a typed reply out
 
 FEED_KEY = web.AppKey("feed", LiveFeed)
 SERVER_KEY: web.AppKey[AppServer] = web.AppKey("server")
@@ -243,7 +250,7 @@ class AppServer:
         """A button on the live page: the same actions as `flooding pause`, `resume`, `ok`
         and `workout` (the monitor's control handler)."""
         if self.control is None:
-            return web.json_response(
+            return _json(
                 error_reply(
                     "no-session",
                     f"no monitor is running here. Start one with `{self.program} monitor`.",
@@ -254,13 +261,18 @@ class AppServer:
             raw = await request.json()
             action = parse_request(raw)
         except (ValueError, ControlRequestError) as exc:
-            return web.json_response(error_reply("bad-request", str(exc)), status=400)
-        if action["cmd"] == "status":
-            return web.json_response(error_reply("bad-request", "status is read from the page"))
+            return _json(error_reply("bad-request", str(exc)), status=400)
+        if isinstance(action, StatusRequest):
+            return _json(error_reply("bad-request", "status is read from the page"), status=400)
         reply = self.control(action)
         if self.feed is not None:
             self.feed.send_status()
-        return web.json_response(reply, status=200 if reply.get("ok") else 409)
+        return _json(reply, status=200 if reply.ok else 409)
+
+
+def _json(reply: BaseModel, status: int) -> web.Response:
+    """A control reply as the JSON the pages read (the same fields as on the socket)."""
+    return web.json_response(reply.model_dump(mode="json"), status=status)
 
 
 def running_port(folder: Path) -> int | None:
@@ -331,7 +343,7 @@ def app_extras(
 
     @contextlib.asynccontextmanager
     async def service(proc: Process) -> AsyncIterator[AppServer | None]:
-        feed.status = proc.live.status
+        feed.status = lambda: proc.live.status().model_dump(mode="json")
         async with serving(
             announce,
             folder=folder,
