@@ -118,9 +118,8 @@ async def _demo_over_bluetooth(
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
     from flooding.app.couple_review import couple_review, headline, render_couple_png
-    from flooding.app.couple_session import CoupleSessionRunner
     from flooding.app.export import write_private
-    from flooding.app.session import run_until_signalled
+    from flooding.app.session import SessionRunner, run_until_signalled
     from flooding.app.sources import MergedSource
     from flooding.cli.view import TerminalView
     from flooding.io.notify import choose_notifier
@@ -149,7 +148,7 @@ def _couple_demo(args: argparse.Namespace) -> int:
             for name, scenario in scenarios.items()
         }
     )
-    runner = CoupleSessionRunner(
+    runner = SessionRunner(
         source=source,
         settings=settings,
         store=store,

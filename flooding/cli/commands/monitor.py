@@ -8,7 +8,7 @@ stop it: it says so (log and desktop) and starts by itself once that is fixed.
 
 `--couple` (and the headless service whenever exactly two profiles exist, see
 `flooding pair --as`) connects to both partners' straps at once and records one session
-with two tracks; one alert and one pause for both (`flooding.core.couple`).
+with two tracks; one alert and one pause for both (`flooding.core.pause`).
 
 Either way only one monitor runs per data directory, and it answers `flooding status`,
 `pause`, `resume`, `ok` and `workout` over the control channel (`flooding.io.control`).
@@ -191,13 +191,11 @@ def _new_runner(
 ) -> SessionRunner:
     """The session runner for one wearing: a couple's (`straps` names both) or one person's,
     with its desktop notifier (whose buttons act on this runner)."""
-    from flooding.app.couple_session import CoupleSessionRunner
     from flooding.app.session import SessionRunner
     from flooding.io.notify import choose_notifier
 
-    runner: SessionRunner
     if straps:
-        runner = CoupleSessionRunner(
+        runner = SessionRunner(
             source=source,
             settings=settings,
             store=store,
