@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flooding.app.couple_review import couple_review, render_couple_png
+from flooding.app.report import render_people_png
+from flooding.app.review import people_review
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.linkage import changes, linkage, window_correlations
@@ -304,7 +305,7 @@ class TestCoupleReview:
         store = Store.open(tmp_path)
         tracks = couple_tracks()
         sid = store_couple(store, tracks)
-        review = couple_review(store, sid)
+        review = people_review(store, sid)
         store.close()
         assert review is not None
         assert [p.name for p in review.people] == ["Alex", "Sam"]
@@ -322,13 +323,13 @@ class TestCoupleReview:
         data = review.as_dict()
         assert data["first_flooded"] == "Alex"
         assert data["linkage"]["windows"] > 100
-        assert render_couple_png(review).startswith(b"\x89PNG")
+        assert render_people_png(review).startswith(b"\x89PNG")
 
     def test_an_ordinary_session_is_not_a_couple_session(self, tmp_path: Path) -> None:
         """A one-person session gives no couple review (the usual review applies)."""
         store = Store.open(tmp_path)
         sid = record(store)
-        assert couple_review(store, sid) is None
+        assert people_review(store, sid) is None
         store.close()
 
 
@@ -673,14 +674,14 @@ def test_couple_plot_labels_local_clock_times(
 
     store = Store.open(tmp_path)
     sid = store_couple(store, couple_tracks())
-    review = couple_review(store, sid)
+    review = people_review(store, sid)
     store.close()
     assert review is not None
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()
     try:
         monkeypatch.setattr(matplotlib.dates, "DateFormatter", spy)
-        render_couple_png(review)
+        render_people_png(review)
         start = review.summary.started_s
         expected = datetime.fromtimestamp(start).strftime("%H:%M")
     finally:
@@ -694,7 +695,7 @@ def test_couple_plot_labels_local_clock_times(
 def test_back_near_calm_starts_over_after_a_gap() -> None:
     """Afterwards, as live: a stretch without readings (a dropped strap) proves nothing, so
     the hold starts again after it instead of counting the time nobody measured."""
-    from flooding.app.couple_review import back_near_calm
+    from flooding.app.review import back_near_calm
 
     calm = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(0, 31)]
     after = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(90, 200)]
@@ -709,7 +710,7 @@ def test_couple_review_of_a_one_person_session_only_asks_for_the_people(tmp_path
     statements: list[str] = []
     store.db.set_trace_callback(statements.append)
     try:
-        assert couple_review(store, sid) is None
+        assert people_review(store, sid) is None
     finally:
         store.db.set_trace_callback(None)
         store.close()

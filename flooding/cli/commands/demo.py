@@ -117,8 +117,9 @@ async def _demo_over_bluetooth(
 
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
-    from flooding.app.couple_review import couple_review, headline, render_couple_png
     from flooding.app.export import write_private
+    from flooding.app.report import render_people_png
+    from flooding.app.review import headline, people_review
     from flooding.app.session import SessionRunner, run_until_signalled
     from flooding.app.sources import MergedSource
     from flooding.cli.view import TerminalView
@@ -163,14 +164,14 @@ def _couple_demo(args: argparse.Namespace) -> int:
     runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
     try:
         outcome = asyncio.run(run_until_signalled(runner))
-        review = couple_review(store, outcome.session_id)
+        review = people_review(store, outcome.session_id)
     finally:
         store.close()
     if review is None:
         print("flooding demo: the couple session was not stored")
         return 1
     target = folder / f"flooding-session-{outcome.session_id}.png"
-    write_private(target, render_couple_png(review))
+    write_private(target, render_people_png(review))
     minutes = (outcome.ended_s - outcome.started_s) / 60
     print(
         f"\nSession {outcome.session_id}: {minutes:.0f} minutes, {outcome.samples} samples from "
