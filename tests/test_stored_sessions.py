@@ -18,7 +18,12 @@ from typing import Any
 import pytest
 
 from flooding.cli.main import main
-from flooding.io.store import Store
+from flooding.core.engine import run_batch
+from flooding.core.people import run_people_batch
+from flooding.core.settings import default_settings
+from flooding.io.store import Store, event_data, event_kind
+from flooding.lab.simulate import hard_talk, pursue_withdraw, samples
+from tests.session_factory import START_S
 
 DATA = Path(__file__).resolve().parent / "data"
 FROZEN_DB = DATA / "sessions_47c3eb8.db"
@@ -135,3 +140,21 @@ def test_plot_is_unchanged(data_dir: Path, tmp_path: Path, session_id: int) -> N
     assert [base64.b64decode(image) for image in images] == [old_png]
     shown = PLOT.sub("base64,PLOT", text)
     assert without_rmssd(shown) == without_rmssd(expected(f"plot-{session_id}.html"))
+
+
+def test_new_sessions_are_stored_in_the_same_kinds_and_fields(data_dir: Path) -> None:
+    """The events today's code writes, of a session of one and of two, have the stored kinds
+    and fields (in order) of the earlier version's."""
+    store = Store.open(data_dir)
+    try:
+        rows = store.events(SOLO_ID) + store.events(COUPLE_ID)
+        frozen = {(r.kind, tuple(r.data)) for r in rows if r.kind != "link"}  # link: the runner's
+    finally:
+        store.close()
+    solo = run_batch(samples(hard_talk(), START_S), default_settings()).events
+    pursuer, withdrawer = pursue_withdraw()
+    tracks = {"Alex": samples(pursuer, START_S), "Sam": samples(withdrawer, START_S)}
+    couple = [e for _, e in run_people_batch(tracks, default_settings()).events]
+    written = {(event_kind(e), tuple(event_data(e))) for e in solo}
+    written |= {(event_kind(e, couple=True), tuple(event_data(e, couple=True))) for e in couple}
+    assert written == frozen
