@@ -21,7 +21,8 @@ from flooding.app.calibrate import (
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.models import Sample
-from flooding.core.settings import DetectionSettings, default_settings
+from flooding.core.settings import DetectionSettings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, SimulatedStrap, hard_talk, samples
 from tests._data import recording, requires_data
@@ -312,14 +313,14 @@ class TestCalibrateCommandFailures:
     ) -> None:
         """A file that turned unreadable as TOML (changed since it was read) gives a message
         naming it, and stays as it was."""
-        from flooding.io import config_files as userconfig
+        from flooding.io.config_files import user_file
 
         path = tmp_path / "config.toml"
 
         def broken(target: Path, values: dict[str, object]) -> None:
             raise ValueError("Unexpected character at line 3")
 
-        monkeypatch.setattr(userconfig, "set_user_values", broken)
+        monkeypatch.setattr(user_file, "set_user_values", broken)
         code = main(
             ["calibrate", "--simulate", "62", "--minutes", "2", "--yes", "--config", str(path)]
         )

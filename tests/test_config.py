@@ -23,6 +23,8 @@ from flooding.core.settings import (
     Settings,
     StrapSettings,
     WorkoutSettings,
+)
+from flooding.io.config_files.loading import (
     default_settings,
     default_toml_text,
     load_config,

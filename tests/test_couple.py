@@ -38,10 +38,9 @@ from flooding.core.settings import (
     PauseSettings,
     Settings,
     couple_names,
-    default_settings,
-    load_config,
     profile_settings,
 )
+from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests.schemas import SCHEMA_V2_DDL, old_database

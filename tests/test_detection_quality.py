@@ -13,8 +13,8 @@ import pytest
 from flooding.core.beats import correct_rr
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import Alert, Mode, Sample
-from flooding.core.settings import default_settings
 from flooding.core.timefmt import is_wall_clock
+from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
 from flooding.io.store import Store
 from flooding.lab.evaluate import reference_episodes

@@ -21,7 +21,7 @@ from flooding.core.models import (
     Sample,
 )
 from flooding.core.people import PeopleEngine
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.lab.simulate import hard_talk, samples
 from tests.traces import Seg, calm, settings, trace
 

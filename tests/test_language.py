@@ -10,7 +10,8 @@ import pytest
 
 from flooding.core.messages import MessageBook
 from flooding.core.models import PauseExtended
-from flooding.core.settings import ConfigError, available_languages, load_config
+from flooding.core.settings import ConfigError
+from flooding.io.config_files.loading import available_languages, load_config
 
 
 def settings_with(*overrides: str, config: Path | None = None):  # type: ignore[no-untyped-def]

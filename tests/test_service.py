@@ -20,7 +20,8 @@ from flooding.core.models import (
     Sample,
     SourceItem,
 )
-from flooding.core.settings import Settings, default_settings
+from flooding.core.settings import Settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import SimulatedStrap, hard_talk, packets
 from tests.fakes import HangingNotifier, RaisingNotifier, RecordingNotifier, RecordingView

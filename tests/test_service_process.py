@@ -30,7 +30,8 @@ from flooding.app.sources import HeartSource
 from flooding.cli.view import QuietView
 from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import LinkState, Mode
-from flooding.core.settings import ConfigError, Settings, StrapSettings, default_settings
+from flooding.core.settings import ConfigError, Settings, StrapSettings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.control import ControlServer, lock_is_held, send_command, socket_path
 from flooding.io.notify import Message
 from flooding.io.store import Store
@@ -259,7 +260,8 @@ class TestSessionsPerWearing:
 class TestSessionGapSetting:
     def test_default_toml_and_the_model_agree_and_bounds_hold(self) -> None:
         """service.session_gap_minutes is 10 in both defaults, and 0 minutes is refused."""
-        from flooding.core.settings import ServiceSettings, load_config
+        from flooding.core.settings import ServiceSettings
+        from flooding.io.config_files.loading import load_config
 
         assert default_settings().service.session_gap_minutes == 10
         assert ServiceSettings().session_gap_minutes == 10

@@ -20,7 +20,7 @@ import pytest
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.people import run_people_batch
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import hard_talk, pursue_withdraw, samples
 from tests.session_factory import START_S

@@ -13,7 +13,8 @@ from flooding.app.sources import MergedSource
 from flooding.cli.view import TerminalView
 from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import Alert, PauseExtended, PauseStarted, ReadyToReturn
-from flooding.core.settings import Settings, load_config
+from flooding.core.settings import Settings
+from flooding.io.config_files.loading import load_config
 from flooding.io.store import Store
 from flooding.lab.emulator import EmulatedAir, EmulatedStrap, emulated_straps
 from tests.ble.emulated import accelerated_clock, fast_source, wait_for

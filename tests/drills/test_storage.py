@@ -14,7 +14,7 @@ import pytest
 
 from flooding.app.session import SessionRunner
 from flooding.cli.view import QuietView
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import SimulatedStrap, hard_talk
 from tests.drills.harness import ROOT, command, probe_env
