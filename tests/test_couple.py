@@ -702,7 +702,7 @@ def test_back_near_calm_starts_over_after_a_gap() -> None:
     assert back_near_calm(calm, 0.0, 80.0, hold_s=20.0, gap_s=5.0) == 0.0
 
 
-def test_couple_review_of_a_one_person_session_only_asks_for_the_people(tmp_path: Path) -> None:
+def test_people_review_of_a_one_person_session_only_asks_for_the_people(tmp_path: Path) -> None:
     """Telling that a session is not a couple session takes one query, no summaries."""
     store = Store.open(tmp_path)
     sid = record(store)
