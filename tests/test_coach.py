@@ -196,6 +196,31 @@ class TestReadyToReturn:
         assert [type(e) for e in events] == [ReadyToReturn]
 
 
+class TestOneHeartAlwaysCounts:
+    def test_a_workout_during_the_pause_still_lets_ready_come(self) -> None:
+        """Alone, a heart in a mode without alerts is still the one the pause waits for:
+        ready comes once it is back near calm (with two, that heart would not be counted)."""
+        protocol = alerted()
+        events: list[Event] = []
+        for t in range(int(T0), int(T0 + PAUSE_S + 1)):
+            events += protocol.observe(
+                SOLO, t, bpm=BASELINE, state=State.CALM, baseline_bpm=None, alerts=False
+            )
+        assert [type(e) for e in events] == [ReadyToReturn]
+        assert protocol.absent(T0 + PAUSE_S) == ()
+
+    def test_lost_contact_is_not_counted_alone_either(self) -> None:
+        """Alone, no skin contact makes the heart not counted: no ready, "not yet" instead."""
+        protocol = alerted()
+        events: list[Event] = []
+        for t in range(int(T0), int(T0 + PAUSE_S + 1)):
+            events += protocol.observe(
+                SOLO, t, bpm=None, state=State.NO_CONTACT, baseline_bpm=None, alerts=True
+            )
+        assert [type(e) for e in events] == [PauseExtended]
+        assert protocol.why_not_counted(SOLO, T0 + PAUSE_S) == "no-contact"
+
+
 class TestNotYet:
     def test_extension_while_elevated(self) -> None:
         """Elevated at the planned end: PauseExtended with extend_minutes more, again and again."""
