@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from flooding.core.models import (
+    PAUSE_EVENTS,
     SOLO,
     Alert,
     EpisodeStarted,
@@ -76,14 +77,19 @@ def alerted(
     return protocol
 
 
+PauseEvent = Alert | PauseStarted | PauseExtended | ReadyToReturn | PauseEnded
+
+
 def readings(
     protocol: PauseProtocol, start_s: float, end_s: float, bpm: Callable[[float], float | None]
-) -> list[Event]:
-    """Feed one reading a second for start_s <= t < end_s; return all events."""
-    events: list[Event] = []
+) -> list[PauseEvent]:
+    """Feed one reading a second for start_s <= t < end_s; return all events (pause kinds)."""
+    events: list[PauseEvent] = []
     t = start_s
     while t < end_s:
-        events += on_reading(protocol, t, bpm(t))
+        for event in on_reading(protocol, t, bpm(t)):
+            assert isinstance(event, PAUSE_EVENTS), f"not a pause-protocol event: {event}"
+            events.append(event)
         t += 1
     return events
 
@@ -310,6 +316,7 @@ class TestManualPause:
         """A pause started by hand may name its own length in minutes."""
         protocol = one_person()
         [started] = protocol.start_manual(T0, 30, {SOLO: BASELINE})
+        assert isinstance(started, PauseStarted)
         assert started.until_s == T0 + 30 * 60
 
     def test_manual_start_while_pausing_does_nothing(self) -> None:

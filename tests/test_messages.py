@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -180,16 +181,18 @@ class TestNotYetAndReady:
         ],
         ids=["pause-started", "episode-started"],
     )
-    def test_other_events_have_no_message(self, event: object) -> None:
+    def test_other_events_have_no_message(self, event: Event) -> None:
         """Events the person is not told about render to None."""
-        assert MessageBook(default_settings()).render(event, None, 0) is None  # type: ignore[arg-type]
+        assert MessageBook(default_settings()).render(event, None, 0) is None
 
 
 class TestPrivacy:
     @pytest.mark.parametrize(
         "make", [lambda: alert(), lambda: (extended(), None), lambda: (ready(), None)]
     )
-    def test_desktop_text_is_neutral(self, make) -> None:
+    def test_desktop_text_is_neutral(
+        self, make: Callable[[], tuple[Event, PauseStarted | None]]
+    ) -> None:
         """In privacy mode the desktop shows no heart numbers and no relationship words."""
         event, pause = make()
         rendered = MessageBook(private()).render(event, pause, 0)

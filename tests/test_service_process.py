@@ -33,10 +33,10 @@ from flooding.core.models import LinkState, Mode
 from flooding.core.settings import ConfigError, Settings, StrapSettings
 from flooding.io.config_files.loading import default_settings
 from flooding.io.control import ControlServer, lock_is_held, send_command, socket_path
-from flooding.io.notify import Message
 from flooding.io.store import Store
 from flooding.lab.emulator import EmulatedAir, EmulatedStrap, calm_heart
 from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
+from tests.fakes import RecordingNotifier
 
 ROOT = Path(__file__).resolve().parent.parent
 STRAP = "C0:FF:EE:00:00:01"  # the emulated person's strap
@@ -271,17 +271,6 @@ class TestSessionGapSetting:
             )
 
 
-class FakeNotifier:
-    """Collects the messages it is asked to show."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def send(self, message: Message) -> bool:
-        self.messages.append(message)
-        return True
-
-
 class TestStartingWithoutUsableSettings:
     def test_each_problem_is_told_once_and_the_service_starts_once_fixed(self) -> None:
         """A bad config, then no pairing, each notify once; valid settings end the wait."""
@@ -309,11 +298,11 @@ class TestStartingWithoutUsableSettings:
                 sleep=sleep,
             )
 
-        notifier = FakeNotifier()
+        notifier = RecordingNotifier()
         assert asyncio.run(main()) is paired
         assert sleeps == [7, 7, 7]
-        assert len(notifier.messages) == 2
-        config, pairing = notifier.messages
+        assert len(notifier.sent) == 2
+        config, pairing = notifier.sent
         assert "detection.absolute_bpm = 5" in config.body
         assert "`flooding config check`" in config.body
         assert "flooding pair" in pairing.body
@@ -370,7 +359,8 @@ def wait_until_watching(proc: subprocess.Popen[str], data: Path, samples: int = 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"the service exited {proc.returncode}: {proc.stderr.read()}")  # type: ignore[union-attr]
+            assert proc.stderr is not None
+            raise AssertionError(f"the service exited {proc.returncode}: {proc.stderr.read()}")
         reply = send_command("status", data_dir=data)
         if reply and reply["status"]["session_id"] is not None:
             store = Store.open(data)
