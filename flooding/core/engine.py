@@ -89,7 +89,10 @@ class Engine:
         events: list[Event] = list(step.events) if step.events else []
         if not self.solo:
             return step, events
-        if step.events or self.protocol.phase is Phase.PAUSING:
+        episodes = [e for e in step.events if isinstance(e, EpisodeStarted)] if events else []
+        # only an episode or a running pause concerns the protocol (alone, what it knows of
+        # the heart is the reading it is given: nothing is lost between)
+        if episodes or self.protocol.phase is Phase.PAUSING:
             usable = step.state is not State.NO_CONTACT and step.state is not State.GAP
             detection = self.detection
             if not detection.min_plausible_bpm <= sample.bpm <= detection.max_plausible_bpm:
@@ -101,7 +104,7 @@ class Engine:
                 state=step.state,
                 baseline_bpm=step.baseline_bpm,
                 alerts=self._alerts,
-                episodes=[e for e in step.events if isinstance(e, EpisodeStarted)],
+                episodes=episodes,
             )
             self._sync_freeze()
         return step, events

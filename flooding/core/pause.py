@@ -188,7 +188,7 @@ class PauseProtocol:
         if bpm is not None:
             person.last_usable_s = t_s
         events: list[Event] = []
-        if not self.pausing:
+        if self.phase is Phase.WATCHING:
             person.baseline_bpm = baseline_bpm
             for episode in episodes:
                 if alerts and self.why_not_counted(name, t_s) is None:
@@ -204,7 +204,7 @@ class PauseProtocol:
                     )
                     events = [alert, self._start(episode.t_s, manual=False)]
                     break
-            if not self.pausing:
+            if self.phase is Phase.WATCHING:
                 return events
         recovery = person.recovery
         if recovery is not None:
@@ -212,7 +212,9 @@ class PauseProtocol:
             recovery.ceiling_bpm = person.ceiling_bpm(self.pause)
             recovery.gap_s = person.detection.gap_s
             recovery.feed(t_s, bpm)
-        return events + self._check(name, t_s, bpm)
+        if t_s < self.min_end_s:
+            return events
+        return events + self._check(name, t_s, bpm) if events else self._check(name, t_s, bpm)
 
     def start_manual(
         self,
@@ -254,13 +256,24 @@ class PauseProtocol:
         """Ready, not yet, or nothing, after `name`'s reading."""
         if t_s < self.min_end_s:
             return []
-        absent = self.absent(t_s)
-        away = {who for who, _ in absent}
-        counted = {n: p.recovery for n, p in self.people.items() if n not in away}
-        shown_bpm = bpm if bpm is not None else math.nan
-        baseline = self.people[name].baseline_bpm
+        people = self.people
         hold_s = self.pause.recovery_hold_s
-        if counted and all(r is not None and r.held(t_s, hold_s) for r in counted.values()):
+        if t_s < self.until_s:  # before the next check only ready can come: the quick way out
+            for n, p in people.items():
+                r = p.recovery
+                since = None if r is None else r.recovered_since
+                if (since is None or t_s - since < hold_s) and self.why_not_counted(n, t_s) is None:
+                    return []  # a counted heart is not back yet
+        counted = {n: p.recovery for n, p in people.items() if self.why_not_counted(n, t_s) is None}
+        ready = bool(counted) and all(
+            r is not None and r.held(t_s, hold_s) for r in counted.values()
+        )
+        if not ready and t_s < self.until_s:
+            return []
+        absent = self.absent(t_s)
+        shown_bpm = bpm if bpm is not None else math.nan
+        baseline = people[name].baseline_bpm
+        if ready:
             self.phase = Phase.WATCHING
             levels = tuple(
                 (n, float(r.level_bpm))
@@ -277,20 +290,19 @@ class PauseProtocol:
                     absent=absent,
                 )
             ]
-        if t_s >= self.until_s:
-            # still elevated (or not measured); when already back within the margin, the
-            # hold is under way and ready-to-return follows without a "not yet" first
-            waiting = tuple(n for n, r in counted.items() if r is None or r.recovered_since is None)
-            if waiting or not counted:
-                self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
-                return [
-                    PauseExtended(
-                        t_s=t_s,
-                        until_s=self.until_s,
-                        bpm=shown_bpm,
-                        baseline_bpm=baseline,
-                        waiting=waiting,
-                        absent=absent,
-                    )
-                ]
-        return []
+        # still elevated (or not measured); when already back within the margin, the hold is
+        # under way and ready-to-return follows without a "not yet" first
+        waiting = tuple(n for n, r in counted.items() if r is None or r.recovered_since is None)
+        if not waiting and counted:
+            return []
+        self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
+        return [
+            PauseExtended(
+                t_s=t_s,
+                until_s=self.until_s,
+                bpm=shown_bpm,
+                baseline_bpm=baseline,
+                waiting=waiting,
+                absent=absent,
+            )
+        ]
