@@ -237,6 +237,21 @@ class TestDeleteAndFalseAlarm:
         finally:
             store.close()
 
+    def test_a_false_alarm_mark_can_be_taken_back(self, tmp_path: Path) -> None:
+        """Undo removes the mark (and only it); undoing an unmarked alert changes nothing."""
+        store = Store.open(tmp_path)
+        try:
+            session_id = record(store)
+            alert = store.events(session_id, "alert")[0]
+            before = len(store.events(session_id))
+            store.mark_false_alarm(session_id, alert.id, alert.t_s + 60)
+            assert store.unmark_false_alarm(session_id, alert.id)
+            assert not store.is_false_alarm(session_id, alert.id)
+            assert len(store.events(session_id)) == before
+            assert not store.unmark_false_alarm(session_id, alert.id)
+        finally:
+            store.close()
+
 
 @pytest.mark.slow
 class TestConcurrentReaders:

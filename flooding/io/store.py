@@ -522,6 +522,17 @@ class Store:
                 session_id, t_s, "false-alarm", {"alert_event_id": alert_event_id}
             )
 
+    def unmark_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
+        """Take back a false-alarm mark (committed at once); whether there was one."""
+        self.flush()
+        with self.db:
+            removed = self.db.execute(
+                "DELETE FROM events WHERE session_id=? AND kind='false-alarm' AND id IN"
+                " (SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?)",
+                (session_id, session_id, alert_event_id),
+            ).rowcount
+        return removed > 0
+
     def is_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
         """Whether the person marked this alert as a false alarm."""
         return self._false_alarm_mark(session_id, alert_event_id) is not None

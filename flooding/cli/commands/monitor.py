@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flooding.cli.commands._app import add_app_options, app_extras
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
@@ -80,6 +81,7 @@ def register(commands: Any) -> None:
         metavar="FILE",
         help="with --headless: log to this file (rotated) instead of stderr",
     )
+    add_app_options(parser)
     add_data_dir_option(parser)
     add_config_options(parser)
     add_strap_options(parser)
@@ -154,7 +156,14 @@ async def _monitor(args: argparse.Namespace) -> int:
                     return 1
                 kind = "ble-couple" if straps else "ble"
                 proc = wiring.process(
-                    source, settings, store, view, kind=kind, straps=straps, strap=strap
+                    source,
+                    settings,
+                    store,
+                    view,
+                    kind=kind,
+                    straps=straps,
+                    strap=strap,
+                    extras=app_extras(args, folder, scanner=scanner),
                 )
                 if not args.quiet:
                     print(f"Watching {source.description}. Ctrl-C ends the session.")
@@ -236,6 +245,8 @@ async def _headless(args: argparse.Namespace) -> int:
                         headless=True,
                         straps=straps,
                         strap=(settings.strap.address, settings.strap.name),
+                        # the App: line goes to the journal with the rest
+                        extras=app_extras(args, folder, scanner=scanner, out=sys.stderr),
                     )
                     await wiring.run_service(
                         proc,
