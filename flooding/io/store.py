@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, SOLO, Event, Sample
+from flooding.io.files import make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -272,9 +273,7 @@ class Store:
     def open(cls, data_dir: Path) -> Store:
         """Open (creating if needed, owner-only) the store in `data_dir`, upgrading its schema."""
         try:
-            if not data_dir.exists():
-                data_dir.mkdir(mode=0o700, parents=True)
-                os.chmod(data_dir, 0o700)  # mkdir's mode is masked by the umask
+            make_private_dir(data_dir)  # missing parents too: the demo's folder is data/demo
             path = data_dir / DB_NAME
             _make_private(path)
             # SQLite gives -wal and -shm the database file's mode; tighten old loose ones too.

@@ -127,10 +127,10 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
     from flooding.app import wiring
-    from flooding.app.export import write_private
     from flooding.app.report import render_people_png
     from flooding.app.review import headline, people_review
     from flooding.app.sources import MergedSource
+    from flooding.io.files import write_private
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
 
     if args.speed < 0 or args.ble:

@@ -189,11 +189,11 @@ def _setup_headless_logging(args: argparse.Namespace) -> None:
     verbose = getattr(args, "verbose", 0)
     root = logging.getLogger()
     if args.log_file is not None:
-        from logging.handlers import RotatingFileHandler
+        from flooding.io.files import PrivateRotatingFileHandler, make_private_dir
 
-        args.log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handler: logging.Handler = RotatingFileHandler(
-            args.log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_COUNT, encoding="utf-8"
+        make_private_dir(args.log_file.parent)
+        handler: logging.Handler = PrivateRotatingFileHandler(
+            args.log_file, max_bytes=LOG_FILE_BYTES, backups=LOG_FILE_COUNT
         )
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         for old in list(root.handlers):
@@ -264,6 +264,10 @@ async def _headless(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if args.headless:
-        _setup_headless_logging(args)
+        try:
+            _setup_headless_logging(args)
+        except OSError as exc:
+            print(f"flooding monitor: cannot log to {args.log_file}: {exc}", file=sys.stderr)
+            return 1
         return asyncio.run(_headless(args))
     return asyncio.run(_monitor(args))
