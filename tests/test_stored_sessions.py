@@ -107,11 +107,20 @@ def test_export_of_the_solo_session_is_unchanged(data_dir: Path, tmp_path: Path)
     code, out, _ = run_cli("export", str(SOLO_ID), "--format", "json", "--data-dir", str(data_dir))
     assert code == 0
     assert out == expected("export-1.json")
-    target = tmp_path / "out.csv"
-    run_cli("export", str(SOLO_ID), "-o", str(target), "--data-dir", str(data_dir))
+    target, table = tmp_path / "out.csv", tmp_path / "episodes.csv"
+    # the episodes table: written beside -o FILE.csv by the earlier version, now by --episodes
+    run_cli(
+        "export",
+        str(SOLO_ID),
+        "-o",
+        str(target),
+        "--episodes",
+        str(table),
+        "--data-dir",
+        str(data_dir),
+    )
     assert target.read_text(encoding="utf-8") == expected("export-1.csv")
-    episodes = (tmp_path / "out.episodes.csv").read_text(encoding="utf-8")
-    assert episodes == expected("exportfile-1.episodes.csv")
+    assert table.read_text(encoding="utf-8") == expected("exportfile-1.episodes.csv")
 
 
 def test_export_of_the_couple_session_is_still_refused_with_the_same_words(
