@@ -1,5 +1,6 @@
 """A session as a picture and a one-file report: heart rate over the local clock, with the
-calm baseline, the flooding threshold, flooded stretches, pauses, alerts and ready-to-return.
+calm baseline, the flooding threshold, flooded stretches, pauses, alerts and ready-to-return;
+for a session of two, both hearts on one time axis with each one's calm and episodes.
 
 Pure of the command line: functions take a store or plain values and return bytes or text.
 matplotlib (Agg backend, no screen needed) is imported only when a plot is drawn.
@@ -21,8 +22,12 @@ from typing import Any, NamedTuple
 from flooding.app.review import (
     EPISODE_COLUMNS,
     STRETCH_GAP_S,
+    PeopleReview,
     SessionReview,
     episode_table,
+    headline,
+    people_lines,
+    people_review,
     review_session,
 )
 from flooding.core.engine import run_batch
@@ -46,6 +51,7 @@ COLOURS = {
     "ready": "#2e8b57",
 }
 
+PERSON_COLOURS = ("#1f3b73", "#b8860b")  # deep blue, dark gold: apart for colour-blind eyes too
 LABEL_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9}
 
 
@@ -366,10 +372,18 @@ def render_png(data: PlotData) -> bytes:
     return out.getvalue()
 
 
-def session_png(store: Store, session_id: int) -> bytes | None:
-    """The plot of one session (None: no such session)."""
+def session_png(store: Store, session_id: int, *, as_html: bool = False) -> bytes | None:
+    """The plot of a session, of one track or of two, as PNG bytes, or with `as_html` the
+    one-page report around it (None: no such session)."""
+    both = people_review(store, session_id)
+    if both is not None:
+        png = render_people_png(both)
+        return render_people_html(both, png).encode("utf-8") if as_html else png
     data = plot_data(store, session_id)
-    return None if data is None else render_png(data)
+    if data is None:
+        return None
+    png = render_png(data)
+    return render_html(data.review, png).encode("utf-8") if as_html else png
 
 
 def render_html(review: SessionReview, png: bytes) -> str:
@@ -424,3 +438,95 @@ flooded stretches and pauses" src="data:image/png;base64,{image}">
 your heart was back near its calm baseline after the pause.</p>
 </body></html>
 """
+
+
+# -- a session of two: both hearts on one time axis -----------------------------------------------
+
+
+def render_people_png(review: PeopleReview) -> bytes:
+    """Both hearts on one time axis, with each person's baseline and episodes, the pauses
+    for both, the alert and ready-to-return, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wall = is_wall_clock(review.summary.started_s)
+    all_times = [s.t_s for track in review.tracks.values() for s in track]
+    origin = min(all_times) if all_times and not wall else 0.0
+
+    def x(t_s: float) -> Any:
+        return t_s / 86400.0 if wall else (t_s - origin) / 60.0
+
+    fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
+    end_s = max(all_times) if all_times else review.summary.started_s
+    values = [s.bpm for track in review.tracks.values() for s in track if s.usable]
+    top = max([*values, 100.0]) + 12
+    bottom = max(0.0, min([*values, 60.0]) - 15)
+    for pause in review.pauses:
+        stop = pause.end_s if pause.end_s is not None else end_s
+        ax.axvspan(x(pause.start_s), x(stop), color=COLOURS["pause"], alpha=0.12, lw=0)
+        ax.text(
+            x((pause.start_s + stop) / 2),
+            bottom + (top - bottom) * 0.04,
+            f"Pause for both ({duration(stop - pause.start_s)})",
+            ha="center",
+            color=COLOURS["pause"],
+            fontsize=10,
+            fontweight="bold",
+        )
+        if pause.alert_s is not None:
+            ax.axvline(x(pause.alert_s), color=COLOURS["flooded"], lw=1.2)
+        if pause.ready_s is not None:
+            ax.axvline(x(pause.ready_s), color=COLOURS["ready"], lw=1.2, ls=":")
+    for index, person in enumerate(review.people):
+        colour = PERSON_COLOURS[index % len(PERSON_COLOURS)]
+        track = review.tracks.get(person.name, [])
+        times = [s.t_s for s in track]
+        heart = [s.bpm if s.usable else None for s in track]
+        tx, ty = with_gaps(times, heart, STRETCH_GAP_S)
+        ax.plot([x(t) for t in tx], ty, color=colour, lw=1.4, label=f"{person.name}'s heart")
+        if person.calm_baseline_bpm is not None:
+            ax.axhline(
+                person.calm_baseline_bpm,
+                color=colour,
+                lw=1.0,
+                ls="--",
+                label=f"{person.name}'s calm ({person.calm_baseline_bpm:.0f} bpm)",
+            )
+        for e in person.episodes:
+            stop = e.end_s if e.end_s is not None else end_s
+            band = (0.93 - 0.05 * index, 0.97 - 0.05 * index)
+            ax.axvspan(x(e.start_s), x(stop), ymin=band[0], ymax=band[1], color=colour, lw=0)
+        if person.episodes:
+            ax.plot([], [], color=colour, lw=6, label=f"{person.name} flooded")
+    ax.plot([], [], color=COLOURS["flooded"], lw=1.2, label="Alert for both")
+    if any(p.ready_s is not None for p in review.pauses):
+        ax.plot([], [], color=COLOURS["ready"], lw=1.2, ls=":", label="Ready to return")
+    ax.set_ylim(bottom, top)
+    ax.set_ylabel("Heart rate (bpm)")
+    if wall:
+        clock_axis(ax, end_s - min(all_times, default=end_s), local_tz(review.summary.started_s))
+        ax.set_xlabel("Time of day")
+    else:
+        ax.set_xlabel("Minutes from the start")
+    names = " and ".join(p.name for p in review.people)
+    ax.set_title(f"Two hearts in one conversation: {names}\n" + " ".join(headline(review)[:1]))
+    ax.grid(alpha=0.25)
+    ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def render_people_html(review: PeopleReview, png: bytes) -> str:
+    """One page with the picture and the review, to open or to share with a therapist."""
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in people_lines(review) if line)
+    image = base64.b64encode(png).decode("ascii")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>Session {review.summary.id}</title></head><body>"
+        f"<img alt='Both hearts over the session' src='data:image/png;base64,{image}' "
+        f"style='max-width:100%'>{body}</body></html>"
+    )

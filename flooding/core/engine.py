@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flooding.core.detector import Detector, DetectorStep
-from flooding.core.models import EpisodeStarted, Event, Mode, Reading, Sample, State
+from flooding.core.models import SOLO, EpisodeStarted, Event, Mode, Reading, Sample, State
 from flooding.core.pause import PauseProtocol, Phase
 from flooding.core.settings import Settings, alerts_in, detection_for
 
@@ -38,15 +38,16 @@ class Engine:
         baseline_seed_bpm: float | None = None,
         solo: bool = True,
     ) -> None:
-        """`solo=False`: one partner in couple mode. Episodes then give no alert or pause of
-        their own (the couple protocol decides), and `shared_pause` freezes the baseline."""
+        """`solo=False`: one of the people of a `flooding.core.people.PeopleEngine`. Episodes
+        then give no alert or pause of their own (the session's protocol decides), and
+        `shared_pause` freezes the baseline."""
         self.settings = settings
         self.solo = solo
         self.shared_pause = False
         self.mode = settings.mode if mode is None else mode
         self.detection = detection_for(settings, self.mode)
         self.detector = Detector(self.detection, baseline_seed_bpm=baseline_seed_bpm)
-        self.protocol = PauseProtocol(settings.pause, self.detection)
+        self.protocol = PauseProtocol(settings.pause, {SOLO: self.detection})
         self._alerts = alerts_in(settings, self.mode)
         # imported here, not at the top: the beat path needs numpy, and commands that import
         # the engine must keep `flooding --help` light
@@ -86,27 +87,31 @@ class Engine:
     def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
         step = self.detector.feed(sample)
         events: list[Event] = list(step.events) if step.events else []
-        protocol = self.protocol
         if not self.solo:
             return step, events
-        for event in step.events:
-            if isinstance(event, EpisodeStarted):
-                events += protocol.on_episode(event, alerts_allowed=self._alerts)
-                self._sync_freeze()
-        if protocol.phase is Phase.PAUSING:
+        episodes = [e for e in step.events if isinstance(e, EpisodeStarted)] if events else []
+        # only an episode or a running pause concerns the protocol (alone, what it knows of
+        # the heart is the reading it is given: nothing is lost between)
+        if episodes or self.protocol.phase is Phase.PAUSING:
+            usable = step.state is not State.NO_CONTACT and step.state is not State.GAP
             detection = self.detection
-            usable = (
-                step.state is not State.NO_CONTACT
-                and step.state is not State.GAP
-                and (detection.min_plausible_bpm <= sample.bpm <= detection.max_plausible_bpm)
+            if not detection.min_plausible_bpm <= sample.bpm <= detection.max_plausible_bpm:
+                usable = False
+            events += self.protocol.observe(
+                SOLO,
+                sample.t_s,
+                bpm=sample.bpm if usable else None,
+                state=step.state,
+                baseline_bpm=step.baseline_bpm,
+                alerts=self._alerts,
+                episodes=episodes,
             )
-            events += protocol.on_reading(sample.t_s, sample.bpm if usable else None)
             self._sync_freeze()
         return step, events
 
     def start_pause(self, t_s: float, minutes: float | None = None) -> list[Event]:
         """Start a pause by hand."""
-        events = self.protocol.start_manual(t_s, self.detector.baseline_bpm, minutes)
+        events = self.protocol.start_manual(t_s, minutes, {SOLO: self.detector.baseline_bpm})
         self._sync_freeze()
         return events
 
@@ -121,7 +126,7 @@ class Engine:
         self.mode = mode
         self.detection = detection_for(self.settings, mode)
         self.detector.retune(self.detection)
-        self.protocol.detection = self.detection
+        self.protocol.set_detection(SOLO, self.detection)
         self._alerts = alerts_in(self.settings, mode)
         self._sync_freeze()
 
@@ -132,7 +137,7 @@ class Engine:
         )
 
     def set_shared_pause(self, pausing: bool) -> None:
-        """Couple mode: the pause for both started or ended (the baseline does not learn)."""
+        """The session's pause for everyone started or ended (the baseline does not learn)."""
         self.shared_pause = pausing
         self._sync_freeze()
 

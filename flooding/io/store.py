@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, Event, Sample
+from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, SOLO, Event, Sample
 from flooding.io.files import make_private_dir
 
 log = logging.getLogger(__name__)
@@ -139,17 +139,37 @@ _MIGRATION_2_TO_3 = (
 
 # _MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
 _MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATION_1_TO_2, 2: _MIGRATION_2_TO_3}
-SOLO = ""  # the person of an ordinary session's samples and events
 
 
 class StoreError(Exception):
     """The store cannot be opened or written; the message says what to do."""
 
 
-def event_kind(event: Event | Any) -> str:
-    """The stored name of an event type: EpisodeStarted -> 'episode-started'."""
+# The pause events of a session of two are stored as the couple kinds, with their own fields
+# (in this order), as couple mode has always stored them; a session of one stores the rest.
+_COUPLE_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "alert": (
+        "couple-alert",
+        ("t_s", "person", "bpm", "baseline_bpm", "threshold_bpm", "rule", "absent"),
+    ),
+    "pause-started": ("couple-pause-started", ("t_s", "until_s", "baselines", "manual")),
+    "pause-extended": ("couple-pause-extended", ("t_s", "until_s", "waiting", "absent")),
+    "ready-to-return": ("couple-ready", ("t_s", "pause_start_s", "levels", "absent")),
+    "pause-ended": ("couple-pause-ended", ("t_s", "pause_start_s")),
+}
+_COUPLE_ONLY_FIELDS = frozenset({"person", "absent", "baselines", "waiting", "levels"})
+
+
+def _class_kind(event: Event | Any) -> str:
     name = type(event).__name__
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-")
+
+
+def event_kind(event: Event | Any, couple: bool = False) -> str:
+    """The stored name of an event: EpisodeStarted -> 'episode-started'; the pause events
+    of a session of two (`couple`): 'couple-alert', 'couple-pause-started', ..."""
+    kind = _class_kind(event)
+    return _COUPLE_FORMS[kind][0] if couple and kind in _COUPLE_FORMS else kind
 
 
 def _plain(value: Any) -> Any:
@@ -160,11 +180,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def event_data(event: Any) -> dict[str, Any]:
-    """An event as a JSON-ready dict."""
+def event_data(event: Any, couple: bool = False) -> dict[str, Any]:
+    """An event as a JSON-ready dict, in its stored form (see `event_kind`)."""
     if not dataclasses.is_dataclass(event):
         raise TypeError(f"not an event: {event!r}")
-    return {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    form = _COUPLE_FORMS.get(_class_kind(event)) if couple else None
+    if form is not None:
+        names: Sequence[str] = form[1]
+    else:
+        names = [f.name for f in dataclasses.fields(event) if f.name not in _COUPLE_ONLY_FIELDS]
+    return {name: _plain(getattr(event, name)) for name in names}
 
 
 def _rr_text(rr_s: Sequence[float]) -> str:
@@ -408,11 +433,13 @@ class Store:
         for sample in samples:
             self.add_sample(session_id, sample, person)
 
-    def add_event(self, session_id: int, event: Any, person: str = SOLO) -> int:
-        """Record an event; returns its id. Committed with the next flush."""
-        return self.add_note_event(
-            session_id, _event_time(event), event_kind(event), event_data(event), person
-        )
+    def add_event(
+        self, session_id: int, event: Any, person: str = SOLO, *, couple: bool = False
+    ) -> int:
+        """Record an event (of a session of two: `couple`); returns its id. Committed with
+        the next flush."""
+        kind, data = event_kind(event, couple), event_data(event, couple)
+        return self.add_note_event(session_id, _event_time(event), kind, data, person)
 
     def add_note_event(
         self, session_id: int, t_s: float, kind: str, data: dict[str, Any], person: str = SOLO

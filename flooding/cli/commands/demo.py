@@ -127,7 +127,8 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
     from flooding.app import wiring
-    from flooding.app.couple_review import couple_review, headline, render_couple_png
+    from flooding.app.report import render_people_png
+    from flooding.app.review import headline, people_review
     from flooding.app.sources import MergedSource
     from flooding.io.files import write_private
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
@@ -167,14 +168,14 @@ def _couple_demo(args: argparse.Namespace) -> int:
     )
     try:
         outcome = asyncio.run(wiring.run_session(proc))
-        review = couple_review(store, outcome.session_id)
+        review = people_review(store, outcome.session_id)
     finally:
         store.close()
     if review is None:
         print("flooding demo: the couple session was not stored")
         return 1
     target = folder / f"flooding-session-{outcome.session_id}.png"
-    write_private(target, render_couple_png(review))
+    write_private(target, render_people_png(review))
     minutes = (outcome.ended_s - outcome.started_s) / 60
     print(
         f"\nSession {outcome.session_id}: {minutes:.0f} minutes, {outcome.samples} samples from "

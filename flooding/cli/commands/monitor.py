@@ -8,7 +8,7 @@ stop it: it says so (log and desktop) and starts by itself once that is fixed.
 
 `--couple` (and the headless service whenever exactly two profiles exist, see
 `flooding pair --as`) connects to both partners' straps at once and records one session
-with two tracks; one alert and one pause for both (`flooding.core.couple`).
+with two tracks; one alert and one pause for both (`flooding.core.pause`).
 
 Either way only one monitor runs per data directory, and it answers `flooding status`,
 `pause`, `resume`, `ok` and `workout` over the control channel (`flooding.io.control`).
