@@ -170,19 +170,16 @@ def case_day_correct(inputs: Path, quick: bool) -> dict[str, Any]:
 
 
 def case_day_rmssd(inputs: Path, quick: bool) -> dict[str, Any]:
-    import numpy as np
+    """The RMSSD every view shows (corrected beats, 5-minute windows) over the whole day."""
+    from flooding.core.beats.hrv import corrected_rmssd
 
-    from flooding.core.beats.rolling import RMSSD_WINDOW_S, rolling_rmssd_ms
-
-    rr = np.load(inputs / "day_rr_s.npy")
-    t = np.load(inputs / "day_t_s.npy")
-
-    def task() -> Any:
-        out = rolling_rmssd_ms(t, rr, RMSSD_WINDOW_S)
-        np.save(inputs / "rmssd_flooding.npy", out)
-        return out
-
-    return {"task": task, "n": rr.size, "unit": "beats"}
+    samples = _day_samples()
+    return {
+        "task": lambda: corrected_rmssd([samples]),
+        "n": sum(len(s.rr_s) for s in samples),
+        "unit": "beats",
+        "note": "correction + RMSSD overall and per 5-minute window",
+    }
 
 
 def case_day_full(inputs: Path, quick: bool) -> dict[str, Any]:
@@ -206,7 +203,7 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
     """Not a row of its own: where the time of day_full goes, stage by stage."""
     import numpy as np
 
-    from flooding.core.beats import correct_rr, fast_rates, rmssd_batch
+    from flooding.core.beats import correct_rr, fast_rates
     from flooding.core.engine import run_batch
 
     samples = _day_samples()
@@ -223,7 +220,6 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
     def task() -> dict[str, float]:
         stage("run_batch", lambda: run_batch(samples, settings, keep_readings=True))
         stage("fast_rates", lambda: fast_rates(samples))
-        stage("rmssd_batch", lambda: rmssd_batch(samples))
         stage("correct_rr", lambda: correct_rr(rr))
         return {name: statistics.median(runs) for name, runs in stages.items()}
 
@@ -373,7 +369,7 @@ def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -
     import numpy as np
     import scipy
 
-    from flooding.core.beats.rolling import RMSSD_WINDOW_S
+    from flooding.core.beats.hrv import RMSSD_WINDOW_S
     from flooding.lab.evaluate import find_data
 
     global DATA
@@ -410,10 +406,6 @@ def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -
                 results["peers"][name] = subprocess_json(
                     [peers_python, peers_script, "--case", name, "--inputs", folder, *peer_args]
                 )
-            ours = np.load(inputs / "rmssd_flooding.npy")
-            theirs = np.load(inputs / "rmssd_systole.npy")
-            both = ~np.isnan(ours) & ~np.isnan(theirs)
-            results["rmssd_agreement_ms"] = float(np.max(np.abs(ours[both] - theirs[both])))
     return results
 
 
@@ -448,7 +440,7 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
     row = c["live_engine"]
     per_us = row["seconds"] / row["n"] * 1e6
     add(
-        "live: Engine.feed per sample (rate, correction, RMSSD, detector)",
+        "live: Engine.feed per sample (rate, detector, pause protocol)",
         f"{per_us:.1f} us = {per_us / 1e4:.4f} % CPU at 1 Hz",
         row,
     )
@@ -461,7 +453,7 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
     )
     day = c["day_full"]
     add(
-        f"day ({results['inputs']['day_beats']:,} beats): correction + RMSSD + detector",
+        f"day ({results['inputs']['day_beats']:,} beats): rate + detector, every reading",
         ms(day),
         day,
     )
@@ -495,16 +487,16 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
     rmssd = c["day_rmssd"]
     if p:
         add(
-            "day: sliding 30 s RMSSD",
+            "day: RMSSD of corrected beats, 5-min windows",
             ms(rmssd),
             rmssd,
-            "systole hrv.rmssd loop",
+            "systole correct_rr + hrv.rmssd",
             ms(p["systole_rmssd"]),
             f"{p['systole_rmssd']['seconds'] / rmssd['seconds']:.0f}x",
             p["systole_rmssd"],
         )
     else:
-        add("day: sliding 30 s RMSSD", ms(rmssd), rmssd)
+        add("day: RMSSD of corrected beats, 5-min windows", ms(rmssd), rmssd)
     month = c["month_detector"]
     add(f"month ({month['n']:,} Fitbit samples): detector", ms(month), month)
     return out  # fmt: skip
@@ -528,9 +520,8 @@ def render(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append(
         f"Where the day goes: run_batch {st['run_batch']:.0f} ms = fast_rates "
-        f"{st['fast_rates']:.0f} ms + rmssd_batch {st['rmssd_batch']:.0f} ms (correct_rr "
-        f"{st['correct_rr']:.0f} ms of it) + the engine per sample "
-        f"{st['run_batch'] - st['fast_rates'] - st['rmssd_batch']:.0f} ms."
+        f"{st['fast_rates']:.0f} ms + the engine per sample "
+        f"{st['run_batch'] - st['fast_rates']:.0f} ms."
     )
     day_s = results["cases"]["day_full"]["seconds"]
     verdicts = [
@@ -542,12 +533,11 @@ def render(results: dict[str, Any]) -> str:
         fastest = min(p["systole_correct"]["seconds"], p["nk_fixpeaks"]["seconds"])
         ratios = {
             "correction": fastest / c["day_correct"]["seconds"],
-            "sliding RMSSD": p["systole_rmssd"]["seconds"] / c["day_rmssd"]["seconds"],
+            "RMSSD": p["systole_rmssd"]["seconds"] / c["day_rmssd"]["seconds"],
         }
         for what, ratio in ratios.items():
             ok = "met" if ratio >= TARGET_RATIO else "BEHIND"
             verdicts.append(f"{what} vs fastest peer {ratio:.1f}x ({ok}, target {TARGET_RATIO:g}x)")
-        verdicts.append(f"RMSSD agrees with systole's to {results['rmssd_agreement_ms']:.2g} ms")
         versions = ", ".join(f"{k} {v}" for k, v in p["systole_correct"]["versions"].items())
         lines.append(f"Peers: {versions}.")
     lines.append("; ".join(verdicts) + ".")

@@ -277,11 +277,9 @@ class CoupleEngine:
         """One sample from one person's strap."""
         return self._couple(person, self.engines[person].feed(sample))
 
-    def feed_derived(
-        self, person: str, sample: Sample, bpm: float, rmssd_ms: float | None = None
-    ) -> Reading:
+    def feed_derived(self, person: str, sample: Sample, bpm: float) -> Reading:
         """One sample whose detection heart rate is already known (`run_couple_batch`)."""
-        return self._couple(person, self.engines[person].feed_derived(sample, bpm, rmssd_ms))
+        return self._couple(person, self.engines[person].feed_derived(sample, bpm))
 
     def _couple(self, person: str, reading: Reading) -> Reading:
         engine = self.engines[person]

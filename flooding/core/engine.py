@@ -5,10 +5,9 @@ offline results equal live ones.
 
 Heart rate: when the strap sends RR intervals, the detector sees `FastRate`'s low-latency,
 artifact-robust estimate from the beats (see `flooding.core.beats.fast` for the choice and its
-measurements); without RR (or when beats stop) it sees the strap's own value. The fully
-corrected beats (Lipponen-Tarvainen, final 6 beats later) give each reading's RMSSD.
-`run_batch` gives exactly what feeding the samples one by one gives, with the corrected-beat
-work vectorised.
+measurements); without RR (or when beats stop) it sees the strap's own value. Heart-rate
+variability is not the engine's: reviews compute it from the stored beats
+(`flooding.core.beats.hrv`). `run_batch` gives exactly what feeding the samples one by one gives.
 """
 
 from __future__ import annotations
@@ -51,19 +50,15 @@ class Engine:
         # imported here, not at the top: the beat path needs numpy, and commands that import
         # the engine must keep `flooding --help` light
         from flooding.core.beats.fast import FastRate
-        from flooding.core.beats.processor import BeatProcessor
 
         self._rate = FastRate()
-        self._beats = BeatProcessor()
         self._sync_freeze()
 
     def feed(self, sample: Sample) -> Reading:
         """Take one strap sample; return the reading for the live line, with any events."""
-        bpm = self._rate.bpm(sample)
-        self._beats.feed(sample)
-        return self.feed_derived(sample, bpm, self._beats.rmssd_ms)
+        return self.feed_derived(sample, self._rate.bpm(sample))
 
-    def feed_derived(self, sample: Sample, bpm: float, rmssd_ms: float | None) -> Reading:
+    def feed_derived(self, sample: Sample, bpm: float) -> Reading:
         """Take one sample whose detection heart rate is already known (`run_batch`)."""
         sample = _at_rate(sample, bpm)
         step, events = self._advance(sample)
@@ -76,7 +71,6 @@ class Engine:
             pausing=self.protocol.pausing,
             pause_until_s=self.protocol.until_s if self.protocol.pausing else None,
             events=tuple(events),
-            rmssd_ms=rmssd_ms,
         )
 
     def feed_derived_events(self, sample: Sample, bpm: float) -> list[Event]:
@@ -164,24 +158,17 @@ def run_batch(
     mode: Mode | None = None,
     baseline_seed_bpm: float | None = None,
     keep_readings: bool = False,
-    rmssd: bool = True,
 ) -> BatchResult:
-    """Push recorded samples through a fresh engine, exactly as the live monitor would.
-
-    The readings' RMSSD is computed only when `keep_readings` (events do not carry it), and
-    not at all with `rmssd=False` (the readings then have none).
-    """
+    """Push recorded samples through a fresh engine, exactly as the live monitor would."""
     from flooding.core.beats.fast import fast_rates
-    from flooding.core.beats.processor import rmssd_batch
 
     engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm)
     result = BatchResult()
     items = samples if isinstance(samples, list) else list(samples)
     rates = fast_rates(items)
     if keep_readings:
-        rmssd_ms = rmssd_batch(items) if rmssd else [None] * len(items)
-        for sample, bpm, value in zip(items, rates, rmssd_ms, strict=True):
-            reading = engine.feed_derived(sample, bpm, value)
+        for sample, bpm in zip(items, rates, strict=True):
+            reading = engine.feed_derived(sample, bpm)
             result.readings.append(reading)
             result.events.extend(reading.events)
         return result

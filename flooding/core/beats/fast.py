@@ -26,9 +26,8 @@ window 3 s / 3 beats lags a rise by about 1-2 s and gives no false alert; 2 s / 
 0.5 s faster but a burst of extra beats then gives false alerts; without the repair a plain
 median of 4-5 beats swings up to +60 bpm in `polar-h10_pvc_hr-rr.csv` (trigeminy), and the
 rate of the corrected series (5 s of final corrected beats, since removed) lagged 8-9 s, so
-every alert would come after the confirmation window + 2 s. The corrected series still gives
-each reading's rolling RMSSD (`flooding.core.beats.processor`), and the store keeps every raw beat,
-so a review can rebuild it exactly (`rmssd_batch`).
+every alert would come after the confirmation window + 2 s. The corrected series gives the
+heart-rate variability that reviews show (`flooding.core.beats.hrv`), from the stored beats.
 """
 
 from __future__ import annotations
@@ -41,14 +40,21 @@ from statistics import median
 
 from flooding.core.beats.artifacts import RR_MAX_S, RR_MIN_S
 from flooding.core.beats.clock import BeatClock
-from flooding.core.beats.rolling import SECONDS_PER_MINUTE, US_PER_S, to_us
 from flooding.core.models import Sample
+
+US_PER_S = 1_000_000  # beats are summed in whole microseconds: exact, so live equals batch
+SECONDS_PER_MINUTE = 60.0
 
 WINDOW_S = 3.0  # seconds of beats behind each estimate: lag ~1.5 s, within the 2 s slack
 MIN_BEATS = 3  # at least this many beats (2 pair means), so a slow heart still has a rate
 REF_BEATS = 9  # beats in the reference interval (their median): a few artifacts are outvoted
 MAX_BEATS = 16  # beats kept: 3 s at the fastest plausible heart (230 bpm) is under 12
 STALE_S = 5.0  # no usable beat for this long: the strap's own value
+
+
+def to_us(rr_s: float) -> int:
+    """An interval in whole microseconds."""
+    return round(rr_s * US_PER_S)
 
 
 class FastRate:
