@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from flooding.core.beats import BeatClock, Label, correct_rr, corrected_rmssd
 from flooding.core.beats.artifacts import LOOKAHEAD_BEATS
-from flooding.core.beats.fast import fast_rates
+from flooding.core.beats.clock import beat_times
+from flooding.core.beats.columns import SampleColumns
+from flooding.core.beats.fast import FastRate, fast_rates
 from flooding.core.models import Sample
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -324,3 +326,62 @@ class TestFastRate:
         jump_t = samples[30].t_s
         first = next(s.t_s for s, v in zip(samples, out, strict=True) if v > 100)
         assert first - jump_t <= 2.0
+
+
+# --- the batch path's whole-array steps equal the live ones ---------------------------------
+
+packet_stream = st.lists(
+    st.tuples(
+        st.sampled_from([1.0, 1.0, 1.0, 0.5, 0.0, 2.5, 4.0, 12.0, -0.5]),  # since the last
+        st.sampled_from([0.6, 0.8, 1.0]),  # the heart's interval
+        st.lists(st.sampled_from([1.0, 1.0, 1.0, 1.02, 0.5, 2.0, 0.25, 3.0]), max_size=4),
+        st.floats(40.0, 150.0),  # the strap's own value
+    ),
+    max_size=300,
+)
+
+
+def as_samples(stream: list[tuple[float, float, list[float], float]]) -> list[Sample]:
+    t = 1_700_000_000.0
+    out = []
+    for step, beat, factors, bpm in stream:
+        t += step
+        out.append(Sample(t, bpm, tuple(beat * f for f in factors), True))
+    return out
+
+
+class TestBatchEqualsLive:
+    @settings(max_examples=150, deadline=None)
+    @given(packet_stream)
+    def test_beat_times(self, stream: list[tuple[float, float, list[float], float]]) -> None:
+        """beat_times gives exactly the times BeatClock gives, packet after packet, through
+        dropouts, drift and time going back."""
+        samples = as_samples(stream)
+        clock = BeatClock()
+        live = [t for s in samples for t in clock.push(s.t_s, s.rr_s)]
+        columns = SampleColumns.of(samples)
+        assert beat_times(columns.t_s, columns.rr_counts, columns.rr_s).tolist() == live
+
+    @settings(max_examples=150, deadline=None)
+    @given(packet_stream)
+    def test_fast_rates(self, stream: list[tuple[float, float, list[float], float]]) -> None:
+        """fast_rates (whole arrays) gives exactly what FastRate gives sample by sample."""
+        samples = as_samples(stream)
+        rate = FastRate()
+        assert fast_rates(samples) == [rate.bpm(s) for s in samples]
+
+    @requires_data
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "polar-hrm_noisy.hrm",
+            "polar-h10_pvc_hr-rr.csv",
+            "polar-hrm_exercise.hrm",
+            "nsr2db_nsr001_rr-seconds_22h.txt",
+        ],
+    )
+    def test_fast_rates_on_real_files(self, name: str) -> None:
+        """On real recordings too, fast_rates equals FastRate sample by sample."""
+        samples = read(recording(name)).samples
+        rate = FastRate()
+        assert fast_rates(samples) == [rate.bpm(s) for s in samples]

@@ -32,8 +32,8 @@ Rules (see `config/default.toml` for the defaults and their reasons):
 
 from __future__ import annotations
 
+import bisect
 import math
-import statistics
 from typing import NamedTuple
 
 from flooding.core.models import (
@@ -79,6 +79,7 @@ class _BaselineRing:
         self._capacity = max(1, math.ceil(settings.baseline_window_s / BUCKET_S))
         self._min_buckets = max(1, math.ceil(settings.baseline_min_calm_s / BUCKET_S))
         self._ring: list[float] = []
+        self._sorted: list[float] = []  # the ring in order: its median without sorting
         self._next = 0
         self.value: float | None = seed_bpm
         self.version = 0
@@ -105,15 +106,22 @@ class _BaselineRing:
         # one reading a second is the strap's pace; demand half a bucket of them
         if self._n >= BUCKET_S * MIN_BUCKET_FILL:
             mean = self._sum / self._n
+            ordered = self._sorted
             if len(self._ring) < self._capacity:
                 self._ring.append(mean)
             else:
+                del ordered[bisect.bisect_left(ordered, self._ring[self._next])]
                 self._ring[self._next] = mean
+            bisect.insort(ordered, mean)
             self._next = (self._next + 1) % self._capacity
             if self.lowest_bucket is None or mean < self.lowest_bucket:
                 self.lowest_bucket = mean
-            if len(self._ring) >= self._min_buckets:
-                median = statistics.median(self._ring)
+            size = len(ordered)
+            if size >= self._min_buckets:
+                middle = size // 2  # as statistics.median: the middle one, or the middle two's mean
+                median = (
+                    ordered[middle] if size % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+                )
                 t_s = self._bucket_index * BUCKET_S
                 if self.warm and self.value is not None:
                     minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE
@@ -125,6 +133,17 @@ class _BaselineRing:
         self._bucket_index = index
         self._sum = 0.0
         self._n = 0
+
+    @property
+    def has_readings(self) -> bool:
+        """Whether the bucket in progress holds calm readings already."""
+        return self._n > 0
+
+    def set_current(self, bpm_sum: float, count: int) -> None:
+        """Fill the empty bucket in progress with `count` calm readings summing to `bpm_sum`
+        (added in order: the very sum `add_current` one by one would give)."""
+        self._sum = bpm_sum
+        self._n = count
 
     def discard_open_bucket(self) -> None:
         """Forget the bucket in progress (it led into a rise, so it may not be calm)."""
@@ -293,6 +312,36 @@ class Detector:
             ring.add_current(bpm)
         state = State.CALM if ring.value is not None else State.WARMING
         return self._step(state, threshold, rule, events)
+
+    def feed_calm_bucket(
+        self, t_first_s: float, t_last_s: float, count: int, bpm_sum: float, bpm_max: float
+    ) -> DetectorStep | None:
+        """All the samples of one baseline bucket at once, when each could only be calm.
+
+        The caller has made sure that every one of them has skin contact and a plausible
+        rate, that none follows a gap, and gives their number, their rates' sum (added in
+        order, as `feed` would) and the highest. If the detector's own state allows it (no run
+        above threshold, not flooded) and every rate is under the threshold, the bucket is
+        taken as `feed` would take its samples one by one, and the step each of them would
+        give (without events: there are none) comes back. Else None: nothing changed but the
+        bucket tick that `feed` does first too, and the samples must be fed one by one.
+        """
+        if self._last_t is None or self._flooded or self._run_start is not None:
+            return None
+        if not self._contact:
+            return None
+        ring = self._baseline
+        ring.tick(t_first_s)
+        threshold, rule = self.threshold()
+        if bpm_max >= threshold or ring.has_readings:
+            return None
+        if t_last_s > self._last_t:
+            self._last_t = t_last_s
+        self._last_plausible_t = t_last_s
+        if not self.frozen:
+            ring.set_current(bpm_sum, count)
+        state = State.CALM if ring.value is not None else State.WARMING
+        return self._step(state, threshold, rule, [])
 
     def _step(
         self, state: State, threshold: float, rule: Rule, events: list[Event]

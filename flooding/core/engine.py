@@ -12,13 +12,17 @@ variability is not the engine's: reviews compute it from the stored beats
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flooding.core.detector import Detector, DetectorStep
 from flooding.core.models import EpisodeStarted, Event, Mode, Reading, Sample, State
 from flooding.core.pause import PauseProtocol, Phase
 from flooding.core.settings import Settings, alerts_in, detection_for
+
+if TYPE_CHECKING:
+    from flooding.core.batch import PreparedSamples, ReadingTrace
 
 
 class Engine:
@@ -143,38 +147,67 @@ def _at_rate(sample: Sample, bpm: float) -> Sample:
     return Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
 
 
-@dataclass
-class BatchResult:
-    """Everything a replay produced."""
+@dataclass(frozen=True)
+class Control:
+    """Something done by hand during a recorded session, for a replay: applied just before
+    the sample with index `before`, at session time `t_s`. One of: switch to `mode`; start a
+    pause (`pause=True`, optionally for `pause_minutes`); end the pause (`pause=False`)."""
 
-    readings: list[Reading] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    before: int
+    t_s: float
+    mode: Mode | None = None
+    pause: bool | None = None
+    pause_minutes: float | None = None
+
+    def apply(self, engine: Engine) -> list[Event]:
+        """Do it to `engine`, as the session runner would; the events it gave."""
+        if self.mode is not None:
+            engine.set_mode(self.mode)
+            return []
+        if self.pause is True:
+            return engine.start_pause(self.t_s, self.pause_minutes)
+        if self.pause is False:
+            return engine.end_pause(self.t_s)
+        return []
+
+
+class BatchResult:
+    """Everything a replay produced: its events and, when kept, a reading per sample.
+
+    The readings are held as columns (`trace`) and become `Reading` values only when asked
+    for (`readings`), so a replay that needs a column or two (a plot) never builds them.
+    """
+
+    def __init__(self, events: list[Event] | None = None, trace: ReadingTrace | None = None):
+        self.events: list[Event] = [] if events is None else events
+        self.trace = trace
+        self._readings: list[Reading] | None = None
+
+    @property
+    def readings(self) -> list[Reading]:
+        """Every sample's reading, as `Engine.feed` gives it (empty unless kept)."""
+        if self._readings is None:
+            self._readings = [] if self.trace is None else self.trace.readings()
+        return self._readings
 
 
 def run_batch(
-    samples: Iterable[Sample],
+    samples: Iterable[Sample] | PreparedSamples,
     settings: Settings,
     *,
     mode: Mode | None = None,
     baseline_seed_bpm: float | None = None,
     keep_readings: bool = False,
+    controls: Sequence[Control] = (),
 ) -> BatchResult:
-    """Push recorded samples through a fresh engine, exactly as the live monitor would."""
-    from flooding.core.beats.fast import fast_rates
+    """Push recorded samples through a fresh engine, exactly as the live monitor would.
+
+    The same events and readings as feeding them one by one (`flooding.core.batch` says how);
+    `samples` may be a `PreparedSamples` kept from an earlier replay of the same session.
+    `controls`: mode switches and pauses by hand, each applied just before its sample.
+    """
+    from flooding.core.batch import PreparedSamples, prepare, replay
 
     engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm)
-    result = BatchResult()
-    items = samples if isinstance(samples, list) else list(samples)
-    rates = fast_rates(items)
-    if keep_readings:
-        for sample, bpm in zip(items, rates, strict=True):
-            reading = engine.feed_derived(sample, bpm)
-            result.readings.append(reading)
-            result.events.extend(reading.events)
-        return result
-    # the same steps as `feed`, without building a live-line reading per sample
-    extend = result.events.extend
-    advance = engine.feed_derived_events
-    for sample, bpm in zip(items, rates, strict=True):
-        extend(advance(sample, bpm))
-    return result
+    prepared = samples if isinstance(samples, PreparedSamples) else prepare(samples)
+    return replay(engine, prepared, keep_readings=keep_readings, controls=controls)
