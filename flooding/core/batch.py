@@ -2,10 +2,12 @@
 events and readings that feeding them one by one gives (`run_batch` is the entry point).
 
 - the detection rate of every sample at once (`fast_rate_array`, exact);
-- what can only be calm (skin contact, a plausible rate, no gap before it) as masks, and for
-  each 10-s baseline bucket its count, its rates' sum (added in order) and its highest rate;
-- then one step per bucket (`Detector.feed_calm_bucket`) wherever the state machine allows,
-  and one per sample only where it must: a rise, flooding, a pause, lost contact, a gap.
+- what is usable (skin contact, a plausible rate, no gap before it) as masks, and for each
+  10-s baseline bucket its count, its rates' sum (added in order), lowest and highest rate;
+- then one step per bucket (`Detector.quiet_bucket`: calm, or holding a flooded episode)
+  wherever the state machine allows, with the pause protocol reading each sample of it
+  during a pause; one step per sample only where it must: a rise, the start or end of an
+  episode, lost contact, a gap, a control by hand.
 The columns and rates do not depend on the settings: `prepare` once, replay many times (tune).
 """
 
@@ -23,7 +25,7 @@ from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import fast_rate_array
 from flooding.core.detector import BUCKET_S
 from flooding.core.engine import BatchResult, Control, Engine
-from flooding.core.models import Event, Reading, Sample, State
+from flooding.core.models import Event, PauseExtended, Reading, Sample, State
 from flooding.core.settings import detection_for
 
 FloatArray = npt.NDArray[np.float64]
@@ -188,26 +190,58 @@ def replay(
     counts = np.diff(np.append(starts, n))
     calm = np.logical_and.reduceat(ok, starts).tolist() if n else []
     highest = np.maximum.reduceat(rates, starts).tolist() if n else []
+    lowest = np.minimum.reduceat(rates, starts).tolist() if n else []
     sums = _bucket_sums(rates, starts, counts) if any(calm) else [0.0] * starts.size
     t_list = t.tolist()
     rate_list = rates.tolist()
     contact = [None if c < 0 else bool(c) for c in columns.contact.tolist()]
     protocol = engine.protocol
-    bucket_step = engine.detector.feed_calm_bucket
+    detector = engine.detector
     advance = engine._advance
     events = result.events
+    quiet: list[tuple[int, int, int, float, float]] = []  # buckets taken at once, for the trace
     for i, (start, count) in enumerate(zip(starts.tolist(), counts.tolist(), strict=True)):
         stop = start + count
-        if calm[i] and not protocol.pausing:
-            step = bucket_step(t_list[start], t_list[stop - 1], count, sums[i], highest[i])
-            if step is not None:
-                if trace is not None:
-                    trace.state[start:stop] = _CODE[step.state]
-                    trace.baseline_bpm[start:stop] = (
-                        math.nan if step.baseline_bpm is None else step.baseline_bpm
+        step = (
+            detector.quiet_bucket(t_list, rate_list, start, stop, lowest[i], highest[i])
+            if calm[i]
+            else None
+        )
+        if step is not None:
+            if trace is not None:
+                base = step.baseline_bpm
+                quiet.append(
+                    (
+                        start,
+                        stop,
+                        _CODE[step.state],
+                        math.nan if base is None else base,
+                        step.threshold_bpm,
                     )
-                    trace.threshold_bpm[start:stop] = step.threshold_bpm
-                continue
+                )
+            learn = start  # the first sample the baseline learns from, if not frozen
+            if protocol.pausing:  # the pause protocol reads every sample
+                until_s = protocol.until_s
+                marked, ended = protocol.on_usable_readings(t_list, rate_list, start, stop)
+                if marked:
+                    engine._sync_freeze()
+                    events.extend(event for _, event in marked)
+                learn = stop if ended is None else ended + 1
+                if trace is not None:
+                    pause_stop = stop if ended is None else ended
+                    trace.pausing[start:pause_stop] = True
+                    trace.pause_until_s[start:pause_stop] = until_s
+                    for index, event in marked:
+                        trace.events[index] = (event,)
+                        if isinstance(event, PauseExtended):  # the new end, from here on
+                            trace.pause_until_s[index:pause_stop] = event.until_s
+            if detector.frozen or detector.flooded or learn == stop:
+                detector.take_bucket(t_list[stop - 1], 0, 0.0)
+            elif learn == start:
+                detector.take_bucket(t_list[stop - 1], count, sums[i])
+            else:
+                detector.take_bucket(t_list[stop - 1], stop - learn, sum(rate_list[learn:stop]))
+            continue
         for j in range(start, stop):
             if j in by_index:
                 for control in by_index[j]:
@@ -226,4 +260,15 @@ def replay(
                     trace.events[j] = tuple(happened)
     for control in by_index.get(n, ()):
         events.extend(control.apply(engine))
+    if trace is not None and quiet:
+        firsts, lasts, codes, baselines, thresholds = (
+            np.array(column) for column in zip(*quiet, strict=True)
+        )
+        lengths = lasts - firsts
+        where = np.arange(int(lengths.sum())) + np.repeat(
+            firsts - np.cumsum(lengths) + lengths, lengths
+        )
+        trace.state[where] = np.repeat(codes, lengths)
+        trace.baseline_bpm[where] = np.repeat(baselines, lengths)
+        trace.threshold_bpm[where] = np.repeat(thresholds, lengths)
     return result

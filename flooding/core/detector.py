@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from flooding.core.models import (
@@ -313,35 +314,66 @@ class Detector:
         state = State.CALM if ring.value is not None else State.WARMING
         return self._step(state, threshold, rule, events)
 
-    def feed_calm_bucket(
-        self, t_first_s: float, t_last_s: float, count: int, bpm_sum: float, bpm_max: float
+    def quiet_bucket(
+        self,
+        times_s: Sequence[float],
+        bpms: Sequence[float],
+        start: int,
+        stop: int,
+        bpm_min: float,
+        bpm_max: float,
     ) -> DetectorStep | None:
-        """All the samples of one baseline bucket at once, when each could only be calm.
+        """Begin one baseline bucket whose samples change nothing but the baseline (or the
+        peak), all at once: calm ones, or ones that hold a flooded episode.
 
-        The caller has made sure that every one of them has skin contact and a plausible
-        rate, that none follows a gap, and gives their number, their rates' sum (added in
-        order, as `feed` would) and the highest. If the detector's own state allows it (no run
-        above threshold, not flooded) and every rate is under the threshold, the bucket is
-        taken as `feed` would take its samples one by one, and the step each of them would
-        give (without events: there are none) comes back. Else None: nothing changed but the
-        bucket tick that `feed` does first too, and the samples must be fed one by one.
+        The caller has made sure that every sample of the bucket has skin contact and a
+        plausible rate and that none follows a gap, and gives their times and rates (items
+        `start` .. `stop` - 1 of the two sequences), the lowest and the highest. If the
+        detector's own state allows it too (not flooded, no run above threshold, every rate
+        under the threshold; or flooded, and not released), the step each of those samples
+        gets from `feed` comes back (there are no events), and `take_bucket` must follow.
+        Else None: nothing changed but the bucket tick that `feed` does first too; feed the
+        samples one by one.
         """
-        if self._last_t is None or self._flooded or self._run_start is not None:
+        if self._last_t is None or not self._contact:
             return None
-        if not self._contact:
+        if not self._flooded and self._run_start is not None:
             return None
         ring = self._baseline
-        ring.tick(t_first_s)
+        ring.tick(times_s[start])
         threshold, rule = self.threshold()
+        if self._flooded:
+            release = None
+            below = threshold - self._hysteresis
+            if bpm_min < below:  # the release timer, as `feed` runs it
+                release = self._release_start
+                for index in range(start, stop):
+                    t, bpm = times_s[index], bpms[index]
+                    if bpm < below:
+                        if release is None:
+                            release = t
+                        if t - release >= self._release_s:
+                            return None  # the episode ends in this bucket
+                    else:
+                        release = None
+            self._release_start = release
+            if bpm_max > self._peak:
+                self._peak = bpm_max
+            return self._step(State.FLOODED, threshold, rule, [])
         if bpm_max >= threshold or ring.has_readings:
             return None
-        if t_last_s > self._last_t:
-            self._last_t = t_last_s
-        self._last_plausible_t = t_last_s
-        if not self.frozen:
-            ring.set_current(bpm_sum, count)
         state = State.CALM if ring.value is not None else State.WARMING
         return self._step(state, threshold, rule, [])
+
+    def take_bucket(self, t_last_s: float, count: int, bpm_sum: float) -> None:
+        """End the bucket `quiet_bucket` began: its last sample's time, and the calm readings
+        the baseline learns from it (none while flooded or frozen; else how many, and their
+        rates' sum added in order as `feed` adds them)."""
+        if self._last_t is None or t_last_s > self._last_t:
+            self._last_t = t_last_s
+        self._last_plausible_t = t_last_s
+        if count:
+            self._baseline.set_current(bpm_sum, count)
 
     def _step(
         self, state: State, threshold: float, rule: Rule, events: list[Event]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 
 from flooding.core.models import (
     Alert,
@@ -163,6 +164,67 @@ class PauseProtocol:
                 )
             ]
         return []
+
+    def on_usable_readings(
+        self, times_s: Sequence[float], bpms: Sequence[float], start: int, stop: int
+    ) -> tuple[list[tuple[int, Event]], int | None]:
+        """`on_reading` for each usable reading `start` .. `stop` - 1 of the two sequences, in
+        one call (a replay): the same arithmetic as `Recovery.feed`, in the same order.
+
+        Returns the events with the index of the reading that gave each, and the index of the
+        reading that ended the pause (None: still pausing); readings after it are not read.
+        """
+        if not self.pausing:
+            return [], start
+        recovery = self._recovery
+        ceiling = recovery.ceiling_bpm = self.recovery_ceiling_bpm()
+        gap_s = recovery.gap_s = self.detection.gap_s
+        level = recovery.level_bpm
+        since = recovery.recovered_since
+        previous = recovery._t
+        hold_s = self.pause.recovery_hold_s
+        min_end_s = self.min_end_s
+        exp = math.exp
+        events: list[tuple[int, Event]] = []
+        ended: int | None = None
+        for index in range(start, stop):
+            t_s = times_s[index]
+            bpm = bpms[index]
+            step_s = t_s - previous
+            if step_s > gap_s:  # a stretch without readings proves nothing
+                level = None
+                since = None
+            if level is None:
+                level = bpm
+            else:
+                level += (1.0 - exp(-(step_s if step_s > 0.0 else 0.0) / RECOVERY_SMOOTHING_S)) * (
+                    bpm - level
+                )
+            previous = t_s
+            if level > ceiling:
+                since = None
+            elif since is None:
+                since = t_s
+            if t_s < min_end_s:
+                continue
+            if since is not None and t_s - since >= hold_s:
+                self.phase = Phase.WATCHING
+                ready = ReadyToReturn(
+                    t_s=t_s, bpm=bpm, baseline_bpm=self.baseline_bpm, pause_start_s=self.started_s
+                )
+                events.append((index, ready))
+                ended = index
+                break
+            if t_s >= self.until_s and since is None:
+                self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
+                extended = PauseExtended(
+                    t_s=t_s, until_s=self.until_s, bpm=bpm, baseline_bpm=self.baseline_bpm
+                )
+                events.append((index, extended))
+        recovery.level_bpm = level
+        recovery.recovered_since = since
+        recovery._t = previous
+        return events, ended
 
     def _start(
         self, t_s: float, baseline_bpm: float | None, *, manual: bool, minutes: float | None = None
