@@ -132,12 +132,13 @@ def _bucket_sums(
 
 def _calm_mask(
     engine: Engine, columns: SampleColumns, rates: FloatArray, controls: Sequence[Control]
-) -> npt.NDArray[np.bool_]:
-    """Samples that could only be calm: contact, a plausible rate and no gap before them,
-    by the detection settings in force at each (a mode switch changes them)."""
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Usable samples (contact, a plausible rate) and those after a gap, by the detection
+    settings in force at each (a mode switch changes them)."""
     t = columns.t_s
     n = t.size
     ok = np.zeros(n, np.bool_)
+    gap = np.zeros(n, np.bool_)
     steps = np.diff(t, prepend=t[0])
     contact = columns.has_contact
     mode = engine.mode
@@ -153,9 +154,10 @@ def _calm_mask(
             contact[piece]
             & (rates[piece] >= detection.min_plausible_bpm)
             & (rates[piece] <= detection.max_plausible_bpm)
-            & (steps[piece] <= detection.gap_s)
         )
-    return ok
+        gap[piece] = steps[piece] > detection.gap_s
+    gap[0] = False  # nothing before the first sample
+    return ok, gap
 
 
 def replay(
@@ -176,7 +178,7 @@ def replay(
     for control in controls:
         by_index.setdefault(min(max(control.before, 0), n), []).append(control)
     if n and bool(np.all(np.diff(t) >= 0)):  # buckets follow each other, one run each
-        ok = _calm_mask(engine, columns, rates, controls)
+        ok, gap = _calm_mask(engine, columns, rates, controls)
         bucket = np.floor(t / BUCKET_S)
         cut = bucket[1:] != bucket[:-1]
         if by_index:  # a control splits its bucket, whose samples then go one by one
@@ -186,9 +188,19 @@ def replay(
         starts = np.concatenate(([0], np.flatnonzero(cut) + 1))
     else:  # time went back somewhere: sample by sample, as `feed` copes with it
         ok = np.zeros(n, np.bool_)
+        gap = np.zeros(n, np.bool_)
         starts = np.zeros(1 if n else 0, np.intp)
     counts = np.diff(np.append(starts, n))
     calm = np.logical_and.reduceat(ok, starts).tolist() if n else []
+    gaps_in: dict[int, list[int]] = {}  # bucket -> its samples that follow a gap
+    if n:
+        after_gap = np.flatnonzero(gap)
+        for bucket_index, j in zip(
+            (np.searchsorted(starts, after_gap, side="right") - 1).tolist(),
+            after_gap.tolist(),
+            strict=True,
+        ):
+            gaps_in.setdefault(bucket_index, []).append(j)
     highest = np.maximum.reduceat(rates, starts).tolist() if n else []
     lowest = np.minimum.reduceat(rates, starts).tolist() if n else []
     sums = _bucket_sums(rates, starts, counts) if any(calm) else [0.0] * starts.size
@@ -202,12 +214,18 @@ def replay(
     quiet: list[tuple[int, int, int, float, float]] = []  # buckets taken at once, for the trace
     for i, (start, count) in enumerate(zip(starts.tolist(), counts.tolist(), strict=True)):
         stop = start + count
+        gaps = gaps_in.get(i, ())
         step = (
-            detector.quiet_bucket(t_list, rate_list, start, stop, lowest[i], highest[i])
+            detector.quiet_bucket(t_list, rate_list, start, stop, lowest[i], highest[i], gaps)
             if calm[i]
             else None
         )
         if step is not None:
+            if gaps:
+                events.extend(step.events)  # each gap's, at its sample
+                if trace is not None:
+                    for j, event in zip(gaps, step.events, strict=True):
+                        trace.events[j] = (event,)
             if trace is not None:
                 base = step.baseline_bpm
                 quiet.append(
@@ -219,14 +237,14 @@ def replay(
                         step.threshold_bpm,
                     )
                 )
-            learn = start  # the first sample the baseline learns from, if not frozen
+            learn = gaps[-1] if gaps else start  # the baseline learns from here, if not frozen
             if protocol.pausing:  # the pause protocol reads every sample
                 until_s = protocol.until_s
                 marked, ended = protocol.on_usable_readings(t_list, rate_list, start, stop)
                 if marked:
                     engine._sync_freeze()
                     events.extend(event for _, event in marked)
-                learn = stop if ended is None else ended + 1
+                learn = stop if ended is None else max(learn, ended + 1)
                 if trace is not None:
                     pause_stop = stop if ended is None else ended
                     trace.pausing[start:pause_stop] = True

@@ -322,6 +322,7 @@ class Detector:
         stop: int,
         bpm_min: float,
         bpm_max: float,
+        gaps: Sequence[int] = (),
     ) -> DetectorStep | None:
         """Begin one baseline bucket whose samples change nothing but the baseline (or the
         peak), all at once: calm ones, or ones that hold a flooded episode.
@@ -332,14 +333,22 @@ class Detector:
         detector's own state allows it too (not flooded, no run above threshold, every rate
         under the threshold; or flooded, and not released), the step each of those samples
         gets from `feed` comes back (there are no events), and `take_bucket` must follow.
-        Else None: nothing changed but the bucket tick that `feed` does first too; feed the
-        samples one by one.
+        Else None: nothing changed but what `feed` does first too (a gap before the first
+        sample, the bucket tick); feed the samples one by one.
+        `gaps`: the samples (indices, in order) that follow a gap; calm buckets only. Each
+        gives its `GapDetected` in the step's events, in order, and the baseline learns from
+        the last of them on (`feed` forgets the bucket's readings before a gap).
         """
         if self._last_t is None or not self._contact:
             return None
-        if not self._flooded and self._run_start is not None:
+        if self._flooded:
+            if gaps:
+                return None
+        elif self._run_start is not None:
             return None
         ring = self._baseline
+        if gaps and gaps[0] == start:
+            ring.discard_open_bucket()
         ring.tick(times_s[start])
         threshold, rule = self.threshold()
         if self._flooded:
@@ -363,7 +372,8 @@ class Detector:
         if bpm_max >= threshold or ring.has_readings:
             return None
         state = State.CALM if ring.value is not None else State.WARMING
-        return self._step(state, threshold, rule, [])
+        events: list[Event] = [GapDetected(times_s[j - 1], times_s[j]) for j in gaps]
+        return self._step(state, threshold, rule, events)
 
     def take_bucket(self, t_last_s: float, count: int, bpm_sum: float) -> None:
         """End the bucket `quiet_bucket` began: its last sample's time, and the calm readings
