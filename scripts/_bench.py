@@ -226,6 +226,157 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
     return {"task": task, "n": rr.size, "unit": "beats", "result_is_extra": True}
 
 
+def case_day_floor(inputs: Path, quick: bool) -> dict[str, Any]:
+    """The floor under day_full: one numpy-only pass over the same arrays, no Python loop.
+
+    Beat times (a cumulative sum), a 3-s mean rate per sample (cumulative sums and binary
+    search), the usable mask (contact, plausible), 10-s bucket means of the usable readings
+    (bincount), a threshold 10 bpm over their running median-free mean and the samples above
+    it: the shape of the batch path's work, without its exactness or its state machine.
+    """
+    import numpy as np
+
+    t = np.load(inputs / "day_packet_t_s.npy")
+    bpm = np.load(inputs / "day_packet_bpm.npy")
+    contact = np.load(inputs / "day_packet_contact.npy")
+    counts = np.load(inputs / "day_packet_counts.npy")
+    rr = np.load(inputs / "day_packet_rr_s.npy")
+
+    def task() -> int:
+        beat_t = t[0] + np.cumsum(rr)
+        ok = (rr >= 0.3) & (rr <= 2.0)
+        cum = np.concatenate(([0.0], np.cumsum(np.where(ok, rr, 0.0))))
+        n_ok = np.concatenate(([0], np.cumsum(ok)))
+        upto = np.cumsum(counts)
+        since = np.searchsorted(beat_t, t - 3.0)
+        beats = n_ok[upto] - n_ok[since]
+        rate = np.where(beats > 0, 60.0 * beats / np.maximum(cum[upto] - cum[since], 1e-9), bpm)
+        usable = (contact != 0) & (rate >= 30) & (rate <= 230)
+        bucket = ((t - t[0]) // 10.0).astype(np.int64)
+        sums = np.bincount(bucket, weights=np.where(usable, rate, 0.0))
+        n = np.bincount(bucket, weights=usable)
+        means = sums / np.maximum(n, 1)
+        level = np.cumsum(means) / np.arange(1, means.size + 1)
+        above = usable & (rate > level[bucket] + 10.0)
+        return int(above.sum())
+
+    return {"task": task, "n": int(rr.size), "unit": "beats", "note": "numpy only"}
+
+
+def _year_store(inputs: Path) -> Path:
+    """A year of sessions (365 one-hour sessions at 1 Hz, as scripts/bench-tune builds)."""
+    folder = inputs / "year"
+    if not (folder / "done").exists():
+        from bench_tune import build  # scripts/ is this script's own folder
+
+        folder.mkdir(exist_ok=True)
+        build(folder, 365, 3600)
+        (folder / "done").write_text("", encoding="ascii")
+    return folder
+
+
+def case_tune_year(inputs: Path, quick: bool) -> dict[str, Any]:
+    """The what-if over a year of stored sessions: every session replayed with the current
+    and a candidate setting and compared, the sessions loaded once (as the app keeps them
+    while a slider moves; their columns and rates prepared once)."""
+    from flooding.app.tune import compare_session, load_sessions
+    from flooding.core.settings import default_settings
+    from flooding.io.store import Store
+
+    store = Store.open(_year_store(inputs))
+    sessions = list(load_sessions(store, [s.id for s in store.sessions()]))
+    store.close()
+    current = default_settings()
+    candidate = current.model_copy(
+        update={"detection": current.detection.model_copy(update={"margin_bpm": 15.0})}
+    )
+    margins = iter(range(10, 10_000))
+
+    def task() -> int:
+        # a new candidate each time, as a slider gives: nothing of the last one is reused
+        moved = candidate.model_copy(
+            update={"detection": candidate.detection.model_copy(
+                update={"margin_bpm": 10.0 + next(margins) % 10})}
+        )  # fmt: skip
+        return sum(len(compare_session(s, current, moved).candidate_alert_s) for s in sessions)
+
+    return {
+        "task": task,
+        "n": sum(len(s.samples) for s in sessions),
+        "unit": "samples",
+        "note": "365 sessions x 1 h, sessions already loaded",
+        "repeats": 3,
+    }
+
+
+def case_tune_year_cli(inputs: Path, quick: bool) -> dict[str, Any]:
+    """`flooding tune --all` over the same year, end to end (reading the store included)."""
+    import contextlib
+    import io
+
+    from flooding.cli.main import main
+
+    folder = _year_store(inputs)
+    own = inputs / "empty-config.toml"
+    own.write_text("", encoding="utf-8")
+    args = ["tune", "--all", "--set", "detection.margin_bpm=15", "--config", str(own)]
+
+    def task() -> int:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return main([*args, "--data-dir", str(folder)])
+
+    return {"task": task, "n": 1, "unit": "run", "repeats": 1, "warm": False}
+
+
+def _month_store(inputs: Path) -> tuple[Any, int]:
+    from flooding.app.importing import import_recording
+    from flooding.io.readers import read
+    from flooding.io.store import Store
+
+    store = Store.open(inputs / "month")
+    session = store.sessions()
+    if session:
+        return store, session[0].id
+    imported = import_recording(store, read(recording(MONTH_FILE)), _settings())
+    return store, imported.session_id
+
+
+def case_plot_month(inputs: Path, quick: bool) -> dict[str, Any]:
+    """`flooding plot` of the Fitbit month: the replay, the review and the PNG."""
+    from flooding.app.report import plot_data, render_png
+
+    store, session_id = _month_store(inputs)
+
+    def task() -> int:
+        data = plot_data(store, session_id)
+        assert data is not None
+        return len(render_png(data))
+
+    return {"task": task, "n": 1, "unit": "plot", "repeats": 1 if quick else 3}
+
+
+def case_import_month(inputs: Path, quick: bool) -> dict[str, Any]:
+    """`flooding import` of the Fitbit month: reading the file, the replay, the store."""
+    from flooding.app.importing import import_recording
+    from flooding.io.readers import read
+    from flooding.io.store import Store
+
+    path = recording(MONTH_FILE)
+    settings = _settings()
+    runs = iter(range(1000))
+
+    def task() -> int:
+        folder = inputs / f"import-{next(runs)}"
+        folder.mkdir()
+        store = Store.open(folder)
+        try:
+            return import_recording(store, read(path), settings).samples
+        finally:
+            store.close()
+
+    return {"task": task, "n": 1, "unit": "file", "repeats": 1 if quick else 3}
+
+
 def case_month_detector(inputs: Path, quick: bool) -> dict[str, Any]:
     from flooding.core.engine import run_batch
     from flooding.io.readers import read
@@ -297,8 +448,13 @@ CASES: dict[str, Callable[[Path, bool], dict[str, Any]]] = {
     "day_correct": case_day_correct,
     "day_rmssd": case_day_rmssd,
     "day_full": case_day_full,
+    "day_floor": case_day_floor,
     "day_stages": case_day_stages,
     "month_detector": case_month_detector,
+    "import_month": case_import_month,
+    "plot_month": case_plot_month,
+    "tune_year": case_tune_year,
+    "tune_year_cli": case_tune_year_cli,
 }
 
 
@@ -353,6 +509,14 @@ def prepare_inputs(folder: Path) -> dict[str, Any]:
     assert day.beat_t_s is not None
     np.save(folder / "day_rr_s.npy", np.asarray(day.beat_rr_s, dtype=np.float64))
     np.save(folder / "day_t_s.npy", np.asarray(day.beat_t_s, dtype=np.float64))
+    from flooding.core.beats.columns import SampleColumns
+
+    columns = SampleColumns.of(day.samples)
+    np.save(folder / "day_packet_t_s.npy", columns.t_s)
+    np.save(folder / "day_packet_bpm.npy", columns.bpm)
+    np.save(folder / "day_packet_contact.npy", columns.contact)
+    np.save(folder / "day_packet_counts.npy", columns.rr_counts)
+    np.save(folder / "day_packet_rr_s.npy", columns.rr_s)
     return {"day_beats": int(day.beat_rr_s.size), "day_samples": len(day.samples)}
 
 
@@ -406,7 +570,32 @@ def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -
                 results["peers"][name] = subprocess_json(
                     [peers_python, peers_script, "--case", name, "--inputs", folder, *peer_args]
                 )
+    results.update(summary(results))
     return results
+
+
+def summary(results: dict[str, Any]) -> dict[str, float | None]:
+    """The headline figures (issue 19's keys), each from this very run."""
+    c, p = results["cases"], results["peers"]
+    engine = c["live_engine"]
+    service = c["live_service"]
+    return {
+        "day_full_ms": c["day_full"]["seconds"] * 1000,
+        "day_floor_ms": c["day_floor"]["seconds"] * 1000,
+        "tune_year_s": c["tune_year"]["seconds"],
+        "tune_year_cli_s": c["tune_year_cli"]["seconds"],
+        "engine_feed_us": engine["seconds"] / engine["n"] * 1e6,
+        "service_cpu_pct": service["extra"]["cpu_s"] / service["extra"]["wall_s"] * 100,
+        "service_rss_mb": service["peak_rss_mb"],
+        "plot_month_s": c["plot_month"]["seconds"],
+        "import_month_s": c["import_month"]["seconds"],
+        "correction_vs_systole": (
+            p["systole_correct"]["seconds"] / c["day_correct"]["seconds"] if p else None
+        ),
+        "rmssd_vs_systole": (
+            p["systole_rmssd"]["seconds"] / c["day_rmssd"]["seconds"] if p else None
+        ),
+    }
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -499,6 +688,15 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
         add("day: RMSSD of corrected beats, 5-min windows", ms(rmssd), rmssd)
     month = c["month_detector"]
     add(f"month ({month['n']:,} Fitbit samples): detector", ms(month), month)
+    add("day: the numpy floor (one pass, same arrays)", ms(c["day_floor"]), c["day_floor"])
+    add("month: import (read, replay, store)", f"{c['import_month']['seconds']:.2f} s",
+        c["import_month"])  # fmt: skip
+    add("month: plot (replay, review, PNG)", f"{c['plot_month']['seconds']:.2f} s",
+        c["plot_month"])  # fmt: skip
+    add(f"year ({c['tune_year']['n']:,} samples): what-if, sessions loaded",
+        f"{c['tune_year']['seconds']:.2f} s", c["tune_year"])  # fmt: skip
+    add("year: flooding tune --all, end to end", f"{c['tune_year_cli']['seconds']:.2f} s",
+        c["tune_year_cli"])  # fmt: skip
     return out  # fmt: skip
 
 

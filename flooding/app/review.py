@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections.abc import Sequence
@@ -154,13 +155,21 @@ def episode_events(rows: Sequence[EventRow]) -> list[tuple[EventRow, EventRow | 
     ]
 
 
+EPISODE_KINDS = frozenset(
+    {"episode-started", "episode-ended", "alert", "pause-started", "pause-extended"}
+    | {"ready-to-return", "pause-ended"}
+)
+
+
 def episodes(
     store: Store, session_id: int, events: Sequence[EventRow] | None = None
 ) -> list[EpisodeReview]:
     """The flooding episodes of a session, each with its alert, pause and recovery
     (`events`: the session's events when already read)."""
-    rows = store.events(session_id) if events is None else events
-    false_alarm_alerts = {r.data.get("alert_event_id") for r in rows if r.kind == "false-alarm"}
+    every = store.events(session_id) if events is None else events
+    false_alarm_alerts = {r.data.get("alert_event_id") for r in every if r.kind == "false-alarm"}
+    # only these kinds are matched below (a long recording can hold many thousand gap events)
+    rows = [r for r in every if r.kind in EPISODE_KINDS]
     out = []
     for start, ended in episode_events(rows):
         d = start.data
@@ -254,8 +263,16 @@ def calm_runs(
     runs: list[list[Sample]] = []
     current: list[Sample] = []
     previous_t = -math.inf
+    starts = sorted(a for a, _ in spans)
+    ends_by_start = sorted(spans)
+    # the latest end among spans starting at or before each start: one bisect per sample
+    reach: list[float] = []
+    for _, b in ends_by_start:
+        reach.append(max(b, reach[-1]) if reach else b)
     for sample in samples:
-        calm = sample.has_contact and not any(a <= sample.t_s <= b for a, b in spans)
+        k = bisect.bisect_right(starts, sample.t_s)
+        busy = k > 0 and sample.t_s <= reach[k - 1]
+        calm = sample.has_contact and not busy
         if not calm or sample.t_s - previous_t > STRETCH_GAP_S:
             if current:
                 runs.append(current)
