@@ -280,7 +280,7 @@ def case_tune_year(inputs: Path, quick: bool) -> dict[str, Any]:
     and a candidate setting and compared, the sessions loaded once (as the app keeps them
     while a slider moves; their columns and rates prepared once)."""
     from flooding.app.tune import compare_session, load_sessions
-    from flooding.core.settings import default_settings
+    from flooding.io.config_files.loading import default_settings
     from flooding.io.store import Store
 
     store = Store.open(_year_store(inputs))

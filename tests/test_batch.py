@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from flooding.core.batch import prepare
 from flooding.core.engine import Control, Engine, run_batch
 from flooding.core.models import Event, Mode, Reading, Sample
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 
 SETTINGS = default_settings()
 START_S = 1_700_000_000.0

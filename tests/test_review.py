@@ -29,7 +29,7 @@ from flooding.core.models import (
     ReadyToReturn,
     Rule,
 )
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
 from flooding.io.store import Store
 from tests._data import recording, requires_data
