@@ -61,7 +61,7 @@ def systole_rmssd(
     complete = np.split(np.arange(rr.size), edges)[:-1]
 
     def task() -> tuple[float, list[float]]:
-        fixed = np.asarray(correct_rr(rr_ms, verbose=False)["clean_rr"], dtype=np.float64)
+        fixed = np.asarray(correct_rr(rr_ms, verbose=False)[0], dtype=np.float64)
         overall = float(rmssd(fixed))
         per_window = [float(rmssd(fixed[idx])) for idx in complete if idx.size > 1]
         return overall, per_window
