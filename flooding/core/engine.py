@@ -77,10 +77,6 @@ class Engine:
             events=tuple(events),
         )
 
-    def feed_derived_events(self, sample: Sample, bpm: float) -> list[Event]:
-        """`feed_derived` without the live-line reading (`run_batch`)."""
-        return self._advance(_at_rate(sample, bpm))[1]
-
     def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
         step = self.detector.feed(sample)
         events: list[Event] = list(step.events) if step.events else []
