@@ -221,11 +221,8 @@ def replay(
             else None
         )
         if step is not None:
-            if gaps:
-                events.extend(step.events)  # each gap's, at its sample
-                if trace is not None:
-                    for j, event in zip(gaps, step.events, strict=True):
-                        trace.events[j] = (event,)
+            # (sample, event): each gap's, then the pause protocol's, in the order of `feed`
+            timeline: list[tuple[int, Event]] = list(zip(gaps, step.events, strict=True))
             if trace is not None:
                 base = step.baseline_bpm
                 quiet.append(
@@ -243,16 +240,21 @@ def replay(
                 marked, ended = protocol.on_usable_readings(t_list, rate_list, start, stop)
                 if marked:
                     engine._sync_freeze()
-                    events.extend(event for _, event in marked)
+                    # a sample's gap comes before what the protocol makes of it (stable sort)
+                    timeline = sorted(timeline + marked, key=lambda item: item[0])
                 learn = stop if ended is None else max(learn, ended + 1)
                 if trace is not None:
                     pause_stop = stop if ended is None else ended
                     trace.pausing[start:pause_stop] = True
                     trace.pause_until_s[start:pause_stop] = until_s
                     for index, event in marked:
-                        trace.events[index] = (event,)
                         if isinstance(event, PauseExtended):  # the new end, from here on
                             trace.pause_until_s[index:pause_stop] = event.until_s
+            if timeline:
+                events.extend(event for _, event in timeline)
+                if trace is not None:
+                    for index, event in timeline:
+                        trace.events[index] = (*trace.events.get(index, ()), event)
             if detector.frozen or detector.flooded or learn == stop:
                 detector.take_bucket(t_list[stop - 1], 0, 0.0)
             elif learn == start:
