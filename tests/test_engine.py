@@ -234,16 +234,6 @@ class TestRunBatch:
         assert result.readings == []
         assert len(of(Alert, result.events)) == 1
 
-    def test_batch_without_rmssd(self) -> None:
-        """rmssd=False keeps every reading as it was, only without its RMSSD."""
-        items = samples(hard_talk(seed=3), start_s=1_700_000_000.0)
-        full = run_batch(items, default_settings(), keep_readings=True)
-        bare = run_batch(items, default_settings(), keep_readings=True, rmssd=False)
-        assert any(r.rmssd_ms is not None for r in full.readings)
-        assert all(r.rmssd_ms is None for r in bare.readings)
-        assert bare.readings == [replace(r, rmssd_ms=None) for r in full.readings]
-        assert bare.events == full.events
-
 
 class TestSessionOfOne:
     """A session of one person through `PeopleEngine` (the runner's core) is the `Engine`."""

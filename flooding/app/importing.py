@@ -65,12 +65,12 @@ def import_recording(
     """Store a recording as a session with the events the detector finds in it.
 
     All or nothing: if storing fails half-way, the partial session is removed again.
-    `keep_readings`: the result's `batch` keeps every reading too (without RMSSD).
+    `keep_readings`: the result's `batch` keeps every reading too.
     """
     samples = anchored(recording, start_s)
     if not samples:
         raise ValueError(f"{recording.path}: the recording holds no samples")
-    result = run_batch(samples, settings, mode=mode, keep_readings=keep_readings, rmssd=False)
+    result = run_batch(samples, settings, mode=mode, keep_readings=keep_readings)
     kind = source or f"import:{recording.source_format}"
     session_id = store.begin_session(
         samples[0].t_s,

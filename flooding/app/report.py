@@ -52,6 +52,10 @@ COLOURS = {
 }
 
 PERSON_COLOURS = ("#1f3b73", "#b8860b")  # deep blue, dark gold: apart for colour-blind eyes too
+DAYS_AXIS_S = 2 * 86400.0  # longer spans are labelled by date: 48 hourly labels fill the axis
+MAX_DAY_LABELS = 16  # dates on a long axis, at most
+PAUSE_LABEL_MIN_FRACTION = 0.02  # a pause narrower than this share of the plot gets no words
+MAX_LABELLED_MARKS = 20  # more alerts (or ready marks) than this: symbols only, no clock times
 LABEL_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9}
 
 
@@ -113,12 +117,13 @@ def plot_data(store: Store, session_id: int) -> PlotData | None:
     except ValueError:
         mode = None
     # replaying the samples gives the baseline and threshold the monitor had at every moment
-    readings = run_batch(samples, settings, mode=mode, keep_readings=True).readings
+    trace = run_batch(samples, settings, mode=mode, keep_readings=True).trace
+    assert trace is not None  # kept
     return PlotData(
         review=review,
         samples=samples,
-        baseline_bpm=[r.baseline_bpm for r in readings],
-        threshold_bpm=[r.threshold_bpm for r in readings],
+        baseline_bpm=[None if math.isnan(b) else b for b in trace.baseline_bpm.tolist()],
+        threshold_bpm=trace.threshold_bpm.tolist(),
         alerts_s=[e.t_s for e in events if e.kind == "alert"],
         ready_s=[e.t_s for e in events if e.kind == "ready-to-return"],
         gap_s=max(STRETCH_GAP_S, settings.detection.gap_s),
@@ -131,17 +136,14 @@ def with_gaps(
 ) -> tuple[list[float], list[float]]:
     """Times and values with a NaN inserted wherever samples are more than `gap_s` apart,
     so a line plot shows a dropped link as a break rather than a straight line across it."""
-    xs: list[float] = []
-    ys: list[float] = []
-    previous: float | None = None
-    for t, v in zip(times_s, values, strict=True):
-        if previous is not None and t - previous > gap_s:
-            xs.append((t + previous) / 2)
-            ys.append(math.nan)
-        xs.append(t)
-        ys.append(math.nan if v is None else v)
-        previous = t
-    return xs, ys
+    import numpy as np
+
+    t = np.asarray(times_s, dtype=np.float64)
+    v = np.array([math.nan if value is None else value for value in values], dtype=np.float64)
+    after = np.flatnonzero(np.diff(t) > gap_s) + 1  # the first sample after each gap
+    xs = np.insert(t, after, (t[after] + t[after - 1]) / 2)
+    ys = np.insert(v, after, math.nan)
+    return xs.tolist(), ys.tolist()
 
 
 def _heart_values(samples: Sequence[Sample]) -> list[float | None]:
@@ -155,10 +157,15 @@ def local_tz(t_s: float) -> tzinfo | None:
 
 def clock_axis(ax: Any, span_s: float, tz: tzinfo | None) -> None:
     """Label a time-of-day x axis (matplotlib date numbers) in local clock times, `HH:MM`,
-    every 5, 15 or 60 minutes by the span shown."""
+    every 5, 15 or 60 minutes by the span shown; over two days, by date (`DD Mon`)."""
     import matplotlib.dates
 
     mdates: Any = matplotlib.dates  # untyped: matplotlib's date helpers carry no annotations
+    if span_s > DAYS_AXIS_S:  # hourly labels would pile up: one a day (or fewer), by date
+        days = max(1, math.ceil(span_s / 86400.0 / MAX_DAY_LABELS))
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=days, tz=tz))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=tz))
+        return
     minutes = 5 if span_s <= 3600 else 15 if span_s <= 4 * 3600 else 60
     ax.xaxis.set_major_locator(
         mdates.MinuteLocator(byminute=range(0, 60, minutes), tz=tz)
@@ -216,8 +223,17 @@ def render_png(data: PlotData) -> bytes:
         return (t_s - origin) / 60.0
 
     def xs(times: Sequence[float]) -> list[Any]:
-        return [math.nan if math.isnan(t) else x(t) for t in times]
+        import numpy as np
 
+        at = np.asarray(times, dtype=np.float64)  # NaN stays NaN
+        result: list[Any] = ((at / 86400.0) if wall else (at - origin) / 60.0).tolist()
+        return result
+
+    # a break narrower than a pixel cannot be seen, and each one is a shape to draw: a month
+    # of a watch that skips seconds would be tens of thousands of them
+    span_s = samples[-1].t_s - samples[0].t_s if samples else 0.0
+    gap_s = max(data.gap_s, span_s / (FIGURE_SIZE_IN[0] * FIGURE_DPI))
+    label_min_s = span_s * PAUSE_LABEL_MIN_FRACTION
     fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
     handles: list[Any] = []
     labels: dict[int, str] = {}  # for handles that are tuples (a band with its line)
@@ -252,6 +268,8 @@ def render_png(data: PlotData) -> bytes:
             alpha=0.55,
             lw=0,
         )
+        if stop - e.pause_start_s < label_min_s:
+            continue  # too narrow to hold its words at this scale
         mid = x((e.pause_start_s + stop) / 2)
         ax.text(
             mid,
@@ -268,7 +286,7 @@ def render_png(data: PlotData) -> bytes:
 
     # the flooding threshold: the line, and the band below it down to the release level
     if times:
-        tx, ty = with_gaps(times, list(data.threshold_bpm), data.gap_s)
+        tx, ty = with_gaps(times, list(data.threshold_bpm), gap_s)
         band = [v - data.release_below_bpm for v in ty]
         ax.fill_between(xs(tx), band, ty, color=COLOURS["threshold"], alpha=0.18, lw=0)
         ax.plot(xs(tx), ty, color=COLOURS["threshold"], lw=1.6, ls="--")
@@ -278,13 +296,13 @@ def render_png(data: PlotData) -> bytes:
         )
         handles.append(threshold_handle)
         labels[id(threshold_handle)] = threshold_label(review)
-        bx, by = with_gaps(times, list(data.baseline_bpm), data.gap_s)
+        bx, by = with_gaps(times, list(data.baseline_bpm), gap_s)
         if any(not math.isnan(v) for v in by):
             ax.plot(xs(bx), by, color=COLOURS["baseline"], lw=2.0)
             handles.append(
                 Line2D([], [], color=COLOURS["baseline"], lw=2.0, label=baseline_label(review))
             )
-        hx, hy = with_gaps(times, heart, data.gap_s)
+        hx, hy = with_gaps(times, heart, gap_s)
         ax.plot(xs(hx), hy, color=COLOURS["heart"], lw=1.3)
         handles.insert(0, Line2D([], [], color=COLOURS["heart"], lw=1.3, label="Heart rate"))
 
@@ -321,7 +339,7 @@ def render_png(data: PlotData) -> bytes:
                 label=mark.legend,
             )
         )
-        for t in when:
+        for t in when if len(when) <= MAX_LABELLED_MARKS else ():
             ax.annotate(
                 f"{mark.label} {session_clock(t)}",
                 (x(t), bpm_at(t) + 5),

@@ -4,12 +4,13 @@ soon each was back near calm after the pause for both, and linkage (`flooding.co
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import Sample
@@ -17,15 +18,6 @@ from flooding.core.pause import Recovery
 from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.store import EventRow, Store
 
-if TYPE_CHECKING:  # numpy is imported where RMSSD is computed: `flooding sessions` needs none
-    import numpy as np
-
-# RMSSD artifact handling: a plain range gate and successive-difference rule. Kept to
-# `clean_rr_ms` and `rmssd_ms` so a fuller correction (Lipponen & Tarvainen) can replace it.
-RR_MIN_MS = 300.0
-RR_MAX_MS = 2000.0
-RR_MAX_STEP_FRACTION = 0.20  # a beat more than 20 % away from the one before is an artifact
-RMSSD_WINDOW_S = 300.0  # RMSSD is conventionally reported over 5-minute windows
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
 
 
@@ -169,13 +161,21 @@ def episode_events(rows: Sequence[EventRow]) -> list[tuple[EventRow, EventRow | 
     ]
 
 
+EPISODE_KINDS = frozenset(
+    {"episode-started", "episode-ended", "alert", "pause-started", "pause-extended"}
+    | {"ready-to-return", "pause-ended"}
+)
+
+
 def episodes(
     store: Store, session_id: int, events: Sequence[EventRow] | None = None
 ) -> list[EpisodeReview]:
     """The flooding episodes of a session, each with its alert, pause and recovery
     (`events`: the session's events when already read)."""
-    rows = store.events(session_id) if events is None else events
-    false_alarm_alerts = {r.data.get("alert_event_id") for r in rows if r.kind == "false-alarm"}
+    every = store.events(session_id) if events is None else events
+    false_alarm_alerts = {r.data.get("alert_event_id") for r in every if r.kind == "false-alarm"}
+    # only these kinds are matched below (a long recording can hold many thousand gap events)
+    rows = [r for r in every if r.kind in EPISODE_KINDS]
     out = []
     for start, ended in episode_events(rows):
         d = start.data
@@ -218,46 +218,17 @@ def episodes(
     return out
 
 
-def clean_rr_ms(rr_ms: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Successive differences (ms) of one unbroken run of RR intervals, artifacts dropped.
-
-    Intervals outside 300-2000 ms are removed (and break the chain: no difference is taken
-    across them); a difference larger than 20 % of the earlier interval is dropped.
-    """
-    import numpy as np
-
-    rr = np.asarray(rr_ms, dtype=float)
-    if rr.size < 2:
-        return np.empty(0)
-    good = (rr >= RR_MIN_MS) & (rr <= RR_MAX_MS)
-    diffs = np.diff(rr)
-    keep = good[1:] & good[:-1] & (np.abs(diffs) <= RR_MAX_STEP_FRACTION * rr[:-1])
-    result: np.ndarray = diffs[keep]
-    return result
-
-
-def rmssd_ms(runs: Iterable[Sequence[float] | np.ndarray]) -> tuple[float | None, int, int]:
-    """RMSSD (ms) over unbroken RR runs (ms): (value or None, differences used, dropped)."""
-    import numpy as np
-
-    parts = [(clean_rr_ms(run), max(len(run) - 1, 0)) for run in runs]
-    diffs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
-    total = sum(p[1] for p in parts)
-    if diffs.size == 0:
-        return None, 0, total
-    return float(np.sqrt(np.mean(diffs**2))), int(diffs.size), total - int(diffs.size)
-
-
 @dataclass(frozen=True)
 class RmssdSummary:
     """Beat-to-beat variability while calm (higher is more relaxed, for the same person)."""
 
-    rmssd_ms: float | None  # over every calm stretch together
+    rmssd_ms: float | None  # of the corrected beats of every calm stretch together
     window_min_ms: float | None  # the lowest and highest 5-minute calm window
     window_max_ms: float | None
     windows: int
-    differences_used: int
-    differences_dropped: int  # artifacts and beats outside the plausible range
+    differences_used: int  # successive pairs of corrected beats
+    differences_dropped: int  # pairs across a beat outside the plausible range
+    beats_corrected: int  # missed, extra or ectopic beats the correction repaired
     calm_s: float  # how much of the session counted as calm
 
 
@@ -298,8 +269,16 @@ def calm_runs(
     runs: list[list[Sample]] = []
     current: list[Sample] = []
     previous_t = -math.inf
+    starts = sorted(a for a, _ in spans)
+    ends_by_start = sorted(spans)
+    # the latest end among spans starting at or before each start: one bisect per sample
+    reach: list[float] = []
+    for _, b in ends_by_start:
+        reach.append(max(b, reach[-1]) if reach else b)
     for sample in samples:
-        calm = sample.has_contact and not any(a <= sample.t_s <= b for a, b in spans)
+        k = bisect.bisect_right(starts, sample.t_s)
+        busy = k > 0 and sample.t_s <= reach[k - 1]
+        calm = sample.has_contact and not busy
         if not calm or sample.t_s - previous_t > STRETCH_GAP_S:
             if current:
                 runs.append(current)
@@ -313,29 +292,20 @@ def calm_runs(
 
 
 def rmssd_summary(runs: Sequence[Sequence[Sample]]) -> RmssdSummary:
-    """RMSSD of the calm runs, overall and in 5-minute windows."""
-    rr_runs = [[rr * 1000.0 for sample in run for rr in sample.rr_s] for run in runs]
-    overall, used, dropped = rmssd_ms(rr_runs)
-    windows: list[float] = []
-    for run in runs:
-        start = run[0].t_s
-        chunk: list[float] = []
-        for sample in run:
-            if sample.t_s - start >= RMSSD_WINDOW_S:
-                value, _, _ = rmssd_ms([chunk])
-                if value is not None:
-                    windows.append(value)
-                start, chunk = sample.t_s, []
-            chunk.extend(rr * 1000.0 for rr in sample.rr_s)
-    calm_s = sum(run[-1].t_s - run[0].t_s for run in runs)
+    """RMSSD of the corrected beats of the calm runs, overall and in 5-minute windows
+    (`flooding.core.beats.hrv`: the one heart-rate variability every view shows)."""
+    from flooding.core.beats.hrv import corrected_rmssd  # numpy: `flooding sessions` needs none
+
+    hrv = corrected_rmssd(runs)
     return RmssdSummary(
-        rmssd_ms=overall,
-        window_min_ms=min(windows) if windows else None,
-        window_max_ms=max(windows) if windows else None,
-        windows=len(windows),
-        differences_used=used,
-        differences_dropped=dropped,
-        calm_s=calm_s,
+        rmssd_ms=hrv.rmssd_ms,
+        window_min_ms=min(hrv.window_ms) if hrv.window_ms else None,
+        window_max_ms=max(hrv.window_ms) if hrv.window_ms else None,
+        windows=len(hrv.window_ms),
+        differences_used=hrv.pairs_used,
+        differences_dropped=hrv.pairs_set_aside,
+        beats_corrected=hrv.beats_corrected,
+        calm_s=sum(run[-1].t_s - run[0].t_s for run in runs),
     )
 
 

@@ -189,7 +189,6 @@ class Reading:
     pausing: bool
     pause_until_s: float | None
     events: tuple[Event, ...] = field(default=())
-    rmssd_ms: float | None = None  # of the corrected beats of the last 30 s; None without RR
 
 
 class LinkState(enum.StrEnum):

@@ -236,6 +236,87 @@ class PauseProtocol:
         self.phase = Phase.WATCHING
         return [PauseEnded(t_s=t_s, pause_start_s=self.started_s)]
 
+    def on_usable_readings(
+        self, times_s: Sequence[float], bpms: Sequence[float], start: int, stop: int
+    ) -> tuple[list[tuple[int, Event]], int | None]:
+        """`observe` of a session of one for each usable reading `start` .. `stop` - 1 of the
+        two sequences during a pause, in one call (a replay): the same arithmetic as
+        `Recovery.feed` and the same checks as `_check`, in the same order.
+
+        Returns the events with the index of the reading that gave each, and the index of the
+        reading that ended the pause (None: still pausing); readings after it are not read.
+        """
+        if not self.pausing:
+            return [], start
+        if len(self.people) != 1:
+            raise ValueError("readings in one call are for a session of one person")
+        ((name, person),) = self.people.items()
+        recovery = person.recovery
+        if recovery is None:
+            return [], None
+        ceiling = recovery.ceiling_bpm = person.ceiling_bpm(self.pause)
+        gap_s = recovery.gap_s = person.detection.gap_s
+        level = recovery.level_bpm
+        since = recovery.recovered_since
+        previous = recovery._t
+        hold_s = self.pause.recovery_hold_s
+        min_end_s = self.min_end_s
+        baseline = person.baseline_bpm
+        exp = math.exp
+        events: list[tuple[int, Event]] = []
+        ended: int | None = None
+        for index in range(start, stop):
+            t_s = times_s[index]
+            bpm = bpms[index]
+            step_s = t_s - previous
+            if step_s > gap_s:  # a stretch without readings proves nothing
+                level = None
+                since = None
+            if level is None:
+                level = bpm
+            else:
+                level += (1.0 - exp(-(step_s if step_s > 0.0 else 0.0) / RECOVERY_SMOOTHING_S)) * (
+                    bpm - level
+                )
+            previous = t_s
+            if level > ceiling:
+                since = None
+            elif since is None:
+                since = t_s
+            if t_s < min_end_s:
+                continue
+            if since is not None and t_s - since >= hold_s:
+                self.phase = Phase.WATCHING
+                ready = ReadyToReturn(
+                    t_s=t_s,
+                    bpm=bpm,
+                    baseline_bpm=baseline,
+                    pause_start_s=self.started_s,
+                    levels=((name, float(level)),),
+                    absent=(),
+                )
+                events.append((index, ready))
+                ended = index
+                break
+            if t_s >= self.until_s and since is None:
+                self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
+                extended = PauseExtended(
+                    t_s=t_s,
+                    until_s=self.until_s,
+                    bpm=bpm,
+                    baseline_bpm=baseline,
+                    waiting=(name,),
+                    absent=(),
+                )
+                events.append((index, extended))
+        recovery.level_bpm = level
+        recovery.recovered_since = since
+        recovery._t = previous
+        if stop > start:
+            person.contact = True
+            person.last_usable_s = times_s[ended if ended is not None else stop - 1]
+        return events, ended
+
     def _start(self, t_s: float, *, manual: bool, minutes: float | None = None) -> PauseStarted:
         self.phase = Phase.PAUSING
         self.started_s = t_s

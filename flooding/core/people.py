@@ -75,11 +75,9 @@ class PeopleEngine:
         """One sample from one person's strap."""
         return self._with_pause(person, self.engines[person].feed(sample))
 
-    def feed_derived(
-        self, person: str, sample: Sample, bpm: float, rmssd_ms: float | None = None
-    ) -> Reading:
+    def feed_derived(self, person: str, sample: Sample, bpm: float) -> Reading:
         """One sample whose detection heart rate is already known (`run_people_batch`)."""
-        return self._with_pause(person, self.engines[person].feed_derived(sample, bpm, rmssd_ms))
+        return self._with_pause(person, self.engines[person].feed_derived(sample, bpm))
 
     def _with_pause(self, person: str, reading: Reading) -> Reading:
         engine = self.engines[person]

@@ -71,7 +71,8 @@ def review_lines(review: SessionReview) -> list[str]:
         lines.append(
             f"Heart-rate variability while calm (RMSSD): {r.rmssd_ms:.0f} ms ({windows}"
             f"{duration(r.calm_s)} calm, {r.differences_used} beat pairs, "
-            f"{r.differences_dropped} set aside as artifacts)"
+            f"{r.beats_corrected} beats corrected as artifacts, "
+            f"{r.differences_dropped} pairs set aside)"
         )
     if not review.episodes:
         lines.append("No flooding episodes.")
