@@ -26,6 +26,7 @@ from flooding.io.notify import (
     choose_notifier,
 )
 from tests.desktop import Desktop, Display, start_dunst, stop_dunst
+from tests.fakes import FirstTryHangsBackend
 
 T = TypeVar("T")
 
@@ -98,7 +99,7 @@ def warnings_from_notify(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == NOTIFY_LOGGER and record.levelno >= logging.WARNING
+        if record.name.startswith(NOTIFY_LOGGER) and record.levelno >= logging.WARNING
     ]
 
 
@@ -338,6 +339,25 @@ class TestRetryAndFallback:
         assert len(backend.tries) == 2
         [warning] = warnings_from_notify(caplog)
         assert "timed out" in warning
+
+    def test_first_try_that_hangs_is_followed_by_a_retry_that_shows(self) -> None:
+        """A first try that never answers is cut at the attempt timeout and the retry shows it."""
+        backend = FirstTryHangsBackend()
+        notifier = ResilientNotifier([backend], attempt_timeout_s=0.1, retry_delay_s=0)
+
+        assert run(notifier.send(ALERT), timeout_s=10) is True
+        assert (backend.tries, backend.shown) == (2, [ALERT])
+
+    def test_budget_covers_every_try_and_the_pause(self) -> None:
+        """The budget is both tries of every backend (probe and delivery) plus the retry pause."""
+        notifier = ResilientNotifier(
+            [FakeBackend("a"), FakeBackend("b")],
+            attempt_timeout_s=5,
+            probe_timeout_s=2,
+            retry_delay_s=1,
+        )
+
+        assert notifier.budget_s == 2 * 2 * (5 + 2) + 1
 
     def test_plyer_call_that_raises_is_retried_then_false(self) -> None:
         """A plyer call raising (e.g. TypeError) is retried once, then send returns False."""

@@ -30,9 +30,9 @@ from flooding.app.sources import HeartSource
 from flooding.cli.view import QuietView
 from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import LinkState, Mode
+from flooding.core.notice import Message
 from flooding.core.settings import ConfigError, Settings, StrapSettings, default_settings
 from flooding.io.control import ControlServer, lock_is_held, send_command, socket_path
-from flooding.io.notify import Message
 from flooding.io.store import Store
 from flooding.lab.emulator import EmulatedAir, EmulatedStrap, calm_heart
 from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
@@ -271,6 +271,8 @@ class TestSessionGapSetting:
 
 class FakeNotifier:
     """Collects the messages it is asked to show."""
+
+    budget_s = 0.0
 
     def __init__(self) -> None:
         self.messages: list[Message] = []

@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from flooding.app.session import NOTIFY_TIMEOUT_S, SessionRunner, View
+from flooding.app.session import SessionRunner, View
 from flooding.app.sources import AnyItem, TaggedSource
 from flooding.core.couple import CoupleEngine, is_couple_event
 from flooding.core.models import (
@@ -26,8 +26,8 @@ from flooding.core.models import (
     Sample,
     SourceItem,
 )
+from flooding.core.notice import Notifier
 from flooding.core.settings import Settings
-from flooding.io.notify import Notifier
 from flooding.io.store import SOLO, Store
 
 
@@ -51,7 +51,6 @@ class CoupleSessionRunner(SessionRunner):
         clock: Callable[[], float] = time.time,
         stop_after_ready_s: float | None = None,
         message_turn: int = 0,
-        notify_timeout_s: float = NOTIFY_TIMEOUT_S,
     ) -> None:
         super().__init__(
             source=source,
@@ -64,7 +63,6 @@ class CoupleSessionRunner(SessionRunner):
             stop_after_ready_s=stop_after_ready_s,
             message_turn=message_turn,
             strap_name=" & ".join(people),
-            notify_timeout_s=notify_timeout_s,
         )
         self.people = tuple(people)
         self.couple = CoupleEngine(settings, self.people, modes=modes)

@@ -36,9 +36,9 @@ from flooding.core.models import (
     SensorLocation,
     untagged,
 )
+from flooding.core.notice import Message, Notifier
 from flooding.core.settings import ConfigError, Settings
 from flooding.io.control import error_reply
-from flooding.io.notify import Message, Notifier
 
 if TYPE_CHECKING:
     from flooding.app.session import SessionOutcome, SessionRunner, View

@@ -22,9 +22,9 @@ from flooding.core.models import (
     PauseStarted,
     ReadyToReturn,
 )
+from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
 from flooding.core.settings import MessageSettings, Settings
 from flooding.core.timefmt import clock_time
-from flooding.io.notify import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
 
 
 def _bpm(value: float | None) -> str:
