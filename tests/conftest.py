@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.desktop", "tests._data"]
+pytest_plugins = ["tests.desktop", "tests._data", "tests.loopback"]
 
 KEPT_FLOODING_VARIABLES = {"FLOODING_SHARED_DATA"}  # where the real recordings are
 

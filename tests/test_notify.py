@@ -20,6 +20,7 @@ from flooding.io.notify import (
     ButtonNotifier,
     Message,
     NotificationFailed,
+    NotifierGroup,
     NullNotifier,
     PlyerNotifier,
     ResilientNotifier,
@@ -530,5 +531,19 @@ class TestChooseNotifier:
     def test_enabled_prefers_buttons_then_plyer(self) -> None:
         """On Linux with desktop-notifier installed: buttons first, plyer as fallback."""
         notifier = choose_notifier(NotifySettings())
-        assert isinstance(notifier, ResilientNotifier)
-        assert notifier.backend_names == ("desktop-notifier", "plyer")
+        assert isinstance(notifier, NotifierGroup)
+        assert isinstance(notifier.desktop, ResilientNotifier)
+        assert notifier.desktop.backend_names == ("desktop-notifier", "plyer")
+
+    def test_default_has_the_chime_and_no_remote_targets(self) -> None:
+        """By default the chime is on and nothing is set up to leave the computer."""
+        notifier = choose_notifier(NotifySettings())
+        assert isinstance(notifier, NotifierGroup)
+        assert notifier.chimes is not None
+        assert notifier.remote is None
+
+    def test_sound_off_gives_no_chime(self) -> None:
+        """notify.sound = false: no chime player, and no sound hint on the desktop."""
+        notifier = choose_notifier(NotifySettings(sound=False))
+        assert isinstance(notifier, NotifierGroup)
+        assert notifier.chimes is None

@@ -369,7 +369,9 @@ class SessionRunner:
         self.view.message(rendered.full)
         if not self.settings.notify.enabled:
             return
-        desktop = dataclasses.replace(rendered.desktop, key=key)
+        # no chime in workout mode: a sound mid-exercise would be a nag
+        chime = None if self.mode is Mode.WORKOUT else rendered.desktop.chime
+        desktop = dataclasses.replace(rendered.desktop, key=key, chime=chime)
         task = asyncio.get_running_loop().create_task(self._notify(desktop))
         self._notify_tasks.add(task)
         task.add_done_callback(self._notify_tasks.discard)

@@ -2,11 +2,13 @@
 
 Lists (suggestions, partner scripts, re-entry lines) rotate by a counter the caller keeps,
 so the same words do not come every time. Privacy mode swaps in neutral texts for the
-desktop; the terminal always gets the full text.
+desktop; the terminal always gets the full text. Each message also carries its chime and
+the one neutral line that may go to remote targets (`messages.remote_*`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -31,6 +33,9 @@ def _bpm(value: float | None) -> str:
     if value is None or math.isnan(value):
         return "not measured yet"
     return f"{value:.0f} bpm"
+
+
+CHIMES = {"alert": "alert", "ready": "ready"}  # the not-yet check comes without a sound
 
 
 def _pick(options: list[str], turn: int) -> str:
@@ -201,10 +206,22 @@ class MessageBook:
             if with_buttons
             else ()
         )
+        remote = {"alert": t.remote_alert, "not-yet": t.remote_not_yet, "ready": t.remote_ready}
+        chime = CHIMES.get(kind) if self.settings.notify.sound else None
+        summary = remote[kind].format(**values)
         title, body = texts
-        full = Message(kind, title.format(**values), body.format(**values), actions=actions)
+        full = Message(
+            kind,
+            title.format(**values),
+            body.format(**values),
+            actions=actions,
+            chime=chime,
+            summary=summary,
+        )
         if not self.settings.notify.privacy:
             return RenderedMessage(full=full, desktop=full)
         title, body = private_texts
-        private = Message(kind, title.format(**values), body.format(**values), actions=actions)
+        private = dataclasses.replace(
+            full, title=title.format(**values), body=body.format(**values)
+        )
         return RenderedMessage(full=full, desktop=private)

@@ -40,7 +40,10 @@ class Message:
     `key` is a stable id (e.g. "alert:<episode id>"): a message whose key was already
     shown is not shown again. Without a key every send is shown. `actions` become buttons
     where the platform has them and are left out where it has not, so the body must make
-    sense without them. Title and body are kept out of the repr, so they never reach a log
+    sense without them. `chime` names the sound that comes with it ("alert", "ready"; None:
+    silent). `summary` is the one neutral line that may leave the computer (remote
+    targets); None: the message stays on this computer unless the person opted in to
+    details. Title, body and summary are kept out of the repr, so they never reach a log
     by accident.
     """
 
@@ -49,6 +52,8 @@ class Message:
     body: str = field(repr=False)
     actions: tuple[Action, ...] = ()
     key: str | None = None
+    chime: str | None = None
+    summary: str | None = field(default=None, repr=False)
 
 
 ActionHandler = Callable[[Message, str], object]
@@ -57,7 +62,7 @@ May be a plain function or return an awaitable (it is then run as a task)."""
 
 
 class Notifier(Protocol):
-    """Something that shows a message to the person (the desktop).
+    """Something that tells the person a message (desktop, sound, phone).
 
     `send` never raises and returns within `budget_s` seconds: the notifier owns its time
     limit (per-attempt timeouts and a retry inside it), so callers need no cut of their own.
@@ -69,12 +74,12 @@ class Notifier(Protocol):
         ...
 
     async def send(self, message: Message) -> bool:
-        """Show the message; True when it was handed to a notification server."""
+        """Tell the message; True when it was handed to a notification server."""
         ...
 
 
 class NullNotifier:
-    """Shows nothing (`--no-notify`, notifications disabled, tests)."""
+    """Tells nothing (`--no-notify`, notifications disabled, tests)."""
 
     budget_s = 0.0
 

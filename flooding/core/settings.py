@@ -113,6 +113,7 @@ _COMMON = ("bpm", "baseline", "minutes", "extend_minutes", "return_time")
 # couple.name_who; {not_counted} lists people whose heart was not counted; {waiting} names
 # who is still settling (only with couple.name_who, else empty)
 _COUPLE = ("who", "minutes", "extend_minutes", "return_time", "not_counted", "waiting")
+_REMOTE = ("minutes", "extend_minutes", "return_time")
 # the placeholders each text is filled in with (see flooding.core.messages); lists not named
 # here (suggestions, re-entry lines) are shown as they are
 _PLACEHOLDERS: dict[str, tuple[str, ...]] = {
@@ -129,6 +130,10 @@ _PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "private_not_yet_body": (*_COMMON, "suggestion"),
     "private_ready_title": (*_COMMON, "reentry"),
     "private_ready_body": (*_COMMON, "reentry"),
+    # what leaves the computer for remote targets: never heart numbers or partner words
+    "remote_alert": _REMOTE,
+    "remote_not_yet": _REMOTE,
+    "remote_ready": _REMOTE,
     "couple_someone": (),
     "couple_alert_title": (*_COUPLE, "script", "suggestion"),
     "couple_alert_body": (*_COUPLE, "script", "suggestion"),
@@ -166,6 +171,9 @@ class MessageSettings(_Section):
     private_not_yet_body: str = Field(min_length=1)
     private_ready_title: str = Field(min_length=1)
     private_ready_body: str = Field(min_length=1)
+    remote_alert: str = Field(min_length=1)
+    remote_not_yet: str = Field(min_length=1)
+    remote_ready: str = Field(min_length=1)
     couple_someone: str = Field(min_length=1)
     couple_alert_title: str = Field(min_length=1)
     couple_alert_body: str = Field(min_length=1)
@@ -200,11 +208,20 @@ class MessageSettings(_Section):
         return value
 
 
+VolumePercent = Annotated[int, Field(ge=0, le=100)]
+# An Apprise target URL ("ntfy://host/topic", "json://127.0.0.1:8080/"): a scheme, then "://".
+TargetUrl = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")]
+
+
 class NotifySettings(_Section):
-    """Desktop notifications."""
+    """Desktop notifications, their chime, and the person's own remote targets."""
 
     enabled: bool = True
     privacy: bool = False
+    sound: bool = True
+    volume: VolumePercent = 60
+    targets: list[TargetUrl] = []
+    remote_details: bool = False
 
 
 class StrapSettings(_Section):
@@ -239,6 +256,7 @@ class ProfileSettings(_Section):
     mode: Mode | None = None
     detection: DetectionOverrides = DetectionOverrides()
     workout: ProfileWorkout = ProfileWorkout()
+    notify_targets: list[TargetUrl] = []
 
 
 class CoupleSettings(_Section):

@@ -75,7 +75,9 @@ def register(commands: Any) -> None:
         "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
     )
     parser.add_argument(
-        "--quiet", action="store_true", help="no live lines in the terminal (notifications only)"
+        "--quiet",
+        action="store_true",
+        help="no live lines in the terminal and no chime (silent notifications only)",
     )
     parser.add_argument(
         "--headless",
@@ -193,7 +195,7 @@ def _new_runner(
     with its desktop notifier (whose buttons act on this runner)."""
     from flooding.app.couple_session import CoupleSessionRunner
     from flooding.app.session import SessionRunner
-    from flooding.io.notify import choose_notifier
+    from flooding.io.notify import choose_notifier, remote_targets
 
     runner: SessionRunner
     if straps:
@@ -221,7 +223,11 @@ def _new_runner(
             strap_name=name or None,
             strap_address=address or None,
         )
-    runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
+    runner.notifier = choose_notifier(
+        settings.notify,
+        on_action=runner.handle_action,
+        targets=remote_targets(settings, list(straps)),
+    )
     return runner
 
 
@@ -236,6 +242,9 @@ async def _monitor(args: argparse.Namespace) -> int:
     from flooding.io.strap.ble import StrapSource
 
     settings = load_settings(args).settings
+    if args.quiet:  # quiet means quiet: the notifications come without their chime
+        silent = settings.notify.model_copy(update={"sound": False})
+        settings = settings.model_copy(update={"notify": silent})
     folder = data_dir(args)
     try:
         lock = InstanceLock(folder).acquire()

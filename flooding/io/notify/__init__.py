@@ -1,9 +1,9 @@
-"""Telling the person: desktop notifications.
+"""Telling the person: desktop notifications, the chimes, and their own remote targets.
 
 One module per job: `bus` (the desktop's notification server), `buttons` (desktop-notifier,
 with buttons), `plyer_backend` (the fallback), `resilient` (timeouts, one retry, dedup,
-quiet failure) and `choice` (the notifier for the settings). The message types live in
-`flooding.core.notice`.
+quiet failure), `sound` (the chimes), `remote` (Apprise targets) and `choice` (putting
+them together). The message types live in `flooding.core.notice`.
 """
 
 from flooding.core.notice import (
@@ -17,16 +17,18 @@ from flooding.core.notice import (
     Notifier,
     NullNotifier,
 )
-from flooding.io.notify.bus import probe_notification_server
+from flooding.io.notify.bus import probe_notification_server, server_capabilities
 from flooding.io.notify.buttons import ButtonBackend, buttons_supported
-from flooding.io.notify.choice import choose_notifier
+from flooding.io.notify.choice import NotifierGroup, choose_notifier, remote_targets
 from flooding.io.notify.plyer_backend import APP_NAME, NotificationFailed, PlyerBackend
+from flooding.io.notify.remote import RemoteTargets, TargetResult, mask_target
 from flooding.io.notify.resilient import (
     Backend,
     ButtonNotifier,
     PlyerNotifier,
     ResilientNotifier,
 )
+from flooding.io.notify.sound import ChimePlayer, chime_file, find_player
 
 __all__ = [
     "ACTION_NOT_FLOODED",
@@ -39,14 +41,23 @@ __all__ = [
     "Backend",
     "ButtonBackend",
     "ButtonNotifier",
+    "ChimePlayer",
     "Message",
     "NotificationFailed",
     "Notifier",
+    "NotifierGroup",
     "NullNotifier",
     "PlyerBackend",
     "PlyerNotifier",
+    "RemoteTargets",
     "ResilientNotifier",
+    "TargetResult",
     "buttons_supported",
+    "chime_file",
     "choose_notifier",
+    "find_player",
+    "mask_target",
     "probe_notification_server",
+    "remote_targets",
+    "server_capabilities",
 ]

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from flooding.core.notice import URGENT_KINDS, ActionHandler, Message
@@ -44,7 +45,8 @@ class ButtonBackend:
 
     Button presses arrive on the event loop that sent the notification, while this
     object lives. Without an `on_action` no buttons are shown (a button that does
-    nothing would be worse than none).
+    nothing would be worse than none). `chime_file(name)` gives the sound file of a
+    message's chime (None: no sound hint).
     """
 
     name = "desktop-notifier"
@@ -55,9 +57,11 @@ class ButtonBackend:
         on_action: ActionHandler | None = None,
         *,
         probe: Callable[[], Awaitable[str | None]] | None = None,
+        chime_file: Callable[[str], Path | None] | None = None,
     ) -> None:
         self._on_action = on_action
         self._probe = probe
+        self._chime_file = chime_file
         self._notifier: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[object]] = set()
@@ -81,6 +85,16 @@ class ButtonBackend:
             self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=None)
             self._loop = loop
         return self._notifier
+
+    def _sound(self, message: Message) -> Any:
+        if message.chime is None or self._chime_file is None:
+            return None
+        path = self._chime_file(message.chime)
+        if path is None:
+            return None
+        from desktop_notifier import Sound
+
+        return Sound(path=path)
 
     async def deliver(self, message: Message) -> None:
         from desktop_notifier import Button, Notification, Urgency
@@ -107,6 +121,7 @@ class ButtonBackend:
             message=message.body,
             urgency=Urgency.Critical if message.kind in URGENT_KINDS else Urgency.Normal,
             buttons=buttons,
+            sound=self._sound(message),
             on_dispatched=mark_dispatched,
         )
         # desktop-notifier logs a failure and returns; only on_dispatched tells success.
