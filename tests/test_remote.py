@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from flooding.app.session import SessionOutcome, SessionRunner
+from flooding.app.sources import HeartSource
 from flooding.cli.main import main
 from flooding.core.models import SourceItem
 from flooding.core.notice import Message, NullNotifier
@@ -45,12 +46,12 @@ def run_session(
     remote: RemoteTargets,
     *,
     settings: Settings | None = None,
-    source: object | None = None,
+    source: HeartSource | None = None,
     view: RecordingView | None = None,
 ) -> SessionOutcome:
     """A hard talk through the real runner, its messages to the remote targets only."""
     runner = SessionRunner(
-        source=source or SimulatedStrap(hard_talk(), start_s=START, speed=0),  # type: ignore[arg-type]
+        source=source or SimulatedStrap(hard_talk(), start_s=START, speed=0),
         settings=settings or default_settings(),
         store=store,
         view=view or RecordingView(),

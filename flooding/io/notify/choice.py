@@ -105,6 +105,7 @@ def choose_notifier(
     remote = RemoteTargets(
         settings.targets if targets is None else targets, details=settings.remote_details
     )
+    remote.warm_up()  # loading Apprise takes about half a second: not at the first alert
     return NotifierGroup(
         desktop,
         chimes=ChimePlayer(settings.volume) if settings.sound and settings.volume > 0 else None,

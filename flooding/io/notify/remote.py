@@ -10,7 +10,9 @@ secrets). Apprise is imported only when a target is configured: no network other
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -95,6 +97,16 @@ class RemoteTargets:
         self._retry_delay_s = retry_delay_s
         self._send_one = send_one
         self._loaded = False
+
+    def warm_up(self) -> None:
+        """Import Apprise in the background now, so the first alert does not wait for it."""
+        if self._targets:
+            threading.Thread(
+                target=importlib.import_module,
+                args=("apprise",),
+                name="flooding-remote",
+                daemon=True,
+            ).start()
 
     def __bool__(self) -> bool:
         return bool(self._targets)

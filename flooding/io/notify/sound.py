@@ -155,6 +155,12 @@ class ChimePlayer:
                 partial(self._play, message.chime, self._volume, self._player),
                 name="flooding-chime",
             )
+        except subprocess.CalledProcessError as exc:
+            self._warn(
+                f"{self.player_name} could not play the {message.chime} chime (exit status "
+                f"{exc.returncode}; is a sound server running?)"
+            )
+            return False
         except Exception as exc:  # a sound must never stop a message
             self._warn(f"the {message.chime} chime could not be played ({type(exc).__name__})")
             return False
