@@ -312,7 +312,7 @@ class TestCalibrateCommandFailures:
     ) -> None:
         """A file that turned unreadable as TOML (changed since it was read) gives a message
         naming it, and stays as it was."""
-        from flooding import userconfig
+        from flooding.io import config_files as userconfig
 
         path = tmp_path / "config.toml"
 
