@@ -198,6 +198,21 @@ class TestCommands:
             "A test from flooding: this target works."
         ]
 
+    def test_notify_test_warns_about_a_config_file_others_can_read(
+        self, capsys: pytest.CaptureFixture[str], loopback_target: Target, tmp_path: Path
+    ) -> None:
+        """A config file holding targets that other accounts can read gets a chmod hint."""
+        config = tmp_path / "config.toml"
+        config.write_text(f'[notify]\ntargets = ["{loopback_target.url}"]\n', encoding="utf-8")
+        config.chmod(0o644)
+
+        assert main(["notify", "test", "--config", str(config)]) == 0
+        assert f"chmod 600 {config}" in capsys.readouterr().out
+
+        config.chmod(0o600)
+        assert main(["notify", "test", "--config", str(config)]) == 0
+        assert "chmod" not in capsys.readouterr().out
+
     def test_notify_test_without_targets(self, capsys: pytest.CaptureFixture[str]) -> None:
         """With no targets it says how to add one, and exits 1."""
         assert main(["notify", "test"]) == 1

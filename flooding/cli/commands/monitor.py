@@ -72,7 +72,9 @@ def register(commands: Any) -> None:
         ),
     )
     parser.add_argument(
-        "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
+        "--no-notify",
+        action="store_true",
+        help="no notifications: no desktop bubble, chime or remote target (terminal only)",
     )
     parser.add_argument(
         "--quiet",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+from pathlib import Path
 
 from flooding.cli.commands._common import add_config_options, load_settings
 
@@ -26,10 +28,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     test.set_defaults(run=run_test)
 
 
+def _readable_by_others(path: Path) -> bool:
+    """Whether a file's permissions let other accounts read it (POSIX; False elsewhere)."""
+    try:
+        return os.name == "posix" and bool(path.stat().st_mode & 0o077)
+    except OSError:
+        return False
+
+
 def run_test(args: argparse.Namespace) -> int:
     from flooding.io.notify import RemoteTargets
 
-    settings = load_settings(args).settings
+    loaded = load_settings(args)
+    settings = loaded.settings
     owners = [("notify.targets", url) for url in settings.notify.targets]
     for name, profile in settings.profiles.items():
         owners.extend((f"profiles.{name}.notify_targets", url) for url in profile.notify_targets)
@@ -40,6 +51,11 @@ def run_test(args: argparse.Namespace) -> int:
             'your-topic"] (`flooding config edit`), then run this again.'
         )
         return 1
+    if loaded.user_file is not None and _readable_by_others(loaded.user_file):
+        print(
+            f"Your config file {loaded.user_file} can be read by other accounts, and target "
+            f"URLs hold secrets: make it yours only with `chmod 600 {loaded.user_file}`."
+        )
     targets = RemoteTargets([url for _, url in owners])
     print(f"Sending a test message to {len(owners)} target(s)...")
     results = asyncio.run(targets.test())
