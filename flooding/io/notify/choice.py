@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Sequence
 
 from flooding.core.notice import ActionHandler, Message, Notifier, NullNotifier
@@ -97,8 +98,11 @@ def choose_notifier(
         return NullNotifier()
     backends: list[Backend] = []
     with_buttons = buttons_supported()
+    # the sound hint only where its meaning is known (the freedesktop spec): elsewhere the
+    # platform's player alone plays the chime, so it never sounds twice
+    hint = settings.sound and sys.platform.startswith("linux")
     if with_buttons:
-        backends.append(ButtonBackend(on_action, chime_file=chime_file if settings.sound else None))
+        backends.append(ButtonBackend(on_action, chime_file=chime_file if hint else None))
     backends.append(PlyerBackend())
     desktop = ResilientNotifier(backends)
     log.debug("desktop notifications via %s", " then ".join(desktop.backend_names))
@@ -110,5 +114,5 @@ def choose_notifier(
         desktop,
         chimes=ChimePlayer(settings.volume) if settings.sound and settings.volume > 0 else None,
         remote=remote if remote else None,
-        hint_sent=with_buttons and settings.sound,
+        hint_sent=with_buttons and hint,
     )
