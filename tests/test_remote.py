@@ -172,10 +172,14 @@ class TestCoupleTargets:
         ]
         assert remote_targets(settings) == ["ntfy://ntfy.example.org/shared"]
 
-    def test_a_url_that_is_not_one_is_refused_with_its_key(self) -> None:
-        """A target without a scheme fails validation naming the key."""
-        with pytest.raises(ValueError, match="targets"):
-            make_settings(notify={"targets": ["my phone"]})
+    def test_a_url_that_is_not_one_is_refused_with_its_key(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A target that is not a URL is refused, naming the key and what a target looks like."""
+        assert main(["config", "show", "--set", 'notify.targets=["my phone"]']) == 2
+        err = capsys.readouterr().err
+        assert "notify.targets.0" in err
+        assert "not a target URL: use an Apprise URL" in err
 
 
 class TestCommands:

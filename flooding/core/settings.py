@@ -20,7 +20,14 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from flooding.core.models import Mode
 
@@ -209,8 +216,21 @@ class MessageSettings(_Section):
 
 
 VolumePercent = Annotated[int, Field(ge=0, le=100)]
+_TARGET_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+
+
+def _target_url(value: str) -> str:
+    # the value itself is not repeated: a target URL holds secrets
+    if not _TARGET_URL_RE.match(value):
+        raise ValueError(
+            "not a target URL: use an Apprise URL such as "
+            '"ntfys://ntfy.example.org/your-topic" (service://address, no spaces)'
+        )
+    return value
+
+
 # An Apprise target URL ("ntfy://host/topic", "json://127.0.0.1:8080/"): a scheme, then "://".
-TargetUrl = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")]
+TargetUrl = Annotated[str, AfterValidator(_target_url)]
 
 
 class NotifySettings(_Section):
@@ -600,6 +620,8 @@ def _describe(error: Mapping[str, Any], path: str) -> str:
         return f"unknown key (allowed in {where}: {', '.join(siblings)})"
     if kind == "missing":
         return "required key is missing"
+    if kind == "value_error":  # a validator of ours: its message says what is allowed
+        return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     allowed = allowed_values(path)
     if allowed is not None:
         return f"allowed: {allowed}"

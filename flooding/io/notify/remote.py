@@ -196,7 +196,8 @@ class RemoteTargets:
             )
             if attempt < REMOTE_ATTEMPTS:
                 await asyncio.sleep(self._retry_delay_s)
-        self._failed(target, what, problem)
+        if what != "test":  # a test's outcome is told by the command, not the log
+            self._failed(target, what, problem)
         return TargetResult(target.number, target.service, False, problem)
 
     def _worked(self, target: _Target, what: str) -> None:
