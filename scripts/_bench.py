@@ -97,7 +97,7 @@ def timed(task: Callable[[], Any], repeats: int) -> tuple[float, list[float], An
 
 
 def _settings() -> Any:
-    from flooding.core.settings import default_settings
+    from flooding.io.config_files.loading import default_settings
 
     return default_settings()
 

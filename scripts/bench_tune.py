@@ -17,7 +17,7 @@ import numpy as np
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.models import Alert, Sample
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 
 

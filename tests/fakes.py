@@ -1,12 +1,18 @@
-"""Small fakes passed into the session runner: notifiers and a view that record what they got."""
+"""The test doubles, one copy each: notifiers, notification backends and a view that record
+what they got.
+
+Each is checked against the real protocol it stands in for (bottom of this module), so a
+change to `Notifier` or `View` that a double no longer meets fails `mypy`, not a test run.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
+from flooding.app.session import View
 from flooding.core.models import BatteryLevel, LinkChanged, Reading
-from flooding.core.notice import Message
+from flooding.io.notify import Backend, Message, NotificationFailed, Notifier
 
 
 class RecordingNotifier:
@@ -53,6 +59,7 @@ class RecordingView:
 
     def __init__(self, on_reading: Callable[[Reading], None] | None = None) -> None:
         self.readings: list[Reading] = []
+        self.person_readings: list[tuple[str, Reading]] = []
         self.messages: list[Message] = []
         self.links: list[LinkChanged] = []
         self.batteries: list[tuple[BatteryLevel, bool]] = []
@@ -63,6 +70,9 @@ class RecordingView:
         self.readings.append(reading)
         if self._on_reading is not None:
             self._on_reading(reading)
+
+    def person_reading(self, person: str, reading: Reading) -> None:
+        self.person_readings.append((person, reading))
 
     def message(self, message: Message) -> None:
         self.messages.append(message)
@@ -75,6 +85,37 @@ class RecordingView:
 
     def info(self, text: str) -> None:
         self.infos.append(text)
+
+
+class FakeBackend:
+    """A backend that fails a given number of times, then shows; records every try."""
+
+    has_buttons = False
+
+    def __init__(self, name: str = "fake", failures: int = 0, reason: str | None = None) -> None:
+        self.name = name
+        self.failures = failures
+        self.reason = reason
+        self.tries: list[Message] = []
+        self.shown: list[Message] = []
+
+    async def unavailable_reason(self) -> str | None:
+        return self.reason
+
+    async def deliver(self, message: Message) -> None:
+        self.tries.append(message)
+        await asyncio.sleep(0)
+        if len(self.tries) <= self.failures:
+            raise NotificationFailed("the fake server refused")
+        self.shown.append(message)
+
+
+class HangingBackend(FakeBackend):
+    """A backend whose delivery never finishes."""
+
+    async def deliver(self, message: Message) -> None:
+        self.tries.append(message)
+        await asyncio.Event().wait()
 
 
 class FirstTryHangsBackend:
@@ -95,3 +136,9 @@ class FirstTryHangsBackend:
         if self.tries == 1:
             await asyncio.Event().wait()
         self.shown.append(message)
+
+
+# The doubles meet the real protocols (checked by mypy; cheap to build at import).
+_NOTIFIERS: tuple[Notifier, ...] = (RecordingNotifier(), RaisingNotifier(), HangingNotifier())
+_BACKENDS: tuple[Backend, ...] = (FakeBackend(), HangingBackend(), FirstTryHangsBackend())
+_VIEW: View = RecordingView()

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from flooding.core.engine import run_batch
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, hard_talk, samples
 

@@ -13,6 +13,7 @@ from flooding.io.strap.backoff import (
     MAX_DELAY_S,
     Failure,
     advice,
+    failure_of,
     retry_delay_s,
 )
 
@@ -85,3 +86,40 @@ class TestAdvice:
     def test_stall_keeps_the_strap_name_as_written(self) -> None:
         """The strap's name keeps its capitals in a sentence-initial position."""
         assert advice(Failure.STALLED, "Polar H10").startswith("Your strap (Polar H10)")
+
+
+class TestFailureOfAnError:
+    @pytest.mark.parametrize(
+        ("name", "text", "failure"),
+        [
+            ("org.bluez.Error.Failed", "le-connection-abort-by-local", Failure.ABORTED),
+            ("org.bluez.Error.Failed", "br-connection-canceled", Failure.ABORTED),
+            ("org.bluez.Error.Failed", "Software caused connection abort", Failure.ABORTED),
+            ("org.bluez.Error.InProgress", "In Progress", Failure.BUSY),
+            ("org.bluez.Error.NotReady", "Resource Not Ready", Failure.BLUETOOTH_OFF),
+            ("org.freedesktop.DBus.Error.UnknownObject", "no such object", Failure.DEVICE_GONE),
+            ("org.freedesktop.DBus.Error.ServiceUnknown", "org.bluez", Failure.BLUETOOTH_OFF),
+            (None, "No available connection slots", Failure.NO_SLOTS),
+            (None, "Device with address X was not found", Failure.DEVICE_GONE),
+            ("org.bluez.Error.Failed", "Input/output error", Failure.CONNECT_FAILED),
+        ],
+    )
+    def test_each_bluez_error_has_its_kind(
+        self, name: str | None, text: str, failure: Failure
+    ) -> None:
+        """BlueZ's errors map to the failure the person is told about, by name then text."""
+        assert failure_of(name, text, Failure.CONNECT_FAILED) is failure
+
+    def test_an_unknown_error_is_the_default_kind(self) -> None:
+        """An error the table does not know is the caller's default (what was being tried)."""
+        assert failure_of(None, "something new", Failure.STALLED) is Failure.STALLED
+
+    def test_every_kind_has_a_first_delay_and_plain_advice(self) -> None:
+        """No kind of failure is left without its own backoff and words for the person."""
+        for failure in Failure:
+            assert retry_delay_s(1, failure) == FIRST_DELAY_S[failure]
+            assert advice(failure, "Polar H10").strip().endswith(".")
+
+    def test_a_full_adapter_waits_longer_than_an_aborted_link(self) -> None:
+        """Out of connection slots gives the controller seconds; an abort is retried at once."""
+        assert retry_delay_s(1, Failure.NO_SLOTS) > 10 * retry_delay_s(1, Failure.ABORTED)

@@ -31,7 +31,8 @@ def sinus(n: int = 300, seed: int = 1) -> np.ndarray:
     """A calm, realistic RR series: 0.8 s with breathing-rate swing and a little noise."""
     rng = np.random.default_rng(seed)
     i = np.arange(n)
-    return 0.8 + 0.03 * np.sin(2 * np.pi * i / 4.5) + 0.005 * rng.standard_normal(n)
+    rr: np.ndarray = 0.8 + 0.03 * np.sin(2 * np.pi * i / 4.5) + 0.005 * rng.standard_normal(n)
+    return rr
 
 
 def corrected_near(rr: np.ndarray, lo: int, hi: int) -> tuple[list[int], np.ndarray]:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from flooding.app.calibrate import (
+    Calibration,
     CalibrationError,
     calm_stretch,
     measure,
@@ -21,7 +22,8 @@ from flooding.app.calibrate import (
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.models import Sample
-from flooding.core.settings import DetectionSettings, default_settings
+from flooding.core.settings import DetectionSettings, Settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, SimulatedStrap, hard_talk, samples
 from tests._data import recording, requires_data
@@ -109,7 +111,7 @@ class TestMeasure:
         assert calm_stretch(readings, []) == readings
 
 
-def _calibration(baseline: float, spread: float):  # type: ignore[no-untyped-def]
+def _calibration(baseline: float, spread: float) -> Calibration:
     spread_samples = [Sample(float(t), baseline) for t in range(300)]
     result = measure(spread_samples)
     return type(result)(
@@ -312,14 +314,14 @@ class TestCalibrateCommandFailures:
     ) -> None:
         """A file that turned unreadable as TOML (changed since it was read) gives a message
         naming it, and stays as it was."""
-        from flooding.io import config_files as userconfig
+        from flooding.io.config_files import user_file
 
         path = tmp_path / "config.toml"
 
         def broken(target: Path, values: dict[str, object]) -> None:
             raise ValueError("Unexpected character at line 3")
 
-        monkeypatch.setattr(userconfig, "set_user_values", broken)
+        monkeypatch.setattr(user_file, "set_user_values", broken)
         code = main(
             ["calibrate", "--simulate", "62", "--minutes", "2", "--yes", "--config", str(path)]
         )
@@ -351,6 +353,7 @@ class TestCalibrateCommandFailures:
         non-zero instead of a traceback; nothing is written."""
         from collections.abc import AsyncIterator
 
+        from flooding.app.sources import HeartSource
         from flooding.cli.commands import calibrate as command
         from flooding.io.strap.backoff import Failure
         from flooding.io.strap.ble import StrapUnavailableError
@@ -362,7 +365,10 @@ class TestCalibrateCommandFailures:
                 raise StrapUnavailableError(Failure.NOT_FOUND, "Is the strap on and moist?")
                 yield  # pragma: no cover - makes this an async generator
 
-        monkeypatch.setattr(command, "strap_source", lambda settings: Unreachable())
+        def unreachable_strap(settings: Settings) -> HeartSource:
+            return Unreachable()
+
+        monkeypatch.setattr(command, "strap_source", unreachable_strap)
         path = tmp_path / "config.toml"
         code = main(["calibrate", "--minutes", "2", "--yes", "--config", str(path)])
         out = capsys.readouterr().out

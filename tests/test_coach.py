@@ -10,7 +10,6 @@ import pytest
 from flooding.core.models import (
     Alert,
     EpisodeStarted,
-    Event,
     PauseEnded,
     PauseExtended,
     PauseStarted,
@@ -43,14 +42,20 @@ def alerted(pause: PauseSettings | None = None, baseline: float | None = BASELIN
     return protocol
 
 
+PauseEvent = Alert | PauseStarted | PauseExtended | ReadyToReturn | PauseEnded
+PAUSE_EVENTS = (Alert, PauseStarted, PauseExtended, ReadyToReturn, PauseEnded)
+
+
 def readings(
     protocol: PauseProtocol, start_s: float, end_s: float, bpm: Callable[[float], float | None]
-) -> list[Event]:
-    """Feed one reading a second for start_s <= t < end_s; return all events."""
-    events: list[Event] = []
+) -> list[PauseEvent]:
+    """Feed one reading a second for start_s <= t < end_s; return all events (pause kinds)."""
+    events: list[PauseEvent] = []
     t = start_s
     while t < end_s:
-        events += protocol.on_reading(t, bpm(t))
+        for event in protocol.on_reading(t, bpm(t)):
+            assert isinstance(event, PAUSE_EVENTS), f"not a pause-protocol event: {event}"
+            events.append(event)
         t += 1
     return events
 
@@ -252,6 +257,7 @@ class TestManualPause:
         """A pause started by hand may name its own length in minutes."""
         protocol = PauseProtocol(PauseSettings(), DetectionSettings())
         [started] = protocol.start_manual(T0, BASELINE, minutes=30)
+        assert isinstance(started, PauseStarted)
         assert started.until_s == T0 + 30 * 60
 
     def test_manual_start_while_pausing_does_nothing(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ from flooding.core.settings import (
     Settings,
     StrapSettings,
     WorkoutSettings,
+)
+from flooding.io.config_files.loading import (
+    LoadedConfig,
     default_settings,
     default_toml_text,
     load_config,
@@ -44,7 +48,11 @@ SUBTABLES = {("workout", "detection")}  # tables of their own ([workout.detectio
 KEYED = {"profiles": ProfileSettings}  # tables of named tables ([profiles.NAME])
 
 
-def load(path: Path | None = None, env: dict[str, str] | None = None, overrides=()):
+def load(
+    path: Path | None = None,
+    env: dict[str, str] | None = None,
+    overrides: Iterable[str] = (),
+) -> LoadedConfig:
     """Load with nothing from this machine: no person's file unless given, no real environment."""
     return load_config(path, env=env or {}, overrides=overrides, use_default_user_file=False)
 
@@ -55,7 +63,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def problems_of(path: Path | None = None, env=None, overrides=()) -> list[str]:
+def problems_of(
+    path: Path | None = None, env: dict[str, str] | None = None, overrides: Iterable[str] = ()
+) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         load(path, env, overrides)
     assert caught.value.problems
@@ -63,7 +73,9 @@ def problems_of(path: Path | None = None, env=None, overrides=()) -> list[str]:
     return caught.value.problems
 
 
-def only_problem(path: Path | None = None, env=None, overrides=()) -> str:
+def only_problem(
+    path: Path | None = None, env: dict[str, str] | None = None, overrides: Iterable[str] = ()
+) -> str:
     [problem] = problems_of(path, env, overrides)
     return problem
 

@@ -22,14 +22,14 @@ from flooding.core.settings import (
     DetectionSettings,
     NotifySettings,
     PauseSettings,
+    ProfileWorkout,
     Settings,
     StrapSettings,
     WorkoutSettings,
-    default_settings,
-    default_toml_text,
     detection_for,
-    load_config,
 )
+from flooding.core.settings_keys import allowed_values
+from flooding.io.config_files.loading import default_settings, default_toml_text, load_config
 
 
 def flooding(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -105,6 +105,29 @@ class TestDefaultsInSync:
                     use_default_user_file=False,
                 )
             assert message.split("allowed:")[1] == str(same.value).split("allowed:")[1]
+
+    def test_overrides_have_exactly_the_keys_of_their_section(self) -> None:
+        """[workout.detection] and a profile's [detection] take every [detection] key and no
+        other, each unset by default; a profile's [workout] takes every [workout] key."""
+        assert list(DetectionOverrides.model_fields) == list(DetectionSettings.model_fields)
+        assert set(DetectionOverrides().model_dump().values()) == {None}
+        assert list(ProfileWorkout.model_fields) == list(WorkoutSettings.model_fields)
+        assert ProfileWorkout().alerts is None
+        with pytest.raises(ConfigError, match="unknown key"):
+            load_config(
+                env={"FLOODING_WORKOUT__DETECTION__SESSION_GAP_MINUTES": "10"},
+                use_default_user_file=False,
+            )
+
+    def test_every_override_key_allows_what_its_detection_key_allows(self) -> None:
+        """Each override key, per mode and per person, is described with the same range or
+        choices as the [detection] key it overrides."""
+        for key in DetectionSettings.model_fields:
+            allowed = allowed_values(f"detection.{key}")
+            assert allowed is not None
+            for parent in ("workout.detection", "profiles.anna.detection"):
+                assert allowed_values(f"{parent}.{key}") == allowed, f"{parent}.{key}"
+            assert allowed_values(f"profiles.anna.workout.detection.{key}") == allowed
 
 
 BROKEN = {

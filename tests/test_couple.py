@@ -8,6 +8,7 @@ import csv
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -42,14 +43,15 @@ from flooding.core.settings import (
     PauseSettings,
     Settings,
     couple_names,
-    default_settings,
-    load_config,
     profile_settings,
 )
+from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests.schemas import SCHEMA_V2_DDL, old_database
 from tests.session_factory import START_S, flooding, record
+
+E = TypeVar("E")
 
 PEOPLE = ("Anna", "Ben")
 TRACK = PersonTrack(gap_s=5.0, absolute_bpm=100.0, margin_bpm=10.0)
@@ -103,7 +105,7 @@ def play(
     return out
 
 
-def of(kind: type, events: list[tuple[float, Event]]) -> list[tuple[float, Event]]:
+def of(kind: type[E], events: list[tuple[float, Event]]) -> list[tuple[float, E]]:
     return [(t, e) for t, e in events if isinstance(e, kind)]
 
 
@@ -118,7 +120,7 @@ class TestCoupleProtocol:
         )
         alerts = of(CoupleAlert, events)
         assert len(alerts) == 1
-        assert alerts[0][1].person == "Anna"  # type: ignore[union-attr]
+        assert alerts[0][1].person == "Anna"
         assert len(of(CouplePauseStarted, events)) == 1
         assert proto.pausing
 
@@ -133,10 +135,10 @@ class TestCoupleProtocol:
         ((extended_t, extended),) = of(CouplePauseExtended, events)
         ((ready_t, ready),) = of(CoupleReady, events)
         assert extended_t == alert_t + 20 * 60
-        assert extended.waiting == ("Ben",)  # type: ignore[union-attr]
+        assert extended.waiting == ("Ben",)
         assert ready_t >= 1560 + 60  # Ben back at 1560 s, held 60 s
         assert ready_t < 1560 + 60 + 30
-        assert ready.absent == ()  # type: ignore[union-attr]
+        assert ready.absent == ()
 
     def test_ready_waits_for_the_planned_length_even_when_both_are_calm(self) -> None:
         """Both calm within minutes: ready comes at the planned end, not before."""
@@ -159,11 +161,11 @@ class TestCoupleProtocol:
             alerts={"Ben": False},
         )
         ((alert_t, alert),) = of(CoupleAlert, events)
-        assert alert.person == "Anna"  # type: ignore[union-attr]
-        assert alert.absent == (("Ben", WORKOUT),)  # type: ignore[union-attr]
+        assert alert.person == "Anna"
+        assert alert.absent == (("Ben", WORKOUT),)
         ((ready_t, ready),) = of(CoupleReady, events)
         assert ready_t == alert_t + 20 * 60
-        assert ready.absent == (("Ben", WORKOUT),)  # type: ignore[union-attr]
+        assert ready.absent == (("Ben", WORKOUT),)
 
     def test_a_strap_without_skin_contact_is_not_counted(self) -> None:
         """Ben's strap off skin: his heart does not hold up ready, and it is said why."""
@@ -174,19 +176,19 @@ class TestCoupleProtocol:
             floods={"Anna": 30},
         )
         ((_, ready),) = of(CoupleReady, events)
-        assert ready.absent == (("Ben", NO_CONTACT),)  # type: ignore[union-attr]
-        assert [name for name, _ in ready.levels] == ["Anna"]  # type: ignore[union-attr]
+        assert ready.absent == (("Ben", NO_CONTACT),)
+        assert [name for name, _ in ready.levels] == ["Anna"]
 
     def test_a_silent_strap_is_not_counted_and_nobody_measured_is_never_ready(self) -> None:
         """Ben never sends; when Anna's strap is off too, the planned end gives "not yet"."""
         proto = protocol()
         events = play(proto, {"Anna": [120.0] * 60 + [None] * 1400, "Ben": []}, floods={"Anna": 30})
         ((_, alert),) = of(CoupleAlert, events)
-        assert alert.absent == (("Ben", NO_SIGNAL),)  # type: ignore[union-attr]
+        assert alert.absent == (("Ben", NO_SIGNAL),)
         assert of(CoupleReady, events) == []
         ((_, extended),) = of(CouplePauseExtended, events)
-        assert extended.waiting == ()  # type: ignore[union-attr]
-        assert set(extended.absent) == {("Anna", NO_CONTACT), ("Ben", NO_SIGNAL)}  # type: ignore[union-attr]
+        assert extended.waiting == ()
+        assert set(extended.absent) == {("Anna", NO_CONTACT), ("Ben", NO_SIGNAL)}
 
     def test_a_pause_by_hand_is_for_both_and_ends_by_hand(self) -> None:
         """A manual pause starts once and ends once, for both."""
@@ -358,7 +360,7 @@ class TestLinkage:
         assert len(window_correlations(a, b)) < len(window_correlations(a, a))
 
 
-def make_v2_database(data_dir: Path) -> tuple[list, list]:
+def make_v2_database(data_dir: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """A schema 2 file with a recorded session and a false alarm; returns its rows."""
     db = old_database(data_dir, SCHEMA_V2_DDL)
     recorded = samples(hard_talk(), START_S)
@@ -662,10 +664,10 @@ def test_couple_plot_labels_local_clock_times(
     import matplotlib.dates
 
     made: list[matplotlib.dates.DateFormatter] = []
-    real = matplotlib.dates.DateFormatter
+    real: Any = matplotlib.dates.DateFormatter  # untyped: matplotlib's date helpers carry none
 
     def spy(*args: object, **kwargs: object) -> matplotlib.dates.DateFormatter:
-        formatter = real(*args, **kwargs)  # type: ignore[arg-type]
+        formatter: matplotlib.dates.DateFormatter = real(*args, **kwargs)
         made.append(formatter)
         return formatter
 

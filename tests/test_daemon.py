@@ -45,15 +45,22 @@ class FakeSystem:
         return 0, "active"
 
 
-def plan_for(platform: Platform, home: Path, **options: object) -> Plan:
+def plan_for(platform: Platform, home: Path, *, user: str | None = None) -> Plan:
     """A plan in `home` with no environment leaking in from the test machine."""
     program = WINDOWS_PROGRAM if platform is Platform.WINDOWS else PROGRAM
-    return make_plan(platform, home, program, env={}, uid=501, **options)  # type: ignore[arg-type]
+    return make_plan(platform, home, program, env={}, uid=501, user=user)
 
 
 def task_xml(plan: Plan) -> ET.Element:
     """The Windows task definition as schtasks will read it (UTF-16 bytes)."""
     return ET.fromstring(plan.content.encode("utf-16"))
+
+
+def text_at(root: ET.Element, path: str) -> str | None:
+    """The text of the task definition's element at `path`, which must be there."""
+    found = root.find(path, TASK_NS)
+    assert found is not None, f"the task definition has no {path}"
+    return found.text
 
 
 class TestLinuxUnit:
@@ -129,9 +136,9 @@ class TestWindowsTask:
         root = task_xml(plan)
         data = tmp_path / "AppData" / "Local" / "flooding"
         assert plan.path == data / "flooding-task.xml"
-        assert root.find("t:Triggers/t:LogonTrigger/t:UserId", TASK_NS).text == r"HOME\sam"  # type: ignore[union-attr]
+        assert text_at(root, "t:Triggers/t:LogonTrigger/t:UserId") == r"HOME\sam"
         assert root.find("t:Settings/t:RestartOnFailure/t:Count", TASK_NS) is not None
-        assert root.find("t:Settings/t:ExecutionTimeLimit", TASK_NS).text == "PT0S"  # type: ignore[union-attr]
+        assert text_at(root, "t:Settings/t:ExecutionTimeLimit") == "PT0S"
         exec_ = root.find("t:Actions/t:Exec", TASK_NS)
         assert exec_ is not None
         assert exec_.findtext("t:Command", namespaces=TASK_NS) == WINDOWS_PROGRAM[0]

@@ -13,7 +13,7 @@ import pytest
 
 from flooding.app.session import SessionRunner
 from flooding.cli.view import QuietView
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.notify import ACTION_NOT_FLOODED, choose_notifier
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, SimulatedStrap, hard_talk

@@ -13,12 +13,13 @@ import pytest
 from flooding.core.beats import correct_rr
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import Alert, Mode, Sample
-from flooding.core.settings import default_settings
 from flooding.core.timefmt import is_wall_clock
+from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
 from flooding.io.store import Store
 from flooding.lab.evaluate import reference_episodes
-from flooding.lab.scenarios import labeled_scenarios
+from flooding.lab.scenarios import Expectation, labeled_scenarios
+from flooding.lab.simulate import Scenario
 from flooding.lab.simulate import samples as scenario_samples
 from tests._data import recording, requires_data
 
@@ -47,7 +48,7 @@ class TestGeneratorLabels:
         [pair for pair in SMALL if pair[1].kind in ("rise", "dropout")],
         ids=lambda v: getattr(v, "name", ""),
     )
-    def test_each_rise_alerts_in_time(self, scenario, expect) -> None:  # type: ignore[no-untyped-def]
+    def test_each_rise_alerts_in_time(self, scenario: Scenario, expect: Expectation) -> None:
         """Every labeled onset gets its alert within the confirmation window + 2 s."""
         found = alerts(scenario_samples(scenario))
         assert expect.onsets_s
@@ -61,7 +62,7 @@ class TestGeneratorLabels:
         [pair for pair in SMALL if pair[1].kind in ("calm", "spikes", "artifacts", "contact")],
         ids=lambda v: getattr(v, "name", ""),
     )
-    def test_no_alert_when_calm(self, scenario, expect) -> None:  # type: ignore[no-untyped-def]
+    def test_no_alert_when_calm(self, scenario: Scenario, expect: Expectation) -> None:
         """Calm, short spikes, ectopic/missed/extra beats and lost contact give no alert."""
         assert not expect.onsets_s
         assert alerts(scenario_samples(scenario)) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import pickle
 from collections.abc import Iterable
+from typing import TypeVar
 
 import pytest
 
@@ -13,7 +14,6 @@ from flooding.core.models import (
     ContactChanged,
     EpisodeEnded,
     EpisodeStarted,
-    Event,
     GapDetected,
     Rule,
     Sample,
@@ -21,6 +21,8 @@ from flooding.core.models import (
 )
 from flooding.core.settings import DetectionSettings
 from tests.traces import Seg, calm, crossing_s, detection, trace, wandering_calm
+
+E = TypeVar("E")
 
 WARM = calm(300)  # five calm minutes at 68 bpm: a warm baseline of exactly 68
 CONFIRM_SLACK_S = 2.0  # the target: an alert within the confirmation window plus 2 s
@@ -30,15 +32,17 @@ def run(detector: Detector, samples: Iterable[Sample]) -> list[DetectorStep]:
     return [detector.feed(s) for s in samples]
 
 
-def events_of(steps: Iterable[DetectorStep], kind: type) -> list[Event]:
+def events_of(steps: Iterable[DetectorStep], kind: type[E]) -> list[E]:
     return [e for step in steps for e in step.events if isinstance(e, kind)]
 
 
 def episodes(steps: Iterable[DetectorStep]) -> list[EpisodeStarted]:
-    return events_of(steps, EpisodeStarted)  # type: ignore[return-value]
+    return events_of(steps, EpisodeStarted)
 
 
-def feed_segments(*segments: Seg, settings: DetectionSettings | None = None, seed: int = 0):
+def feed_segments(
+    *segments: Seg, settings: DetectionSettings | None = None, seed: int = 0
+) -> tuple[Detector, list[DetectorStep]]:
     detector = Detector(settings or DetectionSettings())
     return detector, run(detector, trace(*segments, seed=seed))
 
@@ -310,7 +314,8 @@ class TestRules:
         detector = Detector(detection(rules=rules), baseline_seed_bpm=seed)
         run(detector, trace(calm(11, min(seed, 90.0))))  # a calm bucket confirms the seed
         threshold, rule = detector.threshold()
-        assert (threshold, rule) == (pytest.approx(expected[0]), expected[1])
+        assert threshold == pytest.approx(expected[0])
+        assert rule == expected[1]
 
 
 class TestRelease:

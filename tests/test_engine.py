@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeVar
 
 import pytest
 
@@ -19,9 +20,11 @@ from flooding.core.models import (
     ReadyToReturn,
     Sample,
 )
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.lab.simulate import hard_talk, samples
 from tests.traces import Seg, calm, settings, trace
+
+E = TypeVar("E")
 
 WARM = calm(300)
 PAUSE_S = 20 * 60
@@ -35,7 +38,7 @@ def events(readings: list[Reading]) -> list[Event]:
     return [e for r in readings for e in r.events]
 
 
-def of(kind: type, evs: list[Event]) -> list:
+def of(kind: type[E], evs: list[Event]) -> list[E]:
     return [e for e in evs if isinstance(e, kind)]
 
 
@@ -57,6 +60,7 @@ class TestHardTalk:
         [ready] = of(ReadyToReturn, evs)
         onset = start + scenario.onsets_s[0]
         assert onset <= alert.t_s <= onset + 20 + 2
+        assert alert.baseline_bpm is not None
         assert alert.baseline_bpm == pytest.approx(68, abs=2)
         assert ready.t_s >= alert.t_s + PAUSE_S
         assert ready.pause_start_s == alert.t_s
@@ -164,6 +168,7 @@ class TestManualPause:
         engine = Engine(default_settings())
         feed(engine, trace(WARM))
         [started] = engine.start_pause(300, minutes=30)
+        assert isinstance(started, PauseStarted)
         evs = events(feed(engine, trace(calm(PAUSE_S + 700), start_s=300)))
         [ready] = of(ReadyToReturn, evs)
         assert started.until_s == 300 + 1800

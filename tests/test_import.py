@@ -149,7 +149,7 @@ def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_not
     import sqlite3
 
     from flooding.app.importing import import_couple, import_recording
-    from flooding.core.settings import default_settings
+    from flooding.io.config_files.loading import default_settings
 
     path = tmp_path / "rr.txt"
     path.write_text("\n".join(["800", "820", "790", "810"] * 60) + "\n")

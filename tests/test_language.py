@@ -10,10 +10,11 @@ import pytest
 
 from flooding.core.messages import MessageBook
 from flooding.core.models import PauseExtended
-from flooding.core.settings import ConfigError, available_languages, load_config
+from flooding.core.settings import ConfigError, Settings
+from flooding.io.config_files.loading import available_languages, load_config
 
 
-def settings_with(*overrides: str, config: Path | None = None):  # type: ignore[no-untyped-def]
+def settings_with(*overrides: str, config: Path | None = None) -> Settings:
     """Settings from the defaults plus overrides, ignoring the user's own file."""
     return load_config(config, env={}, overrides=overrides, use_default_user_file=False).settings
 

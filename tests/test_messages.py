@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from flooding.core.couple import NO_CONTACT, WORKOUT
 from flooding.core.messages import MessageBook
 from flooding.core.models import (
     Alert,
+    CoupleAlert,
+    CouplePauseExtended,
+    CoupleReady,
     EpisodeStarted,
+    Event,
     PauseExtended,
     PauseStarted,
     ReadyToReturn,
     Rule,
 )
-from flooding.core.settings import ConfigError, Settings, default_settings, load_config
+from flooding.core.settings import PLACEHOLDERS, ConfigError, MessageSettings, Settings
+from flooding.io.config_files.loading import default_settings, load_config
 from tests.traces import settings as make_settings
 
 T0 = 1_700_000_000.0  # an afternoon in November 2023
@@ -40,6 +47,15 @@ def extended() -> PauseExtended:
 
 def ready() -> ReadyToReturn:
     return ReadyToReturn(t_s=T0 + 1500, bpm=71, baseline_bpm=68.2, pause_start_s=T0)
+
+
+def _only_problem(path: Path, text: str) -> str:
+    """The one problem loading a config file with `text` gives."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={}, use_default_user_file=False)
+    [problem] = caught.value.problems
+    return problem
 
 
 def private() -> Settings:
@@ -168,16 +184,18 @@ class TestNotYetAndReady:
         ],
         ids=["pause-started", "episode-started"],
     )
-    def test_other_events_have_no_message(self, event: object) -> None:
+    def test_other_events_have_no_message(self, event: Event) -> None:
         """Events the person is not told about render to None."""
-        assert MessageBook(default_settings()).render(event, None, 0) is None  # type: ignore[arg-type]
+        assert MessageBook(default_settings()).render(event, None, 0) is None
 
 
 class TestPrivacy:
     @pytest.mark.parametrize(
         "make", [lambda: alert(), lambda: (extended(), None), lambda: (ready(), None)]
     )
-    def test_desktop_text_is_neutral(self, make) -> None:
+    def test_desktop_text_is_neutral(
+        self, make: Callable[[], tuple[Event, PauseStarted | None]]
+    ) -> None:
         """In privacy mode the desktop shows no heart numbers and no relationship words."""
         event, pause = make()
         rendered = MessageBook(private()).render(event, pause, 0)
@@ -238,8 +256,62 @@ class TestOwnTexts:
     def test_bad_placeholder_is_a_config_error(self, tmp_path: Path, key: str, value: str) -> None:
         """A text with a placeholder it cannot fill is refused when loading, not at the alert."""
         path = tmp_path / "config.toml"
-        path.write_text(f"[messages]\n{key} = {value}\n", encoding="utf-8")
-        with pytest.raises(ConfigError) as caught:
-            load_config(path, env={}, use_default_user_file=False)
-        [problem] = caught.value.problems
+        problem = _only_problem(path, f"[messages]\n{key} = {value}\n")
         assert problem.startswith(f"{path}:2: messages.{key}")
+
+    def test_a_bad_placeholder_is_named_with_the_allowed_ones(self, tmp_path: Path) -> None:
+        """The problem names the placeholder that cannot be filled and those allowed there."""
+        path = tmp_path / "config.toml"
+        problem = _only_problem(path, '[messages]\nready_body = "Back {script}"\n')
+        assert problem == (
+            f"{path}:2: messages.ready_body = 'Back {{script}}': {{script}} cannot be filled in "
+            "here; allowed here: {bpm}, {baseline}, {minutes}, {extend_minutes}, "
+            "{return_time}, {reentry}"
+        )
+
+    def test_a_button_placeholder_is_checked_when_loading(self, tmp_path: Path) -> None:
+        """A button text with a placeholder the alert cannot fill is refused when loading."""
+        path = tmp_path / "config.toml"
+        problem = _only_problem(path, '[messages]\nbutton_pause = "Pause for {who}"\n')
+        assert problem.startswith(f"{path}:2: messages.button_pause = 'Pause for {{who}}': {{who}}")
+
+
+def _every_placeholder_texts() -> dict[str, object]:
+    """Each text of the placeholder table using every placeholder the table allows for it."""
+    texts: dict[str, object] = {}
+    for key, names in PLACEHOLDERS.items():
+        text = f"{key}:" + "".join("{" + name + "}" for name in names)
+        is_list = MessageSettings.model_fields[key].annotation == list[str]
+        texts[key] = [text] if is_list else text
+    return texts
+
+
+class TestPlaceholderTable:
+    @pytest.mark.parametrize("privacy", [False, True], ids=["full", "private"])
+    @pytest.mark.parametrize("name_who", [False, True], ids=["someone", "named"])
+    def test_rendering_fills_every_placeholder_the_table_allows(
+        self, privacy: bool, name_who: bool
+    ) -> None:
+        """Texts using every placeholder their key allows load, and every message kind (one
+        person and couple) fills them all in: no brace is left in any title, body or button."""
+        base = make_settings().model_dump()
+        base["messages"].update(_every_placeholder_texts())
+        settings = Settings.model_validate(
+            {**base, "notify": {"privacy": privacy}, "couple": {"name_who": name_who}}
+        )
+        book = MessageBook(settings)
+        absent = (("Ben", WORKOUT), ("Cleo", NO_CONTACT))
+        events: list[tuple[Event, PauseStarted | None]] = [
+            alert(),
+            (extended(), None),
+            (ready(), None),
+            (CoupleAlert(T0, "Anna", 118.0, 70.0, 80.0, Rule.RELATIVE, absent), None),
+            (CouplePauseExtended(T0 + 1200, T0 + 1800, ("Anna",), absent), None),
+            (CoupleReady(T0 + 1500, T0, (("Anna", 71.0),), absent), None),
+        ]
+        for event, pause in events:
+            rendered = book.render(event, pause, 0)
+            assert rendered is not None
+            for message in (rendered.full, rendered.desktop):
+                words = [message.title, message.body, *(a.label for a in message.actions)]
+                assert not any("{" in text or "}" in text for text in words), words

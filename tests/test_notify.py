@@ -19,7 +19,6 @@ from flooding.io.notify import (
     APP_NAME,
     ButtonNotifier,
     Message,
-    NotificationFailed,
     NotifierGroup,
     NullNotifier,
     PlyerNotifier,
@@ -27,7 +26,7 @@ from flooding.io.notify import (
     choose_notifier,
 )
 from tests.desktop import Desktop, Display, start_dunst, stop_dunst
-from tests.fakes import FirstTryHangsBackend
+from tests.fakes import FakeBackend, FirstTryHangsBackend, HangingBackend
 
 T = TypeVar("T")
 
@@ -62,37 +61,6 @@ def run(coroutine: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
 async def no_problem() -> str | None:
     """A probe that finds the notification server present."""
     return None
-
-
-class FakeBackend:
-    """A backend that fails a given number of times, then shows; records every try."""
-
-    has_buttons = False
-
-    def __init__(self, name: str = "fake", failures: int = 0, reason: str | None = None) -> None:
-        self.name = name
-        self.failures = failures
-        self.reason = reason
-        self.tries: list[Message] = []
-        self.shown: list[Message] = []
-
-    async def unavailable_reason(self) -> str | None:
-        return self.reason
-
-    async def deliver(self, message: Message) -> None:
-        self.tries.append(message)
-        await asyncio.sleep(0)
-        if len(self.tries) <= self.failures:
-            raise NotificationFailed("the fake server refused")
-        self.shown.append(message)
-
-
-class HangingBackend(FakeBackend):
-    """A backend whose delivery never finishes."""
-
-    async def deliver(self, message: Message) -> None:
-        self.tries.append(message)
-        await asyncio.Event().wait()
 
 
 def warnings_from_notify(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -18,14 +18,22 @@ from flooding.io.readers import (
     sniff_format,
     stress_predict_participants,
 )
+from flooding.io.readers.recording import Recording
 from tests._data import recording, requires_data, stress_predict
 
 MINUTE_S = 60.0
 
 
-def _rr_total(rec_rr: np.ndarray | None) -> int:
-    assert rec_rr is not None
-    return int(rec_rr.size)
+def rr_of(rec: Recording) -> np.ndarray:
+    """The recording's beat RR intervals, which a beat file must have."""
+    assert rec.beat_rr_s is not None, "the recording has no beat RR intervals"
+    return rec.beat_rr_s
+
+
+def beat_times_of(rec: Recording) -> np.ndarray:
+    """The recording's beat times, which a beat file must have."""
+    assert rec.beat_t_s is not None, "the recording has no beat times"
+    return rec.beat_t_s
 
 
 # --- real recordings ------------------------------------------------------------------------
@@ -37,24 +45,24 @@ class TestRealRecordings:
         """exercise.hrm holds 4,117 beats over 42.7 min and starts at its [Params] time."""
         rec = read(recording("polar-hrm_exercise.hrm"))
         assert rec.source_format == "polar-hrm"
-        assert _rr_total(rec.beat_rr_s) == 4117 == rec.n_beats
-        assert float(rec.beat_rr_s.sum()) / MINUTE_S == pytest.approx(42.7, abs=0.05)
+        assert rr_of(rec).size == 4117 == rec.n_beats
+        assert float(rr_of(rec).sum()) / MINUTE_S == pytest.approx(42.7, abs=0.05)
         assert rec.start_unix_s == datetime(2008, 2, 8, 8, 50, 31, tzinfo=UTC).timestamp()
 
     def test_noisy_hrm(self) -> None:
         """noisy.hrm holds 3,581 beats over 40.1 min with 42 successive RR jumps over 20 %."""
         rec = read(recording("polar-hrm_noisy.hrm"))
-        rr = rec.beat_rr_s
-        assert _rr_total(rr) == 3581
+        rr = rr_of(rec)
+        assert rr.size == 3581
         assert float(rr.sum()) / MINUTE_S == pytest.approx(40.1, abs=0.06)
         assert int((np.abs(np.diff(rr)) / rr[:-1] > 0.2).sum()) == 42
 
     def test_rest_rr_text(self) -> None:
         """The CRLF rest file holds 910 beats in ms: 16.1 min at a mean of 57 bpm."""
         rec = read(recording("rr-ms_rest.txt"))
-        rr = rec.beat_rr_s
+        rr = rr_of(rec)
         assert rec.source_format == "rr-text"
-        assert _rr_total(rr) == 910
+        assert rr.size == 910
         assert float(rr.sum()) / MINUTE_S == pytest.approx(16.1, abs=0.05)
         assert MINUTE_S / float(rr.mean()) == pytest.approx(57, abs=0.5)
         assert rec.start_unix_s is None
@@ -62,17 +70,17 @@ class TestRealRecordings:
     def test_nsr2db_leading_beat_time(self) -> None:
         """nsr2db's first value is read as the first beat's time: 106,459 beats over 22.5 h."""
         rec = read(recording("nsr2db_nsr001_rr-seconds_22h.txt"))
-        assert _rr_total(rec.beat_rr_s) == 106_459
-        assert rec.beat_t_s[0] == pytest.approx(225.796875 + 0.6953125)
-        assert float(rec.beat_rr_s.sum()) / 3600 == pytest.approx(22.5, abs=0.05)
-        assert float(rec.beat_rr_s.max()) < 8.0
+        assert rr_of(rec).size == 106_459
+        assert beat_times_of(rec)[0] == pytest.approx(225.796875 + 0.6953125)
+        assert float(rr_of(rec).sum()) / 3600 == pytest.approx(22.5, abs=0.05)
+        assert float(rr_of(rec).max()) < 8.0
 
     def test_pvc_csv(self) -> None:
         """The Polar H10 PVC file spans 10 min; RR-only rows join the packet before them."""
         rec = read(recording("polar-h10_pvc_hr-rr.csv"))
         assert rec.source_format == "csv"
         assert rec.duration_s / MINUTE_S == pytest.approx(10.0, abs=0.05)
-        assert rec.n_beats == _rr_total(rec.beat_rr_s) == 798
+        assert rec.n_beats == rr_of(rec).size == 798
         assert rec.samples[2].rr_s == pytest.approx((1.073, 0.413))
         assert all(s.bpm > 0 for s in rec.samples)
 
@@ -90,8 +98,8 @@ class TestRealRecordings:
         """The logger PPI export gives 442 beats over about 8.5 min, beat times in order."""
         rec = read(recording("polar-sensor-logger_PPI.txt"))
         assert rec.source_format == "polar-logger-ppi"
-        assert _rr_total(rec.beat_rr_s) == 442 == rec.n_beats
-        assert np.all(np.diff(rec.beat_t_s) >= 0)
+        assert rr_of(rec).size == 442 == rec.n_beats
+        assert np.all(np.diff(beat_times_of(rec)) >= 0)
         assert rec.duration_s / MINUTE_S == pytest.approx(8.5, abs=0.2)
         assert rec.columns["beat_blocker"].size == 442
 
@@ -129,7 +137,7 @@ class TestPackets:
         """Beat files become about 1-s packets holding every beat once, in time order."""
         rec = read(recording(name))
         flat = [rr for s in rec.samples for rr in s.rr_s]
-        assert flat == pytest.approx(rec.beat_rr_s.tolist())
+        assert flat == pytest.approx(rr_of(rec).tolist())
         times = np.array([s.t_s for s in rec.samples])
         assert np.all(np.diff(times) > 0)
         assert float(np.median(np.diff(times))) == pytest.approx(1.0)
@@ -194,14 +202,14 @@ class TestSmallFiles:
         (tmp_path / "s.txt").write_text("0.8\n0.9\n")
         (tmp_path / "ms.txt").write_text("800\r\n900\r\n")
         a, b = read(tmp_path / "s.txt"), read(tmp_path / "ms.txt")
-        assert a.beat_rr_s.tolist() == pytest.approx(b.beat_rr_s.tolist())
-        assert a.beat_rr_s.tolist() == pytest.approx([0.8, 0.9])
+        assert rr_of(a).tolist() == pytest.approx(rr_of(b).tolist())
+        assert rr_of(a).tolist() == pytest.approx([0.8, 0.9])
 
     def test_rr_text_after_comment_and_blank_lines(self, tmp_path: Path) -> None:
         """An RR list that opens with a `#` comment or a blank line is still sniffed as one."""
         path = _write(tmp_path, "c.txt", "# exported RR, ms\n\n800\n810\n790\n")
         assert sniff_format(path) == "rr-text"
-        assert read(path).beat_rr_s.tolist() == pytest.approx([0.8, 0.81, 0.79])
+        assert rr_of(read(path)).tolist() == pytest.approx([0.8, 0.81, 0.79])
 
     def test_csv_rr_only_rows_are_beats(self, tmp_path: Path) -> None:
         """A CSV with rr_ms and no hr_bpm treats rows as beats and groups them into packets."""

@@ -9,6 +9,7 @@ import os
 import pty
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     """An open store in a fresh data dir."""
     opened = Store.open(tmp_path)
-    yield opened  # type: ignore[misc]
+    yield opened
     opened.close()
 
 
@@ -50,11 +51,13 @@ class TestSessionList:
         assert (by_id[flooded].episodes, by_id[flooded].pauses) == (1, 1)
         assert by_id[flooded].false_alarms == 1
         assert by_id[flooded].note == "the holidays"
-        assert by_id[flooded].peak_bpm is not None
-        assert by_id[flooded].peak_bpm > 105
+        flooded_peak_bpm = by_id[flooded].peak_bpm
+        assert flooded_peak_bpm is not None
+        assert flooded_peak_bpm > 105
         assert (by_id[calm].episodes, by_id[calm].pauses, by_id[calm].false_alarms) == (0, 0, 0)
-        assert by_id[calm].peak_bpm is not None
-        assert by_id[calm].peak_bpm < 80
+        calm_peak_bpm = by_id[calm].peak_bpm
+        assert calm_peak_bpm is not None
+        assert calm_peak_bpm < 80
 
     def test_unended_session_is_summarised_like_an_ended_one(self, store: Store) -> None:
         """A session cut off before it ended gets the same sample count and peak as if it
@@ -152,7 +155,9 @@ class TestPauseMatching:
         ):
             store.add_event(sid, event)
         store.end_session(sid, t0 + 4400)
-        [episode] = review_session(store, sid).episodes  # type: ignore[union-attr]
+        review = review_session(store, sid)
+        assert review is not None
+        [episode] = review.episodes
         assert episode.pause_end_s == t0 + 400
         assert episode.ready_s is None
         assert episode.recovery_s is None

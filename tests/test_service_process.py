@@ -30,12 +30,13 @@ from flooding.app.sources import HeartSource
 from flooding.cli.view import QuietView
 from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import LinkState, Mode
-from flooding.core.notice import Message
-from flooding.core.settings import ConfigError, Settings, StrapSettings, default_settings
+from flooding.core.settings import ConfigError, Settings, StrapSettings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.control import ControlServer, lock_is_held, send_command, socket_path
 from flooding.io.store import Store
 from flooding.lab.emulator import EmulatedAir, EmulatedStrap, calm_heart
 from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
+from tests.fakes import RecordingNotifier
 
 ROOT = Path(__file__).resolve().parent.parent
 STRAP = "C0:FF:EE:00:00:01"  # the emulated person's strap
@@ -259,7 +260,8 @@ class TestSessionsPerWearing:
 class TestSessionGapSetting:
     def test_default_toml_and_the_model_agree_and_bounds_hold(self) -> None:
         """service.session_gap_minutes is 10 in both defaults, and 0 minutes is refused."""
-        from flooding.core.settings import ServiceSettings, load_config
+        from flooding.core.settings import ServiceSettings
+        from flooding.io.config_files.loading import load_config
 
         assert default_settings().service.session_gap_minutes == 10
         assert ServiceSettings().session_gap_minutes == 10
@@ -267,19 +269,6 @@ class TestSessionGapSetting:
             load_config(
                 env={}, overrides=["service.session_gap_minutes=0"], use_default_user_file=False
             )
-
-
-class FakeNotifier:
-    """Collects the messages it is asked to show."""
-
-    budget_s = 0.0
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def send(self, message: Message) -> bool:
-        self.messages.append(message)
-        return True
 
 
 class TestStartingWithoutUsableSettings:
@@ -309,11 +298,11 @@ class TestStartingWithoutUsableSettings:
                 sleep=sleep,
             )
 
-        notifier = FakeNotifier()
+        notifier = RecordingNotifier()
         assert asyncio.run(main()) is paired
         assert sleeps == [7, 7, 7]
-        assert len(notifier.messages) == 2
-        config, pairing = notifier.messages
+        assert len(notifier.sent) == 2
+        config, pairing = notifier.sent
         assert "detection.absolute_bpm = 5" in config.body
         assert "`flooding config check`" in config.body
         assert "flooding pair" in pairing.body
@@ -370,7 +359,8 @@ def wait_until_watching(proc: subprocess.Popen[str], data: Path, samples: int = 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"the service exited {proc.returncode}: {proc.stderr.read()}")  # type: ignore[union-attr]
+            assert proc.stderr is not None
+            raise AssertionError(f"the service exited {proc.returncode}: {proc.stderr.read()}")
         reply = send_command("status", data_dir=data)
         if reply and reply["status"]["session_id"] is not None:
             store = Store.open(data)

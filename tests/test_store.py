@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from flooding.io.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
 
 
 @pytest.fixture
-def store(tmp_path: Path):
+def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(tmp_path / "data")
     yield s
     s.db.close()

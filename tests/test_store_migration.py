@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from flooding.core.engine import run_batch
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import SCHEMA_VERSION, Store, StoreError, event_data, event_kind
 from flooding.lab.simulate import hard_talk, samples
 from tests.schemas import SCHEMA_V1_DDL, old_database

@@ -11,7 +11,8 @@ from flooding.app.tune import compare_session, load_sessions, match, totals, ver
 from flooding.cli.main import main
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import Alert, Mode, Sample
-from flooding.core.settings import Settings, default_settings, load_config
+from flooding.core.settings import Settings
+from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, hard_talk, samples
 

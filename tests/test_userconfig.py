@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flooding.core.settings import default_settings, load_config
-from flooding.io.config_files import (
-    ensure_user_file,
-    set_user_values,
-    template_text,
-    user_config_path,
-)
+from flooding.io.config_files.loading import default_settings, load_config, user_config_path
+from flooding.io.config_files.user_file import ensure_user_file, set_user_values, template_text
 
 OWN_FILE = """\
 # my settings, tuned with my therapist

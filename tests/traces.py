@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from flooding.core.models import Sample
-from flooding.core.settings import DetectionSettings, PauseSettings, Settings, default_settings
+from flooding.core.settings import DetectionSettings, PauseSettings, Settings
+from flooding.io.config_files.loading import default_settings
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from flooding.app.review import (
 )
 from flooding.core.engine import run_batch
 from flooding.core.models import Mode, Sample
-from flooding.core.settings import Settings, default_settings
+from flooding.core.settings import Settings
 from flooding.core.timefmt import duration, is_wall_clock, session_clock
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)

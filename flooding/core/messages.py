@@ -25,7 +25,7 @@ from flooding.core.models import (
     ReadyToReturn,
 )
 from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
-from flooding.core.settings import MessageSettings, Settings
+from flooding.core.settings import MessageSettings, Settings, fill_placeholders
 from flooding.core.timefmt import clock_time
 
 
@@ -79,15 +79,11 @@ class MessageBook:
                 "extend_minutes": extend,
                 "return_time": clock_time(until),
             }
-            values["script"] = _pick(t.partner_scripts, turn).format(**values)
-            values["suggestion"] = _pick(t.suggestions, turn)
-            return self._render(
-                "alert",
-                (t.alert_title, t.alert_body),
-                (t.private_alert_title, t.private_alert_body),
-                values,
-                with_buttons=True,
+            values["script"] = fill_placeholders(
+                "partner_scripts", _pick(t.partner_scripts, turn), values
             )
+            values["suggestion"] = _pick(t.suggestions, turn)
+            return self._render("alert", "alert", values, with_buttons=True)
         if isinstance(event, PauseExtended):
             values = {
                 "bpm": _bpm(event.bpm),
@@ -97,12 +93,7 @@ class MessageBook:
                 "return_time": clock_time(event.until_s),
                 "suggestion": _pick(t.suggestions, turn + 1),
             }
-            return self._render(
-                "not-yet",
-                (t.not_yet_title, t.not_yet_body),
-                (t.private_not_yet_title, t.private_not_yet_body),
-                values,
-            )
+            return self._render("not-yet", "not_yet", values)
         if isinstance(event, ReadyToReturn):
             values = {
                 "bpm": _bpm(event.bpm),
@@ -112,12 +103,7 @@ class MessageBook:
                 "return_time": clock_time(event.t_s),
                 "reentry": _pick(t.reentry_lines, turn),
             }
-            return self._render(
-                "ready",
-                (t.ready_title, t.ready_body),
-                (t.private_ready_title, t.private_ready_body),
-                values,
-            )
+            return self._render("ready", "ready", values)
         return None
 
     def not_counted(self, absent: Absent) -> str:
@@ -129,7 +115,12 @@ class MessageBook:
             "no-signal": t.couple_reason_no_signal,
         }
         return "".join(
-            "\n" + t.couple_not_counted.format(who=who, reason=reasons.get(why, why))
+            "\n"
+            + fill_placeholders(
+                "couple_not_counted",
+                t.couple_not_counted,
+                {"who": who, "reason": reasons.get(why, why)},
+            )
             for who, why in absent
         )
 
@@ -157,71 +148,61 @@ class MessageBook:
             if name_who:
                 values["who"] = event.person
             values["return_time"] = clock_time(until)
-            values["script"] = _pick(t.couple_partner_scripts, turn).format(**values)
+            script = _pick(t.couple_partner_scripts, turn)
+            values["script"] = fill_placeholders("couple_partner_scripts", script, values)
             values["suggestion"] = _pick(t.suggestions, turn)
-            return self._render(
-                "alert",
-                (t.couple_alert_title, t.couple_alert_body),
-                (t.private_alert_title, t.private_alert_body),
-                values,
-                with_buttons=True,
-            )
+            return self._render("alert", "couple_alert", values, private="alert", with_buttons=True)
         if isinstance(event, CouplePauseExtended):
             values["return_time"] = clock_time(event.until_s)
             values["suggestion"] = _pick(t.suggestions, turn + 1)
             if name_who and event.waiting:
-                values["waiting"] = t.couple_waiting.format(names=", ".join(event.waiting))
-            return self._render(
-                "not-yet",
-                (t.couple_not_yet_title, t.couple_not_yet_body),
-                (t.private_not_yet_title, t.private_not_yet_body),
-                values,
-            )
+                names = {"names": ", ".join(event.waiting)}
+                values["waiting"] = fill_placeholders("couple_waiting", t.couple_waiting, names)
+            return self._render("not-yet", "couple_not_yet", values, private="not_yet")
         values["minutes"] = f"{(event.t_s - event.pause_start_s) / 60:.0f}"
         values["return_time"] = clock_time(event.t_s)
         values["reentry"] = _pick(t.couple_reentry_lines, turn)
-        return self._render(
-            "ready",
-            (t.couple_ready_title, t.couple_ready_body),
-            (t.private_ready_title, t.private_ready_body),
-            values,
-        )
+        return self._render("ready", "couple_ready", values, private="ready")
+
+    def _text(self, key: str, values: dict[str, str]) -> str:
+        """The message text `key` of the settings, filled in."""
+        text: str = getattr(self.texts, key)
+        return fill_placeholders(key, text, values)
 
     def _render(
         self,
         kind: str,
-        texts: tuple[str, str],
-        private_texts: tuple[str, str],
+        texts: str,
         values: dict[str, str],
         *,
+        private: str | None = None,
         with_buttons: bool = False,
     ) -> RenderedMessage:
-        """The full message, and what the desktop shows (the private texts in privacy mode)."""
-        t = self.texts
+        """The full message from the texts `{texts}_title` and `{texts}_body`, and what the
+        desktop shows (`private_{private}_title` and body in privacy mode; `private` is
+        `texts` unless given)."""
         actions = (
             (
-                Action(ACTION_START_PAUSE, t.button_pause.format(**values)),
-                Action(ACTION_NOT_FLOODED, t.button_ok.format(**values)),
+                Action(ACTION_START_PAUSE, self._text("button_pause", values)),
+                Action(ACTION_NOT_FLOODED, self._text("button_ok", values)),
             )
             if with_buttons
             else ()
         )
-        remote = {"alert": t.remote_alert, "not-yet": t.remote_not_yet, "ready": t.remote_ready}
-        chime = CHIMES.get(kind) if self.settings.notify.sound else None
-        summary = remote[kind].format(**values)
-        title, body = texts
         full = Message(
             kind,
-            title.format(**values),
-            body.format(**values),
+            self._text(f"{texts}_title", values),
+            self._text(f"{texts}_body", values),
             actions=actions,
-            chime=chime,
-            summary=summary,
+            chime=CHIMES.get(kind) if self.settings.notify.sound else None,
+            summary=self._text(f"remote_{private or texts}", values),
         )
         if not self.settings.notify.privacy:
             return RenderedMessage(full=full, desktop=full)
-        title, body = private_texts
-        private = dataclasses.replace(
-            full, title=title.format(**values), body=body.format(**values)
+        hidden = f"private_{private or texts}"
+        desktop = dataclasses.replace(
+            full,
+            title=self._text(f"{hidden}_title", values),
+            body=self._text(f"{hidden}_body", values),
         )
-        return RenderedMessage(full=full, desktop=private)
+        return RenderedMessage(full=full, desktop=desktop)

@@ -1,48 +1,50 @@
-"""Settings: pydantic models with bounds and units, loaded in layers from TOML.
+"""The settings schema: pydantic models with bounds and units, and pure helpers over them.
 
-Layers, later wins: `config/default.toml` < the person's file < environment < command line.
-Environment keys look like `FLOODING_DETECTION__ABSOLUTE_BPM=95`; command-line overrides
-like `--set detection.absolute_bpm=95`. Values are read as TOML values (`95`, `true`,
-`"text"`, `[1, 2]`), falling back to a plain string.
+Reading the files, environment and command line that fill these models in layers is
+`flooding.io.config_files.loading`; this module touches nothing outside itself.
 """
 
 from __future__ import annotations
 
-import difflib
-import enum
-import os
 import re
-import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 
 from flooding.core.models import Mode
 
-ENV_PREFIX = "FLOODING_"
-ENV_CONFIG_FILE = "FLOODING_CONFIG"
-ENV_DATA_DIR = "FLOODING_DATA_DIR"
-_NOT_SETTINGS = {ENV_CONFIG_FILE, ENV_DATA_DIR}
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
-# Bounded types shared by [detection] and its per-mode overrides ([workout.detection]), so
-# the two can never disagree about what is allowed. Units are in the key names.
+def _overrides_of(model: type[_Section]) -> type[_Section]:
+    """A table with `model`'s keys, each unset (None) unless given: the same types and bounds,
+    so an override is refused exactly where the key itself would be. A key that is itself a
+    table of overrides (e.g. [workout.detection]) keeps its type and default."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation: Any = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields[name] = (annotation, info)
+            continue
+        if info.metadata:
+            annotation = Annotated[(annotation, *info.metadata)]
+        fields[name] = (annotation | None, None)
+    return create_model(f"{model.__name__}Overrides", __base__=_Section, **fields)
+
+
+# Bounded types of [detection] (its per-mode and per-person overrides are derived from it,
+# so they can never disagree about what is allowed). Units are in the key names.
 RulesChoice = Literal["either", "absolute", "relative", "both"]
 AbsoluteBpm = Annotated[float, Field(ge=60, le=220)]
 MarginBpm = Annotated[float, Field(ge=3, le=60)]
@@ -78,23 +80,9 @@ class DetectionSettings(_Section):
     max_plausible_bpm: MaxPlausibleBpm = 230
 
 
-class DetectionOverrides(_Section):
+# the base is made at run time from DetectionSettings, which mypy cannot follow
+class DetectionOverrides(_overrides_of(DetectionSettings)):  # type: ignore[misc]
     """Some [detection] keys set differently for one mode; unset keys follow [detection]."""
-
-    rules: RulesChoice | None = None
-    absolute_bpm: AbsoluteBpm | None = None
-    margin_bpm: MarginBpm | None = None
-    margin_pct: MarginPct | None = None
-    confirm_s: ConfirmS | None = None
-    dip_tolerance_s: DipToleranceS | None = None
-    release_hysteresis_bpm: ReleaseHysteresisBpm | None = None
-    release_s: ReleaseS | None = None
-    baseline_window_s: BaselineWindowS | None = None
-    baseline_min_calm_s: BaselineMinCalmS | None = None
-    baseline_bpm: BaselineBpm | None = None
-    gap_s: GapS | None = None
-    min_plausible_bpm: MinPlausibleBpm | None = None
-    max_plausible_bpm: MaxPlausibleBpm | None = None
 
 
 class WorkoutSettings(_Section):
@@ -121,11 +109,14 @@ _COMMON = ("bpm", "baseline", "minutes", "extend_minutes", "return_time")
 # who is still settling (only with couple.name_who, else empty)
 _COUPLE = ("who", "minutes", "extend_minutes", "return_time", "not_counted", "waiting")
 _REMOTE = ("minutes", "extend_minutes", "return_time")
-# the placeholders each text is filled in with (see flooding.core.messages); lists not named
-# here (suggestions, re-entry lines) are shown as they are
-_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+# The one table of placeholders: each message text may use exactly these, and
+# flooding.core.messages fills in exactly these. The buttons belong to the alert. Lists not
+# named here (suggestions, re-entry lines) are shown as they are.
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "alert_title": (*_COMMON, "script", "suggestion"),
     "alert_body": (*_COMMON, "script", "suggestion"),
+    "button_pause": (*_COMMON, "script", "suggestion"),
+    "button_ok": (*_COMMON, "script", "suggestion"),
     "partner_scripts": _COMMON,
     "not_yet_title": (*_COMMON, "suggestion"),
     "not_yet_body": (*_COMMON, "suggestion"),
@@ -158,69 +149,82 @@ _PLACEHOLDERS: dict[str, tuple[str, ...]] = {
 }
 
 
+def fill_placeholders(key: str, text: str, values: dict[str, str]) -> str:
+    """`text` (the message `key`, or an item of its list) with its placeholders filled in.
+
+    Only the names PLACEHOLDERS allows for `key` are passed, so what loads is what fills.
+    """
+    return text.format(**{name: values[name] for name in PLACEHOLDERS[key]})
+
+
+Text = Annotated[str, Field(min_length=1)]  # a message text: never empty
+Texts = Annotated[list[str], Field(min_length=1)]  # a rotating list: at least one text
+
+
 class MessageSettings(_Section):
     """Every word the person reads; placeholders in braces are filled in."""
 
-    alert_title: str = Field(min_length=1)
-    alert_body: str = Field(min_length=1)
-    suggestions: list[str] = Field(min_length=1)
-    partner_scripts: list[str] = Field(min_length=1)
-    not_yet_title: str = Field(min_length=1)
-    not_yet_body: str = Field(min_length=1)
-    ready_title: str = Field(min_length=1)
-    ready_body: str = Field(min_length=1)
-    reentry_lines: list[str] = Field(min_length=1)
-    button_pause: str = Field(min_length=1)
-    button_ok: str = Field(min_length=1)
-    private_alert_title: str = Field(min_length=1)
-    private_alert_body: str = Field(min_length=1)
-    private_not_yet_title: str = Field(min_length=1)
-    private_not_yet_body: str = Field(min_length=1)
-    private_ready_title: str = Field(min_length=1)
-    private_ready_body: str = Field(min_length=1)
-    remote_alert: str = Field(min_length=1)
-    remote_not_yet: str = Field(min_length=1)
-    remote_ready: str = Field(min_length=1)
-    couple_someone: str = Field(min_length=1)
-    couple_alert_title: str = Field(min_length=1)
-    couple_alert_body: str = Field(min_length=1)
-    couple_partner_scripts: list[str] = Field(min_length=1)
-    couple_not_yet_title: str = Field(min_length=1)
-    couple_not_yet_body: str = Field(min_length=1)
-    couple_ready_title: str = Field(min_length=1)
-    couple_ready_body: str = Field(min_length=1)
-    couple_reentry_lines: list[str] = Field(min_length=1)
-    couple_waiting: str = Field(min_length=1)
-    couple_not_counted: str = Field(min_length=1)
-    couple_reason_workout: str = Field(min_length=1)
-    couple_reason_no_contact: str = Field(min_length=1)
-    couple_reason_no_signal: str = Field(min_length=1)
+    alert_title: Text
+    alert_body: Text
+    suggestions: Texts
+    partner_scripts: Texts
+    not_yet_title: Text
+    not_yet_body: Text
+    ready_title: Text
+    ready_body: Text
+    reentry_lines: Texts
+    button_pause: Text
+    button_ok: Text
+    private_alert_title: Text
+    private_alert_body: Text
+    private_not_yet_title: Text
+    private_not_yet_body: Text
+    private_ready_title: Text
+    private_ready_body: Text
+    remote_alert: Text
+    remote_not_yet: Text
+    remote_ready: Text
+    couple_someone: Text
+    couple_alert_title: Text
+    couple_alert_body: Text
+    couple_partner_scripts: Texts
+    couple_not_yet_title: Text
+    couple_not_yet_body: Text
+    couple_ready_title: Text
+    couple_ready_body: Text
+    couple_reentry_lines: Texts
+    couple_waiting: Text
+    couple_not_counted: Text
+    couple_reason_workout: Text
+    couple_reason_no_contact: Text
+    couple_reason_no_signal: Text
 
     @field_validator("*")
     @classmethod
     def _placeholders_can_be_filled(cls, value: str | list[str], info: Any) -> str | list[str]:
         # a text that cannot be filled in would fail at the moment of the alert: refuse it now
-        names = _PLACEHOLDERS.get(info.field_name)
+        names = PLACEHOLDERS.get(info.field_name)
         if names is None:
             return value
         dummy = dict.fromkeys(names, "x")
+        allowed = ", ".join("{" + name + "}" for name in names) or "none"
         for text in [value] if isinstance(value, str) else value:
             try:
-                text.format(**dummy)
-            except (KeyError, IndexError, ValueError, AttributeError) as exc:
-                raise ValueError(
-                    f"{text!r} has a placeholder that cannot be filled ({exc!r}); "
-                    f"allowed here: {', '.join('{' + n + '}' for n in names)}"
-                ) from None
+                fill_placeholders(info.field_name, text, dummy)
+                continue
+            except KeyError as exc:
+                problem = "{" + str(exc.args[0]) + "} cannot be filled in here"
+            except (IndexError, ValueError, AttributeError) as exc:
+                problem = f"a placeholder cannot be filled in ({exc})"
+            item = "" if isinstance(value, str) else f"in {text!r}: "
+            raise ValueError(f"{item}{problem}; allowed here: {allowed}")
         return value
 
 
-VolumePercent = Annotated[int, Field(ge=0, le=100)]
 _TARGET_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
 
 
 def _target_url(value: str) -> str:
-    # the value itself is not repeated: a target URL holds secrets
     if not _TARGET_URL_RE.match(value):
         raise ValueError(
             "not a target URL: use an Apprise URL such as "
@@ -231,6 +235,7 @@ def _target_url(value: str) -> str:
 
 # An Apprise target URL ("ntfy://host/topic", "json://127.0.0.1:8080/"): a scheme, then "://".
 TargetUrl = Annotated[str, AfterValidator(_target_url)]
+VolumePercent = Annotated[int, Field(ge=0, le=100)]
 
 
 class NotifySettings(_Section):
@@ -262,11 +267,9 @@ def profile_name_problem(name: str) -> str | None:
     return None
 
 
-class ProfileWorkout(_Section):
+# the base is made at run time from WorkoutSettings, which mypy cannot follow
+class ProfileWorkout(_overrides_of(WorkoutSettings)):  # type: ignore[misc]
     """One person's [workout] keys set differently; unset keys follow [workout]."""
-
-    alerts: bool | None = None
-    detection: DetectionOverrides = DetectionOverrides()
 
 
 class ProfileSettings(_Section):
@@ -316,8 +319,26 @@ class Settings(_Section):
         return value
 
 
-def _merged(base: BaseModel, overrides: BaseModel) -> dict[str, Any]:
-    return {**base.model_dump(), **overrides.model_dump(exclude_none=True)}
+def merge_tables(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with every key of `top` set in it; a table in both is merged key by key."""
+    out = dict(base)
+    for key, value in top.items():
+        below = out.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            out[key] = merge_tables(below, value)
+        else:
+            out[key] = value
+    return out
+
+
+_S = TypeVar("_S", bound=_Section)
+
+
+def _overridden(base: _S, overrides: BaseModel) -> _S:
+    """`base` with every key set in `overrides` (its unset keys are None) replacing its own."""
+    return type(base).model_validate(
+        merge_tables(base.model_dump(), overrides.model_dump(exclude_none=True))
+    )
 
 
 def profile_settings(settings: Settings, name: str) -> Settings:
@@ -328,20 +349,12 @@ def profile_settings(settings: Settings, name: str) -> Settings:
     messages, notify, couple) is shared, since the pause is for both.
     """
     profile = settings.profiles[name]
-    workout = settings.workout
     return settings.model_copy(
         update={
             "strap": profile.strap,
             "mode": profile.mode or settings.mode,
-            "detection": DetectionSettings.model_validate(
-                _merged(settings.detection, profile.detection)
-            ),
-            "workout": WorkoutSettings(
-                alerts=workout.alerts if profile.workout.alerts is None else profile.workout.alerts,
-                detection=DetectionOverrides.model_validate(
-                    _merged(workout.detection, profile.workout.detection)
-                ),
-            ),
+            "detection": _overridden(settings.detection, profile.detection),
+            "workout": _overridden(settings.workout, profile.workout),
         }
     )
 
@@ -368,418 +381,9 @@ def detection_for(settings: Settings, mode: Mode) -> DetectionSettings:
     overrides = settings.workout.detection
     if mode is not Mode.WORKOUT or not overrides.model_dump(exclude_none=True):
         return settings.detection
-    return DetectionSettings.model_validate(_merged(settings.detection, overrides))
+    return _overridden(settings.detection, overrides)
 
 
 def alerts_in(settings: Settings, mode: Mode) -> bool:
     """Whether a flooded episode in `mode` gives an alert (talk: always; workout: if asked)."""
     return mode is Mode.TALK or settings.workout.alerts
-
-
-class ConfigError(Exception):
-    """A configuration that cannot be used; the message names every problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
-
-
-@dataclass(frozen=True)
-class LoadedConfig:
-    """The effective settings and, for each key path set by a layer, where it came from."""
-
-    settings: Settings
-    origins: dict[str, str] = field(default_factory=dict)
-    user_file: Path | None = None
-
-
-def default_toml_text() -> str:
-    """The text of the shipped `default.toml` (installed copy, else the source tree's)."""
-    packaged = resources.files("flooding").joinpath("default.toml")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parents[2] / "config" / "default.toml").read_text(
-        encoding="utf-8"
-    )
-
-
-def default_user_config_path() -> Path:
-    """Where the person's own config file lives on this platform."""
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("flooding", appauthor=False)) / "config.toml"
-
-
-def parse_value(text: str) -> Any:
-    """Read an override value as TOML, or as a plain string when it is not TOML."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _set_path(tree: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    node = tree
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
-    node[parts[-1]] = value
-
-
-def _leaf_paths(tree: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
-    for key, value in tree.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            yield from _leaf_paths(value, f"{path}.")
-        else:
-            yield path
-
-
-def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-_HEADER_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
-_KEY_PART = r"""(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')"""
-_KEY_RE = re.compile(rf"^\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
-
-
-def _dotted(key: str) -> str:
-    return ".".join(part.strip().strip("\"'") for part in key.split("."))
-
-
-def _line_of(text: str, path: str) -> int | None:
-    """The 1-based line where `path` (or, failing that, its nearest parent) is set in TOML text.
-
-    Knows `[section]` headers, dotted keys (`detection.absolute_bpm = 90`) and list items
-    (`messages.suggestions.0` is the line of `suggestions`).
-    """
-    parts = path.split(".")
-    while parts and parts[-1].isdigit():
-        parts.pop()
-    found: dict[str, int] = {}
-    current = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER_RE.match(line)
-        if header:
-            current = _dotted(header.group(1))
-            found.setdefault(current, number)
-            continue
-        key = _KEY_RE.match(line)
-        if key:
-            full = f"{current}.{_dotted(key.group(1))}" if current else _dotted(key.group(1))
-            found.setdefault(full, number)
-    while parts:
-        line_number = found.get(".".join(parts))
-        if line_number is not None:
-            return line_number
-        parts.pop()
-    return None
-
-
-def _unit(name: str) -> str:
-    for suffix, unit in (("_bpm", "bpm"), ("_pct", "%"), ("_s", "seconds"), ("minutes", "min")):
-        if name.endswith(suffix):
-            return f" ({unit})"
-    return ""
-
-
-def _constraints(annotation: Any, metadata: list[Any]) -> tuple[list[Any], list[Any]]:
-    """The base types and the constraint objects (Ge, Le, MinLen, ...) of an annotation."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        base, *extra = get_args(annotation)
-        more = [m for item in extra for m in getattr(item, "metadata", [item])]
-        return _constraints(base, metadata + more)
-    if origin in (Union, UnionType):
-        bases: list[Any] = []
-        for arg in get_args(annotation):
-            if arg is not type(None):
-                sub_bases, metadata = _constraints(arg, metadata)
-                bases += sub_bases
-        return bases, metadata
-    return [annotation], metadata
-
-
-def field_for(path: str) -> tuple[str, Any] | None:
-    """The settings field a dotted key path names (list items name their list), or None."""
-    model: type[BaseModel] | None = Settings
-    found: tuple[str, Any] | None = None
-    keyed: type[BaseModel] | None = None  # a table of named tables ([profiles.NAME]) is next
-    for part in path.split("."):
-        if keyed is not None:
-            model, keyed = keyed, None
-            continue
-        if model is None:
-            return found if part.isdigit() else None
-        info = model.model_fields.get(part)
-        if info is None:
-            return None
-        found = (part, info)
-        annotation = info.annotation
-        model = (
-            annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
-            else None
-        )
-        if get_origin(annotation) is dict:
-            value_type = get_args(annotation)[1]
-            if isinstance(value_type, type) and issubclass(value_type, BaseModel):
-                keyed = value_type
-    return found
-
-
-def allowed_values(path: str) -> str | None:
-    """What a key accepts, in words: 'a number >= 60 and <= 220 (bpm)', 'one of: ...'."""
-    found = field_for(path)
-    if found is None:
-        return None
-    name, info = found
-    bases, metadata = _constraints(info.annotation, list(info.metadata))
-    low = next((getattr(m, "ge", None) for m in metadata if hasattr(m, "ge")), None)
-    high = next((getattr(m, "le", None) for m in metadata if hasattr(m, "le")), None)
-    not_empty = any(getattr(m, "min_length", 0) for m in metadata)
-    base = bases[0] if bases else None
-    if get_origin(base) is Literal:
-        return "one of: " + ", ".join(f'"{choice}"' for choice in get_args(base))
-    if isinstance(base, type) and issubclass(base, enum.Enum):
-        return "one of: " + ", ".join(f'"{m.value}"' for m in base)
-    if base is bool:
-        return "true or false"
-    if base in (int, float):
-        if low is not None and high is not None:
-            return f"a number >= {low:g} and <= {high:g}{_unit(name)}"
-        return f"a number{_unit(name)}"
-    if base is str:
-        return "text" + (", not empty" if not_empty else "")
-    if get_origin(base) is list:
-        return "a list of text" + (", not empty" if not_empty else "")
-    if isinstance(base, type) and issubclass(base, BaseModel):
-        return f"a table of keys ({', '.join(base.model_fields)})"
-    return None
-
-
-def _origin_of(path: str, origins: Mapping[str, str]) -> tuple[str, str]:
-    """The layer that set `path`, and the key path it set: the path itself, a parent set as
-    a whole (an item of a list), or a key under it (a whole misspelt section)."""
-    parts = path.split(".")
-    for n in range(len(parts), 0, -1):
-        prefix = ".".join(parts[:n])
-        if prefix in origins:
-            return origins[prefix], prefix
-    below = [origin for key, origin in origins.items() if key.startswith(f"{path}.")]
-    return (below[-1] if below else "default"), path
-
-
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: no such config file"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read it ({exc})"]) from None
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([toml_error_text(path, exc)]) from None
-
-
-def toml_error_text(path: Path | str, exc: tomllib.TOMLDecodeError) -> str:
-    """A TOML syntax error as `file:line:column: not valid TOML: what`."""
-    message = str(exc)
-    where = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
-    if where:
-        message = message[: where.start()] + message[where.end() :]
-        return f"{path}:{where.group(1)}:{where.group(2)}: not valid TOML: {message}"
-    message = re.sub(r"\s*\(at end of document\)", "", message)
-    lines = Path(path).read_text(encoding="utf-8").count("\n") + 1 if Path(path).is_file() else 1
-    return f"{path}:{lines}: not valid TOML (at the end of the file): {message}"
-
-
-def _describe(error: Mapping[str, Any], path: str) -> str:
-    ctx = error.get("ctx") or {}
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        parent = path.rpartition(".")[0]
-        siblings = list(_keys_under(parent))
-        close = difflib.get_close_matches(path.rpartition(".")[2], siblings, n=1)
-        if close:
-            return (
-                f"unknown key (did you mean {close[0]!r}? `flooding config show` lists every key)"
-            )
-        where = f"[{parent}]" if parent else "the top level"
-        return f"unknown key (allowed in {where}: {', '.join(siblings)})"
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "value_error":  # a validator of ours: its message says what is allowed
-        return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    allowed = allowed_values(path)
-    if allowed is not None:
-        return f"allowed: {allowed}"
-    bounds = [
-        f"{word} {ctx[name]}"
-        for name, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-        if name in ctx
-    ]
-    if bounds:
-        return "allowed: " + " and ".join(bounds)
-    if "expected" in ctx:
-        return f"allowed: {ctx['expected']}"
-    return str(error.get("msg", "invalid value"))
-
-
-def _keys_under(parent: str) -> Iterable[str]:
-    if not parent:
-        return Settings.model_fields
-    found = field_for(parent)
-    annotation = found[1].annotation if found else None
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation.model_fields
-    return ()
-
-
-def _short(value: Any, width: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def effective_values(loaded: LoadedConfig) -> list[tuple[str, Any, str]]:
-    """Every leaf key path of the effective settings, its value and where it came from."""
-    rows: list[tuple[str, Any, str]] = []
-
-    def walk(node: Mapping[str, Any], prefix: str) -> None:
-        for key, value in node.items():
-            path = f"{prefix}{key}"
-            if isinstance(value, Mapping):
-                walk(value, f"{path}.")
-            else:
-                rows.append((path, value, origin_of(path, loaded.origins)))
-
-    walk(loaded.settings.model_dump(mode="json"), "")
-    return rows
-
-
-def origin_of(path: str, origins: Mapping[str, str]) -> str:
-    """Where a key path got its value: its own origin, else its nearest parent's, else default."""
-    return _origin_of(path, origins)[0]
-
-
-def validate_tree(
-    tree: Mapping[str, Any], origins: Mapping[str, str], texts: Mapping[str, str]
-) -> Settings:
-    """Validate a merged tree; each problem names its origin, key, value and what is allowed."""
-    try:
-        return Settings.model_validate(tree)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            path = ".".join(str(part) for part in error["loc"])
-            origin, set_path = _origin_of(path, origins)
-            where = origin
-            text = texts.get(origin)
-            if text is not None:
-                line = _line_of(text, set_path)
-                if line is not None:
-                    where = f"{origin}:{line}"
-            value = error.get("input")
-            shown = "" if error.get("type") == "missing" else f" = {_short(value)}"
-            problems.append(f"{where}: {path}{shown}: {_describe(error, path)}")
-        raise ConfigError(problems) from None
-
-
-def load_config(
-    config_file: Path | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    overrides: Iterable[str] = (),
-    use_default_user_file: bool = True,
-) -> LoadedConfig:
-    """Build the effective settings from all layers, or raise ConfigError naming each problem."""
-    env = os.environ if env is None else env
-    default_text = default_toml_text()
-    tree = tomllib.loads(default_text)
-    origins: dict[str, str] = {path: "default" for path in _leaf_paths(tree)}
-    texts: dict[str, str] = {}
-
-    user_file = config_file
-    if user_file is None and env.get(ENV_CONFIG_FILE):
-        user_file = Path(env[ENV_CONFIG_FILE])
-    elif user_file is None and use_default_user_file:
-        candidate = default_user_config_path()
-        user_file = candidate if candidate.is_file() else None
-    if user_file is not None:
-        user_tree, text = _read_toml(user_file)
-        tree = _merge(tree, user_tree)
-        texts[str(user_file)] = text
-        origins.update({path: str(user_file) for path in _leaf_paths(user_tree)})
-
-    for name, raw in sorted(env.items()):
-        if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
-            continue
-        path = name[len(ENV_PREFIX) :].lower().replace("__", ".")
-        # settings are FLOODING_SECTION__KEY (or a top-level key such as FLOODING_MODE);
-        # other FLOODING_* variables belong to the program, not to the settings
-        if "." not in path and path not in Settings.model_fields:
-            continue
-        _set_path(tree, path, parse_value(raw))
-        origins[path] = f"environment {name}"
-
-    problems = []
-    for item in overrides:
-        path, sep, raw = item.partition("=")
-        if not sep or not path.strip():
-            problems.append(
-                f"command line: --set {item!r}: expected KEY=VALUE, e.g. pause.minutes=30"
-            )
-            continue
-        _set_path(tree, path.strip(), parse_value(raw.strip()))
-        origins[path.strip()] = "command line"
-    if problems:
-        raise ConfigError(problems)
-
-    _apply_locale(tree, origins)
-    settings = validate_tree(tree, origins, texts)
-    return LoadedConfig(settings=settings, origins=origins, user_file=user_file)
-
-
-def available_languages() -> list[str]:
-    """Languages with shipped message texts ('en' is config/default.toml itself)."""
-    shipped = resources.files("flooding").joinpath("locales")
-    names = [e.name.removesuffix(".toml") for e in shipped.iterdir() if e.name.endswith(".toml")]
-    return sorted({"en", *names})
-
-
-def _apply_locale(tree: dict[str, Any], origins: dict[str, str]) -> None:
-    """Swap in the chosen language's texts for every message the person did not write."""
-    language = tree.get("language", "en")
-    if not isinstance(language, str) or language == "en":
-        return
-    if language not in available_languages():
-        where = origins.get("language", "default")
-        raise ConfigError(
-            [
-                f"{where}: language = {language!r}: allowed: "
-                + ", ".join(repr(name) for name in available_languages())
-            ]
-        )
-    text = resources.files("flooding").joinpath("locales", f"{language}.toml").read_text("utf-8")
-    messages = tomllib.loads(text).get("messages", {})
-    for key, value in messages.items():
-        path = f"messages.{key}"
-        if origins.get(path, "default") == "default":
-            tree.setdefault("messages", {})[key] = value
-            origins[path] = f"language {language}"
-
-
-def default_settings() -> Settings:
-    """The shipped defaults, with no person's file or environment."""
-    return load_config(env={}, use_default_user_file=False).settings

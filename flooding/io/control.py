@@ -96,7 +96,7 @@ class AlreadyRunningError(Exception):
 
 def default_data_dir() -> Path:
     """FLOODING_DATA_DIR, else the platform's user data folder (as the commands use)."""
-    from flooding.core.settings import ENV_DATA_DIR
+    from flooding.io.config_files.loading import ENV_DATA_DIR
 
     if os.environ.get(ENV_DATA_DIR):
         return Path(os.environ[ENV_DATA_DIR])

@@ -43,7 +43,8 @@ from flooding.core.models import (
     ReadyToReturn,
     Sample,
 )
-from flooding.core.settings import Settings, default_settings
+from flooding.core.settings import Settings
+from flooding.io.config_files.loading import default_settings
 from flooding.lab.scenarios import WARMUP_S, labeled_scenarios, runs, threshold_for
 from flooding.lab.simulate import samples as scenario_samples
 

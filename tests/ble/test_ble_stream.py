@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -46,7 +47,7 @@ def samples(items: list[SourceItem]) -> list[Sample]:
     return [i for i in items if isinstance(i, Sample)]
 
 
-def count_samples(n: int):  # type: ignore[no-untyped-def]
+def count_samples(n: int) -> Callable[[SourceItem, list[SourceItem]], bool]:
     return lambda item, got: len(samples(got)) >= n
 
 

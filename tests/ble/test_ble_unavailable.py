@@ -59,3 +59,29 @@ def test_the_strap_source_reports_bluetooth_off_not_a_failed_connection() -> Non
 
     drop = asyncio.run(first_drop())
     assert drop.reason.startswith(f"{Failure.BLUETOOTH_OFF}:")
+
+
+class TestClassify:
+    def test_the_connectors_typed_errors_are_their_kinds(self) -> None:
+        """bleak-retry-connector's typed errors become the matching failure kinds."""
+        from bleak_retry_connector import (
+            BleakAbortedError,
+            BleakNotFoundError,
+            BleakOutOfConnectionSlotsError,
+        )
+
+        from flooding.io.strap.backoff import Failure
+        from flooding.io.strap.ble import classify
+
+        assert classify(BleakAbortedError("x")) is Failure.ABORTED
+        assert classify(BleakNotFoundError("x")) is Failure.DEVICE_GONE
+        assert classify(BleakOutOfConnectionSlotsError("x")) is Failure.NO_SLOTS
+
+    def test_services_vanishing_and_a_dropped_bus_are_their_kinds(self) -> None:
+        """A KeyError from service enumeration and a closed system bus are named apart."""
+        from flooding.io.strap.backoff import Failure
+        from flooding.io.strap.ble import classify
+
+        assert classify(KeyError("org.bluez.GattService1")) is Failure.SERVICES_CHANGED
+        assert classify(EOFError()) is Failure.BLUETOOTH_OFF
+        assert classify(TimeoutError()) is Failure.CONNECT_FAILED

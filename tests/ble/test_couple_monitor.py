@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -13,7 +14,8 @@ from flooding.app.sources import MergedSource
 from flooding.cli.view import TerminalView
 from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import CoupleAlert, CouplePauseExtended, CouplePauseStarted, CoupleReady
-from flooding.core.settings import Settings, load_config
+from flooding.core.settings import Settings
+from flooding.io.config_files.loading import load_config
 from flooding.io.store import Store
 from flooding.lab.emulator import EmulatedAir, EmulatedStrap, emulated_straps
 from tests.ble.emulated import accelerated_clock, fast_source, wait_for
@@ -22,6 +24,8 @@ INTERVAL_S = 0.01  # each strap notifies 100 times a second
 SESSION_S_PER_PACKET = 5.0  # and each packet stands for 5 session seconds: a 20-minute
 #                             pause takes 2.4 s
 SECOND_ADDRESS = "C0:FF:EE:00:00:02"
+
+T = TypeVar("T")
 
 
 def fast_settings() -> Settings:
@@ -42,23 +46,23 @@ def beats(*stretches: tuple[int, float]) -> Iterable[HeartRateMeasurement]:
 
 
 def run_couple(
-    scenario: Callable[[EmulatedAir, EmulatedStrap, EmulatedStrap], object],
+    scenario: Callable[[EmulatedAir, EmulatedStrap, EmulatedStrap], Awaitable[T]],
     first: Iterable[HeartRateMeasurement] | None = None,
     second: Iterable[HeartRateMeasurement] | None = None,
-) -> object:
-    """Two straps of two partners on one air; checks the shutdown left nothing behind."""
+) -> T:
+    """Two straps of two partners on one air (no feed: a strap's default heart); checks the
+    shutdown left nothing behind."""
 
-    async def main() -> object:
-        options = {} if first is None else {"feed": first}
-        async with emulated_straps(interval_s=INTERVAL_S, **options) as (air, anna_strap, _):
+    async def main() -> T:
+        async with emulated_straps(interval_s=INTERVAL_S, feed=first) as (air, anna_strap, _):
             ben_strap = await EmulatedStrap(
                 air,
                 name="Polar H10 B0B0B0B0",
                 address=SECOND_ADDRESS,
                 interval_s=INTERVAL_S,
-                **({} if second is None else {"feed": second}),
+                feed=second,
             ).start()
-            result = await scenario(air, anna_strap, ben_strap)  # type: ignore[misc]
+            result = await scenario(air, anna_strap, ben_strap)
         assert air.controller_count == 0, "a controller was left on the link"
         await asyncio.sleep(0)
         leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -135,7 +139,7 @@ class TestTwoStraps:
             await task
             return anna_during - anna_at_drop, ben_during - ben_at_drop, anna_during, ben_during
 
-        anna_gained, ben_gained, _, _ = run_couple(scenario)  # type: ignore[misc]
+        anna_gained, ben_gained, _, _ = run_couple(scenario)
         try:
             links = [
                 (e.person, e.data["state"]) for e in store.events(1, "link") if e.person == "Anna"

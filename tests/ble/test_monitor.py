@@ -16,7 +16,7 @@ import pytest
 from flooding.app.session import SessionRunner
 from flooding.cli.view import TerminalView
 from flooding.core.hrm import HeartRateMeasurement
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.emulator import EmulatedAir, EmulatedStrap
 from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for

@@ -100,7 +100,7 @@ class TestNoNetwork:
         code = (
             "import os; from tests.drills.probe import _network_probe; "
             "_network_probe(os.environ['FLOODING_PROBE_NET'])\n"
-            "from flooding.core.settings import default_settings\n"
+            "from flooding.io.config_files.loading import default_settings\n"
             "from flooding.core.engine import run_batch\n"
             "from flooding.io.readers import read\n"
             "from tests._data import recording, DATA\n"

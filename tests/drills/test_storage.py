@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from flooding.app.session import SessionRunner
-from flooding.cli.view import QuietView
-from flooding.core.settings import default_settings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import SimulatedStrap, hard_talk
 from tests.drills.harness import ROOT, command, probe_env
+from tests.fakes import RecordingView
 
 FULL_AFTER_BYTES = 160 * 1024  # the file-size limit standing in for a full disk
 
@@ -79,20 +79,6 @@ class FailingStore(Store):
             raise sqlite3.OperationalError("database or disk is full")
         self.ok_flushes -= 1
         super().flush()
-
-
-class RecordingView(QuietView):
-    """Keeps the messages and notices a session produced."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-        self.infos: list[str] = []
-
-    def message(self, message: object) -> None:
-        self.messages.append(str(message))
-
-    def info(self, text: str) -> None:
-        self.infos.append(text)
 
 
 class TestDiskFillsMidSession:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flooding.core.settings import LoadedConfig
+    from flooding.io.config_files.loading import LoadedConfig
     from flooding.io.store import Store
 
 
@@ -85,7 +85,7 @@ def load_settings(args: argparse.Namespace) -> LoadedConfig:
     """The effective configuration for a command's arguments (`--no-notify` included)."""
     from dataclasses import replace
 
-    from flooding.core.settings import load_config
+    from flooding.io.config_files.loading import load_config
 
     overrides = list(getattr(args, "overrides", []))
     if getattr(args, "lang", None):
@@ -103,7 +103,7 @@ def data_dir(args: argparse.Namespace) -> Path:
     chosen = getattr(args, "data_dir", None)
     if chosen is not None:
         return Path(chosen)
-    from flooding.core.settings import ENV_DATA_DIR
+    from flooding.io.config_files.loading import ENV_DATA_DIR
 
     if os.environ.get(ENV_DATA_DIR):
         return Path(os.environ[ENV_DATA_DIR])

@@ -104,8 +104,7 @@ class SourceUnavailable(Exception):
 
 def run(args: argparse.Namespace) -> int:
     from flooding.app.calibrate import DRIFT_WARN_BPM, CalibrationError, propose
-    from flooding.core.settings import ENV_CONFIG_FILE, load_config
-    from flooding.io.config_files import user_config_path
+    from flooding.io.config_files.loading import ENV_CONFIG_FILE, load_config, user_config_path
 
     path = user_config_path(args.config)
     # the file to be written is the one read (it may not exist yet)
@@ -254,8 +253,9 @@ def _show(proposals: list[Proposal]) -> None:
 
 
 def _write(proposals: list[Proposal], path: Path, *, assume_yes: bool) -> int:
-    from flooding.core.settings import ConfigError, load_config
-    from flooding.io.config_files import ensure_user_file, set_user_values
+    from flooding.core.settings import ConfigError
+    from flooding.io.config_files.loading import load_config
+    from flooding.io.config_files.user_file import ensure_user_file, set_user_values
 
     if not assume_yes:
         try:

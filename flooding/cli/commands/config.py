@@ -60,7 +60,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from flooding.core.settings import _line_of, effective_values
+    from flooding.io.config_files.loading import effective_values
+    from flooding.io.config_files.problems import line_of
     from flooding.io.notify.remote import mask_target
 
     loaded = load_settings(args)
@@ -73,7 +74,7 @@ def run_show(args: argparse.Namespace) -> int:
         if loaded.user_file is not None and origin == str(loaded.user_file):
             row["origin"] = "file"
             row["file"] = str(loaded.user_file)
-            row["line"] = _line_of(text, path)
+            row["line"] = line_of(text, path)
         elif origin.startswith("environment "):
             row["origin"] = "environment"
             row["variable"] = origin.removeprefix("environment ")
@@ -85,7 +86,7 @@ def run_show(args: argparse.Namespace) -> int:
     if loaded.user_file is not None:
         print(f"Your file: {loaded.user_file}")
     else:
-        from flooding.io.config_files import user_config_path
+        from flooding.io.config_files.loading import user_config_path
 
         print(f"Your file: none yet ({user_config_path(None)}; `flooding config edit` makes it)")
     width = max(len(row["key"]) for row in rows)
@@ -120,7 +121,8 @@ def _shown(key: str, value: Any) -> str:
 
 def check_problems(path: Path) -> list[str]:
     """Every problem in a config file (layered over the defaults), or [] when it is fine."""
-    from flooding.core.settings import ConfigError, load_config
+    from flooding.core.settings import ConfigError
+    from flooding.io.config_files.loading import load_config
 
     try:
         load_config(path, env={}, use_default_user_file=False)
@@ -140,7 +142,7 @@ def _report(path: Path, problems: list[str]) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from flooding.io.config_files import user_config_path
+    from flooding.io.config_files.loading import user_config_path
 
     if args.file is not None:
         return _report(args.file, check_problems(args.file))
@@ -168,7 +170,8 @@ def editor_command(env: Mapping[str, str], platform: str = sys.platform) -> list
 
 
 def run_edit(args: argparse.Namespace) -> int:
-    from flooding.io.config_files import ensure_user_file, user_config_path
+    from flooding.io.config_files.loading import user_config_path
+    from flooding.io.config_files.user_file import ensure_user_file
 
     path = user_config_path(args.config)
     if ensure_user_file(path):

@@ -127,7 +127,7 @@ def _profile_refusal(path: Path, name: str, address: str) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     """Scan, choose, save; exit 1 when no strap could be chosen."""
-    from flooding.io.config_files import set_user_values
+    from flooding.io.config_files.user_file import set_user_values
     from flooding.io.strap.backoff import Failure, advice
 
     found = scan_for_straps(args)
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         if args.strap:
             print(advice(Failure.NOT_FOUND, args.strap), file=sys.stderr)
         return 1
-    from flooding.io.config_files import user_config_path
+    from flooding.io.config_files.loading import user_config_path
 
     path = user_config_path(args.config)
     if args.as_name is not None:

@@ -70,7 +70,7 @@ def _explicit(args: argparse.Namespace, attribute: str, env_name: str) -> Path |
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    from flooding.core.settings import ENV_CONFIG_FILE, ENV_DATA_DIR
+    from flooding.io.config_files.loading import ENV_CONFIG_FILE, ENV_DATA_DIR
     from flooding.io.os_service import (
         current_platform,
         make_plan,

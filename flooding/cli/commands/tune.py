@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from flooding.cli.commands._common import add_data_dir_option, data_dir, open_store
 
 if TYPE_CHECKING:
-    from flooding.core.settings import LoadedConfig
+    from flooding.io.config_files.loading import LoadedConfig
 
 
 # the help names flooding.app.tune.DEFAULT_TOLERANCE_S (a test keeps the two alike); importing it
@@ -65,7 +65,7 @@ def changed_keys(
     current: LoadedConfig, candidate: LoadedConfig
 ) -> list[tuple[str, object, object]]:
     """The settings the candidate changes: (key, current value, candidate value)."""
-    from flooding.core.settings import effective_values
+    from flooding.io.config_files.loading import effective_values
 
     now = {key: value for key, value, _ in effective_values(current)}
     return [
@@ -77,8 +77,8 @@ def changed_keys(
 
 def run(args: argparse.Namespace) -> int:
     from flooding.app.tune import DEFAULT_TOLERANCE_S, compare_session, load_sessions, totals
-    from flooding.core.settings import load_config
     from flooding.core.timefmt import iso_local, local_stamp
+    from flooding.io.config_files.loading import load_config
 
     tolerance_s: float = DEFAULT_TOLERANCE_S if args.tolerance is None else args.tolerance
     if tolerance_s < 0:

@@ -96,7 +96,7 @@ class RemoteTargets:
         self._attempt_timeout_s = attempt_timeout_s
         self._retry_delay_s = retry_delay_s
         self._send_one = send_one
-        self._loaded = False
+        self._loading: asyncio.Future[None] | None = None
 
     def warm_up(self) -> None:
         """Import Apprise in the background now, so the first alert does not wait for it."""
@@ -148,9 +148,12 @@ class RemoteTargets:
         )
 
     async def _load_all(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
+        """Load every target's plugin once; sends that come meanwhile wait for the same load."""
+        if self._loading is None:
+            self._loading = asyncio.ensure_future(self._load_plugins())
+        await asyncio.shield(self._loading)
+
+    async def _load_plugins(self) -> None:
         for target in self._targets:
             try:
                 plugin = await asyncio.wait_for(

@@ -9,6 +9,12 @@ async iterator decodes them, and cleanup lives in `finally`.
         async for item in items:   # Sample | LinkChanged | BatteryLevel | SensorLocation
             ...
 
+Connections go through bleak-retry-connector's `establish_connection` (the connector Home
+Assistant's Bluetooth stack relies on): on Linux it first takes over a link BlueZ still holds
+from a crashed run, clears a stale GATT cache when services vanish mid-enumeration, and turns
+BlueZ's errors into typed ones; `classify` maps every error to a `Failure` kind, and the
+backoff and the advice follow the kind.
+
 `scanner_backend` / `client_backend` take a Bleak backend class (e.g. the emulator's,
 `flooding.lab.emulator.EmulatedAir.scanner_backend`); None means the platform's real one.
 """
@@ -35,7 +41,7 @@ from flooding.core.hrm import (
     to_sample,
 )
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, SensorLocation, SourceItem
-from flooding.io.strap.backoff import Failure, advice, retry_delay_s
+from flooding.io.strap.backoff import Failure, advice, failure_of, retry_delay_s
 
 if TYPE_CHECKING:
     from bleak import BleakClient
@@ -51,6 +57,7 @@ DEFAULT_STALL_TIMEOUT_S = 5.0  # a strap notifies about once a second: 5 silent 
 DEFAULT_BATTERY_INTERVAL_S = 600.0  # the battery drains over months; every 10 min is plenty
 GATT_OP_TIMEOUT_S = 5.0  # one read/subscribe/unsubscribe; longer means the link is gone
 DISCONNECT_TIMEOUT_S = 5.0  # never hang shutdown on a dying link
+CONNECT_ATTEMPTS = 2  # a second try inside one connect cures most aborted links at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +141,36 @@ def _backend_kwargs(backend: object | None) -> dict[str, Any]:
     return {} if backend is None else {"backend": backend}
 
 
-def classify(exc: BaseException) -> Failure:
-    """Which kind of failure an exception from Bleak (or a timeout) stands for."""
-    from bleak.exc import BleakBluetoothNotAvailableError
+def classify(exc: BaseException, default: Failure = Failure.CONNECT_FAILED) -> Failure:
+    """Which kind of failure an exception from Bleak, BlueZ or a timeout stands for."""
+    from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
+    from bleak_retry_connector import (
+        BleakAbortedError,
+        BleakNotFoundError,
+        BleakOutOfConnectionSlotsError,
+    )
 
     if isinstance(exc, _LinkFailure):
         return exc.failure
     if isinstance(exc, BleakBluetoothNotAvailableError):
         return Failure.BLUETOOTH_OFF
-    return Failure.CONNECT_FAILED
+    if isinstance(exc, BleakOutOfConnectionSlotsError):
+        return Failure.NO_SLOTS
+    if isinstance(exc, BleakAbortedError):
+        return Failure.ABORTED
+    if isinstance(exc, BleakNotFoundError):
+        return Failure.DEVICE_GONE
+    if isinstance(exc, KeyError):  # Bleak reading services that BlueZ just removed
+        return Failure.SERVICES_CHANGED
+    if isinstance(exc, EOFError | BrokenPipeError | ConnectionError):
+        return Failure.BLUETOOTH_OFF  # the system bus or bluetoothd went away
+    if isinstance(exc, TimeoutError):
+        return default
+    name = exc.dbus_error if isinstance(exc, BleakDBusError) else None
+    cause = exc.__cause__
+    if name is None and isinstance(cause, BleakDBusError):
+        name = cause.dbus_error
+    return failure_of(name, f"{exc} {cause or ''}", default)
 
 
 class StrapSource:
@@ -262,14 +290,14 @@ class StrapSource:
                 self.matches, timeout=self._scan_timeout_s, **_backend_kwargs(self._scanner_backend)
             )
         except Exception as exc:
-            raise _LinkFailure(Failure.BLUETOOTH_OFF, repr(exc)) from exc
+            raise _LinkFailure(classify(exc, Failure.BLUETOOTH_OFF), repr(exc)) from exc
 
     async def _session(self, device: BLEDevice) -> AsyncGenerator[SourceItem, None]:
         """One connection: connect, read, subscribe, then decode notifications until it ends.
 
         Ends by raising `_LinkFailure`; always stops notifications and disconnects.
         """
-        from bleak import BleakClient
+        from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
 
         # The callbacks only enqueue: (arrival time, bytes), or None for a dropped link.
         queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
@@ -280,25 +308,29 @@ class StrapSource:
         def on_disconnect(_client: BleakClient) -> None:
             queue.put_nowait(None)
 
-        client = BleakClient(
-            device,
-            disconnected_callback=on_disconnect,
-            timeout=self._connect_timeout_s,
-            backend=self._client_backend,
-        )
         name = device.name or self.name or None
         self._seen_name = name
         subscribed = False
+        client: BleakClient | None = None
         try:
             try:
-                # Bleak has its own timeout too; this one also covers backends (Bumble's
-                # virtual controller) that never answer a cancelled connect.
+                # bleak-retry-connector has its own timeouts too; this one also covers a
+                # connect that never answers (BlueZ stuck, Bumble's virtual controller).
                 async with asyncio.timeout(self._connect_timeout_s):
-                    await client.connect()
+                    client = await establish_connection(
+                        BleakClientWithServiceCache,
+                        device,
+                        name or device.address,
+                        disconnected_callback=on_disconnect,
+                        max_attempts=CONNECT_ATTEMPTS,
+                        **_backend_kwargs(self._client_backend),
+                    )
             except TimeoutError:
                 raise _LinkFailure(
                     Failure.CONNECT_FAILED, f"no connection within {self._connect_timeout_s:g} s"
                 ) from None
+            while not queue.empty():  # a failed attempt's disconnect is not this link's
+                queue.get_nowait()
             yield LinkChanged(
                 t_s=self._clock(),
                 state=LinkState.CONNECTED,
@@ -344,7 +376,8 @@ class StrapSource:
                     if battery is not None:
                         yield battery
         finally:
-            await self._close(client, subscribed)
+            if client is not None:
+                await self._close(client, subscribed)
 
     async def _close(self, client: BleakClient, subscribed: bool) -> None:
         """Stop notifications and disconnect, never raising and never hanging."""

@@ -1,5 +1,6 @@
-"""The person's own config file: where it is, a commented template to start it, and writing
-values into it without losing their comments, order or other keys (tomlkit round-trips).
+"""The person's own config file: a commented template to start it, and writing values into
+it without losing their comments, order or other keys (tomlkit round-trips). Where the file
+is, is `loading.user_config_path`.
 """
 
 from __future__ import annotations
@@ -7,14 +8,13 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path
 
 import tomlkit
 from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
-from flooding.core.settings import ENV_CONFIG_FILE, default_toml_text, default_user_config_path
+from flooding.io.config_files.loading import default_toml_text
 from flooding.io.files import write_private
 
 log = logging.getLogger(__name__)
@@ -26,16 +26,6 @@ TEMPLATE_HEADER = """\
 # remove the "# " in front of the key (and of every line of its value) and edit the value.
 # `flooding config check` checks this file; `flooding config show` shows what is in effect.
 """
-
-
-def user_config_path(config_file: Path | None, env: Mapping[str, str] | None = None) -> Path:
-    """The person's file: the one named, else FLOODING_CONFIG, else the platform's place."""
-    env = os.environ if env is None else env
-    if config_file is not None:
-        return config_file
-    if env.get(ENV_CONFIG_FILE):
-        return Path(env[ENV_CONFIG_FILE])
-    return default_user_config_path()
 
 
 def _value_end(lines: list[str], start: int) -> int:

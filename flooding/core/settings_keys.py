@@ -1,0 +1,107 @@
+"""The settings keys, described from the schema: which field a dotted key names, which keys a
+table holds, and what a key accepts in words. Pure; the config checks and texts build on it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+from flooding.core.settings import Settings
+
+
+def _unit(name: str) -> str:
+    for suffix, unit in (("_bpm", "bpm"), ("_pct", "%"), ("_s", "seconds"), ("minutes", "min")):
+        if name.endswith(suffix):
+            return f" ({unit})"
+    return ""
+
+
+def _constraints(annotation: Any, metadata: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The base types and the constraint objects (Ge, Le, MinLen, ...) of an annotation."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *extra = get_args(annotation)
+        more = [m for item in extra for m in getattr(item, "metadata", [item])]
+        return _constraints(base, metadata + more)
+    if origin in (Union, UnionType):
+        bases: list[Any] = []
+        for arg in get_args(annotation):
+            if arg is not type(None):
+                sub_bases, metadata = _constraints(arg, metadata)
+                bases += sub_bases
+        return bases, metadata
+    return [annotation], metadata
+
+
+def field_for(path: str) -> tuple[str, Any] | None:
+    """The settings field a dotted key path names (list items name their list), or None."""
+    model: type[BaseModel] | None = Settings
+    found: tuple[str, Any] | None = None
+    keyed: type[BaseModel] | None = None  # a table of named tables ([profiles.NAME]) is next
+    for part in path.split("."):
+        if keyed is not None:
+            model, keyed = keyed, None
+            continue
+        if model is None:
+            return found if part.isdigit() else None
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        found = (part, info)
+        annotation = info.annotation
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+        if get_origin(annotation) is dict:
+            value_type = get_args(annotation)[1]
+            if isinstance(value_type, type) and issubclass(value_type, BaseModel):
+                keyed = value_type
+    return found
+
+
+def keys_under(parent: str) -> Iterable[str]:
+    """The keys the table at dotted path `parent` holds ('' is the top level)."""
+    if not parent:
+        return Settings.model_fields
+    found = field_for(parent)
+    annotation = found[1].annotation if found else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.model_fields
+    return ()
+
+
+def allowed_values(path: str) -> str | None:
+    """What a key accepts, in words: 'a number >= 60 and <= 220 (bpm)', 'one of: ...'."""
+    found = field_for(path)
+    if found is None:
+        return None
+    name, info = found
+    bases, metadata = _constraints(info.annotation, list(info.metadata))
+    low = next((getattr(m, "ge", None) for m in metadata if hasattr(m, "ge")), None)
+    high = next((getattr(m, "le", None) for m in metadata if hasattr(m, "le")), None)
+    not_empty = any(getattr(m, "min_length", 0) for m in metadata)
+    base = bases[0] if bases else None
+    if get_origin(base) is Literal:
+        return "one of: " + ", ".join(f'"{choice}"' for choice in get_args(base))
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return "one of: " + ", ".join(f'"{m.value}"' for m in base)
+    if base is bool:
+        return "true or false"
+    if base in (int, float):
+        if low is not None and high is not None:
+            return f"a number >= {low:g} and <= {high:g}{_unit(name)}"
+        return f"a number{_unit(name)}"
+    if base is str:
+        return "text" + (", not empty" if not_empty else "")
+    if get_origin(base) is list:
+        return "a list of text" + (", not empty" if not_empty else "")
+    if isinstance(base, type) and issubclass(base, BaseModel):
+        return f"a table of keys ({', '.join(base.model_fields)})"
+    return None

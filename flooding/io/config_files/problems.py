@@ -1,0 +1,143 @@
+"""What is wrong with a configuration, in words: each problem names the file and line (or the
+environment variable, or the command line), the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from flooding.core.settings import ConfigError, Settings
+from flooding.core.settings_keys import allowed_values, keys_under
+
+_HEADER_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_KEY_PART = r"""(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')"""
+_KEY_RE = re.compile(rf"^\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
+_SHORT_CHARS = 60  # a value longer than this is cut in a problem, so each stays one line
+
+
+def _dotted(key: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in key.split("."))
+
+
+def line_of(text: str, path: str) -> int | None:
+    """The 1-based line where `path` (or, failing that, its nearest parent) is set in TOML text.
+
+    Knows `[section]` headers, dotted keys (`detection.absolute_bpm = 90`) and list items
+    (`messages.suggestions.0` is the line of `suggestions`).
+    """
+    parts = path.split(".")
+    while parts and parts[-1].isdigit():
+        parts.pop()
+    found: dict[str, int] = {}
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER_RE.match(line)
+        if header:
+            current = _dotted(header.group(1))
+            found.setdefault(current, number)
+            continue
+        key = _KEY_RE.match(line)
+        if key:
+            full = f"{current}.{_dotted(key.group(1))}" if current else _dotted(key.group(1))
+            found.setdefault(full, number)
+    while parts:
+        line_number = found.get(".".join(parts))
+        if line_number is not None:
+            return line_number
+        parts.pop()
+    return None
+
+
+def where_set(path: str, origins: Mapping[str, str]) -> tuple[str, str]:
+    """The layer that set `path`, and the key path it set: the path itself, a parent set as
+    a whole (an item of a list), or a key under it (a whole misspelt section)."""
+    parts = path.split(".")
+    for n in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:n])
+        if prefix in origins:
+            return origins[prefix], prefix
+    below = [origin for key, origin in origins.items() if key.startswith(f"{path}.")]
+    return (below[-1] if below else "default"), path
+
+
+def toml_error_text(path: Path | str, exc: tomllib.TOMLDecodeError) -> str:
+    """A TOML syntax error as `file:line:column: not valid TOML: what`."""
+    message = str(exc)
+    where = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
+    if where:
+        message = message[: where.start()] + message[where.end() :]
+        return f"{path}:{where.group(1)}:{where.group(2)}: not valid TOML: {message}"
+    message = re.sub(r"\s*\(at end of document\)", "", message)
+    lines = Path(path).read_text(encoding="utf-8").count("\n") + 1 if Path(path).is_file() else 1
+    return f"{path}:{lines}: not valid TOML (at the end of the file): {message}"
+
+
+def _describe(error: Mapping[str, Any], path: str) -> str:
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        parent = path.rpartition(".")[0]
+        siblings = list(keys_under(parent))
+        close = difflib.get_close_matches(path.rpartition(".")[2], siblings, n=1)
+        if close:
+            return (
+                f"unknown key (did you mean {close[0]!r}? `flooding config show` lists every key)"
+            )
+        where = f"[{parent}]" if parent else "the top level"
+        return f"unknown key (allowed in {where}: {', '.join(siblings)})"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "value_error":  # a validator's own words (placeholders, profile names)
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    allowed = allowed_values(path)
+    if allowed is not None:
+        return f"allowed: {allowed}"
+    bounds = [
+        f"{word} {ctx[name]}"
+        for name, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+        if name in ctx
+    ]
+    if bounds:
+        return "allowed: " + " and ".join(bounds)
+    if "expected" in ctx:
+        return f"allowed: {ctx['expected']}"
+    return str(error.get("msg", "invalid value"))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHORT_CHARS else text[: _SHORT_CHARS - 3] + "..."
+
+
+def validate_tree(
+    tree: Mapping[str, Any], origins: Mapping[str, str], texts: Mapping[str, str]
+) -> Settings:
+    """Validate a merged tree; each problem names its origin, key, value and what is allowed.
+
+    `origins` maps each key path set to the layer that set it; `texts` maps a file's name to
+    its text, for the line numbers.
+    """
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            path = ".".join(str(part) for part in error["loc"])
+            origin, set_path = where_set(path, origins)
+            where = origin
+            text = texts.get(origin)
+            if text is not None:
+                line = line_of(text, set_path)
+                if line is not None:
+                    where = f"{origin}:{line}"
+            value = error.get("input")
+            shown = "" if error.get("type") == "missing" else f" = {_short(value)}"
+            problems.append(f"{where}: {path}{shown}: {_describe(error, path)}")
+        raise ConfigError(problems) from None
