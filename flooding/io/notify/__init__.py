@@ -20,14 +20,9 @@ from flooding.core.notice import (
 from flooding.io.notify.bus import probe_notification_server, server_capabilities
 from flooding.io.notify.buttons import ButtonBackend, buttons_supported
 from flooding.io.notify.choice import NotifierGroup, choose_notifier, remote_targets
-from flooding.io.notify.plyer_backend import APP_NAME, NotificationFailed, PlyerBackend
+from flooding.io.notify.plyer_backend import APP_NAME, NotificationFailed, PlyerBackend, plyer_show
 from flooding.io.notify.remote import RemoteTargets, TargetResult, mask_target
-from flooding.io.notify.resilient import (
-    Backend,
-    ButtonNotifier,
-    PlyerNotifier,
-    ResilientNotifier,
-)
+from flooding.io.notify.resilient import Backend, ResilientNotifier
 from flooding.io.notify.sound import ChimePlayer, chime_file, find_player
 
 __all__ = [
@@ -40,7 +35,6 @@ __all__ = [
     "ActionHandler",
     "Backend",
     "ButtonBackend",
-    "ButtonNotifier",
     "ChimePlayer",
     "Message",
     "NotificationFailed",
@@ -48,7 +42,6 @@ __all__ = [
     "NotifierGroup",
     "NullNotifier",
     "PlyerBackend",
-    "PlyerNotifier",
     "RemoteTargets",
     "ResilientNotifier",
     "TargetResult",
@@ -57,6 +50,7 @@ __all__ = [
     "choose_notifier",
     "find_player",
     "mask_target",
+    "plyer_show",
     "probe_notification_server",
     "remote_targets",
     "server_capabilities",

@@ -14,13 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import Protocol
 
-from flooding.core.notice import ActionHandler, Message
-from flooding.io.notify.buttons import ButtonBackend
-from flooding.io.notify.plyer_backend import PlyerBackend, plyer_show
+from flooding.core.notice import Message
 
 log = logging.getLogger(__name__)
 
@@ -172,39 +170,4 @@ class ResilientNotifier:
         log.warning(
             "desktop notifications cannot be shown: %s; messages are shown in the terminal only",
             reason,
-        )
-
-
-class PlyerNotifier(ResilientNotifier):
-    """Plain notifications through plyer (no buttons), with all the guarantees."""
-
-    def __init__(
-        self,
-        show: Callable[[Message], None] = plyer_show,
-        *,
-        probe: Callable[[], Awaitable[str | None]] | None = None,
-        attempt_timeout_s: float = DELIVER_TIMEOUT_S,
-        retry_delay_s: float = RETRY_DELAY_S,
-    ) -> None:
-        super().__init__(
-            [PlyerBackend(show, probe=probe)],
-            attempt_timeout_s=attempt_timeout_s,
-            retry_delay_s=retry_delay_s,
-        )
-
-
-class ButtonNotifier(ResilientNotifier):
-    """Notifications with buttons through desktop-notifier, with all the guarantees."""
-
-    def __init__(
-        self,
-        on_action: ActionHandler | None = None,
-        *,
-        attempt_timeout_s: float = DELIVER_TIMEOUT_S,
-        retry_delay_s: float = RETRY_DELAY_S,
-    ) -> None:
-        super().__init__(
-            [ButtonBackend(on_action)],
-            attempt_timeout_s=attempt_timeout_s,
-            retry_delay_s=retry_delay_s,
         )
