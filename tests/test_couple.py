@@ -578,8 +578,8 @@ def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> N
     live.runner = runner
     status = live.status()
     store.close()
-    assert status["heart_bpm"] is None
-    assert set(status["people"]) == {"Anna", "Ben"}
+    assert status.heart_bpm is None
+    assert set(status.people or {}) == {"Anna", "Ben"}
     lines = describe(status)
     assert any(line.startswith("Anna: ") and "bpm" in line for line in lines)
     assert any(line.startswith("Ben: ") and "bpm" in line for line in lines)

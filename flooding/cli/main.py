@@ -17,6 +17,7 @@ from flooding import __version__
 
 COMMAND_MODULES = (
     "flooding.cli.commands.demo",
+    "flooding.cli.commands.app",
     "flooding.cli.commands.sessions",
     "flooding.cli.commands.review",
     "flooding.cli.commands.scan",

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, Event, Sample
+from flooding.io.files import make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -247,9 +248,7 @@ class Store:
     def open(cls, data_dir: Path) -> Store:
         """Open (creating if needed, owner-only) the store in `data_dir`, upgrading its schema."""
         try:
-            if not data_dir.exists():
-                data_dir.mkdir(mode=0o700, parents=True)
-                os.chmod(data_dir, 0o700)  # mkdir's mode is masked by the umask
+            make_private_dir(data_dir)  # missing parents too: the demo's folder is data/demo
             path = data_dir / DB_NAME
             _make_private(path)
             # SQLite gives -wal and -shm the database file's mode; tighten old loose ones too.
@@ -494,6 +493,17 @@ class Store:
             return self.add_note_event(
                 session_id, t_s, "false-alarm", {"alert_event_id": alert_event_id}
             )
+
+    def unmark_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
+        """Take back a false-alarm mark (committed at once); whether there was one."""
+        self.flush()
+        with self.db:
+            removed = self.db.execute(
+                "DELETE FROM events WHERE session_id=? AND kind='false-alarm' AND id IN"
+                " (SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?)",
+                (session_id, session_id, alert_event_id),
+            ).rowcount
+        return removed > 0
 
     def is_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
         """Whether the person marked this alert as a false alarm."""

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flooding.cli.commands._app import add_app_options, app_extras
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
@@ -82,6 +83,7 @@ def register(commands: Any) -> None:
         metavar="FILE",
         help="with --headless: log to this file (rotated) instead of stderr",
     )
+    add_app_options(parser)
     add_data_dir_option(parser)
     add_config_options(parser)
     add_strap_options(parser)
@@ -159,7 +161,14 @@ async def _monitor(args: argparse.Namespace) -> int:
                     return 1
                 kind = "ble-couple" if straps else "ble"
                 proc = wiring.process(
-                    source, settings, store, view, kind=kind, straps=straps, strap=strap
+                    source,
+                    settings,
+                    store,
+                    view,
+                    kind=kind,
+                    straps=straps,
+                    strap=strap,
+                    extras=app_extras(args, folder, scanner=scanner),
                 )
                 if not args.quiet:
                     print(f"Watching {source.description}. Ctrl-C ends the session.")
@@ -185,11 +194,11 @@ def _setup_headless_logging(args: argparse.Namespace) -> None:
     verbose = getattr(args, "verbose", 0)
     root = logging.getLogger()
     if args.log_file is not None:
-        from logging.handlers import RotatingFileHandler
+        from flooding.io.files import PrivateRotatingFileHandler, make_private_dir
 
-        args.log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handler: logging.Handler = RotatingFileHandler(
-            args.log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_COUNT, encoding="utf-8"
+        make_private_dir(args.log_file.parent)
+        handler: logging.Handler = PrivateRotatingFileHandler(
+            args.log_file, max_bytes=LOG_FILE_BYTES, backups=LOG_FILE_COUNT
         )
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         for old in list(root.handlers):
@@ -241,6 +250,8 @@ async def _headless(args: argparse.Namespace) -> int:
                         headless=True,
                         straps=straps,
                         strap=(settings.strap.address, settings.strap.name),
+                        # the App: line goes to the journal with the rest
+                        extras=app_extras(args, folder, scanner=scanner, out=sys.stderr),
                     )
                     await wiring.run_service(
                         proc,
@@ -258,6 +269,10 @@ async def _headless(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if args.headless:
-        _setup_headless_logging(args)
+        try:
+            _setup_headless_logging(args)
+        except OSError as exc:
+            print(f"flooding monitor: cannot log to {args.log_file}: {exc}", file=sys.stderr)
+            return 1
         return asyncio.run(_headless(args))
     return asyncio.run(_monitor(args))
