@@ -396,7 +396,7 @@ def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
     """The session runner at 1 Hz in real time: simulated strap -> store -> engine -> view."""
     from flooding.app.session import SessionRunner
     from flooding.cli.view import QuietView
-    from flooding.io.notify import NullNotifier
+    from flooding.core.notice import NullNotifier
     from flooding.io.store import Store
     from flooding.lab.simulate import SimulatedStrap, hard_talk
 

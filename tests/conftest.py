@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.desktop", "tests._data", "tests.browser"]
+pytest_plugins = ["tests.desktop", "tests._data", "tests.browser", "tests.loopback"]
 
 KEPT_FLOODING_VARIABLES = {"FLOODING_SHARED_DATA"}  # where the real recordings are
 

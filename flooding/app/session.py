@@ -43,21 +43,21 @@ from flooding.core.models import (
     SourceItem,
     untagged,
 )
-from flooding.core.people import PeopleEngine
-from flooding.core.settings import Settings
-from flooding.io.notify import (
+from flooding.core.notice import (
     ACTION_NOT_FLOODED,
     ACTION_START_PAUSE,
     Message,
     Notifier,
     NullNotifier,
 )
+from flooding.core.people import PeopleEngine
+from flooding.core.settings import Settings
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0  # commit at least every second: a crash loses at most this much
-NOTIFY_TIMEOUT_S = 15.0  # a desktop that does not answer in this long is given up on
+NOTIFY_GRACE_S = 1.0  # a notifier this far past its own budget broke its promise: stop waiting
 LOW_BATTERY_PERCENT = 15  # warn once below this: a strap that dies mid-talk misses the alert
 
 
@@ -124,7 +124,6 @@ class SessionRunner:
         message_turn: int = 0,
         strap_name: str | None = None,
         strap_address: str | None = None,
-        notify_timeout_s: float = NOTIFY_TIMEOUT_S,
         flush_interval_s: float = FLUSH_INTERVAL_S,
     ) -> None:
         self.source = source
@@ -148,7 +147,6 @@ class SessionRunner:
         self.samples_of: dict[str, int] = dict.fromkeys(self.people, 0)
         self._strap_known: set[str] = {p for p, (name, _) in self.straps.items() if name}
         self.strap_address = strap_address
-        self.notify_timeout_s = notify_timeout_s
         self.flush_interval_s = flush_interval_s
         self._stop = asyncio.Event()
         self._notify_tasks: set[asyncio.Task[None]] = set()
@@ -453,14 +451,21 @@ class SessionRunner:
         self.view.message(rendered.full)
         if not self.settings.notify.enabled:
             return
-        desktop = dataclasses.replace(rendered.desktop, key=key)
+        # no chime in workout mode: a sound mid-exercise would be a nag
+        chime = None if self.mode is Mode.WORKOUT else rendered.desktop.chime
+        desktop = dataclasses.replace(rendered.desktop, key=key, chime=chime)
         task = asyncio.get_running_loop().create_task(self._notify(desktop))
         self._notify_tasks.add(task)
         task.add_done_callback(self._notify_tasks.discard)
 
+    @property
+    def notify_wait_s(self) -> float:
+        """How long a send may take: the notifier's own budget (retry included), never less."""
+        return self.notifier.budget_s + NOTIFY_GRACE_S
+
     async def _notify(self, message: Message) -> None:
         try:
-            delivered = await asyncio.wait_for(self.notifier.send(message), self.notify_timeout_s)
+            delivered = await asyncio.wait_for(self.notifier.send(message), self.notify_wait_s)
         except Exception as exc:  # a notification must never stop the monitor
             log.warning("desktop notification (%s) failed: %r", message.kind, exc)
             delivered = False
@@ -468,7 +473,7 @@ class SessionRunner:
 
     async def _drain_notifications(self) -> None:
         if self._notify_tasks:
-            await asyncio.wait(set(self._notify_tasks), timeout=self.notify_timeout_s)
+            await asyncio.wait(set(self._notify_tasks), timeout=self.notify_wait_s)
 
     async def _flush_every_second(self) -> None:
         while True:

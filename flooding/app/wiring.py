@@ -29,7 +29,7 @@ from flooding.app.views import Views
 from flooding.core.models import SOLO, Mode
 from flooding.core.settings import ConfigError, Settings, couple_names
 from flooding.io.control import AlreadyRunningError, ControlError, ControlServer, InstanceLock
-from flooding.io.notify import choose_notifier
+from flooding.io.notify import choose_notifier, remote_targets
 from flooding.io.store import Store, StoreError
 from flooding.io.strap.ble import StrapSource
 
@@ -106,7 +106,11 @@ class Process:
             strap_name=name or None,
             strap_address=address or None,
         )
-        runner.notifier = choose_notifier(self.settings.notify, on_action=runner.handle_action)
+        runner.notifier = choose_notifier(
+            self.settings.notify,
+            on_action=runner.handle_action,
+            targets=remote_targets(self.settings, self.people),  # each partner's own too
+        )
         return runner
 
 

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "flooding.cli.commands.import_file",
     "flooding.cli.commands.calibrate",
     "flooding.cli.commands.config",
+    "flooding.cli.commands.notify",
     "flooding.cli.commands.tune",
     "flooding.cli.commands.plot",
     "flooding.cli.commands.export",

@@ -2,11 +2,13 @@
 
 Lists (suggestions, partner scripts, re-entry lines) rotate by a counter the caller keeps,
 so the same words do not come every time. Privacy mode swaps in neutral texts for the
-desktop; the terminal always gets the full text.
+desktop; the terminal always gets the full text. Each message also carries its chime and
+the one neutral line that may go to remote targets (`messages.remote_*`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -18,15 +20,18 @@ from flooding.core.models import (
     PauseStarted,
     ReadyToReturn,
 )
+from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
 from flooding.core.settings import MessageSettings, Settings, fill_placeholders
 from flooding.core.timefmt import clock_time
-from flooding.io.notify import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
 
 
 def _bpm(value: float | None) -> str:
     if value is None or math.isnan(value):
         return "not measured yet"
     return f"{value:.0f} bpm"
+
+
+CHIMES = {"alert": "alert", "ready": "ready"}  # the not-yet check comes without a sound
 
 
 def _pick(options: list[str], turn: int) -> str:
@@ -187,14 +192,15 @@ class MessageBook:
             self._text(f"{texts}_title", values),
             self._text(f"{texts}_body", values),
             actions=actions,
+            chime=CHIMES.get(kind) if self.settings.notify.sound else None,
+            summary=self._text(f"remote_{private or texts}", values),
         )
         if not self.settings.notify.privacy:
             return RenderedMessage(full=full, desktop=full)
         hidden = f"private_{private or texts}"
-        desktop = Message(
-            kind,
-            self._text(f"{hidden}_title", values),
-            self._text(f"{hidden}_body", values),
-            actions=actions,
+        desktop = dataclasses.replace(
+            full,
+            title=self._text(f"{hidden}_title", values),
+            body=self._text(f"{hidden}_body", values),
         )
         return RenderedMessage(full=full, desktop=desktop)

@@ -60,6 +60,13 @@ class TestNoNetwork:
         assert run_probed(tmp_path, "sessions", "--data-dir", data) == ""
         assert run_probed(tmp_path, "review", "--data-dir", data) == ""
 
+    def test_demo_with_notifications_on(self, tmp_path: Path) -> None:
+        """With notifications on and no remote target set (the default), the demo's alert,
+        chime and desktop notification open no internet socket (the local app left out)."""
+        data = str(tmp_path / "data")
+        args = ("demo", "--speed", "0", "--no-app", "--data-dir", data)  # the app listens
+        assert run_probed(tmp_path, *args) == ""
+
     def test_probe_sees_internet_sockets(self, tmp_path: Path) -> None:
         """The probe itself records an internet socket, so silence above means something."""
         net = tmp_path / "net.log"

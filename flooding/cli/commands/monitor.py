@@ -65,7 +65,9 @@ def register(commands: Any) -> None:
     )
     add_notify_option(parser)
     parser.add_argument(
-        "--quiet", action="store_true", help="no live lines in the terminal (notifications only)"
+        "--quiet",
+        action="store_true",
+        help="no live lines in the terminal and no chime (silent notifications only)",
     )
     parser.add_argument(
         "--headless",
@@ -123,6 +125,9 @@ async def _monitor(args: argparse.Namespace) -> int:
     from flooding.core.settings import ConfigError
 
     settings = load_settings(args).settings
+    if args.quiet:  # quiet means quiet: the notifications come without their chime
+        silent = settings.notify.model_copy(update={"sound": False})
+        settings = settings.model_copy(update={"notify": silent})
     folder = data_dir(args)
     view = (
         QuietView()
