@@ -30,8 +30,9 @@ Schema 3 (couple mode: one conversation, two hearts) adds:
 - `samples_by_person`, the index for one person's track.
 """
 
+from flooding.core.models import SOLO
 from flooding.io.store.errors import StoreError
-from flooding.io.store.schema import DB_NAME, SCHEMA_VERSION, SOLO
+from flooding.io.store.schema import DB_NAME, SCHEMA_VERSION
 from flooding.io.store.store import (
     BUSY_TIMEOUT_MS,
     DeletedCounts,

@@ -10,7 +10,6 @@ from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM
 
 DB_NAME = "flooding.db"
 SCHEMA_VERSION = 3
-SOLO = ""  # the person of an ordinary session's samples and events
 TABLES = ("meta", "sessions", "samples", "events", "session_people")  # every table, schema 3
 
 SCHEMA_V1 = """
