@@ -79,9 +79,12 @@ class TestClassify:
 
     def test_services_vanishing_and_a_dropped_bus_are_their_kinds(self) -> None:
         """A KeyError from service enumeration and a closed system bus are named apart."""
+        from bleak.exc import BleakCharacteristicNotFoundError
+
         from flooding.io.strap.backoff import Failure
         from flooding.io.strap.ble import classify
 
         assert classify(KeyError("org.bluez.GattService1")) is Failure.SERVICES_CHANGED
+        assert classify(BleakCharacteristicNotFoundError("2a37")) is Failure.SERVICES_CHANGED
         assert classify(EOFError()) is Failure.BLUETOOTH_OFF
         assert classify(TimeoutError()) is Failure.CONNECT_FAILED

@@ -260,6 +260,18 @@ class TestConnectFailures:
         assert reasons(items)
         assert recovered_after(items)
 
+    def test_services_vanishing_mid_enumeration_clear_the_cache_and_retry(self) -> None:
+        """The heart-rate service gone from the list BlueZ resolved (services changing
+        mid-enumeration, a stale cache) is named, the cache cleared, and samples flow again."""
+
+        async def scenario(stack: BluezStack, strap: BluezStrap) -> list[object]:
+            stack.inject("connect", {"services_vanish": True})
+            return await items_until(source(), after_reconnect(3))
+
+        items = run(scenario)
+        assert reasons(items)[0].startswith("services-changed: ")
+        assert recovered_after(items)
+
 
 class TestWhileStreaming:
     def test_link_loss_while_subscribed_reconnects_in_the_same_stream(self) -> None:

@@ -23,6 +23,8 @@ from tests.ble.emulated import accelerated_clock, fast_source, wait_for
 INTERVAL_S = 0.01  # each strap notifies 100 times a second
 SESSION_S_PER_PACKET = 5.0  # and each packet stands for 5 session seconds: a 20-minute
 #                             pause takes 2.4 s
+SLOW_INTERVAL_S = 0.05  # for a whole pause: 100x, so a busy machine's jitter costs seconds,
+#                          not the minutes of session time that separate "not yet" from ready
 SECOND_ADDRESS = "C0:FF:EE:00:00:02"
 
 T = TypeVar("T")
@@ -45,21 +47,40 @@ def beats(*stretches: tuple[int, float]) -> Iterable[HeartRateMeasurement]:
         yield HeartRateMeasurement(bpm=68, contact=True)
 
 
+class Gate:
+    """Opened once both straps stream, so both scripted hearts start at the same moment of
+    the session however long each took to connect (a slow connect on a busy machine would
+    otherwise shift one heart by minutes of session time)."""
+
+    def __init__(self) -> None:
+        self.open = False
+
+
+def gated(
+    gate: Gate, beats_after: Iterable[HeartRateMeasurement]
+) -> Iterable[HeartRateMeasurement]:
+    """A calm heart until the gate opens, then `beats_after`."""
+    while not gate.open:
+        yield HeartRateMeasurement(bpm=68, contact=True)
+    yield from beats_after
+
+
 def run_couple(
     scenario: Callable[[EmulatedAir, EmulatedStrap, EmulatedStrap], Awaitable[T]],
     first: Iterable[HeartRateMeasurement] | None = None,
     second: Iterable[HeartRateMeasurement] | None = None,
+    interval_s: float = INTERVAL_S,
 ) -> T:
     """Two straps of two partners on one air (no feed: a strap's default heart); checks the
     shutdown left nothing behind."""
 
     async def main() -> T:
-        async with emulated_straps(interval_s=INTERVAL_S, feed=first) as (air, anna_strap, _):
+        async with emulated_straps(interval_s=interval_s, feed=first) as (air, anna_strap, _):
             ben_strap = await EmulatedStrap(
                 air,
                 name="Polar H10 B0B0B0B0",
                 address=SECOND_ADDRESS,
-                interval_s=INTERVAL_S,
+                interval_s=interval_s,
                 feed=second,
             ).start()
             result = await scenario(air, anna_strap, ben_strap)
@@ -73,9 +94,13 @@ def run_couple(
 
 
 def couple_runner(
-    air: EmulatedAir, anna: EmulatedStrap, ben: EmulatedStrap, store: Store
+    air: EmulatedAir,
+    anna: EmulatedStrap,
+    ben: EmulatedStrap,
+    store: Store,
+    interval_s: float = INTERVAL_S,
 ) -> SessionRunner:
-    clock = accelerated_clock(SESSION_S_PER_PACKET, INTERVAL_S)
+    clock = accelerated_clock(SESSION_S_PER_PACKET, interval_s)
     source = MergedSource(
         {
             "Anna": fast_source(air, address=anna.address, clock=clock),
@@ -151,6 +176,7 @@ class TestTwoStraps:
         assert ("Anna", "disconnected") in links
         assert links[-1] == ("Anna", "connected")
 
+    @pytest.mark.timeout(120)
     def test_one_alert_a_pause_for_both_and_ready_only_after_both_recover(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -159,20 +185,23 @@ class TestTwoStraps:
         store = Store.open(tmp_path)
         # 5 session seconds a packet: Anna calm 50 s, flooded 10 min, then calm;
         # Ben calm 2 min, flooded until 25 min in, then calm
-        anna = beats((10, 70), (120, 125))
-        ben = beats((24, 70), (276, 112))
+        gate = Gate()
+        anna = gated(gate, beats((10, 70), (120, 125)))
+        ben = gated(gate, beats((24, 70), (276, 112)))
 
         async def scenario(
             air: EmulatedAir, anna_strap: EmulatedStrap, ben_strap: EmulatedStrap
         ) -> SessionRunner:
-            runner = couple_runner(air, anna_strap, ben_strap, store)
+            runner = couple_runner(air, anna_strap, ben_strap, store, SLOW_INTERVAL_S)
             task = asyncio.create_task(runner.run())
-            await wait_for(lambda: runner.outcome is not None and runner.outcome.ready >= 1, 30)
+            await wait_for(lambda: min(runner.samples_of.values()) >= 1, 30)
+            gate.open = True
+            await wait_for(lambda: runner.outcome is not None and runner.outcome.ready >= 1, 90)
             runner.stop()
             await task
             return runner
 
-        runner = run_couple(scenario, anna, ben)
+        runner = run_couple(scenario, anna, ben, SLOW_INTERVAL_S)
         assert isinstance(runner, SessionRunner)
         assert runner.outcome is not None
         events = runner.outcome.events

@@ -143,7 +143,11 @@ def _backend_kwargs(backend: object | None) -> dict[str, Any]:
 
 def classify(exc: BaseException, default: Failure = Failure.CONNECT_FAILED) -> Failure:
     """Which kind of failure an exception from Bleak, BlueZ or a timeout stands for."""
-    from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
+    from bleak.exc import (
+        BleakBluetoothNotAvailableError,
+        BleakCharacteristicNotFoundError,
+        BleakDBusError,
+    )
     from bleak_retry_connector import (
         BleakAbortedError,
         BleakNotFoundError,
@@ -160,8 +164,8 @@ def classify(exc: BaseException, default: Failure = Failure.CONNECT_FAILED) -> F
         return Failure.ABORTED
     if isinstance(exc, BleakNotFoundError):
         return Failure.DEVICE_GONE
-    if isinstance(exc, KeyError):  # Bleak reading services that BlueZ just removed
-        return Failure.SERVICES_CHANGED
+    if isinstance(exc, KeyError | BleakCharacteristicNotFoundError):
+        return Failure.SERVICES_CHANGED  # services BlueZ just removed, or a stale list of them
     if isinstance(exc, EOFError | BrokenPipeError | ConnectionError):
         return Failure.BLUETOOTH_OFF  # the system bus or bluetoothd went away
     if isinstance(exc, TimeoutError):
@@ -297,6 +301,7 @@ class StrapSource:
 
         Ends by raising `_LinkFailure`; always stops notifications and disconnects.
         """
+        from bleak.exc import BleakCharacteristicNotFoundError
         from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
 
         # The callbacks only enqueue: (arrival time, bytes), or None for a dropped link.
@@ -343,8 +348,16 @@ class StrapSource:
             battery = await self._read_battery(client)
             if battery is not None:
                 yield battery
-            async with asyncio.timeout(GATT_OP_TIMEOUT_S):
-                await client.start_notify(HEART_RATE_MEASUREMENT_UUID, on_notify)
+            try:
+                async with asyncio.timeout(GATT_OP_TIMEOUT_S):
+                    await client.start_notify(HEART_RATE_MEASUREMENT_UUID, on_notify)
+            except BleakCharacteristicNotFoundError as exc:
+                # the heart-rate characteristic is missing from the services BlueZ listed (a
+                # stale cache, or services changing mid-enumeration): list them afresh next time
+                if isinstance(client, BleakClientWithServiceCache):
+                    with contextlib.suppress(Exception):
+                        await client.clear_cache()
+                raise _LinkFailure(Failure.SERVICES_CHANGED, str(exc)) from exc
             subscribed = True
             loop = asyncio.get_running_loop()
             next_battery = loop.time() + self._battery_interval_s

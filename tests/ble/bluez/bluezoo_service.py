@@ -9,7 +9,9 @@ Faults: FILE holds a JSON object of lists, e.g. {"connect": [{"error":
 the first entry of its list. `{"hang": true}` never answers; `{"remove": true}` removes
 the device object first (UnknownObject); `{"connected_briefly": true}` shows the link up and
 down before the error, as BlueZ does for le-connection-abort-by-local;
-`{"drop_while_resolving": true}` connects and disconnects before services are resolved.
+`{"drop_while_resolving": true}` connects and disconnects before services are resolved;
+`{"services_vanish": true}` resolves the characteristics but not their service (a service
+removed mid-enumeration: Bleak's KeyError).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from bluezoo import bluezoo as service_module
 from bluezoo import exceptions as bluezoo_exceptions
 from bluezoo.adapter import Adapter
 from bluezoo.device import Device
-from bluezoo.gatt import GattCharacteristicClientLink
+from bluezoo.gatt import GattCharacteristicClientLink, GattServiceClientLink
 from sdbus import dbus_exceptions as sdbus_exceptions
 
 FAULTS: Path | None = None
@@ -92,6 +94,20 @@ async def connect(self: Device, uuid: str | None = None) -> None:
             await self.Connected.set_async(True)
             await asyncio.sleep(0.05)
             await self.Connected.set_async(False)
+            return
+        if fault.get("services_vanish"):
+            mock = self.peer_adapter.mock
+            export = mock.export_object
+
+            def export_without_services(path: str, obj: object) -> None:
+                if not isinstance(obj, GattServiceClientLink):
+                    export(path, obj)
+
+            mock.export_object = export_without_services
+            try:
+                await _original_connect(self, uuid)
+            finally:
+                mock.export_object = export
             return
         if fault.get("connected_briefly"):
             # As BlueZ does with le-connection-abort-by-local: the link came up and broke.
