@@ -554,8 +554,9 @@ def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -
 def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> None:
     """`flooding status` of a couple session gives each partner's heart, not a mixed one."""
     from flooding.app.couple_session import CoupleSessionRunner
-    from flooding.app.monitor import LiveMonitor, StatusBoard
+    from flooding.app.live import LiveMonitor
     from flooding.app.sources import MergedSource
+    from flooding.app.status import StatusBoard
     from flooding.cli.commands.status import describe
     from flooding.cli.view import QuietView
     from flooding.lab.simulate import SimulatedStrap

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from flooding.io.folders import Platform
 from flooding.io.os_service import (
     MARKER,
     Plan,
-    Platform,
     install,
     make_plan,
     service_state,

@@ -24,9 +24,12 @@ from typing import Any
 
 import pytest
 
-from flooding.app.monitor import BackgroundMonitor, LiveMonitor, StatusBoard, wait_for_settings
+from flooding.app.background import BackgroundMonitor
+from flooding.app.live import LiveMonitor
+from flooding.app.readiness import wait_for_settings
 from flooding.app.session import SessionRunner
 from flooding.app.sources import HeartSource
+from flooding.app.status import StatusBoard
 from flooding.cli.view import QuietView
 from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import LinkState, Mode

@@ -51,6 +51,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flooding.io.folders import data_dir as default_data_dir
+
 log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
@@ -92,17 +94,6 @@ class AlreadyRunningError(Exception):
 
 
 # -- places ---------------------------------------------------------------------------------
-
-
-def default_data_dir() -> Path:
-    """FLOODING_DATA_DIR, else the platform's user data folder (as the commands use)."""
-    from flooding.io.config_files.loading import ENV_DATA_DIR
-
-    if os.environ.get(ENV_DATA_DIR):
-        return Path(os.environ[ENV_DATA_DIR])
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("flooding", appauthor=False))
 
 
 def default_transport() -> str:

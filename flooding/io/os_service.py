@@ -20,7 +20,6 @@ command's job.
 
 from __future__ import annotations
 
-import enum
 import os
 import plistlib
 import shutil
@@ -30,6 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from flooding.io.folders import Platform, current_platform, env_folder, platform_data_dir
 
 UNIT_NAME = "flooding.service"
 LAUNCHD_LABEL = "org.flooding.flooding"
@@ -43,23 +44,6 @@ COMMAND_TIMEOUT_S = 30.0  # systemctl/launchctl/schtasks answer in well under a 
 
 Runner = Callable[[Sequence[str]], tuple[int, str]]
 """Runs a command; returns (exit code, its output)."""
-
-
-class Platform(enum.StrEnum):
-    """Where the service is installed."""
-
-    LINUX = "linux"
-    MACOS = "macos"
-    WINDOWS = "windows"
-
-
-def current_platform() -> Platform:
-    """This computer's platform (anything not macOS or Windows is treated as Linux)."""
-    if sys.platform == "darwin":
-        return Platform.MACOS
-    if sys.platform == "win32":
-        return Platform.WINDOWS
-    return Platform.LINUX
 
 
 def run_command(argv: Sequence[str]) -> tuple[int, str]:
@@ -105,29 +89,15 @@ def service_environment(program: Sequence[str]) -> dict[str, str]:
 # -- where things go --------------------------------------------------------------------------
 
 
-def _env_dir(env: Mapping[str, str], name: str, fallback: Path) -> Path:
-    value = env.get(name, "")
-    return Path(value) if value and Path(value).is_absolute() else fallback
-
-
-def default_data_dir(platform: Platform, home: Path, env: Mapping[str, str]) -> Path:
-    """The monitor's default data folder on `platform` (what platformdirs gives there)."""
-    if platform is Platform.MACOS:
-        return home / "Library" / "Application Support" / "flooding"
-    if platform is Platform.WINDOWS:
-        return _env_dir(env, "LOCALAPPDATA", home / "AppData" / "Local") / "flooding"
-    return _env_dir(env, "XDG_DATA_HOME", home / ".local" / "share") / "flooding"
-
-
 def service_file(
     platform: Platform, home: Path, env: Mapping[str, str], data_dir: Path | None = None
 ) -> Path:
     """Where install writes the unit, agent or task definition."""
     if platform is Platform.LINUX:
-        return _env_dir(env, "XDG_CONFIG_HOME", home / ".config") / "systemd" / "user" / UNIT_NAME
+        return env_folder(env, "XDG_CONFIG_HOME", home / ".config") / "systemd" / "user" / UNIT_NAME
     if platform is Platform.MACOS:
         return home / "Library" / "LaunchAgents" / f"{LAUNCHD_LABEL}.plist"
-    return (data_dir or default_data_dir(platform, home, env)) / TASK_FILE_NAME
+    return (data_dir or platform_data_dir(platform, home, env)) / TASK_FILE_NAME
 
 
 # -- the text -------------------------------------------------------------------------------
@@ -311,7 +281,7 @@ def make_plan(
     logon trigger; `environment` adds variables to the unit and the agent.
     """
     env = os.environ if env is None else env
-    folder = data_dir or default_data_dir(platform, home, env)
+    folder = data_dir or platform_data_dir(platform, home, env)
     path = service_file(platform, home, env, data_dir)
     if platform is Platform.LINUX:
         unit = ("systemctl", "--user")

@@ -360,3 +360,18 @@ class TestTheAdapter:
         items = run(scenario)
         assert reasons(items)
         assert recovered_after(items)
+
+    def test_the_system_bus_dropping_mid_session_resumes_the_stream(self) -> None:
+        """The system bus itself restarting (and BlueZ on it) is survived: the stream goes on."""
+
+        async def scenario(stack: BluezStack, strap: BluezStrap) -> list[object]:
+            async def restart_bus() -> None:
+                await strap.stop()
+                stack.restart_bus()
+                await strap.start()
+
+            return await interrupted(source(), restart_bus, timeout_s=45.0)
+
+        items = run(scenario)
+        assert reasons(items)
+        assert recovered_after(items)

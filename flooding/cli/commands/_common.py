@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,14 +11,19 @@ if TYPE_CHECKING:
     from flooding.io.store import Store
 
 
-def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """--config FILE and --set KEY=VALUE."""
+def add_config_file_option(parser: argparse.ArgumentParser) -> None:
+    """--config FILE."""
     parser.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
         help="your config file (default: FLOODING_CONFIG, else your platform config folder)",
     )
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """--config FILE, --set KEY=VALUE and --lang LANG."""
+    add_config_file_option(parser)
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -30,6 +34,13 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lang", metavar="LANG", help="language of the messages, e.g. en or de (default: en)"
+    )
+
+
+def add_notify_option(parser: argparse.ArgumentParser) -> None:
+    """--no-notify (the commands that run a session)."""
+    parser.add_argument(
+        "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
     )
 
 
@@ -100,16 +111,9 @@ def load_settings(args: argparse.Namespace) -> LoadedConfig:
 
 def data_dir(args: argparse.Namespace) -> Path:
     """The data directory: --data-dir, FLOODING_DATA_DIR, or the platform's user data dir."""
-    chosen = getattr(args, "data_dir", None)
-    if chosen is not None:
-        return Path(chosen)
-    from flooding.io.config_files.loading import ENV_DATA_DIR
+    from flooding.io.folders import data_dir as resolve
 
-    if os.environ.get(ENV_DATA_DIR):
-        return Path(os.environ[ENV_DATA_DIR])
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("flooding", appauthor=False))
+    return resolve(getattr(args, "data_dir", None))
 
 
 def program() -> str:

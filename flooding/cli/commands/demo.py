@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
+    add_notify_option,
     data_dir,
     load_settings,
     open_store,
@@ -19,9 +21,11 @@ from flooding.cli.commands._common import (
 )
 
 if TYPE_CHECKING:
-    from flooding.app.session import SessionOutcome, SessionRunner
+    from flooding.app.session import SessionOutcome
     from flooding.app.sources import HeartSource
+    from flooding.cli.view import TerminalView
     from flooding.core.hrm import HeartRateMeasurement
+    from flooding.core.settings import Settings
     from flooding.lab.simulate import Scenario
 
 DEFAULT_SPEED = 60.0  # one simulated minute a second: the whole talk in under half a minute
@@ -44,9 +48,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="FACTOR",
         help=f"how many times faster than real time (default {DEFAULT_SPEED:g}; 0 = at once)",
     )
-    parser.add_argument(
-        "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
-    )
+    add_notify_option(parser)
     parser.add_argument(
         "--couple",
         action="store_true",
@@ -72,15 +74,16 @@ def demo_data_dir(args: argparse.Namespace) -> Path:
     return data_dir(args) / "demo"
 
 
-async def _demo_over_bluetooth(
-    scenario: Scenario, speed: float, make_runner: Callable[[HeartSource, str], SessionRunner]
-) -> SessionOutcome:
-    """The scenario played by an emulated strap, read through Bleak like a real one.
+@asynccontextmanager
+async def _emulated_strap_playing(
+    scenario: Scenario, speed: float
+) -> AsyncIterator[tuple[HeartSource, Awaitable[object]]]:
+    """The scenario played by an emulated strap, read through Bleak like a real one, and
+    what is done when the scenario has been played.
 
     The strap sends a packet every 1/speed seconds; sample times come from a clock that runs
     `speed` times faster than real time, so the detector sees the talk at its true pace.
     """
-    from flooding.app.session import run_until_signalled
     from flooding.io.strap.ble import StrapSource
     from flooding.lab.emulator import emulated_straps
     from flooding.lab.simulate import packets
@@ -106,24 +109,25 @@ async def _demo_over_bluetooth(
             client_backend=air.client_backend,
             clock=clock,
         )
-        runner = make_runner(source, "demo-ble")
-        waiter = asyncio.create_task(finished.wait())
-        waiter.add_done_callback(lambda _: runner.stop())
-        try:
-            return await run_until_signalled(runner)
-        finally:
-            waiter.cancel()
+        yield source, finished.wait()
+
+
+def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
+    """The demo's live lines: about one every 5 simulated seconds, at most two a second."""
+    from flooding.cli.view import TerminalView
+
+    return TerminalView(
+        every_s=max(5.0, 2.0 * args.speed),
+        breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+    )
 
 
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
+    from flooding.app import wiring
     from flooding.app.couple_review import couple_review, headline, render_couple_png
-    from flooding.app.couple_session import CoupleSessionRunner
     from flooding.app.export import write_private
-    from flooding.app.session import run_until_signalled
     from flooding.app.sources import MergedSource
-    from flooding.cli.view import TerminalView
-    from flooding.io.notify import choose_notifier
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
 
     if args.speed < 0 or args.ble:
@@ -149,21 +153,12 @@ def _couple_demo(args: argparse.Namespace) -> int:
             for name, scenario in scenarios.items()
         }
     )
-    runner = CoupleSessionRunner(
-        source=source,
-        settings=settings,
-        store=store,
-        view=TerminalView(
-            every_s=max(5.0, 2.0 * args.speed),
-            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
-        ),
-        people=COUPLE_DEMO_NAMES,
-        source_kind="demo-couple",
-        message_turn=store.count_events("couple-alert"),
+    view = _view(args, settings)
+    proc = wiring.process(
+        source, settings, store, view, kind="demo-couple", people=COUPLE_DEMO_NAMES
     )
-    runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
     try:
-        outcome = asyncio.run(run_until_signalled(runner))
+        outcome = asyncio.run(wiring.run_session(proc))
         review = couple_review(store, outcome.session_id)
     finally:
         store.close()
@@ -188,10 +183,8 @@ def _couple_demo(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.couple:
         return _couple_demo(args)
+    from flooding.app import wiring
     from flooding.app.review import episodes
-    from flooding.app.session import SessionRunner, run_until_signalled
-    from flooding.cli.view import TerminalView
-    from flooding.io.notify import choose_notifier
     from flooding.lab.simulate import SimulatedStrap, hard_talk
 
     if args.speed < 0 or (args.ble and args.speed == 0):
@@ -210,29 +203,19 @@ def run(args: argparse.Namespace) -> int:
         f"{speed_text}.\nWatch the heart rate climb, the flooding alert, the "
         f"{settings.pause.minutes:.0f}-minute pause and the ready-to-return check.\n"
     )
-    view = TerminalView(
-        every_s=max(5.0, 2.0 * args.speed),
-        breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
-    )
+    view = _view(args, settings)
 
-    def make_runner(source: HeartSource, kind: str) -> SessionRunner:
-        runner = SessionRunner(
-            source=source,
-            settings=settings,
-            store=store,
-            view=view,
-            source_kind=kind,
-            message_turn=store.count_events("alert"),  # the texts rotate across sessions
-        )
-        runner.notifier = choose_notifier(settings.notify, on_action=runner.handle_action)
-        return runner
+    async def play() -> SessionOutcome:
+        if args.ble:
+            async with _emulated_strap_playing(scenario, args.speed) as (source, played):
+                proc = wiring.process(source, settings, store, view, kind="demo-ble")
+                return await wiring.run_session(proc, until=played)
+        source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
+        proc = wiring.process(source, settings, store, view, kind="demo")
+        return await wiring.run_session(proc)
 
     try:
-        if args.ble:
-            outcome = asyncio.run(_demo_over_bluetooth(scenario, args.speed, make_runner))
-        else:
-            source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
-            outcome = asyncio.run(run_until_signalled(make_runner(source, "demo")))
+        outcome = asyncio.run(play())
         found = episodes(store, outcome.session_id)
     finally:
         store.close()

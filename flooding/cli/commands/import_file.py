@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flooding.cli.commands._common import (
     add_config_options,
@@ -15,6 +15,9 @@ from flooding.cli.commands._common import (
     open_store,
     program,
 )
+
+if TYPE_CHECKING:
+    from flooding.io.readers.recording import Recording
 
 
 def register(commands: Any) -> None:
@@ -78,11 +81,28 @@ def _couple_names(args: argparse.Namespace, settings: Any) -> list[str] | str:
     return names
 
 
+def _read_or_explain(path: Path, args: argparse.Namespace) -> Recording | None:
+    """The heart data in `path`, or None after saying why it cannot be imported."""
+    from flooding.io.readers import ReaderError, read
+
+    try:
+        recording = read(path, args.format, participant=args.participant)
+    except ReaderError as exc:
+        print(f"flooding import: {exc}\nNothing was imported.", file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"flooding import: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    if not recording.samples:
+        print(f"flooding import: {path} holds no heart data. Nothing was imported.")
+        return None
+    return recording
+
+
 def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) -> int:
     from flooding.app.importing import has_wall_clock, import_couple
     from flooding.core.models import Mode
     from flooding.core.timefmt import local_stamp
-    from flooding.io.readers import ReaderError, read
 
     if len(args.file) != 2:
         print("flooding import --couple: give two files, one per partner", file=sys.stderr)
@@ -93,17 +113,10 @@ def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) 
         return 2
     recordings = {}
     for name, path in zip(names, args.file, strict=True):
-        try:
-            recordings[name] = read(path, args.format, participant=args.participant)
-        except ReaderError as exc:
-            print(f"flooding import: {exc}\nNothing was imported.", file=sys.stderr)
+        recording = _read_or_explain(path, args)
+        if recording is None:
             return 1
-        except OSError as exc:
-            print(f"flooding import: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
-            return 1
-        if not recordings[name].samples:
-            print(f"flooding import: {path} holds no heart data. Nothing was imported.")
-            return 1
+        recordings[name] = recording
     store = open_store(args)
     try:
         result = import_couple(
@@ -150,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.importing import import_recording
     from flooding.core.models import Mode
     from flooding.core.timefmt import local_stamp
-    from flooding.io.readers import ReaderError, formats, read
+    from flooding.io.readers import formats
 
     settings = load_settings(args).settings
     if args.format is not None and args.format not in formats():
@@ -180,16 +193,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     args.file = args.file[0]
-    try:
-        recording = read(args.file, args.format, participant=args.participant)
-    except ReaderError as exc:
-        print(f"flooding import: {exc}\nNothing was imported.", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"flooding import: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    if not recording.samples:
-        print(f"flooding import: {args.file} holds no heart data. Nothing was imported.")
+    recording = _read_or_explain(args.file, args)
+    if recording is None:
         return 1
     store = open_store(args)
     try:

@@ -70,13 +70,9 @@ def _explicit(args: argparse.Namespace, attribute: str, env_name: str) -> Path |
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    from flooding.io.config_files.loading import ENV_CONFIG_FILE, ENV_DATA_DIR
-    from flooding.io.os_service import (
-        current_platform,
-        make_plan,
-        service_environment,
-        service_program,
-    )
+    from flooding.io.config_files.loading import ENV_CONFIG_FILE
+    from flooding.io.folders import ENV_DATA_DIR, current_platform
+    from flooding.io.os_service import make_plan, service_environment, service_program
 
     platform = current_platform()
     command = service_program(platform)
@@ -103,7 +99,7 @@ def _pairing_note(args: argparse.Namespace) -> str | None:
             "Note: your configuration has problems, so the service will wait (and tell you) "
             f"until they are fixed: {exc.problems[0]}"
         )
-    from flooding.app.monitor import pairing_problems
+    from flooding.app.readiness import pairing_problems
 
     problems = pairing_problems(settings, program())
     if problems:

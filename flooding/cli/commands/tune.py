@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import add_data_dir_option, data_dir, open_store
+from flooding.cli.commands._common import (
+    add_config_file_option,
+    add_data_dir_option,
+    data_dir,
+    open_store,
+)
 
 if TYPE_CHECKING:
     from flooding.io.config_files.loading import LoadedConfig
@@ -42,12 +46,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="KEY=VALUE",
         help="the candidate: change one setting, e.g. --set detection.margin_bpm=15 (repeatable)",
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help="your config file (default: FLOODING_CONFIG, else your platform config folder)",
-    )
+    add_config_file_option(parser)
     parser.add_argument(
         "--tolerance",
         type=float,

@@ -18,10 +18,10 @@ from typing import Any
 
 from flooding.core.settings import ConfigError, Settings, merge_tables
 from flooding.io.config_files.problems import toml_error_text, validate_tree, where_set
+from flooding.io.folders import ENV_DATA_DIR
 
 ENV_PREFIX = "FLOODING_"
 ENV_CONFIG_FILE = "FLOODING_CONFIG"
-ENV_DATA_DIR = "FLOODING_DATA_DIR"
 _NOT_SETTINGS = {ENV_CONFIG_FILE, ENV_DATA_DIR}
 
 

@@ -37,7 +37,7 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Config
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
-  <listen>unix:dir={dir}</listen>
+  <listen>unix:path={dir}/system_bus_socket</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow user="*"/>
@@ -140,6 +140,15 @@ class BluezStack:
         """Leave the strap connected in BlueZ, as a crashed run of the monitor does."""
         await self.call(STRAP_DEVICE_PATH, "org.bluez.Device1", "Connect")
 
+    def restart_bus(self) -> None:
+        """The system bus goes down and comes back at the same address (BlueZoo with it)."""
+        self.stop_bluez()
+        self.bus.kill()
+        self.bus.wait(timeout=10)
+        (self.folder / "system_bus_socket").unlink(missing_ok=True)
+        self.bus = _start_bus(self.folder)
+        self.start_bluez()
+
     def start_bluez(self) -> None:
         """Start (or restart) BlueZoo, as bluetoothd starts."""
         log = self.folder / f"bluezoo-{len(self.log)}.log"
@@ -177,17 +186,25 @@ class BluezStack:
         self.zoo = None
 
 
+def _start_bus(folder: Path) -> subprocess.Popen[bytes]:
+    """A dbus-daemon listening at FOLDER/system_bus_socket, ready when this returns."""
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--nofork", "--config-file", str(folder / "bus.conf"), "--print-address"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert bus.stdout is not None
+    bus.stdout.readline()  # the address, printed once the socket listens
+    return bus
+
+
 @contextlib.contextmanager
 def bluez_stack() -> Iterator[BluezStack]:
     """A private system bus with BlueZoo on it; DBUS_SYSTEM_BUS_ADDRESS points there."""
     folder = Path(tempfile.mkdtemp(prefix="flooding-bluez-"))
     (folder / "bus.conf").write_text(BUS_CONFIG.format(dir=folder))
-    bus = subprocess.Popen(
-        ["dbus-daemon", "--nofork", "--config-file", str(folder / "bus.conf"), "--print-address"],
-        stdout=subprocess.PIPE,
-    )
-    assert bus.stdout is not None
-    address = bus.stdout.readline().decode().strip()
+    bus = _start_bus(folder)
+    address = f"unix:path={folder}/system_bus_socket"
     previous = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = address
     stack = BluezStack(bus_address=address, folder=folder, bus=bus)

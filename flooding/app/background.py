@@ -1,0 +1,186 @@
+"""The background service's loop: one strap stream for the service's whole life, and a
+session per wearing. A session starts with the first heart sample on skin (never for a strap
+that merely sits in range) and ends once none has come for `service.session_gap_minutes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flooding.app.live import LiveMonitor
+from flooding.core.models import (
+    BatteryLevel,
+    LinkChanged,
+    LinkState,
+    Mode,
+    PersonItem,
+    Sample,
+    SensorLocation,
+    untagged,
+)
+
+if TYPE_CHECKING:
+    from flooding.app.session import SessionOutcome, SessionRunner
+    from flooding.app.sources import AnyItem, HeartSource, TaggedSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Wearing:
+    """A session's share of the one strap stream: from the first sample on skin to the gap."""
+
+    queue: asyncio.Queue[AnyItem]
+    first: list[AnyItem]
+    gap_s: float
+    description: str
+
+    def stream(self) -> AsyncIterator[AnyItem]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[AnyItem]:
+        loop = asyncio.get_running_loop()
+        for item in self.first:
+            yield item
+        last_worn = loop.time()
+        while True:
+            remaining_s = self.gap_s - (loop.time() - last_worn)
+            if remaining_s <= 0:
+                log.info("no heart rate on skin for %.0f min: the session ends", self.gap_s / 60)
+                return
+            try:
+                async with asyncio.timeout(remaining_s):
+                    item = await self.queue.get()
+            except TimeoutError:
+                continue
+            inner = untagged(item)
+            if isinstance(inner, Sample) and inner.has_contact:
+                last_worn = loop.time()
+            yield item
+
+
+class BackgroundMonitor:
+    """Waits for the strap, runs a session per wearing, and serves `LiveMonitor` requests.
+
+    `make_runner(source, mode)` builds the `SessionRunner` for one wearing (with the
+    board as its view). `run()` returns the outcomes of the sessions when `stop()` is called.
+    """
+
+    def __init__(
+        self,
+        *,
+        source: HeartSource | TaggedSource,
+        live: LiveMonitor,
+        make_runner: Callable[[Any, Mode | None], SessionRunner],
+        session_gap_s: float,
+    ) -> None:
+        self.source = source
+        self.live = live
+        self.make_runner = make_runner
+        self.session_gap_s = session_gap_s
+        self._stop = asyncio.Event()
+        self._queue: asyncio.Queue[AnyItem] = asyncio.Queue()
+        self.outcomes: list[SessionOutcome] = []
+
+    def stop(self) -> None:
+        """End the current session cleanly and stop (SIGTERM, Ctrl-C)."""
+        self._stop.set()
+        if self.live.runner is not None:
+            self.live.runner.stop()
+
+    async def run(self) -> list[SessionOutcome]:
+        """Run until `stop()`; every session is ended and saved on the way out."""
+        pump = asyncio.create_task(self._pump(), name="strap stream")
+        try:
+            while not self._stop.is_set():
+                first = await self._wait_for_wearing(pump)
+                if first is None:
+                    break
+                await self._session(first)
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+        return self.outcomes
+
+    async def _pump(self) -> None:
+        """The one strap stream, for the service's whole life, into the queue."""
+        stream = self.source.stream()
+        try:
+            async for item in stream:
+                self._queue.put_nowait(item)
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _wait_for_wearing(self, pump: asyncio.Task[None]) -> list[AnyItem] | None:
+        """Items up to the first sample on skin (the start of a session), or None on stop.
+
+        With both partners' straps (tagged items), the first sample on either skin starts
+        the session, and the other's link state and battery so far come with it.
+        """
+        board = self.live.board
+        links: dict[str, AnyItem] = {}
+        extras: dict[tuple[str, type], AnyItem] = {}
+        stopper = asyncio.create_task(self._stop.wait())
+        try:
+            while True:
+                getter = asyncio.create_task(self._queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, stopper, pump}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter not in done:
+                    getter.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await getter
+                    error = pump.exception() if pump in done and not pump.cancelled() else None
+                    if error is not None:
+                        raise error
+                    return None
+                item = getter.result()
+                inner = untagged(item)
+                person = item.person if isinstance(item, PersonItem) else ""
+                if isinstance(inner, LinkChanged):
+                    board.note_link(inner)
+                    if inner.state is LinkState.CONNECTED:
+                        links[person] = item
+                    else:
+                        links.pop(person, None)
+                        for key in [key for key in extras if key[0] == person]:
+                            del extras[key]
+                elif isinstance(inner, BatteryLevel | SensorLocation):
+                    if isinstance(inner, BatteryLevel):
+                        board.battery_percent = inner.percent
+                    extras[(person, type(inner))] = item
+                elif isinstance(inner, Sample) and inner.has_contact:
+                    return [*links.values(), *extras.values(), item]
+        finally:
+            stopper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopper
+
+    async def _session(self, first: list[AnyItem]) -> None:
+        if self._stop.is_set():
+            return
+        wearing = _Wearing(self._queue, first, self.session_gap_s, self.source.description)
+        mode, self.live.next_mode = self.live.next_mode, None
+        runner = self.make_runner(wearing, mode)
+        self.live.runner = runner
+        try:
+            outcome = await runner.run()
+        finally:
+            self.live.runner = None
+            self.live.board.forget_reading()
+        self.outcomes.append(outcome)
+        log.info(
+            "session %d saved: %d samples, %d alert(s)",
+            outcome.session_id,
+            outcome.samples,
+            outcome.alerts,
+        )

@@ -1,0 +1,170 @@
+"""The running monitor as the control channel sees it: `flooding status` and the actions
+`pause`, `resume`, `ok` and `workout`, answered from the status board and the session running
+now (if any). The demo, the foreground monitor and the background service all have one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flooding.app.status import StatusBoard
+from flooding.core.models import LinkState, Mode
+from flooding.core.settings import Settings
+from flooding.io.control import error_reply
+
+if TYPE_CHECKING:
+    from flooding.app.session import SessionRunner
+
+MINUTE_S = 60.0
+
+
+class LiveMonitor:
+    """The running monitor as the control channel sees it: status and the four actions."""
+
+    def __init__(
+        self,
+        board: StatusBoard,
+        *,
+        settings: Settings,
+        strap: str,
+        headless: bool,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.board = board
+        self.settings = settings
+        self.strap = strap
+        self.headless = headless
+        self.clock = clock
+        self.started_at = clock()
+        self.runner: SessionRunner | None = None
+        self.next_mode: Mode | None = None  # `workout on` with no session: for the next one
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer one validated control request (see `flooding.io.control`)."""
+        command = request["cmd"]
+        if command == "status":
+            return {"ok": True, "status": self.status()}
+        if command == "workout":
+            return self._workout(bool(request["on"]))
+        runner = self.runner
+        if runner is None or runner.session_id is None:
+            return error_reply(
+                "no-session",
+                "no session is running: the monitor is waiting for your strap. "
+                "Put it on (electrodes moistened) and a session starts by itself.",
+            )
+        if command == "pause":
+            return self._pause(runner, request.get("minutes"))
+        if command == "resume":
+            return self._resume(runner)
+        if command == "ok":
+            return self._ok(runner, request.get("session"))
+        return error_reply("bad-request", f"unknown command {command!r}")
+
+    def mode(self) -> Mode:
+        """The mode in force: the session's, else the one waiting for the next session."""
+        if self.runner is not None:
+            return self.runner.mode
+        return self.next_mode or self.settings.mode
+
+    def status(self) -> dict[str, Any]:
+        """What `flooding status` shows, as plain JSON values."""
+        board = self.board
+        runner = self.runner
+        reading = board.current_reading()
+        pause: dict[str, Any] | None = None
+        if runner is not None and runner.pausing:
+            until_s = runner.pause_until_s
+            left_s = max(0.0, until_s - runner.session_time_s)
+            pause = {"until_s": until_s, "minutes_left": round(left_s / MINUTE_S, 1)}
+        mode = self.mode()
+        people = runner.people_status() if runner is not None else None
+        if runner is None or runner.session_id is None:
+            state = "waiting"
+        elif mode is Mode.WORKOUT:
+            state = "workout"
+        elif pause is not None:
+            state = "pausing"
+        elif people is not None:
+            state = "watching both"  # each partner's own state is under "people"
+        elif reading is not None:
+            state = reading.state.value
+        else:
+            state = "starting"
+        baseline = runner.baseline_bpm if runner is not None else None
+        if people is not None:
+            reading = None  # the latest reading is one partner's: shown per person instead
+        return {
+            "pid": os.getpid(),
+            "headless": self.headless,
+            "started_at": self.started_at,
+            "strap": {
+                "chosen": self.strap,
+                "name": board.strap_name,
+                "address": board.strap_address,
+                "link": board.link_state.value if board.link_state else "searching",
+                "connected": board.link_state is LinkState.CONNECTED,
+                "battery_percent": board.battery_percent,
+            },
+            "session_id": runner.session_id if runner is not None else None,
+            "mode": mode.value,
+            "state": state,
+            "heart_bpm": reading.bpm if reading is not None else None,
+            "baseline_bpm": None if baseline is None else round(baseline, 1),
+            "pause": pause,
+            **({"people": people} if people is not None else {}),
+        }
+
+    def _pause(self, runner: SessionRunner, minutes: float | None) -> dict[str, Any]:
+        already = runner.pausing
+        if not already:
+            runner.start_pause(minutes)
+        left_s = max(0.0, runner.pause_until_s - runner.session_time_s)
+        return {
+            "ok": True,
+            "already": already,
+            "session_id": runner.session_id,
+            "until_s": runner.pause_until_s,
+            "minutes_left": round(left_s / MINUTE_S, 1),
+        }
+
+    def _resume(self, runner: SessionRunner) -> dict[str, Any]:
+        if not runner.pausing:
+            return error_reply("not-pausing", "there is no pause to end: you are not pausing")
+        runner.end_pause()
+        return {"ok": True, "session_id": runner.session_id}
+
+    def _ok(self, runner: SessionRunner, session: int | None) -> dict[str, Any]:
+        session_id = runner.session_id
+        assert session_id is not None
+        if session is not None and session != session_id:
+            return error_reply(
+                "other-session",
+                f"session {session} is not the one running (that is {session_id})",
+            )
+        alert = runner.store.latest_alert(session_id)
+        if alert is None:
+            return error_reply("no-alert", f"session {session_id} has had no alert to mark")
+        already = runner.store.is_false_alarm(session_id, alert.id)
+        if not already:
+            runner.mark_false_alarm(alert.id)
+        return {
+            "ok": True,
+            "already": already,
+            "session_id": session_id,
+            "alert_event_id": alert.id,
+            "alert_t_s": alert.t_s,
+        }
+
+    def _workout(self, on: bool) -> dict[str, Any]:
+        mode = Mode.WORKOUT if on else Mode.TALK
+        runner = self.runner
+        if runner is not None and runner.session_id is not None:
+            runner.set_mode(mode)
+            self.next_mode = None
+            return {"ok": True, "mode": mode.value, "session_id": runner.session_id}
+        self.next_mode = mode
+        return {"ok": True, "mode": mode.value, "session_id": None, "next_session": True}

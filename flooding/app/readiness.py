@@ -1,0 +1,92 @@
+"""Whether the service can start watching: settings that load, and a strap paired (one for
+each partner of a couple). `wait_for_settings` keeps a service that cannot start yet alive: it
+says why once (log and desktop), then looks again every few seconds until it is fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from flooding.core.settings import ConfigError, Settings
+from flooding.io.notify import Message, Notifier
+
+log = logging.getLogger(__name__)
+
+SETTINGS_RETRY_S = 10.0  # how often a service waiting for a usable config looks again
+
+
+def problem_message(problems: list[str], program: str) -> Message:
+    """The desktop message for a service that cannot start: what is wrong, and what to do."""
+    shown = problems[:3] + ([f"... and {len(problems) - 3} more"] if len(problems) > 3 else [])
+    return Message(
+        kind="info",
+        title="flooding is not watching your heart yet",
+        body="\n".join(shown)
+        + f"\nRun `{program} config check` to see what to fix; the service starts by "
+        "itself once it is fixed.",
+        key="service-problem:" + "|".join(problems),
+    )
+
+
+def is_couple(settings: Settings) -> bool:
+    """Whether the service watches a couple: exactly two profiles exist."""
+    return len(settings.profiles) == 2
+
+
+def pairing_problems(settings: Settings, program: str) -> list[str]:
+    """Why the service cannot watch yet: no strap paired (or, for a couple, a profile
+    without one)."""
+    if is_couple(settings):
+        return [
+            f"{name} has no strap paired yet: put it on and run `{program} pair STRAP --as {name}`."
+            for name, profile in settings.profiles.items()
+            if not (profile.strap.address or profile.strap.name)
+        ]
+    if settings.strap.address or settings.strap.name:
+        return []
+    return [
+        "No strap is paired yet: put yours on and run "
+        f"`{program} pair` (the service then finds it by itself)."
+    ]
+
+
+async def wait_for_settings(
+    load: Callable[[], Settings],
+    *,
+    notifier: Notifier,
+    program: str,
+    stopped: asyncio.Event,
+    retry_s: float = SETTINGS_RETRY_S,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+) -> Settings | None:
+    """Settings with a strap chosen, waiting (and saying why, once per problem) until then.
+
+    Returns None when `stopped` is set first.
+    """
+    last: list[str] | None = None
+    while not stopped.is_set():
+        try:
+            settings = load()
+            problems = pairing_problems(settings, program)
+        except ConfigError as exc:
+            problems = ["The configuration has problems:", *exc.problems]
+        if not problems:
+            return settings
+        if problems != last:
+            last = problems
+            for problem in problems:
+                log.error("%s", problem)
+            log.error("not watching until this is fixed; `%s config check` shows it", program)
+            try:
+                await notifier.send(problem_message(problems, program))
+            except Exception as exc:  # the log already has it
+                log.warning("could not show the problem on the desktop: %r", exc)
+        if sleep is not None:
+            await sleep(retry_s)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopped.wait(), retry_s)
+    return None

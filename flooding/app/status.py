@@ -1,0 +1,76 @@
+"""What `flooding status` shows about the running monitor: the latest reading, the strap's
+link and battery. `StatusBoard` is a view that remembers these and passes every call on to
+the view behind it (the terminal, the log, the local app).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading
+from flooding.io.notify import Message
+
+if TYPE_CHECKING:
+    from flooding.app.session import View
+
+STALE_READING_S = 10.0  # a heart rate older than this is not shown as "current"
+
+
+class StatusBoard:
+    """A view that remembers what `flooding status` shows, then passes it on."""
+
+    def __init__(self, inner: View, clock: Callable[[], float] = time.monotonic) -> None:
+        self.inner = inner
+        self.clock = clock
+        self.latest: Reading | None = None
+        self.reading_at: float | None = None  # monotonic time of the latest reading
+        self.link_state: LinkState | None = None
+        self.strap_name: str | None = None
+        self.strap_address: str | None = None
+        self.battery_percent: int | None = None
+
+    def reading(self, reading: Reading) -> None:
+        self.latest = reading
+        self.reading_at = self.clock()
+        self.inner.reading(reading)
+
+    def person_reading(self, person: str, reading: Reading) -> None:
+        """Couple mode: one partner's reading (the latest of either is remembered)."""
+        self.latest = reading
+        self.reading_at = self.clock()
+        self.inner.person_reading(person, reading)
+
+    def message(self, message: Message) -> None:
+        self.inner.message(message)
+
+    def link(self, change: LinkChanged) -> None:
+        self.note_link(change)
+        self.inner.link(change)
+
+    def note_link(self, change: LinkChanged) -> None:
+        """Remember a link change seen outside a session."""
+        self.link_state = change.state
+        self.strap_name = change.strap_name or self.strap_name
+        self.strap_address = change.strap_address or self.strap_address
+
+    def battery(self, level: BatteryLevel, low: bool) -> None:
+        self.battery_percent = level.percent
+        self.inner.battery(level, low)
+
+    def info(self, text: str) -> None:
+        self.inner.info(text)
+
+    def forget_reading(self) -> None:
+        """The session ended: no current heart rate any more."""
+        self.latest = None
+        self.reading_at = None
+
+    def current_reading(self) -> Reading | None:
+        """The latest reading if it is recent enough to call current."""
+        if self.latest is None or self.reading_at is None:
+            return None
+        if self.clock() - self.reading_at > STALE_READING_S:
+            return None
+        return self.latest
