@@ -48,22 +48,23 @@ def systole_correct(
 def systole_rmssd(
     rr: np.ndarray, t: np.ndarray, inputs: Path, window_s: float
 ) -> tuple[Callable[[], Any], int]:
-    """RMSSD over the beats of the last `window_s` after each beat, by systole.hrv.rmssd in a
-    loop. The window is the project's (passed in: this env has no flooding): every successive
-    pair whose later beat lies within it.
-    """
+    """What the project's review shows, done with systole: the day's beats corrected
+    (systole.correction.correct_rr), then systole.hrv.rmssd overall and per `window_s` window
+    (passed in: this env has no flooding)."""
+    from systole.correction import correct_rr
     from systole.hrv import rmssd
 
     rr_ms = rr * 1000.0
+    correct_rr(rr_ms[:200], verbose=False)  # compile outside the timing (reported apart)
+    window = np.floor((t - t[0]) / window_s).astype(np.int64)
+    edges = np.flatnonzero(np.diff(window)) + 1
+    complete = np.split(np.arange(rr.size), edges)[:-1]
 
-    def task() -> np.ndarray:
-        first_pair_end = np.searchsorted(t, t - window_s, side="left")
-        first_beat = np.maximum(first_pair_end - 1, 0)
-        out = np.full(rr.size, np.nan)
-        for i in range(1, rr.size):
-            out[i] = rmssd(rr_ms[first_beat[i] : i + 1])
-        np.save(inputs / "rmssd_systole.npy", out)
-        return out
+    def task() -> tuple[float, list[float]]:
+        fixed = np.asarray(correct_rr(rr_ms, verbose=False)[0], dtype=np.float64)
+        overall = float(rmssd(fixed))
+        per_window = [float(rmssd(fixed[idx])) for idx in complete if idx.size > 1]
+        return overall, per_window
 
     return task, rr.size
 

@@ -1,4 +1,5 @@
-"""Measure `flooding tune` on a year of sessions: 365 one-hour sessions at one sample a second.
+"""Measure `flooding tune` on a year of sessions: 365 one-hour sessions at one sample a second,
+and the app's what-if preview (Settings page) on the same sessions.
 
 Builds a throw-away store (calm hearts with a rise now and then, some alerts marked as false
 alarms), then times `flooding tune --all` with a candidate setting, end to end (reading the
@@ -90,6 +91,18 @@ def run() -> None:
         print(
             f"flooding tune --all: {elapsed:.2f} s for {args.sessions} sessions "
             f"({samples:,} samples, each replayed twice), exit code {code}"
+        )
+        from flooding.app.web.settings_page import what_if
+        from flooding.io.config_files.loading import load_config
+
+        current = load_config(own).settings
+        candidate = load_config(own, overrides=["detection.margin_bpm=15"]).settings
+        began = time.perf_counter()
+        total = what_if(folder, current, candidate)
+        print(
+            f"the app's what-if preview: {time.perf_counter() - began:.2f} s for "
+            f"{total.sessions} sessions ({total.current_alerts} alerts now, "
+            f"{total.candidate_alerts} with the change)"
         )
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.desktop", "tests._data"]
+pytest_plugins = ["tests.desktop", "tests._data", "tests.browser", "tests.loopback"]
 
 KEPT_FLOODING_VARIABLES = {"FLOODING_SHARED_DATA"}  # where the real recordings are
 
@@ -23,7 +26,13 @@ def no_settings_of_this_machine(tmp_path_factory: pytest.TempPathFactory) -> Ite
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CONFIG_HOME", str(home / "config"))
         patch.setenv("XDG_DATA_HOME", str(home / "data"))
+        # the control sockets of the tests' monitors: owner-only, short enough for a socket path
+        runtime = Path(tempfile.mkdtemp(prefix="flooding-tests-", dir="/tmp"))
+        patch.setenv("XDG_RUNTIME_DIR", str(runtime))
         for name in list(os.environ):
             if name.startswith("FLOODING_") and name not in KEPT_FLOODING_VARIABLES:
                 patch.delenv(name)
-        yield
+        try:
+            yield
+        finally:
+            shutil.rmtree(runtime, ignore_errors=True)

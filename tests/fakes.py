@@ -18,6 +18,8 @@ from flooding.io.notify import Backend, Message, NotificationFailed, Notifier
 class RecordingNotifier:
     """Records every message it is asked to show, and says it was shown."""
 
+    budget_s = 0.0
+
     def __init__(self) -> None:
         self.sent: list[Message] = []
 
@@ -29,6 +31,8 @@ class RecordingNotifier:
 class RaisingNotifier:
     """Fails every time, as a broken desktop would; counts the attempts."""
 
+    budget_s = 0.0
+
     def __init__(self) -> None:
         self.attempts = 0
 
@@ -38,10 +42,11 @@ class RaisingNotifier:
 
 
 class HangingNotifier:
-    """Never answers, as a stuck desktop would; counts the attempts."""
+    """Never answers, as a stuck desktop would, breaking its promise to end within `budget_s`."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget_s: float = 0.2) -> None:
         self.attempts = 0
+        self.budget_s = budget_s
 
     async def send(self, message: Message) -> bool:
         self.attempts += 1
@@ -113,7 +118,27 @@ class HangingBackend(FakeBackend):
         await asyncio.Event().wait()
 
 
+class FirstTryHangsBackend:
+    """A desktop backend whose first delivery never finishes; later ones show at once."""
+
+    name = "first-try-hangs"
+    has_buttons = False
+
+    def __init__(self) -> None:
+        self.tries = 0
+        self.shown: list[Message] = []
+
+    async def unavailable_reason(self) -> str | None:
+        return None
+
+    async def deliver(self, message: Message) -> None:
+        self.tries += 1
+        if self.tries == 1:
+            await asyncio.Event().wait()
+        self.shown.append(message)
+
+
 # The doubles meet the real protocols (checked by mypy; cheap to build at import).
 _NOTIFIERS: tuple[Notifier, ...] = (RecordingNotifier(), RaisingNotifier(), HangingNotifier())
-_BACKENDS: tuple[Backend, ...] = (FakeBackend(), HangingBackend())
+_BACKENDS: tuple[Backend, ...] = (FakeBackend(), HangingBackend(), FirstTryHangsBackend())
 _VIEW: View = RecordingView()

@@ -7,19 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flooding.core.beats import (
-    LOOKAHEAD_BEATS,
-    BeatClock,
-    BeatProcessor,
-    Label,
-    RollingRmssd,
-    StreamingCorrector,
-    correct_rr,
-    rmssd_batch,
-    rolling_rmssd_ms,
-)
-from flooding.core.beats.fast import fast_rates
-from flooding.core.beats.rolling import to_us
+from flooding.core.beats import BeatClock, Label, correct_rr, corrected_rmssd
+from flooding.core.beats.artifacts import LOOKAHEAD_BEATS
+from flooding.core.beats.clock import beat_times
+from flooding.core.beats.columns import SampleColumns
+from flooding.core.beats.fast import FastRate, fast_rates
 from flooding.core.models import Sample
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -39,18 +31,6 @@ def corrected_near(rr: np.ndarray, lo: int, hi: int) -> tuple[list[int], np.ndar
     result = correct_rr(rr)
     keep = (result.source >= lo) & (result.source < hi)
     return result.source[keep].tolist(), result.rr_s[keep]
-
-
-def stream(rr: np.ndarray) -> tuple[list[int], np.ndarray, list[int]]:
-    corrector = StreamingCorrector()
-    decisions = []
-    for value in rr.tolist():
-        decisions += corrector.push(value)
-    decisions += corrector.flush()
-    labels = [int(d.label) for d in decisions]
-    values = np.array([v for d in decisions for v in d.rr_s])
-    sources = [d.source for d in decisions for _ in d.rr_s]
-    return labels, values, sources
 
 
 # --- artifact labels and corrections on known cases -----------------------------------------
@@ -129,10 +109,18 @@ class TestCorrectionCases:
         assert result.rr_s.size == result.labels.size == 0
 
 
-# --- streaming equals batch -----------------------------------------------------------------
+# --- bounded look-ahead ----------------------------------------------------------------------
 
 
-class TestStreamingEqualsBatch:
+def final_part(rr: np.ndarray, known: int) -> tuple[list[int], list[float], list[int]]:
+    """Labels, corrected values and sources of the beats final once `known` beats are in."""
+    result = correct_rr(rr[:known])
+    final = max(known - LOOKAHEAD_BEATS, 0)
+    keep = result.source < final
+    return result.labels[:final].tolist(), result.rr_s[keep].tolist(), result.source[keep].tolist()
+
+
+class TestLookahead:
     @settings(max_examples=60, deadline=None)
     @given(
         st.lists(
@@ -143,44 +131,36 @@ class TestStreamingEqualsBatch:
             ),
             min_size=0,
             max_size=220,
-        )
+        ),
+        st.integers(0, 220),
     )
-    def test_random_series(self, values: list[float]) -> None:
-        """Push-then-flush gives exactly the batch labels, values and sources."""
+    def test_random_series(self, values: list[float], cut: int) -> None:
+        """A beat's correction never changes once LOOKAHEAD_BEATS later beats are known: the
+        series cut short gives the same labels, values and sources for its final beats."""
         rr = np.array(values, dtype=np.float64)
-        result = correct_rr(rr)
-        labels, corrected, sources = stream(rr)
-        assert labels == result.labels.tolist()
-        assert np.array_equal(corrected, result.rr_s)
-        assert sources == result.source.tolist()
+        cut = min(cut, rr.size)
+        whole = correct_rr(rr)
+        labels, values_cut, sources = final_part(rr, cut)
+        final = max(cut - LOOKAHEAD_BEATS, 0)
+        keep = whole.source < final
+        assert labels == whole.labels[:final].tolist()
+        assert values_cut == whole.rr_s[keep].tolist()
+        assert sources == whole.source[keep].tolist()
 
     @requires_data
     @pytest.mark.parametrize(
         "name", ["polar-hrm_noisy.hrm", "polar-h10_pvc_hr-rr.csv", "polar-hrm_exercise.hrm"]
     )
     def test_real_recordings(self, name: str) -> None:
-        """On real recordings the live corrector reproduces the batch one exactly."""
+        """On real recordings every prefix of 500 beats gives the whole file's final beats."""
         rr = np.asarray(read(recording(name)).beat_rr_s)
-        result = correct_rr(rr)
-        labels, corrected, _ = stream(rr)
-        assert labels == result.labels.tolist()
-        assert np.array_equal(corrected, result.rr_s)
-
-    def test_lookahead(self) -> None:
-        """Beat i is decided exactly when beat i + LOOKAHEAD_BEATS arrives."""
-        corrector = StreamingCorrector()
-        decided = []
-        for k, value in enumerate(sinus(40).tolist()):
-            decided += [(k, d.source) for d in corrector.push(value)]
-        assert decided[0] == (LOOKAHEAD_BEATS, 0)
-        assert all(k - source == LOOKAHEAD_BEATS for k, source in decided)
-
-    def test_bounded_memory(self) -> None:
-        """The live corrector's windows stay at 91 values however many beats pass."""
-        corrector = StreamingCorrector()
-        for value in np.tile(sinus(), 10).tolist():
-            corrector.push(value)
-        assert len(corrector._abs_d) == len(corrector._abs_m) == 91
+        whole = correct_rr(rr)
+        for cut in range(50, rr.size, 500):
+            labels, values, sources = final_part(rr, cut)
+            keep = whole.source < cut - LOOKAHEAD_BEATS
+            assert labels == whole.labels[: cut - LOOKAHEAD_BEATS].tolist()
+            assert values == whole.rr_s[keep].tolist()
+            assert sources == whole.source[keep].tolist()
 
 
 # --- beat times -----------------------------------------------------------------------------
@@ -217,37 +197,7 @@ class TestBeatClock:
 # --- RMSSD and heart rate -------------------------------------------------------------------
 
 
-class TestRolling:
-    def test_rmssd_known_value(self) -> None:
-        """Alternating 800/900 ms beats have an RMSSD of 100 ms."""
-        rmssd = RollingRmssd()
-        for k in range(20):
-            rmssd.add(0.85 * k, to_us(0.8 if k % 2 else 0.9))
-        assert rmssd.rmssd_ms() == pytest.approx(100.0)
-
-    def test_rmssd_window_forgets(self) -> None:
-        """Differences older than the 30 s window no longer count."""
-        rmssd = RollingRmssd(30.0)
-        rmssd.add(0.0, to_us(0.8))
-        rmssd.add(1.0, to_us(1.0))
-        for k in range(2, 60):
-            rmssd.add(float(k), to_us(0.8))
-        assert rmssd.rmssd_ms() == 0.0
-
-    def test_batch_rmssd_equals_running(self) -> None:
-        """The vectorised rolling RMSSD equals the running one beat for beat."""
-        rr = sinus(500)
-        t = np.cumsum(rr)
-        running = RollingRmssd()
-        live = []
-        for ti, ri in zip(t.tolist(), rr.tolist(), strict=True):
-            running.add(ti, to_us(ri))
-            value = running.rmssd_ms()
-            live.append(np.nan if value is None else value)
-        assert np.array_equal(np.array(live), rolling_rmssd_ms(t, rr), equal_nan=True)
-
-
-# --- the processor --------------------------------------------------------------------------
+# --- heart-rate variability -----------------------------------------------------------------------
 
 
 def packets(rr: np.ndarray, strap_bpm: float = 70.0) -> list[Sample]:
@@ -258,37 +208,74 @@ def packets(rr: np.ndarray, strap_bpm: float = 70.0) -> list[Sample]:
     ]
 
 
-class TestProcessor:
-    def test_rmssd_exposed(self) -> None:
-        """The processor reports RMSSD of the corrected beats in ms."""
-        processor = BeatProcessor()
-        assert processor.rmssd_ms is None
-        for sample in packets(sinus()):
-            processor.feed(sample)
-        assert processor.rmssd_ms is not None
-        assert 10.0 < processor.rmssd_ms < 80.0
+def corrected_pairs_ms(rr: np.ndarray) -> np.ndarray:
+    """Successive differences (ms) of the corrected beats, none across a dropped beat."""
+    result = correct_rr(rr)
+    src = result.source
+    dropped = np.concatenate(([0], np.cumsum(result.labels == Label.OUT_OF_RANGE)))
+    whole = dropped[src[1:]] == dropped[src[:-1]]
+    diffs: np.ndarray = np.diff(result.rr_s * 1000.0)[whole]
+    return diffs
+
+
+class TestCorrectedRmssd:
+    def test_alternating_beats(self) -> None:
+        """RR of 800 and 810 ms in turn has an RMSSD of 10 ms."""
+        hrv = corrected_rmssd([packets(np.array([0.8, 0.81] * 10))])
+        assert hrv.rmssd_ms == pytest.approx(10.0)
+        assert hrv.pairs_used == 19
+        assert hrv.beats_corrected == 0
+
+    def test_too_few_beats(self) -> None:
+        """No pair of beats gives no RMSSD rather than zero."""
+        hrv = corrected_rmssd([packets(np.array([0.8]))])
+        assert hrv.rmssd_ms is None
+        assert hrv.pairs_used == 0
+
+    def test_no_difference_between_runs(self) -> None:
+        """Separate runs (a gap between them) are never differenced across."""
+        runs = [packets(np.array([0.8, 0.81])), packets(np.array([1.2, 1.21]))]
+        hrv = corrected_rmssd(runs)
+        assert hrv.rmssd_ms == pytest.approx(10.0)
+        assert hrv.pairs_used == 2
+
+    def test_no_difference_across_a_dropped_beat(self) -> None:
+        """A beat outside 300-2000 ms is dropped and no difference spans it."""
+        rr = sinus(60)
+        rr[30] = 2.5
+        hrv = corrected_rmssd([packets(rr)])
+        assert hrv.pairs_set_aside == 1
+        assert hrv.pairs_used == 58 - 1
+
+    def test_a_missed_beat_is_corrected_not_counted(self) -> None:
+        """A missed beat (one long interval) is split: RMSSD stays that of the sinus rhythm."""
+        clean = sinus()
+        missed = np.concatenate((clean[:AT], [clean[AT] + clean[AT + 1]], clean[AT + 2 :]))
+        with_artifact = corrected_rmssd([packets(missed)])
+        assert with_artifact.beats_corrected >= 1
+        plain = float(np.sqrt(np.mean((np.diff(missed) * 1000.0) ** 2)))
+        assert with_artifact.rmssd_ms is not None
+        reference = corrected_rmssd([packets(clean)]).rmssd_ms
+        assert reference is not None
+        assert abs(with_artifact.rmssd_ms - reference) < 0.1 * reference < plain - reference
+
+    def test_windows_of_five_minutes(self) -> None:
+        """A 12-minute run has two complete 5-minute windows, each the RMSSD of its pairs."""
+        rr = np.array([0.8, 0.81] * 450)  # 724.5 s
+        hrv = corrected_rmssd([packets(rr)])
+        assert len(hrv.window_ms) == 2
+        assert hrv.window_ms == pytest.approx((10.0, 10.0))
 
     @requires_data
-    @pytest.mark.parametrize(
-        "name",
-        [
-            "polar-hrm_noisy.hrm",
-            "polar-h10_pvc_hr-rr.csv",
-            "polar-sensor-logger_PPI.txt",
-            "polar-sensor-logger_HR.txt",
-            "rr-ms_rest.txt",
-        ],
-    )
-    def test_feed_equals_batch_on_real_files(self, name: str) -> None:
-        """rmssd_batch gives exactly what feeding the samples one by one gives."""
-        samples = read(recording(name)).samples
-        processor = BeatProcessor()
-        live = []
-        for sample in samples:
-            processor.feed(sample)
-            live.append(processor.rmssd_ms)
-        assert live == rmssd_batch(samples)
-        assert any(value is not None for value in live) == any(s.rr_s for s in samples)
+    def test_equals_the_corrected_beats_on_a_real_recording(self) -> None:
+        """On the noisy recording, RMSSD is that of the Lipponen-Tarvainen corrected beats."""
+        samples = read(recording("polar-hrm_noisy.hrm")).samples
+        rr = np.array([rr for s in samples for rr in s.rr_s])
+        hrv = corrected_rmssd([samples])
+        diffs = corrected_pairs_ms(rr)
+        assert hrv.beats_corrected > 0
+        assert hrv.pairs_used == diffs.size
+        assert hrv.rmssd_ms == pytest.approx(float(np.sqrt(np.mean(diffs**2))), rel=1e-12)
 
 
 class TestFastRate:
@@ -340,3 +327,62 @@ class TestFastRate:
         jump_t = samples[30].t_s
         first = next(s.t_s for s, v in zip(samples, out, strict=True) if v > 100)
         assert first - jump_t <= 2.0
+
+
+# --- the batch path's whole-array steps equal the live ones ---------------------------------
+
+packet_stream = st.lists(
+    st.tuples(
+        st.sampled_from([1.0, 1.0, 1.0, 0.5, 0.0, 2.5, 4.0, 12.0, -0.5]),  # since the last
+        st.sampled_from([0.6, 0.8, 1.0]),  # the heart's interval
+        st.lists(st.sampled_from([1.0, 1.0, 1.0, 1.02, 0.5, 2.0, 0.25, 3.0]), max_size=4),
+        st.floats(40.0, 150.0),  # the strap's own value
+    ),
+    max_size=300,
+)
+
+
+def as_samples(stream: list[tuple[float, float, list[float], float]]) -> list[Sample]:
+    t = 1_700_000_000.0
+    out = []
+    for step, beat, factors, bpm in stream:
+        t += step
+        out.append(Sample(t, bpm, tuple(beat * f for f in factors), True))
+    return out
+
+
+class TestBatchEqualsLive:
+    @settings(max_examples=150, deadline=None)
+    @given(packet_stream)
+    def test_beat_times(self, stream: list[tuple[float, float, list[float], float]]) -> None:
+        """beat_times gives exactly the times BeatClock gives, packet after packet, through
+        dropouts, drift and time going back."""
+        samples = as_samples(stream)
+        clock = BeatClock()
+        live = [t for s in samples for t in clock.push(s.t_s, s.rr_s)]
+        columns = SampleColumns.of(samples)
+        assert beat_times(columns.t_s, columns.rr_counts, columns.rr_s).tolist() == live
+
+    @settings(max_examples=150, deadline=None)
+    @given(packet_stream)
+    def test_fast_rates(self, stream: list[tuple[float, float, list[float], float]]) -> None:
+        """fast_rates (whole arrays) gives exactly what FastRate gives sample by sample."""
+        samples = as_samples(stream)
+        rate = FastRate()
+        assert fast_rates(samples) == [rate.bpm(s) for s in samples]
+
+    @requires_data
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "polar-hrm_noisy.hrm",
+            "polar-h10_pvc_hr-rr.csv",
+            "polar-hrm_exercise.hrm",
+            "nsr2db_nsr001_rr-seconds_22h.txt",
+        ],
+    )
+    def test_fast_rates_on_real_files(self, name: str) -> None:
+        """On real recordings too, fast_rates equals FastRate sample by sample."""
+        samples = read(recording(name)).samples
+        rate = FastRate()
+        assert fast_rates(samples) == [rate.bpm(s) for s in samples]

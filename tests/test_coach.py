@@ -1,4 +1,5 @@
-"""The pause protocol: alert -> pause -> ready to return, or "not yet, more time"."""
+"""The pause protocol for one person (a session of one): alert -> pause -> ready to return,
+or "not yet, more time"."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from collections.abc import Callable
 import pytest
 
 from flooding.core.models import (
+    PAUSE_EVENTS,
+    SOLO,
     Alert,
     EpisodeStarted,
+    Event,
     PauseEnded,
     PauseExtended,
     PauseStarted,
     ReadyToReturn,
     Rule,
+    State,
 )
 from flooding.core.pause import PauseProtocol, Phase
 from flooding.core.settings import DetectionSettings, PauseSettings
@@ -36,14 +41,43 @@ def episode(t_s: float = T0, baseline: float | None = BASELINE) -> EpisodeStarte
     )
 
 
-def alerted(pause: PauseSettings | None = None, baseline: float | None = BASELINE) -> PauseProtocol:
-    protocol = PauseProtocol(pause or PauseSettings(), DetectionSettings())
-    protocol.on_episode(episode(baseline=baseline), alerts_allowed=True)
+def one_person() -> PauseProtocol:
+    """The protocol of a session of one."""
+    return PauseProtocol(PauseSettings(), {SOLO: DetectionSettings()})
+
+
+def on_episode(
+    protocol: PauseProtocol, e: EpisodeStarted, alerts: bool = True, bpm: float | None = None
+) -> list[Event]:
+    """The detector's confirmed episode with the reading it came at, as the engine gives it
+    (that reading, `bpm` or else the episode's, is the first the recovery check sees)."""
+    return protocol.observe(
+        SOLO,
+        e.t_s,
+        bpm=e.bpm if bpm is None else bpm,
+        state=State.FLOODED,
+        baseline_bpm=e.baseline_bpm,
+        alerts=alerts,
+        episodes=[e],
+    )
+
+
+def on_reading(protocol: PauseProtocol, t_s: float, bpm: float | None) -> list[Event]:
+    """One reading (None: not usable)."""
+    return protocol.observe(SOLO, t_s, bpm=bpm, state=State.CALM, baseline_bpm=None, alerts=True)
+
+
+def alerted(
+    pause: PauseSettings | None = None,
+    baseline: float | None = BASELINE,
+    first_bpm: float | None = None,
+) -> PauseProtocol:
+    protocol = PauseProtocol(pause or PauseSettings(), {SOLO: DetectionSettings()})
+    on_episode(protocol, episode(baseline=baseline), bpm=first_bpm)
     return protocol
 
 
 PauseEvent = Alert | PauseStarted | PauseExtended | ReadyToReturn | PauseEnded
-PAUSE_EVENTS = (Alert, PauseStarted, PauseExtended, ReadyToReturn, PauseEnded)
 
 
 def readings(
@@ -53,7 +87,7 @@ def readings(
     events: list[PauseEvent] = []
     t = start_s
     while t < end_s:
-        for event in protocol.on_reading(t, bpm(t)):
+        for event in on_reading(protocol, t, bpm(t)):
             assert isinstance(event, PAUSE_EVENTS), f"not a pause-protocol event: {event}"
             events.append(event)
         t += 1
@@ -67,8 +101,8 @@ def level(value: float | None) -> Callable[[float], float | None]:
 class TestAlert:
     def test_episode_gives_alert_and_pause(self) -> None:
         """A confirmed episode gives one Alert and a PauseStarted of pause.minutes."""
-        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
-        alert, pause = protocol.on_episode(episode(), alerts_allowed=True)
+        protocol = one_person()
+        alert, pause = on_episode(protocol, episode(), alerts=True)
         assert isinstance(alert, Alert)
         assert (alert.t_s, alert.bpm, alert.baseline_bpm, alert.rule) == (
             T0,
@@ -88,13 +122,13 @@ class TestAlert:
     def test_no_new_alert_while_pausing(self) -> None:
         """A second episode during the pause gives no alert and does not move the pause end."""
         protocol = alerted()
-        assert protocol.on_episode(episode(T0 + 300), alerts_allowed=True) == []
+        assert on_episode(protocol, episode(T0 + 300), alerts=True) == []
         assert protocol.until_s == T0 + PAUSE_S
 
     def test_no_alert_when_not_allowed(self) -> None:
         """With alerts not allowed (a workout) an episode gives nothing and no pause."""
-        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
-        assert protocol.on_episode(episode(), alerts_allowed=False) == []
+        protocol = one_person()
+        assert on_episode(protocol, episode(), alerts=False) == []
         assert not protocol.pausing
 
     def test_pause_length_from_settings(self) -> None:
@@ -104,7 +138,7 @@ class TestAlert:
 
     def test_readings_while_watching_do_nothing(self) -> None:
         """Readings outside a pause give no events."""
-        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
+        protocol = one_person()
         assert readings(protocol, 0, 3000, level(120)) == []
 
 
@@ -113,7 +147,7 @@ class TestReadyToReturn:
         """Recovered at once, ready comes exactly when pause.minutes have passed, not before."""
         protocol = alerted()
         assert readings(protocol, T0, T0 + PAUSE_S, level(BASELINE)) == []
-        [ready] = protocol.on_reading(T0 + PAUSE_S, BASELINE)
+        [ready] = on_reading(protocol, T0 + PAUSE_S, BASELINE)
         assert isinstance(ready, ReadyToReturn)
         assert (ready.t_s, ready.bpm, ready.baseline_bpm, ready.pause_start_s) == (
             T0 + PAUSE_S,
@@ -125,7 +159,7 @@ class TestReadyToReturn:
 
     def test_within_margin_counts_as_recovered(self) -> None:
         """A heart at baseline + recovery_margin_bpm counts as recovered."""
-        protocol = alerted()
+        protocol = alerted(first_bpm=BASELINE + 5)
         events = readings(protocol, T0, T0 + PAUSE_S + 1, level(BASELINE + 5))
         assert [type(e) for e in events] == [ReadyToReturn]
 
@@ -151,7 +185,7 @@ class TestReadyToReturn:
         protocol = alerted()
         readings(protocol, T0, T0 + PAUSE_S + 1, level(BASELINE))
         assert not protocol.pausing
-        new = protocol.on_episode(episode(T0 + 2000), alerts_allowed=True)
+        new = on_episode(protocol, episode(T0 + 2000), alerts=True)
         assert [type(e) for e in new] == [Alert, PauseStarted]
 
     def test_zero_hold(self) -> None:
@@ -163,9 +197,34 @@ class TestReadyToReturn:
     def test_without_a_baseline(self) -> None:
         """Without a known baseline, recovered means at or under absolute_bpm - margin_bpm."""
         protocol = alerted(baseline=None)
-        assert protocol.recovery_ceiling_bpm() == 90
+        assert protocol.recovery_ceiling_bpm(SOLO) == 90
         events = readings(protocol, T0, T0 + PAUSE_S + 1, level(89))
         assert [type(e) for e in events] == [ReadyToReturn]
+
+
+class TestOneHeartAlwaysCounts:
+    def test_a_workout_during_the_pause_still_lets_ready_come(self) -> None:
+        """Alone, a heart in a mode without alerts is still the one the pause waits for:
+        ready comes once it is back near calm (with two, that heart would not be counted)."""
+        protocol = alerted()
+        events: list[Event] = []
+        for t in range(int(T0), int(T0 + PAUSE_S + 1)):
+            events += protocol.observe(
+                SOLO, t, bpm=BASELINE, state=State.CALM, baseline_bpm=None, alerts=False
+            )
+        assert [type(e) for e in events] == [ReadyToReturn]
+        assert protocol.absent(T0 + PAUSE_S) == ()
+
+    def test_lost_contact_is_not_counted_alone_either(self) -> None:
+        """Alone, no skin contact makes the heart not counted: no ready, "not yet" instead."""
+        protocol = alerted()
+        events: list[Event] = []
+        for t in range(int(T0), int(T0 + PAUSE_S + 1)):
+            events += protocol.observe(
+                SOLO, t, bpm=None, state=State.NO_CONTACT, baseline_bpm=None, alerts=True
+            )
+        assert [type(e) for e in events] == [PauseExtended]
+        assert protocol.why_not_counted(SOLO, T0 + PAUSE_S) == "no-contact"
 
 
 class TestNotYet:
@@ -244,8 +303,8 @@ class TestUnusableReadings:
 class TestManualPause:
     def test_manual_start(self) -> None:
         """A pause started by hand is marked manual, has no alert, and lasts pause.minutes."""
-        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
-        [started] = protocol.start_manual(T0, BASELINE)
+        protocol = one_person()
+        [started] = protocol.start_manual(T0, baselines={SOLO: BASELINE})
         assert isinstance(started, PauseStarted)
         assert (started.manual, started.until_s, started.baseline_bpm) == (
             True,
@@ -255,15 +314,15 @@ class TestManualPause:
 
     def test_manual_start_with_own_length(self) -> None:
         """A pause started by hand may name its own length in minutes."""
-        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
-        [started] = protocol.start_manual(T0, BASELINE, minutes=30)
+        protocol = one_person()
+        [started] = protocol.start_manual(T0, 30, {SOLO: BASELINE})
         assert isinstance(started, PauseStarted)
         assert started.until_s == T0 + 30 * 60
 
     def test_manual_start_while_pausing_does_nothing(self) -> None:
         """Starting a pause while one runs gives nothing and keeps the running one."""
         protocol = alerted()
-        assert protocol.start_manual(T0 + 60, BASELINE) == []
+        assert protocol.start_manual(T0 + 60, baselines={SOLO: BASELINE}) == []
         assert protocol.started_s == T0
 
     def test_manual_end(self) -> None:
@@ -273,11 +332,11 @@ class TestManualPause:
         assert ended == PauseEnded(t_s=T0 + 300, pause_start_s=T0)
         assert not protocol.pausing
         assert readings(protocol, T0 + 300, T0 + PAUSE_S + 60, level(BASELINE)) == []
-        assert len(protocol.on_episode(episode(T0 + 400), alerts_allowed=True)) == 2
+        assert len(on_episode(protocol, episode(T0 + 400), alerts=True)) == 2
 
     def test_manual_end_while_watching_does_nothing(self) -> None:
         """Ending a pause when none runs gives nothing."""
-        protocol = PauseProtocol(PauseSettings(), DetectionSettings())
+        protocol = one_person()
         assert protocol.end_manual(T0) == []
 
 

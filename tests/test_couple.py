@@ -13,33 +13,29 @@ from typing import Any, TypeVar
 import numpy as np
 import pytest
 
-from flooding.app.couple_review import couple_review, render_couple_png
+from flooding.app.report import render_people_png
+from flooding.app.review import people_review
 from flooding.cli.main import main
-from flooding.core.couple import (
-    NO_CONTACT,
-    NO_SIGNAL,
-    WORKOUT,
-    CoupleProtocol,
-    PersonTrack,
-    run_couple_batch,
-)
 from flooding.core.engine import run_batch
 from flooding.core.linkage import changes, linkage, window_correlations
 from flooding.core.messages import MessageBook
 from flooding.core.models import (
-    CoupleAlert,
-    CouplePauseExtended,
-    CouplePauseStarted,
-    CoupleReady,
+    Alert,
     EpisodeStarted,
     Event,
     Mode,
+    PauseExtended,
+    PauseStarted,
+    ReadyToReturn,
     Rule,
     Sample,
     State,
 )
+from flooding.core.pause import NO_CONTACT, NO_SIGNAL, WORKOUT, PauseProtocol
+from flooding.core.people import run_people_batch
 from flooding.core.settings import (
     ConfigError,
+    DetectionSettings,
     PauseSettings,
     Settings,
     couple_names,
@@ -54,7 +50,7 @@ from tests.session_factory import START_S, flooding, record
 E = TypeVar("E")
 
 PEOPLE = ("Anna", "Ben")
-TRACK = PersonTrack(gap_s=5.0, absolute_bpm=100.0, margin_bpm=10.0)
+TRACK = DetectionSettings(gap_s=5.0, absolute_bpm=100.0, margin_bpm=10.0)
 
 
 def settings_with(*overrides: str, config: Path | None = None) -> Settings:
@@ -62,8 +58,8 @@ def settings_with(*overrides: str, config: Path | None = None) -> Settings:
     return load_config(config, env={}, overrides=overrides, use_default_user_file=False).settings
 
 
-def protocol(pause: PauseSettings | None = None) -> CoupleProtocol:
-    return CoupleProtocol(pause or PauseSettings(), dict.fromkeys(PEOPLE, TRACK))
+def protocol(pause: PauseSettings | None = None) -> PauseProtocol:
+    return PauseProtocol(pause or PauseSettings(), dict.fromkeys(PEOPLE, TRACK))
 
 
 def episode(t_s: float, bpm: float = 120.0, baseline: float | None = 70.0) -> EpisodeStarted:
@@ -71,7 +67,7 @@ def episode(t_s: float, bpm: float = 120.0, baseline: float | None = 70.0) -> Ep
 
 
 def play(
-    proto: CoupleProtocol,
+    proto: PauseProtocol,
     levels: dict[str, Iterable[float | None]],
     *,
     start_s: float = 0.0,
@@ -118,10 +114,10 @@ class TestCoupleProtocol:
             {"Anna": [120.0] * 200, "Ben": [95.0] * 200},
             floods={"Anna": 30, "Ben": 90},
         )
-        alerts = of(CoupleAlert, events)
+        alerts = of(Alert, events)
         assert len(alerts) == 1
         assert alerts[0][1].person == "Anna"
-        assert len(of(CouplePauseStarted, events)) == 1
+        assert len(of(PauseStarted, events)) == 1
         assert proto.pausing
 
     def test_ready_only_after_both_are_back_and_the_pause_is_over(self) -> None:
@@ -131,9 +127,9 @@ class TestCoupleProtocol:
         anna = [120.0] * 60 + [72.0] * 2000
         ben = [64.0] * 60 + [90.0] * 1500 + [63.0] * 500
         events = play(proto, {"Anna": anna, "Ben": ben}, floods={"Anna": 30})
-        ((alert_t, _),) = of(CoupleAlert, events)
-        ((extended_t, extended),) = of(CouplePauseExtended, events)
-        ((ready_t, ready),) = of(CoupleReady, events)
+        ((alert_t, _),) = of(Alert, events)
+        ((extended_t, extended),) = of(PauseExtended, events)
+        ((ready_t, ready),) = of(ReadyToReturn, events)
         assert extended_t == alert_t + 20 * 60
         assert extended.waiting == ("Ben",)
         assert ready_t >= 1560 + 60  # Ben back at 1560 s, held 60 s
@@ -146,9 +142,9 @@ class TestCoupleProtocol:
         events = play(
             proto, {"Anna": [120.0] * 40 + [70.0] * 1400, "Ben": [62.0] * 1440}, floods={"Anna": 30}
         )
-        ((ready_t, _),) = of(CoupleReady, events)
+        ((ready_t, _),) = of(ReadyToReturn, events)
         assert ready_t == 30 + 20 * 60
-        assert of(CouplePauseExtended, events) == []
+        assert of(PauseExtended, events) == []
 
     def test_a_person_in_workout_mode_neither_alerts_nor_holds_up_the_return(self) -> None:
         """Ben's workout episode gives no alert; in Anna's pause, his high heart does not
@@ -160,10 +156,10 @@ class TestCoupleProtocol:
             floods={"Ben": 20, "Anna": 130},
             alerts={"Ben": False},
         )
-        ((alert_t, alert),) = of(CoupleAlert, events)
+        ((alert_t, alert),) = of(Alert, events)
         assert alert.person == "Anna"
         assert alert.absent == (("Ben", WORKOUT),)
-        ((ready_t, ready),) = of(CoupleReady, events)
+        ((ready_t, ready),) = of(ReadyToReturn, events)
         assert ready_t == alert_t + 20 * 60
         assert ready.absent == (("Ben", WORKOUT),)
 
@@ -175,7 +171,7 @@ class TestCoupleProtocol:
             {"Anna": [120.0] * 60 + [70.0] * 1400, "Ben": [64.0] * 100 + [None] * 1360},
             floods={"Anna": 30},
         )
-        ((_, ready),) = of(CoupleReady, events)
+        ((_, ready),) = of(ReadyToReturn, events)
         assert ready.absent == (("Ben", NO_CONTACT),)
         assert [name for name, _ in ready.levels] == ["Anna"]
 
@@ -183,10 +179,10 @@ class TestCoupleProtocol:
         """Ben never sends; when Anna's strap is off too, the planned end gives "not yet"."""
         proto = protocol()
         events = play(proto, {"Anna": [120.0] * 60 + [None] * 1400, "Ben": []}, floods={"Anna": 30})
-        ((_, alert),) = of(CoupleAlert, events)
+        ((_, alert),) = of(Alert, events)
         assert alert.absent == (("Ben", NO_SIGNAL),)
-        assert of(CoupleReady, events) == []
-        ((_, extended),) = of(CouplePauseExtended, events)
+        assert of(ReadyToReturn, events) == []
+        ((_, extended),) = of(PauseExtended, events)
         assert extended.waiting == ()
         assert set(extended.absent) == {("Anna", NO_CONTACT), ("Ben", NO_SIGNAL)}
 
@@ -203,8 +199,8 @@ class TestCoupleMessages:
     def test_the_alert_names_nobody_by_default(self) -> None:
         """By default the alert says "One of you", with a shared script and the return time."""
         settings = settings_with()
-        alert = CoupleAlert(START_S, "Anna", 118.0, 70.0, 80.0, Rule.RELATIVE)
-        rendered = MessageBook(settings).render(alert, None, 0)
+        alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna")
+        rendered = MessageBook(settings, people=2).render(alert, None, 0)
         assert rendered is not None
         text = rendered.full.title + rendered.full.body
         assert "One of you is flooded" in text
@@ -215,16 +211,23 @@ class TestCoupleMessages:
     def test_name_who_names_the_flooded_person(self) -> None:
         """couple.name_who = true puts the person's name in the alert."""
         settings = settings_with("couple.name_who=true")
-        alert = CoupleAlert(START_S, "Anna", 118.0, 70.0, 80.0, Rule.RELATIVE)
-        rendered = MessageBook(settings).render(alert, None, 0)
+        alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna")
+        rendered = MessageBook(settings, people=2).render(alert, None, 0)
         assert rendered is not None
         assert rendered.full.title.startswith("Anna is flooded")
 
     def test_messages_say_who_is_not_counted_and_why(self) -> None:
         """The ready message lists a partner in workout mode as not counted."""
         settings = settings_with()
-        ready = CoupleReady(START_S + 1300, START_S, (("Anna", 71.0),), (("Ben", WORKOUT),))
-        rendered = MessageBook(settings).render(ready, None, 0)
+        ready = ReadyToReturn(
+            START_S + 1300,
+            71.0,
+            70.0,
+            START_S,
+            levels=(("Anna", 71.0),),
+            absent=(("Ben", WORKOUT),),
+        )
+        rendered = MessageBook(settings, people=2).render(ready, None, 0)
         assert rendered is not None
         assert "Ben: not counted (workout mode)." in rendered.full.body
         assert "both back near your calm" in rendered.full.title
@@ -232,8 +235,8 @@ class TestCoupleMessages:
     def test_german_couple_texts(self) -> None:
         """language = "de" gives the German couple alert."""
         settings = settings_with('language="de"')
-        alert = CoupleAlert(START_S, "Anna", 118.0, 70.0, 80.0, Rule.RELATIVE)
-        rendered = MessageBook(settings).render(alert, None, 0)
+        alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna")
+        rendered = MessageBook(settings, people=2).render(alert, None, 0)
         assert rendered is not None
         assert rendered.full.title.startswith("Eine*r von euch ist überflutet")
 
@@ -285,13 +288,13 @@ def couple_tracks() -> dict[str, list[Sample]]:
 
 def store_couple(store: Store, tracks: dict[str, list[Sample]]) -> int:
     """A couple session as a live run would store it."""
-    result = run_couple_batch(tracks, settings_with())
+    result = run_people_batch(tracks, settings_with())
     sid = store.begin_session(START_S, source="test-couple", mode="talk", strap_name="Alex & Sam")
     for name, track in tracks.items():
         store.add_person(sid, name, mode="talk")
         store.add_samples(sid, track, name)
     for person, event in result.events:
-        store.add_event(sid, event, person)
+        store.add_event(sid, event, person, couple=True)
     end = max(t[-1].t_s for t in tracks.values())
     store.end_session(sid, end)
     return sid
@@ -304,7 +307,7 @@ class TestCoupleReview:
         store = Store.open(tmp_path)
         tracks = couple_tracks()
         sid = store_couple(store, tracks)
-        review = couple_review(store, sid)
+        review = people_review(store, sid)
         store.close()
         assert review is not None
         assert [p.name for p in review.people] == ["Alex", "Sam"]
@@ -322,13 +325,13 @@ class TestCoupleReview:
         data = review.as_dict()
         assert data["first_flooded"] == "Alex"
         assert data["linkage"]["windows"] > 100
-        assert render_couple_png(review).startswith(b"\x89PNG")
+        assert render_people_png(review).startswith(b"\x89PNG")
 
     def test_an_ordinary_session_is_not_a_couple_session(self, tmp_path: Path) -> None:
         """A one-person session gives no couple review (the usual review applies)."""
         store = Store.open(tmp_path)
         sid = record(store)
-        assert couple_review(store, sid) is None
+        assert people_review(store, sid) is None
         store.close()
 
 
@@ -508,8 +511,8 @@ def test_a_calm_couple_gets_no_alert() -> None:
         "A": samples(Scenario("a", (Segment(600, 66),), seed=1), START_S),
         "B": samples(Scenario("b", (Segment(600, 72),), seed=2), START_S),
     }
-    events = run_couple_batch(calm, settings_with()).events
-    assert not [e for _, e in events if isinstance(e, CoupleAlert | CouplePauseStarted)]
+    events = run_people_batch(calm, settings_with()).events
+    assert not [e for _, e in events if isinstance(e, Alert | PauseStarted)]
 
 
 def test_export_refuses_to_mix_two_hearts(tmp_path: Path) -> None:
@@ -525,7 +528,7 @@ def test_export_refuses_to_mix_two_hearts(tmp_path: Path) -> None:
 
 def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -> None:
     """A couple session started with both partners in workout mode is stored as a workout."""
-    from flooding.app.couple_session import CoupleSessionRunner
+    from flooding.app.session import SessionRunner
     from flooding.app.sources import MergedSource
     from flooding.cli.view import QuietView
     from flooding.lab.simulate import SimulatedStrap
@@ -534,7 +537,7 @@ def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -
     source = MergedSource(
         {name: SimulatedStrap(hard_talk(), start_s=0.0, speed=0) for name in ("Anna", "Ben")}
     )
-    runner = CoupleSessionRunner(
+    runner = SessionRunner(
         source=source,
         settings=default_settings(),
         store=store,
@@ -553,8 +556,8 @@ def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -
 
 def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> None:
     """`flooding status` of a couple session gives each partner's heart, not a mixed one."""
-    from flooding.app.couple_session import CoupleSessionRunner
     from flooding.app.live import LiveMonitor
+    from flooding.app.session import SessionRunner
     from flooding.app.sources import MergedSource
     from flooding.app.status import StatusBoard
     from flooding.cli.commands.status import describe
@@ -563,7 +566,7 @@ def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> N
 
     store = Store.open(tmp_path)
     board = StatusBoard(QuietView())
-    runner = CoupleSessionRunner(
+    runner = SessionRunner(
         source=MergedSource(
             {name: SimulatedStrap(hard_talk(), start_s=0.0, speed=0) for name in ("Anna", "Ben")}
         ),
@@ -578,8 +581,8 @@ def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> N
     live.runner = runner
     status = live.status()
     store.close()
-    assert status["heart_bpm"] is None
-    assert set(status["people"]) == {"Anna", "Ben"}
+    assert status.heart_bpm is None
+    assert set(status.people or {}) == {"Anna", "Ben"}
     lines = describe(status)
     assert any(line.startswith("Anna: ") and "bpm" in line for line in lines)
     assert any(line.startswith("Ben: ") and "bpm" in line for line in lines)
@@ -674,14 +677,14 @@ def test_couple_plot_labels_local_clock_times(
 
     store = Store.open(tmp_path)
     sid = store_couple(store, couple_tracks())
-    review = couple_review(store, sid)
+    review = people_review(store, sid)
     store.close()
     assert review is not None
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()
     try:
         monkeypatch.setattr(matplotlib.dates, "DateFormatter", spy)
-        render_couple_png(review)
+        render_people_png(review)
         start = review.summary.started_s
         expected = datetime.fromtimestamp(start).strftime("%H:%M")
     finally:
@@ -695,7 +698,7 @@ def test_couple_plot_labels_local_clock_times(
 def test_back_near_calm_starts_over_after_a_gap() -> None:
     """Afterwards, as live: a stretch without readings (a dropped strap) proves nothing, so
     the hold starts again after it instead of counting the time nobody measured."""
-    from flooding.app.couple_review import back_near_calm
+    from flooding.app.review import back_near_calm
 
     calm = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(0, 31)]
     after = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(90, 200)]
@@ -703,14 +706,14 @@ def test_back_near_calm_starts_over_after_a_gap() -> None:
     assert back_near_calm(calm, 0.0, 80.0, hold_s=20.0, gap_s=5.0) == 0.0
 
 
-def test_couple_review_of_a_one_person_session_only_asks_for_the_people(tmp_path: Path) -> None:
+def test_people_review_of_a_one_person_session_only_asks_for_the_people(tmp_path: Path) -> None:
     """Telling that a session is not a couple session takes one query, no summaries."""
     store = Store.open(tmp_path)
     sid = record(store)
     statements: list[str] = []
     store.db.set_trace_callback(statements.append)
     try:
-        assert couple_review(store, sid) is None
+        assert people_review(store, sid) is None
     finally:
         store.db.set_trace_callback(None)
         store.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import plistlib
+import shlex
+import stat
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -16,6 +18,7 @@ from flooding.io.folders import Platform
 from flooding.io.os_service import (
     MARKER,
     Plan,
+    Step,
     install,
     make_plan,
     service_state,
@@ -219,6 +222,20 @@ class TestInstallAndUninstall:
         assert system.commands == []
         assert "    systemctl --user daemon-reload" in report.lines
         assert "    systemctl --user enable flooding.service" in report.lines
+
+    def test_the_unit_and_the_folders_made_for_it_are_owner_only(self, tmp_path: Path) -> None:
+        """The unit file is written 0600, and the folders install makes for it 0700."""
+        plan = plan_for(Platform.LINUX, tmp_path)
+        system = FakeSystem(present=False)
+        install(plan, run=system.run, which=system.which)
+        assert stat.S_IMODE(plan.path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(plan.path.parent.stat().st_mode) == 0o700
+        assert [p.name for p in plan.path.parent.iterdir()] == [plan.path.name]
+
+    def test_a_step_is_shown_quoted_as_a_shell_reads_it(self) -> None:
+        """A step with spaces and quotes prints as one shell-safe command line."""
+        step = Step(("schtasks", "/Create", "/TN", "flooding", "/XML", "C:/my files/it's.xml"))
+        assert shlex.split(str(step)) == list(step.argv)
 
     def test_a_failing_systemctl_is_reported_with_what_to_run_later(self, tmp_path: Path) -> None:
         """When systemd cannot be reached, install says why and which commands remain."""

@@ -140,7 +140,6 @@ class TestRealRecordings:
         engine = Engine(SETTINGS)
         live = [engine.feed(s) for s in samples]
         assert run_batch(samples, SETTINGS, keep_readings=True).readings == live
-        assert any(r.rmssd_ms is not None for r in live) == any(s.rr_s for s in samples)
 
 
 class TestReferenceEpisodes:

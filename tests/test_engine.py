@@ -9,6 +9,7 @@ import pytest
 
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import (
+    SOLO,
     Alert,
     EpisodeStarted,
     Event,
@@ -20,6 +21,7 @@ from flooding.core.models import (
     ReadyToReturn,
     Sample,
 )
+from flooding.core.people import PeopleEngine
 from flooding.io.config_files.loading import default_settings
 from flooding.lab.simulate import hard_talk, samples
 from tests.traces import Seg, calm, settings, trace
@@ -232,12 +234,54 @@ class TestRunBatch:
         assert result.readings == []
         assert len(of(Alert, result.events)) == 1
 
-    def test_batch_without_rmssd(self) -> None:
-        """rmssd=False keeps every reading as it was, only without its RMSSD."""
-        items = samples(hard_talk(seed=3), start_s=1_700_000_000.0)
-        full = run_batch(items, default_settings(), keep_readings=True)
-        bare = run_batch(items, default_settings(), keep_readings=True, rmssd=False)
-        assert any(r.rmssd_ms is not None for r in full.readings)
-        assert all(r.rmssd_ms is None for r in bare.readings)
-        assert bare.readings == [replace(r, rmssd_ms=None) for r in full.readings]
-        assert bare.events == full.events
+
+class TestSessionOfOne:
+    """A session of one person through `PeopleEngine` (the runner's core) is the `Engine`."""
+
+    @staticmethod
+    def both(items: list[Sample], *, at: dict[int, str] | None = None) -> list[type]:
+        """Feed the same samples to an Engine and to a session of one, with the same manual
+        pauses and mode switches at the given sample indexes; the readings must be equal.
+        Returns the kinds of the pause events they gave."""
+        settings = default_settings()
+        solo, people = Engine(settings), PeopleEngine(settings)
+        out: list[Event] = []
+        for i, sample in enumerate(items):
+            action = (at or {}).get(i)
+            if action == "pause":
+                out += solo.start_pause(sample.t_s)
+                assert out[-1:] == people.start_pause(sample.t_s)
+            elif action == "end":
+                out += solo.end_pause(sample.t_s)
+                assert out[-1:] == people.end_pause(sample.t_s)
+            elif action in ("workout", "talk"):
+                solo.set_mode(Mode(action))
+                people.set_mode(SOLO, Mode(action))
+            reading = solo.feed(sample)
+            assert reading == people.feed(SOLO, sample)
+            out += reading.events
+        return kinds(out)
+
+    def test_the_simulated_hard_talk(self) -> None:
+        """Alert, pause and ready-to-return come at the same samples with the same values."""
+        items = samples(hard_talk(), start_s=1_700_000_000.0)
+        assert self.both(items) == [Alert, PauseStarted, ReadyToReturn]
+
+    def test_still_elevated_no_contact_and_a_gap(self) -> None:
+        """Extensions, lost skin contact and a dropped link during the pause are the same."""
+        items = trace(WARM, Seg(60, 115), Seg(PAUSE_S + 200, 95), calm(600))
+        lost = [replace(s, contact=False) if 900 <= i < 960 else s for i, s in enumerate(items)]
+        gapped = [s for i, s in enumerate(lost) if not 1500 <= i < 1530]
+        assert self.both(gapped) == [Alert, PauseStarted, PauseExtended, ReadyToReturn]
+
+    def test_pauses_by_hand_and_a_workout_in_the_pause(self) -> None:
+        """A manual pause, a switch to workout during it, its end by hand and a new episode."""
+        items = trace(WARM, calm(300), Seg(PAUSE_S + 300, 75), Seg(120, 118), calm(1500))
+        at = {400: "pause", 600: "workout", 1300: "talk", 1400: "end"}
+        assert self.both(items, at=at) == [
+            PauseStarted,
+            PauseEnded,
+            Alert,
+            PauseStarted,
+            ReadyToReturn,
+        ]

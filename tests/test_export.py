@@ -45,24 +45,63 @@ class TestCsv:
             assert row["contact"] == "1"
 
     def test_command_writes_samples_and_episodes_owner_only(self, tmp_path: Path) -> None:
-        """`export --format csv -o F` writes F and F.episodes.csv, both owner-only."""
+        """`export --format csv -o F --episodes E` writes F and E, both owner-only."""
         data = tmp_path / "data"
         store = Store.open(data)
         session_id = record(store)
         n = store.sample_count(session_id)
         store.close()
         target = tmp_path / "talk.csv"
+        episodes = tmp_path / "flooded.csv"
         result = flooding(
-            "export", str(session_id), "--format", "csv", "-o", str(target), "--data-dir", str(data)
+            "export",
+            str(session_id),
+            "--format",
+            "csv",
+            "-o",
+            str(target),
+            "--episodes",
+            str(episodes),
+            "--data-dir",
+            str(data),
         )
         assert result.returncode == 0, result.stdout + result.stderr
-        episodes = tmp_path / "talk.episodes.csv"
         assert len(target.read_text().splitlines()) == n + 1
         (episode,) = list(csv.DictReader(episodes.open()))
         assert episode["rule"] == "relative"
         assert float(episode["recovery_s"]) >= 20 * 60
         for path in (target, episodes):
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    def test_no_file_is_written_that_was_not_asked_for(self, tmp_path: Path) -> None:
+        """`export -o x.csv` writes x.csv and nothing beside it (no x.episodes.csv)."""
+        data = tmp_path / "data"
+        store = Store.open(data)
+        record(store)
+        store.close()
+        out = tmp_path / "out"
+        out.mkdir()
+        result = flooding("export", "-o", str(out / "x.csv"), "--data-dir", str(data))
+        assert result.returncode == 0, result.stderr
+        assert [p.name for p in out.iterdir()] == ["x.csv"]
+
+    def test_episodes_alone_go_to_their_file_and_the_readings_to_the_screen(
+        self, tmp_path: Path
+    ) -> None:
+        """Without -o the readings are printed, the episodes written, and the note about the
+        file goes to stderr so the printed CSV stays clean."""
+        store = Store.open(tmp_path / "data")
+        session_id = record(store)
+        n = store.sample_count(session_id)
+        store.close()
+        episodes = tmp_path / "episodes.csv"
+        result = flooding(
+            "export", "--episodes", str(episodes), "--data-dir", str(tmp_path / "data")
+        )
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout.splitlines()) == n + 1
+        assert f"Wrote {episodes}" in result.stderr
+        assert len(list(csv.DictReader(episodes.open()))) == 1
 
 
 class TestJson:
@@ -151,3 +190,28 @@ class TestWritingFiles:
         assert result.returncode == 1
         assert f"cannot write {target}: No such file or directory" in result.stderr
         assert not target.parent.exists()
+
+    def test_command_refuses_a_device_and_a_planted_link(self, tmp_path: Path) -> None:
+        """`export -o /dev/full` and `-o` onto another user's link fail in words, exit 1, and
+        leave the device a device and the link's target untouched."""
+        import os
+
+        store = Store.open(tmp_path / "data")
+        record(store)
+        store.close()
+        device = Path("/dev/full")
+        if device.exists():
+            result = flooding("export", "-o", str(device), "--data-dir", str(tmp_path / "data"))
+            assert result.returncode == 1
+            assert "/dev/full is a device, not a regular file" in result.stderr
+            assert stat.S_ISCHR(device.stat().st_mode)
+        if os.getuid() == 0:
+            victim = tmp_path / "profile"
+            victim.write_text("mine\n")
+            planted = tmp_path / "x.csv"
+            planted.symlink_to(victim)
+            os.lchown(planted, 4242, 4242)  # as if another user had made it
+            result = flooding("export", "-o", str(planted), "--data-dir", str(tmp_path / "data"))
+            assert result.returncode == 1
+            assert "symbolic link made by another user" in result.stderr
+            assert victim.read_text() == "mine\n"

@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flooding.core.couple import NO_CONTACT, WORKOUT
 from flooding.core.messages import MessageBook
 from flooding.core.models import (
     Alert,
-    CoupleAlert,
-    CouplePauseExtended,
-    CoupleReady,
     EpisodeStarted,
     Event,
     PauseExtended,
@@ -22,6 +18,7 @@ from flooding.core.models import (
     ReadyToReturn,
     Rule,
 )
+from flooding.core.pause import NO_CONTACT, WORKOUT
 from flooding.core.settings import PLACEHOLDERS, ConfigError, MessageSettings, Settings
 from flooding.io.config_files.loading import default_settings, load_config
 from tests.traces import settings as make_settings
@@ -299,18 +296,27 @@ class TestPlaceholderTable:
         settings = Settings.model_validate(
             {**base, "notify": {"privacy": privacy}, "couple": {"name_who": name_who}}
         )
-        book = MessageBook(settings)
+        book, couple_book = MessageBook(settings), MessageBook(settings, people=2)
         absent = (("Ben", WORKOUT), ("Cleo", NO_CONTACT))
-        events: list[tuple[Event, PauseStarted | None]] = [
-            alert(),
-            (extended(), None),
-            (ready(), None),
-            (CoupleAlert(T0, "Anna", 118.0, 70.0, 80.0, Rule.RELATIVE, absent), None),
-            (CouplePauseExtended(T0 + 1200, T0 + 1800, ("Anna",), absent), None),
-            (CoupleReady(T0 + 1500, T0, (("Anna", 71.0),), absent), None),
+        nan = float("nan")
+        events: list[tuple[MessageBook, Event, PauseStarted | None]] = [
+            (book, *alert()),
+            (book, extended(), None),
+            (book, ready(), None),
+            (
+                couple_book,
+                Alert(T0, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna", absent=absent),
+                None,
+            ),
+            (
+                couple_book,
+                PauseExtended(T0 + 1200, T0 + 1800, nan, None, ("Anna",), absent),
+                None,
+            ),
+            (couple_book, ReadyToReturn(T0 + 1500, nan, None, T0, (("Anna", 71.0),), absent), None),
         ]
-        for event, pause in events:
-            rendered = book.render(event, pause, 0)
+        for message_book, event, pause in events:
+            rendered = message_book.render(event, pause, 0)
             assert rendered is not None
             for message in (rendered.full, rendered.desktop):
                 words = [message.title, message.body, *(a.label for a in message.actions)]

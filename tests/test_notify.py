@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,17 +17,41 @@ from flooding.io.notify import (
     ACTION_START_PAUSE,
     ALERT_ACTIONS,
     APP_NAME,
-    ButtonNotifier,
+    ActionHandler,
+    ButtonBackend,
     Message,
+    NotifierGroup,
     NullNotifier,
-    PlyerNotifier,
+    PlyerBackend,
     ResilientNotifier,
     choose_notifier,
+    plyer_show,
 )
 from tests.desktop import Desktop, Display, start_dunst, stop_dunst
-from tests.fakes import FakeBackend, HangingBackend
+from tests.fakes import FakeBackend, FirstTryHangsBackend, HangingBackend
 
 T = TypeVar("T")
+
+
+def plyer_notifier(
+    show: Callable[[Message], None] = plyer_show,
+    *,
+    probe: Callable[[], Awaitable[str | None]] | None = None,
+    attempt_timeout_s: float = 5.0,
+    retry_delay_s: float = 1.0,
+) -> ResilientNotifier:
+    """Plain notifications through plyer alone (no buttons), with all the guarantees."""
+    return ResilientNotifier(
+        [PlyerBackend(show, probe=probe)],
+        attempt_timeout_s=attempt_timeout_s,
+        retry_delay_s=retry_delay_s,
+    )
+
+
+def button_notifier(on_action: ActionHandler | None = None) -> ResilientNotifier:
+    """Notifications with buttons through desktop-notifier alone, with all the guarantees."""
+    return ResilientNotifier([ButtonBackend(on_action)])
+
 
 ALERT = Message(
     kind="alert",
@@ -67,7 +91,7 @@ def warnings_from_notify(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == NOTIFY_LOGGER and record.levelno >= logging.WARNING
+        if record.name.startswith(NOTIFY_LOGGER) and record.levelno >= logging.WARNING
     ]
 
 
@@ -82,7 +106,7 @@ class TestPlyerOnARealDesktop:
         self, desktop: Desktop, message: Message
     ) -> None:
         """The alert and the ready-to-return message reach dunst word for word."""
-        assert run(PlyerNotifier().send(message)) is True
+        assert run(plyer_notifier().send(message)) is True
 
         [shown] = desktop.wait_for_notifications(1)
         assert shown["summary"] == message.title
@@ -93,7 +117,7 @@ class TestPlyerOnARealDesktop:
         """Sending a message with an already shown key does not show it again."""
 
         async def twice_then_another() -> list[bool]:
-            notifier = PlyerNotifier()
+            notifier = plyer_notifier()
             return [
                 await notifier.send(READY),
                 await notifier.send(READY),
@@ -120,7 +144,7 @@ class TestButtonsOnARealDesktop:
                 pressed.append((message, chosen))
                 got_press.set()
 
-            notifier = ButtonNotifier(on_action)
+            notifier = button_notifier(on_action)
             sent = await notifier.send(ALERT)
             menu = await asyncio.to_thread(desktop.choose, action_id)
             await asyncio.wait_for(got_press.wait(), 10)
@@ -137,7 +161,7 @@ class TestButtonsOnARealDesktop:
 
     def test_alert_arrives_with_summary_and_body(self, desktop: Desktop) -> None:
         """The button path delivers the same words as the plain path."""
-        assert run(ButtonNotifier(lambda message, action: None).send(ALERT)) is True
+        assert run(button_notifier(lambda message, action: None).send(ALERT)) is True
 
         [shown] = desktop.wait_for_notifications(1)
         assert (shown["summary"], shown["body"]) == (ALERT.title, ALERT.body)
@@ -154,7 +178,7 @@ class TestButtonsOnARealDesktop:
                 finished.append(chosen)
                 done.set()
 
-            assert await ButtonNotifier(on_action).send(ALERT)
+            assert await button_notifier(on_action).send(ALERT)
             await asyncio.to_thread(desktop.choose, ACTION_NOT_FLOODED)
             await asyncio.wait_for(done.wait(), 10)
 
@@ -183,8 +207,8 @@ class TestButtonsOnARealDesktop:
 
 
 NOTIFIERS = {
-    "plyer": lambda: PlyerNotifier(),
-    "buttons": lambda: ButtonNotifier(lambda message, action: None),
+    "plyer": lambda: plyer_notifier(),
+    "buttons": lambda: button_notifier(lambda message, action: None),
     "chosen": lambda: choose_notifier(NotifySettings(), on_action=lambda m, a: None),
 }
 
@@ -233,7 +257,7 @@ class TestWithoutANotificationServer:
         """A session bus address that leads nowhere gives False and one warning."""
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/gone")
 
-        assert run(PlyerNotifier().send(ALERT), timeout_s=10) is False
+        assert run(plyer_notifier().send(ALERT), timeout_s=10) is False
         [warning] = warnings_from_notify(caplog)
         assert "cannot connect" in warning
 
@@ -246,7 +270,7 @@ class TestWithoutANotificationServer:
     ) -> None:
         """After an outage the same notifier shows messages again once a server is there."""
         caplog.set_level(logging.INFO, logger=NOTIFY_LOGGER)
-        notifier = PlyerNotifier()
+        notifier = plyer_notifier()
         assert run(notifier.send(READY)) is False
 
         env = {**desktop_display.env, "DBUS_SESSION_BUS_ADDRESS": empty_bus}
@@ -308,6 +332,25 @@ class TestRetryAndFallback:
         [warning] = warnings_from_notify(caplog)
         assert "timed out" in warning
 
+    def test_first_try_that_hangs_is_followed_by_a_retry_that_shows(self) -> None:
+        """A first try that never answers is cut at the attempt timeout and the retry shows it."""
+        backend = FirstTryHangsBackend()
+        notifier = ResilientNotifier([backend], attempt_timeout_s=0.1, retry_delay_s=0)
+
+        assert run(notifier.send(ALERT), timeout_s=10) is True
+        assert (backend.tries, backend.shown) == (2, [ALERT])
+
+    def test_budget_covers_every_try_and_the_pause(self) -> None:
+        """The budget is both tries of every backend (probe and delivery) plus the retry pause."""
+        notifier = ResilientNotifier(
+            [FakeBackend("a"), FakeBackend("b")],
+            attempt_timeout_s=5,
+            probe_timeout_s=2,
+            retry_delay_s=1,
+        )
+
+        assert notifier.budget_s == 2 * 2 * (5 + 2) + 1
+
     def test_plyer_call_that_raises_is_retried_then_false(self) -> None:
         """A plyer call raising (e.g. TypeError) is retried once, then send returns False."""
         calls = []
@@ -316,7 +359,7 @@ class TestRetryAndFallback:
             calls.append(message)
             raise TypeError("float timeout")
 
-        notifier = PlyerNotifier(show, probe=no_problem, retry_delay_s=0)
+        notifier = plyer_notifier(show, probe=no_problem, retry_delay_s=0)
 
         assert run(notifier.send(ALERT)) is False
         assert calls == [ALERT, ALERT]
@@ -403,7 +446,7 @@ class TestEventLoopStaysLive:
             released_by_loop.set()
 
         async def scenario() -> bool:
-            notifier = PlyerNotifier(slow_show, probe=no_problem, attempt_timeout_s=20)
+            notifier = plyer_notifier(slow_show, probe=no_problem, attempt_timeout_s=20)
             sent, _ = await asyncio.gather(notifier.send(ALERT), ticker())
             return sent
 
@@ -479,5 +522,19 @@ class TestChooseNotifier:
     def test_enabled_prefers_buttons_then_plyer(self) -> None:
         """On Linux with desktop-notifier installed: buttons first, plyer as fallback."""
         notifier = choose_notifier(NotifySettings())
-        assert isinstance(notifier, ResilientNotifier)
-        assert notifier.backend_names == ("desktop-notifier", "plyer")
+        assert isinstance(notifier, NotifierGroup)
+        assert isinstance(notifier.desktop, ResilientNotifier)
+        assert notifier.desktop.backend_names == ("desktop-notifier", "plyer")
+
+    def test_default_has_the_chime_and_no_remote_targets(self) -> None:
+        """By default the chime is on and nothing is set up to leave the computer."""
+        notifier = choose_notifier(NotifySettings())
+        assert isinstance(notifier, NotifierGroup)
+        assert notifier.chimes is not None
+        assert notifier.remote is None
+
+    def test_sound_off_gives_no_chime(self) -> None:
+        """notify.sound = false: no chime player, and no sound hint on the desktop."""
+        notifier = choose_notifier(NotifySettings(sound=False))
+        assert isinstance(notifier, NotifierGroup)
+        assert notifier.chimes is None

@@ -15,8 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flooding.app.review import clean_rr_ms, review_session, rmssd_ms, summarize_sessions
+from flooding.app.importing import import_recording
+from flooding.app.report import plot_data, render_html
+from flooding.app.review import busy_spans, calm_runs, review_session, summarize_sessions
+from flooding.cli.commands.review import review_lines
 from flooding.cli.main import main
+from flooding.core.beats import Label, correct_rr
 from flooding.core.models import (
     Alert,
     EpisodeStarted,
@@ -25,7 +29,10 @@ from flooding.core.models import (
     ReadyToReturn,
     Rule,
 )
+from flooding.io.config_files.loading import default_settings
+from flooding.io.readers import read
 from flooding.io.store import Store
+from tests._data import recording, requires_data
 from tests.session_factory import START_S, calm_talk, flooding, gappy_talk, record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,32 +170,47 @@ class TestPauseMatching:
         assert episode.recovery_s is None
 
 
-class TestRmssd:
-    def test_alternating_beats(self) -> None:
-        """RR of 800, 810, 800, 810 ms has an RMSSD of exactly 10 ms."""
-        value, used, dropped = rmssd_ms([[800.0, 810.0, 800.0, 810.0]])
-        assert value == pytest.approx(10.0)
-        assert (used, dropped) == (3, 0)
+def corrected_differences_ms(rr_s: list[float]) -> np.ndarray:
+    """Successive differences (ms) of the Lipponen-Tarvainen corrected beats of one run, none
+    across a beat outside the plausible range."""
+    result = correct_rr(np.array(rr_s))
+    src = result.source
+    dropped = np.concatenate(([0], np.cumsum(result.labels == Label.OUT_OF_RANGE)))
+    whole = dropped[src[1:]] == dropped[src[:-1]]
+    diffs: np.ndarray = np.diff(result.rr_s * 1000.0)[whole]
+    return diffs
 
-    def test_range_gate_breaks_the_chain(self) -> None:
-        """An interval outside 300-2000 ms is dropped and no difference spans it."""
-        assert clean_rr_ms([800.0, 250.0, 800.0]).size == 0
-        assert clean_rr_ms([800.0, 2500.0, 800.0, 805.0]).tolist() == [5.0]
 
-    def test_jumps_over_20_percent_are_dropped(self) -> None:
-        """A successive difference larger than 20 % of the earlier beat is an artifact."""
-        assert clean_rr_ms([800.0, 1000.0, 790.0]).size == 0
-        assert clean_rr_ms([800.0, 950.0]).tolist() == [150.0]
+@requires_data
+class TestOneRmssd:
+    """Every view shows the RMSSD of the corrected beats (flooding.core.beats.hrv)."""
 
-    def test_no_difference_between_runs(self) -> None:
-        """Separate runs (a gap between them) are never differenced across."""
-        value, used, _ = rmssd_ms([np.array([800.0, 810.0]), np.array([1200.0, 1210.0])])
-        assert value == pytest.approx(10.0)
-        assert used == 2
-
-    def test_too_few_beats(self) -> None:
-        """No clean pair of beats gives no RMSSD rather than zero."""
-        assert rmssd_ms([[800.0]])[0] is None
+    def test_review_report_and_terminal_show_the_corrected_beat_rmssd(self, store: Store) -> None:
+        """On the noisy real recording, review, --json, the terminal and the HTML report all
+        show the RMSSD of the corrected beats of the calm stretches."""
+        imported = import_recording(
+            store, read(recording("polar-hrm_noisy.hrm")), default_settings()
+        )
+        sid = imported.session_id
+        review = review_session(store, sid)
+        assert review is not None
+        samples = list(store.iter_samples(sid))
+        runs = calm_runs(samples, busy_spans(review.episodes, samples[-1].t_s))
+        diffs = np.concatenate(
+            [corrected_differences_ms([r for s in run for r in s.rr_s]) for run in runs]
+        )
+        expected = float(np.sqrt(np.mean(diffs**2)))
+        assert review.rmssd.rmssd_ms == pytest.approx(expected, rel=1e-12)
+        assert review.rmssd.differences_used == diffs.size
+        assert review.rmssd.differences_used > 100
+        shown = f"(RMSSD): {expected:.0f} ms"
+        assert any(shown in line for line in review_lines(review))
+        data = plot_data(store, sid)
+        assert data is not None
+        assert shown in render_html(data.review, b"")
+        assert json.loads(json.dumps(review.as_dict()))["rmssd"]["rmssd_ms"] == pytest.approx(
+            expected, rel=1e-12
+        )
 
 
 def run_cli(*args: str) -> tuple[int, str]:

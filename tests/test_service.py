@@ -24,10 +24,16 @@ from flooding.core.models import (
 )
 from flooding.core.settings import Settings
 from flooding.io.config_files.loading import default_settings
-from flooding.io.notify import Notifier
+from flooding.io.notify import Notifier, ResilientNotifier
 from flooding.io.store import SessionRow, Store
 from flooding.lab.simulate import SimulatedStrap, hard_talk, packets
-from tests.fakes import HangingNotifier, RaisingNotifier, RecordingNotifier, RecordingView
+from tests.fakes import (
+    FirstTryHangsBackend,
+    HangingNotifier,
+    RaisingNotifier,
+    RecordingNotifier,
+    RecordingView,
+)
 from tests.traces import settings as make_settings
 
 START = 1_700_000_000.0
@@ -41,7 +47,6 @@ def make_runner(
     *,
     source: HeartSource | None = None,
     settings: Settings | None = None,
-    notify_timeout_s: float = 1.0,
 ) -> SessionRunner:
     return SessionRunner(
         source=source or SimulatedStrap(hard_talk(), start_s=START, speed=0),
@@ -51,7 +56,6 @@ def make_runner(
         view=view,
         source_kind="simulated",
         clock=lambda: START,
-        notify_timeout_s=notify_timeout_s,
     )
 
 
@@ -140,12 +144,26 @@ class TestNotifierTrouble:
 
     def test_hanging_notifier(self, store: Store) -> None:
         """A notifier that never answers does not hold up the samples, and the session ends."""
-        notifier, view = HangingNotifier(), RecordingView()
-        outcome = run(make_runner(store, notifier, view, notify_timeout_s=0.2))
+        notifier, view = HangingNotifier(budget_s=0.2), RecordingView()
+        outcome = run(make_runner(store, notifier, view))
         assert notifier.attempts == 2
         assert (outcome.alerts, outcome.ready) == (1, 1)
         assert store.sample_count(outcome.session_id) == HARD_TALK_SAMPLES
         assert stored_session(store, outcome.session_id).ended_s == START + HARD_TALK_SAMPLES
+
+    def test_first_try_hangs_and_the_retry_reaches_the_desktop(self, store: Store) -> None:
+        """A hung first try is followed by the retry: the runner waits the notifier's budget."""
+        backend = FirstTryHangsBackend()
+        notifier = ResilientNotifier([backend], attempt_timeout_s=0.3, retry_delay_s=0.1)
+        view = RecordingView()
+
+        runner = make_runner(store, notifier, view)
+        outcome = run(runner)
+
+        assert runner.notify_wait_s >= notifier.budget_s
+        assert sorted(m.kind for m in backend.shown) == ["alert", "ready"]  # ready may be first
+        assert backend.tries == 3  # the alert twice (hung, then shown), ready once
+        assert store.sample_count(outcome.session_id) == HARD_TALK_SAMPLES
 
     def test_notifications_off(self, store: Store) -> None:
         """With notify.enabled = false the notifier is never asked; the view still shows all."""

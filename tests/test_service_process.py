@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -35,7 +36,23 @@ from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import LinkState, Mode
 from flooding.core.settings import ConfigError, Settings, StrapSettings
 from flooding.io.config_files.loading import default_settings
-from flooding.io.control import ControlServer, lock_is_held, send_command, socket_path
+from flooding.io.control import (
+    ControlServer,
+    ErrorReply,
+    OkReply,
+    OkRequest,
+    PauseReply,
+    PauseRequest,
+    ResumeReply,
+    ResumeRequest,
+    StatusReply,
+    StatusRequest,
+    WorkoutReply,
+    WorkoutRequest,
+    lock_is_held,
+    send_command,
+    socket_path,
+)
 from flooding.io.store import Store
 from flooding.lab.emulator import EmulatedAir, EmulatedStrap, calm_heart
 from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
@@ -166,7 +183,7 @@ class TestSessionsPerWearing:
             first = store.sessions()
             assert len(first) == 1
             assert first[0].ended_s is not None
-            assert service.live.status()["state"] == "waiting"
+            assert service.live.status().state == "waiting"
             await strap.come_back()
             await wait_for(lambda: service.samples() >= 10)
             await service.stop()
@@ -191,12 +208,13 @@ class TestSessionsPerWearing:
 
         async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
             service = Service(air, strap, store, gap_s=30)
-            reply = service.live.handle({"cmd": "workout", "on": True})
-            assert reply["mode"] == "workout"
-            assert reply["next_session"] is True
+            reply = service.live.handle(WorkoutRequest(on=True))
+            assert isinstance(reply, WorkoutReply)
+            assert reply.mode == "workout"
+            assert reply.next_session is True
             strap.set_feed(racing_heart())
             await wait_for(lambda: service.samples() >= 60)  # a minute at 130 bpm
-            assert service.live.status()["state"] == "workout"
+            assert service.live.status().state == "workout"
             await service.stop()
 
         run_scenario(scenario, feed=not_worn())
@@ -215,19 +233,19 @@ class TestSessionsPerWearing:
         store = Store.open(tmp_path)
         replies: dict[str, Any] = {}
 
-        def ask(command: str, **arguments: Any) -> Any:
-            return asyncio.to_thread(send_command, command, data_dir=tmp_path, **arguments)
+        def ask(request: Any) -> Any:
+            return asyncio.to_thread(send_command, request, data_dir=tmp_path)
 
         async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> None:
             service = Service(air, strap, store, gap_s=30)
             async with ControlServer(tmp_path, service.live.handle):
-                await wait_for(lambda: service.live.status()["state"] == "pausing")
-                replies["ok"] = await ask("ok")
-                replies["ok again"] = await ask("ok")
-                replies["resume"] = await ask("resume")
-                replies["after resume"] = (await ask("status"))["status"]["state"]
-                replies["pause"] = await ask("pause", minutes=30)
-                replies["after pause"] = (await ask("status"))["status"]
+                await wait_for(lambda: service.live.status().state == "pausing")
+                replies["ok"] = await ask(OkRequest())
+                replies["ok again"] = await ask(OkRequest())
+                replies["resume"] = await ask(ResumeRequest())
+                replies["after resume"] = (await ask(StatusRequest())).status.state
+                replies["pause"] = await ask(PauseRequest(minutes=30))
+                replies["after pause"] = (await ask(StatusRequest())).status
                 await service.stop()
 
         run_scenario(scenario, feed=racing_heart())
@@ -237,15 +255,15 @@ class TestSessionsPerWearing:
             pauses = store.events(1, "pause-started")
         finally:
             store.close()
-        assert replies["ok"]["ok"] is True
-        assert replies["ok"]["already"] is False
-        assert replies["ok"]["alert_event_id"] == alerts[-1].id
-        assert replies["ok again"]["already"] is True
+        assert isinstance(replies["ok"], OkReply)
+        assert replies["ok"].already is False
+        assert replies["ok"].alert_event_id == alerts[-1].id
+        assert replies["ok again"].already is True
         assert [m.data["alert_event_id"] for m in marks] == [alerts[-1].id]
-        assert replies["resume"] == {"ok": True, "session_id": 1}
+        assert replies["resume"] == ResumeReply(session_id=1)
         assert replies["after resume"] != "pausing"
-        assert replies["pause"]["ok"] is True
-        assert replies["after pause"]["state"] == "pausing"
+        assert isinstance(replies["pause"], PauseReply)
+        assert replies["after pause"].state == "pausing"
         assert [p.data["manual"] for p in pauses] == [False, True]
         assert pauses[-1].data["until_s"] - pauses[-1].t_s == pytest.approx(30 * 60, abs=0.01)
 
@@ -254,10 +272,11 @@ class TestSessionsPerWearing:
         live = LiveMonitor(
             StatusBoard(QuietView()), settings=default_settings(), strap=STRAP, headless=True
         )
-        for request in ({"cmd": "pause"}, {"cmd": "resume"}, {"cmd": "ok"}):
+        for request in (PauseRequest(), ResumeRequest(), OkRequest()):
             reply = live.handle(request)
-            assert reply["code"] == "no-session"
-            assert "waiting for your strap" in reply["error"]
+            assert isinstance(reply, ErrorReply)
+            assert reply.code == "no-session"
+            assert "waiting for your strap" in reply.error
 
 
 class TestSessionGapSetting:
@@ -364,11 +383,11 @@ def wait_until_watching(proc: subprocess.Popen[str], data: Path, samples: int = 
         if proc.poll() is not None:
             assert proc.stderr is not None
             raise AssertionError(f"the service exited {proc.returncode}: {proc.stderr.read()}")
-        reply = send_command("status", data_dir=data)
-        if reply and reply["status"]["session_id"] is not None:
+        reply = send_command(StatusRequest(), data_dir=data)
+        if isinstance(reply, StatusReply) and reply.status.session_id is not None:
             store = Store.open(data)
             try:
-                if store.sample_count(reply["status"]["session_id"]) >= samples:
+                if store.sample_count(reply.status.session_id) >= samples:
                     return
             finally:
                 store.close()
@@ -449,7 +468,7 @@ class TestCommandsFromAnotherProcess:
             assert twice.returncode == 1
             assert "no pause to end" in twice.stderr
         finally:
-            send_command("resume", data_dir=data)  # the service is shared: leave no pause
+            send_command(ResumeRequest(), data_dir=data)  # the service is shared: leave no pause
 
     def test_workout_on_and_off_change_the_mode_and_are_recorded(
         self, service: tuple[Path, dict[str, str]]
@@ -466,7 +485,7 @@ class TestCommandsFromAnotherProcess:
             assert off.returncode == 0, off.stderr
             assert status_json(data, env)["mode"] == "talk"
         finally:
-            send_command("workout", data_dir=data, on=False)  # the service is shared
+            send_command(WorkoutRequest(on=False), data_dir=data)  # the service is shared
         store = Store.open(data)
         try:
             modes = [e.data["mode"] for e in store.events(1, "mode")]
@@ -477,14 +496,10 @@ class TestCommandsFromAnotherProcess:
     def test_ok_client_reaches_the_service_and_says_there_was_no_alert(
         self, service: tuple[Path, dict[str, str]]
     ) -> None:
-        """send_command("ok") gets the running session's answer: a calm session has no alert."""
+        """An OkRequest gets the running session's answer: a calm session has no alert."""
         data, _env = service
-        reply = send_command("ok", data_dir=data)
-        assert reply == {
-            "ok": False,
-            "code": "no-alert",
-            "error": "session 1 has had no alert to mark",
-        }
+        reply = send_command(OkRequest(), data_dir=data)
+        assert reply == ErrorReply(code="no-alert", error="session 1 has had no alert to mark")
 
     def test_ok_command_asks_the_running_service(
         self, service: tuple[Path, dict[str, str]]
@@ -529,6 +544,21 @@ class TestWithoutAService:
         assert "service install" in done.stderr
         assert "monitor` runs it in this terminal" in done.stderr
 
+    @pytest.mark.parametrize(
+        ("command", "words"),
+        [
+            (["pause", "0"], "pause: minutes must be a number from 1 to 1440"),
+            (["ok", "0"], "ok: session must be a session number (1, 2, ...)"),
+        ],
+    )
+    def test_a_malformed_request_is_refused_before_asking_naming_what_is_wrong(
+        self, tmp_path: Path, command: list[str], words: str
+    ) -> None:
+        """A value the protocol refuses is a usage error (exit 2) saying which and why."""
+        done = flooding(*command, "--data-dir", str(tmp_path), env=cli_env(tmp_path))
+        assert done.returncode == 2
+        assert words in done.stderr
+
 
 @pytest.mark.timeout(90)
 class TestShutdownAndStartup:
@@ -556,6 +586,30 @@ class TestShutdownAndStartup:
         assert not socket_path(data).exists()
         assert not lock_is_held(data)
         assert "session 1 saved" in err
+
+    def test_the_log_file_is_owner_only_in_an_owner_only_folder(self, tmp_path: Path) -> None:
+        """`--log-file` makes its missing folder 0700 and the file 0600, and logs there."""
+        data = tmp_path / "data"
+        log_file = tmp_path / "logs" / "service.log"
+        proc = start_service(data, cli_env(tmp_path), "--no-notify", "--log-file", str(log_file))
+        try:
+            wait_until_watching(proc, data)
+        finally:
+            stop(proc)
+        assert proc.returncode == 0
+        assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+        assert stat.S_IMODE(log_file.parent.stat().st_mode) == 0o700
+        assert "connected to" in log_file.read_text(encoding="utf-8")
+
+    def test_a_named_pipe_as_log_file_is_refused_in_words(self, tmp_path: Path) -> None:
+        """A FIFO given as --log-file stops the service at once with a message, not a hang."""
+        fifo = tmp_path / "service.log"
+        os.mkfifo(fifo)
+        proc = start_service(tmp_path / "data", cli_env(tmp_path), "--log-file", str(fifo))
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 1
+        assert f"cannot log to {fifo}" in err
+        assert "named pipe" in err
 
     def test_a_bad_config_is_told_in_the_log_and_on_the_desktop_and_it_waits(
         self, tmp_path: Path, desktop: Any

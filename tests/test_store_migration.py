@@ -181,13 +181,15 @@ class TestMigrationFromVersion1:
 
 class TestPrivacy:
     def test_new_data_dir_database_and_side_files_are_owner_only(self, tmp_path: Path) -> None:
-        """A new data directory, nested too, is 0700; the database, -wal and -shm are 0600."""
+        """A new data directory and every folder made for it are 0700 (the demo's data/demo
+        makes the data folder too); the database, -wal and -shm are 0600."""
         data = tmp_path / "new" / "data"
         store = Store.open(data)
         record(store)
         reader = Store.open(data)  # a second connection keeps -wal and -shm in place
         try:
             assert stat.S_IMODE(data.stat().st_mode) == 0o700
+            assert stat.S_IMODE(data.parent.stat().st_mode) == 0o700  # as data/demo's data
             for name in ("flooding.db", "flooding.db-wal", "flooding.db-shm"):
                 assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
         finally:
@@ -234,6 +236,21 @@ class TestDeleteAndFalseAlarm:
             pause = store.events(session_id, "pause-started")[0]
             with pytest.raises(StoreError):
                 store.mark_false_alarm(session_id, pause.id, alert.t_s)
+        finally:
+            store.close()
+
+    def test_a_false_alarm_mark_can_be_taken_back(self, tmp_path: Path) -> None:
+        """Undo removes the mark (and only it); undoing an unmarked alert changes nothing."""
+        store = Store.open(tmp_path)
+        try:
+            session_id = record(store)
+            alert = store.events(session_id, "alert")[0]
+            before = len(store.events(session_id))
+            store.mark_false_alarm(session_id, alert.id, alert.t_s + 60)
+            assert store.unmark_false_alarm(session_id, alert.id)
+            assert not store.is_false_alarm(session_id, alert.id)
+            assert len(store.events(session_id)) == before
+            assert not store.unmark_false_alarm(session_id, alert.id)
         finally:
             store.close()
 

@@ -12,6 +12,7 @@ from flooding.app import wiring
 from flooding.app.session import SessionOutcome
 from flooding.core.settings import Settings
 from flooding.io.config_files.loading import default_settings
+from flooding.io.control import MonitorStatus
 from flooding.io.store import Store
 from flooding.lab.simulate import SimulatedStrap, hard_talk
 from tests.fakes import RecordingView
@@ -29,7 +30,7 @@ def test_extra_views_and_services_join_a_session(tmp_path: Path) -> None:
     service is entered before the session starts, sees it live, and is left when it ends."""
     main, extra = RecordingView(), RecordingView()
     happened: list[str] = []
-    seen: list[dict[str, object]] = []
+    seen: list[MonitorStatus] = []
 
     @contextlib.asynccontextmanager
     async def service(proc: wiring.Process) -> AsyncIterator[None]:
@@ -64,7 +65,7 @@ def test_extra_views_and_services_join_a_session(tmp_path: Path) -> None:
         f"left with {outcome.samples} readings shown",
     ]
     assert seen
-    assert seen[-1]["session_id"] == outcome.session_id
+    assert seen[-1].session_id == outcome.session_id
 
 
 def test_a_second_monitor_on_the_same_folder_is_refused_with_the_exit_code_to_retry(

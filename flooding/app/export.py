@@ -3,7 +3,8 @@
 The CSV is the generic heart-rate format the file readers understand (`flooding import`):
 `time_unix_s,hr_bpm,rr_ms,contact`, one row per sample; `rr_ms` holds the sample's RR
 intervals in milliseconds separated by spaces (empty when there were none), `contact` is
-1, 0 or empty (the strap could not tell). Episodes go to a second CSV next to it.
+1, 0 or empty (the strap could not tell). The episodes table is a CSV of its own
+(`episodes_csv`, written only when asked for: `flooding export --episodes FILE`).
 
 The JSON holds everything: `{"session": {...}, "samples": [...], "episodes": [...],
 "events": [...]}`.
@@ -18,7 +19,6 @@ from typing import Any
 
 from flooding.app.review import episodes, summarize_session
 from flooding.core.models import Sample
-from flooding.io.files import write_private as write_private  # where other commands look for it
 from flooding.io.store import Store
 
 CSV_COLUMNS = ("time_unix_s", "hr_bpm", "rr_ms", "contact")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flooding.core.engine import BatchResult, run_batch
-from flooding.core.models import Mode, Sample
+from flooding.core.models import SOLO, Mode, Sample
 from flooding.core.settings import Settings
 from flooding.core.timefmt import is_wall_clock
 from flooding.io.readers import Recording
@@ -65,12 +65,12 @@ def import_recording(
     """Store a recording as a session with the events the detector finds in it.
 
     All or nothing: if storing fails half-way, the partial session is removed again.
-    `keep_readings`: the result's `batch` keeps every reading too (without RMSSD).
+    `keep_readings`: the result's `batch` keeps every reading too.
     """
     samples = anchored(recording, start_s)
     if not samples:
         raise ValueError(f"{recording.path}: the recording holds no samples")
-    result = run_batch(samples, settings, mode=mode, keep_readings=keep_readings, rmssd=False)
+    result = run_batch(samples, settings, mode=mode, keep_readings=keep_readings)
     kind = source or f"import:{recording.source_format}"
     session_id = store.begin_session(
         samples[0].t_s,
@@ -139,7 +139,7 @@ def import_couple(
     file's times put it).
     All or nothing, like `import_recording`.
     """
-    from flooding.core.couple import person_settings_for, run_couple_batch
+    from flooding.core.people import person_settings_for, run_people_batch
 
     names = list(recordings)
     if len(names) != 2:
@@ -156,7 +156,7 @@ def import_couple(
     if any(not track for track in tracks.values()):
         raise ValueError("both recordings must hold samples")
     modes = dict.fromkeys(names, mode) if mode is not None else None
-    result = run_couple_batch(tracks, settings, modes=modes)
+    result = run_people_batch(tracks, settings, modes=modes)
     begin = min(track[0].t_s for track in tracks.values())
     end = max(track[-1].t_s for track in tracks.values())
     session_id = store.begin_session(
@@ -179,7 +179,7 @@ def import_couple(
             )
             store.add_samples(session_id, tracks[name], name)
         for person, event in result.events:
-            store.add_event(session_id, event, person)
+            store.add_event(session_id, event, person, couple=True)
         store.end_session(session_id, end)
     except BaseException:
         _discard(store, session_id)
@@ -189,7 +189,7 @@ def import_couple(
     return CoupleImportResult(
         session_id=session_id,
         samples={name: len(tracks[name]) for name in names},
-        alerts=sum(1 for _, kind in kinds if kind == "CoupleAlert"),
+        alerts=kinds.count((SOLO, "Alert")),
         episodes={name: kinds.count((name, "EpisodeStarted")) for name in names},
         start_s=begin,
         aligned_on_clock=on_clock,

@@ -8,12 +8,31 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, assert_never
 
 from flooding.app.status import StatusBoard
 from flooding.core.models import LinkState, Mode
 from flooding.core.settings import Settings
-from flooding.io.control import error_reply
+from flooding.io.control import (
+    ErrorReply,
+    MonitorStatus,
+    OkReply,
+    OkRequest,
+    PauseReply,
+    PauseRequest,
+    PauseStatus,
+    PersonStatus,
+    Reply,
+    Request,
+    ResumeReply,
+    ResumeRequest,
+    StatusReply,
+    StatusRequest,
+    StrapStatus,
+    WorkoutReply,
+    WorkoutRequest,
+    error_reply,
+)
 
 if TYPE_CHECKING:
     from flooding.app.session import SessionRunner
@@ -42,13 +61,12 @@ class LiveMonitor:
         self.runner: SessionRunner | None = None
         self.next_mode: Mode | None = None  # `workout on` with no session: for the next one
 
-    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer one validated control request (see `flooding.io.control`)."""
-        command = request["cmd"]
-        if command == "status":
-            return {"ok": True, "status": self.status()}
-        if command == "workout":
-            return self._workout(bool(request["on"]))
+    def handle(self, request: Request) -> Reply:
+        """Answer one valid control request (see `flooding.io.control.protocol`)."""
+        if isinstance(request, StatusRequest):
+            return StatusReply(status=self.status())
+        if isinstance(request, WorkoutRequest):
+            return self._workout(request.on)
         runner = self.runner
         if runner is None or runner.session_id is None:
             return error_reply(
@@ -56,13 +74,13 @@ class LiveMonitor:
                 "no session is running: the monitor is waiting for your strap. "
                 "Put it on (electrodes moistened) and a session starts by itself.",
             )
-        if command == "pause":
-            return self._pause(runner, request.get("minutes"))
-        if command == "resume":
+        if isinstance(request, PauseRequest):
+            return self._pause(runner, request.minutes)
+        if isinstance(request, ResumeRequest):
             return self._resume(runner)
-        if command == "ok":
-            return self._ok(runner, request.get("session"))
-        return error_reply("bad-request", f"unknown command {command!r}")
+        if isinstance(request, OkRequest):
+            return self._ok(runner, request.session)
+        assert_never(request)
 
     def mode(self) -> Mode:
         """The mode in force: the session's, else the one waiting for the next session."""
@@ -70,16 +88,16 @@ class LiveMonitor:
             return self.runner.mode
         return self.next_mode or self.settings.mode
 
-    def status(self) -> dict[str, Any]:
-        """What `flooding status` shows, as plain JSON values."""
+    def status(self) -> MonitorStatus:
+        """What `flooding status` shows."""
         board = self.board
         runner = self.runner
         reading = board.current_reading()
-        pause: dict[str, Any] | None = None
+        pause: PauseStatus | None = None
         if runner is not None and runner.pausing:
             until_s = runner.pause_until_s
             left_s = max(0.0, until_s - runner.session_time_s)
-            pause = {"until_s": until_s, "minutes_left": round(left_s / MINUTE_S, 1)}
+            pause = PauseStatus(until_s=until_s, minutes_left=round(left_s / MINUTE_S, 1))
         mode = self.mode()
         people = runner.people_status() if runner is not None else None
         if runner is None or runner.session_id is None:
@@ -97,47 +115,50 @@ class LiveMonitor:
         baseline = runner.baseline_bpm if runner is not None else None
         if people is not None:
             reading = None  # the latest reading is one partner's: shown per person instead
-        return {
-            "pid": os.getpid(),
-            "headless": self.headless,
-            "started_at": self.started_at,
-            "strap": {
-                "chosen": self.strap,
-                "name": board.strap_name,
-                "address": board.strap_address,
-                "link": board.link_state.value if board.link_state else "searching",
-                "connected": board.link_state is LinkState.CONNECTED,
-                "battery_percent": board.battery_percent,
-            },
-            "session_id": runner.session_id if runner is not None else None,
-            "mode": mode.value,
-            "state": state,
-            "heart_bpm": reading.bpm if reading is not None else None,
-            "baseline_bpm": None if baseline is None else round(baseline, 1),
-            "pause": pause,
-            **({"people": people} if people is not None else {}),
-        }
+        return MonitorStatus(
+            pid=os.getpid(),
+            headless=self.headless,
+            started_at=self.started_at,
+            strap=StrapStatus(
+                chosen=self.strap,
+                name=board.strap_name,
+                address=board.strap_address,
+                link=board.link_state.value if board.link_state else "searching",
+                connected=board.link_state is LinkState.CONNECTED,
+                battery_percent=board.battery_percent,
+            ),
+            session_id=runner.session_id if runner is not None else None,
+            mode=mode.value,
+            state=state,
+            heart_bpm=reading.bpm if reading is not None else None,
+            baseline_bpm=None if baseline is None else round(baseline, 1),
+            pause=pause,
+            people=None
+            if people is None
+            else {name: PersonStatus.model_validate(p) for name, p in people.items()},
+        )
 
-    def _pause(self, runner: SessionRunner, minutes: float | None) -> dict[str, Any]:
+    def _pause(self, runner: SessionRunner, minutes: float | None) -> PauseReply:
         already = runner.pausing
         if not already:
             runner.start_pause(minutes)
         left_s = max(0.0, runner.pause_until_s - runner.session_time_s)
-        return {
-            "ok": True,
-            "already": already,
-            "session_id": runner.session_id,
-            "until_s": runner.pause_until_s,
-            "minutes_left": round(left_s / MINUTE_S, 1),
-        }
+        assert runner.session_id is not None
+        return PauseReply(
+            already=already,
+            session_id=runner.session_id,
+            until_s=runner.pause_until_s,
+            minutes_left=round(left_s / MINUTE_S, 1),
+        )
 
-    def _resume(self, runner: SessionRunner) -> dict[str, Any]:
+    def _resume(self, runner: SessionRunner) -> ResumeReply | ErrorReply:
         if not runner.pausing:
             return error_reply("not-pausing", "there is no pause to end: you are not pausing")
         runner.end_pause()
-        return {"ok": True, "session_id": runner.session_id}
+        assert runner.session_id is not None
+        return ResumeReply(session_id=runner.session_id)
 
-    def _ok(self, runner: SessionRunner, session: int | None) -> dict[str, Any]:
+    def _ok(self, runner: SessionRunner, session: int | None) -> OkReply | ErrorReply:
         session_id = runner.session_id
         assert session_id is not None
         if session is not None and session != session_id:
@@ -151,20 +172,19 @@ class LiveMonitor:
         already = runner.store.is_false_alarm(session_id, alert.id)
         if not already:
             runner.mark_false_alarm(alert.id)
-        return {
-            "ok": True,
-            "already": already,
-            "session_id": session_id,
-            "alert_event_id": alert.id,
-            "alert_t_s": alert.t_s,
-        }
+        return OkReply(
+            already=already,
+            session_id=session_id,
+            alert_event_id=alert.id,
+            alert_t_s=alert.t_s,
+        )
 
-    def _workout(self, on: bool) -> dict[str, Any]:
+    def _workout(self, on: bool) -> WorkoutReply:
         mode = Mode.WORKOUT if on else Mode.TALK
         runner = self.runner
         if runner is not None and runner.session_id is not None:
             runner.set_mode(mode)
             self.next_mode = None
-            return {"ok": True, "mode": mode.value, "session_id": runner.session_id}
+            return WorkoutReply(mode=mode.value, session_id=runner.session_id)
         self.next_mode = mode
-        return {"ok": True, "mode": mode.value, "session_id": None, "next_session": True}
+        return WorkoutReply(mode=mode.value, session_id=None, next_session=True)

@@ -1,5 +1,6 @@
 """A session as a picture and a one-file report: heart rate over the local clock, with the
-calm baseline, the flooding threshold, flooded stretches, pauses, alerts and ready-to-return.
+calm baseline, the flooding threshold, flooded stretches, pauses, alerts and ready-to-return;
+for a session of two, both hearts on one time axis with each one's calm and episodes.
 
 Pure of the command line: functions take a store or plain values and return bytes or text.
 matplotlib (Agg backend, no screen needed) is imported only when a plot is drawn.
@@ -21,8 +22,12 @@ from typing import Any, NamedTuple
 from flooding.app.review import (
     EPISODE_COLUMNS,
     STRETCH_GAP_S,
+    PeopleReview,
     SessionReview,
     episode_table,
+    headline,
+    people_lines,
+    people_review,
     review_session,
 )
 from flooding.core.engine import run_batch
@@ -46,6 +51,11 @@ COLOURS = {
     "ready": "#2e8b57",
 }
 
+PERSON_COLOURS = ("#1f3b73", "#b8860b")  # deep blue, dark gold: apart for colour-blind eyes too
+DAYS_AXIS_S = 2 * 86400.0  # longer spans are labelled by date: 48 hourly labels fill the axis
+MAX_DAY_LABELS = 16  # dates on a long axis, at most
+PAUSE_LABEL_MIN_FRACTION = 0.02  # a pause narrower than this share of the plot gets no words
+MAX_LABELLED_MARKS = 20  # more alerts (or ready marks) than this: symbols only, no clock times
 LABEL_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9}
 
 
@@ -107,12 +117,13 @@ def plot_data(store: Store, session_id: int) -> PlotData | None:
     except ValueError:
         mode = None
     # replaying the samples gives the baseline and threshold the monitor had at every moment
-    readings = run_batch(samples, settings, mode=mode, keep_readings=True).readings
+    trace = run_batch(samples, settings, mode=mode, keep_readings=True).trace
+    assert trace is not None  # kept
     return PlotData(
         review=review,
         samples=samples,
-        baseline_bpm=[r.baseline_bpm for r in readings],
-        threshold_bpm=[r.threshold_bpm for r in readings],
+        baseline_bpm=[None if math.isnan(b) else b for b in trace.baseline_bpm.tolist()],
+        threshold_bpm=trace.threshold_bpm.tolist(),
         alerts_s=[e.t_s for e in events if e.kind == "alert"],
         ready_s=[e.t_s for e in events if e.kind == "ready-to-return"],
         gap_s=max(STRETCH_GAP_S, settings.detection.gap_s),
@@ -125,17 +136,14 @@ def with_gaps(
 ) -> tuple[list[float], list[float]]:
     """Times and values with a NaN inserted wherever samples are more than `gap_s` apart,
     so a line plot shows a dropped link as a break rather than a straight line across it."""
-    xs: list[float] = []
-    ys: list[float] = []
-    previous: float | None = None
-    for t, v in zip(times_s, values, strict=True):
-        if previous is not None and t - previous > gap_s:
-            xs.append((t + previous) / 2)
-            ys.append(math.nan)
-        xs.append(t)
-        ys.append(math.nan if v is None else v)
-        previous = t
-    return xs, ys
+    import numpy as np
+
+    t = np.asarray(times_s, dtype=np.float64)
+    v = np.array([math.nan if value is None else value for value in values], dtype=np.float64)
+    after = np.flatnonzero(np.diff(t) > gap_s) + 1  # the first sample after each gap
+    xs = np.insert(t, after, (t[after] + t[after - 1]) / 2)
+    ys = np.insert(v, after, math.nan)
+    return xs.tolist(), ys.tolist()
 
 
 def _heart_values(samples: Sequence[Sample]) -> list[float | None]:
@@ -149,10 +157,15 @@ def local_tz(t_s: float) -> tzinfo | None:
 
 def clock_axis(ax: Any, span_s: float, tz: tzinfo | None) -> None:
     """Label a time-of-day x axis (matplotlib date numbers) in local clock times, `HH:MM`,
-    every 5, 15 or 60 minutes by the span shown."""
+    every 5, 15 or 60 minutes by the span shown; over two days, by date (`DD Mon`)."""
     import matplotlib.dates
 
     mdates: Any = matplotlib.dates  # untyped: matplotlib's date helpers carry no annotations
+    if span_s > DAYS_AXIS_S:  # hourly labels would pile up: one a day (or fewer), by date
+        days = max(1, math.ceil(span_s / 86400.0 / MAX_DAY_LABELS))
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=days, tz=tz))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=tz))
+        return
     minutes = 5 if span_s <= 3600 else 15 if span_s <= 4 * 3600 else 60
     ax.xaxis.set_major_locator(
         mdates.MinuteLocator(byminute=range(0, 60, minutes), tz=tz)
@@ -210,8 +223,17 @@ def render_png(data: PlotData) -> bytes:
         return (t_s - origin) / 60.0
 
     def xs(times: Sequence[float]) -> list[Any]:
-        return [math.nan if math.isnan(t) else x(t) for t in times]
+        import numpy as np
 
+        at = np.asarray(times, dtype=np.float64)  # NaN stays NaN
+        result: list[Any] = ((at / 86400.0) if wall else (at - origin) / 60.0).tolist()
+        return result
+
+    # a break narrower than a pixel cannot be seen, and each one is a shape to draw: a month
+    # of a watch that skips seconds would be tens of thousands of them
+    span_s = samples[-1].t_s - samples[0].t_s if samples else 0.0
+    gap_s = max(data.gap_s, span_s / (FIGURE_SIZE_IN[0] * FIGURE_DPI))
+    label_min_s = span_s * PAUSE_LABEL_MIN_FRACTION
     fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
     handles: list[Any] = []
     labels: dict[int, str] = {}  # for handles that are tuples (a band with its line)
@@ -246,6 +268,8 @@ def render_png(data: PlotData) -> bytes:
             alpha=0.55,
             lw=0,
         )
+        if stop - e.pause_start_s < label_min_s:
+            continue  # too narrow to hold its words at this scale
         mid = x((e.pause_start_s + stop) / 2)
         ax.text(
             mid,
@@ -262,7 +286,7 @@ def render_png(data: PlotData) -> bytes:
 
     # the flooding threshold: the line, and the band below it down to the release level
     if times:
-        tx, ty = with_gaps(times, list(data.threshold_bpm), data.gap_s)
+        tx, ty = with_gaps(times, list(data.threshold_bpm), gap_s)
         band = [v - data.release_below_bpm for v in ty]
         ax.fill_between(xs(tx), band, ty, color=COLOURS["threshold"], alpha=0.18, lw=0)
         ax.plot(xs(tx), ty, color=COLOURS["threshold"], lw=1.6, ls="--")
@@ -272,13 +296,13 @@ def render_png(data: PlotData) -> bytes:
         )
         handles.append(threshold_handle)
         labels[id(threshold_handle)] = threshold_label(review)
-        bx, by = with_gaps(times, list(data.baseline_bpm), data.gap_s)
+        bx, by = with_gaps(times, list(data.baseline_bpm), gap_s)
         if any(not math.isnan(v) for v in by):
             ax.plot(xs(bx), by, color=COLOURS["baseline"], lw=2.0)
             handles.append(
                 Line2D([], [], color=COLOURS["baseline"], lw=2.0, label=baseline_label(review))
             )
-        hx, hy = with_gaps(times, heart, data.gap_s)
+        hx, hy = with_gaps(times, heart, gap_s)
         ax.plot(xs(hx), hy, color=COLOURS["heart"], lw=1.3)
         handles.insert(0, Line2D([], [], color=COLOURS["heart"], lw=1.3, label="Heart rate"))
 
@@ -315,7 +339,7 @@ def render_png(data: PlotData) -> bytes:
                 label=mark.legend,
             )
         )
-        for t in when:
+        for t in when if len(when) <= MAX_LABELLED_MARKS else ():
             ax.annotate(
                 f"{mark.label} {session_clock(t)}",
                 (x(t), bpm_at(t) + 5),
@@ -366,10 +390,18 @@ def render_png(data: PlotData) -> bytes:
     return out.getvalue()
 
 
-def session_png(store: Store, session_id: int) -> bytes | None:
-    """The plot of one session (None: no such session)."""
+def session_png(store: Store, session_id: int, *, as_html: bool = False) -> bytes | None:
+    """The plot of a session, of one track or of two, as PNG bytes, or with `as_html` the
+    one-page report around it (None: no such session)."""
+    both = people_review(store, session_id)
+    if both is not None:
+        png = render_people_png(both)
+        return render_people_html(both, png).encode("utf-8") if as_html else png
     data = plot_data(store, session_id)
-    return None if data is None else render_png(data)
+    if data is None:
+        return None
+    png = render_png(data)
+    return render_html(data.review, png).encode("utf-8") if as_html else png
 
 
 def render_html(review: SessionReview, png: bytes) -> str:
@@ -424,3 +456,95 @@ flooded stretches and pauses" src="data:image/png;base64,{image}">
 your heart was back near its calm baseline after the pause.</p>
 </body></html>
 """
+
+
+# -- a session of two: both hearts on one time axis -----------------------------------------------
+
+
+def render_people_png(review: PeopleReview) -> bytes:
+    """Both hearts on one time axis, with each person's baseline and episodes, the pauses
+    for both, the alert and ready-to-return, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wall = is_wall_clock(review.summary.started_s)
+    all_times = [s.t_s for track in review.tracks.values() for s in track]
+    origin = min(all_times) if all_times and not wall else 0.0
+
+    def x(t_s: float) -> Any:
+        return t_s / 86400.0 if wall else (t_s - origin) / 60.0
+
+    fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
+    end_s = max(all_times) if all_times else review.summary.started_s
+    values = [s.bpm for track in review.tracks.values() for s in track if s.usable]
+    top = max([*values, 100.0]) + 12
+    bottom = max(0.0, min([*values, 60.0]) - 15)
+    for pause in review.pauses:
+        stop = pause.end_s if pause.end_s is not None else end_s
+        ax.axvspan(x(pause.start_s), x(stop), color=COLOURS["pause"], alpha=0.12, lw=0)
+        ax.text(
+            x((pause.start_s + stop) / 2),
+            bottom + (top - bottom) * 0.04,
+            f"Pause for both ({duration(stop - pause.start_s)})",
+            ha="center",
+            color=COLOURS["pause"],
+            fontsize=10,
+            fontweight="bold",
+        )
+        if pause.alert_s is not None:
+            ax.axvline(x(pause.alert_s), color=COLOURS["flooded"], lw=1.2)
+        if pause.ready_s is not None:
+            ax.axvline(x(pause.ready_s), color=COLOURS["ready"], lw=1.2, ls=":")
+    for index, person in enumerate(review.people):
+        colour = PERSON_COLOURS[index % len(PERSON_COLOURS)]
+        track = review.tracks.get(person.name, [])
+        times = [s.t_s for s in track]
+        heart = [s.bpm if s.usable else None for s in track]
+        tx, ty = with_gaps(times, heart, STRETCH_GAP_S)
+        ax.plot([x(t) for t in tx], ty, color=colour, lw=1.4, label=f"{person.name}'s heart")
+        if person.calm_baseline_bpm is not None:
+            ax.axhline(
+                person.calm_baseline_bpm,
+                color=colour,
+                lw=1.0,
+                ls="--",
+                label=f"{person.name}'s calm ({person.calm_baseline_bpm:.0f} bpm)",
+            )
+        for e in person.episodes:
+            stop = e.end_s if e.end_s is not None else end_s
+            band = (0.93 - 0.05 * index, 0.97 - 0.05 * index)
+            ax.axvspan(x(e.start_s), x(stop), ymin=band[0], ymax=band[1], color=colour, lw=0)
+        if person.episodes:
+            ax.plot([], [], color=colour, lw=6, label=f"{person.name} flooded")
+    ax.plot([], [], color=COLOURS["flooded"], lw=1.2, label="Alert for both")
+    if any(p.ready_s is not None for p in review.pauses):
+        ax.plot([], [], color=COLOURS["ready"], lw=1.2, ls=":", label="Ready to return")
+    ax.set_ylim(bottom, top)
+    ax.set_ylabel("Heart rate (bpm)")
+    if wall:
+        clock_axis(ax, end_s - min(all_times, default=end_s), local_tz(review.summary.started_s))
+        ax.set_xlabel("Time of day")
+    else:
+        ax.set_xlabel("Minutes from the start")
+    names = " and ".join(p.name for p in review.people)
+    ax.set_title(f"Two hearts in one conversation: {names}\n" + " ".join(headline(review)[:1]))
+    ax.grid(alpha=0.25)
+    ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def render_people_html(review: PeopleReview, png: bytes) -> str:
+    """One page with the picture and the review, to open or to share with a therapist."""
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in people_lines(review) if line)
+    image = base64.b64encode(png).decode("ascii")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>Session {review.summary.id}</title></head><body>"
+        f"<img alt='Both hearts over the session' src='data:image/png;base64,{image}' "
+        f"style='max-width:100%'>{body}</body></html>"
+    )

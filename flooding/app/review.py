@@ -1,25 +1,23 @@
-"""What happened in a session, from the store: summaries and flooding episodes."""
+"""What happened in a session, from the store: summaries, flooding episodes, calm baseline
+and variability of one track; for a session of two, both tracks, who flooded first, how
+soon each was back near calm after the pause for both, and linkage (`flooding.core.linkage`)."""
 
 from __future__ import annotations
 
+import bisect
+import json
 import math
 import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
+from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import Sample
+from flooding.core.pause import Recovery
+from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.store import EventRow, Store
 
-if TYPE_CHECKING:  # numpy is imported where RMSSD is computed: `flooding sessions` needs none
-    import numpy as np
-
-# RMSSD artifact handling: a plain range gate and successive-difference rule. Kept to
-# `clean_rr_ms` and `rmssd_ms` so a fuller correction (Lipponen & Tarvainen) can replace it.
-RR_MIN_MS = 300.0
-RR_MAX_MS = 2000.0
-RR_MAX_STEP_FRACTION = 0.20  # a beat more than 20 % away from the one before is an artifact
-RMSSD_WINDOW_S = 300.0  # RMSSD is conventionally reported over 5-minute windows
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
 
 
@@ -163,13 +161,21 @@ def episode_events(rows: Sequence[EventRow]) -> list[tuple[EventRow, EventRow | 
     ]
 
 
+EPISODE_KINDS = frozenset(
+    {"episode-started", "episode-ended", "alert", "pause-started", "pause-extended"}
+    | {"ready-to-return", "pause-ended"}
+)
+
+
 def episodes(
     store: Store, session_id: int, events: Sequence[EventRow] | None = None
 ) -> list[EpisodeReview]:
     """The flooding episodes of a session, each with its alert, pause and recovery
     (`events`: the session's events when already read)."""
-    rows = store.events(session_id) if events is None else events
-    false_alarm_alerts = {r.data.get("alert_event_id") for r in rows if r.kind == "false-alarm"}
+    every = store.events(session_id) if events is None else events
+    false_alarm_alerts = {r.data.get("alert_event_id") for r in every if r.kind == "false-alarm"}
+    # only these kinds are matched below (a long recording can hold many thousand gap events)
+    rows = [r for r in every if r.kind in EPISODE_KINDS]
     out = []
     for start, ended in episode_events(rows):
         d = start.data
@@ -212,46 +218,17 @@ def episodes(
     return out
 
 
-def clean_rr_ms(rr_ms: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Successive differences (ms) of one unbroken run of RR intervals, artifacts dropped.
-
-    Intervals outside 300-2000 ms are removed (and break the chain: no difference is taken
-    across them); a difference larger than 20 % of the earlier interval is dropped.
-    """
-    import numpy as np
-
-    rr = np.asarray(rr_ms, dtype=float)
-    if rr.size < 2:
-        return np.empty(0)
-    good = (rr >= RR_MIN_MS) & (rr <= RR_MAX_MS)
-    diffs = np.diff(rr)
-    keep = good[1:] & good[:-1] & (np.abs(diffs) <= RR_MAX_STEP_FRACTION * rr[:-1])
-    result: np.ndarray = diffs[keep]
-    return result
-
-
-def rmssd_ms(runs: Iterable[Sequence[float] | np.ndarray]) -> tuple[float | None, int, int]:
-    """RMSSD (ms) over unbroken RR runs (ms): (value or None, differences used, dropped)."""
-    import numpy as np
-
-    parts = [(clean_rr_ms(run), max(len(run) - 1, 0)) for run in runs]
-    diffs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
-    total = sum(p[1] for p in parts)
-    if diffs.size == 0:
-        return None, 0, total
-    return float(np.sqrt(np.mean(diffs**2))), int(diffs.size), total - int(diffs.size)
-
-
 @dataclass(frozen=True)
 class RmssdSummary:
     """Beat-to-beat variability while calm (higher is more relaxed, for the same person)."""
 
-    rmssd_ms: float | None  # over every calm stretch together
+    rmssd_ms: float | None  # of the corrected beats of every calm stretch together
     window_min_ms: float | None  # the lowest and highest 5-minute calm window
     window_max_ms: float | None
     windows: int
-    differences_used: int
-    differences_dropped: int  # artifacts and beats outside the plausible range
+    differences_used: int  # successive pairs of corrected beats
+    differences_dropped: int  # pairs across a beat outside the plausible range
+    beats_corrected: int  # missed, extra or ectopic beats the correction repaired
     calm_s: float  # how much of the session counted as calm
 
 
@@ -292,8 +269,16 @@ def calm_runs(
     runs: list[list[Sample]] = []
     current: list[Sample] = []
     previous_t = -math.inf
+    starts = sorted(a for a, _ in spans)
+    ends_by_start = sorted(spans)
+    # the latest end among spans starting at or before each start: one bisect per sample
+    reach: list[float] = []
+    for _, b in ends_by_start:
+        reach.append(max(b, reach[-1]) if reach else b)
     for sample in samples:
-        calm = sample.has_contact and not any(a <= sample.t_s <= b for a, b in spans)
+        k = bisect.bisect_right(starts, sample.t_s)
+        busy = k > 0 and sample.t_s <= reach[k - 1]
+        calm = sample.has_contact and not busy
         if not calm or sample.t_s - previous_t > STRETCH_GAP_S:
             if current:
                 runs.append(current)
@@ -307,34 +292,27 @@ def calm_runs(
 
 
 def rmssd_summary(runs: Sequence[Sequence[Sample]]) -> RmssdSummary:
-    """RMSSD of the calm runs, overall and in 5-minute windows."""
-    rr_runs = [[rr * 1000.0 for sample in run for rr in sample.rr_s] for run in runs]
-    overall, used, dropped = rmssd_ms(rr_runs)
-    windows: list[float] = []
-    for run in runs:
-        start = run[0].t_s
-        chunk: list[float] = []
-        for sample in run:
-            if sample.t_s - start >= RMSSD_WINDOW_S:
-                value, _, _ = rmssd_ms([chunk])
-                if value is not None:
-                    windows.append(value)
-                start, chunk = sample.t_s, []
-            chunk.extend(rr * 1000.0 for rr in sample.rr_s)
-    calm_s = sum(run[-1].t_s - run[0].t_s for run in runs)
+    """RMSSD of the corrected beats of the calm runs, overall and in 5-minute windows
+    (`flooding.core.beats.hrv`: the one heart-rate variability every view shows)."""
+    from flooding.core.beats.hrv import corrected_rmssd  # numpy: `flooding sessions` needs none
+
+    hrv = corrected_rmssd(runs)
     return RmssdSummary(
-        rmssd_ms=overall,
-        window_min_ms=min(windows) if windows else None,
-        window_max_ms=max(windows) if windows else None,
-        windows=len(windows),
-        differences_used=used,
-        differences_dropped=dropped,
-        calm_s=calm_s,
+        rmssd_ms=hrv.rmssd_ms,
+        window_min_ms=min(hrv.window_ms) if hrv.window_ms else None,
+        window_max_ms=max(hrv.window_ms) if hrv.window_ms else None,
+        windows=len(hrv.window_ms),
+        differences_used=hrv.pairs_used,
+        differences_dropped=hrv.pairs_set_aside,
+        beats_corrected=hrv.beats_corrected,
+        calm_s=sum(run[-1].t_s - run[0].t_s for run in runs),
     )
 
 
-def calm_baseline(found: Sequence[EpisodeReview], runs: Sequence[Sequence[Sample]]) -> float | None:
-    """The session's calm baseline: the one the first alert was measured against, else the
+def calm_baseline(
+    found: Sequence[EpisodeReview | PersonEpisode], runs: Sequence[Sequence[Sample]]
+) -> float | None:
+    """A track's calm baseline: the one its first episode was measured against, else the
     median of the calm readings."""
     for e in found:
         if e.baseline_bpm is not None:
@@ -368,6 +346,334 @@ def review_session(
         calm_baseline_bpm=calm_baseline(found, runs),
         rmssd=rmssd_summary(runs),
     )
+
+
+# -- a session of two: both tracks ----------------------------------------------------------------
+#
+# - *Who flooded first*: the earliest confirmed-episode onset of either person; *by how long*:
+#   until the other's first onset (None when the other did not flood).
+# - *Back near calm*, per person and pause: from the pause start until their 10-s average has
+#   stayed within `pause.recovery_margin_bpm` of the calm baseline they had when the pause
+#   began, for `pause.recovery_hold_s` (the live check's rule, `Recovery`: a gap of more than
+#   their `detection.gap_s` starts it over) - measured from the data, so it can be earlier
+#   than the ready message (which waits for the planned pause length). *Both recovered*: the
+#   later of the two; *ready*: when the message came.
+
+
+@dataclass(frozen=True)
+class PersonEpisode:
+    """One person's confirmed flooded episode."""
+
+    start_s: float  # onset of the confirmed run above threshold
+    confirmed_s: float
+    end_s: float | None
+    peak_bpm: float
+    baseline_bpm: float | None
+    threshold_bpm: float
+    rule: str
+
+
+@dataclass(frozen=True)
+class PersonReview:
+    """One partner's track."""
+
+    name: str
+    strap: str | None
+    mode: str
+    samples: int
+    calm_baseline_bpm: float | None
+    peak_bpm: float | None
+    episodes: list[PersonEpisode]
+    back_near_calm_s: list[float | None]  # per pause: seconds from its start (None: never)
+
+
+@dataclass(frozen=True)
+class SharedPause:
+    """One pause for both (a session of two)."""
+
+    start_s: float
+    alert_s: float | None  # None: started by hand
+    flooded: str | None  # whose episode set it off
+    end_s: float | None  # ready, or ended by hand (None: open at the end of the session)
+    ready_s: float | None
+    extensions: int
+    manual: bool
+    baselines: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class PeopleReview:
+    """Everything `flooding review` shows for a session of two: both tracks."""
+
+    summary: SessionSummary
+    people: list[PersonReview]
+    pauses: list[SharedPause]
+    first_flooded: str | None
+    lead_s: float | None  # how long before the other flooded (None: the other did not)
+    both_back_near_calm_s: float | None  # first pause: the later person's, from its start
+    ready_after_s: float | None  # first pause: from its start to the ready message
+    linkage: Linkage
+    tracks: dict[str, list[Sample]] = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (the samples themselves are left out)."""
+        data = self.summary.as_dict()
+        data["couple"] = True
+        data["people"] = [asdict(p) for p in self.people]
+        data["pauses"] = [asdict(p) for p in self.pauses]
+        data["first_flooded"] = self.first_flooded
+        data["first_flooded_lead_s"] = self.lead_s
+        data["both_back_near_calm_s"] = self.both_back_near_calm_s
+        data["ready_after_s"] = self.ready_after_s
+        data["linkage"] = self.linkage.as_dict()
+        return data
+
+
+def _pause_settings(settings_json: str) -> tuple[PauseSettings, DetectionSettings]:
+    """A person's stored pause and detection settings (the defaults where not usable)."""
+    try:
+        stored = json.loads(settings_json)
+    except ValueError:  # a damaged record: the defaults will do
+        stored = None
+    if not isinstance(stored, dict):
+        stored = {}
+    try:
+        pause = PauseSettings.model_validate(stored.get("pause", {}))
+    except Exception:  # an older or damaged record
+        pause = PauseSettings()
+    try:
+        detection = DetectionSettings.model_validate(stored.get("detection", {}))
+    except Exception:
+        detection = DetectionSettings()
+    return pause, detection
+
+
+def _episodes(rows: Sequence[EventRow]) -> list[PersonEpisode]:
+    return [
+        PersonEpisode(
+            start_s=start.data["onset_s"],
+            confirmed_s=start.t_s,
+            end_s=ended.t_s if ended else None,
+            peak_bpm=ended.data["peak_bpm"] if ended else start.data["bpm"],
+            baseline_bpm=start.data["baseline_bpm"],
+            threshold_bpm=start.data["threshold_bpm"],
+            rule=start.data["rule"],
+        )
+        for start, ended in episode_events(rows)
+    ]
+
+
+def back_near_calm(
+    samples: Sequence[Sample], start_s: float, ceiling_bpm: float, hold_s: float, gap_s: float
+) -> float | None:
+    """Seconds from `start_s` until the 10-s average stayed at or under `ceiling_bpm` for
+    `hold_s`, or None: the live check's rule (`flooding.core.pause.Recovery`), a gap of more
+    than `gap_s` or an unusable reading starting it over."""
+    recovery = Recovery(ceiling_bpm, gap_s, start_s)
+    for s in samples:
+        if s.t_s < start_s:
+            continue
+        recovery.feed(s.t_s, s.bpm if s.usable else None)
+        if recovery.recovered_since is not None and recovery.held(s.t_s, hold_s):
+            return recovery.recovered_since - start_s
+    return None
+
+
+def _pauses(shared: Sequence[EventRow]) -> list[SharedPause]:
+    out = []
+    starts = [r for r in shared if r.kind == "couple-pause-started"]
+    for i, start in enumerate(starts):
+        following = starts[i + 1].t_s if i + 1 < len(starts) else math.inf
+        within = [r for r in shared if start.t_s <= r.t_s < following]
+        alert = next(
+            (r for r in shared if r.kind == "couple-alert" and abs(r.t_s - start.t_s) < 1e-6),
+            None,
+        )
+        ready = next((r for r in within if r.kind == "couple-ready"), None)
+        ended = next((r for r in within if r.kind == "couple-pause-ended"), None)
+        end = min((r.t_s for r in (ready, ended) if r is not None), default=None)
+        out.append(
+            SharedPause(
+                start_s=start.t_s,
+                alert_s=alert.t_s if alert else None,
+                flooded=alert.data["person"] if alert else None,
+                end_s=end,
+                ready_s=ready.t_s if ready else None,
+                extensions=sum(1 for r in within if r.kind == "couple-pause-extended"),
+                manual=bool(start.data.get("manual")),
+                baselines={name: value for name, value in start.data.get("baselines", [])},
+            )
+        )
+    return out
+
+
+def _person_calm_baseline(
+    samples: Sequence[Sample], episodes: Sequence[PersonEpisode], pauses: Sequence[SharedPause]
+) -> float | None:
+    """One track's calm baseline (`calm_baseline`): busy are its episodes and the pauses."""
+    end = samples[-1].t_s if samples else 0.0
+    busy = [(e.start_s, e.end_s if e.end_s is not None else end) for e in episodes]
+    busy += [(p.start_s, p.end_s if p.end_s is not None else end) for p in pauses]
+    return calm_baseline(episodes, calm_runs(samples, busy))
+
+
+def people_review(store: Store, session_id: int) -> PeopleReview | None:
+    """A session of two's review (None: no such session, or not a session of two)."""
+    people_rows = store.people(session_id)
+    if len(people_rows) < 2:
+        return None
+    summary = summarize_session(store, session_id)
+    if summary is None:
+        return None
+    shared = store.events(session_id, person="")
+    pauses = _pauses(shared)
+    people: list[PersonReview] = []
+    tracks: dict[str, list[Sample]] = {}
+    for row in people_rows:
+        samples = list(store.iter_samples(session_id, row.person))
+        tracks[row.person] = samples
+        episodes = _episodes(store.events(session_id, person=row.person))
+        pause_settings, detection = _pause_settings(row.settings_json)
+        baseline = _person_calm_baseline(samples, episodes, pauses)
+        back = []
+        for pause in pauses:
+            at_pause = pause.baselines.get(row.person)
+            reference = at_pause if at_pause is not None else baseline
+            back.append(
+                None
+                if reference is None
+                else back_near_calm(
+                    samples,
+                    pause.start_s,
+                    reference + pause_settings.recovery_margin_bpm,
+                    pause_settings.recovery_hold_s,
+                    detection.gap_s,
+                )
+            )
+        readings = [s.bpm for s in samples if s.usable]
+        people.append(
+            PersonReview(
+                name=row.person,
+                strap=row.strap_name,
+                mode=row.mode,
+                samples=len(samples),
+                calm_baseline_bpm=baseline,
+                peak_bpm=max(readings) if readings else None,
+                episodes=episodes,
+                back_near_calm_s=back,
+            )
+        )
+    onsets = sorted((p.episodes[0].start_s, p.name) for p in people if p.episodes)
+    first = onsets[0][1] if onsets else None
+    lead = onsets[1][0] - onsets[0][0] if len(onsets) > 1 else None
+    both: float | None = None
+    ready_after: float | None = None
+    if pauses:
+        firsts = [p.back_near_calm_s[0] for p in people]
+        both = None if any(v is None for v in firsts) else max(v for v in firsts if v is not None)
+        if pauses[0].ready_s is not None:
+            ready_after = pauses[0].ready_s - pauses[0].start_s
+    names = [p.name for p in people]
+    return PeopleReview(
+        summary=summary,
+        people=people,
+        pauses=pauses,
+        first_flooded=first,
+        lead_s=lead,
+        both_back_near_calm_s=both,
+        ready_after_s=ready_after,
+        linkage=linkage(tracks[names[0]], tracks[names[1]]),
+        tracks=tracks,
+    )
+
+
+Review = SessionReview | PeopleReview
+
+
+def review(store: Store, session_id: int) -> Review | None:
+    """A session's review, of one track or of two (None: no such session)."""
+    return people_review(store, session_id) or review_session(store, session_id)
+
+
+# -- a session of two in words --------------------------------------------------------------------
+
+
+def headline(review: PeopleReview) -> list[str]:
+    """Who flooded first and by how long, recovery and linkage, as plain sentences."""
+    from flooding.core.timefmt import duration
+
+    lines = []
+    names = [p.name for p in review.people]
+    if review.first_flooded is None:
+        lines.append("Neither of you was flooded.")
+    elif review.lead_s is None:
+        lines.append(f"Only {review.first_flooded} was flooded.")
+    else:
+        other = next(n for n in names if n != review.first_flooded)
+        lines.append(
+            f"{review.first_flooded} was flooded first; {other} followed "
+            f"{duration(review.lead_s)} later."
+        )
+    if review.pauses:
+        if review.both_back_near_calm_s is not None:
+            lines.append(
+                "Both of you were back near your calm "
+                f"{duration(review.both_back_near_calm_s)} into the first pause."
+            )
+        else:
+            lines.append("Not both of you were measured back near your calm in the first pause.")
+        if review.ready_after_s is not None:
+            lines.append(f"Ready to return came after {duration(review.ready_after_s)}.")
+    link = review.linkage
+    if link.median_r is None or link.share_above is None:
+        lines.append("Linkage: not enough overlapping data to say.")
+    else:
+        lines.append(
+            f"Linkage (how much your heart-rate changes moved together): median r = "
+            f"{link.median_r:.2f} over {link.windows} one-minute windows; "
+            f"{link.share_above:.0%} of them above {link.threshold_r}."
+        )
+    return lines
+
+
+def people_lines(review: PeopleReview) -> list[str]:
+    """The couple review for the terminal."""
+    from flooding.core.timefmt import duration, session_clock, session_stamp
+
+    s = review.summary
+    lines = [
+        f"Session {s.id} (couple), {session_stamp(s.started_s)}, {duration(s.duration_s)}"
+        + (" (not ended)" if s.recording else "")
+    ]
+    if s.note:
+        lines.append(f"Note: {s.note}")
+
+    def bpm(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f} bpm"
+
+    for p in review.people:
+        lines.append(
+            f"{p.name}: calm baseline {bpm(p.calm_baseline_bpm)}, peak {bpm(p.peak_bpm)}, "
+            f"{len(p.episodes)} flooding episode(s)"
+            + (f" ({p.mode} mode)" if p.mode != "talk" else "")
+            + (f", strap {p.strap}" if p.strap else "")
+        )
+        for e in p.episodes:
+            length = duration(None if e.end_s is None else e.end_s - e.start_s)
+            lines.append(
+                f"  from {session_clock(e.start_s, seconds=True)}, {length}, peak "
+                f"{e.peak_bpm:.0f} bpm (threshold {e.threshold_bpm:.0f}, {e.rule})"
+            )
+    for pause in review.pauses:
+        how = "by hand" if pause.manual else "after the alert"
+        end = session_clock(pause.end_s, seconds=True) if pause.end_s is not None else "-"
+        lines.append(
+            f"Pause for both {how}: {session_clock(pause.start_s, seconds=True)} to {end}"
+            + (f", {pause.extensions} extension(s)" if pause.extensions else "")
+        )
+    lines.append("")
+    lines += headline(review)
+    return lines
 
 
 # (short header for the terminal, plain header for the HTML report)

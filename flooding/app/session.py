@@ -1,8 +1,13 @@
 """The session runner: the one place where a source, the pure core, the store, the messages,
-the notifier and the view are wired together.
+the notifier and the view are wired together, for a session of N people (N = 1 or 2).
 
 Data flow: source item -> store (append) -> engine -> events -> store, messages -> view and
 notifier. Notifications run as background tasks so they never hold up the samples.
+With two people (couple mode) the source merges both straps (`flooding.app.sources.
+MergedSource`, items tagged with the person): each sample is stored on its person's track
+and fed to their detector; the pause protocol's events (the one alert, the pause for both,
+ready-to-return) are stored on the session's own track (`person = ''`) and become the
+messages both partners read.
 """
 
 from __future__ import annotations
@@ -13,25 +18,24 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from flooding.app.sources import AnyItem, HeartSource, TaggedSource
-from flooding.core.engine import Engine
 from flooding.core.messages import MessageBook, RenderedMessage
 from flooding.core.models import (
+    PAUSE_EVENTS,
+    SOLO,
     Alert,
     BatteryLevel,
     ContactChanged,
-    CoupleAlert,
-    CouplePauseStarted,
-    CoupleReady,
     Event,
     GapDetected,
     LinkChanged,
     Mode,
     PauseStarted,
+    PersonItem,
     Reading,
     ReadyToReturn,
     Sample,
@@ -39,24 +43,22 @@ from flooding.core.models import (
     SourceItem,
     untagged,
 )
-from flooding.core.settings import Settings
-from flooding.io.notify import (
+from flooding.core.notice import (
     ACTION_NOT_FLOODED,
     ACTION_START_PAUSE,
     Message,
     Notifier,
     NullNotifier,
 )
-from flooding.io.store import SOLO, Store
+from flooding.core.people import PeopleEngine
+from flooding.core.settings import Settings
+from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0  # commit at least every second: a crash loses at most this much
-NOTIFY_TIMEOUT_S = 15.0  # a desktop that does not answer in this long is given up on
+NOTIFY_GRACE_S = 1.0  # a notifier this far past its own budget broke its promise: stop waiting
 LOW_BATTERY_PERCENT = 15  # warn once below this: a strap that dies mid-talk misses the alert
-ALERTS = (Alert, CoupleAlert)
-PAUSE_STARTS = (PauseStarted, CouplePauseStarted)
-READY = (ReadyToReturn, CoupleReady)
 
 
 class View(Protocol):
@@ -97,9 +99,12 @@ class SessionOutcome:
 
 
 class SessionRunner:
-    """Runs one monitoring session from a source until it ends or `stop()` is called."""
+    """Runs one monitoring session from a source until it ends or `stop()` is called.
 
-    manual_pause_text = "Pause started by hand. Take the time you need."
+    `people`: whose hearts it watches; one person (`SOLO`) by default. With two (their
+    profile names), the source's items are tagged with the person, `modes` and `straps`
+    give each one's mode and strap, and the words address both.
+    """
 
     def __init__(
         self,
@@ -110,13 +115,15 @@ class SessionRunner:
         view: View,
         notifier: Notifier | None = None,
         source_kind: str,
+        people: Sequence[str] = (SOLO,),
         mode: Mode | None = None,
+        modes: Mapping[str, Mode | None] | None = None,
+        straps: Mapping[str, tuple[str | None, str | None]] | None = None,
         clock: Callable[[], float] = time.time,
         stop_after_ready_s: float | None = None,
         message_turn: int = 0,
         strap_name: str | None = None,
         strap_address: str | None = None,
-        notify_timeout_s: float = NOTIFY_TIMEOUT_S,
         flush_interval_s: float = FLUSH_INTERVAL_S,
     ) -> None:
         self.source = source
@@ -125,14 +132,21 @@ class SessionRunner:
         self.notifier: Notifier = notifier or NullNotifier()
         self.view = view
         self.source_kind = source_kind
-        self.engine = Engine(settings, mode=mode)
-        self.book = MessageBook(settings)
+        self.people = tuple(people)
+        self.couple = len(self.people) > 1
+        if mode is not None:
+            modes = dict.fromkeys(self.people, mode)
+        self.engine = PeopleEngine(settings, self.people, modes=modes)
+        self.book = MessageBook(settings, len(self.people))
         self.clock = clock
         self.stop_after_ready_s = stop_after_ready_s
         self._turn = message_turn
-        self.strap_name = strap_name
+        self.strap_name = " & ".join(self.people) if self.couple else strap_name
+        self.straps = dict(straps or {})
+        self.latest: dict[str, Reading] = {}  # each person's latest reading
+        self.samples_of: dict[str, int] = dict.fromkeys(self.people, 0)
+        self._strap_known: set[str] = {p for p, (name, _) in self.straps.items() if name}
         self.strap_address = strap_address
-        self.notify_timeout_s = notify_timeout_s
         self.flush_interval_s = flush_interval_s
         self._stop = asyncio.Event()
         self._notify_tasks: set[asyncio.Task[None]] = set()
@@ -184,7 +198,23 @@ class SessionRunner:
         return self.outcome
 
     def _began(self, session_id: int) -> None:
-        """Called once the session is in the store (couple mode names its people here)."""
+        """The session is in the store: name its people (a session of one has none)."""
+        if not self.couple:
+            return
+        for name in self.people:
+            strap_name, strap_address = self.straps.get(name, (None, None))
+            self.store.add_person(
+                session_id,
+                name,
+                mode=self.engine.engines[name].mode.value,
+                strap_name=strap_name,
+                strap_address=strap_address,
+                settings_json=json.dumps(
+                    self.engine.person_settings[name].model_dump(
+                        mode="json", exclude={"messages", "profiles"}
+                    )
+                ),
+            )
 
     @property
     def pausing(self) -> bool:
@@ -198,17 +228,35 @@ class SessionRunner:
 
     @property
     def mode(self) -> Mode:
-        """Talk or workout, now."""
-        return self.engine.mode
+        """Talk or workout, now (workout only when everyone is in a workout)."""
+        modes = {engine.mode for engine in self.engine.engines.values()}
+        return Mode.WORKOUT if modes == {Mode.WORKOUT} else Mode.TALK
 
     @property
     def baseline_bpm(self) -> float | None:
-        """The calm baseline now (None: not known yet)."""
-        return self.engine.detector.baseline_bpm
+        """The calm baseline now (None: not known yet; for two, see `people_status`)."""
+        if self.couple:
+            return None
+        return self.engine.engines[SOLO].detector.baseline_bpm
 
     def people_status(self) -> dict[str, dict[str, object]] | None:
         """Each partner's heart now, in couple mode (None for one person)."""
-        return None
+        if not self.couple:
+            return None
+        now = self.session_time_s
+        out: dict[str, dict[str, object]] = {}
+        for name in self.people:
+            engine = self.engine.engines[name]
+            reading = self.latest.get(name)
+            baseline = engine.detector.baseline_bpm
+            out[name] = {
+                "heart_bpm": reading.bpm if reading is not None else None,
+                "state": reading.state.value if reading is not None else "waiting",
+                "baseline_bpm": None if baseline is None else round(baseline, 1),
+                "mode": engine.mode.value,
+                "not_counted": self.engine.protocol.why_not_counted(name, now),
+            }
+        return out
 
     @property
     def session_time_s(self) -> float:
@@ -264,36 +312,62 @@ class SessionRunner:
                 self.session_id, inner.t_s, "sensor-location", {"location": inner.location}, person
             )
 
-    # -- what couple mode changes (flooding.app.couple_session) ----------------------------------
+    # -- one person or two -------------------------------------------------------------------
 
     def _who(self, item: AnyItem) -> tuple[str, SourceItem]:
         """Whose strap an item came from, and the item."""
-        return SOLO, untagged(item)
+        if not self.couple:
+            return SOLO, untagged(item)
+        if not isinstance(item, PersonItem):
+            raise TypeError(f"a couple session needs items tagged with the person, not {item!r}")
+        return item.person, item.item
 
     def _feed(self, person: str, sample: Sample) -> Reading:
         """The pure core's answer to a sample."""
-        return self.engine.feed(sample)
+        self.samples_of[person] += 1
+        reading = self.engine.feed(person, sample)
+        self.latest[person] = reading
+        return reading
 
     def _show(self, person: str, reading: Reading) -> None:
-        self.view.reading(reading)
+        if self.couple:
+            self.view.person_reading(person, reading)
+        else:
+            self.view.reading(reading)
 
     def _strap_found(self, person: str, change: LinkChanged) -> None:
-        """The strap said its name: record it on the session, once."""
-        if self.strap_name is None and self.session_id is not None:
-            self.strap_name = change.strap_name
-            self.store.set_strap(self.session_id, change.strap_name, change.strap_address)
+        """The strap said its name: record it on the session (or the person), once."""
+        if self.session_id is None:
+            return
+        if not self.couple:
+            if self.strap_name is None:
+                self.strap_name = change.strap_name
+                self.store.set_strap(self.session_id, change.strap_name, change.strap_address)
+        elif person not in self._strap_known:
+            self._strap_known.add(person)
+            self.store.set_person_strap(
+                self.session_id, person, change.strap_name, change.strap_address
+            )
 
     def _link_shown(self, person: str, change: LinkChanged) -> LinkChanged:
-        return change
+        if not self.couple:
+            return change
+        strap = change.strap_name or "the strap"
+        return dataclasses.replace(change, strap_name=f"{person}'s {strap}")
 
     def _battery_warning_for(self, person: str) -> None:
         """Before the low-battery line: say whose strap it is (couple mode)."""
-
-    def _owner(self, event: Event, person: str) -> str:
-        """The track an event is stored on."""
-        return person
+        if self.couple:
+            self.view.info(f"{person}'s strap:")
 
     def _contact_text(self, person: str, contact: bool) -> str:
+        if self.couple:
+            if contact:
+                return f"{person}: skin contact is back, counted again."
+            return (
+                f"{person}: the strap has no skin contact, so this heart is not counted for now. "
+                "Moisten the electrodes and tighten the strap a little."
+            )
         if contact:
             return "Skin contact is back: watching again."
         return (
@@ -302,7 +376,7 @@ class SessionRunner:
         )
 
     def start_pause(self, minutes: float | None = None) -> None:
-        """Start a pause by hand, now."""
+        """Start a pause (for everyone) by hand, now."""
         self._handle_events(self.engine.start_pause(self.session_time_s, minutes))
 
     def end_pause(self) -> None:
@@ -310,30 +384,36 @@ class SessionRunner:
         self._handle_events(self.engine.end_pause(self.session_time_s))
 
     def set_mode(self, mode: Mode) -> None:
-        """Switch between talk and workout for the rest of the session (recorded)."""
-        if mode is self.engine.mode:
-            return
-        self.engine.set_mode(mode)
-        if self.session_id is not None:
-            self.store.add_note_event(
-                self.session_id, self.session_time_s, "mode", {"mode": mode.value}
-            )
+        """Switch between talk and workout, for everyone, for the rest of the session
+        (recorded)."""
+        changed = False
+        for name in self.people:
+            if self.engine.engines[name].mode is not mode:
+                changed = True
+                self.engine.set_mode(name, mode)
+                if self.session_id is not None:
+                    self.store.add_note_event(
+                        self.session_id, self.session_time_s, "mode", {"mode": mode.value}, name
+                    )
+        if changed or self.couple:
             self.store.flush()
 
     def _handle_events(self, events: tuple[Event, ...] | list[Event], person: str = SOLO) -> None:
         assert self.session_id is not None
         assert self.outcome is not None
-        pending = next((e for e in events if isinstance(e, PAUSE_STARTS)), None)
+        pending = next((e for e in events if isinstance(e, PauseStarted)), None)
         for event in events:
-            event_id = self.store.add_event(self.session_id, event, self._owner(event, person))
+            owner = SOLO if isinstance(event, PAUSE_EVENTS) else person
+            event_id = self.store.add_event(self.session_id, event, owner, couple=self.couple)
             self.outcome.events.append(event)
-            if isinstance(event, ALERTS):
+            if isinstance(event, Alert):
                 self.outcome.alerts += 1
-            elif isinstance(event, PAUSE_STARTS):
+            elif isinstance(event, PauseStarted):
                 self.outcome.pauses += 1
                 if event.manual:
-                    self.view.info(self.manual_pause_text)
-            elif isinstance(event, READY):
+                    both = " for both" if self.couple else ""
+                    self.view.info(f"Pause{both} started by hand. Take the time you need.")
+            elif isinstance(event, ReadyToReturn):
                 self.outcome.ready += 1
                 if self.stop_after_ready_s is not None:
                     asyncio.get_running_loop().call_later(self.stop_after_ready_s, self.stop)
@@ -344,10 +424,10 @@ class SessionRunner:
             rendered = self.book.render(event, pending, self._turn)
             if rendered is not None:
                 key = f"{rendered.full.kind}:{self.session_id}:{event_id}"
-                if isinstance(event, ALERTS):
+                if isinstance(event, Alert):
                     self._alert_ids[key] = event_id
                 self._deliver(rendered, key)
-                if isinstance(event, ALERTS + READY):
+                if isinstance(event, Alert | ReadyToReturn):
                     self._turn += 1
 
     def handle_action(self, message: Message, action_id: str) -> None:
@@ -371,14 +451,21 @@ class SessionRunner:
         self.view.message(rendered.full)
         if not self.settings.notify.enabled:
             return
-        desktop = dataclasses.replace(rendered.desktop, key=key)
+        # no chime in workout mode: a sound mid-exercise would be a nag
+        chime = None if self.mode is Mode.WORKOUT else rendered.desktop.chime
+        desktop = dataclasses.replace(rendered.desktop, key=key, chime=chime)
         task = asyncio.get_running_loop().create_task(self._notify(desktop))
         self._notify_tasks.add(task)
         task.add_done_callback(self._notify_tasks.discard)
 
+    @property
+    def notify_wait_s(self) -> float:
+        """How long a send may take: the notifier's own budget (retry included), never less."""
+        return self.notifier.budget_s + NOTIFY_GRACE_S
+
     async def _notify(self, message: Message) -> None:
         try:
-            delivered = await asyncio.wait_for(self.notifier.send(message), self.notify_timeout_s)
+            delivered = await asyncio.wait_for(self.notifier.send(message), self.notify_wait_s)
         except Exception as exc:  # a notification must never stop the monitor
             log.warning("desktop notification (%s) failed: %r", message.kind, exc)
             delivered = False
@@ -386,7 +473,7 @@ class SessionRunner:
 
     async def _drain_notifications(self) -> None:
         if self._notify_tasks:
-            await asyncio.wait(set(self._notify_tasks), timeout=self.notify_timeout_s)
+            await asyncio.wait(set(self._notify_tasks), timeout=self.notify_wait_s)
 
     async def _flush_every_second(self) -> None:
         while True:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
+from flooding.core.batch import PreparedSamples, prepare
 from flooding.core.engine import run_batch
 from flooding.core.models import Alert, Mode, Sample
 from flooding.core.settings import Settings
@@ -32,6 +34,11 @@ class RecordedSession:
     mode: Mode
     samples: Sequence[Sample]
     false_alarm_s: tuple[float, ...]  # times of the alerts the person marked as false alarms
+
+    @cached_property
+    def prepared(self) -> PreparedSamples:
+        """The samples' columns and detection rates, made once for every replay of them."""
+        return prepare(self.samples)
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,9 @@ def load_sessions(store: Store, session_ids: Iterable[int]) -> Iterator[Recorded
         yield RecordedSession(row.id, row.started_s, mode, samples, false_alarm_s)
 
 
-def alert_times(samples: Sequence[Sample], settings: Settings, mode: Mode) -> tuple[float, ...]:
+def alert_times(
+    samples: Sequence[Sample] | PreparedSamples, settings: Settings, mode: Mode
+) -> tuple[float, ...]:
     """When the engine alerts on these samples with these settings, in this mode."""
     events = run_batch(samples, settings, mode=mode).events
     return tuple(e.t_s for e in events if isinstance(e, Alert))
@@ -164,8 +173,8 @@ def compare_session(
     tolerance_s: float = DEFAULT_TOLERANCE_S,
 ) -> SessionComparison:
     """Replay one session with both configurations and compare their alerts."""
-    now = alert_times(session.samples, current, session.mode)
-    new = alert_times(session.samples, candidate, session.mode)
+    now = alert_times(session.prepared, current, session.mode)
+    new = alert_times(session.prepared, candidate, session.mode)
     marked = session.false_alarm_s
     now_false = {i for i, _ in match(now, marked, tolerance_s)}
     new_false = {i for i, _ in match(new, marked, tolerance_s)}

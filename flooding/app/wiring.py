@@ -20,17 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flooding.app.background import BackgroundMonitor
-from flooding.app.couple_session import CoupleSessionRunner
 from flooding.app.live import MINUTE_S, LiveMonitor
 from flooding.app.readiness import pairing_problems
 from flooding.app.session import SessionOutcome, SessionRunner, View, run_until_signalled
 from flooding.app.sources import HeartSource, MergedSource, TaggedSource
 from flooding.app.status import StatusBoard
 from flooding.app.views import Views
-from flooding.core.models import Mode
+from flooding.core.models import SOLO, Mode
 from flooding.core.settings import ConfigError, Settings, couple_names
 from flooding.io.control import AlreadyRunningError, ControlError, ControlServer, InstanceLock
-from flooding.io.notify import choose_notifier
+from flooding.io.notify import choose_notifier, remote_targets
 from flooding.io.store import Store, StoreError
 from flooding.io.strap.ble import StrapSource
 
@@ -92,33 +91,26 @@ class Process:
     def runner(self, source: HeartSource | TaggedSource, mode: Mode | None = None) -> SessionRunner:
         """The runner of one session on `source` (all of the process's source, or one wearing
         of it), with its desktop notifier, whose buttons act on this runner."""
-        runner: SessionRunner
-        if self.people:
-            runner = CoupleSessionRunner(
-                source=source,
-                settings=self.settings,
-                store=self.store,
-                view=self.board,
-                people=self.people,
-                source_kind=self.kind,
-                message_turn=self.store.count_events("couple-alert"),  # texts rotate by session
-                modes=dict.fromkeys(self.people, mode) if mode else None,
-                straps=self.straps,
-            )
-        else:
-            address, name = self.strap
-            runner = SessionRunner(
-                source=source,
-                settings=self.settings,
-                store=self.store,
-                view=self.board,
-                source_kind=self.kind,
-                message_turn=self.store.count_events("alert"),  # the texts rotate by session
-                mode=mode,
-                strap_name=name or None,
-                strap_address=address or None,
-            )
-        runner.notifier = choose_notifier(self.settings.notify, on_action=runner.handle_action)
+        address, name = self.strap
+        runner = SessionRunner(
+            source=source,
+            settings=self.settings,
+            store=self.store,
+            view=self.board,
+            source_kind=self.kind,
+            people=self.people or (SOLO,),
+            # the texts rotate by session
+            message_turn=self.store.count_events("couple-alert" if self.people else "alert"),
+            mode=mode,
+            straps=self.straps,
+            strap_name=name or None,
+            strap_address=address or None,
+        )
+        runner.notifier = choose_notifier(
+            self.settings.notify,
+            on_action=runner.handle_action,
+            targets=remote_targets(self.settings, self.people),  # each partner's own too
+        )
         return runner
 
 

@@ -17,6 +17,7 @@ from flooding import __version__
 
 COMMAND_MODULES = (
     "flooding.cli.commands.demo",
+    "flooding.cli.commands.app",
     "flooding.cli.commands.sessions",
     "flooding.cli.commands.review",
     "flooding.cli.commands.scan",
@@ -26,6 +27,7 @@ COMMAND_MODULES = (
     "flooding.cli.commands.import_file",
     "flooding.cli.commands.calibrate",
     "flooding.cli.commands.config",
+    "flooding.cli.commands.notify",
     "flooding.cli.commands.tune",
     "flooding.cli.commands.plot",
     "flooding.cli.commands.export",

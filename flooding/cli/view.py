@@ -8,8 +8,8 @@ from typing import TextIO
 
 from flooding.core.breathing import phase_at
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, State
+from flooding.core.notice import Message
 from flooding.core.timefmt import clock_time
-from flooding.io.notify import Message
 
 LINE_EVERY_S = 5.0  # session seconds between live lines when nothing changes
 MESSAGE_WIDTH_CHARS = 72

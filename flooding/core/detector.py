@@ -32,8 +32,9 @@ Rules (see `config/default.toml` for the defaults and their reasons):
 
 from __future__ import annotations
 
+import bisect
 import math
-import statistics
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from flooding.core.models import (
@@ -79,6 +80,7 @@ class _BaselineRing:
         self._capacity = max(1, math.ceil(settings.baseline_window_s / BUCKET_S))
         self._min_buckets = max(1, math.ceil(settings.baseline_min_calm_s / BUCKET_S))
         self._ring: list[float] = []
+        self._sorted: list[float] = []  # the ring in order: its median without sorting
         self._next = 0
         self.value: float | None = seed_bpm
         self.version = 0
@@ -105,15 +107,22 @@ class _BaselineRing:
         # one reading a second is the strap's pace; demand half a bucket of them
         if self._n >= BUCKET_S * MIN_BUCKET_FILL:
             mean = self._sum / self._n
+            ordered = self._sorted
             if len(self._ring) < self._capacity:
                 self._ring.append(mean)
             else:
+                del ordered[bisect.bisect_left(ordered, self._ring[self._next])]
                 self._ring[self._next] = mean
+            bisect.insort(ordered, mean)
             self._next = (self._next + 1) % self._capacity
             if self.lowest_bucket is None or mean < self.lowest_bucket:
                 self.lowest_bucket = mean
-            if len(self._ring) >= self._min_buckets:
-                median = statistics.median(self._ring)
+            size = len(ordered)
+            if size >= self._min_buckets:
+                middle = size // 2  # as statistics.median: the middle one, or the middle two's mean
+                median = (
+                    ordered[middle] if size % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+                )
                 t_s = self._bucket_index * BUCKET_S
                 if self.warm and self.value is not None:
                     minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE
@@ -125,6 +134,17 @@ class _BaselineRing:
         self._bucket_index = index
         self._sum = 0.0
         self._n = 0
+
+    @property
+    def has_readings(self) -> bool:
+        """Whether the bucket in progress holds calm readings already."""
+        return self._n > 0
+
+    def set_current(self, bpm_sum: float, count: int) -> None:
+        """Fill the empty bucket in progress with `count` calm readings summing to `bpm_sum`
+        (added in order: the very sum `add_current` one by one would give)."""
+        self._sum = bpm_sum
+        self._n = count
 
     def discard_open_bucket(self) -> None:
         """Forget the bucket in progress (it led into a rise, so it may not be calm)."""
@@ -293,6 +313,77 @@ class Detector:
             ring.add_current(bpm)
         state = State.CALM if ring.value is not None else State.WARMING
         return self._step(state, threshold, rule, events)
+
+    def quiet_bucket(
+        self,
+        times_s: Sequence[float],
+        bpms: Sequence[float],
+        start: int,
+        stop: int,
+        bpm_min: float,
+        bpm_max: float,
+        gaps: Sequence[int] = (),
+    ) -> DetectorStep | None:
+        """Begin one baseline bucket whose samples change nothing but the baseline (or the
+        peak), all at once: calm ones, or ones that hold a flooded episode.
+
+        The caller has made sure that every sample of the bucket has skin contact and a
+        plausible rate and that none follows a gap, and gives their times and rates (items
+        `start` .. `stop` - 1 of the two sequences), the lowest and the highest. If the
+        detector's own state allows it too (not flooded, no run above threshold, every rate
+        under the threshold; or flooded, and not released), the step each of those samples
+        gets from `feed` comes back (there are no events), and `take_bucket` must follow.
+        Else None: nothing changed but what `feed` does first too (a gap before the first
+        sample, the bucket tick); feed the samples one by one.
+        `gaps`: the samples (indices, in order) that follow a gap; calm buckets only. Each
+        gives its `GapDetected` in the step's events, in order, and the baseline learns from
+        the last of them on (`feed` forgets the bucket's readings before a gap).
+        """
+        if self._last_t is None or not self._contact:
+            return None
+        if self._flooded:
+            if gaps:
+                return None
+        elif self._run_start is not None:
+            return None
+        ring = self._baseline
+        if gaps and gaps[0] == start:
+            ring.discard_open_bucket()
+        ring.tick(times_s[start])
+        threshold, rule = self.threshold()
+        if self._flooded:
+            release = None
+            below = threshold - self._hysteresis
+            if bpm_min < below:  # the release timer, as `feed` runs it
+                release = self._release_start
+                for index in range(start, stop):
+                    t, bpm = times_s[index], bpms[index]
+                    if bpm < below:
+                        if release is None:
+                            release = t
+                        if t - release >= self._release_s:
+                            return None  # the episode ends in this bucket
+                    else:
+                        release = None
+            self._release_start = release
+            if bpm_max > self._peak:
+                self._peak = bpm_max
+            return self._step(State.FLOODED, threshold, rule, [])
+        if bpm_max >= threshold or ring.has_readings:
+            return None
+        state = State.CALM if ring.value is not None else State.WARMING
+        events: list[Event] = [GapDetected(times_s[j - 1], times_s[j]) for j in gaps]
+        return self._step(state, threshold, rule, events)
+
+    def take_bucket(self, t_last_s: float, count: int, bpm_sum: float) -> None:
+        """End the bucket `quiet_bucket` began: its last sample's time, and the calm readings
+        the baseline learns from it (none while flooded or frozen; else how many, and their
+        rates' sum added in order as `feed` adds them)."""
+        if self._last_t is None or t_last_s > self._last_t:
+            self._last_t = t_last_s
+        self._last_plausible_t = t_last_s
+        if count:
+            self._baseline.set_current(bpm_sum, count)
 
     def _step(
         self, state: State, threshold: float, rule: Rule, events: list[Event]

@@ -5,21 +5,24 @@ offline results equal live ones.
 
 Heart rate: when the strap sends RR intervals, the detector sees `FastRate`'s low-latency,
 artifact-robust estimate from the beats (see `flooding.core.beats.fast` for the choice and its
-measurements); without RR (or when beats stop) it sees the strap's own value. The fully
-corrected beats (Lipponen-Tarvainen, final 6 beats later) give each reading's RMSSD.
-`run_batch` gives exactly what feeding the samples one by one gives, with the corrected-beat
-work vectorised.
+measurements); without RR (or when beats stop) it sees the strap's own value. Heart-rate
+variability is not the engine's: reviews compute it from the stored beats
+(`flooding.core.beats.hrv`). `run_batch` gives exactly what feeding the samples one by one gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flooding.core.detector import Detector, DetectorStep
-from flooding.core.models import EpisodeStarted, Event, Mode, Reading, Sample, State
+from flooding.core.models import SOLO, EpisodeStarted, Event, Mode, Reading, Sample, State
 from flooding.core.pause import PauseProtocol, Phase
 from flooding.core.settings import Settings, alerts_in, detection_for
+
+if TYPE_CHECKING:
+    from flooding.core.batch import PreparedSamples, ReadingTrace
 
 
 class Engine:
@@ -38,32 +41,29 @@ class Engine:
         baseline_seed_bpm: float | None = None,
         solo: bool = True,
     ) -> None:
-        """`solo=False`: one partner in couple mode. Episodes then give no alert or pause of
-        their own (the couple protocol decides), and `shared_pause` freezes the baseline."""
+        """`solo=False`: one of the people of a `flooding.core.people.PeopleEngine`. Episodes
+        then give no alert or pause of their own (the session's protocol decides), and
+        `shared_pause` freezes the baseline."""
         self.settings = settings
         self.solo = solo
         self.shared_pause = False
         self.mode = settings.mode if mode is None else mode
         self.detection = detection_for(settings, self.mode)
         self.detector = Detector(self.detection, baseline_seed_bpm=baseline_seed_bpm)
-        self.protocol = PauseProtocol(settings.pause, self.detection)
+        self.protocol = PauseProtocol(settings.pause, {SOLO: self.detection})
         self._alerts = alerts_in(settings, self.mode)
         # imported here, not at the top: the beat path needs numpy, and commands that import
         # the engine must keep `flooding --help` light
         from flooding.core.beats.fast import FastRate
-        from flooding.core.beats.processor import BeatProcessor
 
         self._rate = FastRate()
-        self._beats = BeatProcessor()
         self._sync_freeze()
 
     def feed(self, sample: Sample) -> Reading:
         """Take one strap sample; return the reading for the live line, with any events."""
-        bpm = self._rate.bpm(sample)
-        self._beats.feed(sample)
-        return self.feed_derived(sample, bpm, self._beats.rmssd_ms)
+        return self.feed_derived(sample, self._rate.bpm(sample))
 
-    def feed_derived(self, sample: Sample, bpm: float, rmssd_ms: float | None) -> Reading:
+    def feed_derived(self, sample: Sample, bpm: float) -> Reading:
         """Take one sample whose detection heart rate is already known (`run_batch`)."""
         sample = _at_rate(sample, bpm)
         step, events = self._advance(sample)
@@ -76,37 +76,36 @@ class Engine:
             pausing=self.protocol.pausing,
             pause_until_s=self.protocol.until_s if self.protocol.pausing else None,
             events=tuple(events),
-            rmssd_ms=rmssd_ms,
         )
-
-    def feed_derived_events(self, sample: Sample, bpm: float) -> list[Event]:
-        """`feed_derived` without the live-line reading (`run_batch`)."""
-        return self._advance(_at_rate(sample, bpm))[1]
 
     def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
         step = self.detector.feed(sample)
         events: list[Event] = list(step.events) if step.events else []
-        protocol = self.protocol
         if not self.solo:
             return step, events
-        for event in step.events:
-            if isinstance(event, EpisodeStarted):
-                events += protocol.on_episode(event, alerts_allowed=self._alerts)
-                self._sync_freeze()
-        if protocol.phase is Phase.PAUSING:
+        episodes = [e for e in step.events if isinstance(e, EpisodeStarted)] if events else []
+        # only an episode or a running pause concerns the protocol (alone, what it knows of
+        # the heart is the reading it is given: nothing is lost between)
+        if episodes or self.protocol.phase is Phase.PAUSING:
+            usable = step.state is not State.NO_CONTACT and step.state is not State.GAP
             detection = self.detection
-            usable = (
-                step.state is not State.NO_CONTACT
-                and step.state is not State.GAP
-                and (detection.min_plausible_bpm <= sample.bpm <= detection.max_plausible_bpm)
+            if not detection.min_plausible_bpm <= sample.bpm <= detection.max_plausible_bpm:
+                usable = False
+            events += self.protocol.observe(
+                SOLO,
+                sample.t_s,
+                bpm=sample.bpm if usable else None,
+                state=step.state,
+                baseline_bpm=step.baseline_bpm,
+                alerts=self._alerts,
+                episodes=episodes,
             )
-            events += protocol.on_reading(sample.t_s, sample.bpm if usable else None)
             self._sync_freeze()
         return step, events
 
     def start_pause(self, t_s: float, minutes: float | None = None) -> list[Event]:
         """Start a pause by hand."""
-        events = self.protocol.start_manual(t_s, self.detector.baseline_bpm, minutes)
+        events = self.protocol.start_manual(t_s, minutes, {SOLO: self.detector.baseline_bpm})
         self._sync_freeze()
         return events
 
@@ -121,7 +120,7 @@ class Engine:
         self.mode = mode
         self.detection = detection_for(self.settings, mode)
         self.detector.retune(self.detection)
-        self.protocol.detection = self.detection
+        self.protocol.set_detection(SOLO, self.detection)
         self._alerts = alerts_in(self.settings, mode)
         self._sync_freeze()
 
@@ -132,7 +131,7 @@ class Engine:
         )
 
     def set_shared_pause(self, pausing: bool) -> None:
-        """Couple mode: the pause for both started or ended (the baseline does not learn)."""
+        """The session's pause for everyone started or ended (the baseline does not learn)."""
         self.shared_pause = pausing
         self._sync_freeze()
 
@@ -149,45 +148,67 @@ def _at_rate(sample: Sample, bpm: float) -> Sample:
     return Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
 
 
-@dataclass
-class BatchResult:
-    """Everything a replay produced."""
+@dataclass(frozen=True)
+class Control:
+    """Something done by hand during a recorded session, for a replay: applied just before
+    the sample with index `before`, at session time `t_s`. One of: switch to `mode`; start a
+    pause (`pause=True`, optionally for `pause_minutes`); end the pause (`pause=False`)."""
 
-    readings: list[Reading] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    before: int
+    t_s: float
+    mode: Mode | None = None
+    pause: bool | None = None
+    pause_minutes: float | None = None
+
+    def apply(self, engine: Engine) -> list[Event]:
+        """Do it to `engine`, as the session runner would; the events it gave."""
+        if self.mode is not None:
+            engine.set_mode(self.mode)
+            return []
+        if self.pause is True:
+            return engine.start_pause(self.t_s, self.pause_minutes)
+        if self.pause is False:
+            return engine.end_pause(self.t_s)
+        return []
+
+
+class BatchResult:
+    """Everything a replay produced: its events and, when kept, a reading per sample.
+
+    The readings are held as columns (`trace`) and become `Reading` values only when asked
+    for (`readings`), so a replay that needs a column or two (a plot) never builds them.
+    """
+
+    def __init__(self, events: list[Event] | None = None, trace: ReadingTrace | None = None):
+        self.events: list[Event] = [] if events is None else events
+        self.trace = trace
+        self._readings: list[Reading] | None = None
+
+    @property
+    def readings(self) -> list[Reading]:
+        """Every sample's reading, as `Engine.feed` gives it (empty unless kept)."""
+        if self._readings is None:
+            self._readings = [] if self.trace is None else self.trace.readings()
+        return self._readings
 
 
 def run_batch(
-    samples: Iterable[Sample],
+    samples: Iterable[Sample] | PreparedSamples,
     settings: Settings,
     *,
     mode: Mode | None = None,
     baseline_seed_bpm: float | None = None,
     keep_readings: bool = False,
-    rmssd: bool = True,
+    controls: Sequence[Control] = (),
 ) -> BatchResult:
     """Push recorded samples through a fresh engine, exactly as the live monitor would.
 
-    The readings' RMSSD is computed only when `keep_readings` (events do not carry it), and
-    not at all with `rmssd=False` (the readings then have none).
+    The same events and readings as feeding them one by one (`flooding.core.batch` says how);
+    `samples` may be a `PreparedSamples` kept from an earlier replay of the same session.
+    `controls`: mode switches and pauses by hand, each applied just before its sample.
     """
-    from flooding.core.beats.fast import fast_rates
-    from flooding.core.beats.processor import rmssd_batch
+    from flooding.core.batch import PreparedSamples, prepare, replay
 
     engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm)
-    result = BatchResult()
-    items = samples if isinstance(samples, list) else list(samples)
-    rates = fast_rates(items)
-    if keep_readings:
-        rmssd_ms = rmssd_batch(items) if rmssd else [None] * len(items)
-        for sample, bpm, value in zip(items, rates, rmssd_ms, strict=True):
-            reading = engine.feed_derived(sample, bpm, value)
-            result.readings.append(reading)
-            result.events.extend(reading.events)
-        return result
-    # the same steps as `feed`, without building a live-line reading per sample
-    extend = result.events.extend
-    advance = engine.feed_derived_events
-    for sample, bpm in zip(items, rates, strict=True):
-        extend(advance(sample, bpm))
-    return result
+    prepared = samples if isinstance(samples, PreparedSamples) else prepare(samples)
+    return replay(engine, prepared, keep_readings=keep_readings, controls=controls)

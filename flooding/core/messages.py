@@ -2,35 +2,36 @@
 
 Lists (suggestions, partner scripts, re-entry lines) rotate by a counter the caller keeps,
 so the same words do not come every time. Privacy mode swaps in neutral texts for the
-desktop; the terminal always gets the full text.
+desktop; the terminal always gets the full text. Each message also carries its chime and
+the one neutral line that may go to remote targets (`messages.remote_*`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 from flooding.core.models import (
     Absent,
     Alert,
-    CoupleAlert,
-    CouplePauseExtended,
-    CouplePauseStarted,
-    CoupleReady,
     Event,
     PauseExtended,
     PauseStarted,
     ReadyToReturn,
 )
+from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
 from flooding.core.settings import MessageSettings, Settings, fill_placeholders
 from flooding.core.timefmt import clock_time
-from flooding.io.notify import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
 
 
 def _bpm(value: float | None) -> str:
     if value is None or math.isnan(value):
         return "not measured yet"
     return f"{value:.0f} bpm"
+
+
+CHIMES = {"alert": "alert", "ready": "ready"}  # the not-yet check comes without a sound
 
 
 def _pick(options: list[str], turn: int) -> str:
@@ -46,21 +47,23 @@ class RenderedMessage:
 
 
 class MessageBook:
-    """Renders messages from the configured texts."""
+    """Renders messages from the configured texts: for one person, or for the two of a
+    couple (`people=2`: the words address both, non-blaming by default)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, people: int = 1) -> None:
         self.texts: MessageSettings = settings.messages
         self.settings = settings
+        self.people = people
 
     def render(
-        self, event: Event, pending: PauseStarted | CouplePauseStarted | None, turn: int
+        self, event: Event, pending: PauseStarted | None, turn: int
     ) -> RenderedMessage | None:
         """The message for an event (None for events the person is not told about).
 
         `pending` is the pause that an Alert starts (its planned end gives the return time).
         `turn` picks the rotating suggestion, script and re-entry line.
         """
-        if isinstance(event, CoupleAlert | CouplePauseExtended | CoupleReady):
+        if self.people > 1 and isinstance(event, Alert | PauseExtended | ReadyToReturn):
             return self._render_couple(event, pending, turn)
         t = self.texts
         minutes = f"{self.settings.pause.minutes:.0f}"
@@ -121,11 +124,11 @@ class MessageBook:
 
     def _render_couple(
         self,
-        event: CoupleAlert | CouplePauseExtended | CoupleReady,
-        pending: PauseStarted | CouplePauseStarted | None,
+        event: Alert | PauseExtended | ReadyToReturn,
+        pending: PauseStarted | None,
         turn: int,
     ) -> RenderedMessage:
-        """The messages for both partners (see flooding.core.couple): non-blaming by default."""
+        """The messages for both partners (see flooding.core.pause): non-blaming by default."""
         t = self.texts
         pause = self.settings.pause
         name_who = self.settings.couple.name_who
@@ -138,7 +141,7 @@ class MessageBook:
             "not_counted": self.not_counted(event.absent),
             "waiting": "",
         }
-        if isinstance(event, CoupleAlert):
+        if isinstance(event, Alert):
             until = pending.until_s if pending else event.t_s + pause.minutes * 60
             if name_who:
                 values["who"] = event.person
@@ -147,7 +150,7 @@ class MessageBook:
             values["script"] = fill_placeholders("couple_partner_scripts", script, values)
             values["suggestion"] = _pick(t.suggestions, turn)
             return self._render("alert", "couple_alert", values, private="alert", with_buttons=True)
-        if isinstance(event, CouplePauseExtended):
+        if isinstance(event, PauseExtended):
             values["return_time"] = clock_time(event.until_s)
             values["suggestion"] = _pick(t.suggestions, turn + 1)
             if name_who and event.waiting:
@@ -189,14 +192,15 @@ class MessageBook:
             self._text(f"{texts}_title", values),
             self._text(f"{texts}_body", values),
             actions=actions,
+            chime=CHIMES.get(kind) if self.settings.notify.sound else None,
+            summary=self._text(f"remote_{private or texts}", values),
         )
         if not self.settings.notify.privacy:
             return RenderedMessage(full=full, desktop=full)
         hidden = f"private_{private or texts}"
-        desktop = Message(
-            kind,
-            self._text(f"{hidden}_title", values),
-            self._text(f"{hidden}_body", values),
-            actions=actions,
+        desktop = dataclasses.replace(
+            full,
+            title=self._text(f"{hidden}_title", values),
+            body=self._text(f"{hidden}_body", values),
         )
         return RenderedMessage(full=full, desktop=desktop)

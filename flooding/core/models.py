@@ -61,15 +61,21 @@ class Sample:
         return self.has_contact and PLAUSIBLE_MIN_BPM <= self.bpm <= PLAUSIBLE_MAX_BPM
 
 
+Absent = tuple[tuple[str, str], ...]  # (person, why not counted: "workout"/"no-contact"/...)
+SOLO = ""  # the one person of an ordinary session (its samples and events are on this track)
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """The moment the person is told they are flooded."""
+    """The moment the people are told that one of them is flooded (the one alert)."""
 
     t_s: float
     bpm: float
     baseline_bpm: float | None
     threshold_bpm: float
     rule: Rule
+    person: str = SOLO  # who flooded (named in a couple's message only with couple.name_who)
+    absent: Absent = ()  # people not counted right now, and why
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,33 +105,38 @@ class PauseStarted:
 
     t_s: float
     until_s: float  # the planned end, when the ready-to-return check runs
-    baseline_bpm: float | None  # the calm baseline from before flooding
+    baseline_bpm: float | None  # one person's calm baseline from before (None for several)
     manual: bool = False
+    baselines: tuple[tuple[str, float | None], ...] = ()  # each person's calm from before
 
 
 @dataclass(frozen=True, slots=True)
 class PauseExtended:
-    """The planned pause is over but the heart is still elevated: more time."""
+    """The planned pause is over but a counted heart is still elevated: more time for all."""
 
     t_s: float
     until_s: float
-    bpm: float
-    baseline_bpm: float | None
+    bpm: float  # the latest reading (NaN: not usable)
+    baseline_bpm: float | None  # that person's calm from before the pause
+    waiting: tuple[str, ...] = ()  # the counted people not yet back near their calm
+    absent: Absent = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ReadyToReturn:
-    """The pause has lasted long enough and the heart is back near its calm baseline."""
+    """The pause has lasted long enough and every counted heart is back near its calm."""
 
     t_s: float
-    bpm: float
-    baseline_bpm: float | None
+    bpm: float  # the latest reading (NaN: not usable)
+    baseline_bpm: float | None  # that person's calm from before the pause
     pause_start_s: float
+    levels: tuple[tuple[str, float], ...] = ()  # each counted person's settled heart rate
+    absent: Absent = ()
 
 
 @dataclass(frozen=True, slots=True)
 class PauseEnded:
-    """The person ended the pause early by hand."""
+    """The pause was ended early by hand."""
 
     t_s: float
     pause_start_s: float
@@ -147,67 +158,6 @@ class GapDetected:
     end_s: float
 
 
-# -- couple mode: one conversation, two hearts (see flooding.core.couple) ----------------------
-
-Absent = tuple[tuple[str, str], ...]  # (person, why not counted: "workout"/"no-contact"/...)
-
-
-@dataclass(frozen=True, slots=True)
-class CoupleAlert:
-    """One of the two is flooded: the one alert for the conversation."""
-
-    t_s: float
-    person: str  # who flooded (named in the message only with couple.name_who)
-    bpm: float
-    baseline_bpm: float | None
-    threshold_bpm: float
-    rule: Rule
-    absent: Absent = ()  # people not counted right now, and why
-
-
-@dataclass(frozen=True, slots=True)
-class CouplePauseStarted:
-    """The pause for both begins; no more alerts until it ends."""
-
-    t_s: float
-    until_s: float
-    baselines: tuple[tuple[str, float | None], ...]  # each person's calm from before
-    manual: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class CouplePauseExtended:
-    """The planned pause is over but a counted heart is still elevated: more time for both."""
-
-    t_s: float
-    until_s: float
-    waiting: tuple[str, ...]  # the counted people not yet back near their calm
-    absent: Absent = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CoupleReady:
-    """The pause has lasted long enough and every counted heart is back near its calm."""
-
-    t_s: float
-    pause_start_s: float
-    levels: tuple[tuple[str, float], ...]  # each counted person's settled heart rate
-    absent: Absent = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CouplePauseEnded:
-    """The couple ended the pause early by hand."""
-
-    t_s: float
-    pause_start_s: float
-
-
-CoupleEvent = (
-    CoupleAlert | CouplePauseStarted | CouplePauseExtended | CoupleReady | CouplePauseEnded
-)
-
-
 Event = (
     Alert
     | EpisodeStarted
@@ -218,8 +168,9 @@ Event = (
     | PauseEnded
     | ContactChanged
     | GapDetected
-    | CoupleEvent
 )
+# the pause protocol's events: they belong to the whole session, stored on its own track
+PAUSE_EVENTS = (Alert, PauseStarted, PauseExtended, ReadyToReturn, PauseEnded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +189,6 @@ class Reading:
     pausing: bool
     pause_until_s: float | None
     events: tuple[Event, ...] = field(default=())
-    rmssd_ms: float | None = None  # of the corrected beats of the last 30 s; None without RR
 
 
 class LinkState(enum.StrEnum):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 
 from flooding.core.models import Mode
 
@@ -108,6 +108,7 @@ _COMMON = ("bpm", "baseline", "minutes", "extend_minutes", "return_time")
 # couple.name_who; {not_counted} lists people whose heart was not counted; {waiting} names
 # who is still settling (only with couple.name_who, else empty)
 _COUPLE = ("who", "minutes", "extend_minutes", "return_time", "not_counted", "waiting")
+_REMOTE = ("minutes", "extend_minutes", "return_time")
 # The one table of placeholders: each message text may use exactly these, and
 # flooding.core.messages fills in exactly these. The buttons belong to the alert. Lists not
 # named here (suggestions, re-entry lines) are shown as they are.
@@ -127,6 +128,10 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "private_not_yet_body": (*_COMMON, "suggestion"),
     "private_ready_title": (*_COMMON, "reentry"),
     "private_ready_body": (*_COMMON, "reentry"),
+    # what leaves the computer for remote targets: never heart numbers or partner words
+    "remote_alert": _REMOTE,
+    "remote_not_yet": _REMOTE,
+    "remote_ready": _REMOTE,
     "couple_someone": (),
     "couple_alert_title": (*_COUPLE, "script", "suggestion"),
     "couple_alert_body": (*_COUPLE, "script", "suggestion"),
@@ -176,6 +181,9 @@ class MessageSettings(_Section):
     private_not_yet_body: Text
     private_ready_title: Text
     private_ready_body: Text
+    remote_alert: Text
+    remote_not_yet: Text
+    remote_ready: Text
     couple_someone: Text
     couple_alert_title: Text
     couple_alert_body: Text
@@ -213,11 +221,32 @@ class MessageSettings(_Section):
         return value
 
 
+_TARGET_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+
+
+def _target_url(value: str) -> str:
+    if not _TARGET_URL_RE.match(value):
+        raise ValueError(
+            "not a target URL: use an Apprise URL such as "
+            '"ntfys://ntfy.example.org/your-topic" (service://address, no spaces)'
+        )
+    return value
+
+
+# An Apprise target URL ("ntfy://host/topic", "json://127.0.0.1:8080/"): a scheme, then "://".
+TargetUrl = Annotated[str, AfterValidator(_target_url)]
+VolumePercent = Annotated[int, Field(ge=0, le=100)]
+
+
 class NotifySettings(_Section):
-    """Desktop notifications."""
+    """Desktop notifications, their chime, and the person's own remote targets."""
 
     enabled: bool = True
     privacy: bool = False
+    sound: bool = True
+    volume: VolumePercent = 60
+    targets: list[TargetUrl] = []
+    remote_details: bool = False
 
 
 class StrapSettings(_Section):
@@ -250,6 +279,7 @@ class ProfileSettings(_Section):
     mode: Mode | None = None
     detection: DetectionOverrides = DetectionOverrides()
     workout: ProfileWorkout = ProfileWorkout()
+    notify_targets: list[TargetUrl] = []
 
 
 class CoupleSettings(_Section):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import plistlib
+import shlex
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from flooding.io.files import make_private_dir, write_private
 from flooding.io.folders import Platform, current_platform, env_folder, platform_data_dir
 
 UNIT_NAME = "flooding.service"
@@ -235,13 +237,7 @@ class Step:
     may_fail: bool = False
 
     def __str__(self) -> str:
-        return " ".join(_shell_quote(word) for word in self.argv)
-
-
-def _shell_quote(word: str) -> str:
-    if word and all(c.isalnum() or c in "-_./:=@%+," for c in word):
-        return word
-    return "'" + word.replace("'", "'\\''") + "'"
+        return shlex.join(self.argv)
 
 
 @dataclass(frozen=True)
@@ -381,11 +377,8 @@ def is_ours(text: str | None) -> bool:
 
 
 def _write(plan: Plan) -> None:
-    plan.path.parent.mkdir(parents=True, exist_ok=True)
-    aside = plan.path.with_name(plan.path.name + ".new")
-    aside.write_bytes(plan.content.encode(plan.encoding))
-    os.chmod(aside, 0o644)
-    os.replace(aside, plan.path)
+    make_private_dir(plan.path.parent)
+    write_private(plan.path, plan.content.encode(plan.encoding))
 
 
 def _run_steps(

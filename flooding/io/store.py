@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, Event, Sample
+from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, SOLO, Event, Sample
+from flooding.io.files import make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -138,17 +139,37 @@ _MIGRATION_2_TO_3 = (
 
 # _MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
 _MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATION_1_TO_2, 2: _MIGRATION_2_TO_3}
-SOLO = ""  # the person of an ordinary session's samples and events
 
 
 class StoreError(Exception):
     """The store cannot be opened or written; the message says what to do."""
 
 
-def event_kind(event: Event | Any) -> str:
-    """The stored name of an event type: EpisodeStarted -> 'episode-started'."""
+# The pause events of a session of two are stored as the couple kinds, with their own fields
+# (in this order), as couple mode has always stored them; a session of one stores the rest.
+_COUPLE_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "alert": (
+        "couple-alert",
+        ("t_s", "person", "bpm", "baseline_bpm", "threshold_bpm", "rule", "absent"),
+    ),
+    "pause-started": ("couple-pause-started", ("t_s", "until_s", "baselines", "manual")),
+    "pause-extended": ("couple-pause-extended", ("t_s", "until_s", "waiting", "absent")),
+    "ready-to-return": ("couple-ready", ("t_s", "pause_start_s", "levels", "absent")),
+    "pause-ended": ("couple-pause-ended", ("t_s", "pause_start_s")),
+}
+_COUPLE_ONLY_FIELDS = frozenset({"person", "absent", "baselines", "waiting", "levels"})
+
+
+def _class_kind(event: Event | Any) -> str:
     name = type(event).__name__
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-")
+
+
+def event_kind(event: Event | Any, couple: bool = False) -> str:
+    """The stored name of an event: EpisodeStarted -> 'episode-started'; the pause events
+    of a session of two (`couple`): 'couple-alert', 'couple-pause-started', ..."""
+    kind = _class_kind(event)
+    return _COUPLE_FORMS[kind][0] if couple and kind in _COUPLE_FORMS else kind
 
 
 def _plain(value: Any) -> Any:
@@ -159,11 +180,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def event_data(event: Any) -> dict[str, Any]:
-    """An event as a JSON-ready dict."""
+def event_data(event: Any, couple: bool = False) -> dict[str, Any]:
+    """An event as a JSON-ready dict, in its stored form (see `event_kind`)."""
     if not dataclasses.is_dataclass(event):
         raise TypeError(f"not an event: {event!r}")
-    return {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    form = _COUPLE_FORMS.get(_class_kind(event)) if couple else None
+    if form is not None:
+        names: Sequence[str] = form[1]
+    else:
+        names = [f.name for f in dataclasses.fields(event) if f.name not in _COUPLE_ONLY_FIELDS]
+    return {name: _plain(getattr(event, name)) for name in names}
 
 
 def _rr_text(rr_s: Sequence[float]) -> str:
@@ -247,9 +273,7 @@ class Store:
     def open(cls, data_dir: Path) -> Store:
         """Open (creating if needed, owner-only) the store in `data_dir`, upgrading its schema."""
         try:
-            if not data_dir.exists():
-                data_dir.mkdir(mode=0o700, parents=True)
-                os.chmod(data_dir, 0o700)  # mkdir's mode is masked by the umask
+            make_private_dir(data_dir)  # missing parents too: the demo's folder is data/demo
             path = data_dir / DB_NAME
             _make_private(path)
             # SQLite gives -wal and -shm the database file's mode; tighten old loose ones too.
@@ -409,11 +433,13 @@ class Store:
         for sample in samples:
             self.add_sample(session_id, sample, person)
 
-    def add_event(self, session_id: int, event: Any, person: str = SOLO) -> int:
-        """Record an event; returns its id. Committed with the next flush."""
-        return self.add_note_event(
-            session_id, _event_time(event), event_kind(event), event_data(event), person
-        )
+    def add_event(
+        self, session_id: int, event: Any, person: str = SOLO, *, couple: bool = False
+    ) -> int:
+        """Record an event (of a session of two: `couple`); returns its id. Committed with
+        the next flush."""
+        kind, data = event_kind(event, couple), event_data(event, couple)
+        return self.add_note_event(session_id, _event_time(event), kind, data, person)
 
     def add_note_event(
         self, session_id: int, t_s: float, kind: str, data: dict[str, Any], person: str = SOLO
@@ -494,6 +520,17 @@ class Store:
             return self.add_note_event(
                 session_id, t_s, "false-alarm", {"alert_event_id": alert_event_id}
             )
+
+    def unmark_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
+        """Take back a false-alarm mark (committed at once); whether there was one."""
+        self.flush()
+        with self.db:
+            removed = self.db.execute(
+                "DELETE FROM events WHERE session_id=? AND kind='false-alarm' AND id IN"
+                " (SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?)",
+                (session_id, session_id, alert_event_id),
+            ).rowcount
+        return removed > 0
 
     def is_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
         """Whether the person marked this alert as a false alarm."""

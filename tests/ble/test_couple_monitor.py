@@ -9,11 +9,11 @@ from typing import TypeVar
 
 import pytest
 
-from flooding.app.couple_session import CoupleSessionRunner
+from flooding.app.session import SessionRunner
 from flooding.app.sources import MergedSource
 from flooding.cli.view import TerminalView
 from flooding.core.hrm import HeartRateMeasurement
-from flooding.core.models import CoupleAlert, CouplePauseExtended, CouplePauseStarted, CoupleReady
+from flooding.core.models import Alert, PauseExtended, PauseStarted, ReadyToReturn
 from flooding.core.settings import Settings
 from flooding.io.config_files.loading import load_config
 from flooding.io.store import Store
@@ -74,7 +74,7 @@ def run_couple(
 
 def couple_runner(
     air: EmulatedAir, anna: EmulatedStrap, ben: EmulatedStrap, store: Store
-) -> CoupleSessionRunner:
+) -> SessionRunner:
     clock = accelerated_clock(SESSION_S_PER_PACKET, INTERVAL_S)
     source = MergedSource(
         {
@@ -82,7 +82,7 @@ def couple_runner(
             "Ben": fast_source(air, address=ben.address, clock=clock),
         }
     )
-    return CoupleSessionRunner(
+    return SessionRunner(
         source=source,
         settings=fast_settings(),
         store=store,
@@ -164,7 +164,7 @@ class TestTwoStraps:
 
         async def scenario(
             air: EmulatedAir, anna_strap: EmulatedStrap, ben_strap: EmulatedStrap
-        ) -> CoupleSessionRunner:
+        ) -> SessionRunner:
             runner = couple_runner(air, anna_strap, ben_strap, store)
             task = asyncio.create_task(runner.run())
             await wait_for(lambda: runner.outcome is not None and runner.outcome.ready >= 1, 30)
@@ -173,13 +173,13 @@ class TestTwoStraps:
             return runner
 
         runner = run_couple(scenario, anna, ben)
-        assert isinstance(runner, CoupleSessionRunner)
+        assert isinstance(runner, SessionRunner)
         assert runner.outcome is not None
         events = runner.outcome.events
-        alerts = [e for e in events if isinstance(e, CoupleAlert)]
-        pauses = [e for e in events if isinstance(e, CouplePauseStarted)]
-        (extended,) = [e for e in events if isinstance(e, CouplePauseExtended)]
-        (ready,) = [e for e in events if isinstance(e, CoupleReady)]
+        alerts = [e for e in events if isinstance(e, Alert)]
+        pauses = [e for e in events if isinstance(e, PauseStarted)]
+        (extended,) = [e for e in events if isinstance(e, PauseExtended)]
+        (ready,) = [e for e in events if isinstance(e, ReadyToReturn)]
         try:
             ben_episodes = store.events(runner.session_id or 0, "episode-started", person="Ben")
             ben_samples = list(store.iter_samples(runner.session_id or 0, "Ben"))

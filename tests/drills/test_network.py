@@ -1,7 +1,9 @@
-"""No network: recording, review and replay open no internet socket (Unix sockets allowed)."""
+"""No network: recording, review and replay open no internet socket (Unix sockets allowed);
+the only one the demo and the monitor open is the app's listener on 127.0.0.1."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +16,18 @@ from tests._data import requires_data
 from tests.drills.harness import ROOT, probe_env, read_probe
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+# what serving the app on the loopback address looks like to the probe: one socket, bound to
+# 127.0.0.1; any connect, send, lookup or other address is a line this does not match
+LOOPBACK_LISTENER = re.compile(
+    r"^(socket\.__new__ family=AF_INET|socket\.bind \('127\.0\.0\.1', \d+\))$"
+)
+
+
+def beyond_the_app_listener(log: str) -> list[str]:
+    """The probe's lines that are not the app's own loopback listener."""
+    return [line for line in log.splitlines() if not LOOPBACK_LISTENER.match(line)]
 
 
 def run_probed(tmp_path: Path, *args: str) -> str:
@@ -34,11 +48,24 @@ def run_probed(tmp_path: Path, *args: str) -> str:
 
 class TestNoNetwork:
     def test_demo_and_review(self, tmp_path: Path) -> None:
-        """The demo records a session, sessions and review read it, and none touches the net."""
+        """The demo records a session, sessions and review read it, and none touches the net
+        (the demo's only internet socket is the app's listener on 127.0.0.1; none without it)."""
         data = str(tmp_path / "data")
-        assert run_probed(tmp_path, "demo", "--speed", "0", "--no-notify", "--data-dir", data) == ""
+        served = run_probed(tmp_path, "demo", "--speed", "0", "--no-notify", "--data-dir", data)
+        assert "socket.bind ('127.0.0.1'" in served
+        assert beyond_the_app_listener(served) == []
+        (tmp_path / "net.log").unlink()
+        args = ("demo", "--speed", "0", "--no-notify", "--no-app", "--data-dir", data)
+        assert run_probed(tmp_path, *args) == ""
         assert run_probed(tmp_path, "sessions", "--data-dir", data) == ""
         assert run_probed(tmp_path, "review", "--data-dir", data) == ""
+
+    def test_demo_with_notifications_on(self, tmp_path: Path) -> None:
+        """With notifications on and no remote target set (the default), the demo's alert,
+        chime and desktop notification open no internet socket (the local app left out)."""
+        data = str(tmp_path / "data")
+        args = ("demo", "--speed", "0", "--no-app", "--data-dir", data)  # the app listens
+        assert run_probed(tmp_path, *args) == ""
 
     def test_probe_sees_internet_sockets(self, tmp_path: Path) -> None:
         """The probe itself records an internet socket, so silence above means something."""
@@ -58,7 +85,8 @@ class TestNoNetwork:
         assert "AF_UNIX" not in logged
 
     def test_emulated_strap_monitor(self, tmp_path: Path) -> None:
-        """The monitor on the emulated strap records samples without any internet socket."""
+        """The monitor on the emulated strap records samples with no internet socket but the
+        app's listener on 127.0.0.1."""
         net, samples = tmp_path / "net.log", tmp_path / "samples.probe"
         proc = subprocess.Popen(
             [
@@ -85,7 +113,7 @@ class TestNoNetwork:
                 proc.kill()
         assert proc.returncode == 0, err
         assert read_probe(samples) is not None
-        assert (net.read_text() if net.exists() else "") == ""
+        assert beyond_the_app_listener(net.read_text() if net.exists() else "") == []
 
     @requires_data
     def test_replay_of_every_recording(self, tmp_path: Path) -> None:

@@ -40,7 +40,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 def add_notify_option(parser: argparse.ArgumentParser) -> None:
     """--no-notify (the commands that run a session)."""
     parser.add_argument(
-        "--no-notify", action="store_true", help="no desktop notifications (terminal only)"
+        "--no-notify",
+        action="store_true",
+        help="no notifications: no desktop bubble, chime or remote target (terminal only)",
     )
 
 

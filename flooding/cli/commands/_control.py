@@ -1,11 +1,11 @@
-"""What `status`, `pause`, `resume` and `workout` share: asking the running monitor."""
+"""What `status`, `pause`, `resume`, `ok` and `workout` share: asking the running monitor."""
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from flooding.cli.commands._common import data_dir, program
+from flooding.cli.commands._common import CommandError, program
 
 EXIT_NOT_RUNNING = 3  # like `systemctl status` for a unit that is not running
 
@@ -19,14 +19,14 @@ def no_monitor_text(what: str) -> str:
     )
 
 
-def ask(args: argparse.Namespace, command: str, **arguments: Any) -> dict[str, Any] | None:
-    """The monitor's reply, or None when none runs; CommandError when the request is not valid
-    (checked before anything is sent) or a monitor runs but does not answer."""
-    from flooding.cli.commands._common import CommandError
-    from flooding.io.control import ControlError, ControlRequestError, send_command
+@contextmanager
+def asking_the_monitor() -> Iterator[None]:
+    """Turn a request that is not valid (checked before anything is sent) into a usage error
+    (exit 2), and a monitor that runs but does not answer into a CommandError."""
+    from flooding.io.control import ControlError, ControlRequestError
 
     try:
-        return send_command(command, data_dir=data_dir(args), **arguments)
+        yield
     except ControlRequestError as exc:
         raise CommandError(str(exc), code=2) from None
     except ControlError as exc:

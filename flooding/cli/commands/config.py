@@ -62,11 +62,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run_show(args: argparse.Namespace) -> int:
     from flooding.io.config_files.loading import effective_values
     from flooding.io.config_files.problems import line_of
+    from flooding.io.notify.remote import mask_target
 
     loaded = load_settings(args)
     text = loaded.user_file.read_text(encoding="utf-8") if loaded.user_file else ""
     rows: list[dict[str, Any]] = []
     for path, value, origin in effective_values(loaded):
+        if _holds_targets(path) and isinstance(value, list):
+            value = [mask_target(str(url)) for url in value]  # target URLs hold secrets
         row: dict[str, Any] = {"key": path, "value": value, "origin": origin}
         if loaded.user_file is not None and origin == str(loaded.user_file):
             row["origin"] = "file"
@@ -98,6 +101,13 @@ def run_show(args: argparse.Namespace) -> int:
             where = row["origin"]
         print(f"{row['key']:<{width}}  {value:<{value_width}}  {where}")
     return 0
+
+
+def _holds_targets(key: str) -> bool:
+    """Whether a key holds remote target URLs (notify.targets, profiles.NAME.notify_targets)."""
+    return key == "notify.targets" or (
+        key.startswith("profiles.") and key.endswith(".notify_targets")
+    )
 
 
 def _shown(key: str, value: Any) -> str:

@@ -29,18 +29,18 @@ def _being_recorded(args: argparse.Namespace) -> str | None:
     The running monitor goes on writing the session it records; deleting it under it would
     break its next write. A session cut off by a crash is not the live one.
     """
-    from flooding.io.control import ControlError, send_command
+    from flooding.io.control import ControlError, ErrorReply, StatusRequest, send_command
 
     try:
-        reply = send_command("status", data_dir=data_dir(args))
+        reply = send_command(StatusRequest(), data_dir=data_dir(args))
     except ControlError as exc:
         return (
             f"session {args.session} has not ended and the running monitor did not answer "
             f"({exc}); stop the monitor first"
         )
-    if reply is None or not reply.get("ok"):
+    if reply is None or isinstance(reply, ErrorReply):
         return None
-    if (reply.get("status") or {}).get("session_id") != args.session:
+    if reply.status.session_id != args.session:
         return None
     return (
         f"session {args.session} is being recorded by the running monitor; stop the monitor "

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flooding.cli.commands._app import add_app_options, app_extras
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
@@ -62,6 +63,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="play the talk through the real Bluetooth code (Bleak) against an emulated strap",
     )
+    add_app_options(parser)
     add_data_dir_option(parser)
     add_config_options(parser)
     parser.set_defaults(run=run)
@@ -125,9 +127,10 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
     from flooding.app import wiring
-    from flooding.app.couple_review import couple_review, headline, render_couple_png
-    from flooding.app.export import write_private
+    from flooding.app.report import render_people_png
+    from flooding.app.review import headline, people_review
     from flooding.app.sources import MergedSource
+    from flooding.io.files import write_private
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
 
     if args.speed < 0 or args.ble:
@@ -155,18 +158,24 @@ def _couple_demo(args: argparse.Namespace) -> int:
     )
     view = _view(args, settings)
     proc = wiring.process(
-        source, settings, store, view, kind="demo-couple", people=COUPLE_DEMO_NAMES
+        source,
+        settings,
+        store,
+        view,
+        kind="demo-couple",
+        people=COUPLE_DEMO_NAMES,
+        extras=app_extras(args, folder),
     )
     try:
         outcome = asyncio.run(wiring.run_session(proc))
-        review = couple_review(store, outcome.session_id)
+        review = people_review(store, outcome.session_id)
     finally:
         store.close()
     if review is None:
         print("flooding demo: the couple session was not stored")
         return 1
     target = folder / f"flooding-session-{outcome.session_id}.png"
-    write_private(target, render_couple_png(review))
+    write_private(target, render_people_png(review))
     minutes = (outcome.ended_s - outcome.started_s) / 60
     print(
         f"\nSession {outcome.session_id}: {minutes:.0f} minutes, {outcome.samples} samples from "
@@ -208,10 +217,14 @@ def run(args: argparse.Namespace) -> int:
     async def play() -> SessionOutcome:
         if args.ble:
             async with _emulated_strap_playing(scenario, args.speed) as (source, played):
-                proc = wiring.process(source, settings, store, view, kind="demo-ble")
+                proc = wiring.process(
+                    source, settings, store, view, kind="demo-ble", extras=app_extras(args, folder)
+                )
                 return await wiring.run_session(proc, until=played)
         source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
-        proc = wiring.process(source, settings, store, view, kind="demo")
+        proc = wiring.process(
+            source, settings, store, view, kind="demo", extras=app_extras(args, folder)
+        )
         return await wiring.run_session(proc)
 
     try:

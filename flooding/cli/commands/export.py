@@ -22,8 +22,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="write a session as CSV or JSON",
         description=(
             "CSV: one row per reading, columns time_unix_s,hr_bpm,rr_ms,contact (the generic "
-            "format `flooding import` reads); with -o FILE.csv the episodes go to "
-            "FILE.episodes.csv. JSON: the session, readings, episodes and events in one file."
+            "format `flooding import` reads). JSON: the session, readings, episodes and events "
+            "in one file. --episodes FILE also writes the table of flooding episodes as CSV."
         ),
     )
     add_session_argument(parser)
@@ -31,19 +31,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write here instead of the screen"
     )
+    parser.add_argument(
+        "--episodes",
+        type=Path,
+        metavar="FILE",
+        help="also write the flooding episodes (start, end, peak, rule, recovery) as CSV here",
+    )
     add_data_dir_option(parser)
     parser.set_defaults(run=run)
-
-
-def episodes_path(path: Path) -> Path:
-    """Where the episodes of a CSV export go: next to it, FILE.episodes.csv."""
-    return path.with_name(f"{path.stem}.episodes.csv")
 
 
 def run(args: argparse.Namespace) -> int:
     from flooding.app.export import episodes_csv, samples_csv, session_json
     from flooding.io.files import write_private
 
+    if args.episodes is not None and args.episodes == args.output:
+        raise CommandError("--episodes and -o name the same file; give the episodes their own.")
     store = open_store(args)
     try:
         session_id = chosen_session(store, args.session)
@@ -57,18 +60,20 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.format == "json":
             main = json.dumps(session_json(store, session_id), indent=1) + "\n"
-            side = None
         else:
             main = samples_csv(store, session_id)
-            side = episodes_csv(store, session_id)
+        table = episodes_csv(store, session_id) if args.episodes is not None else None
     finally:
         store.close()
+    files: list[tuple[Path, str]] = []
+    if args.output is not None:
+        files.append((args.output, main))
+    if args.episodes is not None and table is not None:
+        files.append((args.episodes, table))
     if args.output is None:
         sys.stdout.write(main)
+    if not files:
         return 0
-    files = [(args.output, main)]
-    if side is not None:
-        files.append((episodes_path(args.output), side))
     written = []
     for path, text in files:
         try:
@@ -77,5 +82,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"flooding export: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         written.append(str(path))
-    print(f"Wrote {' and '.join(written)} (session {session_id}; readable by you only).")
+    print(
+        f"Wrote {' and '.join(written)} (session {session_id}; readable by you only).",
+        file=sys.stdout if args.output is not None else sys.stderr,  # stdout holds the export
+    )
     return 0

@@ -8,7 +8,7 @@ stop it: it says so (log and desktop) and starts by itself once that is fixed.
 
 `--couple` (and the headless service whenever exactly two profiles exist, see
 `flooding pair --as`) connects to both partners' straps at once and records one session
-with two tracks; one alert and one pause for both (`flooding.core.couple`).
+with two tracks; one alert and one pause for both (`flooding.core.pause`).
 
 Either way only one monitor runs per data directory, and it answers `flooding status`,
 `pause`, `resume`, `ok` and `workout` over the control channel (`flooding.io.control`).
@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flooding.cli.commands._app import add_app_options, app_extras
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
@@ -64,7 +65,9 @@ def register(commands: Any) -> None:
     )
     add_notify_option(parser)
     parser.add_argument(
-        "--quiet", action="store_true", help="no live lines in the terminal (notifications only)"
+        "--quiet",
+        action="store_true",
+        help="no live lines in the terminal and no chime (silent notifications only)",
     )
     parser.add_argument(
         "--headless",
@@ -80,6 +83,7 @@ def register(commands: Any) -> None:
         metavar="FILE",
         help="with --headless: log to this file (rotated) instead of stderr",
     )
+    add_app_options(parser)
     add_data_dir_option(parser)
     add_config_options(parser)
     add_strap_options(parser)
@@ -121,6 +125,9 @@ async def _monitor(args: argparse.Namespace) -> int:
     from flooding.core.settings import ConfigError
 
     settings = load_settings(args).settings
+    if args.quiet:  # quiet means quiet: the notifications come without their chime
+        silent = settings.notify.model_copy(update={"sound": False})
+        settings = settings.model_copy(update={"notify": silent})
     folder = data_dir(args)
     view = (
         QuietView()
@@ -154,7 +161,14 @@ async def _monitor(args: argparse.Namespace) -> int:
                     return 1
                 kind = "ble-couple" if straps else "ble"
                 proc = wiring.process(
-                    source, settings, store, view, kind=kind, straps=straps, strap=strap
+                    source,
+                    settings,
+                    store,
+                    view,
+                    kind=kind,
+                    straps=straps,
+                    strap=strap,
+                    extras=app_extras(args, folder, scanner=scanner),
                 )
                 if not args.quiet:
                     print(f"Watching {source.description}. Ctrl-C ends the session.")
@@ -180,11 +194,11 @@ def _setup_headless_logging(args: argparse.Namespace) -> None:
     verbose = getattr(args, "verbose", 0)
     root = logging.getLogger()
     if args.log_file is not None:
-        from logging.handlers import RotatingFileHandler
+        from flooding.io.files import PrivateRotatingFileHandler, make_private_dir
 
-        args.log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handler: logging.Handler = RotatingFileHandler(
-            args.log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_COUNT, encoding="utf-8"
+        make_private_dir(args.log_file.parent)
+        handler: logging.Handler = PrivateRotatingFileHandler(
+            args.log_file, max_bytes=LOG_FILE_BYTES, backups=LOG_FILE_COUNT
         )
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         for old in list(root.handlers):
@@ -236,6 +250,8 @@ async def _headless(args: argparse.Namespace) -> int:
                         headless=True,
                         straps=straps,
                         strap=(settings.strap.address, settings.strap.name),
+                        # the App: line goes to the journal with the rest
+                        extras=app_extras(args, folder, scanner=scanner, out=sys.stderr),
                     )
                     await wiring.run_service(
                         proc,
@@ -253,6 +269,10 @@ async def _headless(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if args.headless:
-        _setup_headless_logging(args)
+        try:
+            _setup_headless_logging(args)
+        except OSError as exc:
+            print(f"flooding monitor: cannot log to {args.log_file}: {exc}", file=sys.stderr)
+            return 1
         return asyncio.run(_headless(args))
     return asyncio.run(_monitor(args))

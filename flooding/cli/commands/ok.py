@@ -12,6 +12,7 @@ from flooding.cli.commands._common import (
     data_dir,
     open_store,
 )
+from flooding.cli.commands._control import asking_the_monitor
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,24 +33,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
     """Mark through the running monitor, which knows the live session; None: do it here."""
     from flooding.core.timefmt import session_clock
-    from flooding.io.control import ControlError, send_command
+    from flooding.io.control import ControlError, ErrorReply, OkRequest, send_command
+    from flooding.io.control.protocol import build_request
 
-    options = {"session": args.session} if args.session is not None else {}
+    with asking_the_monitor():
+        request = build_request(OkRequest, session=args.session)
     try:
-        reply = send_command("ok", data_dir=data_dir(args), **options)
+        reply = send_command(request, data_dir=data_dir(args))
     except ControlError as exc:
         print(f"flooding ok: the running monitor did not answer ({exc}); marking it directly.")
         return None
-    if reply is None or (
-        not reply.get("ok") and reply.get("code") in ("no-session", "other-session")
-    ):
+    if reply is None:
         return None
-    if not reply.get("ok"):
-        print(reply.get("error", "The running monitor could not mark it."))
+    if isinstance(reply, ErrorReply):
+        if reply.code in ("no-session", "other-session"):
+            return None
+        print(reply.error)
         return 1
-    when = session_clock(float(reply["alert_t_s"]))
-    sid = reply["session_id"]
-    if reply.get("already"):
+    when = session_clock(reply.alert_t_s)
+    sid = reply.session_id
+    if reply.already:
         print(f"The alert at {when} in session {sid} was already marked a false alarm.")
     else:
         print(f"Marked the alert at {when} in session {sid} as a false alarm.")

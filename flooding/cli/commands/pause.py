@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flooding.cli.commands._common import add_data_dir_option
-from flooding.cli.commands._control import EXIT_NOT_RUNNING, ask, no_monitor_text
+from flooding.cli.commands._common import add_data_dir_option, data_dir
+from flooding.cli.commands._control import EXIT_NOT_RUNNING, asking_the_monitor, no_monitor_text
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,32 +36,39 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run_pause(args: argparse.Namespace) -> int:
     from flooding.core.timefmt import clock_time
+    from flooding.io.control import ErrorReply, PauseRequest, send_command
+    from flooding.io.control.protocol import build_request
 
-    reply = ask(args, "pause", **({} if args.minutes is None else {"minutes": args.minutes}))
+    with asking_the_monitor():
+        request = build_request(PauseRequest, minutes=args.minutes)
+        reply = send_command(request, data_dir=data_dir(args))
     if reply is None:
         print(no_monitor_text("there is no session to pause"), file=sys.stderr)
         return EXIT_NOT_RUNNING
-    if not reply["ok"]:
-        print(f"flooding pause: {reply.get('error')}", file=sys.stderr)
+    if isinstance(reply, ErrorReply):
+        print(f"flooding pause: {reply.error}", file=sys.stderr)
         return 1
-    until = clock_time(reply["until_s"])
-    if reply.get("already"):
-        print(f"Already pausing: {reply['minutes_left']:.0f} minute(s) left, until {until}.")
+    until = clock_time(reply.until_s)
+    if reply.already:
+        print(f"Already pausing: {reply.minutes_left:.0f} minute(s) left, until {until}.")
     else:
         print(
-            f"Pause started: {reply['minutes_left']:.0f} minutes, until {until}. "
+            f"Pause started: {reply.minutes_left:.0f} minutes, until {until}. "
             "Take the time you need; you will hear when your heart is back near calm."
         )
     return 0
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    reply = ask(args, "resume")
+    from flooding.io.control import ErrorReply, ResumeRequest, send_command
+
+    with asking_the_monitor():
+        reply = send_command(ResumeRequest(), data_dir=data_dir(args))
     if reply is None:
         print(no_monitor_text("there is no pause to end"), file=sys.stderr)
         return EXIT_NOT_RUNNING
-    if not reply["ok"]:
-        print(f"flooding resume: {reply.get('error')}", file=sys.stderr)
+    if isinstance(reply, ErrorReply):
+        print(f"flooding resume: {reply.error}", file=sys.stderr)
         return 1
     print("Pause ended. Watching again; go gently.")
     return 0

@@ -39,31 +39,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.couple_review import couple_review, render_couple_html, render_couple_png
-    from flooding.app.report import plot_data, render_html, render_png
+    from flooding.app.report import session_png
     from flooding.io.files import write_private
 
     store = open_store(args)
     try:
         session_id = chosen_session(store, args.session)
-        couple = couple_review(store, session_id)
-        data = plot_data(store, session_id) if couple is None else None
+        content = session_png(store, session_id, as_html=args.html)
     finally:
         store.close()
+    assert content is not None  # chosen_session made sure the session exists
     suffix = ".html" if args.html else ".png"
     target: Path = args.output or Path(f"flooding-session-{session_id}{suffix}")
-    if couple is not None:
-        png = render_couple_png(couple)
-        page = render_couple_html(couple, png) if args.html else ""
-    else:
-        assert data is not None  # chosen_session made sure the session exists
-        png = render_png(data)
-        page = render_html(data.review, png) if args.html else ""
     try:
-        if args.html:
-            write_private(target, page.encode("utf-8"))
-        else:
-            write_private(target, png)
+        write_private(target, content)
     except OSError as exc:
         print(f"flooding plot: cannot write {target}: {exc.strerror or exc}")
         return 1

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if not samples:
         print(f"flooding replay: {args.file}: no samples", file=sys.stderr)
         return 1
-    # readings (without RMSSD) give the last baseline and an open episode's peak
+    # readings give the last baseline and an open episode's peak
     session_id = None
     if args.save:  # run over the samples as stored
         store = open_store(args)
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             store.close()
         result, session_id, t0 = imported.batch, imported.session_id, imported.start_s
     else:
-        result = run_batch(samples, settings, mode=mode, keep_readings=True, rmssd=False)
+        result = run_batch(samples, settings, mode=mode, keep_readings=True)
         t0 = samples[0].t_s
     wall = has_wall_clock(recording)
 

@@ -26,33 +26,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.couple_review import couple_review
-    from flooding.app.couple_review import review_lines as couple_review_lines
-    from flooding.app.review import review_session
+    from flooding.app.review import SessionReview, people_lines, review
     from flooding.core.timefmt import iso_local
 
     store = open_store(args)
     try:
-        session_id = chosen_session(store, args.session)
-        couple = couple_review(store, session_id)
-        review = review_session(store, session_id) if couple is None else None
+        found = review(store, chosen_session(store, args.session))
     finally:
         store.close()
-    if couple is not None:
-        if args.json:
-            data = couple.as_dict()
-            data["started"] = iso_local(couple.summary.started_s)
-            print(json.dumps(data, indent=2))
-        else:
-            print("\n".join(couple_review_lines(couple)))
-        return 0
-    assert review is not None  # chosen_session made sure the session exists
+    assert found is not None  # chosen_session made sure the session exists
     if args.json:
-        data = review.as_dict()
-        data["started"] = iso_local(review.summary.started_s)
+        data = found.as_dict()
+        data["started"] = iso_local(found.summary.started_s)
         print(json.dumps(data, indent=2))
-        return 0
-    print("\n".join(review_lines(review)))
+    elif isinstance(found, SessionReview):
+        print("\n".join(review_lines(found)))
+    else:
+        print("\n".join(people_lines(found)))
     return 0
 
 
@@ -81,7 +71,8 @@ def review_lines(review: SessionReview) -> list[str]:
         lines.append(
             f"Heart-rate variability while calm (RMSSD): {r.rmssd_ms:.0f} ms ({windows}"
             f"{duration(r.calm_s)} calm, {r.differences_used} beat pairs, "
-            f"{r.differences_dropped} set aside as artifacts)"
+            f"{r.beats_corrected} beats corrected as artifacts, "
+            f"{r.differences_dropped} pairs set aside)"
         )
     if not review.episodes:
         lines.append("No flooding episodes.")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import add_data_dir_option
-from flooding.cli.commands._control import EXIT_NOT_RUNNING, ask, no_monitor_text
+from flooding.cli.commands._common import CommandError, add_data_dir_option, data_dir
+from flooding.cli.commands._control import EXIT_NOT_RUNNING, asking_the_monitor, no_monitor_text
+
+if TYPE_CHECKING:
+    from flooding.io.control import MonitorStatus
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,68 +38,70 @@ def _heart(bpm: object, baseline: object) -> str:
     return f"{_bpm(bpm)}, calm baseline {known}"
 
 
-def describe(status: dict[str, Any]) -> list[str]:
+def describe(status: MonitorStatus) -> list[str]:
     """The status as lines for the person."""
     from flooding.core.timefmt import clock_time
 
-    kind = "background service" if status.get("headless") else "in a terminal"
-    strap = status.get("strap") or {}
-    label = strap.get("name") or strap.get("chosen") or "your strap"
-    if strap.get("address") and strap.get("address") != label:
-        label += f" ({strap['address']})"
-    link = "connected" if strap.get("connected") else f"not connected ({strap.get('link')})"
-    battery = strap.get("battery_percent")
-    if battery is not None:
-        link += f", battery {battery} %"
+    kind = "background service" if status.headless else "in a terminal"
+    strap = status.strap
+    label = strap.name or strap.chosen or "your strap"
+    if strap.address and strap.address != label:
+        label += f" ({strap.address})"
+    link = "connected" if strap.connected else f"not connected ({strap.link})"
+    if strap.battery_percent is not None:
+        link += f", battery {strap.battery_percent} %"
     lines = [
-        f"Monitor: running ({kind}, pid {status.get('pid')})",
+        f"Monitor: running ({kind}, pid {status.pid})",
         f"Strap:   {label}: {link}",
     ]
-    session = status.get("session_id")
-    state = status.get("state")
+    session = status.session_id
+    state = status.state
     if session is None:
         lines.append("Session: none - waiting for your strap; a session starts when you wear it")
-        if status.get("mode") == "workout":
+        if status.mode == "workout":
             lines.append("Mode:    workout for the next session (no flooding alerts)")
         return lines
     lines.append(f"Session: {session}")
-    people = status.get("people")
-    if people:
-        for name, person in people.items():
-            absent = person.get("not_counted")
+    if status.people:
+        for name, person in status.people.items():
+            absent = person.not_counted
             lines.append(
-                f"{name}: {_heart(person.get('heart_bpm'), person.get('baseline_bpm'))}, "
-                f"{person.get('state')}" + (f" (not counted: {absent})" if absent else "")
+                f"{name}: {_heart(person.heart_bpm, person.baseline_bpm)}, "
+                f"{person.state}" + (f" (not counted: {absent})" if absent else "")
             )
     else:
-        lines.append(f"Heart:   {_heart(status.get('heart_bpm'), status.get('baseline_bpm'))}")
-    pause = status.get("pause")
+        lines.append(f"Heart:   {_heart(status.heart_bpm, status.baseline_bpm)}")
+    pause = status.pause
     if state == "workout":
         text = "workout (a high heart rate is expected: no flooding alerts)"
     elif state == "pausing" and pause:
         text = (
-            f"pausing, {pause['minutes_left']:.0f} minute(s) left "
-            f"(until {clock_time(pause['until_s'])})"
+            f"pausing, {pause.minutes_left:.0f} minute(s) left (until {clock_time(pause.until_s)})"
         )
     else:
         text = str(state)
     lines.append(f"State:   {text}")
     if state == "workout" and pause:
-        lines.append(f"Pause:   {pause['minutes_left']:.0f} minute(s) left")
+        lines.append(f"Pause:   {pause.minutes_left:.0f} minute(s) left")
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
-    reply = ask(args, "status")
+    from flooding.io.control import ErrorReply, StatusRequest, send_command
+
+    with asking_the_monitor():
+        reply = send_command(StatusRequest(), data_dir=data_dir(args))
     if reply is None:
         if args.json:
             print(json.dumps({"running": False}))
         else:
             print(no_monitor_text("there is nothing to report"))
         return EXIT_NOT_RUNNING
-    status = reply.get("status") or {}
+    if isinstance(reply, ErrorReply):
+        raise CommandError(f"the monitor could not say: {reply.error}")
     if args.json:
+        status = reply.status.model_dump(mode="json")
         print(json.dumps({"running": True, **status}, indent=2))
     else:
-        print("\n".join(describe(status)))
+        print("\n".join(describe(reply.status)))
     return 0

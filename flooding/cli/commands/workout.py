@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flooding.cli.commands._common import add_data_dir_option, program
-from flooding.cli.commands._control import EXIT_NOT_RUNNING, ask, no_monitor_text
+from flooding.cli.commands._common import add_data_dir_option, data_dir, program
+from flooding.cli.commands._control import EXIT_NOT_RUNNING, asking_the_monitor, no_monitor_text
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,15 +25,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
+    from flooding.io.control import ErrorReply, WorkoutRequest, send_command
+
     on = args.switch == "on"
-    reply = ask(args, "workout", on=on)
+    with asking_the_monitor():
+        reply = send_command(WorkoutRequest(on=on), data_dir=data_dir(args))
     if reply is None:
         print(no_monitor_text(f"workout mode cannot be turned {args.switch}"), file=sys.stderr)
         return EXIT_NOT_RUNNING
-    if not reply["ok"]:
-        print(f"flooding workout: {reply.get('error')}", file=sys.stderr)
+    if isinstance(reply, ErrorReply):
+        print(f"flooding workout: {reply.error}", file=sys.stderr)
         return 1
-    when = "for the next session" if reply.get("session_id") is None else "now"
+    when = "for the next session" if reply.session_id is None else "now"
     if on:
         print(
             f"Workout mode {when}: no flooding alerts. `{program()} workout off` when you are done."

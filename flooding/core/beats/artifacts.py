@@ -9,8 +9,8 @@ The classification follows the vectorised reading of the paper in systole's
 neighbouring dRRs, mRR = RR - median of 11 beats (negative side doubled) normalised the same way,
 then ectopic (S11/S12 with c1 = 0.13, c2 = 0.17), long/short (S11/S22, or |mRR| > 3), missed
 (long and |RR/2 - medRR| < th2) and extra (short and |RR + RR_next - medRR| < th2).
-Differences from systole, each so that a live strap gets the same answer as a file, with a
-bounded look-ahead (`LOOKAHEAD_BEATS`):
+Differences from systole, each so that a beat is final after a bounded look-ahead, as a live
+strap needs (`LOOKAHEAD_BEATS`):
 - the 91-beat quartile windows end at the beat instead of being centred on it (systole and the
   paper centre them, which would hold every beat back 45 beats, about a minute);
 - long vs short by the beat's own local median, not the median of the whole series;
@@ -248,7 +248,7 @@ def step(
 
 
 def correct_rr(rr_s: FloatArray) -> CorrectionResult:
-    """Label and correct a whole RR series (seconds); equal to `StreamingCorrector` + flush."""
+    """Label and correct a whole RR series (seconds)."""
     rr = np.asarray(rr_s, dtype=np.float64)
     n = rr.size
     if n == 0:

@@ -10,6 +10,10 @@ Re-anchoring never moves time backwards: beat times are non-decreasing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 REANCHOR_TOLERANCE_S = 2.0  # a packet's last beat falls up to ~1 s before it; 2 s is clearly off
 DROPOUT_S = 3.0  # no packet for this long: notifications were lost, beats with them
@@ -49,3 +53,55 @@ class BeatClock:
         times = [base + offset for offset in offsets]
         self._last_beat_s = times[-1]
         return times
+
+
+def beat_times(packet_t_s: np.ndarray, counts: np.ndarray, rr_s: np.ndarray) -> np.ndarray:
+    """The beat times `BeatClock.push` gives, packet after packet, for whole arrays: each
+    packet's time, how many RR values it holds, and all the RR values in order.
+
+    The sums are the clock's own, in the same order (sequential, float for float), so the
+    times are identical; each run between re-anchorings is one numpy pass.
+    """
+    import numpy as np
+
+    times = np.empty(rr_s.size)
+    if rr_s.size == 0:
+        return times
+    width = int(counts.max())
+    holding = np.flatnonzero(counts)  # the packets with beats
+    n = holding.size
+    lens = counts[holding]
+    first = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    # offsets within each packet: a row per packet, summed left to right as the clock does
+    grid = np.zeros((n, width))
+    column = np.arange(rr_s.size) - np.repeat(first, lens)
+    row = np.repeat(np.arange(n), lens)
+    grid[row, column] = rr_s
+    offsets = np.cumsum(grid, axis=1)
+    total = offsets[np.arange(n), lens - 1]
+    t = packet_t_s[holding]
+    previous_packet = np.where(holding > 0, packet_t_s[np.maximum(holding - 1, 0)], np.nan)
+    dropout = (t - previous_packet) > DROPOUT_S  # NaN (no packet before) compares False
+    base = np.empty(n)
+    base[0] = t[0] - total[0]
+    last = base[0] + total[0]  # the clock's last beat
+    k = 1
+    step = 64
+    while k < n:
+        # continue without re-anchoring as far as the clock would, one numpy pass
+        stop = min(n, k + step)
+        run = np.cumsum(np.concatenate(([last], total[k:stop])))
+        bad = dropout[k:stop] | (np.abs(run[1:] - t[k:stop]) > REANCHOR_TOLERANCE_S)
+        hit = int(np.argmax(bad)) if bad.any() else stop - k
+        base[k : k + hit] = run[:hit]
+        last = float(run[hit])
+        k += hit
+        if k < stop:  # re-anchored to the packet's time
+            base[k] = max(t[k] - total[k], last)
+            last = base[k] + total[k]
+            k += 1
+            step = 64
+        else:
+            step *= 2
+    times[:] = np.repeat(base, lens) + offsets[row, column]
+    return times

@@ -6,7 +6,6 @@ is, is `loading.user_config_path`.
 from __future__ import annotations
 
 import logging
-import os
 import tomllib
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
 from flooding.io.config_files.loading import default_toml_text
-from flooding.io.files import write_private
+from flooding.io.files import make_private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +65,9 @@ def template_text(default_text: str | None = None) -> str:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically, readable by the owner only; a symbolic link
-    stays a link (the file it points to is replaced)."""
-    Path(os.path.realpath(path)).parent.mkdir(parents=True, exist_ok=True)
+    """Replace `path` with `text` atomically, readable by the owner only, its folder made
+    owner-only if missing; the person's own symbolic link stays a link (see write_private)."""
+    make_private_dir(path.parent)
     write_private(path, text.encode("utf-8"))
 
 

@@ -1,0 +1,154 @@
+"""The live page's feed: the session's view calls, fanned out to Server-Sent Event streams.
+
+`LiveFeed` is a `View`: the session runner calls it for every reading, message, link change and
+battery level (the same calls the terminal gets, beside the notifier), and it hands each one,
+as a small JSON event, to every open page. It also keeps the last minutes of readings, so a page
+opened mid-talk draws its chart at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from flooding.core.models import BatteryLevel, LinkChanged, Reading
+from flooding.io.notify import Message
+
+log = logging.getLogger(__name__)
+
+HISTORY_S = 300.0  # the live chart shows the last five minutes of the session
+QUEUE_EVENTS = 2000  # a page that falls this far behind is dropped (it reconnects by itself)
+MESSAGES_KEPT = 5  # the latest messages, so a page opened after an alert still shows it
+
+Status = Callable[[], dict[str, Any]]
+
+
+def reading_event(reading: Reading) -> dict[str, Any]:
+    """A reading as the page draws it."""
+    return {
+        "t": reading.t_s,
+        "bpm": round(reading.bpm, 1),
+        "state": reading.state.value,
+        "baseline": None if reading.baseline_bpm is None else round(reading.baseline_bpm, 1),
+        "threshold": round(reading.threshold_bpm, 1),
+        "pausing": reading.pausing,
+        "pause_until": reading.pause_until_s,
+    }
+
+
+def message_event(message: Message) -> dict[str, Any]:
+    """A message as the page shows it (the words the notification has)."""
+    return {
+        "kind": message.kind,
+        "title": message.title,
+        "body": message.body,
+        "actions": [action.id for action in message.actions],
+    }
+
+
+class LiveFeed:
+    """A view that sends everything to the open live pages."""
+
+    def __init__(self, status: Status | None = None, history_s: float = HISTORY_S) -> None:
+        self.status = status
+        self.history_s = history_s
+        self.readings: deque[dict[str, Any]] = deque()
+        self.messages: deque[dict[str, Any]] = deque(maxlen=MESSAGES_KEPT)
+        self.link_state: dict[str, Any] | None = None
+        self.battery_state: dict[str, Any] | None = None
+        self._subscribers: set[asyncio.Queue[str]] = set()
+
+    # -- the View protocol -------------------------------------------------------------------
+
+    def reading(self, reading: Reading) -> None:
+        data = reading_event(reading)
+        self._remember(data)
+        self._send(
+            "reading", {**data, "w": round(time.time() * 1000)}
+        )  # when sent, to time the page
+
+    def person_reading(self, person: str, reading: Reading) -> None:
+        data = {"person": person, **reading_event(reading)}
+        self._remember(data)
+        self._send("person-reading", {**data, "w": round(time.time() * 1000)})
+
+    def message(self, message: Message) -> None:
+        data = message_event(message)
+        self.messages.append(data)
+        self._send("message", data)
+        self.send_status()
+
+    def link(self, change: LinkChanged) -> None:
+        self.link_state = {
+            "state": change.state.value,
+            "strap": change.strap_name,
+            "reason": change.reason,
+        }
+        self._send("link", self.link_state)
+
+    def battery(self, level: BatteryLevel, low: bool) -> None:
+        self.battery_state = {"percent": level.percent, "low": low}
+        self._send("battery", self.battery_state)
+
+    def info(self, text: str) -> None:
+        self._send("info", {"text": text})
+        self.send_status()
+
+    def _remember(self, data: dict[str, Any]) -> None:
+        self.readings.append(data)
+        while self.readings and data["t"] - self.readings[0]["t"] > self.history_s:
+            self.readings.popleft()
+
+    # -- the pages ---------------------------------------------------------------------------
+
+    def send_status(self) -> None:
+        """Tell the pages the monitor's status (after an action, a message)."""
+        if self.status is not None:
+            self._send("status", self.status())
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a newly opened page needs to draw itself."""
+        return {
+            "readings": list(self.readings),
+            "messages": list(self.messages),
+            "link": self.link_state,
+            "battery": self.battery_state,
+            "status": self.status() if self.status is not None else None,
+        }
+
+    def subscribe(self) -> asyncio.Queue[str]:
+        """A queue of ready-to-send SSE frames for one page."""
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_EVENTS)
+        queue.put_nowait(frame("snapshot", self.snapshot()))
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[str]) -> None:
+        """The page went away."""
+        self._subscribers.discard(queue)
+
+    @property
+    def subscribers(self) -> int:
+        """How many pages are listening."""
+        return len(self._subscribers)
+
+    def _send(self, kind: str, data: dict[str, Any]) -> None:
+        if not self._subscribers:
+            return
+        text = frame(kind, data)
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(text)
+            except asyncio.QueueFull:
+                log.info("a live page fell behind; it reconnects by itself")
+                self._subscribers.discard(queue)
+
+
+def frame(kind: str, data: dict[str, Any]) -> str:
+    """One Server-Sent Event."""
+    return f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"

@@ -1,0 +1,278 @@
+"""The app's pages over the store: the sessions and each session (chart, episodes, note, false
+alarms, export, delete).
+
+Every figure comes from the same application functions as the commands (`review`, `report`,
+`export`, the store); this module only turns them into pages and answers their forms.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from flooding.app.export import episodes_csv, samples_csv, session_json
+from flooding.app.report import plot_data, render_html, render_png
+from flooding.app.review import EpisodeReview, SessionSummary, episodes, summarize_sessions
+from flooding.core.timefmt import clock_time, duration, session_stamp
+
+if TYPE_CHECKING:
+    from flooding.app.web.server import AppServer
+
+NOTE_MAX_CHARS = 500  # a line or two about what the talk was about
+SAID = {
+    "note": "Your note is saved.",
+    "false-alarm": "Marked as a false alarm. Thank you: it helps tune your thresholds.",
+    "undo": "The false-alarm mark is taken back.",
+    "deleted": "The session is deleted.",
+}
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the store pages on the app."""
+    app.router.add_get("/sessions", sessions_page)
+    app.router.add_get("/sessions/{id:\\d+}", session_page)
+    app.router.add_get("/sessions/{id:\\d+}/chart.json", session_chart)
+    app.router.add_post("/sessions/{id:\\d+}/note", save_note)
+    app.router.add_post("/sessions/{id:\\d+}/false-alarm", false_alarm)
+    app.router.add_get("/sessions/{id:\\d+}/export.{format:csv|json|html}", export)
+    app.router.add_get("/sessions/{id:\\d+}/delete", confirm_delete)
+    app.router.add_post("/sessions/{id:\\d+}/delete", delete)
+
+
+def _server(request: web.Request) -> AppServer:
+    from flooding.app.web.server import SERVER_KEY
+
+    return request.app[SERVER_KEY]
+
+
+def bpm_words(value: float | None) -> str:
+    """A heart rate for people."""
+    return "not known" if value is None else f"{value:.0f} beats a minute"
+
+
+def episode_words(episode: EpisodeReview) -> str:
+    """One flooding episode, in plain words."""
+    calm = (
+        f" (calm for you: {episode.baseline_bpm:.0f})" if episode.baseline_bpm is not None else ""
+    )
+    words = (
+        f"At {clock_time(episode.start_s)} your heart rose to {bpm_words(episode.peak_bpm)}{calm}."
+    )
+    if episode.alert_s is not None:
+        words += f" You were told at {clock_time(episode.alert_s)}."
+    if episode.pause_start_s is not None:
+        words += " You took a break"
+        if episode.ready_s is not None and episode.recovery_s is not None:
+            words += f" and were ready to return after {duration(episode.recovery_s)}."
+        elif episode.pause_end_s is not None:
+            words += f", ended at {clock_time(episode.pause_end_s)}."
+        else:
+            words += "."
+    if episode.extensions:
+        words += f" The break was made longer {episode.extensions} time(s): that is fine."
+    return words
+
+
+def _summary(server: AppServer, session_id: int) -> SessionSummary:
+    found = summarize_sessions(server.store, session_id)
+    if not found:
+        raise web.HTTPNotFound(text=f"There is no session {session_id}.\n")
+    return found[0]
+
+
+async def sessions_page(request: web.Request) -> web.StreamResponse:
+    """All sessions, newest first."""
+    server = _server(request)
+    server.store.flush()
+    summaries = list(reversed(summarize_sessions(server.store)))
+    return server.render(
+        "sessions.html",
+        page="sessions",
+        sessions=summaries,
+        stamp=session_stamp,
+        duration=duration,
+        said=SAID.get(request.query.get("said", ""), ""),
+    )
+
+
+def _alert_ids(server: AppServer, session_id: int) -> dict[float, tuple[int, bool]]:
+    """Each alert's time -> (its event id, marked as a false alarm)."""
+    store = server.store
+    return {
+        row.t_s: (row.id, store.is_false_alarm(session_id, row.id))
+        for row in store.events(session_id, "alert")
+    }
+
+
+async def session_page(request: web.Request) -> web.StreamResponse:
+    """One session: chart, episodes in words, note, false alarms, export and delete."""
+    server = _server(request)
+    session_id = int(request.match_info["id"])
+    server.store.flush()
+    summary = _summary(server, session_id)
+    found = episodes(server.store, session_id)
+    alerts = _alert_ids(server, session_id)
+    rows = []
+    for episode in found:
+        alert = alerts.get(episode.alert_s) if episode.alert_s is not None else None
+        rows.append({"words": episode_words(episode), "episode": episode, "alert": alert})
+    couple = bool(server.store.people(session_id))
+    return server.render(
+        "session.html",
+        page="sessions",
+        s=summary,
+        episodes=rows,
+        couple=couple,
+        stamp=session_stamp,
+        duration=duration,
+        clock=clock_time,
+        bpm_words=bpm_words,
+        note_max=NOTE_MAX_CHARS,
+        error=request.query.get("error", ""),
+        said=SAID.get(request.query.get("said", ""), ""),
+    )
+
+
+def _finite(values: list[float | None] | list[float]) -> list[float | None]:
+    return [None if v is None or not math.isfinite(v) else round(v, 1) for v in values]
+
+
+async def session_chart(request: web.Request) -> web.StreamResponse:
+    """The session's chart data: the same numbers `flooding plot` draws."""
+    server = _server(request)
+    session_id = int(request.match_info["id"])
+    server.store.flush()
+    data = plot_data(server.store, session_id)
+    if data is None:
+        raise web.HTTPNotFound(text=f"There is no session {session_id}.\n")
+    marks: list[dict[str, Any]] = []
+    for episode in data.review.episodes:
+        if episode.alert_s is not None:
+            label = "alert (false alarm)" if episode.false_alarm else "alert"
+            marks.append({"t": episode.alert_s, "kind": "alert", "label": label})
+        if episode.pause_start_s is not None:
+            end = episode.pause_end_s if episode.pause_end_s is not None else data.samples[-1].t_s
+            marks.append({"t": episode.pause_start_s, "end": end, "kind": "pause"})
+    marks += [{"t": t, "kind": "ready", "label": "ready to return"} for t in data.ready_s]
+    body = {
+        "t": [s.t_s for s in data.samples],
+        "bpm": _finite([s.bpm if s.has_contact else None for s in data.samples]),
+        "baseline": _finite(data.baseline_bpm),
+        "threshold": _finite(data.threshold_bpm),
+        "marks": marks,
+    }
+    return web.Response(
+        text=json.dumps(body, separators=(",", ":")), content_type="application/json"
+    )
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    form = await request.post()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _back(session_id: int, **query: str) -> web.Response:
+    from urllib.parse import urlencode
+
+    target = f"/sessions/{session_id}"
+    if query:
+        target += "?" + urlencode(query)
+    return web.Response(status=303, headers={"Location": target})
+
+
+async def save_note(request: web.Request) -> web.StreamResponse:
+    """The note, as `flooding note` saves it."""
+    server = _server(request)
+    session_id = int(request.match_info["id"])
+    _summary(server, session_id)
+    note = (await _form(request)).get("note", "").strip()
+    if len(note) > NOTE_MAX_CHARS:
+        return _back(
+            session_id,
+            error=f"The note is {len(note)} characters; keep it under {NOTE_MAX_CHARS}.",
+        )
+    server.store.set_note(session_id, note)
+    return _back(session_id, said="note")
+
+
+async def false_alarm(request: web.Request) -> web.StreamResponse:
+    """Mark an alert as a false alarm (as the alert's button and `flooding ok` do), or undo."""
+    server = _server(request)
+    session_id = int(request.match_info["id"])
+    _summary(server, session_id)
+    form = await _form(request)
+    try:
+        alert_id = int(form.get("alert", ""))
+    except ValueError:
+        return _back(session_id, error="That alert is not one of this session's.")
+    alerts = {row.id: row for row in server.store.events(session_id, "alert")}
+    if alert_id not in alerts:
+        return _back(session_id, error="That alert is not one of this session's.")
+    if form.get("undo") == "yes":
+        server.store.unmark_false_alarm(session_id, alert_id)
+        return _back(session_id, said="undo")
+    server.store.mark_false_alarm(session_id, alert_id, alerts[alert_id].t_s)
+    return _back(session_id, said="false-alarm")
+
+
+async def export(request: web.Request) -> web.StreamResponse:
+    """The session as `flooding export` (CSV, JSON) or `flooding plot --html` writes it."""
+    server = _server(request)
+    session_id = int(request.match_info["id"])
+    kind = request.match_info["format"]
+    _summary(server, session_id)
+    server.store.flush()
+    if server.store.people(session_id):
+        raise web.HTTPConflict(
+            text="A couple session holds two hearts: exporting it is not supported yet.\n"
+        )
+    name = f"flooding-session-{session_id}.{kind}"
+    if kind == "csv":
+        text, content_type = samples_csv(server.store, session_id), "text/csv"
+        text += "\n" + episodes_csv(server.store, session_id)
+    elif kind == "json":
+        text = json.dumps(session_json(server.store, session_id), indent=1) + "\n"
+        content_type = "application/json"
+    else:
+        data = plot_data(server.store, session_id)
+        assert data is not None  # _summary made sure the session exists
+        text, content_type = render_html(data.review, render_png(data)), "text/html"
+    return web.Response(
+        text=text,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def confirm_delete(request: web.Request) -> web.StreamResponse:
+    """Ask before deleting."""
+    server = _server(request)
+    session_id = int(request.match_info["id"])
+    summary = _summary(server, session_id)
+    return server.render(
+        "delete.html",
+        page="sessions",
+        s=summary,
+        stamp=session_stamp,
+        duration=duration,
+    )
+
+
+async def delete(request: web.Request) -> web.StreamResponse:
+    """Delete a session for good (as `flooding delete` does), once confirmed."""
+    server = _server(request)
+    session_id = int(request.match_info["id"])
+    summary = _summary(server, session_id)
+    if (await _form(request)).get("confirm") != "yes":
+        return _back(session_id, error="Nothing was deleted: the confirmation was missing.")
+    if summary.recording:
+        return _back(
+            session_id,
+            error="This session is still being recorded (or was cut off). Stop the monitor "
+            "first, then delete it.",
+        )
+    server.store.delete_session(session_id)
+    return web.Response(status=303, headers={"Location": "/sessions?said=deleted"})

@@ -1,0 +1,361 @@
+"""The app's HTTP server: aiohttp on 127.0.0.1, inside the event loop of whoever runs it.
+
+`AppServer` is started by the demo, the monitor and the service next to their session (one
+more task in the same loop), or by `flooding app` alone over the store. `start()` binds the
+loopback address (the port asked for, else a free one) and returns the link to print, with a
+one-time code in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+from pydantic import BaseModel
+
+from flooding.app.web.guard import (
+    LOOPBACK_HOST,
+    OPEN_PATH,
+    Guard,
+    add_security_headers,
+    load_secret,
+    mint_code,
+)
+from flooding.app.web.live import LiveFeed
+from flooding.app.wiring import Extras, Process
+from flooding.core.settings import Settings
+from flooding.io.control import (
+    ControlRequestError,
+    Handler,
+    StatusRequest,
+    error_reply,
+    parse_request,
+)
+from flooding.io.files import write_private
+from flooding.io.store import Store
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+KEEPALIVE_S = 15.0  # a comment line this often keeps an idle live stream from timing out
+APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service print
+PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
+MAX_BODY_BYTES = 64 * 1024  # a form or an action is a few hundred bytes
+
+Control = Handler  # the monitor's control handler: a typed request in, a typed reply out
+
+FEED_KEY = web.AppKey("feed", LiveFeed)
+SERVER_KEY: web.AppKey[AppServer] = web.AppKey("server")
+
+
+class AppServer:
+    """The local web app for one data folder."""
+
+    def __init__(
+        self,
+        *,
+        folder: Path,
+        store: Store,
+        settings: Settings,
+        feed: LiveFeed | None = None,
+        control: Control | None = None,
+        port: int = 0,
+        program: str = "flooding",
+        config_file: Path | None = None,
+        scanner_backend: Any = None,
+    ) -> None:
+        """`feed` and `control`: the running session's live feed and its actions (None when
+        no monitor runs in this process: the live page then says how to start one)."""
+        self.folder = folder
+        self.store = store
+        self.settings = settings
+        self.feed = feed
+        self.control = control
+        self.port = port
+        self.program = program
+        self.config_file = config_file  # the person's file as chosen (None: the usual place)
+        self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
+        self.guard = Guard(load_secret(folder))
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.app = self._build()
+        self._runner: web.AppRunner | None = None
+        self._streams: set[web.StreamResponse] = set()
+        self._closing = asyncio.Event()
+
+    def _build(self) -> web.Application:
+        from flooding.app.web import pages, settings_page, talk_pages
+
+        app = web.Application(middlewares=[self.guard.middleware], client_max_size=MAX_BODY_BYTES)
+        app[SERVER_KEY] = self
+        app.on_response_prepare.append(add_security_headers)
+        app.router.add_get(OPEN_PATH, self.open)
+        app.router.add_get("/", self.now)
+        app.router.add_get("/events", self.events)
+        app.router.add_post("/api/control", self.act)
+        app.router.add_get("/breathing.css", self.breathing_css)
+        app.router.add_static("/static", HERE / "static", append_version=False)
+        pages.add_routes(app)
+        settings_page.add_routes(app)
+        talk_pages.add_routes(app)
+        return app
+
+    # -- life --------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Serve on the loopback address; returns the link (with a one-time code) to print."""
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, LOOPBACK_HOST, self.port, reuse_address=True)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        self.port = int(server.sockets[0].getsockname()[1])
+        self.guard.port = self.port
+        log.info("the app is served on %s:%d", LOOPBACK_HOST, self.port)
+        if self.feed is not None:  # a session's app: `flooding app` opens this one
+            write_private(self.folder / PORT_FILE_NAME, str(self.port).encode("ascii"))
+        return self.link()
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """The addresses the server listens on (loopback only, by construction)."""
+        if self._runner is None:
+            return []
+        found: list[tuple[str, int]] = []
+        for site in self._runner.sites:
+            server = getattr(site, "_server", None)
+            for sock in getattr(server, "sockets", None) or ():
+                host, port = sock.getsockname()[:2]
+                found.append((str(host), int(port)))
+        return found
+
+    def link(self, path: str = "/") -> str:
+        """A new link with a one-time code, opening `path`."""
+        base = f"http://{LOOPBACK_HOST}:{self.port}{OPEN_PATH}?code={mint_code(self.guard.secret)}"
+        return base if path == "/" else f"{base}&next={path}"
+
+    async def close(self) -> None:
+        """Stop serving (open live pages are ended first)."""
+        self._closing.set()
+        if self.feed is not None and running_port(self.folder) == self.port:
+            (self.folder / PORT_FILE_NAME).unlink(missing_ok=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def render(self, name: str, status: int = 200, **values: Any) -> web.Response:
+        """A page from its template."""
+        html = self.templates.get_template(name).render(
+            program=self.program, breathing=self.settings.pause, **values
+        )
+        return web.Response(text=html, status=status, content_type="text/html")
+
+    async def open(self, request: web.Request) -> web.StreamResponse:
+        """A link's one-time code becomes this browser's cookie."""
+        code = request.query.get("code", "")
+        if not self.guard.redeem(code):
+            return web.Response(
+                status=403,
+                text=(
+                    "This link was already used, or it is not one of this app's. Open the app "
+                    f"again with `{self.program} app` for a new link.\n"
+                ),
+                content_type="text/plain",
+            )
+        target = request.query.get("next", "/")
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"
+        response = web.Response(status=303, headers={"Location": target})
+        self.guard.set_cookie(response)
+        return response
+
+    async def now(self, request: web.Request) -> web.StreamResponse:
+        """The live page (or, with no monitor here, how to start one)."""
+        suggestions = self.settings.messages.suggestions
+        return self.render(
+            "now.html",
+            page="now",
+            live=self.feed is not None,
+            suggestion=suggestions[0] if suggestions else "",
+        )
+
+    async def breathing_css(self, request: web.Request) -> web.StreamResponse:
+        """The breathing guide's timing, from the settings (in longer than out: never)."""
+        pause = self.settings.pause
+        cycle_s = 60.0 / pause.breaths_per_minute
+        inhale_pct = round(pause.inhale_fraction * 100, 1)
+        css = (
+            f".breath-circle {{ animation: breathe {cycle_s:.2f}s ease-in-out infinite; }}\n"
+            "@keyframes breathe {\n"
+            "  0% { transform: scale(0.55); }\n"
+            f"  {inhale_pct}% {{ transform: scale(1); }}\n"
+            "  100% { transform: scale(0.55); }\n"
+            "}\n"
+            "@media (prefers-reduced-motion: reduce) {\n"
+            "  .breath-circle { animation: none; }\n"
+            "}\n"
+        )
+        return web.Response(text=css, content_type="text/css")
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """The live stream: a snapshot, then every reading and message as it happens."""
+        if self.feed is None:
+            raise web.HTTPNotFound(text="No session is running in this process.\n")
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"}
+        )
+        await response.prepare(request)
+        queue = self.feed.subscribe()
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, closing}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED
+                )
+                if closing in done:
+                    getter.cancel()
+                    break
+                if getter in done:
+                    text = getter.result()
+                    while not queue.empty():
+                        text += queue.get_nowait()
+                    await response.write(text.encode("utf-8"))
+                else:
+                    getter.cancel()
+                    await response.write(b": still here\n\n")
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            closing.cancel()
+            self.feed.unsubscribe(queue)
+        with contextlib.suppress(ConnectionResetError):
+            await response.write_eof()
+        return response
+
+    async def act(self, request: web.Request) -> web.StreamResponse:
+        """A button on the live page: the same actions as `flooding pause`, `resume`, `ok`
+        and `workout` (the monitor's control handler)."""
+        if self.control is None:
+            return _json(
+                error_reply(
+                    "no-session",
+                    f"no monitor is running here. Start one with `{self.program} monitor`.",
+                ),
+                status=409,
+            )
+        try:
+            raw = await request.json()
+            action = parse_request(raw)
+        except (ValueError, ControlRequestError) as exc:
+            return _json(error_reply("bad-request", str(exc)), status=400)
+        if isinstance(action, StatusRequest):
+            return _json(error_reply("bad-request", "status is read from the page"), status=400)
+        reply = self.control(action)
+        if self.feed is not None:
+            self.feed.send_status()
+        return _json(reply, status=200 if reply.ok else 409)
+
+
+def _json(reply: BaseModel, status: int) -> web.Response:
+    """A control reply as the JSON the pages read (the same fields as on the socket)."""
+    return web.json_response(reply.model_dump(mode="json"), status=status)
+
+
+def running_port(folder: Path) -> int | None:
+    """The port of the app a running session serves for this data folder (None: none said)."""
+    try:
+        return int((folder / PORT_FILE_NAME).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+async def running_link(folder: Path, path: str = "/") -> str | None:
+    """A fresh link into the app a running session serves, if one answers (else None)."""
+    port = running_port(folder)
+    if port is None:
+        return None
+    try:
+        _, writer = await asyncio.open_connection(LOOPBACK_HOST, port)
+    except OSError:
+        return None
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    code = mint_code(load_secret(folder))
+    link = f"http://{LOOPBACK_HOST}:{port}{OPEN_PATH}?code={code}"
+    return link if path == "/" else f"{link}&next={path}"
+
+
+def dumps(value: Any) -> str:
+    """JSON for a page's data block."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    announce: Callable[[str], None], **kwargs: Any
+) -> AsyncIterator[AppServer | None]:
+    """The app served for as long as the block runs (the session beside it, in the same loop).
+
+    `announce` gets the one line to show, `App: <link>`. A server that cannot start (the port
+    taken) is logged and skipped (None): the session matters more than its page.
+    """
+    server = AppServer(**kwargs)
+    try:
+        link = await server.start()
+    except OSError as exc:
+        log.warning("the app could not be served (%s); the session goes on without it", exc)
+        yield None
+        return
+    announce(APP_LINE_PREFIX + link)
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+def app_extras(
+    announce: Callable[[str], None],
+    *,
+    folder: Path,
+    port: int = 0,
+    program: str = "flooding",
+    config_file: Path | None = None,
+    scanner_backend: Any = None,
+) -> Extras:
+    """The app as a process's extras: its live feed beside the terminal or the log, and its
+    server in the process's loop for as long as the sessions run (see `wiring.Extras`)."""
+    feed = LiveFeed()
+
+    @contextlib.asynccontextmanager
+    async def service(proc: Process) -> AsyncIterator[AppServer | None]:
+        feed.status = lambda: proc.live.status().model_dump(mode="json")
+        async with serving(
+            announce,
+            folder=folder,
+            store=proc.store,
+            settings=proc.settings,
+            feed=feed,
+            control=proc.live.handle,
+            port=port,
+            program=program,
+            config_file=config_file,
+            scanner_backend=scanner_backend,
+        ) as server:
+            yield server
+
+    return Extras(views=[feed], services=[service])

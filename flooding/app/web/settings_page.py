@@ -1,0 +1,289 @@
+"""The Settings page: a form made from the settings schema, checked and saved the way
+`flooding config check` and `flooding pair` do, with a what-if preview that replays the
+person's past sessions the way `flooding tune --all` does.
+
+The form's keys, units and ranges come from the pydantic models (`allowed_values`); the reason
+for each key is its comment in the shipped `config/default.toml`. Saving writes only the keys
+that changed into the person's file, keeping their comments (tomlkit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
+
+from aiohttp import web
+
+from flooding.app.tune import DEFAULT_TOLERANCE_S, Totals, compare_session, load_sessions, totals
+from flooding.core.settings import ConfigError, Settings
+from flooding.core.settings_keys import allowed_values, field_for
+from flooding.io.config_files.loading import (
+    LoadedConfig,
+    available_languages,
+    default_toml_text,
+    load_config,
+    user_config_path,
+)
+from flooding.io.config_files.user_file import set_user_values
+from flooding.io.store import Store
+
+if TYPE_CHECKING:
+    from flooding.app.web.server import AppServer
+
+# the sections a person tunes; messages, straps, profiles and workout overrides have their own
+# places (the message texts, the Strap page, `flooding pair --as`)
+FORM_SECTIONS = ("", "detection", "pause", "notify", "service", "couple")
+SECTION_TITLES = {
+    "": "General",
+    "detection": "When to call it flooding",
+    "pause": "The break",
+    "notify": "Notifications",
+    "service": "The background service",
+    "couple": "Couple mode",
+}
+SKIPPED_KEYS = frozenset({"detection.baseline_bpm"})  # set by `flooding calibrate`
+KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=")
+SECTION_LINE = re.compile(r"^\[([^\]]+)\]")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One form field: a settings key with its kind, current value and help."""
+
+    key: str
+    label: str
+    kind: str  # "number", "bool", "choice"
+    value: Any
+    choices: tuple[str, ...]
+    allowed: str
+    reason: str
+
+
+def key_reasons(text: str | None = None) -> dict[str, str]:
+    """Each key's comment in the shipped defaults (keys under one comment share it)."""
+    text = default_toml_text() if text is None else text
+    reasons: dict[str, str] = {}
+    section = ""
+    comment: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            comment = []
+            continue
+        header = SECTION_LINE.match(stripped)
+        if header:
+            section, comment = header.group(1), []
+            continue
+        if stripped.startswith("#"):
+            comment.append(stripped.lstrip("#").strip())
+            continue
+        key = KEY_LINE.match(stripped)
+        if key and comment:
+            path = f"{section}.{key.group(1)}" if section else key.group(1)
+            reasons[path] = " ".join(comment)
+    return reasons
+
+
+def _kind(key: str) -> tuple[str, tuple[str, ...]]:
+    if key == "language":
+        return "choice", tuple(available_languages())
+    found = field_for(key)
+    annotation = found[1].annotation if found else None
+    if annotation is bool:
+        return "bool", ()
+    if get_origin(annotation) is Literal:
+        return "choice", tuple(str(a) for a in get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return "choice", tuple(str(m.value) for m in annotation)
+    return "number", ()
+
+
+def form_fields(settings: Settings) -> list[tuple[str, list[Field]]]:
+    """The form, section by section, with the values in effect."""
+    reasons = key_reasons()
+    dumped = settings.model_dump(mode="json")
+    out: list[tuple[str, list[Field]]] = []
+    for section in FORM_SECTIONS:
+        node = dumped if not section else dumped[section]
+        fields = []
+        for name, value in node.items():
+            key = f"{section}.{name}" if section else name
+            if key in SKIPPED_KEYS or isinstance(value, dict | list):
+                continue
+            if not section and name not in ("mode", "language"):
+                continue
+            kind, choices = _kind(key)
+            fields.append(
+                Field(
+                    key=key,
+                    label=name.replace("_", " "),
+                    kind=kind,
+                    value=value,
+                    choices=choices,
+                    allowed=allowed_values(key) or "",
+                    reason=reasons.get(key, ""),
+                )
+            )
+        out.append((SECTION_TITLES[section], fields))
+    return out
+
+
+def _toml_value(kind: str, text: str) -> str:
+    """A form value as the TOML text `--set KEY=VALUE` takes."""
+    if kind == "bool":
+        return "true" if text == "on" else "false"
+    if kind == "choice":
+        return json.dumps(text)
+    return text.strip() or '""'  # an empty number is refused with the key's own words
+
+
+def overrides_from(form: dict[str, str], current: Settings) -> list[str]:
+    """`KEY=VALUE` for each field the person changed."""
+    changed = []
+    for _title, fields in form_fields(current):
+        for field in fields:
+            if field.kind == "bool":
+                submitted = _toml_value("bool", form.get(field.key, ""))
+                if submitted != json.dumps(field.value):
+                    changed.append(f"{field.key}={submitted}")
+                continue
+            text = form.get(field.key)
+            if text is None or text.strip() == _shown(field.value):
+                continue
+            changed.append(f"{field.key}={_toml_value(field.kind, text)}")
+    return changed
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def problems_by_key(problems: list[str]) -> tuple[dict[str, str], list[str]]:
+    """`config check`'s problem lines, each beside its key (the rest for the top)."""
+    by_key: dict[str, str] = {}
+    other: list[str] = []
+    for problem in problems:
+        _where, _, rest = problem.partition(": ")
+        key = rest.split(" ", 1)[0].split(":", 1)[0]
+        if key:
+            by_key[key] = rest
+        else:
+            other.append(problem)
+    return by_key, other
+
+
+def what_if(folder: Path, current: Settings, candidate: Settings) -> Totals:
+    """Every one-heart session replayed with both settings (`flooding tune --all`'s totals).
+
+    Runs in a worker thread with its own connection: the monitor's loop goes on meanwhile.
+    """
+    store = Store.open(folder)
+    try:
+        couples = store.couple_session_ids()
+        ids = [s.id for s in store.sessions() if s.id not in couples]
+        return totals(
+            [
+                compare_session(session, current, candidate, DEFAULT_TOLERANCE_S)
+                for session in load_sessions(store, ids)
+            ]
+        )
+    finally:
+        store.close()
+
+
+def _server(request: web.Request) -> AppServer:
+    from flooding.app.web.server import SERVER_KEY
+
+    return request.app[SERVER_KEY]
+
+
+def _load(server: AppServer, overrides: list[str] | None = None) -> LoadedConfig:
+    return load_config(server.config_file, overrides=overrides or [])
+
+
+def _page(
+    server: AppServer,
+    settings: Settings,
+    *,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    other_errors: list[str] | None = None,
+    said: str = "",
+    preview: Totals | None = None,
+    changes: list[str] | None = None,
+) -> web.Response:
+    return server.render(
+        "settings.html",
+        status=status,
+        page="settings",
+        sections=form_fields(settings),
+        form=form or {},
+        errors=errors or {},
+        other_errors=other_errors or [],
+        said=said,
+        preview=preview,
+        changes=changes or [],
+        shown=_shown,
+        path=str(user_config_path(server.config_file)),
+    )
+
+
+async def settings_page(request: web.Request) -> web.StreamResponse:
+    """The form with the settings in effect."""
+    server = _server(request)
+    try:
+        loaded = _load(server)
+    except ConfigError as exc:
+        return _page(server, server.settings, status=200, other_errors=exc.problems)
+    said = "Saved. The monitor uses them from its next start." if "saved" in request.query else ""
+    return _page(server, loaded.settings, said=said)
+
+
+async def save_settings(request: web.Request) -> web.StreamResponse:
+    """Check the form as `config check` would; preview it (what-if) or save it."""
+    server = _server(request)
+    posted = await request.post()
+    form = {k: v for k, v in posted.items() if isinstance(v, str)}
+    try:
+        current = _load(server)
+    except ConfigError as exc:
+        return _page(server, server.settings, status=409, other_errors=exc.problems)
+    changes = overrides_from(form, current.settings)
+    try:
+        candidate = _load(server, changes)
+    except ConfigError as exc:
+        errors, other = problems_by_key(exc.problems)
+        return _page(
+            server, current.settings, status=400, form=form, errors=errors, other_errors=other
+        )
+    if form.get("action") == "preview":
+        preview = await asyncio.to_thread(
+            what_if, server.folder, current.settings, candidate.settings
+        )
+        return _page(server, candidate.settings, form=form, preview=preview, changes=changes)
+    if not changes:
+        return _page(server, current.settings, said="Nothing changed.")
+    values = {}
+    dumped = candidate.settings.model_dump(mode="json")
+    for change in changes:
+        key = change.partition("=")[0]
+        node: Any = dumped
+        for part in key.split("."):
+            node = node[part]
+        values[key] = node
+    set_user_values(user_config_path(server.config_file), values)
+    return web.Response(status=303, headers={"Location": "/settings?saved"})
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the Settings page."""
+    app.router.add_get("/settings", settings_page)
+    app.router.add_post("/settings", save_settings)

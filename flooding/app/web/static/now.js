@@ -1,0 +1,242 @@
+// The live page: the heart from the monitor's Server-Sent Events, drawn with uPlot.
+"use strict";
+(function () {
+  const WINDOW_S = 300; // the chart shows the last five minutes of the session
+  const WORDS = {
+    warming: "Getting to know your calm heart. This takes a few minutes.",
+    calm: "Calm. All is well.",
+    rising: "Your heart is rising. A slow breath may help.",
+    flooded: "You are flooded. Time for a break.",
+    "no-contact": "The strap has no skin contact: moisten it and tighten it a little.",
+    gap: "No signal from the strap right now.",
+  };
+  const PERSON_WORDS = {
+    warming: "getting to know this heart", calm: "calm", rising: "rising", flooded: "flooded",
+    "no-contact": "no skin contact", gap: "no signal",
+  };
+  const LINK_WORDS = {
+    connected: "Strap connected",
+    connecting: "Connecting to the strap",
+    searching: "Looking for the strap",
+    disconnected: "Strap disconnected, reconnecting on its own",
+  };
+  const $ = (id) => document.getElementById(id);
+  const t = [], bpm = [], base = [], line = [];
+  const people = []; // couple mode: the two names, in the order their hearts first came
+  const hearts = [[], []]; // couple mode: each partner's heart, aligned with t (null between)
+  const latestOf = {};
+  let latest = null, status = null, lastAlert = null, lastNotYet = null, drawPending = false;
+  let chart = null;
+  window.floodingLag = []; // ms from the server's send to the chart drawn (for measurements)
+
+  const chartBox = $("chart");
+  const width = () => Math.max(280, chartBox.clientWidth);
+  function makeChart() {
+    const couple = people.length > 0;
+    const series = couple
+      ? [{}, { label: "First heart", stroke: "#b3261e", width: 2, spanGaps: true },
+             { label: "Second heart", stroke: "#1d5e8c", width: 2, spanGaps: true }]
+      : [{}, { label: "Heart", stroke: "#b3261e", width: 2, spanGaps: false },
+             { label: "Calm baseline", stroke: "#1f6b3a", width: 2, dash: [6, 4] },
+             { label: "Flooding line", stroke: "#8a5a00", width: 2, dash: [2, 3] }];
+    chart = new uPlot({
+      width: width(), height: 260,
+      scales: { x: { time: true }, y: { auto: true } },
+      axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute" }],
+      legend: { show: false }, // the page has its own legend, and the numbers under Details
+      series: series,
+    }, chartData(), chartBox);
+    if (couple) {
+      $("chart-title").textContent = "Your hearts, the last five minutes";
+      document.querySelector(".legend").textContent =
+        "Red: " + people[0] + "'s heart" + (people[1] ? " · blue: " + people[1] + "'s heart" : "");
+    }
+  }
+  function chartData() { return people.length ? [t, hearts[0], hearts[1]] : [t, bpm, base, line]; }
+  window.addEventListener("resize", () => chart && chart.setSize({ width: width(), height: 260 }));
+
+  function clock(seconds) {
+    seconds = Math.max(0, Math.round(seconds));
+    const m = Math.floor(seconds / 60), s = seconds % 60;
+    return m + ":" + String(s).padStart(2, "0");
+  }
+
+  function addReading(r) {
+    if (r.person !== undefined) return addPersonReading(r);
+    t.push(r.t); bpm.push(r.bpm); base.push(r.baseline); line.push(r.threshold);
+    while (t.length && r.t - t[0] > WINDOW_S) { t.shift(); bpm.shift(); base.shift(); line.shift(); }
+    latest = r;
+  }
+
+  function addPersonReading(r) {
+    let i = people.indexOf(r.person);
+    if (i < 0 && people.length < 2) {
+      people.push(r.person);
+      i = people.length - 1;
+      if (chart) { chart.destroy(); chart = null; }
+    }
+    if (i < 0) return;
+    t.push(r.t); hearts[i].push(r.bpm); hearts[1 - i].push(null);
+    while (t.length && r.t - t[0] > WINDOW_S) { t.shift(); hearts[0].shift(); hearts[1].shift(); }
+    latestOf[r.person] = r;
+    latest = r;
+  }
+
+  function draw(sentMs) {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(() => {
+      drawPending = false;
+      if (!chart) makeChart(); else chart.setData(chartData());
+      showState();
+      if (sentMs) {
+        window.floodingLag.push(Date.now() - sentMs);
+        if (window.floodingLag.length > 1000) window.floodingLag.shift();
+      }
+    });
+  }
+
+  function workout() { return status && status.mode === "workout"; }
+
+  function showState() {
+    const words = $("state-words");
+    if (!latest) return;
+    $("bpm").textContent = Math.round(latest.bpm);
+    if (people.length) showPeople();
+    let text = WORDS[latest.state] || latest.state;
+    if (latest.pausing) text = "On a break. Let your heart settle.";
+    if (workout()) text = "Workout mode: a high heart rate is expected, no flooding alerts.";
+    words.textContent = text;
+    words.className = "state-words " + (latest.pausing ? "pausing" : latest.state);
+    $("n-bpm").textContent = latest.bpm.toFixed(0) + " beats a minute";
+    $("n-baseline").textContent = latest.baseline == null ? "not known yet" : latest.baseline.toFixed(0) + " beats a minute";
+    $("n-threshold").textContent = latest.threshold.toFixed(0) + " beats a minute";
+    $("n-state").textContent = latest.state;
+    const pausing = latest.pausing;
+    $("pause-card").hidden = !pausing;
+    $("alert-card").hidden = !(lastAlert && (latest.state === "flooded" || pausing) && !alertAnswered);
+    $("start-pause").hidden = pausing;
+    if (pausing && latest.pause_until) {
+      $("countdown").textContent = clock(latest.pause_until - latest.t);
+    }
+  }
+  let alertAnswered = false;
+
+  function showPeople() {
+    // couple mode: each heart in words, instead of one big number
+    $("bpm").parentElement.hidden = true;
+    const list = $("people");
+    list.hidden = false;
+    list.textContent = "";
+    for (const name of people) {
+      const r = latestOf[name];
+      const item = document.createElement("li");
+      item.textContent = name + ": " + Math.round(r.bpm) + " beats a minute, " + (PERSON_WORDS[r.state] || r.state) + ".";
+      list.appendChild(item);
+    }
+  }
+
+  function showMessage(m) {
+    if (m.kind === "alert") {
+      lastAlert = m; alertAnswered = false;
+      $("alert-title").textContent = m.title;
+      $("alert-body").textContent = m.body;
+      $("ready-words").textContent = "";
+      $("alert-card").hidden = false;
+    } else if (m.kind === "not-yet") {
+      lastNotYet = m;
+      $("ready-words").textContent = m.title + " " + m.body;
+    } else if (m.kind === "ready") {
+      $("ready-words").textContent = m.title + " " + m.body;
+      $("action-result").textContent = m.title;
+    }
+  }
+
+  function showStatus(s) {
+    status = s;
+    if (!s) return;
+    const on = s.mode === "workout";
+    const button = $("workout");
+    button.textContent = on ? "Back to talk mode" : "Workout mode on";
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    $("mode-words").textContent = on
+      ? "Workout mode: no flooding alerts while you exercise."
+      : "Talk mode: you will be told when you are flooded.";
+    if (s.strap) showLink({ state: s.strap.link, strap: s.strap.name }, s.strap.battery_percent);
+    showState();
+  }
+
+  function showLink(link, percent) {
+    if (link) {
+      const words = LINK_WORDS[link.state] || link.state;
+      $("link-words").textContent = words + (link.strap ? " (" + link.strap + ")" : "");
+    }
+    if (percent != null) {
+      $("battery-words").textContent = "battery " + percent + "%" + (percent < 15 ? ", charge it soon" : "");
+    }
+  }
+
+  function breathWords() {
+    // the same rhythm as breathing.css: in for the inhale share of the cycle, then out
+    const box = document.querySelector(".breath-circle");
+    if (!box || $("pause-card").hidden) return;
+    const style = getComputedStyle(box);
+    const cycle = parseFloat(style.animationDuration) || 10;
+    const phase = ((performance.now() / 1000) % cycle) / cycle;
+    const inhale = parseFloat(document.body.dataset.inhale || "0.4");
+    $("breath-words").textContent = phase < inhale ? "Breathe in…" : "…and slowly out.";
+  }
+  setInterval(breathWords, 250);
+
+  async function act(request, done) {
+    const result = $("action-result");
+    try {
+      const response = await fetch("/api/control", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(request), credentials: "same-origin",
+      });
+      const reply = await response.json();
+      result.textContent = reply.ok ? done : (reply.error || "That did not work.");
+    } catch (e) {
+      result.textContent = "The app could not reach the monitor. Is it still running?";
+    }
+  }
+
+  $("start-pause").addEventListener("click", () => act({ cmd: "pause" }, "Pause started. Take the time you need."));
+  $("not-flooded").addEventListener("click", () => {
+    alertAnswered = true;
+    act({ cmd: "ok" }, "Marked as a false alarm. Thank you: it helps tune your thresholds.");
+    showState();
+  });
+  $("end-pause").addEventListener("click", () => act({ cmd: "resume" }, "Pause ended. Welcome back."));
+  $("workout").addEventListener("click", () => act({ cmd: "workout", on: !workout() }, workout() ? "Back to talk mode." : "Workout mode on."));
+
+  const source = new EventSource("/events");
+  source.addEventListener("snapshot", (e) => {
+    const snap = JSON.parse(e.data);
+    t.length = bpm.length = base.length = line.length = 0;
+    hearts[0].length = hearts[1].length = people.length = 0;
+    if (chart) { chart.destroy(); chart = null; }
+    snap.readings.forEach(addReading);
+    snap.messages.forEach(showMessage);
+    showLink(snap.link, snap.battery && snap.battery.percent);
+    showStatus(snap.status);
+    draw();
+  });
+  source.addEventListener("reading", (e) => {
+    const r = JSON.parse(e.data);
+    addReading(r);
+    draw(r.w);
+  });
+  source.addEventListener("person-reading", (e) => {
+    const r = JSON.parse(e.data);
+    addReading(r);
+    draw(r.w);
+  });
+  source.addEventListener("message", (e) => showMessage(JSON.parse(e.data)));
+  source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
+  source.addEventListener("link", (e) => showLink(JSON.parse(e.data), null));
+  source.addEventListener("battery", (e) => showLink(null, JSON.parse(e.data).percent));
+  source.addEventListener("info", (e) => { $("action-result").textContent = JSON.parse(e.data).text; });
+  source.onerror = () => { $("link-words").textContent = "The app lost the monitor; trying again"; };
+})();

@@ -1,0 +1,57 @@
+// A session's chart: uPlot with zoom and hover values; alerts, breaks and ready marked.
+"use strict";
+(function () {
+  const box = document.getElementById("chart");
+  const COLORS = { alert: "#b3261e", ready: "#1f6b3a", pause: "rgba(29, 94, 140, 0.15)" };
+
+  function marksPlugin(marks) {
+    return {
+      hooks: {
+        drawClear: [(u) => {
+          const ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
+          ctx.save();
+          for (const m of marks) {
+            if (m.kind !== "pause") continue;
+            const x0 = u.valToPos(m.t, "x", true), x1 = u.valToPos(m.end, "x", true);
+            ctx.fillStyle = COLORS.pause;
+            ctx.fillRect(x0, top, Math.max(1, x1 - x0), height);
+          }
+          ctx.restore();
+        }],
+        draw: [(u) => {
+          const ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
+          ctx.save();
+          ctx.lineWidth = 2 * devicePixelRatio;
+          for (const m of marks) {
+            if (m.kind === "pause") continue;
+            const x = u.valToPos(m.t, "x", true);
+            ctx.strokeStyle = COLORS[m.kind] || "#000";
+            ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
+          }
+          ctx.restore();
+        }],
+      },
+    };
+  }
+
+  fetch("/sessions/" + box.dataset.session + "/chart.json", { credentials: "same-origin" })
+    .then((r) => r.json())
+    .then((d) => {
+      const opts = {
+        width: Math.max(280, box.clientWidth), height: 300,
+        scales: { x: { time: true } },
+        cursor: { drag: { x: true, y: false } },
+        axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute" }],
+        series: [
+          {},
+          { label: "Heart", stroke: "#b3261e", width: 1.5 },
+          { label: "Calm baseline", stroke: "#1f6b3a", width: 2, dash: [6, 4] },
+          { label: "Flooding line", stroke: "#8a5a00", width: 2, dash: [2, 3] },
+        ],
+        plugins: [marksPlugin(d.marks)],
+      };
+      const chart = new uPlot(opts, [d.t, d.bpm, d.baseline, d.threshold], box);
+      window.addEventListener("resize", () => chart.setSize({ width: Math.max(280, box.clientWidth), height: 300 }));
+      box.dataset.ready = "yes";
+    });
+})();

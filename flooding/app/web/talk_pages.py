@@ -1,0 +1,164 @@
+"""The pages around the talks: Before a talk (the agreement), Progress (weeks, months,
+milestones) and Strap (scan, pair, unpair, battery).
+
+The agreement and the progress come from `flooding.app.agreement` and `flooding.app.progress`;
+the strap is found with the same scan as `flooding scan` and saved to the same keys as
+`flooding pair`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from flooding.app import agreement
+from flooding.app.progress import progress
+from flooding.core.settings import ConfigError
+from flooding.core.timefmt import duration
+from flooding.io.config_files.loading import load_config, user_config_path
+from flooding.io.config_files.user_file import set_user_values
+from flooding.io.strap.ble import BluetoothUnavailableError, scan
+
+if TYPE_CHECKING:
+    from flooding.app.web.server import AppServer
+
+SCAN_S = 8.0  # several advertising rounds of even a sleepy strap (as `flooding scan`)
+ADDRESS = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f-]{36}$")  # MAC or UUID
+NAME_MAX_CHARS = 64
+
+
+def _server(request: web.Request) -> AppServer:
+    from flooding.app.web.server import SERVER_KEY
+
+    return request.app[SERVER_KEY]
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    posted = await request.post()
+    return {k: v for k, v in posted.items() if isinstance(v, str)}
+
+
+# -- Before a talk ---------------------------------------------------------------------------
+
+
+async def agreement_page(request: web.Request) -> web.StreamResponse:
+    """The agreement, to read together before a talk (and to print)."""
+    server = _server(request)
+    return server.render(
+        "agreement.html",
+        page="agreement",
+        a=agreement.load(server.folder),
+        form={},
+        errors={},
+        editing="edit" in request.query,
+        said="Saved. Read it together before your next talk." if "saved" in request.query else "",
+    )
+
+
+async def save_agreement(request: web.Request) -> web.StreamResponse:
+    """Keep the agreement, or say what to fix beside each field."""
+    server = _server(request)
+    form = await _form(request)
+    found, errors = agreement.problems(form)
+    if found is None:
+        return server.render(
+            "agreement.html",
+            status=400,
+            page="agreement",
+            a=agreement.load(server.folder),
+            form=form,
+            errors=errors,
+            editing=True,
+            said="",
+        )
+    agreement.save(server.folder, found)
+    return web.Response(status=303, headers={"Location": "/agreement?saved"})
+
+
+# -- Progress --------------------------------------------------------------------------------
+
+
+async def progress_page(request: web.Request) -> web.StreamResponse:
+    """Weeks and months, and the small steps named."""
+    server = _server(request)
+    server.store.flush()
+    return server.render(
+        "progress.html", page="progress", p=progress(server.store), duration=duration
+    )
+
+
+# -- Strap -----------------------------------------------------------------------------------
+
+
+def _strap_page(
+    server: AppServer, *, found: list[object] | None = None, error: str = "", said: str = ""
+) -> web.Response:
+    settings = server.settings
+    # a broken file is shown on the Settings page; the strap page goes on with what runs
+    with contextlib.suppress(ConfigError):
+        settings = load_config(server.config_file).settings
+    feed = server.feed
+    return server.render(
+        "strap.html",
+        page="strap",
+        strap=settings.strap,
+        profiles=settings.profiles,
+        link=feed.link_state if feed is not None else None,
+        battery=feed.battery_state if feed is not None else None,
+        found=found,
+        error=error,
+        said=said,
+    )
+
+
+async def strap_page(request: web.Request) -> web.StreamResponse:
+    """The paired strap, its link and battery; scan and pair."""
+    server = _server(request)
+    said = {"paired": "Paired. The monitor uses this strap from its next start."}.get(
+        request.query.get("said", ""), ""
+    )
+    if "unpaired" in request.query:
+        said = "Unpaired. Pair a strap before the next talk."
+    return _strap_page(server, said=said)
+
+
+async def scan_straps(request: web.Request) -> web.StreamResponse:
+    """Look for straps nearby (as `flooding scan`)."""
+    server = _server(request)
+    try:
+        found = await scan(SCAN_S, backend=server.scanner_backend)
+    except BluetoothUnavailableError as exc:
+        return _strap_page(
+            server,
+            error=f"Bluetooth cannot be used here ({exc}). Is it switched on?",
+        )
+    return _strap_page(server, found=list(found))
+
+
+async def pair_strap(request: web.Request) -> web.StreamResponse:
+    """Save the chosen strap (the keys `flooding pair` writes), or forget it."""
+    server = _server(request)
+    form = await _form(request)
+    path = user_config_path(server.config_file)
+    if form.get("unpair") == "yes":
+        set_user_values(path, {"strap.address": "", "strap.name": ""})
+        return web.Response(status=303, headers={"Location": "/strap?unpaired"})
+    address = form.get("address", "").strip()
+    name = form.get("name", "").strip()[:NAME_MAX_CHARS]
+    if not ADDRESS.match(address):
+        return _strap_page(server, error="That is not a strap's address. Scan again and choose.")
+    set_user_values(path, {"strap.address": address, "strap.name": name})
+    return web.Response(status=303, headers={"Location": "/strap?said=paired"})
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the agreement, progress and strap pages."""
+    app.router.add_get("/agreement", agreement_page)
+    app.router.add_post("/agreement", save_agreement)
+    app.router.add_get("/progress", progress_page)
+    app.router.add_get("/strap", strap_page)
+    app.router.add_post("/strap/scan", scan_straps)
+    app.router.add_post("/strap/pair", pair_strap)

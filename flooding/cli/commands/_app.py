@@ -1,0 +1,45 @@
+"""What the demo and the monitor share to serve the app: its options, and the extras that put
+it beside their sessions (one `App:` line printed)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from flooding.cli.commands._common import program
+
+if TYPE_CHECKING:
+    from flooding.app.wiring import Extras
+
+
+def add_app_options(parser: argparse.ArgumentParser) -> None:
+    """--no-app and --app-port."""
+    parser.add_argument("--no-app", action="store_true", help="do not serve the app (no App: link)")
+    parser.add_argument(
+        "--app-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="serve the app on this port of 127.0.0.1 (default: a free one)",
+    )
+
+
+def app_extras(
+    args: argparse.Namespace, folder: Path, *, scanner: Any = None, out: TextIO | None = None
+) -> Extras | None:
+    """The app beside the sessions (None with --no-app); its App: line goes to `out`."""
+    if args.no_app:
+        return None
+    from flooding.app.web.server import app_extras as extras
+
+    shown = out or sys.stdout
+    return extras(
+        lambda line: print(line, file=shown, flush=True),
+        folder=folder,
+        port=args.app_port,
+        program=program(),
+        config_file=getattr(args, "config", None),
+        scanner_backend=scanner,
+    )

@@ -1,0 +1,104 @@
+"""`flooding app`: open your own pages in the browser (live heart, sessions, settings).
+
+When a monitor, the background service or the demo is running for this data folder, its app is
+opened (it has the live page). Otherwise this command serves the app itself, over your stored
+sessions, until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from flooding.cli.commands._common import (
+    add_config_options,
+    add_data_dir_option,
+    data_dir,
+    load_settings,
+    open_store,
+    program,
+)
+from flooding.cli.commands._strap import strap_backends
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "app",
+        help="open your pages in the browser: the live heart, sessions, progress, settings",
+        description=(
+            "Opens the app in your browser. It is private to you: it listens on this computer "
+            "only (127.0.0.1) and opens only with the link it prints. With a monitor running, "
+            "its live page shows your heart; without one, your sessions are all there."
+        ),
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="only print the link, do not open a browser"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="serve on this port of 127.0.0.1 (default: a free one)",
+    )
+    add_data_dir_option(parser)
+    add_config_options(parser)
+    parser.set_defaults(run=run)
+
+
+def _open(link: str, browser: bool) -> None:
+    print(f"App: {link}", flush=True)
+    if browser:
+        import webbrowser
+
+        if not webbrowser.open(link):
+            print("No browser could be opened here: open the link above in yours.")
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from flooding.app.session import stop_on_signals
+    from flooding.app.web.server import running_link, serving
+
+    folder = data_dir(args)
+    link = await running_link(folder)
+    if link is not None:
+        _open(link, not args.no_browser)
+        print("That is the running monitor's app (with your heart live).")
+        return 0
+    settings = load_settings(args).settings
+    store = open_store(args, folder)
+    stopped = asyncio.Event()
+    try:
+        with stop_on_signals(stopped.set):
+            async with (
+                strap_backends(args) as (scanner, _client, _strap),
+                serving(
+                    lambda line: _open(line.removeprefix("App: "), not args.no_browser),
+                    folder=folder,
+                    store=store,
+                    settings=settings,
+                    port=args.port,
+                    program=program(),
+                    config_file=getattr(args, "config", None),
+                    scanner_backend=scanner,
+                ) as server,
+            ):
+                if server is None:
+                    print(
+                        f"flooding app: could not serve on port {args.port} of 127.0.0.1; "
+                        "choose another with --port, or leave it out for a free one."
+                    )
+                    return 1
+                print("No monitor is running: your sessions are there, not a live heart.")
+                print("Ctrl-C ends the app.", flush=True)
+                await stopped.wait()
+    finally:
+        store.close()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        print("flooding app: --port must be from 1 to 65535 (or 0 for a free one)")
+        return 2
+    return asyncio.run(_serve(args))

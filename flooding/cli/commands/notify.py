@@ -1,0 +1,71 @@
+"""`flooding notify test`: a test message to every remote target, and which of them worked."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+
+from flooding.cli.commands._common import add_config_options, load_settings
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "notify",
+        help="try your notification targets (your phone)",
+        description="Your remote notification targets (notify.targets, and each profile's "
+        "notify_targets): Apprise URLs for ntfy, Gotify, Matrix, email and more.",
+    )
+    actions = parser.add_subparsers(dest="notify_action", metavar="ACTION", required=True)
+    test = actions.add_parser(
+        "test",
+        help="send a test message to every target and say which worked",
+        description="Sends a short test message to every configured target and says which "
+        "worked. Exits 1 when one failed or none is configured.",
+    )
+    add_config_options(test)
+    test.set_defaults(run=run_test)
+
+
+def _readable_by_others(path: Path) -> bool:
+    """Whether a file's permissions let other accounts read it (POSIX; False elsewhere)."""
+    try:
+        return os.name == "posix" and bool(path.stat().st_mode & 0o077)
+    except OSError:
+        return False
+
+
+def run_test(args: argparse.Namespace) -> int:
+    from flooding.io.notify import RemoteTargets
+
+    loaded = load_settings(args)
+    settings = loaded.settings
+    owners = [("notify.targets", url) for url in settings.notify.targets]
+    for name, profile in settings.profiles.items():
+        owners.extend((f"profiles.{name}.notify_targets", url) for url in profile.notify_targets)
+    if not owners:
+        print(
+            "No notification targets are set, so nothing leaves this computer. To reach your "
+            'phone, add one to notify.targets, e.g. targets = ["ntfy://ntfy.example.org/'
+            'your-topic"] (`flooding config edit`), then run this again.'
+        )
+        return 1
+    if loaded.user_file is not None and _readable_by_others(loaded.user_file):
+        print(
+            f"Your config file {loaded.user_file} can be read by other accounts, and target "
+            f"URLs hold secrets: make it yours only with `chmod 600 {loaded.user_file}`."
+        )
+    targets = RemoteTargets([url for _, url in owners])
+    print(f"Sending a test message to {len(owners)} target(s)...")
+    results = asyncio.run(targets.test())
+    for result in results:
+        owner = owners[result.number - 1][0]
+        outcome = "worked" if result.delivered else f"FAILED: {result.problem}"
+        print(f"  {result.number}. {result.service} ({owner}): {outcome}")
+    failed = sum(1 for result in results if not result.delivered)
+    if failed:
+        print(f"{failed} of {len(results)} did not work: check the URL and the service.")
+        return 1
+    print("All targets worked.")
+    return 0

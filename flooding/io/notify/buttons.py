@@ -1,0 +1,160 @@
+"""Notifications with buttons through desktop-notifier (dbus-fast on Linux, macOS, Windows).
+
+Shows buttons, e.g. "Start my 20-minute pause" / "I'm OK — not flooded", and hands a press
+to the `on_action(message, action_id)` callback it was given. A message with a chime
+carries it as the notification's sound (the `sound-file` hint on Linux), which servers
+that play sounds play; `flooding.io.notify.sound` plays it where they do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from flooding.core.notice import URGENT_KINDS, ActionHandler, Message
+from flooding.io.notify.bus import in_flatpak, probe_notification_server
+from flooding.io.notify.plyer_backend import APP_NAME, NotificationFailed
+
+log = logging.getLogger(__name__)
+
+
+def buttons_supported() -> bool:
+    """Whether desktop-notifier is installed and has a real backend on this platform.
+
+    On macOS outside an app bundle desktop-notifier falls back to a dummy that shows
+    nothing yet reports success; that does not count.
+    """
+    try:
+        from desktop_notifier.main import get_backend_class
+
+        return get_backend_class().__name__ != "DummyNotificationCenter"
+    except Exception as exc:
+        log.debug("desktop-notifier is not usable: %s", type(exc).__name__)
+        return False
+
+
+class ButtonBackend:
+    """Notifications with buttons through desktop-notifier; presses go to `on_action`.
+
+    Button presses arrive on the event loop that sent the notification, while this
+    object lives. Without an `on_action` no buttons are shown (a button that does
+    nothing would be worse than none). `chime_file(name)` gives the sound file of a
+    message's chime (None: no sound hint).
+    """
+
+    name = "desktop-notifier"
+    has_buttons = True
+
+    def __init__(
+        self,
+        on_action: ActionHandler | None = None,
+        *,
+        probe: Callable[[], Awaitable[str | None]] | None = None,
+        chime_file: Callable[[str], Path | None] | None = None,
+    ) -> None:
+        self._on_action = on_action
+        self._probe = probe
+        self._chime_file = chime_file
+        self._notifier: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
+
+    async def unavailable_reason(self) -> str | None:
+        if self._probe is not None:
+            return await self._probe()
+        if sys.platform.startswith("linux"):
+            if in_flatpak():
+                return "desktop-notifier is not used inside Flatpak"
+            if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+                return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
+            return await probe_notification_server()
+        return None
+
+    def _desktop_notifier(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._notifier is None or self._loop is not loop:
+            from desktop_notifier import DesktopNotifier
+
+            self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=None)
+            self._loop = loop
+        return self._notifier
+
+    def _sound(self, message: Message) -> Any:
+        if message.chime is None or self._chime_file is None:
+            return None
+        path = self._chime_file(message.chime)
+        if path is None:
+            return None
+        from desktop_notifier import Sound
+
+        return Sound(path=path)
+
+    async def deliver(self, message: Message) -> None:
+        from desktop_notifier import Button, Notification, Urgency
+
+        notifier = self._desktop_notifier()
+        dispatched = False
+
+        def mark_dispatched() -> None:
+            nonlocal dispatched
+            dispatched = True
+
+        buttons: tuple[Any, ...] = ()
+        if self._on_action is not None:
+            buttons = tuple(
+                Button(
+                    title=action.label,
+                    identifier=action.id,
+                    on_pressed=partial(self._pressed, message, action.id),
+                )
+                for action in message.actions
+            )
+        notification = Notification(
+            title=message.title,
+            message=message.body,
+            urgency=Urgency.Critical if message.kind in URGENT_KINDS else Urgency.Normal,
+            buttons=buttons,
+            sound=self._sound(message),
+            on_dispatched=mark_dispatched,
+        )
+        # desktop-notifier logs a failure and returns; only on_dispatched tells success.
+        await notifier.send_notification(notification)
+        if not dispatched:
+            self._drop_if_disconnected()
+            raise NotificationFailed("the notification server did not take the notification")
+
+    def _drop_if_disconnected(self) -> None:
+        """Start afresh next time when the bus connection died (e.g. a restarted session)."""
+        bus = getattr(getattr(self._notifier, "_backend", None), "bus", None)
+        if bus is not None and not getattr(bus, "connected", True):
+            self._notifier = None
+
+    def _pressed(self, message: Message, action_id: str) -> None:
+        log.info("the person chose %r on the %s notification", action_id, message.kind)
+        if self._on_action is None:
+            return
+        try:
+            result = self._on_action(message, action_id)
+        except Exception:
+            log.exception("the handler for %r failed", action_id)
+            return
+        if inspect.isawaitable(result):
+            task: asyncio.Task[object] = asyncio.ensure_future(_awaited(result))
+            self._tasks.add(task)
+            task.add_done_callback(self._handler_done)
+
+    def _handler_done(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a notification action handler failed", exc_info=task.exception())
+
+
+async def _awaited(awaitable: Awaitable[object]) -> object:
+    return await awaitable

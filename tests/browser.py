@@ -1,0 +1,101 @@
+"""A real browser for the app's tests: Debian's chromium, driven by Playwright (no download).
+
+`chromium` is a module fixture; tests that need it are skipped with the reason when the
+browser or Playwright is not installed. `AppProcess` runs a `flooding` command that serves
+the app and gives its printed `App:` link.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("FLOODING_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+APP_LINE_TIMEOUT_S = 30.0  # a loaded machine takes a while to import numpy and start
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """A headless chromium (module-wide: starting one takes a second)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class AppProcess:
+    """A `flooding` command that serves the app, with the link it printed."""
+
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flooding", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self.lines: list[str] = []
+        self.link = ""
+        found = threading.Event()
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip("\n"))
+                if line.startswith("App: "):
+                    self.link = line[len("App: ") :].strip()
+                    found.set()
+            found.set()
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        if not found.wait(APP_LINE_TIMEOUT_S) or not self.link:
+            self.stop()
+            raise AssertionError("no App: line\n" + "\n".join(self.lines))
+
+    @property
+    def base(self) -> str:
+        """The app's origin, e.g. http://127.0.0.1:41234."""
+        return self.link.split("/open", 1)[0]
+
+    def wait(self, timeout_s: float) -> int:
+        """Wait for the command to end; its exit code."""
+        code = self.process.wait(timeout_s)
+        self._reader.join(5)
+        return code
+
+    def stop(self) -> None:
+        """End it (SIGTERM: the session is saved) and wait."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(5)

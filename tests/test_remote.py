@@ -1,0 +1,250 @@
+"""Remote targets (the person's phone) through real parts: Apprise posting to a loopback server.
+
+The session runner, the message book and Apprise are the real ones; the target's service
+is an HTTP server on 127.0.0.1 that the test runs (see tests/loopback.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from flooding.app.session import SessionOutcome, SessionRunner
+from flooding.app.sources import HeartSource
+from flooding.cli.main import main
+from flooding.core.models import SourceItem
+from flooding.core.notice import Message, NullNotifier
+from flooding.core.settings import Settings
+from flooding.io.config_files.loading import default_settings
+from flooding.io.notify import NotifierGroup, RemoteTargets, mask_target, remote_targets
+from flooding.io.store import Store
+from flooding.lab.simulate import SimulatedStrap, hard_talk, packets
+from tests.fakes import RecordingView
+from tests.loopback import Target, serve, stop
+from tests.traces import settings as make_settings
+
+START = 1_700_000_000.0
+HARD_TALK_SAMPLES = sum(1 for _, m in packets(hard_talk()) if m is not None)
+REMOTE_LOGGER = "flooding.io.notify"
+ALERT = Message(
+    "alert", "You're flooded: 118 bpm", "Say: I care about this.", summary="Time for a break"
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path)
+    yield s
+    s.db.close()
+
+
+def run_session(
+    store: Store,
+    remote: RemoteTargets,
+    *,
+    settings: Settings | None = None,
+    source: HeartSource | None = None,
+    view: RecordingView | None = None,
+) -> SessionOutcome:
+    """A hard talk through the real runner, its messages to the remote targets only."""
+    runner = SessionRunner(
+        source=source or SimulatedStrap(hard_talk(), start_s=START, speed=0),
+        settings=settings or default_settings(),
+        store=store,
+        view=view or RecordingView(),
+        notifier=NotifierGroup(NullNotifier(), remote=remote),
+        source_kind="simulated",
+        clock=lambda: START,
+    )
+    return asyncio.run(runner.run())
+
+
+class TestWhatLeavesTheComputer:
+    def test_only_the_neutral_lines_arrive_by_default(
+        self, store: Store, loopback_target: Target
+    ) -> None:
+        """By default the target gets only "Time for a 20-minute break" and "Ready when you are"."""
+        view = RecordingView()
+        run_session(store, RemoteTargets([loopback_target.url]), view=view)
+
+        arrived = loopback_target.arrived  # sent at once: either may arrive first
+        assert sorted((a["title"], a["message"]) for a in arrived) == [
+            ("", "Ready when you are"),
+            ("", "Time for a 20-minute break"),
+        ]
+        assert not any("bpm" in a["message"] for a in arrived)
+        assert [m.kind for m in view.messages] == ["alert", "ready"]  # the terminal has all
+
+    def test_details_when_the_person_opts_in(self, store: Store, loopback_target: Target) -> None:
+        """With notify.remote_details the whole message goes: title and body with the numbers."""
+        view = RecordingView()
+        run_session(store, RemoteTargets([loopback_target.url], details=True), view=view)
+
+        alert = view.messages[0]
+        [arrived] = [a for a in loopback_target.arrived if a["title"] == alert.title]
+        assert arrived["message"] == alert.body
+        assert "bpm" in alert.title + alert.body
+
+    def test_two_sends_at_once_while_apprise_loads_both_arrive(
+        self, loopback_target: Target
+    ) -> None:
+        """A second message sent while the targets are still being loaded waits and arrives."""
+        remote = RemoteTargets([loopback_target.url])
+        ready = Message("ready", "Ready", "Start slowly.", summary="Ready when you are")
+
+        async def both() -> list[bool]:
+            return list(await asyncio.gather(remote.send(ALERT), remote.send(ready)))
+
+        assert asyncio.run(both()) == [True, True]
+        assert sorted(a["message"] for a in loopback_target.arrived) == [
+            "Ready when you are",
+            "Time for a break",
+        ]
+
+    def test_messages_without_a_summary_stay_here(self, loopback_target: Target) -> None:
+        """A message with no neutral line (e.g. a strap problem) is not sent anywhere."""
+        plain = Message("info", "Cannot find your strap", "Is it on?")
+
+        assert asyncio.run(RemoteTargets([loopback_target.url]).send(plain)) is False
+        assert loopback_target.seen == 0
+
+
+class TestTroubleAtTheTarget:
+    def test_a_refused_first_try_is_retried(self, loopback_target: Target) -> None:
+        """The service refuses the first post; the retry delivers it, once."""
+        loopback_target.refuse_first = 1
+        remote = RemoteTargets([loopback_target.url], retry_delay_s=0)
+
+        assert asyncio.run(remote.send(ALERT)) is True
+        assert loopback_target.seen == 2
+        assert [a["message"] for a in loopback_target.arrived] == ["Time for a break"]
+
+    def test_a_hanging_target_does_not_delay_the_next_sample(
+        self, store: Store, loopback_target: Target, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """While the target holds the alert unanswered, the next samples go on being handled."""
+        loopback_target.hold = True
+        view = RecordingView()
+        waited: list[bool] = []
+
+        class AfterTheAlertWaitForTheTarget:
+            """The hard talk; right after the alert it waits until the target got the post."""
+
+            description = "simulated"
+
+            async def stream(self) -> AsyncIterator[SourceItem]:
+                async for item in SimulatedStrap(hard_talk(), start_s=START, speed=0).stream():
+                    yield item
+                    if not waited and view.messages:
+                        # the post is made off the event loop, so it arrives while we wait
+                        waited.append(await asyncio.to_thread(loopback_target.requests.wait, 10))
+
+        remote = RemoteTargets([loopback_target.url], attempt_timeout_s=0.5, retry_delay_s=0.1)
+        caplog.set_level(logging.INFO, logger=REMOTE_LOGGER)
+        outcome = run_session(store, remote, source=AfterTheAlertWaitForTheTarget(), view=view)
+
+        assert waited == [True]
+        assert loopback_target.arrived == []  # held, never answered
+        assert store.sample_count(outcome.session_id) == HARD_TALK_SAMPLES
+        assert (outcome.alerts, outcome.ready) == (1, 1)
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1  # the alert's failure; ready's is not told again
+        assert "target 1 (JSON)" in warnings[0]
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert "127.0.0.1" not in logged
+        assert str(loopback_target.port) not in logged
+
+    def test_a_target_apprise_does_not_understand_is_skipped(self, loopback_target: Target) -> None:
+        """A URL that no Apprise service takes is skipped; the good target still gets it."""
+        remote = RemoteTargets(["nosuchservice://secret@host/", loopback_target.url])
+
+        assert asyncio.run(remote.send(ALERT)) is True
+        assert len(loopback_target.arrived) == 1
+
+
+class TestCoupleTargets:
+    def test_each_partner_has_their_own_targets(self) -> None:
+        """Couple mode sends to notify.targets and to both partners' notify_targets, once each."""
+        settings = make_settings(
+            notify={"targets": ["ntfy://ntfy.example.org/shared"]},
+            profiles={
+                "anna": {"notify_targets": ["ntfy://ntfy.example.org/anna"]},
+                "ben": {
+                    "notify_targets": [
+                        "ntfy://ntfy.example.org/ben",
+                        "ntfy://ntfy.example.org/shared",
+                    ]
+                },
+            },
+        )
+
+        assert remote_targets(settings, ["anna", "ben"]) == [
+            "ntfy://ntfy.example.org/shared",
+            "ntfy://ntfy.example.org/anna",
+            "ntfy://ntfy.example.org/ben",
+        ]
+        assert remote_targets(settings) == ["ntfy://ntfy.example.org/shared"]
+
+    def test_a_url_that_is_not_one_is_refused_with_its_key(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A target that is not a URL is refused, naming the key and what a target looks like."""
+        assert main(["config", "show", "--set", 'notify.targets=["my phone"]']) == 2
+        err = capsys.readouterr().err
+        assert "notify.targets.0" in err
+        assert "not a target URL: use an Apprise URL" in err
+
+
+class TestCommands:
+    def test_notify_test_says_which_worked(
+        self, capsys: pytest.CaptureFixture[str], loopback_target: Target
+    ) -> None:
+        """`flooding notify test` sends to each target and names the one that failed."""
+        dead = serve()
+        dead_url = dead.url
+        stop(dead)  # nothing listens there any more
+        targets = f'notify.targets=["{loopback_target.url}", "{dead_url}"]'
+
+        code = main(["notify", "test", "--set", targets])
+
+        out = capsys.readouterr().out
+        assert code == 1
+        assert "1. JSON (notify.targets): worked" in out
+        assert "2. JSON (notify.targets): FAILED" in out
+        assert [a["message"] for a in loopback_target.arrived] == [
+            "A test from flooding: this target works."
+        ]
+
+    def test_notify_test_warns_about_a_config_file_others_can_read(
+        self, capsys: pytest.CaptureFixture[str], loopback_target: Target, tmp_path: Path
+    ) -> None:
+        """A config file holding targets that other accounts can read gets a chmod hint."""
+        config = tmp_path / "config.toml"
+        config.write_text(f'[notify]\ntargets = ["{loopback_target.url}"]\n', encoding="utf-8")
+        config.chmod(0o644)
+
+        assert main(["notify", "test", "--config", str(config)]) == 0
+        assert f"chmod 600 {config}" in capsys.readouterr().out
+
+        config.chmod(0o600)
+        assert main(["notify", "test", "--config", str(config)]) == 0
+        assert "chmod" not in capsys.readouterr().out
+
+    def test_notify_test_without_targets(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """With no targets it says how to add one, and exits 1."""
+        assert main(["notify", "test"]) == 1
+        assert "notify.targets" in capsys.readouterr().out
+
+    def test_config_show_masks_target_urls(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`config show` (table and JSON) shows a target's service, never its secret part."""
+        secret = "ntfy://user:hunter2@ntfy.example.org/private-topic"
+        for extra in ([], ["--json"]):
+            assert main(["config", "show", *extra, "--set", f'notify.targets=["{secret}"]']) == 0
+            out = capsys.readouterr().out
+            assert "hunter2" not in out
+            assert "private-topic" not in out
+            assert mask_target(secret) in out

@@ -1,0 +1,192 @@
+"""The app stays private: a real server on loopback, refused without the link's code, for a
+foreign Host (DNS rebinding) and for cross-site changes; its secret file is owner-only."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import stat
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from flooding.app.web.guard import SECRET_FILE_NAME
+from flooding.app.web.live import LiveFeed
+from flooding.app.web.server import AppServer
+from flooding.io.config_files.loading import default_settings
+from flooding.io.control import PauseReply, PauseRequest, Reply, Request
+from flooding.io.store import Store
+
+Check = Callable[[AppServer, aiohttp.ClientSession], Awaitable[None]]
+
+
+def serve(tmp_path: Path, check: Check, **kwargs: Any) -> None:
+    """Run `check` against a started app server over a real store, then close both."""
+
+    async def main() -> None:
+        store = Store.open(tmp_path)
+        server = AppServer(folder=tmp_path, store=store, settings=default_settings(), **kwargs)
+        await server.start()
+        try:
+            async with aiohttp.ClientSession() as client:
+                await check(server, client)
+        finally:
+            await server.close()
+            store.close()
+
+    asyncio.run(main())
+
+
+async def cookie_of(server: AppServer, client: aiohttp.ClientSession) -> str:
+    """Open the printed link once; the Cookie header value it grants."""
+    async with client.get(server.link(), allow_redirects=False) as response:
+        assert response.status == 303
+        morsel = response.cookies[server.guard.cookie_name]
+        return f"{morsel.key}={morsel.value}"
+
+
+def base(server: AppServer) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+def test_a_request_without_the_code_is_refused(tmp_path: Path) -> None:
+    """Without the cookie from a link, pages and the live stream answer 401 and show nothing."""
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        for path in ("/", "/events", "/sessions", "/static/app.css"):
+            async with client.get(base(server) + path) as response:
+                assert response.status == 401, path
+                assert "private" in await response.text()
+
+    serve(tmp_path, check, feed=LiveFeed())
+
+
+def test_the_link_code_becomes_a_strict_http_only_cookie_and_works_once(tmp_path: Path) -> None:
+    """The one-time code sets an HttpOnly, SameSite=Strict cookie; used again it is refused."""
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        link = server.link()
+        async with client.get(link, allow_redirects=False) as response:
+            assert response.status == 303
+            assert response.headers["Location"] == "/"
+            header = response.headers["Set-Cookie"]
+            assert "HttpOnly" in header
+            assert "SameSite=Strict" in header
+            morsel = response.cookies[server.guard.cookie_name]
+        cookie = f"{morsel.key}={morsel.value}"
+        async with client.get(base(server) + "/", headers={"Cookie": cookie}) as response:
+            assert response.status == 200
+            assert "Now" in await response.text()
+        async with client.get(link, allow_redirects=False) as response:
+            assert response.status == 403
+        forged = link.rsplit(".", 1)[0] + ".0123"
+        async with client.get(forged, allow_redirects=False) as response:
+            assert response.status == 403
+
+    serve(tmp_path, check, feed=LiveFeed())
+
+
+def test_a_foreign_host_is_refused_even_with_the_cookie(tmp_path: Path) -> None:
+    """A page reached through another name (DNS rebinding) is refused with 421."""
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        cookie = await cookie_of(server, client)
+        for host in (f"attacker.example:{server.port}", "127.0.0.1:1", "localhost"):
+            headers = {"Cookie": cookie, "Host": host}
+            async with client.get(base(server) + "/", headers=headers) as response:
+                assert response.status == 421, host
+        headers = {"Cookie": cookie, "Host": f"localhost:{server.port}"}
+        async with client.get(base(server) + "/", headers=headers) as response:
+            assert response.status == 200
+
+    serve(tmp_path, check, feed=LiveFeed())
+
+
+def test_a_cross_site_post_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+    """An action from another origin, or with no origin at all, is refused before it runs."""
+    done: list[Request] = []
+
+    def control(request: Request) -> Reply:
+        done.append(request)
+        return PauseReply(already=False, session_id=1, until_s=1200.0, minutes_left=20.0)
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        cookie = await cookie_of(server, client)
+        url = base(server) + "/api/control"
+        for origin in ("http://attacker.example", f"http://127.0.0.1:{server.port + 1}", None):
+            headers = {"Cookie": cookie}
+            if origin is not None:
+                headers["Origin"] = origin
+            async with client.post(url, json={"cmd": "pause"}, headers=headers) as response:
+                assert response.status == 403, origin
+        assert done == []
+        headers = {"Cookie": cookie, "Origin": base(server)}
+        async with client.post(url, json={"cmd": "pause"}, headers=headers) as response:
+            assert response.status == 200
+        assert done == [PauseRequest()]
+
+    serve(tmp_path, check, feed=LiveFeed(), control=control)
+
+
+def test_the_server_listens_on_loopback_only(tmp_path: Path) -> None:
+    """Every listening socket is 127.0.0.1; the port is closed on the machine's other addresses."""
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        assert server.addresses
+        assert {host for host, _ in server.addresses} == {"127.0.0.1"}
+        named = {
+            str(info[4][0])
+            for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        }
+        others = {address for address in named if not address.startswith("127.")}
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect(("192.0.2.1", 9))  # no packet is sent: only picks the route
+                others.add(str(probe.getsockname()[0]))
+            except OSError:
+                pass
+        others.discard("0.0.0.0")
+        for address in others:
+            try:
+                _, writer = await asyncio.open_connection(address, server.port)
+            except OSError:
+                continue
+            writer.close()
+            raise AssertionError(f"the app answered on {address}")
+
+    serve(tmp_path, check)
+
+
+def test_every_answer_has_a_strict_content_security_policy(tmp_path: Path) -> None:
+    """Pages, scripts and refusals carry a CSP that allows nothing from other sites."""
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        cookie = await cookie_of(server, client)
+        for path in ("/", "/static/now.js", "/static/vendor/uPlot.iife.min.js", "/breathing.css"):
+            async with client.get(base(server) + path, headers={"Cookie": cookie}) as response:
+                assert response.status == 200, path
+                policy = response.headers["Content-Security-Policy"]
+                assert "default-src 'none'" in policy
+                assert "script-src 'self'" in policy
+                assert "unsafe" not in policy
+        async with client.get(base(server) + "/") as response:
+            assert response.status == 401
+            assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+    serve(tmp_path, check, feed=LiveFeed())
+
+
+def test_the_secret_is_kept_owner_only_and_reused(tmp_path: Path) -> None:
+    """The secret file is readable by its owner alone, and a restart keeps the same cookie."""
+    names: list[str] = []
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        names.append(server.guard.cookie_value)
+
+    serve(tmp_path, check)
+    serve(tmp_path, check)
+    mode = stat.S_IMODE((tmp_path / SECRET_FILE_NAME).stat().st_mode)
+    assert mode == 0o600
+    assert names[0] == names[1]

@@ -1,0 +1,162 @@
+"""The sessions pages in a real browser, served by `flooding app` over a real store: the list,
+a session's chart and episodes, the note, false alarms and their undo, export and delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flooding.app.export import samples_csv
+from flooding.io.store import Store
+from tests.browser import AppProcess
+from tests.session_factory import calm_talk, record
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> tuple[Path, int, int]:
+    """A data folder with a calm talk and a hard talk (flooded once); their ids."""
+    store = Store.open(tmp_path)
+    try:
+        calm = record(store, calm_talk(), start_s=1_790_000_000.0)
+        hard = record(store, start_s=1_790_090_000.0)
+    finally:
+        store.close()
+    return tmp_path, calm, hard
+
+
+@pytest.fixture
+def app(recorded: tuple[Path, int, int]) -> Iterator[AppProcess]:
+    """`flooding app` over the recorded folder, no browser of its own."""
+    folder = recorded[0]
+    process = AppProcess("app", "--no-browser", "--data-dir", str(folder))
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def open_page(chromium: Any, app: AppProcess, path: str = "/") -> Any:
+    page = chromium.new_page()
+    page.goto(app.link)
+    if path != "/":
+        page.goto(app.base + path)
+    return page
+
+
+def test_the_list_shows_every_session_newest_first(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """Both talks are listed, the hard one first, with its flooding counted in words."""
+    _, _, hard = recorded
+    page = open_page(chromium, app, "/sessions")
+    rows = page.locator("tbody tr")
+    assert rows.count() == 2
+    assert f"/sessions/{hard}" in (rows.nth(0).locator("a").get_attribute("href") or "")
+    assert "once" in rows.nth(0).inner_text()
+    assert "not at all" in rows.nth(1).inner_text()
+
+
+def test_the_live_page_says_how_to_start_a_monitor_when_none_runs(
+    chromium: Any, app: AppProcess
+) -> None:
+    """Without a monitor, Now explains how to get the live heart instead of a dead chart."""
+    page = open_page(chromium, app)
+    assert "No session is running" in page.inner_text("#no-monitor")
+
+
+def test_a_session_page_charts_and_words_the_episode(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """The chart draws from the same data as `flooding plot`; the episode is told in words."""
+    _, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    page.wait_for_selector("#chart[data-ready='yes'] canvas")
+    words = page.inner_text(".episodes")
+    assert "your heart rose to" in words
+    assert "ready to return after" in words
+
+
+def test_false_alarm_mark_and_undo_reach_the_store(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """Marking the alert as a false alarm stores the mark; undo takes it back."""
+    folder, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    page.get_by_role("button", name="This was a false alarm").click()
+    page.wait_for_selector("text=Marked as a false alarm")
+    store = Store.open(folder)
+    try:
+        alert = store.latest_alert(hard)
+        assert alert is not None
+        assert store.is_false_alarm(hard, alert.id)
+        page.get_by_role("button", name="Undo: it was real").click()
+        page.wait_for_selector("text=taken back")
+        assert not store.is_false_alarm(hard, alert.id)
+    finally:
+        store.close()
+
+
+def test_the_note_is_saved_and_a_too_long_one_is_refused(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """A note is saved as `flooding note` saves it; one over the limit is refused, unchanged."""
+    folder, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    page.get_by_label("What was the talk about?").fill("money, again")
+    page.get_by_role("button", name="Save the note").click()
+    page.wait_for_selector("text=Your note is saved")
+    response = page.request.post(
+        f"{app.base}/sessions/{hard}/note",
+        form={"note": "x" * 501},
+        headers={"Origin": app.base},
+        max_redirects=0,
+    )
+    assert response.status == 303
+    assert "keep+it+under+500" in response.headers["location"]
+    store = Store.open(folder)
+    try:
+        row = store.session(hard)
+        assert row is not None
+        assert row.note == "money, again"
+    finally:
+        store.close()
+
+
+def test_export_gives_the_same_csv_as_the_command(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """The CSV download starts with exactly what `flooding export` writes for the readings."""
+    folder, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    store = Store.open(folder)
+    try:
+        assert text.startswith(samples_csv(store, hard))
+    finally:
+        store.close()
+
+
+def test_delete_asks_first_then_deletes(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """Delete goes through a confirmation page; "No" keeps the session, "Yes" removes it."""
+    folder, calm, _ = recorded
+    page = open_page(chromium, app, f"/sessions/{calm}")
+    page.get_by_role("link", name="Delete this session…").click()
+    page.get_by_role("link", name="No, keep it").click()
+    assert page.url.endswith(f"/sessions/{calm}")
+    page.get_by_role("link", name="Delete this session…").click()
+    page.get_by_role("button", name="Yes, delete it").click()
+    page.wait_for_selector("text=The session is deleted")
+    store = Store.open(folder)
+    try:
+        assert store.session(calm) is None
+    finally:
+        store.close()

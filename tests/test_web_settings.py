@@ -1,0 +1,130 @@
+"""The Settings page in a real browser over `flooding app`: a bad value shows `config check`'s
+words beside its field and changes nothing; a good one is saved keeping the person's comments;
+the what-if preview gives the same numbers as `flooding tune --all`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flooding.io.store import Store
+from tests.browser import AppProcess
+from tests.session_factory import calm_talk, flooding, record
+
+pytestmark = pytest.mark.slow
+
+USER_FILE = (
+    "# my own settings, with my comments\n[detection]\n# I run a bit hot\nabsolute_bpm = 105\n"
+)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A data folder with a hard talk (its alert marked a false alarm) and a calm one."""
+    store = Store.open(tmp_path)
+    try:
+        hard = record(store, start_s=1_790_000_000.0)
+        record(store, calm_talk(), start_s=1_790_090_000.0)
+        alert = store.latest_alert(hard)
+        assert alert is not None
+        store.mark_false_alarm(hard, alert.id, alert.t_s + 30)
+    finally:
+        store.close()
+    (tmp_path / "config.toml").write_text(USER_FILE, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def app(folder: Path) -> Iterator[AppProcess]:
+    """`flooding app` over the folder, with the person's own config file."""
+    process = AppProcess(
+        "app", "--no-browser", "--data-dir", str(folder), "--config", str(folder / "config.toml")
+    )
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def settings_page(chromium: Any, app: AppProcess) -> Any:
+    page = chromium.new_page()
+    page.goto(app.link)
+    page.goto(app.base + "/settings")
+    return page
+
+
+def test_a_bad_value_shows_its_error_beside_the_field_and_changes_nothing(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """500 bpm is refused with `config check`'s words (the allowed range); the file is as it was."""
+    page = settings_page(chromium, app)
+    field = page.get_by_label("absolute bpm", exact=True)
+    assert field.input_value() == "105"
+    field.fill("500")
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#f-detection-absolute_bpm-error")
+    assert "detection.absolute_bpm = 500" in error.inner_text()
+    assert ">= 60 and <= 220" in error.inner_text()
+    assert field.get_attribute("aria-invalid") == "true"
+    assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE
+
+
+def test_a_good_value_is_saved_keeping_the_comments(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A changed value lands in the person's file; their comments stay."""
+    page = settings_page(chromium, app)
+    page.get_by_label("absolute bpm", exact=True).fill("110")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Saved.")
+    text = (folder / "config.toml").read_text(encoding="utf-8")
+    assert "absolute_bpm = 110" in text
+    assert "# I run a bit hot" in text
+    assert "# my own settings, with my comments" in text
+    assert page.get_by_label("absolute bpm", exact=True).input_value() == "110"
+
+
+def test_the_what_if_numbers_are_flooding_tunes(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """The preview's counts equal `flooding tune --all --json` for the same change."""
+    page = settings_page(chromium, app)
+    page.get_by_label("margin bpm", exact=True).fill("55")
+    page.get_by_label("rules", exact=True).select_option("relative")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("#preview")
+    shown = {
+        name: page.text_content(f"#p-{name}")
+        for name in ("sessions", "current", "candidate", "missed", "added")
+    }
+    tuned = flooding(
+        "tune",
+        "--all",
+        "--json",
+        "--data-dir",
+        str(folder),
+        "--config",
+        str(folder / "config.toml"),
+        "--set",
+        'detection.rules="relative"',
+        "--set",
+        "detection.margin_bpm=55",
+    )
+    assert tuned.returncode == 0, tuned.stderr
+    total = json.loads(tuned.stdout)["total"]
+    assert shown == {
+        "sessions": str(total["sessions"]),
+        "current": str(total["current_alerts"]),
+        "candidate": str(total["candidate_alerts"]),
+        "missed": str(total["missed"]),
+        "added": str(total["added"]),
+    }
+    still_false = f"{total['candidate_false']} of {total['current_false']}"
+    assert page.text_content("#p-false") == still_false
+    assert page.inner_text("#preview-verdict") == total["verdict"]
+    assert total["candidate_alerts"] < total["current_alerts"]  # the change matters here
+    assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE

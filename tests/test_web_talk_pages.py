@@ -1,0 +1,103 @@
+"""Before a talk, Progress and Strap in a real browser over `flooding app`: the agreement is
+checked, kept owner-only and shown; progress names small steps without blame; the emulated strap
+is found and paired into the person's file."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flooding.app.agreement import FILE_NAME
+from flooding.io.store import Store
+from tests.browser import AppProcess
+from tests.session_factory import calm_talk, record
+
+pytestmark = pytest.mark.slow
+
+DAY_S = 86_400.0
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A hard talk, then three calm ones on the following days."""
+    store = Store.open(tmp_path)
+    try:
+        record(store, start_s=1_790_000_000.0)
+        for day in (1, 2, 3):
+            record(store, calm_talk(), start_s=1_790_000_000.0 + day * DAY_S)
+    finally:
+        store.close()
+    (tmp_path / "c.toml").write_text("# mine\n", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def app(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppProcess]:
+    """`flooding app` with an emulated strap in range (for the Strap page)."""
+    monkeypatch.setenv("FLOODING_EMULATED_STRAP", "1")
+    process = AppProcess(
+        "app", "--no-browser", "--data-dir", str(folder), "--config", str(folder / "c.toml")
+    )
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def open_page(chromium: Any, app: AppProcess, path: str) -> Any:
+    page = chromium.new_page()
+    page.goto(app.link)
+    page.goto(app.base + path)
+    return page
+
+
+def test_the_agreement_is_checked_kept_private_and_shown(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A too-short break is refused with the reason; the saved agreement is owner-only and shown."""
+    page = open_page(chromium, app, "/agreement")
+    page.get_by_label("Our signal word for a break").fill("pineapple")
+    page.get_by_label("How long the break lasts (minutes)").fill("5")
+    page.get_by_role("button", name="Save our agreement").click()
+    assert "at least 20" in page.inner_text("#a-break_minutes-error")
+    assert not (folder / FILE_NAME).exists()
+    page.get_by_label("How long the break lasts (minutes)").fill("30")
+    page.get_by_label("Where the first of us goes").fill("a walk round the block")
+    page.get_by_role("button", name="Save our agreement").click()
+    page.wait_for_selector("text=Saved.")
+    assert page.inner_text("#a-signal") == "“pineapple”"
+    assert "at least 30 minutes" in page.inner_text(".agreement")
+    assert "a walk round the block" in page.inner_text(".agreement")
+    assert stat.S_IMODE((folder / FILE_NAME).stat().st_mode) == 0o600
+
+
+def test_progress_names_the_calm_streak_and_the_return(chromium: Any, app: AppProcess) -> None:
+    """Three calm talks after a flooded one are named as a streak; the return is counted."""
+    page = open_page(chromium, app, "/progress")
+    steps = page.inner_text("#milestones")
+    assert "3 talks in a row without flooding." in steps
+    assert "You came back to the talk after a break once." in steps
+    text = page.inner_text("main").lower()
+    for blaming in ("fail", "worse", "bad", "should"):
+        assert blaming not in text
+
+
+def test_the_strap_page_finds_and_pairs_the_strap(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A scan lists the emulated strap; pairing writes `flooding pair`'s keys; unpair clears."""
+    page = open_page(chromium, app, "/strap")
+    assert "No strap paired yet" in page.inner_text("#paired")
+    page.get_by_role("button", name="Look for straps nearby").click()
+    page.get_by_role("button", name="Pair this one").first.click()
+    page.wait_for_selector("text=Paired.")
+    text = (folder / "c.toml").read_text(encoding="utf-8")
+    assert 'address = "C0:FF:EE:00:00:01"' in text
+    assert "C0:FF:EE:00:00:01" in page.inner_text("#paired")
+    page.get_by_role("button", name="Unpair this strap").click()
+    page.wait_for_selector("text=Unpaired.")
+    assert 'address = ""' in (folder / "c.toml").read_text(encoding="utf-8")
