@@ -215,13 +215,18 @@ class BluezStrap:
             raise RuntimeError(f"{member}: {reply.error_name} {reply.body}")
 
     def send(self, bpm: int, rr_s: tuple[float, ...] = ()) -> None:
-        """Notify one heart-rate measurement to subscribed clients."""
+        """Notify one heart-rate measurement to subscribed clients (none while switched off)."""
+        if self._bus is None:
+            return
         packet = HeartRateMeasurement(
             bpm=bpm, contact=True, rr_1024=tuple(round(rr * 1024) for rr in rr_s)
         )
         self.measurement.notify(bytes(packet))
 
     async def stop(self) -> None:
+        """Switch the strap off: its application and advertisement leave the bus."""
+        for characteristic in (self.measurement, self.location, self.battery):
+            characteristic.notifying = False  # nothing is sent on a bus that is gone
         if self._bus is not None:
             self._bus.disconnect()
             await asyncio.sleep(0)
