@@ -376,10 +376,12 @@ class StrapSource:
                     measurement = HeartRateMeasurement.from_bytes(data)
                 except HrmDecodeError as exc:
                     logger.warning(
-                        "skipping a malformed heart-rate packet from %s: %s (bytes: %s)",
+                        # the reason names sizes and flags only: the bytes themselves hold
+                        # heart rate and beat timing, which stay out of every log
+                        "skipping a malformed heart-rate packet from %s: %s (%d bytes)",
                         self.description,
                         exc,
-                        data.hex(" ") or "none",
+                        len(data),
                     )
                     continue
                 yield to_sample(measurement, t_s)
