@@ -14,9 +14,11 @@ import pytest
 from flooding.core.settings import NotifySettings
 from flooding.io.notify import (
     ACTION_NOT_FLOODED,
+    ACTION_OPEN_APP,
     ACTION_START_PAUSE,
     ALERT_ACTIONS,
     APP_NAME,
+    OPEN_APP_LABEL,
     ActionHandler,
     ButtonBackend,
     Message,
@@ -158,6 +160,37 @@ class TestButtonsOnARealDesktop:
             assert f"#{action.label} ({ALERT.title}) [" in offered
             assert f",{action.id}]" in offered
         assert pressed == [(ALERT, action_id)]
+
+    @pytest.mark.parametrize("message", [ALERT, READY], ids=["alert", "ready"])
+    def test_open_the_app_is_offered_beside_the_buttons_and_opens_it(
+        self, desktop: Desktop, message: Message
+    ) -> None:
+        """With `open_app`, the alert (its two buttons kept) and the ready-to-return offer
+        "Open the app"; pressing it calls `open_app`, not `on_action`."""
+        actions: list[str] = []
+        opened: list[str] = []
+
+        async def scenario() -> list[str]:
+            done = asyncio.Event()
+
+            async def open_app() -> None:
+                opened.append("opened")
+                done.set()
+
+            notifier = ResilientNotifier(
+                [ButtonBackend(lambda m, chosen: actions.append(chosen), open_app=open_app)]
+            )
+            assert await notifier.send(message)
+            menu = await asyncio.to_thread(desktop.choose, ACTION_OPEN_APP)
+            await asyncio.wait_for(done.wait(), 10)
+            return menu
+
+        offered = "\n".join(run(scenario()))
+        assert f"#{OPEN_APP_LABEL} ({message.title}) [" in offered
+        assert f",{ACTION_OPEN_APP}]" in offered
+        for action in message.actions:
+            assert f"#{action.label} ({message.title}) [" in offered
+        assert (opened, actions) == (["opened"], [])
 
     def test_alert_arrives_with_summary_and_body(self, desktop: Desktop) -> None:
         """The button path delivers the same words as the plain path."""

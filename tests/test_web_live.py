@@ -3,13 +3,16 @@ moves, the alert and the pause appear, and the buttons reach the running session
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from flooding.app.web.server import app_opener
 from flooding.io.store import Store
 from tests.browser import AppProcess
 from tests.session_factory import flooding
@@ -150,3 +153,41 @@ def test_the_monitor_serves_the_live_page_from_the_emulated_strap(
         assert store.sample_count(session_id) > 5
     finally:
         store.close()
+
+
+def press_open_the_app(folder: Path, open_browser: Any) -> str | None:
+    """Run the "Open the app" handler on its own loop (Playwright's sync API holds this one)."""
+    with ThreadPoolExecutor(1) as worker:
+        link: str | None = worker.submit(asyncio.run, app_opener(folder, open_browser)()).result()
+    return link
+
+
+def test_the_notifications_open_the_app_button_gives_a_working_one_time_link(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """The "Open the app" handler hands the browser a fresh link into the running demo's app
+    that opens the live page once, and is refused when used again."""
+    demo = AppProcess("demo", "--speed", "1", "--no-notify", "--data-dir", str(tmp_path))
+    try:
+        opened: list[str] = []
+        link = press_open_the_app(tmp_path, opened.append)
+        assert link is not None
+        assert opened == [link]
+        assert link != demo.link
+        page = chromium.new_page()
+        page.goto(link)
+        assert page.url == demo.base + "/"
+        page.wait_for_function("() => window.floodingLag && window.floodingLag.length > 0")
+        stranger = chromium.new_page()
+        refused = stranger.goto(link)
+        assert refused is not None
+        assert refused.status in (401, 403)
+    finally:
+        demo.stop()
+
+
+def test_with_no_app_served_the_open_the_app_button_opens_nothing(tmp_path: Path) -> None:
+    """Without a running session's app for the folder, no browser is opened."""
+    opened: list[str] = []
+    assert press_open_the_app(tmp_path, opened.append) is None
+    assert opened == []

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from flooding.app.web.message_preview import example_notices
+from flooding.io.config_files.loading import load_config
 from flooding.io.store import Store
 from tests.browser import AppProcess
 from tests.session_factory import calm_talk, flooding, record
@@ -128,3 +130,48 @@ def test_the_what_if_numbers_are_flooding_tunes(
     assert page.inner_text("#preview-verdict") == total["verdict"]
     assert total["candidate_alerts"] < total["current_alerts"]  # the change matters here
     assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE
+
+
+def test_the_message_preview_renders_the_alert_as_the_notifier_would(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """The notification preview is the MessageBook's alert with example numbers and buttons."""
+    page = settings_page(chromium, app)
+    page.get_by_label("alert title", exact=True).fill("Time out: {bpm}, calm is {baseline}")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("#preview")
+    shown = page.locator("#notice-1")
+    assert shown.locator(".notice-title").inner_text() == "Time out: 118 bpm, calm is 72 bpm"
+    expected = example_notices(load_config(folder / "config.toml").settings)[0]
+    assert shown.locator(".notice-body").inner_text().strip() == expected.body.strip()
+    for button in expected.buttons:
+        assert button in shown.inner_text()
+
+
+def test_an_unknown_placeholder_is_refused_beside_its_field(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """{nope} in the alert title shows `config check`'s words beside it; the file is as it was."""
+    page = settings_page(chromium, app)
+    page.get_by_label("alert title", exact=True).fill("Hi {nope}")
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#f-messages-alert_title-error")
+    assert "{nope} cannot be filled in here" in error.inner_text()
+    assert "allowed here: {bpm}" in error.inner_text()
+    assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE
+
+
+def test_a_changed_message_list_is_saved_keeping_the_comments(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """Re-entry lines typed one a line land in the person's file as a list; comments stay."""
+    page = settings_page(chromium, app)
+    page.get_by_label("reentry lines (one a line, used in turn)", exact=True).fill(
+        "Shall we start again?\nWhat did you mean?"
+    )
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Saved.")
+    text = (folder / "config.toml").read_text(encoding="utf-8")
+    assert "# I run a bit hot" in text
+    assert 'reentry_lines = ["Shall we start again?", "What did you mean?"]' in text
+    assert page.locator("#notice-2 .notice-body").inner_text().count("Shall we start again?") == 1

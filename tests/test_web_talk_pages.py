@@ -5,6 +5,7 @@ is found and paired into the person's file."""
 from __future__ import annotations
 
 import stat
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,3 +102,32 @@ def test_the_strap_page_finds_and_pairs_the_strap(
     page.get_by_role("button", name="Unpair this strap").click()
     page.wait_for_selector("text=Unpaired.")
     assert 'address = ""' in (folder / "c.toml").read_text(encoding="utf-8")
+
+
+def test_couple_mode_pairs_and_unpairs_a_strap_per_profile(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A strap paired for a named partner lands in `[profiles.NAME]` as `flooding pair --as`
+    writes it; the same strap is refused for the other partner; unpair clears only that one."""
+    page = open_page(chromium, app, "/strap")
+    page.get_by_role("button", name="Look for straps nearby").click()
+    page.get_by_label("or for a partner named").first.fill("Sam")
+    page.get_by_role("button", name="Pair for this name").first.click()
+    page.wait_for_selector("text=Paired.")
+    saved = tomllib.loads((folder / "c.toml").read_text(encoding="utf-8"))
+    assert saved["profiles"]["Sam"]["strap"]["address"] == "C0:FF:EE:00:00:01"
+    assert "strap" not in saved or not saved["strap"].get("address")
+    assert "C0:FF:EE:00:00:01" in page.inner_text("#profiles")
+    assert (folder / "c.toml").read_text(encoding="utf-8").startswith("# mine\n")
+
+    page.get_by_role("button", name="Look for straps nearby").click()
+    page.get_by_label("or for a partner named").first.fill("Alex")
+    page.get_by_role("button", name="Pair for this name").first.click()
+    assert "already paired to 'Sam'" in page.inner_text("[role=alert]")
+    assert "Alex" not in tomllib.loads((folder / "c.toml").read_text(encoding="utf-8"))["profiles"]
+
+    page.get_by_role("button", name="Unpair Sam\u2019s strap").click()
+    page.wait_for_selector("text=Unpaired.")
+    saved = tomllib.loads((folder / "c.toml").read_text(encoding="utf-8"))
+    assert saved["profiles"]["Sam"]["strap"]["address"] == ""
+    assert "not paired yet" in page.inner_text("#profiles")

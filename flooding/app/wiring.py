@@ -66,6 +66,8 @@ class Extras:
     services: list[Callable[[Process], AbstractAsyncContextManager[object]]] = field(
         default_factory=list
     )
+    # the notifications' "Open the app" button (None: no such button)
+    open_app: Callable[[], object] | None = None
 
 
 @dataclass
@@ -110,6 +112,7 @@ class Process:
             self.settings.notify,
             on_action=runner.handle_action,
             targets=remote_targets(self.settings, self.people),  # each partner's own too
+            open_app=self.extras.open_app,
         )
         return runner
 

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -300,6 +300,23 @@ async def running_link(folder: Path, path: str = "/") -> str | None:
     return link if path == "/" else f"{link}&next={path}"
 
 
+def app_opener(
+    folder: Path, open_browser: Callable[[str], object]
+) -> Callable[[], Coroutine[Any, Any, str | None]]:
+    """The "Open the app" button's handler: a fresh one-time link into the app served for
+    `folder`, handed to `open_browser` (e.g. `webbrowser.open`, in a worker thread)."""
+
+    async def open_app() -> str | None:
+        link = await running_link(folder)
+        if link is None:
+            log.info("the app is not being served: nothing to open")
+            return None
+        await asyncio.to_thread(open_browser, link)
+        return link
+
+    return open_app
+
+
 def dumps(value: Any) -> str:
     """JSON for a page's data block."""
     return json.dumps(value, separators=(",", ":"))
@@ -336,9 +353,11 @@ def app_extras(
     program: str = "flooding",
     config_file: Path | None = None,
     scanner_backend: Any = None,
+    open_browser: Callable[[str], object] | None = None,
 ) -> Extras:
     """The app as a process's extras: its live feed beside the terminal or the log, and its
-    server in the process's loop for as long as the sessions run (see `wiring.Extras`)."""
+    server in the process's loop for as long as the sessions run (see `wiring.Extras`). With
+    `open_browser`, the notifications offer "Open the app", which opens it there."""
     feed = LiveFeed()
 
     @contextlib.asynccontextmanager
@@ -358,4 +377,5 @@ def app_extras(
         ) as server:
             yield server
 
-    return Extras(views=[feed], services=[service])
+    opener = app_opener(folder, open_browser) if open_browser is not None else None
+    return Extras(views=[feed], services=[service], open_app=opener)

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 from aiohttp import web
 
 from flooding.app.tune import DEFAULT_TOLERANCE_S, Totals, compare_session, load_sessions, totals
-from flooding.core.settings import ConfigError, Settings
+from flooding.app.web.message_preview import example_notices
+from flooding.core.settings import PLACEHOLDERS, ConfigError, Settings
 from flooding.core.settings_keys import allowed_values, field_for
 from flooding.io.config_files.loading import (
     LoadedConfig,
@@ -35,9 +36,9 @@ from flooding.io.store import Store
 if TYPE_CHECKING:
     from flooding.app.web.server import AppServer
 
-# the sections a person tunes; messages, straps, profiles and workout overrides have their own
-# places (the message texts, the Strap page, `flooding pair --as`)
-FORM_SECTIONS = ("", "detection", "pause", "notify", "service", "couple")
+# the sections a person tunes; straps, profiles and workout overrides have their own places
+# (the Strap page, `flooding pair --as`)
+FORM_SECTIONS = ("", "detection", "pause", "notify", "service", "couple", "messages")
 SECTION_TITLES = {
     "": "General",
     "detection": "When to call it flooding",
@@ -45,6 +46,7 @@ SECTION_TITLES = {
     "notify": "Notifications",
     "service": "The background service",
     "couple": "Couple mode",
+    "messages": "The words you read",
 }
 SKIPPED_KEYS = frozenset({"detection.baseline_bpm"})  # set by `flooding calibrate`
 KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=")
@@ -57,7 +59,7 @@ class Field:
 
     key: str
     label: str
-    kind: str  # "number", "bool", "choice"
+    kind: str  # "number", "bool", "choice", "text", "lines" (a list: one text a line)
     value: Any
     choices: tuple[str, ...]
     allowed: str
@@ -89,7 +91,9 @@ def key_reasons(text: str | None = None) -> dict[str, str]:
     return reasons
 
 
-def _kind(key: str) -> tuple[str, tuple[str, ...]]:
+def _kind(key: str, value: Any) -> tuple[str, tuple[str, ...]]:
+    if key.startswith("messages."):
+        return ("lines" if isinstance(value, list) else "text"), ()
     if key == "language":
         return "choice", tuple(available_languages())
     found = field_for(key)
@@ -113,11 +117,13 @@ def form_fields(settings: Settings) -> list[tuple[str, list[Field]]]:
         fields = []
         for name, value in node.items():
             key = f"{section}.{name}" if section else name
-            if key in SKIPPED_KEYS or isinstance(value, dict | list):
+            if key in SKIPPED_KEYS or isinstance(value, dict):
+                continue
+            if isinstance(value, list) and section != "messages":
                 continue
             if not section and name not in ("mode", "language"):
                 continue
-            kind, choices = _kind(key)
+            kind, choices = _kind(key, value)
             fields.append(
                 Field(
                     key=key,
@@ -125,7 +131,7 @@ def form_fields(settings: Settings) -> list[tuple[str, list[Field]]]:
                     kind=kind,
                     value=value,
                     choices=choices,
-                    allowed=allowed_values(key) or "",
+                    allowed=_allowed(key),
                     reason=reasons.get(key, ""),
                 )
             )
@@ -133,8 +139,30 @@ def form_fields(settings: Settings) -> list[tuple[str, list[Field]]]:
     return out
 
 
+def _allowed(key: str) -> str:
+    """What a key accepts; for a message text also the placeholders it may use."""
+    words = allowed_values(key) or ""
+    name = key.removeprefix("messages.")
+    if key.startswith("messages.") and name in PLACEHOLDERS:
+        names = ", ".join("{" + n + "}" for n in PLACEHOLDERS[name]) or "none"
+        words += f"; placeholders: {names}"
+    return words
+
+
+def _form_text(kind: str, text: str) -> str:
+    """A submitted value as it compares with the shown one (browsers send CRLF line ends)."""
+    text = text.replace("\r\n", "\n")
+    if kind == "lines":
+        return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    return text.strip()
+
+
 def _toml_value(kind: str, text: str) -> str:
     """A form value as the TOML text `--set KEY=VALUE` takes."""
+    if kind == "text":
+        return json.dumps(_form_text(kind, text))  # a JSON string is a TOML basic string
+    if kind == "lines":
+        return json.dumps(_form_text(kind, text).split("\n") if _form_text(kind, text) else [])
     if kind == "bool":
         return "true" if text == "on" else "false"
     if kind == "choice":
@@ -153,13 +181,15 @@ def overrides_from(form: dict[str, str], current: Settings) -> list[str]:
                     changed.append(f"{field.key}={submitted}")
                 continue
             text = form.get(field.key)
-            if text is None or text.strip() == _shown(field.value):
+            if text is None or _form_text(field.kind, text) == _shown(field.value):
                 continue
             changed.append(f"{field.key}={_toml_value(field.kind, text)}")
     return changed
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "\n".join(str(item) for item in value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -232,6 +262,7 @@ def _page(
         preview=preview,
         changes=changes or [],
         shown=_shown,
+        notices=example_notices(settings),
         path=str(user_config_path(server.config_file)),
     )
 

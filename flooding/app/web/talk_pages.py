@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from flooding.app import agreement
+from flooding.app.pairing import PairingRefused, profiles_in, unpair_strap
+from flooding.app.pairing import pair_strap as pair_strap_to
 from flooding.app.progress import progress
 from flooding.core.settings import ConfigError
 from flooding.core.timefmt import duration
 from flooding.io.config_files.loading import load_config, user_config_path
-from flooding.io.config_files.user_file import set_user_values
 from flooding.io.strap.ble import BluetoothUnavailableError, scan
 
 if TYPE_CHECKING:
@@ -139,18 +140,28 @@ async def scan_straps(request: web.Request) -> web.StreamResponse:
 
 
 async def pair_strap(request: web.Request) -> web.StreamResponse:
-    """Save the chosen strap (the keys `flooding pair` writes), or forget it."""
+    """Save the chosen strap, or forget it, for the person or for one profile (couple mode):
+    the keys `flooding pair [--as NAME]` writes, through the same function."""
     server = _server(request)
     form = await _form(request)
     path = user_config_path(server.config_file)
+    typed = form.get("new_as", "") if form.get("for_new") == "yes" else ""
+    profile = (form.get("as") or typed).strip() or None
+    if form.get("for_new") == "yes" and profile is None:
+        return _strap_page(server, error="Type the partner's name first, then pair.")
     if form.get("unpair") == "yes":
-        set_user_values(path, {"strap.address": "", "strap.name": ""})
+        if profile is not None and profile not in profiles_in(path):
+            return _strap_page(server, error=f"There is no profile called {profile!r}.")
+        unpair_strap(path, profile)
         return web.Response(status=303, headers={"Location": "/strap?unpaired"})
     address = form.get("address", "").strip()
     name = form.get("name", "").strip()[:NAME_MAX_CHARS]
     if not ADDRESS.match(address):
         return _strap_page(server, error="That is not a strap's address. Scan again and choose.")
-    set_user_values(path, {"strap.address": address, "strap.name": name})
+    try:
+        pair_strap_to(path, address, name, profile)
+    except PairingRefused as exc:
+        return _strap_page(server, error=f"Not paired: {exc}.")
     return web.Response(status=303, headers={"Location": "/strap?said=paired"})
 
 

@@ -32,6 +32,8 @@ def app_extras(
     """The app beside the sessions (None with --no-app); its App: line goes to `out`."""
     if args.no_app:
         return None
+    import webbrowser
+
     from flooding.app.web.server import app_extras as extras
 
     shown = out or sys.stdout
@@ -42,4 +44,5 @@ def app_extras(
         program=program(),
         config_file=getattr(args, "config", None),
         scanner_backend=scanner,
+        open_browser=webbrowser.open,
     )

@@ -95,39 +95,9 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | Non
     return None
 
 
-def _profiles_in(path: Path) -> dict[str, Any]:
-    """The [profiles] table of the person's file as written (empty when there is none)."""
-    import tomllib
-
-    if not path.is_file():
-        return {}
-    try:
-        profiles = tomllib.loads(path.read_text(encoding="utf-8")).get("profiles", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    return profiles if isinstance(profiles, dict) else {}
-
-
-def _profile_refusal(path: Path, name: str, address: str) -> str | None:
-    """Why the strap cannot be paired to profile `name` (None: it can)."""
-    from flooding.core.settings import profile_name_problem
-
-    problem = profile_name_problem(name)
-    if problem is not None:
-        return problem
-    for other, table in _profiles_in(path).items():
-        strap = table.get("strap", {}) if isinstance(table, dict) else {}
-        if other != name and str(strap.get("address", "")).lower() == address.lower():
-            return (
-                f"that strap is already paired to {other!r}; each partner wears their own "
-                "(pair another strap, or change that profile in your config file)"
-            )
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
     """Scan, choose, save; exit 1 when no strap could be chosen."""
-    from flooding.io.config_files.user_file import set_user_values
+    from flooding.app.pairing import PairingRefused, pair_strap, profiles_in
     from flooding.io.strap.backoff import Failure, advice
 
     found = scan_for_straps(args)
@@ -145,20 +115,14 @@ def run(args: argparse.Namespace) -> int:
     path = user_config_path(args.config)
     if args.as_name is not None:
         name = args.as_name
-        refusal = _profile_refusal(path, name, chosen.address)
-        if refusal is not None:
-            print(f"flooding pair: {refusal}", file=sys.stderr)
+        try:
+            pair_strap(path, chosen.address, chosen.name or "", profile=name)
+        except PairingRefused as exc:
+            print(f"flooding pair: {exc}", file=sys.stderr)
             return 1
-        set_user_values(
-            path,
-            {
-                f"profiles.{name}.strap.address": chosen.address,
-                f"profiles.{name}.strap.name": chosen.name or "",
-            },
-        )
         print(f"Paired {name} with {chosen.label}.")
         print(f"Saved in {path} as [profiles.{name}], with room for {name}'s own settings.")
-        profiles = list(_profiles_in(path))
+        profiles = list(profiles_in(path))
         if len(profiles) == 2:
             print(
                 f"{' and '.join(profiles)} make a couple: `flooding monitor --couple` watches "
@@ -172,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                 "(remove the others from your config file)."
             )
         return 0
-    set_user_values(path, {"strap.address": chosen.address, "strap.name": chosen.name or ""})
+    pair_strap(path, chosen.address, chosen.name or "")
     print(f"Paired with {chosen.label}.")
     print(f"Saved in {path}; the monitor will connect to this strap and no other.")
     return 0

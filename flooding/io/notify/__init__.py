@@ -18,7 +18,13 @@ from flooding.core.notice import (
     NullNotifier,
 )
 from flooding.io.notify.bus import probe_notification_server, server_capabilities
-from flooding.io.notify.buttons import ButtonBackend, buttons_supported
+from flooding.io.notify.buttons import (
+    ACTION_OPEN_APP,
+    OPEN_APP_LABEL,
+    ButtonBackend,
+    OpenApp,
+    buttons_supported,
+)
 from flooding.io.notify.choice import NotifierGroup, choose_notifier, remote_targets
 from flooding.io.notify.plyer_backend import APP_NAME, NotificationFailed, PlyerBackend, plyer_show
 from flooding.io.notify.remote import RemoteTargets, TargetResult, mask_target
@@ -27,9 +33,11 @@ from flooding.io.notify.sound import ChimePlayer, chime_file, find_player
 
 __all__ = [
     "ACTION_NOT_FLOODED",
+    "ACTION_OPEN_APP",
     "ACTION_START_PAUSE",
     "ALERT_ACTIONS",
     "APP_NAME",
+    "OPEN_APP_LABEL",
     "URGENT_KINDS",
     "Action",
     "ActionHandler",
@@ -41,6 +49,7 @@ __all__ = [
     "Notifier",
     "NotifierGroup",
     "NullNotifier",
+    "OpenApp",
     "PlyerBackend",
     "RemoteTargets",
     "ResilientNotifier",

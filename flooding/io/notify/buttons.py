@@ -24,6 +24,11 @@ from flooding.io.notify.plyer_backend import APP_NAME, NotificationFailed
 
 log = logging.getLogger(__name__)
 
+ACTION_OPEN_APP = "open-app"  # the extra button that opens the local app in the browser
+OPEN_APP_LABEL = "Open the app"
+OPEN_APP_KINDS = frozenset({"alert", "ready"})  # the moments the live page helps most
+OpenApp = Callable[[], object]  # opens the browser on the running app (may be async)
+
 
 def buttons_supported() -> bool:
     """Whether desktop-notifier is installed and has a real backend on this platform.
@@ -46,7 +51,8 @@ class ButtonBackend:
     Button presses arrive on the event loop that sent the notification, while this
     object lives. Without an `on_action` no buttons are shown (a button that does
     nothing would be worse than none). `chime_file(name)` gives the sound file of a
-    message's chime (None: no sound hint).
+    message's chime (None: no sound hint). With `open_app`, the alert and the ready-to-return
+    also carry an "Open the app" button that calls it, after the message's own buttons.
     """
 
     name = "desktop-notifier"
@@ -58,8 +64,10 @@ class ButtonBackend:
         *,
         probe: Callable[[], Awaitable[str | None]] | None = None,
         chime_file: Callable[[str], Path | None] | None = None,
+        open_app: OpenApp | None = None,
     ) -> None:
         self._on_action = on_action
+        self._open_app = open_app
         self._probe = probe
         self._chime_file = chime_file
         self._notifier: Any = None
@@ -116,6 +124,14 @@ class ButtonBackend:
                 )
                 for action in message.actions
             )
+        if self._open_app is not None and message.kind in OPEN_APP_KINDS:
+            buttons += (
+                Button(
+                    title=OPEN_APP_LABEL,
+                    identifier=ACTION_OPEN_APP,
+                    on_pressed=partial(self._open_app_pressed, message),
+                ),
+            )
         notification = Notification(
             title=message.title,
             message=message.body,
@@ -140,8 +156,17 @@ class ButtonBackend:
         log.info("the person chose %r on the %s notification", action_id, message.kind)
         if self._on_action is None:
             return
+        self._run(partial(self._on_action, message, action_id), action_id)
+
+    def _open_app_pressed(self, message: Message) -> None:
+        log.info("the person chose to open the app from the %s notification", message.kind)
+        if self._open_app is not None:
+            self._run(self._open_app, ACTION_OPEN_APP)
+
+    def _run(self, handler: Callable[[], object], action_id: str) -> None:
+        """Call a button's handler; an awaitable it returns runs to its end on this loop."""
         try:
-            result = self._on_action(message, action_id)
+            result = handler()
         except Exception:
             log.exception("the handler for %r failed", action_id)
             return

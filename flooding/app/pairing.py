@@ -1,0 +1,65 @@
+"""Remember (or forget) a person's strap in their config file: the one strap, or a named
+profile's (`[profiles.NAME]`, one per partner for couple mode). `flooding pair` and the app's
+Strap page both save through here, so they write the same keys with the same refusals."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flooding.core.settings import profile_name_problem
+from flooding.io.config_files.user_file import set_user_values
+
+
+class PairingRefused(ValueError):
+    """The strap cannot be paired as asked; the message says why and what to do."""
+
+
+def profiles_in(path: Path) -> dict[str, Any]:
+    """The [profiles] table of the person's file as written (empty when there is none)."""
+    if not path.is_file():
+        return {}
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8")).get("profiles", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return profiles if isinstance(profiles, dict) else {}
+
+
+def profile_refusal(path: Path, name: str, address: str) -> str | None:
+    """Why the strap cannot be paired to profile `name` (None: it can)."""
+    problem = profile_name_problem(name)
+    if problem is not None:
+        return problem
+    for other, table in profiles_in(path).items():
+        strap = table.get("strap", {}) if isinstance(table, dict) else {}
+        if other != name and str(strap.get("address", "")).lower() == address.lower():
+            return (
+                f"that strap is already paired to {other!r}; each partner wears their own "
+                "(pair another strap, or change that profile in your config file)"
+            )
+    return None
+
+
+def pair_strap(path: Path, address: str, strap_name: str, profile: str | None = None) -> None:
+    """Save the strap as the person's (or as profile `profile`'s); PairingRefused if it cannot."""
+    if profile is None:
+        set_user_values(path, {"strap.address": address, "strap.name": strap_name})
+        return
+    refusal = profile_refusal(path, profile, address)
+    if refusal is not None:
+        raise PairingRefused(refusal)
+    set_user_values(
+        path,
+        {
+            f"profiles.{profile}.strap.address": address,
+            f"profiles.{profile}.strap.name": strap_name,
+        },
+    )
+
+
+def unpair_strap(path: Path, profile: str | None = None) -> None:
+    """Forget the person's strap (or profile `profile`'s); the profile's own settings stay."""
+    prefix = "" if profile is None else f"profiles.{profile}."
+    set_user_values(path, {f"{prefix}strap.address": "", f"{prefix}strap.name": ""})

@@ -1,0 +1,43 @@
+"""The notification preview on the Settings page: the alert and the ready-to-return as the
+desktop would show them, rendered by the notifier's own MessageBook with example numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flooding.core.messages import MessageBook
+from flooding.core.models import Alert, PauseStarted, ReadyToReturn, Rule
+from flooding.core.settings import Settings
+
+EXAMPLE_T_S = 1_790_000_000.0  # a fixed moment, so the preview reads the same each time
+EXAMPLE_BPM = 118.0  # a flooded heart, well above the example calm
+EXAMPLE_CALM_BPM = 72.0  # a typical resting heart rate
+EXAMPLE_READY_BPM = 76.0  # back near calm after the break
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One example notification: what it is, its title, body and buttons."""
+
+    name: str
+    title: str
+    body: str
+    buttons: tuple[str, ...]
+
+
+def example_notices(settings: Settings) -> list[Notice]:
+    """The alert and the ready-to-return with example numbers (privacy mode's words if on)."""
+    book = MessageBook(settings)
+    until_s = EXAMPLE_T_S + settings.pause.minutes * 60
+    alert = Alert(EXAMPLE_T_S, EXAMPLE_BPM, EXAMPLE_CALM_BPM, EXAMPLE_CALM_BPM + 25, Rule.RELATIVE)
+    pause = PauseStarted(EXAMPLE_T_S, until_s, EXAMPLE_CALM_BPM)
+    ready = ReadyToReturn(until_s, EXAMPLE_READY_BPM, EXAMPLE_CALM_BPM, EXAMPLE_T_S)
+    notices = []
+    for name, event, pending in (("The alert", alert, pause), ("Ready to return", ready, None)):
+        rendered = book.render(event, pending, turn=0)
+        if rendered is None:
+            continue
+        shown = rendered.desktop
+        buttons = tuple(action.label for action in shown.actions)
+        notices.append(Notice(name, shown.title, shown.body, buttons))
+    return notices
