@@ -215,3 +215,33 @@ class TestWritingFiles:
             assert result.returncode == 1
             assert "symbolic link made by another user" in result.stderr
             assert victim.read_text() == "mine\n"
+
+
+class TestWritingToTheScreen:
+    @pytest.mark.parametrize("form", ["csv", "json"])
+    def test_a_full_output_is_named_without_a_traceback(self, tmp_path: Path, form: str) -> None:
+        """`export > /dev/full` says the output could not be written and why, and exits 1."""
+        import os
+        import subprocess
+        import sys
+
+        if not Path("/dev/full").exists():
+            pytest.skip("no /dev/full here")
+        store = Store.open(tmp_path)
+        record(store)
+        store.close()
+        root = Path(__file__).resolve().parent.parent
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(
+                [sys.executable, "-m", "flooding", "export", "--format", form],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(root), "FLOODING_DATA_DIR": str(tmp_path)},
+                timeout=120,
+                check=False,
+            )
+        assert result.returncode == 1, result.stderr
+        assert "cannot write the export to the output" in result.stderr
+        assert "No space left on device" in result.stderr
+        assert "Traceback" not in result.stderr
