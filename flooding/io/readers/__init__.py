@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from flooding.io.readers._text import ReaderError, read_lines
+from flooding.io.readers._text import ReaderError, decode_head, read_lines
 from flooding.io.readers.polar_hrm import read_hrm
 from flooding.io.readers.recording import Recording
 from flooding.io.readers.rr_text import read_rr_text
@@ -67,7 +67,7 @@ def _first_line(path: Path) -> tuple[int, str]:
             head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
         raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
-    for number, line in enumerate(head.decode("utf-8-sig", errors="replace").splitlines(), 1):
+    for number, line in enumerate(decode_head(head).splitlines(), 1):
         text = line.strip()
         if text and not text.startswith("#"):
             return number, text
@@ -96,8 +96,8 @@ def sniff_format(path: Path) -> str:
         pass
     else:
         return "rr-text"
-    if not first:
-        read_lines(path)  # names the problem: empty, binary, or not UTF-8
+    if not first or "\x00" in first:
+        read_lines(path)  # names the problem: empty, binary, UTF-16 or not UTF-8
     raise ReaderError(
         path,
         line,
