@@ -44,6 +44,12 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.10g}"
 
 
+def _rr_ms(rr_s: float) -> str:
+    """An RR interval in ms, exact enough to read back the same (a strap's 1/1024 s steps
+    need up to 12 digits: 65535/1024 s is 63999.0234375 ms)."""
+    return f"{rr_s * 1000:.12g}"
+
+
 def samples_csv(store: Store, session_id: int) -> str:
     """A session's samples in the generic CSV format."""
     out = io.StringIO()
@@ -54,7 +60,7 @@ def samples_csv(store: Store, session_id: int) -> str:
             (
                 f"{s.t_s:.3f}",
                 f"{s.bpm:g}",
-                " ".join(f"{rr * 1000:.6g}" for rr in s.rr_s),
+                " ".join(_rr_ms(rr) for rr in s.rr_s),
                 "" if s.contact is None else int(s.contact),
             )
         )

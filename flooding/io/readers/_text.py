@@ -184,6 +184,22 @@ def check_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: st
         )
 
 
+STRAP_RR_MAX_S = 65535 / 1024  # the largest RR a strap's 16-bit field (1/1024 s units) carries
+
+
+def check_strap_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+    """Fail at the first RR interval a strap could not have sent: below 0 s or above
+    `STRAP_RR_MAX_S`."""
+    bad = np.flatnonzero((rr_s < 0) | (rr_s > STRAP_RR_MAX_S))
+    if bad.size:
+        raise ReaderError(
+            path,
+            line_numbers[bad[0]],
+            f"{what} from 0 s to {STRAP_RR_MAX_S:g} s (what a strap can send)",
+            f"{rr_s[bad[0]]:g} s",
+        )
+
+
 def check_bpm(bpm: FloatArray, line_numbers: Sequence[int], path: Path) -> None:
     """Fail at the first heart rate below 0 (0 means no skin contact; NaN, an empty field,
     passes)."""
