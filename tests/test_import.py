@@ -226,3 +226,41 @@ def test_an_export_with_rr_of_0_and_65535_imports_back_equal(
         (s.bpm, s.rr_s, s.contact) for s in stored
     ]
     assert [s.t_s for s in again] == pytest.approx([s.t_s for s in stored], abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["session.json", "session.txt"])
+def test_the_json_export_imports_back_to_the_same_readings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """`flooding import` reads the program's own JSON export (by extension or by its first
+    line) back to exactly the same readings, RR values of 0 and 65535/1024 s included."""
+    data = tmp_path / "data"
+    stored = _stored_with_edge_rr(data)
+    exported = tmp_path / name
+    code, _, err = run(
+        capsys, "export", "1", "--format", "json", "-o", str(exported), "--data-dir", str(data)
+    )
+    assert code == 0, err
+    code, out, err = run(capsys, "import", str(exported), "--data-dir", str(data))
+    assert code == 0, err
+    assert "as session 2" in out
+    store = Store.open(data)
+    try:
+        again = list(store.iter_samples(2))
+    finally:
+        store.close()
+    assert again == stored
+
+
+def test_a_json_file_that_is_not_an_export_is_refused_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A JSON file other than the export is refused naming what was expected; nothing stored."""
+    other = tmp_path / "other.json"
+    other.write_text('{"hello": "world"}\n')
+    data = tmp_path / "data"
+    code, _, err = run(capsys, "import", str(other), "--data-dir", str(data))
+    assert code != 0
+    assert "flooding export --format json" in err
+    assert "Traceback" not in err
+    assert not data.exists() or session_count(data) == 0

@@ -188,6 +188,7 @@ class TestFormatChoice:
             "polar-logger-hr",
             "polar-logger-ppi",
             "stress-predict",
+            "flooding-json",
         }
         with pytest.raises(ValueError, match="unknown format"):
             read(recording("rr-ms_rest.txt"), "garmin-fit")

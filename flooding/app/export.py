@@ -19,6 +19,7 @@ from typing import Any
 
 from flooding.app.review import episodes, summarize_session
 from flooding.core.models import Sample
+from flooding.io.readers.flooding_json import EXPORT_FORMAT
 from flooding.io.store import Store
 
 CSV_COLUMNS = ("time_unix_s", "hr_bpm", "rr_ms", "contact")
@@ -37,7 +38,6 @@ EPISODE_CSV_COLUMNS = (
     "recovery_s",
     "false_alarm",
 )
-EXPORT_FORMAT = "flooding-session/1"
 
 
 def _number(value: float | None) -> str:

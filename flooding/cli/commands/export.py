@@ -24,7 +24,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "CSV: one row per reading, columns time_unix_s,hr_bpm,rr_ms,contact (the generic "
             "format `flooding import` reads). JSON: the session, readings, episodes and events "
-            "in one file. --episodes FILE also writes the table of flooding episodes as CSV."
+            "in one file (`flooding import` reads its readings back too). "
+            "--episodes FILE also writes the table of flooding episodes as CSV."
         ),
     )
     add_session_argument(parser)
