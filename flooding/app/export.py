@@ -45,9 +45,8 @@ def _number(value: float | None) -> str:
 
 
 def _rr_ms(rr_s: float) -> str:
-    """An RR interval in ms, exact enough to read back the same (a strap's 1/1024 s steps
-    need up to 12 digits: 65535/1024 s is 63999.0234375 ms)."""
-    return f"{rr_s * 1000:.12g}"
+    """An RR interval in ms to the microsecond, as earlier versions wrote it."""
+    return f"{rr_s * 1000:.6g}"
 
 
 def samples_csv(store: Store, session_id: int) -> str:

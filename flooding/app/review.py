@@ -84,6 +84,8 @@ class SessionSummary:
         """JSON-ready."""
         data = asdict(self)
         data["duration_s"] = self.duration_s
+        if not self.interrupted:  # only said when true: other output stays as it was
+            del data["interrupted"]
         return data
 
 
