@@ -215,3 +215,77 @@ class TestWritingFiles:
             assert result.returncode == 1
             assert "symbolic link made by another user" in result.stderr
             assert victim.read_text() == "mine\n"
+
+
+class TestWritingToTheScreen:
+    @pytest.mark.parametrize("form", ["csv", "json"])
+    def test_a_full_output_is_named_without_a_traceback(self, tmp_path: Path, form: str) -> None:
+        """`export > /dev/full` says the output could not be written and why, and exits 1."""
+        import os
+        import subprocess
+        import sys
+
+        if not Path("/dev/full").exists():
+            pytest.skip("no /dev/full here")
+        store = Store.open(tmp_path)
+        record(store)
+        store.close()
+        root = Path(__file__).resolve().parent.parent
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(
+                [sys.executable, "-m", "flooding", "export", "--format", form],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(root), "FLOODING_DATA_DIR": str(tmp_path)},
+                timeout=120,
+                check=False,
+            )
+        assert result.returncode == 1, result.stderr
+        assert "cannot write the export to the output" in result.stderr
+        assert "No space left on device" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+class TestSessionNotEnded:
+    def test_a_crashed_session_is_interrupted_not_recording(self, tmp_path: Path) -> None:
+        """A session that never ended with no monitor running is exported as interrupted, and
+        `sessions` and `review` say it ended without a proper end."""
+        store = Store.open(tmp_path)
+        session_id = record(store, end=False)
+        store.close()
+        result = flooding("export", "--format", "json", "--data-dir", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)["session"]["summary"]
+        assert (summary["recording"], summary["interrupted"]) == (False, True)
+        for command in ("sessions", "review"):
+            shown = flooding(
+                command, *(["1"] if command == "review" else []), "--data-dir", str(tmp_path)
+            )
+            assert shown.returncode == 0, shown.stderr
+            assert "ended without a proper end (the program stopped)" in shown.stdout, command
+            assert "recording now" not in shown.stdout
+        assert session_id == 1
+
+    def test_the_session_a_monitor_holds_is_recording(self, tmp_path: Path) -> None:
+        """While a monitor holds the data folder's lock, its newest unended session is
+        recording and an older unended one is still interrupted."""
+        from flooding.io.control import InstanceLock
+
+        store = Store.open(tmp_path)
+        old = record(store, end=False)
+        live = record(store, end=False)
+        store.close()
+        with InstanceLock(tmp_path):
+            states = {}
+            for session_id in (old, live):
+                result = flooding(
+                    "export", str(session_id), "--format", "json", "--data-dir", str(tmp_path)
+                )
+                assert result.returncode == 0, result.stderr
+                summary = json.loads(result.stdout)["session"]["summary"]
+                states[session_id] = (summary["recording"], summary.get("interrupted"))
+            listed = flooding("sessions", "--data-dir", str(tmp_path))
+        assert states == {old: (False, True), live: (True, None)}
+        assert "recording now" in listed.stdout
+        assert "the program stopped" in listed.stdout

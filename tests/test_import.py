@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from flooding.cli.main import main
+from flooding.core.models import Sample
 from flooding.io.readers import read
 from flooding.io.store import Store
 from tests._data import DATA, requires_data
@@ -178,3 +179,90 @@ def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_not
         assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
     finally:
         store.close()
+
+
+def _stored_with_edge_rr(data: Path) -> list[Sample]:
+    """A session of calm readings among which a strap sent RR values of 0 and 65535 (in its
+    1/1024 s unit), as `flooding monitor` stores them."""
+    from flooding.core.hrm import RR_UNITS_PER_S, UINT16_MAX
+
+    start_s = 1_714_900_000.0
+    readings = [
+        Sample(start_s + i, 70.0 + i % 3, (round(0.857 * RR_UNITS_PER_S) / RR_UNITS_PER_S,), True)
+        for i in range(120)
+    ]
+    readings[10] = Sample(readings[10].t_s, 70.0, (0.0,), True)
+    readings[20] = Sample(readings[20].t_s, 71.0, (UINT16_MAX / RR_UNITS_PER_S,), True)
+    readings[30] = Sample(readings[30].t_s, 72.0, (0.0, 0.5, UINT16_MAX / RR_UNITS_PER_S), None)
+    store = Store.open(data)
+    try:
+        session_id = store.begin_session(start_s, source="strap", mode="talk")
+        store.add_samples(session_id, readings)
+        store.end_session(session_id, readings[-1].t_s)
+    finally:
+        store.close()
+    return readings
+
+
+def test_an_export_with_rr_of_0_and_65535_imports_back_equal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RR values of 0 and 65535/1024 s that a strap sent survive export and import: the
+    re-imported session holds the same readings."""
+    data = tmp_path / "data"
+    stored = _stored_with_edge_rr(data)
+    exported = tmp_path / "session.csv"
+    code, _, err = run(capsys, "export", "1", "-o", str(exported), "--data-dir", str(data))
+    assert code == 0, err
+    code, out, err = run(capsys, "import", str(exported), "--data-dir", str(data))
+    assert code == 0, err
+    assert "as session 2" in out
+    store = Store.open(data)
+    try:
+        again = list(store.iter_samples(2))
+    finally:
+        store.close()
+    assert [(s.bpm, s.contact, len(s.rr_s)) for s in again] == [
+        (s.bpm, s.contact, len(s.rr_s)) for s in stored
+    ]
+    for a, b in zip(stored, again, strict=True):
+        assert b.rr_s == pytest.approx(a.rr_s, abs=1e-3)
+    assert [s.t_s for s in again] == pytest.approx([s.t_s for s in stored], abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["session.json", "session.txt"])
+def test_the_json_export_imports_back_to_the_same_readings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """`flooding import` reads the program's own JSON export (by extension or by its first
+    line) back to exactly the same readings, RR values of 0 and 65535/1024 s included."""
+    data = tmp_path / "data"
+    stored = _stored_with_edge_rr(data)
+    exported = tmp_path / name
+    code, _, err = run(
+        capsys, "export", "1", "--format", "json", "-o", str(exported), "--data-dir", str(data)
+    )
+    assert code == 0, err
+    code, out, err = run(capsys, "import", str(exported), "--data-dir", str(data))
+    assert code == 0, err
+    assert "as session 2" in out
+    store = Store.open(data)
+    try:
+        again = list(store.iter_samples(2))
+    finally:
+        store.close()
+    assert again == stored
+
+
+def test_a_json_file_that_is_not_an_export_is_refused_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A JSON file other than the export is refused naming what was expected; nothing stored."""
+    other = tmp_path / "other.json"
+    other.write_text('{"hello": "world"}\n')
+    data = tmp_path / "data"
+    code, _, err = run(capsys, "import", str(other), "--data-dir", str(data))
+    assert code != 0
+    assert "flooding export --format json" in err
+    assert "Traceback" not in err
+    assert not data.exists() or session_count(data) == 0

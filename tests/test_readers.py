@@ -188,6 +188,7 @@ class TestFormatChoice:
             "polar-logger-hr",
             "polar-logger-ppi",
             "stress-predict",
+            "flooding-json",
         }
         with pytest.raises(ValueError, match="unknown format"):
             read(recording("rr-ms_rest.txt"), "garmin-fit")
@@ -319,6 +320,30 @@ class TestBrokenFiles:
         with pytest.raises(ReaderError, match="UTF-8") as info:
             read(path)
         assert info.value.line == 3
+
+    @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+    @pytest.mark.parametrize("text", ["time_s,hr_bpm,rr_ms\n0,70,857\n1,71,845\n", "800\n810\n"])
+    def test_utf16_with_its_mark_reads_like_utf8(
+        self, tmp_path: Path, codec: str, text: str
+    ) -> None:
+        """A UTF-16 file with its byte-order mark (as Windows tools save it) is sniffed and
+        read to the same samples as the UTF-8 file."""
+        import codecs
+
+        mark = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(codec, b"")
+        plain = read(_write(tmp_path, "plain.txt", text.encode("utf-8")))
+        wide = read(_write(tmp_path, "wide.txt", mark + text.encode(codec)))
+        assert wide.samples == plain.samples
+        assert wide.source_format == plain.source_format
+
+    @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+    def test_utf16_without_its_mark_is_named(self, tmp_path: Path, codec: str) -> None:
+        """UTF-16 text without a byte-order mark is refused saying it is UTF-16 and to save it
+        as UTF-8 (not as binary data)."""
+        path = _write(tmp_path, "w.csv", "time_s,hr_bpm\n0,70\n1,71\n".encode(codec))
+        for how in (None, "csv"):
+            with pytest.raises(ReaderError, match="UTF-16; save it as UTF-8"):
+                read(path, how)
 
     def test_csv_wrong_columns(self, tmp_path: Path) -> None:
         """A CSV without a time column and a heart column is refused at its header."""

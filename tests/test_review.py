@@ -73,8 +73,8 @@ class TestSessionList:
         before = summarize_sessions(store)[0]
         store.end_session(cut, before.started_s + 100)
         after = summarize_sessions(store)[0]
-        assert before.recording
-        assert not after.recording
+        assert (before.recording, before.interrupted) == (False, True)  # no monitor running
+        assert (after.recording, after.interrupted) == (False, False)
         assert (before.samples, before.peak_bpm) == (after.samples, after.peak_bpm)
         assert before.duration_s is not None
         assert before.duration_s > 20 * 60

@@ -19,6 +19,7 @@ from typing import Any
 
 from flooding.app.review import episodes, summarize_session
 from flooding.core.models import Sample
+from flooding.io.readers.flooding_json import EXPORT_FORMAT
 from flooding.io.store import Store
 
 CSV_COLUMNS = ("time_unix_s", "hr_bpm", "rr_ms", "contact")
@@ -37,11 +38,15 @@ EPISODE_CSV_COLUMNS = (
     "recovery_s",
     "false_alarm",
 )
-EXPORT_FORMAT = "flooding-session/1"
 
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.10g}"
+
+
+def _rr_ms(rr_s: float) -> str:
+    """An RR interval in ms to the microsecond, as earlier versions wrote it."""
+    return f"{rr_s * 1000:.6g}"
 
 
 def samples_csv(store: Store, session_id: int) -> str:
@@ -54,7 +59,7 @@ def samples_csv(store: Store, session_id: int) -> str:
             (
                 f"{s.t_s:.3f}",
                 f"{s.bpm:g}",
-                " ".join(f"{rr * 1000:.6g}" for rr in s.rr_s),
+                " ".join(_rr_ms(rr) for rr in s.rr_s),
                 "" if s.contact is None else int(s.contact),
             )
         )

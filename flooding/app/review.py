@@ -72,7 +72,8 @@ class SessionSummary:
     ready: int
     false_alarms: int
     peak_bpm: float | None
-    recording: bool = False  # not ended: being recorded now, or cut off by a crash
+    recording: bool = False  # not ended, and a monitor is recording it now
+    interrupted: bool = False  # not ended, and no monitor is recording it: the program stopped
 
     @property
     def duration_s(self) -> float | None:
@@ -83,6 +84,8 @@ class SessionSummary:
         """JSON-ready."""
         data = asdict(self)
         data["duration_s"] = self.duration_s
+        if not self.interrupted:  # only said when true: other output stays as it was
+            del data["interrupted"]
         return data
 
 
@@ -100,6 +103,7 @@ def summarize_sessions(store: Store, session_id: int | None = None) -> list[Sess
     else:
         row = store.session(session_id)
         rows = [] if row is None else [row]
+    live_id = _live_session_id(store) if any(s.ended_s is None for s in rows) else None
     out = []
     for s in rows:
         st = stats.get(s.id)
@@ -121,10 +125,21 @@ def summarize_sessions(store: Store, session_id: int | None = None) -> list[Sess
                 + counts.get((s.id, "couple-ready"), 0),
                 false_alarms=counts.get((s.id, "false-alarm"), 0),
                 peak_bpm=st.peak_bpm if st else None,
-                recording=s.ended_s is None,
+                recording=s.ended_s is None and s.id == live_id,
+                interrupted=s.ended_s is None and s.id != live_id,
             )
         )
     return out
+
+
+def _live_session_id(store: Store) -> int | None:
+    """The session a monitor is recording now: the newest one not ended, while a monitor holds
+    this data folder's lock (None: no monitor, so a session not ended was cut off)."""
+    from flooding.io.control import monitor_holds_lock
+
+    if not monitor_holds_lock(store.path.parent):
+        return None
+    return max((s.id for s in store.sessions() if s.ended_s is None), default=None)
 
 
 def summarize_session(store: Store, session_id: int) -> SessionSummary | None:
@@ -636,6 +651,15 @@ def headline(review: PeopleReview) -> list[str]:
     return lines
 
 
+def ending_note(summary: SessionSummary) -> str:
+    """What a summary line adds for a session that has not ended ('' for one that has)."""
+    if summary.recording:
+        return " (recording now)"
+    if summary.interrupted:
+        return " (ended without a proper end (the program stopped))"
+    return ""
+
+
 def people_lines(review: PeopleReview) -> list[str]:
     """The couple review for the terminal."""
     from flooding.core.timefmt import duration, session_clock, session_stamp
@@ -643,7 +667,7 @@ def people_lines(review: PeopleReview) -> list[str]:
     s = review.summary
     lines = [
         f"Session {s.id} (couple), {session_stamp(s.started_s)}, {duration(s.duration_s)}"
-        + (" (not ended)" if s.recording else "")
+        + ending_note(s)
     ]
     if s.note:
         lines.append(f"Note: {s.note}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "CSV: one row per reading, columns time_unix_s,hr_bpm,rr_ms,contact (the generic "
             "format `flooding import` reads). JSON: the session, readings, episodes and events "
-            "in one file. --episodes FILE also writes the table of flooding episodes as CSV."
+            "in one file (`flooding import` reads its readings back too). "
+            "--episodes FILE also writes the table of flooding episodes as CSV."
         ),
     )
     add_session_argument(parser)
@@ -39,6 +41,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_data_dir_option(parser)
     parser.set_defaults(run=run)
+
+
+def _print(text: str) -> bool:
+    """Write the export to the screen (or wherever stdout goes); False, said plainly, if that
+    fails (a full disk, a closed pipe is left to `main`)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        # what could not be written must not be tried again at exit (a second traceback)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(
+            f"flooding export: cannot write the export to the output: {exc.strerror or exc}. "
+            "The export is incomplete; free some space or write it to a file with -o FILE.",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
         files.append((args.output, main))
     if args.episodes is not None and table is not None:
         files.append((args.episodes, table))
-    if args.output is None:
-        sys.stdout.write(main)
+    if args.output is None and not _print(main):
+        return 1
     if not files:
         return 0
     written = []

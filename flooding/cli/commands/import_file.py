@@ -26,8 +26,9 @@ def register(commands: Any) -> None:
         help="store a recording from another app as a session (the detector runs over it)",
         description=(
             "Reads Polar HRM (.hrm), plain RR lists (ms or s), Polar Sensor Logger HR/PPI "
-            "exports, Stress-Predict CSV and generic CSV (a time column and hr_bpm and/or "
-            "rr_ms/rr_s), runs the detector over it and stores it like a live session."
+            "exports, Stress-Predict CSV, generic CSV (a time column and hr_bpm and/or "
+            "rr_ms/rr_s) and this program's own exports (CSV or JSON), runs the detector over "
+            "it and stores it like a live session."
         ),
     )
     parser.add_argument(

@@ -48,12 +48,13 @@ def run(args: argparse.Namespace) -> int:
 
 def review_lines(review: SessionReview) -> list[str]:
     """The review as lines of text for the terminal."""
+    from flooding.app.review import ending_note
     from flooding.core.timefmt import duration, session_stamp
 
     s = review.summary
     lines = [
         f"Session {s.id}, {session_stamp(s.started_s)}, {duration(s.duration_s)}, "
-        f"{s.strap or s.source}" + (" (not ended)" if s.recording else "")
+        f"{s.strap or s.source}" + ending_note(s)
     ]
     if s.note:
         lines.append(f"Note: {s.note}")

@@ -16,7 +16,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.review import summarize_sessions
+    from flooding.app.review import ending_note, summarize_sessions
     from flooding.core.timefmt import duration, iso_local
     from flooding.core.timefmt import session_stamp as local_stamp
 
@@ -42,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     for s in summaries:
         peak = "-" if s.peak_bpm is None else f"{s.peak_bpm:.0f}"
-        note = f"{s.note} (not ended)" if s.recording and s.note else s.note
-        if s.recording and not s.note:
-            note = "(not ended: recording now, or cut off)"
+        note = f"{s.note}{ending_note(s)}".strip()
         lines.append(
             f"{s.id:>4}  {local_stamp(s.started_s):16}  {duration(s.duration_s):>9}  "
             f"{(s.strap or s.source)[:16]:16}  {s.episodes:>8}  {peak:>8}  {s.pauses:>6}  "

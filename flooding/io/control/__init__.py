@@ -8,7 +8,13 @@ The typed requests and replies are in `protocol`; `server` answers, `client` ask
 """
 
 from flooding.io.control.client import ControlError, send_command
-from flooding.io.control.lock import AlreadyRunningError, InstanceLock, lock_is_held, read_pid
+from flooding.io.control.lock import (
+    AlreadyRunningError,
+    InstanceLock,
+    lock_is_held,
+    monitor_holds_lock,
+    read_pid,
+)
 from flooding.io.control.places import UnsafeFolderError, run_dir, socket_path
 from flooding.io.control.protocol import (
     ControlRequestError,
@@ -62,6 +68,7 @@ __all__ = [
     "WorkoutRequest",
     "error_reply",
     "lock_is_held",
+    "monitor_holds_lock",
     "parse_request",
     "read_pid",
     "run_dir",

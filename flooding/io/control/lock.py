@@ -104,6 +104,32 @@ def lock_is_held(data_dir: Path) -> bool:
         os.close(fd)
 
 
+PROC_LOCKS = Path("/proc/locks")  # Linux: every file lock held, by inode, readable by anyone
+
+
+def monitor_holds_lock(data_dir: Path) -> bool:
+    """Whether a monitor holds this data folder's lock, seen without taking it.
+
+    On Linux the held locks are listed in /proc/locks (matched by the lock file's inode);
+    elsewhere the lock is probed for a moment (`lock_is_held`).
+    """
+    path = run_dir(data_dir) / LOCK_NAME
+    try:
+        inode = os.stat(path, follow_symlinks=False).st_ino
+    except OSError:
+        return False
+    try:
+        table = PROC_LOCKS.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return lock_is_held(data_dir)
+    for line in table.splitlines():
+        fields = line.split()
+        # "1: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF"; "->" marks a waiter
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == str(inode):
+            return True
+    return False
+
+
 if sys.platform == "win32":
     import msvcrt
 

@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from flooding.io.readers._text import ReaderError, read_lines
+from flooding.io.readers._text import ReaderError, decode_head, read_lines
+from flooding.io.readers.flooding_json import JSON_FORMAT, is_flooding_json, read_flooding_json
 from flooding.io.readers.polar_hrm import read_hrm
 from flooding.io.readers.recording import Recording
 from flooding.io.readers.rr_text import read_rr_text
@@ -51,6 +52,7 @@ _READERS: dict[str, Callable[[Path], Recording]] = {
     "polar-logger-hr": read_logger_hr,
     "polar-logger-ppi": read_logger_ppi,
     "stress-predict": read_stress_predict,
+    JSON_FORMAT: read_flooding_json,
 }
 _SNIFF_BYTES = 4096
 
@@ -67,7 +69,7 @@ def _first_line(path: Path) -> tuple[int, str]:
             head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
         raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
-    for number, line in enumerate(head.decode("utf-8-sig", errors="replace").splitlines(), 1):
+    for number, line in enumerate(decode_head(head).splitlines(), 1):
         text = line.strip()
         if text and not text.startswith("#"):
             return number, text
@@ -78,7 +80,11 @@ def sniff_format(path: Path) -> str:
     """The format of a file, from its extension and first line (blank and `#` lines skipped)."""
     if path.suffix.lower() == ".hrm":
         return "polar-hrm"
+    if path.suffix.lower() == ".json":
+        return JSON_FORMAT
     line, first = _first_line(path)
+    if is_flooding_json(first):
+        return JSON_FORMAT
     if first.startswith("["):
         return "polar-hrm"
     if first == LOGGER_HR_HEADER:
@@ -96,8 +102,8 @@ def sniff_format(path: Path) -> str:
         pass
     else:
         return "rr-text"
-    if not first:
-        read_lines(path)  # names the problem: empty, binary, or not UTF-8
+    if not first or "\x00" in first:
+        read_lines(path)  # names the problem: empty, binary, UTF-16 or not UTF-8
     raise ReaderError(
         path,
         line,

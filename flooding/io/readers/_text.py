@@ -7,6 +7,7 @@ and a bad one still gets an exact line number.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,14 +40,52 @@ def shown(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # how UTF-16 text files begin
+UTF16_HINT = "UTF-8 text (this file looks like UTF-16; save it as UTF-8)"
+
+
+def is_utf16(data: bytes) -> bool:
+    """Whether bytes start with a UTF-16 byte-order mark (as Windows tools often write)."""
+    return data.startswith(UTF16_BOMS)
+
+
+def decode_head(data: bytes) -> str:
+    """The start of a file as text for sniffing its format (UTF-8 or UTF-16 with its mark)."""
+    codec = "utf-16" if is_utf16(data) else "utf-8-sig"
+    return data.decode(codec, errors="replace")
+
+
+def _looks_utf16_unmarked(data: bytes) -> bool:
+    """Text saved as UTF-16 without a mark: plain ASCII characters, each beside a NUL byte."""
+    head = data[: 512 - 512 % 2] if len(data) >= 512 else data[: len(data) - len(data) % 2]
+    if len(head) < 4:
+        return False
+
+    def text(values: bytes) -> bool:
+        return all(32 <= b < 127 or b in (9, 10, 13) for b in values)
+
+    low, high = head[0::2], head[1::2]
+    return (not any(high) and text(low)) or (not any(low) and text(high))
+
+
 def read_lines(path: Path) -> list[str]:
-    """The file's lines without their endings (LF, CRLF or CR); binary or non-UTF-8 data fails."""
+    """The file's lines without their endings (LF, CRLF or CR); UTF-8, or UTF-16 with its
+    byte-order mark; binary or other data fails."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
+    if is_utf16(data):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ReaderError(
+                path, None, "UTF-16 text that decodes", f"a broken character at byte {exc.start}"
+            ) from None
     if not data.strip():
         raise ReaderError(path, None, "some data", "an empty file")
+    if _looks_utf16_unmarked(data):
+        raise ReaderError(path, None, UTF16_HINT, "UTF-16 text without a byte-order mark")
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
@@ -141,6 +180,22 @@ def check_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: st
             path,
             line_numbers[bad[0]],
             f"{what} above 0 s and at most {RR_MAX_FILE_S:g} s",
+            f"{rr_s[bad[0]]:g} s",
+        )
+
+
+STRAP_RR_MAX_S = 65535 / 1024  # the largest RR a strap's 16-bit field (1/1024 s units) carries
+
+
+def check_strap_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+    """Fail at the first RR interval a strap could not have sent: below 0 s or above
+    `STRAP_RR_MAX_S`."""
+    bad = np.flatnonzero((rr_s < 0) | (rr_s > STRAP_RR_MAX_S))
+    if bad.size:
+        raise ReaderError(
+            path,
+            line_numbers[bad[0]],
+            f"{what} from 0 s to {STRAP_RR_MAX_S:g} s (what a strap can send)",
             f"{rr_s[bad[0]]:g} s",
         )
 

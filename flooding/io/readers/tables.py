@@ -28,6 +28,7 @@ from flooding.io.readers._text import (
     check_bpm,
     check_in_order,
     check_rr,
+    check_strap_rr,
     check_unix_times,
     read_lines,
     split_rows,
@@ -124,7 +125,9 @@ def read_csv(path: Path) -> Recording:
 
     rr_rows: list[tuple[float, ...]] = [()] * len(numbers)
     if rr_name is not None:
-        rr_rows = _rr_rows(columns[lowered.index(rr_name)], numbers, path, rr_name == "rr_ms")
+        rr_rows = _rr_rows(
+            columns[lowered.index(rr_name)], numbers, path, rr_name == "rr_ms", strap=has_hr
+        )
     has_rr = np.array([bool(rr) for rr in rr_rows], dtype=bool)
     if not has_hr:
         row_of_beat, beat_rr = _beats_of_rows(rr_rows)
@@ -141,9 +144,14 @@ def read_csv(path: Path) -> Recording:
 
 
 def _rr_rows(
-    column: Sequence[str], numbers: Sequence[int], path: Path, in_ms: bool
+    column: Sequence[str], numbers: Sequence[int], path: Path, in_ms: bool, *, strap: bool
 ) -> list[tuple[float, ...]]:
-    """The RR intervals of each row, in seconds (a field may hold several, space-separated)."""
+    """The RR intervals of each row, in seconds (a field may hold several, space-separated).
+
+    `strap`: rows are strap packets (they carry a heart rate), whose RR values may be anything
+    the strap's 16-bit field can send, 0 and 65535/1024 s included, as a live session stores
+    them (and `flooding export` writes them); the beat filters judge them as they do live.
+    """
     fields = [value.split() for value in column]
     flat = [v for parts in fields for v in parts]
     flat_lines = [n for parts, n in zip(fields, numbers, strict=True) for _ in parts]
@@ -151,7 +159,10 @@ def _rr_rows(
     values = to_floats(flat, flat_lines, path, what) if flat else np.zeros(0)
     if in_ms:
         values = values / MS_PER_S
-    check_rr(values, flat_lines, path, "an RR interval")
+    if strap:
+        check_strap_rr(values, flat_lines, path, "an RR interval")
+    else:
+        check_rr(values, flat_lines, path, "an RR interval")
     out: list[tuple[float, ...]] = []
     at = 0
     for parts in fields:
@@ -193,7 +204,8 @@ def _packets_from_rows(
             last = samples[-1]
             samples[-1] = Sample(last.t_s, last.bpm, last.rr_s + rr, last.contact)
         else:
-            samples.append(Sample(t_list[i], round(SECONDS_PER_MINUTE / rr[0]), rr, None))
+            bpm_of_rr = round(SECONDS_PER_MINUTE / rr[0]) if rr[0] > 0 else 0
+            samples.append(Sample(t_list[i], bpm_of_rr, rr, None))
     row_of_beat, beat_rr = _beats_of_rows(rr_rows)
     return Recording(samples, start, "csv", path, t_s[row_of_beat], beat_rr)
 
