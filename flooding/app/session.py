@@ -57,6 +57,7 @@ from flooding.io.store import Store
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0  # commit at least every second: a crash loses at most this much
+END_SAVE_WAIT_S = 5.0  # a normal end is saved in milliseconds; a busy or full disk: close()
 NOTIFY_GRACE_S = 1.0  # a notifier this far past its own budget broke its promise: stop waiting
 LOW_BATTERY_PERCENT = 15  # warn once below this: a strap that dies mid-talk misses the alert
 
@@ -192,6 +193,10 @@ class SessionRunner:
             except Exception as exc:  # a full disk at the end must not lose the outcome
                 log.error("could not save the end of the session: %s", exc)
                 self.view.info(f"Could not save the end of the session ({exc}).")
+            # the session is over only once it is on disk (off the loop: a busy database
+            # is waited out by the writer thread, not here)
+            if not await asyncio.to_thread(self.store.wait_saved, END_SAVE_WAIT_S):
+                log.warning("the end of the session is not saved yet; it is kept and retried")
         error = consumer.exception() if consumer.done() and not consumer.cancelled() else None
         if error is not None:
             raise error

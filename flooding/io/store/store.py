@@ -409,6 +409,13 @@ class Store:
         writer = self._writer
         return event_id if writer is None else writer.ids.real("events", event_id)
 
+    def wait_saved(self, timeout_s: float) -> bool:
+        """Wait until every write handed to the writer thread is saved (True), or `timeout_s`
+        passed (False). Safe from any thread: a session's end awaits it off the event loop,
+        so that the ended session is on disk before anyone else reads it."""
+        writer = self._writer
+        return True if writer is None else writer.wait_idle(timeout_s)
+
     @property
     def waiting_rows(self) -> int:
         """Samples handed to the writer thread and not yet saved."""
