@@ -212,12 +212,12 @@ def problems_by_key(problems: list[str]) -> tuple[dict[str, str], list[str]]:
 def what_if(folder: Path, current: Settings, candidate: Settings) -> Totals:
     """Every one-heart session replayed with both settings (`flooding tune --all`'s totals).
 
-    Runs in a worker thread with its own connection: the monitor's loop goes on meanwhile.
+    Runs in a worker thread with its own read-only connection, as `tune` reads: the monitor's
+    loop goes on meanwhile. `load_sessions` leaves out the couple sessions, as for `tune`.
     """
-    store = Store.open(folder)
+    store = Store.open_read_only(folder)
     try:
-        couples = store.couple_session_ids()
-        ids = [s.id for s in store.sessions() if s.id not in couples]
+        ids = [s.id for s in store.sessions()]
         return totals(
             [
                 compare_session(session, current, candidate, DEFAULT_TOLERANCE_S)
