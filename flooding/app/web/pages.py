@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from flooding.app.export import episodes_csv, samples_csv, session_json
-from flooding.app.report import plot_data, render_html, render_png
+from flooding.app.report import plot_data, session_png
 from flooding.app.review import EpisodeReview, SessionSummary, episodes, summarize_sessions
 from flooding.core.timefmt import clock_time, duration, session_stamp
 
@@ -219,7 +219,8 @@ async def false_alarm(request: web.Request) -> web.StreamResponse:
 
 
 async def export(request: web.Request) -> web.StreamResponse:
-    """The session as `flooding export` (CSV, JSON) or `flooding plot --html` writes it."""
+    """The session as `flooding export` (CSV, JSON) or `flooding plot --html` writes it (through
+    the same functions)."""
     server = _server(request)
     session_id = int(request.match_info["id"])
     kind = request.match_info["format"]
@@ -237,9 +238,9 @@ async def export(request: web.Request) -> web.StreamResponse:
         text = json.dumps(session_json(server.store, session_id), indent=1) + "\n"
         content_type = "application/json"
     else:
-        data = plot_data(server.store, session_id)
-        assert data is not None  # _summary made sure the session exists
-        text, content_type = render_html(data.review, render_png(data)), "text/html"
+        page = session_png(server.store, session_id, as_html=True)
+        assert page is not None  # _summary made sure the session exists
+        text, content_type = page.decode("utf-8"), "text/html"
     return web.Response(
         text=text,
         content_type=content_type,
