@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from flooding.app.export import samples_csv
+from flooding.app.export import episodes_csv, samples_csv
 from flooding.io.store import Store
 from tests.browser import AppProcess
-from tests.session_factory import calm_talk, record
+from tests.session_factory import calm_talk, flooding, record
 
 pytestmark = pytest.mark.slow
 
@@ -139,6 +139,38 @@ def test_export_gives_the_same_csv_as_the_command(
     store = Store.open(folder)
     try:
         assert text.startswith(samples_csv(store, hard))
+    finally:
+        store.close()
+
+
+def test_the_csv_download_imports_back_and_the_episodes_come_apart(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """The CSV download is what `flooding export` writes, so `flooding import` reads it back to
+    the same readings; the episodes table is a download of its own, as `--episodes` writes."""
+    folder, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    readings = Path(info.value.path())
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Episodes table").click()
+    table = Path(info.value.path()).read_text(encoding="utf-8")
+    store = Store.open(folder)
+    try:
+        assert readings.read_text(encoding="utf-8") == samples_csv(store, hard)
+        assert table == episodes_csv(store, hard)
+        count = store.sample_count(hard)
+    finally:
+        store.close()
+    again = folder / "again"
+    imported = flooding("import", str(readings), "--data-dir", str(again))
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    store = Store.open(again)
+    try:
+        latest = store.latest_session_id()
+        assert latest is not None
+        assert store.sample_count(latest) == count
     finally:
         store.close()
 

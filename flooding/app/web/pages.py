@@ -38,6 +38,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/sessions/{id:\\d+}/note", save_note)
     app.router.add_post("/sessions/{id:\\d+}/false-alarm", false_alarm)
     app.router.add_get("/sessions/{id:\\d+}/export.{format:csv|json|html}", export)
+    app.router.add_get("/sessions/{id:\\d+}/episodes.csv", export)
     app.router.add_get("/sessions/{id:\\d+}/delete", confirm_delete)
     app.router.add_post("/sessions/{id:\\d+}/delete", delete)
 
@@ -219,11 +220,11 @@ async def false_alarm(request: web.Request) -> web.StreamResponse:
 
 
 async def export(request: web.Request) -> web.StreamResponse:
-    """The session as `flooding export` (CSV, JSON) or `flooding plot --html` writes it (through
-    the same functions)."""
+    """The session as `flooding export` (CSV of the readings, JSON; the episodes CSV as with
+    `--episodes`) or `flooding plot --html` writes it (through the same functions)."""
     server = _server(request)
     session_id = int(request.match_info["id"])
-    kind = request.match_info["format"]
+    kind = request.match_info.get("format", "episodes")  # episodes.csv: the episodes table
     _summary(server, session_id)
     server.store.flush()
     if server.store.people(session_id):
@@ -231,9 +232,11 @@ async def export(request: web.Request) -> web.StreamResponse:
             text="A couple session holds two hearts: exporting it is not supported yet.\n"
         )
     name = f"flooding-session-{session_id}.{kind}"
-    if kind == "csv":
+    if kind == "csv":  # the readings alone, so that `flooding import` reads them back
         text, content_type = samples_csv(server.store, session_id), "text/csv"
-        text += "\n" + episodes_csv(server.store, session_id)
+    elif kind == "episodes":  # as `flooding export --episodes FILE` writes them
+        text, content_type = episodes_csv(server.store, session_id), "text/csv"
+        name = f"flooding-session-{session_id}-episodes.csv"
     elif kind == "json":
         text = json.dumps(session_json(server.store, session_id), indent=1) + "\n"
         content_type = "application/json"
