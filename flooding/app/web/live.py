@@ -68,14 +68,12 @@ class LiveFeed:
     def reading(self, reading: Reading) -> None:
         data = reading_event(reading)
         self._remember(data)
-        self._send(
-            "reading", {**data, "w": round(time.time() * 1000)}
-        )  # when sent, to time the page
+        self._send_reading("reading", data)
 
     def person_reading(self, person: str, reading: Reading) -> None:
         data = {"person": person, **reading_event(reading)}
         self._remember(data)
-        self._send("person-reading", {**data, "w": round(time.time() * 1000)})
+        self._send_reading("person-reading", data)
 
     def message(self, message: Message) -> None:
         data = message_event(message)
@@ -136,6 +134,12 @@ class LiveFeed:
     def subscribers(self) -> int:
         """How many pages are listening."""
         return len(self._subscribers)
+
+    def _send_reading(self, kind: str, data: dict[str, Any]) -> None:
+        """A reading, stamped with when it was sent (to time the page); nothing to do, for
+        every reading, while no page is open."""
+        if self._subscribers:
+            self._send(kind, {**data, "w": round(time.time() * 1000)})
 
     def _send(self, kind: str, data: dict[str, Any]) -> None:
         if not self._subscribers:
