@@ -275,8 +275,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
     if summary.recording:
         return _back(
             session_id,
-            error="This session is still being recorded (or was cut off). Stop the monitor "
-            "first, then delete it.",
+            error="This session is still being recorded. Stop the monitor first, then delete it.",
         )
     server.store.delete_session(session_id)
     return web.Response(status=303, headers={"Location": "/sessions?said=deleted"})
