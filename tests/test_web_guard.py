@@ -190,3 +190,21 @@ def test_the_secret_is_kept_owner_only_and_reused(tmp_path: Path) -> None:
     mode = stat.S_IMODE((tmp_path / SECRET_FILE_NAME).stat().st_mode)
     assert mode == 0o600
     assert names[0] == names[1]
+
+
+def test_a_link_leads_only_to_the_apps_own_pages(tmp_path: Path) -> None:
+    """A link's `next` that would leave the app (another site, or a backslash a browser reads
+    as a slash) opens the live page instead; one of the app's own pages is kept."""
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        for target, expected in (
+            ("/sessions", "/sessions"),
+            ("//evil.example/", "/"),
+            ("/\\evil.example/", "/"),
+            ("https://evil.example/", "/"),
+        ):
+            async with client.get(server.link(target), allow_redirects=False) as response:
+                assert response.status == 303
+                assert response.headers["Location"] == expected, target
+
+    serve(tmp_path, check, feed=LiveFeed())

@@ -176,7 +176,8 @@ class AppServer:
                 content_type="text/plain",
             )
         target = request.query.get("next", "/")
-        if not target.startswith("/") or target.startswith("//"):
+        # only a page of this app: browsers read a backslash as a slash (`/\host` is `//host`)
+        if not target.startswith("/") or target.startswith("//") or "\\" in target:
             target = "/"
         response = web.Response(status=303, headers={"Location": target})
         self.guard.set_cookie(response)
