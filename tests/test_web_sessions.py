@@ -3,6 +3,7 @@ a session's chart and episodes, the note, false alarms and their undo, export an
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,22 @@ from tests.session_factory import calm_talk, flooding, record
 pytestmark = pytest.mark.slow
 
 
+@contextlib.contextmanager
+def opened(folder: Path) -> Iterator[Store]:
+    """The folder's store, to read back what the app did; closed after."""
+    store = Store.open(folder)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def recorded(tmp_path: Path) -> tuple[Path, int, int]:
     """A data folder with a calm talk and a hard talk (flooded once); their ids."""
-    store = Store.open(tmp_path)
-    try:
+    with opened(tmp_path) as store:
         calm = record(store, calm_talk(), start_s=1_790_000_000.0)
         hard = record(store, start_s=1_790_090_000.0)
-    finally:
-        store.close()
     return tmp_path, calm, hard
 
 
@@ -89,16 +97,13 @@ def test_false_alarm_mark_and_undo_reach_the_store(
     page = open_page(chromium, app, f"/sessions/{hard}")
     page.get_by_role("button", name="This was a false alarm").click()
     page.wait_for_selector("text=Marked as a false alarm")
-    store = Store.open(folder)
-    try:
+    with opened(folder) as store:
         alert = store.latest_alert(hard)
         assert alert is not None
         assert store.is_false_alarm(hard, alert.id)
         page.get_by_role("button", name="Undo: it was real").click()
         page.wait_for_selector("text=taken back")
         assert not store.is_false_alarm(hard, alert.id)
-    finally:
-        store.close()
 
 
 def test_the_note_is_saved_and_a_too_long_one_is_refused(
@@ -118,13 +123,10 @@ def test_the_note_is_saved_and_a_too_long_one_is_refused(
     )
     assert response.status == 303
     assert "keep+it+under+500" in response.headers["location"]
-    store = Store.open(folder)
-    try:
+    with opened(folder) as store:
         row = store.session(hard)
         assert row is not None
         assert row.note == "money, again"
-    finally:
-        store.close()
 
 
 def test_export_gives_the_same_csv_as_the_command(
@@ -136,11 +138,8 @@ def test_export_gives_the_same_csv_as_the_command(
     with page.expect_download() as info:
         page.get_by_role("link", name="CSV").click()
     text = Path(info.value.path()).read_text(encoding="utf-8")
-    store = Store.open(folder)
-    try:
+    with opened(folder) as store:
         assert text.startswith(samples_csv(store, hard))
-    finally:
-        store.close()
 
 
 def test_the_csv_download_imports_back_and_the_episodes_come_apart(
@@ -156,23 +155,17 @@ def test_the_csv_download_imports_back_and_the_episodes_come_apart(
     with page.expect_download() as info:
         page.get_by_role("link", name="Episodes table").click()
     table = Path(info.value.path()).read_text(encoding="utf-8")
-    store = Store.open(folder)
-    try:
+    with opened(folder) as store:
         assert readings.read_text(encoding="utf-8") == samples_csv(store, hard)
         assert table == episodes_csv(store, hard)
         count = store.sample_count(hard)
-    finally:
-        store.close()
     again = folder / "again"
     imported = flooding("import", str(readings), "--data-dir", str(again))
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    store = Store.open(again)
-    try:
+    with opened(again) as store:
         latest = store.latest_session_id()
         assert latest is not None
         assert store.sample_count(latest) == count
-    finally:
-        store.close()
 
 
 def test_delete_asks_first_then_deletes(
@@ -187,8 +180,5 @@ def test_delete_asks_first_then_deletes(
     page.get_by_role("link", name="Delete this session…").click()
     page.get_by_role("button", name="Yes, delete it").click()
     page.wait_for_selector("text=The session is deleted")
-    store = Store.open(folder)
-    try:
+    with opened(folder) as store:
         assert store.session(calm) is None
-    finally:
-        store.close()
