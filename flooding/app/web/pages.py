@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from flooding.app.export import episodes_csv, samples_csv, session_json
 from flooding.app.report import plot_data, session_png
 from flooding.app.review import EpisodeReview, SessionSummary, episodes, summarize_sessions
+from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.timefmt import clock_time, duration, session_stamp
-
-if TYPE_CHECKING:
-    from flooding.app.web.server import AppServer
 
 NOTE_MAX_CHARS = 500  # a line or two about what the talk was about
 SAID = {
@@ -41,12 +39,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/sessions/{id:\\d+}/episodes.csv", export)
     app.router.add_get("/sessions/{id:\\d+}/delete", confirm_delete)
     app.router.add_post("/sessions/{id:\\d+}/delete", delete)
-
-
-def _server(request: web.Request) -> AppServer:
-    from flooding.app.web.server import SERVER_KEY
-
-    return request.app[SERVER_KEY]
 
 
 def bpm_words(value: float | None) -> str:
@@ -86,7 +78,7 @@ def _summary(server: AppServer, session_id: int) -> SessionSummary:
 
 async def sessions_page(request: web.Request) -> web.StreamResponse:
     """All sessions, newest first."""
-    server = _server(request)
+    server = server_of(request)
     server.store.flush()
     summaries = list(reversed(summarize_sessions(server.store)))
     return server.render(
@@ -110,7 +102,7 @@ def _alert_ids(server: AppServer, session_id: int) -> dict[float, tuple[int, boo
 
 async def session_page(request: web.Request) -> web.StreamResponse:
     """One session: chart, episodes in words, note, false alarms, export and delete."""
-    server = _server(request)
+    server = server_of(request)
     session_id = int(request.match_info["id"])
     server.store.flush()
     summary = _summary(server, session_id)
@@ -143,7 +135,7 @@ def _finite(values: list[float | None] | list[float]) -> list[float | None]:
 
 async def session_chart(request: web.Request) -> web.StreamResponse:
     """The session's chart data: the same numbers `flooding plot` draws."""
-    server = _server(request)
+    server = server_of(request)
     session_id = int(request.match_info["id"])
     server.store.flush()
     data = plot_data(server.store, session_id)
@@ -170,11 +162,6 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def _form(request: web.Request) -> dict[str, str]:
-    form = await request.post()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
 def _back(session_id: int, **query: str) -> web.Response:
     from urllib.parse import urlencode
 
@@ -186,10 +173,10 @@ def _back(session_id: int, **query: str) -> web.Response:
 
 async def save_note(request: web.Request) -> web.StreamResponse:
     """The note, as `flooding note` saves it."""
-    server = _server(request)
+    server = server_of(request)
     session_id = int(request.match_info["id"])
     _summary(server, session_id)
-    note = (await _form(request)).get("note", "").strip()
+    note = (await form_of(request)).get("note", "").strip()
     if len(note) > NOTE_MAX_CHARS:
         return _back(
             session_id,
@@ -201,10 +188,10 @@ async def save_note(request: web.Request) -> web.StreamResponse:
 
 async def false_alarm(request: web.Request) -> web.StreamResponse:
     """Mark an alert as a false alarm (as the alert's button and `flooding ok` do), or undo."""
-    server = _server(request)
+    server = server_of(request)
     session_id = int(request.match_info["id"])
     _summary(server, session_id)
-    form = await _form(request)
+    form = await form_of(request)
     try:
         alert_id = int(form.get("alert", ""))
     except ValueError:
@@ -222,7 +209,7 @@ async def false_alarm(request: web.Request) -> web.StreamResponse:
 async def export(request: web.Request) -> web.StreamResponse:
     """The session as `flooding export` (CSV of the readings, JSON; the episodes CSV as with
     `--episodes`) or `flooding plot --html` writes it (through the same functions)."""
-    server = _server(request)
+    server = server_of(request)
     session_id = int(request.match_info["id"])
     kind = request.match_info.get("format", "episodes")  # episodes.csv: the episodes table
     _summary(server, session_id)
@@ -253,7 +240,7 @@ async def export(request: web.Request) -> web.StreamResponse:
 
 async def confirm_delete(request: web.Request) -> web.StreamResponse:
     """Ask before deleting."""
-    server = _server(request)
+    server = server_of(request)
     session_id = int(request.match_info["id"])
     summary = _summary(server, session_id)
     return server.render(
@@ -267,10 +254,10 @@ async def confirm_delete(request: web.Request) -> web.StreamResponse:
 
 async def delete(request: web.Request) -> web.StreamResponse:
     """Delete a session for good (as `flooding delete` does), once confirmed."""
-    server = _server(request)
+    server = server_of(request)
     session_id = int(request.match_info["id"])
     summary = _summary(server, session_id)
-    if (await _form(request)).get("confirm") != "yes":
+    if (await form_of(request)).get("confirm") != "yes":
         return _back(session_id, error="Nothing was deleted: the confirmation was missing.")
     if summary.recording:
         return _back(

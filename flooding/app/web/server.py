@@ -271,6 +271,17 @@ class AppServer:
         return _json(reply, status=200 if reply.ok else 409)
 
 
+def server_of(request: web.Request) -> AppServer:
+    """The app server a page's request came to."""
+    return request.app[SERVER_KEY]
+
+
+async def form_of(request: web.Request) -> dict[str, str]:
+    """A posted form's text fields (a file upload is no field of this app's forms)."""
+    posted = await request.post()
+    return {key: value for key, value in posted.items() if isinstance(value, str)}
+
+
 def _json(reply: BaseModel, status: int) -> web.Response:
     """A control reply as the JSON the pages read (the same fields as on the socket)."""
     return web.json_response(reply.model_dump(mode="json"), status=status)

@@ -15,12 +15,13 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from aiohttp import web
 
 from flooding.app.tune import DEFAULT_TOLERANCE_S, Totals, compare_session, load_sessions, totals
 from flooding.app.web.message_preview import example_notices
+from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.settings import PLACEHOLDERS, ConfigError, Settings
 from flooding.core.settings_keys import allowed_values, field_for
 from flooding.io.config_files.loading import (
@@ -32,9 +33,6 @@ from flooding.io.config_files.loading import (
 )
 from flooding.io.config_files.user_file import set_user_values
 from flooding.io.store import Store
-
-if TYPE_CHECKING:
-    from flooding.app.web.server import AppServer
 
 # the sections a person tunes; straps, profiles and workout overrides have their own places
 # (the Strap page, `flooding pair --as`)
@@ -228,12 +226,6 @@ def what_if(folder: Path, current: Settings, candidate: Settings) -> Totals:
         store.close()
 
 
-def _server(request: web.Request) -> AppServer:
-    from flooding.app.web.server import SERVER_KEY
-
-    return request.app[SERVER_KEY]
-
-
 def _load(server: AppServer, overrides: list[str] | None = None) -> LoadedConfig:
     return load_config(server.config_file, overrides=overrides or [])
 
@@ -269,7 +261,7 @@ def _page(
 
 async def settings_page(request: web.Request) -> web.StreamResponse:
     """The form with the settings in effect."""
-    server = _server(request)
+    server = server_of(request)
     try:
         loaded = _load(server)
     except ConfigError as exc:
@@ -280,9 +272,8 @@ async def settings_page(request: web.Request) -> web.StreamResponse:
 
 async def save_settings(request: web.Request) -> web.StreamResponse:
     """Check the form as `config check` would; preview it (what-if) or save it."""
-    server = _server(request)
-    posted = await request.post()
-    form = {k: v for k, v in posted.items() if isinstance(v, str)}
+    server = server_of(request)
+    form = await form_of(request)
     try:
         current = _load(server)
     except ConfigError as exc:

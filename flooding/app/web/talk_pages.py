@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -18,28 +17,15 @@ from flooding.app import agreement
 from flooding.app.pairing import PairingRefused, profiles_in, unpair_strap
 from flooding.app.pairing import pair_strap as pair_strap_to
 from flooding.app.progress import progress
+from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.settings import ConfigError
 from flooding.core.timefmt import duration
 from flooding.io.config_files.loading import load_config, user_config_path
 from flooding.io.strap.ble import BluetoothUnavailableError, scan
 
-if TYPE_CHECKING:
-    from flooding.app.web.server import AppServer
-
 SCAN_S = 8.0  # several advertising rounds of even a sleepy strap (as `flooding scan`)
 ADDRESS = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f-]{36}$")  # MAC or UUID
 NAME_MAX_CHARS = 64
-
-
-def _server(request: web.Request) -> AppServer:
-    from flooding.app.web.server import SERVER_KEY
-
-    return request.app[SERVER_KEY]
-
-
-async def _form(request: web.Request) -> dict[str, str]:
-    posted = await request.post()
-    return {k: v for k, v in posted.items() if isinstance(v, str)}
 
 
 # -- Before a talk ---------------------------------------------------------------------------
@@ -47,7 +33,7 @@ async def _form(request: web.Request) -> dict[str, str]:
 
 async def agreement_page(request: web.Request) -> web.StreamResponse:
     """The agreement, to read together before a talk (and to print)."""
-    server = _server(request)
+    server = server_of(request)
     return server.render(
         "agreement.html",
         page="agreement",
@@ -61,8 +47,8 @@ async def agreement_page(request: web.Request) -> web.StreamResponse:
 
 async def save_agreement(request: web.Request) -> web.StreamResponse:
     """Keep the agreement, or say what to fix beside each field."""
-    server = _server(request)
-    form = await _form(request)
+    server = server_of(request)
+    form = await form_of(request)
     found, errors = agreement.problems(form)
     if found is None:
         return server.render(
@@ -84,7 +70,7 @@ async def save_agreement(request: web.Request) -> web.StreamResponse:
 
 async def progress_page(request: web.Request) -> web.StreamResponse:
     """Weeks and months, and the small steps named."""
-    server = _server(request)
+    server = server_of(request)
     server.store.flush()
     return server.render(
         "progress.html", page="progress", p=progress(server.store), duration=duration
@@ -117,7 +103,7 @@ def _strap_page(
 
 async def strap_page(request: web.Request) -> web.StreamResponse:
     """The paired strap, its link and battery; scan and pair."""
-    server = _server(request)
+    server = server_of(request)
     said = {"paired": "Paired. The monitor uses this strap from its next start."}.get(
         request.query.get("said", ""), ""
     )
@@ -128,7 +114,7 @@ async def strap_page(request: web.Request) -> web.StreamResponse:
 
 async def scan_straps(request: web.Request) -> web.StreamResponse:
     """Look for straps nearby (as `flooding scan`)."""
-    server = _server(request)
+    server = server_of(request)
     try:
         found = await scan(SCAN_S, backend=server.scanner_backend)
     except BluetoothUnavailableError as exc:
@@ -142,8 +128,8 @@ async def scan_straps(request: web.Request) -> web.StreamResponse:
 async def pair_strap(request: web.Request) -> web.StreamResponse:
     """Save the chosen strap, or forget it, for the person or for one profile (couple mode):
     the keys `flooding pair [--as NAME]` writes, through the same function."""
-    server = _server(request)
-    form = await _form(request)
+    server = server_of(request)
+    form = await form_of(request)
     path = user_config_path(server.config_file)
     typed = form.get("new_as", "") if form.get("for_new") == "yes" else ""
     profile = (form.get("as") or typed).strip() or None
