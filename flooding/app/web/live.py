@@ -130,11 +130,6 @@ class LiveFeed:
         """The page went away."""
         self._subscribers.discard(queue)
 
-    @property
-    def subscribers(self) -> int:
-        """How many pages are listening."""
-        return len(self._subscribers)
-
     def _send_reading(self, kind: str, data: dict[str, Any]) -> None:
         """A reading, stamped with when it was sent (to time the page); nothing to do, for
         every reading, while no page is open."""
