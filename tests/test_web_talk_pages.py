@@ -131,3 +131,24 @@ def test_couple_mode_pairs_and_unpairs_a_strap_per_profile(
     saved = tomllib.loads((folder / "c.toml").read_text(encoding="utf-8"))
     assert saved["profiles"]["Sam"]["strap"]["address"] == ""
     assert "not paired yet" in page.inner_text("#profiles")
+
+
+def test_a_config_file_that_cannot_be_written_is_said_on_the_strap_page(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """Pairing into a config file that cannot be written (here a folder stands where the file
+    was) says so on the page, naming the file and what to do, instead of a server error."""
+    config = folder / "c.toml"
+    config.unlink()
+    config.mkdir()
+    page = open_page(chromium, app, "/strap")
+    for form in ({"address": "C0:FF:EE:00:00:01", "name": "Polar H10"}, {"unpair": "yes"}):
+        response = page.request.post(
+            f"{app.base}/strap/pair", form=form, headers={"Origin": app.base}
+        )
+        assert response.status == 200, form
+        text = response.text()
+        assert f"cannot write {config}" in text, form
+        assert "--config FILE" in text, form
+    assert config.is_dir()
+    assert not any(config.iterdir())

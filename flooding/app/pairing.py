@@ -43,14 +43,15 @@ def profile_refusal(path: Path, name: str, address: str) -> str | None:
 
 
 def pair_strap(path: Path, address: str, strap_name: str, profile: str | None = None) -> None:
-    """Save the strap as the person's (or as profile `profile`'s); PairingRefused if it cannot."""
+    """Save the strap as the person's (or as profile `profile`'s); PairingRefused if it cannot
+    (a profile's strap taken by the other, a file that cannot be written)."""
     if profile is None:
-        set_user_values(path, {"strap.address": address, "strap.name": strap_name})
+        _save(path, {"strap.address": address, "strap.name": strap_name})
         return
     refusal = profile_refusal(path, profile, address)
     if refusal is not None:
         raise PairingRefused(refusal)
-    set_user_values(
+    _save(
         path,
         {
             f"profiles.{profile}.strap.address": address,
@@ -60,6 +61,23 @@ def pair_strap(path: Path, address: str, strap_name: str, profile: str | None = 
 
 
 def unpair_strap(path: Path, profile: str | None = None) -> None:
-    """Forget the person's strap (or profile `profile`'s); the profile's own settings stay."""
+    """Forget the person's strap (or profile `profile`'s); the profile's own settings stay.
+    PairingRefused when the file cannot be written."""
     prefix = "" if profile is None else f"profiles.{profile}."
-    set_user_values(path, {f"{prefix}strap.address": "", f"{prefix}strap.name": ""})
+    _save(path, {f"{prefix}strap.address": "", f"{prefix}strap.name": ""})
+
+
+def _save(path: Path, values: dict[str, object]) -> None:
+    """Set the keys in the person's file; PairingRefused saying why when it cannot be."""
+    try:
+        set_user_values(path, values)
+    except OSError as exc:
+        raise PairingRefused(
+            f"cannot write {path} ({exc.strerror or exc}); make its folder writable, or name "
+            "another file with --config FILE"
+        ) from None
+    except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
+        raise PairingRefused(
+            f"cannot set the strap in {path} ({exc}); fix the file (`flooding config edit`) "
+            "or name another with --config FILE"
+        ) from None

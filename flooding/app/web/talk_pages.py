@@ -138,7 +138,10 @@ async def pair_strap(request: web.Request) -> web.StreamResponse:
     if form.get("unpair") == "yes":
         if profile is not None and profile not in profiles_in(path):
             return _strap_page(server, error=f"There is no profile called {profile!r}.")
-        unpair_strap(path, profile)
+        try:
+            unpair_strap(path, profile)
+        except PairingRefused as exc:
+            return _strap_page(server, error=f"Not unpaired: {exc}.")
         return web.Response(status=303, headers={"Location": "/strap?unpaired"})
     address = form.get("address", "").strip()
     name = form.get("name", "").strip()[:NAME_MAX_CHARS]
