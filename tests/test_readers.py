@@ -314,6 +314,14 @@ class TestBrokenFiles:
         with pytest.raises(ReaderError, match="empty"):
             read(path)
 
+    @pytest.mark.parametrize("fmt", ["polar-logger-hr", "polar-logger-ppi", "stress-predict"])
+    def test_only_a_byte_order_mark_is_empty(self, tmp_path: Path, fmt: str) -> None:
+        """A file holding nothing but UTF-8's byte-order mark is refused as empty, whatever
+        format it is read as."""
+        path = _write(tmp_path, "m.txt", b"\xef\xbb\xbf")
+        with pytest.raises(ReaderError, match="empty"):
+            read(path, fmt)
+
     def test_binary_junk(self, tmp_path: Path) -> None:
         """Binary data is refused as not text, at the line where it starts."""
         path = _write(tmp_path, "j.txt", b"800\n\x00\x01\x02\xff")
