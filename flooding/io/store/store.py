@@ -894,6 +894,7 @@ class Store:
         self, session_id: int, kind: str | None = None, person: str | None = None
     ) -> list[EventRow]:
         """A session's events in time order, optionally of one kind and of one person."""
+        self._settle()
         query = "SELECT id, session_id, t_s, kind, data_json, person FROM events WHERE session_id=?"
         params: tuple[Any, ...] = (self._sid(session_id),)
         if kind is not None:
