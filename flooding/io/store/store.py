@@ -179,7 +179,7 @@ class Store:
         self._unsaved_events: list[tuple[int, int, float, str, str, str]] = []
         self._writer: Writer | None = None  # started by the first write from an event loop
         self._last_id: dict[str, int] = {}  # the last id handed out per table (live use)
-        self._alerts: dict[int, tuple[int, str]] = {}  # live alerts: id -> (session, kind)
+        self._alerts: dict[int, int] = {}  # live alerts: id -> session
         self._latest_alerts: dict[int, EventRow] = {}  # live: each session's latest alert
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
         self._full_told_s = 0.0
@@ -555,7 +555,7 @@ class Store:
             return event_id
         given = self._next_id("events")
         if kind in ("alert", "couple-alert"):
-            self._alerts[given] = (session_id, kind)
+            self._alerts[given] = session_id
             # known at once, even while the database is busy (`flooding ok` marks it)
             self._latest_alerts[session_id] = EventRow(given, session_id, t_s, kind, data, person)
 
@@ -640,8 +640,7 @@ class Store:
 
         Marking the same alert twice keeps the first mark and returns its id.
         """
-        known = self._alerts.get(alert_event_id)
-        if known is None or known[0] != session_id:
+        if self._alerts.get(alert_event_id) != session_id:
             self._settle()
             alert = self.db.execute(
                 "SELECT kind FROM events WHERE id=? AND session_id=?",
