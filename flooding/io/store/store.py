@@ -418,7 +418,7 @@ class Store:
 
     @property
     def waiting_rows(self) -> int:
-        """Samples handed to the writer thread and not yet saved."""
+        """A live session's samples not yet saved: still buffered, or in the writer thread."""
         return 0 if self._writer is None else self._writer.waiting_rows + len(self._pending)
 
     @property
