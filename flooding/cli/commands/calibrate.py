@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
@@ -184,6 +183,8 @@ def _record(
     link: Callable[[LinkChanged], None],
 ) -> list[Sample]:
     """The calm sit's samples; SourceUnavailable when the strap cannot be reached."""
+    import asyncio
+
     from flooding.app.calibrate import record_calm
     from flooding.io.strap.ble import StrapUnavailableError
 
