@@ -101,7 +101,10 @@ class SourceUnavailable(Exception):
     """No heart source can be opened; the message says what to do instead."""
 
 
-def run(args: argparse.Namespace) -> int:
+def run(
+    args: argparse.Namespace, open_strap: Callable[[Settings], HeartSource] = strap_source
+) -> int:
+    """Calibrate live from the strap `open_strap` opens (or --simulate), or --from a session."""
     from flooding.app.calibrate import DRIFT_WARN_BPM, CalibrationError, propose
     from flooding.io.config_files.loading import ENV_CONFIG_FILE, load_config, user_config_path
 
@@ -114,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         if args.from_session is not None:
             calibration = _from_session(args, settings)
         else:
-            calibration = _live(args, settings)
+            calibration = _live(args, settings, open_strap)
     except (CalibrationError, SourceUnavailable) as exc:
         print(f"flooding calibrate: {exc}")
         return 1
@@ -137,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
     return _write(proposals, path, assume_yes=args.yes)
 
 
-def _live(args: argparse.Namespace, settings: Settings) -> Calibration | None:
+def _live(
+    args: argparse.Namespace, settings: Settings, open_strap: Callable[[Settings], HeartSource]
+) -> Calibration | None:
     from flooding.app.calibrate import SETTLE_S, measure
 
     if args.minutes < MIN_MINUTES:
@@ -147,7 +152,7 @@ def _live(args: argparse.Namespace, settings: Settings) -> Calibration | None:
     if args.simulate is not None:
         source = simulated_source(args.simulate, total_s)
     else:
-        source = strap_source(settings)
+        source = open_strap(settings)
     print(
         f"Calibration: {args.minutes:g} minutes of sitting calmly ({source.description}).\n"
         "  - Sit comfortably, feet on the floor, hands in your lap.\n"
