@@ -9,76 +9,38 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(ROOT_DIR := Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(ROOT := Path(__file__).resolve().parent.parent))
 from flooding.app.web.guard import load_secret, mint_code
+from tests.browser import CHROMIUM_ARGS, AppProcess
 
-ROOT = ROOT_DIR
 CHROMIUM = os.environ.get("FLOODING_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1100, "height": 900}
 PHONE = {"width": 390, "height": 844}  # a common phone, in CSS pixels
 DEMO_SPEED = "20"  # slow enough to catch each state of the live page
 TIMEOUT_MS = 120_000
 
 
-class Served:
-    """A `flooding` command serving the app; its App: link."""
-
-    def __init__(self, *args: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "flooding", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
-        self.link = ""
-        found = threading.Event()
-
-        def read() -> None:
-            assert self.process.stdout is not None
-            for line in self.process.stdout:
-                if line.startswith("App: "):
-                    self.link = line[5:].strip()
-                    found.set()
-            found.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        found.wait(60)
-        if not self.link:
-            raise SystemExit(f"screenshots: `flooding {args[0]}` printed no App: line")
-        self.base = self.link.split("/open", 1)[0]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(30)
+def served(*args: str) -> AppProcess:
+    """A `flooding` command serving the app (the tests' AppProcess); exits when it prints no
+    App: line."""
+    try:
+        return AppProcess(*args)
+    except AssertionError as exc:
+        raise SystemExit(f"screenshots: `flooding {args[0]}` printed no App: line\n{exc}") from None
 
 
-def logged_in(browser: Any, served: Served, data: Path, viewport: dict[str, int]) -> Any:
+def logged_in(browser: Any, app: AppProcess, data: Path, viewport: dict[str, int]) -> Any:
     """A browser context (its own cookies) let in with a fresh one-time code."""
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
-    page.goto(f"{served.base}/open?code={mint_code(load_secret(data))}")
+    page.goto(f"{app.base}/open?code={mint_code(load_secret(data))}")
     page.close()
     return context
 
@@ -103,7 +65,7 @@ def main() -> int:
     paints: dict[str, float] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        demo = Served("demo", "--speed", DEMO_SPEED, "--no-notify", "--data-dir", str(data))
+        demo = served("demo", "--speed", DEMO_SPEED, "--no-notify", "--data-dir", str(data))
         try:
             desktop = browser.new_context(viewport=DESKTOP)
             page = desktop.new_page()
@@ -126,7 +88,7 @@ def main() -> int:
             demo.process.wait(300)
         finally:
             demo.stop()
-        app = Served("app", "--no-browser", "--data-dir", str(data))
+        app = served("app", "--no-browser", "--data-dir", str(data))
         try:
             desktop = browser.new_context(viewport=DESKTOP)
             page = desktop.new_page()

@@ -309,25 +309,40 @@ class TestCalibrateCommandFailures:
         assert f"cannot write {path}" in err
         assert "--config FILE" in err
 
-    def test_a_config_that_is_not_toml_is_said_plainly(
-        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_a_config_that_is_not_toml_is_said_plainly(self, tmp_path: Path) -> None:
         """A file that turned unreadable as TOML (changed since it was read) gives a message
         naming it, and stays as it was."""
-        from flooding.io.config_files import user_file
-
         path = tmp_path / "config.toml"
-
-        def broken(target: Path, values: dict[str, object]) -> None:
-            raise ValueError("Unexpected character at line 3")
-
-        monkeypatch.setattr(user_file, "set_user_values", broken)
-        code = main(
-            ["calibrate", "--simulate", "62", "--minutes", "2", "--yes", "--config", str(path)]
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flooding",
+                "calibrate",
+                "--simulate",
+                "62",
+                "--minutes",
+                "2",
+                "--config",
+                str(path),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        err = capsys.readouterr().err
-        assert code == 1
-        assert f"cannot set the values in {path}: Unexpected character at line 3" in err
+        assert proc.stdout is not None
+        shown = ""
+        while not shown.endswith("[y/N] ") and (char := proc.stdout.read(1)):
+            shown += char
+        # while the question waits, the file is edited into something that is not TOML
+        broken = "# mine\n[detection]\nmargin_bpm = 12 x\n"
+        path.write_text(broken, encoding="utf-8")
+        _, err = proc.communicate("y\n", timeout=60)
+        assert proc.returncode == 1
+        assert f"cannot set the values in {path}: Unexpected character" in err
+        assert "at line 3" in err
+        assert path.read_text(encoding="utf-8") == broken
 
     def test_a_linked_config_stays_a_link(self, tmp_path: Path) -> None:
         """A config file that is a symbolic link (dotfiles kept elsewhere) stays a link; the
@@ -347,7 +362,7 @@ class TestCalibrateCommandFailures:
         assert "baseline_bpm" in text
 
     def test_a_strap_out_of_reach_gives_its_advice(
-        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """When the strap is not reached in time, calibrate prints what to check and exits
         non-zero instead of a traceback; nothing is written."""
@@ -355,6 +370,7 @@ class TestCalibrateCommandFailures:
 
         from flooding.app.sources import HeartSource
         from flooding.cli.commands import calibrate as command
+        from flooding.cli.main import build_parser
         from flooding.io.strap.backoff import Failure
         from flooding.io.strap.ble import StrapUnavailableError
 
@@ -368,9 +384,11 @@ class TestCalibrateCommandFailures:
         def unreachable_strap(settings: Settings) -> HeartSource:
             return Unreachable()
 
-        monkeypatch.setattr(command, "strap_source", unreachable_strap)
         path = tmp_path / "config.toml"
-        code = main(["calibrate", "--minutes", "2", "--yes", "--config", str(path)])
+        args = build_parser().parse_args(
+            ["calibrate", "--minutes", "2", "--yes", "--config", str(path)]
+        )
+        code = command.run(args, open_strap=unreachable_strap)
         out = capsys.readouterr().out
         assert code == 1
         assert "flooding calibrate: Is the strap on and moist?" in out

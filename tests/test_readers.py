@@ -252,6 +252,14 @@ class TestSmallFiles:
 # --- broken files ---------------------------------------------------------------------------
 
 
+def _export_json(field: str) -> str:
+    """An export (`flooding export --format json`) of one sample, with `field` added."""
+    return (
+        '{"session": {"format": "flooding-session/1"}, "samples": '
+        '[{"t_s": 1700000000, "bpm": 70, "rr_s": [0.8], "contact": true, ' + field + "}]}"
+    )
+
+
 def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
     path = tmp_path / name
     if isinstance(data, str):
@@ -305,6 +313,14 @@ class TestBrokenFiles:
         path = _write(tmp_path, "e.csv", "")
         with pytest.raises(ReaderError, match="empty"):
             read(path)
+
+    @pytest.mark.parametrize("fmt", ["polar-logger-hr", "polar-logger-ppi", "stress-predict"])
+    def test_only_a_byte_order_mark_is_empty(self, tmp_path: Path, fmt: str) -> None:
+        """A file holding nothing but UTF-8's byte-order mark is refused as empty, whatever
+        format it is read as."""
+        path = _write(tmp_path, "m.txt", b"\xef\xbb\xbf")
+        with pytest.raises(ReaderError, match="empty"):
+            read(path, fmt)
 
     def test_binary_junk(self, tmp_path: Path) -> None:
         """Binary data is refused as not text, at the line where it starts."""
@@ -418,6 +434,29 @@ class TestBrokenFiles:
         path = _write(tmp_path, "s.csv", text)
         with pytest.raises(ReaderError, match="participant 5"):
             read(path, participant=5)
+
+    @pytest.mark.parametrize("energy", [-5, 2**16, 2**70])
+    def test_export_json_energy_a_strap_cannot_send(self, tmp_path: Path, energy: int) -> None:
+        """An exported sample's energy_kj outside what a strap sends (0 to 65535 kJ) is
+        refused naming the sample, not stored (a huge one could not be)."""
+        path = _write(tmp_path, "e.json", _export_json(f'"energy_kj": {energy}'))
+        with pytest.raises(ReaderError, match="energy_kj from 0 to 65535 in sample 1"):
+            read(path)
+
+    @pytest.mark.parametrize(
+        ("body", "found"),
+        [
+            ('"t_s": ' + "1" * 5000, "digits"),  # past Python's limit for a number's digits
+            ('"rr_s": ' + "[" * 100_000 + "]" * 100_000, "nested"),  # past the parser's depth
+        ],
+    )
+    def test_export_json_the_parser_refuses(self, tmp_path: Path, body: str, found: str) -> None:
+        """JSON the parser itself gives up on (a number of thousands of digits, arrays nested
+        past its depth) is refused as a ReaderError naming the file, not a crash."""
+        path = _write(tmp_path, "p.json", _export_json(body))
+        with pytest.raises(ReaderError, match=found) as info:
+            read(path)
+        assert str(path) in str(info.value)
 
     def test_unknown_format_sniffed(self, tmp_path: Path) -> None:
         """A file of no known shape is refused, naming the formats that exist."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -164,6 +165,27 @@ class TestTroubleAtTheTarget:
 
         assert asyncio.run(remote.send(ALERT)) is True
         assert len(loopback_target.arrived) == 1
+
+    def test_targets_load_at_the_same_time(self) -> None:
+        """Every target's plugin loads at once, so loading fits the one setup time of the budget
+        however many targets there are."""
+        targets = 3
+        together = threading.Barrier(targets, timeout=5)
+        sent: list[str] = []
+
+        def load(url: str) -> str:
+            together.wait()  # breaks unless all the loads run at the same time
+            return url
+
+        def send(plugin: object, title: str, body: str) -> bool:
+            sent.append(str(plugin))
+            return True
+
+        urls = [f"json://127.0.0.1/{n}" for n in range(targets)]
+        remote = RemoteTargets(urls, load_one=load, send_one=send)
+
+        assert asyncio.run(remote.send(ALERT)) is True
+        assert sorted(sent) == urls
 
 
 class TestCoupleTargets:

@@ -234,6 +234,25 @@ class TestAlertWhileHeld:
         assert (stored.id, stored.data) == (mark, {"alert_event_id": alert_id})
         check.close()
 
+    def test_events_read_after_the_loop_wait_for_the_writer(self, data: Path) -> None:
+        """Events written live and read outside the event loop are there once the lock frees,
+        as samples and sessions are (the read waits for the writer thread)."""
+        store = Store.open(data)
+        alert = Alert(START + 5, 104.0, 70.0, 80.0, Rule.RELATIVE)
+
+        async def live() -> int:
+            sid = store.begin_session(START, source="sim", mode="talk")
+            store.add_event(sid, alert)
+            return sid
+
+        holder = LockHolder(data / DB_NAME)
+        with holder:
+            sid = asyncio.run(live())
+            threading.Timer(0.3, holder.release.set).start()
+            alerts = store.events(sid, "alert")
+        assert [e.t_s for e in alerts] == [START + 5]
+        store.close()
+
 
 class TestReadOnly:
     def test_read_only_open_reads_and_never_writes(self, tmp_path: Path) -> None:

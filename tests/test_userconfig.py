@@ -112,3 +112,16 @@ class TestUserConfigPath:
         assert user_config_path(named, {"FLOODING_CONFIG": str(from_env)}) == named
         assert user_config_path(None, {"FLOODING_CONFIG": str(from_env)}) == from_env
         assert user_config_path(None, {}).name == "config.toml"
+
+
+class TestInlineSections:
+    def test_a_section_written_inline_takes_the_new_key_and_keeps_its_own(
+        self, tmp_path: Path
+    ) -> None:
+        """A valid `detection = { ... }` section gets the new key beside the ones it had."""
+        path = tmp_path / "config.toml"
+        path.write_text("# mine\ndetection = { margin_bpm = 12 }\n", encoding="utf-8")
+        set_user_values(path, {"detection.baseline_bpm": 64})
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# mine\n")
+        assert tomllib.loads(text)["detection"] == {"margin_bpm": 12, "baseline_bpm": 64}

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flooding.core.detector import Detector, DetectorStep
-from flooding.core.models import SOLO, EpisodeStarted, Event, Mode, Reading, Sample, State
-from flooding.core.pause import PauseProtocol, Phase
+from flooding.core.models import SOLO, EpisodeStarted, Event, Mode, Reading, Sample
+from flooding.core.pause import PauseProtocol, Phase, usable_bpm
 from flooding.core.settings import Settings, alerts_in, detection_for
 
 if TYPE_CHECKING:
@@ -87,14 +87,10 @@ class Engine:
         # only an episode or a running pause concerns the protocol (alone, what it knows of
         # the heart is the reading it is given: nothing is lost between)
         if episodes or self.protocol.phase is Phase.PAUSING:
-            usable = step.state is not State.NO_CONTACT and step.state is not State.GAP
-            detection = self.detection
-            if not detection.min_plausible_bpm <= sample.bpm <= detection.max_plausible_bpm:
-                usable = False
             events += self.protocol.observe(
                 SOLO,
                 sample.t_s,
-                bpm=sample.bpm if usable else None,
+                bpm=usable_bpm(sample.bpm, step.state, self.detection),
                 state=step.state,
                 baseline_bpm=step.baseline_bpm,
                 alerts=self._alerts,

@@ -97,6 +97,16 @@ class Recovery:
         return self.recovered_since is not None and t_s - self.recovered_since >= hold_s
 
 
+def usable_bpm(bpm: float, state: State, detection: DetectionSettings) -> float | None:
+    """A reading's rate as the protocol takes it: None (not usable) without skin contact,
+    after a gap, or outside the plausible range."""
+    if state is State.NO_CONTACT or state is State.GAP:
+        return None
+    if not detection.min_plausible_bpm <= bpm <= detection.max_plausible_bpm:
+        return None
+    return bpm
+
+
 class Phase(enum.StrEnum):
     """Where the session is in the protocol."""
 

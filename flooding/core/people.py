@@ -21,9 +21,8 @@ from flooding.core.models import (
     Mode,
     Reading,
     Sample,
-    State,
 )
-from flooding.core.pause import PauseProtocol
+from flooding.core.pause import PauseProtocol, usable_bpm
 from flooding.core.settings import Settings, profile_settings
 
 
@@ -81,17 +80,11 @@ class PeopleEngine:
 
     def _with_pause(self, person: str, reading: Reading) -> Reading:
         engine = self.engines[person]
-        detection = engine.detection
-        usable = (
-            reading.state is not State.NO_CONTACT
-            and reading.state is not State.GAP
-            and detection.min_plausible_bpm <= reading.bpm <= detection.max_plausible_bpm
-        )
         was = self.protocol.pausing
         extra = self.protocol.observe(
             person,
             reading.t_s,
-            bpm=reading.bpm if usable else None,
+            bpm=usable_bpm(reading.bpm, reading.state, engine.detection),
             state=reading.state,
             baseline_bpm=reading.baseline_bpm,
             alerts=engine.alerts,

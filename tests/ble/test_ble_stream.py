@@ -223,6 +223,23 @@ class TestDropsAndStalls:
         # no heart data in the log: the packets' bytes are not written out
         assert not any("40 00" in w or "01 50" in w for w in warnings)
 
+    def test_a_strap_sending_only_malformed_packets_is_treated_as_stalled(self) -> None:
+        """Packets that carry no readable heart rate do not keep a link alive: after the stall
+        timeout without one the link is dropped as stalled and retried, as for silence."""
+        feed = itertools.chain([HeartRateMeasurement(bpm=70)], itertools.repeat(b""))
+
+        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> list[SourceItem]:
+            source = fast_source(air, address=DEFAULT_ADDRESS)
+            async with contextlib.aclosing(source.stream()) as items:
+                return await take(items, lambda i, got: LinkState.DISCONNECTED in states(got))
+
+        got = run_scenario(scenario, feed=feed)
+        assert [s.bpm for s in samples(got)] == [70.0]
+        drop = next(
+            i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.DISCONNECTED
+        )
+        assert drop.reason.startswith(Failure.STALLED)
+
 
 class TestNeverFound:
     def test_a_strap_that_never_appears_gives_advice_and_the_stream_ends(self) -> None:

@@ -8,7 +8,6 @@ sessions, until Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from flooding.cli.commands._common import (
     add_config_options,
@@ -56,6 +55,8 @@ def _open(link: str, browser: bool) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     from flooding.app.session import stop_on_signals
     from flooding.app.web.server import running_link, serving
 
@@ -98,6 +99,8 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     if not 0 <= args.port <= 65535:
         print("flooding app: --port must be from 1 to 65535 (or 0 for a free one)")
         return 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
@@ -102,7 +101,10 @@ class SourceUnavailable(Exception):
     """No heart source can be opened; the message says what to do instead."""
 
 
-def run(args: argparse.Namespace) -> int:
+def run(
+    args: argparse.Namespace, open_strap: Callable[[Settings], HeartSource] = strap_source
+) -> int:
+    """Calibrate live from the strap `open_strap` opens (or --simulate), or --from a session."""
     from flooding.app.calibrate import DRIFT_WARN_BPM, CalibrationError, propose
     from flooding.io.config_files.loading import ENV_CONFIG_FILE, load_config, user_config_path
 
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         if args.from_session is not None:
             calibration = _from_session(args, settings)
         else:
-            calibration = _live(args, settings)
+            calibration = _live(args, settings, open_strap)
     except (CalibrationError, SourceUnavailable) as exc:
         print(f"flooding calibrate: {exc}")
         return 1
@@ -138,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
     return _write(proposals, path, assume_yes=args.yes)
 
 
-def _live(args: argparse.Namespace, settings: Settings) -> Calibration | None:
+def _live(
+    args: argparse.Namespace, settings: Settings, open_strap: Callable[[Settings], HeartSource]
+) -> Calibration | None:
     from flooding.app.calibrate import SETTLE_S, measure
 
     if args.minutes < MIN_MINUTES:
@@ -148,7 +152,7 @@ def _live(args: argparse.Namespace, settings: Settings) -> Calibration | None:
     if args.simulate is not None:
         source = simulated_source(args.simulate, total_s)
     else:
-        source = strap_source(settings)
+        source = open_strap(settings)
     print(
         f"Calibration: {args.minutes:g} minutes of sitting calmly ({source.description}).\n"
         "  - Sit comfortably, feet on the floor, hands in your lap.\n"
@@ -184,6 +188,8 @@ def _record(
     link: Callable[[LinkChanged], None],
 ) -> list[Sample]:
     """The calm sit's samples; SourceUnavailable when the strap cannot be reached."""
+    import asyncio
+
     from flooding.app.calibrate import record_calm
     from flooding.io.strap.ble import StrapUnavailableError
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
@@ -86,6 +85,8 @@ async def _emulated_strap_playing(
     The strap sends a packet every 1/speed seconds; sample times come from a clock that runs
     `speed` times faster than real time, so the detector sees the talk at its true pace.
     """
+    import asyncio
+
     from flooding.io.strap.ble import StrapSource
     from flooding.lab.emulator import emulated_straps
     from flooding.lab.simulate import packets
@@ -126,6 +127,8 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
 
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
+    import asyncio
+
     from flooding.app import wiring
     from flooding.app.report import render_people_png
     from flooding.app.review import headline, people_review
@@ -190,6 +193,8 @@ def _couple_demo(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     if args.couple:
         return _couple_demo(args)
     from flooding.app import wiring

@@ -17,7 +17,6 @@ Either way only one monitor runs per data directory, and it answers `flooding st
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -212,6 +211,8 @@ def _setup_headless_logging(args: argparse.Namespace) -> None:
 
 async def _headless(args: argparse.Namespace) -> int:
     """The background service: see the module docstring."""
+    import asyncio
+
     from flooding.app import wiring
     from flooding.app.readiness import is_couple, wait_for_settings
     from flooding.app.session import stop_on_signals
@@ -268,6 +269,8 @@ async def _headless(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     if args.headless:
         try:
             _setup_headless_logging(args)

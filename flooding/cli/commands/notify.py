@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 from pathlib import Path
 
@@ -37,6 +36,8 @@ def _readable_by_others(path: Path) -> bool:
 
 
 def run_test(args: argparse.Namespace) -> int:
+    import asyncio
+
     from flooding.io.notify import RemoteTargets
 
     loaded = load_settings(args)

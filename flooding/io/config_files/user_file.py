@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 import tomlkit
-from tomlkit.items import Table
+from tomlkit.items import InlineTable, Table
 from tomlkit.toml_document import TOMLDocument
 
 from flooding.io.config_files.loading import default_toml_text
@@ -94,13 +94,13 @@ def set_user_values(path: Path, values: dict[str, object]) -> None:
         *sections, key = dotted.split(".")
         if not key or not all(sections):
             raise ValueError(f"not a setting key: {dotted!r}")
-        node: TOMLDocument | Table = document
+        node: TOMLDocument | Table | InlineTable = document
         for section in sections:
             child = node.get(section)
             if child is None:
                 child = tomlkit.table()
                 node[section] = child
-            elif not isinstance(child, Table):
+            elif not isinstance(child, Table | InlineTable):  # `detection = { ... }` too
                 raise ValueError(
                     f"{path}: {section!r} is a value, not a section; cannot set {dotted}"
                 )

@@ -71,8 +71,8 @@ def prepare_private_dir(folder: Path) -> Path:
 
 
 def prepare_run_dir(data_dir: Path) -> Path:
-    """The data directory's `run` folder, created owner-only (0700) and checked."""
-    make_private_dir(data_dir)
+    """The data directory's `run` folder, created owner-only (0700) and checked (the data
+    directory too, when missing)."""
     return prepare_private_dir(run_dir(data_dir))
 
 

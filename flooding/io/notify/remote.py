@@ -30,6 +30,7 @@ TEST_TITLE = "flooding"
 TEST_BODY = "A test from flooding: this target works."
 
 SendOne = Callable[[Any, str, str], bool]
+LoadOne = Callable[[str], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +99,14 @@ class RemoteTargets:
         attempt_timeout_s: float = REMOTE_TIMEOUT_S,
         retry_delay_s: float = REMOTE_RETRY_DELAY_S,
         send_one: SendOne = _apprise_send,
+        load_one: LoadOne = _load,
     ) -> None:
         self._targets = [_Target(number, url) for number, url in enumerate(urls, 1) if url]
         self._details = details
         self._attempt_timeout_s = attempt_timeout_s
         self._retry_delay_s = retry_delay_s
         self._send_one = send_one
+        self._load_one = load_one
         self._loading: asyncio.Future[None] | None = None
 
     def warm_up(self) -> None:
@@ -161,21 +164,25 @@ class RemoteTargets:
         await asyncio.shield(self._loading)
 
     async def _load_plugins(self) -> None:
-        for target in self._targets:
-            try:
-                plugin = await asyncio.wait_for(
-                    run_in_daemon_thread(partial(_load, target.url), name="flooding-remote"),
-                    SETUP_TIMEOUT_S,
-                )
-            except Exception as exc:
-                target.unusable = f"Apprise could not be loaded ({type(exc).__name__})"
-                continue
-            if plugin is None:
-                target.unusable = "not a target URL that Apprise understands"
-                log.warning("remote %s is %s; it is skipped", target.label, target.unusable)
-                continue
-            target.plugin = plugin
-            target.service = str(getattr(plugin, "service_name", "") or type(plugin).__name__)
+        # all at once: loading takes `SETUP_TIMEOUT_S` at most however many targets there are,
+        # as `budget_s` counts it
+        await asyncio.gather(*(self._load_plugin(target) for target in self._targets))
+
+    async def _load_plugin(self, target: _Target) -> None:
+        try:
+            plugin = await asyncio.wait_for(
+                run_in_daemon_thread(partial(self._load_one, target.url), name="flooding-remote"),
+                SETUP_TIMEOUT_S,
+            )
+        except Exception as exc:
+            target.unusable = f"Apprise could not be loaded ({type(exc).__name__})"
+            return
+        if plugin is None:
+            target.unusable = "not a target URL that Apprise understands"
+            log.warning("remote %s is %s; it is skipped", target.label, target.unusable)
+            return
+        target.plugin = plugin
+        target.service = str(getattr(plugin, "service_name", "") or type(plugin).__name__)
 
     async def _to(self, target: _Target, title: str, body: str, what: str) -> TargetResult:
         if target.plugin is None:

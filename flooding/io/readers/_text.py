@@ -82,7 +82,7 @@ def read_lines(path: Path) -> list[str]:
             raise ReaderError(
                 path, None, "UTF-16 text that decodes", f"a broken character at byte {exc.start}"
             ) from None
-    if not data.strip():
+    if not data.removeprefix(codecs.BOM_UTF8).strip():  # a byte-order mark alone is no data
         raise ReaderError(path, None, "some data", "an empty file")
     if _looks_utf16_unmarked(data):
         raise ReaderError(path, None, UTF16_HINT, "UTF-16 text without a byte-order mark")

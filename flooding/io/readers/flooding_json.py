@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from flooding.core.hrm import UINT16_MAX
 from flooding.core.models import Sample
 from flooding.io.readers._text import (
     STRAP_RR_MAX_S,
@@ -70,9 +71,14 @@ def _sample(item: Any, path: Path, index: int) -> Sample:
             path, None, f"contact true, false or null in sample {index + 1}", repr(contact)[:40]
         )
     energy = item.get("energy_kj")
-    if energy is not None and (isinstance(energy, bool) or not isinstance(energy, int)):
+    if energy is not None and (
+        isinstance(energy, bool) or not isinstance(energy, int) or not 0 <= energy <= UINT16_MAX
+    ):  # a strap sends it as a 16-bit whole number; the store holds no larger one
         raise ReaderError(
-            path, None, f"a whole energy_kj or null in sample {index + 1}", repr(energy)[:40]
+            path,
+            None,
+            f"a whole energy_kj from 0 to {UINT16_MAX} in sample {index + 1}, or null",
+            repr(energy)[:40],
         )
     return Sample(t_s, bpm, rr_s, contact, energy)
 
@@ -84,6 +90,10 @@ def read_flooding_json(path: Path) -> Recording:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReaderError(path, exc.lineno, "JSON", exc.msg) from None
+    except ValueError:  # a whole number of more digits than Python converts
+        raise ReaderError(path, None, "JSON", "a number with too many digits") from None
+    except RecursionError:
+        raise ReaderError(path, None, "JSON", "arrays or objects nested too deep") from None
     session = document.get("session") if isinstance(document, dict) else None
     found = session.get("format") if isinstance(session, dict) else None
     if found != EXPORT_FORMAT:

@@ -179,7 +179,7 @@ class Store:
         self._unsaved_events: list[tuple[int, int, float, str, str, str]] = []
         self._writer: Writer | None = None  # started by the first write from an event loop
         self._last_id: dict[str, int] = {}  # the last id handed out per table (live use)
-        self._alerts: dict[int, tuple[int, str]] = {}  # live alerts: id -> (session, kind)
+        self._alerts: dict[int, int] = {}  # live alerts: id -> session
         self._latest_alerts: dict[int, EventRow] = {}  # live: each session's latest alert
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
         self._full_told_s = 0.0
@@ -418,7 +418,7 @@ class Store:
 
     @property
     def waiting_rows(self) -> int:
-        """Samples handed to the writer thread and not yet saved."""
+        """A live session's samples not yet saved: still buffered, or in the writer thread."""
         return 0 if self._writer is None else self._writer.waiting_rows + len(self._pending)
 
     @property
@@ -555,7 +555,7 @@ class Store:
             return event_id
         given = self._next_id("events")
         if kind in ("alert", "couple-alert"):
-            self._alerts[given] = (session_id, kind)
+            self._alerts[given] = session_id
             # known at once, even while the database is busy (`flooding ok` marks it)
             self._latest_alerts[session_id] = EventRow(given, session_id, t_s, kind, data, person)
 
@@ -640,8 +640,7 @@ class Store:
 
         Marking the same alert twice keeps the first mark and returns its id.
         """
-        known = self._alerts.get(alert_event_id)
-        if known is None or known[0] != session_id:
+        if self._alerts.get(alert_event_id) != session_id:
             self._settle()
             alert = self.db.execute(
                 "SELECT kind FROM events WHERE id=? AND session_id=?",
@@ -894,6 +893,7 @@ class Store:
         self, session_id: int, kind: str | None = None, person: str | None = None
     ) -> list[EventRow]:
         """A session's events in time order, optionally of one kind and of one person."""
+        self._settle()
         query = "SELECT id, session_id, t_s, kind, data_json, person FROM events WHERE session_id=?"
         params: tuple[Any, ...] = (self._sid(session_id),)
         if kind is not None:

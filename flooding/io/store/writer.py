@@ -87,7 +87,6 @@ class Writer:
         self._queue: deque[_Queued] = deque()
         self._cond = threading.Condition()
         self._stopping = False
-        self._rows = 0  # rows waiting in the queue
         self.trouble: BaseException | None = None  # why the last try failed (None: all well)
         self.trouble_since: float | None = None  # monotonic time the database went away
         self.longest_wait_s = 0.0  # the longest a job waited from queued to committed
@@ -99,14 +98,13 @@ class Writer:
     def waiting_rows(self) -> int:
         """Rows queued and not yet committed."""
         with self._cond:
-            return self._rows
+            return sum(queued.rows for queued in self._queue)
 
     def submit(self, job: Job, rows: int = 0) -> threading.Event:
         """Queue a job; returns an event set once it is committed (or failed for good)."""
         queued = _Queued(job, rows)
         with self._cond:
             self._queue.append(queued)
-            self._rows += rows
             self._cond.notify_all()
         return queued.done
 
@@ -148,8 +146,7 @@ class Writer:
             self._stopping = True
             self._cond.notify_all()
         self._thread.join(RETRY_MAX_S + 1.0)
-        with self._cond:
-            return self._rows
+        return self.waiting_rows
 
     @property
     def unwritable(self) -> bool:
@@ -235,7 +232,6 @@ class Writer:
         with self._cond:
             for queued in batch:
                 self._queue.remove(queued)
-                self._rows -= queued.rows
                 queued.done.set()
             self._cond.notify_all()
 

@@ -62,7 +62,6 @@ ERROR_TEXTS: tuple[tuple[str, Failure], ...] = (
     ("not found", Failure.DEVICE_GONE),
     ("inprogress", Failure.BUSY),
     ("in progress", Failure.BUSY),
-    ("operation already in progress", Failure.BUSY),
     ("not ready", Failure.BLUETOOTH_OFF),
     ("no powered bluetooth adapters", Failure.BLUETOOTH_OFF),
     ("no bluetooth adapters", Failure.BLUETOOTH_OFF),

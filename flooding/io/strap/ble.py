@@ -361,9 +361,11 @@ class StrapSource:
             subscribed = True
             loop = asyncio.get_running_loop()
             next_battery = loop.time() + self._battery_interval_s
+            # only a packet that decodes counts as heart rate: malformed ones keep no link alive
+            stall_at = loop.time() + self._stall_timeout_s
             while True:
                 try:
-                    async with asyncio.timeout(self._stall_timeout_s):
+                    async with asyncio.timeout_at(stall_at):
                         item = await queue.get()
                 except TimeoutError:
                     raise _LinkFailure(
@@ -390,6 +392,7 @@ class StrapSource:
                     battery = await self._read_battery(client)
                     if battery is not None:
                         yield battery
+                stall_at = loop.time() + self._stall_timeout_s
         finally:
             if client is not None:
                 await self._close(client, subscribed)
