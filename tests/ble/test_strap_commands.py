@@ -98,3 +98,15 @@ class TestPair:
         assert "'AA:BB:CC:DD:EE:FF' is not in range" in err
         assert "moist" in err
         assert not config.exists()
+
+    def test_a_config_that_cannot_be_written_is_said_plainly(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A folder where the config file should be gives a plain refusal, not a traceback."""
+        config = tmp_path / "config.toml"
+        config.mkdir()
+        assert main(["pair", "--yes", "--timeout", "0.2", "--config", str(config)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("flooding pair: ")
+        assert str(config) in err
+        assert "Traceback" not in err

@@ -113,13 +113,13 @@ def run(args: argparse.Namespace) -> int:
     from flooding.io.config_files.loading import user_config_path
 
     path = user_config_path(args.config)
+    try:
+        pair_strap(path, chosen.address, chosen.name or "", profile=args.as_name)
+    except PairingRefused as exc:
+        print(f"flooding pair: {exc}", file=sys.stderr)
+        return 1
     if args.as_name is not None:
         name = args.as_name
-        try:
-            pair_strap(path, chosen.address, chosen.name or "", profile=name)
-        except PairingRefused as exc:
-            print(f"flooding pair: {exc}", file=sys.stderr)
-            return 1
         print(f"Paired {name} with {chosen.label}.")
         print(f"Saved in {path} as [profiles.{name}], with room for {name}'s own settings.")
         profiles = list(profiles_in(path))
@@ -136,7 +136,6 @@ def run(args: argparse.Namespace) -> int:
                 "(remove the others from your config file)."
             )
         return 0
-    pair_strap(path, chosen.address, chosen.name or "")
     print(f"Paired with {chosen.label}.")
     print(f"Saved in {path}; the monitor will connect to this strap and no other.")
     return 0
