@@ -46,6 +46,7 @@ BUSY_TIMEOUT_MS = 5000  # a reader holding the lock briefly must not fail the wr
 OPEN_WAIT_S = 120.0  # opening while another program holds the lock: wait this long for it
 CLOSE_WAIT_S = 120.0  # closing while the database is busy: keep trying this long to save
 SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queued writes
+SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwritable
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, said loudly
 FULL_TOLD_EVERY_S = 60.0  # how often a full buffer is said again
 CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
@@ -396,9 +397,15 @@ class Store:
 
     def _settle(self) -> None:
         """Outside the event loop, let queued writes land before reading (live use)."""
-        if self._writer is not None and not _in_event_loop():
+        writer = self._writer
+        if writer is not None and not _in_event_loop():
             self._hand_over()
-            self._writer.wait_idle(SETTLE_WAIT_S)
+            # a busy database is waited out; one that cannot be written (a full disk) is not:
+            # what is saved is read now, and the writer keeps the rest
+            deadline_s = time.monotonic() + SETTLE_WAIT_S
+            while not writer.wait_idle(SETTLE_SLICE_S):
+                if writer.unwritable or time.monotonic() >= deadline_s:
+                    break
 
     def _sid(self, session_id: int) -> int:
         """The stored id of a session this store handed out."""
