@@ -141,7 +141,7 @@ def _at_rate(sample: Sample, bpm: float) -> Sample:
     """The sample with the detection heart rate in place of the strap's value."""
     if bpm == sample.bpm:
         return sample
-    return Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj)
+    return Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj, sample.activity_g)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ class Sample:
     rr_s: tuple[float, ...] = ()
     contact: bool | None = None  # None: the strap cannot tell
     energy_kj: int | None = None
+    activity_g: float | None = None  # how much the body moved over the last second
+    #                                  (core/activity.py); None: the strap has no accelerometer
 
     @property
     def has_contact(self) -> bool:
