@@ -131,7 +131,7 @@ def read(
         "read %s as %s: %d samples, %.0f s",
         path,
         name,
-        len(recording.samples),
+        len(recording),
         recording.duration_s,
     )
     return recording

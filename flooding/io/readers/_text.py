@@ -329,14 +329,22 @@ def check_in_order(times: FloatArray, line_numbers: Sequence[int], path: Path) -
 
 
 def split_rows(
-    lines: Sequence[str], first: int, sep: str, n_fields: int, path: Path, header: str
+    lines: Sequence[str],
+    first: int,
+    sep: str,
+    n_fields: int,
+    path: Path,
+    header: str,
+    *,
+    first_line: int = 1,
 ) -> tuple[list[tuple[str, ...]], list[int]]:
     """Split data lines (from index `first`) into fields, skipping blank lines.
 
-    Returns the columns (one tuple of strings per field) and the 1-based line number of each row.
+    Returns the columns (one tuple of strings per field) and the 1-based line number of each
+    row; `first_line` is the number of `lines[0]` (a block of a longer file).
     """
-    numbers = [i + 1 for i in range(first, len(lines)) if lines[i].strip()]
-    rows = [lines[i - 1].split(sep) for i in numbers]
+    numbers = [i + first_line for i in range(first, len(lines)) if lines[i].strip()]
+    rows = [lines[n - first_line].split(sep) for n in numbers]
     if any(len(row) != n_fields for row in rows):
         for row, line in zip(rows, numbers, strict=True):
             if len(row) != n_fields:

@@ -111,4 +111,4 @@ def read_flooding_json(path: Path) -> Recording:
     numbers = list(range(1, len(samples) + 1))  # "line" n: sample n
     check_unix_times(times, numbers, path, "a unix time t_s")
     check_in_order(times, numbers, path)
-    return Recording(samples, samples[0].t_s, JSON_FORMAT, path)
+    return Recording.of_samples(samples, samples[0].t_s, JSON_FORMAT, path)
