@@ -545,3 +545,14 @@ class TestEndlessInputs:
         path.write_bytes(b"\x00" * (5 << 20))
         with pytest.raises(ReaderError, match="binary data"):
             read(path, "csv")
+
+    def test_file_of_many_blocks_reads_whole(self, tmp_path: Path) -> None:
+        """A CSV longer than one read block gives every row, in order, with nothing doubled."""
+        path = tmp_path / "long.csv"
+        rows = 600_000  # ~13 MB: several 4 MiB blocks
+        body = "".join(f"{1_700_000_000 + i},{60 + i % 40}\n" for i in range(rows))
+        path.write_text("time_unix_s,hr_bpm\n" + body)
+        rec = read(path)
+        assert len(rec) == rows
+        assert np.array_equal(rec.table.t_s, 1_700_000_000 + np.arange(rows, dtype=np.float64))
+        assert np.array_equal(rec.table.bpm, 60 + np.arange(rows) % 40)

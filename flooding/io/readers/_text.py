@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -72,7 +73,7 @@ def _looks_utf16_unmarked(data: bytes) -> bool:
 
 
 MAX_LINE_BYTES = 1 << 20  # no recording has a line of a MiB (a row is ~30 bytes): no end in sight
-BLOCK_BYTES = 1 << 22  # files are read 4 MiB at a time: memory follows the piece, not the file
+BLOCK_BYTES = 1 << 20  # files are read 1 MiB at a time: memory follows the piece, not the file
 _KINDS = (
     (stat.S_ISCHR, "a device"),
     (stat.S_ISBLK, "a disk device"),
@@ -179,6 +180,8 @@ def read_line_blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
                 piece = handle.read(BLOCK_BYTES)
                 at_end = not piece
                 carry += piece
+            if at_end and not carry:
+                break
             cut = len(carry) if at_end else carry.rfind(b"\n") + 1
             if cut == 0:
                 if len(carry) > MAX_LINE_BYTES:
@@ -195,8 +198,6 @@ def read_line_blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
             if lines:
                 yield number, lines
             number += len(lines)
-            if at_end and not carry:
-                break
         if not seen:
             raise ReaderError(path, None, "some data", "an empty file")
 
@@ -328,6 +329,17 @@ def check_in_order(times: FloatArray, line_numbers: Sequence[int], path: Path) -
         )
 
 
+_EDGE_SPACE = re.compile(r"[ \t\f\v](?:,|;|\n|$)|(?:^|,|;|\n)[ \t\f\v]")  # a field to strip
+
+
+def count_per_line(text: str, char: str) -> npt.NDArray[np.int64]:
+    """How often `char` (one ASCII character) occurs on each line of `text`."""
+    data = np.frombuffer(text.encode("utf-8"), np.uint8)
+    ends = np.append(np.flatnonzero(data == 10), data.size)
+    seen = np.concatenate(([0], np.cumsum(data == ord(char))))
+    return np.diff(np.concatenate(([0], seen[ends])))
+
+
 def split_rows(
     lines: Sequence[str],
     first: int,
@@ -337,12 +349,22 @@ def split_rows(
     header: str,
     *,
     first_line: int = 1,
-) -> tuple[list[tuple[str, ...]], list[int]]:
+) -> tuple[list[Sequence[str]], Sequence[int]]:
     """Split data lines (from index `first`) into fields, skipping blank lines.
 
-    Returns the columns (one tuple of strings per field) and the 1-based line number of each
-    row; `first_line` is the number of `lines[0]` (a block of a longer file).
+    Returns the columns (one sequence of strings per field) and the 1-based line number of
+    each row; `first_line` is the number of `lines[0]` (a block of a longer file). A block of
+    well-formed lines is split in one pass over its text.
     """
+    body = lines[first:] if first else lines
+    if body and n_fields > 1:
+        text = "\n".join(body)
+        if bool(np.all(count_per_line(text, sep) == n_fields - 1)):  # no blank or odd line
+            flat = text.replace("\n", sep).split(sep)
+            if _EDGE_SPACE.search(text):
+                flat = [value.strip() for value in flat]
+            start = first + first_line
+            return [flat[k::n_fields] for k in range(n_fields)], range(start, start + len(body))
     numbers = [i + first_line for i in range(first, len(lines)) if lines[i].strip()]
     rows = [lines[n - first_line].split(sep) for n in numbers]
     if any(len(row) != n_fields for row in rows):

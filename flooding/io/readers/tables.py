@@ -31,6 +31,7 @@ from flooding.io.readers._text import (
     check_rr,
     check_strap_rr,
     check_unix_times,
+    count_per_line,
     read_line_blocks,
     read_lines,
     split_rows,
@@ -172,43 +173,72 @@ def _csv_block(
     return out
 
 
+class _Column:
+    """A column filled block by block into one array, sized from the file up front (pages
+    never written cost no memory) and grown if the guess was short."""
+
+    def __init__(self) -> None:
+        self.data: np.ndarray | None = None
+        self.size = 0
+
+    def add(self, values: np.ndarray, expect: int) -> None:
+        end = self.size + values.size
+        if self.data is None:
+            self.data = np.empty(max(expect, end), values.dtype)
+        elif end > self.data.size:
+            grown = np.empty(max(2 * self.data.size, end), self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size : end] = values
+        self.size = end
+
+    def array(self) -> np.ndarray:
+        assert self.data is not None
+        return self.data[: self.size]
+
+
 def read_csv(path: Path) -> Recording:
     """Read the generic CSV described in the module notes, a block of lines at a time (the
     rows become compact arrays; memory follows the rows' numbers, not their text)."""
     layout: _CsvLayout | None = None
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in _CSV_COLUMNS}
+    parts = {name: _Column() for name in _CSV_COLUMNS}
     last_t: float | None = None
+    file_bytes = max(1, path.stat().st_size)
+    seen_bytes = 0
     for first_line, lines in read_line_blocks(path):
         skip = 0
         if layout is None:
             layout = _csv_layout(lines[0], path)
             skip = 1
         block = _csv_block(layout, lines, skip, first_line, path)
+        seen_bytes += sum(map(len, lines)) + len(lines)
         if block is None:
             continue
         if last_t is not None and float(block["t_s"][0]) < last_t:
             line = int(block["first_line"][0])
             raise ReaderError(path, line, "times in order", "a time earlier than the line before")
         last_t = float(block["t_s"][-1])
+        scale = 1.1 * file_bytes / max(1, seen_bytes)  # the rest of the file, like this part
         for name in _CSV_COLUMNS:
             if name in block:
-                parts[name].append(block.pop(name))
-    if layout is None or not parts["t_s"]:
+                parts[name].add(block[name], int(scale * block[name].size) + 1024)
+    if layout is None or parts["t_s"].data is None:
         raise ReaderError(path, 2, "data rows after the header", "none")
-    joined: dict[str, np.ndarray] = {}
-    for name in _CSV_COLUMNS:  # one column at a time: the pieces go as each is joined
-        if parts[name]:
-            joined[name] = (
-                np.concatenate(parts.pop(name)) if len(parts[name]) > 1 else parts.pop(name)[0]
-            )
-    t_s = joined["t_s"]
+    t_s = parts["t_s"].array()
     start = None if layout.time_name == "time_s" else float(t_s[0])
-    counts, rr = joined["rr_counts"], joined["rr_s"]
+    counts, rr = parts["rr_counts"].array(), parts["rr_s"].array()
     if layout.hr_at is None:
         beat_rr = rr
         beat_t = _beat_times(np.repeat(t_s, counts), beat_rr)
         return Recording(packetise(beat_t, beat_rr), start, "csv", path, beat_t, beat_rr)
-    table = _packets_of_rows(t_s, joined["bpm"], joined["has_bpm"], counts, rr, joined["contact"])
+    table = _packets_of_rows(
+        t_s,
+        parts["bpm"].array(),
+        parts["has_bpm"].array(),
+        counts,
+        rr,
+        parts["contact"].array(),
+    )
     return Recording(table, start, "csv", path, np.repeat(t_s, counts), rr)
 
 
@@ -222,21 +252,21 @@ def _rr_rows(
     the strap's 16-bit field can send, 0 and 65535/1024 s included, as a live session stores
     them (and `flooding export` writes them); the beat filters judge them as they do live.
     """
-    if any(" " in value for value in column):
+    joined = "\n".join(column)  # no value holds a line end
+    if "  " in joined or "\t" in joined:  # odd spacing: value by value
         fields = [value.split() for value in column]
         counts = np.fromiter(map(len, fields), np.int64, len(fields))
-        flat = [v for parts in fields for v in parts]
-        flat_lines: Sequence[int] = [
-            n for parts, n in zip(fields, numbers, strict=True) for _ in parts
-        ]
-    else:  # one value or none a row: no splitting
-        counts = np.fromiter((1 if value else 0 for value in column), np.int64, len(column))
-        flat = [value for value in column if value]
-        flat_lines = (
-            numbers
-            if len(flat) == len(column)
-            else [n for value, n in zip(column, numbers, strict=True) if value]
-        )
+        flat: Sequence[str] = [v for parts in fields for v in parts]
+    else:  # values separated by single spaces: counted for the whole column at once
+        spaces = count_per_line(joined, " ")
+        empty = np.fromiter(map(len, column), np.int64, len(column)) == 0
+        counts = np.where(empty, 0, spaces + 1)
+        flat = joined.split()
+    flat_lines: Sequence[int] = (
+        numbers
+        if counts.size == len(flat) and bool(np.all(counts == 1))
+        else np.repeat(np.asarray(numbers), counts).tolist()
+    )
     what = "an RR interval in ms" if in_ms else "an RR interval in seconds"
     values = to_floats(flat, flat_lines, path, what) if flat else np.zeros(0)
     if in_ms:
