@@ -94,7 +94,7 @@ def _read_or_explain(path: Path, args: argparse.Namespace) -> Recording | None:
     except OSError as exc:
         print(f"flooding import: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return None
-    if not recording.samples:
+    if not len(recording):
         print(f"flooding import: {path} holds no heart data. Nothing was imported.")
         return None
     return recording

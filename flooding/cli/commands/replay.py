@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from flooding.cli.commands._common import (
     data_dir,
     open_store,
 )
+
+KEPT = ("baseline_bpm",)  # of the replay's readings, the summary needs the last baseline
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,9 +61,9 @@ def _mmss(seconds: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.importing import has_wall_clock, import_recording
+    from flooding.app.importing import anchored_table, has_wall_clock, import_recording
+    from flooding.app.long_replay import replay_long
     from flooding.cli.commands._common import load_settings
-    from flooding.core.engine import run_batch
     from flooding.core.models import (
         Alert,
         EpisodeEnded,
@@ -83,22 +86,24 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # an unknown --format, a participant not in the file
         print(f"flooding replay: {exc}", file=sys.stderr)
         return 2
-    samples = recording.samples
-    if not samples:
+    n_samples = len(recording)
+    if not n_samples:
         print(f"flooding replay: {args.file}: no samples", file=sys.stderr)
         return 1
-    # readings give the last baseline and an open episode's peak
+    # the last baseline and an open episode's peak come from the readings
     session_id = None
     if args.save:  # run over the samples as stored
         store = open_store(args, read_only=True)
         try:
-            imported = import_recording(store, recording, settings, mode=mode, keep_readings=True)
+            imported = import_recording(store, recording, settings, mode=mode, keep=KEPT)
         finally:
             store.close()
-        result, session_id, t0 = imported.batch, imported.session_id, imported.start_s
+        result, session_id, t0 = imported.replayed, imported.session_id, imported.start_s
+        times = anchored_table(recording).t_s
     else:
-        result = run_batch(samples, settings, mode=mode, keep_readings=True)
-        t0 = samples[0].t_s
+        times = recording.table.t_s
+        result = replay_long(recording.table, settings, mode=mode, keep=KEPT)
+        t0 = float(times[0])
     wall = has_wall_clock(recording)
 
     def when(t_s: float) -> str:
@@ -146,11 +151,12 @@ def run(args: argparse.Namespace) -> int:
             extended.append({"t_s": round(event.t_s - t0, 3), "time": when(event.t_s)})
     if open_episode is not None:  # still flooded when the recording ends
         start = open_episode["start_s"] + t0
-        open_episode["peak_bpm"] = round(max(r.bpm for r in result.readings if r.t_s >= start), 1)
+        open_episode["peak_bpm"] = round(float(result.rates[times >= start].max()), 1)
     pauses = sum(isinstance(e, PauseStarted) for e in result.events)
-    duration_s = result.readings[-1].t_s - t0
+    duration_s = float(times[-1]) - t0
+    final_baseline = float(result.trace["baseline_bpm"][-1])
     summary = {
-        "samples": len(samples),
+        "samples": n_samples,
         "beats": recording.n_beats,
         "duration_s": round(duration_s, 3),
         "alerts": len(alerts),
@@ -158,9 +164,7 @@ def run(args: argparse.Namespace) -> int:
         "pauses": pauses,
         "ready": len(ready),
         "not_yet": len(extended),
-        "final_baseline_bpm": None
-        if result.readings[-1].baseline_bpm is None
-        else round(result.readings[-1].baseline_bpm, 1),
+        "final_baseline_bpm": None if math.isnan(final_baseline) else round(final_baseline, 1),
     }
 
     if args.json:
@@ -182,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
 
     clock = "local time" if wall else "mm:ss from the start"
     print(
-        f"{args.file} ({recording.source_format}, {mode.value} mode): {len(samples)} samples, "
+        f"{args.file} ({recording.source_format}, {mode.value} mode): {n_samples} samples, "
         f"{_mmss(duration_s) if duration_s < 6000 else f'{duration_s / 3600:.1f} h'}; "
         f"times are {clock}"
     )

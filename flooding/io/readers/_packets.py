@@ -73,7 +73,11 @@ def packetise(
         flags = np.where(hi > lo, any_contact.astype(np.int8), np.int8(CONTACT_UNKNOWN))
     # every beat falls in a packet (the first tick at or after it is sent), in order
     return SampleColumns(
-        ticks, bpm, flags.astype(np.int8), (hi - lo).astype(np.int64), np.asarray(rr_s, np.float64)
+        np.asarray(ticks, np.float64),
+        bpm.astype(np.float64),
+        flags.astype(np.int8),
+        (hi - lo).astype(np.int64),
+        np.asarray(rr_s, np.float64),
     )
 
 

@@ -154,7 +154,7 @@ def _csv_block(
         return None
     t_s, _ = _times(layout.time_name, columns[layout.time_at], numbers, path)
     n = len(numbers)
-    out = {"t_s": t_s}
+    out: dict[str, np.ndarray] = {"t_s": t_s}
     if layout.rr_at is not None:
         out["rr_counts"], out["rr_s"] = _rr_rows(
             columns[layout.rr_at], numbers, path, layout.rr_in_ms, strap=layout.hr_at is not None
@@ -376,7 +376,9 @@ def stress_predict_participants(path: Path) -> list[int]:
     return list(dict.fromkeys(ids.tolist()))
 
 
-def _stress_rows(path: Path) -> tuple[list[tuple[str, ...]], list[int], list[int], np.ndarray]:
+def _stress_rows(
+    path: Path,
+) -> tuple[list[Sequence[str]], Sequence[int], list[int], np.ndarray]:
     """A Stress-Predict file's columns, line numbers, participants (in order of first
     appearance) and each row's participant."""
     lines = read_lines(path)
@@ -390,14 +392,14 @@ def _stress_rows(path: Path) -> tuple[list[tuple[str, ...]], list[int], list[int
 
 def _stress_participant(
     path: Path,
-    columns: list[tuple[str, ...]],
-    numbers: list[int],
+    columns: list[Sequence[str]],
+    numbers: Sequence[int],
     ids: np.ndarray,
     participant: int,
 ) -> Recording:
     """The recording of one participant present in the parsed file."""
     _, hr, respr, time, label = columns
-    rows = np.flatnonzero(ids == participant)
+    rows = np.flatnonzero(ids == participant).tolist()
     sel_numbers = [numbers[i] for i in rows]
     t_s = to_floats([time[i] for i in rows], sel_numbers, path, "a unix time in seconds")
     check_unix_times(t_s, sel_numbers, path, "a unix time in seconds")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
 import json
 import logging
 import os
@@ -70,9 +71,21 @@ _COUPLE_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
 _COUPLE_ONLY_FIELDS = frozenset({"person", "absent", "baselines", "waiting", "levels"})
 
 
-def _class_kind(event: Event | Any) -> str:
-    name = type(event).__name__
+@functools.cache
+def _type_kind(kind: Any) -> str:
+    name = kind.__name__
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-")
+
+
+def _class_kind(event: Event | Any) -> str:
+    kind: Any = type(event)
+    return _type_kind(kind)
+
+
+@functools.cache
+def _own_fields(kind: Any) -> tuple[str, ...]:
+    """An event type's stored fields outside a couple session (an import stores thousands)."""
+    return tuple(f.name for f in dataclasses.fields(kind) if f.name not in _COUPLE_ONLY_FIELDS)
 
 
 def event_kind(event: Event | Any, couple: bool = False) -> str:
@@ -98,7 +111,8 @@ def event_data(event: Any, couple: bool = False) -> dict[str, Any]:
     if form is not None:
         names: Sequence[str] = form[1]
     else:
-        names = [f.name for f in dataclasses.fields(event) if f.name not in _COUPLE_ONLY_FIELDS]
+        kind: Any = type(event)
+        names = _own_fields(kind)
     return {name: _plain(getattr(event, name)) for name in names}
 
 
