@@ -21,7 +21,7 @@ from flooding.core.models import SOLO, Mode, Sample
 from flooding.core.settings import Settings
 from flooding.core.timefmt import is_wall_clock
 from flooding.io.readers import Recording
-from flooding.io.readers.recording import sample_chunks
+from flooding.io.readers.recording import table_rows
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -74,11 +74,10 @@ def anchored(recording: Recording, start_s: float | None = None) -> list[Sample]
     return [replace(s, t_s=s.t_s + shift) for s in samples]
 
 
-def _sample_chunks(recording: Recording, table: SampleColumns) -> Iterator[list[Sample]]:
-    """The samples to store, a chunk at a time (a reader's own samples keep their energy)."""
-    if recording.given is None:
-        yield from sample_chunks(table, STORE_CHUNK_SAMPLES)
-        return
+def _given_chunks(recording: Recording, table: SampleColumns) -> Iterator[list[Sample]]:
+    """A reader's own samples (they keep their energy) on the table's clock, a chunk at a
+    time."""
+    assert recording.given is not None
     shift = float(table.t_s[0]) - recording.given[0].t_s
     for start in range(0, len(recording.given), STORE_CHUNK_SAMPLES):
         chunk = recording.given[start : start + STORE_CHUNK_SAMPLES]
@@ -116,11 +115,15 @@ def import_recording(
         settings_json=json.dumps(settings.model_dump(mode="json", exclude={"messages"})),
     )
     try:
-        for event in replayed.events:
-            store.add_event(session_id, event)
-        for chunk in _sample_chunks(recording, table):
-            store.add_samples(session_id, chunk)
-            store.flush()
+        store.add_events(session_id, replayed.events)
+        if recording.given is None:
+            for start in range(0, len(recording), STORE_CHUNK_SAMPLES):
+                store.add_sample_table(session_id, table_rows(table, start, STORE_CHUNK_SAMPLES))
+                store.flush()
+        else:
+            for chunk in _given_chunks(recording, table):
+                store.add_samples(session_id, chunk)
+                store.flush()
         store.end_session(session_id, last_s)
     except BaseException:
         _discard(store, session_id)

@@ -48,6 +48,20 @@ def sample_chunks(table: SampleColumns, rows: int) -> Iterator[list[Sample]]:
         yield out
 
 
+def table_rows(table: SampleColumns, start: int, count: int) -> SampleColumns:
+    """Rows `start` to `start + count` of a table (views, no copies)."""
+    stop = min(table.t_s.size, start + count)
+    first_beat = int(table.rr_counts[:start].sum())
+    end_beat = first_beat + int(table.rr_counts[start:stop].sum())
+    return SampleColumns(
+        table.t_s[start:stop],
+        table.bpm[start:stop],
+        table.contact[start:stop],
+        table.rr_counts[start:stop],
+        table.rr_s[first_beat:end_beat],
+    )
+
+
 def samples_of(table: SampleColumns) -> list[Sample]:
     """Every sample of a table as a `Sample`."""
     return [sample for chunk in sample_chunks(table, 1 << 16) for sample in chunk]

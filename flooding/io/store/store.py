@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import enum
 import functools
+import itertools
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flooding.core.models import SOLO, Event, Sample
@@ -40,6 +41,9 @@ from flooding.io.store.schema import (
     statements,
 )
 from flooding.io.store.writer import WRITER_BUSY_TIMEOUT_MS, Batch, Writer
+
+if TYPE_CHECKING:
+    from flooding.core.beats.columns import SampleColumns
 
 log = logging.getLogger(__name__)
 
@@ -551,6 +555,65 @@ class Store:
         """Buffer many samples (an import)."""
         for sample in samples:
             self.add_sample(session_id, sample, person)
+
+    def add_sample_table(self, session_id: int, table: SampleColumns, person: str = SOLO) -> None:
+        """Buffer samples given as columns (an import), as `add_sample` buffers each one."""
+        import numpy as np  # an import's need: `flooding sessions` loads no numpy
+
+        n = table.t_s.size
+        if not n:
+            return
+        counts = table.rr_counts
+        values = table.rr_s.tolist()
+        if int(counts.max()) <= 1:  # one interval a sample or none: no joining
+            rr_texts = [""] * n
+            at = np.flatnonzero(counts).tolist()
+            for index, value in zip(at, map(repr, values), strict=True):
+                rr_texts[index] = value
+        else:
+            ends = np.cumsum(counts).tolist()
+            rr_texts = [
+                _rr_text(values[end - count : end])
+                for end, count in zip(ends, counts.tolist(), strict=True)
+            ]
+        contact = [None if c < 0 else c for c in table.contact.tolist()]
+        self._pending.extend(
+            zip(
+                itertools.repeat(session_id, n),
+                table.t_s.tolist(),
+                table.bpm.tolist(),
+                rr_texts,
+                contact,
+                itertools.repeat(None, n),
+                itertools.repeat(person, n),
+                strict=False,
+            )
+        )
+
+    def add_events(
+        self, session_id: int, events: Sequence[Any], person: str = SOLO, *, couple: bool = False
+    ) -> None:
+        """Record many events (an import), as `add_event` records each; committed with the
+        next flush."""
+        if self._live() is not None or not events:
+            for event in events:
+                self.add_event(session_id, event, person, couple=couple)
+            return
+        rows = [
+            (session_id, _event_time(e), event_kind(e, couple), json.dumps(event_data(e, couple)))
+            for e in events
+        ]
+        self.db.executemany(
+            "INSERT INTO events(session_id, t_s, kind, data_json, person) VALUES (?, ?, ?, ?, ?)",
+            [(*row, person) for row in rows],
+        )
+        # this connection holds the write lock since the first insert: the ids are consecutive
+        last = int(self.db.execute("SELECT last_insert_rowid()").fetchone()[0])
+        first = last - len(rows) + 1
+        self._unsaved_events += [
+            (first + i, sid, t_s, kind, text, person)
+            for i, (sid, t_s, kind, text) in enumerate(rows)
+        ]
 
     def add_event(
         self, session_id: int, event: Any, person: str = SOLO, *, couple: bool = False
