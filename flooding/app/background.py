@@ -27,6 +27,7 @@ from flooding.core.models import (
 if TYPE_CHECKING:
     from flooding.app.session import SessionOutcome, SessionRunner
     from flooding.app.sources import AnyItem, HeartSource, TaggedSource
+    from flooding.io.clock import SessionClock
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ class BackgroundMonitor:
 
     `make_runner(source, mode)` builds the `SessionRunner` for one wearing (with the
     board as its view). `run()` returns the outcomes of the sessions when `stop()` is called.
+    `clock`, the session clock the source stamps samples on, is lined up with the wall clock
+    again before each wearing (never during one), so a service running for weeks stores each
+    session at the time the computer showed when it began.
     """
 
     def __init__(
@@ -78,11 +82,13 @@ class BackgroundMonitor:
         live: LiveMonitor,
         make_runner: Callable[[Any, Mode | None], SessionRunner],
         session_gap_s: float,
+        clock: SessionClock | None = None,
     ) -> None:
         self.source = source
         self.live = live
         self.make_runner = make_runner
         self.session_gap_s = session_gap_s
+        self.clock = clock
         self._stop = asyncio.Event()
         self._queue: asyncio.Queue[AnyItem] = asyncio.Queue()
         self.outcomes: list[SessionOutcome] = []
@@ -98,6 +104,8 @@ class BackgroundMonitor:
         pump = asyncio.create_task(self._pump(), name="strap stream")
         try:
             while not self._stop.is_set():
+                if self.clock is not None:
+                    self.clock.rebase()
                 first = await self._wait_for_wearing(pump)
                 if first is None:
                     break
