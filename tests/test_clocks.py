@@ -1,0 +1,199 @@
+"""No clock can bend a pause or delay an alert: wall-clock jumps and a suspend, played through
+the live pipeline (wiring, the real SessionRunner, engine and store) with injected clocks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from flooding.app.live import LiveMonitor
+from flooding.app.session import SessionRunner
+from flooding.app.status import StatusBoard
+from flooding.core.settings import Settings
+from flooding.core.timefmt import clock_time
+from flooding.io.clock import SessionClock, elapsed_s, wall_offset_of
+from flooding.io.config_files.loading import default_settings
+from flooding.io.control import PauseReply, PauseRequest
+from flooding.io.store import Store
+from flooding.lab.clock_jumps import ClockChange, Played, SteeredClocks, SteeredStrap, long_talk
+from flooding.lab.clock_jumps import play as play_talk
+from tests.fakes import RecordingView
+
+PAUSE_S = 20 * 60.0
+HOUR_S = 3600.0
+RISE_S = 250.0  # talk time: the heart is on its way up (the alert comes at about 4:35)
+IN_PAUSE_S = 400.0  # talk time: two minutes into the pause
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return default_settings()
+
+
+@pytest.fixture(scope="module")
+def untouched(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Played:
+    """The talk with nobody touching the clock."""
+    played = play_talk(tmp_path_factory.mktemp("untouched"), (), settings)
+    assert played.alert_s is not None
+    assert played.ready_s is not None
+    return played
+
+
+def play(tmp_path: Path, settings: Settings, *changes: ClockChange) -> Played:
+    return play_talk(tmp_path, changes, settings)
+
+
+class TestWallClockJumps:
+    def test_clock_back_10_min_during_the_rise_does_not_delay_the_alert(
+        self, tmp_path: Path, settings: Settings, untouched: Played
+    ) -> None:
+        """The wall clock set back 10 minutes as the heart rises: the alert comes as without."""
+        played = play(tmp_path, settings, ClockChange(RISE_S, wall_s=-600.0))
+        assert played.alert_s == untouched.alert_s
+        assert played.stored_in_order
+
+    def test_clock_back_an_hour_during_the_rise_does_not_delay_the_alert(
+        self, tmp_path: Path, settings: Settings, untouched: Played
+    ) -> None:
+        """The wall clock set back an hour as the heart rises: the same alert, same calm."""
+        played = play(tmp_path, settings, ClockChange(RISE_S, wall_s=-HOUR_S))
+        assert played.alert_s == untouched.alert_s
+        assert "(calm for you: 67 bpm)" in played.alert_body
+        assert played.stored_in_order
+
+    def test_clock_forward_an_hour_in_the_pause_keeps_the_20_minutes(
+        self, tmp_path: Path, settings: Settings, untouched: Played
+    ) -> None:
+        """The wall clock set forward an hour in the pause: ready to return still comes only
+        after 20 real minutes, at the same moment as without the jump."""
+        played = play(tmp_path, settings, ClockChange(IN_PAUSE_S, wall_s=HOUR_S))
+        assert played.pause_s is not None
+        assert played.pause_s >= PAUSE_S
+        assert played.ready_s == untouched.ready_s
+
+    def test_clock_back_an_hour_in_the_pause_does_not_make_it_longer(
+        self, tmp_path: Path, settings: Settings, untouched: Played
+    ) -> None:
+        """The wall clock set back an hour in the pause: ready to return comes as without."""
+        played = play(tmp_path, settings, ClockChange(IN_PAUSE_S, wall_s=-HOUR_S))
+        assert played.ready_s == untouched.ready_s
+        assert played.stored_in_order
+
+    def test_back_at_names_the_time_on_the_clock_the_computer_shows(
+        self, tmp_path: Path, settings: Settings
+    ) -> None:
+        """After the wall clock was set forward an hour, the words for the partner name the
+        return time on the clock as the computer shows it now (20 minutes after the alert)."""
+        played = play(tmp_path, settings, ClockChange(200.0, wall_s=HOUR_S))
+        assert played.alert_wall_s is not None
+        assert f"come back at {clock_time(played.alert_wall_s + PAUSE_S)}" in played.alert_body
+
+    def test_stamping_samples_with_the_wall_clock_lets_the_jump_cut_the_pause_short(
+        self, tmp_path: Path, settings: Settings
+    ) -> None:
+        """The attack as it was (samples stamped with wall time): the same jump forward ends
+        the pause early, so the tests above would see it."""
+        played = play_talk(
+            tmp_path, (ClockChange(IN_PAUSE_S, wall_s=HOUR_S),), settings, stamp_on_wall=True
+        )
+        assert played.pause_s is not None
+        assert played.pause_s < PAUSE_S
+
+
+class TestSuspend:
+    def test_a_suspend_in_the_pause_counts_as_pause_time_and_never_shortens_it(
+        self, tmp_path: Path, settings: Settings
+    ) -> None:
+        """The laptop closed for 20 minutes in the pause: those minutes were the break (ready
+        to return within two minutes of waking, once the calm heart is seen), never less than
+        20 minutes after the alert."""
+        asleep = ClockChange(900.0, suspend_s=PAUSE_S)
+        played = play(tmp_path, settings, asleep)
+        assert played.pause_s is not None
+        assert played.pause_s >= PAUSE_S
+        assert played.ready_s is not None
+        woke_s = asleep.at_s + asleep.suspend_s
+        assert woke_s < played.ready_s <= woke_s + 120.0
+
+    def test_a_short_suspend_early_in_the_pause_does_not_shorten_it(
+        self, tmp_path: Path, settings: Settings, untouched: Played
+    ) -> None:
+        """Five minutes suspended early in the pause: still at least 20 minutes of pause."""
+        played = play(tmp_path, settings, ClockChange(IN_PAUSE_S, suspend_s=300.0))
+        assert played.pause_s is not None
+        assert played.pause_s >= PAUSE_S
+        assert untouched.ready_s is not None
+        assert played.ready_s is not None
+        assert played.ready_s <= untouched.ready_s + 300.0
+
+    @pytest.mark.skipif(not hasattr(time, "CLOCK_BOOTTIME"), reason="Linux's CLOCK_BOOTTIME")
+    def test_elapsed_time_is_the_boot_clock_that_runs_through_suspend(self) -> None:
+        """On Linux the session clock's elapsed time is CLOCK_BOOTTIME (CLOCK_MONOTONIC stops
+        while suspended, which would stretch a pause by the time asleep)."""
+        before = time.clock_gettime(time.CLOCK_BOOTTIME)
+        now = elapsed_s()
+        after = time.clock_gettime(time.CLOCK_BOOTTIME)
+        assert before <= now <= after
+
+
+class TestSessionClock:
+    def test_a_wall_jump_moves_no_session_time_but_the_display_offset(self) -> None:
+        """Setting the wall clock changes only what a session time reads as on the wall."""
+        wall, boot = [1000.0], [5.0]
+        clock = SessionClock(wall=lambda: wall[0], elapsed=lambda: boot[0])
+        boot[0], wall[0] = 15.0, 1010.0
+        assert clock() == 1010.0
+        wall[0] -= HOUR_S
+        assert clock() == 1010.0
+        assert clock.wall_offset_s() == -HOUR_S
+        clock.rebase()  # between sessions: lined up again
+        assert clock() == wall[0]
+        assert clock.wall_offset_s() == 0.0
+
+    def test_plain_clocks_have_no_display_offset(self) -> None:
+        """A simulated or replayed session shows its own times as they are."""
+        assert wall_offset_of(lambda: 12.0)() == 0.0
+
+    def test_status_and_pause_replies_name_the_end_on_the_wall_clock(
+        self, tmp_path: Path, settings: Settings
+    ) -> None:
+        """`flooding status` and `pause` say "until" on the wall clock as set now, and the
+        minutes left from session times (which the jump did not move)."""
+        clocks = SteeredClocks([ClockChange(100.0, wall_s=-HOUR_S)])
+        clock = SessionClock(wall=clocks.wall, elapsed=clocks.elapsed)
+        store = Store.open(tmp_path)
+        board = StatusBoard(RecordingView())
+        runner = SessionRunner(
+            source=SteeredStrap(long_talk(), clocks, clock),
+            settings=settings.model_copy(
+                update={"notify": settings.notify.model_copy(update={"enabled": False})}
+            ),
+            store=store,
+            view=board,
+            source_kind="test",
+            clock=clock,
+        )
+        live = LiveMonitor(board, settings=settings, strap="test", headless=True)
+        live.runner = runner
+
+        async def until_then() -> None:
+            task = asyncio.create_task(runner.run())
+            while clocks.talk_s < 150.0:
+                await asyncio.sleep(0)
+            reply = live.handle(PauseRequest(minutes=20))
+            status = live.status()
+            runner.stop()
+            await task
+            assert isinstance(reply, PauseReply)
+            assert reply.until_s == pytest.approx(clocks.wall() + PAUSE_S, abs=2.0)
+            assert reply.minutes_left == pytest.approx(20.0, abs=0.1)
+            assert status.pause is not None
+            assert status.pause.until_s == reply.until_s
+
+        try:
+            asyncio.run(until_then())
+        finally:
+            store.close()
