@@ -97,7 +97,7 @@ class TestWallClockJumps:
         """The attack as it was (samples stamped with wall time): the same jump forward ends
         the pause early, so the tests above would see it."""
         played = play_talk(
-            tmp_path, (ClockChange(IN_PAUSE_S, wall_s=HOUR_S),), settings, stamp_on_wall=True
+            tmp_path, (ClockChange(IN_PAUSE_S, wall_s=HOUR_S),), settings, stamp="wall"
         )
         assert played.pause_s is not None
         assert played.pause_s < PAUSE_S
@@ -117,6 +117,16 @@ class TestSuspend:
         assert played.ready_s is not None
         woke_s = asleep.at_s + asleep.suspend_s
         assert woke_s < played.ready_s <= woke_s + 120.0
+
+    def test_a_clock_that_stops_in_a_suspend_would_stretch_the_pause(
+        self, tmp_path: Path, settings: Settings
+    ) -> None:
+        """The same suspend on a session clock built on CLOCK_MONOTONIC (stops while asleep):
+        the 20 minutes asleep would be added to the pause, so the test above would see it."""
+        asleep = ClockChange(900.0, suspend_s=PAUSE_S)
+        played = play_talk(tmp_path, (asleep,), settings, stamp="monotonic")
+        assert played.ready_s is not None
+        assert played.ready_s > asleep.at_s + asleep.suspend_s + 120.0
 
     def test_a_short_suspend_early_in_the_pause_does_not_shorten_it(
         self, tmp_path: Path, settings: Settings, untouched: Played

@@ -16,17 +16,21 @@ import itertools
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from flooding.app import wiring
 from flooding.core.hrm import HeartRateMeasurement, to_sample
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, SourceItem
 from flooding.core.notice import Message
 from flooding.core.settings import Settings
+from flooding.core.timefmt import clock_time
 from flooding.io.clock import SessionClock
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, packets
 
 START_S = 1_790_000_000.0  # 2026-09-21 (a Monday evening in Europe): the wall clock at start
+Stamp = Literal["session", "wall", "monotonic"]
+PAUSE_S = 20 * 60.0  # the shipped pause length, which every change must leave whole
 
 
 def long_talk(seed: int = 7) -> Scenario:
@@ -79,6 +83,10 @@ class SteeredClocks:
         """The boot clock: talk time plus time suspended (it runs through a suspend)."""
         return self.talk_s + sum(c.suspend_s for c in self._passed())
 
+    def awake(self) -> float:
+        """A clock that stops while suspended (CLOCK_MONOTONIC on Linux): talk time."""
+        return self.talk_s
+
     def wall(self) -> float:
         """The wall clock: the boot clock plus every setting of it so far."""
         return self.wall_start_s + self.elapsed() + sum(c.wall_s for c in self._passed())
@@ -94,6 +102,7 @@ class SteeredStrap:
         self.scenario = scenario
         self.clocks = clocks
         self.stamp = stamp
+        self.stamped: list[float] = []  # each sample's time, in the order they came
 
     @property
     def description(self) -> str:
@@ -107,7 +116,9 @@ class SteeredStrap:
                 continue
             self.clocks.talk_s = t
             decoded = HeartRateMeasurement.from_bytes(bytes(measurement))
-            yield to_sample(decoded, self.stamp())
+            sample = to_sample(decoded, self.stamp())
+            self.stamped.append(sample.t_s)
+            yield sample
 
 
 @dataclass
@@ -150,7 +161,8 @@ class NotingView:
 @dataclass(frozen=True)
 class Played:
     """One talk played with clock changes: when the alert and ready-to-return came (boot-clock
-    seconds from the start), the alert's words, and whether the stored times kept order."""
+    seconds from the start), the alert's words, and whether the samples' times kept the order
+    they came in, as stored (so a replay of the store reads them as they were lived)."""
 
     alert_s: float | None
     ready_s: float | None
@@ -173,17 +185,19 @@ def play(
     settings: Settings,
     *,
     scenario: Scenario | None = None,
-    stamp_on_wall: bool = False,
+    stamp: Stamp = "session",
 ) -> Played:
     """Play `scenario` (default `long_talk`) with `changes` through the live pipeline into a
-    store in `folder`. `stamp_on_wall` stamps samples with the wall clock itself, as before the
-    session clock: the attack's baseline."""
+    store in `folder`, samples stamped on the session clock; for comparison `stamp="wall"`
+    stamps them with the wall clock itself (as before the session clock) and
+    `stamp="monotonic"` builds the session clock on an elapsed clock that stops in a suspend
+    (Linux's CLOCK_MONOTONIC)."""
     settings = settings.model_copy(
         update={"notify": settings.notify.model_copy(update={"enabled": False})}
     )
     clocks = SteeredClocks(changes)
-    # stamped on the wall: a session clock whose elapsed time is the wall clock's, as before
-    clock = SessionClock(wall=clocks.wall, elapsed=clocks.wall if stamp_on_wall else clocks.elapsed)
+    elapsed = {"session": clocks.elapsed, "wall": clocks.wall, "monotonic": clocks.awake}[stamp]
+    clock = SessionClock(wall=clocks.wall, elapsed=elapsed)
     source = SteeredStrap(scenario or long_talk(), clocks, clock)
     view = NotingView(clocks)
     store = Store.open(folder)
@@ -200,7 +214,8 @@ def play(
         ready_s=None if ready is None else ready.elapsed_s,
         alert_wall_s=None if alert is None else alert.wall_s,
         alert_body=alert.body if alert is not None else "",
-        stored_in_order=all(b > a for a, b in itertools.pairwise(times)),
+        stored_in_order=times == source.stamped
+        and all(b > a for a, b in itertools.pairwise(times)),
         samples=len(times),
     )
 
@@ -214,3 +229,38 @@ ATTACKS = (
     (ClockChange(200.0, wall_s=3600.0),),  # forward an hour before the alert ("back at")
 )
 """The clock changes the drill and the tests try (talk times; the alert comes at about 4:40)."""
+
+WOKEN_READY_S = 120.0  # after a suspend past the pause's end: a calm heart seen for the hold
+
+
+def problems(played: Played, untouched: Played, changes: Sequence[ClockChange]) -> list[str]:
+    """What a clock change bent, against the same talk with nobody touching the clock (the
+    pause: `pause.minutes` of 20 in the settings played)."""
+    found = []
+    if played.alert_s != untouched.alert_s:
+        found.append(f"alert at {minutes(played.alert_s)} instead of {minutes(untouched.alert_s)}")
+    pause_s = played.pause_s
+    if pause_s is None:
+        found.append("no ready to return")
+    elif pause_s < PAUSE_S:
+        found.append(f"the pause cut to {minutes(pause_s)}")
+    suspends = [c for c in changes if c.suspend_s]
+    woke_s = max((c.at_s + c.suspend_s for c in suspends), default=None)
+    if played.ready_s is not None and untouched.ready_s is not None:
+        latest_s = untouched.ready_s if woke_s is None else woke_s + WOKEN_READY_S
+        if played.ready_s > max(latest_s, untouched.ready_s):
+            found.append(f"the pause stretched to {minutes(pause_s)}")
+    if played.alert_wall_s is not None:
+        back_at = clock_time(played.alert_wall_s + PAUSE_S)
+        if back_at not in played.alert_body:
+            found.append(f"'back at' does not name {back_at} (the wall clock's)")
+    if not played.stored_in_order:
+        found.append("stored times out of order")
+    return found
+
+
+def minutes(t_s: float | None) -> str:
+    """Talk seconds as m:ss ('-' for none)."""
+    if t_s is None:
+        return "-"
+    return f"{int(t_s // 60)}:{int(t_s % 60):02d}"
