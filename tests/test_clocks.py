@@ -5,20 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from flooding.app.background import BackgroundMonitor
 from flooding.app.live import LiveMonitor
 from flooding.app.session import SessionRunner
+from flooding.app.sources import HeartSource
 from flooding.app.status import StatusBoard
+from flooding.core.models import Mode, Sample, SourceItem
 from flooding.core.settings import Settings
 from flooding.core.timefmt import clock_time
 from flooding.io.clock import SessionClock, elapsed_s, wall_offset_of
 from flooding.io.config_files.loading import default_settings
 from flooding.io.control import PauseReply, PauseRequest
 from flooding.io.store import Store
-from flooding.lab.clock_jumps import ClockChange, Played, SteeredClocks, SteeredStrap, long_talk
+from flooding.lab.clock_jumps import (
+    START_S,
+    ClockChange,
+    Played,
+    SteeredClocks,
+    SteeredStrap,
+    long_talk,
+)
 from flooding.lab.clock_jumps import play as play_talk
 from tests.fakes import RecordingView
 
@@ -207,3 +218,88 @@ class TestSessionClock:
             asyncio.run(until_then())
         finally:
             store.close()
+
+
+class QueuedStrap:
+    """A source fed by the test: each heart rate given to `arrive` is stamped on `clock` as it
+    comes (as the live strap stamps a notification when it arrives)."""
+
+    description = "queued strap"
+
+    def __init__(self, clock: SessionClock) -> None:
+        self.clock = clock
+        self.queue: asyncio.Queue[Sample] = asyncio.Queue()
+
+    def arrive(self, bpm: float, *, contact: bool = True) -> None:
+        self.queue.put_nowait(Sample(self.clock(), bpm, (60.0 / bpm,), contact=contact))
+
+    async def stream(self) -> AsyncIterator[SourceItem]:
+        while True:
+            yield await self.queue.get()
+
+
+class TestBackgroundService:
+    def test_each_wearing_starts_on_the_wall_clock_as_set_then(
+        self, tmp_path: Path, settings: Settings
+    ) -> None:
+        """The service lines its session clock up with the wall clock between sessions (never
+        within one): the clock set back half an hour within the first session leaves its times
+        in order; set back again between the sessions, the next one is stored at the time the
+        computer shows."""
+        wall, boot = [START_S], [0.0]
+        clock = SessionClock(wall=lambda: wall[0] + boot[0], elapsed=lambda: boot[0])
+        store = Store.open(tmp_path)
+        board = StatusBoard(RecordingView())
+        quiet = settings.model_copy(
+            update={"notify": settings.notify.model_copy(update={"enabled": False})}
+        )
+        live = LiveMonitor(board, settings=quiet, strap="test", headless=True)
+        source = QueuedStrap(clock)
+
+        def make_runner(wearing: HeartSource, mode: Mode | None) -> SessionRunner:
+            return SessionRunner(
+                source=wearing,
+                settings=quiet,
+                store=store,
+                view=board,
+                source_kind="test",
+                clock=clock,
+            )
+
+        monitor = BackgroundMonitor(
+            source=source, live=live, make_runner=make_runner, session_gap_s=0.2, clock=clock
+        )
+
+        async def wear(samples: int) -> None:
+            for _ in range(samples):
+                boot[0] += 1.0
+                source.arrive(70.0)
+                await asyncio.sleep(0)
+
+        async def two_wearings() -> None:
+            task = asyncio.create_task(monitor.run())
+            await wear(10)
+            wall[0] -= HOUR_S / 2  # set back within the first session: its times stay in order
+            await wear(10)
+            while live.runner is not None or len(monitor.outcomes) < 1:
+                await asyncio.sleep(0.05)  # the session ends 0.2 s after the last sample
+            wall[0] -= HOUR_S / 2  # between the sessions
+            boot[0] += 1.0
+            source.arrive(70.0, contact=False)  # the strap lies on the table
+            await asyncio.sleep(0.05)
+            await wear(10)
+            while live.runner is None or live.runner.outcome is None:
+                await asyncio.sleep(0.01)
+            monitor.stop()
+            await task
+
+        try:
+            asyncio.run(two_wearings())
+            first, second = sorted(store.sessions(), key=lambda s: s.id)
+            first_times = [s.t_s for s in store.iter_samples(first.id)]
+            second_times = [s.t_s for s in store.iter_samples(second.id)]
+        finally:
+            store.close()
+        assert first_times == [START_S + n for n in range(1, 21)]
+        # the wall clock then, an hour back: the second session's samples are at its times
+        assert second_times == [START_S - HOUR_S + n for n in range(22, 32)]

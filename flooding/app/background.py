@@ -71,8 +71,9 @@ class BackgroundMonitor:
     `make_runner(source, mode)` builds the `SessionRunner` for one wearing (with the
     board as its view). `run()` returns the outcomes of the sessions when `stop()` is called.
     `clock`, the session clock the source stamps samples on, is lined up with the wall clock
-    again before each wearing (never during one), so a service running for weeks stores each
-    session at the time the computer showed when it began.
+    again while no session runs (before each wearing and at each item until one starts; never
+    during one), so a service running for weeks stores each session at the time the computer
+    showed when it began.
     """
 
     def __init__(
@@ -168,6 +169,8 @@ class BackgroundMonitor:
                     extras[(person, type(inner))] = item
                 elif isinstance(inner, Sample) and inner.has_contact:
                     return [*links.values(), *extras.values(), item]
+                if self.clock is not None:  # no session yet: the next item may start one
+                    self.clock.rebase()
         finally:
             stopper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
