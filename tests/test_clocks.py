@@ -238,23 +238,20 @@ class QueuedStrap:
             yield await self.queue.get()
 
 
-class TestBackgroundService:
-    def test_each_wearing_starts_on_the_wall_clock_as_set_then(
-        self, tmp_path: Path, settings: Settings
-    ) -> None:
-        """The service lines its session clock up with the wall clock between sessions (never
-        within one): the clock set back half an hour within the first session leaves its times
-        in order; set back again between the sessions, the next one is stored at the time the
-        computer shows."""
-        wall, boot = [START_S], [0.0]
-        clock = SessionClock(wall=lambda: wall[0] + boot[0], elapsed=lambda: boot[0])
-        store = Store.open(tmp_path)
+class Service:
+    """A BackgroundMonitor on a `QueuedStrap`, its session clock steered by the test."""
+
+    def __init__(self, store: Store, settings: Settings, gap_s: float) -> None:
+        self.wall, self.boot = [START_S], [0.0]
+        self.clock = clock = SessionClock(
+            wall=lambda: self.wall[0] + self.boot[0], elapsed=lambda: self.boot[0]
+        )
         board = StatusBoard(RecordingView())
         quiet = settings.model_copy(
             update={"notify": settings.notify.model_copy(update={"enabled": False})}
         )
-        live = LiveMonitor(board, settings=quiet, strap="test", headless=True)
-        source = QueuedStrap(clock)
+        self.live = LiveMonitor(board, settings=quiet, strap="test", headless=True)
+        self.source = QueuedStrap(clock)
 
         def make_runner(wearing: HeartSource, mode: Mode | None) -> SessionRunner:
             return SessionRunner(
@@ -266,40 +263,101 @@ class TestBackgroundService:
                 clock=clock,
             )
 
-        monitor = BackgroundMonitor(
-            source=source, live=live, make_runner=make_runner, session_gap_s=0.2, clock=clock
+        self.monitor = BackgroundMonitor(
+            source=self.source,
+            live=self.live,
+            make_runner=make_runner,
+            session_gap_s=gap_s,
+            clock=clock,
         )
 
-        async def wear(samples: int) -> None:
-            for _ in range(samples):
-                boot[0] += 1.0
-                source.arrive(70.0)
-                await asyncio.sleep(0)
+    async def wear(self, samples: int) -> None:
+        """The strap on skin for `samples` seconds, a packet a second."""
+        for _ in range(samples):
+            self.boot[0] += 1.0
+            self.source.arrive(70.0)
+            await asyncio.sleep(0)
+
+    async def until_sessions(self, count: int) -> None:
+        """Wait until `count` sessions have ended."""
+        while len(self.monitor.outcomes) < count:
+            await asyncio.sleep(0.01)
+
+    async def until_running(self) -> None:
+        while self.live.runner is None or self.live.runner.outcome is None:
+            await asyncio.sleep(0.01)
+
+
+def sample_times(store: Store) -> list[list[float]]:
+    """Each stored session's sample times, oldest session first."""
+    return [
+        [s.t_s for s in store.iter_samples(row.id)]
+        for row in sorted(store.sessions(), key=lambda row: row.id)
+    ]
+
+
+class TestBackgroundService:
+    def test_each_wearing_starts_on_the_wall_clock_as_set_then(
+        self, tmp_path: Path, settings: Settings
+    ) -> None:
+        """The service lines its session clock up with the wall clock between sessions (never
+        within one): the clock set back half an hour within the first session leaves its times
+        in order; set back again between the sessions, the next one is stored at the time the
+        computer shows."""
+        store = Store.open(tmp_path)
+        service = Service(store, settings, gap_s=5.0)
 
         async def two_wearings() -> None:
-            task = asyncio.create_task(monitor.run())
-            await wear(10)
-            wall[0] -= HOUR_S / 2  # set back within the first session: its times stay in order
-            await wear(10)
-            while live.runner is not None or len(monitor.outcomes) < 1:
-                await asyncio.sleep(0.05)  # the session ends 0.2 s after the last sample
-            wall[0] -= HOUR_S / 2  # between the sessions
-            boot[0] += 1.0
-            source.arrive(70.0, contact=False)  # the strap lies on the table
+            task = asyncio.create_task(service.monitor.run())
+            await service.wear(10)
+            service.wall[0] -= HOUR_S / 2  # within the first session
+            await service.wear(10)
+            service.boot[0] += 10.0  # past the gap: the strap lies on the table
+            service.source.arrive(70.0, contact=False)
+            await service.until_sessions(1)
+            service.wall[0] -= HOUR_S / 2  # between the sessions
+            service.boot[0] += 1.0
+            service.source.arrive(70.0, contact=False)
             await asyncio.sleep(0.05)
-            await wear(10)
-            while live.runner is None or live.runner.outcome is None:
-                await asyncio.sleep(0.01)
-            monitor.stop()
+            await service.wear(10)
+            await service.until_running()
+            service.monitor.stop()
             await task
 
         try:
             asyncio.run(two_wearings())
-            first, second = sorted(store.sessions(), key=lambda s: s.id)
-            first_times = [s.t_s for s in store.iter_samples(first.id)]
-            second_times = [s.t_s for s in store.iter_samples(second.id)]
+            first, second = sample_times(store)
         finally:
             store.close()
-        assert first_times == [START_S + n for n in range(1, 21)]
+        assert first == [START_S + n for n in range(1, 21)]
         # the wall clock then, an hour back: the second session's samples are at its times
-        assert second_times == [START_S - HOUR_S + n for n in range(22, 32)]
+        assert second == [START_S - HOUR_S + n for n in range(32, 42)]
+
+    def test_asleep_for_longer_than_the_session_gap_starts_a_new_session(
+        self, tmp_path: Path, settings: Settings
+    ) -> None:
+        """The laptop suspended for an hour (the session gap is ten minutes): the strap's
+        first sample after waking starts a new session instead of continuing the old one
+        across the hour (the event loop's clock stood still while asleep; the boot clock
+        did not)."""
+        store = Store.open(tmp_path)
+        service = Service(store, settings, gap_s=600.0)
+
+        async def asleep_between() -> None:
+            task = asyncio.create_task(service.monitor.run())
+            await service.wear(10)
+            await service.until_running()
+            service.boot[0] += HOUR_S  # suspended: no packets, the boot clock runs on
+            await service.wear(10)
+            await service.until_sessions(1)
+            await service.until_running()
+            service.monitor.stop()
+            await task
+
+        try:
+            asyncio.run(asleep_between())
+            sessions = sample_times(store)
+        finally:
+            store.close()
+        assert [len(times) for times in sessions] == [10, 10]
+        assert sessions[1][0] == sessions[0][-1] + HOUR_S + 1.0
