@@ -122,6 +122,7 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
     return TerminalView(
         every_s=max(5.0, 2.0 * args.speed),
         breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+        language=settings.language,
     )
 
 

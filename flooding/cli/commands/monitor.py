@@ -132,7 +132,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         QuietView()
         if args.quiet
         else TerminalView(
-            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
+            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+            language=settings.language,
         )
     )
     try:
