@@ -131,3 +131,18 @@ def program() -> str:
         return "flooding"
     script = Path(sys.argv[0])
     return str(script.resolve()) if script.name == "flooding" else "python -m flooding"
+
+
+def add_details_option(parser: argparse.ArgumentParser) -> None:
+    """--verbose: the figures behind the plain words (as `flooding -v COMMAND` does)."""
+    parser.add_argument(
+        "--verbose",
+        dest="details",
+        action="store_true",
+        help="show the figures behind the plain words (for engineers)",
+    )
+
+
+def wants_details(args: argparse.Namespace) -> bool:
+    """Whether the person asked for the figures: `COMMAND --verbose` or `flooding -v COMMAND`."""
+    return bool(getattr(args, "details", False) or getattr(args, "verbose", 0))
