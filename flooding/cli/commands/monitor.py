@@ -183,7 +183,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         return exc.code
     from flooding.io.locale_files import load_catalogue
 
-    summary = load_catalogue(settings.language)(
+    say = load_catalogue(settings.language)
+    summary = say(
         "summary.monitor",
         id=outcome.session_id,
         samples=outcome.samples,
