@@ -186,6 +186,16 @@ class TestGermanOnScreen:
         assert no_english(german) == []
         assert "Sitzung" in german
 
+    def test_the_sessions_list_in_german(self, tmp_path: Path) -> None:
+        """`flooding sessions --lang de` heads its columns in German, in English by default."""
+        shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+        data = ("--data-dir", str(tmp_path))
+        assert "false alarms" in run_cli("sessions", *data)
+        german = run_cli("sessions", "--lang", "de", *data)
+        assert "Fehlalarme" in german
+        assert "false alarms" not in german
+        assert no_english(german) == []
+
 
 def test_the_english_catalogue_is_what_the_package_loads() -> None:
     """load_catalogue("de") carries German texts and English as its source."""
