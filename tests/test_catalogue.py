@@ -196,6 +196,20 @@ class TestGermanOnScreen:
         assert "false alarms" not in german
         assert no_english(german) == []
 
+    def test_a_broken_settings_file_does_not_stop_a_review(self, tmp_path: Path) -> None:
+        """`review` and `sessions` only read: with settings that cannot be loaded they still
+        answer, in English; an unknown `--lang` is refused, naming the languages."""
+        shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+        bad = tmp_path / "bad.toml"
+        bad.write_text('[pause]\nminutes = "x"\n', encoding="utf-8")
+        data = ("--data-dir", str(tmp_path), "--config", str(bad))
+        assert "Session 1," in run_cli("review", "1", *data)
+        assert "false alarms" in run_cli("sessions", *data)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            assert main(["review", "1", "--lang", "xx", "--data-dir", str(tmp_path)]) == 2
+        assert "'de'" in err.getvalue()
+
 
 def test_the_english_catalogue_is_what_the_package_loads() -> None:
     """load_catalogue("de") carries German texts and English as its source."""

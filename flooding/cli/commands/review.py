@@ -12,8 +12,8 @@ from flooding.cli.commands._common import (
     add_details_option,
     add_session_argument,
     chosen_session,
-    load_settings,
     open_store,
+    screen_words,
     wants_details,
 )
 
@@ -35,9 +35,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(args: argparse.Namespace) -> int:
     from flooding.app.review import SessionReview, people_lines, review
     from flooding.core.timefmt import iso_local
-    from flooding.io.locale_files import load_catalogue
 
-    say = load_catalogue(load_settings(args).settings.language)
+    say = screen_words(args)
     verbose = wants_details(args)
     store = open_store(args, read_only=True)
     try:

@@ -9,8 +9,8 @@ from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
     data_dir,
-    load_settings,
     open_store,
+    screen_words,
 )
 
 
@@ -26,9 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.review import ending_note, summarize_sessions
     from flooding.core.timefmt import duration, iso_local
     from flooding.core.timefmt import session_stamp as local_stamp
-    from flooding.io.locale_files import load_catalogue
 
-    say = load_catalogue(load_settings(args).settings.language)
+    say = screen_words(args)
 
     store = open_store(args, read_only=True)
     try:
