@@ -134,7 +134,13 @@ def process(
     views) and the live monitor the control channel talks to."""
     extras = extras or Extras()
     board = StatusBoard(Views([view, *extras.views]) if extras.views else view)
-    live = LiveMonitor(board, settings=settings, strap=source.description, headless=headless)
+    live = LiveMonitor(
+        board,
+        settings=settings,
+        strap=source.description,
+        headless=headless,
+        demo=kind.startswith("demo"),
+    )
     people = tuple(people or (straps or {}))
     straps = dict(straps or {})
     return Process(source, settings, store, board, live, kind, people, straps, strap, extras)

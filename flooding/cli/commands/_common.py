@@ -122,6 +122,24 @@ def data_dir(args: argparse.Namespace) -> Path:
     return resolve(getattr(args, "data_dir", None))
 
 
+DEMO_FOLDER_NAME = "demo"  # the demo's practice sessions: a folder of their own in the data folder
+
+
+def demo_folder(args: argparse.Namespace) -> Path:
+    """Where the demo keeps its practice sessions: `demo/` inside the data folder (see
+    `data_dir`), so they never mix with real ones."""
+    return data_dir(args) / DEMO_FOLDER_NAME
+
+
+def data_dir_hint(args: argparse.Namespace) -> str:
+    """The options a printed hint must repeat to reach the same data: ` --data-dir DIR`
+    when one was given (FLOODING_DATA_DIR stays set by itself), else nothing."""
+    import shlex
+
+    given = getattr(args, "data_dir", None)
+    return "" if given is None else f" --data-dir {shlex.quote(str(given))}"
+
+
 def program() -> str:
     """How to call this program again: `flooding` when it is on PATH, else its full path."""
     import shutil
