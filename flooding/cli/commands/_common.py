@@ -140,6 +140,15 @@ def data_dir_hint(args: argparse.Namespace) -> str:
     return "" if given is None else f" --data-dir {shlex.quote(str(given))}"
 
 
+def config_hint(args: argparse.Namespace) -> str:
+    """` --config FILE` when one was given (a printed hint must reach the same file), else
+    nothing."""
+    import shlex
+
+    given = getattr(args, "config", None)
+    return "" if given is None else f" --config {shlex.quote(str(given))}"
+
+
 def program() -> str:
     """How to call this program again: `flooding` when it is on PATH, else its full path."""
     import shutil

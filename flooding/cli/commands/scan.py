@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Scan and print; exit 1 when no strap is found or Bluetooth cannot be used."""
     from flooding.io.strap.backoff import Failure, advice
 
-    found = scan_for_straps(args)
+    found = scan_for_straps(args, "scan")
     straps = [s for s in found if s.has_heart_rate_service]
     shown = found if args.all else straps
     if args.json:
