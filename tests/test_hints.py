@@ -112,3 +112,40 @@ class TestNoStrapPaired:
         body = problem_message(problems, "flooding").body
         assert "flooding pair" in body
         assert "config check" not in body
+
+
+class TestHintsKeepTheDataFolder:
+    def test_a_missing_session_points_to_the_same_folders_list(self, tmp_path: Path) -> None:
+        """ "No session N" names `sessions --data-dir DIR` for the folder that was asked."""
+        result = flooding("ok", "7", "--data-dir", str(tmp_path))
+        assert result.returncode == 1
+        assert f"sessions --data-dir {tmp_path}` lists them" in result.stderr
+
+    def test_a_second_monitor_is_pointed_at_the_running_ones_status(self, tmp_path: Path) -> None:
+        """A second demo on a folder in use says how to ask the running one, for that folder."""
+        first = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flooding",
+                "demo",
+                "--speed",
+                "1",
+                "--no-notify",
+                "--no-app",
+                "--data-dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(120):  # until it answers
+                if flooding("status", "--data-dir", str(tmp_path)).returncode == 0:
+                    break
+            second = flooding("demo", "--speed", "0", "--no-notify", "--data-dir", str(tmp_path))
+        finally:
+            first.kill()
+            first.wait()
+        assert second.returncode == 75
+        assert f"status --data-dir {tmp_path / 'demo'}" in second.stderr

@@ -94,8 +94,22 @@ def chosen_session(store: Store, session: int | None) -> int:
             raise CommandError(f"no sessions recorded yet in {store.path.parent}.")
         return latest
     if store.session(session) is None:
-        raise CommandError(f"no session {session}. `flooding sessions` lists them.")
+        raise CommandError(
+            f"no session {session}. `{program()} sessions{_folder_hint(store)}` lists them."
+        )
     return session
+
+
+def _folder_hint(store: Store) -> str:
+    """` --data-dir DIR` for a store outside the data folder a bare command would use."""
+    import shlex
+
+    from flooding.io.folders import data_dir as resolve
+
+    folder = store.path.parent
+    if folder.absolute() == resolve(None).absolute():
+        return ""
+    return f" --data-dir {shlex.quote(str(folder))}"
 
 
 def load_settings(args: argparse.Namespace) -> LoadedConfig:

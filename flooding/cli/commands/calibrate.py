@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import add_data_dir_option, data_dir
+from flooding.cli.commands._common import add_data_dir_option, data_dir, data_dir_hint, program
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -213,7 +213,10 @@ def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration |
     try:
         session = store.session(args.from_session)
         if session is None:
-            print(f"No session {args.from_session}. `flooding sessions` lists them.")
+            print(
+                f"No session {args.from_session}. "
+                f"`{program()} sessions{data_dir_hint(args)}` lists them."
+            )
             return None
         if session.mode == Mode.WORKOUT.value:
             raise CalibrationError(
