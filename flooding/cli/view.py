@@ -1,9 +1,15 @@
-"""The terminal view: a live line every few seconds, and every message in full."""
+"""The terminal view: a live line every few seconds, and every message in full.
+
+While flooded, the line says what ends it (the release rule: below the threshold minus the
+hysteresis for `release_s`), counting down once the heart is under that level.
+"""
 
 from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from flooding.core.breathing import phase_at
@@ -24,6 +30,31 @@ def _countdown(seconds: float) -> str:
     return f"{seconds // 60:2d}:{seconds % 60:02d} left"
 
 
+@dataclass
+class ReleaseWatch:
+    """What a flooded episode needs to end, as the detector's release rule has it: the heart
+    below `threshold - hysteresis_bpm` for `release_s` seconds in a row."""
+
+    hysteresis_bpm: float
+    release_s: float
+    below_since_s: float | None = None
+
+    def words(self, reading: Reading) -> str:
+        """', easing: below 72 for 18 s more' (or what it waits for), for a flooded reading;
+        '' otherwise. Follows each reading, so call it for every one."""
+        if reading.state is not State.FLOODED:
+            self.below_since_s = None
+            return ""
+        level = reading.threshold_bpm - self.hysteresis_bpm
+        if reading.bpm >= level:
+            self.below_since_s = None
+            return f", ends after {self.release_s:.0f} s below {level:.0f}"
+        if self.below_since_s is None:
+            self.below_since_s = reading.t_s
+        left_s = max(0.0, self.release_s - (reading.t_s - self.below_since_s))
+        return f", easing: below {level:.0f} for {left_s:.0f} s more"
+
+
 class TerminalView:
     """Prints the session as it happens."""
 
@@ -33,10 +64,18 @@ class TerminalView:
         every_s: float = LINE_EVERY_S,
         out: TextIO | None = None,
         breathing: tuple[float, float] | None = None,
+        release: tuple[float, float] | None = None,
+        breath_clock: Callable[[], float] | None = None,
     ) -> None:
-        """`breathing`: (breaths a minute, inhale fraction) to cue breaths during a pause."""
+        """`breathing`: (breaths a minute, inhale fraction) to cue breaths during a pause;
+        `release`: (hysteresis bpm, release s) of the detection settings, to say what ends a
+        flooded stretch; `breath_clock`: the seconds the breathing cue follows (a demo in
+        accelerated time passes the real clock, so the cue moves at the pace of a real
+        breath; default: the session's time)."""
         self.every_s = every_s
         self.breathing = breathing
+        self.release = None if release is None else ReleaseWatch(*release)
+        self.breath_clock = breath_clock
         self.out = out or sys.stdout
         self._last_shown_s: float | None = None
         self._last_state: str | None = None
@@ -48,7 +87,16 @@ class TerminalView:
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    def _breath_word(self, t_s: float) -> str:
+        """' - breathe in' or ' - breathe out' just now ('' without breathing settings)."""
+        if self.breathing is None:
+            return ""
+        pace, inhale = self.breathing
+        now_s = t_s if self.breath_clock is None else self.breath_clock()
+        return f" - {phase_at(now_s, pace, inhale).word}"
+
     def reading(self, reading: Reading) -> None:
+        easing = "" if self.release is None else self.release.words(reading)
         state = f"{reading.state.value}/{reading.pausing}"
         due = self._last_shown_s is None or reading.t_s - self._last_shown_s >= self.every_s
         if not due and state == self._last_state:
@@ -57,12 +105,10 @@ class TerminalView:
         self._last_state = state
         label = reading.state.value
         if reading.state is State.FLOODED:
-            label = label.upper()
+            label = label.upper() + easing
         if reading.pausing and reading.pause_until_s is not None:
             label += f", pause {_countdown(reading.pause_until_s - reading.t_s)}"
-            if self.breathing is not None:
-                pace, inhale = self.breathing
-                label += f" - {phase_at(reading.t_s, pace, inhale).word}"
+            label += self._breath_word(reading.t_s)
         battery = "" if self.battery_percent is None else f"  battery {self.battery_percent}%"
         self._print(
             f"{clock_time_s(reading.t_s)}  heart {_bpm(reading.bpm)} bpm"
@@ -88,9 +134,7 @@ class TerminalView:
         line = f"{clock_time_s(reading.t_s)}  " + "  |  ".join(parts)
         if reading.pausing and reading.pause_until_s is not None:
             line += f"  |  pause for both, {_countdown(reading.pause_until_s - reading.t_s)}"
-            if self.breathing is not None:
-                pace, inhale = self.breathing
-                line += f" - {phase_at(reading.t_s, pace, inhale).word}"
+            line += self._breath_word(reading.t_s)
         self._print(line)
 
     def message(self, message: Message) -> None:

@@ -171,12 +171,17 @@ async def _emulated_strap_playing(
 
 
 def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
-    """The demo's live lines: about one every 5 simulated seconds, at most two a second."""
+    """The demo's live lines: about one every 5 simulated seconds, at most two a second;
+    the breathing cue at the pace of a real breath (the lines come seconds apart, so it
+    changes from line to line), except when played at once."""
     from flooding.cli.view import TerminalView
 
+    detection = settings.detection
     return TerminalView(
         every_s=max(5.0, 2.0 * args.speed),
         breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+        release=(detection.release_hysteresis_bpm, detection.release_s),
+        breath_clock=time.monotonic if args.speed > 0 else None,
     )
 
 

@@ -147,7 +147,11 @@ async def _monitor(args: argparse.Namespace) -> int:
         QuietView()
         if args.quiet
         else TerminalView(
-            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
+            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+            release=(
+                settings.detection.release_hysteresis_bpm,
+                settings.detection.release_s,
+            ),
         )
     )
     try:
