@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from flooding.cli.commands._common import program
 from flooding.cli.commands._strap import add_strap_options, scan_for_straps
 
 
@@ -62,5 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(advice(Failure.NOT_FOUND), file=sys.stderr)
         return 1
     if not args.json:
-        print(f"\nTo use one: flooding pair ADDRESS   (e.g. flooding pair {straps[0].address})")
+        print(
+            f"\nTo use one: {program()} pair ADDRESS   (e.g. {program()} pair {straps[0].address})"
+        )
     return 0
