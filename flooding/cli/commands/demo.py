@@ -93,7 +93,10 @@ def demo_data_dir(args: argparse.Namespace) -> Path:
 
 
 def _try_while_playing(args: argparse.Namespace) -> str:
-    """The line that invites the person to try the commands that talk to a monitor."""
+    """The line that invites the person to try the commands that talk to a monitor (none
+    when the talk plays at once: it is over before they could)."""
+    if args.speed == 0:
+        return ""
     again = data_dir_hint(args)
     return (
         f"While it plays, try in another terminal: {program()} status{again} "
