@@ -142,3 +142,15 @@ class TestLiveLine:
         words = [line.rsplit(" - ", 1)[1] for line in out.getvalue().splitlines()]
         assert len(words) == 10
         assert set(words) == {"breathe in", "breathe out"}
+
+    def test_a_couples_line_says_what_ends_each_ones_flooding(self) -> None:
+        """In couple mode each flooded partner's part of the line names their own release."""
+        out = io.StringIO()
+        view = TerminalView(every_s=5.0, out=out, release=(5.0, 30.0))
+        for t in range(12):
+            view.person_reading("Alex", self._reading(float(t), 80.0))
+            view.person_reading("Sam", self._reading(float(t), 70.0))
+        last = out.getvalue().splitlines()[-1]
+        assert "Alex 80 bpm (calm 67) FLOODED, ends after 30 s below 72" in last
+        # the line of second 10 comes with Alex's reading; Sam's latest is of second 9
+        assert "Sam 70 bpm (calm 67) FLOODED, easing: below 72 for 21 s more" in last

@@ -82,6 +82,8 @@ class TerminalView:
         self.link_state = "connected"
         self.battery_percent: int | None = None
         self._people: dict[str, Reading] = {}
+        self._people_release: dict[str, ReleaseWatch] = {}
+        self._people_easing: dict[str, str] = {}
         self._people_state: tuple[tuple[str, str], ...] = ()
 
     def _print(self, text: str) -> None:
@@ -119,6 +121,11 @@ class TerminalView:
     def person_reading(self, person: str, reading: Reading) -> None:
         """Couple mode: one live line with both partners' hearts."""
         self._people[person] = reading
+        if self.release is not None:
+            watch = self._people_release.setdefault(
+                person, ReleaseWatch(self.release.hysteresis_bpm, self.release.release_s)
+            )
+            self._people_easing[person] = watch.words(reading)
         states = tuple((p, f"{r.state.value}/{r.pausing}") for p, r in self._people.items())
         due = self._last_shown_s is None or reading.t_s - self._last_shown_s >= self.every_s
         if not due and states == self._people_state:
@@ -127,7 +134,11 @@ class TerminalView:
         self._people_state = states
         parts = []
         for name, r in self._people.items():
-            label = r.state.value.upper() if r.state is State.FLOODED else r.state.value
+            label = (
+                r.state.value.upper() + self._people_easing.get(name, "")
+                if r.state is State.FLOODED
+                else r.state.value
+            )
             parts.append(
                 f"{name} {_bpm(r.bpm).strip()} bpm (calm {_bpm(r.baseline_bpm).strip()}) {label}"
             )
