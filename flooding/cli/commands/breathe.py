@@ -61,36 +61,33 @@ def wrapped(text: str, columns: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from flooding.core.breathing import phase_at
+    from flooding.io.locale_files import load_catalogue
 
-    pause = load_settings(args).settings.pause
+    settings = load_settings(args).settings
+    pause = settings.pause
+    say = load_catalogue(settings.language)
     pace = args.pace if args.pace is not None else pause.breaths_per_minute
     if not 3 <= pace <= 12 or args.minutes <= 0:
         print("flooding breathe: --pace must be 3 to 12 breaths a minute, --minutes above 0")
         return 2
     interactive = sys.stdout.isatty()
-    print(
-        wrapped(
-            f"Breathe with the bar, {pace:g} breaths a minute: in while it fills, out while it "
-            "empties. Let your shoulders drop. Ctrl-C to stop.",
-            shutil.get_terminal_size().columns,
-        )
-    )
+    print(wrapped(say("breathe.intro", pace=f"{pace:g}"), shutil.get_terminal_size().columns))
     start = time.monotonic()
     last_word = ""
     try:
         while (elapsed := time.monotonic() - start) < args.minutes * 60:
             phase = phase_at(elapsed, pace, pause.inhale_fraction)
+            word = say("breath.in" if phase.inhaling else "breath.out")
             left = args.minutes * 60 - elapsed
             if interactive:
                 columns = shutil.get_terminal_size().columns  # the window may be resized
-                sys.stdout.write("\r" + guide_line(phase.word, phase, left, columns))
+                sys.stdout.write("\r" + guide_line(word, phase, left, columns))
                 sys.stdout.flush()
-            elif phase.word != last_word:
-                print(f"  {phase.word} for {phase.seconds_left:.0f} s")
-            last_word = phase.word
+            elif word != last_word:
+                print(say("breathe.phase", word=word, seconds=f"{phase.seconds_left:.0f}"))
+            last_word = word
             time.sleep(TICK_S if interactive else min(phase.seconds_left, 1.0) + 0.01)
     except KeyboardInterrupt:
         pass
-    done = "Well done. Notice how your body feels now."
-    print("\n" + wrapped(done, shutil.get_terminal_size().columns))
+    print("\n" + wrapped(say("breathe.done"), shutil.get_terminal_size().columns))
     return 0

@@ -148,6 +148,7 @@ async def _monitor(args: argparse.Namespace) -> int:
         if args.quiet
         else TerminalView(
             breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+            language=settings.language,
             release=(
                 settings.detection.release_hysteresis_bpm,
                 settings.detection.release_s,
@@ -199,11 +200,18 @@ async def _monitor(args: argparse.Namespace) -> int:
     except wiring.StartError as exc:
         print(f"flooding monitor: {exc}", file=sys.stderr)
         return exc.code
-    print(
-        f"\nSession {outcome.session_id} saved: {outcome.samples} samples, "
-        f"{outcome.alerts} alert(s), {outcome.gaps} gap(s). "
-        f"Review it: {program()} review {outcome.session_id}{data_dir_hint(args)}"
+    from flooding.io.locale_files import load_catalogue
+
+    say = load_catalogue(settings.language)
+    summary = say(
+        "summary.monitor",
+        id=outcome.session_id,
+        samples=outcome.samples,
+        alerts=outcome.alerts,
+        gaps=outcome.gaps,
     )
+    again = data_dir_hint(args)
+    print(f"\n{summary} Review it: {program()} review {outcome.session_id}{again}")
     return 0
 
 
