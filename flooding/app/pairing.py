@@ -4,6 +4,7 @@ Strap page both save through here, so they write the same keys with the same ref
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,24 @@ from flooding.io.config_files.user_file import set_user_values
 
 class PairingRefused(ValueError):
     """The strap cannot be paired as asked; the message says why and what to do."""
+
+
+# a Bluetooth address as Linux and Windows give it (six hex pairs), or as macOS does (a UUID)
+_MAC_ADDRESS = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")
+_MACOS_ADDRESS = re.compile(r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
+
+
+def address_problem(address: str) -> str | None:
+    """Why `address` is not a strap address that can be saved (None: it is one)."""
+    text = address.strip()
+    if _MAC_ADDRESS.fullmatch(text) or _MACOS_ADDRESS.fullmatch(text):
+        return None
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    return (
+        f"{shown!r} is not a Bluetooth address. It looks like C0:FF:EE:00:00:01 (six pairs "
+        "of 0-9 and A-F, as `flooding scan` shows it; on a Mac a long code like "
+        "12345678-1234-1234-1234-123456789ABC)"
+    )
 
 
 def profiles_in(path: Path) -> dict[str, Any]:
