@@ -277,9 +277,10 @@ def _year_store(inputs: Path) -> Path:
 
 
 def case_tune_year(inputs: Path, quick: bool) -> dict[str, Any]:
-    """The what-if over a year of stored sessions: every session replayed with the current
-    and a candidate setting and compared, the sessions loaded once (as the app keeps them
-    while a slider moves; their columns and rates prepared once)."""
+    """The what-if over a year of stored sessions: every session replayed with a new
+    candidate setting and compared with the current one, the sessions loaded once (as the app
+    keeps them while a slider moves: their columns and rates prepared once, the current
+    setting's alerts kept from the first what-if)."""
     from flooding.app.tune import compare_session, load_sessions
     from flooding.io.config_files.loading import default_settings
     from flooding.io.store import Store
@@ -303,7 +304,7 @@ def case_tune_year(inputs: Path, quick: bool) -> dict[str, Any]:
 
     return {
         "task": task,
-        "n": sum(len(s.samples) for s in sessions),
+        "n": sum(s.samples for s in sessions),
         "unit": "samples",
         "note": "365 sessions x 1 h, sessions already loaded",
         "repeats": 3,
