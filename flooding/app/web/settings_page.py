@@ -31,7 +31,6 @@ from flooding.io.config_files.loading import (
     load_config,
     user_config_path,
 )
-from flooding.io.config_files.user_file import set_user_values
 from flooding.io.store import Store
 
 # the sections a person tunes; straps, profiles and workout overrides have their own places
@@ -321,6 +320,9 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         return _page(server, candidate.settings, form=form, preview=preview, changes=changes)
     if not changes:
         return _page(server, current.settings, said="Nothing changed.")
+    # imported here: tomlkit is for saving, not for the service that serves the app
+    from flooding.io.config_files.user_file import set_user_values
+
     values = {}
     dumped = candidate.settings.model_dump(mode="json")
     for change in changes:
