@@ -394,10 +394,12 @@ def case_month_detector(inputs: Path, quick: bool) -> dict[str, Any]:
 
 
 def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
-    """The session runner at 1 Hz in real time: simulated strap -> store -> engine -> view."""
-    from flooding.app.session import SessionRunner
-    from flooding.cli.view import QuietView
-    from flooding.core.notice import NullNotifier
+    """The service at 1 Hz in real time, as `flooding monitor --headless` runs it with the app
+    served: simulated strap -> store -> engine -> log view and the app's live feed, the
+    control channel and the app's HTTP server listening (nobody visiting), its own notifier."""
+    from flooding.app import wiring
+    from flooding.app.views import LogView
+    from flooding.app.web.server import app_extras
     from flooding.io.store import Store
     from flooding.lab.simulate import SimulatedStrap, hard_talk
 
@@ -406,27 +408,37 @@ def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
 
     async def measure(folder: Path) -> dict[str, float]:
         store = Store.open(folder)
-        runner = SessionRunner(
-            source=SimulatedStrap(hard_talk(), start_s=time.time(), speed=1.0),
-            settings=settings,
-            store=store,
-            view=QuietView(),
-            notifier=NullNotifier(),
-            source_kind="bench",
+        proc = wiring.process(
+            SimulatedStrap(hard_talk(), start_s=time.time(), speed=1.0),
+            settings,
+            store,
+            LogView(),
+            kind="bench",
+            headless=True,
+            extras=app_extras(lambda line: None, folder=folder),
         )
-        session = asyncio.create_task(runner.run())
+        stop = asyncio.Event()
+        session = asyncio.create_task(wiring.run_session(proc, control=folder, until=stop.wait()))
         await asyncio.sleep(SERVICE_WARMUP_S)
+        runner = proc.live.runner
+        assert runner is not None
         samples_0 = runner.outcome.samples if runner.outcome else 0
         usage_0, wall_0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         await asyncio.sleep(run_s)
         usage_1, wall_1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         samples_1 = runner.outcome.samples if runner.outcome else 0
-        runner.stop()
+        stop.set()
         await session
         store.close()
         cpu = (usage_1.ru_utime - usage_0.ru_utime) + (usage_1.ru_stime - usage_0.ru_stime)
         wall = wall_1 - wall_0
-        return {"cpu_s": cpu, "wall_s": wall, "samples": samples_1 - samples_0}
+        return {
+            "cpu_s": cpu,
+            "wall_s": wall,
+            "samples": samples_1 - samples_0,
+            "rss_mb": _status_kb("VmRSS") / 1024,
+            "modules": len(sys.modules),
+        }
 
     def task() -> dict[str, float]:
         with tempfile.TemporaryDirectory() as folder:
