@@ -2,7 +2,7 @@
 
     python scripts/_bench.py [--json] [--quick] [--peers-python PATH]
     python scripts/_bench.py --only tune_year [--only what_if_year] [--quick]   # some cases, JSON
-    python scripts/_bench.py --table-from bench.json [--update README.md]     # the table again
+    python scripts/_bench.py --table-from bench.json [--update docs/performance.md]  # the table
     python scripts/_bench.py --case NAME --inputs DIR [--quick]    # one case, JSON on stdout
 
 Every case runs in a fresh subprocess so that its peak resident memory (VmHWM, reset just
@@ -857,7 +857,7 @@ def main() -> int:
         "--update",
         type=Path,
         metavar="FILE",
-        help="also write the table into FILE (a README), between its two marker lines",
+        help="also write the table into FILE (docs/performance.md), between its two marker lines",
     )
     parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
