@@ -213,9 +213,10 @@ class RecordedSessions:
             ]
 
     def forget(self) -> None:
-        """Let go of the kept sessions (their memory); the next what-if reads them again."""
-        with self._lock:
-            self._kept = {}
+        """Let go of the kept sessions (their memory); the next what-if reads them again.
+        Never waits for a what-if under way (the app calls it from its event loop): that one
+        keeps what it reads."""
+        self._kept = {}
 
     def _sessions(self, store: Store) -> list[RecordedSession]:
         couples = store.couple_session_ids()
