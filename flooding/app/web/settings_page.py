@@ -31,6 +31,7 @@ from flooding.io.config_files.loading import (
     load_config,
     user_config_path,
 )
+from flooding.io.memory import give_back_freed_memory
 from flooding.io.store import Store
 
 # the sections a person tunes; straps, profiles and workout overrides have their own places
@@ -241,11 +242,12 @@ class KeptSessions:
         self._forget = asyncio.get_running_loop().call_later(KEEP_SESSIONS_S, self.let_go)
 
     def let_go(self) -> None:
-        """Let the sessions' memory go now."""
+        """Let the sessions' memory go now, back to the system (a service runs for weeks)."""
         if self._forget is not None:
             self._forget.cancel()
             self._forget = None
         self.sessions.forget()
+        give_back_freed_memory()
 
 
 KEPT_KEY = web.AppKey("what-if sessions", KeptSessions)
@@ -313,10 +315,12 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         )
     if form.get("action") == "preview":
         kept = request.app[KEPT_KEY]
-        preview = await asyncio.to_thread(
-            what_if, server.folder, current.settings, candidate.settings, kept.sessions
-        )
-        kept.used()
+        try:
+            preview = await asyncio.to_thread(
+                what_if, server.folder, current.settings, candidate.settings, kept.sessions
+            )
+        finally:  # also when the browser gave up waiting: the sessions are kept a while
+            kept.used()
         return _page(server, candidate.settings, form=form, preview=preview, changes=changes)
     if not changes:
         return _page(server, current.settings, said="Nothing changed.")
