@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from flooding.core.settings import profile_name_problem
-from flooding.io.config_files.user_file import set_user_values
 
 
 class PairingRefused(ValueError):
@@ -88,6 +87,9 @@ def unpair_strap(path: Path, profile: str | None = None) -> None:
 
 def _save(path: Path, values: dict[str, object]) -> None:
     """Set the keys in the person's file; PairingRefused saying why when it cannot be."""
+    # imported here: tomlkit is for writing the file, not for the service that serves the app
+    from flooding.io.config_files.user_file import set_user_values
+
     try:
         set_user_values(path, values)
     except OSError as exc:
