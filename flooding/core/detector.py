@@ -35,9 +35,12 @@ Rules for real life (issue 15; `classic=True` turns all of them off, for compari
   settling); until the own baseline is warm only the absolute rule applies, raised to the
   calm seen so far plus the margin, so a person whose calm sits near `absolute_bpm` is not
   flooded in the first minutes.
-- a floor: the baseline never sinks below the median of the calm buckets of the last
-  `FLOOR_WINDOW_S` (the session's ordinary calm), so coming back from a relaxation or
-  breathing phase to the ordinary level is not a rise above a sunken baseline.
+- a baseline that does not sink: never below the median calm of the last `FLOOR_WINDOW_S`
+  (the session's ordinary calm), so a relaxation or breathing phase of minutes does not pull
+  it down, and coming back from it to the ordinary level is no rise.
+- settling: in the first `SETTLE_S` every plausible reading that is not flooded is learned
+  into the provisional calm (even one above the absolute threshold: for a person whose calm
+  sits above 100 bpm, that is their calm); the absolute rule is raised above it.
 - the personal rule wins: with `rules = "either"`, once the person's calm is known the
   relative rule sets the threshold (Gottman's 100 bpm is a population cue for "well above
   calm"; 10 % above one's own resting rate is the personal form of the same cue, and for a
@@ -78,17 +81,18 @@ MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had c
 BASELINE_RISE_BPM_PER_MIN = 1.0  # fastest rise of a learned baseline, bpm per minute: calm
 #                                  drifts slower; arousal climbs faster (see the docstring)
 SECONDS_PER_MINUTE = 60.0
+FLOOR_WINDOW_S = 900.0  # the session's ordinary calm: the median calm of the last 15 minutes;
+#                         a relaxation, slow-breathing or meditation phase (typically 5 min in
+#                         studies, e.g. Stress-Predict's relaxation between tasks) is a minority
+#                         of it, so the baseline does not sink with it
 SETTLE_S = 120.0  # calm of the first two minutes is not learned: a chest strap's electrodes
 #                   need skin moisture and a wrist sensor needs time to lock on (readings
 #                   start low), and a heart settles over 1-2 min after sitting down (resting
 #                   measurements begin after minutes of seated rest: Task Force of the ESC and
 #                   NASPE, Circulation 1996; 93:1043)
-FLOOR_WINDOW_S = 1800.0  # the session's ordinary calm: the median calm of the last 30
-#                          minutes; a relaxation or breathing phase (5-10 min) is a minority
-#                          of it, so it does not pull the floor down
-MOVING_G = 0.05  # activity level (g) that counts as moving: still sitting or lying stays
-#                  under ~0.02 g, walking is 0.1-0.3 g (core/activity.py); standing up or
-#                  shifting the body gives a burst above this
+MOVING_G = 0.06  # activity level (g) that counts as moving: standing or sitting still stays
+#                  at ~0.01-0.03 g, walking at 0.2-0.4 g (movement-hexoskin: median of each
+#                  person's still and walking seconds); 0.06 is about their geometric mean
 RECOVERY_S = 60.0  # after movement stops the heart stays up and falls back over about a
 #                    minute (heart-rate recovery: most of the fall comes in the first minute,
 #                    Cole et al., NEJM 1999; 341:1351); a rise is not counted before this
@@ -129,11 +133,11 @@ class _BaselineRing:
         self.provisional: float | None = None  # the calm seen so far, before the baseline is warm
         self._settle_sum = 0.0
         self._settle_n = 0
+        self._short: float | None = None  # the rate-limited median of the recent window
         self._floor_capacity = max(1, math.ceil(FLOOR_WINDOW_S / BUCKET_S))
         self._floor_ring: list[float] = []
-        self._floor_sorted: list[float] = []
+        self._floor_sorted: list[float] = []  # the floor's ring in order
         self._floor_next = 0
-        self._short: float | None = None  # the rate-limited median of the recent window
         self._capacity = max(1, math.ceil(settings.baseline_window_s / BUCKET_S))
         self._min_buckets = max(1, math.ceil(settings.baseline_min_calm_s / BUCKET_S))
         self._ring: list[float] = []
@@ -229,13 +233,21 @@ class _BaselineRing:
         if len(ordered) < self._min_buckets:
             self.provisional = median
             return
+        minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE
         if self._short is not None:
-            minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE
             median = min(median, self._short + BASELINE_RISE_BPM_PER_MIN * minutes)
         self._short = median
+        floor = _median(floor_sorted)
+        if self.warm and self.value is not None:
+            floor = min(floor, self.value + BASELINE_RISE_BPM_PER_MIN * minutes)
         self._value_t = t_s
-        self.value = max(median, _median(floor_sorted))
+        self.value = max(median, floor)
         self.warm = True
+
+    def settling(self, t_s: float) -> bool:
+        """Whether the bucket that holds `t_s` closes within the settling minutes."""
+        end = self.settle_end_s
+        return end is not None and (math.floor(t_s / BUCKET_S) + 1) * BUCKET_S <= end
 
     @property
     def has_readings(self) -> bool:
@@ -479,9 +491,13 @@ class Detector:
                 ring.discard_open_bucket()
                 return self._step(State.RISING, threshold, rule, events, Waiting.MOVEMENT)
             self._dip_start = None
+            settling = not self.classic and ring.settling(t)
+            if settling and not self.frozen:
+                ring.add_current(bpm)  # settling: where this heart is now, high or not
             if self._run_start is None:
                 self._run_start = t
-                ring.discard_open_bucket()
+                if not settling:
+                    ring.discard_open_bucket()
                 self._run_floor = lowest_before
                 self._run_peak = bpm
                 self._run_step = False
