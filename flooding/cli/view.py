@@ -58,6 +58,8 @@ class TerminalView:
         label = reading.state.value
         if reading.state is State.FLOODED:
             label = label.upper()
+        if reading.waiting is not None:  # what a rise waits for (settling, movement, ...)
+            label += f" ({reading.waiting.value})"
         if reading.pausing and reading.pause_until_s is not None:
             label += f", pause {_countdown(reading.pause_until_s - reading.t_s)}"
             if self.breathing is not None:
