@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from flooding.core.batch import prepare
 from flooding.core.engine import Control, Engine, run_batch
-from flooding.core.models import Event, Mode, Reading, Sample
+from flooding.core.models import Event, Mode, Reading, Sample, Waiting
 from flooding.io.config_files.loading import default_settings
 
 SETTINGS = default_settings()
@@ -120,6 +120,19 @@ class TestBatchEqualsStreaming:
         )
         assert repr(kept.events) == repr(events)
         assert repr(kept.readings) == repr(readings)
+
+    def test_first_activity_level_on_an_implausible_reading(self) -> None:
+        """A strap whose first activity level comes with an implausible rate still counts as
+        having an accelerometer from then on, in batch as live (no step rule after it)."""
+        samples = [Sample(START_S + i, 68.0) for i in range(400)]
+        samples += [Sample(START_S + 400 + i, 0.0, (), True, None, 0.01) for i in range(3)]
+        samples += [Sample(START_S + 403 + i, 68.0, (), True, None, None) for i in range(30)]
+        samples += [Sample(START_S + 433 + i, 110.0) for i in range(60)]
+        readings, events = live(samples, [], Mode.TALK)
+        kept = run_batch(samples, SETTINGS, keep_readings=True)
+        assert repr(kept.readings) == repr(readings)
+        assert repr(kept.events) == repr(events)
+        assert all(r.waiting is not Waiting.STEP for r in readings)
 
     def test_prepared_samples_replay_the_same(self) -> None:
         """Samples prepared once replay like the samples themselves, under other settings too."""

@@ -309,6 +309,8 @@ class Detector:
         self._after_move = False  # the heart is still up since the body moved
         self._trough: float | None = None  # lowest rate since the recovery window ended
         self._recent: deque[tuple[float, float]] = deque()  # (t, bpm): minima of STEP_S
+        # readings of quiet buckets not yet added to `_recent` (see `_recent_from`)
+        self._pending: tuple[Sequence[float], Sequence[float], int, int] | None = None
         self._run_floor: float | None = None  # lowest rate in the STEP_S before the run
         self._run_peak = 0.0
         self._run_step = False  # the run began with a sudden step (heart rate only)
@@ -385,7 +387,9 @@ class Detector:
         return Waiting.LEARNING
 
     def _forget_recent(self) -> None:
+        """A gap: no reading before it is a reference for a step after it."""
         self._recent.clear()
+        self._pending = None
 
     def _push_recent(self, t: float, bpm: float) -> float | None:
         """Add a reading to the minima of the last STEP_S; the lowest rate before it."""
@@ -412,6 +416,8 @@ class Detector:
         events: list[Event] = []
         t = sample.t_s
         ring = self._baseline
+        if sample.activity_g is not None and not self.classic:
+            self.has_accelerometer = True  # from the first level on, whatever the reading
         last = self._last_t
         if last is None:
             self._last_t = t
@@ -420,7 +426,7 @@ class Detector:
                 events.append(GapDetected(start_s=last, end_s=t))
                 self._run_start = self._dip_start = self._release_start = None
                 ring.discard_open_bucket()
-                self._recent.clear()
+                self._forget_recent()
             if t > last:
                 self._last_t = t
         ring.tick(t)
@@ -441,7 +447,7 @@ class Detector:
             if self._last_plausible_t is not None and t - self._last_plausible_t > self._gap_s:
                 self._run_start = self._dip_start = self._release_start = None
                 ring.discard_open_bucket()
-                self._recent.clear()
+                self._forget_recent()
             return self._step(self._state, threshold, rule, events)
         self._last_plausible_t = t
 
@@ -451,13 +457,11 @@ class Detector:
             if ring.settle_end_s is None:
                 ring.settle_end_s = t + SETTLE_S
             activity = sample.activity_g
-            if activity is not None:
-                self.has_accelerometer = True
-                if activity >= MOVING_G:
-                    moving = True
-                    self._moved_t = t
-                    self._after_move = True
-                    self._trough = None
+            if activity is not None and activity >= MOVING_G:
+                moving = True
+                self._moved_t = t
+                self._after_move = True
+                self._trough = None
             if (
                 self._after_move
                 and not moving
@@ -465,7 +469,10 @@ class Detector:
                 and (self._trough is None or bpm < self._trough)
             ):
                 self._trough = bpm
-            lowest_before = self._push_recent(t, bpm)
+            if not self.has_accelerometer:
+                if self._pending is not None:
+                    self._flush_recent()
+                lowest_before = self._push_recent(t, bpm)
 
         if self._flooded:
             if bpm > self._peak:
@@ -654,11 +661,26 @@ class Detector:
         *,
         fresh: bool = False,
     ) -> None:
-        """The minima of the last STEP_S after readings `start`..`stop` - 1, as `feed` leaves
-        them (only readings inside the window of the last one matter)."""
+        """Readings `start`..`stop` - 1 join the minima of the last STEP_S, as `feed` would
+        add them (after a gap: `fresh`). Only readings inside the window of the last one
+        matter, and they are added when next needed (`_flush_recent`), so a run of quiet
+        buckets costs a search each."""
+        if self.has_accelerometer:
+            return  # the step rule is for straps without one
         lo = bisect.bisect_right(times_s, times_s[stop - 1] - STEP_S, start, stop)
         if fresh or lo > start:
-            self._recent.clear()
+            self._forget_recent()  # everything before has left the window
+        elif self._pending is not None:
+            self._flush_recent()
+        self._pending = (times_s, bpms, lo, stop)
+
+    def _flush_recent(self) -> None:
+        """Add the readings `_recent_from` put aside."""
+        pending = self._pending
+        if pending is None:
+            return
+        self._pending = None
+        times_s, bpms, lo, stop = pending
         for index in range(lo, stop):
             self._push_recent(times_s[index], bpms[index])
 
