@@ -70,7 +70,7 @@ class TerminalView:
         if reading.state is State.FLOODED:
             label = label.upper()
         if reading.waiting is not None:  # what a rise waits for (settling, movement, ...)
-            label += f" ({reading.waiting.value})"
+            label += f" ({say.choice('waiting', reading.waiting.value)})"
         if reading.pausing and reading.pause_until_s is not None:
             label += say("live.pause", left=_countdown(say, reading.pause_until_s - reading.t_s))
             if self.breathing is not None:
