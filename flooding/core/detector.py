@@ -1,8 +1,8 @@
 """The flooding detector: pure and streaming. Feed samples, get the state and its changes.
 
-It never reads a clock (time comes in with each sample), keeps bounded memory (a fixed ring
-of baseline buckets) and does O(1) work per sample (a median of at most
-`baseline_window_s / BUCKET_S` numbers once per bucket).
+It never reads a clock (time comes in with each sample), keeps bounded memory (fixed rings
+of baseline buckets, the few readings of the last `STEP_S`) and does O(1) work per sample
+(a sorted insert into at most `FLOOR_WINDOW_S / BUCKET_S` numbers once per bucket).
 
 Rules (see `config/default.toml` for the defaults and their reasons):
 - baseline: the median of 10-second bucket means of *calm* readings, over the most recent
@@ -30,17 +30,17 @@ Rules (see `config/default.toml` for the defaults and their reasons):
   implausible ones), never counts as flooding and restarts a run above threshold.
 
 Rules for real life (issue 15; `classic=True` turns all of them off, for comparisons):
-- settling: calm buckets of the first `SETTLE_S` after the first usable reading are not
-  learned (the strap's contact and the heart of someone who just sat down are still
-  settling); until the own baseline is warm only the absolute rule applies, raised to the
-  calm seen so far plus the margin, so a person whose calm sits near `absolute_bpm` is not
-  flooded in the first minutes.
+- settling: buckets of the first `SETTLE_S` after the first usable reading are not learned
+  into the baseline (the strap's contact and the heart of someone who just sat down are
+  still settling). Every plausible reading of them that is not flooded (even one above the
+  absolute threshold: for a person whose calm sits above 100 bpm, that is their calm) is the
+  provisional calm; until the own baseline is warm only the absolute rule applies, raised to
+  the provisional calm plus the margin (with `rules = "either"`), so a person whose calm
+  sits near `absolute_bpm` is not flooded in the first minutes.
 - a baseline that does not sink: never below the median calm of the last `FLOOR_WINDOW_S`
-  (the session's ordinary calm), so a relaxation or breathing phase of minutes does not pull
-  it down, and coming back from it to the ordinary level is no rise.
-- settling: in the first `SETTLE_S` every plausible reading that is not flooded is learned
-  into the provisional calm (even one above the absolute threshold: for a person whose calm
-  sits above 100 bpm, that is their calm); the absolute rule is raised above it.
+  (the session's ordinary calm; rise-limited like the baseline), so a relaxation or
+  breathing phase of minutes does not pull it down, and coming back from it to the
+  ordinary level is no rise.
 - the personal rule wins: with `rules = "either"`, once the person's calm is known the
   relative rule sets the threshold (Gottman's 100 bpm is a population cue for "well above
   calm"; 10 % above one's own resting rate is the personal form of the same cue, and for a
