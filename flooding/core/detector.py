@@ -100,6 +100,8 @@ STEP_BPM = 15.0  # a rise this big within STEP_S is a step: standing up raises t
 #                  ~15-30 bpm within 3-5 s (initial heart-rate response, Wieling et al.,
 #                  Clin Sci 2007; 112:157); arousal in a talk climbs over tens of seconds
 STEP_S = 5.0  # seconds over which a step is measured (the strap's rate is a 1-2 s average)
+RECENT_MAX = 64  # readings kept for the step rule at most: a strap sends 1-4 a second, so
+#                 STEP_S holds far fewer; only a stream whose time stands still reaches it
 STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30 s to about
 #                              half its first jump (Wieling et al. 2007); a flooded heart
 #                              stays up: falling below this share of the step means posture
@@ -400,6 +402,8 @@ class Detector:
         while recent and recent[-1][1] >= bpm:
             recent.pop()
         recent.append((t, bpm))
+        if len(recent) > RECENT_MAX:
+            recent.popleft()  # readings whose time stands still: memory stays bounded
         return lowest
 
     def _explained(self, t: float, bpm: float, moving: bool) -> bool:
