@@ -337,7 +337,8 @@ def score_movement(data: Path, settings: Settings, *, classic: bool, activity: b
         samples = read_hexoskin(folder, with_activity=activity)
         alerts = _alerts(samples, settings, classic=classic)
         score.recordings += 1
-        score.hours += len(samples) / SECONDS_PER_HOUR  # one sample a second
+        worn = sum(1 for sample in samples if sample.contact is not False)
+        score.hours += worn / SECONDS_PER_HOUR  # one sample a second, while worn
         score.alerts += len(alerts)
         score.early += _early(alerts, samples)
         score.notes.extend(
