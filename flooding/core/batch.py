@@ -172,10 +172,11 @@ def _calm_mask(
         gap[piece] = steps[piece] > detection.gap_s
     gap[0] = False  # nothing before the first sample
     activity = columns.activity_g
-    ok &= ~(activity >= MOVING_G)  # NaN (no accelerometer) compares False: not moving
-    has_level = ~np.isnan(activity)
-    if has_level.any():
-        ok[int(np.argmax(has_level))] = False  # the detector learns it has an accelerometer
+    if activity is not None:
+        ok &= ~(activity >= MOVING_G)  # NaN (no accelerometer) compares False: not moving
+        has_level = ~np.isnan(activity)
+        if has_level.any():
+            ok[int(np.argmax(has_level))] = False  # the detector learns it has an accelerometer
     return ok, gap
 
 
@@ -230,7 +231,11 @@ def replay(
     detector = engine.detector
     advance = engine._advance
     events = result.events
-    activity = [None if math.isnan(a) else a for a in columns.activity_g.tolist()]
+    activity: list[float | None] = (
+        [None] * n
+        if columns.activity_g is None
+        else [None if math.isnan(a) else a for a in columns.activity_g.tolist()]
+    )
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
     for i, (start, count) in enumerate(zip(starts.tolist(), counts.tolist(), strict=True)):
         stop = start + count
