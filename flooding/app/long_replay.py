@@ -83,8 +83,14 @@ def replay_long(
     cuts = piece_cuts(table.t_s, gap_s, piece) if n else [0, 0]
     empty = np.zeros(0)
     for lo, hi in itertools.pairwise(cuts):
+        activity = None if table.activity_g is None else table.activity_g[lo:hi]
         part = SampleColumns(
-            table.t_s[lo:hi], table.bpm[lo:hi], table.contact[lo:hi], table.rr_counts[lo:hi], empty
+            table.t_s[lo:hi],
+            table.bpm[lo:hi],
+            table.contact[lo:hi],
+            table.rr_counts[lo:hi],
+            empty,
+            activity,
         )
         result = replay(engine, PreparedSamples(part, rates[lo:hi]), keep_readings=bool(keep))
         out.events += result.events

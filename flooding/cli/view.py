@@ -1,15 +1,23 @@
-"""The terminal view: a live line every few seconds, and every message in full."""
+"""The terminal view: a live line every few seconds, and every message in full.
+
+While flooded, the line says what ends it (the release rule: below the threshold minus the
+hysteresis for `release_s`), counting down once the heart is under that level.
+"""
 
 from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from flooding.core.breathing import phase_at
+from flooding.core.catalogue import Catalogue
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, State
 from flooding.core.notice import Message
 from flooding.core.timefmt import clock_time
+from flooding.io.locale_files import load_catalogue
 
 LINE_EVERY_S = 5.0  # session seconds between live lines when nothing changes
 MESSAGE_WIDTH_CHARS = 72
@@ -19,9 +27,39 @@ def _bpm(value: float | None) -> str:
     return "  --" if value is None else f"{value:4.0f}"
 
 
-def _countdown(seconds: float) -> str:
+def _countdown(say: Catalogue, seconds: float) -> str:
     seconds = max(0, int(seconds))
-    return f"{seconds // 60:2d}:{seconds % 60:02d} left"
+    return say("live.left", time=f"{seconds // 60:2d}:{seconds % 60:02d}")
+
+
+def _breath(say: Catalogue, t_s: float, breathing: tuple[float, float]) -> str:
+    pace, inhale = breathing
+    return say("breath.in" if phase_at(t_s, pace, inhale).inhaling else "breath.out")
+
+
+@dataclass
+class ReleaseWatch:
+    """What a flooded episode needs to end, as the detector's release rule has it: the heart
+    below `threshold - hysteresis_bpm` for `release_s` seconds in a row."""
+
+    hysteresis_bpm: float
+    release_s: float
+    below_since_s: float | None = None
+
+    def words(self, say: Catalogue, reading: Reading) -> str:
+        """', easing: below 72 for 18 s more' (or what it waits for), for a flooded reading;
+        '' otherwise. Follows each reading, so call it for every one."""
+        if reading.state is not State.FLOODED:
+            self.below_since_s = None
+            return ""
+        level = f"{reading.threshold_bpm - self.hysteresis_bpm:.0f}"
+        if reading.bpm >= reading.threshold_bpm - self.hysteresis_bpm:
+            self.below_since_s = None
+            return say("live.release_rule", seconds=f"{self.release_s:.0f}", level=level)
+        if self.below_since_s is None:
+            self.below_since_s = reading.t_s
+        left_s = max(0.0, self.release_s - (reading.t_s - self.below_since_s))
+        return say("live.easing", level=level, seconds=f"{left_s:.0f}")
 
 
 class TerminalView:
@@ -33,64 +71,109 @@ class TerminalView:
         every_s: float = LINE_EVERY_S,
         out: TextIO | None = None,
         breathing: tuple[float, float] | None = None,
+        language: str = "en",
+        release: tuple[float, float] | None = None,
+        breath_clock: Callable[[], float] | None = None,
     ) -> None:
-        """`breathing`: (breaths a minute, inhale fraction) to cue breaths during a pause."""
+        """`breathing`: (breaths a minute, inhale fraction) to cue breaths during a pause;
+        `language`: of the screen texts (`settings.language`); `release`: (hysteresis bpm,
+        release s) of the detection settings, to say what ends a flooded stretch;
+        `breath_clock`: the seconds the breathing cue follows (a demo in accelerated time
+        passes the real clock, so the cue moves at the pace of a real breath; default: the
+        session's time)."""
+        self.say = load_catalogue(language)
         self.every_s = every_s
         self.breathing = breathing
+        self.release = None if release is None else ReleaseWatch(*release)
+        self.breath_clock = breath_clock
         self.out = out or sys.stdout
         self._last_shown_s: float | None = None
         self._last_state: str | None = None
         self.link_state = "connected"
         self.battery_percent: int | None = None
         self._people: dict[str, Reading] = {}
+        self._people_release: dict[str, ReleaseWatch] = {}
+        self._people_easing: dict[str, str] = {}
         self._people_state: tuple[tuple[str, str], ...] = ()
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    def _breath_word(self, t_s: float) -> str:
+        """' - breathe in' or ' - breathe out' just now ('' without breathing settings)."""
+        if self.breathing is None:
+            return ""
+        now_s = t_s if self.breath_clock is None else self.breath_clock()
+        return f" - {_breath(self.say, now_s, self.breathing)}"
+
     def reading(self, reading: Reading) -> None:
+        easing = "" if self.release is None else self.release.words(self.say, reading)
         state = f"{reading.state.value}/{reading.pausing}"
         due = self._last_shown_s is None or reading.t_s - self._last_shown_s >= self.every_s
         if not due and state == self._last_state:
             return
         self._last_shown_s = reading.t_s
         self._last_state = state
-        label = reading.state.value
+        say = self.say
+        label = say.choice("state", reading.state.value)
         if reading.state is State.FLOODED:
-            label = label.upper()
+            label = label.upper() + easing
+        if reading.waiting is not None:  # what a rise waits for (settling, movement, ...)
+            label += f" ({say.choice('waiting', reading.waiting.value)})"
         if reading.pausing and reading.pause_until_s is not None:
-            label += f", pause {_countdown(reading.pause_until_s - reading.t_s)}"
-            if self.breathing is not None:
-                pace, inhale = self.breathing
-                label += f" - {phase_at(reading.t_s, pace, inhale).word}"
-        battery = "" if self.battery_percent is None else f"  battery {self.battery_percent}%"
+            label += say("live.pause", left=_countdown(say, reading.pause_until_s - reading.t_s))
+            label += self._breath_word(reading.t_s)
+        battery = (
+            ""
+            if self.battery_percent is None
+            else say("live.battery", percent=self.battery_percent)
+        )
         self._print(
-            f"{clock_time_s(reading.t_s)}  heart {_bpm(reading.bpm)} bpm"
-            f"  baseline {_bpm(reading.baseline_bpm)}  threshold {_bpm(reading.threshold_bpm)}"
-            f"  {label}{battery}"
+            say(
+                "live.line",
+                time=clock_time_s(reading.t_s),
+                bpm=_bpm(reading.bpm),
+                baseline=_bpm(reading.baseline_bpm),
+                threshold=_bpm(reading.threshold_bpm),
+                state=label,
+                battery=battery,
+            )
         )
 
     def person_reading(self, person: str, reading: Reading) -> None:
         """Couple mode: one live line with both partners' hearts."""
         self._people[person] = reading
+        if self.release is not None:
+            watch = self._people_release.setdefault(
+                person, ReleaseWatch(self.release.hysteresis_bpm, self.release.release_s)
+            )
+            self._people_easing[person] = watch.words(self.say, reading)
         states = tuple((p, f"{r.state.value}/{r.pausing}") for p, r in self._people.items())
         due = self._last_shown_s is None or reading.t_s - self._last_shown_s >= self.every_s
         if not due and states == self._people_state:
             return
         self._last_shown_s = reading.t_s
         self._people_state = states
+        say = self.say
         parts = []
         for name, r in self._people.items():
-            label = r.state.value.upper() if r.state is State.FLOODED else r.state.value
+            label = say.choice("state", r.state.value)
+            if r.state is State.FLOODED:
+                label = label.upper() + self._people_easing.get(name, "")
             parts.append(
-                f"{name} {_bpm(r.bpm).strip()} bpm (calm {_bpm(r.baseline_bpm).strip()}) {label}"
+                say(
+                    "live.person",
+                    name=name,
+                    bpm=_bpm(r.bpm).strip(),
+                    baseline=_bpm(r.baseline_bpm).strip(),
+                    state=label,
+                )
             )
         line = f"{clock_time_s(reading.t_s)}  " + "  |  ".join(parts)
         if reading.pausing and reading.pause_until_s is not None:
-            line += f"  |  pause for both, {_countdown(reading.pause_until_s - reading.t_s)}"
-            if self.breathing is not None:
-                pace, inhale = self.breathing
-                line += f" - {phase_at(reading.t_s, pace, inhale).word}"
+            left = _countdown(say, reading.pause_until_s - reading.t_s)
+            line += "  |  " + say("live.pause_both", left=left)
+            line += self._breath_word(reading.t_s)
         self._print(line)
 
     def message(self, message: Message) -> None:
@@ -105,22 +188,22 @@ class TerminalView:
     def link(self, change: LinkChanged) -> None:
         self.link_state = change.state.value
         when = clock_time_s(change.t_s)
+        say = self.say
         if change.state is LinkState.CONNECTED:
-            self._print(f"{when}  connected to {change.strap_name or 'the strap'}")
+            strap = change.strap_name or say("link.the_strap")
+            self._print(say("link.connected", time=when, strap=strap))
         elif change.state is LinkState.DISCONNECTED:
             why = f" ({change.reason})" if change.reason else ""
-            self._print(
-                f"{when}  strap disconnected{why}. Still recording; reconnecting on its own."
-            )
+            self._print(say("link.disconnected", time=when, why=why))
         else:
-            self._print(f"{when}  {change.state.value} {change.strap_name or ''}".rstrip())
+            state = say.choice("link", change.state.value)
+            self._print(f"{when}  {state} {change.strap_name or ''}".rstrip())
 
     def battery(self, level: BatteryLevel, low: bool) -> None:
         self.battery_percent = level.percent
         if low:
             self._print(
-                f"{clock_time_s(level.t_s)}  strap battery low ({level.percent}%): "
-                "replace or charge it soon, or an alert may be missed."
+                self.say("battery.low", time=clock_time_s(level.t_s), percent=level.percent)
             )
 
     def info(self, text: str) -> None:

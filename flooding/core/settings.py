@@ -146,6 +146,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "couple_reason_workout": (),
     "couple_reason_no_contact": (),
     "couple_reason_no_signal": (),
+    "not_measured": (),
 }
 
 
@@ -198,6 +199,7 @@ class MessageSettings(_Section):
     couple_reason_workout: Text
     couple_reason_no_contact: Text
     couple_reason_no_signal: Text
+    not_measured: Text
 
     @field_validator("*")
     @classmethod
@@ -242,7 +244,7 @@ class NotifySettings(_Section):
     """Desktop notifications, their chime, and the person's own remote targets."""
 
     enabled: bool = True
-    privacy: bool = False
+    privacy: bool = True  # the desktop (and its lock screen) shows neutral words by default
     sound: bool = True
     volume: VolumePercent = 60
     targets: list[TargetUrl] = []

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
     from flooding.io.config_files.loading import LoadedConfig
     from flooding.io.store import Store
 
@@ -94,8 +95,22 @@ def chosen_session(store: Store, session: int | None) -> int:
             raise CommandError(f"no sessions recorded yet in {store.path.parent}.")
         return latest
     if store.session(session) is None:
-        raise CommandError(f"no session {session}. `flooding sessions` lists them.")
+        raise CommandError(
+            f"no session {session}. `{program()} sessions{_folder_hint(store)}` lists them."
+        )
     return session
+
+
+def _folder_hint(store: Store) -> str:
+    """` --data-dir DIR` for a store outside the data folder a bare command would use."""
+    import shlex
+
+    from flooding.io.folders import data_dir as resolve
+
+    folder = store.path.parent
+    if folder.absolute() == resolve(None).absolute():
+        return ""
+    return f" --data-dir {shlex.quote(str(folder))}"
 
 
 def load_settings(args: argparse.Namespace) -> LoadedConfig:
@@ -122,6 +137,33 @@ def data_dir(args: argparse.Namespace) -> Path:
     return resolve(getattr(args, "data_dir", None))
 
 
+DEMO_FOLDER_NAME = "demo"  # the demo's practice sessions: a folder of their own in the data folder
+
+
+def demo_folder(args: argparse.Namespace) -> Path:
+    """Where the demo keeps its practice sessions: `demo/` inside the data folder (see
+    `data_dir`), so they never mix with real ones."""
+    return data_dir(args) / DEMO_FOLDER_NAME
+
+
+def data_dir_hint(args: argparse.Namespace) -> str:
+    """The options a printed hint must repeat to reach the same data: ` --data-dir DIR`
+    when one was given (FLOODING_DATA_DIR stays set by itself), else nothing."""
+    import shlex
+
+    given = getattr(args, "data_dir", None)
+    return "" if given is None else f" --data-dir {shlex.quote(str(given))}"
+
+
+def config_hint(args: argparse.Namespace) -> str:
+    """` --config FILE` when one was given (a printed hint must reach the same file), else
+    nothing."""
+    import shlex
+
+    given = getattr(args, "config", None)
+    return "" if given is None else f" --config {shlex.quote(str(given))}"
+
+
 def program() -> str:
     """How to call this program again: `flooding` when it is on PATH, else its full path."""
     import shutil
@@ -131,3 +173,36 @@ def program() -> str:
         return "flooding"
     script = Path(sys.argv[0])
     return str(script.resolve()) if script.name == "flooding" else "python -m flooding"
+
+
+def add_details_option(parser: argparse.ArgumentParser) -> None:
+    """--verbose: the figures behind the plain words (as `flooding -v COMMAND` does)."""
+    parser.add_argument(
+        "--verbose",
+        dest="details",
+        action="store_true",
+        help="show the figures behind the plain words (for engineers)",
+    )
+
+
+def wants_details(args: argparse.Namespace) -> bool:
+    """Whether the person asked for the figures: `COMMAND --verbose` or `flooding -v COMMAND`."""
+    return bool(getattr(args, "details", False) or getattr(args, "verbose", 0))
+
+
+def screen_words(args: argparse.Namespace) -> Catalogue:
+    """The screen texts in the person's language (`--lang`, else `language` in their settings).
+
+    A command that only reads sessions does not need the settings: when they cannot be read it
+    speaks English (`flooding config check` names the problem), unless `--lang` asked.
+    """
+    from flooding.core.settings import ConfigError
+    from flooding.io.locale_files import load_catalogue
+
+    try:
+        language = load_settings(args).settings.language
+    except ConfigError:
+        if getattr(args, "lang", None):
+            raise
+        language = "en"
+    return load_catalogue(language)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import add_data_dir_option, data_dir
+from flooding.cli.commands._common import (
+    add_data_dir_option,
+    add_details_option,
+    data_dir,
+    data_dir_hint,
+    program,
+    wants_details,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,6 +61,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="use the calm stretch (before any flooding) of a recorded session instead",
     )
     parser.add_argument("--yes", action="store_true", help="write the values without asking")
+    add_details_option(parser)
     parser.add_argument(
         "--config",
         type=Path,
@@ -125,10 +134,15 @@ def run(
         return 1
 
     print(
-        f"\nCalm resting heart rate: {calibration.baseline_bpm:.1f} bpm "
-        f"(spread ±{calibration.spread_bpm:.1f} bpm, interquartile range "
-        f"{calibration.iqr_bpm:.1f} bpm, {calibration.readings} readings)."
+        f"\nCalm resting heart rate: {calibration.baseline_bpm:.1f} bpm (it swung by about "
+        f"±{calibration.spread_bpm:.1f} bpm while you sat)."
     )
+    if wants_details(args):
+        print(
+            f"(median {calibration.baseline_bpm:.1f} bpm, spread ±{calibration.spread_bpm:.1f} "
+            f"bpm, interquartile range {calibration.iqr_bpm:.1f} bpm, "
+            f"{calibration.readings} readings)"
+        )
     if abs(calibration.drift_bpm) >= DRIFT_WARN_BPM:
         trend = "falling" if calibration.drift_bpm < 0 else "rising"
         print(
@@ -213,7 +227,10 @@ def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration |
     try:
         session = store.session(args.from_session)
         if session is None:
-            print(f"No session {args.from_session}. `flooding sessions` lists them.")
+            print(
+                f"No session {args.from_session}. "
+                f"`{program()} sessions{data_dir_hint(args)}` lists them."
+            )
             return None
         if session.mode == Mode.WORKOUT.value:
             raise CalibrationError(
@@ -284,7 +301,8 @@ def _write(proposals: list[Proposal], path: Path, *, assume_yes: bool) -> int:
     except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
         print(
             f"flooding calibrate: cannot set the values in {path}: {exc}. The values were not "
-            "written; fix the file (`flooding config edit`) or name another with --config FILE.",
+            f"written; fix the file (`{program()} config edit {shlex.quote(str(path))}`) or "
+            "name another with --config FILE.",
             file=sys.stderr,
         )
         return 1
@@ -292,7 +310,11 @@ def _write(proposals: list[Proposal], path: Path, *, assume_yes: bool) -> int:
     try:
         load_config(path, env={})
     except ConfigError as exc:
-        print("The file now has problems (fix them with `flooding config edit`):", file=sys.stderr)
+        print(
+            "The file now has problems (fix them with "
+            f"`{program()} config edit {shlex.quote(str(path))}`):",
+            file=sys.stderr,
+        )
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
