@@ -55,6 +55,7 @@ SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwrit
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, said loudly
 FULL_TOLD_EVERY_S = 60.0  # how often a full buffer is said again
 CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
+READ_CHUNK_ROWS = 50_000  # samples read at a time into columns (a plot of a long session)
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 
 _Row = tuple[int, float, float, str, "int | None", "int | None", str]
@@ -908,6 +909,47 @@ class Store:
                 contact=None if contact is None else bool(contact),
                 energy_kj=energy,
             )
+
+    def sample_columns(self, session_id: int, person: str | None = None) -> SampleColumns:
+        """A session's samples (all, or one person's track) as columns, in the order of
+        `iter_samples`, read `READ_CHUNK_ROWS` at a time: a long session costs a few bytes a
+        sample, never a `Sample` value each."""
+        import numpy as np  # a plot's need: `flooding sessions` loads no numpy
+
+        from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
+
+        self._settle()
+        only, params = ("", ()) if person is None else (" AND person=?", (person,))
+        cursor = self.db.execute(
+            "SELECT t_s, bpm, rr_s, contact FROM samples WHERE session_id=?"
+            + only
+            + " ORDER BY t_s, rowid",
+            (self._sid(session_id), *params),
+        )
+        n = int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM samples WHERE session_id=?" + only,
+                (self._sid(session_id), *params),
+            ).fetchone()[0]
+        )
+        t_s = np.empty(n)
+        bpm = np.empty(n)
+        contact = np.empty(n, np.int8)
+        counts = np.empty(n, np.int64)
+        rr_parts: list[np.ndarray] = []
+        at = 0
+        while rows := cursor.fetchmany(READ_CHUNK_ROWS):
+            stop = at + len(rows)
+            times, rates, rr, flags = zip(*rows, strict=True)
+            t_s[at:stop] = times
+            bpm[at:stop] = rates
+            contact[at:stop] = [CONTACT_UNKNOWN if c is None else c for c in flags]
+            counts[at:stop] = [text.count(",") + 1 if text else 0 for text in rr]
+            values = ",".join(text for text in rr if text)
+            rr_parts.append(np.array(list(map(float, values.split(","))) if values else []))
+            at = stop
+        rr_s = np.concatenate(rr_parts) if rr_parts else np.zeros(0)
+        return SampleColumns(t_s[:at], bpm[:at], contact[:at], counts[:at], rr_s)
 
     def count_events(self, kind: str) -> int:
         """How many events of a kind all sessions hold (e.g. alerts, to rotate the texts)."""
