@@ -515,15 +515,33 @@ def test_a_calm_couple_gets_no_alert() -> None:
     assert not [e for _, e in events if isinstance(e, Alert | PauseStarted)]
 
 
-def test_export_refuses_to_mix_two_hearts(tmp_path: Path) -> None:
-    """Exporting a couple session is refused (one format holds one heart), naming both."""
+@pytest.mark.parametrize("form", ["csv", "json"])
+def test_a_couple_session_exports_both_hearts_and_imports_back_as_a_couple(
+    tmp_path: Path, form: str
+) -> None:
+    """A couple session exports (CSV with a person column, or JSON) and `flooding import` of
+    that one file stores a couple session again with both partners' very same readings."""
     store = Store.open(tmp_path)
-    sid = store_couple(store, couple_tracks())
+    tracks = couple_tracks()
+    sid = store_couple(store, tracks)
     store.close()
-    done = flooding("export", str(sid), "--format", "csv", "--data-dir", str(tmp_path))
-    assert done.returncode == 1
-    assert "two hearts (Alex, Sam)" in done.stderr
-    assert done.stdout == ""
+    target = tmp_path / f"couple.{form}"
+    done = flooding(
+        "export", str(sid), "--format", form, "-o", str(target), "--data-dir", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    if form == "csv":
+        assert target.read_text(encoding="utf-8").startswith("person,time_unix_s,time_local,")
+    back = flooding("import", str(target), "--data-dir", str(tmp_path))
+    assert back.returncode == 0, back.stderr
+    assert f"couple session {sid + 1}" in back.stdout
+    store = Store.open(tmp_path)
+    try:
+        assert [p.person for p in store.people(sid + 1)] == ["Alex", "Sam"]
+        for name in tracks:
+            assert list(store.iter_samples(sid + 1, name)) == list(store.iter_samples(sid, name))
+    finally:
+        store.close()
 
 
 def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -> None:

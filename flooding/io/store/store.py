@@ -912,6 +912,17 @@ class Store:
         rows = self.db.execute(query + " ORDER BY t_s, id", params).fetchall()
         return [EventRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
+    def imported_as(self, sha256: str) -> int | None:
+        """The session a file with this content hash was imported as (its `imported-file`
+        event), None if none was."""
+        self._settle()
+        row = self.db.execute(
+            "SELECT session_id FROM events WHERE kind='imported-file'"
+            " AND json_extract(data_json, '$.sha256')=? ORDER BY session_id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def latest_alert(self, session_id: int) -> EventRow | None:
         """A session's latest flooding alert: one person's (`alert`) or, in a couple
         session, the one for both (`couple-alert`); None when it had none."""
