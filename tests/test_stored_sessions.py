@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import csv
 import io
 import json
 import re
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,15 +100,51 @@ def test_review_is_unchanged(data_dir: Path, session_id: int) -> None:
     assert without_rmssd(json.loads(out)) == without_rmssd(old)
 
 
-def test_export_of_the_solo_session_is_unchanged(data_dir: Path, tmp_path: Path) -> None:
-    """`flooding export` as CSV (to the screen and to a file with its episodes) and as JSON
-    gives byte for byte what the earlier version gave."""
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _same_readings_as_before(text: str) -> None:
+    """The CSV holds the earlier version's readings: its columns with the same values (the
+    earlier version rounded times to the ms and RR to 6 digits; today's are exact), and local
+    ISO time beside unix time."""
+    old, new = _csv_rows(expected("export-1.csv")), _csv_rows(text)
+    assert len(new) == len(old)
+    for was, now in zip(old, new, strict=True):
+        assert float(now["time_unix_s"]) == pytest.approx(float(was["time_unix_s"]), abs=5e-4)
+        assert datetime.fromisoformat(now["time_local"]).timestamp() == pytest.approx(
+            float(now["time_unix_s"]), abs=1e-3
+        )
+        assert float(now["hr_bpm"]) == float(was["hr_bpm"])
+        assert [float(v) for v in now["rr_ms"].split()] == pytest.approx(
+            [float(v) for v in was["rr_ms"].split()], abs=5e-4
+        )
+        assert now["contact"] == was["contact"]
+
+
+def _without_added_fields(value: Any) -> Any:
+    """The JSON export without the fields added since (local times beside unix times)."""
+    if isinstance(value, dict):
+        return {
+            k: _without_added_fields(v)
+            for k, v in value.items()
+            if k not in ("time_local", "started_local")
+        }
+    if isinstance(value, list):
+        return [_without_added_fields(v) for v in value]
+    return value
+
+
+def test_export_of_the_solo_session_holds_the_same_readings(data_dir: Path, tmp_path: Path) -> None:
+    """`flooding export` as CSV (to the output and to a file with its episodes) holds the
+    earlier version's readings in people's units, the JSON what it held plus local times, and
+    the episodes table is byte for byte the same."""
     code, out, _ = run_cli("export", str(SOLO_ID), "--data-dir", str(data_dir))
     assert code == 0
-    assert out == expected("export-1.csv")
+    _same_readings_as_before(out)
     code, out, _ = run_cli("export", str(SOLO_ID), "--format", "json", "--data-dir", str(data_dir))
     assert code == 0
-    assert out == expected("export-1.json")
+    assert _without_added_fields(json.loads(out)) == json.loads(expected("export-1.json"))
     target, table = tmp_path / "out.csv", tmp_path / "episodes.csv"
     # the episodes table: written beside -o FILE.csv by the earlier version, now by --episodes
     run_cli(
@@ -119,19 +157,31 @@ def test_export_of_the_solo_session_is_unchanged(data_dir: Path, tmp_path: Path)
         "--data-dir",
         str(data_dir),
     )
-    assert target.read_text(encoding="utf-8") == expected("export-1.csv")
+    _same_readings_as_before(target.read_text(encoding="utf-8"))
     assert table.read_text(encoding="utf-8") == expected("exportfile-1.episodes.csv")
 
 
-def test_export_of_the_couple_session_is_still_refused_with_the_same_words(
-    data_dir: Path,
+def test_export_of_the_stored_couple_session_holds_both_tracks(
+    data_dir: Path, tmp_path: Path
 ) -> None:
-    """Exporting a stored couple session is refused with the earlier version's message."""
-    code, out, err = run_cli("export", str(COUPLE_ID), "--data-dir", str(data_dir))
-    assert code != 0
-    assert out == ""
-    assert "session 2 holds two hearts (Alex, Sam)" in err
-    assert "`flooding review 2 --json` and `flooding plot 2` show both." in err
+    """The stored couple session (once refused) now exports both partners' readings, each row
+    naming its person, and imports back as a couple session with the same readings."""
+    target = tmp_path / "couple.csv"
+    code, _, err = run_cli("export", str(COUPLE_ID), "-o", str(target), "--data-dir", str(data_dir))
+    assert code == 0, err
+    rows = _csv_rows(target.read_text(encoding="utf-8"))
+    assert {row["person"] for row in rows} == {"Alex", "Sam"}
+    code, _, err = run_cli("import", str(target), "--data-dir", str(data_dir))
+    assert code == 0, err
+    store = Store.open(data_dir)
+    try:
+        new_id = max(s.id for s in store.sessions())
+        for person in ("Alex", "Sam"):
+            assert list(store.iter_samples(new_id, person)) == list(
+                store.iter_samples(COUPLE_ID, person)
+            )
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("session_id", [SOLO_ID, COUPLE_ID])

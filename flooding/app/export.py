@@ -21,9 +21,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from decimal import Decimal
 from collections.abc import Iterator
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from flooding.app.review import episodes, people_review, summarize_session

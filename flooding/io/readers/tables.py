@@ -256,11 +256,8 @@ def _ms_to_s(texts: Sequence[str], ms: FloatArray) -> FloatArray:
     exactly in floats; only the others need the decimal arithmetic."""
     seconds = ms / MS_PER_S
     for i, text in enumerate(texts):
-        if not text.lstrip("+-").isdigit():
-            try:
-                seconds[i] = float(Decimal(text).scaleb(-3))
-            except ArithmeticError:  # 'nan' and the like were refused by to_floats already
-                pass
+        if not text.lstrip("+-").isdigit():  # to_floats let only finite numbers through
+            seconds[i] = float(Decimal(text).scaleb(-3))
     return seconds
 
 
