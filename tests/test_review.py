@@ -3,6 +3,7 @@ note, ok and delete commands."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -399,3 +400,167 @@ class TestDeleteWhileRecording:
         store = Store.open(tmp_path)
         assert store.session(session_id) is None
         store.close()
+
+
+class TestNotesShownSafely:
+    def test_a_long_many_line_note_keeps_the_sessions_table_a_table(self, tmp_path: Path) -> None:
+        """A 5,000-character note and a note of several lines each show on one bounded line
+        of `sessions`, every row with the same column starts."""
+        store = Store.open(tmp_path)
+        first = record(store)
+        second = record(store, start_s=START_S + 3600)
+        store.close()
+        data = ("--data-dir", str(tmp_path))
+        assert run_cli("note", str(first), "x" * 5000, *data)[0] == 0
+        assert run_cli("note", str(second), "money\nagain\n\nand the car", *data)[0] == 0
+        lines = run_cli("sessions", *data)[1].splitlines()
+        assert len(lines) == 3
+        assert all(len(line) < 200 for line in lines)
+        note_at = lines[0].index("note")
+        assert lines[2][note_at:] == "money again and the car"
+        assert lines[1][note_at:].startswith("xxx")
+        assert lines[1].endswith("…")
+        store = Store.open(tmp_path)
+        assert store.session(first) is not None
+        assert store.session(first).note == "x" * 5000  # type: ignore[union-attr]
+        store.close()
+
+    def test_escape_codes_in_a_note_never_reach_the_terminal(self, tmp_path: Path) -> None:
+        """Escape codes and other control characters in a note are left out of `sessions`
+        and `review`, the note itself is stored as typed."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        typed = "calm \x1b[31mred\x1b[0m \x1b]0;title\x07ok\x07\x08"
+        assert run_cli("note", str(session_id), typed, "--data-dir", str(tmp_path))[0] == 0
+        for command in ("sessions", "review"):
+            shown = run_cli(command, "--data-dir", str(tmp_path))[1]
+            assert "calm red ok" in shown
+            assert not any(ch in shown for ch in "\x1b\x07\x08")
+        store = Store.open(tmp_path)
+        assert store.session(session_id).note == typed  # type: ignore[union-attr]
+        store.close()
+
+    def test_an_empty_note_does_not_clear_the_note_without_clear(self, tmp_path: Path) -> None:
+        """`note N ""` keeps the note and says how to remove it; `note N --clear` removes it."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        data = ("--data-dir", str(tmp_path))
+        assert run_cli("note", str(session_id), "chores", *data)[0] == 0
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = main(["note", str(session_id), "  ", *data])
+        assert code != 0
+        assert "--clear" in err.getvalue()
+        assert "Note: chores" in run_cli("review", *data)[1]
+        code, out = run_cli("note", str(session_id), "--clear", *data)
+        assert code == 0
+        assert "removed" in out
+        assert "Note:" not in run_cli("review", *data)[1]
+
+    def test_long_sessions_keep_the_columns_in_line(self, tmp_path: Path) -> None:
+        """A session of a month shows its length in days and hours, and the columns after it
+        start where the header's do."""
+        store = Store.open(tmp_path)
+        record(store)
+        month = store.begin_session(START_S + 7200, source="test", mode="talk")
+        store.end_session(month, START_S + 7200 + 30 * 86_400 + 4 * 3600)
+        store.close()
+        lines = run_cli("sessions", "--data-dir", str(tmp_path))[1].splitlines()
+        assert "30 d 04 h" in lines[2]
+        strap_at = lines[0].index("strap")
+        assert lines[1][strap_at - 2 : strap_at] == "  "
+        assert lines[2][strap_at - 2 : strap_at] == "  "
+        assert lines[1][strap_at - 3] != " "
+        assert lines[2][strap_at - 3] != " "
+
+
+class TestWhichSession:
+    def test_latest_means_added_last_not_begun_last(self, tmp_path: Path) -> None:
+        """An old recording just imported is the one `review` shows by default (the session
+        added last), not the one that began last."""
+        store = Store.open(tmp_path)
+        record(store, start_s=START_S + 86_400)
+        old = record(store, start_s=START_S - 365 * 86_400)
+        store.close()
+        assert f"Session {old}," in run_cli("review", "--data-dir", str(tmp_path))[1]
+
+    def test_review_of_a_missing_folder_makes_nothing_there(self, tmp_path: Path) -> None:
+        """`review`, `sessions` and `export` on a folder that does not exist say there are no
+        sessions there and leave no folder or database behind."""
+        missing = tmp_path / "typo"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            assert main(["review", "--data-dir", str(missing)]) == 1
+            assert main(["export", "-o", str(tmp_path / "x.csv"), "--data-dir", str(missing)]) == 1
+        assert "no sessions recorded yet" in err.getvalue()
+        code, out = run_cli("sessions", "--data-dir", str(missing))
+        assert code == 0
+        assert "No sessions recorded yet" in out
+        assert not missing.exists()
+
+
+class TestMarks:
+    def test_any_alert_can_be_marked_by_number_or_time_and_the_mark_undone(
+        self, tmp_path: Path
+    ) -> None:
+        """`ok --alert` marks an alert named by its number or its time as review shows it,
+        `ok --undo` takes the last mark back, and review shows each state."""
+        from flooding.core.timefmt import session_clock
+
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        record_second_alert(store, session_id)
+        alerts = store.events(session_id, "alert")
+        store.close()
+        assert len(alerts) == 2
+        data = ("--data-dir", str(tmp_path))
+
+        def marks() -> list[bool]:
+            review = json.loads(run_cli("review", str(session_id), "--json", *data)[1])
+            return [e["false_alarm"] for e in review["episodes"] if e["alert_s"] is not None]
+
+        code, out = run_cli("ok", str(session_id), "--alert", "1", *data)
+        assert code == 0, out
+        assert marks() == [True, False]
+        at = session_clock(alerts[1].t_s, seconds=True)
+        code, out = run_cli("ok", str(session_id), "--alert", at, *data)
+        assert code == 0, out
+        assert marks() == [True, True]
+        code, out = run_cli("ok", str(session_id), "--undo", *data)
+        assert code == 0
+        assert "no longer marked" in out
+        assert marks() == [True, False]
+        code, out = run_cli("ok", str(session_id), "--undo", "--alert", "1", *data)
+        assert code == 0
+        assert marks() == [False, False]
+        assert run_cli("ok", str(session_id), "--undo", *data)[0] == 1
+
+
+def record_second_alert(store: Store, session_id: int) -> None:
+    """A second episode with its alert, an hour after the first (as a long talk has)."""
+    first = store.events(session_id, "episode-started")[0]
+    later = first.t_s + 3600
+    store.add_event(
+        session_id,
+        EpisodeStarted(
+            later,
+            later - 20,
+            first.data["bpm"],
+            first.data["baseline_bpm"],
+            first.data["threshold_bpm"],
+            Rule(first.data["rule"]),
+        ),
+    )
+    store.add_event(
+        session_id,
+        Alert(
+            later,
+            first.data["bpm"],
+            first.data["baseline_bpm"],
+            first.data["threshold_bpm"],
+            Rule(first.data["rule"]),
+        ),
+    )
+    store.flush()

@@ -651,6 +651,17 @@ def headline(review: PeopleReview) -> list[str]:
     return lines
 
 
+def note_lines(note: str) -> list[str]:
+    """A session's note for the terminal: every line it has, with no control characters or
+    escape codes (the stored note stays as typed)."""
+    from flooding.core.shown_text import shown_lines
+
+    lines = shown_lines(note)
+    if not lines:
+        return []
+    return [f"Note: {lines[0]}"] + [f"      {line}" for line in lines[1:]]
+
+
 def ending_note(summary: SessionSummary) -> str:
     """What a summary line adds for a session that has not ended ('' for one that has)."""
     if summary.recording:
@@ -662,15 +673,17 @@ def ending_note(summary: SessionSummary) -> str:
 
 def people_lines(review: PeopleReview) -> list[str]:
     """The couple review for the terminal."""
-    from flooding.core.timefmt import duration, session_clock, session_stamp
+    from flooding.core.timefmt import duration, session_clock, session_stamp, spans_days
 
     s = review.summary
     lines = [
         f"Session {s.id} (couple), {session_stamp(s.started_s)}, {duration(s.duration_s)}"
         + ending_note(s)
     ]
-    if s.note:
-        lines.append(f"Note: {s.note}")
+    lines += note_lines(s.note)
+    times = [s.started_s, s.ended_s] + [p.start_s for p in review.pauses]
+    times += [e.start_s for p in review.people for e in p.episodes]
+    dated = spans_days(times)
 
     def bpm(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f} bpm"
@@ -685,15 +698,15 @@ def people_lines(review: PeopleReview) -> list[str]:
         for e in p.episodes:
             length = duration(None if e.end_s is None else e.end_s - e.start_s)
             lines.append(
-                f"  from {session_clock(e.start_s, seconds=True)}, {length}, peak "
+                f"  from {session_clock(e.start_s, seconds=True, dated=dated)}, {length}, peak "
                 f"{e.peak_bpm:.0f} bpm (threshold {e.threshold_bpm:.0f}, {e.rule})"
             )
     for pause in review.pauses:
         how = "by hand" if pause.manual else "after the alert"
-        end = session_clock(pause.end_s, seconds=True) if pause.end_s is not None else "-"
+        end = session_clock(pause.end_s, seconds=True, dated=dated)
         lines.append(
-            f"Pause for both {how}: {session_clock(pause.start_s, seconds=True)} to {end}"
-            + (f", {pause.extensions} extension(s)" if pause.extensions else "")
+            f"Pause for both {how}: {session_clock(pause.start_s, seconds=True, dated=dated)} "
+            f"to {end}" + (f", {pause.extensions} extension(s)" if pause.extensions else "")
         )
     lines.append("")
     lines += headline(review)
@@ -717,12 +730,25 @@ EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def episode_table(found: Sequence[EpisodeReview]) -> list[tuple[str, ...]]:
-    """The episodes as text cells, in the order of `EPISODE_COLUMNS`."""
-    from flooding.core.timefmt import duration, session_clock
+def episode_table(
+    found: Sequence[EpisodeReview], dated: bool | None = None
+) -> list[tuple[str, ...]]:
+    """The episodes as text cells, in the order of `EPISODE_COLUMNS`; times with their date
+    when `dated` (default: when the episodes' times fall on more than one day)."""
+    from flooding.core.timefmt import duration, session_clock, spans_days
 
-    def at(t: float | None) -> str:
-        return session_clock(t, seconds=True)
+    if dated is None:
+        dated = spans_days(
+            t
+            for e in found
+            for t in (e.start_s, e.end_s, e.alert_s, e.pause_start_s, e.pause_end_s, e.ready_s)
+        )
+
+    def at(t: float | None, since: float | None = None) -> str:
+        """A time; dated when the table spans days (after its episode's start: only when
+        it falls on another day than the start)."""
+        other_day = since is None or (t is not None and spans_days((since, t)))
+        return session_clock(t, seconds=True, dated=bool(dated) and other_day)
 
     def bpm(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f}"
@@ -735,11 +761,11 @@ def episode_table(found: Sequence[EpisodeReview]) -> list[tuple[str, ...]]:
             bpm(e.baseline_bpm),
             bpm(e.threshold_bpm),
             e.rule,
-            at(e.alert_s),
-            at(e.pause_start_s),
-            at(e.pause_end_s),
+            at(e.alert_s, e.start_s),
+            at(e.pause_start_s, e.start_s),
+            at(e.pause_end_s, e.start_s),
             duration(e.recovery_s),
-            at(e.ready_s),
+            at(e.ready_s, e.start_s),
             "yes" if e.false_alarm else "no",
         )
         for e in found

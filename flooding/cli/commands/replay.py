@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     # readings give the last baseline and an open episode's peak
     session_id = None
     if args.save:  # run over the samples as stored
-        store = open_store(args, read_only=True)
+        store = open_store(args)  # --save writes
         try:
             imported = import_recording(store, recording, settings, mode=mode, keep_readings=True)
         finally:

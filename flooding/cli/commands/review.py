@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
 def review_lines(review: SessionReview) -> list[str]:
     """The review as lines of text for the terminal."""
-    from flooding.app.review import ending_note
+    from flooding.app.review import ending_note, note_lines
     from flooding.core.timefmt import duration, session_stamp
 
     s = review.summary
@@ -56,8 +56,7 @@ def review_lines(review: SessionReview) -> list[str]:
         f"Session {s.id}, {session_stamp(s.started_s)}, {duration(s.duration_s)}, "
         f"{s.strap or s.source}" + ending_note(s)
     ]
-    if s.note:
-        lines.append(f"Note: {s.note}")
+    lines += note_lines(s.note)
     base = review.calm_baseline_bpm
     lines.append(f"Your calm baseline: {'-' if base is None else f'{base:.0f} bpm'}")
     r = review.rmssd
@@ -79,8 +78,11 @@ def review_lines(review: SessionReview) -> list[str]:
         lines.append("No flooding episodes.")
         return lines
     from flooding.app.review import EPISODE_COLUMNS, episode_table
+    from flooding.core.timefmt import spans_days
 
-    rows = episode_table(review.episodes)
+    # a session over more than one day: clock times alone could be any of its days
+    times = [s.started_s, s.ended_s] + [t for e in review.episodes for t in (e.start_s, e.end_s)]
+    rows = episode_table(review.episodes, spans_days(times) or None)
     headers = tuple(short for short, _ in EPISODE_COLUMNS)
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
     lines.append("")

@@ -788,9 +788,11 @@ class Store:
         return SessionRow(*row) if row else None
 
     def latest_session_id(self) -> int | None:
-        """The most recent session's id."""
+        """The id of the session added last (a just-imported old recording included: "the
+        latest" is the one the person has just made, not the one that began last)."""
         self._settle()
-        row = self.db.execute("SELECT id FROM sessions ORDER BY started_s DESC, id DESC").fetchone()
+        row = self.db.execute("SELECT MAX(id) FROM sessions").fetchone()
+        row = None if row is None or row[0] is None else row
         return int(row[0]) if row else None
 
     def people(self, session_id: int) -> list[PersonRow]:
