@@ -100,7 +100,8 @@ class NothingRecorded(CommandError):
     def __init__(self, folder: Path) -> None:
         super().__init__(
             f"no sessions recorded yet in {folder} (nothing was made there). If your "
-            "recordings are elsewhere, name that folder with --data-dir."
+            "recordings are elsewhere, name that folder with --data-dir "
+            "(`flooding sessions --data-dir FOLDER` lists what a folder holds)."
         )
         self.folder = folder
 
