@@ -737,3 +737,23 @@ def test_people_review_of_a_one_person_session_only_asks_for_the_people(tmp_path
         store.close()
     assert len(statements) == 1
     assert "FROM session_people" in statements[0]
+
+
+def test_the_couple_review_gives_each_person_one_peak(tmp_path: Path) -> None:
+    """In a couple review each person's episode peaks come from the same readings as their
+    own peak: none is above it, and the episode holding the highest reading shows it."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    review = people_review(store, sid)
+    store.close()
+    assert review is not None
+    for person in review.people:
+        assert person.episodes
+        assert person.peak_bpm is not None
+        peaks = [e.peak_bpm for e in person.episodes]
+        assert max(peaks) <= person.peak_bpm
+        track = review.tracks[person.name]
+        top = max(track, key=lambda s: s.bpm if s.usable else 0)
+        holding = [e for e in person.episodes if e.start_s <= top.t_s <= (e.end_s or float("inf"))]
+        for e in holding:
+            assert e.peak_bpm == person.peak_bpm

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flooding.app.importing import import_recording
 from flooding.app.report import plot_data, render_html
@@ -564,3 +566,73 @@ def record_second_alert(store: Store, session_id: int) -> None:
         ),
     )
     store.flush()
+
+
+@requires_data
+class TestNumbersAgree:
+    def test_an_episode_open_to_the_end_shows_its_peak_the_same_everywhere(
+        self, tmp_path: Path
+    ) -> None:
+        """The noisy recording's episode lasts to the end: review gives its real peak (not
+        the heart rate at the alert), equal to replay's and to the session's peak in
+        `sessions`."""
+        path = recording("polar-hrm_noisy.hrm")
+        data = ("--data-dir", str(tmp_path))
+        assert run_cli("import", str(path), *data)[0] == 0
+        reviewed = json.loads(run_cli("review", "1", "--json", *data)[1])
+        (episode,) = reviewed["episodes"]
+        assert episode["end_s"] is None
+        assert episode["peak_bpm"] > episode["bpm_at_alert"]
+        listed = json.loads(run_cli("sessions", "--json", *data)[1])
+        replayed = json.loads(run_cli("replay", str(path), "--json")[1])
+        (replayed_episode,) = replayed["episodes"]
+        assert episode["peak_bpm"] == listed[0]["peak_bpm"] == replayed_episode["peak_bpm"]
+
+    def test_replay_never_says_flooded_to_the_end_and_then_ready(self) -> None:
+        """When the ready-to-return came during an episode still open at the end, replay
+        says the heart was back near calm by then, not that it stayed flooded to the end."""
+        out = run_cli("replay", str(recording("polar-hrm_exercise.hrm")))[1]
+        assert "ready to return" in out
+        assert "until the end of the recording" not in out
+        assert "back near calm by the ready to return at" in out
+
+    def test_replay_in_workout_mode_calls_nothing_flooding(self) -> None:
+        """In workout mode a raised heart is exercise: replay does not call it flooded."""
+        out = run_cli("replay", "--mode", "workout", str(recording("polar-hrm_noisy.hrm")))[1]
+        assert "workout mode" in out
+        assert "flooded" not in out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    runs=st.lists(
+        st.tuples(st.integers(5, 900), st.floats(0.6, 1.1), st.floats(0.0, 0.08), st.integers()),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_the_overall_rmssd_lies_within_the_range_shown_beside_it(
+    runs: list[tuple[int, float, float, int]],
+) -> None:
+    """Whatever the calm stretches (long, short, steady or varied), the overall RMSSD lies
+    between the lowest and highest of the parts review lists beside it."""
+    from flooding.app.review import rmssd_summary
+    from flooding.core.models import Sample
+
+    stretches = []
+    t = START_S
+    for seconds, rr, spread, seed in runs:
+        noise = np.random.default_rng(seed % 2**32).normal(0.0, spread, seconds)
+        stretch = []
+        for i in range(seconds):
+            beat = max(0.4, rr + noise[i])
+            stretch.append(Sample(t, 60 / beat, (beat,), True))
+            t += beat
+        stretches.append(stretch)
+        t += 60
+    summary = rmssd_summary(stretches)
+    if summary.rmssd_ms is None:
+        return
+    assert summary.part_min_ms is not None
+    assert summary.part_max_ms is not None
+    assert summary.part_min_ms - 1e-9 <= summary.rmssd_ms <= summary.part_max_ms + 1e-9

@@ -8,12 +8,12 @@ import bisect
 import json
 import math
 import statistics
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flooding.core.linkage import Linkage, linkage
-from flooding.core.models import Sample
+from flooding.core.models import SOLO, Sample
 from flooding.core.pause import Recovery
 from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.store import EventRow, Store
@@ -176,6 +176,34 @@ def episode_events(rows: Sequence[EventRow]) -> list[tuple[EventRow, EventRow | 
     ]
 
 
+def episode_peaks(
+    samples: Iterable[Sample], spans: Sequence[tuple[float, float | None]]
+) -> list[float | None]:
+    """The highest usable reading (skin contact, 30-230 bpm: what `sessions` counts as a
+    session's peak) within each span from onset to end (None: open to the end of the
+    recording), in one pass; None for a span without one. The one peak every view shows:
+    review, replay, the couple review, the report and the app."""
+    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+    starts = [spans[i][0] for i in order]
+    ends: list[float] = []
+    for i in order:
+        end = spans[i][1]
+        ends.append(math.inf if end is None else end)
+    peaks: list[float | None] = [None] * len(spans)
+    if not spans:
+        return peaks
+    for s in samples:
+        k = bisect.bisect_right(starts, s.t_s) - 1
+        # spans of one track do not overlap; the latest one begun is the only candidate
+        if k < 0 or s.t_s > ends[k] or not s.usable:
+            continue
+        i = order[k]
+        current = peaks[i]
+        if current is None or s.bpm > current:
+            peaks[i] = s.bpm
+    return peaks
+
+
 EPISODE_KINDS = frozenset(
     {"episode-started", "episode-ended", "alert", "pause-started", "pause-extended"}
     | {"ready-to-return", "pause-ended"}
@@ -183,10 +211,13 @@ EPISODE_KINDS = frozenset(
 
 
 def episodes(
-    store: Store, session_id: int, events: Sequence[EventRow] | None = None
+    store: Store,
+    session_id: int,
+    events: Sequence[EventRow] | None = None,
+    samples: Iterable[Sample] | None = None,
 ) -> list[EpisodeReview]:
-    """The flooding episodes of a session, each with its alert, pause and recovery
-    (`events`: the session's events when already read)."""
+    """The flooding episodes of a session, each with its alert, pause and recovery, and its
+    peak (`episode_peaks`; `events`, `samples`: the session's, when already read)."""
     every = store.events(session_id) if events is None else events
     false_alarm_alerts = {r.data.get("alert_event_id") for r in every if r.kind == "false-alarm"}
     # only these kinds are matched below (a long recording can hold many thousand gap events)
@@ -218,7 +249,7 @@ def episodes(
                 start_s=d["onset_s"],
                 alert_s=alert.t_s if alert else None,
                 end_s=ended.t_s if ended else None,
-                peak_bpm=ended.data["peak_bpm"] if ended else d["bpm"],
+                peak_bpm=None,  # below: from the readings
                 bpm_at_alert=d["bpm"],
                 baseline_bpm=d["baseline_bpm"],
                 threshold_bpm=d["threshold_bpm"],
@@ -230,7 +261,12 @@ def episodes(
                 false_alarm=alert is not None and alert.id in false_alarm_alerts,
             )
         )
-    return out
+    if not out:
+        return out
+    if samples is None:
+        samples = store.iter_samples(session_id, SOLO)
+    peaks = episode_peaks(samples, [(e.start_s, e.end_s) for e in out])
+    return [replace(e, peak_bpm=peak) for e, peak in zip(out, peaks, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -245,6 +281,10 @@ class RmssdSummary:
     differences_dropped: int  # pairs across a beat outside the plausible range
     beats_corrected: int  # missed, extra or ectopic beats the correction repaired
     calm_s: float  # how much of the session counted as calm
+    # the lowest and highest of the calm parts that make up `rmssd_ms` (the 5-minute windows
+    # and the shorter rest of each calm stretch): the overall figure lies between them
+    part_min_ms: float | None = None
+    part_max_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -321,6 +361,8 @@ def rmssd_summary(runs: Sequence[Sequence[Sample]]) -> RmssdSummary:
         differences_dropped=hrv.pairs_set_aside,
         beats_corrected=hrv.beats_corrected,
         calm_s=sum(run[-1].t_s - run[0].t_s for run in runs),
+        part_min_ms=min(hrv.part_ms) if hrv.part_ms else None,
+        part_max_ms=max(hrv.part_ms) if hrv.part_ms else None,
     )
 
 
@@ -350,9 +392,9 @@ def review_session(
     summary = summarize_session(store, session_id)
     if summary is None:
         return None
-    found = episodes(store, session_id, events)
     if samples is None:
         samples = list(store.iter_samples(session_id))
+    found = episodes(store, session_id, events, samples)
     end_s = samples[-1].t_s if samples else summary.started_s
     runs = calm_runs(samples, busy_spans(found, end_s))
     return SessionReview(
@@ -463,18 +505,21 @@ def _pause_settings(settings_json: str) -> tuple[PauseSettings, DetectionSetting
     return pause, detection
 
 
-def _episodes(rows: Sequence[EventRow]) -> list[PersonEpisode]:
+def _episodes(rows: Sequence[EventRow], samples: Sequence[Sample]) -> list[PersonEpisode]:
+    pairs = episode_events(rows)
+    spans = [(start.data["onset_s"], ended.t_s if ended else None) for start, ended in pairs]
+    peaks = episode_peaks(samples, spans)
     return [
         PersonEpisode(
             start_s=start.data["onset_s"],
             confirmed_s=start.t_s,
             end_s=ended.t_s if ended else None,
-            peak_bpm=ended.data["peak_bpm"] if ended else start.data["bpm"],
+            peak_bpm=start.data["bpm"] if peak is None else peak,
             baseline_bpm=start.data["baseline_bpm"],
             threshold_bpm=start.data["threshold_bpm"],
             rule=start.data["rule"],
         )
-        for start, ended in episode_events(rows)
+        for (start, ended), peak in zip(pairs, peaks, strict=True)
     ]
 
 
@@ -547,7 +592,7 @@ def people_review(store: Store, session_id: int) -> PeopleReview | None:
     for row in people_rows:
         samples = list(store.iter_samples(session_id, row.person))
         tracks[row.person] = samples
-        episodes = _episodes(store.events(session_id, person=row.person))
+        episodes = _episodes(store.events(session_id, person=row.person), samples)
         pause_settings, detection = _pause_settings(row.settings_json)
         baseline = _person_calm_baseline(samples, episodes, pauses)
         back = []

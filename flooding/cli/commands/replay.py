@@ -57,8 +57,27 @@ def _mmss(seconds: float) -> str:
     return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
+def episode_line(episode: dict[str, Any], ready: list[dict[str, Any]], *, workout: bool) -> str:
+    """One stretch above the threshold in words: flooded (talk), or a raised heart that is
+    no flooding in a workout; an episode still open at the end is not said to last to the
+    end when a ready-to-return came after it began (the heart was back near calm)."""
+    peak = "-" if episode["peak_bpm"] is None else f"{episode['peak_bpm']:.0f}"
+    what = "heart above the threshold (workout mode: exercise, no alert)" if workout else "flooded"
+    if "end" in episode:
+        span = f"{what} until {episode['end']}"
+    else:
+        back = next((r for r in ready if r["t_s"] >= episode["start_s"]), None)
+        span = (
+            f"{what} until the end of the recording"
+            if back is None
+            else f"{what}; back near calm by the ready to return at {back['time']}"
+        )
+    return f"{episode['start']}  {span}, peak {peak} bpm ({episode['rule']} rule)"
+
+
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.importing import has_wall_clock, import_recording
+    from flooding.app.importing import anchored, has_wall_clock, import_recording
+    from flooding.app.review import episode_peaks
     from flooding.cli.commands._common import load_settings
     from flooding.core.engine import run_batch
     from flooding.core.models import (
@@ -69,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         PauseExtended,
         PauseStarted,
         ReadyToReturn,
+        Sample,
     )
     from flooding.core.timefmt import clock_time, iso_local
     from flooding.io.readers import ReaderError, read
@@ -89,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     # readings give the last baseline and an open episode's peak
     session_id = None
+    store_samples: list[Sample] | None = None
     if args.save:  # run over the samples as stored
         store = open_store(args)  # --save writes
         try:
@@ -96,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             store.close()
         result, session_id, t0 = imported.batch, imported.session_id, imported.start_s
+        store_samples = anchored(recording)
     else:
         result = run_batch(samples, settings, mode=mode, keep_readings=True)
         t0 = samples[0].t_s
@@ -135,7 +157,6 @@ def run(args: argparse.Namespace) -> int:
             episodes.append(open_episode)
         elif isinstance(event, EpisodeEnded) and open_episode is not None:
             open_episode["end_s"] = round(event.t_s - t0, 3)
-            open_episode["peak_bpm"] = round(event.peak_bpm, 1)
             open_episode["end"] = when(event.t_s)
             open_episode = None
         elif isinstance(event, ReadyToReturn):
@@ -144,9 +165,11 @@ def run(args: argparse.Namespace) -> int:
             )
         elif isinstance(event, PauseExtended):
             extended.append({"t_s": round(event.t_s - t0, 3), "time": when(event.t_s)})
-    if open_episode is not None:  # still flooded when the recording ends
-        start = open_episode["start_s"] + t0
-        open_episode["peak_bpm"] = round(max(r.bpm for r in result.readings if r.t_s >= start), 1)
+    # the peak as review shows it: the highest usable reading from the onset to the end
+    spans = [(e["start_s"] + t0, None if e["end_s"] is None else e["end_s"] + t0) for e in episodes]
+    stored = list(store_samples) if store_samples is not None else samples
+    for e, peak in zip(episodes, episode_peaks(stored, spans), strict=True):
+        e["peak_bpm"] = None if peak is None else round(peak, 1)
     pauses = sum(isinstance(e, PauseStarted) for e in result.events)
     duration_s = result.readings[-1].t_s - t0
     summary = {
@@ -199,14 +222,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     for e in episodes:
-        end = e.get("end", "the end of the recording")
-        lines.append(
-            (
-                e["start_s"],
-                f"  {e['start']}  flooded until {end}, peak {e['peak_bpm']:.0f} bpm "
-                f"({e['rule']} rule)",
-            )
-        )
+        lines.append((e["start_s"], "  " + episode_line(e, ready, workout=mode is Mode.WORKOUT)))
     for r in ready:
         lines.append((r["t_s"], f"  {r['time']}  ready to return (heart {r['bpm']} bpm)"))
     for x in extended:

@@ -63,9 +63,10 @@ def review_lines(review: SessionReview) -> list[str]:
     if r.rmssd_ms is None:
         lines.append("Heart-rate variability while calm (RMSSD): not enough clean beats")
     else:
+        # the range of the very parts the figure is made of, so the figure lies within it
         windows = (
-            f"5-minute stretches {r.window_min_ms:.0f}-{r.window_max_ms:.0f} ms, "
-            if r.window_min_ms is not None and r.window_max_ms is not None
+            f"calm parts of up to 5 minutes {r.part_min_ms:.0f}-{r.part_max_ms:.0f} ms, "
+            if r.part_min_ms is not None and r.part_max_ms is not None and r.windows
             else ""
         )
         lines.append(
