@@ -4,8 +4,8 @@ Reader -> the same `Engine` the monitor uses (`run_batch`, equal to live sample 
 alerts, flooding episodes and ready-to-return times. Times are local clock times when the file
 has wall-clock time, else minutes:seconds from its start. Nothing is written unless `--save`,
 which stores it exactly as `flooding import` does; what is printed is then what was stored.
-A file without clock times is stored ending when it was last modified, and the detector's
-baseline follows the clock, so its replay with --save can differ slightly from one without.
+A file without clock times is placed as `flooding import` places it (ending when it was last
+modified), with or without --save, so replay and import give the same alerts.
 """
 
 from __future__ import annotations
@@ -88,7 +88,6 @@ def run(args: argparse.Namespace) -> int:
         PauseExtended,
         PauseStarted,
         ReadyToReturn,
-        Sample,
     )
     from flooding.core.timefmt import clock_time, iso_local
     from flooding.io.readers import ReaderError, read
@@ -103,13 +102,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # an unknown --format, a participant not in the file
         print(f"flooding replay: {exc}", file=sys.stderr)
         return 2
-    samples = recording.samples
+    # on the clock exactly as import stores it: the same samples give the same alerts
+    samples = anchored(recording)
     if not samples:
         print(f"flooding replay: {args.file}: no samples", file=sys.stderr)
         return 1
     # readings give the last baseline and an open episode's peak
     session_id = None
-    store_samples: list[Sample] | None = None
     if args.save:  # run over the samples as stored
         store = open_store(args)  # --save writes
         try:
@@ -117,7 +116,6 @@ def run(args: argparse.Namespace) -> int:
         finally:
             store.close()
         result, session_id, t0 = imported.batch, imported.session_id, imported.start_s
-        store_samples = anchored(recording)
     else:
         result = run_batch(samples, settings, mode=mode, keep_readings=True)
         t0 = samples[0].t_s
@@ -167,8 +165,7 @@ def run(args: argparse.Namespace) -> int:
             extended.append({"t_s": round(event.t_s - t0, 3), "time": when(event.t_s)})
     # the peak as review shows it: the highest usable reading from the onset to the end
     spans = [(e["start_s"] + t0, None if e["end_s"] is None else e["end_s"] + t0) for e in episodes]
-    stored = list(store_samples) if store_samples is not None else samples
-    for e, peak in zip(episodes, episode_peaks(stored, spans), strict=True):
+    for e, peak in zip(episodes, episode_peaks(samples, spans), strict=True):
         e["peak_bpm"] = None if peak is None else round(peak, 1)
     pauses = sum(isinstance(e, PauseStarted) for e in result.events)
     duration_s = result.readings[-1].t_s - t0
