@@ -57,7 +57,9 @@ def _mmss(seconds: float) -> str:
     return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
-def episode_line(episode: dict[str, Any], ready: list[dict[str, Any]], *, workout: bool) -> str:
+def episode_line(
+    episode: dict[str, Any], ready: list[dict[str, Any]], rule: str, *, workout: bool
+) -> str:
     """One stretch above the threshold in words: flooded (talk), or a raised heart that is
     no flooding in a workout; an episode still open at the end is not said to last to the
     end when a ready-to-return came after it began (the heart was back near calm)."""
@@ -72,7 +74,7 @@ def episode_line(episode: dict[str, Any], ready: list[dict[str, Any]], *, workou
             if back is None
             else f"{what}; back near calm by the ready to return at {back['time']}"
         )
-    return f"{episode['start']}  {span}, peak {peak} bpm ({episode['rule']} rule)"
+    return f"{episode['start']}  {span}, peak {peak} bpm ({rule})"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         ReadyToReturn,
     )
     from flooding.core.timefmt import clock_time, iso_local
+    from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import ReaderError, read
 
     settings = load_settings(args).settings
@@ -202,10 +205,12 @@ def run(args: argparse.Namespace) -> int:
 
     clock = "local time" if wall else "mm:ss from the start"
     print(
-        f"{args.file} ({recording.source_format}, {mode.value} mode): {len(samples)} samples, "
+        f"{args.file} ({recording.source_format}, {mode.value} mode): "
+        f"{len(samples)} heart readings, "
         f"{_mmss(duration_s) if duration_s < 6000 else f'{duration_s / 3600:.1f} h'}; "
         f"times are {clock}"
     )
+    say = load_catalogue()  # the rules in plain words (`--json` keeps their names)
     if not alerts and not episodes:
         print("No flooding alerts.")
     lines: list[tuple[float, str]] = []
@@ -215,11 +220,14 @@ def run(args: argparse.Namespace) -> int:
             (
                 a["t_s"],
                 f"  {a['time']}  alert: heart {a['bpm']:.0f} bpm, baseline {base}, "
-                f"threshold {a['threshold_bpm']:.0f} ({a['rule']} rule)",
+                f"threshold {a['threshold_bpm']:.0f} ({say.choice('rule_plain', a['rule'])})",
             )
         )
     for e in episodes:
-        lines.append((e["start_s"], "  " + episode_line(e, ready, workout=mode is Mode.WORKOUT)))
+        rule = say.choice("rule_plain", e["rule"])
+        lines.append(
+            (e["start_s"], "  " + episode_line(e, ready, rule, workout=mode is Mode.WORKOUT))
+        )
     for r in ready:
         lines.append((r["t_s"], f"  {r['time']}  ready to return (heart {r['bpm']} bpm)"))
     for x in extended:

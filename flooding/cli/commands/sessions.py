@@ -7,9 +7,11 @@ import json
 
 from flooding.cli.commands._common import (
     NothingRecorded,
+    add_config_options,
     add_data_dir_option,
     data_dir,
     open_store,
+    screen_words,
 )
 
 STRAP_WIDTH = 16  # a strap's or file's name is cut here (the full name is in review)
@@ -21,6 +23,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser("sessions", help="list recorded sessions")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_data_dir_option(parser)
+    add_config_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -30,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.core.timefmt import duration, iso_local
     from flooding.core.timefmt import session_stamp as local_stamp
 
+    say = screen_words(args)
     summaries: list[SessionSummary] = []
     try:
         store = open_store(args, read_only=True)
@@ -49,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(listed, indent=2))
         return 0
     if not summaries:
-        print(f"No sessions recorded yet in {data_dir(args)}.")
+        print(say("sessions.none", folder=data_dir(args)))
         return 0
-    headers: tuple[str, ...] = ("id", "started", "length", "strap", "episodes", "peak bpm")
-    headers += ("pauses", "false alarms", "note")
+    keys = ("id", "started", "length", "strap", "episodes", "peak", "pauses", "false_alarms")
+    headers = tuple(say(f"sessions.{key}") for key in (*keys, "note"))
     right = (True, False, True, False, True, True, True, True, False)  # numbers to the right
     rows = []
     for s in summaries:
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 str(s.pauses),
                 str(s.false_alarms),
                 # one line, whatever was typed: the table stays a table
-                shown_cell(f"{s.note}{ending_note(s)}".strip(), NOTE_WIDTH),
+                shown_cell(f"{s.note}{ending_note(s, say)}".strip(), NOTE_WIDTH),
             )
         )
     widths = [
