@@ -791,9 +791,8 @@ class Store:
         """The id of the session added last (a just-imported old recording included: "the
         latest" is the one the person has just made, not the one that began last)."""
         self._settle()
-        row = self.db.execute("SELECT MAX(id) FROM sessions").fetchone()
-        row = None if row is None or row[0] is None else row
-        return int(row[0]) if row else None
+        (latest,) = self.db.execute("SELECT MAX(id) FROM sessions").fetchone()
+        return None if latest is None else int(latest)
 
     def people(self, session_id: int) -> list[PersonRow]:
         """The partners of a couple session, in order (empty for an ordinary session)."""
