@@ -5,6 +5,9 @@ lab's simulated or emulated sources, and the Bluetooth backends. The whole data 
     source -> SessionRunner (engine, store, notifier) -> StatusBoard -> the terminal or the log,
                                                                         and the extra views
     control channel -> LiveMonitor -> the runner of the session now (status, pause, ok, ...)
+
+One session clock (`flooding.io.clock.SessionClock`) per process: the strap stamps samples on
+it and the runner reads "now" from it, so both agree and no wall-clock jump bends a pause.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shlex
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -28,7 +32,9 @@ from flooding.app.status import StatusBoard
 from flooding.app.views import Views
 from flooding.core.models import SOLO, Mode
 from flooding.core.settings import ConfigError, Settings, couple_names
+from flooding.io.clock import SessionClock
 from flooding.io.control import AlreadyRunningError, ControlError, ControlServer, InstanceLock
+from flooding.io.folders import data_dir as default_data_dir
 from flooding.io.notify import choose_notifier, remote_targets
 from flooding.io.store import Store, StoreError
 from flooding.io.strap.ble import StrapSource
@@ -76,7 +82,8 @@ class Process:
 
     `source` is the process's heart data for its whole life; `people` names a couple's two
     partners (empty for one person); `strap` is one person's (address, name) and `straps` a
-    couple's, both stored with each session.
+    couple's, both stored with each session. `clock` is the session clock the source stamps
+    its samples on (each session's runner reads "now" from it).
     """
 
     source: HeartSource | TaggedSource
@@ -89,6 +96,7 @@ class Process:
     straps: Straps = field(default_factory=dict)
     strap: tuple[str, str] = ("", "")
     extras: Extras = field(default_factory=Extras)
+    clock: SessionClock = field(default_factory=SessionClock)
 
     def runner(self, source: HeartSource | TaggedSource, mode: Mode | None = None) -> SessionRunner:
         """The runner of one session on `source` (all of the process's source, or one wearing
@@ -107,6 +115,7 @@ class Process:
             straps=self.straps,
             strap_name=name or None,
             strap_address=address or None,
+            clock=self.clock,
         )
         runner.notifier = choose_notifier(
             self.settings.notify,
@@ -129,15 +138,35 @@ def process(
     straps: Straps | None = None,
     strap: tuple[str, str] = ("", ""),
     extras: Extras | None = None,
+    clock: SessionClock | None = None,
 ) -> Process:
     """The parts of a process on `source`: its status board (in front of `view` and the extra
-    views) and the live monitor the control channel talks to."""
+    views) and the live monitor the control channel talks to. `clock`: the session clock the
+    source stamps samples on (give the one `strap_source` was given; default a new one)."""
     extras = extras or Extras()
     board = StatusBoard(Views([view, *extras.views]) if extras.views else view)
-    live = LiveMonitor(board, settings=settings, strap=source.description, headless=headless)
+    live = LiveMonitor(
+        board,
+        settings=settings,
+        strap=source.description,
+        headless=headless,
+        demo=kind.startswith("demo"),
+    )
     people = tuple(people or (straps or {}))
     straps = dict(straps or {})
-    return Process(source, settings, store, board, live, kind, people, straps, strap, extras)
+    return Process(
+        source,
+        settings,
+        store,
+        board,
+        live,
+        kind,
+        people,
+        straps,
+        strap,
+        extras,
+        clock if clock is not None else SessionClock(),
+    )
 
 
 # -- the sources of a monitor -----------------------------------------------------------------
@@ -151,13 +180,15 @@ def strap_source(
     couple: bool,
     program: str,
     strap: tuple[str, str] | None = None,
+    clock: SessionClock | None = None,
 ) -> tuple[HeartSource | TaggedSource, Straps]:
     """The person's strap (`strap`, default the paired one), or with `couple` both partners'
-    straps merged, and their straps; ConfigError when a partner has no strap paired."""
+    straps merged, and their straps; ConfigError when a partner has no strap paired. Samples
+    are stamped on `clock` (pass the same one to `process`)."""
     if not couple:
         address, name = strap or (settings.strap.address, settings.strap.name)
         source = StrapSource(
-            address=address, name=name, scanner_backend=scanner, client_backend=client
+            address=address, name=name, scanner_backend=scanner, client_backend=client, clock=clock
         )
         return source, {}
     names = couple_names(settings)
@@ -173,6 +204,7 @@ def strap_source(
             name=chosen.name,
             scanner_backend=scanner,
             client_backend=client,
+            clock=clock,
         )
         straps[name] = (chosen.name or None, chosen.address or None)
     return MergedSource(sources), straps
@@ -181,12 +213,16 @@ def strap_source(
 # -- the data folder of a monitor -------------------------------------------------------------
 
 
-def already_running(exc: AlreadyRunningError, program: str) -> str:
-    """What to say when another monitor holds the data folder."""
+def already_running(exc: AlreadyRunningError, program: str, folder: Path | None = None) -> str:
+    """What to say when another monitor holds the data folder (`folder`, named in the hint
+    when it is not the one a bare command uses)."""
     who = f" (pid {exc.pid})" if exc.pid else ""
+    where = ""
+    if folder is not None and folder.absolute() != default_data_dir(None).absolute():
+        where = f" --data-dir {shlex.quote(str(folder))}"
     return (
         f"another flooding monitor is already running{who} for this data folder; only one "
-        f"may run at a time. See what it is doing: {program} status. Stop it first (Ctrl-C "
+        f"may run at a time. See what it is doing: {program} status{where}. Stop it first (Ctrl-C "
         f"in its terminal, or {program} service uninstall for the background service) to "
         "start a new one."
     )
@@ -198,7 +234,7 @@ def instance_lock(folder: Path, program: str) -> Iterator[None]:
     try:
         lock = InstanceLock(folder).acquire()
     except AlreadyRunningError as exc:
-        raise StartError(already_running(exc, program), EXIT_ALREADY_RUNNING) from None
+        raise StartError(already_running(exc, program, folder), EXIT_ALREADY_RUNNING) from None
     except OSError as exc:
         raise StartError(
             f"cannot use the data folder {folder}: {exc}. Choose a writable folder with "
@@ -292,6 +328,7 @@ async def run_service(
         live=proc.live,
         make_runner=lambda wearing, asked: proc.runner(wearing, asked or mode),
         session_gap_s=proc.settings.service.session_gap_minutes * MINUTE_S,
+        clock=proc.clock,
     )
     watcher = asyncio.create_task(stopped.wait())
     watcher.add_done_callback(lambda done: None if done.cancelled() else monitor.stop())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
+    data_dir_hint,
     load_settings,
     open_store,
     program,
@@ -143,15 +143,10 @@ def _imported_before(args: argparse.Namespace, paths: list[Path]) -> str | None:
     print(
         f"{names} {'is' if len(paths) == 1 else 'are'} already imported as session {earlier}; "
         f"nothing was added. Review it: {program()} review {earlier}"
-        + _data_dir_hint(args)
+        + data_dir_hint(args)
         + f"\nTo store {'it' if len(paths) == 1 else 'them'} once more anyway: add --again."
     )
     return None
-
-
-def _data_dir_hint(args: argparse.Namespace) -> str:
-    """The --data-dir of this command, for a hint to run next (empty when not given)."""
-    return "" if args.data_dir is None else f" --data-dir {shlex.quote(str(args.data_dir))}"
 
 
 def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) -> int:
@@ -230,7 +225,7 @@ def _store_couple(
         f"{a}: {result.samples[a]} heart readings, {result.episodes[a]} flooding episode(s); "
         f"{b}: {result.samples[b]} heart readings, {result.episodes[b]} flooding episode(s); "
         f"{result.alerts} alert(s) for both.\n"
-        f"Review it: {program()} review {result.session_id}{_data_dir_hint(args)}"
+        f"Review it: {program()} review {result.session_id}{data_dir_hint(args)}"
     )
     return 0
 
@@ -301,6 +296,6 @@ def run(args: argparse.Namespace) -> int:
         f"Imported {args.file.name} ({recording.source_format}) as session {result.session_id}: "
         f"{local_stamp(result.start_s)}, {result.samples} samples, {result.episodes} flooding "
         f"episode(s), {result.alerts} alert(s).\n"
-        f"Review it: {program()} review {result.session_id}{_data_dir_hint(args)}"
+        f"Review it: {program()} review {result.session_id}{data_dir_hint(args)}"
     )
     return 0

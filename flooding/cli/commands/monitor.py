@@ -27,7 +27,9 @@ from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
     add_notify_option,
+    config_hint,
     data_dir,
+    data_dir_hint,
     load_settings,
     program,
 )
@@ -95,12 +97,22 @@ async def _pick_strap(
     """The strap to use: the paired one, else the only one in range (said so), else None."""
     if address or name:
         return address, name
-    found = [s for s in await scan_or_explain(args.timeout, scanner) if s.has_heart_rate_service]
+    again = data_dir_hint(args) + config_hint(args)
+    pair_options = config_hint(args)
+    scanned = await scan_or_explain(
+        args.timeout,
+        scanner,
+        f"monitor{again}",
+        " Or record your strap now, without the radio, if you know its address: "
+        f"`{program()} pair ADDRESS --no-scan{pair_options}`.",
+    )
+    found = [s for s in scanned if s.has_heart_rate_service]
     if len(found) == 1:
         strap = found[0]
         print(
             f"No strap paired yet; using the only one in range: {strap.label}.\n"
             f"To always use it (and never a stranger's): {program()} pair {strap.address}"
+            f"{pair_options}"
         )
         return strap.address, strap.name or ""
     if not found:
@@ -113,7 +125,10 @@ async def _pick_strap(
     else:
         print("flooding monitor: several straps in range; choose yours once with:", file=sys.stderr)
         for strap in found:
-            print(f"  {program()} pair {strap.address}    # {strap.label}", file=sys.stderr)
+            print(
+                f"  {program()} pair {strap.address}{pair_options}    # {strap.label}",
+                file=sys.stderr,
+            )
     return None
 
 
@@ -122,6 +137,7 @@ async def _monitor(args: argparse.Namespace) -> int:
     from flooding.cli.view import QuietView, TerminalView
     from flooding.core.models import Mode
     from flooding.core.settings import ConfigError
+    from flooding.io.clock import SessionClock
 
     settings = load_settings(args).settings
     if args.quiet:  # quiet means quiet: the notifications come without their chime
@@ -134,6 +150,10 @@ async def _monitor(args: argparse.Namespace) -> int:
         else TerminalView(
             breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
             language=settings.language,
+            release=(
+                settings.detection.release_hysteresis_bpm,
+                settings.detection.release_s,
+            ),
         )
     )
     try:
@@ -147,6 +167,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     if chosen is None:
                         return 1
                     strap = chosen
+                clock = SessionClock()  # stamps the samples; the runner reads now from it
                 try:
                     source, straps = wiring.strap_source(
                         settings,
@@ -155,6 +176,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                         couple=args.couple,
                         program=program(),
                         strap=strap,
+                        clock=clock,
                     )
                 except ConfigError as exc:
                     print(f"flooding monitor --couple: {exc}", file=sys.stderr)
@@ -169,6 +191,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     straps=straps,
                     strap=strap,
                     extras=app_extras(args, folder, scanner=scanner),
+                    clock=clock,
                 )
                 if not args.quiet:
                     print(f"Watching {source.description}. Ctrl-C ends the session.")
@@ -191,7 +214,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         alerts=outcome.alerts,
         gaps=outcome.gaps,
     )
-    print(f"\n{summary} Review it: {program()} review {outcome.session_id}")
+    again = data_dir_hint(args)
+    print(f"\n{summary} Review it: {program()} review {outcome.session_id}{again}")
     return 0
 
 
@@ -226,6 +250,7 @@ async def _headless(args: argparse.Namespace) -> int:
     from flooding.app.views import LogView
     from flooding.core.models import Mode
     from flooding.core.settings import NotifySettings
+    from flooding.io.clock import SessionClock
     from flooding.io.notify import choose_notifier
 
     folder = data_dir(args)
@@ -242,12 +267,14 @@ async def _headless(args: argparse.Namespace) -> int:
                 return 0
             with wiring.opened_store(folder) as store:
                 async with strap_backends(args) as (scanner, client, _strap):
+                    clock = SessionClock()  # stamps the samples; each runner reads now from it
                     source, straps = wiring.strap_source(
                         settings,
                         scanner,
                         client,
                         couple=is_couple(settings) or args.couple,
                         program=program(),
+                        clock=clock,
                     )
                     proc = wiring.process(
                         source,
@@ -260,6 +287,7 @@ async def _headless(args: argparse.Namespace) -> int:
                         strap=(settings.strap.address, settings.strap.name),
                         # the App: line goes to the journal with the rest
                         extras=app_extras(args, folder, scanner=scanner, out=sys.stderr),
+                        clock=clock,
                     )
                     await wiring.run_service(
                         proc,
