@@ -577,18 +577,27 @@ def record_second_alert(store: Store, session_id: int) -> None:
     store.flush()
 
 
-@requires_data
 class TestNumbersAgree:
     def test_an_episode_open_to_the_end_shows_its_peak_the_same_everywhere(
         self, tmp_path: Path
     ) -> None:
-        """The noisy recording's episode lasts to the end: review gives its real peak (not
-        the heart rate at the alert), equal to replay's and to the session's peak in
-        `sessions`."""
-        path = recording("polar-hrm_noisy.hrm")
+        """A talk that ends while flooded: review gives the episode's real peak (not the
+        heart rate at the alert), equal to replay's and to the session's peak in `sessions`."""
+        from flooding.app.export import samples_csv
+        from flooding.lab.simulate import Scenario, Segment
+
+        rising = Scenario(
+            "ends flooded",
+            (Segment(600, 66), Segment(120, 66, 118), Segment(300, 118, 112)),
+            seed=11,
+        )
+        store = Store.open(tmp_path)
+        session_id = record(store, rising)
+        path = tmp_path / "talk.csv"
+        path.write_text(samples_csv(store, session_id), encoding="utf-8")
+        store.close()
         data = ("--data-dir", str(tmp_path))
-        assert run_cli("import", str(path), *data)[0] == 0
-        reviewed = json.loads(run_cli("review", "1", "--json", *data)[1])
+        reviewed = json.loads(run_cli("review", str(session_id), "--json", *data)[1])
         (episode,) = reviewed["episodes"]
         assert episode["end_s"] is None
         assert episode["peak_bpm"] > episode["bpm_at_alert"]
@@ -600,11 +609,20 @@ class TestNumbersAgree:
     def test_replay_never_says_flooded_to_the_end_and_then_ready(self) -> None:
         """When the ready-to-return came during an episode still open at the end, replay
         says the heart was back near calm by then, not that it stayed flooded to the end."""
-        out = run_cli("replay", str(recording("polar-hrm_exercise.hrm")))[1]
-        assert "ready to return" in out
-        assert "until the end of the recording" not in out
-        assert "back near calm by the ready to return at" in out
+        from flooding.cli.commands.replay import episode_line
 
+        still_open = {"start_s": 100.0, "start": "20:01:40", "peak_bpm": 112.0, "rule": "x"}
+        ready = [{"t_s": 1400.0, "time": "20:23:20", "bpm": 72}]
+        line = episode_line(still_open, ready, "above calm", workout=False)
+        assert "until the end of the recording" not in line
+        assert "back near calm by the ready to return at 20:23:20" in line
+        assert "until the end of the recording" in episode_line(
+            still_open, [], "above calm", workout=False
+        )
+
+
+@requires_data
+class TestRealRecordings:
     def test_replay_in_workout_mode_calls_nothing_flooding(self) -> None:
         """In workout mode a raised heart is exercise: replay does not call it flooded."""
         out = run_cli("replay", "--mode", "workout", str(recording("polar-hrm_noisy.hrm")))[1]
