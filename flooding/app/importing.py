@@ -93,13 +93,15 @@ def import_recording(
     start_s: float | None = None,
     source: str | None = None,
     keep: Sequence[str] = (),
+    file_sha256: str | None = None,
 ) -> ImportResult:
     """Store a recording as a session with the events the detector finds in it.
 
     All or nothing: if storing fails half-way, the partial session is removed again.
     The samples are replayed and stored a piece at a time (`flooding.app.long_replay`), so a
     recording of millions of samples needs memory for its columns only. `keep`: trace
-    columns (`long_replay.TRACE_COLUMNS`) the result's `replayed` keeps too.
+    columns (`long_replay.TRACE_COLUMNS`) the result's `replayed` keeps too. `file_sha256`:
+    the file's content hash, stored with the session (`Store.imported_as` finds it again).
     """
     table = anchored_table(recording, start_s)
     if not table.t_s.size:
@@ -116,6 +118,7 @@ def import_recording(
     )
     try:
         store.add_events(session_id, replayed.events)
+        _remember_file(store, session_id, first_s, recording, file_sha256)
         if recording.given is None:
             for start in range(0, len(recording), STORE_CHUNK_SAMPLES):
                 store.add_sample_table(session_id, table_rows(table, start, STORE_CHUNK_SAMPLES))
@@ -138,6 +141,15 @@ def import_recording(
         start_s=first_s,
         replayed=replayed,
     )
+
+
+def _remember_file(
+    store: Store, session_id: int, t_s: float, recording: Recording, sha256: str | None
+) -> None:
+    """Store the imported file's content hash with the session (an `imported-file` event)."""
+    if sha256 is not None:
+        data = {"sha256": sha256, "file": Path(recording.path).name}
+        store.add_note_event(session_id, t_s, "imported-file", data)
 
 
 def _discard(store: Store, session_id: int) -> None:
@@ -172,13 +184,14 @@ def import_couple(
     *,
     start_s: float | None = None,
     mode: Mode | None = None,
+    file_sha256: str | None = None,
 ) -> CoupleImportResult:
     """Store two recordings as one couple session, through the couple engine.
 
     Aligned on the wall clock when both recordings have it and their times overlap;
     otherwise both are placed from their starts, together, at `start_s` (or where the first
     file's times put it).
-    All or nothing, like `import_recording`.
+    All or nothing, like `import_recording`; `file_sha256` as there.
     """
     from flooding.core.people import person_settings_for, run_people_batch
 
@@ -221,6 +234,7 @@ def import_couple(
             store.add_samples(session_id, tracks[name], name)
         for person, event in result.events:
             store.add_event(session_id, event, person, couple=True)
+        _remember_file(store, session_id, begin, recordings[names[0]], file_sha256)
         store.end_session(session_id, end)
     except BaseException:
         _discard(store, session_id)
