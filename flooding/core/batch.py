@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -91,11 +92,40 @@ class ReadingTrace:
             np.full(n, NO_WAIT, np.int8),
         )
 
-    def readings(self) -> list[Reading]:
-        """The readings themselves, equal to those `Engine.feed` gives."""
+    def reading(self, index: int) -> Reading:
+        """One sample's reading, equal to the one `Engine.feed` gives."""
+        base = float(self.baseline_bpm[index])
+        until = float(self.pause_until_s[index])
+        waiting = int(self.waiting[index])
+        return Reading(
+            t_s=float(self.t_s[index]),
+            bpm=float(self.bpm[index]),
+            state=STATES[int(self.state[index])],
+            baseline_bpm=None if math.isnan(base) else base,
+            threshold_bpm=float(self.threshold_bpm[index]),
+            pausing=bool(self.pausing[index]),
+            pause_until_s=None if math.isnan(until) else until,
+            events=self.events.get(index, ()),
+            waiting=None if waiting < 0 else WAITS[waiting],
+        )
+
+    def iter_readings(self) -> Iterator[Reading]:
+        """The readings one after another, each made when reached."""
         events = self.events
-        return [
-            Reading(
+        for index, (t, bpm, state, base, threshold, pausing, until, waiting) in enumerate(
+            zip(
+                self.t_s.tolist(),
+                self.bpm.tolist(),
+                self.state.tolist(),
+                self.baseline_bpm.tolist(),
+                self.threshold_bpm.tolist(),
+                self.pausing.tolist(),
+                self.pause_until_s.tolist(),
+                self.waiting.tolist(),
+                strict=True,
+            )
+        ):
+            yield Reading(
                 t_s=t,
                 bpm=bpm,
                 state=STATES[state],
@@ -106,20 +136,45 @@ class ReadingTrace:
                 events=events.get(index, ()),
                 waiting=None if waiting < 0 else WAITS[waiting],
             )
-            for index, (t, bpm, state, base, threshold, pausing, until, waiting) in enumerate(
-                zip(
-                    self.t_s.tolist(),
-                    self.bpm.tolist(),
-                    self.state.tolist(),
-                    self.baseline_bpm.tolist(),
-                    self.threshold_bpm.tolist(),
-                    self.pausing.tolist(),
-                    self.pause_until_s.tolist(),
-                    self.waiting.tolist(),
-                    strict=True,
-                )
-            )
-        ]
+
+
+class TraceReadings(Sequence[Reading]):
+    """A replay's readings as a sequence whose items are made when asked for: the last
+    reading or a few of them cost what they are, not a `Reading` for every sample."""
+
+    def __init__(self, trace: ReadingTrace | None) -> None:
+        self._trace = trace
+
+    def __len__(self) -> int:
+        return 0 if self._trace is None else int(self._trace.t_s.size)
+
+    @overload
+    def __getitem__(self, index: int) -> Reading: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Reading]: ...
+
+    def __getitem__(self, index: int | slice) -> Reading | list[Reading]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        size = len(self)
+        if not -size <= index < size:
+            raise IndexError("reading index out of range")
+        assert self._trace is not None
+        return self._trace.reading(index % size)
+
+    def __iter__(self) -> Iterator[Reading]:
+        return iter(()) if self._trace is None else self._trace.iter_readings()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking: equal to lists, unhashable
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 def _bucket_sums(
