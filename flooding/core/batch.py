@@ -17,6 +17,7 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import overload
 
 import numpy as np
@@ -46,15 +47,68 @@ GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in one array
 
 
 @dataclass(frozen=True, eq=False)
+class Buckets:
+    """Samples grouped into 10-s baseline buckets (each a run of consecutive samples): where
+    each starts, how many it holds, their highest and lowest rate and, when asked for, their
+    rates' sum (added in order)."""
+
+    starts: npt.NDArray[np.intp]
+    counts: npt.NDArray[np.intp]
+    highest: FloatArray
+    lowest: FloatArray
+    rates: FloatArray
+
+    @classmethod
+    def of(
+        cls, t_s: FloatArray, rates: FloatArray, cuts: npt.NDArray[np.intp] | None = None
+    ) -> Buckets:
+        """By the bucket of each sample's time (which only moves forward), split also before
+        the samples `cuts` (each > 0)."""
+        bucket = np.floor(t_s / BUCKET_S)
+        cut = bucket[1:] != bucket[:-1]
+        if cuts is not None:
+            cut[cuts - 1] = True
+        return cls.at(rates, np.concatenate(([0], np.flatnonzero(cut) + 1)))
+
+    @classmethod
+    def at(cls, rates: FloatArray, starts: npt.NDArray[np.intp]) -> Buckets:
+        """Buckets starting at `starts` (the first 0), the last running to the end."""
+        n = rates.size
+        if not n:
+            empty = np.zeros(0)
+            return cls(np.zeros(0, np.intp), np.zeros(0, np.intp), empty, empty, rates)
+        counts = np.diff(np.append(starts, n))
+        highest = np.maximum.reduceat(rates, starts)
+        lowest = np.minimum.reduceat(rates, starts)
+        return cls(starts, counts, highest, lowest, rates)
+
+    @cached_property
+    def sums(self) -> FloatArray:
+        """Each bucket's rates added left to right, from the first (as `add_current` adds)."""
+        return _bucket_sums(self.rates, self.starts, self.counts)
+
+
+@dataclass(frozen=True, eq=False)
 class PreparedSamples:
     """A session's samples as columns, with each sample's detection rate: what every replay
-    of it needs whatever the settings."""
+    of it needs whatever the settings (and, made on first use, what every replay without a
+    control derives from them alike: whether time only moves forward, the buckets)."""
 
     columns: SampleColumns
     rates: FloatArray
 
     def __len__(self) -> int:
         return int(self.rates.size)
+
+    @cached_property
+    def forward(self) -> bool:
+        """Whether there are samples and their time never goes back."""
+        return bool(self.rates.size) and bool(np.all(np.diff(self.columns.t_s) >= 0))
+
+    @cached_property
+    def buckets(self) -> Buckets:
+        """The baseline buckets, when time only moves forward (`forward`)."""
+        return Buckets.of(self.columns.t_s, self.rates)
 
 
 def prepare(samples: Iterable[Sample]) -> PreparedSamples:
@@ -179,7 +233,7 @@ class TraceReadings(Sequence[Reading]):
 
 def _bucket_sums(
     rates: FloatArray, starts: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
-) -> list[float]:
+) -> FloatArray:
     """Each bucket's rates added left to right, from the first (as `add_current` adds them)."""
     sums = np.zeros(starts.size)
     short = counts <= GRID_MAX_SAMPLES
@@ -194,8 +248,7 @@ def _bucket_sums(
         sums[rows] = np.cumsum(grid, axis=1)[np.arange(rows.size), lengths - 1]
     for i in np.flatnonzero(~short).tolist():
         sums[i] = sum(rates[starts[i] : starts[i] + counts[i]].tolist())
-    result: list[float] = sums.tolist()
-    return result
+    return sums
 
 
 def _calm_mask(
@@ -252,33 +305,29 @@ def replay(
     by_index: dict[int, list[Control]] = {}
     for control in controls:
         by_index.setdefault(min(max(control.before, 0), n), []).append(control)
-    if n and bool(np.all(np.diff(t) >= 0)):  # buckets follow each other, one run each
+    if n and prepared.forward:  # buckets follow each other, one run each
         ok, gap = _calm_mask(engine, columns, rates, controls)
-        bucket = np.floor(t / BUCKET_S)
-        cut = bucket[1:] != bucket[:-1]
         if by_index:  # a control splits its bucket, whose samples then go one by one
             at = np.array([i for i in by_index if 0 < i < n], np.intp)
-            cut[at - 1] = True
             ok[at] = False
-        starts = np.concatenate(([0], np.flatnonzero(cut) + 1))
+            buckets = Buckets.of(t, rates, at)
+        else:
+            buckets = prepared.buckets
     else:  # time went back somewhere: sample by sample, as `feed` copes with it
         ok = np.zeros(n, np.bool_)
         gap = np.zeros(n, np.bool_)
-        starts = np.zeros(1 if n else 0, np.intp)
-    counts = np.diff(np.append(starts, n))
-    calm = np.logical_and.reduceat(ok, starts).tolist() if n else []
+        buckets = Buckets.at(rates, np.zeros(1 if n else 0, np.intp))
+    starts, counts = buckets.starts, buckets.counts
+    calm_array = np.logical_and.reduceat(ok, starts) if n else np.zeros(0, np.bool_)
+    calm = calm_array.tolist()
     gaps_in: dict[int, list[int]] = {}  # bucket -> its samples that follow a gap
-    if n:
-        after_gap = np.flatnonzero(gap)
-        for bucket_index, j in zip(
-            (np.searchsorted(starts, after_gap, side="right") - 1).tolist(),
-            after_gap.tolist(),
-            strict=True,
-        ):
-            gaps_in.setdefault(bucket_index, []).append(j)
-    highest = np.maximum.reduceat(rates, starts).tolist() if n else []
-    lowest = np.minimum.reduceat(rates, starts).tolist() if n else []
-    sums = _bucket_sums(rates, starts, counts) if any(calm) else [0.0] * starts.size
+    after_gap = np.flatnonzero(gap)
+    gap_buckets = np.searchsorted(starts, after_gap, side="right") - 1
+    for bucket_index, j in zip(gap_buckets.tolist(), after_gap.tolist(), strict=True):
+        gaps_in.setdefault(bucket_index, []).append(j)
+    highest = buckets.highest.tolist()
+    lowest = buckets.lowest.tolist()
+    sums = buckets.sums.tolist() if calm_array.any() else [0.0] * starts.size
     t_list = t.tolist()
     rate_list = rates.tolist()
     contact = [None if c < 0 else bool(c) for c in columns.contact.tolist()]
@@ -291,9 +340,31 @@ def replay(
         if columns.activity_g is None
         else [None if math.isnan(a) else a for a in columns.activity_g.tolist()]
     )
+    starts_list = starts.tolist()
+    stops_list = (starts + counts).tolist()
+    # calm buckets without a gap, taken in stretches (`Detector.calm_stretch`) when no
+    # reading is kept and no control falls among them: for each, where its stretch ends
+    stretch_end: list[int] = []
+    if trace is None and not by_index and calm_array.any():
+        free = calm_array.copy()
+        free[gap_buckets] = False
+        blocked = np.append(np.flatnonzero(~free), free.size)
+        stretch_end = blocked[np.searchsorted(blocked, np.arange(free.size))].tolist()
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
-    for i, (start, count) in enumerate(zip(starts.tolist(), counts.tolist(), strict=True)):
-        stop = start + count
+    i = -1
+    buckets_n = len(starts_list)
+    while i + 1 < buckets_n:
+        i += 1
+        if stretch_end and stretch_end[i] > i and not protocol.pausing:
+            taken = detector.calm_stretch(
+                t_list, rate_list, starts_list, stops_list, highest, sums, i, stretch_end[i]
+            )
+            if taken > i:
+                i = taken - 1
+                continue
+        start = starts_list[i]
+        stop = stops_list[i]
+        count = stop - start
         gaps = gaps_in.get(i, ())
         step = (
             detector.quiet_bucket(t_list, rate_list, start, stop, lowest[i], highest[i], gaps)

@@ -656,6 +656,79 @@ class Detector:
         events: list[Event] = [GapDetected(times_s[j - 1], times_s[j]) for j in gaps]
         return self._step(state, threshold, rule, events, waiting)
 
+    def calm_stretch(
+        self,
+        times_s: Sequence[float],
+        bpms: Sequence[float],
+        starts: Sequence[int],
+        stops: Sequence[int],
+        highest: Sequence[float],
+        sums: Sequence[float],
+        first: int,
+        end: int,
+    ) -> int:
+        """Take consecutive calm baseline buckets `first` .. `end` - 1 while nothing can
+        happen in them; the first bucket not taken (`first` if none).
+
+        Bucket `i` holds samples `starts[i]` .. `stops[i]` - 1 (times and rates in
+        `times_s` and `bpms`), its highest rate and its rates' sum (added in order). The
+        caller has made sure of what `quiet_bucket` asks of a calm bucket, that no sample of
+        these buckets follows a gap, and that no pause runs. A bucket is taken as
+        `quiet_bucket` and `take_bucket` take a calm one (the same state, baseline and step
+        readings after it), without a step per bucket: no reading of it is wanted. A bucket
+        not taken has seen at most its tick, as `feed` does first too.
+        """
+        if (
+            self._last_t is None
+            or not self._contact
+            or self._flooded
+            or self._run_start is not None
+        ):
+            return first
+        ring = self._baseline
+        classic = self.classic
+        settle_end = ring.settle_end_s
+        if not classic and (settle_end is None or self._after_move):
+            return first
+        moved_t = self._moved_t
+        seen_t = self._last_t
+        learn = not self.frozen
+        step_rule = not classic and not self.has_accelerometer
+        tick = ring.tick
+        state = self._state
+        i = first
+        while i < end:
+            start = starts[i]
+            stop = stops[i]
+            first_t = times_s[start]
+            last_t = times_s[stop - 1]
+            if not classic and first_t - moved_t < RECOVERY_S:
+                break
+            tick(first_t)
+            if self._cached_version != ring.version:
+                self._cached = self._compute_threshold()
+                self._cached_version = ring.version
+            if highest[i] >= self._cached[0] or ring.has_readings:
+                break
+            if (
+                not classic
+                and not ring.warm
+                and settle_end is not None
+                and first_t < settle_end <= last_t
+            ):
+                break  # the bucket's readings do not all wait for the same: one by one
+            if step_rule:
+                self._recent_from(times_s, bpms, start, stop)
+            state = State.CALM if ring.value is not None else State.WARMING
+            if last_t > seen_t:
+                seen_t = self._last_t = last_t
+            self._last_plausible_t = last_t
+            if learn:
+                ring.set_current(sums[i], stop - start)
+            i += 1
+        self._state = state
+        return i
+
     def _recent_from(
         self,
         times_s: Sequence[float],
