@@ -43,6 +43,7 @@ def _wait_code(waiting: Waiting | None) -> int:
     return NO_WAIT if waiting is None else _WAIT_CODE[waiting]
 
 
+CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
 GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in one array pass
 
 
@@ -330,7 +331,7 @@ def replay(
     sums = buckets.sums.tolist() if calm_array.any() else [0.0] * starts.size
     t_list = t.tolist()
     rate_list = rates.tolist()
-    contact = [None if c < 0 else bool(c) for c in columns.contact.tolist()]
+    contact = columns.contact.tolist()  # a sample's code indexes CONTACTS
     protocol = engine.protocol
     detector = engine.detector
     advance = engine._advance
@@ -343,21 +344,30 @@ def replay(
     starts_list = starts.tolist()
     stops_list = (starts + counts).tolist()
     # calm buckets without a gap, taken in stretches (`Detector.calm_stretch`) when no
-    # reading is kept and no control falls among them: for each, where its stretch ends
+    # control falls among them: for each, where its stretch ends
     stretch_end: list[int] = []
-    if trace is None and not by_index and calm_array.any():
+    if not by_index and calm_array.any():
         free = calm_array.copy()
         free[gap_buckets] = False
         blocked = np.append(np.flatnonzero(~free), free.size)
         stretch_end = blocked[np.searchsorted(blocked, np.arange(free.size))].tolist()
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
+    stretched: list[tuple[int, int, State, float | None, float, Waiting | None]] = []
     i = -1
     buckets_n = len(starts_list)
     while i + 1 < buckets_n:
         i += 1
         if stretch_end and stretch_end[i] > i and not protocol.pausing:
             taken = detector.calm_stretch(
-                t_list, rate_list, starts_list, stops_list, highest, sums, i, stretch_end[i]
+                t_list,
+                rate_list,
+                starts_list,
+                stops_list,
+                highest,
+                sums,
+                i,
+                stretch_end[i],
+                stretched if trace is not None else None,
             )
             if taken > i:
                 i = taken - 1
@@ -419,7 +429,7 @@ def replay(
                 for control in by_index[j]:
                     events.extend(control.apply(engine))
             step, happened = advance(
-                Sample(t_list[j], rate_list[j], (), contact[j], None, activity[j])
+                Sample(t_list[j], rate_list[j], (), CONTACTS[contact[j]], None, activity[j])
             )
             if happened:
                 events.extend(happened)
@@ -435,6 +445,10 @@ def replay(
                     trace.events[j] = tuple(happened)
     for control in by_index.get(n, ()):
         events.extend(control.apply(engine))
+    quiet += [
+        (start, stop, _CODE[state], math.nan if base is None else base, threshold, _wait_code(w))
+        for start, stop, state, base, threshold, w in stretched
+    ]
     if trace is not None and quiet:
         firsts, lasts, codes, baselines, thresholds, waits = (
             np.array(column) for column in zip(*quiet, strict=True)

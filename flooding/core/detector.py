@@ -666,6 +666,7 @@ class Detector:
         sums: Sequence[float],
         first: int,
         end: int,
+        record: list[tuple[int, int, State, float | None, float, Waiting | None]] | None = None,
     ) -> int:
         """Take consecutive calm baseline buckets `first` .. `end` - 1 while nothing can
         happen in them; the first bucket not taken (`first` if none).
@@ -675,8 +676,10 @@ class Detector:
         caller has made sure of what `quiet_bucket` asks of a calm bucket, that no sample of
         these buckets follows a gap, and that no pause runs. A bucket is taken as
         `quiet_bucket` and `take_bucket` take a calm one (the same state, baseline and step
-        readings after it), without a step per bucket: no reading of it is wanted. A bucket
-        not taken has seen at most its tick, as `feed` does first too.
+        readings after it), without a step per bucket. `record`: where to add, for each
+        bucket taken, its first and end sample and what `feed` says of each of its samples
+        (state, baseline, threshold, what it waits for). A bucket not taken has seen at most
+        its tick, as `feed` does first too.
         """
         if (
             self._last_t is None
@@ -710,16 +713,16 @@ class Detector:
                 self._cached_version = ring.version
             if highest[i] >= self._cached[0] or ring.has_readings:
                 break
-            if (
-                not classic
-                and not ring.warm
-                and settle_end is not None
-                and first_t < settle_end <= last_t
-            ):
-                break  # the bucket's readings do not all wait for the same: one by one
+            waiting: Waiting | None = None
+            if not classic and not ring.warm and settle_end is not None:
+                if first_t < settle_end <= last_t:
+                    break  # the bucket's readings do not all wait for the same: one by one
+                waiting = Waiting.SETTLING if last_t < settle_end else Waiting.LEARNING
             if step_rule:
                 self._recent_from(times_s, bpms, start, stop)
             state = State.CALM if ring.value is not None else State.WARMING
+            if record is not None:
+                record.append((start, stop, state, ring.value, self._cached[0], waiting))
             if last_t > seen_t:
                 seen_t = self._last_t = last_t
             self._last_plausible_t = last_t
