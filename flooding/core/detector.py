@@ -698,6 +698,8 @@ class Detector:
         learn = not self.frozen
         step_rule = not classic and not self.has_accelerometer
         tick = ring.tick
+        recent = self._recent
+        bisect_right = bisect.bisect_right
         state = self._state
         i = first
         while i < end:
@@ -718,8 +720,13 @@ class Detector:
                 if first_t < settle_end <= last_t:
                     break  # the bucket's readings do not all wait for the same: one by one
                 waiting = Waiting.SETTLING if last_t < settle_end else Waiting.LEARNING
-            if step_rule:
-                self._recent_from(times_s, bpms, start, stop)
+            if step_rule:  # as `_recent_from`, without a call per bucket
+                lo = bisect_right(times_s, last_t - STEP_S, start, stop)
+                if lo > start:
+                    recent.clear()  # everything before has left the window
+                elif self._pending is not None:
+                    self._flush_recent()
+                self._pending = (times_s, bpms, lo, stop)
             state = State.CALM if ring.value is not None else State.WARMING
             if record is not None:
                 record.append((start, stop, state, ring.value, self._cached[0], waiting))
