@@ -252,6 +252,16 @@ def _bucket_sums(
     return sums
 
 
+def _spans(
+    firsts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The lengths of the index ranges `firsts[k]` .. `ends[k]` - 1, and all their indices."""
+    lengths = ends - firsts
+    return lengths, np.arange(int(lengths.sum())) + np.repeat(
+        firsts - np.cumsum(lengths) + lengths, lengths
+    )
+
+
 def _calm_mask(
     engine: Engine, columns: SampleColumns, rates: FloatArray, controls: Sequence[Control]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -353,6 +363,9 @@ def replay(
         stretch_end = blocked[np.searchsorted(blocked, np.arange(free.size))].tolist()
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
     stretched: list[tuple[int, int, State, float | None, float, Waiting | None]] = []
+    # (first, end, until): samples read while pausing, and where an extension moved the end
+    paused: list[tuple[int, int, float]] = []
+    extended: list[tuple[int, int, float]] = []
     i = -1
     buckets_n = len(starts_list)
     while i + 1 < buckets_n:
@@ -407,11 +420,10 @@ def replay(
                 learn = stop if ended is None else max(learn, ended + 1)
                 if trace is not None:
                     pause_stop = stop if ended is None else ended
-                    trace.pausing[start:pause_stop] = True
-                    trace.pause_until_s[start:pause_stop] = until_s
+                    paused.append((start, pause_stop, until_s))
                     for index, event in marked:
                         if isinstance(event, PauseExtended):  # the new end, from here on
-                            trace.pause_until_s[index:pause_stop] = event.until_s
+                            extended.append((index, pause_stop, event.until_s))
             if timeline:
                 events.extend(event for _, event in timeline)
                 if trace is not None:
@@ -434,13 +446,19 @@ def replay(
             if happened:
                 events.extend(happened)
             if trace is not None:
-                trace.state[j] = _CODE[step.state]
-                trace.baseline_bpm[j] = math.nan if step.baseline_bpm is None else step.baseline_bpm
-                trace.threshold_bpm[j] = step.threshold_bpm
-                trace.waiting[j] = _wait_code(step.waiting)
+                base = step.baseline_bpm
+                quiet.append(
+                    (
+                        j,
+                        j + 1,
+                        _CODE[step.state],
+                        math.nan if base is None else base,
+                        step.threshold_bpm,
+                        _wait_code(step.waiting),
+                    )
+                )
                 if protocol.pausing:
-                    trace.pausing[j] = True
-                    trace.pause_until_s[j] = protocol.until_s
+                    paused.append((j, j + 1, protocol.until_s))
                 if happened:
                     trace.events[j] = tuple(happened)
     for control in by_index.get(n, ()):
@@ -453,12 +471,16 @@ def replay(
         firsts, lasts, codes, baselines, thresholds, waits = (
             np.array(column) for column in zip(*quiet, strict=True)
         )
-        lengths = lasts - firsts
-        where = np.arange(int(lengths.sum())) + np.repeat(
-            firsts - np.cumsum(lengths) + lengths, lengths
-        )
+        lengths, where = _spans(firsts, lasts)
         trace.state[where] = np.repeat(codes, lengths)
         trace.baseline_bpm[where] = np.repeat(baselines, lengths)
         trace.threshold_bpm[where] = np.repeat(thresholds, lengths)
         trace.waiting[where] = np.repeat(waits, lengths)
+    if trace is not None and paused:
+        firsts, lasts, untils = (np.array(column) for column in zip(*paused, strict=True))
+        lengths, where = _spans(firsts, lasts)
+        trace.pausing[where] = True
+        trace.pause_until_s[where] = np.repeat(untils, lengths)
+        for first, last, until in extended:  # in order: a later extension wins
+            trace.pause_until_s[first:last] = until
     return result
