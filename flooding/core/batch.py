@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import fast_rate_array
-from flooding.core.detector import BUCKET_S, MOVING_G
+from flooding.core.detector import BUCKET_S, MOVING_G, BucketRuns
 from flooding.core.engine import BatchResult, Control, Engine
 from flooding.core.models import Event, PauseExtended, Reading, Sample, State, Waiting
 from flooding.core.settings import detection_for
@@ -353,8 +353,9 @@ def replay(
     )
     starts_list = starts.tolist()
     stops_list = (starts + counts).tolist()
-    # calm buckets without a gap, taken in stretches (`Detector.calm_stretch`) when no
-    # control falls among them: for each, where its stretch ends
+    runs = BucketRuns(starts_list, stops_list, highest, lowest, sums)
+    # buckets of usable samples without a gap, taken in stretches (`Detector.quiet_stretch`)
+    # when no control falls among them: for each, where its stretch ends
     stretch_end: list[int] = []
     if not by_index and calm_array.any():
         free = calm_array.copy()
@@ -370,19 +371,27 @@ def replay(
     buckets_n = len(starts_list)
     while i + 1 < buckets_n:
         i += 1
-        if stretch_end and stretch_end[i] > i and not protocol.pausing:
-            taken = detector.calm_stretch(
+        if stretch_end and stretch_end[i] > i:
+            # while pausing, only stretches before the planned end, where the pause protocol
+            # reads the heart and says nothing (no detector step depends on it: frozen)
+            pausing = protocol.pausing
+            taken = detector.quiet_stretch(
                 t_list,
                 rate_list,
-                starts_list,
-                stops_list,
-                highest,
-                sums,
+                runs,
                 i,
                 stretch_end[i],
+                protocol.min_end_s if pausing else math.inf,
                 stretched if trace is not None else None,
             )
             if taken > i:
+                if pausing:
+                    first, end = starts_list[i], stops_list[taken - 1]
+                    marked, ended = protocol.on_usable_readings(t_list, rate_list, first, end)
+                    # nothing happens before the planned end
+                    assert not marked
+                    assert ended is None
+                    paused.append((first, end, protocol.until_s))
                 i = taken - 1
                 continue
         start = starts_list[i]
