@@ -4,11 +4,14 @@ events and readings that feeding them one by one gives (`run_batch` is the entry
 - the detection rate of every sample at once (`fast_rate_array`, exact);
 - what is usable (skin contact, a plausible rate, no gap before it) as masks, and for each
   10-s baseline bucket its count, its rates' sum (added in order), lowest and highest rate;
-- then one step per bucket (`Detector.quiet_bucket`: calm, or holding a flooded episode)
-  wherever the state machine allows, with the pause protocol reading each sample of it
-  during a pause; one step per sample only where it must: a rise, the start or end of an
-  episode, lost contact, a gap, a control by hand.
-The columns and rates do not depend on the settings: `prepare` once, replay many times (tune).
+- then runs of such buckets at once (`Detector.quiet_stretch`: calm, or holding a flooded
+  episode; during a pause only before its planned end, the pause protocol reading their
+  samples in one call), else one step per bucket (`Detector.quiet_bucket`) wherever the
+  state machine allows, with the pause protocol reading each sample of it during a pause;
+  one step per sample only where it must: a rise, the start or end of an episode, lost
+  contact, a gap, a control by hand.
+The columns, rates and buckets do not depend on the settings: `prepare` once, replay many
+times (tune); only the usable and gap masks are made again for each replay.
 """
 
 from __future__ import annotations
