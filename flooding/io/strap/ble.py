@@ -15,6 +15,10 @@ from a crashed run, clears a stale GATT cache when services vanish mid-enumerati
 BlueZ's errors into typed ones; `classify` maps every error to a `Failure` kind, and the
 backoff and the advice follow the kind.
 
+A strap with Polar's measurement service (the H10) also streams its accelerometer
+(`flooding.io.strap.pmd`): each sample then carries the activity level of the second before
+it (`Sample.activity_g`); other straps give heart rate only (`activity_g` None).
+
 `scanner_backend` / `client_backend` take a Bleak backend class (e.g. the emulator's,
 `flooding.lab.emulator.EmulatedAir.scanner_backend`); None means the platform's real one.
 """
@@ -42,6 +46,7 @@ from flooding.core.hrm import (
 )
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, SensorLocation, SourceItem
 from flooding.io.strap.backoff import Failure, advice, failure_of, retry_delay_s
+from flooding.io.strap.pmd import AccelerometerStream, PmdError, offered
 
 if TYPE_CHECKING:
     from bleak import BleakClient
@@ -317,6 +322,7 @@ class StrapSource:
         self._seen_name = name
         subscribed = False
         client: BleakClient | None = None
+        accelerometer: AccelerometerStream | None = None
         try:
             try:
                 # bleak-retry-connector has its own timeouts too; this one also covers a
@@ -348,6 +354,7 @@ class StrapSource:
             battery = await self._read_battery(client)
             if battery is not None:
                 yield battery
+            accelerometer = await self._start_accelerometer(client)
             try:
                 async with asyncio.timeout(GATT_OP_TIMEOUT_S):
                     await client.start_notify(HEART_RATE_MEASUREMENT_UUID, on_notify)
@@ -386,7 +393,8 @@ class StrapSource:
                         len(data),
                     )
                     continue
-                yield to_sample(measurement, t_s)
+                activity = None if accelerometer is None else accelerometer.level()
+                yield to_sample(measurement, t_s, activity)
                 if loop.time() >= next_battery:
                     next_battery = loop.time() + self._battery_interval_s
                     battery = await self._read_battery(client)
@@ -395,10 +403,42 @@ class StrapSource:
                 stall_at = loop.time() + self._stall_timeout_s
         finally:
             if client is not None:
-                await self._close(client, subscribed)
+                await self._close(client, subscribed, accelerometer)
 
-    async def _close(self, client: BleakClient, subscribed: bool) -> None:
-        """Stop notifications and disconnect, never raising and never hanging."""
+    async def _start_accelerometer(self, client: BleakClient) -> AccelerometerStream | None:
+        """The strap's accelerometer, started, when it offers one; None otherwise or when it
+        will not start (heart rate goes on without it)."""
+        if not offered(client):
+            return None
+        stream = AccelerometerStream(client, self.description)
+        try:
+            if await stream.start():
+                return stream
+        except (PmdError, TimeoutError) as exc:
+            logger.warning(
+                "the accelerometer of %s did not start (%s); heart rate only",
+                self.description,
+                str(exc) or "no answer in time",
+            )
+        except Exception as exc:  # a Bleak/BlueZ error: the link itself shows if it is gone
+            logger.warning(
+                "the accelerometer of %s did not start (%r); heart rate only",
+                self.description,
+                exc,
+            )
+        await stream.stop()
+        return None
+
+    async def _close(
+        self,
+        client: BleakClient,
+        subscribed: bool,
+        accelerometer: AccelerometerStream | None = None,
+    ) -> None:
+        """Stop the accelerometer and notifications and disconnect, never raising and never
+        hanging."""
+        if accelerometer is not None:
+            await accelerometer.stop()
         if not client.is_connected:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), DISCONNECT_TIMEOUT_S)
