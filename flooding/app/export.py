@@ -3,11 +3,13 @@
 The CSV is the generic heart-rate format the file readers understand (`flooding import`):
 `time_unix_s,hr_bpm,rr_ms,contact`, one row per sample; `rr_ms` holds the sample's RR
 intervals in milliseconds separated by spaces (empty when there were none), `contact` is
-1, 0 or empty (the strap could not tell). The episodes table is a CSV of its own
-(`episodes_csv`, written only when asked for: `flooding export --episodes FILE`).
+1, 0 or empty (the strap could not tell); a session recorded with a strap's accelerometer
+has a last column `activity_g` (the activity level in g, empty where there was none). The
+episodes table is a CSV of its own (`episodes_csv`, written only when asked for:
+`flooding export --episodes FILE`).
 
 The JSON holds everything: `{"session": {...}, "samples": [...], "episodes": [...],
-"events": [...]}`.
+"events": [...]}`; its samples carry `activity_g` when the session has an activity level.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from flooding.io.readers.flooding_json import EXPORT_FORMAT
 from flooding.io.store import Store
 
 CSV_COLUMNS = ("time_unix_s", "hr_bpm", "rr_ms", "contact")
+ACTIVITY_COLUMN = "activity_g"  # added when the session holds a strap's activity levels
 EPISODE_CSV_COLUMNS = (
     "start_unix_s",
     "end_unix_s",
@@ -53,16 +56,16 @@ def samples_csv(store: Store, session_id: int) -> str:
     """A session's samples in the generic CSV format."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    activity = store.has_activity(session_id)
+    writer.writerow((*CSV_COLUMNS, ACTIVITY_COLUMN) if activity else CSV_COLUMNS)
     for s in store.iter_samples(session_id):
-        writer.writerow(
-            (
-                f"{s.t_s:.3f}",
-                f"{s.bpm:g}",
-                " ".join(_rr_ms(rr) for rr in s.rr_s),
-                "" if s.contact is None else int(s.contact),
-            )
+        row: tuple[object, ...] = (
+            f"{s.t_s:.3f}",
+            f"{s.bpm:g}",
+            " ".join(_rr_ms(rr) for rr in s.rr_s),
+            "" if s.contact is None else int(s.contact),
         )
+        writer.writerow((*row, _number(s.activity_g)) if activity else row)
     return out.getvalue()
 
 
@@ -93,14 +96,17 @@ def episodes_csv(store: Store, session_id: int) -> str:
     return out.getvalue()
 
 
-def _sample_dict(s: Sample) -> dict[str, Any]:
-    return {
+def _sample_dict(s: Sample, activity: bool) -> dict[str, Any]:
+    out = {
         "t_s": s.t_s,
         "bpm": s.bpm,
         "rr_s": list(s.rr_s),
         "contact": s.contact,
         "energy_kj": s.energy_kj,
     }
+    if activity:
+        out["activity_g"] = s.activity_g
+    return out
 
 
 def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
@@ -124,9 +130,10 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
         "summary": summary.as_dict(),
     }
     events = store.events(session_id)
+    activity = store.has_activity(session_id)
     return {
         "session": session,
-        "samples": [_sample_dict(s) for s in store.iter_samples(session_id)],
+        "samples": [_sample_dict(s, activity) for s in store.iter_samples(session_id)],
         "episodes": [e.as_dict() for e in episodes(store, session_id, events)],
         "events": [{"id": e.id, "t_s": e.t_s, "kind": e.kind, "data": e.data} for e in events],
     }

@@ -1,8 +1,9 @@
 """The program's own JSON export (`flooding export --format json`), read back to its readings.
 
 Only the samples are read (`{"session": {"format": "flooding-session/1", ...}, "samples":
-[{"t_s", "bpm", "rr_s", "contact", "energy_kj"}, ...]}`); episodes and events are found again
-by the detector on import, as for any recording.
+[{"t_s", "bpm", "rr_s", "contact", "energy_kj"}, ...]}`, and `activity_g` where the strap had an
+accelerometer); episodes and events are found again by the detector on import, as for any
+recording.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from flooding.core.activity import MAX_LEVEL_G
 from flooding.core.hrm import UINT16_MAX
 from flooding.core.models import Sample
 from flooding.io.readers._text import (
@@ -80,7 +82,14 @@ def _sample(item: Any, path: Path, index: int) -> Sample:
             f"a whole energy_kj from 0 to {UINT16_MAX} in sample {index + 1}, or null",
             repr(energy)[:40],
         )
-    return Sample(t_s, bpm, rr_s, contact, energy)
+    level = item.get("activity_g")
+    activity_g = None
+    if level is not None:
+        what = f"an activity_g from 0 to {MAX_LEVEL_G:g} g, or null"
+        activity_g = _number(level, path, index, what)
+        if not 0 <= activity_g <= MAX_LEVEL_G:
+            raise ReaderError(path, None, f"{what} in sample {index + 1}", repr(level)[:40])
+    return Sample(t_s, bpm, rr_s, contact, energy, activity_g)
 
 
 def read_flooding_json(path: Path) -> Recording:

@@ -8,7 +8,9 @@ or ISO 8601 `timestamp`) and `hr_bpm` and/or `rr_ms` / `rr_s`; other columns are
 - Without `hr_bpm`, each row is one beat at that time and the beats are grouped into packets.
 - An RR field may hold several intervals separated by spaces (one packet per row, as
   `flooding export` writes it). An optional `contact` column (1, 0 or empty) gives the
-  strap's skin-contact flag; without it, a heart rate of 0 means no contact.
+  strap's skin-contact flag; without it, a heart rate of 0 means no contact. An optional
+  `activity_g` column (g, or empty) gives the strap's activity level, as `flooding export`
+  writes it for a strap with an accelerometer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flooding.core.activity import MAX_LEVEL_G
 from flooding.core.beats.clock import BeatClock
 from flooding.core.models import Sample
 from flooding.io.readers._packets import SECONDS_PER_MINUTE, packetise
@@ -140,7 +143,21 @@ def read_csv(path: Path) -> Recording:
 
     bpm, has_bpm = _optional(columns[lowered.index("hr_bpm")], numbers, path, "a heart rate in bpm")
     check_bpm(bpm, numbers, path)
-    return _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_rows, has_rr, contact)
+    activity: list[float | None] | None = None
+    if "activity_g" in lowered:
+        activity = _activity(columns[lowered.index("activity_g")], numbers, path)
+    return _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_rows, has_rr, contact, activity)
+
+
+def _activity(column: Sequence[str], numbers: Sequence[int], path: Path) -> list[float | None]:
+    """The activity level of each row (g), None where the field is empty."""
+    what = f"an activity level from 0 to {MAX_LEVEL_G:g} g, or nothing"
+    values, present = _optional(column, numbers, path, what)
+    bad = np.flatnonzero(present & ((values < 0) | (values > MAX_LEVEL_G)))
+    if bad.size:
+        i = int(bad[0])
+        raise ReaderError(path, numbers[i], what, repr(column[i].strip()))
+    return [float(v) if p else None for v, p in zip(values.tolist(), present.tolist(), strict=True)]
 
 
 def _rr_rows(
@@ -191,6 +208,7 @@ def _packets_from_rows(
     rr_rows: list[tuple[float, ...]],
     has_rr: np.ndarray,
     contact: list[bool | None] | None,
+    activity: list[float | None] | None = None,
 ) -> Recording:
     """Rows with a heart rate open a packet; RR-only rows add their beats to the open packet."""
     samples: list[Sample] = []
@@ -199,10 +217,13 @@ def _packets_from_rows(
         rr = rr_rows[i]
         if has_bpm[i]:
             flag = contact[i] if contact is not None else bpm_list[i] > 0
-            samples.append(Sample(t_list[i], bpm_list[i], rr, flag))
+            level = None if activity is None else activity[i]
+            samples.append(Sample(t_list[i], bpm_list[i], rr, flag, activity_g=level))
         elif samples:
             last = samples[-1]
-            samples[-1] = Sample(last.t_s, last.bpm, last.rr_s + rr, last.contact)
+            samples[-1] = Sample(
+                last.t_s, last.bpm, last.rr_s + rr, last.contact, activity_g=last.activity_g
+            )
         else:
             bpm_of_rr = round(SECONDS_PER_MINUTE / rr[0]) if rr[0] > 0 else 0
             samples.append(Sample(t_list[i], bpm_of_rr, rr, None))

@@ -834,6 +834,15 @@ class Store:
                 activity_g=activity,
             )
 
+    def has_activity(self, session_id: int) -> bool:
+        """Whether any sample of a session carries an activity level (a strap's accelerometer)."""
+        self._settle()
+        row = self.db.execute(
+            "SELECT 1 FROM samples WHERE session_id=? AND activity_g IS NOT NULL LIMIT 1",
+            (self._sid(session_id),),
+        ).fetchone()
+        return row is not None
+
     def count_events(self, kind: str) -> int:
         """How many events of a kind all sessions hold (e.g. alerts, to rotate the texts)."""
         self._settle()
