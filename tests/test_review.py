@@ -147,6 +147,70 @@ class TestSessionReview:
         assert review.rmssd.calm_s < 2130 - (90 + 60)
 
 
+def record_with_movement(store: Store, moving_from_onset_s: tuple[float, float] | None) -> int:
+    """A hard talk recorded with an accelerometer: still, except (when given) for a stretch
+    around the episode's onset, seconds relative to it."""
+    import dataclasses
+
+    from flooding.core.engine import run_batch
+    from flooding.lab.simulate import hard_talk, samples
+
+    settings = default_settings()
+    recorded = samples(hard_talk(), START_S)
+    onset = next(
+        e.onset_s for e in run_batch(recorded, settings).events if isinstance(e, EpisodeStarted)
+    )
+
+    def level(t_s: float) -> float:
+        if moving_from_onset_s is None:
+            return 0.01
+        a, b = moving_from_onset_s
+        return 0.2 if onset + a <= t_s <= onset + b else 0.01
+
+    recorded = [dataclasses.replace(s, activity_g=level(s.t_s)) for s in recorded]
+    session_id = store.begin_session(START_S, source="test", mode="talk")
+    store.add_samples(session_id, recorded)
+    for event in run_batch(recorded, settings).events:
+        store.add_event(session_id, event)
+    store.end_session(session_id, recorded[-1].t_s)
+    return session_id
+
+
+class TestMovement:
+    def test_an_episode_that_rose_with_movement_is_said_so_in_plain_words(
+        self, store: Store
+    ) -> None:
+        """Walking from half a minute before the onset: the review marks the episode as
+        moving and says so in words, in the terminal, the JSON and the one-page report."""
+        review = review_session(store, record_with_movement(store, (-30.0, 60.0)))
+        assert review is not None
+        assert [e.moving for e in review.episodes] == [True]
+        lines = review_lines(review)
+        assert any("your body was moving (standing up or walking)" in line for line in lines)
+        assert any("may not have been flooding" in line for line in lines)
+        assert review.as_dict()["episodes"][0]["moving"] is True
+        data = plot_data(store, review.summary.id)
+        assert data is not None
+        assert "your body was moving" in render_html(data.review, b"")
+
+    def test_still_during_the_rise_and_walking_in_the_pause_say_nothing(self, store: Store) -> None:
+        """Sitting still as the heart rose (even walking later, in the pause) is not called
+        movement: no words, moving false."""
+        for stretch in (None, (120.0, 400.0)):
+            review = review_session(store, record_with_movement(store, stretch))
+            assert review is not None
+            assert [e.moving for e in review.episodes] == [False]
+            assert not any("moving" in line for line in review_lines(review))
+
+    def test_without_an_accelerometer_nothing_changes(self, store: Store) -> None:
+        """A session without activity levels has no moving key and no movement words."""
+        review = review_session(store, record(store))
+        assert review is not None
+        assert [e.moving for e in review.episodes] == [None]
+        assert "moving" not in review.as_dict()["episodes"][0]
+        assert not any("moving" in line for line in review_lines(review))
+
+
 class TestPauseMatching:
     def test_a_later_pause_does_not_end_an_earlier_one(self, store: Store) -> None:
         """A pause ended by hand ends there, even when a later pause reaches ready-to-return."""

@@ -27,6 +27,7 @@ from flooding.app.review import (
     SessionReview,
     episode_table,
     headline,
+    movement_lines,
     people_lines,
     people_review,
     review_session,
@@ -506,6 +507,7 @@ th {{ background: #f3f3f3; }}
 flooded stretches and pauses" src="data:image/png;base64,{image}">
 <h2>Flooding episodes</h2>
 {table}
+{"".join(f"<p>{e(line)}</p>" for line in movement_lines(review.episodes))}
 <p>Times are local clock times. "Alert to ready" is how long it took from the alert until
 your heart was back near its calm baseline after the pause.</p>
 </body></html>

@@ -95,4 +95,7 @@ def review_lines(review: SessionReview) -> list[str]:
         "peak, base (your calm baseline) and limit (the flooding threshold) are in beats per "
         "minute; 'recovered in' runs from the alert to ready-to-return."
     )
+    from flooding.app.review import movement_lines
+
+    lines.extend(movement_lines(review.episodes))
     return lines
