@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 import pytest
 
+from flooding.core.activity import ActivityMeter
 from flooding.core.models import LinkChanged, LinkState, Sample, SourceItem
-from flooding.core.pmd import AccFrame, FrameType
+from flooding.core.pmd import AccFrame, ErrorCode, FrameType
 from flooding.lab.emulator import DEFAULT_ADDRESS, EmulatedAir, EmulatedStrap
-from flooding.lab.emulator.movement import still, walking
+from flooding.lab.emulator.movement import hexoskin, still, walking
+from tests._data import DATA, requires_data
 from tests.ble.emulated import fast_source, run_scenario, take
 
 pytestmark = pytest.mark.timeout(30)
@@ -120,3 +123,81 @@ def test_a_frame_type_the_h10_does_not_send_is_still_read() -> None:
 
     got = run_scenario(scenario, movement=walking())
     assert [s.activity_g for s in samples(got)] == pytest.approx([0.05] * 3)
+
+
+def test_a_strap_that_refuses_the_accelerometer_still_gives_heart_rate(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A refused start is logged with the strap's reason; samples flow with activity_g None."""
+
+    async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> list[SourceItem]:
+        assert strap.pmd is not None
+        strap.pmd.refuse_start = ErrorCode.INVALID_STATE
+        return await read_samples(air, 3)
+
+    with caplog.at_level(logging.WARNING, logger="flooding.io.strap.ble"):
+        got = run_scenario(scenario, movement=walking())
+    assert [s.activity_g for s in samples(got)] == [None, None, None]
+    assert any(
+        "did not start (START_MEASUREMENT refused: INVALID_STATE); heart rate only"
+        in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_after_a_drop_the_accelerometer_is_started_again() -> None:
+    """When the strap comes back, the measurement is started anew and levels resume."""
+
+    async def scenario(
+        air: EmulatedAir, strap: EmulatedStrap, _: object
+    ) -> tuple[list[SourceItem], int]:
+        source = fast_source(air, address=DEFAULT_ADDRESS)
+        async with contextlib.aclosing(source.stream()) as items:
+            before = await take(items, lambda item, got: len(samples(got)) >= 2)
+            await strap.drop(come_back=True)
+            after = await take(
+                items,
+                lambda item, got: (
+                    LinkState.CONNECTED in [i.state for i in got if isinstance(i, LinkChanged)]
+                    and len(samples(got)) >= 3
+                ),
+            )
+        assert strap.pmd is not None
+        return before + after, strap.pmd.starts
+
+    got, starts = run_scenario(scenario, movement=walking())
+    assert starts == 2
+    assert samples(got)[-1].activity_g is not None
+
+
+def offline_levels(folder: Path, seconds: int) -> list[float | None]:
+    """The activity level of each second of a recorded torso accelerometer, sampled at 25 Hz
+    and computed here without any Bluetooth."""
+    movement = hexoskin(folder)
+    levels = []
+    for second in range(seconds):
+        meter = ActivityMeter()
+        for k in range(25):
+            meter.add(*movement(second + k / 25))
+        levels.append(meter.take())
+    return levels
+
+
+@requires_data
+def test_a_recorded_walk_and_stand_arrive_through_bleak_as_the_same_levels() -> None:
+    """A real torso accelerometer (movement-hexoskin 001) played by the emulated strap reads,
+    through Bleak, as the levels computed offline (to the mG the wire carries): walking above
+    0.1 g, standing under 0.02 g."""
+    assert DATA is not None
+    folder = DATA / "movement-hexoskin" / "001hexoskin"
+    levels = offline_levels(folder, 900)
+    walk = next(i for i in range(890) if all((v or 0) > 0.1 for v in levels[i : i + 6]))
+    stand = next(i for i in range(890) if all((v or 1) < 0.02 for v in levels[i : i + 6]))
+    for start in (walk, stand):
+
+        async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> list[SourceItem]:
+            return await read_samples(air, 6)
+
+        got = run_scenario(scenario, movement=hexoskin(folder, float(start)))
+        read = [s.activity_g for s in samples(got)]
+        assert read == pytest.approx(levels[start : start + 6], abs=0.002)

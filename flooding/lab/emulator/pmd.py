@@ -67,6 +67,7 @@ class PmdServer:
         self.frames_sent = 0
         self.requests: list[bytes] = []  # every control point write, as received
         self.replace_frames: list[bytes] | None = None  # raw frames to send instead (tests)
+        self.refuse_start: ErrorCode | None = None  # answer start with this error (tests)
         self._device: Device | None = None
         self._clock_s = 0.0  # strap time: advanced one second per `send_second`
         self._tasks: set[asyncio.Task[None]] = set()
@@ -144,6 +145,8 @@ class PmdServer:
             return ControlPointResponse(op, kind, ErrorCode.SUCCESS)
         if self.streaming:
             return ControlPointResponse(op, kind, ErrorCode.ALREADY_IN_STATE)
+        if self.refuse_start is not None:
+            return ControlPointResponse(op, kind, self.refuse_start)
         for setting, error in (
             (SettingType.SAMPLE_RATE, ErrorCode.INVALID_SAMPLE_RATE),
             (SettingType.RESOLUTION, ErrorCode.INVALID_RESOLUTION),
