@@ -3,19 +3,24 @@ strap, and each heart-rate sample carries the activity level."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from pathlib import Path
 
 import pytest
 
+from flooding.app.session import SessionRunner
+from flooding.cli.view import TerminalView
 from flooding.core.activity import ActivityMeter
 from flooding.core.models import LinkChanged, LinkState, Sample, SourceItem
 from flooding.core.pmd import AccFrame, ErrorCode, FrameType
+from flooding.io.config_files.loading import default_settings
+from flooding.io.store import Store
 from flooding.lab.emulator import DEFAULT_ADDRESS, EmulatedAir, EmulatedStrap
 from flooding.lab.emulator.movement import hexoskin, still, walking
 from tests._data import DATA, requires_data
-from tests.ble.emulated import fast_source, run_scenario, take
+from tests.ble.emulated import fast_source, run_scenario, take, wait_for
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -201,3 +206,32 @@ def test_a_recorded_walk_and_stand_arrive_through_bleak_as_the_same_levels() -> 
         got = run_scenario(scenario, movement=hexoskin(folder, float(start)))
         read = [s.activity_g for s in samples(got)]
         assert read == pytest.approx(levels[start : start + 6], abs=0.002)
+
+
+def test_a_live_session_stores_each_samples_activity_level(tmp_path: Path) -> None:
+    """Through the session runner (Bleak, engine, store), every stored sample of a walking
+    strap has its activity level; read back from the SQLite file."""
+    store = Store.open(tmp_path)
+
+    async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> int | None:
+        runner = SessionRunner(
+            source=fast_source(air, address=strap.address),
+            settings=default_settings(),
+            store=store,
+            view=TerminalView(),
+            source_kind="ble",
+        )
+        task = asyncio.create_task(runner.run())
+        await wait_for(lambda: runner.outcome is not None and runner.outcome.samples >= 10)
+        runner.stop()
+        await task
+        return runner.session_id
+
+    session_id = run_scenario(scenario, movement=walking())
+    assert session_id is not None
+    try:
+        levels = [s.activity_g for s in store.iter_samples(session_id)]
+    finally:
+        store.close()
+    assert len(levels) >= 10
+    assert all(level is not None and 0.1 <= level <= 0.3 for level in levels), levels
