@@ -53,50 +53,20 @@ BYTES_PER_SAMPLE = 6  # x, y, z as int16
 NS_PER_S = 1_000_000_000
 
 
-class PmdServer:
-    """The PMD service of one emulated strap, and its accelerometer stream."""
+class AccelerometerState:
+    """What an H10's accelerometer measurement does, whatever carries its bytes: answers
+    control point requests and makes each second's samples (used by the Bumble strap here and
+    by the BlueZ peripheral in the tests)."""
 
     def __init__(self, movement: Movement) -> None:
-        from bumble import gatt
-
         self.movement = movement
         self.rate_hz: int | None = None  # the running measurement's rate; None: stopped
         self.range_g: int | None = None
         self.starts = 0  # measurements started by a client, over the strap's life
         self.stops = 0  # measurements stopped by a client (not by a dropped link)
-        self.frames_sent = 0
         self.requests: list[bytes] = []  # every control point write, as received
-        self.replace_frames: list[bytes] | None = None  # raw frames to send instead (tests)
         self.refuse_start: ErrorCode | None = None  # answer start with this error (tests)
-        self._device: Device | None = None
-        self._clock_s = 0.0  # strap time: advanced one second per `send_second`
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.control_point: Characteristic[bytes] = gatt.Characteristic(
-            PMD_CONTROL_POINT_UUID,
-            gatt.Characteristic.Properties.READ
-            | gatt.Characteristic.Properties.WRITE
-            | gatt.Characteristic.Properties.INDICATE,
-            gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE,
-            gatt.CharacteristicValue(
-                read=lambda _connection: bytes(H10_FEATURES), write=self._on_write
-            ),
-        )
-        self.data: Characteristic[bytes] = gatt.Characteristic(
-            PMD_DATA_UUID,
-            gatt.Characteristic.Properties.NOTIFY,
-            gatt.Characteristic.Permissions(0),
-            b"",
-        )
-
-    def service(self) -> Service:
-        """The GATT service to add to the strap's device."""
-        from bumble import gatt
-
-        return gatt.Service(PMD_SERVICE_UUID, [self.control_point, self.data])
-
-    def attach(self, device: Device) -> None:
-        """Serve on this device (called once the service is added)."""
-        self._device = device
+        self._clock_s = 0.0  # strap time: advanced one second per `next_second`
 
     @property
     def streaming(self) -> bool:
@@ -107,24 +77,27 @@ class PmdServer:
         """A dropped link ends the measurement, as on a real strap."""
         self.rate_hz = None
 
-    async def close(self) -> None:
-        """Let answers in flight finish."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=1.0)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    def next_second(self) -> tuple[float, list[tuple[int, int, int]]]:
+        """The next strap second's start and its samples (mG, clipped to the range) at the
+        asked rate; no samples while stopped."""
+        rate = self.rate_hz
+        if rate is None:
+            return self._clock_s, []
+        start_s = self._clock_s
+        self._clock_s += 1.0
+        limit_mg = 1000 * (self.range_g or 8)
+        out = []
+        for k in range(rate):
+            x, y, z = (
+                max(-limit_mg, min(limit_mg, round(v * 1000)))
+                for v in self.movement(start_s + k / rate)
+            )
+            out.append((x, y, z))
+        return start_s, out
 
-    # -- the control point ---------------------------------------------------------------
-
-    def _on_write(self, connection: Connection, value: bytes) -> None:
-        self.requests.append(bytes(value))
-        response = self._answer(bytes(value))
-        task = asyncio.create_task(self._indicate(connection, response), name="pmd answer")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _answer(self, raw: bytes) -> ControlPointResponse:
+    def answer(self, raw: bytes) -> ControlPointResponse:
+        """The answer to a control point write (and the measurement started or stopped)."""
+        self.requests.append(raw)
         op = raw[0] if raw else 0
         kind = raw[1] if len(raw) > 1 else 0
         try:
@@ -160,6 +133,61 @@ class PmdServer:
         self.starts += 1
         return ControlPointResponse(op, kind, ErrorCode.SUCCESS)
 
+
+class PmdServer(AccelerometerState):
+    """The PMD service of one emulated strap, and its accelerometer stream."""
+
+    def __init__(self, movement: Movement) -> None:
+        from bumble import gatt
+
+        super().__init__(movement)
+        self.frames_sent = 0
+        self.replace_frames: list[bytes] | None = None  # raw frames to send instead (tests)
+        self._device: Device | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.control_point: Characteristic[bytes] = gatt.Characteristic(
+            PMD_CONTROL_POINT_UUID,
+            gatt.Characteristic.Properties.READ
+            | gatt.Characteristic.Properties.WRITE
+            | gatt.Characteristic.Properties.INDICATE,
+            gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE,
+            gatt.CharacteristicValue(
+                read=lambda _connection: bytes(H10_FEATURES), write=self._on_write
+            ),
+        )
+        self.data: Characteristic[bytes] = gatt.Characteristic(
+            PMD_DATA_UUID,
+            gatt.Characteristic.Properties.NOTIFY,
+            gatt.Characteristic.Permissions(0),
+            b"",
+        )
+
+    def service(self) -> Service:
+        """The GATT service to add to the strap's device."""
+        from bumble import gatt
+
+        return gatt.Service(PMD_SERVICE_UUID, [self.control_point, self.data])
+
+    def attach(self, device: Device) -> None:
+        """Serve on this device (called once the service is added)."""
+        self._device = device
+
+    async def close(self) -> None:
+        """Let answers in flight finish."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=1.0)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- the control point ---------------------------------------------------------------
+
+    def _on_write(self, connection: Connection, value: bytes) -> None:
+        response = self.answer(bytes(value))
+        task = asyncio.create_task(self._indicate(connection, response), name="pmd answer")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _indicate(self, connection: Connection, response: ControlPointResponse) -> None:
         if self._device is None:
             return
@@ -175,24 +203,18 @@ class PmdServer:
         device, rate = self._device, self.rate_hz
         if device is None or rate is None:
             return
-        start_s = self._clock_s
-        self._clock_s += 1.0
+        start_s, samples = self.next_second()
         if self.replace_frames is not None:
             frames = list(self.replace_frames)
         else:
-            limit_mg = 1000 * (self.range_g or 8)
-            samples = []
-            for k in range(rate):
-                x, y, z = self.movement(start_s + k / rate)
-                samples.append(
-                    tuple(max(-limit_mg, min(limit_mg, round(v * 1000))) for v in (x, y, z))
-                )
             frames = self._frames(samples, start_s, rate)
         for frame in frames:
             await device.notify_subscribers(self.data, frame)
             self.frames_sent += 1
 
-    def _frames(self, samples: list[tuple[int, ...]], start_s: float, rate: int) -> list[bytes]:
+    def _frames(
+        self, samples: list[tuple[int, int, int]], start_s: float, rate: int
+    ) -> list[bytes]:
         device = self._device
         mtu = 23
         if device is not None:
@@ -208,7 +230,7 @@ class PmdServer:
                 bytes(
                     AccFrame(
                         round(last_s * NS_PER_S),
-                        tuple((s[0], s[1], s[2]) for s in chunk),
+                        tuple(chunk),
                         FrameType.RAW_16,
                     )
                 )
