@@ -33,7 +33,14 @@ from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
 from flooding.io.store import Store
 from tests._data import recording, requires_data
-from tests.session_factory import START_S, calm_talk, flooding, gappy_talk, record
+from tests.session_factory import (
+    START_S,
+    calm_talk,
+    flooding,
+    gappy_talk,
+    record,
+    record_with_movement,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,35 +152,6 @@ class TestSessionReview:
         review = review_session(store, record(store, gappy_talk()))
         assert review is not None
         assert review.rmssd.calm_s < 2130 - (90 + 60)
-
-
-def record_with_movement(store: Store, moving_from_onset_s: tuple[float, float] | None) -> int:
-    """A hard talk recorded with an accelerometer: still, except (when given) for a stretch
-    around the episode's onset, seconds relative to it."""
-    import dataclasses
-
-    from flooding.core.engine import run_batch
-    from flooding.lab.simulate import hard_talk, samples
-
-    settings = default_settings()
-    recorded = samples(hard_talk(), START_S)
-    onset = next(
-        e.onset_s for e in run_batch(recorded, settings).events if isinstance(e, EpisodeStarted)
-    )
-
-    def level(t_s: float) -> float:
-        if moving_from_onset_s is None:
-            return 0.01
-        a, b = moving_from_onset_s
-        return 0.2 if onset + a <= t_s <= onset + b else 0.01
-
-    recorded = [dataclasses.replace(s, activity_g=level(s.t_s)) for s in recorded]
-    session_id = store.begin_session(START_S, source="test", mode="talk")
-    store.add_samples(session_id, recorded)
-    for event in run_batch(recorded, settings).events:
-        store.add_event(session_id, event)
-    store.end_session(session_id, recorded[-1].t_s)
-    return session_id
 
 
 class TestMovement:
