@@ -186,7 +186,8 @@ class TestCalibrateCommand:
     def test_simulated_sit_writes_values_keeping_the_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """Calibrating (simulated strap, calm at 62) writes the three values, keeps comments."""
+        """Calibrating (simulated strap, calm at 62) writes the three values, keeps comments;
+        the resting rate in plain words (no interquartile range unless --verbose)."""
         path = tmp_path / "config.toml"
         path.write_text(MY_FILE, encoding="utf-8")
         code = main(
@@ -196,6 +197,8 @@ class TestCalibrateCommand:
         assert code == 0, out
         assert "Sit comfortably" in out
         assert "(measuring)" in out
+        assert "Calm resting heart rate:" in out
+        assert "interquartile" not in out
         text = path.read_text(encoding="utf-8")
         assert text.startswith("# mine, with my therapist")
         assert "confirm_s = 25  # a bit slower" in text
@@ -203,6 +206,9 @@ class TestCalibrateCommand:
         assert detection["baseline_bpm"] == pytest.approx(62, abs=1)
         assert detection["margin_bpm"] == 10
         assert detection["absolute_bpm"] == detection["baseline_bpm"] + 30
+        again = ["calibrate", "--simulate", "62", "--minutes", "3", "--yes", "--verbose"]
+        assert main([*again, "--config", str(path)]) == 0
+        assert "interquartile range" in capsys.readouterr().out
 
     def test_answering_no_writes_nothing(self, tmp_path: Path) -> None:
         """At the prompt, anything but yes leaves the file untouched."""

@@ -58,9 +58,14 @@ class TestDemoRun:
     def test_prints_summary_and_where_stored(
         self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
     ) -> None:
-        """The demo ends with a summary and the path of the database it wrote."""
+        """The demo ends with a summary in plain words (the rule as "above calm", no sample
+        count) and the path of the database it wrote."""
         result, data = demo_run
         assert "1 flooding episode(s)" in result.stdout
+        assert "flooded: peak" in result.stdout
+        assert "above calm" in result.stdout
+        assert "rule relative" not in result.stdout
+        assert " samples" not in result.stdout
         assert str(data / "flooding.db") in result.stdout
 
     def test_sessions_json_lists_the_demo_session(

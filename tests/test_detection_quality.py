@@ -186,7 +186,8 @@ class TestReplayCommand:
         assert list(tmp_path.iterdir()) == []
 
     def test_mm_ss_times_without_a_clock(self, tmp_path: Path) -> None:
-        """A file without wall-clock time prints mm:ss from the start."""
+        """A file without wall-clock time prints mm:ss from the start; the rule that fired is
+        said in plain words, not by its name."""
         path = tmp_path / "rise.txt"
         rr = [0.9] * 300 + [0.55] * 200  # 4.5 min at 67 bpm, then 109 bpm
         path.write_text("\n".join(f"{v * 1000:.0f}" for v in rr) + "\n")
@@ -194,6 +195,8 @@ class TestReplayCommand:
         assert done.returncode == 0, done.stderr
         assert "alert:" in done.stdout
         assert "mm:ss" in done.stdout
+        assert "(over the fixed limit)" in done.stdout or "(above calm)" in done.stdout
+        assert " rule)" not in done.stdout
 
     def test_save_stores_an_import_session(self, tmp_path: Path) -> None:
         """--save stores the replay as a session whose source is import:FORMAT."""

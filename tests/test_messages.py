@@ -99,6 +99,15 @@ class TestAlertMessage:
         assert rendered is not None
         assert "not measured yet" in rendered.full.body
 
+    def test_no_baseline_yet_in_german(self) -> None:
+        """In German, the missing baseline is said in German too (`messages.not_measured`)."""
+        event = Alert(t_s=T0, bpm=104, baseline_bpm=None, threshold_bpm=100, rule=Rule.ABSOLUTE)
+        german = load_config(env={}, overrides=['language="de"'], use_default_user_file=False)
+        rendered = MessageBook(german.settings).render(event, None, 0)
+        assert rendered is not None
+        assert "noch nicht gemessen" in rendered.full.body
+        assert "not measured" not in rendered.full.body
+
     def test_pause_length_from_settings(self) -> None:
         """A longer configured pause shows its own number of minutes."""
         book = MessageBook(make_settings(pause_changes={"minutes": 30}))

@@ -246,7 +246,7 @@ class TestOneRmssd:
         assert review.rmssd.differences_used == diffs.size
         assert review.rmssd.differences_used > 100
         shown = f"(RMSSD): {expected:.0f} ms"
-        assert any(shown in line for line in review_lines(review))
+        assert any(shown in line for line in review_lines(review, verbose=True))
         data = plot_data(store, sid)
         assert data is not None
         assert shown in render_html(data.review, b"")
@@ -267,7 +267,8 @@ def run_cli(*args: str) -> tuple[int, str]:
 
 class TestCommands:
     def test_review_defaults_to_latest_and_prints_table(self, tmp_path: Path) -> None:
-        """`flooding review` shows the latest session's baseline, RMSSD and episode row."""
+        """`flooding review` shows the latest session's baseline, variability and episode row
+        in plain words; `--verbose` adds the RMSSD's figures and the rule's name."""
         store = Store.open(tmp_path)
         record(store, calm_talk())
         latest = record(store, start_s=START_S + 86_400)
@@ -276,7 +277,14 @@ class TestCommands:
         assert code == 0
         assert f"Session {latest}," in out
         assert "Your calm baseline:" in out
+        assert "Heart-rate variability while calm:" in out
+        assert "above calm" in out
+        assert "RMSSD" not in out
+        assert "relative" not in out
+        code, out = run_cli("review", "--verbose", "--data-dir", str(tmp_path))
+        assert code == 0
         assert "RMSSD" in out
+        assert "beat pairs" in out
         assert "relative" in out
 
     def test_review_json_and_unknown_session(self, tmp_path: Path) -> None:

@@ -88,8 +88,9 @@ def test_sessions_list_is_unchanged(data_dir: Path) -> None:
 
 @pytest.mark.parametrize("session_id", [SOLO_ID, COUPLE_ID])
 def test_review_is_unchanged(data_dir: Path, session_id: int) -> None:
-    """`flooding review` (text and JSON) of a stored solo or couple session is as before."""
-    code, out, _ = run_cli("review", str(session_id), "--data-dir", str(data_dir))
+    """`flooding review --verbose` (the figures, as the earlier version printed them) and
+    `--json` of a stored solo or couple session are as before."""
+    code, out, _ = run_cli("review", str(session_id), "--verbose", "--data-dir", str(data_dir))
     assert code == 0
     assert without_rmssd(out) == without_rmssd(expected(f"review-{session_id}.txt"))
     code, out, _ = run_cli("review", str(session_id), "--json", "--data-dir", str(data_dir))

@@ -257,7 +257,8 @@ class TestTuneCommand:
         tmp_path: Path,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        """Naming sessions replays only those, with a table, a total and the verdict."""
+        """Naming sessions replays only those, with a table, a total and the verdict; the
+        sample count only with --verbose."""
         folder, made = history
         own = tmp_path / "own.toml"
         own.write_text("", encoding="utf-8")
@@ -279,6 +280,10 @@ class TestTuneCommand:
         assert "detection.margin_bpm 10.0 -> 20.0" in out
         assert "total (1 session)" in out
         assert "Verdict: candidate gives 1 fewer alert, removes the false alarm" in out
+        assert "samples" not in out
+        verbose = ["tune", str(first), "--verbose", "--config", str(own), "--data-dir", str(folder)]
+        assert main(verbose) == 0
+        assert "samples twice" in capsys.readouterr().out
 
     def test_unknown_session_and_bad_candidate_fail(
         self,

@@ -13,10 +13,12 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flooding.core.activity import MOVING_LEVEL_G
+from flooding.core.catalogue import Catalogue
 from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import Sample
 from flooding.core.pause import Recovery
 from flooding.core.settings import DetectionSettings, PauseSettings
+from flooding.io.locale_files import load_catalogue
 from flooding.io.store import EventRow, Store
 
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
@@ -638,90 +640,121 @@ def review(store: Store, session_id: int) -> Review | None:
 # -- a session of two in words --------------------------------------------------------------------
 
 
-def headline(review: PeopleReview) -> list[str]:
-    """Who flooded first and by how long, recovery and linkage, as plain sentences."""
+def headline(
+    review: PeopleReview, say: Catalogue | None = None, *, verbose: bool = True
+) -> list[str]:
+    """Who flooded first and by how long, recovery and linkage, as plain sentences; the
+    linkage's figures (median r, windows) only when `verbose`."""
     from flooding.core.timefmt import duration
 
+    say = say or load_catalogue()
     lines = []
     names = [p.name for p in review.people]
     if review.first_flooded is None:
-        lines.append("Neither of you was flooded.")
+        lines.append(say("couple.nobody_flooded"))
     elif review.lead_s is None:
-        lines.append(f"Only {review.first_flooded} was flooded.")
+        lines.append(say("couple.only_flooded", name=review.first_flooded))
     else:
         other = next(n for n in names if n != review.first_flooded)
         lines.append(
-            f"{review.first_flooded} was flooded first; {other} followed "
-            f"{duration(review.lead_s)} later."
+            say(
+                "couple.first_flooded",
+                first=review.first_flooded,
+                other=other,
+                lead=duration(review.lead_s),
+            )
         )
     if review.pauses:
         if review.both_back_near_calm_s is not None:
-            lines.append(
-                "Both of you were back near your calm "
-                f"{duration(review.both_back_near_calm_s)} into the first pause."
-            )
+            lines.append(say("couple.both_back", after=duration(review.both_back_near_calm_s)))
         else:
-            lines.append("Not both of you were measured back near your calm in the first pause.")
+            lines.append(say("couple.not_both_back"))
         if review.ready_after_s is not None:
-            lines.append(f"Ready to return came after {duration(review.ready_after_s)}.")
+            lines.append(say("couple.ready_after", after=duration(review.ready_after_s)))
     link = review.linkage
     if link.median_r is None or link.share_above is None:
-        lines.append("Linkage: not enough overlapping data to say.")
+        lines.append(say("linkage.none" if verbose else "linkage.none_plain"))
+    elif not verbose:
+        lines.append(say("linkage.plain", share=f"{link.share_above:.0%}"))
     else:
         lines.append(
-            f"Linkage (how much your heart-rate changes moved together): median r = "
-            f"{link.median_r:.2f} over {link.windows} one-minute windows; "
-            f"{link.share_above:.0%} of them above {link.threshold_r}."
+            say(
+                "linkage.figures",
+                median_r=f"{link.median_r:.2f}",
+                windows=link.windows,
+                share=f"{link.share_above:.0%}",
+                threshold=link.threshold_r,
+            )
         )
     return lines
 
 
-def ending_note(summary: SessionSummary) -> str:
+def ending_note(summary: SessionSummary, say: Catalogue | None = None) -> str:
     """What a summary line adds for a session that has not ended ('' for one that has)."""
+    say = say or load_catalogue()
     if summary.recording:
-        return " (recording now)"
+        return say("ending.recording")
     if summary.interrupted:
-        return " (ended without a proper end (the program stopped))"
+        return say("ending.interrupted")
     return ""
 
 
-def people_lines(review: PeopleReview) -> list[str]:
-    """The couple review for the terminal."""
+def people_lines(
+    review: PeopleReview, say: Catalogue | None = None, *, verbose: bool = True
+) -> list[str]:
+    """The couple review for the terminal (plain words unless `verbose`)."""
     from flooding.core.timefmt import duration, session_clock, session_stamp
 
+    say = say or load_catalogue()
     s = review.summary
     lines = [
-        f"Session {s.id} (couple), {session_stamp(s.started_s)}, {duration(s.duration_s)}"
-        + ending_note(s)
+        say(
+            "couple.title",
+            id=s.id,
+            started=session_stamp(s.started_s),
+            length=duration(s.duration_s),
+        )
+        + ending_note(s, say)
     ]
     if s.note:
-        lines.append(f"Note: {s.note}")
+        lines.append(say("review.note", note=s.note))
 
     def bpm(value: float | None) -> str:
-        return "-" if value is None else f"{value:.0f} bpm"
+        return "-" if value is None else say("bpm", bpm=f"{value:.0f}")
 
     for p in review.people:
         lines.append(
-            f"{p.name}: calm baseline {bpm(p.calm_baseline_bpm)}, peak {bpm(p.peak_bpm)}, "
-            f"{len(p.episodes)} flooding episode(s)"
-            + (f" ({p.mode} mode)" if p.mode != "talk" else "")
-            + (f", strap {p.strap}" if p.strap else "")
+            say(
+                "couple.person",
+                name=p.name,
+                calm=bpm(p.calm_baseline_bpm),
+                peak=bpm(p.peak_bpm),
+                episodes=len(p.episodes),
+            )
+            + (say("couple.mode", mode=say.choice("mode", p.mode)) if p.mode != "talk" else "")
+            + (say("couple.strap", strap=p.strap) if p.strap else "")
         )
         for e in p.episodes:
             length = duration(None if e.end_s is None else e.end_s - e.start_s)
             lines.append(
-                f"  from {session_clock(e.start_s, seconds=True)}, {length}, peak "
-                f"{e.peak_bpm:.0f} bpm (threshold {e.threshold_bpm:.0f}, {e.rule})"
+                say(
+                    "couple.episode",
+                    start=session_clock(e.start_s, seconds=True),
+                    length=length,
+                    peak=f"{e.peak_bpm:.0f}",
+                    threshold=f"{e.threshold_bpm:.0f}",
+                    rule=say.choice("rule" if verbose else "rule_plain", e.rule),
+                )
             )
     for pause in review.pauses:
-        how = "by hand" if pause.manual else "after the alert"
+        how = say("couple.by_hand" if pause.manual else "couple.after_alert")
         end = session_clock(pause.end_s, seconds=True) if pause.end_s is not None else "-"
         lines.append(
-            f"Pause for both {how}: {session_clock(pause.start_s, seconds=True)} to {end}"
-            + (f", {pause.extensions} extension(s)" if pause.extensions else "")
+            say("couple.pause", how=how, start=session_clock(pause.start_s, seconds=True), end=end)
+            + (say("couple.extensions", count=pause.extensions) if pause.extensions else "")
         )
     lines.append("")
-    lines += headline(review)
+    lines += headline(review, say, verbose=verbose)
     return lines
 
 
@@ -742,21 +775,22 @@ EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def movement_lines(found: Sequence[EpisodeReview]) -> list[str]:
+def movement_lines(found: Sequence[EpisodeReview], say: Catalogue | None = None) -> list[str]:
     """A plain sentence for each episode that came while the body was moving."""
     from flooding.core.timefmt import session_clock
 
-    return [
-        f"At {session_clock(e.start_s)} your body was moving (standing up or walking) as your "
-        "heart rose. Moving raises the heart too, so this may not have been flooding."
-        for e in found
-        if e.moving
-    ]
+    say = say or load_catalogue()
+    return [say("review.moving", time=session_clock(e.start_s)) for e in found if e.moving]
 
 
-def episode_table(found: Sequence[EpisodeReview]) -> list[tuple[str, ...]]:
-    """The episodes as text cells, in the order of `EPISODE_COLUMNS`."""
+def episode_table(
+    found: Sequence[EpisodeReview], say: Catalogue | None = None, *, verbose: bool = True
+) -> list[tuple[str, ...]]:
+    """The episodes as text cells, in the order of `EPISODE_COLUMNS`: the rule by its name,
+    or in plain words unless `verbose`."""
     from flooding.core.timefmt import duration, session_clock
+
+    say = say or load_catalogue()
 
     def at(t: float | None) -> str:
         return session_clock(t, seconds=True)
@@ -771,13 +805,13 @@ def episode_table(found: Sequence[EpisodeReview]) -> list[tuple[str, ...]]:
             bpm(e.peak_bpm),
             bpm(e.baseline_bpm),
             bpm(e.threshold_bpm),
-            e.rule,
+            say.choice("rule" if verbose else "rule_plain", e.rule),
             at(e.alert_s),
             at(e.pause_start_s),
             at(e.pause_end_s),
             duration(e.recovery_s),
             at(e.ready_s),
-            "yes" if e.false_alarm else "no",
+            say("word.yes" if e.false_alarm else "word.no"),
         )
         for e in found
     ]

@@ -7,9 +7,11 @@ import textwrap
 from typing import TextIO
 
 from flooding.core.breathing import phase_at
+from flooding.core.catalogue import Catalogue
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, State
 from flooding.core.notice import Message
 from flooding.core.timefmt import clock_time
+from flooding.io.locale_files import load_catalogue
 
 LINE_EVERY_S = 5.0  # session seconds between live lines when nothing changes
 MESSAGE_WIDTH_CHARS = 72
@@ -19,9 +21,14 @@ def _bpm(value: float | None) -> str:
     return "  --" if value is None else f"{value:4.0f}"
 
 
-def _countdown(seconds: float) -> str:
+def _countdown(say: Catalogue, seconds: float) -> str:
     seconds = max(0, int(seconds))
-    return f"{seconds // 60:2d}:{seconds % 60:02d} left"
+    return say("live.left", time=f"{seconds // 60:2d}:{seconds % 60:02d}")
+
+
+def _breath(say: Catalogue, t_s: float, breathing: tuple[float, float]) -> str:
+    pace, inhale = breathing
+    return say("breath.in" if phase_at(t_s, pace, inhale).inhaling else "breath.out")
 
 
 class TerminalView:
@@ -33,8 +40,11 @@ class TerminalView:
         every_s: float = LINE_EVERY_S,
         out: TextIO | None = None,
         breathing: tuple[float, float] | None = None,
+        language: str = "en",
     ) -> None:
-        """`breathing`: (breaths a minute, inhale fraction) to cue breaths during a pause."""
+        """`breathing`: (breaths a minute, inhale fraction) to cue breaths during a pause;
+        `language`: of the screen texts (`settings.language`)."""
+        self.say = load_catalogue(language)
         self.every_s = every_s
         self.breathing = breathing
         self.out = out or sys.stdout
@@ -55,19 +65,29 @@ class TerminalView:
             return
         self._last_shown_s = reading.t_s
         self._last_state = state
-        label = reading.state.value
+        say = self.say
+        label = say.choice("state", reading.state.value)
         if reading.state is State.FLOODED:
             label = label.upper()
         if reading.pausing and reading.pause_until_s is not None:
-            label += f", pause {_countdown(reading.pause_until_s - reading.t_s)}"
+            label += say("live.pause", left=_countdown(say, reading.pause_until_s - reading.t_s))
             if self.breathing is not None:
-                pace, inhale = self.breathing
-                label += f" - {phase_at(reading.t_s, pace, inhale).word}"
-        battery = "" if self.battery_percent is None else f"  battery {self.battery_percent}%"
+                label += f" - {_breath(say, reading.t_s, self.breathing)}"
+        battery = (
+            ""
+            if self.battery_percent is None
+            else say("live.battery", percent=self.battery_percent)
+        )
         self._print(
-            f"{clock_time_s(reading.t_s)}  heart {_bpm(reading.bpm)} bpm"
-            f"  baseline {_bpm(reading.baseline_bpm)}  threshold {_bpm(reading.threshold_bpm)}"
-            f"  {label}{battery}"
+            say(
+                "live.line",
+                time=clock_time_s(reading.t_s),
+                bpm=_bpm(reading.bpm),
+                baseline=_bpm(reading.baseline_bpm),
+                threshold=_bpm(reading.threshold_bpm),
+                state=label,
+                battery=battery,
+            )
         )
 
     def person_reading(self, person: str, reading: Reading) -> None:
@@ -79,18 +99,26 @@ class TerminalView:
             return
         self._last_shown_s = reading.t_s
         self._people_state = states
+        say = self.say
         parts = []
         for name, r in self._people.items():
-            label = r.state.value.upper() if r.state is State.FLOODED else r.state.value
+            label = say.choice("state", r.state.value)
+            label = label.upper() if r.state is State.FLOODED else label
             parts.append(
-                f"{name} {_bpm(r.bpm).strip()} bpm (calm {_bpm(r.baseline_bpm).strip()}) {label}"
+                say(
+                    "live.person",
+                    name=name,
+                    bpm=_bpm(r.bpm).strip(),
+                    baseline=_bpm(r.baseline_bpm).strip(),
+                    state=label,
+                )
             )
         line = f"{clock_time_s(reading.t_s)}  " + "  |  ".join(parts)
         if reading.pausing and reading.pause_until_s is not None:
-            line += f"  |  pause for both, {_countdown(reading.pause_until_s - reading.t_s)}"
+            left = _countdown(say, reading.pause_until_s - reading.t_s)
+            line += "  |  " + say("live.pause_both", left=left)
             if self.breathing is not None:
-                pace, inhale = self.breathing
-                line += f" - {phase_at(reading.t_s, pace, inhale).word}"
+                line += f" - {_breath(say, reading.t_s, self.breathing)}"
         self._print(line)
 
     def message(self, message: Message) -> None:
@@ -105,22 +133,22 @@ class TerminalView:
     def link(self, change: LinkChanged) -> None:
         self.link_state = change.state.value
         when = clock_time_s(change.t_s)
+        say = self.say
         if change.state is LinkState.CONNECTED:
-            self._print(f"{when}  connected to {change.strap_name or 'the strap'}")
+            strap = change.strap_name or say("link.the_strap")
+            self._print(say("link.connected", time=when, strap=strap))
         elif change.state is LinkState.DISCONNECTED:
             why = f" ({change.reason})" if change.reason else ""
-            self._print(
-                f"{when}  strap disconnected{why}. Still recording; reconnecting on its own."
-            )
+            self._print(say("link.disconnected", time=when, why=why))
         else:
-            self._print(f"{when}  {change.state.value} {change.strap_name or ''}".rstrip())
+            state = say.choice("link", change.state.value)
+            self._print(f"{when}  {state} {change.strap_name or ''}".rstrip())
 
     def battery(self, level: BatteryLevel, low: bool) -> None:
         self.battery_percent = level.percent
         if low:
             self._print(
-                f"{clock_time_s(level.t_s)}  strap battery low ({level.percent}%): "
-                "replace or charge it soon, or an alert may be missed."
+                self.say("battery.low", time=clock_time_s(level.t_s), percent=level.percent)
             )
 
     def info(self, text: str) -> None:

@@ -24,13 +24,6 @@ from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action,
 from flooding.core.settings import MessageSettings, Settings, fill_placeholders
 from flooding.core.timefmt import clock_time
 
-
-def _bpm(value: float | None) -> str:
-    if value is None or math.isnan(value):
-        return "not measured yet"
-    return f"{value:.0f} bpm"
-
-
 CHIMES = {"alert": "alert", "ready": "ready"}  # the not-yet check comes without a sound
 
 
@@ -71,8 +64,8 @@ class MessageBook:
         if isinstance(event, Alert):
             until = pending.until_s if pending else event.t_s + self.settings.pause.minutes * 60
             values = {
-                "bpm": _bpm(event.bpm),
-                "baseline": _bpm(event.baseline_bpm),
+                "bpm": self._bpm(event.bpm),
+                "baseline": self._bpm(event.baseline_bpm),
                 "minutes": minutes,
                 "extend_minutes": extend,
                 "return_time": clock_time(until),
@@ -84,8 +77,8 @@ class MessageBook:
             return self._render("alert", "alert", values, with_buttons=True)
         if isinstance(event, PauseExtended):
             values = {
-                "bpm": _bpm(event.bpm),
-                "baseline": _bpm(event.baseline_bpm),
+                "bpm": self._bpm(event.bpm),
+                "baseline": self._bpm(event.baseline_bpm),
                 "minutes": minutes,
                 "extend_minutes": extend,
                 "return_time": clock_time(event.until_s),
@@ -94,8 +87,8 @@ class MessageBook:
             return self._render("not-yet", "not_yet", values)
         if isinstance(event, ReadyToReturn):
             values = {
-                "bpm": _bpm(event.bpm),
-                "baseline": _bpm(event.baseline_bpm),
+                "bpm": self._bpm(event.bpm),
+                "baseline": self._bpm(event.baseline_bpm),
                 "minutes": f"{(event.t_s - event.pause_start_s) / 60:.0f}",
                 "extend_minutes": extend,
                 "return_time": clock_time(event.t_s),
@@ -103,6 +96,12 @@ class MessageBook:
             }
             return self._render("ready", "ready", values)
         return None
+
+    def _bpm(self, value: float | None) -> str:
+        """A heart rate for a message, or the words for none yet (`messages.not_measured`)."""
+        if value is None or math.isnan(value):
+            return self.texts.not_measured
+        return f"{value:.0f} bpm"
 
     def not_counted(self, absent: Absent) -> str:
         """One line per person whose heart is not counted, each after a line break."""
@@ -133,8 +132,8 @@ class MessageBook:
         pause = self.settings.pause
         name_who = self.settings.couple.name_who
         values = {
-            "bpm": _bpm(None),
-            "baseline": _bpm(None),
+            "bpm": self._bpm(None),
+            "baseline": self._bpm(None),
             "minutes": f"{pause.minutes:.0f}",
             "extend_minutes": f"{pause.extend_minutes:.0f}",
             "who": t.couple_someone,

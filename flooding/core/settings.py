@@ -146,6 +146,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "couple_reason_workout": (),
     "couple_reason_no_contact": (),
     "couple_reason_no_signal": (),
+    "not_measured": (),
 }
 
 
@@ -198,6 +199,7 @@ class MessageSettings(_Section):
     couple_reason_workout: Text
     couple_reason_no_contact: Text
     couple_reason_no_signal: Text
+    not_measured: Text
 
     @field_validator("*")
     @classmethod

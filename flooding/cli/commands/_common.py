@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
     from flooding.io.config_files.loading import LoadedConfig
     from flooding.io.store import Store
 
@@ -131,3 +132,36 @@ def program() -> str:
         return "flooding"
     script = Path(sys.argv[0])
     return str(script.resolve()) if script.name == "flooding" else "python -m flooding"
+
+
+def add_details_option(parser: argparse.ArgumentParser) -> None:
+    """--verbose: the figures behind the plain words (as `flooding -v COMMAND` does)."""
+    parser.add_argument(
+        "--verbose",
+        dest="details",
+        action="store_true",
+        help="show the figures behind the plain words (for engineers)",
+    )
+
+
+def wants_details(args: argparse.Namespace) -> bool:
+    """Whether the person asked for the figures: `COMMAND --verbose` or `flooding -v COMMAND`."""
+    return bool(getattr(args, "details", False) or getattr(args, "verbose", 0))
+
+
+def screen_words(args: argparse.Namespace) -> Catalogue:
+    """The screen texts in the person's language (`--lang`, else `language` in their settings).
+
+    A command that only reads sessions does not need the settings: when they cannot be read it
+    speaks English (`flooding config check` names the problem), unless `--lang` asked.
+    """
+    from flooding.core.settings import ConfigError
+    from flooding.io.locale_files import load_catalogue
+
+    try:
+        language = load_settings(args).settings.language
+    except ConfigError:
+        if getattr(args, "lang", None):
+            raise
+        language = "en"
+    return load_catalogue(language)

@@ -28,33 +28,34 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from flooding.core.breathing import bar, phase_at
+    from flooding.io.locale_files import load_catalogue
 
-    pause = load_settings(args).settings.pause
+    settings = load_settings(args).settings
+    pause = settings.pause
+    say = load_catalogue(settings.language)
     pace = args.pace if args.pace is not None else pause.breaths_per_minute
     if not 3 <= pace <= 12 or args.minutes <= 0:
         print("flooding breathe: --pace must be 3 to 12 breaths a minute, --minutes above 0")
         return 2
     interactive = sys.stdout.isatty()
-    print(
-        f"Breathe with the bar, {pace:g} breaths a minute: in while it fills, out while it "
-        "empties. Let your shoulders drop. Ctrl-C to stop."
-    )
+    print(say("breathe.intro", pace=f"{pace:g}"))
     start = time.monotonic()
     last_word = ""
     try:
         while (elapsed := time.monotonic() - start) < args.minutes * 60:
             phase = phase_at(elapsed, pace, pause.inhale_fraction)
+            word = say("breath.in" if phase.inhaling else "breath.out")
             left = args.minutes * 60 - elapsed
             if interactive:
                 sys.stdout.write(
-                    f"\r  {phase.word:<12} [{bar(phase)}]  {int(left) // 60}:{int(left) % 60:02d} "
+                    f"\r  {word:<12} [{bar(phase)}]  {int(left) // 60}:{int(left) % 60:02d} "
                 )
                 sys.stdout.flush()
-            elif phase.word != last_word:
-                print(f"  {phase.word} for {phase.seconds_left:.0f} s")
-            last_word = phase.word
+            elif word != last_word:
+                print(say("breathe.phase", word=word, seconds=f"{phase.seconds_left:.0f}"))
+            last_word = word
             time.sleep(TICK_S if interactive else min(phase.seconds_left, 1.0) + 0.01)
     except KeyboardInterrupt:
         pass
-    print("\nWell done. Notice how your body feels now.")
+    print("\n" + say("breathe.done"))
     return 0

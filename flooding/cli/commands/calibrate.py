@@ -9,7 +9,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import add_data_dir_option, data_dir
+from flooding.cli.commands._common import (
+    add_data_dir_option,
+    add_details_option,
+    data_dir,
+    wants_details,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,6 +58,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="use the calm stretch (before any flooding) of a recorded session instead",
     )
     parser.add_argument("--yes", action="store_true", help="write the values without asking")
+    add_details_option(parser)
     parser.add_argument(
         "--config",
         type=Path,
@@ -125,10 +131,15 @@ def run(
         return 1
 
     print(
-        f"\nCalm resting heart rate: {calibration.baseline_bpm:.1f} bpm "
-        f"(spread ±{calibration.spread_bpm:.1f} bpm, interquartile range "
-        f"{calibration.iqr_bpm:.1f} bpm, {calibration.readings} readings)."
+        f"\nCalm resting heart rate: {calibration.baseline_bpm:.1f} bpm (it swung by about "
+        f"±{calibration.spread_bpm:.1f} bpm while you sat)."
     )
+    if wants_details(args):
+        print(
+            f"(median {calibration.baseline_bpm:.1f} bpm, spread ±{calibration.spread_bpm:.1f} "
+            f"bpm, interquartile range {calibration.iqr_bpm:.1f} bpm, "
+            f"{calibration.readings} readings)"
+        )
     if abs(calibration.drift_bpm) >= DRIFT_WARN_BPM:
         trend = "falling" if calibration.drift_bpm < 0 else "rising"
         print(

@@ -122,6 +122,7 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
     return TerminalView(
         every_s=max(5.0, 2.0 * args.speed),
         breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+        language=settings.language,
     )
 
 
@@ -134,6 +135,7 @@ def _couple_demo(args: argparse.Namespace) -> int:
     from flooding.app.review import headline, people_review
     from flooding.app.sources import MergedSource
     from flooding.io.files import write_private
+    from flooding.io.locale_files import load_catalogue
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
 
     if args.speed < 0 or args.ble:
@@ -180,12 +182,19 @@ def _couple_demo(args: argparse.Namespace) -> int:
     target = folder / f"flooding-session-{outcome.session_id}.png"
     write_private(target, render_people_png(review))
     minutes = (outcome.ended_s - outcome.started_s) / 60
+    say = load_catalogue(settings.language)
     print(
-        f"\nSession {outcome.session_id}: {minutes:.0f} minutes, {outcome.samples} samples from "
-        f"two straps, {outcome.alerts} alert(s), {outcome.pauses} pause(s) for both, ready to "
-        f"return {outcome.ready} time(s)."
+        "\n"
+        + say(
+            "summary.couple_demo",
+            id=outcome.session_id,
+            minutes=f"{minutes:.0f}",
+            alerts=outcome.alerts,
+            pauses=outcome.pauses,
+            ready=outcome.ready,
+        )
     )
-    for line in headline(review):
+    for line in headline(review, say, verbose=False):
         print(f"  {line}")
     print(f"Plot of both hearts: {target}")
     print(f"Review it: {program()} review --data-dir {folder}")
@@ -199,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         return _couple_demo(args)
     from flooding.app import wiring
     from flooding.app.review import episodes
+    from flooding.io.locale_files import load_catalogue
     from flooding.lab.simulate import SimulatedStrap, hard_talk
 
     if args.speed < 0 or (args.ble and args.speed == 0):
@@ -238,19 +248,28 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     minutes = (outcome.ended_s - outcome.started_s) / 60
+    say = load_catalogue(settings.language)
     print(
-        f"\nSession {outcome.session_id}: {minutes:.0f} minutes, {outcome.samples} samples, "
-        f"{len(found)} flooding episode(s), {outcome.alerts} alert(s), {outcome.pauses} "
-        f"pause(s), ready to return {outcome.ready} time(s)."
+        "\n"
+        + say(
+            "summary.demo",
+            id=outcome.session_id,
+            minutes=f"{minutes:.0f}",
+            episodes=len(found),
+            alerts=outcome.alerts,
+            pauses=outcome.pauses,
+            ready=outcome.ready,
+        )
     )
     for episode in found:
         peak = f"{episode.peak_bpm:.0f}" if episode.peak_bpm is not None else "?"
         recovery = (
-            f", ready to return after {episode.recovery_s / 60:.0f} min"
+            say("summary.ready_after", minutes=f"{episode.recovery_s / 60:.0f}")
             if episode.recovery_s is not None
             else ""
         )
-        print(f"  episode: peak {peak} bpm, rule {episode.rule}{recovery}")
+        rule = say.choice("rule_plain", episode.rule)
+        print(say("summary.episode", peak=peak, rule=rule, recovery=recovery))
     print(f"Stored in {store.path}")
     print(f"Review it: {program()} review --data-dir {folder}")
     return 0

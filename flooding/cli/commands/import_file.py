@@ -152,8 +152,8 @@ def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) 
     print(
         f"Imported {args.file[0].name} as {a} and {args.file[1].name} as {b}: couple session "
         f"{result.session_id}, {local_stamp(result.start_s)}, {how}.\n"
-        f"{a}: {result.samples[a]} samples, {result.episodes[a]} flooding episode(s); "
-        f"{b}: {result.samples[b]} samples, {result.episodes[b]} flooding episode(s); "
+        f"{a}: {result.samples[a]} heart readings, {result.episodes[a]} flooding episode(s); "
+        f"{b}: {result.samples[b]} heart readings, {result.episodes[b]} flooding episode(s); "
         f"{result.alerts} alert(s) for both.\n"
         f"Review it: {program()} review {result.session_id}"
     )

@@ -132,7 +132,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         QuietView()
         if args.quiet
         else TerminalView(
-            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction)
+            breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
+            language=settings.language,
         )
     )
     try:
@@ -180,11 +181,17 @@ async def _monitor(args: argparse.Namespace) -> int:
     except wiring.StartError as exc:
         print(f"flooding monitor: {exc}", file=sys.stderr)
         return exc.code
-    print(
-        f"\nSession {outcome.session_id} saved: {outcome.samples} samples, "
-        f"{outcome.alerts} alert(s), {outcome.gaps} gap(s). "
-        f"Review it: {program()} review {outcome.session_id}"
+    from flooding.io.locale_files import load_catalogue
+
+    say = load_catalogue(settings.language)
+    summary = say(
+        "summary.monitor",
+        id=outcome.session_id,
+        samples=outcome.samples,
+        alerts=outcome.alerts,
+        gaps=outcome.gaps,
     )
+    print(f"\n{summary} Review it: {program()} review {outcome.session_id}")
     return 0
 
 

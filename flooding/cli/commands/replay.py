@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         ReadyToReturn,
     )
     from flooding.core.timefmt import clock_time, iso_local
+    from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import ReaderError, read
 
     settings = load_settings(args).settings
@@ -182,10 +183,12 @@ def run(args: argparse.Namespace) -> int:
 
     clock = "local time" if wall else "mm:ss from the start"
     print(
-        f"{args.file} ({recording.source_format}, {mode.value} mode): {len(samples)} samples, "
+        f"{args.file} ({recording.source_format}, {mode.value} mode): "
+        f"{len(samples)} heart readings, "
         f"{_mmss(duration_s) if duration_s < 6000 else f'{duration_s / 3600:.1f} h'}; "
         f"times are {clock}"
     )
+    say = load_catalogue()  # the rules in plain words (`--json` keeps their names)
     if not alerts and not episodes:
         print("No flooding alerts.")
     lines: list[tuple[float, str]] = []
@@ -195,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
             (
                 a["t_s"],
                 f"  {a['time']}  alert: heart {a['bpm']:.0f} bpm, baseline {base}, "
-                f"threshold {a['threshold_bpm']:.0f} ({a['rule']} rule)",
+                f"threshold {a['threshold_bpm']:.0f} ({say.choice('rule_plain', a['rule'])})",
             )
         )
     for e in episodes:
@@ -204,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
             (
                 e["start_s"],
                 f"  {e['start']}  flooded until {end}, peak {e['peak_bpm']:.0f} bpm "
-                f"({e['rule']} rule)",
+                f"({say.choice('rule_plain', e['rule'])})",
             )
         )
     for r in ready:

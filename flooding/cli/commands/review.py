@@ -7,21 +7,28 @@ import json
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
+    add_config_options,
     add_data_dir_option,
+    add_details_option,
     add_session_argument,
     chosen_session,
     open_store,
+    screen_words,
+    wants_details,
 )
 
 if TYPE_CHECKING:
     from flooding.app.review import SessionReview
+    from flooding.core.catalogue import Catalogue
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("review", help="show the flooding episodes of a session")
     add_session_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_details_option(parser)
     add_data_dir_option(parser)
+    add_config_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -29,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.review import SessionReview, people_lines, review
     from flooding.core.timefmt import iso_local
 
+    say = screen_words(args)
+    verbose = wants_details(args)
     store = open_store(args, read_only=True)
     try:
         found = review(store, chosen_session(store, args.session))
@@ -40,48 +49,66 @@ def run(args: argparse.Namespace) -> int:
         data["started"] = iso_local(found.summary.started_s)
         print(json.dumps(data, indent=2))
     elif isinstance(found, SessionReview):
-        print("\n".join(review_lines(found)))
+        print("\n".join(review_lines(found, say, verbose=verbose)))
     else:
-        print("\n".join(people_lines(found)))
+        print("\n".join(people_lines(found, say, verbose=verbose)))
     return 0
 
 
-def review_lines(review: SessionReview) -> list[str]:
-    """The review as lines of text for the terminal."""
+def review_lines(
+    review: SessionReview, say: Catalogue | None = None, *, verbose: bool = False
+) -> list[str]:
+    """The review as lines of text for the terminal: plain words, or with `verbose` the
+    figures behind them (the RMSSD's details, the rules' names)."""
     from flooding.app.review import ending_note
     from flooding.core.timefmt import duration, session_stamp
+    from flooding.io.locale_files import load_catalogue
 
+    say = say or load_catalogue()
     s = review.summary
     lines = [
-        f"Session {s.id}, {session_stamp(s.started_s)}, {duration(s.duration_s)}, "
-        f"{s.strap or s.source}" + ending_note(s)
+        say(
+            "review.title",
+            id=s.id,
+            started=session_stamp(s.started_s),
+            length=duration(s.duration_s),
+            strap=s.strap or s.source,
+        )
+        + ending_note(s, say)
     ]
     if s.note:
-        lines.append(f"Note: {s.note}")
+        lines.append(say("review.note", note=s.note))
     base = review.calm_baseline_bpm
-    lines.append(f"Your calm baseline: {'-' if base is None else f'{base:.0f} bpm'}")
+    lines.append(say("review.calm", bpm="-" if base is None else say("bpm", bpm=f"{base:.0f}")))
     r = review.rmssd
     if r.rmssd_ms is None:
-        lines.append("Heart-rate variability while calm (RMSSD): not enough clean beats")
+        lines.append(say("review.hrv_none" if verbose else "review.hrv_none_plain"))
+    elif not verbose:
+        lines.append(say("review.hrv_plain", ms=f"{r.rmssd_ms:.0f}"))
     else:
         windows = (
-            f"5-minute stretches {r.window_min_ms:.0f}-{r.window_max_ms:.0f} ms, "
+            say("review.hrv_windows", low=f"{r.window_min_ms:.0f}", high=f"{r.window_max_ms:.0f}")
             if r.window_min_ms is not None and r.window_max_ms is not None
             else ""
         )
         lines.append(
-            f"Heart-rate variability while calm (RMSSD): {r.rmssd_ms:.0f} ms ({windows}"
-            f"{duration(r.calm_s)} calm, {r.differences_used} beat pairs, "
-            f"{r.beats_corrected} beats corrected as artifacts, "
-            f"{r.differences_dropped} pairs set aside)"
+            say(
+                "review.hrv",
+                ms=f"{r.rmssd_ms:.0f}",
+                windows=windows,
+                calm=duration(r.calm_s),
+                pairs=r.differences_used,
+                corrected=r.beats_corrected,
+                dropped=r.differences_dropped,
+            )
         )
     if not review.episodes:
-        lines.append("No flooding episodes.")
+        lines.append(say("review.no_episodes"))
         return lines
     from flooding.app.review import EPISODE_COLUMNS, episode_table
 
-    rows = episode_table(review.episodes)
-    headers = tuple(short for short, _ in EPISODE_COLUMNS)
+    rows = episode_table(review.episodes, say, verbose=verbose)
+    headers = tuple(say("column." + short.replace(" ", "_")) for short, _ in EPISODE_COLUMNS)
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
     lines.append("")
     for row in (headers, *rows):
@@ -91,11 +118,8 @@ def review_lines(review: SessionReview) -> list[str]:
         ]
         lines.append("  ".join(cells).rstrip())
     lines.append("")
-    lines.append(
-        "peak, base (your calm baseline) and limit (the flooding threshold) are in beats per "
-        "minute; 'recovered in' runs from the alert to ready-to-return."
-    )
+    lines.append(say("review.footnote"))
     from flooding.app.review import movement_lines
 
-    lines.extend(movement_lines(review.episodes))
+    lines.extend(movement_lines(review.episodes, say))
     return lines

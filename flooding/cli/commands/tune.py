@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from flooding.cli.commands._common import (
     add_config_file_option,
     add_data_dir_option,
+    add_details_option,
     data_dir,
     open_store,
+    wants_details,
 )
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         f"(default {TOLERANCE_HELP_DEFAULT})",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_details_option(parser)
     add_data_dir_option(parser)
     parser.set_defaults(run=run)
 
@@ -168,7 +171,8 @@ def run(args: argparse.Namespace) -> int:
     if total.marked_false:
         print(f"\nYou marked {total.marked_false} alert(s) in these sessions as false alarms.")
     print(f"\nVerdict: {total.verdict}.")
-    print(f"(Replayed {total.samples:,} samples twice in {elapsed:.1f} s.)")
+    if wants_details(args):
+        print(f"(Replayed {total.samples:,} samples twice in {elapsed:.1f} s.)")
     return 0
 
 

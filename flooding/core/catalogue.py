@@ -1,0 +1,40 @@
+"""The words on screen (live line, breathing guide, review, session summaries), found by key.
+
+English is the source (`flooding/locales/en.toml`, table `[screen]`); a language's own table
+(`flooding/locales/de.toml`) replaces the texts it has. The notifications are not here: they
+are settings (`[messages]`), rendered by `flooding.core.messages`.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+
+def placeholders(text: str) -> set[str]:
+    """The names in braces that `text` needs filled in."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Catalogue:
+    """Screen texts of one language, English where that language has no text."""
+
+    def __init__(
+        self,
+        english: Mapping[str, str],
+        translated: Mapping[str, str] | None = None,
+        language: str = "en",
+    ) -> None:
+        self.language = language
+        self.english = dict(english)
+        self.texts = {**self.english, **(translated or {})}
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The text `key` with its placeholders filled in (KeyError: no such text)."""
+        text = self.texts[key]
+        return text.format(**values) if values else text
+
+    def choice(self, prefix: str, name: str) -> str:
+        """The text `prefix.name`, or `name` itself when there is none (a value that has no
+        words of its own, such as a state a newer program wrote)."""
+        return self.texts.get(f"{prefix}.{name}", name)

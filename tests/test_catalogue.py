@@ -1,0 +1,219 @@
+"""The screen-text catalogue: every English text has a German one with the same placeholders,
+every key the code asks for exists, and `--lang de` leaves no English sentence on screen."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import re
+import shutil
+import string
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from flooding.cli.main import main
+from flooding.cli.view import TerminalView
+from flooding.core.catalogue import Catalogue, placeholders
+from flooding.core.models import (
+    BatteryLevel,
+    LinkChanged,
+    LinkState,
+    Mode,
+    Reading,
+    Rule,
+    State,
+)
+from flooding.core.settings import MessageSettings
+from flooding.io.locale_files import load_catalogue, screen_texts
+
+PACKAGE = Path(__file__).resolve().parents[1] / "flooding"
+LOCALES = sorted(p.stem for p in (PACKAGE / "locales").glob("*.toml") if p.stem != "en")
+FROZEN_DB = Path(__file__).parent / "data" / "sessions_47c3eb8.db"
+START_S = 1_800_000_000.0
+
+
+def english_sentences() -> set[str]:
+    """The literal parts of the English texts that are sentences (two words or more)."""
+    found = set()
+    for text in screen_texts("en").values():
+        for literal, *_ in string.Formatter().parse(text):
+            part = literal.strip(" ,.:;()'-")
+            if len(re.findall(r"[A-Za-z]{2,}", part)) >= 2:
+                found.add(part)
+    return found
+
+
+def no_english(out: str) -> list[str]:
+    """The English catalogue sentences that appear in `out`."""
+    return sorted(sentence for sentence in english_sentences() if sentence in out)
+
+
+@pytest.mark.parametrize("language", LOCALES)
+class TestEveryTextTranslated:
+    def test_every_screen_text_has_a_translation_with_the_same_placeholders(
+        self, language: str
+    ) -> None:
+        """Each language has exactly the English screen keys, none empty, and each text
+        takes the same {placeholders} as its English source."""
+        english, translated = screen_texts("en"), screen_texts(language)
+        assert sorted(translated) == sorted(english)
+        for key, text in translated.items():
+            assert text.strip(), key
+            assert placeholders(text) == placeholders(english[key]), key
+
+    def test_every_notification_text_has_a_translation(self, language: str) -> None:
+        """Each language has a text for every notification setting ([messages])."""
+        shipped = (PACKAGE / "locales" / f"{language}.toml").read_text(encoding="utf-8")
+        assert sorted(tomllib.loads(shipped)["messages"]) == sorted(MessageSettings.model_fields)
+
+
+class TestTheCodeAsksForTextsThatExist:
+    def test_every_literal_key_in_the_code_is_in_the_english_catalogue(self) -> None:
+        """Every `say("key", ...)` in the package names a text of en.toml."""
+        english = screen_texts("en")
+        asked = set()
+        for path in PACKAGE.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and (
+                        (isinstance(node.func, ast.Name) and node.func.id == "say")
+                        or (isinstance(node.func, ast.Attribute) and node.func.attr == "say")
+                    )
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    asked.add(node.args[0].value)
+        assert len(asked) > 40
+        assert asked - set(english) == set()
+
+    def test_every_state_rule_mode_and_link_has_words(self) -> None:
+        """The values the screen names by `choice` all have their own text."""
+        english = screen_texts("en")
+        needed = {f"state.{s.value}" for s in State}
+        needed |= {f"{prefix}.{r.value}" for r in Rule for prefix in ("rule", "rule_plain")}
+        needed |= {f"mode.{m.value}" for m in Mode}
+        needed |= {
+            f"link.{s.value}"
+            for s in LinkState
+            if s not in (LinkState.CONNECTED, LinkState.DISCONNECTED)
+        }
+        assert needed - set(english) == set()
+
+    def test_a_language_without_a_text_falls_back_to_english(self) -> None:
+        """A key a language lacks is said in English; an unknown key is an error."""
+        say = Catalogue({"a": "one {n}", "b": "two"}, {"b": "zwei"}, "de")
+        assert (say("a", n=1), say("b")) == ("one 1", "zwei")
+        with pytest.raises(KeyError):
+            say("c")
+
+
+def live_lines(language: str) -> str:
+    """What the live line prints through a session: learning, calm, rising, flooded with the
+    pause and its breathing cue, no contact, a gap, the strap's link and battery, two hearts."""
+    out = io.StringIO()
+    view = TerminalView(every_s=0.0, out=out, breathing=(6.0, 0.4), language=language)
+    t = START_S
+    view.link(LinkChanged(t, LinkState.SEARCHING))
+    view.link(LinkChanged(t, LinkState.CONNECTING, "Polar H10"))
+    view.link(LinkChanged(t, LinkState.CONNECTED))
+    view.battery(BatteryLevel(t, 12), low=True)
+    for i, (state, pausing) in enumerate(
+        [
+            (State.WARMING, False),
+            (State.CALM, False),
+            (State.RISING, False),
+            (State.FLOODED, True),
+            (State.FLOODED, True),
+            (State.NO_CONTACT, True),
+            (State.GAP, False),
+        ]
+    ):
+        reading = Reading(
+            t + i * 3, 90.0, state, 70.0, 80.0, pausing, t + 1200 if pausing else None
+        )
+        view.reading(reading)
+        view.person_reading("Alex", reading)
+        view.person_reading("Sam", reading)
+    view.link(LinkChanged(t + 30, LinkState.DISCONNECTED, reason="out of range"))
+    return out.getvalue()
+
+
+def run_cli(*args: str) -> str:
+    """Run the command line in-process; what it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(list(args)) == 0
+    return out.getvalue()
+
+
+class TestGermanOnScreen:
+    def test_the_live_line_in_german_holds_no_english_sentence(self) -> None:
+        """`--lang de`: the live line, its pause count-down, breathing cue, link and battery
+        lines come in German; in English the same lines hold the English texts."""
+        english = live_lines("en")
+        assert "breathe in" in english
+        assert "strap battery low" in english
+        german = live_lines("de")
+        assert no_english(german) == []
+        assert "einatmen" in german
+        assert "ÜBERFLUTET" in german
+        assert "Pause für beide" in german
+
+    def test_breathe_in_german_holds_no_english_sentence(self) -> None:
+        """`flooding breathe --lang de` guides in German from start to end."""
+        out = run_cli("breathe", "--minutes", "0.05", "--pace", "12", "--lang", "de")
+        assert no_english(out) == []
+        assert "einatmen" in out
+        assert "Gut gemacht" in out
+
+    @pytest.mark.parametrize("session_id", ["1", "2"])
+    @pytest.mark.parametrize("verbose", [(), ("--verbose",)])
+    def test_review_in_german_holds_no_english_sentence(
+        self, tmp_path: Path, session_id: str, verbose: tuple[str, ...]
+    ) -> None:
+        """`flooding review --lang de` of a solo and a couple session, plain and with
+        --verbose, comes in German."""
+        shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+        data = ("--data-dir", str(tmp_path))
+        english = run_cli("review", session_id, *verbose, *data)
+        german = run_cli("review", session_id, *verbose, "--lang", "de", *data)
+        assert no_english(english) != []
+        assert no_english(german) == []
+        assert "Sitzung" in german
+
+    def test_the_sessions_list_in_german(self, tmp_path: Path) -> None:
+        """`flooding sessions --lang de` heads its columns in German, in English by default."""
+        shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+        data = ("--data-dir", str(tmp_path))
+        assert "false alarms" in run_cli("sessions", *data)
+        german = run_cli("sessions", "--lang", "de", *data)
+        assert "Fehlalarme" in german
+        assert "false alarms" not in german
+        assert no_english(german) == []
+
+    def test_a_broken_settings_file_does_not_stop_a_review(self, tmp_path: Path) -> None:
+        """`review` and `sessions` only read: with settings that cannot be loaded they still
+        answer, in English; an unknown `--lang` is refused, naming the languages."""
+        shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+        bad = tmp_path / "bad.toml"
+        bad.write_text('[pause]\nminutes = "x"\n', encoding="utf-8")
+        data = ("--data-dir", str(tmp_path), "--config", str(bad))
+        assert "Session 1," in run_cli("review", "1", *data)
+        assert "false alarms" in run_cli("sessions", *data)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            assert main(["review", "1", "--lang", "xx", "--data-dir", str(tmp_path)]) == 2
+        assert "'de'" in err.getvalue()
+
+
+def test_the_english_catalogue_is_what_the_package_loads() -> None:
+    """load_catalogue("de") carries German texts and English as its source."""
+    say = load_catalogue("de")
+    assert say.language == "de"
+    assert say("breath.in") == "einatmen"
+    assert say.english["breath.in"] == "breathe in"
