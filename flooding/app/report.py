@@ -486,6 +486,7 @@ def render_html(review: SessionReview, png: bytes) -> str:
         f"Pauses taken: {s.pauses}; alerts marked as false alarms: {s.false_alarms}",
     ]
     note = f"<p class=note>{e(s.note)}</p>" if s.note else ""
+    moving = "".join(f"<p>{e(line)}</p>\n" for line in movement_lines(review.episodes))
     image = base64.b64encode(png).decode("ascii")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -507,8 +508,7 @@ th {{ background: #f3f3f3; }}
 flooded stretches and pauses" src="data:image/png;base64,{image}">
 <h2>Flooding episodes</h2>
 {table}
-{"".join(f"<p>{e(line)}</p>" for line in movement_lines(review.episodes))}
-<p>Times are local clock times. "Alert to ready" is how long it took from the alert until
+{moving}<p>Times are local clock times. "Alert to ready" is how long it took from the alert until
 your heart was back near its calm baseline after the pause.</p>
 </body></html>
 """

@@ -58,6 +58,22 @@ def test_walking_and_sitting_still_reach_each_sample_as_activity_levels() -> Non
     assert all(level is not None and level < 0.02 for level in levels), levels
 
 
+def test_a_strap_that_sends_only_full_frames_still_gives_every_reading_a_level() -> None:
+    """Full frames (39 samples, about 1.6 s at 25 Hz) leave some seconds without a frame: those
+    readings keep the level before them, so after the first frame every reading has one."""
+
+    async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> list[SourceItem]:
+        assert strap.pmd is not None
+        strap.pmd.fill_frames = True
+        return await read_samples(air, 10)
+
+    got = run_scenario(scenario, movement=walking())
+    levels = [s.activity_g for s in samples(got)]
+    first = next(i for i, level in enumerate(levels) if level is not None)
+    assert first <= 2
+    assert all(level is not None and 0.1 <= level <= 0.3 for level in levels[first:]), levels
+
+
 def test_a_strap_without_the_accelerometer_service_gives_heart_rate_only() -> None:
     """Without PMD, samples flow as before with activity_g None."""
 

@@ -143,6 +143,8 @@ class PmdServer(AccelerometerState):
         super().__init__(movement)
         self.frames_sent = 0
         self.replace_frames: list[bytes] | None = None  # raw frames to send instead (tests)
+        self.fill_frames = False  # send only full frames, as a strap filling each one does
+        self._unsent: list[tuple[float, tuple[int, int, int]]] = []  # (time, mG) not yet sent
         self._device: Device | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.control_point: Characteristic[bytes] = gatt.Characteristic(
@@ -199,22 +201,24 @@ class PmdServer(AccelerometerState):
     # -- the data stream -----------------------------------------------------------------
 
     async def send_second(self) -> None:
-        """Notify one second of accelerometer samples (when a measurement runs)."""
+        """Notify one second of accelerometer samples (when a measurement runs): in frames as
+        large as the link allows, or with `fill_frames` only frames that are full, the rest
+        kept for the next second (so some seconds bring no frame)."""
         device, rate = self._device, self.rate_hz
         if device is None or rate is None:
+            self._unsent.clear()
             return
         start_s, samples = self.next_second()
         if self.replace_frames is not None:
             frames = list(self.replace_frames)
         else:
-            frames = self._frames(samples, start_s, rate)
+            self._unsent += [(start_s + k / rate, sample) for k, sample in enumerate(samples)]
+            frames = self._frames()
         for frame in frames:
             await device.notify_subscribers(self.data, frame)
             self.frames_sent += 1
 
-    def _frames(
-        self, samples: list[tuple[int, int, int]], start_s: float, rate: int
-    ) -> list[bytes]:
+    def _frames(self) -> list[bytes]:
         device = self._device
         mtu = 23
         if device is not None:
@@ -223,16 +227,9 @@ class PmdServer(AccelerometerState):
         room = mtu - ATT_NOTIFY_OVERHEAD_BYTES - FRAME_HEADER_BYTES
         per_frame = max(1, room // BYTES_PER_SAMPLE)
         frames = []
-        for first in range(0, len(samples), per_frame):
-            chunk = samples[first : first + per_frame]
-            last_s = start_s + (first + len(chunk) - 1) / rate
-            frames.append(
-                bytes(
-                    AccFrame(
-                        round(last_s * NS_PER_S),
-                        tuple(chunk),
-                        FrameType.RAW_16,
-                    )
-                )
-            )
+        while len(self._unsent) >= per_frame or (self._unsent and not self.fill_frames):
+            chunk, self._unsent = self._unsent[:per_frame], self._unsent[per_frame:]
+            last_s = chunk[-1][0]
+            values = tuple(sample for _, sample in chunk)
+            frames.append(bytes(AccFrame(round(last_s * NS_PER_S), values, FrameType.RAW_16)))
         return frames
