@@ -166,6 +166,24 @@ def test_a_strap_that_refuses_the_accelerometer_still_gives_heart_rate(
     )
 
 
+def test_a_control_point_that_never_answers_costs_only_the_movement(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A strap whose control point stays silent holds heart rate back no longer than the
+    accelerometer's start budget; then samples flow, without levels, and it is logged."""
+
+    async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> list[SourceItem]:
+        assert strap.pmd is not None
+        strap.pmd.silent = True
+        return await read_samples(air, 3)
+
+    with caplog.at_level(logging.WARNING, logger="flooding.io.strap.ble"):
+        got = run_scenario(scenario, movement=walking())
+    assert [s.activity_g for s in samples(got)] == [None, None, None]
+    assert LinkState.DISCONNECTED not in [i.state for i in got if isinstance(i, LinkChanged)]
+    assert any("did not start (no answer in time)" in r.getMessage() for r in caplog.records)
+
+
 def test_after_a_drop_the_accelerometer_is_started_again() -> None:
     """When the strap comes back, the measurement is started anew and levels resume."""
 

@@ -46,6 +46,7 @@ from flooding.core.hrm import (
 )
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, SensorLocation, SourceItem
 from flooding.io.strap.backoff import Failure, advice, failure_of, retry_delay_s
+from flooding.io.strap.pmd import START_TIMEOUT_S as PMD_START_TIMEOUT_S
 from flooding.io.strap.pmd import AccelerometerStream, PmdError, offered
 
 if TYPE_CHECKING:
@@ -190,7 +191,8 @@ class StrapSource:
     (seconds); `retry_delay` maps (attempt, failure) to seconds to wait (default:
     `flooding.io.strap.backoff.retry_delay_s` with random jitter). With `give_up_after_s`, the
     stream raises `StrapUnavailableError` when no link has been up for that long;
-    by default it retries forever.
+    by default it retries forever. `accelerometer_timeout_s` bounds the start of a strap's
+    accelerometer (heart rate waits for it, then goes on without it).
     """
 
     def __init__(
@@ -207,6 +209,7 @@ class StrapSource:
         battery_interval_s: float = DEFAULT_BATTERY_INTERVAL_S,
         retry_delay: Callable[[int, Failure], float] | None = None,
         give_up_after_s: float | None = None,
+        accelerometer_timeout_s: float = PMD_START_TIMEOUT_S,
     ) -> None:
         if not address and not name:
             raise ValueError(
@@ -225,6 +228,7 @@ class StrapSource:
             lambda attempt, failure: retry_delay_s(attempt, failure, random.random())
         )
         self._give_up_after_s = give_up_after_s
+        self._accelerometer_timeout_s = accelerometer_timeout_s
         self._seen_name: str | None = None  # the advertised name, once the strap was seen
 
     @property
@@ -412,7 +416,9 @@ class StrapSource:
             return None
         stream = AccelerometerStream(client, self.description)
         try:
-            if await stream.start():
+            async with asyncio.timeout(self._accelerometer_timeout_s):
+                started = await stream.start()
+            if started:
                 return stream
         except (PmdError, TimeoutError) as exc:
             logger.warning(

@@ -40,6 +40,8 @@ ACC_RATE_HZ = 25  # the H10's lowest rate: walking's 1-3 Hz steps are well insid
 ACC_RANGE_G = 8  # the widest H10 range: stairs and jogging stay unclipped (16 bits: 0.25 mG)
 ACC_RESOLUTION_BITS = 16  # the H10's one resolution
 CONTROL_POINT_TIMEOUT_S = 5.0  # a strap answers in tens of ms; longer means it will not
+START_TIMEOUT_S = 5.0  # the whole start (read, subscribe, two requests): heart rate waits on it
+MALFORMED_LOGGED = 5  # malformed frames logged one by one; after that every 100th, counted
 STOP_TIMEOUT_S = 1.0  # stopping on the way out must not hold up a disconnect
 MAX_QUEUED_FRAMES = 256  # ~4 min of 25 Hz frames; beyond that the oldest go (memory bound)
 HOLD_READINGS = 2  # a 25 Hz stream fills a frame every ~1.4 s: a reading with no new frame
@@ -194,13 +196,16 @@ class AccelerometerStream:
                 frame = AccFrame.from_bytes(raw)
             except PmdDecodeError as exc:
                 self.malformed += 1
-                logger.warning(
-                    # sizes and kinds only: the samples are the person's movement
-                    "skipping a malformed accelerometer frame from %s: %s (%d bytes)",
-                    self._description,
-                    exc,
-                    len(raw),
-                )
+                if self.malformed <= MALFORMED_LOGGED or self.malformed % 100 == 0:
+                    logger.warning(
+                        # sizes and kinds only: the samples are the person's movement
+                        "skipping a malformed accelerometer frame from %s: %s (%d bytes; "
+                        "%d so far)",
+                        self._description,
+                        exc,
+                        len(raw),
+                        self.malformed,
+                    )
                 continue
             for x, y, z in frame.milli_g(self._factor):
                 self._meter.add(x * G_PER_MG, y * G_PER_MG, z * G_PER_MG)

@@ -144,6 +144,7 @@ class PmdServer(AccelerometerState):
         self.frames_sent = 0
         self.replace_frames: list[bytes] | None = None  # raw frames to send instead (tests)
         self.fill_frames = False  # send only full frames, as a strap filling each one does
+        self.silent = False  # never answer the control point (tests)
         self._unsent: list[tuple[float, tuple[int, int, int]]] = []  # (time, mG) not yet sent
         self._device: Device | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -185,6 +186,9 @@ class PmdServer(AccelerometerState):
     # -- the control point ---------------------------------------------------------------
 
     def _on_write(self, connection: Connection, value: bytes) -> None:
+        if self.silent:
+            self.requests.append(bytes(value))
+            return
         response = self.answer(bytes(value))
         task = asyncio.create_task(self._indicate(connection, response), name="pmd answer")
         self._tasks.add(task)
