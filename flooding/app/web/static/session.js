@@ -41,7 +41,7 @@
         width: Math.max(280, box.clientWidth), height: 300,
         scales: { x: { time: true } },
         cursor: { drag: { x: true, y: false } },
-        axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute" }],
+        axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute", size: d.activity ? 64 : undefined }],
         series: [
           {},
           { label: "Heart", stroke: "#b3261e", width: 1.5 },
@@ -61,7 +61,7 @@
           width: Math.max(280, box.clientWidth), height: 120,
           scales: { x: { time: true } },
           cursor: { drag: { x: true, y: false }, sync: { key: "session" } },
-          axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "movement (g)" }],
+          axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "moved (g)", size: 64 }],
           series: [{}, { label: "Movement", stroke: "#6b4fa0", fill: "rgba(107, 79, 160, 0.25)", width: 1 }],
         }, [d.t, d.activity], band);
         charts.push([movement, 120]);
