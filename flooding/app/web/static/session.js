@@ -41,7 +41,7 @@
         width: Math.max(280, box.clientWidth), height: 300,
         scales: { x: { time: true } },
         cursor: { drag: { x: true, y: false } },
-        axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute", size: d.activity ? 64 : undefined }],
+        axes: [{ stroke: "#4a5560" }, Object.assign({ stroke: "#4a5560", label: "beats a minute" }, d.activity ? { size: 64 } : {})],
         series: [
           {},
           { label: "Heart", stroke: "#b3261e", width: 1.5 },
