@@ -1,6 +1,8 @@
 """The benchmark behind `scripts/bench`: each case in its own process, peers in their own env.
 
     python scripts/_bench.py [--json] [--quick] [--peers-python PATH]
+    python scripts/_bench.py --only tune_year [--only what_if_year] [--quick]   # some cases, JSON
+    python scripts/_bench.py --table-from bench.json [--update docs/performance.md]  # the table
     python scripts/_bench.py --case NAME --inputs DIR [--quick]    # one case, JSON on stdout
 
 Every case runs in a fresh subprocess so that its peak resident memory (VmHWM, reset just
@@ -277,9 +279,10 @@ def _year_store(inputs: Path) -> Path:
 
 
 def case_tune_year(inputs: Path, quick: bool) -> dict[str, Any]:
-    """The what-if over a year of stored sessions: every session replayed with the current
-    and a candidate setting and compared, the sessions loaded once (as the app keeps them
-    while a slider moves; their columns and rates prepared once)."""
+    """The what-if over a year of stored sessions: every session replayed with a new
+    candidate setting and compared with the current one, the sessions loaded once (as the app
+    keeps them while a slider moves: their columns and rates prepared once, the current
+    setting's alerts kept from the first what-if)."""
     from flooding.app.tune import compare_session, load_sessions
     from flooding.io.config_files.loading import default_settings
     from flooding.io.store import Store
@@ -303,10 +306,42 @@ def case_tune_year(inputs: Path, quick: bool) -> dict[str, Any]:
 
     return {
         "task": task,
-        "n": sum(len(s.samples) for s in sessions),
+        "n": sum(s.samples for s in sessions),
         "unit": "samples",
         "note": "365 sessions x 1 h, sessions already loaded",
         "repeats": 3,
+    }
+
+
+def case_what_if_year(inputs: Path, quick: bool) -> dict[str, Any]:
+    """The app's what-if (Settings page, "Preview") over the same year, as the page runs it:
+    the store opened, new and changed sessions and the false-alarm marks read, a new candidate
+    replayed, against the sessions the app keeps from its first preview (timed apart)."""
+    from flooding.app.tune import RecordedSessions
+    from flooding.app.web.settings_page import what_if
+    from flooding.io.config_files.loading import default_settings
+
+    folder = _year_store(inputs)
+    kept = RecordedSessions()
+    current = default_settings()
+    margins = iter(range(10, 10_000))
+
+    def task() -> int:
+        moved = current.model_copy(
+            update={"detection": current.detection.model_copy(
+                update={"margin_bpm": 10.0 + next(margins) % 20})}
+        )  # fmt: skip
+        return what_if(folder, current, moved, kept).candidate_alerts
+
+    first_s, _, _ = timed(task, 1)  # the first preview reads and prepares every session
+    return {
+        "task": task,
+        "n": 365,
+        "unit": "sessions",
+        "note": "a new candidate each time; the first preview apart",
+        "repeats": 3,
+        "warm": False,
+        "extra": {"first_preview_s": first_s},
     }
 
 
@@ -393,10 +428,12 @@ def case_month_detector(inputs: Path, quick: bool) -> dict[str, Any]:
 
 
 def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
-    """The session runner at 1 Hz in real time: simulated strap -> store -> engine -> view."""
-    from flooding.app.session import SessionRunner
-    from flooding.cli.view import QuietView
-    from flooding.core.notice import NullNotifier
+    """The service at 1 Hz in real time, as `flooding monitor --headless` runs it with the app
+    served: simulated strap -> store -> engine -> log view and the app's live feed, the
+    control channel and the app's HTTP server listening (nobody visiting), its own notifier."""
+    from flooding.app import wiring
+    from flooding.app.views import LogView
+    from flooding.app.web.server import app_extras
     from flooding.io.store import Store
     from flooding.lab.simulate import SimulatedStrap, hard_talk
 
@@ -405,27 +442,37 @@ def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
 
     async def measure(folder: Path) -> dict[str, float]:
         store = Store.open(folder)
-        runner = SessionRunner(
-            source=SimulatedStrap(hard_talk(), start_s=time.time(), speed=1.0),
-            settings=settings,
-            store=store,
-            view=QuietView(),
-            notifier=NullNotifier(),
-            source_kind="bench",
+        proc = wiring.process(
+            SimulatedStrap(hard_talk(), start_s=time.time(), speed=1.0),
+            settings,
+            store,
+            LogView(),
+            kind="bench",
+            headless=True,
+            extras=app_extras(lambda line: None, folder=folder),
         )
-        session = asyncio.create_task(runner.run())
+        stop = asyncio.Event()
+        session = asyncio.create_task(wiring.run_session(proc, control=folder, until=stop.wait()))
         await asyncio.sleep(SERVICE_WARMUP_S)
+        runner = proc.live.runner
+        assert runner is not None
         samples_0 = runner.outcome.samples if runner.outcome else 0
         usage_0, wall_0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         await asyncio.sleep(run_s)
         usage_1, wall_1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         samples_1 = runner.outcome.samples if runner.outcome else 0
-        runner.stop()
+        stop.set()
         await session
         store.close()
         cpu = (usage_1.ru_utime - usage_0.ru_utime) + (usage_1.ru_stime - usage_0.ru_stime)
         wall = wall_1 - wall_0
-        return {"cpu_s": cpu, "wall_s": wall, "samples": samples_1 - samples_0}
+        return {
+            "cpu_s": cpu,
+            "wall_s": wall,
+            "samples": samples_1 - samples_0,
+            "rss_mb": _status_kb("VmRSS") / 1024,
+            "modules": len(sys.modules),
+        }
 
     def task() -> dict[str, float]:
         with tempfile.TemporaryDirectory() as folder:
@@ -456,6 +503,7 @@ CASES: dict[str, Callable[[Path, bool], dict[str, Any]]] = {
     "plot_month": case_plot_month,
     "tune_year": case_tune_year,
     "tune_year_cli": case_tune_year_cli,
+    "what_if_year": case_what_if_year,
 }
 
 
@@ -482,6 +530,8 @@ def run_case(name: str, inputs: Path, quick: bool, data: Path) -> dict[str, Any]
     }
     if spec.get("result_is_extra"):
         out["extra"] = result
+    elif "extra" in spec:
+        out["extra"] = spec["extra"]
     return out
 
 
@@ -529,8 +579,13 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -> dict[str, Any]:
-    """Run every case and peer; the raw figures."""
+def collect(
+    quick: bool,
+    peers_python: str | None,
+    say: Callable[[str], None],
+    only: list[str] | None = None,
+) -> dict[str, Any]:
+    """Run every case and peer (or only the cases named, no peers); the raw figures."""
     import numpy as np
     import scipy
 
@@ -548,6 +603,8 @@ def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -
         "quick": quick,
         "machine": {
             "cpu": cpu_model(),
+            "system": platform.platform(terse=True),
+            "load_average": os.getloadavg()[0],  # at the start: other work skews every figure
             "cores": os.cpu_count(),
             "python": platform.python_version(),
             "numpy": np.__version__,
@@ -559,19 +616,20 @@ def collect(quick: bool, peers_python: str | None, say: Callable[[str], None]) -
     with tempfile.TemporaryDirectory(prefix="flooding-bench-") as folder:
         inputs = Path(folder)
         results["inputs"] = prepare_inputs(inputs)
-        for name in CASES:
+        for name in only or CASES:
             say(f"bench: {name} ...")
             results["cases"][name] = subprocess_json(
                 [sys.executable, __file__, "--case", name, "--inputs", folder, *case_args]
             )
-        if peers_python:
+        if peers_python and not only:
             peers_script = str(ROOT / "scripts" / "_bench_peers.py")
             for name in ("systole_first_call", "systole_correct", "systole_rmssd", "nk_fixpeaks"):
                 say(f"bench: peer {name} ...")
                 results["peers"][name] = subprocess_json(
                     [peers_python, peers_script, "--case", name, "--inputs", folder, *peer_args]
                 )
-    results.update(summary(results))
+    if not only:
+        results.update(summary(results))
     return results
 
 
@@ -585,6 +643,8 @@ def summary(results: dict[str, Any]) -> dict[str, float | None]:
         "day_floor_ms": c["day_floor"]["seconds"] * 1000,
         "tune_year_s": c["tune_year"]["seconds"],
         "tune_year_cli_s": c["tune_year_cli"]["seconds"],
+        "what_if_year_s": c["what_if_year"]["seconds"],
+        "what_if_first_s": c["what_if_year"]["extra"]["first_preview_s"],
         "engine_feed_us": engine["seconds"] / engine["n"] * 1e6,
         "service_cpu_pct": service["extra"]["cpu_s"] / service["extra"]["wall_s"] * 100,
         "service_rss_mb": service["peak_rss_mb"],
@@ -637,7 +697,7 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
     service = c["live_service"]["extra"]
     share = service["cpu_s"] / service["wall_s"] * 100
     add(
-        f"live: session runner at 1 Hz, measured {service['wall_s']:.0f} s",
+        f"live: the service at 1 Hz with the app served, measured {service['wall_s']:.0f} s",
         f"{share:.2f} % of a core ({service['samples']} samples)",
         c["live_service"],
     )
@@ -698,6 +758,11 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
         f"{c['tune_year']['seconds']:.2f} s", c["tune_year"])  # fmt: skip
     add("year: flooding tune --all, end to end", f"{c['tune_year_cli']['seconds']:.2f} s",
         c["tune_year_cli"])  # fmt: skip
+    what_if = c["what_if_year"]
+    add("year: the app's what-if, a new value (sessions kept)", f"{what_if['seconds']:.2f} s",
+        what_if)  # fmt: skip
+    add("year: the app's first what-if (reads every session)",
+        f"{what_if['extra']['first_preview_s']:.2f} s", None)  # fmt: skip
     return out  # fmt: skip
 
 
@@ -745,10 +810,28 @@ def render(results: dict[str, Any]) -> str:
     lines.append(
         f"Median of {'2' if results['quick'] else '5'} runs (peers: "
         f"{'1' if results['quick'] else '3'}), each case in its own process; "
-        f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, numpy {m['numpy']}, "
-        f"scipy {m['scipy']}."
+        f"{m['cpu']}, {m['cores']} cores, {m.get('system', 'system not recorded')}, load "
+        f"average {m.get('load_average', float('nan')):.1f} at the start, Python {m['python']}, "
+        f"numpy {m['numpy']}, scipy {m['scipy']}."
     )
     return "\n".join(lines)
+
+
+TABLE_START = "<!-- scripts/bench --update: the table from here -->"
+TABLE_END = "<!-- scripts/bench --update: to here -->"
+
+
+def update_table(path: Path, table: str) -> None:
+    """Put `table` between the two marker lines of `path` (a README), in place of what was."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(TABLE_START), text.find(TABLE_END)
+    if start < 0 or end < start:
+        raise SystemExit(
+            f"bench: {path} has no table markers; put these two lines where the table goes:\n"
+            f"{TABLE_START}\n{TABLE_END}"
+        )
+    head = text[: start + len(TABLE_START)]
+    path.write_text(f"{head}\n{table}\n{text[end:]}", encoding="utf-8")
 
 
 def main() -> int:
@@ -756,6 +839,26 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, shorter runs")
     parser.add_argument("--peers-python", help="interpreter with systole and neurokit2")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(CASES),
+        metavar="CASE",
+        help=f"run only this case (repeatable; no peers), print its figures as JSON: "
+        f"{', '.join(CASES)}",
+    )
+    parser.add_argument(
+        "--table-from",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: the table of a run saved with --json",
+    )
+    parser.add_argument(
+        "--update",
+        type=Path,
+        metavar="FILE",
+        help="also write the table into FILE (docs/performance.md), between its two marker lines",
+    )
     parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -767,8 +870,19 @@ def main() -> int:
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    results = collect(args.quick, args.peers_python, say)
-    print(json.dumps(results, indent=2) if args.json else render(results))
+    if args.table_from is not None:
+        results = json.loads(args.table_from.read_text(encoding="utf-8"))
+    else:
+        results = collect(args.quick, args.peers_python, say, args.only)
+        if args.only or args.json:
+            print(json.dumps(results, indent=2))
+    if args.only:
+        return 0
+    table = render(results)
+    if not args.json or args.table_from is not None:
+        print(table)
+    if args.update is not None:
+        update_table(args.update, table)
     return 0
 
 

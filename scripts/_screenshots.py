@@ -65,7 +65,10 @@ def main() -> int:
     paints: dict[str, float] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        demo = served("demo", "--speed", DEMO_SPEED, "--no-notify", "--data-dir", str(data))
+        # --with-real: the app below shows the demo's session from the same folder
+        demo = served(
+            "demo", "--speed", DEMO_SPEED, "--no-notify", "--with-real", "--data-dir", str(data)
+        )
         try:
             desktop = browser.new_context(viewport=DESKTOP)
             page = desktop.new_page()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
 import pytest
 
+from flooding.cli.view import TerminalView
 from flooding.core.breathing import bar, phase_at
+from flooding.core.models import Reading, State
 
 
 class TestPhase:
@@ -47,3 +50,107 @@ def test_breathe_command_guides_in_and_out_without_a_terminal() -> None:
     ]
     assert cues[:3] == ["breathe in", "breathe out", "breathe in"]
     assert "Well done" in result.stdout
+
+
+def _run_in_a_terminal(columns: int) -> str:
+    """`flooding breathe` for a few seconds in a real pseudo-terminal `columns` wide: all it
+    wrote."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flooding", "breathe", "--minutes", "0.04", "--pace", "12"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=env,
+    )
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    assert proc.wait(timeout=60) == 0
+    return b"".join(chunks).decode("utf-8")
+
+
+@pytest.mark.parametrize("columns", [40, 80, 100])
+def test_the_guide_fits_the_terminal_and_never_splits_a_word(columns: int) -> None:
+    """In a terminal 40, 80 or 100 columns wide, no written line or redraw reaches the edge
+    (where the terminal would wrap: stacked redraws, words cut in two), and the guide ran."""
+    import re
+
+    written = _run_in_a_terminal(columns)
+    pieces = [piece for piece in re.split(r"[\r\n]", written) if piece]
+    assert any("breathe in" in piece for piece in pieces)
+    assert "Well done" in written
+    too_wide = [piece for piece in pieces if len(piece) >= columns]
+    assert too_wide == []
+    redraws = [piece for piece in pieces if piece.lstrip().startswith("breathe")]
+    assert redraws
+    assert all(len(piece) == len(redraws[0]) for piece in redraws)  # each covers the last
+
+
+class TestLiveLine:
+    """The terminal's live line during a session (`flooding.cli.view.TerminalView`)."""
+
+    @staticmethod
+    def _reading(t_s: float, bpm: float, pausing: bool = False) -> Reading:
+        return Reading(
+            t_s=t_s,
+            bpm=bpm,
+            state=State.FLOODED,
+            baseline_bpm=67.0,
+            threshold_bpm=77.0,
+            pausing=pausing,
+            pause_until_s=1200.0 if pausing else None,
+        )
+
+    def test_a_flooded_line_says_what_ends_it(self) -> None:
+        """Flooded at 70-75 bpm under a threshold of 77, the line names the release rule
+        (below 72 for 30 s) and counts it down while the heart stays under it."""
+        out = io.StringIO()
+        view = TerminalView(every_s=5.0, out=out, release=(5.0, 30.0))
+        for t, bpm in enumerate([75, 74, 73, 73, 73, 71, 70, 70, 71, 70, 70, 70, 70, 70, 70, 70]):
+            view.reading(self._reading(float(t), float(bpm)))
+        lines = out.getvalue().splitlines()
+        assert "FLOODED, ends after 30 s below 72" in lines[0]
+        assert "FLOODED, easing: below 72 for 20 s more" in lines[-1]
+
+    def test_the_breathing_cue_follows_the_breath_clock(self) -> None:
+        """Lines two minutes of session apart (a demo at 60x) but two real seconds apart
+        say breathe in and breathe out in turn, not the same word on every line."""
+        seconds = iter(float(2 * n) for n in range(100))
+        out = io.StringIO()
+        view = TerminalView(
+            every_s=120.0, out=out, breathing=(6.0, 0.4), breath_clock=lambda: next(seconds)
+        )
+        for n in range(10):
+            view.reading(self._reading(120.0 * n, 90.0, pausing=True))
+        words = [line.rsplit(" - ", 1)[1] for line in out.getvalue().splitlines()]
+        assert len(words) == 10
+        assert set(words) == {"breathe in", "breathe out"}
+
+    def test_a_couples_line_says_what_ends_each_ones_flooding(self) -> None:
+        """In couple mode each flooded partner's part of the line names their own release."""
+        out = io.StringIO()
+        view = TerminalView(every_s=5.0, out=out, release=(5.0, 30.0))
+        for t in range(12):
+            view.person_reading("Alex", self._reading(float(t), 80.0))
+            view.person_reading("Sam", self._reading(float(t), 70.0))
+        last = out.getvalue().splitlines()[-1]
+        assert "Alex 80 bpm (calm 67) FLOODED, ends after 30 s below 72" in last
+        # the line of second 10 comes with Alex's reading; Sam's latest is of second 9
+        assert "Sam 70 bpm (calm 67) FLOODED, easing: below 72 for 21 s more" in last

@@ -379,3 +379,79 @@ class TestModes:
         engine2.set_mode(Mode.WORKOUT)
         assert engine2.detector.threshold()[0] == 170
         assert engine.detector.baseline_bpm == pytest.approx(65)
+
+
+class TestConfigNewcomerTrips:
+    def test_a_bad_language_hides_no_other_problem(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A language that does not exist is reported with its line, beside every other
+        problem in the file."""
+        path = tmp_path / "mine.toml"
+        path.write_text('language = "xx"\n[detection]\nabsolute_bpm = 400\n', encoding="utf-8")
+        assert main(["config", "check", str(path)]) == 1
+        out = capsys.readouterr().out
+        assert "2 problem(s)" in out
+        assert f"{path}:1: language = 'xx': allowed: 'de', 'en'" in out
+        assert f"{path}:3: detection.absolute_bpm = 400" in out
+
+    def test_an_unknown_key_suggests_every_close_one(self) -> None:
+        """`--set detection.margin=15` suggests both margin_pct and margin_bpm."""
+        result = flooding("config", "show", "--set", "detection.margin=15")
+        assert result.returncode == 2
+        assert "'margin_pct'" in result.stderr
+        assert "'margin_bpm'" in result.stderr
+
+    @pytest.mark.parametrize("form", ["positional", "option"])
+    def test_every_action_takes_its_file_both_ways(
+        self, form: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """check, show and edit each accept FILE and --config FILE alike."""
+        path = tmp_path / "mine.toml"
+        path.write_text("[pause]\nminutes = 25\n", encoding="utf-8")
+        named = [str(path)] if form == "positional" else ["--config", str(path)]
+        assert main(["config", "check", *named]) == 0
+        assert capsys.readouterr().out.startswith(f"OK: {path}")
+        assert main(["config", "show", "--json", *named]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert next(r for r in rows if r["key"] == "pause.minutes")["value"] == 25
+        editor = tmp_path / "editor.py"
+        editor.write_text("import sys\n", encoding="utf-8")
+        edited = flooding(
+            "config", "edit", *named, env={"VISUAL": "", "EDITOR": f"{sys.executable} {editor}"}
+        )
+        assert edited.returncode == 0, edited.stdout + edited.stderr
+        assert f"OK: {path}" in edited.stdout
+
+    def test_two_different_files_are_refused(self, tmp_path: Path) -> None:
+        """FILE and --config naming two different files is refused, naming both."""
+        result = flooding("config", "show", str(tmp_path / "a.toml"), "--config", "b.toml")
+        assert result.returncode == 2
+        assert "a.toml" in result.stderr
+        assert "b.toml" in result.stderr
+
+    def test_edit_without_editor_or_terminal_refuses_clearly(self, tmp_path: Path) -> None:
+        """With no EDITOR and no terminal, edit starts no editor, says why and fails."""
+        path = tmp_path / "cfg" / "config.toml"
+        result = subprocess.run(
+            [sys.executable, "-m", "flooding", "config", "edit", str(path)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={k: v for k, v in os.environ.items() if k not in ("EDITOR", "VISUAL")},
+            check=False,
+        )
+        assert result.returncode == 1
+        assert "not a terminal" in result.stdout
+        assert "EDITOR" in result.stdout
+        assert "OK" not in result.stdout
+        assert not path.exists()
+
+    def test_an_editor_that_fails_is_not_reported_ok(self, tmp_path: Path) -> None:
+        """An editor that exits with an error makes edit fail and say the changes may be lost."""
+        path = tmp_path / "config.toml"
+        result = flooding("config", "edit", str(path), env={"VISUAL": "", "EDITOR": "false"})
+        assert result.returncode == 1
+        assert "exit code 1" in result.stdout
+        assert "may not be saved" in result.stdout

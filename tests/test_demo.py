@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,14 +68,14 @@ class TestDemoRun:
         assert "above calm" in result.stdout
         assert "rule relative" not in result.stdout
         assert " samples" not in result.stdout
-        assert str(data / "flooding.db") in result.stdout
+        assert str(data / "demo" / "flooding.db") in result.stdout
 
     def test_sessions_json_lists_the_demo_session(
         self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
     ) -> None:
         """`flooding sessions --json` shows the demo session with its episode and pause."""
         _, data = demo_run
-        result = flooding("sessions", "--json", "--data-dir", str(data))
+        result = flooding("sessions", "--json", "--data-dir", str(data / "demo"))
         assert result.returncode == 0, result.stderr
         sessions = json.loads(result.stdout)
         assert len(sessions) == 1
@@ -86,7 +88,7 @@ class TestDemoRun:
     ) -> None:
         """`flooding review --json` shows an episode with rule, pause start/end and ready time."""
         _, data = demo_run
-        result = flooding("review", "--json", "--data-dir", str(data))
+        result = flooding("review", "--json", "--data-dir", str(data / "demo"))
         assert result.returncode == 0, result.stderr
         review = json.loads(result.stdout)
         episode = review["episodes"][0]
@@ -143,3 +145,114 @@ class TestCommandLine:
         result = flooding("review", "--data-dir", str(tmp_path))
         assert result.returncode == 1
         assert "no sessions recorded yet" in result.stderr
+
+
+class TestDemoFolder:
+    def test_data_dir_keeps_practice_sessions_in_its_demo_folder(
+        self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
+    ) -> None:
+        """`demo --data-dir DIR` stores in DIR/demo (as with FLOODING_DATA_DIR), never in DIR."""
+        result, data = demo_run
+        assert (data / "demo" / "flooding.db").exists()
+        assert not (data / "flooding.db").exists()
+        assert f"Practice sessions are kept in {data / 'demo'}" in result.stdout
+        assert f"review --data-dir {data / 'demo'}" in result.stdout
+
+    def test_the_environment_folder_follows_the_same_rule(self, tmp_path: Path) -> None:
+        """With FLOODING_DATA_DIR the practice sessions go to its demo folder, as with
+        --data-dir."""
+        result = flooding(
+            "demo",
+            "--speed",
+            "0",
+            "--no-notify",
+            "--no-app",
+            env={"FLOODING_DATA_DIR": str(tmp_path)},
+        )
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "demo" / "flooding.db").exists()
+        assert not (tmp_path / "flooding.db").exists()
+
+    def test_with_real_keeps_them_in_the_data_folder_when_asked(self, tmp_path: Path) -> None:
+        """`--with-real` stores the practice session in the data folder itself, and says so."""
+        result = flooding(
+            "demo",
+            "--speed",
+            "0",
+            "--no-notify",
+            "--no-app",
+            "--with-real",
+            "--data-dir",
+            str(tmp_path),
+        )
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "flooding.db").exists()
+        assert not (tmp_path / "demo").exists()
+        assert "with your real sessions" in result.stdout
+
+    def test_help_says_where_practice_sessions_go(self) -> None:
+        """`demo --help` states the rule: a demo folder inside the data folder."""
+        result = flooding("demo", "--help")
+        assert "DIR/demo" in " ".join(result.stdout.split())
+        assert "--with-real" in result.stdout
+
+    def test_couple_with_ble_names_the_real_conflict(self, tmp_path: Path) -> None:
+        """`demo --couple --ble` says the two cannot go together, not something about --speed."""
+        result = flooding("demo", "--couple", "--ble", "--data-dir", str(tmp_path))
+        assert result.returncode == 2
+        assert "--speed" not in result.stdout
+        assert "--couple or --ble" in result.stdout
+
+
+def _wait_for_status(data: Path, limit_s: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """`flooding status` once the demo answers it (or the last try)."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        result = flooding("status", "--data-dir", str(data))
+        if result.returncode == 0 or time.monotonic() > deadline:
+            return result
+        time.sleep(0.5)
+
+
+def test_the_running_demo_answers_the_monitor_commands(tmp_path: Path) -> None:
+    """While the demo plays, status, pause, resume, workout and ok reach it like a monitor."""
+    demo = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "flooding", "demo", "--speed", "1"),
+            *("--no-notify", "--no-app", "--data-dir", str(tmp_path)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        status = _wait_for_status(tmp_path)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "the demo" in status.stdout
+        paused = flooding("pause", "5", "--data-dir", str(tmp_path))
+        assert paused.returncode == 0, paused.stderr
+        assert "Pause started" in paused.stdout
+        resumed = flooding("resume", "--data-dir", str(tmp_path))
+        assert resumed.returncode == 0, resumed.stderr
+        workout = flooding("workout", "on", "--data-dir", str(tmp_path))
+        assert workout.returncode == 0, workout.stderr
+        assert f"workout off --data-dir {tmp_path}" in workout.stdout
+        marked = flooding("ok", "--data-dir", str(tmp_path))
+        assert "has had no alert to mark" in marked.stdout  # the demo's session answered
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(30)
+        finally:
+            demo.kill()
+            demo.wait()
+    assert not (tmp_path / "flooding.db").exists()
+
+
+def test_no_monitor_hints_keep_the_data_folder(tmp_path: Path) -> None:
+    """With nothing running, the "Start one:" hint repeats --data-dir, so it starts the right
+    monitor."""
+    result = flooding("status", "--data-dir", str(tmp_path))
+    assert result.returncode == 3
+    assert f"monitor --data-dir {tmp_path}" in result.stdout
+    assert f"service install --data-dir {tmp_path}" in result.stdout

@@ -537,12 +537,13 @@ class TestWithoutAService:
     def test_actions_say_none_runs_and_how_to_start_one(
         self, tmp_path: Path, command: list[str]
     ) -> None:
-        """pause, resume and workout with no monitor say so and name how to start one."""
+        """pause, resume and workout with no monitor say so and name how to start one, for
+        the same data folder."""
         done = flooding(*command, "--data-dir", str(tmp_path), env=cli_env(tmp_path))
         assert done.returncode == 3
         assert "No flooding monitor is running" in done.stderr
-        assert "service install" in done.stderr
-        assert "monitor` runs it in this terminal" in done.stderr
+        assert f"service install --data-dir {tmp_path}`" in done.stderr
+        assert f"monitor --data-dir {tmp_path}` runs it in this terminal" in done.stderr
 
     @pytest.mark.parametrize(
         ("command", "words"),

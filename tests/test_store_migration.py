@@ -309,6 +309,7 @@ class TestConcurrentReaders:
                 "--speed",
                 "10",  # 150 s for the talk: still recording when the reads are done
                 "--no-notify",
+                "--with-real",  # recorded where the reads below look
                 "--data-dir",
                 str(tmp_path),
             ],

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from flooding.app.tune import compare_session, load_sessions, match, totals, verdict
+from flooding.app.tune import (
+    REPLAYS_KEPT,
+    RecordedSessions,
+    compare_session,
+    load_sessions,
+    match,
+    totals,
+    verdict,
+)
 from flooding.cli.main import main
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import Alert, Mode, Sample
@@ -201,6 +209,81 @@ class TestReplay:
         assert session.mode is Mode.WORKOUT
         assert result.current_alert_s == ()
         assert len(result.candidate_alert_s) == 1
+
+
+class TestKeptReplays:
+    def test_a_session_replayed_again_and_again_gives_run_batchs_alerts(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """One loaded session compared with many candidates, going back to earlier ones after
+        more than it keeps, gives each time the alerts of a direct run_batch."""
+        folder, made = history
+        store = Store.open(folder)
+        try:
+            sessions = list(load_sessions(store, list(made)))
+        finally:
+            store.close()
+        margins = [*range(10, 11 + REPLAYS_KEPT), 20, 10, 14, 20]
+        for session in sessions:
+            for margin in margins:
+                strict = candidate(f"detection.margin_bpm={margin}")
+                result = compare_session(session, default_settings(), strict)
+                recorded = made[session.id]
+                assert list(result.current_alert_s) == alerts_of(recorded, default_settings())
+                assert list(result.candidate_alert_s) == alerts_of(recorded, strict)
+
+    def test_only_words_changed_gives_the_current_alerts(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """A candidate that changes only a message gives exactly the current alerts."""
+        folder, made = history
+        store = Store.open(folder)
+        try:
+            compared = [
+                compare_session(s, default_settings(), candidate('messages.alert_title="Time out"'))
+                for s in load_sessions(store, list(made))
+            ]
+        finally:
+            store.close()
+        assert all(c.candidate_alert_s == c.current_alert_s for c in compared)
+        assert totals(compared).current_alerts == 4
+
+    def test_kept_sessions_answer_as_a_fresh_replay_and_see_what_changed(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """The app's kept sessions give `tune`'s comparisons, also after a new session and a
+        new false-alarm mark."""
+        folder, _made = history
+        kept = RecordedSessions()
+        store = Store.open(folder)
+
+        def fresh(settings: Settings) -> list[dict[str, object]]:
+            return [
+                compare_session(s, default_settings(), settings).as_dict()
+                for s in load_sessions(store, [row.id for row in store.sessions()])
+            ]
+
+        try:
+            for margin in (20, 12, 20):
+                strict = candidate(f"detection.margin_bpm={margin}")
+                compared = kept.compare(store, default_settings(), strict)
+                assert [c.as_dict() for c in compared] == fresh(strict)
+            plain = next(c.session_id for c in compared if c.current_alert_s and not c.marked_false)
+            alert = store.latest_alert(plain)
+            assert alert is not None
+            store.mark_false_alarm(plain, alert.id, alert.t_s + 30)
+            flood, _ = store_session(store, big_rise(7), 1.7e9 + 9 * DAY_S)
+            strict = candidate("detection.margin_bpm=20")
+            compared = kept.compare(store, default_settings(), strict)
+            assert [c.as_dict() for c in compared] == fresh(strict)
+            assert {c.session_id: c.marked_false for c in compared}[plain] == 1
+            assert compared[-1].session_id == flood
+            kept.forget()
+            assert [c.as_dict() for c in kept.compare(store, default_settings(), strict)] == (
+                fresh(strict)
+            )
+        finally:
+            store.close()
 
 
 class TestBatchEqualsStreaming:

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from flooding.io.config_files.loading import default_settings, load_config, user_config_path
-from flooding.io.config_files.user_file import ensure_user_file, set_user_values, template_text
+from flooding.io.config_files.user_file import (
+    OLD_TEMPLATE_HEADER,
+    TEMPLATE_HEADER,
+    ensure_user_file,
+    set_user_values,
+    template_text,
+)
 
 OWN_FILE = """\
 # my settings, tuned with my therapist
@@ -125,3 +131,24 @@ class TestInlineSections:
         text = path.read_text(encoding="utf-8")
         assert text.startswith("# mine\n")
         assert tomllib.loads(text)["detection"] == {"margin_bpm": 12, "baseline_bpm": 64}
+
+
+class TestHeader:
+    def test_the_header_stays_true_once_a_value_is_written(self, tmp_path: Path) -> None:
+        """After a value is written (pair, calibrate), the header no longer claims that every
+        key is commented out."""
+        path = tmp_path / "config.toml"
+        ensure_user_file(path)
+        set_user_values(path, {"strap.address": "C0:FF:EE:00:00:01"})
+        text = path.read_text(encoding="utf-8")
+        assert "Every key below is commented out" not in text
+        assert "A key without" in text
+
+    def test_an_old_header_is_made_true_when_a_value_is_written(self, tmp_path: Path) -> None:
+        """A file made with the old header gets the true one when a value is written into it."""
+        path = tmp_path / "config.toml"
+        path.write_text(OLD_TEMPLATE_HEADER + "\n[pause]\n# minutes = 20\n", encoding="utf-8")
+        set_user_values(path, {"pause.minutes": 25})
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith(TEMPLATE_HEADER)
+        assert load_config(path, env={}).settings.pause.minutes == 25

@@ -54,7 +54,7 @@ def test_the_live_page_follows_the_demo_and_its_buttons_reach_the_session(
         assert demo.wait(120) == 0
     finally:
         demo.stop()
-    store = Store.open(tmp_path)
+    store = Store.open(tmp_path / "demo")  # the demo keeps its sessions apart
     try:
         session_id = store.latest_session_id()
         assert session_id is not None
@@ -170,7 +170,7 @@ def test_the_notifications_open_the_app_button_gives_a_working_one_time_link(
     demo = AppProcess("demo", "--speed", "1", "--no-notify", "--data-dir", str(tmp_path))
     try:
         opened: list[str] = []
-        link = press_open_the_app(tmp_path, opened.append)
+        link = press_open_the_app(tmp_path / "demo", opened.append)
         assert link is not None
         assert opened == [link]
         assert link != demo.link

@@ -50,12 +50,14 @@ class LiveMonitor:
         settings: Settings,
         strap: str,
         headless: bool,
+        demo: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.board = board
         self.settings = settings
         self.strap = strap
         self.headless = headless
+        self.demo = demo
         self.clock = clock
         self.started_at = clock()
         self.runner: SessionRunner | None = None
@@ -118,6 +120,7 @@ class LiveMonitor:
         return MonitorStatus(
             pid=os.getpid(),
             headless=self.headless,
+            demo=self.demo,
             started_at=self.started_at,
             strap=StrapStatus(
                 chosen=self.strap,

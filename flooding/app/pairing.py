@@ -4,16 +4,34 @@ Strap page both save through here, so they write the same keys with the same ref
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from flooding.core.settings import profile_name_problem
-from flooding.io.config_files.user_file import set_user_values
 
 
 class PairingRefused(ValueError):
     """The strap cannot be paired as asked; the message says why and what to do."""
+
+
+# a Bluetooth address as Linux and Windows give it (six hex pairs), or as macOS does (a UUID)
+_MAC_ADDRESS = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")
+_MACOS_ADDRESS = re.compile(r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
+
+
+def address_problem(address: str) -> str | None:
+    """Why `address` is not a strap address that can be saved (None: it is one)."""
+    text = address.strip()
+    if _MAC_ADDRESS.fullmatch(text) or _MACOS_ADDRESS.fullmatch(text):
+        return None
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    return (
+        f"{shown!r} is not a Bluetooth address. It looks like C0:FF:EE:00:00:01 (six pairs "
+        "of 0-9 and A-F, as `flooding scan` shows it; on a Mac a long code like "
+        "12345678-1234-1234-1234-123456789ABC)"
+    )
 
 
 def profiles_in(path: Path) -> dict[str, Any]:
@@ -69,6 +87,9 @@ def unpair_strap(path: Path, profile: str | None = None) -> None:
 
 def _save(path: Path, values: dict[str, object]) -> None:
     """Set the keys in the person's file; PairingRefused saying why when it cannot be."""
+    # imported here: tomlkit is for writing the file, not for the service that serves the app
+    from flooding.io.config_files.user_file import set_user_values
+
     try:
         set_user_values(path, values)
     except OSError as exc:

@@ -18,15 +18,27 @@ log = logging.getLogger(__name__)
 SETTINGS_RETRY_S = 10.0  # how often a service waiting for a usable config looks again
 
 
+CONFIG_PROBLEMS = "The configuration has problems:"  # heads the list of config problems
+
+
+def what_to_do(problems: list[str], program: str) -> str:
+    """The hint under the problems: `config check` for the configuration's; the pairing's
+    own lines already name `flooding pair`."""
+    if problems and problems[0] == CONFIG_PROBLEMS:
+        return (
+            f"Run `{program} config check` to see what to fix; the service starts by itself "
+            "once it is fixed."
+        )
+    return "The service starts watching by itself once the strap is paired."
+
+
 def problem_message(problems: list[str], program: str) -> Message:
     """The desktop message for a service that cannot start: what is wrong, and what to do."""
     shown = problems[:3] + ([f"... and {len(problems) - 3} more"] if len(problems) > 3 else [])
     return Message(
         kind="info",
         title="flooding is not watching your heart yet",
-        body="\n".join(shown)
-        + f"\nRun `{program} config check` to see what to fix; the service starts by "
-        "itself once it is fixed.",
+        body="\n".join(shown) + "\n" + what_to_do(problems, program),
         key="service-problem:" + "|".join(problems),
     )
 
@@ -72,14 +84,17 @@ async def wait_for_settings(
             settings = load()
             problems = pairing_problems(settings, program)
         except ConfigError as exc:
-            problems = ["The configuration has problems:", *exc.problems]
+            problems = [CONFIG_PROBLEMS, *exc.problems]
         if not problems:
             return settings
         if problems != last:
             last = problems
             for problem in problems:
                 log.error("%s", problem)
-            log.error("not watching until this is fixed; `%s config check` shows it", program)
+            if problems[0] == CONFIG_PROBLEMS:
+                log.error("not watching until this is fixed; `%s config check` shows it", program)
+            else:
+                log.error("not watching until a strap is paired")
             try:
                 await notifier.send(problem_message(problems, program))
             except Exception as exc:  # the log already has it

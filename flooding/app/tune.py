@@ -5,40 +5,81 @@ per configuration, in the mode the session was recorded in. Alerts are compared 
 other and with the alerts the person marked as false alarms (stored `false-alarm` events
 naming an `alert` event), matched by time within a tolerance: replayed alerts need not fall
 on the very second the live one did once the thresholds change.
+
+A session keeps the alerts of its last few replays by the settings they depend on, and the
+app keeps its sessions (`RecordedSessions`): a what-if repeated with the current settings and
+a new candidate replays only the candidate, and only sessions that changed are read again.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
-from functools import cached_property
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flooding.core.batch import PreparedSamples, prepare
 from flooding.core.engine import run_batch
 from flooding.core.models import Alert, Mode, Sample
 from flooding.core.settings import Settings
-from flooding.io.store import Store
+from flooding.io.store import SessionRow, Store
 
 DEFAULT_TOLERANCE_S = 300.0  # alerts are at least a 20-minute pause apart, so five minutes
 #                              can never match two different alerts, and covers an alert that
 #                              a stricter candidate gives later in the same rise
+REPLAYS_KEPT = 8  # configurations whose alerts a session keeps: the current one and the last
+#                   few candidates of a what-if (a slider going back and forth)
+NOT_REPLAYED = frozenset({"language", "messages", "notify", "strap", "service", "couple"})
+#   settings sections an engine's alerts do not depend on (words, channels, the strap, the
+#   service's session gap): a candidate changing only these gives the current alerts
 
 
 @dataclass(frozen=True)
 class RecordedSession:
-    """What a replay needs from a stored session."""
+    """What a replay needs from a stored session: its samples prepared once (columns and
+    detection rates) for every replay of them, and the alerts of the replays done so far."""
 
     id: int
     started_s: float
     mode: Mode
-    samples: Sequence[Sample]
+    prepared: PreparedSamples
     false_alarm_s: tuple[float, ...]  # times of the alerts the person marked as false alarms
+    # alert times by `replay_key`, the most recent last (at most REPLAYS_KEPT)
+    replays: dict[str, tuple[float, ...]] = field(default_factory=dict, compare=False, repr=False)
 
-    @cached_property
-    def prepared(self) -> PreparedSamples:
-        """The samples' columns and detection rates, made once for every replay of them."""
-        return prepare(self.samples)
+    @classmethod
+    def of(
+        cls,
+        session_id: int,
+        started_s: float,
+        mode: Mode,
+        samples: Iterable[Sample],
+        false_alarm_s: tuple[float, ...] = (),
+    ) -> RecordedSession:
+        """A session from its samples."""
+        return cls(session_id, started_s, mode, prepare(samples), false_alarm_s)
+
+    @property
+    def samples(self) -> int:
+        """How many samples the session has."""
+        return len(self.prepared)
+
+    def alert_times(self, settings: Settings) -> tuple[float, ...]:
+        """When the engine alerts on this session with these settings, in its mode (a replay,
+        or the alerts of an earlier replay with the same settings that matter to it)."""
+        key = replay_key(settings)
+        known = self.replays.pop(key, None)
+        if known is None:
+            known = alert_times(self.prepared, settings, self.mode)
+        self.replays[key] = known
+        while len(self.replays) > REPLAYS_KEPT:
+            del self.replays[next(iter(self.replays))]
+        return known
+
+
+def replay_key(settings: Settings) -> str:
+    """The settings a replay's alerts depend on, as text: all but `NOT_REPLAYED`."""
+    return settings.model_dump_json(exclude=set(NOT_REPLAYED))
 
 
 @dataclass(frozen=True)
@@ -126,17 +167,76 @@ def load_sessions(store: Store, session_ids: Iterable[int]) -> Iterator[Recorded
             raise KeyError(session_id)
         if session_id in couples:
             continue
-        try:
-            mode = Mode(row.mode)
-        except ValueError:
-            mode = Mode.TALK
-        # the detector reads time, heart rate, contact and the beats (its rate comes from them)
-        samples = list(store.iter_samples(session_id))
-        events = store.events(session_id)
-        alerts = {e.id: e.t_s for e in events if e.kind == "alert"}
-        marked = {e.data.get("alert_event_id") for e in events if e.kind == "false-alarm"}
-        false_alarm_s = tuple(sorted(t for event_id, t in alerts.items() if event_id in marked))
-        yield RecordedSession(row.id, row.started_s, mode, samples, false_alarm_s)
+        yield _load(store, row)
+
+
+def _load(store: Store, row: SessionRow) -> RecordedSession:
+    try:
+        mode = Mode(row.mode)
+    except ValueError:
+        mode = Mode.TALK
+    # the detector reads time, heart rate, contact and the beats (its rate comes from them)
+    samples = list(store.iter_samples(row.id))
+    return RecordedSession.of(row.id, row.started_s, mode, samples, false_alarms(store, row.id))
+
+
+def false_alarms(store: Store, session_id: int) -> tuple[float, ...]:
+    """The times of a session's alerts that the person marked as false alarms, in order."""
+    events = store.events(session_id)
+    alerts = {e.id: e.t_s for e in events if e.kind == "alert"}
+    marked = {e.data.get("alert_event_id") for e in events if e.kind == "false-alarm"}
+    return tuple(sorted(t for event_id, t in alerts.items() if event_id in marked))
+
+
+class RecordedSessions:
+    """A data folder's one-heart sessions, kept between what-ifs (the app's Settings page):
+    each call reads again only the sessions that are new or changed (samples added, the mode)
+    and the false-alarm marks; each session keeps its replays' alerts. Thread-safe (the app
+    replays in a worker thread), one what-if at a time."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[tuple[object, ...], RecordedSession]] = {}
+        self._lock = threading.Lock()
+
+    def compare(
+        self,
+        store: Store,
+        current: Settings,
+        candidate: Settings,
+        tolerance_s: float = DEFAULT_TOLERANCE_S,
+    ) -> list[SessionComparison]:
+        """Every one-heart session of `store` replayed with both settings (`tune --all`)."""
+        with self._lock:
+            return [
+                compare_session(session, current, candidate, tolerance_s)
+                for session in self._sessions(store)
+            ]
+
+    def forget(self) -> None:
+        """Let go of the kept sessions (their memory); the next what-if reads them again.
+        Never waits for a what-if under way (the app calls it from its event loop): that one
+        keeps what it reads."""
+        self._kept = {}
+
+    def _sessions(self, store: Store) -> list[RecordedSession]:
+        couples = store.couple_session_ids()
+        stats = store.session_stats()
+        kept: dict[int, tuple[tuple[object, ...], RecordedSession]] = {}
+        for row in store.sessions():
+            if row.id in couples:
+                continue
+            version = (row.started_s, row.ended_s, row.mode, stats.get(row.id))
+            known = self._kept.get(row.id)
+            if known is None or known[0] != version:
+                kept[row.id] = (version, _load(store, row))
+                continue
+            session = known[1]
+            marks = false_alarms(store, row.id)
+            if marks != session.false_alarm_s:  # the replays' alerts stay (same samples)
+                session = replace(session, false_alarm_s=marks)
+            kept[row.id] = (version, session)
+        self._kept = kept
+        return [session for _, session in kept.values()]
 
 
 def alert_times(
@@ -173,8 +273,8 @@ def compare_session(
     tolerance_s: float = DEFAULT_TOLERANCE_S,
 ) -> SessionComparison:
     """Replay one session with both configurations and compare their alerts."""
-    now = alert_times(session.prepared, current, session.mode)
-    new = alert_times(session.prepared, candidate, session.mode)
+    now = session.alert_times(current)
+    new = session.alert_times(candidate)
     marked = session.false_alarm_s
     now_false = {i for i, _ in match(now, marked, tolerance_s)}
     new_false = {i for i, _ in match(new, marked, tolerance_s)}
@@ -185,7 +285,7 @@ def compare_session(
         session_id=session.id,
         started_s=session.started_s,
         mode=session.mode.value,
-        samples=len(session.samples),
+        samples=session.samples,
         current_alert_s=now,
         candidate_alert_s=new,
         marked_false=len(marked),

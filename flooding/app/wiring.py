@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shlex
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from flooding.app.views import Views
 from flooding.core.models import SOLO, Mode
 from flooding.core.settings import ConfigError, Settings, couple_names
 from flooding.io.control import AlreadyRunningError, ControlError, ControlServer, InstanceLock
+from flooding.io.folders import data_dir as default_data_dir
 from flooding.io.notify import choose_notifier, remote_targets
 from flooding.io.store import Store, StoreError
 from flooding.io.strap.ble import StrapSource
@@ -134,7 +136,13 @@ def process(
     views) and the live monitor the control channel talks to."""
     extras = extras or Extras()
     board = StatusBoard(Views([view, *extras.views]) if extras.views else view)
-    live = LiveMonitor(board, settings=settings, strap=source.description, headless=headless)
+    live = LiveMonitor(
+        board,
+        settings=settings,
+        strap=source.description,
+        headless=headless,
+        demo=kind.startswith("demo"),
+    )
     people = tuple(people or (straps or {}))
     straps = dict(straps or {})
     return Process(source, settings, store, board, live, kind, people, straps, strap, extras)
@@ -181,12 +189,16 @@ def strap_source(
 # -- the data folder of a monitor -------------------------------------------------------------
 
 
-def already_running(exc: AlreadyRunningError, program: str) -> str:
-    """What to say when another monitor holds the data folder."""
+def already_running(exc: AlreadyRunningError, program: str, folder: Path | None = None) -> str:
+    """What to say when another monitor holds the data folder (`folder`, named in the hint
+    when it is not the one a bare command uses)."""
     who = f" (pid {exc.pid})" if exc.pid else ""
+    where = ""
+    if folder is not None and folder.absolute() != default_data_dir(None).absolute():
+        where = f" --data-dir {shlex.quote(str(folder))}"
     return (
         f"another flooding monitor is already running{who} for this data folder; only one "
-        f"may run at a time. See what it is doing: {program} status. Stop it first (Ctrl-C "
+        f"may run at a time. See what it is doing: {program} status{where}. Stop it first (Ctrl-C "
         f"in its terminal, or {program} service uninstall for the background service) to "
         "start a new one."
     )
@@ -198,7 +210,7 @@ def instance_lock(folder: Path, program: str) -> Iterator[None]:
     try:
         lock = InstanceLock(folder).acquire()
     except AlreadyRunningError as exc:
-        raise StartError(already_running(exc, program), EXIT_ALREADY_RUNNING) from None
+        raise StartError(already_running(exc, program, folder), EXIT_ALREADY_RUNNING) from None
     except OSError as exc:
         raise StartError(
             f"cannot use the data folder {folder}: {exc}. Choose a writable folder with "

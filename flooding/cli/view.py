@@ -1,9 +1,15 @@
-"""The terminal view: a live line every few seconds, and every message in full."""
+"""The terminal view: a live line every few seconds, and every message in full.
+
+While flooded, the line says what ends it (the release rule: below the threshold minus the
+hysteresis for `release_s`), counting down once the heart is under that level.
+"""
 
 from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from flooding.core.breathing import phase_at
@@ -31,6 +37,31 @@ def _breath(say: Catalogue, t_s: float, breathing: tuple[float, float]) -> str:
     return say("breath.in" if phase_at(t_s, pace, inhale).inhaling else "breath.out")
 
 
+@dataclass
+class ReleaseWatch:
+    """What a flooded episode needs to end, as the detector's release rule has it: the heart
+    below `threshold - hysteresis_bpm` for `release_s` seconds in a row."""
+
+    hysteresis_bpm: float
+    release_s: float
+    below_since_s: float | None = None
+
+    def words(self, say: Catalogue, reading: Reading) -> str:
+        """', easing: below 72 for 18 s more' (or what it waits for), for a flooded reading;
+        '' otherwise. Follows each reading, so call it for every one."""
+        if reading.state is not State.FLOODED:
+            self.below_since_s = None
+            return ""
+        level = f"{reading.threshold_bpm - self.hysteresis_bpm:.0f}"
+        if reading.bpm >= reading.threshold_bpm - self.hysteresis_bpm:
+            self.below_since_s = None
+            return say("live.release_rule", seconds=f"{self.release_s:.0f}", level=level)
+        if self.below_since_s is None:
+            self.below_since_s = reading.t_s
+        left_s = max(0.0, self.release_s - (reading.t_s - self.below_since_s))
+        return say("live.easing", level=level, seconds=f"{left_s:.0f}")
+
+
 class TerminalView:
     """Prints the session as it happens."""
 
@@ -41,24 +72,42 @@ class TerminalView:
         out: TextIO | None = None,
         breathing: tuple[float, float] | None = None,
         language: str = "en",
+        release: tuple[float, float] | None = None,
+        breath_clock: Callable[[], float] | None = None,
     ) -> None:
         """`breathing`: (breaths a minute, inhale fraction) to cue breaths during a pause;
-        `language`: of the screen texts (`settings.language`)."""
+        `language`: of the screen texts (`settings.language`); `release`: (hysteresis bpm,
+        release s) of the detection settings, to say what ends a flooded stretch;
+        `breath_clock`: the seconds the breathing cue follows (a demo in accelerated time
+        passes the real clock, so the cue moves at the pace of a real breath; default: the
+        session's time)."""
         self.say = load_catalogue(language)
         self.every_s = every_s
         self.breathing = breathing
+        self.release = None if release is None else ReleaseWatch(*release)
+        self.breath_clock = breath_clock
         self.out = out or sys.stdout
         self._last_shown_s: float | None = None
         self._last_state: str | None = None
         self.link_state = "connected"
         self.battery_percent: int | None = None
         self._people: dict[str, Reading] = {}
+        self._people_release: dict[str, ReleaseWatch] = {}
+        self._people_easing: dict[str, str] = {}
         self._people_state: tuple[tuple[str, str], ...] = ()
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    def _breath_word(self, t_s: float) -> str:
+        """' - breathe in' or ' - breathe out' just now ('' without breathing settings)."""
+        if self.breathing is None:
+            return ""
+        now_s = t_s if self.breath_clock is None else self.breath_clock()
+        return f" - {_breath(self.say, now_s, self.breathing)}"
+
     def reading(self, reading: Reading) -> None:
+        easing = "" if self.release is None else self.release.words(self.say, reading)
         state = f"{reading.state.value}/{reading.pausing}"
         due = self._last_shown_s is None or reading.t_s - self._last_shown_s >= self.every_s
         if not due and state == self._last_state:
@@ -68,11 +117,10 @@ class TerminalView:
         say = self.say
         label = say.choice("state", reading.state.value)
         if reading.state is State.FLOODED:
-            label = label.upper()
+            label = label.upper() + easing
         if reading.pausing and reading.pause_until_s is not None:
             label += say("live.pause", left=_countdown(say, reading.pause_until_s - reading.t_s))
-            if self.breathing is not None:
-                label += f" - {_breath(say, reading.t_s, self.breathing)}"
+            label += self._breath_word(reading.t_s)
         battery = (
             ""
             if self.battery_percent is None
@@ -93,6 +141,11 @@ class TerminalView:
     def person_reading(self, person: str, reading: Reading) -> None:
         """Couple mode: one live line with both partners' hearts."""
         self._people[person] = reading
+        if self.release is not None:
+            watch = self._people_release.setdefault(
+                person, ReleaseWatch(self.release.hysteresis_bpm, self.release.release_s)
+            )
+            self._people_easing[person] = watch.words(self.say, reading)
         states = tuple((p, f"{r.state.value}/{r.pausing}") for p, r in self._people.items())
         due = self._last_shown_s is None or reading.t_s - self._last_shown_s >= self.every_s
         if not due and states == self._people_state:
@@ -103,7 +156,8 @@ class TerminalView:
         parts = []
         for name, r in self._people.items():
             label = say.choice("state", r.state.value)
-            label = label.upper() if r.state is State.FLOODED else label
+            if r.state is State.FLOODED:
+                label = label.upper() + self._people_easing.get(name, "")
             parts.append(
                 say(
                     "live.person",
@@ -117,8 +171,7 @@ class TerminalView:
         if reading.pausing and reading.pause_until_s is not None:
             left = _countdown(say, reading.pause_until_s - reading.t_s)
             line += "  |  " + say("live.pause_both", left=left)
-            if self.breathing is not None:
-                line += f" - {_breath(say, reading.t_s, self.breathing)}"
+            line += self._breath_word(reading.t_s)
         self._print(line)
 
     def message(self, message: Message) -> None:

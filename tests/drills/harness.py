@@ -56,7 +56,11 @@ class KillResult:
 def command(kind: str, data_dir: Path, speed: float) -> list[str]:
     """The flooding command line of one drill kind."""
     if kind == "demo":
-        return ["demo", "--speed", f"{speed:g}", "--no-notify", "--data-dir", str(data_dir)]
+        # --with-real: the drill's database is the data folder's own, not its demo folder
+        return [
+            *("demo", "--speed", f"{speed:g}", "--no-notify", "--with-real"),
+            *("--data-dir", str(data_dir)),
+        ]
     if kind == "monitor":
         return [
             "monitor",

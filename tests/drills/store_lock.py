@@ -70,7 +70,8 @@ def lock_drill(when: str, hold_s: float, speed: float, ble: bool = False) -> Loc
         path = data / DB_NAME
         holder = sqlite3.connect(path, timeout=RUN_TIMEOUT_S)
         command = [sys.executable, "-m", "flooding", "demo", "--speed", str(speed)]
-        command += ["--no-notify", "--data-dir", str(data)] + (["--ble"] if ble else [])
+        command += ["--no-notify", "--with-real", "--data-dir", str(data)]
+        command += ["--ble"] if ble else []
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         if when == "start":
             holder.execute("BEGIN IMMEDIATE")
@@ -146,7 +147,7 @@ def import_drill(rows: int, speed: float) -> ImportResult:
         demo = subprocess.Popen(
             [
                 *(sys.executable, "-m", "flooding", "-v", "demo", "--speed", str(speed)),
-                *("--no-notify", "--data-dir", str(data)),
+                *("--no-notify", "--with-real", "--data-dir", str(data)),
             ],
             cwd=ROOT,
             env=env,

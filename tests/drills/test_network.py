@@ -57,8 +57,9 @@ class TestNoNetwork:
         (tmp_path / "net.log").unlink()
         args = ("demo", "--speed", "0", "--no-notify", "--no-app", "--data-dir", data)
         assert run_probed(tmp_path, *args) == ""
-        assert run_probed(tmp_path, "sessions", "--data-dir", data) == ""
-        assert run_probed(tmp_path, "review", "--data-dir", data) == ""
+        practice = str(tmp_path / "data" / "demo")  # the demo keeps its sessions apart
+        assert run_probed(tmp_path, "sessions", "--data-dir", practice) == ""
+        assert run_probed(tmp_path, "review", "--data-dir", practice) == ""
 
     def test_demo_with_notifications_on(self, tmp_path: Path) -> None:
         """With notifications on and no remote target set (the default), the demo's alert,

@@ -13,10 +13,10 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from aiohttp import web
 from pydantic import BaseModel
 
@@ -40,6 +40,9 @@ from flooding.io.control import (
 )
 from flooding.io.files import write_private
 from flooding.io.store import Store
+
+if TYPE_CHECKING:
+    import jinja2
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +86,6 @@ class AppServer:
         self.config_file = config_file  # the person's file as chosen (None: the usual place)
         self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
         self.guard = Guard(load_secret(folder))
-        self.templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-        )
         self.app = self._build()
         self._runner: web.AppRunner | None = None
         self._streams: set[web.StreamResponse] = set()
@@ -155,6 +153,18 @@ class AppServer:
             self._runner = None
 
     # -- pages -------------------------------------------------------------------------------
+
+    @cached_property
+    def templates(self) -> jinja2.Environment:
+        """The pages' templates, loaded at the first page shown (a service nobody visits
+        never loads jinja2)."""
+        import jinja2
+
+        return jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
 
     def render(self, name: str, status: int = 200, **values: Any) -> web.Response:
         """A page from its template."""

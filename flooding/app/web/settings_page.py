@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from aiohttp import web
 
-from flooding.app.tune import DEFAULT_TOLERANCE_S, Totals, compare_session, load_sessions, totals
+from flooding.app.tune import DEFAULT_TOLERANCE_S, RecordedSessions, Totals, totals
 from flooding.app.web.message_preview import example_notices
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.settings import PLACEHOLDERS, ConfigError, Settings
@@ -31,7 +31,7 @@ from flooding.io.config_files.loading import (
     load_config,
     user_config_path,
 )
-from flooding.io.config_files.user_file import set_user_values
+from flooding.io.memory import give_back_freed_memory
 from flooding.io.store import Store
 
 # the sections a person tunes; straps, profiles and workout overrides have their own places
@@ -47,6 +47,9 @@ SECTION_TITLES = {
     "messages": "The words you read",
 }
 SKIPPED_KEYS = frozenset({"detection.baseline_bpm"})  # set by `flooding calibrate`
+KEEP_SESSIONS_S = 600.0  # the what-if keeps the prepared sessions this long after a preview:
+#                          ten minutes of trying values answers each at once; then the
+#                          monitor lets their memory go (tens of MB for a year of talks)
 KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=")
 SECTION_LINE = re.compile(r"^\[([^\]]+)\]")
 
@@ -207,23 +210,47 @@ def problems_by_key(problems: list[str]) -> tuple[dict[str, str], list[str]]:
     return by_key, other
 
 
-def what_if(folder: Path, current: Settings, candidate: Settings) -> Totals:
+def what_if(
+    folder: Path, current: Settings, candidate: Settings, sessions: RecordedSessions | None = None
+) -> Totals:
     """Every one-heart session replayed with both settings (`flooding tune --all`'s totals).
 
     Runs in a worker thread with its own read-only connection, as `tune` reads: the monitor's
-    loop goes on meanwhile. `load_sessions` leaves out the couple sessions, as for `tune`.
+    loop goes on meanwhile. The couple sessions are left out, as by `tune`. `sessions`: the
+    ones kept from earlier previews (read again only where they changed).
     """
+    kept = RecordedSessions() if sessions is None else sessions
     store = Store.open_read_only(folder)
     try:
-        ids = [s.id for s in store.sessions()]
-        return totals(
-            [
-                compare_session(session, current, candidate, DEFAULT_TOLERANCE_S)
-                for session in load_sessions(store, ids)
-            ]
-        )
+        return totals(kept.compare(store, current, candidate, DEFAULT_TOLERANCE_S))
     finally:
         store.close()
+
+
+class KeptSessions:
+    """The what-if's sessions, kept from one preview to the next while the person tries
+    values, and let go `KEEP_SESSIONS_S` after the last one."""
+
+    def __init__(self) -> None:
+        self.sessions = RecordedSessions()
+        self._forget: asyncio.TimerHandle | None = None
+
+    def used(self) -> None:
+        """A preview was made: keep the sessions for another while (from the event loop)."""
+        if self._forget is not None:
+            self._forget.cancel()
+        self._forget = asyncio.get_running_loop().call_later(KEEP_SESSIONS_S, self.let_go)
+
+    def let_go(self) -> None:
+        """Let the sessions' memory go now, back to the system (a service runs for weeks)."""
+        if self._forget is not None:
+            self._forget.cancel()
+            self._forget = None
+        self.sessions.forget()
+        give_back_freed_memory()
+
+
+KEPT_KEY = web.AppKey("what-if sessions", KeptSessions)
 
 
 def _load(server: AppServer, overrides: list[str] | None = None) -> LoadedConfig:
@@ -287,12 +314,19 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
             server, current.settings, status=400, form=form, errors=errors, other_errors=other
         )
     if form.get("action") == "preview":
-        preview = await asyncio.to_thread(
-            what_if, server.folder, current.settings, candidate.settings
-        )
+        kept = request.app[KEPT_KEY]
+        try:
+            preview = await asyncio.to_thread(
+                what_if, server.folder, current.settings, candidate.settings, kept.sessions
+            )
+        finally:  # also when the browser gave up waiting: the sessions are kept a while
+            kept.used()
         return _page(server, candidate.settings, form=form, preview=preview, changes=changes)
     if not changes:
         return _page(server, current.settings, said="Nothing changed.")
+    # imported here: tomlkit is for saving, not for the service that serves the app
+    from flooding.io.config_files.user_file import set_user_values
+
     values = {}
     dumped = candidate.settings.model_dump(mode="json")
     for change in changes:
@@ -307,5 +341,12 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     """Register the Settings page."""
+    kept = KeptSessions()
+    app[KEPT_KEY] = kept
+
+    async def let_go(_app: web.Application) -> None:
+        kept.let_go()
+
+    app.on_cleanup.append(let_go)
     app.router.add_get("/settings", settings_page)
     app.router.add_post("/settings", save_settings)

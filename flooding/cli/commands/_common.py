@@ -95,8 +95,22 @@ def chosen_session(store: Store, session: int | None) -> int:
             raise CommandError(f"no sessions recorded yet in {store.path.parent}.")
         return latest
     if store.session(session) is None:
-        raise CommandError(f"no session {session}. `flooding sessions` lists them.")
+        raise CommandError(
+            f"no session {session}. `{program()} sessions{_folder_hint(store)}` lists them."
+        )
     return session
+
+
+def _folder_hint(store: Store) -> str:
+    """` --data-dir DIR` for a store outside the data folder a bare command would use."""
+    import shlex
+
+    from flooding.io.folders import data_dir as resolve
+
+    folder = store.path.parent
+    if folder.absolute() == resolve(None).absolute():
+        return ""
+    return f" --data-dir {shlex.quote(str(folder))}"
 
 
 def load_settings(args: argparse.Namespace) -> LoadedConfig:
@@ -121,6 +135,33 @@ def data_dir(args: argparse.Namespace) -> Path:
     from flooding.io.folders import data_dir as resolve
 
     return resolve(getattr(args, "data_dir", None))
+
+
+DEMO_FOLDER_NAME = "demo"  # the demo's practice sessions: a folder of their own in the data folder
+
+
+def demo_folder(args: argparse.Namespace) -> Path:
+    """Where the demo keeps its practice sessions: `demo/` inside the data folder (see
+    `data_dir`), so they never mix with real ones."""
+    return data_dir(args) / DEMO_FOLDER_NAME
+
+
+def data_dir_hint(args: argparse.Namespace) -> str:
+    """The options a printed hint must repeat to reach the same data: ` --data-dir DIR`
+    when one was given (FLOODING_DATA_DIR stays set by itself), else nothing."""
+    import shlex
+
+    given = getattr(args, "data_dir", None)
+    return "" if given is None else f" --data-dir {shlex.quote(str(given))}"
+
+
+def config_hint(args: argparse.Namespace) -> str:
+    """` --config FILE` when one was given (a printed hint must reach the same file), else
+    nothing."""
+    import shlex
+
+    given = getattr(args, "config", None)
+    return "" if given is None else f" --config {shlex.quote(str(given))}"
 
 
 def program() -> str:

@@ -80,24 +80,38 @@ async def strap_backends(
         yield air.scanner_backend, air.client_backend, strap
 
 
-async def scan_or_explain(timeout_s: float, backend: Any) -> list[StrapInfo]:
-    """Scan for `timeout_s` seconds; CommandError saying so when Bluetooth cannot be used."""
+def bluetooth_off_text(command: str, extra: str = "") -> str:
+    """What a command that stops says when Bluetooth cannot be used: turn it on and run the
+    command again (nothing connects by itself once the command has ended)."""
+    from flooding.cli.commands._common import program
+
+    return (
+        "Bluetooth is off or missing on this computer, so your strap cannot be reached. "
+        f"Turn Bluetooth on (and allow this program to use it), then run `{program()} "
+        f"{command}` again.{extra}"
+    )
+
+
+async def scan_or_explain(
+    timeout_s: float, backend: Any, command: str, extra: str = ""
+) -> list[StrapInfo]:
+    """Scan for `timeout_s` seconds; CommandError when Bluetooth cannot be used, saying to
+    run `command` again once it is on (`extra`: one more thing to say)."""
     from flooding.cli.commands._common import CommandError
-    from flooding.io.strap.backoff import Failure, advice
     from flooding.io.strap.ble import BluetoothUnavailableError, scan
 
     try:
         return await scan(timeout_s, backend=backend)
     except BluetoothUnavailableError as exc:
-        raise CommandError(f"{advice(Failure.BLUETOOTH_OFF)} ({exc})") from None
+        raise CommandError(f"{bluetooth_off_text(command, extra)} ({exc})") from None
 
 
-def scan_for_straps(args: argparse.Namespace) -> list[StrapInfo]:
+def scan_for_straps(args: argparse.Namespace, command: str, extra: str = "") -> list[StrapInfo]:
     """Scan for `args.timeout` seconds (real Bluetooth or the emulator), as `scan_or_explain`."""
     import asyncio
 
     async def look() -> list[StrapInfo]:
         async with strap_backends(args) as (scanner, _client, _strap):
-            return await scan_or_explain(args.timeout, scanner)
+            return await scan_or_explain(args.timeout, scanner, command, extra)
 
     return asyncio.run(look())

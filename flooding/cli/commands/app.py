@@ -13,6 +13,7 @@ from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
     data_dir,
+    demo_folder,
     load_settings,
     open_store,
     program,
@@ -62,6 +63,8 @@ async def _serve(args: argparse.Namespace) -> int:
 
     folder = data_dir(args)
     link = await running_link(folder)
+    if link is None:  # a demo that plays serves its app from its own folder
+        link = await running_link(demo_folder(args))
     if link is not None:
         _open(link, not args.no_browser)
         print("That is the running monitor's app (with your heart live).")

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import textwrap
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flooding.cli.commands._common import add_config_options, load_settings
 
+if TYPE_CHECKING:
+    from flooding.core.breathing import BreathPhase
+
 TICK_S = 0.1  # how often the guide redraws: smooth to the eye, nearly free
+BAR_CHARS = 30  # the bar's width when the terminal has room
+MIN_BAR_CHARS = 6  # narrower than this a bar shows nothing: leave it out
+MIN_WRAP_CHARS = 20  # wrap no narrower, even in a tinier window
 
 
 def register(commands: Any) -> None:
@@ -26,8 +34,33 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def guide_line(word: str, phase: BreathPhase, left_s: float, columns: int) -> str:
+    """One redraw of the guide, never wider than `columns - 1` (a full-width line makes the
+    terminal wrap, and the next redraw then stacks below it): the bar shrinks to fit, then
+    goes, then the time left goes; the word is cut last."""
+    from flooding.core.breathing import bar
+
+    room = max(1, columns - 1)
+    clock = f"{int(left_s) // 60}:{int(left_s) % 60:02d}"
+    head = f"  {word:<12}"
+    bar_room = room - len(head) - len(f" []  {clock} ")
+    if bar_room >= MIN_BAR_CHARS:
+        line = f"{head} [{bar(phase, min(BAR_CHARS, bar_room))}]  {clock} "
+    elif len(head) + len(clock) + 2 <= room:
+        line = f"{head}  {clock} "
+    else:
+        line = f"  {word}"
+    return line[:room].ljust(room)
+
+
+def wrapped(text: str, columns: int) -> str:
+    """`text` wrapped at word boundaries to fit `columns` (never a word split by the
+    terminal)."""
+    return textwrap.fill(text, width=max(MIN_WRAP_CHARS, columns - 1), break_long_words=False)
+
+
 def run(args: argparse.Namespace) -> int:
-    from flooding.core.breathing import bar, phase_at
+    from flooding.core.breathing import phase_at
     from flooding.io.locale_files import load_catalogue
 
     settings = load_settings(args).settings
@@ -38,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print("flooding breathe: --pace must be 3 to 12 breaths a minute, --minutes above 0")
         return 2
     interactive = sys.stdout.isatty()
-    print(say("breathe.intro", pace=f"{pace:g}"))
+    print(wrapped(say("breathe.intro", pace=f"{pace:g}"), shutil.get_terminal_size().columns))
     start = time.monotonic()
     last_word = ""
     try:
@@ -47,9 +80,8 @@ def run(args: argparse.Namespace) -> int:
             word = say("breath.in" if phase.inhaling else "breath.out")
             left = args.minutes * 60 - elapsed
             if interactive:
-                sys.stdout.write(
-                    f"\r  {word:<12} [{bar(phase)}]  {int(left) // 60}:{int(left) % 60:02d} "
-                )
+                columns = shutil.get_terminal_size().columns  # the window may be resized
+                sys.stdout.write("\r" + guide_line(word, phase, left, columns))
                 sys.stdout.flush()
             elif word != last_word:
                 print(say("breathe.phase", word=word, seconds=f"{phase.seconds_left:.0f}"))
@@ -57,5 +89,5 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(TICK_S if interactive else min(phase.seconds_left, 1.0) + 0.01)
     except KeyboardInterrupt:
         pass
-    print("\n" + say("breathe.done"))
+    print("\n" + wrapped(say("breathe.done"), shutil.get_terminal_size().columns))
     return 0

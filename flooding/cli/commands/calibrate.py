@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,8 @@ from flooding.cli.commands._common import (
     add_data_dir_option,
     add_details_option,
     data_dir,
+    data_dir_hint,
+    program,
     wants_details,
 )
 
@@ -224,7 +227,10 @@ def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration |
     try:
         session = store.session(args.from_session)
         if session is None:
-            print(f"No session {args.from_session}. `flooding sessions` lists them.")
+            print(
+                f"No session {args.from_session}. "
+                f"`{program()} sessions{data_dir_hint(args)}` lists them."
+            )
             return None
         if session.mode == Mode.WORKOUT.value:
             raise CalibrationError(
@@ -295,7 +301,8 @@ def _write(proposals: list[Proposal], path: Path, *, assume_yes: bool) -> int:
     except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
         print(
             f"flooding calibrate: cannot set the values in {path}: {exc}. The values were not "
-            "written; fix the file (`flooding config edit`) or name another with --config FILE.",
+            f"written; fix the file (`{program()} config edit {shlex.quote(str(path))}`) or "
+            "name another with --config FILE.",
             file=sys.stderr,
         )
         return 1
@@ -303,7 +310,11 @@ def _write(proposals: list[Proposal], path: Path, *, assume_yes: bool) -> int:
     try:
         load_config(path, env={})
     except ConfigError as exc:
-        print("The file now has problems (fix them with `flooding config edit`):", file=sys.stderr)
+        print(
+            "The file now has problems (fix them with "
+            f"`{program()} config edit {shlex.quote(str(path))}`):",
+            file=sys.stderr,
+        )
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2

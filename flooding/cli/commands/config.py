@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flooding.cli.commands._common import add_config_options, load_settings
+from flooding.cli.commands._common import (
+    CommandError,
+    add_config_options,
+    load_settings,
+    program,
+)
 
 VALUE_WIDTH = 50  # long texts (messages) are shortened in the table; --json shows them whole
 
@@ -34,6 +39,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "your file (with the line), the environment or the command line.",
     )
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_file_argument(show)
     add_config_options(show)
     show.set_defaults(run=run_show)
 
@@ -43,20 +49,49 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Checks a config file (default: yours) and names every problem at once: "
         "the line, the key, the value and what is allowed. Exits 1 if there are problems.",
     )
-    check.add_argument("file", nargs="?", type=Path, metavar="FILE", help="default: your file")
+    _add_file_argument(check)
+    check.add_argument(
+        "--config", type=Path, metavar="FILE", help="the file to check (the same as FILE)"
+    )
     check.set_defaults(run=run_check)
 
     edit = actions.add_parser(
         "edit",
         help="open your config file in your editor (created with every key documented)",
         description="Opens your config file in $VISUAL or $EDITOR (else a sensible editor for "
-        "this system). A missing file is first created with every key commented out under "
-        "its documentation. After the editor closes, the file is checked.",
+        "this system, when run in a terminal). A missing file is first created with every "
+        "key commented out under its documentation. After the editor closes, the file is "
+        "checked.",
     )
+    _add_file_argument(edit)
     edit.add_argument(
-        "--config", type=Path, metavar="FILE", help="the file to edit (default: your file)"
+        "--config", type=Path, metavar="FILE", help="the file to edit (the same as FILE)"
     )
     edit.set_defaults(run=run_edit)
+
+
+def _add_file_argument(parser: argparse.ArgumentParser) -> None:
+    """An optional FILE: every config action takes its file as FILE or as --config FILE."""
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        metavar="FILE",
+        help="the config file (default: yours); the same as --config FILE",
+    )
+
+
+def chosen_file(args: argparse.Namespace) -> Path | None:
+    """The file named as FILE or --config FILE (None: the person's own); a CommandError when
+    the two name different files."""
+    positional, option = args.file, getattr(args, "config", None)
+    if positional is not None and option is not None and positional != option:
+        raise CommandError(
+            f"two files given ({positional} and --config {option}); name one.", code=2
+        )
+    chosen: Path | None = positional if positional is not None else option
+    args.config = chosen  # what load_settings and the rest read
+    return chosen
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -64,6 +99,7 @@ def run_show(args: argparse.Namespace) -> int:
     from flooding.io.config_files.problems import line_of
     from flooding.io.notify.remote import mask_target
 
+    chosen_file(args)
     loaded = load_settings(args)
     text = loaded.user_file.read_text(encoding="utf-8") if loaded.user_file else ""
     rows: list[dict[str, Any]] = []
@@ -119,21 +155,24 @@ def _shown(key: str, value: Any) -> str:
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 3] + "..."
 
 
-def check_problems(path: Path) -> list[str]:
-    """Every problem in a config file (layered over the defaults), or [] when it is fine."""
+def check_problems(path: Path | None) -> tuple[list[str], list[str]]:
+    """Every problem in a config file (layered over the defaults; None: the defaults alone),
+    and, when it has none, what still keeps the monitor from watching (no strap paired)."""
+    from flooding.app.readiness import pairing_problems
     from flooding.core.settings import ConfigError
     from flooding.io.config_files.loading import load_config
 
     try:
-        load_config(path, env={}, use_default_user_file=False)
+        loaded = load_config(path, env={}, use_default_user_file=False)
     except ConfigError as exc:
-        return exc.problems
-    return []
+        return exc.problems, []
+    return [], pairing_problems(loaded.settings, program())
 
 
-def _report(path: Path, problems: list[str]) -> int:
+def _report(path: Path, problems: list[str], not_ready: list[str]) -> int:
     if not problems:
         print(f"OK: {path}")
+        _say_not_ready(not_ready)
         return 0
     print(f"{path}: {len(problems)} problem(s):")
     for problem in problems:
@@ -141,16 +180,26 @@ def _report(path: Path, problems: list[str]) -> int:
     return 1
 
 
+def _say_not_ready(not_ready: list[str]) -> None:
+    """The settings are fine, but the service cannot watch yet: say why (no strap paired)."""
+    if not_ready:
+        print("The settings are fine, but the background service cannot start watching yet:")
+        for reason in not_ready:
+            print(f"  {reason}")
+
+
 def run_check(args: argparse.Namespace) -> int:
     from flooding.io.config_files.loading import user_config_path
 
-    if args.file is not None:
-        return _report(args.file, check_problems(args.file))
+    named = chosen_file(args)
+    if named is not None:
+        return _report(named, *check_problems(named))
     path = user_config_path(None)
     if not path.is_file():
         print(f"OK: no file at {path} yet, so the defaults are in effect.")
+        _say_not_ready(check_problems(None)[1])
         return 0
-    return _report(path, check_problems(path))
+    return _report(path, *check_problems(path))
 
 
 def editor_command(env: Mapping[str, str], platform: str = sys.platform) -> list[str] | None:
@@ -169,22 +218,45 @@ def editor_command(env: Mapping[str, str], platform: str = sys.platform) -> list
     return None
 
 
+def _named_editor(env: Mapping[str, str]) -> bool:
+    """Whether the person chose an editor ($VISUAL or $EDITOR)."""
+    return any(env.get(name, "").strip() for name in ("VISUAL", "EDITOR"))
+
+
+def _in_a_terminal() -> bool:
+    """Whether this command talks to a terminal (a terminal editor needs one both ways)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def run_edit(args: argparse.Namespace) -> int:
     from flooding.io.config_files.loading import user_config_path
     from flooding.io.config_files.user_file import ensure_user_file
 
-    path = user_config_path(args.config)
-    if ensure_user_file(path):
-        print(f"Created {path}: every key is there, commented out, with its documentation.")
+    path = user_config_path(chosen_file(args))
     command = editor_command(os.environ)
     if command is None:
         print(f"No editor found: set EDITOR (e.g. EDITOR=nano), or edit {path} yourself.")
         return 1
+    windowed = sys.platform.startswith("win") or sys.platform == "darwin"  # opens a window
+    if not _named_editor(os.environ) and not windowed and not _in_a_terminal():
+        print(
+            f"Not opening an editor: this is not a terminal, and no editor is chosen. Set "
+            f"EDITOR (e.g. EDITOR=gedit for a window), or edit {path} yourself; "
+            f"`{program()} config check` checks it after."
+        )
+        return 1
+    if ensure_user_file(path):
+        print(f"Created {path}: every key is there, commented out, with its documentation.")
     try:
         result = subprocess.run([*command, str(path)], check=False)
     except OSError as exc:
         print(f"Could not start the editor {command[0]!r}: {exc}. Set VISUAL or EDITOR.")
         return 1
     if result.returncode != 0:
-        print(f"The editor exited with code {result.returncode}.")
-    return _report(path, check_problems(path))
+        print(
+            f"The editor stopped with an error (exit code {result.returncode}), so your "
+            f"changes may not be saved. The file as it is now:"
+        )
+        _report(path, *check_problems(path))
+        return 1
+    return _report(path, *check_problems(path))

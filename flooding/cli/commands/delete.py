@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flooding.cli.commands._common import add_data_dir_option, data_dir, open_store
+from flooding.cli.commands._common import (
+    add_data_dir_option,
+    data_dir,
+    data_dir_hint,
+    open_store,
+    program,
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = summarize_session(store, args.session)
         if summary is None:
-            print(f"No session {args.session}. `flooding sessions` lists them.")
+            print(
+                f"No session {args.session}. "
+                f"`{program()} sessions{data_dir_hint(args)}` lists them."
+            )
             return 1
         if summary.recording:
             refusal = _being_recorded(args)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._app import add_app_options, app_extras
 from flooding.cli.commands._common import (
+    CommandError,
     add_config_options,
-    add_data_dir_option,
     add_notify_option,
     data_dir,
+    data_dir_hint,
+    demo_folder,
     load_settings,
     open_store,
     program,
@@ -38,7 +40,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "A simulated chest strap plays a hard conversation in accelerated time: calm "
             "minutes, a rise, flooding, the 20-minute pause and recovery. Nothing is needed "
-            "but this program."
+            "but this program. While it plays, `flooding status`, `pause`, `resume`, "
+            "`workout` and `ok` answer as with a real monitor. Practice sessions are kept in "
+            "a demo folder inside your data folder (DIR/demo with --data-dir DIR), apart "
+            "from your real ones, unless you give --with-real."
         ),
     )
     parser.add_argument(
@@ -63,16 +68,69 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="play the talk through the real Bluetooth code (Bleak) against an emulated strap",
     )
     add_app_options(parser)
-    add_data_dir_option(parser)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help=(
+            "your data folder (default: FLOODING_DATA_DIR, else the user data folder); the "
+            "practice sessions go in its demo folder, DIR/demo"
+        ),
+    )
+    parser.add_argument(
+        "--with-real",
+        action="store_true",
+        help="keep the practice sessions with your real ones, in the data folder itself",
+    )
     add_config_options(parser)
     parser.set_defaults(run=run)
 
 
 def demo_data_dir(args: argparse.Namespace) -> Path:
-    """The demo's own folder, so practice sessions never mix with real ones."""
-    if args.data_dir is not None:
-        return Path(args.data_dir)
-    return data_dir(args) / "demo"
+    """The demo's folder: `demo/` inside the data folder, so practice sessions never mix
+    with real ones; the data folder itself with --with-real (asked for)."""
+    return data_dir(args) if args.with_real else demo_folder(args)
+
+
+def _try_while_playing(args: argparse.Namespace) -> str:
+    """The line that invites the person to try the commands that talk to a monitor (none
+    when the talk plays at once: it is over before they could)."""
+    if args.speed == 0:
+        return ""
+    again = data_dir_hint(args)
+    return (
+        f"While it plays, try in another terminal: {program()} status{again} "
+        f"(also pause, resume, workout on, ok).\n"
+    )
+
+
+def _closing_lines(args: argparse.Namespace, folder: Path) -> list[str]:
+    """Where the practice sessions are and how to look at them."""
+    where = (
+        f"Kept with your real sessions in {folder} (--with-real)."
+        if args.with_real
+        else f"Practice sessions are kept in {folder}, apart from your real ones."
+    )
+    return [where, f"Review it: {program()} review --data-dir {_quoted(folder)}"]
+
+
+def _quoted(path: Path) -> str:
+    import shlex
+
+    return shlex.quote(str(path))
+
+
+@contextmanager
+def _answering(folder: Path) -> Iterator[None]:
+    """Hold the demo folder's monitor lock, so the demo can answer `flooding status` and
+    the rest; a CommandError when another demo or monitor already holds it."""
+    from flooding.app import wiring
+
+    try:
+        with wiring.instance_lock(folder, program()):
+            yield
+    except wiring.StartError as exc:
+        raise CommandError(str(exc), code=exc.code) from None
 
 
 @asynccontextmanager
@@ -116,18 +174,40 @@ async def _emulated_strap_playing(
 
 
 def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
-    """The demo's live lines: about one every 5 simulated seconds, at most two a second."""
+    """The demo's live lines: about one every 5 simulated seconds, at most two a second;
+    the breathing cue at the pace of a real breath (the lines come seconds apart, so it
+    changes from line to line), except when played at once."""
     from flooding.cli.view import TerminalView
 
+    detection = settings.detection
     return TerminalView(
         every_s=max(5.0, 2.0 * args.speed),
         breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
         language=settings.language,
+        release=(detection.release_hysteresis_bpm, detection.release_s),
+        breath_clock=time.monotonic if args.speed > 0 else None,
     )
 
 
 def _couple_demo(args: argparse.Namespace) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
+    if args.ble:
+        print(
+            "flooding demo: --ble plays one emulated strap, and the couple demo has two "
+            "simulated ones; use --couple or --ble, not both."
+        )
+        return 2
+    if args.speed < 0:
+        print("flooding demo --couple: --speed must be 0 or more (0 plays at once)")
+        return 2
+    settings = load_settings(args).settings
+    folder = demo_data_dir(args)
+    with _answering(folder):
+        return _couple_session(args, settings, folder)
+
+
+def _couple_session(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
+    """The couple demo's session in `folder`, answering the control channel meanwhile."""
     import asyncio
 
     from flooding.app import wiring
@@ -138,11 +218,6 @@ def _couple_demo(args: argparse.Namespace) -> int:
     from flooding.io.locale_files import load_catalogue
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
 
-    if args.speed < 0 or args.ble:
-        print("flooding demo --couple: --speed must be 0 or more (and --ble is for one strap)")
-        return 2
-    settings = load_settings(args).settings
-    folder = demo_data_dir(args)
     store = open_store(args, folder)
     scenarios = dict(zip(COUPLE_DEMO_NAMES, pursue_withdraw(), strict=True))
     first, second = COUPLE_DEMO_NAMES
@@ -153,6 +228,7 @@ def _couple_demo(args: argparse.Namespace) -> int:
         f"{length_min:.0f} minutes, {speed_text}.\n{first} pursues and {second} withdraws: "
         f"{first}'s heart climbs first and higher, {second}'s follows. One alert and one "
         f"{settings.pause.minutes:.0f}-minute pause for both; ready when both are back.\n"
+        + _try_while_playing(args)
     )
     start_s = time.time()
     source = MergedSource(
@@ -172,7 +248,7 @@ def _couple_demo(args: argparse.Namespace) -> int:
         extras=app_extras(args, folder),
     )
     try:
-        outcome = asyncio.run(wiring.run_session(proc))
+        outcome = asyncio.run(wiring.run_session(proc, control=folder, program=program()))
         review = people_review(store, outcome.session_id)
     finally:
         store.close()
@@ -197,20 +273,13 @@ def _couple_demo(args: argparse.Namespace) -> int:
     for line in headline(review, say, verbose=False):
         print(f"  {line}")
     print(f"Plot of both hearts: {target}")
-    print(f"Review it: {program()} review --data-dir {folder}")
+    print("\n".join(_closing_lines(args, folder)))
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     if args.couple:
         return _couple_demo(args)
-    from flooding.app import wiring
-    from flooding.app.review import episodes
-    from flooding.io.locale_files import load_catalogue
-    from flooding.lab.simulate import SimulatedStrap, hard_talk
-
     if args.speed < 0 or (args.ble and args.speed == 0):
         print(
             "flooding demo: --speed must be more than 0 (60 plays a minute a second)"
@@ -219,6 +288,19 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = load_settings(args).settings
     folder = demo_data_dir(args)
+    with _answering(folder):
+        return _solo_session(args, settings, folder)
+
+
+def _solo_session(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
+    """The demo's session in `folder`, answering the control channel meanwhile."""
+    import asyncio
+
+    from flooding.app import wiring
+    from flooding.app.review import episodes
+    from flooding.io.locale_files import load_catalogue
+    from flooding.lab.simulate import SimulatedStrap, hard_talk
+
     store = open_store(args, folder)
     scenario = hard_talk()
     speed_text = "as fast as possible" if args.speed == 0 else f"{args.speed:g}x real time"
@@ -226,6 +308,7 @@ def run(args: argparse.Namespace) -> int:
         f"Demo: a simulated strap plays a hard talk of {scenario.duration_s / 60:.0f} minutes, "
         f"{speed_text}.\nWatch the heart rate climb, the flooding alert, the "
         f"{settings.pause.minutes:.0f}-minute pause and the ready-to-return check.\n"
+        + _try_while_playing(args)
     )
     view = _view(args, settings)
 
@@ -235,12 +318,14 @@ def run(args: argparse.Namespace) -> int:
                 proc = wiring.process(
                     source, settings, store, view, kind="demo-ble", extras=app_extras(args, folder)
                 )
-                return await wiring.run_session(proc, until=played)
+                return await wiring.run_session(
+                    proc, until=played, control=folder, program=program()
+                )
         source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
         proc = wiring.process(
             source, settings, store, view, kind="demo", extras=app_extras(args, folder)
         )
-        return await wiring.run_session(proc)
+        return await wiring.run_session(proc, control=folder, program=program())
 
     try:
         outcome = asyncio.run(play())
@@ -271,5 +356,5 @@ def run(args: argparse.Namespace) -> int:
         rule = say.choice("rule_plain", episode.rule)
         print(say("summary.episode", peak=peak, rule=rule, recovery=recovery))
     print(f"Stored in {store.path}")
-    print(f"Review it: {program()} review --data-dir {folder}")
+    print("\n".join(_closing_lines(args, folder)))
     return 0

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
+    data_dir_hint,
     load_settings,
     open_store,
     program,
@@ -155,7 +156,7 @@ def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) 
         f"{a}: {result.samples[a]} heart readings, {result.episodes[a]} flooding episode(s); "
         f"{b}: {result.samples[b]} heart readings, {result.episodes[b]} flooding episode(s); "
         f"{result.alerts} alert(s) for both.\n"
-        f"Review it: {program()} review {result.session_id}"
+        f"Review it: {program()} review {result.session_id}{data_dir_hint(args)}"
     )
     return 0
 
@@ -212,6 +213,6 @@ def run(args: argparse.Namespace) -> int:
         f"Imported {args.file.name} ({recording.source_format}) as session {result.session_id}: "
         f"{local_stamp(result.start_s)}, {result.samples} samples, {result.episodes} flooding "
         f"episode(s), {result.alerts} alert(s).\n"
-        f"Review it: {program()} review {result.session_id}"
+        f"Review it: {program()} review {result.session_id}{data_dir_hint(args)}"
     )
     return 0

@@ -27,7 +27,9 @@ from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
     add_notify_option,
+    config_hint,
     data_dir,
+    data_dir_hint,
     load_settings,
     program,
 )
@@ -95,12 +97,22 @@ async def _pick_strap(
     """The strap to use: the paired one, else the only one in range (said so), else None."""
     if address or name:
         return address, name
-    found = [s for s in await scan_or_explain(args.timeout, scanner) if s.has_heart_rate_service]
+    again = data_dir_hint(args) + config_hint(args)
+    pair_options = config_hint(args)
+    scanned = await scan_or_explain(
+        args.timeout,
+        scanner,
+        f"monitor{again}",
+        " Or record your strap now, without the radio, if you know its address: "
+        f"`{program()} pair ADDRESS --no-scan{pair_options}`.",
+    )
+    found = [s for s in scanned if s.has_heart_rate_service]
     if len(found) == 1:
         strap = found[0]
         print(
             f"No strap paired yet; using the only one in range: {strap.label}.\n"
             f"To always use it (and never a stranger's): {program()} pair {strap.address}"
+            f"{pair_options}"
         )
         return strap.address, strap.name or ""
     if not found:
@@ -113,7 +125,10 @@ async def _pick_strap(
     else:
         print("flooding monitor: several straps in range; choose yours once with:", file=sys.stderr)
         for strap in found:
-            print(f"  {program()} pair {strap.address}    # {strap.label}", file=sys.stderr)
+            print(
+                f"  {program()} pair {strap.address}{pair_options}    # {strap.label}",
+                file=sys.stderr,
+            )
     return None
 
 
@@ -134,6 +149,10 @@ async def _monitor(args: argparse.Namespace) -> int:
         else TerminalView(
             breathing=(settings.pause.breaths_per_minute, settings.pause.inhale_fraction),
             language=settings.language,
+            release=(
+                settings.detection.release_hysteresis_bpm,
+                settings.detection.release_s,
+            ),
         )
     )
     try:
@@ -191,7 +210,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         alerts=outcome.alerts,
         gaps=outcome.gaps,
     )
-    print(f"\n{summary} Review it: {program()} review {outcome.session_id}")
+    again = data_dir_hint(args)
+    print(f"\n{summary} Review it: {program()} review {outcome.session_id}{again}")
     return 0
 
 

@@ -9,10 +9,9 @@ from flooding.cli.commands._common import (
     add_data_dir_option,
     add_session_argument,
     chosen_session,
-    data_dir,
     open_store,
 )
-from flooding.cli.commands._control import asking_the_monitor
+from flooding.cli.commands._control import asking_the_monitor, monitor_folders
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,8 +37,12 @@ def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
 
     with asking_the_monitor():
         request = build_request(OkRequest, session=args.session)
+    reply = None
     try:
-        reply = send_command(request, data_dir=data_dir(args))
+        for folder in monitor_folders(args):
+            reply = send_command(request, data_dir=folder)
+            if reply is not None:
+                break
     except ControlError as exc:
         print(f"flooding ok: the running monitor did not answer ({exc}); marking it directly.")
         return None

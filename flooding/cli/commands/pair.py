@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flooding.cli.commands._common import config_hint, program
 from flooding.cli.commands._strap import add_strap_options, scan_for_straps
 
 if TYPE_CHECKING:
@@ -25,7 +26,8 @@ def register(subparsers: Any) -> None:
         description=(
             "Finds your strap and saves its name and address in your config file (comments "
             "and other settings are kept). With no NAME_OR_ADDRESS and exactly one strap in "
-            "range, offers that one."
+            "range, offers that one. With --no-scan, records an ADDRESS you already know "
+            "without looking for the strap (ahead of time, or without Bluetooth)."
         ),
     )
     p.add_argument(
@@ -41,6 +43,14 @@ def register(subparsers: Any) -> None:
         "--yes", "-y", action="store_true", help="accept the one strap found without asking"
     )
     p.add_argument(
+        "--no-scan",
+        action="store_true",
+        help=(
+            "record the ADDRESS given without looking for the strap (no radio needed); the "
+            "monitor connects to it when it is in range"
+        ),
+    )
+    p.add_argument(
         "--as",
         dest="as_name",
         metavar="NAME",
@@ -51,6 +61,19 @@ def register(subparsers: Any) -> None:
     )
     add_strap_options(p)
     p.set_defaults(run=run)
+
+
+def _pair_command(args: argparse.Namespace, strap: str) -> str:
+    """`pair STRAP` with the options that matter (--as, --config) kept."""
+    import shlex
+
+    who = "" if args.as_name is None else f" --as {shlex.quote(args.as_name)}"
+    return f"pair {strap}{who}{config_hint(args)}".replace("pair  ", "pair ")
+
+
+def _again(args: argparse.Namespace, strap: str) -> str:
+    """The whole command line of `_pair_command`."""
+    return f"{program()} {_pair_command(args, strap)}"
 
 
 def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | None:
@@ -84,28 +107,49 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | Non
             return only
         if not sys.stdin.isatty():
             print(f"flooding: found one strap, {only.label}.", file=sys.stderr)
-            print(f"To use it: flooding pair {only.address}   (or add --yes)", file=sys.stderr)
+            print(f"To use it: {_again(args, only.address)}   (or add --yes)", file=sys.stderr)
             return None
         answer = input(f"Found one strap: {only.label}. Use it? [Y/n] ").strip().lower()
         return only if answer in ("", "y", "yes") else None
     if straps:
         print("flooding: several straps are in range; say which is yours:", file=sys.stderr)
         for s in straps:
-            print(f"  flooding pair {s.address}   # {s.name or 'unnamed'}", file=sys.stderr)
+            print(f"  {_again(args, s.address)}   # {s.name or 'unnamed'}", file=sys.stderr)
     return None
 
 
 def run(args: argparse.Namespace) -> int:
     """Scan, choose, save; exit 1 when no strap could be chosen."""
-    from flooding.app.pairing import PairingRefused, pair_strap, profiles_in
+    from flooding.app.pairing import PairingRefused, address_problem, pair_strap, profiles_in
     from flooding.io.strap.backoff import Failure, advice
+    from flooding.io.strap.ble import StrapInfo
 
-    found = scan_for_straps(args)
-    if not any(s.has_heart_rate_service for s in found) and not args.strap:
-        print(f"flooding: no heart-rate strap found in {args.timeout:g} s.", file=sys.stderr)
-        print(advice(Failure.NOT_FOUND), file=sys.stderr)
-        return 1
-    chosen = _choose(args, found)
+    if args.no_scan:
+        if not args.strap:
+            print(
+                "flooding pair: --no-scan needs the strap's ADDRESS, e.g. "
+                f"`{_again(args, 'C0:FF:EE:00:00:01')} --no-scan`.",
+                file=sys.stderr,
+            )
+            return 2
+        problem = address_problem(args.strap)
+        if problem is not None:
+            print(f"flooding pair: {problem}.", file=sys.stderr)
+            return 2
+        chosen: StrapInfo | None = StrapInfo(
+            name=None, address=args.strap.strip(), rssi=None, has_heart_rate_service=True
+        )
+    else:
+        extra = (
+            " Or record it now, without the radio: "
+            f"`{_again(args, args.strap if args.strap else 'ADDRESS')} --no-scan`."
+        )
+        found = scan_for_straps(args, _pair_command(args, args.strap or ""), extra)
+        if not any(s.has_heart_rate_service for s in found) and not args.strap:
+            print(f"flooding: no heart-rate strap found in {args.timeout:g} s.", file=sys.stderr)
+            print(advice(Failure.NOT_FOUND), file=sys.stderr)
+            return 1
+        chosen = _choose(args, found)
     if chosen is None:
         if args.strap:
             print(advice(Failure.NOT_FOUND, args.strap), file=sys.stderr)
@@ -118,15 +162,18 @@ def run(args: argparse.Namespace) -> int:
     except PairingRefused as exc:
         print(f"flooding pair: {exc}", file=sys.stderr)
         return 1
+    label = f"the strap at {chosen.address}" if args.no_scan else chosen.label
+    if args.no_scan:
+        print("Not looked for now: the monitor connects to it when it is worn and in range.")
     if args.as_name is not None:
         name = args.as_name
-        print(f"Paired {name} with {chosen.label}.")
+        print(f"Paired {name} with {label}.")
         print(f"Saved in {path} as [profiles.{name}], with room for {name}'s own settings.")
         profiles = list(profiles_in(path))
         if len(profiles) == 2:
             print(
-                f"{' and '.join(profiles)} make a couple: `flooding monitor --couple` watches "
-                "both hearts in one conversation."
+                f"{' and '.join(profiles)} make a couple: `{program()} monitor --couple"
+                f"{config_hint(args)}` watches both hearts in one conversation."
             )
         elif len(profiles) == 1:
             print("Pair the other partner's strap with --as THEIR_NAME for couple mode.")
@@ -136,6 +183,6 @@ def run(args: argparse.Namespace) -> int:
                 "(remove the others from your config file)."
             )
         return 0
-    print(f"Paired with {chosen.label}.")
+    print(f"Paired with {label}.")
     print(f"Saved in {path}; the monitor will connect to this strap and no other.")
     return 0

@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flooding.cli.commands._common import add_data_dir_option, data_dir
-from flooding.cli.commands._control import EXIT_NOT_RUNNING, asking_the_monitor, no_monitor_text
+from flooding.cli.commands._common import add_data_dir_option
+from flooding.cli.commands._control import (
+    EXIT_NOT_RUNNING,
+    asking_the_monitor,
+    monitor_folders,
+    no_monitor_text,
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,11 +44,15 @@ def run_pause(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, PauseRequest, send_command
     from flooding.io.control.protocol import build_request
 
+    reply = None
     with asking_the_monitor():
         request = build_request(PauseRequest, minutes=args.minutes)
-        reply = send_command(request, data_dir=data_dir(args))
+        for folder in monitor_folders(args):
+            reply = send_command(request, data_dir=folder)
+            if reply is not None:
+                break
     if reply is None:
-        print(no_monitor_text("there is no session to pause"), file=sys.stderr)
+        print(no_monitor_text("there is no session to pause", args), file=sys.stderr)
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
         print(f"flooding pause: {reply.error}", file=sys.stderr)
@@ -62,10 +71,14 @@ def run_pause(args: argparse.Namespace) -> int:
 def run_resume(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, ResumeRequest, send_command
 
+    reply = None
     with asking_the_monitor():
-        reply = send_command(ResumeRequest(), data_dir=data_dir(args))
+        for folder in monitor_folders(args):
+            reply = send_command(ResumeRequest(), data_dir=folder)
+            if reply is not None:
+                break
     if reply is None:
-        print(no_monitor_text("there is no pause to end"), file=sys.stderr)
+        print(no_monitor_text("there is no pause to end", args), file=sys.stderr)
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
         print(f"flooding resume: {reply.error}", file=sys.stderr)

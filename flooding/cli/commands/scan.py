@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from flooding.cli.commands._common import program
 from flooding.cli.commands._strap import add_strap_options, scan_for_straps
 
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """Scan and print; exit 1 when no strap is found or Bluetooth cannot be used."""
     from flooding.io.strap.backoff import Failure, advice
 
-    found = scan_for_straps(args)
+    found = scan_for_straps(args, "scan")
     straps = [s for s in found if s.has_heart_rate_service]
     shown = found if args.all else straps
     if args.json:
@@ -62,5 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(advice(Failure.NOT_FOUND), file=sys.stderr)
         return 1
     if not args.json:
-        print(f"\nTo use one: flooding pair ADDRESS   (e.g. flooding pair {straps[0].address})")
+        print(
+            f"\nTo use one: {program()} pair ADDRESS   (e.g. {program()} pair {straps[0].address})"
+        )
     return 0

@@ -14,7 +14,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import add_config_options, add_data_dir_option, program
+from flooding.cli.commands._common import (
+    add_config_options,
+    add_data_dir_option,
+    data_dir_hint,
+    program,
+)
 
 if TYPE_CHECKING:
     from flooding.io.os_service import Plan
@@ -118,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         if note:
             print(note)
         if report.ok and not args.dry_run:
-            print(f"Check on it any time: {program()} status")
+            print(f"Check on it any time: {program()} status{data_dir_hint(args)}")
         return 0 if report.ok else 1
     if args.action == "uninstall":
         report = uninstall(plan, dry_run=args.dry_run)

@@ -6,8 +6,13 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import CommandError, add_data_dir_option, data_dir
-from flooding.cli.commands._control import EXIT_NOT_RUNNING, asking_the_monitor, no_monitor_text
+from flooding.cli.commands._common import CommandError, add_data_dir_option
+from flooding.cli.commands._control import (
+    EXIT_NOT_RUNNING,
+    asking_the_monitor,
+    monitor_folders,
+    no_monitor_text,
+)
 
 if TYPE_CHECKING:
     from flooding.io.control import MonitorStatus
@@ -42,7 +47,13 @@ def describe(status: MonitorStatus) -> list[str]:
     """The status as lines for the person."""
     from flooding.core.timefmt import clock_time
 
-    kind = "background service" if status.headless else "in a terminal"
+    kind = (
+        "the demo, with a simulated strap"
+        if status.demo
+        else "background service"
+        if status.headless
+        else "in a terminal"
+    )
     strap = status.strap
     label = strap.name or strap.chosen or "your strap"
     if strap.address and strap.address != label:
@@ -89,13 +100,17 @@ def describe(status: MonitorStatus) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, StatusRequest, send_command
 
+    reply = None
     with asking_the_monitor():
-        reply = send_command(StatusRequest(), data_dir=data_dir(args))
+        for folder in monitor_folders(args):
+            reply = send_command(StatusRequest(), data_dir=folder)
+            if reply is not None:
+                break
     if reply is None:
         if args.json:
             print(json.dumps({"running": False}))
         else:
-            print(no_monitor_text("there is nothing to report"))
+            print(no_monitor_text("there is nothing to report", args))
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
         raise CommandError(f"the monitor could not say: {reply.error}")

@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flooding.cli.commands._common import add_data_dir_option, data_dir, program
-from flooding.cli.commands._control import EXIT_NOT_RUNNING, asking_the_monitor, no_monitor_text
+from flooding.cli.commands._common import add_data_dir_option, data_dir_hint, program
+from flooding.cli.commands._control import (
+    EXIT_NOT_RUNNING,
+    asking_the_monitor,
+    monitor_folders,
+    no_monitor_text,
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,10 +33,17 @@ def run(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, WorkoutRequest, send_command
 
     on = args.switch == "on"
+    reply = None
     with asking_the_monitor():
-        reply = send_command(WorkoutRequest(on=on), data_dir=data_dir(args))
+        for folder in monitor_folders(args):
+            reply = send_command(WorkoutRequest(on=on), data_dir=folder)
+            if reply is not None:
+                break
     if reply is None:
-        print(no_monitor_text(f"workout mode cannot be turned {args.switch}"), file=sys.stderr)
+        print(
+            no_monitor_text(f"workout mode cannot be turned {args.switch}", args),
+            file=sys.stderr,
+        )
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
         print(f"flooding workout: {reply.error}", file=sys.stderr)
@@ -39,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     when = "for the next session" if reply.session_id is None else "now"
     if on:
         print(
-            f"Workout mode {when}: no flooding alerts. `{program()} workout off` when you are done."
+            f"Workout mode {when}: no flooding alerts. "
+            f"`{program()} workout off{data_dir_hint(args)}` when you are done."
         )
     else:
         print(f"Talk mode {when}: flooding alerts are on.")

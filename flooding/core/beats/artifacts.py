@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -133,6 +132,10 @@ def median_rows(windows: FloatArray) -> FloatArray:
 
 def _rank_filter(values: FloatArray, rank: int, width: int, origin: int) -> FloatArray:
     """The rank-th smallest of each width-wide window (a running selection, O(n log width))."""
+    # imported here: scipy costs the live service ~30 MB, and only corrections (reviews,
+    # exports, plots) need it
+    from scipy import ndimage
+
     result: FloatArray = ndimage.rank_filter(values, rank, size=width, origin=origin)
     return result
 

@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from flooding.core.settings import ConfigError, Settings, merge_tables
-from flooding.io.config_files.problems import toml_error_text, validate_tree, where_set
+from flooding.io.config_files.problems import (
+    problem_text,
+    toml_error_text,
+    validate_tree,
+    where_set,
+)
 from flooding.io.folders import ENV_DATA_DIR
 
 ENV_PREFIX = "FLOODING_"
@@ -169,8 +174,8 @@ def load_config(
     if problems:
         raise ConfigError(problems)
 
-    _apply_locale(tree, origins)
-    settings = validate_tree(tree, origins, texts)
+    found = _apply_locale(tree, origins, texts)
+    settings = validate_tree(tree, origins, texts, found)
     return LoadedConfig(settings=settings, origins=origins, user_file=user_file)
 
 
@@ -181,19 +186,17 @@ def available_languages() -> list[str]:
     return sorted({"en", *names})
 
 
-def _apply_locale(tree: dict[str, Any], origins: dict[str, str]) -> None:
-    """Swap in the chosen language's texts for every message the person did not write."""
+def _apply_locale(
+    tree: dict[str, Any], origins: dict[str, str], texts: Mapping[str, str]
+) -> list[str]:
+    """Swap in the chosen language's texts for every message the person did not write; the
+    problem with a language that does not exist (the other checks go on without it)."""
     language = tree.get("language", "en")
     if not isinstance(language, str) or language == "en":
-        return
+        return []
     if language not in available_languages():
-        where = origins.get("language", "default")
-        raise ConfigError(
-            [
-                f"{where}: language = {language!r}: allowed: "
-                + ", ".join(repr(name) for name in available_languages())
-            ]
-        )
+        allowed = ", ".join(repr(name) for name in available_languages())
+        return [problem_text("language", language, f"allowed: {allowed}", origins, texts)]
     text = resources.files("flooding").joinpath("locales", f"{language}.toml").read_text("utf-8")
     messages = tomllib.loads(text).get("messages", {})
     for key, value in messages.items():
@@ -201,6 +204,7 @@ def _apply_locale(tree: dict[str, Any], origins: dict[str, str]) -> None:
         if origins.get(path, "default") == "default":
             tree.setdefault("messages", {})[key] = value
             origins[path] = f"language {language}"
+    return []
 
 
 def default_settings() -> Settings:

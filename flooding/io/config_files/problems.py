@@ -79,17 +79,27 @@ def toml_error_text(path: Path | str, exc: tomllib.TOMLDecodeError) -> str:
     return f"{path}:{lines}: not valid TOML (at the end of the file): {message}"
 
 
+MAX_GUESSES = 4  # close keys offered for an unknown one: enough for margin_pct and margin_bpm
+
+
+def close_keys(key: str, siblings: list[str]) -> list[str]:
+    """The keys beside an unknown `key` it may have meant: every close spelling, and every
+    key that starts with it (`margin` -> `margin_pct`, `margin_bpm`)."""
+    close = difflib.get_close_matches(key, siblings, n=MAX_GUESSES)
+    starting = [name for name in siblings if key and name.startswith(key) and name not in close]
+    return (close + starting)[:MAX_GUESSES]
+
+
 def _describe(error: Mapping[str, Any], path: str) -> str:
     ctx = error.get("ctx") or {}
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         parent = path.rpartition(".")[0]
         siblings = list(keys_under(parent))
-        close = difflib.get_close_matches(path.rpartition(".")[2], siblings, n=1)
+        close = close_keys(path.rpartition(".")[2], siblings)
         if close:
-            return (
-                f"unknown key (did you mean {close[0]!r}? `flooding config show` lists every key)"
-            )
+            guesses = " or ".join(repr(key) for key in close)
+            return f"unknown key (did you mean {guesses}? `flooding config show` lists every key)"
         where = f"[{parent}]" if parent else "the top level"
         return f"unknown key (allowed in {where}: {', '.join(siblings)})"
     if kind == "missing":
@@ -116,28 +126,47 @@ def _short(value: Any) -> str:
     return text if len(text) <= _SHORT_CHARS else text[: _SHORT_CHARS - 3] + "..."
 
 
+def _where(path: str, origins: Mapping[str, str], texts: Mapping[str, str]) -> str:
+    """The layer that set `path`, with the line when it is a file (`file:line`)."""
+    origin, set_path = where_set(path, origins)
+    text = texts.get(origin)
+    if text is not None:
+        line = line_of(text, set_path)
+        if line is not None:
+            return f"{origin}:{line}"
+    return origin
+
+
+def problem_text(
+    path: str, value: Any, what: str, origins: Mapping[str, str], texts: Mapping[str, str]
+) -> str:
+    """One problem as `where: key = value: what is allowed`."""
+    return f"{_where(path, origins, texts)}: {path} = {_short(value)}: {what}"
+
+
 def validate_tree(
-    tree: Mapping[str, Any], origins: Mapping[str, str], texts: Mapping[str, str]
+    tree: Mapping[str, Any],
+    origins: Mapping[str, str],
+    texts: Mapping[str, str],
+    found: list[str] | None = None,
 ) -> Settings:
     """Validate a merged tree; each problem names its origin, key, value and what is allowed.
 
     `origins` maps each key path set to the layer that set it; `texts` maps a file's name to
-    its text, for the line numbers.
+    its text, for the line numbers. `found`: problems found before (a language that does not
+    exist), reported with the others, in one ConfigError.
     """
+    problems = list(found or [])
     try:
-        return Settings.model_validate(tree)
+        settings = Settings.model_validate(tree)
     except ValidationError as exc:
-        problems = []
         for error in exc.errors():
             path = ".".join(str(part) for part in error["loc"])
-            origin, set_path = where_set(path, origins)
-            where = origin
-            text = texts.get(origin)
-            if text is not None:
-                line = line_of(text, set_path)
-                if line is not None:
-                    where = f"{origin}:{line}"
             value = error.get("input")
             shown = "" if error.get("type") == "missing" else f" = {_short(value)}"
+            where = _where(path, origins, texts)
             problems.append(f"{where}: {path}{shown}: {_describe(error, path)}")
         raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return settings

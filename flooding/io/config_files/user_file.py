@@ -21,6 +21,15 @@ log = logging.getLogger(__name__)
 TEMPLATE_HEADER = """\
 # flooding - your own settings.
 #
+# A key with "# " in front of it is commented out: it has its default value (shown). To
+# change one, remove the "# " in front of the key (and of every line of its value) and edit
+# the value. A key without "# " is set: by you, or by `flooding pair` or `calibrate`.
+# `flooding config check` checks this file; `flooding config show` shows what is in effect.
+"""
+# the header of files made before values were written into them: replaced when one is
+OLD_TEMPLATE_HEADER = """\
+# flooding - your own settings.
+#
 # Every key below is commented out, so it has its default value (shown). To change one,
 # remove the "# " in front of the key (and of every line of its value) and edit the value.
 # `flooding config check` checks this file; `flooding config show` shows what is in effect.
@@ -106,4 +115,7 @@ def set_user_values(path: Path, values: dict[str, object]) -> None:
                 )
             node = child
         node[key] = value
-    _write_private(path, tomlkit.dumps(document))
+    text = tomlkit.dumps(document)
+    if text.startswith(OLD_TEMPLATE_HEADER):  # it says no key is set: no longer true
+        text = TEMPLATE_HEADER + text.removeprefix(OLD_TEMPLATE_HEADER)
+    _write_private(path, text)

@@ -148,6 +148,7 @@ class MonitorStatus(_Reply):
 
     pid: int
     headless: bool
+    demo: bool = False  # the demo answers too: its strap and talk are simulated
     started_at: float
     strap: StrapStatus
     session_id: int | None
