@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,23 +21,43 @@ from flooding.lab.simulate import Scenario, Segment, SimulatedStrap, hard_talk
 from tests.desktop import Desktop, wait_until
 
 
-def test_demo_shows_alert_and_ready_on_the_desktop(desktop: Desktop, tmp_path: Path) -> None:
-    """`flooding demo` puts the flooding alert and the ready-to-return message on the desktop."""
+def run_demo(desktop: Desktop, folder: Path, **env: str) -> list[dict[str, Any]]:
+    """`flooding demo` at once on the test desktop; the two notifications it showed."""
     result = subprocess.run(
-        [sys.executable, "-m", "flooding", "demo", "--speed", "0", "--data-dir", str(tmp_path)],
-        env=desktop.env,
+        [sys.executable, "-m", "flooding", "demo", "--speed", "0", "--data-dir", str(folder)],
+        env={**desktop.env, **env},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    shown = desktop.wait_for_notifications(2)
+    assert "I'll come back at" in result.stdout  # the full words, in the terminal
+    return desktop.wait_for_notifications(2)
+
+
+def test_demo_shows_alert_and_ready_on_the_desktop(desktop: Desktop, tmp_path: Path) -> None:
+    """With `notify.privacy = false`, `flooding demo` puts the full flooding alert and the
+    ready-to-return message on the desktop."""
+    shown = run_demo(desktop, tmp_path, FLOODING_NOTIFY__PRIVACY="false")
     summaries = [n["summary"] for n in shown]
     assert any("flooded" in s for s in summaries), summaries
     assert any("back near your baseline" in s for s in summaries), summaries
     alert = next(n for n in shown if "flooded" in n["summary"])
     assert "I'll come back at" in alert["body"]
+
+
+def test_the_desktop_shows_neutral_words_by_default(desktop: Desktop, tmp_path: Path) -> None:
+    """By default the desktop (and so the lock screen) gets the alert and ready-to-return in
+    neutral words: a break and when to be back, no heart numbers, no words for the partner."""
+    shown = run_demo(desktop, tmp_path)
+    assert sorted(n["summary"] for n in shown) == ["Break over", "Time for a break"]
+    alert = next(n for n in shown if n["summary"] == "Time for a break")
+    assert "Back at" in alert["body"]
+    for notification in shown:
+        text = (notification["summary"] + " " + notification["body"]).lower()
+        for word in ("bpm", "flooded", "partner", "come back at", "baseline"):
+            assert word not in text, word
 
 
 def test_pressing_im_ok_marks_the_alert_a_false_alarm(desktop: Desktop, tmp_path: Path) -> None:

@@ -85,6 +85,20 @@ class TestAlertMessage:
         assert rendered is not None
         assert f"back at {hhmm(T0 + 45 * 60)}" in rendered.full.body
 
+    def test_return_time_is_read_on_the_wall_clock_as_set_now(self) -> None:
+        """With the wall clock set an hour forward since the session began, every message
+        names its times on the clock as the computer shows it now (the session's times are
+        not moved by the jump; `flooding.io.clock`)."""
+        event, pause = alert()
+        book = MessageBook(default_settings())
+        rendered = book.render(event, pause, 1, wall_offset_s=3600.0)
+        assert rendered is not None
+        assert f"back at {hhmm(T0 + 1200 + 3600)}" in rendered.full.body
+        assert hhmm(T0 + 1200 + 3600) in rendered.desktop.body
+        later = book.render(extended(), None, 0, wall_offset_s=3600.0)
+        assert later is not None
+        assert hhmm(T0 + 1800 + 3600) in later.full.body
+
     def test_return_time_without_the_pause(self) -> None:
         """Without the pause event, the return time is the alert time plus pause.minutes."""
         event, _ = alert()
@@ -219,10 +233,21 @@ class TestPrivacy:
         assert rendered.desktop != rendered.full
 
     def test_without_privacy_desktop_is_full(self) -> None:
-        """Without privacy mode the desktop gets the full text."""
-        rendered = MessageBook(default_settings()).render(*alert(), 0)
+        """Without privacy mode (`notify.privacy = false`) the desktop gets the full text."""
+        settings = make_settings(notify={"enabled": True, "privacy": False})
+        rendered = MessageBook(settings).render(*alert(), 0)
         assert rendered is not None
         assert rendered.desktop == rendered.full
+
+    def test_the_desktop_is_private_by_default(self) -> None:
+        """With the shipped settings the desktop (and so the lock screen) shows the neutral
+        text, with no heart numbers and no relationship words; the full text keeps them."""
+        rendered = MessageBook(default_settings()).render(*alert(), 0)
+        assert rendered is not None
+        desktop = (rendered.desktop.title + " " + rendered.desktop.body).lower()
+        for word in ("bpm", "112", "68", *RELATIONSHIP_WORDS):
+            assert word not in desktop, word
+        assert "112 bpm" in rendered.full.body
 
     def test_private_alert_still_says_when_to_come_back(self) -> None:
         """The neutral desktop alert still gives the length of the break and the return time."""

@@ -81,14 +81,30 @@ class TestWhatLeavesTheComputer:
         assert [m.kind for m in view.messages] == ["alert", "ready"]  # the terminal has all
 
     def test_details_when_the_person_opts_in(self, store: Store, loopback_target: Target) -> None:
-        """With notify.remote_details the whole message goes: title and body with the numbers."""
+        """With notify.remote_details (and privacy off: the words the desktop shows) the whole
+        message goes: title and body with the numbers."""
         view = RecordingView()
-        run_session(store, RemoteTargets([loopback_target.url], details=True), view=view)
+        run_session(
+            store,
+            RemoteTargets([loopback_target.url], details=True),
+            settings=make_settings(notify={"privacy": False}),
+            view=view,
+        )
 
         alert = view.messages[0]
         [arrived] = [a for a in loopback_target.arrived if a["title"] == alert.title]
         assert arrived["message"] == alert.body
         assert "bpm" in alert.title + alert.body
+
+    def test_details_in_privacy_mode_are_the_neutral_desktop_words(
+        self, store: Store, loopback_target: Target
+    ) -> None:
+        """With notify.remote_details but privacy on (the default), the phone gets what the
+        desktop shows: the neutral words, no heart numbers (a phone has a lock screen too)."""
+        run_session(store, RemoteTargets([loopback_target.url], details=True))
+        arrived = loopback_target.arrived
+        assert "Time for a break" in [a["title"] for a in arrived]
+        assert not any("bpm" in a["title"] + a["message"] for a in arrived)
 
     def test_two_sends_at_once_while_apprise_loads_both_arrive(
         self, loopback_target: Target

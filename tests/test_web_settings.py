@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from flooding.app.web.message_preview import example_notices
-from flooding.io.config_files.loading import load_config
+from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.store import Store
 from tests.browser import AppProcess
 from tests.session_factory import calm_talk, flooding, record
@@ -146,6 +146,25 @@ def test_the_message_preview_renders_the_alert_as_the_notifier_would(
     assert shown.locator(".notice-body").inner_text().strip() == expected.body.strip()
     for button in expected.buttons:
         assert button in shown.inner_text()
+
+
+def test_the_preview_shows_what_the_lock_screen_shows_in_privacy_mode() -> None:
+    """With the shipped (private) settings the preview shows the full words and then the
+    neutral ones the desktop and its lock screen show; without privacy, the full ones only."""
+    settings = default_settings()
+    names = [n.name for n in example_notices(settings)]
+    assert names == [
+        "The alert (in the app and the terminal)",
+        "Ready to return (in the app and the terminal)",
+        "The alert on the desktop and the lock screen",
+        "Ready to return on the desktop and the lock screen",
+    ]
+    on_lock_screen = example_notices(settings)[2]
+    assert "bpm" not in on_lock_screen.title + on_lock_screen.body
+    open_settings = settings.model_copy(
+        update={"notify": settings.notify.model_copy(update={"privacy": False})}
+    )
+    assert [n.name for n in example_notices(open_settings)] == ["The alert", "Ready to return"]
 
 
 def test_an_unknown_placeholder_is_refused_beside_its_field(

@@ -40,6 +40,12 @@ if TYPE_CHECKING:
 MINUTE_S = 60.0
 
 
+def _on_wall(runner: SessionRunner, t_s: float) -> float:
+    """A session time as the wall clock shows it now (for "until 20:45"; the minutes left
+    come from session times, which no wall-clock jump moves)."""
+    return t_s + runner.wall_offset_s()
+
+
 class LiveMonitor:
     """The running monitor as the control channel sees it: status and the four actions."""
 
@@ -97,9 +103,11 @@ class LiveMonitor:
         reading = board.current_reading()
         pause: PauseStatus | None = None
         if runner is not None and runner.pausing:
-            until_s = runner.pause_until_s
-            left_s = max(0.0, until_s - runner.session_time_s)
-            pause = PauseStatus(until_s=until_s, minutes_left=round(left_s / MINUTE_S, 1))
+            left_s = max(0.0, runner.pause_until_s - runner.session_time_s)
+            pause = PauseStatus(
+                until_s=_on_wall(runner, runner.pause_until_s),
+                minutes_left=round(left_s / MINUTE_S, 1),
+            )
         mode = self.mode()
         people = runner.people_status() if runner is not None else None
         if runner is None or runner.session_id is None:
@@ -150,7 +158,7 @@ class LiveMonitor:
         return PauseReply(
             already=already,
             session_id=runner.session_id,
-            until_s=runner.pause_until_s,
+            until_s=_on_wall(runner, runner.pause_until_s),
             minutes_left=round(left_s / MINUTE_S, 1),
         )
 

@@ -8,6 +8,10 @@ MergedSource`, items tagged with the person): each sample is stored on its perso
 and fed to their detector; the pause protocol's events (the one alert, the pause for both,
 ready-to-return) are stored on the session's own track (`person = ''`) and become the
 messages both partners read.
+
+Time: the engine runs on the samples' times, which a live source stamps on the session clock
+(`flooding.io.clock.SessionClock`, shared with the runner), so no wall-clock jump or suspend
+bends an alert or a pause; the wall clock only turns times into "back at 20:45".
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -52,6 +55,7 @@ from flooding.core.notice import (
 )
 from flooding.core.people import PeopleEngine
 from flooding.core.settings import Settings
+from flooding.io.clock import SessionClock, wall_offset_of
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -104,7 +108,9 @@ class SessionRunner:
 
     `people`: whose hearts it watches; one person (`SOLO`) by default. With two (their
     profile names), the source's items are tagged with the person, `modes` and `straps`
-    give each one's mode and strap, and the words address both.
+    give each one's mode and strap, and the words address both. `clock` is the session clock
+    the source stamps its items on (default: a `SessionClock` of its own); the session's start
+    and "now" before the first sample come from it.
     """
 
     def __init__(
@@ -120,7 +126,7 @@ class SessionRunner:
         mode: Mode | None = None,
         modes: Mapping[str, Mode | None] | None = None,
         straps: Mapping[str, tuple[str | None, str | None]] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         stop_after_ready_s: float | None = None,
         message_turn: int = 0,
         strap_name: str | None = None,
@@ -139,7 +145,8 @@ class SessionRunner:
             modes = dict.fromkeys(self.people, mode)
         self.engine = PeopleEngine(settings, self.people, modes=modes)
         self.book = MessageBook(settings, len(self.people))
-        self.clock = clock
+        self.clock: Callable[[], float] = clock if clock is not None else SessionClock()
+        self.wall_offset_s = wall_offset_of(self.clock)
         self.stop_after_ready_s = stop_after_ready_s
         self._turn = message_turn
         self.strap_name = " & ".join(self.people) if self.couple else strap_name
@@ -426,7 +433,7 @@ class SessionRunner:
                 self.outcome.gaps += 1
             elif isinstance(event, ContactChanged):
                 self.view.info(self._contact_text(person, event.contact))
-            rendered = self.book.render(event, pending, self._turn)
+            rendered = self.book.render(event, pending, self._turn, self.wall_offset_s())
             if rendered is not None:
                 key = f"{rendered.full.kind}:{self.session_id}:{event_id}"
                 if isinstance(event, Alert):

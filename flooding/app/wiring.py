@@ -5,6 +5,9 @@ lab's simulated or emulated sources, and the Bluetooth backends. The whole data 
     source -> SessionRunner (engine, store, notifier) -> StatusBoard -> the terminal or the log,
                                                                         and the extra views
     control channel -> LiveMonitor -> the runner of the session now (status, pause, ok, ...)
+
+One session clock (`flooding.io.clock.SessionClock`) per process: the strap stamps samples on
+it and the runner reads "now" from it, so both agree and no wall-clock jump bends a pause.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from flooding.app.status import StatusBoard
 from flooding.app.views import Views
 from flooding.core.models import SOLO, Mode
 from flooding.core.settings import ConfigError, Settings, couple_names
+from flooding.io.clock import SessionClock
 from flooding.io.control import AlreadyRunningError, ControlError, ControlServer, InstanceLock
 from flooding.io.folders import data_dir as default_data_dir
 from flooding.io.notify import choose_notifier, remote_targets
@@ -78,7 +82,8 @@ class Process:
 
     `source` is the process's heart data for its whole life; `people` names a couple's two
     partners (empty for one person); `strap` is one person's (address, name) and `straps` a
-    couple's, both stored with each session.
+    couple's, both stored with each session. `clock` is the session clock the source stamps
+    its samples on (each session's runner reads "now" from it).
     """
 
     source: HeartSource | TaggedSource
@@ -91,6 +96,7 @@ class Process:
     straps: Straps = field(default_factory=dict)
     strap: tuple[str, str] = ("", "")
     extras: Extras = field(default_factory=Extras)
+    clock: SessionClock = field(default_factory=SessionClock)
 
     def runner(self, source: HeartSource | TaggedSource, mode: Mode | None = None) -> SessionRunner:
         """The runner of one session on `source` (all of the process's source, or one wearing
@@ -109,6 +115,7 @@ class Process:
             straps=self.straps,
             strap_name=name or None,
             strap_address=address or None,
+            clock=self.clock,
         )
         runner.notifier = choose_notifier(
             self.settings.notify,
@@ -131,9 +138,11 @@ def process(
     straps: Straps | None = None,
     strap: tuple[str, str] = ("", ""),
     extras: Extras | None = None,
+    clock: SessionClock | None = None,
 ) -> Process:
     """The parts of a process on `source`: its status board (in front of `view` and the extra
-    views) and the live monitor the control channel talks to."""
+    views) and the live monitor the control channel talks to. `clock`: the session clock the
+    source stamps samples on (give the one `strap_source` was given; default a new one)."""
     extras = extras or Extras()
     board = StatusBoard(Views([view, *extras.views]) if extras.views else view)
     live = LiveMonitor(
@@ -145,7 +154,19 @@ def process(
     )
     people = tuple(people or (straps or {}))
     straps = dict(straps or {})
-    return Process(source, settings, store, board, live, kind, people, straps, strap, extras)
+    return Process(
+        source,
+        settings,
+        store,
+        board,
+        live,
+        kind,
+        people,
+        straps,
+        strap,
+        extras,
+        clock if clock is not None else SessionClock(),
+    )
 
 
 # -- the sources of a monitor -----------------------------------------------------------------
@@ -159,13 +180,15 @@ def strap_source(
     couple: bool,
     program: str,
     strap: tuple[str, str] | None = None,
+    clock: SessionClock | None = None,
 ) -> tuple[HeartSource | TaggedSource, Straps]:
     """The person's strap (`strap`, default the paired one), or with `couple` both partners'
-    straps merged, and their straps; ConfigError when a partner has no strap paired."""
+    straps merged, and their straps; ConfigError when a partner has no strap paired. Samples
+    are stamped on `clock` (pass the same one to `process`)."""
     if not couple:
         address, name = strap or (settings.strap.address, settings.strap.name)
         source = StrapSource(
-            address=address, name=name, scanner_backend=scanner, client_backend=client
+            address=address, name=name, scanner_backend=scanner, client_backend=client, clock=clock
         )
         return source, {}
     names = couple_names(settings)
@@ -181,6 +204,7 @@ def strap_source(
             name=chosen.name,
             scanner_backend=scanner,
             client_backend=client,
+            clock=clock,
         )
         straps[name] = (chosen.name or None, chosen.address or None)
     return MergedSource(sources), straps
@@ -304,6 +328,7 @@ async def run_service(
         live=proc.live,
         make_runner=lambda wearing, asked: proc.runner(wearing, asked or mode),
         session_gap_s=proc.settings.service.session_gap_minutes * MINUTE_S,
+        clock=proc.clock,
     )
     watcher = asyncio.create_task(stopped.wait())
     watcher.add_done_callback(lambda done: None if done.cancelled() else monitor.stop())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flooding.core.models import (
@@ -31,6 +32,11 @@ def _pick(options: list[str], turn: int) -> str:
     return options[turn % len(options)]
 
 
+def _shifted(wall_offset_s: float) -> Callable[[float], str]:
+    """`clock_time` of session times read on the wall clock (`wall_offset_s` later)."""
+    return lambda t_s: clock_time(t_s + wall_offset_s)
+
+
 @dataclass(frozen=True)
 class RenderedMessage:
     """The full text (terminal, store) and the desktop text (maybe private)."""
@@ -49,15 +55,23 @@ class MessageBook:
         self.people = people
 
     def render(
-        self, event: Event, pending: PauseStarted | None, turn: int
+        self,
+        event: Event,
+        pending: PauseStarted | None,
+        turn: int,
+        wall_offset_s: float = 0.0,
     ) -> RenderedMessage | None:
         """The message for an event (None for events the person is not told about).
 
         `pending` is the pause that an Alert starts (its planned end gives the return time).
-        `turn` picks the rotating suggestion, script and re-entry line.
+        `turn` picks the rotating suggestion, script and re-entry line. `wall_offset_s` turns
+        session times into the clock time the computer shows now (a live session whose wall
+        clock was set since it began; see `flooding.io.clock`): "back at" names the time on
+        the clock people look at.
         """
         if self.people > 1 and isinstance(event, Alert | PauseExtended | ReadyToReturn):
-            return self._render_couple(event, pending, turn)
+            return self._render_couple(event, pending, turn, wall_offset_s)
+        on_wall = _shifted(wall_offset_s)
         t = self.texts
         minutes = f"{self.settings.pause.minutes:.0f}"
         extend = f"{self.settings.pause.extend_minutes:.0f}"
@@ -68,7 +82,7 @@ class MessageBook:
                 "baseline": self._bpm(event.baseline_bpm),
                 "minutes": minutes,
                 "extend_minutes": extend,
-                "return_time": clock_time(until),
+                "return_time": on_wall(until),
             }
             values["script"] = fill_placeholders(
                 "partner_scripts", _pick(t.partner_scripts, turn), values
@@ -81,7 +95,7 @@ class MessageBook:
                 "baseline": self._bpm(event.baseline_bpm),
                 "minutes": minutes,
                 "extend_minutes": extend,
-                "return_time": clock_time(event.until_s),
+                "return_time": on_wall(event.until_s),
                 "suggestion": _pick(t.suggestions, turn + 1),
             }
             return self._render("not-yet", "not_yet", values)
@@ -91,7 +105,7 @@ class MessageBook:
                 "baseline": self._bpm(event.baseline_bpm),
                 "minutes": f"{(event.t_s - event.pause_start_s) / 60:.0f}",
                 "extend_minutes": extend,
-                "return_time": clock_time(event.t_s),
+                "return_time": on_wall(event.t_s),
                 "reentry": _pick(t.reentry_lines, turn),
             }
             return self._render("ready", "ready", values)
@@ -126,8 +140,10 @@ class MessageBook:
         event: Alert | PauseExtended | ReadyToReturn,
         pending: PauseStarted | None,
         turn: int,
+        wall_offset_s: float,
     ) -> RenderedMessage:
         """The messages for both partners (see flooding.core.pause): non-blaming by default."""
+        on_wall = _shifted(wall_offset_s)
         t = self.texts
         pause = self.settings.pause
         name_who = self.settings.couple.name_who
@@ -144,20 +160,20 @@ class MessageBook:
             until = pending.until_s if pending else event.t_s + pause.minutes * 60
             if name_who:
                 values["who"] = event.person
-            values["return_time"] = clock_time(until)
+            values["return_time"] = on_wall(until)
             script = _pick(t.couple_partner_scripts, turn)
             values["script"] = fill_placeholders("couple_partner_scripts", script, values)
             values["suggestion"] = _pick(t.suggestions, turn)
             return self._render("alert", "couple_alert", values, private="alert", with_buttons=True)
         if isinstance(event, PauseExtended):
-            values["return_time"] = clock_time(event.until_s)
+            values["return_time"] = on_wall(event.until_s)
             values["suggestion"] = _pick(t.suggestions, turn + 1)
             if name_who and event.waiting:
                 names = {"names": ", ".join(event.waiting)}
                 values["waiting"] = fill_placeholders("couple_waiting", t.couple_waiting, names)
             return self._render("not-yet", "couple_not_yet", values, private="not_yet")
         values["minutes"] = f"{(event.t_s - event.pause_start_s) / 60:.0f}"
-        values["return_time"] = clock_time(event.t_s)
+        values["return_time"] = on_wall(event.t_s)
         values["reentry"] = _pick(t.couple_reentry_lines, turn)
         return self._render("ready", "couple_ready", values, private="ready")
 

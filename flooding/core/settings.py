@@ -244,7 +244,7 @@ class NotifySettings(_Section):
     """Desktop notifications, their chime, and the person's own remote targets."""
 
     enabled: bool = True
-    privacy: bool = False
+    privacy: bool = True  # the desktop (and its lock screen) shows neutral words by default
     sound: bool = True
     volume: VolumePercent = 60
     targets: list[TargetUrl] = []

@@ -1,5 +1,6 @@
-"""The notification preview on the Settings page: the alert and the ready-to-return as the
-desktop would show them, rendered by the notifier's own MessageBook with example numbers."""
+"""The notification preview on the Settings page: the alert and the ready-to-return in full
+(as the app and the terminal show them) and, in privacy mode, as the desktop and its lock
+screen show them, rendered by the notifier's own MessageBook with example numbers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from flooding.core.messages import MessageBook
 from flooding.core.models import Alert, PauseStarted, ReadyToReturn, Rule
+from flooding.core.notice import Message
 from flooding.core.settings import Settings
 
 EXAMPLE_T_S = 1_790_000_000.0  # a fixed moment, so the preview reads the same each time
@@ -26,18 +28,26 @@ class Notice:
 
 
 def example_notices(settings: Settings) -> list[Notice]:
-    """The alert and the ready-to-return with example numbers (privacy mode's words if on)."""
+    """The alert and the ready-to-return with example numbers, in full; in privacy mode
+    (`notify.privacy`) followed by the neutral words the desktop shows instead."""
     book = MessageBook(settings)
     until_s = EXAMPLE_T_S + settings.pause.minutes * 60
     alert = Alert(EXAMPLE_T_S, EXAMPLE_BPM, EXAMPLE_CALM_BPM, EXAMPLE_CALM_BPM + 25, Rule.RELATIVE)
     pause = PauseStarted(EXAMPLE_T_S, until_s, EXAMPLE_CALM_BPM)
     ready = ReadyToReturn(until_s, EXAMPLE_READY_BPM, EXAMPLE_CALM_BPM, EXAMPLE_T_S)
-    notices = []
+    private = settings.notify.privacy
+    full: list[Notice] = []
+    desktop: list[Notice] = []
     for name, event, pending in (("The alert", alert, pause), ("Ready to return", ready, None)):
         rendered = book.render(event, pending, turn=0)
         if rendered is None:
             continue
-        shown = rendered.desktop
-        buttons = tuple(action.label for action in shown.actions)
-        notices.append(Notice(name, shown.title, shown.body, buttons))
-    return notices
+        where = " (in the app and the terminal)" if private else ""
+        full.append(_notice(name + where, rendered.full))
+        if private:
+            desktop.append(_notice(f"{name} on the desktop and the lock screen", rendered.desktop))
+    return full + desktop
+
+
+def _notice(name: str, shown: Message) -> Notice:
+    return Notice(name, shown.title, shown.body, tuple(action.label for action in shown.actions))

@@ -137,6 +137,7 @@ async def _monitor(args: argparse.Namespace) -> int:
     from flooding.cli.view import QuietView, TerminalView
     from flooding.core.models import Mode
     from flooding.core.settings import ConfigError
+    from flooding.io.clock import SessionClock
 
     settings = load_settings(args).settings
     if args.quiet:  # quiet means quiet: the notifications come without their chime
@@ -166,6 +167,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     if chosen is None:
                         return 1
                     strap = chosen
+                clock = SessionClock()  # stamps the samples; the runner reads now from it
                 try:
                     source, straps = wiring.strap_source(
                         settings,
@@ -174,6 +176,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                         couple=args.couple,
                         program=program(),
                         strap=strap,
+                        clock=clock,
                     )
                 except ConfigError as exc:
                     print(f"flooding monitor --couple: {exc}", file=sys.stderr)
@@ -188,6 +191,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     straps=straps,
                     strap=strap,
                     extras=app_extras(args, folder, scanner=scanner),
+                    clock=clock,
                 )
                 if not args.quiet:
                     print(f"Watching {source.description}. Ctrl-C ends the session.")
@@ -246,6 +250,7 @@ async def _headless(args: argparse.Namespace) -> int:
     from flooding.app.views import LogView
     from flooding.core.models import Mode
     from flooding.core.settings import NotifySettings
+    from flooding.io.clock import SessionClock
     from flooding.io.notify import choose_notifier
 
     folder = data_dir(args)
@@ -262,12 +267,14 @@ async def _headless(args: argparse.Namespace) -> int:
                 return 0
             with wiring.opened_store(folder) as store:
                 async with strap_backends(args) as (scanner, client, _strap):
+                    clock = SessionClock()  # stamps the samples; each runner reads now from it
                     source, straps = wiring.strap_source(
                         settings,
                         scanner,
                         client,
                         couple=is_couple(settings) or args.couple,
                         program=program(),
+                        clock=clock,
                     )
                     proc = wiring.process(
                         source,
@@ -280,6 +287,7 @@ async def _headless(args: argparse.Namespace) -> int:
                         strap=(settings.strap.address, settings.strap.name),
                         # the App: line goes to the journal with the rest
                         extras=app_extras(args, folder, scanner=scanner, out=sys.stderr),
+                        clock=clock,
                     )
                     await wiring.run_service(
                         proc,

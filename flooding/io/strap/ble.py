@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,6 +44,7 @@ from flooding.core.hrm import (
     to_sample,
 )
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, SensorLocation, SourceItem
+from flooding.io.clock import SessionClock
 from flooding.io.strap.backoff import Failure, advice, failure_of, retry_delay_s
 from flooding.io.strap.pmd import START_TIMEOUT_S as PMD_START_TIMEOUT_S
 from flooding.io.strap.pmd import AccelerometerStream, PmdError, offered
@@ -188,7 +188,9 @@ class StrapSource:
 
     The strap is matched by `address` (case-insensitive), or by exact advertised `name`
     when no address is given; no other strap is ever connected. `clock` stamps samples
-    (seconds); `retry_delay` maps (attempt, failure) to seconds to wait (default:
+    (seconds; default a `flooding.io.clock.SessionClock`, so a wall-clock jump moves no sample
+    time; the stall watchdog and the retries run on the event loop's monotonic clock);
+    `retry_delay` maps (attempt, failure) to seconds to wait (default:
     `flooding.io.strap.backoff.retry_delay_s` with random jitter). With `give_up_after_s`, the
     stream raises `StrapUnavailableError` when no link has been up for that long;
     by default it retries forever. `accelerometer_timeout_s` bounds the start of a strap's
@@ -202,7 +204,7 @@ class StrapSource:
         *,
         scanner_backend: type[BaseBleakScanner] | None = None,
         client_backend: type[BaseBleakClient] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S,
         connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
         scan_timeout_s: float = DEFAULT_SCAN_TIMEOUT_S,
@@ -219,7 +221,7 @@ class StrapSource:
         self.name = name.strip()
         self._scanner_backend = scanner_backend
         self._client_backend = client_backend
-        self._clock = clock
+        self._clock: Callable[[], float] = clock if clock is not None else SessionClock()
         self._stall_timeout_s = stall_timeout_s
         self._connect_timeout_s = connect_timeout_s
         self._scan_timeout_s = scan_timeout_s
