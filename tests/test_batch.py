@@ -1,5 +1,6 @@
 """The batch path (`run_batch`) gives exactly what feeding the engine sample by sample gives,
-on random streams with gaps, lost contact, implausible readings, rises, pauses and mode switches."""
+on random streams with gaps, lost contact, implausible readings, rises, pauses, mode switches,
+sudden steps and movement (an accelerometer's activity level, or none)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from hypothesis import strategies as st
 
 from flooding.core.batch import prepare
 from flooding.core.engine import Control, Engine, run_batch
-from flooding.core.models import Event, Mode, Reading, Sample
+from flooding.core.models import Event, Mode, Reading, Sample, Waiting
 from flooding.io.config_files.loading import default_settings
 
 SETTINGS = default_settings()
 START_S = 1_700_000_000.0
 
 # one stretch of a stream: (how many samples, level in bpm, seconds between samples, contact,
-# RR intervals sent or not, an artifact now and then)
+# RR intervals sent or not, an artifact now and then, the activity level: none (a strap
+# without an accelerometer), still, just under and over the moving level, walking)
 stretch = st.tuples(
     st.integers(1, 120),
     st.sampled_from([0.0, 45.0, 62.0, 68.0, 75.0, 92.0, 110.0, 135.0, 260.0]),
@@ -25,6 +27,7 @@ stretch = st.tuples(
     st.sampled_from([True, True, None, False]),
     st.booleans(),
     st.booleans(),
+    st.sampled_from([None, None, None, 0.01, 0.05, 0.07, 0.25]),
 )
 gap = st.sampled_from([0.0, 0.0, 0.0, 3.0, 5.5, 7.0, 60.0, 900.0])
 control = st.tuples(
@@ -39,7 +42,7 @@ def streams(draw: st.DrawFn) -> tuple[list[Sample], list[Control], Mode]:
     samples: list[Sample] = []
     t = START_S + draw(st.floats(0.0, 10.0))
     k = 0
-    for (n, bpm, step, has_contact, rr_on, noisy), gap_s in draw(
+    for (n, bpm, step, has_contact, rr_on, noisy, activity), gap_s in draw(
         st.lists(st.tuples(stretch, gap), min_size=1, max_size=16)
     ):
         t += gap_s
@@ -53,7 +56,7 @@ def streams(draw: st.DrawFn) -> tuple[list[Sample], list[Control], Mode]:
                 rr = (beat,) * (1 + (k % 3 == 0))
                 if noisy and k % 17 == 0:
                     rr = (beat / 2, beat / 2, beat * 2)  # an extra beat, then a missed one
-            samples.append(Sample(t, round(value, 1), rr, has_contact))
+            samples.append(Sample(t, round(value, 1), rr, has_contact, None, activity))
             t += step
     controls = [
         Control(
@@ -70,10 +73,10 @@ def streams(draw: st.DrawFn) -> tuple[list[Sample], list[Control], Mode]:
 
 
 def live(
-    samples: list[Sample], controls: list[Control], mode: Mode
+    samples: list[Sample], controls: list[Control], mode: Mode, *, classic: bool = False
 ) -> tuple[list[Reading], list[Event]]:
     """Each sample fed to an engine in turn, the controls applied before theirs."""
-    engine = Engine(SETTINGS, mode=mode)
+    engine = Engine(SETTINGS, mode=mode, classic=classic)
     readings: list[Reading] = []
     events: list[Event] = []
     for index, sample in enumerate(samples):
@@ -90,7 +93,7 @@ def live(
 
 
 class TestBatchEqualsStreaming:
-    @settings(max_examples=80, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(streams())
     def test_random_streams(self, stream: tuple[list[Sample], list[Control], Mode]) -> None:
         """Batch events and readings equal streaming ones, sample for sample (compared by
@@ -103,6 +106,33 @@ class TestBatchEqualsStreaming:
         bare = run_batch(samples, SETTINGS, mode=mode, controls=controls)
         assert repr(bare.events) == repr(events)
         assert bare.readings == []
+
+    @settings(max_examples=30, deadline=None)
+    @given(streams())
+    def test_random_streams_classic_rules(
+        self, stream: tuple[list[Sample], list[Control], Mode]
+    ) -> None:
+        """With the classic rules (the "before" of scripts/evaluate) batch equals streaming too."""
+        samples, controls, mode = stream
+        readings, events = live(samples, controls, mode, classic=True)
+        kept = run_batch(
+            samples, SETTINGS, mode=mode, keep_readings=True, controls=controls, classic=True
+        )
+        assert repr(kept.events) == repr(events)
+        assert repr(kept.readings) == repr(readings)
+
+    def test_first_activity_level_on_an_implausible_reading(self) -> None:
+        """A strap whose first activity level comes with an implausible rate still counts as
+        having an accelerometer from then on, in batch as live (no step rule after it)."""
+        samples = [Sample(START_S + i, 68.0) for i in range(400)]
+        samples += [Sample(START_S + 400 + i, 0.0, (), True, None, 0.01) for i in range(3)]
+        samples += [Sample(START_S + 403 + i, 68.0, (), True, None, None) for i in range(30)]
+        samples += [Sample(START_S + 433 + i, 110.0) for i in range(60)]
+        readings, events = live(samples, [], Mode.TALK)
+        kept = run_batch(samples, SETTINGS, keep_readings=True)
+        assert repr(kept.readings) == repr(readings)
+        assert repr(kept.events) == repr(events)
+        assert all(r.waiting is not Waiting.STEP for r in readings)
 
     def test_prepared_samples_replay_the_same(self) -> None:
         """Samples prepared once replay like the samples themselves, under other settings too."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import pickle
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TypeVar
 
 import pytest
 
-from flooding.core.detector import BUCKET_S, Detector, DetectorStep
+from flooding.core.detector import BUCKET_S, SETTLE_S, Detector, DetectorStep
 from flooding.core.models import (
     ContactChanged,
     EpisodeEnded,
@@ -18,6 +19,7 @@ from flooding.core.models import (
     Rule,
     Sample,
     State,
+    Waiting,
 )
 from flooding.core.settings import DetectionSettings
 from tests.traces import Seg, calm, crossing_s, detection, trace, wandering_calm
@@ -219,11 +221,12 @@ class TestWarmUp:
         assert episode.onset_s == 30
 
     def test_baseline_warms_after_min_calm(self) -> None:
-        """The baseline appears once baseline_min_calm_s of calm buckets have closed."""
+        """The baseline appears once baseline_min_calm_s of calm buckets have closed after the
+        settling minutes (whose calm is not learned into it)."""
         detector = Detector(DetectionSettings())
-        steps = run(detector, trace(calm(200)))
+        steps = run(detector, trace(calm(300)))
         first_warm = next(i for i, s in enumerate(steps) if s.baseline_bpm is not None)
-        assert first_warm == DetectionSettings().baseline_min_calm_s
+        assert first_warm == SETTLE_S + DetectionSettings().baseline_min_calm_s
         assert steps[first_warm].state is State.CALM
         assert detector.baseline_bpm == 68
 
@@ -282,18 +285,19 @@ class TestRules:
         found = episodes(steps)
         assert [e.rule for e in found] == ([] if expected is None else [expected])
 
-    # a warm baseline of 95: relative threshold 105 (95 + max(10, 9.5)); absolute 100
+    # a warm baseline of 95: relative threshold 105 (95 + max(10, 9.5)); absolute 100. Under
+    # "either" the personal rule wins once the calm is known: 100 sits inside this calm
     @pytest.mark.parametrize(
         ("rules", "expected"),
         [
-            ("either", Rule.ABSOLUTE),
+            ("either", None),
             ("absolute", Rule.ABSOLUTE),
             ("relative", None),
             ("both", None),
         ],
     )
     def test_high_baseline(self, rules: str, expected: Rule | None) -> None:
-        """With baseline 95, 102 bpm floods under either/absolute and not under relative/both."""
+        """With baseline 95, 102 bpm floods under absolute only (either: the personal rule)."""
         _, steps = feed_segments(calm(300, 95), Seg(60, 102), settings=detection(rules=rules))
         found = episodes(steps)
         assert [e.rule for e in found] == ([] if expected is None else [expected])
@@ -302,7 +306,7 @@ class TestRules:
         ("rules", "seed", "expected"),
         [
             ("either", 60, (70, Rule.RELATIVE)),
-            ("either", 95, (100, Rule.ABSOLUTE)),
+            ("either", 95, (105, Rule.RELATIVE)),  # the calm is known: the personal rule
             ("both", 95, (105, Rule.RELATIVE)),
             ("both", 60, (100, Rule.ABSOLUTE)),
             ("relative", 120, (132, Rule.RELATIVE)),
@@ -424,3 +428,139 @@ class TestBoundedMemory:
         assert detector._baseline._ring is ring
         assert len(ring) <= capacity
         assert len(pickle.dumps(detector)) <= size_after_1h + 64
+
+
+STILL_G = 0.01  # activity of a body sitting still (core/activity.py: under ~0.02 g)
+WALKING_G = 0.25  # activity while walking (0.2-0.4 g in the movement recordings)
+
+
+def with_activity(samples: list[Sample], activity_g: float) -> list[Sample]:
+    """The samples as a strap with an accelerometer sends them, at one activity level."""
+    return [replace(s, activity_g=activity_g) for s in samples]
+
+
+def onset_and_alerts(samples: list[Sample], *, classic: bool = False) -> list[EpisodeStarted]:
+    return episodes(run(Detector(DetectionSettings(), classic=classic), samples))
+
+
+class TestMovementIsNotFlooding:
+    # the same heart in every test: calm at 68, then up to 100 within 30 s and held 2 minutes,
+    # then down to 80 (above the threshold of 78) and held there for five minutes
+    RISE = (Seg(30, 68, 100), Seg(120, 100), Seg(90, 100, 80), Seg(300, 80))
+
+    def test_sitting_still_and_a_rise_alerts(self) -> None:
+        """With the body still (accelerometer near 0 g) the rise alerts within confirm_s + 2 s."""
+        samples = with_activity(trace(WARM, *self.RISE), STILL_G)
+        [episode] = onset_and_alerts(samples)
+        onset = crossing_s((WARM, *self.RISE), 78)
+        assert onset <= episode.t_s <= onset + 20 + CONFIRM_SLACK_S
+
+    def test_walking_with_the_same_rise_does_not_alert(self) -> None:
+        """Walking during the rise, then standing still while the heart comes down to a level
+        that stays above the threshold: no alert (movement explains it)."""
+        still = with_activity(trace(WARM), STILL_G)
+        walking = with_activity(trace(*self.RISE[:2], start_s=300), WALKING_G)
+        after = with_activity(trace(*self.RISE[2:], start_s=450), STILL_G)
+        detector = Detector(DetectionSettings())
+        steps = run(detector, still + walking + after)
+        assert episodes(steps) == []
+        assert steps[320].waiting is Waiting.MOVEMENT
+
+    def test_a_new_rise_while_still_after_walking_alerts(self) -> None:
+        """After the walk, a new rise of the margin while the body is still does alert."""
+        still = with_activity(trace(WARM), STILL_G)
+        walking = with_activity(trace(*self.RISE[:2], start_s=300), WALKING_G)
+        after = with_activity(
+            trace(*self.RISE[2:], Seg(30, 80, 100), Seg(120, 100), start_s=450), STILL_G
+        )
+        [episode] = onset_and_alerts(still + walking + after)
+        assert episode.t_s > 450 + 90 + 300  # the new rise, not the walk
+
+    def test_without_an_accelerometer_the_same_heart_alerts(self) -> None:
+        """Control: the walking heart without an activity level alerts (nothing explains it)."""
+        assert len(onset_and_alerts(trace(WARM, *self.RISE))) == 1
+
+
+class TestSuddenStepWithoutAccelerometer:
+    # standing up: 68 -> 93 within 4 s, back down over 16 s to a standing level of 79
+    # (threshold 78), held for five minutes
+    STAND = (WARM, Seg(4, 68, 93), Seg(16, 93, 79), Seg(300, 79))
+
+    def test_standing_up_does_not_alert(self) -> None:
+        """A sudden step that falls back half-way is posture: no alert while it stays level."""
+        detector = Detector(DetectionSettings())
+        steps = run(detector, trace(*self.STAND))
+        assert episodes(steps) == []
+        assert steps[303].waiting is Waiting.STEP
+        assert onset_and_alerts(trace(*self.STAND), classic=True)  # the earlier rules did
+
+    def test_a_step_that_stays_up_alerts_in_time(self) -> None:
+        """A sudden step that stays up alerts within confirm_s + 2 s, as any rise."""
+        segs = (WARM, Seg(4, 68, 93), Seg(300, 93))
+        [episode] = onset_and_alerts(trace(*segs))
+        onset = crossing_s(segs, 78)
+        assert onset <= episode.t_s <= onset + 20 + CONFIRM_SLACK_S
+
+
+class TestFirstMinutes:
+    def test_strap_just_on_does_not_alert(self) -> None:
+        """A heart (or a sensor) that starts low and settles over three minutes to its
+        ordinary calm, which swings 8 bpm above it, gives no alert (the earlier rules did)."""
+        segs = (Seg(60, 56), Seg(120, 56, 80), Seg(120, 80))
+        swings = [Seg(40, 80), Seg(10, 80, 88), Seg(30, 88), Seg(10, 88, 80)] * 6
+        samples = trace(*segs, *swings)
+        detector = Detector(DetectionSettings())
+        steps = run(detector, samples)
+        assert episodes(steps) == []
+        assert onset_and_alerts(samples, classic=True)  # control: a baseline learned too low
+        assert steps[30].waiting is Waiting.SETTLING
+        assert steps[int(SETTLE_S) + 30].waiting is Waiting.LEARNING
+        assert steps[-1].waiting is None
+
+    def test_a_calibrated_calm_is_used_from_the_start(self) -> None:
+        """With a calibrated calm that the session confirms, a rise in the first minute
+        alerts by the relative rule within confirm_s + 2 s."""
+        segs = (calm(40), Seg(10, 68, 90), Seg(60, 90))
+        steps = run(Detector(DetectionSettings(), baseline_seed_bpm=68), trace(*segs))
+        [episode] = episodes(steps)
+        assert episode.rule is Rule.RELATIVE
+        onset = crossing_s(segs, 78)
+        assert onset <= episode.t_s <= onset + 20 + CONFIRM_SLACK_S
+
+
+class TestBaselineDoesNotSink:
+    def test_coming_back_from_relaxation_does_not_alert(self) -> None:
+        """Fifteen calm minutes at 72, six minutes of slow breathing at 61, then back to an
+        ordinary 74 for ten minutes: no alert (the earlier rules alerted)."""
+        segs = (calm(900, 72), Seg(60, 72, 61), calm(360, 61), Seg(60, 61, 74), calm(600, 74))
+        samples = trace(*segs, seed=1)
+        assert onset_and_alerts(samples) == []
+        assert onset_and_alerts(samples, classic=True)  # control: the baseline had sunk
+
+    def test_a_real_rise_after_relaxation_still_alerts(self) -> None:
+        """After the same relaxation a rise to 95 alerts."""
+        segs = (calm(900, 72), Seg(60, 72, 61), calm(360, 61), Seg(60, 61, 95), calm(300, 95))
+        assert len(onset_and_alerts(trace(*segs))) == 1
+
+
+class TestHighCalm:
+    # a person whose calm sits at 94: the absolute cue (100) is inside their ordinary calm
+    CALM = (Seg(600, 94),) + (Seg(10, 94, 102), Seg(30, 102), Seg(10, 102, 94), Seg(250, 94)) * 3
+
+    def test_high_calm_does_not_alert_at_the_absolute_threshold(self) -> None:
+        """Swings to 102 bpm (above 100, below calm + 10 %) do not alert, from the first
+        minutes on (the earlier rules did)."""
+        samples = trace(*self.CALM)
+        assert onset_and_alerts(samples) == []
+        assert onset_and_alerts(samples, classic=True)  # control: 100 bpm alone
+
+    def test_high_calm_and_a_rise_alerts(self) -> None:
+        """A rise to 115 bpm, 10 % and more above the calm of 94, alerts by the relative rule."""
+        [episode] = onset_and_alerts(trace(*self.CALM, Seg(20, 94, 115), Seg(120, 115)))
+        assert episode.rule is Rule.RELATIVE
+        assert episode.threshold_bpm == pytest.approx(94 + 10)
+
+    def test_high_calm_from_the_first_second(self) -> None:
+        """A person at 104 bpm from the moment the strap goes on is not alerted while the
+        detector learns their calm."""
+        assert onset_and_alerts(trace(Seg(900, 104, noise_bpm=1.5))) == []

@@ -118,6 +118,8 @@ class TerminalView:
         label = say.choice("state", reading.state.value)
         if reading.state is State.FLOODED:
             label = label.upper() + easing
+        if reading.waiting is not None:  # what a rise waits for (settling, movement, ...)
+            label += f" ({say.choice('waiting', reading.waiting.value)})"
         if reading.pausing and reading.pause_until_s is not None:
             label += say("live.pause", left=_countdown(say, reading.pause_until_s - reading.t_s))
             label += self._breath_word(reading.t_s)

@@ -23,15 +23,24 @@ import numpy.typing as npt
 
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import fast_rate_array
-from flooding.core.detector import BUCKET_S
+from flooding.core.detector import BUCKET_S, MOVING_G
 from flooding.core.engine import BatchResult, Control, Engine
-from flooding.core.models import Event, PauseExtended, Reading, Sample, State
+from flooding.core.models import Event, PauseExtended, Reading, Sample, State, Waiting
 from flooding.core.settings import detection_for
 
 FloatArray = npt.NDArray[np.float64]
 
 STATES = tuple(State)  # a reading's state, stored as its index here
 _CODE = {state: code for code, state in enumerate(STATES)}
+WAITS = tuple(Waiting)  # a reading's `waiting`, stored as its index here (NO_WAIT: None)
+NO_WAIT = -1
+_WAIT_CODE = {waiting: code for code, waiting in enumerate(WAITS)}
+
+
+def _wait_code(waiting: Waiting | None) -> int:
+    return NO_WAIT if waiting is None else _WAIT_CODE[waiting]
+
+
 GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in one array pass
 
 
@@ -64,6 +73,7 @@ class ReadingTrace:
     threshold_bpm: FloatArray
     pausing: npt.NDArray[np.bool_]
     pause_until_s: FloatArray
+    waiting: npt.NDArray[np.int8]
     events: dict[int, tuple[Event, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -78,6 +88,7 @@ class ReadingTrace:
             np.zeros(n),
             np.zeros(n, np.bool_),
             np.full(n, np.nan),
+            np.full(n, NO_WAIT, np.int8),
         )
 
     def readings(self) -> list[Reading]:
@@ -93,8 +104,9 @@ class ReadingTrace:
                 pausing=pausing,
                 pause_until_s=None if math.isnan(until) else until,
                 events=events.get(index, ()),
+                waiting=None if waiting < 0 else WAITS[waiting],
             )
-            for index, (t, bpm, state, base, threshold, pausing, until) in enumerate(
+            for index, (t, bpm, state, base, threshold, pausing, until, waiting) in enumerate(
                 zip(
                     self.t_s.tolist(),
                     self.bpm.tolist(),
@@ -103,6 +115,7 @@ class ReadingTrace:
                     self.threshold_bpm.tolist(),
                     self.pausing.tolist(),
                     self.pause_until_s.tolist(),
+                    self.waiting.tolist(),
                     strict=True,
                 )
             )
@@ -133,8 +146,9 @@ def _bucket_sums(
 def _calm_mask(
     engine: Engine, columns: SampleColumns, rates: FloatArray, controls: Sequence[Control]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Usable samples (contact, a plausible rate) and those after a gap, by the detection
-    settings in force at each (a mode switch changes them)."""
+    """Usable samples (contact, a plausible rate, no movement, not the first with an activity
+    level) and those after a gap, by the detection settings in force at each (a mode switch
+    changes them)."""
     t = columns.t_s
     n = t.size
     ok = np.zeros(n, np.bool_)
@@ -157,6 +171,12 @@ def _calm_mask(
         )
         gap[piece] = steps[piece] > detection.gap_s
     gap[0] = False  # nothing before the first sample
+    activity = columns.activity_g
+    if activity is not None:
+        ok &= ~(activity >= MOVING_G)  # NaN (no accelerometer) compares False: not moving
+        has_level = ~np.isnan(activity)
+        if has_level.any():
+            ok[int(np.argmax(has_level))] = False  # the detector learns it has an accelerometer
     return ok, gap
 
 
@@ -211,7 +231,12 @@ def replay(
     detector = engine.detector
     advance = engine._advance
     events = result.events
-    quiet: list[tuple[int, int, int, float, float]] = []  # buckets taken at once, for the trace
+    activity: list[float | None] = (
+        [None] * n
+        if columns.activity_g is None
+        else [None if math.isnan(a) else a for a in columns.activity_g.tolist()]
+    )
+    quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
     for i, (start, count) in enumerate(zip(starts.tolist(), counts.tolist(), strict=True)):
         stop = start + count
         gaps = gaps_in.get(i, ())
@@ -232,6 +257,7 @@ def replay(
                         _CODE[step.state],
                         math.nan if base is None else base,
                         step.threshold_bpm,
+                        _wait_code(step.waiting),
                     )
                 )
             learn = gaps[-1] if gaps else start  # the baseline learns from here, if not frozen
@@ -266,13 +292,16 @@ def replay(
             if j in by_index:
                 for control in by_index[j]:
                     events.extend(control.apply(engine))
-            step, happened = advance(Sample(t_list[j], rate_list[j], (), contact[j]))
+            step, happened = advance(
+                Sample(t_list[j], rate_list[j], (), contact[j], None, activity[j])
+            )
             if happened:
                 events.extend(happened)
             if trace is not None:
                 trace.state[j] = _CODE[step.state]
                 trace.baseline_bpm[j] = math.nan if step.baseline_bpm is None else step.baseline_bpm
                 trace.threshold_bpm[j] = step.threshold_bpm
+                trace.waiting[j] = _wait_code(step.waiting)
                 if protocol.pausing:
                     trace.pausing[j] = True
                     trace.pause_until_s[j] = protocol.until_s
@@ -281,7 +310,7 @@ def replay(
     for control in by_index.get(n, ()):
         events.extend(control.apply(engine))
     if trace is not None and quiet:
-        firsts, lasts, codes, baselines, thresholds = (
+        firsts, lasts, codes, baselines, thresholds, waits = (
             np.array(column) for column in zip(*quiet, strict=True)
         )
         lengths = lasts - firsts
@@ -291,4 +320,5 @@ def replay(
         trace.state[where] = np.repeat(codes, lengths)
         trace.baseline_bpm[where] = np.repeat(baselines, lengths)
         trace.threshold_bpm[where] = np.repeat(thresholds, lengths)
+        trace.waiting[where] = np.repeat(waits, lengths)
     return result

@@ -1,8 +1,8 @@
 """The flooding detector: pure and streaming. Feed samples, get the state and its changes.
 
-It never reads a clock (time comes in with each sample), keeps bounded memory (a fixed ring
-of baseline buckets) and does O(1) work per sample (a median of at most
-`baseline_window_s / BUCKET_S` numbers once per bucket).
+It never reads a clock (time comes in with each sample), keeps bounded memory (fixed rings
+of baseline buckets, the few readings of the last `STEP_S`) and does O(1) work per sample
+(a sorted insert into at most `FLOOR_WINDOW_S / BUCKET_S` numbers once per bucket).
 
 Rules (see `config/default.toml` for the defaults and their reasons):
 - baseline: the median of 10-second bucket means of *calm* readings, over the most recent
@@ -28,12 +28,37 @@ Rules (see `config/default.toml` for the defaults and their reasons):
   released after `release_s` below the threshold minus `release_hysteresis_bpm`.
 - a sample without skin contact, or a gap longer than `gap_s` (no samples, or only
   implausible ones), never counts as flooding and restarts a run above threshold.
+
+Rules for real life (issue 15; `classic=True` turns all of them off, for comparisons):
+- settling: buckets of the first `SETTLE_S` after the first usable reading are not learned
+  into the baseline (the strap's contact and the heart of someone who just sat down are
+  still settling). Every plausible reading of them that is not flooded (even one above the
+  absolute threshold: for a person whose calm sits above 100 bpm, that is their calm) is the
+  provisional calm; until the own baseline is warm only the absolute rule applies, raised to
+  the provisional calm plus the margin (with `rules = "either"`), so a person whose calm
+  sits near `absolute_bpm` is not flooded in the first minutes.
+- a baseline that does not sink: never below the median calm of the last `FLOOR_WINDOW_S`
+  (the session's ordinary calm; rise-limited like the baseline), so a relaxation or
+  breathing phase of minutes does not pull it down, and coming back from it to the
+  ordinary level is no rise.
+- the personal rule wins: with `rules = "either"`, once the person's calm is known the
+  relative rule sets the threshold (Gottman's 100 bpm is a population cue for "well above
+  calm"; 10 % above one's own resting rate is the personal form of the same cue, and for a
+  calm of 91+ bpm the absolute cue would sit inside the person's ordinary calm).
+- movement is not flooding (with an accelerometer, `Sample.activity_g`): a rise does not
+  count while the body moves (`MOVING_G`) and for `RECOVERY_S` after it stops; after that,
+  while the heart is still up, it counts only once it has climbed `margin` above the lowest
+  rate since (a new rise while still), and the run must be confirmed while still.
+- a sudden step without an accelerometer (`STEP_BPM` within `STEP_S`): the run is followed;
+  when the heart falls back half-way to where it stood before the step, the step was a
+  change of posture (standing up), and the rest of the rise is treated as after movement.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from collections import deque
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -46,6 +71,7 @@ from flooding.core.models import (
     Rule,
     Sample,
     State,
+    Waiting,
 )
 from flooding.core.settings import DetectionSettings
 
@@ -55,6 +81,30 @@ MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had c
 BASELINE_RISE_BPM_PER_MIN = 1.0  # fastest rise of a learned baseline, bpm per minute: calm
 #                                  drifts slower; arousal climbs faster (see the docstring)
 SECONDS_PER_MINUTE = 60.0
+FLOOR_WINDOW_S = 900.0  # the session's ordinary calm: the median calm of the last 15 minutes;
+#                         a relaxation, slow-breathing or meditation phase (typically 5 min in
+#                         studies, e.g. Stress-Predict's relaxation between tasks) is a minority
+#                         of it, so the baseline does not sink with it
+SETTLE_S = 120.0  # calm of the first two minutes is not learned: a chest strap's electrodes
+#                   need skin moisture and a wrist sensor needs time to lock on (readings
+#                   start low), and a heart settles over 1-2 min after sitting down (resting
+#                   measurements begin after minutes of seated rest: Task Force of the ESC and
+#                   NASPE, Circulation 1996; 93:1043)
+MOVING_G = 0.06  # activity level (g) that counts as moving: standing or sitting still stays
+#                  at ~0.01-0.03 g, walking at 0.2-0.4 g (movement-hexoskin: median of each
+#                  person's still and walking seconds); 0.06 is about their geometric mean
+RECOVERY_S = 60.0  # after movement stops the heart stays up and falls back over about a
+#                    minute (heart-rate recovery: most of the fall comes in the first minute,
+#                    Cole et al., NEJM 1999; 341:1351); a rise is not counted before this
+STEP_BPM = 15.0  # a rise this big within STEP_S is a step: standing up raises the heart by
+#                  ~15-30 bpm within 3-5 s (initial heart-rate response, Wieling et al.,
+#                  Clin Sci 2007; 112:157); arousal in a talk climbs over tens of seconds
+STEP_S = 5.0  # seconds over which a step is measured (the strap's rate is a 1-2 s average)
+RECENT_MAX = 64  # readings kept for the step rule at most: a strap sends 1-4 a second, so
+#                 STEP_S holds far fewer; only a stream whose time stands still reaches it
+STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30 s to about
+#                              half its first jump (Wieling et al. 2007); a flooded heart
+#                              stays up: falling below this share of the step means posture
 
 
 class DetectorStep(NamedTuple):
@@ -66,6 +116,7 @@ class DetectorStep(NamedTuple):
     rule: Rule
     flooded: bool
     events: tuple[Event, ...]
+    waiting: Waiting | None = None  # what a rise waits for before it may alert
 
 
 class _BaselineRing:
@@ -76,7 +127,19 @@ class _BaselineRing:
     anything derived from it by version.
     """
 
-    def __init__(self, settings: DetectionSettings, seed_bpm: float | None) -> None:
+    def __init__(
+        self, settings: DetectionSettings, seed_bpm: float | None, *, classic: bool = False
+    ) -> None:
+        self._classic = classic
+        self.settle_end_s: float | None = None  # calm buckets ending before this are not learned
+        self.provisional: float | None = None  # the calm seen so far, before the baseline is warm
+        self._settle_sum = 0.0
+        self._settle_n = 0
+        self._short: float | None = None  # the rate-limited median of the recent window
+        self._floor_capacity = max(1, math.ceil(FLOOR_WINDOW_S / BUCKET_S))
+        self._floor_ring: list[float] = []
+        self._floor_sorted: list[float] = []  # the floor's ring in order
+        self._floor_next = 0
         self._capacity = max(1, math.ceil(settings.baseline_window_s / BUCKET_S))
         self._min_buckets = max(1, math.ceil(settings.baseline_min_calm_s / BUCKET_S))
         self._ring: list[float] = []
@@ -105,7 +168,9 @@ class _BaselineRing:
             self._bucket_index = index
             return
         # one reading a second is the strap's pace; demand half a bucket of them
-        if self._n >= BUCKET_S * MIN_BUCKET_FILL:
+        if self._n >= BUCKET_S * MIN_BUCKET_FILL and not self._classic:
+            self._close_bucket(self._sum / self._n)
+        elif self._n >= BUCKET_S * MIN_BUCKET_FILL:
             mean = self._sum / self._n
             ordered = self._sorted
             if len(self._ring) < self._capacity:
@@ -135,6 +200,57 @@ class _BaselineRing:
         self._sum = 0.0
         self._n = 0
 
+    def _close_bucket(self, mean: float) -> None:
+        """Learn one calm bucket mean (the rules of issue 15: settling, the floor)."""
+        assert self._bucket_index is not None
+        t_s = self._bucket_index * BUCKET_S
+        if self.lowest_bucket is None or mean < self.lowest_bucket:
+            self.lowest_bucket = mean
+        self.version += 1
+        settle_end = self.settle_end_s
+        if settle_end is not None and t_s + BUCKET_S <= settle_end:
+            self._settle_sum += mean
+            self._settle_n += 1
+            if not self.warm:
+                self.provisional = self._settle_sum / self._settle_n
+            return
+        ordered = self._sorted
+        if len(self._ring) < self._capacity:
+            self._ring.append(mean)
+        else:
+            del ordered[bisect.bisect_left(ordered, self._ring[self._next])]
+            self._ring[self._next] = mean
+        bisect.insort(ordered, mean)
+        self._next = (self._next + 1) % self._capacity
+        floor_sorted = self._floor_sorted
+        if len(self._floor_ring) < self._floor_capacity:
+            self._floor_ring.append(mean)
+        else:
+            old = self._floor_ring[self._floor_next]
+            del floor_sorted[bisect.bisect_left(floor_sorted, old)]
+            self._floor_ring[self._floor_next] = mean
+        bisect.insort(floor_sorted, mean)
+        self._floor_next = (self._floor_next + 1) % self._floor_capacity
+        median = _median(ordered)
+        if len(ordered) < self._min_buckets:
+            self.provisional = median
+            return
+        minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE
+        if self._short is not None:
+            median = min(median, self._short + BASELINE_RISE_BPM_PER_MIN * minutes)
+        self._short = median
+        floor = _median(floor_sorted)
+        if self.warm and self.value is not None:
+            floor = min(floor, self.value + BASELINE_RISE_BPM_PER_MIN * minutes)
+        self._value_t = t_s
+        self.value = max(median, floor)
+        self.warm = True
+
+    def settling(self, t_s: float) -> bool:
+        """Whether the bucket that holds `t_s` closes within the settling minutes."""
+        end = self.settle_end_s
+        return end is not None and (math.floor(t_s / BUCKET_S) + 1) * BUCKET_S <= end
+
     @property
     def has_readings(self) -> bool:
         """Whether the bucket in progress holds calm readings already."""
@@ -152,17 +268,32 @@ class _BaselineRing:
         self._n = 0
 
 
+def _median(ordered: list[float]) -> float:
+    """As statistics.median of a sorted, non-empty list (the middle one, or the two's mean)."""
+    size = len(ordered)
+    middle = size // 2
+    return ordered[middle] if size % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 class Detector:
     """Streaming flooding detector for one person and one session.
 
     The per-sample path is kept lean (settings read once, the threshold cached until the
     baseline changes): replays of a year of sessions go through it, sample by sample, exactly
-    as the live monitor does.
+    as the live monitor does. `classic=True`: the rules before issue 15 (no settling, floor,
+    personal-rule precedence, movement or step rule), kept for `scripts/evaluate`'s "before".
     """
 
-    def __init__(self, settings: DetectionSettings, *, baseline_seed_bpm: float | None = None):
+    def __init__(
+        self,
+        settings: DetectionSettings,
+        *,
+        baseline_seed_bpm: float | None = None,
+        classic: bool = False,
+    ):
         seed = baseline_seed_bpm if baseline_seed_bpm is not None else settings.baseline_bpm
-        self._baseline = _BaselineRing(settings, seed)
+        self.classic = classic
+        self._baseline = _BaselineRing(settings, seed, classic=classic)
         self.frozen = False  # set while pausing or in a workout: the baseline does not learn
         self._last_t: float | None = None
         self._last_plausible_t: float | None = None
@@ -174,6 +305,17 @@ class Detector:
         self._peak = 0.0
         self._release_start: float | None = None
         self._state = State.WARMING
+        # movement (issue 15): the accelerometer's, or a step inferred from the heart alone
+        self.has_accelerometer = False  # a sample has carried an activity level
+        self._moved_t = -math.inf  # the last moving second (or an inferred posture change)
+        self._after_move = False  # the heart is still up since the body moved
+        self._trough: float | None = None  # lowest rate since the recovery window ended
+        self._recent: deque[tuple[float, float]] = deque()  # (t, bpm): minima of STEP_S
+        # readings of quiet buckets not yet added to `_recent` (see `_recent_from`)
+        self._pending: tuple[Sequence[float], Sequence[float], int, int] | None = None
+        self._run_floor: float | None = None  # lowest rate in the STEP_S before the run
+        self._run_peak = 0.0
+        self._run_step = False  # the run began with a sudden step (heart rate only)
         self.retune(settings)
 
     def retune(self, settings: DetectionSettings) -> None:
@@ -188,6 +330,7 @@ class Detector:
         self._dip_s = settings.dip_tolerance_s
         self._cached_version = -1
         self._cached: tuple[float, Rule] = (settings.absolute_bpm, Rule.ABSOLUTE)
+        self._margin = settings.margin_bpm
 
     @property
     def baseline_bpm(self) -> float | None:
@@ -206,29 +349,79 @@ class Detector:
             self._cached_version = self._baseline.version
         return self._cached
 
+    def _margin_for(self, base: float) -> float:
+        s = self.settings
+        return max(s.margin_bpm, base * s.margin_pct / 100.0)
+
     def _compute_threshold(self) -> tuple[float, Rule]:
         s = self.settings
         absolute = s.absolute_bpm
         ring = self._baseline
         base = ring.value
-        if base is None:
-            return absolute, Rule.ABSOLUTE
-        relative = base + max(s.margin_bpm, base * s.margin_pct / 100.0)
-        if not ring.warm and (ring.lowest_bucket is None or ring.lowest_bucket >= relative):
-            return absolute, Rule.ABSOLUTE  # a seed not yet confirmed by the session's calm
+        self._margin = s.margin_bpm if base is None else self._margin_for(base)
+        known = base is not None and (
+            ring.warm
+            or (ring.lowest_bucket is not None and ring.lowest_bucket < base + self._margin)
+        )
+        if base is None or not known:
+            # not yet the person's own calm (or a seed not yet confirmed by the session's calm)
+            provisional = ring.provisional
+            if self.classic or provisional is None or s.rules != "either":
+                return absolute, Rule.ABSOLUTE
+            # the absolute cue, but never inside the calm seen so far
+            return max(absolute, provisional + self._margin_for(provisional)), Rule.ABSOLUTE
+        relative = base + self._margin
         if s.rules == "absolute":
             return absolute, Rule.ABSOLUTE
-        if s.rules == "relative":
+        if s.rules == "relative" or (s.rules == "either" and not self.classic):
             return relative, Rule.RELATIVE
         if s.rules == "both":
             return (relative, Rule.RELATIVE) if relative > absolute else (absolute, Rule.ABSOLUTE)
         return (relative, Rule.RELATIVE) if relative < absolute else (absolute, Rule.ABSOLUTE)
+
+    def _calm_waiting(self, t: float) -> Waiting | None:
+        """What a calm reading at `t` waits for: settling, then learning the calm."""
+        ring = self._baseline
+        if ring.warm or self.classic:
+            return None
+        if ring.settle_end_s is not None and t < ring.settle_end_s:
+            return Waiting.SETTLING
+        return Waiting.LEARNING
+
+    def _forget_recent(self) -> None:
+        """A gap: no reading before it is a reference for a step after it."""
+        self._recent.clear()
+        self._pending = None
+
+    def _push_recent(self, t: float, bpm: float) -> float | None:
+        """Add a reading to the minima of the last STEP_S; the lowest rate before it."""
+        recent = self._recent
+        while recent and recent[0][0] <= t - STEP_S:
+            recent.popleft()
+        lowest = recent[0][1] if recent else None
+        while recent and recent[-1][1] >= bpm:
+            recent.pop()
+        recent.append((t, bpm))
+        if len(recent) > RECENT_MAX:
+            recent.popleft()  # readings whose time stands still: memory stays bounded
+        return lowest
+
+    def _explained(self, t: float, bpm: float, moving: bool) -> bool:
+        """Whether movement explains a reading above the threshold (see the module docstring)."""
+        if not self._after_move:
+            return False
+        if moving or t - self._moved_t < RECOVERY_S:
+            return True
+        trough = self._trough
+        return trough is None or bpm < trough + self._margin
 
     def feed(self, sample: Sample) -> DetectorStep:
         """Take one sample; return the state and any events it caused."""
         events: list[Event] = []
         t = sample.t_s
         ring = self._baseline
+        if sample.activity_g is not None and not self.classic:
+            self.has_accelerometer = True  # from the first level on, whatever the reading
         last = self._last_t
         if last is None:
             self._last_t = t
@@ -237,6 +430,7 @@ class Detector:
                 events.append(GapDetected(start_s=last, end_s=t))
                 self._run_start = self._dip_start = self._release_start = None
                 ring.discard_open_bucket()
+                self._forget_recent()
             if t > last:
                 self._last_t = t
         ring.tick(t)
@@ -257,8 +451,32 @@ class Detector:
             if self._last_plausible_t is not None and t - self._last_plausible_t > self._gap_s:
                 self._run_start = self._dip_start = self._release_start = None
                 ring.discard_open_bucket()
+                self._forget_recent()
             return self._step(self._state, threshold, rule, events)
         self._last_plausible_t = t
+
+        moving = False
+        lowest_before: float | None = None
+        if not self.classic:
+            if ring.settle_end_s is None:
+                ring.settle_end_s = t + SETTLE_S
+            activity = sample.activity_g
+            if activity is not None and activity >= MOVING_G:
+                moving = True
+                self._moved_t = t
+                self._after_move = True
+                self._trough = None
+            if (
+                self._after_move
+                and not moving
+                and t - self._moved_t >= RECOVERY_S
+                and (self._trough is None or bpm < self._trough)
+            ):
+                self._trough = bpm
+            if not self.has_accelerometer:
+                if self._pending is not None:
+                    self._flush_recent()
+                lowest_before = self._push_recent(t, bpm)
 
         if self._flooded:
             if bpm > self._peak:
@@ -279,10 +497,47 @@ class Detector:
                 return self._step(State.FLOODED, threshold, rule, events)
 
         if bpm >= threshold:
+            if not self.classic and self._explained(t, bpm, moving):
+                self._run_start = self._dip_start = None
+                ring.discard_open_bucket()
+                return self._step(State.RISING, threshold, rule, events, Waiting.MOVEMENT)
             self._dip_start = None
+            settling = not self.classic and ring.settling(t)
+            if settling and not self.frozen:
+                ring.add_current(bpm)  # settling: where this heart is now, high or not
             if self._run_start is None:
                 self._run_start = t
-                ring.discard_open_bucket()
+                if not settling:
+                    ring.discard_open_bucket()
+                self._run_floor = lowest_before
+                self._run_peak = bpm
+                self._run_step = False
+            waiting = None
+            if not self.classic and not self.has_accelerometer:
+                if bpm > self._run_peak:
+                    self._run_peak = bpm
+                floor = self._run_floor
+                if floor is not None:
+                    if (
+                        not self._run_step
+                        and t - self._run_start <= STEP_S
+                        and lowest_before is not None
+                        and bpm - lowest_before >= STEP_BPM
+                    ):
+                        self._run_step = True
+                    if self._run_step:
+                        waiting = Waiting.STEP
+                        if bpm < floor + STEP_SETTLED_FRACTION * (self._run_peak - floor):
+                            # it fell back: a change of posture; what stays is explained
+                            # like the heart after movement
+                            self._run_start = self._dip_start = None
+                            self._run_step = False
+                            self._after_move = True
+                            self._moved_t = t - RECOVERY_S
+                            self._trough = bpm
+                            return self._step(
+                                State.RISING, threshold, rule, events, Waiting.MOVEMENT
+                            )
             if t - self._run_start >= self._confirm_s:
                 self._flooded = True
                 self._episode_start = self._run_start
@@ -299,7 +554,7 @@ class Detector:
                     )
                 )
                 return self._step(State.FLOODED, threshold, rule, events)
-            return self._step(State.RISING, threshold, rule, events)
+            return self._step(State.RISING, threshold, rule, events, waiting)
 
         if self._run_start is not None:
             if self._dip_start is None:
@@ -309,10 +564,18 @@ class Detector:
             self._run_start = None
             self._dip_start = None
 
-        if not self.frozen:
+        if (
+            self._after_move
+            and not moving
+            and t - self._moved_t >= RECOVERY_S
+            and bpm < threshold - self._hysteresis
+        ):
+            self._after_move = False  # the heart is back: movement explains no more
+            self._trough = None
+        if not self.frozen and (self.classic or t - self._moved_t >= RECOVERY_S):
             ring.add_current(bpm)
         state = State.CALM if ring.value is not None else State.WARMING
-        return self._step(state, threshold, rule, events)
+        return self._step(state, threshold, rule, events, self._calm_waiting(t))
 
     def quiet_bucket(
         self,
@@ -327,12 +590,14 @@ class Detector:
         """Begin one baseline bucket whose samples change nothing but the baseline (or the
         peak), all at once: calm ones, or ones that hold a flooded episode.
 
-        The caller has made sure that every sample of the bucket has skin contact and a
-        plausible rate and that none follows a gap, and gives their times and rates (items
-        `start` .. `stop` - 1 of the two sequences), the lowest and the highest. If the
+        The caller has made sure that every sample of the bucket has skin contact, a
+        plausible rate and no movement (activity under `MOVING_G`, and not the first sample
+        with an activity level) and that none follows a gap, and gives their times and rates
+        (items `start` .. `stop` - 1 of the two sequences), the lowest and the highest. If the
         detector's own state allows it too (not flooded, no run above threshold, every rate
-        under the threshold; or flooded, and not released), the step each of those samples
-        gets from `feed` comes back (there are no events), and `take_bucket` must follow.
+        under the threshold, no recovery from movement under way, not across the end of the
+        settling minutes; or flooded, and not released), the step each of those samples gets
+        from `feed` comes back (there are no events), and `take_bucket` must follow.
         Else None: nothing changed but what `feed` does first too (a gap before the first
         sample, the bucket tick); feed the samples one by one.
         `gaps`: the samples (indices, in order) that follow a gap; calm buckets only. Each
@@ -347,10 +612,22 @@ class Detector:
         elif self._run_start is not None:
             return None
         ring = self._baseline
+        first_t = times_s[start]
+        last_t = times_s[stop - 1]
+        settle_end = ring.settle_end_s
+        if not self.classic and (
+            settle_end is None or self._after_move or first_t - self._moved_t < RECOVERY_S
+        ):
+            return None
         if gaps and gaps[0] == start:
             ring.discard_open_bucket()
-        ring.tick(times_s[start])
+        ring.tick(first_t)
         threshold, rule = self.threshold()
+        waiting: Waiting | None = None
+        if not self.classic and not ring.warm and settle_end is not None:
+            if first_t < settle_end <= last_t:
+                return None  # the bucket's readings do not all wait for the same
+            waiting = Waiting.SETTLING if last_t < settle_end else Waiting.LEARNING
         if self._flooded:
             release = None
             below = threshold - self._hysteresis
@@ -368,12 +645,48 @@ class Detector:
             self._release_start = release
             if bpm_max > self._peak:
                 self._peak = bpm_max
+            if not self.classic:
+                self._recent_from(times_s, bpms, start, stop)
             return self._step(State.FLOODED, threshold, rule, [])
         if bpm_max >= threshold or ring.has_readings:
             return None
+        if not self.classic:
+            self._recent_from(times_s, bpms, gaps[-1] if gaps else start, stop, fresh=bool(gaps))
         state = State.CALM if ring.value is not None else State.WARMING
         events: list[Event] = [GapDetected(times_s[j - 1], times_s[j]) for j in gaps]
-        return self._step(state, threshold, rule, events)
+        return self._step(state, threshold, rule, events, waiting)
+
+    def _recent_from(
+        self,
+        times_s: Sequence[float],
+        bpms: Sequence[float],
+        start: int,
+        stop: int,
+        *,
+        fresh: bool = False,
+    ) -> None:
+        """Readings `start`..`stop` - 1 join the minima of the last STEP_S, as `feed` would
+        add them (after a gap: `fresh`). Only readings inside the window of the last one
+        matter, and they are added when next needed (`_flush_recent`), so a run of quiet
+        buckets costs a search each."""
+        if self.has_accelerometer:
+            return  # the step rule is for straps without one
+        lo = bisect.bisect_right(times_s, times_s[stop - 1] - STEP_S, start, stop)
+        if fresh or lo > start:
+            self._forget_recent()  # everything before has left the window
+        elif self._pending is not None:
+            self._flush_recent()
+        self._pending = (times_s, bpms, lo, stop)
+
+    def _flush_recent(self) -> None:
+        """Add the readings `_recent_from` put aside."""
+        pending = self._pending
+        if pending is None:
+            return
+        self._pending = None
+        times_s, bpms, lo, stop = pending
+        for index in range(lo, stop):
+            self._push_recent(times_s[index], bpms[index])
 
     def take_bucket(self, t_last_s: float, count: int, bpm_sum: float) -> None:
         """End the bucket `quiet_bucket` began: its last sample's time, and the calm readings
@@ -386,7 +699,12 @@ class Detector:
             self._baseline.set_current(bpm_sum, count)
 
     def _step(
-        self, state: State, threshold: float, rule: Rule, events: list[Event]
+        self,
+        state: State,
+        threshold: float,
+        rule: Rule,
+        events: list[Event],
+        waiting: Waiting | None = None,
     ) -> DetectorStep:
         self._state = state
         return DetectorStep(
@@ -396,4 +714,5 @@ class Detector:
             rule,
             self._flooded,
             tuple(events) if events else (),
+            waiting,
         )

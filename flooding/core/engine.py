@@ -40,16 +40,20 @@ class Engine:
         mode: Mode | None = None,
         baseline_seed_bpm: float | None = None,
         solo: bool = True,
+        classic: bool = False,
     ) -> None:
         """`solo=False`: one of the people of a `flooding.core.people.PeopleEngine`. Episodes
         then give no alert or pause of their own (the session's protocol decides), and
-        `shared_pause` freezes the baseline."""
+        `shared_pause` freezes the baseline. `classic=True`: the detection rules from before
+        the settling, floor, movement and step rules (`Detector`), for comparisons."""
         self.settings = settings
         self.solo = solo
         self.shared_pause = False
         self.mode = settings.mode if mode is None else mode
         self.detection = detection_for(settings, self.mode)
-        self.detector = Detector(self.detection, baseline_seed_bpm=baseline_seed_bpm)
+        self.detector = Detector(
+            self.detection, baseline_seed_bpm=baseline_seed_bpm, classic=classic
+        )
         self.protocol = PauseProtocol(settings.pause, {SOLO: self.detection})
         self._alerts = alerts_in(settings, self.mode)
         # imported here, not at the top: the beat path needs numpy, and commands that import
@@ -76,6 +80,7 @@ class Engine:
             pausing=self.protocol.pausing,
             pause_until_s=self.protocol.until_s if self.protocol.pausing else None,
             events=tuple(events),
+            waiting=step.waiting,
         )
 
     def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
@@ -196,15 +201,17 @@ def run_batch(
     baseline_seed_bpm: float | None = None,
     keep_readings: bool = False,
     controls: Sequence[Control] = (),
+    classic: bool = False,
 ) -> BatchResult:
     """Push recorded samples through a fresh engine, exactly as the live monitor would.
 
     The same events and readings as feeding them one by one (`flooding.core.batch` says how);
     `samples` may be a `PreparedSamples` kept from an earlier replay of the same session.
     `controls`: mode switches and pauses by hand, each applied just before its sample.
+    `classic`: the detection rules from before issue 15 (see `Detector`), for comparisons.
     """
     from flooding.core.batch import PreparedSamples, prepare, replay
 
-    engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm)
+    engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm, classic=classic)
     prepared = samples if isinstance(samples, PreparedSamples) else prepare(samples)
     return replay(engine, prepared, keep_readings=keep_readings, controls=controls)

@@ -28,6 +28,15 @@ class State(enum.StrEnum):
     GAP = "gap"  # no samples for a while (a dropped link)
 
 
+class Waiting(enum.StrEnum):
+    """What the detector waits for before a rise may alert (shown beside the state)."""
+
+    SETTLING = "settling"  # the first minutes: the strap and the heart settle
+    LEARNING = "learning"  # learning the person's calm: only the absolute rule applies
+    MOVEMENT = "movement"  # the body moved (accelerometer): the rise is not counted
+    STEP = "step"  # a sudden step without an accelerometer: waiting to see it stay up
+
+
 class Rule(enum.StrEnum):
     """Which flooding rule fired."""
 
@@ -191,6 +200,7 @@ class Reading:
     pausing: bool
     pause_until_s: float | None
     events: tuple[Event, ...] = field(default=())
+    waiting: Waiting | None = None  # what the detector waits for before a rise may alert
 
 
 class LinkState(enum.StrEnum):

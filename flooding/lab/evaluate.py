@@ -19,6 +19,20 @@ b) Stress-Predict, participants 2-20: reference flooding episodes come from the 
 c) Daily life: false alerts per hour over the Fitbit month (talk mode; daily life includes
    exercise, so alerts whose next 10 minutes look like a workout are counted apart) and the
    22-h Holter day.
+d) Movement (`movement-hexoskin`, 13 people walking, on stairs, jogging and standing; nobody
+   was in a hard talk): every alert is a false one. Replayed with the accelerometer's activity
+   level and without it (a strap with heart rate only).
+
+Everything runs twice: "before" is the detector's classic rules (`run_batch(classic=True)`:
+the rules at the time issue 15 was filed, with the same default settings), "after" today's.
+The summary table puts the two side by side. Precision on Stress-Predict: alerts the heart
+bears out - inside a stretch (from 60 s before it) where the smoothed rate stayed above the
+reference threshold for at least the confirmation window - over all alerts (and, stricter,
+alerts that belong to a reference episode of >= 60 s); recall:
+reference episodes alerted, or begun inside a pause an earlier alert started (the person is
+already on a break; no second alert is given), over all reference episodes. The reference
+threshold is the personal rule (calm + max(10 bpm, 10 %)), the rule the detector follows once
+a person's calm is known; for calm under 91 bpm it equals min(100, that), the old reference.
 """
 
 from __future__ import annotations
@@ -45,7 +59,8 @@ from flooding.core.models import (
 )
 from flooding.core.settings import Settings
 from flooding.io.config_files.loading import default_settings
-from flooding.lab.scenarios import WARMUP_S, labeled_scenarios, runs, threshold_for
+from flooding.lab.movement import hexoskin_folders, read_hexoskin
+from flooding.lab.scenarios import WARMUP_S, labeled_scenarios, runs
 from flooding.lab.simulate import samples as scenario_samples
 
 SLACK_S = 2.0  # the target: an alert within the confirmation window plus this
@@ -58,18 +73,26 @@ EARLY_S = 60.0  # an alert up to this long before a reference onset belongs to i
 WORKOUT_LOOKAHEAD_S = 600.0  # "looks like a workout": the 10 minutes after an alert ...
 WORKOUT_BPM = 110.0  # ... spend at least half their time at or above this rate
 SECONDS_PER_HOUR = 3600.0
+FIRST_MINUTES_S = 300.0  # "alerts in the first five minutes" of a recording
 
 
-def _alerts(samples: Sequence[Sample], settings: Settings, mode: Mode = Mode.TALK) -> list[Alert]:
-    return _run(samples, settings, mode)[0]
+def _alerts(
+    samples: Sequence[Sample], settings: Settings, mode: Mode = Mode.TALK, *, classic: bool = False
+) -> list[Alert]:
+    return _run(samples, settings, mode, classic=classic)[0]
+
+
+def _early(alerts: Sequence[Alert], samples: Sequence[Sample]) -> int:
+    """How many alerts came in the first five minutes of the recording."""
+    return sum(1 for a in alerts if a.t_s - samples[0].t_s < FIRST_MINUTES_S) if samples else 0
 
 
 def _run(
-    samples: Sequence[Sample], settings: Settings, mode: Mode = Mode.TALK
+    samples: Sequence[Sample], settings: Settings, mode: Mode = Mode.TALK, *, classic: bool = False
 ) -> tuple[list[Alert], list[EpisodeStarted], list[tuple[float, float]]]:
     """Alerts, the detector's episodes (alerted or not: during a pause no alert is given), and
     the pauses (start, end) of a replay."""
-    events = run_batch(samples, settings, mode=mode).events
+    events = run_batch(samples, settings, mode=mode, classic=classic).events
     alerts = [e for e in events if isinstance(e, Alert)]
     episodes = [e for e in events if isinstance(e, EpisodeStarted)]
     pauses: list[tuple[float, float]] = []
@@ -96,7 +119,7 @@ class SyntheticScore:
 
 
 def score_synthetic(
-    settings: Settings, seeds: int = 3, *, small: bool = False
+    settings: Settings, seeds: int = 3, *, small: bool = False, classic: bool = False
 ) -> dict[str, SyntheticScore]:
     """Scores by group: 'rises', 'calm' (calm, spikes, artifacts, contact), 'exercise talk',
     'exercise workout'."""
@@ -114,7 +137,7 @@ def score_synthetic(
                 name = "calm, spikes, artifacts, no contact"
             score = groups.setdefault(name, SyntheticScore())
             score.scenarios += 1
-            alerts = _alerts(samples, settings, mode)
+            alerts = _alerts(samples, settings, mode, classic=classic)
             score.alerts += len(alerts)
             for a in alerts:
                 if any(lo <= a.t_s < hi for lo, hi in expect.calm_spans_s):
@@ -156,7 +179,27 @@ class RealScore:
     hours: float = 0.0
     workout_like: int = 0
     in_pause: int = 0  # reference episodes inside a pause the detector did not see again
+    matched: int = 0  # alerts that belong to a reference episode
+    borne_out: int = 0  # alerts inside an excursion above the reference threshold >= confirm_s
+    early: int = 0  # alerts in the first five minutes of a recording
+    recordings: int = 0
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        """Alerts the heart bears out (above the reference threshold for the confirmation
+        window), over all alerts."""
+        return self.borne_out / self.alerts if self.alerts else float("nan")
+
+    @property
+    def strict_precision(self) -> float:
+        """Alerts that belong to a reference episode (>= REFERENCE_MIN_S), over all alerts."""
+        return self.matched / self.alerts if self.alerts else float("nan")
+
+    @property
+    def recall(self) -> float:
+        """Reference episodes alerted (or begun inside a pause), over all of them."""
+        return (self.detected + self.in_pause) / self.episodes if self.episodes else float("nan")
 
 
 def _centred_median(values: np.ndarray, width: int) -> np.ndarray:
@@ -166,16 +209,20 @@ def _centred_median(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def reference_episodes(
-    t_s: np.ndarray, bpm: np.ndarray, calm_bpm: float, settings: Settings
+    t_s: np.ndarray,
+    bpm: np.ndarray,
+    calm_bpm: float,
+    settings: Settings,
+    min_s: float = REFERENCE_MIN_S,
 ) -> tuple[list[tuple[float, float]], np.ndarray]:
-    """Reference flooding episodes (start, end) and the reference-calm mask (module docstring)."""
-    threshold = threshold_for(calm_bpm, settings.detection)
+    """Reference flooding episodes (start, end) at least `min_s` long and the reference-calm
+    mask (module docstring)."""
+    d = settings.detection
+    threshold = calm_bpm + max(d.margin_bpm, calm_bpm * d.margin_pct / 100.0)
     smooth = _centred_median(bpm, REFERENCE_SMOOTH_S)
     above = smooth >= threshold
     episodes = [
-        (float(t_s[a]), float(t_s[b - 1]))
-        for a, b in runs(above)
-        if t_s[b - 1] - t_s[a] >= REFERENCE_MIN_S
+        (float(t_s[a]), float(t_s[b - 1])) for a, b in runs(above) if t_s[b - 1] - t_s[a] >= min_s
     ]
     calm = smooth < threshold - REFERENCE_CALM_MARGIN_BPM
     for start, end in episodes:
@@ -190,7 +237,7 @@ def _time_h(t_s: np.ndarray, mask: np.ndarray) -> float:
     return float(step[mask].sum()) / SECONDS_PER_HOUR
 
 
-def score_stress_predict(path: Path, settings: Settings) -> RealScore:
+def score_stress_predict(path: Path, settings: Settings, *, classic: bool = False) -> RealScore:
     """Stress-Predict participants 2-20 against reference episodes from their own hearts."""
     from flooding.io.readers import read_stress_predict_all
 
@@ -203,7 +250,8 @@ def score_stress_predict(path: Path, settings: Settings) -> RealScore:
         first_rest = runs(rest)[0]
         calm_bpm = float(np.median(bpm[first_rest[0] : first_rest[1]]))
         episodes, calm = reference_episodes(t, bpm, calm_bpm, settings)
-        alerts, found, pauses = _run(rec.samples, settings)
+        alerts, found, pauses = _run(rec.samples, settings, classic=classic)
+        score.early += _early(alerts, rec.samples)
         score.participants += 1
         score.hours += _time_h(t, np.ones_like(rest))
         score.calm_h += _time_h(t, calm)
@@ -230,6 +278,13 @@ def score_stress_predict(path: Path, settings: Settings) -> RealScore:
                 used.update(i for i, a in enumerate(alerts) if start - EARLY_S <= a.t_s <= end)
             else:
                 score.notes.append(f"p{participant:02d}: missed {end - start:.0f} s episode")
+        score.matched += len(used)
+        # an alert the heart bears out: inside a reference excursion (same reference) that
+        # lasted at least the confirmation window, the detector's own definition of flooding
+        short, _ = reference_episodes(t, bpm, calm_bpm, settings, settings.detection.confirm_s)
+        score.borne_out += sum(
+            1 for a in alerts if any(lo - EARLY_S <= a.t_s <= hi for lo, hi in short)
+        )
         for i, a in enumerate(alerts):
             k = min(int(np.searchsorted(t, a.t_s)), t.size - 1)
             if label[k] == 1:
@@ -242,15 +297,16 @@ def score_stress_predict(path: Path, settings: Settings) -> RealScore:
     return score
 
 
-def score_day(samples: Sequence[Sample], settings: Settings) -> RealScore:
+def score_day(samples: Sequence[Sample], settings: Settings, *, classic: bool = False) -> RealScore:
     """Alerts per hour over a long recording of daily life (talk mode), and how many of them
     the next 10 minutes show to be a workout (a rule could at most remove these)."""
     score = RealScore()
     t = np.array([s.t_s for s in samples])
     bpm = np.array([s.bpm for s in samples])
     score.hours = _time_h(t, np.ones(t.size, dtype=bool))
-    alerts = _alerts(samples, settings)
+    alerts = _alerts(samples, settings, classic=classic)
     score.alerts = len(alerts)
+    score.early = _early(alerts, samples)
     for a in alerts:
         window = (t >= a.t_s) & (t < a.t_s + WORKOUT_LOOKAHEAD_S)
         if window.any() and np.mean(bpm[window] >= WORKOUT_BPM) >= 0.5:
@@ -274,9 +330,176 @@ def find_data() -> Path | None:
     return None
 
 
+def score_movement(data: Path, settings: Settings, *, classic: bool, activity: bool) -> RealScore:
+    """Alerts over the movement recordings (all false: nobody was in a hard talk)."""
+    score = RealScore()
+    for folder in hexoskin_folders(data):
+        samples = read_hexoskin(folder, with_activity=activity)
+        alerts = _alerts(samples, settings, classic=classic)
+        score.recordings += 1
+        worn = sum(1 for sample in samples if sample.contact is not False)
+        score.hours += worn / SECONDS_PER_HOUR  # one sample a second, while worn
+        score.alerts += len(alerts)
+        score.early += _early(alerts, samples)
+        score.notes.extend(
+            f"{folder.name}: alert at {a.t_s:.0f} s, {a.bpm:.0f} bpm" for a in alerts
+        )
+    return score
+
+
+@dataclass
+class Figures:
+    """One configuration's figures (before or after)."""
+
+    synthetic: dict[str, SyntheticScore]
+    stress: RealScore | None = None
+    days: dict[str, RealScore] = field(default_factory=dict)
+    movement: RealScore | None = None  # with the accelerometer
+    movement_hr: RealScore | None = None  # heart rate only
+
+
+DAY_RECORDINGS = (
+    ("fitbit_30-day_free-living_hr.csv", Mode.TALK),
+    ("nsr2db_nsr001_rr-seconds_22h.txt", Mode.TALK),
+    ("polar-h10_pvc_hr-rr.csv", Mode.TALK),
+    ("polar-hrm_noisy.hrm", Mode.TALK),
+    ("polar-hrm_exercise.hrm", Mode.TALK),
+    ("polar-hrm_exercise.hrm", Mode.WORKOUT),
+    ("rr-ms_rest.txt", Mode.TALK),
+)
+
+
+def measure(settings: Settings, data: Path | None, seeds: int, *, classic: bool) -> Figures:
+    """Every figure for one configuration."""
+    figures = Figures(score_synthetic(settings, seeds, classic=classic))
+    if data is None:
+        return figures
+    figures.stress = score_stress_predict(
+        data / "stress-predict" / "labeled_hr_p02-p20.csv", settings, classic=classic
+    )
+    from flooding.io.readers import read
+
+    for name, mode in DAY_RECORDINGS:
+        rec = read(data / "recordings" / name)
+        if mode is Mode.TALK:
+            day = score_day(rec.samples, settings, classic=classic)
+        else:
+            day = RealScore(hours=rec.duration_s / SECONDS_PER_HOUR)
+            day.alerts = len(_alerts(rec.samples, settings, mode, classic=classic))
+        figures.days[name if mode is Mode.TALK else f"{name} (workout mode)"] = day
+    if hexoskin_folders(data):
+        figures.movement = score_movement(data, settings, classic=classic, activity=True)
+        figures.movement_hr = score_movement(data, settings, classic=classic, activity=False)
+    return figures
+
+
+def _rate(count: int, hours: float) -> str:
+    return f"{count / hours:.2f}" if hours > 0 else "-"
+
+
+def _summary_rows(f: Figures) -> list[tuple[str, str]]:
+    """(figure, value) rows of the summary table."""
+    rows: list[tuple[str, str]] = []
+    rises = f.synthetic.get("rises", SyntheticScore())
+    calm = f.synthetic.get("calm, spikes, artifacts, no contact", SyntheticScore())
+    workout = f.synthetic.get("exercise (workout mode)", SyntheticScore())
+    rows.append(("synthetic onsets alerted in time", f"{rises.in_time}/{rises.onsets}"))
+    rows.append(("synthetic onsets alerted at all", f"{rises.detected}/{rises.onsets}"))
+    rows.append(
+        (
+            "synthetic median / p90 latency s",
+            f"{_pct(rises.latencies_s, 50)} / {_pct(rises.latencies_s, 90)}",
+        )
+    )
+    rows.append(("synthetic false alerts (calm, spikes, ...)", str(calm.false_alerts)))
+    rows.append(("synthetic exercise, workout mode: alerts", str(workout.alerts)))
+    s = f.stress
+    if s is not None:
+        rows.append(("Stress-Predict precision", f"{s.precision:.2f} ({s.borne_out}/{s.alerts})"))
+        rows.append(
+            (
+                "Stress-Predict precision vs >= 60-s episodes",
+                f"{s.strict_precision:.2f} ({s.matched}/{s.alerts})",
+            )
+        )
+        rows.append(
+            ("Stress-Predict recall", f"{s.recall:.2f} ({s.detected}+{s.in_pause}/{s.episodes})")
+        )
+        rows.append(
+            (
+                "Stress-Predict median / p90 latency s",
+                f"{_pct(s.latencies_s, 50)} / {_pct(s.latencies_s, 90)}",
+            )
+        )
+        rows.append(
+            (
+                "Stress-Predict false alerts / h of ref-calm",
+                f"{_rate(s.false_alerts, s.calm_h)} ({s.false_alerts})",
+            )
+        )
+        rows.append(
+            (
+                "Stress-Predict alerts / h of labeled rest",
+                f"{_rate(s.alerts_in_rest, s.rest_h)} ({s.alerts_in_rest})",
+            )
+        )
+        rows.append(
+            (
+                "Stress-Predict alerts / h of labeled task",
+                f"{_rate(s.alerts_in_task, s.task_h)} ({s.alerts_in_task})",
+            )
+        )
+        rows.append(("Stress-Predict alerts in the first 5 min", str(s.early)))
+    for name, label in (
+        ("fitbit_30-day_free-living_hr.csv", "Fitbit month"),
+        ("nsr2db_nsr001_rr-seconds_22h.txt", "Holter day"),
+    ):
+        day = f.days.get(name)
+        if day is not None:
+            rows.append(
+                (
+                    f"{label}: alerts / h (workout-like)",
+                    f"{_rate(day.alerts, day.hours)} ({day.alerts}, {day.workout_like})",
+                )
+            )
+    exercise = f.days.get("polar-hrm_exercise.hrm (workout mode)")
+    if exercise is not None:
+        rows.append(("exercise recording, workout mode: alerts", str(exercise.alerts)))
+    others = [d for n, d in f.days.items() if "workout" not in n]
+    if others:
+        rows.append(
+            ("single recordings: alerts in the first 5 min", str(sum(d.early for d in others)))
+        )
+    for score, label in ((f.movement, "accelerometer"), (f.movement_hr, "heart rate only")):
+        if score is not None:
+            rows.append(
+                (
+                    f"movement ({label}): alerts / h",
+                    f"{_rate(score.alerts, score.hours)} ({score.alerts} in "
+                    f"{score.hours:.1f} h, {score.early} in the first 5 min)",
+                )
+            )
+    return rows
+
+
 def report(settings: Settings, data: Path | None, seeds: int, out: list[str]) -> None:
-    """Append the evaluation table's lines to `out`."""
+    """Append the evaluation: the before/after summary, then today's details."""
+    before = measure(settings, data, seeds, classic=True)
+    after = measure(settings, data, seeds, classic=False)
     confirm = settings.detection.confirm_s
+    out.append(
+        f"Summary: before (classic rules) and after; in time = alert <= {confirm + SLACK_S:.0f} s"
+    )
+    out.append("")
+    out.append("| figure | before | after |")
+    out.append("|---|---|---|")
+    for (name, old), (_, new) in zip(_summary_rows(before), _summary_rows(after), strict=True):
+        out.append(f"| {name} | {old} | {new} |")
+    out.append("")
+    _details(after, seeds, confirm, data, out)
+
+
+def _details(f: Figures, seeds: int, confirm: float, data: Path | None, out: list[str]) -> None:
     out.append(
         f"a) Synthetic scenarios ({seeds} seeds), target: alert <= {confirm + SLACK_S:.0f} s"
     )
@@ -286,8 +509,7 @@ def report(settings: Settings, data: Path | None, seeds: int, out: list[str]) ->
         "| false alerts |"
     )
     out.append("|---|---|---|---|---|---|---|---|")
-    groups = score_synthetic(settings, seeds)
-    for name, g in groups.items():
+    for name, g in f.synthetic.items():
         if name.startswith("exercise"):
             out.append(f"| {name} | {g.scenarios} | - | - | - | - | - | {g.alerts} alerts |")
         else:
@@ -295,15 +517,14 @@ def report(settings: Settings, data: Path | None, seeds: int, out: list[str]) ->
                 f"| {name} | {g.scenarios} | {g.onsets} | {g.detected} | {g.in_time} "
                 f"| {_pct(g.latencies_s, 50)} | {_pct(g.latencies_s, 90)} | {g.false_alerts} |"
             )
-    for g in groups.values():
+    for g in f.synthetic.values():
         out.extend(f"  {line}" for line in g.worst[:10])
-    if data is None:
+    if data is None or f.stress is None:
         out.append("")
         out.append("(real recordings not found: set FLOODING_SHARED_DATA)")
         return
+    s = f.stress
     out.append("")
-    sp = data / "stress-predict" / "labeled_hr_p02-p20.csv"
-    s = score_stress_predict(sp, settings)
     out.append(f"b) Stress-Predict p02-p20 ({s.participants} people, {s.hours:.1f} h)")
     out.append("")
     out.append(
@@ -325,29 +546,17 @@ def report(settings: Settings, data: Path | None, seeds: int, out: list[str]) ->
     out.append("")
     out.append("| recording | hours | alerts | per hour | next 10 min look like a workout |")
     out.append("|---|---|---|---|---|")
-    from flooding.io.readers import read
-
-    rec_dir = data / "recordings"
-    for name, mode in (
-        ("fitbit_30-day_free-living_hr.csv", Mode.TALK),
-        ("nsr2db_nsr001_rr-seconds_22h.txt", Mode.TALK),
-        ("polar-h10_pvc_hr-rr.csv", Mode.TALK),
-        ("polar-hrm_noisy.hrm", Mode.TALK),
-        ("polar-hrm_exercise.hrm", Mode.TALK),
-        ("polar-hrm_exercise.hrm", Mode.WORKOUT),
-        ("rr-ms_rest.txt", Mode.TALK),
-    ):
-        rec = read(rec_dir / name)
-        if mode is Mode.TALK:
-            d = score_day(rec.samples, settings)
-        else:
-            d = RealScore(hours=rec.duration_s / SECONDS_PER_HOUR)
-            d.alerts = len(_alerts(rec.samples, settings, mode))
-        label = name if mode is Mode.TALK else f"{name} (workout mode)"
+    for label, d in f.days.items():
         out.append(
             f"| {label} | {d.hours:.1f} | {d.alerts} | {d.alerts / max(d.hours, 1e-9):.2f} "
             f"| {d.workout_like} |"
         )
+    for score, label in ((f.movement, "accelerometer"), (f.movement_hr, "heart rate only")):
+        if score is None:
+            continue
+        out.append("")
+        out.append(f"d) Movement, {label} ({score.recordings} people, {score.hours:.1f} h)")
+        out.extend(f"  {line}" for line in score.notes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,6 +38,7 @@ def reading_event(reading: Reading) -> dict[str, Any]:
         "threshold": round(reading.threshold_bpm, 1),
         "pausing": reading.pausing,
         "pause_until": reading.pause_until_s,
+        "waiting": None if reading.waiting is None else reading.waiting.value,
     }
 
 

@@ -6,6 +6,7 @@ instead of reading them out of the samples again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -27,6 +28,8 @@ class SampleColumns:
     contact: npt.NDArray[np.int8]  # 1, 0, or CONTACT_UNKNOWN
     rr_counts: npt.NDArray[np.int64]  # RR values in each sample
     rr_s: npt.NDArray[np.float64]  # every sample's RR values, in order
+    # each sample's activity level, NaN where None; None: no sample has one
+    activity_g: npt.NDArray[np.float64] | None = None
 
     @classmethod
     def of(cls, samples: Sequence[Sample]) -> SampleColumns:
@@ -40,7 +43,14 @@ class SampleColumns:
         beats = [s.rr_s for s in samples]
         counts = np.fromiter(map(len, beats), np.int64, n)
         rr_s = np.fromiter(chain.from_iterable(beats), np.float64, int(counts.sum()))
-        return cls(t_s, bpm, contact, counts, rr_s)
+        activity = None
+        if any(s.activity_g is not None for s in samples):
+            activity = np.fromiter(
+                (math.nan if s.activity_g is None else s.activity_g for s in samples),
+                np.float64,
+                n,
+            )
+        return cls(t_s, bpm, contact, counts, rr_s, activity)
 
     @property
     def has_contact(self) -> npt.NDArray[np.bool_]:
