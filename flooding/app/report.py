@@ -32,7 +32,7 @@ from flooding.app.review import (
     people_review,
     review_session,
 )
-from flooding.core.activity import MOVING_LEVEL_G
+from flooding.core.detector import MOVING_G
 from flooding.core.engine import run_batch
 from flooding.core.models import Mode, Sample
 from flooding.core.settings import Settings
@@ -427,10 +427,10 @@ def activity_band(
     shown = [0.0 if math.isnan(v) else v for v in ty]
     ax.fill_between(at, 0.0, ty, color=COLOURS["activity"], alpha=0.35, lw=0)
     ax.plot(at, ty, color=COLOURS["activity"], lw=1.0)
-    ax.axhline(MOVING_LEVEL_G, color=COLOURS["activity"], lw=0.8, ls=":")
+    ax.axhline(MOVING_G, color=COLOURS["activity"], lw=0.8, ls=":")
     ax.text(
         0.0,
-        MOVING_LEVEL_G,
+        MOVING_G,
         " moving",
         transform=ax.get_yaxis_transform(),
         va="bottom",

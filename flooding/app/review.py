@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from flooding.core.activity import MOVING_LEVEL_G
 from flooding.core.catalogue import Catalogue
+from flooding.core.detector import MOVING_G
 from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import Sample
 from flooding.core.pause import Recovery
@@ -286,7 +286,7 @@ def moving_as_it_rose(
     levels = [s.activity_g for s in samples[first:last] if s.activity_g is not None]
     if not levels:
         return None
-    return sum(level > MOVING_LEVEL_G for level in levels) >= MOVING_SHARE * len(levels)
+    return sum(level >= MOVING_G for level in levels) >= MOVING_SHARE * len(levels)
 
 
 def busy_spans(found: Sequence[EpisodeReview], end_s: float) -> list[tuple[float, float]]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 
-MOVING_LEVEL_G = 0.05  # above this the body is moving (standing up, walking): sitting or lying
-#                       still stays under about 0.02 g, walking reads 0.1-0.3 g
 MAX_LEVEL_G = 16.0  # no chest accelerometer reads beyond +-16 g: a larger spread is not a level
 MIN_SAMPLES = 5  # fewer samples in a second than this cannot tell a step from a jolt: no level
 #                  (the slowest stream read is 25 Hz; a dropped packet leaves ~10 per second)
