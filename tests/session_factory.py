@@ -88,7 +88,9 @@ def record_with_movement(
     store: Store, moving_from_onset_s: tuple[float, float] | None, start_s: float = START_S
 ) -> int:
     """A hard talk recorded with an accelerometer: still, except (when given) for a stretch
-    around the episode's onset, seconds relative to it."""
+    around the episode's onset, seconds relative to it. Its events are those of a detector
+    that does not look at movement (an earlier version's, or a replay without it), so the
+    episode is there whatever the movement, for review to describe."""
     settings = default_settings()
     recorded = samples(hard_talk(), start_s)
     onset = next(
@@ -101,10 +103,10 @@ def record_with_movement(
         a, b = moving_from_onset_s
         return 0.2 if onset + a <= t_s <= onset + b else 0.01
 
-    recorded = [dataclasses.replace(s, activity_g=level(s.t_s)) for s in recorded]
+    moving = [dataclasses.replace(s, activity_g=level(s.t_s)) for s in recorded]
     session_id = store.begin_session(start_s, source="test", mode="talk")
-    store.add_samples(session_id, recorded)
+    store.add_samples(session_id, moving)
     for event in run_batch(recorded, settings).events:
         store.add_event(session_id, event)
-    store.end_session(session_id, recorded[-1].t_s)
+    store.end_session(session_id, moving[-1].t_s)
     return session_id
