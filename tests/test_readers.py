@@ -449,7 +449,7 @@ class TestBrokenFiles:
         naming its line."""
         text = f"time_unix_s,hr_bpm,activity_g\n1700000000,70,0.02\n1700000001,71,{level}\n"
         path = _write(tmp_path, "a.csv", text)
-        with pytest.raises(ReaderError, match=r"line 3.*activity level from 0 to 16 g"):
+        with pytest.raises(ReaderError, match=r"line 3.*activity_g from 0 to 16 g"):
             read(path)
 
     @pytest.mark.parametrize("energy", [-5, 2**16, 2**70])
