@@ -55,7 +55,9 @@ def anchored_table(recording: Recording, start_s: float | None = None) -> Sample
     if start_s is None:
         start_s = recording.path.stat().st_mtime - (float(table.t_s[-1]) - first)
     shift = start_s - first
-    return SampleColumns(table.t_s + shift, table.bpm, table.contact, table.rr_counts, table.rr_s)
+    return SampleColumns(
+        table.t_s + shift, table.bpm, table.contact, table.rr_counts, table.rr_s, table.activity_g
+    )
 
 
 def anchored(recording: Recording, start_s: float | None = None) -> list[Sample]:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from flooding.core.catalogue import Catalogue
+from flooding.core.detector import MOVING_G
 from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import SOLO, Sample
 from flooding.core.pause import Recovery
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 
 SAMPLE_CHUNK = 10_000  # samples made from columns at a time while reviewing
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
+MOVEMENT_LEAD_S = 60.0  # the heart follows movement within about a minute: a rise movement
+#                        explains has it from a minute before the onset up to the alert
+MOVING_SHARE = 0.25  # an episode came with movement when a quarter of those readings moved
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class EpisodeReview:
     ready_s: float | None
     extensions: int
     false_alarm: bool
+    moving: bool | None = None  # the body was moving as the heart rose (None: no accelerometer)
 
     @property
     def recovery_s(self) -> float | None:
@@ -61,6 +66,8 @@ class EpisodeReview:
         data = asdict(self)
         data["recovery_s"] = self.recovery_s
         data["duration_s"] = None if self.end_s is None else self.end_s - self.start_s
+        if self.moving is None:  # only with an accelerometer: other output stays as it was
+            del data["moving"]
         return data
 
 
@@ -315,6 +322,21 @@ class SessionReview:
         return data
 
 
+def moving_as_it_rose(
+    samples: Sequence[Sample], times: Sequence[float], e: EpisodeReview
+) -> bool | None:
+    """Whether the body was moving as an episode's heart rate rose: from `MOVEMENT_LEAD_S`
+    before its onset up to its alert (or a lead's length after the onset); None when no
+    reading there has an activity level. `times`: the samples' times."""
+    stop = e.alert_s if e.alert_s is not None else e.start_s + MOVEMENT_LEAD_S
+    first = bisect.bisect_left(times, e.start_s - MOVEMENT_LEAD_S)
+    last = bisect.bisect_right(times, stop)
+    levels = [s.activity_g for s in samples[first:last] if s.activity_g is not None]
+    if not levels:
+        return None
+    return sum(level >= MOVING_G for level in levels) >= MOVING_SHARE * len(levels)
+
+
 def busy_spans(found: Sequence[EpisodeReview], end_s: float) -> list[tuple[float, float]]:
     """The stretches that are not calm: each episode from its onset to its end, and pauses."""
     spans = []
@@ -421,6 +443,20 @@ def calm_baseline(
     return float(statistics.median(values)) if values else None
 
 
+def _has_activity(
+    store: Store,
+    session_id: int,
+    samples: Sequence[Sample] | None,
+    table: SampleColumns | None,
+) -> bool:
+    """Whether any sample of the session carries an activity level."""
+    if samples is not None:
+        return any(s.activity_g is not None for s in samples)
+    if table is not None:
+        return table.activity_g is not None
+    return store.has_activity(session_id)
+
+
 def review_session(
     store: Store,
     session_id: int,
@@ -462,6 +498,10 @@ def review_session(
 
     found = episodes(store, session_id, events, stream())
     baseline, rmssd = _calm_in_one_pass(found, stream(), busy_spans(found, end_s))
+    if found and _has_activity(store, session_id, samples, table):
+        every = list(stream())  # movement as each episode rose: a strap with an accelerometer
+        times = [s.t_s for s in every]
+        found = [replace(e, moving=moving_as_it_rose(every, times, e)) for e in found]
     return SessionReview(
         summary=summary,
         episodes=found,
@@ -877,6 +917,14 @@ EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ready", "Ready to return"),
     ("false alarm", "Marked false alarm"),
 )
+
+
+def movement_lines(found: Sequence[EpisodeReview], say: Catalogue | None = None) -> list[str]:
+    """A plain sentence for each episode that came while the body was moving."""
+    from flooding.core.timefmt import session_clock
+
+    say = say or load_catalogue()
+    return [say("review.moving", time=session_clock(e.start_s)) for e in found if e.moving]
 
 
 def episode_table(

@@ -33,16 +33,23 @@ def sample_chunks(table: SampleColumns, rows: int) -> Iterator[list[Sample]]:
         counts = table.rr_counts[start:stop]
         ends = first_beat + np.cumsum(counts)
         beats = table.rr_s[first_beat : int(ends[-1])].tolist() if counts.size else []
+        levels: list[float | None] = (
+            [None] * (stop - start)
+            if table.activity_g is None
+            else [None if a != a else a for a in table.activity_g[start:stop].tolist()]
+        )
         out = []
         at = 0
-        for t, bpm, count, contact in zip(
+        for t, bpm, count, contact, level in zip(
             table.t_s[start:stop].tolist(),
             table.bpm[start:stop].tolist(),
             counts.tolist(),
             table.contact[start:stop].tolist(),
+            levels,
             strict=True,
         ):
-            out.append(Sample(t, bpm, tuple(beats[at : at + count]), CONTACT_FLAGS[contact]))
+            beats_of = tuple(beats[at : at + count])
+            out.append(Sample(t, bpm, beats_of, CONTACT_FLAGS[contact], None, level))
             at += count
         first_beat = int(ends[-1])
         yield out
@@ -59,6 +66,7 @@ def table_rows(table: SampleColumns, start: int, count: int) -> SampleColumns:
         table.contact[start:stop],
         table.rr_counts[start:stop],
         table.rr_s[first_beat:end_beat],
+        None if table.activity_g is None else table.activity_g[start:stop],
     )
 
 

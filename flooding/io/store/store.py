@@ -21,7 +21,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +58,7 @@ CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time
 READ_CHUNK_ROWS = 50_000  # samples read at a time into columns (a plot of a long session)
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 
-_Row = tuple[int, float, float, str, "int | None", "int | None", str]
+_Row = tuple[int, float, float, str, "int | None", "int | None", str, "float | None"]
 
 
 # The pause events of a session of two are stored as the couple kinds, with their own fields
@@ -549,6 +549,7 @@ class Store:
                 None if sample.contact is None else int(sample.contact),
                 sample.energy_kj,
                 person,
+                sample.activity_g,
             )
         )
 
@@ -578,6 +579,11 @@ class Store:
                 for end, count in zip(ends, counts.tolist(), strict=True)
             ]
         contact = [None if c < 0 else c for c in table.contact.tolist()]
+        moved: Iterable[float | None] = (
+            itertools.repeat(None, n)
+            if table.activity_g is None
+            else [None if a != a else a for a in table.activity_g.tolist()]  # NaN: none
+        )
         self._pending.extend(
             zip(
                 itertools.repeat(session_id, n),
@@ -587,6 +593,7 @@ class Store:
                 contact,
                 itertools.repeat(None, n),
                 itertools.repeat(person, n),
+                moved,
                 strict=False,
             )
         )
@@ -892,23 +899,24 @@ class Store:
         self._settle()
         if person is None:
             cursor = self.db.execute(
-                "SELECT t_s, bpm, rr_s, contact, energy_kj FROM samples WHERE session_id=?"
-                " ORDER BY t_s, rowid",
+                "SELECT t_s, bpm, rr_s, contact, energy_kj, activity_g FROM samples"
+                " WHERE session_id=? ORDER BY t_s, rowid",
                 (self._sid(session_id),),
             )
         else:
             cursor = self.db.execute(
-                "SELECT t_s, bpm, rr_s, contact, energy_kj FROM samples"
+                "SELECT t_s, bpm, rr_s, contact, energy_kj, activity_g FROM samples"
                 " WHERE session_id=? AND person=? ORDER BY t_s, rowid",
                 (self._sid(session_id), person),
             )
-        for t_s, bpm, rr, contact, energy in cursor:
+        for t_s, bpm, rr, contact, energy, activity in cursor:
             yield Sample(
                 t_s=t_s,
                 bpm=bpm,
                 rr_s=_rr_values(rr),
                 contact=None if contact is None else bool(contact),
                 energy_kj=energy,
+                activity_g=activity,
             )
 
     def sample_columns(self, session_id: int, person: str | None = None) -> SampleColumns:
@@ -922,7 +930,7 @@ class Store:
         self._settle()
         only, params = ("", ()) if person is None else (" AND person=?", (person,))
         cursor = self.db.execute(
-            "SELECT t_s, bpm, rr_s, contact FROM samples WHERE session_id=?"
+            "SELECT t_s, bpm, rr_s, contact, activity_g FROM samples WHERE session_id=?"
             + only
             + " ORDER BY t_s, rowid",
             (self._sid(session_id), *params),
@@ -937,11 +945,13 @@ class Store:
         bpm = np.empty(n)
         contact = np.empty(n, np.int8)
         counts = np.empty(n, np.int64)
+        activity = np.empty(n)
         rr_parts: list[np.ndarray] = []
         at = 0
         while rows := cursor.fetchmany(READ_CHUNK_ROWS):
             stop = at + len(rows)
-            times, rates, rr, flags = zip(*rows, strict=True)
+            times, rates, rr, flags, moved = zip(*rows, strict=True)
+            activity[at:stop] = [np.nan if a is None else a for a in moved]
             t_s[at:stop] = times
             bpm[at:stop] = rates
             contact[at:stop] = [CONTACT_UNKNOWN if c is None else c for c in flags]
@@ -950,7 +960,17 @@ class Store:
             rr_parts.append(np.array(list(map(float, values.split(","))) if values else []))
             at = stop
         rr_s = np.concatenate(rr_parts) if rr_parts else np.zeros(0)
-        return SampleColumns(t_s[:at], bpm[:at], contact[:at], counts[:at], rr_s)
+        levels = activity[:at] if bool((~np.isnan(activity[:at])).any()) else None
+        return SampleColumns(t_s[:at], bpm[:at], contact[:at], counts[:at], rr_s, levels)
+
+    def has_activity(self, session_id: int) -> bool:
+        """Whether any sample of a session carries an activity level (a strap's accelerometer)."""
+        self._settle()
+        row = self.db.execute(
+            "SELECT 1 FROM samples WHERE session_id=? AND activity_g IS NOT NULL LIMIT 1",
+            (self._sid(session_id),),
+        ).fetchone()
+        return row is not None
 
     def count_events(self, kind: str) -> int:
         """How many events of a kind all sessions hold (e.g. alerts, to rotate the texts)."""
@@ -1127,8 +1147,8 @@ def _insert_samples(db: sqlite3.Connection, rows: Sequence[_Row]) -> None:
     if not rows:
         return
     db.executemany(
-        "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj, person)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj, person, activity_g)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     touched = sorted({row[0] for row in rows})
