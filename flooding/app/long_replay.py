@@ -23,7 +23,7 @@ from flooding.core.engine import Engine
 from flooding.core.models import Event, Mode
 from flooding.core.settings import Settings, detection_for
 
-PIECE_SAMPLES = 200_000  # samples per replay piece: ~30 MB of lists inside the batch path
+PIECE_SAMPLES = 100_000  # samples per replay piece: ~15 MB of lists inside the batch path
 TRACE_COLUMNS = ("state", "baseline_bpm", "threshold_bpm", "pausing", "pause_until_s")
 
 

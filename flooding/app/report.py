@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from flooding.app.long_replay import replay_long
+from flooding.app.long_replay import rates_of, replay_long
 from flooding.app.review import (
     EPISODE_COLUMNS,
     STRETCH_GAP_S,
@@ -93,8 +93,9 @@ READY_MARK = Mark("*", 18, 14, "ready", "Ready to return", "Ready to return", (0
 class PlotData:
     """What the plot shows, gathered from the store; times are session-clock seconds.
 
-    The samples are held as columns (`table`), the baseline and threshold as arrays (NaN: no
-    baseline yet), so a session of millions of samples costs a few bytes a sample.
+    The samples are held as columns (`table`, without their beats: nothing drawn needs
+    them), the baseline and threshold as arrays (NaN: no baseline yet), so a session of
+    millions of samples costs a few bytes a sample.
     """
 
     review: SessionReview
@@ -108,7 +109,7 @@ class PlotData:
 
     @cached_property
     def samples(self) -> list[Sample]:
-        """Every sample as a `Sample` (built when asked for)."""
+        """Every sample as a `Sample` (built when asked for; no RR values)."""
         return samples_of(self.table)
 
     @property
@@ -146,13 +147,20 @@ def plot_data(store: Store, session_id: int) -> PlotData | None:
         mode = Mode(review.summary.mode)
     except ValueError:
         mode = None
-    # replaying the samples gives the baseline and threshold the monitor had at every moment
-    kept = ("baseline_bpm", "threshold_bpm")
-    trace = replay_long(table, settings, mode=mode, keep=kept).trace
+    # replaying the samples gives the baseline and threshold the monitor had at every moment;
+    # the beats are needed for the rates only (nothing drawn needs them): let them go first
+    rates = rates_of(table)
     n = table.t_s.size
+    shown = SampleColumns(
+        table.t_s, table.bpm, table.contact, np.zeros(n, np.int64), np.zeros(0), table.activity_g
+    )
+    del table
+    kept = ("baseline_bpm", "threshold_bpm")
+    trace = replay_long(shown, settings, mode=mode, keep=kept, rates=rates).trace
+    del rates
     return PlotData(
         review=review,
-        table=table,
+        table=shown,
         baseline_bpm=trace["baseline_bpm"] if n else np.zeros(0),
         threshold_bpm=trace["threshold_bpm"] if n else np.zeros(0),
         alerts_s=[e.t_s for e in events if e.kind == "alert"],
@@ -179,7 +187,7 @@ def decimated(
     )
     starts = np.flatnonzero(np.concatenate(([True], pixel[1:] != pixel[:-1])))
     keep = [starts, np.append(starts[1:] - 1, n - 1)]
-    of_sample = np.repeat(np.arange(starts.size), np.diff(np.append(starts, n)))
+    of_sample = np.repeat(np.arange(starts.size, dtype=np.int32), np.diff(np.append(starts, n)))
     for values in series:
         with np.errstate(invalid="ignore"):
             for extreme in (np.fmin.reduceat(values, starts), np.fmax.reduceat(values, starts)):

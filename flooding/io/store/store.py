@@ -945,13 +945,16 @@ class Store:
         bpm = np.empty(n)
         contact = np.empty(n, np.int8)
         counts = np.empty(n, np.int64)
-        activity = np.empty(n)
+        activity: np.ndarray | None = None  # made when a level first appears
         rr_parts: list[np.ndarray] = []
         at = 0
         while rows := cursor.fetchmany(READ_CHUNK_ROWS):
             stop = at + len(rows)
             times, rates, rr, flags, moved = zip(*rows, strict=True)
-            activity[at:stop] = [np.nan if a is None else a for a in moved]
+            if activity is None and any(a is not None for a in moved):
+                activity = np.full(n, np.nan)
+            if activity is not None:
+                activity[at:stop] = [np.nan if a is None else a for a in moved]
             t_s[at:stop] = times
             bpm[at:stop] = rates
             contact[at:stop] = [CONTACT_UNKNOWN if c is None else c for c in flags]
@@ -960,7 +963,7 @@ class Store:
             rr_parts.append(np.array(list(map(float, values.split(","))) if values else []))
             at = stop
         rr_s = np.concatenate(rr_parts) if rr_parts else np.zeros(0)
-        levels = activity[:at] if bool((~np.isnan(activity[:at])).any()) else None
+        levels = None if activity is None else activity[:at]
         return SampleColumns(t_s[:at], bpm[:at], contact[:at], counts[:at], rr_s, levels)
 
     def has_activity(self, session_id: int) -> bool:
