@@ -217,3 +217,78 @@ def test_the_english_catalogue_is_what_the_package_loads() -> None:
     assert say.language == "de"
     assert say("breath.in") == "einatmen"
     assert say.english["breath.in"] == "breathe in"
+
+
+def run_cli_all(*args: str) -> tuple[int, str]:
+    """Run the command line in-process; its exit code and all it printed (out and err)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+class TestTheMonitorCommandsInGerman:
+    @pytest.mark.parametrize(
+        "command", [("status",), ("pause",), ("resume",), ("workout", "on"), ("workout", "off")]
+    )
+    def test_with_no_monitor_running_the_answer_is_german(
+        self, tmp_path: Path, command: tuple[str, ...]
+    ) -> None:
+        """`status`, `pause`, `resume` and `workout --lang de` with nothing running say so,
+        and how to start a monitor, in German; in English without --lang."""
+        data = ("--data-dir", str(tmp_path))
+        code, english = run_cli_all(*command, *data)
+        assert code == 3
+        assert "No flooding monitor is running" in english
+        code, german = run_cli_all(*command, "--lang", "de", *data)
+        assert code == 3
+        assert no_english(german) == []
+        assert "Gerade läuft kein flooding-Wächter" in german
+        assert f"monitor --data-dir {tmp_path}" in german
+
+    def test_ok_in_german(self, tmp_path: Path) -> None:
+        """`ok --lang de` marks the alert and says so in German; a missing session is named
+        in German too."""
+        shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+        data = ("--data-dir", str(tmp_path))
+        code, german = run_cli_all("ok", "1", "--lang", "de", *data)
+        assert (code, no_english(german)) == (0, [])
+        assert "als Fehlalarm markiert" in german
+        code, german = run_cli_all("ok", "99", "--lang", "de", *data)
+        assert code == 1
+        assert no_english(german) == []
+        assert "keine Sitzung 99" in german
+
+    @pytest.mark.parametrize("demo", [True, False])
+    @pytest.mark.parametrize("session", [None, 4])
+    def test_status_lines_in_german(self, demo: bool, session: int | None) -> None:
+        """The status of a running monitor, with and without a session, comes in German."""
+        from flooding.cli.commands.status import describe
+        from flooding.io.control import MonitorStatus, PauseStatus, StrapStatus
+
+        strap = StrapStatus(
+            chosen="C0:FF:EE:00:00:01",
+            name="Polar H10",
+            address="C0:FF:EE:00:00:01",
+            link="disconnected",
+            connected=session is None,
+            battery_percent=80,
+        )
+        status = MonitorStatus(
+            pid=7,
+            headless=not demo,
+            demo=demo,
+            started_at=0.0,
+            strap=strap,
+            session_id=session,
+            mode="workout",
+            state="pausing" if demo else "workout",
+            heart_bpm=95.0,
+            baseline_bpm=None,
+            pause=PauseStatus(until_s=START_S, minutes_left=12.0),
+        )
+        english = "\n".join(describe(status))
+        german = "\n".join(describe(status, load_catalogue("de")))
+        assert no_english(english) != []
+        assert no_english(german) == []
+        assert "Wächter: läuft" in german

@@ -33,6 +33,11 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override one setting, e.g. --set detection.absolute_bpm=95 (repeatable)",
     )
+    add_lang_option(parser)
+
+
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """--lang LANG (default: `language` in the person's settings)."""
     parser.add_argument(
         "--lang", metavar="LANG", help="language of the messages, e.g. en or de (default: en)"
     )
@@ -87,17 +92,20 @@ def open_store(
         raise CommandError(str(exc)) from None
 
 
-def chosen_session(store: Store, session: int | None) -> int:
-    """The session asked for (default: the latest), or a CommandError saying there is none."""
+def chosen_session(store: Store, session: int | None, say: Catalogue | None = None) -> int:
+    """The session asked for (default: the latest), or a CommandError saying there is none
+    (in the language of `say`, English without)."""
+    from flooding.io.locale_files import load_catalogue
+
+    say = say or load_catalogue()
     if session is None:
         latest = store.latest_session_id()
         if latest is None:
-            raise CommandError(f"no sessions recorded yet in {store.path.parent}.")
+            raise CommandError(say("error.no_sessions", folder=store.path.parent))
         return latest
     if store.session(session) is None:
-        raise CommandError(
-            f"no session {session}. `{program()} sessions{_folder_hint(store)}` lists them."
-        )
+        command = f"{program()} sessions{_folder_hint(store)}"
+        raise CommandError(say("error.no_session", id=session, command=command))
     return session
 
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     add_data_dir_option,
+    add_lang_option,
     add_session_argument,
     chosen_session,
     open_store,
+    screen_words,
 )
 from flooding.cli.commands._control import asking_the_monitor, monitor_folders
+
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,16 +32,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_session_argument(parser)
     add_data_dir_option(parser)
+    add_lang_option(parser)
     parser.set_defaults(run=run)
 
 
-def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
+def _ask_the_running_monitor(args: argparse.Namespace, say: Catalogue) -> int | None:
     """Mark through the running monitor, which knows the live session; None: do it here."""
     from flooding.core.timefmt import session_clock
     from flooding.io.control import ControlError, ErrorReply, OkRequest, send_command
     from flooding.io.control.protocol import build_request
 
-    with asking_the_monitor():
+    with asking_the_monitor(say):
         request = build_request(OkRequest, session=args.session)
     reply = None
     try:
@@ -44,7 +51,7 @@ def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
             if reply is not None:
                 break
     except ControlError as exc:
-        print(f"flooding ok: the running monitor did not answer ({exc}); marking it directly.")
+        print(say("ok.no_answer", error=exc))
         return None
     if reply is None:
         return None
@@ -55,33 +62,28 @@ def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
         return 1
     when = session_clock(reply.alert_t_s)
     sid = reply.session_id
-    if reply.already:
-        print(f"The alert at {when} in session {sid} was already marked a false alarm.")
-    else:
-        print(f"Marked the alert at {when} in session {sid} as a false alarm.")
+    print(say("ok.already" if reply.already else "ok.marked", when=when, id=sid))
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     from flooding.core.timefmt import session_clock
 
-    answered = _ask_the_running_monitor(args)
+    say = screen_words(args)
+    answered = _ask_the_running_monitor(args, say)
     if answered is not None:
         return answered
     store = open_store(args)
     try:
-        session_id = chosen_session(store, args.session)
+        session_id = chosen_session(store, args.session, say)
         alert = store.latest_alert(session_id)
         if alert is None:
-            print(f"Session {session_id} had no flooding alert; nothing to mark.")
+            print(say("ok.no_alert", id=session_id))
             return 1
         already = store.is_false_alarm(session_id, alert.id)
         store.mark_false_alarm(session_id, alert.id, time.time())
     finally:
         store.close()
     when = session_clock(alert.t_s)
-    if already:
-        print(f"The alert at {when} in session {session_id} was already marked a false alarm.")
-    else:
-        print(f"Marked the alert at {when} in session {session_id} as a false alarm.")
+    print(say("ok.already" if already else "ok.marked", when=when, id=session_id))
     return 0
