@@ -292,3 +292,25 @@ class TestTheMonitorCommandsInGerman:
         assert no_english(english) != []
         assert no_english(german) == []
         assert "Wächter: läuft" in german
+
+
+@pytest.mark.parametrize("couple", [(), ("--couple",)])
+def test_the_demo_in_german_holds_no_english_sentence(
+    tmp_path: Path, couple: tuple[str, ...]
+) -> None:
+    """`flooding demo --lang de`, solo and couple: its introduction, live lines, summary and
+    the hints where the practice sessions are come in German."""
+    args = ("demo", *couple, "--speed", "0", "--no-notify", "--no-app")
+    german = run_cli(*args, "--lang", "de", "--data-dir", str(tmp_path))
+    assert no_english(german) == []
+    assert "Übungssitzungen liegen in" in german
+    english = run_cli(*args, "--data-dir", str(tmp_path / "en"))
+    assert "Practice sessions are kept in" in english
+
+
+def test_the_demo_refuses_a_bad_speed_in_german(tmp_path: Path) -> None:
+    """A speed the demo cannot play is refused in the person's language."""
+    code, german = run_cli_all("demo", "--speed", "-1", "--lang", "de", "--data-dir", str(tmp_path))
+    assert code == 2
+    assert "--speed muss mehr als 0 sein" in german
+    assert no_english(german) == []
