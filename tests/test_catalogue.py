@@ -314,3 +314,19 @@ def test_the_demo_refuses_a_bad_speed_in_german(tmp_path: Path) -> None:
     assert code == 2
     assert "--speed muss mehr als 0 sein" in german
     assert no_english(german) == []
+
+
+def test_calibrate_in_german_holds_no_english_sentence(tmp_path: Path) -> None:
+    """`flooding calibrate --lang de`: the guide for the calm sit, its count-down, the result,
+    each proposal with its reason and the file written come in German."""
+    config = tmp_path / "config.toml"
+    args = ("calibrate", "--simulate", "--minutes", "2", "--yes", "--config", str(config))
+    german = run_cli(*args, "--lang", "de")
+    assert no_english(german) == []
+    assert "Vorgeschlagene Einstellungen für dich" in german
+    assert "warum: " in german
+    english = run_cli(*args)
+    assert "Proposed settings for you:" in english
+    code, refused = run_cli_all("calibrate", "--minutes", "1", "--lang", "de")
+    assert code == 1
+    assert no_english(refused) == []
