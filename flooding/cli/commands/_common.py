@@ -202,15 +202,23 @@ def screen_words(args: argparse.Namespace) -> Catalogue:
     """The screen texts in the person's language (`--lang`, else `language` in their settings).
 
     A command that only reads sessions does not need the settings: when they cannot be read it
-    speaks English (`flooding config check` names the problem), unless `--lang` asked.
+    speaks English (`flooding config check` names the problem), or the language `--lang` asked
+    for (an unknown one is a ConfigError naming the shipped ones).
     """
     from flooding.core.settings import ConfigError
+    from flooding.io.config_files.loading import load_config
     from flooding.io.locale_files import load_catalogue
 
     try:
         language = load_settings(args).settings.language
     except ConfigError:
-        if getattr(args, "lang", None):
-            raise
-        language = "en"
+        asked = getattr(args, "lang", None)
+        if not asked:
+            language = "en"
+        else:  # the settings cannot be read (or the file is yet to be made, as for `pair`):
+            # the language asked for still counts, once checked against the shipped ones
+            only = load_config(
+                None, env={}, overrides=[f'language="{asked}"'], use_default_user_file=False
+            )
+            language = only.settings.language
     return load_catalogue(language)
