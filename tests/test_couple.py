@@ -515,15 +515,33 @@ def test_a_calm_couple_gets_no_alert() -> None:
     assert not [e for _, e in events if isinstance(e, Alert | PauseStarted)]
 
 
-def test_export_refuses_to_mix_two_hearts(tmp_path: Path) -> None:
-    """Exporting a couple session is refused (one format holds one heart), naming both."""
+@pytest.mark.parametrize("form", ["csv", "json"])
+def test_a_couple_session_exports_both_hearts_and_imports_back_as_a_couple(
+    tmp_path: Path, form: str
+) -> None:
+    """A couple session exports (CSV with a person column, or JSON) and `flooding import` of
+    that one file stores a couple session again with both partners' very same readings."""
     store = Store.open(tmp_path)
-    sid = store_couple(store, couple_tracks())
+    tracks = couple_tracks()
+    sid = store_couple(store, tracks)
     store.close()
-    done = flooding("export", str(sid), "--format", "csv", "--data-dir", str(tmp_path))
-    assert done.returncode == 1
-    assert "two hearts (Alex, Sam)" in done.stderr
-    assert done.stdout == ""
+    target = tmp_path / f"couple.{form}"
+    done = flooding(
+        "export", str(sid), "--format", form, "-o", str(target), "--data-dir", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    if form == "csv":
+        assert target.read_text(encoding="utf-8").startswith("person,time_unix_s,time_local,")
+    back = flooding("import", str(target), "--data-dir", str(tmp_path))
+    assert back.returncode == 0, back.stderr
+    assert f"couple session {sid + 1}" in back.stdout
+    store = Store.open(tmp_path)
+    try:
+        assert [p.person for p in store.people(sid + 1)] == ["Alex", "Sam"]
+        for name in tracks:
+            assert list(store.iter_samples(sid + 1, name)) == list(store.iter_samples(sid, name))
+    finally:
+        store.close()
 
 
 def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -> None:
@@ -719,3 +737,23 @@ def test_people_review_of_a_one_person_session_only_asks_for_the_people(tmp_path
         store.close()
     assert len(statements) == 1
     assert "FROM session_people" in statements[0]
+
+
+def test_the_couple_review_gives_each_person_one_peak(tmp_path: Path) -> None:
+    """In a couple review each person's episode peaks come from the same readings as their
+    own peak: none is above it, and the episode holding the highest reading shows it."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    review = people_review(store, sid)
+    store.close()
+    assert review is not None
+    for person in review.people:
+        assert person.episodes
+        assert person.peak_bpm is not None
+        peaks = [e.peak_bpm for e in person.episodes]
+        assert max(peaks) <= person.peak_bpm
+        track = review.tracks[person.name]
+        top = max(track, key=lambda s: s.bpm if s.usable else 0)
+        holding = [e for e in person.episodes if e.start_s <= top.t_s <= (e.end_s or float("inf"))]
+        for e in holding:
+            assert e.peak_bpm == person.peak_bpm

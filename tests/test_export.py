@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import pty
 import stat
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from flooding.app.export import CSV_COLUMNS, samples_csv, session_json
+from flooding.app.importing import import_couple, import_recording
+from flooding.core.models import Sample
+from flooding.io.config_files.loading import default_settings
+from flooding.io.readers import read_tracks
 from flooding.io.store import Store
+from tests.session_factory import START_S as SESSION_START_S
 from tests.session_factory import flooding, record
 
 
 class TestCsv:
     def test_columns_and_every_sample(self, tmp_path: Path) -> None:
-        """The CSV has exactly time_unix_s,hr_bpm,rr_ms,contact and one row per sample with
-        its values (RR in ms, space-separated)."""
+        """The CSV has time_unix_s,time_local,hr_bpm,rr_ms,contact,energy_kj,activity_g and one
+        row per sample with its values: local ISO time beside unix time, RR in ms separated
+        by spaces."""
         store = Store.open(tmp_path)
         session_id = record(store)
         stored = list(store.iter_samples(session_id))
@@ -30,18 +45,24 @@ class TestCsv:
             == CSV_COLUMNS
             == (
                 "time_unix_s",
+                "time_local",
                 "hr_bpm",
                 "rr_ms",
                 "contact",
+                "energy_kj",
+                "activity_g",
             )
         )
         rows = list(reader)
         assert len(rows) == len(stored)
         for row, sample in zip(rows, stored, strict=True):
-            assert float(row["time_unix_s"]) == pytest.approx(sample.t_s, abs=1e-3)
+            assert float(row["time_unix_s"]) == sample.t_s
+            local = datetime.fromisoformat(row["time_local"])
+            assert local.utcoffset() is not None
+            assert local.timestamp() == pytest.approx(sample.t_s, abs=1e-3)
             assert float(row["hr_bpm"]) == sample.bpm
-            rr = [float(v) for v in row["rr_ms"].split()]
-            assert rr == pytest.approx([r * 1000 for r in sample.rr_s], abs=1e-3)
+            rr = [float(v) for v in row["rr_ms"].split(" ")] if row["rr_ms"] else []
+            assert rr == pytest.approx([r * 1000 for r in sample.rr_s], abs=1e-9)
             assert row["contact"] == "1"
 
     def test_command_writes_samples_and_episodes_owner_only(self, tmp_path: Path) -> None:
@@ -289,3 +310,144 @@ class TestSessionNotEnded:
         assert states == {old: (False, True), live: (True, None)}
         assert "recording now" in listed.stdout
         assert "the program stopped" in listed.stdout
+
+
+START_S = 1_764_000_000.0  # 2025-11-24: a date, as live sessions have
+# RR values as sessions hold them: a strap's 1/1024 s units (0 and 65535 included), whole
+# milliseconds from a file, and seconds with a few decimals from a file in seconds
+RR_VALUES = st.one_of(
+    st.integers(0, 65535).map(lambda k: k / 1024),
+    st.integers(250, 2000).map(lambda ms: ms / 1000),
+    st.decimals("0.25", "2", places=5).map(float),
+)
+
+
+@st.composite
+def tracks(draw: st.DrawFn, n_min: int = 1) -> list[Sample]:
+    """One heart's readings as a session stores them: times in order (steps of any
+    fraction of a second), any heart rate, RR values, contact flag and energy."""
+    n = draw(st.integers(n_min, 40))
+    steps = draw(st.lists(st.floats(0.0, 3.0), min_size=n, max_size=n))
+    t = START_S + draw(st.floats(0.0, 1.0))
+    out = []
+    for step in steps:
+        t += step
+        out.append(
+            Sample(
+                t,
+                draw(st.one_of(st.integers(0, 250).map(float), st.floats(0.0, 250.0))),
+                tuple(draw(st.lists(RR_VALUES, max_size=4))),
+                draw(st.sampled_from([True, False, None])),
+                draw(st.one_of(st.none(), st.integers(0, 65535))),
+            )
+        )
+    return out
+
+
+def _exported(store: Store, session_id: int, form: str, folder: Path) -> Path:
+    target = folder / f"export.{form}"
+    if form == "csv":
+        target.write_text(samples_csv(store, session_id), encoding="utf-8")
+    else:
+        target.write_text(json.dumps(session_json(store, session_id)), encoding="utf-8")
+    return target
+
+
+ROUND_TRIP = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class TestRoundTrip:
+    @ROUND_TRIP
+    @given(track=tracks(), form=st.sampled_from(["csv", "json"]))
+    def test_a_solo_export_imports_back_to_the_same_samples(
+        self, track: list[Sample], form: str
+    ) -> None:
+        """Whatever a session holds, its CSV or JSON export imports back to the very same
+        samples: times, heart rates, every RR value, contact and energy, bit for bit."""
+        with tempfile.TemporaryDirectory() as name:
+            folder = Path(name)
+            store = Store.open(folder / "data")
+            try:
+                sid = store.begin_session(track[0].t_s, source="strap", mode="talk")
+                store.add_samples(sid, track)
+                store.end_session(sid, track[-1].t_s)
+                original = list(store.iter_samples(sid))
+                read_back = read_tracks(_exported(store, sid, form, folder))
+                assert list(read_back) == [""]
+                again = import_recording(store, read_back[""], default_settings())
+                assert list(store.iter_samples(again.session_id)) == original
+            finally:
+                store.close()
+
+    @ROUND_TRIP
+    @given(a=tracks(n_min=2), b=tracks(n_min=2), form=st.sampled_from(["csv", "json"]))
+    def test_a_couple_export_imports_back_to_the_same_two_tracks(
+        self, a: list[Sample], b: list[Sample], form: str
+    ) -> None:
+        """A couple session's export reads back as two people, by name, and imports as a
+        couple session holding each partner's very same samples."""
+        b = [
+            Sample(a[0].t_s + i * (a[-1].t_s - a[0].t_s) / len(b), s.bpm, s.rr_s, s.contact)
+            for i, s in enumerate(b)
+        ]  # both tracks over one talk, as a live session has them
+        if a[-1].t_s <= a[0].t_s:
+            return  # one instant: no talk to share
+        with tempfile.TemporaryDirectory() as name:
+            folder = Path(name)
+            store = Store.open(folder / "data")
+            try:
+                sid = store.begin_session(a[0].t_s, source="couple", mode="talk")
+                for person, track in (("Alex", a), ("Sam", b)):
+                    store.add_person(sid, person, mode="talk")
+                    store.add_samples(sid, track, person)
+                store.end_session(sid, a[-1].t_s)
+                read_back = read_tracks(_exported(store, sid, form, folder))
+                assert list(read_back) == ["Alex", "Sam"]
+                again = import_couple(store, read_back, default_settings())
+                assert again.aligned_on_clock
+                for person in ("Alex", "Sam"):
+                    assert list(store.iter_samples(again.session_id, person)) == list(
+                        store.iter_samples(sid, person)
+                    )
+            finally:
+                store.close()
+
+
+class TestWithoutOutputFile:
+    def test_a_terminal_gets_a_file_in_the_current_folder_not_pages_of_numbers(
+        self, tmp_path: Path
+    ) -> None:
+        """`flooding export` on a terminal writes flooding-session-N-DATE.csv in the current
+        folder and says where, instead of printing every reading on the screen."""
+        data = tmp_path / "data"
+        store = Store.open(data)
+        session_id = record(store)
+        n = store.sample_count(session_id)
+        store.close()
+        here = tmp_path / "here"
+        here.mkdir()
+        screen, terminal = pty.openpty()
+        root = Path(__file__).resolve().parent.parent
+        done = subprocess.run(
+            [sys.executable, "-m", "flooding", "export", "--data-dir", str(data)],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            cwd=here,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            timeout=120,
+            check=False,
+        )
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(screen, 65536):
+                shown += chunk
+        os.close(screen)
+        assert done.returncode == 0, done.stderr
+        written = list(here.iterdir())
+        day = datetime.fromtimestamp(SESSION_START_S).strftime("%Y-%m-%d")
+        assert [p.name for p in written] == [f"flooding-session-{session_id}-{day}.csv"]
+        assert len(written[0].read_text(encoding="utf-8").splitlines()) == n + 1
+        assert f"Wrote {written[0]}" in shown.decode()
+        assert len(shown.decode().splitlines()) < 5

@@ -266,3 +266,29 @@ def test_a_json_file_that_is_not_an_export_is_refused_in_words(
     assert "flooding export --format json" in err
     assert "Traceback" not in err
     assert not data.exists() or session_count(data) == 0
+
+
+def test_the_same_file_imported_twice_is_said_and_stored_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Importing the same file again (even under another name) says which session already
+    holds it and stores nothing; --again stores it once more."""
+    data = tmp_path / "data"
+    _stored_with_edge_rr(data)
+    first = tmp_path / "talk.csv"
+    code, _, err = run(capsys, "export", "1", "-o", str(first), "--data-dir", str(data))
+    assert code == 0, err
+    code, out, err = run(capsys, "import", str(first), "--data-dir", str(data))
+    assert code == 0, err
+    assert "as session 2" in out
+    renamed = tmp_path / "same-talk.csv"
+    shutil.copyfile(first, renamed)
+    code, out, err = run(capsys, "import", str(renamed), "--data-dir", str(data))
+    assert code == 0, err
+    assert "already imported as session 2" in out
+    assert "--again" in out
+    assert session_count(data) == 2
+    code, out, err = run(capsys, "import", str(renamed), "--again", "--data-dir", str(data))
+    assert code == 0, err
+    assert "as session 3" in out
+    assert session_count(data) == 3

@@ -155,3 +155,57 @@ def test_plot_data_reads_the_session_once(tmp_path: Path) -> None:
     assert sum("SELECT id, session_id, t_s, kind" in s for s in statements) == 1
     listing = [s for s in statements if "FROM sessions" in s and "ORDER BY started_s" in s]
     assert listing == []
+
+
+class TestPictureFormat:
+    @pytest.mark.parametrize(
+        ("name", "magic"),
+        [("talk.pdf", b"%PDF"), ("talk.svg", b"<?xml"), ("talk.PNG", b"\x89PNG")],
+    )
+    def test_the_file_name_says_the_format(self, tmp_path: Path, name: str, magic: bytes) -> None:
+        """`plot -o x.pdf` writes a PDF, .svg an SVG, .png a PNG (any letter case)."""
+        store = Store.open(tmp_path / "data")
+        record(store)
+        store.close()
+        target = tmp_path / name
+        done = flooding("plot", "-o", str(target), "--data-dir", str(tmp_path / "data"))
+        assert done.returncode == 0, done.stderr
+        assert target.read_bytes().startswith(magic)
+
+    @pytest.mark.parametrize("name", ["talk.jpg", "talk"])
+    def test_another_name_is_refused_naming_the_formats(self, tmp_path: Path, name: str) -> None:
+        """A name that is not .png, .svg or .pdf is refused, naming the formats there are,
+        and nothing is written."""
+        store = Store.open(tmp_path / "data")
+        record(store)
+        store.close()
+        done = flooding("plot", "-o", str(tmp_path / name), "--data-dir", str(tmp_path / "data"))
+        assert done.returncode != 0
+        assert ".png, .svg, .pdf" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("couple", [False, True])
+def test_a_session_of_one_reading_plots_without_a_warning(tmp_path: Path, couple: bool) -> None:
+    """A session holding a single reading (one person's or each partner's) plots quietly:
+    no matplotlib warning on the screen, and a picture is written."""
+    from flooding.core.models import Sample
+
+    reading = Sample(START_S, 70.0, (), True)
+    store = Store.open(tmp_path / "data")
+    sid = store.begin_session(START_S, source="test", mode="talk")
+    if couple:
+        for person in ("Alex", "Sam"):
+            store.add_person(sid, person, mode="talk")
+            store.add_samples(sid, [reading], person)
+    else:
+        store.add_samples(sid, [reading])
+    store.end_session(sid, START_S)
+    store.close()
+    target = tmp_path / "one.png"
+    done = flooding("plot", "-o", str(target), "--data-dir", str(tmp_path / "data"))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "Warning" not in done.stdout
+    assert target.read_bytes().startswith(b"\x89PNG")

@@ -3,10 +3,12 @@ note, ok and delete commands."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flooding.app.importing import import_recording
 from flooding.app.report import plot_data, render_html
@@ -407,3 +411,275 @@ class TestDeleteWhileRecording:
         store = Store.open(tmp_path)
         assert store.session(session_id) is None
         store.close()
+
+
+class TestNotesShownSafely:
+    def test_a_long_many_line_note_keeps_the_sessions_table_a_table(self, tmp_path: Path) -> None:
+        """A 5,000-character note and a note of several lines each show on one bounded line
+        of `sessions`, every row with the same column starts."""
+        store = Store.open(tmp_path)
+        first = record(store)
+        second = record(store, start_s=START_S + 3600)
+        store.close()
+        data = ("--data-dir", str(tmp_path))
+        assert run_cli("note", str(first), "x" * 5000, *data)[0] == 0
+        assert run_cli("note", str(second), "money\nagain\n\nand the car", *data)[0] == 0
+        lines = run_cli("sessions", *data)[1].splitlines()
+        assert len(lines) == 3
+        assert all(len(line) < 200 for line in lines)
+        note_at = lines[0].index("note")
+        assert lines[2][note_at:] == "money again and the car"
+        assert lines[1][note_at:].startswith("xxx")
+        assert lines[1].endswith("…")
+        store = Store.open(tmp_path)
+        assert store.session(first) is not None
+        assert store.session(first).note == "x" * 5000  # type: ignore[union-attr]
+        store.close()
+
+    def test_escape_codes_in_a_note_never_reach_the_terminal(self, tmp_path: Path) -> None:
+        """Escape codes and other control characters in a note are left out of `sessions`
+        and `review`, the note itself is stored as typed."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        typed = "calm \x1b[31mred\x1b[0m \x1b]0;title\x07ok\x07\x08"
+        assert run_cli("note", str(session_id), typed, "--data-dir", str(tmp_path))[0] == 0
+        for command in ("sessions", "review"):
+            shown = run_cli(command, "--data-dir", str(tmp_path))[1]
+            assert "calm red ok" in shown
+            assert not any(ch in shown for ch in "\x1b\x07\x08")
+        store = Store.open(tmp_path)
+        assert store.session(session_id).note == typed  # type: ignore[union-attr]
+        store.close()
+
+    def test_an_empty_note_does_not_clear_the_note_without_clear(self, tmp_path: Path) -> None:
+        """`note N ""` keeps the note and says how to remove it; `note N --clear` removes it."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        data = ("--data-dir", str(tmp_path))
+        assert run_cli("note", str(session_id), "chores", *data)[0] == 0
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = main(["note", str(session_id), "  ", *data])
+        assert code != 0
+        assert "--clear" in err.getvalue()
+        assert "Note: chores" in run_cli("review", *data)[1]
+        code, out = run_cli("note", str(session_id), "--clear", *data)
+        assert code == 0
+        assert "removed" in out
+        assert "Note:" not in run_cli("review", *data)[1]
+
+    def test_long_sessions_keep_the_columns_in_line(self, tmp_path: Path) -> None:
+        """A session of a month shows its length in days and hours, and the columns after it
+        start where the header's do."""
+        store = Store.open(tmp_path)
+        record(store)
+        month = store.begin_session(START_S + 7200, source="test", mode="talk")
+        store.end_session(month, START_S + 7200 + 30 * 86_400 + 4 * 3600)
+        store.close()
+        lines = run_cli("sessions", "--data-dir", str(tmp_path))[1].splitlines()
+        assert "30 d 04 h" in lines[2]
+        strap_at = lines[0].index("strap")
+        assert lines[1][strap_at - 2 : strap_at] == "  "
+        assert lines[2][strap_at - 2 : strap_at] == "  "
+        assert lines[1][strap_at - 3] != " "
+        assert lines[2][strap_at - 3] != " "
+
+
+class TestWhichSession:
+    def test_latest_means_added_last_not_begun_last(self, tmp_path: Path) -> None:
+        """An old recording just imported is the one `review` shows by default (the session
+        added last), not the one that began last."""
+        store = Store.open(tmp_path)
+        record(store, start_s=START_S + 86_400)
+        old = record(store, start_s=START_S - 365 * 86_400)
+        store.close()
+        assert f"Session {old}," in run_cli("review", "--data-dir", str(tmp_path))[1]
+
+    def test_review_of_a_missing_folder_makes_nothing_there(self, tmp_path: Path) -> None:
+        """`review`, `sessions` and `export` on a folder that does not exist say there are no
+        sessions there and leave no folder or database behind."""
+        missing = tmp_path / "typo"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            assert main(["review", "--data-dir", str(missing)]) == 1
+            assert main(["export", "-o", str(tmp_path / "x.csv"), "--data-dir", str(missing)]) == 1
+        assert "no sessions recorded yet" in err.getvalue()
+        code, out = run_cli("sessions", "--data-dir", str(missing))
+        assert code == 0
+        assert "No sessions recorded yet" in out
+        assert not missing.exists()
+
+
+class TestMarks:
+    def test_any_alert_can_be_marked_by_number_or_time_and_the_mark_undone(
+        self, tmp_path: Path
+    ) -> None:
+        """`ok --alert` marks an alert named by its number or its time as review shows it,
+        `ok --undo` takes the last mark back, and review shows each state."""
+        from flooding.core.timefmt import session_clock
+
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        record_second_alert(store, session_id)
+        alerts = store.events(session_id, "alert")
+        store.close()
+        assert len(alerts) == 2
+        data = ("--data-dir", str(tmp_path))
+
+        def marks() -> list[bool]:
+            review = json.loads(run_cli("review", str(session_id), "--json", *data)[1])
+            return [e["false_alarm"] for e in review["episodes"] if e["alert_s"] is not None]
+
+        code, out = run_cli("ok", str(session_id), "--alert", "1", *data)
+        assert code == 0, out
+        assert marks() == [True, False]
+        at = session_clock(alerts[1].t_s, seconds=True)
+        code, out = run_cli("ok", str(session_id), "--alert", at, *data)
+        assert code == 0, out
+        assert marks() == [True, True]
+        code, out = run_cli("ok", str(session_id), "--undo", *data)
+        assert code == 0
+        assert "no longer marked" in out
+        assert marks() == [True, False]
+        code, out = run_cli("ok", str(session_id), "--undo", "--alert", "1", *data)
+        assert code == 0
+        assert marks() == [False, False]
+        assert run_cli("ok", str(session_id), "--undo", *data)[0] == 1
+
+
+def record_second_alert(store: Store, session_id: int) -> None:
+    """A second episode with its alert, an hour after the first (as a long talk has)."""
+    first = store.events(session_id, "episode-started")[0]
+    later = first.t_s + 3600
+    store.add_event(
+        session_id,
+        EpisodeStarted(
+            later,
+            later - 20,
+            first.data["bpm"],
+            first.data["baseline_bpm"],
+            first.data["threshold_bpm"],
+            Rule(first.data["rule"]),
+        ),
+    )
+    store.add_event(
+        session_id,
+        Alert(
+            later,
+            first.data["bpm"],
+            first.data["baseline_bpm"],
+            first.data["threshold_bpm"],
+            Rule(first.data["rule"]),
+        ),
+    )
+    store.flush()
+
+
+class TestNumbersAgree:
+    def test_an_episode_open_to_the_end_shows_its_peak_the_same_everywhere(
+        self, tmp_path: Path
+    ) -> None:
+        """A talk that ends while flooded: review gives the episode's real peak (not the
+        heart rate at the alert), equal to replay's and to the session's peak in `sessions`."""
+        from flooding.app.export import samples_csv
+        from flooding.lab.simulate import Scenario, Segment
+
+        rising = Scenario(
+            "ends flooded",
+            (Segment(600, 66), Segment(120, 66, 118), Segment(300, 118, 112)),
+            seed=11,
+        )
+        store = Store.open(tmp_path)
+        session_id = record(store, rising)
+        path = tmp_path / "talk.csv"
+        path.write_text(samples_csv(store, session_id), encoding="utf-8")
+        store.close()
+        data = ("--data-dir", str(tmp_path))
+        reviewed = json.loads(run_cli("review", str(session_id), "--json", *data)[1])
+        (episode,) = reviewed["episodes"]
+        assert episode["end_s"] is None
+        assert episode["peak_bpm"] > episode["bpm_at_alert"]
+        listed = json.loads(run_cli("sessions", "--json", *data)[1])
+        replayed = json.loads(run_cli("replay", str(path), "--json")[1])
+        (replayed_episode,) = replayed["episodes"]
+        assert episode["peak_bpm"] == listed[0]["peak_bpm"] == replayed_episode["peak_bpm"]
+
+    def test_replay_never_says_flooded_to_the_end_and_then_ready(self) -> None:
+        """When the ready-to-return came during an episode still open at the end, replay
+        says the heart was back near calm by then, not that it stayed flooded to the end."""
+        from flooding.cli.commands.replay import episode_line
+
+        still_open = {"start_s": 100.0, "start": "20:01:40", "peak_bpm": 112.0, "rule": "x"}
+        ready = [{"t_s": 1400.0, "time": "20:23:20", "bpm": 72}]
+        line = episode_line(still_open, ready, "above calm", workout=False)
+        assert "until the end of the recording" not in line
+        assert "back near calm by the ready to return at 20:23:20" in line
+        assert "until the end of the recording" in episode_line(
+            still_open, [], "above calm", workout=False
+        )
+
+
+@requires_data
+class TestRealRecordings:
+    def test_replay_in_workout_mode_calls_nothing_flooding(self) -> None:
+        """In workout mode a raised heart is exercise: replay does not call it flooded."""
+        out = run_cli("replay", "--mode", "workout", str(recording("polar-hrm_noisy.hrm")))[1]
+        assert "workout mode" in out
+        assert "flooded" not in out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    runs=st.lists(
+        st.tuples(st.integers(5, 900), st.floats(0.6, 1.1), st.floats(0.0, 0.08), st.integers()),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_the_overall_rmssd_lies_within_the_range_shown_beside_it(
+    runs: list[tuple[int, float, float, int]],
+) -> None:
+    """Whatever the calm stretches (long, short, steady or varied), the overall RMSSD lies
+    between the lowest and highest of the parts review lists beside it."""
+    from flooding.app.review import rmssd_summary
+    from flooding.core.models import Sample
+
+    stretches = []
+    t = START_S
+    for seconds, rr, spread, seed in runs:
+        noise = np.random.default_rng(seed % 2**32).normal(0.0, spread, seconds)
+        stretch = []
+        for i in range(seconds):
+            beat = max(0.4, rr + noise[i])
+            stretch.append(Sample(t, 60 / beat, (beat,), True))
+            t += beat
+        stretches.append(stretch)
+        t += 60
+    summary = rmssd_summary(stretches)
+    if summary.rmssd_ms is None:
+        return
+    assert summary.part_min_ms is not None
+    assert summary.part_max_ms is not None
+    assert summary.part_min_ms - 1e-9 <= summary.rmssd_ms <= summary.part_max_ms + 1e-9
+
+
+@requires_data
+def test_replay_and_import_give_the_same_alerts_for_a_file_without_clock_times(
+    tmp_path: Path,
+) -> None:
+    """A recording without clock times is placed by replay as import stores it, so both
+    count the same alerts (the Holter day: import had said 29 where replay said 27)."""
+    path = tmp_path / "holter.txt"
+    shutil.copyfile(recording("nsr2db_nsr001_rr-seconds_22h.txt"), path)
+    ends_s = 1_763_596_800 + 80_965  # it began at 2025-11-20 00:00 UTC
+    os.utime(path, (ends_s, ends_s))
+    replayed = json.loads(run_cli("replay", str(path), "--json")[1])["summary"]["alerts"]
+    assert run_cli("import", str(path), "--data-dir", str(tmp_path / "data"))[0] == 0
+    store = Store.open(tmp_path / "data")
+    try:
+        imported = len(store.events(1, "alert"))
+    finally:
+        store.close()
+    assert replayed == imported

@@ -119,9 +119,17 @@ class TestVerdict:
         text = verdict(2, 3, 1, 1, 1, 2)
         assert text == (
             "candidate gives 1 more alert, keeps 1 false alarm, misses 1 episode the current "
-            "settings alert on, adds 2 alerts the current settings do not give"
+            "settings alert on, 2 of its alerts come at times the current settings give none"
         )
         assert "as many alerts (4)" in verdict(4, 4, 0, 0, 0, 0)
+
+    def test_fewer_alerts_are_never_said_to_add_any(self) -> None:
+        """A candidate with fewer alerts, some of them at other times, is not said to add
+        alerts: it says how many of its alerts come where the current settings give none."""
+        text = verdict(30, 20, 0, 0, 29, 19)
+        assert "10 fewer alerts" in text
+        assert "adds" not in text
+        assert "19 of its alerts come at times the current settings give none" in text
 
 
 class TestReplay:

@@ -182,3 +182,40 @@ def test_delete_asks_first_then_deletes(
     page.wait_for_selector("text=The session is deleted")
     with opened(folder) as store:
         assert store.session(calm) is None
+
+
+def test_a_couple_session_downloads_both_hearts(tmp_path: Path, chromium: Any) -> None:
+    """The app offers a couple session's CSV (once: "not supported yet"), holding both
+    partners' readings that `flooding import` stores as a couple session again."""
+    from flooding.core.people import run_people_batch
+    from flooding.io.config_files.loading import default_settings
+    from flooding.lab.simulate import pursue_withdraw, samples
+
+    pursuer, withdrawer = pursue_withdraw()
+    tracks = {
+        "Alex": samples(pursuer, 1_790_000_000.0),
+        "Sam": samples(withdrawer, 1_790_000_000.0),
+    }
+    with opened(tmp_path) as store:
+        sid = store.begin_session(1_790_000_000.0, source="test-couple", mode="talk")
+        for name, track in tracks.items():
+            store.add_person(sid, name, mode="talk")
+            store.add_samples(sid, track, name)
+        for person, event in run_people_batch(tracks, default_settings()).events:
+            store.add_event(sid, event, person, couple=True)
+        store.end_session(sid, max(t[-1].t_s for t in tracks.values()))
+    process = AppProcess("app", "--no-browser", "--data-dir", str(tmp_path))
+    try:
+        page = open_page(chromium, process, f"/sessions/{sid}")
+        with page.expect_download() as info:
+            page.get_by_role("link", name="CSV", exact=True).click()
+        readings = Path(info.value.path())
+    finally:
+        process.stop()
+    again = tmp_path / "again"
+    imported = flooding("import", str(readings), "--data-dir", str(again))
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert "couple session" in imported.stdout
+    with opened(again) as store, opened(tmp_path) as first:
+        for name in tracks:
+            assert list(store.iter_samples(1, name)) == list(first.iter_samples(sid, name))

@@ -1,13 +1,19 @@
-"""A session out of the store: the generic CSV and the full JSON.
+"""A session out of the store: the generic CSV and the full JSON, both readable back.
 
 The CSV is the generic heart-rate format the file readers understand (`flooding import`):
-`time_unix_s,hr_bpm,rr_ms,contact`, one row per sample; `rr_ms` holds the sample's RR
-intervals in milliseconds separated by spaces (empty when there were none), `contact` is
-1, 0 or empty (the strap could not tell). The episodes table is a CSV of its own
+`time_unix_s,time_local,hr_bpm,rr_ms,contact,energy_kj,activity_g`, one row per sample (one
+strap packet). `time_local` is the same moment as ISO 8601 local time with its offset (for
+people; the reader goes by `time_unix_s`). `rr_ms` holds the packet's RR intervals in
+milliseconds separated by single spaces (RR_SEPARATOR; empty when there were none), `contact`
+is 1, 0 or empty (the strap could not tell), `energy_kj` and `activity_g` are empty when the
+strap sent none. A couple session adds a first column `person` naming whose heart each row
+is. Numbers are written in the shortest form that reads back as the same value, so an import
+of the export stores the very same samples. The episodes table is a CSV of its own
 (`episodes_csv`, written only when asked for: `flooding export --episodes FILE`).
 
 The JSON holds everything: `{"session": {...}, "samples": [...], "episodes": [...],
-"events": [...]}`.
+"events": [...]}`; in a couple session each sample, episode and event names its `person`
+and `session.people` lists the partners.
 """
 
 from __future__ import annotations
@@ -15,14 +21,29 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
-from flooding.app.review import episodes, summarize_session
+from flooding.app.review import episodes, people_review, summarize_session
 from flooding.core.models import Sample
+from flooding.core.timefmt import iso_local_exact
 from flooding.io.readers.flooding_json import EXPORT_FORMAT
 from flooding.io.store import Store
 
-CSV_COLUMNS = ("time_unix_s", "hr_bpm", "rr_ms", "contact")
+CSV_COLUMNS = (
+    "time_unix_s",
+    "time_local",
+    "hr_bpm",
+    "rr_ms",
+    "contact",
+    "energy_kj",
+    "activity_g",
+)
+PERSON_COLUMN = "person"  # first column of a couple session's CSV: whose heart the row is
+RR_SEPARATOR = " "  # between the RR intervals of one packet in the rr_ms field
+MS_PER_S = 1000.0
 EPISODE_CSV_COLUMNS = (
     "start_unix_s",
     "end_unix_s",
@@ -44,25 +65,60 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.10g}"
 
 
-def _rr_ms(rr_s: float) -> str:
-    """An RR interval in ms to the microsecond, as earlier versions wrote it."""
-    return f"{rr_s * 1000:.6g}"
+def exact(value: float) -> str:
+    """The shortest text of `value` that reads back as the very same float ('72', not
+    '72.0'; '1700000000.123')."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def rr_ms(rr_s: float) -> str:
+    """An RR interval in ms with the fewest decimals that read back (ms / 1000) as the
+    stored seconds: '812', '820.3125'."""
+    for decimals in range(4):  # a whole number, or a strap's 1/1024 s
+        text = f"{rr_s * MS_PER_S:.{decimals}f}"
+        if float(Decimal(text).scaleb(-3)) == rr_s:
+            return text
+    # the shortest decimal of the seconds, its point moved three places: exact as read back
+    return f"{Decimal(repr(float(rr_s))).scaleb(3):f}"
+
+
+def _optional(value: float | None) -> str:
+    return "" if value is None else exact(value)
+
+
+def _row(s: Sample) -> tuple[str, ...]:
+    return (
+        exact(s.t_s),
+        iso_local_exact(s.t_s),
+        exact(s.bpm),
+        RR_SEPARATOR.join(rr_ms(rr) for rr in s.rr_s),
+        "" if s.contact is None else str(int(s.contact)),
+        _optional(s.energy_kj),
+        _optional(s.activity_g),
+    )
+
+
+def _tracks(store: Store, session_id: int) -> Iterator[tuple[str | None, Sample]]:
+    """Every sample with its person (None: a session of one)."""
+    people = [p.person for p in store.people(session_id)]
+    if not people:
+        for s in store.iter_samples(session_id):
+            yield None, s
+        return
+    for person in people:
+        for s in store.iter_samples(session_id, person):
+            yield person, s
 
 
 def samples_csv(store: Store, session_id: int) -> str:
-    """A session's samples in the generic CSV format."""
+    """A session's samples in the generic CSV format (see the module notes)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for s in store.iter_samples(session_id):
-        writer.writerow(
-            (
-                f"{s.t_s:.3f}",
-                f"{s.bpm:g}",
-                " ".join(_rr_ms(rr) for rr in s.rr_s),
-                "" if s.contact is None else int(s.contact),
-            )
-        )
+    couple = bool(store.people(session_id))
+    writer.writerow(((PERSON_COLUMN,) if couple else ()) + CSV_COLUMNS)
+    for person, s in _tracks(store, session_id):
+        writer.writerow(((person or "",) if couple else ()) + _row(s))
     return out.getvalue()
 
 
@@ -93,14 +149,21 @@ def episodes_csv(store: Store, session_id: int) -> str:
     return out.getvalue()
 
 
-def _sample_dict(s: Sample) -> dict[str, Any]:
-    return {
-        "t_s": s.t_s,
-        "bpm": s.bpm,
-        "rr_s": list(s.rr_s),
-        "contact": s.contact,
-        "energy_kj": s.energy_kj,
-    }
+def _sample_dict(s: Sample, person: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {} if person is None else {"person": person}
+    data.update(
+        {
+            "t_s": s.t_s,
+            "time_local": iso_local_exact(s.t_s),
+            "bpm": s.bpm,
+            "rr_s": list(s.rr_s),
+            "contact": s.contact,
+            "energy_kj": s.energy_kj,
+        }
+    )
+    if s.activity_g is not None:
+        data["activity_g"] = s.activity_g
+    return data
 
 
 def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
@@ -114,6 +177,7 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
         "format": EXPORT_FORMAT,
         "id": row.id,
         "started_s": row.started_s,
+        "started_local": iso_local_exact(row.started_s),
         "ended_s": row.ended_s,
         "source": row.source,
         "strap_name": row.strap_name,
@@ -124,9 +188,32 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
         "summary": summary.as_dict(),
     }
     events = store.events(session_id)
+    people = store.people(session_id)
+    if people:
+        session["people"] = [
+            {
+                "person": p.person,
+                "strap_name": p.strap_name,
+                "mode": p.mode,
+                "settings": json.loads(p.settings_json),
+            }
+            for p in people
+        ]
+        couple = people_review(store, session_id)
+        found = [
+            {"person": p.name, **asdict(e)}
+            for p in (couple.people if couple is not None else [])
+            for e in p.episodes
+        ]
+    else:
+        found = [e.as_dict() for e in episodes(store, session_id, events)]
     return {
         "session": session,
-        "samples": [_sample_dict(s) for s in store.iter_samples(session_id)],
-        "episodes": [e.as_dict() for e in episodes(store, session_id, events)],
-        "events": [{"id": e.id, "t_s": e.t_s, "kind": e.kind, "data": e.data} for e in events],
+        "samples": [_sample_dict(s, person) for person, s in _tracks(store, session_id)],
+        "episodes": found,
+        "events": [
+            {"id": e.id, "t_s": e.t_s, "kind": e.kind, "data": e.data}
+            | ({"person": e.person} if people else {})
+            for e in events
+        ],
     }

@@ -61,11 +61,13 @@ def import_recording(
     start_s: float | None = None,
     source: str | None = None,
     keep_readings: bool = False,
+    file_sha256: str | None = None,
 ) -> ImportResult:
     """Store a recording as a session with the events the detector finds in it.
 
     All or nothing: if storing fails half-way, the partial session is removed again.
-    `keep_readings`: the result's `batch` keeps every reading too.
+    `keep_readings`: the result's `batch` keeps every reading too. `file_sha256`: the file's
+    content hash, stored with the session (`Store.imported_as` finds it again).
     """
     samples = anchored(recording, start_s)
     if not samples:
@@ -83,6 +85,7 @@ def import_recording(
         store.add_samples(session_id, samples)
         for event in result.events:
             store.add_event(session_id, event)
+        _remember_file(store, session_id, samples[0].t_s, recording, file_sha256)
         store.end_session(session_id, samples[-1].t_s)
     except BaseException:
         _discard(store, session_id)
@@ -97,6 +100,15 @@ def import_recording(
         start_s=samples[0].t_s,
         batch=result,
     )
+
+
+def _remember_file(
+    store: Store, session_id: int, t_s: float, recording: Recording, sha256: str | None
+) -> None:
+    """Store the imported file's content hash with the session (an `imported-file` event)."""
+    if sha256 is not None:
+        data = {"sha256": sha256, "file": Path(recording.path).name}
+        store.add_note_event(session_id, t_s, "imported-file", data)
 
 
 def _discard(store: Store, session_id: int) -> None:
@@ -131,13 +143,14 @@ def import_couple(
     *,
     start_s: float | None = None,
     mode: Mode | None = None,
+    file_sha256: str | None = None,
 ) -> CoupleImportResult:
     """Store two recordings as one couple session, through the couple engine.
 
     Aligned on the wall clock when both recordings have it and their times overlap;
     otherwise both are placed from their starts, together, at `start_s` (or where the first
     file's times put it).
-    All or nothing, like `import_recording`.
+    All or nothing, like `import_recording`; `file_sha256` as there.
     """
     from flooding.core.people import person_settings_for, run_people_batch
 
@@ -180,6 +193,7 @@ def import_couple(
             store.add_samples(session_id, tracks[name], name)
         for person, event in result.events:
             store.add_event(session_id, event, person, couple=True)
+        _remember_file(store, session_id, begin, recordings[names[0]], file_sha256)
         store.end_session(session_id, end)
     except BaseException:
         _discard(store, session_id)

@@ -202,8 +202,20 @@ def threshold_label(review: SessionReview) -> str:
     return "Flooding threshold" + ("" if first is None else f" ({first:.0f} bpm)")
 
 
-def render_png(data: PlotData) -> bytes:
-    """The session plot as PNG bytes."""
+IMAGE_FORMATS = ("png", "svg", "pdf")  # what a plot can be written as (matplotlib's names)
+ONE_READING_SPAN_S = 60.0  # a session of one reading is drawn a minute wide, not zero wide
+
+
+def x_range(first_s: float, last_s: float) -> tuple[float, float]:
+    """The time span to show: the readings' own, or a minute around a single reading (a
+    zero-wide axis is singular: matplotlib warns and its tick locators run away)."""
+    if last_s - first_s > 0:
+        return first_s, last_s
+    return first_s - ONE_READING_SPAN_S / 2, last_s + ONE_READING_SPAN_S / 2
+
+
+def render_png(data: PlotData, image_format: str = "png") -> bytes:
+    """The session plot as PNG bytes (or `image_format`: one of IMAGE_FORMATS)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -359,7 +371,8 @@ def render_png(data: PlotData) -> bytes:
     else:
         ax.set_xlabel("Minutes from the start", fontsize=11)
     if times:
-        ax.set_xlim(x(times[0]), x(times[-1]))
+        lo, hi = x_range(times[0], times[-1])
+        ax.set_xlim(x(lo), x(hi))
     ax.grid(True, color="#dddddd", lw=0.7)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -385,22 +398,26 @@ def render_png(data: PlotData) -> bytes:
             fontsize=10.5,
         )
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=FIGURE_DPI)
+    fig.savefig(out, format=image_format, dpi=FIGURE_DPI)
     plt.close(fig)
     return out.getvalue()
 
 
-def session_png(store: Store, session_id: int, *, as_html: bool = False) -> bytes | None:
-    """The plot of a session, of one track or of two, as PNG bytes, or with `as_html` the
-    one-page report around it (None: no such session)."""
+def session_png(
+    store: Store, session_id: int, *, as_html: bool = False, image_format: str = "png"
+) -> bytes | None:
+    """The plot of a session, of one track or of two, as PNG bytes (or `image_format`, one
+    of IMAGE_FORMATS), or with `as_html` the one-page report around the PNG (None: no such
+    session)."""
+    form = "png" if as_html else image_format
     both = people_review(store, session_id)
     if both is not None:
-        png = render_people_png(both)
+        png = render_people_png(both, form)
         return render_people_html(both, png).encode("utf-8") if as_html else png
     data = plot_data(store, session_id)
     if data is None:
         return None
-    png = render_png(data)
+    png = render_png(data, form)
     return render_html(data.review, png).encode("utf-8") if as_html else png
 
 
@@ -461,9 +478,9 @@ your heart was back near its calm baseline after the pause.</p>
 # -- a session of two: both hearts on one time axis -----------------------------------------------
 
 
-def render_people_png(review: PeopleReview) -> bytes:
+def render_people_png(review: PeopleReview, image_format: str = "png") -> bytes:
     """Both hearts on one time axis, with each person's baseline and episodes, the pauses
-    for both, the alert and ready-to-return, as PNG bytes."""
+    for both, the alert and ready-to-return, as PNG bytes (or `image_format`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -522,6 +539,9 @@ def render_people_png(review: PeopleReview) -> bytes:
     if any(p.ready_s is not None for p in review.pauses):
         ax.plot([], [], color=COLOURS["ready"], lw=1.2, ls=":", label="Ready to return")
     ax.set_ylim(bottom, top)
+    if all_times and end_s <= min(all_times):  # one instant: matplotlib's own range runs away
+        lo, hi = x_range(min(all_times), end_s)
+        ax.set_xlim(x(lo), x(hi))
     ax.set_ylabel("Heart rate (bpm)")
     if wall:
         clock_axis(ax, end_s - min(all_times, default=end_s), local_tz(review.summary.started_s))
@@ -533,7 +553,7 @@ def render_people_png(review: PeopleReview) -> bytes:
     ax.grid(alpha=0.25)
     ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format=image_format)
     plt.close(fig)
     return buffer.getvalue()
 

@@ -8,13 +8,13 @@ import bisect
 import json
 import math
 import statistics
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flooding.core.catalogue import Catalogue
 from flooding.core.linkage import Linkage, linkage
-from flooding.core.models import Sample
+from flooding.core.models import SOLO, Sample
 from flooding.core.pause import Recovery
 from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.locale_files import load_catalogue
@@ -178,6 +178,34 @@ def episode_events(rows: Sequence[EventRow]) -> list[tuple[EventRow, EventRow | 
     ]
 
 
+def episode_peaks(
+    samples: Iterable[Sample], spans: Sequence[tuple[float, float | None]]
+) -> list[float | None]:
+    """The highest usable reading (skin contact, 30-230 bpm: what `sessions` counts as a
+    session's peak) within each span from onset to end (None: open to the end of the
+    recording), in one pass; None for a span without one. The one peak every view shows:
+    review, replay, the couple review, the report and the app."""
+    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+    starts = [spans[i][0] for i in order]
+    ends: list[float] = []
+    for i in order:
+        end = spans[i][1]
+        ends.append(math.inf if end is None else end)
+    peaks: list[float | None] = [None] * len(spans)
+    if not spans:
+        return peaks
+    for s in samples:
+        k = bisect.bisect_right(starts, s.t_s) - 1
+        # spans of one track do not overlap; the latest one begun is the only candidate
+        if k < 0 or s.t_s > ends[k] or not s.usable:
+            continue
+        i = order[k]
+        current = peaks[i]
+        if current is None or s.bpm > current:
+            peaks[i] = s.bpm
+    return peaks
+
+
 EPISODE_KINDS = frozenset(
     {"episode-started", "episode-ended", "alert", "pause-started", "pause-extended"}
     | {"ready-to-return", "pause-ended"}
@@ -185,10 +213,13 @@ EPISODE_KINDS = frozenset(
 
 
 def episodes(
-    store: Store, session_id: int, events: Sequence[EventRow] | None = None
+    store: Store,
+    session_id: int,
+    events: Sequence[EventRow] | None = None,
+    samples: Iterable[Sample] | None = None,
 ) -> list[EpisodeReview]:
-    """The flooding episodes of a session, each with its alert, pause and recovery
-    (`events`: the session's events when already read)."""
+    """The flooding episodes of a session, each with its alert, pause and recovery, and its
+    peak (`episode_peaks`; `events`, `samples`: the session's, when already read)."""
     every = store.events(session_id) if events is None else events
     false_alarm_alerts = {r.data.get("alert_event_id") for r in every if r.kind == "false-alarm"}
     # only these kinds are matched below (a long recording can hold many thousand gap events)
@@ -220,7 +251,7 @@ def episodes(
                 start_s=d["onset_s"],
                 alert_s=alert.t_s if alert else None,
                 end_s=ended.t_s if ended else None,
-                peak_bpm=ended.data["peak_bpm"] if ended else d["bpm"],
+                peak_bpm=None,  # below: from the readings
                 bpm_at_alert=d["bpm"],
                 baseline_bpm=d["baseline_bpm"],
                 threshold_bpm=d["threshold_bpm"],
@@ -232,7 +263,12 @@ def episodes(
                 false_alarm=alert is not None and alert.id in false_alarm_alerts,
             )
         )
-    return out
+    if not out:
+        return out
+    if samples is None:
+        samples = store.iter_samples(session_id, SOLO)
+    peaks = episode_peaks(samples, [(e.start_s, e.end_s) for e in out])
+    return [replace(e, peak_bpm=peak) for e, peak in zip(out, peaks, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -247,6 +283,10 @@ class RmssdSummary:
     differences_dropped: int  # pairs across a beat outside the plausible range
     beats_corrected: int  # missed, extra or ectopic beats the correction repaired
     calm_s: float  # how much of the session counted as calm
+    # the lowest and highest of the calm parts that make up `rmssd_ms` (the 5-minute windows
+    # and the shorter rest of each calm stretch): the overall figure lies between them
+    part_min_ms: float | None = None
+    part_max_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +363,8 @@ def rmssd_summary(runs: Sequence[Sequence[Sample]]) -> RmssdSummary:
         differences_dropped=hrv.pairs_set_aside,
         beats_corrected=hrv.beats_corrected,
         calm_s=sum(run[-1].t_s - run[0].t_s for run in runs),
+        part_min_ms=min(hrv.part_ms) if hrv.part_ms else None,
+        part_max_ms=max(hrv.part_ms) if hrv.part_ms else None,
     )
 
 
@@ -352,9 +394,9 @@ def review_session(
     summary = summarize_session(store, session_id)
     if summary is None:
         return None
-    found = episodes(store, session_id, events)
     if samples is None:
         samples = list(store.iter_samples(session_id))
+    found = episodes(store, session_id, events, samples)
     end_s = samples[-1].t_s if samples else summary.started_s
     runs = calm_runs(samples, busy_spans(found, end_s))
     return SessionReview(
@@ -465,18 +507,21 @@ def _pause_settings(settings_json: str) -> tuple[PauseSettings, DetectionSetting
     return pause, detection
 
 
-def _episodes(rows: Sequence[EventRow]) -> list[PersonEpisode]:
+def _episodes(rows: Sequence[EventRow], samples: Sequence[Sample]) -> list[PersonEpisode]:
+    pairs = episode_events(rows)
+    spans = [(start.data["onset_s"], ended.t_s if ended else None) for start, ended in pairs]
+    peaks = episode_peaks(samples, spans)
     return [
         PersonEpisode(
             start_s=start.data["onset_s"],
             confirmed_s=start.t_s,
             end_s=ended.t_s if ended else None,
-            peak_bpm=ended.data["peak_bpm"] if ended else start.data["bpm"],
+            peak_bpm=start.data["bpm"] if peak is None else peak,
             baseline_bpm=start.data["baseline_bpm"],
             threshold_bpm=start.data["threshold_bpm"],
             rule=start.data["rule"],
         )
-        for start, ended in episode_events(rows)
+        for (start, ended), peak in zip(pairs, peaks, strict=True)
     ]
 
 
@@ -549,7 +594,7 @@ def people_review(store: Store, session_id: int) -> PeopleReview | None:
     for row in people_rows:
         samples = list(store.iter_samples(session_id, row.person))
         tracks[row.person] = samples
-        episodes = _episodes(store.events(session_id, person=row.person))
+        episodes = _episodes(store.events(session_id, person=row.person), samples)
         pause_settings, detection = _pause_settings(row.settings_json)
         baseline = _person_calm_baseline(samples, episodes, pauses)
         back = []
@@ -664,6 +709,20 @@ def headline(
     return lines
 
 
+def note_lines(note: str, say: Catalogue | None = None) -> list[str]:
+    """A session's note for the terminal: every line it has, with no control characters or
+    escape codes (the stored note stays as typed)."""
+    from flooding.core.shown_text import shown_lines
+
+    lines = shown_lines(note)
+    if not lines:
+        return []
+    say = say or load_catalogue()
+    first = say("review.note", note=lines[0])
+    indent = " " * max(len(first) - len(lines[0]), 0)
+    return [first] + [f"{indent}{line}" for line in lines[1:]]
+
+
 def ending_note(summary: SessionSummary, say: Catalogue | None = None) -> str:
     """What a summary line adds for a session that has not ended ('' for one that has)."""
     say = say or load_catalogue()
@@ -678,7 +737,7 @@ def people_lines(
     review: PeopleReview, say: Catalogue | None = None, *, verbose: bool = True
 ) -> list[str]:
     """The couple review for the terminal (plain words unless `verbose`)."""
-    from flooding.core.timefmt import duration, session_clock, session_stamp
+    from flooding.core.timefmt import duration, session_clock, session_stamp, spans_days
 
     say = say or load_catalogue()
     s = review.summary
@@ -691,8 +750,10 @@ def people_lines(
         )
         + ending_note(s, say)
     ]
-    if s.note:
-        lines.append(say("review.note", note=s.note))
+    lines += note_lines(s.note, say)
+    times = [s.started_s, s.ended_s] + [p.start_s for p in review.pauses]
+    times += [e.start_s for p in review.people for e in p.episodes]
+    dated = spans_days(times)
 
     def bpm(value: float | None) -> str:
         return "-" if value is None else say("bpm", bpm=f"{value:.0f}")
@@ -714,7 +775,7 @@ def people_lines(
             lines.append(
                 say(
                     "couple.episode",
-                    start=session_clock(e.start_s, seconds=True),
+                    start=session_clock(e.start_s, seconds=True, dated=dated),
                     length=length,
                     peak=f"{e.peak_bpm:.0f}",
                     threshold=f"{e.threshold_bpm:.0f}",
@@ -723,9 +784,14 @@ def people_lines(
             )
     for pause in review.pauses:
         how = say("couple.by_hand" if pause.manual else "couple.after_alert")
-        end = session_clock(pause.end_s, seconds=True) if pause.end_s is not None else "-"
+        end = session_clock(pause.end_s, seconds=True, dated=dated)
         lines.append(
-            say("couple.pause", how=how, start=session_clock(pause.start_s, seconds=True), end=end)
+            say(
+                "couple.pause",
+                how=how,
+                start=session_clock(pause.start_s, seconds=True, dated=dated),
+                end=end,
+            )
             + (say("couple.extensions", count=pause.extensions) if pause.extensions else "")
         )
     lines.append("")
@@ -751,16 +817,30 @@ EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def episode_table(
-    found: Sequence[EpisodeReview], say: Catalogue | None = None, *, verbose: bool = True
+    found: Sequence[EpisodeReview],
+    say: Catalogue | None = None,
+    *,
+    verbose: bool = True,
+    dated: bool | None = None,
 ) -> list[tuple[str, ...]]:
     """The episodes as text cells, in the order of `EPISODE_COLUMNS`: the rule by its name,
-    or in plain words unless `verbose`."""
-    from flooding.core.timefmt import duration, session_clock
+    or in plain words unless `verbose`; times with their date when `dated` (default: when
+    the episodes' times fall on more than one day)."""
+    from flooding.core.timefmt import duration, session_clock, spans_days
 
     say = say or load_catalogue()
+    if dated is None:
+        dated = spans_days(
+            t
+            for e in found
+            for t in (e.start_s, e.end_s, e.alert_s, e.pause_start_s, e.pause_end_s, e.ready_s)
+        )
 
-    def at(t: float | None) -> str:
-        return session_clock(t, seconds=True)
+    def at(t: float | None, since: float | None = None) -> str:
+        """A time; dated when the table spans days (after its episode's start: only when
+        it falls on another day than the start)."""
+        other_day = since is None or (t is not None and spans_days((since, t)))
+        return session_clock(t, seconds=True, dated=bool(dated) and other_day)
 
     def bpm(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f}"
@@ -773,11 +853,11 @@ def episode_table(
             bpm(e.baseline_bpm),
             bpm(e.threshold_bpm),
             say.choice("rule" if verbose else "rule_plain", e.rule),
-            at(e.alert_s),
-            at(e.pause_start_s),
-            at(e.pause_end_s),
+            at(e.alert_s, e.start_s),
+            at(e.pause_start_s, e.start_s),
+            at(e.pause_end_s, e.start_s),
             duration(e.recovery_s),
-            at(e.ready_s),
+            at(e.ready_s, e.start_s),
             say("word.yes" if e.false_alarm else "word.no"),
         )
         for e in found

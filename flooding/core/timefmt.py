@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 
@@ -20,8 +21,14 @@ def iso_local(t_s: float) -> str:
     return datetime.fromtimestamp(t_s).astimezone().isoformat(timespec="seconds")
 
 
+def iso_local_exact(t_s: float) -> str:
+    """ISO 8601 local time to the millisecond with the offset, for exports people read."""
+    return datetime.fromtimestamp(t_s).astimezone().isoformat(timespec="milliseconds")
+
+
 def duration(seconds: float | None) -> str:
-    """A short duration: 45 s, 12 min, 1 h 05 min."""
+    """A short duration: 45 s, 12 min, 1 h 05 min, 3 d 04 h (never longer than 10 letters
+    below 1000 days, so table columns stay in line)."""
     if seconds is None:
         return "-"
     if seconds < 90:
@@ -29,7 +36,11 @@ def duration(seconds: float | None) -> str:
     minutes = round(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours} h {minutes % 60:02d} min"
+    hours = round(seconds / 3600)
+    return f"{hours // 24} d {hours % 24:02d} h"
 
 
 WALL_CLOCK_FROM_S = 1e8  # 1973: smaller times are seconds from the start of a file, not dates
@@ -41,13 +52,28 @@ def is_wall_clock(t_s: float) -> bool:
     return t_s >= WALL_CLOCK_FROM_S
 
 
-def session_clock(t_s: float | None, *, seconds: bool = False) -> str:
-    """A session time as people read it: the local clock (20:45), or for a file without
-    clock times the time from its start (+12:30); '-' for none."""
+def spans_days(times: Iterable[float | None]) -> bool:
+    """Whether wall-clock times fall on more than one local date (then a clock time alone
+    cannot say when: `session_clock(..., dated=True)`)."""
+    days = {
+        datetime.fromtimestamp(t).astimezone().date()
+        for t in times
+        if t is not None and is_wall_clock(t)
+    }
+    return len(days) > 1
+
+
+def session_clock(t_s: float | None, *, seconds: bool = False, dated: bool = False) -> str:
+    """A session time as people read it: the local clock (20:45; with `dated` the date too:
+    2026-11-22 20:45), or for a file without clock times the time from its start (+12:30);
+    '-' for none."""
     if t_s is None:
         return "-"
     if is_wall_clock(t_s):
-        return clock_time(t_s, seconds=seconds)
+        clock = clock_time(t_s, seconds=seconds)
+        if dated:
+            return datetime.fromtimestamp(t_s).astimezone().strftime("%Y-%m-%d ") + clock
+        return clock
     minutes, secs = divmod(round(t_s), 60)
     return f"+{minutes}:{secs:02d}"
 

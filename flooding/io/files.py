@@ -7,6 +7,7 @@ followed that someone else planted, and only regular files are ever replaced.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging.handlers
 import os
@@ -138,3 +139,17 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
     def _open(self) -> io.TextIOWrapper:
         return open_private_append(Path(self.baseFilename))
+
+
+HASH_CHUNK_BYTES = 1 << 20  # read a file to hash in 1 MiB pieces: memory stays flat
+
+
+def content_sha256(paths: list[Path]) -> str:
+    """The SHA-256 of the files' contents one after the other (hex): the same bytes give the
+    same hash whatever the files are called."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            while chunk := handle.read(HASH_CHUNK_BYTES):
+                digest.update(chunk)
+    return digest.hexdigest()

@@ -214,12 +214,14 @@ async def export(request: web.Request) -> web.StreamResponse:
     kind = request.match_info.get("format", "episodes")  # episodes.csv: the episodes table
     _summary(server, session_id)
     server.store.flush()
-    if server.store.people(session_id):
+    if kind == "episodes" and server.store.people(session_id):
+        # the table holds one heart's episodes; a couple's are in the JSON and the page
         raise web.HTTPConflict(
-            text="A couple session holds two hearts: exporting it is not supported yet.\n"
+            text="A couple session's episodes are in its JSON export and its page (HTML).\n"
         )
     name = f"flooding-session-{session_id}.{kind}"
-    if kind == "csv":  # the readings alone, so that `flooding import` reads them back
+    if kind == "csv":  # the readings alone (a couple's with a person column), so that
+        # `flooding import` reads them back
         text, content_type = samples_csv(server.store, session_id), "text/csv"
     elif kind == "episodes":  # as `flooding export --episodes FILE` writes them
         text, content_type = episodes_csv(server.store, session_id), "text/csv"

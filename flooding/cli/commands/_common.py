@@ -55,7 +55,11 @@ def add_notify_option(parser: argparse.ArgumentParser) -> None:
 def add_session_argument(parser: argparse.ArgumentParser) -> None:
     """An optional SESSION id; `chosen_session` turns a missing one into the latest."""
     parser.add_argument(
-        "session", nargs="?", type=int, metavar="SESSION", help="session id (default: the latest)"
+        "session",
+        nargs="?",
+        type=int,
+        metavar="SESSION",
+        help="session id (default: the one added last)",
     )
 
 
@@ -83,18 +87,35 @@ def open_store(
     """The store in `folder` (default: the data directory), or a CommandError saying why it
     cannot be used. `read_only`: for commands that only read (they work on a read-only
     folder)."""
-    from flooding.io.store import Store, StoreError
+    from flooding.io.store import DB_NAME, Store, StoreError
 
     where = data_dir(args) if folder is None else folder
+    if read_only and not (where / DB_NAME).exists():
+        # a command that only reads leaves a folder as it found it (no empty database in a
+        # mistyped folder)
+        raise NothingRecorded(where)
     try:
         return Store.open_read_only(where) if read_only else Store.open(where)
     except StoreError as exc:
         raise CommandError(str(exc)) from None
 
 
+class NothingRecorded(CommandError):
+    """A command that only reads was pointed at a folder with no recordings at all."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(
+            f"no sessions recorded yet in {folder} (nothing was made there). If your "
+            "recordings are elsewhere, name that folder with --data-dir "
+            "(`flooding sessions --data-dir FOLDER` lists what a folder holds)."
+        )
+        self.folder = folder
+
+
 def chosen_session(store: Store, session: int | None, say: Catalogue | None = None) -> int:
-    """The session asked for (default: the latest), or a CommandError saying there is none
-    (in the language of `say`, English without)."""
+    """The session asked for (default: the one added last, a just-imported old recording
+    included), or a CommandError saying there is none (in the language of `say`, English
+    without)."""
     from flooding.io.locale_files import load_catalogue
 
     say = say or load_catalogue()

@@ -22,16 +22,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "export",
         help="write a session as CSV or JSON",
         description=(
-            "CSV: one row per reading, columns time_unix_s,hr_bpm,rr_ms,contact (the generic "
-            "format `flooding import` reads). JSON: the session, readings, episodes and events "
-            "in one file (`flooding import` reads its readings back too). "
+            "CSV: one row per reading, columns time_unix_s,time_local,hr_bpm,rr_ms,contact,"
+            "energy_kj,activity_g (the generic format `flooding import` reads; time_local is "
+            "your local time, rr_ms holds a reading's beat intervals in milliseconds separated "
+            "by spaces); a couple session adds a first column, person. JSON: the session, "
+            "readings, episodes and events in one file. `flooding import` reads either back to "
+            "the same readings (a couple session as a couple session). Without -o the export "
+            "goes to a file in this folder (named after the session) when the output is a "
+            "terminal, and to the output when it is a pipe or a file (-o - prints it anyway). "
             "--episodes FILE also writes the table of flooding episodes as CSV."
         ),
     )
     add_session_argument(parser)
     parser.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
     parser.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write here instead of the screen"
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write here (default: flooding-session-N-DATE.csv or .json in this folder; "
+        "- prints it)",
     )
     parser.add_argument(
         "--episodes",
@@ -63,6 +73,21 @@ def _print(text: str) -> bool:
     return True
 
 
+def default_name(session_id: int, started_s: float | None, form: str) -> Path:
+    """A file in the current folder named after the session, e.g.
+    flooding-session-12-2026-11-20.csv; -2, -3... added rather than replacing a file."""
+    from flooding.core.timefmt import is_wall_clock, local_stamp
+
+    day = f"-{local_stamp(started_s)[:10]}" if started_s and is_wall_clock(started_s) else ""
+    stem = f"flooding-session-{session_id}{day}"
+    path = Path(f"{stem}.{form}")
+    number = 2
+    while path.exists() or path.is_symlink():
+        path = Path(f"{stem}-{number}.{form}")
+        number += 1
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     from flooding.app.export import episodes_csv, samples_csv, session_json
     from flooding.io.files import write_private
@@ -72,14 +97,12 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args, read_only=True)
     try:
         session_id = chosen_session(store, args.session)
-        people = [p.person for p in store.people(session_id)]
-        if people:
-            # the formats hold one heart; mixing two partners' readings would be wrong data
-            raise CommandError(
-                f"session {session_id} holds two hearts ({', '.join(people)}); "
-                "exporting a couple session is not supported yet. `flooding review "
-                f"{session_id} --json` and `flooding plot {session_id}` show both."
-            )
+        if args.output is None and sys.stdout.isatty():
+            # pages of numbers on a terminal help nobody: a file named after the session
+            row = store.session(session_id)
+            args.output = default_name(session_id, row.started_s if row else None, args.format)
+        elif args.output == Path("-"):
+            args.output = None
         if args.format == "json":
             main = json.dumps(session_json(store, session_id), indent=1) + "\n"
         else:
@@ -104,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"flooding export: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         written.append(str(path))
+    where = [os.path.abspath(w) for w in written]  # say where, whatever the folder
     print(
-        f"Wrote {' and '.join(written)} (session {session_id}; readable by you only).",
+        f"Wrote {' and '.join(where)} (session {session_id}; readable by you only).",
         file=sys.stdout if args.output is not None else sys.stderr,  # stdout holds the export
     )
     return 0

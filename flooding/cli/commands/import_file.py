@@ -28,8 +28,9 @@ def register(commands: Any) -> None:
         description=(
             "Reads Polar HRM (.hrm), plain RR lists (ms or s), Polar Sensor Logger HR/PPI "
             "exports, Stress-Predict CSV, generic CSV (a time column and hr_bpm and/or "
-            "rr_ms/rr_s) and this program's own exports (CSV or JSON), runs the detector over "
-            "it and stores it like a live session."
+            "rr_ms/rr_s) and this program's own exports (CSV or JSON; a couple session's "
+            "export comes back as a couple session), runs the detector over it and stores it "
+            "like a live session. A file imported before is not stored twice (--again does)."
         ),
     )
     parser.add_argument(
@@ -52,6 +53,11 @@ def register(commands: Any) -> None:
         "exist; default: the two profiles, else A and B)",
     )
     parser.add_argument("--format", metavar="F", help="the file's format (default: sniffed)")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="import it even if the same file was imported before (a second session)",
+    )
     parser.add_argument("--participant", type=int, help="Stress-Predict: which participant")
     parser.add_argument("--mode", choices=("talk", "workout"), help="the mode to detect in")
     parser.add_argument(
@@ -84,28 +90,66 @@ def _couple_names(args: argparse.Namespace, settings: Any) -> list[str] | str:
 
 
 def _read_or_explain(path: Path, args: argparse.Namespace) -> Recording | None:
-    """The heart data in `path`, or None after saying why it cannot be imported."""
-    from flooding.io.readers import ReaderError, read
+    """The heart data in `path` (one person's), or None after saying why it cannot be
+    imported."""
+    tracks = _tracks_or_explain(path, args)
+    if tracks is None:
+        return None
+    if len(tracks) > 1:
+        print(
+            f"flooding import: {path} holds {len(tracks)} people's readings "
+            f"({', '.join(tracks)}); give it alone, without --couple. Nothing was imported.",
+            file=sys.stderr,
+        )
+        return None
+    return next(iter(tracks.values()))
+
+
+def _tracks_or_explain(path: Path, args: argparse.Namespace) -> dict[str, Recording] | None:
+    """Each person's heart data in `path` ('' for a file of one), or None after saying why
+    it cannot be imported."""
+    from flooding.io.readers import ReaderError, read_tracks
 
     try:
-        recording = read(path, args.format, participant=args.participant)
+        tracks = read_tracks(path, args.format, participant=args.participant)
     except ReaderError as exc:
         print(f"flooding import: {exc}\nNothing was imported.", file=sys.stderr)
         return None
     except OSError as exc:
         print(f"flooding import: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return None
-    if not recording.samples:
+    if not all(recording.samples for recording in tracks.values()):
         print(f"flooding import: {path} holds no heart data. Nothing was imported.")
         return None
-    return recording
+    return tracks
+
+
+def _imported_before(args: argparse.Namespace, paths: list[Path]) -> str | None:
+    """The files' content hash, or None after saying they were imported before (unless
+    --again)."""
+    from flooding.io.files import content_sha256
+
+    sha256 = content_sha256(paths)
+    if args.again:
+        return sha256
+    store = open_store(args)
+    try:
+        earlier = store.imported_as(sha256)
+    finally:
+        store.close()
+    if earlier is None:
+        return sha256
+    names = " and ".join(p.name for p in paths)
+    print(
+        f"{names} {'is' if len(paths) == 1 else 'are'} already imported as session {earlier}; "
+        f"nothing was added. Review it: {program()} review {earlier}"
+        + data_dir_hint(args)
+        + f"\nTo store {'it' if len(paths) == 1 else 'them'} once more anyway: add --again."
+    )
+    return None
 
 
 def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) -> int:
-    from flooding.app.importing import has_wall_clock, import_couple
-    from flooding.core.models import Mode
-    from flooding.core.timefmt import local_stamp
-
     if len(args.file) != 2:
         print("flooding import --couple: give two files, one per partner", file=sys.stderr)
         return 2
@@ -119,6 +163,25 @@ def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) 
         if recording is None:
             return 1
         recordings[name] = recording
+    return _store_couple(args, settings, start_s, recordings, list(args.file))
+
+
+def _store_couple(
+    args: argparse.Namespace,
+    settings: Any,
+    start_s: float | None,
+    recordings: dict[str, Recording],
+    paths: list[Path],
+) -> int:
+    """Import two people's recordings as one couple session and say what was stored."""
+    from flooding.app.importing import has_wall_clock, import_couple
+    from flooding.core.models import Mode
+    from flooding.core.timefmt import local_stamp
+
+    sha256 = _imported_before(args, paths)
+    if sha256 is None:
+        return 0
+    names = list(recordings)
     store = open_store(args)
     try:
         result = import_couple(
@@ -127,6 +190,7 @@ def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) 
             settings,
             start_s=start_s,
             mode=Mode(args.mode) if args.mode else None,
+            file_sha256=sha256,
         )
     finally:
         store.close()
@@ -136,8 +200,8 @@ def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) 
         how = "both placed from their starts at --start"
     else:
         without = [
-            p.name
-            for p, r in zip(args.file, recordings.values(), strict=True)
+            Path(r.path).name + ("" if len(paths) > 1 else f" ({name})")
+            for name, r in recordings.items()
             if not has_wall_clock(r)
         ]
         why = (
@@ -150,8 +214,13 @@ def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) 
             "recordings began together; --start sets when"
         )
     a, b = names
+    what = (
+        f"{paths[0].name} as {a} and {paths[1].name} as {b}"
+        if len(paths) == 2
+        else f"{paths[0].name} ({a} and {b})"
+    )
     print(
-        f"Imported {args.file[0].name} as {a} and {args.file[1].name} as {b}: couple session "
+        f"Imported {what}: couple session "
         f"{result.session_id}, {local_stamp(result.start_s)}, {how}.\n"
         f"{a}: {result.samples[a]} heart readings, {result.episodes[a]} flooding episode(s); "
         f"{b}: {result.samples[b]} heart readings, {result.episodes[b]} flooding episode(s); "
@@ -195,9 +264,22 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     args.file = args.file[0]
-    recording = _read_or_explain(args.file, args)
-    if recording is None:
+    tracks = _tracks_or_explain(args.file, args)
+    if tracks is None:
         return 1
+    if len(tracks) == 2:  # a couple session's export comes back as a couple session
+        return _store_couple(args, settings, start_s, tracks, [args.file])
+    if len(tracks) > 2:
+        print(
+            f"flooding import: {args.file} holds {len(tracks)} people's readings "
+            f"({', '.join(tracks)}); a session holds one or two. Nothing was imported.",
+            file=sys.stderr,
+        )
+        return 1
+    recording = next(iter(tracks.values()))
+    sha256 = _imported_before(args, [args.file])
+    if sha256 is None:
+        return 0
     store = open_store(args)
     try:
         result = import_recording(
@@ -206,6 +288,7 @@ def run(args: argparse.Namespace) -> int:
             settings,
             mode=Mode(args.mode) if args.mode else None,
             start_s=start_s,
+            file_sha256=sha256,
         )
     finally:
         store.close()

@@ -4,24 +4,44 @@ from __future__ import annotations
 
 import argparse
 
-from flooding.cli.commands._common import add_data_dir_option, chosen_session, open_store
+from flooding.cli.commands._common import (
+    CommandError,
+    add_data_dir_option,
+    chosen_session,
+    open_store,
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("note", help="add a note to a session (what the talk was about)")
     parser.add_argument("session", type=int, metavar="SESSION", help="session id")
-    parser.add_argument("text", metavar="TEXT", help='the note, in quotes: "money, again"')
+    parser.add_argument(
+        "text", nargs="?", metavar="TEXT", help='the note, in quotes: "money, again"'
+    )
+    parser.add_argument("--clear", action="store_true", help="remove the session's note")
     add_data_dir_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-
+    text = (args.text or "").strip()
+    if args.clear and text:
+        raise CommandError("give either a note or --clear, not both.")
+    if not args.clear and not text:
+        raise CommandError(
+            f"the note is empty, so session {args.session}'s note stays as it was. "
+            f'Write it in quotes: flooding note {args.session} "money, again"; '
+            f"to remove the note: flooding note {args.session} --clear"
+        )
     store = open_store(args)
     try:
         chosen_session(store, args.session)
-        store.set_note(args.session, args.text.strip())
+        store.set_note(args.session, text)
     finally:
         store.close()
-    print(f"Note saved for session {args.session}.")
+    print(
+        f"Note removed from session {args.session}."
+        if args.clear
+        else f"Note saved for session {args.session}."
+    )
     return 0

@@ -1,4 +1,5 @@
-"""`flooding ok`: mark the latest alert of a session as a false alarm."""
+"""`flooding ok`: mark an alert of a session as a false alarm (the latest, or any one named
+by the time or number `flooding review` shows), or take a mark back (`--undo`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_data_dir_option,
     add_lang_option,
     add_session_argument,
@@ -18,19 +20,32 @@ from flooding.cli.commands._control import asking_the_monitor, monitor_folders
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
+    from flooding.io.store import EventRow, Store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "ok",
-        help="mark the latest flooding alert as a false alarm",
+        help="mark a flooding alert as a false alarm (--undo takes the mark back)",
         description=(
-            "Says the latest flooding alert of a session (default: the latest session) was a "
-            "false alarm: you were not flooded. Review shows the mark, and it helps when "
-            "tuning the thresholds."
+            "Says a flooding alert of a session (default: its latest alert, in the session "
+            "added last) was a false alarm: you were not flooded. Review shows the mark, and "
+            "it helps when tuning the thresholds. --alert picks another alert; --undo takes "
+            "a mark back."
         ),
     )
     add_session_argument(parser)
+    parser.add_argument(
+        "--alert",
+        metavar="WHICH",
+        help="which alert: its time as review shows it (20:45 or 20:45:10) or its number "
+        "(1 for the session's first alert, 2 for the second...); default: the latest",
+    )
+    parser.add_argument(
+        "--undo",
+        action="store_true",
+        help="take the false-alarm mark back (default: the mark made last in the session)",
+    )
     add_data_dir_option(parser)
     add_lang_option(parser)
     parser.set_defaults(run=run)
@@ -66,20 +81,108 @@ def _ask_the_running_monitor(args: argparse.Namespace, say: Catalogue) -> int | 
     return 0
 
 
+LISTED_AT_MOST = 10  # alerts named in a message when the one asked for is not found
+
+
+def _alerts(store: Store, session_id: int) -> list[EventRow]:
+    """A session's alerts in time order (a person's, or in a couple session the shared one)."""
+    found = store.events(session_id, "alert") + store.events(session_id, "couple-alert")
+    return sorted(found, key=lambda e: (e.t_s, e.id))
+
+
+def _clock_names(t_s: float) -> set[str]:
+    """The ways a person may write an alert's time, as review shows it."""
+    from flooding.core.timefmt import session_clock
+
+    names = {session_clock(t_s), session_clock(t_s, seconds=True)}
+    names |= {session_clock(t_s, dated=True), session_clock(t_s, seconds=True, dated=True)}
+    return names
+
+
+def _pick(alerts: list[EventRow], which: str, session_id: int) -> EventRow:
+    """The alert named by its number or its time, or a CommandError listing what there is."""
+    from flooding.core.timefmt import session_clock, spans_days
+
+    text = which.strip()
+    dated = spans_days(a.t_s for a in alerts)
+    shown = [
+        (n, a)
+        for n, a in enumerate(alerts, 1)
+        if text.isdigit() or text not in _clock_names(a.t_s)  # all, or the ones at that time
+    ] or list(enumerate(alerts, 1))
+    listed = ", ".join(
+        f"{n} at {session_clock(a.t_s, seconds=True, dated=dated)}"
+        for n, a in shown[:LISTED_AT_MOST]
+    ) + (f" and {len(shown) - LISTED_AT_MOST} more" if len(shown) > LISTED_AT_MOST else "")
+
+    if text.isdigit():
+        number = int(text)
+        if 1 <= number <= len(alerts):
+            return alerts[number - 1]
+    else:
+        matches = [a for a in alerts if text in _clock_names(a.t_s)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            listed = ", ".join(
+                f"{alerts.index(a) + 1} at {session_clock(a.t_s, seconds=True, dated=True)}"
+                for a in matches
+            )
+            raise CommandError(
+                f"session {session_id} has {len(matches)} alerts at {text}; name one by its "
+                f"number: {listed}."
+            )
+    raise CommandError(
+        f"session {session_id} has no alert {text!r}; its alerts: {listed}. Give the time "
+        "as review shows it, or the number."
+    )
+
+
+def _undo(store: Store, session_id: int, which: str | None, say: Catalogue) -> int:
+    from flooding.core.timefmt import session_clock
+
+    alerts = _alerts(store, session_id)
+    if which is not None:
+        alert = _pick(alerts, which, session_id) if alerts else None
+    else:
+        marks = store.events(session_id, "false-alarm")
+        last = max(marks, key=lambda m: m.id, default=None)
+        marked = None if last is None else last.data.get("alert_event_id")
+        alert = next((a for a in alerts if a.id == marked), None)
+    if alert is None:
+        print(say("ok.undo_none", id=session_id))
+        return 1
+    when = session_clock(alert.t_s, seconds=True)
+    if not store.unmark_false_alarm(session_id, alert.id):
+        print(say("ok.undo_not_marked", when=when, id=session_id))
+        return 1
+    print(say("ok.undone", when=when, id=session_id))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from flooding.core.timefmt import session_clock
 
     say = screen_words(args)
-    answered = _ask_the_running_monitor(args, say)
-    if answered is not None:
-        return answered
+    if args.alert is None and not args.undo:
+        answered = _ask_the_running_monitor(args, say)
+        if answered is not None:
+            return answered
     store = open_store(args)
     try:
         session_id = chosen_session(store, args.session, say)
-        alert = store.latest_alert(session_id)
-        if alert is None:
+        if args.undo:
+            return _undo(store, session_id, args.alert, say)
+        alerts = _alerts(store, session_id)
+        if not alerts:
             print(say("ok.no_alert", id=session_id))
             return 1
+        alert = (
+            store.latest_alert(session_id)
+            if args.alert is None
+            else _pick(alerts, args.alert, session_id)
+        )
+        assert alert is not None  # the session has alerts
         already = store.is_false_alarm(session_id, alert.id)
         store.mark_false_alarm(session_id, alert.id, time.time())
     finally:

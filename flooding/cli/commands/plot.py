@@ -1,4 +1,5 @@
-"""`flooding plot`: a picture of a session (PNG), or a one-file report (HTML)."""
+"""`flooding plot`: a picture of a session (PNG, SVG or PDF, by the file name), or a one-file
+report (HTML)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_data_dir_option,
     add_session_argument,
     chosen_session,
@@ -21,6 +23,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "Draws a session's heart rate (in couple mode: both hearts on one time axis) over "
             "the time of day, with your calm baseline, the "
             "flooding threshold, the flooded stretches, pauses, alerts and ready-to-return. "
+            "The file name says the kind of picture: .png, .svg or .pdf. "
             "With --html, writes one web page with the picture and the table of episodes, "
             "easy to open or to share with a therapist."
         ),
@@ -31,21 +34,48 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--output",
         type=Path,
         metavar="FILE",
-        help="where to write (default: flooding-session-ID.png or .html here)",
+        help="where to write: a .png, .svg or .pdf file (default: flooding-session-ID.png, "
+        "or .html with --html, here)",
     )
     parser.add_argument("--html", action="store_true", help="write an HTML report with the plot")
     add_data_dir_option(parser)
     parser.set_defaults(run=run)
 
 
+def image_format(output: Path | None, html: bool) -> str:
+    """The picture's format from the file name (png without one), or a CommandError naming
+    the formats there are."""
+    from flooding.app.report import IMAGE_FORMATS
+
+    if output is None:
+        return "png"
+    suffix = output.suffix.lower().lstrip(".")
+    if html:
+        if suffix in IMAGE_FORMATS:
+            raise CommandError(
+                f"--html writes a web page, but {output.name} names a .{suffix} picture. "
+                "Give a name ending in .html, or leave out --html."
+            )
+        return "png"
+    if suffix not in IMAGE_FORMATS:
+        names = ", ".join(f".{f}" for f in IMAGE_FORMATS)
+        said = f"ends in .{suffix}" if suffix else "has no ending"
+        raise CommandError(
+            f"{output.name} {said}; a plot can be written as {names} (the name says which), "
+            "or as a web page with --html."
+        )
+    return suffix
+
+
 def run(args: argparse.Namespace) -> int:
     from flooding.app.report import session_png
     from flooding.io.files import write_private
 
+    form = image_format(args.output, args.html)
     store = open_store(args, read_only=True)
     try:
         session_id = chosen_session(store, args.session)
-        content = session_png(store, session_id, as_html=args.html)
+        content = session_png(store, session_id, as_html=args.html, image_format=form)
     finally:
         store.close()
     assert content is not None  # chosen_session made sure the session exists

@@ -4,8 +4,8 @@ Reader -> the same `Engine` the monitor uses (`run_batch`, equal to live sample 
 alerts, flooding episodes and ready-to-return times. Times are local clock times when the file
 has wall-clock time, else minutes:seconds from its start. Nothing is written unless `--save`,
 which stores it exactly as `flooding import` does; what is printed is then what was stored.
-A file without clock times is stored ending when it was last modified, and the detector's
-baseline follows the clock, so its replay with --save can differ slightly from one without.
+A file without clock times is placed as `flooding import` places it (ending when it was last
+modified), with or without --save, so replay and import give the same alerts.
 """
 
 from __future__ import annotations
@@ -57,8 +57,29 @@ def _mmss(seconds: float) -> str:
     return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
+def episode_line(
+    episode: dict[str, Any], ready: list[dict[str, Any]], rule: str, *, workout: bool
+) -> str:
+    """One stretch above the threshold in words: flooded (talk), or a raised heart that is
+    no flooding in a workout; an episode still open at the end is not said to last to the
+    end when a ready-to-return came after it began (the heart was back near calm)."""
+    peak = "-" if episode["peak_bpm"] is None else f"{episode['peak_bpm']:.0f}"
+    what = "heart above the threshold (workout mode: exercise, no alert)" if workout else "flooded"
+    if "end" in episode:
+        span = f"{what} until {episode['end']}"
+    else:
+        back = next((r for r in ready if r["t_s"] >= episode["start_s"]), None)
+        span = (
+            f"{what} until the end of the recording"
+            if back is None
+            else f"{what}; back near calm by the ready to return at {back['time']}"
+        )
+    return f"{episode['start']}  {span}, peak {peak} bpm ({rule})"
+
+
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.importing import has_wall_clock, import_recording
+    from flooding.app.importing import anchored, has_wall_clock, import_recording
+    from flooding.app.review import episode_peaks
     from flooding.cli.commands._common import load_settings
     from flooding.core.engine import run_batch
     from flooding.core.models import (
@@ -84,14 +105,15 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # an unknown --format, a participant not in the file
         print(f"flooding replay: {exc}", file=sys.stderr)
         return 2
-    samples = recording.samples
+    # on the clock exactly as import stores it: the same samples give the same alerts
+    samples = anchored(recording)
     if not samples:
         print(f"flooding replay: {args.file}: no samples", file=sys.stderr)
         return 1
     # readings give the last baseline and an open episode's peak
     session_id = None
     if args.save:  # run over the samples as stored
-        store = open_store(args, read_only=True)
+        store = open_store(args)  # --save writes
         try:
             imported = import_recording(store, recording, settings, mode=mode, keep_readings=True)
         finally:
@@ -136,7 +158,6 @@ def run(args: argparse.Namespace) -> int:
             episodes.append(open_episode)
         elif isinstance(event, EpisodeEnded) and open_episode is not None:
             open_episode["end_s"] = round(event.t_s - t0, 3)
-            open_episode["peak_bpm"] = round(event.peak_bpm, 1)
             open_episode["end"] = when(event.t_s)
             open_episode = None
         elif isinstance(event, ReadyToReturn):
@@ -145,9 +166,10 @@ def run(args: argparse.Namespace) -> int:
             )
         elif isinstance(event, PauseExtended):
             extended.append({"t_s": round(event.t_s - t0, 3), "time": when(event.t_s)})
-    if open_episode is not None:  # still flooded when the recording ends
-        start = open_episode["start_s"] + t0
-        open_episode["peak_bpm"] = round(max(r.bpm for r in result.readings if r.t_s >= start), 1)
+    # the peak as review shows it: the highest usable reading from the onset to the end
+    spans = [(e["start_s"] + t0, None if e["end_s"] is None else e["end_s"] + t0) for e in episodes]
+    for e, peak in zip(episodes, episode_peaks(samples, spans), strict=True):
+        e["peak_bpm"] = None if peak is None else round(peak, 1)
     pauses = sum(isinstance(e, PauseStarted) for e in result.events)
     duration_s = result.readings[-1].t_s - t0
     summary = {
@@ -202,13 +224,9 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     for e in episodes:
-        end = e.get("end", "the end of the recording")
+        rule = say.choice("rule_plain", e["rule"])
         lines.append(
-            (
-                e["start_s"],
-                f"  {e['start']}  flooded until {end}, peak {e['peak_bpm']:.0f} bpm "
-                f"({say.choice('rule_plain', e['rule'])})",
-            )
+            (e["start_s"], "  " + episode_line(e, ready, rule, workout=mode is Mode.WORKOUT))
         )
     for r in ready:
         lines.append((r["t_s"], f"  {r['time']}  ready to return (heart {r['bpm']} bpm)"))

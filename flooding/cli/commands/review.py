@@ -60,7 +60,7 @@ def review_lines(
 ) -> list[str]:
     """The review as lines of text for the terminal: plain words, or with `verbose` the
     figures behind them (the RMSSD's details, the rules' names)."""
-    from flooding.app.review import ending_note
+    from flooding.app.review import ending_note, note_lines
     from flooding.core.timefmt import duration, session_stamp
     from flooding.io.locale_files import load_catalogue
 
@@ -76,8 +76,7 @@ def review_lines(
         )
         + ending_note(s, say)
     ]
-    if s.note:
-        lines.append(say("review.note", note=s.note))
+    lines += note_lines(s.note, say)
     base = review.calm_baseline_bpm
     lines.append(say("review.calm", bpm="-" if base is None else say("bpm", bpm=f"{base:.0f}")))
     r = review.rmssd
@@ -86,9 +85,10 @@ def review_lines(
     elif not verbose:
         lines.append(say("review.hrv_plain", ms=f"{r.rmssd_ms:.0f}"))
     else:
+        # the range of the very parts the figure is made of, so the figure lies within it
         windows = (
-            say("review.hrv_windows", low=f"{r.window_min_ms:.0f}", high=f"{r.window_max_ms:.0f}")
-            if r.window_min_ms is not None and r.window_max_ms is not None
+            say("review.hrv_windows", low=f"{r.part_min_ms:.0f}", high=f"{r.part_max_ms:.0f}")
+            if r.part_min_ms is not None and r.part_max_ms is not None and r.windows
             else ""
         )
         lines.append(
@@ -106,8 +106,11 @@ def review_lines(
         lines.append(say("review.no_episodes"))
         return lines
     from flooding.app.review import EPISODE_COLUMNS, episode_table
+    from flooding.core.timefmt import spans_days
 
-    rows = episode_table(review.episodes, say, verbose=verbose)
+    # a session over more than one day: clock times alone could be any of its days
+    times = [s.started_s, s.ended_s] + [t for e in review.episodes for t in (e.start_s, e.end_s)]
+    rows = episode_table(review.episodes, say, verbose=verbose, dated=spans_days(times) or None)
     headers = tuple(say("column." + short.replace(" ", "_")) for short, _ in EPISODE_COLUMNS)
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
     lines.append("")

@@ -6,12 +6,17 @@ import argparse
 import json
 
 from flooding.cli.commands._common import (
+    NothingRecorded,
     add_config_options,
     add_data_dir_option,
     data_dir,
     open_store,
     screen_words,
 )
+
+STRAP_WIDTH = 16  # a strap's or file's name is cut here (the full name is in review)
+LEAST_WIDTHS = (4, 16, 9, 16, 8, 8, 6, 12, 0)  # columns as wide as ever; wider when a cell is
+NOTE_WIDTH = 60  # a note is shown on one line of at most this many characters (review: whole)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,40 +28,63 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.review import ending_note, summarize_sessions
+    from flooding.app.review import SessionSummary, ending_note, summarize_sessions
+    from flooding.core.shown_text import shown_cell
     from flooding.core.timefmt import duration, iso_local
     from flooding.core.timefmt import session_stamp as local_stamp
 
     say = screen_words(args)
-
-    store = open_store(args, read_only=True)
+    summaries: list[SessionSummary] = []
     try:
-        summaries = summarize_sessions(store)
-    finally:
-        store.close()
+        store = open_store(args, read_only=True)
+    except NothingRecorded:
+        pass
+    else:
+        try:
+            summaries = summarize_sessions(store)
+        finally:
+            store.close()
     if args.json:
-        rows = []
+        listed = []
         for s in summaries:
             row = s.as_dict()
             row["started"] = iso_local(s.started_s)
-            rows.append(row)
-        print(json.dumps(rows, indent=2))
+            listed.append(row)
+        print(json.dumps(listed, indent=2))
         return 0
     if not summaries:
         print(say("sessions.none", folder=data_dir(args)))
         return 0
-    lines = [
-        f"{say('sessions.id'):>4}  {say('sessions.started'):16}  {say('sessions.length'):>9}  "
-        f"{say('sessions.strap'):16}  {say('sessions.episodes'):>8}  {say('sessions.peak'):>8}  "
-        f"{say('sessions.pauses'):>6}  {say('sessions.false_alarms'):>12}  {say('sessions.note')}"
-    ]
+    keys = ("id", "started", "length", "strap", "episodes", "peak", "pauses", "false_alarms")
+    headers = tuple(say(f"sessions.{key}") for key in (*keys, "note"))
+    right = (True, False, True, False, True, True, True, True, False)  # numbers to the right
+    rows = []
     for s in summaries:
         peak = "-" if s.peak_bpm is None else f"{s.peak_bpm:.0f}"
-        note = f"{s.note}{ending_note(s, say)}".strip()
-        lines.append(
-            f"{s.id:>4}  {local_stamp(s.started_s):16}  {duration(s.duration_s):>9}  "
-            f"{(s.strap or s.source)[:16]:16}  {s.episodes:>8}  {peak:>8}  {s.pauses:>6}  "
-            f"{s.false_alarms:>12}  {note}".rstrip()
+        rows.append(
+            (
+                str(s.id),
+                local_stamp(s.started_s),
+                duration(s.duration_s),
+                shown_cell(s.strap or s.source, len(s.strap or s.source))[:STRAP_WIDTH],
+                str(s.episodes),
+                peak,
+                str(s.pauses),
+                str(s.false_alarms),
+                # one line, whatever was typed: the table stays a table
+                shown_cell(f"{s.note}{ending_note(s, say)}".strip(), NOTE_WIDTH),
+            )
         )
+    widths = [
+        max(least, *(len(cell) for cell in column))
+        for least, column in zip(LEAST_WIDTHS, zip(headers, *rows, strict=True), strict=True)
+    ]
+    lines = [
+        "  ".join(
+            cell.rjust(width) if flush else cell.ljust(width)
+            for cell, width, flush in zip(row, widths, right, strict=True)
+        ).rstrip()
+        for row in (headers, *rows)
+    ]
     print("\n".join(lines))
     return 0

@@ -30,6 +30,9 @@ class Rmssd:
     pairs_used: int  # successive pairs of corrected beats that went in
     pairs_set_aside: int  # pairs across a beat outside the plausible range (never differenced)
     beats_corrected: int  # beats the correction repaired (missed, extra, ectopic, long, short)
+    # every window's, the last one of each run too (however short): every pair that went
+    # into `rmssd_ms` is in one of them, so `rmssd_ms` lies between their lowest and highest
+    part_ms: tuple[float, ...] = ()
 
 
 def _windows(run: Sequence[Sample], window_s: float) -> np.ndarray:
@@ -54,6 +57,7 @@ def corrected_rmssd(runs: Sequence[Sequence[Sample]], window_s: float = RMSSD_WI
     """
     squares: list[np.ndarray] = []
     window_ms: list[float] = []
+    part_ms: list[float] = []
     set_aside = corrected = 0
     for run in runs:
         counts = np.fromiter((len(s.rr_s) for s in run), dtype=np.int64, count=len(run))
@@ -81,10 +85,12 @@ def corrected_rmssd(runs: Sequence[Sequence[Sample]], window_s: float = RMSSD_WI
         sums = np.bincount(pair_window, weights=square, minlength=complete + 1)
         n = np.bincount(pair_window, minlength=complete + 1)
         window_ms += [math.sqrt(sums[w] / n[w]) for w in range(complete) if n[w] > 0]
+        part_ms += [math.sqrt(sums[w] / n[w]) for w in range(complete + 1) if n[w] > 0]
     every = np.concatenate(squares) if squares else np.empty(0)
     return Rmssd(
         rmssd_ms=float(np.sqrt(np.mean(every))) if every.size else None,
         window_ms=tuple(window_ms),
+        part_ms=tuple(part_ms),
         pairs_used=int(every.size),
         pairs_set_aside=set_aside,
         beats_corrected=corrected,

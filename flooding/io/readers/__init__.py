@@ -4,6 +4,7 @@
     recording = read(path)                       # format sniffed from extension and header
     recording = read(path, format="rr-text")     # or chosen by name, see formats()
     recording = read(path, participant=7)        # Stress-Predict: one participant
+    tracks = read_tracks(path)                   # {person: recording}; '' for one heart
 
 A file that cannot be read raises `ReaderError` naming the file, the line and what was expected;
 nothing is half-loaded.
@@ -16,7 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flooding.io.readers._text import ReaderError, decode_head, read_lines
-from flooding.io.readers.flooding_json import JSON_FORMAT, is_flooding_json, read_flooding_json
+from flooding.io.readers.flooding_json import (
+    JSON_FORMAT,
+    is_flooding_json,
+    read_flooding_json,
+    read_flooding_json_tracks,
+)
 from flooding.io.readers.polar_hrm import read_hrm
 from flooding.io.readers.recording import Recording
 from flooding.io.readers.rr_text import read_rr_text
@@ -26,6 +32,7 @@ from flooding.io.readers.tables import (
     STRESS_PREDICT_HEADER,
     TIME_COLUMNS,
     read_csv,
+    read_csv_tracks,
     read_logger_hr,
     read_logger_ppi,
     read_stress_predict,
@@ -39,6 +46,7 @@ __all__ = [
     "formats",
     "read",
     "read_stress_predict_all",
+    "read_tracks",
     "sniff_format",
     "stress_predict_participants",
 ]
@@ -135,3 +143,17 @@ def read(
         recording.duration_s,
     )
     return recording
+
+
+def read_tracks(
+    path: Path | str, format: str | None = None, *, participant: int | None = None
+) -> dict[str, Recording]:
+    """Every person's recording in a file: a couple session's export (CSV or JSON) gives one
+    per partner, by name; any other file one, under '' (as `read` gives it)."""
+    path = Path(path)
+    name = format or sniff_format(path)
+    if name == "csv":
+        return read_csv_tracks(path)
+    if name == JSON_FORMAT:
+        return read_flooding_json_tracks(path)
+    return {"": read(path, name, participant=participant)}

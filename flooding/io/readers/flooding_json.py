@@ -1,8 +1,9 @@
 """The program's own JSON export (`flooding export --format json`), read back to its readings.
 
 Only the samples are read (`{"session": {"format": "flooding-session/1", ...}, "samples":
-[{"t_s", "bpm", "rr_s", "contact", "energy_kj"}, ...]}`); episodes and events are found again
-by the detector on import, as for any recording.
+[{"t_s", "bpm", "rr_s", "contact", "energy_kj", "activity_g"}, ...]}`); episodes and events
+are found again by the detector on import, as for any recording. A couple session's samples
+each name their `person`: `read_flooding_json_tracks` gives one recording per person.
 """
 
 from __future__ import annotations
@@ -80,11 +81,27 @@ def _sample(item: Any, path: Path, index: int) -> Sample:
             f"a whole energy_kj from 0 to {UINT16_MAX} in sample {index + 1}, or null",
             repr(energy)[:40],
         )
-    return Sample(t_s, bpm, rr_s, contact, energy)
+    activity = item.get("activity_g")
+    if activity is not None:
+        activity = _number(activity, path, index, "a movement activity_g in g, or null")
+    return Sample(t_s, bpm, rr_s, contact, energy, activity)
 
 
 def read_flooding_json(path: Path) -> Recording:
     """Read a session exported as JSON by `flooding export --format json` (one heart)."""
+    tracks = read_flooding_json_tracks(path)
+    if len(tracks) > 1:
+        raise ReaderError(
+            path,
+            None,
+            "one person's readings",
+            f"a couple session's ({', '.join(tracks)}); `flooding import` stores it as one",
+        )
+    return next(iter(tracks.values()))
+
+
+def read_flooding_json_tracks(path: Path) -> dict[str, Recording]:
+    """Read an exported session: one recording per person ('' for a session of one)."""
     text = "\n".join(read_lines(path))  # the same checks for empty, binary and encodings
     try:
         document = json.loads(text)
@@ -106,9 +123,18 @@ def read_flooding_json(path: Path) -> Recording:
     items = document.get("samples")
     if not isinstance(items, list) or not items:
         raise ReaderError(path, None, "a list of samples", "none")
-    samples = [_sample(item, path, i) for i, item in enumerate(items)]
-    times = np.array([s.t_s for s in samples], dtype=np.float64)
-    numbers = list(range(1, len(samples) + 1))  # "line" n: sample n
-    check_unix_times(times, numbers, path, "a unix time t_s")
-    check_in_order(times, numbers, path)
-    return Recording(samples, samples[0].t_s, JSON_FORMAT, path)
+    by_person: dict[str, list[tuple[int, Sample]]] = {}
+    for i, item in enumerate(items):
+        person = item.get("person", "") if isinstance(item, dict) else ""
+        if not isinstance(person, str):
+            raise ReaderError(path, None, f"a person's name in sample {i + 1}", repr(person)[:40])
+        by_person.setdefault(person, []).append((i, _sample(item, path, i)))
+    tracks = {}
+    for person, numbered in by_person.items():
+        samples = [s for _, s in numbered]
+        times = np.array([s.t_s for s in samples], dtype=np.float64)
+        numbers = [i + 1 for i, _ in numbered]  # "line" n: sample n
+        check_unix_times(times, numbers, path, "a unix time t_s")
+        check_in_order(times, numbers, path)
+        tracks[person] = Recording(samples, samples[0].t_s, JSON_FORMAT, path)
+    return tracks

@@ -8,12 +8,17 @@ or ISO 8601 `timestamp`) and `hr_bpm` and/or `rr_ms` / `rr_s`; other columns are
 - Without `hr_bpm`, each row is one beat at that time and the beats are grouped into packets.
 - An RR field may hold several intervals separated by spaces (one packet per row, as
   `flooding export` writes it). An optional `contact` column (1, 0 or empty) gives the
-  strap's skin-contact flag; without it, a heart rate of 0 means no contact.
+  strap's skin-contact flag; without it, a heart rate of 0 means no contact. Optional
+  `energy_kj` (whole kJ) and `activity_g` (movement) columns travel with each row's sample.
+- A `person` column (a couple session's export) splits the rows into one recording per
+  person (`read_csv_tracks`); `read_csv` refuses a file that holds two people.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +50,10 @@ LOGGER_PPI_HEADER = (
     "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm]"
 )
 STRESS_PREDICT_HEADER = "Participant,HR,respr,Time(sec),Label"
+PERSON_COLUMN = "person"  # a couple session's export: whose heart each row is
+ENERGY_MAX_KJ = 65535  # a strap sends energy as a 16-bit whole number
+ENERGY = f"a whole energy_kj from 0 to {ENERGY_MAX_KJ}, or nothing"
+ACTIVITY = "a movement activity_g in g, or nothing"
 
 
 def _header(lines: list[str], path: Path, expected: str) -> list[str]:
@@ -108,19 +117,50 @@ def _times(
 
 
 def read_csv(path: Path) -> Recording:
-    """Read the generic CSV described in the module notes."""
+    """Read the generic CSV described in the module notes (one person's readings)."""
+    tracks = read_csv_tracks(path)
+    if len(tracks) > 1:
+        raise ReaderError(
+            path,
+            None,
+            "one person's readings",
+            f"a couple session's ({', '.join(tracks)}); `flooding import` stores it as one",
+        )
+    return next(iter(tracks.values()))
+
+
+def read_csv_tracks(path: Path) -> dict[str, Recording]:
+    """Read the generic CSV: one Recording per person named in its `person` column (a couple
+    session's export), or a single one under '' (no such column)."""
     lines = read_lines(path)
     expected = "a time column (" + " or ".join(TIME_COLUMNS) + ") and hr_bpm and/or rr_ms/rr_s"
     names = _header(lines, path, expected)
     lowered = [n.lower() for n in names]
     time_name = next((n for n in TIME_COLUMNS if n in lowered), None)
     rr_name = next((n for n in ("rr_ms", "rr_s") if n in lowered), None)
-    has_hr = "hr_bpm" in lowered
-    if time_name is None or not (has_hr or rr_name):
+    if time_name is None or not ("hr_bpm" in lowered or rr_name):
         raise ReaderError(path, 1, f"a header naming {expected}", repr(lines[0][:80]))
     columns, numbers = split_rows(lines, 1, ",", len(names), path, lines[0].strip())
     if not numbers:
         raise ReaderError(path, 2, "data rows after the header", "none")
+    if PERSON_COLUMN not in lowered:
+        return {"": _csv_rows(path, lowered, columns, numbers)}
+    who = columns[lowered.index(PERSON_COLUMN)]
+    tracks = {}
+    for person in dict.fromkeys(who):
+        rows = [i for i, name in enumerate(who) if name == person]
+        picked = [tuple(column[i] for i in rows) for column in columns]
+        tracks[person] = _csv_rows(path, lowered, picked, [numbers[i] for i in rows])
+    return tracks
+
+
+def _csv_rows(
+    path: Path, lowered: list[str], columns: list[tuple[str, ...]], numbers: list[int]
+) -> Recording:
+    """One person's rows of a generic CSV as a recording."""
+    time_name = next(n for n in TIME_COLUMNS if n in lowered)
+    rr_name = next((n for n in ("rr_ms", "rr_s") if n in lowered), None)
+    has_hr = "hr_bpm" in lowered
     t_s, start = _times(time_name, columns[lowered.index(time_name)], numbers, path)
 
     rr_rows: list[tuple[float, ...]] = [()] * len(numbers)
@@ -140,7 +180,46 @@ def read_csv(path: Path) -> Recording:
 
     bpm, has_bpm = _optional(columns[lowered.index("hr_bpm")], numbers, path, "a heart rate in bpm")
     check_bpm(bpm, numbers, path)
-    return _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_rows, has_rr, contact)
+    recording = _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_rows, has_rr, contact)
+    return _with_extras(recording, lowered, columns, numbers, has_bpm)
+
+
+def _with_extras(
+    recording: Recording,
+    lowered: list[str],
+    columns: list[tuple[str, ...]],
+    numbers: list[int],
+    has_bpm: np.ndarray,
+) -> Recording:
+    """The samples with the strap's energy (`energy_kj`) and movement (`activity_g`) columns,
+    where the file has them (as `flooding export` writes them)."""
+    if "energy_kj" not in lowered and "activity_g" not in lowered:
+        return recording
+    rows = np.flatnonzero(has_bpm).tolist()  # each row with a heart rate opened one sample
+    if len(rows) != len(recording.samples):
+        return recording  # RR-only rows before the first heart rate: no extras to place
+    energy: list[int | None] = [None] * len(rows)
+    activity: list[float | None] = [None] * len(rows)
+    if "energy_kj" in lowered:
+        column = columns[lowered.index("energy_kj")]
+        for k, i in enumerate(rows):
+            if column[i]:
+                whole = int(to_ints([column[i]], [numbers[i]], recording.path, ENERGY)[0])
+                if not 0 <= whole <= ENERGY_MAX_KJ:
+                    raise ReaderError(recording.path, numbers[i], ENERGY, column[i])
+                energy[k] = whole
+    if "activity_g" in lowered:
+        column = columns[lowered.index("activity_g")]
+        for k, i in enumerate(rows):
+            if column[i]:
+                activity[k] = float(
+                    to_floats([column[i]], [numbers[i]], recording.path, ACTIVITY)[0]
+                )
+    samples = [
+        replace(s, energy_kj=e, activity_g=a)
+        for s, e, a in zip(recording.samples, energy, activity, strict=True)
+    ]
+    return replace(recording, samples=samples)
 
 
 def _rr_rows(
@@ -158,7 +237,7 @@ def _rr_rows(
     what = "an RR interval in ms" if in_ms else "an RR interval in seconds"
     values = to_floats(flat, flat_lines, path, what) if flat else np.zeros(0)
     if in_ms:
-        values = values / MS_PER_S
+        values = _ms_to_s(flat, values)
     if strap:
         check_strap_rr(values, flat_lines, path, "an RR interval")
     else:
@@ -169,6 +248,17 @@ def _rr_rows(
         out.append(tuple(values[at : at + len(parts)].tolist()))
         at += len(parts)
     return out
+
+
+def _ms_to_s(texts: Sequence[str], ms: FloatArray) -> FloatArray:
+    """Milliseconds to seconds, each the float nearest the decimal written (so '781.2' gives
+    the same float as '0.7812' s, as `flooding export` relies on). Whole numbers divide
+    exactly in floats; only the others need the decimal arithmetic."""
+    seconds = ms / MS_PER_S
+    for i, text in enumerate(texts):
+        if not text.lstrip("+-").isdigit():  # to_floats let only finite numbers through
+            seconds[i] = float(Decimal(text).scaleb(-3))
+    return seconds
 
 
 def _contact(column: Sequence[str], numbers: Sequence[int], path: Path) -> list[bool | None]:

@@ -788,10 +788,11 @@ class Store:
         return SessionRow(*row) if row else None
 
     def latest_session_id(self) -> int | None:
-        """The most recent session's id."""
+        """The id of the session added last (a just-imported old recording included: "the
+        latest" is the one the person has just made, not the one that began last)."""
         self._settle()
-        row = self.db.execute("SELECT id FROM sessions ORDER BY started_s DESC, id DESC").fetchone()
-        return int(row[0]) if row else None
+        (latest,) = self.db.execute("SELECT MAX(id) FROM sessions").fetchone()
+        return None if latest is None else int(latest)
 
     def people(self, session_id: int) -> list[PersonRow]:
         """The partners of a couple session, in order (empty for an ordinary session)."""
@@ -911,6 +912,17 @@ class Store:
             params += (person,)
         rows = self.db.execute(query + " ORDER BY t_s, id", params).fetchall()
         return [EventRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    def imported_as(self, sha256: str) -> int | None:
+        """The session a file with this content hash was imported as (its `imported-file`
+        event), None if none was."""
+        self._settle()
+        row = self.db.execute(
+            "SELECT session_id FROM events WHERE kind='imported-file'"
+            " AND json_extract(data_json, '$.sha256')=? ORDER BY session_id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def latest_alert(self, session_id: int) -> EventRow | None:
         """A session's latest flooding alert: one person's (`alert`) or, in a couple
