@@ -330,3 +330,37 @@ def test_calibrate_in_german_holds_no_english_sentence(tmp_path: Path) -> None:
     code, refused = run_cli_all("calibrate", "--minutes", "1", "--lang", "de")
     assert code == 1
     assert no_english(refused) == []
+
+
+class TestErrorsInGerman:
+    def test_a_damaged_database_is_explained_in_german(self, tmp_path: Path) -> None:
+        """A command that meets a damaged recordings database says what to do in the
+        person's language; in English without --lang."""
+        (tmp_path / "flooding.db").write_bytes(b"this is not a database" * 100)
+        data = ("--data-dir", str(tmp_path))
+        code, english = run_cli_all("ok", "1", *data)
+        assert code == 1
+        assert "is damaged" in english
+        code, german = run_cli_all("ok", "1", "--lang", "de", *data)
+        assert code == 1
+        assert "ist beschädigt" in german
+        assert no_english(german) == []
+
+    def test_a_configuration_problem_is_introduced_in_german(self, tmp_path: Path) -> None:
+        """Settings that cannot be loaded stop a command with a German first line under
+        --lang de."""
+        bad = tmp_path / "bad.toml"
+        bad.write_text('[pause]\nminutes = "x"\n', encoding="utf-8")
+        code, german = run_cli_all(
+            "demo",
+            "--speed",
+            "0",
+            "--config",
+            str(bad),
+            "--lang",
+            "de",
+            "--data-dir",
+            str(tmp_path),
+        )
+        assert code == 2
+        assert german.startswith("flooding: in den Einstellungen stimmt etwas nicht")

@@ -97,7 +97,19 @@ def open_store(
     try:
         return Store.open_read_only(where) if read_only else Store.open(where)
     except StoreError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(exc.said(words_for_errors(args))) from None
+
+
+def words_for_errors(args: argparse.Namespace) -> Catalogue:
+    """The person's language for a message that stops a command (English when even the
+    settings cannot say which)."""
+    from flooding.core.settings import ConfigError
+    from flooding.io.locale_files import load_catalogue
+
+    try:
+        return screen_words(args)
+    except ConfigError:
+        return load_catalogue()
 
 
 class NothingRecorded(CommandError):
