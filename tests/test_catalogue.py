@@ -364,3 +364,13 @@ class TestErrorsInGerman:
         )
         assert code == 2
         assert german.startswith("flooding: in den Einstellungen stimmt etwas nicht")
+
+
+def test_the_app_refuses_a_bad_port_in_german(tmp_path: Path) -> None:
+    """`app --port 70000 --lang de` says which ports work, in German."""
+    code, german = run_cli_all(
+        "app", "--port", "70000", "--lang", "de", "--data-dir", str(tmp_path)
+    )
+    assert code == 2
+    assert "--port muss zwischen 1 und 65535 liegen" in german
+    assert no_english(german) == []
