@@ -374,3 +374,20 @@ def test_the_app_refuses_a_bad_port_in_german(tmp_path: Path) -> None:
     assert code == 2
     assert "--port muss zwischen 1 und 65535 liegen" in german
     assert no_english(german) == []
+
+
+def test_config_show_and_check_in_german(tmp_path: Path) -> None:
+    """`config show` and `config check --lang de` name where each value comes from and
+    what the check found in German (the problems themselves are still English)."""
+    good = tmp_path / "good.toml"
+    good.write_text("[pause]\nminutes = 25\n", encoding="utf-8")
+    shown = run_cli("config", "show", "--config", str(good), "--lang", "de")
+    assert no_english(shown) == []
+    assert "deine Datei, Zeile 2" in shown
+    assert "Voreinstellung" in shown
+    assert "your file, line 2" in run_cli("config", "show", "--config", str(good))
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[pause]\nminutes = "x"\n', encoding="utf-8")
+    code, checked = run_cli_all("config", "check", str(bad), "--lang", "de")
+    assert code == 1
+    assert f"{bad}: 1 Problem(e):" in checked
