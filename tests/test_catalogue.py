@@ -391,3 +391,16 @@ def test_config_show_and_check_in_german(tmp_path: Path) -> None:
     code, checked = run_cli_all("config", "check", str(bad), "--lang", "de")
     assert code == 1
     assert f"{bad}: 1 Problem(e):" in checked
+
+
+@pytest.mark.parametrize("verbose", [(), ("--verbose",)])
+def test_tune_in_german_holds_no_english_sentence(tmp_path: Path, verbose: tuple[str, ...]) -> None:
+    """`flooding tune --all --lang de` heads its table, totals and verdict in German; the
+    couple sessions it leaves out are named in German too."""
+    shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+    args = ("tune", "--all", "--set", "detection.margin_bpm=15", "--data-dir", str(tmp_path))
+    english = run_cli(*args, *verbose)
+    assert "Verdict: candidate gives" in english
+    german = run_cli(*args, *verbose, "--lang", "de")
+    assert no_english(german) == []
+    assert "Ergebnis: der Vorschlag gibt" in german
