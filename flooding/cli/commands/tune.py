@@ -160,24 +160,32 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(say("tune.candidate_same"))
     head = {name: say(f"tune.column.{name}") for name in COLUMNS}
+    # each column as wide as its heading in the person's language (English: the widths of old)
+    w = {name: max(width, len(head[name])) for name, width in COLUMNS.items()}
+    w["mode"] = max([w["mode"], *(len(say.choice("mode", c.mode)) for c in comparisons)])
     print(
-        f"\n{head['session']:>7}  {head['started']:16}  {head['mode']:7}  "
-        f"{head['alerts_now']:>10}  {head['candidate']:>9}  {head['false_now']:>16}  "
-        f"{head['candidate']:>9}  {head['missed']:>6}  {head['added']:>5}"
+        f"\n{head['session']:>{w['session']}}  {head['started']:{w['started']}}  "
+        f"{head['mode']:{w['mode']}}  {head['alerts_now']:>{w['alerts_now']}}  "
+        f"{head['candidate']:>{w['candidate']}}  {head['false_now']:>{w['false_now']}}  "
+        f"{head['candidate']:>{w['candidate']}}  {head['missed']:>{w['missed']}}  "
+        f"{head['added']:>{w['added']}}"
     )
     for c in comparisons:
         print(
-            f"{c.session_id:>7}  {local_stamp(c.started_s):16}  "
-            f"{say.choice('mode', c.mode):7}  "
-            f"{len(c.current_alert_s):>10}  {len(c.candidate_alert_s):>9}  "
-            f"{c.current_false:>16}  {c.candidate_false:>9}  {len(c.missed_s):>6}  "
-            f"{len(c.added_s):>5}"
+            f"{c.session_id:>{w['session']}}  {local_stamp(c.started_s):{w['started']}}  "
+            f"{say.choice('mode', c.mode):{w['mode']}}  "
+            f"{len(c.current_alert_s):>{w['alerts_now']}}  "
+            f"{len(c.candidate_alert_s):>{w['candidate']}}  "
+            f"{c.current_false:>{w['false_now']}}  {c.candidate_false:>{w['candidate']}}  "
+            f"{len(c.missed_s):>{w['missed']}}  {len(c.added_s):>{w['added']}}"
         )
     label = say("tune.total.one" if total.sessions == 1 else "tune.total.many", n=total.sessions)
+    first = w["session"] + w["started"] + w["mode"] + 4  # the three columns the label spans
     print(
-        f"{label:<34}  {total.current_alerts:>10}  {total.candidate_alerts:>9}  "
-        f"{total.current_false:>16}  {total.candidate_false:>9}  {total.missed:>6}  "
-        f"{total.added:>5}"
+        f"{label:<{first}}  {total.current_alerts:>{w['alerts_now']}}  "
+        f"{total.candidate_alerts:>{w['candidate']}}  "
+        f"{total.current_false:>{w['false_now']}}  {total.candidate_false:>{w['candidate']}}  "
+        f"{total.missed:>{w['missed']}}  {total.added:>{w['added']}}"
     )
     if skipped:
         print("\n" + say("tune.not_replayed", note=_couple_note(skipped, say)))
@@ -198,7 +206,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-COLUMNS = ("session", "started", "mode", "alerts_now", "candidate", "false_now", "missed", "added")
+COLUMNS = {  # the table's columns and their narrowest widths (characters)
+    "session": 7,
+    "started": 16,
+    "mode": 7,
+    "alerts_now": 10,
+    "candidate": 9,
+    "false_now": 16,
+    "missed": 6,
+    "added": 5,
+}
 
 
 def _couple_note(session_ids: list[int], say: Catalogue) -> str:
