@@ -152,3 +152,18 @@ class TestInGerman:
         said = out.out + out.err
         assert no_english(said) == []
         assert "Gespeichert in" in said
+
+    def test_monitor_without_a_strap_in_range_says_so_in_german(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`monitor --lang de` with no strap paired and none in range says what to check, in
+        German."""
+        from tests.test_catalogue import no_english
+
+        emulated.setenv("FLOODING_EMULATED_STRAP", "none")
+        args = ["monitor", "--timeout", "1", "--no-app", "--lang", "de"]
+        assert main([*args, "--data-dir", str(tmp_path)]) == 1
+        out = capsys.readouterr()
+        said = out.out + out.err
+        assert no_english(said) == []
+        assert "kein Pulsgurt gefunden" in said
