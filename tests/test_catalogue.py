@@ -404,3 +404,12 @@ def test_tune_in_german_holds_no_english_sentence(tmp_path: Path, verbose: tuple
     german = run_cli(*args, *verbose, "--lang", "de")
     assert no_english(german) == []
     assert "Ergebnis: der Vorschlag gibt" in german
+
+
+def test_a_folder_with_nothing_recorded_is_named_in_german(tmp_path: Path) -> None:
+    """`review --lang de` of a folder with no recordings says so, and how to name another
+    folder, in German."""
+    code, german = run_cli_all("review", "--lang", "de", "--data-dir", str(tmp_path / "none"))
+    assert code == 1
+    assert "gibt es noch keine Sitzungen" in german
+    assert no_english(german) == []

@@ -93,7 +93,7 @@ def open_store(
     if read_only and not (where / DB_NAME).exists():
         # a command that only reads leaves a folder as it found it (no empty database in a
         # mistyped folder)
-        raise NothingRecorded(where)
+        raise NothingRecorded(where, words_for_errors(args))
     try:
         return Store.open_read_only(where) if read_only else Store.open(where)
     except StoreError as exc:
@@ -115,11 +115,12 @@ def words_for_errors(args: argparse.Namespace) -> Catalogue:
 class NothingRecorded(CommandError):
     """A command that only reads was pointed at a folder with no recordings at all."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, say: Catalogue | None = None) -> None:
+        from flooding.io.locale_files import load_catalogue
+
+        command = "flooding sessions --data-dir FOLDER"
         super().__init__(
-            f"no sessions recorded yet in {folder} (nothing was made there). If your "
-            "recordings are elsewhere, name that folder with --data-dir "
-            "(`flooding sessions --data-dir FOLDER` lists what a folder holds)."
+            (say or load_catalogue())("error.nothing_recorded", folder=folder, command=command)
         )
         self.folder = folder
 
