@@ -65,6 +65,27 @@ WHERE mark.kind = 'false-alarm';
 """
 )
 
+# Version 3, as a fresh database of flooding 0.3 was: version 2 plus each sample's and event's
+# person (couple sessions) and the session_people table.
+SCHEMA_V3_DDL = (
+    SCHEMA_V2_DDL.replace("'schema_version', '2'", "'schema_version', '3'")
+    + """
+ALTER TABLE samples ADD COLUMN person TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN person TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS session_people (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    person TEXT NOT NULL,
+    strap_name TEXT,
+    strap_address TEXT,
+    mode TEXT NOT NULL,
+    settings_json TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (session_id, person)
+);
+CREATE INDEX IF NOT EXISTS samples_by_person ON samples(session_id, person, t_s);
+"""
+)
+
 
 def old_database(data_dir: Path, ddl: str) -> sqlite3.Connection:
     """A new owner-only `flooding.db` in `data_dir` made with `ddl`; returns it open."""

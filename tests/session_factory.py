@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from flooding.core.engine import run_batch
+from flooding.core.models import EpisodeStarted
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, hard_talk, samples
@@ -80,3 +82,31 @@ def flooding(*args: str, stdin: str | None = None) -> subprocess.CompletedProces
         input=stdin if stdin is not None else "",
         check=False,
     )
+
+
+def record_with_movement(
+    store: Store, moving_from_onset_s: tuple[float, float] | None, start_s: float = START_S
+) -> int:
+    """A hard talk recorded with an accelerometer: still, except (when given) for a stretch
+    around the episode's onset, seconds relative to it. Its events are those of a detector
+    that does not look at movement (an earlier version's, or a replay without it), so the
+    episode is there whatever the movement, for review to describe."""
+    settings = default_settings()
+    recorded = samples(hard_talk(), start_s)
+    onset = next(
+        e.onset_s for e in run_batch(recorded, settings).events if isinstance(e, EpisodeStarted)
+    )
+
+    def level(t_s: float) -> float:
+        if moving_from_onset_s is None:
+            return 0.01
+        a, b = moving_from_onset_s
+        return 0.2 if onset + a <= t_s <= onset + b else 0.01
+
+    moving = [dataclasses.replace(s, activity_g=level(s.t_s)) for s in recorded]
+    session_id = store.begin_session(start_s, source="test", mode="talk")
+    store.add_samples(session_id, moving)
+    for event in run_batch(recorded, settings).events:
+        store.add_event(session_id, event)
+    store.end_session(session_id, moving[-1].t_s)
+    return session_id

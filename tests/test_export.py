@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from flooding.app.export import CSV_COLUMNS, samples_csv, session_json
 from flooding.app.importing import import_couple, import_recording
+from flooding.cli.main import main
 from flooding.core.models import Sample
 from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read_tracks
@@ -149,6 +150,65 @@ class TestJson:
         result = flooding("export", "--format", "json", "--data-dir", str(tmp_path))
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["session"]["note"] == ""
+
+
+def record_with_activity(store: Store) -> tuple[int, list[Sample]]:
+    """A session whose strap had an accelerometer (one sample without a level); returns its
+    id and its samples as stored."""
+    session_id = store.begin_session(START_S, source="test", mode="talk")
+    levels = [0.012, 0.25, None, 0.18]
+    store.add_samples(
+        session_id,
+        [
+            Sample(START_S + i, 70.0 + i, (0.8,), True, activity_g=level)
+            for i, level in enumerate(levels)
+        ],
+    )
+    store.end_session(session_id, START_S + len(levels))
+    return session_id, list(store.iter_samples(session_id))
+
+
+class TestActivity:
+    def test_csv_and_json_carry_the_activity_level_and_import_it_back(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A session with activity levels exports an activity_g column (CSV) and key (JSON);
+        `flooding import` of either file brings every level back."""
+        data = tmp_path / "data"
+        store = Store.open(data)
+        session_id, stored = record_with_activity(store)
+        csv_text = samples_csv(store, session_id)
+        exported = session_json(store, session_id)
+        store.close()
+        rows = list(csv.DictReader(io.StringIO(csv_text)))
+        assert [r["activity_g"] for r in rows] == ["0.012", "0.25", "", "0.18"]
+        assert exported is not None
+        assert [s.get("activity_g") for s in exported["samples"]] == [0.012, 0.25, None, 0.18]
+        (tmp_path / "talk.csv").write_text(csv_text)
+        (tmp_path / "talk.json").write_text(json.dumps(exported))
+        for name in ("talk.csv", "talk.json"):
+            assert main(["import", str(tmp_path / name), "--data-dir", str(data)]) == 0
+        capsys.readouterr()
+        store = Store.open(data)
+        try:
+            for again in (2, 3):
+                back = list(store.iter_samples(again))
+                assert [s.activity_g for s in back] == [s.activity_g for s in stored]
+                assert [s.bpm for s in back] == [s.bpm for s in stored]
+        finally:
+            store.close()
+
+    def test_a_session_without_activity_exports_no_level(self, tmp_path: Path) -> None:
+        """Without any activity level the CSV's activity_g fields are empty and the JSON
+        samples have no activity_g key."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        text = samples_csv(store, session_id)
+        exported = session_json(store, session_id)
+        store.close()
+        assert {r["activity_g"] for r in csv.DictReader(io.StringIO(text))} == {""}
+        assert exported is not None
+        assert all("activity_g" not in s for s in exported["samples"])
 
 
 class TestWritingFiles:

@@ -435,6 +435,23 @@ class TestBrokenFiles:
         with pytest.raises(ReaderError, match="participant 5"):
             read(path, participant=5)
 
+    @pytest.mark.parametrize("level", ["-0.1", "17", '"high"', "true"])
+    def test_export_json_activity_that_is_no_level(self, tmp_path: Path, level: str) -> None:
+        """An exported activity_g that is not a number from 0 to 16 g is refused naming the
+        sample."""
+        path = _write(tmp_path, "a.json", _export_json(f'"activity_g": {level}'))
+        with pytest.raises(ReaderError, match=r"activity_g from 0 to 16 g.*sample 1"):
+            read(path)
+
+    @pytest.mark.parametrize("level", ["-0.1", "17", "much", "nan"])
+    def test_csv_activity_that_is_no_level(self, tmp_path: Path, level: str) -> None:
+        """A CSV activity_g field that is not empty or a number from 0 to 16 g is refused
+        naming its line."""
+        text = f"time_unix_s,hr_bpm,activity_g\n1700000000,70,0.02\n1700000001,71,{level}\n"
+        path = _write(tmp_path, "a.csv", text)
+        with pytest.raises(ReaderError, match=r"line 3.*activity_g from 0 to 16 g"):
+            read(path)
+
     @pytest.mark.parametrize("energy", [-5, 2**16, 2**70])
     def test_export_json_energy_a_strap_cannot_send(self, tmp_path: Path, energy: int) -> None:
         """An exported sample's energy_kj outside what a strap sends (0 to 65535 kJ) is

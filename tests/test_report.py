@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 import re
 import stat
@@ -14,7 +15,10 @@ import matplotlib.image
 import pytest
 
 from flooding.app.report import plot_data, render_html, render_png, session_png, with_gaps
+from flooding.core.engine import run_batch
+from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
+from flooding.lab.simulate import hard_talk, samples
 from tests.session_factory import START_S, flooding, gappy_talk, record
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -66,6 +70,54 @@ class TestPng:
         index = next(i for i, s in enumerate(data.samples) if s.t_s >= alert_s)
         assert data.threshold_bpm[index] == pytest.approx(data.review.episodes[0].threshold_bpm)
         assert data.baseline_bpm[0] is None  # the baseline forms over the first minutes
+
+
+ACTIVITY_RGB = (0x7B / 255, 0x5E / 255, 0xA7 / 255)
+
+
+def record_moving_talk(store: Store) -> int:
+    """A hard talk recorded with an accelerometer: still, but walking for minutes 5 to 7."""
+    settings = default_settings()
+    recorded = [
+        dataclasses.replace(s, activity_g=0.2 if 300 <= s.t_s - START_S < 420 else 0.01)
+        for s in samples(hard_talk(), START_S)
+    ]
+    session_id = store.begin_session(START_S, source="test", mode="talk")
+    store.add_samples(session_id, recorded)
+    for event in run_batch(recorded, settings).events:
+        store.add_event(session_id, event)
+    store.end_session(session_id, recorded[-1].t_s)
+    return session_id
+
+
+def activity_pixels(png: bytes, tmp_path: Path) -> int:
+    """How many pixels have the movement band's own colour."""
+    path = tmp_path / "decoded.png"
+    path.write_bytes(png)
+    rgb = matplotlib.image.imread(path)[:, :, :3]
+    return int((abs(rgb - ACTIVITY_RGB).max(axis=2) < 0.02).sum())
+
+
+class TestActivity:
+    def test_a_session_with_movement_gets_a_movement_band_under_the_heart(
+        self, tmp_path: Path
+    ) -> None:
+        """With activity levels the plot is taller and draws the movement band (its colour
+        in the lower part only); without them the plot keeps its size and has no band."""
+        store = Store.open(tmp_path)
+        moving = session_png(store, record_moving_talk(store))
+        plain = session_png(store, record(store, start_s=START_S + 86_400))
+        store.close()
+        assert moving is not None
+        assert plain is not None
+        width, height = decode(moving, tmp_path)
+        assert (width, height) == (decode(plain, tmp_path)[0], decode(plain, tmp_path)[1] + 165)
+        assert activity_pixels(plain, tmp_path) == 0
+        assert activity_pixels(moving, tmp_path) > 200
+        path = tmp_path / "decoded.png"
+        path.write_bytes(moving)
+        upper = matplotlib.image.imread(path)[: height * 2 // 3, :, :3]
+        assert int((abs(upper - ACTIVITY_RGB).max(axis=2) < 0.02).sum()) == 0
 
 
 class TestGaps:

@@ -37,7 +37,14 @@ from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
 from flooding.io.store import Store
 from tests._data import recording, requires_data
-from tests.session_factory import START_S, calm_talk, flooding, gappy_talk, record
+from tests.session_factory import (
+    START_S,
+    calm_talk,
+    flooding,
+    gappy_talk,
+    record,
+    record_with_movement,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,6 +156,41 @@ class TestSessionReview:
         review = review_session(store, record(store, gappy_talk()))
         assert review is not None
         assert review.rmssd.calm_s < 2130 - (90 + 60)
+
+
+class TestMovement:
+    def test_an_episode_that_rose_with_movement_is_said_so_in_plain_words(
+        self, store: Store
+    ) -> None:
+        """Walking from half a minute before the onset: the review marks the episode as
+        moving and says so in words, in the terminal, the JSON and the one-page report."""
+        review = review_session(store, record_with_movement(store, (-30.0, 60.0)))
+        assert review is not None
+        assert [e.moving for e in review.episodes] == [True]
+        lines = review_lines(review)
+        assert any("your body was moving (standing up or walking)" in line for line in lines)
+        assert any("may not have been flooding" in line for line in lines)
+        assert review.as_dict()["episodes"][0]["moving"] is True
+        data = plot_data(store, review.summary.id)
+        assert data is not None
+        assert "your body was moving" in render_html(data.review, b"")
+
+    def test_still_during_the_rise_and_walking_in_the_pause_say_nothing(self, store: Store) -> None:
+        """Sitting still as the heart rose (even walking later, in the pause) is not called
+        movement: no words, moving false."""
+        for stretch in (None, (120.0, 400.0)):
+            review = review_session(store, record_with_movement(store, stretch))
+            assert review is not None
+            assert [e.moving for e in review.episodes] == [False]
+            assert not any("moving" in line for line in review_lines(review))
+
+    def test_without_an_accelerometer_nothing_changes(self, store: Store) -> None:
+        """A session without activity levels has no moving key and no movement words."""
+        review = review_session(store, record(store))
+        assert review is not None
+        assert [e.moving for e in review.episodes] == [None]
+        assert "moving" not in review.as_dict()["episodes"][0]
+        assert not any("moving" in line for line in review_lines(review))
 
 
 class TestPauseMatching:

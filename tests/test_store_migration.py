@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from flooding.core.engine import run_batch
+from flooding.core.models import Sample
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import SCHEMA_VERSION, Store, StoreError, event_data, event_kind
 from flooding.lab.simulate import hard_talk, samples
-from tests.schemas import SCHEMA_V1_DDL, old_database
+from tests.schemas import SCHEMA_V1_DDL, SCHEMA_V3_DDL, old_database
 from tests.session_factory import START_S, flooding, record
 
 
@@ -75,14 +76,15 @@ def schema_of(path: Path) -> set[tuple[str, str]]:
 class TestMigrationFromVersion1:
     def test_upgrade_keeps_every_sample_and_event(self, tmp_path: Path) -> None:
         """Opening a version 1 file upgrades it to the current version with every sample and
-        event intact (schema 3 adds the person column: '' for the one person)."""
+        event intact (schema 3 adds the person column: '' for the one person; schema 4 the
+        activity level: none for these samples)."""
         data = tmp_path / "data"
         samples_before, events_before = make_v1_database(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 3
+            assert store.schema_version() == SCHEMA_VERSION == 4
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
-                (*row, "") for row in samples_before
+                (*row, "", None) for row in samples_before
             ]
             assert store.db.execute("SELECT * FROM events ORDER BY id").fetchall() == [
                 (*row, "") for row in events_before
@@ -177,6 +179,43 @@ class TestMigrationFromVersion1:
             assert store.schema_version() == SCHEMA_VERSION
         finally:
             store.close()
+
+
+class TestMigrationFromVersion3:
+    def test_activity_column_is_added_empty_and_then_kept(self, tmp_path: Path) -> None:
+        """A version 3 file gains the activity_g column (empty for its samples, which read
+        back as before); samples recorded afterwards keep their activity level."""
+        data = tmp_path / "data"
+        db = old_database(data, SCHEMA_V3_DDL)
+        db.execute(
+            "INSERT INTO sessions(id, started_s, source, mode) VALUES (1, ?, 'live', 'talk')",
+            (START_S,),
+        )
+        db.executemany(
+            "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj) "
+            "VALUES (1, ?, ?, '0.8', 1, NULL)",
+            [(START_S + i, 70.0 + i) for i in range(3)],
+        )
+        db.commit()
+        rows_before = db.execute("SELECT * FROM samples ORDER BY rowid").fetchall()
+        db.close()
+        store = Store.open(data)
+        try:
+            assert store.schema_version() == SCHEMA_VERSION == 4
+            assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
+                (*row, None) for row in rows_before
+            ]
+            assert [s.activity_g for s in store.iter_samples(1)] == [None, None, None]
+            store.add_samples(
+                1, [Sample(START_S + 3, 80.0, activity_g=0.21), Sample(START_S + 4, 81.0)]
+            )
+            store.flush()
+            assert [s.activity_g for s in store.iter_samples(1)][3:] == [0.21, None]
+        finally:
+            store.close()
+        make_v1_database(tmp_path / "old")
+        Store.open(tmp_path / "old").close()
+        assert schema_of(data / "flooding.db") == schema_of(tmp_path / "old" / "flooding.db")
 
 
 class TestPrivacy:

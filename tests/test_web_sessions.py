@@ -13,7 +13,7 @@ import pytest
 from flooding.app.export import episodes_csv, samples_csv
 from flooding.io.store import Store
 from tests.browser import AppProcess
-from tests.session_factory import calm_talk, flooding, record
+from tests.session_factory import calm_talk, flooding, record, record_with_movement
 
 pytestmark = pytest.mark.slow
 
@@ -87,6 +87,28 @@ def test_a_session_page_charts_and_words_the_episode(
     words = page.inner_text(".episodes")
     assert "your heart rose to" in words
     assert "ready to return after" in words
+
+
+def test_a_session_with_movement_charts_it_and_says_when_it_came_with_the_rise(
+    chromium: Any, tmp_path: Path
+) -> None:
+    """A session recorded with a strap's accelerometer shows a movement chart under the heart
+    and says in words that the body was moving as the heart rose; one without shows neither."""
+    with opened(tmp_path) as store:
+        moving = record_with_movement(store, (-30.0, 60.0), start_s=1_790_000_000.0)
+        plain = record(store, start_s=1_790_090_000.0)
+    process = AppProcess("app", "--no-browser", "--data-dir", str(tmp_path))
+    try:
+        page = open_page(chromium, process, f"/sessions/{moving}")
+        page.wait_for_selector("#movement-chart[data-ready='yes'] canvas")
+        assert page.is_visible("#movement-chart canvas")
+        assert "your body was moving" in page.inner_text(".episodes")
+        page.goto(process.base + f"/sessions/{plain}")
+        page.wait_for_selector("#chart[data-ready='yes'] canvas")
+        assert not page.is_visible("#movement")
+        assert "moving" not in page.inner_text(".episodes")
+    finally:
+        process.stop()
 
 
 def test_false_alarm_mark_and_undo_reach_the_store(

@@ -1,5 +1,6 @@
 """A session as a picture and a one-file report: heart rate over the local clock, with the
-calm baseline, the flooding threshold, flooded stretches, pauses, alerts and ready-to-return;
+calm baseline, the flooding threshold, flooded stretches, pauses, alerts and ready-to-return
+(and, when the strap had an accelerometer, how much the body moved, in a band below);
 for a session of two, both hearts on one time axis with each one's calm and episodes.
 
 Pure of the command line: functions take a store or plain values and return bytes or text.
@@ -26,10 +27,12 @@ from flooding.app.review import (
     SessionReview,
     episode_table,
     headline,
+    movement_lines,
     people_lines,
     people_review,
     review_session,
 )
+from flooding.core.detector import MOVING_G
 from flooding.core.engine import run_batch
 from flooding.core.models import Mode, Sample
 from flooding.core.settings import Settings
@@ -49,7 +52,10 @@ COLOURS = {
     "flooded": "#d62728",
     "pause": "#4a90d9",
     "ready": "#2e8b57",
+    "activity": "#7b5ea7",
 }
+ACTIVITY_HEIGHT_IN = 1.5  # the movement band under the heart rate, when the strap had one
+ACTIVITY_TOP_G = 0.3  # the band shows at least up to brisk walking (0.1-0.3 g)
 
 PERSON_COLOURS = ("#1f3b73", "#b8860b")  # deep blue, dark gold: apart for colour-blind eyes too
 DAYS_AXIS_S = 2 * 86400.0  # longer spans are labelled by date: 48 hourly labels fill the axis
@@ -246,7 +252,19 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     span_s = samples[-1].t_s - samples[0].t_s if samples else 0.0
     gap_s = max(data.gap_s, span_s / (FIGURE_SIZE_IN[0] * FIGURE_DPI))
     label_min_s = span_s * PAUSE_LABEL_MIN_FRACTION
-    fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
+    moved = any(s.activity_g is not None for s in samples)
+    if moved:
+        fig, (ax, activity_ax) = plt.subplots(
+            2,
+            1,
+            sharex=True,
+            figsize=(FIGURE_SIZE_IN[0], FIGURE_SIZE_IN[1] + ACTIVITY_HEIGHT_IN),
+            dpi=FIGURE_DPI,
+            layout="constrained",
+            gridspec_kw={"height_ratios": (FIGURE_SIZE_IN[1], ACTIVITY_HEIGHT_IN)},
+        )
+    else:
+        fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
     handles: list[Any] = []
     labels: dict[int, str] = {}  # for handles that are tuples (a band with its line)
     times = [s.t_s for s in samples]
@@ -365,11 +383,16 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
 
     ax.set_ylim(bottom, top)
     ax.set_ylabel("Heart rate (beats per minute)", fontsize=11)
+    axis = ax
+    if moved:
+        axis = activity_ax
+        activity_band(activity_ax, xs, times, [s.activity_g for s in samples], gap_s)
+        ax.tick_params(labelbottom=False)
     if wall:
-        clock_axis(ax, times[-1] - times[0] if len(times) > 1 else 0.0, tz)
-        ax.set_xlabel("Time of day", fontsize=11)
+        clock_axis(axis, times[-1] - times[0] if len(times) > 1 else 0.0, tz)
+        axis.set_xlabel("Time of day", fontsize=11)
     else:
-        ax.set_xlabel("Minutes from the start", fontsize=11)
+        axis.set_xlabel("Minutes from the start", fontsize=11)
     if times:
         lo, hi = x_range(times[0], times[-1])
         ax.set_xlim(x(lo), x(hi))
@@ -401,6 +424,38 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     fig.savefig(out, format=image_format, dpi=FIGURE_DPI)
     plt.close(fig)
     return out.getvalue()
+
+
+def activity_band(
+    ax: Any,
+    xs: Any,
+    times: Sequence[float],
+    levels: Sequence[float | None],
+    gap_s: float,
+) -> None:
+    """How much the body moved (the strap's activity level), filled, with the level above
+    which it counts as moving; breaks where there is no level or no reading."""
+    tx, ty = with_gaps(times, levels, gap_s)
+    at = xs(tx)
+    shown = [0.0 if math.isnan(v) else v for v in ty]
+    ax.fill_between(at, 0.0, ty, color=COLOURS["activity"], alpha=0.35, lw=0)
+    ax.plot(at, ty, color=COLOURS["activity"], lw=1.0)
+    ax.axhline(MOVING_G, color=COLOURS["activity"], lw=0.8, ls=":")
+    ax.text(
+        0.0,
+        MOVING_G,
+        " moving",
+        transform=ax.get_yaxis_transform(),
+        va="bottom",
+        fontsize=9,
+        color=COLOURS["activity"],
+    )
+    ax.set_ylim(0.0, max([*shown, ACTIVITY_TOP_G]) * 1.1)
+    ax.set_ylabel("Movement (g)", fontsize=11)
+    ax.grid(True, color="#dddddd", lw=0.7)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
 
 
 def session_png(
@@ -448,6 +503,7 @@ def render_html(review: SessionReview, png: bytes) -> str:
         f"Pauses taken: {s.pauses}; alerts marked as false alarms: {s.false_alarms}",
     ]
     note = f"<p class=note>{e(s.note)}</p>" if s.note else ""
+    moving = "".join(f"<p>{e(line)}</p>\n" for line in movement_lines(review.episodes))
     image = base64.b64encode(png).decode("ascii")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -469,7 +525,7 @@ th {{ background: #f3f3f3; }}
 flooded stretches and pauses" src="data:image/png;base64,{image}">
 <h2>Flooding episodes</h2>
 {table}
-<p>Times are local clock times. "Alert to ready" is how long it took from the alert until
+{moving}<p>Times are local clock times. "Alert to ready" is how long it took from the alert until
 your heart was back near its calm baseline after the pause.</p>
 </body></html>
 """

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flooding.core.catalogue import Catalogue
+from flooding.core.detector import MOVING_G
 from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import SOLO, Sample
 from flooding.core.pause import Recovery
@@ -21,6 +22,9 @@ from flooding.io.locale_files import load_catalogue
 from flooding.io.store import EventRow, Store
 
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
+MOVEMENT_LEAD_S = 60.0  # the heart follows movement within about a minute: a rise movement
+#                        explains has it from a minute before the onset up to the alert
+MOVING_SHARE = 0.25  # an episode came with movement when a quarter of those readings moved
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class EpisodeReview:
     ready_s: float | None
     extensions: int
     false_alarm: bool
+    moving: bool | None = None  # the body was moving as the heart rose (None: no accelerometer)
 
     @property
     def recovery_s(self) -> float | None:
@@ -53,6 +58,8 @@ class EpisodeReview:
         data = asdict(self)
         data["recovery_s"] = self.recovery_s
         data["duration_s"] = None if self.end_s is None else self.end_s - self.start_s
+        if self.moving is None:  # only with an accelerometer: other output stays as it was
+            del data["moving"]
         return data
 
 
@@ -307,6 +314,21 @@ class SessionReview:
         return data
 
 
+def moving_as_it_rose(
+    samples: Sequence[Sample], times: Sequence[float], e: EpisodeReview
+) -> bool | None:
+    """Whether the body was moving as an episode's heart rate rose: from `MOVEMENT_LEAD_S`
+    before its onset up to its alert (or a lead's length after the onset); None when no
+    reading there has an activity level. `times`: the samples' times."""
+    stop = e.alert_s if e.alert_s is not None else e.start_s + MOVEMENT_LEAD_S
+    first = bisect.bisect_left(times, e.start_s - MOVEMENT_LEAD_S)
+    last = bisect.bisect_right(times, stop)
+    levels = [s.activity_g for s in samples[first:last] if s.activity_g is not None]
+    if not levels:
+        return None
+    return sum(level >= MOVING_G for level in levels) >= MOVING_SHARE * len(levels)
+
+
 def busy_spans(found: Sequence[EpisodeReview], end_s: float) -> list[tuple[float, float]]:
     """The stretches that are not calm: each episode from its onset to its end, and pauses."""
     spans = []
@@ -399,6 +421,9 @@ def review_session(
     found = episodes(store, session_id, events, samples)
     end_s = samples[-1].t_s if samples else summary.started_s
     runs = calm_runs(samples, busy_spans(found, end_s))
+    if found and any(s.activity_g is not None for s in samples):
+        times = [s.t_s for s in samples]
+        found = [replace(e, moving=moving_as_it_rose(samples, times, e)) for e in found]
     return SessionReview(
         summary=summary,
         episodes=found,
@@ -814,6 +839,14 @@ EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ready", "Ready to return"),
     ("false alarm", "Marked false alarm"),
 )
+
+
+def movement_lines(found: Sequence[EpisodeReview], say: Catalogue | None = None) -> list[str]:
+    """A plain sentence for each episode that came while the body was moving."""
+    from flooding.core.timefmt import session_clock
+
+    say = say or load_catalogue()
+    return [say("review.moving", time=session_clock(e.start_s)) for e in found if e.moving]
 
 
 def episode_table(

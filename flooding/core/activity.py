@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+MAX_LEVEL_G = 16.0  # no chest accelerometer reads beyond +-16 g: a larger spread is not a level
 MIN_SAMPLES = 5  # fewer samples in a second than this cannot tell a step from a jolt: no level
 #                  (the slowest stream read is 25 Hz; a dropped packet leaves ~10 per second)
 

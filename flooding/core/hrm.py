@@ -165,12 +165,16 @@ class HeartRateMeasurement:
         return bytes(out)
 
 
-def to_sample(measurement: HeartRateMeasurement, t_s: float) -> Sample:
-    """The sample a measurement received at `t_s` stands for."""
+def to_sample(
+    measurement: HeartRateMeasurement, t_s: float, activity_g: float | None = None
+) -> Sample:
+    """The sample a measurement received at `t_s` stands for (with the strap's activity level
+    over the second before it, when it has an accelerometer)."""
     return Sample(
         t_s=t_s,
         bpm=float(measurement.bpm),
         rr_s=measurement.rr_s,
         contact=measurement.contact,
         energy_kj=measurement.energy_kj,
+        activity_g=activity_g,
     )

@@ -46,6 +46,7 @@ def fast_source(air: EmulatedAir, **options: Any) -> StrapSource:
         "connect_timeout_s": 0.5,
         "scan_timeout_s": 0.3,
         "retry_delay": lambda attempt, failure: 0.01,
+        "accelerometer_timeout_s": 0.5,
     }
     settings.update(options)
     return StrapSource(**settings)

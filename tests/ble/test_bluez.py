@@ -12,6 +12,7 @@ import pytest
 
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Sample, SensorLocation
 from flooding.io.strap.ble import StrapSource, scan
+from flooding.lab.emulator.movement import walking
 from tests.ble.bluez.harness import (
     HOST_ADAPTER,
     HOST_ADAPTER_PATH,
@@ -387,3 +388,32 @@ class TestTheAdapter:
         items = run(scenario)
         assert reasons(items)
         assert recovered_after(items)
+
+
+def test_the_accelerometer_is_read_and_stopped_through_bluez() -> None:
+    """Through Bleak's BlueZ backend a strap with Polar's PMD service is asked for its
+    accelerometer at 25 Hz, each sample carries the walking level, and closing the stream
+    stops the measurement."""
+
+    async def main(stack: BluezStack) -> tuple[list[object], int, int, bool]:
+        strap = BluezStrap(stack.bus_address, STRAP_ADAPTER_PATH, STRAP_NAME, movement=walking())
+        await strap.start()
+        beating = asyncio.create_task(_beat(strap))
+        try:
+            async with asyncio.timeout(60):
+                seen = await items_until(source(), lambda items: len(samples(items)) >= 5)
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+            await strap.stop()
+        state = strap.accelerometer
+        assert state is not None
+        assert state.requests[1].hex(" ") == "02 02 00 01 19 00 01 01 10 00 02 01 08 00"
+        return seen, state.starts, state.stops, state.streaming
+
+    with bluez_stack() as stack:
+        seen, starts, stops, streaming = asyncio.run(main(stack))
+    levels = [s.activity_g for s in samples(seen)]
+    assert all(level is not None and 0.1 <= level <= 0.3 for level in levels), levels
+    assert (starts, stops, streaming) == (1, 1, False)

@@ -15,7 +15,14 @@ from aiohttp import web
 
 from flooding.app.export import episodes_csv, samples_csv, session_json
 from flooding.app.report import plot_data, session_png
-from flooding.app.review import EpisodeReview, SessionSummary, episodes, summarize_sessions
+from flooding.app.review import (
+    EpisodeReview,
+    SessionSummary,
+    episodes,
+    movement_lines,
+    review_session,
+    summarize_sessions,
+)
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.timefmt import clock_time, duration, session_stamp
 
@@ -107,11 +114,15 @@ async def session_page(request: web.Request) -> web.StreamResponse:
     server.store.flush()
     summary = _summary(server, session_id)
     found = episodes(server.store, session_id)
+    if found and server.store.has_activity(session_id):  # only then are the samples needed
+        review = review_session(server.store, session_id)
+        found = review.episodes if review is not None else found
     alerts = _alert_ids(server, session_id)
     rows = []
     for episode in found:
         alert = alerts.get(episode.alert_s) if episode.alert_s is not None else None
-        rows.append({"words": episode_words(episode), "episode": episode, "alert": alert})
+        words = " ".join([episode_words(episode), *movement_lines([episode])])
+        rows.append({"words": words, "episode": episode, "alert": alert})
     couple = bool(server.store.people(session_id))
     return server.render(
         "session.html",
@@ -157,6 +168,10 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
         "threshold": _finite(data.threshold_bpm),
         "marks": marks,
     }
+    if any(s.activity_g is not None for s in data.samples):  # a strap with an accelerometer
+        body["activity"] = [
+            None if s.activity_g is None else round(s.activity_g, 3) for s in data.samples
+        ]
     return web.Response(
         text=json.dumps(body, separators=(",", ":")), content_type="application/json"
     )

@@ -122,4 +122,7 @@ def review_lines(
         lines.append("  ".join(cells).rstrip())
     lines.append("")
     lines.append(say("review.footnote"))
+    from flooding.app.review import movement_lines
+
+    lines.extend(movement_lines(review.episodes, say))
     return lines

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from flooding.core.activity import MAX_LEVEL_G
 from flooding.core.hrm import UINT16_MAX
 from flooding.core.models import Sample
 from flooding.io.readers._text import (
@@ -81,9 +82,13 @@ def _sample(item: Any, path: Path, index: int) -> Sample:
             f"a whole energy_kj from 0 to {UINT16_MAX} in sample {index + 1}, or null",
             repr(energy)[:40],
         )
-    activity = item.get("activity_g")
-    if activity is not None:
-        activity = _number(activity, path, index, "a movement activity_g in g, or null")
+    level = item.get("activity_g")
+    activity = None
+    if level is not None:
+        what = f"a movement activity_g from 0 to {MAX_LEVEL_G:g} g, or null"
+        activity = _number(level, path, index, what)
+        if not 0 <= activity <= MAX_LEVEL_G:
+            raise ReaderError(path, None, f"{what} in sample {index + 1}", repr(level)[:40])
     return Sample(t_s, bpm, rr_s, contact, energy, activity)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flooding.core.activity import MAX_LEVEL_G
 from flooding.core.beats.clock import BeatClock
 from flooding.core.models import Sample
 from flooding.io.readers._packets import SECONDS_PER_MINUTE, packetise
@@ -53,7 +54,7 @@ STRESS_PREDICT_HEADER = "Participant,HR,respr,Time(sec),Label"
 PERSON_COLUMN = "person"  # a couple session's export: whose heart each row is
 ENERGY_MAX_KJ = 65535  # a strap sends energy as a 16-bit whole number
 ENERGY = f"a whole energy_kj from 0 to {ENERGY_MAX_KJ}, or nothing"
-ACTIVITY = "a movement activity_g in g, or nothing"
+ACTIVITY = f"a movement activity_g from 0 to {MAX_LEVEL_G:g} g, or nothing"
 
 
 def _header(lines: list[str], path: Path, expected: str) -> list[str]:
@@ -212,9 +213,10 @@ def _with_extras(
         column = columns[lowered.index("activity_g")]
         for k, i in enumerate(rows):
             if column[i]:
-                activity[k] = float(
-                    to_floats([column[i]], [numbers[i]], recording.path, ACTIVITY)[0]
-                )
+                level = float(to_floats([column[i]], [numbers[i]], recording.path, ACTIVITY)[0])
+                if not 0 <= level <= MAX_LEVEL_G:
+                    raise ReaderError(recording.path, numbers[i], ACTIVITY, column[i])
+                activity[k] = level
     samples = [
         replace(s, energy_kj=e, activity_g=a)
         for s, e, a in zip(recording.samples, energy, activity, strict=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM
 
 DB_NAME = "flooding.db"
-SCHEMA_VERSION = 3
-TABLES = ("meta", "sessions", "samples", "events", "session_people")  # every table, schema 3
+SCHEMA_VERSION = 4
+TABLES = ("meta", "sessions", "samples", "events", "session_people")  # every table, schema 4
 
 SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,8 +97,15 @@ _MIGRATION_2_TO_3 = (
     "CREATE INDEX IF NOT EXISTS samples_by_person ON samples(session_id, person, t_s)",
 )
 
+# the strap's activity level (g) with each sample; NULL: no accelerometer (every older sample)
+_MIGRATION_3_TO_4 = ("ALTER TABLE samples ADD COLUMN activity_g REAL",)
+
 # MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATION_1_TO_2, 2: _MIGRATION_2_TO_3}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: _MIGRATION_1_TO_2,
+    2: _MIGRATION_2_TO_3,
+    3: _MIGRATION_3_TO_4,
+}
 
 
 def statements(script: str) -> list[str]:

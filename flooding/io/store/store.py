@@ -52,7 +52,7 @@ FULL_TOLD_EVERY_S = 60.0  # how often a full buffer is said again
 CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 
-_Row = tuple[int, float, float, str, "int | None", "int | None", str]
+_Row = tuple[int, float, float, str, "int | None", "int | None", str, "float | None"]
 
 
 # The pause events of a session of two are stored as the couple kinds, with their own fields
@@ -530,6 +530,7 @@ class Store:
                 None if sample.contact is None else int(sample.contact),
                 sample.energy_kj,
                 person,
+                sample.activity_g,
             )
         )
 
@@ -814,24 +815,34 @@ class Store:
         self._settle()
         if person is None:
             cursor = self.db.execute(
-                "SELECT t_s, bpm, rr_s, contact, energy_kj FROM samples WHERE session_id=?"
-                " ORDER BY t_s, rowid",
+                "SELECT t_s, bpm, rr_s, contact, energy_kj, activity_g FROM samples"
+                " WHERE session_id=? ORDER BY t_s, rowid",
                 (self._sid(session_id),),
             )
         else:
             cursor = self.db.execute(
-                "SELECT t_s, bpm, rr_s, contact, energy_kj FROM samples"
+                "SELECT t_s, bpm, rr_s, contact, energy_kj, activity_g FROM samples"
                 " WHERE session_id=? AND person=? ORDER BY t_s, rowid",
                 (self._sid(session_id), person),
             )
-        for t_s, bpm, rr, contact, energy in cursor:
+        for t_s, bpm, rr, contact, energy, activity in cursor:
             yield Sample(
                 t_s=t_s,
                 bpm=bpm,
                 rr_s=_rr_values(rr),
                 contact=None if contact is None else bool(contact),
                 energy_kj=energy,
+                activity_g=activity,
             )
+
+    def has_activity(self, session_id: int) -> bool:
+        """Whether any sample of a session carries an activity level (a strap's accelerometer)."""
+        self._settle()
+        row = self.db.execute(
+            "SELECT 1 FROM samples WHERE session_id=? AND activity_g IS NOT NULL LIMIT 1",
+            (self._sid(session_id),),
+        ).fetchone()
+        return row is not None
 
     def count_events(self, kind: str) -> int:
         """How many events of a kind all sessions hold (e.g. alerts, to rotate the texts)."""
@@ -1009,8 +1020,8 @@ def _insert_samples(db: sqlite3.Connection, rows: Sequence[_Row]) -> None:
     if not rows:
         return
     db.executemany(
-        "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj, person)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj, person, activity_g)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     touched = sorted({row[0] for row in rows})

@@ -15,6 +15,10 @@ from a crashed run, clears a stale GATT cache when services vanish mid-enumerati
 BlueZ's errors into typed ones; `classify` maps every error to a `Failure` kind, and the
 backoff and the advice follow the kind.
 
+A strap with Polar's measurement service (the H10) also streams its accelerometer
+(`flooding.io.strap.pmd`): each sample then carries the activity level of the second before
+it (`Sample.activity_g`); other straps give heart rate only (`activity_g` None).
+
 `scanner_backend` / `client_backend` take a Bleak backend class (e.g. the emulator's,
 `flooding.lab.emulator.EmulatedAir.scanner_backend`); None means the platform's real one.
 """
@@ -42,6 +46,8 @@ from flooding.core.hrm import (
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, SensorLocation, SourceItem
 from flooding.io.clock import SessionClock
 from flooding.io.strap.backoff import Failure, advice, failure_of, retry_delay_s
+from flooding.io.strap.pmd import START_TIMEOUT_S as PMD_START_TIMEOUT_S
+from flooding.io.strap.pmd import AccelerometerStream, PmdError, offered
 
 if TYPE_CHECKING:
     from bleak import BleakClient
@@ -187,7 +193,8 @@ class StrapSource:
     `retry_delay` maps (attempt, failure) to seconds to wait (default:
     `flooding.io.strap.backoff.retry_delay_s` with random jitter). With `give_up_after_s`, the
     stream raises `StrapUnavailableError` when no link has been up for that long;
-    by default it retries forever.
+    by default it retries forever. `accelerometer_timeout_s` bounds the start of a strap's
+    accelerometer (heart rate waits for it, then goes on without it).
     """
 
     def __init__(
@@ -204,6 +211,7 @@ class StrapSource:
         battery_interval_s: float = DEFAULT_BATTERY_INTERVAL_S,
         retry_delay: Callable[[int, Failure], float] | None = None,
         give_up_after_s: float | None = None,
+        accelerometer_timeout_s: float = PMD_START_TIMEOUT_S,
     ) -> None:
         if not address and not name:
             raise ValueError(
@@ -222,6 +230,7 @@ class StrapSource:
             lambda attempt, failure: retry_delay_s(attempt, failure, random.random())
         )
         self._give_up_after_s = give_up_after_s
+        self._accelerometer_timeout_s = accelerometer_timeout_s
         self._seen_name: str | None = None  # the advertised name, once the strap was seen
 
     @property
@@ -319,6 +328,7 @@ class StrapSource:
         self._seen_name = name
         subscribed = False
         client: BleakClient | None = None
+        accelerometer: AccelerometerStream | None = None
         try:
             try:
                 # bleak-retry-connector has its own timeouts too; this one also covers a
@@ -350,6 +360,7 @@ class StrapSource:
             battery = await self._read_battery(client)
             if battery is not None:
                 yield battery
+            accelerometer = await self._start_accelerometer(client)
             try:
                 async with asyncio.timeout(GATT_OP_TIMEOUT_S):
                     await client.start_notify(HEART_RATE_MEASUREMENT_UUID, on_notify)
@@ -388,7 +399,8 @@ class StrapSource:
                         len(data),
                     )
                     continue
-                yield to_sample(measurement, t_s)
+                activity = None if accelerometer is None else accelerometer.level()
+                yield to_sample(measurement, t_s, activity)
                 if loop.time() >= next_battery:
                     next_battery = loop.time() + self._battery_interval_s
                     battery = await self._read_battery(client)
@@ -397,10 +409,44 @@ class StrapSource:
                 stall_at = loop.time() + self._stall_timeout_s
         finally:
             if client is not None:
-                await self._close(client, subscribed)
+                await self._close(client, subscribed, accelerometer)
 
-    async def _close(self, client: BleakClient, subscribed: bool) -> None:
-        """Stop notifications and disconnect, never raising and never hanging."""
+    async def _start_accelerometer(self, client: BleakClient) -> AccelerometerStream | None:
+        """The strap's accelerometer, started, when it offers one; None otherwise or when it
+        will not start (heart rate goes on without it)."""
+        if not offered(client):
+            return None
+        stream = AccelerometerStream(client, self.description)
+        try:
+            async with asyncio.timeout(self._accelerometer_timeout_s):
+                started = await stream.start()
+            if started:
+                return stream
+        except (PmdError, TimeoutError) as exc:
+            logger.warning(
+                "the accelerometer of %s did not start (%s); heart rate only",
+                self.description,
+                str(exc) or "no answer in time",
+            )
+        except Exception as exc:  # a Bleak/BlueZ error: the link itself shows if it is gone
+            logger.warning(
+                "the accelerometer of %s did not start (%r); heart rate only",
+                self.description,
+                exc,
+            )
+        await stream.stop()
+        return None
+
+    async def _close(
+        self,
+        client: BleakClient,
+        subscribed: bool,
+        accelerometer: AccelerometerStream | None = None,
+    ) -> None:
+        """Stop the accelerometer and notifications and disconnect, never raising and never
+        hanging."""
+        if accelerometer is not None:
+            await accelerometer.stop()
         if not client.is_connected:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), DISCONNECT_TIMEOUT_S)

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ATT_DEFAULT_MTU_BYTES = 23  # the LE minimum; the emulated link never negotiates more
+ATT_DEFAULT_MTU_BYTES = 23  # the LE minimum, until the exchange after connecting
+ATT_REQUESTED_MTU_BYTES = 247  # what BlueZ and phones ask for; an H10 grants 232 (PMD frames)
 DISCONNECT_TIMEOUT_S = 2.0  # a virtual link answers in milliseconds; do not hang on it
 
 _AD_16_BIT_UUIDS = (0x02, 0x03)
@@ -179,6 +180,7 @@ class BumbleClient(BaseBleakClient):
         self._peer: Peer | None = None
         self._leaving = False  # True while we ourselves disconnect
         self._subscribers: dict[int, Callable[[bytes], None]] = {}
+        self._mtu = ATT_DEFAULT_MTU_BYTES
 
     # -- connectivity -------------------------------------------------------------------
 
@@ -190,7 +192,7 @@ class BumbleClient(BaseBleakClient):
     @property
     def mtu_size(self) -> int:
         """The ATT MTU of the link."""
-        return ATT_DEFAULT_MTU_BYTES
+        return self._mtu
 
     @property
     def is_connected(self) -> bool:
@@ -214,6 +216,8 @@ class BumbleClient(BaseBleakClient):
                 connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
                 peer = Peer(connection)
                 self._peer = peer
+                # as BlueZ does on every link: one MTU exchange before anything else
+                self._mtu = await peer.request_mtu(ATT_REQUESTED_MTU_BYTES)
                 self.services = await self._discover(peer)
         except BaseException:
             self._forget()
@@ -235,7 +239,7 @@ class BumbleClient(BaseBleakClient):
                     characteristic.handle,
                     bleak_uuid(characteristic.uuid),
                     properties,
-                    lambda: ATT_DEFAULT_MTU_BYTES - 3,
+                    lambda: self._mtu - 3,
                     bleak_service,
                 )
                 collection.add_characteristic(bleak_characteristic)
@@ -260,6 +264,7 @@ class BumbleClient(BaseBleakClient):
         """Drop the link state and take the radio off the air."""
         self._connection = None
         self._peer = None
+        self._mtu = ATT_DEFAULT_MTU_BYTES
         self._subscribers.clear()
         radio, self._radio = self._radio, None
         if radio is not None:

@@ -3,9 +3,11 @@
 It serves the Heart Rate Service (0x180D: measurement 0x2A37 with RR intervals and sensor
 contact, body sensor location 0x2A38) and the Battery Service (0x180F: level 0x2A19),
 advertises its name and 0x180D like a real strap, and notifies one measurement every
-`interval_s` while a client is subscribed. Tests script it: what it sends (a feed of
-`HeartRateMeasurement`s or raw bytes, including malformed packets), dropping the link and
-coming back, stalling (connected but silent).
+`interval_s` while a client is subscribed. Given a `movement`, it also serves Polar's
+measurement service with an accelerometer (`pmd.PmdServer`, like an H10), sending each
+strap-second's samples just before that second's heart-rate measurement. Tests script it:
+what it sends (a feed of `HeartRateMeasurement`s or raw bytes, including malformed packets),
+dropping the link and coming back, stalling (connected but silent).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from flooding.core.hrm import HeartRateMeasurement
+from flooding.lab.emulator.movement import Movement
+from flooding.lab.emulator.pmd import PmdServer
 
 if TYPE_CHECKING:
     from bumble.device import Connection, Device
@@ -84,6 +88,7 @@ class EmulatedStrap:
         battery_percent: int = 87,
         body_sensor_location: int | None = CHEST,
         advertise_heart_rate_service: bool = True,
+        movement: Movement | None = None,
     ) -> None:
         self.air = air
         self.name = name
@@ -95,6 +100,8 @@ class EmulatedStrap:
         )
         self._location = body_sensor_location
         self._service_uuids = (0x180D, 0x180F) if advertise_heart_rate_service else ()
+        self._movement = movement
+        self.pmd: PmdServer | None = None  # the accelerometer service, with a movement
         self._device: Device | None = None
         self._hrm: Characteristic[bytes] | None = None
         self._present = False  # in range and advertising when not connected
@@ -139,6 +146,10 @@ class EmulatedStrap:
         )
         device.add_service(gatt.Service(gatt.GATT_HEART_RATE_SERVICE, hrs_chars))
         device.add_service(gatt.Service(gatt.GATT_BATTERY_SERVICE, [battery]))
+        if self._movement is not None:
+            self.pmd = PmdServer(self._movement)
+            device.add_service(self.pmd.service())
+            self.pmd.attach(device)
         device.on(Device.EVENT_CONNECTION, self._on_connection)
         await device.power_on()
         self.air.register_strap(self)
@@ -161,6 +172,8 @@ class EmulatedStrap:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.pmd is not None:
+            await self.pmd.close()
         if self._device is not None:
             self.air.remove_device(self._device)
             self._device = None
@@ -236,6 +249,8 @@ class EmulatedStrap:
 
     def _on_disconnection(self, _reason: int) -> None:
         self.disconnected.set()
+        if self.pmd is not None:
+            self.pmd.link_lost()
         if self._present:
             task = asyncio.create_task(self._advertise(), name=f"strap {self.name} re-advertise")
             self._tasks.add(task)
@@ -261,6 +276,8 @@ class EmulatedStrap:
             if item is None:
                 continue
             try:
+                if self.pmd is not None:
+                    await self.pmd.send_second()
                 await self.send(item)
             except Exception as exc:  # a link that just went away
                 logger.debug("emulated strap: notify failed: %r", exc)

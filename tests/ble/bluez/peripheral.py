@@ -1,12 +1,14 @@
 """The emulated strap as a BlueZ peripheral application, over D-Bus with dbus-fast.
 
 It registers the Heart Rate (0x180D: measurement 0x2A37 notify, body location 0x2A38
-read) and Battery (0x180F: level 0x2A19 read) services with an adapter's GattManager1 and
+read) and Battery (0x180F: level 0x2A19 read) services (and, given a movement, Polar's
+measurement service with an H10's accelerometer) with an adapter's GattManager1 and
 advertises with LEAdvertisingManager1, the way a BLE peripheral app on Linux does; the
 BlueZ D-Bus implementation (BlueZoo here, bluetoothd on a real system) links it to clients.
 """
 
 import asyncio
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from dbus_fast import BusType, DBusError, Message, MessageType, Variant
@@ -23,6 +25,9 @@ from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_property, method
 
 from flooding.core.hrm import HeartRateMeasurement
+from flooding.core.pmd import PMD_CONTROL_POINT_UUID, PMD_DATA_UUID, PMD_SERVICE_UUID, AccFrame
+from flooding.lab.emulator.movement import Movement
+from flooding.lab.emulator.pmd import H10_FEATURES, AccelerometerState
 
 APP_PATH = "/org/flooding/strap"
 ADV_PATH = "/org/flooding/strap/advertisement0"
@@ -67,6 +72,7 @@ class _Characteristic(ServiceInterface):
         self.value = value
         self.notifying = False
         self.read_error: str | None = None  # a D-Bus error name every read answers with
+        self.on_write: Callable[[bytes], None] | None = None  # what a client's write does
 
     @dbus_property(access=PropertyAccess.READ)
     def UUID(self) -> DBusStr:
@@ -94,6 +100,13 @@ class _Characteristic(ServiceInterface):
         if self.read_error is not None:  # an ATT error, as BlueZ reports it
             raise DBusError(self.read_error, "Operation is not permitted")
         return self.value
+
+    @method()
+    def WriteValue(self, value: DBusBytes, options: DBusDict) -> None:
+        del options
+        if self.on_write is None:
+            raise DBusError("org.bluez.Error.NotPermitted", "Write not permitted")
+        self.on_write(bytes(value))
 
     @method()
     def StartNotify(self) -> None:
@@ -161,7 +174,14 @@ class _Advertisement(ServiceInterface):
 class BluezStrap:
     """A heart-rate strap served on one adapter of a BlueZ D-Bus implementation."""
 
-    def __init__(self, bus_address: str, adapter_path: str, name: str, battery: int = 87) -> None:
+    def __init__(
+        self,
+        bus_address: str,
+        adapter_path: str,
+        name: str,
+        battery: int = 87,
+        movement: Movement | None = None,
+    ) -> None:
         self._bus_address = bus_address
         self._adapter_path = adapter_path
         self.name = name
@@ -181,11 +201,33 @@ class BluezStrap:
             bas,
             self.battery,
         ]
+        self.accelerometer: AccelerometerState | None = None
+        self._pmd: list[_Characteristic] = []
+        if movement is not None:
+            pmd = _Service(f"{APP_PATH}/service2", PMD_SERVICE_UUID)
+            control = _Characteristic(
+                f"{pmd.path}/char0",
+                PMD_CONTROL_POINT_UUID,
+                pmd,
+                ["read", "write", "indicate"],
+                bytes(H10_FEATURES),
+            )
+            data = _Characteristic(f"{pmd.path}/char1", PMD_DATA_UUID, pmd, ["notify"], b"")
+            state = AccelerometerState(movement)
+
+            def on_write(value: bytes) -> None:
+                answer = bytes(state.answer(value))
+                asyncio.get_running_loop().call_soon(control.notify, answer)
+
+            control.on_write = on_write
+            self.accelerometer = state
+            self._pmd = [control, data]
+            self._objects += [pmd, control, data]
         self._bus: MessageBus | None = None
 
     async def start(self) -> None:
         """Register the services and advertise: the strap is switched on and in range."""
-        for characteristic in (self.measurement, self.location, self.battery):
+        for characteristic in (self.measurement, self.location, self.battery, *self._pmd):
             characteristic.notifying = False  # a new application has no subscribers yet
         bus = await MessageBus(bus_address=self._bus_address, bus_type=BusType.SYSTEM).connect()
         self._bus = bus
@@ -221,11 +263,15 @@ class BluezStrap:
         packet = HeartRateMeasurement(
             bpm=bpm, contact=True, rr_1024=tuple(round(rr * 1024) for rr in rr_s)
         )
+        state = self.accelerometer
+        if state is not None and state.streaming:
+            start_s, values = state.next_second()
+            self._pmd[1].notify(bytes(AccFrame(round(start_s * 1e9), tuple(values))))
         self.measurement.notify(bytes(packet))
 
     async def stop(self) -> None:
         """Switch the strap off: its application and advertisement leave the bus."""
-        for characteristic in (self.measurement, self.location, self.battery):
+        for characteristic in (self.measurement, self.location, self.battery, *self._pmd):
             characteristic.notifying = False  # nothing is sent on a bus that is gone
         if self._bus is not None:
             self._bus.disconnect()

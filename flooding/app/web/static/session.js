@@ -41,7 +41,7 @@
         width: Math.max(280, box.clientWidth), height: 300,
         scales: { x: { time: true } },
         cursor: { drag: { x: true, y: false } },
-        axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute" }],
+        axes: [{ stroke: "#4a5560" }, Object.assign({ stroke: "#4a5560", label: "beats a minute" }, d.activity ? { size: 64 } : {})],
         series: [
           {},
           { label: "Heart", stroke: "#b3261e", width: 1.5 },
@@ -50,8 +50,26 @@
         ],
         plugins: [marksPlugin(d.marks)],
       };
+      opts.cursor.sync = { key: "session" };
       const chart = new uPlot(opts, [d.t, d.bpm, d.baseline, d.threshold], box);
-      window.addEventListener("resize", () => chart.setSize({ width: Math.max(280, box.clientWidth), height: 300 }));
+      const charts = [[chart, 300]];
+      if (d.activity) {  // the strap's accelerometer: how much the body moved, under the heart
+        const moved = document.getElementById("movement");
+        moved.hidden = false;
+        const band = document.getElementById("movement-chart");
+        const movement = new uPlot({
+          width: Math.max(280, box.clientWidth), height: 120,
+          scales: { x: { time: true } },
+          cursor: { drag: { x: true, y: false }, sync: { key: "session" } },
+          axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "moved (g)", size: 64 }],
+          series: [{}, { label: "Movement", stroke: "#6b4fa0", fill: "rgba(107, 79, 160, 0.25)", width: 1 }],
+        }, [d.t, d.activity], band);
+        charts.push([movement, 120]);
+        band.dataset.ready = "yes";
+      }
+      window.addEventListener("resize", () => {
+        for (const [c, h] of charts) c.setSize({ width: Math.max(280, box.clientWidth), height: h });
+      });
       box.dataset.ready = "yes";
     });
 })();
