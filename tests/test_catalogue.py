@@ -413,3 +413,44 @@ def test_a_folder_with_nothing_recorded_is_named_in_german(tmp_path: Path) -> No
     assert code == 1
     assert "gibt es noch keine Sitzungen" in german
     assert no_english(german) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "german"),
+    [
+        (("resume",), "not-pausing", "keine Pause zu beenden"),
+        (("pause",), "no-session", "gerade läuft keine Sitzung"),
+    ],
+)
+def test_a_refusal_of_the_running_monitor_in_german(
+    command: tuple[str, ...], code: str, german: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the running monitor cannot do what was asked, `--lang de` says why in German;
+    in English the monitor's own words are shown."""
+    import asyncio
+    import tempfile
+
+    from flooding.io.control import ControlServer, Request
+    from flooding.io.control.protocol import Reply, error_reply
+
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    folder = Path(tempfile.mkdtemp(prefix="rt-", dir="/tmp"))  # a short path for the socket
+
+    def refuse(_request: Request) -> Reply:
+        return error_reply(code, "the monitor's own words")  # type: ignore[arg-type]
+
+    async def ask() -> tuple[tuple[int, str], tuple[int, str]]:
+        async with ControlServer(folder, refuse):
+            data = ("--data-dir", str(folder))
+            english = await asyncio.to_thread(run_cli_all, *command, *data)
+            translated = await asyncio.to_thread(run_cli_all, *command, "--lang", "de", *data)
+            return english, translated
+
+    try:
+        (code_en, english), (code_de, said) = asyncio.run(ask())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert (code_en, code_de) == (1, 1)
+    assert "the monitor's own words" in english
+    assert german in said
+    assert no_english(said) == []

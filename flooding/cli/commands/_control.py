@@ -19,6 +19,7 @@ from flooding.cli.commands._common import (
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
+    from flooding.io.control import ErrorReply
 
 EXIT_NOT_RUNNING = 3  # like `systemctl status` for a unit that is not running
 
@@ -42,6 +43,16 @@ def no_monitor_text(what: str, args: argparse.Namespace, say: Catalogue) -> str:
             monitor=f"{program()} monitor{again}",
         )
     )
+
+
+def refusal(reply: ErrorReply, say: Catalogue) -> str:
+    """Why the monitor could not do what was asked: its own words in English (they name the
+    session), the catalogue's `control.refused.CODE` in another language (its own words
+    when it sent a code this program does not know)."""
+    key = f"control.refused.{reply.code}"
+    if say.language == "en" or key not in say.texts:
+        return reply.error
+    return say(key)
 
 
 @contextmanager

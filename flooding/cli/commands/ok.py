@@ -16,7 +16,7 @@ from flooding.cli.commands._common import (
     open_store,
     screen_words,
 )
-from flooding.cli.commands._control import asking_the_monitor, monitor_folders
+from flooding.cli.commands._control import asking_the_monitor, monitor_folders, refusal
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -73,7 +73,7 @@ def _ask_the_running_monitor(args: argparse.Namespace, say: Catalogue) -> int | 
     if isinstance(reply, ErrorReply):
         if reply.code in ("no-session", "other-session"):
             return None
-        print(reply.error)
+        print(refusal(reply, say))
         return 1
     when = session_clock(reply.alert_t_s)
     sid = reply.session_id

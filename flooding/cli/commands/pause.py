@@ -11,6 +11,7 @@ from flooding.cli.commands._control import (
     asking_the_monitor,
     monitor_folders,
     no_monitor_text,
+    refusal,
 )
 
 
@@ -58,7 +59,7 @@ def run_pause(args: argparse.Namespace) -> int:
         print(no_monitor_text(say("control.no_session_to_pause"), args, say), file=sys.stderr)
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
-        print(f"flooding pause: {reply.error}", file=sys.stderr)
+        print(f"flooding pause: {refusal(reply, say)}", file=sys.stderr)
         return 1
     until = clock_time(reply.until_s)
     if reply.already:
@@ -82,7 +83,7 @@ def run_resume(args: argparse.Namespace) -> int:
         print(no_monitor_text(say("control.no_pause_to_end"), args, say), file=sys.stderr)
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
-        print(f"flooding resume: {reply.error}", file=sys.stderr)
+        print(f"flooding resume: {refusal(reply, say)}", file=sys.stderr)
         return 1
     print(say("resume.ended"))
     return 0

@@ -17,6 +17,7 @@ from flooding.cli.commands._control import (
     asking_the_monitor,
     monitor_folders,
     no_monitor_text,
+    refusal,
 )
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             print(no_monitor_text(say("control.nothing_to_report"), args, say))
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
-        raise CommandError(say("status.could_not_say", error=reply.error))
+        raise CommandError(say("status.could_not_say", error=refusal(reply, say)))
     if args.json:
         status = reply.status.model_dump(mode="json")
         print(json.dumps({"running": True, **status}, indent=2))

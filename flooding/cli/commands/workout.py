@@ -17,6 +17,7 @@ from flooding.cli.commands._control import (
     asking_the_monitor,
     monitor_folders,
     no_monitor_text,
+    refusal,
 )
 
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
-        print(f"flooding workout: {reply.error}", file=sys.stderr)
+        print(f"flooding workout: {refusal(reply, say)}", file=sys.stderr)
         return 1
     when = say("workout.next_session" if reply.session_id is None else "workout.now")
     if on:
