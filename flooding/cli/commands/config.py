@@ -170,7 +170,7 @@ def _shown(key: str, value: Any, say: Catalogue) -> str:
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 3] + "..."
 
 
-def check_problems(path: Path | None) -> tuple[list[str], list[str]]:
+def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[str]]:
     """Every problem in a config file (layered over the defaults; None: the defaults alone),
     and, when it has none, what still keeps the monitor from watching (no strap paired)."""
     from flooding.app.readiness import pairing_problems
@@ -181,7 +181,7 @@ def check_problems(path: Path | None) -> tuple[list[str], list[str]]:
         loaded = load_config(path, env={}, use_default_user_file=False)
     except ConfigError as exc:
         return exc.problems, []
-    return [], pairing_problems(loaded.settings, program())
+    return [], pairing_problems(loaded.settings, program(), say)
 
 
 def _report(path: Path, problems: list[str], not_ready: list[str], say: Catalogue) -> int:
@@ -209,13 +209,13 @@ def run_check(args: argparse.Namespace) -> int:
     named = chosen_file(args)
     say = words_for_errors(args)
     if named is not None:
-        return _report(named, *check_problems(named), say)
+        return _report(named, *check_problems(named, say), say)
     path = user_config_path(None)
     if not path.is_file():
         print(say("config.ok_no_file", path=path))
-        _say_not_ready(check_problems(None)[1], say)
+        _say_not_ready(check_problems(None, say)[1], say)
         return 0
-    return _report(path, *check_problems(path), say)
+    return _report(path, *check_problems(path, say), say)
 
 
 def editor_command(env: Mapping[str, str], platform: str = sys.platform) -> list[str] | None:
@@ -267,6 +267,6 @@ def run_edit(args: argparse.Namespace) -> int:
         return 1
     if result.returncode != 0:
         print(say("config.editor_error", code=result.returncode))
-        _report(path, *check_problems(path), say)
+        _report(path, *check_problems(path, say), say)
         return 1
-    return _report(path, *check_problems(path), say)
+    return _report(path, *check_problems(path, say), say)

@@ -53,6 +53,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--dry-run", action="store_true", help="only show what would be removed and run"
     )
     add_data_dir_option(uninstall)
+    add_lang_option(uninstall)
     status = actions.add_parser("status", help="is it installed, and is the monitor running")
     add_data_dir_option(status)
     add_lang_option(status)
@@ -108,7 +109,7 @@ def _pairing_note(args: argparse.Namespace) -> str | None:
         return say("service.config_problem", problem=exc.problems[0])
     from flooding.app.readiness import pairing_problems
 
-    problems = pairing_problems(settings, program())
+    problems = pairing_problems(settings, program(), say)
     if problems:
         return say("service.waits_for", steps=" ".join(problems))
     return None
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
     plan = _plan(args)
     if args.action == "install":
-        report = install(plan, dry_run=args.dry_run)
+        report = install(plan, dry_run=args.dry_run, say=words_for_errors(args))
         print("\n".join(report.lines))
         note = _pairing_note(args)
         if note:
@@ -129,13 +130,13 @@ def run(args: argparse.Namespace) -> int:
             print(say("service.check_on_it", command=f"{program()} status{data_dir_hint(args)}"))
         return 0 if report.ok else 1
     if args.action == "uninstall":
-        report = uninstall(plan, dry_run=args.dry_run)
+        report = uninstall(plan, dry_run=args.dry_run, say=words_for_errors(args))
         print("\n".join(report.lines))
         return 0 if report.ok else 1
     if args.action == "status":
         from flooding.cli.commands import status
 
-        print("\n".join(service_state(plan)))
+        print("\n".join(service_state(plan, say=words_for_errors(args))))
         asked = argparse.Namespace(
             json=False, data_dir=args.data_dir, lang=getattr(args, "lang", None)
         )
