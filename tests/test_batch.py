@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from flooding.core.batch import prepare
 from flooding.core.engine import Control, Engine, run_batch
-from flooding.core.models import Event, Mode, Reading, Sample, Waiting
+from flooding.core.models import Alert, Event, Mode, Reading, Sample, Waiting
 from flooding.io.config_files.loading import default_settings
 
 SETTINGS = default_settings()
@@ -160,3 +160,22 @@ class TestBatchEqualsStreaming:
             assert repr(kept.events) == repr(events)
             assert kept.readings == readings
             assert any(r.baseline_bpm is not None for r in readings)
+
+    def test_hours_of_calm_in_stretches(self) -> None:
+        """Hours of drifting calm with a few rises, a pause and a lost strap between (long
+        calm stretches fill and turn the baseline's rings): batch equals streaming, with
+        readings kept or not, with an accelerometer or without."""
+        for activity in (None, 0.02):
+            samples: list[Sample] = []
+            for k in range(3 * 3600):
+                level = 66.0 + 5.0 * math.sin(k / 1500.0) + (k * 7919 % 11) / 5.0
+                if 4000 < k % 5000 < 4300:
+                    level += 35.0  # a rise: an episode, its alert and pause
+                contact = not 7000 < k < 7020
+                samples.append(Sample(START_S + k, round(level, 1), (), contact, None, activity))
+            readings, events = live(samples, [], Mode.TALK)
+            assert any(isinstance(e, Alert) for e in events)
+            kept = run_batch(samples, SETTINGS, keep_readings=True)
+            assert repr(kept.events) == repr(events)
+            assert repr(kept.readings) == repr(readings)
+            assert repr(run_batch(samples, SETTINGS).events) == repr(events)

@@ -4,26 +4,31 @@ events and readings that feeding them one by one gives (`run_batch` is the entry
 - the detection rate of every sample at once (`fast_rate_array`, exact);
 - what is usable (skin contact, a plausible rate, no gap before it) as masks, and for each
   10-s baseline bucket its count, its rates' sum (added in order), lowest and highest rate;
-- then one step per bucket (`Detector.quiet_bucket`: calm, or holding a flooded episode)
-  wherever the state machine allows, with the pause protocol reading each sample of it
-  during a pause; one step per sample only where it must: a rise, the start or end of an
-  episode, lost contact, a gap, a control by hand.
-The columns and rates do not depend on the settings: `prepare` once, replay many times (tune).
+- then runs of such buckets at once (`Detector.quiet_stretch`: calm, or holding a flooded
+  episode; during a pause only before its planned end, the pause protocol reading their
+  samples in one call), else one step per bucket (`Detector.quiet_bucket`) wherever the
+  state machine allows, with the pause protocol reading each sample of it during a pause;
+  one step per sample only where it must: a rise, the start or end of an episode, lost
+  contact, a gap, a control by hand.
+The columns, rates and buckets do not depend on the settings: `prepare` once, replay many
+times (tune); only the usable and gap masks are made again for each replay.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import fast_rate_array
-from flooding.core.detector import BUCKET_S, MOVING_G
+from flooding.core.detector import BUCKET_S, MOVING_G, BucketRuns
 from flooding.core.engine import BatchResult, Control, Engine
 from flooding.core.models import Event, PauseExtended, Reading, Sample, State, Waiting
 from flooding.core.settings import detection_for
@@ -41,19 +46,73 @@ def _wait_code(waiting: Waiting | None) -> int:
     return NO_WAIT if waiting is None else _WAIT_CODE[waiting]
 
 
+CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
 GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in one array pass
+
+
+@dataclass(frozen=True, eq=False)
+class Buckets:
+    """Samples grouped into 10-s baseline buckets (each a run of consecutive samples): where
+    each starts, how many it holds, their highest and lowest rate and, when asked for, their
+    rates' sum (added in order)."""
+
+    starts: npt.NDArray[np.intp]
+    counts: npt.NDArray[np.intp]
+    highest: FloatArray
+    lowest: FloatArray
+    rates: FloatArray
+
+    @classmethod
+    def of(
+        cls, t_s: FloatArray, rates: FloatArray, cuts: npt.NDArray[np.intp] | None = None
+    ) -> Buckets:
+        """By the bucket of each sample's time (which only moves forward), split also before
+        the samples `cuts` (each > 0)."""
+        bucket = np.floor(t_s / BUCKET_S)
+        cut = bucket[1:] != bucket[:-1]
+        if cuts is not None:
+            cut[cuts - 1] = True
+        return cls.at(rates, np.concatenate(([0], np.flatnonzero(cut) + 1)))
+
+    @classmethod
+    def at(cls, rates: FloatArray, starts: npt.NDArray[np.intp]) -> Buckets:
+        """Buckets starting at `starts` (the first 0), the last running to the end."""
+        n = rates.size
+        if not n:
+            empty = np.zeros(0)
+            return cls(np.zeros(0, np.intp), np.zeros(0, np.intp), empty, empty, rates)
+        counts = np.diff(np.append(starts, n))
+        highest = np.maximum.reduceat(rates, starts)
+        lowest = np.minimum.reduceat(rates, starts)
+        return cls(starts, counts, highest, lowest, rates)
+
+    @cached_property
+    def sums(self) -> FloatArray:
+        """Each bucket's rates added left to right, from the first (as `add_current` adds)."""
+        return _bucket_sums(self.rates, self.starts, self.counts)
 
 
 @dataclass(frozen=True, eq=False)
 class PreparedSamples:
     """A session's samples as columns, with each sample's detection rate: what every replay
-    of it needs whatever the settings."""
+    of it needs whatever the settings (and, made on first use, what every replay without a
+    control derives from them alike: whether time only moves forward, the buckets)."""
 
     columns: SampleColumns
     rates: FloatArray
 
     def __len__(self) -> int:
         return int(self.rates.size)
+
+    @cached_property
+    def forward(self) -> bool:
+        """Whether there are samples and their time never goes back."""
+        return bool(self.rates.size) and bool(np.all(np.diff(self.columns.t_s) >= 0))
+
+    @cached_property
+    def buckets(self) -> Buckets:
+        """The baseline buckets, when time only moves forward (`forward`)."""
+        return Buckets.of(self.columns.t_s, self.rates)
 
 
 def prepare(samples: Iterable[Sample]) -> PreparedSamples:
@@ -91,11 +150,40 @@ class ReadingTrace:
             np.full(n, NO_WAIT, np.int8),
         )
 
-    def readings(self) -> list[Reading]:
-        """The readings themselves, equal to those `Engine.feed` gives."""
+    def reading(self, index: int) -> Reading:
+        """One sample's reading, equal to the one `Engine.feed` gives."""
+        base = float(self.baseline_bpm[index])
+        until = float(self.pause_until_s[index])
+        waiting = int(self.waiting[index])
+        return Reading(
+            t_s=float(self.t_s[index]),
+            bpm=float(self.bpm[index]),
+            state=STATES[int(self.state[index])],
+            baseline_bpm=None if math.isnan(base) else base,
+            threshold_bpm=float(self.threshold_bpm[index]),
+            pausing=bool(self.pausing[index]),
+            pause_until_s=None if math.isnan(until) else until,
+            events=self.events.get(index, ()),
+            waiting=None if waiting < 0 else WAITS[waiting],
+        )
+
+    def iter_readings(self) -> Iterator[Reading]:
+        """The readings one after another, each made when reached."""
         events = self.events
-        return [
-            Reading(
+        for index, (t, bpm, state, base, threshold, pausing, until, waiting) in enumerate(
+            zip(
+                self.t_s.tolist(),
+                self.bpm.tolist(),
+                self.state.tolist(),
+                self.baseline_bpm.tolist(),
+                self.threshold_bpm.tolist(),
+                self.pausing.tolist(),
+                self.pause_until_s.tolist(),
+                self.waiting.tolist(),
+                strict=True,
+            )
+        ):
+            yield Reading(
                 t_s=t,
                 bpm=bpm,
                 state=STATES[state],
@@ -106,25 +194,50 @@ class ReadingTrace:
                 events=events.get(index, ()),
                 waiting=None if waiting < 0 else WAITS[waiting],
             )
-            for index, (t, bpm, state, base, threshold, pausing, until, waiting) in enumerate(
-                zip(
-                    self.t_s.tolist(),
-                    self.bpm.tolist(),
-                    self.state.tolist(),
-                    self.baseline_bpm.tolist(),
-                    self.threshold_bpm.tolist(),
-                    self.pausing.tolist(),
-                    self.pause_until_s.tolist(),
-                    self.waiting.tolist(),
-                    strict=True,
-                )
-            )
-        ]
+
+
+class TraceReadings(Sequence[Reading]):
+    """A replay's readings as a sequence whose items are made when asked for: the last
+    reading or a few of them cost what they are, not a `Reading` for every sample."""
+
+    def __init__(self, trace: ReadingTrace | None) -> None:
+        self._trace = trace
+
+    def __len__(self) -> int:
+        return 0 if self._trace is None else int(self._trace.t_s.size)
+
+    @overload
+    def __getitem__(self, index: int) -> Reading: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Reading]: ...
+
+    def __getitem__(self, index: int | slice) -> Reading | list[Reading]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        size = len(self)
+        if not -size <= index < size:
+            raise IndexError("reading index out of range")
+        assert self._trace is not None
+        return self._trace.reading(index % size)
+
+    def __iter__(self) -> Iterator[Reading]:
+        return iter(()) if self._trace is None else self._trace.iter_readings()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking: equal to lists, unhashable
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 def _bucket_sums(
     rates: FloatArray, starts: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
-) -> list[float]:
+) -> FloatArray:
     """Each bucket's rates added left to right, from the first (as `add_current` adds them)."""
     sums = np.zeros(starts.size)
     short = counts <= GRID_MAX_SAMPLES
@@ -139,8 +252,17 @@ def _bucket_sums(
         sums[rows] = np.cumsum(grid, axis=1)[np.arange(rows.size), lengths - 1]
     for i in np.flatnonzero(~short).tolist():
         sums[i] = sum(rates[starts[i] : starts[i] + counts[i]].tolist())
-    result: list[float] = sums.tolist()
-    return result
+    return sums
+
+
+def _spans(
+    firsts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The lengths of the index ranges `firsts[k]` .. `ends[k]` - 1, and all their indices."""
+    lengths = ends - firsts
+    return lengths, np.arange(int(lengths.sum())) + np.repeat(
+        firsts - np.cumsum(lengths) + lengths, lengths
+    )
 
 
 def _calm_mask(
@@ -197,36 +319,32 @@ def replay(
     by_index: dict[int, list[Control]] = {}
     for control in controls:
         by_index.setdefault(min(max(control.before, 0), n), []).append(control)
-    if n and bool(np.all(np.diff(t) >= 0)):  # buckets follow each other, one run each
+    if n and prepared.forward:  # buckets follow each other, one run each
         ok, gap = _calm_mask(engine, columns, rates, controls)
-        bucket = np.floor(t / BUCKET_S)
-        cut = bucket[1:] != bucket[:-1]
         if by_index:  # a control splits its bucket, whose samples then go one by one
             at = np.array([i for i in by_index if 0 < i < n], np.intp)
-            cut[at - 1] = True
             ok[at] = False
-        starts = np.concatenate(([0], np.flatnonzero(cut) + 1))
+            buckets = Buckets.of(t, rates, at)
+        else:
+            buckets = prepared.buckets
     else:  # time went back somewhere: sample by sample, as `feed` copes with it
         ok = np.zeros(n, np.bool_)
         gap = np.zeros(n, np.bool_)
-        starts = np.zeros(1 if n else 0, np.intp)
-    counts = np.diff(np.append(starts, n))
-    calm = np.logical_and.reduceat(ok, starts).tolist() if n else []
+        buckets = Buckets.at(rates, np.zeros(1 if n else 0, np.intp))
+    starts, counts = buckets.starts, buckets.counts
+    calm_array = np.logical_and.reduceat(ok, starts) if n else np.zeros(0, np.bool_)
+    calm = calm_array.tolist()
     gaps_in: dict[int, list[int]] = {}  # bucket -> its samples that follow a gap
-    if n:
-        after_gap = np.flatnonzero(gap)
-        for bucket_index, j in zip(
-            (np.searchsorted(starts, after_gap, side="right") - 1).tolist(),
-            after_gap.tolist(),
-            strict=True,
-        ):
-            gaps_in.setdefault(bucket_index, []).append(j)
-    highest = np.maximum.reduceat(rates, starts).tolist() if n else []
-    lowest = np.minimum.reduceat(rates, starts).tolist() if n else []
-    sums = _bucket_sums(rates, starts, counts) if any(calm) else [0.0] * starts.size
+    after_gap = np.flatnonzero(gap)
+    gap_buckets = np.searchsorted(starts, after_gap, side="right") - 1
+    for bucket_index, j in zip(gap_buckets.tolist(), after_gap.tolist(), strict=True):
+        gaps_in.setdefault(bucket_index, []).append(j)
+    highest = buckets.highest.tolist()
+    lowest = buckets.lowest.tolist()
+    sums = buckets.sums.tolist() if calm_array.any() else [0.0] * starts.size
     t_list = t.tolist()
     rate_list = rates.tolist()
-    contact = [None if c < 0 else bool(c) for c in columns.contact.tolist()]
+    contact = columns.contact.tolist()  # a sample's code indexes CONTACTS
     protocol = engine.protocol
     detector = engine.detector
     advance = engine._advance
@@ -236,9 +354,52 @@ def replay(
         if columns.activity_g is None
         else [None if math.isnan(a) else a for a in columns.activity_g.tolist()]
     )
+    starts_list = starts.tolist()
+    stops_list = (starts + counts).tolist()
+    runs = BucketRuns(starts_list, stops_list, highest, lowest, sums)
+    # buckets of usable samples without a gap, taken in stretches (`Detector.quiet_stretch`)
+    # when no control falls among them: for each, where its stretch ends
+    stretch_end: list[int] = []
+    if not by_index and calm_array.any():
+        free = calm_array.copy()
+        free[gap_buckets] = False
+        blocked = np.append(np.flatnonzero(~free), free.size)
+        stretch_end = blocked[np.searchsorted(blocked, np.arange(free.size))].tolist()
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
-    for i, (start, count) in enumerate(zip(starts.tolist(), counts.tolist(), strict=True)):
-        stop = start + count
+    stretched: list[tuple[int, int, State, float | None, float, Waiting | None]] = []
+    # (first, end, until): samples read while pausing, and where an extension moved the end
+    paused: list[tuple[int, int, float]] = []
+    extended: list[tuple[int, int, float]] = []
+    i = -1
+    buckets_n = len(starts_list)
+    while i + 1 < buckets_n:
+        i += 1
+        if stretch_end and stretch_end[i] > i:
+            # while pausing, only stretches before the planned end, where the pause protocol
+            # reads the heart and says nothing (no detector step depends on it: frozen)
+            pausing = protocol.pausing
+            taken = detector.quiet_stretch(
+                t_list,
+                rate_list,
+                runs,
+                i,
+                stretch_end[i],
+                protocol.min_end_s if pausing else math.inf,
+                stretched if trace is not None else None,
+            )
+            if taken > i:
+                if pausing:
+                    first, end = starts_list[i], stops_list[taken - 1]
+                    marked, ended = protocol.on_usable_readings(t_list, rate_list, first, end)
+                    # nothing happens before the planned end
+                    assert not marked
+                    assert ended is None
+                    paused.append((first, end, protocol.until_s))
+                i = taken - 1
+                continue
+        start = starts_list[i]
+        stop = stops_list[i]
+        count = stop - start
         gaps = gaps_in.get(i, ())
         step = (
             detector.quiet_bucket(t_list, rate_list, start, stop, lowest[i], highest[i], gaps)
@@ -271,11 +432,10 @@ def replay(
                 learn = stop if ended is None else max(learn, ended + 1)
                 if trace is not None:
                     pause_stop = stop if ended is None else ended
-                    trace.pausing[start:pause_stop] = True
-                    trace.pause_until_s[start:pause_stop] = until_s
+                    paused.append((start, pause_stop, until_s))
                     for index, event in marked:
                         if isinstance(event, PauseExtended):  # the new end, from here on
-                            trace.pause_until_s[index:pause_stop] = event.until_s
+                            extended.append((index, pause_stop, event.until_s))
             if timeline:
                 events.extend(event for _, event in timeline)
                 if trace is not None:
@@ -293,32 +453,46 @@ def replay(
                 for control in by_index[j]:
                     events.extend(control.apply(engine))
             step, happened = advance(
-                Sample(t_list[j], rate_list[j], (), contact[j], None, activity[j])
+                Sample(t_list[j], rate_list[j], (), CONTACTS[contact[j]], None, activity[j])
             )
             if happened:
                 events.extend(happened)
             if trace is not None:
-                trace.state[j] = _CODE[step.state]
-                trace.baseline_bpm[j] = math.nan if step.baseline_bpm is None else step.baseline_bpm
-                trace.threshold_bpm[j] = step.threshold_bpm
-                trace.waiting[j] = _wait_code(step.waiting)
+                base = step.baseline_bpm
+                quiet.append(
+                    (
+                        j,
+                        j + 1,
+                        _CODE[step.state],
+                        math.nan if base is None else base,
+                        step.threshold_bpm,
+                        _wait_code(step.waiting),
+                    )
+                )
                 if protocol.pausing:
-                    trace.pausing[j] = True
-                    trace.pause_until_s[j] = protocol.until_s
+                    paused.append((j, j + 1, protocol.until_s))
                 if happened:
                     trace.events[j] = tuple(happened)
     for control in by_index.get(n, ()):
         events.extend(control.apply(engine))
+    quiet += [
+        (start, stop, _CODE[state], math.nan if base is None else base, threshold, _wait_code(w))
+        for start, stop, state, base, threshold, w in stretched
+    ]
     if trace is not None and quiet:
         firsts, lasts, codes, baselines, thresholds, waits = (
             np.array(column) for column in zip(*quiet, strict=True)
         )
-        lengths = lasts - firsts
-        where = np.arange(int(lengths.sum())) + np.repeat(
-            firsts - np.cumsum(lengths) + lengths, lengths
-        )
+        lengths, where = _spans(firsts, lasts)
         trace.state[where] = np.repeat(codes, lengths)
         trace.baseline_bpm[where] = np.repeat(baselines, lengths)
         trace.threshold_bpm[where] = np.repeat(thresholds, lengths)
         trace.waiting[where] = np.repeat(waits, lengths)
+    if trace is not None and paused:
+        firsts, lasts, untils = (np.array(column) for column in zip(*paused, strict=True))
+        lengths, where = _spans(firsts, lasts)
+        trace.pausing[where] = True
+        trace.pause_until_s[where] = np.repeat(untils, lengths)
+        for first, last, until in extended:  # in order: a later extension wins
+            trace.pause_until_s[first:last] = until
     return result

@@ -268,6 +268,43 @@ class _BaselineRing:
         self._n = 0
 
 
+class BucketRuns(NamedTuple):
+    """Baseline buckets of a run of samples, for `Detector.quiet_stretch`: bucket `i` holds
+    samples `starts[i]` .. `stops[i]` - 1; their highest and lowest rate, and their rates'
+    sum (added in order)."""
+
+    starts: Sequence[int]
+    stops: Sequence[int]
+    highest: Sequence[float]
+    lowest: Sequence[float]
+    sums: Sequence[float]
+
+
+def _release_timer(
+    times_s: Sequence[float],
+    bpms: Sequence[float],
+    start: int,
+    stop: int,
+    below: float,
+    release_start: float | None,
+    release_s: float,
+) -> tuple[bool, float | None]:
+    """The release timer of a flooded episode over readings `start` .. `stop` - 1, as `feed`
+    runs it: whether the episode ends among them, and when the timer started (None: the
+    last reading was not below `below`)."""
+    release = release_start
+    for index in range(start, stop):
+        if bpms[index] < below:
+            t = times_s[index]
+            if release is None:
+                release = t
+            if t - release >= release_s:
+                return True, release
+        else:
+            release = None
+    return False, release
+
+
 def _median(ordered: list[float]) -> float:
     """As statistics.median of a sorted, non-empty list (the middle one, or the two's mean)."""
     size = len(ordered)
@@ -629,19 +666,14 @@ class Detector:
                 return None  # the bucket's readings do not all wait for the same
             waiting = Waiting.SETTLING if last_t < settle_end else Waiting.LEARNING
         if self._flooded:
-            release = None
             below = threshold - self._hysteresis
-            if bpm_min < below:  # the release timer, as `feed` runs it
-                release = self._release_start
-                for index in range(start, stop):
-                    t, bpm = times_s[index], bpms[index]
-                    if bpm < below:
-                        if release is None:
-                            release = t
-                        if t - release >= self._release_s:
-                            return None  # the episode ends in this bucket
-                    else:
-                        release = None
+            release = None
+            if bpm_min < below:
+                ended, release = _release_timer(
+                    times_s, bpms, start, stop, below, self._release_start, self._release_s
+                )
+                if ended:
+                    return None  # the episode ends in this bucket
             self._release_start = release
             if bpm_max > self._peak:
                 self._peak = bpm_max
@@ -655,6 +687,110 @@ class Detector:
         state = State.CALM if ring.value is not None else State.WARMING
         events: list[Event] = [GapDetected(times_s[j - 1], times_s[j]) for j in gaps]
         return self._step(state, threshold, rule, events, waiting)
+
+    def quiet_stretch(
+        self,
+        times_s: Sequence[float],
+        bpms: Sequence[float],
+        buckets: BucketRuns,
+        first: int,
+        end: int,
+        before_t: float = math.inf,
+        record: list[tuple[int, int, State, float | None, float, Waiting | None]] | None = None,
+    ) -> int:
+        """Take consecutive baseline buckets `first` .. `end` - 1 as `quiet_bucket` and
+        `take_bucket` take them (calm ones, or ones that hold a flooded episode) while
+        nothing can happen in them, without a step per bucket; the first bucket not taken
+        (`first` if none). Each bucket's last sample must come before `before_t`.
+
+        The caller has made sure of what `quiet_bucket` asks of each bucket, and that no
+        sample of them follows a gap. The state, baseline, episode and step-rule readings
+        after them are those that `quiet_bucket` and `take_bucket` leave (the baseline learns
+        a calm bucket unless frozen). `record`: where to add, for each bucket taken, its
+        first and end sample and what `feed` says of each of its samples (state, baseline,
+        threshold, what it waits for). A bucket not taken has seen at most its tick, as
+        `feed` does first too.
+        """
+        flooded = self._flooded
+        if (
+            self._last_t is None
+            or not self._contact
+            or (not flooded and self._run_start is not None)
+        ):
+            return first
+        ring = self._baseline
+        classic = self.classic
+        settle_end = ring.settle_end_s
+        if not classic and (settle_end is None or self._after_move):
+            return first
+        starts, stops, highest, lowest, sums = buckets
+        moved_t = self._moved_t
+        seen_t = self._last_t
+        learn = not self.frozen and not flooded
+        step_rule = not classic and not self.has_accelerometer
+        tick = ring.tick
+        recent = self._recent
+        bisect_right = bisect.bisect_right
+        release = self._release_start
+        release_s = self._release_s
+        peak = self._peak
+        state = self._state
+        i = first
+        while i < end:
+            start = starts[i]
+            stop = stops[i]
+            first_t = times_s[start]
+            last_t = times_s[stop - 1]
+            if last_t >= before_t or (not classic and first_t - moved_t < RECOVERY_S):
+                break
+            tick(first_t)
+            if self._cached_version != ring.version:
+                self._cached = self._compute_threshold()
+                self._cached_version = ring.version
+            threshold = self._cached[0]
+            waiting: Waiting | None = None
+            if not classic and not ring.warm and settle_end is not None:
+                if first_t < settle_end <= last_t:
+                    break  # the bucket's readings do not all wait for the same: one by one
+                waiting = Waiting.SETTLING if last_t < settle_end else Waiting.LEARNING
+            if flooded:
+                below = threshold - self._hysteresis
+                if lowest[i] < below:  # the release timer, as `feed` runs it
+                    ended, release = _release_timer(
+                        times_s, bpms, start, stop, below, release, release_s
+                    )
+                    if ended:
+                        break  # the episode ends in this bucket: one by one
+                else:
+                    release = None
+                if highest[i] > peak:
+                    peak = highest[i]
+                state = State.FLOODED
+                waiting = None
+            else:
+                if highest[i] >= threshold or ring.has_readings:
+                    break
+                state = State.CALM if ring.value is not None else State.WARMING
+            if step_rule:  # as `_recent_from`, without a call per bucket
+                lo = bisect_right(times_s, last_t - STEP_S, start, stop)
+                if lo > start:
+                    recent.clear()  # everything before has left the window
+                elif self._pending is not None:
+                    self._flush_recent()
+                self._pending = (times_s, bpms, lo, stop)
+            if record is not None:
+                record.append((start, stop, state, ring.value, threshold, waiting))
+            if last_t > seen_t:
+                seen_t = self._last_t = last_t
+            self._last_plausible_t = last_t
+            if learn:
+                ring.set_current(sums[i], stop - start)
+            i += 1
+        if flooded:
+            self._release_start = release
+            self._peak = peak
+        self._state = state
+        return i
 
     def _recent_from(
         self,

@@ -183,14 +183,14 @@ class BatchResult:
     def __init__(self, events: list[Event] | None = None, trace: ReadingTrace | None = None):
         self.events: list[Event] = [] if events is None else events
         self.trace = trace
-        self._readings: list[Reading] | None = None
 
     @property
-    def readings(self) -> list[Reading]:
-        """Every sample's reading, as `Engine.feed` gives it (empty unless kept)."""
-        if self._readings is None:
-            self._readings = [] if self.trace is None else self.trace.readings()
-        return self._readings
+    def readings(self) -> Sequence[Reading]:
+        """Every sample's reading, as `Engine.feed` gives it (empty unless kept); each made
+        when asked for (`flooding.core.batch.TraceReadings`)."""
+        from flooding.core.batch import TraceReadings
+
+        return TraceReadings(self.trace)
 
 
 def run_batch(
