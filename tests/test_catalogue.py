@@ -454,3 +454,16 @@ def test_a_refusal_of_the_running_monitor_in_german(
     assert "the monitor's own words" in english
     assert german in said
     assert no_english(said) == []
+
+
+def test_ok_naming_an_alert_that_is_not_there_in_german(tmp_path: Path) -> None:
+    """`ok --alert 9 --lang de` names the alerts there are, in German."""
+    shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+    data = ("--data-dir", str(tmp_path))
+    code, english = run_cli_all("ok", "1", "--alert", "9", *data)
+    assert code == 1
+    assert "has no alert '9'" in english
+    code, german = run_cli_all("ok", "1", "--alert", "9", "--lang", "de", *data)
+    assert code == 1
+    assert "hat keinen Hinweis '9'" in german
+    assert no_english(german) == []

@@ -99,7 +99,7 @@ def _clock_names(t_s: float) -> set[str]:
     return names
 
 
-def _pick(alerts: list[EventRow], which: str, session_id: int) -> EventRow:
+def _pick(alerts: list[EventRow], which: str, session_id: int, say: Catalogue) -> EventRow:
     """The alert named by its number or its time, or a CommandError listing what there is."""
     from flooding.core.timefmt import session_clock, spans_days
 
@@ -111,9 +111,9 @@ def _pick(alerts: list[EventRow], which: str, session_id: int) -> EventRow:
         if text.isdigit() or text not in _clock_names(a.t_s)  # all, or the ones at that time
     ] or list(enumerate(alerts, 1))
     listed = ", ".join(
-        f"{n} at {session_clock(a.t_s, seconds=True, dated=dated)}"
+        say("ok.number_at", n=n, when=session_clock(a.t_s, seconds=True, dated=dated))
         for n, a in shown[:LISTED_AT_MOST]
-    ) + (f" and {len(shown) - LISTED_AT_MOST} more" if len(shown) > LISTED_AT_MOST else "")
+    ) + (say("ok.and_more", n=len(shown) - LISTED_AT_MOST) if len(shown) > LISTED_AT_MOST else "")
 
     if text.isdigit():
         number = int(text)
@@ -125,17 +125,17 @@ def _pick(alerts: list[EventRow], which: str, session_id: int) -> EventRow:
             return matches[0]
         if len(matches) > 1:
             listed = ", ".join(
-                f"{alerts.index(a) + 1} at {session_clock(a.t_s, seconds=True, dated=True)}"
+                say(
+                    "ok.number_at",
+                    n=alerts.index(a) + 1,
+                    when=session_clock(a.t_s, seconds=True, dated=True),
+                )
                 for a in matches
             )
             raise CommandError(
-                f"session {session_id} has {len(matches)} alerts at {text}; name one by its "
-                f"number: {listed}."
+                say("ok.several_at", id=session_id, count=len(matches), when=text, listed=listed)
             )
-    raise CommandError(
-        f"session {session_id} has no alert {text!r}; its alerts: {listed}. Give the time "
-        "as review shows it, or the number."
-    )
+    raise CommandError(say("ok.no_such_alert", id=session_id, which=repr(text), listed=listed))
 
 
 def _undo(store: Store, session_id: int, which: str | None, say: Catalogue) -> int:
@@ -143,7 +143,7 @@ def _undo(store: Store, session_id: int, which: str | None, say: Catalogue) -> i
 
     alerts = _alerts(store, session_id)
     if which is not None:
-        alert = _pick(alerts, which, session_id) if alerts else None
+        alert = _pick(alerts, which, session_id, say) if alerts else None
     else:
         marks = store.events(session_id, "false-alarm")
         last = max(marks, key=lambda m: m.id, default=None)
@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         alert = (
             store.latest_alert(session_id)
             if args.alert is None
-            else _pick(alerts, args.alert, session_id)
+            else _pick(alerts, args.alert, session_id, say)
         )
         assert alert is not None  # the session has alerts
         already = store.is_false_alarm(session_id, alert.id)
