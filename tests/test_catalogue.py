@@ -217,3 +217,253 @@ def test_the_english_catalogue_is_what_the_package_loads() -> None:
     assert say.language == "de"
     assert say("breath.in") == "einatmen"
     assert say.english["breath.in"] == "breathe in"
+
+
+def run_cli_all(*args: str) -> tuple[int, str]:
+    """Run the command line in-process; its exit code and all it printed (out and err)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+class TestTheMonitorCommandsInGerman:
+    @pytest.mark.parametrize(
+        "command", [("status",), ("pause",), ("resume",), ("workout", "on"), ("workout", "off")]
+    )
+    def test_with_no_monitor_running_the_answer_is_german(
+        self, tmp_path: Path, command: tuple[str, ...]
+    ) -> None:
+        """`status`, `pause`, `resume` and `workout --lang de` with nothing running say so,
+        and how to start a monitor, in German; in English without --lang."""
+        data = ("--data-dir", str(tmp_path))
+        code, english = run_cli_all(*command, *data)
+        assert code == 3
+        assert "No flooding monitor is running" in english
+        code, german = run_cli_all(*command, "--lang", "de", *data)
+        assert code == 3
+        assert no_english(german) == []
+        assert "Gerade läuft kein flooding-Wächter" in german
+        assert f"monitor --data-dir {tmp_path}" in german
+
+    def test_ok_in_german(self, tmp_path: Path) -> None:
+        """`ok --lang de` marks the alert and says so in German; a missing session is named
+        in German too."""
+        shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+        data = ("--data-dir", str(tmp_path))
+        code, german = run_cli_all("ok", "1", "--lang", "de", *data)
+        assert (code, no_english(german)) == (0, [])
+        assert "als Fehlalarm markiert" in german
+        code, german = run_cli_all("ok", "99", "--lang", "de", *data)
+        assert code == 1
+        assert no_english(german) == []
+        assert "keine Sitzung 99" in german
+
+    @pytest.mark.parametrize("demo", [True, False])
+    @pytest.mark.parametrize("session", [None, 4])
+    def test_status_lines_in_german(self, demo: bool, session: int | None) -> None:
+        """The status of a running monitor, with and without a session, comes in German."""
+        from flooding.cli.commands.status import describe
+        from flooding.io.control import MonitorStatus, PauseStatus, StrapStatus
+
+        strap = StrapStatus(
+            chosen="C0:FF:EE:00:00:01",
+            name="Polar H10",
+            address="C0:FF:EE:00:00:01",
+            link="disconnected",
+            connected=session is None,
+            battery_percent=80,
+        )
+        status = MonitorStatus(
+            pid=7,
+            headless=not demo,
+            demo=demo,
+            started_at=0.0,
+            strap=strap,
+            session_id=session,
+            mode="workout",
+            state="pausing" if demo else "workout",
+            heart_bpm=95.0,
+            baseline_bpm=None,
+            pause=PauseStatus(until_s=START_S, minutes_left=12.0),
+        )
+        english = "\n".join(describe(status))
+        german = "\n".join(describe(status, load_catalogue("de")))
+        assert no_english(english) != []
+        assert no_english(german) == []
+        assert "Wächter: läuft" in german
+
+
+@pytest.mark.parametrize("couple", [(), ("--couple",)])
+def test_the_demo_in_german_holds_no_english_sentence(
+    tmp_path: Path, couple: tuple[str, ...]
+) -> None:
+    """`flooding demo --lang de`, solo and couple: its introduction, live lines, summary and
+    the hints where the practice sessions are come in German."""
+    args = ("demo", *couple, "--speed", "0", "--no-notify", "--no-app")
+    german = run_cli(*args, "--lang", "de", "--data-dir", str(tmp_path))
+    assert no_english(german) == []
+    assert "Übungssitzungen liegen in" in german
+    english = run_cli(*args, "--data-dir", str(tmp_path / "en"))
+    assert "Practice sessions are kept in" in english
+
+
+def test_the_demo_refuses_a_bad_speed_in_german(tmp_path: Path) -> None:
+    """A speed the demo cannot play is refused in the person's language."""
+    code, german = run_cli_all("demo", "--speed", "-1", "--lang", "de", "--data-dir", str(tmp_path))
+    assert code == 2
+    assert "--speed muss mehr als 0 sein" in german
+    assert no_english(german) == []
+
+
+def test_calibrate_in_german_holds_no_english_sentence(tmp_path: Path) -> None:
+    """`flooding calibrate --lang de`: the guide for the calm sit, its count-down, the result,
+    each proposal with its reason and the file written come in German."""
+    config = tmp_path / "config.toml"
+    args = ("calibrate", "--simulate", "--minutes", "2", "--yes", "--config", str(config))
+    german = run_cli(*args, "--lang", "de")
+    assert no_english(german) == []
+    assert "Vorgeschlagene Einstellungen für dich" in german
+    assert "warum: " in german
+    english = run_cli(*args)
+    assert "Proposed settings for you:" in english
+    code, refused = run_cli_all("calibrate", "--minutes", "1", "--lang", "de")
+    assert code == 1
+    assert no_english(refused) == []
+
+
+class TestErrorsInGerman:
+    def test_a_damaged_database_is_explained_in_german(self, tmp_path: Path) -> None:
+        """A command that meets a damaged recordings database says what to do in the
+        person's language; in English without --lang."""
+        (tmp_path / "flooding.db").write_bytes(b"this is not a database" * 100)
+        data = ("--data-dir", str(tmp_path))
+        code, english = run_cli_all("ok", "1", *data)
+        assert code == 1
+        assert "is damaged" in english
+        code, german = run_cli_all("ok", "1", "--lang", "de", *data)
+        assert code == 1
+        assert "ist beschädigt" in german
+        assert no_english(german) == []
+
+    def test_a_configuration_problem_is_introduced_in_german(self, tmp_path: Path) -> None:
+        """Settings that cannot be loaded stop a command with a German first line under
+        --lang de."""
+        bad = tmp_path / "bad.toml"
+        bad.write_text('[pause]\nminutes = "x"\n', encoding="utf-8")
+        code, german = run_cli_all(
+            "demo",
+            "--speed",
+            "0",
+            "--config",
+            str(bad),
+            "--lang",
+            "de",
+            "--data-dir",
+            str(tmp_path),
+        )
+        assert code == 2
+        assert german.startswith("flooding: in den Einstellungen stimmt etwas nicht")
+
+
+def test_the_app_refuses_a_bad_port_in_german(tmp_path: Path) -> None:
+    """`app --port 70000 --lang de` says which ports work, in German."""
+    code, german = run_cli_all(
+        "app", "--port", "70000", "--lang", "de", "--data-dir", str(tmp_path)
+    )
+    assert code == 2
+    assert "--port muss zwischen 1 und 65535 liegen" in german
+    assert no_english(german) == []
+
+
+def test_config_show_and_check_in_german(tmp_path: Path) -> None:
+    """`config show` and `config check --lang de` name where each value comes from and
+    what the check found in German (the problems themselves are still English)."""
+    good = tmp_path / "good.toml"
+    good.write_text("[pause]\nminutes = 25\n", encoding="utf-8")
+    shown = run_cli("config", "show", "--config", str(good), "--lang", "de")
+    assert no_english(shown) == []
+    assert "deine Datei, Zeile 2" in shown
+    assert "Voreinstellung" in shown
+    assert "your file, line 2" in run_cli("config", "show", "--config", str(good))
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[pause]\nminutes = "x"\n', encoding="utf-8")
+    code, checked = run_cli_all("config", "check", str(bad), "--lang", "de")
+    assert code == 1
+    assert f"{bad}: 1 Problem(e):" in checked
+
+
+@pytest.mark.parametrize("verbose", [(), ("--verbose",)])
+def test_tune_in_german_holds_no_english_sentence(tmp_path: Path, verbose: tuple[str, ...]) -> None:
+    """`flooding tune --all --lang de` heads its table, totals and verdict in German; the
+    couple sessions it leaves out are named in German too."""
+    shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+    args = ("tune", "--all", "--set", "detection.margin_bpm=15", "--data-dir", str(tmp_path))
+    english = run_cli(*args, *verbose)
+    assert "Verdict: candidate gives" in english
+    german = run_cli(*args, *verbose, "--lang", "de")
+    assert no_english(german) == []
+    assert "Ergebnis: der Vorschlag gibt" in german
+
+
+def test_a_folder_with_nothing_recorded_is_named_in_german(tmp_path: Path) -> None:
+    """`review --lang de` of a folder with no recordings says so, and how to name another
+    folder, in German."""
+    code, german = run_cli_all("review", "--lang", "de", "--data-dir", str(tmp_path / "none"))
+    assert code == 1
+    assert "gibt es noch keine Sitzungen" in german
+    assert no_english(german) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "german"),
+    [
+        (("resume",), "not-pausing", "keine Pause zu beenden"),
+        (("pause",), "no-session", "gerade läuft keine Sitzung"),
+    ],
+)
+def test_a_refusal_of_the_running_monitor_in_german(
+    command: tuple[str, ...], code: str, german: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the running monitor cannot do what was asked, `--lang de` says why in German;
+    in English the monitor's own words are shown."""
+    import asyncio
+    import tempfile
+
+    from flooding.io.control import ControlServer, Request
+    from flooding.io.control.protocol import Reply, error_reply
+
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    folder = Path(tempfile.mkdtemp(prefix="rt-", dir="/tmp"))  # a short path for the socket
+
+    def refuse(_request: Request) -> Reply:
+        return error_reply(code, "the monitor's own words")  # type: ignore[arg-type]
+
+    async def ask() -> tuple[tuple[int, str], tuple[int, str]]:
+        async with ControlServer(folder, refuse):
+            data = ("--data-dir", str(folder))
+            english = await asyncio.to_thread(run_cli_all, *command, *data)
+            translated = await asyncio.to_thread(run_cli_all, *command, "--lang", "de", *data)
+            return english, translated
+
+    try:
+        (code_en, english), (code_de, said) = asyncio.run(ask())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert (code_en, code_de) == (1, 1)
+    assert "the monitor's own words" in english
+    assert german in said
+    assert no_english(said) == []
+
+
+def test_ok_naming_an_alert_that_is_not_there_in_german(tmp_path: Path) -> None:
+    """`ok --alert 9 --lang de` names the alerts there are, in German."""
+    shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+    data = ("--data-dir", str(tmp_path))
+    code, english = run_cli_all("ok", "1", "--alert", "9", *data)
+    assert code == 1
+    assert "has no alert '9'" in english
+    code, german = run_cli_all("ok", "1", "--alert", "9", "--lang", "de", *data)
+    assert code == 1
+    assert "hat keinen Hinweis '9'" in german
+    assert no_english(german) == []

@@ -378,3 +378,29 @@ class TestLogs:
         plan.log_file.parent.mkdir(parents=True)
         plan.log_file.write_text("".join(f"line {n}\n" for n in range(100)))
         assert tail(plan.log_file, 3) == ["line 97", "line 98", "line 99"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("action", "german"),
+    [
+        (("install", "--dry-run"), "Würde ausführen"),
+        (("install",), "gibt es hier nicht"),
+        (("uninstall",), "entfernt"),
+    ],
+)
+def test_the_service_command_in_german(
+    tmp_path: Path, action: tuple[str, ...], german: str
+) -> None:
+    """`service install|uninstall --lang de` (and what to run when systemctl is missing,
+    the note that no strap is paired) come in German."""
+    from tests.test_catalogue import no_english
+
+    command = TestServiceCommand()
+    if action == ("uninstall",):
+        command.run_cli(tmp_path, "install")
+    done = command.run_cli(tmp_path, *action, "--lang", "de")
+    # the unit file and the commands are shown as they are (indented), not translated
+    said = [line for line in (done.stdout + done.stderr).splitlines() if line[:4] != "    "]
+    assert no_english("\n".join(said)) == []
+    assert german in done.stdout

@@ -564,3 +564,9 @@ class TestHighCalm:
         """A person at 104 bpm from the moment the strap goes on is not alerted while the
         detector learns their calm."""
         assert onset_and_alerts(trace(Seg(900, 104, noise_bpm=1.5))) == []
+
+    def test_a_heart_racing_when_the_strap_goes_on_still_alerts(self) -> None:
+        """A heart at 130 bpm from the first second alerts within confirm_s + 2 s: settling
+        never takes a racing heart for the person's calm."""
+        [episode] = onset_and_alerts(trace(Seg(300, 130, noise_bpm=1.5)))
+        assert episode.t_s <= 20 + CONFIRM_SLACK_S

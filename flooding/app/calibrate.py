@@ -10,13 +10,15 @@ contact was lost or too little data came in.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from statistics import median
 
 from flooding.app.sources import HeartSource
+from flooding.core.catalogue import Catalogue
 from flooding.core.models import LinkChanged, Sample
 from flooding.core.settings import DetectionSettings
+from flooding.io.locale_files import load_catalogue
 
 SETTLE_S = 60.0  # sitting down, talking to the screen and the first breaths lift the pulse
 MIN_MEASURE_S = 60.0  # less than a minute of calm readings says too little about "calm"
@@ -35,7 +37,17 @@ MARGIN_SPREADS = 3.0  # a margin of 3 calm spreads is rarely reached by calm swi
 
 
 class CalibrationError(Exception):
-    """The readings cannot give a trustworthy baseline; the message says why and what to do."""
+    """The readings cannot give a trustworthy baseline; the message says why and what to do
+    (the text `key` of the message catalogue: in English as str(), any language by `said`)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(load_catalogue()(key, **values))
+
+    def said(self, say: Catalogue) -> str:
+        """The message in the language of `say`."""
+        return say(self.key, **self.values)
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,17 @@ class Proposal:
     key: str  # dotted key path, e.g. "detection.margin_bpm"
     value: float
     current: float | None
-    reason: str
+    reason_key: str  # the reason: a text of the message catalogue ...
+    reason_values: Mapping[str, object] = field(default_factory=dict)  # ... and its values
+
+    @property
+    def reason(self) -> str:
+        """The reason in English."""
+        return self.said(load_catalogue())
+
+    def said(self, say: Catalogue) -> str:
+        """The reason in the language of `say`."""
+        return say(self.reason_key, **self.reason_values)
 
 
 def _quantile(ordered: Sequence[float], q: float) -> float:
@@ -87,7 +109,7 @@ def measure(
     of the rest are measured.
     """
     if not samples:
-        raise CalibrationError("no heart readings came in; is the strap on and paired?")
+        raise CalibrationError("calibrate.no_readings")
     ordered = sorted(samples, key=lambda s: s.t_s)
     start = ordered[0].t_s + settle_s
     end = ordered[-1].t_s
@@ -97,23 +119,24 @@ def measure(
     span = end - start
     if span < min_measure_s:
         raise CalibrationError(
-            f"too little data: {max(0.0, span):.0f} s of readings after {settle_s:.0f} s of "
-            f"settling, {min_measure_s:.0f} s needed; measure for longer"
+            "calibrate.too_short",
+            seconds=f"{max(0.0, span):.0f}",
+            settle=f"{settle_s:.0f}",
+            needed=f"{min_measure_s:.0f}",
         )
     no_contact = [s for s in window if s.contact is False]
     lost_s = _covered_s(no_contact)
     if lost_s > MAX_NO_CONTACT_S:
-        raise CalibrationError(
-            f"the strap lost skin contact for about {lost_s:.0f} s during the measurement; "
-            "moisten the electrodes, tighten the strap a little and try again"
-        )
+        raise CalibrationError("calibrate.lost_contact", seconds=f"{lost_s:.0f}")
     low, high = plausible_bpm
     values = [s.bpm for s in window if s.contact is not False and low <= s.bpm <= high]
     expected = span + 1.0  # one reading a second, both ends included
     if len(values) < MIN_COVERAGE * expected or len(values) < min_measure_s:
         raise CalibrationError(
-            f"too little data: {len(values)} usable readings over {span:.0f} s (at least "
-            f"{MIN_COVERAGE:.0%} of one a second needed); keep the strap close and try again"
+            "calibrate.too_few",
+            readings=len(values),
+            seconds=f"{span:.0f}",
+            share=f"{MIN_COVERAGE:.0%}",
         )
     baseline = median(values)
     ranked = sorted(values)
@@ -156,51 +179,52 @@ def propose(calibration: Calibration, current: DetectionSettings) -> list[Propos
             "detection.baseline_bpm",
             base,
             current.baseline_bpm,
-            f"the median of {calibration.readings} calm readings over "
-            f"{calibration.measured_s / 60:.1f} min (calm swings about ±{spread:.1f} bpm)",
+            "calibrate.why_baseline",
+            {
+                "readings": calibration.readings,
+                "minutes": f"{calibration.measured_s / 60:.1f}",
+                "spread": f"{spread:.1f}",
+            },
         )
     ]
 
     by_spread = math.ceil(MARGIN_SPREADS * spread)
     margin = min(60.0, max(MARGIN_MIN_BPM, by_spread))
     if by_spread > MARGIN_MIN_BPM:
-        margin_reason = (
-            f"3 x your calm spread ({spread:.1f} bpm): your calm heart swings more than most, "
-            f"so {MARGIN_MIN_BPM:.0f} bpm would mistake ordinary swings for flooding"
-        )
+        margin_reason = "calibrate.why_margin_spread"
     else:
-        margin_reason = (
-            f"Gottman's ~{MARGIN_MIN_BPM:.0f} bpm above calm; well clear of your calm swings "
-            f"(3 x {spread:.1f} = {MARGIN_SPREADS * spread:.0f} bpm)"
-        )
-    proposals.append(Proposal("detection.margin_bpm", margin, current.margin_bpm, margin_reason))
+        margin_reason = "calibrate.why_margin_gottman"
+    margin_values = {
+        "spread": f"{spread:.1f}",
+        "minimum": f"{MARGIN_MIN_BPM:.0f}",
+        "spreads": f"{MARGIN_SPREADS * spread:.0f}",
+    }
+    proposals.append(
+        Proposal("detection.margin_bpm", margin, current.margin_bpm, margin_reason, margin_values)
+    )
 
     wanted = base + ABSOLUTE_ABOVE_CALM_BPM
     absolute = min(GOTTMAN_BPM, max(FIT_BPM, wanted))
     if wanted >= GOTTMAN_BPM:
-        reason = (
-            f"Gottman clinicians' cue of {GOTTMAN_BPM:.0f} bpm (your calm {base:.0f} + "
-            f"{ABSOLUTE_ABOVE_CALM_BPM:.0f} is above it)"
-        )
+        reason = "calibrate.why_absolute_gottman"
     elif wanted <= FIT_BPM:
-        reason = (
-            f"about {FIT_BPM:.0f} bpm, Gottman's cue for very fit people: your calm pulse of "
-            f"{base:.0f} is low, so 100 would come far too late"
-        )
+        reason = "calibrate.why_absolute_fit"
     else:
-        reason = (
-            f"your calm {base:.0f} + {ABSOLUTE_ABOVE_CALM_BPM:.0f}, between Gottman's "
-            f"{GOTTMAN_BPM:.0f} bpm and the ~{FIT_BPM:.0f} for very fit people"
-        )
+        reason = "calibrate.why_absolute_between"
     relative = base + max(margin, base * current.margin_pct / 100.0)
     if absolute < relative:
         absolute = min(220.0, float(math.ceil(relative)))
-        reason = (
-            f"at your relative threshold ({relative:.0f} bpm): with a calm pulse of {base:.0f}, "
-            f"{GOTTMAN_BPM:.0f} bpm is too close to calm to mean flooding, so the relative "
-            "rule decides"
-        )
-    proposals.append(Proposal("detection.absolute_bpm", absolute, current.absolute_bpm, reason))
+        reason = "calibrate.why_absolute_relative"
+    values = {
+        "gottman": f"{GOTTMAN_BPM:.0f}",
+        "fit": f"{FIT_BPM:.0f}",
+        "calm": f"{base:.0f}",
+        "above": f"{ABSOLUTE_ABOVE_CALM_BPM:.0f}",
+        "relative": f"{relative:.0f}",
+    }
+    proposals.append(
+        Proposal("detection.absolute_bpm", absolute, current.absolute_bpm, reason, values)
+    )
     return proposals
 
 

@@ -10,7 +10,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from flooding.core.catalogue import Catalogue
 from flooding.core.settings import ConfigError, Settings
+from flooding.io.locale_files import load_catalogue
 from flooding.io.notify import Message, Notifier
 
 log = logging.getLogger(__name__)
@@ -48,21 +50,19 @@ def is_couple(settings: Settings) -> bool:
     return len(settings.profiles) == 2
 
 
-def pairing_problems(settings: Settings, program: str) -> list[str]:
+def pairing_problems(settings: Settings, program: str, say: Catalogue | None = None) -> list[str]:
     """Why the service cannot watch yet: no strap paired (or, for a couple, a profile
-    without one)."""
+    without one); in the language of `say`, English without."""
+    say = say or load_catalogue()
     if is_couple(settings):
         return [
-            f"{name} has no strap paired yet: put it on and run `{program} pair STRAP --as {name}`."
+            say("service.unpaired_person", name=name, command=f"{program} pair STRAP --as {name}")
             for name, profile in settings.profiles.items()
             if not (profile.strap.address or profile.strap.name)
         ]
     if settings.strap.address or settings.strap.name:
         return []
-    return [
-        "No strap is paired yet: put yours on and run "
-        f"`{program} pair` (the service then finds it by itself)."
-    ]
+    return [say("service.unpaired", command=f"{program} pair")]
 
 
 async def wait_for_settings(

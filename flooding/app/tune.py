@@ -19,9 +19,11 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flooding.core.batch import PreparedSamples, prepare
+from flooding.core.catalogue import Catalogue
 from flooding.core.engine import run_batch
 from flooding.core.models import Alert, Mode, Sample
 from flooding.core.settings import Settings
+from flooding.io.locale_files import load_catalogue
 from flooding.io.store import SessionRow, Store
 
 DEFAULT_TOLERANCE_S = 300.0  # alerts are at least a 20-minute pause apart, so five minutes
@@ -311,8 +313,9 @@ def totals(comparisons: Sequence[SessionComparison]) -> Totals:
     )
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _counted(say: Catalogue, key: str, n: int) -> str:
+    """The text `key.one` for one, `key.many` for any other number `n`."""
+    return say(f"{key}.{'one' if n == 1 else 'many'}", n=n)
 
 
 def verdict(
@@ -322,40 +325,41 @@ def verdict(
     candidate_false: int,
     missed: int,
     added: int,
+    say: Catalogue | None = None,
 ) -> str:
-    """E.g. 'candidate gives 2 fewer alerts, removes both false alarms, misses no episode'."""
+    """E.g. 'candidate gives 2 fewer alerts, removes both false alarms, misses no episode'
+    (in the language of `say`, English without)."""
+    say = say or load_catalogue()
     difference = candidate_alerts - current_alerts
     if difference < 0:
-        parts = [
-            f"candidate gives {_count(-difference, 'alert').replace(' alert', ' fewer alert')}"
-        ]
+        parts = [_counted(say, "tune.fewer", -difference)]
     elif difference > 0:
-        parts = [f"candidate gives {_count(difference, 'alert').replace(' alert', ' more alert')}"]
+        parts = [_counted(say, "tune.more", difference)]
     else:
-        parts = [f"candidate gives as many alerts ({current_alerts})"]
+        parts = [say("tune.as_many", n=current_alerts)]
 
     removed = current_false - candidate_false
     if current_false == 0 and candidate_false == 0:
-        parts.append("falls on no marked false alarm")
+        parts.append(say("tune.no_false_alarm"))
     elif candidate_false == 0:
-        everything = {1: "the false alarm", 2: "both false alarms"}.get(
-            current_false, f"all {current_false} false alarms"
+        everything = {1: "tune.removes_the", 2: "tune.removes_both"}.get(
+            current_false, "tune.removes_all"
         )
-        parts.append(f"removes {everything}")
+        parts.append(say(everything, n=current_false))
     elif removed > 0:
-        parts.append(f"removes {removed} of {_count(current_false, 'false alarm')}")
+        text = "tune.removes_some.one" if current_false == 1 else "tune.removes_some.many"
+        parts.append(say(text, removed=removed, n=current_false))
     elif removed == 0:
-        parts.append(f"keeps {_count(current_false, 'false alarm')}")
+        parts.append(_counted(say, "tune.keeps", current_false))
     else:
-        parts.append(f"falls on {_count(-removed, 'more false alarm')}")
+        parts.append(_counted(say, "tune.falls_on", -removed))
 
     if missed == 0:
-        parts.append("misses no episode")
+        parts.append(say("tune.misses_none"))
     else:
-        parts.append(f"misses {_count(missed, 'episode')} the current settings alert on")
+        parts.append(_counted(say, "tune.misses", missed))
     if added:
         # not "adds": a stricter candidate that gives fewer alerts still has some at other
         # times (later in the same rise), which the current settings do not give then
-        come = "comes at a time" if added == 1 else "come at times"
-        parts.append(f"{added} of its alerts {come} the current settings give none")
+        parts.append(_counted(say, "tune.added", added))
     return ", ".join(parts)

@@ -76,8 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     # imported only now, after `--help` and `--version` have had their say: they stay fast
-    from flooding.cli.commands._common import CommandError
+    from flooding.cli.commands._common import CommandError, words_for_errors
     from flooding.core.settings import ConfigError
+    from flooding.io.locale_files import load_catalogue
     from flooding.io.store import StoreError
 
     try:
@@ -86,12 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"flooding {args.command}: {exc}", file=sys.stderr)
         return exc.code
     except ConfigError as exc:
-        print("flooding: the configuration has problems, nothing was started:", file=sys.stderr)
+        # the settings cannot say the language: the one asked for with --lang (English when
+        # it is not a plain language name; an unknown one is itself the problem named)
+        asked = getattr(args, "lang", None) or "en"
+        say = load_catalogue(asked if asked.isalpha() else "en")
+        print(say("error.config"), file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
     except StoreError as exc:
-        print(f"flooding: {exc}", file=sys.stderr)
+        print(f"flooding: {exc.said(words_for_errors(args))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

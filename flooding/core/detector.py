@@ -34,9 +34,10 @@ Rules for real life (issue 15; `classic=True` turns all of them off, for compari
   into the baseline (the strap's contact and the heart of someone who just sat down are
   still settling). Every plausible reading of them that is not flooded (even one above the
   absolute threshold: for a person whose calm sits above 100 bpm, that is their calm) is the
-  provisional calm; until the own baseline is warm only the absolute rule applies, raised to
-  the provisional calm plus the margin (with `rules = "either"`), so a person whose calm
-  sits near `absolute_bpm` is not flooded in the first minutes.
+  provisional calm, never taken above `PROVISIONAL_MAX_BPM` (a heart racing when the strap
+  goes on is not a calm to learn); until the own baseline is warm only the absolute rule
+  applies, raised to the provisional calm plus the margin (with `rules = "either"`), so a
+  person whose calm sits near `absolute_bpm` is not flooded in the first minutes.
 - a baseline that does not sink: never below the median calm of the last `FLOOR_WINDOW_S`
   (the session's ordinary calm; rise-limited like the baseline), so a relaxation or
   breathing phase of minutes does not pull it down, and coming back from it to the
@@ -102,6 +103,10 @@ STEP_BPM = 15.0  # a rise this big within STEP_S is a step: standing up raises t
 STEP_S = 5.0  # seconds over which a step is measured (the strap's rate is a 1-2 s average)
 RECENT_MAX = 64  # readings kept for the step rule at most: a strap sends 1-4 a second, so
 #                 STEP_S holds far fewer; only a stream whose time stands still reaches it
+PROVISIONAL_MAX_BPM = 110.0  # the calm seen while settling is never taken above this: a seated
+#                              adult heart over 100 bpm is tachycardia (normal resting range
+#                              60-100 bpm, AHA); 110 leaves room for a nervous start, while a
+#                              heart already racing when the strap goes on still alerts
 STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30 s to about
 #                              half its first jump (Wieling et al. 2007); a flooded heart
 #                              stays up: falling below this share of the step means posture
@@ -212,7 +217,7 @@ class _BaselineRing:
             self._settle_sum += mean
             self._settle_n += 1
             if not self.warm:
-                self.provisional = self._settle_sum / self._settle_n
+                self.provisional = min(self._settle_sum / self._settle_n, PROVISIONAL_MAX_BPM)
             return
         ordered = self._sorted
         if len(self._ring) < self._capacity:

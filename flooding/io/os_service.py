@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from flooding.core.catalogue import Catalogue
 from flooding.io.files import make_private_dir, write_private
 from flooding.io.folders import Platform, current_platform, env_folder, platform_data_dir
+from flooding.io.locale_files import load_catalogue
 
 UNIT_NAME = "flooding.service"
 LAUNCHD_LABEL = "org.flooding.flooding"
@@ -382,25 +384,28 @@ def _write(plan: Plan) -> None:
 
 
 def _run_steps(
-    steps: Sequence[Step], report: Report, *, run: Runner, which: Callable[[str], str | None]
+    steps: Sequence[Step],
+    report: Report,
+    *,
+    run: Runner,
+    which: Callable[[str], str | None],
+    say: Catalogue,
 ) -> None:
     """Run steps in order; when the tool is missing or a step fails, say what to run instead."""
     for index, step in enumerate(steps):
         if which(step.argv[0]) is None:
             report.ok = False
-            report.lines.append(
-                f"`{step.argv[0]}` is not available here, so this step was not done. "
-                "Where it is, run:"
-            )
+            report.lines.append(say("service.tool_missing", tool=step.argv[0]))
             report.lines += [f"    {rest}" for rest in steps[index:]]
             return
         code, output = run(step.argv)
         if code == 0 or step.may_fail:
-            report.lines.append(f"ran: {step}")
+            report.lines.append(say("service.ran", step=step))
             continue
         report.ok = False
-        report.lines.append(f"`{step}` failed (exit {code}): {output or 'no output'}")
-        report.lines.append("Once that is fixed, run:")
+        said = output or say("service.no_output")
+        report.lines.append(say("service.step_failed", step=step, code=code, output=said))
+        report.lines.append(say("service.once_fixed"))
         report.lines += [f"    {rest}" for rest in steps[index:]]
         return
 
@@ -411,34 +416,34 @@ def install(
     dry_run: bool = False,
     run: Runner = run_command,
     which: Callable[[str], str | None] = shutil.which,
+    say: Catalogue | None = None,
 ) -> Report:
-    """Write the service file (unless a foreign one is there) and start the service."""
+    """Write the service file (unless a foreign one is there) and start the service (the
+    report in the language of `say`, English without)."""
+    say = say or load_catalogue()
     report = Report()
     existing = read_service_file(plan)
     if existing is not None and not is_ours(existing):
         report.ok = False
-        report.lines.append(
-            f"{plan.path} exists and was not written by flooding, so it is left alone. "
-            "Move it aside (or remove it) and install again."
-        )
+        report.lines.append(say("service.foreign_file", path=plan.path))
         return report
     same = existing == plan.content
     steps = plan.ensure if same else plan.start
     if dry_run:
         if same:
-            report.lines.append(f"{plan.path} is already installed as it would be written.")
+            report.lines.append(say("service.would_be_same", path=plan.path))
         else:
-            report.lines.append(f"Would write {plan.path}:")
+            report.lines.append(say("service.would_write", path=plan.path))
             report.lines += [f"    {line}" for line in plan.content.splitlines()]
-        report.lines.append("Would run:")
+        report.lines.append(say("service.would_run"))
         report.lines += [f"    {step}" for step in steps]
         return report
     if same:
-        report.lines.append(f"Already installed: {plan.path}")
+        report.lines.append(say("service.already_installed", path=plan.path))
     else:
         _write(plan)
-        report.lines.append(f"{'Updated' if existing else 'Wrote'} {plan.path}")
-    _run_steps(steps, report, run=run, which=which)
+        report.lines.append(say("service.updated" if existing else "service.wrote", path=plan.path))
+    _run_steps(steps, report, run=run, which=which, say=say)
     return report
 
 
@@ -448,29 +453,32 @@ def uninstall(
     dry_run: bool = False,
     run: Runner = run_command,
     which: Callable[[str], str | None] = shutil.which,
+    say: Catalogue | None = None,
 ) -> Report:
-    """Stop the service and remove the file install wrote; refuse a file it did not write."""
+    """Stop the service and remove the file install wrote; refuse a file it did not write
+    (the report in the language of `say`, English without)."""
+    say = say or load_catalogue()
     report = Report()
     existing = read_service_file(plan)
     if existing is None:
-        report.lines.append(f"Nothing to remove: {plan.path} does not exist.")
+        report.lines.append(say("service.nothing_to_remove", path=plan.path))
         return report
     if not is_ours(existing):
         report.ok = False
         report.lines.append(
-            f"{plan.path} was not written by `flooding service install`, so it is left alone."
+            say("service.not_ours", path=plan.path, command="flooding service install")
         )
         return report
     if dry_run:
-        report.lines.append("Would run:")
+        report.lines.append(say("service.would_run"))
         report.lines += [f"    {step}" for step in plan.stop]
-        report.lines.append(f"Would remove {plan.path}")
-        report.lines += [f"Would run:    {step}" for step in plan.after_remove]
+        report.lines.append(say("service.would_remove", path=plan.path))
+        report.lines += [say("service.would_run_after", step=step) for step in plan.after_remove]
         return report
-    _run_steps(plan.stop, report, run=run, which=which)
+    _run_steps(plan.stop, report, run=run, which=which, say=say)
     plan.path.unlink()
-    report.lines.append(f"Removed {plan.path}")
-    _run_steps(plan.after_remove, report, run=run, which=which)
+    report.lines.append(say("service.removed", path=plan.path))
+    _run_steps(plan.after_remove, report, run=run, which=which, say=say)
     return report
 
 
@@ -479,20 +487,24 @@ def service_state(
     *,
     run: Runner = run_command,
     which: Callable[[str], str | None] = shutil.which,
+    say: Catalogue | None = None,
 ) -> list[str]:
-    """Lines saying whether the service is installed and what the service manager says."""
+    """Lines saying whether the service is installed and what the service manager says (in
+    the language of `say`, English without)."""
+    say = say or load_catalogue()
     existing = read_service_file(plan)
     if existing is None:
-        lines = [f"Not installed ({plan.path} does not exist)."]
+        lines = [say("service.not_installed", path=plan.path)]
     elif is_ours(existing):
-        lines = [f"Installed: {plan.path}" + ("" if existing == plan.content else " (outdated)")]
+        outdated = "" if existing == plan.content else say("service.outdated")
+        lines = [say("service.installed", path=plan.path) + outdated]
     else:
-        lines = [f"{plan.path} exists but was not written by flooding."]
+        lines = [say("service.foreign", path=plan.path)]
     step = plan.status_step
     if step is not None and which(step.argv[0]) is not None:
         code, output = run(step.argv)
         first = output.splitlines()[0] if output else ""
-        lines.append(f"Service manager (`{step}`): exit {code}{f', {first}' if first else ''}")
+        lines.append(say("service.manager", step=step, code=code) + (f", {first}" if first else ""))
     return lines
 
 

@@ -110,3 +110,60 @@ class TestPair:
         assert err.startswith("flooding pair: ")
         assert str(config) in err
         assert "Traceback" not in err
+
+
+class TestInGerman:
+    @pytest.mark.parametrize("straps", ["foreign", "none"])
+    def test_scan_in_german_holds_no_english_sentence(
+        self,
+        emulated: pytest.MonkeyPatch,
+        straps: str,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """`scan --lang de` lists the straps, or says none was found and what to check, in
+        German."""
+        from tests.test_catalogue import no_english
+
+        emulated.setenv("FLOODING_EMULATED_STRAP", straps)
+        main(["scan", "--timeout", "1", "--all", "--lang", "de"])
+        out = capsys.readouterr()
+        said = out.out + out.err
+        assert no_english(said) == []
+        assert ("Nicht zu finden" if straps == "none" else "So nutzt du einen") in said
+
+    @pytest.mark.parametrize("profile", [(), ("--as", "Alex")])
+    def test_pair_in_german_holds_no_english_sentence(
+        self,
+        emulated: pytest.MonkeyPatch,
+        tmp_path: Path,
+        profile: tuple[str, ...],
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """`pair --lang de` pairs the one strap in range and says where it was saved, in
+        German; an unknown strap is named and the advice follows in German too."""
+        from tests.test_catalogue import no_english
+
+        config = ("--config", str(tmp_path / "config.toml"))
+        common = ("--timeout", "1", "--lang", "de", *profile, *config)
+        assert main(["pair", "--yes", *common]) == 0
+        assert main(["pair", "Nobody's strap", *common]) == 1
+        assert main(["pair", "--no-scan", *common]) == 2
+        out = capsys.readouterr()
+        said = out.out + out.err
+        assert no_english(said) == []
+        assert "Gespeichert in" in said
+
+    def test_monitor_without_a_strap_in_range_says_so_in_german(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`monitor --lang de` with no strap paired and none in range says what to check, in
+        German."""
+        from tests.test_catalogue import no_english
+
+        emulated.setenv("FLOODING_EMULATED_STRAP", "none")
+        args = ["monitor", "--timeout", "1", "--no-app", "--lang", "de"]
+        assert main([*args, "--data-dir", str(tmp_path)]) == 1
+        out = capsys.readouterr()
+        said = out.out + out.err
+        assert no_english(said) == []
+        assert "kein Pulsgurt gefunden" in said

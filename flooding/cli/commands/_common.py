@@ -33,6 +33,11 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override one setting, e.g. --set detection.absolute_bpm=95 (repeatable)",
     )
+    add_lang_option(parser)
+
+
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """--lang LANG (default: `language` in the person's settings)."""
     parser.add_argument(
         "--lang", metavar="LANG", help="language of the messages, e.g. en or de (default: en)"
     )
@@ -88,37 +93,53 @@ def open_store(
     if read_only and not (where / DB_NAME).exists():
         # a command that only reads leaves a folder as it found it (no empty database in a
         # mistyped folder)
-        raise NothingRecorded(where)
+        raise NothingRecorded(where, words_for_errors(args))
     try:
         return Store.open_read_only(where) if read_only else Store.open(where)
     except StoreError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(exc.said(words_for_errors(args))) from None
+
+
+def words_for_errors(args: argparse.Namespace) -> Catalogue:
+    """The person's language for a message that stops a command (English when even the
+    settings cannot say which)."""
+    from flooding.core.settings import ConfigError
+    from flooding.io.locale_files import load_catalogue
+
+    try:
+        return screen_words(args)
+    except ConfigError:
+        return load_catalogue()
 
 
 class NothingRecorded(CommandError):
     """A command that only reads was pointed at a folder with no recordings at all."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, say: Catalogue | None = None) -> None:
+        from flooding.io.locale_files import load_catalogue
+
+        command = "flooding sessions --data-dir FOLDER"
         super().__init__(
-            f"no sessions recorded yet in {folder} (nothing was made there). If your "
-            "recordings are elsewhere, name that folder with --data-dir "
-            "(`flooding sessions --data-dir FOLDER` lists what a folder holds)."
+            (say or load_catalogue())("error.nothing_recorded", folder=folder, command=command)
         )
         self.folder = folder
 
 
-def chosen_session(store: Store, session: int | None) -> int:
+def chosen_session(store: Store, session: int | None, say: Catalogue | None = None) -> int:
     """The session asked for (default: the one added last, a just-imported old recording
-    included), or a CommandError saying there is none."""
+    included), or a CommandError saying there is none (in the language of `say`, English
+    without)."""
+    from flooding.io.locale_files import load_catalogue
+
+    say = say or load_catalogue()
     if session is None:
         latest = store.latest_session_id()
         if latest is None:
-            raise CommandError(f"no sessions recorded yet in {store.path.parent}.")
+            raise CommandError(say("error.no_sessions", folder=store.path.parent))
         return latest
     if store.session(session) is None:
-        raise CommandError(
-            f"no session {session}. `{program()} sessions{_folder_hint(store)}` lists them."
-        )
+        command = f"{program()} sessions{_folder_hint(store)}"
+        raise CommandError(say("error.no_session", id=session, command=command))
     return session
 
 
@@ -215,15 +236,23 @@ def screen_words(args: argparse.Namespace) -> Catalogue:
     """The screen texts in the person's language (`--lang`, else `language` in their settings).
 
     A command that only reads sessions does not need the settings: when they cannot be read it
-    speaks English (`flooding config check` names the problem), unless `--lang` asked.
+    speaks English (`flooding config check` names the problem), or the language `--lang` asked
+    for (an unknown one is a ConfigError naming the shipped ones).
     """
     from flooding.core.settings import ConfigError
+    from flooding.io.config_files.loading import load_config
     from flooding.io.locale_files import load_catalogue
 
     try:
         language = load_settings(args).settings.language
     except ConfigError:
-        if getattr(args, "lang", None):
-            raise
-        language = "en"
+        asked = getattr(args, "lang", None)
+        if not asked:
+            language = "en"
+        else:  # the settings cannot be read (or the file is yet to be made, as for `pair`):
+            # the language asked for still counts, once checked against the shipped ones
+            only = load_config(
+                None, env={}, overrides=[f'language="{asked}"'], use_default_user_file=False
+            )
+            language = only.settings.language
     return load_catalogue(language)

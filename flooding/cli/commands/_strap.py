@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.scanner import BaseBleakScanner
 
+    from flooding.core.catalogue import Catalogue
     from flooding.io.strap.ble import StrapInfo
     from flooding.lab.emulator import EmulatedStrap
 
@@ -80,20 +81,22 @@ async def strap_backends(
         yield air.scanner_backend, air.client_backend, strap
 
 
-def bluetooth_off_text(command: str, extra: str = "") -> str:
+def bluetooth_off_text(command: str, extra: str = "", say: Catalogue | None = None) -> str:
     """What a command that stops says when Bluetooth cannot be used: turn it on and run the
     command again (nothing connects by itself once the command has ended)."""
     from flooding.cli.commands._common import program
+    from flooding.io.locale_files import load_catalogue
 
-    return (
-        "Bluetooth is off or missing on this computer, so your strap cannot be reached. "
-        f"Turn Bluetooth on (and allow this program to use it), then run `{program()} "
-        f"{command}` again.{extra}"
-    )
+    say = say or load_catalogue()
+    return say("strap.bluetooth_off", command=f"{program()} {command}") + extra
 
 
 async def scan_or_explain(
-    timeout_s: float, backend: Any, command: str, extra: str = ""
+    timeout_s: float,
+    backend: Any,
+    command: str,
+    extra: str = "",
+    say: Catalogue | None = None,
 ) -> list[StrapInfo]:
     """Scan for `timeout_s` seconds; CommandError when Bluetooth cannot be used, saying to
     run `command` again once it is on (`extra`: one more thing to say)."""
@@ -103,15 +106,17 @@ async def scan_or_explain(
     try:
         return await scan(timeout_s, backend=backend)
     except BluetoothUnavailableError as exc:
-        raise CommandError(f"{bluetooth_off_text(command, extra)} ({exc})") from None
+        raise CommandError(f"{bluetooth_off_text(command, extra, say)} ({exc})") from None
 
 
-def scan_for_straps(args: argparse.Namespace, command: str, extra: str = "") -> list[StrapInfo]:
+def scan_for_straps(
+    args: argparse.Namespace, command: str, extra: str = "", say: Catalogue | None = None
+) -> list[StrapInfo]:
     """Scan for `args.timeout` seconds (real Bluetooth or the emulator), as `scan_or_explain`."""
     import asyncio
 
     async def look() -> list[StrapInfo]:
         async with strap_backends(args) as (scanner, _client, _strap):
-            return await scan_or_explain(args.timeout, scanner, command, extra)
+            return await scan_or_explain(args.timeout, scanner, command, extra, say)
 
     return asyncio.run(look())

@@ -8,6 +8,7 @@ sessions, until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     add_config_options,
@@ -17,8 +18,12 @@ from flooding.cli.commands._common import (
     load_settings,
     open_store,
     program,
+    screen_words,
 )
 from flooding.cli.commands._strap import strap_backends
+
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,16 +51,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(run=run)
 
 
-def _open(link: str, browser: bool) -> None:
+def _open(link: str, browser: bool, say: Catalogue) -> None:
     print(f"App: {link}", flush=True)
     if browser:
         import webbrowser
 
         if not webbrowser.open(link):
-            print("No browser could be opened here: open the link above in yours.")
+            print(say("app.no_browser"))
 
 
-async def _serve(args: argparse.Namespace) -> int:
+async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
     import asyncio
 
     from flooding.app.session import stop_on_signals
@@ -66,8 +71,8 @@ async def _serve(args: argparse.Namespace) -> int:
     if link is None:  # a demo that plays serves its app from its own folder
         link = await running_link(demo_folder(args))
     if link is not None:
-        _open(link, not args.no_browser)
-        print("That is the running monitor's app (with your heart live).")
+        _open(link, not args.no_browser, say)
+        print(say("app.the_monitors"))
         return 0
     settings = load_settings(args).settings
     store = open_store(args, folder)
@@ -77,7 +82,7 @@ async def _serve(args: argparse.Namespace) -> int:
             async with (
                 strap_backends(args) as (scanner, _client, _strap),
                 serving(
-                    lambda line: _open(line.removeprefix("App: "), not args.no_browser),
+                    lambda line: _open(line.removeprefix("App: "), not args.no_browser, say),
                     folder=folder,
                     store=store,
                     settings=settings,
@@ -88,13 +93,10 @@ async def _serve(args: argparse.Namespace) -> int:
                 ) as server,
             ):
                 if server is None:
-                    print(
-                        f"flooding app: could not serve on port {args.port} of 127.0.0.1; "
-                        "choose another with --port, or leave it out for a free one."
-                    )
+                    print(say("app.port_taken", port=args.port))
                     return 1
-                print("No monitor is running: your sessions are there, not a live heart.")
-                print("Ctrl-C ends the app.", flush=True)
+                print(say("app.no_monitor"))
+                print(say("app.ctrl_c"), flush=True)
                 await stopped.wait()
     finally:
         store.close()
@@ -104,7 +106,8 @@ async def _serve(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    say = screen_words(args)
     if not 0 <= args.port <= 65535:
-        print("flooding app: --port must be from 1 to 65535 (or 0 for a free one)")
+        print(say("app.bad_port"))
         return 2
-    return asyncio.run(_serve(args))
+    return asyncio.run(_serve(args, say))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from flooding.cli.commands._common import (
     add_data_dir_option,
     add_details_option,
+    add_lang_option,
     data_dir,
     data_dir_hint,
     program,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from flooding.app.calibrate import Calibration, Proposal
     from flooding.app.sources import HeartSource
+    from flooding.core.catalogue import Catalogue
     from flooding.core.models import LinkChanged, Sample
     from flooding.core.settings import Settings
 
@@ -78,6 +80,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help=argparse.SUPPRESS,
     )
     add_data_dir_option(parser)
+    add_lang_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -116,51 +119,65 @@ def run(
     """Calibrate live from the strap `open_strap` opens (or --simulate), or --from a session."""
     from flooding.app.calibrate import DRIFT_WARN_BPM, CalibrationError, propose
     from flooding.io.config_files.loading import ENV_CONFIG_FILE, load_config, user_config_path
+    from flooding.io.locale_files import load_catalogue
 
     path = user_config_path(args.config)
     # the file to be written is the one read (it may not exist yet)
     env = {k: v for k, v in os.environ.items() if k != ENV_CONFIG_FILE}
     file = path if path.is_file() else None
-    settings = load_config(file, env=env, use_default_user_file=False).settings
+    language = [f'language="{args.lang}"'] if args.lang else []
+    settings = load_config(file, env=env, use_default_user_file=False, overrides=language).settings
+    say = load_catalogue(settings.language)
     try:
         if args.from_session is not None:
-            calibration = _from_session(args, settings)
+            calibration = _from_session(args, settings, say)
         else:
-            calibration = _live(args, settings, open_strap)
-    except (CalibrationError, SourceUnavailable) as exc:
+            calibration = _live(args, settings, open_strap, say)
+    except CalibrationError as exc:
+        print(f"flooding calibrate: {exc.said(say)}")
+        return 1
+    except SourceUnavailable as exc:
         print(f"flooding calibrate: {exc}")
         return 1
     if calibration is None:
         return 1
 
     print(
-        f"\nCalm resting heart rate: {calibration.baseline_bpm:.1f} bpm (it swung by about "
-        f"±{calibration.spread_bpm:.1f} bpm while you sat)."
+        "\n"
+        + say(
+            "calibrate.result",
+            bpm=f"{calibration.baseline_bpm:.1f}",
+            spread=f"{calibration.spread_bpm:.1f}",
+        )
     )
     if wants_details(args):
         print(
-            f"(median {calibration.baseline_bpm:.1f} bpm, spread ±{calibration.spread_bpm:.1f} "
-            f"bpm, interquartile range {calibration.iqr_bpm:.1f} bpm, "
-            f"{calibration.readings} readings)"
+            say(
+                "calibrate.figures",
+                bpm=f"{calibration.baseline_bpm:.1f}",
+                spread=f"{calibration.spread_bpm:.1f}",
+                iqr=f"{calibration.iqr_bpm:.1f}",
+                readings=calibration.readings,
+            )
         )
     if abs(calibration.drift_bpm) >= DRIFT_WARN_BPM:
-        trend = "falling" if calibration.drift_bpm < 0 else "rising"
-        print(
-            f"Note: your heart rate was still {trend} ({calibration.drift_bpm:+.0f} bpm from "
-            "the first to the last third). A longer calm sit (--minutes 8) may be more exact."
-        )
+        trend = "calibrate.falling" if calibration.drift_bpm < 0 else "calibrate.rising"
+        print(say(trend, drift=f"{calibration.drift_bpm:+.0f}"))
     proposals = propose(calibration, settings.detection)
-    _show(proposals)
-    return _write(proposals, path, assume_yes=args.yes)
+    _show(proposals, say)
+    return _write(proposals, path, say, assume_yes=args.yes)
 
 
 def _live(
-    args: argparse.Namespace, settings: Settings, open_strap: Callable[[Settings], HeartSource]
+    args: argparse.Namespace,
+    settings: Settings,
+    open_strap: Callable[[Settings], HeartSource],
+    say: Catalogue,
 ) -> Calibration | None:
     from flooding.app.calibrate import SETTLE_S, measure
 
     if args.minutes < MIN_MINUTES:
-        print(f"flooding calibrate: --minutes must be at least {MIN_MINUTES:g}")
+        print(say("calibrate.minutes_too_few", minimum=f"{MIN_MINUTES:g}"))
         return None
     total_s = args.minutes * 60.0
     if args.simulate is not None:
@@ -168,12 +185,13 @@ def _live(
     else:
         source = open_strap(settings)
     print(
-        f"Calibration: {args.minutes:g} minutes of sitting calmly ({source.description}).\n"
-        "  - Sit comfortably, feet on the floor, hands in your lap.\n"
-        "  - Breathe normally. Don't talk, read messages or check the screen much.\n"
-        f"  - The first {SETTLE_S:.0f} seconds are for settling; then your calm heart rate "
-        "is measured.\n"
-        "Press Ctrl-C to stop.\n"
+        say(
+            "calibrate.intro",
+            minutes=f"{args.minutes:g}",
+            source=source.description,
+            settle=f"{SETTLE_S:.0f}",
+        )
+        + "\n"
     )
     shown = [-LINE_EVERY_S]
 
@@ -182,12 +200,20 @@ def _live(
             return
         shown[0] = elapsed_s
         left = max(0, int(total_s - elapsed_s))
-        phase = "settling" if elapsed_s < SETTLE_S else "measuring"
-        heart = "no skin contact" if sample.contact is False else f"heart {sample.bpm:3.0f} bpm"
-        print(f"  {left // 60:2d}:{left % 60:02d} left   {heart}   ({phase})", flush=True)
+        phase = say("calibrate.settling" if elapsed_s < SETTLE_S else "calibrate.measuring")
+        heart = (
+            say("calibrate.no_contact")
+            if sample.contact is False
+            else say("calibrate.heart", bpm=f"{sample.bpm:3.0f}")
+        )
+        left_text = say("live.left", time=f"{left // 60:2d}:{left % 60:02d}")
+        print(f"  {left_text}   {heart}   ({phase})", flush=True)
 
     def link(change: LinkChanged) -> None:
-        print(f"  strap: {change.state.value}{f' ({change.reason})' if change.reason else ''}")
+        state = say.choice("strap_link", change.state.value)
+        print(
+            say("calibrate.strap", state=state) + (f" ({change.reason})" if change.reason else "")
+        )
 
     samples = _record(source, total_s, progress, link)
     detection = settings.detection
@@ -213,7 +239,9 @@ def _record(
         raise SourceUnavailable(exc.advice) from None
 
 
-def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration | None:
+def _from_session(
+    args: argparse.Namespace, settings: Settings, say: Catalogue
+) -> Calibration | None:
     from flooding.app.calibrate import CalibrationError, calm_stretch, measure
     from flooding.core.engine import run_batch
     from flooding.core.models import EpisodeStarted, Mode
@@ -227,22 +255,19 @@ def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration |
     try:
         session = store.session(args.from_session)
         if session is None:
-            print(
-                f"No session {args.from_session}. "
-                f"`{program()} sessions{data_dir_hint(args)}` lists them."
-            )
+            command = f"{program()} sessions{data_dir_hint(args)}"
+            print(say("calibrate.no_session", id=args.from_session, command=command))
             return None
         if session.mode == Mode.WORKOUT.value:
-            raise CalibrationError(
-                f"session {session.id} was a workout; calibrate from a calm session"
-            )
+            raise CalibrationError("calibrate.from_workout", id=session.id)
         people = [p.person for p in store.people(session.id)]
         if people:
             # its two hearts would mix into one track: not anyone's calm
             raise CalibrationError(
-                f"session {session.id} holds two hearts ({', '.join(people)}); calibrating "
-                "from a couple session is not supported. Calibrate with your own strap "
-                "(`flooding calibrate`) or from a session of yours alone"
+                "calibrate.from_couple",
+                id=session.id,
+                people=", ".join(people),
+                command="flooding calibrate",
             )
         samples = list(store.iter_samples(session.id))
         stored = [row.data["onset_s"] for row in store.events(session.id, "episode-started")]
@@ -256,10 +281,7 @@ def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration |
     ]
     calm = calm_stretch(samples, stored + replayed)
     detection = settings.detection
-    print(
-        f"Calibration from session {session.id}: its calm stretch before any flooding, "
-        f"{len(calm)} readings."
-    )
+    print(say("calibrate.from_session", id=session.id, readings=len(calm)))
     return measure(
         calm,
         last_s=args.minutes * 60.0,
@@ -267,54 +289,43 @@ def _from_session(args: argparse.Namespace, settings: Settings) -> Calibration |
     )
 
 
-def _show(proposals: list[Proposal]) -> None:
-    print("\nProposed settings for you:")
+def _show(proposals: list[Proposal], say: Catalogue) -> None:
+    print("\n" + say("calibrate.proposed"))
     for p in proposals:
-        current = "unset" if p.current is None else f"{p.current:g}"
-        print(f"  {p.key} = {p.value:g}   (now {current})")
-        print(f"      why: {p.reason}")
+        current = say("calibrate.unset") if p.current is None else f"{p.current:g}"
+        print(f"  {p.key} = {p.value:g}   " + say("calibrate.now", current=current))
+        print("      " + say("calibrate.why", reason=p.said(say)))
 
 
-def _write(proposals: list[Proposal], path: Path, *, assume_yes: bool) -> int:
+def _write(proposals: list[Proposal], path: Path, say: Catalogue, *, assume_yes: bool) -> int:
     from flooding.core.settings import ConfigError
     from flooding.io.config_files.loading import load_config
     from flooding.io.config_files.user_file import ensure_user_file, set_user_values
 
     if not assume_yes:
         try:
-            answer = input(f"\nWrite these into {path}? [y/N] ")
+            answer = input("\n" + say("calibrate.ask", path=path) + " [y/N] ")
         except EOFError:
             answer = ""
         if answer.strip().lower() not in ("y", "yes"):
-            print("Nothing written.")
+            print(say("calibrate.nothing_written"))
             return 0
     try:
         created = ensure_user_file(path)
         set_user_values(path, {p.key: _plain_number(p.value) for p in proposals})
     except OSError as exc:
-        print(
-            f"flooding calibrate: cannot write {path}: {exc.strerror or exc}. The values were "
-            "not written; make its folder writable, or name another file with --config FILE.",
-            file=sys.stderr,
-        )
+        print(say("calibrate.cannot_write", path=path, error=exc.strerror or exc), file=sys.stderr)
         return 1
     except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
-        print(
-            f"flooding calibrate: cannot set the values in {path}: {exc}. The values were not "
-            f"written; fix the file (`{program()} config edit {shlex.quote(str(path))}`) or "
-            "name another with --config FILE.",
-            file=sys.stderr,
-        )
+        command = f"{program()} config edit {shlex.quote(str(path))}"
+        print(say("calibrate.cannot_set", path=path, error=exc, command=command), file=sys.stderr)
         return 1
-    print(f"{'Created' if created else 'Updated'} {path}.")
+    print(say("calibrate.created" if created else "calibrate.updated", path=path))
     try:
         load_config(path, env={})
     except ConfigError as exc:
-        print(
-            "The file now has problems (fix them with "
-            f"`{program()} config edit {shlex.quote(str(path))}`):",
-            file=sys.stderr,
-        )
+        command = f"{program()} config edit {shlex.quote(str(path))}"
+        print(say("calibrate.now_broken", command=command), file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2

@@ -11,14 +11,19 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flooding.cli.commands._common import (
     CommandError,
     add_config_options,
+    add_lang_option,
     load_settings,
     program,
+    words_for_errors,
 )
+
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
 VALUE_WIDTH = 50  # long texts (messages) are shortened in the table; --json shows them whole
 
@@ -53,6 +58,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check.add_argument(
         "--config", type=Path, metavar="FILE", help="the file to check (the same as FILE)"
     )
+    add_lang_option(check)
     check.set_defaults(run=run_check)
 
     edit = actions.add_parser(
@@ -67,6 +73,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     edit.add_argument(
         "--config", type=Path, metavar="FILE", help="the file to edit (the same as FILE)"
     )
+    add_lang_option(edit)
     edit.set_defaults(run=run_edit)
 
 
@@ -86,9 +93,9 @@ def chosen_file(args: argparse.Namespace) -> Path | None:
     the two name different files."""
     positional, option = args.file, getattr(args, "config", None)
     if positional is not None and option is not None and positional != option:
-        raise CommandError(
-            f"two files given ({positional} and --config {option}); name one.", code=2
-        )
+        say = words_for_errors(argparse.Namespace(lang=getattr(args, "lang", None)))
+        text = say("config.two_files", first=positional, second=option)
+        raise CommandError(text, code=2)
     chosen: Path | None = positional if positional is not None else option
     args.config = chosen  # what load_settings and the rest read
     return chosen
@@ -119,22 +126,30 @@ def run_show(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
 
+    say = words_for_errors(args)
     if loaded.user_file is not None:
-        print(f"Your file: {loaded.user_file}")
+        print(say("config.your_file", path=loaded.user_file))
     else:
         from flooding.io.config_files.loading import user_config_path
 
-        print(f"Your file: none yet ({user_config_path(None)}; `flooding config edit` makes it)")
+        own = user_config_path(None)
+        print(say("config.no_file_yet", path=own, command="flooding config edit"))
     width = max(len(row["key"]) for row in rows)
-    values = [_shown(row["key"], row["value"]) for row in rows]
+    values = [_shown(row["key"], row["value"], say) for row in rows]
     value_width = max(len(value) for value in values)
     for row, value in zip(rows, values, strict=True):
         if row["origin"] == "file":
-            where = f"your file, line {row['line']}" if row["line"] else "your file"
+            line = row["line"]
+            where = say("config.from_line", line=line) if line else say("config.from_file")
         elif row["origin"] == "environment":
-            where = f"environment {row['variable']}"
+            where = say("config.from_environment", variable=row["variable"])
         else:
-            where = row["origin"]
+            origin = row["origin"]
+            where = (
+                say("config.from_language", language=origin.removeprefix("language "))
+                if origin.startswith("language ")
+                else say.choice("config.origin", origin)
+            )
         print(f"{row['key']:<{width}}  {value:<{value_width}}  {where}")
     return 0
 
@@ -146,16 +161,16 @@ def _holds_targets(key: str) -> bool:
     )
 
 
-def _shown(key: str, value: Any) -> str:
+def _shown(key: str, value: Any, say: Catalogue) -> str:
     if value is None:
         if key.startswith("workout.detection."):
-            return f"(as detection.{key.rpartition('.')[2]})"
-        return "(unset)"
+            return say("config.as_key", setting=f"detection.{key.rpartition('.')[2]}")
+        return say("config.unset")
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 3] + "..."
 
 
-def check_problems(path: Path | None) -> tuple[list[str], list[str]]:
+def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[str]]:
     """Every problem in a config file (layered over the defaults; None: the defaults alone),
     and, when it has none, what still keeps the monitor from watching (no strap paired)."""
     from flooding.app.readiness import pairing_problems
@@ -166,24 +181,24 @@ def check_problems(path: Path | None) -> tuple[list[str], list[str]]:
         loaded = load_config(path, env={}, use_default_user_file=False)
     except ConfigError as exc:
         return exc.problems, []
-    return [], pairing_problems(loaded.settings, program())
+    return [], pairing_problems(loaded.settings, program(), say)
 
 
-def _report(path: Path, problems: list[str], not_ready: list[str]) -> int:
+def _report(path: Path, problems: list[str], not_ready: list[str], say: Catalogue) -> int:
     if not problems:
-        print(f"OK: {path}")
-        _say_not_ready(not_ready)
+        print(say("config.ok", path=path))
+        _say_not_ready(not_ready, say)
         return 0
-    print(f"{path}: {len(problems)} problem(s):")
+    print(say("config.problems", path=path, count=len(problems)))
     for problem in problems:
         print(f"  {problem}")
     return 1
 
 
-def _say_not_ready(not_ready: list[str]) -> None:
+def _say_not_ready(not_ready: list[str], say: Catalogue) -> None:
     """The settings are fine, but the service cannot watch yet: say why (no strap paired)."""
     if not_ready:
-        print("The settings are fine, but the background service cannot start watching yet:")
+        print(say("config.not_ready"))
         for reason in not_ready:
             print(f"  {reason}")
 
@@ -192,14 +207,15 @@ def run_check(args: argparse.Namespace) -> int:
     from flooding.io.config_files.loading import user_config_path
 
     named = chosen_file(args)
+    say = words_for_errors(args)
     if named is not None:
-        return _report(named, *check_problems(named))
+        return _report(named, *check_problems(named, say), say)
     path = user_config_path(None)
     if not path.is_file():
-        print(f"OK: no file at {path} yet, so the defaults are in effect.")
-        _say_not_ready(check_problems(None)[1])
+        print(say("config.ok_no_file", path=path))
+        _say_not_ready(check_problems(None, say)[1], say)
         return 0
-    return _report(path, *check_problems(path))
+    return _report(path, *check_problems(path, say), say)
 
 
 def editor_command(env: Mapping[str, str], platform: str = sys.platform) -> list[str] | None:
@@ -233,30 +249,24 @@ def run_edit(args: argparse.Namespace) -> int:
     from flooding.io.config_files.user_file import ensure_user_file
 
     path = user_config_path(chosen_file(args))
+    say = words_for_errors(args)
     command = editor_command(os.environ)
     if command is None:
-        print(f"No editor found: set EDITOR (e.g. EDITOR=nano), or edit {path} yourself.")
+        print(say("config.no_editor", path=path))
         return 1
     windowed = sys.platform.startswith("win") or sys.platform == "darwin"  # opens a window
     if not _named_editor(os.environ) and not windowed and not _in_a_terminal():
-        print(
-            f"Not opening an editor: this is not a terminal, and no editor is chosen. Set "
-            f"EDITOR (e.g. EDITOR=gedit for a window), or edit {path} yourself; "
-            f"`{program()} config check` checks it after."
-        )
+        print(say("config.no_terminal", path=path, command=f"{program()} config check"))
         return 1
     if ensure_user_file(path):
-        print(f"Created {path}: every key is there, commented out, with its documentation.")
+        print(say("config.created", path=path))
     try:
         result = subprocess.run([*command, str(path)], check=False)
     except OSError as exc:
-        print(f"Could not start the editor {command[0]!r}: {exc}. Set VISUAL or EDITOR.")
+        print(say("config.editor_failed", editor=repr(command[0]), error=exc))
         return 1
     if result.returncode != 0:
-        print(
-            f"The editor stopped with an error (exit code {result.returncode}), so your "
-            f"changes may not be saved. The file as it is now:"
-        )
-        _report(path, *check_problems(path))
+        print(say("config.editor_error", code=result.returncode))
+        _report(path, *check_problems(path, say), say)
         return 1
-    return _report(path, *check_problems(path))
+    return _report(path, *check_problems(path, say), say)

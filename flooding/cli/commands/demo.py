@@ -20,12 +20,14 @@ from flooding.cli.commands._common import (
     load_settings,
     open_store,
     program,
+    screen_words,
 )
 
 if TYPE_CHECKING:
     from flooding.app.session import SessionOutcome
     from flooding.app.sources import HeartSource
     from flooding.cli.view import TerminalView
+    from flooding.core.catalogue import Catalogue
     from flooding.core.hrm import HeartRateMeasurement
     from flooding.core.settings import Settings
     from flooding.lab.simulate import Scenario
@@ -92,26 +94,19 @@ def demo_data_dir(args: argparse.Namespace) -> Path:
     return data_dir(args) if args.with_real else demo_folder(args)
 
 
-def _try_while_playing(args: argparse.Namespace) -> str:
+def _try_while_playing(args: argparse.Namespace, say: Catalogue) -> str:
     """The line that invites the person to try the commands that talk to a monitor (none
     when the talk plays at once: it is over before they could)."""
     if args.speed == 0:
         return ""
-    again = data_dir_hint(args)
-    return (
-        f"While it plays, try in another terminal: {program()} status{again} "
-        f"(also pause, resume, workout on, ok).\n"
-    )
+    return say("demo.try", command=f"{program()} status{data_dir_hint(args)}") + "\n"
 
 
-def _closing_lines(args: argparse.Namespace, folder: Path) -> list[str]:
+def _closing_lines(args: argparse.Namespace, folder: Path, say: Catalogue) -> list[str]:
     """Where the practice sessions are and how to look at them."""
-    where = (
-        f"Kept with your real sessions in {folder} (--with-real)."
-        if args.with_real
-        else f"Practice sessions are kept in {folder}, apart from your real ones."
-    )
-    return [where, f"Review it: {program()} review --data-dir {_quoted(folder)}"]
+    where = say("demo.kept_with_real" if args.with_real else "demo.kept_apart", folder=folder)
+    review = f"{program()} review --data-dir {_quoted(folder)}"
+    return [where, say("demo.review_it", command=review)]
 
 
 def _quoted(path: Path) -> str:
@@ -189,24 +184,23 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
     )
 
 
-def _couple_demo(args: argparse.Namespace) -> int:
+def _couple_demo(args: argparse.Namespace, say: Catalogue) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
     if args.ble:
-        print(
-            "flooding demo: --ble plays one emulated strap, and the couple demo has two "
-            "simulated ones; use --couple or --ble, not both."
-        )
+        print(say("demo.couple_and_ble"))
         return 2
     if args.speed < 0:
-        print("flooding demo --couple: --speed must be 0 or more (0 plays at once)")
+        print(say("demo.couple_speed"))
         return 2
     settings = load_settings(args).settings
     folder = demo_data_dir(args)
     with _answering(folder):
-        return _couple_session(args, settings, folder)
+        return _couple_session(args, settings, folder, say)
 
 
-def _couple_session(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
+def _couple_session(
+    args: argparse.Namespace, settings: Settings, folder: Path, say: Catalogue
+) -> int:
     """The couple demo's session in `folder`, answering the control channel meanwhile."""
     import asyncio
 
@@ -215,20 +209,23 @@ def _couple_session(args: argparse.Namespace, settings: Settings, folder: Path) 
     from flooding.app.review import headline, people_review
     from flooding.app.sources import MergedSource
     from flooding.io.files import write_private
-    from flooding.io.locale_files import load_catalogue
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
 
     store = open_store(args, folder)
     scenarios = dict(zip(COUPLE_DEMO_NAMES, pursue_withdraw(), strict=True))
     first, second = COUPLE_DEMO_NAMES
     length_min = max(s.duration_s for s in scenarios.values()) / 60
-    speed_text = "as fast as possible" if args.speed == 0 else f"{args.speed:g}x real time"
     print(
-        f"Couple demo: {first} and {second} each wear a simulated strap through a hard talk of "
-        f"{length_min:.0f} minutes, {speed_text}.\n{first} pursues and {second} withdraws: "
-        f"{first}'s heart climbs first and higher, {second}'s follows. One alert and one "
-        f"{settings.pause.minutes:.0f}-minute pause for both; ready when both are back.\n"
-        + _try_while_playing(args)
+        say(
+            "demo.couple_intro",
+            first=first,
+            second=second,
+            minutes=f"{length_min:.0f}",
+            speed=_speed_text(args, say),
+            pause=f"{settings.pause.minutes:.0f}",
+        )
+        + "\n"
+        + _try_while_playing(args, say)
     )
     start_s = time.time()
     source = MergedSource(
@@ -253,12 +250,11 @@ def _couple_session(args: argparse.Namespace, settings: Settings, folder: Path) 
     finally:
         store.close()
     if review is None:
-        print("flooding demo: the couple session was not stored")
+        print(say("demo.not_stored"))
         return 1
     target = folder / f"flooding-session-{outcome.session_id}.png"
     write_private(target, render_people_png(review))
     minutes = (outcome.ended_s - outcome.started_s) / 60
-    say = load_catalogue(settings.language)
     print(
         "\n"
         + say(
@@ -272,43 +268,50 @@ def _couple_session(args: argparse.Namespace, settings: Settings, folder: Path) 
     )
     for line in headline(review, say, verbose=False):
         print(f"  {line}")
-    print(f"Plot of both hearts: {target}")
-    print("\n".join(_closing_lines(args, folder)))
+    print(say("demo.plot", path=target))
+    print("\n".join(_closing_lines(args, folder, say)))
     return 0
 
 
+def _speed_text(args: argparse.Namespace, say: Catalogue) -> str:
+    """How fast the talk plays, in words."""
+    return say("demo.at_once") if args.speed == 0 else say("demo.speed", factor=f"{args.speed:g}")
+
+
 def run(args: argparse.Namespace) -> int:
+    say = screen_words(args)
     if args.couple:
-        return _couple_demo(args)
+        return _couple_demo(args, say)
     if args.speed < 0 or (args.ble and args.speed == 0):
-        print(
-            "flooding demo: --speed must be more than 0 (60 plays a minute a second)"
-            + ("" if args.ble else "; 0 plays at once")
-        )
+        print(say("demo.speed_positive") + ("" if args.ble else say("demo.or_at_once")))
         return 2
     settings = load_settings(args).settings
     folder = demo_data_dir(args)
     with _answering(folder):
-        return _solo_session(args, settings, folder)
+        return _solo_session(args, settings, folder, say)
 
 
-def _solo_session(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
+def _solo_session(
+    args: argparse.Namespace, settings: Settings, folder: Path, say: Catalogue
+) -> int:
     """The demo's session in `folder`, answering the control channel meanwhile."""
     import asyncio
 
     from flooding.app import wiring
     from flooding.app.review import episodes
-    from flooding.io.locale_files import load_catalogue
     from flooding.lab.simulate import SimulatedStrap, hard_talk
 
     store = open_store(args, folder)
     scenario = hard_talk()
-    speed_text = "as fast as possible" if args.speed == 0 else f"{args.speed:g}x real time"
     print(
-        f"Demo: a simulated strap plays a hard talk of {scenario.duration_s / 60:.0f} minutes, "
-        f"{speed_text}.\nWatch the heart rate climb, the flooding alert, the "
-        f"{settings.pause.minutes:.0f}-minute pause and the ready-to-return check.\n"
-        + _try_while_playing(args)
+        say(
+            "demo.intro",
+            minutes=f"{scenario.duration_s / 60:.0f}",
+            speed=_speed_text(args, say),
+            pause=f"{settings.pause.minutes:.0f}",
+        )
+        + "\n"
+        + _try_while_playing(args, say)
     )
     view = _view(args, settings)
 
@@ -333,7 +336,6 @@ def _solo_session(args: argparse.Namespace, settings: Settings, folder: Path) ->
     finally:
         store.close()
     minutes = (outcome.ended_s - outcome.started_s) / 60
-    say = load_catalogue(settings.language)
     print(
         "\n"
         + say(
@@ -355,6 +357,6 @@ def _solo_session(args: argparse.Namespace, settings: Settings, folder: Path) ->
         )
         rule = say.choice("rule_plain", episode.rule)
         print(say("summary.episode", peak=peak, rule=rule, recovery=recovery))
-    print(f"Stored in {store.path}")
-    print("\n".join(_closing_lines(args, folder)))
+    print(say("demo.stored_in", path=store.path))
+    print("\n".join(_closing_lines(args, folder, say)))
     return 0

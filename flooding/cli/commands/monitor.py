@@ -20,7 +20,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flooding.cli.commands._app import add_app_options, app_extras
 from flooding.cli.commands._common import (
@@ -34,6 +34,9 @@ from flooding.cli.commands._common import (
     program,
 )
 from flooding.cli.commands._strap import add_strap_options, scan_or_explain, strap_backends
+
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
 log = logging.getLogger("flooding.monitor")
 
@@ -92,38 +95,36 @@ def register(commands: Any) -> None:
 
 
 async def _pick_strap(
-    args: argparse.Namespace, scanner: Any, address: str, name: str
+    args: argparse.Namespace, scanner: Any, address: str, name: str, say: Catalogue
 ) -> tuple[str, str] | None:
     """The strap to use: the paired one, else the only one in range (said so), else None."""
     if address or name:
         return address, name
     again = data_dir_hint(args) + config_hint(args)
     pair_options = config_hint(args)
+    record = f"{program()} pair ADDRESS --no-scan{pair_options}"
     scanned = await scan_or_explain(
         args.timeout,
         scanner,
         f"monitor{again}",
-        " Or record your strap now, without the radio, if you know its address: "
-        f"`{program()} pair ADDRESS --no-scan{pair_options}`.",
+        " " + say("monitor.or_record", command=record),
+        say,
     )
     found = [s for s in scanned if s.has_heart_rate_service]
     if len(found) == 1:
         strap = found[0]
-        print(
-            f"No strap paired yet; using the only one in range: {strap.label}.\n"
-            f"To always use it (and never a stranger's): {program()} pair {strap.address}"
-            f"{pair_options}"
-        )
+        command = f"{program()} pair {strap.address}{pair_options}"
+        print(say("monitor.using_only", strap=strap.label, command=command))
         return strap.address, strap.name or ""
     if not found:
         from flooding.io.strap.backoff import Failure, advice
 
         print(
-            f"flooding monitor: no heart-rate strap found. {advice(Failure.NOT_FOUND)}",
+            say("monitor.none_found", advice=advice(Failure.NOT_FOUND, say=say)),
             file=sys.stderr,
         )
     else:
-        print("flooding monitor: several straps in range; choose yours once with:", file=sys.stderr)
+        print(say("monitor.several"), file=sys.stderr)
         for strap in found:
             print(
                 f"  {program()} pair {strap.address}{pair_options}    # {strap.label}",
@@ -138,8 +139,10 @@ async def _monitor(args: argparse.Namespace) -> int:
     from flooding.core.models import Mode
     from flooding.core.settings import ConfigError
     from flooding.io.clock import SessionClock
+    from flooding.io.locale_files import load_catalogue
 
     settings = load_settings(args).settings
+    say = load_catalogue(settings.language)
     if args.quiet:  # quiet means quiet: the notifications come without their chime
         silent = settings.notify.model_copy(update={"sound": False})
         settings = settings.model_copy(update={"notify": silent})
@@ -162,7 +165,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                 strap = ("", "")
                 if not args.couple:
                     chosen = await _pick_strap(
-                        args, scanner, settings.strap.address, settings.strap.name
+                        args, scanner, settings.strap.address, settings.strap.name, say
                     )
                     if chosen is None:
                         return 1
@@ -194,7 +197,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     clock=clock,
                 )
                 if not args.quiet:
-                    print(f"Watching {source.description}. Ctrl-C ends the session.")
+                    print(say("monitor.watching", source=source.description))
                 outcome = await wiring.run_session(
                     proc,
                     mode=Mode(args.mode) if args.mode else None,
@@ -204,9 +207,6 @@ async def _monitor(args: argparse.Namespace) -> int:
     except wiring.StartError as exc:
         print(f"flooding monitor: {exc}", file=sys.stderr)
         return exc.code
-    from flooding.io.locale_files import load_catalogue
-
-    say = load_catalogue(settings.language)
     summary = say(
         "summary.monitor",
         id=outcome.session_id,
@@ -215,7 +215,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         gaps=outcome.gaps,
     )
     again = data_dir_hint(args)
-    print(f"\n{summary} Review it: {program()} review {outcome.session_id}{again}")
+    review = f"{program()} review {outcome.session_id}{again}"
+    print(f"\n{summary} " + say("monitor.review_it", command=review))
     return 0
 
 

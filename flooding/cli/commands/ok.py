@@ -10,13 +10,16 @@ from typing import TYPE_CHECKING
 from flooding.cli.commands._common import (
     CommandError,
     add_data_dir_option,
+    add_lang_option,
     add_session_argument,
     chosen_session,
     open_store,
+    screen_words,
 )
-from flooding.cli.commands._control import asking_the_monitor, monitor_folders
+from flooding.cli.commands._control import asking_the_monitor, monitor_folders, refusal
 
 if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
     from flooding.io.store import EventRow, Store
 
 
@@ -44,16 +47,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="take the false-alarm mark back (default: the mark made last in the session)",
     )
     add_data_dir_option(parser)
+    add_lang_option(parser)
     parser.set_defaults(run=run)
 
 
-def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
+def _ask_the_running_monitor(args: argparse.Namespace, say: Catalogue) -> int | None:
     """Mark through the running monitor, which knows the live session; None: do it here."""
     from flooding.core.timefmt import session_clock
     from flooding.io.control import ControlError, ErrorReply, OkRequest, send_command
     from flooding.io.control.protocol import build_request
 
-    with asking_the_monitor():
+    with asking_the_monitor(say):
         request = build_request(OkRequest, session=args.session)
     reply = None
     try:
@@ -62,21 +66,18 @@ def _ask_the_running_monitor(args: argparse.Namespace) -> int | None:
             if reply is not None:
                 break
     except ControlError as exc:
-        print(f"flooding ok: the running monitor did not answer ({exc}); marking it directly.")
+        print(say("ok.no_answer", error=exc))
         return None
     if reply is None:
         return None
     if isinstance(reply, ErrorReply):
         if reply.code in ("no-session", "other-session"):
             return None
-        print(reply.error)
+        print(refusal(reply, say))
         return 1
     when = session_clock(reply.alert_t_s)
     sid = reply.session_id
-    if reply.already:
-        print(f"The alert at {when} in session {sid} was already marked a false alarm.")
-    else:
-        print(f"Marked the alert at {when} in session {sid} as a false alarm.")
+    print(say("ok.already" if reply.already else "ok.marked", when=when, id=sid))
     return 0
 
 
@@ -98,7 +99,7 @@ def _clock_names(t_s: float) -> set[str]:
     return names
 
 
-def _pick(alerts: list[EventRow], which: str, session_id: int) -> EventRow:
+def _pick(alerts: list[EventRow], which: str, session_id: int, say: Catalogue) -> EventRow:
     """The alert named by its number or its time, or a CommandError listing what there is."""
     from flooding.core.timefmt import session_clock, spans_days
 
@@ -110,9 +111,9 @@ def _pick(alerts: list[EventRow], which: str, session_id: int) -> EventRow:
         if text.isdigit() or text not in _clock_names(a.t_s)  # all, or the ones at that time
     ] or list(enumerate(alerts, 1))
     listed = ", ".join(
-        f"{n} at {session_clock(a.t_s, seconds=True, dated=dated)}"
+        say("ok.number_at", n=n, when=session_clock(a.t_s, seconds=True, dated=dated))
         for n, a in shown[:LISTED_AT_MOST]
-    ) + (f" and {len(shown) - LISTED_AT_MOST} more" if len(shown) > LISTED_AT_MOST else "")
+    ) + (say("ok.and_more", n=len(shown) - LISTED_AT_MOST) if len(shown) > LISTED_AT_MOST else "")
 
     if text.isdigit():
         number = int(text)
@@ -124,64 +125,62 @@ def _pick(alerts: list[EventRow], which: str, session_id: int) -> EventRow:
             return matches[0]
         if len(matches) > 1:
             listed = ", ".join(
-                f"{alerts.index(a) + 1} at {session_clock(a.t_s, seconds=True, dated=True)}"
+                say(
+                    "ok.number_at",
+                    n=alerts.index(a) + 1,
+                    when=session_clock(a.t_s, seconds=True, dated=True),
+                )
                 for a in matches
             )
             raise CommandError(
-                f"session {session_id} has {len(matches)} alerts at {text}; name one by its "
-                f"number: {listed}."
+                say("ok.several_at", id=session_id, count=len(matches), when=text, listed=listed)
             )
-    raise CommandError(
-        f"session {session_id} has no alert {text!r}; its alerts: {listed}. Give the time "
-        "as review shows it, or the number."
-    )
+    raise CommandError(say("ok.no_such_alert", id=session_id, which=repr(text), listed=listed))
 
 
-def _undo(store: Store, session_id: int, which: str | None) -> int:
+def _undo(store: Store, session_id: int, which: str | None, say: Catalogue) -> int:
     from flooding.core.timefmt import session_clock
 
     alerts = _alerts(store, session_id)
     if which is not None:
-        alert = _pick(alerts, which, session_id) if alerts else None
+        alert = _pick(alerts, which, session_id, say) if alerts else None
     else:
         marks = store.events(session_id, "false-alarm")
         last = max(marks, key=lambda m: m.id, default=None)
         marked = None if last is None else last.data.get("alert_event_id")
         alert = next((a for a in alerts if a.id == marked), None)
     if alert is None:
-        print(f"No alert of session {session_id} is marked a false alarm; nothing to take back.")
+        print(say("ok.undo_none", id=session_id))
         return 1
     when = session_clock(alert.t_s, seconds=True)
     if not store.unmark_false_alarm(session_id, alert.id):
-        print(
-            f"The alert at {when} in session {session_id} is not marked a false alarm; "
-            "nothing to take back."
-        )
+        print(say("ok.undo_not_marked", when=when, id=session_id))
         return 1
-    print(f"The alert at {when} in session {session_id} is no longer marked a false alarm.")
+    print(say("ok.undone", when=when, id=session_id))
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     from flooding.core.timefmt import session_clock
 
+    say = screen_words(args)
     if args.alert is None and not args.undo:
-        answered = _ask_the_running_monitor(args)
+        answered = _ask_the_running_monitor(args, say)
         if answered is not None:
             return answered
     store = open_store(args)
     try:
-        session_id = chosen_session(store, args.session)
+        session_id = chosen_session(store, args.session, say)
         if args.undo:
-            return _undo(store, session_id, args.alert)
+            return _undo(store, session_id, args.alert, say)
         alerts = _alerts(store, session_id)
         if not alerts:
-            print(f"Session {session_id} had no flooding alert; nothing to mark.")
+            print(say("ok.no_alert", id=session_id))
             return 1
         alert = (
             store.latest_alert(session_id)
             if args.alert is None
-            else _pick(alerts, args.alert, session_id)
+            else _pick(alerts, args.alert, session_id, say)
         )
         assert alert is not None  # the session has alerts
         already = store.is_false_alarm(session_id, alert.id)
@@ -189,8 +188,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     when = session_clock(alert.t_s)
-    if already:
-        print(f"The alert at {when} in session {session_id} was already marked a false alarm.")
-    else:
-        print(f"Marked the alert at {when} in session {session_id} as a false alarm.")
+    print(say("ok.already" if already else "ok.marked", when=when, id=session_id))
     return 0

@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flooding.cli.commands._common import config_hint, program
+from flooding.cli.commands._common import add_lang_option, config_hint, program, screen_words
 from flooding.cli.commands._strap import add_strap_options, scan_for_straps
 
 if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
     from flooding.io.strap.ble import StrapInfo
 
 
@@ -60,6 +61,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     add_strap_options(p)
+    add_lang_option(p)
     p.set_defaults(run=run)
 
 
@@ -76,7 +78,7 @@ def _again(args: argparse.Namespace, strap: str) -> str:
     return f"{program()} {_pair_command(args, strap)}"
 
 
-def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | None:
+def _choose(args: argparse.Namespace, found: list[StrapInfo], say: Catalogue) -> StrapInfo | None:
     straps = [s for s in found if s.has_heart_rate_service]
     if args.strap:
         wanted = args.strap.strip()
@@ -88,16 +90,13 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | Non
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            print(
-                f"flooding: several devices are called {wanted!r}; pair by address:",
-                file=sys.stderr,
-            )
+            print(say("pair.same_name", name=repr(wanted)), file=sys.stderr)
             for s in matches:
                 print(f"  {s.label}", file=sys.stderr)
             return None
-        print(f"flooding: {wanted!r} is not in range.", file=sys.stderr)
+        print(say("pair.not_in_range", name=repr(wanted)), file=sys.stderr)
         if straps:
-            print("Straps in range:", file=sys.stderr)
+            print(say("pair.in_range"), file=sys.stderr)
             for s in straps:
                 print(f"  {s.label}", file=sys.stderr)
         return None
@@ -106,15 +105,16 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo]) -> StrapInfo | Non
         if args.yes:
             return only
         if not sys.stdin.isatty():
-            print(f"flooding: found one strap, {only.label}.", file=sys.stderr)
-            print(f"To use it: {_again(args, only.address)}   (or add --yes)", file=sys.stderr)
+            print(say("pair.found_one", strap=only.label), file=sys.stderr)
+            print(say("pair.to_use_it", command=_again(args, only.address)), file=sys.stderr)
             return None
-        answer = input(f"Found one strap: {only.label}. Use it? [Y/n] ").strip().lower()
+        answer = input(say("pair.use_it", strap=only.label) + " [Y/n] ").strip().lower()
         return only if answer in ("", "y", "yes") else None
     if straps:
-        print("flooding: several straps are in range; say which is yours:", file=sys.stderr)
+        print(say("pair.several"), file=sys.stderr)
         for s in straps:
-            print(f"  {_again(args, s.address)}   # {s.name or 'unnamed'}", file=sys.stderr)
+            name = s.name or say("pair.unnamed")
+            print(f"  {_again(args, s.address)}   # {name}", file=sys.stderr)
     return None
 
 
@@ -124,13 +124,11 @@ def run(args: argparse.Namespace) -> int:
     from flooding.io.strap.backoff import Failure, advice
     from flooding.io.strap.ble import StrapInfo
 
+    say = screen_words(args)
     if args.no_scan:
         if not args.strap:
-            print(
-                "flooding pair: --no-scan needs the strap's ADDRESS, e.g. "
-                f"`{_again(args, 'C0:FF:EE:00:00:01')} --no-scan`.",
-                file=sys.stderr,
-            )
+            example = f"{_again(args, 'C0:FF:EE:00:00:01')} --no-scan"
+            print(say("pair.no_scan_needs_address", example=example), file=sys.stderr)
             return 2
         problem = address_problem(args.strap)
         if problem is not None:
@@ -140,19 +138,17 @@ def run(args: argparse.Namespace) -> int:
             name=None, address=args.strap.strip(), rssi=None, has_heart_rate_service=True
         )
     else:
-        extra = (
-            " Or record it now, without the radio: "
-            f"`{_again(args, args.strap if args.strap else 'ADDRESS')} --no-scan`."
-        )
-        found = scan_for_straps(args, _pair_command(args, args.strap or ""), extra)
+        without = f"{_again(args, args.strap if args.strap else 'ADDRESS')} --no-scan"
+        extra = " " + say("pair.or_record_now", command=without)
+        found = scan_for_straps(args, _pair_command(args, args.strap or ""), extra, say)
         if not any(s.has_heart_rate_service for s in found) and not args.strap:
-            print(f"flooding: no heart-rate strap found in {args.timeout:g} s.", file=sys.stderr)
-            print(advice(Failure.NOT_FOUND), file=sys.stderr)
+            print(say("strap.none_found", seconds=f"{args.timeout:g}"), file=sys.stderr)
+            print(advice(Failure.NOT_FOUND, say=say), file=sys.stderr)
             return 1
-        chosen = _choose(args, found)
+        chosen = _choose(args, found, say)
     if chosen is None:
         if args.strap:
-            print(advice(Failure.NOT_FOUND, args.strap), file=sys.stderr)
+            print(advice(Failure.NOT_FOUND, args.strap, say=say), file=sys.stderr)
         return 1
     from flooding.io.config_files.loading import user_config_path
 
@@ -162,27 +158,23 @@ def run(args: argparse.Namespace) -> int:
     except PairingRefused as exc:
         print(f"flooding pair: {exc}", file=sys.stderr)
         return 1
-    label = f"the strap at {chosen.address}" if args.no_scan else chosen.label
+    label = say("pair.the_strap_at", address=chosen.address) if args.no_scan else chosen.label
     if args.no_scan:
-        print("Not looked for now: the monitor connects to it when it is worn and in range.")
+        print(say("pair.not_looked_for"))
     if args.as_name is not None:
         name = args.as_name
-        print(f"Paired {name} with {label}.")
-        print(f"Saved in {path} as [profiles.{name}], with room for {name}'s own settings.")
+        print(say("pair.paired_person", name=name, strap=label))
+        print(say("pair.saved_profile", path=path, name=name))
         profiles = list(profiles_in(path))
         if len(profiles) == 2:
-            print(
-                f"{' and '.join(profiles)} make a couple: `{program()} monitor --couple"
-                f"{config_hint(args)}` watches both hearts in one conversation."
-            )
+            first, second = profiles
+            command = f"{program()} monitor --couple{config_hint(args)}"
+            print(say("pair.a_couple", first=first, second=second, command=command))
         elif len(profiles) == 1:
-            print("Pair the other partner's strap with --as THEIR_NAME for couple mode.")
+            print(say("pair.other_partner"))
         else:
-            print(
-                f"There are {len(profiles)} profiles; couple mode needs exactly two "
-                "(remove the others from your config file)."
-            )
+            print(say("pair.too_many_profiles", count=len(profiles)))
         return 0
-    print(f"Paired with {label}.")
-    print(f"Saved in {path}; the monitor will connect to this strap and no other.")
+    print(say("pair.paired", strap=label))
+    print(say("pair.saved", path=path))
     return 0

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flooding.cli.commands._common import add_data_dir_option
+from flooding.cli.commands._common import add_data_dir_option, add_lang_option, screen_words
 from flooding.cli.commands._control import (
     EXIT_NOT_RUNNING,
     asking_the_monitor,
     monitor_folders,
     no_monitor_text,
+    refusal,
 )
 
 
@@ -31,11 +32,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="how long (default: pause.minutes from your settings, normally 20)",
     )
     add_data_dir_option(pause)
+    add_lang_option(pause)
     pause.set_defaults(run=run_pause)
     resume = commands.add_parser(
         "resume", help="end the break early", description="Ends the current pause now."
     )
     add_data_dir_option(resume)
+    add_lang_option(resume)
     resume.set_defaults(run=run_resume)
 
 
@@ -44,44 +47,43 @@ def run_pause(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, PauseRequest, send_command
     from flooding.io.control.protocol import build_request
 
+    say = screen_words(args)
     reply = None
-    with asking_the_monitor():
+    with asking_the_monitor(say):
         request = build_request(PauseRequest, minutes=args.minutes)
         for folder in monitor_folders(args):
             reply = send_command(request, data_dir=folder)
             if reply is not None:
                 break
     if reply is None:
-        print(no_monitor_text("there is no session to pause", args), file=sys.stderr)
+        print(no_monitor_text(say("control.no_session_to_pause"), args, say), file=sys.stderr)
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
-        print(f"flooding pause: {reply.error}", file=sys.stderr)
+        print(f"flooding pause: {refusal(reply, say)}", file=sys.stderr)
         return 1
     until = clock_time(reply.until_s)
     if reply.already:
-        print(f"Already pausing: {reply.minutes_left:.0f} minute(s) left, until {until}.")
+        print(say("pause.already", minutes=f"{reply.minutes_left:.0f}", until=until))
     else:
-        print(
-            f"Pause started: {reply.minutes_left:.0f} minutes, until {until}. "
-            "Take the time you need; you will hear when your heart is back near calm."
-        )
+        print(say("pause.started", minutes=f"{reply.minutes_left:.0f}", until=until))
     return 0
 
 
 def run_resume(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, ResumeRequest, send_command
 
+    say = screen_words(args)
     reply = None
-    with asking_the_monitor():
+    with asking_the_monitor(say):
         for folder in monitor_folders(args):
             reply = send_command(ResumeRequest(), data_dir=folder)
             if reply is not None:
                 break
     if reply is None:
-        print(no_monitor_text("there is no pause to end", args), file=sys.stderr)
+        print(no_monitor_text(say("control.no_pause_to_end"), args, say), file=sys.stderr)
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
-        print(f"flooding resume: {reply.error}", file=sys.stderr)
+        print(f"flooding resume: {refusal(reply, say)}", file=sys.stderr)
         return 1
-    print("Pause ended. Watching again; go gently.")
+    print(say("resume.ended"))
     return 0

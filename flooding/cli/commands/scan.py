@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from flooding.cli.commands._common import program
+from flooding.cli.commands._common import add_lang_option, program, screen_words
 from flooding.cli.commands._strap import add_strap_options, scan_for_straps
 
 
@@ -22,6 +22,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     add_strap_options(p)
+    add_lang_option(p)
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.add_argument(
         "--all",
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     """Scan and print; exit 1 when no strap is found or Bluetooth cannot be used."""
     from flooding.io.strap.backoff import Failure, advice
 
-    found = scan_for_straps(args, "scan")
+    say = screen_words(args)
+    found = scan_for_straps(args, "scan", say=say)
     straps = [s for s in found if s.has_heart_rate_service]
     shown = found if args.all else straps
     if args.json:
@@ -55,15 +57,14 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         for s in shown:
-            signal = f"{s.rssi} dBm" if s.rssi is not None else "signal unknown"
-            kind = "" if s.has_heart_rate_service else "  (not a heart-rate strap)"
-            print(f"{s.name or 'unnamed device':<28} {s.address:<20} {signal}{kind}")
+            signal = f"{s.rssi} dBm" if s.rssi is not None else say("scan.signal_unknown")
+            kind = "" if s.has_heart_rate_service else say("scan.not_a_strap")
+            print(f"{s.name or say('scan.unnamed'):<28} {s.address:<20} {signal}{kind}")
     if not straps:
-        print(f"flooding: no heart-rate strap found in {args.timeout:g} s.", file=sys.stderr)
-        print(advice(Failure.NOT_FOUND), file=sys.stderr)
+        print(say("strap.none_found", seconds=f"{args.timeout:g}"), file=sys.stderr)
+        print(advice(Failure.NOT_FOUND, say=say), file=sys.stderr)
         return 1
     if not args.json:
-        print(
-            f"\nTo use one: {program()} pair ADDRESS   (e.g. {program()} pair {straps[0].address})"
-        )
+        example = f"{program()} pair {straps[0].address}"
+        print("\n" + say("scan.to_use", command=f"{program()} pair ADDRESS", example=example))
     return 0

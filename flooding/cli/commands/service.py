@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
+    add_lang_option,
     data_dir_hint,
     program,
+    words_for_errors,
 )
 
 if TYPE_CHECKING:
@@ -51,8 +53,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--dry-run", action="store_true", help="only show what would be removed and run"
     )
     add_data_dir_option(uninstall)
+    add_lang_option(uninstall)
     status = actions.add_parser("status", help="is it installed, and is the monitor running")
     add_data_dir_option(status)
+    add_lang_option(status)
     logs = actions.add_parser("logs", help="what the service has logged")
     logs.add_argument(
         "-n",
@@ -63,6 +67,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     logs.add_argument("-f", "--follow", action="store_true", help="keep showing new lines")
     add_data_dir_option(logs)
+    add_lang_option(logs)
     parser.set_defaults(run=run)
 
 
@@ -97,18 +102,16 @@ def _pairing_note(args: argparse.Namespace) -> str | None:
     from flooding.cli.commands._common import load_settings
     from flooding.core.settings import ConfigError
 
+    say = words_for_errors(args)
     try:
         settings = load_settings(args).settings
     except ConfigError as exc:
-        return (
-            "Note: your configuration has problems, so the service will wait (and tell you) "
-            f"until they are fixed: {exc.problems[0]}"
-        )
+        return say("service.config_problem", problem=exc.problems[0])
     from flooding.app.readiness import pairing_problems
 
-    problems = pairing_problems(settings, program())
+    problems = pairing_problems(settings, program(), say)
     if problems:
-        return f"Note: the service will wait until this is done: {' '.join(problems)}"
+        return say("service.waits_for", steps=" ".join(problems))
     return None
 
 
@@ -117,23 +120,27 @@ def run(args: argparse.Namespace) -> int:
 
     plan = _plan(args)
     if args.action == "install":
-        report = install(plan, dry_run=args.dry_run)
+        report = install(plan, dry_run=args.dry_run, say=words_for_errors(args))
         print("\n".join(report.lines))
         note = _pairing_note(args)
         if note:
             print(note)
         if report.ok and not args.dry_run:
-            print(f"Check on it any time: {program()} status{data_dir_hint(args)}")
+            say = words_for_errors(args)
+            print(say("service.check_on_it", command=f"{program()} status{data_dir_hint(args)}"))
         return 0 if report.ok else 1
     if args.action == "uninstall":
-        report = uninstall(plan, dry_run=args.dry_run)
+        report = uninstall(plan, dry_run=args.dry_run, say=words_for_errors(args))
         print("\n".join(report.lines))
         return 0 if report.ok else 1
     if args.action == "status":
         from flooding.cli.commands import status
 
-        print("\n".join(service_state(plan)))
-        return int(status.run(argparse.Namespace(json=False, data_dir=args.data_dir)))
+        print("\n".join(service_state(plan, say=words_for_errors(args))))
+        asked = argparse.Namespace(
+            json=False, data_dir=args.data_dir, lang=getattr(args, "lang", None)
+        )
+        return int(status.run(asked))
     return _logs(args, plan)
 
 
@@ -143,20 +150,21 @@ def _logs(args: argparse.Namespace, plan: Plan) -> int:
     if plan.logs_step is not None:
         argv = [*plan.logs_step.argv, "-n", str(args.lines)] + (["-f"] if args.follow else [])
         if shutil.which(argv[0]) is None:
-            print(f"`{argv[0]}` is not available here; the service logs to the journal.")
+            print(words_for_errors(args)("service.no_journal", command=argv[0]))
             return 1
         try:
             return subprocess.call(argv)
         except KeyboardInterrupt:
             return 0
     assert plan.log_file is not None
+    say = words_for_errors(args)
     lines = tail(plan.log_file, args.lines)
     if not lines:
-        print(f"Nothing logged yet in {plan.log_file}.")
+        print(say("service.nothing_logged", path=plan.log_file))
     else:
         print("\n".join(lines))
     if plan.crash_log is not None and tail(plan.crash_log, 1):
-        print(f"(Output from before logging started, e.g. a crash: {plan.crash_log})")
+        print(say("service.crash_log", path=plan.crash_log))
     if args.follow:
         return _follow(plan.log_file)
     return 0

@@ -6,15 +6,22 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import CommandError, add_data_dir_option
+from flooding.cli.commands._common import (
+    CommandError,
+    add_data_dir_option,
+    add_lang_option,
+    screen_words,
+)
 from flooding.cli.commands._control import (
     EXIT_NOT_RUNNING,
     asking_the_monitor,
     monitor_folders,
     no_monitor_text,
+    refusal,
 )
 
 if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
     from flooding.io.control import MonitorStatus
 
 
@@ -29,79 +36,93 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_data_dir_option(parser)
+    add_lang_option(parser)
     parser.set_defaults(run=run)
 
 
-def _bpm(value: object) -> str:
-    return f"{value:.0f} bpm" if isinstance(value, int | float) else "-"
+def _bpm(value: object, say: Catalogue) -> str:
+    return say("bpm", bpm=f"{value:.0f}") if isinstance(value, int | float) else "-"
 
 
-def _heart(bpm: object, baseline: object) -> str:
-    known = (
-        _bpm(baseline) if baseline is not None else "not known yet (learning in the first minutes)"
-    )
-    return f"{_bpm(bpm)}, calm baseline {known}"
+def _heart(bpm: object, baseline: object, say: Catalogue) -> str:
+    known = _bpm(baseline, say) if baseline is not None else say("status.baseline_unknown")
+    return say("status.heart_value", bpm=_bpm(bpm, say), baseline=known)
 
 
-def describe(status: MonitorStatus) -> list[str]:
-    """The status as lines for the person."""
+def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
+    """The status as lines for the person, in the language of `say` (English without)."""
     from flooding.core.timefmt import clock_time
+    from flooding.io.locale_files import load_catalogue
 
-    kind = (
-        "the demo, with a simulated strap"
+    say = say or load_catalogue()
+
+    kind = say(
+        "status.kind_demo"
         if status.demo
-        else "background service"
+        else "status.kind_service"
         if status.headless
-        else "in a terminal"
+        else "status.kind_terminal"
     )
     strap = status.strap
-    label = strap.name or strap.chosen or "your strap"
+    label = strap.name or strap.chosen or say("status.your_strap")
     if strap.address and strap.address != label:
         label += f" ({strap.address})"
-    link = "connected" if strap.connected else f"not connected ({strap.link})"
+    link = (
+        say("status.connected")
+        if strap.connected
+        else say("status.not_connected", link=say.choice("strap_link", strap.link))
+    )
     if strap.battery_percent is not None:
-        link += f", battery {strap.battery_percent} %"
+        link += say("status.battery", percent=strap.battery_percent)
     lines = [
-        f"Monitor: running ({kind}, pid {status.pid})",
-        f"Strap:   {label}: {link}",
+        say("status.monitor", kind=kind, pid=status.pid),
+        say("status.strap", label=label, link=link),
     ]
     session = status.session_id
     state = status.state
     if session is None:
-        lines.append("Session: none - waiting for your strap; a session starts when you wear it")
+        lines.append(say("status.no_session"))
         if status.mode == "workout":
-            lines.append("Mode:    workout for the next session (no flooding alerts)")
+            lines.append(say("status.workout_next"))
         return lines
-    lines.append(f"Session: {session}")
+    lines.append(say("status.session", id=session))
     if status.people:
         for name, person in status.people.items():
             absent = person.not_counted
             lines.append(
-                f"{name}: {_heart(person.heart_bpm, person.baseline_bpm)}, "
-                f"{person.state}" + (f" (not counted: {absent})" if absent else "")
+                say(
+                    "status.person",
+                    name=name,
+                    heart=_heart(person.heart_bpm, person.baseline_bpm, say),
+                    state=say.choice("state", person.state),
+                )
+                + (say("status.not_counted", why=absent) if absent else "")
             )
     else:
-        lines.append(f"Heart:   {_heart(status.heart_bpm, status.baseline_bpm)}")
+        lines.append(say("status.heart", heart=_heart(status.heart_bpm, status.baseline_bpm, say)))
     pause = status.pause
     if state == "workout":
-        text = "workout (a high heart rate is expected: no flooding alerts)"
+        text = say("status.state_workout")
     elif state == "pausing" and pause:
-        text = (
-            f"pausing, {pause.minutes_left:.0f} minute(s) left (until {clock_time(pause.until_s)})"
+        text = say(
+            "status.state_pausing",
+            minutes=f"{pause.minutes_left:.0f}",
+            until=clock_time(pause.until_s),
         )
     else:
-        text = str(state)
-    lines.append(f"State:   {text}")
+        text = say.choice("state", str(state))
+    lines.append(say("status.state", state=text))
     if state == "workout" and pause:
-        lines.append(f"Pause:   {pause.minutes_left:.0f} minute(s) left")
+        lines.append(say("status.pause", minutes=f"{pause.minutes_left:.0f}"))
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, StatusRequest, send_command
 
+    say = screen_words(args)
     reply = None
-    with asking_the_monitor():
+    with asking_the_monitor(say):
         for folder in monitor_folders(args):
             reply = send_command(StatusRequest(), data_dir=folder)
             if reply is not None:
@@ -110,13 +131,13 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"running": False}))
         else:
-            print(no_monitor_text("there is nothing to report", args))
+            print(no_monitor_text(say("control.nothing_to_report"), args, say))
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
-        raise CommandError(f"the monitor could not say: {reply.error}")
+        raise CommandError(say("status.could_not_say", error=refusal(reply, say)))
     if args.json:
         status = reply.status.model_dump(mode="json")
         print(json.dumps({"running": True, **status}, indent=2))
     else:
-        print("\n".join(describe(reply.status)))
+        print("\n".join(describe(reply.status, say)))
     return 0

@@ -11,12 +11,15 @@ from flooding.cli.commands._common import (
     add_config_file_option,
     add_data_dir_option,
     add_details_option,
+    add_lang_option,
     data_dir,
     open_store,
     wants_details,
+    words_for_errors,
 )
 
 if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
     from flooding.io.config_files.loading import LoadedConfig
 
 
@@ -49,6 +52,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the candidate: change one setting, e.g. --set detection.margin_bpm=15 (repeatable)",
     )
     add_config_file_option(parser)
+    add_lang_option(parser)
     parser.add_argument(
         "--tolerance",
         type=float,
@@ -78,13 +82,20 @@ def changed_keys(
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.tune import DEFAULT_TOLERANCE_S, compare_session, load_sessions, totals
+    from flooding.app.tune import (
+        DEFAULT_TOLERANCE_S,
+        compare_session,
+        load_sessions,
+        totals,
+        verdict,
+    )
     from flooding.core.timefmt import iso_local, local_stamp
     from flooding.io.config_files.loading import load_config
 
+    say = words_for_errors(args)
     tolerance_s: float = DEFAULT_TOLERANCE_S if args.tolerance is None else args.tolerance
     if tolerance_s < 0:
-        print("flooding tune: --tolerance must be 0 or more seconds")
+        print(say("tune.bad_tolerance"))
         return 2
     current = load_config(args.config)
     candidate = load_config(args.config, overrides=args.overrides)
@@ -101,17 +112,17 @@ def run(args: argparse.Namespace) -> int:
             ids = [] if latest is None else [latest]
         unknown = [i for i in ids if store.session(i) is None]
         if unknown:
-            print(f"No session {', '.join(map(str, unknown))}. `flooding sessions` lists them.")
+            ids_text = ", ".join(map(str, unknown))
+            print(say("calibrate.no_session", id=ids_text, command="flooding sessions"))
             return 1
         if not ids:
-            print(f"No sessions recorded yet in {data_dir(args)}.")
+            print(say("tune.no_sessions", folder=data_dir(args)))
             return 1
         couples = store.couple_session_ids()
         skipped = [i for i in ids if i in couples]
         if skipped and len(skipped) == len(ids):
             print(
-                f"Nothing to replay: {_couple_note(skipped)}. Replay sessions of one heart, "
-                "or `flooding tune --all`."
+                say("tune.nothing", note=_couple_note(skipped, say), command="flooding tune --all")
             )
             return 1
         comparisons = [
@@ -144,43 +155,70 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     if changes:
-        print(
-            "Candidate: your settings with " + ", ".join(f"{k} {o} -> {n}" for k, o, n in changes)
-        )
+        listed = ", ".join(f"{k} {o} -> {n}" for k, o, n in changes)
+        print(say("tune.candidate", changes=listed))
     else:
-        print("Candidate: no --set given, so it equals your current settings.")
+        print(say("tune.candidate_same"))
+    head = {name: say(f"tune.column.{name}") for name in COLUMNS}
+    # each column as wide as its heading in the person's language (English: the widths of old)
+    w = {name: max(width, len(head[name])) for name, width in COLUMNS.items()}
+    w["mode"] = max([w["mode"], *(len(say.choice("mode", c.mode)) for c in comparisons)])
     print(
-        f"\n{'session':>7}  {'started':16}  {'mode':7}  {'alerts now':>10}  {'candidate':>9}  "
-        f"{'false alarms now':>16}  {'candidate':>9}  {'missed':>6}  {'added':>5}"
+        f"\n{head['session']:>{w['session']}}  {head['started']:{w['started']}}  "
+        f"{head['mode']:{w['mode']}}  {head['alerts_now']:>{w['alerts_now']}}  "
+        f"{head['candidate']:>{w['candidate']}}  {head['false_now']:>{w['false_now']}}  "
+        f"{head['candidate']:>{w['candidate']}}  {head['missed']:>{w['missed']}}  "
+        f"{head['added']:>{w['added']}}"
     )
     for c in comparisons:
         print(
-            f"{c.session_id:>7}  {local_stamp(c.started_s):16}  {c.mode:7}  "
-            f"{len(c.current_alert_s):>10}  {len(c.candidate_alert_s):>9}  "
-            f"{c.current_false:>16}  {c.candidate_false:>9}  {len(c.missed_s):>6}  "
-            f"{len(c.added_s):>5}"
+            f"{c.session_id:>{w['session']}}  {local_stamp(c.started_s):{w['started']}}  "
+            f"{say.choice('mode', c.mode):{w['mode']}}  "
+            f"{len(c.current_alert_s):>{w['alerts_now']}}  "
+            f"{len(c.candidate_alert_s):>{w['candidate']}}  "
+            f"{c.current_false:>{w['false_now']}}  {c.candidate_false:>{w['candidate']}}  "
+            f"{len(c.missed_s):>{w['missed']}}  {len(c.added_s):>{w['added']}}"
         )
-    label = f"total ({total.sessions} session{'s' if total.sessions != 1 else ''})"
+    label = say("tune.total.one" if total.sessions == 1 else "tune.total.many", n=total.sessions)
+    first = w["session"] + w["started"] + w["mode"] + 4  # the three columns the label spans
     print(
-        f"{label:<34}  {total.current_alerts:>10}  {total.candidate_alerts:>9}  "
-        f"{total.current_false:>16}  {total.candidate_false:>9}  {total.missed:>6}  "
-        f"{total.added:>5}"
+        f"{label:<{first}}  {total.current_alerts:>{w['alerts_now']}}  "
+        f"{total.candidate_alerts:>{w['candidate']}}  "
+        f"{total.current_false:>{w['false_now']}}  {total.candidate_false:>{w['candidate']}}  "
+        f"{total.missed:>{w['missed']}}  {total.added:>{w['added']}}"
     )
     if skipped:
-        print(f"\nNot replayed: {_couple_note(skipped)}.")
+        print("\n" + say("tune.not_replayed", note=_couple_note(skipped, say)))
     if total.marked_false:
-        print(f"\nYou marked {total.marked_false} alert(s) in these sessions as false alarms.")
-    print(f"\nVerdict: {total.verdict}.")
+        print("\n" + say("tune.marked", n=total.marked_false))
+    said = verdict(
+        total.current_alerts,
+        total.candidate_alerts,
+        total.current_false,
+        total.candidate_false,
+        total.missed,
+        total.added,
+        say,
+    )
+    print("\n" + say("tune.verdict", verdict=said))
     if wants_details(args):
-        print(f"(Replayed {total.samples:,} samples twice in {elapsed:.1f} s.)")
+        print(say("tune.replayed", samples=f"{total.samples:,}", seconds=f"{elapsed:.1f}"))
     return 0
 
 
-def _couple_note(session_ids: list[int]) -> str:
+COLUMNS = {  # the table's columns and their narrowest widths (characters)
+    "session": 7,
+    "started": 16,
+    "mode": 7,
+    "alerts_now": 10,
+    "candidate": 9,
+    "false_now": 16,
+    "missed": 6,
+    "added": 5,
+}
+
+
+def _couple_note(session_ids: list[int], say: Catalogue) -> str:
     """Why couple sessions are left out of the replay."""
     which = ", ".join(map(str, session_ids))
-    return (
-        f"{'session' if len(session_ids) == 1 else 'sessions'} {which} "
-        f"{'holds' if len(session_ids) == 1 else 'hold'} two hearts (couple mode); tune "
-        "replays one person's detector"
-    )
+    return say("tune.couples.one" if len(session_ids) == 1 else "tune.couples.many", ids=which)

@@ -5,12 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flooding.cli.commands._common import add_data_dir_option, data_dir_hint, program
+from flooding.cli.commands._common import (
+    add_data_dir_option,
+    add_lang_option,
+    data_dir_hint,
+    program,
+    screen_words,
+)
 from flooding.cli.commands._control import (
     EXIT_NOT_RUNNING,
     asking_the_monitor,
     monitor_folders,
     no_monitor_text,
+    refusal,
 )
 
 
@@ -26,6 +33,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("switch", choices=("on", "off"), help="on or off")
     add_data_dir_option(parser)
+    add_lang_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -33,27 +41,26 @@ def run(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, WorkoutRequest, send_command
 
     on = args.switch == "on"
+    say = screen_words(args)
     reply = None
-    with asking_the_monitor():
+    with asking_the_monitor(say):
         for folder in monitor_folders(args):
             reply = send_command(WorkoutRequest(on=on), data_dir=folder)
             if reply is not None:
                 break
     if reply is None:
         print(
-            no_monitor_text(f"workout mode cannot be turned {args.switch}", args),
+            no_monitor_text(say(f"control.workout_{args.switch}"), args, say),
             file=sys.stderr,
         )
         return EXIT_NOT_RUNNING
     if isinstance(reply, ErrorReply):
-        print(f"flooding workout: {reply.error}", file=sys.stderr)
+        print(f"flooding workout: {refusal(reply, say)}", file=sys.stderr)
         return 1
-    when = "for the next session" if reply.session_id is None else "now"
+    when = say("workout.next_session" if reply.session_id is None else "workout.now")
     if on:
-        print(
-            f"Workout mode {when}: no flooding alerts. "
-            f"`{program()} workout off{data_dir_hint(args)}` when you are done."
-        )
+        command = f"{program()} workout off{data_dir_hint(args)}"
+        print(say("workout.on", when=when, command=command))
     else:
-        print(f"Talk mode {when}: flooding alerts are on.")
+        print(say("workout.off", when=when))
     return 0

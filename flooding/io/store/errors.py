@@ -11,6 +11,12 @@ import os
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
+
+Reason = tuple[str, dict[str, object]]  # a text of the message catalogue (`store.*`) and its values
 
 # SQLite's primary result codes (the low byte of `sqlite_errorcode`)
 _PERM = 3
@@ -25,7 +31,17 @@ _NOTADB = 26
 
 
 class StoreError(Exception):
-    """The store cannot be opened or written; the message says what to do."""
+    """The store cannot be opened or written; the message says what to do (in English as
+    str(); `said` gives it in any language when it is a text of the message catalogue)."""
+
+    def __init__(self, message: str, key: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
+
+    def said(self, say: Catalogue) -> str:
+        """The message in the language of `say` (English when it has no catalogue text)."""
+        return str(self) if self.key is None else say(self.key, **self.values)
 
 
 def primary_code(exc: BaseException) -> int | None:
@@ -55,96 +71,69 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
-def explain(exc: BaseException, path: Path) -> str:
-    """One sentence naming the real cause of `exc` on the database at `path`, and what to do."""
+def explain(exc: BaseException, path: Path, say: Catalogue | None = None) -> str:
+    """One sentence naming the real cause of `exc` on the database at `path`, and what to do
+    (in the language of `say`, English without)."""
+    from flooding.io.locale_files import load_catalogue
+
+    key, values = reason(exc, path)
+    return (say or load_catalogue())(key, **values)
+
+
+def reason(exc: BaseException, path: Path) -> Reason:
+    """The catalogue text (and its values) that names the real cause of `exc` at `path`."""
     where = path.parent
     code = primary_code(exc)
     text = str(exc).lower()
     if isinstance(exc, OSError):
         return _explain_os(exc, path)
     if is_busy(exc):
-        return (
-            f"the recordings database {path} is busy: another program (an import, or another "
-            "flooding) is writing to it. Wait for it to finish and try again."
-        )
+        return "store.busy", {"path": path}
     if code == _FULL or "disk is full" in text:
-        return (
-            f"the disk holding {where} is full. Free some space there; nothing already saved "
-            "is lost."
-        )
+        return "store.full", {"folder": where}
     if code in (_READONLY, _CANTOPEN) or "readonly database" in text or "unable to open" in text:
         return _explain_unwritable(path, opening=code == _CANTOPEN or "unable to open" in text)
     if code == _PERM or "access permission denied" in text:
-        return (
-            f"permission denied on the recordings database {path}. It belongs to another "
-            "account or its mode forbids you: fix its owner or mode, or choose a writable "
-            "folder with --data-dir."
-        )
+        return "store.permission", {"path": path}
     if "no such table" in text or "no such column" in text:
-        return (
-            f"the recordings database {path} is missing part of its structure ({exc}): it was "
-            "damaged or changed by another program: move it aside (keep it: it holds your "
-            "recordings) and start again; a new one is made."
-        )
+        return "store.incomplete", {"path": path, "error": exc}
     if code in (_CORRUPT, _NOTADB) or "malformed" in text or "not a database" in text:
-        return (
-            f"the recordings database {path} is damaged ({exc}): move it aside (keep it: it "
-            "holds your recordings) and start again; a new one is made."
-        )
+        return "store.damaged", {"path": path, "error": exc}
     if code == _IOERR or "disk i/o error" in text:
-        return (
-            f"the disk could not read or write {path} ({exc}). Check the disk and that the "
-            "folder is still there (a removed USB drive, a network folder gone)."
-        )
-    return f"the recordings database {path} failed: {exc}."
+        return "store.disk", {"path": path, "error": exc}
+    return "store.failed", {"path": path, "error": exc}
 
 
-def _explain_unwritable(path: Path, *, opening: bool) -> str:
+def _explain_unwritable(path: Path, *, opening: bool) -> Reason:
     """Read-only or cannot be opened: say which of folder, file system or mode it is."""
     where = path.parent
-    fix = "Make it writable, or choose a writable folder with --data-dir or FLOODING_DATA_DIR."
     if not where.is_dir():
-        return f"the data folder {where} is missing. Create it, or choose another with --data-dir."
+        return "store.folder_missing", {"folder": where}
     read_only_fs = False
     with suppress(OSError):
         read_only_fs = bool(os.statvfs(where).f_flag & os.ST_RDONLY)
     if read_only_fs:
-        return (
-            f"the data folder {where} is on a read-only file system, so recordings cannot be "
-            f"saved there (reading them works). {fix}"
-        )
+        return "store.read_only_fs", {"folder": where}
     if not os.access(where, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        return (
-            f"the recordings database {path} is read-only for you (the file or its folder "
-            f"cannot be written: its owner or mode). {fix}"
-        )
+        return "store.read_only_for_you", {"path": path}
     if opening:
-        return f"the recordings database {path} cannot be opened. Check the file and its folder."
-    return f"the recordings database {path} is read-only. {fix}"
+        return "store.cannot_open", {"path": path}
+    return "store.read_only", {"path": path}
 
 
-def _explain_os(exc: OSError, path: Path) -> str:
+def _explain_os(exc: OSError, path: Path) -> Reason:
     where = path.parent
-    reason = exc.strerror or str(exc)
+    why = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return (
-            f"permission denied on {exc.filename or where} ({reason}). It belongs to another "
-            "account or its mode forbids you: fix its owner or mode, or choose a writable "
-            "folder with --data-dir or FLOODING_DATA_DIR."
-        )
+        return "store.os_permission", {"path": exc.filename or where, "error": why}
     if exc.errno == errno.EROFS:
-        return (
-            f"the data folder {where} is on a read-only file system. Choose a writable folder "
-            "with --data-dir or FLOODING_DATA_DIR."
-        )
+        return "store.os_read_only_fs", {"folder": where}
     if exc.errno == errno.ENOSPC:
-        return f"the disk holding {where} is full. Free some space there."
-    return (
-        f"cannot use the data folder {where}: {reason}. Choose a writable folder with "
-        "--data-dir or FLOODING_DATA_DIR."
-    )
+        return "store.os_full", {"folder": where}
+    return "store.os_failed", {"folder": where, "error": why}
 
 
 def as_store_error(exc: sqlite3.Error | OSError, path: Path) -> StoreError:
-    """A StoreError carrying `explain`'s sentence."""
-    return StoreError(explain(exc, path))
+    """A StoreError carrying `explain`'s sentence (and its catalogue text)."""
+    key, values = reason(exc, path)
+    return StoreError(explain(exc, path), key, **values)

@@ -271,7 +271,7 @@ class Store:
             raise as_store_error(exc, path) from None
         if version > SCHEMA_VERSION:
             connection.close()
-            raise StoreError(_newer(path, version))
+            raise _newer(path, version)
         if version < SCHEMA_VERSION:
             connection.close()
             return cls.open(data_dir)
@@ -289,8 +289,8 @@ class Store:
         }
         missing = sorted(set(TABLES) - found)
         if missing:
-            raise StoreError(
-                explain(sqlite3.OperationalError(f"no such table: {missing[0]}"), self.path)
+            raise as_store_error(
+                sqlite3.OperationalError(f"no such table: {missing[0]}"), self.path
             )
 
     def _migrate(self) -> None:
@@ -303,7 +303,7 @@ class Store:
         try:
             version = self.schema_version()
             if version > SCHEMA_VERSION:
-                raise StoreError(_newer(self.path, version))
+                raise _newer(self.path, version)
             if version == 0:
                 for statement in statements(SCHEMA_V1):
                     self.db.execute(statement)
@@ -1129,11 +1129,12 @@ def _read_only(uri: str) -> sqlite3.Connection:
     return connection
 
 
-def _newer(path: Path, version: int) -> str:
-    return (
-        f"{path} was written by a newer flooding (schema {version}, this one "
-        f"knows {SCHEMA_VERSION}); update flooding to read it"
-    )
+def _newer(path: Path, version: int) -> StoreError:
+    """The error for a database a newer flooding wrote."""
+    from flooding.io.locale_files import load_catalogue
+
+    values: dict[str, object] = {"path": path, "version": version, "known": SCHEMA_VERSION}
+    return StoreError(load_catalogue()("store.newer", **values), "store.newer", **values)
 
 
 def _in_event_loop() -> bool:

@@ -5,12 +5,17 @@ aborted radio link is retried at once, a full adapter after seconds), the wait g
 geometrically to a cap, and retrying never stops — a strap that comes back an hour later
 is picked up again. `failure_of` names the kind from an error's D-Bus name and text alone,
 so the backoff is a pure function of the error. Jitter is a parameter (a number in [0, 1)
-the caller draws), so the functions stay pure and testable.
+the caller draws), so the functions stay pure and testable. The advice's words are texts of
+the message catalogue (`strap.*`).
 """
 
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
 
 class Failure(enum.StrEnum):
@@ -101,56 +106,38 @@ def retry_delay_s(attempt: int, failure: Failure, jitter: float = 0.0) -> float:
     return delay_s * (1.0 + JITTER_FRACTION * jitter)
 
 
-_WEAR = "wear the strap with its electrodes moistened (it only wakes up on skin)"
-_APPS = (
-    "make sure it is not connected to a phone, watch or app (Polar Beat, Garmin Connect, "
-    "Strava, Zwift...): most straps talk to one device at a time"
-)
-_BLUETOOTH = "check that Bluetooth is on for this computer"
-_BATTERY = "if it still is not found, the strap's coin-cell battery may be flat"
-_RANGE = "stay within a few metres of this computer"
-_OTHER_DEVICES = (
-    "disconnect a Bluetooth device you are not using (headphones, a mouse, a watch): "
-    "this computer's Bluetooth can hold only a few connections at once"
-)
-_RESTART_BLUETOOTH = "if it keeps happening, turn Bluetooth off and on again"
+_STEPS: dict[Failure, tuple[str, ...]] = {  # what the person can do, most helpful first
+    Failure.NOT_FOUND: ("wear", "apps", "bluetooth", "battery"),
+    Failure.CONNECT_FAILED: ("apps", "wear", "range"),
+    Failure.ABORTED: ("range", "apps", "restart"),
+    Failure.DEVICE_GONE: ("wear", "range"),
+    Failure.BUSY: ("apps", "restart"),
+    Failure.NO_SLOTS: ("other_devices", "restart"),
+    Failure.SERVICES_CHANGED: ("range", "restart"),
+    Failure.STALLED: ("wear", "range"),
+    Failure.DROPPED: ("range", "wear"),
+}
 
 
-def advice(failure: Failure, strap: str | None = None, *, attempts: int = 1) -> str:
-    """What to tell the person, in plain words, about the current or final failure."""
-    who = f"your strap ({strap})" if strap else "your strap"
+def advice(
+    failure: Failure,
+    strap: str | None = None,
+    *,
+    attempts: int = 1,
+    say: Catalogue | None = None,
+) -> str:
+    """What to tell the person, in plain words, about the current or final failure (in the
+    language of `say`; English without, read once from the message catalogue)."""
+    if say is None:
+        from flooding.io.locale_files import load_catalogue
+
+        say = load_catalogue()
+    who = say("strap.your_strap_named", strap=strap) if strap else say("strap.your_strap")
+    capital = who[:1].upper() + who[1:]
+    head = say(f"strap.failure.{failure.value}", who=who, Who=capital)
     if failure is Failure.BLUETOOTH_OFF:
-        return (
-            f"Bluetooth is off or missing on this computer, so {who} cannot be reached: "
-            "turn Bluetooth on (and allow this program to use it), then it connects by itself."
-        )
-    if failure is Failure.NOT_FOUND:
-        steps = [_WEAR, _APPS, _BLUETOOTH, _BATTERY]
-        head = f"Cannot find {who}."
-    elif failure is Failure.CONNECT_FAILED:
-        steps = [_APPS, _WEAR, _RANGE]
-        head = f"Found {who}, but it would not connect."
-    elif failure is Failure.ABORTED:
-        steps = [_RANGE, _APPS, _RESTART_BLUETOOTH]
-        head = f"The radio link to {who} broke off while connecting; trying again."
-    elif failure is Failure.DEVICE_GONE:
-        steps = [_WEAR, _RANGE]
-        head = f"This computer lost track of {who}; looking for it again."
-    elif failure is Failure.BUSY:
-        steps = [_APPS, _RESTART_BLUETOOTH]
-        head = f"Bluetooth was busy with something else; trying {who} again in a moment."
-    elif failure is Failure.NO_SLOTS:
-        steps = [_OTHER_DEVICES, _RESTART_BLUETOOTH]
-        head = f"This computer's Bluetooth has no room for another connection to {who}."
-    elif failure is Failure.SERVICES_CHANGED:
-        steps = [_RANGE, _RESTART_BLUETOOTH]
-        head = f"{who[:1].upper()}{who[1:]} changed while it was being read; reading it again."
-    elif failure is Failure.STALLED:
-        steps = [_WEAR, _RANGE]
-        head = f"{who[:1].upper()}{who[1:]} stopped sending heart rate; reconnecting."
-    else:
-        steps = [_RANGE, _WEAR]
-        head = f"Lost the connection to {who}; reconnecting."
+        return head
     if attempts > 1:
-        head += f" (tried {attempts} times, still trying)"
-    return head + " Please " + "; ".join(steps) + "."
+        head += say("strap.tried", attempts=attempts)
+    steps = "; ".join(say(f"strap.step.{step}") for step in _STEPS[failure])
+    return head + say("strap.please", steps=steps)
