@@ -11,7 +11,7 @@ from flooding.core.beats import BeatClock, Label, correct_rr, corrected_rmssd
 from flooding.core.beats.artifacts import LOOKAHEAD_BEATS
 from flooding.core.beats.clock import beat_times
 from flooding.core.beats.columns import SampleColumns
-from flooding.core.beats.fast import FastRate, fast_rates
+from flooding.core.beats.fast import FastRate, fast_rate_array, fast_rates
 from flooding.core.models import Sample
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -370,6 +370,18 @@ class TestBatchEqualsLive:
         samples = as_samples(stream)
         rate = FastRate()
         assert fast_rates(samples) == [rate.bpm(s) for s in samples]
+
+    @settings(max_examples=100, deadline=None)
+    @given(packet_stream, st.integers(min_value=1, max_value=40))
+    def test_fast_rates_in_blocks(
+        self, stream: list[tuple[float, float, list[float], float]], block: int
+    ) -> None:
+        """Taken a block of samples at a time (a long recording), the rates are still exactly
+        what FastRate gives sample by sample."""
+        samples = as_samples(stream)
+        rate = FastRate()
+        blocked = fast_rate_array(SampleColumns.of(samples), block).tolist()
+        assert blocked == [rate.bpm(s) for s in samples]
 
     @requires_data
     @pytest.mark.parametrize(

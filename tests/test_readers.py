@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -521,3 +522,54 @@ def test_fuzz_only_reader_error_escapes(
         times = [s.t_s for s in rec.samples]
         assert times == sorted(times)
     assert str(path) in message
+
+
+class TestEndlessInputs:
+    @pytest.mark.parametrize("fmt", [None, "csv", "rr-text"])
+    def test_device_refused_before_reading(self, fmt: str | None) -> None:
+        """/dev/zero (a device with no end) is refused at once, saying to give a saved file."""
+        with pytest.raises(ReaderError, match="a device, not a file") as info:
+            read("/dev/zero", fmt)
+        assert "save or copy it to a file" in str(info.value)
+
+    def test_named_pipe_refused_without_waiting(self, tmp_path: Path) -> None:
+        """A named pipe with no writer is refused, not waited on."""
+        fifo = tmp_path / "heart.csv"
+        os.mkfifo(fifo)
+        with pytest.raises(ReaderError, match="a named pipe, not a file"):
+            read(fifo, "csv")
+
+    def test_one_endless_line_refused(self, tmp_path: Path) -> None:
+        """A file that is one line of megabytes is refused at line 1, not held in memory."""
+        path = tmp_path / "x.csv"
+        path.write_bytes(b"time_unix_s,hr_bpm" + b"7" * (3 << 20))
+        with pytest.raises(ReaderError, match="lines of at most") as info:
+            read(path, "csv")
+        assert info.value.line == 1
+
+    def test_long_line_after_good_ones_named(self, tmp_path: Path) -> None:
+        """A giant line among ordinary rows is refused naming its line."""
+        path = tmp_path / "x.csv"
+        rows = "".join(f"{1_700_000_000 + i},70\n" for i in range(5))
+        path.write_bytes(b"time_unix_s,hr_bpm\n" + rows.encode() + b"1" * (2 << 20) + b"\n")
+        with pytest.raises(ReaderError, match="lines of at most") as info:
+            read(path, "csv")
+        assert info.value.line == 7
+
+    def test_zeros_file_named_binary(self, tmp_path: Path) -> None:
+        """A regular file of NUL bytes (a copy of /dev/zero) is named binary data."""
+        path = tmp_path / "zeros.csv"
+        path.write_bytes(b"\x00" * (5 << 20))
+        with pytest.raises(ReaderError, match="binary data"):
+            read(path, "csv")
+
+    def test_file_of_many_blocks_reads_whole(self, tmp_path: Path) -> None:
+        """A CSV longer than one read block gives every row, in order, with nothing doubled."""
+        path = tmp_path / "long.csv"
+        rows = 600_000  # ~13 MB: several 4 MiB blocks
+        body = "".join(f"{1_700_000_000 + i},{60 + i % 40}\n" for i in range(rows))
+        path.write_text("time_unix_s,hr_bpm\n" + body)
+        rec = read(path)
+        assert len(rec) == rows
+        assert np.array_equal(rec.table.t_s, 1_700_000_000 + np.arange(rows, dtype=np.float64))
+        assert np.array_equal(rec.table.bpm, 60 + np.arange(rows) % 40)

@@ -12,9 +12,17 @@ import sys
 from pathlib import Path
 
 import matplotlib.image
+import numpy as np
 import pytest
 
-from flooding.app.report import plot_data, render_html, render_png, session_png, with_gaps
+from flooding.app.report import (
+    decimated,
+    plot_data,
+    render_html,
+    render_png,
+    session_png,
+    with_gaps,
+)
 from flooding.core.engine import run_batch
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
@@ -69,7 +77,7 @@ class TestPng:
         alert_s = data.alerts_s[0]
         index = next(i for i, s in enumerate(data.samples) if s.t_s >= alert_s)
         assert data.threshold_bpm[index] == pytest.approx(data.review.episodes[0].threshold_bpm)
-        assert data.baseline_bpm[0] is None  # the baseline forms over the first minutes
+        assert np.isnan(data.baseline_bpm[0])  # the baseline forms over the first minutes (NaN)
 
 
 ACTIVITY_RGB = (0x7B / 255, 0x5E / 255, 0xA7 / 255)
@@ -261,3 +269,35 @@ def test_a_session_of_one_reading_plots_without_a_warning(tmp_path: Path, couple
     assert done.stderr == ""
     assert "Warning" not in done.stdout
     assert target.read_bytes().startswith(b"\x89PNG")
+
+
+class TestLongSessions:
+    def test_thinning_keeps_every_peak_and_break(self) -> None:
+        """Thinned for 100 pixel columns, a day of samples keeps its highest and lowest
+        reading, its first and last sample and the samples on each side of a break."""
+        rng = np.random.default_rng(3)
+        t = np.concatenate([np.arange(0.0, 40_000.0), np.arange(50_000.0, 86_400.0)])
+        bpm = 70 + rng.normal(0, 3, t.size)
+        bpm[12_345] = 181.0
+        bpm[60_000] = 41.0
+        keep = decimated(t, (bpm,), 100)
+        assert keep.size < t.size // 50
+        assert {0, 12_345, 39_999, 40_000, 60_000, t.size - 1} <= set(keep.tolist())
+        assert np.all(np.diff(keep) > 0)
+
+    def test_short_sessions_are_drawn_whole(self) -> None:
+        """A session of a few samples per pixel column is not thinned at all."""
+        t = np.arange(0.0, 1000.0)
+        assert np.array_equal(decimated(t, (t,), 1320), np.arange(1000))
+
+    def test_columns_read_equal_the_samples(self, tmp_path: Path) -> None:
+        """A session read as columns holds exactly the samples read one by one."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        table = store.sample_columns(session_id)
+        samples = list(store.iter_samples(session_id))
+        store.close()
+        assert table.t_s.tolist() == [s.t_s for s in samples]
+        assert table.bpm.tolist() == [s.bpm for s in samples]
+        assert table.rr_s.tolist() == [rr for s in samples for rr in s.rr_s]
+        assert table.rr_counts.tolist() == [len(s.rr_s) for s in samples]

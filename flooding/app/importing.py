@@ -11,17 +11,23 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from flooding.core.engine import BatchResult, run_batch
+from flooding.app.long_replay import LongReplay, replay_long
+from flooding.core.beats.columns import SampleColumns
 from flooding.core.models import SOLO, Mode, Sample
 from flooding.core.settings import Settings
 from flooding.core.timefmt import is_wall_clock
 from flooding.io.readers import Recording
+from flooding.io.readers.recording import table_rows
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
+
+
+STORE_CHUNK_SAMPLES = 20_000  # samples made and saved at a time: memory follows the chunk
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,25 @@ class ImportResult:
     alerts: int
     episodes: int
     start_s: float
-    batch: BatchResult = field(default_factory=BatchResult, repr=False)  # what the engine gave
+    replayed: LongReplay = field(repr=False)  # what the engine gave (events, rates, trace)
+
+
+def anchored_table(recording: Recording, start_s: float | None = None) -> SampleColumns:
+    """The recording's samples (as columns) on the wall clock (see the module docstring)."""
+    table = recording.table
+    if not len(recording):
+        return table
+    first = float(table.t_s[0])
+    if start_s is None and is_wall_clock(first):
+        return table
+    if start_s is None:
+        start_s = recording.start_unix_s
+    if start_s is None:
+        start_s = recording.path.stat().st_mtime - (float(table.t_s[-1]) - first)
+    shift = start_s - first
+    return SampleColumns(
+        table.t_s + shift, table.bpm, table.contact, table.rr_counts, table.rr_s, table.activity_g
+    )
 
 
 def anchored(recording: Recording, start_s: float | None = None) -> list[Sample]:
@@ -52,6 +76,16 @@ def anchored(recording: Recording, start_s: float | None = None) -> list[Sample]
     return [replace(s, t_s=s.t_s + shift) for s in samples]
 
 
+def _given_chunks(recording: Recording, table: SampleColumns) -> Iterator[list[Sample]]:
+    """A reader's own samples (they keep their energy) on the table's clock, a chunk at a
+    time."""
+    assert recording.given is not None
+    shift = float(table.t_s[0]) - recording.given[0].t_s
+    for start in range(0, len(recording.given), STORE_CHUNK_SAMPLES):
+        chunk = recording.given[start : start + STORE_CHUNK_SAMPLES]
+        yield chunk if shift == 0 else [replace(s, t_s=s.t_s + shift) for s in chunk]
+
+
 def import_recording(
     store: Store,
     recording: Recording,
@@ -60,45 +94,54 @@ def import_recording(
     mode: Mode | None = None,
     start_s: float | None = None,
     source: str | None = None,
-    keep_readings: bool = False,
+    keep: Sequence[str] = (),
     file_sha256: str | None = None,
 ) -> ImportResult:
     """Store a recording as a session with the events the detector finds in it.
 
     All or nothing: if storing fails half-way, the partial session is removed again.
-    `keep_readings`: the result's `batch` keeps every reading too. `file_sha256`: the file's
-    content hash, stored with the session (`Store.imported_as` finds it again).
+    The samples are replayed and stored a piece at a time (`flooding.app.long_replay`), so a
+    recording of millions of samples needs memory for its columns only. `keep`: trace
+    columns (`long_replay.TRACE_COLUMNS`) the result's `replayed` keeps too. `file_sha256`:
+    the file's content hash, stored with the session (`Store.imported_as` finds it again).
     """
-    samples = anchored(recording, start_s)
-    if not samples:
+    table = anchored_table(recording, start_s)
+    if not table.t_s.size:
         raise ValueError(f"{recording.path}: the recording holds no samples")
-    result = run_batch(samples, settings, mode=mode, keep_readings=keep_readings)
+    replayed = replay_long(table, settings, mode=mode, keep=keep)
     kind = source or f"import:{recording.source_format}"
+    first_s, last_s = float(table.t_s[0]), float(table.t_s[-1])
     session_id = store.begin_session(
-        samples[0].t_s,
+        first_s,
         source=kind,
         mode=(mode or settings.mode).value,
         strap_name=Path(recording.path).name,
         settings_json=json.dumps(settings.model_dump(mode="json", exclude={"messages"})),
     )
     try:
-        store.add_samples(session_id, samples)
-        for event in result.events:
-            store.add_event(session_id, event)
-        _remember_file(store, session_id, samples[0].t_s, recording, file_sha256)
-        store.end_session(session_id, samples[-1].t_s)
+        store.add_events(session_id, replayed.events)
+        _remember_file(store, session_id, first_s, recording, file_sha256)
+        if recording.given is None:
+            for start in range(0, len(recording), STORE_CHUNK_SAMPLES):
+                store.add_sample_table(session_id, table_rows(table, start, STORE_CHUNK_SAMPLES))
+                store.flush()
+        else:
+            for chunk in _given_chunks(recording, table):
+                store.add_samples(session_id, chunk)
+                store.flush()
+        store.end_session(session_id, last_s)
     except BaseException:
         _discard(store, session_id)
         raise
-    kinds = [type(e).__name__ for e in result.events]
+    kinds = [type(e).__name__ for e in replayed.events]
     log.info("imported %s as session %d", recording.path, session_id)
     return ImportResult(
         session_id=session_id,
-        samples=len(samples),
+        samples=int(table.t_s.size),
         alerts=kinds.count("Alert"),
         episodes=kinds.count("EpisodeStarted"),
-        start_s=samples[0].t_s,
-        batch=result,
+        start_s=first_s,
+        replayed=replayed,
     )
 
 
@@ -121,7 +164,7 @@ def _discard(store: Store, session_id: int) -> None:
 
 def has_wall_clock(recording: Recording) -> bool:
     """Whether a recording knows when it was made: its times are dates (`is_wall_clock`)."""
-    return bool(recording.samples) and is_wall_clock(recording.samples[0].t_s)
+    return len(recording) > 0 and is_wall_clock(float(recording.table.t_s[0]))
 
 
 @dataclass(frozen=True)

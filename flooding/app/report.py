@@ -18,8 +18,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
+from flooding.app.long_replay import rates_of, replay_long
 from flooding.app.review import (
     EPISODE_COLUMNS,
     STRETCH_GAP_S,
@@ -32,12 +37,13 @@ from flooding.app.review import (
     people_review,
     review_session,
 )
+from flooding.core.beats.columns import SampleColumns
 from flooding.core.detector import MOVING_G
-from flooding.core.engine import run_batch
-from flooding.core.models import Mode, Sample
+from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, Mode, Sample
 from flooding.core.settings import Settings
 from flooding.core.timefmt import duration, is_wall_clock, session_clock
 from flooding.io.config_files.loading import default_settings
+from flooding.io.readers.recording import samples_of
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -83,18 +89,35 @@ ALERT_MARK = Mark("v", 13, 11, "flooded", "Flooding alert", "Alert", (-8, 10), "
 READY_MARK = Mark("*", 18, 14, "ready", "Ready to return", "Ready to return", (0, 16), "center")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PlotData:
-    """What the plot shows, gathered from the store; times are session-clock seconds."""
+    """What the plot shows, gathered from the store; times are session-clock seconds.
+
+    The samples are held as columns (`table`, without their beats: nothing drawn needs
+    them), the baseline and threshold as arrays (NaN: no baseline yet), so a session of
+    millions of samples costs a few bytes a sample.
+    """
 
     review: SessionReview
-    samples: list[Sample]
-    baseline_bpm: list[float | None]  # per sample, as the monitor had it (None: not yet)
-    threshold_bpm: list[float]
+    table: SampleColumns
+    baseline_bpm: npt.NDArray[np.float64]  # per sample, as the monitor had it
+    threshold_bpm: npt.NDArray[np.float64]
     alerts_s: list[float]
     ready_s: list[float]
     gap_s: float
     release_below_bpm: float  # a flooded heart is released below threshold minus this
+
+    @cached_property
+    def samples(self) -> list[Sample]:
+        """Every sample as a `Sample` (built when asked for; no RR values)."""
+        return samples_of(self.table)
+
+    @property
+    def heart_bpm(self) -> npt.NDArray[np.float64]:
+        """The strap's heart rate where it is worth showing (`Sample.usable`), else NaN."""
+        bpm = self.table.bpm
+        usable = (self.table.contact != 0) & (bpm >= PLAUSIBLE_MIN_BPM) & (bpm <= PLAUSIBLE_MAX_BPM)
+        return np.where(usable, bpm, np.nan)
 
 
 def session_settings(store: Store, session_id: int) -> Settings:
@@ -112,9 +135,11 @@ def session_settings(store: Store, session_id: int) -> Settings:
 
 def plot_data(store: Store, session_id: int) -> PlotData | None:
     """Everything needed to draw a session (None: no such session)."""
-    samples = list(store.iter_samples(session_id))
+    if store.session(session_id) is None:
+        return None
     events = store.events(session_id)
-    review = review_session(store, session_id, samples=samples, events=events)
+    table = store.sample_columns(session_id)
+    review = review_session(store, session_id, events=events, table=table)
     if review is None:
         return None
     settings = session_settings(store, session_id)
@@ -122,19 +147,54 @@ def plot_data(store: Store, session_id: int) -> PlotData | None:
         mode = Mode(review.summary.mode)
     except ValueError:
         mode = None
-    # replaying the samples gives the baseline and threshold the monitor had at every moment
-    trace = run_batch(samples, settings, mode=mode, keep_readings=True).trace
-    assert trace is not None  # kept
+    # replaying the samples gives the baseline and threshold the monitor had at every moment;
+    # the beats are needed for the rates only (nothing drawn needs them): let them go first
+    rates = rates_of(table)
+    n = table.t_s.size
+    shown = SampleColumns(
+        table.t_s, table.bpm, table.contact, np.zeros(n, np.int64), np.zeros(0), table.activity_g
+    )
+    del table
+    kept = ("baseline_bpm", "threshold_bpm")
+    trace = replay_long(shown, settings, mode=mode, keep=kept, rates=rates).trace
+    del rates
     return PlotData(
         review=review,
-        samples=samples,
-        baseline_bpm=[None if math.isnan(b) else b for b in trace.baseline_bpm.tolist()],
-        threshold_bpm=trace.threshold_bpm.tolist(),
+        table=shown,
+        baseline_bpm=trace["baseline_bpm"] if n else np.zeros(0),
+        threshold_bpm=trace["threshold_bpm"] if n else np.zeros(0),
         alerts_s=[e.t_s for e in events if e.kind == "alert"],
         ready_s=[e.t_s for e in events if e.kind == "ready-to-return"],
         gap_s=max(STRETCH_GAP_S, settings.detection.gap_s),
         release_below_bpm=settings.detection.release_hysteresis_bpm,
     )
+
+
+DECIMATE_ABOVE = 4  # more samples than this many per pixel column: thinned before drawing
+
+
+def decimated(
+    t_s: npt.NDArray[np.float64], series: Sequence[npt.NDArray[np.float64]], columns: int
+) -> npt.NDArray[np.intp]:
+    """The samples worth drawing when `columns` pixels show them all: in each pixel's time
+    span the first and the last sample (so every break between samples stays where it is)
+    and, for each series, its lowest and highest value (so every peak stays)."""
+    n = t_s.size
+    if n <= DECIMATE_ABOVE * columns or t_s[-1] <= t_s[0]:
+        return np.arange(n)
+    pixel = np.minimum(
+        ((t_s - t_s[0]) / (t_s[-1] - t_s[0]) * columns).astype(np.int64), columns - 1
+    )
+    starts = np.flatnonzero(np.concatenate(([True], pixel[1:] != pixel[:-1])))
+    keep = [starts, np.append(starts[1:] - 1, n - 1)]
+    of_sample = np.repeat(np.arange(starts.size, dtype=np.int32), np.diff(np.append(starts, n)))
+    for values in series:
+        with np.errstate(invalid="ignore"):
+            for extreme in (np.fmin.reduceat(values, starts), np.fmax.reduceat(values, starts)):
+                hit = np.flatnonzero(values == extreme[of_sample])
+                _, first = np.unique(of_sample[hit], return_index=True)
+                keep.append(hit[first])
+    return np.unique(np.concatenate(keep))
 
 
 def with_gaps(
@@ -150,10 +210,6 @@ def with_gaps(
     xs = np.insert(t, after, (t[after] + t[after - 1]) / 2)
     ys = np.insert(v, after, math.nan)
     return xs.tolist(), ys.tolist()
-
-
-def _heart_values(samples: Sequence[Sample]) -> list[float | None]:
-    return [s.bpm if s.usable else None for s in samples]
 
 
 def local_tz(t_s: float) -> tzinfo | None:
@@ -181,13 +237,13 @@ def clock_axis(ax: Any, span_s: float, tz: tzinfo | None) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
 
 
-def _title(review: SessionReview, samples: Sequence[Sample]) -> str:
+def _title(review: SessionReview, last_sample_s: float | None) -> str:
     s = review.summary
     if not is_wall_clock(s.started_s):
         when = f"session {s.id} ({duration(s.duration_s)})"
     else:
         start = datetime.fromtimestamp(s.started_s).astimezone()
-        end_s = samples[-1].t_s if samples else s.ended_s
+        end_s = last_sample_s if last_sample_s is not None else s.ended_s
         end = "" if end_s is None else datetime.fromtimestamp(end_s).astimezone().strftime("%H:%M")
         when = f"{start:%A %d %B %Y}, {start:%H:%M}" + (f"-{end}" if end else "")
     title = f"Your heart during the talk: {when}"
@@ -229,11 +285,12 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    samples = data.samples
     review = data.review
+    t_all = data.table.t_s
+    heart_all = data.heart_bpm
     wall = is_wall_clock(review.summary.started_s)
     tz = local_tz(review.summary.started_s) if wall else None
-    origin = samples[0].t_s if samples and not wall else 0.0
+    origin = float(t_all[0]) if t_all.size and not wall else 0.0
 
     def x(t_s: float) -> Any:
         if wall:
@@ -241,18 +298,17 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
         return (t_s - origin) / 60.0
 
     def xs(times: Sequence[float]) -> list[Any]:
-        import numpy as np
-
         at = np.asarray(times, dtype=np.float64)  # NaN stays NaN
         result: list[Any] = ((at / 86400.0) if wall else (at - origin) / 60.0).tolist()
         return result
 
     # a break narrower than a pixel cannot be seen, and each one is a shape to draw: a month
     # of a watch that skips seconds would be tens of thousands of them
-    span_s = samples[-1].t_s - samples[0].t_s if samples else 0.0
-    gap_s = max(data.gap_s, span_s / (FIGURE_SIZE_IN[0] * FIGURE_DPI))
+    span_s = float(t_all[-1] - t_all[0]) if t_all.size else 0.0
+    width_px = int(FIGURE_SIZE_IN[0] * FIGURE_DPI)
+    gap_s = max(data.gap_s, span_s / width_px)
     label_min_s = span_s * PAUSE_LABEL_MIN_FRACTION
-    moved = any(s.activity_g is not None for s in samples)
+    moved = data.table.activity_g is not None
     if moved:
         fig, (ax, activity_ax) = plt.subplots(
             2,
@@ -267,11 +323,17 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
         fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
     handles: list[Any] = []
     labels: dict[int, str] = {}  # for handles that are tuples (a band with its line)
-    times = [s.t_s for s in samples]
-    heart = _heart_values(samples)
-    plotted = [v for v in heart if v is not None]
-    top = max([*plotted, *data.threshold_bpm, 100.0]) + 12
-    bottom = max(0.0, min([*plotted, 60.0]) - 15)
+    # what matplotlib sees: a few samples per pixel column, every peak and break kept
+    levels = data.table.activity_g
+    series = (heart_all, data.threshold_bpm, data.baseline_bpm)
+    keep = decimated(t_all, series if levels is None else (*series, levels), width_px)
+    times: list[float] = t_all[keep].tolist()
+    heart: list[float] = heart_all[keep].tolist()  # NaN: not worth showing
+    threshold: list[float] = data.threshold_bpm[keep].tolist()
+    baseline: list[float] = data.baseline_bpm[keep].tolist()
+    shown = heart_all[~np.isnan(heart_all)]
+    top = max([*([float(shown.max())] if shown.size else []), *threshold, 100.0]) + 12
+    bottom = max(0.0, min([*([float(shown.min())] if shown.size else []), 60.0]) - 15)
 
     # flooded stretches and pauses first, so the heart line is drawn over them
     end_s = times[-1] if times else review.summary.started_s
@@ -316,7 +378,7 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
 
     # the flooding threshold: the line, and the band below it down to the release level
     if times:
-        tx, ty = with_gaps(times, list(data.threshold_bpm), gap_s)
+        tx, ty = with_gaps(times, threshold, gap_s)
         band = [v - data.release_below_bpm for v in ty]
         ax.fill_between(xs(tx), band, ty, color=COLOURS["threshold"], alpha=0.18, lw=0)
         ax.plot(xs(tx), ty, color=COLOURS["threshold"], lw=1.6, ls="--")
@@ -326,7 +388,7 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
         )
         handles.append(threshold_handle)
         labels[id(threshold_handle)] = threshold_label(review)
-        bx, by = with_gaps(times, list(data.baseline_bpm), gap_s)
+        bx, by = with_gaps(times, baseline, gap_s)
         if any(not math.isnan(v) for v in by):
             ax.plot(xs(bx), by, color=COLOURS["baseline"], lw=2.0)
             handles.append(
@@ -337,12 +399,11 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
         handles.insert(0, Line2D([], [], color=COLOURS["heart"], lw=1.3, label="Heart rate"))
 
     def bpm_at(t_s: float) -> float:
-        if not times:
+        if not t_all.size:
             return top - 8
-        import bisect
-
-        i = min(bisect.bisect_left(times, t_s), len(times) - 1)
-        return heart[i] if heart[i] is not None else top - 8  # type: ignore[return-value]
+        i = min(int(np.searchsorted(t_all, t_s, side="left")), t_all.size - 1)
+        value = float(heart_all[i])
+        return top - 8 if math.isnan(value) else value
 
     for when, mark in ((data.alerts_s, ALERT_MARK), (data.ready_s, READY_MARK)):
         if not when:
@@ -386,7 +447,9 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     axis = ax
     if moved:
         axis = activity_ax
-        activity_band(activity_ax, xs, times, [s.activity_g for s in samples], gap_s)
+        assert levels is not None
+        shown_levels = [None if v != v else v for v in levels[keep].tolist()]  # NaN: no level
+        activity_band(activity_ax, xs, times, shown_levels, gap_s)
         ax.tick_params(labelbottom=False)
     if wall:
         clock_axis(axis, times[-1] - times[0] if len(times) > 1 else 0.0, tz)
@@ -400,7 +463,7 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(_title(review, samples), fontsize=14, loc="left")
+    ax.set_title(_title(review, times[-1] if times else None), fontsize=14, loc="left")
     if not times:
         ax.text(
             0.5,

@@ -5,12 +5,14 @@ soon each was back near calm after the pause for both, and linkage (`flooding.co
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flooding.core.catalogue import Catalogue
 from flooding.core.detector import MOVING_G
@@ -19,8 +21,14 @@ from flooding.core.models import SOLO, Sample
 from flooding.core.pause import Recovery
 from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.locale_files import load_catalogue
+from flooding.io.readers.recording import sample_chunks
 from flooding.io.store import EventRow, Store
 
+if TYPE_CHECKING:
+    from flooding.core.beats.columns import SampleColumns
+    from flooding.core.beats.hrv import Rmssd
+
+SAMPLE_CHUNK = 10_000  # samples made from columns at a time while reviewing
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
 MOVEMENT_LEAD_S = 60.0  # the heart follows movement within about a minute: a rise movement
 #                        explains has it from a minute before the onset up to the alert
@@ -341,11 +349,11 @@ def busy_spans(found: Sequence[EpisodeReview], end_s: float) -> list[tuple[float
     return spans
 
 
-def calm_runs(
-    samples: Sequence[Sample], spans: Sequence[tuple[float, float]]
-) -> list[list[Sample]]:
-    """Unbroken runs of calm samples: skin contact, no gap, outside every busy span."""
-    runs: list[list[Sample]] = []
+def iter_calm_runs(
+    samples: Iterable[Sample], spans: Sequence[tuple[float, float]]
+) -> Iterator[list[Sample]]:
+    """Unbroken runs of calm samples (skin contact, no gap, outside every busy span), each
+    given as soon as it ends: only one run is held at a time."""
     current: list[Sample] = []
     previous_t = -math.inf
     starts = sorted(a for a, _ in spans)
@@ -360,14 +368,20 @@ def calm_runs(
         calm = sample.has_contact and not busy
         if not calm or sample.t_s - previous_t > STRETCH_GAP_S:
             if current:
-                runs.append(current)
+                yield current
             current = []
         if calm:
             current.append(sample)
         previous_t = sample.t_s
     if current:
-        runs.append(current)
-    return runs
+        yield current
+
+
+def calm_runs(
+    samples: Sequence[Sample], spans: Sequence[tuple[float, float]]
+) -> list[list[Sample]]:
+    """Unbroken runs of calm samples: skin contact, no gap, outside every busy span."""
+    return list(iter_calm_runs(samples, spans))
 
 
 def rmssd_summary(runs: Sequence[Sequence[Sample]]) -> RmssdSummary:
@@ -375,7 +389,10 @@ def rmssd_summary(runs: Sequence[Sequence[Sample]]) -> RmssdSummary:
     (`flooding.core.beats.hrv`: the one heart-rate variability every view shows)."""
     from flooding.core.beats.hrv import corrected_rmssd  # numpy: `flooding sessions` needs none
 
-    hrv = corrected_rmssd(runs)
+    return _rmssd_of(corrected_rmssd(runs), sum(run[-1].t_s - run[0].t_s for run in runs))
+
+
+def _rmssd_of(hrv: Rmssd, calm_s: float) -> RmssdSummary:
     return RmssdSummary(
         rmssd_ms=hrv.rmssd_ms,
         window_min_ms=min(hrv.window_ms) if hrv.window_ms else None,
@@ -384,10 +401,34 @@ def rmssd_summary(runs: Sequence[Sequence[Sample]]) -> RmssdSummary:
         differences_used=hrv.pairs_used,
         differences_dropped=hrv.pairs_set_aside,
         beats_corrected=hrv.beats_corrected,
-        calm_s=sum(run[-1].t_s - run[0].t_s for run in runs),
+        calm_s=calm_s,
         part_min_ms=min(hrv.part_ms) if hrv.part_ms else None,
         part_max_ms=max(hrv.part_ms) if hrv.part_ms else None,
     )
+
+
+def _calm_in_one_pass(
+    found: Sequence[EpisodeReview], samples: Iterable[Sample], spans: Sequence[tuple[float, float]]
+) -> tuple[float | None, RmssdSummary]:
+    """`calm_baseline` and `rmssd_summary` of the calm runs, in one pass over the samples,
+    holding one run at a time (a session of millions of samples)."""
+    from flooding.core.beats.hrv import corrected_rmssd
+
+    calm_s: float = 0
+    values = array("d")  # the calm readings, for the median (8 bytes each)
+
+    def runs() -> Iterator[list[Sample]]:
+        nonlocal calm_s
+        for run in iter_calm_runs(samples, spans):
+            calm_s += run[-1].t_s - run[0].t_s
+            values.extend(s.bpm for s in run if s.usable)
+            yield run
+
+    hrv = corrected_rmssd(runs())
+    baseline = next((e.baseline_bpm for e in found if e.baseline_bpm is not None), None)
+    if baseline is None and values:
+        baseline = float(statistics.median(values))
+    return baseline, _rmssd_of(hrv, calm_s)
 
 
 def calm_baseline(
@@ -402,33 +443,70 @@ def calm_baseline(
     return float(statistics.median(values)) if values else None
 
 
+def _has_activity(
+    store: Store,
+    session_id: int,
+    samples: Sequence[Sample] | None,
+    table: SampleColumns | None,
+) -> bool:
+    """Whether any sample of the session carries an activity level."""
+    if samples is not None:
+        return any(s.activity_g is not None for s in samples)
+    if table is not None:
+        return table.activity_g is not None
+    return store.has_activity(session_id)
+
+
 def review_session(
     store: Store,
     session_id: int,
     *,
     samples: Sequence[Sample] | None = None,
     events: Sequence[EventRow] | None = None,
+    table: SampleColumns | None = None,
 ) -> SessionReview | None:
     """A session's summary, episodes, calm baseline and calm RMSSD (None: no such session).
 
-    `samples` and `events`: the session's, when the caller has read them already.
+    `samples` (or their columns, `table`) and `events`: the session's, when the caller has
+    read them already.
     """
     summary = summarize_session(store, session_id)
     if summary is None:
         return None
-    if samples is None:
-        samples = list(store.iter_samples(session_id))
-    found = episodes(store, session_id, events, samples)
-    end_s = samples[-1].t_s if samples else summary.started_s
-    runs = calm_runs(samples, busy_spans(found, end_s))
-    if found and any(s.activity_g is not None for s in samples):
-        times = [s.t_s for s in samples]
-        found = [replace(e, moving=moving_as_it_rose(samples, times, e)) for e in found]
+    stream: Callable[[], Iterable[Sample]]
+    if samples is not None:
+        end_s = samples[-1].t_s if samples else summary.started_s
+        given = samples
+
+        def stream() -> Iterable[Sample]:
+            return given
+
+    elif table is not None:
+        end_s = float(table.t_s[-1]) if table.t_s.size else summary.started_s
+        columns = table
+
+        def stream() -> Iterable[Sample]:
+            return itertools.chain.from_iterable(sample_chunks(columns, SAMPLE_CHUNK))
+
+    else:  # read as they are needed: a long session is never held as Sample values
+        last = store.session_stats(session_id).get(session_id)
+        known = last.last_sample_s if last is not None else None
+        end_s = known if known is not None else summary.started_s
+
+        def stream() -> Iterable[Sample]:
+            return store.iter_samples(session_id)
+
+    found = episodes(store, session_id, events, stream())
+    baseline, rmssd = _calm_in_one_pass(found, stream(), busy_spans(found, end_s))
+    if found and _has_activity(store, session_id, samples, table):
+        every = list(stream())  # movement as each episode rose: a strap with an accelerometer
+        times = [s.t_s for s in every]
+        found = [replace(e, moving=moving_as_it_rose(every, times, e)) for e in found]
     return SessionReview(
         summary=summary,
         episodes=found,
-        calm_baseline_bpm=calm_baseline(found, runs),
-        rmssd=rmssd_summary(runs),
+        calm_baseline_bpm=baseline,
+        rmssd=rmssd,
     )
 
 

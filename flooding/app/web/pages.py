@@ -164,8 +164,8 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
     body = {
         "t": [s.t_s for s in data.samples],
         "bpm": _finite([s.bpm if s.has_contact else None for s in data.samples]),
-        "baseline": _finite(data.baseline_bpm),
-        "threshold": _finite(data.threshold_bpm),
+        "baseline": _finite(data.baseline_bpm.tolist()),
+        "threshold": _finite(data.threshold_bpm.tolist()),
         "marks": marks,
     }
     if any(s.activity_g is not None for s in data.samples):  # a strap with an accelerometer

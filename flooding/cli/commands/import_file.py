@@ -118,7 +118,7 @@ def _tracks_or_explain(path: Path, args: argparse.Namespace) -> dict[str, Record
     except OSError as exc:
         print(f"flooding import: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return None
-    if not all(recording.samples for recording in tracks.values()):
+    if not all(len(recording) for recording in tracks.values()):
         print(f"flooding import: {path} holds no heart data. Nothing was imported.")
         return None
     return tracks

@@ -11,7 +11,9 @@ modified), with or without --save, so replay and import give the same alerts.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from flooding.cli.commands._common import (
     data_dir,
     open_store,
 )
+
+KEPT = ("baseline_bpm",)  # of the replay's readings, the summary needs the last baseline
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,10 +82,10 @@ def episode_line(
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.importing import anchored, has_wall_clock, import_recording
-    from flooding.app.review import episode_peaks
+    from flooding.app.importing import anchored_table, has_wall_clock, import_recording
+    from flooding.app.long_replay import replay_long
+    from flooding.app.review import SAMPLE_CHUNK, episode_peaks
     from flooding.cli.commands._common import load_settings
-    from flooding.core.engine import run_batch
     from flooding.core.models import (
         Alert,
         EpisodeEnded,
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.core.timefmt import clock_time, iso_local
     from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import ReaderError, read
+    from flooding.io.readers.recording import sample_chunks
 
     settings = load_settings(args).settings
     mode = Mode(args.mode) if args.mode else settings.mode
@@ -106,22 +111,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"flooding replay: {exc}", file=sys.stderr)
         return 2
     # on the clock exactly as import stores it: the same samples give the same alerts
-    samples = anchored(recording)
-    if not samples:
+    table = anchored_table(recording)
+    n_samples = int(table.t_s.size)
+    if not n_samples:
         print(f"flooding replay: {args.file}: no samples", file=sys.stderr)
         return 1
-    # readings give the last baseline and an open episode's peak
+    # the last baseline and an open episode's peak come from the readings
     session_id = None
     if args.save:  # run over the samples as stored
         store = open_store(args)  # --save writes
         try:
-            imported = import_recording(store, recording, settings, mode=mode, keep_readings=True)
+            imported = import_recording(store, recording, settings, mode=mode, keep=KEPT)
         finally:
             store.close()
-        result, session_id, t0 = imported.batch, imported.session_id, imported.start_s
+        result, session_id, t0 = imported.replayed, imported.session_id, imported.start_s
     else:
-        result = run_batch(samples, settings, mode=mode, keep_readings=True)
-        t0 = samples[0].t_s
+        result = replay_long(table, settings, mode=mode, keep=KEPT)
+        t0 = float(table.t_s[0])
+    times = table.t_s
     wall = has_wall_clock(recording)
 
     def when(t_s: float) -> str:
@@ -168,12 +175,14 @@ def run(args: argparse.Namespace) -> int:
             extended.append({"t_s": round(event.t_s - t0, 3), "time": when(event.t_s)})
     # the peak as review shows it: the highest usable reading from the onset to the end
     spans = [(e["start_s"] + t0, None if e["end_s"] is None else e["end_s"] + t0) for e in episodes]
+    samples = itertools.chain.from_iterable(sample_chunks(table, SAMPLE_CHUNK))
     for e, peak in zip(episodes, episode_peaks(samples, spans), strict=True):
         e["peak_bpm"] = None if peak is None else round(peak, 1)
     pauses = sum(isinstance(e, PauseStarted) for e in result.events)
-    duration_s = result.readings[-1].t_s - t0
+    duration_s = float(times[-1]) - t0
+    final_baseline = float(result.trace["baseline_bpm"][-1])
     summary = {
-        "samples": len(samples),
+        "samples": n_samples,
         "beats": recording.n_beats,
         "duration_s": round(duration_s, 3),
         "alerts": len(alerts),
@@ -181,9 +190,7 @@ def run(args: argparse.Namespace) -> int:
         "pauses": pauses,
         "ready": len(ready),
         "not_yet": len(extended),
-        "final_baseline_bpm": None
-        if result.readings[-1].baseline_bpm is None
-        else round(result.readings[-1].baseline_bpm, 1),
+        "final_baseline_bpm": None if math.isnan(final_baseline) else round(final_baseline, 1),
     }
 
     if args.json:
@@ -206,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
     clock = "local time" if wall else "mm:ss from the start"
     print(
         f"{args.file} ({recording.source_format}, {mode.value} mode): "
-        f"{len(samples)} heart readings, "
+        f"{n_samples} heart readings, "
         f"{_mmss(duration_s) if duration_s < 6000 else f'{duration_s / 3600:.1f} h'}; "
         f"times are {clock}"
     )

@@ -55,9 +55,18 @@ class BeatClock:
         return times
 
 
-def beat_times(packet_t_s: np.ndarray, counts: np.ndarray, rr_s: np.ndarray) -> np.ndarray:
+def beat_times(
+    packet_t_s: np.ndarray,
+    counts: np.ndarray,
+    rr_s: np.ndarray,
+    *,
+    last_beat_s: float | None = None,
+    last_packet_s: float | None = None,
+) -> np.ndarray:
     """The beat times `BeatClock.push` gives, packet after packet, for whole arrays: each
     packet's time, how many RR values it holds, and all the RR values in order.
+    `last_beat_s` and `last_packet_s`: the clock's state before the first packet (a series
+    taken a piece at a time); None for a fresh clock.
 
     The sums are the clock's own, in the same order (sequential, float for float), so the
     times are identical; each run between re-anchorings is one numpy pass.
@@ -80,12 +89,17 @@ def beat_times(packet_t_s: np.ndarray, counts: np.ndarray, rr_s: np.ndarray) -> 
     offsets = np.cumsum(grid, axis=1)
     total = offsets[np.arange(n), lens - 1]
     t = packet_t_s[holding]
-    previous_packet = np.where(holding > 0, packet_t_s[np.maximum(holding - 1, 0)], np.nan)
+    before = np.nan if last_packet_s is None else last_packet_s
+    previous_packet = np.where(holding > 0, packet_t_s[np.maximum(holding - 1, 0)], before)
     dropout = (t - previous_packet) > DROPOUT_S  # NaN (no packet before) compares False
     base = np.empty(n)
-    base[0] = t[0] - total[0]
-    last = base[0] + total[0]  # the clock's last beat
-    k = 1
+    if last_beat_s is None:  # a fresh clock: the first packet's beats end at its time
+        base[0] = t[0] - total[0]
+        last = base[0] + total[0]  # the clock's last beat
+        k = 1
+    else:
+        last = last_beat_s
+        k = 0
     step = 64
     while k < n:
         # continue without re-anchoring as far as the clock would, one numpy pass

@@ -121,12 +121,19 @@ def fast_rates(samples: Sequence[Sample]) -> list[float]:
     return rates
 
 
-def fast_rate_array(columns: SampleColumns) -> npt.NDArray[np.float64]:
+RATE_BLOCK_SAMPLES = 65_536  # samples done at a time: memory follows the block (a few MB)
+
+
+def fast_rate_array(
+    columns: SampleColumns, block: int = RATE_BLOCK_SAMPLES
+) -> npt.NDArray[np.float64]:
     """`fast_rates` for sample columns, exactly, with the common case in whole-array steps.
 
     A sample whose window holds a full `MAX_BEATS` ring and no extra or missed beat is done
     with numpy (the same numbers in the same order: integer sums, the same medians, the same
     divisions); the rest (the first beats of a session, repairs) run `_estimate` itself.
+    Blocks of `block` samples carry the beat clock and the last `MAX_BEATS` beats over,
+    so a recording of millions of samples needs no more working memory than a block.
     """
     import numpy as np
 
@@ -137,15 +144,47 @@ def fast_rate_array(columns: SampleColumns) -> npt.NDArray[np.float64]:
     rr = columns.rr_s
     if rr.size == 0 or n == 0:
         return out
-    times = beat_times(columns.t_s, columns.rr_counts, rr)
-    usable = (rr >= RR_MIN_S) & (rr <= RR_MAX_S)
-    bt = times[usable]
-    bu = np.rint(rr[usable] * US_PER_S).astype(np.int64)  # as to_us: round half to even
-    # usable beats received up to each sample
-    packet = np.repeat(np.arange(n), columns.rr_counts)
-    have = np.searchsorted(packet[usable], np.arange(n), side="right")
+    last_beat: float | None = None
+    last_packet: float | None = None
+    kept_t = np.zeros(0)
+    kept_us = np.zeros(0, np.int64)
+    first_beat = 0
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        t_s = columns.t_s[lo:hi]
+        counts = columns.rr_counts[lo:hi]
+        end_beat = first_beat + int(counts.sum())
+        block_rr = rr[first_beat:end_beat]
+        first_beat = end_beat
+        times = beat_times(t_s, counts, block_rr, last_beat_s=last_beat, last_packet_s=last_packet)
+        last_packet = float(t_s[-1])
+        if times.size:
+            last_beat = float(times[-1])
+        usable = (block_rr >= RR_MIN_S) & (block_rr <= RR_MAX_S)
+        bt = np.concatenate((kept_t, times[usable]))
+        # as to_us: round half to even
+        bu = np.concatenate((kept_us, np.rint(block_rr[usable] * US_PER_S).astype(np.int64)))
+        packet = np.repeat(np.arange(hi - lo), counts)
+        have = kept_t.size + np.searchsorted(packet[usable], np.arange(hi - lo), side="right")
+        _rates_block(t_s, out[lo:hi], bt, bu, have)
+        kept_t, kept_us = bt[-MAX_BEATS:], bu[-MAX_BEATS:]
+    return out
+
+
+def _rates_block(
+    t_s: npt.NDArray[np.float64],
+    out: npt.NDArray[np.float64],
+    bt: npt.NDArray[np.float64],
+    bu: npt.NDArray[np.int64],
+    have: npt.NDArray[np.intp],
+) -> None:
+    """The rates of a block of samples into `out` (holding the strap's values): `bt`, `bu`
+    the usable beats' times and intervals (us), the last ones from before the block first;
+    `have[j]`: how many of them came up to sample j."""
+    import numpy as np
+
     fresh = have >= MIN_BEATS
-    fresh[fresh] = (columns.t_s[fresh] - bt[have[fresh] - 1]) <= STALE_S
+    fresh[fresh] = (t_s[fresh] - bt[have[fresh] - 1]) <= STALE_S
     full = fresh & (have >= MAX_BEATS)
     rest = [np.flatnonzero(fresh & ~full)]
     rows = np.flatnonzero(full)
@@ -159,7 +198,7 @@ def fast_rate_array(columns: SampleColumns) -> npt.NDArray[np.float64]:
         first_pair = upto - REF_BEATS  # the ring's last REF_BEATS beats give these pairs
         ref = (middle_two[first_pair, width // 2 - 1] + middle_two[first_pair, width // 2]) / 2
         ref = ref / 2.0
-        in_window = np.searchsorted(bt, columns.t_s[rows] - WINDOW_S, side="left")
+        in_window = np.searchsorted(bt, t_s[rows] - WINDOW_S, side="left")
         k = np.clip(upto - in_window, MIN_BEATS, MAX_BEATS)
         for size in np.unique(k).tolist():
             group = np.flatnonzero(k == size)
@@ -176,5 +215,4 @@ def fast_rate_array(columns: SampleColumns) -> npt.NDArray[np.float64]:
         end = int(have[j])
         first = max(0, end - MAX_BEATS)
         beats = list(zip(bt[first:end].tolist(), bu[first:end].tolist(), strict=True))
-        out[j] = _estimate(beats, float(columns.t_s[j]), float(out[j]))
-    return out
+        out[j] = _estimate(beats, float(t_s[j]), float(out[j]))

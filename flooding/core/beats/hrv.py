@@ -9,7 +9,7 @@ runs together and over each complete window (5 minutes by convention) of a run.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +49,7 @@ def _windows(run: Sequence[Sample], window_s: float) -> np.ndarray:
     return out
 
 
-def corrected_rmssd(runs: Sequence[Sequence[Sample]], window_s: float = RMSSD_WINDOW_S) -> Rmssd:
+def corrected_rmssd(runs: Iterable[Sequence[Sample]], window_s: float = RMSSD_WINDOW_S) -> Rmssd:
     """RMSSD (ms) of the corrected beats of unbroken runs of samples, overall and per window.
 
     No difference is taken between two runs, nor across a beat outside the plausible range.

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from flooding.io.readers._text import ReaderError, decode_head, read_lines
+from flooding.io.readers._text import ReaderError, decode_head, open_recording, read_lines
 from flooding.io.readers.flooding_json import (
     JSON_FORMAT,
     is_flooding_json,
@@ -73,7 +73,7 @@ def formats() -> list[str]:
 def _first_line(path: Path) -> tuple[int, str]:
     """The first line that is neither blank nor a `#` comment, and its number (1, '' if none)."""
     try:
-        with path.open("rb") as handle:
+        with open_recording(path) as handle:  # a device or a pipe is refused, not read
             head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
         raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
@@ -139,7 +139,7 @@ def read(
         "read %s as %s: %d samples, %.0f s",
         path,
         name,
-        len(recording.samples),
+        len(recording),
         recording.duration_s,
     )
     return recording

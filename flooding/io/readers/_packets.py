@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from flooding.core.models import Sample
+from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
 from flooding.io.readers._text import FloatArray, check_rr
-from flooding.io.readers.recording import Recording
+from flooding.io.readers.recording import Recording, empty_table
 
 PACKET_INTERVAL_S = 1.0  # straps notify about once a second
 STRAP_AVERAGE_S = 5.0  # the device-side average behind the strap's bpm: a few seconds of beats
@@ -27,8 +27,9 @@ def packetise(
     beat_t_s: FloatArray,
     rr_s: FloatArray,
     contact: np.ndarray | None = None,
-) -> list[Sample]:
-    """Strap-like samples from beats: `beat_t_s[i]` is when the beat ending `rr_s[i]` happened.
+) -> SampleColumns:
+    """Strap-like samples (as columns) from beats: `beat_t_s[i]` is when the beat ending
+    `rr_s[i]` happened.
 
     Packets fall every `PACKET_INTERVAL_S` from the first beat; a packet at time T holds the
     beats in (T - 1 s, T]. Packets more than `STRAP_SILENCE_S` after the last beat are not
@@ -37,7 +38,7 @@ def packetise(
     """
     n = beat_t_s.size
     if n == 0:
-        return []
+        return empty_table()
     t0 = float(beat_t_s[0])
     # Only ticks within the silence limit after some beat can be sent: at most a few per beat,
     # however long the gaps between beats are.
@@ -64,22 +65,20 @@ def packetise(
     bpm = np.where(np.isnan(bpm), SECONDS_PER_MINUTE / rr_s[0], bpm)
     bpm = np.rint(bpm)
 
-    rr_list = rr_s.tolist()
     if contact is None:
-        flags: list[bool | None] = [None] * ticks.size
+        flags = np.full(ticks.size, CONTACT_UNKNOWN, np.int8)
     else:
         with_contact = np.concatenate(([0], np.cumsum(contact.astype(np.int64))))
         any_contact = (with_contact[hi] - with_contact[lo]) > 0
-        flags = [
-            bool(c) if z > a else None
-            for c, a, z in zip(any_contact.tolist(), lo.tolist(), hi.tolist(), strict=True)
-        ]
-    return [
-        Sample(t, b, tuple(rr_list[a:z]), c)
-        for t, b, a, z, c in zip(
-            ticks.tolist(), bpm.tolist(), lo.tolist(), hi.tolist(), flags, strict=True
-        )
-    ]
+        flags = np.where(hi > lo, any_contact.astype(np.int8), np.int8(CONTACT_UNKNOWN))
+    # every beat falls in a packet (the first tick at or after it is sent), in order
+    return SampleColumns(
+        np.asarray(ticks, np.float64),
+        bpm.astype(np.float64),
+        flags.astype(np.int8),
+        (hi - lo).astype(np.int64),
+        np.asarray(rr_s, np.float64),
+    )
 
 
 def beats_recording(
@@ -96,7 +95,7 @@ def beats_recording(
     check_rr(rr_s, line_numbers, path, "an RR interval")
     beat_t_s = first_beat_s + np.cumsum(rr_s)
     return Recording(
-        samples=packetise(beat_t_s, rr_s),
+        table=packetise(beat_t_s, rr_s),
         start_unix_s=start_unix_s,
         source_format=source_format,
         path=path,

@@ -8,9 +8,13 @@ and a bad one still gets an exact line number.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Sequence
+import os
+import re
+import stat
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -68,13 +72,72 @@ def _looks_utf16_unmarked(data: bytes) -> bool:
     return (not any(high) and text(low)) or (not any(low) and text(high))
 
 
-def read_lines(path: Path) -> list[str]:
-    """The file's lines without their endings (LF, CRLF or CR); UTF-8, or UTF-16 with its
-    byte-order mark; binary or other data fails."""
+MAX_LINE_BYTES = 1 << 20  # no recording has a line of a MiB (a row is ~30 bytes): no end in sight
+BLOCK_BYTES = 1 << 20  # files are read 1 MiB at a time: memory follows the piece, not the file
+_KINDS = (
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a disk device"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def open_recording(path: Path) -> BinaryIO:
+    """The file opened for reading, if it is a regular file: a device, a pipe or a socket may
+    never end (`/dev/zero`), so it is refused before a byte is read (and without waiting
+    for a pipe's writer)."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise ReaderError(
+            path,
+            None,
+            "a recording saved as a file (save or copy it to a file, then give that file)",
+            f"{kind}, not a file (reading one might never end)",
+        )
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _too_long(path: Path, line: int) -> ReaderError:
+    return ReaderError(
+        path,
+        line,
+        f"lines of at most {MAX_LINE_BYTES // 1024} KiB, as in every recording "
+        "(is this the right file?)",
+        "a longer line",
+    )
+
+
+def _check_utf8(path: Path, data: bytes, first_line: int) -> str:
+    """Whole lines of UTF-8 text as text; a NUL byte or bad UTF-8 fails at its line."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = first_line + data.count(b"\n", 0, nul)
+        raise ReaderError(path, line, "text", "binary data (a NUL byte)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        raise ReaderError(path, line, "UTF-8 text", f"the byte {data[exc.start]:#04x}") from None
+
+
+def _split(text: str) -> list[str]:
+    """Lines without their endings (LF, CRLF or CR); no empty line after the last ending."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _whole(path: Path, data: bytes) -> list[str]:
+    """The lines of a whole file read at once (UTF-16, or line ends of a lone CR)."""
     if is_utf16(data):
         try:
             data = data.decode("utf-16").encode("utf-8")
@@ -86,18 +149,65 @@ def read_lines(path: Path) -> list[str]:
         raise ReaderError(path, None, "some data", "an empty file")
     if _looks_utf16_unmarked(data):
         raise ReaderError(path, None, UTF16_HINT, "UTF-16 text without a byte-order mark")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise ReaderError(path, line, "text", "binary data (a NUL byte)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ReaderError(path, line, "UTF-8 text", f"the byte {data[exc.start]:#04x}") from None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    return _split(_check_utf8(path, data.removeprefix(codecs.BOM_UTF8), 1))
+
+
+def read_line_blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The file's lines as `read_lines` gives them, a block at a time: (the 1-based number of
+    the block's first line, its lines). Memory follows `BLOCK_BYTES`, not the file; a line
+    longer than `MAX_LINE_BYTES` fails (a file that is one endless line)."""
+    with open_recording(path) as handle:
+        carry = handle.read(BLOCK_BYTES)
+        if is_utf16(carry) or _looks_utf16_unmarked(carry) or b"\n" not in carry:
+            # UTF-16, or lines ended by a lone CR, or one long line: whole, if it is short
+            rest = (
+                handle.read(MAX_LINE_BYTES + 1 - len(carry))
+                if len(carry) <= MAX_LINE_BYTES
+                else b""
+            )
+            endless = len(carry) + len(rest) > MAX_LINE_BYTES and b"\n" not in carry
+            if endless and b"\r" not in carry and not is_utf16(carry):
+                _check_utf8(path, carry[: carry.find(b"\x00") + 1], 1)  # NUL: binary
+                raise _too_long(path, 1)
+            yield 1, _whole(path, carry + rest + handle.read())
+            return
+        carry = carry.removeprefix(codecs.BOM_UTF8)
+        number = 1
+        seen = False
+        at_end = False
+        while True:
+            if not at_end:
+                piece = handle.read(BLOCK_BYTES)
+                at_end = not piece
+                carry += piece
+            if at_end and not carry:
+                break
+            cut = len(carry) if at_end else carry.rfind(b"\n") + 1
+            if cut == 0:
+                if len(carry) > MAX_LINE_BYTES:
+                    _check_utf8(path, carry[: carry.find(b"\x00") + 1], number)  # NUL: binary
+                    raise _too_long(path, number)
+                continue
+            data, carry = carry[:cut], carry[cut:]
+            text = _check_utf8(path, data, number)
+            seen = seen or not text.isspace()
+            lines = _split(text)
+            if lines and max(map(len, lines)) > MAX_LINE_BYTES:
+                longest = max(map(len, lines))
+                raise _too_long(path, number + [len(x) for x in lines].index(longest))
+            if lines:
+                yield number, lines
+            number += len(lines)
+        if not seen:
+            raise ReaderError(path, None, "some data", "an empty file")
+
+
+def read_lines(path: Path) -> list[str]:
+    """The file's lines without their endings (LF, CRLF or CR); UTF-8, or UTF-16 with its
+    byte-order mark; binary or other data fails."""
+    lines: list[str] = []
+    for _, block in read_line_blocks(path):
+        lines += block
     return lines
 
 
@@ -219,15 +329,44 @@ def check_in_order(times: FloatArray, line_numbers: Sequence[int], path: Path) -
         )
 
 
+_EDGE_SPACE = re.compile(r"[ \t\f\v](?:,|;|\n|$)|(?:^|,|;|\n)[ \t\f\v]")  # a field to strip
+
+
+def count_per_line(text: str, char: str) -> npt.NDArray[np.int64]:
+    """How often `char` (one ASCII character) occurs on each line of `text`."""
+    data = np.frombuffer(text.encode("utf-8"), np.uint8)
+    ends = np.append(np.flatnonzero(data == 10), data.size)
+    seen = np.concatenate(([0], np.cumsum(data == ord(char))))
+    return np.diff(np.concatenate(([0], seen[ends])))
+
+
 def split_rows(
-    lines: Sequence[str], first: int, sep: str, n_fields: int, path: Path, header: str
-) -> tuple[list[tuple[str, ...]], list[int]]:
+    lines: Sequence[str],
+    first: int,
+    sep: str,
+    n_fields: int,
+    path: Path,
+    header: str,
+    *,
+    first_line: int = 1,
+) -> tuple[list[Sequence[str]], Sequence[int]]:
     """Split data lines (from index `first`) into fields, skipping blank lines.
 
-    Returns the columns (one tuple of strings per field) and the 1-based line number of each row.
+    Returns the columns (one sequence of strings per field) and the 1-based line number of
+    each row; `first_line` is the number of `lines[0]` (a block of a longer file). A block of
+    well-formed lines is split in one pass over its text.
     """
-    numbers = [i + 1 for i in range(first, len(lines)) if lines[i].strip()]
-    rows = [lines[i - 1].split(sep) for i in numbers]
+    body = lines[first:] if first else lines
+    if body and n_fields > 1:
+        text = "\n".join(body)
+        if bool(np.all(count_per_line(text, sep) == n_fields - 1)):  # no blank or odd line
+            flat = text.replace("\n", sep).split(sep)
+            if _EDGE_SPACE.search(text):
+                flat = [value.strip() for value in flat]
+            start = first + first_line
+            return [flat[k::n_fields] for k in range(n_fields)], range(start, start + len(body))
+    numbers = [i + first_line for i in range(first, len(lines)) if lines[i].strip()]
+    rows = [lines[n - first_line].split(sep) for n in numbers]
     if any(len(row) != n_fields for row in rows):
         for row, line in zip(rows, numbers, strict=True):
             if len(row) != n_fields:

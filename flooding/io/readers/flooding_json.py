@@ -141,5 +141,5 @@ def read_flooding_json_tracks(path: Path) -> dict[str, Recording]:
         numbers = [i + 1 for i, _ in numbered]  # "line" n: sample n
         check_unix_times(times, numbers, path, "a unix time t_s")
         check_in_order(times, numbers, path)
-        tracks[person] = Recording(samples, samples[0].t_s, JSON_FORMAT, path)
+        tracks[person] = Recording.of_samples(samples, samples[0].t_s, JSON_FORMAT, path)
     return tracks

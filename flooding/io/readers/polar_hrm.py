@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from flooding.core.models import Sample
 from flooding.io.readers._packets import beats_recording
 from flooding.io.readers._text import (
     MS_PER_S,
@@ -23,7 +22,7 @@ from flooding.io.readers._text import (
     shown,
     to_floats,
 )
-from flooding.io.readers.recording import Recording
+from flooding.io.readers.recording import Recording, make_table
 
 RR_INTERVAL_CODE = 238  # `Interval=238` in [Params] marks an R-R recording
 _DATE_FORMATS = ("%Y%m%d %H:%M:%S.%f", "%Y%m%d %H:%M:%S")
@@ -99,5 +98,4 @@ def read_hrm(path: Path) -> Recording:
     bpm = to_floats(firsts, numbers, path, "a heart rate in bpm")
     check_bpm(bpm, numbers, path)
     t_s = offset_s + interval * np.arange(bpm.size, dtype=np.float64)
-    samples = [Sample(t, b, (), b > 0) for t, b in zip(t_s.tolist(), bpm.tolist(), strict=True)]
-    return Recording(samples, start_unix_s, "polar-hrm", path)
+    return Recording(make_table(t_s, bpm, bpm > 0), start_unix_s, "polar-hrm", path)

@@ -17,7 +17,7 @@ or ISO 8601 `timestamp`) and `hr_bpm` and/or `rr_ms` / `rr_s`; other columns are
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from flooding.core.activity import MAX_LEVEL_G
 from flooding.core.beats.clock import BeatClock
-from flooding.core.models import Sample
+from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
 from flooding.io.readers._packets import SECONDS_PER_MINUTE, packetise
 from flooding.io.readers._text import (
     MS_PER_S,
@@ -36,13 +36,15 @@ from flooding.io.readers._text import (
     check_rr,
     check_strap_rr,
     check_unix_times,
+    count_per_line,
+    read_line_blocks,
     read_lines,
     split_rows,
     to_floats,
     to_ints,
     to_unix_s,
 )
-from flooding.io.readers.recording import Recording
+from flooding.io.readers.recording import Recording, empty_table, make_table
 
 NS_PER_S = 1e9
 TIME_COLUMNS = ("time_unix_s", "time_s", "time_ns", "timestamp")
@@ -69,12 +71,6 @@ def _fixed_header(lines: list[str], path: Path, header: str) -> None:
         raise ReaderError(path, 1, f"the header {header!r}", repr(lines[0][:80]))
 
 
-def _beats_of_rows(rr_rows: list[tuple[float, ...]]) -> tuple[list[int], FloatArray]:
-    """The row of every beat, and every beat's interval, in order."""
-    row_of_beat = [i for i, rr in enumerate(rr_rows) for _ in rr]
-    return row_of_beat, np.array([v for rr in rr_rows for v in rr], dtype=np.float64)
-
-
 def _optional(
     column: Sequence[str], numbers: Sequence[int], path: Path, what: str
 ) -> tuple[FloatArray, np.ndarray]:
@@ -94,9 +90,10 @@ def _beat_times(stamps_s: FloatArray, rr_s: FloatArray) -> FloatArray:
     batch of beats at once); the intervals keep the heart's own timing.
     """
     clock = BeatClock()
-    return np.array(
-        [clock.push(t, (rr,))[0] for t, rr in zip(stamps_s.tolist(), rr_s.tolist(), strict=True)],
-        dtype=np.float64,
+    return np.fromiter(
+        (clock.push(t, (rr,))[0] for t, rr in zip(stamps_s.tolist(), rr_s.tolist(), strict=True)),
+        np.float64,
+        rr_s.size,
     )
 
 
@@ -117,6 +114,153 @@ def _times(
     return t_s, start
 
 
+@dataclass
+class _CsvLayout:
+    """What a generic CSV's header says is where."""
+
+    n_fields: int
+    header: str
+    time_name: str
+    time_at: int
+    rr_at: int | None
+    rr_in_ms: bool
+    hr_at: int | None
+    contact_at: int | None
+
+
+def _csv_layout(line: str, path: Path) -> _CsvLayout:
+    expected = "a time column (" + " or ".join(TIME_COLUMNS) + ") and hr_bpm and/or rr_ms/rr_s"
+    names = _header([line], path, expected)
+    lowered = [n.lower() for n in names]
+    time_name = next((n for n in TIME_COLUMNS if n in lowered), None)
+    rr_name = next((n for n in ("rr_ms", "rr_s") if n in lowered), None)
+    has_hr = "hr_bpm" in lowered
+    if time_name is None or not (has_hr or rr_name):
+        raise ReaderError(path, 1, f"a header naming {expected}", repr(line[:80]))
+    return _CsvLayout(
+        n_fields=len(names),
+        header=line.strip(),
+        time_name=time_name,
+        time_at=lowered.index(time_name),
+        rr_at=None if rr_name is None else lowered.index(rr_name),
+        rr_in_ms=rr_name == "rr_ms",
+        hr_at=lowered.index("hr_bpm") if has_hr else None,
+        contact_at=lowered.index("contact") if "contact" in lowered else None,
+    )
+
+
+_CSV_COLUMNS = ("t_s", "bpm", "has_bpm", "rr_counts", "rr_s", "contact")
+
+
+def _csv_block(
+    layout: _CsvLayout, lines: list[str], skip: int, first_line: int, path: Path
+) -> dict[str, np.ndarray] | None:
+    """One block of data rows as arrays (None: only blank lines)."""
+    columns, numbers = split_rows(
+        lines, skip, ",", layout.n_fields, path, layout.header, first_line=first_line
+    )
+    if not numbers:
+        return None
+    t_s, _ = _times(layout.time_name, columns[layout.time_at], numbers, path)
+    n = len(numbers)
+    out: dict[str, np.ndarray] = {"t_s": t_s}
+    if layout.rr_at is not None:
+        out["rr_counts"], out["rr_s"] = _rr_rows(
+            columns[layout.rr_at], numbers, path, layout.rr_in_ms, strap=layout.hr_at is not None
+        )
+    else:
+        out["rr_counts"], out["rr_s"] = np.zeros(n, np.int64), np.zeros(0)
+    if layout.hr_at is not None:
+        bpm, has_bpm = _optional(columns[layout.hr_at], numbers, path, "a heart rate in bpm")
+        check_bpm(bpm, numbers, path)
+        out["bpm"], out["has_bpm"] = bpm, has_bpm
+        contact = np.where(bpm > 0, 1, 0).astype(np.int8)
+        if layout.contact_at is not None:
+            contact = _contact(columns[layout.contact_at], numbers, path)
+        out["contact"] = contact
+    out["first_line"] = np.array([numbers[0]])
+    return out
+
+
+class _Column:
+    """A column filled block by block into one array, sized from the file up front (pages
+    never written cost no memory) and grown if the guess was short."""
+
+    def __init__(self) -> None:
+        self.data: np.ndarray | None = None
+        self.size = 0
+
+    def add(self, values: np.ndarray, expect: int) -> None:
+        end = self.size + values.size
+        if self.data is None:
+            self.data = np.empty(max(expect, end), values.dtype)
+        elif end > self.data.size:
+            grown = np.empty(max(2 * self.data.size, end), self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size : end] = values
+        self.size = end
+
+    def array(self) -> np.ndarray:
+        assert self.data is not None
+        return self.data[: self.size]
+
+
+def _read_csv_streamed(path: Path) -> Recording:
+    """Read a generic CSV of one person's plain readings, a block of lines at a time (the
+    rows become compact arrays; memory follows the rows' numbers, not their text)."""
+    layout: _CsvLayout | None = None
+    parts = {name: _Column() for name in _CSV_COLUMNS}
+    last_t: float | None = None
+    file_bytes = max(1, path.stat().st_size)
+    seen_bytes = 0
+    for first_line, lines in read_line_blocks(path):
+        skip = 0
+        if layout is None:
+            layout = _csv_layout(lines[0], path)
+            skip = 1
+        block = _csv_block(layout, lines, skip, first_line, path)
+        seen_bytes += sum(map(len, lines)) + len(lines)
+        if block is None:
+            continue
+        if last_t is not None and float(block["t_s"][0]) < last_t:
+            line = int(block["first_line"][0])
+            raise ReaderError(path, line, "times in order", "a time earlier than the line before")
+        last_t = float(block["t_s"][-1])
+        scale = 1.1 * file_bytes / max(1, seen_bytes)  # the rest of the file, like this part
+        for name in _CSV_COLUMNS:
+            if name in block:
+                parts[name].add(block[name], int(scale * block[name].size) + 1024)
+    if layout is None or parts["t_s"].data is None:
+        raise ReaderError(path, 2, "data rows after the header", "none")
+    t_s = parts["t_s"].array()
+    start = None if layout.time_name == "time_s" else float(t_s[0])
+    counts, rr = parts["rr_counts"].array(), parts["rr_s"].array()
+    if layout.hr_at is None:
+        beat_rr = rr
+        beat_t = _beat_times(np.repeat(t_s, counts), beat_rr)
+        return Recording(packetise(beat_t, beat_rr), start, "csv", path, beat_t, beat_rr)
+    table = _packets_of_rows(
+        t_s,
+        parts["bpm"].array(),
+        parts["has_bpm"].array(),
+        counts,
+        rr,
+        parts["contact"].array(),
+    )
+    return Recording(table, start, "csv", path, np.repeat(t_s, counts), rr)
+
+
+EXPORT_COLUMNS = (PERSON_COLUMN, "energy_kj", "activity_g")  # an export's: read whole
+
+
+def _header_names(path: Path) -> list[str]:
+    """The lowered names of a CSV's first line (blank: none)."""
+    for _, lines in read_line_blocks(path):
+        return [name.strip().lower() for name in lines[0].split(",")] if lines else []
+    return []
+
+
 def read_csv(path: Path) -> Recording:
     """Read the generic CSV described in the module notes (one person's readings)."""
     tracks = read_csv_tracks(path)
@@ -132,7 +276,13 @@ def read_csv(path: Path) -> Recording:
 
 def read_csv_tracks(path: Path) -> dict[str, Recording]:
     """Read the generic CSV: one Recording per person named in its `person` column (a couple
-    session's export), or a single one under '' (no such column)."""
+    session's export), or a single one under '' (no such column).
+
+    Plain readings (no `person`, `energy_kj` or `activity_g` column) are read a block at a
+    time into columns, so a file of millions of rows needs memory for its numbers only.
+    """
+    if not set(EXPORT_COLUMNS) & set(_header_names(path)):
+        return {"": _read_csv_streamed(path)}
     lines = read_lines(path)
     expected = "a time column (" + " or ".join(TIME_COLUMNS) + ") and hr_bpm and/or rr_ms/rr_s"
     names = _header(lines, path, expected)
@@ -150,46 +300,42 @@ def read_csv_tracks(path: Path) -> dict[str, Recording]:
     tracks = {}
     for person in dict.fromkeys(who):
         rows = [i for i, name in enumerate(who) if name == person]
-        picked = [tuple(column[i] for i in rows) for column in columns]
+        picked: list[Sequence[str]] = [tuple(column[i] for i in rows) for column in columns]
         tracks[person] = _csv_rows(path, lowered, picked, [numbers[i] for i in rows])
     return tracks
 
 
 def _csv_rows(
-    path: Path, lowered: list[str], columns: list[tuple[str, ...]], numbers: list[int]
+    path: Path, lowered: list[str], columns: list[Sequence[str]], numbers: Sequence[int]
 ) -> Recording:
     """One person's rows of a generic CSV as a recording."""
     time_name = next(n for n in TIME_COLUMNS if n in lowered)
     rr_name = next((n for n in ("rr_ms", "rr_s") if n in lowered), None)
     has_hr = "hr_bpm" in lowered
     t_s, start = _times(time_name, columns[lowered.index(time_name)], numbers, path)
-
-    rr_rows: list[tuple[float, ...]] = [()] * len(numbers)
+    counts, rr = np.zeros(len(numbers), np.int64), np.zeros(0)
     if rr_name is not None:
-        rr_rows = _rr_rows(
+        counts, rr = _rr_rows(
             columns[lowered.index(rr_name)], numbers, path, rr_name == "rr_ms", strap=has_hr
         )
-    has_rr = np.array([bool(rr) for rr in rr_rows], dtype=bool)
     if not has_hr:
-        row_of_beat, beat_rr = _beats_of_rows(rr_rows)
-        beat_t = _beat_times(t_s[row_of_beat], beat_rr)
-        return Recording(packetise(beat_t, beat_rr), start, "csv", path, beat_t, beat_rr)
-
-    contact: list[bool | None] | None = None
-    if "contact" in lowered:
-        contact = _contact(columns[lowered.index("contact")], numbers, path)
-
+        beat_t = _beat_times(np.repeat(t_s, counts), rr)
+        return Recording(packetise(beat_t, rr), start, "csv", path, beat_t, rr)
     bpm, has_bpm = _optional(columns[lowered.index("hr_bpm")], numbers, path, "a heart rate in bpm")
     check_bpm(bpm, numbers, path)
-    recording = _packets_from_rows(path, start, t_s, bpm, has_bpm, rr_rows, has_rr, contact)
+    contact = np.where(bpm > 0, 1, 0).astype(np.int8)
+    if "contact" in lowered:
+        contact = _contact(columns[lowered.index("contact")], numbers, path)
+    table = _packets_of_rows(t_s, bpm, has_bpm, counts, rr, contact)
+    recording = Recording(table, start, "csv", path, np.repeat(t_s, counts), rr)
     return _with_extras(recording, lowered, columns, numbers, has_bpm)
 
 
 def _with_extras(
     recording: Recording,
     lowered: list[str],
-    columns: list[tuple[str, ...]],
-    numbers: list[int],
+    columns: list[Sequence[str]],
+    numbers: Sequence[int],
     has_bpm: np.ndarray,
 ) -> Recording:
     """The samples with the strap's energy (`energy_kj`) and movement (`activity_g`) columns,
@@ -221,21 +367,41 @@ def _with_extras(
         replace(s, energy_kj=e, activity_g=a)
         for s, e, a in zip(recording.samples, energy, activity, strict=True)
     ]
-    return replace(recording, samples=samples)
+    return Recording.of_samples(
+        samples,
+        recording.start_unix_s,
+        recording.source_format,
+        recording.path,
+        recording.beat_t_s,
+        recording.beat_rr_s,
+    )
 
 
 def _rr_rows(
     column: Sequence[str], numbers: Sequence[int], path: Path, in_ms: bool, *, strap: bool
-) -> list[tuple[float, ...]]:
-    """The RR intervals of each row, in seconds (a field may hold several, space-separated).
+) -> tuple[np.ndarray, FloatArray]:
+    """How many RR intervals each row holds and all of them in order, in seconds (a field
+    may hold several, space-separated).
 
     `strap`: rows are strap packets (they carry a heart rate), whose RR values may be anything
     the strap's 16-bit field can send, 0 and 65535/1024 s included, as a live session stores
     them (and `flooding export` writes them); the beat filters judge them as they do live.
     """
-    fields = [value.split() for value in column]
-    flat = [v for parts in fields for v in parts]
-    flat_lines = [n for parts, n in zip(fields, numbers, strict=True) for _ in parts]
+    joined = "\n".join(column)  # no value holds a line end
+    if "  " in joined or "\t" in joined:  # odd spacing: value by value
+        fields = [value.split() for value in column]
+        counts = np.fromiter(map(len, fields), np.int64, len(fields))
+        flat: Sequence[str] = [v for parts in fields for v in parts]
+    else:  # values separated by single spaces: counted for the whole column at once
+        spaces = count_per_line(joined, " ")
+        empty = np.fromiter(map(len, column), np.int64, len(column)) == 0
+        counts = np.where(empty, 0, spaces + 1)
+        flat = joined.split()
+    flat_lines: Sequence[int] = (
+        numbers
+        if counts.size == len(flat) and bool(np.all(counts == 1))
+        else np.repeat(np.asarray(numbers), counts).tolist()
+    )
     what = "an RR interval in ms" if in_ms else "an RR interval in seconds"
     values = to_floats(flat, flat_lines, path, what) if flat else np.zeros(0)
     if in_ms:
@@ -244,12 +410,7 @@ def _rr_rows(
         check_strap_rr(values, flat_lines, path, "an RR interval")
     else:
         check_rr(values, flat_lines, path, "an RR interval")
-    out: list[tuple[float, ...]] = []
-    at = 0
-    for parts in fields:
-        out.append(tuple(values[at : at + len(parts)].tolist()))
-        at += len(parts)
-    return out
+    return counts, values
 
 
 def _ms_to_s(texts: Sequence[str], ms: FloatArray) -> FloatArray:
@@ -257,49 +418,54 @@ def _ms_to_s(texts: Sequence[str], ms: FloatArray) -> FloatArray:
     the same float as '0.7812' s, as `flooding export` relies on). Whole numbers divide
     exactly in floats; only the others need the decimal arithmetic."""
     seconds = ms / MS_PER_S
-    for i, text in enumerate(texts):
-        if not text.lstrip("+-").isdigit():  # to_floats let only finite numbers through
-            seconds[i] = float(Decimal(text).scaleb(-3))
+    for i in np.flatnonzero(ms != np.rint(ms)).tolist():
+        seconds[i] = float(Decimal(texts[i]).scaleb(-3))
     return seconds
 
 
-def _contact(column: Sequence[str], numbers: Sequence[int], path: Path) -> list[bool | None]:
-    """The skin-contact flag of each row: 1, 0 or empty (the strap cannot tell)."""
-    flags: list[bool | None] = []
-    for value, number in zip(column, numbers, strict=True):
-        text = value.strip()
-        if text not in ("", "0", "1"):
-            raise ReaderError(path, number, "a contact flag of 1, 0 or nothing", repr(text))
-        flags.append(None if not text else text == "1")
+def _contact(column: Sequence[str], numbers: Sequence[int], path: Path) -> np.ndarray:
+    """The skin-contact flag of each row: 1, 0 or empty (the strap cannot tell:
+    `CONTACT_UNKNOWN`)."""
+    codes = {"1": 1, "0": 0, "": CONTACT_UNKNOWN}
+    flags = np.empty(len(column), np.int8)
+    for index, (value, number) in enumerate(zip(column, numbers, strict=True)):
+        code = codes.get(value.strip())
+        if code is None:
+            raise ReaderError(
+                path, number, "a contact flag of 1, 0 or nothing", repr(value.strip())
+            )
+        flags[index] = code
     return flags
 
 
-def _packets_from_rows(
-    path: Path,
-    start: float | None,
+def _packets_of_rows(
     t_s: FloatArray,
     bpm: FloatArray,
     has_bpm: np.ndarray,
-    rr_rows: list[tuple[float, ...]],
-    has_rr: np.ndarray,
-    contact: list[bool | None] | None,
-) -> Recording:
-    """Rows with a heart rate open a packet; RR-only rows add their beats to the open packet."""
-    samples: list[Sample] = []
-    t_list, bpm_list = t_s.tolist(), bpm.tolist()
-    for i in np.flatnonzero(has_bpm | has_rr).tolist():
-        rr = rr_rows[i]
-        if has_bpm[i]:
-            flag = contact[i] if contact is not None else bpm_list[i] > 0
-            samples.append(Sample(t_list[i], bpm_list[i], rr, flag))
-        elif samples:
-            last = samples[-1]
-            samples[-1] = Sample(last.t_s, last.bpm, last.rr_s + rr, last.contact)
-        else:
-            bpm_of_rr = round(SECONDS_PER_MINUTE / rr[0]) if rr[0] > 0 else 0
-            samples.append(Sample(t_list[i], bpm_of_rr, rr, None))
-    row_of_beat, beat_rr = _beats_of_rows(rr_rows)
-    return Recording(samples, start, "csv", path, t_s[row_of_beat], beat_rr)
+    counts: np.ndarray,
+    rr_s: FloatArray,
+    contact: np.ndarray,
+) -> SampleColumns:
+    """Rows with a heart rate open a packet; RR-only rows add their beats to the open packet
+    (a first row with only RR values opens one, its rate from its first interval)."""
+    kept = has_bpm | (counts > 0)
+    if bool(kept.all()) and bool(has_bpm.all()):  # one packet a row: the columns as they are
+        return SampleColumns(t_s, bpm, contact, counts, rr_s)
+    rows = np.flatnonzero(kept)
+    if rows.size == 0:
+        return empty_table()
+    opens = has_bpm[rows].copy()
+    opens[0] = True
+    starts = rows[opens]
+    packet = np.cumsum(opens) - 1
+    rr_counts = np.bincount(packet, weights=counts[rows], minlength=starts.size).astype(np.int64)
+    out_bpm = bpm[starts].copy()
+    out_contact = contact[starts].copy()
+    if not has_bpm[rows[0]]:  # RR before any heart rate: a rate from the first interval
+        first = float(rr_s[0])
+        out_bpm[0] = round(SECONDS_PER_MINUTE / first) if first > 0 else 0
+        out_contact[0] = CONTACT_UNKNOWN
+    return SampleColumns(t_s[starts], out_bpm, out_contact, rr_counts, rr_s)
 
 
 def read_logger_hr(path: Path) -> Recording:
@@ -313,8 +479,7 @@ def read_logger_hr(path: Path) -> Recording:
     check_in_order(t_s, numbers, path)
     bpm = to_floats(hr, numbers, path, "a heart rate in bpm")
     check_bpm(bpm, numbers, path)
-    samples = [Sample(t, b, (), b > 0) for t, b in zip(t_s.tolist(), bpm.tolist(), strict=True)]
-    return Recording(samples, float(t_s[0]), "polar-logger-hr", path)
+    return Recording(make_table(t_s, bpm, bpm > 0), float(t_s[0]), "polar-logger-hr", path)
 
 
 def read_logger_ppi(path: Path) -> Recording:
@@ -356,7 +521,9 @@ def stress_predict_participants(path: Path) -> list[int]:
     return list(dict.fromkeys(ids.tolist()))
 
 
-def _stress_rows(path: Path) -> tuple[list[tuple[str, ...]], list[int], list[int], np.ndarray]:
+def _stress_rows(
+    path: Path,
+) -> tuple[list[Sequence[str]], Sequence[int], list[int], np.ndarray]:
     """A Stress-Predict file's columns, line numbers, participants (in order of first
     appearance) and each row's participant."""
     lines = read_lines(path)
@@ -370,14 +537,14 @@ def _stress_rows(path: Path) -> tuple[list[tuple[str, ...]], list[int], list[int
 
 def _stress_participant(
     path: Path,
-    columns: list[tuple[str, ...]],
-    numbers: list[int],
+    columns: list[Sequence[str]],
+    numbers: Sequence[int],
     ids: np.ndarray,
     participant: int,
 ) -> Recording:
     """The recording of one participant present in the parsed file."""
     _, hr, respr, time, label = columns
-    rows = np.flatnonzero(ids == participant)
+    rows = np.flatnonzero(ids == participant).tolist()
     sel_numbers = [numbers[i] for i in rows]
     t_s = to_floats([time[i] for i in rows], sel_numbers, path, "a unix time in seconds")
     check_unix_times(t_s, sel_numbers, path, "a unix time in seconds")
@@ -386,11 +553,8 @@ def _stress_participant(
     bpm, has_bpm = _optional([hr[i] for i in rows], sel_numbers, path, "a heart rate in bpm")
     breaths, _ = _optional([respr[i] for i in rows], sel_numbers, path, "a respiration rate")
     keep = np.flatnonzero(has_bpm)
-    samples = [
-        Sample(t, b, (), None) for t, b in zip(t_s[keep].tolist(), bpm[keep].tolist(), strict=True)
-    ]
     return Recording(
-        samples,
+        make_table(t_s[keep], bpm[keep]),
         float(t_s[0]),
         "stress-predict",
         path,

@@ -14,16 +14,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
+import itertools
 import json
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flooding.core.models import SOLO, Event, Sample
@@ -40,6 +42,9 @@ from flooding.io.store.schema import (
 )
 from flooding.io.store.writer import WRITER_BUSY_TIMEOUT_MS, Batch, Writer
 
+if TYPE_CHECKING:
+    from flooding.core.beats.columns import SampleColumns
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000  # a reader holding the lock briefly must not fail the writer
@@ -50,6 +55,7 @@ SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwrit
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, said loudly
 FULL_TOLD_EVERY_S = 60.0  # how often a full buffer is said again
 CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
+READ_CHUNK_ROWS = 50_000  # samples read at a time into columns (a plot of a long session)
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 
 _Row = tuple[int, float, float, str, "int | None", "int | None", str, "float | None"]
@@ -70,9 +76,21 @@ _COUPLE_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
 _COUPLE_ONLY_FIELDS = frozenset({"person", "absent", "baselines", "waiting", "levels"})
 
 
-def _class_kind(event: Event | Any) -> str:
-    name = type(event).__name__
+@functools.cache
+def _type_kind(kind: Any) -> str:
+    name = kind.__name__
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-")
+
+
+def _class_kind(event: Event | Any) -> str:
+    kind: Any = type(event)
+    return _type_kind(kind)
+
+
+@functools.cache
+def _own_fields(kind: Any) -> tuple[str, ...]:
+    """An event type's stored fields outside a couple session (an import stores thousands)."""
+    return tuple(f.name for f in dataclasses.fields(kind) if f.name not in _COUPLE_ONLY_FIELDS)
 
 
 def event_kind(event: Event | Any, couple: bool = False) -> str:
@@ -98,7 +116,8 @@ def event_data(event: Any, couple: bool = False) -> dict[str, Any]:
     if form is not None:
         names: Sequence[str] = form[1]
     else:
-        names = [f.name for f in dataclasses.fields(event) if f.name not in _COUPLE_ONLY_FIELDS]
+        kind: Any = type(event)
+        names = _own_fields(kind)
     return {name: _plain(getattr(event, name)) for name in names}
 
 
@@ -539,6 +558,71 @@ class Store:
         for sample in samples:
             self.add_sample(session_id, sample, person)
 
+    def add_sample_table(self, session_id: int, table: SampleColumns, person: str = SOLO) -> None:
+        """Buffer samples given as columns (an import), as `add_sample` buffers each one."""
+        import numpy as np  # an import's need: `flooding sessions` loads no numpy
+
+        n = table.t_s.size
+        if not n:
+            return
+        counts = table.rr_counts
+        values = table.rr_s.tolist()
+        if int(counts.max()) <= 1:  # one interval a sample or none: no joining
+            rr_texts = [""] * n
+            at = np.flatnonzero(counts).tolist()
+            for index, value in zip(at, map(repr, values), strict=True):
+                rr_texts[index] = value
+        else:
+            ends = np.cumsum(counts).tolist()
+            rr_texts = [
+                _rr_text(values[end - count : end])
+                for end, count in zip(ends, counts.tolist(), strict=True)
+            ]
+        contact = [None if c < 0 else c for c in table.contact.tolist()]
+        moved: Iterable[float | None] = (
+            itertools.repeat(None, n)
+            if table.activity_g is None
+            else [None if a != a else a for a in table.activity_g.tolist()]  # NaN: none
+        )
+        self._pending.extend(
+            zip(
+                itertools.repeat(session_id, n),
+                table.t_s.tolist(),
+                table.bpm.tolist(),
+                rr_texts,
+                contact,
+                itertools.repeat(None, n),
+                itertools.repeat(person, n),
+                moved,
+                strict=False,
+            )
+        )
+
+    def add_events(
+        self, session_id: int, events: Sequence[Any], person: str = SOLO, *, couple: bool = False
+    ) -> None:
+        """Record many events (an import), as `add_event` records each; committed with the
+        next flush."""
+        if self._live() is not None or not events:
+            for event in events:
+                self.add_event(session_id, event, person, couple=couple)
+            return
+        rows = [
+            (session_id, _event_time(e), event_kind(e, couple), json.dumps(event_data(e, couple)))
+            for e in events
+        ]
+        self.db.executemany(
+            "INSERT INTO events(session_id, t_s, kind, data_json, person) VALUES (?, ?, ?, ?, ?)",
+            [(*row, person) for row in rows],
+        )
+        # this connection holds the write lock since the first insert: the ids are consecutive
+        last = int(self.db.execute("SELECT last_insert_rowid()").fetchone()[0])
+        first = last - len(rows) + 1
+        self._unsaved_events += [
+            (first + i, sid, t_s, kind, text, person)
+            for i, (sid, t_s, kind, text) in enumerate(rows)
+        ]
+
     def add_event(
         self, session_id: int, event: Any, person: str = SOLO, *, couple: bool = False
     ) -> int:
@@ -834,6 +918,53 @@ class Store:
                 energy_kj=energy,
                 activity_g=activity,
             )
+
+    def sample_columns(self, session_id: int, person: str | None = None) -> SampleColumns:
+        """A session's samples (all, or one person's track) as columns, in the order of
+        `iter_samples`, read `READ_CHUNK_ROWS` at a time: a long session costs a few bytes a
+        sample, never a `Sample` value each."""
+        import numpy as np  # a plot's need: `flooding sessions` loads no numpy
+
+        from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
+
+        self._settle()
+        only, params = ("", ()) if person is None else (" AND person=?", (person,))
+        cursor = self.db.execute(
+            "SELECT t_s, bpm, rr_s, contact, activity_g FROM samples WHERE session_id=?"
+            + only
+            + " ORDER BY t_s, rowid",
+            (self._sid(session_id), *params),
+        )
+        n = int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM samples WHERE session_id=?" + only,
+                (self._sid(session_id), *params),
+            ).fetchone()[0]
+        )
+        t_s = np.empty(n)
+        bpm = np.empty(n)
+        contact = np.empty(n, np.int8)
+        counts = np.empty(n, np.int64)
+        activity: np.ndarray | None = None  # made when a level first appears
+        rr_parts: list[np.ndarray] = []
+        at = 0
+        while rows := cursor.fetchmany(READ_CHUNK_ROWS):
+            stop = at + len(rows)
+            times, rates, rr, flags, moved = zip(*rows, strict=True)
+            if activity is None and any(a is not None for a in moved):
+                activity = np.full(n, np.nan)
+            if activity is not None:
+                activity[at:stop] = [np.nan if a is None else a for a in moved]
+            t_s[at:stop] = times
+            bpm[at:stop] = rates
+            contact[at:stop] = [CONTACT_UNKNOWN if c is None else c for c in flags]
+            counts[at:stop] = [text.count(",") + 1 if text else 0 for text in rr]
+            values = ",".join(text for text in rr if text)
+            rr_parts.append(np.array(list(map(float, values.split(","))) if values else []))
+            at = stop
+        rr_s = np.concatenate(rr_parts) if rr_parts else np.zeros(0)
+        levels = None if activity is None else activity[:at]
+        return SampleColumns(t_s[:at], bpm[:at], contact[:at], counts[:at], rr_s, levels)
 
     def has_activity(self, session_id: int) -> bool:
         """Whether any sample of a session carries an activity level (a strap's accelerometer)."""
