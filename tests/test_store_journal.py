@@ -98,7 +98,8 @@ def test_overflow_goes_to_an_owner_only_journal_and_memory_stays_bounded(
     assert seen.journal_mode == 0o600
     told = [r.getMessage() for r in caplog.records if JOURNAL_SUFFIX in r.getMessage()]
     assert len(told) == 1
-    assert "Nothing is lost" in told[0] and "free the database" in told[0]
+    assert "Nothing is lost" in told[0]
+    assert "free the database" in told[0]
 
 
 def test_after_the_lock_frees_every_sample_is_saved_in_order_and_the_journal_removed(
@@ -177,5 +178,6 @@ def test_a_planted_link_at_the_journal_is_refused_and_nothing_is_lost(
     assert victim.read_text() == "someone else's file\n"
     assert seen.journal_lines == 0
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert len(errors) == 1 and "is a symbolic link" in errors[0]
+    assert len(errors) == 1
+    assert "is a symbolic link" in errors[0]
     assert stored_times(tmp_path) == [START + k for k in range(SAMPLES)]
