@@ -90,6 +90,7 @@ class Saving:
         self._fd = fd
         self.count = count  # rows in it, as far as this program wrote them
         self.saved = False
+        self.given_up = False  # could not be read back: left on disk for the next open
 
     def rows(self) -> Iterator[list[tuple[Any, ...]]]:
         """The journal's rows, in chunks (see `read_rows`)."""
@@ -106,6 +107,11 @@ class Saving:
                 exc.strerror,
             )
         self.saved = True
+        self.close()
+
+    def give_up(self) -> None:
+        """Leave the file on disk, unsaved, for the next open."""
+        self.given_up = True
         self.close()
 
     def close(self) -> None:
@@ -141,6 +147,8 @@ class Journal:
     def hand_over(self) -> Saving:
         """Rename the journal to its saving name and start a new one for later rows."""
         saving = journal_path(self.db_path, SAVING_SUFFIX)
+        if os.path.lexists(saving):
+            raise FileExistsError(f"{saving} is still there, not saved yet")
         os.rename(self.path, saving)  # the same file (and our lock on it), a new name
         handed = Saving(saving, self._fd, self.rows)
         self._fd = -1

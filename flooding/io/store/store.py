@@ -201,7 +201,7 @@ class Store:
         self._journal = Journal(path)  # where later ones wait (made only when needed)
         self._saving: Saving | None = None  # a journal handed to the writer to be saved
         self._full_told = False  # the journal's warning is said once each time it fills
-        self._journal_broken = False  # the journal cannot be written: kept in memory, told once
+        self._journal_broken = False  # the journal could not be written or handed over: told once
         self._pending: list[_Row] = []
         # events written since the last commit, with their ids: if a commit fails they are
         # written again under the same ids, so ids handed out (alert ids) stay valid
@@ -357,7 +357,7 @@ class Store:
                 self._hand_over()
                 self._close_journal(self._writer, time.monotonic() + CLOSE_WAIT_S)
                 unsaved = self._writer.stop(CLOSE_WAIT_S)
-                if self._saving is not None and not self._saving.saved:
+                if self._saving is not None:
                     self._saving.close()
                 if self._journal.rows or (self._saving is not None and not self._saving.saved):
                     log.warning(
@@ -456,18 +456,38 @@ class Store:
     def _save_journal(self, writer: Writer, now: bool = False) -> None:
         """Hand the journal to the writer once the rows before it are saved (or `now`, at
         close): its rows are saved in order, in chunks, and the file removed on commit."""
-        if self._saving is not None and self._saving.saved:
+        if self._saving is not None and (self._saving.saved or self._saving.given_up):
             self._saving = None
         if self._saving is not None or not self._journal.rows:
             return
         if not now and (writer.waiting_rows or writer.trouble is not None):
             return
-        saving = self._saving = self._journal.hand_over()
+        try:
+            saving = self._saving = self._journal.hand_over()
+        except OSError as exc:  # a part not saved is in the way: this one waits for the next open
+            if not self._journal_broken:
+                self._journal_broken = True
+                log.error("could not hand %s over to be saved: %s", self._journal.path, exc)
+            return
         self._full_told = False
 
         def write(db: sqlite3.Connection, batch: Batch) -> None:
-            for chunk in saving.rows():
-                _insert_samples(db, [(batch.real("sessions", r[0]), *r[1:]) for r in chunk])
+            db.execute("SAVEPOINT journal")
+            try:
+                for chunk in saving.rows():
+                    _insert_samples(db, [(batch.real("sessions", r[0]), *r[1:]) for r in chunk])
+            except (OSError, ValueError) as exc:  # gone, or changed by someone: kept as it is
+                db.execute("ROLLBACK TO journal")
+                log.error(
+                    "could not read back the waiting samples in %s (%s); the file is left "
+                    "for the next start to save",
+                    saving.path,
+                    exc,
+                )
+                saving.give_up()
+                return
+            finally:
+                db.execute("RELEASE journal")
             batch.after.append(saving.remove)
 
         writer.submit(write)
@@ -541,7 +561,9 @@ class Store:
     def _journal_waits(self) -> bool:
         """Whether rows in the journal are not saved yet."""
         saving = self._saving
-        return bool(self._journal.rows) or (saving is not None and not saving.saved)
+        if saving is not None:
+            return not (saving.saved or saving.given_up)
+        return bool(self._journal.rows) and not self._journal_broken
 
     def _sid(self, session_id: int) -> int:
         """The stored id of a session this store handed out."""
