@@ -21,7 +21,7 @@ import pytest
 
 from flooding.core.models import Sample
 from flooding.io.store import DB_NAME, Store
-from flooding.io.store.journal import JOURNAL_SUFFIX
+from flooding.io.store.journal import JOURNAL_SUFFIX, Journal
 from tests.test_store_busy import LockHolder
 
 START = 1_700_000_000.0
@@ -181,3 +181,24 @@ def test_a_planted_link_at_the_journal_is_refused_and_nothing_is_lost(
     assert len(errors) == 1
     assert "is a symbolic link" in errors[0]
     assert stored_times(tmp_path) == [START + k for k in range(SAMPLES)]
+
+
+def test_a_journal_another_running_program_writes_is_left_alone(tmp_path: Path) -> None:
+    """An open of the folder never takes a journal a live program still holds; once that
+    program lets go, the next open saves it."""
+    Store.open(tmp_path).close()
+    live = Journal(tmp_path / DB_NAME)
+    live.append([(7, START + k, 70.0, "0.85", 1, None, "solo", None) for k in range(5)])
+    try:
+        store = Store.open(tmp_path)
+        assert store.sessions() == []
+        store.close()
+        assert journal_of(tmp_path).exists()
+    finally:
+        live.close()
+    store = Store.open(tmp_path)
+    try:
+        assert [s.t_s for s in store.iter_samples(7)] == [START + k for k in range(5)]
+    finally:
+        store.close()
+    assert not journal_of(tmp_path).exists()
