@@ -355,8 +355,9 @@ class Store:
         try:
             if self._writer is not None:
                 self._hand_over()
-                self._close_journal(self._writer, time.monotonic() + CLOSE_WAIT_S)
-                unsaved = self._writer.stop(CLOSE_WAIT_S)
+                deadline_s = time.monotonic() + CLOSE_WAIT_S
+                self._close_journal(self._writer, deadline_s)
+                unsaved = self._writer.stop(max(0.0, deadline_s - time.monotonic()))
                 if self._saving is not None:
                     self._saving.close()
                 if self._journal.rows or (self._saving is not None and not self._saving.saved):
