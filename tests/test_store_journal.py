@@ -202,3 +202,23 @@ def test_a_journal_another_running_program_writes_is_left_alone(tmp_path: Path) 
     finally:
         store.close()
     assert not journal_of(tmp_path).exists()
+
+
+def test_a_link_planted_at_the_journal_does_not_stop_the_store_opening(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At open, a symbolic link where a left journal would be is named and left alone: the
+    store opens, nothing is read or removed through it."""
+    Store.open(tmp_path).close()
+    victim = tmp_path / "victim.jsonl"
+    victim.write_text('[1, 1700000000.0, 70.0, "", 1, null, "solo", null]\n')
+    journal_of(tmp_path).symlink_to(victim)
+    with caplog.at_level(logging.ERROR):
+        store = Store.open(tmp_path)
+    try:
+        assert store.sessions() == []
+    finally:
+        store.close()
+    assert victim.exists()
+    assert journal_of(tmp_path).is_symlink()
+    assert any("is a symbolic link" in r.getMessage() for r in caplog.records)

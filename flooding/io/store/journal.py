@@ -174,6 +174,9 @@ def leftovers(db_path: Path) -> Iterator[Saving]:
             fd = _open_own(path, os.O_RDONLY)
         except BlockingIOError:
             continue
+        except UnsafeFileError as exc:
+            log.error("%s", exc)
+            continue
         if os.fstat(fd).st_size == 0:
             os.close(fd)
             continue

@@ -494,20 +494,26 @@ class Store:
         writer.submit(write)
 
     def _save_leftovers(self) -> None:
-        """Save the journals a crashed session left (oldest first), then remove them."""
-        try:
-            for saving in leftovers(self.path):
-                try:
-                    saved = self._save_leftover(saving)
-                finally:
-                    saving.close()
-                log.warning(
-                    "saved %d samples that were waiting in %s when flooding last stopped",
-                    saved,
+        """Save the journals a crashed session left (oldest first), then remove them. One that
+        cannot be read is named and left as it is: the store opens all the same."""
+        for saving in leftovers(self.path):
+            try:
+                saved = self._save_leftover(saving)
+            except (OSError, ValueError) as exc:
+                log.error(
+                    "could not save the waiting samples in %s (%s); move it aside and tell "
+                    "the people who make flooding",
                     saving.path,
+                    exc,
                 )
-        except UnsafeFileError as exc:
-            log.error("%s", exc)
+                continue
+            finally:
+                saving.close()
+            log.warning(
+                "saved %d samples that were waiting in %s when flooding last stopped",
+                saved,
+                saving.path,
+            )
 
     def _save_leftover(self, saving: Saving) -> int:
         saved = 0
