@@ -5,8 +5,10 @@ the buffered samples in short transactions. Live use: a store written to from in
 event loop hands every write to a writer thread (`writer.Writer`), so the loop never waits for
 the disk or for another program's lock. Policy when the database is busy: nothing is dropped;
 the samples wait in memory (a warning after a few seconds, again every minute) and are saved in
-time order once the lock frees. Past `MAX_WAITING_ROWS` (ten hours of one strap) the store says
-so loudly every minute and keeps them anyway: a lost sample cannot be got back, memory can.
+time order once the lock frees. Past `MAX_WAITING_ROWS` (ten hours of one strap) later samples go
+to an owner-only journal file beside the database (`journal.Journal`), flushed to disk as they
+come, so memory stays bounded; it is saved (before newer rows) once the lock frees, or at the
+next `Store.open` after a crash.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flooding.core.models import SOLO, Event, Sample
-from flooding.io.files import make_private_dir
+from flooding.io.files import UnsafeFileError, make_private_dir
 from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy
+from flooding.io.store.journal import Journal, Saving, leftovers
 from flooding.io.store.schema import (
     DB_NAME,
     MIGRATIONS,
@@ -40,7 +43,7 @@ from flooding.io.store.schema import (
     TABLES,
     statements,
 )
-from flooding.io.store.writer import WRITER_BUSY_TIMEOUT_MS, Batch, Writer
+from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch, Writer
 
 if TYPE_CHECKING:
     from flooding.core.beats.columns import SampleColumns
@@ -52,8 +55,7 @@ OPEN_WAIT_S = 120.0  # opening while another program holds the lock: wait this l
 CLOSE_WAIT_S = 120.0  # closing while the database is busy: keep trying this long to save
 SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queued writes
 SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwritable
-MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, said loudly
-FULL_TOLD_EVERY_S = 60.0  # how often a full buffer is said again
+MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, to the journal
 CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
 READ_CHUNK_ROWS = 50_000  # samples read at a time into columns (a plot of a long session)
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
@@ -190,9 +192,16 @@ class DeletedCounts:
 class Store:
     """Read and write sessions, samples and events."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, max_waiting_rows: int = MAX_WAITING_ROWS
+    ) -> None:
         self.db = connection
         self.path = path
+        self.max_waiting_rows = max_waiting_rows  # samples held in memory at most (live use)
+        self._journal = Journal(path)  # where later ones wait (made only when needed)
+        self._saving: Saving | None = None  # a journal handed to the writer to be saved
+        self._full_told = False  # the journal's warning is said once each time it fills
+        self._journal_broken = False  # the journal could not be written or handed over: told once
         self._pending: list[_Row] = []
         # events written since the last commit, with their ids: if a commit fails they are
         # written again under the same ids, so ids handed out (alert ids) stay valid
@@ -202,18 +211,18 @@ class Store:
         self._alerts: dict[int, int] = {}  # live alerts: id -> session
         self._latest_alerts: dict[int, EventRow] = {}  # live: each session's latest alert
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
-        self._full_told_s = 0.0
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
-        """Open (creating if needed, owner-only) the store in `data_dir`, upgrading its schema.
+    def open(cls, data_dir: Path, *, max_waiting_rows: int = MAX_WAITING_ROWS) -> Store:
+        """Open (creating if needed, owner-only) the store in `data_dir`, upgrading its schema
+        and saving any journal a crashed session left.
 
         Another program holding the write lock is waited for (up to `OPEN_WAIT_S`)."""
         deadline = time.monotonic() + OPEN_WAIT_S
         told = False
         while True:
             try:
-                return cls._open(data_dir)
+                return cls._open(data_dir, max_waiting_rows)
             except sqlite3.Error as exc:
                 if not is_busy(exc) or time.monotonic() >= deadline:
                     raise as_store_error(exc, data_dir / DB_NAME) from None
@@ -225,7 +234,7 @@ class Store:
                 raise as_store_error(exc, data_dir / DB_NAME) from None
 
     @classmethod
-    def _open(cls, data_dir: Path) -> Store:
+    def _open(cls, data_dir: Path, max_waiting_rows: int = MAX_WAITING_ROWS) -> Store:
         make_private_dir(data_dir)  # missing parents too: the demo's folder is data/demo
         path = data_dir / DB_NAME
         _make_private(path)
@@ -236,9 +245,10 @@ class Store:
             with suppress(OSError):
                 os.chmod(side, 0o600)
         connection = _connect(path)
-        store = cls(connection, path)
+        store = cls(connection, path, max_waiting_rows)
         try:
             store._migrate()
+            store._save_leftovers()
         except BaseException:
             connection.close()
             raise
@@ -345,7 +355,18 @@ class Store:
         try:
             if self._writer is not None:
                 self._hand_over()
-                unsaved = self._writer.stop(CLOSE_WAIT_S)
+                deadline_s = time.monotonic() + CLOSE_WAIT_S
+                self._close_journal(self._writer, deadline_s)
+                unsaved = self._writer.stop(max(0.0, deadline_s - time.monotonic()))
+                if self._saving is not None:
+                    self._saving.close()
+                if self._journal.rows or (self._saving is not None and not self._saving.saved):
+                    log.warning(
+                        "some samples still wait in %s; they are saved the next time flooding "
+                        "opens this folder. Nothing is lost.",
+                        self._journal.path,
+                    )
+                self._journal.close()
                 log.info(
                     "the longest a write of this session waited to be saved: %.2f s",
                     self._writer.longest_wait_s,
@@ -394,25 +415,142 @@ class Store:
         """Give the buffered samples to the writer thread (live use)."""
         writer = self._writer
         assert writer is not None
-        if not self._pending:
-            return
         rows, self._pending = self._pending, []
+        if rows and (self._journal.rows or writer.waiting_rows + len(rows) > self.max_waiting_rows):
+            rows = self._to_journal(rows)
+        if rows:
+
+            def write(db: sqlite3.Connection, batch: Batch) -> None:
+                _insert_samples(db, [(batch.real("sessions", r[0]), *r[1:]) for r in rows])
+
+            self._run(write, len(rows))
+        self._save_journal(writer)
+
+    def _to_journal(self, rows: list[_Row]) -> list[_Row]:
+        """Write rows past the memory bound to the journal; returns those it could not take
+        (kept in memory: never lost)."""
+        try:
+            self._journal.append(rows)
+        except OSError as exc:
+            if not self._journal_broken:
+                self._journal_broken = True
+                reason = str(exc) if isinstance(exc, UnsafeFileError) else explain(exc, self.path)
+                log.error(
+                    "could not write the samples waiting to be saved to %s: %s "
+                    "They are kept in memory instead; free the database to save them.",
+                    self._journal.path,
+                    reason,
+                )
+            return rows
+        if not self._full_told:
+            self._full_told = True
+            log.warning(
+                "%d samples are waiting for the recordings database, the most kept in memory; "
+                "newer ones are written to %s until it can be written again. Nothing is lost: "
+                "free the database (end the program using it) and they are saved; if flooding "
+                "stops first, they are saved the next time it starts.",
+                self._writer.waiting_rows if self._writer is not None else 0,
+                self._journal.path,
+            )
+        return []
+
+    def _save_journal(self, writer: Writer, now: bool = False) -> None:
+        """Hand the journal to the writer once the rows before it are saved (or `now`, at
+        close): its rows are saved in order, in chunks, and the file removed on commit."""
+        if self._saving is not None and (self._saving.saved or self._saving.given_up):
+            self._saving = None
+        if self._saving is not None or not self._journal.rows:
+            return
+        if not now and (writer.waiting_rows or writer.trouble is not None):
+            return
+        try:
+            saving = self._saving = self._journal.hand_over()
+        except OSError as exc:  # a part not saved is in the way: this one waits for the next open
+            if not self._journal_broken:
+                self._journal_broken = True
+                log.error("could not hand %s over to be saved: %s", self._journal.path, exc)
+            return
+        self._full_told = False
 
         def write(db: sqlite3.Connection, batch: Batch) -> None:
-            _insert_samples(db, [(batch.real("sessions", r[0]), *r[1:]) for r in rows])
+            db.execute("SAVEPOINT journal")
+            try:
+                for chunk in saving.rows():
+                    _insert_samples(db, [(batch.real("sessions", r[0]), *r[1:]) for r in chunk])
+            except (OSError, ValueError) as exc:  # gone, or changed by someone: kept as it is
+                db.execute("ROLLBACK TO journal")
+                log.error(
+                    "could not read back the waiting samples in %s (%s); the file is left "
+                    "for the next start to save",
+                    saving.path,
+                    exc,
+                )
+                saving.give_up()
+                return
+            finally:
+                db.execute("RELEASE journal")
+            batch.after.append(saving.remove)
 
-        self._run(write, len(rows))
-        waiting = writer.waiting_rows
-        now = time.monotonic()
-        if waiting > MAX_WAITING_ROWS and now - self._full_told_s >= FULL_TOLD_EVERY_S:
-            self._full_told_s = now
-            log.error(
-                "%d samples are waiting to be saved, more than the %d the buffer is for: %s "
-                "They are all kept; free the database to save them.",
-                waiting,
-                MAX_WAITING_ROWS,
-                writer.trouble_text() or "",
+        writer.submit(write)
+
+    def _save_leftovers(self) -> None:
+        """Save the journals a crashed session left (oldest first), then remove them. One that
+        cannot be read is named and left as it is: the store opens all the same."""
+        for saving in leftovers(self.path):
+            try:
+                saved = self._save_leftover(saving)
+            except (OSError, ValueError) as exc:
+                log.error(
+                    "could not save the waiting samples in %s (%s); move it aside and tell "
+                    "the people who make flooding",
+                    saving.path,
+                    exc,
+                )
+                continue
+            finally:
+                saving.close()
+            log.warning(
+                "saved %d samples that were waiting in %s when flooding last stopped",
+                saved,
+                saving.path,
             )
+
+    def _save_leftover(self, saving: Saving) -> int:
+        saved = 0
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            known = {row[0] for row in self.db.execute("SELECT id FROM sessions")}
+            for chunk in saving.rows():
+                for sid in sorted({int(r[0]) for r in chunk} - known):
+                    # the session's own row was still waiting in memory when it stopped
+                    first = min(float(r[1]) for r in chunk if r[0] == sid)
+                    self.db.execute(
+                        "INSERT INTO sessions(id, started_s, source, mode, note)"
+                        " VALUES (?, ?, 'recovered', 'talk', ?)",
+                        (sid, first, "saved from the waiting samples after a crash"),
+                    )
+                    known.add(sid)
+                _insert_samples(self.db, chunk)
+                saved += len(chunk)
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+        saving.remove()
+        return saved
+
+    def _close_journal(self, writer: Writer, deadline_s: float) -> None:
+        """At close, hand the journal (each part of it) to the writer, waiting while a part
+        is being saved; what cannot be saved by `deadline_s` stays on disk for the next open."""
+        while self._journal.rows or self._saving is not None:
+            self._save_journal(writer, now=True)
+            if self._saving is None:
+                return
+            left_s = deadline_s - time.monotonic()
+            if left_s <= 0:
+                return
+            if writer.wait_idle(min(RETRY_MAX_S, left_s)) and not self._saving.saved:
+                return  # the writer gave up on it: it stays on disk
 
     def _settle(self) -> None:
         """Outside the event loop, let queued writes land before reading (live use)."""
@@ -422,9 +560,17 @@ class Store:
             # a busy database is waited out; one that cannot be written (a full disk) is not:
             # what is saved is read now, and the writer keeps the rest
             deadline_s = time.monotonic() + SETTLE_WAIT_S
-            while not writer.wait_idle(SETTLE_SLICE_S):
+            while not writer.wait_idle(SETTLE_SLICE_S) or self._journal_waits():
                 if writer.unwritable or time.monotonic() >= deadline_s:
                     break
+                self._save_journal(writer)
+
+    def _journal_waits(self) -> bool:
+        """Whether rows in the journal are not saved yet."""
+        saving = self._saving
+        if saving is not None:
+            return not (saving.saved or saving.given_up)
+        return bool(self._journal.rows) and not self._journal_broken
 
     def _sid(self, session_id: int) -> int:
         """The stored id of a session this store handed out."""
@@ -445,7 +591,11 @@ class Store:
     @property
     def waiting_rows(self) -> int:
         """A live session's samples not yet saved: still buffered, or in the writer thread."""
-        return 0 if self._writer is None else self._writer.waiting_rows + len(self._pending)
+        if self._writer is None:
+            return 0
+        saving = self._saving
+        journal = self._journal.rows + (saving.count if saving and not saving.saved else 0)
+        return self._writer.waiting_rows + len(self._pending) + journal
 
     @property
     def longest_wait_s(self) -> float:

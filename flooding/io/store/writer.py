@@ -58,10 +58,12 @@ Job = Callable[[sqlite3.Connection, "Batch"], None]
 
 @dataclass
 class Batch:
-    """What a transaction's jobs share: the id map, and the moves they make (kept on commit)."""
+    """What a transaction's jobs share: the id map, the moves they make (kept on commit), and
+    what to do once it is committed (`after`: a saved journal file is removed)."""
 
     ids: Ids
     moves: dict[tuple[str, int], int] = field(default_factory=dict)
+    after: list[Callable[[], None]] = field(default_factory=list)
 
     def real(self, table: str, given: int) -> int:
         """`Ids.real`, seeing the moves of this transaction too."""
@@ -212,6 +214,8 @@ class Writer:
             db.rollback()
             raise
         self.ids.move(shared.moves)
+        for then in shared.after:
+            then()
 
     def _one_by_one(self, db: sqlite3.Connection, batch: list[_Queued]) -> None:
         """A batch failed for a reason retrying cannot cure: keep every job that can be

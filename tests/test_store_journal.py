@@ -1,0 +1,224 @@
+"""Samples past the in-memory bound wait in an owner-only journal file while the database is held.
+
+A real second connection holds `BEGIN IMMEDIATE` on a real SQLite file while a live store (its
+writer thread started from a running event loop) takes samples; the bound is made small through
+`Store.open(max_waiting_rows=...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flooding.core.models import Sample
+from flooding.io.store import DB_NAME, Store
+from flooding.io.store.journal import JOURNAL_SUFFIX, Journal
+from tests.test_store_busy import LockHolder
+
+START = 1_700_000_000.0
+BOUND_ROWS = 20  # samples a store in these tests keeps in memory at most
+SAMPLES = 100
+SETTLE_TRIES = 400  # flushes (50 ms apart) waited for the writer to save everything
+
+
+def sample(k: int) -> Sample:
+    return Sample(t_s=START + k, bpm=60.0 + k % 30, rr_s=(0.8 + k / 10_000,), contact=True)
+
+
+def journal_of(folder: Path) -> Path:
+    return folder / (DB_NAME + JOURNAL_SUFFIX)
+
+
+def stored_times(folder: Path) -> list[float]:
+    """The sample times in the database, in the order they were inserted."""
+    db = sqlite3.connect(folder / DB_NAME)
+    try:
+        return [row[0] for row in db.execute("SELECT t_s FROM samples ORDER BY rowid")]
+    finally:
+        db.close()
+
+
+class Observed:
+    """What a recording saw while the lock was held."""
+
+    most_in_memory = 0
+    journal_lines = 0
+    journal_mode = 0
+
+
+def record_through_lock(store: Store, holder: LockHolder) -> Observed:
+    """Record `SAMPLES` samples one flush each while `holder` keeps the lock, then let go and
+    flush until everything is saved."""
+    seen = Observed()
+
+    async def run() -> None:
+        sid = store.begin_session(START, source="simulated", mode="talk")
+        for k in range(SAMPLES):
+            store.add_sample(sid, sample(k))
+            store.flush()
+            journal = journal_of(store.path.parent)
+            own = journal.exists() and not journal.is_symlink()  # never read through a link
+            lines = journal.read_text().count("\n") if own else 0
+            seen.most_in_memory = max(seen.most_in_memory, store.waiting_rows - lines)
+            seen.journal_lines = lines
+            if own:
+                seen.journal_mode = journal.stat().st_mode & 0o777
+            await asyncio.sleep(0)
+        holder.release.set()
+        for _ in range(SETTLE_TRIES):
+            store.flush()
+            if store.waiting_rows == 0:
+                break
+            await asyncio.sleep(0.05)
+
+    asyncio.run(run())
+    return seen
+
+
+def test_overflow_goes_to_an_owner_only_journal_and_memory_stays_bounded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past the bound, samples go to a 0600 journal (one warning naming it); memory never
+    holds more than the bound."""
+    store = Store.open(tmp_path, max_waiting_rows=BOUND_ROWS)
+    with caplog.at_level(logging.WARNING), LockHolder(tmp_path / DB_NAME) as holder:
+        seen = record_through_lock(store, holder)
+    store.close()
+    assert seen.most_in_memory <= BOUND_ROWS
+    assert seen.journal_lines == SAMPLES - BOUND_ROWS
+    assert seen.journal_mode == 0o600
+    told = [r.getMessage() for r in caplog.records if JOURNAL_SUFFIX in r.getMessage()]
+    assert len(told) == 1
+    assert "Nothing is lost" in told[0]
+    assert "free the database" in told[0]
+
+
+def test_after_the_lock_frees_every_sample_is_saved_in_order_and_the_journal_removed(
+    tmp_path: Path,
+) -> None:
+    """Once the database can be written, the memory's rows and then the journal's are saved
+    in time order, and the journal file is gone."""
+    store = Store.open(tmp_path, max_waiting_rows=BOUND_ROWS)
+    with LockHolder(tmp_path / DB_NAME) as holder:
+        record_through_lock(store, holder)
+        assert not journal_of(tmp_path).exists()
+    store.close()
+    assert stored_times(tmp_path) == [START + k for k in range(SAMPLES)]
+
+
+CRASHING_RECORDER = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from pathlib import Path
+    from flooding.core.models import Sample
+    from flooding.io.store import Store
+
+    async def main() -> None:
+        store = Store.open(Path(sys.argv[1]), max_waiting_rows=int(sys.argv[2]))
+        sid = store.begin_session(1_700_000_000.0, source="simulated", mode="talk")
+        for k in range(int(sys.argv[3])):
+            store.add_sample(sid, Sample(t_s=1_700_000_000.0 + k, bpm=70.0, rr_s=(0.85,)))
+            store.flush()
+        print("recorded", flush=True)
+        time.sleep(60)  # killed here, the lock still held by another program
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_journal_left_by_a_crash_is_saved_at_the_next_open(tmp_path: Path) -> None:
+    """A recorder killed (-9) while the lock is held leaves its journal; the next open saves
+    those samples (under a session made for them) and removes the file."""
+    Store.open(tmp_path).close()
+    with LockHolder(tmp_path / DB_NAME):
+        child = subprocess.Popen(
+            [sys.executable, "-c", CRASHING_RECORDER, str(tmp_path), str(BOUND_ROWS), "50"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "recorded"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    assert journal_of(tmp_path).exists()
+    store = Store.open(tmp_path)
+    try:
+        (session,) = store.sessions()
+        times = [s.t_s for s in store.iter_samples(session.id)]
+    finally:
+        store.close()
+    # the first BOUND_ROWS were in memory when it died: only the journal's outlive a crash
+    assert times == [START + k for k in range(BOUND_ROWS, 50)]
+    assert not journal_of(tmp_path).exists()
+
+
+def test_a_planted_link_at_the_journal_is_refused_and_nothing_is_lost(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A symbolic link at the journal's path is never written through: a clear error names
+    it, the samples stay in memory and are all saved once the lock frees."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("someone else's file\n")
+    store = Store.open(tmp_path, max_waiting_rows=BOUND_ROWS)
+    journal_of(tmp_path).symlink_to(victim)
+    with caplog.at_level(logging.ERROR), LockHolder(tmp_path / DB_NAME) as holder:
+        seen = record_through_lock(store, holder)
+    store.close()
+    assert victim.read_text() == "someone else's file\n"
+    assert seen.journal_lines == 0
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "is a symbolic link" in errors[0]
+    assert stored_times(tmp_path) == [START + k for k in range(SAMPLES)]
+
+
+def test_a_journal_another_running_program_writes_is_left_alone(tmp_path: Path) -> None:
+    """An open of the folder never takes a journal a live program still holds; once that
+    program lets go, the next open saves it."""
+    Store.open(tmp_path).close()
+    live = Journal(tmp_path / DB_NAME)
+    live.append([(7, START + k, 70.0, "0.85", 1, None, "solo", None) for k in range(5)])
+    try:
+        store = Store.open(tmp_path)
+        assert store.sessions() == []
+        store.close()
+        assert journal_of(tmp_path).exists()
+    finally:
+        live.close()
+    store = Store.open(tmp_path)
+    try:
+        assert [s.t_s for s in store.iter_samples(7)] == [START + k for k in range(5)]
+    finally:
+        store.close()
+    assert not journal_of(tmp_path).exists()
+
+
+def test_a_link_planted_at_the_journal_does_not_stop_the_store_opening(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At open, a symbolic link where a left journal would be is named and left alone: the
+    store opens, nothing is read or removed through it."""
+    Store.open(tmp_path).close()
+    victim = tmp_path / "victim.jsonl"
+    victim.write_text('[1, 1700000000.0, 70.0, "", 1, null, "solo", null]\n')
+    journal_of(tmp_path).symlink_to(victim)
+    with caplog.at_level(logging.ERROR):
+        store = Store.open(tmp_path)
+    try:
+        assert store.sessions() == []
+    finally:
+        store.close()
+    assert victim.exists()
+    assert journal_of(tmp_path).is_symlink()
+    assert any("is a symbolic link" in r.getMessage() for r in caplog.records)
