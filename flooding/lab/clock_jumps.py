@@ -248,8 +248,9 @@ def problems(played: Played, untouched: Played, changes: Sequence[ClockChange]) 
     woke_s = max((c.at_s + c.suspend_s for c in suspends), default=None)
     if played.ready_s is not None and untouched.ready_s is not None:
         latest_s = untouched.ready_s if woke_s is None else woke_s + WOKEN_READY_S
-        if played.ready_s > max(latest_s, untouched.ready_s):
-            found.append(f"the pause stretched to {minutes(pause_s)}")
+        late_s = played.ready_s - max(latest_s, untouched.ready_s)
+        if late_s > 0:
+            found.append(f"ready to return {minutes(late_s)} late")
     if played.alert_wall_s is not None:
         back_at = clock_time(played.alert_wall_s + PAUSE_S)
         if back_at not in played.alert_body:
