@@ -178,21 +178,11 @@ class _BaselineRing:
         elif self._n >= BUCKET_S * MIN_BUCKET_FILL:
             mean = self._sum / self._n
             ordered = self._sorted
-            if len(self._ring) < self._capacity:
-                self._ring.append(mean)
-            else:
-                del ordered[bisect.bisect_left(ordered, self._ring[self._next])]
-                self._ring[self._next] = mean
-            bisect.insort(ordered, mean)
-            self._next = (self._next + 1) % self._capacity
+            self._next = _push_window(self._ring, ordered, self._next, self._capacity, mean)
             if self.lowest_bucket is None or mean < self.lowest_bucket:
                 self.lowest_bucket = mean
-            size = len(ordered)
-            if size >= self._min_buckets:
-                middle = size // 2  # as statistics.median: the middle one, or the middle two's mean
-                median = (
-                    ordered[middle] if size % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-                )
+            if len(ordered) >= self._min_buckets:
+                median = _median(ordered)
                 t_s = self._bucket_index * BUCKET_S
                 if self.warm and self.value is not None:
                     minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE
@@ -220,22 +210,11 @@ class _BaselineRing:
                 self.provisional = min(self._settle_sum / self._settle_n, PROVISIONAL_MAX_BPM)
             return
         ordered = self._sorted
-        if len(self._ring) < self._capacity:
-            self._ring.append(mean)
-        else:
-            del ordered[bisect.bisect_left(ordered, self._ring[self._next])]
-            self._ring[self._next] = mean
-        bisect.insort(ordered, mean)
-        self._next = (self._next + 1) % self._capacity
+        self._next = _push_window(self._ring, ordered, self._next, self._capacity, mean)
         floor_sorted = self._floor_sorted
-        if len(self._floor_ring) < self._floor_capacity:
-            self._floor_ring.append(mean)
-        else:
-            old = self._floor_ring[self._floor_next]
-            del floor_sorted[bisect.bisect_left(floor_sorted, old)]
-            self._floor_ring[self._floor_next] = mean
-        bisect.insort(floor_sorted, mean)
-        self._floor_next = (self._floor_next + 1) % self._floor_capacity
+        self._floor_next = _push_window(
+            self._floor_ring, floor_sorted, self._floor_next, self._floor_capacity, mean
+        )
         median = _median(ordered)
         if len(ordered) < self._min_buckets:
             self.provisional = median
@@ -308,6 +287,20 @@ def _release_timer(
         else:
             release = None
     return False, release
+
+
+def _push_window(
+    ring: list[float], ordered: list[float], next_index: int, capacity: int, value: float
+) -> int:
+    """Put `value` in a window of the last `capacity` values (`ring`, oldest replaced at
+    `next_index`) kept also in order (`ordered`); the next index to replace."""
+    if len(ring) < capacity:
+        ring.append(value)
+    else:
+        del ordered[bisect.bisect_left(ordered, ring[next_index])]
+        ring[next_index] = value
+    bisect.insort(ordered, value)
+    return (next_index + 1) % capacity
 
 
 def _median(ordered: list[float]) -> float:

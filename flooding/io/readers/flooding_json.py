@@ -25,7 +25,7 @@ from flooding.io.readers._text import (
     check_unix_times,
     read_lines,
 )
-from flooding.io.readers.recording import Recording
+from flooding.io.readers.recording import Recording, only_track
 
 EXPORT_FORMAT = "flooding-session/1"  # the `session.format` the export writes and this reads
 JSON_FORMAT = "flooding-json"
@@ -94,15 +94,7 @@ def _sample(item: Any, path: Path, index: int) -> Sample:
 
 def read_flooding_json(path: Path) -> Recording:
     """Read a session exported as JSON by `flooding export --format json` (one heart)."""
-    tracks = read_flooding_json_tracks(path)
-    if len(tracks) > 1:
-        raise ReaderError(
-            path,
-            None,
-            "one person's readings",
-            f"a couple session's ({', '.join(tracks)}); `flooding import` stores it as one",
-        )
-    return next(iter(tracks.values()))
+    return only_track(path, read_flooding_json_tracks(path))
 
 
 def read_flooding_json_tracks(path: Path) -> dict[str, Recording]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
 from flooding.core.models import Sample
+from flooding.io.readers._text import ReaderError
 
 
 def _frozen(array: np.ndarray | None) -> np.ndarray | None:
@@ -188,3 +189,16 @@ class Recording:
     def n_beats(self) -> int:
         """How many RR intervals the samples carry."""
         return int(self.table.rr_s.size)
+
+
+def only_track(path: Path, tracks: Mapping[str, Recording]) -> Recording:
+    """The one person's recording of an exported session; a couple session's is refused,
+    naming its people (`flooding import` stores those as one session)."""
+    if len(tracks) > 1:
+        raise ReaderError(
+            path,
+            None,
+            "one person's readings",
+            f"a couple session's ({', '.join(tracks)}); `flooding import` stores it as one",
+        )
+    return next(iter(tracks.values()))

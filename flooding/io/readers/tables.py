@@ -44,7 +44,7 @@ from flooding.io.readers._text import (
     to_ints,
     to_unix_s,
 )
-from flooding.io.readers.recording import Recording, empty_table, make_table
+from flooding.io.readers.recording import Recording, empty_table, make_table, only_track
 
 NS_PER_S = 1e9
 TIME_COLUMNS = ("time_unix_s", "time_s", "time_ns", "timestamp")
@@ -263,15 +263,7 @@ def _header_names(path: Path) -> list[str]:
 
 def read_csv(path: Path) -> Recording:
     """Read the generic CSV described in the module notes (one person's readings)."""
-    tracks = read_csv_tracks(path)
-    if len(tracks) > 1:
-        raise ReaderError(
-            path,
-            None,
-            "one person's readings",
-            f"a couple session's ({', '.join(tracks)}); `flooding import` stores it as one",
-        )
-    return next(iter(tracks.values()))
+    return only_track(path, read_csv_tracks(path))
 
 
 def read_csv_tracks(path: Path) -> dict[str, Recording]:
