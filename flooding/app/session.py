@@ -56,6 +56,7 @@ from flooding.core.notice import (
 from flooding.core.people import PeopleEngine
 from flooding.core.settings import Settings
 from flooding.io.clock import SessionClock, wall_offset_of
+from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ class SessionRunner:
             modes = dict.fromkeys(self.people, mode)
         self.engine = PeopleEngine(settings, self.people, modes=modes)
         self.book = MessageBook(settings, len(self.people))
+        self.say = load_catalogue(settings.language)  # the lines the view shows
         self.clock: Callable[[], float] = clock if clock is not None else SessionClock()
         self.wall_offset_s = wall_offset_of(self.clock)
         self.stop_after_ready_s = stop_after_ready_s
@@ -199,7 +201,7 @@ class SessionRunner:
                 self.store.end_session(self.session_id, self.outcome.ended_s)
             except Exception as exc:  # a full disk at the end must not lose the outcome
                 log.error("could not save the end of the session: %s", exc)
-                self.view.info(f"Could not save the end of the session ({exc}).")
+                self.view.info(self.say("session.end_not_saved", error=exc))
             # the session is over only once it is on disk (off the loop: a busy database
             # is waited out by the writer thread, not here)
             if not await asyncio.to_thread(self.store.wait_saved, END_SAVE_WAIT_S):
@@ -364,28 +366,20 @@ class SessionRunner:
     def _link_shown(self, person: str, change: LinkChanged) -> LinkChanged:
         if not self.couple:
             return change
-        strap = change.strap_name or "the strap"
-        return dataclasses.replace(change, strap_name=f"{person}'s {strap}")
+        strap = change.strap_name or self.say("link.the_strap")
+        shown = self.say("session.persons_strap", person=person, strap=strap)
+        return dataclasses.replace(change, strap_name=shown)
 
     def _battery_warning_for(self, person: str) -> None:
         """Before the low-battery line: say whose strap it is (couple mode)."""
         if self.couple:
-            self.view.info(f"{person}'s strap:")
+            self.view.info(self.say("session.whose_battery", person=person))
 
     def _contact_text(self, person: str, contact: bool) -> str:
         if self.couple:
-            if contact:
-                return f"{person}: skin contact is back, counted again."
-            return (
-                f"{person}: the strap has no skin contact, so this heart is not counted for now. "
-                "Moisten the electrodes and tighten the strap a little."
-            )
-        if contact:
-            return "Skin contact is back: watching again."
-        return (
-            "The strap has no skin contact: detection is paused. Moisten the electrodes and "
-            "tighten the strap a little."
-        )
+            key = "session.contact_back_person" if contact else "session.no_contact_person"
+            return self.say(key, person=person)
+        return self.say("session.contact_back" if contact else "session.no_contact")
 
     def start_pause(self, minutes: float | None = None) -> None:
         """Start a pause (for everyone) by hand, now."""
@@ -423,8 +417,8 @@ class SessionRunner:
             elif isinstance(event, PauseStarted):
                 self.outcome.pauses += 1
                 if event.manual:
-                    both = " for both" if self.couple else ""
-                    self.view.info(f"Pause{both} started by hand. Take the time you need.")
+                    key = "session.paused_by_hand_both" if self.couple else "session.paused_by_hand"
+                    self.view.info(self.say(key))
             elif isinstance(event, ReadyToReturn):
                 self.outcome.ready += 1
                 if self.stop_after_ready_s is not None:
@@ -449,9 +443,9 @@ class SessionRunner:
             return
         if action_id == ACTION_NOT_FLOODED:
             self.mark_false_alarm(alert_id)
-            self.view.info("Marked as a false alarm. Thank you: it helps tune your thresholds.")
+            self.view.info(self.say("session.marked_false_alarm"))
         elif action_id == ACTION_START_PAUSE:
-            self.view.info("Pause confirmed. Take the time you need.")
+            self.view.info(self.say("session.pause_confirmed"))
 
     def mark_false_alarm(self, alert_event_id: int) -> None:
         """Record that the person said an alert was not flooding."""
@@ -494,7 +488,7 @@ class SessionRunner:
                 self.store.flush()
             except Exception as exc:  # keep alerting even when the disk is full
                 log.error("could not save the last second of samples: %s", exc)
-                self.view.info(f"Could not save recent samples ({exc}); still watching.")
+                self.view.info(self.say("session.samples_not_saved", error=exc))
 
 
 @contextlib.contextmanager

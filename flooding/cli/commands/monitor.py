@@ -205,7 +205,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     program=program(),
                 )
     except wiring.StartError as exc:
-        print(f"flooding monitor: {exc}", file=sys.stderr)
+        print(f"flooding monitor: {exc.said(say)}", file=sys.stderr)
         return exc.code
     summary = say(
         "summary.monitor",

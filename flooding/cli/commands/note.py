@@ -7,8 +7,10 @@ import argparse
 from flooding.cli.commands._common import (
     CommandError,
     add_data_dir_option,
+    add_lang_option,
     chosen_session,
     open_store,
+    screen_words,
 )
 
 
@@ -20,28 +22,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--clear", action="store_true", help="remove the session's note")
     add_data_dir_option(parser)
+    add_lang_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    say = screen_words(args)
     text = (args.text or "").strip()
     if args.clear and text:
-        raise CommandError("give either a note or --clear, not both.")
+        raise CommandError(say("note.note_or_clear"))
     if not args.clear and not text:
-        raise CommandError(
-            f"the note is empty, so session {args.session}'s note stays as it was. "
-            f'Write it in quotes: flooding note {args.session} "money, again"; '
-            f"to remove the note: flooding note {args.session} --clear"
-        )
+        raise CommandError(say("note.empty", id=args.session))
     store = open_store(args)
     try:
-        chosen_session(store, args.session)
+        chosen_session(store, args.session, say)
         store.set_note(args.session, text)
     finally:
         store.close()
-    print(
-        f"Note removed from session {args.session}."
-        if args.clear
-        else f"Note saved for session {args.session}."
-    )
+    print(say("note.removed" if args.clear else "note.saved", id=args.session))
     return 0

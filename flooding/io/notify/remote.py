@@ -147,9 +147,10 @@ class RemoteTargets:
             return False
         return any(result.delivered for result in results)
 
-    async def test(self) -> list[TargetResult]:
-        """Send a test message to every target; how each fared (for `flooding notify test`)."""
-        return await self._to_all(TEST_TITLE, TEST_BODY, what="test")
+    async def test(self, body: str = TEST_BODY) -> list[TargetResult]:
+        """Send a test message (`body`, in the person's language) to every target; how each
+        fared (for `flooding notify test`)."""
+        return await self._to_all(TEST_TITLE, body, what="test")
 
     async def _to_all(self, title: str, body: str, *, what: str) -> list[TargetResult]:
         await self._load_all()
