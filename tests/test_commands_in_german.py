@@ -225,3 +225,47 @@ def test_a_second_demo_is_refused_in_german(tmp_path: Path) -> None:
         out = german(*args, code=wiring.EXIT_ALREADY_RUNNING)
         assert "läuft schon ein flooding-Wächter" in out
         assert "already running" in said(*args, code=wiring.EXIT_ALREADY_RUNNING)
+
+
+def test_pair_refuses_what_is_not_an_address_in_german(tmp_path: Path) -> None:
+    """`pair --no-scan --lang de` with something that is not a Bluetooth address says what
+    one looks like, in German; nothing is written."""
+    config = tmp_path / "me.toml"
+    out = german("pair", "Polar H10", "--no-scan", "--config", str(config), code=2)
+    assert "'Polar H10' ist keine Bluetooth-Adresse" in out
+    assert not config.exists()
+
+
+def test_calibrate_names_an_unreachable_strap_in_german(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the strap is not reached in time, `calibrate --lang de` says what to check in
+    German."""
+    from collections.abc import AsyncIterator
+
+    from flooding.app.sources import HeartSource
+    from flooding.cli.commands import calibrate as command
+    from flooding.cli.main import build_parser
+    from flooding.core.models import Sample
+    from flooding.core.settings import Settings
+    from flooding.io.strap.backoff import Failure
+    from flooding.io.strap.ble import StrapUnavailableError
+
+    class Unreachable:
+        description = "Polar H10 (C0:FF:EE:00:00:01)"
+
+        async def stream(self) -> AsyncIterator[Sample]:
+            raise StrapUnavailableError(Failure.NOT_FOUND, "Not found.", self.description, 3)
+            yield  # pragma: no cover - makes this an async generator
+
+    def unreachable_strap(settings: Settings) -> HeartSource:
+        return Unreachable()
+
+    path = tmp_path / "config.toml"
+    args = build_parser().parse_args(
+        ["calibrate", "--minutes", "2", "--yes", "--config", str(path), "--lang", "de"]
+    )
+    assert command.run(args, open_strap=unreachable_strap) == 1
+    out = capsys.readouterr().out
+    assert "flooding calibrate: Nicht zu finden: dein Gurt (Polar H10 (C0:FF:EE:00:00:01))" in out
+    assert no_english(out) == []

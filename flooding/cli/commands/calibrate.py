@@ -90,14 +90,15 @@ def strap_source(settings: Settings) -> HeartSource:
     The one place where the Bluetooth strap is plugged into calibration; imported lazily, so
     that other commands do not load Bluetooth support at start-up.
     """
+    from flooding.io.locale_files import load_catalogue
     from flooding.io.strap.ble import StrapSource
 
     try:
         source: HeartSource = StrapSource(
             settings.strap.address, settings.strap.name, give_up_after_s=60.0
         )
-    except ValueError as exc:
-        raise SourceUnavailable(str(exc)) from None
+    except ValueError:  # no strap is chosen
+        raise SourceUnavailable(load_catalogue(settings.language)("calibrate.no_strap")) from None
     return source
 
 
@@ -255,7 +256,7 @@ def _from_session(
     try:
         store = Store.open(data_dir(args))
     except StoreError as exc:
-        print(f"flooding calibrate: {exc}")
+        print(f"flooding calibrate: {exc.said(say)}")
         return None
     try:
         session = store.session(args.from_session)
