@@ -269,3 +269,22 @@ def test_calibrate_names_an_unreachable_strap_in_german(
     out = capsys.readouterr().out
     assert "flooding calibrate: Nicht zu finden: dein Gurt (Polar H10 (C0:FF:EE:00:00:01))" in out
     assert no_english(out) == []
+
+
+def test_the_services_unpaired_message_in_german() -> None:
+    """The background service's desktop message for a strap not yet paired comes in the
+    person's language; in English by default."""
+    from flooding.app.readiness import pairing_problems, problem_message
+    from flooding.io.config_files.loading import load_config
+    from flooding.io.locale_files import load_catalogue
+
+    settings = load_config(
+        None, env={}, overrides=['language="de"'], use_default_user_file=False
+    ).settings
+    say = load_catalogue("de")
+    message = problem_message(pairing_problems(settings, "flooding", say), "flooding", say)
+    assert message.title == "flooding wacht noch nicht über dein Herz"
+    assert "sobald der Gurt verbunden ist" in message.body
+    assert no_english(message.title + "\n" + message.body) == []
+    english = problem_message(pairing_problems(settings, "flooding"), "flooding")
+    assert english.title == "flooding is not watching your heart yet"
