@@ -209,7 +209,7 @@ def strap_source(
         )
         return source, {}
     names = couple_names(settings)
-    problems = pairing_problems(settings, program)
+    problems = pairing_problems(settings, program, load_catalogue(settings.language))
     if problems:
         raise ConfigError(problems)
     sources: dict[str, HeartSource] = {}
