@@ -216,6 +216,10 @@ class RecordedSessions:
                 for session in self._sessions(store)
             ]
 
+    def __len__(self) -> int:
+        """How many sessions are kept (read and prepared)."""
+        return len(self._kept)
+
     def forget(self) -> None:
         """Let go of the kept sessions (their memory); the next what-if reads them again.
         Never waits for a what-if under way (the app calls it from its event loop): that one
