@@ -102,17 +102,19 @@ class TestNotifyTest:
 
     def test_a_test_message_in_german(self, tmp_path: Path, loopback_target: Target) -> None:
         """`notify test --lang de` sends a German test message to a real target on loopback
-        and says, in German, which target worked and which did not."""
+        and says, in German, which target worked, which did not and why."""
         target = loopback_target
         config = tmp_path / "targets.toml"
         refused = "json://127.0.0.1:9/"  # the discard port: nothing answers there
-        config.write_text(f'[notify]\ntargets = ["{target.url}", "{refused}"]\n')
+        unknown = "nonsense://x"  # no service Apprise knows
+        config.write_text(f'[notify]\ntargets = ["{target.url}", "{refused}", "{unknown}"]\n')
         config.chmod(0o600)
         out = german("notify", "test", "--config", str(config), code=1)
-        assert "Eine Testnachricht geht an 2 Ziel(e)..." in out
-        assert "hat geklappt" in out
-        assert "HAT NICHT GEKLAPPT" in out
-        assert "1 von 2 haben nicht geklappt" in out
+        assert "Eine Testnachricht geht an 3 Ziel(e)..." in out
+        assert "1. JSON (notify.targets): hat geklappt" in out
+        assert "2. JSON (notify.targets): HAT NICHT GEKLAPPT: der Dienst hat sie abgelehnt" in out
+        assert "HAT NICHT GEKLAPPT: keine Zieladresse, die Apprise versteht" in out
+        assert "2 von 3 haben nicht geklappt" in out
         assert [m["message"] for m in target.arrived] == [
             "Ein Test von flooding: dieses Ziel funktioniert."
         ]

@@ -57,9 +57,13 @@ def run_test(args: argparse.Namespace) -> int:
     results = asyncio.run(targets.test(say("notify.test_body")))
     for result in results:
         owner = owners[result.number - 1][0]
-        outcome = (
-            say("notify.worked") if result.delivered else say("notify.failed", why=result.problem)
-        )
+        if result.delivered:
+            outcome = say("notify.worked")
+        else:
+            why = result.problem
+            if result.kind:
+                why = say(f"notify.problem.{result.kind}", detail=result.detail)
+            outcome = say("notify.failed", why=why)
         print(f"  {result.number}. {result.service} ({owner}): {outcome}")
     failed = sum(1 for result in results if not result.delivered)
     if failed:
