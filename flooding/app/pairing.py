@@ -9,28 +9,19 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import Catalogue, SaidError
 from flooding.core.settings import profile_name_problem
 from flooding.io.locale_files import load_catalogue
 
 
-class PairingRefused(ValueError):
+class PairingRefused(SaidError, ValueError):
     """The strap cannot be paired as asked; the message says why and what to do (in English
     as str(); `said` gives it in any language when it is a text of the message catalogue)."""
-
-    def __init__(self, message: str, key: str | None = None, **values: object) -> None:
-        super().__init__(message)
-        self.key = key
-        self.values = values
 
     @classmethod
     def of(cls, key: str, **values: object) -> PairingRefused:
         """The refusal with the catalogue's text `key` (English as str())."""
         return cls(load_catalogue()(key, **values), key, **values)
-
-    def said(self, say: Catalogue) -> str:
-        """The message in the language of `say` (English when it has no catalogue text)."""
-        return str(self) if self.key is None else say(self.key, **self.values)
 
 
 # a Bluetooth address as Linux and Windows give it (six hex pairs), or as macOS does (a UUID)

@@ -30,7 +30,7 @@ from flooding.app.session import SessionOutcome, SessionRunner, View, run_until_
 from flooding.app.sources import HeartSource, MergedSource, TaggedSource
 from flooding.app.status import StatusBoard
 from flooding.app.views import Views
-from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import SaidError
 from flooding.core.models import SOLO, Mode
 from flooding.core.settings import ConfigError, Settings, couple_names
 from flooding.io.clock import SessionClock
@@ -53,7 +53,7 @@ Straps = dict[str, tuple[str | None, str | None]]
 """A couple's straps: each partner's name -> (strap name, strap address)."""
 
 
-class StartError(Exception):
+class StartError(SaidError):
     """A process cannot start: the message says why and what to do (in English as str();
     `said` gives it in any language when it is a text of the message catalogue); `code` is
     the exit code."""
@@ -61,19 +61,13 @@ class StartError(Exception):
     def __init__(
         self, message: str, code: int = 1, key: str | None = None, **values: object
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, key, **values)
         self.code = code
-        self.key = key
-        self.values = values
 
     @classmethod
     def of(cls, key: str, code: int = 1, **values: object) -> StartError:
         """The error with the catalogue's text `key` (English as str())."""
         return cls(load_catalogue()(key, **values), code, key, **values)
-
-    def said(self, say: Catalogue) -> str:
-        """The message in the language of `say` (English when it has no catalogue text)."""
-        return str(self) if self.key is None else say(self.key, **self.values)
 
 
 @dataclass
