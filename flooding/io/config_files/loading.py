@@ -17,6 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from flooding.core.settings import ConfigError, Settings, merge_tables
+from flooding.io.config_files.place import (  # where the file is: re-exported, as before
+    ENV_CONFIG_FILE as ENV_CONFIG_FILE,
+)
+from flooding.io.config_files.place import (
+    default_user_config_path as default_user_config_path,
+)
+from flooding.io.config_files.place import named_config_file
+from flooding.io.config_files.place import user_config_path as user_config_path
 from flooding.io.config_files.problems import (
     problem_text,
     toml_error_text,
@@ -26,7 +34,6 @@ from flooding.io.config_files.problems import (
 from flooding.io.folders import ENV_DATA_DIR
 
 ENV_PREFIX = "FLOODING_"
-ENV_CONFIG_FILE = "FLOODING_CONFIG"
 _NOT_SETTINGS = {ENV_CONFIG_FILE, ENV_DATA_DIR}
 
 
@@ -47,26 +54,6 @@ def default_toml_text() -> str:
     return (Path(__file__).resolve().parents[3] / "config" / "default.toml").read_text(
         encoding="utf-8"
     )
-
-
-def default_user_config_path() -> Path:
-    """Where the person's own config file lives on this platform."""
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("flooding", appauthor=False)) / "config.toml"
-
-
-def _named_config_file(config_file: Path | None, env: Mapping[str, str]) -> Path | None:
-    """The person's file named on the command line, else by FLOODING_CONFIG, else None."""
-    if config_file is not None:
-        return config_file
-    return Path(env[ENV_CONFIG_FILE]) if env.get(ENV_CONFIG_FILE) else None
-
-
-def user_config_path(config_file: Path | None, env: Mapping[str, str] | None = None) -> Path:
-    """The person's file: the one named, else FLOODING_CONFIG, else the platform's place."""
-    named = _named_config_file(config_file, os.environ if env is None else env)
-    return default_user_config_path() if named is None else named
 
 
 def parse_value(text: str) -> Any:
@@ -140,7 +127,7 @@ def load_config(
     origins: dict[str, str] = {path: "default" for path in _leaf_paths(tree)}
     texts: dict[str, str] = {}
 
-    user_file = _named_config_file(config_file, env)
+    user_file = named_config_file(config_file, env)
     if user_file is None and use_default_user_file:
         candidate = default_user_config_path()
         user_file = candidate if candidate.is_file() else None
