@@ -105,9 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"flooding {args.command}: {exc}", file=sys.stderr)
         return exc.code
     except ConfigError as exc:
-        # the settings cannot say the language: the one asked for with --lang (English when
-        # it is not a plain language name; an unknown one is itself the problem named)
-        asked = getattr(args, "lang", None) or "en"
+        # the language the problems are worded in; else the one asked for with --lang
+        # (English when it is not a plain language name; an unknown one is itself the
+        # problem named)
+        asked = exc.language or getattr(args, "lang", None) or "en"
         say = load_catalogue(asked if asked.isalpha() else "en")
         print(say("error.config"), file=sys.stderr)
         for problem in exc.problems:

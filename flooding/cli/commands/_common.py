@@ -234,8 +234,9 @@ def screen_words(args: argparse.Namespace) -> Catalogue:
     """The screen texts in the person's language (`--lang`, else `language` in their settings).
 
     A command that only reads sessions does not need the settings: when they cannot be read it
-    speaks English (`flooding config check` names the problem), or the language `--lang` asked
-    for (an unknown one is a ConfigError naming the shipped ones).
+    speaks the language they name (English when even that cannot be read; `flooding config
+    check` names the problem), or the language `--lang` asked for (an unknown one is a
+    ConfigError naming the shipped ones).
     """
     from flooding.core.settings import ConfigError
     from flooding.io.config_files.loading import load_config
@@ -243,10 +244,10 @@ def screen_words(args: argparse.Namespace) -> Catalogue:
 
     try:
         language = load_settings(args).settings.language
-    except ConfigError:
+    except ConfigError as exc:
         asked = getattr(args, "lang", None)
-        if not asked:
-            language = "en"
+        if not asked:  # the language the problems were worded in: the one the settings name
+            language = exc.language or "en"
         else:  # the settings cannot be read (or the file is yet to be made, as for `pair`):
             # the language asked for still counts, once checked against the shipped ones
             only = load_config(

@@ -168,7 +168,7 @@ def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[s
     from flooding.io.config_files.loading import load_config
 
     try:
-        loaded = load_config(path, env={}, use_default_user_file=False)
+        loaded = load_config(path, env={}, use_default_user_file=False, language=say.language)
     except ConfigError as exc:
         return exc.problems, []
     return [], pairing_problems(loaded.settings, program(), say)
