@@ -1,6 +1,7 @@
 """The `flooding` command: parses arguments and hands over to one module per command.
 
-Each command lives in `flooding/commands/<name>.py` with `register(subparsers)`; heavy
+Each command lives in `flooding/cli/commands/<name>.py` with `register(subparsers, say)` (`say`:
+the catalogue its help is worded from, see `flooding.cli.language`); heavy
 libraries (numpy, scipy, bleak, matplotlib) are imported inside the commands, so
 `flooding --help` stays fast.
 """
