@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
+from flooding.core.catalogue import Catalogue
 from flooding.core.models import Mode
 
 
@@ -375,20 +376,17 @@ def profile_settings(settings: Settings, name: str) -> Settings:
     )
 
 
-def couple_names(settings: Settings) -> tuple[str, str]:
+def couple_names(settings: Settings, say: Catalogue) -> tuple[str, str]:
     """The two profiles that make the couple, in the order of the file.
 
-    Raises ConfigError unless there are exactly two.
+    Raises ConfigError unless there are exactly two, saying so in the language of `say`.
     """
     names = list(settings.profiles)
     if len(names) != 2:
-        found = ", ".join(repr(n) for n in names) if names else "none"
-        raise ConfigError(
-            [
-                f"couple mode needs exactly two profiles (found {found}); pair each "
-                "partner's strap with `flooding pair STRAP --as NAME`"
-            ]
-        )
+        found = ", ".join(repr(n) for n in names) if names else say("problem.no_profiles")
+        command = "flooding pair STRAP --as NAME"
+        problem = say("problem.couple_profiles", found=found, command=command)
+        raise ConfigError([problem], say.language)
     return names[0], names[1]
 
 
