@@ -119,8 +119,8 @@ def _answering(folder: Path) -> Iterator[None]:
 async def _emulated_strap_playing(
     scenario: Scenario, speed: float
 ) -> AsyncIterator[tuple[HeartSource, Awaitable[object]]]:
-    """The scenario played by an emulated strap, read through Bleak like a real one, and
-    what is done when the scenario has been played.
+    """The scenario played by an emulated strap (an H10, with its accelerometer), read
+    through Bleak like a real one, and what is done when the scenario has been played.
 
     The strap sends a packet every 1/speed seconds; sample times come from a clock that runs
     `speed` times faster than real time, so the detector sees the talk at its true pace.
@@ -129,6 +129,7 @@ async def _emulated_strap_playing(
 
     from flooding.io.strap.ble import StrapSource
     from flooding.lab.emulator import emulated_straps
+    from flooding.lab.emulator.movement import still
     from flooding.lab.simulate import packets
 
     finished = asyncio.Event()
@@ -140,7 +141,10 @@ async def _emulated_strap_playing(
         finished.set()
 
     interval_s = 1.0 / speed
-    async with emulated_straps(feed=feed(), interval_s=interval_s) as (air, strap, _):
+    # an H10 with its accelerometer: the person sits still through the talk, so the
+    # detector hears the chest is still, as it would from a real strap
+    async with emulated_straps(feed=feed(), interval_s=interval_s, movement=still()) as straps:
+        air, strap, _ = straps
         origin_wall, origin = time.time(), time.monotonic()
 
         def clock() -> float:
