@@ -202,10 +202,11 @@ def strap_source(
             address=address, name=name, scanner_backend=scanner, client_backend=client, clock=clock
         )
         return source, {}
-    names = couple_names(settings)
-    problems = pairing_problems(settings, program, load_catalogue(settings.language))
+    say = load_catalogue(settings.language)
+    names = couple_names(settings, say)
+    problems = pairing_problems(settings, program, say)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, say.language)
     sources: dict[str, HeartSource] = {}
     straps: Straps = {}
     for name in names:

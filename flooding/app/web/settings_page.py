@@ -32,6 +32,7 @@ from flooding.io.config_files.loading import (
     load_config,
     user_config_path,
 )
+from flooding.io.locale_files import load_catalogue
 from flooding.io.memory import give_back_freed_memory
 from flooding.io.store import Store, StoreError
 
@@ -145,7 +146,7 @@ def form_fields(settings: Settings) -> list[tuple[str, list[Field]]]:
 
 def _allowed(key: str) -> str:
     """What a key accepts; for a message text also the placeholders it may use."""
-    words = allowed_values(key) or ""
+    words = allowed_values(key, load_catalogue()) or ""
     name = key.removeprefix("messages.")
     if key.startswith("messages.") and name in PLACEHOLDERS:
         names = ", ".join("{" + n + "}" for n in PLACEHOLDERS[name]) or "none"
