@@ -38,11 +38,13 @@ from flooding.app.review import (
     review_session,
 )
 from flooding.core.beats.columns import SampleColumns
+from flooding.core.catalogue import Catalogue
 from flooding.core.detector import MOVING_G
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, Mode, Sample
 from flooding.core.settings import Settings
 from flooding.core.timefmt import duration, is_wall_clock, session_clock
 from flooding.io.config_files.loading import default_settings
+from flooding.io.locale_files import load_catalogue
 from flooding.io.readers.recording import samples_of
 from flooding.io.store import Store
 
@@ -522,27 +524,35 @@ def activity_band(
 
 
 def session_png(
-    store: Store, session_id: int, *, as_html: bool = False, image_format: str = "png"
+    store: Store,
+    session_id: int,
+    *,
+    as_html: bool = False,
+    image_format: str = "png",
+    say: Catalogue | None = None,
 ) -> bytes | None:
     """The plot of a session, of one track or of two, as PNG bytes (or `image_format`, one
     of IMAGE_FORMATS), or with `as_html` the one-page report around the PNG (None: no such
-    session)."""
+    session; `say`: the report's words where they come from the catalogue, English
+    without)."""
     form = "png" if as_html else image_format
     both = people_review(store, session_id)
     if both is not None:
         png = render_people_png(both, form)
-        return render_people_html(both, png).encode("utf-8") if as_html else png
+        return render_people_html(both, png, say).encode("utf-8") if as_html else png
     data = plot_data(store, session_id)
     if data is None:
         return None
     png = render_png(data, form)
-    return render_html(data.review, png).encode("utf-8") if as_html else png
+    return render_html(data.review, png, say).encode("utf-8") if as_html else png
 
 
-def render_html(review: SessionReview, png: bytes) -> str:
-    """One self-contained HTML page: the plot (embedded) and the table of episodes."""
+def render_html(review: SessionReview, png: bytes, say: Catalogue | None = None) -> str:
+    """One self-contained HTML page: the plot (embedded) and the table of episodes (the heart's
+    variability in plain words, from the catalogue: `say`, English without)."""
     from flooding.core.timefmt import session_stamp
 
+    say = say or load_catalogue()
     s = review.summary
     e = html.escape
     head = "".join(f"<th>{e(plain)}</th>" for _, plain in EPISODE_COLUMNS)
@@ -561,12 +571,15 @@ def render_html(review: SessionReview, png: bytes) -> str:
         f"Started {e(session_stamp(s.started_s))}, lasted {e(duration(s.duration_s))}",
         f"Strap: {e(s.strap or s.source)}",
         f"Your calm baseline: {'-' if base is None else f'{base:.0f} beats per minute'}",
-        "Heart-rate variability while calm (RMSSD): "
-        + ("not enough clean beats" if r.rmssd_ms is None else f"{r.rmssd_ms:.0f} ms"),
+        e(
+            say("review.hrv_none_plain")
+            if r.rmssd_ms is None
+            else say("review.hrv_plain", ms=f"{r.rmssd_ms:.0f}")
+        ),
         f"Pauses taken: {s.pauses}; alerts marked as false alarms: {s.false_alarms}",
     ]
     note = f"<p class=note>{e(s.note)}</p>" if s.note else ""
-    moving = "".join(f"<p>{e(line)}</p>\n" for line in movement_lines(review.episodes))
+    moving = "".join(f"<p>{e(line)}</p>\n" for line in movement_lines(review.episodes, say))
     image = base64.b64encode(png).decode("ascii")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -677,9 +690,11 @@ def render_people_png(review: PeopleReview, image_format: str = "png") -> bytes:
     return buffer.getvalue()
 
 
-def render_people_html(review: PeopleReview, png: bytes) -> str:
-    """One page with the picture and the review, to open or to share with a therapist."""
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in people_lines(review) if line)
+def render_people_html(review: PeopleReview, png: bytes, say: Catalogue | None = None) -> str:
+    """One page with the picture and the review (in the language of `say`, English without),
+    to open or to share with a therapist."""
+    lines = people_lines(review, say)
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
     image = base64.b64encode(png).decode("ascii")
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
