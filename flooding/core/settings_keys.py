@@ -11,13 +11,16 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+from flooding.core.catalogue import Catalogue
 from flooding.core.settings import Settings
 
+UNITS = (("_bpm", "bpm"), ("_pct", "%"), ("_s", "seconds"), ("minutes", "min"))  # name ending
 
-def _unit(name: str) -> str:
-    for suffix, unit in (("_bpm", "bpm"), ("_pct", "%"), ("_s", "seconds"), ("minutes", "min")):
+
+def _unit(name: str, say: Catalogue | None) -> str:
+    for suffix, unit in UNITS:
         if name.endswith(suffix):
-            return f" ({unit})"
+            return f" ({unit if say is None else say('web.allowed.unit.' + suffix.lstrip('_'))})"
     return ""
 
 
@@ -77,8 +80,13 @@ def keys_under(parent: str) -> Iterable[str]:
     return ()
 
 
-def allowed_values(path: str) -> str | None:
-    """What a key accepts, in words: 'a number >= 60 and <= 220 (bpm)', 'one of: ...'."""
+def allowed_values(path: str, say: Catalogue | None = None) -> str | None:
+    """What a key accepts, in words: 'a number >= 60 and <= 220 (bpm)', 'one of: ...' (with
+    `say`, in its language: the app's Settings page)."""
+
+    def words(key: str, english: str, **values: object) -> str:
+        return english.format(**values) if say is None else say(f"web.allowed.{key}", **values)
+
     found = field_for(path)
     if found is None:
         return None
@@ -88,20 +96,24 @@ def allowed_values(path: str) -> str | None:
     high = next((getattr(m, "le", None) for m in metadata if hasattr(m, "le")), None)
     not_empty = any(getattr(m, "min_length", 0) for m in metadata)
     base = bases[0] if bases else None
+    filled = words("not_empty", ", not empty") if not_empty else ""
     if get_origin(base) is Literal:
-        return "one of: " + ", ".join(f'"{choice}"' for choice in get_args(base))
+        choices = ", ".join(f'"{choice}"' for choice in get_args(base))
+        return words("one_of", "one of: {choices}", choices=choices)
     if isinstance(base, type) and issubclass(base, enum.Enum):
-        return "one of: " + ", ".join(f'"{m.value}"' for m in base)
+        return words("one_of", "one of: {choices}", choices=", ".join(f'"{m.value}"' for m in base))
     if base is bool:
-        return "true or false"
+        return words("bool", "true or false")
     if base in (int, float):
+        unit = _unit(name, say)
         if low is not None and high is not None:
-            return f"a number >= {low:g} and <= {high:g}{_unit(name)}"
-        return f"a number{_unit(name)}"
+            english = "a number >= {low} and <= {high}{unit}"
+            return words("range", english, low=f"{low:g}", high=f"{high:g}", unit=unit)
+        return words("number", "a number{unit}", unit=unit)
     if base is str:
-        return "text" + (", not empty" if not_empty else "")
+        return words("text", "text{filled}", filled=filled)
     if get_origin(base) is list:
-        return "a list of text" + (", not empty" if not_empty else "")
+        return words("list", "a list of text{filled}", filled=filled)
     if isinstance(base, type) and issubclass(base, BaseModel):
-        return f"a table of keys ({', '.join(base.model_fields)})"
+        return words("table", "a table of keys ({keys})", keys=", ".join(base.model_fields))
     return None
