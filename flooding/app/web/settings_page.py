@@ -152,6 +152,11 @@ def _allowed(key: str, say: Catalogue) -> str:
     return words
 
 
+def _refused(key: str, say: Catalogue) -> str:
+    """A value the settings refused, beside its field: what the key allows."""
+    return say("web.settings.refused", allowed=_allowed(key, say))
+
+
 def _form_text(kind: str, text: str) -> str:
     """A submitted value as it compares with the shown one (browsers send CRLF line ends)."""
     text = text.replace("\r\n", "\n")
@@ -328,6 +333,9 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         candidate = _load(server, changes)
     except ConfigError as exc:
         errors, other = problems_by_key(exc.problems)
+        if server.say.language != "en":  # `config check`'s words are English: say it from
+            # the schema (what the key allows) in the person's language
+            errors = {key: _refused(key, server.say) for key in errors}
         return _page(
             server, current.settings, status=400, form=form, errors=errors, other_errors=other
         )
