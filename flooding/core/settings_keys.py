@@ -14,13 +14,12 @@ from pydantic import BaseModel
 from flooding.core.catalogue import Catalogue
 from flooding.core.settings import Settings
 
-UNITS = (("_bpm", "bpm"), ("_pct", "%"), ("_s", "seconds"), ("minutes", "min"))  # name ending
 
-
-def _unit(name: str, say: Catalogue | None) -> str:
-    for suffix, unit in UNITS:
+def _unit(name: str, say: Catalogue) -> str:
+    """` (bpm)`, ` (%)`, ` (seconds)`, ` (min)`: the unit a key's name ends in, in words."""
+    for suffix, unit in (("_bpm", "bpm"), ("_pct", "pct"), ("_s", "s"), ("minutes", "minutes")):
         if name.endswith(suffix):
-            return f" ({unit if say is None else say('web.allowed.unit.' + suffix.lstrip('_'))})"
+            return say("allowed.unit", unit=say(f"allowed.unit.{unit}"))
     return ""
 
 
@@ -80,13 +79,9 @@ def keys_under(parent: str) -> Iterable[str]:
     return ()
 
 
-def allowed_values(path: str, say: Catalogue | None = None) -> str | None:
-    """What a key accepts, in words: 'a number >= 60 and <= 220 (bpm)', 'one of: ...' (with
-    `say`, in its language: the app's Settings page)."""
-
-    def words(key: str, english: str, **values: object) -> str:
-        return english.format(**values) if say is None else say(f"web.allowed.{key}", **values)
-
+def allowed_values(path: str, say: Catalogue) -> str | None:
+    """What a key accepts, in the words of `say`: 'a number >= 60 and <= 220 (bpm)',
+    'one of: ...'."""
     found = field_for(path)
     if found is None:
         return None
@@ -96,24 +91,22 @@ def allowed_values(path: str, say: Catalogue | None = None) -> str | None:
     high = next((getattr(m, "le", None) for m in metadata if hasattr(m, "le")), None)
     not_empty = any(getattr(m, "min_length", 0) for m in metadata)
     base = bases[0] if bases else None
-    filled = words("not_empty", ", not empty") if not_empty else ""
     if get_origin(base) is Literal:
-        choices = ", ".join(f'"{choice}"' for choice in get_args(base))
-        return words("one_of", "one of: {choices}", choices=choices)
+        return say("allowed.one_of", choices=", ".join(f'"{c}"' for c in get_args(base)))
     if isinstance(base, type) and issubclass(base, enum.Enum):
-        return words("one_of", "one of: {choices}", choices=", ".join(f'"{m.value}"' for m in base))
+        return say("allowed.one_of", choices=", ".join(f'"{m.value}"' for m in base))
     if base is bool:
-        return words("bool", "true or false")
+        return say("allowed.bool")
     if base in (int, float):
-        unit = _unit(name, say)
         if low is not None and high is not None:
-            english = "a number >= {low} and <= {high}{unit}"
-            return words("range", english, low=f"{low:g}", high=f"{high:g}", unit=unit)
-        return words("number", "a number{unit}", unit=unit)
+            return say(
+                "allowed.number_within", low=f"{low:g}", high=f"{high:g}", unit=_unit(name, say)
+            )
+        return say("allowed.number", unit=_unit(name, say))
     if base is str:
-        return words("text", "text{filled}", filled=filled)
+        return say("allowed.text_not_empty" if not_empty else "allowed.text")
     if get_origin(base) is list:
-        return words("list", "a list of text{filled}", filled=filled)
+        return say("allowed.texts_not_empty" if not_empty else "allowed.texts")
     if isinstance(base, type) and issubclass(base, BaseModel):
-        return words("table", "a table of keys ({keys})", keys=", ".join(base.model_fields))
+        return say("allowed.table", keys=", ".join(base.model_fields))
     return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,9 @@ from flooding.io.config_files.loading import (
 )
 from flooding.io.locale_files import load_catalogue
 from flooding.io.memory import give_back_freed_memory
-from flooding.io.store import Store
+from flooding.io.store import Store, StoreError
+
+logger = logging.getLogger(__name__)
 
 # the sections a person tunes; straps, profiles and workout overrides have their own places
 # (the Strap page, `flooding pair --as`)
@@ -53,7 +56,6 @@ class Field:
     """One form field: a settings key with its kind, current value and help."""
 
     key: str
-    section: str
     label: str
     kind: str  # "number", "bool", "choice", "text", "lines" (a list: one text a line)
     value: Any
@@ -129,7 +131,6 @@ def form_fields(settings: Settings, say: Catalogue | None = None) -> list[tuple[
             fields.append(
                 Field(
                     key=key,
-                    section=section,
                     label=say.texts.get(f"web.settings.label.{key}", name.replace("_", " ")),
                     kind=kind,
                     value=value,
@@ -150,11 +151,6 @@ def _allowed(key: str, say: Catalogue) -> str:
         names = ", ".join("{" + n + "}" for n in PLACEHOLDERS[name])
         words += say("web.settings.placeholders", names=names or say("web.settings.none"))
     return words
-
-
-def _refused(key: str, say: Catalogue) -> str:
-    """A value the settings refused, beside its field: what the key allows."""
-    return say("web.settings.refused", allowed=_allowed(key, say))
 
 
 def _form_text(kind: str, text: str) -> str:
@@ -241,6 +237,26 @@ class KeptSessions:
     def __init__(self) -> None:
         self.sessions = RecordedSessions()
         self._forget: asyncio.TimerHandle | None = None
+        self._warming: asyncio.Task[None] | None = None
+
+    def warm(self, folder: Path, current: Settings) -> asyncio.Task[None]:
+        """Read the sessions and replay them with the settings in effect, in a worker thread,
+        while the person looks at the page: their first preview then replays only what they
+        try (from the event loop; one warm-up at a time). A folder it cannot read is left to
+        the preview, which says what is wrong."""
+        if self._warming is not None and not self._warming.done():
+            return self._warming
+
+        async def replay_current() -> None:
+            try:
+                await asyncio.to_thread(what_if, folder, current, current, self.sessions)
+            except (StoreError, OSError) as exc:
+                logger.info("the what-if's sessions are read at the first preview: %s", exc)
+            finally:
+                self.used()
+
+        self._warming = asyncio.get_running_loop().create_task(replay_current())
+        return self._warming
 
     def used(self) -> None:
         """A preview was made: keep the sessions for another while (from the event loop)."""
@@ -317,6 +333,7 @@ async def settings_page(request: web.Request) -> web.StreamResponse:
     except ConfigError as exc:
         return _page(server, server.settings, status=200, other_errors=exc.problems)
     said = server.say("web.settings.saved") if "saved" in request.query else ""
+    request.app[KEPT_KEY].warm(server.folder, loaded.settings)
     return _page(server, loaded.settings, said=said)
 
 
@@ -333,9 +350,6 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         candidate = _load(server, changes)
     except ConfigError as exc:
         errors, other = problems_by_key(exc.problems)
-        if server.say.language != "en":  # `config check`'s words are English: say it from
-            # the schema (what the key allows) in the person's language
-            errors = {key: _refused(key, server.say) for key in errors}
         return _page(
             server, current.settings, status=400, form=form, errors=errors, other_errors=other
         )
