@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from flooding.app.agreement import Agreement
+from flooding.app.review import EPISODE_COLUMNS
 from flooding.app.web.live import LiveFeed
 from flooding.app.web.server import HERE, AppServer
 from flooding.app.web.settings_page import form_fields
@@ -36,6 +37,7 @@ PAGES = [
     "/sessions/{hard}",
     "/sessions/{calm}",
     "/sessions/{hard}/delete",
+    "/sessions/{hard}/export.html",
     "/agreement",
     "/agreement?edit",
     "/progress",
@@ -147,6 +149,11 @@ class TestEveryPageInGerman:
             "/settings": ["Wann es Überflutung heißt", "Erlaubt:", "eine Zahl >= 60 und <= 220"],
             "/strap": ["Einen Gurt finden", "Gurte in der Nähe suchen"],
         }
+        report = visible(german[f"/sessions/{hard}/export.html"][1])
+        assert '<html lang="de">' in report
+        assert "Überflutungen" in report
+        assert "Dein Ruhepuls" in report
+        assert "RMSSD" not in report
         for path, words in expected.items():
             status, body = german[path]
             assert status == 200, path
@@ -202,8 +209,9 @@ class TestEveryPageInGerman:
 
 
 def test_in_english_the_pages_read_as_before(folder: tuple[Path, int, int]) -> None:
-    """Without a language set, the pages are English and marked lang="en", and the live
-    page's script keeps the monitor's own words for a refusal, as the commands do."""
+    """Without a language set, the pages are English and marked lang="en", the report names
+    the heart's variability in plain words, and the live page's script keeps the monitor's
+    own words for a refusal, as the commands do."""
     pages = asyncio.run(fetch_pages(folder, "en"))
     body = visible(pages["/"][1])
     assert '<html lang="en">' in body
@@ -211,6 +219,9 @@ def test_in_english_the_pages_read_as_before(folder: tuple[Path, int, int]) -> N
     assert no_english(body) != []  # the check the German pages pass can fail
     assert "not at all" in visible(pages["/sessions"][1])
     assert pages["/no-such-page"][0] == 404
+    report = visible(pages[f"/sessions/{folder[1]}/export.html"][1])
+    assert "RMSSD" not in report  # the variability in plain words, the number kept
+    assert re.search(r"Heart-rate variability while calm: \d+ ms \(how much the time", report)
     live = visible(asyncio.run(fetch_pages(folder, "en", live=True))["/"][1])
     assert "Talk mode: you will be told when you are flooded." in live
     assert "control.refused." not in live
@@ -249,6 +260,12 @@ class TestTheTextsAsked:
             for field in fields:
                 assert f"web.settings.label.{field.key}" in english
                 assert english[f"web.settings.why.{field.key}"] == reasons[field.key]
+
+    def test_the_reports_english_column_heads_are_the_reviews(self) -> None:
+        """The HTML report's English column heads are the review's plain column names."""
+        english = screen_texts("en")
+        for short, plain in EPISODE_COLUMNS:
+            assert english["web.report.column." + short.replace(" ", "_")] == plain
 
     def test_the_agreement_suggestions_are_the_catalogues(self) -> None:
         """The suggested return rule and first question are the English catalogue texts."""
