@@ -38,6 +38,7 @@ PAGES = [
     "/sessions/{calm}",
     "/sessions/{hard}/delete",
     "/sessions/{hard}/export.html",
+    "/sessions/{hard}/chart.json",
     "/agreement",
     "/agreement?edit",
     "/progress",
@@ -154,6 +155,8 @@ class TestEveryPageInGerman:
         assert "Überflutungen" in report
         assert "Dein Ruhepuls" in report
         assert "RMSSD" not in report
+        marks = json.loads(german[f"/sessions/{hard}/chart.json"][1])["marks"]
+        assert {m.get("label") for m in marks} >= {"Hinweis", "bereit zurückzukehren"}
         for path, words in expected.items():
             status, body = german[path]
             assert status == 200, path

@@ -159,12 +159,15 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
     marks: list[dict[str, Any]] = []
     for episode in data.review.episodes:
         if episode.alert_s is not None:
-            label = "alert (false alarm)" if episode.false_alarm else "alert"
+            label = server.say(
+                "web.chart.false_alarm" if episode.false_alarm else "web.chart.alert"
+            )
             marks.append({"t": episode.alert_s, "kind": "alert", "label": label})
         if episode.pause_start_s is not None:
             end = episode.pause_end_s if episode.pause_end_s is not None else data.samples[-1].t_s
             marks.append({"t": episode.pause_start_s, "end": end, "kind": "pause"})
-    marks += [{"t": t, "kind": "ready", "label": "ready to return"} for t in data.ready_s]
+    ready = server.say("web.chart.ready")
+    marks += [{"t": t, "kind": "ready", "label": ready} for t in data.ready_s]
     body = {
         "t": [s.t_s for s in data.samples],
         "bpm": _finite([s.bpm if s.has_contact else None for s in data.samples]),
