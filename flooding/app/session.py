@@ -136,6 +136,7 @@ class SessionRunner:
     ) -> None:
         self.source = source
         self.settings = settings
+        self.say = load_catalogue(settings.language)  # the lines the view shows (`info`)
         self.store = store
         self.notifier: Notifier = notifier or NullNotifier()
         self.view = view
@@ -146,7 +147,6 @@ class SessionRunner:
             modes = dict.fromkeys(self.people, mode)
         self.engine = PeopleEngine(settings, self.people, modes=modes)
         self.book = MessageBook(settings, len(self.people))
-        self.say = load_catalogue(settings.language)  # the lines the view shows
         self.clock: Callable[[], float] = clock if clock is not None else SessionClock()
         self.wall_offset_s = wall_offset_of(self.clock)
         self.stop_after_ready_s = stop_after_ready_s
@@ -201,7 +201,7 @@ class SessionRunner:
                 self.store.end_session(self.session_id, self.outcome.ended_s)
             except Exception as exc:  # a full disk at the end must not lose the outcome
                 log.error("could not save the end of the session: %s", exc)
-                self.view.info(self.say("session.end_not_saved", error=exc))
+                self.view.info(self.say("session.info.end_not_saved", why=exc))
             # the session is over only once it is on disk (off the loop: a busy database
             # is waited out by the writer thread, not here)
             if not await asyncio.to_thread(self.store.wait_saved, END_SAVE_WAIT_S):
@@ -367,19 +367,20 @@ class SessionRunner:
         if not self.couple:
             return change
         strap = change.strap_name or self.say("link.the_strap")
-        shown = self.say("session.persons_strap", person=person, strap=strap)
-        return dataclasses.replace(change, strap_name=shown)
+        return dataclasses.replace(
+            change, strap_name=self.say("session.info.whose_strap", name=person, strap=strap)
+        )
 
     def _battery_warning_for(self, person: str) -> None:
         """Before the low-battery line: say whose strap it is (couple mode)."""
         if self.couple:
-            self.view.info(self.say("session.whose_battery", person=person))
+            self.view.info(self.say("session.info.whose_battery", name=person))
 
     def _contact_text(self, person: str, contact: bool) -> str:
         if self.couple:
-            key = "session.contact_back_person" if contact else "session.no_contact_person"
-            return self.say(key, person=person)
-        return self.say("session.contact_back" if contact else "session.no_contact")
+            key = "session.info.contact_back_of" if contact else "session.info.no_contact_of"
+            return self.say(key, name=person)
+        return self.say("session.info.contact_back" if contact else "session.info.no_contact")
 
     def start_pause(self, minutes: float | None = None) -> None:
         """Start a pause (for everyone) by hand, now."""
@@ -417,7 +418,7 @@ class SessionRunner:
             elif isinstance(event, PauseStarted):
                 self.outcome.pauses += 1
                 if event.manual:
-                    key = "session.paused_by_hand_both" if self.couple else "session.paused_by_hand"
+                    key = "session.info.paused_both" if self.couple else "session.info.paused"
                     self.view.info(self.say(key))
             elif isinstance(event, ReadyToReturn):
                 self.outcome.ready += 1
@@ -443,9 +444,9 @@ class SessionRunner:
             return
         if action_id == ACTION_NOT_FLOODED:
             self.mark_false_alarm(alert_id)
-            self.view.info(self.say("session.marked_false_alarm"))
+            self.view.info(self.say("session.info.false_alarm"))
         elif action_id == ACTION_START_PAUSE:
-            self.view.info(self.say("session.pause_confirmed"))
+            self.view.info(self.say("session.info.pause_confirmed"))
 
     def mark_false_alarm(self, alert_event_id: int) -> None:
         """Record that the person said an alert was not flooding."""
@@ -488,7 +489,7 @@ class SessionRunner:
                 self.store.flush()
             except Exception as exc:  # keep alerting even when the disk is full
                 log.error("could not save the last second of samples: %s", exc)
-                self.view.info(self.say("session.samples_not_saved", error=exc))
+                self.view.info(self.say("session.info.samples_not_saved", why=exc))
 
 
 @contextlib.contextmanager
