@@ -181,6 +181,7 @@ class RealScore:
     alerts_near_task: int = 0  # inside a labelled task or up to TASK_TAIL_S after its end
     tasks: int = 0  # labelled stress tasks
     tasks_alerted: int = 0  # ... with an alert inside, or a pause running through part of it
+    tasks_own_alert: int = 0  # ... with an alert inside or up to TASK_TAIL_S after it
     task_h: float = 0.0
     rest_h: float = 0.0
     hours: float = 0.0
@@ -315,6 +316,9 @@ def score_stress_predict(path: Path, settings: Settings, *, classic: bool = Fals
                 score.false_alerts += 1
                 score.notes.append(f"p{participant:02d}: false alert at {a.t_s - t[0]:.0f} s")
         score.tasks += len(tasks)
+        score.tasks_own_alert += sum(
+            1 for lo, hi in tasks if any(lo <= a.t_s <= hi + TASK_TAIL_S for a in alerts)
+        )
         score.tasks_alerted += sum(
             1
             for lo, hi in tasks
@@ -458,6 +462,12 @@ def _summary_rows(f: Figures) -> list[tuple[str, str]]:
             (
                 "Stress-Predict labelled tasks alerted (or in a pause)",
                 f"{s.tasks_alerted}/{s.tasks}",
+            )
+        )
+        rows.append(
+            (
+                f"Stress-Predict labelled tasks alerted in them or <= {TASK_TAIL_S:.0f} s after",
+                f"{s.tasks_own_alert}/{s.tasks}",
             )
         )
         rows.append(
