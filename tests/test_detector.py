@@ -593,6 +593,16 @@ class TestBaselineDoesNotSink:
         assert onset_and_alerts(samples) == []
         assert onset_and_alerts(samples, classic=True)  # control: the baseline had sunk
 
+    def test_coming_back_from_two_relaxations_does_not_alert(self) -> None:
+        """Fifteen calm minutes at 72, then two seven-minute meditations at 62 with five
+        ordinary minutes between (as in a study protocol), then back to 74 for ten minutes:
+        no alert (with a 15-minute floor the baseline had sunk to the meditations' 62)."""
+        relax = (Seg(30, 72, 62), calm(390, 62), Seg(30, 62, 72))
+        segs = (calm(900, 72), *relax, calm(300, 72), *relax, Seg(30, 72, 74), calm(600, 74))
+        samples = trace(*segs, seed=3)
+        assert onset_and_alerts(samples) == []
+        assert onset_and_alerts(samples, classic=True)  # control: the baseline had sunk
+
     def test_a_real_rise_after_relaxation_still_alerts(self) -> None:
         """After the same relaxation a rise to 95 alerts."""
         segs = (calm(900, 72), Seg(60, 72, 61), calm(360, 61), Seg(60, 61, 95), calm(300, 95))

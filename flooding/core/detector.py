@@ -89,10 +89,12 @@ MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had c
 BASELINE_RISE_BPM_PER_MIN = 1.0  # fastest rise of a learned baseline, bpm per minute: calm
 #                                  drifts slower; arousal climbs faster (see the docstring)
 SECONDS_PER_MINUTE = 60.0
-FLOOR_WINDOW_S = 900.0  # the session's ordinary calm: the median calm of the last 15 minutes;
-#                         a relaxation, slow-breathing or meditation phase (typically 5 min in
-#                         studies, e.g. Stress-Predict's relaxation between tasks) is a minority
-#                         of it, so the baseline does not sink with it
+FLOOR_WINDOW_S = 1800.0  # the session's ordinary calm: the median calm of the last 30 minutes;
+#                          a relaxation, slow-breathing or meditation phase lasts 5-10 min in
+#                          acute-stress protocols and often comes twice close together (WESAD:
+#                          two 7-min meditations, Schmidt et al., ICMI 2018; Stress-Predict: a
+#                          relaxation after each task, Iqbal et al. 2022), so in 30 minutes they
+#                          stay a minority and the baseline does not sink with them
 SETTLE_S = 120.0  # calm of the first two minutes is not learned: a chest strap's electrodes
 #                   need skin moisture and a wrist sensor needs time to lock on (readings
 #                   start low), and a heart settles over 1-2 min after sitting down (resting
