@@ -108,16 +108,28 @@ def without_couple_episode_peaks(text: str) -> str:
 
 
 VARIABILITY_ITEM = re.compile(r"<li>Heart-rate variability while calm[^<]*</li>")
+LINKAGE_FIGURES = re.compile(
+    r"<p>Linkage \(.*?\): median r = \S+ over \d+ one-minute windows;"
+    r" (\d+)% of them above 0\.3\.</p>"
+)
+LINKAGE_PLAIN = re.compile(
+    r"<p>In (\d+)% of the minutes, your two heart rates clearly rose and fell together\.</p>"
+)
 
 
 def in_the_pages_words_of_before(text: str) -> str:
     """A report page's text as the earlier version worded it around the same figures: the
     page now names its language (`lang`), keeps its footnote on one line with its quotes
-    escaped, and says the variability in plain words instead of "RMSSD" (changed on purpose
-    for people reading it, checked by `test_report.py`); the variability item is left out
-    on both sides (its figure is the one issue 13 changed, see `without_rmssd`)."""
+    escaped, says the variability in plain words instead of "RMSSD" and the couple page's
+    rule as "above calm" instead of "relative", and the linkage by the share of minutes that
+    moved together instead of a median r (changed on purpose for people reading it, checked
+    by `test_report.py`); the variability item is left out on both sides (its figure is the
+    one issue 13 changed, see `without_rmssd`)."""
     text = html.unescape(text).replace(" lang='en'", "").replace(' lang="en"', "")
-    return " ".join(VARIABILITY_ITEM.sub("", text).split())
+    text = text.replace(", above calm)", ", relative)")  # the couple page's rule, plainly
+    text = " ".join(VARIABILITY_ITEM.sub("", text).split())
+    text = LINKAGE_FIGURES.sub(r"<p>linked in \1% of the minutes</p>", text)
+    return LINKAGE_PLAIN.sub(r"<p>linked in \1% of the minutes</p>", text)
 
 
 def test_couple_episode_peaks_are_the_persons(data_dir: Path) -> None:
