@@ -323,3 +323,18 @@ def test_new_sessions_are_stored_in_the_same_kinds_and_fields(data_dir: Path) ->
     written = {(event_kind(e), tuple(event_data(e))) for e in solo}
     written |= {(event_kind(e, couple=True), tuple(event_data(e, couple=True))) for e in couple}
     assert written == frozen
+
+
+def test_the_couple_report_page_speaks_plainly(data_dir: Path, tmp_path: Path) -> None:
+    """The couple session's report page names its episodes' rule and the linkage in plain
+    words, without the review's --verbose terms (rule names, a median r)."""
+    page = tmp_path / "couple.html"
+    code, _, _ = run_cli(
+        "plot", str(COUPLE_ID), "--html", "-o", str(page), "--data-dir", str(data_dir)
+    )
+    assert code == 0
+    text = html.unescape(page.read_text(encoding="utf-8"))
+    assert "(threshold 81, above calm)" in text
+    assert "rose and fell together" in text
+    assert "relative)" not in text
+    assert "median r" not in text
