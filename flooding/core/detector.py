@@ -58,6 +58,7 @@ Rules for real life (issue 15; `classic=True` turns all of them off, for compari
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -627,24 +628,23 @@ class Detector:
 
         The caller has made sure that every sample of the bucket has skin contact, a
         plausible rate and no movement (activity under `MOVING_G`, and not the first sample
-        with an activity level) and that none follows a gap, and gives their times and rates
-        (items `start` .. `stop` - 1 of the two sequences), the lowest and the highest. If the
-        detector's own state allows it too (not flooded, no run above threshold, every rate
-        under the threshold, no recovery from movement under way, not across the end of the
-        settling minutes; or flooded, and not released), the step each of those samples gets
-        from `feed` comes back (there are no events), and `take_bucket` must follow.
+        with an activity level), and gives their times and rates (items `start` .. `stop` - 1
+        of the two sequences), the lowest and the highest. If the detector's own state allows
+        it too (not flooded, no run above threshold, every rate under the threshold, no
+        recovery from movement under way, not across the end of the settling minutes; or
+        flooded, and not released), the step each of those samples gets from `feed` comes
+        back (its events: the gaps'), and `take_bucket` must follow.
         Else None: nothing changed but what `feed` does first too (a gap before the first
         sample, the bucket tick); feed the samples one by one.
-        `gaps`: the samples (indices, in order) that follow a gap; calm buckets only. Each
-        gives its `GapDetected` in the step's events, in order, and the baseline learns from
-        the last of them on (`feed` forgets the bucket's readings before a gap).
+        `gaps`: the samples (indices, in order) that follow a gap. Each gives its
+        `GapDetected` in the step's events, in order; in a calm bucket the baseline learns
+        from the last of them on (`feed` forgets the bucket's readings before a gap), in a
+        flooded one each restarts the release timer (a watch that sends a reading every
+        few seconds has a gap at nearly every one, flooded or not).
         """
         if self._last_t is None or not self._contact:
             return None
-        if self._flooded:
-            if gaps:
-                return None
-        elif self._run_start is not None:
+        if not self._flooded and self._run_start is not None:
             return None
         ring = self._baseline
         first_t = times_s[start]
@@ -667,23 +667,29 @@ class Detector:
             below = threshold - self._hysteresis
             release = None
             if bpm_min < below:
-                ended, release = _release_timer(
-                    times_s, bpms, start, stop, below, self._release_start, self._release_s
-                )
-                if ended:
-                    return None  # the episode ends in this bucket
+                release = self._release_start
+                for lo, hi in itertools.pairwise((start, *gaps, stop)):
+                    if lo in gaps:
+                        release = None  # a gap stops the release timer
+                    ended, release = _release_timer(
+                        times_s, bpms, lo, hi, below, release, self._release_s
+                    )
+                    if ended:
+                        return None  # the episode ends in this bucket
             self._release_start = release
             if bpm_max > self._peak:
                 self._peak = bpm_max
-            if not self.classic:
-                self._recent_from(times_s, bpms, start, stop)
-            return self._step(State.FLOODED, threshold, rule, [])
-        if bpm_max >= threshold or ring.has_readings:
+            if gaps:  # what a gap resets (no reading of a flooded bucket is learned)
+                self._run_start = self._dip_start = None
+                ring.discard_open_bucket()
+        elif bpm_max >= threshold or ring.has_readings:
             return None
         if not self.classic:
             self._recent_from(times_s, bpms, gaps[-1] if gaps else start, stop, fresh=bool(gaps))
-        state = State.CALM if ring.value is not None else State.WARMING
         events: list[Event] = [GapDetected(times_s[j - 1], times_s[j]) for j in gaps]
+        if self._flooded:
+            return self._step(State.FLOODED, threshold, rule, events)
+        state = State.CALM if ring.value is not None else State.WARMING
         return self._step(state, threshold, rule, events, waiting)
 
     def quiet_stretch(
