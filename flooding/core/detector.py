@@ -58,10 +58,10 @@ Rules for real life (issue 15; `classic=True` turns all of them off, for compari
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
 from flooding.core.models import (
@@ -256,13 +256,17 @@ class _BaselineRing:
 class BucketRuns(NamedTuple):
     """Baseline buckets of a run of samples, for `Detector.quiet_stretch`: bucket `i` holds
     samples `starts[i]` .. `stops[i]` - 1; their highest and lowest rate, and their rates'
-    sum (added in order)."""
+    sum (added in order). `gaps`: for a bucket with samples that follow a gap, those samples
+    (indices, in order), and `tail_sums` the sum (added in order) of its rates from the last
+    of them on: what a calm bucket learns."""
 
     starts: Sequence[int]
     stops: Sequence[int]
     highest: Sequence[float]
     lowest: Sequence[float]
     sums: Sequence[float]
+    gaps: Mapping[int, Sequence[int]] = MappingProxyType({})
+    tail_sums: Mapping[int, float] = MappingProxyType({})
 
 
 def _release_timer(
@@ -273,12 +277,19 @@ def _release_timer(
     below: float,
     release_start: float | None,
     release_s: float,
+    gaps: Sequence[int] = (),
 ) -> tuple[bool, float | None]:
     """The release timer of a flooded episode over readings `start` .. `stop` - 1, as `feed`
     runs it: whether the episode ends among them, and when the timer started (None: the
-    last reading was not below `below`)."""
+    last reading was not below `below`). `gaps`: readings that follow a gap (in order),
+    where the timer stops first."""
     release = release_start
+    after_gap = iter(gaps)
+    gap = next(after_gap, stop)
     for index in range(start, stop):
+        if index == gap:
+            release = None  # a gap stops the release timer
+            gap = next(after_gap, stop)
         if bpms[index] < below:
             t = times_s[index]
             if release is None:
@@ -667,15 +678,11 @@ class Detector:
             below = threshold - self._hysteresis
             release = None
             if bpm_min < below:
-                release = self._release_start
-                for lo, hi in itertools.pairwise((start, *gaps, stop)):
-                    if lo in gaps:
-                        release = None  # a gap stops the release timer
-                    ended, release = _release_timer(
-                        times_s, bpms, lo, hi, below, release, self._release_s
-                    )
-                    if ended:
-                        return None  # the episode ends in this bucket
+                ended, release = _release_timer(
+                    times_s, bpms, start, stop, below, self._release_start, self._release_s, gaps
+                )
+                if ended:
+                    return None  # the episode ends in this bucket
             self._release_start = release
             if bpm_max > self._peak:
                 self._peak = bpm_max
@@ -701,18 +708,21 @@ class Detector:
         end: int,
         before_t: float = math.inf,
         record: list[tuple[int, int, State, float | None, float, Waiting | None]] | None = None,
+        gap_events: list[tuple[int, Event]] | None = None,
     ) -> int:
         """Take consecutive baseline buckets `first` .. `end` - 1 as `quiet_bucket` and
         `take_bucket` take them (calm ones, or ones that hold a flooded episode) while
         nothing can happen in them, without a step per bucket; the first bucket not taken
         (`first` if none). Each bucket's last sample must come before `before_t`.
 
-        The caller has made sure of what `quiet_bucket` asks of each bucket, and that no
-        sample of them follows a gap. The state, baseline, episode and step-rule readings
-        after them are those that `quiet_bucket` and `take_bucket` leave (the baseline learns
-        a calm bucket unless frozen). `record`: where to add, for each bucket taken, its
-        first and end sample and what `feed` says of each of its samples (state, baseline,
-        threshold, what it waits for). A bucket not taken has seen at most its tick, as
+        The caller has made sure of what `quiet_bucket` asks of each bucket, and names the
+        samples that follow a gap (`BucketRuns.gaps`; then `gap_events` is needed). The state,
+        baseline, episode and step-rule readings after them are those that `quiet_bucket` and
+        `take_bucket` leave (the baseline learns a calm bucket, from its last gap on, unless
+        frozen). `record`: where to add, for each bucket taken, its first and end sample and
+        what `feed` says of each of its samples (state, baseline, threshold, what it waits
+        for). `gap_events`: where to add each gap's sample and `GapDetected`, in order. A
+        bucket not taken has seen at most its tick (and the gap before its first sample), as
         `feed` does first too.
         """
         flooded = self._flooded
@@ -727,7 +737,8 @@ class Detector:
         settle_end = ring.settle_end_s
         if not classic and (settle_end is None or self._after_move):
             return first
-        starts, stops, highest, lowest, sums = buckets
+        starts, stops, highest, lowest, sums, gaps_of, tail_sums = buckets
+        no_gaps: Sequence[int] = ()
         moved_t = self._moved_t
         seen_t = self._last_t
         learn = not self.frozen and not flooded
@@ -747,6 +758,9 @@ class Detector:
             last_t = times_s[stop - 1]
             if last_t >= before_t or (not classic and first_t - moved_t < RECOVERY_S):
                 break
+            gaps = gaps_of.get(i, no_gaps)
+            if gaps and gaps[0] == start:
+                ring.discard_open_bucket()  # the gap before the bucket, as `feed` meets it
             tick(first_t)
             if self._cached_version != ring.version:
                 self._cached = self._compute_threshold()
@@ -761,7 +775,7 @@ class Detector:
                 below = threshold - self._hysteresis
                 if lowest[i] < below:  # the release timer, as `feed` runs it
                     ended, release = _release_timer(
-                        times_s, bpms, start, stop, below, release, release_s
+                        times_s, bpms, start, stop, below, release, release_s, gaps
                     )
                     if ended:
                         break  # the episode ends in this bucket: one by one
@@ -769,6 +783,9 @@ class Detector:
                     release = None
                 if highest[i] > peak:
                     peak = highest[i]
+                if gaps:  # what a gap resets (no reading of a flooded bucket is learned)
+                    self._run_start = self._dip_start = None
+                    ring.discard_open_bucket()
                 state = State.FLOODED
                 waiting = None
             else:
@@ -776,9 +793,10 @@ class Detector:
                     break
                 state = State.CALM if ring.value is not None else State.WARMING
             if step_rule:  # as `_recent_from`, without a call per bucket
-                lo = bisect_right(times_s, last_t - STEP_S, start, stop)
-                if lo > start:
-                    recent.clear()  # everything before has left the window
+                learned = gaps[-1] if gaps else start
+                lo = bisect_right(times_s, last_t - STEP_S, learned, stop)
+                if gaps or lo > start:
+                    recent.clear()  # everything before has left the window (or a gap)
                 elif self._pending is not None:
                     self._flush_recent()
                 self._pending = (times_s, bpms, lo, stop)
@@ -787,7 +805,12 @@ class Detector:
             if last_t > seen_t:
                 seen_t = self._last_t = last_t
             self._last_plausible_t = last_t
-            if learn:
+            if gaps:
+                assert gap_events is not None
+                gap_events += [(j, GapDetected(times_s[j - 1], times_s[j])) for j in gaps]
+                if learn:
+                    ring.set_current(tail_sums[i], stop - gaps[-1])
+            elif learn:
                 ring.set_current(sums[i], stop - start)
             i += 1
         if flooded:
