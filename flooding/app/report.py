@@ -27,6 +27,7 @@ import numpy.typing as npt
 from flooding.app.long_replay import rates_of, replay_long
 from flooding.app.review import (
     EPISODE_COLUMNS,
+    REVIEW_KINDS,
     STRETCH_GAP_S,
     PeopleReview,
     SessionReview,
@@ -137,7 +138,7 @@ def plot_data(store: Store, session_id: int) -> PlotData | None:
     """Everything needed to draw a session (None: no such session)."""
     if store.session(session_id) is None:
         return None
-    events = store.events(session_id)
+    events = store.events(session_id, REVIEW_KINDS)  # what is drawn or reviewed: no gaps
     table = store.sample_columns(session_id)
     review = review_session(store, session_id, events=events, table=table)
     if review is None:
