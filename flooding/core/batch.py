@@ -411,7 +411,7 @@ def replay(
                 filled = taken > i and (taken == buckets_n or stops_list[taken] > event_at)
                 peek_samples = 2 * peek_samples if filled else PEEK_MIN_SAMPLES
             if gap_events:
-                events.extend(event for _, event in gap_events)
+                events += [event for _, event in gap_events]
                 if trace is not None:
                     for index, event in gap_events:
                         trace.events[index] = (event,)

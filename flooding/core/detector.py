@@ -721,9 +721,9 @@ class Detector:
         `take_bucket` leave (the baseline learns a calm bucket, from its last gap on, unless
         frozen). `record`: where to add, for each bucket taken, its first and end sample and
         what `feed` says of each of its samples (state, baseline, threshold, what it waits
-        for). `gap_events`: where to add each gap's sample and `GapDetected`, in order. A
-        bucket not taken has seen at most its tick (and the gap before its first sample), as
-        `feed` does first too.
+        for; buckets in a row that say the same, as one range). `gap_events`: where to add
+        each gap's sample and `GapDetected`, in order. A bucket not taken has seen at most
+        its tick (and the gap before its first sample), as `feed` does first too.
         """
         flooded = self._flooded
         if (
@@ -750,6 +750,7 @@ class Detector:
         release_s = self._release_s
         peak = self._peak
         state = self._state
+        last_said: tuple[State, float | None, float, Waiting | None] | None = None
         i = first
         while i < end:
             start = starts[i]
@@ -801,7 +802,12 @@ class Detector:
                     self._flush_recent()
                 self._pending = (times_s, bpms, lo, stop)
             if record is not None:
-                record.append((start, stop, state, ring.value, threshold, waiting))
+                said = (state, ring.value, threshold, waiting)
+                if said == last_said and start == record[-1][1]:  # the same: one range
+                    record[-1] = (record[-1][0], stop, *said)
+                else:
+                    record.append((start, stop, *said))
+                    last_said = said
             if last_t > seen_t:
                 seen_t = self._last_t = last_t
             self._last_plausible_t = last_t
