@@ -378,7 +378,7 @@ def test_the_app_refuses_a_bad_port_in_german(tmp_path: Path) -> None:
 
 def test_config_show_and_check_in_german(tmp_path: Path) -> None:
     """`config show` and `config check --lang de` name where each value comes from and
-    what the check found in German (the problems themselves are still English)."""
+    what the check found in German, the problems themselves too."""
     good = tmp_path / "good.toml"
     good.write_text("[pause]\nminutes = 25\n", encoding="utf-8")
     shown = run_cli("config", "show", "--config", str(good), "--lang", "de")
@@ -391,6 +391,8 @@ def test_config_show_and_check_in_german(tmp_path: Path) -> None:
     code, checked = run_cli_all("config", "check", str(bad), "--lang", "de")
     assert code == 1
     assert f"{bad}: 1 Problem(e):" in checked
+    assert f"{bad}:2: pause.minutes = 'x': erlaubt: eine Zahl >= 20 und <= 1440" in checked
+    assert no_english(checked) == []
 
 
 @pytest.mark.parametrize("verbose", [(), ("--verbose",)])

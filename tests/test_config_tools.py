@@ -30,6 +30,7 @@ from flooding.core.settings import (
 )
 from flooding.core.settings_keys import allowed_values
 from flooding.io.config_files.loading import default_settings, default_toml_text, load_config
+from flooding.io.locale_files import load_catalogue
 
 
 def flooding(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -122,12 +123,13 @@ class TestDefaultsInSync:
     def test_every_override_key_allows_what_its_detection_key_allows(self) -> None:
         """Each override key, per mode and per person, is described with the same range or
         choices as the [detection] key it overrides."""
+        english = load_catalogue()
         for key in DetectionSettings.model_fields:
-            allowed = allowed_values(f"detection.{key}")
+            allowed = allowed_values(f"detection.{key}", english)
             assert allowed is not None
             for parent in ("workout.detection", "profiles.anna.detection"):
-                assert allowed_values(f"{parent}.{key}") == allowed, f"{parent}.{key}"
-            assert allowed_values(f"profiles.anna.workout.detection.{key}") == allowed
+                assert allowed_values(f"{parent}.{key}", english) == allowed, f"{parent}.{key}"
+            assert allowed_values(f"profiles.anna.workout.detection.{key}", english) == allowed
 
 
 BROKEN = {

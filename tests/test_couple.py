@@ -42,6 +42,7 @@ from flooding.core.settings import (
     profile_settings,
 )
 from flooding.io.config_files.loading import default_settings, load_config
+from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests.schemas import SCHEMA_V2_DDL, old_database
@@ -256,7 +257,7 @@ class TestProfiles:
         settings = settings_with(config=own)
         anna = profile_settings(settings, "Anna")
         ben = profile_settings(settings, "Ben")
-        assert couple_names(settings) == ("Anna", "Ben")
+        assert couple_names(settings, load_catalogue()) == ("Anna", "Ben")
         assert anna.strap.address == "C0:FF:EE:00:00:01"
         assert anna.detection.baseline_bpm == 58
         assert anna.detection.margin_bpm == 12
@@ -266,10 +267,14 @@ class TestProfiles:
         assert ben.workout.alerts is False
 
     def test_couple_mode_needs_exactly_two_profiles(self) -> None:
-        """One profile is not a couple: the error says how to pair the other."""
+        """One profile is not a couple: the error says how to pair the other, in the
+        language of the catalogue given."""
         settings = settings_with('profiles.Anna.strap.address="X"')
         with pytest.raises(ConfigError, match="--as NAME"):
-            couple_names(settings)
+            couple_names(settings, load_catalogue())
+        with pytest.raises(ConfigError, match="braucht genau zwei Profile") as caught:
+            couple_names(settings, load_catalogue("de"))
+        assert caught.value.language == "de"
 
     def test_a_bad_profile_key_names_the_key(self, tmp_path: Path) -> None:
         """A misspelt key inside a profile is refused, naming the file, line and key."""

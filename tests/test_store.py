@@ -5,10 +5,13 @@ from __future__ import annotations
 import sqlite3
 import stat
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
 from flooding.core.models import Alert, GapDetected, PauseExtended, Rule, Sample
 from flooding.io.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
 
@@ -58,6 +61,18 @@ class TestRoundTrip:
         store.flush()
         assert list(store.iter_samples(sid)) == SAMPLES
         assert store.sample_count(sid) == len(SAMPLES)
+
+    def test_sample_columns_hold_every_field_the_detector_reads(self, store: Store) -> None:
+        """A session read as columns equals its samples made into columns: contact unknown,
+        lost or on, RR lists of any length and the movement level where there is one."""
+        sid = store.begin_session(100.0, source="sim", mode="talk")
+        moving = [replace(s, activity_g=0.01 * i if i % 2 else None) for i, s in enumerate(SAMPLES)]
+        store.add_samples(sid, moving)
+        store.flush()
+        read, made = store.sample_columns(sid), SampleColumns.of(moving)
+        for name in ("t_s", "bpm", "contact", "rr_counts", "rr_s", "activity_g"):
+            assert np.array_equal(getattr(read, name), getattr(made, name), equal_nan=True), name
+        assert set(read.contact.tolist()) == {1, 0, CONTACT_UNKNOWN}
 
     def test_samples_in_time_order_per_session(self, store: Store) -> None:
         """Each session reads back only its own samples, in time order."""

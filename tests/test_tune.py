@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from flooding.app.tune import (
     totals,
     verdict,
 )
+from flooding.app.web.settings_page import KeptSessions, what_if
 from flooding.cli.main import main
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import Alert, Mode, Sample
@@ -417,3 +419,33 @@ def test_starting_flooding_does_not_load_the_replay() -> None:
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert done.stdout.strip() == "[]"
+
+
+class TestWarmWhatIf:
+    def test_opening_the_settings_page_prepares_the_sessions_for_the_first_preview(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """The warm-up the Settings page starts reads every one-heart session and replays it
+        with the settings in effect, so the first preview gives tune's answer from kept ones."""
+        folder, made = history
+        kept = KeptSessions()
+
+        async def open_page() -> None:
+            await kept.warm(folder, default_settings())
+
+        asyncio.run(open_page())
+        assert len(kept.sessions) == len(made)
+        strict = candidate("detection.margin_bpm=20")
+        fresh = what_if(folder, default_settings(), strict)
+        assert what_if(folder, default_settings(), strict, kept.sessions) == fresh
+
+    def test_a_folder_without_recordings_leaves_the_warm_up_quiet(self, tmp_path: Path) -> None:
+        """Warming up on a folder with no database reads nothing and raises nothing: the
+        preview itself will say what is wrong."""
+        kept = KeptSessions()
+
+        async def open_page() -> None:
+            await kept.warm(tmp_path / "nothing-here", default_settings())
+
+        asyncio.run(open_page())
+        assert len(kept.sessions) == 0

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flooding.core.batch import PreparedSamples, prepare
+from flooding.core.beats.columns import SampleColumns
 from flooding.core.catalogue import Catalogue
 from flooding.core.engine import run_batch
 from flooding.core.models import Alert, Mode, Sample
@@ -55,10 +56,10 @@ class RecordedSession:
         session_id: int,
         started_s: float,
         mode: Mode,
-        samples: Iterable[Sample],
+        samples: Iterable[Sample] | SampleColumns,
         false_alarm_s: tuple[float, ...] = (),
     ) -> RecordedSession:
-        """A session from its samples."""
+        """A session from its samples (or their columns)."""
         return cls(session_id, started_s, mode, prepare(samples), false_alarm_s)
 
     @property
@@ -177,9 +178,10 @@ def _load(store: Store, row: SessionRow) -> RecordedSession:
         mode = Mode(row.mode)
     except ValueError:
         mode = Mode.TALK
-    # the detector reads time, heart rate, contact and the beats (its rate comes from them)
-    samples = list(store.iter_samples(row.id))
-    return RecordedSession.of(row.id, row.started_s, mode, samples, false_alarms(store, row.id))
+    # the detector reads time, heart rate, contact, the beats (its rate comes from them) and
+    # the movement: read as columns, never a `Sample` each
+    columns = store.sample_columns(row.id)
+    return RecordedSession.of(row.id, row.started_s, mode, columns, false_alarms(store, row.id))
 
 
 def false_alarms(store: Store, session_id: int) -> tuple[float, ...]:
@@ -213,6 +215,10 @@ class RecordedSessions:
                 compare_session(session, current, candidate, tolerance_s)
                 for session in self._sessions(store)
             ]
+
+    def __len__(self) -> int:
+        """How many sessions are kept (read and prepared)."""
+        return len(self._kept)
 
     def forget(self) -> None:
         """Let go of the kept sessions (their memory); the next what-if reads them again.

@@ -35,6 +35,7 @@ from flooding.core.settings import ConfigError, Settings, couple_names
 from flooding.io.clock import SessionClock
 from flooding.io.control import AlreadyRunningError, ControlError, ControlServer, InstanceLock
 from flooding.io.folders import data_dir as default_data_dir
+from flooding.io.locale_files import load_catalogue
 from flooding.io.notify import choose_notifier, remote_targets
 from flooding.io.store import Store, StoreError
 from flooding.io.strap.ble import StrapSource
@@ -191,10 +192,11 @@ def strap_source(
             address=address, name=name, scanner_backend=scanner, client_backend=client, clock=clock
         )
         return source, {}
-    names = couple_names(settings)
-    problems = pairing_problems(settings, program)
+    say = load_catalogue(settings.language)
+    names = couple_names(settings, say)
+    problems = pairing_problems(settings, program, say)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, say.language)
     sources: dict[str, HeartSource] = {}
     straps: Straps = {}
     for name in names:

@@ -1,6 +1,7 @@
 """The `flooding` command: parses arguments and hands over to one module per command.
 
-Each command lives in `flooding/commands/<name>.py` with `register(subparsers)`; heavy
+Each command lives in `flooding/cli/commands/<name>.py` with `register(subparsers, say)` (`say`:
+the catalogue its help is worded from, see `flooding.cli.language`); heavy
 libraries (numpy, scipy, bleak, matplotlib) are imported inside the commands, so
 `flooding --help` stays fast.
 """
@@ -10,10 +11,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from flooding import __version__
+from flooding.cli.language import argparse_speaking, command_line_language
+from flooding.io.locale_files import load_catalogue
+
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
 COMMAND_MODULES = (
     "flooding.cli.commands.demo",
@@ -44,41 +52,52 @@ COMMAND_MODULES = (
 Runner = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command registered."""
+def build_parser(say: Catalogue | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every command registered, its help in `say`'s language
+    (English without). argparse's own words follow `argparse_speaking`."""
+    say = say or load_catalogue()
     parser = argparse.ArgumentParser(
-        prog="flooding",
-        description=(
-            "Watches your heart during hard conversations and tells you, kindly, when you are "
-            "flooded and need a 20-minute break."
-        ),
+        prog="flooding", description=say("help.flooding.about"), add_help=False
     )
-    parser.add_argument("--version", action="version", version=f"flooding {__version__}")
+    parser.add_argument("-h", "--help", action="help", help=say("argparse.help"))
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+        "--version",
+        action="version",
+        version=f"flooding {__version__}",
+        help=say("help.flooding.version"),
     )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help=say("help.flooding.verbose")
+    )
+    # before the command too (`flooding --lang de --help`); a command's own --lang wins
+    parser.add_argument("--lang", dest="lang_for_all", metavar="LANG", help=say("help.option.lang"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands)
+        importlib.import_module(name).register(commands, say)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    say = load_catalogue(command_line_language(arguments, os.environ))
+    with argparse_speaking(say):
+        parser = build_parser(say)
+        args = parser.parse_args(arguments)
+    if getattr(args, "lang_for_all", None) and not getattr(args, "lang", None):
+        args.lang = args.lang_for_all
     logging.basicConfig(
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
     )
     run: Runner | None = getattr(args, "run", None)
     if run is None:
-        parser.print_help()
+        with argparse_speaking(say):
+            parser.print_help()
         return 2
     # imported only now, after `--help` and `--version` have had their say: they stay fast
     from flooding.cli.commands._common import CommandError, words_for_errors
     from flooding.core.settings import ConfigError
-    from flooding.io.locale_files import load_catalogue
     from flooding.io.store import StoreError
 
     try:
@@ -87,9 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"flooding {args.command}: {exc}", file=sys.stderr)
         return exc.code
     except ConfigError as exc:
-        # the settings cannot say the language: the one asked for with --lang (English when
-        # it is not a plain language name; an unknown one is itself the problem named)
-        asked = getattr(args, "lang", None) or "en"
+        # the language the problems are worded in; else the one asked for with --lang
+        # (English when it is not a plain language name; an unknown one is itself the
+        # problem named)
+        asked = exc.language or getattr(args, "lang", None) or "en"
         say = load_catalogue(asked if asked.isalpha() else "en")
         print(say("error.config"), file=sys.stderr)
         for problem in exc.problems:
@@ -101,8 +121,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: not an error
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 

@@ -118,9 +118,13 @@ class PreparedSamples:
         return Buckets.of(self.columns.t_s, self.rates)
 
 
-def prepare(samples: Iterable[Sample]) -> PreparedSamples:
-    """The columns and detection rates of recorded samples, for one replay or many."""
-    columns = SampleColumns.of(samples if isinstance(samples, list) else list(samples))
+def prepare(samples: Iterable[Sample] | SampleColumns) -> PreparedSamples:
+    """The columns and detection rates of recorded samples (or of their columns, as a store
+    reads them), for one replay or many."""
+    if isinstance(samples, SampleColumns):
+        columns = samples
+    else:
+        columns = SampleColumns.of(samples if isinstance(samples, list) else list(samples))
     return PreparedSamples(columns, fast_rate_array(columns))
 
 

@@ -11,15 +11,19 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic_core import PydanticCustomError
 
+from flooding.core.catalogue import Catalogue
 from flooding.core.models import Mode
 
 
 class ConfigError(Exception):
-    """A configuration that cannot be used; the message names every problem."""
+    """A configuration that cannot be used; the message names every problem. `language`:
+    the language the problems are worded in (None: English, or not known)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], language: str | None = None) -> None:
         self.problems = problems
+        self.language = language
         super().__init__("\n".join(problems))
 
 
@@ -209,17 +213,28 @@ class MessageSettings(_Section):
         if names is None:
             return value
         dummy = dict.fromkeys(names, "x")
-        allowed = ", ".join("{" + name + "}" for name in names) or "none"
+        # the words are the config problem's (flooding.io.config_files.problems): the error
+        # carries what they need, `item` is the list item ('' for a single text)
+        context = {"allowed": ", ".join("{" + name + "}" for name in names)}
         for text in [value] if isinstance(value, str) else value:
+            context["item"] = "" if isinstance(value, str) else repr(text)
             try:
                 fill_placeholders(info.field_name, text, dummy)
                 continue
             except KeyError as exc:
-                problem = "{" + str(exc.args[0]) + "} cannot be filled in here"
+                context["placeholder"] = "{" + str(exc.args[0]) + "}"
+                raise PydanticCustomError(
+                    "placeholder_unknown",
+                    "{item} {placeholder} cannot be filled in here; allowed here: {allowed}",
+                    context,
+                ) from None
             except (IndexError, ValueError, AttributeError) as exc:
-                problem = f"a placeholder cannot be filled in ({exc})"
-            item = "" if isinstance(value, str) else f"in {text!r}: "
-            raise ValueError(f"{item}{problem}; allowed here: {allowed}")
+                context["error"] = str(exc)
+                raise PydanticCustomError(
+                    "placeholder_broken",
+                    "{item} a placeholder cannot be filled in ({error}); allowed here: {allowed}",
+                    context,
+                ) from None
         return value
 
 
@@ -228,9 +243,8 @@ _TARGET_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
 
 def _target_url(value: str) -> str:
     if not _TARGET_URL_RE.match(value):
-        raise ValueError(
-            "not a target URL: use an Apprise URL such as "
-            '"ntfys://ntfy.example.org/your-topic" (service://address, no spaces)'
+        raise PydanticCustomError(
+            "target_url", "not a target URL: use an Apprise URL (service://address, no spaces)"
         )
     return value
 
@@ -315,9 +329,10 @@ class Settings(_Section):
     @classmethod
     def _profile_names(cls, value: dict[str, ProfileSettings]) -> dict[str, ProfileSettings]:
         for name in value:
-            problem = profile_name_problem(name)
-            if problem is not None:
-                raise ValueError(problem)
+            if profile_name_problem(name) is not None:
+                raise PydanticCustomError(
+                    "profile_name", "{name} cannot name a profile", {"name": repr(name)}
+                )
         return value
 
 
@@ -361,20 +376,17 @@ def profile_settings(settings: Settings, name: str) -> Settings:
     )
 
 
-def couple_names(settings: Settings) -> tuple[str, str]:
+def couple_names(settings: Settings, say: Catalogue) -> tuple[str, str]:
     """The two profiles that make the couple, in the order of the file.
 
-    Raises ConfigError unless there are exactly two.
+    Raises ConfigError unless there are exactly two, saying so in the language of `say`.
     """
     names = list(settings.profiles)
     if len(names) != 2:
-        found = ", ".join(repr(n) for n in names) if names else "none"
-        raise ConfigError(
-            [
-                f"couple mode needs exactly two profiles (found {found}); pair each "
-                "partner's strap with `flooding pair STRAP --as NAME`"
-            ]
-        )
+        found = ", ".join(repr(n) for n in names) if names else say("problem.no_profiles")
+        command = "flooding pair STRAP --as NAME"
+        problem = say("problem.couple_profiles", found=found, command=command)
+        raise ConfigError([problem], say.language)
     return names[0], names[1]
 
 

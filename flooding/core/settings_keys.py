@@ -11,13 +11,15 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+from flooding.core.catalogue import Catalogue
 from flooding.core.settings import Settings
 
 
-def _unit(name: str) -> str:
-    for suffix, unit in (("_bpm", "bpm"), ("_pct", "%"), ("_s", "seconds"), ("minutes", "min")):
+def _unit(name: str, say: Catalogue) -> str:
+    """` (bpm)`, ` (%)`, ` (seconds)`, ` (min)`: the unit a key's name ends in, in words."""
+    for suffix, unit in (("_bpm", "bpm"), ("_pct", "pct"), ("_s", "s"), ("minutes", "minutes")):
         if name.endswith(suffix):
-            return f" ({unit})"
+            return say("allowed.unit", unit=say(f"allowed.unit.{unit}"))
     return ""
 
 
@@ -77,8 +79,9 @@ def keys_under(parent: str) -> Iterable[str]:
     return ()
 
 
-def allowed_values(path: str) -> str | None:
-    """What a key accepts, in words: 'a number >= 60 and <= 220 (bpm)', 'one of: ...'."""
+def allowed_values(path: str, say: Catalogue) -> str | None:
+    """What a key accepts, in the words of `say`: 'a number >= 60 and <= 220 (bpm)',
+    'one of: ...'."""
     found = field_for(path)
     if found is None:
         return None
@@ -89,19 +92,21 @@ def allowed_values(path: str) -> str | None:
     not_empty = any(getattr(m, "min_length", 0) for m in metadata)
     base = bases[0] if bases else None
     if get_origin(base) is Literal:
-        return "one of: " + ", ".join(f'"{choice}"' for choice in get_args(base))
+        return say("allowed.one_of", choices=", ".join(f'"{c}"' for c in get_args(base)))
     if isinstance(base, type) and issubclass(base, enum.Enum):
-        return "one of: " + ", ".join(f'"{m.value}"' for m in base)
+        return say("allowed.one_of", choices=", ".join(f'"{m.value}"' for m in base))
     if base is bool:
-        return "true or false"
+        return say("allowed.bool")
     if base in (int, float):
         if low is not None and high is not None:
-            return f"a number >= {low:g} and <= {high:g}{_unit(name)}"
-        return f"a number{_unit(name)}"
+            return say(
+                "allowed.number_within", low=f"{low:g}", high=f"{high:g}", unit=_unit(name, say)
+            )
+        return say("allowed.number", unit=_unit(name, say))
     if base is str:
-        return "text" + (", not empty" if not_empty else "")
+        return say("allowed.text_not_empty" if not_empty else "allowed.text")
     if get_origin(base) is list:
-        return "a list of text" + (", not empty" if not_empty else "")
+        return say("allowed.texts_not_empty" if not_empty else "allowed.texts")
     if isinstance(base, type) and issubclass(base, BaseModel):
-        return f"a table of keys ({', '.join(base.model_fields)})"
+        return say("allowed.table", keys=", ".join(base.model_fields))
     return None

@@ -15,6 +15,7 @@ import pytest
 
 from flooding.app.session import SessionRunner
 from flooding.cli.view import TerminalView
+from flooding.core.detector import MOVING_G
 from flooding.core.hrm import HeartRateMeasurement
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
@@ -177,7 +178,8 @@ class TestMonitorCommand:
 
 @pytest.mark.timeout(120)
 def test_demo_over_bluetooth_shows_alert_and_ready(tmp_path: Path) -> None:
-    """`flooding demo --ble` plays the talk through Bleak and the emulated strap, end to end."""
+    """`flooding demo --ble` plays the talk through Bleak and the emulated strap, end to end,
+    with the strap's accelerometer: every stored sample carries a still chest's level."""
     proc = flooding(
         "demo", "--ble", "--speed", "200", "--no-notify", "--data-dir", str(tmp_path), env={}
     )
@@ -187,3 +189,12 @@ def test_demo_over_bluetooth_shows_alert_and_ready(tmp_path: Path) -> None:
     assert "You're flooded" in out
     assert "back near your baseline" in out
     assert "1 flooding episode(s)" in out
+    store = Store.open_read_only(tmp_path / "demo")
+    try:
+        [session] = store.sessions()
+        levels = store.sample_columns(session.id).activity_g
+    finally:
+        store.close()
+    assert levels is not None
+    assert levels.size > 100
+    assert float(levels.max()) < MOVING_G  # still: the talk is not mistaken for movement

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,11 @@ from flooding.io.config_files.loading import (
     load_config,
     user_config_path,
 )
+from flooding.io.locale_files import load_catalogue
 from flooding.io.memory import give_back_freed_memory
-from flooding.io.store import Store
+from flooding.io.store import Store, StoreError
+
+logger = logging.getLogger(__name__)
 
 # the sections a person tunes; straps, profiles and workout overrides have their own places
 # (the Strap page, `flooding pair --as`)
@@ -142,7 +146,7 @@ def form_fields(settings: Settings) -> list[tuple[str, list[Field]]]:
 
 def _allowed(key: str) -> str:
     """What a key accepts; for a message text also the placeholders it may use."""
-    words = allowed_values(key) or ""
+    words = allowed_values(key, load_catalogue()) or ""
     name = key.removeprefix("messages.")
     if key.startswith("messages.") and name in PLACEHOLDERS:
         names = ", ".join("{" + n + "}" for n in PLACEHOLDERS[name]) or "none"
@@ -234,6 +238,26 @@ class KeptSessions:
     def __init__(self) -> None:
         self.sessions = RecordedSessions()
         self._forget: asyncio.TimerHandle | None = None
+        self._warming: asyncio.Task[None] | None = None
+
+    def warm(self, folder: Path, current: Settings) -> asyncio.Task[None]:
+        """Read the sessions and replay them with the settings in effect, in a worker thread,
+        while the person looks at the page: their first preview then replays only what they
+        try (from the event loop; one warm-up at a time). A folder it cannot read is left to
+        the preview, which says what is wrong."""
+        if self._warming is not None and not self._warming.done():
+            return self._warming
+
+        async def replay_current() -> None:
+            try:
+                await asyncio.to_thread(what_if, folder, current, current, self.sessions)
+            except (StoreError, OSError) as exc:
+                logger.info("the what-if's sessions are read at the first preview: %s", exc)
+            finally:
+                self.used()
+
+        self._warming = asyncio.get_running_loop().create_task(replay_current())
+        return self._warming
 
     def used(self) -> None:
         """A preview was made: keep the sessions for another while (from the event loop)."""
@@ -294,6 +318,7 @@ async def settings_page(request: web.Request) -> web.StreamResponse:
     except ConfigError as exc:
         return _page(server, server.settings, status=200, other_errors=exc.problems)
     said = "Saved. The monitor uses them from its next start." if "saved" in request.query else ""
+    request.app[KEPT_KEY].warm(server.folder, loaded.settings)
     return _page(server, loaded.settings, said=said)
 
 

@@ -12,17 +12,18 @@ from flooding.cli.commands._common import program
 
 if TYPE_CHECKING:
     from flooding.app.wiring import Extras
+    from flooding.core.catalogue import Catalogue
 
 
-def add_app_options(parser: argparse.ArgumentParser) -> None:
+def add_app_options(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--no-app and --app-port."""
-    parser.add_argument("--no-app", action="store_true", help="do not serve the app (no App: link)")
+    parser.add_argument("--no-app", action="store_true", help=say("help.option.no-app"))
     parser.add_argument(
         "--app-port",
         type=int,
         default=0,
         metavar="PORT",
-        help="serve the app on this port of 127.0.0.1 (default: a free one)",
+        help=say("help.option.app-port"),
     )
 
 

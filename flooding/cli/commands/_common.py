@@ -12,64 +12,62 @@ if TYPE_CHECKING:
     from flooding.io.store import Store
 
 
-def add_config_file_option(parser: argparse.ArgumentParser) -> None:
+def add_config_file_option(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--config FILE."""
     parser.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="your config file (default: FLOODING_CONFIG, else your platform config folder)",
+        help=say("help.option.config"),
     )
 
 
-def add_config_options(parser: argparse.ArgumentParser) -> None:
+def add_config_options(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--config FILE, --set KEY=VALUE and --lang LANG."""
-    add_config_file_option(parser)
+    add_config_file_option(parser, say)
     parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override one setting, e.g. --set detection.absolute_bpm=95 (repeatable)",
+        help=say("help.option.set"),
     )
-    add_lang_option(parser)
+    add_lang_option(parser, say)
 
 
-def add_lang_option(parser: argparse.ArgumentParser) -> None:
+def add_lang_option(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--lang LANG (default: `language` in the person's settings)."""
-    parser.add_argument(
-        "--lang", metavar="LANG", help="language of the messages, e.g. en or de (default: en)"
-    )
+    parser.add_argument("--lang", metavar="LANG", help=say("help.option.lang"))
 
 
-def add_notify_option(parser: argparse.ArgumentParser) -> None:
+def add_notify_option(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--no-notify (the commands that run a session)."""
     parser.add_argument(
         "--no-notify",
         action="store_true",
-        help="no notifications: no desktop bubble, chime or remote target (terminal only)",
+        help=say("help.option.no-notify"),
     )
 
 
-def add_session_argument(parser: argparse.ArgumentParser) -> None:
+def add_session_argument(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """An optional SESSION id; `chosen_session` turns a missing one into the latest."""
     parser.add_argument(
         "session",
         nargs="?",
         type=int,
         metavar="SESSION",
-        help="session id (default: the one added last)",
+        help=say("help.option.session"),
     )
 
 
-def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
+def add_data_dir_option(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--data-dir DIR."""
     parser.add_argument(
         "--data-dir",
         type=Path,
         metavar="DIR",
-        help="where recordings are kept (default: FLOODING_DATA_DIR, else the user data folder)",
+        help=say("help.option.data-dir"),
     )
 
 
@@ -217,13 +215,13 @@ def program() -> str:
     return str(script.resolve()) if script.name == "flooding" else "python -m flooding"
 
 
-def add_details_option(parser: argparse.ArgumentParser) -> None:
+def add_details_option(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--verbose: the figures behind the plain words (as `flooding -v COMMAND` does)."""
     parser.add_argument(
         "--verbose",
         dest="details",
         action="store_true",
-        help="show the figures behind the plain words (for engineers)",
+        help=say("help.option.verbose"),
     )
 
 
@@ -236,8 +234,9 @@ def screen_words(args: argparse.Namespace) -> Catalogue:
     """The screen texts in the person's language (`--lang`, else `language` in their settings).
 
     A command that only reads sessions does not need the settings: when they cannot be read it
-    speaks English (`flooding config check` names the problem), or the language `--lang` asked
-    for (an unknown one is a ConfigError naming the shipped ones).
+    speaks the language they name (English when even that cannot be read; `flooding config
+    check` names the problem), or the language `--lang` asked for (an unknown one is a
+    ConfigError naming the shipped ones).
     """
     from flooding.core.settings import ConfigError
     from flooding.io.config_files.loading import load_config
@@ -245,10 +244,10 @@ def screen_words(args: argparse.Namespace) -> Catalogue:
 
     try:
         language = load_settings(args).settings.language
-    except ConfigError:
+    except ConfigError as exc:
         asked = getattr(args, "lang", None)
-        if not asked:
-            language = "en"
+        if not asked:  # the language the problems were worded in: the one the settings name
+            language = exc.language or "en"
         else:  # the settings cannot be read (or the file is yet to be made, as for `pair`):
             # the language asked for still counts, once checked against the shipped ones
             only = load_config(

@@ -33,14 +33,14 @@ ENV_EMULATED_INTERVAL = "FLOODING_EMULATED_INTERVAL_S"
 DEFAULT_SCAN_S = 8.0  # several advertising rounds of even a sleepy strap
 
 
-def add_strap_options(parser: argparse.ArgumentParser) -> None:
+def add_strap_options(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--timeout S and the hidden --emulated."""
     parser.add_argument(
         "--timeout",
         type=float,
         default=DEFAULT_SCAN_S,
         metavar="S",
-        help=f"how long to look for straps, in seconds (default {DEFAULT_SCAN_S:g})",
+        help=say("help.option.timeout", seconds=f"{DEFAULT_SCAN_S:g}"),
     )
     parser.add_argument("--emulated", action="store_true", help=argparse.SUPPRESS)
 

@@ -26,28 +26,22 @@ if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "app",
-        help="open your pages in the browser: the live heart, sessions, progress, settings",
-        description=(
-            "Opens the app in your browser. It is private to you: it listens on this computer "
-            "only (127.0.0.1) and opens only with the link it prints. With a monitor running, "
-            "its live page shows your heart; without one, your sessions are all there."
-        ),
+        help=say("help.app"),
+        description=say("help.app.about"),
     )
-    parser.add_argument(
-        "--no-browser", action="store_true", help="only print the link, do not open a browser"
-    )
+    parser.add_argument("--no-browser", action="store_true", help=say("help.app.no-browser"))
     parser.add_argument(
         "--port",
         type=int,
         default=0,
         metavar="PORT",
-        help="serve on this port of 127.0.0.1 (default: a free one)",
+        help=say("help.app.port"),
     )
-    add_data_dir_option(parser)
-    add_config_options(parser)
+    add_data_dir_option(parser, say)
+    add_config_options(parser, say)
     parser.set_defaults(run=run)
 
 

@@ -13,6 +13,7 @@ from flooding.cli.commands._common import add_config_options, load_settings
 
 if TYPE_CHECKING:
     from flooding.core.breathing import BreathPhase
+    from flooding.core.catalogue import Catalogue
 
 TICK_S = 0.1  # how often the guide redraws: smooth to the eye, nearly free
 BAR_CHARS = 30  # the bar's width when the terminal has room
@@ -20,17 +21,17 @@ MIN_BAR_CHARS = 6  # narrower than this a bar shows nothing: leave it out
 MIN_WRAP_CHARS = 20  # wrap no narrower, even in a tinier window
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, say: Catalogue) -> None:
     parser = commands.add_parser(
         "breathe",
-        help="a paced-breathing guide (about six slow breaths a minute)",
-        description="Breathe with the bar: in while it fills, out while it empties. Ctrl-C stops.",
+        help=say("help.breathe"),
+        description=say("help.breathe.about"),
     )
-    parser.add_argument("--minutes", type=float, default=5.0, help="how long to guide (default 5)")
+    parser.add_argument("--minutes", type=float, default=5.0, help=say("help.breathe.minutes"))
     parser.add_argument(
-        "--pace", type=float, metavar="BREATHS_PER_MINUTE", help="override pause.breaths_per_minute"
+        "--pace", type=float, metavar="BREATHS_PER_MINUTE", help=say("help.breathe.pace")
     )
-    add_config_options(parser)
+    add_config_options(parser, say)
     parser.set_defaults(run=run)
 
 

@@ -35,40 +35,37 @@ LINE_EVERY_S = 10.0  # a count-down line this often (session seconds)
 SIMULATED_CALM_BPM = 64.0
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "calibrate",
-        help="measure your calm resting heart rate and propose your own thresholds",
-        description=(
-            "With the strap on, sit calmly for a few minutes while your resting heart rate is "
-            "measured (or use the calm part of a recorded session with --from). Proposes your "
-            "own detection.baseline_bpm, margin_bpm and absolute_bpm, each with its reason, "
-            "and writes them into your config file when you agree."
-        ),
+        help=say("help.calibrate"),
+        description=say("help.calibrate.about"),
     )
     parser.add_argument(
         "--minutes",
         type=float,
         default=DEFAULT_MINUTES,
         metavar="N",
-        help=f"how long to sit calmly, including one minute of settling (default "
-        f"{DEFAULT_MINUTES:g}, at least {MIN_MINUTES:g}); with --from: how much of the "
-        "calm stretch to measure",
+        help=say(
+            "help.calibrate.minutes",
+            minutes=f"{DEFAULT_MINUTES:g}",
+            minimum=f"{MIN_MINUTES:g}",
+        ),
     )
     parser.add_argument(
         "--from",
         dest="from_session",
         type=int,
         metavar="SESSION",
-        help="use the calm stretch (before any flooding) of a recorded session instead",
+        help=say("help.calibrate.from"),
     )
-    parser.add_argument("--yes", action="store_true", help="write the values without asking")
-    add_details_option(parser)
+    parser.add_argument("--yes", action="store_true", help=say("help.calibrate.yes"))
+    add_details_option(parser, say)
     parser.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="your config file to update (default: FLOODING_CONFIG, else your config folder)",
+        help=say("help.calibrate.config"),
     )
     # for tests and trying it out: a simulated strap, calm at BPM, played at once
     parser.add_argument(
@@ -79,8 +76,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="BPM",
         help=argparse.SUPPRESS,
     )
-    add_data_dir_option(parser)
-    add_lang_option(parser)
+    add_data_dir_option(parser, say)
+    add_lang_option(parser, say)
     parser.set_defaults(run=run)
 
 

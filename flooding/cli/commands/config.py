@@ -28,63 +28,53 @@ if TYPE_CHECKING:
 VALUE_WIDTH = 50  # long texts (messages) are shortened in the table; --json shows them whole
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "config",
-        help="show, check or edit your settings",
-        description="Your settings: what is in effect and where each value comes from, a "
-        "check of your file, and an editor for it.",
+        help=say("help.config"),
+        description=say("help.config.about"),
     )
     actions = parser.add_subparsers(dest="config_action", metavar="ACTION", required=True)
 
     show = actions.add_parser(
         "show",
-        help="every setting in effect, with where its value came from",
-        description="Every setting in effect, and where its value came from: the defaults, "
-        "your file (with the line), the environment or the command line.",
+        help=say("help.config.show"),
+        description=say("help.config.show.about"),
     )
-    show.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    _add_file_argument(show)
-    add_config_options(show)
+    show.add_argument("--json", action="store_true", help=say("help.config.show.json"))
+    _add_file_argument(show, say)
+    add_config_options(show, say)
     show.set_defaults(run=run_show)
 
     check = actions.add_parser(
         "check",
-        help="check a config file and name every problem in it",
-        description="Checks a config file (default: yours) and names every problem at once: "
-        "the line, the key, the value and what is allowed. Exits 1 if there are problems.",
+        help=say("help.config.check"),
+        description=say("help.config.check.about"),
     )
-    _add_file_argument(check)
-    check.add_argument(
-        "--config", type=Path, metavar="FILE", help="the file to check (the same as FILE)"
-    )
-    add_lang_option(check)
+    _add_file_argument(check, say)
+    check.add_argument("--config", type=Path, metavar="FILE", help=say("help.config.check.config"))
+    add_lang_option(check, say)
     check.set_defaults(run=run_check)
 
     edit = actions.add_parser(
         "edit",
-        help="open your config file in your editor (created with every key documented)",
-        description="Opens your config file in $VISUAL or $EDITOR (else a sensible editor for "
-        "this system, when run in a terminal). A missing file is first created with every "
-        "key commented out under its documentation. After the editor closes, the file is "
-        "checked.",
+        help=say("help.config.edit"),
+        description=say("help.config.edit.about"),
     )
-    _add_file_argument(edit)
-    edit.add_argument(
-        "--config", type=Path, metavar="FILE", help="the file to edit (the same as FILE)"
-    )
-    add_lang_option(edit)
+    _add_file_argument(edit, say)
+    edit.add_argument("--config", type=Path, metavar="FILE", help=say("help.config.edit.config"))
+    add_lang_option(edit, say)
     edit.set_defaults(run=run_edit)
 
 
-def _add_file_argument(parser: argparse.ArgumentParser) -> None:
+def _add_file_argument(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """An optional FILE: every config action takes its file as FILE or as --config FILE."""
     parser.add_argument(
         "file",
         nargs="?",
         type=Path,
         metavar="FILE",
-        help="the config file (default: yours); the same as --config FILE",
+        help=say("help.config.file"),
     )
 
 
@@ -178,7 +168,7 @@ def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[s
     from flooding.io.config_files.loading import load_config
 
     try:
-        loaded = load_config(path, env={}, use_default_user_file=False)
+        loaded = load_config(path, env={}, use_default_user_file=False, language=say.language)
     except ConfigError as exc:
         return exc.problems, []
     return [], pairing_problems(loaded.settings, program(), say)

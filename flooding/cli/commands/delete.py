@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     add_data_dir_option,
@@ -13,19 +14,19 @@ from flooding.cli.commands._common import (
     program,
 )
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "delete",
-        help="delete a session and all its heart data",
-        description=(
-            "Deletes a session: its heart-rate readings, alerts, pauses and notes. Asks first; "
-            "cannot be undone."
-        ),
+        help=say("help.delete"),
+        description=say("help.delete.about"),
     )
-    parser.add_argument("session", type=int, metavar="SESSION", help="session id")
-    parser.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
-    add_data_dir_option(parser)
+    parser.add_argument("session", type=int, metavar="SESSION", help=say("help.delete.session"))
+    parser.add_argument("--yes", action="store_true", help=say("help.delete.yes"))
+    add_data_dir_option(parser, say)
     parser.set_defaults(run=run)
 
 

@@ -35,56 +35,43 @@ if TYPE_CHECKING:
 DEFAULT_SPEED = 60.0  # one simulated minute a second: the whole talk in under half a minute
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "demo",
-        help="watch a simulated hard talk: a flooding alert, the pause, ready to return",
-        description=(
-            "A simulated chest strap plays a hard conversation in accelerated time: calm "
-            "minutes, a rise, flooding, the 20-minute pause and recovery. Nothing is needed "
-            "but this program. While it plays, `flooding status`, `pause`, `resume`, "
-            "`workout` and `ok` answer as with a real monitor. Practice sessions are kept in "
-            "a demo folder inside your data folder (DIR/demo with --data-dir DIR), apart "
-            "from your real ones, unless you give --with-real."
-        ),
+        help=say("help.demo"),
+        description=say("help.demo.about"),
     )
     parser.add_argument(
         "--speed",
         type=float,
         default=DEFAULT_SPEED,
         metavar="FACTOR",
-        help=f"how many times faster than real time (default {DEFAULT_SPEED:g}; 0 = at once)",
+        help=say("help.demo.speed", speed=f"{DEFAULT_SPEED:g}"),
     )
-    add_notify_option(parser)
+    add_notify_option(parser, say)
     parser.add_argument(
         "--couple",
         action="store_true",
-        help=(
-            "two simulated hearts in a pursue-withdraw talk: one alert and one pause for "
-            "both, then a two-track plot and a summary"
-        ),
+        help=say("help.demo.couple"),
     )
     parser.add_argument(
         "--ble",
         action="store_true",
-        help="play the talk through the real Bluetooth code (Bleak) against an emulated strap",
+        help=say("help.demo.ble"),
     )
-    add_app_options(parser)
+    add_app_options(parser, say)
     parser.add_argument(
         "--data-dir",
         type=Path,
         metavar="DIR",
-        help=(
-            "your data folder (default: FLOODING_DATA_DIR, else the user data folder); the "
-            "practice sessions go in its demo folder, DIR/demo"
-        ),
+        help=say("help.demo.data-dir"),
     )
     parser.add_argument(
         "--with-real",
         action="store_true",
-        help="keep the practice sessions with your real ones, in the data folder itself",
+        help=say("help.demo.with-real"),
     )
-    add_config_options(parser)
+    add_config_options(parser, say)
     parser.set_defaults(run=run)
 
 
@@ -132,8 +119,8 @@ def _answering(folder: Path) -> Iterator[None]:
 async def _emulated_strap_playing(
     scenario: Scenario, speed: float
 ) -> AsyncIterator[tuple[HeartSource, Awaitable[object]]]:
-    """The scenario played by an emulated strap, read through Bleak like a real one, and
-    what is done when the scenario has been played.
+    """The scenario played by an emulated strap (an H10, with its accelerometer), read
+    through Bleak like a real one, and what is done when the scenario has been played.
 
     The strap sends a packet every 1/speed seconds; sample times come from a clock that runs
     `speed` times faster than real time, so the detector sees the talk at its true pace.
@@ -142,6 +129,7 @@ async def _emulated_strap_playing(
 
     from flooding.io.strap.ble import StrapSource
     from flooding.lab.emulator import emulated_straps
+    from flooding.lab.emulator.movement import still
     from flooding.lab.simulate import packets
 
     finished = asyncio.Event()
@@ -153,7 +141,10 @@ async def _emulated_strap_playing(
         finished.set()
 
     interval_s = 1.0 / speed
-    async with emulated_straps(feed=feed(), interval_s=interval_s) as (air, strap, _):
+    # an H10 with its accelerometer: the person sits still through the talk, so the
+    # detector hears the chest is still, as it would from a real strap
+    async with emulated_straps(feed=feed(), interval_s=interval_s, movement=still()) as straps:
+        air, strap, _ = straps
         origin_wall, origin = time.time(), time.monotonic()
 
         def clock() -> float:

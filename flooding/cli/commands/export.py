@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     CommandError,
@@ -16,40 +17,34 @@ from flooding.cli.commands._common import (
     open_store,
 )
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "export",
-        help="write a session as CSV or JSON",
-        description=(
-            "CSV: one row per reading, columns time_unix_s,time_local,hr_bpm,rr_ms,contact,"
-            "energy_kj,activity_g (the generic format `flooding import` reads; time_local is "
-            "your local time, rr_ms holds a reading's beat intervals in milliseconds separated "
-            "by spaces); a couple session adds a first column, person. JSON: the session, "
-            "readings, episodes and events in one file. `flooding import` reads either back to "
-            "the same readings (a couple session as a couple session). Without -o the export "
-            "goes to a file in this folder (named after the session) when the output is a "
-            "terminal, and to the output when it is a pipe or a file (-o - prints it anyway). "
-            "--episodes FILE also writes the table of flooding episodes as CSV."
-        ),
+        help=say("help.export"),
+        description=say("help.export.about"),
     )
-    add_session_argument(parser)
-    parser.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    add_session_argument(parser, say)
+    parser.add_argument(
+        "--format", choices=("csv", "json"), default="csv", help=say("help.export.format")
+    )
     parser.add_argument(
         "-o",
         "--output",
         type=Path,
         metavar="FILE",
-        help="write here (default: flooding-session-N-DATE.csv or .json in this folder; "
-        "- prints it)",
+        help=say("help.export.output"),
     )
     parser.add_argument(
         "--episodes",
         type=Path,
         metavar="FILE",
-        help="also write the flooding episodes (start, end, peak, rule, recovery) as CSV here",
+        help=say("help.export.episodes"),
     )
-    add_data_dir_option(parser)
+    add_data_dir_option(parser, say)
     parser.set_defaults(run=run)
 
 

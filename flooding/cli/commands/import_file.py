@@ -18,55 +18,44 @@ from flooding.cli.commands._common import (
 )
 
 if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
     from flooding.io.readers.recording import Recording
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, say: Catalogue) -> None:
     parser = commands.add_parser(
         "import",
-        help="store a recording from another app as a session (the detector runs over it)",
-        description=(
-            "Reads Polar HRM (.hrm), plain RR lists (ms or s), Polar Sensor Logger HR/PPI "
-            "exports, Stress-Predict CSV, generic CSV (a time column and hr_bpm and/or "
-            "rr_ms/rr_s) and this program's own exports (CSV or JSON; a couple session's "
-            "export comes back as a couple session), runs the detector over it and stores it "
-            "like a live session. A file imported before is not stored twice (--again does)."
-        ),
+        help=say("help.import"),
+        description=say("help.import.about"),
     )
-    parser.add_argument(
-        "file", type=Path, nargs="+", metavar="FILE", help="one file; with --couple, two"
-    )
+    parser.add_argument("file", type=Path, nargs="+", metavar="FILE", help=say("help.import.file"))
     parser.add_argument(
         "--couple",
         action="store_true",
-        help=(
-            "two recordings, one per partner, as one couple session (aligned on the clock "
-            "when both files have it, else both from their starts)"
-        ),
+        help=say("help.import.couple"),
     )
     parser.add_argument(
         "--as",
         dest="as_names",
         nargs=2,
         metavar=("NAME1", "NAME2"),
-        help="with --couple: the partners' names (their profiles' settings apply if they "
-        "exist; default: the two profiles, else A and B)",
+        help=say("help.import.as"),
     )
-    parser.add_argument("--format", metavar="F", help="the file's format (default: sniffed)")
+    parser.add_argument("--format", metavar="F", help=say("help.import.format"))
     parser.add_argument(
         "--again",
         action="store_true",
-        help="import it even if the same file was imported before (a second session)",
+        help=say("help.import.again"),
     )
-    parser.add_argument("--participant", type=int, help="Stress-Predict: which participant")
-    parser.add_argument("--mode", choices=("talk", "workout"), help="the mode to detect in")
+    parser.add_argument("--participant", type=int, help=say("help.import.participant"))
+    parser.add_argument("--mode", choices=("talk", "workout"), help=say("help.import.mode"))
     parser.add_argument(
         "--start",
         metavar="ISO_TIME",
-        help="when the recording began, e.g. 2026-11-20T20:05 (for files without times)",
+        help=say("help.import.start"),
     )
-    add_data_dir_option(parser)
-    add_config_options(parser)
+    add_data_dir_option(parser, say)
+    add_config_options(parser, say)
     parser.set_defaults(run=run)
 
 

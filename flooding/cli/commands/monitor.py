@@ -44,53 +44,43 @@ LOG_FILE_BYTES = 1_000_000  # --log-file rotates at this size, keeping LOG_FILE_
 LOG_FILE_COUNT = 3
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, say: Catalogue) -> None:
     parser = commands.add_parser(
         "monitor",
-        help="connect to your strap, record, and tell you when you are flooded",
-        description=(
-            "Connects to your paired strap (and no other), records your heart rate, and shows a "
-            "desktop notification when you are flooded, then guides the pause. Keeps running "
-            "when the strap drops and picks up again when it is back. Ctrl-C ends the session."
-        ),
+        help=say("help.monitor"),
+        description=say("help.monitor.about"),
     )
     parser.add_argument(
         "--mode",
         choices=("talk", "workout"),
-        help="talk: flooding alerts on (default); workout: a high heart rate is expected",
+        help=say("help.monitor.mode"),
     )
     parser.add_argument(
         "--couple",
         action="store_true",
-        help=(
-            "both partners' straps (the two profiles from `pair --as NAME`): one "
-            "conversation, one alert and one pause for both"
-        ),
+        help=say("help.monitor.couple"),
     )
-    add_notify_option(parser)
+    add_notify_option(parser, say)
     parser.add_argument(
         "--quiet",
         action="store_true",
-        help="no live lines in the terminal and no chime (silent notifications only)",
+        help=say("help.monitor.quiet"),
     )
     parser.add_argument(
         "--headless",
         action="store_true",
-        help=(
-            "run as the background service: wait for the strap, a session each time it is "
-            "worn, notifications only, log to stderr (the journal)"
-        ),
+        help=say("help.monitor.headless"),
     )
     parser.add_argument(
         "--log-file",
         type=Path,
         metavar="FILE",
-        help="with --headless: log to this file (rotated) instead of stderr",
+        help=say("help.monitor.log-file"),
     )
-    add_app_options(parser)
-    add_data_dir_option(parser)
-    add_config_options(parser)
-    add_strap_options(parser)
+    add_app_options(parser, say)
+    add_data_dir_option(parser, say)
+    add_config_options(parser, say)
+    add_strap_options(parser, say)
     parser.set_defaults(run=run)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     CommandError,
@@ -11,15 +12,16 @@ from flooding.cli.commands._common import (
     open_store,
 )
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("note", help="add a note to a session (what the talk was about)")
-    parser.add_argument("session", type=int, metavar="SESSION", help="session id")
-    parser.add_argument(
-        "text", nargs="?", metavar="TEXT", help='the note, in quotes: "money, again"'
-    )
-    parser.add_argument("--clear", action="store_true", help="remove the session's note")
-    add_data_dir_option(parser)
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
+    parser = commands.add_parser("note", help=say("help.note"))
+    parser.add_argument("session", type=int, metavar="SESSION", help=say("help.note.session"))
+    parser.add_argument("text", nargs="?", metavar="TEXT", help=say("help.note.text"))
+    parser.add_argument("--clear", action="store_true", help=say("help.note.clear"))
+    add_data_dir_option(parser, say)
     parser.set_defaults(run=run)
 
 

@@ -5,25 +5,27 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import add_config_options, load_settings
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "notify",
-        help="try your notification targets (your phone)",
-        description="Your remote notification targets (notify.targets, and each profile's "
-        "notify_targets): Apprise URLs for ntfy, Gotify, Matrix, email and more.",
+        help=say("help.notify"),
+        description=say("help.notify.about"),
     )
     actions = parser.add_subparsers(dest="notify_action", metavar="ACTION", required=True)
     test = actions.add_parser(
         "test",
-        help="send a test message to every target and say which worked",
-        description="Sends a short test message to every configured target and says which "
-        "worked. Exits 1 when one failed or none is configured.",
+        help=say("help.notify.test"),
+        description=say("help.notify.test.about"),
     )
-    add_config_options(test)
+    add_config_options(test, say)
     test.set_defaults(run=run_test)
 
 

@@ -23,31 +23,25 @@ if TYPE_CHECKING:
     from flooding.io.store import EventRow, Store
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "ok",
-        help="mark a flooding alert as a false alarm (--undo takes the mark back)",
-        description=(
-            "Says a flooding alert of a session (default: its latest alert, in the session "
-            "added last) was a false alarm: you were not flooded. Review shows the mark, and "
-            "it helps when tuning the thresholds. --alert picks another alert; --undo takes "
-            "a mark back."
-        ),
+        help=say("help.ok"),
+        description=say("help.ok.about"),
     )
-    add_session_argument(parser)
+    add_session_argument(parser, say)
     parser.add_argument(
         "--alert",
         metavar="WHICH",
-        help="which alert: its time as review shows it (20:45 or 20:45:10) or its number "
-        "(1 for the session's first alert, 2 for the second...); default: the latest",
+        help=say("help.ok.alert"),
     )
     parser.add_argument(
         "--undo",
         action="store_true",
-        help="take the false-alarm mark back (default: the mark made last in the session)",
+        help=say("help.ok.undo"),
     )
-    add_data_dir_option(parser)
-    add_lang_option(parser)
+    add_data_dir_option(parser, say)
+    add_lang_option(parser, say)
     parser.set_defaults(run=run)
 
 

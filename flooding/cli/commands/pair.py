@@ -19,49 +19,34 @@ if TYPE_CHECKING:
     from flooding.io.strap.ble import StrapInfo
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, say: Catalogue) -> None:
     """Add the `pair` command."""
     p = subparsers.add_parser(
         "pair",
-        help="choose your strap; the monitor then connects to it and no other",
-        description=(
-            "Finds your strap and saves its name and address in your config file (comments "
-            "and other settings are kept). With no NAME_OR_ADDRESS and exactly one strap in "
-            "range, offers that one. With --no-scan, records an ADDRESS you already know "
-            "without looking for the strap (ahead of time, or without Bluetooth)."
-        ),
+        help=say("help.pair"),
+        description=say("help.pair.about"),
     )
-    p.add_argument(
-        "strap", nargs="?", metavar="NAME_OR_ADDRESS", help="as `flooding scan` shows it"
-    )
+    p.add_argument("strap", nargs="?", metavar="NAME_OR_ADDRESS", help=say("help.pair.strap"))
     p.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="config file to write (default: FLOODING_CONFIG, else your platform config folder)",
+        help=say("help.pair.config"),
     )
-    p.add_argument(
-        "--yes", "-y", action="store_true", help="accept the one strap found without asking"
-    )
+    p.add_argument("--yes", "-y", action="store_true", help=say("help.pair.yes"))
     p.add_argument(
         "--no-scan",
         action="store_true",
-        help=(
-            "record the ADDRESS given without looking for the strap (no radio needed); the "
-            "monitor connects to it when it is in range"
-        ),
+        help=say("help.pair.no-scan"),
     )
     p.add_argument(
         "--as",
         dest="as_name",
         metavar="NAME",
-        help=(
-            "pair the strap to this person's profile ([profiles.NAME], with its own "
-            "settings); two profiles make a couple for `flooding monitor --couple`"
-        ),
+        help=say("help.pair.as"),
     )
-    add_strap_options(p)
-    add_lang_option(p)
+    add_strap_options(p, say)
+    add_lang_option(p, say)
     p.set_defaults(run=run)
 
 

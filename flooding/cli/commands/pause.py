@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import add_data_dir_option, add_lang_option, screen_words
 from flooding.cli.commands._control import (
@@ -14,31 +15,31 @@ from flooding.cli.commands._control import (
     refusal,
 )
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     pause = commands.add_parser(
         "pause",
-        help="start a break now (you feel it coming): no alerts until it ends",
-        description=(
-            "Tells the running monitor you are taking a break now. It checks at the end "
-            "whether your heart is back near its calm baseline, as after an alert."
-        ),
+        help=say("help.pause"),
+        description=say("help.pause.about"),
     )
     pause.add_argument(
         "minutes",
         nargs="?",
         type=float,
         metavar="MINUTES",
-        help="how long (default: pause.minutes from your settings, normally 20)",
+        help=say("help.pause.minutes"),
     )
-    add_data_dir_option(pause)
-    add_lang_option(pause)
+    add_data_dir_option(pause, say)
+    add_lang_option(pause, say)
     pause.set_defaults(run=run_pause)
     resume = commands.add_parser(
-        "resume", help="end the break early", description="Ends the current pause now."
+        "resume", help=say("help.resume"), description=say("help.resume.about")
     )
-    add_data_dir_option(resume)
-    add_lang_option(resume)
+    add_data_dir_option(resume, say)
+    add_lang_option(resume, say)
     resume.set_defaults(run=run_resume)
 
 

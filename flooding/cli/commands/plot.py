@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     CommandError,
@@ -14,31 +15,26 @@ from flooding.cli.commands._common import (
     open_store,
 )
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "plot",
-        help="draw a session: heart rate, baseline, threshold, flooding, pauses",
-        description=(
-            "Draws a session's heart rate (in couple mode: both hearts on one time axis) over "
-            "the time of day, with your calm baseline, the "
-            "flooding threshold, the flooded stretches, pauses, alerts and ready-to-return. "
-            "The file name says the kind of picture: .png, .svg or .pdf. "
-            "With --html, writes one web page with the picture and the table of episodes, "
-            "easy to open or to share with a therapist."
-        ),
+        help=say("help.plot"),
+        description=say("help.plot.about"),
     )
-    add_session_argument(parser)
+    add_session_argument(parser, say)
     parser.add_argument(
         "-o",
         "--output",
         type=Path,
         metavar="FILE",
-        help="where to write: a .png, .svg or .pdf file (default: flooding-session-ID.png, "
-        "or .html with --html, here)",
+        help=say("help.plot.output"),
     )
-    parser.add_argument("--html", action="store_true", help="write an HTML report with the plot")
-    add_data_dir_option(parser)
+    parser.add_argument("--html", action="store_true", help=say("help.plot.html"))
+    add_data_dir_option(parser, say)
     parser.set_defaults(run=run)
 
 

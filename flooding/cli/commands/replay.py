@@ -16,7 +16,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flooding.cli.commands._common import (
     add_config_options,
@@ -25,34 +25,30 @@ from flooding.cli.commands._common import (
     open_store,
 )
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
+
 KEPT = ("baseline_bpm",)  # of the replay's readings, the summary needs the last baseline
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "replay",
-        help="run the flooding detector over a recorded file (what would it have said?)",
-        description=__doc__,
+        help=say("help.replay"),
+        description=say("help.replay.about"),
     )
-    parser.add_argument("file", type=Path, metavar="FILE", help="a recording (see --format)")
+    parser.add_argument("file", type=Path, metavar="FILE", help=say("help.replay.file"))
     parser.add_argument(
         "--format",
         metavar="F",
-        help="the file's format (default: sniffed): polar-hrm, rr-text, csv, polar-logger-hr, "
-        "polar-logger-ppi, stress-predict",
+        help=say("help.replay.format"),
     )
-    parser.add_argument(
-        "--mode", choices=("talk", "workout"), help="talk (alerts on) or workout (default: config)"
-    )
-    parser.add_argument(
-        "--participant", type=int, metavar="N", help="the person in a Stress-Predict file"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument(
-        "--save", action="store_true", help="store the replay as a session (source import:FORMAT)"
-    )
-    add_config_options(parser)
-    add_data_dir_option(parser)
+    parser.add_argument("--mode", choices=("talk", "workout"), help=say("help.replay.mode"))
+    parser.add_argument("--participant", type=int, metavar="N", help=say("help.replay.participant"))
+    parser.add_argument("--json", action="store_true", help=say("help.replay.json"))
+    parser.add_argument("--save", action="store_true", help=say("help.replay.save"))
+    add_config_options(parser, say)
+    add_data_dir_option(parser, say)
     parser.set_defaults(run=run)
 
 

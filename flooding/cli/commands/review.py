@@ -22,13 +22,13 @@ if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("review", help="show the flooding episodes of a session")
-    add_session_argument(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    add_details_option(parser)
-    add_data_dir_option(parser)
-    add_config_options(parser)
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
+    parser = commands.add_parser("review", help=say("help.review"))
+    add_session_argument(parser, say)
+    parser.add_argument("--json", action="store_true", help=say("help.review.json"))
+    add_details_option(parser, say)
+    add_data_dir_option(parser, say)
+    add_config_options(parser, say)
     parser.set_defaults(run=run)
 
 

@@ -5,29 +5,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flooding.cli.commands._common import add_lang_option, program, screen_words
 from flooding.cli.commands._strap import add_strap_options, scan_for_straps
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
-def register(subparsers: Any) -> None:
+
+def register(subparsers: Any, say: Catalogue) -> None:
     """Add the `scan` command."""
     p = subparsers.add_parser(
         "scan",
-        help="list the heart-rate straps in range",
-        description=(
-            "Looks for Bluetooth heart-rate straps nearby and lists them, nearest first. "
-            "Wear the strap (moisten the electrodes) so that it wakes up."
-        ),
+        help=say("help.scan"),
+        description=say("help.scan.about"),
     )
-    add_strap_options(p)
-    add_lang_option(p)
-    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    add_strap_options(p, say)
+    add_lang_option(p, say)
+    p.add_argument("--json", action="store_true", help=say("help.scan.json"))
     p.add_argument(
         "--all",
         action="store_true",
-        help="also list Bluetooth devices that are not heart-rate straps",
+        help=say("help.scan.all"),
     )
     p.set_defaults(run=run)
 

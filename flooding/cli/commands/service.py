@@ -24,50 +24,43 @@ from flooding.cli.commands._common import (
 )
 
 if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
     from flooding.io.os_service import Plan
 
 DEFAULT_LOG_LINES = 50
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "service",
-        help="install the monitor as a background service (starts at login)",
-        description=(
-            "Runs the monitor in the background for your user account: it waits for your "
-            "strap, starts a session when you wear it, and notifies you when you are "
-            "flooded. No terminal needs to stay open."
-        ),
+        help=say("help.service"),
+        description=say("help.service.about"),
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    install = actions.add_parser(
-        "install", help="install and start it (running it again is harmless)"
-    )
-    install.add_argument(
-        "--dry-run", action="store_true", help="only show what would be written and run"
-    )
-    add_data_dir_option(install)
-    add_config_options(install)
-    uninstall = actions.add_parser("uninstall", help="stop it and remove what install wrote")
+    install = actions.add_parser("install", help=say("help.service.install"))
+    install.add_argument("--dry-run", action="store_true", help=say("help.service.install.dry-run"))
+    add_data_dir_option(install, say)
+    add_config_options(install, say)
+    uninstall = actions.add_parser("uninstall", help=say("help.service.uninstall"))
     uninstall.add_argument(
-        "--dry-run", action="store_true", help="only show what would be removed and run"
+        "--dry-run", action="store_true", help=say("help.service.uninstall.dry-run")
     )
-    add_data_dir_option(uninstall)
-    add_lang_option(uninstall)
-    status = actions.add_parser("status", help="is it installed, and is the monitor running")
-    add_data_dir_option(status)
-    add_lang_option(status)
-    logs = actions.add_parser("logs", help="what the service has logged")
+    add_data_dir_option(uninstall, say)
+    add_lang_option(uninstall, say)
+    status = actions.add_parser("status", help=say("help.service.status"))
+    add_data_dir_option(status, say)
+    add_lang_option(status, say)
+    logs = actions.add_parser("logs", help=say("help.service.logs"))
     logs.add_argument(
         "-n",
         "--lines",
         type=int,
         default=DEFAULT_LOG_LINES,
-        help=f"how many lines (default {DEFAULT_LOG_LINES})",
+        help=say("help.service.logs.lines", lines=DEFAULT_LOG_LINES),
     )
-    logs.add_argument("-f", "--follow", action="store_true", help="keep showing new lines")
-    add_data_dir_option(logs)
-    add_lang_option(logs)
+    logs.add_argument("-f", "--follow", action="store_true", help=say("help.service.logs.follow"))
+    add_data_dir_option(logs, say)
+    add_lang_option(logs, say)
     parser.set_defaults(run=run)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     NothingRecorded,
@@ -14,16 +15,19 @@ from flooding.cli.commands._common import (
     screen_words,
 )
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
+
 STRAP_WIDTH = 16  # a strap's or file's name is cut here (the full name is in review)
 LEAST_WIDTHS = (4, 16, 9, 16, 8, 8, 6, 12, 0)  # columns as wide as ever; wider when a cell is
 NOTE_WIDTH = 60  # a note is shown on one line of at most this many characters (review: whole)
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("sessions", help="list recorded sessions")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    add_data_dir_option(parser)
-    add_config_options(parser)
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
+    parser = commands.add_parser("sessions", help=say("help.sessions"))
+    parser.add_argument("--json", action="store_true", help=say("help.sessions.json"))
+    add_data_dir_option(parser, say)
+    add_config_options(parser, say)
     parser.set_defaults(run=run)
 
 

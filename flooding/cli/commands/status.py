@@ -25,18 +25,15 @@ if TYPE_CHECKING:
     from flooding.io.control import MonitorStatus
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "status",
-        help="is the monitor running; strap, heart rate, baseline, pause",
-        description=(
-            "Asks the running monitor (the background service or `flooding monitor` in a "
-            "terminal) what it is doing. Exits 3 when no monitor is running."
-        ),
+        help=say("help.status"),
+        description=say("help.status.about"),
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    add_data_dir_option(parser)
-    add_lang_option(parser)
+    parser.add_argument("--json", action="store_true", help=say("help.status.json"))
+    add_data_dir_option(parser, say)
+    add_lang_option(parser, say)
     parser.set_defaults(run=run)
 
 

@@ -28,42 +28,36 @@ if TYPE_CHECKING:
 TOLERANCE_HELP_DEFAULT = "300"
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "tune",
-        help="what if: replay recorded sessions with a candidate setting",
-        description=(
-            "Replays recorded sessions through the very same detector as a live session, with "
-            "your current settings and with a candidate (your settings plus each --set), and "
-            "compares them: the alerts each gives, which fall on alerts you marked as false "
-            "alarms, and episodes the candidate would miss."
-        ),
+        help=say("help.tune"),
+        description=say("help.tune.about"),
     )
     parser.add_argument(
-        "sessions", nargs="*", type=int, metavar="SESSION", help="session ids (default: latest)"
+        "sessions", nargs="*", type=int, metavar="SESSION", help=say("help.tune.sessions")
     )
-    parser.add_argument("--all", action="store_true", help="replay every recorded session")
+    parser.add_argument("--all", action="store_true", help=say("help.tune.all"))
     parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="the candidate: change one setting, e.g. --set detection.margin_bpm=15 (repeatable)",
+        help=say("help.tune.set"),
     )
-    add_config_file_option(parser)
-    add_lang_option(parser)
+    add_config_file_option(parser, say)
+    add_lang_option(parser, say)
     parser.add_argument(
         "--tolerance",
         type=float,
         default=None,
         metavar="SECONDS",
-        help=f"how far apart two alerts may be and still be the same one "
-        f"(default {TOLERANCE_HELP_DEFAULT})",
+        help=say("help.tune.tolerance", tolerance=TOLERANCE_HELP_DEFAULT),
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    add_details_option(parser)
-    add_data_dir_option(parser)
+    parser.add_argument("--json", action="store_true", help=say("help.tune.json"))
+    add_details_option(parser, say)
+    add_data_dir_option(parser, say)
     parser.set_defaults(run=run)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     add_data_dir_option,
@@ -20,20 +21,19 @@ from flooding.cli.commands._control import (
     refusal,
 )
 
+if TYPE_CHECKING:
+    from flooding.core.catalogue import Catalogue
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser(
         "workout",
-        help="workout on: no flooding alerts while you exercise; off: back to talk mode",
-        description=(
-            "Tells the running monitor you are exercising (on) or done (off). Workout mode "
-            "lasts until `workout off` or until the session ends (you take the strap off); "
-            "turned on while no session runs, it applies to the next one."
-        ),
+        help=say("help.workout"),
+        description=say("help.workout.about"),
     )
-    parser.add_argument("switch", choices=("on", "off"), help="on or off")
-    add_data_dir_option(parser)
-    add_lang_option(parser)
+    parser.add_argument("switch", choices=("on", "off"), help=say("help.workout.switch"))
+    add_data_dir_option(parser, say)
+    add_lang_option(parser, say)
     parser.set_defaults(run=run)
 
 

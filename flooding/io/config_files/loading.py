@@ -16,7 +16,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from flooding.core.catalogue import Catalogue
 from flooding.core.settings import ConfigError, Settings, merge_tables
+from flooding.io.config_files.place import (  # where the file is: re-exported, as before
+    ENV_CONFIG_FILE as ENV_CONFIG_FILE,
+)
+from flooding.io.config_files.place import ENV_LANGUAGE, named_config_file
+from flooding.io.config_files.place import (
+    default_user_config_path as default_user_config_path,
+)
+from flooding.io.config_files.place import user_config_path as user_config_path
 from flooding.io.config_files.problems import (
     problem_text,
     toml_error_text,
@@ -24,9 +33,9 @@ from flooding.io.config_files.problems import (
     where_set,
 )
 from flooding.io.folders import ENV_DATA_DIR
+from flooding.io.locale_files import SOURCE_LANGUAGE, load_catalogue
 
 ENV_PREFIX = "FLOODING_"
-ENV_CONFIG_FILE = "FLOODING_CONFIG"
 _NOT_SETTINGS = {ENV_CONFIG_FILE, ENV_DATA_DIR}
 
 
@@ -47,26 +56,6 @@ def default_toml_text() -> str:
     return (Path(__file__).resolve().parents[3] / "config" / "default.toml").read_text(
         encoding="utf-8"
     )
-
-
-def default_user_config_path() -> Path:
-    """Where the person's own config file lives on this platform."""
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("flooding", appauthor=False)) / "config.toml"
-
-
-def _named_config_file(config_file: Path | None, env: Mapping[str, str]) -> Path | None:
-    """The person's file named on the command line, else by FLOODING_CONFIG, else None."""
-    if config_file is not None:
-        return config_file
-    return Path(env[ENV_CONFIG_FILE]) if env.get(ENV_CONFIG_FILE) else None
-
-
-def user_config_path(config_file: Path | None, env: Mapping[str, str] | None = None) -> Path:
-    """The person's file: the one named, else FLOODING_CONFIG, else the platform's place."""
-    named = _named_config_file(config_file, os.environ if env is None else env)
-    return default_user_config_path() if named is None else named
 
 
 def parse_value(text: str) -> Any:
@@ -97,17 +86,43 @@ def _leaf_paths(tree: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
             yield path
 
 
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def _read_toml(path: Path, say: Catalogue) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([f"{path}: no such config file"]) from None
+        raise ConfigError([say("problem.no_such_file", path=path)], say.language) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read it ({exc})"]) from None
+        problem = say("problem.cannot_read", path=path, error=exc)
+        raise ConfigError([problem], say.language) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([toml_error_text(path, exc)]) from None
+        raise ConfigError([toml_error_text(path, exc, say)], say.language) from None
+
+
+def _problem_words(language: str | None) -> Catalogue:
+    """The words for the problems: in `language` when it is a shipped one, else English (an
+    unknown language is itself one of the problems)."""
+    shipped = isinstance(language, str) and language in available_languages()
+    return load_catalogue(language if shipped else SOURCE_LANGUAGE)
+
+
+def _asked_language(
+    language: str | None, overrides: list[str], env: Mapping[str, str]
+) -> str | None:
+    """The language asked for before the files are read: `language`, else the last
+    `language=...` among the overrides (as `--lang` gives it), else FLOODING_LANGUAGE."""
+    if language is not None:
+        return language
+    asked = None
+    for item in overrides:
+        path, sep, raw = item.partition("=")
+        value = parse_value(raw.strip()) if sep and path.strip() == "language" else None
+        asked = value if isinstance(value, str) else asked
+    if asked is None and env.get(ENV_LANGUAGE):
+        value = parse_value(env[ENV_LANGUAGE])
+        asked = value if isinstance(value, str) else None
+    return asked
 
 
 def effective_values(loaded: LoadedConfig) -> list[tuple[str, Any, str]]:
@@ -132,20 +147,24 @@ def load_config(
     env: Mapping[str, str] | None = None,
     overrides: Iterable[str] = (),
     use_default_user_file: bool = True,
+    language: str | None = None,
 ) -> LoadedConfig:
-    """Build the effective settings from all layers, or raise ConfigError naming each problem."""
+    """Build the effective settings from all layers, or raise ConfigError naming each problem,
+    in `language` (default: the language the settings ask for; English when they cannot)."""
     env = os.environ if env is None else env
+    overrides = list(overrides)
+    say = _problem_words(_asked_language(language, overrides, env))
     default_text = default_toml_text()
     tree = tomllib.loads(default_text)
     origins: dict[str, str] = {path: "default" for path in _leaf_paths(tree)}
     texts: dict[str, str] = {}
 
-    user_file = _named_config_file(config_file, env)
+    user_file = named_config_file(config_file, env)
     if user_file is None and use_default_user_file:
         candidate = default_user_config_path()
         user_file = candidate if candidate.is_file() else None
     if user_file is not None:
-        user_tree, text = _read_toml(user_file)
+        user_tree, text = _read_toml(user_file, say)
         tree = merge_tables(tree, user_tree)
         texts[str(user_file)] = text
         origins.update({path: str(user_file) for path in _leaf_paths(user_tree)})
@@ -165,17 +184,17 @@ def load_config(
     for item in overrides:
         path, sep, raw = item.partition("=")
         if not sep or not path.strip():
-            problems.append(
-                f"command line: --set {item!r}: expected KEY=VALUE, e.g. pause.minutes=30"
-            )
+            problems.append(say("problem.set_form", item=repr(item)))
             continue
         _set_path(tree, path.strip(), parse_value(raw.strip()))
         origins[path.strip()] = "command line"
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, say.language)
 
-    found = _apply_locale(tree, origins, texts)
-    settings = validate_tree(tree, origins, texts, found)
+    if language is None:  # the settings' own language, now that every layer has had its say
+        say = _problem_words(tree.get("language"))
+    found = _apply_locale(tree, origins, texts, say)
+    settings = validate_tree(tree, origins, texts, found, say)
     return LoadedConfig(settings=settings, origins=origins, user_file=user_file)
 
 
@@ -187,7 +206,7 @@ def available_languages() -> list[str]:
 
 
 def _apply_locale(
-    tree: dict[str, Any], origins: dict[str, str], texts: Mapping[str, str]
+    tree: dict[str, Any], origins: dict[str, str], texts: Mapping[str, str], say: Catalogue
 ) -> list[str]:
     """Swap in the chosen language's texts for every message the person did not write; the
     problem with a language that does not exist (the other checks go on without it)."""
@@ -196,7 +215,8 @@ def _apply_locale(
         return []
     if language not in available_languages():
         allowed = ", ".join(repr(name) for name in available_languages())
-        return [problem_text("language", language, f"allowed: {allowed}", origins, texts)]
+        what = say("problem.allowed", allowed=allowed)
+        return [problem_text("language", language, what, origins, texts, say)]
     text = resources.files("flooding").joinpath("locales", f"{language}.toml").read_text("utf-8")
     messages = tomllib.loads(text).get("messages", {})
     for key, value in messages.items():

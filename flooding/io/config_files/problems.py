@@ -1,5 +1,6 @@
 """What is wrong with a configuration, in words: each problem names the file and line (or the
-environment variable, or the command line), the key, the value and what is allowed.
+environment variable, or the command line), the key, the value and what is allowed, in the
+language of the catalogue it is given (`problem.*` and `allowed.*` texts).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flooding.core.catalogue import Catalogue
 from flooding.core.settings import ConfigError, Settings
 from flooding.core.settings_keys import allowed_values, keys_under
+from flooding.io.locale_files import load_catalogue
 
 _HEADER_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
 _KEY_PART = r"""(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')"""
@@ -67,16 +70,21 @@ def where_set(path: str, origins: Mapping[str, str]) -> tuple[str, str]:
     return (below[-1] if below else "default"), path
 
 
-def toml_error_text(path: Path | str, exc: tomllib.TOMLDecodeError) -> str:
-    """A TOML syntax error as `file:line:column: not valid TOML: what`."""
+def toml_error_text(
+    path: Path | str, exc: tomllib.TOMLDecodeError, say: Catalogue | None = None
+) -> str:
+    """A TOML syntax error as `file:line:column: not valid TOML: what` (what, as the TOML
+    reader says it, is English)."""
+    say = say or load_catalogue()
     message = str(exc)
     where = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
     if where:
         message = message[: where.start()] + message[where.end() :]
-        return f"{path}:{where.group(1)}:{where.group(2)}: not valid TOML: {message}"
+        line, column = where.group(1), where.group(2)
+        return say("problem.not_toml", path=path, line=line, column=column, message=message)
     message = re.sub(r"\s*\(at end of document\)", "", message)
     lines = Path(path).read_text(encoding="utf-8").count("\n") + 1 if Path(path).is_file() else 1
-    return f"{path}:{lines}: not valid TOML (at the end of the file): {message}"
+    return say("problem.not_toml_at_end", path=path, line=lines, message=message)
 
 
 MAX_GUESSES = 4  # close keys offered for an unknown one: enough for margin_pct and margin_bpm
@@ -90,7 +98,26 @@ def close_keys(key: str, siblings: list[str]) -> list[str]:
     return (close + starting)[:MAX_GUESSES]
 
 
-def _describe(error: Mapping[str, Any], path: str) -> str:
+def _validator_words(kind: str, ctx: Mapping[str, Any], say: Catalogue) -> str | None:
+    """The words for a settings validator's own error (placeholders, target URLs, profile
+    names: `flooding.core.settings`), or None for another error."""
+    if kind in ("placeholder_unknown", "placeholder_broken"):
+        item = say("problem.in_item", text=ctx["item"]) if ctx.get("item") else ""
+        allowed = ctx.get("allowed") or say("problem.no_placeholders")
+        return item + say(
+            f"problem.{kind}",
+            placeholder=ctx.get("placeholder", ""),
+            error=ctx.get("error", ""),
+            allowed=allowed,
+        )
+    if kind == "target_url":
+        return say("problem.target_url")
+    if kind == "profile_name":
+        return say("problem.profile_name", name=ctx["name"])
+    return None
+
+
+def _describe(error: Mapping[str, Any], path: str, say: Catalogue) -> str:
     ctx = error.get("ctx") or {}
     kind = error.get("type", "")
     if kind == "extra_forbidden":
@@ -98,26 +125,29 @@ def _describe(error: Mapping[str, Any], path: str) -> str:
         siblings = list(keys_under(parent))
         close = close_keys(path.rpartition(".")[2], siblings)
         if close:
-            guesses = " or ".join(repr(key) for key in close)
-            return f"unknown key (did you mean {guesses}? `flooding config show` lists every key)"
-        where = f"[{parent}]" if parent else "the top level"
-        return f"unknown key (allowed in {where}: {', '.join(siblings)})"
+            guesses = say("problem.or").join(repr(key) for key in close)
+            return say("problem.unknown_key_guess", guesses=guesses)
+        where = f"[{parent}]" if parent else say("problem.top_level")
+        return say("problem.unknown_key", where=where, keys=", ".join(siblings))
     if kind == "missing":
-        return "required key is missing"
-    if kind == "value_error":  # a validator's own words (placeholders, profile names)
+        return say("problem.missing")
+    validator = _validator_words(kind, ctx, say)
+    if validator is not None:
+        return validator
+    if kind == "value_error":  # another validator's own words
         return str(error.get("msg", "")).removeprefix("Value error, ")
-    allowed = allowed_values(path)
+    allowed = allowed_values(path, say)
     if allowed is not None:
-        return f"allowed: {allowed}"
+        return say("problem.allowed", allowed=allowed)
     bounds = [
         f"{word} {ctx[name]}"
         for name, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
         if name in ctx
     ]
     if bounds:
-        return "allowed: " + " and ".join(bounds)
+        return say("problem.allowed", allowed=say("problem.and").join(bounds))
     if "expected" in ctx:
-        return f"allowed: {ctx['expected']}"
+        return say("problem.allowed", allowed=ctx["expected"])
     return str(error.get("msg", "invalid value"))
 
 
@@ -126,7 +156,18 @@ def _short(value: Any) -> str:
     return text if len(text) <= _SHORT_CHARS else text[: _SHORT_CHARS - 3] + "..."
 
 
-def _where(path: str, origins: Mapping[str, str], texts: Mapping[str, str]) -> str:
+def origin_words(origin: str, say: Catalogue) -> str:
+    """A layer in words: a file's name as it is; `default`, `command line`, `environment
+    NAME` and `language LANG` in the language of `say`."""
+    kind, _, name = origin.partition(" ")
+    if kind == "environment" and name:
+        return say("config.from_environment", variable=name)
+    if kind == "language" and name:
+        return say("config.from_language", language=name)
+    return say.choice("config.origin", origin)
+
+
+def _where(path: str, origins: Mapping[str, str], texts: Mapping[str, str], say: Catalogue) -> str:
     """The layer that set `path`, with the line when it is a file (`file:line`)."""
     origin, set_path = where_set(path, origins)
     text = texts.get(origin)
@@ -134,14 +175,21 @@ def _where(path: str, origins: Mapping[str, str], texts: Mapping[str, str]) -> s
         line = line_of(text, set_path)
         if line is not None:
             return f"{origin}:{line}"
-    return origin
+        return origin
+    return origin_words(origin, say)
 
 
 def problem_text(
-    path: str, value: Any, what: str, origins: Mapping[str, str], texts: Mapping[str, str]
+    path: str,
+    value: Any,
+    what: str,
+    origins: Mapping[str, str],
+    texts: Mapping[str, str],
+    say: Catalogue | None = None,
 ) -> str:
     """One problem as `where: key = value: what is allowed`."""
-    return f"{_where(path, origins, texts)}: {path} = {_short(value)}: {what}"
+    where = _where(path, origins, texts, say or load_catalogue())
+    return f"{where}: {path} = {_short(value)}: {what}"
 
 
 def validate_tree(
@@ -149,13 +197,16 @@ def validate_tree(
     origins: Mapping[str, str],
     texts: Mapping[str, str],
     found: list[str] | None = None,
+    say: Catalogue | None = None,
 ) -> Settings:
-    """Validate a merged tree; each problem names its origin, key, value and what is allowed.
+    """Validate a merged tree; each problem names its origin, key, value and what is allowed,
+    in the language of `say` (English without).
 
     `origins` maps each key path set to the layer that set it; `texts` maps a file's name to
     its text, for the line numbers. `found`: problems found before (a language that does not
     exist), reported with the others, in one ConfigError.
     """
+    say = say or load_catalogue()
     problems = list(found or [])
     try:
         settings = Settings.model_validate(tree)
@@ -164,9 +215,9 @@ def validate_tree(
             path = ".".join(str(part) for part in error["loc"])
             value = error.get("input")
             shown = "" if error.get("type") == "missing" else f" = {_short(value)}"
-            where = _where(path, origins, texts)
-            problems.append(f"{where}: {path}{shown}: {_describe(error, path)}")
-        raise ConfigError(problems) from None
+            where = _where(path, origins, texts, say)
+            problems.append(f"{where}: {path}{shown}: {_describe(error, path, say)}")
+        raise ConfigError(problems, say.language) from None
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, say.language)
     return settings
