@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from flooding.core.catalogue import Catalogue
 from flooding.io.files import write_private
+from flooding.io.locale_files import load_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +52,43 @@ def load(folder: Path) -> Agreement:
         return Agreement()
 
 
-def problems(form: dict[str, str]) -> tuple[Agreement | None, dict[str, str]]:
-    """The agreement from a form, or what is wrong with each field."""
+def in_language(agreement: Agreement, say: Catalogue) -> Agreement:
+    """An agreement not yet made, its suggested return rule and first question in the
+    language of `say` (one already made is kept as the two of you wrote it)."""
+    if agreement.filled:
+        return agreement
+    blank = Agreement()
+    return replace(
+        agreement,
+        return_rule=(
+            say("web.agreement.default_return")
+            if agreement.return_rule == blank.return_rule
+            else agreement.return_rule
+        ),
+        first_question=(
+            say("web.agreement.default_question")
+            if agreement.first_question == blank.first_question
+            else agreement.first_question
+        ),
+    )
+
+
+def problems(
+    form: dict[str, str], say: Catalogue | None = None
+) -> tuple[Agreement | None, dict[str, str]]:
+    """The agreement from a form, or what is wrong with each field (in the language of
+    `say`, English without)."""
+    say = say or load_catalogue()
     errors: dict[str, str] = {}
     texts = {}
     for key in ("signal", "where_first", "where_second", "return_rule", "first_question"):
         value = form.get(key, "").strip()
         limit = WORD_MAX_CHARS if key == "signal" else TEXT_MAX_CHARS
         if len(value) > limit:
-            errors[key] = f"{len(value)} characters: keep it under {limit}."
+            errors[key] = say("web.agreement.too_long", n=len(value), most=limit)
         texts[key] = value
     if not texts["signal"]:
-        errors["signal"] = "Choose a word or short phrase either of you can say to stop."
+        errors["signal"] = say("web.agreement.no_signal")
     low, high = BREAK_MINUTES_RANGE
     minutes = 0.0
     try:
@@ -69,10 +96,7 @@ def problems(form: dict[str, str]) -> tuple[Agreement | None, dict[str, str]]:
         if not low <= minutes <= high:
             raise ValueError
     except ValueError:
-        errors["break_minutes"] = (
-            f"A number of minutes from {low:g} to {high:g}: the body needs at least 20 "
-            "minutes to calm down, and you come back within a day."
-        )
+        errors["break_minutes"] = say("web.agreement.bad_minutes", low=f"{low:g}", high=f"{high:g}")
     if errors:
         return None, errors
     return Agreement(break_minutes=minutes, **texts), {}

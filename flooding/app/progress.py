@@ -2,7 +2,7 @@
 worth naming (milestones). Counts only; the words never blame.
 
 Built on `review.summarize_sessions` and `review.episodes`, the same figures `flooding
-sessions` and `flooding review` show.
+sessions` and `flooding review` show; the words come from the screen-text catalogue.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from flooding.app.review import SessionSummary, episodes, summarize_sessions
+from flooding.core.catalogue import Catalogue
+from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
 
 STREAK_MILESTONES = (3, 5, 10, 20)  # talks in a row without flooding worth naming
@@ -46,9 +48,12 @@ class Progress:
     talks: int
 
 
-def _week_label(day: dt.date) -> str:
-    monday = day - dt.timedelta(days=day.weekday())
-    return f"Week of {monday:%d %b %Y}"
+def _week_label(say: Catalogue) -> Callable[[dt.date], str]:
+    def label(day: dt.date) -> str:
+        monday = day - dt.timedelta(days=day.weekday())
+        return say("web.progress.week_of", day=f"{monday:%d %b %Y}")
+
+    return label
 
 
 def _month_label(day: dt.date) -> str:
@@ -71,11 +76,13 @@ def _group(
     return list(reversed(periods.values()))
 
 
-def milestones(summaries: Sequence[SessionSummary]) -> list[str]:
-    """The small steps named, in the tone of the source material (nothing blaming)."""
+def milestones(summaries: Sequence[SessionSummary], say: Catalogue | None = None) -> list[str]:
+    """The small steps named, in the tone of the source material (nothing blaming), in the
+    language of `say` (English without)."""
+    say = say or load_catalogue()
     found: list[str] = []
     if summaries:
-        found.append("You recorded your first talk. Noticing is the first step.")
+        found.append(say("web.progress.first_talk"))
     streak = 0
     for summary in reversed(summaries):  # newest first: the current run
         if summary.episodes:
@@ -83,31 +90,29 @@ def milestones(summaries: Sequence[SessionSummary]) -> list[str]:
         streak += 1
     reached = [n for n in STREAK_MILESTONES if streak >= n]
     if reached:
-        found.append(f"{streak} talks in a row without flooding.")
+        found.append(say("web.progress.streak", n=streak))
     returns = sum(s.ready for s in summaries)
     reached = [n for n in RETURN_MILESTONES if returns >= n]
     if reached:
-        times = "once" if returns == 1 else f"{returns} times"
-        found.append(f"You came back to the talk after a break {times}.")
+        found.append(say(f"web.progress.came_back.{'one' if returns == 1 else 'many'}", n=returns))
     breaks = sum(s.pauses for s in summaries)
     if breaks:
-        found.append(
-            "You took a break when your body needed one "
-            + ("once." if breaks == 1 else f"{breaks} times.")
-        )
+        found.append(say(f"web.progress.breaks.{'one' if breaks == 1 else 'many'}", n=breaks))
     return found
 
 
-def progress(store: Store) -> Progress:
-    """The person's talks grouped by week and by month, and their milestones."""
+def progress(store: Store, say: Catalogue | None = None) -> Progress:
+    """The person's talks grouped by week and by month, and their milestones (in the language
+    of `say`, English without)."""
+    say = say or load_catalogue()
     summaries = [s for s in summarize_sessions(store) if s.mode == "talk" and s.samples]
     rows = []
     for summary in summaries:
         recoveries = [e.recovery_s for e in episodes(store, summary.id) if e.recovery_s is not None]
         rows.append((summary, recoveries))
     return Progress(
-        weeks=_group(rows, _week_label),
+        weeks=_group(rows, _week_label(say)),
         months=_group(rows, _month_label),
-        milestones=milestones(summaries),
+        milestones=milestones(summaries, say),
         talks=len(summaries),
     )

@@ -39,11 +39,13 @@ from flooding.app.review import (
     review_session,
 )
 from flooding.core.beats.columns import SampleColumns
+from flooding.core.catalogue import Catalogue
 from flooding.core.detector import MOVING_G
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, Mode, Sample
 from flooding.core.settings import Settings
 from flooding.core.timefmt import duration, is_wall_clock, session_clock
 from flooding.io.config_files.loading import default_settings
+from flooding.io.locale_files import load_catalogue
 from flooding.io.readers.recording import samples_of
 from flooding.io.store import Store
 
@@ -569,56 +571,70 @@ def activity_band(
 
 
 def session_png(
-    store: Store, session_id: int, *, as_html: bool = False, image_format: str = "png"
+    store: Store,
+    session_id: int,
+    *,
+    as_html: bool = False,
+    image_format: str = "png",
+    say: Catalogue | None = None,
 ) -> bytes | None:
     """The plot of a session, of one track or of two, as PNG bytes (or `image_format`, one
     of IMAGE_FORMATS), or with `as_html` the one-page report around the PNG (None: no such
-    session)."""
+    session; `say`: the report's words where they come from the catalogue, English
+    without)."""
     form = "png" if as_html else image_format
     both = people_review(store, session_id)
     if both is not None:
         png = render_people_png(both, form)
-        return render_people_html(both, png).encode("utf-8") if as_html else png
+        return render_people_html(both, png, say).encode("utf-8") if as_html else png
     data = plot_data(store, session_id)
     if data is None:
         return None
     png = render_png(data, form)
-    return render_html(data.review, png).encode("utf-8") if as_html else png
+    return render_html(data.review, png, say).encode("utf-8") if as_html else png
 
 
-def render_html(review: SessionReview, png: bytes) -> str:
-    """One self-contained HTML page: the plot (embedded) and the table of episodes."""
+def render_html(review: SessionReview, png: bytes, say: Catalogue | None = None) -> str:
+    """One self-contained HTML page: the plot (embedded) and the table of episodes, in the
+    language of `say` (English without; the plot's own labels are English)."""
     from flooding.core.timefmt import session_stamp
 
+    say = say or load_catalogue()
     s = review.summary
     e = html.escape
-    head = "".join(f"<th>{e(plain)}</th>" for _, plain in EPISODE_COLUMNS)
+    head = "".join(
+        f"<th>{e(say('web.report.column.' + short.replace(' ', '_')))}</th>"
+        for short, _ in EPISODE_COLUMNS
+    )
     rows = "".join(
         "<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>"
-        for row in episode_table(review.episodes)
+        for row in episode_table(review.episodes, say)
     )
     table = (
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
         if review.episodes
-        else "<p>No flooding episodes in this session.</p>"
+        else f"<p>{e(say('web.report.no_episodes'))}</p>"
     )
     base = review.calm_baseline_bpm
     r = review.rmssd
+    stamp = session_stamp(s.started_s)
+    calm = "-" if base is None else say("web.report.bpm", bpm=f"{base:.0f}")
     facts = [
-        f"Started {e(session_stamp(s.started_s))}, lasted {e(duration(s.duration_s))}",
-        f"Strap: {e(s.strap or s.source)}",
-        f"Your calm baseline: {'-' if base is None else f'{base:.0f} beats per minute'}",
-        "Heart-rate variability while calm (RMSSD): "
-        + ("not enough clean beats" if r.rmssd_ms is None else f"{r.rmssd_ms:.0f} ms"),
-        f"Pauses taken: {s.pauses}; alerts marked as false alarms: {s.false_alarms}",
+        say("web.report.started", when=stamp, duration=duration(s.duration_s)),
+        say("web.report.strap", strap=s.strap or s.source),
+        say("web.report.baseline", bpm=calm),
+        say("review.hrv_none_plain")
+        if r.rmssd_ms is None
+        else say("review.hrv_plain", ms=f"{r.rmssd_ms:.0f}"),
+        say("web.report.pauses", pauses=s.pauses, false_alarms=s.false_alarms),
     ]
     note = f"<p class=note>{e(s.note)}</p>" if s.note else ""
-    moving = "".join(f"<p>{e(line)}</p>\n" for line in movement_lines(review.episodes))
+    moving = "".join(f"<p>{e(line)}</p>\n" for line in movement_lines(review.episodes, say))
     image = base64.b64encode(png).decode("ascii")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{say.language}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Session {s.id}: {e(session_stamp(s.started_s))}</title>
+<title>{e(say("web.report.title", id=s.id, when=stamp))}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1400px; color: #222;
        padding: 0 1em; }}
@@ -628,15 +644,13 @@ th, td {{ border: 1px solid #ccc; padding: 0.35em 0.6em; text-align: left; }}
 th {{ background: #f3f3f3; }}
 .note {{ font-style: italic; }}
 </style></head><body>
-<h1>Session {s.id}</h1>
+<h1>{e(say("web.session.title", id=s.id))}</h1>
 {note}
-<ul>{"".join(f"<li>{fact}</li>" for fact in facts)}</ul>
-<img alt="Heart rate during the session, with the calm baseline, the flooding threshold,
-flooded stretches and pauses" src="data:image/png;base64,{image}">
-<h2>Flooding episodes</h2>
+<ul>{"".join(f"<li>{e(fact)}</li>" for fact in facts)}</ul>
+<img alt="{e(say("web.report.image"))}" src="data:image/png;base64,{image}">
+<h2>{e(say("web.report.episodes"))}</h2>
 {table}
-{moving}<p>Times are local clock times. "Alert to ready" is how long it took from the alert until
-your heart was back near its calm baseline after the pause.</p>
+{moving}<p>{e(say("web.report.footnote"))}</p>
 </body></html>
 """
 
@@ -724,13 +738,17 @@ def render_people_png(review: PeopleReview, image_format: str = "png") -> bytes:
     return buffer.getvalue()
 
 
-def render_people_html(review: PeopleReview, png: bytes) -> str:
-    """One page with the picture and the review, to open or to share with a therapist."""
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in people_lines(review) if line)
+def render_people_html(review: PeopleReview, png: bytes, say: Catalogue | None = None) -> str:
+    """One page with the picture and the review (in the language of `say`, English without),
+    to open or to share with a therapist."""
+    say = say or load_catalogue()
+    e = html.escape
+    lines = people_lines(review, say)
+    body = "".join(f"<p>{e(line)}</p>" for line in lines if line)
     image = base64.b64encode(png).decode("ascii")
     return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>Session {review.summary.id}</title></head><body>"
-        f"<img alt='Both hearts over the session' src='data:image/png;base64,{image}' "
+        f"<!doctype html><html lang='{say.language}'><head><meta charset='utf-8'>"
+        f"<title>{e(say('web.session.title', id=review.summary.id))}</title></head><body>"
+        f"<img alt='{e(say('web.report.both_hearts'))}' src='data:image/png;base64,{image}' "
         f"style='max-width:100%'>{body}</body></html>"
     )

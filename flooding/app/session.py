@@ -56,6 +56,7 @@ from flooding.core.notice import (
 from flooding.core.people import PeopleEngine
 from flooding.core.settings import Settings
 from flooding.io.clock import SessionClock, wall_offset_of
+from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class SessionRunner:
     ) -> None:
         self.source = source
         self.settings = settings
+        self.say = load_catalogue(settings.language)  # the lines the view shows (`info`)
         self.store = store
         self.notifier: Notifier = notifier or NullNotifier()
         self.view = view
@@ -199,7 +201,7 @@ class SessionRunner:
                 self.store.end_session(self.session_id, self.outcome.ended_s)
             except Exception as exc:  # a full disk at the end must not lose the outcome
                 log.error("could not save the end of the session: %s", exc)
-                self.view.info(f"Could not save the end of the session ({exc}).")
+                self.view.info(self.say("session.info.end_not_saved", why=exc))
             # the session is over only once it is on disk (off the loop: a busy database
             # is waited out by the writer thread, not here)
             if not await asyncio.to_thread(self.store.wait_saved, END_SAVE_WAIT_S):
@@ -364,28 +366,21 @@ class SessionRunner:
     def _link_shown(self, person: str, change: LinkChanged) -> LinkChanged:
         if not self.couple:
             return change
-        strap = change.strap_name or "the strap"
-        return dataclasses.replace(change, strap_name=f"{person}'s {strap}")
+        strap = change.strap_name or self.say("link.the_strap")
+        return dataclasses.replace(
+            change, strap_name=self.say("session.info.whose_strap", name=person, strap=strap)
+        )
 
     def _battery_warning_for(self, person: str) -> None:
         """Before the low-battery line: say whose strap it is (couple mode)."""
         if self.couple:
-            self.view.info(f"{person}'s strap:")
+            self.view.info(self.say("session.info.whose_battery", name=person))
 
     def _contact_text(self, person: str, contact: bool) -> str:
         if self.couple:
-            if contact:
-                return f"{person}: skin contact is back, counted again."
-            return (
-                f"{person}: the strap has no skin contact, so this heart is not counted for now. "
-                "Moisten the electrodes and tighten the strap a little."
-            )
-        if contact:
-            return "Skin contact is back: watching again."
-        return (
-            "The strap has no skin contact: detection is paused. Moisten the electrodes and "
-            "tighten the strap a little."
-        )
+            key = "session.info.contact_back_of" if contact else "session.info.no_contact_of"
+            return self.say(key, name=person)
+        return self.say("session.info.contact_back" if contact else "session.info.no_contact")
 
     def start_pause(self, minutes: float | None = None) -> None:
         """Start a pause (for everyone) by hand, now."""
@@ -423,8 +418,8 @@ class SessionRunner:
             elif isinstance(event, PauseStarted):
                 self.outcome.pauses += 1
                 if event.manual:
-                    both = " for both" if self.couple else ""
-                    self.view.info(f"Pause{both} started by hand. Take the time you need.")
+                    key = "session.info.paused_both" if self.couple else "session.info.paused"
+                    self.view.info(self.say(key))
             elif isinstance(event, ReadyToReturn):
                 self.outcome.ready += 1
                 if self.stop_after_ready_s is not None:
@@ -449,9 +444,9 @@ class SessionRunner:
             return
         if action_id == ACTION_NOT_FLOODED:
             self.mark_false_alarm(alert_id)
-            self.view.info("Marked as a false alarm. Thank you: it helps tune your thresholds.")
+            self.view.info(self.say("session.info.false_alarm"))
         elif action_id == ACTION_START_PAUSE:
-            self.view.info("Pause confirmed. Take the time you need.")
+            self.view.info(self.say("session.info.pause_confirmed"))
 
     def mark_false_alarm(self, alert_event_id: int) -> None:
         """Record that the person said an alert was not flooding."""
@@ -494,7 +489,7 @@ class SessionRunner:
                 self.store.flush()
             except Exception as exc:  # keep alerting even when the disk is full
                 log.error("could not save the last second of samples: %s", exc)
-                self.view.info(f"Could not save recent samples ({exc}); still watching.")
+                self.view.info(self.say("session.info.samples_not_saved", why=exc))
 
 
 @contextlib.contextmanager

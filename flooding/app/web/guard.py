@@ -4,6 +4,8 @@ The secret lives in an owner-only file in the data folder. A link carries a one-
 (`nonce.signature`); opening it once sets an HttpOnly, SameSite=Strict cookie derived from the
 secret, and every other request without that cookie is refused. A Host other than the loopback
 address and port (DNS rebinding) and a cross-site Origin are refused before anything else.
+Refusals and error answers (a page not found, a body too large, a fault) are said in the
+person's language.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from flooding.core.catalogue import Catalogue
 from flooding.io.files import write_private
+from flooding.io.locale_files import load_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ SECURITY_HEADERS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ERROR_STATUSES = frozenset({400, 404, 405, 413})  # aiohttp's own answers, said in our words
 
 
 def load_secret(folder: Path) -> bytes:
@@ -77,8 +82,9 @@ def mint_code(secret: bytes) -> str:
 class Guard:
     """The app's gate: codes, the cookie, and the Host/Origin checks."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, say: Catalogue | None = None) -> None:
         self.secret = secret
+        self.say = say or load_catalogue()
         self.cookie_name = "flooding-" + _sign(secret, "cookie-name")[:12]
         self.cookie_value = _sign(secret, "cookie-v1")
         self._used: set[str] = set()
@@ -110,24 +116,20 @@ class Guard:
     def refusal(self, request: web.Request) -> web.Response | None:
         """Why this request is refused (a response), or None when it may go on."""
         if request.host not in self.allowed_hosts():
-            return _refuse(421, "This app answers only at its own loopback address.")
+            return _refuse(421, self.say("web.guard.wrong_host"))
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.allowed_origins():
-            return _refuse(403, "Requests from other sites are refused.")
+            return _refuse(403, self.say("web.guard.other_site"))
         fetch_site = request.headers.get("Sec-Fetch-Site")
         if request.method not in SAFE_METHODS:
             if origin is None:
-                return _refuse(403, "A change must come from the app's own page.")
+                return _refuse(403, self.say("web.guard.own_page"))
             if fetch_site not in (None, "same-origin"):
-                return _refuse(403, "Requests from other sites are refused.")
+                return _refuse(403, self.say("web.guard.other_site"))
         if request.path == OPEN_PATH:
             return None
         if not self.has_cookie(request):
-            return _refuse(
-                401,
-                "This page is private. Open it with `flooding app`, or with the App: link "
-                "that the monitor or the demo printed.",
-            )
+            return _refuse(401, self.say("web.guard.private"))
         return None
 
     def set_cookie(self, response: web.StreamResponse) -> None:
@@ -142,17 +144,36 @@ class Guard:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Refuse what must be refused before any handler runs."""
+        """Refuse what must be refused before any handler runs; say aiohttp's own errors and
+        a fault in a handler in the person's words (a fault is logged)."""
         refused = self.refusal(request)
         if refused is not None:
             return refused
-        return await handler(request)
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if not _aiohttps_own(exc):
+                raise  # a redirect, or an answer a page already worded
+            answer = _refuse(exc.status, self.say(f"web.error.{exc.status}"))
+            if "Allow" in exc.headers:
+                answer.headers["Allow"] = exc.headers["Allow"]
+            return answer
+        except Exception:
+            log.exception("the app failed to answer %s %s", request.method, request.path)
+            return _refuse(500, self.say("web.error.500"))
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """On every answer, streams and files included (an `on_response_prepare` signal)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+
+
+def _aiohttps_own(exc: web.HTTPException) -> bool:
+    """Whether an error answer carries aiohttp's English text (no route, a body too large)."""
+    if exc.status not in ERROR_STATUSES:
+        return False
+    return exc.status == 413 or exc.text == f"{exc.status}: {exc.reason}"
 
 
 def _refuse(status: int, text: str) -> web.Response:

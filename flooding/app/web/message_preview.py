@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flooding.core.catalogue import Catalogue
 from flooding.core.messages import MessageBook
 from flooding.core.models import Alert, PauseStarted, ReadyToReturn, Rule
 from flooding.core.notice import Message
 from flooding.core.settings import Settings
+from flooding.io.locale_files import load_catalogue
 
 EXAMPLE_T_S = 1_790_000_000.0  # a fixed moment, so the preview reads the same each time
 EXAMPLE_BPM = 118.0  # a flooded heart, well above the example calm
@@ -27,9 +29,11 @@ class Notice:
     buttons: tuple[str, ...]
 
 
-def example_notices(settings: Settings) -> list[Notice]:
+def example_notices(settings: Settings, say: Catalogue | None = None) -> list[Notice]:
     """The alert and the ready-to-return with example numbers, in full; in privacy mode
-    (`notify.privacy`) followed by the neutral words the desktop shows instead."""
+    (`notify.privacy`) followed by the neutral words the desktop shows instead (each named in
+    the language of `say`, English without)."""
+    say = say or load_catalogue()
     book = MessageBook(settings)
     until_s = EXAMPLE_T_S + settings.pause.minutes * 60
     alert = Alert(EXAMPLE_T_S, EXAMPLE_BPM, EXAMPLE_CALM_BPM, EXAMPLE_CALM_BPM + 25, Rule.RELATIVE)
@@ -38,14 +42,15 @@ def example_notices(settings: Settings) -> list[Notice]:
     private = settings.notify.privacy
     full: list[Notice] = []
     desktop: list[Notice] = []
-    for name, event, pending in (("The alert", alert, pause), ("Ready to return", ready, None)):
+    for name, event, pending in (("alert", alert, pause), ("ready", ready, None)):
         rendered = book.render(event, pending, turn=0)
         if rendered is None:
             continue
-        where = " (in the app and the terminal)" if private else ""
-        full.append(_notice(name + where, rendered.full))
+        what = say(f"web.notice.{name}")
+        shown = say("web.notice.in_full", what=what) if private else what
+        full.append(_notice(shown, rendered.full))
         if private:
-            desktop.append(_notice(f"{name} on the desktop and the lock screen", rendered.desktop))
+            desktop.append(_notice(say("web.notice.on_desktop", what=what), rendered.desktop))
     return full + desktop
 
 

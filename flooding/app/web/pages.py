@@ -24,15 +24,11 @@ from flooding.app.review import (
     summarize_sessions,
 )
 from flooding.app.web.server import AppServer, form_of, server_of
+from flooding.core.catalogue import Catalogue
 from flooding.core.timefmt import clock_time, duration, session_stamp
 
 NOTE_MAX_CHARS = 500  # a line or two about what the talk was about
-SAID = {
-    "note": "Your note is saved.",
-    "false-alarm": "Marked as a false alarm. Thank you: it helps tune your thresholds.",
-    "undo": "The false-alarm mark is taken back.",
-    "deleted": "The session is deleted.",
-}
+SAID = ("note", "false-alarm", "undo", "deleted")  # what a page says after a change (web.said.*)
 
 
 def add_routes(app: web.Application) -> None:
@@ -48,38 +44,44 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/sessions/{id:\\d+}/delete", delete)
 
 
-def bpm_words(value: float | None) -> str:
+def bpm_words(say: Catalogue, value: float | None) -> str:
     """A heart rate for people."""
-    return "not known" if value is None else f"{value:.0f} beats a minute"
+    return say("web.not_known") if value is None else say("web.bpm", bpm=f"{value:.0f}")
 
 
-def episode_words(episode: EpisodeReview) -> str:
+def episode_words(say: Catalogue, episode: EpisodeReview) -> str:
     """One flooding episode, in plain words."""
     calm = (
-        f" (calm for you: {episode.baseline_bpm:.0f})" if episode.baseline_bpm is not None else ""
+        say("web.episode.calm", bpm=f"{episode.baseline_bpm:.0f}")
+        if episode.baseline_bpm is not None
+        else ""
     )
-    words = (
-        f"At {clock_time(episode.start_s)} your heart rose to {bpm_words(episode.peak_bpm)}{calm}."
-    )
+    peak = bpm_words(say, episode.peak_bpm)
+    words = say("web.episode.rose", time=clock_time(episode.start_s), bpm=peak, calm=calm)
     if episode.alert_s is not None:
-        words += f" You were told at {clock_time(episode.alert_s)}."
+        words += say("web.episode.told", time=clock_time(episode.alert_s))
     if episode.pause_start_s is not None:
-        words += " You took a break"
         if episode.ready_s is not None and episode.recovery_s is not None:
-            words += f" and were ready to return after {duration(episode.recovery_s)}."
+            words += say("web.episode.break_ready", duration=duration(episode.recovery_s))
         elif episode.pause_end_s is not None:
-            words += f", ended at {clock_time(episode.pause_end_s)}."
+            words += say("web.episode.break_ended", time=clock_time(episode.pause_end_s))
         else:
-            words += "."
+            words += say("web.episode.break")
     if episode.extensions:
-        words += f" The break was made longer {episode.extensions} time(s): that is fine."
+        words += say("web.episode.longer", n=episode.extensions)
     return words
+
+
+def said(say: Catalogue, request: web.Request) -> str:
+    """What the page says after a change it redirected from ('' for none)."""
+    what = request.query.get("said", "")
+    return say(f"web.said.{what}") if what in SAID else ""
 
 
 def _summary(server: AppServer, session_id: int) -> SessionSummary:
     found = summarize_sessions(server.store, session_id)
     if not found:
-        raise web.HTTPNotFound(text=f"There is no session {session_id}.\n")
+        raise web.HTTPNotFound(text=server.say("web.session.no_such", id=session_id) + "\n")
     return found[0]
 
 
@@ -94,7 +96,7 @@ async def sessions_page(request: web.Request) -> web.StreamResponse:
         sessions=summaries,
         stamp=session_stamp,
         duration=duration,
-        said=SAID.get(request.query.get("said", ""), ""),
+        said=said(server.say, request),
     )
 
 
@@ -121,7 +123,9 @@ async def session_page(request: web.Request) -> web.StreamResponse:
     rows = []
     for episode in found:
         alert = alerts.get(episode.alert_s) if episode.alert_s is not None else None
-        words = " ".join([episode_words(episode), *movement_lines([episode])])
+        words = " ".join(
+            [episode_words(server.say, episode), *movement_lines([episode], server.say)]
+        )
         rows.append({"words": words, "episode": episode, "alert": alert})
     couple = bool(server.store.people(session_id))
     return server.render(
@@ -133,10 +137,10 @@ async def session_page(request: web.Request) -> web.StreamResponse:
         stamp=session_stamp,
         duration=duration,
         clock=clock_time,
-        bpm_words=bpm_words,
+        bpm_words=lambda value: bpm_words(server.say, value),
         note_max=NOTE_MAX_CHARS,
         error=request.query.get("error", ""),
-        said=SAID.get(request.query.get("said", ""), ""),
+        said=said(server.say, request),
     )
 
 
@@ -151,16 +155,19 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
     server.store.flush()
     data = plot_data(server.store, session_id)
     if data is None:
-        raise web.HTTPNotFound(text=f"There is no session {session_id}.\n")
+        raise web.HTTPNotFound(text=server.say("web.session.no_such", id=session_id) + "\n")
     marks: list[dict[str, Any]] = []
     for episode in data.review.episodes:
         if episode.alert_s is not None:
-            label = "alert (false alarm)" if episode.false_alarm else "alert"
+            label = server.say(
+                "web.chart.false_alarm" if episode.false_alarm else "web.chart.alert"
+            )
             marks.append({"t": episode.alert_s, "kind": "alert", "label": label})
         if episode.pause_start_s is not None:
             end = episode.pause_end_s if episode.pause_end_s is not None else data.samples[-1].t_s
             marks.append({"t": episode.pause_start_s, "end": end, "kind": "pause"})
-    marks += [{"t": t, "kind": "ready", "label": "ready to return"} for t in data.ready_s]
+    ready = server.say("web.chart.ready")
+    marks += [{"t": t, "kind": "ready", "label": ready} for t in data.ready_s]
     body = {
         "t": [s.t_s for s in data.samples],
         "bpm": _finite([s.bpm if s.has_contact else None for s in data.samples]),
@@ -195,7 +202,7 @@ async def save_note(request: web.Request) -> web.StreamResponse:
     if len(note) > NOTE_MAX_CHARS:
         return _back(
             session_id,
-            error=f"The note is {len(note)} characters; keep it under {NOTE_MAX_CHARS}.",
+            error=server.say("web.session.note_too_long", n=len(note), most=NOTE_MAX_CHARS),
         )
     server.store.set_note(session_id, note)
     return _back(session_id, said="note")
@@ -210,10 +217,10 @@ async def false_alarm(request: web.Request) -> web.StreamResponse:
     try:
         alert_id = int(form.get("alert", ""))
     except ValueError:
-        return _back(session_id, error="That alert is not one of this session's.")
+        return _back(session_id, error=server.say("web.session.not_an_alert"))
     alerts = {row.id: row for row in server.store.events(session_id, "alert")}
     if alert_id not in alerts:
-        return _back(session_id, error="That alert is not one of this session's.")
+        return _back(session_id, error=server.say("web.session.not_an_alert"))
     if form.get("undo") == "yes":
         server.store.unmark_false_alarm(session_id, alert_id)
         return _back(session_id, said="undo")
@@ -231,9 +238,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     server.store.flush()
     if kind == "episodes" and server.store.people(session_id):
         # the table holds one heart's episodes; a couple's are in the JSON and the page
-        raise web.HTTPConflict(
-            text="A couple session's episodes are in its JSON export and its page (HTML).\n"
-        )
+        raise web.HTTPConflict(text=server.say("web.session.couple_episodes") + "\n")
     name = f"flooding-session-{session_id}.{kind}"
     if kind == "csv":  # the readings alone (a couple's with a person column), so that
         # `flooding import` reads them back
@@ -245,7 +250,7 @@ async def export(request: web.Request) -> web.StreamResponse:
         text = json.dumps(session_json(server.store, session_id), indent=1) + "\n"
         content_type = "application/json"
     else:
-        page = session_png(server.store, session_id, as_html=True)
+        page = session_png(server.store, session_id, as_html=True, say=server.say)
         assert page is not None  # _summary made sure the session exists
         text, content_type = page.decode("utf-8"), "text/html"
     return web.Response(
@@ -275,11 +280,8 @@ async def delete(request: web.Request) -> web.StreamResponse:
     session_id = int(request.match_info["id"])
     summary = _summary(server, session_id)
     if (await form_of(request)).get("confirm") != "yes":
-        return _back(session_id, error="Nothing was deleted: the confirmation was missing.")
+        return _back(session_id, error=server.say("web.session.not_confirmed"))
     if summary.recording:
-        return _back(
-            session_id,
-            error="This session is still being recorded. Stop the monitor first, then delete it.",
-        )
+        return _back(session_id, error=server.say("web.session.still_recording"))
     server.store.delete_session(session_id)
     return web.Response(status=303, headers={"Location": "/sessions?said=deleted"})

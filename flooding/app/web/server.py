@@ -29,6 +29,7 @@ from flooding.app.web.guard import (
     mint_code,
 )
 from flooding.app.web.live import LiveFeed
+from flooding.app.web.words import script_texts, template_helpers
 from flooding.app.wiring import Extras, Process
 from flooding.core.settings import Settings
 from flooding.io.control import (
@@ -39,6 +40,7 @@ from flooding.io.control import (
     parse_request,
 )
 from flooding.io.files import write_private
+from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
 
 if TYPE_CHECKING:
@@ -85,7 +87,8 @@ class AppServer:
         self.program = program
         self.config_file = config_file  # the person's file as chosen (None: the usual place)
         self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
-        self.guard = Guard(load_secret(folder))
+        self.say = load_catalogue(settings.language)  # the pages' words, in the person's language
+        self.guard = Guard(load_secret(folder), self.say)
         self.app = self._build()
         self._runner: web.AppRunner | None = None
         self._streams: set[web.StreamResponse] = set()
@@ -167,9 +170,14 @@ class AppServer:
         )
 
     def render(self, name: str, status: int = 200, **values: Any) -> web.Response:
-        """A page from its template."""
+        """A page from its template, in the person's language (with the texts its script
+        shows)."""
         html = self.templates.get_template(name).render(
-            program=self.program, breathing=self.settings.pause, **values
+            program=self.program,
+            breathing=self.settings.pause,
+            texts=script_texts(self.say, name.removesuffix(".html")),
+            **template_helpers(self.say),
+            **values,
         )
         return web.Response(text=html, status=status, content_type="text/html")
 
@@ -179,10 +187,7 @@ class AppServer:
         if not self.guard.redeem(code):
             return web.Response(
                 status=403,
-                text=(
-                    "This link was already used, or it is not one of this app's. Open the app "
-                    f"again with `{self.program} app` for a new link.\n"
-                ),
+                text=self.say("web.guard.link_used", program=self.program) + "\n",
                 content_type="text/plain",
             )
         target = request.query.get("next", "/")
@@ -224,7 +229,7 @@ class AppServer:
     async def events(self, request: web.Request) -> web.StreamResponse:
         """The live stream: a snapshot, then every reading and message as it happens."""
         if self.feed is None:
-            raise web.HTTPNotFound(text="No session is running in this process.\n")
+            raise web.HTTPNotFound(text=self.say("web.live.none_here") + "\n")
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"}
         )
@@ -264,7 +269,7 @@ class AppServer:
             return _json(
                 error_reply(
                     "no-session",
-                    f"no monitor is running here. Start one with `{self.program} monitor`.",
+                    self.say("web.live.no_monitor", program=self.program),
                 ),
                 status=409,
             )
@@ -274,7 +279,7 @@ class AppServer:
         except (ValueError, ControlRequestError) as exc:
             return _json(error_reply("bad-request", str(exc)), status=400)
         if isinstance(action, StatusRequest):
-            return _json(error_reply("bad-request", "status is read from the page"), status=400)
+            return _json(error_reply("bad-request", self.say("web.live.status_asked")), status=400)
         reply = self.control(action)
         if self.feed is not None:
             self.feed.send_status()

@@ -2,9 +2,10 @@
 `flooding config check` and `flooding pair` do, with a what-if preview that replays the
 person's past sessions the way `flooding tune --all` does.
 
-The form's keys, units and ranges come from the pydantic models (`allowed_values`); the reason
-for each key is its comment in the shipped `config/default.toml`. Saving writes only the keys
-that changed into the person's file, keeping their comments (tomlkit).
+The form's keys, units and ranges come from the pydantic models (`allowed_values`); each key's
+label and reason are screen texts (`web.settings.label.KEY`, `web.settings.why.KEY`: in English
+the key's comment in the shipped `config/default.toml`). Saving writes only the keys that
+changed into the person's file, keeping their comments (tomlkit).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import Any, Literal, get_args, get_origin
 
 from aiohttp import web
 
-from flooding.app.tune import DEFAULT_TOLERANCE_S, RecordedSessions, Totals, totals
+from flooding.app.tune import DEFAULT_TOLERANCE_S, RecordedSessions, Totals, totals, verdict
 from flooding.app.web.message_preview import example_notices
 from flooding.app.web.server import AppServer, form_of, server_of
+from flooding.core.catalogue import Catalogue
 from flooding.core.settings import PLACEHOLDERS, ConfigError, Settings
 from flooding.core.settings_keys import allowed_values, field_for
 from flooding.io.config_files.loading import (
@@ -41,15 +43,6 @@ logger = logging.getLogger(__name__)
 # the sections a person tunes; straps, profiles and workout overrides have their own places
 # (the Strap page, `flooding pair --as`)
 FORM_SECTIONS = ("", "detection", "pause", "notify", "service", "couple", "messages")
-SECTION_TITLES = {
-    "": "General",
-    "detection": "When to call it flooding",
-    "pause": "The break",
-    "notify": "Notifications",
-    "service": "The background service",
-    "couple": "Couple mode",
-    "messages": "The words you read",
-}
 SKIPPED_KEYS = frozenset({"detection.baseline_bpm"})  # set by `flooding calibrate`
 KEEP_SESSIONS_S = 600.0  # the what-if keeps the prepared sessions this long after a preview:
 #                          ten minutes of trying values answers each at once; then the
@@ -112,9 +105,15 @@ def _kind(key: str, value: Any) -> tuple[str, tuple[str, ...]]:
     return "number", ()
 
 
-def form_fields(settings: Settings) -> list[tuple[str, list[Field]]]:
-    """The form, section by section, with the values in effect."""
-    reasons = key_reasons()
+def section_title(say: Catalogue, section: str) -> str:
+    """A form section's heading ('' is the general one)."""
+    return say(f"web.settings.section.{section or 'general'}")
+
+
+def form_fields(settings: Settings, say: Catalogue | None = None) -> list[tuple[str, list[Field]]]:
+    """The form, section by section, with the values in effect (in the language of `say`,
+    English without)."""
+    say = say or load_catalogue()
     dumped = settings.model_dump(mode="json")
     out: list[tuple[str, list[Field]]] = []
     for section in FORM_SECTIONS:
@@ -132,25 +131,25 @@ def form_fields(settings: Settings) -> list[tuple[str, list[Field]]]:
             fields.append(
                 Field(
                     key=key,
-                    label=name.replace("_", " "),
+                    label=say.texts.get(f"web.settings.label.{key}", name.replace("_", " ")),
                     kind=kind,
                     value=value,
                     choices=choices,
-                    allowed=_allowed(key),
-                    reason=reasons.get(key, ""),
+                    allowed=_allowed(key, say),
+                    reason=say.texts.get(f"web.settings.why.{key}", ""),
                 )
             )
-        out.append((SECTION_TITLES[section], fields))
+        out.append((section_title(say, section), fields))
     return out
 
 
-def _allowed(key: str) -> str:
+def _allowed(key: str, say: Catalogue) -> str:
     """What a key accepts; for a message text also the placeholders it may use."""
-    words = allowed_values(key, load_catalogue()) or ""
+    words = allowed_values(key, say) or ""
     name = key.removeprefix("messages.")
     if key.startswith("messages.") and name in PLACEHOLDERS:
-        names = ", ".join("{" + n + "}" for n in PLACEHOLDERS[name]) or "none"
-        words += f"; placeholders: {names}"
+        names = ", ".join("{" + n + "}" for n in PLACEHOLDERS[name])
+        words += say("web.settings.placeholders", names=names or say("web.settings.none"))
     return words
 
 
@@ -277,6 +276,21 @@ class KeptSessions:
 KEPT_KEY = web.AppKey("what-if sessions", KeptSessions)
 
 
+def _verdict(preview: Totals | None, say: Catalogue) -> str:
+    """The what-if's totals in one line ('' without a preview)."""
+    if preview is None:
+        return ""
+    return verdict(
+        preview.current_alerts,
+        preview.candidate_alerts,
+        preview.current_false,
+        preview.candidate_false,
+        preview.missed,
+        preview.added,
+        say,
+    )
+
+
 def _load(server: AppServer, overrides: list[str] | None = None) -> LoadedConfig:
     return load_config(server.config_file, overrides=overrides or [])
 
@@ -297,15 +311,16 @@ def _page(
         "settings.html",
         status=status,
         page="settings",
-        sections=form_fields(settings),
+        sections=form_fields(settings, server.say),
         form=form or {},
         errors=errors or {},
         other_errors=other_errors or [],
         said=said,
         preview=preview,
+        verdict=_verdict(preview, server.say),
         changes=changes or [],
         shown=_shown,
-        notices=example_notices(settings),
+        notices=example_notices(settings, server.say),
         path=str(user_config_path(server.config_file)),
     )
 
@@ -317,7 +332,7 @@ async def settings_page(request: web.Request) -> web.StreamResponse:
         loaded = _load(server)
     except ConfigError as exc:
         return _page(server, server.settings, status=200, other_errors=exc.problems)
-    said = "Saved. The monitor uses them from its next start." if "saved" in request.query else ""
+    said = server.say("web.settings.saved") if "saved" in request.query else ""
     request.app[KEPT_KEY].warm(server.folder, loaded.settings)
     return _page(server, loaded.settings, said=said)
 
@@ -348,7 +363,7 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
             kept.used()
         return _page(server, candidate.settings, form=form, preview=preview, changes=changes)
     if not changes:
-        return _page(server, current.settings, said="Nothing changed.")
+        return _page(server, current.settings, said=server.say("web.settings.nothing_changed"))
     # imported here: tomlkit is for saving, not for the service that serves the app
     from flooding.io.config_files.user_file import set_user_values
 

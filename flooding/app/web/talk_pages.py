@@ -34,14 +34,15 @@ NAME_MAX_CHARS = 64
 async def agreement_page(request: web.Request) -> web.StreamResponse:
     """The agreement, to read together before a talk (and to print)."""
     server = server_of(request)
+    said = server.say("web.agreement.saved") if "saved" in request.query else ""
     return server.render(
         "agreement.html",
         page="agreement",
-        a=agreement.load(server.folder),
+        a=agreement.in_language(agreement.load(server.folder), server.say),
         form={},
         errors={},
         editing="edit" in request.query,
-        said="Saved. Read it together before your next talk." if "saved" in request.query else "",
+        said=said,
     )
 
 
@@ -49,13 +50,13 @@ async def save_agreement(request: web.Request) -> web.StreamResponse:
     """Keep the agreement, or say what to fix beside each field."""
     server = server_of(request)
     form = await form_of(request)
-    found, errors = agreement.problems(form)
+    found, errors = agreement.problems(form, server.say)
     if found is None:
         return server.render(
             "agreement.html",
             status=400,
             page="agreement",
-            a=agreement.load(server.folder),
+            a=agreement.in_language(agreement.load(server.folder), server.say),
             form=form,
             errors=errors,
             editing=True,
@@ -73,7 +74,7 @@ async def progress_page(request: web.Request) -> web.StreamResponse:
     server = server_of(request)
     server.store.flush()
     return server.render(
-        "progress.html", page="progress", p=progress(server.store), duration=duration
+        "progress.html", page="progress", p=progress(server.store, server.say), duration=duration
     )
 
 
@@ -104,11 +105,9 @@ def _strap_page(
 async def strap_page(request: web.Request) -> web.StreamResponse:
     """The paired strap, its link and battery; scan and pair."""
     server = server_of(request)
-    said = {"paired": "Paired. The monitor uses this strap from its next start."}.get(
-        request.query.get("said", ""), ""
-    )
+    said = server.say("web.strap.paired") if request.query.get("said") == "paired" else ""
     if "unpaired" in request.query:
-        said = "Unpaired. Pair a strap before the next talk."
+        said = server.say("web.strap.unpaired")
     return _strap_page(server, said=said)
 
 
@@ -120,7 +119,7 @@ async def scan_straps(request: web.Request) -> web.StreamResponse:
     except BluetoothUnavailableError as exc:
         return _strap_page(
             server,
-            error=f"Bluetooth cannot be used here ({exc}). Is it switched on?",
+            error=server.say("web.strap.no_bluetooth", why=exc),
         )
     return _strap_page(server, found=list(found))
 
@@ -134,23 +133,23 @@ async def pair_strap(request: web.Request) -> web.StreamResponse:
     typed = form.get("new_as", "") if form.get("for_new") == "yes" else ""
     profile = (form.get("as") or typed).strip() or None
     if form.get("for_new") == "yes" and profile is None:
-        return _strap_page(server, error="Type the partner's name first, then pair.")
+        return _strap_page(server, error=server.say("web.strap.name_first"))
     if form.get("unpair") == "yes":
         if profile is not None and profile not in profiles_in(path):
-            return _strap_page(server, error=f"There is no profile called {profile!r}.")
+            return _strap_page(server, error=server.say("web.strap.no_profile", name=repr(profile)))
         try:
             unpair_strap(path, profile)
         except PairingRefused as exc:
-            return _strap_page(server, error=f"Not unpaired: {exc}.")
+            return _strap_page(server, error=server.say("web.strap.not_unpaired", why=exc))
         return web.Response(status=303, headers={"Location": "/strap?unpaired"})
     address = form.get("address", "").strip()
     name = form.get("name", "").strip()[:NAME_MAX_CHARS]
     if not ADDRESS.match(address):
-        return _strap_page(server, error="That is not a strap's address. Scan again and choose.")
+        return _strap_page(server, error=server.say("web.strap.bad_address"))
     try:
         pair_strap_to(path, address, name, profile)
     except PairingRefused as exc:
-        return _strap_page(server, error=f"Not paired: {exc}.")
+        return _strap_page(server, error=server.say("web.strap.not_paired", why=exc))
     return web.Response(status=303, headers={"Location": "/strap?said=paired"})
 
 

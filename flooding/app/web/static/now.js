@@ -2,24 +2,11 @@
 "use strict";
 (function () {
   const WINDOW_S = 300; // the chart shows the last five minutes of the session
-  const WORDS = {
-    warming: "Getting to know your calm heart. This takes a few minutes.",
-    calm: "Calm. All is well.",
-    rising: "Your heart is rising. A slow breath may help.",
-    flooded: "You are flooded. Time for a break.",
-    "no-contact": "The strap has no skin contact: moisten it and tighten it a little.",
-    gap: "No signal from the strap right now.",
-  };
-  const PERSON_WORDS = {
-    warming: "getting to know this heart", calm: "calm", rising: "rising", flooded: "flooded",
-    "no-contact": "no skin contact", gap: "no signal",
-  };
-  const LINK_WORDS = {
-    connected: "Strap connected",
-    connecting: "Connecting to the strap",
-    searching: "Looking for the strap",
-    disconnected: "Strap disconnected, reconnecting on its own",
-  };
+  // the words, in the person's language: the server puts them into the page
+  const TEXTS = JSON.parse(document.getElementById("texts").textContent);
+  const say = (key, values) => (TEXTS[key] || key).replace(/\{(\w+)\}/g, (m, name) =>
+    values && name in values ? String(values[name]) : m);
+  const words = (prefix, name) => TEXTS[prefix + name] || name;
   const $ = (id) => document.getElementById(id);
   const t = [], bpm = [], base = [], line = [];
   const people = []; // couple mode: the two names, in the order their hearts first came
@@ -34,22 +21,23 @@
   function makeChart() {
     const couple = people.length > 0;
     const series = couple
-      ? [{}, { label: "First heart", stroke: "#b3261e", width: 2, spanGaps: true },
-             { label: "Second heart", stroke: "#1d5e8c", width: 2, spanGaps: true }]
-      : [{}, { label: "Heart", stroke: "#b3261e", width: 2, spanGaps: false },
-             { label: "Calm baseline", stroke: "#1f6b3a", width: 2, dash: [6, 4] },
-             { label: "Flooding line", stroke: "#8a5a00", width: 2, dash: [2, 3] }];
+      ? [{}, { label: say("web.chart.first_heart"), stroke: "#b3261e", width: 2, spanGaps: true },
+             { label: say("web.chart.second_heart"), stroke: "#1d5e8c", width: 2, spanGaps: true }]
+      : [{}, { label: say("web.chart.heart"), stroke: "#b3261e", width: 2, spanGaps: false },
+             { label: say("web.chart.baseline"), stroke: "#1f6b3a", width: 2, dash: [6, 4] },
+             { label: say("web.chart.line"), stroke: "#8a5a00", width: 2, dash: [2, 3] }];
     chart = new uPlot({
       width: width(), height: 260,
       scales: { x: { time: true }, y: { auto: true } },
-      axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "beats a minute" }],
+      axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: say("web.chart.axis") }],
       legend: { show: false }, // the page has its own legend, and the numbers under Details
       series: series,
     }, chartData(), chartBox);
     if (couple) {
-      $("chart-title").textContent = "Your hearts, the last five minutes";
-      document.querySelector(".legend").textContent =
-        "Red: " + people[0] + "'s heart" + (people[1] ? " · blue: " + people[1] + "'s heart" : "");
+      $("chart-title").textContent = say("web.live.couple_title");
+      document.querySelector(".legend").textContent = people[1]
+        ? say("web.live.couple_legend_two", { first: people[0], second: people[1] })
+        : say("web.live.couple_legend_one", { first: people[0] });
     }
   }
   function chartData() { return people.length ? [t, hearts[0], hearts[1]] : [t, bpm, base, line]; }
@@ -99,19 +87,20 @@
   function workout() { return status && status.mode === "workout"; }
 
   function showState() {
-    const words = $("state-words");
+    const shown = $("state-words");
     if (!latest) return;
     $("bpm").textContent = Math.round(latest.bpm);
     if (people.length) showPeople();
-    let text = WORDS[latest.state] || latest.state;
-    if (latest.pausing) text = "On a break. Let your heart settle.";
-    if (workout()) text = "Workout mode: a high heart rate is expected, no flooding alerts.";
-    words.textContent = text;
-    words.className = "state-words " + (latest.pausing ? "pausing" : latest.state);
-    $("n-bpm").textContent = latest.bpm.toFixed(0) + " beats a minute";
-    $("n-baseline").textContent = latest.baseline == null ? "not known yet" : latest.baseline.toFixed(0) + " beats a minute";
-    $("n-threshold").textContent = latest.threshold.toFixed(0) + " beats a minute";
-    $("n-state").textContent = latest.state;
+    let text = words("web.live.state.", latest.state);
+    if (latest.pausing) text = say("web.live.pausing");
+    if (workout()) text = say("web.live.workout");
+    shown.textContent = text;
+    shown.className = "state-words " + (latest.pausing ? "pausing" : latest.state);
+    const perMinute = (value) => say("web.live.bpm", { bpm: value.toFixed(0) });
+    $("n-bpm").textContent = perMinute(latest.bpm);
+    $("n-baseline").textContent = latest.baseline == null ? say("web.live.not_known") : perMinute(latest.baseline);
+    $("n-threshold").textContent = perMinute(latest.threshold);
+    $("n-state").textContent = words("state.", latest.state);
     const pausing = latest.pausing;
     $("pause-card").hidden = !pausing;
     $("alert-card").hidden = !(lastAlert && (latest.state === "flooded" || pausing) && !alertAnswered);
@@ -131,7 +120,8 @@
     for (const name of people) {
       const r = latestOf[name];
       const item = document.createElement("li");
-      item.textContent = name + ": " + Math.round(r.bpm) + " beats a minute, " + (PERSON_WORDS[r.state] || r.state) + ".";
+      item.textContent = say("web.live.person_line",
+        { name: name, bpm: Math.round(r.bpm), state: words("web.live.person.", r.state) });
       list.appendChild(item);
     }
   }
@@ -157,22 +147,21 @@
     if (!s) return;
     const on = s.mode === "workout";
     const button = $("workout");
-    button.textContent = on ? "Back to talk mode" : "Workout mode on";
+    button.textContent = say(on ? "web.live.talk_button" : "web.live.workout_button");
     button.setAttribute("aria-pressed", on ? "true" : "false");
-    $("mode-words").textContent = on
-      ? "Workout mode: no flooding alerts while you exercise."
-      : "Talk mode: you will be told when you are flooded.";
+    $("mode-words").textContent = say(on ? "web.live.mode_workout" : "web.live.mode_talk");
     if (s.strap) showLink({ state: s.strap.link, strap: s.strap.name }, s.strap.battery_percent);
     showState();
   }
 
   function showLink(link, percent) {
     if (link) {
-      const words = LINK_WORDS[link.state] || link.state;
-      $("link-words").textContent = words + (link.strap ? " (" + link.strap + ")" : "");
+      const state = words("web.live.link.", link.state);
+      $("link-words").textContent = state + (link.strap ? " (" + link.strap + ")" : "");
     }
     if (percent != null) {
-      $("battery-words").textContent = "battery " + percent + "%" + (percent < 15 ? ", charge it soon" : "");
+      $("battery-words").textContent =
+        say("web.live.battery", { percent: percent }) + (percent < 15 ? say("web.live.battery_low") : "");
     }
   }
 
@@ -184,7 +173,7 @@
     const cycle = parseFloat(style.animationDuration) || 10;
     const phase = ((performance.now() / 1000) % cycle) / cycle;
     const inhale = parseFloat(document.body.dataset.inhale || "0.4");
-    $("breath-words").textContent = phase < inhale ? "Breathe in…" : "…and slowly out.";
+    $("breath-words").textContent = say(phase < inhale ? "web.live.breathe_in" : "web.live.breathe_out");
   }
   setInterval(breathWords, 250);
 
@@ -196,20 +185,22 @@
         body: JSON.stringify(request), credentials: "same-origin",
       });
       const reply = await response.json();
-      result.textContent = reply.ok ? done : (reply.error || "That did not work.");
+      result.textContent = reply.ok
+        ? done
+        : (TEXTS["control.refused." + reply.code] || reply.error || say("web.live.failed"));
     } catch (e) {
-      result.textContent = "The app could not reach the monitor. Is it still running?";
+      result.textContent = say("web.live.unreachable");
     }
   }
 
-  $("start-pause").addEventListener("click", () => act({ cmd: "pause" }, "Pause started. Take the time you need."));
+  $("start-pause").addEventListener("click", () => act({ cmd: "pause" }, say("web.live.done_pause")));
   $("not-flooded").addEventListener("click", () => {
     alertAnswered = true;
-    act({ cmd: "ok" }, "Marked as a false alarm. Thank you: it helps tune your thresholds.");
+    act({ cmd: "ok" }, say("web.live.done_ok"));
     showState();
   });
-  $("end-pause").addEventListener("click", () => act({ cmd: "resume" }, "Pause ended. Welcome back."));
-  $("workout").addEventListener("click", () => act({ cmd: "workout", on: !workout() }, workout() ? "Back to talk mode." : "Workout mode on."));
+  $("end-pause").addEventListener("click", () => act({ cmd: "resume" }, say("web.live.done_resume")));
+  $("workout").addEventListener("click", () => act({ cmd: "workout", on: !workout() }, say(workout() ? "web.live.done_talk" : "web.live.done_workout")));
 
   const source = new EventSource("/events");
   source.addEventListener("snapshot", (e) => {
@@ -238,5 +229,5 @@
   source.addEventListener("link", (e) => showLink(JSON.parse(e.data), null));
   source.addEventListener("battery", (e) => showLink(null, JSON.parse(e.data).percent));
   source.addEventListener("info", (e) => { $("action-result").textContent = JSON.parse(e.data).text; });
-  source.onerror = () => { $("link-words").textContent = "The app lost the monitor; trying again"; };
+  source.onerror = () => { $("link-words").textContent = say("web.live.lost"); };
 })();

@@ -2,6 +2,9 @@
 "use strict";
 (function () {
   const box = document.getElementById("chart");
+  // the words, in the person's language: the server puts them into the page
+  const TEXTS = JSON.parse(document.getElementById("texts").textContent);
+  const say = (key) => TEXTS[key] || key;
   const COLORS = { alert: "#b3261e", ready: "#1f6b3a", pause: "rgba(29, 94, 140, 0.15)" };
 
   function marksPlugin(marks) {
@@ -41,12 +44,12 @@
         width: Math.max(280, box.clientWidth), height: 300,
         scales: { x: { time: true } },
         cursor: { drag: { x: true, y: false } },
-        axes: [{ stroke: "#4a5560" }, Object.assign({ stroke: "#4a5560", label: "beats a minute" }, d.activity ? { size: 64 } : {})],
+        axes: [{ stroke: "#4a5560" }, Object.assign({ stroke: "#4a5560", label: say("web.chart.axis") }, d.activity ? { size: 64 } : {})],
         series: [
           {},
-          { label: "Heart", stroke: "#b3261e", width: 1.5 },
-          { label: "Calm baseline", stroke: "#1f6b3a", width: 2, dash: [6, 4] },
-          { label: "Flooding line", stroke: "#8a5a00", width: 2, dash: [2, 3] },
+          { label: say("web.chart.heart"), stroke: "#b3261e", width: 1.5 },
+          { label: say("web.chart.baseline"), stroke: "#1f6b3a", width: 2, dash: [6, 4] },
+          { label: say("web.chart.line"), stroke: "#8a5a00", width: 2, dash: [2, 3] },
         ],
         plugins: [marksPlugin(d.marks)],
       };
@@ -61,8 +64,8 @@
           width: Math.max(280, box.clientWidth), height: 120,
           scales: { x: { time: true } },
           cursor: { drag: { x: true, y: false }, sync: { key: "session" } },
-          axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: "moved (g)", size: 64 }],
-          series: [{}, { label: "Movement", stroke: "#6b4fa0", fill: "rgba(107, 79, 160, 0.25)", width: 1 }],
+          axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: say("web.chart.moved_axis"), size: 64 }],
+          series: [{}, { label: say("web.chart.movement"), stroke: "#6b4fa0", fill: "rgba(107, 79, 160, 0.25)", width: 1 }],
         }, [d.t, d.activity], band);
         charts.push([movement, 120]);
         band.dataset.ready = "yes";
