@@ -17,7 +17,7 @@ from flooding.core.timefmt import is_wall_clock
 from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
 from flooding.io.store import Store
-from flooding.lab.evaluate import reference_episodes
+from flooding.lab.evaluate import reference_episodes, score_stress_predict
 from flooding.lab.movement import hexoskin_folders, read_hexoskin
 from flooding.lab.scenarios import Expectation, labeled_scenarios
 from flooding.lab.simulate import Scenario
@@ -253,3 +253,23 @@ class TestReplayCommand:
         assert done.returncode != 0
         assert "line 3" in done.stderr
         assert str(path) in done.stderr
+
+
+class TestTaskLabelPrecision:
+    def test_alerts_scored_by_the_task_labels(self, tmp_path: Path) -> None:
+        """In a Stress-Predict file, an alert inside a labelled task counts as task-label
+        precise and one in a rest stretch does not; the task counts as alerted."""
+        rows = ["Participant,HR,respr,Time(sec),Label"]
+        t0 = 1_644_227_583
+        for k in range(2700):
+            task = 600 <= k < 900
+            bump = 2200 <= k < 2320  # a rise in the rest, 25 minutes after the task's alert
+            bpm = 100.0 if (task and k >= 630) or bump else 70.0
+            rows.append(f"2,{bpm},12.0,{t0 + k},{int(task)}")
+        path = tmp_path / "stress.csv"
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        score = score_stress_predict(path, SETTINGS)
+        assert score.alerts == 2
+        assert (score.alerts_in_task, score.alerts_near_task) == (1, 1)
+        assert score.task_precision == pytest.approx(0.5)
+        assert (score.tasks, score.tasks_own_alert) == (1, 1)

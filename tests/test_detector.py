@@ -10,7 +10,13 @@ from typing import TypeVar
 
 import pytest
 
-from flooding.core.detector import BUCKET_S, SETTLE_S, Detector, DetectorStep
+from flooding.core.detector import (
+    BUCKET_S,
+    PROVISIONAL_MAX_BPM,
+    SETTLE_S,
+    Detector,
+    DetectorStep,
+)
 from flooding.core.models import (
     ContactChanged,
     EpisodeEnded,
@@ -205,11 +211,15 @@ class TestNoFalseEpisodes:
 
 class TestWarmUp:
     def test_only_absolute_rule_before_the_baseline(self) -> None:
-        """Before baseline_min_calm_s of calm only the absolute rule applies: 90 bpm is calm."""
-        detector, steps = feed_segments(calm(60), Seg(60, 90))
+        """Before baseline_min_calm_s of calm only the absolute rule applies (raised to
+        PROVISIONAL_MAX_BPM while the first two minutes settle): 90 bpm is calm."""
+        detector, steps = feed_segments(calm(60), Seg(120, 90))
         assert episodes(steps) == []
         assert {s.state for s in steps} == {State.WARMING}
-        assert {(s.threshold_bpm, s.rule) for s in steps} == {(100, Rule.ABSOLUTE)}
+        assert {s.rule for s in steps} == {Rule.ABSOLUTE}
+        settle = int(SETTLE_S)
+        assert {s.threshold_bpm for s in steps[:settle]} == {PROVISIONAL_MAX_BPM}
+        assert {s.threshold_bpm for s in steps[settle:]} == {100}
         assert detector.baseline_bpm is None
 
     def test_absolute_rule_fires_while_warming(self) -> None:
@@ -369,7 +379,8 @@ class TestSeededBaseline:
         """A calibrated seed makes the relative rule work once one calm 10-s bucket confirms it."""
         detector = Detector(DetectionSettings(), baseline_seed_bpm=60)
         steps = run(detector, trace(calm(10, 60), Seg(60, 85)))
-        assert steps[0].threshold_bpm == 100  # not yet confirmed: the absolute rule
+        # not yet confirmed: the absolute rule, as in the first minutes without a seed
+        assert steps[0].threshold_bpm == PROVISIONAL_MAX_BPM
         assert steps[10].threshold_bpm == 70
         [episode] = episodes(steps)
         assert episode.rule is Rule.RELATIVE
@@ -527,6 +538,51 @@ class TestFirstMinutes:
         onset = crossing_s(segs, 78)
         assert onset <= episode.t_s <= onset + 20 + CONFIRM_SLACK_S
 
+    def test_a_heart_that_just_sat_down_does_not_alert(self) -> None:
+        """A heart that climbs to 106 bpm in the first two minutes (walking in, sitting down)
+        and comes back down to its calm over the next minutes gives no alert (the earlier
+        rules did)."""
+        segs = (Seg(20, 80), Seg(30, 80, 106), Seg(70, 106), Seg(180, 106, 72), calm(600, 72))
+        samples = trace(*segs, seed=2)
+        steps = run(Detector(DetectionSettings()), samples)
+        assert episodes(steps) == []
+        assert steps[60].waiting is Waiting.SETTLING
+        assert steps[60].threshold_bpm == PROVISIONAL_MAX_BPM
+        assert onset_and_alerts(samples, classic=True)  # control: 100 bpm from the first second
+
+    # calm at 70 while settling and learning; from 200 s on (threshold 100 then) the heart
+    # sits at 86, and when the baseline of 70 is learned at 240 s the threshold comes down
+    # to 80, under it
+    UP_WHEN_LEARNED = (calm(200, 70), Seg(5, 70, 86), Seg(295, 86))
+
+    def test_a_threshold_that_comes_down_under_the_heart_does_not_alert(self) -> None:
+        """A heart already up when the baseline is learned (the threshold comes down under
+        it: the heart did not rise) gives no alert while it stays there (the earlier rules
+        alerted at once)."""
+        samples = trace(*self.UP_WHEN_LEARNED)
+        steps = run(Detector(DetectionSettings()), samples)
+        assert steps[-1].baseline_bpm == 70
+        assert steps[-1].threshold_bpm == 80
+        assert episodes(steps) == []
+        assert onset_and_alerts(samples, classic=True)  # control
+
+    def test_a_rise_from_there_alerts_in_time(self) -> None:
+        """From that level a rise of the margin (to 100 bpm) alerts within confirm_s + 2 s of
+        its crossing of the level + margin."""
+        segs = (*self.UP_WHEN_LEARNED, Seg(10, 86, 100), Seg(120, 100))
+        [episode] = onset_and_alerts(trace(*segs))
+        onset = crossing_s(segs, 86 + 10)
+        assert onset <= episode.t_s <= onset + 20 + CONFIRM_SLACK_S
+
+    def test_coming_under_then_rising_again_alerts(self) -> None:
+        """Once the heart has been under the threshold, a crossing is a rise again: back to
+        calm, then up to 86 alerts within confirm_s + 2 s."""
+        back = (*self.UP_WHEN_LEARNED, Seg(10, 86, 70), calm(120, 70))
+        [episode] = onset_and_alerts(trace(*back, Seg(5, 70, 86), Seg(120, 86)))
+        start = sum(seg.duration_s for seg in back)
+        onset = start + 5 * (80 - 70) / (86 - 70)  # the second crossing of 80
+        assert onset <= episode.t_s <= onset + 20 + CONFIRM_SLACK_S
+
 
 class TestBaselineDoesNotSink:
     def test_coming_back_from_relaxation_does_not_alert(self) -> None:
@@ -534,6 +590,16 @@ class TestBaselineDoesNotSink:
         ordinary 74 for ten minutes: no alert (the earlier rules alerted)."""
         segs = (calm(900, 72), Seg(60, 72, 61), calm(360, 61), Seg(60, 61, 74), calm(600, 74))
         samples = trace(*segs, seed=1)
+        assert onset_and_alerts(samples) == []
+        assert onset_and_alerts(samples, classic=True)  # control: the baseline had sunk
+
+    def test_coming_back_from_two_relaxations_does_not_alert(self) -> None:
+        """Fifteen calm minutes at 72, then two seven-minute meditations at 62 with five
+        ordinary minutes between (as in a study protocol), then back to 74 for ten minutes:
+        no alert (with a 15-minute floor the baseline had sunk to the meditations' 62)."""
+        relax = (Seg(30, 72, 62), calm(390, 62), Seg(30, 62, 72))
+        segs = (calm(900, 72), *relax, calm(300, 72), *relax, Seg(30, 72, 74), calm(600, 74))
+        samples = trace(*segs, seed=3)
         assert onset_and_alerts(samples) == []
         assert onset_and_alerts(samples, classic=True)  # control: the baseline had sunk
 

@@ -743,7 +743,7 @@ def render_people_html(review: PeopleReview, png: bytes, say: Catalogue | None =
     to open or to share with a therapist."""
     say = say or load_catalogue()
     e = html.escape
-    lines = people_lines(review, say)
+    lines = people_lines(review, say, verbose=False)  # plain words: a page for people
     body = "".join(f"<p>{e(line)}</p>" for line in lines if line)
     image = base64.b64encode(png).decode("ascii")
     return (

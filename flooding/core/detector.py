@@ -37,7 +37,14 @@ Rules for real life (issue 15; `classic=True` turns all of them off, for compari
   provisional calm, never taken above `PROVISIONAL_MAX_BPM` (a heart racing when the strap
   goes on is not a calm to learn); until the own baseline is warm only the absolute rule
   applies, raised to the provisional calm plus the margin (with `rules = "either"`), so a
-  person whose calm sits near `absolute_bpm` is not flooded in the first minutes.
+  person whose calm sits near `absolute_bpm` is not flooded in the first minutes; during the
+  settling minutes themselves it is raised to `PROVISIONAL_MAX_BPM` (a heart that has just
+  sat down is still coming down; only a racing one alerts). A confirmed calibrated calm
+  applies from its first calm bucket, settling or not.
+- a threshold that comes down under the heart is no rise: when the threshold falls (the
+  baseline is learned, the settling minutes end, the baseline falls) below a heart that was
+  under the old threshold, the heart did not rise; it counts once it has been under the
+  threshold again, or has climbed the margin above its lowest rate since.
 - a baseline that does not sink: never below the median calm of the last `FLOOR_WINDOW_S`
   (the session's ordinary calm; rise-limited like the baseline), so a relaxation or
   breathing phase of minutes does not pull it down, and coming back from it to the
@@ -83,10 +90,12 @@ MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had c
 BASELINE_RISE_BPM_PER_MIN = 1.0  # fastest rise of a learned baseline, bpm per minute: calm
 #                                  drifts slower; arousal climbs faster (see the docstring)
 SECONDS_PER_MINUTE = 60.0
-FLOOR_WINDOW_S = 900.0  # the session's ordinary calm: the median calm of the last 15 minutes;
-#                         a relaxation, slow-breathing or meditation phase (typically 5 min in
-#                         studies, e.g. Stress-Predict's relaxation between tasks) is a minority
-#                         of it, so the baseline does not sink with it
+FLOOR_WINDOW_S = 1800.0  # the session's ordinary calm: the median calm of the last 30 minutes;
+#                          a relaxation, slow-breathing or meditation phase lasts 5-10 min in
+#                          acute-stress protocols and often comes twice close together (WESAD:
+#                          two 7-min meditations, Schmidt et al., ICMI 2018; Stress-Predict: a
+#                          relaxation after each task, Iqbal et al. 2022), so in 30 minutes they
+#                          stay a minority and the baseline does not sink with them
 SETTLE_S = 120.0  # calm of the first two minutes is not learned: a chest strap's electrodes
 #                   need skin moisture and a wrist sensor needs time to lock on (readings
 #                   start low), and a heart settles over 1-2 min after sitting down (resting
@@ -107,7 +116,11 @@ RECENT_MAX = 64  # readings kept for the step rule at most: a strap sends 1-4 a 
 PROVISIONAL_MAX_BPM = 110.0  # the calm seen while settling is never taken above this: a seated
 #                              adult heart over 100 bpm is tachycardia (normal resting range
 #                              60-100 bpm, AHA); 110 leaves room for a nervous start, while a
-#                              heart already racing when the strap goes on still alerts
+#                              heart already racing when the strap goes on still alerts. It is
+#                              also the threshold while settling (unless a confirmed calibrated
+#                              calm says otherwise): a heart in its first two minutes after
+#                              sitting down is still coming down from walking in and standing
+#                              (SETTLE_S), so 100-110 bpm then is no sign of flooding
 STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30 s to about
 #                              half its first jump (Wieling et al. 2007); a flooded heart
 #                              stays up: falling below this share of the step means posture
@@ -138,6 +151,7 @@ class _BaselineRing:
     ) -> None:
         self._classic = classic
         self.settle_end_s: float | None = None  # calm buckets ending before this are not learned
+        self.settling_now = False  # the bucket in progress is one of the settling minutes
         self.provisional: float | None = None  # the calm seen so far, before the baseline is warm
         self._settle_sum = 0.0
         self._settle_n = 0
@@ -195,6 +209,17 @@ class _BaselineRing:
         self._bucket_index = index
         self._sum = 0.0
         self._n = 0
+        if self.settling_now:
+            end = self.settle_end_s
+            if end is None or (index + 1) * BUCKET_S > end:
+                self.settling_now = False
+                self.version += 1  # the threshold changes with it
+
+    def start_settling(self, t_s: float) -> None:
+        """The first usable reading came at `t_s`: the settling minutes begin."""
+        self.settle_end_s = t_s + SETTLE_S
+        self.settling_now = True
+        self.version += 1
 
     def _close_bucket(self, mean: float) -> None:
         """Learn one calm bucket mean (the rules of issue 15: settling, the floor)."""
@@ -363,6 +388,10 @@ class Detector:
         self._run_floor: float | None = None  # lowest rate in the STEP_S before the run
         self._run_peak = 0.0
         self._run_step = False  # the run began with a sudden step (heart rate only)
+        self._prev_bpm: float | None = None  # the last plausible reading, and the threshold
+        self._prev_threshold = math.inf  # at that reading (a threshold that came down)
+        # lowest rate since the threshold came down under the heart (None: it did not)
+        self._came_under: float | None = None
         self.retune(settings)
 
     def retune(self, settings: DetectionSettings) -> None:
@@ -412,11 +441,17 @@ class Detector:
         )
         if base is None or not known:
             # not yet the person's own calm (or a seed not yet confirmed by the session's calm)
-            provisional = ring.provisional
-            if self.classic or provisional is None or s.rules != "either":
+            if self.classic or s.rules != "either":
                 return absolute, Rule.ABSOLUTE
-            # the absolute cue, but never inside the calm seen so far
-            return max(absolute, provisional + self._margin_for(provisional)), Rule.ABSOLUTE
+            threshold = absolute
+            provisional = ring.provisional
+            if provisional is not None:
+                # the absolute cue, but never inside the calm seen so far
+                threshold = max(threshold, provisional + self._margin_for(provisional))
+            if ring.settling_now:
+                # a heart that just sat down is still coming down: only a racing one alerts
+                threshold = max(threshold, PROVISIONAL_MAX_BPM)
+            return threshold, Rule.ABSOLUTE
         relative = base + self._margin
         if s.rules == "absolute":
             return absolute, Rule.ABSOLUTE
@@ -462,6 +497,18 @@ class Detector:
         trough = self._trough
         return trough is None or bpm < trough + self._margin
 
+    def _still_under(self, bpm: float) -> bool:
+        """Whether a reading above a threshold that came down under the heart is still no
+        rise: not the margin above the lowest rate since (`_came_under`, updated here)."""
+        lowest = self._came_under
+        assert lowest is not None
+        if bpm < lowest:
+            self._came_under = lowest = bpm
+        if bpm < lowest + self._margin:
+            return True
+        self._came_under = None  # a rise of its own: it counts from here
+        return False
+
     def feed(self, sample: Sample) -> DetectorStep:
         """Take one sample; return the state and any events it caused."""
         events: list[Event] = []
@@ -506,7 +553,8 @@ class Detector:
         lowest_before: float | None = None
         if not self.classic:
             if ring.settle_end_s is None:
-                ring.settle_end_s = t + SETTLE_S
+                ring.start_settling(t)
+                threshold, rule = self.threshold()  # the first minutes' threshold
             activity = sample.activity_g
             if activity is not None and activity >= MOVING_G:
                 moving = True
@@ -524,6 +572,8 @@ class Detector:
                 if self._pending is not None:
                     self._flush_recent()
                 lowest_before = self._push_recent(t, bpm)
+        prev_bpm, prev_threshold = self._prev_bpm, self._prev_threshold
+        self._prev_bpm, self._prev_threshold = bpm, threshold
 
         if self._flooded:
             if bpm > self._peak:
@@ -553,6 +603,18 @@ class Detector:
             if settling and not self.frozen:
                 ring.add_current(bpm)  # settling: where this heart is now, high or not
             if self._run_start is None:
+                if (
+                    not self.classic
+                    and prev_bpm is not None
+                    and threshold <= prev_bpm < prev_threshold
+                ):
+                    # the threshold came down under a heart that did not rise (the baseline
+                    # was learned, or fell): no rise yet; see `_still_under`
+                    self._came_under = bpm
+                if self._came_under is not None and self._still_under(bpm):
+                    if not settling:
+                        ring.discard_open_bucket()
+                    return self._step(State.RISING, threshold, rule, events)
                 self._run_start = t
                 if not settling:
                     ring.discard_open_bucket()
@@ -603,6 +665,7 @@ class Detector:
                 return self._step(State.FLOODED, threshold, rule, events)
             return self._step(State.RISING, threshold, rule, events, waiting)
 
+        self._came_under = None  # under the threshold: a crossing from here is a rise
         if self._run_start is not None:
             if self._dip_start is None:
                 self._dip_start = t
@@ -653,7 +716,7 @@ class Detector:
         flooded one each restarts the release timer (a watch that sends a reading every
         few seconds has a gap at nearly every one, flooded or not).
         """
-        if self._last_t is None or not self._contact:
+        if self._last_t is None or not self._contact or self._came_under is not None:
             return None
         if not self._flooded and self._run_start is not None:
             return None
@@ -693,6 +756,7 @@ class Detector:
             return None
         if not self.classic:
             self._recent_from(times_s, bpms, gaps[-1] if gaps else start, stop, fresh=bool(gaps))
+        self._prev_bpm, self._prev_threshold = bpms[stop - 1], threshold
         events: list[Event] = [GapDetected(times_s[j - 1], times_s[j]) for j in gaps]
         if self._flooded:
             return self._step(State.FLOODED, threshold, rule, events)
@@ -730,6 +794,7 @@ class Detector:
             self._last_t is None
             or not self._contact
             or (not flooded and self._run_start is not None)
+            or self._came_under is not None
         ):
             return first
         ring = self._baseline
@@ -808,6 +873,8 @@ class Detector:
                 else:
                     record.append((start, stop, *said))
                     last_said = said
+            self._prev_bpm = bpms[stop - 1]
+            self._prev_threshold = threshold
             if last_t > seen_t:
                 seen_t = self._last_t = last_t
             self._last_plausible_t = last_t

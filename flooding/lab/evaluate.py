@@ -28,7 +28,9 @@ the rules at the time issue 15 was filed, with the same default settings), "afte
 The summary table puts the two side by side. Precision on Stress-Predict: alerts the heart
 bears out - inside a stretch (from 60 s before it) where the smoothed rate stayed above the
 reference threshold for at least the confirmation window - over all alerts (and, stricter,
-alerts that belong to a reference episode of >= 60 s); recall:
+alerts that belong to a reference episode of >= 60 s). Task-label precision, the view of a
+judge who scores by condition labels: alerts inside a labelled stress task (Label 1) over all
+alerts, and, lenient, inside one or up to `TASK_TAIL_S` after it ends. Recall:
 reference episodes alerted, or begun inside a pause an earlier alert started (the person is
 already on a break; no second alert is given), over all reference episodes. The reference
 threshold is the personal rule (calm + max(10 bpm, 10 %)), the rule the detector follows once
@@ -74,6 +76,8 @@ WORKOUT_LOOKAHEAD_S = 600.0  # "looks like a workout": the 10 minutes after an a
 WORKOUT_BPM = 110.0  # ... spend at least half their time at or above this rate
 SECONDS_PER_HOUR = 3600.0
 FIRST_MINUTES_S = 300.0  # "alerts in the first five minutes" of a recording
+TASK_TAIL_S = 60.0  # task-label precision, lenient: an alert up to this long after a labelled
+#                     task ends still belongs to it (the heart takes a minute to come down)
 
 
 def _alerts(
@@ -174,6 +178,10 @@ class RealScore:
     alerts: int = 0
     alerts_in_task: int = 0
     alerts_in_rest: int = 0
+    alerts_near_task: int = 0  # inside a labelled task or up to TASK_TAIL_S after its end
+    tasks: int = 0  # labelled stress tasks
+    tasks_alerted: int = 0  # ... with an alert inside, or a pause running through part of it
+    tasks_own_alert: int = 0  # ... with an alert inside or up to TASK_TAIL_S after it
     task_h: float = 0.0
     rest_h: float = 0.0
     hours: float = 0.0
@@ -195,6 +203,16 @@ class RealScore:
     def strict_precision(self) -> float:
         """Alerts that belong to a reference episode (>= REFERENCE_MIN_S), over all alerts."""
         return self.matched / self.alerts if self.alerts else float("nan")
+
+    @property
+    def task_precision(self) -> float:
+        """Alerts inside a labelled stress task, over all alerts (the task labels' view)."""
+        return self.alerts_in_task / self.alerts if self.alerts else float("nan")
+
+    @property
+    def near_task_precision(self) -> float:
+        """Alerts inside a labelled task or up to TASK_TAIL_S after it, over all alerts."""
+        return self.alerts_near_task / self.alerts if self.alerts else float("nan")
 
     @property
     def recall(self) -> float:
@@ -285,15 +303,27 @@ def score_stress_predict(path: Path, settings: Settings, *, classic: bool = Fals
         score.borne_out += sum(
             1 for a in alerts if any(lo - EARLY_S <= a.t_s <= hi for lo, hi in short)
         )
+        tasks = [(float(t[a]), float(t[b - 1])) for a, b in runs(~rest)]
         for i, a in enumerate(alerts):
             k = min(int(np.searchsorted(t, a.t_s)), t.size - 1)
             if label[k] == 1:
                 score.alerts_in_task += 1
             else:
                 score.alerts_in_rest += 1
+            if any(lo <= a.t_s <= hi + TASK_TAIL_S for lo, hi in tasks):
+                score.alerts_near_task += 1
             if i not in used and calm[k]:
                 score.false_alerts += 1
                 score.notes.append(f"p{participant:02d}: false alert at {a.t_s - t[0]:.0f} s")
+        score.tasks += len(tasks)
+        score.tasks_own_alert += sum(
+            1 for lo, hi in tasks if any(lo <= a.t_s <= hi + TASK_TAIL_S for a in alerts)
+        )
+        score.tasks_alerted += sum(
+            1
+            for lo, hi in tasks
+            if any(lo <= a.t_s <= hi for a in alerts) or any(p < hi and lo < q for p, q in pauses)
+        )
     return score
 
 
@@ -416,6 +446,30 @@ def _summary_rows(f: Figures) -> list[tuple[str, str]]:
     s = f.stress
     if s is not None:
         rows.append(("Stress-Predict precision", f"{s.precision:.2f} ({s.borne_out}/{s.alerts})"))
+        rows.append(
+            (
+                "Stress-Predict task-label precision: alert inside a labelled task",
+                f"{s.task_precision:.2f} ({s.alerts_in_task}/{s.alerts})",
+            )
+        )
+        rows.append(
+            (
+                f"Stress-Predict task-label precision: ... or <= {TASK_TAIL_S:.0f} s after it",
+                f"{s.near_task_precision:.2f} ({s.alerts_near_task}/{s.alerts})",
+            )
+        )
+        rows.append(
+            (
+                "Stress-Predict labelled tasks alerted (or in a pause)",
+                f"{s.tasks_alerted}/{s.tasks}",
+            )
+        )
+        rows.append(
+            (
+                f"Stress-Predict labelled tasks alerted in them or <= {TASK_TAIL_S:.0f} s after",
+                f"{s.tasks_own_alert}/{s.tasks}",
+            )
+        )
         rows.append(
             (
                 "Stress-Predict precision vs >= 60-s episodes",
