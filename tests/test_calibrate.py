@@ -384,7 +384,9 @@ class TestCalibrateCommandFailures:
             description = "Polar H10 (C0:FF:EE:00:00:01)"
 
             async def stream(self) -> AsyncIterator[Sample]:
-                raise StrapUnavailableError(Failure.NOT_FOUND, "Is the strap on and moist?")
+                raise StrapUnavailableError(
+                    Failure.NOT_FOUND, "Is the strap on and moist?", self.description, 3
+                )
                 yield  # pragma: no cover - makes this an async generator
 
         def unreachable_strap(settings: Settings) -> HeartSource:
@@ -397,5 +399,9 @@ class TestCalibrateCommandFailures:
         code = command.run(args, open_strap=unreachable_strap)
         out = capsys.readouterr().out
         assert code == 1
-        assert "flooding calibrate: Is the strap on and moist?" in out
+        said = (
+            "flooding calibrate: Cannot find your strap (Polar H10 (C0:FF:EE:00:00:01)). "
+            "(tried 3 times, still trying) Please wear the strap"
+        )
+        assert said in out
         assert not path.exists()

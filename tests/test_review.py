@@ -233,7 +233,7 @@ class TestOneRmssd:
 
     def test_review_report_and_terminal_show_the_corrected_beat_rmssd(self, store: Store) -> None:
         """On the noisy real recording, review, --json, the terminal and the HTML report all
-        show the RMSSD of the corrected beats of the calm stretches."""
+        show the RMSSD of the corrected beats of the calm stretches (the report in plain words)."""
         imported = import_recording(
             store, read(recording("polar-hrm_noisy.hrm")), default_settings()
         )
@@ -253,7 +253,10 @@ class TestOneRmssd:
         assert any(shown in line for line in review_lines(review, verbose=True))
         data = plot_data(store, sid)
         assert data is not None
-        assert shown in render_html(data.review, b"")
+        # the report is for people: the same figure in plain words, no "RMSSD"
+        page = render_html(data.review, b"")
+        assert f"Heart-rate variability while calm: {expected:.0f} ms" in page
+        assert "RMSSD" not in page
         assert json.loads(json.dumps(review.as_dict()))["rmssd"]["rmssd_ms"] == pytest.approx(
             expected, rel=1e-12
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from flooding.app.sources import HeartSource
-from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import Catalogue, SaidError
 from flooding.core.models import LinkChanged, Sample
 from flooding.core.settings import DetectionSettings
 from flooding.io.locale_files import load_catalogue
@@ -36,18 +36,12 @@ MARGIN_MIN_BPM = 10.0  # Gottman: about 10 bpm above the calm baseline
 MARGIN_SPREADS = 3.0  # a margin of 3 calm spreads is rarely reached by calm swings alone
 
 
-class CalibrationError(Exception):
+class CalibrationError(SaidError):
     """The readings cannot give a trustworthy baseline; the message says why and what to do
     (the text `key` of the message catalogue: in English as str(), any language by `said`)."""
 
     def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(load_catalogue()(key, **values))
-
-    def said(self, say: Catalogue) -> str:
-        """The message in the language of `say`."""
-        return say(self.key, **self.values)
+        super().__init__(load_catalogue()(key, **values), key, **values)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,19 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from flooding.core.catalogue import Catalogue, SaidError
 from flooding.core.settings import profile_name_problem
+from flooding.io.locale_files import load_catalogue
 
 
-class PairingRefused(ValueError):
-    """The strap cannot be paired as asked; the message says why and what to do."""
+class PairingRefused(SaidError, ValueError):
+    """The strap cannot be paired as asked; the message says why and what to do (in English
+    as str(); `said` gives it in any language when it is a text of the message catalogue)."""
+
+    @classmethod
+    def of(cls, key: str, **values: object) -> PairingRefused:
+        """The refusal with the catalogue's text `key` (English as str())."""
+        return cls(load_catalogue()(key, **values), key, **values)
 
 
 # a Bluetooth address as Linux and Windows give it (six hex pairs), or as macOS does (a UUID)
@@ -21,17 +29,14 @@ _MAC_ADDRESS = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")
 _MACOS_ADDRESS = re.compile(r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
 
 
-def address_problem(address: str) -> str | None:
-    """Why `address` is not a strap address that can be saved (None: it is one)."""
+def address_problem(address: str, say: Catalogue | None = None) -> str | None:
+    """Why `address` is not a strap address that can be saved (None: it is one), in the
+    language of `say` (English without)."""
     text = address.strip()
     if _MAC_ADDRESS.fullmatch(text) or _MACOS_ADDRESS.fullmatch(text):
         return None
     shown = text if len(text) <= 40 else text[:40] + "..."
-    return (
-        f"{shown!r} is not a Bluetooth address. It looks like C0:FF:EE:00:00:01 (six pairs "
-        "of 0-9 and A-F, as `flooding scan` shows it; on a Mac a long code like "
-        "12345678-1234-1234-1234-123456789ABC)"
-    )
+    return (say or load_catalogue())("pair.not_an_address", address=repr(shown))
 
 
 def profiles_in(path: Path) -> dict[str, Any]:
@@ -45,18 +50,15 @@ def profiles_in(path: Path) -> dict[str, Any]:
     return profiles if isinstance(profiles, dict) else {}
 
 
-def profile_refusal(path: Path, name: str, address: str) -> str | None:
+def profile_refusal(path: Path, name: str, address: str) -> PairingRefused | None:
     """Why the strap cannot be paired to profile `name` (None: it can)."""
     problem = profile_name_problem(name)
     if problem is not None:
-        return problem
+        return PairingRefused(problem)
     for other, table in profiles_in(path).items():
         strap = table.get("strap", {}) if isinstance(table, dict) else {}
         if other != name and str(strap.get("address", "")).lower() == address.lower():
-            return (
-                f"that strap is already paired to {other!r}; each partner wears their own "
-                "(pair another strap, or change that profile in your config file)"
-            )
+            return PairingRefused.of("pair.taken", name=repr(other))
     return None
 
 
@@ -68,7 +70,7 @@ def pair_strap(path: Path, address: str, strap_name: str, profile: str | None = 
         return
     refusal = profile_refusal(path, profile, address)
     if refusal is not None:
-        raise PairingRefused(refusal)
+        raise refusal
     _save(
         path,
         {
@@ -93,12 +95,6 @@ def _save(path: Path, values: dict[str, object]) -> None:
     try:
         set_user_values(path, values)
     except OSError as exc:
-        raise PairingRefused(
-            f"cannot write {path} ({exc.strerror or exc}); make its folder writable, or name "
-            "another file with --config FILE"
-        ) from None
+        raise PairingRefused.of("pair.cannot_write", path=path, error=exc.strerror or exc) from None
     except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
-        raise PairingRefused(
-            f"cannot set the strap in {path} ({exc}); fix the file (`flooding config edit`) "
-            "or name another with --config FILE"
-        ) from None
+        raise PairingRefused.of("pair.cannot_set", path=path, error=exc) from None

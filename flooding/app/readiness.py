@@ -20,27 +20,29 @@ log = logging.getLogger(__name__)
 SETTINGS_RETRY_S = 10.0  # how often a service waiting for a usable config looks again
 
 
-CONFIG_PROBLEMS = "The configuration has problems:"  # heads the list of config problems
+# heads the list of config problems (in English: settings that cannot be read cannot say
+# the person's language)
+CONFIG_PROBLEMS = load_catalogue()("service.config_problems")
 
 
-def what_to_do(problems: list[str], program: str) -> str:
+def what_to_do(problems: list[str], program: str, say: Catalogue | None = None) -> str:
     """The hint under the problems: `config check` for the configuration's; the pairing's
-    own lines already name `flooding pair`."""
+    own lines already name `flooding pair` (in the language of `say`, English without)."""
+    say = say or load_catalogue()
     if problems and problems[0] == CONFIG_PROBLEMS:
-        return (
-            f"Run `{program} config check` to see what to fix; the service starts by itself "
-            "once it is fixed."
-        )
-    return "The service starts watching by itself once the strap is paired."
+        return say("service.fix_config", command=f"{program} config check")
+    return say("service.pair_first")
 
 
-def problem_message(problems: list[str], program: str) -> Message:
-    """The desktop message for a service that cannot start: what is wrong, and what to do."""
-    shown = problems[:3] + ([f"... and {len(problems) - 3} more"] if len(problems) > 3 else [])
+def problem_message(problems: list[str], program: str, say: Catalogue | None = None) -> Message:
+    """The desktop message for a service that cannot start: what is wrong, and what to do
+    (in the language of `say`, English without)."""
+    say = say or load_catalogue()
+    more = [say("service.and_more", n=len(problems) - 3)] if len(problems) > 3 else []
     return Message(
         kind="info",
-        title="flooding is not watching your heart yet",
-        body="\n".join(shown) + "\n" + what_to_do(problems, program),
+        title=say("service.not_watching"),
+        body="\n".join(problems[:3] + more) + "\n" + what_to_do(problems, program, say),
         key="service-problem:" + "|".join(problems),
     )
 
@@ -80,9 +82,11 @@ async def wait_for_settings(
     """
     last: list[str] | None = None
     while not stopped.is_set():
+        say = load_catalogue()  # English while the settings cannot say the language
         try:
             settings = load()
-            problems = pairing_problems(settings, program)
+            say = load_catalogue(settings.language)
+            problems = pairing_problems(settings, program, say)
         except ConfigError as exc:
             problems = [CONFIG_PROBLEMS, *exc.problems]
         if not problems:
@@ -96,7 +100,7 @@ async def wait_for_settings(
             else:
                 log.error("not watching until a strap is paired")
             try:
-                await notifier.send(problem_message(problems, program))
+                await notifier.send(problem_message(problems, program, say))
             except Exception as exc:  # the log already has it
                 log.warning("could not show the problem on the desktop: %r", exc)
         if sleep is not None:

@@ -30,6 +30,7 @@ from flooding.app.session import SessionOutcome, SessionRunner, View, run_until_
 from flooding.app.sources import HeartSource, MergedSource, TaggedSource
 from flooding.app.status import StatusBoard
 from flooding.app.views import Views
+from flooding.core.catalogue import SaidError
 from flooding.core.models import SOLO, Mode
 from flooding.core.settings import ConfigError, Settings, couple_names
 from flooding.io.clock import SessionClock
@@ -52,12 +53,21 @@ Straps = dict[str, tuple[str | None, str | None]]
 """A couple's straps: each partner's name -> (strap name, strap address)."""
 
 
-class StartError(Exception):
-    """A process cannot start: the message says why and what to do; `code` is the exit code."""
+class StartError(SaidError):
+    """A process cannot start: the message says why and what to do (in English as str();
+    `said` gives it in any language when it is a text of the message catalogue); `code` is
+    the exit code."""
 
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, code: int = 1, key: str | None = None, **values: object
+    ) -> None:
+        super().__init__(message, key, **values)
         self.code = code
+
+    @classmethod
+    def of(cls, key: str, code: int = 1, **values: object) -> StartError:
+        """The error with the catalogue's text `key` (English as str())."""
+        return cls(load_catalogue()(key, **values), code, key, **values)
 
 
 @dataclass
@@ -215,18 +225,21 @@ def strap_source(
 # -- the data folder of a monitor -------------------------------------------------------------
 
 
-def already_running(exc: AlreadyRunningError, program: str, folder: Path | None = None) -> str:
+def already_running(
+    exc: AlreadyRunningError, program: str, folder: Path | None = None
+) -> StartError:
     """What to say when another monitor holds the data folder (`folder`, named in the hint
     when it is not the one a bare command uses)."""
     who = f" (pid {exc.pid})" if exc.pid else ""
     where = ""
     if folder is not None and folder.absolute() != default_data_dir(None).absolute():
         where = f" --data-dir {shlex.quote(str(folder))}"
-    return (
-        f"another flooding monitor is already running{who} for this data folder; only one "
-        f"may run at a time. See what it is doing: {program} status{where}. Stop it first (Ctrl-C "
-        f"in its terminal, or {program} service uninstall for the background service) to "
-        "start a new one."
+    return StartError.of(
+        "start.already_running",
+        EXIT_ALREADY_RUNNING,
+        pid=who,
+        status=f"{program} status{where}",
+        uninstall=f"{program} service uninstall",
     )
 
 
@@ -236,12 +249,9 @@ def instance_lock(folder: Path, program: str) -> Iterator[None]:
     try:
         lock = InstanceLock(folder).acquire()
     except AlreadyRunningError as exc:
-        raise StartError(already_running(exc, program, folder), EXIT_ALREADY_RUNNING) from None
+        raise already_running(exc, program, folder) from None
     except OSError as exc:
-        raise StartError(
-            f"cannot use the data folder {folder}: {exc}. Choose a writable folder with "
-            "--data-dir or FLOODING_DATA_DIR."
-        ) from None
+        raise StartError.of("store.os_failed", folder=folder, error=exc) from None
     try:
         yield
     finally:
@@ -254,7 +264,7 @@ def opened_store(folder: Path) -> Iterator[Store]:
     try:
         store = Store.open(folder)
     except StoreError as exc:
-        raise StartError(str(exc)) from None
+        raise StartError(str(exc), 1, exc.key, **exc.values) from None
     try:
         yield store
     finally:

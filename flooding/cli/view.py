@@ -193,7 +193,8 @@ class TerminalView:
             strap = change.strap_name or say("link.the_strap")
             self._print(say("link.connected", time=when, strap=strap))
         elif change.state is LinkState.DISCONNECTED:
-            why = f" ({change.reason})" if change.reason else ""
+            reason = link_reason(change, say)
+            why = f" ({reason})" if reason else ""
             self._print(say("link.disconnected", time=when, why=why))
         else:
             state = say.choice("link", change.state.value)
@@ -230,6 +231,18 @@ class QuietView:
 
     def info(self, text: str) -> None:
         pass
+
+
+def link_reason(change: LinkChanged, say: Catalogue) -> str:
+    """Why a strap's link dropped, in plain words in the language of `say`: what went wrong
+    and what the person can do (a source that names no kind of failure: its own reason)."""
+    from flooding.io.strap.backoff import Failure, advice
+
+    if not change.failure:
+        return change.reason
+    name, address = change.strap_name, change.strap_address
+    strap = f"{name} ({address})" if name and address else (name or address)
+    return advice(Failure(change.failure), strap, attempts=max(1, change.attempts), say=say)
 
 
 def clock_time_s(t_s: float) -> str:

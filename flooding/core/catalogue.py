@@ -38,3 +38,17 @@ class Catalogue:
         """The text `prefix.name`, or `name` itself when there is none (a value that has no
         words of its own, such as a state a newer program wrote)."""
         return self.texts.get(f"{prefix}.{name}", name)
+
+
+class SaidError(Exception):
+    """An error whose message is a text of the catalogue: `key` and its `values` (None: a
+    message of its own). str() is the English message; `said` gives it in any language."""
+
+    def __init__(self, message: str, key: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
+
+    def said(self, say: Catalogue) -> str:
+        """The message in the language of `say` (as it is when it has no catalogue text)."""
+        return str(self) if self.key is None else say(self.key, **self.values)

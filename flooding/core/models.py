@@ -220,7 +220,9 @@ class LinkChanged:
     state: LinkState
     strap_name: str | None = None
     strap_address: str | None = None
-    reason: str = ""
+    reason: str = ""  # what happened, for the log and the store (English, with the details)
+    failure: str = ""  # a dropped link: the kind of failure (`io.strap.backoff.Failure` value)
+    attempts: int = 0  # ... and how many tries in a row have failed
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,7 +140,9 @@ async def pair_strap(request: web.Request) -> web.StreamResponse:
         try:
             unpair_strap(path, profile)
         except PairingRefused as exc:
-            return _strap_page(server, error=server.say("web.strap.not_unpaired", why=exc))
+            return _strap_page(
+                server, error=server.say("web.strap.not_unpaired", why=exc.said(server.say))
+            )
         return web.Response(status=303, headers={"Location": "/strap?unpaired"})
     address = form.get("address", "").strip()
     name = form.get("name", "").strip()[:NAME_MAX_CHARS]
@@ -149,7 +151,9 @@ async def pair_strap(request: web.Request) -> web.StreamResponse:
     try:
         pair_strap_to(path, address, name, profile)
     except PairingRefused as exc:
-        return _strap_page(server, error=server.say("web.strap.not_paired", why=exc))
+        return _strap_page(
+            server, error=server.say("web.strap.not_paired", why=exc.said(server.say))
+        )
     return web.Response(status=303, headers={"Location": "/strap?said=paired"})
 
 

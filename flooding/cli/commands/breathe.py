@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     say = load_catalogue(settings.language)
     pace = args.pace if args.pace is not None else pause.breaths_per_minute
     if not 3 <= pace <= 12 or args.minutes <= 0:
-        print("flooding breathe: --pace must be 3 to 12 breaths a minute, --minutes above 0")
+        print(f"flooding breathe: {say('breathe.bad_pace')}")
         return 2
     interactive = sys.stdout.isatty()
     print(wrapped(say("breathe.intro", pace=f"{pace:g}"), shutil.get_terminal_size().columns))

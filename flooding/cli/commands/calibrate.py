@@ -87,14 +87,15 @@ def strap_source(settings: Settings) -> HeartSource:
     The one place where the Bluetooth strap is plugged into calibration; imported lazily, so
     that other commands do not load Bluetooth support at start-up.
     """
+    from flooding.io.locale_files import load_catalogue
     from flooding.io.strap.ble import StrapSource
 
     try:
         source: HeartSource = StrapSource(
             settings.strap.address, settings.strap.name, give_up_after_s=60.0
         )
-    except ValueError as exc:
-        raise SourceUnavailable(str(exc)) from None
+    except ValueError:  # no strap is chosen
+        raise SourceUnavailable(load_catalogue(settings.language)("calibrate.no_strap")) from None
     return source
 
 
@@ -207,12 +208,13 @@ def _live(
         print(f"  {left_text}   {heart}   ({phase})", flush=True)
 
     def link(change: LinkChanged) -> None:
-        state = say.choice("strap_link", change.state.value)
-        print(
-            say("calibrate.strap", state=state) + (f" ({change.reason})" if change.reason else "")
-        )
+        from flooding.cli.view import link_reason
 
-    samples = _record(source, total_s, progress, link)
+        state = say.choice("strap_link", change.state.value)
+        reason = link_reason(change, say)
+        print(say("calibrate.strap", state=state) + (f" ({reason})" if reason else ""))
+
+    samples = _record(source, total_s, progress, link, say)
     detection = settings.detection
     plausible = (detection.min_plausible_bpm, detection.max_plausible_bpm)
     return measure(samples, plausible_bpm=plausible)
@@ -223,17 +225,21 @@ def _record(
     total_s: float,
     progress: Callable[[Sample, float], None],
     link: Callable[[LinkChanged], None],
+    say: Catalogue,
 ) -> list[Sample]:
-    """The calm sit's samples; SourceUnavailable when the strap cannot be reached."""
+    """The calm sit's samples; SourceUnavailable when the strap cannot be reached (saying
+    why in the language of `say`)."""
     import asyncio
 
     from flooding.app.calibrate import record_calm
+    from flooding.io.strap.backoff import advice
     from flooding.io.strap.ble import StrapUnavailableError
 
     try:
         return asyncio.run(record_calm(source, total_s, progress, link))
     except StrapUnavailableError as exc:
-        raise SourceUnavailable(exc.advice) from None
+        said = advice(exc.failure, exc.strap, attempts=exc.attempts, say=say)
+        raise SourceUnavailable(said) from None
 
 
 def _from_session(
@@ -247,7 +253,7 @@ def _from_session(
     try:
         store = Store.open(data_dir(args))
     except StoreError as exc:
-        print(f"flooding calibrate: {exc}")
+        print(f"flooding calibrate: {exc.said(say)}")
         return None
     try:
         session = store.session(args.from_session)

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
     add_data_dir_option,
+    add_lang_option,
     data_dir,
     data_dir_hint,
     open_store,
     program,
+    screen_words,
 )
 
 if TYPE_CHECKING:
@@ -27,10 +29,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     parser.add_argument("session", type=int, metavar="SESSION", help=say("help.delete.session"))
     parser.add_argument("--yes", action="store_true", help=say("help.delete.yes"))
     add_data_dir_option(parser, say)
+    add_lang_option(parser, say)
     parser.set_defaults(run=run)
 
 
-def _being_recorded(args: argparse.Namespace) -> str | None:
+def _being_recorded(args: argparse.Namespace, say: Catalogue) -> str | None:
     """Why a session that has not ended cannot be deleted now (None: it can).
 
     The running monitor goes on writing the session it records; deleting it under it would
@@ -41,59 +44,51 @@ def _being_recorded(args: argparse.Namespace) -> str | None:
     try:
         reply = send_command(StatusRequest(), data_dir=data_dir(args))
     except ControlError as exc:
-        return (
-            f"session {args.session} has not ended and the running monitor did not answer "
-            f"({exc}); stop the monitor first"
-        )
+        return say("delete.not_answered", id=args.session, error=exc)
     if reply is None or isinstance(reply, ErrorReply):
         return None
     if reply.status.session_id != args.session:
         return None
-    return (
-        f"session {args.session} is being recorded by the running monitor; stop the monitor "
-        "first, then delete it"
-    )
+    return say("delete.being_recorded", id=args.session)
 
 
 def run(args: argparse.Namespace) -> int:
     from flooding.app.review import summarize_session
     from flooding.core.timefmt import duration, session_stamp
 
+    say = screen_words(args)
     store = open_store(args)
     try:
         summary = summarize_session(store, args.session)
         if summary is None:
-            print(
-                f"No session {args.session}. "
-                f"`{program()} sessions{data_dir_hint(args)}` lists them."
-            )
+            command = f"{program()} sessions{data_dir_hint(args)}"
+            print(say("delete.no_session", id=args.session, command=command))
             return 1
         if summary.recording:
-            refusal = _being_recorded(args)
+            refusal = _being_recorded(args, say)
             if refusal is not None:
-                print(f"flooding delete: {refusal}; nothing deleted.", file=sys.stderr)
+                said = say("delete.refused", why=refusal)
+                print(f"flooding delete: {said}", file=sys.stderr)
                 return 1
-        described = (
-            f"session {summary.id} ({session_stamp(summary.started_s)}, "
-            f"{duration(summary.duration_s)}, {summary.samples} readings, "
-            f"{summary.episodes} flooding episode(s))"
+        described = say(
+            "delete.described",
+            id=summary.id,
+            started=session_stamp(summary.started_s),
+            length=duration(summary.duration_s),
+            samples=summary.samples,
+            episodes=summary.episodes,
         )
         if not args.yes:
             if not sys.stdin.isatty():
-                print(
-                    f"flooding delete: not asking without a terminal; nothing deleted. "
-                    f"Add --yes to delete {described}."
-                )
+                said = say("delete.no_terminal", described=described)
+                print(f"flooding delete: {said}")
                 return 2
-            answer = input(f"Delete {described}? This cannot be undone. [y/N] ")
+            answer = input(say("delete.ask", described=described) + " [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
-                print("Nothing deleted.")
+                print(say("delete.nothing"))
                 return 1
         counts = store.delete_session(args.session)
     finally:
         store.close()
-    print(
-        f"Deleted session {args.session}: {counts.samples} heart-rate readings and "
-        f"{counts.events} events (alerts, pauses, marks)."
-    )
+    print(say("delete.done", id=args.session, samples=counts.samples, events=counts.events))
     return 0

@@ -103,16 +103,17 @@ def _quoted(path: Path) -> str:
 
 
 @contextmanager
-def _answering(folder: Path) -> Iterator[None]:
+def _answering(folder: Path, say: Catalogue) -> Iterator[None]:
     """Hold the demo folder's monitor lock, so the demo can answer `flooding status` and
-    the rest; a CommandError when another demo or monitor already holds it."""
+    the rest; a CommandError (in the language of `say`) when another demo or monitor
+    already holds it."""
     from flooding.app import wiring
 
     try:
         with wiring.instance_lock(folder, program()):
             yield
     except wiring.StartError as exc:
-        raise CommandError(str(exc), code=exc.code) from None
+        raise CommandError(exc.said(say), code=exc.code) from None
 
 
 @asynccontextmanager
@@ -185,7 +186,7 @@ def _couple_demo(args: argparse.Namespace, say: Catalogue) -> int:
         return 2
     settings = load_settings(args).settings
     folder = demo_data_dir(args)
-    with _answering(folder):
+    with _answering(folder, say):
         return _couple_session(args, settings, folder, say)
 
 
@@ -278,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = load_settings(args).settings
     folder = demo_data_dir(args)
-    with _answering(folder):
+    with _answering(folder, say):
         return _solo_session(args, settings, folder, say)
 
 

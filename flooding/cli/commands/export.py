@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 from flooding.cli.commands._common import (
     CommandError,
     add_data_dir_option,
+    add_lang_option,
     add_session_argument,
     chosen_session,
     open_store,
+    screen_words,
 )
 
 if TYPE_CHECKING:
@@ -45,10 +47,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
         help=say("help.export.episodes"),
     )
     add_data_dir_option(parser, say)
+    add_lang_option(parser, say)
     parser.set_defaults(run=run)
 
 
-def _print(text: str) -> bool:
+def _print(text: str, say: Catalogue) -> bool:
     """Write the export to the screen (or wherever stdout goes); False, said plainly, if that
     fails (a full disk, a closed pipe is left to `main`)."""
     try:
@@ -59,11 +62,8 @@ def _print(text: str) -> bool:
     except OSError as exc:
         # what could not be written must not be tried again at exit (a second traceback)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        print(
-            f"flooding export: cannot write the export to the output: {exc.strerror or exc}. "
-            "The export is incomplete; free some space or write it to a file with -o FILE.",
-            file=sys.stderr,
-        )
+        said = say("export.output_failed", error=exc.strerror or exc)
+        print(f"flooding export: {said}", file=sys.stderr)
         return False
     return True
 
@@ -87,11 +87,12 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.export import episodes_csv, samples_csv, session_json
     from flooding.io.files import write_private
 
+    say = screen_words(args)
     if args.episodes is not None and args.episodes == args.output:
-        raise CommandError("--episodes and -o name the same file; give the episodes their own.")
+        raise CommandError(say("export.same_file"))
     store = open_store(args, read_only=True)
     try:
-        session_id = chosen_session(store, args.session)
+        session_id = chosen_session(store, args.session, say)
         if args.output is None and sys.stdout.isatty():
             # pages of numbers on a terminal help nobody: a file named after the session
             row = store.session(session_id)
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         files.append((args.output, main))
     if args.episodes is not None and table is not None:
         files.append((args.episodes, table))
-    if args.output is None and not _print(main):
+    if args.output is None and not _print(main, say):
         return 1
     if not files:
         return 0
@@ -119,12 +120,16 @@ def run(args: argparse.Namespace) -> int:
         try:
             write_private(path, text.encode("utf-8"))
         except OSError as exc:
-            print(f"flooding export: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            said = say("export.cannot_write", path=path, error=exc.strerror or exc)
+            print(f"flooding export: {said}", file=sys.stderr)
             return 1
         written.append(str(path))
     where = [os.path.abspath(w) for w in written]  # say where, whatever the folder
-    print(
-        f"Wrote {' and '.join(where)} (session {session_id}; readable by you only).",
-        file=sys.stdout if args.output is not None else sys.stderr,  # stdout holds the export
+    wrote = (
+        say("export.wrote", path=where[0], id=session_id)
+        if len(where) == 1
+        else say("export.wrote_two", first=where[0], second=where[1], id=session_id)
     )
+    # stdout holds the export when it is not written to a file
+    print(wrote, file=sys.stdout if args.output is not None else sys.stderr)
     return 0

@@ -59,7 +59,7 @@ def register(commands: Any, say: Catalogue) -> None:
     parser.set_defaults(run=run)
 
 
-def _couple_names(args: argparse.Namespace, settings: Any) -> list[str] | str:
+def _couple_names(args: argparse.Namespace, settings: Any, say: Catalogue) -> list[str] | str:
     """The partners' names, or why they cannot be used."""
     from flooding.core.settings import profile_name_problem
 
@@ -70,7 +70,7 @@ def _couple_names(args: argparse.Namespace, settings: Any) -> list[str] | str:
     else:
         names = ["A", "B"]
     if names[0] == names[1]:
-        return f"the two partners need different names, not {names[0]!r} twice"
+        return say("import.same_names", name=repr(names[0]))
     for name in names:
         problem = profile_name_problem(name)
         if problem is not None:
@@ -78,23 +78,23 @@ def _couple_names(args: argparse.Namespace, settings: Any) -> list[str] | str:
     return names
 
 
-def _read_or_explain(path: Path, args: argparse.Namespace) -> Recording | None:
+def _read_or_explain(path: Path, args: argparse.Namespace, say: Catalogue) -> Recording | None:
     """The heart data in `path` (one person's), or None after saying why it cannot be
     imported."""
-    tracks = _tracks_or_explain(path, args)
+    tracks = _tracks_or_explain(path, args, say)
     if tracks is None:
         return None
     if len(tracks) > 1:
-        print(
-            f"flooding import: {path} holds {len(tracks)} people's readings "
-            f"({', '.join(tracks)}); give it alone, without --couple. Nothing was imported.",
-            file=sys.stderr,
-        )
+        names = ", ".join(tracks)
+        said = say("import.several_people", path=path, count=len(tracks), names=names)
+        print(f"flooding import: {said}", file=sys.stderr)
         return None
     return next(iter(tracks.values()))
 
 
-def _tracks_or_explain(path: Path, args: argparse.Namespace) -> dict[str, Recording] | None:
+def _tracks_or_explain(
+    path: Path, args: argparse.Namespace, say: Catalogue
+) -> dict[str, Recording] | None:
     """Each person's heart data in `path` ('' for a file of one), or None after saying why
     it cannot be imported."""
     from flooding.io.readers import ReaderError, read_tracks
@@ -102,18 +102,21 @@ def _tracks_or_explain(path: Path, args: argparse.Namespace) -> dict[str, Record
     try:
         tracks = read_tracks(path, args.format, participant=args.participant)
     except ReaderError as exc:
-        print(f"flooding import: {exc}\nNothing was imported.", file=sys.stderr)
+        said = say("import.unreadable", problem=exc)
+        print(f"flooding import: {said}", file=sys.stderr)
         return None
     except OSError as exc:
-        print(f"flooding import: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        said = say("import.cannot_read", path=path, error=exc.strerror or exc)
+        print(f"flooding import: {said}", file=sys.stderr)
         return None
     if not all(len(recording) for recording in tracks.values()):
-        print(f"flooding import: {path} holds no heart data. Nothing was imported.")
+        said = say("import.no_heart_data", path=path)
+        print(f"flooding import: {said}")
         return None
     return tracks
 
 
-def _imported_before(args: argparse.Namespace, paths: list[Path]) -> str | None:
+def _imported_before(args: argparse.Namespace, paths: list[Path], say: Catalogue) -> str | None:
     """The files' content hash, or None after saying they were imported before (unless
     --again)."""
     from flooding.io.files import content_sha256
@@ -128,31 +131,33 @@ def _imported_before(args: argparse.Namespace, paths: list[Path]) -> str | None:
         store.close()
     if earlier is None:
         return sha256
-    names = " and ".join(p.name for p in paths)
-    print(
-        f"{names} {'is' if len(paths) == 1 else 'are'} already imported as session {earlier}; "
-        f"nothing was added. Review it: {program()} review {earlier}"
-        + data_dir_hint(args)
-        + f"\nTo store {'it' if len(paths) == 1 else 'them'} once more anyway: add --again."
-    )
+    review = f"{program()} review {earlier}{data_dir_hint(args)}"
+    if len(paths) == 1:
+        print(say("import.already.one", file=paths[0].name, id=earlier, command=review))
+    else:
+        first, second = (p.name for p in paths)
+        print(say("import.already.two", first=first, second=second, id=earlier, command=review))
     return None
 
 
-def _run_couple(args: argparse.Namespace, settings: Any, start_s: float | None) -> int:
+def _run_couple(
+    args: argparse.Namespace, settings: Any, start_s: float | None, say: Catalogue
+) -> int:
     if len(args.file) != 2:
-        print("flooding import --couple: give two files, one per partner", file=sys.stderr)
+        said = say("import.couple_two_files")
+        print(f"flooding import --couple: {said}", file=sys.stderr)
         return 2
-    names = _couple_names(args, settings)
+    names = _couple_names(args, settings, say)
     if isinstance(names, str):
         print(f"flooding import: {names}", file=sys.stderr)
         return 2
     recordings = {}
     for name, path in zip(names, args.file, strict=True):
-        recording = _read_or_explain(path, args)
+        recording = _read_or_explain(path, args, say)
         if recording is None:
             return 1
         recordings[name] = recording
-    return _store_couple(args, settings, start_s, recordings, list(args.file))
+    return _store_couple(args, settings, start_s, recordings, list(args.file), say)
 
 
 def _store_couple(
@@ -161,13 +166,14 @@ def _store_couple(
     start_s: float | None,
     recordings: dict[str, Recording],
     paths: list[Path],
+    say: Catalogue,
 ) -> int:
     """Import two people's recordings as one couple session and say what was stored."""
     from flooding.app.importing import has_wall_clock, import_couple
     from flooding.core.models import Mode
     from flooding.core.timefmt import local_stamp
 
-    sha256 = _imported_before(args, paths)
+    sha256 = _imported_before(args, paths, say)
     if sha256 is None:
         return 0
     names = list(recordings)
@@ -184,9 +190,9 @@ def _store_couple(
     finally:
         store.close()
     if result.aligned_on_clock:
-        how = "aligned on the clock times both files carry"
+        how = say("import.aligned")
     elif start_s is not None:
-        how = "both placed from their starts at --start"
+        how = say("import.from_given_start")
     else:
         without = [
             Path(r.path).name + ("" if len(paths) > 1 else f" ({name})")
@@ -194,27 +200,33 @@ def _store_couple(
             if not has_wall_clock(r)
         ]
         why = (
-            f"{', '.join(without)} carries no clock time"
+            say("import.no_clock", files=", ".join(without))
             if without
-            else "their clock times do not overlap"
+            else say("import.clocks_apart")
         )
-        how = (
-            f"both placed from their starts ({why}), so they line up only if both "
-            "recordings began together; --start sets when"
-        )
+        how = say("import.from_starts", why=why)
     a, b = names
     what = (
-        f"{paths[0].name} as {a} and {paths[1].name} as {b}"
+        say("import.two_files_as", first=paths[0].name, a=a, second=paths[1].name, b=b)
         if len(paths) == 2
-        else f"{paths[0].name} ({a} and {b})"
+        else say("import.one_file_as", file=paths[0].name, a=a, b=b)
     )
     print(
-        f"Imported {what}: couple session "
-        f"{result.session_id}, {local_stamp(result.start_s)}, {how}.\n"
-        f"{a}: {result.samples[a]} heart readings, {result.episodes[a]} flooding episode(s); "
-        f"{b}: {result.samples[b]} heart readings, {result.episodes[b]} flooding episode(s); "
-        f"{result.alerts} alert(s) for both.\n"
-        f"Review it: {program()} review {result.session_id}{data_dir_hint(args)}"
+        say(
+            "import.couple_done",
+            what=what,
+            id=result.session_id,
+            started=local_stamp(result.start_s),
+            how=how,
+            a=a,
+            a_samples=result.samples[a],
+            a_episodes=result.episodes[a],
+            b=b,
+            b_samples=result.samples[b],
+            b_episodes=result.episodes[b],
+            alerts=result.alerts,
+            command=f"{program()} review {result.session_id}{data_dir_hint(args)}",
+        )
     )
     return 0
 
@@ -223,50 +235,43 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.importing import import_recording
     from flooding.core.models import Mode
     from flooding.core.timefmt import local_stamp
+    from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import formats
 
     settings = load_settings(args).settings
+    say = load_catalogue(settings.language)
     if args.format is not None and args.format not in formats():
-        print(
-            f"flooding import: unknown format {args.format!r}; choose one of: "
-            + ", ".join(formats()),
-            file=sys.stderr,
-        )
+        known = ", ".join(formats())
+        said = say("import.unknown_format", format=repr(args.format), known=known)
+        print(f"flooding import: {said}", file=sys.stderr)
         return 2
     start_s = None
     if args.start:
         try:
             start_s = datetime.fromisoformat(args.start).astimezone().timestamp()
         except ValueError:
-            print(
-                f"flooding import: --start {args.start!r} is not a date and time like "
-                "2026-11-20T20:05",
-                file=sys.stderr,
-            )
+            said = say("import.bad_start", start=repr(args.start))
+            print(f"flooding import: {said}", file=sys.stderr)
             return 2
     if args.couple:
-        return _run_couple(args, settings, start_s)
+        return _run_couple(args, settings, start_s, say)
     if len(args.file) != 1 or args.as_names:
-        print(
-            "flooding import: one file at a time (two files, one per partner: --couple)",
-            file=sys.stderr,
-        )
+        said = say("import.one_at_a_time")
+        print(f"flooding import: {said}", file=sys.stderr)
         return 2
     args.file = args.file[0]
-    tracks = _tracks_or_explain(args.file, args)
+    tracks = _tracks_or_explain(args.file, args, say)
     if tracks is None:
         return 1
     if len(tracks) == 2:  # a couple session's export comes back as a couple session
-        return _store_couple(args, settings, start_s, tracks, [args.file])
+        return _store_couple(args, settings, start_s, tracks, [args.file], say)
     if len(tracks) > 2:
-        print(
-            f"flooding import: {args.file} holds {len(tracks)} people's readings "
-            f"({', '.join(tracks)}); a session holds one or two. Nothing was imported.",
-            file=sys.stderr,
-        )
+        names = ", ".join(tracks)
+        said = say("import.too_many_people", path=args.file, count=len(tracks), names=names)
+        print(f"flooding import: {said}", file=sys.stderr)
         return 1
     recording = next(iter(tracks.values()))
-    sha256 = _imported_before(args, [args.file])
+    sha256 = _imported_before(args, [args.file], say)
     if sha256 is None:
         return 0
     store = open_store(args)
@@ -282,9 +287,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(
-        f"Imported {args.file.name} ({recording.source_format}) as session {result.session_id}: "
-        f"{local_stamp(result.start_s)}, {result.samples} samples, {result.episodes} flooding "
-        f"episode(s), {result.alerts} alert(s).\n"
-        f"Review it: {program()} review {result.session_id}{data_dir_hint(args)}"
+        say(
+            "import.done",
+            file=args.file.name,
+            format=recording.source_format,
+            id=result.session_id,
+            started=local_stamp(result.start_s),
+            samples=result.samples,
+            episodes=result.episodes,
+            alerts=result.alerts,
+            command=f"{program()} review {result.session_id}{data_dir_hint(args)}",
+        )
     )
     return 0

@@ -195,7 +195,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     program=program(),
                 )
     except wiring.StartError as exc:
-        print(f"flooding monitor: {exc}", file=sys.stderr)
+        print(f"flooding monitor: {exc.said(say)}", file=sys.stderr)
         return exc.code
     summary = say(
         "summary.monitor",
@@ -301,7 +301,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             _setup_headless_logging(args)
         except OSError as exc:
-            print(f"flooding monitor: cannot log to {args.log_file}: {exc}", file=sys.stderr)
+            from flooding.cli.commands._common import words_for_errors
+
+            said = words_for_errors(args)("monitor.cannot_log", path=args.log_file, error=exc)
+            print(f"flooding monitor: {said}", file=sys.stderr)
             return 1
         return asyncio.run(_headless(args))
     return asyncio.run(_monitor(args))

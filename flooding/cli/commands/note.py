@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 from flooding.cli.commands._common import (
     CommandError,
     add_data_dir_option,
+    add_lang_option,
     chosen_session,
     open_store,
+    screen_words,
 )
 
 if TYPE_CHECKING:
@@ -22,28 +24,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     parser.add_argument("text", nargs="?", metavar="TEXT", help=say("help.note.text"))
     parser.add_argument("--clear", action="store_true", help=say("help.note.clear"))
     add_data_dir_option(parser, say)
+    add_lang_option(parser, say)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    say = screen_words(args)
     text = (args.text or "").strip()
     if args.clear and text:
-        raise CommandError("give either a note or --clear, not both.")
+        raise CommandError(say("note.note_or_clear"))
     if not args.clear and not text:
-        raise CommandError(
-            f"the note is empty, so session {args.session}'s note stays as it was. "
-            f'Write it in quotes: flooding note {args.session} "money, again"; '
-            f"to remove the note: flooding note {args.session} --clear"
-        )
+        raise CommandError(say("note.empty", id=args.session))
     store = open_store(args)
     try:
-        chosen_session(store, args.session)
+        chosen_session(store, args.session, say)
         store.set_note(args.session, text)
     finally:
         store.close()
-    print(
-        f"Note removed from session {args.session}."
-        if args.clear
-        else f"Note saved for session {args.session}."
-    )
+    print(say("note.removed" if args.clear else "note.saved", id=args.session))
     return 0

@@ -40,35 +40,36 @@ def _readable_by_others(path: Path) -> bool:
 def run_test(args: argparse.Namespace) -> int:
     import asyncio
 
+    from flooding.io.locale_files import load_catalogue
     from flooding.io.notify import RemoteTargets
 
     loaded = load_settings(args)
     settings = loaded.settings
+    say = load_catalogue(settings.language)
     owners = [("notify.targets", url) for url in settings.notify.targets]
     for name, profile in settings.profiles.items():
         owners.extend((f"profiles.{name}.notify_targets", url) for url in profile.notify_targets)
     if not owners:
-        print(
-            "No notification targets are set, so nothing leaves this computer. To reach your "
-            'phone, add one to notify.targets, e.g. targets = ["ntfy://ntfy.example.org/'
-            'your-topic"] (`flooding config edit`), then run this again.'
-        )
+        print(say("notify.no_targets"))
         return 1
     if loaded.user_file is not None and _readable_by_others(loaded.user_file):
-        print(
-            f"Your config file {loaded.user_file} can be read by other accounts, and target "
-            f"URLs hold secrets: make it yours only with `chmod 600 {loaded.user_file}`."
-        )
+        print(say("notify.readable_by_others", path=loaded.user_file))
     targets = RemoteTargets([url for _, url in owners])
-    print(f"Sending a test message to {len(owners)} target(s)...")
-    results = asyncio.run(targets.test())
+    print(say("notify.sending", count=len(owners)))
+    results = asyncio.run(targets.test(say("notify.test_body")))
     for result in results:
         owner = owners[result.number - 1][0]
-        outcome = "worked" if result.delivered else f"FAILED: {result.problem}"
+        if result.delivered:
+            outcome = say("notify.worked")
+        else:
+            why = result.problem
+            if result.kind:
+                why = say(f"notify.problem.{result.kind}", detail=result.detail)
+            outcome = say("notify.failed", why=why)
         print(f"  {result.number}. {result.service} ({owner}): {outcome}")
     failed = sum(1 for result in results if not result.delivered)
     if failed:
-        print(f"{failed} of {len(results)} did not work: check the URL and the service.")
+        print(say("notify.some_failed", failed=failed, count=len(results)))
         return 1
-    print("All targets worked.")
+    print(say("notify.all_worked"))
     return 0

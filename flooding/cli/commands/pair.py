@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             example = f"{_again(args, 'C0:FF:EE:00:00:01')} --no-scan"
             print(say("pair.no_scan_needs_address", example=example), file=sys.stderr)
             return 2
-        problem = address_problem(args.strap)
+        problem = address_problem(args.strap, say)
         if problem is not None:
             print(f"flooding pair: {problem}.", file=sys.stderr)
             return 2
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         pair_strap(path, chosen.address, chosen.name or "", profile=args.as_name)
     except PairingRefused as exc:
-        print(f"flooding pair: {exc}", file=sys.stderr)
+        print(f"flooding pair: {exc.said(say)}", file=sys.stderr)
         return 1
     label = say("pair.the_strap_at", address=chosen.address) if args.no_scan else chosen.label
     if args.no_scan:

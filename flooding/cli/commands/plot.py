@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 from flooding.cli.commands._common import (
     CommandError,
     add_data_dir_option,
+    add_lang_option,
     add_session_argument,
     chosen_session,
     open_store,
+    screen_words,
 )
 
 if TYPE_CHECKING:
@@ -35,31 +37,31 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     )
     parser.add_argument("--html", action="store_true", help=say("help.plot.html"))
     add_data_dir_option(parser, say)
+    add_lang_option(parser, say)
     parser.set_defaults(run=run)
 
 
-def image_format(output: Path | None, html: bool) -> str:
+def image_format(output: Path | None, html: bool, say: Catalogue | None = None) -> str:
     """The picture's format from the file name (png without one), or a CommandError naming
-    the formats there are."""
+    the formats there are (in the language of `say`, English without)."""
     from flooding.app.report import IMAGE_FORMATS
+    from flooding.io.locale_files import load_catalogue
 
+    say = say or load_catalogue()
     if output is None:
         return "png"
     suffix = output.suffix.lower().lstrip(".")
     if html:
         if suffix in IMAGE_FORMATS:
-            raise CommandError(
-                f"--html writes a web page, but {output.name} names a .{suffix} picture. "
-                "Give a name ending in .html, or leave out --html."
-            )
+            raise CommandError(say("plot.html_not_picture", name=output.name, suffix=suffix))
         return "png"
     if suffix not in IMAGE_FORMATS:
         names = ", ".join(f".{f}" for f in IMAGE_FORMATS)
-        said = f"ends in .{suffix}" if suffix else "has no ending"
-        raise CommandError(
-            f"{output.name} {said}; a plot can be written as {names} (the name says which), "
-            "or as a web page with --html."
-        )
+        if suffix:
+            raise CommandError(
+                say("plot.unknown_ending", name=output.name, suffix=suffix, formats=names)
+            )
+        raise CommandError(say("plot.no_ending", name=output.name, formats=names))
     return suffix
 
 
@@ -67,10 +69,11 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.report import session_png
     from flooding.io.files import write_private
 
-    form = image_format(args.output, args.html)
+    say = screen_words(args)
+    form = image_format(args.output, args.html, say)
     store = open_store(args, read_only=True)
     try:
-        session_id = chosen_session(store, args.session)
+        session_id = chosen_session(store, args.session, say)
         content = session_png(store, session_id, as_html=args.html, image_format=form)
     finally:
         store.close()
@@ -80,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         write_private(target, content)
     except OSError as exc:
-        print(f"flooding plot: cannot write {target}: {exc.strerror or exc}")
+        said = say("plot.cannot_write", path=target, error=exc.strerror or exc)
+        print(f"flooding plot: {said}")
         return 1
-    print(f"Wrote {target} (session {session_id}; readable by you only).")
+    print(say("plot.wrote", path=target, id=session_id))
     return 0

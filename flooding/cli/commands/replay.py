@@ -58,23 +58,32 @@ def _mmss(seconds: float) -> str:
 
 
 def episode_line(
-    episode: dict[str, Any], ready: list[dict[str, Any]], rule: str, *, workout: bool
+    episode: dict[str, Any],
+    ready: list[dict[str, Any]],
+    rule: str,
+    *,
+    workout: bool,
+    say: Catalogue | None = None,
 ) -> str:
     """One stretch above the threshold in words: flooded (talk), or a raised heart that is
     no flooding in a workout; an episode still open at the end is not said to last to the
-    end when a ready-to-return came after it began (the heart was back near calm)."""
+    end when a ready-to-return came after it began (the heart was back near calm). In the
+    language of `say` (English without)."""
+    from flooding.io.locale_files import load_catalogue
+
+    say = say or load_catalogue()
     peak = "-" if episode["peak_bpm"] is None else f"{episode['peak_bpm']:.0f}"
-    what = "heart above the threshold (workout mode: exercise, no alert)" if workout else "flooded"
+    what = say("replay.exercise" if workout else "replay.flooded")
     if "end" in episode:
-        span = f"{what} until {episode['end']}"
+        span = say("replay.until", what=what, end=episode["end"])
     else:
         back = next((r for r in ready if r["t_s"] >= episode["start_s"]), None)
         span = (
-            f"{what} until the end of the recording"
+            say("replay.until_the_end", what=what)
             if back is None
-            else f"{what}; back near calm by the ready to return at {back['time']}"
+            else say("replay.back_by", what=what, time=back["time"])
         )
-    return f"{episode['start']}  {span}, peak {peak} bpm ({rule})"
+    return say("replay.episode", start=episode["start"], span=span, peak=peak, rule=rule)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.io.readers.recording import sample_chunks
 
     settings = load_settings(args).settings
+    say = load_catalogue(settings.language)
     mode = Mode(args.mode) if args.mode else settings.mode
     try:
         recording = read(args.file, args.format, participant=args.participant)
@@ -110,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     table = anchored_table(recording)
     n_samples = int(table.t_s.size)
     if not n_samples:
-        print(f"flooding replay: {args.file}: no samples", file=sys.stderr)
+        print(f"flooding replay: {say('replay.no_samples', file=args.file)}", file=sys.stderr)
         return 1
     # the last baseline and an open episode's peak come from the readings
     session_id = None
@@ -206,37 +216,50 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
 
-    clock = "local time" if wall else "mm:ss from the start"
     print(
-        f"{args.file} ({recording.source_format}, {mode.value} mode): "
-        f"{n_samples} heart readings, "
-        f"{_mmss(duration_s) if duration_s < 6000 else f'{duration_s / 3600:.1f} h'}; "
-        f"times are {clock}"
+        say(
+            "replay.heading",
+            file=args.file,
+            format=recording.source_format,
+            mode=say.choice("mode", mode.value),
+            samples=n_samples,
+            length=_mmss(duration_s) if duration_s < 6000 else f"{duration_s / 3600:.1f} h",
+            clock=say("replay.local_time" if wall else "replay.from_the_start"),
+        )
     )
-    say = load_catalogue()  # the rules in plain words (`--json` keeps their names)
+    # the rules in plain words (`--json` keeps their names)
     if not alerts and not episodes:
-        print("No flooding alerts.")
+        print(say("replay.no_alerts"))
     lines: list[tuple[float, str]] = []
     for a in alerts:
         base = "-" if a["baseline_bpm"] is None else f"{a['baseline_bpm']:.0f}"
         lines.append(
             (
                 a["t_s"],
-                f"  {a['time']}  alert: heart {a['bpm']:.0f} bpm, baseline {base}, "
-                f"threshold {a['threshold_bpm']:.0f} ({say.choice('rule_plain', a['rule'])})",
+                say(
+                    "replay.alert",
+                    time=a["time"],
+                    bpm=f"{a['bpm']:.0f}",
+                    baseline=base,
+                    threshold=f"{a['threshold_bpm']:.0f}",
+                    rule=say.choice("rule_plain", a["rule"]),
+                ),
             )
         )
     for e in episodes:
         rule = say.choice("rule_plain", e["rule"])
         lines.append(
-            (e["start_s"], "  " + episode_line(e, ready, rule, workout=mode is Mode.WORKOUT))
+            (
+                e["start_s"],
+                "  " + episode_line(e, ready, rule, workout=mode is Mode.WORKOUT, say=say),
+            )
         )
     for r in ready:
-        lines.append((r["t_s"], f"  {r['time']}  ready to return (heart {r['bpm']} bpm)"))
+        lines.append((r["t_s"], say("replay.ready", time=r["time"], bpm=r["bpm"])))
     for x in extended:
-        lines.append((x["t_s"], f"  {x['time']}  not yet: still elevated, more time"))
+        lines.append((x["t_s"], say("replay.not_yet", time=x["time"])))
     for _, line in sorted(lines, key=lambda item: item[0]):
         print(line)
     if session_id is not None:
-        print(f"Saved as session {session_id} in {data_dir(args)}.")
+        print(say("replay.saved", id=session_id, folder=data_dir(args)))
     return 0

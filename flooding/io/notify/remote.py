@@ -40,7 +40,10 @@ class TargetResult:
     number: int
     service: str
     delivered: bool
-    problem: str = ""
+    problem: str = ""  # what went wrong, in English (for the log)
+    kind: str = ""  # ... as a kind the screen words name: no-apprise, not-understood,
+    # timeout, refused or error
+    detail: str = ""  # ... and its detail (the seconds waited, the error's name)
 
 
 def mask_target(url: str) -> str:
@@ -81,6 +84,8 @@ class _Target:
         self.plugin: Any = None
         self.service = "target"
         self.unusable = ""
+        self.unusable_kind = ""  # see TargetResult.kind
+        self.unusable_detail = ""
         self.failing = False
 
     @property
@@ -147,9 +152,10 @@ class RemoteTargets:
             return False
         return any(result.delivered for result in results)
 
-    async def test(self) -> list[TargetResult]:
-        """Send a test message to every target; how each fared (for `flooding notify test`)."""
-        return await self._to_all(TEST_TITLE, TEST_BODY, what="test")
+    async def test(self, body: str = TEST_BODY) -> list[TargetResult]:
+        """Send a test message (`body`, in the person's language) to every target; how each
+        fared (for `flooding notify test`)."""
+        return await self._to_all(TEST_TITLE, body, what="test")
 
     async def _to_all(self, title: str, body: str, *, what: str) -> list[TargetResult]:
         await self._load_all()
@@ -176,9 +182,11 @@ class RemoteTargets:
             )
         except Exception as exc:
             target.unusable = f"Apprise could not be loaded ({type(exc).__name__})"
+            target.unusable_kind, target.unusable_detail = "no-apprise", type(exc).__name__
             return
         if plugin is None:
             target.unusable = "not a target URL that Apprise understands"
+            target.unusable_kind = "not-understood"
             log.warning("remote %s is %s; it is skipped", target.label, target.unusable)
             return
         target.plugin = plugin
@@ -186,8 +194,15 @@ class RemoteTargets:
 
     async def _to(self, target: _Target, title: str, body: str, what: str) -> TargetResult:
         if target.plugin is None:
-            return TargetResult(target.number, target.service, False, target.unusable)
-        problem = ""
+            return TargetResult(
+                target.number,
+                target.service,
+                False,
+                target.unusable,
+                target.unusable_kind,
+                target.unusable_detail,
+            )
+        problem = kind = detail = ""
         for attempt in range(1, REMOTE_ATTEMPTS + 1):
             try:
                 sent = await asyncio.wait_for(
@@ -201,13 +216,15 @@ class RemoteTargets:
                 raise
             except TimeoutError:
                 problem = f"no answer within {self._attempt_timeout_s:g} s"
+                kind, detail = "timeout", f"{self._attempt_timeout_s:g}"
             except Exception as exc:
-                problem = type(exc).__name__
+                kind, problem = "error", type(exc).__name__
+                detail = problem
             else:
                 if sent:
                     self._worked(target, what)
                     return TargetResult(target.number, target.service, True)
-                problem = "the service refused it"
+                problem, kind = "the service refused it", "refused"
             log.debug(
                 "%s message to remote %s, attempt %d: %s", what, target.label, attempt, problem
             )
@@ -215,7 +232,7 @@ class RemoteTargets:
                 await asyncio.sleep(self._retry_delay_s)
         if what != "test":  # a test's outcome is told by the command, not the log
             self._failed(target, what, problem)
-        return TargetResult(target.number, target.service, False, problem)
+        return TargetResult(target.number, target.service, False, problem, kind, detail)
 
     def _worked(self, target: _Target, what: str) -> None:
         if target.failing:

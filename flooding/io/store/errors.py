@@ -11,10 +11,8 @@ import os
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import Catalogue, SaidError
 
 Reason = tuple[str, dict[str, object]]  # a text of the message catalogue (`store.*`) and its values
 
@@ -30,18 +28,9 @@ _CANTOPEN = 14
 _NOTADB = 26
 
 
-class StoreError(Exception):
+class StoreError(SaidError):
     """The store cannot be opened or written; the message says what to do (in English as
     str(); `said` gives it in any language when it is a text of the message catalogue)."""
-
-    def __init__(self, message: str, key: str | None = None, **values: object) -> None:
-        super().__init__(message)
-        self.key = key
-        self.values = values
-
-    def said(self, say: Catalogue) -> str:
-        """The message in the language of `say` (English when it has no catalogue text)."""
-        return str(self) if self.key is None else say(self.key, **self.values)
 
 
 def primary_code(exc: BaseException) -> int | None:

@@ -84,9 +84,13 @@ class StrapInfo:
 class StrapUnavailableError(Exception):
     """The strap could not be reached within the time allowed; `advice` says what to check."""
 
-    def __init__(self, failure: Failure, advice_text: str) -> None:
+    def __init__(
+        self, failure: Failure, advice_text: str, strap: str | None = None, attempts: int = 1
+    ) -> None:
         self.failure = failure
-        self.advice = advice_text
+        self.advice = advice_text  # in English; `advice(failure, strap, ...)` in any language
+        self.strap = strap
+        self.attempts = attempts
         super().__init__(advice_text)
 
 
@@ -246,13 +250,17 @@ class StrapSource:
             return device.address.lower() == self.address.lower()
         return (adv.local_name or device.name) == self.name
 
-    def _link(self, state: LinkState, reason: str = "") -> LinkChanged:
+    def _link(
+        self, state: LinkState, reason: str = "", failure: Failure | None = None, attempts: int = 0
+    ) -> LinkChanged:
         return LinkChanged(
             t_s=self._clock(),
             state=state,
             strap_name=self.name or self._seen_name,
             strap_address=self.address or None,
             reason=reason,
+            failure="" if failure is None else failure.value,
+            attempts=attempts,
         )
 
     async def stream(self) -> AsyncGenerator[SourceItem, None]:
@@ -287,12 +295,14 @@ class StrapSource:
                 logger.info(
                     "strap %s: %s (%s); retry %d", self.description, failure, detail, attempt
                 )
-                yield self._link(LinkState.DISCONNECTED, f"{failure}: {detail}. {text}")
+                yield self._link(
+                    LinkState.DISCONNECTED, f"{failure}: {detail}. {text}", failure, attempt
+                )
                 if (
                     self._give_up_after_s is not None
                     and loop.time() - last_up >= self._give_up_after_s
                 ):
-                    raise StrapUnavailableError(failure, text) from None
+                    raise StrapUnavailableError(failure, text, self.description, attempt) from None
                 await asyncio.sleep(self._retry_delay(attempt, failure))
 
     async def _find(self) -> BLEDevice | None:

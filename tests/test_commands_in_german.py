@@ -1,0 +1,292 @@
+"""`--lang de` reaches every line of delete, note, notify test, ok, import, plot, export,
+sessions, replay and breathe; without it the same lines stay English."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flooding.app import wiring
+from tests.loopback import Target, loopback_target
+
+__all__ = ["loopback_target"]  # the fixture, used by name
+from tests.test_catalogue import FROZEN_DB, no_english, run_cli_all
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> tuple[str, str]:
+    """--data-dir of a folder holding the frozen solo (1) and couple (2) sessions."""
+    shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+    return ("--data-dir", str(tmp_path))
+
+
+def said(*args: str, code: int = 0) -> str:
+    """What the command line printed (out and err), checking its exit code."""
+    exit_code, out = run_cli_all(*args)
+    assert exit_code == code, out
+    return out
+
+
+def german(*args: str, code: int = 0) -> str:
+    """What the command line printed under --lang de, checked to hold no English text."""
+    out = said(*args, "--lang", "de", code=code)
+    assert no_english(out) == []
+    return out
+
+
+def run_without_terminal(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command line in a process of its own whose input is not a terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "flooding", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class TestDelete:
+    def test_delete_in_german(self, data: tuple[str, str]) -> None:
+        """`delete --yes --lang de` says what it deleted in German; a missing session too."""
+        assert "Deleted session 2: " in said("delete", "2", "--yes", *data)
+        out = german("delete", "1", "--yes", *data)
+        assert "Sitzung 1 gelöscht: " in out
+        assert "Pulswerte" in out
+        out = german("delete", "1", "--yes", *data, code=1)
+        assert "Es gibt keine Sitzung 1." in out
+
+    def test_delete_without_a_terminal_asks_nothing_in_german(self, data: tuple[str, str]) -> None:
+        """Without a terminal `delete --lang de` names the session it would delete and how to
+        do it anyway, in German."""
+        english = run_without_terminal("delete", "1", *data)
+        assert english.returncode == 2
+        assert "not asking without a terminal" in english.stdout
+        result = run_without_terminal("delete", "1", "--lang", "de", *data)
+        assert result.returncode == 2
+        assert "ohne Terminal wird nicht nachgefragt" in result.stdout
+        assert "Überflutungs-Episode(n)" in result.stdout
+        assert no_english(result.stdout) == []
+
+
+class TestNote:
+    def test_note_and_note_clear_in_german(self, data: tuple[str, str]) -> None:
+        """`note` and `note --clear --lang de` confirm in German; in English without."""
+        assert "Note saved for session 1." in said("note", "1", "money, again", *data)
+        assert "Die Notiz für Sitzung 1 ist gespeichert." in german("note", "1", "Geld", *data)
+        assert "Die Notiz von Sitzung 1 ist entfernt." in german("note", "1", "--clear", *data)
+        assert "Note removed from session 1." in said("note", "1", "--clear", *data)
+
+    def test_an_empty_note_is_refused_in_german(self, data: tuple[str, str]) -> None:
+        """An empty note and a note with --clear are refused in German, with a German
+        example."""
+        out = german("note", "1", *data, code=1)
+        assert "die Notiz ist leer" in out
+        assert 'flooding note 1 "Geld, schon wieder"' in out
+        assert "nicht beides" in german("note", "1", "x", "--clear", *data, code=1)
+
+
+class TestNotifyTest:
+    def test_no_targets_in_german(self, tmp_path: Path) -> None:
+        """`notify test --lang de` without targets says how to add one, in German."""
+        empty = tmp_path / "empty.toml"
+        empty.write_text("", encoding="utf-8")
+        config = ("--config", str(empty))
+        assert "No notification targets are set" in said("notify", "test", *config, code=1)
+        out = german("notify", "test", *config, code=1)
+        assert "keine Benachrichtigungsziele eingestellt" in out
+
+    def test_a_test_message_in_german(self, tmp_path: Path, loopback_target: Target) -> None:
+        """`notify test --lang de` sends a German test message to a real target on loopback
+        and says, in German, which target worked, which did not and why."""
+        target = loopback_target
+        config = tmp_path / "targets.toml"
+        refused = "json://127.0.0.1:9/"  # the discard port: nothing answers there
+        unknown = "nonsense://x"  # no service Apprise knows
+        config.write_text(f'[notify]\ntargets = ["{target.url}", "{refused}", "{unknown}"]\n')
+        config.chmod(0o600)
+        out = german("notify", "test", "--config", str(config), code=1)
+        assert "Eine Testnachricht geht an 3 Ziel(e)..." in out
+        assert "1. JSON (notify.targets): hat geklappt" in out
+        assert "2. JSON (notify.targets): HAT NICHT GEKLAPPT: der Dienst hat sie abgelehnt" in out
+        assert "HAT NICHT GEKLAPPT: keine Zieladresse, die Apprise versteht" in out
+        assert "2 von 3 haben nicht geklappt" in out
+        assert [m["message"] for m in target.arrived] == [
+            "Ein Test von flooding: dieses Ziel funktioniert."
+        ]
+
+
+class TestOk:
+    def test_ok_alert_and_undo_in_german(self, data: tuple[str, str]) -> None:
+        """`ok --alert 1` marks and `ok --undo` takes the mark back, both said in German;
+        an undo with nothing marked says so in German."""
+        assert "als Fehlalarm markiert" in german("ok", "1", "--alert", "1", *data)
+        out = german("ok", "1", "--undo", *data)
+        assert "ist nicht mehr als Fehlalarm markiert" in out
+        out = german("ok", "1", "--undo", *data, code=1)
+        assert "es gibt nichts zurückzunehmen" in out
+        out = said("ok", "1", "--undo", "--alert", "1", *data, code=1)
+        assert "is not marked a false alarm; nothing to take back" in out
+
+
+class TestImport:
+    def test_a_second_import_is_refused_and_again_stores_it_in_german(
+        self, tmp_path: Path, data: tuple[str, str]
+    ) -> None:
+        """`import --lang de` of a file imported before refuses in German and names
+        --again; with --again it is stored once more, said in German."""
+        export = tmp_path / "one.csv"
+        said("export", "1", "-o", str(export), *data)
+        into = ("--data-dir", str(tmp_path / "into"))
+        out = german("import", str(export), *into)
+        assert "one.csv (csv) ist als Sitzung 1 importiert" in out
+        out = german("import", str(export), *into)
+        assert "one.csv ist schon als Sitzung 1 importiert" in out
+        assert "--again anhängen" in out
+        assert "is already imported as session 1" in said("import", str(export), *into)
+        assert "ist als Sitzung 2 importiert" in german("import", str(export), "--again", *into)
+
+    def test_an_unknown_format_is_refused_in_german(self, tmp_path: Path) -> None:
+        """`import --format` of a format there is not is refused in German."""
+        args = ("import", str(tmp_path / "x.csv"), "--format", "nope")
+        out = german(*args, "--data-dir", str(tmp_path), code=2)
+        assert "flooding import: das Format 'nope' gibt es nicht" in out
+        assert "unknown format 'nope'" in said(*args, "--data-dir", str(tmp_path), code=2)
+
+
+class TestPlotAndExport:
+    @pytest.mark.parametrize(
+        ("name", "html", "words"),
+        [
+            ("heart.bmp", (), "endet auf .bmp"),
+            ("heart", (), "hat keine Endung"),
+            ("heart.png", ("--html",), "--html schreibt eine Webseite"),
+        ],
+    )
+    def test_plot_refuses_a_file_name_in_german(
+        self, data: tuple[str, str], name: str, html: tuple[str, ...], words: str
+    ) -> None:
+        """`plot -o NAME --lang de` with a kind of file it cannot write says which it can,
+        in German."""
+        out = german("plot", "1", "-o", name, *html, *data, code=1)
+        assert words in out
+
+    def test_plot_and_export_say_what_they_wrote_in_german(
+        self, tmp_path: Path, data: tuple[str, str]
+    ) -> None:
+        """`plot` and `export --lang de` say in German which file they wrote; in English
+        without."""
+        picture = tmp_path / "heart.svg"
+        out = german("plot", "1", "-o", str(picture), *data)
+        assert f"{picture} geschrieben (Sitzung 1; nur für dich lesbar)." in out
+        table, episodes = tmp_path / "one.csv", tmp_path / "episodes.csv"
+        args = ("export", "1", "-o", str(table), "--episodes", str(episodes), *data)
+        out = german(*args)
+        assert f"{table} und {episodes} geschrieben (Sitzung 1; nur für dich lesbar)." in out
+        assert f"Wrote {table} and {episodes} (session 1;" in said(*args)
+
+    def test_export_refuses_one_file_for_both_in_german(self, data: tuple[str, str]) -> None:
+        """`export -o F --episodes F --lang de` is refused in German."""
+        args = ("export", "1", "-o", "same.csv", "--episodes", "same.csv", *data)
+        assert "nennen dieselbe Datei" in german(*args, code=1)
+
+
+def test_sessions_of_an_empty_folder_in_german(tmp_path: Path) -> None:
+    """`sessions --lang de` of a folder without recordings says so in German."""
+    out = german("sessions", "--data-dir", str(tmp_path))
+    assert "Noch keine Sitzungen in" in out
+    assert "No sessions recorded yet" in said("sessions", "--data-dir", str(tmp_path))
+
+
+def test_replay_in_german(tmp_path: Path, data: tuple[str, str]) -> None:
+    """`replay --lang de` of a recording heads it, and names its alerts and episodes, in
+    German."""
+    export = tmp_path / "one.csv"
+    said("export", "1", "-o", str(export), *data)
+    out = german("replay", str(export), "--data-dir", str(tmp_path))
+    assert "die Zeiten sind Uhrzeiten" in out
+    assert "Hinweis: Puls" in out
+    assert "überflutet bis" in out
+    assert "times are local time" in said("replay", str(export), "--data-dir", str(tmp_path))
+
+
+def test_breathe_refuses_a_pace_in_german() -> None:
+    """`breathe --pace 30 --lang de` says which paces work, in German."""
+    assert "--pace muss 3 bis 12 Atemzüge" in german("breathe", "--pace", "30", code=2)
+
+
+def test_a_second_demo_is_refused_in_german(tmp_path: Path) -> None:
+    """While a monitor holds the folder, `demo --lang de` says in German that one already
+    runs and how to see it."""
+    args = ("demo", "--speed", "0", "--no-notify", "--no-app", "--data-dir", str(tmp_path))
+    with wiring.instance_lock(tmp_path / "demo", "flooding"):
+        out = german(*args, code=wiring.EXIT_ALREADY_RUNNING)
+        assert "läuft schon ein flooding-Wächter" in out
+        assert "already running" in said(*args, code=wiring.EXIT_ALREADY_RUNNING)
+
+
+def test_pair_refuses_what_is_not_an_address_in_german(tmp_path: Path) -> None:
+    """`pair --no-scan --lang de` with something that is not a Bluetooth address says what
+    one looks like, in German; nothing is written."""
+    config = tmp_path / "me.toml"
+    out = german("pair", "Polar H10", "--no-scan", "--config", str(config), code=2)
+    assert "'Polar H10' ist keine Bluetooth-Adresse" in out
+    assert not config.exists()
+
+
+def test_calibrate_names_an_unreachable_strap_in_german(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the strap is not reached in time, `calibrate --lang de` says what to check in
+    German."""
+    from collections.abc import AsyncIterator
+
+    from flooding.app.sources import HeartSource
+    from flooding.cli.commands import calibrate as command
+    from flooding.cli.main import build_parser
+    from flooding.core.models import Sample
+    from flooding.core.settings import Settings
+    from flooding.io.strap.backoff import Failure
+    from flooding.io.strap.ble import StrapUnavailableError
+
+    class Unreachable:
+        description = "Polar H10 (C0:FF:EE:00:00:01)"
+
+        async def stream(self) -> AsyncIterator[Sample]:
+            raise StrapUnavailableError(Failure.NOT_FOUND, "Not found.", self.description, 3)
+            yield  # pragma: no cover - makes this an async generator
+
+    def unreachable_strap(settings: Settings) -> HeartSource:
+        return Unreachable()
+
+    path = tmp_path / "config.toml"
+    args = build_parser().parse_args(
+        ["calibrate", "--minutes", "2", "--yes", "--config", str(path), "--lang", "de"]
+    )
+    assert command.run(args, open_strap=unreachable_strap) == 1
+    out = capsys.readouterr().out
+    assert "flooding calibrate: Nicht zu finden: dein Gurt (Polar H10 (C0:FF:EE:00:00:01))" in out
+    assert no_english(out) == []
+
+
+def test_the_services_unpaired_message_in_german() -> None:
+    """The background service's desktop message for a strap not yet paired comes in the
+    person's language; in English by default."""
+    from flooding.app.readiness import pairing_problems, problem_message
+    from flooding.io.config_files.loading import load_config
+    from flooding.io.locale_files import load_catalogue
+
+    settings = load_config(
+        None, env={}, overrides=['language="de"'], use_default_user_file=False
+    ).settings
+    say = load_catalogue("de")
+    message = problem_message(pairing_problems(settings, "flooding", say), "flooding", say)
+    assert message.title == "flooding wacht noch nicht über dein Herz"
+    assert "sobald der Gurt verbunden ist" in message.body
+    assert no_english(message.title + "\n" + message.body) == []
+    english = problem_message(pairing_problems(settings, "flooding"), "flooding")
+    assert english.title == "flooding is not watching your heart yet"
