@@ -27,6 +27,7 @@ import numpy.typing as npt
 from flooding.app.long_replay import rates_of, replay_long
 from flooding.app.review import (
     EPISODE_COLUMNS,
+    REVIEW_KINDS,
     STRETCH_GAP_S,
     PeopleReview,
     SessionReview,
@@ -69,6 +70,11 @@ PERSON_COLOURS = ("#1f3b73", "#b8860b")  # deep blue, dark gold: apart for colou
 DAYS_AXIS_S = 2 * 86400.0  # longer spans are labelled by date: 48 hourly labels fill the axis
 MAX_DAY_LABELS = 16  # dates on a long axis, at most
 PAUSE_LABEL_MIN_FRACTION = 0.02  # a pause narrower than this share of the plot gets no words
+PAUSE_CHAR_FRACTION = 0.0085  # share of the plot's width a character of a pause's words takes
+#                               (10-pt bold, ~9 px, of the ~1000 px the axes get): a pause
+#                               narrower than its words, or overlapping the words before, gets none
+RASTER_ABOVE_POINTS = 2000  # a line of more points is drawn as pixels inside an SVG or PDF
+#                             (its text and axes stay vector): a month stays a small file
 MAX_LABELLED_MARKS = 20  # more alerts (or ready marks) than this: symbols only, no clock times
 LABEL_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9}
 
@@ -139,7 +145,7 @@ def plot_data(store: Store, session_id: int) -> PlotData | None:
     """Everything needed to draw a session (None: no such session)."""
     if store.session(session_id) is None:
         return None
-    events = store.events(session_id)
+    events = store.events(session_id, REVIEW_KINDS)  # what is drawn or reviewed: no gaps
     table = store.sample_columns(session_id)
     review = review_session(store, session_id, events=events, table=table)
     if review is None:
@@ -239,7 +245,26 @@ def clock_axis(ax: Any, span_s: float, tz: tzinfo | None) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
 
 
-def _title(review: SessionReview, last_sample_s: float | None) -> str:
+def pause_words(paused: Sequence[tuple[float, float]], span_s: float) -> list[tuple[float, str]]:
+    """The words written in pause bands (start, end) over a plot of `span_s`, and where
+    (the middle of each): only in a pause wide enough to hold them, never over the words
+    before."""
+    out: list[tuple[float, str]] = []
+    words_end_s = -math.inf
+    for first_s, stop in paused:
+        words = f"Pause ({duration(stop - first_s)})"
+        words_s = len(words) * PAUSE_CHAR_FRACTION * span_s
+        if stop - first_s < max(span_s * PAUSE_LABEL_MIN_FRACTION, words_s):
+            continue  # too narrow to hold its words at this scale
+        mid_s = (first_s + stop) / 2
+        if mid_s - words_s / 2 < words_end_s:
+            continue  # the words before are there
+        words_end_s = mid_s + words_s / 2
+        out.append((mid_s, words))
+    return out
+
+
+def plot_title(review: SessionReview, last_sample_s: float | None) -> str:
     s = review.summary
     if not is_wall_clock(s.started_s):
         when = f"session {s.id} ({duration(s.duration_s)})"
@@ -247,7 +272,12 @@ def _title(review: SessionReview, last_sample_s: float | None) -> str:
         start = datetime.fromtimestamp(s.started_s).astimezone()
         end_s = last_sample_s if last_sample_s is not None else s.ended_s
         end = "" if end_s is None else datetime.fromtimestamp(end_s).astimezone().strftime("%H:%M")
-        when = f"{start:%A %d %B %Y}, {start:%H:%M}" + (f"-{end}" if end else "")
+        if end_s is not None and datetime.fromtimestamp(end_s).astimezone().date() != start.date():
+            # a recording of days: the end's date too, not a clock time read as the same day
+            end = f" to {datetime.fromtimestamp(end_s).astimezone():%A %d %B %Y, %H:%M}"
+        elif end:
+            end = f"-{end}"
+        when = f"{start:%A %d %B %Y}, {start:%H:%M}{end}"
     title = f"Your heart during the talk: {when}"
     if s.note:
         title += f"\n\u201c{s.note}\u201d"
@@ -309,7 +339,6 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     span_s = float(t_all[-1] - t_all[0]) if t_all.size else 0.0
     width_px = int(FIGURE_SIZE_IN[0] * FIGURE_DPI)
     gap_s = max(data.gap_s, span_s / width_px)
-    label_min_s = span_s * PAUSE_LABEL_MIN_FRACTION
     moved = data.table.activity_g is not None
     if moved:
         fig, (ax, activity_ax) = plt.subplots(
@@ -337,38 +366,24 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     top = max([*([float(shown.max())] if shown.size else []), *threshold, 100.0]) + 12
     bottom = max(0.0, min([*([float(shown.min())] if shown.size else []), 60.0]) - 15)
 
-    # flooded stretches and pauses first, so the heart line is drawn over them
+    # flooded stretches and pauses first, so the heart line is drawn over them (each kind
+    # one collection: a month holds hundreds)
     end_s = times[-1] if times else review.summary.started_s
-    for e in review.episodes:
-        ax.axvspan(
-            x(e.start_s),
-            x(e.end_s if e.end_s is not None else end_s),
-            color=COLOURS["flooded"],
-            alpha=0.2,
-            lw=0,
-        )
+    flooded = [(e.start_s, e.end_s if e.end_s is not None else end_s) for e in review.episodes]
+    bands(ax, [(x(a), x(b)) for a, b in flooded], (0.0, 1.0), COLOURS["flooded"], 0.2)
     if review.episodes:
         handles.append(Patch(color=COLOURS["flooded"], alpha=0.3, label="Flooded"))
     pauses = [e for e in review.episodes if e.pause_start_s is not None]
+    paused: list[tuple[float, float]] = []
     for e in pauses:
         assert e.pause_start_s is not None
-        stop = e.pause_end_s if e.pause_end_s is not None else end_s
-        ax.axvspan(
-            x(e.pause_start_s),
-            x(stop),
-            ymin=0.0,
-            ymax=0.07,
-            color=COLOURS["pause"],
-            alpha=0.55,
-            lw=0,
-        )
-        if stop - e.pause_start_s < label_min_s:
-            continue  # too narrow to hold its words at this scale
-        mid = x((e.pause_start_s + stop) / 2)
+        paused.append((e.pause_start_s, e.pause_end_s if e.pause_end_s is not None else end_s))
+    bands(ax, [(x(a), x(b)) for a, b in paused], (0.0, 0.07), COLOURS["pause"], 0.55)
+    for mid_s, words in pause_words(paused, span_s):
         ax.text(
-            mid,
+            x(mid_s),
             bottom + (top - bottom) * 0.035,
-            f"Pause ({duration(stop - e.pause_start_s)})",
+            words,
             ha="center",
             va="center",
             color="white",
@@ -380,10 +395,13 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
 
     # the flooding threshold: the line, and the band below it down to the release level
     if times:
+        raster = len(times) > RASTER_ABOVE_POINTS
         tx, ty = with_gaps(times, threshold, gap_s)
         band = [v - data.release_below_bpm for v in ty]
-        ax.fill_between(xs(tx), band, ty, color=COLOURS["threshold"], alpha=0.18, lw=0)
-        ax.plot(xs(tx), ty, color=COLOURS["threshold"], lw=1.6, ls="--")
+        ax.fill_between(
+            xs(tx), band, ty, color=COLOURS["threshold"], alpha=0.18, lw=0, rasterized=raster
+        )
+        ax.plot(xs(tx), ty, color=COLOURS["threshold"], lw=1.6, ls="--", rasterized=raster)
         threshold_handle = (
             Patch(color=COLOURS["threshold"], alpha=0.18, lw=0),
             Line2D([], [], color=COLOURS["threshold"], lw=1.6, ls="--"),
@@ -392,12 +410,12 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
         labels[id(threshold_handle)] = threshold_label(review)
         bx, by = with_gaps(times, baseline, gap_s)
         if any(not math.isnan(v) for v in by):
-            ax.plot(xs(bx), by, color=COLOURS["baseline"], lw=2.0)
+            ax.plot(xs(bx), by, color=COLOURS["baseline"], lw=2.0, rasterized=raster)
             handles.append(
                 Line2D([], [], color=COLOURS["baseline"], lw=2.0, label=baseline_label(review))
             )
         hx, hy = with_gaps(times, heart, gap_s)
-        ax.plot(xs(hx), hy, color=COLOURS["heart"], lw=1.3)
+        ax.plot(xs(hx), hy, color=COLOURS["heart"], lw=1.3, rasterized=raster)
         handles.insert(0, Line2D([], [], color=COLOURS["heart"], lw=1.3, label="Heart rate"))
 
     def bpm_at(t_s: float) -> float:
@@ -454,8 +472,9 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
         activity_band(activity_ax, xs, times, shown_levels, gap_s)
         ax.tick_params(labelbottom=False)
     if wall:
-        clock_axis(axis, times[-1] - times[0] if len(times) > 1 else 0.0, tz)
-        axis.set_xlabel("Time of day", fontsize=11)
+        shown_s = times[-1] - times[0] if len(times) > 1 else 0.0
+        clock_axis(axis, shown_s, tz)
+        axis.set_xlabel("Date" if shown_s > DAYS_AXIS_S else "Time of day", fontsize=11)
     else:
         axis.set_xlabel("Minutes from the start", fontsize=11)
     if times:
@@ -465,7 +484,7 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(_title(review, times[-1] if times else None), fontsize=14, loc="left")
+    ax.set_title(plot_title(review, times[-1] if times else None), fontsize=14, loc="left")
     if not times:
         ax.text(
             0.5,
@@ -489,6 +508,34 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     fig.savefig(out, format=image_format, dpi=FIGURE_DPI)
     plt.close(fig)
     return out.getvalue()
+
+
+def bands(
+    ax: Any,
+    spans: Sequence[tuple[float, float]],
+    height: tuple[float, float],
+    colour: str,
+    alpha: float,
+) -> None:
+    """Vertical bands over `spans` (x from, x to), from `height[0]` to `height[1]` of the
+    axes' height, in one collection."""
+    from matplotlib.collections import PolyCollection
+
+    if not spans:
+        return
+    low, high = height
+    shapes = [[(a, low), (a, high), (b, high), (b, low)] for a, b in spans]
+    ax.add_collection(
+        PolyCollection(
+            shapes,
+            transform=ax.get_xaxis_transform(),
+            facecolors=colour,
+            edgecolors="none",
+            linewidths=0,
+            alpha=alpha,
+        ),
+        autolim=False,
+    )
 
 
 def activity_band(

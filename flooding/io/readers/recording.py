@@ -56,10 +56,14 @@ def sample_chunks(table: SampleColumns, rows: int) -> Iterator[list[Sample]]:
         yield out
 
 
-def table_rows(table: SampleColumns, start: int, count: int) -> SampleColumns:
-    """Rows `start` to `start + count` of a table (views, no copies)."""
+def table_rows(
+    table: SampleColumns, start: int, count: int, *, first_beat: int | None = None
+) -> SampleColumns:
+    """Rows `start` to `start + count` of a table (views, no copies); `first_beat`: where
+    the row `start`'s beats begin in `rr_s`, when known (else counted)."""
     stop = min(table.t_s.size, start + count)
-    first_beat = int(table.rr_counts[:start].sum())
+    if first_beat is None:
+        first_beat = int(table.rr_counts[:start].sum())
     end_beat = first_beat + int(table.rr_counts[start:stop].sum())
     return SampleColumns(
         table.t_s[start:stop],
