@@ -12,6 +12,7 @@ from types import MappingProxyType
 import numpy as np
 
 from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
+from flooding.core.catalogue import phrase
 from flooding.core.models import Sample
 from flooding.io.readers._text import ReaderError
 
@@ -202,7 +203,7 @@ def only_track(path: Path, tracks: Mapping[str, Recording]) -> Recording:
         raise ReaderError(
             path,
             None,
-            "one person's readings",
-            f"a couple session's ({', '.join(tracks)}); `flooding import` stores it as one",
+            phrase("reader.one_person"),
+            phrase("reader.couple_session", names=", ".join(tracks)),
         )
     return next(iter(tracks.values()))
