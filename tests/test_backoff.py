@@ -83,6 +83,21 @@ class TestAdvice:
         """After several attempts the person learns it is still trying."""
         assert "tried 4 times, still trying" in advice(Failure.DROPPED, attempts=4)
 
+    def test_the_try_count_stands_inside_the_sentence_in_both_languages(self) -> None:
+        """The try count comes before the failure's full stop, then the steps, in English
+        and in German."""
+        from flooding.io.locale_files import load_catalogue
+
+        english = advice(Failure.NOT_FOUND, "Polar H10", attempts=3)
+        assert english.startswith(
+            "Cannot find your strap (Polar H10) (tried 3 times, still trying). Please wear"
+        )
+        german = advice(Failure.NOT_FOUND, "Polar H10", attempts=3, say=load_catalogue("de"))
+        assert german.startswith(
+            "Nicht zu finden: dein Gurt (Polar H10) (schon 3 Versuche, es wird weiter versucht)."
+            " Bitte: "
+        )
+
     def test_stall_keeps_the_strap_name_as_written(self) -> None:
         """The strap's name keeps its capitals in a sentence-initial position."""
         assert advice(Failure.STALLED, "Polar H10").startswith("Your strap (Polar H10)")

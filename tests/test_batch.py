@@ -11,8 +11,20 @@ from hypothesis import strategies as st
 
 from flooding.core.batch import prepare
 from flooding.core.engine import Control, Engine, run_batch
-from flooding.core.models import Alert, Event, Mode, Reading, Sample, Waiting
+from flooding.core.models import (
+    Alert,
+    EpisodeEnded,
+    EpisodeStarted,
+    Event,
+    GapDetected,
+    Mode,
+    Reading,
+    Sample,
+    Waiting,
+)
 from flooding.io.config_files.loading import default_settings
+from flooding.io.readers import read
+from tests._data import recording, requires_data
 
 SETTINGS = default_settings()
 START_S = 1_700_000_000.0
@@ -179,3 +191,21 @@ class TestBatchEqualsStreaming:
             assert repr(kept.events) == repr(events)
             assert repr(kept.readings) == repr(readings)
             assert repr(run_batch(samples, SETTINGS).events) == repr(events)
+
+    @requires_data
+    def test_a_watch_with_a_gap_at_nearly_every_reading(self) -> None:
+        """A wrist watch's free-living days (a reading every 5-15 s, so a gap before nearly
+        half of them, flooded ones too): batch equals streaming, readings kept or not."""
+        samples = read(recording("fitbit_30-day_free-living_hr.csv")).samples[:30_000]
+        readings, events = live(samples, [], Mode.TALK)
+        flooded_gaps = 0
+        flooded = False
+        for event in events:
+            if isinstance(event, EpisodeStarted | EpisodeEnded):
+                flooded = isinstance(event, EpisodeStarted)
+            flooded_gaps += flooded and isinstance(event, GapDetected)
+        assert flooded_gaps > 100  # gaps inside flooded stretches, not only in calm ones
+        kept = run_batch(samples, SETTINGS, keep_readings=True)
+        assert repr(kept.events) == repr(events)
+        assert repr(kept.readings) == repr(readings)
+        assert repr(run_batch(samples, SETTINGS).events) == repr(events)

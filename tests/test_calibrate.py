@@ -400,8 +400,8 @@ class TestCalibrateCommandFailures:
         out = capsys.readouterr().out
         assert code == 1
         said = (
-            "flooding calibrate: Cannot find your strap (Polar H10 (C0:FF:EE:00:00:01)). "
-            "(tried 3 times, still trying) Please wear the strap"
+            "flooding calibrate: Cannot find your strap (Polar H10 (C0:FF:EE:00:00:01)) "
+            "(tried 3 times, still trying). Please wear the strap"
         )
         assert said in out
         assert not path.exists()

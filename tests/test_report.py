@@ -18,9 +18,13 @@ import matplotlib.image
 import numpy as np
 import pytest
 
+from flooding.app.importing import import_recording
 from flooding.app.report import (
+    PAUSE_CHAR_FRACTION,
     decimated,
+    pause_words,
     plot_data,
+    plot_title,
     render_html,
     render_png,
     session_png,
@@ -31,8 +35,10 @@ from flooding.core.models import Sample
 from flooding.core.timefmt import long_date
 from flooding.io.config_files.loading import default_settings
 from flooding.io.locale_files import load_catalogue
+from flooding.io.readers import read
 from flooding.io.store import Store
 from flooding.lab.simulate import hard_talk, samples
+from tests._data import recording, requires_data
 from tests.session_factory import START_S, flooding, gappy_talk, record
 from tests.test_catalogue import FROZEN_DB, no_english, run_cli
 
@@ -309,6 +315,45 @@ class TestLongSessions:
         assert table.rr_counts.tolist() == [len(s.rr_s) for s in samples]
 
 
+class TestAMonth:
+    def test_pause_words_fit_their_pause_and_never_overlap(self) -> None:
+        """Over weeks of pauses side by side, a pause's words are written only inside a
+        pause wide enough for them (so never over other words)."""
+        day_s = 86_400.0
+        paused = [(k * 0.37 * day_s, k * 0.37 * day_s + (0.3 + k % 3) * 3600) for k in range(80)]
+        paused += [(31 * day_s, 40 * day_s), (40.5 * day_s, 49 * day_s)]  # days: room for words
+        span_s = 50 * day_s
+        words = pause_words(paused, span_s)
+        assert [text for _, text in words] == ["Pause (9 d 00 h)", "Pause (8 d 12 h)"]
+        for mid_s, text in words:
+            first_s, stop = next((a, b) for a, b in paused if a < mid_s < b)
+            half = len(text) * PAUSE_CHAR_FRACTION * span_s / 2
+            assert first_s <= mid_s - half
+            assert mid_s + half <= stop
+        hour = pause_words([(0.0, 1200.0)], 3600.0)  # a 20-minute pause in an hour: words
+        assert hour == [(600.0, "Pause (20 min)")]
+        assert pause_words([(0.0, 60.0)], 3600.0) == []  # a minute: too narrow for them
+
+    @requires_data
+    def test_a_watch_month_plots_small_and_dated(self, tmp_path: Path) -> None:
+        """A watch's month plots with dates on its axis and in its title (start and end),
+        as a PNG, and as an SVG and a PDF whose heavy lines are pixels: small files."""
+        store = Store.open(tmp_path)
+        rec = read(recording("fitbit_30-day_free-living_hr.csv"))
+        sid = import_recording(store, rec, default_settings()).session_id
+        data = plot_data(store, sid)
+        store.close()
+        assert data is not None
+        title = plot_title(data.review, float(data.table.t_s[-1]))
+        assert " 2016, " in title.split(" to ")[1]  # the end's date, not a bare clock time
+        png = render_png(data)
+        assert decode(png, tmp_path)[0] >= 800
+        svg = render_png(data, "svg")
+        assert b"<image" in svg
+        assert len(svg) < 400_000
+        assert len(render_png(data, "pdf")) < 200_000
+
+
 # -- the picture in the person's language ---------------------------------------------------------
 
 ENGLISH_PICTURE_WORDS = (
@@ -409,6 +454,10 @@ class TestThePictureInThePersonsLanguage:
         assert len(german_days) == len(english_days)
         assert any(day.endswith("Okt.") for day in german_days)
         assert not any("Oct" in word for word in german)
+        assert "Date" in english
+        assert "Datum" in german
+        title = next(word for word in german if word.startswith("Dein Herz"))
+        assert " bis " in title
 
     def test_plot_lang_de_draws_the_couple_picture_in_german(self, tmp_path: Path) -> None:
         """`flooding plot --lang de` of a couple's session draws both hearts' words in

@@ -54,7 +54,7 @@ def profile_refusal(path: Path, name: str, address: str) -> PairingRefused | Non
     """Why the strap cannot be paired to profile `name` (None: it can)."""
     problem = profile_name_problem(name)
     if problem is not None:
-        return PairingRefused(problem)
+        return PairingRefused.of(problem.key, **problem.values)
     for other, table in profiles_in(path).items():
         strap = table.get("strap", {}) if isinstance(table, dict) else {}
         if other != name and str(strap.get("address", "")).lower() == address.lower():

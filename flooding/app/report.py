@@ -27,6 +27,7 @@ import numpy.typing as npt
 from flooding.app.long_replay import rates_of, replay_long
 from flooding.app.review import (
     EPISODE_COLUMNS,
+    REVIEW_KINDS,
     STRETCH_GAP_S,
     PeopleReview,
     SessionReview,
@@ -75,6 +76,11 @@ PERSON_COLOURS = ("#1f3b73", "#b8860b")  # deep blue, dark gold: apart for colou
 DAYS_AXIS_S = 2 * 86400.0  # longer spans are labelled by date: 48 hourly labels fill the axis
 MAX_DAY_LABELS = 16  # dates on a long axis, at most
 PAUSE_LABEL_MIN_FRACTION = 0.02  # a pause narrower than this share of the plot gets no words
+PAUSE_CHAR_FRACTION = 0.0085  # share of the plot's width a character of a pause's words takes
+#                               (10-pt bold, ~9 px, of the ~1000 px the axes get): a pause
+#                               narrower than its words, or overlapping the words before, gets none
+RASTER_ABOVE_POINTS = 2000  # a line of more points is drawn as pixels inside an SVG or PDF
+#                             (its text and axes stay vector): a month stays a small file
 MAX_LABELLED_MARKS = 20  # more alerts (or ready marks) than this: symbols only, no clock times
 LABEL_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9}
 
@@ -145,7 +151,7 @@ def plot_data(store: Store, session_id: int) -> PlotData | None:
     """Everything needed to draw a session (None: no such session)."""
     if store.session(session_id) is None:
         return None
-    events = store.events(session_id)
+    events = store.events(session_id, REVIEW_KINDS)  # what is drawn or reviewed: no gaps
     table = store.sample_columns(session_id)
     review = review_session(store, session_id, events=events, table=table)
     if review is None:
@@ -251,7 +257,33 @@ def clock_axis(ax: Any, span_s: float, tz: tzinfo | None, say: Catalogue) -> Non
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
 
 
-def _title(review: SessionReview, last_sample_s: float | None, say: Catalogue) -> str:
+def pause_words(
+    paused: Sequence[tuple[float, float]], span_s: float, say: Catalogue | None = None
+) -> list[tuple[float, str]]:
+    """The words written in pause bands (start, end) over a plot of `span_s`, and where
+    (the middle of each): only in a pause wide enough to hold them, never over the words
+    before (in the language of `say`, English without)."""
+    say = say or load_catalogue()
+    out: list[tuple[float, str]] = []
+    words_end_s = -math.inf
+    for first_s, stop in paused:
+        words = say("plot.pause", length=duration(stop - first_s))
+        words_s = len(words) * PAUSE_CHAR_FRACTION * span_s
+        if stop - first_s < max(span_s * PAUSE_LABEL_MIN_FRACTION, words_s):
+            continue  # too narrow to hold its words at this scale
+        mid_s = (first_s + stop) / 2
+        if mid_s - words_s / 2 < words_end_s:
+            continue  # the words before are there
+        words_end_s = mid_s + words_s / 2
+        out.append((mid_s, words))
+    return out
+
+
+def plot_title(
+    review: SessionReview, last_sample_s: float | None, say: Catalogue | None = None
+) -> str:
+    """The plot's title: when the talk was (in the language of `say`, English without)."""
+    say = say or load_catalogue()
     s = review.summary
     if not is_wall_clock(s.started_s):
         when = say("plot.title.no_clock", id=s.id, length=duration(s.duration_s))
@@ -259,11 +291,15 @@ def _title(review: SessionReview, last_sample_s: float | None, say: Catalogue) -
         start = datetime.fromtimestamp(s.started_s).astimezone()
         end_s = last_sample_s if last_sample_s is not None else s.ended_s
         day, clock = long_date(start.date(), say), f"{start:%H:%M}"
-        if end_s is None:
+        end = None if end_s is None else datetime.fromtimestamp(end_s).astimezone()
+        if end is None:
             when = say("plot.when", date=day, start=clock)
+        elif end.date() != start.date():
+            # a recording of days: the end's date too, not a clock time read as the same day
+            end_day = long_date(end.date(), say)
+            when = say("plot.when_to", date=day, start=clock, end_date=end_day, end=f"{end:%H:%M}")
         else:
-            end = datetime.fromtimestamp(end_s).astimezone().strftime("%H:%M")
-            when = say("plot.when_until", date=day, start=clock, end=end)
+            when = say("plot.when_until", date=day, start=clock, end=f"{end:%H:%M}")
     title = say("plot.title", when=when)
     if s.note:
         title += f"\n\u201c{s.note}\u201d"
@@ -332,7 +368,6 @@ def render_png(data: PlotData, image_format: str = "png", say: Catalogue | None 
     span_s = float(t_all[-1] - t_all[0]) if t_all.size else 0.0
     width_px = int(FIGURE_SIZE_IN[0] * FIGURE_DPI)
     gap_s = max(data.gap_s, span_s / width_px)
-    label_min_s = span_s * PAUSE_LABEL_MIN_FRACTION
     moved = data.table.activity_g is not None
     if moved:
         fig, (ax, activity_ax) = plt.subplots(
@@ -360,38 +395,24 @@ def render_png(data: PlotData, image_format: str = "png", say: Catalogue | None 
     top = max([*([float(shown.max())] if shown.size else []), *threshold, 100.0]) + 12
     bottom = max(0.0, min([*([float(shown.min())] if shown.size else []), 60.0]) - 15)
 
-    # flooded stretches and pauses first, so the heart line is drawn over them
+    # flooded stretches and pauses first, so the heart line is drawn over them (each kind
+    # one collection: a month holds hundreds)
     end_s = times[-1] if times else review.summary.started_s
-    for e in review.episodes:
-        ax.axvspan(
-            x(e.start_s),
-            x(e.end_s if e.end_s is not None else end_s),
-            color=COLOURS["flooded"],
-            alpha=0.2,
-            lw=0,
-        )
+    flooded = [(e.start_s, e.end_s if e.end_s is not None else end_s) for e in review.episodes]
+    bands(ax, [(x(a), x(b)) for a, b in flooded], (0.0, 1.0), COLOURS["flooded"], 0.2)
     if review.episodes:
         handles.append(Patch(color=COLOURS["flooded"], alpha=0.3, label=say("plot.legend.flooded")))
     pauses = [e for e in review.episodes if e.pause_start_s is not None]
+    paused: list[tuple[float, float]] = []
     for e in pauses:
         assert e.pause_start_s is not None
-        stop = e.pause_end_s if e.pause_end_s is not None else end_s
-        ax.axvspan(
-            x(e.pause_start_s),
-            x(stop),
-            ymin=0.0,
-            ymax=0.07,
-            color=COLOURS["pause"],
-            alpha=0.55,
-            lw=0,
-        )
-        if stop - e.pause_start_s < label_min_s:
-            continue  # too narrow to hold its words at this scale
-        mid = x((e.pause_start_s + stop) / 2)
+        paused.append((e.pause_start_s, e.pause_end_s if e.pause_end_s is not None else end_s))
+    bands(ax, [(x(a), x(b)) for a, b in paused], (0.0, 0.07), COLOURS["pause"], 0.55)
+    for mid_s, words in pause_words(paused, span_s, say):
         ax.text(
-            mid,
+            x(mid_s),
             bottom + (top - bottom) * 0.035,
-            say("plot.pause", length=duration(stop - e.pause_start_s)),
+            words,
             ha="center",
             va="center",
             color="white",
@@ -403,10 +424,13 @@ def render_png(data: PlotData, image_format: str = "png", say: Catalogue | None 
 
     # the flooding threshold: the line, and the band below it down to the release level
     if times:
+        raster = len(times) > RASTER_ABOVE_POINTS
         tx, ty = with_gaps(times, threshold, gap_s)
         band = [v - data.release_below_bpm for v in ty]
-        ax.fill_between(xs(tx), band, ty, color=COLOURS["threshold"], alpha=0.18, lw=0)
-        ax.plot(xs(tx), ty, color=COLOURS["threshold"], lw=1.6, ls="--")
+        ax.fill_between(
+            xs(tx), band, ty, color=COLOURS["threshold"], alpha=0.18, lw=0, rasterized=raster
+        )
+        ax.plot(xs(tx), ty, color=COLOURS["threshold"], lw=1.6, ls="--", rasterized=raster)
         threshold_handle = (
             Patch(color=COLOURS["threshold"], alpha=0.18, lw=0),
             Line2D([], [], color=COLOURS["threshold"], lw=1.6, ls="--"),
@@ -415,12 +439,12 @@ def render_png(data: PlotData, image_format: str = "png", say: Catalogue | None 
         labels[id(threshold_handle)] = threshold_label(review, say)
         bx, by = with_gaps(times, baseline, gap_s)
         if any(not math.isnan(v) for v in by):
-            ax.plot(xs(bx), by, color=COLOURS["baseline"], lw=2.0)
+            ax.plot(xs(bx), by, color=COLOURS["baseline"], lw=2.0, rasterized=raster)
             handles.append(
                 Line2D([], [], color=COLOURS["baseline"], lw=2.0, label=baseline_label(review, say))
             )
         hx, hy = with_gaps(times, heart, gap_s)
-        ax.plot(xs(hx), hy, color=COLOURS["heart"], lw=1.3)
+        ax.plot(xs(hx), hy, color=COLOURS["heart"], lw=1.3, rasterized=raster)
         handles.insert(
             0, Line2D([], [], color=COLOURS["heart"], lw=1.3, label=say("plot.legend.heart"))
         )
@@ -479,8 +503,10 @@ def render_png(data: PlotData, image_format: str = "png", say: Catalogue | None 
         activity_band(activity_ax, xs, times, shown_levels, gap_s, say)
         ax.tick_params(labelbottom=False)
     if wall:
-        clock_axis(axis, times[-1] - times[0] if len(times) > 1 else 0.0, tz, say)
-        axis.set_xlabel(say("plot.time_axis"), fontsize=11)
+        shown_s = times[-1] - times[0] if len(times) > 1 else 0.0
+        clock_axis(axis, shown_s, tz, say)
+        time_axis = "plot.date_axis" if shown_s > DAYS_AXIS_S else "plot.time_axis"
+        axis.set_xlabel(say(time_axis), fontsize=11)
     else:
         axis.set_xlabel(say("plot.minutes_axis"), fontsize=11)
     if times:
@@ -490,7 +516,7 @@ def render_png(data: PlotData, image_format: str = "png", say: Catalogue | None 
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(_title(review, times[-1] if times else None, say), fontsize=14, loc="left")
+    ax.set_title(plot_title(review, times[-1] if times else None, say), fontsize=14, loc="left")
     if not times:
         ax.text(
             0.5,
@@ -514,6 +540,34 @@ def render_png(data: PlotData, image_format: str = "png", say: Catalogue | None 
     fig.savefig(out, format=image_format, dpi=FIGURE_DPI)
     plt.close(fig)
     return out.getvalue()
+
+
+def bands(
+    ax: Any,
+    spans: Sequence[tuple[float, float]],
+    height: tuple[float, float],
+    colour: str,
+    alpha: float,
+) -> None:
+    """Vertical bands over `spans` (x from, x to), from `height[0]` to `height[1]` of the
+    axes' height, in one collection."""
+    from matplotlib.collections import PolyCollection
+
+    if not spans:
+        return
+    low, high = height
+    shapes = [[(a, low), (a, high), (b, high), (b, low)] for a, b in spans]
+    ax.add_collection(
+        PolyCollection(
+            shapes,
+            transform=ax.get_xaxis_transform(),
+            facecolors=colour,
+            edgecolors="none",
+            linewidths=0,
+            alpha=alpha,
+        ),
+        autolim=False,
+    )
 
 
 def activity_band(

@@ -225,17 +225,20 @@ EPISODE_KINDS = frozenset(
     {"episode-started", "episode-ended", "alert", "pause-started", "pause-extended"}
     | {"ready-to-return", "pause-ended"}
 )
+REVIEW_KINDS = EPISODE_KINDS | {"false-alarm"}  # the events a review reads (no gaps: a
+#                                                 watch's month holds tens of thousands)
 
 
 def episodes(
     store: Store,
     session_id: int,
     events: Sequence[EventRow] | None = None,
-    samples: Iterable[Sample] | None = None,
+    samples: Iterable[Sample] | SampleColumns | None = None,
 ) -> list[EpisodeReview]:
     """The flooding episodes of a session, each with its alert, pause and recovery, and its
-    peak (`episode_peaks`; `events`, `samples`: the session's, when already read)."""
-    every = store.events(session_id) if events is None else events
+    peak (`episode_peaks`; `events`, `samples`: the session's, when already read, the
+    samples maybe as columns)."""
+    every = store.events(session_id, REVIEW_KINDS) if events is None else events
     false_alarm_alerts = {r.data.get("alert_event_id") for r in every if r.kind == "false-alarm"}
     # only these kinds are matched below (a long recording can hold many thousand gap events)
     rows = [r for r in every if r.kind in EPISODE_KINDS]
@@ -280,9 +283,15 @@ def episodes(
         )
     if not out:
         return out
+    spans = [(e.start_s, e.end_s) for e in out]
     if samples is None:
         samples = store.iter_samples(session_id, SOLO)
-    peaks = episode_peaks(samples, [(e.start_s, e.end_s) for e in out])
+    if isinstance(samples, Iterable):
+        peaks = episode_peaks(samples, spans)
+    else:
+        from flooding.app import review_columns  # numpy: `flooding sessions` needs none
+
+        peaks = review_columns.episode_peaks(samples, spans)
     return [replace(e, peak_bpm=peak) for e, peak in zip(out, peaks, strict=True)]
 
 
@@ -425,10 +434,15 @@ def _calm_in_one_pass(
             yield run
 
     hrv = corrected_rmssd(runs())
-    baseline = next((e.baseline_bpm for e in found if e.baseline_bpm is not None), None)
+    baseline = _first_baseline(found)
     if baseline is None and values:
         baseline = float(statistics.median(values))
     return baseline, _rmssd_of(hrv, calm_s)
+
+
+def _first_baseline(found: Sequence[EpisodeReview]) -> float | None:
+    """The baseline the first episode that had one was measured against."""
+    return next((e.baseline_bpm for e in found if e.baseline_bpm is not None), None)
 
 
 def calm_baseline(
@@ -496,8 +510,18 @@ def review_session(
         def stream() -> Iterable[Sample]:
             return store.iter_samples(session_id)
 
-    found = episodes(store, session_id, events, stream())
-    baseline, rmssd = _calm_in_one_pass(found, stream(), busy_spans(found, end_s))
+    if table is not None:  # the passes in whole-array steps
+        from flooding.app import review_columns
+
+        found = episodes(store, session_id, events, table)
+        calm = review_columns.calm_pass(table, busy_spans(found, end_s), STRETCH_GAP_S)
+        baseline = _first_baseline(found)
+        if baseline is None and calm.values:
+            baseline = float(statistics.median(calm.values))
+        rmssd = _rmssd_of(calm.hrv, calm.calm_s)
+    else:
+        found = episodes(store, session_id, events, stream())
+        baseline, rmssd = _calm_in_one_pass(found, stream(), busy_spans(found, end_s))
     if found and _has_activity(store, session_id, samples, table):
         every = list(stream())  # movement as each episode rose: a strap with an accelerometer
         times = [s.t_s for s in every]

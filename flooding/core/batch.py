@@ -5,11 +5,12 @@ events and readings that feeding them one by one gives (`run_batch` is the entry
 - what is usable (skin contact, a plausible rate, no gap before it) as masks, and for each
   10-s baseline bucket its count, its rates' sum (added in order), lowest and highest rate;
 - then runs of such buckets at once (`Detector.quiet_stretch`: calm, or holding a flooded
-  episode; during a pause only before its planned end, the pause protocol reading their
-  samples in one call), else one step per bucket (`Detector.quiet_bucket`) wherever the
-  state machine allows, with the pause protocol reading each sample of it during a pause;
-  one step per sample only where it must: a rise, the start or end of an episode, lost
-  contact, a gap, a control by hand.
+  episode, gaps inside them or not; during a pause only before the pause protocol's next
+  event (`PauseProtocol.quiet_until`), the protocol reading their samples in one call),
+  else one step per bucket (`Detector.quiet_bucket`) wherever the state machine allows,
+  with the pause protocol reading each sample of it during a pause; one step per sample
+  only where it must: a rise, the start or end of an episode, lost contact, a control by
+  hand.
 The columns, rates and buckets do not depend on the settings: `prepare` once, replay many
 times (tune); only the usable and gap masks are made again for each replay.
 """
@@ -48,6 +49,8 @@ def _wait_code(waiting: Waiting | None) -> int:
 
 CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
 GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in one array pass
+PEEK_MIN_SAMPLES = 32  # readings of a pause looked at ahead of a stretch, at first: a few
+#                        buckets, little to read again when the stretch stops early
 
 
 @dataclass(frozen=True, eq=False)
@@ -359,43 +362,69 @@ def replay(
         else [None if math.isnan(a) else a for a in columns.activity_g.tolist()]
     )
     starts_list = starts.tolist()
-    stops_list = (starts + counts).tolist()
-    runs = BucketRuns(starts_list, stops_list, highest, lowest, sums)
-    # buckets of usable samples without a gap, taken in stretches (`Detector.quiet_stretch`)
-    # when no control falls among them: for each, where its stretch ends
+    stops_array = starts + counts
+    stops_list = stops_array.tolist()
+    # buckets of usable samples, taken in stretches (`Detector.quiet_stretch`) when no
+    # control falls among them: for each, where its stretch ends; a bucket with gaps inside
+    # learns (when calm) from its last gap on
     stretch_end: list[int] = []
+    tail_sums: dict[int, float] = {}
     if not by_index and calm_array.any():
-        free = calm_array.copy()
-        free[gap_buckets] = False
-        blocked = np.append(np.flatnonzero(~free), free.size)
-        stretch_end = blocked[np.searchsorted(blocked, np.arange(free.size))].tolist()
+        blocked = np.append(np.flatnonzero(~calm_array), calm_array.size)
+        stretch_end = blocked[np.searchsorted(blocked, np.arange(calm_array.size))].tolist()
+        if after_gap.size:
+            last_gap = np.flatnonzero(np.diff(gap_buckets, append=-1) != 0)  # each bucket's
+            with_gap = gap_buckets[last_gap]
+            learned = after_gap[last_gap]
+            tail = _bucket_sums(rates, learned, stops_array[with_gap] - learned)
+            tail_sums = dict(zip(with_gap.tolist(), tail.tolist(), strict=True))
+    runs = BucketRuns(starts_list, stops_list, highest, lowest, sums, gaps_in, tail_sums)
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
     stretched: list[tuple[int, int, State, float | None, float, Waiting | None]] = []
     # (first, end, until): samples read while pausing, and where an extension moved the end
     paused: list[tuple[int, int, float]] = []
     extended: list[tuple[int, int, float]] = []
+    gap_events: list[tuple[int, Event]] = []  # the gaps of a stretch, by sample
+    peek_samples = PEEK_MIN_SAMPLES  # readings the pause protocol is asked about at once
     i = -1
     buckets_n = len(starts_list)
     while i + 1 < buckets_n:
         i += 1
         if stretch_end and stretch_end[i] > i:
-            # while pausing, only stretches before the planned end, where the pause protocol
-            # reads the heart and says nothing (no detector step depends on it: frozen)
+            # while pausing, only stretches before the pause protocol's next event (it reads
+            # the heart and says nothing there; no detector step depends on it: frozen),
+            # looked for a window at a time, the window doubling while stretches fill it
             pausing = protocol.pausing
+            before_t = math.inf
+            if pausing:
+                ahead = starts_list[i]
+                ahead_end = min(stops_list[stretch_end[i] - 1], ahead + peek_samples)
+                event_at = protocol.quiet_until(t_list, rate_list, ahead, ahead_end)
+                before_t = t_list[event_at] if event_at < n else math.inf
             taken = detector.quiet_stretch(
                 t_list,
                 rate_list,
                 runs,
                 i,
                 stretch_end[i],
-                protocol.min_end_s if pausing else math.inf,
+                before_t,
                 stretched if trace is not None else None,
+                gap_events,
             )
+            if pausing:
+                filled = taken > i and (taken == buckets_n or stops_list[taken] > event_at)
+                peek_samples = 2 * peek_samples if filled else PEEK_MIN_SAMPLES
+            if gap_events:
+                events += [event for _, event in gap_events]
+                if trace is not None:
+                    for index, event in gap_events:
+                        trace.events[index] = (event,)
+                gap_events.clear()
             if taken > i:
                 if pausing:
                     first, end = starts_list[i], stops_list[taken - 1]
                     marked, ended = protocol.on_usable_readings(t_list, rate_list, first, end)
-                    # nothing happens before the planned end
+                    # nothing happens before its next event
                     assert not marked
                     assert ended is None
                     paused.append((first, end, protocol.until_s))

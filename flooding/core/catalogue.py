@@ -9,11 +9,26 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 def placeholders(text: str) -> set[str]:
     """The names in braces that `text` needs filled in."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A part of a message that is itself a text of the catalogue: `key` and its `values`
+    (a value may be a Phrase too); the catalogue fills it in, in its own language."""
+
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+def phrase(key: str, **values: object) -> Phrase:
+    """The text `key` with `values`, to be said as part of another text."""
+    return Phrase(key, values)
 
 
 class Catalogue:
@@ -30,9 +45,16 @@ class Catalogue:
         self.texts = {**self.english, **(translated or {})}
 
     def __call__(self, key: str, **values: object) -> str:
-        """The text `key` with its placeholders filled in (KeyError: no such text)."""
+        """The text `key` with its placeholders filled in (KeyError: no such text); a value
+        that is a Phrase is said first, in this catalogue's language."""
         text = self.texts[key]
-        return text.format(**values) if values else text
+        if not values:
+            return text
+        filled = {
+            name: self(value.key, **value.values) if isinstance(value, Phrase) else value
+            for name, value in values.items()
+        }
+        return text.format(**filled)
 
     def choice(self, prefix: str, name: str) -> str:
         """The text `prefix.name`, or `name` itself when there is none (a value that has no

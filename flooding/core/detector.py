@@ -67,7 +67,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
 from flooding.core.models import (
@@ -280,13 +281,17 @@ class _BaselineRing:
 class BucketRuns(NamedTuple):
     """Baseline buckets of a run of samples, for `Detector.quiet_stretch`: bucket `i` holds
     samples `starts[i]` .. `stops[i]` - 1; their highest and lowest rate, and their rates'
-    sum (added in order)."""
+    sum (added in order). `gaps`: for a bucket with samples that follow a gap, those samples
+    (indices, in order), and `tail_sums` the sum (added in order) of its rates from the last
+    of them on: what a calm bucket learns."""
 
     starts: Sequence[int]
     stops: Sequence[int]
     highest: Sequence[float]
     lowest: Sequence[float]
     sums: Sequence[float]
+    gaps: Mapping[int, Sequence[int]] = MappingProxyType({})
+    tail_sums: Mapping[int, float] = MappingProxyType({})
 
 
 def _release_timer(
@@ -297,12 +302,19 @@ def _release_timer(
     below: float,
     release_start: float | None,
     release_s: float,
+    gaps: Sequence[int] = (),
 ) -> tuple[bool, float | None]:
     """The release timer of a flooded episode over readings `start` .. `stop` - 1, as `feed`
     runs it: whether the episode ends among them, and when the timer started (None: the
-    last reading was not below `below`)."""
+    last reading was not below `below`). `gaps`: readings that follow a gap (in order),
+    where the timer stops first."""
     release = release_start
+    after_gap = iter(gaps)
+    gap = next(after_gap, stop)
     for index in range(start, stop):
+        if index == gap:
+            release = None  # a gap stops the release timer
+            gap = next(after_gap, stop)
         if bpms[index] < below:
             t = times_s[index]
             if release is None:
@@ -690,24 +702,23 @@ class Detector:
 
         The caller has made sure that every sample of the bucket has skin contact, a
         plausible rate and no movement (activity under `MOVING_G`, and not the first sample
-        with an activity level) and that none follows a gap, and gives their times and rates
-        (items `start` .. `stop` - 1 of the two sequences), the lowest and the highest. If the
-        detector's own state allows it too (not flooded, no run above threshold, every rate
-        under the threshold, no recovery from movement under way, not across the end of the
-        settling minutes; or flooded, and not released), the step each of those samples gets
-        from `feed` comes back (there are no events), and `take_bucket` must follow.
+        with an activity level), and gives their times and rates (items `start` .. `stop` - 1
+        of the two sequences), the lowest and the highest. If the detector's own state allows
+        it too (not flooded, no run above threshold, every rate under the threshold, no
+        recovery from movement under way, not across the end of the settling minutes; or
+        flooded, and not released), the step each of those samples gets from `feed` comes
+        back (its events: the gaps'), and `take_bucket` must follow.
         Else None: nothing changed but what `feed` does first too (a gap before the first
         sample, the bucket tick); feed the samples one by one.
-        `gaps`: the samples (indices, in order) that follow a gap; calm buckets only. Each
-        gives its `GapDetected` in the step's events, in order, and the baseline learns from
-        the last of them on (`feed` forgets the bucket's readings before a gap).
+        `gaps`: the samples (indices, in order) that follow a gap. Each gives its
+        `GapDetected` in the step's events, in order; in a calm bucket the baseline learns
+        from the last of them on (`feed` forgets the bucket's readings before a gap), in a
+        flooded one each restarts the release timer (a watch that sends a reading every
+        few seconds has a gap at nearly every one, flooded or not).
         """
         if self._last_t is None or not self._contact or self._came_under is not None:
             return None
-        if self._flooded:
-            if gaps:
-                return None
-        elif self._run_start is not None:
+        if not self._flooded and self._run_start is not None:
             return None
         ring = self._baseline
         first_t = times_s[start]
@@ -731,24 +742,25 @@ class Detector:
             release = None
             if bpm_min < below:
                 ended, release = _release_timer(
-                    times_s, bpms, start, stop, below, self._release_start, self._release_s
+                    times_s, bpms, start, stop, below, self._release_start, self._release_s, gaps
                 )
                 if ended:
                     return None  # the episode ends in this bucket
             self._release_start = release
             if bpm_max > self._peak:
                 self._peak = bpm_max
-            if not self.classic:
-                self._recent_from(times_s, bpms, start, stop)
-            self._prev_bpm, self._prev_threshold = bpms[stop - 1], threshold
-            return self._step(State.FLOODED, threshold, rule, [])
-        if bpm_max >= threshold or ring.has_readings:
+            if gaps:  # what a gap resets (no reading of a flooded bucket is learned)
+                self._run_start = self._dip_start = None
+                ring.discard_open_bucket()
+        elif bpm_max >= threshold or ring.has_readings:
             return None
         if not self.classic:
             self._recent_from(times_s, bpms, gaps[-1] if gaps else start, stop, fresh=bool(gaps))
         self._prev_bpm, self._prev_threshold = bpms[stop - 1], threshold
-        state = State.CALM if ring.value is not None else State.WARMING
         events: list[Event] = [GapDetected(times_s[j - 1], times_s[j]) for j in gaps]
+        if self._flooded:
+            return self._step(State.FLOODED, threshold, rule, events)
+        state = State.CALM if ring.value is not None else State.WARMING
         return self._step(state, threshold, rule, events, waiting)
 
     def quiet_stretch(
@@ -760,19 +772,22 @@ class Detector:
         end: int,
         before_t: float = math.inf,
         record: list[tuple[int, int, State, float | None, float, Waiting | None]] | None = None,
+        gap_events: list[tuple[int, Event]] | None = None,
     ) -> int:
         """Take consecutive baseline buckets `first` .. `end` - 1 as `quiet_bucket` and
         `take_bucket` take them (calm ones, or ones that hold a flooded episode) while
         nothing can happen in them, without a step per bucket; the first bucket not taken
         (`first` if none). Each bucket's last sample must come before `before_t`.
 
-        The caller has made sure of what `quiet_bucket` asks of each bucket, and that no
-        sample of them follows a gap. The state, baseline, episode and step-rule readings
-        after them are those that `quiet_bucket` and `take_bucket` leave (the baseline learns
-        a calm bucket unless frozen). `record`: where to add, for each bucket taken, its
-        first and end sample and what `feed` says of each of its samples (state, baseline,
-        threshold, what it waits for). A bucket not taken has seen at most its tick, as
-        `feed` does first too.
+        The caller has made sure of what `quiet_bucket` asks of each bucket, and names the
+        samples that follow a gap (`BucketRuns.gaps`; then `gap_events` is needed). The state,
+        baseline, episode and step-rule readings after them are those that `quiet_bucket` and
+        `take_bucket` leave (the baseline learns a calm bucket, from its last gap on, unless
+        frozen). `record`: where to add, for each bucket taken, its first and end sample and
+        what `feed` says of each of its samples (state, baseline, threshold, what it waits
+        for; buckets in a row that say the same, as one range). `gap_events`: where to add
+        each gap's sample and `GapDetected`, in order. A bucket not taken has seen at most
+        its tick (and the gap before its first sample), as `feed` does first too.
         """
         flooded = self._flooded
         if (
@@ -787,7 +802,8 @@ class Detector:
         settle_end = ring.settle_end_s
         if not classic and (settle_end is None or self._after_move):
             return first
-        starts, stops, highest, lowest, sums = buckets
+        starts, stops, highest, lowest, sums, gaps_of, tail_sums = buckets
+        no_gaps: Sequence[int] = ()
         moved_t = self._moved_t
         seen_t = self._last_t
         learn = not self.frozen and not flooded
@@ -799,6 +815,7 @@ class Detector:
         release_s = self._release_s
         peak = self._peak
         state = self._state
+        last_said: tuple[State, float | None, float, Waiting | None] | None = None
         i = first
         while i < end:
             start = starts[i]
@@ -807,6 +824,9 @@ class Detector:
             last_t = times_s[stop - 1]
             if last_t >= before_t or (not classic and first_t - moved_t < RECOVERY_S):
                 break
+            gaps = gaps_of.get(i, no_gaps)
+            if gaps and gaps[0] == start:
+                ring.discard_open_bucket()  # the gap before the bucket, as `feed` meets it
             tick(first_t)
             if self._cached_version != ring.version:
                 self._cached = self._compute_threshold()
@@ -821,7 +841,7 @@ class Detector:
                 below = threshold - self._hysteresis
                 if lowest[i] < below:  # the release timer, as `feed` runs it
                     ended, release = _release_timer(
-                        times_s, bpms, start, stop, below, release, release_s
+                        times_s, bpms, start, stop, below, release, release_s, gaps
                     )
                     if ended:
                         break  # the episode ends in this bucket: one by one
@@ -829,6 +849,9 @@ class Detector:
                     release = None
                 if highest[i] > peak:
                     peak = highest[i]
+                if gaps:  # what a gap resets (no reading of a flooded bucket is learned)
+                    self._run_start = self._dip_start = None
+                    ring.discard_open_bucket()
                 state = State.FLOODED
                 waiting = None
             else:
@@ -836,20 +859,31 @@ class Detector:
                     break
                 state = State.CALM if ring.value is not None else State.WARMING
             if step_rule:  # as `_recent_from`, without a call per bucket
-                lo = bisect_right(times_s, last_t - STEP_S, start, stop)
-                if lo > start:
-                    recent.clear()  # everything before has left the window
+                learned = gaps[-1] if gaps else start
+                lo = bisect_right(times_s, last_t - STEP_S, learned, stop)
+                if gaps or lo > start:
+                    recent.clear()  # everything before has left the window (or a gap)
                 elif self._pending is not None:
                     self._flush_recent()
                 self._pending = (times_s, bpms, lo, stop)
             if record is not None:
-                record.append((start, stop, state, ring.value, threshold, waiting))
+                said = (state, ring.value, threshold, waiting)
+                if said == last_said and start == record[-1][1]:  # the same: one range
+                    record[-1] = (record[-1][0], stop, *said)
+                else:
+                    record.append((start, stop, *said))
+                    last_said = said
             self._prev_bpm = bpms[stop - 1]
             self._prev_threshold = threshold
             if last_t > seen_t:
                 seen_t = self._last_t = last_t
             self._last_plausible_t = last_t
-            if learn:
+            if gaps:
+                assert gap_events is not None
+                gap_events += [(j, GapDetected(times_s[j - 1], times_s[j])) for j in gaps]
+                if learn:
+                    ring.set_current(tail_sums[i], stop - gaps[-1])
+            elif learn:
                 ring.set_current(sums[i], stop - start)
             i += 1
         if flooded:

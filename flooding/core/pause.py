@@ -256,6 +256,22 @@ class PauseProtocol:
         Returns the events with the index of the reading that gave each, and the index of the
         reading that ended the pause (None: still pausing); readings after it are not read.
         """
+        return self._read_usable(times_s, bpms, start, stop, peek=False)
+
+    def quiet_until(
+        self, times_s: Sequence[float], bpms: Sequence[float], start: int, stop: int
+    ) -> int:
+        """The first of the usable readings `start` .. `stop` - 1 during a pause at which
+        `on_usable_readings` would give an event (`stop`: none would), without reading
+        them: a replay takes the readings before it in one stretch."""
+        first = self._read_usable(times_s, bpms, start, stop, peek=True)[1]
+        return stop if first is None else first
+
+    def _read_usable(
+        self, times_s: Sequence[float], bpms: Sequence[float], start: int, stop: int, *, peek: bool
+    ) -> tuple[list[tuple[int, Event]], int | None]:
+        """`on_usable_readings`; with `peek`, nothing is changed, and the second item is
+        the index of the first reading that gives an event (None: none does)."""
         if not self.pausing:
             return [], start
         if len(self.people) != 1:
@@ -264,8 +280,11 @@ class PauseProtocol:
         recovery = person.recovery
         if recovery is None:
             return [], None
-        ceiling = recovery.ceiling_bpm = person.ceiling_bpm(self.pause)
-        gap_s = recovery.gap_s = person.detection.gap_s
+        ceiling = person.ceiling_bpm(self.pause)
+        gap_s = person.detection.gap_s
+        if not peek:
+            recovery.ceiling_bpm = ceiling
+            recovery.gap_s = gap_s
         level = recovery.level_bpm
         since = recovery.recovered_since
         previous = recovery._t
@@ -296,6 +315,8 @@ class PauseProtocol:
             if t_s < min_end_s:
                 continue
             if since is not None and t_s - since >= hold_s:
+                if peek:
+                    return [], index
                 self.phase = Phase.WATCHING
                 ready = ReadyToReturn(
                     t_s=t_s,
@@ -309,6 +330,8 @@ class PauseProtocol:
                 ended = index
                 break
             if t_s >= self.until_s and since is None:
+                if peek:
+                    return [], index
                 self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
                 extended = PauseExtended(
                     t_s=t_s,
@@ -319,6 +342,8 @@ class PauseProtocol:
                     absent=(),
                 )
                 events.append((index, extended))
+        if peek:
+            return [], None
         recovery.level_bpm = level
         recovery.recovered_since = since
         recovery._t = previous

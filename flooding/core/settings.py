@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
-from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import Catalogue, Phrase, phrase
 from flooding.core.models import Mode
 
 
@@ -273,13 +273,12 @@ class StrapSettings(_Section):
 
 
 PROFILE_NAME_RE = re.compile(r"^[^\s.\"'\[\]=#][^.\"'\[\]=#]{0,31}$")
-PROFILE_NAME_RULE = "1 to 32 characters, not starting with a space, without . \" ' [ ] = #"
 
 
-def profile_name_problem(name: str) -> str | None:
-    """Why `name` cannot name a profile (None when it can)."""
+def profile_name_problem(name: str) -> Phrase | None:
+    """Why `name` cannot name a profile, a text of the message catalogue (None when it can)."""
     if not PROFILE_NAME_RE.match(name) or name != name.strip():
-        return f"{name!r} cannot name a profile: use {PROFILE_NAME_RULE}"
+        return phrase("problem.profile_name", name=repr(name))
     return None
 
 

@@ -74,7 +74,7 @@ def _couple_names(args: argparse.Namespace, settings: Any, say: Catalogue) -> li
     for name in names:
         problem = profile_name_problem(name)
         if problem is not None:
-            return problem
+            return say(problem.key, **problem.values)
     return names
 
 
@@ -102,7 +102,7 @@ def _tracks_or_explain(
     try:
         tracks = read_tracks(path, args.format, participant=args.participant)
     except ReaderError as exc:
-        said = say("import.unreadable", problem=exc)
+        said = say("import.unreadable", problem=exc.said(say))
         print(f"flooding import: {said}", file=sys.stderr)
         return None
     except OSError as exc:

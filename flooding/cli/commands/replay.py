@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from flooding.core.timefmt import clock_time, iso_local
     from flooding.io.locale_files import load_catalogue
-    from flooding.io.readers import ReaderError, read
+    from flooding.io.readers import ReaderError, UnknownFormat, read
     from flooding.io.readers.recording import sample_chunks
 
     settings = load_settings(args).settings
@@ -111,9 +111,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         recording = read(args.file, args.format, participant=args.participant)
     except ReaderError as exc:
-        print(f"flooding replay: {exc}", file=sys.stderr)
+        print(f"flooding replay: {exc.said(say)}", file=sys.stderr)
         return 1
-    except ValueError as exc:  # an unknown --format, a participant not in the file
+    except UnknownFormat as exc:  # an unknown --format
+        print(f"flooding replay: {exc.said(say)}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # anything else the readers refuse as asked
         print(f"flooding replay: {exc}", file=sys.stderr)
         return 2
     # on the clock exactly as import stores it: the same samples give the same alerts

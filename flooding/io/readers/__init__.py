@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from flooding.core.catalogue import SaidError, phrase
+from flooding.io.locale_files import load_catalogue
 from flooding.io.readers._text import ReaderError, decode_head, open_recording, read_lines
 from flooding.io.readers.flooding_json import (
     JSON_FORMAT,
@@ -43,6 +45,7 @@ from flooding.io.readers.tables import (
 __all__ = [
     "ReaderError",
     "Recording",
+    "UnknownFormat",
     "formats",
     "read",
     "read_stress_predict_all",
@@ -65,6 +68,16 @@ _READERS: dict[str, Callable[[Path], Recording]] = {
 _SNIFF_BYTES = 4096
 
 
+class UnknownFormat(SaidError, ValueError):
+    """A format name no reader has (the text `reader.unknown_format`: English as str(),
+    any language by `said`)."""
+
+    def __init__(self, name: str) -> None:
+        values = {"format": repr(name), "known": ", ".join(formats())}
+        key = "reader.unknown_format"
+        super().__init__(load_catalogue()(key, **values), key, **values)
+
+
 def formats() -> list[str]:
     """The names `read(..., format=)` accepts."""
     return list(_READERS)
@@ -76,7 +89,8 @@ def _first_line(path: Path) -> tuple[int, str]:
         with open_recording(path) as handle:  # a device or a pipe is refused, not read
             head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
-        raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
+        readable = phrase("reader.readable_file")
+        raise ReaderError(path, None, readable, exc.strerror or str(exc)) from None
     for number, line in enumerate(decode_head(head).splitlines(), 1):
         text = line.strip()
         if text and not text.startswith("#"):
@@ -115,7 +129,7 @@ def sniff_format(path: Path) -> str:
     raise ReaderError(
         path,
         line,
-        "a known format (" + ", ".join(formats()) + "); choose one with format=",
+        phrase("reader.known_format", known=", ".join(formats())),
         repr(first[:80]),
     )
 
@@ -130,7 +144,7 @@ def read(
     path = Path(path)
     name = format or sniff_format(path)
     if name not in _READERS:
-        raise ValueError(f"unknown format {name!r}; known formats: {', '.join(formats())}")
+        raise UnknownFormat(name)
     if name == "stress-predict":
         recording = read_stress_predict(path, participant)
     else:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
+from flooding.core.catalogue import phrase
 from flooding.io.readers._text import FloatArray, check_rr
 from flooding.io.readers.recording import Recording, empty_table
 
@@ -92,7 +93,7 @@ def beats_recording(
 ) -> Recording:
     """A recording of consecutive beats (one RR interval per line), the first ending
     `rr_s[0]` after `first_beat_s`; each interval is checked at its line."""
-    check_rr(rr_s, line_numbers, path, "an RR interval")
+    check_rr(rr_s, line_numbers, path, phrase("reader.rr"))
     beat_t_s = first_beat_s + np.cumsum(rr_s)
     return Recording(
         table=packetise(beat_t_s, rr_s),

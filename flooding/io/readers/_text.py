@@ -19,24 +19,42 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from flooding.core.catalogue import Phrase, SaidError, phrase
+from flooding.io.locale_files import load_catalogue
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 MS_PER_S = 1000.0
 
 
-class ReaderError(ValueError):
-    """A file that cannot be read; the message names the file, the line and what was expected."""
+Words = str | Phrase  # a part of a reader's message: a text of the catalogue, or a value as found
 
-    def __init__(self, path: Path | str, line: int | None, expected: str, found: str = "") -> None:
+
+class ReaderError(SaidError, ValueError):
+    """A file that cannot be read; the message names the file, the line and what was expected
+    (texts of the message catalogue, `reader.*`: English as str(), any language by `said`)."""
+
+    def __init__(
+        self, path: Path | str, line: int | None, expected: Words, found: Words = ""
+    ) -> None:
+        english = load_catalogue()
         self.path = Path(path)
         self.line = line
-        self.expected = expected
-        self.found = found
-        where = f"{path}" if line is None else f"{path}, line {line}"
-        text = f"{where}: expected {expected}"
+        self.expected = _english(expected)
+        self.found = _english(found)
+        where = "reader.error" if line is None else "reader.error_at_line"
+        key = where + ("_found" if found else "")
+        values: dict[str, object] = {"path": path, "expected": expected}
+        if line is not None:
+            values["line"] = line
         if found:
-            text += f", found {found}"
-        super().__init__(text)
+            values["found"] = found
+        super().__init__(english(key, **values), key, **values)
+
+
+def _english(words: Words) -> str:
+    """A part of a reader's message in English."""
+    return words if isinstance(words, str) else load_catalogue()(words.key, **words.values)
 
 
 def shown(text: str, limit: int = 40) -> str:
@@ -45,7 +63,7 @@ def shown(text: str, limit: int = 40) -> str:
 
 
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # how UTF-16 text files begin
-UTF16_HINT = "UTF-8 text (this file looks like UTF-16; save it as UTF-8)"
+UTF16_HINT = phrase("reader.utf16_hint")  # UTF-8 text (this file looks like UTF-16; ...)
 
 
 def is_utf16(data: bytes) -> bool:
@@ -75,11 +93,11 @@ def _looks_utf16_unmarked(data: bytes) -> bool:
 MAX_LINE_BYTES = 1 << 20  # no recording has a line of a MiB (a row is ~30 bytes): no end in sight
 BLOCK_BYTES = 1 << 20  # files are read 1 MiB at a time: memory follows the piece, not the file
 _KINDS = (
-    (stat.S_ISCHR, "a device"),
-    (stat.S_ISBLK, "a disk device"),
-    (stat.S_ISFIFO, "a named pipe"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, phrase("reader.kind.device")),
+    (stat.S_ISBLK, phrase("reader.kind.disk_device")),
+    (stat.S_ISFIFO, phrase("reader.kind.named_pipe")),
+    (stat.S_ISSOCK, phrase("reader.kind.socket")),
+    (stat.S_ISDIR, phrase("reader.kind.folder")),
 )
 
 
@@ -90,16 +108,15 @@ def open_recording(path: Path) -> BinaryIO:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise ReaderError(path, None, "a readable file", exc.strerror or str(exc)) from None
+        raise ReaderError(
+            path, None, phrase("reader.readable_file"), exc.strerror or str(exc)
+        ) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        kind = next((name for test, name in _KINDS if test(mode)), phrase("reader.kind.other"))
         raise ReaderError(
-            path,
-            None,
-            "a recording saved as a file (save or copy it to a file, then give that file)",
-            f"{kind}, not a file (reading one might never end)",
+            path, None, phrase("reader.saved_as_file"), phrase("reader.not_a_file", kind=kind)
         )
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
@@ -109,9 +126,8 @@ def _too_long(path: Path, line: int) -> ReaderError:
     return ReaderError(
         path,
         line,
-        f"lines of at most {MAX_LINE_BYTES // 1024} KiB, as in every recording "
-        "(is this the right file?)",
-        "a longer line",
+        phrase("reader.line_limit", kib=MAX_LINE_BYTES // 1024),
+        phrase("reader.longer_line"),
     )
 
 
@@ -120,12 +136,13 @@ def _check_utf8(path: Path, data: bytes, first_line: int) -> str:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = first_line + data.count(b"\n", 0, nul)
-        raise ReaderError(path, line, "text", "binary data (a NUL byte)")
+        raise ReaderError(path, line, phrase("reader.text"), phrase("reader.nul_byte"))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = first_line + data.count(b"\n", 0, exc.start)
-        raise ReaderError(path, line, "UTF-8 text", f"the byte {data[exc.start]:#04x}") from None
+        byte = phrase("reader.the_byte", byte=f"{data[exc.start]:#04x}")
+        raise ReaderError(path, line, phrase("reader.utf8"), byte) from None
 
 
 def _split(text: str) -> list[str]:
@@ -143,12 +160,15 @@ def _whole(path: Path, data: bytes) -> list[str]:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError as exc:
             raise ReaderError(
-                path, None, "UTF-16 text that decodes", f"a broken character at byte {exc.start}"
+                path,
+                None,
+                phrase("reader.utf16_decodes"),
+                phrase("reader.broken_character", offset=exc.start),
             ) from None
     if not data.removeprefix(codecs.BOM_UTF8).strip():  # a byte-order mark alone is no data
-        raise ReaderError(path, None, "some data", "an empty file")
+        raise ReaderError(path, None, phrase("reader.some_data"), phrase("reader.empty_file"))
     if _looks_utf16_unmarked(data):
-        raise ReaderError(path, None, UTF16_HINT, "UTF-16 text without a byte-order mark")
+        raise ReaderError(path, None, UTF16_HINT, phrase("reader.utf16_unmarked"))
     return _split(_check_utf8(path, data.removeprefix(codecs.BOM_UTF8), 1))
 
 
@@ -199,7 +219,7 @@ def read_line_blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
                 yield number, lines
             number += len(lines)
         if not seen:
-            raise ReaderError(path, None, "some data", "an empty file")
+            raise ReaderError(path, None, phrase("reader.some_data"), phrase("reader.empty_file"))
 
 
 def read_lines(path: Path) -> list[str]:
@@ -212,7 +232,7 @@ def read_lines(path: Path) -> list[str]:
 
 
 def to_floats(
-    values: Sequence[str], line_numbers: Sequence[int], path: Path, what: str
+    values: Sequence[str], line_numbers: Sequence[int], path: Path, what: Words
 ) -> FloatArray:
     """Finite floats from text values; the first bad one fails naming its line."""
     try:
@@ -231,7 +251,9 @@ def to_floats(
     raise AssertionError("unreachable: numpy and float() disagree")  # pragma: no cover
 
 
-def to_ints(values: Sequence[str], line_numbers: Sequence[int], path: Path, what: str) -> IntArray:
+def to_ints(
+    values: Sequence[str], line_numbers: Sequence[int], path: Path, what: Words
+) -> IntArray:
     """Integers from text values (exact, for nanosecond times); the first bad one fails."""
     try:
         return np.array([int(v) for v in values], dtype=np.int64)
@@ -248,7 +270,7 @@ def to_ints(values: Sequence[str], line_numbers: Sequence[int], path: Path, what
 
 
 def to_unix_s(
-    values: Sequence[str], line_numbers: Sequence[int], path: Path, what: str
+    values: Sequence[str], line_numbers: Sequence[int], path: Path, what: Words
 ) -> FloatArray:
     """Unix seconds from ISO 8601 times; a time without a zone is read as UTC."""
     out = np.empty(len(values), dtype=np.float64)
@@ -266,7 +288,9 @@ def to_unix_s(
 UNIX_MAX_S = 4_102_444_800.0  # 2100-01-01: a later "time" is in ms or us, or not a time
 
 
-def check_unix_times(times: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+def check_unix_times(
+    times: FloatArray, line_numbers: Sequence[int], path: Path, what: Words
+) -> None:
     """Fail at the first unix time (seconds) before 1970 or from 2100 on: not a recording's
     date, and past 9999 not even a date the program could show."""
     bad = np.flatnonzero((times < 0) | (times >= UNIX_MAX_S))
@@ -274,7 +298,7 @@ def check_unix_times(times: FloatArray, line_numbers: Sequence[int], path: Path,
         raise ReaderError(
             path,
             line_numbers[bad[0]],
-            f"{what} between 1970 and 2100",
+            phrase("reader.unix_time_range", what=what),
             f"{times[bad[0]]:.15g} s",
         )
 
@@ -282,14 +306,14 @@ def check_unix_times(times: FloatArray, line_numbers: Sequence[int], path: Path,
 RR_MAX_FILE_S = 30.0  # an "interval" longer than this is a gap or a time, not a heartbeat
 
 
-def check_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+def check_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: Words) -> None:
     """Fail at the first RR interval that is not above 0 s and at most `RR_MAX_FILE_S`."""
     bad = np.flatnonzero((rr_s <= 0) | (rr_s > RR_MAX_FILE_S))
     if bad.size:
         raise ReaderError(
             path,
             line_numbers[bad[0]],
-            f"{what} above 0 s and at most {RR_MAX_FILE_S:g} s",
+            phrase("reader.rr_range", what=what, max_s=f"{RR_MAX_FILE_S:g}"),
             f"{rr_s[bad[0]]:g} s",
         )
 
@@ -297,7 +321,7 @@ def check_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: st
 STRAP_RR_MAX_S = 65535 / 1024  # the largest RR a strap's 16-bit field (1/1024 s units) carries
 
 
-def check_strap_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: str) -> None:
+def check_strap_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, what: Words) -> None:
     """Fail at the first RR interval a strap could not have sent: below 0 s or above
     `STRAP_RR_MAX_S`."""
     bad = np.flatnonzero((rr_s < 0) | (rr_s > STRAP_RR_MAX_S))
@@ -305,7 +329,7 @@ def check_strap_rr(rr_s: FloatArray, line_numbers: Sequence[int], path: Path, wh
         raise ReaderError(
             path,
             line_numbers[bad[0]],
-            f"{what} from 0 s to {STRAP_RR_MAX_S:g} s (what a strap can send)",
+            phrase("reader.strap_rr_range", what=what, max_s=f"{STRAP_RR_MAX_S:g}"),
             f"{rr_s[bad[0]]:g} s",
         )
 
@@ -316,17 +340,23 @@ def check_bpm(bpm: FloatArray, line_numbers: Sequence[int], path: Path) -> None:
     bad = np.flatnonzero(bpm < 0)
     if bad.size:
         raise ReaderError(
-            path, line_numbers[bad[0]], "a heart rate of 0 bpm or more", f"{bpm[bad[0]]:g}"
+            path, line_numbers[bad[0]], phrase("reader.bpm_range"), f"{bpm[bad[0]]:g}"
         )
+
+
+NONE = phrase("reader.none")  # none (found where something was expected)
+HEART_RATE_BPM = phrase("reader.heart_rate_bpm")  # a heart rate in bpm
+RR_MS = phrase("reader.rr_ms")  # an RR interval in ms
+DATA_ROWS = phrase("reader.data_rows")  # data rows after the header
+TIMES_IN_ORDER = phrase("reader.times_in_order")  # times in order
+TIME_BACKWARDS = phrase("reader.time_backwards")  # a time earlier than the line before
 
 
 def check_in_order(times: FloatArray, line_numbers: Sequence[int], path: Path) -> None:
     """Fail at the first time that goes backwards."""
     bad = np.flatnonzero(np.diff(times) < 0)
     if bad.size:
-        raise ReaderError(
-            path, line_numbers[bad[0] + 1], "times in order", "a time earlier than the line before"
-        )
+        raise ReaderError(path, line_numbers[bad[0] + 1], TIMES_IN_ORDER, TIME_BACKWARDS)
 
 
 _EDGE_SPACE = re.compile(r"[ \t\f\v](?:,|;|\n|$)|(?:^|,|;|\n)[ \t\f\v]")  # a field to strip
@@ -370,8 +400,7 @@ def split_rows(
     if any(len(row) != n_fields for row in rows):
         for row, line in zip(rows, numbers, strict=True):
             if len(row) != n_fields:
-                raise ReaderError(
-                    path, line, f"{n_fields} fields separated by {sep!r} ({header})", f"{len(row)}"
-                )
+                fields = phrase("reader.fields", count=n_fields, sep=repr(sep), header=header)
+                raise ReaderError(path, line, fields, f"{len(row)}")
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(n_fields)]
     return [tuple(c.strip() for c in col) for col in columns], numbers

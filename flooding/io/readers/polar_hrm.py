@@ -13,9 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from flooding.core.catalogue import phrase
 from flooding.io.readers._packets import beats_recording
 from flooding.io.readers._text import (
+    HEART_RATE_BPM,
     MS_PER_S,
+    NONE,
+    RR_MS,
     ReaderError,
     check_bpm,
     read_lines,
@@ -47,9 +51,7 @@ def _start_unix_s(params: dict[str, tuple[str, int]], path: Path) -> float | Non
         except ValueError:
             continue
         return stamp.replace(tzinfo=UTC).timestamp()
-    raise ReaderError(
-        path, date_line, "Date=YYYYMMDD and StartTime=HH:MM:SS.s", shown(f"{date} {time}")
-    )
+    raise ReaderError(path, date_line, phrase("reader.hrm.start"), shown(f"{date} {time}"))
 
 
 def read_hrm(path: Path) -> Recording:
@@ -61,7 +63,7 @@ def read_hrm(path: Path) -> Recording:
         if line.startswith("[") and line.strip().endswith("]")
     }
     if "[HRData]" not in sections:
-        raise ReaderError(path, None, "a Polar HRM file with an [HRData] section", "none")
+        raise ReaderError(path, None, phrase("reader.hrm.data_section"), NONE)
     data_start = sections["[HRData]"] + 1
     ends = sorted(i for i in sections.values() if i >= data_start)
     data_stop = ends[0] if ends else len(lines)
@@ -77,25 +79,24 @@ def read_hrm(path: Path) -> Recording:
         interval = int(interval_text)
     except ValueError:
         raise ReaderError(
-            path, interval_line, "Interval= a whole number", shown(interval_text)
+            path, interval_line, phrase("reader.hrm.interval_whole"), shown(interval_text)
         ) from None
 
     numbers = [i + 1 for i in range(data_start, data_stop) if lines[i].strip()]
     firsts = [lines[i - 1].split()[0] for i in numbers]
     if not firsts:
-        raise ReaderError(path, data_start, "data lines after [HRData]", "none")
+        raise ReaderError(path, data_start, phrase("reader.hrm.data_lines"), NONE)
     offset_s = 0.0 if start_unix_s is None else start_unix_s
 
     if interval == RR_INTERVAL_CODE:
-        rr_s = to_floats(firsts, numbers, path, "an RR interval in ms") / MS_PER_S
+        rr_s = to_floats(firsts, numbers, path, RR_MS) / MS_PER_S
         return beats_recording(
             rr_s, numbers, path, "polar-hrm", first_beat_s=offset_s, start_unix_s=start_unix_s
         )
     if interval <= 0:
-        raise ReaderError(
-            path, interval_line, f"Interval= seconds above 0 or {RR_INTERVAL_CODE}", interval_text
-        )
-    bpm = to_floats(firsts, numbers, path, "a heart rate in bpm")
+        positive = phrase("reader.hrm.interval_seconds", code=RR_INTERVAL_CODE)
+        raise ReaderError(path, interval_line, positive, interval_text)
+    bpm = to_floats(firsts, numbers, path, HEART_RATE_BPM)
     check_bpm(bpm, numbers, path)
     t_s = offset_s + interval * np.arange(bpm.size, dtype=np.float64)
     return Recording(make_table(t_s, bpm, bpm > 0), start_unix_s, "polar-hrm", path)

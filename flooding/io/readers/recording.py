@@ -12,6 +12,7 @@ from types import MappingProxyType
 import numpy as np
 
 from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
+from flooding.core.catalogue import phrase
 from flooding.core.models import Sample
 from flooding.io.readers._text import ReaderError
 
@@ -56,10 +57,14 @@ def sample_chunks(table: SampleColumns, rows: int) -> Iterator[list[Sample]]:
         yield out
 
 
-def table_rows(table: SampleColumns, start: int, count: int) -> SampleColumns:
-    """Rows `start` to `start + count` of a table (views, no copies)."""
+def table_rows(
+    table: SampleColumns, start: int, count: int, *, first_beat: int | None = None
+) -> SampleColumns:
+    """Rows `start` to `start + count` of a table (views, no copies); `first_beat`: where
+    the row `start`'s beats begin in `rr_s`, when known (else counted)."""
     stop = min(table.t_s.size, start + count)
-    first_beat = int(table.rr_counts[:start].sum())
+    if first_beat is None:
+        first_beat = int(table.rr_counts[:start].sum())
     end_beat = first_beat + int(table.rr_counts[start:stop].sum())
     return SampleColumns(
         table.t_s[start:stop],
@@ -198,7 +203,7 @@ def only_track(path: Path, tracks: Mapping[str, Recording]) -> Recording:
         raise ReaderError(
             path,
             None,
-            "one person's readings",
-            f"a couple session's ({', '.join(tracks)}); `flooding import` stores it as one",
+            phrase("reader.one_person"),
+            phrase("reader.couple_session", names=", ".join(tracks)),
         )
     return next(iter(tracks.values()))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flooding.core.catalogue import phrase
 from flooding.io.readers._packets import beats_recording
 from flooding.io.readers._text import MS_PER_S, ReaderError, read_lines, to_floats
 from flooding.io.readers.recording import Recording
@@ -25,12 +26,12 @@ def read_rr_text(path: Path) -> Recording:
     lines = read_lines(path)
     numbers = [i + 1 for i, line in enumerate(lines) if line.strip() and not line.startswith("#")]
     if not numbers:
-        raise ReaderError(path, None, "one RR interval per line", "no values")
+        raise ReaderError(path, None, phrase("reader.rr_per_line"), phrase("reader.no_values"))
     values = to_floats(
         [lines[i - 1].strip() for i in numbers],
         numbers,
         path,
-        "one RR interval (a number) per line",
+        phrase("reader.rr_number_per_line"),
     )
     median = float(np.median(values))
     rr_s = values / MS_PER_S if median > UNIT_SPLIT else values.copy()

@@ -26,11 +26,19 @@ import numpy as np
 from flooding.core.activity import MAX_LEVEL_G
 from flooding.core.beats.clock import BeatClock
 from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
+from flooding.core.catalogue import phrase
 from flooding.io.readers._packets import SECONDS_PER_MINUTE, packetise
 from flooding.io.readers._text import (
+    DATA_ROWS,
+    HEART_RATE_BPM,
     MS_PER_S,
+    NONE,
+    RR_MS,
+    TIME_BACKWARDS,
+    TIMES_IN_ORDER,
     FloatArray,
     ReaderError,
+    Words,
     check_bpm,
     check_in_order,
     check_rr,
@@ -55,24 +63,35 @@ LOGGER_PPI_HEADER = (
 STRESS_PREDICT_HEADER = "Participant,HR,respr,Time(sec),Label"
 PERSON_COLUMN = "person"  # a couple session's export: whose heart each row is
 ENERGY_MAX_KJ = 65535  # a strap sends energy as a 16-bit whole number
-ENERGY = f"a whole energy_kj from 0 to {ENERGY_MAX_KJ}, or nothing"
-ACTIVITY = f"a movement activity_g from 0 to {MAX_LEVEL_G:g} g, or nothing"
+ENERGY = phrase("reader.csv.energy", max=ENERGY_MAX_KJ)
+ACTIVITY = phrase("reader.csv.activity", max_g=f"{MAX_LEVEL_G:g}")
+# a time column (time_unix_s or ...) and hr_bpm and/or rr_ms/rr_s
+CSV_COLUMNS = phrase("reader.csv.columns", times=" or ".join(TIME_COLUMNS))
 
 
-def _header(lines: list[str], path: Path, expected: str) -> list[str]:
+HEADER_NAMING = phrase("reader.csv.header_naming", columns=CSV_COLUMNS)  # a header naming ...
+PHONE_TIME = phrase("reader.logger.phone_time")  # an ISO 8601 phone timestamp
+PARTICIPANT = phrase("reader.stress.participant")  # a participant number
+UNIX_S = phrase("reader.stress.unix_s")  # a unix time in seconds
+
+
+def _header(lines: list[str], path: Path, expected: Words) -> list[str]:
     if not lines or not lines[0].strip():
-        raise ReaderError(path, 1, f"a header line ({expected})", "an empty line")
+        header_line = phrase("reader.csv.header_line", columns=expected)
+        raise ReaderError(path, 1, header_line, phrase("reader.csv.empty_line"))
     return [name.strip() for name in lines[0].split(",")]
 
 
 def _fixed_header(lines: list[str], path: Path, header: str) -> None:
     """Fail unless the first line is exactly `header` (a format with a fixed header)."""
     if not lines or lines[0].strip() != header:
-        raise ReaderError(path, 1, f"the header {header!r}", repr(lines[0][:80]))
+        raise ReaderError(
+            path, 1, phrase("reader.the_header", header=repr(header)), repr(lines[0][:80])
+        )
 
 
 def _optional(
-    column: Sequence[str], numbers: Sequence[int], path: Path, what: str
+    column: Sequence[str], numbers: Sequence[int], path: Path, what: Words
 ) -> tuple[FloatArray, np.ndarray]:
     """Floats with NaN where the field is empty, and the mask of present values."""
     present = np.array([bool(v) for v in column], dtype=bool)
@@ -102,13 +121,13 @@ def _times(
 ) -> tuple[FloatArray, float | None]:
     """Row times on the session clock and the unix start, from the chosen time column."""
     if name == "time_ns":
-        t_s = to_ints(column, numbers, path, "a time in whole nanoseconds") / NS_PER_S
+        t_s = to_ints(column, numbers, path, phrase("reader.csv.time_ns")) / NS_PER_S
     elif name == "timestamp":
-        t_s = to_unix_s(column, numbers, path, "an ISO 8601 time, e.g. 2024-05-05T14:50:00Z")
+        t_s = to_unix_s(column, numbers, path, phrase("reader.csv.iso_time"))
     else:
-        t_s = to_floats(column, numbers, path, f"a time in seconds ({name})")
+        t_s = to_floats(column, numbers, path, phrase("reader.csv.time_s", column=name))
     if name != "time_s":
-        check_unix_times(t_s, numbers, path, f"a unix time ({name})")
+        check_unix_times(t_s, numbers, path, phrase("reader.csv.unix_time", column=name))
     check_in_order(t_s, numbers, path)
     start = None if name == "time_s" or t_s.size == 0 else float(t_s[0])
     return t_s, start
@@ -129,14 +148,13 @@ class _CsvLayout:
 
 
 def _csv_layout(line: str, path: Path) -> _CsvLayout:
-    expected = "a time column (" + " or ".join(TIME_COLUMNS) + ") and hr_bpm and/or rr_ms/rr_s"
-    names = _header([line], path, expected)
+    names = _header([line], path, CSV_COLUMNS)
     lowered = [n.lower() for n in names]
     time_name = next((n for n in TIME_COLUMNS if n in lowered), None)
     rr_name = next((n for n in ("rr_ms", "rr_s") if n in lowered), None)
     has_hr = "hr_bpm" in lowered
     if time_name is None or not (has_hr or rr_name):
-        raise ReaderError(path, 1, f"a header naming {expected}", repr(line[:80]))
+        raise ReaderError(path, 1, HEADER_NAMING, repr(line[:80]))
     return _CsvLayout(
         n_fields=len(names),
         header=line.strip(),
@@ -171,7 +189,7 @@ def _csv_block(
     else:
         out["rr_counts"], out["rr_s"] = np.zeros(n, np.int64), np.zeros(0)
     if layout.hr_at is not None:
-        bpm, has_bpm = _optional(columns[layout.hr_at], numbers, path, "a heart rate in bpm")
+        bpm, has_bpm = _optional(columns[layout.hr_at], numbers, path, HEART_RATE_BPM)
         check_bpm(bpm, numbers, path)
         out["bpm"], out["has_bpm"] = bpm, has_bpm
         contact = np.where(bpm > 0, 1, 0).astype(np.int8)
@@ -225,14 +243,14 @@ def _read_csv_streamed(path: Path) -> Recording:
             continue
         if last_t is not None and float(block["t_s"][0]) < last_t:
             line = int(block["first_line"][0])
-            raise ReaderError(path, line, "times in order", "a time earlier than the line before")
+            raise ReaderError(path, line, TIMES_IN_ORDER, TIME_BACKWARDS)
         last_t = float(block["t_s"][-1])
         scale = 1.1 * file_bytes / max(1, seen_bytes)  # the rest of the file, like this part
         for name in _CSV_COLUMNS:
             if name in block:
                 parts[name].add(block[name], int(scale * block[name].size) + 1024)
     if layout is None or parts["t_s"].data is None:
-        raise ReaderError(path, 2, "data rows after the header", "none")
+        raise ReaderError(path, 2, DATA_ROWS, NONE)
     t_s = parts["t_s"].array()
     start = None if layout.time_name == "time_s" else float(t_s[0])
     counts, rr = parts["rr_counts"].array(), parts["rr_s"].array()
@@ -276,16 +294,15 @@ def read_csv_tracks(path: Path) -> dict[str, Recording]:
     if not set(EXPORT_COLUMNS) & set(_header_names(path)):
         return {"": _read_csv_streamed(path)}
     lines = read_lines(path)
-    expected = "a time column (" + " or ".join(TIME_COLUMNS) + ") and hr_bpm and/or rr_ms/rr_s"
-    names = _header(lines, path, expected)
+    names = _header(lines, path, CSV_COLUMNS)
     lowered = [n.lower() for n in names]
     time_name = next((n for n in TIME_COLUMNS if n in lowered), None)
     rr_name = next((n for n in ("rr_ms", "rr_s") if n in lowered), None)
     if time_name is None or not ("hr_bpm" in lowered or rr_name):
-        raise ReaderError(path, 1, f"a header naming {expected}", repr(lines[0][:80]))
+        raise ReaderError(path, 1, HEADER_NAMING, repr(lines[0][:80]))
     columns, numbers = split_rows(lines, 1, ",", len(names), path, lines[0].strip())
     if not numbers:
-        raise ReaderError(path, 2, "data rows after the header", "none")
+        raise ReaderError(path, 2, DATA_ROWS, NONE)
     if PERSON_COLUMN not in lowered:
         return {"": _csv_rows(path, lowered, columns, numbers)}
     who = columns[lowered.index(PERSON_COLUMN)]
@@ -313,7 +330,7 @@ def _csv_rows(
     if not has_hr:
         beat_t = _beat_times(np.repeat(t_s, counts), rr)
         return Recording(packetise(beat_t, rr), start, "csv", path, beat_t, rr)
-    bpm, has_bpm = _optional(columns[lowered.index("hr_bpm")], numbers, path, "a heart rate in bpm")
+    bpm, has_bpm = _optional(columns[lowered.index("hr_bpm")], numbers, path, HEART_RATE_BPM)
     check_bpm(bpm, numbers, path)
     contact = np.where(bpm > 0, 1, 0).astype(np.int8)
     if "contact" in lowered:
@@ -394,14 +411,14 @@ def _rr_rows(
         if counts.size == len(flat) and bool(np.all(counts == 1))
         else np.repeat(np.asarray(numbers), counts).tolist()
     )
-    what = "an RR interval in ms" if in_ms else "an RR interval in seconds"
+    what = RR_MS if in_ms else phrase("reader.rr_s")
     values = to_floats(flat, flat_lines, path, what) if flat else np.zeros(0)
     if in_ms:
         values = _ms_to_s(flat, values)
     if strap:
-        check_strap_rr(values, flat_lines, path, "an RR interval")
+        check_strap_rr(values, flat_lines, path, phrase("reader.rr"))
     else:
-        check_rr(values, flat_lines, path, "an RR interval")
+        check_rr(values, flat_lines, path, phrase("reader.rr"))
     return counts, values
 
 
@@ -423,9 +440,7 @@ def _contact(column: Sequence[str], numbers: Sequence[int], path: Path) -> np.nd
     for index, (value, number) in enumerate(zip(column, numbers, strict=True)):
         code = codes.get(value.strip())
         if code is None:
-            raise ReaderError(
-                path, number, "a contact flag of 1, 0 or nothing", repr(value.strip())
-            )
+            raise ReaderError(path, number, phrase("reader.csv.contact"), repr(value.strip()))
         flags[index] = code
     return flags
 
@@ -466,10 +481,10 @@ def read_logger_hr(path: Path) -> Recording:
     _fixed_header(lines, path, LOGGER_HR_HEADER)
     (stamps, hr), numbers = split_rows(lines, 1, ";", 2, path, LOGGER_HR_HEADER)
     if not numbers:
-        raise ReaderError(path, 2, "data rows after the header", "none")
-    t_s = to_unix_s(stamps, numbers, path, "an ISO 8601 phone timestamp")
+        raise ReaderError(path, 2, DATA_ROWS, NONE)
+    t_s = to_unix_s(stamps, numbers, path, PHONE_TIME)
     check_in_order(t_s, numbers, path)
-    bpm = to_floats(hr, numbers, path, "a heart rate in bpm")
+    bpm = to_floats(hr, numbers, path, HEART_RATE_BPM)
     check_bpm(bpm, numbers, path)
     return Recording(make_table(t_s, bpm, bpm > 0), float(t_s[0]), "polar-logger-hr", path)
 
@@ -485,14 +500,14 @@ def read_logger_ppi(path: Path) -> Recording:
     _fixed_header(lines, path, LOGGER_PPI_HEADER)
     columns, numbers = split_rows(lines, 1, ";", 7, path, LOGGER_PPI_HEADER)
     if not numbers:
-        raise ReaderError(path, 2, "data rows after the header", "none")
-    stamps_s = to_unix_s(columns[0], numbers, path, "an ISO 8601 phone timestamp")
-    rr_s = to_floats(columns[1], numbers, path, "a PP interval in ms") / MS_PER_S
-    check_rr(rr_s, numbers, path, "a PP interval")
+        raise ReaderError(path, 2, DATA_ROWS, NONE)
+    stamps_s = to_unix_s(columns[0], numbers, path, PHONE_TIME)
+    rr_s = to_floats(columns[1], numbers, path, phrase("reader.logger.pp_ms")) / MS_PER_S
+    check_rr(rr_s, numbers, path, phrase("reader.logger.pp"))
     t_s = _beat_times(stamps_s, rr_s)
-    error_ms = to_floats(columns[2], numbers, path, "an error estimate in ms")
-    blocker = to_floats(columns[3], numbers, path, "a blocker flag (0 or 1)")
-    contact = to_floats(columns[4], numbers, path, "a contact flag (0 or 1)")
+    error_ms = to_floats(columns[2], numbers, path, phrase("reader.logger.error_ms"))
+    blocker = to_floats(columns[3], numbers, path, phrase("reader.logger.blocker"))
+    contact = to_floats(columns[4], numbers, path, phrase("reader.logger.contact"))
     return Recording(
         packetise(t_s, rr_s, contact > 0),
         float(t_s[0]),
@@ -509,7 +524,7 @@ def stress_predict_participants(path: Path) -> list[int]:
     lines = read_lines(path)
     _fixed_header(lines, path, STRESS_PREDICT_HEADER)
     (who, *_), numbers = split_rows(lines, 1, ",", 5, path, STRESS_PREDICT_HEADER)
-    ids = to_ints(who, numbers, path, "a participant number")
+    ids = to_ints(who, numbers, path, PARTICIPANT)
     return list(dict.fromkeys(ids.tolist()))
 
 
@@ -522,8 +537,8 @@ def _stress_rows(
     _fixed_header(lines, path, STRESS_PREDICT_HEADER)
     columns, numbers = split_rows(lines, 1, ",", 5, path, STRESS_PREDICT_HEADER)
     if not numbers:
-        raise ReaderError(path, 2, "data rows after the header", "none")
-    ids = to_ints(columns[0], numbers, path, "a participant number")
+        raise ReaderError(path, 2, DATA_ROWS, NONE)
+    ids = to_ints(columns[0], numbers, path, PARTICIPANT)
     return columns, numbers, list(dict.fromkeys(ids.tolist())), ids
 
 
@@ -538,12 +553,14 @@ def _stress_participant(
     _, hr, respr, time, label = columns
     rows = np.flatnonzero(ids == participant).tolist()
     sel_numbers = [numbers[i] for i in rows]
-    t_s = to_floats([time[i] for i in rows], sel_numbers, path, "a unix time in seconds")
-    check_unix_times(t_s, sel_numbers, path, "a unix time in seconds")
+    t_s = to_floats([time[i] for i in rows], sel_numbers, path, UNIX_S)
+    check_unix_times(t_s, sel_numbers, path, UNIX_S)
     check_in_order(t_s, sel_numbers, path)
-    labels = to_ints([label[i] for i in rows], sel_numbers, path, "a label (0 or 1)")
-    bpm, has_bpm = _optional([hr[i] for i in rows], sel_numbers, path, "a heart rate in bpm")
-    breaths, _ = _optional([respr[i] for i in rows], sel_numbers, path, "a respiration rate")
+    labels = to_ints([label[i] for i in rows], sel_numbers, path, phrase("reader.stress.label"))
+    bpm, has_bpm = _optional([hr[i] for i in rows], sel_numbers, path, HEART_RATE_BPM)
+    breaths, _ = _optional(
+        [respr[i] for i in rows], sel_numbers, path, phrase("reader.stress.respiration")
+    )
     keep = np.flatnonzero(has_bpm)
     return Recording(
         make_table(t_s[keep], bpm[keep]),
@@ -563,10 +580,20 @@ def read_stress_predict(path: Path, participant: int | None = None) -> Recording
     columns, numbers, present, ids = _stress_rows(path)
     if participant is None:
         if len(present) > 1:
-            raise ReaderError(path, None, "a participant to be chosen", f"participants {present}")
+            raise ReaderError(
+                path,
+                None,
+                phrase("reader.stress.choose"),
+                phrase("reader.stress.participants", present=present),
+            )
         participant = present[0]
     if participant not in present:
-        raise ReaderError(path, None, f"rows of participant {participant}", f"only {present}")
+        raise ReaderError(
+            path,
+            None,
+            phrase("reader.stress.rows_of", participant=participant),
+            phrase("reader.stress.only", present=present),
+        )
     return _stress_participant(path, columns, numbers, ids, participant)
 
 

@@ -24,6 +24,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -1190,15 +1191,19 @@ class Store:
         return None if row is None else str(row[0])
 
     def events(
-        self, session_id: int, kind: str | None = None, person: str | None = None
+        self, session_id: int, kind: str | AbstractSet[str] | None = None, person: str | None = None
     ) -> list[EventRow]:
-        """A session's events in time order, optionally of one kind and of one person."""
+        """A session's events in time order, optionally of one kind (or of a few: a set of
+        them) and of one person."""
         self._settle()
         query = "SELECT id, session_id, t_s, kind, data_json, person FROM events WHERE session_id=?"
         params: tuple[Any, ...] = (self._sid(session_id),)
-        if kind is not None:
+        if isinstance(kind, str):
             query += " AND kind=?"
             params += (kind,)
+        elif kind is not None:
+            query += f" AND kind IN ({','.join('?' * len(kind))})"
+            params += tuple(sorted(kind))
         if person is not None:
             query += " AND person=?"
             params += (person,)

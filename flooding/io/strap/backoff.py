@@ -138,6 +138,7 @@ def advice(
     if failure is Failure.BLUETOOTH_OFF:
         return head
     if attempts > 1:
-        head += say("strap.tried", attempts=attempts)
+        # the count goes inside the sentence, before its full stop
+        head = say("strap.tried", failure=head.removesuffix("."), attempts=attempts)
     steps = "; ".join(say(f"strap.step.{step}") for step in _STEPS[failure])
     return head + say("strap.please", steps=steps)
