@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flooding.core.timefmt import day_and_month, day_month_year, long_date, month_and_year
+from flooding.core.timefmt import (
+    day_and_month,
+    day_month_year,
+    long_date,
+    month_and_year,
+    session_stamp,
+)
 from flooding.io.locale_files import load_catalogue
 
 
@@ -29,3 +35,11 @@ def test_in_german_the_names_and_the_order_are_german() -> None:
     assert day_month_year(dt.date(2026, 9, 21), say) == "21. Sep 2026"
     assert month_and_year(dt.date(2027, 3, 1), say) == "März 2027"
     assert long_date(dt.date(2026, 12, 27), say) == "Sonntag, 27. Dezember 2026"
+
+
+def test_a_session_without_clock_times_says_so_in_the_language() -> None:
+    """A session whose times are seconds from its start (a file without clock times) is
+    stamped as having no clock time, in English or German; one with them by its date."""
+    assert session_stamp(12.0, load_catalogue("en")) == "(no clock time)"
+    assert session_stamp(12.0, load_catalogue("de")) == "(ohne Uhrzeit)"
+    assert session_stamp(1.7e9, load_catalogue("de"))[:4] == "2023"

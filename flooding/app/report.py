@@ -650,7 +650,7 @@ def render_html(review: SessionReview, png: bytes, say: Catalogue | None = None)
     )
     base = review.calm_baseline_bpm
     r = review.rmssd
-    stamp = session_stamp(s.started_s)
+    stamp = session_stamp(s.started_s, say)
     calm = "-" if base is None else say("web.report.bpm", bpm=f"{base:.0f}")
     facts = [
         say("web.report.started", when=stamp, duration=duration(s.duration_s)),

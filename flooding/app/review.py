@@ -872,7 +872,7 @@ def people_lines(
         say(
             "couple.title",
             id=s.id,
-            started=session_stamp(s.started_s),
+            started=session_stamp(s.started_s, say),
             length=duration(s.duration_s),
         )
         + ending_note(s, say)

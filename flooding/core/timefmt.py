@@ -82,9 +82,10 @@ def session_clock(t_s: float | None, *, seconds: bool = False, dated: bool = Fal
     return f"+{minutes}:{secs:02d}"
 
 
-def session_stamp(t_s: float) -> str:
-    """When a session started: a local date and time, or 'from a file' without clock times."""
-    return local_stamp(t_s) if is_wall_clock(t_s) else "(no clock time)"
+def session_stamp(t_s: float, say: Catalogue) -> str:
+    """When a session started: a local date and time, or, for a file without clock times,
+    that it has none (in the language of `say`)."""
+    return local_stamp(t_s) if is_wall_clock(t_s) else say("stamp.no_clock")
 
 
 def month_name(month: int, say: Catalogue, *, short: bool = False) -> str:

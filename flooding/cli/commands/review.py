@@ -70,7 +70,7 @@ def review_lines(
         say(
             "review.title",
             id=s.id,
-            started=session_stamp(s.started_s),
+            started=session_stamp(s.started_s, say),
             length=duration(s.duration_s),
             strap=s.strap or s.source,
         )
