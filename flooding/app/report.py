@@ -37,6 +37,7 @@ from flooding.app.review import (
     people_lines,
     people_review,
     review_session,
+    source_words,
 )
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.catalogue import Catalogue
@@ -654,7 +655,7 @@ def render_html(review: SessionReview, png: bytes, say: Catalogue | None = None)
     calm = "-" if base is None else say("web.report.bpm", bpm=f"{base:.0f}")
     facts = [
         say("web.report.started", when=stamp, duration=duration(s.duration_s)),
-        say("web.report.strap", strap=s.strap or s.source),
+        say("web.report.strap", strap=s.strap or source_words(s.source, say)),
         say("web.report.baseline", bpm=calm),
         say("review.hrv_none_plain")
         if r.rmssd_ms is None
