@@ -79,3 +79,37 @@ def test_partner_scripts_rotate_across_sessions(tmp_path: Path) -> None:
         said = [line for line in result.stdout.splitlines() if "You could say" in line]
         scripts.append(said[0])
     assert scripts[0] != scripts[1]
+
+
+def test_a_german_demo_names_its_strap_in_german(tmp_path: Path) -> None:
+    """The strap a German demo stores with its practice session is named in German, so its
+    review and sessions list read German; an English demo's stays English."""
+    for language, name in (("de", "Simulierter Gurt"), ("en", "Simulated strap")):
+        folder = tmp_path / language
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flooding",
+                "demo",
+                "--speed",
+                "0",
+                "--no-notify",
+                "--lang",
+                language,
+                "--data-dir",
+                str(folder),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        listed = subprocess.run(
+            [sys.executable, "-m", "flooding", "sessions", "--data-dir", str(folder / "demo")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert name in listed.stdout

@@ -26,7 +26,7 @@ from flooding.core.settings import Settings
 from flooding.core.timefmt import clock_time
 from flooding.io.clock import SessionClock
 from flooding.io.store import Store
-from flooding.lab.simulate import Scenario, Segment, packets
+from flooding.lab.simulate import SIMULATED_STRAP_NAME, Scenario, Segment, packets
 
 START_S = 1_790_000_000.0  # 2026-09-21 (a Monday evening in Europe): the wall clock at start
 Stamp = Literal["session", "wall", "monotonic"]
@@ -109,7 +109,7 @@ class SteeredStrap:
         return f"simulated strap ({self.scenario.name}), clocks steered"
 
     async def stream(self) -> AsyncIterator[SourceItem]:
-        yield LinkChanged(self.stamp(), LinkState.CONNECTED, strap_name="Simulated strap")
+        yield LinkChanged(self.stamp(), LinkState.CONNECTED, strap_name=SIMULATED_STRAP_NAME)
         for t, measurement in packets(self.scenario):
             await asyncio.sleep(0)
             if measurement is None:

@@ -230,6 +230,9 @@ def samples(scenario: Scenario, start_s: float = 0.0) -> list[Sample]:
     ]
 
 
+SIMULATED_STRAP_NAME = "Simulated strap"  # what a simulated strap calls itself
+
+
 class SimulatedStrap:
     """A HeartSource that plays a scenario, `speed` times faster than real time.
 
@@ -237,17 +240,25 @@ class SimulatedStrap:
     show real-looking clock times; `speed=0` plays as fast as possible.
     """
 
-    def __init__(self, scenario: Scenario, *, start_s: float, speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        start_s: float,
+        speed: float = 1.0,
+        strap_name: str = SIMULATED_STRAP_NAME,
+    ) -> None:
         self.scenario = scenario
         self.start_s = start_s
         self.speed = speed
+        self.strap_name = strap_name  # stored with the session: the demo names it in its language
 
     @property
     def description(self) -> str:
         return f"simulated strap ({self.scenario.name})"
 
     async def stream(self) -> AsyncIterator[SourceItem]:
-        yield LinkChanged(self.start_s, LinkState.CONNECTED, strap_name="Simulated strap")
+        yield LinkChanged(self.start_s, LinkState.CONNECTED, strap_name=self.strap_name)
         linked = True
         for t, measurement in packets(self.scenario):
             if self.speed > 0:
@@ -262,5 +273,5 @@ class SimulatedStrap:
                 continue
             if not linked:
                 linked = True
-                yield LinkChanged(now, LinkState.CONNECTED, strap_name="Simulated strap")
+                yield LinkChanged(now, LinkState.CONNECTED, strap_name=self.strap_name)
             yield to_sample(HeartRateMeasurement.from_bytes(bytes(measurement)), now)

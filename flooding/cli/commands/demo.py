@@ -222,7 +222,9 @@ def _couple_session(
     start_s = time.time()
     source = MergedSource(
         {
-            name: SimulatedStrap(scenario, start_s=start_s, speed=args.speed)
+            name: SimulatedStrap(
+                scenario, start_s=start_s, speed=args.speed, strap_name=say("demo.strap_name")
+            )
             for name, scenario in scenarios.items()
         }
     )
@@ -316,7 +318,9 @@ def _solo_session(
                 return await wiring.run_session(
                     proc, until=played, control=folder, program=program()
                 )
-        source = SimulatedStrap(scenario, start_s=time.time(), speed=args.speed)
+        source = SimulatedStrap(
+            scenario, start_s=time.time(), speed=args.speed, strap_name=say("demo.strap_name")
+        )
         proc = wiring.process(
             source, settings, store, view, kind="demo", extras=app_extras(args, folder)
         )
