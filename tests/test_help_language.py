@@ -282,6 +282,20 @@ class TestConfigProblemsInGerman:
         assert f"{bad}:3: detection.absolute_bpm = 500: allowed: a number >= 60 and" in out
         assert f"{bad}:8: notify.targets.0 = 'not a url': not a target URL: use an" in out
 
+    def test_a_profile_that_is_not_a_table_is_named_in_words(self, tmp_path: Path) -> None:
+        """A profile given as a number instead of a table is named as wanting a table, in
+        German under --lang de and in English without it (it was pydantic's English)."""
+        bad = tmp_path / "bad.toml"
+        bad.write_text("[profiles]\nAlex = 3\n", encoding="utf-8")
+        _, german, _ = run_main("config", "check", str(bad), "--lang", "de")
+        assert (
+            f"{bad}:2: profiles.Alex = 3: erlaubt: eine Tabelle: [profiles.Alex] mit ihren "
+            "Schlüsseln darunter"
+        ) in german
+        assert "Input should" not in german
+        _, english, _ = run_main("config", "check", str(bad), "--lang", "en")
+        assert "profiles.Alex = 3: allowed: a table: [profiles.Alex] with its keys" in english
+
     def test_a_refused_setting_is_named_in_german(self, tmp_path: Path) -> None:
         """A command refusing its settings (a --set out of range, one without '=', an
         environment variable, a missing file) words each problem in German under --lang de."""

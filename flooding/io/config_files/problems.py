@@ -148,7 +148,10 @@ def _describe(error: Mapping[str, Any], path: str, say: Catalogue) -> str:
         return say("problem.allowed", allowed=say("problem.and").join(bounds))
     if "expected" in ctx:
         return say("problem.allowed", allowed=ctx["expected"])
-    return str(error.get("msg", "invalid value"))
+    if kind in ("dict_type", "model_type"):
+        return say("problem.allowed", allowed=say("allowed.a_table", path=path))
+    # a kind of error no text names yet: pydantic's own (English) detail, framed
+    return say("problem.other", detail=str(error.get("msg", kind)))
 
 
 def _short(value: Any) -> str:
