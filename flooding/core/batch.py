@@ -384,8 +384,11 @@ def replay(
             tail_sums = dict(zip(with_gap.tolist(), tail.tolist(), strict=True))
     runs = BucketRuns(starts_list, stops_list, highest, lowest, sums, gaps_in, tail_sums)
     # the samples that `Detector.quiet_readings` may not take (unusable, after a gap, where a
-    # control falls), and n
-    unusable = np.append(np.flatnonzero(~ok | gap), n).tolist()
+    # control falls): a byte per sample (1: may be taken), and their indices followed by n,
+    # made at first need (a sparse month barely needs them)
+    barred = ~ok | gap
+    takeable = (~barred).tobytes()
+    unusable: list[int] = []
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
     stretched: list[tuple[int, int, State, float | None, float, Waiting | None]] = []
     # (first, end, until): samples read while pausing, and where an extension moved the end
@@ -523,13 +526,13 @@ def replay(
                 if happened:
                     trace.events[j] = tuple(happened)
             j += 1
-            if j == stop or step.state not in QUIET_STATES:
+            if j == stop or not takeable[j] or step.state not in QUIET_STATES:
                 continue
             # the samples up to the next unusable one (or gap, or control) that change nothing
             # but the calm readings or a peak, at once (`Detector.quiet_readings`)
+            if not unusable:
+                unusable = np.append(np.flatnonzero(barred), n).tolist()
             usable_end = min(stop, unusable[bisect.bisect_left(unusable, j)])
-            if usable_end == j:
-                continue
             end, quiet_step = detector.quiet_readings(t_list, rate_list, j, usable_end)
             if quiet_step is None:
                 continue
