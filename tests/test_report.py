@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import html
 import math
 import re
+import shutil
 import stat
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import matplotlib.image
@@ -28,12 +31,16 @@ from flooding.app.report import (
     with_gaps,
 )
 from flooding.core.engine import run_batch
+from flooding.core.models import Sample
+from flooding.core.timefmt import long_date
 from flooding.io.config_files.loading import default_settings
+from flooding.io.locale_files import load_catalogue
 from flooding.io.readers import read
 from flooding.io.store import Store
 from flooding.lab.simulate import hard_talk, samples
 from tests._data import recording, requires_data
 from tests.session_factory import START_S, flooding, gappy_talk, record
+from tests.test_catalogue import FROZEN_DB, no_english, run_cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -256,7 +263,6 @@ class TestPictureFormat:
 def test_a_session_of_one_reading_plots_without_a_warning(tmp_path: Path, couple: bool) -> None:
     """A session holding a single reading (one person's or each partner's) plots quietly:
     no matplotlib warning on the screen, and a picture is written."""
-    from flooding.core.models import Sample
 
     reading = Sample(START_S, 70.0, (), True)
     store = Store.open(tmp_path / "data")
@@ -346,3 +352,126 @@ class TestAMonth:
         assert b"<image" in svg
         assert len(svg) < 400_000
         assert len(render_png(data, "pdf")) < 200_000
+
+
+# -- the picture in the person's language ---------------------------------------------------------
+
+ENGLISH_PICTURE_WORDS = (
+    "Your heart",
+    "Heart rate",
+    "calm baseline",
+    "Flooding threshold",
+    "Flooded",
+    "Alert",
+    "Ready to return",
+    "Time of day",
+    "moving",
+    "Movement",
+)
+
+
+def svg_texts(svg: bytes) -> str:
+    """The texts drawn in an SVG picture whose text was kept as text, one a line."""
+    found = re.findall(r"<text[^>]*>(.*?)</text>", svg.decode("utf-8"), re.S)
+    return "\n".join(html.unescape(text) for text in found)
+
+
+def picture_words(store: Store, session_id: int, language: str) -> str:
+    """The texts of a session's picture drawn in `language` (as SVG, its text kept as text)."""
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        svg = session_png(store, session_id, image_format="svg", say=load_catalogue(language))
+    assert svg is not None
+    return svg_texts(svg)
+
+
+def record_month(store: Store, start_s: float) -> int:
+    """A month-long session: a reading a minute for 31 days."""
+    times = start_s + np.arange(0.0, 31 * 86_400.0, 60.0)
+    session_id = store.begin_session(start_s, source="test", mode="talk")
+    store.add_samples(session_id, [Sample(float(t), 70.0, (), True) for t in times])
+    store.end_session(session_id, float(times[-1]))
+    return session_id
+
+
+class TestThePictureInThePersonsLanguage:
+    def test_a_german_plot_has_german_words_and_no_english_ones(self, tmp_path: Path) -> None:
+        """A talk with an alert, a pause, ready-to-return and a movement band, drawn in
+        German, names all of it in German and holds none of the English words."""
+        store = Store.open(tmp_path)
+        session_id = record_moving_talk(store)
+        started = datetime.fromtimestamp(START_S).astimezone()
+        english = picture_words(store, session_id, "en")
+        german = picture_words(store, session_id, "de")
+        store.close()
+        for word in ENGLISH_PICTURE_WORDS:
+            assert word in english, word
+            assert word not in german, word
+        assert no_english(german) == []
+        assert re.search(r"^Hinweis \d\d:\d\d$", german, re.M)
+        assert f"{started:%A}" in english
+        assert f"{started:%A}" not in german
+        for word in (
+            "Dein Herz während des Gesprächs: " + long_date(started.date(), load_catalogue("de")),
+            "Puls (Schläge pro Minute)",
+            "Dein Ruhepuls (",
+            "Überflutungsgrenze (",
+            "Überflutet",
+            "Hinweis auf Überflutung",
+            "Bereit zurückzukehren",
+            "Uhrzeit",
+            "in Bewegung",
+            "Bewegung (g)",
+        ):
+            assert word in german, word
+
+    def test_the_english_plot_keeps_its_words(self, tmp_path: Path) -> None:
+        """Without a language the picture's words are the English ones it always had."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            svg = session_png(store, session_id, image_format="svg")
+        store.close()
+        assert svg is not None
+        words = svg_texts(svg).splitlines()
+        start = datetime.fromtimestamp(START_S).astimezone()
+        title = f"Your heart during the talk: {start:%A %d %B %Y}, {start:%H:%M}-"
+        assert any(word.startswith(title) for word in words)
+        assert {"Heart rate", "Flooded", "Pause", "Flooding alert", "Ready to return"} <= set(words)
+        assert {"Time of day", "Heart rate (beats per minute)"} <= set(words)
+
+    def test_a_month_long_plot_names_its_months_in_the_language(self, tmp_path: Path) -> None:
+        """A plot over a month labels its axis by date, with German month names in German
+        (21. Sep, 5. Okt) and the English ones as before in English (21 Sep, 05 Oct)."""
+        store = Store.open(tmp_path)
+        session_id = record_month(store, START_S)
+        english = picture_words(store, session_id, "en").splitlines()
+        german = picture_words(store, session_id, "de").splitlines()
+        store.close()
+        english_days = [w for w in english if re.fullmatch(r"\d\d (Sep|Oct)", w)]
+        german_days = [w for w in german if re.fullmatch(r"\d{1,2}\. (Sep|Okt)", w)]
+        assert len(english_days) >= 5
+        assert any(day.endswith("Oct") for day in english_days)
+        assert len(german_days) == len(english_days)
+        assert any(day.endswith("Okt") for day in german_days)
+        assert not any("Oct" in word for word in german)
+        assert "Date" in english
+        assert "Datum" in german
+        title = next(word for word in german if word.startswith("Dein Herz"))
+        assert " bis " in title
+
+    def test_plot_lang_de_draws_the_couple_picture_in_german(self, tmp_path: Path) -> None:
+        """`flooding plot --lang de` of a couple's session draws both hearts' words in
+        German; without --lang they are English."""
+        shutil.copyfile(FROZEN_DB, tmp_path / "flooding.db")
+        data = ("--data-dir", str(tmp_path))
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            run_cli("plot", "2", "-o", str(tmp_path / "en.svg"), *data)
+            run_cli("plot", "2", "-o", str(tmp_path / "de.svg"), "--lang", "de", *data)
+        english = svg_texts((tmp_path / "en.svg").read_bytes())
+        german = svg_texts((tmp_path / "de.svg").read_bytes())
+        for word in ("Two hearts in one conversation", "'s heart", "'s calm", "Time of day"):
+            assert word in english, word
+            assert word not in german, word
+        assert no_english(german) == []
+        for word in ("Zwei Herzen in einem Gespräch", "Herz von ", "Ruhepuls von ", "Uhrzeit"):
+            assert word in german, word

@@ -21,7 +21,13 @@ from hypothesis import strategies as st
 
 from flooding.app.importing import import_recording
 from flooding.app.report import plot_data, render_html
-from flooding.app.review import busy_spans, calm_runs, review_session, summarize_sessions
+from flooding.app.review import (
+    busy_spans,
+    calm_runs,
+    review_session,
+    source_words,
+    summarize_sessions,
+)
 from flooding.cli.commands.review import review_lines
 from flooding.cli.main import main
 from flooding.core.beats import Label, correct_rr
@@ -34,6 +40,7 @@ from flooding.core.models import (
     Rule,
 )
 from flooding.io.config_files.loading import default_settings
+from flooding.io.locale_files import load_catalogue
 from flooding.io.readers import read
 from flooding.io.store import Store
 from tests._data import recording, requires_data
@@ -728,3 +735,14 @@ def test_replay_and_import_give_the_same_alerts_for_a_file_without_clock_times(
     finally:
         store.close()
     assert replayed == imported
+
+
+def test_where_a_session_came_from_is_said_in_words() -> None:
+    """A session's source is said in words in the person's language (a practice session,
+    a file's format); a source a newer program wrote stays as it is."""
+    english, german = load_catalogue("en"), load_catalogue("de")
+    assert source_words("demo", english) == "practice (a simulated strap)"
+    assert source_words("demo", german) == "Übung (ein simulierter Gurt)"
+    assert source_words("import:csv", english) == "imported from a file (csv)"
+    assert source_words("ble", german) == "ein Bluetooth-Gurt"
+    assert source_words("a-future-kind", german) == "a-future-kind"

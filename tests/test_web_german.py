@@ -6,6 +6,7 @@ the catalogue has."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import html
 import json
 import re
@@ -17,6 +18,7 @@ import aiohttp
 import pytest
 
 from flooding.app.agreement import Agreement
+from flooding.app.progress import progress
 from flooding.app.review import EPISODE_COLUMNS
 from flooding.app.web.live import LiveFeed
 from flooding.app.web.server import HERE, AppServer
@@ -146,7 +148,7 @@ class TestEveryPageInGerman:
             f"/sessions/{hard}": ["Was passiert ist", "Das war ein Fehlalarm", "Deine Notiz"],
             f"/sessions/{hard}/delete": ["Diese Sitzung löschen?", "Nein, behalten"],
             "/agreement": ["Macht eure Vereinbarung", "Wie wir zurückkommen"],
-            "/progress": ["Kleine Schritte", "Nach Wochen", "Woche ab"],
+            "/progress": ["Kleine Schritte", "Nach Wochen", "Woche ab 21. Sep 2026"],
             "/settings": ["Wann es Überflutung heißt", "Erlaubt:", "eine Zahl >= 60 und <= 220"],
             "/strap": ["Einen Gurt finden", "Gurte in der Nähe suchen"],
         }
@@ -221,6 +223,8 @@ def test_in_english_the_pages_read_as_before(folder: tuple[Path, int, int]) -> N
     assert "No session is running" in body
     assert no_english(body) != []  # the check the German pages pass can fail
     assert "not at all" in visible(pages["/sessions"][1])
+    assert "Week of 21 Sep 2026" in visible(pages["/progress"][1])
+    assert "September 2026" in visible(pages["/progress"][1])
     assert pages["/no-such-page"][0] == 404
     report = visible(pages[f"/sessions/{folder[1]}/export.html"][1])
     assert "RMSSD" not in report  # the variability in plain words, the number kept
@@ -228,6 +232,23 @@ def test_in_english_the_pages_read_as_before(folder: tuple[Path, int, int]) -> N
     live = visible(asyncio.run(fetch_pages(folder, "en", live=True))["/"][1])
     assert "Talk mode: you will be told when you are flooded." in live
     assert "control.refused." not in live
+
+
+def test_the_progress_names_its_weeks_and_months_in_german(tmp_path: Path) -> None:
+    """Talks in October and March are grouped under German month and week names in German,
+    under the English ones in English."""
+    store = Store.open(tmp_path)
+    try:
+        for when in (dt.datetime(2026, 10, 14, 12), dt.datetime(2027, 3, 10, 12)):
+            record(store, calm_talk(), start_s=when.timestamp())
+        german = progress(store, load_catalogue("de"))
+        english = progress(store)
+    finally:
+        store.close()
+    assert [m.label for m in german.months] == ["März 2027", "Oktober 2026"]
+    assert [w.label for w in german.weeks] == ["Woche ab 8. Mär 2027", "Woche ab 12. Okt 2026"]
+    assert [m.label for m in english.months] == ["March 2027", "October 2026"]
+    assert [w.label for w in english.weeks] == ["Week of 08 Mar 2027", "Week of 12 Oct 2026"]
 
 
 class TestTheTextsAsked:

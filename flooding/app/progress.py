@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flooding.app.review import SessionSummary, episodes, summarize_sessions
 from flooding.core.catalogue import Catalogue
+from flooding.core.timefmt import day_month_year, month_and_year
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
 
@@ -51,13 +52,16 @@ class Progress:
 def _week_label(say: Catalogue) -> Callable[[dt.date], str]:
     def label(day: dt.date) -> str:
         monday = day - dt.timedelta(days=day.weekday())
-        return say("web.progress.week_of", day=f"{monday:%d %b %Y}")
+        return say("web.progress.week_of", day=day_month_year(monday, say))
 
     return label
 
 
-def _month_label(day: dt.date) -> str:
-    return f"{day:%B %Y}"
+def _month_label(say: Catalogue) -> Callable[[dt.date], str]:
+    def label(day: dt.date) -> str:
+        return month_and_year(day, say)
+
+    return label
 
 
 def _group(
@@ -112,7 +116,7 @@ def progress(store: Store, say: Catalogue | None = None) -> Progress:
         rows.append((summary, recoveries))
     return Progress(
         weeks=_group(rows, _week_label(say)),
-        months=_group(rows, _month_label),
+        months=_group(rows, _month_label(say)),
         milestones=milestones(summaries, say),
         talks=len(summaries),
     )

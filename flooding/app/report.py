@@ -37,13 +37,20 @@ from flooding.app.review import (
     people_lines,
     people_review,
     review_session,
+    source_words,
 )
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.catalogue import Catalogue
 from flooding.core.detector import MOVING_G
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM, Mode, Sample
 from flooding.core.settings import Settings
-from flooding.core.timefmt import duration, is_wall_clock, session_clock
+from flooding.core.timefmt import (
+    day_and_month,
+    duration,
+    is_wall_clock,
+    long_date,
+    session_clock,
+)
 from flooding.io.config_files.loading import default_settings
 from flooding.io.locale_files import load_catalogue
 from flooding.io.readers.recording import samples_of
@@ -81,20 +88,20 @@ LABEL_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha":
 
 class Mark(NamedTuple):
     """How the plot marks one kind of moment: a symbol over the heart line, a legend entry
-    and a label at each."""
+    and a label at each (their words: keys of the screen-text catalogue)."""
 
     marker: str
     size: float  # on the plot
     legend_size: float
     colour: str  # a key of COLOURS
-    legend: str
-    label: str  # followed by the clock time
+    legend: str  # the key of the legend entry
+    label: str  # the key of the label, which takes the clock time
     offset: tuple[float, float]  # of the label, in points
     align: str
 
 
-ALERT_MARK = Mark("v", 13, 11, "flooded", "Flooding alert", "Alert", (-8, 10), "right")
-READY_MARK = Mark("*", 18, 14, "ready", "Ready to return", "Ready to return", (0, 16), "center")
+ALERT_MARK = Mark("v", 13, 11, "flooded", "plot.legend.alert", "plot.alert_at", (-8, 10), "right")
+READY_MARK = Mark("*", 18, 14, "ready", "plot.legend.ready", "plot.ready_at", (0, 16), "center")
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,16 +232,22 @@ def local_tz(t_s: float) -> tzinfo | None:
     return datetime.fromtimestamp(t_s).astimezone().tzinfo
 
 
-def clock_axis(ax: Any, span_s: float, tz: tzinfo | None) -> None:
+def clock_axis(ax: Any, span_s: float, tz: tzinfo | None, say: Catalogue) -> None:
     """Label a time-of-day x axis (matplotlib date numbers) in local clock times, `HH:MM`,
-    every 5, 15 or 60 minutes by the span shown; over two days, by date (`DD Mon`)."""
+    every 5, 15 or 60 minutes by the span shown; over two days, by date (`DD Mon`, the
+    month's name in the language of `say`)."""
     import matplotlib.dates
+    from matplotlib.ticker import FuncFormatter
 
     mdates: Any = matplotlib.dates  # untyped: matplotlib's date helpers carry no annotations
     if span_s > DAYS_AXIS_S:  # hourly labels would pile up: one a day (or fewer), by date
         days = max(1, math.ceil(span_s / 86400.0 / MAX_DAY_LABELS))
+
+        def by_date(value: float, _position: int | None = None) -> str:
+            return day_and_month(mdates.num2date(value, tz=tz).date(), say)
+
         ax.xaxis.set_major_locator(mdates.DayLocator(interval=days, tz=tz))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=tz))
+        ax.xaxis.set_major_formatter(FuncFormatter(by_date))
         return
     minutes = 5 if span_s <= 3600 else 15 if span_s <= 4 * 3600 else 60
     ax.xaxis.set_major_locator(
@@ -245,14 +258,17 @@ def clock_axis(ax: Any, span_s: float, tz: tzinfo | None) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
 
 
-def pause_words(paused: Sequence[tuple[float, float]], span_s: float) -> list[tuple[float, str]]:
+def pause_words(
+    paused: Sequence[tuple[float, float]], span_s: float, say: Catalogue | None = None
+) -> list[tuple[float, str]]:
     """The words written in pause bands (start, end) over a plot of `span_s`, and where
     (the middle of each): only in a pause wide enough to hold them, never over the words
-    before."""
+    before (in the language of `say`, English without)."""
+    say = say or load_catalogue()
     out: list[tuple[float, str]] = []
     words_end_s = -math.inf
     for first_s, stop in paused:
-        words = f"Pause ({duration(stop - first_s)})"
+        words = say("plot.pause", length=duration(stop - first_s))
         words_s = len(words) * PAUSE_CHAR_FRACTION * span_s
         if stop - first_s < max(span_s * PAUSE_LABEL_MIN_FRACTION, words_s):
             continue  # too narrow to hold its words at this scale
@@ -264,36 +280,48 @@ def pause_words(paused: Sequence[tuple[float, float]], span_s: float) -> list[tu
     return out
 
 
-def plot_title(review: SessionReview, last_sample_s: float | None) -> str:
+def plot_title(
+    review: SessionReview, last_sample_s: float | None, say: Catalogue | None = None
+) -> str:
+    """The plot's title: when the talk was (in the language of `say`, English without)."""
+    say = say or load_catalogue()
     s = review.summary
     if not is_wall_clock(s.started_s):
-        when = f"session {s.id} ({duration(s.duration_s)})"
+        when = say("plot.title.no_clock", id=s.id, length=duration(s.duration_s))
     else:
         start = datetime.fromtimestamp(s.started_s).astimezone()
         end_s = last_sample_s if last_sample_s is not None else s.ended_s
-        end = "" if end_s is None else datetime.fromtimestamp(end_s).astimezone().strftime("%H:%M")
-        if end_s is not None and datetime.fromtimestamp(end_s).astimezone().date() != start.date():
+        day, clock = long_date(start.date(), say), f"{start:%H:%M}"
+        end = None if end_s is None else datetime.fromtimestamp(end_s).astimezone()
+        if end is None:
+            when = say("plot.when", date=day, start=clock)
+        elif end.date() != start.date():
             # a recording of days: the end's date too, not a clock time read as the same day
-            end = f" to {datetime.fromtimestamp(end_s).astimezone():%A %d %B %Y, %H:%M}"
-        elif end:
-            end = f"-{end}"
-        when = f"{start:%A %d %B %Y}, {start:%H:%M}{end}"
-    title = f"Your heart during the talk: {when}"
+            end_day = long_date(end.date(), say)
+            when = say("plot.when_to", date=day, start=clock, end_date=end_day, end=f"{end:%H:%M}")
+        else:
+            when = say("plot.when_until", date=day, start=clock, end=f"{end:%H:%M}")
+    title = say("plot.title", when=when)
     if s.note:
         title += f"\n\u201c{s.note}\u201d"
     return title
 
 
-def baseline_label(review: SessionReview) -> str:
-    """The legend entry for the baseline line, with its value."""
+def baseline_label(review: SessionReview, say: Catalogue) -> str:
+    """The legend entry for the baseline line, with its value (in the language of `say`)."""
     base = review.calm_baseline_bpm
-    return "Your calm baseline" + ("" if base is None else f" ({base:.0f} bpm)")
+    if base is None:
+        return say("plot.legend.baseline")
+    return say("plot.legend.baseline_bpm", bpm=f"{base:.0f}")
 
 
-def threshold_label(review: SessionReview) -> str:
-    """The legend entry for the threshold line, with the value the first alert used."""
+def threshold_label(review: SessionReview, say: Catalogue) -> str:
+    """The legend entry for the threshold line, with the value the first alert used (in the
+    language of `say`)."""
     first = review.episodes[0].threshold_bpm if review.episodes else None
-    return "Flooding threshold" + ("" if first is None else f" ({first:.0f} bpm)")
+    if first is None:
+        return say("plot.legend.threshold")
+    return say("plot.legend.threshold_bpm", bpm=f"{first:.0f}")
 
 
 IMAGE_FORMATS = ("png", "svg", "pdf")  # what a plot can be written as (matplotlib's names)
@@ -308,8 +336,9 @@ def x_range(first_s: float, last_s: float) -> tuple[float, float]:
     return first_s - ONE_READING_SPAN_S / 2, last_s + ONE_READING_SPAN_S / 2
 
 
-def render_png(data: PlotData, image_format: str = "png") -> bytes:
-    """The session plot as PNG bytes (or `image_format`: one of IMAGE_FORMATS)."""
+def render_png(data: PlotData, image_format: str = "png", say: Catalogue | None = None) -> bytes:
+    """The session plot as PNG bytes (or `image_format`: one of IMAGE_FORMATS), its words in
+    the language of `say` (English without)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -317,6 +346,7 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    say = say or load_catalogue()
     review = data.review
     t_all = data.table.t_s
     heart_all = data.heart_bpm
@@ -372,14 +402,14 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     flooded = [(e.start_s, e.end_s if e.end_s is not None else end_s) for e in review.episodes]
     bands(ax, [(x(a), x(b)) for a, b in flooded], (0.0, 1.0), COLOURS["flooded"], 0.2)
     if review.episodes:
-        handles.append(Patch(color=COLOURS["flooded"], alpha=0.3, label="Flooded"))
+        handles.append(Patch(color=COLOURS["flooded"], alpha=0.3, label=say("plot.legend.flooded")))
     pauses = [e for e in review.episodes if e.pause_start_s is not None]
     paused: list[tuple[float, float]] = []
     for e in pauses:
         assert e.pause_start_s is not None
         paused.append((e.pause_start_s, e.pause_end_s if e.pause_end_s is not None else end_s))
     bands(ax, [(x(a), x(b)) for a, b in paused], (0.0, 0.07), COLOURS["pause"], 0.55)
-    for mid_s, words in pause_words(paused, span_s):
+    for mid_s, words in pause_words(paused, span_s, say):
         ax.text(
             x(mid_s),
             bottom + (top - bottom) * 0.035,
@@ -391,7 +421,7 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
             fontweight="bold",
         )
     if pauses:
-        handles.append(Patch(color=COLOURS["pause"], alpha=0.55, label="Pause"))
+        handles.append(Patch(color=COLOURS["pause"], alpha=0.55, label=say("plot.legend.pause")))
 
     # the flooding threshold: the line, and the band below it down to the release level
     if times:
@@ -407,16 +437,18 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
             Line2D([], [], color=COLOURS["threshold"], lw=1.6, ls="--"),
         )
         handles.append(threshold_handle)
-        labels[id(threshold_handle)] = threshold_label(review)
+        labels[id(threshold_handle)] = threshold_label(review, say)
         bx, by = with_gaps(times, baseline, gap_s)
         if any(not math.isnan(v) for v in by):
             ax.plot(xs(bx), by, color=COLOURS["baseline"], lw=2.0, rasterized=raster)
             handles.append(
-                Line2D([], [], color=COLOURS["baseline"], lw=2.0, label=baseline_label(review))
+                Line2D([], [], color=COLOURS["baseline"], lw=2.0, label=baseline_label(review, say))
             )
         hx, hy = with_gaps(times, heart, gap_s)
         ax.plot(xs(hx), hy, color=COLOURS["heart"], lw=1.3, rasterized=raster)
-        handles.insert(0, Line2D([], [], color=COLOURS["heart"], lw=1.3, label="Heart rate"))
+        handles.insert(
+            0, Line2D([], [], color=COLOURS["heart"], lw=1.3, label=say("plot.legend.heart"))
+        )
 
     def bpm_at(t_s: float) -> float:
         if not t_all.size:
@@ -447,12 +479,12 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
                 marker=mark.marker,
                 ms=mark.legend_size,
                 color=colour,
-                label=mark.legend,
+                label=say(mark.legend),
             )
         )
         for t in when if len(when) <= MAX_LABELLED_MARKS else ():
             ax.annotate(
-                f"{mark.label} {session_clock(t)}",
+                say(mark.label, time=session_clock(t)),
                 (x(t), bpm_at(t) + 5),
                 xytext=mark.offset,
                 textcoords="offset points",
@@ -463,20 +495,21 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
             )
 
     ax.set_ylim(bottom, top)
-    ax.set_ylabel("Heart rate (beats per minute)", fontsize=11)
+    ax.set_ylabel(say("plot.heart_axis"), fontsize=11)
     axis = ax
     if moved:
         axis = activity_ax
         assert levels is not None
         shown_levels = [None if v != v else v for v in levels[keep].tolist()]  # NaN: no level
-        activity_band(activity_ax, xs, times, shown_levels, gap_s)
+        activity_band(activity_ax, xs, times, shown_levels, gap_s, say)
         ax.tick_params(labelbottom=False)
     if wall:
         shown_s = times[-1] - times[0] if len(times) > 1 else 0.0
-        clock_axis(axis, shown_s, tz)
-        axis.set_xlabel("Date" if shown_s > DAYS_AXIS_S else "Time of day", fontsize=11)
+        clock_axis(axis, shown_s, tz, say)
+        time_axis = "plot.date_axis" if shown_s > DAYS_AXIS_S else "plot.time_axis"
+        axis.set_xlabel(say(time_axis), fontsize=11)
     else:
-        axis.set_xlabel("Minutes from the start", fontsize=11)
+        axis.set_xlabel(say("plot.minutes_axis"), fontsize=11)
     if times:
         lo, hi = x_range(times[0], times[-1])
         ax.set_xlim(x(lo), x(hi))
@@ -484,12 +517,12 @@ def render_png(data: PlotData, image_format: str = "png") -> bytes:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(plot_title(review, times[-1] if times else None), fontsize=14, loc="left")
+    ax.set_title(plot_title(review, times[-1] if times else None, say), fontsize=14, loc="left")
     if not times:
         ax.text(
             0.5,
             0.5,
-            "No heart-rate readings in this session",
+            say("plot.no_readings"),
             transform=ax.transAxes,
             ha="center",
             va="center",
@@ -544,9 +577,11 @@ def activity_band(
     times: Sequence[float],
     levels: Sequence[float | None],
     gap_s: float,
+    say: Catalogue,
 ) -> None:
     """How much the body moved (the strap's activity level), filled, with the level above
-    which it counts as moving; breaks where there is no level or no reading."""
+    which it counts as moving; breaks where there is no level or no reading (its words in
+    the language of `say`)."""
     tx, ty = with_gaps(times, levels, gap_s)
     at = xs(tx)
     shown = [0.0 if math.isnan(v) else v for v in ty]
@@ -556,14 +591,14 @@ def activity_band(
     ax.text(
         0.0,
         MOVING_G,
-        " moving",
+        " " + say("plot.moving"),
         transform=ax.get_yaxis_transform(),
         va="bottom",
         fontsize=9,
         color=COLOURS["activity"],
     )
     ax.set_ylim(0.0, max([*shown, ACTIVITY_TOP_G]) * 1.1)
-    ax.set_ylabel("Movement (g)", fontsize=11)
+    ax.set_ylabel(say("plot.movement_axis"), fontsize=11)
     ax.grid(True, color="#dddddd", lw=0.7)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -580,23 +615,22 @@ def session_png(
 ) -> bytes | None:
     """The plot of a session, of one track or of two, as PNG bytes (or `image_format`, one
     of IMAGE_FORMATS), or with `as_html` the one-page report around the PNG (None: no such
-    session; `say`: the report's words where they come from the catalogue, English
-    without)."""
+    session; `say`: the words of the picture and the report, English without)."""
     form = "png" if as_html else image_format
     both = people_review(store, session_id)
     if both is not None:
-        png = render_people_png(both, form)
+        png = render_people_png(both, form, say)
         return render_people_html(both, png, say).encode("utf-8") if as_html else png
     data = plot_data(store, session_id)
     if data is None:
         return None
-    png = render_png(data, form)
+    png = render_png(data, form, say)
     return render_html(data.review, png, say).encode("utf-8") if as_html else png
 
 
 def render_html(review: SessionReview, png: bytes, say: Catalogue | None = None) -> str:
     """One self-contained HTML page: the plot (embedded) and the table of episodes, in the
-    language of `say` (English without; the plot's own labels are English)."""
+    language of `say` (English without)."""
     from flooding.core.timefmt import session_stamp
 
     say = say or load_catalogue()
@@ -617,11 +651,11 @@ def render_html(review: SessionReview, png: bytes, say: Catalogue | None = None)
     )
     base = review.calm_baseline_bpm
     r = review.rmssd
-    stamp = session_stamp(s.started_s)
+    stamp = session_stamp(s.started_s, say)
     calm = "-" if base is None else say("web.report.bpm", bpm=f"{base:.0f}")
     facts = [
         say("web.report.started", when=stamp, duration=duration(s.duration_s)),
-        say("web.report.strap", strap=s.strap or s.source),
+        say("web.report.strap", strap=s.strap or source_words(s.source, say)),
         say("web.report.baseline", bpm=calm),
         say("review.hrv_none_plain")
         if r.rmssd_ms is None
@@ -658,14 +692,18 @@ th {{ background: #f3f3f3; }}
 # -- a session of two: both hearts on one time axis -----------------------------------------------
 
 
-def render_people_png(review: PeopleReview, image_format: str = "png") -> bytes:
+def render_people_png(
+    review: PeopleReview, image_format: str = "png", say: Catalogue | None = None
+) -> bytes:
     """Both hearts on one time axis, with each person's baseline and episodes, the pauses
-    for both, the alert and ready-to-return, as PNG bytes (or `image_format`)."""
+    for both, the alert and ready-to-return, as PNG bytes (or `image_format`), its words in
+    the language of `say` (English without)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    say = say or load_catalogue()
     wall = is_wall_clock(review.summary.started_s)
     all_times = [s.t_s for track in review.tracks.values() for s in track]
     origin = min(all_times) if all_times and not wall else 0.0
@@ -684,7 +722,7 @@ def render_people_png(review: PeopleReview, image_format: str = "png") -> bytes:
         ax.text(
             x((pause.start_s + stop) / 2),
             bottom + (top - bottom) * 0.04,
-            f"Pause for both ({duration(stop - pause.start_s)})",
+            say("plot.people.pause", length=duration(stop - pause.start_s)),
             ha="center",
             color=COLOURS["pause"],
             fontsize=10,
@@ -700,36 +738,46 @@ def render_people_png(review: PeopleReview, image_format: str = "png") -> bytes:
         times = [s.t_s for s in track]
         heart = [s.bpm if s.usable else None for s in track]
         tx, ty = with_gaps(times, heart, STRETCH_GAP_S)
-        ax.plot([x(t) for t in tx], ty, color=colour, lw=1.4, label=f"{person.name}'s heart")
+        ax.plot(
+            [x(t) for t in tx],
+            ty,
+            color=colour,
+            lw=1.4,
+            label=say("plot.people.heart", name=person.name),
+        )
         if person.calm_baseline_bpm is not None:
             ax.axhline(
                 person.calm_baseline_bpm,
                 color=colour,
                 lw=1.0,
                 ls="--",
-                label=f"{person.name}'s calm ({person.calm_baseline_bpm:.0f} bpm)",
+                label=say(
+                    "plot.people.calm", name=person.name, bpm=f"{person.calm_baseline_bpm:.0f}"
+                ),
             )
         for e in person.episodes:
             stop = e.end_s if e.end_s is not None else end_s
             band = (0.93 - 0.05 * index, 0.97 - 0.05 * index)
             ax.axvspan(x(e.start_s), x(stop), ymin=band[0], ymax=band[1], color=colour, lw=0)
         if person.episodes:
-            ax.plot([], [], color=colour, lw=6, label=f"{person.name} flooded")
-    ax.plot([], [], color=COLOURS["flooded"], lw=1.2, label="Alert for both")
+            ax.plot([], [], color=colour, lw=6, label=say("plot.people.flooded", name=person.name))
+    ax.plot([], [], color=COLOURS["flooded"], lw=1.2, label=say("plot.people.alert"))
     if any(p.ready_s is not None for p in review.pauses):
-        ax.plot([], [], color=COLOURS["ready"], lw=1.2, ls=":", label="Ready to return")
+        ax.plot([], [], color=COLOURS["ready"], lw=1.2, ls=":", label=say("plot.legend.ready"))
     ax.set_ylim(bottom, top)
     if all_times and end_s <= min(all_times):  # one instant: matplotlib's own range runs away
         lo, hi = x_range(min(all_times), end_s)
         ax.set_xlim(x(lo), x(hi))
-    ax.set_ylabel("Heart rate (bpm)")
+    ax.set_ylabel(say("plot.people.heart_axis"))
     if wall:
-        clock_axis(ax, end_s - min(all_times, default=end_s), local_tz(review.summary.started_s))
-        ax.set_xlabel("Time of day")
+        span_s = end_s - min(all_times, default=end_s)
+        clock_axis(ax, span_s, local_tz(review.summary.started_s), say)
+        ax.set_xlabel(say("plot.time_axis"))
     else:
-        ax.set_xlabel("Minutes from the start")
-    names = " and ".join(p.name for p in review.people)
-    ax.set_title(f"Two hearts in one conversation: {names}\n" + " ".join(headline(review)[:1]))
+        ax.set_xlabel(say("plot.minutes_axis"))
+    names = say("plot.people.and").join(p.name for p in review.people)
+    title = say("plot.people.title", names=names)
+    ax.set_title(title + "\n" + " ".join(headline(review, say)[:1]))
     ax.grid(alpha=0.25)
     ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
     buffer = io.BytesIO()

@@ -850,6 +850,15 @@ def note_lines(note: str, say: Catalogue | None = None) -> list[str]:
     return [first] + [f"{indent}{line}" for line in lines[1:]]
 
 
+def source_words(source: str, say: Catalogue) -> str:
+    """Where a session's readings came from, in words ("import:csv": imported from a CSV
+    file); a source a newer program wrote, as it is."""
+    kind, _, detail = source.partition(":")
+    if kind == "import" and detail:
+        return say("source.import_format", format=detail)
+    return say.choice("source", kind)
+
+
 def ending_note(summary: SessionSummary, say: Catalogue | None = None) -> str:
     """What a summary line adds for a session that has not ended ('' for one that has)."""
     say = say or load_catalogue()
@@ -872,7 +881,7 @@ def people_lines(
         say(
             "couple.title",
             id=s.id,
-            started=session_stamp(s.started_s),
+            started=session_stamp(s.started_s, say),
             length=duration(s.duration_s),
         )
         + ending_note(s, say)

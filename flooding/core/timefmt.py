@@ -1,9 +1,13 @@
-"""Times and durations as people read them (local time, no clock reads)."""
+"""Times and durations as people read them (local time, no clock reads); dates with month
+and weekday names in the person's language, from the screen-text catalogue (never the process's
+locale: `setlocale` is process-wide and not thread-safe)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+
+from flooding.core.catalogue import Catalogue
 
 
 def clock_time(t_s: float, *, seconds: bool = False) -> str:
@@ -78,6 +82,44 @@ def session_clock(t_s: float | None, *, seconds: bool = False, dated: bool = Fal
     return f"+{minutes}:{secs:02d}"
 
 
-def session_stamp(t_s: float) -> str:
-    """When a session started: a local date and time, or 'from a file' without clock times."""
-    return local_stamp(t_s) if is_wall_clock(t_s) else "(no clock time)"
+def session_stamp(t_s: float, say: Catalogue) -> str:
+    """When a session started: a local date and time, or, for a file without clock times,
+    that it has none (in the language of `say`)."""
+    return local_stamp(t_s) if is_wall_clock(t_s) else say("stamp.no_clock")
+
+
+def month_name(month: int, say: Catalogue, *, short: bool = False) -> str:
+    """The name of a month (1-12) in the language of `say`: September, or with `short` Sep."""
+    return say(f"date.month{'_short' if short else ''}.{month}")
+
+
+def weekday_name(day: date, say: Catalogue) -> str:
+    """The name of the day of the week of `day` in the language of `say`: Monday."""
+    return say(f"date.weekday.{day.weekday()}")
+
+
+def day_and_month(day: date, say: Catalogue) -> str:
+    """A day of the year, short, in the language of `say`: 21 Sep (21. Sep. in German)."""
+    return say("date.day_month", day=day.day, month=month_name(day.month, say, short=True))
+
+
+def day_month_year(day: date, say: Catalogue) -> str:
+    """A date, short, in the language of `say`: 21 Sep 2026."""
+    month = month_name(day.month, say, short=True)
+    return say("date.day_month_year", day=day.day, month=month, year=day.year)
+
+
+def month_and_year(day: date, say: Catalogue) -> str:
+    """The month of `day` with its year, in the language of `say`: September 2026."""
+    return say("date.month_year", month=month_name(day.month, say), year=day.year)
+
+
+def long_date(day: date, say: Catalogue) -> str:
+    """A date in full, in the language of `say`: Monday 21 September 2026."""
+    return say(
+        "date.long",
+        weekday=weekday_name(day, say),
+        day=day.day,
+        month=month_name(day.month, say),
+        year=day.year,
+    )

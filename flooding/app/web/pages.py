@@ -21,6 +21,7 @@ from flooding.app.review import (
     episodes,
     movement_lines,
     review_session,
+    source_words,
     summarize_sessions,
 )
 from flooding.app.web.server import AppServer, form_of, server_of
@@ -94,7 +95,7 @@ async def sessions_page(request: web.Request) -> web.StreamResponse:
         "sessions.html",
         page="sessions",
         sessions=summaries,
-        stamp=session_stamp,
+        stamp=lambda t_s: session_stamp(t_s, server.say),
         duration=duration,
         said=said(server.say, request),
     )
@@ -134,7 +135,8 @@ async def session_page(request: web.Request) -> web.StreamResponse:
         s=summary,
         episodes=rows,
         couple=couple,
-        stamp=session_stamp,
+        source=source_words(summary.source, server.say),
+        stamp=lambda t_s: session_stamp(t_s, server.say),
         duration=duration,
         clock=clock_time,
         bpm_words=lambda value: bpm_words(server.say, value),
@@ -269,7 +271,7 @@ async def confirm_delete(request: web.Request) -> web.StreamResponse:
         "delete.html",
         page="sessions",
         s=summary,
-        stamp=session_stamp,
+        stamp=lambda t_s: session_stamp(t_s, server.say),
         duration=duration,
     )
 

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         described = say(
             "delete.described",
             id=summary.id,
-            started=session_stamp(summary.started_s),
+            started=session_stamp(summary.started_s, say),
             length=duration(summary.duration_s),
             samples=summary.samples,
             episodes=summary.episodes,

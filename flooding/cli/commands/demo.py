@@ -245,7 +245,7 @@ def _couple_session(
         print(say("demo.not_stored"))
         return 1
     target = folder / f"flooding-session-{outcome.session_id}.png"
-    write_private(target, render_people_png(review))
+    write_private(target, render_people_png(review, say=say))
     minutes = (outcome.ended_s - outcome.started_s) / 60
     print(
         "\n"

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args, read_only=True)
     try:
         session_id = chosen_session(store, args.session, say)
-        content = session_png(store, session_id, as_html=args.html, image_format=form)
+        content = session_png(store, session_id, as_html=args.html, image_format=form, say=say)
     finally:
         store.close()
     assert content is not None  # chosen_session made sure the session exists

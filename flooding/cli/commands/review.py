@@ -60,7 +60,7 @@ def review_lines(
 ) -> list[str]:
     """The review as lines of text for the terminal: plain words, or with `verbose` the
     figures behind them (the RMSSD's details, the rules' names)."""
-    from flooding.app.review import ending_note, note_lines
+    from flooding.app.review import ending_note, note_lines, source_words
     from flooding.core.timefmt import duration, session_stamp
     from flooding.io.locale_files import load_catalogue
 
@@ -70,9 +70,9 @@ def review_lines(
         say(
             "review.title",
             id=s.id,
-            started=session_stamp(s.started_s),
+            started=session_stamp(s.started_s, say),
             length=duration(s.duration_s),
-            strap=s.strap or s.source,
+            strap=s.strap or source_words(s.source, say),
         )
         + ending_note(s, say)
     ]
