@@ -234,16 +234,35 @@ def case_day_floor(inputs: Path, quick: bool) -> dict[str, Any]:
 
     Beat times (a cumulative sum), a 3-s mean rate per sample (cumulative sums and binary
     search), the usable mask (contact, plausible), 10-s bucket means of the usable readings
-    (bincount), a threshold 10 bpm over their running median-free mean and the samples above
-    it: the shape of the batch path's work, without its exactness or its state machine.
+    (bincount), the baseline as the detector defines it, in two windowed medians of those
+    means (the last 5 minutes, never below the last 15: `baseline_window_s`, `FLOOR_WINDOW_S`;
+    scipy's rank filters), a threshold 10 % over it and the samples above it: the shape of
+    the batch path's work, without its exactness or its state machine. The medians are in
+    because the detector's rule is a windowed median, which no exact batch path can replace
+    by a running mean; left out still: reading the samples into arrays, the rate's median of
+    pair means and beat repair, the baseline's rise limit, runs, episodes, the pause protocol
+    and a reading per sample.
     """
     import numpy as np
+    from scipy import ndimage
+
+    from flooding.core.detector import BUCKET_S, FLOOR_WINDOW_S
 
     t = np.load(inputs / "day_packet_t_s.npy")
     bpm = np.load(inputs / "day_packet_bpm.npy")
     contact = np.load(inputs / "day_packet_contact.npy")
     counts = np.load(inputs / "day_packet_counts.npy")
     rr = np.load(inputs / "day_packet_rr_s.npy")
+    short = round(_settings().detection.baseline_window_s / BUCKET_S)  # buckets
+    long = round(FLOOR_WINDOW_S / BUCKET_S)
+
+    def trailing_median(values: Any, width: int) -> Any:
+        """The median of each value and the `width` - 1 before it (the first repeated)."""
+        lower, upper = (
+            ndimage.rank_filter(values, rank, size=width, mode="nearest", origin=(width - 1) // 2)
+            for rank in ((width - 1) // 2, width // 2)
+        )
+        return (lower + upper) / 2
 
     def task() -> int:
         beat_t = t[0] + np.cumsum(rr)
@@ -259,8 +278,8 @@ def case_day_floor(inputs: Path, quick: bool) -> dict[str, Any]:
         sums = np.bincount(bucket, weights=np.where(usable, rate, 0.0))
         n = np.bincount(bucket, weights=usable)
         means = sums / np.maximum(n, 1)
-        level = np.cumsum(means) / np.arange(1, means.size + 1)
-        above = usable & (rate > level[bucket] + 10.0)
+        level = np.maximum(trailing_median(means, short), trailing_median(means, long))
+        above = usable & (rate > level[bucket] * 1.1)
         return int(above.sum())
 
     return {"task": task, "n": int(rr.size), "unit": "beats", "note": "numpy only"}

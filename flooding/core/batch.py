@@ -10,13 +10,15 @@ events and readings that feeding them one by one gives (`run_batch` is the entry
   else one step per bucket (`Detector.quiet_bucket`) wherever the state machine allows,
   with the pause protocol reading each sample of it during a pause; one step per sample
   only where it must: a rise, the start or end of an episode, lost contact, a control by
-  hand.
+  hand; between such steps, the usable readings of the bucket that change nothing but its
+  calm sum or a peak at once (`Detector.quiet_readings`).
 The columns, rates and buckets do not depend on the settings: `prepare` once, replay many
 times (tune); only the usable and gap masks are made again for each replay.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence
@@ -48,6 +50,8 @@ def _wait_code(waiting: Waiting | None) -> int:
 
 
 CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
+CALM = (State.WARMING, State.CALM)  # calm readings, learned unless frozen
+QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # then `quiet_readings`
 GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in one array pass
 PEEK_MIN_SAMPLES = 32  # readings of a pause looked at ahead of a stretch, at first: a few
 #                        buckets, little to read again when the stretch stops early
@@ -379,12 +383,34 @@ def replay(
             tail = _bucket_sums(rates, learned, stops_array[with_gap] - learned)
             tail_sums = dict(zip(with_gap.tolist(), tail.tolist(), strict=True))
     runs = BucketRuns(starts_list, stops_list, highest, lowest, sums, gaps_in, tail_sums)
+    # the samples that `Detector.quiet_readings` may not take (unusable, after a gap, where a
+    # control falls): a byte per sample (1: may be taken), and their indices followed by n,
+    # made at first need (a sparse month barely needs them)
+    barred = ~ok | gap
+    takeable = (~barred).tobytes()
+    unusable: list[int] = []
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
     stretched: list[tuple[int, int, State, float | None, float, Waiting | None]] = []
     # (first, end, until): samples read while pausing, and where an extension moved the end
     paused: list[tuple[int, int, float]] = []
     extended: list[tuple[int, int, float]] = []
     gap_events: list[tuple[int, Event]] = []  # the gaps of a stretch, by sample
+
+    def read_in_pause(first: int, end: int) -> tuple[list[tuple[int, Event]], int | None]:
+        """The pause protocol reads usable samples `first` .. `end` - 1 (`on_usable_readings`),
+        marked in the trace; what it said, and where the pause ended."""
+        until_s = protocol.until_s
+        marked, ended = protocol.on_usable_readings(t_list, rate_list, first, end)
+        if marked:
+            engine._sync_freeze()
+        if trace is not None:
+            pause_stop = end if ended is None else ended
+            paused.append((first, pause_stop, until_s))
+            for index, event in marked:
+                if isinstance(event, PauseExtended):  # the new end, from here on
+                    extended.append((index, pause_stop, event.until_s))
+        return marked, ended
+
     peek_samples = PEEK_MIN_SAMPLES  # readings the pause protocol is asked about at once
     i = -1
     buckets_n = len(starts_list)
@@ -456,19 +482,11 @@ def replay(
                 )
             learn = gaps[-1] if gaps else start  # the baseline learns from here, if not frozen
             if protocol.pausing:  # the pause protocol reads every sample
-                until_s = protocol.until_s
-                marked, ended = protocol.on_usable_readings(t_list, rate_list, start, stop)
+                marked, ended = read_in_pause(start, stop)
                 if marked:
-                    engine._sync_freeze()
                     # a sample's gap comes before what the protocol makes of it (stable sort)
                     timeline = sorted(timeline + marked, key=lambda item: item[0])
                 learn = stop if ended is None else max(learn, ended + 1)
-                if trace is not None:
-                    pause_stop = stop if ended is None else ended
-                    paused.append((start, pause_stop, until_s))
-                    for index, event in marked:
-                        if isinstance(event, PauseExtended):  # the new end, from here on
-                            extended.append((index, pause_stop, event.until_s))
             if timeline:
                 events.extend(event for _, event in timeline)
                 if trace is not None:
@@ -481,7 +499,8 @@ def replay(
             else:
                 detector.take_bucket(t_list[stop - 1], stop - learn, sum(rate_list[learn:stop]))
             continue
-        for j in range(start, stop):
+        j = start
+        while j < stop:
             if j in by_index:
                 for control in by_index[j]:
                     events.extend(control.apply(engine))
@@ -506,6 +525,38 @@ def replay(
                     paused.append((j, j + 1, protocol.until_s))
                 if happened:
                     trace.events[j] = tuple(happened)
+            j += 1
+            if j == stop or not takeable[j] or step.state not in QUIET_STATES:
+                continue
+            # the samples up to the next unusable one (or gap, or control) that change nothing
+            # but the calm readings or a peak, at once (`Detector.quiet_readings`)
+            if not unusable:
+                unusable = np.append(np.flatnonzero(barred), n).tolist()
+            usable_end = min(stop, unusable[bisect.bisect_left(unusable, j)])
+            end, quiet_step = detector.quiet_readings(t_list, rate_list, j, usable_end)
+            if quiet_step is None:
+                continue
+            if trace is not None:
+                base = quiet_step.baseline_bpm
+                quiet.append(
+                    (
+                        j,
+                        end,
+                        _CODE[quiet_step.state],
+                        math.nan if base is None else base,
+                        quiet_step.threshold_bpm,
+                        _wait_code(quiet_step.waiting),
+                    )
+                )
+            if protocol.pausing:
+                marked, ended = read_in_pause(j, end)
+                for index, event in marked:
+                    events.append(event)
+                    if trace is not None:
+                        trace.events[index] = (*trace.events.get(index, ()), event)
+                if ended is not None and not detector.frozen and quiet_step.state in CALM:
+                    detector.learn_readings(rate_list, ended + 1, end)  # thawed
+            j = end
     for control in by_index.get(n, ()):
         events.extend(control.apply(engine))
     quiet += [

@@ -266,6 +266,14 @@ class _BaselineRing:
         """Whether the bucket in progress holds calm readings already."""
         return self._n > 0
 
+    def add_readings(self, bpms: Sequence[float], start: int, stop: int) -> None:
+        """Add calm readings `start` .. `stop` - 1 of `bpms` as `add_current` adds them."""
+        total = self._sum
+        for index in range(start, stop):
+            total += bpms[index]
+        self._sum = total
+        self._n += stop - start
+
     def set_current(self, bpm_sum: float, count: int) -> None:
         """Fill the empty bucket in progress with `count` calm readings summing to `bpm_sum`
         (added in order: the very sum `add_current` one by one would give)."""
@@ -762,6 +770,124 @@ class Detector:
             return self._step(State.FLOODED, threshold, rule, events)
         state = State.CALM if ring.value is not None else State.WARMING
         return self._step(state, threshold, rule, events, waiting)
+
+    def quiet_readings(
+        self, times_s: Sequence[float], bpms: Sequence[float], start: int, stop: int
+    ) -> tuple[int, DetectorStep | None]:
+        """Take readings `start` .. `stop` - 1 (items of the two sequences) from the first on,
+        at once, while each changes nothing but the bucket's calm readings, the peak of a run
+        above the threshold or of a flooded episode (and the step rule's readings): the end of
+        those taken, and the step `feed` gives each of them (None, with `start`: none taken,
+        nothing changed).
+
+        The caller has made sure of what `quiet_bucket` asks of each reading (skin contact, a
+        plausible rate, no movement, not the first with an activity level, no gap before it)
+        and that they fall in the baseline bucket of the last reading fed. A run is taken
+        while it is neither confirmed nor ended by a dip longer than the tolerance and no step
+        begins (none is under way); a flooded episode while it is not released;
+        calm readings (once the baseline is warm) while under the threshold, each learned
+        unless the baseline is frozen.
+        """
+        flooded = self._flooded
+        run_start = self._run_start
+        if self._last_t is None or not self._contact or self._came_under is not None:
+            return start, None
+        ring = self._baseline
+        step_rule = not self.classic and not self.has_accelerometer
+        if not self.classic and (
+            self._after_move or ring.settle_end_s is None or ring.settling(times_s[start])
+        ):
+            return start, None
+        threshold, rule = self.threshold()
+        end = start
+        pushed = start  # readings before this one have joined the step rule's minima
+        if flooded:
+            below = threshold - self._hysteresis
+            release = self._release_start
+            release_s = self._release_s
+            peak = self._peak
+            while end < stop:
+                bpm = bpms[end]
+                if bpm < below:  # the release timer, as `feed` runs it
+                    t = times_s[end]
+                    since = t if release is None else release
+                    if t - since >= release_s:
+                        break  # this reading ends the episode
+                    release = since
+                else:
+                    release = None
+                if bpm > peak:
+                    peak = bpm
+                end += 1
+            if end == start:
+                return start, None
+            self._release_start = release
+            self._peak = peak
+            state = State.FLOODED
+        elif run_start is None:
+            if not self.classic and (not ring.warm or times_s[start] - self._moved_t < RECOVERY_S):
+                return start, None  # what it waits for, or whether it is learned, may change
+            while end < stop and bpms[end] < threshold:
+                end += 1
+            if end == start:
+                return start, None
+            if not self.frozen:
+                ring.add_readings(bpms, start, end)
+            state = State.CALM if ring.value is not None else State.WARMING
+        else:
+            if step_rule and self._run_step:
+                return start, None
+            confirm_s = self._confirm_s
+            step_open = step_rule and self._run_floor is not None  # a step may still begin
+            if step_open and times_s[start] - run_start <= STEP_S:
+                self._flush_recent()  # the step rule reads the minima of the last STEP_S
+            recent = self._recent
+            peak = self._run_peak
+            dip_start = self._dip_start
+            dip_s = self._dip_s
+            while end < stop:
+                bpm = bpms[end]
+                t = times_s[end]
+                step_test = step_open and t - run_start <= STEP_S
+                if step_test:  # the readings before the last STEP_S leave, as `feed` has them
+                    while recent and recent[0][0] <= t - STEP_S:
+                        recent.popleft()
+                if bpm < threshold:  # a dip, which the run outlasts within the tolerance
+                    since = t if dip_start is None else dip_start
+                    if t - since > dip_s:
+                        break  # the run ends here
+                    dip_start = since
+                else:
+                    if t - run_start >= confirm_s:
+                        break  # the run is confirmed here
+                    if step_test and recent and bpm - recent[0][1] >= STEP_BPM:
+                        break  # a step begins here (the step rule's test, as `feed` runs it)
+                    dip_start = None
+                    if bpm > peak:
+                        peak = bpm
+                if step_test:
+                    self._push_recent(t, bpm)
+                    pushed = end + 1
+                end += 1
+            if end == start:
+                return start, None
+            self._dip_start = dip_start
+            if step_rule:
+                self._run_peak = peak
+            state = State.RISING
+        if step_rule and pushed < end:
+            self._recent_from(times_s, bpms, pushed, end)
+        self._prev_bpm, self._prev_threshold = bpms[end - 1], threshold
+        last_t = times_s[end - 1]
+        if last_t > self._last_t:
+            self._last_t = last_t
+        self._last_plausible_t = last_t
+        return end, self._step(state, threshold, rule, [])
+
+    def learn_readings(self, bpms: Sequence[float], start: int, stop: int) -> None:
+        """Learn calm readings `start` .. `stop` - 1 that `quiet_readings` took while the
+        baseline was frozen, after all: it thawed just before them (a pause ended)."""
+        self._baseline.add_readings(bpms, start, stop)
 
     def quiet_stretch(
         self,

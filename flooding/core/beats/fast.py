@@ -165,10 +165,27 @@ def fast_rate_array(
         # as to_us: round half to even
         bu = np.concatenate((kept_us, np.rint(block_rr[usable] * US_PER_S).astype(np.int64)))
         packet = np.repeat(np.arange(hi - lo), counts)
-        have = kept_t.size + np.searchsorted(packet[usable], np.arange(hi - lo), side="right")
+        have = kept_t.size + np.cumsum(np.bincount(packet[usable], minlength=hi - lo))
         _rates_block(t_s, out[lo:hi], bt, bu, have)
         kept_t, kept_us = bt[-MAX_BEATS:], bu[-MAX_BEATS:]
     return out
+
+
+def _row_medians(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """`statistics.median` of each row (at least two values): the middle one, or the mean of
+    the middle two (of two values, their mean: no sort)."""
+    import numpy as np
+
+    width = rows.shape[1]
+    if width == 2:
+        halves: npt.NDArray[np.float64] = (rows[:, 0] + rows[:, 1]) / 2
+        return halves
+    ordered = np.sort(rows, axis=1)
+    if width % 2:
+        middle: npt.NDArray[np.float64] = ordered[:, width // 2]
+        return middle
+    means: npt.NDArray[np.float64] = (ordered[:, width // 2 - 1] + ordered[:, width // 2]) / 2
+    return means
 
 
 def _rates_block(
@@ -200,16 +217,13 @@ def _rates_block(
         ref = ref / 2.0
         in_window = np.searchsorted(bt, t_s[rows] - WINDOW_S, side="left")
         k = np.clip(upto - in_window, MIN_BEATS, MAX_BEATS)
-        for size in np.unique(k).tolist():
+        for size in np.flatnonzero(np.bincount(k)).tolist():
             group = np.flatnonzero(k == size)
-            first_beat = upto[group, None] - size
-            beats = bu[first_beat + np.arange(size)]
-            counts = np.floor(beats / ref[group, None] + 0.5)
+            window = (upto[group] - size)[:, None] + np.arange(size)  # each row's beats
+            counts = np.floor(bu[window] / ref[group, None] + 0.5)
             simple = np.all(counts == 1, axis=1)
-            sums = np.sort(pair[first_beat + np.arange(size - 1)], axis=1)
-            m = size - 1
-            middle = sums[:, m // 2] if m % 2 else (sums[:, m // 2 - 1] + sums[:, m // 2]) / 2
-            out[rows[group[simple]]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle[simple]
+            middle = _row_medians(pair[window[simple, :-1]])
+            out[rows[group[simple]]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
             rest.append(rows[group[~simple]])
     for j in np.concatenate(rest).tolist():
         end = int(have[j])
