@@ -186,19 +186,23 @@ def case_day_rmssd(inputs: Path, quick: bool) -> dict[str, Any]:
 
 
 def case_day_full(inputs: Path, quick: bool) -> dict[str, Any]:
+    """The day through rates, the detector and the pause protocol, every reading kept, from
+    the recording's columns as `flooding replay` and `flooding plot` hold them (a list of
+    `Sample` values costs another ~14 ms to turn into columns: day_stages' `samples_to_columns`)."""
     from flooding.core.engine import run_batch
+    from flooding.io.readers import read
 
-    samples = _day_samples()
+    table = read(recording(DAY_FILE)).table
     settings = _settings()
 
     def task() -> int:
-        return len(run_batch(samples, settings, keep_readings=True).readings)
+        return len(run_batch(table, settings, keep_readings=True).readings)
 
     return {
         "task": task,
-        "n": sum(len(s.rr_s) for s in samples),
+        "n": int(table.rr_s.size),
         "unit": "beats",
-        "note": "run_batch(keep_readings=True), as replay and plot run it",
+        "note": "run_batch(columns, keep_readings=True), as replay and plot run it",
     }
 
 
@@ -206,10 +210,14 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
     """Not a row of its own: where the time of day_full goes, stage by stage."""
     import numpy as np
 
+    from flooding.core.batch import prepare
     from flooding.core.beats import correct_rr, fast_rates
+    from flooding.core.beats.columns import SampleColumns
     from flooding.core.engine import run_batch
+    from flooding.io.readers import read
 
     samples = _day_samples()
+    table = read(recording(DAY_FILE)).table
     settings = _settings()
     rr = np.array([rr for s in samples for rr in s.rr_s])
     stages: dict[str, list[float]] = {}
@@ -221,7 +229,9 @@ def case_day_stages(inputs: Path, quick: bool) -> dict[str, Any]:
         return result
 
     def task() -> dict[str, float]:
-        stage("run_batch", lambda: run_batch(samples, settings, keep_readings=True))
+        stage("run_batch", lambda: run_batch(table, settings, keep_readings=True))
+        stage("prepare", lambda: prepare(table))  # rates from the columns: run_batch's first step
+        stage("samples_to_columns", lambda: SampleColumns.of(samples))  # not in day_full
         stage("fast_rates", lambda: fast_rates(samples))
         stage("correct_rr", lambda: correct_rr(rr))
         return {name: statistics.median(runs) for name, runs in stages.items()}
@@ -590,6 +600,22 @@ def prepare_inputs(folder: Path) -> dict[str, Any]:
     return {"day_beats": int(day.beat_rr_s.size), "day_samples": len(day.samples)}
 
 
+WAKES = 40  # idle wake-ups timed for the machine's wake cost
+WAKE_SLEEP_S = 0.05  # each after this long asleep, as a service sleeping between samples
+
+
+def wake_cost_us() -> float:
+    """The CPU time (µs) this machine charges a thread for waking from a short sleep and doing
+    almost nothing: what a 1 Hz service pays per wake-up before its own work. Some virtual
+    machines charge hundreds of µs here where a desktop charges tens, so the service's share
+    of a core is read beside it."""
+    start = time.thread_time()
+    for _ in range(WAKES):
+        time.sleep(WAKE_SLEEP_S)
+        sum(range(100))
+    return (time.thread_time() - start) / WAKES * 1e6
+
+
 def cpu_model() -> str:
     with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as info:
         for line in info:
@@ -628,6 +654,7 @@ def collect(
             "python": platform.python_version(),
             "numpy": np.__version__,
             "scipy": scipy.__version__,
+            "wake_cost_us": wake_cost_us(),
         },
         "cases": {},
         "peers": {},
@@ -802,9 +829,10 @@ def render(results: dict[str, Any]) -> str:
     st = {name: seconds * 1000 for name, seconds in results["cases"]["day_stages"]["extra"].items()}
     lines.append("")
     lines.append(
-        f"Where the day goes: run_batch {st['run_batch']:.0f} ms = fast_rates "
-        f"{st['fast_rates']:.0f} ms + the detector and pause protocol, bucket by bucket "
-        f"{st['run_batch'] - st['fast_rates']:.0f} ms."
+        f"Where the day goes: run_batch {st['run_batch']:.0f} ms = rates from the columns "
+        f"{st['prepare']:.0f} ms + the detector and pause protocol, bucket by bucket "
+        f"{st['run_batch'] - st['prepare']:.0f} ms (from `Sample` values instead, turning them "
+        f"into columns costs {st['samples_to_columns']:.0f} ms more)."
     )
     day_ms = results["cases"]["day_full"]["seconds"] * 1000
     floor_ms = results["cases"]["day_floor"]["seconds"] * 1000
@@ -832,6 +860,13 @@ def render(results: dict[str, Any]) -> str:
         f"{m['cpu']}, {m['cores']} cores, {m.get('system', 'system not recorded')}, load "
         f"average {m.get('load_average', float('nan')):.1f} at the start, Python {m['python']}, "
         f"numpy {m['numpy']}, scipy {m['scipy']}."
+        + (
+            f" An idle wake-up cost {m['wake_cost_us']:.0f} µs of CPU on this machine (the"
+            " service wakes a few times a second: on a machine where that is tens of µs its"
+            " share of a core is a fraction of the figure above)."
+            if "wake_cost_us" in m
+            else ""
+        )
     )
     return "\n".join(lines)
 

@@ -23,6 +23,7 @@ from flooding.core.settings import Settings, alerts_in, detection_for
 
 if TYPE_CHECKING:
     from flooding.core.batch import PreparedSamples, ReadingTrace
+    from flooding.core.beats.columns import SampleColumns
 
 
 class Engine:
@@ -194,7 +195,7 @@ class BatchResult:
 
 
 def run_batch(
-    samples: Iterable[Sample] | PreparedSamples,
+    samples: Iterable[Sample] | SampleColumns | PreparedSamples,
     settings: Settings,
     *,
     mode: Mode | None = None,
@@ -206,7 +207,8 @@ def run_batch(
     """Push recorded samples through a fresh engine, exactly as the live monitor would.
 
     The same events and readings as feeding them one by one (`flooding.core.batch` says how);
-    `samples` may be a `PreparedSamples` kept from an earlier replay of the same session.
+    `samples` may be their columns (as a reader or the store holds them), or a
+    `PreparedSamples` kept from an earlier replay of the same session.
     `controls`: mode switches and pauses by hand, each applied just before its sample.
     `classic`: the detection rules from before issue 15 (see `Detector`), for comparisons.
     """
