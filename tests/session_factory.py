@@ -69,10 +69,13 @@ def record(
     return session_id
 
 
-def flooding(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the `flooding` command in a subprocess (no terminal on stdin)."""
+def flooding(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `flooding` command in a subprocess (no terminal on stdin; `env` added to this
+    process's environment)."""
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    env = {**os.environ, "PYTHONPATH": str(root), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "flooding", *args],
         capture_output=True,

@@ -31,18 +31,7 @@ from flooding.core.settings import (
 from flooding.core.settings_keys import allowed_values
 from flooding.io.config_files.loading import default_settings, default_toml_text, load_config
 from flooding.io.locale_files import load_catalogue
-
-
-def flooding(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the `flooding` command in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "flooding", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+from tests.session_factory import flooding
 
 
 def _commented_keys(text: str) -> set[str]:

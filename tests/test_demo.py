@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,17 +11,7 @@ from pathlib import Path
 
 import pytest
 
-
-def flooding(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the `flooding` command in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "flooding", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+from tests.session_factory import flooding
 
 
 @pytest.fixture(scope="module")

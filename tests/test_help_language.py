@@ -7,9 +7,6 @@ import argparse
 import contextlib
 import inspect
 import io
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ import pytest
 from flooding.cli.language import argparse_speaking
 from flooding.cli.main import build_parser, main
 from flooding.io.locale_files import load_catalogue, screen_texts
+from tests.session_factory import flooding
 
 ENGLISH_CHROME = (
     "usage:",
@@ -27,18 +25,6 @@ ENGLISH_CHROME = (
     "show this help message and exit",
     "show program's version number and exit",
 )
-
-
-def flooding(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the `flooding` command in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "flooding", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
 
 
 def run_main(*args: str) -> tuple[int, str, str]:

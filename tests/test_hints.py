@@ -3,7 +3,6 @@ time without the radio, and the service's hint when no strap is paired."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tomllib
@@ -13,23 +12,12 @@ import pytest
 
 from flooding.app.readiness import pairing_problems, problem_message
 from flooding.io.config_files.loading import default_settings
+from tests.session_factory import flooding
 
 NO_BLUETOOTH = {  # a system bus that is not there: Bluetooth cannot be used at all
     "DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/flooding-test-bus",
     "FLOODING_EMULATED_STRAP": "",
 }
-
-
-def flooding(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the `flooding` command in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "flooding", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
 
 
 class TestBluetoothOff:

@@ -12,6 +12,7 @@ from flooding.core.messages import MessageBook
 from flooding.core.models import PauseExtended
 from flooding.core.settings import ConfigError, Settings
 from flooding.io.config_files.loading import available_languages, load_config
+from tests.session_factory import flooding
 
 
 def settings_with(*overrides: str, config: Path | None = None) -> Settings:
@@ -86,30 +87,10 @@ def test_a_german_demo_names_its_strap_in_german(tmp_path: Path) -> None:
     review and sessions list read German; an English demo's stays English."""
     for language, name in (("de", "Simulierter Gurt"), ("en", "Simulated strap")):
         folder = tmp_path / language
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flooding",
-                "demo",
-                "--speed",
-                "0",
-                "--no-notify",
-                "--lang",
-                language,
-                "--data-dir",
-                str(folder),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
+        played = flooding(
+            "demo", "--speed", "0", "--no-notify", "--lang", language, "--data-dir", str(folder)
         )
-        listed = subprocess.run(
-            [sys.executable, "-m", "flooding", "sessions", "--data-dir", str(folder / "demo")],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
+        assert played.returncode == 0, played.stderr
+        listed = flooding("sessions", "--data-dir", str(folder / "demo"))
+        assert listed.returncode == 0, listed.stderr
         assert name in listed.stdout
