@@ -290,3 +290,10 @@ def test_the_services_unpaired_message_in_german() -> None:
     assert no_english(message.title + "\n" + message.body) == []
     english = problem_message(pairing_problems(settings, "flooding"), "flooding")
     assert english.title == "flooding is not watching your heart yet"
+
+
+class TestReview:
+    def test_a_missing_session_is_named_in_german(self, data: tuple[str, str]) -> None:
+        """`review` of a session that does not exist says so in German under --lang de."""
+        out = german("review", "9", *data, code=1)
+        assert "es gibt keine Sitzung 9" in out

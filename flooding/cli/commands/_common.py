@@ -123,13 +123,9 @@ class NothingRecorded(CommandError):
         self.folder = folder
 
 
-def chosen_session(store: Store, session: int | None, say: Catalogue | None = None) -> int:
+def chosen_session(store: Store, session: int | None, say: Catalogue) -> int:
     """The session asked for (default: the one added last, a just-imported old recording
-    included), or a CommandError saying there is none (in the language of `say`, English
-    without)."""
-    from flooding.io.locale_files import load_catalogue
-
-    say = say or load_catalogue()
+    included), or a CommandError saying there is none (in the language of `say`)."""
     if session is None:
         latest = store.latest_session_id()
         if latest is None:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     verbose = wants_details(args)
     store = open_store(args, read_only=True)
     try:
-        found = review(store, chosen_session(store, args.session))
+        found = review(store, chosen_session(store, args.session, say))
     finally:
         store.close()
     assert found is not None  # chosen_session made sure the session exists
