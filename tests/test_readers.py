@@ -513,15 +513,16 @@ def test_fuzz_only_reader_error_escapes(
     data = header.encode() + (body if isinstance(body, bytes) else body.encode())
     path = tmp_path / "fuzz.dat"
     path.write_bytes(data)
+    refusal = None
     try:
         rec = read(path, fmt)
     except ReaderError as exc:
-        message = str(exc)
+        refusal = str(exc)
     else:
-        message = str(path)
         times = [s.t_s for s in rec.samples]
         assert times == sorted(times)
-    assert str(path) in message
+    if refusal is not None:
+        assert str(path) in refusal  # a refusal names the file
 
 
 class TestEndlessInputs:

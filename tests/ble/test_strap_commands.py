@@ -125,8 +125,9 @@ class TestInGerman:
         from tests.test_catalogue import no_english
 
         emulated.setenv("FLOODING_EMULATED_STRAP", straps)
-        main(["scan", "--timeout", "1", "--all", "--lang", "de"])
+        code = main(["scan", "--timeout", "1", "--all", "--lang", "de"])
         out = capsys.readouterr()
+        assert code == (1 if straps == "none" else 0)
         said = out.out + out.err
         assert no_english(said) == []
         assert ("Nicht zu finden" if straps == "none" else "So nutzt du einen") in said
