@@ -222,3 +222,27 @@ def test_a_link_planted_at_the_journal_does_not_stop_the_store_opening(
     assert victim.exists()
     assert journal_of(tmp_path).is_symlink()
     assert any("is a symbolic link" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["5", "[1, 2.0]", '[1, 1700000000.0, 70.0, "", 1, null, "solo", {"a": 1}]', "not json"],
+)
+def test_a_changed_journal_is_named_and_kept_and_the_store_opens(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, line: str
+) -> None:
+    """A left journal with a line that is not a sample's row does not stop the store
+    opening: the error names the file, which is kept for a person to look at."""
+    Store.open(tmp_path).close()
+    journal_of(tmp_path).write_text(line + "\n", encoding="utf-8")
+    with caplog.at_level(logging.ERROR):
+        store = Store.open(tmp_path)
+    try:
+        assert store.sessions() == []
+    finally:
+        store.close()
+    assert journal_of(tmp_path).read_text(encoding="utf-8") == line + "\n"
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert str(journal_of(tmp_path)) in errors[0]
+    assert "move it aside" in errors[0]

@@ -21,6 +21,7 @@ from flooding.io.files import PRIVATE_FILE_MODE, UnsafeFileError
 
 JOURNAL_SUFFIX = "-waiting.jsonl"  # samples waiting, appended as they come
 SAVING_SUFFIX = "-waiting.saving.jsonl"  # the same, handed to the writer to be saved
+ROW_FIELDS = 8  # a sample's row: session, time, rate, RR, contact, energy, person, movement
 READ_CHUNK_ROWS = 20_000  # rows read back at a time: saving a long journal stays small
 
 log = logging.getLogger(__name__)
@@ -67,14 +68,18 @@ def _open_own(path: Path, flags: int) -> int:
 def read_rows(path: Path) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of a journal file in the order written, `READ_CHUNK_ROWS` at a time.
 
-    A last line cut short by a crash is skipped (its sample never finished being written)."""
+    A last line cut short by a crash is skipped (its sample never finished being written);
+    a line that is not a sample's row is a ValueError naming it (the file was changed)."""
     fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
     with open(fd, encoding="utf-8") as lines:
         chunk: list[tuple[Any, ...]] = []
-        for line in lines:
+        for number, line in enumerate(lines, 1):
             if not line.endswith("\n"):
                 break
-            chunk.append(tuple(json.loads(line)))
+            row = json.loads(line)
+            if not isinstance(row, list) or len(row) != ROW_FIELDS:
+                raise ValueError(f"line {number} is not a waiting sample")
+            chunk.append(tuple(row))
             if len(chunk) >= READ_CHUNK_ROWS:
                 yield chunk
                 chunk = []

@@ -500,7 +500,7 @@ class Store:
         for saving in leftovers(self.path):
             try:
                 saved = self._save_leftover(saving)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, sqlite3.Error) as exc:
                 log.error(
                     "could not save the waiting samples in %s (%s); move it aside and tell "
                     "the people who make flooding",
