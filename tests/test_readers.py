@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -452,6 +453,23 @@ class TestBrokenFiles:
         path = _write(tmp_path, "a.csv", text)
         with pytest.raises(ReaderError, match=r"line 3.*activity_g from 0 to 16 g"):
             read(path)
+
+    def test_csv_extras_that_cannot_be_placed_are_named(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A CSV whose first row has RR but no heart rate keeps its heart data, and a warning
+        names the file whose energy and movement columns were left out."""
+        text = (
+            "time_unix_s,hr_bpm,rr_ms,energy_kj,activity_g\n"
+            "1700000000,,800,,\n1700000001,70,850,12,0.02\n1700000002,71,840,,0.03\n"
+        )
+        path = _write(tmp_path, "x.csv", text)
+        with caplog.at_level(logging.WARNING):
+            recording = read(path)
+        assert [s.bpm for s in recording.samples][-2:] == [70.0, 71.0]
+        assert any(
+            str(path) in r.getMessage() and "left out" in r.getMessage() for r in caplog.records
+        )
 
     @pytest.mark.parametrize("energy", [-5, 2**16, 2**70])
     def test_export_json_energy_a_strap_cannot_send(self, tmp_path: Path, energy: int) -> None:

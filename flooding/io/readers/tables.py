@@ -16,6 +16,7 @@ or ISO 8601 `timestamp`) and `hr_bpm` and/or `rr_ms` / `rr_s`; other columns are
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -53,6 +54,8 @@ from flooding.io.readers._text import (
     to_unix_s,
 )
 from flooding.io.readers.recording import Recording, empty_table, make_table, only_track
+
+log = logging.getLogger(__name__)
 
 NS_PER_S = 1e9
 TIME_COLUMNS = ("time_unix_s", "time_s", "time_ns", "timestamp")
@@ -352,8 +355,14 @@ def _with_extras(
     if "energy_kj" not in lowered and "activity_g" not in lowered:
         return recording
     rows = np.flatnonzero(has_bpm).tolist()  # each row with a heart rate opened one sample
-    if len(rows) != len(recording.samples):
-        return recording  # RR-only rows before the first heart rate: no extras to place
+    if len(rows) != len(recording.samples):  # RR-only rows before the first heart rate
+        log.warning(
+            "%s: its energy_kj and activity_g columns are left out (rows without a heart "
+            "rate come first, so they cannot be matched to the samples); the heart data is "
+            "read whole",
+            recording.path,
+        )
+        return recording
     energy: list[int | None] = [None] * len(rows)
     activity: list[float | None] = [None] * len(rows)
     if "energy_kj" in lowered:
