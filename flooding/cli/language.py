@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flooding.core.catalogue import Catalogue
 from flooding.io.config_files.place import named_language
-from flooding.io.locale_files import SOURCE_LANGUAGE, screen_texts
+from flooding.io.locale_files import SOURCE_LANGUAGE, is_shipped
 
 ARGPARSE_KEYS = "argparse."  # the catalogue texts that are argparse's words, word for word
 
@@ -43,7 +43,7 @@ def command_line_language(argv: Sequence[str], env: Mapping[str, str]) -> str:
     if asked is None:
         config = _option_value(argv, "--config")
         asked = named_language(Path(config) if config else None, env)
-    if not asked or asked == SOURCE_LANGUAGE or not asked.isalpha() or not screen_texts(asked):
+    if not asked or asked == SOURCE_LANGUAGE or not asked.isalpha() or not is_shipped(asked):
         return SOURCE_LANGUAGE
     return asked
 

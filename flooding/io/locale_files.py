@@ -14,6 +14,11 @@ from flooding.core.catalogue import Catalogue
 SOURCE_LANGUAGE = "en"  # the texts every other language translates
 
 
+def is_shipped(language: str) -> bool:
+    """Whether the package has texts for `language` (without reading them)."""
+    return resources.files("flooding").joinpath("locales", f"{language}.toml").is_file()
+
+
 def screen_texts(language: str) -> dict[str, str]:
     """The `[screen]` table of a shipped language ({} for a language without one)."""
     path = resources.files("flooding").joinpath("locales", f"{language}.toml")

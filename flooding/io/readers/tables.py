@@ -28,6 +28,7 @@ from flooding.core.activity import MAX_LEVEL_G
 from flooding.core.beats.clock import BeatClock
 from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
 from flooding.core.catalogue import phrase
+from flooding.core.hrm import UINT16_MAX
 from flooding.io.readers._packets import SECONDS_PER_MINUTE, packetise
 from flooding.io.readers._text import (
     DATA_ROWS,
@@ -65,8 +66,7 @@ LOGGER_PPI_HEADER = (
 )
 STRESS_PREDICT_HEADER = "Participant,HR,respr,Time(sec),Label"
 PERSON_COLUMN = "person"  # a couple session's export: whose heart each row is
-ENERGY_MAX_KJ = 65535  # a strap sends energy as a 16-bit whole number
-ENERGY = phrase("reader.csv.energy", max=ENERGY_MAX_KJ)
+ENERGY = phrase("reader.csv.energy", max=UINT16_MAX)  # a strap sends energy in 16 bits
 ACTIVITY = phrase("reader.csv.activity", max_g=f"{MAX_LEVEL_G:g}")
 # a time column (time_unix_s or ...) and hr_bpm and/or rr_ms/rr_s
 CSV_COLUMNS = phrase("reader.csv.columns", times=" or ".join(TIME_COLUMNS))
@@ -370,7 +370,7 @@ def _with_extras(
         for k, i in enumerate(rows):
             if column[i]:
                 whole = int(to_ints([column[i]], [numbers[i]], recording.path, ENERGY)[0])
-                if not 0 <= whole <= ENERGY_MAX_KJ:
+                if not 0 <= whole <= UINT16_MAX:
                     raise ReaderError(recording.path, numbers[i], ENERGY, column[i])
                 energy[k] = whole
     if "activity_g" in lowered:

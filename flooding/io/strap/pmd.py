@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from flooding.core.activity import ActivityMeter
 from flooding.core.pmd import (
     MEASUREMENT_STOPPED,
+    MG_PER_G,
     PMD_CONTROL_POINT_UUID,
     PMD_DATA_UUID,
     AccFrame,
@@ -46,7 +47,6 @@ STOP_TIMEOUT_S = 1.0  # stopping on the way out must not hold up a disconnect
 MAX_QUEUED_FRAMES = 256  # ~4 min of 25 Hz frames; beyond that the oldest go (memory bound)
 HOLD_READINGS = 2  # a 25 Hz stream fills a frame every ~1.4 s: a reading with no new frame
 #                    keeps the level before it for up to this many readings
-G_PER_MG = 0.001
 
 
 class PmdError(Exception):
@@ -208,7 +208,7 @@ class AccelerometerStream:
                     )
                 continue
             for x, y, z in frame.milli_g(self._factor):
-                self._meter.add(x * G_PER_MG, y * G_PER_MG, z * G_PER_MG)
+                self._meter.add(x / MG_PER_G, y / MG_PER_G, z / MG_PER_G)
         level = self._meter.take()
         if level is not None:
             self._last_level, self._since_level = level, 0
