@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from flooding.core.batch import prepare
 from flooding.core.engine import Control, Engine, run_batch
 from flooding.core.models import (
+    SOLO,
     Alert,
     EpisodeEnded,
     EpisodeStarted,
@@ -20,8 +21,10 @@ from flooding.core.models import (
     Mode,
     Reading,
     Sample,
+    State,
     Waiting,
 )
+from flooding.core.pause import PauseProtocol
 from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -209,3 +212,110 @@ class TestBatchEqualsStreaming:
         assert repr(kept.events) == repr(events)
         assert repr(kept.readings) == repr(readings)
         assert repr(run_batch(samples, SETTINGS).events) == repr(events)
+
+
+# a pause's usable readings: (seconds since the one before: 1 s mostly, a gap now and then;
+# heart rate in bpm, around the recovery ceiling of a 70-bpm baseline)
+pause_readings = st.lists(
+    st.tuples(
+        st.sampled_from([1.0, 1.0, 1.0, 1.0, 0.5, 0.0, 2.0, 8.0]),
+        st.sampled_from([60.0, 70.0, 74.5, 75.0, 75.5, 80.0, 95.0]),
+    ),
+    min_size=1,
+    max_size=3000,
+)
+
+
+def pausing_protocol(start_s: float) -> PauseProtocol:
+    """A session of one in a 5-minute pause started by hand, with a 70-bpm calm baseline."""
+    protocol = PauseProtocol(SETTINGS.pause, {SOLO: SETTINGS.detection})
+    protocol.start_manual(start_s, 5.0, {SOLO: 70.0})
+    return protocol
+
+
+class TestPauseReadAhead:
+    @settings(max_examples=60, deadline=None)
+    @given(pause_readings, st.integers(1, 40), st.integers(0, 3))
+    def test_reading_on_from_what_was_read_ahead(
+        self, steps: list[tuple[float, float]], every: int, pick: int
+    ) -> None:
+        """Reading a pause's readings on from what `quiet_until` noted ahead (at every
+        `every`-th reading) gives the events and recovery state that observing them one by
+        one gives, and the read ahead stops at the first reading that says something."""
+        times: list[float] = []
+        bpms: list[float] = []
+        t = START_S
+        for step, bpm in steps:
+            t += step
+            times.append(t)
+            bpms.append(bpm)
+        n = len(times)
+        live = pausing_protocol(START_S)
+        said: list[tuple[int, Event]] = []
+        for index in range(n):
+            if not live.pausing:
+                break
+            for event in live.observe(
+                SOLO,
+                times[index],
+                bpm=bpms[index],
+                state=State.CALM,
+                baseline_bpm=None,
+                alerts=True,
+            ):
+                said.append((index, event))
+        batch = pausing_protocol(START_S)
+        read: list[tuple[int, Event]] = []
+        position = 0
+        while position < n and batch.pausing:
+            marks = list(range(position + every, n + 1, every))
+            event_at = batch.quiet_until(times, bpms, position, n, marks)
+            assert event_at == next((i for i, _ in said if i >= position), n)
+            noted = [m for m in marks if m <= event_at]
+            # on to a noted reading, or through the event when none was noted
+            end = noted[min(pick, len(noted) - 1)] if noted else min(n, event_at + 1)
+            marked, ended = batch.on_usable_readings(times, bpms, position, end)
+            if end <= event_at:
+                assert not marked
+            read += marked
+            position = end if ended is None else n
+        assert repr(read) == repr(said)
+        if live.pausing:
+            assert batch.pausing
+            recovery, again = live.people[SOLO].recovery, batch.people[SOLO].recovery
+            assert recovery is not None
+            assert again is not None
+            assert (again.level_bpm, again.recovered_since) == (
+                recovery.level_bpm,
+                recovery.recovered_since,
+            )
+
+    def test_a_change_between_reads_again(self) -> None:
+        """What `quiet_until` noted is not taken once the pause changed after it (here, a
+        mode switch that makes a 4-s step a gap): the readings are read again, as observing
+        them one by one gives."""
+        times = [START_S + 1.0 + i + (3.0 if i >= 150 else 0.0) for i in range(200)]
+        bpms = [90.0 if i < 150 else 60.0 for i in range(200)]
+        shorter = SETTINGS.detection.model_copy(update={"gap_s": 3.0})
+        batch = pausing_protocol(START_S)
+        live = pausing_protocol(START_S)
+        assert batch.quiet_until(times, bpms, 0, 200, [100, 200]) == 200
+        batch.on_usable_readings(times, bpms, 0, 100)
+        batch.set_detection(SOLO, shorter)
+        batch.on_usable_readings(times, bpms, 100, 200)
+        for index in range(200):
+            if index == 100:
+                live.set_detection(SOLO, shorter)
+            live.observe(
+                SOLO,
+                times[index],
+                bpm=bpms[index],
+                state=State.CALM,
+                baseline_bpm=None,
+                alerts=True,
+            )
+        recovery, again = live.people[SOLO].recovery, batch.people[SOLO].recovery
+        assert recovery is not None
+        assert again is not None
+        assert again.level_bpm == recovery.level_bpm == 60.0  # the gap started the level over
+        assert again.recovered_since == recovery.recovered_since == times[150]

@@ -53,7 +53,7 @@ CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColum
 CALM = (State.WARMING, State.CALM)  # calm readings, learned unless frozen
 QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # then `quiet_readings`
 GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in one array pass
-PEEK_MIN_SAMPLES = 32  # readings of a pause looked at ahead of a stretch, at first: a few
+PEEK_MIN_SAMPLES = 16  # readings of a pause looked at ahead of a stretch, at first: a few
 #                        buckets, little to read again when the stretch stops early
 
 
@@ -422,10 +422,15 @@ def replay(
             # looked for a window at a time, the window doubling while stretches fill it
             pausing = protocol.pausing
             before_t = math.inf
-            if pausing:
+            if pausing:  # whole buckets, what reading each leaves noted for the protocol
                 ahead = starts_list[i]
-                ahead_end = min(stops_list[stretch_end[i] - 1], ahead + peek_samples)
-                event_at = protocol.quiet_until(t_list, rate_list, ahead, ahead_end)
+                window_end = 1 + bisect.bisect_left(
+                    stops_list, ahead + peek_samples, i, stretch_end[i] - 1
+                )
+                ahead_end = stops_list[window_end - 1]
+                event_at = protocol.quiet_until(
+                    t_list, rate_list, ahead, ahead_end, stops_list[i:window_end]
+                )
                 before_t = t_list[event_at] if event_at < n else math.inf
             taken = detector.quiet_stretch(
                 t_list,

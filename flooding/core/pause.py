@@ -35,6 +35,7 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flooding.core.models import (
     Absent,
@@ -55,6 +56,12 @@ RECOVERY_SMOOTHING_S = 10.0  # time constant of the average the recovery check l
 WORKOUT = "workout"
 NO_CONTACT = "no-contact"
 NO_SIGNAL = "no-signal"
+
+
+def recovery_weight(step_s: float) -> float:
+    """How far the recovery average moves toward a reading `step_s` after the one before it
+    (`Recovery.feed`; the batch path computes it with this very function, so both agree)."""
+    return 1.0 - math.exp(-max(0.0, step_s) / RECOVERY_SMOOTHING_S)
 
 
 class Recovery:
@@ -84,8 +91,7 @@ class Recovery:
         elif self.level_bpm is None:
             self.level_bpm = bpm
         else:
-            weight = 1.0 - math.exp(-max(0.0, t_s - self._t) / RECOVERY_SMOOTHING_S)
-            self.level_bpm += weight * (bpm - self.level_bpm)
+            self.level_bpm += recovery_weight(t_s - self._t) * (bpm - self.level_bpm)
         self._t = t_s
         if self.level_bpm is None or self.level_bpm > self.ceiling_bpm:
             self.recovered_since = None
@@ -133,6 +139,112 @@ class _Person:
         return self.detection.absolute_bpm - self.detection.margin_bpm
 
 
+_State = tuple[float | None, float | None, float]  # a recovery's level, since when, last time
+
+
+class _Limits(NamedTuple):
+    """What a pause's readings are checked against (`PauseProtocol._limits`)."""
+
+    ceiling_bpm: float
+    gap_s: float
+    min_end_s: float
+    until_s: float
+    hold_s: float
+
+
+@dataclass(eq=False)
+class _Noted:
+    """What `PauseProtocol.quiet_until` found reading ahead: the recovery state (level, since
+    when, last reading's time) after the readings up to each noted index, for these very
+    sequences, recovery and limits; no event comes before any of them."""
+
+    times_s: Sequence[float]
+    bpms: Sequence[float]
+    recovery: Recovery
+    limits: _Limits
+    states: dict[int, _State]
+
+    def matches(
+        self, times_s: Sequence[float], bpms: Sequence[float], recovery: Recovery, limits: _Limits
+    ) -> bool:
+        """Whether the noted states hold for these sequences, recovery and limits."""
+        return (
+            times_s is self.times_s
+            and bpms is self.bpms
+            and recovery is self.recovery
+            and limits == self.limits
+        )
+
+
+def _quiet_run(
+    times_s: Sequence[float],
+    bpms: Sequence[float],
+    start: int,
+    stop: int,
+    state: _State,
+    limits: _Limits,
+    noted: dict[int, _State] | None = None,
+    marks: Sequence[int] = (),
+) -> tuple[int, float | None, float | None, float]:
+    """Usable readings `start` .. `stop` - 1 through the recovery average (`Recovery.feed`'s
+    arithmetic) up to the first at which the pause protocol says something (ready: held
+    near calm for the hold, from the planned end on; not yet: the next check came with the
+    heart above its calm level): its index (`stop`: none), and the state after it (after
+    them all, when none). `noted`: where to note the state after the readings before each
+    of `marks` (rising) that comes before that first one."""
+    start_level, since, previous = state
+    ceiling, gap_s, min_end_s, until_s, hold_s = limits
+    fresh = start_level is None  # no level yet: the first reading is it
+    level = math.nan if start_level is None else start_level
+    # from `check_s` on, a reading may end the quiet: since None, the next check; else the
+    # planned end and the hold (a second early: the exact test follows)
+    after_s = max(min_end_s, until_s)
+    check_s = after_s if since is None else max(min_end_s, since + hold_s - 1.0)
+    weight_step = math.nan  # the step whose weight is `weight` (NaN: none yet)
+    weight = 0.0
+    pending = iter(marks)
+    mark = next(pending, -1) if noted is not None else -1
+    while 0 <= mark <= start:  # marks at or before the start: noted already
+        mark = next(pending, -1)
+    readings = zip(times_s[start:stop], bpms[start:stop], strict=True)
+    for index, (t_s, bpm) in enumerate(readings, start):
+        if index == mark:
+            assert noted is not None
+            noted[index] = (None if fresh else level, since, previous)
+            mark = next(pending, -1)
+        step_s = t_s - previous
+        previous = t_s
+        if step_s == weight_step:
+            level += weight * (bpm - level)
+        elif step_s > gap_s:  # a stretch without readings proves nothing
+            level = bpm
+            fresh = False
+            if since is not None:
+                since = None
+                check_s = after_s
+        elif fresh:
+            level = bpm
+            fresh = False
+        else:
+            weight_step = step_s
+            weight = recovery_weight(step_s)
+            level += weight * (bpm - level)
+        if level > ceiling:
+            if since is not None:
+                since = None
+                check_s = after_s
+        elif since is None:
+            since = t_s
+            check_s = max(min_end_s, t_s + hold_s - 1.0)
+        if t_s >= check_s and (since is None or t_s - since >= hold_s):
+            return index, level, since, previous
+    after = (None if fresh else level, since, previous)
+    if mark == stop:
+        assert noted is not None
+        noted[stop] = after
+    return stop, *after
+
+
 class PauseProtocol:
     """The pause protocol for the people it guards: see the module docstring for the rules."""
 
@@ -145,6 +257,7 @@ class PauseProtocol:
         self.started_s = 0.0
         self.until_s = 0.0  # the next check: the planned end, later the end of an extension
         self.min_end_s = 0.0  # the planned end: no ready-to-return before it
+        self._noted: _Noted | None = None  # what `quiet_until` read last, for a replay
 
     @property
     def pausing(self) -> bool:
@@ -255,95 +368,72 @@ class PauseProtocol:
 
         Returns the events with the index of the reading that gave each, and the index of the
         reading that ended the pause (None: still pausing); readings after it are not read.
+        When `quiet_until` noted what reading from `start` to `stop` leaves (and nothing has
+        changed since), that is taken instead of reading them again.
         """
-        return self._read_usable(times_s, bpms, start, stop, peek=False)
-
-    def quiet_until(
-        self, times_s: Sequence[float], bpms: Sequence[float], start: int, stop: int
-    ) -> int:
-        """The first of the usable readings `start` .. `stop` - 1 during a pause at which
-        `on_usable_readings` would give an event (`stop`: none would), without reading
-        them: a replay takes the readings before it in one stretch."""
-        first = self._read_usable(times_s, bpms, start, stop, peek=True)[1]
-        return stop if first is None else first
-
-    def _read_usable(
-        self, times_s: Sequence[float], bpms: Sequence[float], start: int, stop: int, *, peek: bool
-    ) -> tuple[list[tuple[int, Event]], int | None]:
-        """`on_usable_readings`; with `peek`, nothing is changed, and the second item is
-        the index of the first reading that gives an event (None: none does)."""
         if not self.pausing:
             return [], start
-        if len(self.people) != 1:
-            raise ValueError("readings in one call are for a session of one person")
-        ((name, person),) = self.people.items()
-        recovery = person.recovery
+        name, person, recovery = self._alone()
         if recovery is None:
             return [], None
         ceiling = person.ceiling_bpm(self.pause)
         gap_s = person.detection.gap_s
-        if not peek:
-            recovery.ceiling_bpm = ceiling
-            recovery.gap_s = gap_s
+        recovery.ceiling_bpm = ceiling
+        recovery.gap_s = gap_s
         level = recovery.level_bpm
         since = recovery.recovered_since
         previous = recovery._t
-        hold_s = self.pause.recovery_hold_s
-        min_end_s = self.min_end_s
-        baseline = person.baseline_bpm
-        exp = math.exp
         events: list[tuple[int, Event]] = []
         ended: int | None = None
-        for index in range(start, stop):
-            t_s = times_s[index]
-            bpm = bpms[index]
-            step_s = t_s - previous
-            if step_s > gap_s:  # a stretch without readings proves nothing
-                level = None
-                since = None
-            if level is None:
-                level = bpm
-            else:
-                level += (1.0 - exp(-(step_s if step_s > 0.0 else 0.0) / RECOVERY_SMOOTHING_S)) * (
-                    bpm - level
+        noted = self._noted
+        if (
+            noted is not None
+            and stop in noted.states
+            and noted.states.get(start) == (level, since, previous)
+            and noted.matches(times_s, bpms, recovery, self._limits(ceiling, gap_s))
+        ):
+            level, since, previous = noted.states[stop]
+        else:
+            index = start
+            while index < stop:
+                index, level, since, previous = _quiet_run(
+                    times_s,
+                    bpms,
+                    index,
+                    stop,
+                    (level, since, previous),
+                    self._limits(ceiling, gap_s),
                 )
-            previous = t_s
-            if level > ceiling:
-                since = None
-            elif since is None:
-                since = t_s
-            if t_s < min_end_s:
-                continue
-            if since is not None and t_s - since >= hold_s:
-                if peek:
-                    return [], index
-                self.phase = Phase.WATCHING
-                ready = ReadyToReturn(
-                    t_s=t_s,
-                    bpm=bpm,
-                    baseline_bpm=baseline,
-                    pause_start_s=self.started_s,
-                    levels=((name, float(level)),),
-                    absent=(),
-                )
-                events.append((index, ready))
-                ended = index
-                break
-            if t_s >= self.until_s and since is None:
-                if peek:
-                    return [], index
+                if index == stop:
+                    break
+                t_s = times_s[index]
+                bpm = bpms[index]
+                assert level is not None
+                if since is not None:  # held near calm long enough (`_quiet_run` made sure)
+                    self.phase = Phase.WATCHING
+                    ready = ReadyToReturn(
+                        t_s=t_s,
+                        bpm=bpm,
+                        baseline_bpm=person.baseline_bpm,
+                        pause_start_s=self.started_s,
+                        levels=((name, float(level)),),
+                        absent=(),
+                    )
+                    events.append((index, ready))
+                    ended = index
+                    break
+                # the next check came with the heart still above its calm level
                 self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
                 extended = PauseExtended(
                     t_s=t_s,
                     until_s=self.until_s,
                     bpm=bpm,
-                    baseline_bpm=baseline,
+                    baseline_bpm=person.baseline_bpm,
                     waiting=(name,),
                     absent=(),
                 )
                 events.append((index, extended))
-        if peek:
-            return [], None
+                index += 1
         recovery.level_bpm = level
         recovery.recovered_since = since
         recovery._t = previous
@@ -351,6 +441,45 @@ class PauseProtocol:
             person.contact = True
             person.last_usable_s = times_s[ended if ended is not None else stop - 1]
         return events, ended
+
+    def quiet_until(
+        self,
+        times_s: Sequence[float],
+        bpms: Sequence[float],
+        start: int,
+        stop: int,
+        marks: Sequence[int] = (),
+    ) -> int:
+        """The first of the usable readings `start` .. `stop` - 1 during a pause at which
+        `on_usable_readings` would give an event (`stop`: none would), without reading
+        them: a replay takes the readings before it in one stretch.
+
+        `marks`: indices (rising) where what reading from `start` up to there leaves is
+        noted, for those before that first event: `on_usable_readings` from `start` or
+        one of them to another, next, takes it instead of reading again.
+        """
+        self._noted = None
+        if not self.pausing:
+            return start
+        _, person, recovery = self._alone()
+        if recovery is None:
+            return stop
+        limits = self._limits(person.ceiling_bpm(self.pause), person.detection.gap_s)
+        state = (recovery.level_bpm, recovery.recovered_since, recovery._t)
+        noted = _Noted(times_s, bpms, recovery, limits, {start: state})
+        self._noted = noted
+        return _quiet_run(times_s, bpms, start, stop, state, limits, noted.states, marks)[0]
+
+    def _alone(self) -> tuple[str, _Person, Recovery | None]:
+        """The one person of a session of one, and their recovery."""
+        if len(self.people) != 1:
+            raise ValueError("readings in one call are for a session of one person")
+        ((name, person),) = self.people.items()
+        return name, person, person.recovery
+
+    def _limits(self, ceiling_bpm: float, gap_s: float) -> _Limits:
+        """What reading during the pause checks the readings against, now."""
+        return _Limits(ceiling_bpm, gap_s, self.min_end_s, self.until_s, self.pause.recovery_hold_s)
 
     def _start(self, t_s: float, *, manual: bool, minutes: float | None = None) -> PauseStarted:
         self.phase = Phase.PAUSING
