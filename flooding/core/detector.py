@@ -935,13 +935,24 @@ class Detector:
         learn = not self.frozen and not flooded
         step_rule = not classic and not self.has_accelerometer
         tick = ring.tick
+        floor = math.floor
         recent = self._recent
         bisect_right = bisect.bisect_right
         release = self._release_start
         release_s = self._release_s
         peak = self._peak
         state = self._state
-        last_said: tuple[State, float | None, float, Waiting | None] | None = None
+        threshold_taken = math.inf  # the threshold at the last bucket taken
+        # the step rule's readings of the last bucket taken, when everything before them has
+        # left its window: (first reading learned, end, last time), made `_pending` at need
+        deferred: tuple[int, int, float] | None = None
+        # the range `record` gets next: buckets in a row that say the same (started: `said`)
+        said = False
+        said_start = said_stop = 0
+        said_state = state
+        said_value: float | None = None
+        said_threshold = 0.0
+        said_waiting: Waiting | None = None
         i = first
         while i < end:
             start = starts[i]
@@ -953,7 +964,10 @@ class Detector:
             gaps = gaps_of.get(i, no_gaps)
             if gaps and gaps[0] == start:
                 ring.discard_open_bucket()  # the gap before the bucket, as `feed` meets it
-            tick(first_t)
+            if ring._n or ring.settling_now:
+                tick(first_t)
+            else:  # `tick` of an empty bucket, outside the settling minutes: it moves on
+                ring._bucket_index = floor(first_t / BUCKET_S)
             if self._cached_version != ring.version:
                 self._cached = self._compute_threshold()
                 self._cached_version = ring.version
@@ -981,29 +995,54 @@ class Detector:
                 state = State.FLOODED
                 waiting = None
             else:
-                if highest[i] >= threshold or ring.has_readings:
+                if highest[i] >= threshold or ring._n:
                     break
                 state = State.CALM if ring.value is not None else State.WARMING
             if step_rule:  # as `_recent_from`, without a call per bucket
-                learned = gaps[-1] if gaps else start
-                lo = bisect_right(times_s, last_t - STEP_S, learned, stop)
-                if gaps or lo > start:
+                if gaps or first_t <= last_t - STEP_S:
                     recent.clear()  # everything before has left the window (or a gap)
-                elif self._pending is not None:
-                    self._flush_recent()
-                self._pending = (times_s, bpms, lo, stop)
-            if record is not None:
-                said = (state, ring.value, threshold, waiting)
-                if said == last_said and start == record[-1][1]:  # the same: one range
-                    record[-1] = (record[-1][0], stop, *said)
+                    deferred = (gaps[-1] if gaps else start, stop, last_t)
                 else:
-                    record.append((start, stop, *said))
-                    last_said = said
-            self._prev_bpm = bpms[stop - 1]
-            self._prev_threshold = threshold
+                    if deferred is not None:
+                        lo = bisect_right(times_s, deferred[2] - STEP_S, deferred[0], deferred[1])
+                        self._pending = (times_s, bpms, lo, deferred[1])
+                        deferred = None
+                    lo = bisect_right(times_s, last_t - STEP_S, start, stop)
+                    if lo > start:
+                        recent.clear()
+                    elif self._pending is not None:
+                        self._flush_recent()
+                    self._pending = (times_s, bpms, lo, stop)
+            if record is not None:
+                value = ring.value
+                if (
+                    said
+                    and start == said_stop
+                    and state is said_state
+                    and value == said_value
+                    and threshold == said_threshold
+                    and waiting is said_waiting
+                ):
+                    said_stop = stop  # the same: one range
+                else:
+                    if said:
+                        record.append(
+                            (
+                                said_start,
+                                said_stop,
+                                said_state,
+                                said_value,
+                                said_threshold,
+                                said_waiting,
+                            )
+                        )
+                    said = True
+                    said_start, said_stop = start, stop
+                    said_state, said_value = state, value
+                    said_threshold, said_waiting = threshold, waiting
+            threshold_taken = threshold
             if last_t > seen_t:
-                seen_t = self._last_t = last_t
-            self._last_plausible_t = last_t
+                seen_t = last_t
             if gaps:
                 assert gap_events is not None
                 gap_events += [(j, GapDetected(times_s[j - 1], times_s[j])) for j in gaps]
@@ -1012,6 +1051,20 @@ class Detector:
             elif learn:
                 ring.set_current(sums[i], stop - start)
             i += 1
+        if deferred is not None:
+            lo = bisect_right(times_s, deferred[2] - STEP_S, deferred[0], deferred[1])
+            self._pending = (times_s, bpms, lo, deferred[1])
+        if said:
+            assert record is not None
+            record.append(
+                (said_start, said_stop, said_state, said_value, said_threshold, said_waiting)
+            )
+        if i > first:  # what the last bucket taken leaves
+            last_stop = stops[i - 1]
+            self._prev_bpm = bpms[last_stop - 1]
+            self._prev_threshold = threshold_taken
+            self._last_t = seen_t
+            self._last_plausible_t = times_s[last_stop - 1]
         if flooded:
             self._release_start = release
             self._peak = peak
