@@ -422,15 +422,22 @@ def replay(
             # looked for a window at a time, the window doubling while stretches fill it
             pausing = protocol.pausing
             before_t = math.inf
-            if pausing:  # whole buckets, what reading each leaves noted for the protocol
+            peeked = False
+            if pausing:
                 ahead = starts_list[i]
-                window_end = 1 + bisect.bisect_left(
-                    stops_list, ahead + peek_samples, i, stretch_end[i] - 1
-                )
-                ahead_end = stops_list[window_end - 1]
-                event_at = protocol.quiet_until(
-                    t_list, rate_list, ahead, ahead_end, stops_list[i:window_end]
-                )
+                # the protocol says nothing before the pause's planned end: up to there the
+                # stretch needs no look ahead; after it, whole buckets at a time, what
+                # reading each leaves noted for the protocol
+                event_at = bisect.bisect_left(t_list, protocol.min_end_s, ahead)
+                if event_at == ahead:
+                    peeked = True
+                    window_end = 1 + bisect.bisect_left(
+                        stops_list, ahead + peek_samples, i, stretch_end[i] - 1
+                    )
+                    ahead_end = stops_list[window_end - 1]
+                    event_at = protocol.quiet_until(
+                        t_list, rate_list, ahead, ahead_end, stops_list[i:window_end]
+                    )
                 before_t = t_list[event_at] if event_at < n else math.inf
             taken = detector.quiet_stretch(
                 t_list,
@@ -442,7 +449,7 @@ def replay(
                 stretched if trace is not None else None,
                 gap_events,
             )
-            if pausing:
+            if peeked:
                 filled = taken > i and (taken == buckets_n or stops_list[taken] > event_at)
                 peek_samples = 2 * peek_samples if filled else PEEK_MIN_SAMPLES
             if gap_events:

@@ -206,8 +206,9 @@ def _quiet_run(
     mark = next(pending, -1) if noted is not None else -1
     while 0 <= mark <= start:  # marks at or before the start: noted already
         mark = next(pending, -1)
-    readings = zip(times_s[start:stop], bpms[start:stop], strict=True)
-    for index, (t_s, bpm) in enumerate(readings, start):
+    for index in range(start, stop):
+        t_s = times_s[index]
+        bpm = bpms[index]
         if index == mark:
             assert noted is not None
             noted[index] = (None if fresh else level, since, previous)
