@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,7 +13,7 @@ from flooding.core.beats import BeatClock, Label, correct_rr, corrected_rmssd
 from flooding.core.beats.artifacts import LOOKAHEAD_BEATS
 from flooding.core.beats.clock import beat_times
 from flooding.core.beats.columns import SampleColumns
-from flooding.core.beats.fast import FastRate, fast_rate_array, fast_rates
+from flooding.core.beats.fast import FastRate, _row_medians, fast_rate_array, fast_rates
 from flooding.core.models import Sample
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -382,6 +384,25 @@ class TestBatchEqualsLive:
         rate = FastRate()
         blocked = fast_rate_array(SampleColumns.of(samples), block).tolist()
         assert blocked == [rate.bpm(s) for s in samples]
+
+    @settings(max_examples=100, deadline=None)
+    @given(
+        st.integers(min_value=2, max_value=8).flatmap(
+            lambda width: st.lists(
+                st.lists(
+                    st.sampled_from([1.5e6, 1.6e6, 1.6e6 + 1.0, 1.7e6, 2.1e6]),
+                    min_size=width,
+                    max_size=width,
+                ),
+                min_size=1,
+                max_size=20,
+            )
+        )
+    )
+    def test_row_medians(self, rows: list[list[float]]) -> None:
+        """The row medians of the whole-array path (sorting networks for short rows) are
+        exactly statistics.median of each row, ties too."""
+        assert _row_medians(np.array(rows)).tolist() == [statistics.median(r) for r in rows]
 
     @requires_data
     @pytest.mark.parametrize(

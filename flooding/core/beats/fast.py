@@ -171,6 +171,20 @@ def fast_rate_array(
     return out
 
 
+# compare-exchange networks that sort 2-6 values (Knuth, TAOCP 5.3.4): a row median from
+# whole-column minima and maxima, several times faster than sorting short rows
+SORTING_NETWORKS: dict[int, tuple[tuple[int, int], ...]] = {
+    2: ((0, 1),),
+    3: ((0, 2), (0, 1), (1, 2)),
+    4: ((0, 1), (2, 3), (0, 2), (1, 3), (1, 2)),
+    5: ((0, 1), (3, 4), (2, 4), (2, 3), (0, 3), (0, 2), (1, 4), (1, 3), (1, 2)),
+    6: (
+        (1, 2), (4, 5), (0, 2), (3, 5), (0, 1), (3, 4),
+        (1, 4), (0, 3), (2, 5), (1, 3), (2, 4), (2, 3),
+    ),
+}  # fmt: skip
+
+
 def _row_medians(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """`statistics.median` of each row (at least two values): the middle one, or the mean of
     the middle two (of two values, their mean: no sort)."""
@@ -180,11 +194,21 @@ def _row_medians(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     if width == 2:
         halves: npt.NDArray[np.float64] = (rows[:, 0] + rows[:, 1]) / 2
         return halves
-    ordered = np.sort(rows, axis=1)
+    network = SORTING_NETWORKS.get(width)
+    if network is None:
+        ordered = np.sort(rows, axis=1)
+        columns = [ordered[:, k] for k in range(width)]
+    else:  # the same values in the same places as a sort
+        columns = [rows[:, k] for k in range(width)]
+        for a, b in network:
+            columns[a], columns[b] = (
+                np.minimum(columns[a], columns[b]),
+                np.maximum(columns[a], columns[b]),
+            )
     if width % 2:
-        middle: npt.NDArray[np.float64] = ordered[:, width // 2]
+        middle: npt.NDArray[np.float64] = columns[width // 2]
         return middle
-    means: npt.NDArray[np.float64] = (ordered[:, width // 2 - 1] + ordered[:, width // 2]) / 2
+    means: npt.NDArray[np.float64] = (columns[width // 2 - 1] + columns[width // 2]) / 2
     return means
 
 
