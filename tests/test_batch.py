@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flooding.core.batch import prepare
@@ -214,15 +214,16 @@ class TestBatchEqualsStreaming:
         assert repr(run_batch(samples, SETTINGS).events) == repr(events)
 
 
-# a pause's usable readings: (seconds since the one before: 1 s mostly, a gap now and then;
-# heart rate in bpm, around the recovery ceiling of a 70-bpm baseline)
+# a pause's usable readings, in runs: (how many, seconds since the one before: 1 s mostly,
+# a gap now and then; heart rate in bpm, around the recovery ceiling of a 70-bpm baseline)
 pause_readings = st.lists(
     st.tuples(
+        st.integers(1, 240),
         st.sampled_from([1.0, 1.0, 1.0, 1.0, 0.5, 0.0, 2.0, 8.0]),
         st.sampled_from([60.0, 70.0, 74.5, 75.0, 75.5, 80.0, 95.0]),
     ),
     min_size=1,
-    max_size=3000,
+    max_size=30,
 )
 
 
@@ -235,20 +236,25 @@ def pausing_protocol(start_s: float) -> PauseProtocol:
 
 class TestPauseReadAhead:
     @settings(max_examples=60, deadline=None)
-    @given(pause_readings, st.integers(1, 40), st.integers(0, 3))
+    @given(pause_readings, st.integers(1, 40), st.integers(0, 4))
+    @example([(1500, 1.0, 90.0)], 10, 4)  # still elevated: extended twice in one read
+    @example([(400, 1.0, 95.0), (200, 1.0, 70.0), (900, 1.0, 80.0)], 7, 4)
+    @example([(400, 1.0, 95.0), (200, 1.0, 70.0), (900, 1.0, 80.0)], 7, 1)
     def test_reading_on_from_what_was_read_ahead(
-        self, steps: list[tuple[float, float]], every: int, pick: int
+        self, runs: list[tuple[int, float, float]], every: int, pick: int
     ) -> None:
         """Reading a pause's readings on from what `quiet_until` noted ahead (at every
         `every`-th reading) gives the events and recovery state that observing them one by
-        one gives, and the read ahead stops at the first reading that says something."""
+        one gives, and the read ahead stops at the first reading that says something; so
+        does reading on through several extensions in one call."""
         times: list[float] = []
         bpms: list[float] = []
         t = START_S
-        for step, bpm in steps:
-            t += step
-            times.append(t)
-            bpms.append(bpm)
+        for count, step, bpm in runs:
+            for _ in range(count):
+                t += step
+                times.append(t)
+                bpms.append(bpm)
         n = len(times)
         live = pausing_protocol(START_S)
         said: list[tuple[int, Event]] = []
@@ -272,8 +278,12 @@ class TestPauseReadAhead:
             event_at = batch.quiet_until(times, bpms, position, n, marks)
             assert event_at == next((i for i, _ in said if i >= position), n)
             noted = [m for m in marks if m <= event_at]
-            # on to a noted reading, or through the event when none was noted
-            end = noted[min(pick, len(noted) - 1)] if noted else min(n, event_at + 1)
+            # on to a noted reading, through the event when none was noted, or (`pick` 4)
+            # on to the end, through all that is said
+            if pick == 4:
+                end = n
+            else:
+                end = noted[min(pick, len(noted) - 1)] if noted else min(n, event_at + 1)
             marked, ended = batch.on_usable_readings(times, bpms, position, end)
             if end <= event_at:
                 assert not marked

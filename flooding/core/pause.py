@@ -35,7 +35,6 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from flooding.core.models import (
     Absent,
@@ -142,14 +141,9 @@ class _Person:
 _State = tuple[float | None, float | None, float]  # a recovery's level, since when, last time
 
 
-class _Limits(NamedTuple):
-    """What a pause's readings are checked against (`PauseProtocol._limits`)."""
-
-    ceiling_bpm: float
-    gap_s: float
-    min_end_s: float
-    until_s: float
-    hold_s: float
+# what a pause's readings are checked against (`PauseProtocol._limits`): the recovery
+# ceiling (bpm), the gap (s), the planned end, the next check and the hold (s)
+_Limits = tuple[float, float, float, float, float]
 
 
 @dataclass(eq=False)
@@ -387,23 +381,19 @@ class PauseProtocol:
         events: list[tuple[int, Event]] = []
         ended: int | None = None
         noted = self._noted
+        limits = self._limits(ceiling, gap_s)
         if (
             noted is not None
             and stop in noted.states
             and noted.states.get(start) == (level, since, previous)
-            and noted.matches(times_s, bpms, recovery, self._limits(ceiling, gap_s))
+            and noted.matches(times_s, bpms, recovery, limits)
         ):
             level, since, previous = noted.states[stop]
         else:
             index = start
             while index < stop:
                 index, level, since, previous = _quiet_run(
-                    times_s,
-                    bpms,
-                    index,
-                    stop,
-                    (level, since, previous),
-                    self._limits(ceiling, gap_s),
+                    times_s, bpms, index, stop, (level, since, previous), limits
                 )
                 if index == stop:
                     break
@@ -425,6 +415,7 @@ class PauseProtocol:
                     break
                 # the next check came with the heart still above its calm level
                 self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
+                limits = self._limits(ceiling, gap_s)
                 extended = PauseExtended(
                     t_s=t_s,
                     until_s=self.until_s,
@@ -480,7 +471,7 @@ class PauseProtocol:
 
     def _limits(self, ceiling_bpm: float, gap_s: float) -> _Limits:
         """What reading during the pause checks the readings against, now."""
-        return _Limits(ceiling_bpm, gap_s, self.min_end_s, self.until_s, self.pause.recovery_hold_s)
+        return (ceiling_bpm, gap_s, self.min_end_s, self.until_s, self.pause.recovery_hold_s)
 
     def _start(self, t_s: float, *, manual: bool, minutes: float | None = None) -> PauseStarted:
         self.phase = Phase.PAUSING
