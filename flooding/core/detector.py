@@ -1100,8 +1100,17 @@ class Detector:
             return
         self._pending = None
         times_s, bpms, lo, stop = pending
-        for index in range(lo, stop):
-            self._push_recent(times_s[index], bpms[index])
+        recent = self._recent
+        for index in range(lo, stop):  # `_push_recent` of each, without a call per reading
+            t = times_s[index]
+            bpm = bpms[index]
+            while recent and recent[0][0] <= t - STEP_S:
+                recent.popleft()
+            while recent and recent[-1][1] >= bpm:
+                recent.pop()
+            recent.append((t, bpm))
+            if len(recent) > RECENT_MAX:
+                recent.popleft()  # readings whose time stands still: memory stays bounded
 
     def take_bucket(self, t_last_s: float, count: int, bpm_sum: float) -> None:
         """End the bucket `quiet_bucket` began: its last sample's time, and the calm readings
