@@ -243,10 +243,19 @@ def _rates_block(
         k = np.clip(upto - in_window, MIN_BEATS, MAX_BEATS)
         for size in np.flatnonzero(np.bincount(k)).tolist():
             group = np.flatnonzero(k == size)
-            window = (upto[group] - size)[:, None] + np.arange(size)  # each row's beats
-            counts = np.floor(bu[window] / ref[group, None] + 0.5)
-            simple = np.all(counts == 1, axis=1)
-            middle = _row_medians(pair[window[simple, :-1]])
+            starts = upto[group] - size  # each row's first beat
+            shortest = longest = bu[starts]
+            for offset in range(1, size):
+                beat = bu[starts + offset]
+                shortest = np.minimum(shortest, beat)
+                longest = np.maximum(longest, beat)
+            # no extra or missed beat: every interval rounds to one reference interval, so
+            # the shortest and the longest do (the rounding only rises with the interval)
+            scale = ref[group]
+            simple = (np.floor(shortest / scale + 0.5) == 1) & (
+                np.floor(longest / scale + 0.5) == 1
+            )
+            middle = _row_medians(pair[starts[simple, None] + np.arange(size - 1)])
             out[rows[group[simple]]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
             rest.append(rows[group[~simple]])
     for j in np.concatenate(rest).tolist():
