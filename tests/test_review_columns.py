@@ -1,8 +1,10 @@
 """The review's passes on a session's columns give what its passes over `Sample` values give:
-episode peaks, calm runs, the calm baseline and the calm RMSSD."""
+episode peaks, calm runs, the calm baseline and the calm RMSSD; the database's episode peaks
+give the same peaks."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +78,24 @@ def test_passes_on_columns_equal_passes_on_samples(
     firsts, ends = review_columns.calm_runs(table, busy, STRETCH_GAP_S)
     runs = [samples[a:b] for a, b in zip(firsts.tolist(), ends.tolist(), strict=True)]
     assert runs == list(iter_calm_runs(samples, busy))
+
+
+@settings(max_examples=60, deadline=None)
+@given(tracks())
+def test_peaks_asked_of_the_database_equal_peaks_from_samples(
+    track: tuple[list[Sample], list[tuple[float, float]], list[tuple[float, float | None]]],
+) -> None:
+    """The store's peak within each span (asked of SQLite) is the peak the samples give."""
+    samples, _, spans = track
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(Path(folder))
+        try:
+            sid = store.begin_session(START_S, source="test", mode="talk")
+            store.add_samples(sid, samples)
+            store.flush()
+            assert store.peaks_within(sid, spans) == episode_peaks(samples, spans)
+        finally:
+            store.close()
 
 
 @requires_data

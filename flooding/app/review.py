@@ -236,8 +236,8 @@ def episodes(
     samples: Iterable[Sample] | SampleColumns | None = None,
 ) -> list[EpisodeReview]:
     """The flooding episodes of a session, each with its alert, pause and recovery, and its
-    peak (`episode_peaks`; `events`, `samples`: the session's, when already read, the
-    samples maybe as columns)."""
+    peak (`episode_peaks`, or the store's `peaks_within`; `events`, `samples`: the session's,
+    when already read, the samples maybe as columns)."""
     every = store.events(session_id, REVIEW_KINDS) if events is None else events
     false_alarm_alerts = {r.data.get("alert_event_id") for r in every if r.kind == "false-alarm"}
     # only these kinds are matched below (a long recording can hold many thousand gap events)
@@ -284,9 +284,9 @@ def episodes(
     if not out:
         return out
     spans = [(e.start_s, e.end_s) for e in out]
-    if samples is None:
-        samples = store.iter_samples(session_id, SOLO)
-    if isinstance(samples, Iterable):
+    if samples is None:  # asked of the database: a long session is not read for a few peaks
+        peaks = store.peaks_within(session_id, spans, SOLO)
+    elif isinstance(samples, Iterable):
         peaks = episode_peaks(samples, spans)
     else:
         from flooding.app import review_columns  # numpy: `flooding sessions` needs none

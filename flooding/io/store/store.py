@@ -20,6 +20,7 @@ import functools
 import itertools
 import json
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -42,6 +43,7 @@ from flooding.io.store.schema import (
     SCHEMA_VERSION,
     SESSION_STATS,
     TABLES,
+    USABLE_PEAK,
     statements,
 )
 from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch, Writer
@@ -1069,6 +1071,23 @@ class Store:
                 energy_kj=energy,
                 activity_g=activity,
             )
+
+    def peaks_within(
+        self, session_id: int, spans: Sequence[tuple[float, float | None]], person: str = SOLO
+    ) -> list[float | None]:
+        """The highest usable reading of one track within each span, from its start to its
+        end (None: to the end of the session), both included; None for a span without one.
+        Asked of the database, a span at a time: no sample is read into memory."""
+        self._settle()
+        sid = self._sid(session_id)
+        return [
+            self.db.execute(
+                f"SELECT {USABLE_PEAK} FROM samples"
+                " WHERE session_id=? AND person=? AND t_s >= ? AND t_s <= ?",
+                (sid, person, start_s, math.inf if end_s is None else end_s),
+            ).fetchone()[0]
+            for start_s, end_s in spans
+        ]
 
     def sample_columns(self, session_id: int, person: str | None = None) -> SampleColumns:
         """A session's samples (all, or one person's track) as columns, in the order of
