@@ -508,3 +508,61 @@ def test_a_couple_session_never_stored_is_restored_with_both_partners(tmp_path: 
         assert [s.t_s for s in store.iter_samples(3, "ben")] == [START + k for k in range(3)]
     finally:
         store.close()
+
+
+COUPLE_RECORDER = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from pathlib import Path
+    from flooding.core.models import Sample
+    from flooding.io.store import Store
+
+    async def main() -> None:
+        store = Store.open(Path(sys.argv[1]), max_waiting_rows=int(sys.argv[2]))
+        sid = store.begin_session(
+            1_700_000_000.0, source="ble", mode="talk", settings_json='{"mode": "talk"}'
+        )
+        store.add_person(sid, "ana", mode="talk", strap_name="Polar H10 A")
+        store.add_person(sid, "ben", mode="talk")
+        store.set_strap(sid, "two straps", None)
+        for k in range(int(sys.argv[3])):
+            for who in ("ana", "ben"):
+                store.add_sample(sid, Sample(t_s=1_700_000_000.0 + k, bpm=70.0), who)
+            store.flush()
+        print("recorded", flush=True)
+        time.sleep(60)  # killed here, the lock still held by another program
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_live_couple_session_killed_before_it_was_stored_is_restored_whole(
+    tmp_path: Path,
+) -> None:
+    """A couple session recorded while the database was held and killed (-9) before its
+    rows were written is restored at the next open with its strap, settings and both
+    partners, each with their own waiting samples."""
+    Store.open(tmp_path).close()
+    with LockHolder(tmp_path / DB_NAME):
+        kill_after(recorder(tmp_path, COUPLE_RECORDER, 30), "recorded")
+    store = Store.open(tmp_path)
+    try:
+        (session,) = store.sessions()
+        assert (session.started_s, session.source, session.strap_name) == (
+            START,
+            "ble",
+            "two straps",
+        )
+        assert store.settings_json(session.id) == '{"mode": "talk"}'
+        assert [(p.person, p.strap_name) for p in store.people(session.id)] == [
+            ("ana", "Polar H10 A"),
+            ("ben", None),
+        ]
+        # BOUND_ROWS rows (ten samples each) were in memory when it died
+        for who in ("ana", "ben"):
+            assert [s.t_s for s in store.iter_samples(session.id, who)] == [
+                START + k for k in range(BOUND_ROWS // 2, 30)
+            ]
+    finally:
+        store.close()

@@ -31,8 +31,7 @@ log = logging.getLogger(__name__)
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-
-
+# a partner in a header line, the fields in the order of `SessionHeader.people`
 _PERSON_FIELDS = ("person", "mode", "strap_name", "strap_address", "settings_json")
 
 
@@ -40,7 +39,8 @@ _PERSON_FIELDS = ("person", "mode", "strap_name", "strap_address", "settings_jso
 class SessionHeader:
     """A session as it began, written once ahead of its rows in each journal file: with it the
     rows are saved to that session even if its id now names another program's session (the id
-    was handed out before the session's row was written, see `Store.begin_session`).
+    was handed out before the session's row was written, see `Store.begin_session`). It holds
+    what was known of the session when the file's first row of it was written.
 
     `people`: the partners of a couple session, each (person, mode, strap name, strap address,
     settings JSON) in the order of the conversation."""
