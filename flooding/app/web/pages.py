@@ -20,9 +20,9 @@ from flooding.app.review import (
     SessionSummary,
     episodes,
     movement_lines,
-    review_session,
     source_words,
     summarize_sessions,
+    with_movement,
 )
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue
@@ -117,9 +117,8 @@ async def session_page(request: web.Request) -> web.StreamResponse:
     server.store.flush()
     summary = _summary(server, session_id)
     found = episodes(server.store, session_id)
-    if found and server.store.has_activity(session_id):  # only then are the samples needed
-        review = review_session(server.store, session_id)
-        found = review.episodes if review is not None else found
+    if found and server.store.has_activity(session_id):  # a strap with an accelerometer
+        found = with_movement(server.store, session_id, found)
     alerts = _alert_ids(server, session_id)
     rows = []
     for episode in found:

@@ -1201,6 +1201,27 @@ class Store:
             for start_s, end_s in spans
         ]
 
+    def activity_within(
+        self,
+        session_id: int,
+        spans: Sequence[tuple[float, float]],
+        moving_g: float,
+        person: str = SOLO,
+    ) -> list[tuple[int, int]]:
+        """For each span (both ends included), how many readings of one track carry an
+        activity level, and how many of those are `moving_g` or more. Asked of the database,
+        a span at a time: no sample is read into memory."""
+        self._settle()
+        sid = self._sid(session_id)
+        return [
+            self.db.execute(
+                "SELECT COUNT(activity_g), COUNT(CASE WHEN activity_g >= ? THEN 1 END)"
+                " FROM samples WHERE session_id=? AND person=? AND t_s >= ? AND t_s <= ?",
+                (moving_g, sid, person, start_s, end_s),
+            ).fetchone()
+            for start_s, end_s in spans
+        ]
+
     def sample_columns(self, session_id: int, person: str | None = None) -> SampleColumns:
         """A session's samples (all, or one person's track) as columns, in the order of
         `iter_samples`, read `READ_CHUNK_ROWS` at a time: a long session costs a few bytes a
