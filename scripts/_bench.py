@@ -3,6 +3,7 @@
     python scripts/_bench.py [--json] [--quick] [--peers-python PATH]
     python scripts/_bench.py --only tune_year [--only what_if_year] [--quick]   # some cases, JSON
     python scripts/_bench.py --table-from bench.json [--update docs/performance.md]  # the table
+                             [--update README.md]  # ... and the headline figures
     python scripts/_bench.py --case NAME --inputs DIR [--quick]    # one case, JSON on stdout
 
 Every case runs in a fresh subprocess so that its peak resident memory (VmHWM, reset just
@@ -39,9 +40,11 @@ H10_FILE = "polar-h10_pvc_hr-rr.csv"
 CODEC_PACKETS = 200_000
 SERVICE_RUN_S = 60.0  # the measured 1-Hz run (--quick: 10 s)
 SERVICE_WARMUP_S = 3.0  # start-up (imports, beat synthesis) is not steady state
+IDLE_RUN_S = 30.0  # then the same process idle at 1 Hz: what a wake-up a second costs here
 TARGET_DAY_MS = 100.0  # a day of beats through the batch path
 TARGET_FLOOR_RATIO = 5.0  # ... within this factor of the numpy floor
 TARGET_RATIO = 10.0
+TARGET_SERVICE_PCT = 0.3  # the service's share of a core at 1 Hz, the app served
 
 
 # shared/data: found by the parent (`flooding.lab.evaluate.find_data`) and handed to each case as
@@ -456,6 +459,22 @@ def case_month_detector(inputs: Path, quick: bool) -> dict[str, Any]:
     }
 
 
+def _cpu_s(usage: resource.struct_rusage) -> float:
+    """User and system CPU time of the process, in seconds."""
+    return usage.ru_utime + usage.ru_stime
+
+
+async def idle_at_1_hz(run_s: float) -> tuple[float, float]:
+    """CPU and wall seconds of this process waking once a second and doing nothing: the floor
+    under a 1 Hz service on this machine (some virtual machines charge milliseconds for a
+    wake-up after a second asleep, where a desktop charges tens of microseconds)."""
+    usage_0, wall_0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    for _ in range(round(run_s)):
+        await asyncio.sleep(1.0)
+    usage_1, wall_1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    return _cpu_s(usage_1) - _cpu_s(usage_0), wall_1 - wall_0
+
+
 def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
     """The service at 1 Hz in real time, as `flooding monitor --headless` runs it with the app
     served: simulated strap -> store -> engine -> log view and the app's live feed, the
@@ -467,6 +486,7 @@ def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
     from flooding.lab.simulate import SimulatedStrap, hard_talk
 
     run_s = SERVICE_RUN_S / (6 if quick else 1)
+    idle_s = IDLE_RUN_S / (3 if quick else 1)
     settings = _settings()
 
     async def measure(folder: Path) -> dict[str, float]:
@@ -490,17 +510,19 @@ def case_live_service(inputs: Path, quick: bool) -> dict[str, Any]:
         await asyncio.sleep(run_s)
         usage_1, wall_1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         samples_1 = runner.outcome.samples if runner.outcome else 0
+        rss_mb = _status_kb("VmRSS") / 1024
         stop.set()
         await session
         store.close()
-        cpu = (usage_1.ru_utime - usage_0.ru_utime) + (usage_1.ru_stime - usage_0.ru_stime)
-        wall = wall_1 - wall_0
+        idle_cpu_s, idle_wall_s = await idle_at_1_hz(idle_s)
         return {
-            "cpu_s": cpu,
-            "wall_s": wall,
+            "cpu_s": _cpu_s(usage_1) - _cpu_s(usage_0),
+            "wall_s": wall_1 - wall_0,
             "samples": samples_1 - samples_0,
-            "rss_mb": _status_kb("VmRSS") / 1024,
+            "rss_mb": rss_mb,
             "modules": len(sys.modules),
+            "idle_cpu_s": idle_cpu_s,
+            "idle_wall_s": idle_wall_s,
         }
 
     def task() -> dict[str, float]:
@@ -600,22 +622,6 @@ def prepare_inputs(folder: Path) -> dict[str, Any]:
     return {"day_beats": int(day.beat_rr_s.size), "day_samples": len(day.samples)}
 
 
-WAKES = 40  # idle wake-ups timed for the machine's wake cost
-WAKE_SLEEP_S = 0.05  # each after this long asleep, as a service sleeping between samples
-
-
-def wake_cost_us() -> float:
-    """The CPU time (µs) this machine charges a thread for waking from a short sleep and doing
-    almost nothing: what a 1 Hz service pays per wake-up before its own work. Some virtual
-    machines charge hundreds of µs here where a desktop charges tens, so the service's share
-    of a core is read beside it."""
-    start = time.thread_time()
-    for _ in range(WAKES):
-        time.sleep(WAKE_SLEEP_S)
-        sum(range(100))
-    return (time.thread_time() - start) / WAKES * 1e6
-
-
 def cpu_model() -> str:
     with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as info:
         for line in info:
@@ -654,7 +660,6 @@ def collect(
             "python": platform.python_version(),
             "numpy": np.__version__,
             "scipy": scipy.__version__,
-            "wake_cost_us": wake_cost_us(),
         },
         "cases": {},
         "peers": {},
@@ -693,6 +698,7 @@ def summary(results: dict[str, Any]) -> dict[str, float | None]:
         "what_if_first_s": c["what_if_year"]["extra"]["first_preview_s"],
         "engine_feed_us": engine["seconds"] / engine["n"] * 1e6,
         "service_cpu_pct": service["extra"]["cpu_s"] / service["extra"]["wall_s"] * 100,
+        "service_idle_pct": service["extra"]["idle_cpu_s"] / service["extra"]["idle_wall_s"] * 100,
         "service_rss_mb": service["peak_rss_mb"],
         "plot_month_s": c["plot_month"]["seconds"],
         "import_month_s": c["import_month"]["seconds"],
@@ -742,10 +748,16 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
     )
     service = c["live_service"]["extra"]
     share = service["cpu_s"] / service["wall_s"] * 100
+    idle = service["idle_cpu_s"] / service["idle_wall_s"] * 100
     add(
         f"live: the service at 1 Hz with the app served, measured {service['wall_s']:.0f} s",
         f"{share:.2f} % of a core ({service['samples']} samples)",
         c["live_service"],
+    )
+    add(
+        "live: the same process asleep, waking once a second (the floor)",
+        f"{idle:.2f} % of a core",
+        None,
     )
     day = c["day_full"]
     add(
@@ -841,6 +853,14 @@ def render(results: dict[str, Any]) -> str:
         f"day {day_ms:.0f} ms = {day_ms / floor_ms:.1f}x the numpy floor (target: "
         f"<= {TARGET_DAY_MS:g} ms and <= {TARGET_FLOOR_RATIO:g}x; {'met' if met else 'NOT MET'})"
     ]
+    service = results["cases"]["live_service"]["extra"]
+    share = service["cpu_s"] / service["wall_s"] * 100
+    idle = service["idle_cpu_s"] / service["idle_wall_s"] * 100
+    verdict = "met" if share <= TARGET_SERVICE_PCT else "NOT MET"
+    verdicts.append(
+        f"service {share:.2f} % of a core, {share - idle:.2f} % above waking once a second "
+        f"(target: <= {TARGET_SERVICE_PCT:g} %; {verdict})"
+    )
     if results["peers"]:
         p, c = results["peers"], results["cases"]
         fastest = min(p["systole_correct"]["seconds"], p["nk_fixpeaks"]["seconds"])
@@ -860,32 +880,88 @@ def render(results: dict[str, Any]) -> str:
         f"{m['cpu']}, {m['cores']} cores, {m.get('system', 'system not recorded')}, load "
         f"average {m.get('load_average', float('nan')):.1f} at the start, Python {m['python']}, "
         f"numpy {m['numpy']}, scipy {m['scipy']}."
-        + (
-            f" An idle wake-up cost {m['wake_cost_us']:.0f} µs of CPU on this machine (the"
-            " service wakes a few times a second: on a machine where that is tens of µs its"
-            " share of a core is a fraction of the figure above)."
-            if "wake_cost_us" in m
-            else ""
-        )
     )
+    return "\n".join(lines)
+
+
+# the headline figures: key, what it is, unit, target (None: none), at most (False: at least)
+HEADLINE: tuple[tuple[str, str, str, float | None, bool], ...] = (
+    ("day_full_ms", "a day of beats (Holter) through the batch path", "ms", TARGET_DAY_MS, True),
+    ("day_floor_ms", "the numpy floor of the same day", "ms", None, True),
+    ("tune_year_s", "what-if over a year of sessions (loaded)", "s", 1.0, True),
+    ("what_if_year_s", "the app's what-if, a new value", "s", 1.0, True),
+    ("what_if_first_s", "the app's first what-if (reads every session)", "s", 1.0, True),
+    ("tune_year_cli_s", "flooding tune --all over the year, end to end", "s", 1.0, True),
+    ("engine_feed_us", "Engine.feed per sample", "µs", 50.0, True),
+    ("service_cpu_pct", "the service at 1 Hz, app served", "% of a core", TARGET_SERVICE_PCT, True),
+    ("service_idle_pct", "... the same process, only waking at 1 Hz", "% of a core", None, True),
+    ("service_rss_mb", "the service's memory", "MB", 80.0, True),
+    ("plot_month_s", "plot of a month (Fitbit)", "s", 2.0, True),
+    ("import_month_s", "import of a month (Fitbit)", "s", 2.0, True),
+    ("correction_vs_systole", "artifact correction, x the fastest peer", "x", TARGET_RATIO, False),
+    ("rmssd_vs_systole", "sliding RMSSD, x systole", "x", TARGET_RATIO, False),
+)  # fmt: skip
+
+
+def headline(results: dict[str, Any]) -> str:
+    """The headline figures with their targets, for the README: a table and the machine."""
+    figures = summary(results)
+    lines = ["| figure | key | measured | target |", "|---|---|---|---|"]
+    for key, what, unit, target, at_most in HEADLINE:
+        value = figures.get(key)
+        shown = "-" if value is None else f"{value:.3g} {unit}"
+        if target is None:
+            goal = "-"
+        else:
+            met = value is not None and (value <= target if at_most else value >= target)
+            goal = f"{'<=' if at_most else '>='} {target:g} {unit}: {'met' if met else 'NOT MET'}"
+            if key == "day_full_ms" and value is not None:
+                ratio = value / figures["day_floor_ms"]  # type: ignore[operator]
+                met = met and ratio <= TARGET_FLOOR_RATIO
+                goal = (
+                    f"<= {target:g} ms and <= {TARGET_FLOOR_RATIO:g}x the floor ({ratio:.1f}x):"
+                    f" {'met' if met else 'NOT MET'}"
+                )
+        lines.append(f"| {what} | `{key}` | {shown} | {goal} |")
+    m = results["machine"]
+    lines += [
+        "",
+        f"One `scripts/bench{' --quick' if results['quick'] else ''}` run on {m['cpu']}, "
+        f"{m['cores']} cores, {m.get('system', 'system not recorded')}, load average "
+        f"{m.get('load_average', float('nan')):.1f} at the start; every case and ratio in "
+        "the full table of [docs/performance.md](docs/performance.md).",
+    ]
     return "\n".join(lines)
 
 
 TABLE_START = "<!-- scripts/bench --update: the table from here -->"
 TABLE_END = "<!-- scripts/bench --update: to here -->"
+HEADLINE_START = "<!-- scripts/bench --update: the headline figures from here -->"
+HEADLINE_END = "<!-- scripts/bench --update: headline to here -->"
 
 
-def update_table(path: Path, table: str) -> None:
-    """Put `table` between the two marker lines of `path` (a README), in place of what was."""
+def update_file(path: Path, results: dict[str, Any], table: str) -> None:
+    """Put the full table between the table markers of `path` (docs/performance.md) and the
+    headline figures between the headline markers (README.md), whichever it has."""
     text = path.read_text(encoding="utf-8")
-    start, end = text.find(TABLE_START), text.find(TABLE_END)
-    if start < 0 or end < start:
+    parts = (
+        (TABLE_START, TABLE_END, lambda: table),
+        (HEADLINE_START, HEADLINE_END, lambda: headline(results)),
+    )
+    found = False
+    for start_mark, end_mark, made in parts:
+        start, end = text.find(start_mark), text.find(end_mark)
+        if start < 0 or end < start:
+            continue
+        found = True
+        text = f"{text[: start + len(start_mark)]}\n{made()}\n{text[end:]}"
+    if not found:
         raise SystemExit(
             f"bench: {path} has no table markers; put these two lines where the table goes:\n"
-            f"{TABLE_START}\n{TABLE_END}"
+            f"{TABLE_START}\n{TABLE_END}\n(or, for the headline figures alone:\n"
+            f"{HEADLINE_START}\n{HEADLINE_END})"
         )
-    head = text[: start + len(TABLE_START)]
-    path.write_text(f"{head}\n{table}\n{text[end:]}", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
@@ -910,8 +986,10 @@ def main() -> int:
     parser.add_argument(
         "--update",
         type=Path,
+        action="append",
         metavar="FILE",
-        help="also write the table into FILE (docs/performance.md), between its two marker lines",
+        help="also write the table into FILE (docs/performance.md), between its two marker "
+        "lines, or the headline figures (README.md) between theirs; repeatable",
     )
     parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
@@ -935,8 +1013,8 @@ def main() -> int:
     table = render(results)
     if not args.json or args.table_from is not None:
         print(table)
-    if args.update is not None:
-        update_table(args.update, table)
+    for path in args.update or ():
+        update_file(path, results, table)
     return 0
 
 

@@ -439,6 +439,24 @@ class TestRoundTrip:
             finally:
                 store.close()
 
+    def test_a_recording_without_clock_times_exports_no_date_and_imports_back(
+        self, tmp_path: Path
+    ) -> None:
+        """A session from a file without clock times gets no made-up 1970 date in the CSV's
+        local time, and imports back to the same samples."""
+        store = Store.open(tmp_path / "data")
+        track = [Sample(float(k), 70.0 + k, (0.8,), True) for k in range(5)]
+        sid = store.begin_session(0.0, source="import:txt", mode="talk")
+        store.add_samples(sid, track)
+        store.end_session(sid, track[-1].t_s)
+        exported = _exported(store, sid, "csv", tmp_path)
+        rows = list(csv.DictReader(exported.read_text(encoding="utf-8").splitlines()))
+        assert [row["time_local"] for row in rows] == [""] * 5
+        assert [row["time_unix_s"] for row in rows] == ["0", "1", "2", "3", "4"]
+        again = import_recording(store, read_tracks(exported)[""], default_settings())
+        assert list(store.iter_samples(again.session_id)) == list(store.iter_samples(sid))
+        store.close()
+
     @ROUND_TRIP
     @given(a=tracks(n_min=2), b=tracks(n_min=2), form=st.sampled_from(["csv", "json"]))
     def test_a_couple_export_imports_back_to_the_same_two_tracks(

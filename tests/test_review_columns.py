@@ -1,8 +1,11 @@
 """The review's passes on a session's columns give what its passes over `Sample` values give:
-episode peaks, calm runs, the calm baseline and the calm RMSSD."""
+episode peaks, calm runs, the calm baseline and the calm RMSSD; the database's episode peaks
+give the same peaks, and the same movement as each episode rose."""
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from flooding.app import review_columns
 from flooding.app.importing import import_recording
 from flooding.app.review import STRETCH_GAP_S, episode_peaks, iter_calm_runs, review_session
 from flooding.core.beats.columns import SampleColumns
+from flooding.core.detector import MOVING_G
 from flooding.core.models import Sample
 from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
@@ -28,6 +32,20 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(tmp_path)
     yield opened
     opened.close()
+
+
+@contextlib.contextmanager
+def stored(samples: list[Sample]) -> Iterator[tuple[Store, int]]:
+    """A store in a folder of its own holding one session of `samples`, and its id."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(Path(folder))
+        try:
+            sid = store.begin_session(START_S, source="test", mode="talk")
+            store.add_samples(sid, samples)
+            store.flush()
+            yield store, sid
+        finally:
+            store.close()
 
 
 @st.composite
@@ -76,6 +94,60 @@ def test_passes_on_columns_equal_passes_on_samples(
     firsts, ends = review_columns.calm_runs(table, busy, STRETCH_GAP_S)
     runs = [samples[a:b] for a, b in zip(firsts.tolist(), ends.tolist(), strict=True)]
     assert runs == list(iter_calm_runs(samples, busy))
+
+
+@settings(max_examples=60, deadline=None)
+@given(tracks())
+def test_peaks_asked_of_the_database_equal_peaks_from_samples(
+    track: tuple[list[Sample], list[tuple[float, float]], list[tuple[float, float | None]]],
+) -> None:
+    """The store's peak within each span (asked of SQLite) is the peak the samples give."""
+    samples, _, spans = track
+    with stored(samples) as (store, sid):
+        assert store.peaks_within(sid, spans) == episode_peaks(samples, spans)
+
+
+@st.composite
+def moving_tracks(draw: st.DrawFn) -> tuple[list[Sample], list[tuple[float, float]]]:
+    """Samples with an activity level now and then (still, moving, right at the threshold,
+    none), and windows over them."""
+    samples: list[Sample] = []
+    t = START_S
+    for step, activity in draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from([0.0, 1.0, 1.0, 2.0, 30.0]),
+                st.sampled_from([None, 0.01, 0.03, MOVING_G, 0.3]),
+            ),
+            max_size=200,
+        )
+    ):
+        t += step
+        samples.append(Sample(t, 80.0, (), True, activity_g=activity))
+    at = st.floats(START_S - 5.0, t + 5.0)
+    at = st.one_of(at, st.sampled_from([s.t_s for s in samples])) if samples else at
+    windows = [tuple(sorted(pair)) for pair in draw(st.lists(st.tuples(at, at), max_size=6))]
+    return samples, windows  # type: ignore[return-value]
+
+
+@settings(max_examples=60, deadline=None)
+@given(moving_tracks())
+def test_movement_asked_of_the_database_or_columns_equals_movement_from_samples(
+    track: tuple[list[Sample], list[tuple[float, float]]],
+) -> None:
+    """How many readings in a window carry an activity level and how many of them moved is
+    the same from the database, from columns and from the samples."""
+    samples, windows = track
+    expected = []
+    for start_s, end_s in windows:
+        levels = [
+            s.activity_g for s in samples if start_s <= s.t_s <= end_s and s.activity_g is not None
+        ]
+        expected.append((len(levels), sum(level >= MOVING_G for level in levels)))
+    table = SampleColumns.of(samples)
+    assert review_columns.activity_within(table, windows, MOVING_G) == expected
+    with stored(samples) as (store, sid):
+        assert store.activity_within(sid, windows, MOVING_G) == expected
 
 
 @requires_data

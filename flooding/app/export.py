@@ -3,7 +3,8 @@
 The CSV is the generic heart-rate format the file readers understand (`flooding import`):
 `time_unix_s,time_local,hr_bpm,rr_ms,contact,energy_kj,activity_g`, one row per sample (one
 strap packet). `time_local` is the same moment as ISO 8601 local time with its offset (for
-people; the reader goes by `time_unix_s`). `rr_ms` holds the packet's RR intervals in
+people; the reader goes by `time_unix_s`; empty for a recording without clock times, whose
+times are seconds from its start). `rr_ms` holds the packet's RR intervals in
 milliseconds separated by single spaces (RR_SEPARATOR; empty when there were none), `contact`
 is 1, 0 or empty (the strap could not tell), `energy_kj` and `activity_g` are empty when the
 strap sent none. A couple session adds a first column `person` naming whose heart each row
@@ -28,7 +29,7 @@ from typing import Any
 
 from flooding.app.review import episodes, people_review, summarize_session
 from flooding.core.models import Sample
-from flooding.core.timefmt import iso_local_exact
+from flooding.core.timefmt import is_wall_clock, iso_local_exact
 from flooding.io.readers.flooding_json import EXPORT_FORMAT
 from flooding.io.store import Store
 
@@ -90,7 +91,7 @@ def _optional(value: float | None) -> str:
 def _row(s: Sample) -> tuple[str, ...]:
     return (
         exact(s.t_s),
-        iso_local_exact(s.t_s),
+        iso_local_exact(s.t_s) if is_wall_clock(s.t_s) else "",  # a file without clock times
         exact(s.bpm),
         RR_SEPARATOR.join(rr_ms(rr) for rr in s.rr_s),
         "" if s.contact is None else str(int(s.contact)),

@@ -236,8 +236,8 @@ def episodes(
     samples: Iterable[Sample] | SampleColumns | None = None,
 ) -> list[EpisodeReview]:
     """The flooding episodes of a session, each with its alert, pause and recovery, and its
-    peak (`episode_peaks`; `events`, `samples`: the session's, when already read, the
-    samples maybe as columns)."""
+    peak (`episode_peaks`, or the store's `peaks_within`; `events`, `samples`: the session's,
+    when already read, the samples maybe as columns)."""
     every = store.events(session_id, REVIEW_KINDS) if events is None else events
     false_alarm_alerts = {r.data.get("alert_event_id") for r in every if r.kind == "false-alarm"}
     # only these kinds are matched below (a long recording can hold many thousand gap events)
@@ -284,9 +284,9 @@ def episodes(
     if not out:
         return out
     spans = [(e.start_s, e.end_s) for e in out]
-    if samples is None:
-        samples = store.iter_samples(session_id, SOLO)
-    if isinstance(samples, Iterable):
+    if samples is None:  # asked of the database: a long session is not read for a few peaks
+        peaks = store.peaks_within(session_id, spans, SOLO)
+    elif isinstance(samples, Iterable):
         peaks = episode_peaks(samples, spans)
     else:
         from flooding.app import review_columns  # numpy: `flooding sessions` needs none
@@ -331,19 +331,39 @@ class SessionReview:
         return data
 
 
+def movement_window(e: EpisodeReview) -> tuple[float, float]:
+    """Where an episode's heart rate rose: from `MOVEMENT_LEAD_S` before its onset up to its
+    alert (or a lead's length after the onset), both ends included."""
+    stop = e.alert_s if e.alert_s is not None else e.start_s + MOVEMENT_LEAD_S
+    return e.start_s - MOVEMENT_LEAD_S, stop
+
+
+def moved(measured: int, moving: int) -> bool | None:
+    """Whether the body was moving, from how many readings carried an activity level and how
+    many of them moved (`MOVING_G` or more); None when none carried one."""
+    return moving >= MOVING_SHARE * measured if measured else None
+
+
 def moving_as_it_rose(
     samples: Sequence[Sample], times: Sequence[float], e: EpisodeReview
 ) -> bool | None:
-    """Whether the body was moving as an episode's heart rate rose: from `MOVEMENT_LEAD_S`
-    before its onset up to its alert (or a lead's length after the onset); None when no
-    reading there has an activity level. `times`: the samples' times."""
-    stop = e.alert_s if e.alert_s is not None else e.start_s + MOVEMENT_LEAD_S
-    first = bisect.bisect_left(times, e.start_s - MOVEMENT_LEAD_S)
+    """Whether the body was moving as an episode's heart rate rose (`movement_window`);
+    None when no reading there has an activity level. `times`: the samples' times."""
+    start, stop = movement_window(e)
+    first = bisect.bisect_left(times, start)
     last = bisect.bisect_right(times, stop)
     levels = [s.activity_g for s in samples[first:last] if s.activity_g is not None]
-    if not levels:
-        return None
-    return sum(level >= MOVING_G for level in levels) >= MOVING_SHARE * len(levels)
+    return moved(len(levels), sum(level >= MOVING_G for level in levels))
+
+
+def with_movement(
+    store: Store, session_id: int, found: Sequence[EpisodeReview]
+) -> list[EpisodeReview]:
+    """The episodes with whether the body moved as each rose, asked of the database (no
+    sample read into memory)."""
+    windows = [movement_window(e) for e in found]
+    counts = store.activity_within(session_id, windows, MOVING_G, SOLO)
+    return [replace(e, moving=moved(*c)) for e, c in zip(found, counts, strict=True)]
 
 
 def busy_spans(found: Sequence[EpisodeReview], end_s: float) -> list[tuple[float, float]]:
@@ -523,9 +543,18 @@ def review_session(
         found = episodes(store, session_id, events, stream())
         baseline, rmssd = _calm_in_one_pass(found, stream(), busy_spans(found, end_s))
     if found and _has_activity(store, session_id, samples, table):
-        every = list(stream())  # movement as each episode rose: a strap with an accelerometer
-        times = [s.t_s for s in every]
-        found = [replace(e, moving=moving_as_it_rose(every, times, e)) for e in found]
+        # movement as each episode rose: a strap with an accelerometer
+        if samples is not None:
+            times = [s.t_s for s in samples]
+            found = [replace(e, moving=moving_as_it_rose(samples, times, e)) for e in found]
+        elif table is not None:
+            from flooding.app import review_columns
+
+            windows = [movement_window(e) for e in found]
+            counts = review_columns.activity_within(table, windows, MOVING_G)
+            found = [replace(e, moving=moved(*c)) for e, c in zip(found, counts, strict=True)]
+        else:
+            found = with_movement(store, session_id, found)
     return SessionReview(
         summary=summary,
         episodes=found,

@@ -53,6 +53,24 @@ def episode_peaks(
     return peaks
 
 
+def activity_within(
+    table: SampleColumns, spans: Sequence[tuple[float, float]], moving_g: float
+) -> list[tuple[int, int]]:
+    """For each span (both ends included), how many of a table's samples (in time order)
+    carry an activity level, and how many of those are `moving_g` or more."""
+    activity = table.activity_g
+    if activity is None:
+        return [(0, 0)] * len(spans)
+    out = []
+    for start_s, end_s in spans:
+        first = int(np.searchsorted(table.t_s, start_s, side="left"))
+        last = int(np.searchsorted(table.t_s, end_s, side="right"))
+        levels = activity[first:last]
+        measured = levels[~np.isnan(levels)]
+        out.append((int(measured.size), int(np.count_nonzero(measured >= moving_g))))
+    return out
+
+
 @dataclass(frozen=True)
 class CalmPass:
     """What one pass over the calm runs gives: their length in all, their usable readings

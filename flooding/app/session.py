@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -62,6 +63,10 @@ from flooding.io.store import Store
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0  # commit at least every second: a crash loses at most this much
+# what was recorded is handed over at once when the last hand-over is at least this share of
+# the interval old: a strap's sample a second is then saved in the wake-up that brought it,
+# and a second wake-up a second (a timer of its own) is not needed
+SAVE_AT_ONCE_SHARE = 0.5
 END_SAVE_WAIT_S = 5.0  # a normal end is saved in milliseconds; a busy or full disk: close()
 NOTIFY_GRACE_S = 1.0  # a notifier this far past its own budget broke its promise: stop waiting
 LOW_BATTERY_PERCENT = 15  # warn once below this: a strap that dies mid-talk misses the alert
@@ -163,6 +168,8 @@ class SessionRunner:
         self._battery_warned: set[str] = set()  # whose low battery was already told
         self.session_id: int | None = None
         self.outcome: SessionOutcome | None = None
+        self._saved_at = -math.inf  # the loop's time of the last hand-over to the store
+        self._save_timer: asyncio.TimerHandle | None = None
         self._latest_t: float | None = None
         self._alert_ids: dict[str, int] = {}  # message key -> stored alert event id
 
@@ -183,15 +190,17 @@ class SessionRunner:
         )
         self._began(self.session_id)
         self.outcome = SessionOutcome(self.session_id, started, started)
-        flusher = asyncio.create_task(self._flush_every_second())
         consumer = asyncio.create_task(self._consume())
         stopper = asyncio.create_task(self._stop.wait())
         try:
             await asyncio.wait({consumer, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (consumer, stopper, flusher):
+            if self._save_timer is not None:
+                self._save_timer.cancel()  # end_session below saves everything
+                self._save_timer = None
+            for task in (consumer, stopper):
                 task.cancel()
-            for task in (consumer, stopper, flusher):
+            for task in (consumer, stopper):
                 # a failed source is re-raised below, after the session is saved and closed
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
@@ -325,6 +334,7 @@ class SessionRunner:
             self.store.add_note_event(
                 self.session_id, inner.t_s, "sensor-location", {"location": inner.location}, person
             )
+        self._save_soon()
 
     # -- one person or two -------------------------------------------------------------------
 
@@ -385,10 +395,12 @@ class SessionRunner:
     def start_pause(self, minutes: float | None = None) -> None:
         """Start a pause (for everyone) by hand, now."""
         self._handle_events(self.engine.start_pause(self.session_time_s, minutes))
+        self._save_soon()
 
     def end_pause(self) -> None:
         """End the pause early, now."""
         self._handle_events(self.engine.end_pause(self.session_time_s))
+        self._save_soon()
 
     def set_mode(self, mode: Mode) -> None:
         """Switch between talk and workout, for everyone, for the rest of the session
@@ -482,14 +494,30 @@ class SessionRunner:
         if self._notify_tasks:
             await asyncio.wait(set(self._notify_tasks), timeout=self.notify_wait_s)
 
-    async def _flush_every_second(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_interval_s)
-            try:
-                self.store.flush()
-            except Exception as exc:  # keep alerting even when the disk is full
-                log.error("could not save the last second of samples: %s", exc)
-                self.view.info(self.say("session.info.samples_not_saved", why=exc))
+    def _save_soon(self) -> None:
+        """Hand what was just recorded to the store within `flush_interval_s`: at once when
+        the last hand-over is `SAVE_AT_ONCE_SHARE` of that old, else by a timer at the last
+        hand-over plus the interval (so a crash loses at most the interval)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # items handed in outside a running session: run() saves them
+            return
+        if loop.time() - self._saved_at >= self.flush_interval_s * SAVE_AT_ONCE_SHARE:
+            self._save()
+        elif self._save_timer is None:
+            self._save_timer = loop.call_at(self._saved_at + self.flush_interval_s, self._save)
+
+    def _save(self) -> None:
+        """Hand the buffered samples and events to the store's writer (off the loop)."""
+        if self._save_timer is not None:
+            self._save_timer.cancel()
+            self._save_timer = None
+        self._saved_at = asyncio.get_running_loop().time()
+        try:
+            self.store.flush()
+        except Exception as exc:  # keep alerting even when the disk is full
+            log.error("could not save the last second of samples: %s", exc)
+            self.view.info(self.say("session.info.samples_not_saved", why=exc))
 
 
 @contextlib.contextmanager

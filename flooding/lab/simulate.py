@@ -10,6 +10,7 @@ Each scenario also carries its labels (when each sustained rise began), for eval
 from __future__ import annotations
 
 import asyncio
+import bisect
 import math
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -199,13 +200,15 @@ def _segment_at(scenario: Scenario, t: float) -> Segment:
 
 def packets(scenario: Scenario) -> Iterator[tuple[float, HeartRateMeasurement | None]]:
     """(seconds from start, measurement) once a second; None where the link is down."""
-    beat_times, rr = beats(scenario)
+    # plain floats: a live stream takes one packet a second, where numpy's per-call cost
+    # (and its rounding of numpy scalars) would be most of a packet's work
+    beat_times, rr = (column.tolist() for column in beats(scenario))
     recent: list[float] = []
     start = 0
     n_packets = int(scenario.duration_s / PACKET_INTERVAL_S)
     for k in range(1, n_packets + 1):
         t = k * PACKET_INTERVAL_S
-        stop = int(np.searchsorted(beat_times, t, side="right"))
+        stop = bisect.bisect_right(beat_times, t)
         in_packet = rr[start:stop]
         start = stop
         segment = _segment_at(scenario, t - 1e-9)

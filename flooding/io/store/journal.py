@@ -2,7 +2,9 @@
 
 While another program holds the database, a live session's samples beyond `MAX_WAITING_ROWS`
 are appended (one JSON line each, flushed to disk as written) to `flooding.db-waiting.jsonl`
-beside the database, so memory stays bounded and nothing is lost, even to a crash.
+beside the database, so memory stays bounded and nothing is lost, even to a crash. Ahead of a
+session's first row in each file goes a line with the session's details (`SessionHeader`), so
+that the next open saves the rows to the session they were recorded in, whatever id it has then.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,86 @@ log = logging.getLogger(__name__)
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# a partner in a header line, the fields in the order of `SessionHeader.people`
+_PERSON_FIELDS = ("person", "mode", "strap_name", "strap_address", "settings_json")
+
+
+@dataclass(frozen=True)
+class SessionHeader:
+    """A session as it began, written once ahead of its rows in each journal file: with it the
+    rows are saved to that session even if its id now names another program's session (the id
+    was handed out before the session's row was written, see `Store.begin_session`). It holds
+    what was known of the session when the file's first row of it was written.
+
+    `people`: the partners of a couple session, each (person, mode, strap name, strap address,
+    settings JSON) in the order of the conversation."""
+
+    session: int  # the id handed out for it, which the rows carry
+    started_s: float
+    source: str
+    mode: str
+    strap_name: str | None = None
+    strap_address: str | None = None
+    settings_json: str = "{}"
+    people: tuple[tuple[str, str, str | None, str | None, str], ...] = ()
+
+    def line(self) -> str:
+        """The header as one journal line (a JSON object; a row is a JSON list)."""
+        fields = asdict(self)
+        fields["people"] = [dict(zip(_PERSON_FIELDS, p, strict=True)) for p in self.people]
+        return json.dumps(fields) + "\n"
+
+    @classmethod
+    def parse(cls, fields: dict[str, Any]) -> SessionHeader | None:
+        """The header a journal line holds, None if it is not a well-formed one."""
+        texts = ("source", "mode", "settings_json")
+        maybe = ("strap_name", "strap_address")
+        people = fields.get("people", [])
+        if not (
+            _is_id(fields.get("session"))
+            and _is_number(fields.get("started_s"))
+            and all(isinstance(fields.get(name), str) for name in texts)
+            and all(isinstance(fields.get(name), str | None) for name in maybe)
+            and isinstance(people, list)
+            and all(_is_person(p) for p in people)
+        ):
+            return None
+        return cls(
+            session=fields["session"],
+            started_s=float(fields["started_s"]),
+            source=fields["source"],
+            mode=fields["mode"],
+            strap_name=fields.get("strap_name"),
+            strap_address=fields.get("strap_address"),
+            settings_json=fields["settings_json"],
+            people=tuple(
+                (
+                    p["person"],
+                    p["mode"],
+                    p.get("strap_name"),
+                    p.get("strap_address"),
+                    p.get("settings_json", "{}"),
+                )
+                for p in people
+            ),
+        )
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_person(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("person"), str)
+        and isinstance(value.get("mode"), str)
+        and all(isinstance(value.get(name), str | None) for name in _PERSON_FIELDS[2:])
+    )
 
 
 def journal_path(db_path: Path, suffix: str = JOURNAL_SUFFIX) -> Path:
@@ -65,24 +148,46 @@ def _open_own(path: Path, flags: int) -> int:
     return fd
 
 
-def read_rows(path: Path) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of a journal file in the order written, `READ_CHUNK_ROWS` at a time.
+Chunk = tuple[dict[int, SessionHeader], list[tuple[Any, ...]]]
+
+
+def read_chunks(path: Path) -> Iterator[Chunk]:
+    """A journal file in the order written, `READ_CHUNK_ROWS` rows at a time, each chunk with
+    the session headers read since the one before (a session's header comes before its rows).
 
     A last line cut short by a crash is skipped (its sample never finished being written);
-    a line that is not a sample's row is a ValueError naming it (the file was changed)."""
+    a line that is neither a sample's row nor a session's header is a ValueError naming it
+    (the file was changed). A file written before headers were kept has none."""
     fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
     with open(fd, encoding="utf-8") as lines:
+        headers: dict[int, SessionHeader] = {}
         chunk: list[tuple[Any, ...]] = []
         for number, line in enumerate(lines, 1):
             if not line.endswith("\n"):
                 break
-            row = json.loads(line)
-            if not isinstance(row, list) or len(row) != ROW_FIELDS:
+            entry = json.loads(line)
+            header = SessionHeader.parse(entry) if isinstance(entry, dict) else None
+            if header is not None:
+                headers[header.session] = header
+                continue
+            if not (
+                isinstance(entry, list)
+                and len(entry) == ROW_FIELDS
+                and _is_id(entry[0])
+                and _is_number(entry[1])
+            ):
                 raise ValueError(f"line {number} is not a waiting sample")
-            chunk.append(tuple(row))
+            chunk.append(tuple(entry))
             if len(chunk) >= READ_CHUNK_ROWS:
-                yield chunk
-                chunk = []
+                yield headers, chunk
+                headers, chunk = {}, []
+        if chunk or headers:
+            yield headers, chunk
+
+
+def read_rows(path: Path) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of a journal file in the order written, in chunks (see `read_chunks`)."""
+    for _, chunk in read_chunks(path):
         if chunk:
             yield chunk
 
@@ -100,6 +205,10 @@ class Saving:
     def rows(self) -> Iterator[list[tuple[Any, ...]]]:
         """The journal's rows, in chunks (see `read_rows`)."""
         return read_rows(self.path)
+
+    def chunks(self) -> Iterator[Chunk]:
+        """The journal's rows, in chunks, with its session headers (see `read_chunks`)."""
+        return read_chunks(self.path)
 
     def remove(self) -> None:
         """Delete the file once its rows are committed, and let go of it."""
@@ -133,21 +242,35 @@ class Journal:
         self.db_path = db_path
         self.path = journal_path(db_path)
         self.rows = 0  # rows written since the last hand-over
+        self._headed: set[int] = set()  # sessions whose header this file holds
         self._fd = -1
 
-    def append(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Write rows at the end of the file and flush them to disk (fsync) before returning.
+    def append(
+        self, rows: Sequence[tuple[Any, ...]], sessions: Mapping[int, SessionHeader] | None = None
+    ) -> None:
+        """Write rows at the end of the file and flush them to disk (fsync) before returning;
+        ahead of a session's first row in the file, its header from `sessions` (a session
+        missing there gets none: its rows are saved by id alone).
 
         Raises `UnsafeFileError` for a planted link or a file not ours, OSError for a disk
         that cannot take them (the caller keeps them in memory then)."""
         if self._fd < 0:
             self._fd = _open_own(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        data = "".join(json.dumps(list(row)) + "\n" for row in rows).encode()
+        lines: list[str] = []
+        headed = set(self._headed)
+        for row in rows:
+            header = (sessions or {}).get(row[0])
+            if header is not None and row[0] not in headed:
+                headed.add(row[0])
+                lines.append(header.line())
+            lines.append(json.dumps(list(row)) + "\n")
+        data = "".join(lines).encode()
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view) :]
         os.fsync(self._fd)
         self.rows += len(rows)
+        self._headed = headed
 
     def hand_over(self) -> Saving:
         """Rename the journal to its saving name and start a new one for later rows."""
@@ -158,6 +281,7 @@ class Journal:
         handed = Saving(saving, self._fd, self.rows)
         self._fd = -1
         self.rows = 0
+        self._headed = set()  # the next file heads its sessions again
         return handed
 
     def close(self) -> None:

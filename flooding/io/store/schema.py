@@ -47,10 +47,14 @@ CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind, t_s);
 # What counts as a real reading for a session's peak (the detector's default plausible range):
 # a dropped contact reports 0 and a glitch can report 250, neither is the person's heart.
 
+USABLE_PEAK = (  # the highest usable reading (`Sample.usable`)
+    f"MAX(CASE WHEN contact IS NOT 0 AND bpm BETWEEN {PLAUSIBLE_MIN_BPM} AND {PLAUSIBLE_MAX_BPM}"
+    " THEN bpm END)"
+)
+
 SESSION_STATS = f"""
     COUNT(*),
-    MAX(CASE WHEN contact IS NOT 0 AND bpm BETWEEN {PLAUSIBLE_MIN_BPM} AND {PLAUSIBLE_MAX_BPM}
-        THEN bpm END),
+    {USABLE_PEAK},
     MAX(t_s)
 """
 

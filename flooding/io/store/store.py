@@ -8,7 +8,9 @@ the samples wait in memory (a warning after a few seconds, again every minute) a
 time order once the lock frees. Past `MAX_WAITING_ROWS` (ten hours of one strap) later samples go
 to an owner-only journal file beside the database (`journal.Journal`), flushed to disk as they
 come, so memory stays bounded; it is saved (before newer rows) once the lock frees, or at the
-next `Store.open` after a crash.
+next `Store.open` after a crash. A session's id is handed out before its row is written, so at
+that open the id may name another program's session: the journal's session headers say which
+session the rows belong to (`_recovery_target`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import functools
 import itertools
 import json
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -32,9 +35,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flooding.core.models import SOLO, Event, Sample
+from flooding.core.timefmt import local_stamp
 from flooding.io.files import UnsafeFileError, make_private_dir
 from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy
-from flooding.io.store.journal import Journal, Saving, leftovers
+from flooding.io.store.journal import Journal, Saving, SessionHeader, leftovers
 from flooding.io.store.schema import (
     DB_NAME,
     MIGRATIONS,
@@ -42,6 +46,7 @@ from flooding.io.store.schema import (
     SCHEMA_VERSION,
     SESSION_STATS,
     TABLES,
+    USABLE_PEAK,
     statements,
 )
 from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch, Writer
@@ -61,6 +66,7 @@ CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time
 READ_CHUNK_ROWS = 50_000  # samples read at a time into columns (a plot of a long session)
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 
+RECOVERED_NOTE = "saved from the waiting samples after a crash"  # a restored session's note
 _Row = tuple[int, float, float, str, "int | None", "int | None", str, "float | None"]
 
 
@@ -209,6 +215,7 @@ class Store:
         self._unsaved_events: list[tuple[int, int, float, str, str, str]] = []
         self._writer: Writer | None = None  # started by the first write from an event loop
         self._last_id: dict[str, int] = {}  # the last id handed out per table (live use)
+        self._begun: dict[int, SessionHeader] = {}  # sessions begun here, for the journal
         self._alerts: dict[int, int] = {}  # live alerts: id -> session
         self._latest_alerts: dict[int, EventRow] = {}  # live: each session's latest alert
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
@@ -431,7 +438,7 @@ class Store:
         """Write rows past the memory bound to the journal; returns those it could not take
         (kept in memory: never lost)."""
         try:
-            self._journal.append(rows)
+            self._journal.append(rows, self._begun)
         except OSError as exc:
             if not self._journal_broken:
                 self._journal_broken = True
@@ -520,18 +527,14 @@ class Store:
         saved = 0
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            known = {row[0] for row in self.db.execute("SELECT id FROM sessions")}
-            for chunk in saving.rows():
-                for sid in sorted({int(r[0]) for r in chunk} - known):
-                    # the session's own row was still waiting in memory when it stopped
-                    first = min(float(r[1]) for r in chunk if r[0] == sid)
-                    self.db.execute(
-                        "INSERT INTO sessions(id, started_s, source, mode, note)"
-                        " VALUES (?, ?, 'recovered', 'talk', ?)",
-                        (sid, first, "saved from the waiting samples after a crash"),
-                    )
-                    known.add(sid)
-                _insert_samples(self.db, chunk)
+            headers: dict[int, SessionHeader] = {}
+            targets: dict[int, int] = {}  # the id a row carries -> the session it is saved to
+            for found, chunk in saving.chunks():
+                headers.update(found)
+                for sid in sorted({int(r[0]) for r in chunk} - targets.keys()):
+                    first_s = min(float(r[1]) for r in chunk if r[0] == sid)
+                    targets[sid] = self._recovery_target(sid, headers.get(sid), first_s, saving)
+                _insert_samples(self.db, [(targets[int(r[0])], *r[1:]) for r in chunk])
                 saved += len(chunk)
             self.db.commit()
         except BaseException:
@@ -539,6 +542,107 @@ class Store:
             raise
         saving.remove()
         return saved
+
+    def _recovery_target(
+        self, sid: int, header: SessionHeader | None, first_s: float, saving: Saving
+    ) -> int:
+        """The session a left journal's rows with id `sid` belong to: the one they were recorded
+        in, matched by its id and how it began (`header`), under whatever id it was stored.
+        If it was never stored, it is restored from the header (under `sid` if still free),
+        never saved to another program's session that took the id.
+
+        A journal written before headers were kept (`header` None) is matched by id and by
+        time: the session must have begun by `first_s` (its first waiting sample) and not
+        ended before it; else the rows get a session of their own, as when the id is free."""
+        if header is not None:
+            return self._headed_target(header, saving)
+        row = self.db.execute(
+            "SELECT started_s, ended_s FROM sessions WHERE id=?", (sid,)
+        ).fetchone()
+        if row is not None and row[0] <= first_s and (row[1] is None or first_s <= row[1]):
+            return sid
+        cursor = self.db.execute(
+            "INSERT INTO sessions(id, started_s, source, mode, note)"
+            " VALUES (?, ?, 'recovered', 'talk', ?)",
+            (None if row is not None else sid, first_s, RECOVERED_NOTE),
+        )
+        made = int(cursor.lastrowid or 0)
+        if row is not None:
+            log.warning(
+                "the samples waiting in %s from %s on were recorded under session id %d, which "
+                "now belongs to another session (begun %s); they were saved to a session "
+                "of their own, session %d, and that other session is left as it was",
+                saving.path,
+                local_stamp(first_s),
+                sid,
+                local_stamp(row[0]),
+                made,
+            )
+        return made
+
+    def _headed_target(self, header: SessionHeader, saving: Saving) -> int:
+        sid = header.session
+        same = "started_s=? AND source=? AND mode=? AND settings_json=?"
+        identity = (header.started_s, header.source, header.mode, header.settings_json)
+        if self.db.execute(
+            f"SELECT 1 FROM sessions WHERE id=? AND {same}", (sid, *identity)
+        ).fetchone():
+            return sid
+        taken = self.db.execute("SELECT started_s FROM sessions WHERE id=?", (sid,)).fetchone()
+        # the session's row took a new id when it was written (`_insert_with_id`): a higher one
+        moved = self.db.execute(
+            f"SELECT id FROM sessions WHERE id>? AND {same} ORDER BY id LIMIT 1", (sid, *identity)
+        ).fetchone()
+        if moved is not None:
+            log.warning(
+                "the samples waiting in %s of the session begun %s were saved to it, session "
+                "%d (it was stored under that id; id %d belongs to another session)",
+                saving.path,
+                local_stamp(header.started_s),
+                moved[0],
+                sid,
+            )
+            return int(moved[0])
+        cursor = self.db.execute(
+            "INSERT INTO sessions(id, started_s, source, mode, strap_name, strap_address,"
+            " settings_json, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                None if taken is not None else sid,
+                header.started_s,
+                header.source,
+                header.mode,
+                header.strap_name,
+                header.strap_address,
+                header.settings_json,
+                RECOVERED_NOTE,
+            ),
+        )
+        made = int(cursor.lastrowid or 0)
+        self.db.executemany(
+            "INSERT INTO session_people(session_id, position, person, mode, strap_name,"
+            " strap_address, settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(made, position, *person) for position, person in enumerate(header.people)],
+        )
+        if taken is None:
+            log.warning(
+                "the session begun %s had not been stored when flooding stopped; it was "
+                "restored as session %d with the samples that were waiting in %s",
+                local_stamp(header.started_s),
+                made,
+                saving.path,
+            )
+        else:
+            log.warning(
+                "the session begun %s had not been stored when flooding stopped, and its id "
+                "%d now belongs to another session (begun %s), which is left as it was; it was "
+                "restored as session %d with the samples that were waiting in %s",
+                local_stamp(header.started_s),
+                sid,
+                local_stamp(taken[0]),
+                made,
+                saving.path,
+            )
+        return made
 
     def _close_journal(self, writer: Writer, deadline_s: float) -> None:
         """At close, hand the journal (each part of it) to the writer, waiting while a part
@@ -626,6 +730,7 @@ class Store:
                 )
             return int(cursor.lastrowid or 0)
         given = self._next_id("sessions")
+        self._begun[given] = SessionHeader(given, *values)
 
         def write(db: sqlite3.Connection, batch: Batch) -> None:
             _insert_with_id(
@@ -652,6 +757,10 @@ class Store:
         settings_json: str = "{}",
     ) -> None:
         """Name one partner of a couple session (committed at once)."""
+        header = self._begun.get(session_id)
+        if header is not None:
+            partner = (person, mode, strap_name, strap_address, settings_json)
+            self._begun[session_id] = dataclasses.replace(header, people=(*header.people, partner))
 
         def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
             sid = session_id if batch is None else batch.real("sessions", session_id)
@@ -982,6 +1091,11 @@ class Store:
 
     def set_strap(self, session_id: int, name: str | None, address: str | None) -> None:
         """Record which strap a session came from, once it is known."""
+        header = self._begun.get(session_id)
+        if header is not None:
+            self._begun[session_id] = dataclasses.replace(
+                header, strap_name=name, strap_address=address or header.strap_address
+            )
 
         def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
             sid = session_id if batch is None else batch.real("sessions", session_id)
@@ -1069,6 +1183,49 @@ class Store:
                 energy_kj=energy,
                 activity_g=activity,
             )
+
+    def peaks_within(
+        self, session_id: int, spans: Sequence[tuple[float, float | None]], person: str = SOLO
+    ) -> list[float | None]:
+        """The highest usable reading of one track within each span, from its start to its
+        end (None: to the end of the session), both included; None for a span without one.
+        A reading where one span ends and the next begins is the later span's, as in
+        `review.episode_peaks`. Asked of the database, a span at a time: no sample is read
+        into memory."""
+        self._settle()
+        sid = self._sid(session_id)
+        order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+        peaks: list[float | None] = [None] * len(spans)
+        for rank, i in enumerate(order):
+            start_s, end_s = spans[i]
+            before_s = spans[order[rank + 1]][0] if rank + 1 < len(order) else math.inf
+            peaks[i] = self.db.execute(
+                f"SELECT {USABLE_PEAK} FROM samples"
+                " WHERE session_id=? AND person=? AND t_s >= ? AND t_s <= ? AND t_s < ?",
+                (sid, person, start_s, math.inf if end_s is None else end_s, before_s),
+            ).fetchone()[0]
+        return peaks
+
+    def activity_within(
+        self,
+        session_id: int,
+        spans: Sequence[tuple[float, float]],
+        moving_g: float,
+        person: str = SOLO,
+    ) -> list[tuple[int, int]]:
+        """For each span (both ends included), how many readings of one track carry an
+        activity level, and how many of those are `moving_g` or more. Asked of the database,
+        a span at a time: no sample is read into memory."""
+        self._settle()
+        sid = self._sid(session_id)
+        return [
+            self.db.execute(
+                "SELECT COUNT(activity_g), COUNT(CASE WHEN activity_g >= ? THEN 1 END)"
+                " FROM samples WHERE session_id=? AND person=? AND t_s >= ? AND t_s <= ?",
+                (moving_g, sid, person, start_s, end_s),
+            ).fetchone()
+            for start_s, end_s in spans
+        ]
 
     def sample_columns(self, session_id: int, person: str | None = None) -> SampleColumns:
         """A session's samples (all, or one person's track) as columns, in the order of
