@@ -6,7 +6,9 @@ events and readings that feeding them one by one gives (`run_batch` is the entry
   10-s baseline bucket its count, its rates' sum (added in order), lowest and highest rate;
 - then runs of such buckets at once (`Detector.quiet_stretch`: calm, or holding a flooded
   episode, gaps inside them or not; during a pause only before the pause protocol's next
-  event (`PauseProtocol.quiet_until`), the protocol reading their samples in one call),
+  event: up to the pause's planned end without looking, after it as far as
+  `PauseProtocol.quiet_until` finds, which notes what it read at each bucket end, so the
+  protocol reads each sample once),
   else one step per bucket (`Detector.quiet_bucket`) wherever the state machine allows,
   with the pause protocol reading each sample of it during a pause; one step per sample
   only where it must: a rise, the start or end of an episode, lost contact, a control by
