@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from flooding.core.beats.columns import SampleColumns
 from flooding.core.models import SOLO, Sample
 from flooding.io.store import Store
 from flooding.io.store.columns import FORMAT, pack, read_rows, unpack
+from tests.session_factory import flooding
 
 FIELDS = ("t_s", "bpm", "contact", "rr_counts", "rr_s", "activity_g")
 
@@ -153,6 +155,30 @@ class TestKeptColumns:
         assert kept_rows(store, gone) == 0
         assert kept_rows(store, stays) == 1
 
+    def test_flooding_delete_leaves_no_columns_in_the_file(self, tmp_path: Path) -> None:
+        """`flooding delete` removes the session's kept columns, and their bytes are not left
+        behind in the database file (deleted rows are overwritten)."""
+        store = Store.open(tmp_path)
+        sid = record(
+            store, [Sample(100.0 + i, 60.0 + i % 7, rr_s=(0.8 + i / 1e4,)) for i in range(99)]
+        )
+        (packed,) = store.db.execute(
+            "SELECT data FROM sample_columns WHERE session_id=?", (sid,)
+        ).fetchone()
+        store.close()
+        assert len(packed) > 200
+        done = flooding("delete", str(sid), "--yes", "--data-dir", str(tmp_path))
+        assert done.returncode == 0, done.stdout + done.stderr
+        reader = Store.open(tmp_path)
+        try:
+            assert kept_rows(reader, sid) == 0
+        finally:
+            reader.close()
+        for name in ("flooding.db", "flooding.db-wal"):
+            path = tmp_path / name
+            if path.exists():
+                assert packed[32:] not in path.read_bytes(), name
+
     def test_columns_go_with_their_session_row(self, store: Store) -> None:
         """The schema deletes kept columns with their session (ON DELETE CASCADE, foreign
         keys on in every connection the store opens), whoever deletes the session."""
@@ -203,11 +229,12 @@ class TestKeptColumns:
             store.close()
 
     def test_kept_columns_hold_no_more_than_the_samples(self, store: Store) -> None:
-        """The kept row is the packed arrays (no pickle): a head and each column's values."""
+        """The kept row is the packed arrays (no pickle): a head, then each column's values
+        deflated."""
         sid = record(store, SAMPLES)
         (data,) = store.db.execute(
             "SELECT data FROM sample_columns WHERE session_id=?", (sid,)
         ).fetchone()
         n, rr = len(SAMPLES), sum(len(s.rr_s) for s in SAMPLES)
-        assert len(data) == 32 + n * (8 + 8 + 1 + 1 + 8) + rr * 8
+        assert len(zlib.decompress(data[32:])) == n * (8 + 8 + 1 + 1 + 8) + rr * 8
         assert np.array_equal(unpack(data).t_s, [s.t_s for s in SAMPLES])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+import zlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 READ_CHUNK_ROWS = 50_000  # samples read at a time into columns (a plot of a long session)
 FORMAT = 1  # the packing of `pack`; a kept row of another format is made again
+ZLIB_LEVEL = 1  # the fastest: a year of sessions packs to a few MB (the planes do the most)
 _HEAD = struct.Struct("<qqqq")  # samples, RR values, bytes per RR count, has activity levels
 
 # what a kept row is valid for: the session's sample count and last sample time
@@ -120,40 +122,50 @@ def keep_ended(db: sqlite3.Connection, session_id: int) -> None:
 
 
 def pack(columns: SampleColumns) -> bytes:
-    """The columns as bytes: a head of four little-endian integers, then each array's
-    little-endian values (RR counts in one byte each when they fit). No pickle."""
+    """The columns as bytes: a head of four little-endian integers (samples, RR values, bytes
+    per RR count, whether there are activity levels), then every column's little-endian
+    values, each column split into its byte planes (the first byte of every value, then the
+    second...: alike bytes side by side) and all of it deflated. No pickle."""
     n, counts = columns.t_s.size, columns.rr_counts
     narrow = n == 0 or int(counts.max()) <= np.iinfo(np.uint8).max
-    head = _HEAD.pack(n, columns.rr_s.size, 1 if narrow else 8, columns.activity_g is not None)
-    parts = [
-        head,
-        columns.t_s.astype("<f8").tobytes(),
-        columns.bpm.astype("<f8").tobytes(),
-        columns.contact.astype("i1").tobytes(),
-        counts.astype("u1" if narrow else "<i8").tobytes(),
-        columns.rr_s.astype("<f8").tobytes(),
+    arrays = [
+        columns.t_s.astype("<f8"),
+        columns.bpm.astype("<f8"),
+        columns.contact.astype("i1"),
+        counts.astype("u1" if narrow else "<i8"),
+        columns.rr_s.astype("<f8"),
     ]
     if columns.activity_g is not None:
-        parts.append(columns.activity_g.astype("<f8").tobytes())
-    return b"".join(parts)
+        arrays.append(columns.activity_g.astype("<f8"))
+    body = b"".join(_planes(array) for array in arrays)
+    head = _HEAD.pack(n, columns.rr_s.size, 1 if narrow else 8, columns.activity_g is not None)
+    return head + zlib.compress(body, ZLIB_LEVEL)
 
 
 def unpack(data: bytes) -> SampleColumns:
     """The columns `pack` made, each a new array of the type the rows give."""
     n, n_rr, count_bytes, has_activity = _HEAD.unpack_from(data)
+    body = zlib.decompress(memoryview(data)[_HEAD.size :])
     layout = [("<f8", n), ("<f8", n), ("i1", n), ("u1" if count_bytes == 1 else "<i8", n)]
     layout += [("<f8", n_rr)] + ([("<f8", n)] if has_activity else [])
     arrays: list[npt.NDArray[Any]] = []
-    at = _HEAD.size
+    at = 0
     for dtype, count in layout:
-        arrays.append(np.frombuffer(data, dtype, count, at))
-        at += np.dtype(dtype).itemsize * count
+        size = np.dtype(dtype).itemsize
+        planes = np.frombuffer(body, np.uint8, size * count, at).reshape(size, count)
+        arrays.append(planes.T.copy().view(dtype).reshape(count))
+        at += size * count
     t_s, bpm, contact, counts, rr_s = arrays[:5]
     return SampleColumns(
-        t_s.astype(np.float64),
-        bpm.astype(np.float64),
-        contact.astype(np.int8),
-        counts.astype(np.int64),
-        rr_s.astype(np.float64),
-        arrays[5].astype(np.float64) if has_activity else None,
+        t_s.astype(np.float64, copy=False),
+        bpm.astype(np.float64, copy=False),
+        contact.astype(np.int8, copy=False),
+        counts.astype(np.int64, copy=False),
+        rr_s.astype(np.float64, copy=False),
+        arrays[5].astype(np.float64, copy=False) if has_activity else None,
     )
+
+
+def _planes(array: npt.NDArray[Any]) -> bytes:
+    """An array's bytes plane by plane: every value's first byte, then every second one..."""
+    return array.view(np.uint8).reshape(array.size, array.itemsize).T.tobytes()
