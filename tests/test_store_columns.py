@@ -3,6 +3,7 @@ used only while the session's samples stay as they are, and deleted with the ses
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import tempfile
 import zlib
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.models import SOLO, Sample
 from flooding.io.store import Store
-from flooding.io.store.columns import FORMAT, pack, read_rows, unpack
+from flooding.io.store.columns import FORMAT, as_stored, pack, read_rows, unpack
 from tests.session_factory import flooding
 
 FIELDS = ("t_s", "bpm", "contact", "rr_counts", "rr_s", "activity_g")
@@ -102,6 +103,54 @@ class TestKeptColumns:
                     one = store.sample_columns(sid, person)
                     same(one, read_rows(store.db, sid, person))
                     assert one.t_s.tolist() == [s.t_s for s in track]
+            finally:
+                store.close()
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        rows=st.lists(
+            st.tuples(
+                st.sampled_from([0.0, -0.0, 1.0, 5.5]) | st.floats(0, 1e10),
+                st.sampled_from([0.0, -0.0, 70.0]) | finite,
+                st.sampled_from([-1, -3, 0, 1]),
+                st.lists(st.sampled_from([0.0, -0.0, 0.8]) | st.floats(0.2, 2.5), max_size=4),
+                st.sampled_from([math.nan, -0.0, 0.3]) | finite,
+            ),
+            max_size=30,
+        ),
+        has_activity=st.booleans(),
+    )
+    def test_an_import_keeps_the_columns_the_rows_give(
+        self,
+        rows: list[tuple[float, float, int, list[float], float]],
+        has_activity: bool,
+    ) -> None:
+        """Samples stored as a table (an import: any order, unknown contact as any negative,
+        missing or no activity levels, -0.0 anywhere) and handed to `end_session`: what is
+        kept is exactly what reading the rows gives."""
+        table = SampleColumns(
+            np.array([r[0] for r in rows], np.float64),
+            np.array([r[1] for r in rows], np.float64),
+            np.array([r[2] for r in rows], np.int8),
+            np.array([len(r[3]) for r in rows], np.int64),
+            np.array([v for r in rows for v in r[3]], np.float64),
+            np.array([r[4] for r in rows], np.float64) if has_activity else None,
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            store = Store.open(Path(folder))
+            try:
+                sid = store.begin_session(0.0, source="import:test", mode="talk")
+                store.add_sample_table(sid, table)
+                store.flush()
+                store.end_session(sid, 1e10, table)
+                from_rows = read_rows(store.db, sid)
+                same(store.sample_columns(sid), from_rows)
+                given = as_stored(table)
+                if bool(np.all(np.diff(table.t_s) >= 0)):  # in time order: kept as given
+                    assert given is not None
+                    same(given, from_rows)
+                else:
+                    assert given is None
             finally:
                 store.close()
 

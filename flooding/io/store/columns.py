@@ -114,11 +114,46 @@ def keep(db: sqlite3.Connection, session_id: int, key: Key, columns: SampleColum
     return True
 
 
-def keep_ended(db: sqlite3.Connection, session_id: int) -> None:
-    """Keep the columns of a session that has just ended (in the caller's transaction)."""
+def keep_ended(
+    db: sqlite3.Connection, session_id: int, stored: SampleColumns | None = None
+) -> None:
+    """Keep the columns of a session that has just ended (in the caller's transaction).
+
+    `stored`: every sample of the session as the caller stored them (`Store.add_sample_table`,
+    an import), kept as the rows would give them instead of read back, when they can be."""
     key = session_key(db, session_id)
-    if key is not None:
+    if key is None:
+        return
+    given = None if stored is None else as_stored(stored)
+    if given is None or not keep(db, session_id, key, given):
         keep(db, session_id, key, read_rows(db, session_id))
+
+
+def as_stored(table: SampleColumns) -> SampleColumns | None:
+    """The columns `read_rows` gives for samples stored from `table` by
+    `Store.add_sample_table`, or None when they cannot be told without reading them (the
+    samples are not in time order: the rows come back sorted).
+
+    What storing changes: a negative contact reads back as CONTACT_UNKNOWN, a missing
+    activity level as the one NaN, no level at all as None, a -0.0 time, rate or level as 0.0
+    (SQLite keeps whole numbers as integers); RR values are stored as their shortest exact text."""
+    t_s = table.t_s + 0.0
+    if t_s.size > 1 and not bool(np.all(t_s[1:] >= t_s[:-1])):
+        return None
+    if bool(np.isnan(table.rr_s).any()):  # NaN reads back as the one NaN: rare, read them
+        return None
+    activity = table.activity_g
+    if activity is not None:
+        missing = np.isnan(activity)
+        activity = None if bool(missing.all()) else np.where(missing, np.nan, activity + 0.0)
+    return SampleColumns(
+        t_s,
+        table.bpm + 0.0,
+        np.where(table.contact < 0, CONTACT_UNKNOWN, table.contact).astype(np.int8),
+        table.rr_counts.astype(np.int64),
+        table.rr_s.astype(np.float64),  # as text: -0.0 stays
+        activity,
+    )
 
 
 def pack(columns: SampleColumns) -> bytes:

@@ -974,8 +974,12 @@ class Store:
             _insert_samples(self.db, self._pending)
         self.db.commit()
 
-    def end_session(self, session_id: int, ended_s: float) -> None:
-        """Mark a session ended, store its summary and commit everything."""
+    def end_session(
+        self, session_id: int, ended_s: float, stored: SampleColumns | None = None
+    ) -> None:
+        """Mark a session ended, store its summary and its columns (`columns`), and commit
+        everything. `stored`: every sample of the session as given to `add_sample_table` (an
+        import), kept as they are rather than read back."""
         self.flush()
 
         def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
@@ -988,7 +992,7 @@ class Store:
                 f" (SELECT {SESSION_STATS} FROM samples WHERE session_id=?) WHERE id=?",
                 (sid, sid),
             )
-            keep_ended(db, sid)  # its columns, for the replays of tune and the what-if
+            keep_ended(db, sid, stored)  # its columns, for the replays of tune and the what-if
 
         self._write(write)
 
