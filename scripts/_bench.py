@@ -3,6 +3,7 @@
     python scripts/_bench.py [--json] [--quick] [--peers-python PATH]
     python scripts/_bench.py --only tune_year [--only what_if_year] [--quick]   # some cases, JSON
     python scripts/_bench.py --table-from bench.json [--update docs/performance.md]  # the table
+                             [--update README.md]  # ... and the headline figures
     python scripts/_bench.py --case NAME --inputs DIR [--quick]    # one case, JSON on stdout
 
 Every case runs in a fresh subprocess so that its peak resident memory (VmHWM, reset just
@@ -883,21 +884,84 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# the headline figures: key, what it is, unit, target (None: none), at most (False: at least)
+HEADLINE: tuple[tuple[str, str, str, float | None, bool], ...] = (
+    ("day_full_ms", "a day of beats (Holter) through the batch path", "ms", TARGET_DAY_MS, True),
+    ("day_floor_ms", "the numpy floor of the same day", "ms", None, True),
+    ("tune_year_s", "what-if over a year of sessions (loaded)", "s", 1.0, True),
+    ("what_if_year_s", "the app's what-if, a new value", "s", 1.0, True),
+    ("what_if_first_s", "the app's first what-if (reads every session)", "s", 1.0, True),
+    ("tune_year_cli_s", "flooding tune --all over the year, end to end", "s", 1.0, True),
+    ("engine_feed_us", "Engine.feed per sample", "µs", 50.0, True),
+    ("service_cpu_pct", "the service at 1 Hz, app served", "% of a core", TARGET_SERVICE_PCT, True),
+    ("service_idle_pct", "... the same process, only waking at 1 Hz", "% of a core", None, True),
+    ("service_rss_mb", "the service's memory", "MB", 80.0, True),
+    ("plot_month_s", "plot of a month (Fitbit)", "s", 2.0, True),
+    ("import_month_s", "import of a month (Fitbit)", "s", 2.0, True),
+    ("correction_vs_systole", "artifact correction, x the fastest peer", "x", TARGET_RATIO, False),
+    ("rmssd_vs_systole", "sliding RMSSD, x systole", "x", TARGET_RATIO, False),
+)  # fmt: skip
+
+
+def headline(results: dict[str, Any]) -> str:
+    """The headline figures with their targets, for the README: a table and the machine."""
+    figures = summary(results)
+    lines = ["| figure | key | measured | target |", "|---|---|---|---|"]
+    for key, what, unit, target, at_most in HEADLINE:
+        value = figures.get(key)
+        shown = "-" if value is None else f"{value:.3g} {unit}"
+        if target is None:
+            goal = "-"
+        else:
+            met = value is not None and (value <= target if at_most else value >= target)
+            goal = f"{'<=' if at_most else '>='} {target:g} {unit}: {'met' if met else 'NOT MET'}"
+            if key == "day_full_ms" and value is not None:
+                ratio = value / figures["day_floor_ms"]  # type: ignore[operator]
+                met = met and ratio <= TARGET_FLOOR_RATIO
+                goal = (
+                    f"<= {target:g} ms and <= {TARGET_FLOOR_RATIO:g}x the floor ({ratio:.1f}x):"
+                    f" {'met' if met else 'NOT MET'}"
+                )
+        lines.append(f"| {what} | `{key}` | {shown} | {goal} |")
+    m = results["machine"]
+    lines += [
+        "",
+        f"One `scripts/bench{' --quick' if results['quick'] else ''}` run on {m['cpu']}, "
+        f"{m['cores']} cores, {m.get('system', 'system not recorded')}, load average "
+        f"{m.get('load_average', float('nan')):.1f} at the start; every case and ratio in "
+        "the full table of [docs/performance.md](docs/performance.md).",
+    ]
+    return "\n".join(lines)
+
+
 TABLE_START = "<!-- scripts/bench --update: the table from here -->"
 TABLE_END = "<!-- scripts/bench --update: to here -->"
+HEADLINE_START = "<!-- scripts/bench --update: the headline figures from here -->"
+HEADLINE_END = "<!-- scripts/bench --update: headline to here -->"
 
 
-def update_table(path: Path, table: str) -> None:
-    """Put `table` between the two marker lines of `path` (a README), in place of what was."""
+def update_file(path: Path, results: dict[str, Any], table: str) -> None:
+    """Put the full table between the table markers of `path` (docs/performance.md) and the
+    headline figures between the headline markers (README.md), whichever it has."""
     text = path.read_text(encoding="utf-8")
-    start, end = text.find(TABLE_START), text.find(TABLE_END)
-    if start < 0 or end < start:
+    parts = (
+        (TABLE_START, TABLE_END, lambda: table),
+        (HEADLINE_START, HEADLINE_END, lambda: headline(results)),
+    )
+    found = False
+    for start_mark, end_mark, made in parts:
+        start, end = text.find(start_mark), text.find(end_mark)
+        if start < 0 or end < start:
+            continue
+        found = True
+        text = f"{text[: start + len(start_mark)]}\n{made()}\n{text[end:]}"
+    if not found:
         raise SystemExit(
             f"bench: {path} has no table markers; put these two lines where the table goes:\n"
-            f"{TABLE_START}\n{TABLE_END}"
+            f"{TABLE_START}\n{TABLE_END}\n(or, for the headline figures alone:\n"
+            f"{HEADLINE_START}\n{HEADLINE_END})"
         )
-    head = text[: start + len(TABLE_START)]
-    path.write_text(f"{head}\n{table}\n{text[end:]}", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
@@ -922,8 +986,10 @@ def main() -> int:
     parser.add_argument(
         "--update",
         type=Path,
+        action="append",
         metavar="FILE",
-        help="also write the table into FILE (docs/performance.md), between its two marker lines",
+        help="also write the table into FILE (docs/performance.md), between its two marker "
+        "lines, or the headline figures (README.md) between theirs; repeatable",
     )
     parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
@@ -947,8 +1013,8 @@ def main() -> int:
     table = render(results)
     if not args.json or args.table_from is not None:
         print(table)
-    if args.update is not None:
-        update_table(args.update, table)
+    for path in args.update or ():
+        update_file(path, results, table)
     return 0
 
 

@@ -4,6 +4,7 @@ give the same peaks, and the same movement as each episode rose."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,20 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(tmp_path)
     yield opened
     opened.close()
+
+
+@contextlib.contextmanager
+def stored(samples: list[Sample]) -> Iterator[tuple[Store, int]]:
+    """A store in a folder of its own holding one session of `samples`, and its id."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(Path(folder))
+        try:
+            sid = store.begin_session(START_S, source="test", mode="talk")
+            store.add_samples(sid, samples)
+            store.flush()
+            yield store, sid
+        finally:
+            store.close()
 
 
 @st.composite
@@ -88,15 +103,8 @@ def test_peaks_asked_of_the_database_equal_peaks_from_samples(
 ) -> None:
     """The store's peak within each span (asked of SQLite) is the peak the samples give."""
     samples, _, spans = track
-    with tempfile.TemporaryDirectory() as folder:
-        store = Store.open(Path(folder))
-        try:
-            sid = store.begin_session(START_S, source="test", mode="talk")
-            store.add_samples(sid, samples)
-            store.flush()
-            assert store.peaks_within(sid, spans) == episode_peaks(samples, spans)
-        finally:
-            store.close()
+    with stored(samples) as (store, sid):
+        assert store.peaks_within(sid, spans) == episode_peaks(samples, spans)
 
 
 @st.composite
@@ -138,15 +146,8 @@ def test_movement_asked_of_the_database_or_columns_equals_movement_from_samples(
         expected.append((len(levels), sum(level >= MOVING_G for level in levels)))
     table = SampleColumns.of(samples)
     assert review_columns.activity_within(table, windows, MOVING_G) == expected
-    with tempfile.TemporaryDirectory() as folder:
-        store = Store.open(Path(folder))
-        try:
-            sid = store.begin_session(START_S, source="test", mode="talk")
-            store.add_samples(sid, samples)
-            store.flush()
-            assert store.activity_within(sid, windows, MOVING_G) == expected
-        finally:
-            store.close()
+    with stored(samples) as (store, sid):
+        assert store.activity_within(sid, windows, MOVING_G) == expected
 
 
 @requires_data

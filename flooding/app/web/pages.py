@@ -157,6 +157,8 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
     data = plot_data(server.store, session_id)
     if data is None:
         raise web.HTTPNotFound(text=server.say("web.session.no_such", id=session_id) + "\n")
+    times = data.table.t_s
+    last_s = float(times[-1]) if times.size else None
     marks: list[dict[str, Any]] = []
     for episode in data.review.episodes:
         if episode.alert_s is not None:
@@ -165,21 +167,20 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
             )
             marks.append({"t": episode.alert_s, "kind": "alert", "label": label})
         if episode.pause_start_s is not None:
-            end = episode.pause_end_s if episode.pause_end_s is not None else data.samples[-1].t_s
+            end = episode.pause_end_s if episode.pause_end_s is not None else last_s
             marks.append({"t": episode.pause_start_s, "end": end, "kind": "pause"})
     ready = server.say("web.chart.ready")
     marks += [{"t": t, "kind": "ready", "label": ready} for t in data.ready_s]
     body = {
-        "t": [s.t_s for s in data.samples],
-        "bpm": _finite([s.bpm if s.has_contact else None for s in data.samples]),
+        "t": times.tolist(),
+        "bpm": _finite(data.heart_bpm.tolist()),  # what the plot draws: usable readings only
         "baseline": _finite(data.baseline_bpm.tolist()),
         "threshold": _finite(data.threshold_bpm.tolist()),
         "marks": marks,
     }
-    if any(s.activity_g is not None for s in data.samples):  # a strap with an accelerometer
-        body["activity"] = [
-            None if s.activity_g is None else round(s.activity_g, 3) for s in data.samples
-        ]
+    activity = data.table.activity_g
+    if activity is not None:  # a strap with an accelerometer
+        body["activity"] = [None if math.isnan(a) else round(a, 3) for a in activity.tolist()]
     return web.Response(
         text=json.dumps(body, separators=(",", ":")), content_type="application/json"
     )

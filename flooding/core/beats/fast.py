@@ -3,7 +3,9 @@
 Why not the corrected series (`flooding.core.beats.artifacts`)? Lipponen-Tarvainen correction is
 final only 6 beats after a beat arrived, and a rate averaging 5 s of those final beats
 describes the heart of 6-11 s ago. The detector's promise is an alert within the confirmation
-window (20 s) + 2 s of the true onset, which leaves about 2 s for the estimate's own lag.
+window (20 s) + 2 s of the true onset. Those 2 s are shared by the estimate's own lag and the
+wait for the strap's next report (once a second: 0-1 s), and breathing moves the beats by a
+few percent within them (docs/detection.md, the late synthetic onsets).
 
 The estimate, per sample:
 - beats are timed by `BeatClock` (the same clock as the corrected path) and range-gated

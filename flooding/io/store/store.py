@@ -1200,17 +1200,22 @@ class Store:
     ) -> list[float | None]:
         """The highest usable reading of one track within each span, from its start to its
         end (None: to the end of the session), both included; None for a span without one.
-        Asked of the database, a span at a time: no sample is read into memory."""
+        A reading where one span ends and the next begins is the later span's, as in
+        `review.episode_peaks`. Asked of the database, a span at a time: no sample is read
+        into memory."""
         self._settle()
         sid = self._sid(session_id)
-        return [
-            self.db.execute(
+        order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+        peaks: list[float | None] = [None] * len(spans)
+        for rank, i in enumerate(order):
+            start_s, end_s = spans[i]
+            before_s = spans[order[rank + 1]][0] if rank + 1 < len(order) else math.inf
+            peaks[i] = self.db.execute(
                 f"SELECT {USABLE_PEAK} FROM samples"
-                " WHERE session_id=? AND person=? AND t_s >= ? AND t_s <= ?",
-                (sid, person, start_s, math.inf if end_s is None else end_s),
+                " WHERE session_id=? AND person=? AND t_s >= ? AND t_s <= ? AND t_s < ?",
+                (sid, person, start_s, math.inf if end_s is None else end_s, before_s),
             ).fetchone()[0]
-            for start_s, end_s in spans
-        ]
+        return peaks
 
     def activity_within(
         self,
