@@ -196,6 +196,16 @@ class TestKeptColumns:
         same(store.sample_columns(sid), SampleColumns.of(SAMPLES))
         assert store.db.execute("SELECT format FROM sample_columns").fetchone() == (FORMAT,)
 
+    def test_a_damaged_row_is_not_used(self, store: Store) -> None:
+        """A kept row whose bytes were damaged is read from the rows instead, and replaced."""
+        sid = record(store, SAMPLES)
+        with store.db:
+            store.db.execute("UPDATE sample_columns SET data=substr(data, 1, 40)")
+        same(store.sample_columns(sid), SampleColumns.of(SAMPLES))
+        same(store.sample_columns(sid), SampleColumns.of(SAMPLES))
+        (data,) = store.db.execute("SELECT data FROM sample_columns").fetchone()
+        assert len(data) > 40
+
     def test_deleting_a_session_deletes_its_columns(self, store: Store) -> None:
         """`delete_session` leaves no kept columns of the session; the other session keeps
         its own."""

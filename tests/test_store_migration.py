@@ -220,9 +220,10 @@ class TestMigrationFromVersion3:
 
 
 class TestMigrationFromVersion4:
-    def test_sessions_read_as_before_and_keep_their_columns(self, tmp_path: Path) -> None:
-        """A version 4 file gains the empty sample_columns table; its ended session reads back
-        as the rows give it, and is kept at that first read (the cut-off one is not)."""
+    def test_ended_sessions_are_kept_as_columns_and_read_as_before(self, tmp_path: Path) -> None:
+        """A version 4 file gains the sample_columns table with its ended session's columns
+        kept (the cut-off one's are not: it may get more samples); both read back as the rows
+        give them."""
         data = tmp_path / "data"
         db = old_database(data, SCHEMA_V4_DDL)
         for session_id, ended in ((1, START_S + 2), (2, None)):
@@ -241,15 +242,15 @@ class TestMigrationFromVersion4:
         store = Store.open(data)
         try:
             assert store.schema_version() == SCHEMA_VERSION == 5
-            assert store.db.execute("SELECT COUNT(*) FROM sample_columns").fetchone() == (0,)
+            kept = "SELECT session_id FROM sample_columns"
+            assert store.db.execute(kept).fetchall() == [(1,)]
             for session_id in (1, 2):
                 columns = store.sample_columns(session_id)
                 assert columns.t_s.tolist() == [START_S + i for i in range(3)]
                 assert columns.rr_s.tolist() == [0.8, 0.81] * 3
                 assert columns.activity_g is not None
                 assert np.isnan(columns.activity_g[0])
-            kept = store.db.execute("SELECT session_id FROM sample_columns").fetchall()
-            assert kept == [(1,)]
+            assert store.db.execute(kept).fetchall() == [(1,)]
         finally:
             store.close()
         make_v1_database(tmp_path / "old")

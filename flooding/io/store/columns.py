@@ -97,7 +97,10 @@ def kept(db: sqlite3.Connection, session_id: int, key: Key) -> SampleColumns | N
     ).fetchone()
     if row is None or (row[0], row[1]) != key or row[2] != FORMAT:
         return None
-    return unpack(row[3])
+    try:
+        return unpack(row[3])
+    except (ValueError, TypeError, struct.error, zlib.error):  # damaged: the rows say
+        return None
 
 
 def keep(db: sqlite3.Connection, session_id: int, key: Key, columns: SampleColumns) -> bool:

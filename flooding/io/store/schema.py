@@ -10,6 +10,7 @@ from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM
 
 DB_NAME = "flooding.db"
 SCHEMA_VERSION = 5
+COLUMNS_SCHEMA = 5  # the first to keep sessions' columns: a file upgraded to it has them kept
 # every table, schema 5
 TABLES = ("meta", "sessions", "samples", "events", "session_people", "sample_columns")
 

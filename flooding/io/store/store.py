@@ -40,6 +40,7 @@ from flooding.io.files import UnsafeFileError, make_private_dir
 from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy
 from flooding.io.store.journal import Journal, Saving, SessionHeader, leftovers
 from flooding.io.store.schema import (
+    COLUMNS_SCHEMA,
     DB_NAME,
     MIGRATIONS,
     SCHEMA_V1,
@@ -256,7 +257,8 @@ class Store:
         connection = _connect(path)
         store = cls(connection, path, max_waiting_rows)
         try:
-            store._migrate()
+            if store._migrate() < COLUMNS_SCHEMA:
+                store._keep_ended_columns()
             store._save_leftovers()
         except BaseException:
             connection.close()
@@ -313,10 +315,12 @@ class Store:
                 sqlite3.OperationalError(f"no such table: {missing[0]}"), self.path
             )
 
-    def _migrate(self) -> None:
+    def _migrate(self) -> int:
+        """Upgrade the file to `SCHEMA_VERSION`; returns the version it had (the current one
+        for a new file)."""
         if self.schema_version() == SCHEMA_VERSION:
             self._check_tables()
-            return  # the common case: no write lock needed, readers never wait here
+            return SCHEMA_VERSION  # the common case: no write lock, readers never wait here
         self.db.commit()
         # one writer at a time: two programs opening an old file together upgrade it once
         self.db.execute("BEGIN IMMEDIATE")
@@ -324,6 +328,7 @@ class Store:
             version = self.schema_version()
             if version > SCHEMA_VERSION:
                 raise _newer(self.path, version)
+            found = version
             if version == 0:
                 for statement in statements(SCHEMA_V1):
                     self.db.execute(statement)
@@ -342,6 +347,34 @@ class Store:
         except BaseException:
             self.db.rollback()
             raise
+        return SCHEMA_VERSION if fresh else found
+
+    def _keep_ended_columns(self) -> None:
+        """Keep the columns of every ended session of a file just upgraded to keep them (once:
+        about two seconds for a year of one-hour sessions), so that tune and the what-if,
+        which only read, find them; a session at a time, stopping quietly if the database
+        becomes busy (the rest are kept when a store that can write reads them)."""
+        from flooding.io.store import columns
+
+        ended = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM sessions WHERE ended_s IS NOT NULL AND id NOT IN"
+                " (SELECT session_id FROM sample_columns) ORDER BY id"
+            )
+        ]
+        for session_id in ended:
+            key = columns.session_key(self.db, session_id)
+            if key is None:
+                continue
+            try:
+                with self.db:
+                    columns.keep(self.db, session_id, key, columns.read_rows(self.db, session_id))
+            except sqlite3.Error as exc:
+                log.debug("kept the columns of some sessions only: %s", exc)
+                return
+        if ended:
+            log.info("kept the samples of %d sessions as columns, for tune", len(ended))
 
     def schema_version(self) -> int:
         """The stored schema version (0 for an empty database)."""
