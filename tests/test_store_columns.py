@@ -3,6 +3,7 @@ used only while the session's samples stay as they are, and deleted with the ses
 
 from __future__ import annotations
 
+import asyncio
 import math
 import sqlite3
 import tempfile
@@ -170,6 +171,28 @@ class TestKeptColumns:
         assert kept_rows(store, ended) == 1
         same(store.sample_columns(recording), SampleColumns.of(SAMPLES))
         assert kept_rows(store, recording) == 0
+
+    def test_a_live_session_keeps_its_columns_as_it_ends(self, tmp_path: Path) -> None:
+        """A session recorded from the event loop (its writes on the writer thread) has its
+        columns kept when it ends, equal to its rows."""
+        store = Store.open(tmp_path)
+
+        async def live() -> int:
+            sid = store.begin_session(0.0, source="sim", mode="talk")
+            for sample in SAMPLES:
+                store.add_sample(sid, sample)
+                store.flush()
+            store.end_session(sid, SAMPLES[-1].t_s)
+            return sid
+
+        sid = asyncio.run(live())
+        store.close()
+        reader = Store.open_read_only(tmp_path)
+        try:
+            assert kept_rows(reader, sid) == 1
+            same(reader.sample_columns(sid), SampleColumns.of(SAMPLES))
+        finally:
+            reader.close()
 
     def test_samples_added_after_the_end_are_read(self, store: Store) -> None:
         """Samples added to an ended session make its kept columns stale: the next read has
