@@ -80,14 +80,15 @@ def beat_times(
     holding = np.flatnonzero(counts)  # the packets with beats
     n = holding.size
     lens = counts[holding]
-    first = np.concatenate(([0], np.cumsum(lens)[:-1]))
-    # offsets within each packet: a row per packet, summed left to right as the clock does
-    grid = np.zeros((n, width))
-    column = np.arange(rr_s.size) - np.repeat(first, lens)
-    row = np.repeat(np.arange(n), lens)
-    grid[row, column] = rr_s
-    offsets = np.cumsum(grid, axis=1)
-    total = offsets[np.arange(n), lens - 1]
+    ends = np.cumsum(lens)  # each packet's beats end here
+    # offsets within each packet, summed left to right as the clock does: the second beat
+    # of every packet at once, then the third, ...
+    column = np.arange(rr_s.size) - np.repeat(ends - lens, lens)
+    offsets = rr_s.astype(np.float64, copy=True)
+    for place in range(1, width):
+        at = np.flatnonzero(column == place)
+        offsets[at] = offsets[at - 1] + rr_s[at]
+    total = offsets[ends - 1]
     t = packet_t_s[holding]
     before = np.nan if last_packet_s is None else last_packet_s
     previous_packet = np.where(holding > 0, packet_t_s[np.maximum(holding - 1, 0)], before)
@@ -117,5 +118,5 @@ def beat_times(
             step = 64
         else:
             step *= 2
-    times[:] = np.repeat(base, lens) + offsets[row, column]
+    times[:] = np.repeat(base, lens) + offsets
     return times
