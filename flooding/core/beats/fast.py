@@ -214,6 +214,36 @@ def _row_medians(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return means
 
 
+def _window_extreme(
+    values: npt.NDArray[np.int64], width: int, pick: np.ufunc
+) -> npt.NDArray[np.int64]:
+    """`pick` (np.minimum or np.maximum) of each run of `width` values, by where it starts
+    (windows of 1, 2, 4, ... combined: a few whole-array steps)."""
+    out = values
+    span = 1
+    while 2 * span <= width:
+        out = pick(out[:-span], out[span:])
+        span *= 2
+    if span < width:  # two overlapping windows of `span` cover `width`
+        out = pick(out[: out.size - (width - span)], out[width - span :])
+    extreme: npt.NDArray[np.int64] = out
+    return extreme
+
+
+def _reference(
+    pair: npt.NDArray[np.float64], upto: npt.NDArray[np.intp]
+) -> npt.NDArray[np.float64]:
+    """The reference interval of rows whose ring ends at beat `upto` - 1: half the median of
+    the pair sums of the last REF_BEATS beats (an even count: the mean of the middle two)."""
+    import numpy as np
+
+    width = REF_BEATS - 1
+    first_pair = upto - REF_BEATS  # the ring's last REF_BEATS beats give these pairs
+    ordered = np.sort(pair[first_pair[:, None] + np.arange(width)], axis=1)
+    ref: npt.NDArray[np.float64] = (ordered[:, width // 2 - 1] + ordered[:, width // 2]) / 2
+    return ref / 2.0
+
+
 def _rates_block(
     t_s: npt.NDArray[np.float64],
     out: npt.NDArray[np.float64],
@@ -232,15 +262,13 @@ def _rates_block(
     rest = [np.flatnonzero(fresh & ~full)]
     rows = np.flatnonzero(full)
     if rows.size:
-        # the reference: half the median of the pair sums of the last REF_BEATS beats, for
-        # every run of REF_BEATS beats at once (an even count: the mean of the middle two)
         pair = (bu[:-1] + bu[1:]).astype(np.float64)
-        width = REF_BEATS - 1
-        middle_two = np.sort(np.lib.stride_tricks.sliding_window_view(pair, width), axis=1)
         upto = have[rows]
-        first_pair = upto - REF_BEATS  # the ring's last REF_BEATS beats give these pairs
-        ref = (middle_two[first_pair, width // 2 - 1] + middle_two[first_pair, width // 2]) / 2
-        ref = ref / 2.0
+        # the reference (half the median of the pair sums of the last REF_BEATS beats) lies
+        # between their shortest and longest interval: where the repair test below gives the
+        # same answer at both (it only falls as the reference rises), it needs no reference
+        ref_low = _window_extreme(bu, REF_BEATS, np.minimum)[upto - REF_BEATS].astype(np.float64)
+        ref_high = _window_extreme(bu, REF_BEATS, np.maximum)[upto - REF_BEATS].astype(np.float64)
         in_window = np.searchsorted(bt, t_s[rows] - WINDOW_S, side="left")
         k = np.clip(upto - in_window, MIN_BEATS, MAX_BEATS)
         for size in np.flatnonzero(np.bincount(k)).tolist():
@@ -252,11 +280,20 @@ def _rates_block(
                 shortest = np.minimum(shortest, beat)
                 longest = np.maximum(longest, beat)
             # no extra or missed beat: every interval rounds to one reference interval, so
-            # the shortest and the longest do (the rounding only rises with the interval)
-            scale = ref[group]
-            simple = (np.floor(shortest / scale + 0.5) == 1) & (
-                np.floor(longest / scale + 0.5) == 1
+            # the shortest and the longest do (the rounding only rises with the interval and
+            # falls as the reference rises); rows that the bounds of the reference do not
+            # settle are tested with the reference itself
+            sure = (np.floor(shortest / ref_high[group] + 0.5) >= 1) & (
+                np.floor(longest / ref_low[group] + 0.5) <= 1
             )
+            simple = sure
+            unsure = np.flatnonzero(~sure)
+            if unsure.size:
+                scale = _reference(pair, upto[group[unsure]])
+                simple = sure.copy()
+                simple[unsure] = (np.floor(shortest[unsure] / scale + 0.5) == 1) & (
+                    np.floor(longest[unsure] / scale + 0.5) == 1
+                )
             middle = _row_medians(pair[starts[simple, None] + np.arange(size - 1)])
             out[rows[group[simple]]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
             rest.append(rows[group[~simple]])
