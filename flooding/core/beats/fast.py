@@ -294,7 +294,8 @@ def _rates_block(
                 simple[unsure] = (np.floor(shortest[unsure] / scale + 0.5) == 1) & (
                     np.floor(longest[unsure] / scale + 0.5) == 1
                 )
-            middle = _row_medians(pair[starts[simple, None] + np.arange(size - 1)])
+            windows = np.lib.stride_tricks.sliding_window_view(pair, size - 1)
+            middle = _row_medians(windows[starts[simple]])  # rows copied whole
             out[rows[group[simple]]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
             rest.append(rows[group[~simple]])
     for j in np.concatenate(rest).tolist():
