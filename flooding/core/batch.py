@@ -278,6 +278,24 @@ def _spans(
     )
 
 
+def _tiling(
+    firsts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64], n: int
+) -> npt.NDArray[np.intp] | None:
+    """The order in which the index ranges `firsts[k]` .. `ends[k]` - 1 cover 0 .. `n` - 1
+    each once, one after another (None: they do not)."""
+    order = np.argsort(firsts, kind="stable")
+    ordered_firsts = firsts[order]
+    ordered_ends = ends[order]
+    if (
+        ordered_firsts[0] == 0
+        and ordered_ends[-1] == n
+        and np.array_equal(ordered_ends[:-1], ordered_firsts[1:])
+        and bool(np.all(ordered_ends > ordered_firsts))
+    ):
+        return order
+    return None
+
+
 def _calm_mask(
     engine: Engine, columns: SampleColumns, rates: FloatArray, controls: Sequence[Control]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -357,7 +375,7 @@ def replay(
     sums = buckets.sums.tolist() if calm_array.any() else [0.0] * starts.size
     t_list = t.tolist()
     rate_list = rates.tolist()
-    contact = columns.contact.tolist()  # a sample's code indexes CONTACTS
+    contact = columns.contact  # a sample's code indexes CONTACTS
     protocol = engine.protocol
     detector = engine.detector
     advance = engine._advance
@@ -384,7 +402,17 @@ def replay(
             learned = after_gap[last_gap]
             tail = _bucket_sums(rates, learned, stops_array[with_gap] - learned)
             tail_sums = dict(zip(with_gap.tolist(), tail.tolist(), strict=True))
-    runs = BucketRuns(starts_list, stops_list, highest, lowest, sums, gaps_in, tail_sums)
+    runs = BucketRuns(
+        starts_list,
+        stops_list,
+        highest,
+        lowest,
+        sums,
+        gaps_in,
+        tail_sums,
+        t[starts].tolist() if stretch_end else [],
+        t[stops_array - 1].tolist() if stretch_end else [],
+    )
     # the samples that `Detector.quiet_readings` may not take (unusable, after a gap, where a
     # control falls): a byte per sample (1: may be taken), and their indices followed by n,
     # made at first need (a sparse month barely needs them)
@@ -581,11 +609,19 @@ def replay(
         firsts, lasts, codes, baselines, thresholds, waits = (
             np.array(column) for column in zip(*quiet, strict=True)
         )
-        lengths, where = _spans(firsts, lasts)
-        trace.state[where] = np.repeat(codes, lengths)
-        trace.baseline_bpm[where] = np.repeat(baselines, lengths)
-        trace.threshold_bpm[where] = np.repeat(thresholds, lengths)
-        trace.waiting[where] = np.repeat(waits, lengths)
+        order = _tiling(firsts, lasts, n)
+        if order is not None:  # a range for every sample, one after another: in order
+            lengths = (lasts - firsts)[order]
+            trace.state[:] = np.repeat(codes[order], lengths)
+            trace.baseline_bpm[:] = np.repeat(baselines[order], lengths)
+            trace.threshold_bpm[:] = np.repeat(thresholds[order], lengths)
+            trace.waiting[:] = np.repeat(waits[order], lengths)
+        else:
+            lengths, where = _spans(firsts, lasts)
+            trace.state[where] = np.repeat(codes, lengths)
+            trace.baseline_bpm[where] = np.repeat(baselines, lengths)
+            trace.threshold_bpm[where] = np.repeat(thresholds, lengths)
+            trace.waiting[where] = np.repeat(waits, lengths)
     if trace is not None and paused:
         firsts, lasts, untils = (np.array(column) for column in zip(*paused, strict=True))
         lengths, where = _spans(firsts, lasts)

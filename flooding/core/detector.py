@@ -291,7 +291,8 @@ class BucketRuns(NamedTuple):
     samples `starts[i]` .. `stops[i]` - 1; their highest and lowest rate, and their rates'
     sum (added in order). `gaps`: for a bucket with samples that follow a gap, those samples
     (indices, in order), and `tail_sums` the sum (added in order) of its rates from the last
-    of them on: what a calm bucket learns."""
+    of them on: what a calm bucket learns. `first_t`, `last_t`: each bucket's first and last
+    sample's time."""
 
     starts: Sequence[int]
     stops: Sequence[int]
@@ -300,6 +301,8 @@ class BucketRuns(NamedTuple):
     sums: Sequence[float]
     gaps: Mapping[int, Sequence[int]] = MappingProxyType({})
     tail_sums: Mapping[int, float] = MappingProxyType({})
+    first_t: Sequence[float] = ()
+    last_t: Sequence[float] = ()
 
 
 def _release_timer(
@@ -928,7 +931,7 @@ class Detector:
         settle_end = ring.settle_end_s
         if not classic and (settle_end is None or self._after_move):
             return first
-        starts, stops, highest, lowest, sums, gaps_of, tail_sums = buckets
+        starts, stops, highest, lowest, sums, gaps_of, tail_sums, first_ts, last_ts = buckets
         no_gaps: Sequence[int] = ()
         moved_t = self._moved_t
         seen_t = self._last_t
@@ -1051,6 +1054,44 @@ class Detector:
             elif learn:
                 ring.set_current(sums[i], stop - start)
             i += 1
+            if learn or ring._n or ring.settling_now or not (classic or ring.warm):
+                continue
+            # the buckets after it that change nothing but a peak (no gap, nothing learned:
+            # the same threshold, and the same for `record`), in a tight loop
+            j = i
+            if flooded:
+                below = threshold - self._hysteresis
+                while (
+                    j < end
+                    and lowest[j] >= below
+                    and last_ts[j] < before_t
+                    and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
+                    and j not in gaps_of
+                ):
+                    if highest[j] > peak:
+                        peak = highest[j]
+                    j += 1
+                if j > i:
+                    release = None
+            else:
+                while (
+                    j < end
+                    and highest[j] < threshold
+                    and last_ts[j] < before_t
+                    and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
+                    and j not in gaps_of
+                ):
+                    j += 1
+            if j > i:
+                last = j - 1
+                ring._bucket_index = floor(first_ts[last] / BUCKET_S)
+                if step_rule:
+                    recent.clear()
+                    deferred = (starts[last], stops[last], last_ts[last])
+                said_stop = stops[last]
+                if last_ts[last] > seen_t:
+                    seen_t = last_ts[last]
+                i = j
         if deferred is not None:
             lo = bisect_right(times_s, deferred[2] - STEP_S, deferred[0], deferred[1])
             self._pending = (times_s, bpms, lo, deferred[1])
