@@ -936,6 +936,10 @@ class Detector:
         moved_t = self._moved_t
         seen_t = self._last_t
         learn = not self.frozen and not flooded
+        # a warm baseline's threshold, as `_compute_threshold` gives it under these rules
+        relative_rule = not classic and self.settings.rules in ("either", "relative")
+        margin_bpm = self.settings.margin_bpm
+        margin_pct = self.settings.margin_pct
         step_rule = not classic and not self.has_accelerometer
         tick = ring.tick
         floor = math.floor
@@ -1054,6 +1058,72 @@ class Detector:
             elif learn:
                 ring.set_current(sums[i], stop - start)
             i += 1
+            if (
+                relative_rule
+                and learn
+                and ring.warm
+                and not ring.settling_now
+                and ring._bucket_index is not None
+                and settle_end is not None
+                and ring._bucket_index * BUCKET_S + BUCKET_S > settle_end
+            ):
+                # the calm buckets after it (no gap): each closes the one before, which the
+                # baseline learns (past the settling minutes: `tick`'s `_close_bucket`), and
+                # the threshold follows (`_compute_threshold` of a warm baseline), in a loop
+                j = i
+                taken_threshold = threshold
+                while (
+                    j < end
+                    and last_ts[j] < before_t
+                    and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
+                    and j not in gaps_of
+                ):
+                    count = ring._n
+                    if count >= BUCKET_S * MIN_BUCKET_FILL:
+                        ring._close_bucket(ring._sum / count)
+                        base = ring.value
+                        assert base is not None
+                        margin = max(margin_bpm, base * margin_pct / 100.0)
+                        self._margin = margin
+                        threshold = base + margin
+                        self._cached = (threshold, Rule.RELATIVE)
+                        self._cached_version = ring.version
+                    ring._bucket_index = floor(first_ts[j] / BUCKET_S)
+                    ring._sum = 0.0
+                    ring._n = 0
+                    if highest[j] >= threshold:
+                        break  # ticked, not taken: the loop above stops at it
+                    if record is not None:
+                        value = ring.value
+                        if value == said_value and threshold == said_threshold:
+                            said_stop = stops[j]  # the same: one range
+                        else:
+                            record.append(
+                                (
+                                    said_start,
+                                    said_stop,
+                                    said_state,
+                                    said_value,
+                                    said_threshold,
+                                    said_waiting,
+                                )
+                            )
+                            said_start, said_stop = starts[j], stops[j]
+                            said_value, said_threshold = value, threshold
+                    ring._sum = sums[j]
+                    ring._n = stops[j] - starts[j]
+                    taken_threshold = threshold
+                    j += 1
+                if j > i:
+                    last = j - 1
+                    threshold_taken = taken_threshold
+                    if step_rule:
+                        recent.clear()
+                        deferred = (starts[last], stops[last], last_ts[last])
+                    if last_ts[last] > seen_t:
+                        seen_t = last_ts[last]
+                    i = j
+                continue
             if learn or ring._n or ring.settling_now or not (classic or ring.warm):
                 continue
             # the buckets after it that change nothing but a peak (no gap, nothing learned:
