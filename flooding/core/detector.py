@@ -235,21 +235,44 @@ class _BaselineRing:
             if not self.warm:
                 self.provisional = min(self._settle_sum / self._settle_n, PROVISIONAL_MAX_BPM)
             return
+        # `_push_window` and `_median` of both windows, written out (once per bucket)
         ordered = self._sorted
-        self._next = _push_window(self._ring, ordered, self._next, self._capacity, mean)
+        ring = self._ring
+        if len(ring) < self._capacity:
+            ring.append(mean)
+        else:
+            oldest = self._next
+            del ordered[bisect.bisect_left(ordered, ring[oldest])]
+            ring[oldest] = mean
+        bisect.insort(ordered, mean)
+        self._next = (self._next + 1) % self._capacity
         floor_sorted = self._floor_sorted
-        self._floor_next = _push_window(
-            self._floor_ring, floor_sorted, self._floor_next, self._floor_capacity, mean
-        )
-        median = _median(ordered)
-        if len(ordered) < self._min_buckets:
+        ring = self._floor_ring
+        if len(ring) < self._floor_capacity:
+            ring.append(mean)
+        else:
+            oldest = self._floor_next
+            del floor_sorted[bisect.bisect_left(floor_sorted, ring[oldest])]
+            ring[oldest] = mean
+        bisect.insort(floor_sorted, mean)
+        self._floor_next = (self._floor_next + 1) % self._floor_capacity
+        size = len(ordered)
+        middle = size // 2
+        median = ordered[middle] if size % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        if size < self._min_buckets:
             self.provisional = median
             return
         minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE
         if self._short is not None:
             median = min(median, self._short + BASELINE_RISE_BPM_PER_MIN * minutes)
         self._short = median
-        floor = _median(floor_sorted)
+        size = len(floor_sorted)
+        middle = size // 2
+        floor = (
+            floor_sorted[middle]
+            if size % 2
+            else (floor_sorted[middle - 1] + floor_sorted[middle]) / 2
+        )
         if self.warm and self.value is not None:
             floor = min(floor, self.value + BASELINE_RISE_BPM_PER_MIN * minutes)
         self._value_t = t_s

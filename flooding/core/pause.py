@@ -200,39 +200,45 @@ def _quiet_run(
     mark = next(pending, -1) if noted is not None else -1
     while 0 <= mark <= start:  # marks at or before the start: noted already
         mark = next(pending, -1)
-    for index in range(start, stop):
-        t_s = times_s[index]
-        bpm = bpms[index]
-        if index == mark:
-            assert noted is not None
-            noted[index] = (None if fresh else level, since, previous)
-            mark = next(pending, -1)
-        step_s = t_s - previous
-        previous = t_s
-        if step_s == weight_step:
-            level += weight * (bpm - level)
-        elif step_s > gap_s:  # a stretch without readings proves nothing
-            level = bpm
-            fresh = False
-            if since is not None:
-                since = None
-                check_s = after_s
-        elif fresh:
-            level = bpm
-            fresh = False
-        else:
-            weight_step = step_s
-            weight = recovery_weight(step_s)
-            level += weight * (bpm - level)
-        if level > ceiling:
-            if since is not None:
-                since = None
-                check_s = after_s
-        elif since is None:
-            since = t_s
-            check_s = max(min_end_s, t_s + hold_s - 1.0)
-        if t_s >= check_s and (since is None or t_s - since >= hold_s):
-            return index, level, since, previous
+    first = start
+    while True:
+        # the readings up to the next mark (or `stop`), then what they leave noted there
+        last = mark if 0 <= mark < stop else stop
+        for index in range(first, last):
+            t_s = times_s[index]
+            bpm = bpms[index]
+            step_s = t_s - previous
+            previous = t_s
+            if step_s == weight_step:
+                level += weight * (bpm - level)
+            elif step_s > gap_s:  # a stretch without readings proves nothing
+                level = bpm
+                fresh = False
+                if since is not None:
+                    since = None
+                    check_s = after_s
+            elif fresh:
+                level = bpm
+                fresh = False
+            else:
+                weight_step = step_s
+                weight = recovery_weight(step_s)
+                level += weight * (bpm - level)
+            if level > ceiling:
+                if since is not None:
+                    since = None
+                    check_s = after_s
+            elif since is None:
+                since = t_s
+                check_s = max(min_end_s, t_s + hold_s - 1.0)
+            if t_s >= check_s and (since is None or t_s - since >= hold_s):
+                return index, level, since, previous
+        if last == stop:
+            break
+        assert noted is not None
+        noted[last] = (None if fresh else level, since, previous)
+        mark = next(pending, -1)
+        first = last
     after = (None if fresh else level, since, previous)
     if mark == stop:
         assert noted is not None
