@@ -446,7 +446,7 @@ def replay(
     buckets_n = len(starts_list)
     while i + 1 < buckets_n:
         i += 1
-        if stretch_end and stretch_end[i] > i:
+        if stretch_end and stretch_end[i] > i and detector.may_stretch():
             # while pausing, only stretches before the pause protocol's next event (it reads
             # the heart and says nothing there; no detector step depends on it: frozen),
             # looked for a window at a time, the window doubling while stretches fill it

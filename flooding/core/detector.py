@@ -915,6 +915,19 @@ class Detector:
         baseline was frozen, after all: it thawed just before them (a pause ended)."""
         self._baseline.add_readings(bpms, start, stop)
 
+    def may_stretch(self) -> bool:
+        """Whether `quiet_stretch` may take buckets now at all: not while a rise is followed,
+        without contact, before the first reading or the settling minutes, or while the heart
+        is still up after movement."""
+        if (
+            self._last_t is None
+            or not self._contact
+            or (not self._flooded and self._run_start is not None)
+            or self._came_under is not None
+        ):
+            return False
+        return self.classic or (self._baseline.settle_end_s is not None and not self._after_move)
+
     def quiet_stretch(
         self,
         times_s: Sequence[float],
@@ -941,23 +954,17 @@ class Detector:
         each gap's sample and `GapDetected`, in order. A bucket not taken has seen at most
         its tick (and the gap before its first sample), as `feed` does first too.
         """
-        flooded = self._flooded
-        if (
-            self._last_t is None
-            or not self._contact
-            or (not flooded and self._run_start is not None)
-            or self._came_under is not None
-        ):
+        if not self.may_stretch():
             return first
+        flooded = self._flooded
         ring = self._baseline
         classic = self.classic
         settle_end = ring.settle_end_s
-        if not classic and (settle_end is None or self._after_move):
-            return first
         starts, stops, highest, lowest, sums, gaps_of, tail_sums, first_ts, last_ts = buckets
         no_gaps: Sequence[int] = ()
         moved_t = self._moved_t
         seen_t = self._last_t
+        assert seen_t is not None  # `may_stretch`: a reading came before
         learn = not self.frozen and not flooded
         # a warm baseline's threshold, as `_compute_threshold` gives it under these rules
         relative_rule = not classic and self.settings.rules in ("either", "relative")
