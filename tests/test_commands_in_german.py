@@ -65,12 +65,12 @@ class TestDelete:
         do it anyway, in German."""
         english = run_without_terminal("delete", "1", *data)
         assert english.returncode == 2
-        assert "not asking without a terminal" in english.stdout
+        assert "not asking without a terminal" in english.stderr
         result = run_without_terminal("delete", "1", "--lang", "de", *data)
         assert result.returncode == 2
-        assert "ohne Terminal wird nicht nachgefragt" in result.stdout
-        assert "Überflutungs-Episode(n)" in result.stdout
-        assert no_english(result.stdout) == []
+        assert "ohne Terminal wird nicht nachgefragt" in result.stderr
+        assert "Überflutungs-Episode(n)" in result.stderr
+        assert no_english(result.stderr) == []
 
 
 class TestNote:
