@@ -86,6 +86,15 @@ CREATE INDEX IF NOT EXISTS samples_by_person ON samples(session_id, person, t_s)
 """
 )
 
+# Version 4, as a fresh database of flooding 0.4 was: version 3 plus each sample's activity
+# level (the strap's accelerometer).
+SCHEMA_V4_DDL = (
+    SCHEMA_V3_DDL.replace("'schema_version', '3'", "'schema_version', '4'")
+    + """
+ALTER TABLE samples ADD COLUMN activity_g REAL;
+"""
+)
+
 
 def old_database(data_dir: Path, ddl: str) -> sqlite3.Connection:
     """A new owner-only `flooding.db` in `data_dir` made with `ddl`; returns it open."""

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from flooding.core.engine import run_batch
@@ -19,7 +20,7 @@ from flooding.core.models import Sample
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import SCHEMA_VERSION, Store, StoreError, event_data, event_kind
 from flooding.lab.simulate import hard_talk, samples
-from tests.schemas import SCHEMA_V1_DDL, SCHEMA_V3_DDL, old_database
+from tests.schemas import SCHEMA_V1_DDL, SCHEMA_V3_DDL, SCHEMA_V4_DDL, old_database
 from tests.session_factory import START_S, flooding, record
 
 
@@ -82,7 +83,7 @@ class TestMigrationFromVersion1:
         samples_before, events_before = make_v1_database(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 4
+            assert store.schema_version() == SCHEMA_VERSION == 5
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]
@@ -201,7 +202,7 @@ class TestMigrationFromVersion3:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 4
+            assert store.schema_version() == SCHEMA_VERSION == 5
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, None) for row in rows_before
             ]
@@ -211,6 +212,45 @@ class TestMigrationFromVersion3:
             )
             store.flush()
             assert [s.activity_g for s in store.iter_samples(1)][3:] == [0.21, None]
+        finally:
+            store.close()
+        make_v1_database(tmp_path / "old")
+        Store.open(tmp_path / "old").close()
+        assert schema_of(data / "flooding.db") == schema_of(tmp_path / "old" / "flooding.db")
+
+
+class TestMigrationFromVersion4:
+    def test_ended_sessions_are_kept_as_columns_and_read_as_before(self, tmp_path: Path) -> None:
+        """A version 4 file gains the sample_columns table with its ended session's columns
+        kept (the cut-off one's are not: it may get more samples); both read back as the rows
+        give them."""
+        data = tmp_path / "data"
+        db = old_database(data, SCHEMA_V4_DDL)
+        for session_id, ended in ((1, START_S + 2), (2, None)):
+            db.execute(
+                "INSERT INTO sessions(id, started_s, ended_s, source, mode) "
+                "VALUES (?, ?, ?, 'live', 'talk')",
+                (session_id, START_S, ended),
+            )
+            db.executemany(
+                "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, activity_g) "
+                "VALUES (?, ?, ?, '0.8,0.81', 1, ?)",
+                [(session_id, START_S + i, 70.0 + i, 0.01 * i or None) for i in range(3)],
+            )
+        db.commit()
+        db.close()
+        store = Store.open(data)
+        try:
+            assert store.schema_version() == SCHEMA_VERSION == 5
+            kept = "SELECT session_id FROM sample_columns"
+            assert store.db.execute(kept).fetchall() == [(1,)]
+            for session_id in (1, 2):
+                columns = store.sample_columns(session_id)
+                assert columns.t_s.tolist() == [START_S + i for i in range(3)]
+                assert columns.rr_s.tolist() == [0.8, 0.81] * 3
+                assert columns.activity_g is not None
+                assert np.isnan(columns.activity_g[0])
+            assert store.db.execute(kept).fetchall() == [(1,)]
         finally:
             store.close()
         make_v1_database(tmp_path / "old")

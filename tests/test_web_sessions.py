@@ -204,6 +204,8 @@ def test_delete_asks_first_then_deletes(
     page.wait_for_selector("text=The session is deleted")
     with opened(folder) as store:
         assert store.session(calm) is None
+        kept = "SELECT COUNT(*) FROM sample_columns WHERE session_id=?"
+        assert store.db.execute(kept, (calm,)).fetchone() == (0,)  # its packed columns too
 
 
 def test_a_couple_session_downloads_both_hearts(tmp_path: Path, chromium: Any) -> None:

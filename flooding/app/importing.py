@@ -121,15 +121,17 @@ def import_recording(
     try:
         store.add_events(session_id, replayed.events)
         _remember_file(store, session_id, first_s, recording, file_sha256)
+        stored: SampleColumns | None = None  # the samples as stored, kept as columns
         if recording.given is None:
             for start in range(0, len(recording), STORE_CHUNK_SAMPLES):
                 store.add_sample_table(session_id, table_rows(table, start, STORE_CHUNK_SAMPLES))
                 store.flush()
+            stored = table
         else:
             for chunk in _given_chunks(recording, table):
                 store.add_samples(session_id, chunk)
                 store.flush()
-        store.end_session(session_id, last_s)
+        store.end_session(session_id, last_s, stored)
     except BaseException:
         _discard(store, session_id)
         raise

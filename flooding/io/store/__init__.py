@@ -28,6 +28,12 @@ Schema 3 (couple mode: one conversation, two hearts) adds:
 - `session_people`: one row per partner of a couple session (name, strap, mode, the
   person's own settings), in the order of the conversation; ordinary sessions have none;
 - `samples_by_person`, the index for one person's track.
+
+Schema 4 adds each sample's activity level (`samples.activity_g`). Schema 5 adds
+`sample_columns`: an ended session's samples packed as columns (`columns`), one row a
+session, kept when it ends (or at the first read by a store that can write) and used only
+while its sample count and last sample time are the session's; ON DELETE CASCADE, so no copy
+of the heart data outlives its session.
 """
 
 from flooding.core.models import SOLO

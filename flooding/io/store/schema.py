@@ -9,8 +9,10 @@ from __future__ import annotations
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM
 
 DB_NAME = "flooding.db"
-SCHEMA_VERSION = 4
-TABLES = ("meta", "sessions", "samples", "events", "session_people")  # every table, schema 4
+SCHEMA_VERSION = 5
+COLUMNS_SCHEMA = 5  # the first to keep sessions' columns: a file upgraded to it has them kept
+# every table, schema 5
+TABLES = ("meta", "sessions", "samples", "events", "session_people", "sample_columns")
 
 SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -104,11 +106,27 @@ _MIGRATION_2_TO_3 = (
 # the strap's activity level (g) with each sample; NULL: no accelerometer (every older sample)
 _MIGRATION_3_TO_4 = ("ALTER TABLE samples ADD COLUMN activity_g REAL",)
 
+# an ended session's samples as columns, packed (`columns.pack`): replays that repeat (tune,
+# the app's what-if) read one row instead of every sample. Kept only while sample_count and
+# last_sample_s match the session's samples; deleted with the session (no copy outlives it).
+_MIGRATION_4_TO_5 = (
+    """
+    CREATE TABLE IF NOT EXISTS sample_columns (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        sample_count INTEGER NOT NULL,
+        last_sample_s REAL,
+        format INTEGER NOT NULL,
+        data BLOB NOT NULL
+    )
+    """,
+)
+
 # MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: _MIGRATION_1_TO_2,
     2: _MIGRATION_2_TO_3,
     3: _MIGRATION_3_TO_4,
+    4: _MIGRATION_4_TO_5,
 }
 
 

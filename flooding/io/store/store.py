@@ -40,6 +40,7 @@ from flooding.io.files import UnsafeFileError, make_private_dir
 from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy
 from flooding.io.store.journal import Journal, Saving, SessionHeader, leftovers
 from flooding.io.store.schema import (
+    COLUMNS_SCHEMA,
     DB_NAME,
     MIGRATIONS,
     SCHEMA_V1,
@@ -53,6 +54,7 @@ from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch,
 
 if TYPE_CHECKING:
     from flooding.core.beats.columns import SampleColumns
+    from flooding.io.store.columns import Key
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,6 @@ SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queue
 SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwritable
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, to the journal
 CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
-READ_CHUNK_ROWS = 50_000  # samples read at a time into columns (a plot of a long session)
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 
 RECOVERED_NOTE = "saved from the waiting samples after a crash"  # a restored session's note
@@ -204,6 +205,7 @@ class Store:
     ) -> None:
         self.db = connection
         self.path = path
+        self.read_only = False  # opened only to read (`open_read_only`): it never writes
         self.max_waiting_rows = max_waiting_rows  # samples held in memory at most (live use)
         self._journal = Journal(path)  # where later ones wait (made only when needed)
         self._saving: Saving | None = None  # a journal handed to the writer to be saved
@@ -255,7 +257,8 @@ class Store:
         connection = _connect(path)
         store = cls(connection, path, max_waiting_rows)
         try:
-            store._migrate()
+            if store._migrate() < COLUMNS_SCHEMA:
+                store._keep_ended_columns()
             store._save_leftovers()
         except BaseException:
             connection.close()
@@ -282,6 +285,7 @@ class Store:
                 # either, so the file can be read as it stands
                 connection = _read_only(f"file:{target}?mode=ro&immutable=1")
             store = cls(connection, path)
+            store.read_only = True
             version = store.schema_version()
         except sqlite3.Error as exc:
             if connection is not None:
@@ -311,10 +315,12 @@ class Store:
                 sqlite3.OperationalError(f"no such table: {missing[0]}"), self.path
             )
 
-    def _migrate(self) -> None:
+    def _migrate(self) -> int:
+        """Upgrade the file to `SCHEMA_VERSION`; returns the version it had (the current one
+        for a new file)."""
         if self.schema_version() == SCHEMA_VERSION:
             self._check_tables()
-            return  # the common case: no write lock needed, readers never wait here
+            return SCHEMA_VERSION  # the common case: no write lock, readers never wait here
         self.db.commit()
         # one writer at a time: two programs opening an old file together upgrade it once
         self.db.execute("BEGIN IMMEDIATE")
@@ -322,6 +328,7 @@ class Store:
             version = self.schema_version()
             if version > SCHEMA_VERSION:
                 raise _newer(self.path, version)
+            found = version
             if version == 0:
                 for statement in statements(SCHEMA_V1):
                     self.db.execute(statement)
@@ -340,6 +347,34 @@ class Store:
         except BaseException:
             self.db.rollback()
             raise
+        return SCHEMA_VERSION if fresh else found
+
+    def _keep_ended_columns(self) -> None:
+        """Keep the columns of every ended session of a file just upgraded to keep them (once:
+        about two seconds for a year of one-hour sessions), so that tune and the what-if,
+        which only read, find them; a session at a time, stopping quietly if the database
+        becomes busy (the rest are kept when a store that can write reads them)."""
+        from flooding.io.store import columns
+
+        ended = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM sessions WHERE ended_s IS NOT NULL AND id NOT IN"
+                " (SELECT session_id FROM sample_columns) ORDER BY id"
+            )
+        ]
+        for session_id in ended:
+            key = columns.session_key(self.db, session_id)
+            if key is None:
+                continue
+            try:
+                with self.db:
+                    columns.keep(self.db, session_id, key, columns.read_rows(self.db, session_id))
+            except sqlite3.Error as exc:
+                log.debug("kept the columns of some sessions only: %s", exc)
+                return
+        if ended:
+            log.info("kept the samples of %d sessions as columns, for tune", len(ended))
 
     def schema_version(self) -> int:
         """The stored schema version (0 for an empty database)."""
@@ -972,11 +1007,17 @@ class Store:
             _insert_samples(self.db, self._pending)
         self.db.commit()
 
-    def end_session(self, session_id: int, ended_s: float) -> None:
-        """Mark a session ended, store its summary and commit everything."""
+    def end_session(
+        self, session_id: int, ended_s: float, stored: SampleColumns | None = None
+    ) -> None:
+        """Mark a session ended, store its summary and its columns (`columns`), and commit
+        everything. `stored`: every sample of the session as given to `add_sample_table` (an
+        import), kept as they are rather than read back."""
         self.flush()
 
         def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
+            from flooding.io.store.columns import keep_ended  # numpy: a recording has it
+
             sid = session_id if batch is None else batch.real("sessions", session_id)
             db.execute("UPDATE sessions SET ended_s=? WHERE id=?", (ended_s, sid))
             db.execute(
@@ -984,6 +1025,7 @@ class Store:
                 f" (SELECT {SESSION_STATS} FROM samples WHERE session_id=?) WHERE id=?",
                 (sid, sid),
             )
+            keep_ended(db, sid, stored)  # its columns, for the replays of tune and the what-if
 
         self._write(write)
 
@@ -1084,6 +1126,8 @@ class Store:
                 "DELETE FROM events WHERE session_id=?", (session_id,)
             ).rowcount
             self.db.execute("DELETE FROM session_people WHERE session_id=?", (session_id,))
+            # also gone by ON DELETE CASCADE; said here too, as the other tables are
+            self.db.execute("DELETE FROM sample_columns WHERE session_id=?", (session_id,))
             self.db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
         with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -1229,50 +1273,46 @@ class Store:
 
     def sample_columns(self, session_id: int, person: str | None = None) -> SampleColumns:
         """A session's samples (all, or one person's track) as columns, in the order of
-        `iter_samples`, read `READ_CHUNK_ROWS` at a time: a long session costs a few bytes a
-        sample, never a `Sample` value each."""
-        import numpy as np  # a plot's need: `flooding sessions` loads no numpy
+        `iter_samples` (`columns.read_rows`).
 
-        from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
+        An ended session's columns are kept packed in the database (`columns`) and read from
+        there while its samples stay as they are; a store that can write keeps them the first
+        time they are read (one that cannot, or a busy database, just reads the rows)."""
+        # a plot's need: `flooding sessions` loads no numpy
+        from flooding.io.store import columns
 
         self._settle()
-        only, params = ("", ()) if person is None else (" AND person=?", (person,))
-        cursor = self.db.execute(
-            "SELECT t_s, bpm, rr_s, contact, activity_g FROM samples WHERE session_id=?"
-            + only
-            + " ORDER BY t_s, rowid",
-            (self._sid(session_id), *params),
-        )
-        n = int(
-            self.db.execute(
-                "SELECT COUNT(*) FROM samples WHERE session_id=?" + only,
-                (self._sid(session_id), *params),
-            ).fetchone()[0]
-        )
-        t_s = np.empty(n)
-        bpm = np.empty(n)
-        contact = np.empty(n, np.int8)
-        counts = np.empty(n, np.int64)
-        activity: np.ndarray | None = None  # made when a level first appears
-        rr_parts: list[np.ndarray] = []
-        at = 0
-        while rows := cursor.fetchmany(READ_CHUNK_ROWS):
-            stop = at + len(rows)
-            times, rates, rr, flags, moved = zip(*rows, strict=True)
-            if activity is None and any(a is not None for a in moved):
-                activity = np.full(n, np.nan)
-            if activity is not None:
-                activity[at:stop] = [np.nan if a is None else a for a in moved]
-            t_s[at:stop] = times
-            bpm[at:stop] = rates
-            contact[at:stop] = [CONTACT_UNKNOWN if c is None else c for c in flags]
-            counts[at:stop] = [text.count(",") + 1 if text else 0 for text in rr]
-            values = ",".join(text for text in rr if text)
-            rr_parts.append(np.array(list(map(float, values.split(","))) if values else []))
-            at = stop
-        rr_s = np.concatenate(rr_parts) if rr_parts else np.zeros(0)
-        levels = None if activity is None else activity[:at]
-        return SampleColumns(t_s[:at], bpm[:at], contact[:at], counts[:at], rr_s, levels)
+        sid = self._sid(session_id)
+        if person is not None:
+            return columns.read_rows(self.db, sid, person)
+        key = columns.session_key(self.db, sid)
+        if key is not None:
+            found = columns.kept(self.db, sid, key)
+            if found is not None:
+                return found
+        table = columns.read_rows(self.db, sid)
+        if key is not None and self._may_keep():
+            self._keep_columns(sid, key, table)
+        return table
+
+    def _may_keep(self) -> bool:
+        """Whether reading may also write a session's kept columns: a store opened to write,
+        not in live use (its connection is the event loop's), outside any transaction."""
+        return not self.read_only and self._writer is None and not self.db.in_transaction
+
+    def _keep_columns(self, session_id: int, key: Key, table: SampleColumns) -> None:
+        """Keep a session's columns, without waiting: a busy database is left for next time."""
+        from flooding.io.store import columns
+
+        (waited_ms,) = self.db.execute("PRAGMA busy_timeout").fetchone()
+        try:
+            self.db.execute("PRAGMA busy_timeout = 0")
+            with self.db:
+                columns.keep(self.db, session_id, key, table)
+        except sqlite3.Error as exc:
+            log.debug("did not keep the columns of session %d: %s", session_id, exc)
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {int(waited_ms)}")
 
     def has_activity(self, session_id: int) -> bool:
         """Whether any sample of a session carries an activity level (a strap's accelerometer)."""
