@@ -52,6 +52,17 @@ def test_breathe_command_guides_in_and_out_without_a_terminal() -> None:
     assert "Well done" in result.stdout
 
 
+def test_a_pace_out_of_range_is_refused_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """`breathe --pace 30` says which paces work on stderr (not among the guide's lines on
+    stdout) and exits with 2."""
+    from flooding.cli.main import main
+
+    assert main(["breathe", "--pace", "30", "--lang", "en"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "flooding breathe: --pace must be 3 to 12 breaths a minute, --minutes above 0\n"
+
+
 def _run_in_a_terminal(columns: int) -> str:
     """`flooding breathe` for a few seconds in a real pseudo-terminal `columns` wide: all it
     wrote."""

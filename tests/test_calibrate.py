@@ -19,6 +19,7 @@ from flooding.app.calibrate import (
     propose,
     record_calm,
 )
+from flooding.cli.commands._common import CommandError
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.models import Sample
@@ -294,11 +295,26 @@ class TestCalibrateCommand:
             ]
         )
         assert code == 1
-        assert "workout" in capsys.readouterr().out
+        out, err = capsys.readouterr()
+        assert err.startswith("flooding calibrate: ")
+        assert "workout" in err
+        assert "workout" not in out
         assert not path.exists()
 
 
 class TestCalibrateCommandFailures:
+    def test_too_few_minutes_are_refused_on_stderr(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`--minutes 1` is refused before anything is measured, on stderr with exit 1."""
+        path = tmp_path / "config.toml"
+        code = main(["calibrate", "--simulate", "62", "--minutes", "1", "--config", str(path)])
+        out, err = capsys.readouterr()
+        assert code == 1
+        assert out == ""
+        assert err == "flooding calibrate: --minutes must be at least 2\n"
+        assert not path.exists()
+
     def test_a_config_file_that_cannot_be_written_is_said_plainly(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -396,12 +412,12 @@ class TestCalibrateCommandFailures:
         args = build_parser().parse_args(
             ["calibrate", "--minutes", "2", "--yes", "--config", str(path)]
         )
-        code = command.run(args, open_strap=unreachable_strap)
-        out = capsys.readouterr().out
-        assert code == 1
+        with pytest.raises(CommandError) as refused:
+            command.run(args, open_strap=unreachable_strap)
+        assert refused.value.code == 1
         said = (
             "flooding calibrate: Cannot find your strap (Polar H10 (C0:FF:EE:00:00:01)) "
             "(tried 3 times, still trying). Please wear the strap"
         )
-        assert said in out
+        assert refused.value.shown("calibrate").startswith(said)
         assert not path.exists()

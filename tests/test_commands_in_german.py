@@ -65,12 +65,12 @@ class TestDelete:
         do it anyway, in German."""
         english = run_without_terminal("delete", "1", *data)
         assert english.returncode == 2
-        assert "not asking without a terminal" in english.stdout
+        assert "not asking without a terminal" in english.stderr
         result = run_without_terminal("delete", "1", "--lang", "de", *data)
         assert result.returncode == 2
-        assert "ohne Terminal wird nicht nachgefragt" in result.stdout
-        assert "Überflutungs-Episode(n)" in result.stdout
-        assert no_english(result.stdout) == []
+        assert "ohne Terminal wird nicht nachgefragt" in result.stderr
+        assert "Überflutungs-Episode(n)" in result.stderr
+        assert no_english(result.stderr) == []
 
 
 class TestNote:
@@ -247,6 +247,7 @@ def test_calibrate_names_an_unreachable_strap_in_german(
 
     from flooding.app.sources import HeartSource
     from flooding.cli.commands import calibrate as command
+    from flooding.cli.commands._common import CommandError
     from flooding.cli.main import build_parser
     from flooding.core.models import Sample
     from flooding.core.settings import Settings
@@ -267,10 +268,12 @@ def test_calibrate_names_an_unreachable_strap_in_german(
     args = build_parser().parse_args(
         ["calibrate", "--minutes", "2", "--yes", "--config", str(path), "--lang", "de"]
     )
-    assert command.run(args, open_strap=unreachable_strap) == 1
-    out = capsys.readouterr().out
-    assert "flooding calibrate: Nicht zu finden: dein Gurt (Polar H10 (C0:FF:EE:00:00:01))" in out
-    assert no_english(out) == []
+    with pytest.raises(CommandError) as refused:
+        command.run(args, open_strap=unreachable_strap)
+    assert refused.value.code == 1
+    said = refused.value.shown("calibrate")
+    assert said.startswith("flooding calibrate: Nicht zu finden: dein Gurt (Polar H10 (C0:FF:EE:")
+    assert no_english(capsys.readouterr().out + said) == []
 
 
 def test_the_services_unpaired_message_in_german() -> None:

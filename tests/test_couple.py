@@ -677,7 +677,10 @@ def test_calibrate_from_a_couple_session_is_refused(
         ]
     )
     assert code == 1
-    assert "holds two hearts (Alex, Sam)" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert err.startswith("flooding calibrate: ")
+    assert "holds two hearts (Alex, Sam)" in err
+    assert "holds two hearts" not in out
     assert not path.exists()
 
 

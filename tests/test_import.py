@@ -140,6 +140,32 @@ class TestBadFiles:
         assert code == 2
         assert "polar-hrm" in err
 
+    def test_a_file_without_heart_data_is_refused_on_stderr(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A table whose heart-rate cells are all empty is refused on stderr, as every other
+        unreadable file is, with nothing on stdout and nothing stored."""
+        data = tmp_path / "data"
+        empty = tmp_path / "empty.csv"
+        empty.write_text("time_s,hr_bpm\n0,\n1,\n")
+        code, out, err = run(capsys, "import", str(empty), "--data-dir", str(data))
+        assert code == 1
+        assert out == ""
+        assert err == f"flooding import: {empty} holds no heart data. Nothing was imported.\n"
+        assert session_count(data) == 0
+
+    def test_couple_mode_with_one_file_is_refused_naming_couple_mode(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`import --couple` of one file asks for two, naming `import --couple` in front,
+        on stderr with exit code 2."""
+        one = tmp_path / "one.csv"
+        one.write_text("time_s,hr_bpm\n0,70\n1,71\n")
+        code, out, err = run(capsys, "import", str(one), "--couple", "--data-dir", str(tmp_path))
+        assert code == 2
+        assert out == ""
+        assert err == "flooding import --couple: give two files, one per partner\n"
+
 
 @pytest.mark.parametrize("couple", [False, True])
 def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_nothing(

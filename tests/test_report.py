@@ -188,6 +188,20 @@ class TestPlotCommand:
         for path in (png, page):
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
+    def test_a_folder_that_is_not_there_is_refused_on_stderr(self, tmp_path: Path) -> None:
+        """`plot -o` into a folder that does not exist says it cannot write there, on stderr
+        with exit 1 (nothing on stdout)."""
+        store = Store.open(tmp_path / "data")
+        record(store)
+        store.close()
+        target = tmp_path / "missing" / "talk.png"
+        done = flooding("plot", "-o", str(target), "--data-dir", str(tmp_path / "data"))
+        assert done.returncode == 1
+        assert done.stdout == ""
+        said = f"flooding plot: cannot write {target}: No such file or directory\n"
+        assert done.stderr == said
+        assert not target.parent.exists()
+
     def test_unknown_session(self, tmp_path: Path) -> None:
         """Plotting a session that does not exist fails with a pointer to `flooding sessions`."""
         result = flooding("plot", "3", "-o", str(tmp_path / "x.png"), "--data-dir", str(tmp_path))

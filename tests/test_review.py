@@ -360,10 +360,20 @@ class TestDeleteCommand:
         store.close()
         result = flooding("delete", str(session_id), "--data-dir", str(tmp_path))
         assert result.returncode == 2
-        assert "--yes" in result.stdout
+        assert "--yes" in result.stderr
         store = Store.open(tmp_path)
         assert store.session(session_id) is not None
         store.close()
+
+    def test_a_session_that_is_not_there_is_refused_on_stderr(self, tmp_path: Path) -> None:
+        """`delete` of a session id the store does not hold says so on stderr, exit 1."""
+        store = Store.open(tmp_path)
+        record(store)
+        store.close()
+        result = flooding("delete", "99", "--yes", "--data-dir", str(tmp_path))
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert result.stderr.startswith("No session 99. `")
 
     def test_yes_deletes_and_says_what(self, tmp_path: Path) -> None:
         """--yes deletes the session and reports how many readings and events went."""

@@ -172,6 +172,23 @@ class TestKeptColumns:
         same(store.sample_columns(recording), SampleColumns.of(SAMPLES))
         assert kept_rows(store, recording) == 0
 
+    def test_a_session_ends_even_when_its_columns_cannot_be_kept(self, store: Store) -> None:
+        """When the database refuses the kept columns (as a full disk would), the session's
+        end and summary are saved all the same, and its columns are kept when next read."""
+        store.db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON sample_columns"
+            " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+        sid = record(store, SAMPLES)
+        row = store.session(sid)
+        assert row is not None
+        assert row.ended_s == 103.0
+        assert store.session_stats(sid)[sid].last_sample_s == 103.0
+        assert kept_rows(store, sid) == 0
+        store.db.execute("DROP TRIGGER refuse")
+        same(store.sample_columns(sid), SampleColumns.of(SAMPLES))
+        assert kept_rows(store, sid) == 1
+
     def test_a_live_session_keeps_its_columns_as_it_ends(self, tmp_path: Path) -> None:
         """A session recorded from the event loop (its writes on the writer thread) has its
         columns kept when it ends, equal to its rows."""

@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except CommandError as exc:
-        print(f"flooding {args.command}: {exc}", file=sys.stderr)
+        print(exc.shown(args.command), file=sys.stderr)
         return exc.code
     except ConfigError as exc:
         # the language the problems are worded in; else the one asked for with --lang

@@ -175,6 +175,28 @@ class TestMonitorCommand:
         assert "no heart-rate strap found" in err
         assert "moist" in err.lower() or "worn" in err.lower()
 
+    def test_couple_mode_without_two_profiles_is_refused_naming_couple_mode(
+        self, tmp_path: Path
+    ) -> None:
+        """`monitor --couple` with no profiles says couple mode needs two, naming
+        `monitor --couple` in front, on stderr with exit 1."""
+        config = tmp_path / "config.toml"
+        config.write_text("")
+        proc = flooding(
+            "monitor",
+            "--couple",
+            "--no-notify",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(tmp_path),
+            env={"FLOODING_EMULATED_STRAP": "none"},
+        )
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1
+        assert out == ""
+        assert err.startswith("flooding monitor --couple: couple mode needs exactly two profiles")
+
 
 @pytest.mark.timeout(120)
 def test_demo_over_bluetooth_shows_alert_and_ready(tmp_path: Path) -> None:

@@ -72,11 +72,25 @@ def add_data_dir_option(parser: argparse.ArgumentParser, say: Catalogue) -> None
 
 
 class CommandError(Exception):
-    """A command cannot go on; the message says why and what to do (printed by the CLI)."""
+    """A command cannot go on; the message says why and what to do. The command line prints
+    it on stderr after `flooding COMMAND: ` and exits with `code` (the one way a command
+    refuses)."""
 
-    def __init__(self, message: str, code: int = 1) -> None:
+    def __init__(
+        self, message: str, code: int = 1, *, command: str | None = None, named: bool = True
+    ) -> None:
         super().__init__(message)
         self.code = code
+        # the command as the message names it (`import --couple`); None: the one that was run
+        self.command = command
+        # False: the message stands on its own lines, without `flooding COMMAND: ` before it
+        self.named = named
+
+    def shown(self, command: str) -> str:
+        """The whole refusal as printed when `command` was run."""
+        if not self.named:
+            return str(self)
+        return f"flooding {self.command or command}: {self}"
 
 
 def open_store(

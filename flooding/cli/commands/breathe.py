@@ -9,7 +9,7 @@ import textwrap
 import time
 from typing import TYPE_CHECKING, Any
 
-from flooding.cli.commands._common import add_config_options, load_settings
+from flooding.cli.commands._common import CommandError, add_config_options, load_settings
 
 if TYPE_CHECKING:
     from flooding.core.breathing import BreathPhase
@@ -69,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
     say = load_catalogue(settings.language)
     pace = args.pace if args.pace is not None else pause.breaths_per_minute
     if not 3 <= pace <= 12 or args.minutes <= 0:
-        print(f"flooding breathe: {say('breathe.bad_pace')}")
-        return 2
+        raise CommandError(say("breathe.bad_pace"), 2)
     interactive = sys.stdout.isatty()
     print(wrapped(say("breathe.intro", pace=f"{pace:g}"), shutil.get_terminal_size().columns))
     start = time.monotonic()

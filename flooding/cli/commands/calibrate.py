@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_data_dir_option,
     add_details_option,
     add_lang_option,
@@ -132,13 +132,9 @@ def run(
         else:
             calibration = _live(args, settings, open_strap, say)
     except CalibrationError as exc:
-        print(f"flooding calibrate: {exc.said(say)}")
-        return 1
+        raise CommandError(exc.said(say)) from None
     except SourceUnavailable as exc:
-        print(f"flooding calibrate: {exc}")
-        return 1
-    if calibration is None:
-        return 1
+        raise CommandError(str(exc)) from None
 
     print(
         "\n"
@@ -171,12 +167,11 @@ def _live(
     settings: Settings,
     open_strap: Callable[[Settings], HeartSource],
     say: Catalogue,
-) -> Calibration | None:
+) -> Calibration:
     from flooding.app.calibrate import SETTLE_S, measure
 
     if args.minutes < MIN_MINUTES:
-        print(say("calibrate.minutes_too_few", minimum=f"{MIN_MINUTES:g}"))
-        return None
+        raise CommandError(say("calibrate.minutes_too_few", minimum=f"{MIN_MINUTES:g}"))
     total_s = args.minutes * 60.0
     if args.simulate is not None:
         source = simulated_source(args.simulate, total_s)
@@ -242,9 +237,7 @@ def _record(
         raise SourceUnavailable(said) from None
 
 
-def _from_session(
-    args: argparse.Namespace, settings: Settings, say: Catalogue
-) -> Calibration | None:
+def _from_session(args: argparse.Namespace, settings: Settings, say: Catalogue) -> Calibration:
     from flooding.app.calibrate import CalibrationError, calm_stretch, measure
     from flooding.core.engine import run_batch
     from flooding.core.models import EpisodeStarted, Mode
@@ -253,14 +246,13 @@ def _from_session(
     try:
         store = Store.open(data_dir(args))
     except StoreError as exc:
-        print(f"flooding calibrate: {exc.said(say)}")
-        return None
+        raise CommandError(exc.said(say)) from None
     try:
         session = store.session(args.from_session)
         if session is None:
             command = f"{program()} sessions{data_dir_hint(args)}"
-            print(say("calibrate.no_session", id=args.from_session, command=command))
-            return None
+            said = say("calibrate.no_session", id=args.from_session, command=command)
+            raise CommandError(said, named=False)
         if session.mode == Mode.WORKOUT.value:
             raise CalibrationError("calibrate.from_workout", id=session.id)
         people = [p.person for p in store.people(session.id)]
@@ -317,21 +309,20 @@ def _write(proposals: list[Proposal], path: Path, say: Catalogue, *, assume_yes:
         created = ensure_user_file(path)
         set_user_values(path, {p.key: _plain_number(p.value) for p in proposals})
     except OSError as exc:
-        print(say("calibrate.cannot_write", path=path, error=exc.strerror or exc), file=sys.stderr)
-        return 1
+        said = say("calibrate.cannot_write", path=path, error=exc.strerror or exc)
+        raise CommandError(said) from None
     except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
         command = f"{program()} config edit {shlex.quote(str(path))}"
-        print(say("calibrate.cannot_set", path=path, error=exc, command=command), file=sys.stderr)
-        return 1
+        said = say("calibrate.cannot_set", path=path, error=exc, command=command)
+        raise CommandError(said) from None
     print(say("calibrate.created" if created else "calibrate.updated", path=path))
     try:
         load_config(path, env={})
     except ConfigError as exc:
         command = f"{program()} config edit {shlex.quote(str(path))}"
-        print(say("calibrate.now_broken", command=command), file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
+        lines = [say("calibrate.now_broken", command=command)]
+        lines += [f"  {problem}" for problem in exc.problems]
+        raise CommandError("\n".join(lines), 2, named=False) from None
     return 0
 
 

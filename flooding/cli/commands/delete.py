@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_data_dir_option,
     add_lang_option,
     data_dir,
@@ -62,14 +63,12 @@ def run(args: argparse.Namespace) -> int:
         summary = summarize_session(store, args.session)
         if summary is None:
             command = f"{program()} sessions{data_dir_hint(args)}"
-            print(say("delete.no_session", id=args.session, command=command))
-            return 1
+            said = say("delete.no_session", id=args.session, command=command)
+            raise CommandError(said, named=False)
         if summary.recording:
             refusal = _being_recorded(args, say)
             if refusal is not None:
-                said = say("delete.refused", why=refusal)
-                print(f"flooding delete: {said}", file=sys.stderr)
-                return 1
+                raise CommandError(say("delete.refused", why=refusal))
         described = say(
             "delete.described",
             id=summary.id,
@@ -80,9 +79,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if not args.yes:
             if not sys.stdin.isatty():
-                said = say("delete.no_terminal", described=described)
-                print(f"flooding delete: {said}")
-                return 2
+                raise CommandError(say("delete.no_terminal", described=described), 2)
             answer = input(say("delete.ask", described=described) + " [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 print(say("delete.nothing"))

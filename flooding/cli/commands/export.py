@@ -51,9 +51,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     parser.set_defaults(run=run)
 
 
-def _print(text: str, say: Catalogue) -> bool:
-    """Write the export to the screen (or wherever stdout goes); False, said plainly, if that
-    fails (a full disk, a closed pipe is left to `main`)."""
+def _print(text: str, say: Catalogue) -> None:
+    """Write the export to the screen (or wherever stdout goes); a CommandError, said plainly,
+    if that fails (a full disk; a closed pipe is left to `main`)."""
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -62,10 +62,7 @@ def _print(text: str, say: Catalogue) -> bool:
     except OSError as exc:
         # what could not be written must not be tried again at exit (a second traceback)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        said = say("export.output_failed", error=exc.strerror or exc)
-        print(f"flooding export: {said}", file=sys.stderr)
-        return False
-    return True
+        raise CommandError(say("export.output_failed", error=exc.strerror or exc)) from None
 
 
 def default_name(session_id: int, started_s: float | None, form: str) -> Path:
@@ -111,8 +108,8 @@ def run(args: argparse.Namespace) -> int:
         files.append((args.output, main))
     if args.episodes is not None and table is not None:
         files.append((args.episodes, table))
-    if args.output is None and not _print(main, say):
-        return 1
+    if args.output is None:
+        _print(main, say)
     if not files:
         return 0
     written = []
@@ -121,8 +118,7 @@ def run(args: argparse.Namespace) -> int:
             write_private(path, text.encode("utf-8"))
         except OSError as exc:
             said = say("export.cannot_write", path=path, error=exc.strerror or exc)
-            print(f"flooding export: {said}", file=sys.stderr)
-            return 1
+            raise CommandError(said) from None
         written.append(str(path))
     where = [os.path.abspath(w) for w in written]  # say where, whatever the folder
     wrote = (

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_config_options,
     add_data_dir_option,
     data_dir_hint,
@@ -78,41 +78,30 @@ def _couple_names(args: argparse.Namespace, settings: Any, say: Catalogue) -> li
     return names
 
 
-def _read_or_explain(path: Path, args: argparse.Namespace, say: Catalogue) -> Recording | None:
-    """The heart data in `path` (one person's), or None after saying why it cannot be
+def _one_person(path: Path, args: argparse.Namespace, say: Catalogue) -> Recording:
+    """The heart data in `path` (one person's), or a CommandError saying why it cannot be
     imported."""
-    tracks = _tracks_or_explain(path, args, say)
-    if tracks is None:
-        return None
+    tracks = _tracks(path, args, say)
     if len(tracks) > 1:
         names = ", ".join(tracks)
-        said = say("import.several_people", path=path, count=len(tracks), names=names)
-        print(f"flooding import: {said}", file=sys.stderr)
-        return None
+        raise CommandError(say("import.several_people", path=path, count=len(tracks), names=names))
     return next(iter(tracks.values()))
 
 
-def _tracks_or_explain(
-    path: Path, args: argparse.Namespace, say: Catalogue
-) -> dict[str, Recording] | None:
-    """Each person's heart data in `path` ('' for a file of one), or None after saying why
-    it cannot be imported."""
+def _tracks(path: Path, args: argparse.Namespace, say: Catalogue) -> dict[str, Recording]:
+    """Each person's heart data in `path` ('' for a file of one), or a CommandError saying
+    why it cannot be imported."""
     from flooding.io.readers import ReaderError, read_tracks
 
     try:
         tracks = read_tracks(path, args.format, participant=args.participant)
     except ReaderError as exc:
-        said = say("import.unreadable", problem=exc.said(say))
-        print(f"flooding import: {said}", file=sys.stderr)
-        return None
+        raise CommandError(say("import.unreadable", problem=exc.said(say))) from None
     except OSError as exc:
         said = say("import.cannot_read", path=path, error=exc.strerror or exc)
-        print(f"flooding import: {said}", file=sys.stderr)
-        return None
+        raise CommandError(said) from None
     if not all(len(recording) for recording in tracks.values()):
-        said = say("import.no_heart_data", path=path)
-        print(f"flooding import: {said}")
-        return None
+        raise CommandError(say("import.no_heart_data", path=path))
     return tracks
 
 
@@ -144,19 +133,13 @@ def _run_couple(
     args: argparse.Namespace, settings: Any, start_s: float | None, say: Catalogue
 ) -> int:
     if len(args.file) != 2:
-        said = say("import.couple_two_files")
-        print(f"flooding import --couple: {said}", file=sys.stderr)
-        return 2
+        raise CommandError(say("import.couple_two_files"), 2, command="import --couple")
     names = _couple_names(args, settings, say)
     if isinstance(names, str):
-        print(f"flooding import: {names}", file=sys.stderr)
-        return 2
-    recordings = {}
-    for name, path in zip(names, args.file, strict=True):
-        recording = _read_or_explain(path, args, say)
-        if recording is None:
-            return 1
-        recordings[name] = recording
+        raise CommandError(names, 2)
+    recordings = {
+        name: _one_person(path, args, say) for name, path in zip(names, args.file, strict=True)
+    }
     return _store_couple(args, settings, start_s, recordings, list(args.file), say)
 
 
@@ -242,34 +225,25 @@ def run(args: argparse.Namespace) -> int:
     say = load_catalogue(settings.language)
     if args.format is not None and args.format not in formats():
         known = ", ".join(formats())
-        said = say("import.unknown_format", format=repr(args.format), known=known)
-        print(f"flooding import: {said}", file=sys.stderr)
-        return 2
+        raise CommandError(say("import.unknown_format", format=repr(args.format), known=known), 2)
     start_s = None
     if args.start:
         try:
             start_s = datetime.fromisoformat(args.start).astimezone().timestamp()
         except ValueError:
-            said = say("import.bad_start", start=repr(args.start))
-            print(f"flooding import: {said}", file=sys.stderr)
-            return 2
+            raise CommandError(say("import.bad_start", start=repr(args.start)), 2) from None
     if args.couple:
         return _run_couple(args, settings, start_s, say)
     if len(args.file) != 1 or args.as_names:
-        said = say("import.one_at_a_time")
-        print(f"flooding import: {said}", file=sys.stderr)
-        return 2
+        raise CommandError(say("import.one_at_a_time"), 2)
     args.file = args.file[0]
-    tracks = _tracks_or_explain(args.file, args, say)
-    if tracks is None:
-        return 1
+    tracks = _tracks(args.file, args, say)
     if len(tracks) == 2:  # a couple session's export comes back as a couple session
         return _store_couple(args, settings, start_s, tracks, [args.file], say)
     if len(tracks) > 2:
         names = ", ".join(tracks)
         said = say("import.too_many_people", path=args.file, count=len(tracks), names=names)
-        print(f"flooding import: {said}", file=sys.stderr)
-        return 1
+        raise CommandError(said)
     recording = next(iter(tracks.values()))
     sha256 = _imported_before(args, [args.file], say)
     if sha256 is None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from flooding.cli.commands._app import add_app_options, app_extras
 from flooding.cli.commands._common import (
+    CommandError,
     add_config_options,
     add_data_dir_option,
     add_notify_option,
@@ -86,8 +87,9 @@ def register(commands: Any, say: Catalogue) -> None:
 
 async def _pick_strap(
     args: argparse.Namespace, scanner: Any, address: str, name: str, say: Catalogue
-) -> tuple[str, str] | None:
-    """The strap to use: the paired one, else the only one in range (said so), else None."""
+) -> tuple[str, str]:
+    """The strap to use: the paired one, else the only one in range (said so), else a
+    CommandError saying what to check (none in range) or how to pick one (several)."""
     if address or name:
         return address, name
     again = data_dir_hint(args) + config_hint(args)
@@ -109,18 +111,9 @@ async def _pick_strap(
     if not found:
         from flooding.io.strap.backoff import Failure, advice
 
-        print(
-            say("monitor.none_found", advice=advice(Failure.NOT_FOUND, say=say)),
-            file=sys.stderr,
-        )
-    else:
-        print(say("monitor.several"), file=sys.stderr)
-        for strap in found:
-            print(
-                f"  {program()} pair {strap.address}{pair_options}    # {strap.label}",
-                file=sys.stderr,
-            )
-    return None
+        raise CommandError(say("monitor.none_found", advice=advice(Failure.NOT_FOUND, say=say)))
+    pairs = [f"  {program()} pair {s.address}{pair_options}    # {s.label}" for s in found]
+    raise CommandError("\n".join([say("monitor.several"), *pairs]))
 
 
 async def _monitor(args: argparse.Namespace) -> int:
@@ -154,12 +147,9 @@ async def _monitor(args: argparse.Namespace) -> int:
             async with strap_backends(args) as (scanner, client, _strap):
                 strap = ("", "")
                 if not args.couple:
-                    chosen = await _pick_strap(
+                    strap = await _pick_strap(
                         args, scanner, settings.strap.address, settings.strap.name, say
                     )
-                    if chosen is None:
-                        return 1
-                    strap = chosen
                 clock = SessionClock()  # stamps the samples; the runner reads now from it
                 try:
                     source, straps = wiring.strap_source(
@@ -172,8 +162,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                         clock=clock,
                     )
                 except ConfigError as exc:
-                    print(f"flooding monitor --couple: {exc}", file=sys.stderr)
-                    return 1
+                    raise CommandError(str(exc), command="monitor --couple") from None
                 kind = "ble-couple" if straps else "ble"
                 proc = wiring.process(
                     source,
@@ -195,8 +184,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     program=program(),
                 )
     except wiring.StartError as exc:
-        print(f"flooding monitor: {exc.said(say)}", file=sys.stderr)
-        return exc.code
+        raise CommandError(exc.said(say), exc.code) from None
     summary = say(
         "summary.monitor",
         id=outcome.session_id,
@@ -304,7 +292,6 @@ def run(args: argparse.Namespace) -> int:
             from flooding.cli.commands._common import words_for_errors
 
             said = words_for_errors(args)("monitor.cannot_log", path=args.log_file, error=exc)
-            print(f"flooding monitor: {said}", file=sys.stderr)
-            return 1
+            raise CommandError(said) from None
         return asyncio.run(_headless(args))
     return asyncio.run(_monitor(args))

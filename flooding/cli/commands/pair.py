@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flooding.cli.commands._common import add_lang_option, config_hint, program, screen_words
+from flooding.cli.commands._common import (
+    CommandError,
+    add_lang_option,
+    config_hint,
+    program,
+    screen_words,
+)
 from flooding.cli.commands._strap import add_strap_options, scan_for_straps
 
 if TYPE_CHECKING:
@@ -64,6 +70,11 @@ def _again(args: argparse.Namespace, strap: str) -> str:
 
 
 def _choose(args: argparse.Namespace, found: list[StrapInfo], say: Catalogue) -> StrapInfo | None:
+    """The strap to pair: the one named, else the only one in range (asked about on a
+    terminal); None when the person says no; a CommandError saying why none can be chosen
+    and what to do."""
+    from flooding.io.strap.backoff import Failure, advice
+
     straps = [s for s in found if s.has_heart_rate_service]
     if args.strap:
         wanted = args.strap.strip()
@@ -75,36 +86,35 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo], say: Catalogue) ->
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            print(say("pair.same_name", name=repr(wanted)), file=sys.stderr)
-            for s in matches:
-                print(f"  {s.label}", file=sys.stderr)
-            return None
-        print(say("pair.not_in_range", name=repr(wanted)), file=sys.stderr)
-        if straps:
-            print(say("pair.in_range"), file=sys.stderr)
-            for s in straps:
-                print(f"  {s.label}", file=sys.stderr)
-        return None
+            lines = [say("pair.same_name", name=repr(wanted)), *(f"  {s.label}" for s in matches)]
+        else:
+            lines = [say("pair.not_in_range", name=repr(wanted))]
+            if straps:
+                lines += [say("pair.in_range"), *(f"  {s.label}" for s in straps)]
+        lines.append(advice(Failure.NOT_FOUND, args.strap, say=say))
+        raise CommandError("\n".join(lines), named=False)
     if len(straps) == 1:
         only = straps[0]
         if args.yes:
             return only
         if not sys.stdin.isatty():
-            print(say("pair.found_one", strap=only.label), file=sys.stderr)
-            print(say("pair.to_use_it", command=_again(args, only.address)), file=sys.stderr)
-            return None
+            found_one = say("pair.found_one", strap=only.label)
+            to_use_it = say("pair.to_use_it", command=_again(args, only.address))
+            raise CommandError(f"{found_one}\n{to_use_it}", named=False)
         answer = input(say("pair.use_it", strap=only.label) + " [Y/n] ").strip().lower()
         return only if answer in ("", "y", "yes") else None
-    if straps:
-        print(say("pair.several"), file=sys.stderr)
-        for s in straps:
-            name = s.name or say("pair.unnamed")
-            print(f"  {_again(args, s.address)}   # {name}", file=sys.stderr)
-    return None
+    if not straps:
+        return None
+    lines = [say("pair.several")]
+    for s in straps:
+        name = s.name or say("pair.unnamed")
+        lines.append(f"  {_again(args, s.address)}   # {name}")
+    raise CommandError("\n".join(lines), named=False)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Scan, choose, save; exit 1 when no strap could be chosen."""
+    """Scan, choose, save; exit 1 when no strap could be chosen (a CommandError saying why,
+    unless the person said no)."""
     from flooding.app.pairing import PairingRefused, address_problem, pair_strap, profiles_in
     from flooding.io.strap.backoff import Failure, advice
     from flooding.io.strap.ble import StrapInfo
@@ -113,12 +123,10 @@ def run(args: argparse.Namespace) -> int:
     if args.no_scan:
         if not args.strap:
             example = f"{_again(args, 'C0:FF:EE:00:00:01')} --no-scan"
-            print(say("pair.no_scan_needs_address", example=example), file=sys.stderr)
-            return 2
+            raise CommandError(say("pair.no_scan_needs_address", example=example), 2)
         problem = address_problem(args.strap, say)
         if problem is not None:
-            print(f"flooding pair: {problem}.", file=sys.stderr)
-            return 2
+            raise CommandError(f"{problem}.", 2)
         chosen: StrapInfo | None = StrapInfo(
             name=None, address=args.strap.strip(), rssi=None, has_heart_rate_service=True
         )
@@ -127,13 +135,10 @@ def run(args: argparse.Namespace) -> int:
         extra = " " + say("pair.or_record_now", command=without)
         found = scan_for_straps(args, _pair_command(args, args.strap or ""), extra, say)
         if not any(s.has_heart_rate_service for s in found) and not args.strap:
-            print(say("strap.none_found", seconds=f"{args.timeout:g}"), file=sys.stderr)
-            print(advice(Failure.NOT_FOUND, say=say), file=sys.stderr)
-            return 1
+            none_found = say("strap.none_found", seconds=f"{args.timeout:g}")
+            raise CommandError(f"{none_found}\n{advice(Failure.NOT_FOUND, say=say)}", named=False)
         chosen = _choose(args, found, say)
-    if chosen is None:
-        if args.strap:
-            print(advice(Failure.NOT_FOUND, args.strap, say=say), file=sys.stderr)
+    if chosen is None:  # the person said no
         return 1
     from flooding.io.config_files.loading import user_config_path
 
@@ -141,8 +146,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         pair_strap(path, chosen.address, chosen.name or "", profile=args.as_name)
     except PairingRefused as exc:
-        print(f"flooding pair: {exc.said(say)}", file=sys.stderr)
-        return 1
+        raise CommandError(exc.said(say)) from None
     label = say("pair.the_strap_at", address=chosen.address) if args.no_scan else chosen.label
     if args.no_scan:
         print(say("pair.not_looked_for"))

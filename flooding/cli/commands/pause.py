@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import add_data_dir_option, add_lang_option, screen_words
+from flooding.cli.commands._common import (
+    CommandError,
+    add_data_dir_option,
+    add_lang_option,
+    screen_words,
+)
 from flooding.cli.commands._control import (
     EXIT_NOT_RUNNING,
     asking_the_monitor,
@@ -57,11 +61,10 @@ def run_pause(args: argparse.Namespace) -> int:
             if reply is not None:
                 break
     if reply is None:
-        print(no_monitor_text(say("control.no_session_to_pause"), args, say), file=sys.stderr)
-        return EXIT_NOT_RUNNING
+        said = no_monitor_text(say("control.no_session_to_pause"), args, say)
+        raise CommandError(said, EXIT_NOT_RUNNING, named=False)
     if isinstance(reply, ErrorReply):
-        print(f"flooding pause: {refusal(reply, say)}", file=sys.stderr)
-        return 1
+        raise CommandError(refusal(reply, say))
     until = clock_time(reply.until_s)
     if reply.already:
         print(say("pause.already", minutes=f"{reply.minutes_left:.0f}", until=until))
@@ -81,10 +84,9 @@ def run_resume(args: argparse.Namespace) -> int:
             if reply is not None:
                 break
     if reply is None:
-        print(no_monitor_text(say("control.no_pause_to_end"), args, say), file=sys.stderr)
-        return EXIT_NOT_RUNNING
+        said = no_monitor_text(say("control.no_pause_to_end"), args, say)
+        raise CommandError(said, EXIT_NOT_RUNNING, named=False)
     if isinstance(reply, ErrorReply):
-        print(f"flooding resume: {refusal(reply, say)}", file=sys.stderr)
-        return 1
+        raise CommandError(refusal(reply, say))
     print(say("resume.ended"))
     return 0

@@ -84,7 +84,6 @@ def run(args: argparse.Namespace) -> int:
         write_private(target, content)
     except OSError as exc:
         said = say("plot.cannot_write", path=target, error=exc.strerror or exc)
-        print(f"flooding plot: {said}")
-        return 1
+        raise CommandError(said) from None
     print(say("plot.wrote", path=target, id=session_id))
     return 0

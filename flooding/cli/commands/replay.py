@@ -14,11 +14,11 @@ import argparse
 import itertools
 import json
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_config_options,
     add_data_dir_option,
     data_dir,
@@ -111,20 +111,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         recording = read(args.file, args.format, participant=args.participant)
     except ReaderError as exc:
-        print(f"flooding replay: {exc.said(say)}", file=sys.stderr)
-        return 1
+        raise CommandError(exc.said(say)) from None
     except UnknownFormat as exc:  # an unknown --format
-        print(f"flooding replay: {exc.said(say)}", file=sys.stderr)
-        return 2
+        raise CommandError(exc.said(say), 2) from None
     except ValueError as exc:  # anything else the readers refuse as asked
-        print(f"flooding replay: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(str(exc), 2) from None
     # on the clock exactly as import stores it: the same samples give the same alerts
     table = anchored_table(recording)
     n_samples = int(table.t_s.size)
     if not n_samples:
-        print(f"flooding replay: {say('replay.no_samples', file=args.file)}", file=sys.stderr)
-        return 1
+        raise CommandError(say("replay.no_samples", file=args.file))
     # the last baseline and an open episode's peak come from the readings
     session_id = None
     if args.save:  # run over the samples as stored

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
-from flooding.cli.commands._common import add_lang_option, program, screen_words
+from flooding.cli.commands._common import CommandError, add_lang_option, program, screen_words
 from flooding.cli.commands._strap import add_strap_options, scan_for_straps
 
 if TYPE_CHECKING:
@@ -60,10 +59,9 @@ def run(args: argparse.Namespace) -> int:
             signal = f"{s.rssi} dBm" if s.rssi is not None else say("scan.signal_unknown")
             kind = "" if s.has_heart_rate_service else say("scan.not_a_strap")
             print(f"{s.name or say('scan.unnamed'):<28} {s.address:<20} {signal}{kind}")
-    if not straps:
-        print(say("strap.none_found", seconds=f"{args.timeout:g}"), file=sys.stderr)
-        print(advice(Failure.NOT_FOUND, say=say), file=sys.stderr)
-        return 1
+    if not straps:  # after the list (`[]` for --json): what was found is still shown
+        none_found = say("strap.none_found", seconds=f"{args.timeout:g}")
+        raise CommandError(f"{none_found}\n{advice(Failure.NOT_FOUND, say=say)}", named=False)
     if not args.json:
         example = f"{program()} pair {straps[0].address}"
         print("\n" + say("scan.to_use", command=f"{program()} pair ADDRESS", example=example))

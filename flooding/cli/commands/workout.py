@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_data_dir_option,
     add_lang_option,
     data_dir_hint,
@@ -49,14 +49,10 @@ def run(args: argparse.Namespace) -> int:
             if reply is not None:
                 break
     if reply is None:
-        print(
-            no_monitor_text(say(f"control.workout_{args.switch}"), args, say),
-            file=sys.stderr,
-        )
-        return EXIT_NOT_RUNNING
+        said = no_monitor_text(say(f"control.workout_{args.switch}"), args, say)
+        raise CommandError(said, EXIT_NOT_RUNNING, named=False)
     if isinstance(reply, ErrorReply):
-        print(f"flooding workout: {refusal(reply, say)}", file=sys.stderr)
-        return 1
+        raise CommandError(refusal(reply, say))
     when = say("workout.next_session" if reply.session_id is None else "workout.now")
     if on:
         command = f"{program()} workout off{data_dir_hint(args)}"

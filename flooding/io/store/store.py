@@ -1025,7 +1025,15 @@ class Store:
                 f" (SELECT {SESSION_STATS} FROM samples WHERE session_id=?) WHERE id=?",
                 (sid, sid),
             )
-            keep_ended(db, sid, stored)  # its columns, for the replays of tune and the what-if
+            # its columns, for the replays of tune and the what-if: never at the cost of the
+            # session's end (a full disk may refuse them; they are kept when next read)
+            db.execute("SAVEPOINT keep_columns")
+            try:
+                keep_ended(db, sid, stored)
+            except (sqlite3.Error, MemoryError) as exc:
+                db.execute("ROLLBACK TO keep_columns")
+                log.warning("session %d: its columns for tune are not kept now: %s", sid, exc)
+            db.execute("RELEASE keep_columns")
 
         self._write(write)
 
