@@ -542,34 +542,40 @@ def replay(
                 detector.take_bucket(t_list[stop - 1], stop - learn, sum(rate_list[learn:stop]))
             continue
         j = start
+        # the bucket's first reading too may be taken at once, when moving to the bucket
+        # is all that it changes first (`Detector.enter_bucket`)
+        entered = takeable[start] and start not in by_index and detector.enter_bucket(t_list[start])
         while j < stop:
-            if j in by_index:
-                for control in by_index[j]:
-                    events.extend(control.apply(engine))
-            step, happened = advance(
-                Sample(t_list[j], rate_list[j], (), CONTACTS[contact[j]], None, activity[j])
-            )
-            if happened:
-                events.extend(happened)
-            if trace is not None:
-                base = step.baseline_bpm
-                quiet.append(
-                    (
-                        j,
-                        j + 1,
-                        _CODE[step.state],
-                        math.nan if base is None else base,
-                        step.threshold_bpm,
-                        _wait_code(step.waiting),
-                    )
+            if entered:
+                entered = False
+            else:
+                if j in by_index:
+                    for control in by_index[j]:
+                        events.extend(control.apply(engine))
+                step, happened = advance(
+                    Sample(t_list[j], rate_list[j], (), CONTACTS[contact[j]], None, activity[j])
                 )
-                if protocol.pausing:
-                    paused.append((j, j + 1, protocol.until_s))
                 if happened:
-                    trace.events[j] = tuple(happened)
-            j += 1
-            if j == stop or not takeable[j] or step.state not in QUIET_STATES:
-                continue
+                    events.extend(happened)
+                if trace is not None:
+                    base = step.baseline_bpm
+                    quiet.append(
+                        (
+                            j,
+                            j + 1,
+                            _CODE[step.state],
+                            math.nan if base is None else base,
+                            step.threshold_bpm,
+                            _wait_code(step.waiting),
+                        )
+                    )
+                    if protocol.pausing:
+                        paused.append((j, j + 1, protocol.until_s))
+                    if happened:
+                        trace.events[j] = tuple(happened)
+                j += 1
+                if j == stop or not takeable[j] or step.state not in QUIET_STATES:
+                    continue
             # the samples up to the next unusable one (or gap, or control) that change nothing
             # but the calm readings or a peak, at once (`Detector.quiet_readings`)
             if not unusable:

@@ -126,6 +126,9 @@ STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30
 #                              stays up: falling below this share of the step means posture
 
 
+_QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # `enter_bucket`
+
+
 class DetectorStep(NamedTuple):
     """The detector's answer to one sample (a named tuple: made once per sample, cheaply)."""
 
@@ -914,6 +917,21 @@ class Detector:
         """Learn calm readings `start` .. `stop` - 1 that `quiet_readings` took while the
         baseline was frozen, after all: it thawed just before them (a pause ended)."""
         self._baseline.add_readings(bpms, start, stop)
+
+    def enter_bucket(self, t_s: float) -> bool:
+        """Move to the baseline bucket of a usable reading at `t_s` (no gap before it) ahead
+        of `quiet_readings`, when that is all `feed`'s tick would change: no bucket closes
+        and the settling minutes do not end (so the threshold stays), and the state is one
+        that `quiet_readings` may go on from. Whether it moved."""
+        ring = self._baseline
+        if (
+            ring._n >= BUCKET_S * MIN_BUCKET_FILL
+            or ring.settling_now
+            or self._state not in _QUIET_STATES
+        ):
+            return False
+        ring.tick(t_s)
+        return True
 
     def may_stretch(self) -> bool:
         """Whether `quiet_stretch` may take buckets now at all: not while a rise is followed,
