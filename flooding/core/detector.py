@@ -1174,23 +1174,29 @@ class Detector:
                 continue
             if learn or ring._n or ring.settling_now or not (classic or ring.warm):
                 continue
-            # the buckets after it that change nothing but a peak (no gap, nothing learned:
-            # the same threshold, and the same for `record`), in a tight loop
+            # the buckets after it that change nothing but a peak or the release timer (no gap,
+            # nothing learned: the same threshold, and the same for `record`), in a tight loop
             j = i
             if flooded:
                 below = threshold - self._hysteresis
                 while (
                     j < end
-                    and lowest[j] >= below
                     and last_ts[j] < before_t
                     and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
                     and j not in gaps_of
                 ):
+                    if lowest[j] < below:  # the release timer, as above
+                        ended, timer = _release_timer(
+                            times_s, bpms, starts[j], stops[j], below, release, release_s
+                        )
+                        if ended:
+                            break  # the loop above stops at it
+                        release = timer
+                    else:
+                        release = None
                     if highest[j] > peak:
                         peak = highest[j]
                     j += 1
-                if j > i:
-                    release = None
             else:
                 while (
                     j < end
