@@ -176,6 +176,29 @@ class TestBatchEqualsStreaming:
             assert kept.readings == readings
             assert any(r.baseline_bpm is not None for r in readings)
 
+    def test_steps_that_fall_back_or_stay_up(self) -> None:
+        """A sudden step up (standing up) that falls back half-way while still over the
+        threshold, at every place in a 10-s bucket, or that stays up until confirmed: batch
+        equals streaming, and the step rule says what it waits for as live."""
+        for offset in range(10):
+            for after in (86.0, 100.0):  # fallen back half-way (a posture), or still up
+                samples = [
+                    Sample(START_S + k, 66.0 + (k * 7919 % 5) / 5.0, (), True)
+                    for k in range(600 + offset)
+                ]
+                t = samples[-1].t_s
+                rise = [110.0, 111.0, 112.0, 110.5, 109.0, after, after - 1.0, after + 0.5]
+                rise += [after] * 30 + [66.0] * 120
+                samples += [Sample(t + 1.0 + k, bpm, (), True) for k, bpm in enumerate(rise)]
+                readings, events = live(samples, [], Mode.TALK)
+                waits = {r.waiting for r in readings}
+                assert Waiting.STEP in waits
+                if after < 90.0:
+                    assert Waiting.MOVEMENT in waits
+                kept = run_batch(samples, SETTINGS, keep_readings=True)
+                assert repr(kept.events) == repr(events)
+                assert repr(kept.readings) == repr(readings)
+
     def test_hours_of_calm_in_stretches(self) -> None:
         """Hours of drifting calm with a few rises, a pause and a lost strap between (long
         calm stretches fill and turn the baseline's rings): batch equals streaming, with

@@ -813,7 +813,8 @@ class Detector:
         plausible rate, no movement, not the first with an activity level, no gap before it)
         and that they fall in the baseline bucket of the last reading fed. A run is taken
         while it is neither confirmed nor ended by a dip longer than the tolerance and no step
-        begins (none is under way); a flooded episode while it is not released;
+        begins (a run that began with a step: while over the threshold and not fallen back
+        half-way, not confirmed); a flooded episode while it is not released;
         calm readings (once the baseline is warm) while under the threshold, each learned
         unless the baseline is frozen.
         """
@@ -830,6 +831,7 @@ class Detector:
         threshold, rule = self.threshold()
         end = start
         pushed = start  # readings before this one have joined the step rule's minima
+        waiting: Waiting | None = None  # what the readings taken wait for
         if flooded:
             below = threshold - self._hysteresis
             release = self._release_start
@@ -863,9 +865,30 @@ class Detector:
             if not self.frozen:
                 ring.add_readings(bpms, start, end)
             state = State.CALM if ring.value is not None else State.WARMING
-        else:
-            if step_rule and self._run_step:
+        elif step_rule and self._run_step:
+            # a run that began with a step: its readings over the threshold while it is not
+            # confirmed and the heart has not fallen back (a change of posture), as `feed`
+            # follows them; a dip, whatever it says, is for `feed`
+            floor = self._run_floor
+            assert floor is not None  # a step is told from the floor
+            peak = self._run_peak
+            confirm_s = self._confirm_s
+            while end < stop:
+                bpm = bpms[end]
+                if bpm < threshold or times_s[end] - run_start >= confirm_s:
+                    break
+                top = bpm if bpm > peak else peak
+                if bpm < floor + STEP_SETTLED_FRACTION * (top - floor):
+                    break  # fallen back: a change of posture
+                peak = top
+                end += 1
+            if end == start:
                 return start, None
+            self._run_peak = peak
+            self._dip_start = None
+            state = State.RISING
+            waiting = Waiting.STEP
+        else:
             confirm_s = self._confirm_s
             step_open = step_rule and self._run_floor is not None  # a step may still begin
             if step_open and times_s[start] - run_start <= STEP_S:
@@ -911,7 +934,7 @@ class Detector:
         if last_t > self._last_t:
             self._last_t = last_t
         self._last_plausible_t = last_t
-        return end, self._step(state, threshold, rule, [])
+        return end, self._step(state, threshold, rule, [], waiting)
 
     def learn_readings(self, bpms: Sequence[float], start: int, stop: int) -> None:
         """Learn calm readings `start` .. `stop` - 1 that `quiet_readings` took while the
