@@ -199,6 +199,26 @@ class TestBatchEqualsStreaming:
                 assert repr(kept.events) == repr(events)
                 assert repr(kept.readings) == repr(readings)
 
+    def test_sparse_readings_under_a_calm_that_steps_past_the_rise_limit(self) -> None:
+        """Readings about two seconds apart (buckets some half filled, some not) while the calm
+        steps up faster than the baseline may follow: when each bucket begins decides when
+        the baseline may rise, in batch as live."""
+        for step_s in (1.6, 1.8, 2.0, 2.2):
+            samples: list[Sample] = []
+            t = START_S
+            k = 0
+            while t < START_S + 3600.0:
+                # the calm steps up by 7 bpm every other 10 minutes: faster than 1 bpm a minute
+                level = 62.0 + 7.0 * (int((t - START_S) // 600.0) % 2) + (k * 7919 % 7) / 10.0
+                samples.append(Sample(t, round(level, 1), (), True))
+                t += step_s + (0.4 if k % 3 == 0 else 0.0)
+                k += 1
+            readings, events = live(samples, [], Mode.TALK)
+            kept = run_batch(samples, SETTINGS, keep_readings=True)
+            assert repr(kept.events) == repr(events)
+            assert repr(kept.readings) == repr(readings)
+            assert len({r.baseline_bpm for r in readings}) > 10  # the baseline did follow
+
     def test_hours_of_calm_in_stretches(self) -> None:
         """Hours of drifting calm with a few rises, a pause and a lost strap between (long
         calm stretches fill and turn the baseline's rings): batch equals streaming, with
