@@ -12,6 +12,7 @@ from flooding.app.tune import (
     REPLAYS_KEPT,
     RecordedSessions,
     compare_session,
+    compare_sessions,
     load_sessions,
     match,
     totals,
@@ -168,6 +169,24 @@ class TestReplay:
                 assert list(result.candidate_alert_s) == alerts_of(recorded, strict)
         finally:
             store.close()
+
+    def test_sessions_compared_in_worker_processes_give_the_same_comparisons(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """Comparing sessions in forked worker processes gives what comparing them one after
+        another in this process gives, in the same order."""
+        folder, made = history
+        strict = candidate("detection.margin_bpm=20")
+        store = Store.open(folder)
+        try:
+            sessions = list(load_sessions(store, list(made)))
+            here = compare_sessions(sessions, default_settings(), strict, workers=1)
+            forked = compare_sessions(sessions, default_settings(), strict, workers=2)
+        finally:
+            store.close()
+        assert [c.session_id for c in forked] == list(made)
+        assert forked == here
+        assert any(c.current_alert_s != c.candidate_alert_s for c in here)  # something to see
 
     def test_false_alarms_removed_and_no_flood_missed(
         self, history: tuple[Path, dict[int, list[Sample]]]

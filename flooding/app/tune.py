@@ -13,6 +13,10 @@ a new candidate replays only the candidate, and only sessions that changed are r
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
+import os
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -272,6 +276,55 @@ def match(a: Sequence[float], b: Sequence[float], tolerance_s: float) -> list[tu
             used_b.add(j)
             out.append((i, j))
     return out
+
+
+PARALLEL_MIN_SESSIONS = 32  # fewer replay in a fraction of a second on one core: no fork
+CHUNKS_PER_WORKER = 4  # sessions differ in length: smaller shares even the workers out
+_SHARED: tuple[list[RecordedSession], Settings, Settings, float] | None = None
+#   what forked workers compare (inherited at the fork, never sent through a pipe)
+
+
+def compare_sessions(
+    sessions: Iterable[RecordedSession],
+    current: Settings,
+    candidate: Settings,
+    tolerance_s: float = DEFAULT_TOLERANCE_S,
+    *,
+    workers: int | None = None,
+) -> list[SessionComparison]:
+    """`compare_session` of every session, in order. A replay is pure Python, one core each:
+    with many sessions, on Linux (where a fork shares the loaded sessions at no cost), they
+    are spread over the machine's cores in forked worker processes (`workers`: how many;
+    default, one a core). The sessions keep no replays' alerts from the workers."""
+    global _SHARED
+    chosen = list(sessions)
+    count = _worker_count(len(chosen)) if workers is None else min(workers, len(chosen))
+    if count <= 1:
+        return [compare_session(s, current, candidate, tolerance_s) for s in chosen]
+    _SHARED = (chosen, current, candidate, tolerance_s)
+    try:
+        share = max(1, -(-len(chosen) // (count * CHUNKS_PER_WORKER)))
+        parts = [range(k, min(k + share, len(chosen))) for k in range(0, len(chosen), share)]
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
+            return [c for compared in pool.map(_compare_part, parts) for c in compared]
+    finally:
+        _SHARED = None
+
+
+def _worker_count(sessions: int) -> int:
+    """Worker processes for comparing this many sessions: one a core this process may use,
+    on Linux and with enough sessions to be worth a fork; else 1 (in this process)."""
+    if sys.platform != "linux" or sessions < PARALLEL_MIN_SESSIONS:
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), sessions))
+
+
+def _compare_part(part: range) -> list[SessionComparison]:
+    """In a forked worker: `compare_session` of the shared sessions in `part`."""
+    assert _SHARED is not None
+    sessions, current, candidate, tolerance_s = _SHARED
+    return [compare_session(sessions[i], current, candidate, tolerance_s) for i in part]
 
 
 def compare_session(

@@ -78,7 +78,7 @@ def changed_keys(
 def run(args: argparse.Namespace) -> int:
     from flooding.app.tune import (
         DEFAULT_TOLERANCE_S,
-        compare_session,
+        compare_sessions,
         load_sessions,
         totals,
         verdict,
@@ -119,10 +119,9 @@ def run(args: argparse.Namespace) -> int:
                 say("tune.nothing", note=_couple_note(skipped, say), command="flooding tune --all")
             )
             return 1
-        comparisons = [
-            compare_session(session, current.settings, candidate.settings, tolerance_s)
-            for session in load_sessions(store, ids)
-        ]
+        comparisons = compare_sessions(
+            load_sessions(store, ids), current.settings, candidate.settings, tolerance_s
+        )
     finally:
         store.close()
     elapsed = time.perf_counter() - began
