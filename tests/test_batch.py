@@ -277,6 +277,11 @@ def pausing_protocol(start_s: float) -> PauseProtocol:
     return protocol
 
 
+def observed(protocol: PauseProtocol, t_s: float, bpm: float) -> list[Event]:
+    """What the pause protocol says of one calm reading, observed as live does."""
+    return protocol.observe(SOLO, t_s, bpm=bpm, state=State.CALM, baseline_bpm=None, alerts=True)
+
+
 class TestPauseReadAhead:
     @settings(max_examples=60, deadline=None)
     @given(pause_readings, st.integers(1, 40), st.integers(0, 4))
@@ -304,15 +309,7 @@ class TestPauseReadAhead:
         for index in range(n):
             if not live.pausing:
                 break
-            for event in live.observe(
-                SOLO,
-                times[index],
-                bpm=bpms[index],
-                state=State.CALM,
-                baseline_bpm=None,
-                alerts=True,
-            ):
-                said.append((index, event))
+            said += [(index, event) for event in observed(live, times[index], bpms[index])]
         batch = pausing_protocol(START_S)
         read: list[tuple[int, Event]] = []
         position = 0
@@ -359,14 +356,7 @@ class TestPauseReadAhead:
         for index in range(200):
             if index == 100:
                 live.set_detection(SOLO, shorter)
-            live.observe(
-                SOLO,
-                times[index],
-                bpm=bpms[index],
-                state=State.CALM,
-                baseline_bpm=None,
-                alerts=True,
-            )
+            observed(live, times[index], bpms[index])
         recovery, again = live.people[SOLO].recovery, batch.people[SOLO].recovery
         assert recovery is not None
         assert again is not None
