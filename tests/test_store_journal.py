@@ -463,6 +463,23 @@ def test_a_journal_written_before_headers_never_goes_to_a_session_whose_times_do
     assert "session 2" in told
 
 
+def test_a_journal_written_before_headers_never_merges_two_sessions(tmp_path: Path) -> None:
+    """A journal of rows only holding two sessions' samples, the first one's id now taken by
+    another session: the first is saved to a session of its own, and the second's rows never
+    join it, though that new session takes the second's id."""
+    add_session(tmp_path, THEIRS_START, THEIRS_START + 600, "import:csv")
+    rows = [OLD_ROW.format(t_s=START + k) for k in range(3)]
+    rows += [OLD_ROW.replace("[1,", "[2,").format(t_s=START + 10 + k) for k in range(3)]
+    journal_of(tmp_path).write_text("".join(rows))
+    journal_of(tmp_path).chmod(0o600)
+    Store.open(tmp_path).close()
+    assert stored_sessions(tmp_path) == {
+        1: (THEIRS_START, "import:csv", []),
+        2: (START, "recovered", [START + k for k in range(3)]),
+        3: (START + 10, "recovered", [START + 10 + k for k in range(3)]),
+    }
+
+
 def test_a_couple_session_never_stored_is_restored_with_both_partners(tmp_path: Path) -> None:
     """A journal whose couple session never reached the database restores the session with
     its mode, strap, settings and both partners, each track's samples under its person."""

@@ -564,11 +564,15 @@ class Store:
         try:
             headers: dict[int, SessionHeader] = {}
             targets: dict[int, int] = {}  # the id a row carries -> the session it is saved to
+            restored: set[int] = set()  # sessions this recovery gave a new id (made or moved)
             for found, chunk in saving.chunks():
                 headers.update(found)
                 for sid in sorted({int(r[0]) for r in chunk} - targets.keys()):
                     first_s = min(float(r[1]) for r in chunk if r[0] == sid)
-                    targets[sid] = self._recovery_target(sid, headers.get(sid), first_s, saving)
+                    target = self._recovery_target(sid, headers.get(sid), first_s, saving, restored)
+                    targets[sid] = target
+                    if target != sid:
+                        restored.add(target)
                 _insert_samples(self.db, [(targets[int(r[0])], *r[1:]) for r in chunk])
                 saved += len(chunk)
             self.db.commit()
@@ -579,7 +583,12 @@ class Store:
         return saved
 
     def _recovery_target(
-        self, sid: int, header: SessionHeader | None, first_s: float, saving: Saving
+        self,
+        sid: int,
+        header: SessionHeader | None,
+        first_s: float,
+        saving: Saving,
+        restored: AbstractSet[int] = frozenset(),
     ) -> int:
         """The session a left journal's rows with id `sid` belong to: the one they were recorded
         in, matched by its id and how it began (`header`), under whatever id it was stored.
@@ -588,13 +597,16 @@ class Store:
 
         A journal written before headers were kept (`header` None) is matched by id and by
         time: the session must have begun by `first_s` (its first waiting sample) and not
-        ended before it; else the rows get a session of their own, as when the id is free."""
+        ended before it; else the rows get a session of their own, as when the id is free.
+        `restored`: sessions this recovery gave another journal id's rows, never matched by
+        their id (the rows of two sessions would become one)."""
         if header is not None:
             return self._headed_target(header, saving)
         row = self.db.execute(
             "SELECT started_s, ended_s FROM sessions WHERE id=?", (sid,)
         ).fetchone()
-        if row is not None and row[0] <= first_s and (row[1] is None or first_s <= row[1]):
+        fits = row is not None and row[0] <= first_s and (row[1] is None or first_s <= row[1])
+        if fits and sid not in restored:
             return sid
         cursor = self.db.execute(
             "INSERT INTO sessions(id, started_s, source, mode, note)"
