@@ -1026,6 +1026,7 @@ class Store:
         everything. `stored`: every sample of the session as given to `add_sample_table` (an
         import), kept as they are rather than read back."""
         self.flush()
+        self._begun.pop(session_id, None)  # its rows are handed over: no journal needs it now
 
         def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
             from flooding.io.store.columns import keep_ended  # numpy: a recording has it
