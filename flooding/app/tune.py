@@ -279,6 +279,7 @@ def match(a: Sequence[float], b: Sequence[float], tolerance_s: float) -> list[tu
 
 
 PARALLEL_MIN_SESSIONS = 32  # fewer replay in a fraction of a second on one core: no fork
+MAX_WORKERS = 8  # each worker comes to hold a copy of what it touches: memory bounds them
 CHUNKS_PER_WORKER = 4  # sessions differ in length: smaller shares even the workers out
 _SHARED: tuple[list[RecordedSession], Settings, Settings, float] | None = None
 #   what forked workers compare (inherited at the fork, never sent through a pipe)
@@ -290,17 +291,21 @@ def compare_sessions(
     candidate: Settings,
     tolerance_s: float = DEFAULT_TOLERANCE_S,
     *,
+    expected: int = 0,
     workers: int | None = None,
 ) -> list[SessionComparison]:
     """`compare_session` of every session, in order. A replay is pure Python, one core each:
-    with many sessions, on Linux (where a fork shares the loaded sessions at no cost), they
-    are spread over the machine's cores in forked worker processes (`workers`: how many;
-    default, one a core). The sessions keep no replays' alerts from the workers."""
+    with many sessions (`expected`: how many will come), on Linux (where a fork shares the
+    loaded sessions at no cost), they are spread over the machine's cores in forked worker
+    processes (`workers`: how many; default, one a core, at most `MAX_WORKERS`); else they
+    are compared as they come. The sessions keep no replays' alerts from the workers."""
     global _SHARED
+    if workers is None:
+        workers = _worker_count(expected)
+    if workers <= 1:  # one at a time: only one session is held at once
+        return [compare_session(s, current, candidate, tolerance_s) for s in sessions]
     chosen = list(sessions)
-    count = _worker_count(len(chosen)) if workers is None else min(workers, len(chosen))
-    if count <= 1:
-        return [compare_session(s, current, candidate, tolerance_s) for s in chosen]
+    count = min(workers, len(chosen))
     _SHARED = (chosen, current, candidate, tolerance_s)
     try:
         share = max(1, -(-len(chosen) // (count * CHUNKS_PER_WORKER)))
@@ -317,7 +322,7 @@ def _worker_count(sessions: int) -> int:
     on Linux and with enough sessions to be worth a fork; else 1 (in this process)."""
     if sys.platform != "linux" or sessions < PARALLEL_MIN_SESSIONS:
         return 1
-    return max(1, min(len(os.sched_getaffinity(0)), sessions))
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS, sessions))
 
 
 def _compare_part(part: range) -> list[SessionComparison]:

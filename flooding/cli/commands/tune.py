@@ -120,7 +120,11 @@ def run(args: argparse.Namespace) -> int:
             )
             return 1
         comparisons = compare_sessions(
-            load_sessions(store, ids), current.settings, candidate.settings, tolerance_s
+            load_sessions(store, ids),
+            current.settings,
+            candidate.settings,
+            tolerance_s,
+            expected=len(ids),
         )
     finally:
         store.close()
