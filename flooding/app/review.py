@@ -5,7 +5,6 @@ soon each was back near calm after the pause for both, and linkage (`flooding.co
 from __future__ import annotations
 
 import bisect
-import itertools
 import json
 import math
 import statistics
@@ -21,7 +20,6 @@ from flooding.core.models import SOLO, Sample
 from flooding.core.pause import Recovery
 from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.locale_files import load_catalogue
-from flooding.io.readers.recording import sample_chunks
 from flooding.io.store import EventRow, Store
 
 if TYPE_CHECKING:
@@ -515,12 +513,8 @@ def review_session(
         def stream() -> Iterable[Sample]:
             return given
 
-    elif table is not None:
+    elif table is not None:  # the passes below take the columns themselves
         end_s = float(table.t_s[-1]) if table.t_s.size else summary.started_s
-        columns = table
-
-        def stream() -> Iterable[Sample]:
-            return itertools.chain.from_iterable(sample_chunks(columns, SAMPLE_CHUNK))
 
     else:  # read as they are needed: a long session is never held as Sample values
         last = store.session_stats(session_id).get(session_id)
