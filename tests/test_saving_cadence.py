@@ -16,6 +16,7 @@ from flooding.app.session import SessionRunner
 from flooding.core.models import SOLO, LinkChanged, LinkState, Sample, SourceItem
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
+from flooding.io.store.store import MAX_WAITING_ROWS
 from tests.fakes import RecordingNotifier, RecordingView
 
 START = 1_700_000_000.0
@@ -26,16 +27,20 @@ SAMPLES = 8
 class CountingStore(Store):
     """A real store that counts the hand-overs (flushes) and the samples taken before each."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        super().__init__(connection, path)
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, max_waiting_rows: int = MAX_WAITING_ROWS
+    ) -> None:
+        super().__init__(connection, path, max_waiting_rows)
         self.taken = 0
         self.flushed_after: list[int] = []  # samples taken at each hand-over
 
     def add_sample(self, session_id: int, sample: Sample, person: str = SOLO) -> None:
+        """Count the sample, then record it as the store does."""
         self.taken += 1
         super().add_sample(session_id, sample, person)
 
     def flush(self) -> None:
+        """Note how many samples came before this hand-over, then hand them over."""
         self.flushed_after.append(self.taken)
         super().flush()
 
@@ -60,12 +65,8 @@ class PacedSource:
         await self.done.wait()
 
 
-def open_counting(folder: Path) -> CountingStore:
-    plain = Store.open(folder)
-    return CountingStore(plain.db, plain.path)
-
-
 def runner_for(store: Store, source: PacedSource) -> SessionRunner:
+    """A real session runner on `store`, handing over every `INTERVAL_S` at most."""
     return SessionRunner(
         source=source,
         settings=default_settings(),
@@ -90,7 +91,7 @@ def saved(folder: Path, session_id: int) -> tuple[int, int]:
 class TestSampleASecond:
     def test_each_sample_handed_over_as_it_is_taken(self, tmp_path: Path) -> None:
         """Samples an interval apart are each handed to the store in the step that took them."""
-        store = open_counting(tmp_path)
+        store = CountingStore.open(tmp_path)
         source = PacedSource(every_s=INTERVAL_S, count=SAMPLES)
         runner = runner_for(store, source)
 
@@ -113,7 +114,7 @@ class TestBetweenSamples:
         self, tmp_path: Path
     ) -> None:
         """A pause started by hand with no sample after it is on disk one interval later."""
-        store = open_counting(tmp_path)
+        store = CountingStore.open(tmp_path)
         source = PacedSource(every_s=0.0, count=2)
         runner = runner_for(store, source)
 

@@ -31,7 +31,7 @@ from collections.abc import Set as AbstractSet
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
 from flooding.core.models import SOLO, Event, Sample
@@ -223,7 +223,7 @@ class Store:
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
 
     @classmethod
-    def open(cls, data_dir: Path, *, max_waiting_rows: int = MAX_WAITING_ROWS) -> Store:
+    def open(cls, data_dir: Path, *, max_waiting_rows: int = MAX_WAITING_ROWS) -> Self:
         """Open (creating if needed, owner-only) the store in `data_dir`, upgrading its schema
         and saving any journal a crashed session left.
 
@@ -244,7 +244,7 @@ class Store:
                 raise as_store_error(exc, data_dir / DB_NAME) from None
 
     @classmethod
-    def _open(cls, data_dir: Path, max_waiting_rows: int = MAX_WAITING_ROWS) -> Store:
+    def _open(cls, data_dir: Path, max_waiting_rows: int = MAX_WAITING_ROWS) -> Self:
         make_private_dir(data_dir)  # missing parents too: the demo's folder is data/demo
         path = data_dir / DB_NAME
         _make_private(path)
@@ -266,7 +266,7 @@ class Store:
         return store
 
     @classmethod
-    def open_read_only(cls, data_dir: Path) -> Store:
+    def open_read_only(cls, data_dir: Path) -> Self:
         """Open the store only to read it: works on a read-only folder or file.
 
         A missing or older database is opened as `open` does (made, or upgraded first)."""
