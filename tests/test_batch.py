@@ -219,6 +219,27 @@ class TestBatchEqualsStreaming:
             assert repr(kept.readings) == repr(readings)
             assert len({r.baseline_bpm for r in readings}) > 10  # the baseline did follow
 
+    def test_too_few_calm_readings_are_not_merged_into_the_next_bucket(self) -> None:
+        """A bucket with too few calm readings to learn, then one whose readings are taken at
+        once up to an implausible one: the few are forgotten, not learned with the next
+        bucket's, in batch as live."""
+        samples = [  # warm: calm buckets of 64 and 68 bpm in turn
+            Sample(START_S + k, 64.0 if k // 10 % 2 == 0 else 68.0) for k in range(300)
+        ]
+        samples += [Sample(START_S + k, 72.0) for k in (300.0, 303.0, 306.0)]  # 3: too few
+        samples += [Sample(START_S + k, 64.0) for k in range(310, 319)]
+        samples.append(Sample(START_S + 319, 0.0))  # implausible: the bucket is not all calm
+        samples += [
+            Sample(START_S + k, 64.0 if k // 10 % 2 == 0 else 68.0) for k in range(320, 400)
+        ]
+        readings, events = live(samples, [], Mode.TALK)
+        kept = run_batch(samples, SETTINGS, keep_readings=True)
+        assert repr(kept.events) == repr(events)
+        assert repr(kept.readings) == repr(readings)
+        # the bucket of 64 bpm alone makes ten of 64 to nine of 68: the median falls to 64
+        # (with the three readings of 72 in it, it would not)
+        assert [r.baseline_bpm for r in readings if r.t_s == START_S + 320] == [64.0]
+
     def test_hours_of_calm_in_stretches(self) -> None:
         """Hours of drifting calm with a few rises, a pause and a lost strap between (long
         calm stretches fill and turn the baseline's rings): batch equals streaming, with
