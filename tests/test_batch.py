@@ -26,6 +26,7 @@ from flooding.core.models import (
     Waiting,
 )
 from flooding.core.pause import PauseProtocol
+from flooding.core.settings import Settings
 from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -89,10 +90,15 @@ def streams(draw: st.DrawFn) -> tuple[list[Sample], list[Control], Mode]:
 
 
 def live(
-    samples: list[Sample], controls: list[Control], mode: Mode, *, classic: bool = False
+    samples: list[Sample],
+    controls: list[Control],
+    mode: Mode,
+    *,
+    classic: bool = False,
+    chosen: Settings = SETTINGS,
 ) -> tuple[list[Reading], list[Event]]:
     """Each sample fed to an engine in turn, the controls applied before theirs."""
-    engine = Engine(SETTINGS, mode=mode, classic=classic)
+    engine = Engine(chosen, mode=mode, classic=classic)
     readings: list[Reading] = []
     events: list[Event] = []
     for index, sample in enumerate(samples):
@@ -109,11 +115,11 @@ def live(
 
 
 def same_in_batch(
-    samples: list[Sample], controls: Sequence[Control] = ()
+    samples: list[Sample], controls: Sequence[Control] = (), chosen: Settings = SETTINGS
 ) -> tuple[list[Reading], list[Event]]:
     """Streaming's readings and events, once the batch path has given exactly the same."""
-    readings, events = live(samples, list(controls), Mode.TALK)
-    kept = run_batch(samples, SETTINGS, keep_readings=True, controls=controls)
+    readings, events = live(samples, list(controls), Mode.TALK, chosen=chosen)
+    kept = run_batch(samples, chosen, keep_readings=True, controls=controls)
     assert repr(kept.events) == repr(events)
     assert repr(kept.readings) == repr(readings)
     return readings, events
@@ -421,6 +427,56 @@ class TestBatchEqualsStreaming:
         stays += [Sample(START_S + k, 70.0 if k in (406, 410) else 110.0) for k in range(401, 441)]
         _, events = same_in_batch(calm + stays + rest)
         assert episodes(events) == [(400.0, 420.0)]
+
+    def test_the_step_rule_window_after_readings_taken_at_once(self) -> None:
+        """The step rule compares a reading with the lowest of the last 5 s: readings of a run
+        taken at once join them (a jump from them is a step), readings before a gap inside a
+        bucket taken in a stretch do not (with a gap shorter than that window), in batch
+        as live."""
+        calm = [Sample(START_S + k, 66.0) for k in range(395)]
+        # a run from 400 s at 80 bpm (10 over the 70s before it: no step), then 96 at 405 s:
+        # 16 over the run's own readings, the 70s gone from the window
+        run = [Sample(START_S + k, 70.0) for k in range(395, 400)]
+        run += [Sample(START_S + k, 80.0) for k in range(400, 405)]
+        run += [Sample(START_S + k, 96.0) for k in range(405, 430)]
+        rest = [Sample(START_S + k, 66.0) for k in range(430, 600)]
+        readings, _ = same_in_batch(calm + run + rest)
+        assert [r.waiting for r in readings[399:401]] == [None, None]
+        assert readings[405].waiting is Waiting.STEP
+        # gaps from 3 s: a reading of 60 at 415.5 s, a gap, 75s, then 88 at 420 s: 13 over
+        # the 75s, not a step (the 60, 4.5 s before, came before the gap)
+        short_gaps = SETTINGS.model_copy(
+            update={"detection": SETTINGS.detection.model_copy(update={"gap_s": 3.0})}
+        )
+        calm = [Sample(START_S + k, 66.0) for k in range(410)]
+        bucket = [Sample(START_S + 410.5 + k, 66.0) for k in range(5)]
+        bucket += [Sample(START_S + 415.5, 60.0), Sample(START_S + 419.0, 75.0)]
+        bucket.append(Sample(START_S + 419.5, 75.0))
+        up = [Sample(START_S + k, 88.0) for k in range(420, 450)]
+        rest = [Sample(START_S + k, 66.0) for k in range(450, 600)]
+        samples = calm + bucket + up + rest
+        for controls in ([], bucket_by_bucket(samples)):
+            readings, _ = same_in_batch(samples, controls, short_gaps)
+            assert readings[len(calm) + len(bucket)].waiting is None
+        # a bucket of two readings 0.4 s apart (taken in a stretch), then 110 at 420 s: a step
+        # from the second, 4.8 s before
+        calm = [Sample(START_S + k, 66.0) for k in (*range(410), 409.8, 414.8, 415.2)]
+        up = [Sample(START_S + k, 110.0) for k in range(420, 450)]
+        readings, _ = same_in_batch(calm + up + rest)
+        assert readings[len(calm)].waiting is Waiting.STEP
+
+    def test_a_step_after_a_dip_in_a_run_taken_at_once(self) -> None:
+        """A run's readings taken at once, a dip among them, set its peak: a step from the dip
+        that is already under half-way from that peak is a change of posture, in batch as
+        live."""
+        samples = [Sample(START_S + k, 66.0) for k in range(395)]
+        samples += [Sample(START_S + k, 74.0) for k in range(395, 400)]  # the floor: 74
+        samples += [Sample(START_S + 400 + k, bpm) for k, bpm in enumerate((78.0, 88.0, 60.0))]
+        samples.append(Sample(START_S + 403, 80.0))  # 20 over the dip, under 74 + (88 - 74) / 2
+        samples += [Sample(START_S + k, 80.5) for k in range(404, 440)]
+        samples += [Sample(START_S + k, 66.0) for k in range(440, 600)]
+        readings, _ = same_in_batch(samples)
+        assert readings[403].waiting is Waiting.MOVEMENT
 
     def test_hours_of_calm_in_stretches(self) -> None:
         """Hours of drifting calm with a few rises, a pause and a lost strap between (long
