@@ -478,6 +478,15 @@ class TestBatchEqualsStreaming:
         readings, _ = same_in_batch(samples)
         assert readings[403].waiting is Waiting.MOVEMENT
 
+    def test_a_rise_in_the_settling_minutes(self) -> None:
+        """Readings of a rise in the settling minutes (not confirmed) are part of the calm seen
+        then, which raises the threshold after them, in batch as live."""
+        samples = [Sample(START_S + k, 120.0 if 60 <= k < 76 else 90.0) for k in range(400)]
+        readings, _ = same_in_batch(samples)
+        # ten buckets of 90 and two of 120 (the second: six readings of 120, enough to
+        # count) seen while settling: 95, plus the margin of 10
+        assert readings[120].threshold_bpm == 105.0
+
     def test_hours_of_calm_in_stretches(self) -> None:
         """Hours of drifting calm with a few rises, a pause and a lost strap between (long
         calm stretches fill and turn the baseline's rings): batch equals streaming, with
