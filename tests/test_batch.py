@@ -21,6 +21,7 @@ from flooding.core.models import (
     GapDetected,
     Mode,
     Reading,
+    ReadyToReturn,
     Sample,
     State,
     Waiting,
@@ -486,6 +487,18 @@ class TestBatchEqualsStreaming:
         # ten buckets of 90 and two of 120 (the second: six readings of 120, enough to
         # count) seen while settling: 95, plus the margin of 10
         assert readings[120].threshold_bpm == 105.0
+
+    def test_readings_after_a_pause_ends_inside_a_bucket_are_learned(self) -> None:
+        """A pause that ends inside a bucket whose readings are taken at once (not all usable):
+        its readings after the end are learned, in batch as live."""
+        samples = [Sample(START_S + k, calm_in_turn(k)) for k in range(400)]
+        samples += [Sample(START_S + k, 110.0) for k in range(400, 431)]  # alert, pause
+        samples += [Sample(START_S + k, 0.0 if k == 1629 else 64.0) for k in range(431, 1700)]
+        readings, events = same_in_batch(samples)
+        assert [e.t_s - START_S for e in events if isinstance(e, ReadyToReturn)] == [1620.0]
+        # the eight readings of 64 after it tip the median (fifteen buckets of 64 to fourteen
+        # of 68) down to 64 as their bucket closes
+        assert [r.baseline_bpm for r in readings[1629:1631]] == [64.0 + 10.0 / 60.0, 64.0]
 
     def test_hours_of_calm_in_stretches(self) -> None:
         """Hours of drifting calm with a few rises, a pause and a lost strap between (long
