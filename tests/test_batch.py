@@ -500,6 +500,20 @@ class TestBatchEqualsStreaming:
         # of 68) down to 64 as their bucket closes
         assert [r.baseline_bpm for r in readings[1629:1631]] == [64.0 + 10.0 / 60.0, 64.0]
 
+    def test_an_accelerometer_that_first_reports_during_a_step(self) -> None:
+        """A strap whose activity level first comes during a rise that began with a sudden
+        step has an accelerometer from then on: the rise waits for the step no more, in batch
+        as live."""
+        still = 0.01  # g: sitting still
+        samples = [Sample(START_S + k, 66.0) for k in range(400)]
+        samples.append(Sample(START_S + 400, 100.0))  # a step: 34 bpm over the calm at once
+        samples += [Sample(START_S + k, 105.0) for k in range(401, 405)]
+        samples += [Sample(START_S + k, 105.0, (), True, None, still) for k in range(405, 440)]
+        samples += [Sample(START_S + k, 66.0, (), True, None, still) for k in range(440, 600)]
+        readings, events = same_in_batch(samples)
+        assert [r.waiting for r in readings[404:407]] == [Waiting.STEP, None, None]
+        assert episodes(events) == [(400.0, 420.0)]
+
     def test_hours_of_calm_in_stretches(self) -> None:
         """Hours of drifting calm with a few rises, a pause and a lost strap between (long
         calm stretches fill and turn the baseline's rings): batch equals streaming, with
