@@ -403,6 +403,22 @@ class TestBatchEqualsStreaming:
         _, events = same_in_batch(in_turn(0, 320) + taken + up)
         assert episodes(events) == [(330.0, 350.0)]
 
+    def test_a_threshold_that_comes_down_under_a_heart_with_a_calm_over_100_bpm(self) -> None:
+        """With a calm over 100 bpm the margin is 10 % of the baseline, so it moves with each
+        bucket learned: after a stretch whose last bucket brings the threshold down under the
+        heart, a new rise counts from the margin of the new baseline, in batch as live."""
+        samples = [Sample(START_S + k, calm_in_turn(k) + 40.0) for k in range(319)]
+        samples.append(Sample(START_S + 319, 0.0))  # a stretch begins after this bucket
+        samples += [Sample(START_S + k, 102.5) for k in range(320, 329)]
+        samples.append(Sample(START_S + 329, 114.5))  # under 114.58; as the bucket closes,
+        samples.append(Sample(START_S + 330, 120.0))  # the baseline falls to 104 (114.4)
+        samples += [Sample(START_S + k, 130.41) for k in range(331, 370)]  # over 120 + 10.4
+        samples += [Sample(START_S + k, calm_in_turn(k) + 40.0) for k in range(370, 500)]
+        readings, events = same_in_batch(samples)
+        assert readings[329].threshold_bpm > 114.5  # over the heart
+        assert readings[330].threshold_bpm == 114.4  # 104 + 10.4: under it
+        assert episodes(events) == [(331.0, 351.0)]
+
     def test_a_step_followed_by_readings_taken_at_once(self) -> None:
         """After a sudden step, readings taken at once carry the run's peak (from which a fall
         back half-way is a change of posture) and end a dip (a second dip then is a new one),
