@@ -54,7 +54,7 @@ def _wait_code(waiting: Waiting | None) -> int:
 CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
 CALM = (State.WARMING, State.CALM)  # calm readings, learned unless frozen
 QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # then `quiet_readings`
-GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in one array pass
+GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in whole-array steps
 PEEK_MIN_SAMPLES = 16  # readings of a pause looked at ahead of a stretch, at first: a few
 #                        buckets, little to read again when the stretch stops early
 
@@ -251,19 +251,20 @@ class TraceReadings(Sequence[Reading]):
 def _bucket_sums(
     rates: FloatArray, starts: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
 ) -> FloatArray:
-    """Each bucket's rates added left to right, from the first (as `add_current` adds them)."""
+    """Each bucket's rates added left to right, from the first (as `add_current` adds them):
+    the buckets of each size up to GRID_MAX_SAMPLES at once, a column at a time."""
     sums = np.zeros(starts.size)
-    short = counts <= GRID_MAX_SAMPLES
-    rows = np.flatnonzero(short)
-    if rows.size:
-        width = int(counts[rows].max())
-        grid = np.zeros((rows.size, width))
-        lengths = counts[rows]
-        row = np.repeat(np.arange(rows.size), lengths)
-        column = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        grid[row, column] = rates[np.repeat(starts[rows], lengths) + column]
-        sums[rows] = np.cumsum(grid, axis=1)[np.arange(rows.size), lengths - 1]
-    for i in np.flatnonzero(~short).tolist():
+    if not starts.size:
+        return sums
+    sizes = np.bincount(counts[counts <= GRID_MAX_SAMPLES], minlength=1)
+    for width in np.flatnonzero(sizes[1:]).tolist():
+        rows = np.flatnonzero(counts == width + 1)
+        block = rates[starts[rows, None] + np.arange(width + 1)]
+        total = block[:, 0].copy()
+        for column in range(1, width + 1):
+            total += block[:, column]
+        sums[rows] = total
+    for i in np.flatnonzero(counts > GRID_MAX_SAMPLES).tolist():
         sums[i] = sum(rates[starts[i] : starts[i] + counts[i]].tolist())
     return sums
 
