@@ -230,6 +230,23 @@ def _window_extreme(
     return extreme
 
 
+def _window_start(
+    bt: npt.NDArray[np.float64], upto: npt.NDArray[np.intp], start_s: npt.NDArray[np.float64]
+) -> npt.NDArray[np.intp]:
+    """For rows whose ring ends at beat `upto` - 1 (at least MAX_BEATS beats): the first of
+    their last MAX_BEATS beats at or after `start_s` (`upto`: none). The beats' times only
+    go forward: a binary search among those beats alone, a few whole-array steps."""
+    span = 1 << (MAX_BEATS.bit_length() - 1)  # the largest power of two in MAX_BEATS
+    first = upto - MAX_BEATS
+    if span < MAX_BEATS:  # past the first `span` beats: among the last `span`
+        first += (MAX_BEATS - span) * (bt[first + (span - 1)] < start_s)
+    while span > 1:
+        span //= 2
+        first += span * (bt[first + (span - 1)] < start_s)
+    found: npt.NDArray[np.intp] = first + (bt[first] < start_s)
+    return found
+
+
 def _reference(
     pair: npt.NDArray[np.float64], upto: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.float64]:
@@ -269,8 +286,7 @@ def _rates_block(
         # same answer at both (it only falls as the reference rises), it needs no reference
         ref_low = _window_extreme(bu, REF_BEATS, np.minimum)[upto - REF_BEATS].astype(np.float64)
         ref_high = _window_extreme(bu, REF_BEATS, np.maximum)[upto - REF_BEATS].astype(np.float64)
-        in_window = np.searchsorted(bt, t_s[rows] - WINDOW_S, side="left")
-        k = np.clip(upto - in_window, MIN_BEATS, MAX_BEATS)
+        k = np.clip(upto - _window_start(bt, upto, t_s[rows] - WINDOW_S), MIN_BEATS, MAX_BEATS)
         for size in np.flatnonzero(np.bincount(k)).tolist():
             group = np.flatnonzero(k == size)
             starts = upto[group] - size  # each row's first beat
