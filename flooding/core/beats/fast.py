@@ -187,21 +187,21 @@ SORTING_NETWORKS: dict[int, tuple[tuple[int, int], ...]] = {
 }  # fmt: skip
 
 
-def _row_medians(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """`statistics.median` of each row (at least two values): the middle one, or the mean of
-    the middle two (of two values, their mean: no sort)."""
+def _column_medians(columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    """`statistics.median` of each row of the equally long `columns` (at least two): the
+    middle value, or the mean of the middle two (of two values, their mean: no sort)."""
     import numpy as np
 
-    width = rows.shape[1]
+    width = len(columns)
     if width == 2:
-        halves: npt.NDArray[np.float64] = (rows[:, 0] + rows[:, 1]) / 2
+        halves: npt.NDArray[np.float64] = (columns[0] + columns[1]) / 2
         return halves
     network = SORTING_NETWORKS.get(width)
     if network is None:
-        ordered = np.sort(rows, axis=1)
+        ordered = np.sort(np.stack(columns, axis=1), axis=1)
         columns = [ordered[:, k] for k in range(width)]
     else:  # the same values in the same places as a sort
-        columns = [rows[:, k] for k in range(width)]
+        columns = list(columns)
         for a, b in network:
             columns[a], columns[b] = (
                 np.minimum(columns[a], columns[b]),
@@ -310,8 +310,8 @@ def _rates_block(
                 simple[unsure] = (np.floor(shortest[unsure] / scale + 0.5) == 1) & (
                     np.floor(longest[unsure] / scale + 0.5) == 1
                 )
-            windows = np.lib.stride_tricks.sliding_window_view(pair, size - 1)
-            middle = _row_medians(windows[starts[simple]])  # rows copied whole
+            first_pair = starts[simple]
+            middle = _column_medians([pair[first_pair + k] for k in range(size - 1)])
             out[rows[group[simple]]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
             rest.append(rows[group[~simple]])
     for j in np.concatenate(rest).tolist():
