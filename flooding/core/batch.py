@@ -488,10 +488,11 @@ def _replay(
             if pausing:
                 ahead = starts_list[i]
                 # the protocol says nothing before the pause's planned end: up to there the
-                # stretch needs no look ahead; after it, whole buckets at a time, what
-                # reading each leaves noted for the protocol
-                event_at = bisect.bisect_left(t_list, protocol.min_end_s, ahead)
-                if event_at == ahead:
+                # stretch needs no look ahead (time only goes forward: a bucket that ends at
+                # or after the planned end ends at or after the first reading there); after
+                # it, whole buckets at a time, what reading each leaves noted for the protocol
+                before_t = protocol.min_end_s
+                if t_list[ahead] >= before_t:
                     peeked = True
                     window_end = 1 + bisect.bisect_left(
                         stops_list, ahead + peek_samples, i, stretch_end[i] - 1
@@ -500,7 +501,7 @@ def _replay(
                     event_at = protocol.quiet_until(
                         t_list, rate_list, ahead, ahead_end, stops_list[i:window_end]
                     )
-                before_t = t_list[event_at] if event_at < n else math.inf
+                    before_t = t_list[event_at] if event_at < n else math.inf
             taken = detector.quiet_stretch(
                 t_list,
                 rate_list,
