@@ -441,7 +441,8 @@ class TestAlertsKeptInTheStore:
         self, history: tuple[Path, dict[int, list[Sample]]]
     ) -> None:
         """`tune` (compared in forked workers) keeps what it replayed, so the app's what-if
-        then replays nothing; and tune itself answers from what the app kept."""
+        then replays nothing; and tune itself answers from what the app kept (with nothing
+        left to replay, in its own process)."""
         folder, _made = history
         strict = candidate("detection.margin_bpm=20")
         store = Store.open_read_only(folder)
@@ -467,6 +468,7 @@ class TestAlertsKeptInTheStore:
                 load_sessions(store, ids),
                 default_settings(),
                 stricter,
+                workers=2,
                 kept=KeptAlerts(store, default_settings(), stricter),
                 replay=by_tune,
             )

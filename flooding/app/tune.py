@@ -234,7 +234,8 @@ class KeptAlerts:
     for one comparison of two settings: `fill` gives a session the alerts a process replayed
     before (so they are not replayed again), `save` keeps what this comparison replayed for
     the next one. A store that cannot keep them (read-only, busy) just has them replayed again
-    next time: the comparison is the same."""
+    next time: the comparison is the same. `detector`: the fingerprint of the code that
+    computes alerts (`detector_fingerprint` by default), part of every key."""
 
     def __init__(
         self, store: Store, current: Settings, candidate: Settings, detector: str | None = None
@@ -247,7 +248,9 @@ class KeptAlerts:
 
     def fill(self, session: RecordedSession) -> RecordedSession:
         """`session`, given the alerts the store keeps for both settings where it has none in
-        memory (`detector`: the code's fingerprint, `detector_fingerprint` by default)."""
+        memory."""
+        if all(replay in session.replays for replay in self._replays):
+            return session  # a what-if repeated in the same process: nothing to look up
         keys = (
             session.kept_key(self._replays[0], self._detector),
             session.kept_key(self._replays[1], self._detector),
@@ -277,7 +280,8 @@ class KeptAlerts:
             return True
         kept = self._store.keep_replayed_alerts(rows)
         if not kept:
-            log.debug("the replays' alerts of %d sessions are not kept", len(rows))
+            sessions = len({row[0] for row in rows})
+            log.debug("the replays' alerts of %d sessions are not kept", sessions)
         return kept
 
 
@@ -403,7 +407,12 @@ def compare_sessions(
     if workers <= 1:  # one at a time: only one session is held at once
         compared = [compare_session(s, current, candidate, tolerance_s, replay) for s in sessions]
     else:
-        compared = _compare_forked(list(sessions), current, candidate, tolerance_s, workers, replay)
+        chosen = list(sessions)
+        keys = (replay_key(current), replay_key(candidate))
+        if all(key in s.replays for s in chosen for key in keys):  # nothing to replay: no fork
+            compared = [compare_session(s, current, candidate, tolerance_s) for s in chosen]
+        else:
+            compared = _compare_forked(chosen, current, candidate, tolerance_s, workers, replay)
     if kept is not None:
         kept.save(compared)
     return compared
