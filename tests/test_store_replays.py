@@ -13,6 +13,7 @@ import pytest
 from flooding.core.models import Sample
 from flooding.io.store import Store
 from flooding.io.store.replays import KEPT_PER_SESSION, pack, unpack
+from tests.session_factory import flooding
 
 START_S = 1.7e9
 
@@ -96,6 +97,43 @@ class TestKeptAlerts:
             store.db.execute("DELETE FROM sample_columns WHERE session_id=?", (sid,))
             store.db.execute("DELETE FROM sessions WHERE id=?", (sid,))
         assert kept_keys(store, sid) == set()
+
+
+class TestNothingLingers:
+    TIMES = (START_S + 0.123456789, START_S + 17.987654321, START_S + 3600.5551212)
+
+    def bytes_in_files(self, folder: Path) -> bytes:
+        """The database and its write-ahead log as they are on disk."""
+        paths = (folder / "flooding.db", folder / "flooding.db-wal")
+        return b"".join(path.read_bytes() for path in paths if path.exists())
+
+    def test_flooding_delete_leaves_no_kept_alerts_in_the_file(self, tmp_path: Path) -> None:
+        """`flooding delete` removes the session's kept alerts, and their bytes are not left
+        behind in the database file (deleted rows are overwritten)."""
+        store = Store.open(tmp_path)
+        sid = record(store)
+        reader = Store.open_read_only(tmp_path)  # as the what-if keeps them
+        assert reader.keep_replayed_alerts([(sid, "key", self.TIMES)])
+        reader.close()
+        store.close()
+        assert pack(self.TIMES) in self.bytes_in_files(tmp_path)
+        done = flooding("delete", str(sid), "--yes", "--data-dir", str(tmp_path))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert pack(self.TIMES) not in self.bytes_in_files(tmp_path)
+
+    def test_dropped_alerts_leave_no_bytes_in_the_file(self, tmp_path: Path) -> None:
+        """Alerts dropped as the least recently used are overwritten in the file, not only
+        unlinked from it."""
+        store = Store.open(tmp_path)
+        sid = record(store)
+        reader = Store.open_read_only(tmp_path)
+        assert reader.keep_replayed_alerts([(sid, "oldest", self.TIMES)])
+        for n in range(KEPT_PER_SESSION):
+            assert reader.keep_replayed_alerts([(sid, f"newer {n}", ())])
+        assert reader.replayed_alerts(sid, "oldest") is None
+        reader.close()
+        store.close()  # the last connection: the log is written into the file
+        assert pack(self.TIMES) not in self.bytes_in_files(tmp_path)
 
 
 class TestWhereTheyAreWritten:
