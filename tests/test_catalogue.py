@@ -232,6 +232,15 @@ def run_cli_all(*args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+def run_cli_apart(*args: str) -> tuple[int, str, str]:
+    """Run the command line in-process; its exit code, what it printed on stdout and what on
+    stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
 class TestTheMonitorCommandsInGerman:
     @pytest.mark.parametrize(
         "command", [("status",), ("pause",), ("resume",), ("workout", "on"), ("workout", "off")]
