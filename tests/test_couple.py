@@ -654,7 +654,9 @@ def test_tune_leaves_couple_sessions_out_and_says_so(
     assert [row["session_id"] for row in data["sessions"]] == [solo]
     assert data["skipped_couple_sessions"] == [couple]
     assert main(["tune", str(couple), *base]) == 1
-    assert "Nothing to replay: session" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"flooding tune: Nothing to replay: session {couple} holds two hearts")
 
 
 def test_calibrate_from_a_couple_session_is_refused(

@@ -589,15 +589,54 @@ class TestTuneCommand:
         tmp_path: Path,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        """An unknown session id and an out-of-range --set both fail with a clear message."""
+        """An unknown session id and an out-of-range --set both fail with a clear message on
+        stderr (with --json too, whose stdout stays empty)."""
         folder, _ = history
         own = tmp_path / "own.toml"
         own.write_text("", encoding="utf-8")
         base = ["--config", str(own), "--data-dir", str(folder)]
         assert main(["tune", "999", *base]) == 1
-        assert "No session 999" in capsys.readouterr().out
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == "flooding tune: No session 999. `flooding sessions` lists them.\n"
+        assert main(["tune", "999", "--json", *base]) == 1
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert "No session 999" in err
         assert main(["tune", "--all", "--set", "detection.margin_bpm=500", *base]) == 2
         assert "detection.margin_bpm = 500" in capsys.readouterr().err
+
+    def test_a_negative_tolerance_is_refused(
+        self,
+        history: tuple[Path, dict[int, list[Sample]]],
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """`tune --tolerance -1` is refused on stderr (its words name the command once),
+        exit 2, nothing on stdout."""
+        folder, _ = history
+        own = tmp_path / "own.toml"
+        own.write_text("", encoding="utf-8")
+        args = ["tune", "--tolerance", "-1", "--config", str(own), "--data-dir", str(folder)]
+        assert main(args) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == "flooding tune: --tolerance must be 0 or more seconds\n"
+
+    def test_a_folder_with_no_sessions_is_refused(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`tune` over a store that holds no session says so on stderr, exit 1; with --json
+        stdout stays empty."""
+        Store.open(tmp_path).close()
+        own = tmp_path / "own.toml"
+        own.write_text("", encoding="utf-8")
+        base = ["--config", str(own), "--data-dir", str(tmp_path)]
+        for json_flag in ([], ["--json"]):
+            assert main(["tune", *json_flag, *base]) == 1
+            out, err = capsys.readouterr()
+            assert out == ""
+            assert err == f"flooding tune: No sessions recorded yet in {tmp_path}.\n"
 
 
 def test_starting_flooding_does_not_load_the_replay() -> None:
