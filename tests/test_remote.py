@@ -273,9 +273,12 @@ class TestCommands:
         assert "chmod" not in capsys.readouterr().out
 
     def test_notify_test_without_targets(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """With no targets it says how to add one, and exits 1."""
+        """With no targets it says how to add one on stderr, and exits 1."""
         assert main(["notify", "test"]) == 1
-        assert "notify.targets" in capsys.readouterr().out
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.startswith("flooding notify: No notification targets are set")
+        assert "notify.targets" in err
 
     def test_config_show_masks_target_urls(self, capsys: pytest.CaptureFixture[str]) -> None:
         """`config show` (table and JSON) shows a target's service, never its secret part."""

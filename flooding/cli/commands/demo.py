@@ -178,12 +178,11 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
 
 def _couple_demo(args: argparse.Namespace, say: Catalogue) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
+    # these words name the command themselves (`flooding demo:`, `flooding demo --couple:`)
     if args.ble:
-        print(say("demo.couple_and_ble"))
-        return 2
+        raise CommandError(say("demo.couple_and_ble"), 2, named=False)
     if args.speed < 0:
-        print(say("demo.couple_speed"))
-        return 2
+        raise CommandError(say("demo.couple_speed"), 2, named=False)
     settings = load_settings(args).settings
     folder = demo_data_dir(args)
     with _answering(folder, say):
@@ -244,8 +243,7 @@ def _couple_session(
     finally:
         store.close()
     if review is None:
-        print(say("demo.not_stored"))
-        return 1
+        raise CommandError(say("demo.not_stored"), named=False)
     target = folder / f"flooding-session-{outcome.session_id}.png"
     write_private(target, render_people_png(review, say=say))
     minutes = (outcome.ended_s - outcome.started_s) / 60
@@ -277,8 +275,8 @@ def run(args: argparse.Namespace) -> int:
     if args.couple:
         return _couple_demo(args, say)
     if args.speed < 0 or (args.ble and args.speed == 0):
-        print(say("demo.speed_positive") + ("" if args.ble else say("demo.or_at_once")))
-        return 2
+        said = say("demo.speed_positive") + ("" if args.ble else say("demo.or_at_once"))
+        raise CommandError(said, 2, named=False)  # the words name the command themselves
     settings = load_settings(args).settings
     folder = demo_data_dir(args)
     with _answering(folder, say):
