@@ -4,6 +4,7 @@ sudden steps and movement (an accelerometer's activity level, or none)."""
 
 from __future__ import annotations
 
+import gc
 import math
 
 from hypothesis import example, given, settings
@@ -160,6 +161,20 @@ class TestBatchEqualsStreaming:
             assert run_batch(prepared, chosen).events == run_batch(samples, chosen).events
         assert run_batch(prepared, SETTINGS).events == live(samples, [], SETTINGS.mode)[1]
         assert run_batch(prepared, SETTINGS).events  # the rise gives an episode
+
+    def test_the_collector_is_left_as_it_was(self) -> None:
+        """A replay holds the garbage collector off while it runs and leaves it as it found
+        it: running after, or still off when it was off."""
+        samples = [Sample(START_S + i, 70.0 + (40.0 if 300 < i < 400 else 0.0)) for i in range(900)]
+        assert gc.isenabled()
+        assert run_batch(samples, SETTINGS).events
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            assert run_batch(samples, SETTINGS).events
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
 
     def test_gaps_inside_baseline_buckets(self) -> None:
         """A gap inside a 10-s bucket drops the bucket's readings before it, in batch as live."""
