@@ -205,19 +205,10 @@ def _couple_session(
     store = open_store(args, folder)
     scenarios = dict(zip(COUPLE_DEMO_NAMES, pursue_withdraw(), strict=True))
     first, second = COUPLE_DEMO_NAMES
-    length_min = max(s.duration_s for s in scenarios.values()) / 60
-    print(
-        say(
-            "demo.couple_intro",
-            first=first,
-            second=second,
-            minutes=f"{length_min:.0f}",
-            speed=_speed_text(args, say),
-            pause=f"{settings.pause.minutes:.0f}",
-        )
-        + "\n"
-        + _try_while_playing(args, say)
-    )
+    length_s = max(s.duration_s for s in scenarios.values())
+    talk = _talk_names(length_s, args, settings, say)
+    intro = say("demo.couple_intro", first=first, second=second, **talk)
+    print(intro + "\n" + _try_while_playing(args, say))
     start_s = time.time()
     source = MergedSource(
         {
@@ -246,23 +237,36 @@ def _couple_session(
         raise CommandError(say("demo.not_stored"), named=False)
     target = folder / f"flooding-session-{outcome.session_id}.png"
     write_private(target, render_people_png(review, say=say))
-    minutes = (outcome.ended_s - outcome.started_s) / 60
-    print(
-        "\n"
-        + say(
-            "summary.couple_demo",
-            id=outcome.session_id,
-            minutes=f"{minutes:.0f}",
-            alerts=outcome.alerts,
-            pauses=outcome.pauses,
-            ready=outcome.ready,
-        )
-    )
+    print("\n" + say("summary.couple_demo", **_outcome_names(outcome)))
     for line in headline(review, say, verbose=False):
         print(f"  {line}")
     print(say("demo.plot", path=target))
     print("\n".join(_closing_lines(args, folder, say)))
     return 0
+
+
+def _talk_names(
+    length_s: float, args: argparse.Namespace, settings: Settings, say: Catalogue
+) -> dict[str, str]:
+    """What a demo's introduction says of its talk of `length_s`: its minutes, how fast it
+    plays and how long a pause lasts."""
+    return {
+        "minutes": f"{length_s / 60:.0f}",
+        "speed": _speed_text(args, say),
+        "pause": f"{settings.pause.minutes:.0f}",
+    }
+
+
+def _outcome_names(outcome: SessionOutcome) -> dict[str, object]:
+    """What a demo's summary says of its played session: its id, minutes, alerts, pauses and
+    ready messages."""
+    return {
+        "id": outcome.session_id,
+        "minutes": f"{(outcome.ended_s - outcome.started_s) / 60:.0f}",
+        "alerts": outcome.alerts,
+        "pauses": outcome.pauses,
+        "ready": outcome.ready,
+    }
 
 
 def _speed_text(args: argparse.Namespace, say: Catalogue) -> str:
@@ -295,16 +299,8 @@ def _solo_session(
 
     store = open_store(args, folder)
     scenario = hard_talk()
-    print(
-        say(
-            "demo.intro",
-            minutes=f"{scenario.duration_s / 60:.0f}",
-            speed=_speed_text(args, say),
-            pause=f"{settings.pause.minutes:.0f}",
-        )
-        + "\n"
-        + _try_while_playing(args, say)
-    )
+    intro = say("demo.intro", **_talk_names(scenario.duration_s, args, settings, say))
+    print(intro + "\n" + _try_while_playing(args, say))
     view = _view(args, settings)
 
     async def play() -> SessionOutcome:
@@ -329,19 +325,7 @@ def _solo_session(
         found = episodes(store, outcome.session_id)
     finally:
         store.close()
-    minutes = (outcome.ended_s - outcome.started_s) / 60
-    print(
-        "\n"
-        + say(
-            "summary.demo",
-            id=outcome.session_id,
-            minutes=f"{minutes:.0f}",
-            episodes=len(found),
-            alerts=outcome.alerts,
-            pauses=outcome.pauses,
-            ready=outcome.ready,
-        )
-    )
+    print("\n" + say("summary.demo", episodes=len(found), **_outcome_names(outcome)))
     for episode in found:
         peak = f"{episode.peak_bpm:.0f}" if episode.peak_bpm is not None else "?"
         recovery = (
