@@ -46,7 +46,7 @@ from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests.schemas import SCHEMA_V2_DDL, old_database
-from tests.session_factory import START_S, flooding, record
+from tests.session_factory import START_S, calibrate_from, flooding, record
 
 E = TypeVar("E")
 
@@ -666,18 +666,7 @@ def test_calibrate_from_a_couple_session_is_refused(
     sid = store_couple(store, couple_tracks())
     store.close()
     path = tmp_path / "config.toml"
-    code = main(
-        [
-            "calibrate",
-            "--from",
-            str(sid),
-            "--yes",
-            "--config",
-            str(path),
-            "--data-dir",
-            str(tmp_path),
-        ]
-    )
+    code = calibrate_from(sid, tmp_path, path)
     assert code == 1
     out, err = capsys.readouterr()
     assert err.startswith("flooding calibrate: ")

@@ -13,6 +13,7 @@ from flooding.core.models import Sample
 from flooding.io.readers import read
 from flooding.io.store import Store
 from tests._data import DATA, requires_data
+from tests.session_factory import stored_readings
 
 RECORDINGS = (DATA or Path("shared/data")) / "recordings"
 # without the shared data one placeholder, which requires_data skips (or fails in CI); with
@@ -220,13 +221,7 @@ def _stored_with_edge_rr(data: Path) -> list[Sample]:
     readings[10] = Sample(readings[10].t_s, 70.0, (0.0,), True)
     readings[20] = Sample(readings[20].t_s, 71.0, (UINT16_MAX / RR_UNITS_PER_S,), True)
     readings[30] = Sample(readings[30].t_s, 72.0, (0.0, 0.5, UINT16_MAX / RR_UNITS_PER_S), None)
-    store = Store.open(data)
-    try:
-        session_id = store.begin_session(start_s, source="strap", mode="talk")
-        store.add_samples(session_id, readings)
-        store.end_session(session_id, readings[-1].t_s)
-    finally:
-        store.close()
+    stored_readings(data, readings, source="strap")
     return readings
 
 
