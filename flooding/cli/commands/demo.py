@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,6 +116,19 @@ def _answering(folder: Path, say: Catalogue) -> Iterator[None]:
         raise CommandError(exc.said(say), code=exc.code) from None
 
 
+def _played(
+    args: argparse.Namespace,
+    say: Catalogue,
+    session: Callable[[argparse.Namespace, Settings, Path, Catalogue], int],
+) -> int:
+    """Play the demo's `session` with the person's settings in the demo's folder (see
+    `demo_data_dir`), answering the control channel meanwhile (see `_answering`)."""
+    settings = load_settings(args).settings
+    folder = demo_data_dir(args)
+    with _answering(folder, say):
+        return session(args, settings, folder, say)
+
+
 @asynccontextmanager
 async def _emulated_strap_playing(
     scenario: Scenario, speed: float
@@ -183,10 +196,7 @@ def _couple_demo(args: argparse.Namespace, say: Catalogue) -> int:
         raise CommandError(say("demo.couple_and_ble"), 2, named=False)
     if args.speed < 0:
         raise CommandError(say("demo.couple_speed"), 2, named=False)
-    settings = load_settings(args).settings
-    folder = demo_data_dir(args)
-    with _answering(folder, say):
-        return _couple_session(args, settings, folder, say)
+    return _played(args, say, _couple_session)
 
 
 def _couple_session(
@@ -281,10 +291,7 @@ def run(args: argparse.Namespace) -> int:
     if args.speed < 0 or (args.ble and args.speed == 0):
         said = say("demo.speed_positive") + ("" if args.ble else say("demo.or_at_once"))
         raise CommandError(said, 2, named=False)  # the words name the command themselves
-    settings = load_settings(args).settings
-    folder = demo_data_dir(args)
-    with _answering(folder, say):
-        return _solo_session(args, settings, folder, say)
+    return _played(args, say, _solo_session)
 
 
 def _solo_session(
