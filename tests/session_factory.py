@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.models import EpisodeStarted, Sample
@@ -114,6 +116,19 @@ def calibrate_from(session_id: int, data: Path, config: Path) -> int:
             str(data),
         ]
     )
+
+
+def calibration_refused(
+    session_id: int, data: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str]:
+    """`calibrate_from` a session it must refuse: exit 1, the reason on stderr after
+    `flooding calibrate: `, no config file written; returns what it printed (stdout, stderr)."""
+    code = calibrate_from(session_id, data, config)
+    assert code == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("flooding calibrate: ")
+    assert not config.exists()
+    return out, err
 
 
 def flooding(

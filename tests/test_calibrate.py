@@ -28,7 +28,7 @@ from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, SimulatedStrap, hard_talk, samples
 from tests._data import recording, requires_data
-from tests.session_factory import calibrate_from, store_readings
+from tests.session_factory import calibrate_from, calibration_refused, store_readings
 
 
 def rest_recording_samples() -> list[Sample]:
@@ -270,13 +270,9 @@ class TestCalibrateCommand:
         sid = store_readings(store, calm(70, 400), mode="workout", started_s=0.0, ended_s=400.0)
         store.close()
         path = tmp_path / "config.toml"
-        code = calibrate_from(sid, data, path)
-        assert code == 1
-        out, err = capsys.readouterr()
-        assert err.startswith("flooding calibrate: ")
+        out, err = calibration_refused(sid, data, path, capsys)
         assert "workout" in err
         assert "workout" not in out
-        assert not path.exists()
 
 
 class TestCalibrateCommandFailures:

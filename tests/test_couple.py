@@ -46,7 +46,7 @@ from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests.schemas import SCHEMA_V2_DDL, old_database, rows_after_a_false_alarm
-from tests.session_factory import START_S, calibrate_from, flooding, record
+from tests.session_factory import START_S, calibration_refused, flooding, record
 
 E = TypeVar("E")
 
@@ -655,13 +655,9 @@ def test_calibrate_from_a_couple_session_is_refused(
     sid = store_couple(store, couple_tracks())
     store.close()
     path = tmp_path / "config.toml"
-    code = calibrate_from(sid, tmp_path, path)
-    assert code == 1
-    out, err = capsys.readouterr()
-    assert err.startswith("flooding calibrate: ")
+    out, err = calibration_refused(sid, tmp_path, path, capsys)
     assert "holds two hearts (Alex, Sam)" in err
     assert "holds two hearts" not in out
-    assert not path.exists()
 
 
 def test_couple_plot_labels_local_clock_times(
