@@ -96,6 +96,21 @@ ALTER TABLE samples ADD COLUMN activity_g REAL;
 """
 )
 
+# Version 5, as a fresh database was before replays' alerts were kept: version 4 plus the ended
+# sessions' samples kept as packed columns.
+SCHEMA_V5_DDL = (
+    SCHEMA_V4_DDL.replace("'schema_version', '4'", "'schema_version', '5'")
+    + """
+CREATE TABLE IF NOT EXISTS sample_columns (
+    session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    sample_count INTEGER NOT NULL,
+    last_sample_s REAL,
+    format INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+"""
+)
+
 
 def old_database(data_dir: Path, ddl: str) -> sqlite3.Connection:
     """A new owner-only `flooding.db` in `data_dir` made with `ddl`; returns it open."""

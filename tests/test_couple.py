@@ -392,11 +392,12 @@ def make_v2_database(data_dir: Path) -> tuple[list[tuple[object, ...]], list[tup
 class TestSchema3:
     def test_schema_2_upgrades_keeping_every_sample_and_event(self, tmp_path: Path) -> None:
         """A schema 2 file upgrades to 3 and on: every row kept, on the one person's track ('')
-        (schema 4 adds the activity level: none for these samples; schema 5 the kept columns)."""
+        (schema 4 adds the activity level: none for these samples; schema 5 the kept columns;
+        schema 6 the kept replays' alerts)."""
         samples_before, events_before = make_v2_database(tmp_path)
         store = Store.open(tmp_path)
         try:
-            assert store.schema_version() == 5
+            assert store.schema_version() == 6
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]

@@ -79,6 +79,7 @@ def changed_keys(
 def run(args: argparse.Namespace) -> int:
     from flooding.app.tune import (
         DEFAULT_TOLERANCE_S,
+        KeptAlerts,
         compare_sessions,
         load_sessions,
         totals,
@@ -123,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
             candidate.settings,
             tolerance_s,
             expected=len(ids),
+            # what an earlier tune or what-if replayed is not replayed again
+            kept=KeptAlerts(store, current.settings, candidate.settings),
         )
     finally:
         store.close()
