@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -34,13 +34,6 @@ REMOTE_LOGGER = "flooding.io.notify"
 ALERT = Message(
     "alert", "You're flooded: 118 bpm", "Say: I care about this.", summary="Time for a break"
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path)
-    yield s
-    s.db.close()
 
 
 def run_session(

@@ -11,7 +11,6 @@ import pty
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -54,14 +53,6 @@ from tests.session_factory import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An open store in a fresh data dir."""
-    opened = Store.open(tmp_path)
-    yield opened
-    opened.close()
 
 
 class TestSessionList:

@@ -26,6 +26,7 @@ from tests.schemas import (
     SCHEMA_V4_DDL,
     SCHEMA_V5_DDL,
     old_database,
+    rows_after_a_false_alarm,
 )
 from tests.session_factory import START_S, flooding, record
 
@@ -55,18 +56,7 @@ def make_v1_database(data_dir: Path) -> tuple[list[tuple[object, ...]], list[tup
                 "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (?,?,?,?)",
                 (session_id, t, event_kind(event), json.dumps(event_data(event))),
             )
-    alert_id = db.execute("SELECT id FROM events WHERE session_id=1 AND kind='alert'").fetchone()[0]
-    db.execute(
-        "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (1, ?, 'false-alarm', ?)",
-        (START_S + 90_000, json.dumps({"alert_event_id": alert_id})),
-    )
-    db.commit()
-    rows = (
-        db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
-        db.execute("SELECT * FROM events ORDER BY id").fetchall(),
-    )
-    db.close()
-    return rows
+    return rows_after_a_false_alarm(db, START_S + 90_000)
 
 
 def schema_of(path: Path) -> set[tuple[str, str]]:

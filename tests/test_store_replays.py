@@ -5,37 +5,25 @@ opened only to read, and deleted with the session."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from flooding.core.models import Sample
 from flooding.io.store import Store
 from flooding.io.store.replays import KEPT_PER_SESSION, pack, unpack
-from tests.session_factory import flooding
+from tests.session_factory import flooding, store_readings
 
 START_S = 1.7e9
 
 
 def record(store: Store, minutes: int = 2) -> int:
     """An ended session of one sample a second."""
-    sid = store.begin_session(START_S, source="sim", mode="talk")
-    store.add_samples(sid, [Sample(START_S + k, 70.0, (0.85,), True) for k in range(60 * minutes)])
-    store.end_session(sid, START_S + 60 * minutes - 1)
-    return sid
+    readings = [Sample(START_S + k, 70.0, (0.85,), True) for k in range(60 * minutes)]
+    return store_readings(store, readings, source="sim")
 
 
 def kept_keys(store: Store, session_id: int) -> set[str]:
     rows = store.db.execute("SELECT key FROM replayed_alerts WHERE session_id=?", (session_id,))
     return {row[0] for row in rows}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path)
-    yield s
-    s.close()
 
 
 class TestKeptAlerts:

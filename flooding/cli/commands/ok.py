@@ -17,7 +17,7 @@ from flooding.cli.commands._common import (
     open_store,
     screen_words,
 )
-from flooding.cli.commands._control import asking_the_monitor, monitor_folders, refusal
+from flooding.cli.commands._control import asking_the_monitor, first_answer, refusal
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -54,12 +54,8 @@ def _ask_the_running_monitor(args: argparse.Namespace, say: Catalogue) -> int | 
 
     with asking_the_monitor(say):
         request = build_request(OkRequest, session=args.session)
-    reply = None
     try:
-        for folder in monitor_folders(args):
-            reply = send_command(request, data_dir=folder)
-            if reply is not None:
-                break
+        reply = first_answer(args, lambda folder: send_command(request, data_dir=folder))
     except ControlError as exc:  # not a refusal: the mark is made directly instead
         print(say("ok.no_answer", error=exc), file=sys.stderr)
         return None
