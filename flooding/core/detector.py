@@ -71,9 +71,6 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
-import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-
 from flooding.core.models import (
     ContactChanged,
     EpisodeEnded,
@@ -127,14 +124,6 @@ PROVISIONAL_MAX_BPM = 110.0  # the calm seen while settling is never taken above
 STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30 s to about
 #                              half its first jump (Wieling et al. 2007); a flooded heart
 #                              stays up: falling below this share of the step means posture
-
-CALM_RUN_MIN_BUCKETS = 16  # calm buckets ahead from which `Detector._calm_run` learns them at
-#                            once: below it, its fixed numpy cost exceeds the bucket-by-bucket
-#                            loop's (~3 us a bucket)
-CALM_RUN_FIRST_BUCKETS = 64  # the first block `_calm_run` looks ahead; each next one is twice
-CALM_RUN_MAX_BUCKETS = 2048  # as long, up to this (a rise may end a run early: work past it
-#                              is wasted, so blocks start small; long calm pays for big ones)
-
 
 _QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # `enter_bucket`
 
@@ -392,25 +381,6 @@ def _median(ordered: list[float]) -> float:
     size = len(ordered)
     middle = size // 2
     return ordered[middle] if size % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def _window_medians(history: list[float], capacity: int, means: list[float]) -> list[float]:
-    """The medians `_BaselineRing._close_bucket` takes of a window of the last `capacity`
-    bucket means after each of `means` joins it (`history`: the window before, oldest first),
-    bit for bit: each window sorted, its middle one or the mean of its middle two."""
-    size = len(history)
-    padded = np.full(capacity + len(means), np.nan)
-    padded[capacity - size : capacity] = history
-    padded[capacity:] = means
-    windows = np.sort(sliding_window_view(padded, capacity)[1:], axis=1)  # NaN (none) last
-    sizes = np.minimum(np.arange(size + 1, size + 1 + len(means)), capacity)
-    middle = sizes // 2
-    rows = np.arange(len(means))
-    upper = windows[rows, middle]
-    lower = windows[rows, middle - 1 + sizes % 2]  # odd: the middle one again
-    medians = np.where(sizes % 2 == 1, upper, (lower + upper) / 2)
-    result: list[float] = medians.tolist()
-    return result
 
 
 class Detector:
@@ -1172,38 +1142,22 @@ class Detector:
                 # the threshold follows (`_compute_threshold` of a warm baseline), in a loop
                 j = i
                 taken_threshold = threshold
-                block = CALM_RUN_FIRST_BUCKETS
-                while (
+                if (
                     ring._short is not None
                     and ring.value is not None
                     and len(ring._ring) >= ring._min_buckets
-                    and end - j >= CALM_RUN_MIN_BUCKETS
                 ):
-                    # many calm buckets ahead: their windows' medians at once (`_calm_run`)
-                    run_end = j
-                    limit = min(end, j + block)
-                    while (
-                        run_end < limit
-                        and last_ts[run_end] < before_t
-                        and (not step_rule or first_ts[run_end] <= last_ts[run_end] - STEP_S)
-                        and run_end not in gaps_of
-                    ):
-                        run_end += 1
-                    if run_end - j < CALM_RUN_MIN_BUCKETS:
-                        break
                     said_run = (said_start, said_stop, said_state, said_value, said_threshold)
-                    taken, threshold, taken_threshold, said_run = self._calm_run(
-                        j, run_end, buckets, threshold, taken_threshold, said_waiting,
+                    j, threshold, taken_threshold, said_run = self._calm_run(
+                        i, end, buckets, before_t, step_rule, threshold, said_waiting,
                         said_run, record
                     )  # fmt: skip
                     said_start, said_stop, said_state, said_value, said_threshold = said_run
-                    if taken < run_end or run_end < limit:
-                        j = taken
-                        break  # a rise, or the end of the run: the loop below goes on
-                    j = taken
-                    block = min(2 * block, CALM_RUN_MAX_BUCKETS)
+                    end_of_run = j  # the loop below has nothing left
+                else:
+                    end_of_run = end
                 while (
-                    j < end
+                    j < end_of_run
                     and last_ts[j] < before_t
                     and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
                     and j not in gaps_of
@@ -1323,71 +1277,103 @@ class Detector:
         first: int,
         end: int,
         buckets: BucketRuns,
+        before_t: float,
+        step_rule: bool,
         threshold: float,
-        taken_threshold: float,
         waiting: Waiting | None,
         said: tuple[int, int, State, float | None, float],
         record: list[tuple[int, int, State, float | None, float, Waiting | None]] | None,
     ) -> tuple[int, float, float, tuple[int, int, State, float | None, float]]:
         """Take calm buckets `first` .. `end` - 1 as `quiet_stretch`'s loop of calm buckets
-        under the relative rule takes them, with the same floats: the medians of both windows
-        for all of them at once (`_window_medians`), the rise limits and the threshold bucket
-        by bucket, the rings rebuilt once. It stops before a bucket that reaches its threshold
-        (that loop ticks it and stops there). The first bucket not taken, the threshold then,
-        the threshold at the last bucket taken, and the range `record` gets next (`said`:
-        start, stop, state, baseline, threshold; `waiting` is its last)."""
+        under the relative rule takes them (`_BaselineRing._close_bucket` past the settling
+        minutes, with a warm baseline, and the threshold it gives), with the same floats but
+        without a call or an attribute per bucket. The first bucket not taken, whether a rise
+        stopped the run there (the bucket is ticked, not taken), the threshold then, the
+        threshold at the last bucket taken, and the range `record` gets next (`said`: start,
+        stop, state, baseline, threshold; `waiting` is its last)."""
         ring = self._baseline
-        starts, stops, highest, _, sums, _, _, first_ts, _ = buckets
+        starts, stops, highest, _, sums, gaps_of, _, first_ts, last_ts = buckets
         fill = BUCKET_S * MIN_BUCKET_FILL
         floor = math.floor
-        # the buckets each tick closes: the open one at `first`, bucket q - 1 at each q after
-        means: list[float] = []
-        close_ts: list[float] = []
-        closes: list[bool] = []
-        count = ring._n
-        index = ring._bucket_index
-        assert index is not None
-        if count >= fill:
-            means.append(ring._sum / count)
-            close_ts.append(index * BUCKET_S)
-        closes.append(count >= fill)
-        for q in range(first, end - 1):
-            count = stops[q] - starts[q]
-            if count >= fill:
-                means.append(sums[q] / count)
-                close_ts.append(floor(first_ts[q] / BUCKET_S) * BUCKET_S)
-            closes.append(count >= fill)
-        short_history = ring._ring[ring._next :] + ring._ring[: ring._next]
-        floor_history = ring._floor_ring[ring._floor_next :] + ring._floor_ring[: ring._floor_next]
-        short_medians = _window_medians(short_history, ring._capacity, means)
-        floor_medians = _window_medians(floor_history, ring._floor_capacity, means)
+        bisect_left = bisect.bisect_left
+        insort = bisect.insort
+        short_ring = ring._ring
+        short_sorted = ring._sorted
+        short_next = ring._next
+        short_capacity = ring._capacity
+        floor_ring = ring._floor_ring
+        floor_sorted = ring._floor_sorted
+        floor_next = ring._floor_next
+        floor_capacity = ring._floor_capacity
         short = ring._short
         value = ring.value
         assert short is not None
         assert value is not None
         value_t = ring._value_t
+        lowest = ring.lowest_bucket
+        index = ring._bucket_index
+        assert index is not None
+        open_sum = ring._sum
+        open_n = ring._n
         margin_bpm = self.settings.margin_bpm
         margin_pct = self.settings.margin_pct
         rise = BASELINE_RISE_BPM_PER_MIN
         margin = self._margin
         said_start, said_stop, state, said_value, said_threshold = said
         learned = 0  # bucket means learned
+        taken_threshold = threshold
         q = first
-        while q < end:
-            if closes[q - first]:  # `_close_bucket` past the settling minutes, both windows
-                t = close_ts[learned]
+        while (
+            q < end
+            and last_ts[q] < before_t
+            and (not step_rule or first_ts[q] <= last_ts[q] - STEP_S)
+            and q not in gaps_of
+        ):
+            if open_n >= fill:  # the open bucket closes: `_close_bucket`, written out
+                mean = open_sum / open_n
+                t = index * BUCKET_S
+                if lowest is None or mean < lowest:
+                    lowest = mean
+                if len(short_ring) < short_capacity:
+                    short_ring.append(mean)
+                else:
+                    del short_sorted[bisect_left(short_sorted, short_ring[short_next])]
+                    short_ring[short_next] = mean
+                insort(short_sorted, mean)
+                short_next = (short_next + 1) % short_capacity
+                if len(floor_ring) < floor_capacity:
+                    floor_ring.append(mean)
+                else:
+                    del floor_sorted[bisect_left(floor_sorted, floor_ring[floor_next])]
+                    floor_ring[floor_next] = mean
+                insort(floor_sorted, mean)
+                floor_next = (floor_next + 1) % floor_capacity
+                size = len(short_sorted)
+                middle = size // 2
+                median = (
+                    short_sorted[middle]
+                    if size % 2
+                    else (short_sorted[middle - 1] + short_sorted[middle]) / 2
+                )
                 minutes = (t - value_t) / SECONDS_PER_MINUTE
-                new_short = min(short_medians[learned], short + rise * minutes)
-                new_value = max(new_short, min(floor_medians[learned], value + rise * minutes))
-                new_margin = max(margin_bpm, new_value * margin_pct / 100.0)
-                new_threshold = new_value + new_margin
-                if highest[q] >= new_threshold:
-                    break
-                short, value, value_t = new_short, new_value, t
-                margin, threshold = new_margin, new_threshold
+                short = min(median, short + rise * minutes)
+                size = len(floor_sorted)
+                middle = size // 2
+                median = (
+                    floor_sorted[middle]
+                    if size % 2
+                    else (floor_sorted[middle - 1] + floor_sorted[middle]) / 2
+                )
+                value = max(short, min(median, value + rise * minutes))
+                value_t = t
                 learned += 1
-            elif highest[q] >= threshold:
-                break
+                margin = max(margin_bpm, value * margin_pct / 100.0)
+                threshold = value + margin
+            index = floor(first_ts[q] / BUCKET_S)
+            if highest[q] >= threshold:
+                open_sum = 0.0
+                open_n = 0
+                break  # ticked, not taken: the loop of `quiet_stretch` stops at it
             if record is not None:
                 if value == said_value and threshold == said_threshold:
                     said_stop = stops[q]  # the same: one range
@@ -1397,40 +1383,26 @@ class Detector:
                     )
                     said_start, said_stop = starts[q], stops[q]
                     said_value, said_threshold = value, threshold
+            open_sum = sums[q]
+            open_n = stops[q] - starts[q]
             taken_threshold = threshold
             q += 1
-        if q == first:
-            return q, threshold, taken_threshold, said
+        ring._bucket_index = index
+        ring._sum = open_sum
+        ring._n = open_n
         if learned:
-            new = means[:learned]
-            kept = (short_history + new)[-ring._capacity :]
-            ring._ring = kept
-            ring._sorted = sorted(kept)
-            ring._next = len(kept) % ring._capacity
-            kept = (floor_history + new)[-ring._floor_capacity :]
-            ring._floor_ring = kept
-            ring._floor_sorted = sorted(kept)
-            ring._floor_next = len(kept) % ring._floor_capacity
+            ring._next = short_next
+            ring._floor_next = floor_next
             ring._short = short
             ring.value = value
             ring._value_t = value_t
             ring.version += learned
-            lowest = min(new)
-            if ring.lowest_bucket is None or lowest < ring.lowest_bucket:
-                ring.lowest_bucket = lowest
+            ring.lowest_bucket = lowest
             self._margin = margin
             self._cached = (threshold, Rule.RELATIVE)
             self._cached_version = ring.version
-        last = q - 1
-        ring._bucket_index = floor(first_ts[last] / BUCKET_S)
-        ring._sum = sums[last]
-        ring._n = stops[last] - starts[last]
-        return (
-            q,
-            threshold,
-            taken_threshold,
-            (said_start, said_stop, state, said_value, said_threshold),
-        )
+        said = (said_start, said_stop, state, said_value, said_threshold)
+        return q, threshold, taken_threshold, said
 
     def _recent_from(
         self,
