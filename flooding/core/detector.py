@@ -1294,6 +1294,9 @@ class Detector:
         ring = self._baseline
         starts, stops, highest, _, sums, gaps_of, _, first_ts, last_ts = buckets
         fill = BUCKET_S * MIN_BUCKET_FILL
+        bucket_s = BUCKET_S
+        step_s = STEP_S
+        per_minute = SECONDS_PER_MINUTE
         floor = math.floor
         bisect_left = bisect.bisect_left
         insort = bisect.insort
@@ -1326,12 +1329,12 @@ class Detector:
         while (
             q < end
             and last_ts[q] < before_t
-            and (not step_rule or first_ts[q] <= last_ts[q] - STEP_S)
+            and (not step_rule or first_ts[q] <= last_ts[q] - step_s)
             and q not in gaps_of
         ):
             if open_n >= fill:  # the open bucket closes: `_close_bucket`, written out
                 mean = open_sum / open_n
-                t = index * BUCKET_S
+                t = index * bucket_s
                 if lowest is None or mean < lowest:
                     lowest = mean
                 if len(short_ring) < short_capacity:
@@ -1340,14 +1343,18 @@ class Detector:
                     del short_sorted[bisect_left(short_sorted, short_ring[short_next])]
                     short_ring[short_next] = mean
                 insort(short_sorted, mean)
-                short_next = (short_next + 1) % short_capacity
+                short_next += 1
+                if short_next == short_capacity:
+                    short_next = 0
                 if len(floor_ring) < floor_capacity:
                     floor_ring.append(mean)
                 else:
                     del floor_sorted[bisect_left(floor_sorted, floor_ring[floor_next])]
                     floor_ring[floor_next] = mean
                 insort(floor_sorted, mean)
-                floor_next = (floor_next + 1) % floor_capacity
+                floor_next += 1
+                if floor_next == floor_capacity:
+                    floor_next = 0
                 size = len(short_sorted)
                 middle = size // 2
                 median = (
@@ -1355,8 +1362,10 @@ class Detector:
                     if size % 2
                     else (short_sorted[middle - 1] + short_sorted[middle]) / 2
                 )
-                minutes = (t - value_t) / SECONDS_PER_MINUTE
-                short = min(median, short + rise * minutes)
+                minutes = (t - value_t) / per_minute
+                # min() and max() as conditions (the same floats, without a call)
+                limit = short + rise * minutes
+                short = limit if limit < median else median
                 size = len(floor_sorted)
                 middle = size // 2
                 median = (
@@ -1364,12 +1373,17 @@ class Detector:
                     if size % 2
                     else (floor_sorted[middle - 1] + floor_sorted[middle]) / 2
                 )
-                value = max(short, min(median, value + rise * minutes))
+                limit = value + rise * minutes
+                if limit < median:
+                    median = limit
+                value = median if median > short else short
                 value_t = t
                 learned += 1
-                margin = max(margin_bpm, value * margin_pct / 100.0)
+                margin = value * margin_pct / 100.0
+                if not margin > margin_bpm:
+                    margin = margin_bpm
                 threshold = value + margin
-            index = floor(first_ts[q] / BUCKET_S)
+            index = floor(first_ts[q] / bucket_s)
             if highest[q] >= threshold:
                 open_sum = 0.0
                 open_n = 0
