@@ -1308,6 +1308,8 @@ class Detector:
         floor_sorted = ring._floor_sorted
         floor_next = ring._floor_next
         floor_capacity = ring._floor_capacity
+        short_size = len(short_ring)  # each window's sorted list is as long as its ring
+        floor_size = len(floor_ring)
         short = ring._short
         value = ring.value
         assert short is not None
@@ -1337,8 +1339,9 @@ class Detector:
                 t = index * bucket_s
                 if lowest is None or mean < lowest:
                     lowest = mean
-                if len(short_ring) < short_capacity:
+                if short_size < short_capacity:
                     short_ring.append(mean)
+                    short_size += 1
                 else:
                     del short_sorted[bisect_left(short_sorted, short_ring[short_next])]
                     short_ring[short_next] = mean
@@ -1346,8 +1349,9 @@ class Detector:
                 short_next += 1
                 if short_next == short_capacity:
                     short_next = 0
-                if len(floor_ring) < floor_capacity:
+                if floor_size < floor_capacity:
                     floor_ring.append(mean)
+                    floor_size += 1
                 else:
                     del floor_sorted[bisect_left(floor_sorted, floor_ring[floor_next])]
                     floor_ring[floor_next] = mean
@@ -1355,22 +1359,20 @@ class Detector:
                 floor_next += 1
                 if floor_next == floor_capacity:
                     floor_next = 0
-                size = len(short_sorted)
-                middle = size // 2
+                middle = short_size // 2
                 median = (
                     short_sorted[middle]
-                    if size % 2
+                    if short_size % 2
                     else (short_sorted[middle - 1] + short_sorted[middle]) / 2
                 )
                 minutes = (t - value_t) / per_minute
                 # min() and max() as conditions (the same floats, without a call)
                 limit = short + rise * minutes
                 short = limit if limit < median else median
-                size = len(floor_sorted)
-                middle = size // 2
+                middle = floor_size // 2
                 median = (
                     floor_sorted[middle]
-                    if size % 2
+                    if floor_size % 2
                     else (floor_sorted[middle - 1] + floor_sorted[middle]) / 2
                 )
                 limit = value + rise * minutes
