@@ -585,9 +585,7 @@ def _replay(
                 if j in by_index:
                     for control in by_index[j]:
                         events.extend(control.apply(engine))
-                step, happened = advance(
-                    Sample(t_list[j], rate_list[j], (), CONTACTS[contact[j]], None, activity[j])
-                )
+                step, happened = advance(t_list[j], rate_list[j], CONTACTS[contact[j]], activity[j])
                 if happened:
                     events.extend(happened)
                 if trace is not None:
