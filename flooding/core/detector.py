@@ -843,12 +843,21 @@ class Detector:
         if self._last_t is None or not self._contact or self._came_under is not None:
             return start, None
         ring = self._baseline
-        step_rule = not self.classic and not self.has_accelerometer
-        if not self.classic and (
-            self._after_move or ring.settle_end_s is None or ring.settling(times_s[start])
-        ):
-            return start, None
-        threshold, rule = self.threshold()
+        classic = self.classic
+        step_rule = not classic and not self.has_accelerometer
+        if not classic:
+            settle_end = ring.settle_end_s
+            if (
+                self._after_move
+                or settle_end is None
+                # a reading at or after the settling minutes' end is past them (no call)
+                or (times_s[start] < settle_end and ring.settling(times_s[start]))
+            ):
+                return start, None
+        if self._cached_version != ring.version:  # `threshold`, without a call
+            self._cached = self._compute_threshold()
+            self._cached_version = ring.version
+        threshold, rule = self._cached
         end = start
         pushed = start  # readings before this one have joined the step rule's minima
         waiting: Waiting | None = None  # what the readings taken wait for
@@ -876,7 +885,7 @@ class Detector:
             self._peak = peak
             state = State.FLOODED
         elif run_start is None:
-            if not self.classic and (not ring.warm or times_s[start] - self._moved_t < RECOVERY_S):
+            if not classic and (not ring.warm or times_s[start] - self._moved_t < RECOVERY_S):
                 return start, None  # what it waits for, or whether it is learned, may change
             while end < stop and bpms[end] < threshold:
                 end += 1
@@ -954,7 +963,8 @@ class Detector:
         if last_t > self._last_t:
             self._last_t = last_t
         self._last_plausible_t = last_t
-        return end, self._step(state, threshold, rule, [], waiting)
+        self._state = state  # `_step`, without events
+        return end, DetectorStep(state, ring.value, threshold, rule, flooded, (), waiting)
 
     def learn_readings(self, bpms: Sequence[float], start: int, stop: int) -> None:
         """Learn calm readings `start` .. `stop` - 1 that `quiet_readings` took while the
