@@ -46,11 +46,11 @@ STATES = tuple(State)  # a reading's state, stored as its index here
 _CODE = {state: code for code, state in enumerate(STATES)}
 WAITS = tuple(Waiting)  # a reading's `waiting`, stored as its index here (NO_WAIT: None)
 NO_WAIT = -1
-_WAIT_CODE = {waiting: code for code, waiting in enumerate(WAITS)}
-
-
-def _wait_code(waiting: Waiting | None) -> int:
-    return NO_WAIT if waiting is None else _WAIT_CODE[waiting]
+# a reading's `waiting` -> its code (None: NO_WAIT), one lookup for each row of the trace
+_WAIT_CODE: dict[Waiting | None, int] = {
+    None: NO_WAIT,
+    **{waiting: code for code, waiting in enumerate(WAITS)},
+}
 
 
 CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
@@ -552,7 +552,7 @@ def _replay(
                         _CODE[step.state],
                         math.nan if base is None else base,
                         step.threshold_bpm,
-                        _wait_code(step.waiting),
+                        _WAIT_CODE[step.waiting],
                     )
                 )
             learn = gaps[-1] if gaps else start  # the baseline learns from here, if not frozen
@@ -585,9 +585,7 @@ def _replay(
                 if j in by_index:
                     for control in by_index[j]:
                         events.extend(control.apply(engine))
-                step, happened = advance(
-                    Sample(t_list[j], rate_list[j], (), CONTACTS[contact[j]], None, activity[j])
-                )
+                step, happened = advance(t_list[j], rate_list[j], CONTACTS[contact[j]], activity[j])
                 if happened:
                     events.extend(happened)
                 if trace is not None:
@@ -599,7 +597,7 @@ def _replay(
                             _CODE[step.state],
                             math.nan if base is None else base,
                             step.threshold_bpm,
-                            _wait_code(step.waiting),
+                            _WAIT_CODE[step.waiting],
                         )
                     )
                     if protocol.pausing:
@@ -626,7 +624,7 @@ def _replay(
                         _CODE[quiet_step.state],
                         math.nan if base is None else base,
                         quiet_step.threshold_bpm,
-                        _wait_code(quiet_step.waiting),
+                        _WAIT_CODE[quiet_step.waiting],
                     )
                 )
             if protocol.pausing:
@@ -641,7 +639,7 @@ def _replay(
     for control in by_index.get(n, ()):
         events.extend(control.apply(engine))
     quiet += [
-        (start, stop, _CODE[state], math.nan if base is None else base, threshold, _wait_code(w))
+        (start, stop, _CODE[state], math.nan if base is None else base, threshold, _WAIT_CODE[w])
         for start, stop, state, base, threshold, w in stretched
     ]
     if trace is not None and quiet:

@@ -547,10 +547,21 @@ class Detector:
 
     def feed(self, sample: Sample) -> DetectorStep:
         """Take one sample; return the state and any events it caused."""
+        return self.feed_values(sample.t_s, sample.bpm, sample.contact, sample.activity_g)
+
+    def feed_values(
+        self,
+        t: float,
+        bpm: float,
+        contact_seen: bool | None = True,
+        activity_g: float | None = None,
+    ) -> DetectorStep:
+        """`feed` of a sample given by its fields (time, rate, contact, activity level): the
+        engine and the batch path feed these without making a `Sample` for each."""
         events: list[Event] = []
-        t = sample.t_s
         ring = self._baseline
-        if sample.activity_g is not None and not self.classic:
+        classic = self.classic
+        if activity_g is not None and not classic:
             self.has_accelerometer = True  # from the first level on, whatever the reading
         last = self._last_t
         if last is None:
@@ -563,19 +574,22 @@ class Detector:
                 self._forget_recent()
             if t > last:
                 self._last_t = t
-        ring.tick(t)
+        if math.floor(t / BUCKET_S) != ring._bucket_index:
+            ring.tick(t)  # most samples stay in the bucket of the one before: no call
 
-        contact = sample.contact is not False
+        contact = contact_seen is not False
         if contact != self._contact:
             self._contact = contact
             events.append(ContactChanged(t_s=t, contact=contact))
-        threshold, rule = self.threshold()
+        if self._cached_version != ring.version:  # `threshold`, without a call per sample
+            self._cached = self._compute_threshold()
+            self._cached_version = ring.version
+        threshold, rule = self._cached
 
         if not contact:
             self._run_start = self._dip_start = self._release_start = None
             ring.discard_open_bucket()
             return self._step(State.NO_CONTACT, threshold, rule, events)
-        bpm = sample.bpm
         if not self._min_bpm <= bpm <= self._max_bpm:
             # a stretch of sensor errors longer than a gap is a gap: no run lasts across it
             if self._last_plausible_t is not None and t - self._last_plausible_t > self._gap_s:
@@ -587,12 +601,11 @@ class Detector:
 
         moving = False
         lowest_before: float | None = None
-        if not self.classic:
+        if not classic:
             if ring.settle_end_s is None:
                 ring.start_settling(t)
                 threshold, rule = self.threshold()  # the first minutes' threshold
-            activity = sample.activity_g
-            if activity is not None and activity >= MOVING_G:
+            if activity_g is not None and activity_g >= MOVING_G:
                 moving = True
                 self._moved_t = t
                 self._after_move = True
@@ -630,20 +643,16 @@ class Detector:
                 return self._step(State.FLOODED, threshold, rule, events)
 
         if bpm >= threshold:
-            if not self.classic and self._explained(t, bpm, moving):
+            if not classic and self._explained(t, bpm, moving):
                 self._run_start = self._dip_start = None
                 ring.discard_open_bucket()
                 return self._step(State.RISING, threshold, rule, events, Waiting.MOVEMENT)
             self._dip_start = None
-            settling = not self.classic and ring.settling(t)
+            settling = not classic and ring.settling(t)
             if settling and not self.frozen:
                 ring.add_current(bpm)  # settling: where this heart is now, high or not
             if self._run_start is None:
-                if (
-                    not self.classic
-                    and prev_bpm is not None
-                    and threshold <= prev_bpm < prev_threshold
-                ):
+                if not classic and prev_bpm is not None and threshold <= prev_bpm < prev_threshold:
                     # the threshold came down under a heart that did not rise (the baseline
                     # was learned, or fell): no rise yet; see `_still_under`
                     self._came_under = bpm
@@ -658,7 +667,7 @@ class Detector:
                 self._run_peak = bpm
                 self._run_step = False
             waiting = None
-            if not self.classic and not self.has_accelerometer:
+            if not classic and not self.has_accelerometer:
                 if bpm > self._run_peak:
                     self._run_peak = bpm
                 floor = self._run_floor
@@ -718,10 +727,21 @@ class Detector:
         ):
             self._after_move = False  # the heart is back: movement explains no more
             self._trough = None
-        if not self.frozen and (self.classic or t - self._moved_t >= RECOVERY_S):
+        if not self.frozen and (classic or t - self._moved_t >= RECOVERY_S):
             ring.add_current(bpm)
-        state = State.CALM if ring.value is not None else State.WARMING
-        return self._step(state, threshold, rule, events, self._calm_waiting(t))
+        # the calm step, the most common one, made here (`_step` and `_calm_waiting` inline)
+        value = ring.value
+        state = State.CALM if value is not None else State.WARMING
+        self._state = state
+        return DetectorStep(
+            state,
+            value,
+            threshold,
+            rule,
+            False,
+            tuple(events) if events else (),
+            None if ring.warm or classic else self._calm_waiting(t),
+        )
 
     def quiet_bucket(
         self,
@@ -822,12 +842,21 @@ class Detector:
         if self._last_t is None or not self._contact or self._came_under is not None:
             return start, None
         ring = self._baseline
-        step_rule = not self.classic and not self.has_accelerometer
-        if not self.classic and (
-            self._after_move or ring.settle_end_s is None or ring.settling(times_s[start])
-        ):
-            return start, None
-        threshold, rule = self.threshold()
+        classic = self.classic
+        step_rule = not classic and not self.has_accelerometer
+        if not classic:
+            settle_end = ring.settle_end_s
+            if (
+                self._after_move
+                or settle_end is None
+                # a reading at or after the settling minutes' end is past them (no call)
+                or (times_s[start] < settle_end and ring.settling(times_s[start]))
+            ):
+                return start, None
+        if self._cached_version != ring.version:  # `threshold`, without a call
+            self._cached = self._compute_threshold()
+            self._cached_version = ring.version
+        threshold, rule = self._cached
         end = start
         pushed = start  # readings before this one have joined the step rule's minima
         waiting: Waiting | None = None  # what the readings taken wait for
@@ -855,7 +884,7 @@ class Detector:
             self._peak = peak
             state = State.FLOODED
         elif run_start is None:
-            if not self.classic and (not ring.warm or times_s[start] - self._moved_t < RECOVERY_S):
+            if not classic and (not ring.warm or times_s[start] - self._moved_t < RECOVERY_S):
                 return start, None  # what it waits for, or whether it is learned, may change
             while end < stop and bpms[end] < threshold:
                 end += 1
@@ -933,7 +962,8 @@ class Detector:
         if last_t > self._last_t:
             self._last_t = last_t
         self._last_plausible_t = last_t
-        return end, self._step(state, threshold, rule, [], waiting)
+        self._state = state  # `_step`, without events
+        return end, DetectorStep(state, ring.value, threshold, rule, flooded, (), waiting)
 
     def learn_readings(self, bpms: Sequence[float], start: int, stop: int) -> None:
         """Learn calm readings `start` .. `stop` - 1 that `quiet_readings` took while the
