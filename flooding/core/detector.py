@@ -1173,7 +1173,11 @@ class Detector:
                 j = i
                 taken_threshold = threshold
                 if (
-                    ring._short is not None
+                    j < end
+                    and last_ts[j] < before_t
+                    and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
+                    and j not in gaps_of
+                    and ring._short is not None
                     and ring.value is not None
                     and len(ring._ring) >= ring._min_buckets
                 ):
@@ -1184,7 +1188,7 @@ class Detector:
                     )  # fmt: skip
                     said_start, said_stop, said_state, said_value, said_threshold = said_run
                     end_of_run = j  # the loop below has nothing left
-                else:
+                else:  # a baseline `_calm_run` does not expect (warm ones always are)
                     end_of_run = end
                 while (
                     j < end_of_run
