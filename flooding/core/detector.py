@@ -125,7 +125,6 @@ STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30
 #                              half its first jump (Wieling et al. 2007); a flooded heart
 #                              stays up: falling below this share of the step means posture
 
-
 _QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # `enter_bucket`
 
 
@@ -1173,8 +1172,26 @@ class Detector:
                 # the threshold follows (`_compute_threshold` of a warm baseline), in a loop
                 j = i
                 taken_threshold = threshold
-                while (
+                if (
                     j < end
+                    and last_ts[j] < before_t
+                    and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
+                    and j not in gaps_of
+                    and ring._short is not None
+                    and ring.value is not None
+                    and len(ring._ring) >= ring._min_buckets
+                ):
+                    said_run = (said_start, said_stop, said_state, said_value, said_threshold)
+                    j, threshold, taken_threshold, said_run = self._calm_run(
+                        i, end, buckets, before_t, step_rule, threshold, said_waiting,
+                        said_run, record
+                    )  # fmt: skip
+                    said_start, said_stop, said_state, said_value, said_threshold = said_run
+                    end_of_run = j  # the loop below has nothing left
+                else:  # a baseline `_calm_run` does not expect (warm ones always are)
+                    end_of_run = end
+                while (
+                    j < end_of_run
                     and last_ts[j] < before_t
                     and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
                     and j not in gaps_of
@@ -1288,6 +1305,154 @@ class Detector:
             self._peak = peak
         self._state = state
         return i
+
+    def _calm_run(
+        self,
+        first: int,
+        end: int,
+        buckets: BucketRuns,
+        before_t: float,
+        step_rule: bool,
+        threshold: float,
+        waiting: Waiting | None,
+        said: tuple[int, int, State, float | None, float],
+        record: list[tuple[int, int, State, float | None, float, Waiting | None]] | None,
+    ) -> tuple[int, float, float, tuple[int, int, State, float | None, float]]:
+        """Take calm buckets `first` .. `end` - 1 as `quiet_stretch`'s loop of calm buckets
+        under the relative rule takes them (`_BaselineRing._close_bucket` past the settling
+        minutes, with a warm baseline, and the threshold it gives), with the same floats but
+        without a call or an attribute per bucket. The first bucket not taken, whether a rise
+        stopped the run there (the bucket is ticked, not taken), the threshold then, the
+        threshold at the last bucket taken, and the range `record` gets next (`said`: start,
+        stop, state, baseline, threshold; `waiting` is its last)."""
+        ring = self._baseline
+        starts, stops, highest, _, sums, gaps_of, _, first_ts, last_ts = buckets
+        fill = BUCKET_S * MIN_BUCKET_FILL
+        bucket_s = BUCKET_S
+        step_s = STEP_S
+        per_minute = SECONDS_PER_MINUTE
+        floor = math.floor
+        bisect_left = bisect.bisect_left
+        insort = bisect.insort
+        short_ring = ring._ring
+        short_sorted = ring._sorted
+        short_next = ring._next
+        short_capacity = ring._capacity
+        floor_ring = ring._floor_ring
+        floor_sorted = ring._floor_sorted
+        floor_next = ring._floor_next
+        floor_capacity = ring._floor_capacity
+        short_size = len(short_ring)  # each window's sorted list is as long as its ring
+        floor_size = len(floor_ring)
+        short = ring._short
+        value = ring.value
+        assert short is not None
+        assert value is not None
+        value_t = ring._value_t
+        lowest = ring.lowest_bucket
+        index = ring._bucket_index
+        assert index is not None
+        open_sum = ring._sum
+        open_n = ring._n
+        margin_bpm = self.settings.margin_bpm
+        margin_pct = self.settings.margin_pct
+        rise = BASELINE_RISE_BPM_PER_MIN
+        margin = self._margin
+        said_start, said_stop, state, said_value, said_threshold = said
+        learned = 0  # bucket means learned
+        taken_threshold = threshold
+        q = first
+        while (
+            q < end
+            and last_ts[q] < before_t
+            and (not step_rule or first_ts[q] <= last_ts[q] - step_s)
+            and q not in gaps_of
+        ):
+            if open_n >= fill:  # the open bucket closes: `_close_bucket`, written out
+                mean = open_sum / open_n
+                t = index * bucket_s
+                if lowest is None or mean < lowest:
+                    lowest = mean
+                if short_size < short_capacity:
+                    short_ring.append(mean)
+                    short_size += 1
+                else:
+                    del short_sorted[bisect_left(short_sorted, short_ring[short_next])]
+                    short_ring[short_next] = mean
+                insort(short_sorted, mean)
+                short_next += 1
+                if short_next == short_capacity:
+                    short_next = 0
+                if floor_size < floor_capacity:
+                    floor_ring.append(mean)
+                    floor_size += 1
+                else:
+                    del floor_sorted[bisect_left(floor_sorted, floor_ring[floor_next])]
+                    floor_ring[floor_next] = mean
+                insort(floor_sorted, mean)
+                floor_next += 1
+                if floor_next == floor_capacity:
+                    floor_next = 0
+                middle = short_size // 2
+                median = (
+                    short_sorted[middle]
+                    if short_size % 2
+                    else (short_sorted[middle - 1] + short_sorted[middle]) / 2
+                )
+                minutes = (t - value_t) / per_minute
+                # min() and max() as conditions (the same floats, without a call)
+                limit = short + rise * minutes
+                short = limit if limit < median else median
+                middle = floor_size // 2
+                median = (
+                    floor_sorted[middle]
+                    if floor_size % 2
+                    else (floor_sorted[middle - 1] + floor_sorted[middle]) / 2
+                )
+                limit = value + rise * minutes
+                if limit < median:
+                    median = limit
+                value = median if median > short else short
+                value_t = t
+                learned += 1
+                margin = value * margin_pct / 100.0
+                if not margin > margin_bpm:
+                    margin = margin_bpm
+                threshold = value + margin
+            index = floor(first_ts[q] / bucket_s)
+            if highest[q] >= threshold:
+                open_sum = 0.0
+                open_n = 0
+                break  # ticked, not taken: the loop of `quiet_stretch` stops at it
+            if record is not None:
+                if value == said_value and threshold == said_threshold:
+                    said_stop = stops[q]  # the same: one range
+                else:
+                    record.append(
+                        (said_start, said_stop, state, said_value, said_threshold, waiting)
+                    )
+                    said_start, said_stop = starts[q], stops[q]
+                    said_value, said_threshold = value, threshold
+            open_sum = sums[q]
+            open_n = stops[q] - starts[q]
+            taken_threshold = threshold
+            q += 1
+        ring._bucket_index = index
+        ring._sum = open_sum
+        ring._n = open_n
+        if learned:
+            ring._next = short_next
+            ring._floor_next = floor_next
+            ring._short = short
+            ring.value = value
+            ring._value_t = value_t
+            ring.version += learned
+            ring.lowest_bucket = lowest
+            self._margin = margin
+            self._cached = (threshold, Rule.RELATIVE)
+            self._cached_version = ring.version
+        said = (said_start, said_stop, state, said_value, said_threshold)
+        return q, threshold, taken_threshold, said
 
     def _recent_from(
         self,
