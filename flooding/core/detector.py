@@ -1038,8 +1038,6 @@ class Detector:
         learn = not self.frozen and not flooded
         # a warm baseline's threshold, as `_compute_threshold` gives it under these rules
         relative_rule = not classic and self.settings.rules in ("either", "relative")
-        margin_bpm = self.settings.margin_bpm
-        margin_pct = self.settings.margin_pct
         step_rule = not classic and not self.has_accelerometer
         tick = ring.tick
         floor = math.floor
@@ -1172,14 +1170,11 @@ class Detector:
                 # the threshold follows (`_compute_threshold` of a warm baseline), in a loop
                 j = i
                 taken_threshold = threshold
-                if (
+                if (  # the first bucket can be taken (else no call): `_calm_run` asks again
                     j < end
                     and last_ts[j] < before_t
                     and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
                     and j not in gaps_of
-                    and ring._short is not None
-                    and ring.value is not None
-                    and len(ring._ring) >= ring._min_buckets
                 ):
                     said_run = (said_start, said_stop, said_state, said_value, said_threshold)
                     j, threshold, taken_threshold, said_run = self._calm_run(
@@ -1187,51 +1182,6 @@ class Detector:
                         said_run, record
                     )  # fmt: skip
                     said_start, said_stop, said_state, said_value, said_threshold = said_run
-                    end_of_run = j  # the loop below has nothing left
-                else:  # a baseline `_calm_run` does not expect (warm ones always are)
-                    end_of_run = end
-                while (
-                    j < end_of_run
-                    and last_ts[j] < before_t
-                    and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
-                    and j not in gaps_of
-                ):
-                    count = ring._n
-                    if count >= BUCKET_S * MIN_BUCKET_FILL:
-                        ring._close_bucket(ring._sum / count)
-                        base = ring.value
-                        assert base is not None
-                        margin = max(margin_bpm, base * margin_pct / 100.0)
-                        self._margin = margin
-                        threshold = base + margin
-                        self._cached = (threshold, Rule.RELATIVE)
-                        self._cached_version = ring.version
-                    ring._bucket_index = floor(first_ts[j] / BUCKET_S)
-                    ring._sum = 0.0
-                    ring._n = 0
-                    if highest[j] >= threshold:
-                        break  # ticked, not taken: the loop above stops at it
-                    if record is not None:
-                        value = ring.value
-                        if value == said_value and threshold == said_threshold:
-                            said_stop = stops[j]  # the same: one range
-                        else:
-                            record.append(
-                                (
-                                    said_start,
-                                    said_stop,
-                                    said_state,
-                                    said_value,
-                                    said_threshold,
-                                    said_waiting,
-                                )
-                            )
-                            said_start, said_stop = starts[j], stops[j]
-                            said_value, said_threshold = value, threshold
-                    ring._sum = sums[j]
-                    ring._n = stops[j] - starts[j]
-                    taken_threshold = threshold
-                    j += 1
                 if j > i:
                     last = j - 1
                     threshold_taken = taken_threshold
