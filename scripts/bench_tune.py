@@ -3,7 +3,9 @@ and the app's what-if preview (Settings page) on the same sessions.
 
 Builds a throw-away store (calm hearts with a rise now and then, some alerts marked as false
 alarms), then times `flooding tune --all` with a candidate setting, end to end (reading the
-store, two replays of every session, the comparison). Prints the figures; no targets here.
+store, two replays of every session, the comparison; the alerts of both are kept in the store
+for the next run), then the app's what-if, whose first preview replays only the candidate.
+Prints the figures; no targets here.
 """
 
 from __future__ import annotations
@@ -98,7 +100,11 @@ def run() -> None:
 
         current = load_config(own).settings
         kept = RecordedSessions()  # as the app keeps them from one preview to the next
-        for margin, which in ((15, "first preview"), (16, "next preview, a new value")):
+        previews = (
+            (17, "first preview, the current alerts kept by tune"),
+            (16, "next preview, a new value"),
+        )
+        for margin, which in previews:
             candidate = load_config(own, overrides=[f"detection.margin_bpm={margin}"]).settings
             began = time.perf_counter()
             total = what_if(folder, current, candidate, kept)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from flooding.io.store import Store
+
 pytest_plugins = ["tests.desktop", "tests._data", "tests.browser", "tests.loopback"]
 
 KEPT_FLOODING_VARIABLES = {"FLOODING_SHARED_DATA"}  # where the real recordings are
@@ -36,3 +38,11 @@ def no_settings_of_this_machine(tmp_path_factory: pytest.TempPathFactory) -> Ite
             yield
         finally:
             shutil.rmtree(runtime, ignore_errors=True)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An open store in a fresh data folder (the test's tmp_path), closed after the test."""
+    opened = Store.open(tmp_path)
+    yield opened
+    opened.close()

@@ -6,6 +6,7 @@ what "an old file" means in the upgrade tests.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -95,6 +96,21 @@ ALTER TABLE samples ADD COLUMN activity_g REAL;
 """
 )
 
+# Version 5, as a fresh database was before replays' alerts were kept: version 4 plus the ended
+# sessions' samples kept as packed columns.
+SCHEMA_V5_DDL = (
+    SCHEMA_V4_DDL.replace("'schema_version', '4'", "'schema_version', '5'")
+    + """
+CREATE TABLE IF NOT EXISTS sample_columns (
+    session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    sample_count INTEGER NOT NULL,
+    last_sample_s REAL,
+    format INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+"""
+)
+
 
 def old_database(data_dir: Path, ddl: str) -> sqlite3.Connection:
     """A new owner-only `flooding.db` in `data_dir` made with `ddl`; returns it open."""
@@ -102,3 +118,22 @@ def old_database(data_dir: Path, ddl: str) -> sqlite3.Connection:
     db = sqlite3.connect(data_dir / "flooding.db")
     db.executescript(ddl)
     return db
+
+
+def rows_after_a_false_alarm(
+    db: sqlite3.Connection, t_s: float
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Mark session 1's first alert in `db` as a false alarm at `t_s`, commit and close it;
+    returns every sample row and event row as written."""
+    alert_id = db.execute("SELECT id FROM events WHERE session_id=1 AND kind='alert'").fetchone()[0]
+    db.execute(
+        "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (1, ?, 'false-alarm', ?)",
+        (t_s, json.dumps({"alert_event_id": alert_id})),
+    )
+    db.commit()
+    rows = (
+        db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
+        db.execute("SELECT * FROM events ORDER BY id").fetchall(),
+    )
+    db.close()
+    return rows

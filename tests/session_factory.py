@@ -7,10 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
+from flooding.cli.main import main
 from flooding.core.engine import run_batch
-from flooding.core.models import EpisodeStarted
+from flooding.core.models import EpisodeStarted, Sample
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, hard_talk, samples
@@ -67,6 +71,64 @@ def record(
     else:
         store.flush()
     return session_id
+
+
+def store_readings(
+    store: Store,
+    readings: Sequence[Sample],
+    *,
+    source: str = "test",
+    mode: str = "talk",
+    started_s: float | None = None,
+    ended_s: float | None = None,
+) -> int:
+    """A session of `readings` and nothing else (no events), begun at the first reading (or
+    `started_s`) and ended at the last (or `ended_s`); returns its id."""
+    session_id = store.begin_session(
+        readings[0].t_s if started_s is None else started_s, source=source, mode=mode
+    )
+    store.add_samples(session_id, readings)
+    store.end_session(session_id, readings[-1].t_s if ended_s is None else ended_s)
+    return session_id
+
+
+def stored_readings(folder: Path, readings: Sequence[Sample], *, source: str = "test") -> int:
+    """`store_readings` into the store in `folder`, opened and closed here; the session's id."""
+    store = Store.open(folder)
+    try:
+        return store_readings(store, readings, source=source)
+    finally:
+        store.close()
+
+
+def calibrate_from(session_id: int, data: Path, config: Path) -> int:
+    """`flooding calibrate --from SESSION --yes` with the store in `data`, writing `config`;
+    its exit code."""
+    return main(
+        [
+            "calibrate",
+            "--from",
+            str(session_id),
+            "--yes",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+        ]
+    )
+
+
+def calibration_refused(
+    session_id: int, data: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str]:
+    """`calibrate_from` a session it must refuse: exit 1, the reason on stderr after
+    `flooding calibrate: `, no config file written; returns what it printed (stdout, stderr)."""
+    code = calibrate_from(session_id, data, config)
+    assert code == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("flooding calibrate: ")
+    assert not config.exists()
+    return out, err
 
 
 def flooding(

@@ -4,13 +4,15 @@ sudden steps and movement (an accelerometer's activity level, or none)."""
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from flooding.core.batch import prepare
+from flooding.core.batch import STATES, WAITS, prepare
 from flooding.core.engine import Control, Engine, run_batch
 from flooding.core.models import (
     SOLO,
@@ -196,6 +198,20 @@ class TestBatchEqualsStreaming:
             assert run_batch(prepared, chosen).events == run_batch(samples, chosen).events
         assert run_batch(prepared, SETTINGS).events == live(samples, [], SETTINGS.mode)[1]
         assert run_batch(prepared, SETTINGS).events  # the rise gives an episode
+
+    def test_the_collector_is_left_as_it_was(self) -> None:
+        """A replay holds the garbage collector off while it runs and leaves it as it found
+        it: running after, or still off when it was off."""
+        samples = [Sample(START_S + i, 70.0 + (40.0 if 300 < i < 400 else 0.0)) for i in range(900)]
+        assert gc.isenabled()
+        assert run_batch(samples, SETTINGS).events
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            assert run_batch(samples, SETTINGS).events
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
 
     def test_gaps_inside_baseline_buckets(self) -> None:
         """A gap inside a 10-s bucket drops the bucket's readings before it, in batch as live."""
@@ -548,6 +564,64 @@ class TestBatchEqualsStreaming:
             assert repr(kept.events) == repr(events)
             assert repr(kept.readings) == repr(readings)
             assert repr(run_batch(samples, SETTINGS).events) == repr(events)
+
+    def test_long_calm_runs_learned_at_once(self) -> None:
+        """Hundreds of calm buckets in a row (a calm that climbs faster than the baseline may
+        follow, a step up that the 30-minute floor takes at once, half-filled buckets, short
+        rises amid the calm, an alert at the end): every column of the batch trace equals
+        streaming, bit for bit."""
+        samples: list[Sample] = []
+        t = START_S
+        k = 0
+        while t < START_S + 80 * 60.0:
+            minute = (t - START_S) / 60.0
+            level = 64.0 + 0.4 * math.sin(k / 5.0) + (k * 7919 % 7) / 10.0
+            if 33.0 < minute < 47.5 or 51.5 < minute < 52.0:
+                # a step up of 87 buckets, back for 4 minutes (the 5-minute median falls back),
+                # then 3 more: half of the floor's 30 minutes are up, and its median jumps past
+                # its rise limit
+                level += 8.0
+            if 60.0 < minute < 70.0:
+                # 2 bpm a minute for 3 minutes (the baseline's rise limit binds), slowly back
+                climb = minute - 60.0
+                level += 2.0 * climb if climb < 3.0 else max(0.0, 6.0 - (climb - 3.0))
+            if 24.0 < minute < 24.25 or 70.0 < minute < 70.25:
+                level += 30.0  # a short rise (unconfirmed): the run of calm buckets ends
+            if minute > 76.0:
+                level += 40.0  # a rise: an episode and its alert
+            samples.append(Sample(t, round(level, 1), (), True))
+            sparse = 18.0 < minute < 22.0 or 30.0 < minute < 32.0  # buckets under half full
+            t += (2.2 if k % 2 else 1.9) if sparse else 1.0
+            k += 1
+        readings, events = live(samples, [], Mode.TALK)
+        assert any(isinstance(e, Alert) for e in events)
+        kept = run_batch(samples, SETTINGS, keep_readings=True)
+        assert repr(kept.events) == repr(events)
+        trace = kept.trace
+        assert trace is not None
+        streamed = {
+            "t_s": [r.t_s for r in readings],
+            "bpm": [r.bpm for r in readings],
+            "state": [STATES.index(r.state) for r in readings],
+            "baseline_bpm": [
+                math.nan if r.baseline_bpm is None else r.baseline_bpm for r in readings
+            ],
+            "threshold_bpm": [r.threshold_bpm for r in readings],
+            "pausing": [r.pausing for r in readings],
+            "pause_until_s": [
+                math.nan if r.pause_until_s is None else r.pause_until_s for r in readings
+            ],
+            "waiting": [-1 if r.waiting is None else WAITS.index(r.waiting) for r in readings],
+        }
+        for name, column in streamed.items():
+            batch_column = getattr(trace, name)
+            assert np.array_equal(
+                batch_column, np.array(column, batch_column.dtype), equal_nan=True
+            ), name
+        assert repr(kept.readings) == repr(readings)
+        assert repr(run_batch(samples, SETTINGS).events) == repr(events)
+        baselines = [r.baseline_bpm for r in readings if r.baseline_bpm is not None]
+        assert len(set(baselines)) > 100  # the baseline followed the calm, bucket by bucket
 
     @requires_data
     def test_a_watch_with_a_gap_at_nearly_every_reading(self) -> None:

@@ -13,7 +13,7 @@ from flooding.core.beats import BeatClock, Label, correct_rr, corrected_rmssd
 from flooding.core.beats.artifacts import LOOKAHEAD_BEATS
 from flooding.core.beats.clock import beat_times
 from flooding.core.beats.columns import SampleColumns
-from flooding.core.beats.fast import FastRate, _row_medians, fast_rate_array, fast_rates
+from flooding.core.beats.fast import FastRate, _column_medians, fast_rate_array, fast_rates
 from flooding.core.models import Sample
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -400,9 +400,11 @@ class TestBatchEqualsLive:
         )
     )
     def test_row_medians(self, rows: list[list[float]]) -> None:
-        """The row medians of the whole-array path (sorting networks for short rows) are
-        exactly statistics.median of each row, ties too."""
-        assert _row_medians(np.array(rows)).tolist() == [statistics.median(r) for r in rows]
+        """The row medians of the whole-array path (sorting networks for short rows, given
+        column by column) are exactly statistics.median of each row, ties too."""
+        table = np.array(rows)
+        columns = [table[:, k].copy() for k in range(table.shape[1])]
+        assert _column_medians(columns).tolist() == [statistics.median(r) for r in rows]
 
     @requires_data
     @pytest.mark.parametrize(

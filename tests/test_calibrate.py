@@ -28,6 +28,7 @@ from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, SimulatedStrap, hard_talk, samples
 from tests._data import recording, requires_data
+from tests.session_factory import calibrate_from, calibration_refused, store_readings
 
 
 def rest_recording_samples() -> list[Sample]:
@@ -252,18 +253,7 @@ class TestCalibrateCommand:
         store.end_session(sid, talk[-1].t_s)
         store.close()
         path = tmp_path / "config.toml"
-        code = main(
-            [
-                "calibrate",
-                "--from",
-                str(sid),
-                "--yes",
-                "--config",
-                str(path),
-                "--data-dir",
-                str(data),
-            ]
-        )
+        code = calibrate_from(sid, data, path)
         out = capsys.readouterr().out
         assert code == 0, out
         assert tomllib.loads(path.read_text(encoding="utf-8"))["detection"]["baseline_bpm"] == (
@@ -277,29 +267,12 @@ class TestCalibrateCommand:
         """A workout is not a calm reference: calibrating from one is refused, nothing written."""
         data = tmp_path / "data"
         store = Store.open(data)
-        sid = store.begin_session(0.0, source="test", mode="workout")
-        store.add_samples(sid, calm(70, 400))
-        store.end_session(sid, 400.0)
+        sid = store_readings(store, calm(70, 400), mode="workout", started_s=0.0, ended_s=400.0)
         store.close()
         path = tmp_path / "config.toml"
-        code = main(
-            [
-                "calibrate",
-                "--from",
-                str(sid),
-                "--yes",
-                "--config",
-                str(path),
-                "--data-dir",
-                str(data),
-            ]
-        )
-        assert code == 1
-        out, err = capsys.readouterr()
-        assert err.startswith("flooding calibrate: ")
+        out, err = calibration_refused(sid, data, path, capsys)
         assert "workout" in err
         assert "workout" not in out
-        assert not path.exists()
 
 
 class TestCalibrateCommandFailures:

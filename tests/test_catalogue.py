@@ -232,6 +232,15 @@ def run_cli_all(*args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+def run_cli_apart(*args: str) -> tuple[int, str, str]:
+    """Run the command line in-process; its exit code, what it printed on stdout and what on
+    stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
 class TestTheMonitorCommandsInGerman:
     @pytest.mark.parametrize(
         "command", [("status",), ("pause",), ("resume",), ("workout", "on"), ("workout", "off")]
@@ -314,10 +323,14 @@ def test_the_demo_in_german_holds_no_english_sentence(
 
 
 def test_the_demo_refuses_a_bad_speed_in_german(tmp_path: Path) -> None:
-    """A speed the demo cannot play is refused in the person's language."""
-    code, german = run_cli_all("demo", "--speed", "-1", "--lang", "de", "--data-dir", str(tmp_path))
-    assert code == 2
-    assert "--speed muss mehr als 0 sein" in german
+    """A speed the demo cannot play is refused on stderr in the person's language, its own
+    `flooding demo:` once before it."""
+    code, out, german = run_cli_apart(
+        "demo", "--speed", "-1", "--lang", "de", "--data-dir", str(tmp_path)
+    )
+    assert (code, out) == (2, "")
+    assert german.startswith("flooding demo: --speed muss mehr als 0 sein")
+    assert "; 0 spielt alles sofort" in german
     assert no_english(german) == []
 
 
@@ -372,12 +385,13 @@ class TestErrorsInGerman:
 
 
 def test_the_app_refuses_a_bad_port_in_german(tmp_path: Path) -> None:
-    """`app --port 70000 --lang de` says which ports work, in German."""
-    code, german = run_cli_all(
+    """`app --port 70000 --lang de` says which ports work, in German, on stderr (its own
+    `flooding app:` once before it)."""
+    code, out, german = run_cli_apart(
         "app", "--port", "70000", "--lang", "de", "--data-dir", str(tmp_path)
     )
-    assert code == 2
-    assert "--port muss zwischen 1 und 65535 liegen" in german
+    assert (code, out) == (2, "")
+    assert german.startswith("flooding app: --port muss zwischen 1 und 65535 liegen")
     assert no_english(german) == []
 
 

@@ -14,7 +14,7 @@ from flooding.app import wiring
 from tests.loopback import Target, loopback_target
 
 __all__ = ["loopback_target"]  # the fixture, used by name
-from tests.test_catalogue import FROZEN_DB, no_english, run_cli_all
+from tests.test_catalogue import FROZEN_DB, no_english, run_cli_all, run_cli_apart
 
 
 @pytest.fixture
@@ -36,6 +36,14 @@ def german(*args: str, code: int = 0) -> str:
     out = said(*args, "--lang", "de", code=code)
     assert no_english(out) == []
     return out
+
+
+def refusal_of(*args: str, code: int = 1) -> str:
+    """What the command line said on stderr when it refused, checking its exit code and
+    that nothing went to stdout."""
+    exit_code, out, err = run_cli_apart(*args)
+    assert (exit_code, out) == (code, ""), err
+    return err
 
 
 def run_without_terminal(*args: str) -> subprocess.CompletedProcess[str]:
@@ -92,13 +100,16 @@ class TestNote:
 
 class TestNotifyTest:
     def test_no_targets_in_german(self, tmp_path: Path) -> None:
-        """`notify test --lang de` without targets says how to add one, in German."""
+        """`notify test --lang de` without targets refuses on stderr, exit 1, saying how to add
+        one, in German."""
         empty = tmp_path / "empty.toml"
         empty.write_text("", encoding="utf-8")
         config = ("--config", str(empty))
-        assert "No notification targets are set" in said("notify", "test", *config, code=1)
-        out = german("notify", "test", *config, code=1)
-        assert "keine Benachrichtigungsziele eingestellt" in out
+        english = refusal_of("notify", "test", *config)
+        assert english.startswith("flooding notify: No notification targets are set")
+        out = refusal_of("notify", "test", *config, "--lang", "de")
+        assert out.startswith("flooding notify: Es sind keine Benachrichtigungsziele eingestellt")
+        assert no_english(out) == []
 
     def test_a_test_message_in_german(self, tmp_path: Path, loopback_target: Target) -> None:
         """`notify test --lang de` sends a German test message to a real target on loopback
@@ -127,9 +138,12 @@ class TestOk:
         assert "als Fehlalarm markiert" in german("ok", "1", "--alert", "1", *data)
         out = german("ok", "1", "--undo", *data)
         assert "ist nicht mehr als Fehlalarm markiert" in out
-        out = german("ok", "1", "--undo", *data, code=1)
+        out = refusal_of("ok", "1", "--undo", "--lang", "de", *data)
+        assert out.startswith("flooding ok: Kein Hinweis in Sitzung 1 ist als Fehlalarm")
         assert "es gibt nichts zurückzunehmen" in out
-        out = said("ok", "1", "--undo", "--alert", "1", *data, code=1)
+        assert no_english(out) == []
+        out = refusal_of("ok", "1", "--undo", "--alert", "1", *data)
+        assert out.startswith("flooding ok: The alert at ")
         assert "is not marked a false alarm; nothing to take back" in out
 
 

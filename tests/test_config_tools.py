@@ -422,7 +422,8 @@ class TestConfigNewcomerTrips:
         assert "b.toml" in result.stderr
 
     def test_edit_without_editor_or_terminal_refuses_clearly(self, tmp_path: Path) -> None:
-        """With no EDITOR and no terminal, edit starts no editor, says why and fails."""
+        """With no EDITOR and no terminal, edit starts no editor, says why on stderr and
+        fails (exit 1, nothing on stdout)."""
         path = tmp_path / "cfg" / "config.toml"
         result = subprocess.run(
             [sys.executable, "-m", "flooding", "config", "edit", str(path)],
@@ -433,11 +434,37 @@ class TestConfigNewcomerTrips:
             env={k: v for k, v in os.environ.items() if k not in ("EDITOR", "VISUAL")},
             check=False,
         )
-        assert result.returncode == 1
-        assert "not a terminal" in result.stdout
-        assert "EDITOR" in result.stdout
-        assert "OK" not in result.stdout
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr.startswith("flooding config: Not opening an editor: this is not a")
+        assert "EDITOR" in result.stderr
+        assert "OK" not in result.stderr
         assert not path.exists()
+
+    def test_edit_with_no_editor_on_this_computer_refuses_clearly(self, tmp_path: Path) -> None:
+        """With no EDITOR set and none of the usual editors on PATH, edit says so and which
+        file to edit by hand, on stderr, exit 1, and makes no file."""
+        path = tmp_path / "cfg" / "config.toml"
+        env = {k: v for k, v in os.environ.items() if k not in ("EDITOR", "VISUAL")}
+        result = flooding("config", "edit", str(path), env={**env, "PATH": str(tmp_path)})
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr == (
+            f"flooding config: No editor found: set EDITOR (e.g. EDITOR=nano), or edit {path} "
+            "yourself.\n"
+        )
+        assert not path.exists()
+
+    def test_an_editor_that_cannot_start_is_refused(self, tmp_path: Path) -> None:
+        """An EDITOR that does not exist is named on stderr with what to set, exit 1; the
+        file made for it stays, said on stdout."""
+        path = tmp_path / "config.toml"
+        missing = tmp_path / "no-such-editor"
+        result = flooding("config", "edit", str(path), env={"VISUAL": "", "EDITOR": str(missing)})
+        assert result.returncode == 1
+        assert result.stdout.startswith(f"Created {path}: ")
+        assert "Could not start" not in result.stdout
+        assert result.stderr.startswith(f"flooding config: Could not start the editor '{missing}':")
+        assert result.stderr.endswith(". Set VISUAL or EDITOR.\n")
+        assert path.exists()
 
     def test_an_editor_that_fails_is_not_reported_ok(self, tmp_path: Path) -> None:
         """An editor that exits with an error makes edit fail and say the changes may be lost."""

@@ -45,8 +45,8 @@ from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
-from tests.schemas import SCHEMA_V2_DDL, old_database
-from tests.session_factory import START_S, flooding, record
+from tests.schemas import SCHEMA_V2_DDL, old_database, rows_after_a_false_alarm
+from tests.session_factory import START_S, calibration_refused, flooding, record
 
 E = TypeVar("E")
 
@@ -386,28 +386,18 @@ def make_v2_database(data_dir: Path) -> tuple[list[tuple[object, ...]], list[tup
             "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (1, ?, ?, ?)",
             (getattr(event, "t_s", 0.0), event_kind(event), json.dumps(event_data(event))),
         )
-    alert_id = db.execute("SELECT id FROM events WHERE kind='alert'").fetchone()[0]
-    db.execute(
-        "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (1, ?, 'false-alarm', ?)",
-        (START_S + 5000, json.dumps({"alert_event_id": alert_id})),
-    )
-    db.commit()
-    rows = (
-        db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
-        db.execute("SELECT * FROM events ORDER BY id").fetchall(),
-    )
-    db.close()
-    return rows
+    return rows_after_a_false_alarm(db, START_S + 5000)
 
 
 class TestSchema3:
     def test_schema_2_upgrades_keeping_every_sample_and_event(self, tmp_path: Path) -> None:
         """A schema 2 file upgrades to 3 and on: every row kept, on the one person's track ('')
-        (schema 4 adds the activity level: none for these samples; schema 5 the kept columns)."""
+        (schema 4 adds the activity level: none for these samples; schema 5 the kept columns;
+        schema 6 the kept replays' alerts)."""
         samples_before, events_before = make_v2_database(tmp_path)
         store = Store.open(tmp_path)
         try:
-            assert store.schema_version() == 5
+            assert store.schema_version() == 6
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]
@@ -653,7 +643,9 @@ def test_tune_leaves_couple_sessions_out_and_says_so(
     assert [row["session_id"] for row in data["sessions"]] == [solo]
     assert data["skipped_couple_sessions"] == [couple]
     assert main(["tune", str(couple), *base]) == 1
-    assert "Nothing to replay: session" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"flooding tune: Nothing to replay: session {couple} holds two hearts")
 
 
 def test_calibrate_from_a_couple_session_is_refused(
@@ -664,24 +656,9 @@ def test_calibrate_from_a_couple_session_is_refused(
     sid = store_couple(store, couple_tracks())
     store.close()
     path = tmp_path / "config.toml"
-    code = main(
-        [
-            "calibrate",
-            "--from",
-            str(sid),
-            "--yes",
-            "--config",
-            str(path),
-            "--data-dir",
-            str(tmp_path),
-        ]
-    )
-    assert code == 1
-    out, err = capsys.readouterr()
-    assert err.startswith("flooding calibrate: ")
+    out, err = calibration_refused(sid, tmp_path, path, capsys)
     assert "holds two hearts (Alex, Sam)" in err
     assert "holds two hearts" not in out
-    assert not path.exists()
 
 
 def test_couple_plot_labels_local_clock_times(

@@ -260,6 +260,8 @@ class TestInstallAndUninstall:
         removed = uninstall(plan, run=system.run, which=system.which)
         assert not installed.ok
         assert not removed.ok
+        assert installed.refused
+        assert removed.refused
         assert "not written by" in installed.lines[0]
         assert plan.path.read_text() == "[Service]\nExecStart=/usr/bin/something-else\n"
         assert system.commands == []
@@ -358,6 +360,30 @@ class TestServiceCommand:
         assert "systemctl --user enable flooding.service" in done.stdout
         removed = self.run_cli(tmp_path, "uninstall")
         assert not unit.exists(), removed.stdout
+
+    @pytest.mark.parametrize("action", ["install", "uninstall"])
+    def test_cli_refuses_a_service_file_it_did_not_write_on_stderr(
+        self, tmp_path: Path, action: str
+    ) -> None:
+        """`service install|uninstall` with a foreign file at the service path refuses on
+        stderr, exit 1, nothing on stdout, and leaves the file as it was."""
+        unit = tmp_path / ".config" / "systemd" / "user" / "flooding.service"
+        unit.parent.mkdir(parents=True)
+        unit.write_text("[Service]\nExecStart=/usr/bin/something-else\n")
+        done = self.run_cli(tmp_path, action)
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr.startswith(f"flooding service: {unit} ")
+        assert "left alone" in done.stderr
+        assert unit.read_text() == "[Service]\nExecStart=/usr/bin/something-else\n"
+
+    def test_cli_logs_without_the_journal_refuses_on_stderr(self, tmp_path: Path) -> None:
+        """`service logs` where journalctl is missing says so on stderr, exit 1."""
+        done = self.run_cli(tmp_path, "logs")
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr == (
+            "flooding service: `journalctl` is not available here; the service logs to the "
+            "journal.\n"
+        )
 
 
 class TestLogs:

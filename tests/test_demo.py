@@ -186,11 +186,32 @@ class TestDemoFolder:
         assert "--with-real" in result.stdout
 
     def test_couple_with_ble_names_the_real_conflict(self, tmp_path: Path) -> None:
-        """`demo --couple --ble` says the two cannot go together, not something about --speed."""
+        """`demo --couple --ble` says on stderr that the two cannot go together, not something
+        about --speed, and exits 2."""
         result = flooding("demo", "--couple", "--ble", "--data-dir", str(tmp_path))
-        assert result.returncode == 2
-        assert "--speed" not in result.stdout
-        assert "--couple or --ble" in result.stdout
+        assert (result.returncode, result.stdout) == (2, "")
+        assert "--speed" not in result.stderr
+        assert result.stderr.startswith("flooding demo: --ble plays one emulated strap")
+        assert "--couple or --ble" in result.stderr
+
+    def test_couple_with_a_negative_speed_is_refused(self, tmp_path: Path) -> None:
+        """`demo --couple --speed -1` is refused on stderr (its words name the command once),
+        exit 2, and no practice session is made."""
+        result = flooding("demo", "--couple", "--speed", "-1", "--data-dir", str(tmp_path))
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == (
+            "flooding demo --couple: --speed must be 0 or more (0 plays at once)\n"
+        )
+        assert not (tmp_path / "demo" / "flooding.db").exists()
+
+    def test_ble_at_once_is_refused(self, tmp_path: Path) -> None:
+        """`demo --ble --speed 0` is refused on stderr with exit 2: the emulated strap plays in
+        time, so `0 plays at once` is not offered."""
+        result = flooding("demo", "--ble", "--speed", "0", "--data-dir", str(tmp_path))
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == (
+            "flooding demo: --speed must be more than 0 (60 plays a minute a second)\n"
+        )
 
 
 def _wait_for_status(data: Path, limit_s: float = 60.0) -> subprocess.CompletedProcess[str]:
@@ -227,7 +248,8 @@ def test_the_running_demo_answers_the_monitor_commands(tmp_path: Path) -> None:
         assert workout.returncode == 0, workout.stderr
         assert f"workout off --data-dir {tmp_path}" in workout.stdout
         marked = flooding("ok", "--data-dir", str(tmp_path))
-        assert "has had no alert to mark" in marked.stdout  # the demo's session answered
+        assert (marked.returncode, marked.stdout) == (1, "")
+        assert "has had no alert to mark" in marked.stderr  # the demo's session answered
     finally:
         demo.send_signal(signal.SIGINT)
         try:

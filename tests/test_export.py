@@ -27,7 +27,7 @@ from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read_tracks
 from flooding.io.store import Store
 from tests.session_factory import START_S as SESSION_START_S
-from tests.session_factory import flooding, record
+from tests.session_factory import flooding, record, store_readings
 
 
 class TestCsv:
@@ -155,16 +155,12 @@ class TestJson:
 def record_with_activity(store: Store) -> tuple[int, list[Sample]]:
     """A session whose strap had an accelerometer (one sample without a level); returns its
     id and its samples as stored."""
-    session_id = store.begin_session(START_S, source="test", mode="talk")
     levels = [0.012, 0.25, None, 0.18]
-    store.add_samples(
-        session_id,
-        [
-            Sample(START_S + i, 70.0 + i, (0.8,), True, activity_g=level)
-            for i, level in enumerate(levels)
-        ],
-    )
-    store.end_session(session_id, START_S + len(levels))
+    readings = [
+        Sample(START_S + i, 70.0 + i, (0.8,), True, activity_g=level)
+        for i, level in enumerate(levels)
+    ]
+    session_id = store_readings(store, readings, ended_s=START_S + len(levels))
     return session_id, list(store.iter_samples(session_id))
 
 
@@ -428,9 +424,7 @@ class TestRoundTrip:
             folder = Path(name)
             store = Store.open(folder / "data")
             try:
-                sid = store.begin_session(track[0].t_s, source="strap", mode="talk")
-                store.add_samples(sid, track)
-                store.end_session(sid, track[-1].t_s)
+                sid = store_readings(store, track, source="strap")
                 original = list(store.iter_samples(sid))
                 read_back = read_tracks(_exported(store, sid, form, folder))
                 assert list(read_back) == [""]
@@ -446,9 +440,7 @@ class TestRoundTrip:
         local time, and imports back to the same samples."""
         store = Store.open(tmp_path / "data")
         track = [Sample(float(k), 70.0 + k, (0.8,), True) for k in range(5)]
-        sid = store.begin_session(0.0, source="import:txt", mode="talk")
-        store.add_samples(sid, track)
-        store.end_session(sid, track[-1].t_s)
+        sid = store_readings(store, track, source="import:txt")
         exported = _exported(store, sid, "csv", tmp_path)
         rows = list(csv.DictReader(exported.read_text(encoding="utf-8").splitlines()))
         assert [row["time_local"] for row in rows] == [""] * 5

@@ -13,6 +13,7 @@ from flooding.core.models import Sample
 from flooding.io.readers import read
 from flooding.io.store import Store
 from tests._data import DATA, requires_data
+from tests.session_factory import stored_readings
 
 RECORDINGS = (DATA or Path("shared/data")) / "recordings"
 # without the shared data one placeholder, which requires_data skips (or fails in CI); with
@@ -207,6 +208,25 @@ def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_not
         store.close()
 
 
+def _exported_and_imported_back(
+    capsys: pytest.CaptureFixture[str], data: Path, exported: Path, *options: str
+) -> list[Sample]:
+    """Session 1 of `data` exported to `exported` (with `options`) and brought back by
+    `flooding import` as session 2: session 2's readings."""
+    code, _, err = run(
+        capsys, "export", "1", *options, "-o", str(exported), "--data-dir", str(data)
+    )
+    assert code == 0, err
+    code, out, err = run(capsys, "import", str(exported), "--data-dir", str(data))
+    assert code == 0, err
+    assert "as session 2" in out
+    store = Store.open(data)
+    try:
+        return list(store.iter_samples(2))
+    finally:
+        store.close()
+
+
 def _stored_with_edge_rr(data: Path) -> list[Sample]:
     """A session of calm readings among which a strap sent RR values of 0 and 65535 (in its
     1/1024 s unit), as `flooding monitor` stores them."""
@@ -220,13 +240,7 @@ def _stored_with_edge_rr(data: Path) -> list[Sample]:
     readings[10] = Sample(readings[10].t_s, 70.0, (0.0,), True)
     readings[20] = Sample(readings[20].t_s, 71.0, (UINT16_MAX / RR_UNITS_PER_S,), True)
     readings[30] = Sample(readings[30].t_s, 72.0, (0.0, 0.5, UINT16_MAX / RR_UNITS_PER_S), None)
-    store = Store.open(data)
-    try:
-        session_id = store.begin_session(start_s, source="strap", mode="talk")
-        store.add_samples(session_id, readings)
-        store.end_session(session_id, readings[-1].t_s)
-    finally:
-        store.close()
+    stored_readings(data, readings, source="strap")
     return readings
 
 
@@ -237,17 +251,7 @@ def test_an_export_with_rr_of_0_and_65535_imports_back_equal(
     re-imported session holds the same readings."""
     data = tmp_path / "data"
     stored = _stored_with_edge_rr(data)
-    exported = tmp_path / "session.csv"
-    code, _, err = run(capsys, "export", "1", "-o", str(exported), "--data-dir", str(data))
-    assert code == 0, err
-    code, out, err = run(capsys, "import", str(exported), "--data-dir", str(data))
-    assert code == 0, err
-    assert "as session 2" in out
-    store = Store.open(data)
-    try:
-        again = list(store.iter_samples(2))
-    finally:
-        store.close()
+    again = _exported_and_imported_back(capsys, data, tmp_path / "session.csv")
     assert [(s.bpm, s.contact, len(s.rr_s)) for s in again] == [
         (s.bpm, s.contact, len(s.rr_s)) for s in stored
     ]
@@ -264,19 +268,7 @@ def test_the_json_export_imports_back_to_the_same_readings(
     line) back to exactly the same readings, RR values of 0 and 65535/1024 s included."""
     data = tmp_path / "data"
     stored = _stored_with_edge_rr(data)
-    exported = tmp_path / name
-    code, _, err = run(
-        capsys, "export", "1", "--format", "json", "-o", str(exported), "--data-dir", str(data)
-    )
-    assert code == 0, err
-    code, out, err = run(capsys, "import", str(exported), "--data-dir", str(data))
-    assert code == 0, err
-    assert "as session 2" in out
-    store = Store.open(data)
-    try:
-        again = list(store.iter_samples(2))
-    finally:
-        store.close()
+    again = _exported_and_imported_back(capsys, data, tmp_path / name, "--format", "json")
     assert again == stored
 
 

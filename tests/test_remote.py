@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -34,13 +34,6 @@ REMOTE_LOGGER = "flooding.io.notify"
 ALERT = Message(
     "alert", "You're flooded: 118 bpm", "Say: I care about this.", summary="Time for a break"
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path)
-    yield s
-    s.db.close()
 
 
 def run_session(
@@ -273,9 +266,12 @@ class TestCommands:
         assert "chmod" not in capsys.readouterr().out
 
     def test_notify_test_without_targets(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """With no targets it says how to add one, and exits 1."""
+        """With no targets it says how to add one on stderr, and exits 1."""
         assert main(["notify", "test"]) == 1
-        assert "notify.targets" in capsys.readouterr().out
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.startswith("flooding notify: No notification targets are set")
+        assert "notify.targets" in err
 
     def test_config_show_masks_target_urls(self, capsys: pytest.CaptureFixture[str]) -> None:
         """`config show` (table and JSON) shows a target's service, never its secret part."""

@@ -39,7 +39,7 @@ from flooding.io.readers import read
 from flooding.io.store import Store
 from flooding.lab.simulate import hard_talk, samples
 from tests._data import recording, requires_data
-from tests.session_factory import START_S, flooding, gappy_talk, record
+from tests.session_factory import START_S, flooding, gappy_talk, record, store_readings
 from tests.test_catalogue import FROZEN_DB, no_english, run_cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -402,10 +402,7 @@ def picture_words(store: Store, session_id: int, language: str) -> str:
 def record_month(store: Store, start_s: float) -> int:
     """A month-long session: a reading a minute for 31 days."""
     times = start_s + np.arange(0.0, 31 * 86_400.0, 60.0)
-    session_id = store.begin_session(start_s, source="test", mode="talk")
-    store.add_samples(session_id, [Sample(float(t), 70.0, (), True) for t in times])
-    store.end_session(session_id, float(times[-1]))
-    return session_id
+    return store_readings(store, [Sample(float(t), 70.0, (), True) for t in times])
 
 
 class TestThePictureInThePersonsLanguage:

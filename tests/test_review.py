@@ -11,7 +11,6 @@ import pty
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -54,14 +53,6 @@ from tests.session_factory import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An open store in a fresh data dir."""
-    opened = Store.open(tmp_path)
-    yield opened
-    opened.close()
 
 
 class TestSessionList:
@@ -342,14 +333,59 @@ class TestCommands:
         assert len(store.events(session_id, "false-alarm")) == 1
         store.close()
 
-    def test_ok_without_an_alert(self, tmp_path: Path) -> None:
-        """`flooding ok` on a session without alerts says so and marks nothing."""
+    def test_ok_marks_directly_when_the_monitor_does_not_answer(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """When a monitor's socket takes `ok` but closes without an answer, the command says so
+        on stderr (not a refusal) and marks the stored alert itself, exit 0."""
+        import socket
+        import threading
+
+        from flooding.io.control import socket_path
+
         store = Store.open(tmp_path)
-        record(store, calm_talk())
+        session_id = record(store)
         store.close()
-        code, out = run_cli("ok", "--data-dir", str(tmp_path))
-        assert code == 1
-        assert "no flooding alert" in out
+        path = socket_path(tmp_path)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+            silent.bind(str(path))
+            silent.listen(1)
+
+            def take_and_close() -> None:
+                connection, _ = silent.accept()
+                with connection:
+                    connection.recv(4096)
+
+            taker = threading.Thread(target=take_and_close)
+            taker.start()
+            code = main(["ok", "--data-dir", str(tmp_path)])
+            taker.join(timeout=10)
+        out, err = capsys.readouterr()
+        assert code == 0
+        assert err.startswith("flooding ok: the running monitor did not answer (")
+        assert "); marking it directly.\n" in err
+        assert out.startswith("Marked the alert at ")
+        assert f"in session {session_id} as a false alarm." in out
+        store = Store.open(tmp_path)
+        assert len(store.events(session_id, "false-alarm")) == 1
+        store.close()
+
+    def test_ok_without_an_alert(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """`flooding ok` on a session without alerts says so on stderr, exit 1, and marks
+        nothing."""
+        store = Store.open(tmp_path)
+        session_id = record(store, calm_talk())
+        store.close()
+        assert main(["ok", "--data-dir", str(tmp_path)]) == 1
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == (
+            f"flooding ok: Session {session_id} had no flooding alert; nothing to mark.\n"
+        )
+        store = Store.open(tmp_path)
+        assert store.events(session_id, "false-alarm") == []
+        store.close()
 
 
 class TestDeleteCommand:
@@ -608,7 +644,14 @@ class TestMarks:
         code, out = run_cli("ok", str(session_id), "--undo", "--alert", "1", *data)
         assert code == 0
         assert marks() == [False, False]
-        assert run_cli("ok", str(session_id), "--undo", *data)[0] == 1
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code, out = run_cli("ok", str(session_id), "--undo", *data)
+        assert (code, out) == (1, "")
+        assert err.getvalue() == (
+            f"flooding ok: No alert of session {session_id} is marked a false alarm; "
+            "nothing to take back.\n"
+        )
 
 
 def record_second_alert(store: Store, session_id: int) -> None:

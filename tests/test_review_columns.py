@@ -27,13 +27,6 @@ from tests._data import recording, requires_data
 START_S = 1_700_000_000.0
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path)
-    yield opened
-    opened.close()
-
-
 @contextlib.contextmanager
 def stored(samples: list[Sample]) -> Iterator[tuple[Store, int]]:
     """A store in a folder of its own holding one session of `samples`, and its id."""

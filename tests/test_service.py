@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -68,13 +68,6 @@ def stored_session(store: Store, session_id: int) -> SessionRow:
 
 def run(runner: SessionRunner) -> SessionOutcome:
     return asyncio.run(runner.run())
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path)
-    yield s
-    s.db.close()
 
 
 class TestHardTalkSession:

@@ -507,8 +507,9 @@ class TestCommandsFromAnotherProcess:
         """`flooding ok` is answered by the running service about its live session."""
         data, env = service
         done = flooding("ok", "--data-dir", str(data), env=env)
-        assert done.returncode == 1
-        assert "session 1 has had no alert to mark" in done.stdout
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr.startswith("flooding ok: ")
+        assert "session 1 has had no alert to mark" in done.stderr
 
     def test_a_second_monitor_refuses_to_start_naming_the_first(
         self, service: tuple[Path, dict[str, str]]

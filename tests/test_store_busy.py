@@ -8,6 +8,7 @@ each way the database can fail is told by its real cause.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import sqlite3
@@ -365,6 +366,23 @@ class TestReadOnlyFolder:
         out = tmp_path / "out.csv"
         assert main(["export", "-o", str(out), *folder]) == 0
         assert len(out.read_text().splitlines()) == 121  # the header and every sample
+
+    def test_tune_answers_and_keeps_nothing(
+        self, read_only_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`tune --all` compares the sessions of a read-only data folder (keeping their
+        replays' alerts is skipped, silently) and answers the same a second time."""
+        own = tmp_path / "own.toml"
+        own.write_text("", encoding="utf-8")
+        tune = ["tune", "--all", "--set", "detection.margin_bpm=15", "--json", "--config"]
+        answers = []
+        for _ in range(2):
+            assert main([*tune, str(own), "--data-dir", str(read_only_folder)]) == 0
+            captured = capsys.readouterr()
+            assert captured.err == ""
+            answers.append(json.loads(captured.out)["sessions"])
+        assert answers[0] == answers[1]
+        assert [row["session_id"] for row in answers[0]] == [1]
 
     def test_a_write_names_the_read_only_folder(
         self, read_only_folder: Path, capsys: pytest.CaptureFixture[str]

@@ -20,7 +20,14 @@ from flooding.core.models import Sample
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import SCHEMA_VERSION, Store, StoreError, event_data, event_kind
 from flooding.lab.simulate import hard_talk, samples
-from tests.schemas import SCHEMA_V1_DDL, SCHEMA_V3_DDL, SCHEMA_V4_DDL, old_database
+from tests.schemas import (
+    SCHEMA_V1_DDL,
+    SCHEMA_V3_DDL,
+    SCHEMA_V4_DDL,
+    SCHEMA_V5_DDL,
+    old_database,
+    rows_after_a_false_alarm,
+)
 from tests.session_factory import START_S, flooding, record
 
 
@@ -49,18 +56,7 @@ def make_v1_database(data_dir: Path) -> tuple[list[tuple[object, ...]], list[tup
                 "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (?,?,?,?)",
                 (session_id, t, event_kind(event), json.dumps(event_data(event))),
             )
-    alert_id = db.execute("SELECT id FROM events WHERE session_id=1 AND kind='alert'").fetchone()[0]
-    db.execute(
-        "INSERT INTO events(session_id, t_s, kind, data_json) VALUES (1, ?, 'false-alarm', ?)",
-        (START_S + 90_000, json.dumps({"alert_event_id": alert_id})),
-    )
-    db.commit()
-    rows = (
-        db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
-        db.execute("SELECT * FROM events ORDER BY id").fetchall(),
-    )
-    db.close()
-    return rows
+    return rows_after_a_false_alarm(db, START_S + 90_000)
 
 
 def schema_of(path: Path) -> set[tuple[str, str]]:
@@ -83,7 +79,7 @@ class TestMigrationFromVersion1:
         samples_before, events_before = make_v1_database(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 5
+            assert store.schema_version() == SCHEMA_VERSION == 6
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]
@@ -202,7 +198,7 @@ class TestMigrationFromVersion3:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 5
+            assert store.schema_version() == SCHEMA_VERSION == 6
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, None) for row in rows_before
             ]
@@ -241,7 +237,7 @@ class TestMigrationFromVersion4:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 5
+            assert store.schema_version() == SCHEMA_VERSION == 6
             kept = "SELECT session_id FROM sample_columns"
             assert store.db.execute(kept).fetchall() == [(1,)]
             for session_id in (1, 2):
@@ -256,6 +252,83 @@ class TestMigrationFromVersion4:
         make_v1_database(tmp_path / "old")
         Store.open(tmp_path / "old").close()
         assert schema_of(data / "flooding.db") == schema_of(tmp_path / "old" / "flooding.db")
+
+
+def version_5_file(data: Path) -> list[tuple[object, ...]]:
+    """A version 5 file with one ended session, its samples and its kept columns; returns
+    every row of the session, its samples and its columns as written."""
+    db = old_database(data, SCHEMA_V5_DDL)
+    db.execute(
+        "INSERT INTO sessions(id, started_s, ended_s, source, mode, sample_count, last_sample_s)"
+        " VALUES (1, ?, ?, 'live', 'talk', 3, ?)",
+        (START_S, START_S + 2, START_S + 2),
+    )
+    db.executemany(
+        "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact) VALUES (1, ?, ?, '0.8', 1)",
+        [(START_S + i, 70.0 + i) for i in range(3)],
+    )
+    db.execute(
+        "INSERT INTO sample_columns VALUES (1, 3, ?, 1, x'0102')", (START_S + 2,)
+    )  # not read here: only kept as it is
+    db.commit()
+    rows = [
+        *db.execute("SELECT * FROM sessions").fetchall(),
+        *db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
+        *db.execute("SELECT * FROM sample_columns").fetchall(),
+    ]
+    db.close()
+    return rows
+
+
+class TestMigrationFromVersion5:
+    def test_every_row_stays_and_replays_alerts_can_be_kept(self, tmp_path: Path) -> None:
+        """A version 5 file keeps its session, samples and kept columns as they were and gains
+        the empty replayed_alerts table, in which its session's alerts can then be kept; its
+        schema is a fresh file's."""
+        data = tmp_path / "data"
+        before = version_5_file(data)
+        store = Store.open(data)
+        try:
+            assert store.schema_version() == SCHEMA_VERSION == 6
+            assert [
+                *store.db.execute("SELECT * FROM sessions").fetchall(),
+                *store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
+                *store.db.execute("SELECT * FROM sample_columns").fetchall(),
+            ] == before
+            assert store.db.execute("SELECT COUNT(*) FROM replayed_alerts").fetchone() == (0,)
+            assert store.keep_replayed_alerts([(1, "key", (START_S + 1,))])
+            assert store.replayed_alerts(1, "key") == (START_S + 1,)
+        finally:
+            store.close()
+        Store.open(tmp_path / "new").close()
+        assert schema_of(data / "flooding.db") == schema_of(tmp_path / "new" / "flooding.db")
+
+    def test_reading_only_upgrades_it_too(self, tmp_path: Path) -> None:
+        """A store opened only to read upgrades a version 5 file first (as `open` would), so
+        tune and the what-if find the table."""
+        data = tmp_path / "data"
+        version_5_file(data)
+        reader = Store.open_read_only(data)
+        try:
+            assert reader.schema_version() == 6
+            assert reader.replayed_alerts(1, "key") is None
+        finally:
+            reader.close()
+
+    def test_a_newer_file_is_refused_by_every_opening(self, tmp_path: Path) -> None:
+        """A file a newer flooding wrote (schema 7) is refused, for reading too, and left as
+        it is: this version never guesses at tables it does not know."""
+        Store.open(tmp_path).close()
+        db = sqlite3.connect(tmp_path / "flooding.db")
+        db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
+        db.commit()
+        db.close()
+        for opening in (Store.open, Store.open_read_only):
+            with pytest.raises(StoreError, match="schema 7"):
+                opening(tmp_path)
+        db = sqlite3.connect(tmp_path / "flooding.db")
+        assert db.execute("SELECT value FROM meta").fetchone() == ("7",)
+        db.close()
 
 
 class TestPrivacy:

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from flooding.app.tune import (
     REPLAYS_KEPT,
+    KeptAlerts,
     RecordedSessions,
+    alert_times,
     compare_session,
     compare_sessions,
     load_sessions,
     match,
+    replay_key,
     totals,
     verdict,
 )
 from flooding.app.web.settings_page import KeptSessions, what_if
 from flooding.cli.main import main
+from flooding.core.batch import PreparedSamples
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import Alert, Mode, Sample
 from flooding.core.settings import Settings
 from flooding.io.config_files.loading import default_settings, load_config
+from flooding.io.detector_code import detector_fingerprint
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, hard_talk, samples
 
@@ -315,6 +321,186 @@ class TestKeptReplays:
             store.close()
 
 
+class CountingReplay:
+    """`alert_times`, noting the settings of each replay (by `replay_key`)."""
+
+    def __init__(self) -> None:
+        self.replayed: list[str] = []
+
+    def __call__(
+        self, prepared: PreparedSamples, settings: Settings, mode: Mode
+    ) -> tuple[float, ...]:
+        self.replayed.append(replay_key(settings))
+        return alert_times(prepared, settings, mode)
+
+
+def fresh_comparisons(folder: Path, settings: Settings) -> list[dict[str, object]]:
+    """Every session replayed with the defaults and `settings`, nothing kept anywhere."""
+    store = Store.open_read_only(folder)
+    try:
+        return [
+            compare_session(s, default_settings(), settings).as_dict()
+            for s in load_sessions(store, [row.id for row in store.sessions()])
+        ]
+    finally:
+        store.close()
+
+
+def app_what_if(folder: Path, settings: Settings, sessions: RecordedSessions) -> list[object]:
+    """The app's what-if (its read-only store), each session's comparison."""
+    store = Store.open_read_only(folder)
+    try:
+        return [c.as_dict() for c in sessions.compare(store, default_settings(), settings)]
+    finally:
+        store.close()
+
+
+class TestAlertsKeptInTheStore:
+    def test_a_new_process_replays_only_the_candidate(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """A what-if with nothing kept replays both settings; the first what-if of a new app
+        process (its sessions read anew) replays only the new candidate, and both answer as a
+        fresh replay."""
+        folder, made = history
+        first, second = CountingReplay(), CountingReplay()
+        strict, stricter = (
+            candidate("detection.margin_bpm=20"),
+            candidate("detection.margin_bpm=14"),
+        )
+        assert app_what_if(folder, strict, RecordedSessions(first)) == fresh_comparisons(
+            folder, strict
+        )
+        assert sorted(first.replayed) == sorted(
+            [replay_key(default_settings()), replay_key(strict)] * len(made)
+        )
+        assert app_what_if(folder, stricter, RecordedSessions(second)) == fresh_comparisons(
+            folder, stricter
+        )
+        assert second.replayed == [replay_key(stricter)] * len(made)
+
+    def test_the_kept_alerts_are_a_fresh_replays(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """What a what-if keeps for each session and settings is exactly what run_batch
+        gives, under a key of the detector's code, the settings, the mode and the samples."""
+        folder, made = history
+        strict = candidate("detection.margin_bpm=20")
+        app_what_if(folder, strict, RecordedSessions())
+        store = Store.open_read_only(folder)
+        try:
+            for session in load_sessions(store, list(made)):
+                for settings in (default_settings(), strict):
+                    key = session.kept_key(replay_key(settings), detector_fingerprint())
+                    kept = store.replayed_alerts(session.id, key)
+                    assert kept is not None
+                    assert list(kept) == alerts_of(made[session.id], settings)
+        finally:
+            store.close()
+
+    def test_another_detector_replays_again(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """Alerts kept by one version of the detector's code are not used by another: a
+        changed fingerprint replays both settings again."""
+        folder, made = history
+        strict = candidate("detection.margin_bpm=20")
+        app_what_if(folder, strict, RecordedSessions(detector="an older detector"))
+        again = CountingReplay()
+        app_what_if(folder, strict, RecordedSessions(again))
+        assert len(again.replayed) == 2 * len(made)
+        unchanged = CountingReplay()
+        app_what_if(folder, strict, RecordedSessions(unchanged))
+        assert unchanged.replayed == []
+
+    def test_a_session_with_samples_added_is_replayed_again(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """A session that gained samples since its alerts were kept is replayed with both
+        settings (the others with neither) and answers as a fresh replay of all its samples."""
+        folder, made = history
+        strict = candidate("detection.margin_bpm=20")
+        app_what_if(folder, strict, RecordedSessions())
+        grown = next(iter(made))
+        store = Store.open(folder)
+        try:
+            later = samples(big_rise(11), start_s=made[grown][-1].t_s + 1)
+            store.add_samples(grown, later)
+            store.flush()
+        finally:
+            store.close()
+        counting = CountingReplay()
+        assert app_what_if(folder, strict, RecordedSessions(counting)) == fresh_comparisons(
+            folder, strict
+        )
+        assert sorted(counting.replayed) == sorted(
+            [replay_key(default_settings()), replay_key(strict)]
+        )
+
+    def test_tune_keeps_and_uses_them_on_every_core(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """`tune` (compared in forked workers) keeps what it replayed, so the app's what-if
+        then replays nothing; and tune itself answers from what the app kept (with nothing
+        left to replay, in its own process)."""
+        folder, _made = history
+        strict = candidate("detection.margin_bpm=20")
+        store = Store.open_read_only(folder)
+        try:
+            ids = [row.id for row in store.sessions()]
+            kept = KeptAlerts(store, default_settings(), strict)
+            forked = compare_sessions(load_sessions(store, ids), default_settings(), strict,
+                                      workers=2, kept=kept)  # fmt: skip
+        finally:
+            store.close()
+        assert [c.as_dict() for c in forked] == fresh_comparisons(folder, strict)
+        counting = CountingReplay()
+        assert app_what_if(folder, strict, RecordedSessions(counting)) == fresh_comparisons(
+            folder, strict
+        )
+        assert counting.replayed == []
+        stricter = candidate("detection.margin_bpm=14")
+        app_what_if(folder, stricter, RecordedSessions())
+        store = Store.open_read_only(folder)
+        try:
+            by_tune = CountingReplay()
+            compared = compare_sessions(
+                load_sessions(store, ids),
+                default_settings(),
+                stricter,
+                workers=2,
+                kept=KeptAlerts(store, default_settings(), stricter),
+                replay=by_tune,
+            )
+        finally:
+            store.close()
+        assert by_tune.replayed == []
+        assert [c.as_dict() for c in compared] == fresh_comparisons(folder, stricter)
+
+    def test_a_busy_store_answers_and_keeps_for_later(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """While another program holds the write lock (the monitor saving), the what-if
+        answers as a fresh replay without waiting and keeps nothing; the next one keeps."""
+        folder, made = history
+        strict = candidate("detection.margin_bpm=20")
+        monitor = sqlite3.connect(folder / "flooding.db", isolation_level=None)
+        try:
+            monitor.execute("BEGIN IMMEDIATE")
+            assert app_what_if(folder, strict, RecordedSessions()) == fresh_comparisons(
+                folder, strict
+            )
+            monitor.execute("COMMIT")
+        finally:
+            monitor.close()
+        counting = CountingReplay()
+        app_what_if(folder, strict, RecordedSessions(counting))
+        assert len(counting.replayed) == 2 * len(made)
+        kept = CountingReplay()
+        app_what_if(folder, strict, RecordedSessions(kept))
+        assert kept.replayed == []
+
+
 class TestBatchEqualsStreaming:
     @pytest.mark.parametrize("scenario", [hard_talk(), small_rise(1), big_rise(2)])
     def test_same_events_one_by_one_or_in_a_batch(self, scenario: Scenario) -> None:
@@ -403,15 +589,54 @@ class TestTuneCommand:
         tmp_path: Path,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        """An unknown session id and an out-of-range --set both fail with a clear message."""
+        """An unknown session id and an out-of-range --set both fail with a clear message on
+        stderr (with --json too, whose stdout stays empty)."""
         folder, _ = history
         own = tmp_path / "own.toml"
         own.write_text("", encoding="utf-8")
         base = ["--config", str(own), "--data-dir", str(folder)]
         assert main(["tune", "999", *base]) == 1
-        assert "No session 999" in capsys.readouterr().out
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == "flooding tune: No session 999. `flooding sessions` lists them.\n"
+        assert main(["tune", "999", "--json", *base]) == 1
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert "No session 999" in err
         assert main(["tune", "--all", "--set", "detection.margin_bpm=500", *base]) == 2
         assert "detection.margin_bpm = 500" in capsys.readouterr().err
+
+    def test_a_negative_tolerance_is_refused(
+        self,
+        history: tuple[Path, dict[int, list[Sample]]],
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """`tune --tolerance -1` is refused on stderr (its words name the command once),
+        exit 2, nothing on stdout."""
+        folder, _ = history
+        own = tmp_path / "own.toml"
+        own.write_text("", encoding="utf-8")
+        args = ["tune", "--tolerance", "-1", "--config", str(own), "--data-dir", str(folder)]
+        assert main(args) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == "flooding tune: --tolerance must be 0 or more seconds\n"
+
+    def test_a_folder_with_no_sessions_is_refused(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`tune` over a store that holds no session says so on stderr, exit 1; with --json
+        stdout stays empty."""
+        Store.open(tmp_path).close()
+        own = tmp_path / "own.toml"
+        own.write_text("", encoding="utf-8")
+        base = ["--config", str(own), "--data-dir", str(tmp_path)]
+        for json_flag in ([], ["--json"]):
+            assert main(["tune", *json_flag, *base]) == 1
+            out, err = capsys.readouterr()
+            assert out == ""
+            assert err == f"flooding tune: No sessions recorded yet in {tmp_path}.\n"
 
 
 def test_starting_flooding_does_not_load_the_replay() -> None:

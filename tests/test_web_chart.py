@@ -14,6 +14,7 @@ from flooding.app.report import plot_data
 from flooding.app.web.server import AppServer
 from flooding.core.models import Sample
 from flooding.io.store import Store
+from tests.session_factory import stored_readings
 from tests.test_web_guard import base, cookie_of, serve
 
 START_S = 1_790_000_000.0
@@ -34,21 +35,10 @@ READINGS = [
 ]
 
 
-def stored(folder: Path) -> int:
-    store = Store.open(folder)
-    try:
-        sid = store.begin_session(START_S, source="strap", mode="talk")
-        store.add_samples(sid, READINGS)
-        store.end_session(sid, READINGS[-1].t_s)
-        return sid
-    finally:
-        store.close()
-
-
 def test_the_chart_shows_the_readings_the_plot_draws(tmp_path: Path) -> None:
     """Glitches, dropped readings and readings without contact are gaps in the app's chart,
     as in the plot; times and activity levels come through."""
-    sid = stored(tmp_path)
+    sid = stored_readings(tmp_path, READINGS, source="strap")
     got: dict[str, Any] = {}
 
     async def check(server: AppServer, client: aiohttp.ClientSession) -> None:

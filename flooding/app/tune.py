@@ -9,16 +9,21 @@ on the very second the live one did once the thresholds change.
 A session keeps the alerts of its last few replays by the settings they depend on, and the
 app keeps its sessions (`RecordedSessions`): a what-if repeated with the current settings and
 a new candidate replays only the candidate, and only sessions that changed are read again.
+The alerts are also kept in the data folder's store (`KeptAlerts`), by a key of all they
+depend on (the detector's code, those settings, the mode, the samples): a new process (the
+app's first what-if, `tune`) replays only what no process replayed before.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
+import logging
 import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -28,14 +33,18 @@ from flooding.core.catalogue import Catalogue
 from flooding.core.engine import run_batch
 from flooding.core.models import Alert, Mode, Sample
 from flooding.core.settings import Settings
+from flooding.io.detector_code import detector_fingerprint
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import SessionRow, Store
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TOLERANCE_S = 300.0  # alerts are at least a 20-minute pause apart, so five minutes
 #                              can never match two different alerts, and covers an alert that
 #                              a stricter candidate gives later in the same rise
 REPLAYS_KEPT = 8  # configurations whose alerts a session keeps: the current one and the last
 #                   few candidates of a what-if (a slider going back and forth)
+KEY_CHARS = 32  # a kept replay's key: 128 bits of sha256, never the same for different inputs
 NOT_REPLAYED = frozenset({"language", "messages", "notify", "strap", "service", "couple"})
 #   settings sections an engine's alerts do not depend on (words, channels, the strap, the
 #   service's session gap): a candidate changing only these gives the current alerts
@@ -71,17 +80,41 @@ class RecordedSession:
         """How many samples the session has."""
         return len(self.prepared)
 
-    def alert_times(self, settings: Settings) -> tuple[float, ...]:
-        """When the engine alerts on this session with these settings, in its mode (a replay,
-        or the alerts of an earlier replay with the same settings that matter to it)."""
+    @property
+    def last_sample_s(self) -> float | None:
+        """The time of its latest sample (None without samples)."""
+        t_s = self.prepared.columns.t_s
+        return float(t_s.max()) if t_s.size else None
+
+    def alert_times(self, settings: Settings, replay: Replay | None = None) -> tuple[float, ...]:
+        """When the engine alerts on this session with these settings, in its mode (a replay
+        through `replay`, `alert_times` by default, or the alerts of an earlier replay with
+        the same settings that matter to it)."""
         key = replay_key(settings)
-        known = self.replays.pop(key, None)
+        known = self.replays.get(key)
         if known is None:
-            known = alert_times(self.prepared, settings, self.mode)
-        self.replays[key] = known
+            known = (replay or alert_times)(self.prepared, settings, self.mode)
+        self.remember(key, known)
+        return known
+
+    def remember(self, key: str, times: tuple[float, ...]) -> None:
+        """Keep the alert times of the settings of `replay_key` `key` as the most recent."""
+        self.replays.pop(key, None)
+        self.replays[key] = times
         while len(self.replays) > REPLAYS_KEPT:
             del self.replays[next(iter(self.replays))]
-        return known
+
+    def kept_key(self, replay: str, detector: str) -> str:
+        """The key of this session's alerts with the settings of `replay_key` `replay` in
+        the store: a hash of all they depend on, the detector's code (`detector`), those
+        settings, the mode and the samples (their count and last time, which change when
+        samples are added, as for the kept columns)."""
+        parts = (detector, replay, self.mode.value, str(self.samples), repr(self.last_sample_s))
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:KEY_CHARS]
+
+
+Replay = Callable[[PreparedSamples, Settings, Mode], tuple[float, ...]]
+#   a replay: the alert times of these samples with these settings in this mode (`alert_times`)
 
 
 def replay_key(settings: Settings) -> str:
@@ -196,15 +229,75 @@ def false_alarms(store: Store, session_id: int) -> tuple[float, ...]:
     return tuple(sorted(t for event_id, t in alerts.items() if event_id in marked))
 
 
+class KeptAlerts:
+    """The alerts of sessions' replays kept in a data folder's store (`Store.replayed_alerts`),
+    for one comparison of two settings: `fill` gives a session the alerts a process replayed
+    before (so they are not replayed again), `save` keeps what this comparison replayed for
+    the next one. A store that cannot keep them (read-only, busy) just has them replayed again
+    next time: the comparison is the same. `detector`: the fingerprint of the code that
+    computes alerts (`detector_fingerprint` by default), part of every key."""
+
+    def __init__(
+        self, store: Store, current: Settings, candidate: Settings, detector: str | None = None
+    ) -> None:
+        self._store = store
+        self._detector = detector_fingerprint() if detector is None else detector
+        self._replays = (replay_key(current), replay_key(candidate))
+        # the store keys (current, candidate) of each session with alerts the store lacked
+        self._missing: dict[int, tuple[str, str]] = {}
+
+    def fill(self, session: RecordedSession) -> RecordedSession:
+        """`session`, given the alerts the store keeps for both settings where it has none in
+        memory."""
+        if all(replay in session.replays for replay in self._replays):
+            return session  # a what-if repeated in the same process: nothing to look up
+        keys = (
+            session.kept_key(self._replays[0], self._detector),
+            session.kept_key(self._replays[1], self._detector),
+        )
+        for replay, key in zip(self._replays, keys, strict=True):
+            if replay in session.replays:
+                continue
+            times = self._store.replayed_alerts(session.id, key)
+            if times is None:
+                self._missing[session.id] = keys
+            else:
+                session.remember(replay, times)
+        return session
+
+    def save(self, comparisons: Iterable[SessionComparison]) -> bool:
+        """Keep the alerts these comparisons replayed (of the sessions `fill` found lacking),
+        both settings' as the session's most recently used; whether all were kept."""
+        rows: list[tuple[int, str, tuple[float, ...]]] = []
+        for compared in comparisons:
+            keys = self._missing.pop(compared.session_id, None)
+            if keys is None:
+                continue
+            rows.append((compared.session_id, keys[0], compared.current_alert_s))
+            if keys[1] != keys[0]:
+                rows.append((compared.session_id, keys[1], compared.candidate_alert_s))
+        if not rows:
+            return True
+        kept = self._store.keep_replayed_alerts(rows)
+        if not kept:
+            sessions = len({row[0] for row in rows})
+            log.debug("the replays' alerts of %d sessions are not kept", sessions)
+        return kept
+
+
 class RecordedSessions:
     """A data folder's one-heart sessions, kept between what-ifs (the app's Settings page):
     each call reads again only the sessions that are new or changed (samples added, the mode)
-    and the false-alarm marks; each session keeps its replays' alerts. Thread-safe (the app
-    replays in a worker thread), one what-if at a time."""
+    and the false-alarm marks; each session keeps its replays' alerts, in memory and in the
+    store (`KeptAlerts`). Thread-safe (the app replays in a worker thread), one what-if at a
+    time. `replay`: how a session is replayed (`alert_times`); `detector`: the fingerprint
+    of the code that computes alerts (`detector_fingerprint`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, replay: Replay | None = None, detector: str | None = None) -> None:
         self._kept: dict[int, tuple[tuple[object, ...], RecordedSession]] = {}
         self._lock = threading.Lock()
+        self._replay = replay
+        self._detector = detector
 
     def compare(
         self,
@@ -213,12 +306,16 @@ class RecordedSessions:
         candidate: Settings,
         tolerance_s: float = DEFAULT_TOLERANCE_S,
     ) -> list[SessionComparison]:
-        """Every one-heart session of `store` replayed with both settings (`tune --all`)."""
+        """Every one-heart session of `store` replayed with both settings (`tune --all`); the
+        alerts the store keeps are used, and what was replayed is kept there."""
         with self._lock:
-            return [
-                compare_session(session, current, candidate, tolerance_s)
+            kept = KeptAlerts(store, current, candidate, self._detector)
+            compared = [
+                compare_session(kept.fill(session), current, candidate, tolerance_s, self._replay)
                 for session in self._sessions(store)
             ]
+            kept.save(compared)
+            return compared
 
     def __len__(self) -> int:
         """How many sessions are kept (read and prepared)."""
@@ -281,7 +378,7 @@ def match(a: Sequence[float], b: Sequence[float], tolerance_s: float) -> list[tu
 PARALLEL_MIN_SESSIONS = 32  # fewer replay in a fraction of a second on one core: no fork
 MAX_WORKERS = 8  # each worker comes to hold a copy of what it touches: memory bounds them
 CHUNKS_PER_WORKER = 4  # sessions differ in length: smaller shares even the workers out
-_SHARED: tuple[list[RecordedSession], Settings, Settings, float] | None = None
+_SHARED: tuple[list[RecordedSession], Settings, Settings, float, Replay | None] | None = None
 #   what forked workers compare (inherited at the fork, never sent through a pipe)
 
 
@@ -293,20 +390,46 @@ def compare_sessions(
     *,
     expected: int = 0,
     workers: int | None = None,
+    kept: KeptAlerts | None = None,
+    replay: Replay | None = None,
 ) -> list[SessionComparison]:
     """`compare_session` of every session, in order. A replay is pure Python, one core each:
     with many sessions (`expected`: how many will come), on Linux (where a fork shares the
     loaded sessions at no cost), they are spread over the machine's cores in forked worker
     processes (`workers`: how many; default, one a core, at most `MAX_WORKERS`); else they
-    are compared as they come. The sessions keep no replays' alerts from the workers."""
-    global _SHARED
+    are compared as they come. The sessions keep no replays' alerts from the workers in
+    memory. `kept`: the store's kept alerts, used instead of a replay (filled in before any
+    fork) and added to at the end; `replay`: how a session is replayed (`alert_times`)."""
+    if kept is not None:
+        sessions = map(kept.fill, sessions)
     if workers is None:
         workers = _worker_count(expected)
     if workers <= 1:  # one at a time: only one session is held at once
-        return [compare_session(s, current, candidate, tolerance_s) for s in sessions]
-    chosen = list(sessions)
+        compared = [compare_session(s, current, candidate, tolerance_s, replay) for s in sessions]
+    else:
+        chosen = list(sessions)
+        keys = (replay_key(current), replay_key(candidate))
+        if all(key in s.replays for s in chosen for key in keys):  # nothing to replay: no fork
+            compared = [compare_session(s, current, candidate, tolerance_s) for s in chosen]
+        else:
+            compared = _compare_forked(chosen, current, candidate, tolerance_s, workers, replay)
+    if kept is not None:
+        kept.save(compared)
+    return compared
+
+
+def _compare_forked(
+    chosen: list[RecordedSession],
+    current: Settings,
+    candidate: Settings,
+    tolerance_s: float,
+    workers: int,
+    replay: Replay | None,
+) -> list[SessionComparison]:
+    """`compare_session` of every session in `workers` forked worker processes, in order."""
+    global _SHARED
     count = min(workers, len(chosen))
-    _SHARED = (chosen, current, candidate, tolerance_s)
+    _SHARED = (chosen, current, candidate, tolerance_s, replay)
     try:
         share = max(1, -(-len(chosen) // (count * CHUNKS_PER_WORKER)))
         parts = [range(k, min(k + share, len(chosen))) for k in range(0, len(chosen), share)]
@@ -328,8 +451,8 @@ def _worker_count(sessions: int) -> int:
 def _compare_part(part: range) -> list[SessionComparison]:
     """In a forked worker: `compare_session` of the shared sessions in `part`."""
     assert _SHARED is not None
-    sessions, current, candidate, tolerance_s = _SHARED
-    return [compare_session(sessions[i], current, candidate, tolerance_s) for i in part]
+    sessions, current, candidate, tolerance_s, replay = _SHARED
+    return [compare_session(sessions[i], current, candidate, tolerance_s, replay) for i in part]
 
 
 def compare_session(
@@ -337,10 +460,12 @@ def compare_session(
     current: Settings,
     candidate: Settings,
     tolerance_s: float = DEFAULT_TOLERANCE_S,
+    replay: Replay | None = None,
 ) -> SessionComparison:
-    """Replay one session with both configurations and compare their alerts."""
-    now = session.alert_times(current)
-    new = session.alert_times(candidate)
+    """Replay one session with both configurations (through `replay`, `alert_times` by
+    default, where it keeps no alerts of them) and compare their alerts."""
+    now = session.alert_times(current, replay)
+    new = session.alert_times(candidate, replay)
     marked = session.false_alarm_s
     now_false = {i for i, _ in match(now, marked, tolerance_s)}
     new_false = {i for i, _ in match(new, marked, tolerance_s)}

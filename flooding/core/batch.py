@@ -21,9 +21,11 @@ times (tune); only the usable and gap masks are made again for each replay.
 from __future__ import annotations
 
 import bisect
+import gc
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import overload
@@ -44,17 +46,17 @@ STATES = tuple(State)  # a reading's state, stored as its index here
 _CODE = {state: code for code, state in enumerate(STATES)}
 WAITS = tuple(Waiting)  # a reading's `waiting`, stored as its index here (NO_WAIT: None)
 NO_WAIT = -1
-_WAIT_CODE = {waiting: code for code, waiting in enumerate(WAITS)}
-
-
-def _wait_code(waiting: Waiting | None) -> int:
-    return NO_WAIT if waiting is None else _WAIT_CODE[waiting]
+# a reading's `waiting` -> its code (None: NO_WAIT), one lookup for each row of the trace
+_WAIT_CODE: dict[Waiting | None, int] = {
+    None: NO_WAIT,
+    **{waiting: code for code, waiting in enumerate(WAITS)},
+}
 
 
 CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
 CALM = (State.WARMING, State.CALM)  # calm readings, learned unless frozen
 QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # then `quiet_readings`
-GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in one array pass
+GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in whole-array steps
 PEEK_MIN_SAMPLES = 16  # readings of a pause looked at ahead of a stretch, at first: a few
 #                        buckets, little to read again when the stretch stops early
 
@@ -251,19 +253,20 @@ class TraceReadings(Sequence[Reading]):
 def _bucket_sums(
     rates: FloatArray, starts: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
 ) -> FloatArray:
-    """Each bucket's rates added left to right, from the first (as `add_current` adds them)."""
+    """Each bucket's rates added left to right, from the first (as `add_current` adds them):
+    the buckets of each size up to GRID_MAX_SAMPLES at once, a column at a time."""
     sums = np.zeros(starts.size)
-    short = counts <= GRID_MAX_SAMPLES
-    rows = np.flatnonzero(short)
-    if rows.size:
-        width = int(counts[rows].max())
-        grid = np.zeros((rows.size, width))
-        lengths = counts[rows]
-        row = np.repeat(np.arange(rows.size), lengths)
-        column = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        grid[row, column] = rates[np.repeat(starts[rows], lengths) + column]
-        sums[rows] = np.cumsum(grid, axis=1)[np.arange(rows.size), lengths - 1]
-    for i in np.flatnonzero(~short).tolist():
+    if not starts.size:
+        return sums
+    sizes = np.bincount(counts[counts <= GRID_MAX_SAMPLES], minlength=1)
+    for width in np.flatnonzero(sizes[1:]).tolist():
+        rows = np.flatnonzero(counts == width + 1)
+        block = rates[starts[rows, None] + np.arange(width + 1)]
+        total = block[:, 0].copy()
+        for column in range(1, width + 1):
+            total += block[:, column]
+        sums[rows] = total
+    for i in np.flatnonzero(counts > GRID_MAX_SAMPLES).tolist():
         sums[i] = sum(rates[starts[i] : starts[i] + counts[i]].tolist())
     return sums
 
@@ -333,6 +336,23 @@ def _calm_mask(
     return ok, gap
 
 
+@contextmanager
+def _collector_held() -> Iterator[None]:
+    """The cyclic garbage collector held off (if it runs) until the block ends.
+
+    A replay makes lists of a number per sample and a tuple per bucket, and frees them when
+    done: no cycles among them, yet each collection on the way walks them (about a tenth of
+    the day's replay). Held off, the collector runs as usual after; nothing is lost."""
+    held = gc.isenabled()
+    if held:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if held:
+            gc.enable()
+
+
 def replay(
     engine: Engine,
     prepared: PreparedSamples,
@@ -341,6 +361,18 @@ def replay(
     controls: Sequence[Control] = (),
 ) -> BatchResult:
     """Feed prepared samples to a fresh solo engine; its events (and readings, if kept)."""
+    with _collector_held():
+        return _replay(engine, prepared, keep_readings=keep_readings, controls=controls)
+
+
+def _replay(
+    engine: Engine,
+    prepared: PreparedSamples,
+    *,
+    keep_readings: bool,
+    controls: Sequence[Control],
+) -> BatchResult:
+    """`replay`, with the collector held off."""
     columns, rates = prepared.columns, prepared.rates
     n = rates.size
     trace = ReadingTrace.empty(columns.t_s, rates) if keep_readings else None
@@ -456,10 +488,11 @@ def replay(
             if pausing:
                 ahead = starts_list[i]
                 # the protocol says nothing before the pause's planned end: up to there the
-                # stretch needs no look ahead; after it, whole buckets at a time, what
-                # reading each leaves noted for the protocol
-                event_at = bisect.bisect_left(t_list, protocol.min_end_s, ahead)
-                if event_at == ahead:
+                # stretch needs no look ahead (time only goes forward: a bucket that ends at
+                # or after the planned end ends at or after the first reading there); after
+                # it, whole buckets at a time, what reading each leaves noted for the protocol
+                before_t = protocol.min_end_s
+                if t_list[ahead] >= before_t:
                     peeked = True
                     window_end = 1 + bisect.bisect_left(
                         stops_list, ahead + peek_samples, i, stretch_end[i] - 1
@@ -468,7 +501,7 @@ def replay(
                     event_at = protocol.quiet_until(
                         t_list, rate_list, ahead, ahead_end, stops_list[i:window_end]
                     )
-                before_t = t_list[event_at] if event_at < n else math.inf
+                    before_t = t_list[event_at] if event_at < n else math.inf
             taken = detector.quiet_stretch(
                 t_list,
                 rate_list,
@@ -519,7 +552,7 @@ def replay(
                         _CODE[step.state],
                         math.nan if base is None else base,
                         step.threshold_bpm,
-                        _wait_code(step.waiting),
+                        _WAIT_CODE[step.waiting],
                     )
                 )
             learn = gaps[-1] if gaps else start  # the baseline learns from here, if not frozen
@@ -552,9 +585,7 @@ def replay(
                 if j in by_index:
                     for control in by_index[j]:
                         events.extend(control.apply(engine))
-                step, happened = advance(
-                    Sample(t_list[j], rate_list[j], (), CONTACTS[contact[j]], None, activity[j])
-                )
+                step, happened = advance(t_list[j], rate_list[j], CONTACTS[contact[j]], activity[j])
                 if happened:
                     events.extend(happened)
                 if trace is not None:
@@ -566,7 +597,7 @@ def replay(
                             _CODE[step.state],
                             math.nan if base is None else base,
                             step.threshold_bpm,
-                            _wait_code(step.waiting),
+                            _WAIT_CODE[step.waiting],
                         )
                     )
                     if protocol.pausing:
@@ -593,7 +624,7 @@ def replay(
                         _CODE[quiet_step.state],
                         math.nan if base is None else base,
                         quiet_step.threshold_bpm,
-                        _wait_code(quiet_step.waiting),
+                        _WAIT_CODE[quiet_step.waiting],
                     )
                 )
             if protocol.pausing:
@@ -608,7 +639,7 @@ def replay(
     for control in by_index.get(n, ()):
         events.extend(control.apply(engine))
     quiet += [
-        (start, stop, _CODE[state], math.nan if base is None else base, threshold, _wait_code(w))
+        (start, stop, _CODE[state], math.nan if base is None else base, threshold, _WAIT_CODE[w])
         for start, stop, state, base, threshold, w in stretched
     ]
     if trace is not None and quiet:

@@ -125,7 +125,6 @@ STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30
 #                              half its first jump (Wieling et al. 2007); a flooded heart
 #                              stays up: falling below this share of the step means posture
 
-
 _QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # `enter_bucket`
 
 
@@ -548,10 +547,21 @@ class Detector:
 
     def feed(self, sample: Sample) -> DetectorStep:
         """Take one sample; return the state and any events it caused."""
+        return self.feed_values(sample.t_s, sample.bpm, sample.contact, sample.activity_g)
+
+    def feed_values(
+        self,
+        t: float,
+        bpm: float,
+        contact_seen: bool | None = True,
+        activity_g: float | None = None,
+    ) -> DetectorStep:
+        """`feed` of a sample given by its fields (time, rate, contact, activity level): the
+        engine and the batch path feed these without making a `Sample` for each."""
         events: list[Event] = []
-        t = sample.t_s
         ring = self._baseline
-        if sample.activity_g is not None and not self.classic:
+        classic = self.classic
+        if activity_g is not None and not classic:
             self.has_accelerometer = True  # from the first level on, whatever the reading
         last = self._last_t
         if last is None:
@@ -564,19 +574,22 @@ class Detector:
                 self._forget_recent()
             if t > last:
                 self._last_t = t
-        ring.tick(t)
+        if math.floor(t / BUCKET_S) != ring._bucket_index:
+            ring.tick(t)  # most samples stay in the bucket of the one before: no call
 
-        contact = sample.contact is not False
+        contact = contact_seen is not False
         if contact != self._contact:
             self._contact = contact
             events.append(ContactChanged(t_s=t, contact=contact))
-        threshold, rule = self.threshold()
+        if self._cached_version != ring.version:  # `threshold`, without a call per sample
+            self._cached = self._compute_threshold()
+            self._cached_version = ring.version
+        threshold, rule = self._cached
 
         if not contact:
             self._run_start = self._dip_start = self._release_start = None
             ring.discard_open_bucket()
             return self._step(State.NO_CONTACT, threshold, rule, events)
-        bpm = sample.bpm
         if not self._min_bpm <= bpm <= self._max_bpm:
             # a stretch of sensor errors longer than a gap is a gap: no run lasts across it
             if self._last_plausible_t is not None and t - self._last_plausible_t > self._gap_s:
@@ -588,12 +601,11 @@ class Detector:
 
         moving = False
         lowest_before: float | None = None
-        if not self.classic:
+        if not classic:
             if ring.settle_end_s is None:
                 ring.start_settling(t)
                 threshold, rule = self.threshold()  # the first minutes' threshold
-            activity = sample.activity_g
-            if activity is not None and activity >= MOVING_G:
+            if activity_g is not None and activity_g >= MOVING_G:
                 moving = True
                 self._moved_t = t
                 self._after_move = True
@@ -631,20 +643,16 @@ class Detector:
                 return self._step(State.FLOODED, threshold, rule, events)
 
         if bpm >= threshold:
-            if not self.classic and self._explained(t, bpm, moving):
+            if not classic and self._explained(t, bpm, moving):
                 self._run_start = self._dip_start = None
                 ring.discard_open_bucket()
                 return self._step(State.RISING, threshold, rule, events, Waiting.MOVEMENT)
             self._dip_start = None
-            settling = not self.classic and ring.settling(t)
+            settling = not classic and ring.settling(t)
             if settling and not self.frozen:
                 ring.add_current(bpm)  # settling: where this heart is now, high or not
             if self._run_start is None:
-                if (
-                    not self.classic
-                    and prev_bpm is not None
-                    and threshold <= prev_bpm < prev_threshold
-                ):
+                if not classic and prev_bpm is not None and threshold <= prev_bpm < prev_threshold:
                     # the threshold came down under a heart that did not rise (the baseline
                     # was learned, or fell): no rise yet; see `_still_under`
                     self._came_under = bpm
@@ -659,7 +667,7 @@ class Detector:
                 self._run_peak = bpm
                 self._run_step = False
             waiting = None
-            if not self.classic and not self.has_accelerometer:
+            if not classic and not self.has_accelerometer:
                 if bpm > self._run_peak:
                     self._run_peak = bpm
                 floor = self._run_floor
@@ -719,10 +727,21 @@ class Detector:
         ):
             self._after_move = False  # the heart is back: movement explains no more
             self._trough = None
-        if not self.frozen and (self.classic or t - self._moved_t >= RECOVERY_S):
+        if not self.frozen and (classic or t - self._moved_t >= RECOVERY_S):
             ring.add_current(bpm)
-        state = State.CALM if ring.value is not None else State.WARMING
-        return self._step(state, threshold, rule, events, self._calm_waiting(t))
+        # the calm step, the most common one, made here (`_step` and `_calm_waiting` inline)
+        value = ring.value
+        state = State.CALM if value is not None else State.WARMING
+        self._state = state
+        return DetectorStep(
+            state,
+            value,
+            threshold,
+            rule,
+            False,
+            tuple(events) if events else (),
+            None if ring.warm or classic else self._calm_waiting(t),
+        )
 
     def quiet_bucket(
         self,
@@ -823,12 +842,21 @@ class Detector:
         if self._last_t is None or not self._contact or self._came_under is not None:
             return start, None
         ring = self._baseline
-        step_rule = not self.classic and not self.has_accelerometer
-        if not self.classic and (
-            self._after_move or ring.settle_end_s is None or ring.settling(times_s[start])
-        ):
-            return start, None
-        threshold, rule = self.threshold()
+        classic = self.classic
+        step_rule = not classic and not self.has_accelerometer
+        if not classic:
+            settle_end = ring.settle_end_s
+            if (
+                self._after_move
+                or settle_end is None
+                # a reading at or after the settling minutes' end is past them (no call)
+                or (times_s[start] < settle_end and ring.settling(times_s[start]))
+            ):
+                return start, None
+        if self._cached_version != ring.version:  # `threshold`, without a call
+            self._cached = self._compute_threshold()
+            self._cached_version = ring.version
+        threshold, rule = self._cached
         end = start
         pushed = start  # readings before this one have joined the step rule's minima
         waiting: Waiting | None = None  # what the readings taken wait for
@@ -856,7 +884,7 @@ class Detector:
             self._peak = peak
             state = State.FLOODED
         elif run_start is None:
-            if not self.classic and (not ring.warm or times_s[start] - self._moved_t < RECOVERY_S):
+            if not classic and (not ring.warm or times_s[start] - self._moved_t < RECOVERY_S):
                 return start, None  # what it waits for, or whether it is learned, may change
             while end < stop and bpms[end] < threshold:
                 end += 1
@@ -934,7 +962,8 @@ class Detector:
         if last_t > self._last_t:
             self._last_t = last_t
         self._last_plausible_t = last_t
-        return end, self._step(state, threshold, rule, [], waiting)
+        self._state = state  # `_step`, without events
+        return end, DetectorStep(state, ring.value, threshold, rule, flooded, (), waiting)
 
     def learn_readings(self, bpms: Sequence[float], start: int, stop: int) -> None:
         """Learn calm readings `start` .. `stop` - 1 that `quiet_readings` took while the
@@ -1009,8 +1038,6 @@ class Detector:
         learn = not self.frozen and not flooded
         # a warm baseline's threshold, as `_compute_threshold` gives it under these rules
         relative_rule = not classic and self.settings.rules in ("either", "relative")
-        margin_bpm = self.settings.margin_bpm
-        margin_pct = self.settings.margin_pct
         step_rule = not classic and not self.has_accelerometer
         tick = ring.tick
         floor = math.floor
@@ -1143,48 +1170,18 @@ class Detector:
                 # the threshold follows (`_compute_threshold` of a warm baseline), in a loop
                 j = i
                 taken_threshold = threshold
-                while (
+                if (  # the first bucket can be taken (else no call): `_calm_run` asks again
                     j < end
                     and last_ts[j] < before_t
                     and (not step_rule or first_ts[j] <= last_ts[j] - STEP_S)
                     and j not in gaps_of
                 ):
-                    count = ring._n
-                    if count >= BUCKET_S * MIN_BUCKET_FILL:
-                        ring._close_bucket(ring._sum / count)
-                        base = ring.value
-                        assert base is not None
-                        margin = max(margin_bpm, base * margin_pct / 100.0)
-                        self._margin = margin
-                        threshold = base + margin
-                        self._cached = (threshold, Rule.RELATIVE)
-                        self._cached_version = ring.version
-                    ring._bucket_index = floor(first_ts[j] / BUCKET_S)
-                    ring._sum = 0.0
-                    ring._n = 0
-                    if highest[j] >= threshold:
-                        break  # ticked, not taken: the loop above stops at it
-                    if record is not None:
-                        value = ring.value
-                        if value == said_value and threshold == said_threshold:
-                            said_stop = stops[j]  # the same: one range
-                        else:
-                            record.append(
-                                (
-                                    said_start,
-                                    said_stop,
-                                    said_state,
-                                    said_value,
-                                    said_threshold,
-                                    said_waiting,
-                                )
-                            )
-                            said_start, said_stop = starts[j], stops[j]
-                            said_value, said_threshold = value, threshold
-                    ring._sum = sums[j]
-                    ring._n = stops[j] - starts[j]
-                    taken_threshold = threshold
-                    j += 1
+                    said_run = (said_start, said_stop, said_state, said_value, said_threshold)
+                    j, threshold, taken_threshold, said_run = self._calm_run(
+                        i, end, buckets, before_t, step_rule, threshold, said_waiting,
+                        said_run, record
+                    )  # fmt: skip
+                    said_start, said_stop, said_state, said_value, said_threshold = said_run
                 if j > i:
                     last = j - 1
                     threshold_taken = taken_threshold
@@ -1258,6 +1255,154 @@ class Detector:
             self._peak = peak
         self._state = state
         return i
+
+    def _calm_run(
+        self,
+        first: int,
+        end: int,
+        buckets: BucketRuns,
+        before_t: float,
+        step_rule: bool,
+        threshold: float,
+        waiting: Waiting | None,
+        said: tuple[int, int, State, float | None, float],
+        record: list[tuple[int, int, State, float | None, float, Waiting | None]] | None,
+    ) -> tuple[int, float, float, tuple[int, int, State, float | None, float]]:
+        """Take calm buckets `first` .. `end` - 1 as `quiet_stretch`'s loop of calm buckets
+        under the relative rule takes them (`_BaselineRing._close_bucket` past the settling
+        minutes, with a warm baseline, and the threshold it gives), with the same floats but
+        without a call or an attribute per bucket. The first bucket not taken, whether a rise
+        stopped the run there (the bucket is ticked, not taken), the threshold then, the
+        threshold at the last bucket taken, and the range `record` gets next (`said`: start,
+        stop, state, baseline, threshold; `waiting` is its last)."""
+        ring = self._baseline
+        starts, stops, highest, _, sums, gaps_of, _, first_ts, last_ts = buckets
+        fill = BUCKET_S * MIN_BUCKET_FILL
+        bucket_s = BUCKET_S
+        step_s = STEP_S
+        per_minute = SECONDS_PER_MINUTE
+        floor = math.floor
+        bisect_left = bisect.bisect_left
+        insort = bisect.insort
+        short_ring = ring._ring
+        short_sorted = ring._sorted
+        short_next = ring._next
+        short_capacity = ring._capacity
+        floor_ring = ring._floor_ring
+        floor_sorted = ring._floor_sorted
+        floor_next = ring._floor_next
+        floor_capacity = ring._floor_capacity
+        short_size = len(short_ring)  # each window's sorted list is as long as its ring
+        floor_size = len(floor_ring)
+        short = ring._short
+        value = ring.value
+        assert short is not None
+        assert value is not None
+        value_t = ring._value_t
+        lowest = ring.lowest_bucket
+        index = ring._bucket_index
+        assert index is not None
+        open_sum = ring._sum
+        open_n = ring._n
+        margin_bpm = self.settings.margin_bpm
+        margin_pct = self.settings.margin_pct
+        rise = BASELINE_RISE_BPM_PER_MIN
+        margin = self._margin
+        said_start, said_stop, state, said_value, said_threshold = said
+        learned = 0  # bucket means learned
+        taken_threshold = threshold
+        q = first
+        while (
+            q < end
+            and last_ts[q] < before_t
+            and (not step_rule or first_ts[q] <= last_ts[q] - step_s)
+            and q not in gaps_of
+        ):
+            if open_n >= fill:  # the open bucket closes: `_close_bucket`, written out
+                mean = open_sum / open_n
+                t = index * bucket_s
+                if lowest is None or mean < lowest:
+                    lowest = mean
+                if short_size < short_capacity:
+                    short_ring.append(mean)
+                    short_size += 1
+                else:
+                    del short_sorted[bisect_left(short_sorted, short_ring[short_next])]
+                    short_ring[short_next] = mean
+                insort(short_sorted, mean)
+                short_next += 1
+                if short_next == short_capacity:
+                    short_next = 0
+                if floor_size < floor_capacity:
+                    floor_ring.append(mean)
+                    floor_size += 1
+                else:
+                    del floor_sorted[bisect_left(floor_sorted, floor_ring[floor_next])]
+                    floor_ring[floor_next] = mean
+                insort(floor_sorted, mean)
+                floor_next += 1
+                if floor_next == floor_capacity:
+                    floor_next = 0
+                middle = short_size // 2
+                median = (
+                    short_sorted[middle]
+                    if short_size % 2
+                    else (short_sorted[middle - 1] + short_sorted[middle]) / 2
+                )
+                minutes = (t - value_t) / per_minute
+                # min() and max() as conditions (the same floats, without a call)
+                limit = short + rise * minutes
+                short = limit if limit < median else median
+                middle = floor_size // 2
+                median = (
+                    floor_sorted[middle]
+                    if floor_size % 2
+                    else (floor_sorted[middle - 1] + floor_sorted[middle]) / 2
+                )
+                limit = value + rise * minutes
+                if limit < median:
+                    median = limit
+                value = median if median > short else short
+                value_t = t
+                learned += 1
+                margin = value * margin_pct / 100.0
+                if not margin > margin_bpm:
+                    margin = margin_bpm
+                threshold = value + margin
+            index = floor(first_ts[q] / bucket_s)
+            if highest[q] >= threshold:
+                open_sum = 0.0
+                open_n = 0
+                break  # ticked, not taken: the loop of `quiet_stretch` stops at it
+            if record is not None:
+                if value == said_value and threshold == said_threshold:
+                    said_stop = stops[q]  # the same: one range
+                else:
+                    record.append(
+                        (said_start, said_stop, state, said_value, said_threshold, waiting)
+                    )
+                    said_start, said_stop = starts[q], stops[q]
+                    said_value, said_threshold = value, threshold
+            open_sum = sums[q]
+            open_n = stops[q] - starts[q]
+            taken_threshold = threshold
+            q += 1
+        ring._bucket_index = index
+        ring._sum = open_sum
+        ring._n = open_n
+        if learned:
+            ring._next = short_next
+            ring._floor_next = floor_next
+            ring._short = short
+            ring.value = value
+            ring._value_t = value_t
+            ring.version += learned
+            ring.lowest_bucket = lowest
+            self._margin = margin
+            self._cached = (threshold, Rule.RELATIVE)
+            self._cached_version = ring.version
+        said = (said_start, said_stop, state, said_value, said_threshold)
+        return q, threshold, taken_threshold, said
 
     def _recent_from(
         self,

@@ -70,39 +70,56 @@ class Engine:
 
     def feed_derived(self, sample: Sample, bpm: float) -> Reading:
         """Take one sample whose detection heart rate is already known (`run_batch`)."""
-        sample = _at_rate(sample, bpm)
-        step, events = self._advance(sample)
+        t_s = sample.t_s
+        if bpm == sample.bpm:
+            bpm = sample.bpm  # the strap's own value stands (as it was, not an equal one)
+        step, events = self._advance(t_s, bpm, sample.contact, sample.activity_g)
+        protocol = self.protocol
+        pausing = protocol.phase is Phase.PAUSING
         return Reading(
-            t_s=sample.t_s,
-            bpm=sample.bpm,
+            t_s=t_s,
+            bpm=bpm,
             state=step.state,
             baseline_bpm=step.baseline_bpm,
             threshold_bpm=step.threshold_bpm,
-            pausing=self.protocol.pausing,
-            pause_until_s=self.protocol.until_s if self.protocol.pausing else None,
+            pausing=pausing,
+            pause_until_s=protocol.until_s if pausing else None,
             events=tuple(events),
             waiting=step.waiting,
         )
 
-    def _advance(self, sample: Sample) -> tuple[DetectorStep, list[Event]]:
-        step = self.detector.feed(sample)
-        events: list[Event] = list(step.events) if step.events else []
-        if not self.solo:
-            return step, events
-        episodes = [e for e in step.events if isinstance(e, EpisodeStarted)] if events else []
+    def _advance(
+        self, t_s: float, bpm: float, contact: bool | None, activity_g: float | None
+    ) -> tuple[DetectorStep, list[Event]]:
+        """One sample, given by its fields, through the detector and (alone) the protocol."""
+        step = self.detector.feed_values(t_s, bpm, contact, activity_g)
+        said = step.events
+        protocol = self.protocol
         # only an episode or a running pause concerns the protocol (alone, what it knows of
         # the heart is the reading it is given: nothing is lost between)
-        if episodes or self.protocol.phase is Phase.PAUSING:
-            events += self.protocol.observe(
-                SOLO,
-                sample.t_s,
-                bpm=usable_bpm(sample.bpm, step.state, self.detection),
-                state=step.state,
-                baseline_bpm=step.baseline_bpm,
-                alerts=self._alerts,
-                episodes=episodes,
-            )
-            self._sync_freeze()
+        if not said:
+            if not self.solo or protocol.phase is not Phase.PAUSING:
+                return step, []
+            episodes: list[EpisodeStarted] = []
+        elif not self.solo:
+            return step, list(said)
+        else:
+            episodes = [e for e in said if isinstance(e, EpisodeStarted)]
+            if not episodes and protocol.phase is not Phase.PAUSING:
+                return step, list(said)
+        events: list[Event] = list(said)
+        pausing = protocol.phase is Phase.PAUSING
+        events += protocol.observe(
+            SOLO,
+            t_s,
+            bpm=usable_bpm(bpm, step.state, self.detection),
+            state=step.state,
+            baseline_bpm=step.baseline_bpm,
+            alerts=self._alerts,
+            episodes=episodes,
+        )
+        if (protocol.phase is Phase.PAUSING) != pausing:
+            self._sync_freeze()  # only the protocol's phase can have changed what it says
         return step, events
 
     def start_pause(self, t_s: float, minutes: float | None = None) -> list[Event]:
@@ -141,13 +158,6 @@ class Engine:
     def alerts(self) -> bool:
         """Whether an episode in the current mode may alert (talk; workout only if asked)."""
         return self._alerts
-
-
-def _at_rate(sample: Sample, bpm: float) -> Sample:
-    """The sample with the detection heart rate in place of the strap's value."""
-    if bpm == sample.bpm:
-        return sample
-    return Sample(sample.t_s, bpm, sample.rr_s, sample.contact, sample.energy_kj, sample.activity_g)
 
 
 @dataclass(frozen=True)

@@ -79,10 +79,14 @@ class Recovery:
         self.level_bpm: float | None = None
         self.recovered_since: float | None = None
         self._t = t_s  # the pause start, then the latest reading
+        # the weight of the last step between readings: a strap's steps are mostly the same
+        self._weight_step = math.nan
+        self._weight = 0.0
 
     def feed(self, t_s: float, bpm: float | None) -> None:
         """One reading (None: not usable)."""
-        if t_s - self._t > self.gap_s:  # a stretch without readings proves nothing
+        step_s = t_s - self._t
+        if step_s > self.gap_s:  # a stretch without readings proves nothing
             self.level_bpm = None
             self.recovered_since = None
         if bpm is None:
@@ -90,7 +94,10 @@ class Recovery:
         elif self.level_bpm is None:
             self.level_bpm = bpm
         else:
-            self.level_bpm += recovery_weight(t_s - self._t) * (bpm - self.level_bpm)
+            if step_s != self._weight_step:
+                self._weight_step = step_s
+                self._weight = recovery_weight(step_s)
+            self.level_bpm += self._weight * (bpm - self.level_bpm)
         self._t = t_s
         if self.level_bpm is None or self.level_bpm > self.ceiling_bpm:
             self.recovered_since = None
@@ -196,10 +203,12 @@ def _quiet_run(
     check_s = after_s if since is None else max(min_end_s, since + hold_s - 1.0)
     weight_step = math.nan  # the step whose weight is `weight` (NaN: none yet)
     weight = 0.0
-    pending = iter(marks)
-    mark = next(pending, -1) if noted is not None else -1
-    while 0 <= mark <= start:  # marks at or before the start: noted already
+    mark = -1
+    if noted is not None:
+        pending = iter(marks)
         mark = next(pending, -1)
+        while 0 <= mark <= start:  # marks at or before the start: noted already
+            mark = next(pending, -1)
     first = start
     while True:
         # the readings up to the next mark (or `stop`), then what they leave noted there
@@ -254,6 +263,10 @@ class PauseProtocol:
             raise ValueError("a pause protocol guards at least one person")
         self.pause = pause
         self.people = {name: _Person(detection) for name, detection in people.items()}
+        # a session of one: its person (`_alone`, asked at every read of a replay)
+        self._one: tuple[str, _Person] | None = (
+            next(iter(self.people.items())) if len(self.people) == 1 else None
+        )
         self.phase = Phase.WATCHING
         self.started_s = 0.0
         self.until_s = 0.0  # the next check: the planned end, later the end of an extension
@@ -372,7 +385,7 @@ class PauseProtocol:
         When `quiet_until` noted what reading from `start` to `stop` leaves (and nothing has
         changed since), that is taken instead of reading them again.
         """
-        if not self.pausing:
+        if self.phase is not Phase.PAUSING:
             return [], start
         name, person, recovery = self._alone()
         if recovery is None:
@@ -457,7 +470,7 @@ class PauseProtocol:
         one of them to another, next, takes it instead of reading again.
         """
         self._noted = None
-        if not self.pausing:
+        if self.phase is not Phase.PAUSING:
             return start
         _, person, recovery = self._alone()
         if recovery is None:
@@ -470,9 +483,9 @@ class PauseProtocol:
 
     def _alone(self) -> tuple[str, _Person, Recovery | None]:
         """The one person of a session of one, and their recovery."""
-        if len(self.people) != 1:
+        if self._one is None:
             raise ValueError("readings in one call are for a session of one person")
-        ((name, person),) = self.people.items()
+        name, person = self._one
         return name, person, person.recovery
 
     def _limits(self, ceiling_bpm: float, gap_s: float) -> _Limits:

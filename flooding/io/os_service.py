@@ -357,10 +357,12 @@ def make_plan(
 
 @dataclass
 class Report:
-    """What happened, in lines for the person; `ok` is False when something was not done."""
+    """What happened, in lines for the person; `ok` is False when something was not done,
+    `refused` True when nothing was (a service file flooding did not write is in the way)."""
 
     lines: list[str] = field(default_factory=list)
     ok: bool = True
+    refused: bool = False
 
 
 def read_service_file(plan: Plan) -> str | None:
@@ -424,7 +426,7 @@ def install(
     report = Report()
     existing = read_service_file(plan)
     if existing is not None and not is_ours(existing):
-        report.ok = False
+        report.ok, report.refused = False, True
         report.lines.append(say("service.foreign_file", path=plan.path))
         return report
     same = existing == plan.content
@@ -464,7 +466,7 @@ def uninstall(
         report.lines.append(say("service.nothing_to_remove", path=plan.path))
         return report
     if not is_ours(existing):
-        report.ok = False
+        report.ok, report.refused = False, True
         report.lines.append(
             say("service.not_ours", path=plan.path, command="flooding service install")
         )

@@ -219,8 +219,10 @@ def what_if(
     """Every one-heart session replayed with both settings (`flooding tune --all`'s totals).
 
     Runs in a worker thread with its own read-only connection, as `tune` reads: the monitor's
-    loop goes on meanwhile. The couple sessions are left out, as by `tune`. `sessions`: the
-    ones kept from earlier previews (read again only where they changed).
+    loop goes on meanwhile. What it replays is kept in the store for the next app process
+    (`KeptAlerts`: short writes that never wait for the monitor's). The couple sessions are
+    left out, as by `tune`. `sessions`: the ones kept from earlier previews (read again only
+    where they changed).
     """
     kept = RecordedSessions() if sessions is None else sessions
     store = Store.open_read_only(folder)

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from flooding.cli.commands._common import (
     CommandError,
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from flooding.io.control import ErrorReply
 
 EXIT_NOT_RUNNING = 3  # like `systemctl status` for a unit that is not running
+
+ReplyT = TypeVar("ReplyT")  # what a request asks for: PauseRequest -> PauseReply
 
 
 def monitor_folders(args: argparse.Namespace) -> tuple[Path, Path]:
@@ -67,3 +69,36 @@ def asking_the_monitor(say: Catalogue) -> Iterator[None]:
         raise CommandError(str(exc), code=2) from None
     except ControlError as exc:
         raise CommandError(say("control.no_answer", error=exc)) from None
+
+
+def first_answer(
+    args: argparse.Namespace, ask: Callable[[Path], ReplyT | ErrorReply | None]
+) -> ReplyT | ErrorReply | None:
+    """The answer of the first monitor that runs (`ask` puts the request to the one in a
+    folder of `monitor_folders`, None when none runs there); None when none runs at all."""
+    for folder in monitor_folders(args):
+        reply = ask(folder)
+        if reply is not None:
+            return reply
+    return None
+
+
+def monitor_answer(
+    args: argparse.Namespace,
+    say: Catalogue,
+    ask: Callable[[Path], ReplyT | ErrorReply | None],
+    *,
+    cannot: str,
+) -> ReplyT:
+    """What the running monitor answered (see `first_answer`), or a CommandError: no monitor
+    runs (exit 3, `cannot` says what cannot be done), or it refused (its reasons), or the
+    request is not valid or the monitor does not answer (see `asking_the_monitor`)."""
+    from flooding.io.control import ErrorReply
+
+    with asking_the_monitor(say):
+        reply = first_answer(args, ask)
+    if reply is None:
+        raise CommandError(no_monitor_text(cannot, args, say), EXIT_NOT_RUNNING, named=False)
+    if isinstance(reply, ErrorReply):
+        raise CommandError(refusal(reply, say))
+    return reply

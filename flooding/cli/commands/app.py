@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_config_options,
     add_data_dir_option,
     data_dir,
@@ -86,9 +87,8 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
                     scanner_backend=scanner,
                 ) as server,
             ):
-                if server is None:
-                    print(say("app.port_taken", port=args.port))
-                    return 1
+                if server is None:  # the words name the command themselves
+                    raise CommandError(say("app.port_taken", port=args.port), named=False)
                 print(say("app.no_monitor"))
                 print(say("app.ctrl_c"), flush=True)
                 await stopped.wait()
@@ -101,7 +101,6 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     say = screen_words(args)
-    if not 0 <= args.port <= 65535:
-        print(say("app.bad_port"))
-        return 2
+    if not 0 <= args.port <= 65535:  # the words name the command themselves
+        raise CommandError(say("app.bad_port"), 2, named=False)
     return asyncio.run(_serve(args, say))

@@ -242,19 +242,18 @@ def run_edit(args: argparse.Namespace) -> int:
     say = words_for_errors(args)
     command = editor_command(os.environ)
     if command is None:
-        print(say("config.no_editor", path=path))
-        return 1
+        raise CommandError(say("config.no_editor", path=path))
     windowed = sys.platform.startswith("win") or sys.platform == "darwin"  # opens a window
     if not _named_editor(os.environ) and not windowed and not _in_a_terminal():
-        print(say("config.no_terminal", path=path, command=f"{program()} config check"))
-        return 1
+        check = f"{program()} config check"
+        raise CommandError(say("config.no_terminal", path=path, command=check))
     if ensure_user_file(path):
         print(say("config.created", path=path))
     try:
         result = subprocess.run([*command, str(path)], check=False)
     except OSError as exc:
-        print(say("config.editor_failed", editor=repr(command[0]), error=exc))
-        return 1
+        said = say("config.editor_failed", editor=repr(command[0]), error=exc)
+        raise CommandError(said) from None
     if result.returncode != 0:
         print(say("config.editor_error", code=result.returncode))
         _report(path, *check_problems(path, say), say)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,6 +116,19 @@ def _answering(folder: Path, say: Catalogue) -> Iterator[None]:
         raise CommandError(exc.said(say), code=exc.code) from None
 
 
+def _played(
+    args: argparse.Namespace,
+    say: Catalogue,
+    session: Callable[[argparse.Namespace, Settings, Path, Catalogue], int],
+) -> int:
+    """Play the demo's `session` with the person's settings in the demo's folder (see
+    `demo_data_dir`), answering the control channel meanwhile (see `_answering`)."""
+    settings = load_settings(args).settings
+    folder = demo_data_dir(args)
+    with _answering(folder, say):
+        return session(args, settings, folder, say)
+
+
 @asynccontextmanager
 async def _emulated_strap_playing(
     scenario: Scenario, speed: float
@@ -178,16 +191,12 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
 
 def _couple_demo(args: argparse.Namespace, say: Catalogue) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
+    # these words name the command themselves (`flooding demo:`, `flooding demo --couple:`)
     if args.ble:
-        print(say("demo.couple_and_ble"))
-        return 2
+        raise CommandError(say("demo.couple_and_ble"), 2, named=False)
     if args.speed < 0:
-        print(say("demo.couple_speed"))
-        return 2
-    settings = load_settings(args).settings
-    folder = demo_data_dir(args)
-    with _answering(folder, say):
-        return _couple_session(args, settings, folder, say)
+        raise CommandError(say("demo.couple_speed"), 2, named=False)
+    return _played(args, say, _couple_session)
 
 
 def _couple_session(
@@ -206,19 +215,10 @@ def _couple_session(
     store = open_store(args, folder)
     scenarios = dict(zip(COUPLE_DEMO_NAMES, pursue_withdraw(), strict=True))
     first, second = COUPLE_DEMO_NAMES
-    length_min = max(s.duration_s for s in scenarios.values()) / 60
-    print(
-        say(
-            "demo.couple_intro",
-            first=first,
-            second=second,
-            minutes=f"{length_min:.0f}",
-            speed=_speed_text(args, say),
-            pause=f"{settings.pause.minutes:.0f}",
-        )
-        + "\n"
-        + _try_while_playing(args, say)
-    )
+    length_s = max(s.duration_s for s in scenarios.values())
+    talk = _talk_names(length_s, args, settings, say)
+    intro = say("demo.couple_intro", first=first, second=second, **talk)
+    print(intro + "\n" + _try_while_playing(args, say))
     start_s = time.time()
     source = MergedSource(
         {
@@ -244,27 +244,39 @@ def _couple_session(
     finally:
         store.close()
     if review is None:
-        print(say("demo.not_stored"))
-        return 1
+        raise CommandError(say("demo.not_stored"), named=False)
     target = folder / f"flooding-session-{outcome.session_id}.png"
     write_private(target, render_people_png(review, say=say))
-    minutes = (outcome.ended_s - outcome.started_s) / 60
-    print(
-        "\n"
-        + say(
-            "summary.couple_demo",
-            id=outcome.session_id,
-            minutes=f"{minutes:.0f}",
-            alerts=outcome.alerts,
-            pauses=outcome.pauses,
-            ready=outcome.ready,
-        )
-    )
+    print("\n" + say("summary.couple_demo", **_outcome_names(outcome)))
     for line in headline(review, say, verbose=False):
         print(f"  {line}")
     print(say("demo.plot", path=target))
     print("\n".join(_closing_lines(args, folder, say)))
     return 0
+
+
+def _talk_names(
+    length_s: float, args: argparse.Namespace, settings: Settings, say: Catalogue
+) -> dict[str, str]:
+    """What a demo's introduction says of its talk of `length_s`: its minutes, how fast it
+    plays and how long a pause lasts."""
+    return {
+        "minutes": f"{length_s / 60:.0f}",
+        "speed": _speed_text(args, say),
+        "pause": f"{settings.pause.minutes:.0f}",
+    }
+
+
+def _outcome_names(outcome: SessionOutcome) -> dict[str, object]:
+    """What a demo's summary says of its played session: its id, minutes, alerts, pauses and
+    ready messages."""
+    return {
+        "id": outcome.session_id,
+        "minutes": f"{(outcome.ended_s - outcome.started_s) / 60:.0f}",
+        "alerts": outcome.alerts,
+        "pauses": outcome.pauses,
+        "ready": outcome.ready,
+    }
 
 
 def _speed_text(args: argparse.Namespace, say: Catalogue) -> str:
@@ -277,12 +289,9 @@ def run(args: argparse.Namespace) -> int:
     if args.couple:
         return _couple_demo(args, say)
     if args.speed < 0 or (args.ble and args.speed == 0):
-        print(say("demo.speed_positive") + ("" if args.ble else say("demo.or_at_once")))
-        return 2
-    settings = load_settings(args).settings
-    folder = demo_data_dir(args)
-    with _answering(folder, say):
-        return _solo_session(args, settings, folder, say)
+        said = say("demo.speed_positive") + ("" if args.ble else say("demo.or_at_once"))
+        raise CommandError(said, 2, named=False)  # the words name the command themselves
+    return _played(args, say, _solo_session)
 
 
 def _solo_session(
@@ -297,16 +306,8 @@ def _solo_session(
 
     store = open_store(args, folder)
     scenario = hard_talk()
-    print(
-        say(
-            "demo.intro",
-            minutes=f"{scenario.duration_s / 60:.0f}",
-            speed=_speed_text(args, say),
-            pause=f"{settings.pause.minutes:.0f}",
-        )
-        + "\n"
-        + _try_while_playing(args, say)
-    )
+    intro = say("demo.intro", **_talk_names(scenario.duration_s, args, settings, say))
+    print(intro + "\n" + _try_while_playing(args, say))
     view = _view(args, settings)
 
     async def play() -> SessionOutcome:
@@ -331,19 +332,7 @@ def _solo_session(
         found = episodes(store, outcome.session_id)
     finally:
         store.close()
-    minutes = (outcome.ended_s - outcome.started_s) / 60
-    print(
-        "\n"
-        + say(
-            "summary.demo",
-            id=outcome.session_id,
-            minutes=f"{minutes:.0f}",
-            episodes=len(found),
-            alerts=outcome.alerts,
-            pauses=outcome.pauses,
-            ready=outcome.ready,
-        )
-    )
+    print("\n" + say("summary.demo", episodes=len(found), **_outcome_names(outcome)))
     for episode in found:
         peak = f"{episode.peak_bpm:.0f}" if episode.peak_bpm is not None else "?"
         recovery = (

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import add_config_options, load_settings
+from flooding.cli.commands._common import CommandError, add_config_options, load_settings
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -50,8 +50,7 @@ def run_test(args: argparse.Namespace) -> int:
     for name, profile in settings.profiles.items():
         owners.extend((f"profiles.{name}.notify_targets", url) for url in profile.notify_targets)
     if not owners:
-        print(say("notify.no_targets"))
-        return 1
+        raise CommandError(say("notify.no_targets"))
     if loaded.user_file is not None and _readable_by_others(loaded.user_file):
         print(say("notify.readable_by_others", path=loaded.user_file))
     targets = RemoteTargets([url for _, url in owners])

@@ -4,6 +4,7 @@ by the time or number `flooding review` shows), or take a mark back (`--undo`)."
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from flooding.cli.commands._common import (
     open_store,
     screen_words,
 )
-from flooding.cli.commands._control import asking_the_monitor, monitor_folders, refusal
+from flooding.cli.commands._control import asking_the_monitor, first_answer, refusal
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -53,22 +54,17 @@ def _ask_the_running_monitor(args: argparse.Namespace, say: Catalogue) -> int | 
 
     with asking_the_monitor(say):
         request = build_request(OkRequest, session=args.session)
-    reply = None
     try:
-        for folder in monitor_folders(args):
-            reply = send_command(request, data_dir=folder)
-            if reply is not None:
-                break
-    except ControlError as exc:
-        print(say("ok.no_answer", error=exc))
+        reply = first_answer(args, lambda folder: send_command(request, data_dir=folder))
+    except ControlError as exc:  # not a refusal: the mark is made directly instead
+        print(say("ok.no_answer", error=exc), file=sys.stderr)
         return None
     if reply is None:
         return None
     if isinstance(reply, ErrorReply):
         if reply.code in ("no-session", "other-session"):
             return None
-        print(refusal(reply, say))
-        return 1
+        raise CommandError(refusal(reply, say))
     when = session_clock(reply.alert_t_s)
     sid = reply.session_id
     print(say("ok.already" if reply.already else "ok.marked", when=when, id=sid))
@@ -144,12 +140,10 @@ def _undo(store: Store, session_id: int, which: str | None, say: Catalogue) -> i
         marked = None if last is None else last.data.get("alert_event_id")
         alert = next((a for a in alerts if a.id == marked), None)
     if alert is None:
-        print(say("ok.undo_none", id=session_id))
-        return 1
+        raise CommandError(say("ok.undo_none", id=session_id))
     when = session_clock(alert.t_s, seconds=True)
     if not store.unmark_false_alarm(session_id, alert.id):
-        print(say("ok.undo_not_marked", when=when, id=session_id))
-        return 1
+        raise CommandError(say("ok.undo_not_marked", when=when, id=session_id))
     print(say("ok.undone", when=when, id=session_id))
     return 0
 
@@ -169,8 +163,7 @@ def run(args: argparse.Namespace) -> int:
             return _undo(store, session_id, args.alert, say)
         alerts = _alerts(store, session_id)
         if not alerts:
-            print(say("ok.no_alert", id=session_id))
-            return 1
+            raise CommandError(say("ok.no_alert", id=session_id))
         alert = (
             store.latest_alert(session_id)
             if args.alert is None

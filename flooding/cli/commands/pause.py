@@ -5,19 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import (
-    CommandError,
-    add_data_dir_option,
-    add_lang_option,
-    screen_words,
-)
-from flooding.cli.commands._control import (
-    EXIT_NOT_RUNNING,
-    asking_the_monitor,
-    monitor_folders,
-    no_monitor_text,
-    refusal,
-)
+from flooding.cli.commands._common import add_data_dir_option, add_lang_option, screen_words
+from flooding.cli.commands._control import asking_the_monitor, monitor_answer
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -49,22 +38,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
 
 def run_pause(args: argparse.Namespace) -> int:
     from flooding.core.timefmt import clock_time
-    from flooding.io.control import ErrorReply, PauseRequest, send_command
+    from flooding.io.control import PauseRequest, send_command
     from flooding.io.control.protocol import build_request
 
     say = screen_words(args)
-    reply = None
     with asking_the_monitor(say):
         request = build_request(PauseRequest, minutes=args.minutes)
-        for folder in monitor_folders(args):
-            reply = send_command(request, data_dir=folder)
-            if reply is not None:
-                break
-    if reply is None:
-        said = no_monitor_text(say("control.no_session_to_pause"), args, say)
-        raise CommandError(said, EXIT_NOT_RUNNING, named=False)
-    if isinstance(reply, ErrorReply):
-        raise CommandError(refusal(reply, say))
+    reply = monitor_answer(
+        args,
+        say,
+        lambda folder: send_command(request, data_dir=folder),
+        cannot=say("control.no_session_to_pause"),
+    )
     until = clock_time(reply.until_s)
     if reply.already:
         print(say("pause.already", minutes=f"{reply.minutes_left:.0f}", until=until))
@@ -74,19 +59,14 @@ def run_pause(args: argparse.Namespace) -> int:
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    from flooding.io.control import ErrorReply, ResumeRequest, send_command
+    from flooding.io.control import ResumeRequest, send_command
 
     say = screen_words(args)
-    reply = None
-    with asking_the_monitor(say):
-        for folder in monitor_folders(args):
-            reply = send_command(ResumeRequest(), data_dir=folder)
-            if reply is not None:
-                break
-    if reply is None:
-        said = no_monitor_text(say("control.no_pause_to_end"), args, say)
-        raise CommandError(said, EXIT_NOT_RUNNING, named=False)
-    if isinstance(reply, ErrorReply):
-        raise CommandError(refusal(reply, say))
+    monitor_answer(
+        args,
+        say,
+        lambda folder: send_command(ResumeRequest(), data_dir=folder),
+        cannot=say("control.no_pause_to_end"),
+    )
     print(say("resume.ended"))
     return 0

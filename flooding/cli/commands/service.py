@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_config_options,
     add_data_dir_option,
     add_lang_option,
@@ -114,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
     plan = _plan(args)
     if args.action == "install":
         report = install(plan, dry_run=args.dry_run, say=words_for_errors(args))
+        if report.refused:
+            raise CommandError("\n".join(report.lines))
         print("\n".join(report.lines))
         note = _pairing_note(args)
         if note:
@@ -124,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     if args.action == "uninstall":
         report = uninstall(plan, dry_run=args.dry_run, say=words_for_errors(args))
+        if report.refused:
+            raise CommandError("\n".join(report.lines))
         print("\n".join(report.lines))
         return 0 if report.ok else 1
     if args.action == "status":
@@ -143,8 +148,7 @@ def _logs(args: argparse.Namespace, plan: Plan) -> int:
     if plan.logs_step is not None:
         argv = [*plan.logs_step.argv, "-n", str(args.lines)] + (["-f"] if args.follow else [])
         if shutil.which(argv[0]) is None:
-            print(words_for_errors(args)("service.no_journal", command=argv[0]))
-            return 1
+            raise CommandError(words_for_errors(args)("service.no_journal", command=argv[0]))
         try:
             return subprocess.call(argv)
         except KeyboardInterrupt:

@@ -15,7 +15,7 @@ from flooding.cli.commands._common import (
 from flooding.cli.commands._control import (
     EXIT_NOT_RUNNING,
     asking_the_monitor,
-    monitor_folders,
+    first_answer,
     no_monitor_text,
     refusal,
 )
@@ -118,12 +118,8 @@ def run(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, StatusRequest, send_command
 
     say = screen_words(args)
-    reply = None
     with asking_the_monitor(say):
-        for folder in monitor_folders(args):
-            reply = send_command(StatusRequest(), data_dir=folder)
-            if reply is not None:
-                break
+        reply = first_answer(args, lambda folder: send_command(StatusRequest(), data_dir=folder))
     if reply is None:
         if args.json:
             print(json.dumps({"running": False}))

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
+    CommandError,
     add_config_file_option,
     add_data_dir_option,
     add_details_option,
@@ -78,6 +79,7 @@ def changed_keys(
 def run(args: argparse.Namespace) -> int:
     from flooding.app.tune import (
         DEFAULT_TOLERANCE_S,
+        KeptAlerts,
         compare_sessions,
         load_sessions,
         totals,
@@ -88,9 +90,8 @@ def run(args: argparse.Namespace) -> int:
 
     say = words_for_errors(args)
     tolerance_s: float = DEFAULT_TOLERANCE_S if args.tolerance is None else args.tolerance
-    if tolerance_s < 0:
-        print(say("tune.bad_tolerance"))
-        return 2
+    if tolerance_s < 0:  # the words name the command themselves
+        raise CommandError(say("tune.bad_tolerance"), 2, named=False)
     current = load_config(args.config)
     candidate = load_config(args.config, overrides=args.overrides)
     changes = changed_keys(current, candidate)
@@ -107,24 +108,24 @@ def run(args: argparse.Namespace) -> int:
         unknown = [i for i in ids if store.session(i) is None]
         if unknown:
             ids_text = ", ".join(map(str, unknown))
-            print(say("calibrate.no_session", id=ids_text, command="flooding sessions"))
-            return 1
+            raise CommandError(
+                say("calibrate.no_session", id=ids_text, command="flooding sessions")
+            )
         if not ids:
-            print(say("tune.no_sessions", folder=data_dir(args)))
-            return 1
+            raise CommandError(say("tune.no_sessions", folder=data_dir(args)))
         couples = store.couple_session_ids()
         skipped = [i for i in ids if i in couples]
         if skipped and len(skipped) == len(ids):
-            print(
-                say("tune.nothing", note=_couple_note(skipped, say), command="flooding tune --all")
-            )
-            return 1
+            note = _couple_note(skipped, say)
+            raise CommandError(say("tune.nothing", note=note, command="flooding tune --all"))
         comparisons = compare_sessions(
             load_sessions(store, ids),
             current.settings,
             candidate.settings,
             tolerance_s,
             expected=len(ids),
+            # what an earlier tune or what-if replayed is not replayed again
+            kept=KeptAlerts(store, current.settings, candidate.settings),
         )
     finally:
         store.close()

@@ -6,20 +6,13 @@ import argparse
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
-    CommandError,
     add_data_dir_option,
     add_lang_option,
     data_dir_hint,
     program,
     screen_words,
 )
-from flooding.cli.commands._control import (
-    EXIT_NOT_RUNNING,
-    asking_the_monitor,
-    monitor_folders,
-    no_monitor_text,
-    refusal,
-)
+from flooding.cli.commands._control import monitor_answer
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -38,21 +31,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.io.control import ErrorReply, WorkoutRequest, send_command
+    from flooding.io.control import WorkoutRequest, send_command
 
     on = args.switch == "on"
     say = screen_words(args)
-    reply = None
-    with asking_the_monitor(say):
-        for folder in monitor_folders(args):
-            reply = send_command(WorkoutRequest(on=on), data_dir=folder)
-            if reply is not None:
-                break
-    if reply is None:
-        said = no_monitor_text(say(f"control.workout_{args.switch}"), args, say)
-        raise CommandError(said, EXIT_NOT_RUNNING, named=False)
-    if isinstance(reply, ErrorReply):
-        raise CommandError(refusal(reply, say))
+    reply = monitor_answer(
+        args,
+        say,
+        lambda folder: send_command(WorkoutRequest(on=on), data_dir=folder),
+        cannot=say(f"control.workout_{args.switch}"),
+    )
     when = say("workout.next_session" if reply.session_id is None else "workout.now")
     if on:
         command = f"{program()} workout off{data_dir_hint(args)}"

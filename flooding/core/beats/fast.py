@@ -187,21 +187,21 @@ SORTING_NETWORKS: dict[int, tuple[tuple[int, int], ...]] = {
 }  # fmt: skip
 
 
-def _row_medians(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """`statistics.median` of each row (at least two values): the middle one, or the mean of
-    the middle two (of two values, their mean: no sort)."""
+def _column_medians(columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    """`statistics.median` of each row of the equally long `columns` (at least two): the
+    middle value, or the mean of the middle two (of two values, their mean: no sort)."""
     import numpy as np
 
-    width = rows.shape[1]
+    width = len(columns)
     if width == 2:
-        halves: npt.NDArray[np.float64] = (rows[:, 0] + rows[:, 1]) / 2
+        halves: npt.NDArray[np.float64] = (columns[0] + columns[1]) / 2
         return halves
     network = SORTING_NETWORKS.get(width)
     if network is None:
-        ordered = np.sort(rows, axis=1)
+        ordered = np.sort(np.stack(columns, axis=1), axis=1)
         columns = [ordered[:, k] for k in range(width)]
     else:  # the same values in the same places as a sort
-        columns = [rows[:, k] for k in range(width)]
+        columns = list(columns)
         for a, b in network:
             columns[a], columns[b] = (
                 np.minimum(columns[a], columns[b]),
@@ -228,6 +228,23 @@ def _window_extreme(
         out = pick(out[: out.size - (width - span)], out[width - span :])
     extreme: npt.NDArray[np.int64] = out
     return extreme
+
+
+def _window_start(
+    bt: npt.NDArray[np.float64], upto: npt.NDArray[np.intp], start_s: npt.NDArray[np.float64]
+) -> npt.NDArray[np.intp]:
+    """For rows whose ring ends at beat `upto` - 1 (at least MAX_BEATS beats): the first of
+    their last MAX_BEATS beats at or after `start_s` (`upto`: none). The beats' times only
+    go forward: a binary search among those beats alone, a few whole-array steps."""
+    span = 1 << (MAX_BEATS.bit_length() - 1)  # the largest power of two in MAX_BEATS
+    first = upto - MAX_BEATS
+    if span < MAX_BEATS:  # past the first `span` beats: among the last `span`
+        first += (MAX_BEATS - span) * (bt[first + (span - 1)] < start_s)
+    while span > 1:
+        span //= 2
+        first += span * (bt[first + (span - 1)] < start_s)
+    found: npt.NDArray[np.intp] = first + (bt[first] < start_s)
+    return found
 
 
 def _reference(
@@ -269,8 +286,7 @@ def _rates_block(
         # same answer at both (it only falls as the reference rises), it needs no reference
         ref_low = _window_extreme(bu, REF_BEATS, np.minimum)[upto - REF_BEATS].astype(np.float64)
         ref_high = _window_extreme(bu, REF_BEATS, np.maximum)[upto - REF_BEATS].astype(np.float64)
-        in_window = np.searchsorted(bt, t_s[rows] - WINDOW_S, side="left")
-        k = np.clip(upto - in_window, MIN_BEATS, MAX_BEATS)
+        k = np.clip(upto - _window_start(bt, upto, t_s[rows] - WINDOW_S), MIN_BEATS, MAX_BEATS)
         for size in np.flatnonzero(np.bincount(k)).tolist():
             group = np.flatnonzero(k == size)
             starts = upto[group] - size  # each row's first beat
@@ -294,8 +310,8 @@ def _rates_block(
                 simple[unsure] = (np.floor(shortest[unsure] / scale + 0.5) == 1) & (
                     np.floor(longest[unsure] / scale + 0.5) == 1
                 )
-            windows = np.lib.stride_tricks.sliding_window_view(pair, size - 1)
-            middle = _row_medians(windows[starts[simple]])  # rows copied whole
+            first_pair = starts[simple]
+            middle = _column_medians([pair[first_pair + k] for k in range(size - 1)])
             out[rows[group[simple]]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
             rest.append(rows[group[~simple]])
     for j in np.concatenate(rest).tolist():

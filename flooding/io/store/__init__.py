@@ -33,7 +33,10 @@ Schema 4 adds each sample's activity level (`samples.activity_g`). Schema 5 adds
 `sample_columns`: an ended session's samples packed as columns (`columns`), one row a
 session, kept when it ends (or at the first read by a store that can write) and used only
 while its sample count and last sample time are the session's; ON DELETE CASCADE, so no copy
-of the heart data outlives its session.
+of the heart data outlives its session. Schema 6 adds `replayed_alerts`: the alert times of
+sessions' replays (tune, the app's what-if) by a key of all they depend on (`replays`), at
+most a few keys a session, so that a new process replays only what none replayed before;
+deleted with the session too.
 """
 
 from flooding.core.models import SOLO

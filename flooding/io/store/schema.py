@@ -9,10 +9,18 @@ from __future__ import annotations
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM
 
 DB_NAME = "flooding.db"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 COLUMNS_SCHEMA = 5  # the first to keep sessions' columns: a file upgraded to it has them kept
-# every table, schema 5
-TABLES = ("meta", "sessions", "samples", "events", "session_people", "sample_columns")
+# every table, schema 6
+TABLES = (
+    "meta",
+    "sessions",
+    "samples",
+    "events",
+    "session_people",
+    "sample_columns",
+    "replayed_alerts",
+)
 
 SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -121,12 +129,29 @@ _MIGRATION_4_TO_5 = (
     """,
 )
 
+# the alert times of a session's replays (tune, the app's what-if), packed (`replays.pack`), by a
+# key of everything they depend on (the detector's code, the settings that matter, the mode, the
+# samples): a new process replays only settings no process replayed before. `used` orders a
+# session's rows for dropping the least recently used; deleted with the session.
+_MIGRATION_5_TO_6 = (
+    """
+    CREATE TABLE IF NOT EXISTS replayed_alerts (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        used INTEGER NOT NULL,
+        alert_s BLOB NOT NULL,
+        PRIMARY KEY (session_id, key)
+    )
+    """,
+)
+
 # MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: _MIGRATION_1_TO_2,
     2: _MIGRATION_2_TO_3,
     3: _MIGRATION_3_TO_4,
     4: _MIGRATION_4_TO_5,
+    5: _MIGRATION_5_TO_6,
 }
 
 

@@ -55,6 +55,7 @@ from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch,
 if TYPE_CHECKING:
     from flooding.core.beats.columns import SampleColumns
     from flooding.io.store.columns import Key
+    from flooding.io.store.replays import Replayed
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwrit
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, to the journal
 CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
+REPLAY_ROWS_PER_TRANSACTION = 500  # replays' alerts written at a time: milliseconds of lock,
+#                                    well within the monitor's writer's patience (100 ms)
 
 RECOVERED_NOTE = "saved from the waiting samples after a crash"  # a restored session's note
 _Row = tuple[int, float, float, str, "int | None", "int | None", str, "float | None"]
@@ -206,6 +209,8 @@ class Store:
         self.db = connection
         self.path = path
         self.read_only = False  # opened only to read (`open_read_only`): it never writes
+        #   (but for the alerts of replays, `keep_replayed_alerts`, when the file can be written)
+        self.immutable = False  # read as it stands (a folder nobody can write): nothing written
         self.max_waiting_rows = max_waiting_rows  # samples held in memory at most (live use)
         self._journal = Journal(path)  # where later ones wait (made only when needed)
         self._saving: Saving | None = None  # a journal handed to the writer to be saved
@@ -275,6 +280,7 @@ class Store:
             return cls.open(data_dir)
         target = quote(str(path.absolute()))
         connection: sqlite3.Connection | None = None
+        immutable = False
         try:
             try:
                 connection = _read_only(f"file:{target}?mode=ro")
@@ -284,8 +290,10 @@ class Store:
                 # WAL readers need the -shm file; in a folder nobody can write, nobody writes
                 # either, so the file can be read as it stands
                 connection = _read_only(f"file:{target}?mode=ro&immutable=1")
+                immutable = True
             store = cls(connection, path)
             store.read_only = True
+            store.immutable = immutable
             version = store.schema_version()
         except sqlite3.Error as exc:
             if connection is not None:
@@ -1149,6 +1157,7 @@ class Store:
             self.db.execute("DELETE FROM session_people WHERE session_id=?", (session_id,))
             # also gone by ON DELETE CASCADE; said here too, as the other tables are
             self.db.execute("DELETE FROM sample_columns WHERE session_id=?", (session_id,))
+            self.db.execute("DELETE FROM replayed_alerts WHERE session_id=?", (session_id,))
             self.db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
         with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -1335,6 +1344,64 @@ class Store:
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {int(waited_ms)}")
 
+    def replayed_alerts(self, session_id: int, key: str) -> tuple[float, ...] | None:
+        """The alert times kept for a session under `key` by `keep_replayed_alerts`, or None
+        when none are."""
+        from flooding.io.store import replays
+
+        self._settle()
+        return replays.kept(self.db, self._sid(session_id), key)
+
+    def keep_replayed_alerts(self, rows: Sequence[Replayed]) -> bool:
+        """Keep the alert times of replays, (session id, key, times) each, for
+        `replayed_alerts` (at most `replays.KEPT_PER_SESSION` keys a session, the least
+        recently used dropped); whether all were kept.
+
+        Never waits and never costs the monitor a sample: a few short transactions that give
+        up at once when another program (the monitor) is writing; what is not kept is
+        replayed again next time. A store opened only to read keeps them through a connection
+        of its own, when the file can be written; one read as it stands, or in live use (its
+        connection is the event loop's), keeps nothing."""
+        if not rows:
+            return True
+        if self.immutable or self._writer is not None or self.db.in_transaction:
+            log.debug("replays' alerts not kept: this store does not write them")
+            return False
+        if not self.read_only:
+            (waited_ms,) = self.db.execute("PRAGMA busy_timeout").fetchone()
+            try:
+                return self._keep_replays(self.db, rows)
+            finally:
+                self.db.execute(f"PRAGMA busy_timeout = {int(waited_ms)}")
+        try:
+            db = _replay_writer(self.path)
+        except sqlite3.Error as exc:
+            log.debug("replays' alerts not kept: %s", explain(exc, self.path))
+            return False
+        try:
+            return self._keep_replays(db, rows)
+        finally:
+            db.close()
+
+    def _keep_replays(self, db: sqlite3.Connection, rows: Sequence[Replayed]) -> bool:
+        """Write `rows` on `db` in transactions of `REPLAY_ROWS_PER_TRANSACTION`, waiting for
+        no lock; stop at the first that cannot be written (busy, read-only, a full disk),
+        keeping what was."""
+        from flooding.io.store import replays
+
+        try:
+            db.execute("PRAGMA busy_timeout = 0")
+            # a replaced or dropped row's bytes are overwritten: alerts are heart data too
+            db.execute("PRAGMA secure_delete = ON")
+            for at in range(0, len(rows), REPLAY_ROWS_PER_TRANSACTION):
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    replays.keep(db, rows[at : at + REPLAY_ROWS_PER_TRANSACTION])
+        except sqlite3.Error as exc:
+            log.debug("replays' alerts kept in part only: %s", explain(exc, self.path))
+            return False
+        return True
+
     def has_activity(self, session_id: int) -> bool:
         """Whether any sample of a session carries an activity level (a strap's accelerometer)."""
         self._settle()
@@ -1488,6 +1555,19 @@ def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Conn
         connection.close()
         raise
     return connection
+
+
+def _replay_writer(path: Path) -> sqlite3.Connection:
+    """A connection of its own that writes replays' alerts for a store opened only to read:
+    the file must exist (never made here); foreign keys on, so a row goes with its session."""
+    db = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=rw", uri=True, timeout=0)
+    try:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")  # as the store's own connections (WAL)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def _read_only(uri: str) -> sqlite3.Connection:
