@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from hypothesis import example, given, settings
@@ -22,11 +23,13 @@ from flooding.core.models import (
     GapDetected,
     Mode,
     Reading,
+    ReadyToReturn,
     Sample,
     State,
     Waiting,
 )
 from flooding.core.pause import PauseProtocol
+from flooding.core.settings import Settings
 from flooding.io.config_files.loading import default_settings
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -90,10 +93,15 @@ def streams(draw: st.DrawFn) -> tuple[list[Sample], list[Control], Mode]:
 
 
 def live(
-    samples: list[Sample], controls: list[Control], mode: Mode, *, classic: bool = False
+    samples: list[Sample],
+    controls: list[Control],
+    mode: Mode,
+    *,
+    classic: bool = False,
+    chosen: Settings = SETTINGS,
 ) -> tuple[list[Reading], list[Event]]:
     """Each sample fed to an engine in turn, the controls applied before theirs."""
-    engine = Engine(SETTINGS, mode=mode, classic=classic)
+    engine = Engine(chosen, mode=mode, classic=classic)
     readings: list[Reading] = []
     events: list[Event] = []
     for index, sample in enumerate(samples):
@@ -107,6 +115,34 @@ def live(
         if c.before >= len(samples):
             events += c.apply(engine)
     return readings, events
+
+
+def same_in_batch(
+    samples: list[Sample], controls: Sequence[Control] = (), chosen: Settings = SETTINGS
+) -> tuple[list[Reading], list[Event]]:
+    """Streaming's readings and events, once the batch path has given exactly the same."""
+    readings, events = live(samples, list(controls), Mode.TALK, chosen=chosen)
+    kept = run_batch(samples, chosen, keep_readings=True, controls=controls)
+    assert repr(kept.events) == repr(events)
+    assert repr(kept.readings) == repr(readings)
+    return readings, events
+
+
+def bucket_by_bucket(samples: list[Sample]) -> list[Control]:
+    """A control after the last sample that does nothing: with a control the batch path takes
+    calm or flooded buckets one at a time (`Detector.quiet_bucket`), never in stretches."""
+    return [Control(before=len(samples), t_s=samples[-1].t_s)]
+
+
+def calm_in_turn(k: int) -> float:
+    """A calm that takes turns between 64 and 68 bpm bucket by bucket (a sample a second from
+    START_S): its median moves with a single bucket, so a bucket learned or not shows."""
+    return 64.0 if k // 10 % 2 == 0 else 68.0
+
+
+def episodes(events: list[Event]) -> list[tuple[float, float]]:
+    """When each episode began (its onset) and was confirmed, in seconds from START_S."""
+    return [(e.onset_s - START_S, e.t_s - START_S) for e in events if isinstance(e, EpisodeStarted)]
 
 
 class TestBatchEqualsStreaming:
@@ -234,6 +270,281 @@ class TestBatchEqualsStreaming:
             assert repr(kept.events) == repr(events)
             assert repr(kept.readings) == repr(readings)
             assert len({r.baseline_bpm for r in readings}) > 10  # the baseline did follow
+
+    def test_too_few_calm_readings_are_not_merged_into_the_next_bucket(self) -> None:
+        """A bucket with too few calm readings to learn, then one whose readings are taken at
+        once up to an implausible one: the few are forgotten, not learned with the next
+        bucket's, in batch as live."""
+        samples = [  # warm: calm buckets of 64 and 68 bpm in turn
+            Sample(START_S + k, 64.0 if k // 10 % 2 == 0 else 68.0) for k in range(300)
+        ]
+        samples += [Sample(START_S + k, 72.0) for k in (300.0, 303.0, 306.0)]  # 3: too few
+        samples += [Sample(START_S + k, 64.0) for k in range(310, 319)]
+        samples.append(Sample(START_S + 319, 0.0))  # implausible: the bucket is not all calm
+        samples += [
+            Sample(START_S + k, 64.0 if k // 10 % 2 == 0 else 68.0) for k in range(320, 400)
+        ]
+        readings, events = live(samples, [], Mode.TALK)
+        kept = run_batch(samples, SETTINGS, keep_readings=True)
+        assert repr(kept.events) == repr(events)
+        assert repr(kept.readings) == repr(readings)
+        # the bucket of 64 bpm alone makes ten of 64 to nine of 68: the median falls to 64
+        # (with the three readings of 72 in it, it would not)
+        assert [r.baseline_bpm for r in readings if r.t_s == START_S + 320] == [64.0]
+
+    def test_an_episode_confirmed_inside_a_bucket(self) -> None:
+        """The readings after an episode's confirmation in its bucket, taken at once, set its
+        peak and start the release timer that the next buckets go on with, in batch as live."""
+        samples = [Sample(START_S + k, 66.0) for k in range(400)]
+        samples += [Sample(START_S + k, 110.0) for k in range(400, 421)]  # confirmed at 420
+        samples += [Sample(START_S + k, 130.0) for k in range(421, 424)]  # the peak
+        samples += [Sample(START_S + k, 110.0) for k in range(424, 427)]
+        samples += [Sample(START_S + k, 60.0) for k in range(427, 470)]  # released 30 s on
+        samples += [Sample(START_S + k, 66.0) for k in range(470, 600)]
+        _, events = same_in_batch(samples)
+        ended = [(e.t_s - START_S, e.peak_bpm) for e in events if isinstance(e, EpisodeEnded)]
+        assert ended == [(457.0, 130.0)]
+
+    def test_an_episode_that_goes_on_after_its_pause_is_ended_by_hand(self) -> None:
+        """Flooded buckets after the pause is ended by hand (the baseline learns again) are not
+        learned, and a release timer stopped by a bucket over the line starts again, in batch
+        (bucket by bucket: a control) as live."""
+        samples = [Sample(START_S + k, 66.0) for k in range(400)]
+        samples += [Sample(START_S + k, 110.0) for k in range(400, 447)]
+        samples += [Sample(START_S + k, 60.0) for k in range(447, 450)]  # the timer starts
+        samples += [Sample(START_S + k, 110.0) for k in range(450, 800)]  # and stops
+        samples += [Sample(START_S + k, 60.0) for k in range(800, 860)]
+        samples += [Sample(START_S + k, 66.0) for k in range(860, 1000)]
+        end_pause = Control(before=425, t_s=START_S + 425, pause=False)
+        readings, events = same_in_batch(samples, [end_pause])
+        ended = [(e.t_s - START_S, e.peak_bpm) for e in events if isinstance(e, EpisodeEnded)]
+        assert ended == [(830.0, 110.0)]
+        assert readings[-1].baseline_bpm == 66.0
+
+    def test_calm_in_a_workout_is_not_learned(self) -> None:
+        """Calm readings after a switch to workout mode are not learned, in batch (bucket by
+        bucket: a control) as live."""
+        samples = [Sample(START_S + k, 66.0) for k in range(400)]
+        samples += [Sample(START_S + k, 71.0) for k in range(400, 1000)]
+        workout = Control(before=405, t_s=START_S + 405, mode=Mode.WORKOUT)
+        readings, _ = same_in_batch(samples, [workout])
+        assert readings[-1].baseline_bpm == 66.0
+
+    def test_an_implausible_reading_right_after_buckets_taken_at_once(self) -> None:
+        """An implausible reading just after flooded buckets taken at once is no gap (the last
+        plausible reading was a second before): the release timer runs on, in batch as live,
+        in stretches and bucket by bucket."""
+        samples = [Sample(START_S + k, 66.0) for k in range(400)]
+        samples += [Sample(START_S + k, 110.0) for k in range(400, 455)]
+        samples += [Sample(START_S + k, 60.0) for k in range(455, 470)]  # the timer starts
+        samples.append(Sample(START_S + 470, 0.0))
+        samples += [Sample(START_S + k, 60.0) for k in range(471, 600)]
+        for controls in ([], bucket_by_bucket(samples)):
+            _, events = same_in_batch(samples, controls)
+            assert [e.t_s - START_S for e in events if isinstance(e, EpisodeEnded)] == [485.0]
+
+    def test_the_settling_minutes_end_inside_a_bucket(self) -> None:
+        """Readings of the bucket in which the settling minutes end wait for settling before
+        the end and for learning after it, in batch as live, in stretches and bucket by
+        bucket."""
+        samples = [Sample(START_S + 3.0 + k, 66.0) for k in range(400)]  # settled at 123 s
+        for controls in ([], bucket_by_bucket(samples)):
+            readings, _ = same_in_batch(samples, controls)
+            assert [(r.t_s - START_S, r.waiting) for r in readings[119:121]] == [
+                (122.0, Waiting.SETTLING),
+                (123.0, Waiting.LEARNING),
+            ]
+
+    def test_a_gap_before_a_bucket_taken_alone(self) -> None:
+        """A gap forgets the bucket before it (six readings of 60 bpm, enough to learn), in
+        batch (bucket by bucket: a control) as live."""
+        samples = [Sample(START_S + k, calm_in_turn(k)) for k in range(300)]
+        samples += [Sample(START_S + k, 60.0) for k in range(300, 306)]
+        samples += [Sample(START_S + k, 68.0) for k in range(312, 320)]  # after a gap of 6 s
+        samples += [Sample(START_S + k, calm_in_turn(k)) for k in range(320, 400)]
+        readings, _ = same_in_batch(samples, bucket_by_bucket(samples))
+        # nine buckets of 64 and nine of 68: the median, 66, reached at 1 bpm a minute from 64;
+        # the 60s learned would tip it (ten buckets of 60 and 64 to nine of 68) down to 64
+        rising = 64.0 + 10.0 / 60.0
+        assert [r.baseline_bpm for r in readings[305:307]] == [rising, rising]
+
+    def test_a_threshold_that_comes_down_under_the_heart_after_readings_taken_at_once(
+        self,
+    ) -> None:
+        """When the threshold comes down under a heart that did not rise (the baseline warms,
+        or falls with a bucket), whether the last reading before it was under the old
+        threshold decides whether a rise begins, after readings, buckets or stretches taken at
+        once, in batch as live."""
+        # the baseline warms under a heart of 80 (under the threshold of 100 until then): no
+        # rise; back under the new threshold, then up again: a rise
+        samples = [Sample(START_S + k, 66.0) for k in range(236)]
+        samples += [Sample(START_S + k, 80.0) for k in range(236, 241)]
+        samples += [Sample(START_S + k, 70.0) for k in range(241, 246)]
+        samples += [Sample(START_S + k, 85.0) for k in range(246, 280)]
+        samples += [Sample(START_S + k, 66.0) for k in range(280, 400)]
+        for controls in ([], bucket_by_bucket(samples)):
+            readings, events = same_in_batch(samples, controls)
+            assert [r.state for r in readings[240:242]] == [State.RISING, State.CALM]
+            assert episodes(events) == [(246.0, 266.0)]
+
+    def test_a_threshold_that_falls_under_the_last_reading_taken_at_once(self) -> None:
+        """The threshold falls from 74.17 to 74 bpm as the bucket of 320-329 s closes: a heart
+        of 80 bpm from 330 s is a rise only if the last reading before was under 74, whether
+        that bucket was taken in a stretch, alone after a gap, or reading by reading, in batch
+        as live."""
+
+        def in_turn(first: int, end: int) -> list[Sample]:
+            return [Sample(START_S + k, calm_in_turn(k)) for k in range(first, end)]
+
+        def at(bpm: float, *times: float) -> list[Sample]:
+            return [Sample(START_S + k, bpm) for k in times]
+
+        up = at(80.0, *range(330, 370)) + in_turn(370, 500)
+        cases = [
+            # a stretch that begins a bucket before (one not all calm before it)
+            (in_turn(0, 309) + at(0.0, 309) + in_turn(310, 320), False),
+            # a stretch of that bucket alone (after readings taken at once)
+            (in_turn(0, 319) + at(0.0, 319), False),
+        ]
+        for start, rose in cases:
+            samples = start + at(62.5, *range(320, 329)) + at(74.1, 329) + up
+            _, events = same_in_batch(samples)
+            assert episodes(events) == ([(330.0, 350.0)] if rose else [])
+        # the bucket alone after a gap inside it: its readings from 325.5 s on are learned
+        tail = at(61.0, 325.5, 326.5, 327.5, 328.5) + at(74.1, 329.5)
+        _, events = same_in_batch(in_turn(0, 321) + tail + up)
+        assert episodes(events) == []
+        # its readings taken at once, the first (74.1) fed, the last implausible
+        taken = at(74.1, 320) + at(62.5, *range(321, 329)) + at(0.0, 329)
+        _, events = same_in_batch(in_turn(0, 320) + taken + up)
+        assert episodes(events) == [(330.0, 350.0)]
+
+    def test_a_threshold_that_comes_down_under_a_heart_with_a_calm_over_100_bpm(self) -> None:
+        """With a calm over 100 bpm the margin is 10 % of the baseline, so it moves with each
+        bucket learned: after a stretch whose last bucket brings the threshold down under the
+        heart, a new rise counts from the margin of the new baseline, in batch as live."""
+        samples = [Sample(START_S + k, calm_in_turn(k) + 40.0) for k in range(319)]
+        samples.append(Sample(START_S + 319, 0.0))  # a stretch begins after this bucket
+        samples += [Sample(START_S + k, 102.5) for k in range(320, 329)]
+        samples.append(Sample(START_S + 329, 114.5))  # under 114.58; as the bucket closes,
+        samples.append(Sample(START_S + 330, 120.0))  # the baseline falls to 104 (114.4)
+        samples += [Sample(START_S + k, 130.41) for k in range(331, 370)]  # over 120 + 10.4
+        samples += [Sample(START_S + k, calm_in_turn(k) + 40.0) for k in range(370, 500)]
+        readings, events = same_in_batch(samples)
+        assert readings[329].threshold_bpm > 114.5  # over the heart
+        assert readings[330].threshold_bpm == 114.4  # 104 + 10.4: under it
+        assert episodes(events) == [(331.0, 351.0)]
+
+    def test_a_step_followed_by_readings_taken_at_once(self) -> None:
+        """After a sudden step, readings taken at once carry the run's peak (from which a fall
+        back half-way is a change of posture) and end a dip (a second dip then is a new one),
+        and calm buckets after a posture change lower the trough from which a new rise
+        counts, in batch as live."""
+        calm = [Sample(START_S + k, 66.0) for k in range(400)]
+        climb = [Sample(START_S + 400, 100.0)]  # a step: 34 bpm over the calm at once
+        climb += [Sample(START_S + 401 + k, 102.0 + 2.0 * k) for k in range(10)]  # to 120
+        back = [Sample(START_S + k, 90.0) for k in range(411, 441)]  # under half-way (93)
+        rest = [Sample(START_S + k, 66.0) for k in range(441, 600)]
+        readings, events = same_in_batch(calm + climb + back + rest)
+        assert readings[411].waiting is Waiting.MOVEMENT
+        assert episodes(events) == []
+        # after the posture change: a trough of 71.5, then 83 is a new rise (71.5 + 10)
+        lower = [Sample(START_S + k, 75.0) for k in range(441, 450)]
+        lower += [Sample(START_S + k, 71.5) for k in range(450, 460)]
+        lower += [Sample(START_S + k, 83.0) for k in range(460, 500)]
+        lower += [Sample(START_S + k, 66.0) for k in range(500, 600)]
+        _, events = same_in_batch(calm + climb + back + lower)
+        assert episodes(events) == [(460.0, 480.0)]
+        # a step that stays up, with two dips of a second each four seconds apart
+        stays = [Sample(START_S + 400, 100.0)]
+        stays += [Sample(START_S + k, 70.0 if k in (406, 410) else 110.0) for k in range(401, 441)]
+        _, events = same_in_batch(calm + stays + rest)
+        assert episodes(events) == [(400.0, 420.0)]
+
+    def test_the_step_rule_window_after_readings_taken_at_once(self) -> None:
+        """The step rule compares a reading with the lowest of the last 5 s: readings of a run
+        taken at once join them (a jump from them is a step), readings before a gap inside a
+        bucket taken in a stretch do not (with a gap shorter than that window), in batch
+        as live."""
+        calm = [Sample(START_S + k, 66.0) for k in range(395)]
+        # a run from 400 s at 80 bpm (10 over the 70s before it: no step), then 96 at 405 s:
+        # 16 over the run's own readings, the 70s gone from the window
+        run = [Sample(START_S + k, 70.0) for k in range(395, 400)]
+        run += [Sample(START_S + k, 80.0) for k in range(400, 405)]
+        run += [Sample(START_S + k, 96.0) for k in range(405, 430)]
+        rest = [Sample(START_S + k, 66.0) for k in range(430, 600)]
+        readings, _ = same_in_batch(calm + run + rest)
+        assert [r.waiting for r in readings[399:401]] == [None, None]
+        assert readings[405].waiting is Waiting.STEP
+        # gaps from 3 s: a reading of 60 at 415.5 s, a gap, 75s, then 88 at 420 s: 13 over
+        # the 75s, not a step (the 60, 4.5 s before, came before the gap)
+        short_gaps = SETTINGS.model_copy(
+            update={"detection": SETTINGS.detection.model_copy(update={"gap_s": 3.0})}
+        )
+        calm = [Sample(START_S + k, 66.0) for k in range(410)]
+        bucket = [Sample(START_S + 410.5 + k, 66.0) for k in range(5)]
+        bucket += [Sample(START_S + 415.5, 60.0), Sample(START_S + 419.0, 75.0)]
+        bucket.append(Sample(START_S + 419.5, 75.0))
+        up = [Sample(START_S + k, 88.0) for k in range(420, 450)]
+        rest = [Sample(START_S + k, 66.0) for k in range(450, 600)]
+        samples = calm + bucket + up + rest
+        for controls in ([], bucket_by_bucket(samples)):
+            readings, _ = same_in_batch(samples, controls, short_gaps)
+            assert readings[len(calm) + len(bucket)].waiting is None
+        # a bucket of two readings 0.4 s apart (taken in a stretch), then 110 at 420 s: a step
+        # from the second, 4.8 s before
+        calm = [Sample(START_S + k, 66.0) for k in (*range(410), 409.8, 414.8, 415.2)]
+        up = [Sample(START_S + k, 110.0) for k in range(420, 450)]
+        readings, _ = same_in_batch(calm + up + rest)
+        assert readings[len(calm)].waiting is Waiting.STEP
+
+    def test_a_step_after_a_dip_in_a_run_taken_at_once(self) -> None:
+        """A run's readings taken at once, a dip among them, set its peak: a step from the dip
+        that is already under half-way from that peak is a change of posture, in batch as
+        live."""
+        samples = [Sample(START_S + k, 66.0) for k in range(395)]
+        samples += [Sample(START_S + k, 74.0) for k in range(395, 400)]  # the floor: 74
+        samples += [Sample(START_S + 400 + k, bpm) for k, bpm in enumerate((78.0, 88.0, 60.0))]
+        samples.append(Sample(START_S + 403, 80.0))  # 20 over the dip, under 74 + (88 - 74) / 2
+        samples += [Sample(START_S + k, 80.5) for k in range(404, 440)]
+        samples += [Sample(START_S + k, 66.0) for k in range(440, 600)]
+        readings, _ = same_in_batch(samples)
+        assert readings[403].waiting is Waiting.MOVEMENT
+
+    def test_a_rise_in_the_settling_minutes(self) -> None:
+        """Readings of a rise in the settling minutes (not confirmed) are part of the calm seen
+        then, which raises the threshold after them, in batch as live."""
+        samples = [Sample(START_S + k, 120.0 if 60 <= k < 76 else 90.0) for k in range(400)]
+        readings, _ = same_in_batch(samples)
+        # ten buckets of 90 and two of 120 (the second: six readings of 120, enough to
+        # count) seen while settling: 95, plus the margin of 10
+        assert readings[120].threshold_bpm == 105.0
+
+    def test_readings_after_a_pause_ends_inside_a_bucket_are_learned(self) -> None:
+        """A pause that ends inside a bucket whose readings are taken at once (not all usable):
+        its readings after the end are learned, in batch as live."""
+        samples = [Sample(START_S + k, calm_in_turn(k)) for k in range(400)]
+        samples += [Sample(START_S + k, 110.0) for k in range(400, 431)]  # alert, pause
+        samples += [Sample(START_S + k, 0.0 if k == 1629 else 64.0) for k in range(431, 1700)]
+        readings, events = same_in_batch(samples)
+        assert [e.t_s - START_S for e in events if isinstance(e, ReadyToReturn)] == [1620.0]
+        # the eight readings of 64 after it tip the median (fifteen buckets of 64 to fourteen
+        # of 68) down to 64 as their bucket closes
+        assert [r.baseline_bpm for r in readings[1629:1631]] == [64.0 + 10.0 / 60.0, 64.0]
+
+    def test_an_accelerometer_that_first_reports_during_a_step(self) -> None:
+        """A strap whose activity level first comes during a rise that began with a sudden
+        step has an accelerometer from then on: the rise waits for the step no more, in batch
+        as live."""
+        still = 0.01  # g: sitting still
+        samples = [Sample(START_S + k, 66.0) for k in range(400)]
+        samples.append(Sample(START_S + 400, 100.0))  # a step: 34 bpm over the calm at once
+        samples += [Sample(START_S + k, 105.0) for k in range(401, 405)]
+        samples += [Sample(START_S + k, 105.0, (), True, None, still) for k in range(405, 440)]
+        samples += [Sample(START_S + k, 66.0, (), True, None, still) for k in range(440, 600)]
+        readings, events = same_in_batch(samples)
+        assert [r.waiting for r in readings[404:407]] == [Waiting.STEP, None, None]
+        assert episodes(events) == [(400.0, 420.0)]
 
     def test_hours_of_calm_in_stretches(self) -> None:
         """Hours of drifting calm with a few rises, a pause and a lost strap between (long
