@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from flooding.app.session import SessionRunner
+from flooding.app.sources import HeartSource
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.models import EpisodeStarted, Sample
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, hard_talk, samples
+from tests.fakes import RecordingNotifier, RecordingView
 
 START_S = 1_790_000_000.0  # 2026-09-21, a wall-clock session start
 
@@ -71,6 +74,23 @@ def record(
     else:
         store.flush()
     return session_id
+
+
+def runner_on(
+    store: Store, source: HeartSource, *, flush_interval_s: float, clock_s: float
+) -> SessionRunner:
+    """A real session runner recording `source` into `store` with the default settings, the
+    recording notifier and view, a clock standing at `clock_s` and this flush interval."""
+    return SessionRunner(
+        source=source,
+        settings=default_settings(),
+        store=store,
+        notifier=RecordingNotifier(),
+        view=RecordingView(),
+        source_kind="simulated",
+        clock=lambda: clock_s,
+        flush_interval_s=flush_interval_s,
+    )
 
 
 def store_readings(

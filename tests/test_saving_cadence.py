@@ -14,10 +14,9 @@ from pathlib import Path
 
 from flooding.app.session import SessionRunner
 from flooding.core.models import SOLO, LinkChanged, LinkState, Sample, SourceItem
-from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.io.store.store import MAX_WAITING_ROWS
-from tests.fakes import RecordingNotifier, RecordingView
+from tests.session_factory import runner_on
 
 START = 1_700_000_000.0
 INTERVAL_S = 0.05  # the runner's flush interval in these tests
@@ -67,16 +66,7 @@ class PacedSource:
 
 def runner_for(store: Store, source: PacedSource) -> SessionRunner:
     """A real session runner on `store`, handing over every `INTERVAL_S` at most."""
-    return SessionRunner(
-        source=source,
-        settings=default_settings(),
-        store=store,
-        notifier=RecordingNotifier(),
-        view=RecordingView(),
-        source_kind="simulated",
-        clock=lambda: START,
-        flush_interval_s=INTERVAL_S,
-    )
+    return runner_on(store, source, flush_interval_s=INTERVAL_S, clock_s=START)
 
 
 def saved(folder: Path, session_id: int) -> tuple[int, int]:

@@ -30,10 +30,9 @@ from flooding.core.models import (
     Sample,
     SourceItem,
 )
-from flooding.io.config_files.loading import default_settings
 from flooding.io.store import DB_NAME, Store, StoreError
 from flooding.io.store.errors import explain
-from tests.fakes import RecordingNotifier, RecordingView
+from tests.session_factory import runner_on
 
 START = 1_700_000_000.0
 HOLD_TIMEOUT_S = 30.0  # a test that goes wrong lets go of the lock after this long
@@ -117,16 +116,7 @@ class PacedSource:
 
 
 def record(store: Store, source: PacedSource) -> SessionRunner:
-    runner = SessionRunner(
-        source=source,
-        settings=default_settings(),
-        store=store,
-        notifier=RecordingNotifier(),
-        view=RecordingView(),
-        source_kind="simulated",
-        clock=lambda: START,
-        flush_interval_s=0.02,
-    )
+    runner = runner_on(store, source, flush_interval_s=0.02, clock_s=START)
     asyncio.run(runner.run())
     return runner
 
