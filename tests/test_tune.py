@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -184,12 +185,25 @@ class TestReplay:
         folder, made = history
         strict = candidate("detection.margin_bpm=20")
         store = Store.open(folder)
+        pids = folder / "replayed-by.txt"
         try:
-            sessions = list(load_sessions(store, list(made)))
-            here = compare_sessions(sessions, default_settings(), strict, workers=1)
-            forked = compare_sessions(sessions, default_settings(), strict, workers=2)
+            # read twice: sessions keep their replays' alerts, and with nothing to replay
+            # there would be no fork
+            here = compare_sessions(
+                load_sessions(store, list(made)), default_settings(), strict, workers=1
+            )
+            forked = compare_sessions(
+                list(load_sessions(store, list(made))),
+                default_settings(),
+                strict,
+                workers=2,
+                replay=PidNotingReplay(pids),
+            )
         finally:
             store.close()
+        replayed_by = {int(line) for line in pids.read_text(encoding="ascii").split()}
+        assert replayed_by  # the sessions were replayed...
+        assert os.getpid() not in replayed_by  # ...in the workers, not here
         assert [c.session_id for c in forked] == list(made)
         assert forked == here
         assert any(c.current_alert_s != c.candidate_alert_s for c in here)  # something to see
@@ -334,6 +348,31 @@ class CountingReplay:
         return alert_times(prepared, settings, mode)
 
 
+class RefusingReplay(CountingReplay):
+    """A replay that must not happen: it fails the test, also from a forked worker (where a
+    count would stay in the worker's copy)."""
+
+    def __call__(
+        self, prepared: PreparedSamples, settings: Settings, mode: Mode
+    ) -> tuple[float, ...]:
+        super().__call__(prepared, settings, mode)
+        raise AssertionError(f"replayed with {replay_key(settings)}")
+
+
+class PidNotingReplay:
+    """`alert_times`, noting in `path` the process that replayed (one line each)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(
+        self, prepared: PreparedSamples, settings: Settings, mode: Mode
+    ) -> tuple[float, ...]:
+        with self.path.open("a", encoding="ascii") as out:
+            out.write(f"{os.getpid()}\n")
+        return alert_times(prepared, settings, mode)
+
+
 def fresh_comparisons(folder: Path, settings: Settings) -> list[dict[str, object]]:
     """Every session replayed with the defaults and `settings`, nothing kept anywhere."""
     store = Store.open_read_only(folder)
@@ -463,7 +502,7 @@ class TestAlertsKeptInTheStore:
         app_what_if(folder, stricter, RecordedSessions())
         store = Store.open_read_only(folder)
         try:
-            by_tune = CountingReplay()
+            by_tune = RefusingReplay()
             compared = compare_sessions(
                 load_sessions(store, ids),
                 default_settings(),
