@@ -103,8 +103,7 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo], say: Catalogue) ->
             raise CommandError(f"{found_one}\n{to_use_it}", named=False)
         answer = input(say("pair.use_it", strap=only.label) + " [Y/n] ").strip().lower()
         return only if answer in ("", "y", "yes") else None
-    if not straps:
-        return None
+    # none in range: `run` has refused before asking (no strap named)
     lines = [say("pair.several")]
     for s in straps:
         name = s.name or say("pair.unnamed")
