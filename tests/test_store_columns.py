@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sqlite3
+import struct
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -245,6 +246,54 @@ class TestKeptColumns:
         same(store.sample_columns(sid), SampleColumns.of(SAMPLES))
         (data,) = store.db.execute("SELECT data FROM sample_columns").fetchone()
         assert len(data) > 40
+
+    def test_a_row_whose_head_was_damaged_is_not_used(self, store: Store) -> None:
+        """A kept row whose head (outside the deflated body's checksum) no longer matches its
+        body, fewer samples or fewer beats said, is read from the rows instead."""
+        sid = record(store, SAMPLES)
+        (data,) = store.db.execute("SELECT data FROM sample_columns").fetchone()
+        n, n_rr, wide, moved = struct.unpack_from("<4q", data)
+        for head in ((n - 1, n_rr, wide, moved), (n, n_rr - 1, wide, moved)):
+            with store.db:
+                store.db.execute(
+                    "UPDATE sample_columns SET data=?", (struct.pack("<4q", *head) + data[32:],)
+                )
+            same(store.sample_columns(sid), SampleColumns.of(SAMPLES))
+
+    def test_a_session_with_a_damaged_row_still_ends(self, tmp_path: Path) -> None:
+        """A sample row whose beats cannot be read (damaged outside flooding) keeps the
+        session's columns from being kept, never its end, and the writer of a live store
+        goes on saving the samples that come after."""
+        store = Store.open(tmp_path)
+
+        async def live() -> tuple[int, int]:
+            sid = store.begin_session(0.0, source="sim", mode="talk")
+            for sample in SAMPLES:
+                store.add_sample(sid, sample)
+            store.flush()
+            assert store.wait_saved(30.0)
+            other = Store.open(tmp_path)
+            with other.db:
+                other.db.execute("UPDATE samples SET rr_s='0.8,x' WHERE t_s=100.0")
+            other.close()
+            store.end_session(sid, SAMPLES[-1].t_s)
+            later = store.begin_session(200.0, source="sim", mode="talk")
+            store.add_sample(later, Sample(200.0, 70.0, rr_s=(0.85,), contact=True))
+            store.flush()
+            assert store.wait_saved(30.0)
+            return sid, later
+
+        sid, later = asyncio.run(live())
+        store.close()
+        reader = Store.open_read_only(tmp_path)
+        try:
+            row = reader.session(sid)
+            assert row is not None
+            assert row.ended_s == SAMPLES[-1].t_s
+            assert kept_rows(reader, sid) == 0
+            assert reader.sample_count(later) == 1
+        finally:
+            reader.close()
 
     def test_deleting_a_session_deletes_its_columns(self, store: Store) -> None:
         """`delete_session` leaves no kept columns of the session; the other session keeps

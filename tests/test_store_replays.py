@@ -45,6 +45,16 @@ class TestKeptAlerts:
         assert unpack(pack((1.0, -2.5))) == (1.0, -2.5)
         assert unpack(b"\x00" * 9) is None
 
+    def test_a_value_that_is_not_bytes_is_not_used(self, store: Store) -> None:
+        """Kept alerts whose value was damaged into text or a number read as none kept (the
+        session is replayed again), never as made-up times."""
+        sid = record(store)
+        assert store.keep_replayed_alerts([(sid, "key", (START_S + 1.0,))])
+        for damaged in ("0.5", 16):
+            with store.db:
+                store.db.execute("UPDATE replayed_alerts SET alert_s=?", (damaged,))
+            assert store.replayed_alerts(sid, "key") is None
+
     def test_a_session_keeps_its_most_recently_used_keys(self, store: Store) -> None:
         """Past `KEPT_PER_SESSION` keys the least recently used go: a key kept again counts as
         used now, and another session's keys are not touched."""

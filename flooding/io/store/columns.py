@@ -98,9 +98,10 @@ def kept(db: sqlite3.Connection, session_id: int, key: Key) -> SampleColumns | N
     if row is None or (row[0], row[1]) != key or row[2] != FORMAT:
         return None
     try:
-        return unpack(row[3])
+        found = unpack(row[3])
     except (ValueError, TypeError, struct.error, zlib.error):  # damaged: the rows say
         return None
+    return found if found.t_s.size == key[0] else None  # a damaged head: the rows say
 
 
 def keep(db: sqlite3.Connection, session_id: int, key: Key, columns: SampleColumns) -> bool:
@@ -194,6 +195,8 @@ def unpack(data: bytes) -> SampleColumns:
         arrays.append(planes.T.copy().view(dtype).reshape(count))
         at += size * count
     t_s, bpm, contact, counts, rr_s = arrays[:5]
+    if at != len(body) or int(counts.sum()) != n_rr:
+        raise ValueError("the packed columns do not match their head")
     return SampleColumns(
         t_s.astype(np.float64, copy=False),
         bpm.astype(np.float64, copy=False),

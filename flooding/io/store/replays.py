@@ -37,7 +37,9 @@ def kept(db: sqlite3.Connection, session_id: int, key: str) -> tuple[float, ...]
     row = db.execute(
         "SELECT alert_s FROM replayed_alerts WHERE session_id=? AND key=?", (session_id, key)
     ).fetchone()
-    return None if row is None else unpack(bytes(row[0]))
+    if row is None or not isinstance(row[0], bytes):  # a damaged value: replayed again
+        return None
+    return unpack(row[0])
 
 
 def keep(db: sqlite3.Connection, rows: Sequence[Replayed]) -> None:

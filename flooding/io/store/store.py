@@ -381,6 +381,8 @@ class Store:
             except sqlite3.Error as exc:
                 log.debug("kept the columns of some sessions only: %s", exc)
                 return
+            except Exception as exc:  # a damaged row: the columns are only kept for speed
+                log.warning("session %d: its columns for tune are not kept: %s", session_id, exc)
         if ended:
             log.info("kept the samples of %d sessions as columns, for tune", len(ended))
 
@@ -1051,7 +1053,7 @@ class Store:
             db.execute("SAVEPOINT keep_columns")
             try:
                 keep_ended(db, sid, stored)
-            except (sqlite3.Error, MemoryError) as exc:
+            except Exception as exc:  # a full disk, a damaged row: never the writer's stop
                 db.execute("ROLLBACK TO keep_columns")
                 log.warning("session %d: its columns for tune are not kept now: %s", sid, exc)
             db.execute("RELEASE keep_columns")
@@ -1339,7 +1341,7 @@ class Store:
             self.db.execute("PRAGMA busy_timeout = 0")
             with self.db:
                 columns.keep(self.db, session_id, key, table)
-        except sqlite3.Error as exc:
+        except Exception as exc:  # busy, or a damaged row: the columns are only kept for speed
             log.debug("did not keep the columns of session %d: %s", session_id, exc)
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {int(waited_ms)}")
