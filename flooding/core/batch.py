@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import fast_rate_array
-from flooding.core.detector import BUCKET_S, MOVING_G, BucketRuns
+from flooding.core.detector import BUCKET_S, MOVING_G, QUIET_STATES, BucketRuns
 from flooding.core.engine import BatchResult, Control, Engine
 from flooding.core.models import Event, PauseExtended, Reading, Sample, State, Waiting
 from flooding.core.settings import detection_for
@@ -55,7 +55,6 @@ _WAIT_CODE: dict[Waiting | None, int] = {
 
 CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
 CALM = (State.WARMING, State.CALM)  # calm readings, learned unless frozen
-QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # then `quiet_readings`
 GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in whole-array steps
 PEEK_MIN_SAMPLES = 16  # readings of a pause looked at ahead of a stretch, at first: a few
 #                        buckets, little to read again when the stretch stops early

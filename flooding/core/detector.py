@@ -125,7 +125,8 @@ STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30
 #                              half its first jump (Wieling et al. 2007); a flooded heart
 #                              stays up: falling below this share of the step means posture
 
-_QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)  # `enter_bucket`
+# states `quiet_readings` may go on from (`enter_bucket`, the batch path)
+QUIET_STATES = (State.WARMING, State.CALM, State.RISING, State.FLOODED)
 
 
 class DetectorStep(NamedTuple):
@@ -237,30 +238,12 @@ class _BaselineRing:
             if not self.warm:
                 self.provisional = min(self._settle_sum / self._settle_n, PROVISIONAL_MAX_BPM)
             return
-        # `_push_window` and `_median` of both windows, written out (once per bucket)
-        ordered = self._sorted
-        ring = self._ring
-        if len(ring) < self._capacity:
-            ring.append(mean)
-        else:
-            oldest = self._next
-            del ordered[bisect.bisect_left(ordered, ring[oldest])]
-            ring[oldest] = mean
-        bisect.insort(ordered, mean)
-        self._next = (self._next + 1) % self._capacity
-        floor_sorted = self._floor_sorted
-        ring = self._floor_ring
-        if len(ring) < self._floor_capacity:
-            ring.append(mean)
-        else:
-            oldest = self._floor_next
-            del floor_sorted[bisect.bisect_left(floor_sorted, ring[oldest])]
-            ring[oldest] = mean
-        bisect.insort(floor_sorted, mean)
-        self._floor_next = (self._floor_next + 1) % self._floor_capacity
-        size = len(ordered)
-        middle = size // 2
-        median = ordered[middle] if size % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        self._next = _push_window(self._ring, self._sorted, self._next, self._capacity, mean)
+        self._floor_next = _push_window(
+            self._floor_ring, self._floor_sorted, self._floor_next, self._floor_capacity, mean
+        )
+        size = len(self._sorted)
+        median = _median(self._sorted)
         if size < self._min_buckets:
             self.provisional = median
             return
@@ -268,13 +251,7 @@ class _BaselineRing:
         if self._short is not None:
             median = min(median, self._short + BASELINE_RISE_BPM_PER_MIN * minutes)
         self._short = median
-        size = len(floor_sorted)
-        middle = size // 2
-        floor = (
-            floor_sorted[middle]
-            if size % 2
-            else (floor_sorted[middle - 1] + floor_sorted[middle]) / 2
-        )
+        floor = _median(self._floor_sorted)
         if self.warm and self.value is not None:
             floor = min(floor, self.value + BASELINE_RISE_BPM_PER_MIN * minutes)
         self._value_t = t_s
@@ -772,18 +749,12 @@ class Detector:
         flooded one each restarts the release timer (a watch that sends a reading every
         few seconds has a gap at nearly every one, flooded or not).
         """
-        if self._last_t is None or not self._contact or self._came_under is not None:
-            return None
-        if not self._flooded and self._run_start is not None:
+        first_t = times_s[start]
+        if not self.may_stretch() or (not self.classic and first_t - self._moved_t < RECOVERY_S):
             return None
         ring = self._baseline
-        first_t = times_s[start]
         last_t = times_s[stop - 1]
         settle_end = ring.settle_end_s
-        if not self.classic and (
-            settle_end is None or self._after_move or first_t - self._moved_t < RECOVERY_S
-        ):
-            return None
         if gaps and gaps[0] == start:
             ring.discard_open_bucket()
         ring.tick(first_t)
@@ -979,7 +950,7 @@ class Detector:
         if (
             ring._n >= BUCKET_S * MIN_BUCKET_FILL
             or ring.settling_now
-            or self._state not in _QUIET_STATES
+            or self._state not in QUIET_STATES
         ):
             return False
         ring.tick(t_s)
