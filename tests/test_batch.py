@@ -210,6 +210,25 @@ class TestBatchEqualsStreaming:
         finally:
             gc.enable()
 
+    @requires_data
+    def test_no_collection_runs_during_a_replay(self) -> None:
+        """A replay that makes enough objects for many collections (a watch's days, readings
+        kept) sees none while it runs, at most the one its objects call for once it is done:
+        the collector is held off, not only left as found (else: dozens)."""
+        prepared = prepare(read(recording("fitbit_30-day_free-living_hr.csv")).samples[:30_000])
+        started: list[str] = []
+
+        def note(phase: str, _info: dict[str, int]) -> None:
+            if phase == "start":
+                started.append(phase)
+
+        gc.callbacks.append(note)
+        try:
+            assert run_batch(prepared, SETTINGS, keep_readings=True).events
+        finally:
+            gc.callbacks.remove(note)
+        assert len(started) <= 1
+
     def test_gaps_inside_baseline_buckets(self) -> None:
         """A gap inside a 10-s bucket drops the bucket's readings before it, in batch as live."""
         for offset in (0.0, 1.0, 2.5, 3.75):
