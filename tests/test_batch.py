@@ -5,6 +5,7 @@ sudden steps and movement (an accelerometer's activity level, or none)."""
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -12,7 +13,7 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from flooding.core.batch import STATES, WAITS, prepare
+from flooding.core.batch import STATES, WAITS, prepare, same_steps
 from flooding.core.engine import Control, Engine, run_batch
 from flooding.core.models import (
     SOLO,
@@ -22,6 +23,7 @@ from flooding.core.models import (
     Event,
     GapDetected,
     Mode,
+    PauseExtended,
     Reading,
     ReadyToReturn,
     Sample,
@@ -690,6 +692,7 @@ class TestPauseReadAhead:
                 times.append(t)
                 bpms.append(bpm)
         n = len(times)
+        steady = same_steps(np.array(times))
         live = pausing_protocol(START_S)
         said: list[tuple[int, Event]] = []
         for index in range(n):
@@ -701,7 +704,7 @@ class TestPauseReadAhead:
         position = 0
         while position < n and batch.pausing:
             marks = list(range(position + every, n + 1, every))
-            event_at = batch.quiet_until(times, bpms, position, n, marks)
+            event_at = batch.quiet_until(times, bpms, steady, position, n, marks)
             assert event_at == next((i for i, _ in said if i >= position), n)
             noted = [m for m in marks if m <= event_at]
             # on to a noted reading, through the event when none was noted, or (`pick` 4)
@@ -710,7 +713,7 @@ class TestPauseReadAhead:
                 end = n
             else:
                 end = noted[min(pick, len(noted) - 1)] if noted else min(n, event_at + 1)
-            marked, ended = batch.on_usable_readings(times, bpms, position, end)
+            marked, ended = batch.on_usable_readings(times, bpms, steady, position, end)
             if end <= event_at:
                 assert not marked
             read += marked
@@ -726,6 +729,49 @@ class TestPauseReadAhead:
                 recovery.recovered_since,
             )
 
+    def test_steady_pace_read_in_runs(self) -> None:
+        """A pause's readings at one pace for minutes (read in runs that look at the heart
+        alone), from the first after a pause started between two of them and a reading
+        observed between them too, the pace halved for a while, the average crossing the
+        ceiling down, up and down again inside such runs, and marks inside them: the same
+        average, extension and ready to return as observing them one by one, at the very
+        same moments."""
+        times: list[float] = []
+        bpms: list[float] = []
+        t = START_S - 1.75  # the pause starts between the first reading and the second
+        for _ in range(700):
+            t += 0.5 if 250.0 <= t - START_S < 270.0 else 1.0  # the first fall at half pace
+            times.append(t)
+            second = t - START_S
+            bpms.append(60.0 if 250.0 <= second < 290.0 or second >= 310.0 else 95.0)
+        live = pausing_protocol(START_S)
+        batch = pausing_protocol(START_S)
+        for protocol in (live, batch):
+            observed(protocol, START_S + 0.1, 100.0)  # not a step of the readings' pace
+        said: list[tuple[int, Event]] = []
+        levels: list[float | None] = [None]  # the recovery average after each reading
+        for index in range(1, len(times)):
+            said += [(index, event) for event in observed(live, times[index], bpms[index])]
+            recovery = live.people[SOLO].recovery
+            assert recovery is not None
+            levels.append(recovery.level_bpm)
+            if not live.pausing:
+                break
+        steady = same_steps(np.array(times))
+        marks = list(range(7, len(times) + 1, 7))
+        assert batch.quiet_until(times, bpms, steady, 1, len(times), marks) == said[0][0]
+        read: list[tuple[int, Event]] = []
+        for first, end in itertools.pairwise([1, 280, 287, 700]):  # 280 and 287: noted
+            read += batch.on_usable_readings(times, bpms, steady, first, end)[0]
+            recovery = batch.people[SOLO].recovery
+            assert recovery is not None
+            assert recovery.level_bpm == levels[min(end, len(levels)) - 1]
+        assert repr(read) == repr(said)
+        extended, ready = (event for _, event in said)
+        assert isinstance(extended, PauseExtended)
+        assert isinstance(ready, ReadyToReturn)
+        assert (extended.t_s, ready.t_s) == (START_S + 300.25, START_S + 377.25)
+
     def test_a_change_between_reads_again(self) -> None:
         """What `quiet_until` noted is not taken once the pause changed after it (here, a
         mode switch that makes a 4-s step a gap): the readings are read again, as observing
@@ -735,10 +781,11 @@ class TestPauseReadAhead:
         shorter = SETTINGS.detection.model_copy(update={"gap_s": 3.0})
         batch = pausing_protocol(START_S)
         live = pausing_protocol(START_S)
-        assert batch.quiet_until(times, bpms, 0, 200, [100, 200]) == 200
-        batch.on_usable_readings(times, bpms, 0, 100)
+        steady = same_steps(np.array(times))
+        assert batch.quiet_until(times, bpms, steady, 0, 200, [100, 200]) == 200
+        batch.on_usable_readings(times, bpms, steady, 0, 100)
         batch.set_detection(SOLO, shorter)
-        batch.on_usable_readings(times, bpms, 100, 200)
+        batch.on_usable_readings(times, bpms, steady, 100, 200)
         for index in range(200):
             if index == 100:
                 live.set_detection(SOLO, shorter)

@@ -280,6 +280,16 @@ def _spans(
     )
 
 
+def same_steps(t_s: FloatArray) -> bytes:
+    """A byte per sample: 1 when its step from the sample before equals that sample's step
+    from the one before it (time going on at one pace), else 0; what the pause protocol's
+    batch reads take as `steady`."""
+    steps = np.diff(t_s)
+    same = np.zeros(t_s.size, np.bool_)
+    same[2:] = steps[1:] == steps[:-1]
+    return same.tobytes()
+
+
 def _tiling(
     firsts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64], n: int
 ) -> npt.NDArray[np.intp] | None:
@@ -456,12 +466,16 @@ def _replay(
     paused: list[tuple[int, int, float]] = []
     extended: list[tuple[int, int, float]] = []
     gap_events: list[tuple[int, Event]] = []  # the gaps of a stretch, by sample
+    steady = b""  # `same_steps(t)`, made when a pause is first read (a calm replay needs none)
 
     def read_in_pause(first: int, end: int) -> tuple[list[tuple[int, Event]], int | None]:
         """The pause protocol reads usable samples `first` .. `end` - 1 (`on_usable_readings`),
         marked in the trace; what it said, and where the pause ended."""
+        nonlocal steady
+        if not steady:
+            steady = same_steps(t)
         until_s = protocol.until_s
-        marked, ended = protocol.on_usable_readings(t_list, rate_list, first, end)
+        marked, ended = protocol.on_usable_readings(t_list, rate_list, steady, first, end)
         if marked:
             engine._sync_freeze()
         if trace is not None:
@@ -485,6 +499,8 @@ def _replay(
             before_t = math.inf
             peeked = False
             if pausing:
+                if not steady:
+                    steady = same_steps(t)
                 ahead = starts_list[i]
                 # the protocol says nothing before the pause's planned end: up to there the
                 # stretch needs no look ahead (time only goes forward: a bucket that ends at
@@ -498,7 +514,7 @@ def _replay(
                     )
                     ahead_end = stops_list[window_end - 1]
                     event_at = protocol.quiet_until(
-                        t_list, rate_list, ahead, ahead_end, stops_list[i:window_end]
+                        t_list, rate_list, steady, ahead, ahead_end, stops_list[i:window_end]
                     )
                     before_t = t_list[event_at] if event_at < n else math.inf
             taken = detector.quiet_stretch(
@@ -523,7 +539,9 @@ def _replay(
             if taken > i:
                 if pausing:
                     first, end = starts_list[i], stops_list[taken - 1]
-                    marked, ended = protocol.on_usable_readings(t_list, rate_list, first, end)
+                    marked, ended = protocol.on_usable_readings(
+                        t_list, rate_list, steady, first, end
+                    )
                     # nothing happens before its next event
                     assert not marked
                     assert ended is None

@@ -31,6 +31,7 @@ for everyone -> ready to return (or: not yet, more time).
 
 from __future__ import annotations
 
+import bisect
 import enum
 import math
 from collections.abc import Mapping, Sequence
@@ -180,6 +181,7 @@ class _Noted:
 def _quiet_run(
     times_s: Sequence[float],
     bpms: Sequence[float],
+    steady: bytes,
     start: int,
     stop: int,
     state: _State,
@@ -191,8 +193,10 @@ def _quiet_run(
     arithmetic) up to the first at which the pause protocol says something (ready: held
     near calm for the hold, from the planned end on; not yet: the next check came with the
     heart above its calm level): its index (`stop`: none), and the state after it (after
-    them all, when none). `noted`: where to note the state after the readings before each
-    of `marks` (rising) that comes before that first one."""
+    them all, when none). `steady`: for each reading, whether its step from the one before
+    is that one's step too (`flooding.core.batch.same_steps`). `noted`: where to note the
+    state after the readings before each of `marks` (rising) that comes before that first
+    one."""
     start_level, since, previous = state
     ceiling, gap_s, min_end_s, until_s, hold_s = limits
     fresh = start_level is None  # no level yet: the first reading is it
@@ -209,11 +213,38 @@ def _quiet_run(
         mark = next(pending, -1)
         while 0 <= mark <= start:  # marks at or before the start: noted already
             mark = next(pending, -1)
-    first = start
+    index = start
+    # readings `index` .. `fast_to` - 1 come at the step whose weight is `weight`, before
+    # the next check: they move nothing but the level while it stays on its side of the
+    # ceiling (those are taken in a tight loop, the first that crosses in the full step)
+    fast_to = start
     while True:
         # the readings up to the next mark (or `stop`), then what they leave noted there
         last = mark if 0 <= mark < stop else stop
-        for index in range(first, last):
+        while index < last:
+            if index < fast_to:  # the tight loop: the same arithmetic
+                end = fast_to if fast_to < last else last
+                if since is None:
+                    for at in range(index, end):
+                        moved = level + weight * (bpms[at] - level)
+                        if not moved > ceiling:
+                            break
+                        level = moved
+                    else:
+                        at = end
+                else:
+                    for at in range(index, end):
+                        moved = level + weight * (bpms[at] - level)
+                        if moved > ceiling:
+                            break
+                        level = moved
+                    else:
+                        at = end
+                index = at
+                previous = times_s[at - 1]
+                if at < end:
+                    fast_to = at  # it crosses the ceiling: the full step
+                continue
             t_s = times_s[index]
             bpm = bpms[index]
             step_s = t_s - previous
@@ -242,12 +273,18 @@ def _quiet_run(
                 check_s = max(min_end_s, t_s + hold_s - 1.0)
             if t_s >= check_s and (since is None or t_s - since >= hold_s):
                 return index, level, since, previous
+            index += 1
+            if step_s == weight_step and index < stop and times_s[index] - t_s == step_s:
+                # the readings on at this step (the next one, then as far as `steady` says)
+                # up to the next check; at one step time goes one way: ahead, `bisect` finds
+                # the check, back (a clock set back), no reading of the run can be it
+                run = steady.find(0, index + 1, stop)
+                fast_to = bisect.bisect_left(times_s, check_s, index, stop if run < 0 else run)
         if last == stop:
             break
         assert noted is not None
         noted[last] = (None if fresh else level, since, previous)
         mark = next(pending, -1)
-        first = last
     after = (None if fresh else level, since, previous)
     if mark == stop:
         assert noted is not None
@@ -374,11 +411,18 @@ class PauseProtocol:
         return [PauseEnded(t_s=t_s, pause_start_s=self.started_s)]
 
     def on_usable_readings(
-        self, times_s: Sequence[float], bpms: Sequence[float], start: int, stop: int
+        self,
+        times_s: Sequence[float],
+        bpms: Sequence[float],
+        steady: bytes,
+        start: int,
+        stop: int,
     ) -> tuple[list[tuple[int, Event]], int | None]:
         """`observe` of a session of one for each usable reading `start` .. `stop` - 1 of the
         two sequences during a pause, in one call (a replay): the same arithmetic as
-        `Recovery.feed` and the same checks as `_check`, in the same order.
+        `Recovery.feed` and the same checks as `_check`, in the same order. `steady`: for
+        each reading, whether its step from the one before is that one's step too
+        (`flooding.core.batch.same_steps` of the times).
 
         Returns the events with the index of the reading that gave each, and the index of the
         reading that ended the pause (None: still pausing); readings after it are not read.
@@ -412,7 +456,7 @@ class PauseProtocol:
             index = start
             while index < stop:
                 index, level, since, previous = _quiet_run(
-                    times_s, bpms, index, stop, (level, since, previous), limits
+                    times_s, bpms, steady, index, stop, (level, since, previous), limits
                 )
                 if index == stop:
                     break
@@ -457,13 +501,15 @@ class PauseProtocol:
         self,
         times_s: Sequence[float],
         bpms: Sequence[float],
+        steady: bytes,
         start: int,
         stop: int,
         marks: Sequence[int] = (),
     ) -> int:
         """The first of the usable readings `start` .. `stop` - 1 during a pause at which
         `on_usable_readings` would give an event (`stop`: none would), without reading
-        them: a replay takes the readings before it in one stretch.
+        them: a replay takes the readings before it in one stretch. `steady`: as for
+        `on_usable_readings`.
 
         `marks`: indices (rising) where what reading from `start` up to there leaves is
         noted, for those before that first event: `on_usable_readings` from `start` or
@@ -479,7 +525,7 @@ class PauseProtocol:
         state = (recovery.level_bpm, recovery.recovered_since, recovery._t)
         noted = _Noted(times_s, bpms, recovery, limits, {start: state})
         self._noted = noted
-        return _quiet_run(times_s, bpms, start, stop, state, limits, noted.states, marks)[0]
+        return _quiet_run(times_s, bpms, steady, start, stop, state, limits, noted.states, marks)[0]
 
     def _alone(self) -> tuple[str, _Person, Recovery | None]:
         """The one person of a session of one, and their recovery."""
