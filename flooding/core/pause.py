@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,8 +57,11 @@ RECOVERY_SMOOTHING_S = 10.0  # time constant of the average the recovery check l
 WORKOUT = "workout"
 NO_CONTACT = "no-contact"
 NO_SIGNAL = "no-signal"
+WEIGHTS_KEPT = 64  # recovery weights kept by step: a strap's steps are a few (1 s; a watch's
+#                    5, 10, 15 s), and a replay asks for one at each of its reads of a pause
 
 
+@functools.lru_cache(maxsize=WEIGHTS_KEPT)
 def recovery_weight(step_s: float) -> float:
     """How far the recovery average moves toward a reading `step_s` after the one before it
     (`Recovery.feed`; the batch path computes it with this very function, so both agree)."""
