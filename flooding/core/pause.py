@@ -37,6 +37,7 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import length_hint
 
 from flooding.core.models import (
     Absent,
@@ -228,22 +229,22 @@ def _quiet_run(
         while index < last:
             if index < fast_to:  # the tight loop: the same arithmetic
                 end = fast_to if fast_to < last else last
+                at = end  # the first not taken (one that crosses the ceiling), if any
+                rest = iter(bpms[index:end])  # a list's iterator tells how many are left
                 if since is None:
-                    for at in range(index, end):
-                        moved = level + weight * (bpms[at] - level)
+                    for bpm in rest:
+                        moved = level + weight * (bpm - level)
                         if not moved > ceiling:
+                            at = end - length_hint(rest) - 1
                             break
                         level = moved
-                    else:
-                        at = end
                 else:
-                    for at in range(index, end):
-                        moved = level + weight * (bpms[at] - level)
+                    for bpm in rest:
+                        moved = level + weight * (bpm - level)
                         if moved > ceiling:
+                            at = end - length_hint(rest) - 1
                             break
                         level = moved
-                    else:
-                        at = end
                 index = at
                 previous = times_s[at - 1]
                 if at < end:
