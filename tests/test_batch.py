@@ -740,7 +740,9 @@ class TestPauseReadAhead:
         bpms: list[float] = []
         t = START_S - 1.75  # the pause starts between the first reading and the second
         for _ in range(700):
-            t += 0.5 if 250.0 <= t - START_S < 270.0 else 1.0  # the first fall at half pace
+            # the first fall at half pace; again from the reading at the planned end on (the
+            # last of a run at one pace is the first after the next check)
+            t += 0.5 if 250.0 <= t - START_S < 270.0 or 300.0 < t - START_S < 305.0 else 1.0
             times.append(t)
             second = t - START_S
             bpms.append(60.0 if 250.0 <= second < 290.0 or second >= 310.0 else 95.0)

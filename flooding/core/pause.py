@@ -281,10 +281,13 @@ def _quiet_run(
             index += 1
             if step_s == weight_step and index < stop and times_s[index] - t_s == step_s:
                 # the readings on at this step (the next one, then as far as `steady` says)
-                # up to the next check; at one step time goes one way: ahead, `bisect` finds
-                # the check, back (a clock set back), no reading of the run can be it
+                # up to the next check; at one step time goes one way: ahead, the check is
+                # after the run's last reading or `bisect` finds it, back (a clock set back),
+                # no reading of the run can be it
                 run = steady.find(0, index + 1, stop)
-                fast_to = bisect.bisect_left(times_s, check_s, index, stop if run < 0 else run)
+                fast_to = stop if run < 0 else run
+                if not times_s[fast_to - 1] < check_s:
+                    fast_to = bisect.bisect_left(times_s, check_s, index, fast_to)
         if last == stop:
             break
         assert noted is not None
