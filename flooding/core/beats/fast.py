@@ -247,6 +247,22 @@ def _window_start(
     return found
 
 
+def _steady(bu: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """For each run of REF_BEATS intervals (by where it starts): whether every interval of it
+    rounds to one reference interval whatever the reference between its shortest and longest
+    (so no repair window within it has an extra or missed beat). The rounding rises with the
+    interval and falls as the reference rises, so the worst cases are the longest over the
+    shortest (must stay under 3/2) and the shortest over the longest (at least 1/2):
+    2 * longest < 3 * shortest, in whole microseconds, gives both with room for the float
+    division's rounding (a hair stricter than the floats: sound)."""
+    import numpy as np
+
+    shortest = _window_extreme(bu, REF_BEATS, np.minimum)
+    longest = _window_extreme(bu, REF_BEATS, np.maximum)
+    steady: npt.NDArray[np.bool_] = 2 * longest < 3 * shortest
+    return steady
+
+
 def _reference(
     pair: npt.NDArray[np.float64], upto: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.float64]:
@@ -259,6 +275,24 @@ def _reference(
     ordered = np.sort(pair[first_pair[:, None] + np.arange(width)], axis=1)
     ref: npt.NDArray[np.float64] = (ordered[:, width // 2 - 1] + ordered[:, width // 2]) / 2
     return ref / 2.0
+
+
+def _unrepaired(
+    bu: npt.NDArray[np.int64],
+    pair: npt.NDArray[np.float64],
+    upto: npt.NDArray[np.intp],
+    k: npt.NDArray[np.intp],
+) -> npt.NDArray[np.bool_]:
+    """Whether each row's last `k` intervals (its ring ending at beat `upto` - 1) all round
+    to one reference interval: no extra or missed beat, so `_estimate` repairs nothing."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    recent = sliding_window_view(bu, MAX_BEATS)[upto - MAX_BEATS]  # each row's ring
+    count = np.floor(recent / _reference(pair, upto)[:, None] + 0.5)
+    outside = np.arange(MAX_BEATS) < (MAX_BEATS - k)[:, None]  # before the repair window
+    unrepaired: npt.NDArray[np.bool_] = np.all((count == 1) | outside, axis=1)
+    return unrepaired
 
 
 def _rates_block(
@@ -281,39 +315,21 @@ def _rates_block(
     if rows.size:
         pair = (bu[:-1] + bu[1:]).astype(np.float64)
         upto = have[rows]
-        # the reference (half the median of the pair sums of the last REF_BEATS beats) lies
-        # between their shortest and longest interval: where the repair test below gives the
-        # same answer at both (it only falls as the reference rises), it needs no reference
-        ref_low = _window_extreme(bu, REF_BEATS, np.minimum)[upto - REF_BEATS].astype(np.float64)
-        ref_high = _window_extreme(bu, REF_BEATS, np.maximum)[upto - REF_BEATS].astype(np.float64)
         k = np.clip(upto - _window_start(bt, upto, t_s[rows] - WINDOW_S), MIN_BEATS, MAX_BEATS)
+        # the reference (half the median of the pair sums of the last REF_BEATS beats) lies
+        # between their shortest and longest interval: where all those round to one
+        # interval whatever it is, a repair window within them needs no reference; the
+        # rest are tested with the reference itself
+        simple = _steady(bu)[upto - REF_BEATS] & (k <= REF_BEATS)
+        unsure = np.flatnonzero(~simple)
+        if unsure.size:
+            simple[unsure] = _unrepaired(bu, pair, upto[unsure], k[unsure])
         for size in np.flatnonzero(np.bincount(k)).tolist():
-            group = np.flatnonzero(k == size)
-            starts = upto[group] - size  # each row's first beat
-            shortest = longest = bu[starts]
-            for offset in range(1, size):
-                beat = bu[starts + offset]
-                shortest = np.minimum(shortest, beat)
-                longest = np.maximum(longest, beat)
-            # no extra or missed beat: every interval rounds to one reference interval, so
-            # the shortest and the longest do (the rounding only rises with the interval and
-            # falls as the reference rises); rows that the bounds of the reference do not
-            # settle are tested with the reference itself
-            sure = (np.floor(shortest / ref_high[group] + 0.5) >= 1) & (
-                np.floor(longest / ref_low[group] + 0.5) <= 1
-            )
-            simple = sure
-            unsure = np.flatnonzero(~sure)
-            if unsure.size:
-                scale = _reference(pair, upto[group[unsure]])
-                simple = sure.copy()
-                simple[unsure] = (np.floor(shortest[unsure] / scale + 0.5) == 1) & (
-                    np.floor(longest[unsure] / scale + 0.5) == 1
-                )
-            first_pair = starts[simple]
-            middle = _column_medians([pair[first_pair + k] for k in range(size - 1)])
-            out[rows[group[simple]]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
-            rest.append(rows[group[~simple]])
+            group = np.flatnonzero((k == size) & simple)
+            first_pair = upto[group] - size
+            middle = _column_medians([pair[first_pair + place] for place in range(size - 1)])
+            out[rows[group]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
+        rest.append(rows[~simple])
     for j in np.concatenate(rest).tolist():
         end = int(have[j])
         first = max(0, end - MAX_BEATS)
