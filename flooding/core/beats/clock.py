@@ -73,26 +73,24 @@ def beat_times(
     """
     import numpy as np
 
-    times = np.empty(rr_s.size)
     if rr_s.size == 0:
-        return times
-    width = int(counts.max())
+        return np.empty(0)
     holding = np.flatnonzero(counts)  # the packets with beats
     n = holding.size
     lens = counts[holding]
     ends = np.cumsum(lens)  # each packet's beats end here
+    starts = ends - lens  # and start here
     # offsets within each packet, summed left to right as the clock does: the second beat
     # of every packet at once, then the third, ...
-    column = np.arange(rr_s.size) - np.repeat(ends - lens, lens)
     offsets = rr_s.astype(np.float64, copy=True)
-    for place in range(1, width):
-        at = np.flatnonzero(column == place)
+    for place in range(1, int(lens.max())):
+        at = starts[lens > place] + place
         offsets[at] = offsets[at - 1] + rr_s[at]
     total = offsets[ends - 1]
     t = packet_t_s[holding]
     before = np.nan if last_packet_s is None else last_packet_s
-    previous_packet = np.where(holding > 0, packet_t_s[np.maximum(holding - 1, 0)], before)
-    dropout = (t - previous_packet) > DROPOUT_S  # NaN (no packet before) compares False
+    # the silence before each packet (NaN: no packet before, compares False)
+    dropout = np.diff(packet_t_s, prepend=before)[holding] > DROPOUT_S
     base = np.empty(n)
     if last_beat_s is None:  # a fresh clock: the first packet's beats end at its time
         base[0] = t[0] - total[0]
@@ -118,5 +116,5 @@ def beat_times(
             step = 64
         else:
             step *= 2
-    times[:] = np.repeat(base, lens) + offsets
-    return times
+    offsets += np.repeat(base, lens)  # each beat's time: its packet's base + its offset
+    return offsets
