@@ -155,9 +155,9 @@ def fast_rate_array(
         hi = min(n, lo + block)
         t_s = columns.t_s[lo:hi]
         counts = columns.rr_counts[lo:hi]
-        end_beat = first_beat + int(counts.sum())
-        block_rr = rr[first_beat:end_beat]
-        first_beat = end_beat
+        ends = np.cumsum(counts)  # the block's beats up to the end of each sample
+        block_rr = rr[first_beat : first_beat + int(ends[-1])]
+        first_beat += int(ends[-1])
         times = beat_times(t_s, counts, block_rr, last_beat_s=last_beat, last_packet_s=last_packet)
         last_packet = float(t_s[-1])
         if times.size:
@@ -166,8 +166,8 @@ def fast_rate_array(
         bt = np.concatenate((kept_t, times[usable]))
         # as to_us: round half to even
         bu = np.concatenate((kept_us, np.rint(block_rr[usable] * US_PER_S).astype(np.int64)))
-        packet = np.repeat(np.arange(hi - lo), counts)
-        have = kept_t.size + np.cumsum(np.bincount(packet[usable], minlength=hi - lo))
+        # usable beats up to the end of each sample, the kept ones first
+        have = kept_t.size + np.concatenate(([0], np.cumsum(usable)))[ends]
         _rates_block(t_s, out[lo:hi], bt, bu, have)
         kept_t, kept_us = bt[-MAX_BEATS:], bu[-MAX_BEATS:]
     return out
