@@ -307,29 +307,33 @@ def _rates_block(
     `have[j]`: how many of them came up to sample j."""
     import numpy as np
 
-    fresh = have >= MIN_BEATS
-    fresh[fresh] = (t_s[fresh] - bt[have[fresh] - 1]) <= STALE_S
-    full = fresh & (have >= MAX_BEATS)
-    rest = [np.flatnonzero(fresh & ~full)]
-    rows = np.flatnonzero(full)
-    if rows.size:
+    # `have` only grows: the samples with fewer than MIN_BEATS beats come first (the strap's
+    # values), then those with fewer than MAX_BEATS (`_estimate`), then the full rings
+    few, ring = np.searchsorted(have, (MIN_BEATS, MAX_BEATS)).tolist()
+    # fresh: a usable beat in the last STALE_S (else the strap's value stays)
+    fresh = t_s[few:] - bt[have[few:] - 1] <= STALE_S
+    rest = [few + np.flatnonzero(fresh[: ring - few])]
+    if ring < have.size:
+        fresh = fresh[ring - few :]
         pair = (bu[:-1] + bu[1:]).astype(np.float64)
-        upto = have[rows]
-        k = np.clip(upto - _window_start(bt, upto, t_s[rows] - WINDOW_S), MIN_BEATS, MAX_BEATS)
+        upto = have[ring:]
+        k = np.clip(upto - _window_start(bt, upto, t_s[ring:] - WINDOW_S), MIN_BEATS, MAX_BEATS)
         # the reference (half the median of the pair sums of the last REF_BEATS beats) lies
         # between their shortest and longest interval: where all those round to one
         # interval whatever it is, a repair window within them needs no reference; the
         # rest are tested with the reference itself
         simple = _steady(bu)[upto - REF_BEATS] & (k <= REF_BEATS)
-        unsure = np.flatnonzero(~simple)
+        unsure = np.flatnonzero(fresh & ~simple)
         if unsure.size:
             simple[unsure] = _unrepaired(bu, pair, upto[unsure], k[unsure])
+        simple &= fresh
+        ring_out = out[ring:]
         for size in np.flatnonzero(np.bincount(k)).tolist():
             group = np.flatnonzero((k == size) & simple)
             first_pair = upto[group] - size
             middle = _column_medians([pair[first_pair + place] for place in range(size - 1)])
-            out[rows[group]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
-        rest.append(rows[~simple])
+            ring_out[group] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
+        rest.append(ring + np.flatnonzero(fresh & ~simple))
     for j in np.concatenate(rest).tolist():
         end = int(have[j])
         first = max(0, end - MAX_BEATS)
