@@ -230,21 +230,23 @@ def _window_extreme(
     return extreme
 
 
-def _window_start(
+def _window_beats(
     bt: npt.NDArray[np.float64], upto: npt.NDArray[np.intp], start_s: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.intp]:
-    """For rows whose ring ends at beat `upto` - 1 (at least MAX_BEATS beats): the first of
-    their last MAX_BEATS beats at or after `start_s` (`upto`: none). The beats' times only
-    go forward: a binary search among those beats alone, a few whole-array steps."""
-    span = 1 << (MAX_BEATS.bit_length() - 1)  # the largest power of two in MAX_BEATS
-    first = upto - MAX_BEATS
-    if span < MAX_BEATS:  # past the first `span` beats: among the last `span`
-        first += (MAX_BEATS - span) * (bt[first + (span - 1)] < start_s)
-    while span > 1:
+    """For rows whose ring ends at beat `upto` - 1 (at least MAX_BEATS beats): how many of
+    their last beats are at or after `start_s`, at least MIN_BEATS and at most MAX_BEATS (the
+    `k` of `_estimate`). The beats' times only go forward: a binary search among those
+    beats alone, a few whole-array steps."""
+    first = upto - MIN_BEATS  # the window's first beat, MIN_BEATS back at least
+    more = MAX_BEATS - MIN_BEATS  # how much further back it may start
+    span = 1 << (more.bit_length() - 1)  # the largest power of two in `more`
+    step = more - (span - 1)  # then span / 2, span / 4, ..., 1: `more` back in all
+    while span:
+        first -= step * (bt[first - step] >= start_s)
         span //= 2
-        first += span * (bt[first + (span - 1)] < start_s)
-    found: npt.NDArray[np.intp] = first + (bt[first] < start_s)
-    return found
+        step = span
+    beats: npt.NDArray[np.intp] = upto - first
+    return beats
 
 
 def _steady(bu: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -317,7 +319,7 @@ def _rates_block(
         fresh = fresh[ring - few :]
         pair = (bu[:-1] + bu[1:]).astype(np.float64)
         upto = have[ring:]
-        k = np.clip(upto - _window_start(bt, upto, t_s[ring:] - WINDOW_S), MIN_BEATS, MAX_BEATS)
+        k = _window_beats(bt, upto, t_s[ring:] - WINDOW_S)
         # the reference (half the median of the pair sums of the last REF_BEATS beats) lies
         # between their shortest and longest interval: where all those round to one
         # interval whatever it is, a repair window within them needs no reference; the
