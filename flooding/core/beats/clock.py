@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 REANCHOR_TOLERANCE_S = 2.0  # a packet's last beat falls up to ~1 s before it; 2 s is clearly off
 DROPOUT_S = 3.0  # no packet for this long: notifications were lost, beats with them
+RUN_PACKETS = 1024  # packets summed in one numpy pass before looking for a re-anchoring
+#                     (doubled while none comes): a pass's fixed cost is that of thousands of sums
 
 
 class BeatClock:
@@ -99,7 +101,7 @@ def beat_times(
     else:
         last = last_beat_s
         k = 0
-    step = 64
+    step = RUN_PACKETS
     while k < n:
         # continue without re-anchoring as far as the clock would, one numpy pass
         stop = min(n, k + step)
@@ -113,7 +115,7 @@ def beat_times(
             base[k] = max(t[k] - total[k], last)
             last = base[k] + total[k]
             k += 1
-            step = 64
+            step = RUN_PACKETS
         else:
             step *= 2
     offsets += np.repeat(base, lens)  # each beat's time: its packet's base + its offset
