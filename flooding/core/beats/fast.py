@@ -333,7 +333,8 @@ def _rates_block(
         for size in np.flatnonzero(np.bincount(k)).tolist():
             group = np.flatnonzero((k == size) & simple)
             first_pair = upto[group] - size
-            middle = _column_medians([pair[first_pair + place] for place in range(size - 1)])
+            # the rows' pair sums, pair[first_pair + place], read through shifted views
+            middle = _column_medians([pair[place:][first_pair] for place in range(size - 1)])
             ring_out[group] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
         rest.append(ring + np.flatnonzero(fresh & ~simple))
     for j in np.concatenate(rest).tolist():
