@@ -77,9 +77,9 @@ def beat_times(
 
     if rr_s.size == 0:
         return np.empty(0)
-    holding = np.flatnonzero(counts)  # the packets with beats
-    n = holding.size
+    holding = counts > 0  # the packets with beats (nearly all: a mask is read fastest)
     lens = counts[holding]
+    n = lens.size
     ends = np.cumsum(lens)  # each packet's beats end here
     starts = ends - lens  # and start here
     # offsets within each packet, summed left to right as the clock does: the second beat
