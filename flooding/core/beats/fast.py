@@ -215,8 +215,8 @@ def _column_medians(columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.fl
 
 
 def _window_extreme(
-    values: npt.NDArray[np.int64], width: int, pick: np.ufunc
-) -> npt.NDArray[np.int64]:
+    values: npt.NDArray[np.int32], width: int, pick: np.ufunc
+) -> npt.NDArray[np.int32]:
     """`pick` (np.minimum or np.maximum) of each run of `width` values, by where it starts
     (windows of 1, 2, 4, ... combined: a few whole-array steps)."""
     out = values
@@ -226,7 +226,7 @@ def _window_extreme(
         span *= 2
     if span < width:  # two overlapping windows of `span` cover `width`
         out = pick(out[: out.size - (width - span)], out[width - span :])
-    extreme: npt.NDArray[np.int64] = out
+    extreme: npt.NDArray[np.int32] = out
     return extreme
 
 
@@ -259,8 +259,9 @@ def _steady(bu: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     division's rounding (a hair stricter than the floats: sound)."""
     import numpy as np
 
-    shortest = _window_extreme(bu, REF_BEATS, np.minimum)
-    longest = _window_extreme(bu, REF_BEATS, np.maximum)
+    narrow = bu.astype(np.int32)  # at most RR_MAX_S in us: 3 times that fits, at half the bytes
+    shortest = _window_extreme(narrow, REF_BEATS, np.minimum)
+    longest = _window_extreme(narrow, REF_BEATS, np.maximum)
     steady: npt.NDArray[np.bool_] = 2 * longest < 3 * shortest
     return steady
 
