@@ -385,6 +385,21 @@ class TestBatchEqualsLive:
         blocked = fast_rate_array(SampleColumns.of(samples), block).tolist()
         assert blocked == [rate.bpm(s) for s in samples]
 
+    def test_fast_heart_with_more_beats_than_the_reference(self) -> None:
+        """At 190 bpm the 3-s window holds more beats than the reference's REF_BEATS (the
+        whole-array path tests those rows with the reference itself): the rates still equal
+        FastRate's, a missed beat is split, and the steady rate reads 190 bpm."""
+        rr = [60 / 190] * 61 + [2 * 60 / 190] + [60 / 190] * 59
+        samples = [
+            Sample(1_000.0 + 0.95 * k, 70.0, tuple(rr[3 * k : 3 * k + 3]), True)
+            for k in range(len(rr) // 3)
+        ]
+        rate = FastRate()
+        out = fast_rates(samples)
+        assert out == [rate.bpm(s) for s in samples]
+        assert out[15] == out[-1] == pytest.approx(190.0, abs=0.001)  # whole microseconds
+        assert max(out) < 200.0
+
     @settings(max_examples=100, deadline=None)
     @given(
         st.integers(min_value=2, max_value=8).flatmap(

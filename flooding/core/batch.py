@@ -260,10 +260,10 @@ def _bucket_sums(
     sizes = np.bincount(counts[counts <= GRID_MAX_SAMPLES], minlength=1)
     for width in np.flatnonzero(sizes[1:]).tolist():
         rows = np.flatnonzero(counts == width + 1)
-        block = rates[starts[rows, None] + np.arange(width + 1)]
-        total = block[:, 0].copy()
-        for column in range(1, width + 1):
-            total += block[:, column]
+        first = starts[rows]
+        total = rates[first]
+        for column in range(1, width + 1):  # rates[first + column], through a shifted view
+            total += rates[column:][first]
         sums[rows] = total
     for i in np.flatnonzero(counts > GRID_MAX_SAMPLES).tolist():
         sums[i] = sum(rates[starts[i] : starts[i] + counts[i]].tolist())

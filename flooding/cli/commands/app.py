@@ -87,8 +87,8 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
                     scanner_backend=scanner,
                 ) as server,
             ):
-                if server is None:  # the words name the command themselves
-                    raise CommandError(say("app.port_taken", port=args.port), named=False)
+                if server is None:
+                    raise CommandError(say("app.port_taken", port=args.port))
                 print(say("app.no_monitor"))
                 print(say("app.ctrl_c"), flush=True)
                 await stopped.wait()
@@ -101,6 +101,6 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     say = screen_words(args)
-    if not 0 <= args.port <= 65535:  # the words name the command themselves
-        raise CommandError(say("app.bad_port"), 2, named=False)
+    if not 0 <= args.port <= 65535:
+        raise CommandError(say("app.bad_port"), 2)
     return asyncio.run(_serve(args, say))

@@ -191,11 +191,10 @@ def _view(args: argparse.Namespace, settings: Settings) -> TerminalView:
 
 def _couple_demo(args: argparse.Namespace, say: Catalogue) -> int:
     """Two simulated hearts, one conversation: the couple session, its plot and summary."""
-    # these words name the command themselves (`flooding demo:`, `flooding demo --couple:`)
     if args.ble:
-        raise CommandError(say("demo.couple_and_ble"), 2, named=False)
+        raise CommandError(say("demo.couple_and_ble"), 2)
     if args.speed < 0:
-        raise CommandError(say("demo.couple_speed"), 2, named=False)
+        raise CommandError(say("demo.couple_speed"), 2, command="demo --couple")
     return _played(args, say, _couple_session)
 
 
@@ -244,7 +243,7 @@ def _couple_session(
     finally:
         store.close()
     if review is None:
-        raise CommandError(say("demo.not_stored"), named=False)
+        raise CommandError(say("demo.not_stored"))
     target = folder / f"flooding-session-{outcome.session_id}.png"
     write_private(target, render_people_png(review, say=say))
     print("\n" + say("summary.couple_demo", **_outcome_names(outcome)))

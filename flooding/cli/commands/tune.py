@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
 
     say = words_for_errors(args)
     tolerance_s: float = DEFAULT_TOLERANCE_S if args.tolerance is None else args.tolerance
-    if tolerance_s < 0:  # the words name the command themselves
-        raise CommandError(say("tune.bad_tolerance"), 2, named=False)
+    if tolerance_s < 0:
+        raise CommandError(say("tune.bad_tolerance"), 2)
     current = load_config(args.config)
     candidate = load_config(args.config, overrides=args.overrides)
     changes = changed_keys(current, candidate)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 REANCHOR_TOLERANCE_S = 2.0  # a packet's last beat falls up to ~1 s before it; 2 s is clearly off
 DROPOUT_S = 3.0  # no packet for this long: notifications were lost, beats with them
+RUN_PACKETS = 1024  # packets summed in one numpy pass before looking for a re-anchoring
+#                     (doubled while none comes): a pass's fixed cost is that of thousands of sums
 
 
 class BeatClock:
@@ -73,26 +75,25 @@ def beat_times(
     """
     import numpy as np
 
-    times = np.empty(rr_s.size)
     if rr_s.size == 0:
-        return times
-    width = int(counts.max())
-    holding = np.flatnonzero(counts)  # the packets with beats
-    n = holding.size
+        return np.empty(0)
+    holding = counts > 0  # the packets with beats (nearly all: a mask is read fastest)
     lens = counts[holding]
+    n = lens.size
     ends = np.cumsum(lens)  # each packet's beats end here
+    starts = ends - lens  # and start here
     # offsets within each packet, summed left to right as the clock does: the second beat
     # of every packet at once, then the third, ...
-    column = np.arange(rr_s.size) - np.repeat(ends - lens, lens)
     offsets = rr_s.astype(np.float64, copy=True)
-    for place in range(1, width):
-        at = np.flatnonzero(column == place)
+    for place in range(1, int(lens.max())):
+        # by index, not by mask: where few packets hold more, a gather is faster
+        at = starts[np.flatnonzero(lens > place)] + place
         offsets[at] = offsets[at - 1] + rr_s[at]
     total = offsets[ends - 1]
     t = packet_t_s[holding]
     before = np.nan if last_packet_s is None else last_packet_s
-    previous_packet = np.where(holding > 0, packet_t_s[np.maximum(holding - 1, 0)], before)
-    dropout = (t - previous_packet) > DROPOUT_S  # NaN (no packet before) compares False
+    # the silence before each packet (NaN: no packet before, compares False)
+    dropout = np.diff(packet_t_s, prepend=before)[holding] > DROPOUT_S
     base = np.empty(n)
     if last_beat_s is None:  # a fresh clock: the first packet's beats end at its time
         base[0] = t[0] - total[0]
@@ -101,7 +102,7 @@ def beat_times(
     else:
         last = last_beat_s
         k = 0
-    step = 64
+    step = RUN_PACKETS
     while k < n:
         # continue without re-anchoring as far as the clock would, one numpy pass
         stop = min(n, k + step)
@@ -115,8 +116,8 @@ def beat_times(
             base[k] = max(t[k] - total[k], last)
             last = base[k] + total[k]
             k += 1
-            step = 64
+            step = RUN_PACKETS
         else:
             step *= 2
-    times[:] = np.repeat(base, lens) + offsets
-    return times
+    offsets += np.repeat(base, lens)  # each beat's time: its packet's base + its offset
+    return offsets

@@ -155,9 +155,9 @@ def fast_rate_array(
         hi = min(n, lo + block)
         t_s = columns.t_s[lo:hi]
         counts = columns.rr_counts[lo:hi]
-        end_beat = first_beat + int(counts.sum())
-        block_rr = rr[first_beat:end_beat]
-        first_beat = end_beat
+        ends = np.cumsum(counts)  # the block's beats up to the end of each sample
+        block_rr = rr[first_beat : first_beat + int(ends[-1])]
+        first_beat += int(ends[-1])
         times = beat_times(t_s, counts, block_rr, last_beat_s=last_beat, last_packet_s=last_packet)
         last_packet = float(t_s[-1])
         if times.size:
@@ -166,8 +166,8 @@ def fast_rate_array(
         bt = np.concatenate((kept_t, times[usable]))
         # as to_us: round half to even
         bu = np.concatenate((kept_us, np.rint(block_rr[usable] * US_PER_S).astype(np.int64)))
-        packet = np.repeat(np.arange(hi - lo), counts)
-        have = kept_t.size + np.cumsum(np.bincount(packet[usable], minlength=hi - lo))
+        # usable beats up to the end of each sample, the kept ones first
+        have = kept_t.size + np.concatenate(([0], np.cumsum(usable)))[ends]
         _rates_block(t_s, out[lo:hi], bt, bu, have)
         kept_t, kept_us = bt[-MAX_BEATS:], bu[-MAX_BEATS:]
     return out
@@ -215,8 +215,8 @@ def _column_medians(columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.fl
 
 
 def _window_extreme(
-    values: npt.NDArray[np.int64], width: int, pick: np.ufunc
-) -> npt.NDArray[np.int64]:
+    values: npt.NDArray[np.int32], width: int, pick: np.ufunc
+) -> npt.NDArray[np.int32]:
     """`pick` (np.minimum or np.maximum) of each run of `width` values, by where it starts
     (windows of 1, 2, 4, ... combined: a few whole-array steps)."""
     out = values
@@ -226,25 +226,44 @@ def _window_extreme(
         span *= 2
     if span < width:  # two overlapping windows of `span` cover `width`
         out = pick(out[: out.size - (width - span)], out[width - span :])
-    extreme: npt.NDArray[np.int64] = out
+    extreme: npt.NDArray[np.int32] = out
     return extreme
 
 
-def _window_start(
+def _window_beats(
     bt: npt.NDArray[np.float64], upto: npt.NDArray[np.intp], start_s: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.intp]:
-    """For rows whose ring ends at beat `upto` - 1 (at least MAX_BEATS beats): the first of
-    their last MAX_BEATS beats at or after `start_s` (`upto`: none). The beats' times only
-    go forward: a binary search among those beats alone, a few whole-array steps."""
-    span = 1 << (MAX_BEATS.bit_length() - 1)  # the largest power of two in MAX_BEATS
-    first = upto - MAX_BEATS
-    if span < MAX_BEATS:  # past the first `span` beats: among the last `span`
-        first += (MAX_BEATS - span) * (bt[first + (span - 1)] < start_s)
-    while span > 1:
+    """For rows whose ring ends at beat `upto` - 1 (at least MAX_BEATS beats): how many of
+    their last beats are at or after `start_s`, at least MIN_BEATS and at most MAX_BEATS (the
+    `k` of `_estimate`). The beats' times only go forward: a binary search among those
+    beats alone, a few whole-array steps."""
+    first = upto - MIN_BEATS  # the window's first beat, MIN_BEATS back at least
+    more = MAX_BEATS - MIN_BEATS  # how much further back it may start
+    span = 1 << (more.bit_length() - 1)  # the largest power of two in `more`
+    step = more - (span - 1)  # then span / 2, span / 4, ..., 1: `more` back in all
+    while span:
+        first -= step * (bt[first - step] >= start_s)
         span //= 2
-        first += span * (bt[first + (span - 1)] < start_s)
-    found: npt.NDArray[np.intp] = first + (bt[first] < start_s)
-    return found
+        step = span
+    beats: npt.NDArray[np.intp] = upto - first
+    return beats
+
+
+def _steady(bu: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """For each run of REF_BEATS intervals (by where it starts): whether every interval of it
+    rounds to one reference interval whatever the reference between its shortest and longest
+    (so no repair window within it has an extra or missed beat). The rounding rises with the
+    interval and falls as the reference rises, so the worst cases are the longest over the
+    shortest (must stay under 3/2) and the shortest over the longest (at least 1/2):
+    2 * longest < 3 * shortest, in whole microseconds, gives both with room for the float
+    division's rounding (a hair stricter than the floats: sound)."""
+    import numpy as np
+
+    narrow = bu.astype(np.int32)  # at most RR_MAX_S in us: 3 times that fits, at half the bytes
+    shortest = _window_extreme(narrow, REF_BEATS, np.minimum)
+    longest = _window_extreme(narrow, REF_BEATS, np.maximum)
+    steady: npt.NDArray[np.bool_] = 2 * longest < 3 * shortest
+    return steady
 
 
 def _reference(
@@ -261,6 +280,24 @@ def _reference(
     return ref / 2.0
 
 
+def _unrepaired(
+    bu: npt.NDArray[np.int64],
+    pair: npt.NDArray[np.float64],
+    upto: npt.NDArray[np.intp],
+    k: npt.NDArray[np.intp],
+) -> npt.NDArray[np.bool_]:
+    """Whether each row's last `k` intervals (its ring ending at beat `upto` - 1) all round
+    to one reference interval: no extra or missed beat, so `_estimate` repairs nothing."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    recent = sliding_window_view(bu, MAX_BEATS)[upto - MAX_BEATS]  # each row's ring
+    count = np.floor(recent / _reference(pair, upto)[:, None] + 0.5)
+    outside = np.arange(MAX_BEATS) < (MAX_BEATS - k)[:, None]  # before the repair window
+    unrepaired: npt.NDArray[np.bool_] = np.all((count == 1) | outside, axis=1)
+    return unrepaired
+
+
 def _rates_block(
     t_s: npt.NDArray[np.float64],
     out: npt.NDArray[np.float64],
@@ -273,47 +310,34 @@ def _rates_block(
     `have[j]`: how many of them came up to sample j."""
     import numpy as np
 
-    fresh = have >= MIN_BEATS
-    fresh[fresh] = (t_s[fresh] - bt[have[fresh] - 1]) <= STALE_S
-    full = fresh & (have >= MAX_BEATS)
-    rest = [np.flatnonzero(fresh & ~full)]
-    rows = np.flatnonzero(full)
-    if rows.size:
+    # `have` only grows: the samples with fewer than MIN_BEATS beats come first (the strap's
+    # values), then those with fewer than MAX_BEATS (`_estimate`), then the full rings
+    few, ring = np.searchsorted(have, (MIN_BEATS, MAX_BEATS)).tolist()
+    # fresh: a usable beat in the last STALE_S (else the strap's value stays)
+    fresh = t_s[few:] - bt[have[few:] - 1] <= STALE_S
+    rest = [few + np.flatnonzero(fresh[: ring - few])]
+    if ring < have.size:
+        fresh = fresh[ring - few :]
         pair = (bu[:-1] + bu[1:]).astype(np.float64)
-        upto = have[rows]
+        upto = have[ring:]
+        k = _window_beats(bt, upto, t_s[ring:] - WINDOW_S)
         # the reference (half the median of the pair sums of the last REF_BEATS beats) lies
-        # between their shortest and longest interval: where the repair test below gives the
-        # same answer at both (it only falls as the reference rises), it needs no reference
-        ref_low = _window_extreme(bu, REF_BEATS, np.minimum)[upto - REF_BEATS].astype(np.float64)
-        ref_high = _window_extreme(bu, REF_BEATS, np.maximum)[upto - REF_BEATS].astype(np.float64)
-        k = np.clip(upto - _window_start(bt, upto, t_s[rows] - WINDOW_S), MIN_BEATS, MAX_BEATS)
+        # between their shortest and longest interval: where all those round to one
+        # interval whatever it is, a repair window within them needs no reference; the
+        # rest are tested with the reference itself
+        simple = _steady(bu)[upto - REF_BEATS] & (k <= REF_BEATS)
+        unsure = np.flatnonzero(fresh & ~simple)
+        if unsure.size:
+            simple[unsure] = _unrepaired(bu, pair, upto[unsure], k[unsure])
+        simple &= fresh
+        ring_out = out[ring:]
         for size in np.flatnonzero(np.bincount(k)).tolist():
-            group = np.flatnonzero(k == size)
-            starts = upto[group] - size  # each row's first beat
-            shortest = longest = bu[starts]
-            for offset in range(1, size):
-                beat = bu[starts + offset]
-                shortest = np.minimum(shortest, beat)
-                longest = np.maximum(longest, beat)
-            # no extra or missed beat: every interval rounds to one reference interval, so
-            # the shortest and the longest do (the rounding only rises with the interval and
-            # falls as the reference rises); rows that the bounds of the reference do not
-            # settle are tested with the reference itself
-            sure = (np.floor(shortest / ref_high[group] + 0.5) >= 1) & (
-                np.floor(longest / ref_low[group] + 0.5) <= 1
-            )
-            simple = sure
-            unsure = np.flatnonzero(~sure)
-            if unsure.size:
-                scale = _reference(pair, upto[group[unsure]])
-                simple = sure.copy()
-                simple[unsure] = (np.floor(shortest[unsure] / scale + 0.5) == 1) & (
-                    np.floor(longest[unsure] / scale + 0.5) == 1
-                )
-            first_pair = starts[simple]
-            middle = _column_medians([pair[first_pair + k] for k in range(size - 1)])
-            out[rows[group[simple]]] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
-            rest.append(rows[group[~simple]])
+            group = np.flatnonzero((k == size) & simple)
+            first_pair = upto[group] - size
+            # the rows' pair sums, pair[first_pair + place], read through shifted views
+            middle = _column_medians([pair[place:][first_pair] for place in range(size - 1)])
+            ring_out[group] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
+        rest.append(ring + np.flatnonzero(fresh & ~simple))
     for j in np.concatenate(rest).tolist():
         end = int(have[j])
         first = max(0, end - MAX_BEATS)
