@@ -468,14 +468,18 @@ def _replay(
     gap_events: list[tuple[int, Event]] = []  # the gaps of a stretch, by sample
     steady = b""  # `same_steps(t)`, made when a pause is first read (a calm replay needs none)
 
-    def read_in_pause(first: int, end: int) -> tuple[list[tuple[int, Event]], int | None]:
-        """The pause protocol reads usable samples `first` .. `end` - 1 (`on_usable_readings`),
-        marked in the trace; what it said, and where the pause ended."""
+    def pace() -> bytes:
+        """`same_steps(t)`, made at first need."""
         nonlocal steady
         if not steady:
             steady = same_steps(t)
+        return steady
+
+    def read_in_pause(first: int, end: int) -> tuple[list[tuple[int, Event]], int | None]:
+        """The pause protocol reads usable samples `first` .. `end` - 1 (`on_usable_readings`),
+        marked in the trace; what it said, and where the pause ended."""
         until_s = protocol.until_s
-        marked, ended = protocol.on_usable_readings(t_list, rate_list, steady, first, end)
+        marked, ended = protocol.on_usable_readings(t_list, rate_list, pace(), first, end)
         if marked:
             engine._sync_freeze()
         if trace is not None:
@@ -499,8 +503,6 @@ def _replay(
             before_t = math.inf
             peeked = False
             if pausing:
-                if not steady:
-                    steady = same_steps(t)
                 ahead = starts_list[i]
                 # the protocol says nothing before the pause's planned end: up to there the
                 # stretch needs no look ahead (time only goes forward: a bucket that ends at
@@ -514,7 +516,7 @@ def _replay(
                     )
                     ahead_end = stops_list[window_end - 1]
                     event_at = protocol.quiet_until(
-                        t_list, rate_list, steady, ahead, ahead_end, stops_list[i:window_end]
+                        t_list, rate_list, pace(), ahead, ahead_end, stops_list[i:window_end]
                     )
                     before_t = t_list[event_at] if event_at < n else math.inf
             taken = detector.quiet_stretch(
@@ -540,7 +542,7 @@ def _replay(
                 if pausing:
                     first, end = starts_list[i], stops_list[taken - 1]
                     marked, ended = protocol.on_usable_readings(
-                        t_list, rate_list, steady, first, end
+                        t_list, rate_list, pace(), first, end
                     )
                     # nothing happens before its next event
                     assert not marked
