@@ -491,11 +491,16 @@ def _replay(
         return marked, ended
 
     peek_samples = PEEK_MIN_SAMPLES  # readings the pause protocol is asked about at once
+    # the bucket where the last stretch stopped for the detector's own reason (not the window's
+    # end, not a bucket it may not take): asked again at once it would stop there again (the
+    # same checks see the same), so that bucket goes bucket by bucket without asking (exact
+    # either way: a stretch that takes nothing leaves what `feed` does first too)
+    stopped_at = -1
     i = -1
     buckets_n = len(starts_list)
     while i + 1 < buckets_n:
         i += 1
-        if stretch_end and stretch_end[i] > i and detector.may_stretch():
+        if stretch_end and stretch_end[i] > i and i != stopped_at and detector.may_stretch():
             # while pausing, only stretches before the pause protocol's next event (it reads
             # the heart and says nothing there; no detector step depends on it: frozen),
             # looked for a window at a time, the window doubling while stretches fill it
@@ -539,6 +544,8 @@ def _replay(
                         trace.events[index] = (event,)
                 gap_events.clear()
             if taken > i:
+                if taken < stretch_end[i] and runs.last_t[taken] < before_t:
+                    stopped_at = taken
                 if pausing:
                     first, end = starts_list[i], stops_list[taken - 1]
                     marked, ended = protocol.on_usable_readings(
