@@ -142,6 +142,15 @@ def calm_in_turn(k: int) -> float:
     return 64.0 if k // 10 % 2 == 0 else 68.0
 
 
+# a flooded heart's runs over and under its release level: (how many readings, under or
+# not, seconds before the first: a second, or a gap)
+release_runs = st.lists(
+    st.tuples(st.integers(1, 40), st.booleans(), st.sampled_from([1.0, 1.0, 1.0, 6.0, 7.5])),
+    min_size=1,
+    max_size=20,
+)
+
+
 def episodes(events: list[Event]) -> list[tuple[float, float]]:
     """When each episode began (its onset) and was confirmed, in seconds from START_S."""
     return [(e.onset_s - START_S, e.t_s - START_S) for e in events if isinstance(e, EpisodeStarted)]
@@ -313,6 +322,30 @@ class TestBatchEqualsStreaming:
         _, events = same_in_batch(samples)
         ended = [(e.t_s - START_S, e.peak_bpm) for e in events if isinstance(e, EpisodeEnded)]
         assert ended == [(457.0, 130.0)]
+
+    @settings(max_examples=60, deadline=None)
+    @given(release_runs)
+    @example([(3, True, 1.0), (2, False, 1.0), (12, True, 1.0), (25, True, 6.0), (45, True, 1.0)])
+    @example([(19, True, 1.0), (1, False, 1.0), (35, True, 1.0)])  # stopped at a bucket's end
+    @example([(3, True, 1.0), (30, True, 6.0)])  # started again at a gap inside a bucket
+    def test_a_release_timer_that_starts_and_stops_inside_flooded_buckets(
+        self, runs: list[tuple[int, bool, float]]
+    ) -> None:
+        """Flooded buckets read under the release level in runs that begin, stop and go on
+        across buckets (after a gap too), or end the episode: the release timer in batch (in
+        stretches, and bucket by bucket: a control) as live."""
+        samples = [Sample(START_S + k, 66.0) for k in range(400)]
+        samples += [Sample(START_S + k, 110.0) for k in range(400, 440)]  # flooded from 420
+        t = START_S + 440
+        for count, under, first_step_s in runs:
+            t += first_step_s - 1.0
+            for _ in range(count):
+                samples.append(Sample(t, 60.0 if under else 110.0))  # 60: under the release
+                t += 1.0
+        samples += [Sample(t + k, 66.0) for k in range(60)]  # released by now
+        for controls in ([], bucket_by_bucket(samples)):
+            _, events = same_in_batch(samples, controls)
+            assert any(isinstance(e, EpisodeEnded) for e in events)
 
     def test_an_episode_that_goes_on_after_its_pause_is_ended_by_hand(self) -> None:
         """Flooded buckets after the pause is ended by hand (the baseline learns again) are not

@@ -320,7 +320,26 @@ def _release_timer(
     """The release timer of a flooded episode over readings `start` .. `stop` - 1, as `feed`
     runs it: whether the episode ends among them, and when the timer started (None: the
     last reading was not below `below`). `gaps`: readings that follow a gap (in order),
-    where the timer stops first."""
+    where the timer stops first. Time must not go back among them (nor before `release_start`,
+    a time from before them): then no reading's time is later than the last one's and no timer
+    starts before the earliest of `release_start` and the first time, and (the difference of
+    two floats rising with the first) when the last time is not `release_s` past that, none of
+    the readings ends the episode: only where the timer stands after them is sought, from the
+    end (the readings below `below` there, and the last gap among them)."""
+    earliest = times_s[start]
+    if release_start is not None and release_start < earliest:
+        earliest = release_start
+    if not times_s[stop - 1] - earliest >= release_s:
+        index = stop
+        while index > start and bpms[index - 1] < below:
+            index -= 1
+        if index == stop:
+            return False, None  # the last reading is not below: the timer stopped
+        if gaps and gaps[-1] >= index:
+            return False, times_s[gaps[-1]]  # it began again at the last gap
+        if index > start or release_start is None:
+            return False, times_s[index]  # it began at the first reading below, at the end
+        return False, release_start  # it ran on through them all
     release = release_start
     after_gap = iter(gaps)
     gap = next(after_gap, stop)
