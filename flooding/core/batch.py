@@ -56,8 +56,10 @@ _WAIT_CODE: dict[Waiting | None, int] = {
 CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
 CALM = (State.WARMING, State.CALM)  # calm readings, learned unless frozen
 GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in whole-array steps
-PEEK_MIN_SAMPLES = 16  # readings of a pause looked at ahead of a stretch, at first: a few
-#                        buckets, little to read again when the stretch stops early
+PEEK_MIN_SAMPLES = 64  # readings of a pause looked at ahead of a stretch, at first: a minute
+#                        of a strap, little to read again when the stretch stops early (16 read
+#                        the Holter day's pauses in more, shorter calls; 128 and up read more
+#                        of the Fitbit month's again)
 
 
 @dataclass(frozen=True, eq=False)
