@@ -754,12 +754,13 @@ class Detector:
 
         The caller has made sure that every sample of the bucket has skin contact, a
         plausible rate and no movement (activity under `MOVING_G`, and not the first sample
-        with an activity level), and gives their times and rates (items `start` .. `stop` - 1
-        of the two sequences), the lowest and the highest. If the detector's own state allows
-        it too (not flooded, no run above threshold, every rate under the threshold, no
-        recovery from movement under way, not across the end of the settling minutes; or
-        flooded, and not released), the step each of those samples gets from `feed` comes
-        back (its events: the gaps'), and `take_bucket` must follow.
+        with an activity level), and gives their times (which do not go back) and rates
+        (items `start` .. `stop` - 1 of the two sequences), the lowest and the highest (the
+        release timer relies on time going forward: `_release_timer`). If the detector's own
+        state allows it too (not flooded, no run above threshold, every rate under the
+        threshold, no recovery from movement under way, not across the end of the settling
+        minutes; or flooded, and not released), the step each of those samples gets from
+        `feed` comes back (its events: the gaps'), and `take_bucket` must follow.
         Else None: nothing changed but what `feed` does first too (a gap before the first
         sample, the bucket tick); feed the samples one by one.
         `gaps`: the samples (indices, in order) that follow a gap. Each gives its
@@ -1004,14 +1005,15 @@ class Detector:
         nothing can happen in them, without a step per bucket; the first bucket not taken
         (`first` if none). Each bucket's last sample must come before `before_t`.
 
-        The caller has made sure of what `quiet_bucket` asks of each bucket, and names the
-        samples that follow a gap (`BucketRuns.gaps`; then `gap_events` is needed). The state,
-        baseline, episode and step-rule readings after them are those that `quiet_bucket` and
-        `take_bucket` leave (the baseline learns a calm bucket, from its last gap on, unless
-        frozen). `record`: where to add, for each bucket taken, its first and end sample and
-        what `feed` says of each of its samples (state, baseline, threshold, what it waits
-        for; buckets in a row that say the same, as one range). `gap_events`: where to add
-        each gap's sample and `GapDetected`, in order. A bucket not taken has seen at most
+        The caller has made sure of what `quiet_bucket` asks of each bucket (time going
+        forward through them all), and names the samples that follow a gap
+        (`BucketRuns.gaps`; then `gap_events` is needed). The state, baseline, episode and
+        step-rule readings after them are those that `quiet_bucket` and `take_bucket` leave
+        (the baseline learns a calm bucket, from its last gap on, unless frozen). `record`:
+        where to add, for each bucket taken, its first and end sample and what `feed` says of
+        each of its samples (state, baseline, threshold, what it waits for; buckets in a row
+        that say the same, as one range). `gap_events`: where to add each gap's sample and
+        `GapDetected`, in order. A bucket not taken has seen at most
         its tick (and the gap before its first sample), as `feed` does first too.
         """
         if not self.may_stretch():
