@@ -158,7 +158,9 @@ def fast_rate_array(
         ends = np.cumsum(counts)  # the block's beats up to the end of each sample
         block_rr = rr[first_beat : first_beat + int(ends[-1])]
         first_beat += int(ends[-1])
-        times = beat_times(t_s, counts, block_rr, last_beat_s=last_beat, last_packet_s=last_packet)
+        times = beat_times(
+            t_s, counts, block_rr, last_beat_s=last_beat, last_packet_s=last_packet, ends=ends
+        )
         last_packet = float(t_s[-1])
         if times.size:
             last_beat = float(times[-1])
