@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 
 import numpy as np
@@ -384,6 +385,25 @@ class TestBatchEqualsLive:
         rate = FastRate()
         blocked = fast_rate_array(SampleColumns.of(samples), block).tolist()
         assert blocked == [rate.bpm(s) for s in samples]
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(st.integers(min_value=0, max_value=799), min_size=1, max_size=2),
+        st.sampled_from([0.1, 2.5]),
+    )
+    def test_fast_rates_with_a_few_dropped_beats(self, at: list[int], value: float) -> None:
+        """In a long series with only one or two out-of-range values (so few that the whole-
+        array path searches for them rather than counting every beat), wherever in a packet
+        they fall, the rates are still exactly what FastRate gives sample by sample."""
+        rr = sinus(800, seed=3)
+        rr[at] = value
+        ends = np.searchsorted(np.cumsum(rr), np.arange(1, 700, dtype=np.float64))
+        samples = [
+            Sample(1_000.0 + j, 70.0, tuple(rr[lo:hi].tolist()), True)
+            for j, (lo, hi) in enumerate(itertools.pairwise([0, *ends.tolist()]))
+        ]
+        rate = FastRate()
+        assert fast_rates(samples) == [rate.bpm(s) for s in samples]
 
     def test_fast_heart_with_more_beats_than_the_reference(self) -> None:
         """At 190 bpm the 3-s window holds more beats than the reference's REF_BEATS (the

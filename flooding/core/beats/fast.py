@@ -124,6 +124,7 @@ def fast_rates(samples: Sequence[Sample]) -> list[float]:
 
 
 RATE_BLOCK_SAMPLES = 65_536  # samples done at a time: memory follows the block (a few MB)
+FEW_DROPPED = 256  # dropped beats are searched for when under 1/this of a block's (else counted)
 
 
 def fast_rate_array(
@@ -149,7 +150,7 @@ def fast_rate_array(
     last_beat: float | None = None
     last_packet: float | None = None
     kept_t = np.zeros(0)
-    kept_us = np.zeros(0, np.int64)
+    kept_us = np.zeros(0, np.int32)
     first_beat = 0
     for lo in range(0, n, block):
         hi = min(n, lo + block)
@@ -165,11 +166,21 @@ def fast_rate_array(
         if times.size:
             last_beat = float(times[-1])
         usable = (block_rr >= RR_MIN_S) & (block_rr <= RR_MAX_S)
-        bt = np.concatenate((kept_t, times[usable]))
-        # as to_us: round half to even
-        bu = np.concatenate((kept_us, np.rint(block_rr[usable] * US_PER_S).astype(np.int64)))
-        # usable beats up to the end of each sample, the kept ones first
-        have = kept_t.size + np.concatenate(([0], np.cumsum(usable)))[ends]
+        dropped = np.flatnonzero(~usable)  # out of range, not heartbeats: nearly always few
+        if dropped.size:
+            times, block_rr = times[usable], block_rr[usable]
+        # usable beats up to the end of each sample, the kept ones first: the dropped ones
+        # before it are searched for among them when few, else counted (fewer steps)
+        if dropped.size * FEW_DROPPED < usable.size:
+            have = kept_t.size + ends - np.searchsorted(dropped, ends)
+        else:
+            have = kept_t.size + np.concatenate(([0], np.cumsum(usable)))[ends]
+        bt = np.concatenate((kept_t, times)) if kept_t.size else times
+        # the intervals in whole us: at most RR_MAX_S, 32 bits hold them (and their sums)
+        bu = np.empty(kept_us.size + block_rr.size, np.int32)
+        bu[: kept_us.size] = kept_us
+        scaled = block_rr * US_PER_S
+        bu[kept_us.size :] = np.rint(scaled, out=scaled)  # as to_us: round half to even
         _rates_block(t_s, out[lo:hi], bt, bu, have)
         kept_t, kept_us = bt[-MAX_BEATS:], bu[-MAX_BEATS:]
     return out
@@ -234,24 +245,30 @@ def _window_extreme(
 
 def _window_beats(
     bt: npt.NDArray[np.float64], upto: npt.NDArray[np.intp], start_s: npt.NDArray[np.float64]
-) -> npt.NDArray[np.intp]:
+) -> npt.NDArray[np.uint8]:
     """For rows whose ring ends at beat `upto` - 1 (at least MAX_BEATS beats): how many of
     their last beats are at or after `start_s`, at least MIN_BEATS and at most MAX_BEATS (the
-    `k` of `_estimate`). The beats' times only go forward: a binary search among those
-    beats alone, a few whole-array steps."""
-    first = upto - MIN_BEATS  # the window's first beat, MIN_BEATS back at least
-    more = MAX_BEATS - MIN_BEATS  # how much further back it may start
-    span = 1 << (more.bit_length() - 1)  # the largest power of two in `more`
-    step = more - (span - 1)  # then span / 2, span / 4, ..., 1: `more` back in all
-    while span:
-        first -= step * (bt[first - step] >= start_s)
-        span //= 2
-        step = span
-    beats: npt.NDArray[np.intp] = upto - first
+    `k` of `_estimate`). The beats' times only go forward, so going back from the MIN_BEATS-th
+    last beat they leave the window once and for all: `k` counts those still in it, a beat
+    further back for all rows at a time, until no row's is (a slow heart: a few steps)."""
+    import numpy as np
+
+    ring_first = upto - MAX_BEATS  # each row's first ring beat (its MAX_BEATS-th last)
+    beats = np.full(upto.size, MIN_BEATS, np.uint8)
+    earlier_s = np.empty(upto.size)
+    inside = np.empty(upto.size, np.bool_)
+    for back in range(MAX_BEATS - MIN_BEATS - 1, -1, -1):
+        # the beat `back` after each ring's first, read through a shifted view (in range:
+        # the unchecked, unbuffered gather)
+        np.take(bt[back:], ring_first, out=earlier_s, mode="wrap")
+        np.greater_equal(earlier_s, start_s, out=inside)
+        if not inside.any():
+            break
+        np.add(beats, inside, out=beats)
     return beats
 
 
-def _steady(bu: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+def _steady(bu: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
     """For each run of REF_BEATS intervals (by where it starts): whether every interval of it
     rounds to one reference interval whatever the reference between its shortest and longest
     (so no repair window within it has an extra or missed beat). The rounding rises with the
@@ -261,10 +278,11 @@ def _steady(bu: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     division's rounding (a hair stricter than the floats: sound)."""
     import numpy as np
 
-    narrow = bu.astype(np.int32)  # at most RR_MAX_S in us: 3 times that fits, at half the bytes
-    shortest = _window_extreme(narrow, REF_BEATS, np.minimum)
-    longest = _window_extreme(narrow, REF_BEATS, np.maximum)
-    steady: npt.NDArray[np.bool_] = 2 * longest < 3 * shortest
+    shortest = _window_extreme(bu, REF_BEATS, np.minimum)  # new arrays: scaled in place
+    longest = _window_extreme(bu, REF_BEATS, np.maximum)
+    longest *= 2  # at most RR_MAX_S in us: 3 times that fits in 32 bits
+    shortest *= 3
+    steady: npt.NDArray[np.bool_] = longest < shortest
     return steady
 
 
@@ -283,10 +301,10 @@ def _reference(
 
 
 def _unrepaired(
-    bu: npt.NDArray[np.int64],
+    bu: npt.NDArray[np.int32],
     pair: npt.NDArray[np.float64],
     upto: npt.NDArray[np.intp],
-    k: npt.NDArray[np.intp],
+    k: npt.NDArray[np.uint8],
 ) -> npt.NDArray[np.bool_]:
     """Whether each row's last `k` intervals (its ring ending at beat `upto` - 1) all round
     to one reference interval: no extra or missed beat, so `_estimate` repairs nothing."""
@@ -304,7 +322,7 @@ def _rates_block(
     t_s: npt.NDArray[np.float64],
     out: npt.NDArray[np.float64],
     bt: npt.NDArray[np.float64],
-    bu: npt.NDArray[np.int64],
+    bu: npt.NDArray[np.int32],
     have: npt.NDArray[np.intp],
 ) -> None:
     """The rates of a block of samples into `out` (holding the strap's values): `bt`, `bu`
