@@ -14,7 +14,13 @@ from flooding.core.beats import BeatClock, Label, correct_rr, corrected_rmssd
 from flooding.core.beats.artifacts import LOOKAHEAD_BEATS
 from flooding.core.beats.clock import beat_times
 from flooding.core.beats.columns import SampleColumns
-from flooding.core.beats.fast import FastRate, _column_medians, fast_rate_array, fast_rates
+from flooding.core.beats.fast import (
+    MEDIAN_NETWORKS,
+    FastRate,
+    _column_medians,
+    fast_rate_array,
+    fast_rates,
+)
 from flooding.core.models import Sample
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -440,6 +446,15 @@ class TestBatchEqualsLive:
         table = np.array(rows)
         columns = [table[:, k].copy() for k in range(table.shape[1])]
         assert _column_medians(columns).tolist() == [statistics.median(r) for r in rows]
+
+    @pytest.mark.parametrize("width", sorted(MEDIAN_NETWORKS))
+    def test_row_medians_of_every_order(self, width: int) -> None:
+        """For each width with a median network, every order of `width` values, ties of
+        every kind included, gives exactly statistics.median (a network that sorts 0 to
+        width - 1 in every arrangement sorts any values alike)."""
+        table = np.array(list(itertools.product(range(width), repeat=width)), dtype=np.float64)
+        columns = [table[:, k].copy() for k in range(width)]
+        assert _column_medians(columns).tolist() == [statistics.median(r) for r in table.tolist()]
 
     @requires_data
     @pytest.mark.parametrize(

@@ -186,13 +186,14 @@ def fast_rate_array(
     return out
 
 
-# compare-exchange networks that sort 2-6 values (Knuth, TAOCP 5.3.4): a row median from
-# whole-column minima and maxima, several times faster than sorting short rows
-SORTING_NETWORKS: dict[int, tuple[tuple[int, int], ...]] = {
-    2: ((0, 1),),
+# compare-exchange networks that leave the middle of 3-6 values in the middle (a row median
+# from whole-column minima and maxima, several times faster than sorting short rows): sorting
+# networks (Knuth, TAOCP 5.3.4) but for 5 values, where the least of two pairs' lower values
+# and the greatest of their higher ones cannot be the median and 3 values are left
+MEDIAN_NETWORKS: dict[int, tuple[tuple[int, int], ...]] = {
     3: ((0, 2), (0, 1), (1, 2)),
     4: ((0, 1), (2, 3), (0, 2), (1, 3), (1, 2)),
-    5: ((0, 1), (3, 4), (2, 4), (2, 3), (0, 3), (0, 2), (1, 4), (1, 3), (1, 2)),
+    5: ((0, 1), (3, 4), (0, 3), (1, 4), (1, 3), (1, 2), (2, 3)),
     6: (
         (1, 2), (4, 5), (0, 2), (3, 5), (0, 1), (3, 4),
         (1, 4), (0, 3), (2, 5), (1, 3), (2, 4), (2, 3),
@@ -200,30 +201,55 @@ SORTING_NETWORKS: dict[int, tuple[tuple[int, int], ...]] = {
 }  # fmt: skip
 
 
+def _median_steps(width: int) -> tuple[tuple[int, int, bool, bool], ...]:
+    """The compare-exchanges of `MEDIAN_NETWORKS[width]` that the middle value(s) depend on,
+    each with whether its lower and its higher value are used after it. An exchange of the
+    two middle values at the end is left out: their sum is the same in either order."""
+    network = list(MEDIAN_NETWORKS[width])
+    middle = {(width - 1) // 2, width // 2}
+    if len(middle) == 2 and set(network[-1]) == middle:
+        network.pop()
+    steps: list[tuple[int, int, bool, bool]] = []
+    for a, b in reversed(network):
+        low, high = a in middle, b in middle
+        if low or high:
+            steps.append((a, b, low, high))
+            middle |= {a, b}
+    return tuple(reversed(steps))
+
+
+MEDIAN_STEPS = {width: _median_steps(width) for width in MEDIAN_NETWORKS}
+
+
 def _column_medians(columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
     """`statistics.median` of each row of the equally long `columns` (at least two): the
-    middle value, or the mean of the middle two (of two values, their mean: no sort)."""
+    middle value, or the mean of the middle two (of two values, their mean: no sort). The
+    columns serve as scratch space: their values are overwritten."""
     import numpy as np
 
     width = len(columns)
     if width == 2:
         halves: npt.NDArray[np.float64] = (columns[0] + columns[1]) / 2
         return halves
-    network = SORTING_NETWORKS.get(width)
-    if network is None:
+    steps = MEDIAN_STEPS.get(width)
+    if steps is None:
         ordered = np.sort(np.stack(columns, axis=1), axis=1)
         columns = [ordered[:, k] for k in range(width)]
-    else:  # the same values in the same places as a sort
-        columns = list(columns)
-        for a, b in network:
-            columns[a], columns[b] = (
-                np.minimum(columns[a], columns[b]),
-                np.maximum(columns[a], columns[b]),
-            )
+    else:  # the middle values in the middle places, as a sort leaves them
+        for a, b, low, high in steps:
+            if low and high:
+                lower = np.minimum(columns[a], columns[b])
+                np.maximum(columns[a], columns[b], out=columns[b])
+                columns[a] = lower
+            elif low:
+                np.minimum(columns[a], columns[b], out=columns[a])
+            else:
+                np.maximum(columns[a], columns[b], out=columns[b])
     if width % 2:
         middle: npt.NDArray[np.float64] = columns[width // 2]
         return middle
-    means: npt.NDArray[np.float64] = (columns[width // 2 - 1] + columns[width // 2]) / 2
+    means = np.add(columns[width // 2 - 1], columns[width // 2], out=columns[width // 2])
+    means /= 2
     return means
 
 
@@ -351,12 +377,18 @@ def _rates_block(
             simple[unsure] = _unrepaired(bu, pair, upto[unsure], k[unsure])
         simple &= fresh
         ring_out = out[ring:]
-        for size in np.flatnonzero(np.bincount(k)).tolist():
-            group = np.flatnonzero((k == size) & simple)
+        size_of = k * simple  # the window's beats, 0 where not done here
+        for size in range(int(k.min()), int(size_of.max()) + 1):
+            group = np.flatnonzero(size_of == size)
+            if not group.size:
+                continue
             first_pair = upto[group] - size
             # the rows' pair sums, pair[first_pair + place], read through shifted views
-            middle = _column_medians([pair[place:][first_pair] for place in range(size - 1)])
-            ring_out[group] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
+            # (in range: the unchecked gather)
+            middle = _column_medians(
+                [np.take(pair[place:], first_pair, mode="wrap") for place in range(size - 1)]
+            )
+            ring_out[group] = np.divide(2.0 * SECONDS_PER_MINUTE * US_PER_S, middle, out=middle)
         rest.append(ring + np.flatnonzero(fresh & ~simple))
     for j in np.concatenate(rest).tolist():
         end = int(have[j])
