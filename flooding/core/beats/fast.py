@@ -360,7 +360,9 @@ def _rates_block(
     # values), then those with fewer than MAX_BEATS (`_estimate`), then the full rings
     few, ring = np.searchsorted(have, (MIN_BEATS, MAX_BEATS)).tolist()
     # fresh: a usable beat in the last STALE_S (else the strap's value stays)
-    fresh = t_s[few:] - bt[have[few:] - 1] <= STALE_S
+    since_s = np.take(bt, have[few:] - 1, mode="wrap")  # in range: the unchecked gather
+    np.subtract(t_s[few:], since_s, out=since_s)
+    fresh = since_s <= STALE_S
     rest = [few + np.flatnonzero(fresh[: ring - few])]
     if ring < have.size:
         fresh = fresh[ring - few :]
@@ -371,25 +373,28 @@ def _rates_block(
         # between their shortest and longest interval: where all those round to one
         # interval whatever it is, a repair window within them needs no reference; the
         # rest are tested with the reference itself
-        simple = _steady(bu)[upto - REF_BEATS] & (k <= REF_BEATS)
+        simple = np.take(_steady(bu), upto - REF_BEATS, mode="wrap")
+        simple &= k <= REF_BEATS
         unsure = np.flatnonzero(fresh & ~simple)
-        if unsure.size:
-            simple[unsure] = _unrepaired(bu, pair, upto[unsure], k[unsure])
         simple &= fresh
+        if unsure.size:
+            unrepaired = _unrepaired(bu, pair, upto[unsure], k[unsure])
+            simple[unsure] = unrepaired
+            rest.append(ring + unsure[~unrepaired])  # the rest: a repair, `_estimate`
         ring_out = out[ring:]
         size_of = k * simple  # the window's beats, 0 where not done here
         for size in range(int(k.min()), int(size_of.max()) + 1):
             group = np.flatnonzero(size_of == size)
             if not group.size:
                 continue
-            first_pair = upto[group] - size
+            first_pair = np.take(upto, group, mode="wrap")
+            first_pair -= size
             # the rows' pair sums, pair[first_pair + place], read through shifted views
             # (in range: the unchecked gather)
             middle = _column_medians(
                 [np.take(pair[place:], first_pair, mode="wrap") for place in range(size - 1)]
             )
             ring_out[group] = np.divide(2.0 * SECONDS_PER_MINUTE * US_PER_S, middle, out=middle)
-        rest.append(ring + np.flatnonzero(fresh & ~simple))
     for j in np.concatenate(rest).tolist():
         end = int(have[j])
         first = max(0, end - MAX_BEATS)
