@@ -9,10 +9,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flooding.core.batch import GRID_MAX_SAMPLES, Buckets, _bucket_sums
+from flooding.core.batch import COLUMN_BUCKETS_MIN, GRID_MAX_SAMPLES, Buckets, _bucket_sums
 
 # rates whose sum depends on the order they are added in (1e16 + 1.0 is 1e16)
-RATES = st.sampled_from([1e16, -1e16, 1.0, 0.5, 3.3, 70.1, 64.0, 0.1])
+ORDERED = [1e16, -1e16, 1.0, 0.5, 3.3, 70.1, 64.0, 0.1]
+RATES = st.sampled_from(ORDERED)
 SIZES = st.integers(min_value=1, max_value=GRID_MAX_SAMPLES + 20)
 
 
@@ -45,6 +46,22 @@ class TestBuckets:
         got = np.stack([buckets.sums, buckets.highest, buckets.lowest], axis=1).tolist()
         assert got == one_by_one(rates, starts, stops)
         assert buckets.counts.tolist() == sizes
+
+    @settings(max_examples=10, deadline=None)
+    @given(st.integers(min_value=0, max_value=2**32 - 1))
+    def test_many_buckets_read_a_column_at_a_time(self, seed: int) -> None:
+        """Over COLUMN_BUCKETS_MIN buckets of up to GRID_MAX_SAMPLES samples each (read a
+        column of buckets at a time), each one's sum, highest and lowest rate are exactly
+        those of its rates taken one at a time."""
+        rng = np.random.default_rng(seed)
+        sizes = rng.integers(1, GRID_MAX_SAMPLES + 1, COLUMN_BUCKETS_MIN + 50).tolist()
+        rates = rng.choice(ORDERED, sum(sizes))
+        stops = list(itertools.accumulate(sizes))
+        starts = [0, *stops[:-1]]
+        buckets = Buckets.at(rates, np.array(starts, np.intp))
+        assert buckets.made_sums is not None  # the column at a time path
+        got = np.stack([buckets.sums, buckets.highest, buckets.lowest], axis=1).tolist()
+        assert got == one_by_one(rates, starts, stops)
 
     @settings(max_examples=40, deadline=None)
     @given(st.lists(st.tuples(SIZES, SIZES), min_size=1, max_size=20), st.lists(RATES, min_size=1))

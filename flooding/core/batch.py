@@ -56,6 +56,8 @@ _WAIT_CODE: dict[Waiting | None, int] = {
 CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
 CALM = (State.WARMING, State.CALM)  # calm readings, learned unless frozen
 GRID_MAX_SAMPLES = 64  # buckets up to this many samples are summed in whole-array steps
+COLUMN_BUCKETS_MIN = 1024  # from this many buckets on, their extremes too are read a column
+#                            at a time (a reduceat costs some ns per bucket, a column a us)
 PEEK_MIN_SAMPLES = 16  # readings of a pause looked at ahead of a stretch, at first: a few
 #                        buckets, little to read again when the stretch stops early
 
@@ -71,9 +73,8 @@ class Buckets:
     highest: FloatArray
     lowest: FloatArray
     rates: FloatArray
-    # the sums of the buckets of up to GRID_MAX_SAMPLES samples (0 for longer ones), made
-    # with the extremes from the same reads
-    short_sums: FloatArray
+    # the sums, when made with the extremes from the same reads (`_bucket_columns`)
+    made_sums: FloatArray | None = None
 
     @classmethod
     def of(
@@ -94,15 +95,21 @@ class Buckets:
         n = rates.size
         if not n:
             empty = np.zeros(0)
-            return cls(np.zeros(0, np.intp), np.zeros(0, np.intp), empty, empty, rates, empty)
+            return cls(np.zeros(0, np.intp), np.zeros(0, np.intp), empty, empty, rates)
         counts = np.diff(np.append(starts, n))
-        sums, highest, lowest = _bucket_columns(rates, starts, counts)
-        return cls(starts, counts, highest, lowest, rates, sums)
+        if starts.size >= COLUMN_BUCKETS_MIN and int(counts.max()) <= GRID_MAX_SAMPLES:
+            sums, highest, lowest = _bucket_columns(rates, starts, counts)
+            return cls(starts, counts, highest, lowest, rates, sums)
+        highest = np.maximum.reduceat(rates, starts)
+        lowest = np.minimum.reduceat(rates, starts)
+        return cls(starts, counts, highest, lowest, rates)
 
     @cached_property
     def sums(self) -> FloatArray:
         """Each bucket's rates added left to right, from the first (as `add_current` adds)."""
-        return _long_sums(self.short_sums, self.rates, self.starts, self.counts)
+        if self.made_sums is not None:
+            return self.made_sums
+        return _bucket_sums(self.rates, self.starts, self.counts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,20 +262,19 @@ class TraceReadings(Sequence[Reading]):
 def _bucket_columns(
     rates: FloatArray, starts: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Each bucket's rates added left to right, from the first (as `add_current` adds them;
-    0 for a bucket over GRID_MAX_SAMPLES, see `_long_sums`), and its highest and lowest rate
-    (`np.maximum.reduceat`, `np.minimum.reduceat`). The buckets up to GRID_MAX_SAMPLES are
-    read a column at a time, all those that reach it at once: ordered longest first, those
-    are the first ones; the longer ones by themselves."""
-    size = np.minimum(counts, GRID_MAX_SAMPLES + 1)
+    """Each bucket's rates added left to right, from the first (as `add_current` adds them),
+    its highest and its lowest rate (as `np.maximum.reduceat` and `np.minimum.reduceat`: one
+    after the other), for buckets of up to GRID_MAX_SAMPLES samples. Read a column at a time,
+    all the buckets that reach it at once: ordered longest first, those are the first ones
+    (for many buckets, fewer steps than a reduceat per bucket and a search per size)."""
     # longest first (8-bit keys: a radix sort)
-    order = np.argsort((GRID_MAX_SAMPLES + 1 - size).astype(np.uint8), kind="stable")
-    reach = np.bincount(size, minlength=GRID_MAX_SAMPLES + 2)[::-1].cumsum()[::-1]
+    order = np.argsort((GRID_MAX_SAMPLES - counts).astype(np.uint8), kind="stable")
+    reach = np.bincount(counts, minlength=GRID_MAX_SAMPLES + 1)[::-1].cumsum()[::-1]
     first = starts[order]
     total = rates[first]
     high = total.copy()
     low = total.copy()
-    for column in range(1, min(int(size.max()), GRID_MAX_SAMPLES)):
+    for column in range(1, int(counts.max())):
         rows = int(reach[column + 1])  # the buckets holding more than `column` samples
         values = rates[column:][first[:rows]]  # rates[first + column], through a shifted view
         total[:rows] += values
@@ -280,38 +286,28 @@ def _bucket_columns(
     sums[order] = total
     highest[order] = high
     lowest[order] = low
-    for i in np.flatnonzero(counts > GRID_MAX_SAMPLES).tolist():
-        rows_of = rates[starts[i] : starts[i] + counts[i]]
-        sums[i] = 0.0
-        highest[i] = np.maximum.reduceat(rows_of, [0])[0]
-        lowest[i] = np.minimum.reduceat(rows_of, [0])[0]
     return sums, highest, lowest
-
-
-def _long_sums(
-    short_sums: FloatArray,
-    rates: FloatArray,
-    starts: npt.NDArray[np.intp],
-    counts: npt.NDArray[np.intp],
-) -> FloatArray:
-    """`short_sums` (of `_bucket_columns`) with the sums of the buckets over
-    GRID_MAX_SAMPLES added in too, one rate at a time."""
-    long = np.flatnonzero(counts > GRID_MAX_SAMPLES).tolist()
-    if not long:
-        return short_sums
-    sums = short_sums.copy()
-    for i in long:
-        sums[i] = sum(rates[starts[i] : starts[i] + counts[i]].tolist())
-    return sums
 
 
 def _bucket_sums(
     rates: FloatArray, starts: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
 ) -> FloatArray:
-    """Each bucket's rates added left to right, from the first (as `add_current` adds them)."""
+    """Each bucket's rates added left to right, from the first (as `add_current` adds them):
+    the buckets of each size up to GRID_MAX_SAMPLES at once, a column at a time."""
+    sums = np.zeros(starts.size)
     if not starts.size:
-        return np.zeros(0)
-    return _long_sums(_bucket_columns(rates, starts, counts)[0], rates, starts, counts)
+        return sums
+    sizes = np.bincount(counts[counts <= GRID_MAX_SAMPLES], minlength=1)
+    for width in np.flatnonzero(sizes[1:]).tolist():
+        rows = np.flatnonzero(counts == width + 1)
+        first = starts[rows]
+        total = rates[first]
+        for column in range(1, width + 1):  # rates[first + column], through a shifted view
+            total += rates[column:][first]
+        sums[rows] = total
+    for i in np.flatnonzero(counts > GRID_MAX_SAMPLES).tolist():
+        sums[i] = sum(rates[starts[i] : starts[i] + counts[i]].tolist())
+    return sums
 
 
 def _spans(
