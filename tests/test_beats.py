@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 
 import numpy as np
@@ -13,7 +14,13 @@ from flooding.core.beats import BeatClock, Label, correct_rr, corrected_rmssd
 from flooding.core.beats.artifacts import LOOKAHEAD_BEATS
 from flooding.core.beats.clock import beat_times
 from flooding.core.beats.columns import SampleColumns
-from flooding.core.beats.fast import FastRate, _column_medians, fast_rate_array, fast_rates
+from flooding.core.beats.fast import (
+    MEDIAN_NETWORKS,
+    FastRate,
+    _column_medians,
+    fast_rate_array,
+    fast_rates,
+)
 from flooding.core.models import Sample
 from flooding.io.readers import read
 from tests._data import recording, requires_data
@@ -385,6 +392,25 @@ class TestBatchEqualsLive:
         blocked = fast_rate_array(SampleColumns.of(samples), block).tolist()
         assert blocked == [rate.bpm(s) for s in samples]
 
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(st.integers(min_value=0, max_value=799), min_size=1, max_size=2),
+        st.sampled_from([0.1, 2.5]),
+    )
+    def test_fast_rates_with_a_few_dropped_beats(self, at: list[int], value: float) -> None:
+        """In a long series with only one or two out-of-range values (so few that the whole-
+        array path searches for them rather than counting every beat), wherever in a packet
+        they fall, the rates are still exactly what FastRate gives sample by sample."""
+        rr = sinus(800, seed=3)
+        rr[at] = value
+        ends = np.searchsorted(np.cumsum(rr), np.arange(1, 700, dtype=np.float64))
+        samples = [
+            Sample(1_000.0 + j, 70.0, tuple(rr[lo:hi].tolist()), True)
+            for j, (lo, hi) in enumerate(itertools.pairwise([0, *ends.tolist()]))
+        ]
+        rate = FastRate()
+        assert fast_rates(samples) == [rate.bpm(s) for s in samples]
+
     def test_fast_heart_with_more_beats_than_the_reference(self) -> None:
         """At 190 bpm the 3-s window holds more beats than the reference's REF_BEATS (the
         whole-array path tests those rows with the reference itself): the rates still equal
@@ -420,6 +446,15 @@ class TestBatchEqualsLive:
         table = np.array(rows)
         columns = [table[:, k].copy() for k in range(table.shape[1])]
         assert _column_medians(columns).tolist() == [statistics.median(r) for r in rows]
+
+    @pytest.mark.parametrize("width", sorted(MEDIAN_NETWORKS))
+    def test_row_medians_of_every_order(self, width: int) -> None:
+        """For each width with a median network, every order of `width` values, ties of
+        every kind included, gives exactly statistics.median (a network that sorts 0 to
+        width - 1 in every arrangement sorts any values alike)."""
+        table = np.array(list(itertools.product(range(width), repeat=width)), dtype=np.float64)
+        columns = [table[:, k].copy() for k in range(width)]
+        assert _column_medians(columns).tolist() == [statistics.median(r) for r in table.tolist()]
 
     @requires_data
     @pytest.mark.parametrize(

@@ -64,11 +64,13 @@ def beat_times(
     *,
     last_beat_s: float | None = None,
     last_packet_s: float | None = None,
+    ends: np.ndarray | None = None,
 ) -> np.ndarray:
     """The beat times `BeatClock.push` gives, packet after packet, for whole arrays: each
     packet's time, how many RR values it holds, and all the RR values in order.
     `last_beat_s` and `last_packet_s`: the clock's state before the first packet (a series
-    taken a piece at a time); None for a fresh clock.
+    taken a piece at a time); None for a fresh clock. `ends`: `np.cumsum(counts)`, where
+    the caller has it already.
 
     The sums are the clock's own, in the same order (sequential, float for float), so the
     times are identical; each run between re-anchorings is one numpy pass.
@@ -77,28 +79,37 @@ def beat_times(
 
     if rr_s.size == 0:
         return np.empty(0)
-    holding = counts > 0  # the packets with beats (nearly all: a mask is read fastest)
-    lens = counts[holding]
-    n = lens.size
-    ends = np.cumsum(lens)  # each packet's beats end here
-    starts = ends - lens  # and start here
+    n = counts.size
+    holding = counts > 0  # packets with beats (nearly all; the rest move no beat, anchor none)
+    if ends is None:
+        ends = np.cumsum(counts)  # each packet's beats end here
     # offsets within each packet, summed left to right as the clock does: the second beat
     # of every packet at once, then the third, ...
     offsets = rr_s.astype(np.float64, copy=True)
-    for place in range(1, int(lens.max())):
-        # by index, not by mask: where few packets hold more, a gather is faster
-        at = starts[np.flatnonzero(lens > place)] + place
-        offsets[at] = offsets[at - 1] + rr_s[at]
-    total = offsets[ends - 1]
-    t = packet_t_s[holding]
-    before = np.nan if last_packet_s is None else last_packet_s
+    more = np.flatnonzero(counts > 1)  # the packets holding another beat
+    place = 1
+    while more.size:
+        # by index, not by mask: where few packets hold more, a gather is faster; the
+        # packets' first beats, read through views shifted by `place`
+        first = ends[more] - counts[more]
+        offsets[place:][first] = offsets[place - 1 :][first] + rr_s[place:][first]
+        place += 1
+        more = more[counts[more] > place]
+    total = offsets[ends - 1]  # each packet's sum: 0.0 where empty (it leaves a time as is)
+    np.copyto(total, 0.0, where=~holding)
+    t = packet_t_s
     # the silence before each packet (NaN: no packet before, compares False)
-    dropout = np.diff(packet_t_s, prepend=before)[holding] > DROPOUT_S
-    base = np.empty(n)
+    silence = np.empty(n)
+    silence[0] = packet_t_s[0] - (np.nan if last_packet_s is None else last_packet_s)
+    np.subtract(packet_t_s[1:], packet_t_s[:-1], out=silence[1:])
+    dropout = silence > DROPOUT_S
+    # base[p]: the clock's last beat before packet p (each run's sums written in place)
+    base = np.empty(n + 1)
     if last_beat_s is None:  # a fresh clock: the first packet's beats end at its time
-        base[0] = t[0] - total[0]
-        last = base[0] + total[0]  # the clock's last beat
-        k = 1
+        k = int(np.argmax(holding))  # the first packet with beats
+        base[k] = t[k] - total[k]
+        last = base[k] + total[k]  # the clock's last beat
+        k += 1
     else:
         last = last_beat_s
         k = 0
@@ -106,10 +117,17 @@ def beat_times(
     while k < n:
         # continue without re-anchoring as far as the clock would, one numpy pass
         stop = min(n, k + step)
-        run = np.cumsum(np.concatenate(([last], total[k:stop])))
-        bad = dropout[k:stop] | (np.abs(run[1:] - t[k:stop]) > REANCHOR_TOLERANCE_S)
-        hit = int(np.argmax(bad)) if bad.any() else stop - k
-        base[k : k + hit] = run[:hit]
+        run = base[k : stop + 1]
+        run[0] = last
+        run[1:] = total[k:stop]
+        np.cumsum(run, out=run)
+        drift = np.subtract(run[1:], t[k:stop])
+        bad = np.abs(drift, out=drift) > REANCHOR_TOLERANCE_S
+        bad |= dropout[k:stop]
+        bad &= holding[k:stop]
+        hit = int(np.argmax(bad))
+        if not bad[hit]:
+            hit = stop - k
         last = float(run[hit])
         k += hit
         if k < stop:  # re-anchored to the packet's time
@@ -119,5 +137,5 @@ def beat_times(
             step = RUN_PACKETS
         else:
             step *= 2
-    offsets += np.repeat(base, lens)  # each beat's time: its packet's base + its offset
+    offsets += np.repeat(base[:n], counts)  # each beat's time: its packet's base + its offset
     return offsets

@@ -124,6 +124,7 @@ def fast_rates(samples: Sequence[Sample]) -> list[float]:
 
 
 RATE_BLOCK_SAMPLES = 65_536  # samples done at a time: memory follows the block (a few MB)
+FEW_DROPPED = 256  # dropped beats are searched for when under 1/this of a block's (else counted)
 
 
 def fast_rate_array(
@@ -149,7 +150,7 @@ def fast_rate_array(
     last_beat: float | None = None
     last_packet: float | None = None
     kept_t = np.zeros(0)
-    kept_us = np.zeros(0, np.int64)
+    kept_us = np.zeros(0, np.int32)
     first_beat = 0
     for lo in range(0, n, block):
         hi = min(n, lo + block)
@@ -158,28 +159,41 @@ def fast_rate_array(
         ends = np.cumsum(counts)  # the block's beats up to the end of each sample
         block_rr = rr[first_beat : first_beat + int(ends[-1])]
         first_beat += int(ends[-1])
-        times = beat_times(t_s, counts, block_rr, last_beat_s=last_beat, last_packet_s=last_packet)
+        times = beat_times(
+            t_s, counts, block_rr, last_beat_s=last_beat, last_packet_s=last_packet, ends=ends
+        )
         last_packet = float(t_s[-1])
         if times.size:
             last_beat = float(times[-1])
         usable = (block_rr >= RR_MIN_S) & (block_rr <= RR_MAX_S)
-        bt = np.concatenate((kept_t, times[usable]))
-        # as to_us: round half to even
-        bu = np.concatenate((kept_us, np.rint(block_rr[usable] * US_PER_S).astype(np.int64)))
-        # usable beats up to the end of each sample, the kept ones first
-        have = kept_t.size + np.concatenate(([0], np.cumsum(usable)))[ends]
+        dropped = np.flatnonzero(~usable)  # out of range, not heartbeats: nearly always few
+        if dropped.size:
+            times, block_rr = times[usable], block_rr[usable]
+        # usable beats up to the end of each sample, the kept ones first: the dropped ones
+        # before it are searched for among them when few, else counted (fewer steps)
+        if dropped.size * FEW_DROPPED < usable.size:
+            have = kept_t.size + ends - np.searchsorted(dropped, ends)
+        else:
+            have = kept_t.size + np.concatenate(([0], np.cumsum(usable)))[ends]
+        bt = np.concatenate((kept_t, times)) if kept_t.size else times
+        # the intervals in whole us: at most RR_MAX_S, 32 bits hold them (and their sums)
+        bu = np.empty(kept_us.size + block_rr.size, np.int32)
+        bu[: kept_us.size] = kept_us
+        scaled = block_rr * US_PER_S
+        bu[kept_us.size :] = np.rint(scaled, out=scaled)  # as to_us: round half to even
         _rates_block(t_s, out[lo:hi], bt, bu, have)
         kept_t, kept_us = bt[-MAX_BEATS:], bu[-MAX_BEATS:]
     return out
 
 
-# compare-exchange networks that sort 2-6 values (Knuth, TAOCP 5.3.4): a row median from
-# whole-column minima and maxima, several times faster than sorting short rows
-SORTING_NETWORKS: dict[int, tuple[tuple[int, int], ...]] = {
-    2: ((0, 1),),
+# compare-exchange networks that leave the middle of 3-6 values in the middle (a row median
+# from whole-column minima and maxima, several times faster than sorting short rows): sorting
+# networks (Knuth, TAOCP 5.3.4) but for 5 values, where the least of two pairs' lower values
+# and the greatest of their higher ones cannot be the median and 3 values are left
+MEDIAN_NETWORKS: dict[int, tuple[tuple[int, int], ...]] = {
     3: ((0, 2), (0, 1), (1, 2)),
     4: ((0, 1), (2, 3), (0, 2), (1, 3), (1, 2)),
-    5: ((0, 1), (3, 4), (2, 4), (2, 3), (0, 3), (0, 2), (1, 4), (1, 3), (1, 2)),
+    5: ((0, 1), (3, 4), (0, 3), (1, 4), (1, 3), (1, 2), (2, 3)),
     6: (
         (1, 2), (4, 5), (0, 2), (3, 5), (0, 1), (3, 4),
         (1, 4), (0, 3), (2, 5), (1, 3), (2, 4), (2, 3),
@@ -187,30 +201,55 @@ SORTING_NETWORKS: dict[int, tuple[tuple[int, int], ...]] = {
 }  # fmt: skip
 
 
+def _median_steps(width: int) -> tuple[tuple[int, int, bool, bool], ...]:
+    """The compare-exchanges of `MEDIAN_NETWORKS[width]` that the middle value(s) depend on,
+    each with whether its lower and its higher value are used after it. An exchange of the
+    two middle values at the end is left out: their sum is the same in either order."""
+    network = list(MEDIAN_NETWORKS[width])
+    middle = {(width - 1) // 2, width // 2}
+    if len(middle) == 2 and set(network[-1]) == middle:
+        network.pop()
+    steps: list[tuple[int, int, bool, bool]] = []
+    for a, b in reversed(network):
+        low, high = a in middle, b in middle
+        if low or high:
+            steps.append((a, b, low, high))
+            middle |= {a, b}
+    return tuple(reversed(steps))
+
+
+MEDIAN_STEPS = {width: _median_steps(width) for width in MEDIAN_NETWORKS}
+
+
 def _column_medians(columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
     """`statistics.median` of each row of the equally long `columns` (at least two): the
-    middle value, or the mean of the middle two (of two values, their mean: no sort)."""
+    middle value, or the mean of the middle two (of two values, their mean: no sort). The
+    columns serve as scratch space: their values are overwritten."""
     import numpy as np
 
     width = len(columns)
     if width == 2:
         halves: npt.NDArray[np.float64] = (columns[0] + columns[1]) / 2
         return halves
-    network = SORTING_NETWORKS.get(width)
-    if network is None:
+    steps = MEDIAN_STEPS.get(width)
+    if steps is None:
         ordered = np.sort(np.stack(columns, axis=1), axis=1)
         columns = [ordered[:, k] for k in range(width)]
-    else:  # the same values in the same places as a sort
-        columns = list(columns)
-        for a, b in network:
-            columns[a], columns[b] = (
-                np.minimum(columns[a], columns[b]),
-                np.maximum(columns[a], columns[b]),
-            )
+    else:  # the middle values in the middle places, as a sort leaves them
+        for a, b, low, high in steps:
+            if low and high:
+                lower = np.minimum(columns[a], columns[b])
+                np.maximum(columns[a], columns[b], out=columns[b])
+                columns[a] = lower
+            elif low:
+                np.minimum(columns[a], columns[b], out=columns[a])
+            else:
+                np.maximum(columns[a], columns[b], out=columns[b])
     if width % 2:
         middle: npt.NDArray[np.float64] = columns[width // 2]
         return middle
-    means: npt.NDArray[np.float64] = (columns[width // 2 - 1] + columns[width // 2]) / 2
+    means = np.add(columns[width // 2 - 1], columns[width // 2], out=columns[width // 2])
+    means /= 2
     return means
 
 
@@ -232,24 +271,30 @@ def _window_extreme(
 
 def _window_beats(
     bt: npt.NDArray[np.float64], upto: npt.NDArray[np.intp], start_s: npt.NDArray[np.float64]
-) -> npt.NDArray[np.intp]:
+) -> npt.NDArray[np.uint8]:
     """For rows whose ring ends at beat `upto` - 1 (at least MAX_BEATS beats): how many of
     their last beats are at or after `start_s`, at least MIN_BEATS and at most MAX_BEATS (the
-    `k` of `_estimate`). The beats' times only go forward: a binary search among those
-    beats alone, a few whole-array steps."""
-    first = upto - MIN_BEATS  # the window's first beat, MIN_BEATS back at least
-    more = MAX_BEATS - MIN_BEATS  # how much further back it may start
-    span = 1 << (more.bit_length() - 1)  # the largest power of two in `more`
-    step = more - (span - 1)  # then span / 2, span / 4, ..., 1: `more` back in all
-    while span:
-        first -= step * (bt[first - step] >= start_s)
-        span //= 2
-        step = span
-    beats: npt.NDArray[np.intp] = upto - first
+    `k` of `_estimate`). The beats' times only go forward, so going back from the MIN_BEATS-th
+    last beat they leave the window once and for all: `k` counts those still in it, a beat
+    further back for all rows at a time, until no row's is (a slow heart: a few steps)."""
+    import numpy as np
+
+    ring_first = upto - MAX_BEATS  # each row's first ring beat (its MAX_BEATS-th last)
+    beats = np.full(upto.size, MIN_BEATS, np.uint8)
+    earlier_s = np.empty(upto.size)
+    inside = np.empty(upto.size, np.bool_)
+    for back in range(MAX_BEATS - MIN_BEATS - 1, -1, -1):
+        # the beat `back` after each ring's first, read through a shifted view (in range:
+        # the unchecked, unbuffered gather)
+        np.take(bt[back:], ring_first, out=earlier_s, mode="wrap")
+        np.greater_equal(earlier_s, start_s, out=inside)
+        if not inside.any():
+            break
+        np.add(beats, inside, out=beats)
     return beats
 
 
-def _steady(bu: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+def _steady(bu: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
     """For each run of REF_BEATS intervals (by where it starts): whether every interval of it
     rounds to one reference interval whatever the reference between its shortest and longest
     (so no repair window within it has an extra or missed beat). The rounding rises with the
@@ -259,10 +304,11 @@ def _steady(bu: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     division's rounding (a hair stricter than the floats: sound)."""
     import numpy as np
 
-    narrow = bu.astype(np.int32)  # at most RR_MAX_S in us: 3 times that fits, at half the bytes
-    shortest = _window_extreme(narrow, REF_BEATS, np.minimum)
-    longest = _window_extreme(narrow, REF_BEATS, np.maximum)
-    steady: npt.NDArray[np.bool_] = 2 * longest < 3 * shortest
+    shortest = _window_extreme(bu, REF_BEATS, np.minimum)  # new arrays: scaled in place
+    longest = _window_extreme(bu, REF_BEATS, np.maximum)
+    longest *= 2  # at most RR_MAX_S in us: 3 times that fits in 32 bits
+    shortest *= 3
+    steady: npt.NDArray[np.bool_] = longest < shortest
     return steady
 
 
@@ -281,10 +327,10 @@ def _reference(
 
 
 def _unrepaired(
-    bu: npt.NDArray[np.int64],
+    bu: npt.NDArray[np.int32],
     pair: npt.NDArray[np.float64],
     upto: npt.NDArray[np.intp],
-    k: npt.NDArray[np.intp],
+    k: npt.NDArray[np.uint8],
 ) -> npt.NDArray[np.bool_]:
     """Whether each row's last `k` intervals (its ring ending at beat `upto` - 1) all round
     to one reference interval: no extra or missed beat, so `_estimate` repairs nothing."""
@@ -302,7 +348,7 @@ def _rates_block(
     t_s: npt.NDArray[np.float64],
     out: npt.NDArray[np.float64],
     bt: npt.NDArray[np.float64],
-    bu: npt.NDArray[np.int64],
+    bu: npt.NDArray[np.int32],
     have: npt.NDArray[np.intp],
 ) -> None:
     """The rates of a block of samples into `out` (holding the strap's values): `bt`, `bu`
@@ -314,7 +360,9 @@ def _rates_block(
     # values), then those with fewer than MAX_BEATS (`_estimate`), then the full rings
     few, ring = np.searchsorted(have, (MIN_BEATS, MAX_BEATS)).tolist()
     # fresh: a usable beat in the last STALE_S (else the strap's value stays)
-    fresh = t_s[few:] - bt[have[few:] - 1] <= STALE_S
+    since_s = np.take(bt, have[few:] - 1, mode="wrap")  # in range: the unchecked gather
+    np.subtract(t_s[few:], since_s, out=since_s)
+    fresh = since_s <= STALE_S
     rest = [few + np.flatnonzero(fresh[: ring - few])]
     if ring < have.size:
         fresh = fresh[ring - few :]
@@ -325,19 +373,28 @@ def _rates_block(
         # between their shortest and longest interval: where all those round to one
         # interval whatever it is, a repair window within them needs no reference; the
         # rest are tested with the reference itself
-        simple = _steady(bu)[upto - REF_BEATS] & (k <= REF_BEATS)
+        simple = np.take(_steady(bu), upto - REF_BEATS, mode="wrap")
+        simple &= k <= REF_BEATS
         unsure = np.flatnonzero(fresh & ~simple)
-        if unsure.size:
-            simple[unsure] = _unrepaired(bu, pair, upto[unsure], k[unsure])
         simple &= fresh
+        if unsure.size:
+            unrepaired = _unrepaired(bu, pair, upto[unsure], k[unsure])
+            simple[unsure] = unrepaired
+            rest.append(ring + unsure[~unrepaired])  # the rest: a repair, `_estimate`
         ring_out = out[ring:]
-        for size in np.flatnonzero(np.bincount(k)).tolist():
-            group = np.flatnonzero((k == size) & simple)
-            first_pair = upto[group] - size
+        size_of = k * simple  # the window's beats, 0 where not done here
+        for size in range(int(k.min()), int(size_of.max()) + 1):
+            group = np.flatnonzero(size_of == size)
+            if not group.size:
+                continue
+            first_pair = np.take(upto, group, mode="wrap")
+            first_pair -= size
             # the rows' pair sums, pair[first_pair + place], read through shifted views
-            middle = _column_medians([pair[place:][first_pair] for place in range(size - 1)])
-            ring_out[group] = 2.0 * SECONDS_PER_MINUTE * US_PER_S / middle
-        rest.append(ring + np.flatnonzero(fresh & ~simple))
+            # (in range: the unchecked gather)
+            middle = _column_medians(
+                [np.take(pair[place:], first_pair, mode="wrap") for place in range(size - 1)]
+            )
+            ring_out[group] = np.divide(2.0 * SECONDS_PER_MINUTE * US_PER_S, middle, out=middle)
     for j in np.concatenate(rest).tolist():
         end = int(have[j])
         first = max(0, end - MAX_BEATS)
