@@ -207,6 +207,32 @@ class TestBatchEqualsStreaming:
         assert run_batch(prepared, SETTINGS).events == live(samples, [], SETTINGS.mode)[1]
         assert run_batch(prepared, SETTINGS).events  # the rise gives an episode
 
+    def test_held_lists_replay_the_same(self) -> None:
+        """Replays that share a session's lists (`PreparedSamples.held`: a pause, gaps, a rise,
+        two settings) give what replays making their own give, and let them go at the end."""
+        samples = [Sample(START_S + i, 70.0 + (40.0 if 300 < i < 400 else 0.0)) for i in range(900)]
+        samples += [Sample(START_S + 960 + i, 71.0) for i in range(2000)]  # after a gap
+        samples += [Sample(START_S + 2960 + 2 * i, 72.0) for i in range(300)]  # another pace
+        prepared = prepare(samples)
+        stricter = SETTINGS.model_copy(
+            update={"detection": SETTINGS.detection.model_copy(update={"margin_bpm": 25.0})}
+        )
+        alone = [
+            run_batch(prepare(samples), chosen, keep_readings=True)
+            for chosen in (SETTINGS, stricter)
+        ]
+        with prepared.held():
+            lists = prepared.lists()
+            assert prepared.lists() is lists
+            together = [
+                run_batch(prepared, chosen, keep_readings=True) for chosen in (SETTINGS, stricter)
+            ]
+        assert prepared.lists() is not lists
+        assert any(isinstance(e, Alert) for e in alone[0].events)  # a pause follows
+        for a, b in zip(alone, together, strict=True):
+            assert repr(a.events) == repr(b.events)
+            assert repr(a.readings) == repr(b.readings)
+
     def test_the_collector_is_left_as_it_was(self) -> None:
         """A replay holds the garbage collector off while it runs and leaves it as it found
         it: running after, or still off when it was off."""

@@ -463,9 +463,11 @@ def compare_session(
     replay: Replay | None = None,
 ) -> SessionComparison:
     """Replay one session with both configurations (through `replay`, `alert_times` by
-    default, where it keeps no alerts of them) and compare their alerts."""
-    now = session.alert_times(current, replay)
-    new = session.alert_times(candidate, replay)
+    default, where it keeps no alerts of them) and compare their alerts. The two replays
+    share the lists made of the samples (`PreparedSamples.held`)."""
+    with session.prepared.held():
+        now = session.alert_times(current, replay)
+        new = session.alert_times(candidate, replay)
     marked = session.false_alarm_s
     now_false = {i for i, _ in match(now, marked, tolerance_s)}
     new_false = {i for i, _ in match(new, marked, tolerance_s)}

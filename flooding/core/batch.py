@@ -122,6 +122,8 @@ class PreparedSamples:
 
     columns: SampleColumns
     rates: FloatArray
+    # the lists of the replays under way in `held` (one, or none)
+    _held: list[ReplayLists] = field(default_factory=list, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.rates.size)
@@ -135,6 +137,75 @@ class PreparedSamples:
     def buckets(self) -> Buckets:
         """The baseline buckets, when time only moves forward (`forward`)."""
         return Buckets.of(self.columns.t_s, self.rates)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Replays of these samples inside the block share the Python lists a replay reads
+        whatever the settings (`ReplayLists`: made by the first, let go at the end), so a
+        comparison of two settings makes them once; outside, each replay makes its own
+        (a list costs a float object per sample: kept for every session, they would hold
+        several times the memory of the arrays)."""
+        if self._held:  # held already (nested): the outer block lets go
+            yield
+            return
+        self._held.append(ReplayLists(self))
+        try:
+            yield
+        finally:
+            self._held.clear()
+
+    def lists(self) -> ReplayLists:
+        """The lists a replay reads: those held (`held`), else new ones."""
+        return self._held[0] if self._held else ReplayLists(self)
+
+
+class ReplayLists:
+    """A session's times and rates, and its buckets' values, as Python lists (what a replay
+    reads one item at a time, faster from a list than from an array), each made at first
+    use; the same whatever the settings."""
+
+    def __init__(self, prepared: PreparedSamples) -> None:
+        self._prepared = prepared
+
+    @cached_property
+    def times_s(self) -> list[float]:
+        """Each sample's time."""
+        return self._prepared.columns.t_s.tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def bpms(self) -> list[float]:
+        """Each sample's detection rate."""
+        return self._prepared.rates.tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def steady(self) -> bytes:
+        """`same_steps` of the times."""
+        return same_steps(self._prepared.columns.t_s)
+
+    @cached_property
+    def bucket_runs(self) -> tuple[list[int], list[int], list[float], list[float]]:
+        """The buckets (`PreparedSamples.buckets`): where each starts and stops (its last
+        sample + 1), their highest and lowest rates."""
+        buckets = self._prepared.buckets
+        return (
+            buckets.starts.tolist(),
+            (buckets.starts + buckets.counts).tolist(),
+            buckets.highest.tolist(),
+            buckets.lowest.tolist(),
+        )
+
+    @cached_property
+    def bucket_sums(self) -> list[float]:
+        """The buckets' sums (`Buckets.sums`)."""
+        return self._prepared.buckets.sums.tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def bucket_times(self) -> tuple[list[float], list[float]]:
+        """Each bucket's first and last sample's time."""
+        buckets = self._prepared.buckets
+        t_s = self._prepared.columns.t_s
+        starts = buckets.starts
+        return t_s[starts].tolist(), t_s[starts + buckets.counts - 1].tolist()
 
 
 def prepare(samples: Iterable[Sample] | SampleColumns) -> PreparedSamples:
@@ -360,7 +431,9 @@ def _calm_mask(
     n = t.size
     ok = np.zeros(n, np.bool_)
     gap = np.zeros(n, np.bool_)
-    steps = np.diff(t, prepend=t[0])
+    steps = np.empty(n)  # each sample's step from the one before (as `np.diff`, a step at a time)
+    steps[:1] = 0.0  # the first's: no gap, whatever its time
+    np.subtract(t[1:], t[:-1], out=steps[1:])
     contact = columns.has_contact
     mode = engine.mode
     edges = [0, *(min(max(c.before, 0), n) for c in controls), n]
@@ -433,6 +506,8 @@ def _replay(
     by_index: dict[int, list[Control]] = {}
     for control in controls:
         by_index.setdefault(min(max(control.before, 0), n), []).append(control)
+    lists = prepared.lists()
+    shared = False  # whether the buckets are the prepared ones (their lists: `lists`)
     if n and prepared.forward:  # buckets follow each other, one run each
         ok, gap = _calm_mask(engine, columns, rates, controls)
         if by_index:  # a control splits its bucket, whose samples then go one by one
@@ -441,6 +516,7 @@ def _replay(
             buckets = Buckets.of(t, rates, at)
         else:
             buckets = prepared.buckets
+            shared = True
     else:  # time went back somewhere: sample by sample, as `feed` copes with it
         ok = np.zeros(n, np.bool_)
         gap = np.zeros(n, np.bool_)
@@ -453,11 +529,18 @@ def _replay(
     gap_buckets = np.searchsorted(starts, after_gap, side="right") - 1
     for bucket_index, j in zip(gap_buckets.tolist(), after_gap.tolist(), strict=True):
         gaps_in.setdefault(bucket_index, []).append(j)
-    highest = buckets.highest.tolist()
-    lowest = buckets.lowest.tolist()
-    sums = buckets.sums.tolist() if calm_array.any() else [0.0] * starts.size
-    t_list = t.tolist()
-    rate_list = rates.tolist()
+    stops_array = starts + counts
+    if shared:
+        starts_list, stops_list, highest, lowest = lists.bucket_runs
+    else:
+        starts_list, stops_list = starts.tolist(), stops_array.tolist()
+        highest, lowest = buckets.highest.tolist(), buckets.lowest.tolist()
+    if not calm_array.any():
+        sums = [0.0] * starts.size
+    else:
+        sums = lists.bucket_sums if shared else buckets.sums.tolist()
+    t_list = lists.times_s
+    rate_list = lists.bpms
     contact = columns.contact  # a sample's code indexes CONTACTS
     protocol = engine.protocol
     detector = engine.detector
@@ -468,9 +551,6 @@ def _replay(
         if columns.activity_g is None
         else [None if math.isnan(a) else a for a in columns.activity_g.tolist()]
     )
-    starts_list = starts.tolist()
-    stops_array = starts + counts
-    stops_list = stops_array.tolist()
     # buckets of usable samples, taken in stretches (`Detector.quiet_stretch`) when no
     # control falls among them: for each, where its stretch ends; a bucket with gaps inside
     # learns (when calm) from its last gap on
@@ -485,16 +565,15 @@ def _replay(
             learned = after_gap[last_gap]
             tail = _bucket_sums(rates, learned, stops_array[with_gap] - learned)
             tail_sums = dict(zip(with_gap.tolist(), tail.tolist(), strict=True))
+    first_ts: list[float] = []
+    last_ts: list[float] = []
+    if stretch_end:
+        if shared:
+            first_ts, last_ts = lists.bucket_times
+        else:
+            first_ts, last_ts = t[starts].tolist(), t[stops_array - 1].tolist()
     runs = BucketRuns(
-        starts_list,
-        stops_list,
-        highest,
-        lowest,
-        sums,
-        gaps_in,
-        tail_sums,
-        t[starts].tolist() if stretch_end else [],
-        t[stops_array - 1].tolist() if stretch_end else [],
+        starts_list, stops_list, highest, lowest, sums, gaps_in, tail_sums, first_ts, last_ts
     )
     # the samples that `Detector.quiet_readings` may not take (unusable, after a gap, where a
     # control falls): a byte per sample (1: may be taken), and their indices followed by n,
@@ -508,14 +587,10 @@ def _replay(
     paused: list[tuple[int, int, float]] = []
     extended: list[tuple[int, int, float]] = []
     gap_events: list[tuple[int, Event]] = []  # the gaps of a stretch, by sample
-    steady = b""  # `same_steps(t)`, made when a pause is first read (a calm replay needs none)
 
     def pace() -> bytes:
-        """`same_steps(t)`, made at first need."""
-        nonlocal steady
-        if not steady:
-            steady = same_steps(t)
-        return steady
+        """`same_steps(t)`, made at first need (a calm replay needs none)."""
+        return lists.steady
 
     def read_in_pause(first: int, end: int) -> tuple[list[tuple[int, Event]], int | None]:
         """The pause protocol reads usable samples `first` .. `end` - 1 (`on_usable_readings`),
