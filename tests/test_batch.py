@@ -212,23 +212,29 @@ class TestBatchEqualsStreaming:
         two settings) give what replays making their own give, and let them go at the end."""
         samples = [Sample(START_S + i, 70.0 + (40.0 if 300 < i < 400 else 0.0)) for i in range(900)]
         samples += [Sample(START_S + 960 + i, 71.0) for i in range(2000)]  # after a gap
-        samples += [Sample(START_S + 2960 + 2 * i, 72.0) for i in range(300)]  # another pace
+        samples += [Sample(START_S + 2960 + 3 * i, 72.0) for i in range(300)]  # another pace
         prepared = prepare(samples)
         stricter = SETTINGS.model_copy(
             update={"detection": SETTINGS.detection.model_copy(update={"margin_bpm": 25.0})}
         )
+        # steps of 3 s are gaps: other usable samples than the others' (not shared with them)
+        gappier = SETTINGS.model_copy(
+            update={"detection": SETTINGS.detection.model_copy(update={"gap_s": 2.0})}
+        )
         alone = [
             run_batch(prepare(samples), chosen, keep_readings=True)
-            for chosen in (SETTINGS, stricter)
+            for chosen in (SETTINGS, stricter, gappier)
         ]
         with prepared.held():
             lists = prepared.lists()
             assert prepared.lists() is lists
             together = [
-                run_batch(prepared, chosen, keep_readings=True) for chosen in (SETTINGS, stricter)
+                run_batch(prepared, chosen, keep_readings=True)
+                for chosen in (SETTINGS, stricter, gappier)
             ]
         assert prepared.lists() is not lists
         assert any(isinstance(e, Alert) for e in alone[0].events)  # a pause follows
+        assert repr(alone[2].events) != repr(alone[0].events)
         for a, b in zip(alone, together, strict=True):
             assert repr(a.events) == repr(b.events)
             assert repr(a.readings) == repr(b.readings)

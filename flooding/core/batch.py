@@ -15,7 +15,8 @@ events and readings that feeding them one by one gives (`run_batch` is the entry
   hand; between such steps, the usable readings of the bucket that change nothing but its
   calm sum or a peak at once (`Detector.quiet_readings`).
 The columns, rates and buckets do not depend on the settings: `prepare` once, replay many
-times (tune); only the usable and gap masks are made again for each replay.
+times (tune); only the usable and gap masks are made again for each replay (once for the
+replays of a comparison that agree on the settings they depend on: `PreparedSamples.held`).
 """
 
 from __future__ import annotations
@@ -166,6 +167,9 @@ class ReplayLists:
 
     def __init__(self, prepared: PreparedSamples) -> None:
         self._prepared = prepared
+        # the usable samples of the prepared buckets by the settings they depend on (the
+        # lowest and highest plausible rate, the gap), for replays without a control
+        self.usable: dict[tuple[float, float, float], UsableBuckets] = {}
 
     @cached_property
     def times_s(self) -> list[float]:
@@ -421,6 +425,74 @@ def _tiling(
     return None
 
 
+@dataclass(frozen=True, eq=False)
+class UsableBuckets:
+    """What a replay reads of the usable samples (`_calm_mask`) by bucket: the same for
+    every replay whose plausible rates and gap agree (`ReplayLists.usable`)."""
+
+    calm: list[bool]  # each bucket: all its samples usable, none after a gap
+    any_calm: bool
+    gaps_in: dict[int, list[int]]  # bucket -> its samples that follow a gap
+    # buckets of usable samples, taken in stretches (`Detector.quiet_stretch`) when no
+    # control falls among them: for each, where its stretch ends (empty: none taken so); a
+    # bucket with gaps inside learns (when calm) from its last gap on: its sum from there
+    stretch_end: list[int]
+    tail_sums: dict[int, float]
+    # the samples that `Detector.quiet_readings` may not take (unusable, after a gap, where a
+    # control falls): a byte per sample (1: may be taken), and their indices followed by n,
+    # made at first need (a sparse month barely needs them)
+    takeable: bytes
+    barred: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(
+        cls,
+        ok: npt.NDArray[np.bool_],
+        gap: npt.NDArray[np.bool_],
+        buckets: Buckets,
+        rates: FloatArray,
+        stretches: bool,
+    ) -> UsableBuckets:
+        """From the usable (`ok`) and after-gap samples of `buckets`; `stretches`: whether
+        buckets may be taken in stretches (no control falls among them)."""
+        starts = buckets.starts
+        n = ok.size
+        calm_array = np.logical_and.reduceat(ok, starts) if n else np.zeros(0, np.bool_)
+        any_calm = bool(calm_array.any())
+        gaps_in: dict[int, list[int]] = {}
+        after_gap = np.flatnonzero(gap)
+        gap_buckets = np.searchsorted(starts, after_gap, side="right") - 1
+        for bucket_index, j in zip(gap_buckets.tolist(), after_gap.tolist(), strict=True):
+            gaps_in.setdefault(bucket_index, []).append(j)
+        stretch_end: list[int] = []
+        tail_sums: dict[int, float] = {}
+        if stretches and any_calm:
+            blocked = np.append(np.flatnonzero(~calm_array), calm_array.size)
+            stretch_end = blocked[np.searchsorted(blocked, np.arange(calm_array.size))].tolist()
+            if after_gap.size:
+                last_gap = np.flatnonzero(np.diff(gap_buckets, append=-1) != 0)  # each bucket's
+                with_gap = gap_buckets[last_gap]
+                learned = after_gap[last_gap]
+                stops = starts[with_gap] + buckets.counts[with_gap]
+                tail = _bucket_sums(rates, learned, stops - learned)
+                tail_sums = dict(zip(with_gap.tolist(), tail.tolist(), strict=True))
+        barred = ~ok | gap
+        return cls(
+            calm_array.tolist(),
+            any_calm,
+            gaps_in,
+            stretch_end,
+            tail_sums,
+            (~barred).tobytes(),
+            barred,
+        )
+
+    @cached_property
+    def unusable(self) -> list[int]:
+        """The samples `quiet_readings` may not take, followed by their count."""
+        return np.append(np.flatnonzero(self.barred), self.barred.size).tolist()
+
+
 def _calm_mask(
     engine: Engine, columns: SampleColumns, rates: FloatArray, controls: Sequence[Control]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -507,38 +579,36 @@ def _replay(
     for control in controls:
         by_index.setdefault(min(max(control.before, 0), n), []).append(control)
     lists = prepared.lists()
-    shared = False  # whether the buckets are the prepared ones (their lists: `lists`)
-    if n and prepared.forward:  # buckets follow each other, one run each
-        ok, gap = _calm_mask(engine, columns, rates, controls)
-        if by_index:  # a control splits its bucket, whose samples then go one by one
+    if n and prepared.forward and not by_index:  # buckets follow each other, one run each
+        buckets = prepared.buckets
+        detection = detection_for(engine.settings, engine.mode)  # in force throughout
+        key = (detection.min_plausible_bpm, detection.max_plausible_bpm, detection.gap_s)
+        usable = lists.usable.get(key)
+        if usable is None:
+            ok, gap = _calm_mask(engine, columns, rates, controls)
+            usable = lists.usable[key] = UsableBuckets.of(ok, gap, buckets, rates, True)
+        starts_list, stops_list, highest, lowest = lists.bucket_runs
+        sums = lists.bucket_sums if usable.any_calm else [0.0] * len(starts_list)
+        first_ts, last_ts = lists.bucket_times if usable.stretch_end else ([], [])
+    else:
+        if n and prepared.forward:  # a control splits its bucket: its samples one by one
+            ok, gap = _calm_mask(engine, columns, rates, controls)
             at = np.array([i for i in by_index if 0 < i < n], np.intp)
             ok[at] = False
             buckets = Buckets.of(t, rates, at)
-        else:
-            buckets = prepared.buckets
-            shared = True
-    else:  # time went back somewhere: sample by sample, as `feed` copes with it
-        ok = np.zeros(n, np.bool_)
-        gap = np.zeros(n, np.bool_)
-        buckets = Buckets.at(rates, np.zeros(1 if n else 0, np.intp))
-    starts, counts = buckets.starts, buckets.counts
-    calm_array = np.logical_and.reduceat(ok, starts) if n else np.zeros(0, np.bool_)
-    calm = calm_array.tolist()
-    gaps_in: dict[int, list[int]] = {}  # bucket -> its samples that follow a gap
-    after_gap = np.flatnonzero(gap)
-    gap_buckets = np.searchsorted(starts, after_gap, side="right") - 1
-    for bucket_index, j in zip(gap_buckets.tolist(), after_gap.tolist(), strict=True):
-        gaps_in.setdefault(bucket_index, []).append(j)
-    stops_array = starts + counts
-    if shared:
-        starts_list, stops_list, highest, lowest = lists.bucket_runs
-    else:
-        starts_list, stops_list = starts.tolist(), stops_array.tolist()
+        else:  # time went back somewhere: sample by sample, as `feed` copes with it
+            ok = np.zeros(n, np.bool_)
+            gap = np.zeros(n, np.bool_)
+            buckets = Buckets.at(rates, np.zeros(1 if n else 0, np.intp))
+        usable = UsableBuckets.of(ok, gap, buckets, rates, False)
+        starts_list = buckets.starts.tolist()
+        stops_list = (buckets.starts + buckets.counts).tolist()
         highest, lowest = buckets.highest.tolist(), buckets.lowest.tolist()
-    if not calm_array.any():
-        sums = [0.0] * starts.size
-    else:
-        sums = lists.bucket_sums if shared else buckets.sums.tolist()
+        sums = buckets.sums.tolist() if usable.any_calm else [0.0] * len(starts_list)
+        first_ts, last_ts = [], []
+    calm = usable.calm
+    gaps_in = usable.gaps_in
+    stretch_end = usable.stretch_end
     t_list = lists.times_s
     rate_list = lists.bpms
     contact = columns.contact  # a sample's code indexes CONTACTS
@@ -551,35 +621,18 @@ def _replay(
         if columns.activity_g is None
         else [None if math.isnan(a) else a for a in columns.activity_g.tolist()]
     )
-    # buckets of usable samples, taken in stretches (`Detector.quiet_stretch`) when no
-    # control falls among them: for each, where its stretch ends; a bucket with gaps inside
-    # learns (when calm) from its last gap on
-    stretch_end: list[int] = []
-    tail_sums: dict[int, float] = {}
-    if not by_index and calm_array.any():
-        blocked = np.append(np.flatnonzero(~calm_array), calm_array.size)
-        stretch_end = blocked[np.searchsorted(blocked, np.arange(calm_array.size))].tolist()
-        if after_gap.size:
-            last_gap = np.flatnonzero(np.diff(gap_buckets, append=-1) != 0)  # each bucket's
-            with_gap = gap_buckets[last_gap]
-            learned = after_gap[last_gap]
-            tail = _bucket_sums(rates, learned, stops_array[with_gap] - learned)
-            tail_sums = dict(zip(with_gap.tolist(), tail.tolist(), strict=True))
-    first_ts: list[float] = []
-    last_ts: list[float] = []
-    if stretch_end:
-        if shared:
-            first_ts, last_ts = lists.bucket_times
-        else:
-            first_ts, last_ts = t[starts].tolist(), t[stops_array - 1].tolist()
     runs = BucketRuns(
-        starts_list, stops_list, highest, lowest, sums, gaps_in, tail_sums, first_ts, last_ts
+        starts_list,
+        stops_list,
+        highest,
+        lowest,
+        sums,
+        gaps_in,
+        usable.tail_sums,
+        first_ts,
+        last_ts,
     )
-    # the samples that `Detector.quiet_readings` may not take (unusable, after a gap, where a
-    # control falls): a byte per sample (1: may be taken), and their indices followed by n,
-    # made at first need (a sparse month barely needs them)
-    barred = ~ok | gap
-    takeable = (~barred).tobytes()
+    takeable = usable.takeable
     unusable: list[int] = []
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
     stretched: list[tuple[int, int, State, float | None, float, Waiting | None]] = []
@@ -753,7 +806,7 @@ def _replay(
             # the samples up to the next unusable one (or gap, or control) that change nothing
             # but the calm readings or a peak, at once (`Detector.quiet_readings`)
             if not unusable:
-                unusable = np.append(np.flatnonzero(barred), n).tolist()
+                unusable = usable.unusable
             usable_end = min(stop, unusable[bisect.bisect_left(unusable, j)])
             end, quiet_step = detector.quiet_readings(t_list, rate_list, j, usable_end)
             if quiet_step is None:
