@@ -10,10 +10,12 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from flooding.core.batch import STATES, WAITS, prepare, same_steps
+from flooding.core.batch import STATES, WAITS, bucket_indices, prepare, same_steps
+from flooding.core.detector import BUCKET_S
 from flooding.core.engine import Control, Engine, run_batch
 from flooding.core.models import (
     SOLO,
@@ -733,6 +735,27 @@ def pausing_protocol(start_s: float) -> PauseProtocol:
 def observed(protocol: PauseProtocol, t_s: float, bpm: float) -> list[Event]:
     """What the pause protocol says of one calm reading, observed as live does."""
     return protocol.observe(SOLO, t_s, bpm=bpm, state=State.CALM, baseline_bpm=None, alerts=True)
+
+
+class TestBucketIndices:
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=20))
+    def test_the_floor_of_each_time_over_a_bucket(self, times: list[float]) -> None:
+        """Each time's baseline bucket is `math.floor(t / BUCKET_S)`, the integer `tick`
+        moves to, for any finite time (huge ones too)."""
+        indices = bucket_indices(np.array(times), times)
+        assert list(indices) == [math.floor(t / BUCKET_S) for t in times]
+        assert all(type(i) is int for i in indices)
+
+    def test_an_infinite_time_raises_only_when_asked_for(self) -> None:
+        """With an infinite time among them, the others' buckets are as `tick` makes them
+        and the infinite one raises as `tick` would, when it is asked for (not before)."""
+        times = [0.0, 15.5, math.inf]
+        indices = bucket_indices(np.array(times), times)
+        assert [indices[0], indices[1]] == [0, 1]
+        assert indices[:2] == [0, 1]
+        with pytest.raises(OverflowError):
+            indices[2]
 
 
 class TestPauseReadAhead:

@@ -139,6 +139,12 @@ class PreparedSamples:
         """The baseline buckets, when time only moves forward (`forward`)."""
         return Buckets.of(self.columns.t_s, self.rates)
 
+    @cached_property
+    def steady(self) -> bytes:
+        """`same_steps` of the times, made at first need (a calm replay needs none): a byte
+        per sample, kept for every replay."""
+        return same_steps(self.columns.t_s)
+
     @contextmanager
     def held(self) -> Iterator[None]:
         """Replays of these samples inside the block share the Python lists a replay reads
@@ -182,11 +188,6 @@ class ReplayLists:
         return self._prepared.rates.tolist()  # type: ignore[no-any-return]
 
     @cached_property
-    def steady(self) -> bytes:
-        """`same_steps` of the times."""
-        return same_steps(self._prepared.columns.t_s)
-
-    @cached_property
     def bucket_runs(self) -> tuple[list[int], list[int], list[float], list[float]]:
         """The buckets (`PreparedSamples.buckets`): where each starts and stops (its last
         sample + 1), their highest and lowest rates."""
@@ -204,12 +205,14 @@ class ReplayLists:
         return self._prepared.buckets.sums.tolist()  # type: ignore[no-any-return]
 
     @cached_property
-    def bucket_times(self) -> tuple[list[float], list[float]]:
-        """Each bucket's first and last sample's time."""
+    def bucket_times(self) -> tuple[list[float], list[float], Sequence[int]]:
+        """Each bucket's first and last sample's time, and its index (`BucketRuns.indices`)."""
         buckets = self._prepared.buckets
         t_s = self._prepared.columns.t_s
         starts = buckets.starts
-        return t_s[starts].tolist(), t_s[starts + buckets.counts - 1].tolist()
+        first = t_s[starts]
+        first_ts = first.tolist()
+        return first_ts, t_s[starts + buckets.counts - 1].tolist(), bucket_indices(first, first_ts)
 
 
 def prepare(samples: Iterable[Sample] | SampleColumns) -> PreparedSamples:
@@ -395,6 +398,41 @@ def _spans(
     return lengths, np.arange(int(lengths.sum())) + np.repeat(
         firsts - np.cumsum(lengths) + lengths, lengths
     )
+
+
+BUCKET_INDEX_MAX = 2.0**62  # bucket indices under this are exact in int64 (and as floats)
+
+
+def bucket_indices(first_t: FloatArray, first_ts: list[float]) -> Sequence[int]:
+    """The baseline bucket of each time (`math.floor(t / BUCKET_S)`, as `_BaselineRing.tick`
+    takes it): the same division and floor on the array, exact as integers when all are
+    finite and small enough; else each made when asked for, as `tick` makes it (an infinite
+    time raises there, not here)."""
+    index = np.floor(first_t / BUCKET_S)
+    if bool(np.all(np.abs(index) < BUCKET_INDEX_MAX)):  # NaN and inf compare False
+        return index.astype(np.int64).tolist()  # type: ignore[no-any-return]
+    return _FlooredTimes(first_ts)
+
+
+class _FlooredTimes(Sequence[int]):
+    """`math.floor(t / BUCKET_S)` of each of some times, made when asked for."""
+
+    def __init__(self, times_s: list[float]) -> None:
+        self._times_s = times_s
+
+    def __len__(self) -> int:
+        return len(self._times_s)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return [math.floor(t / BUCKET_S) for t in self._times_s[index]]
+        return math.floor(self._times_s[index] / BUCKET_S)
 
 
 def same_steps(t_s: FloatArray) -> bytes:
@@ -589,7 +627,7 @@ def _replay(
             usable = lists.usable[key] = UsableBuckets.of(ok, gap, buckets, rates, True)
         starts_list, stops_list, highest, lowest = lists.bucket_runs
         sums = lists.bucket_sums if usable.any_calm else [0.0] * len(starts_list)
-        first_ts, last_ts = lists.bucket_times if usable.stretch_end else ([], [])
+        first_ts, last_ts, indices = lists.bucket_times if usable.stretch_end else ([], [], [])
     else:
         if n and prepared.forward:  # a control splits its bucket: its samples one by one
             ok, gap = _calm_mask(engine, columns, rates, controls)
@@ -605,7 +643,7 @@ def _replay(
         stops_list = (buckets.starts + buckets.counts).tolist()
         highest, lowest = buckets.highest.tolist(), buckets.lowest.tolist()
         sums = buckets.sums.tolist() if usable.any_calm else [0.0] * len(starts_list)
-        first_ts, last_ts = [], []
+        first_ts, last_ts, indices = [], [], []
     calm = usable.calm
     gaps_in = usable.gaps_in
     stretch_end = usable.stretch_end
@@ -631,6 +669,7 @@ def _replay(
         usable.tail_sums,
         first_ts,
         last_ts,
+        indices,
     )
     takeable = usable.takeable
     unusable: list[int] = []
@@ -643,7 +682,7 @@ def _replay(
 
     def pace() -> bytes:
         """`same_steps(t)`, made at first need (a calm replay needs none)."""
-        return lists.steady
+        return prepared.steady
 
     def read_in_pause(first: int, end: int) -> tuple[list[tuple[int, Event]], int | None]:
         """The pause protocol reads usable samples `first` .. `end` - 1 (`on_usable_readings`),

@@ -294,7 +294,8 @@ class BucketRuns(NamedTuple):
     sum (added in order). `gaps`: for a bucket with samples that follow a gap, those samples
     (indices, in order), and `tail_sums` the sum (added in order) of its rates from the last
     of them on: what a calm bucket learns. `first_t`, `last_t`: each bucket's first and last
-    sample's time."""
+    sample's time; `indices`: each one's baseline bucket (`math.floor` of its first time over
+    BUCKET_S, what `_BaselineRing.tick` moves to)."""
 
     starts: Sequence[int]
     stops: Sequence[int]
@@ -305,6 +306,7 @@ class BucketRuns(NamedTuple):
     tail_sums: Mapping[int, float] = MappingProxyType({})
     first_t: Sequence[float] = ()
     last_t: Sequence[float] = ()
+    indices: Sequence[int] = ()
 
 
 def _release_timer(
@@ -1022,7 +1024,9 @@ class Detector:
         ring = self._baseline
         classic = self.classic
         settle_end = ring.settle_end_s
-        starts, stops, highest, lowest, sums, gaps_of, tail_sums, first_ts, last_ts = buckets
+        starts, stops, highest, lowest, sums, gaps_of, tail_sums, first_ts, last_ts, indices = (
+            buckets
+        )
         no_gaps: Sequence[int] = ()
         moved_t = self._moved_t
         seen_t = self._last_t
@@ -1032,7 +1036,6 @@ class Detector:
         relative_rule = not classic and self.settings.rules in ("either", "relative")
         step_rule = not classic and not self.has_accelerometer
         tick = ring.tick
-        floor = math.floor
         recent = self._recent
         bisect_right = bisect.bisect_right
         release = self._release_start
@@ -1064,7 +1067,7 @@ class Detector:
             if ring._n or ring.settling_now:
                 tick(first_t)
             else:  # `tick` of an empty bucket, outside the settling minutes: it moves on
-                ring._bucket_index = floor(first_t / BUCKET_S)
+                ring._bucket_index = indices[i]
             if self._cached_version != ring.version:
                 self._cached = self._compute_threshold()
                 self._cached_version = ring.version
@@ -1220,7 +1223,7 @@ class Detector:
                     j += 1
             if j > i:
                 last = j - 1
-                ring._bucket_index = floor(first_ts[last] / BUCKET_S)
+                ring._bucket_index = indices[last]
                 if step_rule:
                     recent.clear()
                     deferred = (starts[last], stops[last], last_ts[last])
@@ -1268,12 +1271,11 @@ class Detector:
         threshold at the last bucket taken, and the range `record` gets next (`said`: start,
         stop, state, baseline, threshold; `waiting` is its last)."""
         ring = self._baseline
-        starts, stops, highest, _, sums, gaps_of, _, first_ts, last_ts = buckets
+        starts, stops, highest, _, sums, gaps_of, _, first_ts, last_ts, indices = buckets
         fill = BUCKET_S * MIN_BUCKET_FILL
         bucket_s = BUCKET_S
         step_s = STEP_S
         per_minute = SECONDS_PER_MINUTE
-        floor = math.floor
         bisect_left = bisect.bisect_left
         insort = bisect.insort
         short_ring = ring._ring
@@ -1361,7 +1363,7 @@ class Detector:
                 if not margin > margin_bpm:
                     margin = margin_bpm
                 threshold = value + margin
-            index = floor(first_ts[q] / bucket_s)
+            index = indices[q]
             if highest[q] >= threshold:
                 open_sum = 0.0
                 open_n = 0
