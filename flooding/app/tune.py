@@ -223,7 +223,7 @@ def _load(store: Store, row: SessionRow) -> RecordedSession:
 
 def false_alarms(store: Store, session_id: int) -> tuple[float, ...]:
     """The times of a session's alerts that the person marked as false alarms, in order."""
-    events = store.events(session_id)
+    events = store.events(session_id, {"alert", "false-alarm"})  # no other event's data read
     alerts = {e.id: e.t_s for e in events if e.kind == "alert"}
     marked = {e.data.get("alert_event_id") for e in events if e.kind == "false-alarm"}
     return tuple(sorted(t for event_id, t in alerts.items() if event_id in marked))
