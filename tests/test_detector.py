@@ -331,6 +331,32 @@ class TestRules:
         assert threshold == pytest.approx(expected[0])
         assert rule == expected[1]
 
+    @pytest.mark.parametrize(
+        ("rules", "classic", "bpm", "expected"),
+        [
+            ("either", False, 40.0, Rule.RELATIVE),  # the margin in bpm is the larger
+            ("either", False, 95.0, Rule.RELATIVE),  # the margin in % is the larger
+            ("relative", False, 95.0, Rule.RELATIVE),
+            ("both", False, 95.0, Rule.RELATIVE),
+            ("both", False, 40.0, Rule.ABSOLUTE),
+            ("absolute", False, 40.0, Rule.ABSOLUTE),
+            ("either", True, 40.0, Rule.RELATIVE),  # classic: the lower of the two
+        ],
+    )
+    def test_threshold_of_a_warm_baseline(
+        self, rules: str, classic: bool, bpm: float, expected: Rule
+    ) -> None:
+        """Once the own baseline is warm, the relative threshold is the baseline plus the
+        larger of margin_bpm and margin_pct % of it, combined with the absolute by `rules`."""
+        detector = Detector(detection(rules=rules, margin_pct=20.0), classic=classic)
+        run(detector, trace(calm(600, bpm)))
+        base = detector.baseline_bpm
+        assert base == bpm
+        margin = max(detector.settings.margin_bpm, bpm * 20.0 / 100.0)
+        threshold, rule = detector.threshold()
+        assert rule == expected
+        assert threshold == (bpm + margin if expected is Rule.RELATIVE else 100.0)
+
 
 class TestRelease:
     def test_release_needs_release_s_below_the_release_level(self) -> None:

@@ -441,6 +441,10 @@ class Detector:
         self._cached_version = -1
         self._cached: tuple[float, Rule] = (settings.absolute_bpm, Rule.ABSOLUTE)
         self._margin = settings.margin_bpm
+        # whether a known own calm sets the threshold by the relative rule alone
+        self._relative_first = settings.rules == "relative" or (
+            settings.rules == "either" and not self.classic
+        )
 
     @property
     def baseline_bpm(self) -> float | None:
@@ -465,9 +469,17 @@ class Detector:
 
     def _compute_threshold(self) -> tuple[float, Rule]:
         s = self.settings
-        absolute = s.absolute_bpm
         ring = self._baseline
         base = ring.value
+        if ring.warm and base is not None and self._relative_first:
+            # the most common case, as below without a call: the own calm is known and the
+            # personal rule sets the threshold (`_margin_for`: max() as a condition)
+            margin = base * s.margin_pct / 100.0
+            if not margin > s.margin_bpm:
+                margin = s.margin_bpm
+            self._margin = margin
+            return base + margin, Rule.RELATIVE
+        absolute = s.absolute_bpm
         self._margin = s.margin_bpm if base is None else self._margin_for(base)
         known = base is not None and (
             ring.warm
