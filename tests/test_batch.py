@@ -241,6 +241,23 @@ class TestBatchEqualsStreaming:
             assert repr(a.events) == repr(b.events)
             assert repr(a.readings) == repr(b.readings)
 
+    def test_calm_runs_stop_at_gaps_and_short_buckets(self) -> None:
+        """Long runs of calm buckets after the settling minutes (each learned, the threshold
+        following) stop where a bucket follows a gap or spans too little for the step rule,
+        and go on after it, in batch as live; a strap with an accelerometer (no step rule)
+        takes the short bucket in its run."""
+        times = [START_S + i for i in range(1200)]
+        times += [START_S + 1230 + i for i in range(600)]  # a gap, inside a bucket
+        times += [START_S + 1834 + i for i in range(3)]  # a bucket of 3 samples in 2 s
+        times += [START_S + 1840 + i for i in range(900)]
+        bpms = [calm_in_turn(k) for k in range(len(times))]
+        plain = [Sample(t, bpm) for t, bpm in zip(times, bpms, strict=True)]
+        moving = [Sample(t, bpm, (), True, None, 0.01) for t, bpm in zip(times, bpms, strict=True)]
+        for samples in (plain, moving):
+            readings, events = same_in_batch(samples)
+            assert sum(isinstance(e, GapDetected) for e in events) == 1
+            assert readings[-1].state is State.CALM
+
     def test_the_collector_is_left_as_it_was(self) -> None:
         """A replay holds the garbage collector off while it runs and leaves it as it found
         it: running after, or still off when it was off."""
