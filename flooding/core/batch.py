@@ -680,15 +680,11 @@ def _replay(
     extended: list[tuple[int, int, float]] = []
     gap_events: list[tuple[int, Event]] = []  # the gaps of a stretch, by sample
 
-    def pace() -> bytes:
-        """`same_steps(t)`, made at first need (a calm replay needs none)."""
-        return prepared.steady
-
     def read_in_pause(first: int, end: int) -> tuple[list[tuple[int, Event]], int | None]:
         """The pause protocol reads usable samples `first` .. `end` - 1 (`on_usable_readings`),
         marked in the trace; what it said, and where the pause ended."""
         until_s = protocol.until_s
-        marked, ended = protocol.on_usable_readings(t_list, rate_list, pace(), first, end)
+        marked, ended = protocol.on_usable_readings(t_list, rate_list, prepared.steady, first, end)
         if marked:
             engine._sync_freeze()
         if trace is not None:
@@ -730,7 +726,12 @@ def _replay(
                     )
                     ahead_end = stops_list[window_end - 1]
                     event_at = protocol.quiet_until(
-                        t_list, rate_list, pace(), ahead, ahead_end, stops_list[i:window_end]
+                        t_list,
+                        rate_list,
+                        prepared.steady,
+                        ahead,
+                        ahead_end,
+                        stops_list[i:window_end],
                     )
                     before_t = t_list[event_at] if event_at < n else math.inf
             taken = detector.quiet_stretch(
@@ -758,7 +759,7 @@ def _replay(
                 if pausing:
                     first, end = starts_list[i], stops_list[taken - 1]
                     marked, ended = protocol.on_usable_readings(
-                        t_list, rate_list, pace(), first, end
+                        t_list, rate_list, prepared.steady, first, end
                     )
                     # nothing happens before its next event
                     assert not marked
