@@ -111,6 +111,34 @@ class TestRoundTrip:
         assert rows[3].data["bpm"] is None
         assert [r.kind for r in store.events(sid, "alert")] == ["alert"]
 
+    def test_many_events_are_stored_as_one_by_one(self, store: Store) -> None:
+        """Events added together (an import) are stored with the same kinds and text as
+        events added one by one, whatever their values."""
+        events = [
+            Alert(t_s=150.0, bpm=110, baseline_bpm=None, threshold_bpm=100.5, rule=Rule.RELATIVE),
+            PauseExtended(t_s=170.0, until_s=770.0, bpm=float("nan"), baseline_bpm=68.25),
+            PauseExtended(t_s=171.0, until_s=float("inf"), bpm=-0.0, baseline_bpm=2**70),
+            GapDetected(start_s=160.0, end_s=165.1),
+            GapDetected(start_s=5e-324, end_s=1e300),
+            GapDetected(start_s=np.float64(180.5), end_s=True),
+        ]
+        one_by_one = store.begin_session(100.0, source="sim", mode="talk")
+        for event in events:
+            store.add_event(one_by_one, event)
+        together = store.begin_session(100.0, source="sim", mode="talk")
+        store.add_events(together, events)
+        store.flush()
+
+        def stored(session_id: int) -> list[tuple[float, str, str]]:
+            rows = store.db.execute(
+                "SELECT t_s, kind, data_json FROM events WHERE session_id=? ORDER BY id",
+                (session_id,),
+            )
+            return [(float(t_s), str(kind), str(text)) for t_s, kind, text in rows]
+
+        assert stored(together) == stored(one_by_one)
+        assert stored(together)[3][2] == '{"start_s": 160.0, "end_s": 165.1}'
+
 
 class TestFlushing:
     def test_unflushed_samples_are_not_visible_elsewhere(self, tmp_path: Path) -> None:

@@ -100,12 +100,6 @@ def _class_kind(event: Event | Any) -> str:
     return _type_kind(kind)
 
 
-@functools.cache
-def _own_fields(kind: Any) -> tuple[str, ...]:
-    """An event type's stored fields outside a couple session (an import stores thousands)."""
-    return tuple(f.name for f in dataclasses.fields(kind) if f.name not in _COUPLE_ONLY_FIELDS)
-
-
 def event_kind(event: Event | Any, couple: bool = False) -> str:
     """The stored name of an event: EpisodeStarted -> 'episode-started'; the pause events
     of a session of two (`couple`): 'couple-alert', 'couple-pause-started', ..."""
@@ -125,13 +119,40 @@ def event_data(event: Any, couple: bool = False) -> dict[str, Any]:
     """An event as a JSON-ready dict, in its stored form (see `event_kind`)."""
     if not dataclasses.is_dataclass(event):
         raise TypeError(f"not an event: {event!r}")
-    form = _COUPLE_FORMS.get(_class_kind(event)) if couple else None
-    if form is not None:
-        names: Sequence[str] = form[1]
-    else:
-        kind: Any = type(event)
-        names = _own_fields(kind)
+    kind: Any = type(event)  # (not narrowed by `is_dataclass`)
+    names = _stored_names(kind, couple)
     return {name: _plain(getattr(event, name)) for name in names}
+
+
+@functools.cache
+def _stored_names(kind: Any, couple: bool) -> tuple[str, ...]:
+    """The stored fields of an event type, in order: a couple form's (`couple`), else the
+    type's own outside a couple session (cached: an import stores thousands)."""
+    form = _COUPLE_FORMS.get(_type_kind(kind)) if couple else None
+    if form is not None:
+        return form[1]
+    return tuple(f.name for f in dataclasses.fields(kind) if f.name not in _COUPLE_ONLY_FIELDS)
+
+
+def event_json(event: Any, couple: bool = False) -> str:
+    """`event_data` as stored: the text `json.dumps` gives it. An event whose values are all
+    finite floats or plain integers (a gap, most of an import's events) is written out
+    directly, as `json.dumps` would (its default separators, `float.__repr__`), at under
+    half the cost; any other goes through `json.dumps`."""
+    if not dataclasses.is_dataclass(event):
+        raise TypeError(f"not an event: {event!r}")
+    event_type: Any = type(event)  # (not narrowed by `is_dataclass`)
+    parts = []
+    for name in _stored_names(event_type, couple):
+        value = getattr(event, name)
+        kind = type(value)
+        if kind is float and value - value == 0.0:  # finite (inf - inf and NaN are NaN)
+            parts.append(f'"{name}": {float.__repr__(value)}')
+        elif kind is int:
+            parts.append(f'"{name}": {int.__repr__(value)}')
+        else:
+            return json.dumps(event_data(event, couple))
+    return "{" + ", ".join(parts) + "}"
 
 
 def _rr_text(rr_s: Sequence[float]) -> str:
@@ -925,7 +946,7 @@ class Store:
                 self.add_event(session_id, event, person, couple=couple)
             return
         rows = [
-            (session_id, _event_time(e), event_kind(e, couple), json.dumps(event_data(e, couple)))
+            (session_id, _event_time(e), event_kind(e, couple), event_json(e, couple))
             for e in events
         ]
         self.db.executemany(
