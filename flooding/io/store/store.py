@@ -946,20 +946,17 @@ class Store:
                 self.add_event(session_id, event, person, couple=couple)
             return
         rows = [
-            (session_id, _event_time(e), event_kind(e, couple), event_json(e, couple))
+            (session_id, _event_time(e), event_kind(e, couple), event_json(e, couple), person)
             for e in events
         ]
         self.db.executemany(
             "INSERT INTO events(session_id, t_s, kind, data_json, person) VALUES (?, ?, ?, ?, ?)",
-            [(*row, person) for row in rows],
+            rows,
         )
         # this connection holds the write lock since the first insert: the ids are consecutive
         last = int(self.db.execute("SELECT last_insert_rowid()").fetchone()[0])
         first = last - len(rows) + 1
-        self._unsaved_events += [
-            (first + i, sid, t_s, kind, text, person)
-            for i, (sid, t_s, kind, text) in enumerate(rows)
-        ]
+        self._unsaved_events += [(first + i, *row) for i, row in enumerate(rows)]
 
     def add_event(
         self, session_id: int, event: Any, person: str = SOLO, *, couple: bool = False
