@@ -472,13 +472,10 @@ class Detector:
         ring = self._baseline
         base = ring.value
         if ring.warm and base is not None and self._relative_first:
-            # the most common case, as below without a call: the own calm is known and the
-            # personal rule sets the threshold (`_margin_for`: max() as a condition)
-            margin = base * s.margin_pct / 100.0
-            if not margin > s.margin_bpm:
-                margin = s.margin_bpm
-            self._margin = margin
-            return base + margin, Rule.RELATIVE
+            # the most common case, first: the own calm is known and the personal rule sets
+            # the threshold (as below, without the checks)
+            self._margin = self._margin_for(base)
+            return base + self._margin, Rule.RELATIVE
         absolute = s.absolute_bpm
         self._margin = s.margin_bpm if base is None else self._margin_for(base)
         known = base is not None and (
@@ -501,7 +498,7 @@ class Detector:
         relative = base + self._margin
         if s.rules == "absolute":
             return absolute, Rule.ABSOLUTE
-        if s.rules == "relative" or (s.rules == "either" and not self.classic):
+        if self._relative_first:
             return relative, Rule.RELATIVE
         if s.rules == "both":
             return (relative, Rule.RELATIVE) if relative > absolute else (absolute, Rule.ABSOLUTE)
