@@ -117,11 +117,15 @@ def _plain(value: Any) -> Any:
 
 def event_data(event: Any, couple: bool = False) -> dict[str, Any]:
     """An event as a JSON-ready dict, in its stored form (see `event_kind`)."""
+    return {name: _plain(getattr(event, name)) for name in _fields_of(event, couple)}
+
+
+def _fields_of(event: Any, couple: bool) -> tuple[str, ...]:
+    """The stored fields of an event, in order (`_stored_names` of its type)."""
     if not dataclasses.is_dataclass(event):
         raise TypeError(f"not an event: {event!r}")
     kind: Any = type(event)  # (not narrowed by `is_dataclass`)
-    names = _stored_names(kind, couple)
-    return {name: _plain(getattr(event, name)) for name in names}
+    return _stored_names(kind, couple)
 
 
 @functools.cache
@@ -139,11 +143,8 @@ def event_json(event: Any, couple: bool = False) -> str:
     finite floats or plain integers (a gap, most of an import's events) is written out
     directly, as `json.dumps` would (its default separators, `float.__repr__`), at under
     half the cost; any other goes through `json.dumps`."""
-    if not dataclasses.is_dataclass(event):
-        raise TypeError(f"not an event: {event!r}")
-    event_type: Any = type(event)  # (not narrowed by `is_dataclass`)
     parts = []
-    for name in _stored_names(event_type, couple):
+    for name in _fields_of(event, couple):
         value = getattr(event, name)
         kind = type(value)
         if kind is float and value - value == 0.0:  # finite (inf - inf and NaN are NaN)
