@@ -112,6 +112,22 @@ CREATE TABLE IF NOT EXISTS sample_columns (
 )
 
 
+# Version 6, as a fresh database was before its second index on samples was dropped: version 5
+# plus the replays' alerts (`samples_by_person` came with version 3).
+SCHEMA_V6_DDL = (
+    SCHEMA_V5_DDL.replace("'schema_version', '5'", "'schema_version', '6'")
+    + """
+CREATE TABLE IF NOT EXISTS replayed_alerts (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    used INTEGER NOT NULL,
+    alert_s BLOB NOT NULL,
+    PRIMARY KEY (session_id, key)
+);
+"""
+)
+
+
 def old_database(data_dir: Path, ddl: str) -> sqlite3.Connection:
     """A new owner-only `flooding.db` in `data_dir` made with `ddl`; returns it open."""
     data_dir.mkdir(mode=0o700, exist_ok=True)

@@ -393,11 +393,11 @@ class TestSchema3:
     def test_schema_2_upgrades_keeping_every_sample_and_event(self, tmp_path: Path) -> None:
         """A schema 2 file upgrades to 3 and on: every row kept, on the one person's track ('')
         (schema 4 adds the activity level: none for these samples; schema 5 the kept columns;
-        schema 6 the kept replays' alerts)."""
+        schema 6 the kept replays' alerts; schema 7 drops the person index)."""
         samples_before, events_before = make_v2_database(tmp_path)
         store = Store.open(tmp_path)
         try:
-            assert store.schema_version() == 6
+            assert store.schema_version() == 7
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]
@@ -422,6 +422,34 @@ class TestSchema3:
         store.delete_session(sid)
         assert store.people(sid) == []
         assert store.db.execute("SELECT COUNT(*) FROM samples").fetchone() == (0,)
+        store.close()
+
+    def test_every_read_of_samples_follows_an_index_in_time_order(self, tmp_path: Path) -> None:
+        """Reading a couple session (review, one person's track, both, the counts and the
+        peaks) never scans the samples table nor sorts its rows: the session index serves
+        each query, in time order, and each track reads back in time order."""
+        store = Store.open(tmp_path)
+        tracks = couple_tracks()
+        sid = store_couple(store, tracks)
+        asked: list[str] = []
+        store.db.set_trace_callback(asked.append)
+        try:
+            assert people_review(store, sid) is not None
+            for name, track in tracks.items():
+                assert [s.t_s for s in store.iter_samples(sid, name)] == [s.t_s for s in track]
+                assert store.sample_columns(sid, name).t_s.tolist() == [s.t_s for s in track]
+            times = [s.t_s for s in store.iter_samples(sid)]
+            assert times == sorted(times)
+            assert len(times) == sum(map(len, tracks.values()))
+            store.sample_count(sid)
+        finally:
+            store.db.set_trace_callback(None)
+        reads = {q for q in asked if "FROM samples" in q}
+        assert len(reads) >= 5
+        for query in reads:
+            plan = " | ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + query))
+            assert "SCAN samples" not in plan, (query, plan)
+            assert "TEMP B-TREE" not in plan, (query, plan)
         store.close()
 
 

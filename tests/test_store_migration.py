@@ -25,6 +25,7 @@ from tests.schemas import (
     SCHEMA_V3_DDL,
     SCHEMA_V4_DDL,
     SCHEMA_V5_DDL,
+    SCHEMA_V6_DDL,
     old_database,
     rows_after_a_false_alarm,
 )
@@ -79,7 +80,7 @@ class TestMigrationFromVersion1:
         samples_before, events_before = make_v1_database(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 6
+            assert store.schema_version() == SCHEMA_VERSION == 7
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]
@@ -198,7 +199,7 @@ class TestMigrationFromVersion3:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 6
+            assert store.schema_version() == SCHEMA_VERSION == 7
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, None) for row in rows_before
             ]
@@ -237,7 +238,7 @@ class TestMigrationFromVersion4:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 6
+            assert store.schema_version() == SCHEMA_VERSION == 7
             kept = "SELECT session_id FROM sample_columns"
             assert store.db.execute(kept).fetchall() == [(1,)]
             for session_id in (1, 2):
@@ -289,7 +290,7 @@ class TestMigrationFromVersion5:
         before = version_5_file(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 6
+            assert store.schema_version() == SCHEMA_VERSION == 7
             assert [
                 *store.db.execute("SELECT * FROM sessions").fetchall(),
                 *store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
@@ -310,25 +311,66 @@ class TestMigrationFromVersion5:
         version_5_file(data)
         reader = Store.open_read_only(data)
         try:
-            assert reader.schema_version() == 6
+            assert reader.schema_version() == 7
             assert reader.replayed_alerts(1, "key") is None
         finally:
             reader.close()
 
     def test_a_newer_file_is_refused_by_every_opening(self, tmp_path: Path) -> None:
-        """A file a newer flooding wrote (schema 7) is refused, for reading too, and left as
+        """A file a newer flooding wrote (schema 8) is refused, for reading too, and left as
         it is: this version never guesses at tables it does not know."""
         Store.open(tmp_path).close()
         db = sqlite3.connect(tmp_path / "flooding.db")
-        db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
+        db.execute("UPDATE meta SET value='8' WHERE key='schema_version'")
         db.commit()
         db.close()
         for opening in (Store.open, Store.open_read_only):
-            with pytest.raises(StoreError, match="schema 7"):
+            with pytest.raises(StoreError, match="schema 8"):
                 opening(tmp_path)
         db = sqlite3.connect(tmp_path / "flooding.db")
-        assert db.execute("SELECT value FROM meta").fetchone() == ("7",)
+        assert db.execute("SELECT value FROM meta").fetchone() == ("8",)
         db.close()
+
+
+def version_6_file(data: Path) -> list[tuple[object, ...]]:
+    """A version 6 file with one ended couple session, the two tracks' samples saved one
+    track after the other (as an import saves them); returns every sample row as written."""
+    db = old_database(data, SCHEMA_V6_DDL)
+    db.execute(
+        "INSERT INTO sessions(id, started_s, ended_s, source, mode) VALUES (1, ?, ?, 'x', 'talk')",
+        (START_S, START_S + 3),
+    )
+    for person, bpm in (("Alex", 70.0), ("Sam", 80.0)):
+        db.executemany(
+            "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, person)"
+            " VALUES (1, ?, ?, '', 1, ?)",
+            [(START_S + i, bpm + i, person) for i in range(4)],
+        )
+    db.commit()
+    rows = db.execute("SELECT * FROM samples ORDER BY rowid").fetchall()
+    db.close()
+    return rows
+
+
+class TestMigrationFromVersion6:
+    def test_the_person_index_goes_and_every_track_reads_as_before(self, tmp_path: Path) -> None:
+        """A version 6 file loses its second index on samples and keeps every row; each
+        person's track and the whole session read back in time order; its schema is a fresh
+        file's."""
+        data = tmp_path / "data"
+        before = version_6_file(data)
+        assert ("index", "samples_by_person") in schema_of(data / "flooding.db")
+        store = Store.open(data)
+        try:
+            assert store.schema_version() == SCHEMA_VERSION == 7
+            assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == before
+            assert [s.bpm for s in store.iter_samples(1, "Sam")] == [80.0, 81.0, 82.0, 83.0]
+            assert [s.bpm for s in store.iter_samples(1)] == [70, 80, 71, 81, 72, 82, 73, 83]
+        finally:
+            store.close()
+        assert ("index", "samples_by_person") not in schema_of(data / "flooding.db")
+        Store.open(tmp_path / "new").close()
+        assert schema_of(data / "flooding.db") == schema_of(tmp_path / "new" / "flooding.db")
 
 
 class TestPrivacy:

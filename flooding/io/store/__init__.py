@@ -37,6 +37,8 @@ of the heart data outlives its session. Schema 6 adds `replayed_alerts`: the ale
 sessions' replays (tune, the app's what-if) by a key of all they depend on (`replays`), at
 most a few keys a session, so that a new process replays only what none replayed before;
 deleted with the session too.
+Schema 7 drops `samples_by_person`: `samples_by_session` (session, time) serves a person's
+track as well, and every sample saved updates one index fewer.
 """
 
 from flooding.core.models import SOLO
