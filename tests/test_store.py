@@ -113,7 +113,8 @@ class TestRoundTrip:
 
     def test_many_events_are_stored_as_one_by_one(self, store: Store) -> None:
         """Events added together (an import) are stored with the same kinds and text as
-        events added one by one, whatever their values."""
+        events added one by one, whatever their values, each at its own time (a gap's
+        start)."""
         events = [
             Alert(t_s=150.0, bpm=110, baseline_bpm=None, threshold_bpm=100.5, rule=Rule.RELATIVE),
             PauseExtended(t_s=170.0, until_s=770.0, bpm=float("nan"), baseline_bpm=68.25),
@@ -138,6 +139,7 @@ class TestRoundTrip:
 
         assert stored(together) == stored(one_by_one)
         assert stored(together)[3][2] == '{"start_s": 160.0, "end_s": 165.1}'
+        assert [t_s for t_s, _, _ in stored(together)] == [150, 170, 171, 160, 5e-324, 180.5]
 
 
 class TestFlushing:
