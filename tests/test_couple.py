@@ -425,9 +425,10 @@ class TestSchema3:
         store.close()
 
     def test_every_read_of_samples_follows_an_index_in_time_order(self, tmp_path: Path) -> None:
-        """Reading a couple session (review, one person's track, both, the counts and the
-        peaks) never scans the samples table nor sorts its rows: the session index serves
-        each query, in time order, and each track reads back in time order."""
+        """Reading a couple session (its review, each person's track as rows and as columns,
+        the whole session, the counts and the session's summary) never scans the samples
+        table nor sorts its rows: the session index serves each query, in time order, and
+        each track reads back in time order."""
         store = Store.open(tmp_path)
         tracks = couple_tracks()
         sid = store_couple(store, tracks)
@@ -441,7 +442,7 @@ class TestSchema3:
             times = [s.t_s for s in store.iter_samples(sid)]
             assert times == sorted(times)
             assert len(times) == sum(map(len, tracks.values()))
-            store.sample_count(sid)
+            store.sample_count(sid)  # (only its query is looked at)
         finally:
             store.db.set_trace_callback(None)
         reads = {q for q in asked if "FROM samples" in q}
