@@ -16,7 +16,7 @@ import pytest
 
 from flooding.cli.main import main
 from flooding.cli.view import TerminalView
-from flooding.core.catalogue import Catalogue, placeholders
+from flooding.core.catalogue import Catalogue, counted, placeholders
 from flooding.core.models import (
     BatteryLevel,
     LinkChanged,
@@ -96,6 +96,17 @@ class TestTheCodeAsksForTextsThatExist:
         assert len(asked) > 40
         assert asked - set(english) == set()
 
+    def test_every_counted_key_in_the_code_has_a_form_for_one_and_for_many(self) -> None:
+        """Every `counted("key", n)` and `say.count("key", n)` in the package and its page
+        templates names texts for one and for many (`key.one`, `key.many`) in English."""
+        english = screen_texts("en")
+        asked = set()
+        for path in [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.html")]:
+            asked |= set(re.findall(r'(?:\bcounted|\.count)\(\s*"([a-z_.]+)"', path.read_text()))
+        assert len(asked) > 15
+        missing = {f"{key}.{form}" for key in asked for form in ("one", "many")} - set(english)
+        assert missing == set()
+
     def test_every_state_rule_mode_and_link_has_words(self) -> None:
         """The values the screen names by `choice` all have their own text."""
         english = screen_texts("en")
@@ -115,6 +126,41 @@ class TestTheCodeAsksForTextsThatExist:
         assert (say("a", n=1), say("b")) == ("one 1", "zwei")
         with pytest.raises(KeyError):
             say("c")
+
+
+class TestCounts:
+    def test_one_takes_the_singular_and_any_other_number_the_plural(self) -> None:
+        """A count of one is said in the singular and 0 or 2 in the plural, on its own and
+        inside another text, in English and in German."""
+        en, de = load_catalogue("en"), load_catalogue("de")
+        values = {"id": 3, "samples": 10}
+        one = {"alerts": counted("count.alerts", 1), "gaps": counted("count.gaps", 1)}
+        two = {"alerts": counted("count.alerts", 0), "gaps": counted("count.gaps", 2)}
+        assert en("summary.monitor", **values, **one) == (
+            "Session 3 saved: 10 heart readings, 1 alert, 1 gap in the signal."
+        )
+        assert en("summary.monitor", **values, **two) == (
+            "Session 3 saved: 10 heart readings, 0 alerts, 2 gaps in the signal."
+        )
+        assert de("summary.monitor", **values, **one) == (
+            "Sitzung 3 gespeichert: 10 Pulswerte, 1 Hinweis, 1 Lücke im Signal."
+        )
+        assert de("summary.monitor", **values, **two) == (
+            "Sitzung 3 gespeichert: 10 Pulswerte, 0 Hinweise, 2 Lücken im Signal."
+        )
+        assert [en.count("count.times", n) for n in (1, 2)] == ["once", "2 times"]
+        assert [de.count("count.times", n) for n in (1, 2)] == ["einmal", "2-mal"]
+
+    def test_no_screen_text_leaves_the_plural_to_the_reader(self) -> None:
+        """No text in any language writes a count as "alert(s)" or "Hinweis(e)": the
+        catalogue says each number with its own form."""
+        for language in ("en", *LOCALES):
+            hedged = {
+                key: text
+                for key, text in screen_texts(language).items()
+                if re.search(r"[A-Za-zäöü]\((s|e|n|en)\)", text)
+            }
+            assert hedged == {}, language
 
 
 def live_lines(language: str) -> str:
@@ -409,7 +455,7 @@ def test_config_show_and_check_in_german(tmp_path: Path) -> None:
     bad.write_text('[pause]\nminutes = "x"\n', encoding="utf-8")
     code, checked = run_cli_all("config", "check", str(bad), "--lang", "de")
     assert code == 1
-    assert f"{bad}: 1 Problem(e):" in checked
+    assert f"{bad}: 1 Problem:" in checked
     assert f"{bad}:2: pause.minutes = 'x': erlaubt: eine Zahl >= 20 und <= 1440" in checked
     assert no_english(checked) == []
 

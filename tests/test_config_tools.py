@@ -172,7 +172,7 @@ class TestConfigCheck:
         )
         assert main(["config", "check", str(path)]) == 1
         out = capsys.readouterr().out
-        assert "4 problem(s)" in out
+        assert "4 problems" in out
         for line, key in ((1, "mode"), (3, "detection.absolute_bpm"), (4, "detection.rules")):
             assert f"many.toml:{line}: {key} = " in out
         assert "many.toml:6: workout.detection.confirm_s = 1: allowed: a number >= 5" in out
@@ -382,7 +382,7 @@ class TestConfigNewcomerTrips:
         path.write_text('language = "xx"\n[detection]\nabsolute_bpm = 400\n', encoding="utf-8")
         assert main(["config", "check", str(path)]) == 1
         out = capsys.readouterr().out
-        assert "2 problem(s)" in out
+        assert "2 problems" in out
         assert f"{path}:1: language = 'xx': allowed: 'de', 'en'" in out
         assert f"{path}:3: detection.absolute_bpm = 400" in out
 

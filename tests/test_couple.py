@@ -479,7 +479,7 @@ class TestImportCouple:
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert "aligned on the clock" in done.stdout
-        assert "1 alert(s) for both" in done.stdout
+        assert "1 alert for both" in done.stdout
         review = flooding("review", "--json", "--data-dir", data)
         assert review.returncode == 0, review.stderr
         found = json.loads(review.stdout)
@@ -524,7 +524,7 @@ def test_demo_couple_end_to_end(tmp_path: Path) -> None:
     assert out.count("One of you is flooded") == 1
     assert "you're both back near your calm" in out
     assert "Alex was flooded first; Sam followed" in out
-    assert "1 alert(s), 1 pause(s) for both" in out
+    assert "1 alert, 1 pause for both" in out
     line = next(line for line in out.splitlines() if line.startswith("Plot of both hearts:"))
     png = Path(line.split(": ", 1)[1])
     assert png.read_bytes().startswith(b"\x89PNG")

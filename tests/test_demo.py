@@ -52,7 +52,7 @@ class TestDemoRun:
         """The demo ends with a summary in plain words (the rule as "above calm", no sample
         count) and the path of the database it wrote."""
         result, data = demo_run
-        assert "1 flooding episode(s)" in result.stdout
+        assert "1 flooding episode," in result.stdout
         assert "flooded: peak" in result.stdout
         assert "above calm" in result.stdout
         assert "rule relative" not in result.stdout

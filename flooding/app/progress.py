@@ -98,10 +98,10 @@ def milestones(summaries: Sequence[SessionSummary], say: Catalogue | None = None
     returns = sum(s.ready for s in summaries)
     reached = [n for n in RETURN_MILESTONES if returns >= n]
     if reached:
-        found.append(say(f"web.progress.came_back.{'one' if returns == 1 else 'many'}", n=returns))
+        found.append(say.count("web.progress.came_back", returns))
     breaks = sum(s.pauses for s in summaries)
     if breaks:
-        found.append(say(f"web.progress.breaks.{'one' if breaks == 1 else 'many'}", n=breaks))
+        found.append(say.count("web.progress.breaks", breaks))
     return found
 
 

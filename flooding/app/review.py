@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import Catalogue, counted
 from flooding.core.detector import MOVING_G
 from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import SOLO, Sample
@@ -924,7 +924,7 @@ def people_lines(
                 name=p.name,
                 calm=bpm(p.calm_baseline_bpm),
                 peak=bpm(p.peak_bpm),
-                episodes=len(p.episodes),
+                episodes=counted("count.episodes", len(p.episodes)),
             )
             + (say("couple.mode", mode=say.choice("mode", p.mode)) if p.mode != "talk" else "")
             + (say("couple.strap", strap=p.strap) if p.strap else "")
@@ -951,7 +951,11 @@ def people_lines(
                 start=session_clock(pause.start_s, seconds=True, dated=dated),
                 end=end,
             )
-            + (say("couple.extensions", count=pause.extensions) if pause.extensions else "")
+            + (
+                say("couple.extensions", extensions=counted("count.extensions", pause.extensions))
+                if pause.extensions
+                else ""
+            )
         )
     lines.append("")
     lines += headline(review, say, verbose=verbose)

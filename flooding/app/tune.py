@@ -504,11 +504,6 @@ def totals(comparisons: Sequence[SessionComparison]) -> Totals:
     )
 
 
-def _counted(say: Catalogue, key: str, n: int) -> str:
-    """The text `key.one` for one, `key.many` for any other number `n`."""
-    return say(f"{key}.{'one' if n == 1 else 'many'}", n=n)
-
-
 def verdict(
     current_alerts: int,
     candidate_alerts: int,
@@ -523,9 +518,9 @@ def verdict(
     say = say or load_catalogue()
     difference = candidate_alerts - current_alerts
     if difference < 0:
-        parts = [_counted(say, "tune.fewer", -difference)]
+        parts = [say.count("tune.fewer", -difference)]
     elif difference > 0:
-        parts = [_counted(say, "tune.more", difference)]
+        parts = [say.count("tune.more", difference)]
     else:
         parts = [say("tune.as_many", n=current_alerts)]
 
@@ -538,19 +533,18 @@ def verdict(
         )
         parts.append(say(everything, n=current_false))
     elif removed > 0:
-        text = "tune.removes_some.one" if current_false == 1 else "tune.removes_some.many"
-        parts.append(say(text, removed=removed, n=current_false))
+        parts.append(say.count("tune.removes_some", current_false, removed=removed))
     elif removed == 0:
-        parts.append(_counted(say, "tune.keeps", current_false))
+        parts.append(say.count("tune.keeps", current_false))
     else:
-        parts.append(_counted(say, "tune.falls_on", -removed))
+        parts.append(say.count("tune.falls_on", -removed))
 
     if missed == 0:
         parts.append(say("tune.misses_none"))
     else:
-        parts.append(_counted(say, "tune.misses", missed))
+        parts.append(say.count("tune.misses", missed))
     if added:
         # not "adds": a stricter candidate that gives fewer alerts still has some at other
         # times (later in the same rise), which the current settings do not give then
-        parts.append(_counted(say, "tune.added", added))
+        parts.append(say.count("tune.added", added))
     return ", ".join(parts)

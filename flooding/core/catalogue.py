@@ -31,6 +31,18 @@ def phrase(key: str, **values: object) -> Phrase:
     return Phrase(key, values)
 
 
+def plural_key(key: str, n: int) -> str:
+    """`key.one` for exactly one, `key.many` for any other number: English and German count
+    that way (a language with more plural forms would need its own rule here)."""
+    return f"{key}.{'one' if n == 1 else 'many'}"
+
+
+def counted(key: str, n: int, **values: object) -> Phrase:
+    """A number with its noun, `key.one` or `key.many` with `n` filled in ("1 alert",
+    "3 alerts"), to be said as part of another text."""
+    return Phrase(plural_key(key, n), {"n": n, **values})
+
+
 class Catalogue:
     """Screen texts of one language, English where that language has no text."""
 
@@ -55,6 +67,10 @@ class Catalogue:
             for name, value in values.items()
         }
         return text.format(**filled)
+
+    def count(self, key: str, n: int, **values: object) -> str:
+        """The text `key.one` or `key.many`, as `n` asks (`plural_key`), with `n` filled in."""
+        return self(plural_key(key, n), n=n, **values)
 
     def choice(self, prefix: str, name: str) -> str:
         """The text `prefix.name`, or `name` itself when there is none (a value that has no

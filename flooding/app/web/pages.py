@@ -25,7 +25,7 @@ from flooding.app.review import (
     with_movement,
 )
 from flooding.app.web.server import AppServer, form_of, server_of
-from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import Catalogue, counted
 from flooding.core.timefmt import clock_time, duration, session_stamp
 
 NOTE_MAX_CHARS = 500  # a line or two about what the talk was about
@@ -69,7 +69,7 @@ def episode_words(say: Catalogue, episode: EpisodeReview) -> str:
         else:
             words += say("web.episode.break")
     if episode.extensions:
-        words += say("web.episode.longer", n=episode.extensions)
+        words += say("web.episode.longer", times=counted("count.times", episode.extensions))
     return words
 
 

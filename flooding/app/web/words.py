@@ -19,11 +19,6 @@ SCRIPT_TEXTS = {  # a page (its template) -> the catalogue prefixes its script p
 }
 
 
-def counted(say: Catalogue, key: str, n: int, **values: object) -> str:
-    """The text `key.one` or `key.many`, as `n` asks, with `n` filled in."""
-    return say(f"{key}.{'one' if n == 1 else 'many'}", n=n, **values)
-
-
 def say_html(say: Catalogue, key: str, **values: object) -> Markup:
     """The text `key` as HTML: the text itself escaped, values that are markup (a link, a
     command in code type) kept."""
@@ -69,7 +64,7 @@ def template_helpers(say: Catalogue) -> dict[str, Any]:
     return {
         "say": say,
         "say_html": lambda key, **values: say_html(say, key, **values),
-        "counted": lambda key, n, **values: counted(say, key, n, **values),
+        "counted": say.count,
         "code": code,
         "strong": strong,
         "page_link": page_link,

@@ -21,6 +21,7 @@ from flooding.cli.commands._common import (
     program,
     words_for_errors,
 )
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -179,7 +180,7 @@ def _report(path: Path, problems: list[str], not_ready: list[str], say: Catalogu
         print(say("config.ok", path=path))
         _say_not_ready(not_ready, say)
         return 0
-    print(say("config.problems", path=path, count=len(problems)))
+    print(say("config.problems", path=path, problems=counted("count.problems", len(problems))))
     for problem in problems:
         print(f"  {problem}")
     return 1

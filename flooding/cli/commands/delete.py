@@ -16,6 +16,7 @@ from flooding.cli.commands._common import (
     program,
     screen_words,
 )
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             started=session_stamp(summary.started_s, say),
             length=duration(summary.duration_s),
             samples=summary.samples,
-            episodes=summary.episodes,
+            episodes=counted("count.episodes", summary.episodes),
         )
         if not args.yes:
             if not sys.stdin.isatty():

@@ -22,6 +22,7 @@ from flooding.cli.commands._common import (
     program,
     screen_words,
 )
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.app.session import SessionOutcome
@@ -271,10 +272,10 @@ def _outcome_names(outcome: SessionOutcome) -> dict[str, object]:
     ready messages."""
     return {
         "id": outcome.session_id,
-        "minutes": f"{(outcome.ended_s - outcome.started_s) / 60:.0f}",
-        "alerts": outcome.alerts,
-        "pauses": outcome.pauses,
-        "ready": outcome.ready,
+        "minutes": counted("count.minutes", round((outcome.ended_s - outcome.started_s) / 60)),
+        "alerts": counted("count.alerts", outcome.alerts),
+        "pauses": counted("count.pauses", outcome.pauses),
+        "ready": counted("count.times", outcome.ready),
     }
 
 
@@ -331,7 +332,14 @@ def _solo_session(
         found = episodes(store, outcome.session_id)
     finally:
         store.close()
-    print("\n" + say("summary.demo", episodes=len(found), **_outcome_names(outcome)))
+    print(
+        "\n"
+        + say(
+            "summary.demo",
+            episodes=counted("count.episodes", len(found)),
+            **_outcome_names(outcome),
+        )
+    )
     for episode in found:
         peak = f"{episode.peak_bpm:.0f}" if episode.peak_bpm is not None else "?"
         recovery = (

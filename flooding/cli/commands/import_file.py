@@ -16,6 +16,7 @@ from flooding.cli.commands._common import (
     open_store,
     program,
 )
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -203,11 +204,11 @@ def _store_couple(
             how=how,
             a=a,
             a_samples=result.samples[a],
-            a_episodes=result.episodes[a],
+            a_episodes=counted("count.episodes", result.episodes[a]),
             b=b,
             b_samples=result.samples[b],
-            b_episodes=result.episodes[b],
-            alerts=result.alerts,
+            b_episodes=counted("count.episodes", result.episodes[b]),
+            alerts=counted("count.alerts", result.alerts),
             command=f"{program()} review {result.session_id}{data_dir_hint(args)}",
         )
     )
@@ -268,8 +269,8 @@ def run(args: argparse.Namespace) -> int:
             id=result.session_id,
             started=local_stamp(result.start_s),
             samples=result.samples,
-            episodes=result.episodes,
-            alerts=result.alerts,
+            episodes=counted("count.episodes", result.episodes),
+            alerts=counted("count.alerts", result.alerts),
             command=f"{program()} review {result.session_id}{data_dir_hint(args)}",
         )
     )

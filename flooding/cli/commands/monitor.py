@@ -35,6 +35,7 @@ from flooding.cli.commands._common import (
     program,
 )
 from flooding.cli.commands._strap import add_strap_options, scan_or_explain, strap_backends
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -189,8 +190,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         "summary.monitor",
         id=outcome.session_id,
         samples=outcome.samples,
-        alerts=outcome.alerts,
-        gaps=outcome.gaps,
+        alerts=counted("count.alerts", outcome.alerts),
+        gaps=counted("count.gaps", outcome.gaps),
     )
     again = data_dir_hint(args)
     review = f"{program()} review {outcome.session_id}{again}"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import CommandError, add_config_options, load_settings
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -54,7 +55,7 @@ def run_test(args: argparse.Namespace) -> int:
     if loaded.user_file is not None and _readable_by_others(loaded.user_file):
         print(say("notify.readable_by_others", path=loaded.user_file))
     targets = RemoteTargets([url for _, url in owners])
-    print(say("notify.sending", count=len(owners)))
+    print(say("notify.sending", targets=counted("count.targets", len(owners))))
     results = asyncio.run(targets.test(say("notify.test_body")))
     for result in results:
         owner = owners[result.number - 1][0]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import add_data_dir_option, add_lang_option, screen_words
 from flooding.cli.commands._control import asking_the_monitor, monitor_answer
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -50,11 +51,9 @@ def run_pause(args: argparse.Namespace) -> int:
         lambda folder: send_command(request, data_dir=folder),
         cannot=say("control.no_session_to_pause"),
     )
+    left = counted("count.minutes", round(reply.minutes_left))
     until = clock_time(reply.until_s)
-    if reply.already:
-        print(say("pause.already", minutes=f"{reply.minutes_left:.0f}", until=until))
-    else:
-        print(say("pause.started", minutes=f"{reply.minutes_left:.0f}", until=until))
+    print(say("pause.already" if reply.already else "pause.started", minutes=left, until=until))
     return 0
 
 

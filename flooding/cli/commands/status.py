@@ -19,6 +19,7 @@ from flooding.cli.commands._control import (
     no_monitor_text,
     refusal,
 )
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -103,14 +104,16 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
     elif state == "pausing" and pause:
         text = say(
             "status.state_pausing",
-            minutes=f"{pause.minutes_left:.0f}",
+            minutes=counted("count.minutes", round(pause.minutes_left)),
             until=clock_time(pause.until_s),
         )
     else:
         text = say.choice("state", str(state))
     lines.append(say("status.state", state=text))
     if state == "workout" and pause:
-        lines.append(say("status.pause", minutes=f"{pause.minutes_left:.0f}"))
+        lines.append(
+            say("status.pause", minutes=counted("count.minutes", round(pause.minutes_left)))
+        )
     return lines
 
 

@@ -18,6 +18,7 @@ from flooding.cli.commands._common import (
     wants_details,
     words_for_errors,
 )
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -177,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
             f"{c.current_false:>{w['false_now']}}  {c.candidate_false:>{w['candidate']}}  "
             f"{len(c.missed_s):>{w['missed']}}  {len(c.added_s):>{w['added']}}"
         )
-    label = say("tune.total.one" if total.sessions == 1 else "tune.total.many", n=total.sessions)
+    label = say.count("tune.total", total.sessions)
     first = w["session"] + w["started"] + w["mode"] + 4  # the three columns the label spans
     print(
         f"{label:<{first}}  {total.current_alerts:>{w['alerts_now']}}  "
@@ -188,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     if skipped:
         print("\n" + say("tune.not_replayed", note=_couple_note(skipped, say)))
     if total.marked_false:
-        print("\n" + say("tune.marked", n=total.marked_false))
+        print("\n" + say("tune.marked", alerts=counted("count.alerts", total.marked_false)))
     said = verdict(
         total.current_alerts,
         total.candidate_alerts,
