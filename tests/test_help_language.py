@@ -241,7 +241,7 @@ class TestConfigProblemsInGerman:
         for args in (("--lang", "de"), ()):
             code, out, _ = run_main("config", "check", str(bad), *args)
             assert code == 1
-            assert f"{bad}: 5 Problem(e):" in out
+            assert f"{bad}: 5 Probleme:" in out
             assert (
                 f"{bad}:3: detection.absolute_bpm = 500: erlaubt: eine Zahl >= 60 und <= 220 "
                 "(Schläge/min)"
@@ -264,7 +264,7 @@ class TestConfigProblemsInGerman:
         bad.write_text(self.BAD, encoding="utf-8")
         code, out, _ = run_main("config", "check", str(bad), "--lang", "en")
         assert code == 1
-        assert f"{bad}: 5 problem(s):" in out
+        assert f"{bad}: 5 problems:" in out
         assert f"{bad}:3: detection.absolute_bpm = 500: allowed: a number >= 60 and" in out
         assert f"{bad}:8: notify.targets.0 = 'not a url': not a target URL: use an" in out
 
