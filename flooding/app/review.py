@@ -944,6 +944,7 @@ def people_lines(
     for pause in review.pauses:
         how = say("couple.by_hand" if pause.manual else "couple.after_alert")
         end = session_clock(pause.end_s, seconds=True, dated=dated)
+        longer = counted("count.extensions", pause.extensions)
         lines.append(
             say(
                 "couple.pause",
@@ -951,11 +952,7 @@ def people_lines(
                 start=session_clock(pause.start_s, seconds=True, dated=dated),
                 end=end,
             )
-            + (
-                say("couple.extensions", extensions=counted("count.extensions", pause.extensions))
-                if pause.extensions
-                else ""
-            )
+            + (say("couple.extensions", extensions=longer) if pause.extensions else "")
         )
     lines.append("")
     lines += headline(review, say, verbose=verbose)

@@ -332,14 +332,8 @@ def _solo_session(
         found = episodes(store, outcome.session_id)
     finally:
         store.close()
-    print(
-        "\n"
-        + say(
-            "summary.demo",
-            episodes=counted("count.episodes", len(found)),
-            **_outcome_names(outcome),
-        )
-    )
+    said = counted("count.episodes", len(found))
+    print("\n" + say("summary.demo", episodes=said, **_outcome_names(outcome)))
     for episode in found:
         peak = f"{episode.peak_bpm:.0f}" if episode.peak_bpm is not None else "?"
         recovery = (
