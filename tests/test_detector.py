@@ -12,6 +12,7 @@ import pytest
 
 from flooding.core.detector import (
     BUCKET_S,
+    EPISODE_UNSEEN_S,
     PROVISIONAL_MAX_BPM,
     SETTLE_S,
     Detector,
@@ -383,6 +384,37 @@ class TestRelease:
         _, steps = feed_segments(WARM, Seg(60, 115), Seg(120, 68), Seg(60, 115))
         assert len(episodes(steps)) == 2
         assert len(events_of(steps, EpisodeEnded)) == 1
+
+
+class TestUnseenHeart:
+    UNSEEN = int(EPISODE_UNSEEN_S)
+
+    def test_an_episode_ends_when_last_seen_before_the_strap_came_off(self) -> None:
+        """An episode followed by more than EPISODE_UNSEEN_S without samples ends at the last
+        reading before them, with the peak it had, and the heart is judged afresh after."""
+        segs = (WARM, Seg(60, 115), Seg(self.UNSEEN + 60, 0, missing=True), Seg(60, 115))
+        _, steps = feed_segments(*segs)
+        [first, second] = episodes(steps)
+        [ended] = events_of(steps, EpisodeEnded)
+        assert (ended.t_s, ended.start_s, ended.peak_bpm) == (359, first.onset_s, 115)
+        assert second.onset_s == 360 + self.UNSEEN + 60  # a new run from the first reading
+
+    def test_readings_without_contact_leave_the_heart_unseen(self) -> None:
+        """Samples without skin contact for longer than EPISODE_UNSEEN_S end the episode at
+        the last reading on skin, as no samples at all do."""
+        segs = (WARM, Seg(60, 115), Seg(self.UNSEEN + 60, 0, contact=False), calm(60))
+        _, steps = feed_segments(*segs)
+        [ended] = events_of(steps, EpisodeEnded)
+        assert ended.t_s == 359
+
+    def test_a_dropout_of_minutes_keeps_the_episode(self) -> None:
+        """A dropout shorter than EPISODE_UNSEEN_S (the link lost for five minutes) does not
+        end an episode: the heart seen above the threshold again is the same episode."""
+        segs = (WARM, Seg(60, 115), Seg(300, 0, missing=True), Seg(60, 115))
+        _, steps = feed_segments(*segs)
+        assert len(episodes(steps)) == 1
+        assert events_of(steps, EpisodeEnded) == []
+        assert steps[-1].flooded
 
 
 class TestImplausibleReadings:

@@ -36,7 +36,13 @@ import numpy.typing as npt
 
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import fast_rate_array
-from flooding.core.detector import BUCKET_S, MOVING_G, QUIET_STATES, BucketRuns
+from flooding.core.detector import (
+    BUCKET_S,
+    EPISODE_UNSEEN_S,
+    MOVING_G,
+    QUIET_STATES,
+    BucketRuns,
+)
 from flooding.core.engine import BatchResult, Control, Engine
 from flooding.core.models import Event, PauseExtended, Reading, Sample, State, Waiting
 from flooding.core.settings import detection_for
@@ -535,8 +541,8 @@ def _calm_mask(
     engine: Engine, columns: SampleColumns, rates: FloatArray, controls: Sequence[Control]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Usable samples (contact, a plausible rate, no movement, not the first with an activity
-    level) and those after a gap, by the detection settings in force at each (a mode switch
-    changes them)."""
+    level, not the first after the heart went unseen for `EPISODE_UNSEEN_S`) and those after
+    a gap, by the detection settings in force at each (a mode switch changes them)."""
     t = columns.t_s
     n = t.size
     ok = np.zeros(n, np.bool_)
@@ -561,6 +567,11 @@ def _calm_mask(
         )
         gap[piece] = steps[piece] > detection.gap_s
     gap[0] = False  # nothing before the first sample
+    # a usable reading after more than EPISODE_UNSEEN_S without one may end an episode
+    # (`Detector.feed_values`): it is stepped on its own
+    seen = np.flatnonzero(ok)
+    if seen.size > 1:
+        ok[seen[1:][np.diff(t[seen]) > EPISODE_UNSEEN_S]] = False
     activity = columns.activity_g
     if activity is not None:
         ok &= ~(activity >= MOVING_G)  # NaN (no accelerometer) compares False: not moving

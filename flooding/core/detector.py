@@ -57,6 +57,9 @@ Rules for real life (issue 15; `classic=True` turns all of them off, for compari
   count while the body moves (`MOVING_G`) and for `RECOVERY_S` after it stops; after that,
   while the heart is still up, it counts only once it has climbed `margin` above the lowest
   rate since (a new rise while still), and the run must be confirmed while still.
+- an episode does not outlast the heart going unseen: after more than `EPISODE_UNSEEN_S`
+  without a usable reading (the strap off, a watch not worn) it ends at the last reading
+  before, and the next reading is judged afresh.
 - a sudden step without an accelerometer (`STEP_BPM` within `STEP_S`): the run is followed;
   when the heart falls back half-way to where it stood before the step, the step was a
   change of posture (standing up), and the rest of the rise is treated as after movement.
@@ -121,6 +124,11 @@ PROVISIONAL_MAX_BPM = 110.0  # the calm seen while settling is never taken above
 #                              calm says otherwise): a heart in its first two minutes after
 #                              sitting down is still coming down from walking in and standing
 #                              (SETTLE_S), so 100-110 bpm then is no sign of flooding
+EPISODE_UNSEEN_S = 600.0  # an episode is what the heart was seen doing: it is not carried
+#                           across ten minutes without a usable reading (a strap taken off, a
+#                           watch not worn overnight; the background service ends its session
+#                           after as long, `service.session_gap_minutes`), it ends at the last
+#                           reading before them; a dropout of seconds or minutes does not end it
 STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30 s to about
 #                              half its first jump (Wieling et al. 2007); a flooded heart
 #                              stays up: falling below this share of the step means posture
@@ -604,6 +612,14 @@ class Detector:
                 ring.discard_open_bucket()
                 self._forget_recent()
             return self._step(self._state, threshold, rule, events)
+        seen_t = self._last_plausible_t
+        if self._flooded and not classic and seen_t is not None and t - seen_t > EPISODE_UNSEEN_S:
+            # unseen for longer than an episode is carried across: it ended when last seen
+            events.append(
+                EpisodeEnded(t_s=seen_t, start_s=self._episode_start, peak_bpm=self._peak)
+            )
+            self._flooded = False
+            self._release_start = None
         self._last_plausible_t = t
 
         moving = False
