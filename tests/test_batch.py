@@ -15,16 +15,18 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flooding.core.batch import STATES, WAITS, bucket_indices, prepare, same_steps
-from flooding.core.detector import BUCKET_S, EPISODE_UNSEEN_S
+from flooding.core.detector import BUCKET_S
 from flooding.core.engine import Control, Engine, run_batch
 from flooding.core.models import (
     SOLO,
+    UNSEEN_S,
     Alert,
     EpisodeEnded,
     EpisodeStarted,
     Event,
     GapDetected,
     Mode,
+    PauseEnded,
     PauseExtended,
     Reading,
     ReadyToReturn,
@@ -400,19 +402,21 @@ class TestBatchEqualsStreaming:
 
     @pytest.mark.parametrize("flooded_s", [40, 400])
     def test_an_episode_the_strap_came_off_in(self, flooded_s: int) -> None:
-        """An episode (with its pause running) followed by more than EPISODE_UNSEEN_S without
-        samples ends at the last reading before them, and the heart after is judged afresh,
-        in batch (in stretches, and bucket by bucket: a control) as live."""
+        """An episode (with its pause running) followed by more than UNSEEN_S without samples
+        ends at the last reading before them, the pause lapses, and the heart after is
+        learned afresh (settling, then its calm), in batch (in stretches, and bucket by
+        bucket: a control) as live."""
         samples = [Sample(START_S + k, 66.0) for k in range(400)]
         samples += [Sample(START_S + k, 110.0) for k in range(400, 400 + flooded_s)]
-        back = 400 + flooded_s + int(EPISODE_UNSEEN_S) + 5  # a watch put on again
-        samples += [Sample(START_S + k, 110.0) for k in range(back, back + 25)]
-        samples += [Sample(START_S + k, 66.0) for k in range(back + 25, back + 600)]
+        back = 400 + flooded_s + int(UNSEEN_S) + 5  # a watch put on again
+        samples += [Sample(START_S + k, 74.0) for k in range(back, back + 900)]
         for controls in ([], bucket_by_bucket(samples)):
-            _, events = same_in_batch(samples, controls)
+            readings, events = same_in_batch(samples, controls)
             ended = [(e.t_s - START_S, e.peak_bpm) for e in events if isinstance(e, EpisodeEnded)]
-            assert ended[0] == (400 + flooded_s - 1, 110.0)
-            assert len([e for e in events if isinstance(e, EpisodeStarted)]) == 2
+            assert ended == [(400 + flooded_s - 1, 110.0)]
+            assert [e.unseen for e in events if isinstance(e, PauseEnded)] == [True]
+            assert readings[-900].waiting is Waiting.SETTLING
+            assert readings[-1].baseline_bpm == 74.0
 
     def test_an_episode_that_goes_on_after_its_pause_is_ended_by_hand(self) -> None:
         """Flooded buckets after the pause is ended by hand (the baseline learns again) are not

@@ -12,13 +12,13 @@ import pytest
 
 from flooding.core.detector import (
     BUCKET_S,
-    EPISODE_UNSEEN_S,
     PROVISIONAL_MAX_BPM,
     SETTLE_S,
     Detector,
     DetectorStep,
 )
 from flooding.core.models import (
+    UNSEEN_S,
     ContactChanged,
     EpisodeEnded,
     EpisodeStarted,
@@ -387,20 +387,33 @@ class TestRelease:
 
 
 class TestUnseenHeart:
-    UNSEEN = int(EPISODE_UNSEEN_S)
+    UNSEEN = int(UNSEEN_S)
 
     def test_an_episode_ends_when_last_seen_before_the_strap_came_off(self) -> None:
-        """An episode followed by more than EPISODE_UNSEEN_S without samples ends at the last
-        reading before them, with the peak it had, and the heart is judged afresh after."""
-        segs = (WARM, Seg(60, 115), Seg(self.UNSEEN + 60, 0, missing=True), Seg(60, 115))
+        """An episode followed by more than UNSEEN_S without samples ends at the last reading
+        before them, with the peak it had."""
+        segs = (WARM, Seg(60, 115), Seg(self.UNSEEN + 60, 0, missing=True), calm(60))
         _, steps = feed_segments(*segs)
-        [first, second] = episodes(steps)
+        [started] = episodes(steps)
         [ended] = events_of(steps, EpisodeEnded)
-        assert (ended.t_s, ended.start_s, ended.peak_bpm) == (359, first.onset_s, 115)
-        assert second.onset_s == 360 + self.UNSEEN + 60  # a new run from the first reading
+        assert (ended.t_s, ended.start_s, ended.peak_bpm) == (359, started.onset_s, 115)
+
+    def test_the_heart_seen_again_is_watched_as_with_a_strap_just_put_on(self) -> None:
+        """After more than UNSEEN_S unseen the baseline is learned afresh: the settling
+        minutes first (a heart of 90 there is no rise over the calm of 68 from before), then
+        the new calm; a dropout of minutes keeps the baseline."""
+        segs = (WARM, Seg(self.UNSEEN + 60, 0, missing=True), calm(600, 90))
+        _, steps = feed_segments(*segs)
+        back = steps[300:]
+        assert back[0].waiting is Waiting.SETTLING
+        assert back[0].baseline_bpm is None
+        assert episodes(steps) == []
+        assert back[-1].baseline_bpm == 90
+        _, kept = feed_segments(WARM, Seg(300, 0, missing=True), calm(60))
+        assert {s.baseline_bpm for s in kept[300:]} == {68}
 
     def test_readings_without_contact_leave_the_heart_unseen(self) -> None:
-        """Samples without skin contact for longer than EPISODE_UNSEEN_S end the episode at
+        """Samples without skin contact for longer than UNSEEN_S end the episode at
         the last reading on skin, as no samples at all do."""
         segs = (WARM, Seg(60, 115), Seg(self.UNSEEN + 60, 0, contact=False), calm(60))
         _, steps = feed_segments(*segs)
@@ -408,7 +421,7 @@ class TestUnseenHeart:
         assert ended.t_s == 359
 
     def test_a_dropout_of_minutes_keeps_the_episode(self) -> None:
-        """A dropout shorter than EPISODE_UNSEEN_S (the link lost for five minutes) does not
+        """A dropout shorter than UNSEEN_S (the link lost for five minutes) does not
         end an episode: the heart seen above the threshold again is the same episode."""
         segs = (WARM, Seg(60, 115), Seg(300, 0, missing=True), Seg(60, 115))
         _, steps = feed_segments(*segs)

@@ -38,13 +38,20 @@ from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import fast_rate_array
 from flooding.core.detector import (
     BUCKET_S,
-    EPISODE_UNSEEN_S,
     MOVING_G,
     QUIET_STATES,
     BucketRuns,
 )
 from flooding.core.engine import BatchResult, Control, Engine
-from flooding.core.models import Event, PauseExtended, Reading, Sample, State, Waiting
+from flooding.core.models import (
+    UNSEEN_S,
+    Event,
+    PauseExtended,
+    Reading,
+    Sample,
+    State,
+    Waiting,
+)
 from flooding.core.settings import detection_for
 
 FloatArray = npt.NDArray[np.float64]
@@ -541,8 +548,9 @@ def _calm_mask(
     engine: Engine, columns: SampleColumns, rates: FloatArray, controls: Sequence[Control]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Usable samples (contact, a plausible rate, no movement, not the first with an activity
-    level, not the first after the heart went unseen for `EPISODE_UNSEEN_S`) and those after
-    a gap, by the detection settings in force at each (a mode switch changes them)."""
+    level, not the first usable one nor one after the heart went unseen for `UNSEEN_S`) and
+    those after a gap, by the detection settings in force at each (a mode switch changes
+    them)."""
     t = columns.t_s
     n = t.size
     ok = np.zeros(n, np.bool_)
@@ -567,11 +575,11 @@ def _calm_mask(
         )
         gap[piece] = steps[piece] > detection.gap_s
     gap[0] = False  # nothing before the first sample
-    # a usable reading after more than EPISODE_UNSEEN_S without one may end an episode
-    # (`Detector.feed_values`): it is stepped on its own
+    # the first usable reading, and each after more than UNSEEN_S without one, may end an
+    # episode or a pause (`Detector.feed_values`, `PauseProtocol.observe`; a pause that began
+    # before the first reading counts from its start): each is stepped on its own
     seen = np.flatnonzero(ok)
-    if seen.size > 1:
-        ok[seen[1:][np.diff(t[seen]) > EPISODE_UNSEEN_S]] = False
+    ok[seen[np.diff(t[seen], prepend=-math.inf) > UNSEEN_S]] = False
     activity = columns.activity_g
     if activity is not None:
         ok &= ~(activity >= MOVING_G)  # NaN (no accelerometer) compares False: not moving

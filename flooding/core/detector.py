@@ -57,9 +57,10 @@ Rules for real life (issue 15; `classic=True` turns all of them off, for compari
   count while the body moves (`MOVING_G`) and for `RECOVERY_S` after it stops; after that,
   while the heart is still up, it counts only once it has climbed `margin` above the lowest
   rate since (a new rise while still), and the run must be confirmed while still.
-- an episode does not outlast the heart going unseen: after more than `EPISODE_UNSEEN_S`
-  without a usable reading (the strap off, a watch not worn) it ends at the last reading
-  before, and the next reading is judged afresh.
+- a strap put on again: after more than `UNSEEN_S` without a usable reading (the strap
+  off, a watch not worn) an open episode ends at the last reading before, and the detector
+  starts again as with a strap just put on (settling, then learning the calm), as the
+  background service starts a new session then.
 - a sudden step without an accelerometer (`STEP_BPM` within `STEP_S`): the run is followed;
   when the heart falls back half-way to where it stood before the step, the step was a
   change of posture (standing up), and the rest of the rise is treated as after movement.
@@ -75,6 +76,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from flooding.core.models import (
+    UNSEEN_S,
     ContactChanged,
     EpisodeEnded,
     EpisodeStarted,
@@ -124,11 +126,6 @@ PROVISIONAL_MAX_BPM = 110.0  # the calm seen while settling is never taken above
 #                              calm says otherwise): a heart in its first two minutes after
 #                              sitting down is still coming down from walking in and standing
 #                              (SETTLE_S), so 100-110 bpm then is no sign of flooding
-EPISODE_UNSEEN_S = 600.0  # an episode is what the heart was seen doing: it is not carried
-#                           across ten minutes without a usable reading (a strap taken off, a
-#                           watch not worn overnight; the background service ends its session
-#                           after as long, `service.session_gap_minutes`), it ends at the last
-#                           reading before them; a dropout of seconds or minutes does not end it
 STEP_SETTLED_FRACTION = 0.5  # after standing up the heart falls back over 15-30 s to about
 #                              half its first jump (Wieling et al. 2007); a flooded heart
 #                              stays up: falling below this share of the step means posture
@@ -405,13 +402,23 @@ class Detector:
         baseline_seed_bpm: float | None = None,
         classic: bool = False,
     ):
-        seed = baseline_seed_bpm if baseline_seed_bpm is not None else settings.baseline_bpm
+        self._seed = baseline_seed_bpm if baseline_seed_bpm is not None else settings.baseline_bpm
         self.classic = classic
-        self._baseline = _BaselineRing(settings, seed, classic=classic)
         self.frozen = False  # set while pausing or in a workout: the baseline does not learn
         self._last_t: float | None = None
-        self._last_plausible_t: float | None = None
         self._contact = True
+        # movement (issue 15): the accelerometer's, or a step inferred from the heart alone
+        self.has_accelerometer = False  # a sample has carried an activity level
+        self._begin(settings)
+
+    def _begin(self, settings: DetectionSettings) -> None:
+        """The state of a strap just put on: no baseline learned (the seed aside), nothing
+        followed, no reading seen. `__init__` starts from it, and so does the first reading
+        after the heart went unseen for more than `UNSEEN_S` (the strap taken off, a watch
+        not worn), as the background service starts a new session then; the settings, the
+        seed, the time and contact seen so far and the accelerometer are kept."""
+        self._baseline = _BaselineRing(settings, self._seed, classic=self.classic)
+        self._last_plausible_t: float | None = None
         self._run_start: float | None = None  # start of the current run above threshold
         self._dip_start: float | None = None
         self._flooded = False
@@ -419,8 +426,6 @@ class Detector:
         self._peak = 0.0
         self._release_start: float | None = None
         self._state = State.WARMING
-        # movement (issue 15): the accelerometer's, or a step inferred from the heart alone
-        self.has_accelerometer = False  # a sample has carried an activity level
         self._moved_t = -math.inf  # the last moving second (or an inferred posture change)
         self._after_move = False  # the heart is still up since the body moved
         self._trough: float | None = None  # lowest rate since the recovery window ended
@@ -574,8 +579,22 @@ class Detector:
         """`feed` of a sample given by its fields (time, rate, contact, activity level): the
         engine and the batch path feed these without making a `Sample` for each."""
         events: list[Event] = []
-        ring = self._baseline
         classic = self.classic
+        seen_t = self._last_plausible_t
+        if (
+            seen_t is not None
+            and t - seen_t > UNSEEN_S
+            and not classic
+            and contact_seen is not False
+            and self._min_bpm <= bpm <= self._max_bpm
+        ):
+            # the first reading after the heart went unseen: a strap put on again
+            if self._flooded:  # what the heart was seen doing ended when it was last seen
+                events.append(
+                    EpisodeEnded(t_s=seen_t, start_s=self._episode_start, peak_bpm=self._peak)
+                )
+            self._begin(self.settings)
+        ring = self._baseline
         if activity_g is not None and not classic:
             self.has_accelerometer = True  # from the first level on, whatever the reading
         last = self._last_t
@@ -612,14 +631,6 @@ class Detector:
                 ring.discard_open_bucket()
                 self._forget_recent()
             return self._step(self._state, threshold, rule, events)
-        seen_t = self._last_plausible_t
-        if self._flooded and not classic and seen_t is not None and t - seen_t > EPISODE_UNSEEN_S:
-            # unseen for longer than an episode is carried across: it ended when last seen
-            events.append(
-                EpisodeEnded(t_s=seen_t, start_s=self._episode_start, peak_bpm=self._peak)
-            )
-            self._flooded = False
-            self._release_start = None
         self._last_plausible_t = t
 
         moving = False

@@ -46,6 +46,10 @@ class Rule(enum.StrEnum):
 
 PLAUSIBLE_MIN_BPM = 30  # below this a strap reading is noise, not a human heart at rest
 PLAUSIBLE_MAX_BPM = 230  # above this it is noise: no adult heart sustains it
+UNSEEN_S = 600.0  # a heart unseen this long (no usable reading: the strap taken off, a watch
+#                  not worn overnight; the background service ends its session after as long,
+#                  `service.session_gap_minutes`) is no longer told of: an episode ends at the
+#                  last reading, a pause lapses; a dropout of seconds or minutes changes neither
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +151,12 @@ class ReadyToReturn:
 
 @dataclass(frozen=True, slots=True)
 class PauseEnded:
-    """The pause was ended early by hand."""
+    """The pause was ended early by hand, or (`unseen`) it lapsed: no heart was seen for
+    `UNSEEN_S` (then `t_s` is when that time was up)."""
 
     t_s: float
     pause_start_s: float
+    unseen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
