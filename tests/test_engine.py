@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 from typing import TypeVar
 
@@ -11,7 +10,6 @@ import pytest
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import (
     SOLO,
-    UNSEEN_S,
     Alert,
     EpisodeStarted,
     Event,
@@ -22,12 +20,11 @@ from flooding.core.models import (
     Reading,
     ReadyToReturn,
     Sample,
+    Waiting,
 )
 from flooding.core.people import PeopleEngine
 from flooding.io.config_files.loading import default_settings
-from flooding.io.readers import read
 from flooding.lab.simulate import hard_talk, samples
-from tests._data import recording, requires_data
 from tests.traces import Seg, calm, settings, trace
 
 E = TypeVar("E")
@@ -145,91 +142,28 @@ class TestPause:
 
 
 class TestStrapOffInThePause:
-    UNSEEN = int(UNSEEN_S)
-
-    def test_the_pause_lapses_while_the_strap_is_off(self) -> None:
-        """A strap off skin for half an hour from 40 s after the alert: the pause lapses
-        UNSEEN_S after the last reading on skin, with no "not yet" while nobody is measured
-        and no ready-to-return afterwards."""
-        items = trace(WARM, Seg(60, 115), Seg(1800, 0, contact=False), calm(300))
-        evs = events(feed(Engine(default_settings()), items))
-        assert kinds(evs) == [Alert, PauseStarted, PauseEnded]
-        [started] = of(PauseStarted, evs)
-        [lapsed] = of(PauseEnded, evs)
-        assert (lapsed.t_s, lapsed.pause_start_s, lapsed.unseen) == (
-            359 + UNSEEN_S,
-            started.t_s,
-            True,
-        )
-
-    def test_after_the_lapse_a_new_rise_alerts_again(self) -> None:
-        """After the pause lapsed over a dropped link, the heart is watched as with a strap
-        just put on: once its calm is learned again, a new rise gives a new alert and pause."""
-        gone = Seg(self.UNSEEN + 300, 0, missing=True)
-        items = trace(WARM, Seg(60, 115), gone, calm(400), Seg(60, 115))
-        evs = events(feed(Engine(default_settings()), items))
-        assert kinds(evs) == [Alert, PauseStarted, PauseEnded, Alert, PauseStarted]
-        assert of(PauseEnded, evs)[0].t_s == 359 + UNSEEN_S
-
-    def test_a_dropout_of_minutes_keeps_the_pause(self) -> None:
-        """A link lost for five minutes in the pause: it goes on to ready-to-return."""
-        items = trace(WARM, Seg(60, 115), calm(300), Seg(300, 0, missing=True), calm(PAUSE_S))
-        evs = events(feed(Engine(default_settings()), items))
+    def test_the_pause_goes_on_and_ready_comes_once_the_calm_heart_is_seen(self) -> None:
+        """A strap off for half an hour in the pause: those minutes are the break, and ready
+        comes once the calm heart is seen again for the hold, while the detector watches the
+        strap put on again as a new one (settling first)."""
+        gone = Seg(1800, 0, missing=True)
+        readings = feed(Engine(default_settings()), trace(WARM, Seg(60, 115), gone, calm(300)))
+        evs = events(readings)
         assert kinds(evs) == [Alert, PauseStarted, ReadyToReturn]
+        back_s = 360 + 1800
+        [ready] = of(ReadyToReturn, evs)
+        assert back_s + 60 <= ready.t_s <= back_s + 120
+        [first_back] = [r for r in readings if r.t_s == back_s]
+        assert first_back.waiting is Waiting.SETTLING
 
     def test_replayed_as_live(self) -> None:
-        """A replay of a strap taken off in a pause (a watch's night) gives the same events as
-        the live engine, the lapse included."""
+        """A replay of a strap taken off in a pause (a watch's night) gives the same events and
+        readings as the live engine."""
         items = trace(WARM, Seg(60, 115), calm(200), Seg(4 * 3600, 0, missing=True), calm(900))
-        evs = events(feed(Engine(default_settings()), items))
-        assert PauseEnded in kinds(evs)
-        assert repr(run_batch(items, default_settings()).events) == repr(evs)
-
-
-class TestWearingsAsTheServiceSeesThem:
-    """What one engine says over a recording with the strap off between wearings, and what a
-    fresh engine per wearing says (the background service's session per wearing)."""
-
-    SAID = (Alert, EpisodeStarted, PauseStarted, PauseExtended, ReadyToReturn)
-
-    def said_per_wearing(self, items: list[Sample]) -> tuple[list[Event], list[Event]]:
-        """The alerts, episodes and pause events of one engine over every wearing, and of a
-        fresh engine for each wearing (cut before each usable reading that follows more
-        than UNSEEN_S without one)."""
-        settings = default_settings()
-        whole: list[Event] = [
-            e for e in run_batch(items, settings).events if isinstance(e, self.SAID)
-        ]
-        usable = [i for i, s in enumerate(items) if s.usable]
-        pairs = itertools.pairwise(usable)
-        cuts = [b for a, b in pairs if items[b].t_s - items[a].t_s > UNSEEN_S]
-        apart: list[Event] = []
-        for lo, hi in itertools.pairwise([0, *cuts, len(items)]):
-            apart += [
-                e for e in run_batch(items[lo:hi], settings).events if isinstance(e, self.SAID)
-            ]
-        return whole, apart
-
-    def test_a_synthetic_day_of_wearings(self) -> None:
-        """Flooded at the end of one wearing, elevated, calm or flooded again at the start of
-        the next: one engine says what a fresh engine per wearing says."""
-        off = Seg(int(UNSEEN_S) + 120, 0, missing=True)
-        items = trace(
-            WARM, Seg(60, 115), off, calm(200, 95), calm(400), Seg(60, 115), off, Seg(90, 120),
-            off, calm(600, 72), Seg(40, 112), Seg(int(UNSEEN_S) + 1, 0, contact=False), calm(300),
-        )  # fmt: skip
-        whole, apart = self.said_per_wearing(items)
-        assert len(of(Alert, whole)) >= 2
-        assert repr(whole) == repr(apart)
-
-    @requires_data
-    def test_a_watch_worn_by_day_for_a_month(self) -> None:
-        """The Fitbit month (70 wearings, the watch off at night): one engine gives the alerts,
-        episodes and pause events of a fresh engine per wearing."""
-        items = read(recording("fitbit_30-day_free-living_hr.csv")).samples
-        whole, apart = self.said_per_wearing(items)
-        assert len(of(Alert, whole)) > 50
-        assert repr(whole) == repr(apart)
+        readings = feed(Engine(default_settings()), items)
+        replayed = run_batch(items, default_settings(), keep_readings=True)
+        assert repr(replayed.events) == repr(events(readings))
+        assert repr(replayed.readings) == repr(readings)
 
 
 class TestManualPause:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from flooding.app.review import episodes, summarize_sessions
 from flooding.app.session import SessionOutcome, SessionRunner
 from flooding.app.sources import HeartSource
 from flooding.core.models import (
-    UNSEEN_S,
     Alert,
     LinkChanged,
     LinkState,
@@ -36,7 +34,6 @@ from tests.fakes import (
     RecordingNotifier,
     RecordingView,
 )
-from tests.traces import Seg, calm, trace
 from tests.traces import settings as make_settings
 
 START = 1_700_000_000.0
@@ -278,29 +275,3 @@ class TestManualPause:
         assert pause.data["manual"] is True
         assert pause.t_s == START + 200
         assert any("by hand" in text for text in view.infos)
-
-
-class TestStrapOffInAPause:
-    def test_the_lapsed_pause_is_said_once_and_nothing_nags(self, store: Store) -> None:
-        """A strap lying off skin for half an hour of a pause: one line says the pause is over
-        once no heart was seen for ten minutes; no "not yet" comes, and the lapse is stored."""
-        items = trace(calm(300), Seg(60, 115), Seg(1800, 0, contact=False), calm(60))
-
-        class OffInThePause:
-            description = "a strap taken off in the pause"
-
-            async def stream(self) -> AsyncIterator[SourceItem]:
-                for item in items:
-                    yield replace(item, t_s=START + item.t_s)
-
-        notifier, view = RecordingNotifier(), RecordingView()
-        outcome = run(make_runner(store, notifier, view, source=OffInThePause()))
-        assert [m.kind for m in notifier.sent] == ["alert"]
-        said = [text for text in view.infos if "the pause is over" in text]
-        assert said == [
-            "No heart has been seen for 10 minutes, so the pause is over."
-            " Watching starts again once a strap is back on."
-        ]
-        [lapsed] = store.events(outcome.session_id, "pause-ended")
-        assert lapsed.data["unseen"] is True
-        assert lapsed.t_s == START + 359 + UNSEEN_S

@@ -253,8 +253,8 @@ def episodes(
             else None
         )
         ready = _end_of(rows, "ready-to-return", pause)
-        ended_early = _end_of(rows, "pause-ended", pause)  # by hand, or lapsed (unseen)
-        pause_end = min((r.t_s for r in (ready, ended_early) if r is not None), default=None)
+        ended_by_hand = _end_of(rows, "pause-ended", pause)
+        pause_end = min((r.t_s for r in (ready, ended_by_hand) if r is not None), default=None)
         extensions = sum(
             1
             for r in rows

@@ -27,12 +27,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from flooding.app.sources import AnyItem, HeartSource, TaggedSource
-from flooding.core.catalogue import counted
 from flooding.core.messages import MessageBook, RenderedMessage
 from flooding.core.models import (
     PAUSE_EVENTS,
     SOLO,
-    UNSEEN_S,
     Alert,
     BatteryLevel,
     ContactChanged,
@@ -40,7 +38,6 @@ from flooding.core.models import (
     GapDetected,
     LinkChanged,
     Mode,
-    PauseEnded,
     PauseStarted,
     PersonItem,
     Reading,
@@ -57,7 +54,6 @@ from flooding.core.notice import (
     Notifier,
     NullNotifier,
 )
-from flooding.core.pause import MINUTE_S
 from flooding.core.people import PeopleEngine
 from flooding.core.settings import Settings
 from flooding.io.clock import SessionClock, wall_offset_of
@@ -440,11 +436,6 @@ class SessionRunner:
                 self.outcome.ready += 1
                 if self.stop_after_ready_s is not None:
                     asyncio.get_running_loop().call_later(self.stop_after_ready_s, self.stop)
-            elif isinstance(event, PauseEnded) and event.unseen:
-                minutes = round(UNSEEN_S / MINUTE_S)
-                self.view.info(
-                    self.say("session.info.pause_lapsed", minutes=counted("count.minutes", minutes))
-                )
             elif isinstance(event, GapDetected):
                 self.outcome.gaps += 1
             elif isinstance(event, ContactChanged):

@@ -548,9 +548,8 @@ def _calm_mask(
     engine: Engine, columns: SampleColumns, rates: FloatArray, controls: Sequence[Control]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Usable samples (contact, a plausible rate, no movement, not the first with an activity
-    level, not the first usable one nor one after the heart went unseen for `UNSEEN_S`) and
-    those after a gap, by the detection settings in force at each (a mode switch changes
-    them)."""
+    level, not the first after the heart went unseen for `UNSEEN_S`) and those after a gap,
+    by the detection settings in force at each (a mode switch changes them)."""
     t = columns.t_s
     n = t.size
     ok = np.zeros(n, np.bool_)
@@ -575,11 +574,10 @@ def _calm_mask(
         )
         gap[piece] = steps[piece] > detection.gap_s
     gap[0] = False  # nothing before the first sample
-    # the first usable reading, and each after more than UNSEEN_S without one, may end an
-    # episode or a pause (`Detector.feed_values`, `PauseProtocol.observe`; a pause that began
-    # before the first reading counts from its start): each is stepped on its own
+    # a usable reading after more than UNSEEN_S without one starts the detector afresh
+    # (`Detector.feed_values`: a strap put on again): it is stepped on its own
     seen = np.flatnonzero(ok)
-    ok[seen[np.diff(t[seen], prepend=-math.inf) > UNSEEN_S]] = False
+    ok[seen[1:][np.diff(t[seen]) > UNSEEN_S]] = False
     activity = columns.activity_g
     if activity is not None:
         ok &= ~(activity >= MOVING_G)  # NaN (no accelerometer) compares False: not moving

@@ -48,8 +48,8 @@ PLAUSIBLE_MIN_BPM = 30  # below this a strap reading is noise, not a human heart
 PLAUSIBLE_MAX_BPM = 230  # above this it is noise: no adult heart sustains it
 UNSEEN_S = 600.0  # a heart unseen this long (no usable reading: the strap taken off, a watch
 #                  not worn overnight; the background service ends its session after as long,
-#                  `service.session_gap_minutes`) is no longer told of: an episode ends at the
-#                  last reading, a pause lapses; a dropout of seconds or minutes changes neither
+#                  `service.session_gap_minutes`) is watched as a strap put on again: an open
+#                  episode ends at the last reading (`Detector`); a dropout of minutes is not
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +151,10 @@ class ReadyToReturn:
 
 @dataclass(frozen=True, slots=True)
 class PauseEnded:
-    """The pause was ended early by hand, or (`unseen`) it lapsed: no heart was seen for
-    `UNSEEN_S` (then `t_s` is when that time was up)."""
+    """The pause was ended early by hand."""
 
     t_s: float
     pause_start_s: float
-    unseen: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,12 +24,6 @@ for everyone -> ready to return (or: not yet, more time).
   still settling. Back within the margin but not yet for the whole hold is not "still
   elevated": ready follows once the hold is complete.
 - Started by hand (`flooding pause`): a pause for everyone; ended by hand: `PauseEnded`.
-- **Lapsed.** Once no heart has been seen (no usable reading from anyone) for `UNSEEN_S`
-  (the straps taken off, a watch not worn overnight), the pause lapses: `PauseEnded` with
-  `unseen`, at the time that ran out. Nobody is told "not yet" while nobody is measured
-  for longer than that, and no "ready" comes hours later for a heart nobody saw calm
-  down; the next reading is watched afresh (the background service ends its session then
-  too).
 - Without a calm baseline from before the pause, a person counts as back near calm well
   under their absolute threshold. Samples without contact, implausible readings and gaps
   never count as recovered.
@@ -46,7 +40,6 @@ from dataclasses import dataclass
 from operator import length_hint
 
 from flooding.core.models import (
-    UNSEEN_S,
     Absent,
     Alert,
     EpisodeStarted,
@@ -372,18 +365,11 @@ class PauseProtocol:
         """One person's reading: `bpm` None when it is not usable (no contact, gap,
         implausible); `alerts` whether their mode gives alerts; their new episodes."""
         person = self.people[name]
-        events: list[Event] = []
-        if self.phase is Phase.PAUSING:  # before this reading: was anyone seen in time?
-            seen_s = self.last_seen_s()
-            if t_s - seen_s > UNSEEN_S:
-                self.phase = Phase.WATCHING
-                events.append(
-                    PauseEnded(t_s=seen_s + UNSEEN_S, pause_start_s=self.started_s, unseen=True)
-                )
         person.alerts = alerts
         person.contact = state is not State.NO_CONTACT
         if bpm is not None:
             person.last_usable_s = t_s
+        events: list[Event] = []
         if self.phase is Phase.WATCHING:
             person.baseline_bpm = baseline_bpm
             for episode in episodes:
@@ -398,7 +384,7 @@ class PauseProtocol:
                         person=name,
                         absent=self.absent(t_s),
                     )
-                    events += [alert, self._start(episode.t_s, manual=False)]
+                    events = [alert, self._start(episode.t_s, manual=False)]
                     break
             if self.phase is Phase.WATCHING:
                 return events
@@ -411,14 +397,6 @@ class PauseProtocol:
         if t_s < self.min_end_s:
             return events
         return events + self._check(name, t_s, bpm) if events else self._check(name, t_s, bpm)
-
-    def last_seen_s(self) -> float:
-        """The last usable reading of anyone during the pause (its start, if none came)."""
-        seen_s = self.started_s
-        for person in self.people.values():
-            if person.last_usable_s is not None and person.last_usable_s > seen_s:
-                seen_s = person.last_usable_s
-        return seen_s
 
     def start_manual(
         self,

@@ -84,7 +84,7 @@ _COUPLE_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "pause-started": ("couple-pause-started", ("t_s", "until_s", "baselines", "manual")),
     "pause-extended": ("couple-pause-extended", ("t_s", "until_s", "waiting", "absent")),
     "ready-to-return": ("couple-ready", ("t_s", "pause_start_s", "levels", "absent")),
-    "pause-ended": ("couple-pause-ended", ("t_s", "pause_start_s", "unseen")),
+    "pause-ended": ("couple-pause-ended", ("t_s", "pause_start_s")),
 }
 _COUPLE_ONLY_FIELDS = frozenset({"person", "absent", "baselines", "waiting", "levels"})
 
