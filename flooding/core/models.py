@@ -49,7 +49,7 @@ PLAUSIBLE_MAX_BPM = 230  # above this it is noise: no adult heart sustains it
 UNSEEN_S = 600.0  # a heart unseen this long (no usable reading: the strap taken off, a watch
 #                  not worn overnight; the background service ends its session after as long,
 #                  `service.session_gap_minutes`) is watched as a strap put on again: an open
-#                  episode ends at the last reading (`Detector`); a dropout of minutes is not
+#                  episode ends at the last reading (`Detector`); a shorter dropout changes nothing
 
 
 @dataclass(frozen=True, slots=True)
