@@ -99,21 +99,16 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
     else:
         lines.append(say("status.heart", heart=_heart(status.heart_bpm, status.baseline_bpm, say)))
     pause = status.pause
+    left = counted("count.minutes", round(pause.minutes_left)) if pause else None
     if state == "workout":
         text = say("status.state_workout")
     elif state == "pausing" and pause:
-        text = say(
-            "status.state_pausing",
-            minutes=counted("count.minutes", round(pause.minutes_left)),
-            until=clock_time(pause.until_s),
-        )
+        text = say("status.state_pausing", minutes=left, until=clock_time(pause.until_s))
     else:
         text = say.choice("state", str(state))
     lines.append(say("status.state", state=text))
     if state == "workout" and pause:
-        lines.append(
-            say("status.pause", minutes=counted("count.minutes", round(pause.minutes_left)))
-        )
+        lines.append(say("status.pause", minutes=left))
     return lines
 
 
