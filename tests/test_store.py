@@ -12,7 +12,16 @@ import numpy as np
 import pytest
 
 from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
-from flooding.core.models import Alert, GapDetected, PauseExtended, Rule, Sample
+from flooding.core.models import (
+    Alert,
+    ContactChanged,
+    GapDetected,
+    PauseEnded,
+    PauseExtended,
+    ReadyToReturn,
+    Rule,
+    Sample,
+)
 from flooding.io.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
 
 
@@ -111,10 +120,11 @@ class TestRoundTrip:
         assert rows[3].data["bpm"] is None
         assert [r.kind for r in store.events(sid, "alert")] == ["alert"]
 
-    def test_many_events_are_stored_as_one_by_one(self, store: Store) -> None:
+    @pytest.mark.parametrize("couple", [False, True], ids=["one", "two"])
+    def test_many_events_are_stored_as_one_by_one(self, store: Store, couple: bool) -> None:
         """Events added together (an import) are stored with the same kinds and text as
         events added one by one, whatever their values, each at its own time (a gap's
-        start)."""
+        start), in a session of one and in the couple forms of a session of two."""
         events = [
             Alert(t_s=150.0, bpm=110, baseline_bpm=None, threshold_bpm=100.5, rule=Rule.RELATIVE),
             PauseExtended(t_s=170.0, until_s=770.0, bpm=float("nan"), baseline_bpm=68.25),
@@ -122,12 +132,16 @@ class TestRoundTrip:
             GapDetected(start_s=160.0, end_s=165.1),
             GapDetected(start_s=5e-324, end_s=1e300),
             GapDetected(start_s=np.float64(180.5), end_s=True),
+            Alert(150.5, 121.0, 70.0, 98.0, Rule.RELATIVE, "b", (("a", "no-contact"),)),
+            ReadyToReturn(190.0, 72.0, 70.0, 150.5, levels=(("a", 71.5), ("b", 72.0))),
+            PauseEnded(t_s=195, pause_start_s=150.5),
+            ContactChanged(t_s=196.0, contact=False),
         ]
         one_by_one = store.begin_session(100.0, source="sim", mode="talk")
         for event in events:
-            store.add_event(one_by_one, event)
+            store.add_event(one_by_one, event, couple=couple)
         together = store.begin_session(100.0, source="sim", mode="talk")
-        store.add_events(together, events)
+        store.add_events(together, events, couple=couple)
         store.flush()
 
         def stored(session_id: int) -> list[tuple[float, str, str]]:
@@ -139,7 +153,16 @@ class TestRoundTrip:
 
         assert stored(together) == stored(one_by_one)
         assert stored(together)[3][2] == '{"start_s": 160.0, "end_s": 165.1}'
-        assert [t_s for t_s, _, _ in stored(together)] == [150, 170, 171, 160, 5e-324, 180.5]
+        assert [t_s for t_s, _, _ in stored(together)] == [
+            *(150, 170, 171, 160, 5e-324, 180.5, 150.5, 190, 195, 196)
+        ]
+        assert stored(together)[8][1] == ("couple-pause-ended" if couple else "pause-ended")
+
+    def test_something_not_an_event_is_refused_with_the_others(self, store: Store) -> None:
+        """Adding events together refuses anything that is not an event, naming it."""
+        session = store.begin_session(100.0, source="sim", mode="talk")
+        with pytest.raises(TypeError, match="not an event"):
+            store.add_events(session, [GapDetected(160.0, 165.0), {"t_s": 170.0}])
 
 
 class TestFlushing:
