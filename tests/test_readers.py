@@ -243,6 +243,24 @@ class TestSmallFiles:
             assert rec.samples == one.samples
             assert rec.columns["label"].tolist() == one.columns["label"].tolist()
 
+    @pytest.mark.parametrize("space", [" ", "\t", "\v", "\f"])
+    def test_csv_fields_with_spaces_at_their_edges_read_as_without(
+        self, tmp_path: Path, space: str
+    ) -> None:
+        """Spaces or tabs around a CSV field change nothing that is read, and a heart-rate
+        field of nothing but them is an empty one (that row's beat goes with the next row's,
+        the rows around it keep their heart rates)."""
+        rows = [("time_unix_s", "hr_bpm", "rr_ms"), ("1700000000", "70", "857")]
+        rows += [("1700000001", "", "860"), ("1700000002", "72", "833")]
+        plain = "".join(",".join(row) + "\n" for row in rows)
+        padded = "".join(
+            ",".join([row[0] + space, *(space + f for f in row[1:])]) + "\n" for row in rows
+        )
+        got = read(_write(tmp_path, "padded.csv", padded)).samples
+        assert got == read(_write(tmp_path, "plain.csv", plain)).samples
+        assert [(s.t_s, s.bpm) for s in got] == [(1700000000.0, 70.0), (1700000002.0, 72.0)]
+        assert [s.rr_s for s in got] == [(0.857, 0.86), (0.833,)]
+
     def test_hrm_heart_rate_samples(self, tmp_path: Path) -> None:
         """An HRM file recorded as heart rate every 5 s gives one sample per line."""
         text = "[Params]\nInterval=5\n\n[HRData]\n70\t0\n72\t0\n"

@@ -362,6 +362,13 @@ def check_in_order(times: FloatArray, line_numbers: Sequence[int], path: Path) -
 _EDGE_SPACE = re.compile(r"[ \t\f\v](?:,|;|\n|$)|(?:^|,|;|\n)[ \t\f\v]")  # a field to strip
 
 
+def _has_edge_space(text: str) -> bool:
+    """Whether a field of the text starts or ends with a space or tab (`_EDGE_SPACE`). Most
+    files have no such character at all: a scan for each (C speed, under a millisecond a
+    month's file) spares the pattern's walk over every position (tens of milliseconds)."""
+    return any(char in text for char in " \t\f\v") and _EDGE_SPACE.search(text) is not None
+
+
 def count_per_line(text: str, char: str) -> npt.NDArray[np.int64]:
     """How often `char` (one ASCII character) occurs on each line of `text`."""
     data = np.frombuffer(text.encode("utf-8"), np.uint8)
@@ -391,7 +398,7 @@ def split_rows(
         text = "\n".join(body)
         if bool(np.all(count_per_line(text, sep) == n_fields - 1)):  # no blank or odd line
             flat = text.replace("\n", sep).split(sep)
-            if _EDGE_SPACE.search(text):
+            if _has_edge_space(text):
                 flat = [value.strip() for value in flat]
             start = first + first_line
             return [flat[k::n_fields] for k in range(n_fields)], range(start, start + len(body))

@@ -97,6 +97,8 @@ def _optional(
     column: Sequence[str], numbers: Sequence[int], path: Path, what: Words
 ) -> tuple[FloatArray, np.ndarray]:
     """Floats with NaN where the field is empty, and the mask of present values."""
+    if all(column):  # every field filled (most files): no picking out
+        return to_floats(column, numbers, path, what), np.ones(len(column), dtype=bool)
     present = np.array([bool(v) for v in column], dtype=bool)
     out = np.full(len(column), np.nan)
     index = np.flatnonzero(present).tolist()
