@@ -156,6 +156,20 @@ class TestStrapOffInThePause:
         [first_back] = [r for r in readings if r.t_s == back_s]
         assert first_back.waiting is Waiting.SETTLING
 
+    def test_a_strap_off_the_skin_at_the_check_is_named_as_not_counted(self) -> None:
+        """A strap left off the skin past the planned end gives "not yet" every extension,
+        each naming the heart as not counted (no contact) and waiting for no one, so the
+        message can say the heart cannot be read; ready comes once the calm heart is back."""
+        off = Seg(3600, 0, contact=False)
+        items = trace(WARM, Seg(60, 115), off, calm(300))
+        evs = events(feed(Engine(default_settings()), items))
+        extended = of(PauseExtended, evs)
+        assert len(extended) == 5  # at 20, 30, 40, 50 and 60 minutes
+        assert all(e.absent == ((SOLO, "no-contact"),) and e.waiting == () for e in extended)
+        assert kinds(evs)[-1] is ReadyToReturn
+        replayed = run_batch(items, default_settings())
+        assert repr(replayed.events) == repr(evs)
+
     def test_replayed_as_live(self) -> None:
         """A replay of a strap taken off in a pause (a watch's night) gives the same events and
         readings as the live engine."""

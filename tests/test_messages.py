@@ -10,6 +10,7 @@ import pytest
 
 from flooding.core.messages import MessageBook
 from flooding.core.models import (
+    SOLO,
     Alert,
     EpisodeStarted,
     Event,
@@ -209,6 +210,66 @@ class TestNotYetAndReady:
         assert MessageBook(default_settings()).render(event, None, 0) is None
 
 
+class TestNobodyCounted:
+    """At the check, a strap off the skin (or silent) says nothing about how calm anyone is."""
+
+    def unseen(self, people: int = 1) -> PauseExtended:
+        """The check of a pause with no heart counted: everyone of the session absent."""
+        absent = ((SOLO, NO_CONTACT),) if people == 1 else (("Anna", NO_CONTACT), ("Ben", WORKOUT))
+        return PauseExtended(T0 + 1200, T0 + 1800, float("nan"), 68.2, (), absent)
+
+    def test_alone_it_says_the_heart_cannot_be_read_not_that_it_is_still_up(self) -> None:
+        """With the one strap reading no heart, "not yet" says the heart cannot be read, that
+        going back is the person's own call, and when the next look is; never "elevated"."""
+        rendered = MessageBook(default_settings()).render(self.unseen(), None, 0)
+        assert rendered is not None
+        text = rendered.full.title + " " + rendered.full.body
+        assert rendered.full.kind == "not-yet"
+        assert "can't be read" in rendered.full.title
+        assert "touching your skin" in text
+        assert "Go back when you feel calm" in text
+        assert hhmm(T0 + 1800) in text
+        assert "elevated" not in text.lower()
+
+    def test_a_heart_counted_and_still_up_is_still_not_yet(self) -> None:
+        """The same check with the heart counted and above its calm says "still elevated"."""
+        counted = PauseExtended(T0 + 1200, T0 + 1800, 91.0, 68.2, (SOLO,), ())
+        rendered = MessageBook(default_settings()).render(counted, None, 0)
+        assert rendered is not None
+        assert rendered.full.title.startswith("Still elevated")
+
+    def test_a_couple_with_no_heart_counted_hears_why_for_each(self) -> None:
+        """In a session of two with neither heart counted, "not yet" says neither heart can
+        be checked and names why for each person; one heart counted keeps "not settled"."""
+        book = MessageBook(default_settings(), people=2)
+        rendered = book.render(self.unseen(people=2), None, 0)
+        assert rendered is not None
+        assert "neither heart can be checked" in rendered.full.title
+        assert "Anna: not counted (the strap has no skin contact)" in rendered.full.body
+        assert "Ben: not counted (workout mode)" in rendered.full.body
+        one_counted = PauseExtended(
+            T0 + 1200, T0 + 1800, float("nan"), None, ("Anna",), (("Ben", WORKOUT),)
+        )
+        rendered = book.render(one_counted, None, 0)
+        assert rendered is not None
+        assert rendered.full.title.startswith("Not quite settled yet")
+
+    def test_privately_it_is_the_neutral_more_time(self) -> None:
+        """In privacy mode the desktop shows the neutral "a little more time" text."""
+        rendered = MessageBook(private()).render(self.unseen(), None, 0)
+        assert rendered is not None
+        assert rendered.desktop.title == "A little more time"
+        assert "can't be read" in rendered.full.title
+
+    def test_in_german(self) -> None:
+        """The German texts say the same."""
+        german = load_config(env={}, overrides=['language="de"'], use_default_user_file=False)
+        rendered = MessageBook(german.settings).render(self.unseen(), None, 0)
+        assert rendered is not None
+        assert "nicht lesbar" in rendered.full.title
+        assert "erhöht" not in rendered.full.title + rendered.full.body
+
+
 class TestPrivacy:
     @pytest.mark.parametrize(
         "make", [lambda: alert(), lambda: (extended(), None), lambda: (ready(), None)]
@@ -347,6 +408,8 @@ class TestPlaceholderTable:
                 PauseExtended(T0 + 1200, T0 + 1800, nan, None, ("Anna",), absent),
                 None,
             ),
+            (couple_book, PauseExtended(T0 + 1200, T0 + 1800, nan, None, (), absent), None),
+            (book, PauseExtended(T0 + 1200, T0 + 1800, nan, 68.2, (), ((SOLO, NO_CONTACT),)), None),
             (couple_book, ReadyToReturn(T0 + 1500, nan, None, T0, (("Anna", 71.0),), absent), None),
         ]
         for message_book, event, pause in events:

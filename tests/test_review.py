@@ -711,6 +711,21 @@ class TestNumbersAgree:
         (replayed_episode,) = replayed["episodes"]
         assert episode["peak_bpm"] == listed[0]["peak_bpm"] == replayed_episode["peak_bpm"]
 
+    def test_replay_says_when_not_yet_came_with_no_heart_read(self, tmp_path: Path) -> None:
+        """A pause check with the strap off the skin (a heart rate of 0) reads in replay as
+        no heart read, and one with the heart still up as still elevated."""
+        levels = [68.0] * 300 + [115.0] * 60 + [0.0] * 1500 + [115.0] * 700
+        rows = "".join(f"{1_700_000_000 + k},{bpm:g}\n" for k, bpm in enumerate(levels))
+        path = tmp_path / "off.csv"
+        path.write_text("time_unix_s,hr_bpm\n" + rows, encoding="utf-8")
+        out = run_cli("replay", str(path))[1]
+        not_yet = [line for line in out.splitlines() if "not yet:" in line]
+        assert len(not_yet) == 2
+        assert "no heart read (strap off the skin, or no signal)" in not_yet[0]
+        assert "still elevated" in not_yet[1]
+        replayed = json.loads(run_cli("replay", str(path), "--json")[1])
+        assert [x["unseen"] for x in replayed["not_yet"]] == [True, False]
+
     def test_replay_never_says_flooded_to_the_end_and_then_ready(self) -> None:
         """When the ready-to-return came during an episode still open at the end, replay
         says the heart was back near calm by then, not that it stayed flooded to the end."""

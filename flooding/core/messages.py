@@ -98,7 +98,8 @@ class MessageBook:
                 "return_time": on_wall(event.until_s),
                 "suggestion": _pick(t.suggestions, turn + 1),
             }
-            return self._render("not-yet", "not_yet", values)
+            texts = "unseen" if self._nobody_counted(event) else "not_yet"
+            return self._render("not-yet", texts, values, private="not_yet")
         if isinstance(event, ReadyToReturn):
             values = {
                 "bpm": self._bpm(event.bpm),
@@ -110,6 +111,11 @@ class MessageBook:
             }
             return self._render("ready", "ready", values)
         return None
+
+    def _nobody_counted(self, event: PauseExtended) -> bool:
+        """Whether no heart was counted at the check (`flooding.core.pause`: every person of
+        the session absent), so none can say it is still up."""
+        return len(event.absent) >= self.people
 
     def _bpm(self, value: float | None) -> str:
         """A heart rate for a message, or the words for none yet (`messages.not_measured`)."""
@@ -171,7 +177,8 @@ class MessageBook:
             if name_who and event.waiting:
                 names = {"names": ", ".join(event.waiting)}
                 values["waiting"] = fill_placeholders("couple_waiting", t.couple_waiting, names)
-            return self._render("not-yet", "couple_not_yet", values, private="not_yet")
+            texts = "couple_unseen" if self._nobody_counted(event) else "couple_not_yet"
+            return self._render("not-yet", texts, values, private="not_yet")
         values["minutes"] = f"{(event.t_s - event.pause_start_s) / 60:.0f}"
         values["return_time"] = on_wall(event.t_s)
         values["reentry"] = _pick(t.couple_reentry_lines, turn)

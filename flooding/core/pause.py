@@ -21,8 +21,9 @@ for everyone -> ready to return (or: not yet, more time).
   nothing says you have calmed down).
 - **Not yet.** At each planned end while a counted heart is still above its calm level
   (or nobody is counted): `PauseExtended` by `pause.extend_minutes`, naming the people
-  still settling. Back within the margin but not yet for the whole hold is not "still
-  elevated": ready follows once the hold is complete.
+  still settling (with nobody counted: no one, and everyone as absent, so its message says
+  no heart can be read rather than that one is still up). Back within the margin but not
+  yet for the whole hold is not "still elevated": ready follows once the hold is complete.
 - Started by hand (`flooding pause`): a pause for everyone; ended by hand: `PauseEnded`.
 - Without a calm baseline from before the pause, a person counts as back near calm well
   under their absolute threshold. Samples without contact, implausible readings and gaps

@@ -124,6 +124,8 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "partner_scripts": _COMMON,
     "not_yet_title": (*_COMMON, "suggestion"),
     "not_yet_body": (*_COMMON, "suggestion"),
+    "unseen_title": (*_COMMON, "suggestion"),
+    "unseen_body": (*_COMMON, "suggestion"),
     "ready_title": (*_COMMON, "reentry"),
     "ready_body": (*_COMMON, "reentry"),
     "private_alert_title": (*_COMMON, "suggestion"),
@@ -142,6 +144,8 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "couple_partner_scripts": _COUPLE,
     "couple_not_yet_title": (*_COUPLE, "suggestion"),
     "couple_not_yet_body": (*_COUPLE, "suggestion"),
+    "couple_unseen_title": (*_COUPLE, "suggestion"),
+    "couple_unseen_body": (*_COUPLE, "suggestion"),
     "couple_ready_title": (*_COUPLE, "reentry"),
     "couple_ready_body": (*_COUPLE, "reentry"),
     "couple_reentry_lines": (),
@@ -175,6 +179,8 @@ class MessageSettings(_Section):
     partner_scripts: Texts
     not_yet_title: Text
     not_yet_body: Text
+    unseen_title: Text
+    unseen_body: Text
     ready_title: Text
     ready_body: Text
     reentry_lines: Texts
@@ -195,6 +201,8 @@ class MessageSettings(_Section):
     couple_partner_scripts: Texts
     couple_not_yet_title: Text
     couple_not_yet_body: Text
+    couple_unseen_title: Text
+    couple_unseen_body: Text
     couple_ready_title: Text
     couple_ready_body: Text
     couple_reentry_lines: Texts

@@ -177,7 +177,13 @@ def run(args: argparse.Namespace) -> int:
                 {"t_s": round(event.t_s - t0, 3), "time": when(event.t_s), "bpm": round(event.bpm)}
             )
         elif isinstance(event, PauseExtended):
-            extended.append({"t_s": round(event.t_s - t0, 3), "time": when(event.t_s)})
+            extended.append(
+                {
+                    "t_s": round(event.t_s - t0, 3),
+                    "time": when(event.t_s),
+                    "unseen": bool(event.absent),  # the one heart not counted at the check
+                }
+            )
     # the peak as review shows it: the highest usable reading from the onset to the end
     spans = [(e["start_s"] + t0, None if e["end_s"] is None else e["end_s"] + t0) for e in episodes]
     samples = itertools.chain.from_iterable(sample_chunks(table, SAMPLE_CHUNK))
@@ -256,7 +262,8 @@ def run(args: argparse.Namespace) -> int:
     for r in ready:
         lines.append((r["t_s"], say("replay.ready", time=r["time"], bpm=r["bpm"])))
     for x in extended:
-        lines.append((x["t_s"], say("replay.not_yet", time=x["time"])))
+        key = "replay.not_yet_unseen" if x["unseen"] else "replay.not_yet"
+        lines.append((x["t_s"], say(key, time=x["time"])))
     for _, line in sorted(lines, key=lambda item: item[0]):
         print(line)
     if session_id is not None:
