@@ -36,22 +36,9 @@ import numpy.typing as npt
 
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import fast_rate_array
-from flooding.core.detector import (
-    BUCKET_S,
-    MOVING_G,
-    QUIET_STATES,
-    BucketRuns,
-)
+from flooding.core.detector import BUCKET_S, MOVING_G, QUIET_STATES, BucketRuns
 from flooding.core.engine import BatchResult, Control, Engine
-from flooding.core.models import (
-    UNSEEN_S,
-    Event,
-    PauseExtended,
-    Reading,
-    Sample,
-    State,
-    Waiting,
-)
+from flooding.core.models import UNSEEN_S, Event, PauseExtended, Reading, Sample, State, Waiting
 from flooding.core.settings import detection_for
 
 FloatArray = npt.NDArray[np.float64]

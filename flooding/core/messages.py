@@ -22,6 +22,7 @@ from flooding.core.models import (
     ReadyToReturn,
 )
 from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
+from flooding.core.pause import nobody_counted
 from flooding.core.settings import MessageSettings, Settings, fill_placeholders
 from flooding.core.timefmt import clock_time
 
@@ -98,7 +99,7 @@ class MessageBook:
                 "return_time": on_wall(event.until_s),
                 "suggestion": _pick(t.suggestions, turn + 1),
             }
-            texts = "unseen" if self._nobody_counted(event) else "not_yet"
+            texts = "unseen" if nobody_counted(event, self.people) else "not_yet"
             return self._render("not-yet", texts, values, private="not_yet")
         if isinstance(event, ReadyToReturn):
             values = {
@@ -111,11 +112,6 @@ class MessageBook:
             }
             return self._render("ready", "ready", values)
         return None
-
-    def _nobody_counted(self, event: PauseExtended) -> bool:
-        """Whether no heart was counted at the check (`flooding.core.pause`: every person of
-        the session absent), so none can say it is still up."""
-        return len(event.absent) >= self.people
 
     def _bpm(self, value: float | None) -> str:
         """A heart rate for a message, or the words for none yet (`messages.not_measured`)."""
@@ -177,7 +173,7 @@ class MessageBook:
             if name_who and event.waiting:
                 names = {"names": ", ".join(event.waiting)}
                 values["waiting"] = fill_placeholders("couple_waiting", t.couple_waiting, names)
-            texts = "couple_unseen" if self._nobody_counted(event) else "couple_not_yet"
+            texts = "couple_unseen" if nobody_counted(event, self.people) else "couple_not_yet"
             return self._render("not-yet", texts, values, private="not_yet")
         values["minutes"] = f"{(event.t_s - event.pause_start_s) / 60:.0f}"
         values["return_time"] = on_wall(event.t_s)

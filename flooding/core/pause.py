@@ -126,6 +126,12 @@ def usable_bpm(bpm: float, state: State, detection: DetectionSettings) -> float 
     return bpm
 
 
+def nobody_counted(extended: PauseExtended, people: int = 1) -> bool:
+    """Whether a "not yet" came with no heart counted (every one of the session's `people`
+    absent at the check), so none can say it is still up."""
+    return len(extended.absent) >= people
+
+
 class Phase(enum.StrEnum):
     """Where the session is in the protocol."""
 

@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         PauseStarted,
         ReadyToReturn,
     )
+    from flooding.core.pause import nobody_counted
     from flooding.core.timefmt import clock_time, iso_local
     from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import ReaderError, UnknownFormat, read
@@ -181,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "t_s": round(event.t_s - t0, 3),
                     "time": when(event.t_s),
-                    "unseen": bool(event.absent),  # the one heart not counted at the check
+                    "unseen": nobody_counted(event),
                 }
             )
     # the peak as review shows it: the highest usable reading from the onset to the end
