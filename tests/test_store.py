@@ -13,6 +13,7 @@ import pytest
 
 from flooding.core.beats.columns import CONTACT_UNKNOWN, SampleColumns
 from flooding.core.models import (
+    SOLO,
     Alert,
     ContactChanged,
     GapDetected,
@@ -83,6 +84,41 @@ class TestRoundTrip:
             assert np.array_equal(getattr(read, name), getattr(made, name), equal_nan=True), name
         assert set(read.contact.tolist()) == {1, 0, CONTACT_UNKNOWN}
 
+    @pytest.mark.parametrize("person", [SOLO, "Sam", "O'Brien", "Zoë\0"])
+    @pytest.mark.parametrize("given", ["import", "constant", "mixed", "one"])
+    def test_samples_keep_their_values_and_types_whatever_is_the_same(
+        self, store: Store, given: str, person: str
+    ) -> None:
+        """Samples come back equal and with the SQLite types of each column, whether their
+        contact, RR, energy and person are the same in every row (an import's unknown
+        contact and empty RR, a constant energy) or not, and whatever the person's name."""
+        sid = store.begin_session(100.0, source="sim", mode="talk")
+        samples = {
+            "import": [Sample(t_s=100.0 + 5 * i, bpm=60.0 + i, contact=None) for i in range(50)],
+            "constant": [
+                Sample(100.0 + i, 70.0, (0.8,), contact=True, energy_kj=7, activity_g=0.02)
+                for i in range(50)
+            ],
+            "mixed": [replace(s, activity_g=0.01 * i or None) for i, s in enumerate(SAMPLES)],
+            "one": SAMPLES[:1],
+        }[given]
+        if given == "import":
+            store.add_sample_table(sid, SampleColumns.of(samples), person)
+        else:
+            store.add_samples(sid, samples, person)
+        store.flush()
+        assert list(store.iter_samples(sid, person)) == samples
+        types = store.db.execute(
+            "SELECT DISTINCT typeof(session_id), typeof(t_s), typeof(bpm), typeof(rr_s),"
+            " typeof(contact), typeof(energy_kj), person, typeof(activity_g) FROM samples"
+        ).fetchall()
+        assert {row[:4] for row in types} == {("integer", "real", "real", "text")}
+        assert {row[6] for row in types} == {person}
+        typed = {"contact": (4, "integer"), "energy_kj": (5, "integer"), "activity_g": (7, "real")}
+        for name, (at, kind) in typed.items():
+            expected = {"null" if getattr(s, name) is None else kind for s in samples}
+            assert {row[at] for row in types} == expected, name
+
     def test_samples_in_time_order_per_session(self, store: Store) -> None:
         """Each session reads back only its own samples, in time order."""
         a = store.begin_session(100.0, source="sim", mode="talk")
@@ -122,8 +158,8 @@ class TestRoundTrip:
 
     @pytest.mark.parametrize("couple", [False, True], ids=["one", "two"])
     def test_many_events_are_stored_as_one_by_one(self, store: Store, couple: bool) -> None:
-        """Events added together (an import) are stored with the same kinds and text as
-        events added one by one, whatever their values, each at its own time (a gap's
+        """Events added together (an import) are stored with the same kinds, text and person
+        as events added one by one, whatever their values, each at its own time (a gap's
         start), in a session of one and in the couple forms of a session of two."""
         events = [
             Alert(t_s=150.0, bpm=110, baseline_bpm=None, threshold_bpm=100.5, rule=Rule.RELATIVE),
@@ -137,19 +173,21 @@ class TestRoundTrip:
             PauseEnded(t_s=195, pause_start_s=150.5),
             ContactChanged(t_s=196.0, contact=False),
         ]
+        person = "Sam's" if couple else SOLO
         one_by_one = store.begin_session(100.0, source="sim", mode="talk")
         for event in events:
-            store.add_event(one_by_one, event, couple=couple)
+            store.add_event(one_by_one, event, person, couple=couple)
         together = store.begin_session(100.0, source="sim", mode="talk")
-        store.add_events(together, events, couple=couple)
+        store.add_events(together, events, person, couple=couple)
         store.flush()
 
         def stored(session_id: int) -> list[tuple[float, str, str]]:
             rows = store.db.execute(
-                "SELECT t_s, kind, data_json FROM events WHERE session_id=? ORDER BY id",
+                "SELECT t_s, kind, data_json, person FROM events WHERE session_id=? ORDER BY id",
                 (session_id,),
-            )
-            return [(float(t_s), str(kind), str(text)) for t_s, kind, text in rows]
+            ).fetchall()
+            assert {row[3] for row in rows} == {person}
+            return [(float(t_s), str(kind), str(text)) for t_s, kind, text, _ in rows]
 
         assert stored(together) == stored(one_by_one)
         assert stored(together)[3][2] == '{"start_s": 160.0, "end_s": 165.1}'

@@ -73,6 +73,25 @@ REPLAY_ROWS_PER_TRANSACTION = 500  # replays' alerts written at a time: millisec
 
 RECOVERED_NOTE = "saved from the waiting samples after a crash"  # a restored session's note
 _Row = tuple[int, float, float, str, "int | None", "int | None", str, "float | None"]
+# the samples table's columns, in a `_Row`'s order, and the defaults of those that have one
+_SAMPLE_COLUMNS = (
+    "session_id",
+    "t_s",
+    "bpm",
+    "rr_s",
+    "contact",
+    "energy_kj",
+    "person",
+    "activity_g",
+)
+_SAMPLE_DEFAULTS: dict[str, str | None] = {
+    "rr_s": "",
+    "contact": None,
+    "energy_kj": None,
+    "person": SOLO,
+    "activity_g": None,
+}
+_EVENT_COLUMNS = ("session_id", "t_s", "kind", "data_json", "person")  # an event row's order
 
 
 # The pause events of a session of two are stored as the couple kinds, with their own fields
@@ -990,10 +1009,7 @@ class Store:
                 self.add_event(session_id, event, person, couple=couple)
             return
         rows = _event_rows(session_id, events, person, couple)
-        self.db.executemany(
-            "INSERT INTO events(session_id, t_s, kind, data_json, person) VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
+        _insert_columns(self.db, "events", _EVENT_COLUMNS, rows, {"person": SOLO})
         # this connection holds the write lock since the first insert: the ids are consecutive
         last = int(self.db.execute("SELECT last_insert_rowid()").fetchone()[0])
         first = last - len(rows) + 1
@@ -1664,17 +1680,65 @@ def _insert_samples(db: sqlite3.Connection, rows: Sequence[_Row]) -> None:
     """Insert sample rows; samples added to an ended session make its summary stale."""
     if not rows:
         return
-    db.executemany(
-        "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact, energy_kj, person, activity_g)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    touched = sorted({row[0] for row in rows})
+    columns = _insert_columns(db, "samples", _SAMPLE_COLUMNS, rows, _SAMPLE_DEFAULTS)
+    touched = sorted(set(columns[0]))
     db.execute(
         "UPDATE sessions SET sample_count=NULL, peak_bpm=NULL, last_sample_s=NULL"
         f" WHERE sample_count IS NOT NULL AND id IN ({','.join('?' * len(touched))})",
         touched,
     )
+
+
+def _insert_columns(
+    db: sqlite3.Connection,
+    table: str,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    defaults: dict[str, Any],
+) -> list[tuple[Any, ...]]:
+    """Insert rows (values for `names`, in order) into `table`; the rows' columns.
+
+    A column that holds one value in every row (the session, the person, an import's empty
+    RR texts and unknown contact) is not bound row by row: it is left to its default (in
+    `defaults`), or written once as SQLite's own literal of it (`quote`). The rows stored
+    are the same; binding is most of an insert's cost, and an import binds two values a
+    sample instead of eight. Floats (times, rates) are always bound: no stored float passes
+    through text.
+    """
+    if not rows:
+        return []
+    columns = list(zip(*rows, strict=True))
+    given: list[str] = []
+    values: list[str] = []
+    bound: list[tuple[Any, ...]] = []
+    for name, column in zip(names, columns, strict=True):
+        value = column[0]
+        if not _same_in_all(column):
+            given.append(name)
+            values.append("?")
+            bound.append(column)
+        elif name not in defaults or value != defaults[name]:
+            given.append(name)
+            values.append(db.execute("SELECT quote(?)", (value,)).fetchone()[0])
+        # else: the column's default
+    db.executemany(
+        f"INSERT INTO {table}({', '.join(given)}) VALUES ({', '.join(values)})",
+        zip(*bound, strict=True) if bound else itertools.repeat((), len(rows)),
+    )
+    return columns
+
+
+def _same_in_all(column: tuple[Any, ...]) -> bool:
+    """Whether every value of a column is its first, of the first's own type, and one that
+    SQLite's literal gives back exactly: None, an integer, a text without a NUL (not a
+    float, not a bool)."""
+    value = column[0]
+    kind = type(value)
+    if value is not None and kind is not int and (kind is not str or "\0" in value):
+        return False
+    if column.count(value) != len(column):
+        return False
+    return kind is not int or set(map(type, column)) == {int}  # 1 == 1.0 == True
 
 
 def _insert_with_id(
