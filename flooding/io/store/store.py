@@ -91,7 +91,6 @@ _SAMPLE_DEFAULTS: dict[str, str | None] = {
     "person": SOLO,
     "activity_g": None,
 }
-_EVENT_COLUMNS = ("session_id", "t_s", "kind", "data_json", "person")  # an event row's order
 
 
 # The pause events of a session of two are stored as the couple kinds, with their own fields
@@ -1009,7 +1008,10 @@ class Store:
                 self.add_event(session_id, event, person, couple=couple)
             return
         rows = _event_rows(session_id, events, person, couple)
-        _insert_columns(self.db, "events", _EVENT_COLUMNS, rows, {"person": SOLO})
+        self.db.executemany(
+            "INSERT INTO events(session_id, t_s, kind, data_json, person) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
         # this connection holds the write lock since the first insert: the ids are consecutive
         last = int(self.db.execute("SELECT last_insert_rowid()").fetchone()[0])
         first = last - len(rows) + 1
