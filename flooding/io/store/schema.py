@@ -54,13 +54,12 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind, t_s);
 """
 
-# What counts as a real reading for a session's peak (the detector's default plausible range):
-# a dropped contact reports 0 and a glitch can report 250, neither is the person's heart.
+# What counts as a real reading (`Sample.usable`: skin contact not lost, the detector's default
+# plausible range): a dropped contact reports 0 and a glitch can report 250, neither is the
+# person's heart.
 
-USABLE_PEAK = (  # the highest usable reading (`Sample.usable`)
-    f"MAX(CASE WHEN contact IS NOT 0 AND bpm BETWEEN {PLAUSIBLE_MIN_BPM} AND {PLAUSIBLE_MAX_BPM}"
-    " THEN bpm END)"
-)
+USABLE = f"contact IS NOT 0 AND bpm BETWEEN {PLAUSIBLE_MIN_BPM} AND {PLAUSIBLE_MAX_BPM}"
+USABLE_PEAK = f"MAX(CASE WHEN {USABLE} THEN bpm END)"  # the highest usable reading
 
 SESSION_STATS = f"""
     COUNT(*),

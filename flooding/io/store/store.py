@@ -48,6 +48,7 @@ from flooding.io.store.schema import (
     SCHEMA_VERSION,
     SESSION_STATS,
     TABLES,
+    USABLE,
     USABLE_PEAK,
     statements,
 )
@@ -1378,6 +1379,25 @@ class Store:
                 (moving_g, sid, person, start_s, end_s),
             ).fetchone()
             for start_s, end_s in spans
+        ]
+
+    def next_usable(
+        self, session_id: int, times_s: Sequence[float], person: str = SOLO
+    ) -> list[float | None]:
+        """For each time, when the first usable reading of one track (`Sample.usable`) after
+        it came (None: none did). Asked of the database, a time at a time."""
+        self._settle()
+        sid = self._sid(session_id)
+        return [
+            (
+                self.db.execute(
+                    "SELECT t_s FROM samples WHERE session_id=? AND person=? AND t_s > ?"
+                    f" AND {USABLE} ORDER BY t_s LIMIT 1",
+                    (sid, person, t_s),
+                ).fetchone()
+                or (None,)
+            )[0]
+            for t_s in times_s
         ]
 
     def sample_columns(self, session_id: int, person: str | None = None) -> SampleColumns:
