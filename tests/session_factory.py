@@ -16,7 +16,7 @@ from flooding.app.session import SessionRunner
 from flooding.app.sources import HeartSource
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
-from flooding.core.models import EpisodeStarted, Sample
+from flooding.core.models import UNSEEN_S, EpisodeStarted, Sample
 from flooding.io.config_files.loading import default_settings
 from flooding.io.store import Store
 from flooding.lab.simulate import Scenario, Segment, hard_talk, samples
@@ -42,6 +42,22 @@ def gappy_talk() -> Scenario:
     )
 
 
+def strap_off_talk() -> Scenario:
+    """A talk whose flooding episode the strap stops reading: taken off the skin for longer
+    than the detector waits for it (`UNSEEN_S`), then put on again on a calm heart."""
+    return Scenario(
+        "strap off",
+        (
+            Segment(300, 72),
+            Segment(60, 72, 115),
+            Segment(120, 115),
+            Segment(int(UNSEEN_S) + 60, 115, contact=False),
+            Segment(300, 74),
+        ),
+        seed=3,
+    )
+
+
 def calm_talk() -> Scenario:
     """Ten calm minutes: no flooding at all."""
     return Scenario("calm", (Segment(600, 66),), seed=5)
@@ -56,11 +72,22 @@ def record(
     end: bool = True,
 ) -> int:
     """Record a scenario as a session (samples and the engine's events); returns its id."""
-    scenario = scenario or hard_talk()
+    recorded = samples(scenario or hard_talk(), start_s)
+    return record_readings(store, recorded, strap=strap, end=end)
+
+
+def record_readings(
+    store: Store,
+    recorded: Sequence[Sample],
+    *,
+    strap: str | None = "Polar H10 1A2B3C4D",
+    end: bool = True,
+) -> int:
+    """Record readings as a session begun at the first (the readings and the engine's
+    events); returns its id."""
     settings = default_settings()
-    recorded = samples(scenario, start_s)
     session_id = store.begin_session(
-        start_s,
+        recorded[0].t_s,
         source="test",
         mode="talk",
         strap_name=strap,

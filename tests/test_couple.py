@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,12 +15,13 @@ import numpy as np
 import pytest
 
 from flooding.app.report import render_people_png
-from flooding.app.review import people_review
+from flooding.app.review import people_lines, people_review
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.linkage import changes, linkage, window_correlations
 from flooding.core.messages import MessageBook
 from flooding.core.models import (
+    UNSEEN_S,
     Alert,
     EpisodeStarted,
     Event,
@@ -752,6 +754,33 @@ def test_people_review_of_a_one_person_session_only_asks_for_the_people(tmp_path
         store.close()
     assert len(statements) == 1
     assert "FROM session_people" in statements[0]
+
+
+def test_a_partner_whose_strap_stopped_reading_in_an_episode_is_named(tmp_path: Path) -> None:
+    """When one partner's strap comes off the skin in their episode for longer than the
+    detector waits (`UNSEEN_S`), the couple review marks that episode only, in its JSON
+    and in a line naming them and when the strap stopped reading."""
+    tracks = couple_tracks()
+    off = range(420, 420 + int(UNSEEN_S) + 60)  # Sam's strap off, from inside his episode
+    tracks["Sam"] = [
+        dataclasses.replace(s, contact=False) if i in off else s
+        for i, s in enumerate(tracks["Sam"])
+    ]
+    store = Store.open(tmp_path)
+    sid = store_couple(store, tracks)
+    review = people_review(store, sid)
+    store.close()
+    assert review is not None
+    alex, sam = review.people
+    assert [e.unseen_end for e in sam.episodes] == [True]
+    assert [e.unseen_end for e in alex.episodes] == [False]
+    assert sam.episodes[0].end_s == tracks["Sam"][419].t_s  # its last reading on the skin
+    people = review.as_dict()["people"]
+    assert people[1]["episodes"][0]["unseen_end"] is True
+    assert "unseen_end" not in people[0]["episodes"][0]
+    lines = [line for line in people_lines(review) if "stopped reading" in line]
+    assert len(lines) == 1
+    assert "the strap stopped reading Sam's heart while flooded" in lines[0]
 
 
 def test_the_couple_review_gives_each_person_one_peak(tmp_path: Path) -> None:

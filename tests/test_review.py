@@ -30,18 +30,22 @@ from flooding.app.review import (
 from flooding.cli.commands.review import review_lines
 from flooding.cli.main import main
 from flooding.core.beats import Label, correct_rr
+from flooding.core.engine import run_batch
 from flooding.core.models import (
     Alert,
+    EpisodeEnded,
     EpisodeStarted,
     PauseEnded,
     PauseStarted,
     ReadyToReturn,
     Rule,
 )
+from flooding.core.timefmt import session_clock
 from flooding.io.config_files.loading import default_settings
 from flooding.io.locale_files import load_catalogue
 from flooding.io.readers import read
 from flooding.io.store import Store
+from flooding.lab.simulate import hard_talk, samples
 from tests._data import recording, requires_data
 from tests.session_factory import (
     START_S,
@@ -49,7 +53,9 @@ from tests.session_factory import (
     flooding,
     gappy_talk,
     record,
+    record_readings,
     record_with_movement,
+    strap_off_talk,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,6 +195,43 @@ class TestMovement:
         assert [e.moving for e in review.episodes] == [None]
         assert "moving" not in review.as_dict()["episodes"][0]
         assert not any("moving" in line for line in review_lines(review))
+
+
+class TestStrapOffInAnEpisode:
+    def test_an_episode_the_strap_stopped_reading_is_said_so_everywhere(self, store: Store) -> None:
+        """An episode that ended because the strap came off (no usable reading for ten
+        minutes) is marked, and said in plain words, at its last reading, in the terminal,
+        the JSON and the one-page report."""
+        review = review_session(store, record(store, strap_off_talk()))
+        assert review is not None
+        [episode] = review.episodes
+        assert episode.unseen_end
+        assert episode.end_s is not None
+        said = f"At {session_clock(episode.end_s)} the strap stopped reading your heart"
+        assert any(line.startswith(said) for line in review_lines(review))
+        assert review.as_dict()["episodes"][0]["unseen_end"] is True
+        data = plot_data(store, review.summary.id)
+        assert data is not None
+        assert "ends at its last reading, not when you calmed down" in render_html(data.review, b"")
+
+    def test_an_episode_that_came_back_down_is_not_marked(self, store: Store) -> None:
+        """Episodes that came back below the release level, with a dropped link and lost
+        contact inside the episode too, or in a session that ended right there, have no
+        mark, no key and no words."""
+        talk = samples(hard_talk(), START_S)
+        [ended] = [
+            e for e in run_batch(talk, default_settings()).events if isinstance(e, EpisodeEnded)
+        ]
+        cut = [s for s in talk if s.t_s <= ended.t_s]  # the session ended as the heart came down
+        sessions = [record(store, scenario) for scenario in (hard_talk(), gappy_talk())]
+        sessions.append(record_readings(store, cut))
+        for session_id in sessions:
+            review = review_session(store, session_id)
+            assert review is not None
+            assert review.episodes
+            assert [e.unseen_end for e in review.episodes] == [False] * len(review.episodes)
+            assert all("unseen_end" not in e for e in review.as_dict()["episodes"])
+            assert not any("stopped reading" in line for line in review_lines(review))
 
 
 class TestPauseMatching:

@@ -13,7 +13,13 @@ import pytest
 from flooding.app.export import episodes_csv, samples_csv
 from flooding.io.store import Store
 from tests.browser import AppProcess
-from tests.session_factory import calm_talk, flooding, record, record_with_movement
+from tests.session_factory import (
+    calm_talk,
+    flooding,
+    record,
+    record_with_movement,
+    strap_off_talk,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -107,6 +113,23 @@ def test_a_session_with_movement_charts_it_and_says_when_it_came_with_the_rise(
         page.wait_for_selector("#chart[data-ready='yes'] canvas")
         assert not page.is_visible("#movement")
         assert "moving" not in page.inner_text(".episodes")
+    finally:
+        process.stop()
+
+
+def test_an_episode_the_strap_stopped_reading_is_said_so(chromium: Any, tmp_path: Path) -> None:
+    """The page of a talk whose strap came off in the episode says that the episode ends at
+    its last reading; the hard talk's page, which came back down, does not."""
+    with opened(tmp_path) as store:
+        off = record(store, strap_off_talk(), start_s=1_790_000_000.0)
+        plain = record(store, start_s=1_790_090_000.0)
+    process = AppProcess("app", "--no-browser", "--data-dir", str(tmp_path))
+    try:
+        page = open_page(chromium, process, f"/sessions/{off}")
+        assert "the strap stopped reading your heart" in page.inner_text(".episodes")
+        page.goto(process.base + f"/sessions/{plain}")
+        assert "your heart rose to" in page.inner_text(".episodes")
+        assert "stopped reading" not in page.inner_text(".episodes")
     finally:
         process.stop()
 

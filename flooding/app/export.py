@@ -23,7 +23,6 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -202,7 +201,7 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
         ]
         couple = people_review(store, session_id)
         found = [
-            {"person": p.name, **asdict(e)}
+            {"person": p.name, **e.as_dict()}
             for p in (couple.people if couple is not None else [])
             for e in p.episodes
         ]

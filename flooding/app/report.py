@@ -31,9 +31,9 @@ from flooding.app.review import (
     STRETCH_GAP_S,
     PeopleReview,
     SessionReview,
+    episode_notes,
     episode_table,
     headline,
-    movement_lines,
     people_lines,
     people_review,
     review_session,
@@ -663,7 +663,7 @@ def render_html(review: SessionReview, png: bytes, say: Catalogue | None = None)
         say("web.report.pauses", pauses=s.pauses, false_alarms=s.false_alarms),
     ]
     note = f"<p class=note>{e(s.note)}</p>" if s.note else ""
-    moving = "".join(f"<p>{e(line)}</p>\n" for line in movement_lines(review.episodes, say))
+    notes = "".join(f"<p>{e(line)}</p>\n" for line in episode_notes(review.episodes, say))
     image = base64.b64encode(png).decode("ascii")
     return f"""<!DOCTYPE html>
 <html lang="{say.language}"><head><meta charset="utf-8">
@@ -684,7 +684,7 @@ th {{ background: #f3f3f3; }}
 <img alt="{e(say("web.report.image"))}" src="data:image/png;base64,{image}">
 <h2>{e(say("web.report.episodes"))}</h2>
 {table}
-{moving}<p>{e(say("web.report.footnote"))}</p>
+{notes}<p>{e(say("web.report.footnote"))}</p>
 </body></html>
 """
 

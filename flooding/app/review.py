@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.detector import MOVING_G
 from flooding.core.linkage import Linkage, linkage
-from flooding.core.models import SOLO, Sample
+from flooding.core.models import SOLO, UNSEEN_S, Sample
 from flooding.core.pause import Recovery
 from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.locale_files import load_catalogue
@@ -51,6 +51,9 @@ class EpisodeReview:
     extensions: int
     false_alarm: bool
     moving: bool | None = None  # the body was moving as the heart rose (None: no accelerometer)
+    # it ended because the heart went unseen (no usable reading for `UNSEEN_S`: the strap
+    # taken off), at its last reading, not below the release level (`unseen_after`)
+    unseen_end: bool = False
 
     @property
     def recovery_s(self) -> float | None:
@@ -66,6 +69,8 @@ class EpisodeReview:
         data["duration_s"] = None if self.end_s is None else self.end_s - self.start_s
         if self.moving is None:  # only with an accelerometer: other output stays as it was
             del data["moving"]
+        if not self.unseen_end:  # only where it happened, likewise
+            del data["unseen_end"]
         return data
 
 
@@ -364,6 +369,29 @@ def with_movement(
     return [replace(e, moving=moved(*c)) for e, c in zip(found, counts, strict=True)]
 
 
+def with_unseen_ends(
+    store: Store, session_id: int, found: Sequence[EpisodeReview]
+) -> list[EpisodeReview]:
+    """The episodes with whether each ended because the heart went unseen (`unseen_after`),
+    asked of the database."""
+    ends = [(i, e.end_s) for i, e in enumerate(found) if e.end_s is not None]
+    following = store.next_usable(session_id, [end_s for _, end_s in ends])
+    out = list(found)
+    for (i, end_s), next_s in zip(ends, following, strict=True):
+        if unseen_after(end_s, next_s):
+            out[i] = replace(out[i], unseen_end=True)
+    return out
+
+
+def unseen_after(end_s: float, next_s: float | None) -> bool:
+    """Whether an episode that ended at `end_s` ended because the heart went unseen: the
+    first usable reading after it (`next_s`) came more than `UNSEEN_S` later, which is when
+    the detector ends an open episode at its last reading (the strap taken off). Only a
+    release in the very second before such a stretch would look the same. No reading
+    after it (the session ended there, or a live one goes on): not unseen."""
+    return next_s is not None and next_s - end_s > UNSEEN_S
+
+
 def busy_spans(found: Sequence[EpisodeReview], end_s: float) -> list[tuple[float, float]]:
     """The stretches that are not calm: each episode from its onset to its end, and pauses."""
     spans = []
@@ -549,6 +577,8 @@ def review_session(
             found = [replace(e, moving=moved(*c)) for e, c in zip(found, counts, strict=True)]
         else:
             found = with_movement(store, session_id, found)
+    if found:
+        found = with_unseen_ends(store, session_id, found)
     return SessionReview(
         summary=summary,
         episodes=found,
@@ -580,6 +610,14 @@ class PersonEpisode:
     baseline_bpm: float | None
     threshold_bpm: float
     rule: str
+    unseen_end: bool = False  # as `EpisodeReview.unseen_end`
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready; `unseen_end` only where it happened (other output stays as it was)."""
+        data = asdict(self)
+        if not self.unseen_end:
+            del data["unseen_end"]
+        return data
 
 
 @dataclass(frozen=True)
@@ -628,7 +666,9 @@ class PeopleReview:
         """JSON-ready (the samples themselves are left out)."""
         data = self.summary.as_dict()
         data["couple"] = True
-        data["people"] = [asdict(p) for p in self.people]
+        data["people"] = [
+            {**asdict(p), "episodes": [e.as_dict() for e in p.episodes]} for p in self.people
+        ]
         data["pauses"] = [asdict(p) for p in self.pauses]
         data["first_flooded"] = self.first_flooded
         data["first_flooded_lead_s"] = self.lead_s
@@ -661,6 +701,7 @@ def _episodes(rows: Sequence[EventRow], samples: Sequence[Sample]) -> list[Perso
     pairs = episode_events(rows)
     spans = [(start.data["onset_s"], ended.t_s if ended else None) for start, ended in pairs]
     peaks = episode_peaks(samples, spans)
+    times = [s.t_s for s in samples]
     return [
         PersonEpisode(
             start_s=start.data["onset_s"],
@@ -670,9 +711,19 @@ def _episodes(rows: Sequence[EventRow], samples: Sequence[Sample]) -> list[Perso
             baseline_bpm=start.data["baseline_bpm"],
             threshold_bpm=start.data["threshold_bpm"],
             rule=start.data["rule"],
+            unseen_end=ended is not None
+            and unseen_after(ended.t_s, _next_usable(samples, times, ended.t_s)),
         )
         for (start, ended), peak in zip(pairs, peaks, strict=True)
     ]
+
+
+def _next_usable(samples: Sequence[Sample], times: Sequence[float], t_s: float) -> float | None:
+    """`Store.next_usable` of samples in memory (`times`: theirs)."""
+    for i in range(bisect.bisect_right(times, t_s), len(samples)):
+        if samples[i].usable:
+            return times[i]
+    return None
 
 
 def back_near_calm(
@@ -941,6 +992,9 @@ def people_lines(
                     rule=say.choice("rule" if verbose else "rule_plain", e.rule),
                 )
             )
+            if e.unseen_end and e.end_s is not None:
+                end = session_clock(e.end_s, seconds=True, dated=dated)
+                lines.append(say("couple.unseen_end", name=p.name, time=end))
     for pause in review.pauses:
         how = say("couple.by_hand" if pause.manual else "couple.after_alert")
         end = session_clock(pause.end_s, seconds=True, dated=dated)
@@ -976,12 +1030,19 @@ EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def movement_lines(found: Sequence[EpisodeReview], say: Catalogue | None = None) -> list[str]:
-    """A plain sentence for each episode that came while the body was moving."""
+def episode_notes(found: Sequence[EpisodeReview], say: Catalogue | None = None) -> list[str]:
+    """A plain sentence for each episode that came while the body was moving, and for each
+    that ended because the strap stopped reading the heart, in the episodes' order."""
     from flooding.core.timefmt import session_clock
 
     say = say or load_catalogue()
-    return [say("review.moving", time=session_clock(e.start_s)) for e in found if e.moving]
+    lines = []
+    for e in found:
+        if e.moving:
+            lines.append(say("review.moving", time=session_clock(e.start_s)))
+        if e.unseen_end and e.end_s is not None:
+            lines.append(say("review.unseen_end", time=session_clock(e.end_s)))
+    return lines
 
 
 def episode_table(

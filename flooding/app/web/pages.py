@@ -18,11 +18,12 @@ from flooding.app.report import plot_data, session_png
 from flooding.app.review import (
     EpisodeReview,
     SessionSummary,
+    episode_notes,
     episodes,
-    movement_lines,
     source_words,
     summarize_sessions,
     with_movement,
+    with_unseen_ends,
 )
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
@@ -119,12 +120,13 @@ async def session_page(request: web.Request) -> web.StreamResponse:
     found = episodes(server.store, session_id)
     if found and server.store.has_activity(session_id):  # a strap with an accelerometer
         found = with_movement(server.store, session_id, found)
+    found = with_unseen_ends(server.store, session_id, found)
     alerts = _alert_ids(server, session_id)
     rows = []
     for episode in found:
         alert = alerts.get(episode.alert_s) if episode.alert_s is not None else None
         words = " ".join(
-            [episode_words(server.say, episode), *movement_lines([episode], server.say)]
+            [episode_words(server.say, episode), *episode_notes([episode], server.say)]
         )
         rows.append({"words": words, "episode": episode, "alert": alert})
     couple = bool(server.store.people(session_id))

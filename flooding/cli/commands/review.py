@@ -122,7 +122,7 @@ def review_lines(
         lines.append("  ".join(cells).rstrip())
     lines.append("")
     lines.append(say("review.footnote"))
-    from flooding.app.review import movement_lines
+    from flooding.app.review import episode_notes
 
-    lines.extend(movement_lines(review.episodes, say))
+    lines.extend(episode_notes(review.episodes, say))
     return lines
