@@ -375,8 +375,10 @@ def with_unseen_ends(
     """The episodes with whether each ended because the heart went unseen (`unseen_after`),
     asked of the database."""
     ends = [(i, e.end_s) for i, e in enumerate(found) if e.end_s is not None]
-    following = store.next_usable(session_id, [end_s for _, end_s in ends])
     out = list(found)
+    if not ends:
+        return out
+    following = store.next_usable(session_id, [end_s for _, end_s in ends])
     for (i, end_s), next_s in zip(ends, following, strict=True):
         if unseen_after(end_s, next_s):
             out[i] = replace(out[i], unseen_end=True)
