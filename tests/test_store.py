@@ -90,14 +90,15 @@ class TestRoundTrip:
         self, store: Store, given: str, person: str
     ) -> None:
         """Samples come back equal and with the SQLite types of each column, whether their
-        contact, RR, energy and person are the same in every row (an import's unknown
-        contact and empty RR, a constant energy) or not, and whatever the person's name."""
+        contact, RR, energy and person are the same in a hundred rows (an import's unknown
+        contact and empty RR, a constant energy) or not, or in one row, and whatever the
+        person's name."""
         sid = store.begin_session(100.0, source="sim", mode="talk")
         samples = {
-            "import": [Sample(t_s=100.0 + 5 * i, bpm=60.0 + i, contact=None) for i in range(50)],
+            "import": [Sample(t_s=100.0 + 5 * i, bpm=60.0 + i, contact=None) for i in range(100)],
             "constant": [
                 Sample(100.0 + i, 70.0, (0.8,), contact=True, energy_kj=7, activity_g=0.02)
-                for i in range(50)
+                for i in range(100)
             ],
             "mixed": [replace(s, activity_g=0.01 * i or None) for i, s in enumerate(SAMPLES)],
             "one": SAMPLES[:1],

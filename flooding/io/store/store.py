@@ -69,6 +69,8 @@ SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwrit
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, to the journal
 CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
+LITERAL_MIN_ROWS = 64  # an insert of fewer rows binds every value: a literal in its text
+#                       would make a statement to prepare anew, which costs more than it saves
 REPLAY_ROWS_PER_TRANSACTION = 500  # replays' alerts written at a time: milliseconds of lock,
 #                                    well within the monitor's writer's patience (100 ms)
 
@@ -1720,12 +1722,13 @@ def _insert_columns(
 ) -> list[tuple[Any, ...]]:
     """Insert rows (values for `names`, in order) into `table`; the rows' columns.
 
-    A column that holds one value in every row (the session, the person, an import's empty
-    RR texts and unknown contact) is not bound row by row: it is left to its default (in
-    `defaults`), or written once as SQLite's own literal of it (`quote`). The rows stored
-    are the same; binding is most of an insert's cost, and an import binds two values a
-    sample instead of eight. Floats (times, rates) are always bound: no stored float passes
-    through text.
+    In an insert of many rows, a column that holds one value in every row (the session, the
+    person, an import's empty RR texts and unknown contact) is not bound row by row: it is
+    left to its default (in `defaults`), or written once as SQLite's own literal of it
+    (`quote`). The rows stored are the same; binding is most of an insert's cost, and an
+    import binds two values a sample instead of eight. Floats (times, rates) are always
+    bound: no stored float passes through text. A few rows (a live second's) bind every
+    value, in the one statement SQLite keeps prepared.
     """
     if not rows:
         return []
@@ -1733,9 +1736,10 @@ def _insert_columns(
     given: list[str] = []
     values: list[str] = []
     bound: list[tuple[Any, ...]] = []
+    many = len(rows) >= LITERAL_MIN_ROWS
     for name, column in zip(names, columns, strict=True):
         value = column[0]
-        if not _same_in_all(column):
+        if not (many and _same_in_all(column)):
             given.append(name)
             values.append("?")
             bound.append(column)
