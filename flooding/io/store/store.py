@@ -1704,8 +1704,8 @@ def _insert_samples(db: sqlite3.Connection, rows: Sequence[_Row]) -> None:
     """Insert sample rows; samples added to an ended session make its summary stale."""
     if not rows:
         return
-    columns = _insert_columns(db, "samples", _SAMPLE_COLUMNS, rows, _SAMPLE_DEFAULTS)
-    touched = sorted(set(columns[0]))
+    _insert_columns(db, "samples", _SAMPLE_COLUMNS, rows, _SAMPLE_DEFAULTS)
+    touched = sorted({row[0] for row in rows})
     db.execute(
         "UPDATE sessions SET sample_count=NULL, peak_bpm=NULL, last_sample_s=NULL"
         f" WHERE sample_count IS NOT NULL AND id IN ({','.join('?' * len(touched))})",
@@ -1719,8 +1719,8 @@ def _insert_columns(
     names: Sequence[str],
     rows: Sequence[tuple[Any, ...]],
     defaults: dict[str, Any],
-) -> list[tuple[Any, ...]]:
-    """Insert rows (values for `names`, in order) into `table`; the rows' columns.
+) -> None:
+    """Insert rows (values for `names`, in order) into `table`.
 
     In an insert of many rows, a column that holds one value in every row (the session, the
     person, an import's empty RR texts and unknown contact) is not bound row by row: it is
@@ -1730,16 +1730,16 @@ def _insert_columns(
     bound: no stored float passes through text. A few rows (a live second's) bind every
     value, in the one statement SQLite keeps prepared.
     """
-    if not rows:
-        return []
-    columns = list(zip(*rows, strict=True))
+    if len(rows) < LITERAL_MIN_ROWS:
+        marks = ", ".join("?" * len(names))
+        db.executemany(f"INSERT INTO {table}({', '.join(names)}) VALUES ({marks})", rows)
+        return
     given: list[str] = []
     values: list[str] = []
     bound: list[tuple[Any, ...]] = []
-    many = len(rows) >= LITERAL_MIN_ROWS
-    for name, column in zip(names, columns, strict=True):
+    for name, column in zip(names, zip(*rows, strict=True), strict=True):
         value = column[0]
-        if not (many and _same_in_all(column)):
+        if not _same_in_all(column):
             given.append(name)
             values.append("?")
             bound.append(column)
@@ -1751,7 +1751,6 @@ def _insert_columns(
         f"INSERT INTO {table}({', '.join(given)}) VALUES ({', '.join(values)})",
         zip(*bound, strict=True) if bound else itertools.repeat((), len(rows)),
     )
-    return columns
 
 
 def _same_in_all(column: tuple[Any, ...]) -> bool:
