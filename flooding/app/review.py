@@ -579,8 +579,7 @@ def review_session(
             found = [replace(e, moving=moved(*c)) for e, c in zip(found, counts, strict=True)]
         else:
             found = with_movement(store, session_id, found)
-    if found:
-        found = with_unseen_ends(store, session_id, found)
+    found = with_unseen_ends(store, session_id, found)
     return SessionReview(
         summary=summary,
         episodes=found,

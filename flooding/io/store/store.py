@@ -94,6 +94,10 @@ _SAMPLE_DEFAULTS: dict[str, str | None] = {
     "person": SOLO,
     "activity_g": None,
 }
+_PLAIN_SAMPLE_INSERT = (
+    f"INSERT INTO samples({', '.join(_SAMPLE_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(_SAMPLE_COLUMNS))})"
+)
 
 
 # The pause events of a session of two are stored as the couple kinds, with their own fields
@@ -1704,7 +1708,7 @@ def _insert_samples(db: sqlite3.Connection, rows: Sequence[_Row]) -> None:
     """Insert sample rows; samples added to an ended session make its summary stale."""
     if not rows:
         return
-    _insert_columns(db, "samples", _SAMPLE_COLUMNS, rows, _SAMPLE_DEFAULTS)
+    _insert_sample_rows(db, rows)
     touched = sorted({row[0] for row in rows})
     db.execute(
         "UPDATE sessions SET sample_count=NULL, peak_bpm=NULL, last_sample_s=NULL"
@@ -1713,42 +1717,35 @@ def _insert_samples(db: sqlite3.Connection, rows: Sequence[_Row]) -> None:
     )
 
 
-def _insert_columns(
-    db: sqlite3.Connection,
-    table: str,
-    names: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-    defaults: dict[str, Any],
-) -> None:
-    """Insert rows (values for `names`, in order) into `table`.
+def _insert_sample_rows(db: sqlite3.Connection, rows: Sequence[_Row]) -> None:
+    """Insert sample rows, in `_SAMPLE_COLUMNS`' order.
 
     In an insert of many rows, a column that holds one value in every row (the session, the
     person, an import's empty RR texts and unknown contact) is not bound row by row: it is
-    left to its default (in `defaults`), or written once as SQLite's own literal of it
+    left to its default (`_SAMPLE_DEFAULTS`), or written once as SQLite's own literal of it
     (`quote`). The rows stored are the same; binding is most of an insert's cost, and an
     import binds two values a sample instead of eight. Floats (times, rates) are always
-    bound: no stored float passes through text. A few rows (a live second's) bind every
-    value, in the one statement SQLite keeps prepared.
+    bound: no stored float passes through text. A few rows (a live second's) are the plain
+    insert, the one statement SQLite keeps prepared.
     """
     if len(rows) < LITERAL_MIN_ROWS:
-        marks = ", ".join("?" * len(names))
-        db.executemany(f"INSERT INTO {table}({', '.join(names)}) VALUES ({marks})", rows)
+        db.executemany(_PLAIN_SAMPLE_INSERT, rows)
         return
     given: list[str] = []
     values: list[str] = []
     bound: list[tuple[Any, ...]] = []
-    for name, column in zip(names, zip(*rows, strict=True), strict=True):
+    for name, column in zip(_SAMPLE_COLUMNS, zip(*rows, strict=True), strict=True):
         value = column[0]
         if not _same_in_all(column):
             given.append(name)
             values.append("?")
             bound.append(column)
-        elif name not in defaults or value != defaults[name]:
+        elif name not in _SAMPLE_DEFAULTS or value != _SAMPLE_DEFAULTS[name]:
             given.append(name)
             values.append(db.execute("SELECT quote(?)", (value,)).fetchone()[0])
         # else: the column's default
     db.executemany(
-        f"INSERT INTO {table}({', '.join(given)}) VALUES ({', '.join(values)})",
+        f"INSERT INTO samples({', '.join(given)}) VALUES ({', '.join(values)})",
         zip(*bound, strict=True) if bound else itertools.repeat((), len(rows)),
     )
 
