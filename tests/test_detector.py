@@ -267,6 +267,25 @@ class TestBaselineFreeze:
         run(detector, trace(calm(600, 75), start_s=900))
         assert detector.baseline_bpm == 75
 
+    def test_a_pause_does_not_let_the_baseline_take_up_a_held_back_climb(self) -> None:
+        """After 20 frozen minutes the baseline rises from where the rise limit held it, by
+        the calm it learns since, so a rise to 85 then alerts."""
+        detector = Detector(DetectionSettings())
+        # a climb of 2 bpm a minute under the threshold: the limit holds the baseline back
+        run(detector, trace(WARM, Seg(240, 68, 76), calm(180, 76)))
+        held = detector.baseline_bpm
+        assert held is not None
+        assert held < 74  # the climb's median is 76
+        detector.frozen = True  # the pause: calm readings, not learned
+        run(detector, trace(calm(1200, 70), start_s=720))
+        detector.frozen = False
+        run(detector, trace(calm(30, 76), start_s=1920))
+        assert detector.baseline_bpm is not None
+        assert detector.baseline_bpm < held + 1  # 30 s learned: at most 0.5 bpm (not 76)
+        steps = run(detector, trace(Seg(60, 85), start_s=1950))
+        [episode] = episodes(steps)
+        assert episode.threshold_bpm < 85
+
     def test_frozen_from_the_start_never_warms(self) -> None:
         """A detector frozen from the start never forms a baseline."""
         detector = Detector(DetectionSettings())

@@ -13,6 +13,11 @@ Rules (see `config/default.toml` for the defaults and their reasons):
   minutes; a climb of several bpm a minute is arousal, and a 5-minute median follows it: at
   3 bpm/min it trails by only ~7 bpm, so a climb from 68 to 98 over 10 minutes never crossed
   baseline + 10. With the limit the gap grows by 2 bpm a minute and crosses after ~5 minutes.
+  The minutes are minutes of calm learned: a bucket learned after a stretch that was not
+  (a pause, a workout, a rise, an episode, a gap) may raise it by one bucket's worth, as
+  any other. Time not learned brings no calm to follow; counted, it let the baseline take
+  up at a pause's end all of the climb the limit had held back before the pause, so the
+  threshold rose by what the fight had added.
 - a calibrated seed (`baseline_bpm`, or one passed in) stands in until the session's own
   baseline is warm, but its relative rule applies only once the session has shown a calm
   10-s bucket below the seeded threshold. A seed from another day can be too low; without this
@@ -252,7 +257,8 @@ class _BaselineRing:
         if size < self._min_buckets:
             self.provisional = median
             return
-        minutes = (t_s - self._value_t) / SECONDS_PER_MINUTE
+        # minutes of calm learned (see the module docstring): one bucket's since the last
+        minutes = min(t_s - self._value_t, BUCKET_S) / SECONDS_PER_MINUTE
         if self._short is not None:
             median = min(median, self._short + BASELINE_RISE_BPM_PER_MIN * minutes)
         self._short = median
@@ -1379,7 +1385,8 @@ class Detector:
                     if short_size % 2
                     else (short_sorted[middle - 1] + short_sorted[middle]) / 2
                 )
-                minutes = (t - value_t) / per_minute
+                elapsed = t - value_t  # min(elapsed, BUCKET_S), as `_close_bucket` has it
+                minutes = (elapsed if elapsed < bucket_s else bucket_s) / per_minute
                 # min() and max() as conditions (the same floats, without a call)
                 limit = short + rise * minutes
                 short = limit if limit < median else median
