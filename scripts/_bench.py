@@ -648,9 +648,10 @@ def run_case(name: str, inputs: Path, quick: bool, data: Path) -> dict[str, Any]
 # --- the whole run --------------------------------------------------------------------------
 
 
-# cases whose figure comes from a process's first call (`warm: False`, one shot), timed in
-# this many fresh processes and given as their median: one first call is one sample of a
-# host whose speed drifts from minute to minute (the app's first what-if: 0.94-1.37 s)
+# cases with a figure from a process's first call (one shot: what_if_year's cold preview,
+# what_if_first, tune_year_cli), timed in this many fresh processes and given as their
+# median: one first call is one sample of a host whose speed drifts from minute to minute
+# (the app's first what-if: 0.94-1.37 s)
 FIRST_CALL_CASES = ("what_if_year", "what_if_first", "tune_year_cli")
 FIRST_CALL_PROCESSES = 3
 
@@ -984,7 +985,7 @@ def render(results: dict[str, Any]) -> str:
     lines.append("; ".join(verdicts) + ".")
     # a run saved before first calls were timed in several processes says nothing of them
     cases = results["cases"].values()
-    processes = max((len(row.get("process_s", [0])) for row in cases), default=1)
+    processes = max((len(row.get("process_s", ())) for row in cases), default=0)
     first_calls = (
         f"a first call (a new process's what-if, tune end to end): the median of {processes} "
         "processes; "
