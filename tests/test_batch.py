@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flooding.core.batch import STATES, WAITS, bucket_indices, prepare, same_steps
-from flooding.core.detector import BUCKET_S
+from flooding.core.detector import BASELINE_RISE_BPM_PER_MIN, BUCKET_S
 from flooding.core.engine import Control, Engine, run_batch
 from flooding.core.models import (
     SOLO,
@@ -336,7 +336,7 @@ class TestBatchEqualsStreaming:
             t = START_S
             k = 0
             while t < START_S + 3600.0:
-                # the calm steps up by 7 bpm every other 10 minutes: faster than 1 bpm a minute
+                # the calm steps up by 7 bpm every other 10 minutes: faster than the rise limit
                 level = 62.0 + 7.0 * (int((t - START_S) // 600.0) % 2) + (k * 7919 % 7) / 10.0
                 samples.append(Sample(t, round(level, 1), (), True))
                 t += step_s + (0.4 if k % 3 == 0 else 0.0)
@@ -475,9 +475,9 @@ class TestBatchEqualsStreaming:
         samples += [Sample(START_S + k, 68.0) for k in range(312, 320)]  # after a gap of 6 s
         samples += [Sample(START_S + k, calm_in_turn(k)) for k in range(320, 400)]
         readings, _ = same_in_batch(samples, bucket_by_bucket(samples))
-        # nine buckets of 64 and nine of 68: the median, 66, reached at 1 bpm a minute from 64;
-        # the 60s learned would tip it (ten buckets of 60 and 64 to nine of 68) down to 64
-        rising = 64.0 + 10.0 / 60.0
+        # nine buckets of 64 and nine of 68: the median, 66, approached at the rise limit from
+        # 64; the 60s learned would tip it (ten buckets of 60 and 64 to nine of 68) down to 64
+        rising = 64.0 + BASELINE_RISE_BPM_PER_MIN * BUCKET_S / 60.0
         assert [r.baseline_bpm for r in readings[305:307]] == [rising, rising]
 
     def test_a_threshold_that_comes_down_under_the_heart_after_readings_taken_at_once(
@@ -500,7 +500,7 @@ class TestBatchEqualsStreaming:
             assert episodes(events) == [(246.0, 266.0)]
 
     def test_a_threshold_that_falls_under_the_last_reading_taken_at_once(self) -> None:
-        """The threshold falls from 74.17 to 74 bpm as the bucket of 320-329 s closes: a heart
+        """The threshold falls from 74.05 to 74 bpm as the bucket of 320-329 s closes: a heart
         of 80 bpm from 330 s is a rise only if the last reading before was under 74, whether
         that bucket was taken in a stretch, alone after a gap, or reading by reading, in batch
         as live."""
@@ -519,15 +519,15 @@ class TestBatchEqualsStreaming:
             (in_turn(0, 319) + at(0.0, 319), False),
         ]
         for start, rose in cases:
-            samples = start + at(62.5, *range(320, 329)) + at(74.1, 329) + up
+            samples = start + at(62.5, *range(320, 329)) + at(74.03, 329) + up
             _, events = same_in_batch(samples)
             assert episodes(events) == ([(330.0, 350.0)] if rose else [])
         # the bucket alone after a gap inside it: its readings from 325.5 s on are learned
-        tail = at(61.0, 325.5, 326.5, 327.5, 328.5) + at(74.1, 329.5)
+        tail = at(61.0, 325.5, 326.5, 327.5, 328.5) + at(74.03, 329.5)
         _, events = same_in_batch(in_turn(0, 321) + tail + up)
         assert episodes(events) == []
-        # its readings taken at once, the first (74.1) fed, the last implausible
-        taken = at(74.1, 320) + at(62.5, *range(321, 329)) + at(0.0, 329)
+        # its readings taken at once, the first (74.03) fed, the last implausible
+        taken = at(74.03, 320) + at(62.5, *range(321, 329)) + at(0.0, 329)
         _, events = same_in_batch(in_turn(0, 320) + taken + up)
         assert episodes(events) == [(330.0, 350.0)]
 
@@ -538,12 +538,12 @@ class TestBatchEqualsStreaming:
         samples = [Sample(START_S + k, calm_in_turn(k) + 40.0) for k in range(319)]
         samples.append(Sample(START_S + 319, 0.0))  # a stretch begins after this bucket
         samples += [Sample(START_S + k, 102.5) for k in range(320, 329)]
-        samples.append(Sample(START_S + 329, 114.5))  # under 114.58; as the bucket closes,
+        samples.append(Sample(START_S + 329, 114.43))  # under 114.455; as the bucket closes,
         samples.append(Sample(START_S + 330, 120.0))  # the baseline falls to 104 (114.4)
         samples += [Sample(START_S + k, 130.41) for k in range(331, 370)]  # over 120 + 10.4
         samples += [Sample(START_S + k, calm_in_turn(k) + 40.0) for k in range(370, 500)]
         readings, events = same_in_batch(samples)
-        assert readings[329].threshold_bpm > 114.5  # over the heart
+        assert readings[329].threshold_bpm > 114.43  # over the heart
         assert readings[330].threshold_bpm == 114.4  # 104 + 10.4: under it
         assert episodes(events) == [(331.0, 351.0)]
 
@@ -642,7 +642,8 @@ class TestBatchEqualsStreaming:
         assert [e.t_s - START_S for e in events if isinstance(e, ReadyToReturn)] == [1620.0]
         # the eight readings of 64 after it tip the median (fifteen buckets of 64 to fourteen
         # of 68) down to 64 as their bucket closes
-        assert [r.baseline_bpm for r in readings[1629:1631]] == [64.0 + 10.0 / 60.0, 64.0]
+        rising = 64.0 + BASELINE_RISE_BPM_PER_MIN * BUCKET_S / 60.0
+        assert [r.baseline_bpm for r in readings[1629:1631]] == [rising, 64.0]
 
     def test_an_accelerometer_that_first_reports_during_a_step(self) -> None:
         """A strap whose activity level first comes during a rise that began with a sudden

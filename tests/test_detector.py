@@ -113,6 +113,15 @@ class TestSustainedRise:
         assert episode.baseline_bpm is not None
         assert episode.baseline_bpm < 80  # the baseline did not ride up with the climb
 
+    def test_a_talk_climbing_a_bpm_a_minute_is_not_taken_for_calm(self) -> None:
+        """A heart climbing 1 bpm a minute for 15 minutes is not followed by the baseline (a
+        calm heart drifts slower), so the climb floods by the relative rule."""
+        _, steps = feed_segments(WARM, Seg(900, 68, 83), calm(300, 83))
+        [episode] = episodes(steps)
+        assert episode.rule is Rule.RELATIVE
+        assert episode.baseline_bpm is not None
+        assert episode.baseline_bpm < 73  # 68 and at most the rise limit's 0.3 bpm a minute
+
     def test_calm_drift_is_followed(self) -> None:
         """A calm heart drifting up 7 bpm in 20 minutes is followed by the baseline: no episode."""
         detector, steps = feed_segments(WARM, Seg(1200, 68, 75), calm(300, 75))
@@ -265,7 +274,8 @@ class TestBaselineFreeze:
         assert detector.baseline_bpm == 68
         detector.frozen = False  # control: the same readings unfrozen do move it
         run(detector, trace(calm(600, 75), start_s=900))
-        assert detector.baseline_bpm == 75
+        assert detector.baseline_bpm is not None
+        assert detector.baseline_bpm > 69  # up towards 75, at the rise limit
 
     def test_a_pause_does_not_let_the_baseline_take_up_a_held_back_climb(self) -> None:
         """After 20 frozen minutes the baseline rises from where the rise limit held it, by
@@ -281,7 +291,7 @@ class TestBaselineFreeze:
         detector.frozen = False
         run(detector, trace(calm(30, 76), start_s=1920))
         assert detector.baseline_bpm is not None
-        assert detector.baseline_bpm < held + 1  # 30 s learned: at most 0.5 bpm (not 76)
+        assert detector.baseline_bpm < held + 1  # 30 s learned: half a minute's rise (not 76)
         steps = run(detector, trace(Seg(60, 85), start_s=1950))
         [episode] = episodes(steps)
         assert episode.threshold_bpm < 85
