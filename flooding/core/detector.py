@@ -10,12 +10,13 @@ Rules (see `config/default.toml` for the defaults and their reasons):
   flooded, skin contact, no gap, and the baseline not frozen (during a pause or a workout).
 - the baseline follows the person, not the fight: once learned, it may rise by at most
   `BASELINE_RISE_BPM_PER_MIN` (it falls freely). A calm heart drifts a few bpm over tens of
-  minutes (fastest after a meal: about 10 bpm over half an hour or more); a climb of a bpm
-  a minute or more is arousal, and a 5-minute median follows it: at 3 bpm/min it trails by
-  only ~7 bpm, so a climb from 68 to 98 over 10 minutes never crossed baseline + 10. With
-  the limit the gap grows by 2.7 bpm a minute and crosses after ~3.5 minutes. The limit was
-  1 bpm a minute: a talk's climb of 1-2 bpm a minute was then largely learned as calm (the
-  threshold rose with it, and the flood that came of it was caught late or not at all).
+  minutes (after a meal, one of its larger drifts, about 10 bpm over half an hour or more);
+  a climb of a bpm a minute or more is arousal, and a 5-minute median follows it: at 3
+  bpm/min it trails by only ~7 bpm, so a climb from 68 to 98 over 10 minutes never crossed
+  baseline + 10. With the limit the gap grows by 2.7 bpm a minute and crosses after ~3.5
+  minutes. The limit was 1 bpm a minute: a talk's climb of 1-2 bpm a minute was then
+  largely learned as calm (the threshold rose with it, and the flood that came of it was
+  caught late or not at all).
   The minutes are minutes of calm learned: a bucket learned after a stretch that was not
   (a pause, a workout, a rise, an episode, a gap) may raise it by one bucket's worth, as
   any other. Time not learned brings no calm to follow; counted, it let the baseline take
@@ -100,9 +101,10 @@ from flooding.core.settings import DetectionSettings
 BUCKET_S = 10.0  # baseline granularity: long enough to average breathing swings, short
 #                  enough that a baseline forms within the first couple of minutes
 MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had calm readings
-BASELINE_RISE_BPM_PER_MIN = 0.3  # fastest rise of a learned baseline, bpm per minute: the
-#   fastest drift of a seated calm heart is after a meal (about 10 bpm over half an hour or
-#   more); arousal climbs 1-3 bpm a minute and more (see the docstring)
+BASELINE_RISE_BPM_PER_MIN = 0.3  # fastest rise of a learned baseline, bpm per minute: a
+#   seated calm heart drifts a few bpm over tens of minutes (after a meal, one of its larger
+#   drifts, it rises about 10 bpm over half an hour or more); arousal in a talk climbs a bpm
+#   a minute and more (see the docstring)
 CLASSIC_BASELINE_RISE_BPM_PER_MIN = 1.0  # the limit of the classic rules (issue 15's "before")
 SECONDS_PER_MINUTE = 60.0
 FLOOR_WINDOW_S = 1800.0  # the session's ordinary calm: the median calm of the last 30 minutes;
