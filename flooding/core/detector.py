@@ -100,7 +100,9 @@ from flooding.core.settings import DetectionSettings
 
 BUCKET_S = 10.0  # baseline granularity: long enough to average breathing swings, short
 #                  enough that a baseline forms within the first couple of minutes
-MIN_BUCKET_FILL = 0.5  # a bucket counts only if at least half its seconds had calm readings
+MIN_BUCKET_FILL = 0.5  # a bucket counts with calm readings for half its seconds at a strap's
+#                        pace of one a second (5 readings; a watch's export, a reading every
+#                        5-15 s, fills none: docs/detection.md)
 BASELINE_RISE_BPM_PER_MIN = 0.3  # fastest rise of a learned baseline, bpm per minute: a
 #   seated calm heart drifts a few bpm over tens of minutes (after a meal, one of its larger
 #   drifts, it rises about 10 bpm over half an hour or more); arousal in a talk climbs a bpm
