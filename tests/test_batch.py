@@ -41,6 +41,8 @@ from tests._data import recording, requires_data
 
 SETTINGS = default_settings()
 START_S = 1_700_000_000.0
+# one calm bucket's rise of a learned baseline at the rise limit (64 -> 64 + this)
+BUCKET_RISE_BPM = BASELINE_RISE_BPM_PER_MIN * BUCKET_S / 60.0
 
 # one stretch of a stream: (how many samples, level in bpm, seconds between samples, contact,
 # RR intervals sent or not, an artifact now and then, the activity level: none (a strap
@@ -477,7 +479,7 @@ class TestBatchEqualsStreaming:
         readings, _ = same_in_batch(samples, bucket_by_bucket(samples))
         # nine buckets of 64 and nine of 68: the median, 66, approached at the rise limit from
         # 64; the 60s learned would tip it (ten buckets of 60 and 64 to nine of 68) down to 64
-        rising = 64.0 + BASELINE_RISE_BPM_PER_MIN * BUCKET_S / 60.0
+        rising = 64.0 + BUCKET_RISE_BPM
         assert [r.baseline_bpm for r in readings[305:307]] == [rising, rising]
 
     def test_a_threshold_that_comes_down_under_the_heart_after_readings_taken_at_once(
@@ -642,8 +644,7 @@ class TestBatchEqualsStreaming:
         assert [e.t_s - START_S for e in events if isinstance(e, ReadyToReturn)] == [1620.0]
         # the eight readings of 64 after it tip the median (fifteen buckets of 64 to fourteen
         # of 68) down to 64 as their bucket closes
-        rising = 64.0 + BASELINE_RISE_BPM_PER_MIN * BUCKET_S / 60.0
-        assert [r.baseline_bpm for r in readings[1629:1631]] == [rising, 64.0]
+        assert [r.baseline_bpm for r in readings[1629:1631]] == [64.0 + BUCKET_RISE_BPM, 64.0]
 
     def test_an_accelerometer_that_first_reports_during_a_step(self) -> None:
         """A strap whose activity level first comes during a rise that began with a sudden
