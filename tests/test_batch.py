@@ -8,14 +8,23 @@ import gc
 import itertools
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from flooding.core.batch import STATES, WAITS, bucket_indices, prepare, same_steps
-from flooding.core.detector import BASELINE_RISE_BPM_PER_MIN, BUCKET_S
+from flooding.core.batch import (
+    STATES,
+    WAITS,
+    bucket_indices,
+    prepare,
+    same_steps,
+    samples_step_s,
+    usual_step_s,
+)
+from flooding.core.detector import BASELINE_RISE_BPM_PER_MIN, BUCKET_S, STRAP_STEP_S
 from flooding.core.engine import Control, Engine, run_batch
 from flooding.core.models import (
     SOLO,
@@ -47,15 +56,24 @@ BUCKET_RISE_BPM = BASELINE_RISE_BPM_PER_MIN * BUCKET_S / 60.0
 # one stretch of a stream: (how many samples, level in bpm, seconds between samples, contact,
 # RR intervals sent or not, an artifact now and then, the activity level: none (a strap
 # without an accelerometer), still, just under and over the moving level, walking)
-stretch = st.tuples(
-    st.integers(1, 120),
-    st.sampled_from([0.0, 45.0, 62.0, 68.0, 75.0, 92.0, 110.0, 135.0, 260.0]),
-    st.sampled_from([1.0, 1.0, 1.0, 0.5, 0.25, 2.0, 6.0, 0.0]),
-    st.sampled_from([True, True, None, False]),
-    st.booleans(),
-    st.booleans(),
-    st.sampled_from([None, None, None, 0.01, 0.05, 0.07, 0.25]),
-)
+STRAP_STEPS = st.sampled_from([1.0, 1.0, 1.0, 0.5, 0.25, 2.0, 6.0, 0.0])
+# a watch's export: a reading every 5 s mostly, 10 or 15 s now and then (its own pace, 5 s)
+WATCH_STEPS = st.sampled_from([5.0, 5.0, 5.0, 10.0, 15.0, 16.0, 1.0, 0.0])
+
+
+def stretch(steps: st.SearchStrategy[float]) -> st.SearchStrategy[tuple[Any, ...]]:
+    """One stretch of a stream, its seconds between samples drawn from `steps`."""
+    return st.tuples(
+        st.integers(1, 120),
+        st.sampled_from([0.0, 45.0, 62.0, 68.0, 75.0, 92.0, 110.0, 135.0, 260.0]),
+        steps,
+        st.sampled_from([True, True, None, False]),
+        st.booleans(),
+        st.booleans(),
+        st.sampled_from([None, None, None, 0.01, 0.05, 0.07, 0.25]),
+    )
+
+
 gap = st.sampled_from([0.0, 0.0, 0.0, 3.0, 5.5, 7.0, 60.0, 900.0])
 control = st.tuples(
     st.floats(0.0, 1.0),
@@ -64,13 +82,15 @@ control = st.tuples(
 
 
 @st.composite
-def streams(draw: st.DrawFn) -> tuple[list[Sample], list[Control], Mode]:
+def streams(
+    draw: st.DrawFn, steps: st.SearchStrategy[float] = STRAP_STEPS
+) -> tuple[list[Sample], list[Control], Mode]:
     """A random session: stretches with gaps between them, and things done by hand."""
     samples: list[Sample] = []
     t = START_S + draw(st.floats(0.0, 10.0))
     k = 0
     for (n, bpm, step, has_contact, rr_on, noisy, activity), gap_s in draw(
-        st.lists(st.tuples(stretch, gap), min_size=1, max_size=16)
+        st.lists(st.tuples(stretch(steps), gap), min_size=1, max_size=16)
     ):
         t += gap_s
         for _ in range(n):
@@ -106,9 +126,12 @@ def live(
     *,
     classic: bool = False,
     chosen: Settings = SETTINGS,
+    step_s: float | None = None,
 ) -> tuple[list[Reading], list[Event]]:
-    """Each sample fed to an engine in turn, the controls applied before theirs."""
-    engine = Engine(chosen, mode=mode, classic=classic)
+    """Each sample fed to an engine in turn, the controls applied before theirs, at the
+    pace given or else the stream's own (as `run_batch` takes it)."""
+    pace = samples_step_s(samples) if step_s is None else step_s
+    engine = Engine(chosen, mode=mode, classic=classic, step_s=pace)
     readings: list[Reading] = []
     events: list[Event] = []
     for index, sample in enumerate(samples):
@@ -125,11 +148,15 @@ def live(
 
 
 def same_in_batch(
-    samples: list[Sample], controls: Sequence[Control] = (), chosen: Settings = SETTINGS
+    samples: list[Sample],
+    controls: Sequence[Control] = (),
+    chosen: Settings = SETTINGS,
+    step_s: float | None = None,
 ) -> tuple[list[Reading], list[Event]]:
-    """Streaming's readings and events, once the batch path has given exactly the same."""
-    readings, events = live(samples, list(controls), Mode.TALK, chosen=chosen)
-    kept = run_batch(samples, chosen, keep_readings=True, controls=controls)
+    """Streaming's readings and events, once the batch path has given exactly the same (at
+    the pace given, or the stream's own)."""
+    readings, events = live(samples, list(controls), Mode.TALK, chosen=chosen, step_s=step_s)
+    kept = run_batch(samples, chosen, keep_readings=True, controls=controls, step_s=step_s)
     assert repr(kept.events) == repr(events)
     assert repr(kept.readings) == repr(readings)
     return readings, events
@@ -175,6 +202,19 @@ class TestBatchEqualsStreaming:
         bare = run_batch(samples, SETTINGS, mode=mode, controls=controls)
         assert repr(bare.events) == repr(events)
         assert bare.readings == []
+
+    @settings(max_examples=50, deadline=None)
+    @given(streams(WATCH_STEPS))
+    def test_random_streams_at_a_watch_pace(
+        self, stream: tuple[list[Sample], list[Control], Mode]
+    ) -> None:
+        """At a watch's pace (a reading every 5-15 s: a bucket fills with one calm reading, a
+        gap is more than three steps) batch equals streaming at the same pace too."""
+        samples, controls, mode = stream
+        readings, events = live(samples, controls, mode)
+        kept = run_batch(samples, SETTINGS, mode=mode, keep_readings=True, controls=controls)
+        assert repr(kept.events) == repr(events)
+        assert repr(kept.readings) == repr(readings)
 
     @settings(max_examples=30, deadline=None)
     @given(streams())
@@ -736,10 +776,11 @@ class TestBatchEqualsStreaming:
 
     @requires_data
     def test_a_watch_with_a_gap_at_nearly_every_reading(self) -> None:
-        """A wrist watch's free-living days (a reading every 5-15 s, so a gap before nearly
-        half of them, flooded ones too): batch equals streaming, readings kept or not."""
+        """A wrist watch's free-living days taken at a strap's pace (a reading every 5-15 s, so
+        a gap before nearly half of them, flooded ones too): batch equals streaming, readings
+        kept or not."""
         samples = read(recording("fitbit_30-day_free-living_hr.csv")).samples[:30_000]
-        _, events = same_in_batch(samples)
+        _, events = same_in_batch(samples, step_s=STRAP_STEP_S)
         flooded_gaps = 0
         flooded = False
         for event in events:
@@ -747,7 +788,19 @@ class TestBatchEqualsStreaming:
                 flooded = isinstance(event, EpisodeStarted)
             flooded_gaps += flooded and isinstance(event, GapDetected)
         assert flooded_gaps > 100  # gaps inside flooded stretches, not only in calm ones
-        assert repr(run_batch(samples, SETTINGS).events) == repr(events)
+        assert repr(run_batch(samples, SETTINGS, step_s=STRAP_STEP_S).events) == repr(events)
+
+    @requires_data
+    def test_a_watch_at_its_own_pace(self) -> None:
+        """The same days at the watch's own pace (a reading every 5 s, usually): batch equals
+        streaming, its own calm is learned bucket by bucket, and a gap is a real one."""
+        samples = read(recording("fitbit_30-day_free-living_hr.csv")).samples[:30_000]
+        readings, events = same_in_batch(samples)
+        assert samples_step_s(samples) == 5.0
+        assert len({r.baseline_bpm for r in readings if r.baseline_bpm is not None}) > 100
+        gaps = [e for e in events if isinstance(e, GapDetected)]
+        assert gaps
+        assert all(gap.end_s - gap.start_s > 3 * 5.0 for gap in gaps)
 
 
 # a pause's usable readings, in runs: (how many, seconds since the one before: 1 s mostly,
@@ -773,6 +826,22 @@ def pausing_protocol(start_s: float) -> PauseProtocol:
 def observed(protocol: PauseProtocol, t_s: float, bpm: float) -> list[Event]:
     """What the pause protocol says of one calm reading, observed as live does."""
     return protocol.observe(SOLO, t_s, bpm=bpm, state=State.CALM, baseline_bpm=None, alerts=True)
+
+
+class TestPace:
+    def test_a_strap_or_beats_keep_the_strap_pace(self) -> None:
+        """A reading a second, rates at every beat (0.4-1.5 s) or a reading every 2 s keep
+        a strap's pace; so do no samples and a single one."""
+        beats = np.cumsum(np.tile([0.4, 0.8, 1.5], 100))
+        for times in (np.arange(100.0), beats, np.arange(0.0, 200.0, 2.0), np.zeros(0), [5.0]):
+            assert usual_step_s(np.asarray(times, np.float64)) == STRAP_STEP_S
+
+    def test_a_watch_gets_its_usual_step(self) -> None:
+        """A watch's export (5 s mostly, 10 or 15 s now and then, hours off the wrist) gets
+        its usual step; repeated times and time set back do not count."""
+        times = np.cumsum(np.tile([5.0, 5.0, 5.0, 5.0, 10.0, 15.0, 3600.0, 0.0], 50))
+        assert usual_step_s(times) == 5.0
+        assert usual_step_s(np.append(times, times[:10])) == 5.0
 
 
 class TestBucketIndices:

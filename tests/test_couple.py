@@ -25,6 +25,7 @@ from flooding.core.models import (
     Alert,
     EpisodeStarted,
     Event,
+    GapDetected,
     Mode,
     PauseExtended,
     PauseStarted,
@@ -540,6 +541,26 @@ def test_a_calm_couple_gets_no_alert() -> None:
     }
     events = run_people_batch(calm, settings_with()).events
     assert not [e for _, e in events if isinstance(e, Alert | PauseStarted)]
+
+
+def test_each_heart_of_a_couple_is_read_at_its_own_pace() -> None:
+    """One partner on a strap (a reading a second), the other on a watch's export (a reading
+    every 5 s, now and then 10 or 15): each heart's own calm is learned, and the watch's
+    rise of 20 bpm under 100 alerts by the relative rule, with no gap between its readings."""
+    strap = samples(Scenario("a", (Segment(900, 66),), seed=1), START_S)
+    watch: list[Sample] = []
+    t = START_S
+    k = 0
+    while t < START_S + 1020:
+        watch.append(Sample(t, 70.0 + (k % 3 - 1) if t < START_S + 900 else 92.0))
+        t += (5.0, 5.0, 10.0, 15.0)[k % 4]
+        k += 1
+    events = run_people_batch({"A": strap, "B": watch}, settings_with()).events
+    [(who, started)] = [(p, e) for p, e in events if isinstance(e, EpisodeStarted)]
+    assert who == "B"
+    assert started.rule is Rule.RELATIVE
+    assert not [e for p, e in events if p == "B" and isinstance(e, GapDetected)]
+    assert [e for _, e in events if isinstance(e, Alert)]
 
 
 @pytest.mark.parametrize("form", ["csv", "json"])

@@ -12,10 +12,14 @@ import pytest
 
 from flooding.core.detector import (
     BUCKET_S,
+    GAP_STEPS,
     PROVISIONAL_MAX_BPM,
     SETTLE_S,
+    STRAP_STEP_S,
     Detector,
     DetectorStep,
+    at_pace,
+    bucket_fill,
 )
 from flooding.core.models import (
     UNSEEN_S,
@@ -457,6 +461,65 @@ class TestUnseenHeart:
         assert len(episodes(steps)) == 1
         assert events_of(steps, EpisodeEnded) == []
         assert steps[-1].flooded
+
+
+def watch(minutes_calm: float, rise_bpm: float, steps_s: tuple[float, ...]) -> list[Sample]:
+    """A watch's export: calm around 70 bpm, then a heart `rise_bpm` above it for two
+    minutes, a reading every 5 s with the steps `steps_s` taken in turn."""
+    samples: list[Sample] = []
+    t = 0.0
+    k = 0
+    while t < minutes_calm * 60 + 120:
+        bpm = 70.0 + (k % 3 - 1) if t < minutes_calm * 60 else 70.0 + rise_bpm
+        samples.append(Sample(t, bpm))
+        t += steps_s[k % len(steps_s)]
+        k += 1
+    return samples
+
+
+class TestWatchPace:
+    WATCH_S = 5.0  # a watch's export's usual step (a Fitbit's)
+
+    def at(self, step_s: float, samples: list[Sample]) -> list[DetectorStep]:
+        settings = at_pace(DetectionSettings(), step_s)
+        return run(Detector(settings, step_s=step_s), samples)
+
+    def test_a_watch_learns_its_own_calm_and_a_rise_alerts(self) -> None:
+        """At its own pace a watch's calm (a reading every 5-15 s) is learned, and a rise of
+        20 bpm, under the absolute threshold, floods by the relative rule; taken at a
+        strap's pace its buckets never fill, no calm is learned and the rise is missed."""
+        samples = watch(10, 20, (5.0, 5.0, 10.0, 15.0))
+        steps = self.at(self.WATCH_S, samples)
+        [started] = episodes(steps)
+        assert started.rule is Rule.RELATIVE
+        assert started.baseline_bpm == pytest.approx(70, abs=1)
+        assert events_of(steps, GapDetected) == []
+        strap = self.at(STRAP_STEP_S, samples)
+        assert episodes(strap) == []
+        assert {s.baseline_bpm for s in strap} == {None}
+
+    def test_a_gap_is_more_than_three_usual_steps(self) -> None:
+        """At a watch's pace a step of three usual steps is no gap; a longer one is, and
+        the rise it interrupts is confirmed afresh after it."""
+        calm_then = watch(10, 20, (5.0, 15.0))
+        assert events_of(self.at(self.WATCH_S, calm_then), GapDetected) == []
+        before = [s for s in calm_then if s.t_s < 620]  # the rise began at 600
+        after = [replace(s, t_s=s.t_s + 1.0) for s in calm_then if s.t_s >= 620]
+        steps = self.at(self.WATCH_S, before + after)
+        [gap] = events_of(steps, GapDetected)
+        assert gap.end_s - gap.start_s > GAP_STEPS * self.WATCH_S
+        [started] = episodes(steps)
+        assert started.onset_s >= gap.end_s
+
+    def test_a_strap_pace_changes_nothing(self) -> None:
+        """At a strap's pace (and up to it) the settings stay as given and a bucket asks
+        for 5 calm readings; a gap set longer than three watch steps stays as set."""
+        settings = DetectionSettings(gap_s=2)
+        assert at_pace(settings, STRAP_STEP_S) is settings
+        assert bucket_fill(STRAP_STEP_S) == 5
+        assert bucket_fill(self.WATCH_S) == 1
+        assert at_pace(settings, self.WATCH_S).gap_s == 15
+        assert at_pace(DetectionSettings(gap_s=20), self.WATCH_S).gap_s == 20
 
 
 class TestImplausibleReadings:

@@ -310,3 +310,33 @@ def test_the_same_file_imported_twice_is_said_and_stored_once(
     assert code == 0, err
     assert "as session 3" in out
     assert session_count(data) == 3
+
+
+def test_a_watch_export_is_imported_at_its_own_pace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A watch's export (a reading every 5 s, 10 or 15 s now and then) is judged at its own
+    pace: its calm is learned, a rise of 20 bpm under 100 is stored as an alert by the
+    relative rule, and only its one real silence is stored as a gap."""
+    source = tmp_path / "watch.csv"
+    lines = ["time_unix_s,hr_bpm"]
+    t = 1_700_000_000
+    for k in range(200):  # 16 calm minutes and more, then two minutes 20 bpm up
+        lines.append(f"{t},{70 + k % 3 - 1}")
+        t += (5, 5, 10, 15)[k % 4]
+    t += 120  # the watch not read for two minutes
+    for _ in range(24):
+        lines.append(f"{t},90")
+        t += 5
+    source.write_text("\n".join(lines) + "\n")
+    data = tmp_path / "data"
+    code, out, err = run(capsys, "import", str(source), "--data-dir", str(data))
+    assert code == 0, err
+    assert "as session 1" in out
+    store = Store.open(data)
+    try:
+        [alert] = store.events(1, "alert")
+        assert alert.data["rule"] == "relative"
+        assert len(store.events(1, "gap-detected")) == 1
+    finally:
+        store.close()

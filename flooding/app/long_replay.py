@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from flooding.core.batch import PreparedSamples, replay
+from flooding.core.batch import PreparedSamples, replay, usual_step_s
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.detector import BUCKET_S
 from flooding.core.engine import Engine
 from flooding.core.models import Event, Mode
-from flooding.core.settings import Settings, detection_for
+from flooding.core.settings import Settings
 
 PIECE_SAMPLES = 100_000  # samples per replay piece: ~15 MB of lists inside the batch path
 TRACE_COLUMNS = ("state", "baseline_bpm", "threshold_bpm", "pausing", "pause_until_s")
@@ -72,14 +72,15 @@ def replay_long(
     piece: int = PIECE_SAMPLES,
 ) -> LongReplay:
     """The events (and the `keep` trace columns, see `TRACE_COLUMNS`) of a replay of
-    `table` by a fresh engine, as `run_batch` gives them, a piece at a time."""
+    `table` by a fresh engine, as `run_batch` gives them (at the recording's own pace), a
+    piece at a time."""
     rates = rates_of(table) if rates is None else rates
-    engine = Engine(settings, mode=mode)
+    engine = Engine(settings, mode=mode, step_s=usual_step_s(table.t_s))
     n = rates.size
     out = LongReplay([], rates)
     trace = {name: np.empty(0) for name in keep}
     # the smallest gap any mode counts: a cut there is never after a gap in any mode
-    gap_s = min(detection_for(settings, m).gap_s for m in Mode)
+    gap_s = min(engine.detection_in(m).gap_s for m in Mode)
     cuts = piece_cuts(table.t_s, gap_s, piece) if n else [0, 0]
     empty = np.zeros(0)
     for lo, hi in itertools.pairwise(cuts):

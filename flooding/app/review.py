@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from flooding.core.catalogue import Catalogue, counted
-from flooding.core.detector import MOVING_G
+from flooding.core.detector import MOVING_G, at_pace
 from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import SOLO, UNSEEN_S, Sample
 from flooding.core.pause import Recovery
@@ -783,6 +783,8 @@ def _person_calm_baseline(
 
 def people_review(store: Store, session_id: int) -> PeopleReview | None:
     """A session of two's review (None: no such session, or not a session of two)."""
+    from flooding.core.batch import samples_step_s  # numpy: `flooding sessions` needs none
+
     people_rows = store.people(session_id)
     if len(people_rows) < 2:
         return None
@@ -797,7 +799,9 @@ def people_review(store: Store, session_id: int) -> PeopleReview | None:
         samples = list(store.iter_samples(session_id, row.person))
         tracks[row.person] = samples
         episodes = _episodes(store.events(session_id, person=row.person), samples)
-        pause_settings, detection = _pause_settings(row.settings_json)
+        pause_settings, stored = _pause_settings(row.settings_json)
+        # the gap at the track's own pace, as the replay that stored its events had it
+        detection = at_pace(stored, samples_step_s(samples))
         baseline = _person_calm_baseline(samples, episodes, pauses)
         back = []
         for pause in pauses:

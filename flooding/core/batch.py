@@ -36,10 +36,16 @@ import numpy.typing as npt
 
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import fast_rate_array
-from flooding.core.detector import BUCKET_S, MOVING_G, QUIET_STATES, BucketRuns
+from flooding.core.detector import (
+    BUCKET_S,
+    MOVING_G,
+    QUIET_STATES,
+    STRAP_PACE_UP_TO_S,
+    STRAP_STEP_S,
+    BucketRuns,
+)
 from flooding.core.engine import BatchResult, Control, Engine
 from flooding.core.models import UNSEEN_S, Event, PauseExtended, Reading, Sample, State, Waiting
-from flooding.core.settings import detection_for
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -63,6 +69,24 @@ PEEK_MIN_SAMPLES = 64  # readings of a pause looked at ahead of a stretch, at fi
 #                        of a strap, little to read again when the stretch stops early (16 read
 #                        the Holter day's pauses in more, shorter calls; 128 and up read more
 #                        of the Fitbit month's again)
+
+
+def usual_step_s(t_s: FloatArray) -> float:
+    """A recording's pace: the usual seconds between its readings (the median of its steps
+    forward), as `Engine` takes it. Up to `STRAP_PACE_UP_TO_S` that is a strap's (a second):
+    a strap's readings, or rates at each beat, keep the rules as they were made. A watch's
+    export (a reading every 5-15 s) gets its own."""
+    steps = np.diff(t_s)
+    steps = steps[steps > 0]
+    if not steps.size:
+        return STRAP_STEP_S
+    step_s = float(np.median(steps))
+    return STRAP_STEP_S if step_s <= STRAP_PACE_UP_TO_S else step_s
+
+
+def samples_step_s(samples: Sequence[Sample]) -> float:
+    """`usual_step_s` of samples (a track of a session of two)."""
+    return usual_step_s(np.fromiter((s.t_s for s in samples), np.float64, len(samples)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +157,11 @@ class PreparedSamples:
     def forward(self) -> bool:
         """Whether there are samples and their time never goes back."""
         return bool(self.rates.size) and bool(np.all(np.diff(self.columns.t_s) >= 0))
+
+    @cached_property
+    def usual_step_s(self) -> float:
+        """The recording's pace (`usual_step_s` of its times): what `run_batch` replays it at."""
+        return usual_step_s(self.columns.t_s)
 
     @cached_property
     def buckets(self) -> Buckets:
@@ -552,7 +581,7 @@ def _calm_mask(
         mode = control.mode if control.mode is not None else mode
         modes.append(mode)
     for (lo, hi), in_force in zip(itertools.pairwise(edges), modes, strict=True):
-        detection = detection_for(engine.settings, in_force)
+        detection = engine.detection_in(in_force)
         piece = slice(lo, hi)
         ok[piece] = (
             contact[piece]
@@ -623,7 +652,7 @@ def _replay(
     lists = prepared.lists()
     if n and prepared.forward and not by_index:  # buckets follow each other, one run each
         buckets = prepared.buckets
-        detection = detection_for(engine.settings, engine.mode)  # in force throughout
+        detection = engine.detection  # in force throughout
         key = (detection.min_plausible_bpm, detection.max_plausible_bpm, detection.gap_s)
         usable = lists.usable.get(key)
         if usable is None:

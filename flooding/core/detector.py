@@ -37,6 +37,13 @@ Rules (see `config/default.toml` for the defaults and their reasons):
   released after `release_s` below the threshold minus `release_hysteresis_bpm`.
 - a sample without skin contact, or a gap longer than `gap_s` (no samples, or only
   implausible ones), never counts as flooding and restarts a run above threshold.
+- the source's pace (`step_s`: a strap's reading a second, or a recording's usual step,
+  `flooding.core.batch.usual_step_s`): every count above was made for a strap. At a slower
+  pace (a watch's export, a reading every 5-15 s) a bucket counts with the calm readings
+  that cover half its seconds (`bucket_fill`: one at 5 s), and a gap is more than
+  `GAP_STEPS` usual steps without a reading (`at_pace`: 15 s at 5 s). Read at a strap's
+  pace such a recording never learned its calm, and each of its 10-15-s steps was a gap
+  that restarted a rise's confirmation.
 
 Rules for real life (issue 15; `classic=True` turns all of them off, for comparisons):
 - settling: buckets of the first `SETTLE_S` after the first usable reading are not learned
@@ -100,9 +107,16 @@ from flooding.core.settings import DetectionSettings
 
 BUCKET_S = 10.0  # baseline granularity: long enough to average breathing swings, short
 #                  enough that a baseline forms within the first couple of minutes
-MIN_BUCKET_FILL = 0.5  # a bucket counts with calm readings for half its seconds at a strap's
-#                        pace of one a second (5 readings; a watch's export, a reading every
-#                        5-15 s, fills none: docs/detection.md)
+MIN_BUCKET_FILL = 0.5  # a bucket counts with calm readings for half its seconds: 5 at a
+#                        strap's pace of one a second, 1 at a watch's export's usual 5 s
+#                        (`bucket_fill`)
+STRAP_STEP_S = 1.0  # a strap's pace, seconds between readings: the Heart Rate Service notifies
+#                     about once a second, and every count of these rules was made for it
+STRAP_PACE_UP_TO_S = 2.0  # a recording whose usual step is up to this keeps the strap's pace:
+#                           a bucket still holds the 5 readings it asks for (beat-timed rates
+#                           come every 0.4-1.5 s)
+GAP_STEPS = 3.0  # at a slower pace, more than three usual steps without a reading is a gap: a
+#                  watch varies its step up to threefold (a Fitbit export: 5, 10 or 15 s)
 BASELINE_RISE_BPM_PER_MIN = 0.3  # fastest rise of a learned baseline, bpm per minute: a
 #   seated calm heart drifts a few bpm over tens of minutes (after a meal, one of its larger
 #   drifts, it rises about 10 bpm over half an hour or more); arousal in a talk climbs a bpm
@@ -169,9 +183,15 @@ class _BaselineRing:
     """
 
     def __init__(
-        self, settings: DetectionSettings, seed_bpm: float | None, *, classic: bool = False
+        self,
+        settings: DetectionSettings,
+        seed_bpm: float | None,
+        fill: int,
+        *,
+        classic: bool = False,
     ) -> None:
         self._classic = classic
+        self._fill = fill  # calm readings that make a bucket count (`bucket_fill`)
         self.settle_end_s: float | None = None  # calm buckets ending before this are not learned
         self.settling_now = False  # the bucket in progress is one of the settling minutes
         self.provisional: float | None = None  # the calm seen so far, before the baseline is warm
@@ -209,10 +229,9 @@ class _BaselineRing:
         if self._bucket_index is None:
             self._bucket_index = index
             return
-        # one reading a second is the strap's pace; demand half a bucket of them
-        if self._n >= BUCKET_S * MIN_BUCKET_FILL and not self._classic:
+        if self._n >= self._fill and not self._classic:
             self._close_bucket(self._sum / self._n)
-        elif self._n >= BUCKET_S * MIN_BUCKET_FILL:
+        elif self._n >= self._fill:
             mean = self._sum / self._n
             ordered = self._sorted
             self._next = _push_window(self._ring, ordered, self._next, self._capacity, mean)
@@ -401,6 +420,21 @@ def _median(ordered: list[float]) -> float:
     return ordered[middle] if size % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def bucket_fill(step_s: float) -> int:
+    """The calm readings a baseline bucket needs at a pace of a reading every `step_s`
+    seconds: those that cover `MIN_BUCKET_FILL` of its seconds, and at least one."""
+    return max(1, round(BUCKET_S * MIN_BUCKET_FILL / step_s))
+
+
+def at_pace(settings: DetectionSettings, step_s: float) -> DetectionSettings:
+    """The detection settings for a source whose readings come every `step_s` seconds: at a
+    strap's pace they are as given; slower, a gap is more than `gap_s` and more than
+    `GAP_STEPS` usual steps without a reading."""
+    if step_s <= STRAP_STEP_S or GAP_STEPS * step_s <= settings.gap_s:
+        return settings
+    return settings.model_copy(update={"gap_s": GAP_STEPS * step_s})
+
+
 class Detector:
     """Streaming flooding detector for one person and one session.
 
@@ -416,9 +450,15 @@ class Detector:
         *,
         baseline_seed_bpm: float | None = None,
         classic: bool = False,
+        step_s: float = STRAP_STEP_S,
     ):
+        """`step_s`: the source's usual seconds between readings (its pace); `settings` are
+        those for that pace (`at_pace`). It sets how many calm readings fill a baseline
+        bucket (`bucket_fill`)."""
         self._seed = baseline_seed_bpm if baseline_seed_bpm is not None else settings.baseline_bpm
         self.classic = classic
+        self.step_s = step_s
+        self.fill = bucket_fill(step_s)
         self.frozen = False  # set while pausing or in a workout: the baseline does not learn
         self._last_t: float | None = None
         self._contact = True
@@ -432,7 +472,7 @@ class Detector:
         after the heart went unseen for more than `UNSEEN_S` (the strap taken off, a watch
         not worn), as the background service starts a new session then; the settings, the
         seed, the time and contact seen so far and the accelerometer are kept."""
-        self._baseline = _BaselineRing(settings, self._seed, classic=self.classic)
+        self._baseline = _BaselineRing(settings, self._seed, self.fill, classic=self.classic)
         self._last_plausible_t: float | None = None
         self._run_start: float | None = None  # start of the current run above threshold
         self._dip_start: float | None = None
@@ -1020,11 +1060,7 @@ class Detector:
         and the settling minutes do not end (so the threshold stays), and the state is one
         that `quiet_readings` may go on from. Whether it moved."""
         ring = self._baseline
-        if (
-            ring._n >= BUCKET_S * MIN_BUCKET_FILL
-            or ring.settling_now
-            or self._state not in QUIET_STATES
-        ):
+        if ring._n >= ring._fill or ring.settling_now or self._state not in QUIET_STATES:
             return False
         ring.tick(t_s)
         return True
@@ -1323,7 +1359,7 @@ class Detector:
         stop, state, baseline, threshold; `waiting` is its last)."""
         ring = self._baseline
         starts, stops, highest, _, sums, gaps_of, _, first_ts, last_ts, indices = buckets
-        fill = BUCKET_S * MIN_BUCKET_FILL
+        fill = ring._fill
         bucket_s = BUCKET_S
         step_s = STEP_S
         per_minute = SECONDS_PER_MINUTE

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flooding.core.detector import Detector, DetectorStep
+from flooding.core.detector import STRAP_STEP_S, Detector, DetectorStep, at_pace
 from flooding.core.models import SOLO, EpisodeStarted, Event, Mode, Reading, Sample
 from flooding.core.pause import PauseProtocol, Phase, usable_bpm
-from flooding.core.settings import Settings, alerts_in, detection_for
+from flooding.core.settings import DetectionSettings, Settings, alerts_in, detection_for
 
 if TYPE_CHECKING:
     from flooding.core.batch import PreparedSamples, ReadingTrace
@@ -42,18 +42,26 @@ class Engine:
         baseline_seed_bpm: float | None = None,
         solo: bool = True,
         classic: bool = False,
+        step_s: float = STRAP_STEP_S,
     ) -> None:
         """`solo=False`: one of the people of a `flooding.core.people.PeopleEngine`. Episodes
         then give no alert or pause of their own (the session's protocol decides), and
         `shared_pause` freezes the baseline. `classic=True`: the detection rules from before
-        the settling, floor, movement and step rules (`Detector`), for comparisons."""
+        the settling, floor, movement and step rules (`Detector`), for comparisons, at a
+        strap's pace. `step_s`: the source's usual seconds between readings (a strap's
+        second; a recording's own, `flooding.core.batch.usual_step_s`): the gap and a
+        baseline bucket's fill follow it (`at_pace`, `bucket_fill`)."""
         self.settings = settings
         self.solo = solo
         self.shared_pause = False
+        self.step_s = STRAP_STEP_S if classic else step_s
         self.mode = settings.mode if mode is None else mode
-        self.detection = detection_for(settings, self.mode)
+        self.detection = self.detection_in(self.mode)
         self.detector = Detector(
-            self.detection, baseline_seed_bpm=baseline_seed_bpm, classic=classic
+            self.detection,
+            baseline_seed_bpm=baseline_seed_bpm,
+            classic=classic,
+            step_s=self.step_s,
         )
         self.protocol = PauseProtocol(settings.pause, {SOLO: self.detection})
         self._alerts = alerts_in(settings, self.mode)
@@ -63,6 +71,11 @@ class Engine:
 
         self._rate = FastRate()
         self._sync_freeze()
+
+    def detection_in(self, mode: Mode) -> DetectionSettings:
+        """The detection settings this engine uses in `mode`: [detection] with the mode's
+        overrides (`detection_for`), at the source's pace (`at_pace`)."""
+        return at_pace(detection_for(self.settings, mode), self.step_s)
 
     def feed(self, sample: Sample) -> Reading:
         """Take one strap sample; return the reading for the live line, with any events."""
@@ -137,7 +150,7 @@ class Engine:
     def set_mode(self, mode: Mode) -> None:
         """Switch between talk and workout mode (the baseline learned so far is kept)."""
         self.mode = mode
-        self.detection = detection_for(self.settings, mode)
+        self.detection = self.detection_in(mode)
         self.detector.retune(self.detection)
         self.protocol.set_detection(SOLO, self.detection)
         self._alerts = alerts_in(self.settings, mode)
@@ -213,17 +226,26 @@ def run_batch(
     keep_readings: bool = False,
     controls: Sequence[Control] = (),
     classic: bool = False,
+    step_s: float | None = None,
 ) -> BatchResult:
     """Push recorded samples through a fresh engine, exactly as the live monitor would.
 
-    The same events and readings as feeding them one by one (`flooding.core.batch` says how);
-    `samples` may be their columns (as a reader or the store holds them), or a
-    `PreparedSamples` kept from an earlier replay of the same session.
+    The same events and readings as feeding them one by one to an engine at the same pace
+    (`flooding.core.batch` says how); `samples` may be their columns (as a reader or the
+    store holds them), or a `PreparedSamples` kept from an earlier replay of the same session.
     `controls`: mode switches and pauses by hand, each applied just before its sample.
     `classic`: the detection rules from before issue 15 (see `Detector`), for comparisons.
+    `step_s`: the source's pace (`Engine`); by default the recording's own
+    (`PreparedSamples.usual_step_s`: a strap's second, or a watch's export's 5 s).
     """
     from flooding.core.batch import PreparedSamples, prepare, replay
 
-    engine = Engine(settings, mode=mode, baseline_seed_bpm=baseline_seed_bpm, classic=classic)
     prepared = samples if isinstance(samples, PreparedSamples) else prepare(samples)
+    engine = Engine(
+        settings,
+        mode=mode,
+        baseline_seed_bpm=baseline_seed_bpm,
+        classic=classic,
+        step_s=prepared.usual_step_s if step_s is None else step_s,
+    )
     return replay(engine, prepared, keep_readings=keep_readings, controls=controls)

@@ -12,6 +12,7 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from flooding.core.detector import STRAP_STEP_S
 from flooding.core.engine import Engine
 from flooding.core.models import (
     PAUSE_EVENTS,
@@ -49,20 +50,24 @@ class PeopleEngine:
         *,
         modes: Mapping[str, Mode | None] | None = None,
         baseline_seed_bpm: float | None = None,
+        steps_s: Mapping[str, float] | None = None,
     ) -> None:
-        """`baseline_seed_bpm`: a calm baseline to start from (one person's session only)."""
+        """`baseline_seed_bpm`: a calm baseline to start from (one person's session only).
+        `steps_s`: each person's source's pace (`Engine`; by default a strap's)."""
         self.settings = settings
         self.people = tuple(people)
         self.person_settings = (
             {SOLO: settings} if self.people == (SOLO,) else person_settings_for(settings, people)
         )
         modes = modes or {}
+        steps_s = steps_s or {}
         self.engines = {
             name: Engine(
                 self.person_settings[name],
                 mode=modes.get(name),
                 baseline_seed_bpm=baseline_seed_bpm,
                 solo=False,
+                step_s=steps_s.get(name, STRAP_STEP_S),
             )
             for name in self.people
         }
@@ -152,10 +157,12 @@ def run_people_batch(
     modes: Mapping[str, Mode | None] | None = None,
 ) -> PeopleBatch:
     """Push recorded tracks through a fresh engine for their people, as live would (in time
-    order)."""
+    order), each at its recording's own pace (`flooding.core.batch.usual_step_s`)."""
+    from flooding.core.batch import samples_step_s
     from flooding.core.beats.fast import fast_rates
 
-    engine = PeopleEngine(settings, list(tracks), modes=modes)
+    steps_s = {name: samples_step_s(samples) for name, samples in tracks.items()}
+    engine = PeopleEngine(settings, list(tracks), modes=modes, steps_s=steps_s)
     rates = {name: iter(fast_rates(list(samples))) for name, samples in tracks.items()}
     result = PeopleBatch()
     for name, sample in merged(tracks):
