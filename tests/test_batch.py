@@ -843,6 +843,16 @@ class TestPace:
         assert usual_step_s(times) == 5.0
         assert usual_step_s(np.append(times, times[:10])) == 5.0
 
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from([0.0, -1.0, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0, 10.0]), max_size=12))
+    def test_the_pace_is_the_median_step(self, steps: list[float]) -> None:
+        """The pace is the median of the steps forward (a strap's second when that is up to
+        2 s), even where half the steps are short and half are not."""
+        times = np.concatenate(([0.0], np.cumsum(steps)))
+        forward = np.diff(times)[np.diff(times) > 0]
+        median = float(np.median(forward)) if forward.size else 0.0
+        assert usual_step_s(times) == (median if median > 2.0 else STRAP_STEP_S)
+
 
 class TestBucketIndices:
     @settings(max_examples=300, deadline=None)

@@ -77,10 +77,12 @@ def usual_step_s(t_s: FloatArray) -> float:
     a strap's readings, or rates at each beat, keep the rules as they were made. A watch's
     export (a reading every 5-15 s) gets its own."""
     steps = np.diff(t_s)
-    steps = steps[steps > 0]
-    if not steps.size:
+    forward = steps > 0
+    count = int(np.count_nonzero(forward))
+    short = int(np.count_nonzero(forward & (steps <= STRAP_PACE_UP_TO_S)))
+    if 2 * short > count or not count:  # most steps are short: so is the median (no sort)
         return STRAP_STEP_S
-    step_s = float(np.median(steps))
+    step_s = float(np.median(steps[forward]))
     return STRAP_STEP_S if step_s <= STRAP_PACE_UP_TO_S else step_s
 
 
