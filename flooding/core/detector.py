@@ -457,8 +457,7 @@ class Detector:
         bucket (`bucket_fill`)."""
         self._seed = baseline_seed_bpm if baseline_seed_bpm is not None else settings.baseline_bpm
         self.classic = classic
-        self.step_s = step_s
-        self.fill = bucket_fill(step_s)
+        self._fill = bucket_fill(step_s)
         self.frozen = False  # set while pausing or in a workout: the baseline does not learn
         self._last_t: float | None = None
         self._contact = True
@@ -472,7 +471,7 @@ class Detector:
         after the heart went unseen for more than `UNSEEN_S` (the strap taken off, a watch
         not worn), as the background service starts a new session then; the settings, the
         seed, the time and contact seen so far and the accelerometer are kept."""
-        self._baseline = _BaselineRing(settings, self._seed, self.fill, classic=self.classic)
+        self._baseline = _BaselineRing(settings, self._seed, self._fill, classic=self.classic)
         self._last_plausible_t: float | None = None
         self._run_start: float | None = None  # start of the current run above threshold
         self._dip_start: float | None = None
