@@ -316,8 +316,8 @@ def test_a_watch_export_is_imported_at_its_own_pace(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A watch's export (a reading every 5 s, 10 or 15 s now and then) is judged at its own
-    pace: its calm is learned, a rise of 20 bpm under 100 is stored as an alert by the
-    relative rule, and only its one real silence is stored as a gap."""
+    pace, and the import says so: its calm is learned, a rise of 20 bpm under 100 is stored
+    as an alert by the relative rule, and only its one real silence is stored as a gap."""
     source = tmp_path / "watch.csv"
     lines = ["time_unix_s,hr_bpm"]
     t = 1_700_000_000
@@ -333,6 +333,7 @@ def test_a_watch_export_is_imported_at_its_own_pace(
     code, out, err = run(capsys, "import", str(source), "--data-dir", str(data))
     assert code == 0, err
     assert "as session 1" in out
+    assert "A reading every 5 s: judged at that pace" in out
     store = Store.open(data)
     try:
         [alert] = store.events(1, "alert")

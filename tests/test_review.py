@@ -769,6 +769,24 @@ class TestNumbersAgree:
         replayed = json.loads(run_cli("replay", str(path), "--json")[1])
         assert [x["unseen"] for x in replayed["not_yet"]] == [True, False]
 
+    def test_replay_says_a_watch_export_is_judged_at_its_pace(self, tmp_path: Path) -> None:
+        """A recording with a reading every 5 s is replayed at that pace, and replay says
+        so (the gap it uses too); a reading a second says nothing of a pace."""
+        watch = tmp_path / "watch.csv"
+        rows = "".join(f"{1_700_000_000 + 5 * k},70\n" for k in range(200))
+        watch.write_text("time_unix_s,hr_bpm\n" + rows, encoding="utf-8")
+        out = run_cli("replay", str(watch))[1]
+        assert "A reading every 5 s: judged at that pace" in out
+        assert "a gap is more than 15 s without one" in out
+        assert (
+            json.loads(run_cli("replay", str(watch), "--json")[1])["summary"]["reading_step_s"]
+            == 5.0
+        )
+        strap = tmp_path / "strap.csv"
+        rows = "".join(f"{1_700_000_000 + k},70\n" for k in range(600))
+        strap.write_text("time_unix_s,hr_bpm\n" + rows, encoding="utf-8")
+        assert "A reading every" not in run_cli("replay", str(strap))[1]
+
     def test_replay_never_says_flooded_to_the_end_and_then_ready(self) -> None:
         """When the ready-to-return came during an episode still open at the end, replay
         says the heart was back near calm by then, not that it stayed flooded to the end."""

@@ -265,3 +265,13 @@ def screen_words(args: argparse.Namespace) -> Catalogue:
             )
             language = only.settings.language
     return load_catalogue(language)
+
+
+def pace_said(say: Catalogue, step_s: float, gap_s: float) -> str | None:
+    """What to say of a recording read at its own pace (a watch's export), with the gap
+    that pace gives; None at a strap's pace (`flooding.core.batch.usual_step_s`)."""
+    from flooding.core.detector import STRAP_STEP_S
+
+    if step_s <= STRAP_STEP_S:
+        return None
+    return say("replay.pace", step=f"{step_s:g}", gap=f"{gap_s:g}")

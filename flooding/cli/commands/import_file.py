@@ -14,6 +14,7 @@ from flooding.cli.commands._common import (
     data_dir_hint,
     load_settings,
     open_store,
+    pace_said,
     program,
 )
 from flooding.core.catalogue import counted
@@ -274,4 +275,7 @@ def run(args: argparse.Namespace) -> int:
             command=f"{program()} review {result.session_id}{data_dir_hint(args)}",
         )
     )
+    pace = pace_said(say, result.replayed.step_s, result.replayed.gap_s)
+    if pace is not None:
+        print(pace)
     return 0

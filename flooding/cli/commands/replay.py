@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.importing import anchored_table, has_wall_clock, import_recording
     from flooding.app.long_replay import replay_long
     from flooding.app.review import SAMPLE_CHUNK, episode_peaks
-    from flooding.cli.commands._common import load_settings
+    from flooding.cli.commands._common import load_settings, pace_said
     from flooding.core.models import (
         Alert,
         EpisodeEnded,
@@ -195,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
     final_baseline = float(result.trace["baseline_bpm"][-1])
     summary = {
         "samples": n_samples,
+        "reading_step_s": result.step_s,
         "beats": recording.n_beats,
         "duration_s": round(duration_s, 3),
         "alerts": len(alerts),
@@ -233,6 +234,9 @@ def run(args: argparse.Namespace) -> int:
             clock=say("replay.local_time" if wall else "replay.from_the_start"),
         )
     )
+    pace = pace_said(say, result.step_s, result.gap_s)  # a watch's export: the rules follow it
+    if pace is not None:
+        print(pace)
     # the rules in plain words (`--json` keeps their names)
     if not alerts and not episodes:
         print(say("replay.no_alerts"))
