@@ -36,6 +36,7 @@ from flooding.core.models import (
     EpisodeEnded,
     EpisodeStarted,
     PauseEnded,
+    PauseExtended,
     PauseStarted,
     ReadyToReturn,
     Rule,
@@ -255,6 +256,42 @@ class TestPauseMatching:
         assert episode.pause_end_s == t0 + 400
         assert episode.ready_s is None
         assert episode.recovery_s is None
+
+    def test_each_of_many_episodes_finds_its_own_alert_pause_and_end(self, store: Store) -> None:
+        """Of many episodes in a row, each is matched to the alert and pause at its own
+        time (to the microsecond), the ready or the hand that ended that very pause, and
+        the pause checks within it; an episode without an alert has no pause."""
+        t0 = START_S
+        sid = store.begin_session(t0, source="test", mode="talk")
+        for k in range(40):
+            at = t0 + 3000.0 * k + 100
+            store.add_event(sid, EpisodeStarted(at, at - 20, 104.0, 70.0, 80.0, Rule.RELATIVE))
+            store.add_event(sid, EpisodeEnded(at + 200, at - 20, 110.0))
+            if k % 4 == 3:
+                continue  # an episode in a pause already, or in a workout: no alert
+            store.add_event(sid, Alert(at + 5e-7, 104.0, 70.0, 80.0, Rule.RELATIVE))
+            store.add_event(sid, PauseStarted(at, at + 1200, 70.0))
+            for check in range(k % 3):
+                store.add_event(sid, PauseExtended(at + 1200 + 600 * check, at + 1800, 90.0, 70.0))
+            if k % 2:
+                store.add_event(sid, PauseEnded(at + 2500, at))
+            else:
+                store.add_event(sid, ReadyToReturn(at + 2600, 72.0, 70.0, at))
+        store.end_session(sid, t0 + 3000.0 * 40)
+        review = review_session(store, sid)
+        assert review is not None
+        assert len(review.episodes) == 40
+        for k, episode in enumerate(review.episodes):
+            at = t0 + 3000.0 * k + 100
+            assert episode.end_s == at + 200
+            if k % 4 == 3:
+                assert (episode.alert_s, episode.pause_start_s) == (None, None)
+                continue
+            assert episode.alert_s == at + 5e-7
+            assert episode.pause_start_s == at
+            assert episode.extensions == k % 3
+            assert episode.pause_end_s == (at + 2500 if k % 2 else at + 2600)
+            assert episode.ready_s == (None if k % 2 else at + 2600)
 
 
 def corrected_differences_ms(rr_s: list[float]) -> np.ndarray:

@@ -5,6 +5,7 @@ soon each was back near calm after the pause for both, and linkage (`flooding.co
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import math
 import statistics
@@ -167,30 +168,45 @@ def summarize_session(store: Store, session_id: int) -> SessionSummary | None:
     return next(iter(summarize_sessions(store, session_id)), None)
 
 
-def _end_of(rows: Sequence[EventRow], kind: str, pause: EventRow | None) -> EventRow | None:
-    """The event of `kind` that ends this very pause (it names the pause's start)."""
-    if pause is None:
-        return None
-    return next(
-        (r for r in rows if r.kind == kind and r.data.get("pause_start_s") == pause.t_s), None
-    )
+def _first_by(rows: Iterable[EventRow], kind: str, field: str) -> dict[Any, EventRow]:
+    """The first event of `kind` (in the rows' order) for each value of its `field`."""
+    found: dict[Any, EventRow] = {}
+    for r in rows:
+        if r.kind == kind:
+            with contextlib.suppress(TypeError):  # a damaged record's value: matches nothing
+                found.setdefault(r.data.get(field), r)
+    return found
+
+
+class _AtTimes:
+    """Events of one kind by time: the first (in the rows' order) within a microsecond of a
+    time, and how many fall in a span, each found by a binary search (a month's hundreds
+    of episodes are matched without a pass over every event for each)."""
+
+    def __init__(self, rows: Sequence[EventRow], kind: str) -> None:
+        chosen = [(r.t_s, index, r) for index, r in enumerate(rows) if r.kind == kind]
+        chosen.sort(key=lambda item: (item[0], item[1]))
+        self._times = [t_s for t_s, _, _ in chosen]
+        self._order = [(index, r) for _, index, r in chosen]
+
+    def near(self, t_s: float) -> EventRow | None:
+        """The first event within a microsecond of `t_s` (in the rows' order)."""
+        lo = bisect.bisect_left(self._times, t_s - 2e-6)  # wide: the test below decides
+        hi = bisect.bisect_right(self._times, t_s + 2e-6)
+        close = [self._order[i] for i in range(lo, hi) if abs(self._times[i] - t_s) < 1e-6]
+        return min(close, key=lambda item: item[0])[1] if close else None
+
+    def count(self, first_s: float, last_s: float) -> int:
+        """How many fall from `first_s` to `last_s`, both included."""
+        return bisect.bisect_right(self._times, last_s) - bisect.bisect_left(self._times, first_s)
 
 
 def episode_events(rows: Sequence[EventRow]) -> list[tuple[EventRow, EventRow | None]]:
     """Each confirmed episode's `episode-started` event with the `episode-ended` that names
     its onset (None: still open at the end)."""
+    ends = _first_by(rows, "episode-ended", "start_s")
     return [
-        (
-            start,
-            next(
-                (
-                    r
-                    for r in rows
-                    if r.kind == "episode-ended" and r.data.get("start_s") == start.data["onset_s"]
-                ),
-                None,
-            ),
-        )
+        (start, ends.get(start.data["onset_s"]))
         for start in rows
         if start.kind == "episode-started"
     ]
@@ -245,27 +261,22 @@ def episodes(
     false_alarm_alerts = {r.data.get("alert_event_id") for r in every if r.kind == "false-alarm"}
     # only these kinds are matched below (a long recording can hold many thousand gap events)
     rows = [r for r in every if r.kind in EPISODE_KINDS]
+    alerts = _AtTimes(rows, "alert")
+    pauses = _AtTimes(rows, "pause-started")
+    extended = _AtTimes(rows, "pause-extended")
+    # what ends a pause names its start
+    readies = _first_by(rows, "ready-to-return", "pause_start_s")
+    by_hand = _first_by(rows, "pause-ended", "pause_start_s")
     out = []
     for start, ended in episode_events(rows):
         d = start.data
-        alert = next((r for r in rows if r.kind == "alert" and abs(r.t_s - start.t_s) < 1e-6), None)
-        pause = (
-            next(
-                (r for r in rows if r.kind == "pause-started" and abs(r.t_s - start.t_s) < 1e-6),
-                None,
-            )
-            if alert
-            else None
-        )
-        ready = _end_of(rows, "ready-to-return", pause)
-        ended_by_hand = _end_of(rows, "pause-ended", pause)
+        alert = alerts.near(start.t_s)
+        pause = pauses.near(start.t_s) if alert else None
+        ready = readies.get(pause.t_s) if pause else None
+        ended_by_hand = by_hand.get(pause.t_s) if pause else None
         pause_end = min((r.t_s for r in (ready, ended_by_hand) if r is not None), default=None)
-        extensions = sum(
-            1
-            for r in rows
-            if r.kind == "pause-extended"
-            and pause is not None
-            and pause.t_s <= r.t_s <= (pause_end or float("inf"))
+        extensions = (
+            extended.count(pause.t_s, pause_end or float("inf")) if pause is not None else 0
         )
         out.append(
             EpisodeReview(
