@@ -755,15 +755,17 @@ def back_near_calm(
 
 
 def _pauses(shared: Sequence[EventRow]) -> list[SharedPause]:
+    """The session's pauses, each with what came from its start to the next one's."""
     out = []
     starts = [r for r in shared if r.kind == "couple-pause-started"]
+    alerts = _AtTimes(shared, "couple-alert")
+    by_time = sorted(range(len(shared)), key=lambda index: shared[index].t_s)
+    times = [shared[index].t_s for index in by_time]
     for i, start in enumerate(starts):
         following = starts[i + 1].t_s if i + 1 < len(starts) else math.inf
-        within = [r for r in shared if start.t_s <= r.t_s < following]
-        alert = next(
-            (r for r in shared if r.kind == "couple-alert" and abs(r.t_s - start.t_s) < 1e-6),
-            None,
-        )
+        span = by_time[bisect.bisect_left(times, start.t_s) : bisect.bisect_left(times, following)]
+        within = [shared[index] for index in sorted(span)]  # in the rows' order
+        alert = alerts.near(start.t_s)
         ready = next((r for r in within if r.kind == "couple-ready"), None)
         ended = next((r for r in within if r.kind == "couple-pause-ended"), None)
         end = min((r.t_s for r in (ready, ended) if r is not None), default=None)
