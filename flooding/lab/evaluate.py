@@ -24,7 +24,8 @@ d) Movement (`movement-hexoskin`, 13 people walking, on stairs, jogging and stan
    level and without it (a strap with heart rate only).
 
 Everything runs twice: "before" is the detector's classic rules (`run_batch(classic=True)`:
-the rules at the time issue 15 was filed, with the same default settings), "after" today's.
+the rules at the time issue 15 was filed, with the same default settings, at a strap's pace),
+"after" today's (each recording at its own pace: the Fitbit month's 5 s).
 The summary table puts the two side by side. Precision on Stress-Predict: alerts the heart
 bears out - inside a stretch (from 60 s before it) where the smoothed rate stayed above the
 reference threshold for at least the confirmation window - over all alerts (and, stricter,
