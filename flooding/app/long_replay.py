@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from flooding.core.batch import PreparedSamples, replay, usual_step_s
 from flooding.core.beats.columns import SampleColumns
-from flooding.core.detector import BUCKET_S, STRAP_STEP_S
+from flooding.core.detector import BUCKET_S
 from flooding.core.engine import Engine
 from flooding.core.models import Event, Mode
 from flooding.core.settings import Settings
@@ -33,9 +33,9 @@ class LongReplay:
 
     events: list[Event]
     rates: npt.NDArray[np.float64]
+    step_s: float  # the pace it was replayed at (`usual_step_s`)
+    gap_s: float  # the gap at that pace, in the replay's mode (`Engine.detection_in`)
     trace: dict[str, np.ndarray] = field(default_factory=dict)
-    step_s: float = STRAP_STEP_S  # the pace it was replayed at (`usual_step_s`)
-    gap_s: float = 0.0  # the gap at that pace, in the replay's mode (`Engine.detection_in`)
 
 
 def rates_of(table: SampleColumns) -> npt.NDArray[np.float64]:
@@ -79,7 +79,7 @@ def replay_long(
     rates = rates_of(table) if rates is None else rates
     engine = Engine(settings, mode=mode, step_s=usual_step_s(table.t_s))
     n = rates.size
-    out = LongReplay([], rates, step_s=engine.step_s, gap_s=engine.detection.gap_s)
+    out = LongReplay([], rates, engine.step_s, engine.detection.gap_s)
     trace = {name: np.empty(0) for name in keep}
     # the smallest gap any mode counts: a cut there is never after a gap in any mode
     gap_s = min(engine.detection_in(m).gap_s for m in Mode)

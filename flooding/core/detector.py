@@ -452,11 +452,12 @@ class Detector:
         classic: bool = False,
         step_s: float = STRAP_STEP_S,
     ):
-        """`step_s`: the source's usual seconds between readings (its pace); `settings` are
-        those for that pace (`at_pace`). It sets how many calm readings fill a baseline
-        bucket (`bucket_fill`)."""
+        """`step_s`: the source's usual seconds between readings (its pace): the gap
+        (`at_pace`, of these settings and of any given later) and how many calm readings
+        fill a baseline bucket (`bucket_fill`) follow it."""
         self._seed = baseline_seed_bpm if baseline_seed_bpm is not None else settings.baseline_bpm
         self.classic = classic
+        self._step_s = step_s
         self._fill = bucket_fill(step_s)
         self.frozen = False  # set while pausing or in a workout: the baseline does not learn
         self._last_t: float | None = None
@@ -496,7 +497,9 @@ class Detector:
         self.retune(settings)
 
     def retune(self, settings: DetectionSettings) -> None:
-        """Use other thresholds from now on (a change of mode); the baseline so far is kept."""
+        """Use other thresholds from now on (a change of mode); the baseline so far is kept.
+        At the detector's pace (`at_pace`: the same settings when they are at it already)."""
+        settings = at_pace(settings, self._step_s)
         self.settings = settings
         self._gap_s = settings.gap_s
         self._min_bpm = settings.min_plausible_bpm
