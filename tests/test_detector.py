@@ -511,6 +511,29 @@ class TestWatchPace:
         [started] = episodes(steps)
         assert started.onset_s >= gap.end_s
 
+    @staticmethod
+    def jump(step_s: float) -> list[Sample]:
+        """Calm at 70 read every `step_s`, then a jump of 23 bpm between two readings 2 s
+        apart, and the heart back below half of it, at 82, read every `step_s` for 2 min."""
+        samples = [Sample(k * step_s, 70.0 + (k % 3 - 1)) for k in range(int(600 / step_s))]
+        samples += [Sample(600, 72), Sample(602, 95)]
+        samples += [Sample(602 + k * step_s, 82) for k in range(1, int(120 / step_s))]
+        return samples
+
+    def test_a_watch_pace_shows_no_step(self) -> None:
+        """At a watch's pace (a reading every 5 s) no step within 5 s can be seen, so a jump
+        between two close readings is a rise like any other and alerts; read every 2.5 s the
+        same jump is a step that fell back half-way (posture) and does not alert."""
+        watched = self.at(self.WATCH_S, self.jump(self.WATCH_S))
+        [started] = episodes(watched)
+        assert started.rule is Rule.RELATIVE
+        assert Waiting.STEP not in {s.waiting for s in watched}
+        closer = self.at(2.5, self.jump(2.5))
+        assert episodes(closer) == []
+        assert Waiting.MOVEMENT in {s.waiting for s in closer}
+        assert Detector(DetectionSettings(), step_s=2.5).sees_steps
+        assert not Detector(DetectionSettings(), step_s=self.WATCH_S).sees_steps
+
     def test_a_strap_pace_changes_nothing(self) -> None:
         """At a strap's pace (and up to it) the settings stay as given and a bucket asks
         for 5 calm readings; a gap set longer than three watch steps stays as set."""

@@ -80,6 +80,8 @@ Rules for real life (issue 15; `classic=True` turns all of them off, for compari
 - a sudden step without an accelerometer (`STEP_BPM` within `STEP_S`): the run is followed;
   when the heart falls back half-way to where it stood before the step, the step was a
   change of posture (standing up), and the rest of the rise is treated as after movement.
+  At a pace of a reading every `STEP_S` or more (a watch's export) no step can be seen
+  between readings, and a rise is confirmed as any other (`Detector.sees_steps`).
 """
 
 from __future__ import annotations
@@ -464,6 +466,9 @@ class Detector:
         self._contact = True
         # movement (issue 15): the accelerometer's, or a step inferred from the heart alone
         self.has_accelerometer = False  # a sample has carried an activity level
+        # the step rule needs readings closer than the step it looks for: at a watch's
+        # pace (a reading every 5 s or more) no earlier reading is inside STEP_S
+        self.sees_steps = step_s < STEP_S
         self._begin(settings)
 
     def _begin(self, settings: DetectionSettings) -> None:
@@ -708,7 +713,7 @@ class Detector:
                 and (self._trough is None or bpm < self._trough)
             ):
                 self._trough = bpm
-            if not self.has_accelerometer:
+            if self.sees_steps and not self.has_accelerometer:
                 if self._pending is not None:
                     self._flush_recent()
                 lowest_before = self._push_recent(t, bpm)
@@ -758,7 +763,7 @@ class Detector:
                 self._run_peak = bpm
                 self._run_step = False
             waiting = None
-            if not classic and not self.has_accelerometer:
+            if not classic and self.sees_steps and not self.has_accelerometer:
                 if bpm > self._run_peak:
                     self._run_peak = bpm
                 floor = self._run_floor
@@ -929,7 +934,7 @@ class Detector:
             return start, None
         ring = self._baseline
         classic = self.classic
-        step_rule = not classic and not self.has_accelerometer
+        step_rule = not classic and self.sees_steps and not self.has_accelerometer
         if not classic:
             settle_end = ring.settle_end_s
             if (
@@ -1123,7 +1128,7 @@ class Detector:
         learn = not self.frozen and not flooded
         # a warm baseline's threshold, as `_compute_threshold` gives it under these rules
         relative_rule = not classic and self.settings.rules in ("either", "relative")
-        step_rule = not classic and not self.has_accelerometer
+        step_rule = not classic and self.sees_steps and not self.has_accelerometer
         tick = ring.tick
         recent = self._recent
         bisect_right = bisect.bisect_right
@@ -1501,8 +1506,8 @@ class Detector:
         add them (after a gap: `fresh`). Only readings inside the window of the last one
         matter, and they are added when next needed (`_flush_recent`), so a run of quiet
         buckets costs a search each."""
-        if self.has_accelerometer:
-            return  # the step rule is for straps without one
+        if self.has_accelerometer or not self.sees_steps:
+            return  # the step rule is for straps without one, at a pace that shows a step
         lo = bisect.bisect_right(times_s, times_s[stop - 1] - STEP_S, start, stop)
         if fresh or lo > start:
             self._forget_recent()  # everything before has left the window
