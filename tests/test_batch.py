@@ -254,7 +254,8 @@ class TestBatchEqualsStreaming:
 
     def test_held_lists_replay_the_same(self) -> None:
         """Replays that share a session's lists (`PreparedSamples.held`: a pause, gaps, a rise,
-        two settings) give what replays making their own give, and let them go at the end."""
+        two settings) and its usable masks (kept after, by gap) give what replays making
+        their own give, and the lists are let go at the end."""
         samples = [Sample(START_S + i, 70.0 + (40.0 if 300 < i < 400 else 0.0)) for i in range(900)]
         samples += [Sample(START_S + 960 + i, 71.0) for i in range(2000)]  # after a gap
         samples += [Sample(START_S + 2960 + 3 * i, 72.0) for i in range(300)]  # another pace
@@ -278,9 +279,13 @@ class TestBatchEqualsStreaming:
                 for chosen in (SETTINGS, stricter, gappier)
             ]
         assert prepared.lists() is not lists
+        # the usable masks stay for later replays: one for the two that share their gap
+        assert len(prepared.usable) == 2
+        again = [run_batch(prepared, chosen, keep_readings=True) for chosen in (stricter, SETTINGS)]
+        assert len(prepared.usable) == 2
         assert any(isinstance(e, Alert) for e in alone[0].events)  # a pause follows
         assert repr(alone[2].events) != repr(alone[0].events)
-        for a, b in zip(alone, together, strict=True):
+        for a, b in zip([*alone, alone[1], alone[0]], [*together, *again], strict=True):
             assert repr(a.events) == repr(b.events)
             assert repr(a.readings) == repr(b.readings)
 

@@ -15,8 +15,9 @@ events and readings that feeding them one by one gives (`run_batch` is the entry
   hand; between such steps, the usable readings of the bucket that change nothing but its
   calm sum or a peak at once (`Detector.quiet_readings`).
 The columns, rates and buckets do not depend on the settings: `prepare` once, replay many
-times (tune); only the usable and gap masks are made again for each replay (once for the
-replays of a comparison that agree on the settings they depend on: `PreparedSamples.held`).
+times (tune); the usable and gap masks are made once for the settings they depend on (the
+plausible rates and the gap: `PreparedSamples.usable`), and the Python lists a replay reads
+once for the replays of a comparison (`PreparedSamples.held`).
 """
 
 from __future__ import annotations
@@ -171,6 +172,14 @@ class PreparedSamples:
         return Buckets.of(self.columns.t_s, self.rates)
 
     @cached_property
+    def usable(self) -> dict[tuple[float, float, float], UsableBuckets]:
+        """What replays without a control read of the usable samples by bucket, by the
+        settings it depends on (the lowest and highest plausible rate, the gap), kept for
+        every replay: a what-if moves other settings (a margin), and a replay made its
+        masks anew (an eighth of a one-hour session's replay); a few bytes a sample."""
+        return {}
+
+    @cached_property
     def steady(self) -> bytes:
         """`same_steps` of the times, made at first need (a calm replay needs none): a byte
         per sample, kept for every replay."""
@@ -204,9 +213,6 @@ class ReplayLists:
 
     def __init__(self, prepared: PreparedSamples) -> None:
         self._prepared = prepared
-        # the usable samples of the prepared buckets by the settings they depend on (the
-        # lowest and highest plausible rate, the gap), for replays without a control
-        self.usable: dict[tuple[float, float, float], UsableBuckets] = {}
 
     @cached_property
     def times_s(self) -> list[float]:
@@ -497,7 +503,7 @@ def _tiling(
 @dataclass(frozen=True, eq=False)
 class UsableBuckets:
     """What a replay reads of the usable samples (`_calm_mask`) by bucket: the same for
-    every replay whose plausible rates and gap agree (`ReplayLists.usable`)."""
+    every replay whose plausible rates and gap agree (`PreparedSamples.usable`)."""
 
     calm: list[bool]  # each bucket: all its samples usable, none after a gap
     any_calm: bool
@@ -656,10 +662,10 @@ def _replay(
         buckets = prepared.buckets
         detection = engine.detection  # in force throughout
         key = (detection.min_plausible_bpm, detection.max_plausible_bpm, detection.gap_s)
-        usable = lists.usable.get(key)
+        usable = prepared.usable.get(key)
         if usable is None:
             ok, gap = _calm_mask(engine, columns, rates, controls)
-            usable = lists.usable[key] = UsableBuckets.of(ok, gap, buckets, rates, True)
+            usable = prepared.usable[key] = UsableBuckets.of(ok, gap, buckets, rates, True)
         starts_list, stops_list, highest, lowest = lists.bucket_runs
         sums = lists.bucket_sums if usable.any_calm else [0.0] * len(starts_list)
         first_ts, last_ts, indices = lists.bucket_times if usable.stretch_end else ([], [], [])
