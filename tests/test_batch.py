@@ -59,6 +59,9 @@ BUCKET_RISE_BPM = BASELINE_RISE_BPM_PER_MIN * BUCKET_S / 60.0
 STRAP_STEPS = st.sampled_from([1.0, 1.0, 1.0, 0.5, 0.25, 2.0, 6.0, 0.0])
 # a watch's export: a reading every 5 s mostly, 10 or 15 s now and then (its own pace, 5 s)
 WATCH_STEPS = st.sampled_from([5.0, 5.0, 5.0, 10.0, 15.0, 16.0, 1.0, 0.0])
+# a pace between the two: a reading every 3 s mostly (two calm readings fill a bucket, a gap
+# is more than 9 s, and a step within 5 s can still be seen)
+BETWEEN_STEPS = st.sampled_from([3.0, 3.0, 3.0, 2.5, 4.0, 10.0, 1.0, 0.0])
 
 
 def stretch(steps: st.SearchStrategy[float]) -> st.SearchStrategy[tuple[Any, ...]]:
@@ -210,6 +213,20 @@ class TestBatchEqualsStreaming:
     ) -> None:
         """At a watch's pace (a reading every 5-15 s: a bucket fills with one calm reading, a
         gap is more than three steps) batch equals streaming at the same pace too."""
+        samples, controls, mode = stream
+        readings, events = live(samples, controls, mode)
+        kept = run_batch(samples, SETTINGS, mode=mode, keep_readings=True, controls=controls)
+        assert repr(kept.events) == repr(events)
+        assert repr(kept.readings) == repr(readings)
+
+    @settings(max_examples=50, deadline=None)
+    @given(streams(BETWEEN_STEPS))
+    def test_random_streams_between_the_paces(
+        self, stream: tuple[list[Sample], list[Control], Mode]
+    ) -> None:
+        """At a pace between a strap's and a watch's (a reading every 2.5-4 s: two calm
+        readings fill a bucket, and the step rule still looks for a step) batch equals
+        streaming at the same pace too."""
         samples, controls, mode = stream
         readings, events = live(samples, controls, mode)
         kept = run_batch(samples, SETTINGS, mode=mode, keep_readings=True, controls=controls)
