@@ -808,17 +808,25 @@ class TestNumbersAgree:
 
     def test_replay_says_a_watch_export_is_judged_at_its_pace(self, tmp_path: Path) -> None:
         """A recording with a reading every 5 s is replayed at that pace, and replay says
-        so (the gap it uses too); a reading a second says nothing of a pace."""
+        so (the gap it uses, and that no sudden jump can be seen, too); one every 3 s says
+        its pace but not that; a reading a second says nothing of a pace."""
         watch = tmp_path / "watch.csv"
         rows = "".join(f"{1_700_000_000 + 5 * k},70\n" for k in range(200))
         watch.write_text("time_unix_s,hr_bpm\n" + rows, encoding="utf-8")
         out = run_cli("replay", str(watch))[1]
         assert "A reading every 5 s: judged at that pace" in out
         assert "a gap is more than 15 s without one" in out
+        assert "A sudden jump (standing up) cannot be seen" in out
         assert (
             json.loads(run_cli("replay", str(watch), "--json")[1])["summary"]["reading_step_s"]
             == 5.0
         )
+        closer = tmp_path / "closer.csv"  # a jump can still be seen between these
+        rows = "".join(f"{1_700_000_000 + 3 * k},70\n" for k in range(300))
+        closer.write_text("time_unix_s,hr_bpm\n" + rows, encoding="utf-8")
+        out = run_cli("replay", str(closer))[1]
+        assert "A reading every 3 s: judged at that pace" in out
+        assert "sudden jump" not in out
         strap = tmp_path / "strap.csv"
         rows = "".join(f"{1_700_000_000 + k},70\n" for k in range(600))
         strap.write_text("time_unix_s,hr_bpm\n" + rows, encoding="utf-8")

@@ -422,6 +422,13 @@ def _median(ordered: list[float]) -> float:
     return ordered[middle] if size % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def steps_seen_at(step_s: float) -> bool:
+    """Whether the step rule can see a step at a pace of a reading every `step_s`: only
+    with readings closer together than `STEP_S` (at a watch's 5 s or more no earlier reading
+    lies inside it)."""
+    return step_s < STEP_S
+
+
 def bucket_fill(step_s: float) -> int:
     """The calm readings a baseline bucket needs at a pace of a reading every `step_s`
     seconds: those that cover `MIN_BUCKET_FILL` of its seconds, and at least one."""
@@ -466,9 +473,7 @@ class Detector:
         self._contact = True
         # movement (issue 15): the accelerometer's, or a step inferred from the heart alone
         self.has_accelerometer = False  # a sample has carried an activity level
-        # the step rule needs readings closer than the step it looks for: at a watch's
-        # pace (a reading every 5 s or more) no earlier reading is inside STEP_S
-        self.sees_steps = step_s < STEP_S
+        self.sees_steps = steps_seen_at(step_s)  # not at a watch's pace
         self._begin(settings)
 
     def _begin(self, settings: DetectionSettings) -> None:

@@ -269,9 +269,11 @@ def screen_words(args: argparse.Namespace) -> Catalogue:
 
 def pace_said(say: Catalogue, step_s: float, gap_s: float) -> str | None:
     """What to say of a recording read at its own pace (a watch's export), with the gap
-    that pace gives; None at a strap's pace (`flooding.core.batch.usual_step_s`)."""
-    from flooding.core.detector import STRAP_STEP_S
+    that pace gives, and whether a sudden jump can be seen at it; None at a strap's pace
+    (`flooding.core.batch.usual_step_s`)."""
+    from flooding.core.detector import STRAP_STEP_S, steps_seen_at
 
     if step_s <= STRAP_STEP_S:
         return None
-    return say("replay.pace", step=f"{step_s:g}", gap=f"{gap_s:g}")
+    said = say("replay.pace", step=f"{step_s:g}", gap=f"{gap_s:g}")
+    return said if steps_seen_at(step_s) else f"{said} {say('replay.pace_no_steps')}"
