@@ -155,11 +155,14 @@ def same_in_batch(
     controls: Sequence[Control] = (),
     chosen: Settings = SETTINGS,
     step_s: float | None = None,
+    mode: Mode = Mode.TALK,
 ) -> tuple[list[Reading], list[Event]]:
     """Streaming's readings and events, once the batch path has given exactly the same (at
-    the pace given, or the stream's own)."""
-    readings, events = live(samples, list(controls), Mode.TALK, chosen=chosen, step_s=step_s)
-    kept = run_batch(samples, chosen, keep_readings=True, controls=controls, step_s=step_s)
+    the pace given, or the stream's own; starting in `mode`)."""
+    readings, events = live(samples, list(controls), mode, chosen=chosen, step_s=step_s)
+    kept = run_batch(
+        samples, chosen, mode=mode, keep_readings=True, controls=controls, step_s=step_s
+    )
     assert repr(kept.events) == repr(events)
     assert repr(kept.readings) == repr(readings)
     return readings, events
@@ -214,10 +217,7 @@ class TestBatchEqualsStreaming:
         """At a watch's pace (a reading every 5-15 s: a bucket fills with one calm reading, a
         gap is more than three steps) batch equals streaming at the same pace too."""
         samples, controls, mode = stream
-        readings, events = live(samples, controls, mode)
-        kept = run_batch(samples, SETTINGS, mode=mode, keep_readings=True, controls=controls)
-        assert repr(kept.events) == repr(events)
-        assert repr(kept.readings) == repr(readings)
+        same_in_batch(samples, controls, mode=mode)
 
     @settings(max_examples=50, deadline=None)
     @given(streams(BETWEEN_STEPS))
@@ -228,10 +228,7 @@ class TestBatchEqualsStreaming:
         readings fill a bucket, and the step rule still looks for a step) batch equals
         streaming at the same pace too."""
         samples, controls, mode = stream
-        readings, events = live(samples, controls, mode)
-        kept = run_batch(samples, SETTINGS, mode=mode, keep_readings=True, controls=controls)
-        assert repr(kept.events) == repr(events)
-        assert repr(kept.readings) == repr(readings)
+        same_in_batch(samples, controls, mode=mode)
 
     @settings(max_examples=30, deadline=None)
     @given(streams())
