@@ -72,6 +72,24 @@ class TestDemoRun:
         assert sessions[0]["pauses"] >= 1
         assert sessions[0]["source"] == "demo"
 
+    def test_listing_sessions_loads_no_numpy(
+        self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
+    ) -> None:
+        """`flooding sessions` lists the demo session without importing numpy or scipy."""
+        _, data = demo_run
+        code = (
+            "import sys\n"
+            "from flooding.cli.main import main\n"
+            f"code = main(['sessions', '--data-dir', {str(data / 'demo')!r}])\n"
+            "heavy = [m for m in ('numpy', 'scipy', 'asyncio') if m in sys.modules]\n"
+            "print('CODE', code, 'HEAVY', heavy)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+        assert "CODE 0 HEAVY []" in result.stdout, result.stdout + result.stderr
+        assert "Simulated strap" in result.stdout  # the demo session is listed
+
     def test_review_json_shows_episode_pause_and_ready_time(
         self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
     ) -> None:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.detector import MOVING_G, at_pace
-from flooding.core.linkage import Linkage, linkage
 from flooding.core.models import SOLO, UNSEEN_S, Sample
 from flooding.core.pause import Recovery
 from flooding.core.settings import DetectionSettings, PauseSettings
@@ -26,6 +25,7 @@ from flooding.io.store import EventRow, Store
 if TYPE_CHECKING:
     from flooding.core.beats.columns import SampleColumns
     from flooding.core.beats.hrv import Rmssd
+    from flooding.core.linkage import Linkage
 
 SAMPLE_CHUNK = 10_000  # samples made from columns at a time while reviewing
 STRETCH_GAP_S = 3.0  # samples further apart than this belong to different stretches
@@ -796,7 +796,9 @@ def _person_calm_baseline(
 
 def people_review(store: Store, session_id: int) -> PeopleReview | None:
     """A session of two's review (None: no such session, or not a session of two)."""
-    from flooding.core.batch import samples_step_s  # numpy: `flooding sessions` needs none
+    # numpy: `flooding sessions` needs none
+    from flooding.core.batch import samples_step_s
+    from flooding.core.linkage import linkage
 
     people_rows = store.people(session_id)
     if len(people_rows) < 2:

@@ -15,7 +15,6 @@ session the rows belong to (`_recovery_target`).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import enum
 import functools
@@ -26,6 +25,7 @@ import math
 import operator
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -1696,9 +1696,13 @@ def _newer(path: Path, version: int) -> StoreError:
 
 
 def _in_event_loop() -> bool:
-    """Whether this thread is running an asyncio event loop (which must never wait here)."""
+    """Whether this thread is running an asyncio event loop (which must never wait here).
+    A process that never loaded asyncio runs none: a command needs not load it (30 ms)."""
+    events = sys.modules.get("asyncio.events")
+    if events is None:
+        return False
     try:
-        asyncio.get_running_loop()
+        events.get_running_loop()
     except RuntimeError:
         return False
     return True
