@@ -38,7 +38,6 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import length_hint
 
 from flooding.core.models import (
     Absent,
@@ -237,19 +236,18 @@ def _quiet_run(
             if index < fast_to:  # the tight loop: the same arithmetic
                 end = fast_to if fast_to < last else last
                 at = end  # the first not taken (one that crosses the ceiling), if any
-                rest = iter(bpms[index:end])  # a list's iterator tells how many are left
                 if since is None:
-                    for bpm in rest:
+                    for offset, bpm in enumerate(bpms[index:end]):
                         moved = level + weight * (bpm - level)
                         if not moved > ceiling:
-                            at = end - length_hint(rest) - 1
+                            at = index + offset
                             break
                         level = moved
                 else:
-                    for bpm in rest:
+                    for offset, bpm in enumerate(bpms[index:end]):
                         moved = level + weight * (bpm - level)
                         if moved > ceiling:
-                            at = end - length_hint(rest) - 1
+                            at = index + offset
                             break
                         level = moved
                 index = at
