@@ -75,7 +75,7 @@ class TestDemoRun:
     def test_listing_sessions_loads_no_numpy(
         self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
     ) -> None:
-        """`flooding sessions` lists the demo session without importing numpy or scipy."""
+        """`flooding sessions` lists the demo session without importing numpy, scipy or asyncio."""
         _, data = demo_run
         code = (
             "import sys\n"

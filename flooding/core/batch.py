@@ -16,8 +16,8 @@ events and readings that feeding them one by one gives (`run_batch` is the entry
   calm sum or a peak at once (`Detector.quiet_readings`).
 The columns, rates and buckets do not depend on the settings: `prepare` once, replay many
 times (tune); the usable and gap masks are made once for the settings they depend on (the
-plausible rates and the gap: `PreparedSamples.usable`), and the Python lists a replay reads
-once for the replays of a comparison (`PreparedSamples.held`).
+plausible rates and the gap: `PreparedSamples.usable`), and what a replay reads an item at a
+time once for the replays of a comparison (`ReplayLists`, `PreparedSamples.held`).
 """
 
 from __future__ import annotations
@@ -257,7 +257,7 @@ def floats(values: FloatArray) -> Sequence[float]:
     item is a float made as it is read. A replay reads most samples through their buckets,
     so a list of them (a float object each, made and freed at every replay) cost more than
     the few it reads (9 % of the instructions of a calm one-hour session's replay)."""
-    return cast("Sequence[float]", np.ascontiguousarray(values, np.float64).data)
+    return cast("Sequence[float]", np.ascontiguousarray(values, np.float64).data.toreadonly())
 
 
 def prepare(samples: Iterable[Sample] | SampleColumns) -> PreparedSamples:

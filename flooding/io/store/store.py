@@ -1697,7 +1697,7 @@ def _newer(path: Path, version: int) -> StoreError:
 
 def _in_event_loop() -> bool:
     """Whether this thread is running an asyncio event loop (which must never wait here).
-    A process that never loaded asyncio runs none: a command needs not load it (30 ms)."""
+    A process that never loaded asyncio runs none: a command need not load it (30 ms)."""
     events = sys.modules.get("asyncio.events")
     if events is None:
         return False
