@@ -1046,8 +1046,8 @@ def render(results: dict[str, Any]) -> str:
         lines.append(f"Peers: {versions}.")
     lines.append("; ".join(verdicts) + ".")
     # a run saved before first calls were timed in several processes says nothing of them
-    cases = results["cases"].values()
-    processes = max((len(row.get("process_s", ())) for row in cases), default=0)
+    first_call_cases = (results["cases"].get(name, {}) for name in FIRST_CALL_CASES)
+    processes = max((len(row.get("process_s", ())) for row in first_call_cases), default=0)
     compiled = (
         ", the package's bytecode compiled first (as at install)"
         if m.get("bytecode_compiled")
@@ -1063,18 +1063,15 @@ def render(results: dict[str, Any]) -> str:
     # says nothing of it
     floor_case = results["cases"].get("day_floor", {})
     floor_processes = len(floor_case.get("process_s", ()))
-    heap = (
-        "the day and its floor with the heap kept (no page faults from glibc handing freed "
-        "memory back between passes)"
-        + (
-            f", each the median of {floor_processes} processes, one of each in turn"
-            if floor_processes > 1
-            else ""
+    heap = ""
+    if floor_case.get("heap_kept"):
+        heap = (
+            "the day and its floor with the heap kept (no page faults from glibc handing "
+            "freed memory back between passes)"
         )
-        + "; "
-        if floor_case.get("heap_kept")
-        else ""
-    )
+        if floor_processes > 1:
+            heap += f", each the median of {floor_processes} processes, one of each in turn"
+        heap += "; "
     lines.append(
         f"Median of {'2' if results['quick'] else '5'} runs (peers: "
         f"{'1' if results['quick'] else '3'}), each case in its own process; {heap}{first_calls}"
