@@ -273,3 +273,25 @@ class TestTaskLabelPrecision:
         assert (score.alerts_in_task, score.alerts_near_task) == (1, 1)
         assert score.task_precision == pytest.approx(0.5)
         assert (score.tasks, score.tasks_own_alert) == (1, 1)
+
+
+class TestUnborneAlertsNamed:
+    def test_an_alert_the_reference_does_not_bear_out_is_named_with_both_calms(
+        self, tmp_path: Path
+    ) -> None:
+        """An alert under the reference's threshold (its calm raised by a rise inside the
+        labelled rest) is named with where it fell, both calm levels and the heart after it."""
+        rows = ["Participant,HR,respr,Time(sec),Label"]
+        t0 = 1_644_227_583
+        for k in range(1200):
+            bpm = 85.0 if 300 <= k < 600 else 70.0  # the rest's median: 77.5
+            rows.append(f"3,{bpm},12.0,{t0 + k},{int(600 <= k < 700)}")
+        path = tmp_path / "stress.csv"
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        score = score_stress_predict(path, SETTINGS)
+        assert (score.alerts, score.borne_out) == (1, 0)
+        (note,) = score.notes
+        assert note.startswith("p03: alert at 3")
+        assert "not borne out (in rest, 85 bpm)" in note
+        assert "the detector's calm 70.0, the reference's 77.5 bpm (threshold 87.5)" in note
+        assert note.endswith("reached 85.0, under it")

@@ -227,6 +227,12 @@ def _centred_median(values: np.ndarray, width: int) -> np.ndarray:
     return np.asarray(median_filter(values, size=width, mode="nearest"), dtype=np.float64)
 
 
+def reference_threshold(calm_bpm: float, settings: Settings) -> float:
+    """The reference's flooding threshold over a calm level: the personal rule's."""
+    d = settings.detection
+    return calm_bpm + max(d.margin_bpm, calm_bpm * d.margin_pct / 100.0)
+
+
 def reference_episodes(
     t_s: np.ndarray,
     bpm: np.ndarray,
@@ -236,8 +242,7 @@ def reference_episodes(
 ) -> tuple[list[tuple[float, float]], np.ndarray]:
     """Reference flooding episodes (start, end) at least `min_s` long and the reference-calm
     mask (module docstring)."""
-    d = settings.detection
-    threshold = calm_bpm + max(d.margin_bpm, calm_bpm * d.margin_pct / 100.0)
+    threshold = reference_threshold(calm_bpm, settings)
     smooth = _centred_median(bpm, REFERENCE_SMOOTH_S)
     above = smooth >= threshold
     episodes = [
@@ -254,6 +259,31 @@ def _time_h(t_s: np.ndarray, mask: np.ndarray) -> float:
     at most 10 s)."""
     step = np.minimum(np.diff(t_s, append=t_s[-1]), 10.0)
     return float(step[mask].sum()) / SECONDS_PER_HOUR
+
+
+def _unborne(
+    alert: Alert,
+    t_s: np.ndarray,
+    smooth: np.ndarray,
+    label: np.ndarray,
+    calm_bpm: float,
+    threshold_bpm: float,
+) -> str:
+    """What an alert the reference does not bear out was: where, the detector's calm
+    against the reference's, and how high the smoothed heart went in the `EARLY_S` after it
+    (an excursion beginning then would have borne it out)."""
+    k = min(int(np.searchsorted(t_s, alert.t_s)), t_s.size - 1)
+    after = smooth[k : int(np.searchsorted(t_s, alert.t_s + EARLY_S)) + 1]
+    where = "in a task" if label[k] == 1 else "in rest"
+    calm = "none yet" if alert.baseline_bpm is None else f"{alert.baseline_bpm:.1f}"
+    longest = max((b - a for a, b in runs(after >= threshold_bpm)), default=0)
+    reached = f"at or over it {longest} readings in a row at the most" if longest else "under it"
+    return (
+        f"alert at {alert.t_s - t_s[0]:.0f} s not borne out ({where}, {alert.bpm:.0f} bpm): "
+        f"the detector's calm {calm}, the reference's {calm_bpm:.1f} bpm (threshold "
+        f"{threshold_bpm:.1f}); in the next minute the smoothed heart reached "
+        f"{after.max():.1f}, {reached}"
+    )
 
 
 def score_stress_predict(path: Path, settings: Settings, *, classic: bool = False) -> RealScore:
@@ -301,9 +331,15 @@ def score_stress_predict(path: Path, settings: Settings, *, classic: bool = Fals
         # an alert the heart bears out: inside a reference excursion (same reference) that
         # lasted at least the confirmation window, the detector's own definition of flooding
         short, _ = reference_episodes(t, bpm, calm_bpm, settings, settings.detection.confirm_s)
-        score.borne_out += sum(
-            1 for a in alerts if any(lo - EARLY_S <= a.t_s <= hi for lo, hi in short)
-        )
+        borne = [any(lo - EARLY_S <= a.t_s <= hi for lo, hi in short) for a in alerts]
+        score.borne_out += sum(borne)
+        unborne = [a for a, ok in zip(alerts, borne, strict=True) if not ok]
+        if unborne:
+            smooth = _centred_median(bpm, REFERENCE_SMOOTH_S)
+            threshold = reference_threshold(calm_bpm, settings)
+            for a in unborne:
+                what = _unborne(a, t, smooth, label, calm_bpm, threshold)
+                score.notes.append(f"p{participant:02d}: {what}")
         tasks = [(float(t[a]), float(t[b - 1])) for a, b in runs(~rest)]
         for i, a in enumerate(alerts):
             k = min(int(np.searchsorted(t, a.t_s)), t.size - 1)
