@@ -87,6 +87,10 @@ def test_a_good_value_is_saved_keeping_the_comments(
     assert "absolute_bpm = 110" in text
     assert "# I run a bit hot" in text
     assert "# my own settings, with my comments" in text
+    assert "[messages]" not in text  # the texts the person left alone are not written
+    assert load_config(folder / "config.toml").settings == default_settings().model_copy(
+        update={"detection": default_settings().detection.model_copy(update={"absolute_bpm": 110})}
+    )
     assert page.get_by_label("absolute bpm", exact=True).input_value() == "110"
 
 

@@ -154,10 +154,14 @@ def _allowed(key: str, say: Catalogue) -> str:
 
 
 def _form_text(kind: str, text: str) -> str:
-    """A submitted value as it compares with the shown one (browsers send CRLF line ends)."""
+    """A submitted value as it compares with the shown one (browsers send CRLF line ends). A
+    text keeps its leading spaces: some are written to follow another sentence
+    (`couple_waiting`)."""
     text = text.replace("\r\n", "\n")
     if kind == "lines":
         return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    if kind == "text":
+        return text.rstrip()
     return text.strip()
 
 
@@ -185,7 +189,8 @@ def overrides_from(form: dict[str, str], current: Settings) -> list[str]:
                     changed.append(f"{field.key}={submitted}")
                 continue
             text = form.get(field.key)
-            if text is None or _form_text(field.kind, text) == _shown(field.value):
+            shown = _form_text(field.kind, _shown(field.value))
+            if text is None or _form_text(field.kind, text) == shown:
                 continue
             changed.append(f"{field.key}={_toml_value(field.kind, text)}")
     return changed
