@@ -14,6 +14,7 @@ from flooding.app.tune import (
     REPLAYS_KEPT,
     KeptAlerts,
     RecordedSessions,
+    Totals,
     alert_times,
     compare_session,
     compare_sessions,
@@ -721,6 +722,29 @@ class TestWarmWhatIf:
         strict = candidate("detection.margin_bpm=20")
         fresh = what_if(folder, default_settings(), strict)
         assert what_if(folder, default_settings(), strict, kept.sessions) == fresh
+
+    def test_previews_asked_while_typing_make_only_the_newest_waiting_one(
+        self, history: tuple[Path, dict[int, list[Sample]]]
+    ) -> None:
+        """Of the previews asked while one runs, only the newest is replayed (the one between
+        is answered None); a preview asked with the button is always made."""
+        folder, _ = history
+        kept = KeptSessions()
+        strict = candidate("detection.margin_bpm=20")
+
+        async def type_then_press() -> list[Totals | None]:
+            asked = [
+                kept.preview(folder, default_settings(), strict, give_way=True),
+                kept.preview(folder, default_settings(), strict, give_way=True),
+                kept.preview(folder, default_settings(), strict, give_way=False),
+                kept.preview(folder, default_settings(), strict, give_way=True),
+            ]
+            return await asyncio.gather(*asked)
+
+        first, between, pressed, newest = asyncio.run(type_then_press())
+        fresh = what_if(folder, default_settings(), strict)
+        assert between is None
+        assert first == pressed == newest == fresh
 
     def test_a_folder_without_recordings_leaves_the_warm_up_quiet(self, tmp_path: Path) -> None:
         """Warming up on a folder with no database reads nothing and raises nothing: the

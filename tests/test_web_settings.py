@@ -101,39 +101,78 @@ def test_the_what_if_numbers_are_flooding_tunes(
     page = settings_page(chromium, app)
     page.get_by_label("margin bpm", exact=True).fill("55")
     page.get_by_label("rules", exact=True).select_option("relative")
-    page.get_by_role("button", name="Preview").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Preview").click()
     page.wait_for_selector("#preview")
-    shown = {
-        name: page.text_content(f"#p-{name}")
-        for name in ("sessions", "current", "candidate", "missed", "added")
-    }
-    tuned = flooding(
-        "tune",
-        "--all",
-        "--json",
-        "--data-dir",
-        str(folder),
-        "--config",
-        str(folder / "config.toml"),
-        "--set",
-        'detection.rules="relative"',
-        "--set",
-        "detection.margin_bpm=55",
-    )
-    assert tuned.returncode == 0, tuned.stderr
-    total = json.loads(tuned.stdout)["total"]
-    assert shown == {
-        "sessions": str(total["sessions"]),
-        "current": str(total["current_alerts"]),
-        "candidate": str(total["candidate_alerts"]),
-        "missed": str(total["missed"]),
-        "added": str(total["added"]),
-    }
-    still_false = f"{total['candidate_false']} of {total['current_false']}"
-    assert page.text_content("#p-false") == still_false
+    total = tuned(folder, 'detection.rules="relative"', "detection.margin_bpm=55")
+    assert shown_preview(page) == expected_preview(total)
     assert page.inner_text("#preview-verdict") == total["verdict"]
     assert total["candidate_alerts"] < total["current_alerts"]  # the change matters here
     assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE
+
+
+def test_the_what_if_follows_the_values_as_they_are_typed(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """Typing a value and choosing a rule shows tune's numbers without a press or a page
+    load, beside the buttons too, and saves nothing."""
+    page = settings_page(chromium, app)
+    assert page.locator("#preview").is_hidden()
+    page.get_by_label("margin bpm", exact=True).fill("55")
+    page.get_by_label("rules", exact=True).select_option("relative")
+    total = tuned(folder, 'detection.rules="relative"', "detection.margin_bpm=55")
+    page.wait_for_function(
+        "text => document.getElementById('what-if-line').textContent === text", arg=total["verdict"]
+    )
+    assert page.locator("#preview").is_visible()
+    assert shown_preview(page) == expected_preview(total)
+    assert page.inner_text("#preview-verdict") == total["verdict"]
+    changed = page.locator("#p-changes code").all_text_contents()
+    assert sorted(changed) == ["detection.margin_bpm=55", 'detection.rules="relative"']
+    assert page.url.endswith("/settings")  # no page load: the form was never sent
+    assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE
+
+
+def test_a_value_out_of_range_is_named_while_typing(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """500 bpm typed is answered with `config check`'s words beside the buttons, and no
+    preview numbers are shown."""
+    page = settings_page(chromium, app)
+    page.get_by_label("absolute bpm", exact=True).fill("500")
+    line = page.locator("#what-if-line")
+    line.filter(has_text="detection.absolute_bpm = 500").wait_for()
+    assert ">= 60 and <= 220" in line.inner_text()
+    assert page.locator("#preview").is_hidden()
+    assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE
+
+
+def tuned(folder: Path, *changes: str) -> dict[str, Any]:
+    """`flooding tune --all --json`'s totals for the folder with `changes` (KEY=VALUE)."""
+    sets = [arg for change in changes for arg in ("--set", change)]
+    config = str(folder / "config.toml")
+    done = flooding("tune", "--all", "--json", "--data-dir", str(folder), "--config", config, *sets)
+    assert done.returncode == 0, done.stderr
+    total: dict[str, Any] = json.loads(done.stdout)["total"]
+    return total
+
+
+def shown_preview(page: Any) -> dict[str, str]:
+    """The preview card's numbers as the page shows them."""
+    names = ("sessions", "current", "candidate", "false", "missed", "added")
+    return {name: page.text_content(f"#p-{name}") for name in names}
+
+
+def expected_preview(total: dict[str, Any]) -> dict[str, str]:
+    """The preview card's numbers for tune's totals."""
+    return {
+        "sessions": str(total["sessions"]),
+        "current": str(total["current_alerts"]),
+        "candidate": str(total["candidate_alerts"]),
+        "false": f"{total['candidate_false']} of {total['current_false']}",
+        "missed": str(total["missed"]),
+        "added": str(total["added"]),
+    }
 
 
 def test_the_message_preview_renders_the_alert_as_the_notifier_would(

@@ -245,6 +245,26 @@ class KeptSessions:
         self.sessions = RecordedSessions()
         self._forget: asyncio.TimerHandle | None = None
         self._warming: asyncio.Task[None] | None = None
+        self._turns = asyncio.Lock()  # one preview at a time, in the order asked
+        self._asked = 0  # previews asked that give way to a newer one (a count)
+
+    async def preview(
+        self, folder: Path, current: Settings, candidate: Settings, *, give_way: bool
+    ) -> Totals | None:
+        """The what-if of `candidate` against `current` (from the event loop; the replays in a
+        worker thread, one preview at a time). `give_way`: a preview asked as the person
+        types, which is answered None, unmade, when a newer one of its kind is already
+        waiting: typing "105" asks three times, and only the last must be replayed."""
+        if give_way:
+            self._asked += 1
+            mine = self._asked
+        async with self._turns:
+            if give_way and mine != self._asked:
+                return None
+            try:
+                return await asyncio.to_thread(what_if, folder, current, candidate, self.sessions)
+            finally:  # also when the browser gave up waiting: the sessions are kept a while
+                self.used()
 
     def warm(self, folder: Path, current: Settings) -> asyncio.Task[None]:
         """Read the sessions and replay them with the settings in effect, in a worker thread,
@@ -256,11 +276,9 @@ class KeptSessions:
 
         async def replay_current() -> None:
             try:
-                await asyncio.to_thread(what_if, folder, current, current, self.sessions)
+                await self.preview(folder, current, current, give_way=False)
             except (StoreError, OSError) as exc:
                 logger.info("the what-if's sessions are read at the first preview: %s", exc)
-            finally:
-                self.used()
 
         self._warming = asyncio.get_running_loop().create_task(replay_current())
         return self._warming
@@ -361,13 +379,10 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
             server, current.settings, status=400, form=form, errors=errors, other_errors=other
         )
     if form.get("action") == "preview":
-        kept = request.app[KEPT_KEY]
-        try:
-            preview = await asyncio.to_thread(
-                what_if, server.folder, current.settings, candidate.settings, kept.sessions
-            )
-        finally:  # also when the browser gave up waiting: the sessions are kept a while
-            kept.used()
+        preview = await request.app[KEPT_KEY].preview(
+            server.folder, current.settings, candidate.settings, give_way=False
+        )
+        assert preview is not None  # a preview that does not give way is always made
         return _page(server, candidate.settings, form=form, preview=preview, changes=changes)
     if not changes:
         return _page(server, current.settings, said=server.say("web.settings.nothing_changed"))
@@ -386,6 +401,47 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
     return web.Response(status=303, headers={"Location": "/settings?saved"})
 
 
+async def what_if_as_typed(request: web.Request) -> web.StreamResponse:
+    """The what-if of the form as it stands, as JSON for the page's script while the person
+    types: the preview's numbers and words (200), the problems in `config check`'s words
+    (400: a value; 409: the settings file itself), or nothing (204) when a newer one is
+    already asked. Nothing is saved."""
+    server = server_of(request)
+    form = await form_of(request)
+    try:
+        current = _load(server)
+    except ConfigError as exc:
+        return web.json_response({"problems": exc.problems}, status=409)
+    changes = overrides_from(form, current.settings)
+    try:
+        candidate = _load(server, changes)
+    except ConfigError as exc:
+        errors, other = problems_by_key(exc.problems)
+        return web.json_response({"problems": [*errors.values(), *other]}, status=400)
+    try:
+        preview = await request.app[KEPT_KEY].preview(
+            server.folder, current.settings, candidate.settings, give_way=True
+        )
+    except (StoreError, OSError) as exc:
+        logger.warning("the what-if could not read the sessions: %s", exc)
+        return web.json_response({"problems": [str(exc)]}, status=503)
+    if preview is None:
+        return web.Response(status=204)
+    say = server.say
+    return web.json_response(
+        {
+            "verdict": _verdict(preview, say),
+            "sessions": preview.sessions,
+            "current": preview.current_alerts,
+            "candidate": preview.candidate_alerts,
+            "false": say("web.settings.of", n=preview.candidate_false, total=preview.current_false),
+            "missed": preview.missed,
+            "added": preview.added,
+            "changes": changes,
+        }
+    )
+
+
 def add_routes(app: web.Application) -> None:
     """Register the Settings page."""
     kept = KeptSessions()
@@ -397,3 +453,4 @@ def add_routes(app: web.Application) -> None:
     app.on_cleanup.append(let_go)
     app.router.add_get("/settings", settings_page)
     app.router.add_post("/settings", save_settings)
+    app.router.add_post("/settings/what-if", what_if_as_typed)
