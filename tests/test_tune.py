@@ -734,10 +734,10 @@ class TestWarmWhatIf:
 
         async def type_then_press() -> list[Totals | None]:
             asked = [
-                kept.preview(folder, default_settings(), strict, give_way=True),
-                kept.preview(folder, default_settings(), strict, give_way=True),
-                kept.preview(folder, default_settings(), strict, give_way=False),
-                kept.preview(folder, default_settings(), strict, give_way=True),
+                kept.preview_as_typed(folder, default_settings(), strict),
+                kept.preview_as_typed(folder, default_settings(), strict),
+                kept.preview(folder, default_settings(), strict),
+                kept.preview_as_typed(folder, default_settings(), strict),
             ]
             return await asyncio.gather(*asked)
 

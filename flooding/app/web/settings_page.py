@@ -246,25 +246,33 @@ class KeptSessions:
         self._forget: asyncio.TimerHandle | None = None
         self._warming: asyncio.Task[None] | None = None
         self._turns = asyncio.Lock()  # one preview at a time, in the order asked
-        self._asked = 0  # previews asked that give way to a newer one (a count)
+        self._asked = 0  # previews asked as the person types (a count)
 
-    async def preview(
-        self, folder: Path, current: Settings, candidate: Settings, *, give_way: bool
-    ) -> Totals | None:
+    async def preview(self, folder: Path, current: Settings, candidate: Settings) -> Totals:
         """The what-if of `candidate` against `current` (from the event loop; the replays in a
-        worker thread, one preview at a time). `give_way`: a preview asked as the person
-        types, which is answered None, unmade, when a newer one of its kind is already
-        waiting: typing "105" asks three times, and only the last must be replayed."""
-        if give_way:
-            self._asked += 1
-            mine = self._asked
+        worker thread, one preview at a time, in the order asked)."""
         async with self._turns:
-            if give_way and mine != self._asked:
+            return await self._replay(folder, current, candidate)
+
+    async def preview_as_typed(
+        self, folder: Path, current: Settings, candidate: Settings
+    ) -> Totals | None:
+        """`preview`, asked as the person types: answered None, unmade, when a newer one of
+        its kind is already waiting (typing "105" asks three times; only the last must be
+        replayed)."""
+        self._asked += 1
+        mine = self._asked
+        async with self._turns:
+            if mine != self._asked:
                 return None
-            try:
-                return await asyncio.to_thread(what_if, folder, current, candidate, self.sessions)
-            finally:  # also when the browser gave up waiting: the sessions are kept a while
-                self.used()
+            return await self._replay(folder, current, candidate)
+
+    async def _replay(self, folder: Path, current: Settings, candidate: Settings) -> Totals:
+        """The what-if in a worker thread (the caller holds the turn)."""
+        try:
+            return await asyncio.to_thread(what_if, folder, current, candidate, self.sessions)
+        finally:  # also when the browser gave up waiting: the sessions are kept a while
+            self.used()
 
     def warm(self, folder: Path, current: Settings) -> asyncio.Task[None]:
         """Read the sessions and replay them with the settings in effect, in a worker thread,
@@ -276,7 +284,7 @@ class KeptSessions:
 
         async def replay_current() -> None:
             try:
-                await self.preview(folder, current, current, give_way=False)
+                await self.preview(folder, current, current)
             except (StoreError, OSError) as exc:
                 logger.info("the what-if's sessions are read at the first preview: %s", exc)
 
@@ -380,9 +388,8 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         )
     if form.get("action") == "preview":
         preview = await request.app[KEPT_KEY].preview(
-            server.folder, current.settings, candidate.settings, give_way=False
+            server.folder, current.settings, candidate.settings
         )
-        assert preview is not None  # a preview that does not give way is always made
         return _page(server, candidate.settings, form=form, preview=preview, changes=changes)
     if not changes:
         return _page(server, current.settings, said=server.say("web.settings.nothing_changed"))
@@ -419,8 +426,8 @@ async def what_if_as_typed(request: web.Request) -> web.StreamResponse:
         errors, other = problems_by_key(exc.problems)
         return web.json_response({"problems": [*errors.values(), *other]}, status=400)
     try:
-        preview = await request.app[KEPT_KEY].preview(
-            server.folder, current.settings, candidate.settings, give_way=True
+        preview = await request.app[KEPT_KEY].preview_as_typed(
+            server.folder, current.settings, candidate.settings
         )
     except (StoreError, OSError) as exc:
         logger.warning("the what-if could not read the sessions: %s", exc)
