@@ -17,7 +17,7 @@ from statistics import median
 from flooding.app.sources import HeartSource
 from flooding.core.catalogue import Catalogue, SaidError
 from flooding.core.models import LinkChanged, Sample
-from flooding.core.settings import DetectionSettings
+from flooding.core.settings import DetectionSettings, personal_margin_bpm
 from flooding.io.locale_files import load_catalogue
 
 SETTLE_S = 60.0  # sitting down, talking to the screen and the first breaths lift the pulse
@@ -205,7 +205,7 @@ def propose(calibration: Calibration, current: DetectionSettings) -> list[Propos
         reason = "calibrate.why_absolute_fit"
     else:
         reason = "calibrate.why_absolute_between"
-    relative = base + max(margin, base * current.margin_pct / 100.0)
+    relative = base + personal_margin_bpm(base, margin, current.margin_pct)
     if absolute < relative:
         absolute = min(220.0, float(math.ceil(relative)))
         reason = "calibrate.why_absolute_relative"

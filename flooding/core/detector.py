@@ -544,8 +544,7 @@ class Detector:
         return self._cached
 
     def _margin_for(self, base: float) -> float:
-        s = self.settings
-        return max(s.margin_bpm, base * s.margin_pct / 100.0)
+        return self.settings.personal_margin_bpm(base)
 
     def _compute_threshold(self) -> tuple[float, Rule]:
         s = self.settings
@@ -1459,6 +1458,7 @@ class Detector:
                 value = median if median > short else short
                 value_t = t
                 learned += 1
+                # `personal_margin_bpm`, written out (the same float)
                 margin = value * margin_pct / 100.0
                 if not margin > margin_bpm:
                     margin = margin_bpm

@@ -65,6 +65,12 @@ MinPlausibleBpm = Annotated[float, Field(ge=20, le=60)]
 MaxPlausibleBpm = Annotated[float, Field(ge=150, le=260)]
 
 
+def personal_margin_bpm(calm_bpm: float, margin_bpm: float, margin_pct: float) -> float:
+    """The personal rule's margin over a calm level: `margin_bpm`, or `margin_pct` % of the
+    calm when that is more (a fast calm heart swings more in bpm)."""
+    return max(margin_bpm, calm_bpm * margin_pct / 100.0)
+
+
 class DetectionSettings(_Section):
     """When a heart counts as flooded."""
 
@@ -82,6 +88,11 @@ class DetectionSettings(_Section):
     gap_s: GapS = 5
     min_plausible_bpm: MinPlausibleBpm = 30
     max_plausible_bpm: MaxPlausibleBpm = 230
+
+    def personal_margin_bpm(self, calm_bpm: float) -> float:
+        """How far over a calm level the personal rule's threshold sits: `margin_bpm`, or
+        `margin_pct` % of the calm when that is more."""
+        return personal_margin_bpm(calm_bpm, self.margin_bpm, self.margin_pct)
 
 
 # the base is made at run time from DetectionSettings, which mypy cannot follow

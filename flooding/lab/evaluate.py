@@ -229,8 +229,7 @@ def _centred_median(values: np.ndarray, width: int) -> np.ndarray:
 
 def reference_threshold(calm_bpm: float, settings: Settings) -> float:
     """The reference's flooding threshold over a calm level: the personal rule's."""
-    d = settings.detection
-    return calm_bpm + max(d.margin_bpm, calm_bpm * d.margin_pct / 100.0)
+    return calm_bpm + settings.detection.personal_margin_bpm(calm_bpm)
 
 
 def reference_episodes(

@@ -41,8 +41,7 @@ class Expectation:
 
 def threshold_for(calm_bpm: float, settings: DetectionSettings) -> float:
     """The flooding threshold the default `either` rule gives for a calm level."""
-    relative = calm_bpm + max(settings.margin_bpm, calm_bpm * settings.margin_pct / 100.0)
-    return min(settings.absolute_bpm, relative)
+    return min(settings.absolute_bpm, calm_bpm + settings.personal_margin_bpm(calm_bpm))
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
