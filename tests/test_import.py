@@ -172,12 +172,11 @@ class TestBadFiles:
 def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_nothing(
     tmp_path: Path, couple: bool
 ) -> None:
-    """Storing fails half-way (a refused insert): the import raises that error, not a later
-    one from closing the store, and no session or sample of it stays."""
-    import sqlite3
-
+    """Storing fails half-way (a refused insert): the import raises that error, named for a
+    person, not a later one from closing the store, and no session or sample of it stays."""
     from flooding.app.importing import import_couple, import_recording
     from flooding.io.config_files.loading import default_settings
+    from flooding.io.store import StoreError
 
     path = tmp_path / "rr.txt"
     path.write_text("\n".join(["800", "820", "790", "810"] * 60) + "\n")
@@ -197,7 +196,7 @@ def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_not
         finally:
             store.close()
 
-    with pytest.raises(sqlite3.Error, match="disk I/O error"):
+    with pytest.raises(StoreError, match="disk I/O error"):
         import_and_close()
     store = Store.open(tmp_path / "data")
     try:
@@ -206,6 +205,159 @@ def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_not
         assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
     finally:
         store.close()
+
+
+_KILLED_MIDWAY = """
+import os, signal, sys
+from pathlib import Path
+from flooding.app.importing import import_recording
+from flooding.io.config_files.loading import default_settings
+from flooding.io.files import content_sha256
+from flooding.io.readers import read
+from flooding.io.store import Store
+
+path, data = Path(sys.argv[1]), Path(sys.argv[2])
+store = Store.open(data)
+store.db.create_function("killed", 0, lambda: os.kill(os.getpid(), signal.SIGKILL))
+store.db.execute(
+    "CREATE TEMP TRIGGER midway AFTER INSERT ON samples WHEN NEW.rowid = 500"
+    " BEGIN SELECT killed(); END"
+)
+import_recording(store, read(path), default_settings(), file_sha256=content_sha256([path]))
+"""
+
+
+def _beats_file(folder: Path, beats: int = 2000) -> Path:
+    """A plain RR list of `beats` calm intervals."""
+    path = folder / "rr.txt"
+    path.write_text("\n".join(["800", "820", "790", "810"] * (beats // 4)) + "\n")
+    return path
+
+
+class TestAllOrNothing:
+    def test_an_import_killed_half_way_leaves_nothing_and_the_file_imports_again(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An import whose process is killed after its 500th sample is stored leaves no
+        session, sample or fingerprint, so importing the file again stores it whole."""
+        import signal
+        import subprocess
+        import sys
+
+        path = _beats_file(tmp_path)
+        data = tmp_path / "data"
+        killed = subprocess.run(
+            [sys.executable, "-c", _KILLED_MIDWAY, str(path), str(data)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        store = Store.open(data)
+        try:
+            assert store.sessions() == []
+            assert store.db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0
+            assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+        finally:
+            store.close()
+        code, out, err = run(capsys, "import", str(path), "--data-dir", str(data))
+        assert code == 0, err
+        assert "as session 1" in out
+        code, out, err = run(capsys, "review", "1", "--json", "--data-dir", str(data))
+        assert json.loads(out)["samples"] == len(read(path))
+
+    def test_nobody_sees_an_import_before_it_is_whole(self, tmp_path: Path) -> None:
+        """Another program reading the database while an import stores its samples finds
+        no session; after the import it finds the whole one."""
+        import sqlite3
+
+        from flooding.app.importing import import_recording
+        from flooding.io.config_files.loading import default_settings
+        from flooding.io.store import DB_NAME
+
+        path = _beats_file(tmp_path)
+        data = tmp_path / "data"
+        store = Store.open(data)
+        seen: list[int] = []
+
+        def look() -> None:
+            other = sqlite3.connect(data / DB_NAME)
+            try:
+                seen.append(other.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+            finally:
+                other.close()
+
+        store.db.create_function("look", 0, look)
+        store.db.execute(
+            "CREATE TEMP TRIGGER midway AFTER INSERT ON samples WHEN NEW.rowid = 500"
+            " BEGIN SELECT look(); END"
+        )
+        try:
+            import_recording(store, read(path), default_settings())
+        finally:
+            store.close()
+        assert seen == [0]
+        assert session_count(data) == 1
+
+    def test_an_import_waits_for_another_program_that_holds_the_database(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An import whose store is open when another program takes the write lock for
+        longer than a busy wait (6 s) says it is waiting, then stores the whole session."""
+        import sqlite3
+        import threading
+
+        from flooding.app.importing import import_recording
+        from flooding.io.config_files.loading import default_settings
+        from flooding.io.store import DB_NAME
+
+        path = _beats_file(tmp_path)
+        data = tmp_path / "data"
+        store = Store.open(data)
+        other = sqlite3.connect(data / DB_NAME, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN EXCLUSIVE")
+        timer = threading.Timer(6.0, lambda: other.execute("COMMIT"))
+        timer.start()
+        try:
+            result = import_recording(store, read(path), default_settings())
+        finally:
+            timer.join()
+            other.close()
+            store.close()
+        assert any("is busy" in record.getMessage() for record in caplog.records)
+        store = Store.open(data)
+        try:
+            assert [s.id for s in store.sessions()] == [result.session_id]
+            assert store.sample_count(result.session_id) == len(read(path))
+        finally:
+            store.close()
+
+    def test_a_disk_that_refuses_the_samples_is_named_and_nothing_is_imported(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`flooding import` onto a disk that fills up while storing says the disk is full
+        and that nothing was imported, exits 1, and leaves no session."""
+        import sqlite3
+
+        from flooding.io.store import DB_NAME
+
+        path = _beats_file(tmp_path)
+        data = tmp_path / "data"
+        session_count(data)  # the database exists
+        other = sqlite3.connect(data / DB_NAME)
+        with other:
+            other.execute(
+                "CREATE TRIGGER full AFTER INSERT ON samples WHEN NEW.rowid = 500"
+                " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
+        other.close()
+        code, out, err = run(capsys, "import", str(path), "--data-dir", str(data))
+        assert code == 1
+        assert out == ""
+        assert err.startswith(f"flooding import: the disk holding {data} is full.")
+        assert err.endswith("\nNothing was imported.\n")
+        assert session_count(data) == 0
 
 
 def _exported_and_imported_back(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -99,7 +98,8 @@ def import_recording(
 ) -> ImportResult:
     """Store a recording as a session with the events the detector finds in it.
 
-    All or nothing: if storing fails half-way, the partial session is removed again.
+    All or nothing (`Store.all_or_nothing`): stopped half-way (an error, Ctrl-C, a killed
+    process), no part of the session is stored, and nobody sees it before it is whole.
     The samples are replayed and stored a piece at a time (`flooding.app.long_replay`), so a
     recording of millions of samples needs memory for its columns only. `keep`: trace
     columns (`long_replay.TRACE_COLUMNS`) the result's `replayed` keeps too. `file_sha256`:
@@ -111,14 +111,14 @@ def import_recording(
     replayed = replay_long(table, settings, mode=mode, keep=keep)
     kind = source or f"import:{recording.source_format}"
     first_s, last_s = float(table.t_s[0]), float(table.t_s[-1])
-    session_id = store.begin_session(
-        first_s,
-        source=kind,
-        mode=(mode or settings.mode).value,
-        strap_name=Path(recording.path).name,
-        settings_json=json.dumps(settings.model_dump(mode="json", exclude={"messages"})),
-    )
-    try:
+    with store.all_or_nothing():
+        session_id = store.begin_session(
+            first_s,
+            source=kind,
+            mode=(mode or settings.mode).value,
+            strap_name=Path(recording.path).name,
+            settings_json=json.dumps(settings.model_dump(mode="json", exclude={"messages"})),
+        )
         store.add_events(session_id, replayed.events)
         _remember_file(store, session_id, first_s, recording, file_sha256)
         stored: SampleColumns | None = None  # the samples as stored, kept as columns
@@ -132,9 +132,6 @@ def import_recording(
                 store.add_samples(session_id, chunk)
                 store.flush()
         store.end_session(session_id, last_s, stored)
-    except BaseException:
-        _discard(store, session_id)
-        raise
     kinds = [type(e).__name__ for e in replayed.events]
     log.info("imported %s as session %d", recording.path, session_id)
     return ImportResult(
@@ -154,14 +151,6 @@ def _remember_file(
     if sha256 is not None:
         data = {"sha256": sha256, "file": Path(recording.path).name}
         store.add_note_event(session_id, t_s, "imported-file", data)
-
-
-def _discard(store: Store, session_id: int) -> None:
-    """Remove a half-stored session; the error that stopped the import is the one to report."""
-    try:
-        store.discard_session(session_id)
-    except sqlite3.Error as exc:  # the buffers are dropped; the rows may stay
-        log.warning("could not remove the partial session %d: %s", session_id, exc)
 
 
 def has_wall_clock(recording: Recording) -> bool:
@@ -217,13 +206,13 @@ def import_couple(
     result = run_people_batch(tracks, settings, modes=modes)
     begin = min(track[0].t_s for track in tracks.values())
     end = max(track[-1].t_s for track in tracks.values())
-    session_id = store.begin_session(
-        begin,
-        source="import:couple",
-        mode=(mode or settings.mode).value,
-        strap_name=" & ".join(names),
-    )
-    try:
+    with store.all_or_nothing():
+        session_id = store.begin_session(
+            begin,
+            source="import:couple",
+            mode=(mode or settings.mode).value,
+            strap_name=" & ".join(names),
+        )
         people = person_settings_for(settings, names)
         for name in names:
             store.add_person(
@@ -240,9 +229,6 @@ def import_couple(
             store.add_event(session_id, event, person, couple=True)
         _remember_file(store, session_id, begin, recordings[names[0]], file_sha256)
         store.end_session(session_id, end)
-    except BaseException:
-        _discard(store, session_id)
-        raise
     kinds = [(person, type(e).__name__) for person, e in result.events]
     log.info("imported %s as couple session %d", ", ".join(names), session_id)
     return CoupleImportResult(

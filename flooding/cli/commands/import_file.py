@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ from flooding.core.catalogue import counted
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
     from flooding.io.readers.recording import Recording
+    from flooding.io.store import Store
 
 
 def register(commands: Any, say: Catalogue) -> None:
@@ -98,7 +101,7 @@ def _tracks(path: Path, args: argparse.Namespace, say: Catalogue) -> dict[str, R
     try:
         tracks = read_tracks(path, args.format, participant=args.participant)
     except ReaderError as exc:
-        raise CommandError(say("import.unreadable", problem=exc.said(say))) from None
+        raise CommandError(say("import.not_imported", problem=exc.said(say))) from None
     except OSError as exc:
         said = say("import.cannot_read", path=path, error=exc.strerror or exc)
         raise CommandError(said) from None
@@ -129,6 +132,22 @@ def _imported_before(args: argparse.Namespace, paths: list[Path], say: Catalogue
         first, second = (p.name for p in paths)
         print(say("import.already.two", first=first, second=second, id=earlier, command=review))
     return None
+
+
+@contextmanager
+def _storing(args: argparse.Namespace, say: Catalogue) -> Iterator[Store]:
+    """The store an import writes to, closed at the end; a CommandError naming what stopped
+    the writing (busy, a full disk...) and that nothing was imported (an import is all or
+    nothing)."""
+    from flooding.io.store import StoreError
+
+    store = open_store(args)
+    try:
+        yield store
+    except StoreError as exc:
+        raise CommandError(say("import.not_imported", problem=exc.said(say))) from None
+    finally:
+        store.close()
 
 
 def _run_couple(
@@ -162,8 +181,7 @@ def _store_couple(
     if sha256 is None:
         return 0
     names = list(recordings)
-    store = open_store(args)
-    try:
+    with _storing(args, say) as store:
         result = import_couple(
             store,
             recordings,
@@ -172,8 +190,6 @@ def _store_couple(
             mode=Mode(args.mode) if args.mode else None,
             file_sha256=sha256,
         )
-    finally:
-        store.close()
     if result.aligned_on_clock:
         how = say("import.aligned")
     elif start_s is not None:
@@ -250,8 +266,7 @@ def run(args: argparse.Namespace) -> int:
     sha256 = _imported_before(args, [args.file], say)
     if sha256 is None:
         return 0
-    store = open_store(args)
-    try:
+    with _storing(args, say) as store:
         result = import_recording(
             store,
             recording,
@@ -260,8 +275,6 @@ def run(args: argparse.Namespace) -> int:
             start_s=start_s,
             file_sha256=sha256,
         )
-    finally:
-        store.close()
     print(
         say(
             "import.done",

@@ -1,7 +1,8 @@
 """The Store: sessions, samples and events in one SQLite file (`flooding.db`).
 
 Sync use (commands, imports, tests): writes run on the caller's connection; `flush()` commits
-the buffered samples in short transactions. Live use: a store written to from inside a running
+the buffered samples in short transactions, or, inside `all_or_nothing` (an import), all of
+them together at its end. Live use: a store written to from inside a running
 event loop hands every write to a writer thread (`writer.Writer`), so the loop never waits for
 the disk or for another program's lock. Policy when the database is busy: nothing is dropped;
 the samples wait in memory (a warning after a few seconds, again every minute) and are saved in
@@ -29,10 +30,10 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import quote
 
 from flooding.core.models import SOLO, Event, Sample
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from flooding.io.store.replays import Replayed
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 BUSY_TIMEOUT_MS = 5000  # a reader holding the lock briefly must not fail the writer
 OPEN_WAIT_S = 120.0  # opening while another program holds the lock: wait this long for it
@@ -67,7 +69,7 @@ CLOSE_WAIT_S = 120.0  # closing while the database is busy: keep trying this lon
 SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queued writes
 SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwritable
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, to the journal
-CHUNK_ROWS = 20_000  # a sync flush (an import) commits this many rows at a time...
+CHUNK_ROWS = 20_000  # a sync flush (outside `all_or_nothing`) commits this many rows at once...
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 LITERAL_MIN_ROWS = 64  # an insert of fewer rows binds every value: a literal in its text
 #                       would make a statement to prepare anew, which costs more than it saves
@@ -316,6 +318,7 @@ class Store:
         self._alerts: dict[int, int] = {}  # live alerts: id -> session
         self._latest_alerts: dict[int, EventRow] = {}  # live: each session's latest alert
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
+        self._one_transaction = False  # inside `all_or_nothing`: nothing commits before its end
 
     @classmethod
     def open(cls, data_dir: Path, *, max_waiting_rows: int = MAX_WAITING_ROWS) -> Self:
@@ -323,20 +326,7 @@ class Store:
         and saving any journal a crashed session left.
 
         Another program holding the write lock is waited for (up to `OPEN_WAIT_S`)."""
-        deadline = time.monotonic() + OPEN_WAIT_S
-        told = False
-        while True:
-            try:
-                return cls._open(data_dir, max_waiting_rows)
-            except sqlite3.Error as exc:
-                if not is_busy(exc) or time.monotonic() >= deadline:
-                    raise as_store_error(exc, data_dir / DB_NAME) from None
-                if not told:
-                    told = True
-                    log.warning("waiting: %s", explain(exc, data_dir / DB_NAME))
-                time.sleep(0.25)
-            except OSError as exc:
-                raise as_store_error(exc, data_dir / DB_NAME) from None
+        return _waiting_out(lambda: cls._open(data_dir, max_waiting_rows), data_dir / DB_NAME)
 
     @classmethod
     def _open(cls, data_dir: Path, max_waiting_rows: int = MAX_WAITING_ROWS) -> Self:
@@ -856,6 +846,42 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
+    @contextmanager
+    def all_or_nothing(self) -> Iterator[None]:
+        """Sync writes inside the block (an import) are committed together at its end, or
+        none of them: an error, Ctrl-C or a killed process leaves no part of them in the file
+        (SQLite drops a transaction that never committed), and nobody reads them before the
+        end. The write lock is taken at the start, waited for as `open` waits (another
+        program's import); a failure inside raises StoreError, naming its cause."""
+        if self._one_transaction or self._live() is not None:
+            raise RuntimeError("all_or_nothing: sync use only, not nested")
+        self.flush()  # what came before is committed on its own
+        _waiting_out(lambda: self.db.execute("BEGIN IMMEDIATE"), self.path)
+        self._one_transaction = True
+        try:
+            yield
+            self.flush()
+            self.db.commit()
+        except BaseException as exc:
+            self._pending.clear()
+            self._unsaved_events.clear()
+            with suppress(sqlite3.Error):
+                self.db.rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise as_store_error(exc, self.path) from None
+            raise
+        finally:
+            self._one_transaction = False
+
+    @contextmanager
+    def _committed(self) -> Iterator[None]:
+        """A small sync write, committed at once (inside `all_or_nothing`: at its end)."""
+        if self._one_transaction:
+            yield
+            return
+        with self.db:
+            yield
+
     def begin_session(
         self,
         started_s: float,
@@ -869,7 +895,7 @@ class Store:
         """Create a session and return its id (committed at once)."""
         values = (started_s, source, mode, strap_name, strap_address, settings_json)
         if self._live() is None:
-            with self.db:
+            with self._committed():
                 cursor = self.db.execute(
                     "INSERT INTO sessions(started_s, source, mode, strap_name, strap_address,"
                     " settings_json) VALUES (?, ?, ?, ?, ?, ?)",
@@ -940,7 +966,7 @@ class Store:
     def _write(self, write: Any) -> None:
         """Run a small write now (sync use, committed at once) or on the writer (live use)."""
         if self._live() is None:
-            with self.db:
+            with self._committed():
                 write(self.db)
         else:
             self._run(write)
@@ -1076,7 +1102,9 @@ class Store:
         until it can save them. A busy database is waited out quietly (logged after a few
         seconds); one that cannot be written (a full disk, read-only) raises StoreError, with
         the samples still kept, so that the person hears of it.
-        Sync use: commits them in transactions of `CHUNK_ROWS`; on failure (a full disk)
+        Sync use: writes them, committed at the end of `all_or_nothing` when inside it (an
+        import: a failure raises, and the block undoes it all); else commits them in
+        transactions of `CHUNK_ROWS`; on failure (a full disk)
         nothing committed is written twice: the failed part is rolled back, its samples stay
         buffered for the next try, and its events are written again under their ids. The
         error is raised for the caller to report.
@@ -1086,6 +1114,10 @@ class Store:
             self._hand_over()
             if writer.unwritable:  # busy is only waited out; this the person must hear of
                 raise StoreError(writer.trouble_text() or "the database cannot be written")
+            return
+        if self._one_transaction:  # a failure undoes it all (`all_or_nothing`)
+            _insert_samples(self.db, self._pending)
+            self._pending.clear()
             return
         try:
             self._write_pending()
@@ -1220,15 +1252,6 @@ class Store:
         self.flush()
         self._settle()
         return self._delete_rows(self._sid(session_id))
-
-    def discard_session(self, session_id: int) -> None:
-        """Undo a session that could not be stored whole (an import that failed half-way):
-        its buffered samples and events are dropped, so `flush` and `close` never write them,
-        and its rows are deleted as `delete_session` deletes them."""
-        self._pending = [row for row in self._pending if row[0] != session_id]
-        self._unsaved_events = [row for row in self._unsaved_events if row[1] != session_id]
-        self._settle()
-        self._delete_rows(self._sid(session_id))
 
     def _delete_rows(self, session_id: int) -> DeletedCounts:
         self.db.execute("PRAGMA secure_delete = ON")
@@ -1602,11 +1625,14 @@ class Store:
 
     def imported_as(self, sha256: str) -> int | None:
         """The session a file with this content hash was imported as (its `imported-file`
-        event), None if none was."""
+        event), None if none was. A session an import never ended (stopped half-way by an
+        earlier version, which did not store it all or nothing) does not count."""
         self._settle()
         row = self.db.execute(
             "SELECT session_id FROM events WHERE kind='imported-file'"
-            " AND json_extract(data_json, '$.sha256')=? ORDER BY session_id LIMIT 1",
+            " AND json_extract(data_json, '$.sha256')=?"
+            " AND session_id IN (SELECT id FROM sessions WHERE ended_s IS NOT NULL)"
+            " ORDER BY session_id LIMIT 1",
             (sha256,),
         ).fetchone()
         return None if row is None else int(row[0])
@@ -1646,6 +1672,26 @@ def _make_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     with suppress(OSError):  # not our file (a shared folder): SQLite will say if it cannot
         os.chmod(path, 0o600)
+
+
+def _waiting_out(action: Callable[[], _T], path: Path) -> _T:
+    """`action` (opening the store, taking its write lock), tried again while another
+    program holds the database, up to `OPEN_WAIT_S` (said once, as a warning); a StoreError
+    naming the cause when it still fails."""
+    deadline = time.monotonic() + OPEN_WAIT_S
+    told = False
+    while True:
+        try:
+            return action()
+        except sqlite3.Error as exc:
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise as_store_error(exc, path) from None
+            if not told:
+                told = True
+                log.warning("waiting: %s", explain(exc, path))
+            time.sleep(0.25)
+        except OSError as exc:
+            raise as_store_error(exc, path) from None
 
 
 def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
