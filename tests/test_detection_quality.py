@@ -245,6 +245,28 @@ class TestReplayCommand:
         assert printed["alerts"]
         assert [a["t_s"] for a in printed["alerts"]] == pytest.approx(stored, abs=1e-3)
 
+    def test_save_stores_a_file_once_and_import_knows_it(self, tmp_path: Path) -> None:
+        """A second --save of the same file still prints the replay but stores nothing,
+        naming the session that holds it; `flooding import` of it says it is imported."""
+        path = tmp_path / "rest.txt"
+        path.write_text("\n".join(["900"] * 400) + "\n")
+        data = tmp_path / "d"
+        first = flooding("replay", str(path), "--save", "--json", "--data-dir", str(data))
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["saved"] is True
+        again = flooding("replay", str(path), "--save", "--data-dir", str(data))
+        assert again.returncode == 0, again.stderr
+        assert "rest.txt is already stored as session 1; nothing was added." in again.stdout
+        as_json = flooding("replay", str(path), "--save", "--json", "--data-dir", str(data))
+        assert {k: json.loads(as_json.stdout)[k] for k in ("session", "saved")} == {
+            "session": 1,
+            "saved": False,
+        }
+        imported = flooding("import", str(path), "--data-dir", str(data))
+        assert "already imported as session 1" in imported.stdout
+        listed = json.loads(flooding("sessions", "--json", "--data-dir", str(data)).stdout)
+        assert len(listed) == 1
+
     def test_bad_file_names_the_line(self, tmp_path: Path) -> None:
         """A malformed file exits non-zero with the reader's error naming file and line."""
         path = tmp_path / "bad.txt"

@@ -22,7 +22,9 @@ from flooding.cli.commands._common import (
     add_config_options,
     add_data_dir_option,
     data_dir,
+    data_dir_hint,
     open_store,
+    program,
 )
 
 if TYPE_CHECKING:
@@ -102,9 +104,11 @@ def run(args: argparse.Namespace) -> int:
     )
     from flooding.core.pause import nobody_counted
     from flooding.core.timefmt import clock_time, iso_local
+    from flooding.io.files import content_sha256
     from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import ReaderError, UnknownFormat, read
     from flooding.io.readers.recording import sample_chunks
+    from flooding.io.store import StoreError
 
     settings = load_settings(args).settings
     say = load_catalogue(settings.language)
@@ -124,14 +128,22 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(say("replay.no_samples", file=args.file))
     # the last baseline and an open episode's peak come from the readings
     session_id = None
-    if args.save:  # run over the samples as stored
+    stored_before = None  # the session that already holds this file (--save stores it once)
+    if args.save:
+        sha256 = content_sha256([args.file])
         store = open_store(args)  # --save writes
         try:
-            imported = import_recording(store, recording, settings, mode=mode, keep=KEPT)
+            stored_before = store.imported_as(sha256)
+            if stored_before is None:  # run over the samples as stored, as import stores them
+                imported = import_recording(
+                    store, recording, settings, mode=mode, keep=KEPT, file_sha256=sha256
+                )
+                result, session_id, t0 = imported.replayed, imported.session_id, imported.start_s
+        except StoreError as exc:
+            raise CommandError(say("import.not_imported", problem=exc.said(say))) from None
         finally:
             store.close()
-        result, session_id, t0 = imported.replayed, imported.session_id, imported.start_s
-    else:
+    if session_id is None:
         result = replay_long(table, settings, mode=mode, keep=KEPT)
         t0 = float(table.t_s[0])
     times = table.t_s
@@ -218,8 +230,9 @@ def run(args: argparse.Namespace) -> int:
             "not_yet": extended,
             "summary": summary,
         }
-        if session_id is not None:
-            data["session"] = session_id
+        if args.save:  # the session holding the file, and whether this run stored it
+            data["session"] = session_id if session_id is not None else stored_before
+            data["saved"] = session_id is not None
         print(json.dumps(data, indent=2))
         return 0
 
@@ -273,4 +286,7 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     if session_id is not None:
         print(say("replay.saved", id=session_id, folder=data_dir(args)))
+    if stored_before is not None:
+        review = f"{program()} review {stored_before}{data_dir_hint(args)}"
+        print(say("replay.stored_before", file=args.file.name, id=stored_before, command=review))
     return 0
