@@ -155,6 +155,36 @@ class TestBadFiles:
         assert err == f"flooding import: {empty} holds no heart data. Nothing was imported.\n"
         assert session_count(data) == 0
 
+    @pytest.mark.parametrize("start", ["9999-12-31T23:59", "1900-01-01", "1969-12-31T23:00Z"])
+    def test_a_start_outside_the_years_a_recording_can_have_is_refused(
+        self, start: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--start before 1970 or from 2100 on is refused with exit code 2, saying which
+        years, and nothing is stored (export and plot could not show such a date)."""
+        data = tmp_path / "data"
+        code, out, err = run(
+            capsys, "import", str(_beats_file(tmp_path)), "--start", start, "--data-dir", str(data)
+        )
+        assert (code, out) == (2, "")
+        assert err == (
+            f"flooding import: --start {start!r} is not between 1970 and 2100: give the date"
+            " and time the recording began, like 2026-11-20T20:05\n"
+        )
+        assert not data.exists()
+
+    def test_a_file_of_no_known_format_names_the_option_and_a_csv_header(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A CSV whose columns no reader knows is refused naming --format and the columns a
+        CSV needs."""
+        path = tmp_path / "heart.csv"
+        path.write_text("time,heart\n1,70\n")
+        code, _, err = run(capsys, "import", str(path), "--data-dir", str(tmp_path / "data"))
+        assert code == 1
+        assert "name it with --format" in err
+        assert "a time column (time_unix_s, time_s, time_ns or timestamp) and hr_bpm" in err
+        assert "found 'time,heart'" in err
+
     def test_couple_mode_with_one_file_is_refused_naming_couple_mode(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -638,7 +638,8 @@ class TestTuneCommand:
         assert main(["tune", "999", *base]) == 1
         out, err = capsys.readouterr()
         assert out == ""
-        assert err == "flooding tune: No session 999. `flooding sessions` lists them.\n"
+        assert err.startswith("flooding tune: No session 999. `")
+        assert err.endswith(f" sessions --data-dir {folder}` lists them.\n")  # the same folder
         assert main(["tune", "999", "--json", *base]) == 1
         out, err = capsys.readouterr()
         assert out == ""

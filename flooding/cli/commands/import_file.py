@@ -237,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.core.models import Mode
     from flooding.core.timefmt import local_stamp
     from flooding.io.locale_files import load_catalogue
-    from flooding.io.readers import formats
+    from flooding.io.readers import UNIX_MAX_S, formats
 
     settings = load_settings(args).settings
     say = load_catalogue(settings.language)
@@ -248,8 +248,10 @@ def run(args: argparse.Namespace) -> int:
     if args.start:
         try:
             start_s = datetime.fromisoformat(args.start).astimezone().timestamp()
-        except ValueError:
+        except (ValueError, OverflowError, OSError):  # not a date, or one the clock cannot hold
             raise CommandError(say("import.bad_start", start=repr(args.start)), 2) from None
+        if not 0 <= start_s < UNIX_MAX_S:  # as the readers refuse such times in a file
+            raise CommandError(say("import.start_out_of_range", start=repr(args.start)), 2)
     if args.couple:
         return _run_couple(args, settings, start_s, say)
     if len(args.file) != 1 or args.as_names:

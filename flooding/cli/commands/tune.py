@@ -14,7 +14,9 @@ from flooding.cli.commands._common import (
     add_details_option,
     add_lang_option,
     data_dir,
+    data_dir_hint,
     open_store,
+    program,
     wants_details,
     words_for_errors,
 )
@@ -110,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             ids_text = ", ".join(map(str, unknown))
             raise CommandError(
-                say("calibrate.no_session", id=ids_text, command="flooding sessions")
+                say(
+                    "calibrate.no_session",
+                    id=ids_text,
+                    command=f"{program()} sessions{data_dir_hint(args)}",
+                )
             )
         if not ids:
             raise CommandError(say("tune.no_sessions", folder=data_dir(args)))
@@ -118,7 +124,13 @@ def run(args: argparse.Namespace) -> int:
         skipped = [i for i in ids if i in couples]
         if skipped and len(skipped) == len(ids):
             note = _couple_note(skipped, say)
-            raise CommandError(say("tune.nothing", note=note, command="flooding tune --all"))
+            raise CommandError(
+                say(
+                    "tune.nothing",
+                    note=note,
+                    command=f"{program()} tune --all{data_dir_hint(args)}",
+                )
+            )
         comparisons = compare_sessions(
             load_sessions(store, ids),
             current.settings,

@@ -18,7 +18,13 @@ from pathlib import Path
 
 from flooding.core.catalogue import SaidError, phrase
 from flooding.io.locale_files import load_catalogue
-from flooding.io.readers._text import ReaderError, decode_head, open_recording, read_lines
+from flooding.io.readers._text import (
+    UNIX_MAX_S,
+    ReaderError,
+    decode_head,
+    open_recording,
+    read_lines,
+)
 from flooding.io.readers.flooding_json import (
     JSON_FORMAT,
     is_flooding_json,
@@ -43,6 +49,7 @@ from flooding.io.readers.tables import (
 )
 
 __all__ = [
+    "UNIX_MAX_S",
     "ReaderError",
     "Recording",
     "UnknownFormat",
