@@ -74,6 +74,9 @@ def visible(page: str) -> str:
     return html.unescape(TEXTS_BLOCK.sub("", page))
 
 
+HUGE_ID = "/sessions/" + "9" * 23  # over 2**63: a number SQLite cannot hold
+
+
 async def fetch_pages(
     recorded: tuple[Path, int, int], language: str, *, live: bool = False, posts: bool = False
 ) -> dict[str, tuple[int, str]]:
@@ -100,7 +103,7 @@ async def fetch_pages(
             async with client.get(link) as opened:
                 found["/open"] = (opened.status, await opened.text())
             paths = ["/"] if live else [p.format(hard=hard, calm=calm) for p in PAGES]
-            paths += [] if live else ["/no-such-page", "/sessions/999"]
+            paths += [] if live else ["/no-such-page", "/sessions/999", "/static/", HUGE_ID]
             for path in paths:
                 async with client.get(base + path) as answer:
                     found[path] = (answer.status, await answer.text())
@@ -183,13 +186,17 @@ class TestEveryPageInGerman:
         assert "erlaubt: eine Zahl >= 60 und <= 220" in visible(body)
 
     def test_error_answers_are_german(self, german: dict[str, tuple[int, str]]) -> None:
-        """A page that is not there, a session that is not there and a request without the
-        app's cookie are answered in German."""
+        """A page that is not there, a session that is not there (even one whose number is
+        too long for any), the page files' folder and a request without the app's cookie
+        are answered in German."""
         assert german["/no-such-page"] == (
             404,
             load_catalogue("de")("web.error.404") + "\n",
         )
         assert german["/sessions/999"] == (404, "Es gibt keine Sitzung 999.\n")
+        # a number no session can have (past SQLite's largest), and a folder of the page files
+        assert german[HUGE_ID] == (404, f"Es gibt keine Sitzung {HUGE_ID.rsplit('/')[-1]}.\n")
+        assert german["/static/"] == (403, load_catalogue("de")("web.error.403") + "\n")
         status, body = german["without the cookie"]
         assert status == 401
         assert body.startswith("Diese Seite ist privat.")

@@ -154,7 +154,8 @@ def test_false_alarm_mark_and_undo_reach_the_store(
 def test_the_note_is_saved_and_a_too_long_one_is_refused(
     chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
 ) -> None:
-    """A note is saved as `flooding note` saves it; one over the limit is refused, unchanged."""
+    """A note is saved as `flooding note` saves it; one over the limit is refused, the
+    saved one unchanged, and the page shows the refused text in its box to shorten."""
     folder, _, hard = recorded
     page = open_page(chromium, app, f"/sessions/{hard}")
     page.get_by_label("What was the talk about?").fill("money, again")
@@ -166,12 +167,31 @@ def test_the_note_is_saved_and_a_too_long_one_is_refused(
         headers={"Origin": app.base},
         max_redirects=0,
     )
-    assert response.status == 303
-    assert "keep+it+under+500" in response.headers["location"]
+    assert response.status == 400
+    assert "The note is 501 characters; shorten it to 500 or fewer" in response.text()
+    assert ">" + "x" * 501 + "</textarea>" in response.text()
     with opened(folder) as store:
         row = store.session(hard)
         assert row is not None
         assert row.note == "money, again"
+
+
+def test_a_note_of_lines_up_to_the_limit_is_saved_whole(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """A note of 500 characters over 14 lines, typed in the box (which counts a line break
+    as one character, though the browser sends two), is saved whole."""
+    folder, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    note = "\n".join(["money and the dishes again"] * 14)  # 377 characters
+    note += "!" * (500 - len(note))
+    page.get_by_label("What was the talk about?").fill(note)
+    page.get_by_role("button", name="Save the note").click()
+    page.wait_for_selector("text=Your note is saved")
+    with opened(folder) as store:
+        row = store.session(hard)
+        assert row is not None
+        assert row.note == note
 
 
 def test_export_gives_the_same_csv_as_the_command(

@@ -47,7 +47,7 @@ SECURITY_HEADERS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-ERROR_STATUSES = frozenset({400, 404, 405, 413})  # aiohttp's own answers, said in our words
+ERROR_STATUSES = frozenset({400, 403, 404, 405, 413})  # aiohttp's own answers, said in our words
 
 
 def load_secret(folder: Path) -> bytes:

@@ -80,6 +80,19 @@ def said(say: Catalogue, request: web.Request) -> str:
     return say(f"web.said.{what}") if what in SAID else ""
 
 
+SESSION_ID_MAX = 2**63 - 1  # the largest id SQLite holds: a longer number names no session
+
+
+def _session_id(request: web.Request) -> int:
+    """The session id in the address (digits, by the route); one SQLite cannot hold names
+    no session: 404, as an id that does not exist."""
+    session_id = int(request.match_info["id"])
+    if session_id > SESSION_ID_MAX:
+        say = server_of(request).say
+        raise web.HTTPNotFound(text=say("web.session.no_such", id=session_id) + "\n")
+    return session_id
+
+
 def _summary(server: AppServer, session_id: int) -> SessionSummary:
     found = summarize_sessions(server.store, session_id)
     if not found:
@@ -113,8 +126,16 @@ def _alert_ids(server: AppServer, session_id: int) -> dict[float, tuple[int, boo
 
 async def session_page(request: web.Request) -> web.StreamResponse:
     """One session: chart, episodes in words, note, false alarms, export and delete."""
+    return _session_view(request, error=request.query.get("error", ""))
+
+
+def _session_view(
+    request: web.Request, *, error: str, typed: str | None = None, status: int = 200
+) -> web.Response:
+    """The session page, saying `error`; `typed`: a note the person typed that was not
+    saved, shown in its box again (nothing typed is lost)."""
     server = server_of(request)
-    session_id = int(request.match_info["id"])
+    session_id = _session_id(request)
     server.store.flush()
     summary = _summary(server, session_id)
     found = episodes(server.store, session_id)
@@ -142,8 +163,10 @@ async def session_page(request: web.Request) -> web.StreamResponse:
         clock=clock_time,
         bpm_words=lambda value: bpm_words(server.say, value),
         note_max=NOTE_MAX_CHARS,
-        error=request.query.get("error", ""),
+        typed=typed,
+        error=error,
         said=said(server.say, request),
+        status=status,
     )
 
 
@@ -154,7 +177,7 @@ def _finite(values: list[float | None] | list[float]) -> list[float | None]:
 async def session_chart(request: web.Request) -> web.StreamResponse:
     """The session's chart data: the same numbers `flooding plot` draws."""
     server = server_of(request)
-    session_id = int(request.match_info["id"])
+    session_id = _session_id(request)
     server.store.flush()
     data = plot_data(server.store, session_id)
     if data is None:
@@ -200,14 +223,14 @@ def _back(session_id: int, **query: str) -> web.Response:
 async def save_note(request: web.Request) -> web.StreamResponse:
     """The note, as `flooding note` saves it."""
     server = server_of(request)
-    session_id = int(request.match_info["id"])
+    session_id = _session_id(request)
     _summary(server, session_id)
-    note = (await form_of(request)).get("note", "").strip()
+    # a line break as the box counts it (one character), though a browser sends two
+    typed = (await form_of(request)).get("note", "").replace("\r\n", "\n").replace("\r", "\n")
+    note = typed.strip()
     if len(note) > NOTE_MAX_CHARS:
-        return _back(
-            session_id,
-            error=server.say("web.session.note_too_long", n=len(note), most=NOTE_MAX_CHARS),
-        )
+        error = server.say("web.session.note_too_long", n=len(note), most=NOTE_MAX_CHARS)
+        return _session_view(request, error=error, typed=typed, status=400)
     server.store.set_note(session_id, note)
     return _back(session_id, said="note")
 
@@ -215,7 +238,7 @@ async def save_note(request: web.Request) -> web.StreamResponse:
 async def false_alarm(request: web.Request) -> web.StreamResponse:
     """Mark an alert as a false alarm (as the alert's button and `flooding ok` do), or undo."""
     server = server_of(request)
-    session_id = int(request.match_info["id"])
+    session_id = _session_id(request)
     _summary(server, session_id)
     form = await form_of(request)
     try:
@@ -236,7 +259,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     """The session as `flooding export` (CSV of the readings, JSON; the episodes CSV as with
     `--episodes`) or `flooding plot --html` writes it (through the same functions)."""
     server = server_of(request)
-    session_id = int(request.match_info["id"])
+    session_id = _session_id(request)
     kind = request.match_info.get("format", "episodes")  # episodes.csv: the episodes table
     _summary(server, session_id)
     server.store.flush()
@@ -267,7 +290,7 @@ async def export(request: web.Request) -> web.StreamResponse:
 async def confirm_delete(request: web.Request) -> web.StreamResponse:
     """Ask before deleting."""
     server = server_of(request)
-    session_id = int(request.match_info["id"])
+    session_id = _session_id(request)
     summary = _summary(server, session_id)
     return server.render(
         "delete.html",
@@ -281,7 +304,7 @@ async def confirm_delete(request: web.Request) -> web.StreamResponse:
 async def delete(request: web.Request) -> web.StreamResponse:
     """Delete a session for good (as `flooding delete` does), once confirmed."""
     server = server_of(request)
-    session_id = int(request.match_info["id"])
+    session_id = _session_id(request)
     summary = _summary(server, session_id)
     if (await form_of(request)).get("confirm") != "yes":
         return _back(session_id, error=server.say("web.session.not_confirmed"))
