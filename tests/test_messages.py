@@ -342,8 +342,22 @@ class TestOwnTexts:
             ("ready_body", '"{script}"'),
             ("not_yet_title", '"{0} more"'),
             ("alert_title", '"Break {"'),
+            ("alert_title", '"Break {bpm:>99999999}"'),
+            ("alert_title", '"Break {bpm!r}"'),
+            ("alert_body", '"{baseline.__doc__}"'),
+            ("alert_body", '"{bpm[0]}"'),
         ],
-        ids=["misspelt", "number-format", "wrong-message", "positional", "unbalanced"],
+        ids=[
+            "misspelt",
+            "number-format",
+            "wrong-message",
+            "positional",
+            "unbalanced",
+            "huge-width",
+            "conversion",
+            "attribute",
+            "index",
+        ],
     )
     def test_bad_placeholder_is_a_config_error(self, tmp_path: Path, key: str, value: str) -> None:
         """A text with a placeholder it cannot fill is refused when loading, not at the alert."""
@@ -360,6 +374,32 @@ class TestOwnTexts:
             "here; allowed here: {bpm}, {baseline}, {minutes}, {extend_minutes}, "
             "{return_time}, {reentry}"
         )
+
+    def test_a_placeholder_with_more_than_its_name_is_named_as_written(
+        self, tmp_path: Path
+    ) -> None:
+        """A placeholder with a format after its name (which would fill in a text of any
+        size) is named as written, with what to write instead."""
+        path = tmp_path / "config.toml"
+        problem = _only_problem(path, '[messages]\nalert_title = "Hi {bpm:>99999999}"\n')
+        assert problem.startswith(
+            f"{path}:2: messages.alert_title = 'Hi {{bpm:>99999999}}': {{bpm:>99999999}} is"
+            " more than a name between braces: write the name alone (nothing after a : or !,"
+            " no . or [); allowed here: {bpm}"
+        )
+
+    def test_a_brace_without_its_partner_is_named_in_german_words_only(
+        self, tmp_path: Path
+    ) -> None:
+        """A lone brace in a German person's text is named in German, with none of Python's
+        own English words."""
+        path = tmp_path / "config.toml"
+        problem = _only_problem(path, 'language = "de"\n[messages]\nalert_title = "Hi {bpm"\n')
+        assert problem.startswith(
+            f"{path}:3: messages.alert_title = 'Hi {{bpm': einer Klammer fehlt ihr Gegenstück:"
+        )
+        assert "expected" not in problem
+        assert "string" not in problem
 
     def test_a_button_placeholder_is_checked_when_loading(self, tmp_path: Path) -> None:
         """A button text with a placeholder the alert cannot fill is refused when loading."""

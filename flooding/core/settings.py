@@ -7,6 +7,7 @@ Reading the files, environment and command line that fill these models in layers
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -177,6 +178,37 @@ def fill_placeholders(key: str, text: str, values: dict[str, str]) -> str:
     return text.format(**{name: values[name] for name in PLACEHOLDERS[key]})
 
 
+# what a message text's placeholder may be wrong in (the words: `problem.<kind>` of the
+# message catalogue; these, in English, for pydantic's own message)
+_PLACEHOLDER_PROBLEMS = {
+    "placeholder_broken": "{item} a brace has no partner; allowed here: {allowed}",
+    "placeholder_not_plain": "{item} {placeholder} is more than a name in braces; allowed"
+    " here: {allowed}",
+    "placeholder_unknown": "{item} {placeholder} cannot be filled in here; allowed here: {allowed}",
+}
+
+
+def _placeholder_problem(text: str, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """What is wrong with the placeholders of a message text (a `_PLACEHOLDER_PROBLEMS` kind
+    and the placeholder as written), None when each is a plain allowed name. Only a plain
+    name is filled in: a format (`{bpm:>9999}`), a conversion (`{bpm!r}`), an attribute or
+    an index would make a text other than the words (a huge one, or Python's insides)."""
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError:  # a { or } without its partner
+        return "placeholder_broken", ""
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        written = "{" + name + ("" if conversion is None else "!" + conversion)
+        written += ("" if not spec else ":" + spec) + "}"
+        if spec or conversion is not None or not name.isidentifier():
+            return "placeholder_not_plain", written
+        if name not in names:
+            return "placeholder_unknown", written
+    return None
+
+
 Text = Annotated[str, Field(min_length=1)]  # a message text: never empty
 Texts = Annotated[list[str], Field(min_length=1)]  # a rotating list: at least one text
 
@@ -231,29 +263,15 @@ class MessageSettings(_Section):
         names = PLACEHOLDERS.get(info.field_name)
         if names is None:
             return value
-        dummy = dict.fromkeys(names, "x")
         # the words are the config problem's (flooding.io.config_files.problems): the error
         # carries what they need, `item` is the list item ('' for a single text)
         context = {"allowed": ", ".join("{" + name + "}" for name in names)}
         for text in [value] if isinstance(value, str) else value:
             context["item"] = "" if isinstance(value, str) else repr(text)
-            try:
-                fill_placeholders(info.field_name, text, dummy)
-                continue
-            except KeyError as exc:
-                context["placeholder"] = "{" + str(exc.args[0]) + "}"
-                raise PydanticCustomError(
-                    "placeholder_unknown",
-                    "{item} {placeholder} cannot be filled in here; allowed here: {allowed}",
-                    context,
-                ) from None
-            except (IndexError, ValueError, AttributeError) as exc:
-                context["error"] = str(exc)
-                raise PydanticCustomError(
-                    "placeholder_broken",
-                    "{item} a placeholder cannot be filled in ({error}); allowed here: {allowed}",
-                    context,
-                ) from None
+            problem = _placeholder_problem(text, names)
+            if problem is not None:
+                kind, context["placeholder"] = problem
+                raise PydanticCustomError(kind, _PLACEHOLDER_PROBLEMS[kind], context)
         return value
 
 

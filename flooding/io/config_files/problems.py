@@ -101,13 +101,12 @@ def close_keys(key: str, siblings: list[str]) -> list[str]:
 def _validator_words(kind: str, ctx: Mapping[str, Any], say: Catalogue) -> str | None:
     """The words for a settings validator's own error (placeholders, target URLs, profile
     names: `flooding.core.settings`), or None for another error."""
-    if kind in ("placeholder_unknown", "placeholder_broken"):
+    if kind in ("placeholder_unknown", "placeholder_broken", "placeholder_not_plain"):
         item = say("problem.in_item", text=ctx["item"]) if ctx.get("item") else ""
         allowed = ctx.get("allowed") or say("problem.no_placeholders")
         return item + say(
             f"problem.{kind}",
             placeholder=ctx.get("placeholder", ""),
-            error=ctx.get("error", ""),
             allowed=allowed,
         )
     if kind == "target_url":
