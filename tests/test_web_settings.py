@@ -94,6 +94,35 @@ def test_a_good_value_is_saved_keeping_the_comments(
     assert page.get_by_label("absolute bpm", exact=True).input_value() == "110"
 
 
+def test_a_mistake_in_the_file_is_shown_as_written_and_corrected_in_the_form(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A file the person broke while the app runs (5 break minutes, under the 10 allowed):
+    the page says so, shows the 5 beside its problem and the app's own values elsewhere; a
+    wrong correction keeps what was typed; a right one repairs the file, comments kept."""
+    broken = USER_FILE + "[pause]\n# short breaks\nminutes = 5\n"
+    (folder / "config.toml").write_text(broken, encoding="utf-8")
+    page = settings_page(chromium, app)
+    assert "has a mistake" in page.inner_text("#file-problem")
+    minutes = page.get_by_label("minutes", exact=True)
+    assert minutes.input_value() == "5"
+    assert "pause.minutes = 5" in page.inner_text("#f-pause-minutes-error")
+    assert page.get_by_label("absolute bpm", exact=True).input_value() == "105"
+    minutes.fill("7")
+    page.get_by_label("absolute bpm", exact=True).fill("104")
+    page.get_by_role("button", name="Save").click()
+    assert "pause.minutes = 7" in page.inner_text("#f-pause-minutes-error")
+    assert page.get_by_label("absolute bpm", exact=True).input_value() == "104"  # kept
+    assert (folder / "config.toml").read_text(encoding="utf-8") == broken
+    page.get_by_label("minutes", exact=True).fill("25")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Saved.")
+    text = (folder / "config.toml").read_text(encoding="utf-8")
+    assert "# short breaks" in text
+    settings = load_config(folder / "config.toml").settings
+    assert (settings.pause.minutes, settings.detection.absolute_bpm) == (25, 104)
+
+
 def test_the_what_if_numbers_are_flooding_tunes(
     chromium: Any, app: AppProcess, folder: Path
 ) -> None:
@@ -189,6 +218,23 @@ def test_the_message_preview_renders_the_alert_as_the_notifier_would(
     assert shown.locator(".notice-body").inner_text().strip() == expected.body.strip()
     for button in expected.buttons:
         assert button in shown.inner_text()
+
+
+def test_a_changed_text_is_listed_with_its_own_letters(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A message text with umlauts and an emoji is listed among the preview's changes as
+    typed (not as escape codes), and saving it writes it so."""
+    page = settings_page(chromium, app)
+    page.get_by_label("alert title", exact=True).fill("Überflutet 🌊 {minutes}")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("#preview")
+    changed = page.locator("#p-changes code").all_text_contents()
+    assert changed == ['messages.alert_title="Überflutet 🌊 {minutes}"']
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Saved.")
+    saved = load_config(folder / "config.toml").settings.messages.alert_title
+    assert saved == "Überflutet 🌊 {minutes}"
 
 
 def test_the_preview_shows_what_the_lock_screen_shows_in_privacy_mode() -> None:

@@ -165,16 +165,23 @@ def _form_text(kind: str, text: str) -> str:
     return text.strip()
 
 
+def _toml_string(value: str | list[str]) -> str:
+    """A string (or list of them) as TOML basic strings, its letters as they are (shown to
+    the person among the changes: Ü, not \\u00dc): JSON's, with DEL escaped too, as TOML
+    wants (JSON escapes the other control characters)."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _toml_value(kind: str, text: str) -> str:
     """A form value as the TOML text `--set KEY=VALUE` takes."""
     if kind == "text":
-        return json.dumps(_form_text(kind, text))  # a JSON string is a TOML basic string
+        return _toml_string(_form_text(kind, text))
     if kind == "lines":
-        return json.dumps(_form_text(kind, text).split("\n") if _form_text(kind, text) else [])
+        return _toml_string(_form_text(kind, text).split("\n") if _form_text(kind, text) else [])
     if kind == "bool":
         return "true" if text == "on" else "false"
     if kind == "choice":
-        return json.dumps(text)
+        return _toml_string(text)
     return text.strip() or '""'  # an empty number is refused with the key's own words
 
 
@@ -339,11 +346,17 @@ def _page(
     said: str = "",
     preview: Totals | None = None,
     changes: list[str] | None = None,
+    file_problem: bool = False,
+    sent: bool = True,
 ) -> web.Response:
+    """The page; `file_problem`: the person's file has a mistake (the settings shown are those
+    the app started with); `sent`: answering a sent form (else the page as it is)."""
     return server.render(
         "settings.html",
         status=status,
         page="settings",
+        file_problem=file_problem,
+        sent=sent,
         sections=form_fields(settings, server.say),
         form=form or {},
         errors=errors or {},
@@ -358,13 +371,89 @@ def _page(
     )
 
 
+def _form_of(settings: Settings) -> dict[str, str]:
+    """The form as the page shows `settings` (as a browser would send it back untouched)."""
+    form = {}
+    for _title, fields in form_fields(settings):
+        for field in fields:
+            if field.kind != "bool":
+                form[field.key] = _shown(field.value)
+            elif field.value:
+                form[field.key] = "on"
+    return form
+
+
+def _written_in_file(path: Path, keys: list[str]) -> dict[str, str | None]:
+    """The values of `keys` as the person's file writes them, as form texts (None: a
+    checkbox off; those it holds, when it reads as TOML): a value with a mistake is shown as
+    it is, to be corrected."""
+    import tomllib
+
+    try:
+        document: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    found: dict[str, str | None] = {}
+    for key in keys:
+        node = document
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, bool):
+            found[key] = "on" if node else None
+        elif isinstance(node, list):
+            found[key] = "\n".join(str(item) for item in node)
+        elif isinstance(node, str | int | float):
+            found[key] = str(node)
+    return found
+
+
+def _form_against_file(server: AppServer, form: dict[str, str]) -> tuple[Settings, list[str], bool]:
+    """The settings a sent form is compared with, the changes it makes (`--set` texts), and
+    whether the person's file has a mistake. Then the settings are those the app started
+    with, and the changes also set each key the file has wrong to the form's value: a
+    corrected value repairs the file (a mistake the form cannot reach stays named)."""
+    try:
+        current = _load(server).settings
+    except ConfigError as exc:
+        wrong, _ = problems_by_key(exc.problems)
+    else:
+        return current, overrides_from(form, current), False
+    current = server.settings
+    changes = overrides_from(form, current)
+    changed = {change.partition("=")[0] for change in changes}
+    kinds = {field.key: field.kind for _title, fields in form_fields(current) for field in fields}
+    for key in wrong:
+        if key in kinds and key not in changed and (key in form or kinds[key] == "bool"):
+            changes.append(f"{key}={_toml_value(kinds[key], form.get(key, ''))}")
+    return current, changes, True
+
+
 async def settings_page(request: web.Request) -> web.StreamResponse:
-    """The form with the settings in effect."""
+    """The form with the settings in effect; when the person's file has a mistake, those the
+    app started with, and each value the file has wrong as written there, beside its
+    problem, to be corrected."""
     server = server_of(request)
     try:
         loaded = _load(server)
     except ConfigError as exc:
-        return _page(server, server.settings, status=200, other_errors=exc.problems)
+        errors, other = problems_by_key(exc.problems)
+        form = _form_of(server.settings)
+        for key, text in _written_in_file(
+            user_config_path(server.config_file), list(errors)
+        ).items():
+            if text is None:
+                form.pop(key, None)
+            else:
+                form[key] = text
+        return _page(
+            server,
+            server.settings,
+            form=form,
+            errors=errors,
+            other_errors=other,
+            file_problem=True,
+            sent=False,
+        )
     said = server.say("web.settings.saved") if "saved" in request.query else ""
     request.app[KEPT_KEY].warm(server.folder, loaded.settings)
     return _page(server, loaded.settings, said=said)
@@ -374,25 +463,25 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
     """Check the form as `config check` would; preview it (what-if) or save it."""
     server = server_of(request)
     form = await form_of(request)
-    try:
-        current = _load(server)
-    except ConfigError as exc:
-        return _page(server, server.settings, status=409, other_errors=exc.problems)
-    changes = overrides_from(form, current.settings)
+    current, changes, file_problem = _form_against_file(server, form)
     try:
         candidate = _load(server, changes)
     except ConfigError as exc:
         errors, other = problems_by_key(exc.problems)
         return _page(
-            server, current.settings, status=400, form=form, errors=errors, other_errors=other
+            server,
+            current,
+            status=409 if file_problem else 400,
+            form=form,
+            errors=errors,
+            other_errors=other,
+            file_problem=file_problem,
         )
     if form.get("action") == "preview":
-        preview = await request.app[KEPT_KEY].preview(
-            server.folder, current.settings, candidate.settings
-        )
+        preview = await request.app[KEPT_KEY].preview(server.folder, current, candidate.settings)
         return _page(server, candidate.settings, form=form, preview=preview, changes=changes)
     if not changes:
-        return _page(server, current.settings, said=server.say("web.settings.nothing_changed"))
+        return _page(server, current, said=server.say("web.settings.nothing_changed"))
     # imported here: tomlkit is for saving, not for the service that serves the app
     from flooding.io.config_files.user_file import set_user_values
 
@@ -415,19 +504,16 @@ async def what_if_as_typed(request: web.Request) -> web.StreamResponse:
     already asked. Nothing is saved."""
     server = server_of(request)
     form = await form_of(request)
-    try:
-        current = _load(server)
-    except ConfigError as exc:
-        return web.json_response({"problems": exc.problems}, status=409)
-    changes = overrides_from(form, current.settings)
+    current, changes, file_problem = _form_against_file(server, form)
     try:
         candidate = _load(server, changes)
     except ConfigError as exc:
         errors, other = problems_by_key(exc.problems)
-        return web.json_response({"problems": [*errors.values(), *other]}, status=400)
+        status = 409 if file_problem else 400
+        return web.json_response({"problems": [*errors.values(), *other]}, status=status)
     try:
         preview = await request.app[KEPT_KEY].preview_as_typed(
-            server.folder, current.settings, candidate.settings
+            server.folder, current, candidate.settings
         )
     except (StoreError, OSError) as exc:
         logger.warning("the what-if could not read the sessions: %s", exc)
