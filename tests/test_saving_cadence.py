@@ -15,7 +15,7 @@ from pathlib import Path
 from flooding.app.session import SessionRunner
 from flooding.core.models import SOLO, LinkChanged, LinkState, Sample, SourceItem
 from flooding.io.store import Store
-from flooding.io.store.store import MAX_WAITING_ROWS
+from flooding.io.store.store import JOURNAL_AFTER_S, MAX_WAITING_ROWS
 from tests.session_factory import runner_on
 
 START = 1_700_000_000.0
@@ -27,9 +27,13 @@ class CountingStore(Store):
     """A real store that counts the hand-overs (flushes) and the samples taken before each."""
 
     def __init__(
-        self, connection: sqlite3.Connection, path: Path, max_waiting_rows: int = MAX_WAITING_ROWS
+        self,
+        connection: sqlite3.Connection,
+        path: Path,
+        max_waiting_rows: int = MAX_WAITING_ROWS,
+        journal_after_s: float = JOURNAL_AFTER_S,
     ) -> None:
-        super().__init__(connection, path, max_waiting_rows)
+        super().__init__(connection, path, max_waiting_rows, journal_after_s)
         self.taken = 0
         self.flushed_after: list[int] = []  # samples taken at each hand-over
 

@@ -167,6 +167,59 @@ def test_a_journal_left_by_a_crash_is_saved_at_the_next_open(tmp_path: Path) -> 
     assert not journal_of(tmp_path).exists()
 
 
+PACED_RECORDER = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from pathlib import Path
+    from flooding.core.models import Sample
+    from flooding.io.store import Store
+
+    async def main() -> None:
+        store = Store.open(Path(sys.argv[1]), journal_after_s=float(sys.argv[2]))
+        sid = store.begin_session(1_700_000_000.0, source="simulated", mode="talk")
+        for k in range(int(sys.argv[3])):
+            store.add_sample(sid, Sample(t_s=1_700_000_000.0 + k, bpm=70.0, rr_s=(0.85,)))
+            store.flush()
+            await asyncio.sleep(0.05)  # a strap's pace, quickened
+        print("recorded", flush=True)
+        time.sleep(60)  # killed here, the lock still held by another program
+
+    asyncio.run(main())
+    """
+)
+AWAY_S = 0.5  # a database away this long sends the paced recorder's samples to the journal
+PACED = 60  # samples, 50 ms apart: 3 s of a lock held
+
+
+def test_a_monitor_killed_during_a_long_lock_loses_only_its_first_seconds(
+    tmp_path: Path,
+) -> None:
+    """A recorder killed (-9) 3 s into a lock, its memory far from full, loses at most the
+    samples of the first second: those after the database was away `journal_after_s` went
+    to the journal, and the next open saves them in order."""
+    Store.open(tmp_path).close()
+    with LockHolder(tmp_path / DB_NAME):
+        child = subprocess.Popen(
+            [sys.executable, "-c", PACED_RECORDER, str(tmp_path), str(AWAY_S), str(PACED)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "recorded"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    store = Store.open(tmp_path)
+    try:
+        (session,) = store.sessions()
+        times = [s.t_s for s in store.iter_samples(session.id)]
+    finally:
+        store.close()
+    lost = PACED - len(times)
+    assert lost <= 20  # the first second's, at most (AWAY_S and the writer's first tries)
+    assert times == [START + k for k in range(lost, PACED)]
+
+
 def test_a_planted_link_at_the_journal_is_refused_and_nothing_is_lost(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -2,16 +2,17 @@
 
 Sync use (commands, imports, tests): writes run on the caller's connection; `flush()` commits
 the buffered samples in short transactions, or, inside `all_or_nothing` (an import), all of
-them together at its end. Live use: a store written to from inside a running
-event loop hands every write to a writer thread (`writer.Writer`), so the loop never waits for
-the disk or for another program's lock. Policy when the database is busy: nothing is dropped;
-the samples wait in memory (a warning after a few seconds, again every minute) and are saved in
-time order once the lock frees. Past `MAX_WAITING_ROWS` (ten hours of one strap) later samples go
-to an owner-only journal file beside the database (`journal.Journal`), flushed to disk as they
-come, so memory stays bounded; it is saved (before newer rows) once the lock frees, or at the
-next `Store.open` after a crash. A session's id is handed out before its row is written, so at
-that open the id may name another program's session: the journal's session headers say which
-session the rows belong to (`_recovery_target`).
+them together at its end. Live use: a store written to from inside a running event loop hands
+every write to a writer thread (`writer.Writer`), so the loop never waits for the disk or for
+another program's lock. Policy when the database is busy: nothing is dropped; the samples wait
+in memory (a warning after a few seconds, again every minute) and are saved in time order once
+the lock frees. Once the database has been away `JOURNAL_AFTER_S`, or past `MAX_WAITING_ROWS`
+(ten hours of one strap), later samples go to an owner-only journal file beside the database
+(`journal.Journal`), flushed to disk as they come, so a stopped or killed monitor loses at most
+the first seconds of a long wait, and memory stays bounded; it is saved (before newer rows)
+once the lock frees, or at the next `Store.open` after a crash. A session's id is handed out
+before its row is written, so at that open the id may name another program's session: the
+journal's session headers say which session the rows belong to (`_recovery_target`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ CLOSE_WAIT_S = 120.0  # closing while the database is busy: keep trying this lon
 SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queued writes
 SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwritable
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, to the journal
+JOURNAL_AFTER_S = 5.0  # a database away this long: newer samples go to the journal, on disk,
+#                        so a monitor killed meanwhile loses at most these first seconds' ones
 CHUNK_ROWS = 20_000  # a sync flush (outside `all_or_nothing`) commits this many rows at once...
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 LITERAL_MIN_ROWS = 64  # an insert of fewer rows binds every value: a literal in its text
@@ -296,7 +299,11 @@ class Store:
     """Read and write sessions, samples and events."""
 
     def __init__(
-        self, connection: sqlite3.Connection, path: Path, max_waiting_rows: int = MAX_WAITING_ROWS
+        self,
+        connection: sqlite3.Connection,
+        path: Path,
+        max_waiting_rows: int = MAX_WAITING_ROWS,
+        journal_after_s: float = JOURNAL_AFTER_S,
     ) -> None:
         self.db = connection
         self.path = path
@@ -304,6 +311,7 @@ class Store:
         #   (but for the alerts of replays, `keep_replayed_alerts`, when the file can be written)
         self.immutable = False  # read as it stands (a folder nobody can write): nothing written
         self.max_waiting_rows = max_waiting_rows  # samples held in memory at most (live use)
+        self.journal_after_s = journal_after_s  # a database away this long: to the journal
         self._journal = Journal(path)  # where later ones wait (made only when needed)
         self._saving: Saving | None = None  # a journal handed to the writer to be saved
         self._full_told = False  # the journal's warning is said once each time it fills
@@ -321,15 +329,28 @@ class Store:
         self._one_transaction = False  # inside `all_or_nothing`: nothing commits before its end
 
     @classmethod
-    def open(cls, data_dir: Path, *, max_waiting_rows: int = MAX_WAITING_ROWS) -> Self:
+    def open(
+        cls,
+        data_dir: Path,
+        *,
+        max_waiting_rows: int = MAX_WAITING_ROWS,
+        journal_after_s: float = JOURNAL_AFTER_S,
+    ) -> Self:
         """Open (creating if needed, owner-only) the store in `data_dir`, upgrading its schema
         and saving any journal a crashed session left.
 
         Another program holding the write lock is waited for (up to `OPEN_WAIT_S`)."""
-        return _waiting_out(lambda: cls._open(data_dir, max_waiting_rows), data_dir / DB_NAME)
+        return _waiting_out(
+            lambda: cls._open(data_dir, max_waiting_rows, journal_after_s), data_dir / DB_NAME
+        )
 
     @classmethod
-    def _open(cls, data_dir: Path, max_waiting_rows: int = MAX_WAITING_ROWS) -> Self:
+    def _open(
+        cls,
+        data_dir: Path,
+        max_waiting_rows: int = MAX_WAITING_ROWS,
+        journal_after_s: float = JOURNAL_AFTER_S,
+    ) -> Self:
         make_private_dir(data_dir)  # missing parents too: the demo's folder is data/demo
         path = data_dir / DB_NAME
         _make_private(path)
@@ -340,7 +361,7 @@ class Store:
             with suppress(OSError):
                 os.chmod(side, 0o600)
         connection = _connect(path)
-        store = cls(connection, path, max_waiting_rows)
+        store = cls(connection, path, max_waiting_rows, journal_after_s)
         try:
             if store._migrate() < COLUMNS_SCHEMA:
                 store._keep_ended_columns()
@@ -549,7 +570,12 @@ class Store:
         writer = self._writer
         assert writer is not None
         rows, self._pending = self._pending, []
-        if rows and (self._journal.rows or writer.waiting_rows + len(rows) > self.max_waiting_rows):
+        away_s = writer.trouble_since
+        if rows and (
+            self._journal.rows
+            or writer.waiting_rows + len(rows) > self.max_waiting_rows
+            or (away_s is not None and time.monotonic() - away_s >= self.journal_after_s)
+        ):
             rows = self._to_journal(rows)
         if rows:
 

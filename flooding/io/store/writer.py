@@ -249,9 +249,9 @@ class Writer:
             self._told_s = now
             kind = "busy" if is_busy(exc) else "unavailable"
             log.warning(
-                "the recordings database has been %s for %.0f s: %s %d samples wait in memory "
-                "and are saved as soon as it can be written; nothing is lost and the heart is "
-                "still watched.",
+                "the recordings database has been %s for %.0f s: %s %d samples wait in memory, "
+                "newer ones on disk beside it, all saved as soon as it can be written; the heart "
+                "is still watched.",
                 kind,
                 away_s,
                 explain(exc, self.path),
