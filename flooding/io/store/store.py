@@ -899,14 +899,18 @@ class Store:
         finally:
             self._one_transaction = False
 
-    @contextmanager
-    def _committed(self) -> Iterator[None]:
-        """A small sync write, committed at once (inside `all_or_nothing`: at its end)."""
+    def _sync(self, write: Callable[[sqlite3.Connection], _T]) -> _T:
+        """A small sync write, committed at once (inside `all_or_nothing`: at its end); a busy
+        database is waited out as `open` waits (another program's import), another failure
+        raised as StoreError, naming its cause."""
         if self._one_transaction:
-            yield
-            return
-        with self.db:
-            yield
+            return write(self.db)
+
+        def attempt() -> _T:
+            with self.db:
+                return write(self.db)
+
+        return _waiting_out(attempt, self.path)
 
     def begin_session(
         self,
@@ -921,12 +925,13 @@ class Store:
         """Create a session and return its id (committed at once)."""
         values = (started_s, source, mode, strap_name, strap_address, settings_json)
         if self._live() is None:
-            with self._committed():
-                cursor = self.db.execute(
+            cursor = self._sync(
+                lambda db: db.execute(
                     "INSERT INTO sessions(started_s, source, mode, strap_name, strap_address,"
                     " settings_json) VALUES (?, ?, ?, ?, ?, ?)",
                     values,
                 )
+            )
             return int(cursor.lastrowid or 0)
         given = self._next_id("sessions")
         self._begun[given] = SessionHeader(given, *values)
@@ -992,8 +997,7 @@ class Store:
     def _write(self, write: Any) -> None:
         """Run a small write now (sync use, committed at once) or on the writer (live use)."""
         if self._live() is None:
-            with self._committed():
-                write(self.db)
+            self._sync(write)
         else:
             self._run(write)
 
@@ -1227,8 +1231,7 @@ class Store:
             mark = self.add_note_event(session_id, t_s, "false-alarm", data)
             self._marks[(session_id, alert_event_id)] = mark
             return mark
-        with self.db:
-            return self.add_note_event(session_id, t_s, "false-alarm", data)
+        return self._sync(lambda db: self.add_note_event(session_id, t_s, "false-alarm", data))
 
     def unmark_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
         """Take back a false-alarm mark (committed at once); whether there was one."""
@@ -1236,12 +1239,15 @@ class Store:
         had = self._marks.pop((session_id, alert_event_id), None) is not None
         had = self._false_alarm_mark(session_id, alert_event_id) is not None or had
         if self._live() is None:
-            with self.db:
-                removed = self.db.execute(
-                    "DELETE FROM events WHERE session_id=? AND kind='false-alarm' AND id IN"
-                    " (SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?)",
-                    (session_id, session_id, alert_event_id),
-                ).rowcount
+            removed: int = self._sync(
+                lambda db: (
+                    db.execute(
+                        "DELETE FROM events WHERE session_id=? AND kind='false-alarm' AND id IN"
+                        " (SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?)",
+                        (session_id, session_id, alert_event_id),
+                    ).rowcount
+                )
+            )
             return removed > 0
 
         def write(db: sqlite3.Connection, batch: Batch) -> None:
@@ -1281,19 +1287,19 @@ class Store:
 
     def _delete_rows(self, session_id: int) -> DeletedCounts:
         self.db.execute("PRAGMA secure_delete = ON")
-        with self.db:
-            found = self.db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()
-            samples = self.db.execute(
-                "DELETE FROM samples WHERE session_id=?", (session_id,)
-            ).rowcount
-            events = self.db.execute(
-                "DELETE FROM events WHERE session_id=?", (session_id,)
-            ).rowcount
-            self.db.execute("DELETE FROM session_people WHERE session_id=?", (session_id,))
+
+        def delete(db: sqlite3.Connection) -> tuple[bool, int, int]:
+            found = db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()
+            samples = db.execute("DELETE FROM samples WHERE session_id=?", (session_id,)).rowcount
+            events = db.execute("DELETE FROM events WHERE session_id=?", (session_id,)).rowcount
+            db.execute("DELETE FROM session_people WHERE session_id=?", (session_id,))
             # also gone by ON DELETE CASCADE; said here too, as the other tables are
-            self.db.execute("DELETE FROM sample_columns WHERE session_id=?", (session_id,))
-            self.db.execute("DELETE FROM replayed_alerts WHERE session_id=?", (session_id,))
-            self.db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+            db.execute("DELETE FROM sample_columns WHERE session_id=?", (session_id,))
+            db.execute("DELETE FROM replayed_alerts WHERE session_id=?", (session_id,))
+            db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+            return found is not None, samples, events
+
+        found, samples, events = self._sync(delete)
         with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return DeletedCounts(sessions=1 if found else 0, samples=samples, events=events)
