@@ -32,6 +32,7 @@ from flooding.io.config_files.loading import (
     load_config,
     parse_value,
 )
+from flooding.io.config_files.user_file import set_user_values
 
 DEFAULT_TOML = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -223,6 +224,32 @@ class TestLayers:
         """Loaded settings cannot be changed by accident."""
         with pytest.raises(ValueError, match="frozen"):
             default_settings().detection.absolute_bpm = 50  # type: ignore[misc]
+
+
+class TestByteOrderMark:
+    """Windows Notepad saves UTF-8 with a byte-order mark first, which TOML itself refuses."""
+
+    def test_a_file_that_starts_with_a_byte_order_mark_loads(self, tmp_path: Path) -> None:
+        """A settings file saved with a byte-order mark gives its values."""
+        path = tmp_path / "config.toml"
+        path.write_bytes(b"\xef\xbb\xbf[detection]\nabsolute_bpm = 95\n")
+        assert load(path).settings.detection.absolute_bpm == 95
+
+    def test_its_problems_name_their_lines(self, tmp_path: Path) -> None:
+        """A mistake in such a file is named at its own line, as in any other."""
+        path = tmp_path / "config.toml"
+        path.write_bytes(b"\xef\xbb\xbf# mine\n[pause]\nminutes = 5\n")
+        assert only_problem(path).startswith(f"{path}:3: pause.minutes = 5: ")
+
+    def test_a_value_saved_into_it_keeps_the_rest(self, tmp_path: Path) -> None:
+        """Saving a value into such a file (as the app and `pair` do) keeps what it held and
+        gives a file that loads."""
+        path = tmp_path / "config.toml"
+        path.write_bytes(b"\xef\xbb\xbf# mine\n[detection]\nabsolute_bpm = 95\n")
+        set_user_values(path, {"pause.minutes": 25})
+        settings = load(path).settings
+        assert (settings.detection.absolute_bpm, settings.pause.minutes) == (95, 25)
+        assert path.read_text(encoding="utf-8").startswith("# mine\n")
 
 
 class TestBadConfig:

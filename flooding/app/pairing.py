@@ -11,6 +11,7 @@ from typing import Any
 
 from flooding.core.catalogue import Catalogue, SaidError
 from flooding.core.settings import profile_name_problem
+from flooding.io.config_files.place import read_settings_text
 from flooding.io.locale_files import load_catalogue
 
 
@@ -44,7 +45,7 @@ def profiles_in(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        profiles = tomllib.loads(path.read_text(encoding="utf-8")).get("profiles", {})
+        profiles = tomllib.loads(read_settings_text(path)).get("profiles", {})
     except (OSError, tomllib.TOMLDecodeError):
         return {}
     return profiles if isinstance(profiles, dict) else {}

@@ -34,6 +34,7 @@ from flooding.io.config_files.loading import (
     load_config,
     user_config_path,
 )
+from flooding.io.config_files.place import read_settings_text
 from flooding.io.locale_files import load_catalogue
 from flooding.io.memory import give_back_freed_memory
 from flooding.io.store import Store, StoreError
@@ -390,7 +391,7 @@ def _written_in_file(path: Path, keys: list[str]) -> dict[str, str | None]:
     import tomllib
 
     try:
-        document: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+        document: Any = tomllib.loads(read_settings_text(path))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
     found: dict[str, str | None] = {}

@@ -94,12 +94,13 @@ def chosen_file(args: argparse.Namespace) -> Path | None:
 
 def run_show(args: argparse.Namespace) -> int:
     from flooding.io.config_files.loading import effective_values
+    from flooding.io.config_files.place import read_settings_text
     from flooding.io.config_files.problems import line_of
     from flooding.io.notify.remote import mask_target
 
     chosen_file(args)
     loaded = load_settings(args)
-    text = loaded.user_file.read_text(encoding="utf-8") if loaded.user_file else ""
+    text = read_settings_text(loaded.user_file) if loaded.user_file else ""
     rows: list[dict[str, Any]] = []
     for path, value, origin in effective_values(loaded):
         if _holds_targets(path) and isinstance(value, list):

@@ -21,7 +21,7 @@ from flooding.core.settings import ConfigError, Settings, merge_tables
 from flooding.io.config_files.place import (  # where the file is: re-exported, as before
     ENV_CONFIG_FILE as ENV_CONFIG_FILE,
 )
-from flooding.io.config_files.place import ENV_LANGUAGE, named_config_file
+from flooding.io.config_files.place import ENV_LANGUAGE, named_config_file, read_settings_text
 from flooding.io.config_files.place import (
     default_user_config_path as default_user_config_path,
 )
@@ -88,7 +88,7 @@ def _leaf_paths(tree: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
 
 def _read_toml(path: Path, say: Catalogue) -> tuple[dict[str, Any], str]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_settings_text(path)
     except FileNotFoundError:
         raise ConfigError([say("problem.no_such_file", path=path)], say.language) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -14,6 +14,15 @@ ENV_CONFIG_FILE = "FLOODING_CONFIG"
 ENV_LANGUAGE = "FLOODING_LANGUAGE"  # the `language` setting, as the environment sets it
 
 
+SETTINGS_ENCODING = "utf-8-sig"  # UTF-8, with or without the byte-order mark some editors
+#                                  (Windows Notepad) write first, which TOML does not allow
+
+
+def read_settings_text(path: Path) -> str:
+    """A settings file's text, read as `SETTINGS_ENCODING` (OSError, UnicodeDecodeError)."""
+    return path.read_text(encoding=SETTINGS_ENCODING)
+
+
 def default_user_config_path() -> Path:
     """Where the person's own config file lives on this platform."""
     from platformdirs import user_config_dir
@@ -42,7 +51,7 @@ def named_language(config_file: Path | None, env: Mapping[str, str]) -> str | No
     if from_env:
         return from_env
     try:
-        text = user_config_path(config_file, env).read_text(encoding="utf-8")
+        text = read_settings_text(user_config_path(config_file, env))
         language = tomllib.loads(text).get("language")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None

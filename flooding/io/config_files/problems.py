@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from flooding.core.catalogue import Catalogue
 from flooding.core.settings import ConfigError, Settings
 from flooding.core.settings_keys import allowed_values, keys_under
+from flooding.io.config_files.place import read_settings_text
 from flooding.io.locale_files import load_catalogue
 
 _HEADER_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
@@ -83,7 +84,7 @@ def toml_error_text(
         line, column = where.group(1), where.group(2)
         return say("problem.not_toml", path=path, line=line, column=column, message=message)
     message = re.sub(r"\s*\(at end of document\)", "", message)
-    lines = Path(path).read_text(encoding="utf-8").count("\n") + 1 if Path(path).is_file() else 1
+    lines = read_settings_text(Path(path)).count("\n") + 1 if Path(path).is_file() else 1
     return say("problem.not_toml_at_end", path=path, line=lines, message=message)
 
 

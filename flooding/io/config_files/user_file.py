@@ -14,6 +14,7 @@ from tomlkit.items import InlineTable, Table
 from tomlkit.toml_document import TOMLDocument
 
 from flooding.io.config_files.loading import default_toml_text
+from flooding.io.config_files.place import read_settings_text
 from flooding.io.files import make_private_dir, write_private
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def set_user_values(path: Path, values: dict[str, object]) -> None:
     crash never leaves half a file.
     """
     document: TOMLDocument = (
-        tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+        tomlkit.parse(read_settings_text(path)) if path.exists() else tomlkit.document()
     )
     for dotted, value in values.items():
         *sections, key = dotted.split(".")
