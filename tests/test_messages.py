@@ -346,6 +346,8 @@ class TestOwnTexts:
             ("alert_title", '"Break {bpm!r}"'),
             ("alert_body", '"{baseline.__doc__}"'),
             ("alert_body", '"{bpm[0]}"'),
+            ("suggestions", '["Breathe, back at {return_time}"]'),
+            ("reentry_lines", '["Shall we go on at {return_time}?"]'),
         ],
         ids=[
             "misspelt",
@@ -357,6 +359,8 @@ class TestOwnTexts:
             "conversion",
             "attribute",
             "index",
+            "in-a-suggestion",
+            "in-a-reentry-line",
         ],
     )
     def test_bad_placeholder_is_a_config_error(self, tmp_path: Path, key: str, value: str) -> None:
@@ -419,6 +423,12 @@ def _every_placeholder_texts() -> dict[str, object]:
 
 
 class TestPlaceholderTable:
+    def test_every_message_text_is_in_the_table(self) -> None:
+        """Each message text names the placeholders it may use, none for the texts shown
+        inside another (a suggestion, a re-entry line), so none passes unchecked."""
+        assert set(PLACEHOLDERS) == set(MessageSettings.model_fields)
+        assert PLACEHOLDERS["suggestions"] == PLACEHOLDERS["reentry_lines"] == ()
+
     @pytest.mark.parametrize("privacy", [False, True], ids=["full", "private"])
     @pytest.mark.parametrize("name_who", [False, True], ids=["someone", "named"])
     def test_rendering_fills_every_placeholder_the_table_allows(

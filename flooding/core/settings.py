@@ -126,9 +126,12 @@ _COMMON = ("bpm", "baseline", "minutes", "extend_minutes", "return_time")
 _COUPLE = ("who", "minutes", "extend_minutes", "return_time", "not_counted", "waiting")
 _REMOTE = ("minutes", "extend_minutes", "return_time")
 # The one table of placeholders: each message text may use exactly these, and
-# flooding.core.messages fills in exactly these. The buttons belong to the alert. Lists not
-# named here (suggestions, re-entry lines) are shown as they are.
+# flooding.core.messages fills in exactly these. The buttons belong to the alert. Every
+# message text is named (a test holds it so); the suggestions and re-entry lines are shown as
+# they are, inside another text, so they may use none.
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "suggestions": (),
+    "reentry_lines": (),
     "alert_title": (*_COMMON, "script", "suggestion"),
     "alert_body": (*_COMMON, "script", "suggestion"),
     "button_pause": (*_COMMON, "script", "suggestion"),
@@ -260,9 +263,7 @@ class MessageSettings(_Section):
     @classmethod
     def _placeholders_can_be_filled(cls, value: str | list[str], info: Any) -> str | list[str]:
         # a text that cannot be filled in would fail at the moment of the alert: refuse it now
-        names = PLACEHOLDERS.get(info.field_name)
-        if names is None:
-            return value
+        names = PLACEHOLDERS[info.field_name]
         # the words are the config problem's (flooding.io.config_files.problems): the error
         # carries what they need, `item` is the list item ('' for a single text)
         context = {"allowed": ", ".join("{" + name + "}" for name in names)}
