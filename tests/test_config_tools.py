@@ -190,6 +190,24 @@ class TestConfigCheck:
         assert "dotted.toml:1: detection.margin_bpm = 99" in out
         assert "dotted.toml:4: messages.suggestions.0 = 1" in out
 
+    def test_a_setting_the_environment_breaks_is_named_too(self, tmp_path: Path) -> None:
+        """A good file with a broken or misspelt FLOODING_* setting in the environment (which
+        every other command refuses to start with) fails with the variable named; without
+        a file too."""
+        path = tmp_path / "good.toml"
+        path.write_text("[detection]\nabsolute_bpm = 90\n", encoding="utf-8")
+        broken = {"FLOODING_PAUSE__MINUTES": "abc", "FLOODING_DETECTON__ABSOLUTE_BPM": "90"}
+        checked = flooding("config", "check", str(path), env=broken)
+        assert checked.returncode == 1
+        assert checked.stdout.startswith(f"{path}: 2 problems:\n")
+        assert "environment FLOODING_PAUSE__MINUTES: pause.minutes = 'abc'" in checked.stdout
+        assert "did you mean 'detection'?" in checked.stdout
+        home = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "none")}
+        checked = flooding("config", "check", env={**home, "FLOODING_PAUSE__MINUTES": "abc"})
+        assert checked.returncode == 1
+        assert checked.stdout.startswith("No file at ")
+        assert "but the settings this environment sets have 1 problem:" in checked.stdout
+
     def test_good_file_says_ok(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A valid file exits 0 and says OK."""
         path = tmp_path / "good.toml"

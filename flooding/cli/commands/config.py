@@ -163,14 +163,18 @@ def _shown(key: str, value: Any, say: Catalogue) -> str:
 
 
 def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[str]]:
-    """Every problem in a config file (layered over the defaults; None: the defaults alone),
-    and, when it has none, what still keeps the monitor from watching (no strap paired)."""
+    """Every problem in a config file (layered over the defaults; None: the defaults alone)
+    and in the settings this environment sets (`FLOODING_SECTION__KEY`: every command takes
+    them), and, when there is none, what still keeps the monitor from watching (no strap
+    paired)."""
     from flooding.app.readiness import pairing_problems
     from flooding.core.settings import ConfigError
     from flooding.io.config_files.loading import load_config
 
     try:
-        loaded = load_config(path, env={}, use_default_user_file=False, language=say.language)
+        loaded = load_config(
+            path, env=os.environ, use_default_user_file=False, language=say.language
+        )
     except ConfigError as exc:
         return exc.problems, []
     return [], pairing_problems(loaded.settings, program(), say)
@@ -204,8 +208,15 @@ def run_check(args: argparse.Namespace) -> int:
         return _report(named, *check_problems(named, say), say)
     path = user_config_path(None)
     if not path.is_file():
+        problems, not_ready = check_problems(None, say)  # the environment's, if any
+        if problems:
+            count = counted("count.problems", len(problems))
+            print(say("config.problems_no_file", path=path, problems=count))
+            for problem in problems:
+                print(f"  {problem}")
+            return 1
         print(say("config.ok_no_file", path=path))
-        _say_not_ready(check_problems(None, say)[1], say)
+        _say_not_ready(not_ready, say)
         return 0
     return _report(path, *check_problems(path, say), say)
 
