@@ -275,6 +275,14 @@ class TestBadConfig:
             only_problem(path),
         )
 
+    def test_a_fraction_where_a_whole_number_is_asked_says_whole(self, tmp_path: Path) -> None:
+        """50.5 % volume is refused saying a whole number is allowed (not "a number from 0
+        to 100", which 50.5 is)."""
+        path = write(tmp_path, "[notify]\nvolume = 50.5\n")
+        assert only_problem(path) == (
+            f"{path}:2: notify.volume = 50.5: allowed: a whole number >= 0 and <= 100"
+        )
+
     def test_not_one_of_the_choices(self, tmp_path: Path) -> None:
         """A choice that is not offered lists the allowed choices."""
         path = write(tmp_path, '[detection]\nrules = "sometimes"\n')

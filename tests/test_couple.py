@@ -620,6 +620,36 @@ def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -
     assert outcome.alerts == 0
 
 
+def test_each_partners_strap_is_named_whether_or_not_it_gives_a_name(tmp_path: Path) -> None:
+    """A couple's link lines say whose strap it is: "Anna's strap" for one that gives no
+    name ("Anna's the strap" before), "Ben's H10 A1" for one that does."""
+    from flooding.app.session import SessionRunner
+    from flooding.app.sources import MergedSource
+    from flooding.lab.simulate import SimulatedStrap
+    from tests.fakes import RecordingView
+
+    store = Store.open(tmp_path)
+    view = RecordingView()
+    names = {"Anna": "", "Ben": "H10 A1"}
+    source = MergedSource(
+        {
+            name: SimulatedStrap(hard_talk(), start_s=0.0, speed=0, strap_name=strap)
+            for name, strap in names.items()
+        }
+    )
+    runner = SessionRunner(
+        source=source,
+        settings=default_settings(),
+        store=store,
+        view=view,
+        people=tuple(names),
+        source_kind="test",
+    )
+    asyncio.run(runner.run())
+    store.close()
+    assert {change.strap_name for change in view.links} == {"Anna's strap", "Ben's H10 A1"}
+
+
 def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> None:
     """`flooding status` of a couple session gives each partner's heart, not a mixed one."""
     from flooding.app.live import LiveMonitor

@@ -376,10 +376,12 @@ class SessionRunner:
     def _link_shown(self, person: str, change: LinkChanged) -> LinkChanged:
         if not self.couple:
             return change
-        strap = change.strap_name or self.say("link.the_strap")
-        return dataclasses.replace(
-            change, strap_name=self.say("session.info.whose_strap", name=person, strap=strap)
+        whose = (
+            self.say("session.info.whose_strap", name=person, strap=change.strap_name)
+            if change.strap_name
+            else self.say("session.info.whose_unnamed_strap", name=person)
         )
+        return dataclasses.replace(change, strap_name=whose)
 
     def _battery_warning_for(self, person: str) -> None:
         """Before the low-battery line: say whose strap it is (couple mode)."""

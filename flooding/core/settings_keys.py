@@ -98,11 +98,15 @@ def allowed_values(path: str, say: Catalogue) -> str | None:
     if base is bool:
         return say("allowed.bool")
     if base in (int, float):
+        whole = "whole_" if base is int else ""  # 50.5 % is refused where a whole one is asked
         if low is not None and high is not None:
             return say(
-                "allowed.number_within", low=f"{low:g}", high=f"{high:g}", unit=_unit(name, say)
+                f"allowed.{whole}number_within",
+                low=f"{low:g}",
+                high=f"{high:g}",
+                unit=_unit(name, say),
             )
-        return say("allowed.number", unit=_unit(name, say))
+        return say(f"allowed.{whole}number", unit=_unit(name, say))
     if base is str:
         return say("allowed.text_not_empty" if not_empty else "allowed.text")
     if get_origin(base) is list:
