@@ -61,7 +61,8 @@ def test_the_desktop_shows_neutral_words_by_default(desktop: Desktop, tmp_path: 
 
 
 def test_pressing_im_ok_marks_the_alert_a_false_alarm(desktop: Desktop, tmp_path: Path) -> None:
-    """Pressing "I'm OK — not flooded" on the alert stores a false-alarm mark for that alert."""
+    """Pressing "I'm OK — not flooded" on the alert stores a false-alarm mark for that alert
+    and ends the break it started (no "still elevated" follows, alerts are on again)."""
     store = Store.open(tmp_path)
     settings = default_settings()
     talk = hard_talk()
@@ -95,6 +96,7 @@ def test_pressing_im_ok_marks_the_alert_a_false_alarm(desktop: Desktop, tmp_path
                 break
             await asyncio.sleep(0.05)
         assert not task.done(), "the session ended before the press was recorded"
+        assert not runner.pausing
         runner.stop()
         await task
         return runner
@@ -104,10 +106,15 @@ def test_pressing_im_ok_marks_the_alert_a_false_alarm(desktop: Desktop, tmp_path
         assert runner.session_id is not None
         alerts = store.events(runner.session_id, "alert")
         marks = store.events(runner.session_id, "false-alarm")
+        ended = store.events(runner.session_id, "pause-ended")
+        not_yet = store.events(runner.session_id, "pause-extended")
     finally:
         store.close()
     assert len(alerts) == 1
     assert [m.data["alert_event_id"] for m in marks] == [alerts[0].id]
+    assert len(ended) == 1
+    assert ended[0].t_s >= marks[0].t_s
+    assert not_yet == []
     assert any("not flooded" in line for line in menu), menu
 
 

@@ -229,7 +229,8 @@ class TestSessionsPerWearing:
     def test_ok_resume_and_pause_over_the_socket_act_on_the_live_session(
         self, tmp_path: Path
     ) -> None:
-        """After an alert, `ok` marks it a false alarm once; resume and pause change the state."""
+        """After an alert, `ok` marks it a false alarm once and ends the break it started;
+        pause and resume change the state."""
         store = Store.open(tmp_path)
         replies: dict[str, Any] = {}
 
@@ -242,10 +243,11 @@ class TestSessionsPerWearing:
                 await wait_for(lambda: service.live.status().state == "pausing")
                 replies["ok"] = await ask(OkRequest())
                 replies["ok again"] = await ask(OkRequest())
-                replies["resume"] = await ask(ResumeRequest())
-                replies["after resume"] = (await ask(StatusRequest())).status.state
+                replies["after ok"] = (await ask(StatusRequest())).status.state
                 replies["pause"] = await ask(PauseRequest(minutes=30))
                 replies["after pause"] = (await ask(StatusRequest())).status
+                replies["resume"] = await ask(ResumeRequest())
+                replies["after resume"] = (await ask(StatusRequest())).status.state
                 await service.stop()
 
         run_scenario(scenario, feed=racing_heart())
@@ -253,19 +255,22 @@ class TestSessionsPerWearing:
             alerts = store.events(1, "alert")
             marks = store.events(1, "false-alarm")
             pauses = store.events(1, "pause-started")
+            ended = store.events(1, "pause-ended")
         finally:
             store.close()
         assert isinstance(replies["ok"], OkReply)
-        assert replies["ok"].already is False
-        assert replies["ok"].alert_event_id == alerts[-1].id
-        assert replies["ok again"].already is True
-        assert [m.data["alert_event_id"] for m in marks] == [alerts[-1].id]
-        assert replies["resume"] == ResumeReply(session_id=1)
-        assert replies["after resume"] != "pausing"
+        assert (replies["ok"].already, replies["ok"].break_over) == (False, True)
+        assert replies["ok"].alert_event_id == alerts[0].id
+        assert (replies["ok again"].already, replies["ok again"].break_over) == (True, False)
+        assert [m.data["alert_event_id"] for m in marks] == [alerts[0].id]
+        assert replies["after ok"] != "pausing"
         assert isinstance(replies["pause"], PauseReply)
         assert replies["after pause"].state == "pausing"
-        assert [p.data["manual"] for p in pauses] == [False, True]
-        assert pauses[-1].data["until_s"] - pauses[-1].t_s == pytest.approx(30 * 60, abs=0.01)
+        assert replies["resume"] == ResumeReply(session_id=1)
+        assert replies["after resume"] != "pausing"
+        assert [p.data["manual"] for p in pauses][:2] == [False, True]
+        assert pauses[1].data["until_s"] - pauses[1].t_s == pytest.approx(30 * 60, abs=0.01)
+        assert len(ended) >= 2  # the alert's break (by `ok`), then the one paused by hand
 
     def test_commands_without_a_session_say_the_monitor_is_waiting(self) -> None:
         """pause, resume and ok with no session get a no-session reply in plain words."""

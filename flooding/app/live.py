@@ -181,13 +181,13 @@ class LiveMonitor:
         if alert is None:
             return error_reply("no-alert", f"session {session_id} has had no alert to mark")
         already = runner.store.is_false_alarm(session_id, alert.id)
-        if not already:
-            runner.mark_false_alarm(alert.id)
+        break_over = not already and runner.mark_false_alarm(alert.id)
         return OkReply(
             already=already,
             session_id=session_id,
             alert_event_id=alert.id,
             alert_t_s=alert.t_s,
+            break_over=break_over,
         )
 
     def _workout(self, on: bool) -> WorkoutReply:

@@ -38,6 +38,7 @@ from flooding.core.models import (
     GapDetected,
     LinkChanged,
     Mode,
+    PauseEnded,
     PauseStarted,
     PersonItem,
     Reading,
@@ -172,6 +173,7 @@ class SessionRunner:
         self._save_timer: asyncio.TimerHandle | None = None
         self._latest_t: float | None = None
         self._alert_ids: dict[str, int] = {}  # message key -> stored alert event id
+        self._pause_alert_id: int | None = None  # the alert whose pause runs now (None: none)
 
     def stop(self) -> None:
         """Ask the session to end (Ctrl-C, SIGTERM)."""
@@ -423,18 +425,24 @@ class SessionRunner:
         assert self.session_id is not None
         assert self.outcome is not None
         pending = next((e for e in events if isinstance(e, PauseStarted)), None)
+        alert_id: int | None = None  # the alert among these events (its pause follows it)
         for event in events:
             owner = SOLO if isinstance(event, PAUSE_EVENTS) else person
             event_id = self.store.add_event(self.session_id, event, owner, couple=self.couple)
             self.outcome.events.append(event)
             if isinstance(event, Alert):
                 self.outcome.alerts += 1
+                alert_id = event_id
             elif isinstance(event, PauseStarted):
+                self._pause_alert_id = None if event.manual else alert_id
                 self.outcome.pauses += 1
                 if event.manual:
                     key = "session.info.paused_both" if self.couple else "session.info.paused"
                     self.view.info(self.say(key))
+            elif isinstance(event, PauseEnded):
+                self._pause_alert_id = None
             elif isinstance(event, ReadyToReturn):
+                self._pause_alert_id = None
                 self.outcome.ready += 1
                 if self.stop_after_ready_s is not None:
                     asyncio.get_running_loop().call_later(self.stop_after_ready_s, self.stop)
@@ -457,16 +465,23 @@ class SessionRunner:
         if alert_id is None or self.session_id is None:
             return
         if action_id == ACTION_NOT_FLOODED:
-            self.mark_false_alarm(alert_id)
             self.view.info(self.say("session.info.false_alarm"))
+            if self.mark_false_alarm(alert_id):
+                self.view.info(self.say("session.info.false_alarm_break_over"))
         elif action_id == ACTION_START_PAUSE:
             self.view.info(self.say("session.info.pause_confirmed"))
 
-    def mark_false_alarm(self, alert_event_id: int) -> None:
-        """Record that the person said an alert was not flooding."""
+    def mark_false_alarm(self, alert_event_id: int) -> bool:
+        """Record that the person said an alert was not flooding. The break that alert
+        started is then not needed: if it still runs, it ends (alerts are back on, and no
+        "still elevated" follows). Whether it ended."""
         assert self.session_id is not None
         self.store.flush()  # the alert itself may still be in the pending second
         self.store.mark_false_alarm(self.session_id, alert_event_id, self.session_time_s)
+        if not self.pausing or alert_event_id != self._pause_alert_id:
+            return False
+        self.end_pause()
+        return True
 
     def _deliver(self, rendered: RenderedMessage, key: str) -> None:
         self.view.message(rendered.full)

@@ -68,6 +68,8 @@ def _ask_the_running_monitor(args: argparse.Namespace, say: Catalogue) -> int | 
     when = session_clock(reply.alert_t_s)
     sid = reply.session_id
     print(say("ok.already" if reply.already else "ok.marked", when=when, id=sid))
+    if reply.break_over:
+        print(say("session.info.false_alarm_break_over"))
     return 0
 
 

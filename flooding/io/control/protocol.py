@@ -190,6 +190,7 @@ class OkReply(_Reply):
     session_id: int
     alert_event_id: int
     alert_t_s: float
+    break_over: bool = False  # the break this alert started was still on: it ended
 
 
 class WorkoutReply(_Reply):

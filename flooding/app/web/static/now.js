@@ -186,7 +186,7 @@
       });
       const reply = await response.json();
       result.textContent = reply.ok
-        ? done
+        ? (reply.break_over ? done + " " + say("web.live.break_over") : done)
         : (TEXTS["control.refused." + reply.code] || reply.error || say("web.live.failed"));
     } catch (e) {
       result.textContent = say("web.live.unreachable");
