@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from flooding.io.readers import (
 )
 from flooding.io.readers.recording import Recording
 from tests._data import recording, requires_data, stress_predict
+from tests.session_factory import flooding
 
 MINUTE_S = 60.0
 
@@ -44,12 +46,13 @@ def beat_times_of(rec: Recording) -> np.ndarray:
 @requires_data
 class TestRealRecordings:
     def test_exercise_hrm(self) -> None:
-        """exercise.hrm holds 4,117 beats over 42.7 min and starts at its [Params] time."""
+        """exercise.hrm holds 4,117 beats over 42.7 min and starts at its [Params] time, the
+        watch's time of day (local time)."""
         rec = read(recording("polar-hrm_exercise.hrm"))
         assert rec.source_format == "polar-hrm"
         assert rr_of(rec).size == 4117 == rec.n_beats
         assert float(rr_of(rec).sum()) / MINUTE_S == pytest.approx(42.7, abs=0.05)
-        assert rec.start_unix_s == datetime(2008, 2, 8, 8, 50, 31, tzinfo=UTC).timestamp()
+        assert rec.start_unix_s == datetime(2008, 2, 8, 8, 50, 31).timestamp()
 
     def test_noisy_hrm(self) -> None:
         """noisy.hrm holds 3,581 beats over 40.1 min with 42 successive RR jumps over 20 %."""
@@ -87,14 +90,31 @@ class TestRealRecordings:
         assert all(s.bpm > 0 for s in rec.samples)
 
     def test_logger_hr(self) -> None:
-        """The logger HR export spans 9 min with 73 zero rows read as no skin contact."""
+        """The logger HR export spans 9 min with 73 zero rows read as no skin contact; its
+        phone times, without a zone, are local time."""
         rec = read(recording("polar-sensor-logger_HR.txt"))
         assert rec.source_format == "polar-logger-hr"
         assert rec.duration_s / MINUTE_S == pytest.approx(9.1, abs=0.1)
         no_contact = [s for s in rec.samples if s.contact is False]
         assert len(no_contact) == 73
         assert all(s.bpm == 0 for s in no_contact)
-        assert rec.samples[0].t_s == datetime(2022, 4, 25, 11, 39, 2, 323000, UTC).timestamp()
+        assert rec.samples[0].t_s == datetime(2022, 4, 25, 11, 39, 2, 323000).timestamp()
+
+    @pytest.mark.parametrize(
+        ("name", "start"),
+        [
+            ("polar-sensor-logger_HR.txt", "2022-04-25T11:39:02+02:00"),
+            ("polar-hrm_exercise.hrm", "2008-02-08T08:50:32+01:00"),
+        ],
+    )
+    def test_a_time_of_day_without_a_zone_is_the_computers_local_time(
+        self, name: str, start: str
+    ) -> None:
+        """A phone's and a watch's times of day, replayed on a computer in Berlin, start at
+        the time they show (they were read as UTC: an hour or two late)."""
+        done = flooding("replay", str(recording(name)), "--json", env={"TZ": "Europe/Berlin"})
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["start"] == start
 
     def test_logger_ppi(self) -> None:
         """The logger PPI export gives 442 beats over about 8.5 min, beat times in order."""

@@ -12,7 +12,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -272,16 +272,15 @@ def to_ints(
 def to_unix_s(
     values: Sequence[str], line_numbers: Sequence[int], path: Path, what: Words
 ) -> FloatArray:
-    """Unix seconds from ISO 8601 times; a time without a zone is read as UTC."""
+    """Unix seconds from ISO 8601 times; a time without a zone is this computer's local
+    time, as a phone or watch writes the time of day it shows (`--start` sets another)."""
     out = np.empty(len(values), dtype=np.float64)
     for index, (value, line) in enumerate(zip(values, line_numbers, strict=True)):
         try:
             stamp = datetime.fromisoformat(value.strip())
         except ValueError:
             raise ReaderError(path, line, what, shown(value)) from None
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=UTC)
-        out[index] = stamp.timestamp()
+        out[index] = stamp.timestamp()  # a naive one: local time
     return out
 
 

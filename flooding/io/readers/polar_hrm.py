@@ -3,12 +3,13 @@
 With `Interval=238` (Polar's code for R-R recording) each `[HRData]` line is one RR interval in
 ms (first column). Otherwise each line is one heart-rate sample taken every `Interval` seconds,
 heart rate in the first column. `Date` (YYYYMMDD) and `StartTime` (HH:MM:SS.s) in `[Params]`
-give the wall-clock start; the file names no time zone, so it is read as UTC.
+give the wall-clock start; the file names no time zone: it is the watch's time of day, read as
+this computer's local time.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,7 @@ def _start_unix_s(params: dict[str, tuple[str, int]], path: Path) -> float | Non
             stamp = datetime.strptime(f"{date} {time}", fmt)
         except ValueError:
             continue
-        return stamp.replace(tzinfo=UTC).timestamp()
+        return stamp.timestamp()  # the watch's time of day: local time, as it showed it
     raise ReaderError(path, date_line, phrase("reader.hrm.start"), shown(f"{date} {time}"))
 
 

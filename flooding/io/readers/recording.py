@@ -119,7 +119,8 @@ class Recording:
 
     Clock: when the file gives wall-clock time, `t_s` of every sample (and `beat_t_s`) is unix
     epoch seconds and `start_unix_s` is set; otherwise `t_s` counts seconds from the start of
-    the recording and `start_unix_s` is None. Times with no zone in the file are read as UTC.
+    the recording and `start_unix_s` is None. Times with no zone in the file are read as local
+    time (a phone or watch writes the time of day it shows).
 
     `beat_rr_s` and `beat_t_s` (when the file holds beats) are every RR interval in seconds and
     the time of the beat that ends it; the same beats travel in the samples' `rr_s`.
