@@ -235,6 +235,33 @@ class TestCorrectedRmssd:
         assert hrv.pairs_used == 19
         assert hrv.beats_corrected == 0
 
+    def test_a_steady_trigeminy_is_irregular_a_sinus_rhythm_is_not(self) -> None:
+        """Premature beats in a steady pattern (430, 900, 660 ms in turn), which the correction
+        takes for the rhythm, leave most pairs jumping by over a fifth: the RMSSD is marked
+        irregular; a sinus rhythm's is not."""
+        pattern = corrected_rmssd([packets(np.array([0.43, 0.9, 0.66] * 40))])
+        assert pattern.pairs_jumping > 0.8 * pattern.pairs_used
+        assert pattern.irregular
+        assert not corrected_rmssd([packets(sinus())]).irregular
+
+    @requires_data
+    @pytest.mark.parametrize(
+        ("name", "irregular"),
+        [
+            ("polar-h10_pvc_hr-rr.csv", True),
+            ("rr-ms_rest.txt", False),
+            ("polar-hrm_noisy.hrm", False),
+            ("polar-sensor-logger_PPI.txt", False),
+        ],
+    )
+    def test_real_recordings_are_irregular_only_with_frequent_premature_beats(
+        self, name: str, irregular: bool
+    ) -> None:
+        """Of the real recordings, only the strap on frequent premature beats (bigeminy) is too
+        irregular for its RMSSD to say anything about relaxation."""
+        hrv = corrected_rmssd([read(recording(name)).samples])
+        assert hrv.irregular is irregular
+
     def test_too_few_beats(self) -> None:
         """No pair of beats gives no RMSSD rather than zero."""
         hrv = corrected_rmssd([packets(np.array([0.8]))])

@@ -339,6 +339,26 @@ class TestOneRmssd:
             expected, rel=1e-12
         )
 
+    def test_beats_too_irregular_say_so_instead_of_a_relaxed_figure(self, store: Store) -> None:
+        """On the strap with frequent premature beats (RMSSD 433 ms, "higher usually means
+        more relaxed"), review and the report say the beats were too irregular to tell; the
+        detailed review gives the figure with the share of jumping pairs."""
+        imported = import_recording(
+            store, read(recording("polar-h10_pvc_hr-rr.csv")), default_settings()
+        )
+        review = review_session(store, imported.session_id)
+        assert review is not None
+        assert review.rmssd.irregular
+        plain = "\n".join(review_lines(review))
+        assert "not shown, as the beats were too irregular (frequent extra beats)" in plain
+        assert "433 ms" not in plain
+        detailed = "\n".join(review_lines(review, verbose=True))
+        assert "433 ms" in detailed
+        assert "85 % of the beat pairs jump by more than a fifth" in detailed
+        data = plot_data(store, imported.session_id)
+        assert data is not None
+        assert "the beats were too irregular" in render_html(data.review, b"")
+
 
 def run_cli(*args: str) -> tuple[int, str]:
     """Run the command line in-process, capturing what it prints."""

@@ -659,6 +659,8 @@ def render_html(review: SessionReview, png: bytes, say: Catalogue | None = None)
         say("web.report.baseline", bpm=calm),
         say("review.hrv_none_plain")
         if r.rmssd_ms is None
+        else say("review.hrv_irregular_plain")
+        if r.irregular
         else say("review.hrv_plain", ms=f"{r.rmssd_ms:.0f}"),
         say("web.report.pauses", pauses=s.pauses, false_alarms=s.false_alarms),
     ]

@@ -325,6 +325,9 @@ class RmssdSummary:
     # and the shorter rest of each calm stretch): the overall figure lies between them
     part_min_ms: float | None = None
     part_max_ms: float | None = None
+    # the beats were too irregular for the figure to measure relaxation (`Rmssd.irregular`)
+    irregular: bool = False
+    jumping_pct: float = 0.0  # the share of beat pairs that jump by more than a fifth
 
 
 @dataclass(frozen=True)
@@ -472,6 +475,8 @@ def _rmssd_of(hrv: Rmssd, calm_s: float) -> RmssdSummary:
         calm_s=calm_s,
         part_min_ms=min(hrv.part_ms) if hrv.part_ms else None,
         part_max_ms=max(hrv.part_ms) if hrv.part_ms else None,
+        irregular=hrv.irregular,
+        jumping_pct=100.0 * hrv.pairs_jumping / hrv.pairs_used if hrv.pairs_used else 0.0,
     )
 
 

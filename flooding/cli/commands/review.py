@@ -82,6 +82,8 @@ def review_lines(
     r = review.rmssd
     if r.rmssd_ms is None:
         lines.append(say("review.hrv_none" if verbose else "review.hrv_none_plain"))
+    elif r.irregular and not verbose:
+        lines.append(say("review.hrv_irregular_plain"))
     elif not verbose:
         lines.append(say("review.hrv_plain", ms=f"{r.rmssd_ms:.0f}"))
     else:
@@ -102,6 +104,8 @@ def review_lines(
                 dropped=r.differences_dropped,
             )
         )
+        if r.irregular:
+            lines.append(say("review.hrv_irregular", pct=f"{r.jumping_pct:.0f}"))
     if not review.episodes:
         lines.append(say("review.no_episodes"))
         return lines

@@ -3,7 +3,10 @@
 Each unbroken run of samples has its RR intervals corrected (`correct_rr`: a range gate, then
 Lipponen & Tarvainen 2019: missed beats split, extra beats merged, ectopic beats evened out);
 RMSSD is the root mean square of the successive differences of the corrected beats, over all
-runs together and over each complete window (5 minutes by convention) of a run.
+runs together and over each complete window (5 minutes by convention) of a run. It measures
+relaxation (vagal tone) only in a sinus rhythm: when many beats still jump by more than a fifth
+after the correction (frequent premature beats in a pattern, as in bigeminy, which the
+correction takes for the rhythm), it measures those jumps instead (`Rmssd.irregular`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ from flooding.core.models import Sample
 
 MS_PER_S = 1000.0
 RMSSD_WINDOW_S = 300.0  # RMSSD is conventionally reported over 5-minute windows
+JUMP_FRACTION = 0.20  # a beat more than 20 % away from the one before is no sinus beat (Malik)
+IRREGULAR_SHARE = 0.10  # more such jumps than this share of the pairs: not a sinus rhythm, its
+#                         RMSSD no measure of relaxation (HRV guidance sets recordings with more
+#                         than a few % ectopic beats aside; clean straps here: 0-1 %, a wrist's
+#                         pulse 5 %, a strap on frequent premature beats 85 %)
 
 
 @dataclass(frozen=True)
@@ -30,9 +38,15 @@ class Rmssd:
     pairs_used: int  # successive pairs of corrected beats that went in
     pairs_set_aside: int  # pairs across a beat outside the plausible range (never differenced)
     beats_corrected: int  # beats the correction repaired (missed, extra, ectopic, long, short)
+    pairs_jumping: int = 0  # pairs used whose later beat is `JUMP_FRACTION` or more away
     # every window's, the last one of each run too (however short): every pair that went
     # into `rmssd_ms` is in one of them, so `rmssd_ms` lies between their lowest and highest
     part_ms: tuple[float, ...] = ()
+
+    @property
+    def irregular(self) -> bool:
+        """Whether too many beats still jump for the RMSSD to measure relaxation."""
+        return self.pairs_jumping > IRREGULAR_SHARE * self.pairs_used
 
 
 def _windows(run: Sequence[Sample], window_s: float) -> np.ndarray:
@@ -58,7 +72,7 @@ def corrected_rmssd(runs: Iterable[Sequence[Sample]], window_s: float = RMSSD_WI
     squares: list[np.ndarray] = []
     window_ms: list[float] = []
     part_ms: list[float] = []
-    set_aside = corrected = 0
+    set_aside = corrected = jumping = 0
     for run in runs:
         counts = np.fromiter((len(s.rr_s) for s in run), dtype=np.int64, count=len(run))
         rr = np.fromiter((rr for s in run for rr in s.rr_s), dtype=np.float64)
@@ -76,7 +90,10 @@ def corrected_rmssd(runs: Iterable[Sequence[Sample]], window_s: float = RMSSD_WI
         dropped = np.concatenate(([0], np.cumsum(labels == Label.OUT_OF_RANGE)))
         whole = dropped[src[1:]] == dropped[src[:-1]]
         set_aside += int(np.count_nonzero(~whole))
-        square = np.diff(result.rr_s * MS_PER_S)[whole] ** 2
+        step = np.diff(result.rr_s * MS_PER_S)[whole]
+        earlier = result.rr_s[:-1][whole] * MS_PER_S
+        jumping += int(np.count_nonzero(np.abs(step) > JUMP_FRACTION * earlier))
+        square = step**2
         squares.append(square)
         # a pair belongs to the window of the sample that brought its later beat
         beat_window = np.repeat(_windows(run, window_s), counts)
@@ -94,4 +111,5 @@ def corrected_rmssd(runs: Iterable[Sequence[Sample]], window_s: float = RMSSD_WI
         pairs_used=int(every.size),
         pairs_set_aside=set_aside,
         beats_corrected=corrected,
+        pairs_jumping=jumping,
     )
