@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from flooding.app.sources import AnyItem, HeartSource, TaggedSource
+from flooding.app.unfinished_break import unfinished_break
 from flooding.core.messages import MessageBook, RenderedMessage
 from flooding.core.models import (
     PAUSE_EVENTS,
@@ -55,8 +56,10 @@ from flooding.core.notice import (
     Notifier,
     NullNotifier,
 )
+from flooding.core.pause import MINUTE_S
 from flooding.core.people import PeopleEngine
 from flooding.core.settings import Settings
+from flooding.core.timefmt import clock_time
 from flooding.io.clock import SessionClock, wall_offset_of
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
@@ -139,8 +142,13 @@ class SessionRunner:
         strap_name: str | None = None,
         strap_address: str | None = None,
         flush_interval_s: float = FLUSH_INTERVAL_S,
+        continue_break: bool = False,
     ) -> None:
         self.source = source
+        # go on with the break the last session of this kind stopped in (`unfinished_break`):
+        # a monitor's, whose clock is the wall clock (a demo's runs ahead of it)
+        self.continue_break = continue_break
+        self._continuing = False  # handing on that break's start now
         self.settings = settings
         self.say = load_catalogue(settings.language)  # the lines the view shows (`info`)
         self.store = store
@@ -192,6 +200,8 @@ class SessionRunner:
         )
         self._began(self.session_id)
         self.outcome = SessionOutcome(self.session_id, started, started)
+        if self.continue_break:
+            self._continue_break(started)
         consumer = asyncio.create_task(self._consume())
         stopper = asyncio.create_task(self._stop.wait())
         try:
@@ -221,6 +231,22 @@ class SessionRunner:
         if error is not None:
             raise error
         return self.outcome
+
+    def _continue_break(self, now_s: float) -> None:
+        """Go on with the break the last session stopped in, to the time it gave."""
+        assert self.session_id is not None
+        found = unfinished_break(self.store, self.session_id, self.source_kind, now_s)
+        if found is None or set(found.baselines) != set(self.people):
+            return
+        minutes = (found.until_s - now_s) / MINUTE_S
+        self._continuing = True
+        try:
+            self._handle_events(self.engine.start_pause(now_s, minutes, found.baselines))
+        finally:
+            self._continuing = False
+        back = clock_time(found.until_s + self.wall_offset_s())
+        self.view.info(self.say("session.info.break_goes_on", time=back))
+        log.info("session %d goes on with session %d's break", self.session_id, found.session_id)
 
     def _began(self, session_id: int) -> None:
         """The session is in the store: name its people (a session of one has none)."""
@@ -436,7 +462,7 @@ class SessionRunner:
             elif isinstance(event, PauseStarted):
                 self._pause_alert_id = None if event.manual else alert_id
                 self.outcome.pauses += 1
-                if event.manual:
+                if event.manual and not self._continuing:
                     key = "session.info.paused_both" if self.couple else "session.info.paused"
                     self.view.info(self.say(key))
             elif isinstance(event, PauseEnded):

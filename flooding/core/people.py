@@ -104,9 +104,16 @@ class PeopleEngine:
             events=reading.events + tuple(extra) if extra else reading.events,
         )
 
-    def start_pause(self, t_s: float, minutes: float | None = None) -> list[Event]:
-        """A pause for everyone, by hand."""
-        baselines = {name: e.detector.baseline_bpm for name, e in self.engines.items()}
+    def start_pause(
+        self,
+        t_s: float,
+        minutes: float | None = None,
+        baselines: Mapping[str, float | None] | None = None,
+    ) -> list[Event]:
+        """A pause for everyone, by hand; `baselines`: each person's calm to come back to
+        (default: their calm now; a break that goes on from an earlier session: its own)."""
+        if baselines is None:
+            baselines = {name: e.detector.baseline_bpm for name, e in self.engines.items()}
         events = self.protocol.start_manual(t_s, minutes, baselines)
         self._sync()
         return events
