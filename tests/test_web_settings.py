@@ -119,6 +119,7 @@ def test_a_mistake_in_the_file_is_shown_as_written_and_corrected_in_the_form(
     page.wait_for_selector("text=Saved.")
     text = (folder / "config.toml").read_text(encoding="utf-8")
     assert "# short breaks" in text
+    assert "minutes = 25\n" in text  # as typed, not 25.0
     settings = load_config(folder / "config.toml").settings
     assert (settings.pause.minutes, settings.detection.absolute_bpm) == (25, 104)
 

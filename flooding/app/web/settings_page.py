@@ -493,7 +493,8 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         node: Any = dumped
         for part in key.split("."):
             node = node[part]
-        values[key] = node
+        # a whole number as the person typed it (25, not 25.0; it loads as the same value)
+        values[key] = int(node) if isinstance(node, float) and node.is_integer() else node
     set_user_values(user_config_path(server.config_file), values)
     return web.Response(status=303, headers={"Location": "/settings?saved"})
 
