@@ -185,6 +185,18 @@ class TestBadFiles:
         assert "a time column (time_unix_s, time_s, time_ns or timestamp) and hr_bpm" in err
         assert "found 'time,heart'" in err
 
+    def test_a_file_that_is_not_there_says_to_check_its_name(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A misspelt file name is refused saying to check its spelling and folder."""
+        missing = tmp_path / "tlak.csv"
+        code, _, err = run(capsys, "import", str(missing), "--data-dir", str(tmp_path / "d"))
+        assert code == 1
+        assert err == (
+            f"flooding import: {missing}: expected a file of that name there (check its"
+            " spelling and folder), found No such file or directory\nNothing was imported.\n"
+        )
+
     def test_couple_mode_with_one_file_is_refused_naming_couple_mode(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

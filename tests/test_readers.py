@@ -145,8 +145,9 @@ class TestRealRecordings:
         assert rec.duration_s / MINUTE_S == pytest.approx(59.3, abs=1.0)
 
     def test_stress_predict_needs_participant(self) -> None:
-        """A Stress-Predict file with several people needs a participant to be chosen."""
-        with pytest.raises(ReaderError, match="participant"):
+        """A Stress-Predict file with several people needs a participant, and says how to
+        choose one (--participant N) and which there are."""
+        with pytest.raises(ReaderError, match=r"a participant chosen with --participant N"):
             read(stress_predict())
 
 

@@ -24,6 +24,7 @@ from flooding.io.readers._text import (
     decode_head,
     open_recording,
     read_lines,
+    unreadable,
 )
 from flooding.io.readers.flooding_json import (
     JSON_FORMAT,
@@ -96,8 +97,7 @@ def _first_line(path: Path) -> tuple[int, str]:
         with open_recording(path) as handle:  # a device or a pipe is refused, not read
             head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
-        readable = phrase("reader.readable_file")
-        raise ReaderError(path, None, readable, exc.strerror or str(exc)) from None
+        raise unreadable(path, exc) from None
     for number, line in enumerate(decode_head(head).splitlines(), 1):
         text = line.strip()
         if text and not text.startswith("#"):

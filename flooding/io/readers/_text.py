@@ -101,6 +101,19 @@ _KINDS = (
 )
 
 
+def unreadable(path: Path, exc: OSError) -> ReaderError:
+    """The error for a file that could not be read, saying what to do by its cause: the
+    name, the rights, else the disk."""
+    expected = phrase(
+        "reader.existing_file"
+        if isinstance(exc, FileNotFoundError)
+        else "reader.permitted_file"
+        if isinstance(exc, PermissionError)
+        else "reader.readable_file"
+    )
+    return ReaderError(path, None, expected, exc.strerror or str(exc))
+
+
 def open_recording(path: Path) -> BinaryIO:
     """The file opened for reading, if it is a regular file: a device, a pipe or a socket may
     never end (`/dev/zero`), so it is refused before a byte is read (and without waiting
@@ -108,9 +121,7 @@ def open_recording(path: Path) -> BinaryIO:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise ReaderError(
-            path, None, phrase("reader.readable_file"), exc.strerror or str(exc)
-        ) from None
+        raise unreadable(path, exc) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
