@@ -533,6 +533,20 @@ class TestBrokenFiles:
             read(path)
         assert str(path) in str(info.value)
 
+    def test_export_json_cut_short_or_broken_is_named_in_words(self, tmp_path: Path) -> None:
+        """An export cut short says its end is missing and to export it again; one broken
+        inside shows the column and the text there, not the parser's English."""
+        whole = _export_json('"energy_kj": 1')
+        cut = _write(tmp_path, "cut.json", whole[: len(whole) // 2])
+        with pytest.raises(ReaderError, match=r"its end missing .*export or copy it again"):
+            read(cut)
+        broken = _write(tmp_path, "b.json", whole.replace(', "bpm"', ' "bpm"'))
+        with pytest.raises(
+            ReaderError, match=r"expected JSON at column \d+, found '\"bpm\""
+        ) as info:
+            read(broken)
+        assert "Expecting" not in str(info.value)
+
     def test_unknown_format_sniffed(self, tmp_path: Path) -> None:
         """A file of no known shape is refused, naming the formats that exist."""
         path = _write(tmp_path, "u.txt", "hello world\n")

@@ -27,6 +27,7 @@ from flooding.io.readers._text import (
     check_in_order,
     check_unix_times,
     read_lines,
+    shown,
 )
 from flooding.io.readers.recording import Recording, only_track
 
@@ -115,7 +116,10 @@ def read_flooding_json_tracks(path: Path) -> dict[str, Recording]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ReaderError(path, exc.lineno, JSON, exc.msg) from None
+        if not text[exc.pos :].strip():  # nothing after where it stopped: the end is missing
+            raise ReaderError(path, exc.lineno, JSON, phrase("reader.json.cut_short")) from None
+        where = phrase("reader.json.at_column", column=exc.colno)
+        raise ReaderError(path, exc.lineno, where, shown(text[exc.pos : exc.pos + 30])) from None
     except ValueError:  # a whole number of more digits than Python converts
         raise ReaderError(path, None, JSON, phrase("reader.json.too_many_digits")) from None
     except RecursionError:
