@@ -375,6 +375,30 @@ class TestAllOrNothing:
         finally:
             store.close()
 
+    def test_ctrl_c_during_an_import_says_nothing_was_imported(self, tmp_path: Path) -> None:
+        """`flooding import` of a long recording stopped with Ctrl-C (SIGINT) says that
+        nothing was imported, exits 130, and stores nothing."""
+        import signal
+        import subprocess
+        import sys
+        import time
+
+        path = _beats_file(tmp_path, beats=1_500_000)  # two weeks of beats: seconds to store
+        data = tmp_path / "data"
+        root = Path(__file__).resolve().parent.parent
+        child = subprocess.Popen(
+            [sys.executable, "-m", "flooding", "import", str(path), "--data-dir", str(data)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=root,
+        )
+        time.sleep(1.5)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=120)
+        assert (child.returncode, out, err) == (130, "", "Stopped: nothing was imported.\n")
+        assert session_count(data) == 0
+
     def test_a_disk_that_refuses_the_samples_is_named_and_nothing_is_imported(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,6 +19,7 @@ from flooding.cli.commands._common import (
     open_store,
     pace_said,
     program,
+    words_for_errors,
 )
 from flooding.core.catalogue import counted
 
@@ -233,6 +235,16 @@ def _store_couple(
 
 
 def run(args: argparse.Namespace) -> int:
+    """Import the file(s); stopped with Ctrl-C, says that nothing was imported (an import
+    is all or nothing)."""
+    try:
+        return _import(args)
+    except KeyboardInterrupt:
+        print(words_for_errors(args)("import.stopped"), file=sys.stderr)
+        return 130
+
+
+def _import(args: argparse.Namespace) -> int:
     from flooding.app.importing import import_recording
     from flooding.core.models import Mode
     from flooding.core.timefmt import local_stamp
