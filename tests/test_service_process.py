@@ -31,6 +31,7 @@ from flooding.app.readiness import wait_for_settings
 from flooding.app.session import SessionRunner
 from flooding.app.sources import HeartSource
 from flooding.app.status import StatusBoard
+from flooding.cli.commands._control import EXIT_NOT_RUNNING
 from flooding.cli.view import QuietView
 from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import LinkState, Mode
@@ -621,7 +622,8 @@ class TestShutdownAndStartup:
     def test_a_bad_config_is_told_in_the_log_and_on_the_desktop_and_it_waits(
         self, tmp_path: Path, desktop: Any
     ) -> None:
-        """A bad setting at start: the log and a desktop notification name it; no exit."""
+        """A bad setting at start: the log and a desktop notification name it; no exit, and
+        `flooding status` says it runs but waits."""
         data = tmp_path / "data"
         proc = start_service(
             data,
@@ -636,9 +638,14 @@ class TestShutdownAndStartup:
         try:
             shown = desktop.wait_for_notifications(1, timeout_s=20)
             assert proc.poll() is None
+            status = flooding("status", "--data-dir", str(data), env=cli_env(tmp_path))
         finally:
             _out, err = stop(proc)
         assert proc.returncode == 0
+        # `flooding status` meanwhile: it runs and waits, and says where to see why
+        assert status.returncode == EXIT_NOT_RUNNING
+        assert status.stdout.startswith(f"The flooding monitor (pid {proc.pid}) is running but")
+        assert "config check` says what to fix" in status.stdout
         assert shown[0]["summary"] == "flooding is not watching your heart yet"
         assert "detection.absolute_bpm" in shown[0]["body"]
         assert "config check" in shown[0]["body"]

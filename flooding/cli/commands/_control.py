@@ -34,8 +34,23 @@ def monitor_folders(args: argparse.Namespace) -> tuple[Path, Path]:
 
 def no_monitor_text(what: str, args: argparse.Namespace, say: Catalogue) -> str:
     """Plain words for 'no monitor runs' (`what` cannot be done), with how to start one
-    (keeping `--data-dir`)."""
+    (keeping `--data-dir`); or, when a monitor holds the folder's lock without answering
+    (the background service waiting for its settings to be fixed, or for a strap to be
+    paired), that it waits and how to see why."""
+    from flooding.io.control import monitor_holds_lock, read_pid
+    from flooding.io.control.lock import LOCK_NAME
+    from flooding.io.control.places import run_dir
+
     again = data_dir_hint(args)
+    waiting = next((f for f in monitor_folders(args) if monitor_holds_lock(f)), None)
+    if waiting is not None:
+        pid = read_pid(run_dir(waiting) / LOCK_NAME)
+        return say(
+            "control.monitor_waits",
+            what=what,
+            pid=pid if pid is not None else "?",
+            command=f"{program()} config check",
+        )
     return (
         say("control.no_monitor", what=what)
         + "\n"
