@@ -592,6 +592,34 @@ def test_a_couple_session_exports_both_hearts_and_imports_back_as_a_couple(
         store.close()
 
 
+@pytest.mark.parametrize("form", ["csv", "json"])
+def test_a_couple_export_naming_a_partner_with_no_name_is_refused(
+    tmp_path: Path, form: str
+) -> None:
+    """A couple export edited so that a partner's name is empty (it was stored as a couple
+    "( and Sam)") is refused with the name rule, and nothing is imported."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    store.close()
+    target = tmp_path / f"couple.{form}"
+    done = flooding(
+        "export", str(sid), "--format", form, "-o", str(target), "--data-dir", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    text = target.read_text(encoding="utf-8")
+    edited = text.replace('"Alex"', '""') if form == "json" else text.replace("\nAlex,", "\n,")
+    assert edited != text
+    target.write_text(edited, encoding="utf-8")
+    back = flooding("import", str(target), "--data-dir", str(tmp_path))
+    assert back.returncode == 1
+    assert "names a partner so that no session can hold it: '' cannot name a profile" in back.stderr
+    store = Store.open(tmp_path)
+    try:
+        assert [s.id for s in store.sessions()] == [sid]
+    finally:
+        store.close()
+
+
 def test_a_couple_session_in_workout_mode_is_stored_as_workout(tmp_path: Path) -> None:
     """A couple session started with both partners in workout mode is stored as a workout."""
     from flooding.app.session import SessionRunner

@@ -247,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from flooding.app.importing import import_recording
     from flooding.core.models import Mode
+    from flooding.core.settings import profile_name_problem
     from flooding.core.timefmt import local_stamp
     from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import UNIX_MAX_S, formats
@@ -271,6 +272,15 @@ def _import(args: argparse.Namespace) -> int:
     args.file = args.file[0]
     tracks = _tracks(args.file, args, say)
     if len(tracks) == 2:  # a couple session's export comes back as a couple session
+        for name in tracks:  # named in the file: each as a profile's name must be
+            problem = profile_name_problem(name)
+            if problem is not None:
+                said = say(
+                    "import.person_named",
+                    path=args.file,
+                    problem=say(problem.key, **problem.values),
+                )
+                raise CommandError(said)
         return _store_couple(args, settings, start_s, tracks, [args.file], say)
     if len(tracks) > 2:
         names = ", ".join(tracks)
