@@ -40,6 +40,19 @@ def session_count(data: Path) -> int:
         store.close()
 
 
+def stored_rows(data: Path) -> tuple[int, int, int]:
+    """How many sessions, samples and events the store in `data` holds."""
+    store = Store.open(data)
+    try:
+        sessions, samples, events = (
+            int(store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+            for table in ("sessions", "samples", "events")
+        )
+        return sessions, samples, events
+    finally:
+        store.close()
+
+
 @requires_data
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ALL_RECORDINGS)
@@ -240,13 +253,7 @@ def test_an_import_that_fails_while_storing_reports_its_own_error_and_leaves_not
 
     with pytest.raises(StoreError, match="disk I/O error"):
         import_and_close()
-    store = Store.open(tmp_path / "data")
-    try:
-        assert store.sessions() == []
-        assert store.db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0
-        assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
-    finally:
-        store.close()
+    assert stored_rows(tmp_path / "data") == (0, 0, 0)
 
 
 _KILLED_MIDWAY = """
@@ -296,13 +303,7 @@ class TestAllOrNothing:
             check=False,
         )
         assert killed.returncode == -signal.SIGKILL, killed.stderr
-        store = Store.open(data)
-        try:
-            assert store.sessions() == []
-            assert store.db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0
-            assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
-        finally:
-            store.close()
+        assert stored_rows(data) == (0, 0, 0)
         code, out, err = run(capsys, "import", str(path), "--data-dir", str(data))
         assert code == 0, err
         assert "as session 1" in out

@@ -127,11 +127,17 @@ CRASHING_RECORDER = textwrap.dedent(
     from flooding.io.store import Store
 
     async def main() -> None:
-        store = Store.open(Path(sys.argv[1]), max_waiting_rows=int(sys.argv[2]))
+        # the folder, the memory's bound, the samples, and (given) the database's time away
+        # before the journal takes them and the seconds between samples (a strap's pace)
+        away_s, pace_s = (float(a) for a in (sys.argv[4:] or ["5", "0"]))
+        store = Store.open(
+            Path(sys.argv[1]), max_waiting_rows=int(sys.argv[2]), journal_after_s=away_s
+        )
         sid = store.begin_session(1_700_000_000.0, source="simulated", mode="talk")
         for k in range(int(sys.argv[3])):
             store.add_sample(sid, Sample(t_s=1_700_000_000.0 + k, bpm=70.0, rr_s=(0.85,)))
             store.flush()
+            await asyncio.sleep(pace_s)
         print("recorded", flush=True)
         time.sleep(60)  # killed here, the lock still held by another program
 
@@ -167,28 +173,9 @@ def test_a_journal_left_by_a_crash_is_saved_at_the_next_open(tmp_path: Path) -> 
     assert not journal_of(tmp_path).exists()
 
 
-PACED_RECORDER = textwrap.dedent(
-    """
-    import asyncio, sys, time
-    from pathlib import Path
-    from flooding.core.models import Sample
-    from flooding.io.store import Store
-
-    async def main() -> None:
-        store = Store.open(Path(sys.argv[1]), journal_after_s=float(sys.argv[2]))
-        sid = store.begin_session(1_700_000_000.0, source="simulated", mode="talk")
-        for k in range(int(sys.argv[3])):
-            store.add_sample(sid, Sample(t_s=1_700_000_000.0 + k, bpm=70.0, rr_s=(0.85,)))
-            store.flush()
-            await asyncio.sleep(0.05)  # a strap's pace, quickened
-        print("recorded", flush=True)
-        time.sleep(60)  # killed here, the lock still held by another program
-
-    asyncio.run(main())
-    """
-)
 AWAY_S = 0.5  # a database away this long sends the paced recorder's samples to the journal
 PACED = 60  # samples, 50 ms apart: 3 s of a lock held
+PACED_ARGS = (str(PACED), str(AWAY_S), "0.05")  # a strap's pace, quickened: 50 ms a sample
 
 
 def test_a_monitor_killed_during_a_long_lock_loses_only_its_first_seconds(
@@ -200,7 +187,7 @@ def test_a_monitor_killed_during_a_long_lock_loses_only_its_first_seconds(
     Store.open(tmp_path).close()
     with LockHolder(tmp_path / DB_NAME):
         child = subprocess.Popen(
-            [sys.executable, "-c", PACED_RECORDER, str(tmp_path), str(AWAY_S), str(PACED)],
+            [sys.executable, "-c", CRASHING_RECORDER, str(tmp_path), "36000", *PACED_ARGS],
             stdout=subprocess.PIPE,
             text=True,
             cwd=Path(__file__).resolve().parent.parent,
