@@ -146,13 +146,24 @@ CRASHING_RECORDER = textwrap.dedent(
 )
 
 
-def test_a_journal_left_by_a_crash_is_saved_at_the_next_open(tmp_path: Path) -> None:
-    """A recorder killed (-9) while the lock is held leaves its journal; the next open saves
-    those samples (under a session made for them) and removes the file."""
-    Store.open(tmp_path).close()
-    with LockHolder(tmp_path / DB_NAME):
+def saved_times(folder: Path) -> list[float]:
+    """The sample times of the one session the store in `folder` holds (opening it saves a
+    journal a crash left)."""
+    store = Store.open(folder)
+    try:
+        (session,) = store.sessions()
+        return [s.t_s for s in store.iter_samples(session.id)]
+    finally:
+        store.close()
+
+
+def killed_while_held(folder: Path, *args: str) -> None:
+    """`CRASHING_RECORDER` with `args` run on `folder` while another program holds the
+    database's write lock, and killed (-9) once it has recorded."""
+    Store.open(folder).close()
+    with LockHolder(folder / DB_NAME):
         child = subprocess.Popen(
-            [sys.executable, "-c", CRASHING_RECORDER, str(tmp_path), str(BOUND_ROWS), "50"],
+            [sys.executable, "-c", CRASHING_RECORDER, str(folder), *args],
             stdout=subprocess.PIPE,
             text=True,
             cwd=Path(__file__).resolve().parent.parent,
@@ -161,13 +172,14 @@ def test_a_journal_left_by_a_crash_is_saved_at_the_next_open(tmp_path: Path) -> 
         assert child.stdout.readline().strip() == "recorded"
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
+
+
+def test_a_journal_left_by_a_crash_is_saved_at_the_next_open(tmp_path: Path) -> None:
+    """A recorder killed (-9) while the lock is held leaves its journal; the next open saves
+    those samples (under a session made for them) and removes the file."""
+    killed_while_held(tmp_path, str(BOUND_ROWS), "50")
     assert journal_of(tmp_path).exists()
-    store = Store.open(tmp_path)
-    try:
-        (session,) = store.sessions()
-        times = [s.t_s for s in store.iter_samples(session.id)]
-    finally:
-        store.close()
+    times = saved_times(tmp_path)
     # the first BOUND_ROWS were in memory when it died: only the journal's outlive a crash
     assert times == [START + k for k in range(BOUND_ROWS, 50)]
     assert not journal_of(tmp_path).exists()
@@ -184,24 +196,8 @@ def test_a_monitor_killed_during_a_long_lock_loses_only_its_first_seconds(
     """A recorder killed (-9) 3 s into a lock, its memory far from full, loses at most the
     samples of the first second: those after the database was away `journal_after_s` went
     to the journal, and the next open saves them in order."""
-    Store.open(tmp_path).close()
-    with LockHolder(tmp_path / DB_NAME):
-        child = subprocess.Popen(
-            [sys.executable, "-c", CRASHING_RECORDER, str(tmp_path), "36000", *PACED_ARGS],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "recorded"
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
-    store = Store.open(tmp_path)
-    try:
-        (session,) = store.sessions()
-        times = [s.t_s for s in store.iter_samples(session.id)]
-    finally:
-        store.close()
+    killed_while_held(tmp_path, "36000", *PACED_ARGS)
+    times = saved_times(tmp_path)
     lost = PACED - len(times)
     assert lost <= 20  # the first second's, at most (AWAY_S and the writer's first tries)
     assert times == [START + k for k in range(lost, PACED)]
