@@ -809,8 +809,12 @@ class Store:
 
     def _close_journal(self, writer: Writer, deadline_s: float) -> None:
         """At close, hand the journal (each part of it) to the writer, waiting while a part
-        is being saved; what cannot be saved by `deadline_s` stays on disk for the next open."""
+        is being saved; what cannot be saved by `deadline_s` stays on disk for the next open,
+        as all of it does while the database cannot be written at all (a full disk: waiting
+        would only hold up the end)."""
         while self._journal.rows or self._saving is not None:
+            if writer.unwritable:
+                return
             self._save_journal(writer, now=True)
             if self._saving is None:
                 return
