@@ -570,11 +570,11 @@ class Store:
         writer = self._writer
         assert writer is not None
         rows, self._pending = self._pending, []
-        away_s = writer.trouble_since
+        away_since = writer.trouble_since
         if rows and (
             self._journal.rows
             or writer.waiting_rows + len(rows) > self.max_waiting_rows
-            or (away_s is not None and time.monotonic() - away_s >= self.journal_after_s)
+            or (away_since is not None and time.monotonic() - away_since >= self.journal_after_s)
         ):
             rows = self._to_journal(rows)
         if rows:
