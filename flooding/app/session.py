@@ -148,7 +148,6 @@ class SessionRunner:
         # go on with the break the last session of this kind stopped in (`unfinished_break`):
         # a monitor's, whose clock is the wall clock (a demo's runs ahead of it)
         self.continue_break = continue_break
-        self._continuing = False  # handing on that break's start now
         self.settings = settings
         self.say = load_catalogue(settings.language)  # the lines the view shows (`info`)
         self.store = store
@@ -239,11 +238,8 @@ class SessionRunner:
         if found is None or set(found.baselines) != set(self.people):
             return
         minutes = (found.until_s - now_s) / MINUTE_S
-        self._continuing = True
-        try:
-            self._handle_events(self.engine.start_pause(now_s, minutes, found.baselines))
-        finally:
-            self._continuing = False
+        events = self.engine.start_pause(now_s, minutes, found.baselines)
+        self._handle_events(events, by_hand_said=False)  # said below, as going on
         back = clock_time(found.until_s + self.wall_offset_s())
         self.view.info(self.say("session.info.break_goes_on", time=back))
         log.info("session %d goes on with session %d's break", self.session_id, found.session_id)
@@ -447,7 +443,15 @@ class SessionRunner:
         if changed or self.couple:
             self.store.flush()
 
-    def _handle_events(self, events: tuple[Event, ...] | list[Event], person: str = SOLO) -> None:
+    def _handle_events(
+        self,
+        events: tuple[Event, ...] | list[Event],
+        person: str = SOLO,
+        *,
+        by_hand_said: bool = True,
+    ) -> None:
+        """Store, count, show and notify `events` (of `person`); `by_hand_said`: a pause
+        started by hand is said so on the view."""
         assert self.session_id is not None
         assert self.outcome is not None
         pending = next((e for e in events if isinstance(e, PauseStarted)), None)
@@ -462,7 +466,7 @@ class SessionRunner:
             elif isinstance(event, PauseStarted):
                 self._pause_alert_id = None if event.manual else alert_id
                 self.outcome.pauses += 1
-                if event.manual and not self._continuing:
+                if event.manual and by_hand_said:
                     key = "session.info.paused_both" if self.couple else "session.info.paused"
                     self.view.info(self.say(key))
             elif isinstance(event, PauseEnded):

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flooding.core.models import SOLO
-from flooding.io.store import Store
+from flooding.core.models import SOLO, PauseEnded, PauseExtended, PauseStarted, ReadyToReturn
+from flooding.io.store import Store, stored_kind
 
-# a pause's stored events (a session of one, and of two), and those that leave it open
-_OPEN = frozenset(
-    {"pause-started", "pause-extended", "couple-pause-started", "couple-pause-extended"}
-)
-_CLOSED = frozenset({"ready-to-return", "pause-ended", "couple-ready", "couple-pause-ended"})
-_STARTED = frozenset({"pause-started", "couple-pause-started"})
+
+def _kinds(*types: type) -> frozenset[str]:
+    """The stored kinds of these events, in a session of one and of two."""
+    return frozenset(stored_kind(kind, couple) for kind in types for couple in (False, True))
+
+
+# a pause's stored events: those that leave it open, and those that close it
+_OPEN = _kinds(PauseStarted, PauseExtended)
+_CLOSED = _kinds(ReadyToReturn, PauseEnded)
+_STARTED = _kinds(PauseStarted)
+_COUPLE_STARTED = stored_kind(PauseStarted, couple=True)
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ def unfinished_break(
     started = next((e for e in reversed(events) if e.kind in _STARTED), None)
     if until_s <= now_s or started is None:
         return None
-    if started.kind == "couple-pause-started":
+    if started.kind == _COUPLE_STARTED:
         baselines = {str(name): bpm for name, bpm in started.data.get("baselines", ())}
     else:
         baselines = {SOLO: started.data.get("baseline_bpm")}

@@ -429,6 +429,36 @@ def _form_against_file(server: AppServer, form: dict[str, str]) -> tuple[Setting
     return current, changes, True
 
 
+@dataclass(frozen=True)
+class CheckedForm:
+    """A sent form checked as `config check` checks settings: what it is compared with
+    (`_form_against_file`), the changes it makes, and the settings it gives, or (None) the
+    problems that refuse it."""
+
+    current: Settings
+    changes: list[str]
+    file_problem: bool  # the person's file itself has a mistake
+    candidate: Settings | None
+    errors: dict[str, str]  # beside their keys
+    other: list[str]
+
+    @property
+    def status(self) -> int:
+        """A refusal's HTTP status: the settings file's (409) or a value's (400)."""
+        return 409 if self.file_problem else 400
+
+
+def _checked(server: AppServer, form: dict[str, str]) -> CheckedForm:
+    """`CheckedForm` of a sent form."""
+    current, changes, file_problem = _form_against_file(server, form)
+    try:
+        candidate = _load(server, changes).settings
+    except ConfigError as exc:
+        errors, other = problems_by_key(exc.problems)
+        return CheckedForm(current, changes, file_problem, None, errors, other)
+    return CheckedForm(current, changes, file_problem, candidate, {}, [])
+
+
 async def settings_page(request: web.Request) -> web.StreamResponse:
     """The form with the settings in effect; when the person's file has a mistake, those the
     app started with, and each value the file has wrong as written there, beside its
@@ -464,30 +494,28 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
     """Check the form as `config check` would; preview it (what-if) or save it."""
     server = server_of(request)
     form = await form_of(request)
-    current, changes, file_problem = _form_against_file(server, form)
-    try:
-        candidate = _load(server, changes)
-    except ConfigError as exc:
-        errors, other = problems_by_key(exc.problems)
+    checked = _checked(server, form)
+    current, changes, candidate = checked.current, checked.changes, checked.candidate
+    if candidate is None:
         return _page(
             server,
             current,
-            status=409 if file_problem else 400,
+            status=checked.status,
             form=form,
-            errors=errors,
-            other_errors=other,
-            file_problem=file_problem,
+            errors=checked.errors,
+            other_errors=checked.other,
+            file_problem=checked.file_problem,
         )
     if form.get("action") == "preview":
-        preview = await request.app[KEPT_KEY].preview(server.folder, current, candidate.settings)
-        return _page(server, candidate.settings, form=form, preview=preview, changes=changes)
+        preview = await request.app[KEPT_KEY].preview(server.folder, current, candidate)
+        return _page(server, candidate, form=form, preview=preview, changes=changes)
     if not changes:
         return _page(server, current, said=server.say("web.settings.nothing_changed"))
     # imported here: tomlkit is for saving, not for the service that serves the app
     from flooding.io.config_files.user_file import set_user_values
 
     values = {}
-    dumped = candidate.settings.model_dump(mode="json")
+    dumped = candidate.model_dump(mode="json")
     for change in changes:
         key = change.partition("=")[0]
         node: Any = dumped
@@ -505,17 +533,14 @@ async def what_if_as_typed(request: web.Request) -> web.StreamResponse:
     (400: a value; 409: the settings file itself), or nothing (204) when a newer one is
     already asked. Nothing is saved."""
     server = server_of(request)
-    form = await form_of(request)
-    current, changes, file_problem = _form_against_file(server, form)
-    try:
-        candidate = _load(server, changes)
-    except ConfigError as exc:
-        errors, other = problems_by_key(exc.problems)
-        status = 409 if file_problem else 400
-        return web.json_response({"problems": [*errors.values(), *other]}, status=status)
+    checked = _checked(server, await form_of(request))
+    changes, candidate = checked.changes, checked.candidate
+    if candidate is None:
+        problems = [*checked.errors.values(), *checked.other]
+        return web.json_response({"problems": problems}, status=checked.status)
     try:
         preview = await request.app[KEPT_KEY].preview_as_typed(
-            server.folder, current, candidate.settings
+            server.folder, checked.current, candidate
         )
     except (StoreError, OSError) as exc:
         logger.warning("the what-if could not read the sessions: %s", exc)

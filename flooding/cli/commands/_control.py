@@ -37,14 +37,12 @@ def no_monitor_text(what: str, args: argparse.Namespace, say: Catalogue) -> str:
     (keeping `--data-dir`); or, when a monitor holds the folder's lock without answering
     (the background service waiting for its settings to be fixed, or for a strap to be
     paired), that it waits and how to see why."""
-    from flooding.io.control import monitor_holds_lock, read_pid
-    from flooding.io.control.lock import LOCK_NAME
-    from flooding.io.control.places import run_dir
+    from flooding.io.control import InstanceLock, monitor_holds_lock, read_pid
 
     again = data_dir_hint(args)
     waiting = next((f for f in monitor_folders(args) if monitor_holds_lock(f)), None)
     if waiting is not None:
-        pid = read_pid(run_dir(waiting) / LOCK_NAME)
+        pid = read_pid(InstanceLock(waiting).path)
         return say(
             "control.monitor_waits",
             what=what,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -68,8 +68,6 @@ def register(commands: Any, say: Catalogue) -> None:
 
 def _couple_names(args: argparse.Namespace, settings: Any, say: Catalogue) -> list[str] | str:
     """The partners' names, or why they cannot be used."""
-    from flooding.core.settings import profile_name_problem
-
     if args.as_names:
         names = list(args.as_names)
     elif len(settings.profiles) == 2:
@@ -78,11 +76,20 @@ def _couple_names(args: argparse.Namespace, settings: Any, say: Catalogue) -> li
         names = ["A", "B"]
     if names[0] == names[1]:
         return say("import.same_names", name=repr(names[0]))
+    problem = _name_problem(names, say)
+    return names if problem is None else problem
+
+
+def _name_problem(names: Iterable[str], say: Catalogue) -> str | None:
+    """Why the first of `names` that cannot name a partner (as a profile's name must) cannot,
+    or None when all can."""
+    from flooding.core.settings import profile_name_problem
+
     for name in names:
         problem = profile_name_problem(name)
         if problem is not None:
             return say(problem.key, **problem.values)
-    return names
+    return None
 
 
 def _one_person(path: Path, args: argparse.Namespace, say: Catalogue) -> Recording:
@@ -247,7 +254,6 @@ def run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from flooding.app.importing import import_recording
     from flooding.core.models import Mode
-    from flooding.core.settings import profile_name_problem
     from flooding.core.timefmt import local_stamp
     from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import UNIX_MAX_S, formats
@@ -272,15 +278,9 @@ def _import(args: argparse.Namespace) -> int:
     args.file = args.file[0]
     tracks = _tracks(args.file, args, say)
     if len(tracks) == 2:  # a couple session's export comes back as a couple session
-        for name in tracks:  # named in the file: each as a profile's name must be
-            problem = profile_name_problem(name)
-            if problem is not None:
-                said = say(
-                    "import.person_named",
-                    path=args.file,
-                    problem=say(problem.key, **problem.values),
-                )
-                raise CommandError(said)
+        problem = _name_problem(tracks, say)  # named in the file
+        if problem is not None:
+            raise CommandError(say("import.person_named", path=args.file, problem=problem))
         return _store_couple(args, settings, start_s, tracks, [args.file], say)
     if len(tracks) > 2:
         names = ", ".join(tracks)

@@ -5,7 +5,8 @@
 - Samples are buffered and committed by `flush()`, which the session runner calls every
   second: a `kill -9` loses at most the last second. A live session's writes go to a writer
   thread (`writer`), so a busy database (another program holding the lock) never stops the
-  event loop and never costs a sample; imports commit in short transactions.
+  event loop and never costs a sample; an import commits all at once or not at all
+  (`Store.all_or_nothing`).
 - Read commands open it read-only (`Store.open_read_only`): they work on a read-only folder.
 - The data directory is created owner-only (0700) and the database file 0600: heart data is
   private health data.
@@ -54,6 +55,7 @@ from flooding.io.store.store import (
     Store,
     event_data,
     event_kind,
+    stored_kind,
 )
 
 __all__ = [
@@ -70,4 +72,5 @@ __all__ = [
     "StoreError",
     "event_data",
     "event_kind",
+    "stored_kind",
 ]

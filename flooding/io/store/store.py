@@ -129,11 +129,11 @@ def _type_kind(kind: Any) -> str:
 def event_kind(event: Event | Any, couple: bool = False) -> str:
     """The stored name of an event: EpisodeStarted -> 'episode-started'; the pause events
     of a session of two (`couple`): 'couple-alert', 'couple-pause-started', ..."""
-    return _stored_kind(type(event), couple)
+    return stored_kind(type(event), couple)
 
 
-def _stored_kind(kind: Any, couple: bool) -> str:
-    """`event_kind` of the events of one type."""
+def stored_kind(kind: Any, couple: bool = False) -> str:
+    """`event_kind` of the events of one type (PauseStarted -> 'pause-started')."""
     name = _type_kind(kind)
     return _COUPLE_FORMS[name][0] if couple and name in _COUPLE_FORMS else name
 
@@ -190,7 +190,7 @@ def _stored_form(kind: Any, couple: bool) -> _StoredForm:
     getter = operator.attrgetter(*names)
     own = {field.name for field in dataclasses.fields(kind)}
     return _StoredForm(
-        kind=_stored_kind(kind, couple),
+        kind=stored_kind(kind, couple),
         values=getter if len(names) > 1 else lambda event: (getter(event),),
         template="{" + ", ".join(f'"{field}": %r' for field in names) + "}",
         time_field=next((field for field in ("t_s", "start_s") if field in own), "t_s"),
