@@ -94,3 +94,22 @@ class TestABreakGoesOn:
             store.close()
         assert runner.outcome is not None
         assert runner.outcome.alerts == 1
+
+    @pytest.mark.parametrize(
+        "data", ['{"until_s": "soon"}', '{"until_s": 1e12, "baseline_bpm": "calm"}']
+    )
+    def test_a_damaged_pause_row_starts_afresh(
+        self, stopped_in_a_break: tuple[Store, PauseStarted], data: str
+    ) -> None:
+        """A pause row another program changed (an end or a calm that is no number) is no
+        break to go on with: the session starts and alerts on its own."""
+        store, pause = stopped_in_a_break
+        with store.db:
+            store.db.execute("UPDATE events SET data_json=? WHERE kind='pause-started'", (data,))
+        try:
+            runner, view = run_session(store, STILL_UP, pause.t_s + 700)
+        finally:
+            store.close()
+        assert runner.outcome is not None
+        assert runner.outcome.alerts == 1
+        assert not any(line.startswith("The break goes on") for line in view.infos)

@@ -48,12 +48,22 @@ def unfinished_break(
     events = store.events(last.id, _OPEN | _CLOSED)
     if not events or events[-1].kind not in _OPEN:
         return None
-    until_s = float(events[-1].data["until_s"])
+    until_s = events[-1].data.get("until_s")
     started = next((e for e in reversed(events) if e.kind in _STARTED), None)
-    if until_s <= now_s or started is None:
+    if not isinstance(until_s, int | float) or until_s <= now_s or started is None:
         return None
-    if started.kind == _COUPLE_STARTED:
-        baselines = {str(name): bpm for name, bpm in started.data.get("baselines", ())}
-    else:
-        baselines = {SOLO: started.data.get("baseline_bpm")}
-    return UnfinishedBreak(last.id, until_s, baselines)
+    try:
+        if started.kind == _COUPLE_STARTED:
+            baselines = {str(name): _bpm(bpm) for name, bpm in started.data.get("baselines", ())}
+        else:
+            baselines = {SOLO: _bpm(started.data.get("baseline_bpm"))}
+    except (TypeError, ValueError):  # a row this program did not write: no break to go on with
+        return None
+    return UnfinishedBreak(last.id, float(until_s), baselines)
+
+
+def _bpm(value: object) -> float | None:
+    """A stored calm level (None: none was known); TypeError for anything else."""
+    if value is None or isinstance(value, int | float):
+        return None if value is None else float(value)
+    raise TypeError(f"not a heart rate: {value!r}")
