@@ -375,7 +375,7 @@ class TestModes:
         engine = Engine(settings, mode=Mode.TALK)
         for sample in _steady(65, 400):
             engine.feed(sample)
-        engine.set_mode(Mode.WORKOUT)
+        engine.set_mode(Mode.WORKOUT, 400)
         assert engine.detector.threshold()[0] == 75  # relative (65 + 10) is still lower
         engine2 = Engine(
             load_config(
@@ -385,7 +385,7 @@ class TestModes:
             ).settings
         )
         assert engine2.detector.threshold()[0] == 100
-        engine2.set_mode(Mode.WORKOUT)
+        engine2.set_mode(Mode.WORKOUT, 0)
         assert engine2.detector.threshold()[0] == 170
         assert engine.detector.baseline_bpm == pytest.approx(65)
 

@@ -7,10 +7,11 @@ from typing import TypeVar
 
 import pytest
 
-from flooding.core.engine import Engine, run_batch
+from flooding.core.engine import Control, Engine, run_batch
 from flooding.core.models import (
     SOLO,
     Alert,
+    EpisodeEnded,
     EpisodeStarted,
     Event,
     Mode,
@@ -255,11 +256,65 @@ class TestWorkout:
 
         engine = Engine(default_settings())
         feed(engine, trace(WARM))
-        engine.set_mode(Mode.WORKOUT)
+        engine.set_mode(Mode.WORKOUT, 300)
         feed(engine, trace(calm(900, 90), start_s=300))
         assert engine.detector.baseline_bpm == 68
-        engine.set_mode(Mode.TALK)
+        engine.set_mode(Mode.TALK, 1200)
         assert not engine.detector.frozen
+
+
+def with_switches(engine: Engine, items: list[Sample], at: dict[float, Mode]) -> list[Event]:
+    """Feed `items`, switching the mode just before the sample at each time of `at`; every
+    event, the switches' own included."""
+    out: list[Event] = []
+    for sample in items:
+        if sample.t_s in at:
+            out += engine.set_mode(at[sample.t_s], sample.t_s)
+        out += engine.feed(sample).events
+    return out
+
+
+class TestAfterAWorkout:
+    """Turning workout mode off ends the movement it was: what the workout raised is no flood,
+    a new rise is."""
+
+    WORKOUT = (WARM, Seg(300, 68, 150), Seg(600, 150))  # ends at 1200 s, heart at 150
+
+    def test_a_flood_after_the_workout_alerts(self) -> None:
+        """A heart that falls back after a workout and then climbs while still gives one alert."""
+        items = trace(
+            *self.WORKOUT, Seg(120, 150, 100), Seg(300, 100), Seg(60, 100, 125), Seg(300, 125)
+        )
+        engine = Engine(default_settings())
+        evs = with_switches(engine, items, {300: Mode.WORKOUT, 1200: Mode.TALK})
+        [alert] = of(Alert, evs)
+        assert 1620 < alert.t_s < 1750  # during the climb from 100 after the workout
+        [ended] = [e for e in evs if isinstance(e, EpisodeEnded) and e.t_s == 1200]
+        assert ended.start_s < 1200  # the workout's episode ends as the workout does
+
+    def test_the_heart_still_up_after_the_workout_gives_no_alert(self) -> None:
+        """A heart that stays up or comes down slowly after the workout gives no alert."""
+        engine = Engine(default_settings())
+        items = trace(*self.WORKOUT, Seg(600, 150, 120), Seg(600, 120, 70), calm(300))
+        evs = with_switches(engine, items, {300: Mode.WORKOUT, 1200: Mode.TALK})
+        assert of(Alert, evs) == []
+        assert [e for e in of(EpisodeStarted, evs) if e.t_s >= 1200] == []
+
+    def test_replay_with_the_switches_equals_live(self) -> None:
+        """run_batch with the switches as controls gives the events fed one by one gave."""
+        items = trace(
+            *self.WORKOUT, Seg(120, 150, 100), Seg(300, 100), Seg(60, 100, 125), Seg(300, 125)
+        )
+        live = with_switches(
+            Engine(default_settings()), items, {300: Mode.WORKOUT, 1200: Mode.TALK}
+        )
+        controls = [
+            Control(before=300, t_s=300, mode=Mode.WORKOUT),
+            Control(before=1200, t_s=1200, mode=Mode.TALK),
+        ]
+        batch = run_batch(items, default_settings(), controls=controls)
+        assert batch.events == live
+        assert of(Alert, live)
 
 
 class TestRunBatch:
@@ -309,8 +364,9 @@ class TestSessionOfOne:
                 out += solo.end_pause(sample.t_s)
                 assert out[-1:] == people.end_pause(sample.t_s)
             elif action in ("workout", "talk"):
-                solo.set_mode(Mode(action))
-                people.set_mode(SOLO, Mode(action))
+                said = solo.set_mode(Mode(action), sample.t_s)
+                assert said == people.set_mode(SOLO, Mode(action), sample.t_s)
+                out += said
             reading = solo.feed(sample)
             assert reading == people.feed(SOLO, sample)
             out += reading.events

@@ -435,11 +435,13 @@ class SessionRunner:
         for name in self.people:
             if self.engine.engines[name].mode is not mode:
                 changed = True
-                self.engine.set_mode(name, mode)
+                t_s = self.session_time_s
+                events = self.engine.set_mode(name, mode, t_s)
                 if self.session_id is not None:
                     self.store.add_note_event(
-                        self.session_id, self.session_time_s, "mode", {"mode": mode.value}, name
+                        self.session_id, t_s, "mode", {"mode": mode.value}, name
                     )
+                    self._handle_events(events, name)
         if changed or self.couple:
             self.store.flush()
 

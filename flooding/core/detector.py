@@ -72,7 +72,10 @@ Rules for real life (issue 15; `classic=True` turns all of them off, for compari
 - movement is not flooding (with an accelerometer, `Sample.activity_g`): a rise does not
   count while the body moves (`MOVING_G`) and for `RECOVERY_S` after it stops; after that,
   while the heart is still up, it counts only once it has climbed `margin` above the lowest
-  rate since (a new rise while still), and the run must be confirmed while still.
+  rate since (a new rise while still), and the run must be confirmed while still. The end
+  of a workout (workout mode turned off: `workout_ended`) is the end of movement: an episode
+  open since the workout ends with it, and the heart still up after it counts only as a
+  new rise, as after any movement.
 - a strap put on again: after more than `UNSEEN_S` without a usable reading (the strap
   off, a watch not worn) an open episode ends at the last reading before, and the detector
   starts again as with a strap just put on (settling, then learning the calm), as the
@@ -618,6 +621,27 @@ class Detector:
             return True
         trough = self._trough
         return trough is None or bpm < trough + self._margin
+
+    def workout_ended(self, t: float) -> list[Event]:
+        """A workout ended at `t` (workout mode turned off): the body moved until then, so
+        the heart still up from it is explained as after movement (`RECOVERY_S`, then only
+        a new rise counts), and an episode open since the workout ends at `t` (what the
+        workout raised ended with it; a rise after it starts an episode of its own). The
+        events that gave (an `EpisodeEnded`, or none)."""
+        if self.classic:
+            return []
+        events: list[Event] = []
+        if self._flooded:
+            events.append(EpisodeEnded(t_s=t, start_s=self._episode_start, peak_bpm=self._peak))
+            self._flooded = False
+            self._release_start = None
+        self._run_start = self._dip_start = None
+        self._run_step = False
+        self._came_under = None
+        self._after_move = True
+        self._moved_t = max(self._moved_t, t)
+        self._trough = None
+        return events
 
     def _still_under(self, bpm: float) -> bool:
         """Whether a reading above a threshold that came down under the heart is still no

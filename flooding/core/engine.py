@@ -147,14 +147,19 @@ class Engine:
         self._sync_freeze()
         return events
 
-    def set_mode(self, mode: Mode) -> None:
-        """Switch between talk and workout mode (the baseline learned so far is kept)."""
+    def set_mode(self, mode: Mode, t_s: float) -> list[Event]:
+        """Switch between talk and workout mode at `t_s` (the baseline learned so far is
+        kept); the events that gave. Leaving a workout ends the movement it was
+        (`Detector.workout_ended`): an episode open since then ends, and the heart still up
+        counts only as a new rise."""
+        events = self.detector.workout_ended(t_s) if self.mode is Mode.WORKOUT else []
         self.mode = mode
         self.detection = self.detection_in(mode)
         self.detector.retune(self.detection)
         self.protocol.set_detection(SOLO, self.detection)
         self._alerts = alerts_in(self.settings, mode)
         self._sync_freeze()
+        return events
 
     def _sync_freeze(self) -> None:
         # the baseline learns only from calm talk time: never during a pause or a workout
@@ -188,8 +193,7 @@ class Control:
     def apply(self, engine: Engine) -> list[Event]:
         """Do it to `engine`, as the session runner would; the events it gave."""
         if self.mode is not None:
-            engine.set_mode(self.mode)
-            return []
+            return engine.set_mode(self.mode, self.t_s)
         if self.pause is True:
             return engine.start_pause(self.t_s, self.pause_minutes)
         if self.pause is False:

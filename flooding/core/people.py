@@ -124,11 +124,13 @@ class PeopleEngine:
         self._sync()
         return events
 
-    def set_mode(self, person: str, mode: Mode) -> None:
-        """One person switches between talk and workout."""
+    def set_mode(self, person: str, mode: Mode, t_s: float) -> list[Event]:
+        """One person switches between talk and workout at `t_s`; that person's events
+        (`Engine.set_mode`)."""
         engine = self.engines[person]
-        engine.set_mode(mode)
+        events = engine.set_mode(mode, t_s)
         self.protocol.set_detection(person, engine.detection)
+        return events
 
     def _sync(self) -> None:
         for engine in self.engines.values():
