@@ -118,13 +118,15 @@ class HangingBackend(FakeBackend):
         await asyncio.Event().wait()
 
 
-class FirstTryHangsBackend:
-    """A desktop backend whose first delivery never finishes; later ones show at once."""
+class FirstTryLateBackend:
+    """A desktop backend whose server answers the first delivery only after `late_s` (a
+    busy server: it shows the message then); later ones at once."""
 
-    name = "first-try-hangs"
+    name = "first-try-late"
     has_buttons = False
 
-    def __init__(self) -> None:
+    def __init__(self, late_s: float) -> None:
+        self.late_s = late_s
         self.tries = 0
         self.shown: list[Message] = []
 
@@ -134,11 +136,11 @@ class FirstTryHangsBackend:
     async def deliver(self, message: Message) -> None:
         self.tries += 1
         if self.tries == 1:
-            await asyncio.Event().wait()
+            await asyncio.sleep(self.late_s)
         self.shown.append(message)
 
 
 # The doubles meet the real protocols (checked by mypy; cheap to build at import).
 _NOTIFIERS: tuple[Notifier, ...] = (RecordingNotifier(), RaisingNotifier(), HangingNotifier())
-_BACKENDS: tuple[Backend, ...] = (FakeBackend(), HangingBackend(), FirstTryHangsBackend())
+_BACKENDS: tuple[Backend, ...] = (FakeBackend(), HangingBackend(), FirstTryLateBackend(1.0))
 _VIEW: View = RecordingView()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -30,7 +31,7 @@ from flooding.io.notify import (
     plyer_show,
 )
 from tests.desktop import Desktop, Display, start_dunst, stop_dunst
-from tests.fakes import FakeBackend, FirstTryHangsBackend, HangingBackend
+from tests.fakes import FakeBackend, FirstTryLateBackend, HangingBackend
 
 T = TypeVar("T")
 
@@ -236,6 +237,44 @@ class TestButtonsOnARealDesktop:
         assert [item["summary"] for item in shown] == [ALERT.title, READY.title]
 
 
+class TestASlowServer:
+    """A server that answers after the try's time limit still shows the message, once, and
+    its buttons work."""
+
+    def test_a_late_answer_shows_the_alert_once_with_working_buttons(
+        self, desktop: Desktop
+    ) -> None:
+        """dunst held still past a try's limit shows the alert once when it runs on, and a
+        press on its button reaches `on_action`."""
+        pressed: list[str] = []
+
+        async def scenario() -> bool:
+            got_press = asyncio.Event()
+
+            def on_action(message: Message, chosen: str) -> None:
+                pressed.append(chosen)
+                got_press.set()
+
+            notifier = ResilientNotifier(
+                [ButtonBackend(on_action), PlyerBackend()], attempt_timeout_s=0.5
+            )
+            desktop.dunst.send_signal(signal.SIGSTOP)  # a server too busy to answer
+            try:
+                sending = asyncio.ensure_future(notifier.send(ALERT))
+                await asyncio.sleep(1.5)  # a retry or a fallback would have been sent by now
+            finally:
+                desktop.dunst.send_signal(signal.SIGCONT)
+            sent = await sending
+            await asyncio.to_thread(desktop.choose, ACTION_NOT_FLOODED)
+            await asyncio.wait_for(got_press.wait(), 10)
+            assert await notifier.send(ALERT) is True  # shown late: its key counts as shown
+            return sent
+
+        assert run(scenario()) is True  # answered late, within the send's budget
+        assert pressed == [ACTION_NOT_FLOODED]
+        assert [item["summary"] for item in desktop.notifications()] == [ALERT.title]
+
+
 # --- no notification server -----------------------------------------------------------
 
 
@@ -355,23 +394,40 @@ class TestRetryAndFallback:
         assert run(ResilientNotifier([absent, plain]).send(READY)) is True
         assert (absent.tries, plain.shown) == ([], [READY])
 
-    def test_hanging_backend_times_out(self, caplog: pytest.LogCaptureFixture) -> None:
-        """A delivery that never finishes is abandoned after the attempt timeout, twice."""
-        backend = HangingBackend()
-        notifier = ResilientNotifier([backend], attempt_timeout_s=0.05, retry_delay_s=0)
+    def test_a_try_not_answered_in_time_is_not_sent_again(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A delivery not answered by the time limit is tried once, by no other backend, and
+        the warning says it may still show."""
+        backend, plain = HangingBackend(), FakeBackend("plain")
+        notifier = ResilientNotifier([backend, plain], attempt_timeout_s=0.05, retry_delay_s=0)
 
         assert run(notifier.send(READY), timeout_s=10) is False
-        assert len(backend.tries) == 2
+        assert (len(backend.tries), plain.tries) == (1, [])
         [warning] = warnings_from_notify(caplog)
-        assert "timed out" in warning
+        assert "not answered" in warning
+        assert "may still show" in warning
 
-    def test_first_try_that_hangs_is_followed_by_a_retry_that_shows(self) -> None:
-        """A first try that never answers is cut at the attempt timeout and the retry shows it."""
-        backend = FirstTryHangsBackend()
+    def test_a_late_answer_counts_the_message_as_shown(self) -> None:
+        """A first try answered after its time limit is waited for and shows the message
+        once; one answered after the whole budget counts too, when it comes."""
+        backend = FirstTryLateBackend(late_s=0.3)
         notifier = ResilientNotifier([backend], attempt_timeout_s=0.1, retry_delay_s=0)
-
         assert run(notifier.send(ALERT), timeout_s=10) is True
-        assert (backend.tries, backend.shown) == (2, [ALERT])
+        assert (backend.tries, backend.shown) == (1, [ALERT])
+
+        later = FirstTryLateBackend(late_s=0.6)  # past the budget: 2 x (0.05 s + 0.1 s)
+        slow = ResilientNotifier(
+            [later], attempt_timeout_s=0.1, probe_timeout_s=0.05, retry_delay_s=0
+        )
+
+        async def scenario() -> list[bool]:
+            first = await slow.send(ALERT)
+            await asyncio.sleep(0.6)
+            return [first, await slow.send(ALERT)]
+
+        assert run(scenario(), timeout_s=10) == [False, True]
+        assert (later.tries, later.shown) == (1, [ALERT])
 
     def test_budget_covers_every_try_and_the_pause(self) -> None:
         """The budget is both tries of every backend (probe and delivery) plus the retry pause."""

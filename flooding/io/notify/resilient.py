@@ -6,6 +6,13 @@ False and logs when it could not be shown, shows a message with a given `key` on
 and owns the one time limit of a send: per-try timeouts that add up to `budget_s`, the
 retry included, so no caller needs (or may put) a shorter cut of its own around it.
 
+A try the server has not answered in its time is not a failure: the message was handed
+over and a slow server still shows it (and only then knows its buttons). So it is neither
+cut off (its buttons would do nothing) nor sent again by any backend (it would show twice,
+or four times with the retry): it is waited for, within the send's budget. Past that the
+send returns False and leaves it running; a later answer is logged and counts the key as
+shown.
+
 Heart data is private: logs name a message's kind and key, never its title or body.
 """
 
@@ -27,6 +34,10 @@ PROBE_TIMEOUT_S = 2.0  # asking the bus for the server takes milliseconds too
 RETRY_DELAY_S = 1.0  # a moment for a restarting notification server before the retry
 ATTEMPTS = 2  # the first try and one retry: enough for a hiccup, short enough to matter
 REMEMBER_KEYS = 256  # shown keys kept for dedup: far more than one session's messages
+
+
+class _NoAnswer(Exception):
+    """A try the server has not answered within the send's budget (it may still show)."""
 
 
 class Backend(Protocol):
@@ -65,6 +76,7 @@ class ResilientNotifier:
         self._remember = remember_keys
         self._shown: OrderedDict[str, None] = OrderedDict()
         self._in_flight: dict[str, asyncio.Future[bool]] = {}
+        self._late: set[asyncio.Future[None]] = set()  # tries not yet answered, left running
         self._server_missing = False
 
     @property
@@ -102,9 +114,12 @@ class ResilientNotifier:
     def _settled(self, key: str, pending: asyncio.Future[bool]) -> None:
         self._in_flight.pop(key, None)
         if not pending.cancelled() and pending.exception() is None and pending.result():
-            self._shown[key] = None
-            while len(self._shown) > self._remember:
-                self._shown.popitem(last=False)
+            self._remember_shown(key)
+
+    def _remember_shown(self, key: str) -> None:
+        self._shown[key] = None
+        while len(self._shown) > self._remember:
+            self._shown.popitem(last=False)
 
     async def _reason(self, backend: Backend) -> str | None:
         try:
@@ -116,6 +131,8 @@ class ResilientNotifier:
             return None  # unknown: try it
 
     async def _deliver(self, message: Message) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.budget_s
         failures: list[str] = []
         for attempt in range(1, ATTEMPTS + 1):
             reasons: list[str] = []
@@ -124,12 +141,14 @@ class ResilientNotifier:
                 if reason is not None:
                     reasons.append(reason)
                     continue
+                trying = asyncio.ensure_future(backend.deliver(message))
                 try:
-                    await asyncio.wait_for(backend.deliver(message), self._attempt_timeout_s)
-                except asyncio.CancelledError:
-                    raise
+                    late = await self._answer(message, backend, trying, deadline - loop.time())
+                except _NoAnswer:
+                    self._left_running(message, backend, trying)
+                    return False
                 except Exception as exc:
-                    what = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+                    what = type(exc).__name__
                     failures.append(f"{backend.name}: {what}")
                     log.info(
                         "%s notification via %s failed (attempt %d): %s",
@@ -140,7 +159,7 @@ class ResilientNotifier:
                     )
                     log.debug("details", exc_info=True)
                     continue
-                self._delivered(message, backend)
+                self._delivered(message, backend, late=late)
                 return True
             if len(reasons) == len(self._backends):
                 self._no_server(message, reasons[0])
@@ -155,12 +174,72 @@ class ResilientNotifier:
         )
         return False
 
-    def _delivered(self, message: Message, backend: Backend) -> None:
+    async def _answer(
+        self, message: Message, backend: Backend, trying: asyncio.Future[None], rest_s: float
+    ) -> bool:
+        """The server's answer to a try: whether it came late (after the attempt time; it
+        is waited for, within the send's budget, `rest_s`); raises what the try raised, or
+        `_NoAnswer` when none came in time (the try is still running)."""
+        try:
+            await asyncio.wait_for(asyncio.shield(trying), self._attempt_timeout_s)
+            return False
+        except TimeoutError:
+            pass
+        except asyncio.CancelledError:
+            trying.cancel()
+            raise
+        log.info(
+            "the %s notification via %s has no answer after %g s; waiting for it (a slow "
+            "server still shows it; sent again it would show twice)",
+            message.kind,
+            backend.name,
+            self._attempt_timeout_s,
+        )
+        try:
+            await asyncio.wait_for(asyncio.shield(trying), max(rest_s, 0.0))
+        except TimeoutError:
+            raise _NoAnswer from None
+        return True
+
+    def _left_running(
+        self, message: Message, backend: Backend, trying: asyncio.Future[None]
+    ) -> None:
+        """A try the server has not answered in time: left to finish (see the docstring)."""
+        log.warning(
+            "the notification server has not answered the %s notification via %s in time; "
+            "it may still show it, so it is not sent again (it would show twice)",
+            message.kind,
+            backend.name,
+        )
+        self._late.add(trying)
+        trying.add_done_callback(partial(self._answered_late, message, backend))
+
+    def _answered_late(
+        self, message: Message, backend: Backend, trying: asyncio.Future[None]
+    ) -> None:
+        self._late.discard(trying)
+        if trying.cancelled():
+            return
+        problem = trying.exception()
+        if problem is not None:
+            log.warning(
+                "the %s notification via %s failed late: %s",
+                message.kind,
+                backend.name,
+                type(problem).__name__,
+            )
+            return
+        if message.key is not None:
+            self._remember_shown(message.key)
+        self._delivered(message, backend, late=True)
+
+    def _delivered(self, message: Message, backend: Backend, *, late: bool = False) -> None:
         if self._server_missing:
             log.info("desktop notifications work again")
             self._server_missing = False
         without = " without its buttons" if message.actions and not backend.has_buttons else ""
-        log.info("showed the %s notification via %s%s", message.kind, backend.name, without)
+        when = " late (the notification server was slow)" if late else ""
+        log.info("showed the %s notification via %s%s%s", message.kind, backend.name, without, when)
 
     def _no_server(self, message: Message, reason: str) -> None:
         if self._server_missing:
