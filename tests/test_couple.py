@@ -592,6 +592,41 @@ def test_a_couple_session_exports_both_hearts_and_imports_back_as_a_couple(
         store.close()
 
 
+def test_a_partner_named_with_a_comma_comes_back_from_the_csv_export(tmp_path: Path) -> None:
+    """A partner's name with a comma in it (quoted in the CSV export) imports back as that
+    name, with the same readings."""
+    store = Store.open(tmp_path)
+    tracks = dict(zip(("Alex, Jr", "Sam"), couple_tracks().values(), strict=True))
+    sid = store_couple(store, tracks)
+    store.close()
+    target = tmp_path / "couple.csv"
+    done = flooding("export", str(sid), "-o", str(target), "--data-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert '\n"Alex, Jr",' in target.read_text(encoding="utf-8")
+    back = flooding("import", str(target), "--data-dir", str(tmp_path))
+    assert back.returncode == 0, back.stderr
+    store = Store.open(tmp_path)
+    try:
+        assert [p.person for p in store.people(sid + 1)] == ["Alex, Jr", "Sam"]
+        assert list(store.iter_samples(sid + 1, "Alex, Jr")) == tracks["Alex, Jr"]
+    finally:
+        store.close()
+
+
+def test_a_partner_name_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    """`--as` with a name that holds a line break is refused with the name rule."""
+    files = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for path, track in zip(files, couple_tracks().values(), strict=True):
+        rows = "".join(f"{s.t_s},{s.bpm:.0f}\n" for s in track[:400])
+        path.write_text("time_unix_s,hr_bpm\n" + rows, encoding="utf-8")
+    done = flooding(
+        "import", *map(str, files), "--couple", "--as", "Al\nex", "Sam",
+        "--data-dir", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 2  # a usage error, as any name --as refuses
+    assert "'Al\\nex' cannot name a profile: use 1 to 32 characters, on one line" in done.stderr
+
+
 @pytest.mark.parametrize("form", ["csv", "json"])
 def test_a_couple_export_naming_a_partner_with_no_name_is_refused(
     tmp_path: Path, form: str

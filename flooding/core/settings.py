@@ -310,7 +310,7 @@ class StrapSettings(_Section):
     name: str = ""
 
 
-PROFILE_NAME_RE = re.compile(r"^[^\s.\"'\[\]=#][^.\"'\[\]=#]{0,31}$")
+PROFILE_NAME_RE = re.compile(r"^[^\s.\"'\[\]=#][^.\"'\[\]=#\x00-\x1f\x7f]{0,31}$")  # one line
 
 
 def profile_name_problem(name: str) -> Phrase | None:
