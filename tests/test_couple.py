@@ -48,6 +48,7 @@ from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
+from tests._data import recording, requires_data
 from tests.schemas import SCHEMA_V2_DDL, old_database, rows_after_a_false_alarm
 from tests.session_factory import START_S, calibration_refused, flooding, record
 
@@ -853,6 +854,46 @@ def test_back_near_calm_starts_over_after_a_gap() -> None:
     after = [Sample(t_s=float(t), bpm=70.0, contact=True) for t in range(90, 200)]
     assert back_near_calm(calm + after, 0.0, 80.0, hold_s=60.0, gap_s=5.0) == 90.0
     assert back_near_calm(calm, 0.0, 80.0, hold_s=20.0, gap_s=5.0) == 0.0
+
+
+def test_back_near_calm_by_the_ready_to_return_is_the_stretch_it_counted() -> None:
+    """Given the ready to return, the time back near calm is where the stretch that lasted
+    to it began, not an earlier one the heart rose from again."""
+    from flooding.app.review import back_near_calm
+
+    def level(t: int) -> float:
+        return 95.0 if 300 <= t < 400 else 70.0
+
+    track = [Sample(t_s=float(t), bpm=level(t), contact=True) for t in range(0, 700)]
+    assert back_near_calm(track, 0.0, 80.0, hold_s=60.0, gap_s=5.0) == 0.0
+    back = back_near_calm(track, 0.0, 80.0, hold_s=60.0, gap_s=5.0, ready_s=650.0)
+    assert back is not None
+    assert 400.0 < back < 450.0  # the 10-s average came under 80 again soon after 400 s
+
+
+@requires_data
+def test_the_review_of_two_real_recordings_is_back_near_calm_no_later_than_ready(
+    tmp_path: Path,
+) -> None:
+    """Two real recordings as a couple, no calm known when the pause began: the review
+    measures the way back as the live check did, so both are back by the ready to return."""
+    done = flooding(
+        "import",
+        str(recording("polar-hrm_noisy.hrm")),
+        str(recording("rr-ms_rest.txt")),
+        "--couple", "--as", "anna", "ben", "--data-dir", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    store = Store.open(tmp_path)
+    try:
+        review = people_review(store, 1)
+    finally:
+        store.close()
+    assert review is not None
+    assert review.pauses[0].baselines == {"anna": None, "ben": None}
+    assert review.both_back_near_calm_s is not None
+    assert review.ready_after_s is not None
+    assert review.both_back_near_calm_s <= review.ready_after_s
 
 
 def test_people_review_of_a_one_person_session_only_asks_for_the_people(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.detector import MOVING_G, at_pace
 from flooding.core.models import SOLO, UNSEEN_S, Sample
-from flooding.core.pause import Recovery
+from flooding.core.pause import Recovery, recovery_ceiling_bpm
 from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import EventRow, Store
@@ -744,19 +744,35 @@ def _next_usable(samples: Sequence[Sample], times: Sequence[float], t_s: float) 
 
 
 def back_near_calm(
-    samples: Sequence[Sample], start_s: float, ceiling_bpm: float, hold_s: float, gap_s: float
+    samples: Sequence[Sample],
+    start_s: float,
+    ceiling_bpm: float,
+    hold_s: float,
+    gap_s: float,
+    ready_s: float | None = None,
 ) -> float | None:
     """Seconds from `start_s` until the 10-s average stayed at or under `ceiling_bpm` for
     `hold_s`, or None: the live check's rule (`flooding.core.pause.Recovery`), a gap of more
-    than `gap_s` or an unusable reading starting it over."""
+    than `gap_s` or an unusable reading starting it over. With `ready_s` (the ready to
+    return), the stretch held at it when there was one: the time from which the heart stayed
+    near calm, as the ready to return counted it (it may have risen again after a first)."""
     recovery = Recovery(ceiling_bpm, gap_s, start_s)
+    first: float | None = None
     for s in samples:
         if s.t_s < start_s:
             continue
+        if ready_s is not None and s.t_s > ready_s:
+            break
         recovery.feed(s.t_s, s.bpm if s.usable else None)
         if recovery.recovered_since is not None and recovery.held(s.t_s, hold_s):
-            return recovery.recovered_since - start_s
-    return None
+            if ready_s is None:
+                return recovery.recovered_since - start_s
+            if first is None:
+                first = recovery.recovered_since
+    since = recovery.recovered_since
+    if ready_s is not None and since is not None and recovery.held(ready_s, hold_s):
+        return since - start_s
+    return None if first is None else first - start_s
 
 
 def _pauses(shared: Sequence[EventRow]) -> list[SharedPause]:
@@ -787,6 +803,21 @@ def _pauses(shared: Sequence[EventRow]) -> list[SharedPause]:
             )
         )
     return out
+
+
+def _recovery_ceiling(
+    pause: SharedPause,
+    person: str,
+    baseline: float | None,
+    pause_settings: PauseSettings,
+    detection: DetectionSettings,
+) -> float | None:
+    """The heart rate at or under which `person` was back near calm in `pause`: the live
+    check's (`recovery_ceiling_bpm`, from the calm the pause stored for them, known or not);
+    for a pause stored without them, their calm found afterwards (`baseline`)."""
+    if person in pause.baselines:
+        return recovery_ceiling_bpm(pause.baselines[person], pause_settings, detection)
+    return None if baseline is None else baseline + pause_settings.recovery_margin_bpm
 
 
 def _person_calm_baseline(
@@ -825,17 +856,17 @@ def people_review(store: Store, session_id: int) -> PeopleReview | None:
         baseline = _person_calm_baseline(samples, episodes, pauses)
         back = []
         for pause in pauses:
-            at_pause = pause.baselines.get(row.person)
-            reference = at_pause if at_pause is not None else baseline
+            ceiling = _recovery_ceiling(pause, row.person, baseline, pause_settings, detection)
             back.append(
                 None
-                if reference is None
+                if ceiling is None
                 else back_near_calm(
                     samples,
                     pause.start_s,
-                    reference + pause_settings.recovery_margin_bpm,
+                    ceiling,
                     pause_settings.recovery_hold_s,
                     detection.gap_s,
+                    pause.ready_s,
                 )
             )
         readings = [s.bpm for s in samples if s.usable]

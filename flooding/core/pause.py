@@ -151,10 +151,18 @@ class _Person:
 
     def ceiling_bpm(self, pause: PauseSettings) -> float:
         """Heart rate at or below which this person counts as back near calm."""
-        if self.baseline_bpm is not None:
-            return self.baseline_bpm + pause.recovery_margin_bpm
-        # no baseline was known: fall back to well under the absolute threshold
-        return self.detection.absolute_bpm - self.detection.margin_bpm
+        return recovery_ceiling_bpm(self.baseline_bpm, pause, self.detection)
+
+
+def recovery_ceiling_bpm(
+    baseline_bpm: float | None, pause: PauseSettings, detection: DetectionSettings
+) -> float:
+    """Heart rate at or below which a person whose calm before the pause was `baseline_bpm`
+    counts as back near calm (the review uses it too)."""
+    if baseline_bpm is not None:
+        return baseline_bpm + pause.recovery_margin_bpm
+    # no baseline was known: fall back to well under the absolute threshold
+    return detection.absolute_bpm - detection.margin_bpm
 
 
 _State = tuple[float | None, float | None, float]  # a recovery's level, since when, last time
