@@ -364,6 +364,24 @@ class TestLinkage:
         assert result.median_r is not None
         assert abs(result.median_r) < 0.15
 
+    def test_readings_too_far_apart_are_named_not_called_too_little_time(
+        self, tmp_path: Path
+    ) -> None:
+        """Two hours together at a reading every 5 s give no linkage, and the review says the
+        readings are too far apart, not that the straps were together too short a time."""
+        a = [Sample(START_S + 5 * i, 70.0 + i % 7) for i in range(1440)]
+        b = [Sample(START_S + 5 * i + 2, 64.0 + i % 5) for i in range(1440)]
+        result = linkage(a, b)
+        assert (result.median_r, result.sparse) == (None, True)
+        assert linkage(a[:10], b[:10]).sparse is False  # under a minute together: too short
+        store = Store.open(tmp_path)
+        stored = people_review(store, store_couple(store, couple_tracks()))
+        store.close()
+        assert stored is not None
+        review = dataclasses.replace(stored, linkage=result)
+        said = people_lines(review, load_catalogue(), verbose=False)
+        assert any("a reading every second or two from both" in line for line in said)
+
     def test_windows_without_enough_data_are_left_out(self) -> None:
         """A window with too many missing changes has no r."""
         a = changes(np.array([70.0 + (i % 3) for i in range(200)]))

@@ -950,7 +950,8 @@ def headline(
             lines.append(say("couple.ready_after", after=duration(review.ready_after_s)))
     link = review.linkage
     if link.median_r is None or link.share_above is None:
-        lines.append(say("linkage.none" if verbose else "linkage.none_plain"))
+        none = "linkage.none_sparse" if link.sparse else "linkage.none"
+        lines.append(say(none if verbose else f"{none}_plain"))
     elif not verbose:
         lines.append(say("linkage.plain", share=f"{link.share_above:.0%}"))
     else:

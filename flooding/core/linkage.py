@@ -50,6 +50,9 @@ class Linkage:
     median_r: float | None
     share_above: float | None  # of windows with r > LINKED_R
     windows: int
+    # no window had enough data although both recordings ran together for one: their
+    # readings are too far apart (a watch's export) or too often unusable
+    sparse: bool = False
     window_s: int = WINDOW_S
     step_s: int = STEP_S
     smooth_s: int = SMOOTH_S
@@ -120,7 +123,8 @@ def linkage(first: Sequence[Sample], second: Sequence[Sample]) -> Linkage:
     b = changes(per_second(second, start, seconds))
     rs = window_correlations(a, b)
     if not rs:
-        return Linkage(None, None, 0)
+        together_s = min(first[-1].t_s, second[-1].t_s) - max(first[0].t_s, second[0].t_s)
+        return Linkage(None, None, 0, sparse=together_s >= WINDOW_S)
     values = np.array(rs)
     return Linkage(
         median_r=float(np.median(values)),
