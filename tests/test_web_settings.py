@@ -94,6 +94,20 @@ def test_a_good_value_is_saved_keeping_the_comments(
     assert page.get_by_label("absolute bpm", exact=True).input_value() == "110"
 
 
+def test_a_language_saved_on_the_page_is_the_apps_at_once(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """German chosen and saved: the page that says so, and every page after, is German
+    without starting the app again."""
+    page = settings_page(chromium, app)
+    page.get_by_label("language", exact=True).select_option("de")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Gespeichert.")
+    assert 'language = "de"' in (folder / "config.toml").read_text(encoding="utf-8")
+    page.goto(app.base + "/sessions")
+    assert "Sitzungen" in page.inner_text("nav")
+
+
 def test_a_mistake_in_the_file_is_shown_as_written_and_corrected_in_the_form(
     chromium: Any, app: AppProcess, folder: Path
 ) -> None:

@@ -94,6 +94,13 @@ class AppServer:
         self._streams: set[web.StreamResponse] = set()
         self._closing = asyncio.Event()
 
+    def speak(self, language: str) -> None:
+        """Show the pages (and the guard's refusals) in `language` from now on: the language
+        the person just saved on the Settings page."""
+        if language != self.say.language:
+            self.say = load_catalogue(language)
+            self.guard.say = self.say
+
     def _build(self) -> web.Application:
         from flooding.app.web import pages, settings_page, talk_pages
 

@@ -524,6 +524,7 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         # a whole number as the person typed it (25, not 25.0; it loads as the same value)
         values[key] = int(node) if isinstance(node, float) and node.is_integer() else node
     set_user_values(user_config_path(server.config_file), values)
+    server.speak(candidate.language)  # the app's own words follow at once
     return web.Response(status=303, headers={"Location": "/settings?saved"})
 
 
