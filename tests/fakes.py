@@ -27,6 +27,9 @@ class RecordingNotifier:
         self.sent.append(message)
         return True
 
+    async def problem(self) -> str | None:
+        return None
+
 
 class RaisingNotifier:
     """Fails every time, as a broken desktop would; counts the attempts."""
@@ -40,6 +43,9 @@ class RaisingNotifier:
         self.attempts += 1
         raise RuntimeError("the notification server went away")
 
+    async def problem(self) -> str | None:
+        return None
+
 
 class HangingNotifier:
     """Never answers, as a stuck desktop would, breaking its promise to end within `budget_s`."""
@@ -52,6 +58,9 @@ class HangingNotifier:
         self.attempts += 1
         await asyncio.Event().wait()
         return True
+
+    async def problem(self) -> str | None:
+        return None
 
 
 class RecordingView:

@@ -288,6 +288,22 @@ NOTIFIERS = {
 class TestWithoutANotificationServer:
     """Without a server, sends fail fast and quietly: one warning, never an exception."""
 
+    def test_the_problem_is_named_without_a_server_and_none_with_one(
+        self, empty_bus: str, desktop_display: Display, tmp_path: Path
+    ) -> None:
+        """`problem()` names a bus where nobody serves notifications, and is None once a
+        notification server runs there."""
+        notifier = choose_notifier(NotifySettings(), on_action=lambda m, a: None)
+        problem = run(notifier.problem())
+        assert problem is not None
+        assert "notification" in problem
+        env = {**desktop_display.env, "DBUS_SESSION_BUS_ADDRESS": empty_bus}
+        dunst = start_dunst(tmp_path, env)
+        try:
+            assert run(notifier.problem()) is None
+        finally:
+            stop_dunst(dunst, env)
+
     @pytest.mark.parametrize("make", NOTIFIERS.values(), ids=NOTIFIERS.keys())
     def test_bus_without_server(
         self, empty_bus: str, caplog: pytest.LogCaptureFixture, make: Any

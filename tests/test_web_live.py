@@ -72,6 +72,24 @@ def test_the_live_page_follows_the_demo_and_its_buttons_reach_the_session(
         store.close()
 
 
+def test_desktop_alerts_that_cannot_reach_the_screen_are_said_on_the_page_and_by_status(
+    tmp_path: Path, chromium: Any, empty_bus: str
+) -> None:
+    """On a desktop session with no notification server, the live page and `flooding status`
+    say that desktop alerts are not reaching the screen, before any alert."""
+    demo = AppProcess("demo", "--speed", "2", "--data-dir", str(tmp_path))
+    try:
+        page = chromium.new_page()
+        page.goto(demo.link)
+        page.wait_for_selector("#desktop-words", state="visible", timeout=30_000)
+        assert "Desktop alerts are not reaching this screen" in page.inner_text("#desktop-words")
+        status = flooding("status", "--data-dir", str(tmp_path))
+        assert status.returncode == 0, status.stderr
+        assert "Alerts:  not reaching this screen (" in status.stdout
+    finally:
+        demo.stop()
+
+
 def test_the_live_page_follows_a_strap_read_through_bluetooth(
     tmp_path: Path, chromium: Any
 ) -> None:

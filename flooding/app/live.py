@@ -147,6 +147,7 @@ class LiveMonitor:
             people=None
             if people is None
             else {name: PersonStatus.model_validate(p) for name, p in people.items()},
+            desktop_problem=runner.desktop_problem if runner is not None else None,
         )
 
     def _pause(self, runner: SessionRunner, minutes: float | None) -> PauseReply:

@@ -152,6 +152,9 @@ class SessionRunner:
         self.say = load_catalogue(settings.language)  # the lines the view shows (`info`)
         self.store = store
         self.notifier: Notifier = notifier or NullNotifier()
+        # why desktop alerts do not reach the screen (None: they do, as far as known), for
+        # `flooding status` and the app: asked at the start, and after a message not shown
+        self.desktop_problem: str | None = None
         self.view = view
         self.source_kind = source_kind
         self.people = tuple(people)
@@ -201,6 +204,7 @@ class SessionRunner:
         self.outcome = SessionOutcome(self.session_id, started, started)
         if self.continue_break:
             self._continue_break(started)
+        self._track(asyncio.get_running_loop().create_task(self._ask_desktop()))
         consumer = asyncio.create_task(self._consume())
         stopper = asyncio.create_task(self._stop.wait())
         try:
@@ -522,7 +526,10 @@ class SessionRunner:
         # no chime in workout mode: a sound mid-exercise would be a nag
         chime = None if self.mode is Mode.WORKOUT else rendered.desktop.chime
         desktop = dataclasses.replace(rendered.desktop, key=key, chime=chime)
-        task = asyncio.get_running_loop().create_task(self._notify(desktop))
+        self._track(asyncio.get_running_loop().create_task(self._notify(desktop)))
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        """Keep a notifying task until it is done (the end of the session waits for it)."""
         self._notify_tasks.add(task)
         task.add_done_callback(self._notify_tasks.discard)
 
@@ -538,6 +545,20 @@ class SessionRunner:
             log.warning("desktop notification (%s) failed: %r", message.kind, exc)
             delivered = False
         log.info("desktop notification (%s) delivered: %s", message.kind, delivered)
+        if delivered:
+            self.desktop_problem = None
+        else:
+            await self._ask_desktop(self.say("status.desktop_not_shown"))
+
+    async def _ask_desktop(self, otherwise: str | None = None) -> None:
+        """Find out whether desktop alerts reach the screen (`desktop_problem`); `otherwise`:
+        what to say when the notifier finds nothing wrong."""
+        try:
+            problem = await asyncio.wait_for(self.notifier.problem(), self.notify_wait_s)
+        except Exception as exc:  # asking must never stop the monitor
+            log.debug("asking the notifier what is wrong failed: %r", exc)
+            problem = None
+        self.desktop_problem = problem or otherwise
 
     async def _drain_notifications(self) -> None:
         if self._notify_tasks:

@@ -77,6 +77,11 @@ class Notifier(Protocol):
         """Tell the message; True when it was handed to a notification server."""
         ...
 
+    async def problem(self) -> str | None:
+        """Why a message cannot reach the desktop now (e.g. no notification server), in a
+        few words; None when it can, or when this notifier shows nothing by choice."""
+        ...
+
 
 class NullNotifier:
     """Tells nothing (`--no-notify`, notifications disabled, tests)."""
@@ -85,3 +90,6 @@ class NullNotifier:
 
     async def send(self, message: Message) -> bool:
         return False
+
+    async def problem(self) -> str | None:
+        return None  # nothing is shown by choice: no problem to tell

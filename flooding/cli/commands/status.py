@@ -76,6 +76,8 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
         say("status.monitor", kind=kind, pid=status.pid),
         say("status.strap", label=label, link=link),
     ]
+    if status.desktop_problem is not None:
+        lines.append(say("status.desktop", why=status.desktop_problem))
     session = status.session_id
     state = status.state
     if session is None:

@@ -160,6 +160,9 @@ class MonitorStatus(_Reply):
     people: dict[str, PersonStatus] | None = Field(
         default=None, exclude_if=lambda people: people is None
     )  # couple mode only: absent for one person
+    desktop_problem: str | None = Field(
+        default=None, exclude_if=lambda problem: problem is None
+    )  # why desktop alerts do not reach the screen: absent while they do (as far as known)
 
 
 class StatusReply(_Reply):

@@ -63,6 +63,10 @@ class NotifierGroup:
         await asyncio.gather(*parts, return_exceptions=True)
         return not desktop.cancelled() and desktop.exception() is None and desktop.result()
 
+    async def problem(self) -> str | None:
+        """The desktop's (the chime and the remote targets tell what they can around it)."""
+        return await self.desktop.problem()
+
     async def _chime(self, message: Message, desktop: asyncio.Future[bool]) -> bool:
         assert self.chimes is not None
         if self._hint_sent and await server_plays_sounds() and await asyncio.shield(desktop):

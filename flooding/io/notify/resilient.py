@@ -121,6 +121,11 @@ class ResilientNotifier:
         while len(self._shown) > self._remember:
             self._shown.popitem(last=False)
 
+    async def problem(self) -> str | None:
+        """Why no backend can show a message now (the first's reason), or None when one may."""
+        reasons = [await self._reason(backend) for backend in self._backends]
+        return None if None in reasons else reasons[0]
+
     async def _reason(self, backend: Backend) -> str | None:
         try:
             return await asyncio.wait_for(backend.unavailable_reason(), self._probe_timeout_s)

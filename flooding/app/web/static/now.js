@@ -151,6 +151,9 @@
     button.setAttribute("aria-pressed", on ? "true" : "false");
     $("mode-words").textContent = say(on ? "web.live.mode_workout" : "web.live.mode_talk");
     if (s.strap) showLink({ state: s.strap.link, strap: s.strap.name }, s.strap.battery_percent);
+    const desktop = $("desktop-words");
+    desktop.hidden = !s.desktop_problem;
+    desktop.textContent = s.desktop_problem ? say("web.live.desktop", { why: s.desktop_problem }) : "";
     showState();
   }
 
