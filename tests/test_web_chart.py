@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from flooding.app.report import plot_data
+from flooding.app.review import people_review
 from flooding.app.web.server import AppServer
 from flooding.core.models import Sample
 from flooding.io.store import Store
 from tests.session_factory import stored_readings
+from tests.test_couple import couple_tracks, store_couple
 from tests.test_web_guard import base, cookie_of, serve
 
 START_S = 1_790_000_000.0
@@ -60,3 +63,49 @@ def test_the_chart_shows_the_readings_the_plot_draws(tmp_path: Path) -> None:
     finally:
         store.close()
     assert got["bpm"] == drawn
+
+
+def chart_of(folder: Path, session_id: int) -> dict[str, Any]:
+    """The chart data the app serves for a session (over a real server on loopback)."""
+    got: dict[str, Any] = {}
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        headers = {"Cookie": await cookie_of(server, client)}
+        url = f"{base(server)}/sessions/{session_id}/chart.json"
+        async with client.get(url, headers=headers) as answer:
+            assert answer.status == 200
+            got.update(json.loads(await answer.text()))
+
+    serve(folder, check)
+    return got
+
+
+def test_a_couple_chart_gives_each_heart_its_own_line_and_the_breaks_for_both(
+    tmp_path: Path,
+) -> None:
+    """A session of two charts each partner's own readings and calm under their name, when
+    each was flooded, and the alert, break and ready-to-return for both, as `flooding plot`."""
+    store = Store.open(tmp_path)
+    try:
+        tracks = couple_tracks()
+        sid = store_couple(store, tracks)
+        review = people_review(store, sid)
+    finally:
+        store.close()
+    assert review is not None
+    got = chart_of(tmp_path, sid)
+    assert [p["name"] for p in got["people"]] == list(tracks)
+    for line, person in zip(got["people"], review.people, strict=True):
+        read = [v for v in line["bpm"] if v is not None]
+        assert read == [round(s.bpm, 1) for s in tracks[person.name] if s.usable]
+        assert line["calm"] == pytest.approx(person.calm_baseline_bpm, abs=0.05)
+        assert line["label"] == f"{person.name}'s heart"
+    kinds = [m["kind"] for m in got["marks"]]
+    assert kinds.count("alert") == 1
+    assert kinds.count("pause") == 1
+    assert kinds.count("ready") == 1
+    flooded = {m["person"] for m in got["marks"] if m["kind"] == "flooded"}
+    assert flooded == {0, 1}  # both flooded, each marked as themself
+    (pause,) = review.pauses
+    (alert,) = [m for m in got["marks"] if m["kind"] == "alert"]
+    assert alert["t"] == pause.alert_s

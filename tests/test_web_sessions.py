@@ -286,3 +286,23 @@ def test_a_couple_session_downloads_both_hearts(tmp_path: Path, chromium: Any) -
     with opened(again) as store, opened(tmp_path) as first:
         for name in tracks:
             assert list(store.iter_samples(1, name)) == list(first.iter_samples(sid, name))
+
+
+def test_a_couple_session_charts_each_heart_under_its_name(tmp_path: Path, chromium: Any) -> None:
+    """The chart of a session of two draws one line for each partner, named, with their calm
+    (not one heart mixing both)."""
+    from tests.test_couple import couple_tracks, store_couple
+
+    with opened(tmp_path) as store:
+        sid = store_couple(store, couple_tracks())
+    process = AppProcess("app", "--no-browser", "--data-dir", str(tmp_path))
+    try:
+        page = open_page(chromium, process, f"/sessions/{sid}")
+        page.wait_for_selector("#chart[data-ready='yes'] canvas")
+        legend = page.inner_text("#chart .u-legend")
+    finally:
+        process.stop()
+    assert "Alex's heart" in legend
+    assert "Sam's heart" in legend
+    assert "Alex's calm" in legend
+    assert "Flooding line" not in legend

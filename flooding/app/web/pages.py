@@ -14,12 +14,15 @@ from typing import Any
 from aiohttp import web
 
 from flooding.app.export import episodes_csv, samples_csv, session_json
-from flooding.app.report import plot_data, session_png
+from flooding.app.report import person_heart, plot_data, session_png
 from flooding.app.review import (
     EpisodeReview,
+    PeopleReview,
+    PersonReview,
     SessionSummary,
     episode_notes,
     episodes,
+    people_review,
     source_words,
     summarize_sessions,
     with_movement,
@@ -115,12 +118,15 @@ async def sessions_page(request: web.Request) -> web.StreamResponse:
     )
 
 
+ALERT_KINDS = frozenset({"alert", "couple-alert"})  # one person's alert, or the one for both
+
+
 def _alert_ids(server: AppServer, session_id: int) -> dict[float, tuple[int, bool]]:
     """Each alert's time -> (its event id, marked as a false alarm)."""
     store = server.store
     return {
         row.t_s: (row.id, store.is_false_alarm(session_id, row.id))
-        for row in store.events(session_id, "alert")
+        for row in store.events(session_id, ALERT_KINDS)
     }
 
 
@@ -179,6 +185,9 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
     server = server_of(request)
     session_id = _session_id(request)
     server.store.flush()
+    both = people_review(server.store, session_id)
+    if both is not None:
+        return _json(_people_chart(server, session_id, both))
     data = plot_data(server.store, session_id)
     if data is None:
         raise web.HTTPNotFound(text=server.say("web.session.no_such", id=session_id) + "\n")
@@ -206,9 +215,57 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
     activity = data.table.activity_g
     if activity is not None:  # a strap with an accelerometer
         body["activity"] = [None if math.isnan(a) else round(a, 3) for a in activity.tolist()]
+    return _json(body)
+
+
+def _json(body: dict[str, Any]) -> web.Response:
     return web.Response(
         text=json.dumps(body, separators=(",", ":")), content_type="application/json"
     )
+
+
+def _person_line(say: Catalogue, review: PeopleReview, person: PersonReview) -> dict[str, Any]:
+    """One partner's line on the chart: their name, times and heart (None at a gap or an
+    unusable reading) and their calm baseline, with the words of its legend."""
+    times, heart = person_heart(review, person.name)
+    calm = person.calm_baseline_bpm
+    return {
+        "name": person.name,
+        "label": say("plot.people.heart", name=person.name),
+        "t": times,
+        "bpm": _finite(heart),
+        "calm": None if calm is None else round(calm, 1),
+        "calm_label": say("plot.people.calm", name=person.name, bpm=f"{calm:.0f}")
+        if calm is not None
+        else "",
+    }
+
+
+def _people_chart(server: AppServer, session_id: int, review: PeopleReview) -> dict[str, Any]:
+    """A session of two's chart data, as `flooding plot` draws it: each heart on its own
+    line (its own times, broken at its gaps) with its calm, when each was flooded, and the
+    pauses, the alert and ready-to-return for both."""
+    say = server.say
+    last_s = max((track[-1].t_s for track in review.tracks.values() if track), default=None)
+    people = [_person_line(say, review, person) for person in review.people]
+    marks: list[dict[str, Any]] = []
+    for index, person in enumerate(review.people):
+        marks += [
+            {"t": e.start_s, "end": e.end_s if e.end_s is not None else last_s}
+            | {"kind": "flooded", "person": index}
+            for e in person.episodes
+        ]
+    alerts = _alert_ids(server, session_id)
+    for pause in review.pauses:
+        end = pause.end_s if pause.end_s is not None else last_s
+        marks.append({"t": pause.start_s, "end": end, "kind": "pause"})
+        if pause.alert_s is not None:
+            marked = alerts.get(pause.alert_s, (0, False))[1]
+            label = say("web.chart.false_alarm" if marked else "web.chart.alert")
+            marks.append({"t": pause.alert_s, "kind": "alert", "label": label})
+        if pause.ready_s is not None:
+            marks.append({"t": pause.ready_s, "kind": "ready", "label": say("web.chart.ready")})
+    return {"people": people, "marks": marks}
 
 
 def _back(session_id: int, **query: str) -> web.Response:
