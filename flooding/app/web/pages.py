@@ -22,7 +22,9 @@ from flooding.app.review import (
     SessionSummary,
     episode_notes,
     episodes,
+    headline,
     people_review,
+    people_story,
     source_words,
     summarize_sessions,
     with_movement,
@@ -144,6 +146,54 @@ def _session_view(
     session_id = _session_id(request)
     server.store.flush()
     summary = _summary(server, session_id)
+    both = people_review(server.store, session_id)
+    if both is not None:  # two people: each by name, as `flooding review` tells it
+        story = people_story(both, server.say, verbose=False)
+        said_first = headline(both, server.say, verbose=False)[0]
+        rows = _couple_alert_rows(server, session_id, both)
+    else:
+        story, said_first, rows = [], "", _episode_rows(server, session_id)
+    return server.render(
+        "session.html",
+        page="sessions",
+        s=summary,
+        episodes=rows,
+        couple=both is not None,
+        story=[line for line in story if line],
+        said_first=said_first,
+        source=source_words(summary.source, server.say),
+        stamp=lambda t_s: session_stamp(t_s, server.say),
+        duration=duration,
+        clock=clock_time,
+        bpm_words=lambda value: bpm_words(server.say, value),
+        note_max=NOTE_MAX_CHARS,
+        typed=typed,
+        error=error,
+        said=said(server.say, request),
+        status=status,
+    )
+
+
+def _couple_alert_rows(
+    server: AppServer, session_id: int, review: PeopleReview
+) -> list[dict[str, Any]]:
+    """A session of two's alerts for both, each with whose flooding set it off and its
+    false-alarm mark."""
+    alerts = _alert_ids(server, session_id)
+    return [
+        {
+            "words": server.say(
+                "web.session.couple_alert", time=clock_time(pause.alert_s), name=pause.flooded
+            ),
+            "alert": alerts.get(pause.alert_s),
+        }
+        for pause in review.pauses
+        if pause.alert_s is not None
+    ]
+
+
+def _episode_rows(server: AppServer, session_id: int) -> list[dict[str, Any]]:
+    """One person's episodes in words, each with its alert's false-alarm mark."""
     found = episodes(server.store, session_id)
     if found and server.store.has_activity(session_id):  # a strap with an accelerometer
         found = with_movement(server.store, session_id, found)
@@ -156,24 +206,7 @@ def _session_view(
             [episode_words(server.say, episode), *episode_notes([episode], server.say)]
         )
         rows.append({"words": words, "episode": episode, "alert": alert})
-    couple = bool(server.store.people(session_id))
-    return server.render(
-        "session.html",
-        page="sessions",
-        s=summary,
-        episodes=rows,
-        couple=couple,
-        source=source_words(summary.source, server.say),
-        stamp=lambda t_s: session_stamp(t_s, server.say),
-        duration=duration,
-        clock=clock_time,
-        bpm_words=lambda value: bpm_words(server.say, value),
-        note_max=NOTE_MAX_CHARS,
-        typed=typed,
-        error=error,
-        said=said(server.say, request),
-        status=status,
-    )
+    return rows
 
 
 def _finite(values: list[float | None] | list[float]) -> list[float | None]:
@@ -302,7 +335,7 @@ async def false_alarm(request: web.Request) -> web.StreamResponse:
         alert_id = int(form.get("alert", ""))
     except ValueError:
         return _back(session_id, error=server.say("web.session.not_an_alert"))
-    alerts = {row.id: row for row in server.store.events(session_id, "alert")}
+    alerts = {row.id: row for row in server.store.events(session_id, ALERT_KINDS)}
     if alert_id not in alerts:
         return _back(session_id, error=server.say("web.session.not_an_alert"))
     if form.get("undo") == "yes":
