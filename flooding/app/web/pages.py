@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from flooding.app.export import episodes_csv, samples_csv, session_json
+from flooding.app.export import CoupleEpisodesError, episodes_csv, samples_csv, session_json
 from flooding.app.report import person_heart, plot_data, session_png
 from flooding.app.review import (
     EpisodeReview,
@@ -353,15 +353,15 @@ async def export(request: web.Request) -> web.StreamResponse:
     kind = request.match_info.get("format", "episodes")  # episodes.csv: the episodes table
     _summary(server, session_id)
     server.store.flush()
-    if kind == "episodes" and server.store.people(session_id):
-        # the table holds one heart's episodes; a couple's are in the JSON and the page
-        raise web.HTTPConflict(text=server.say("web.session.couple_episodes") + "\n")
     name = f"flooding-session-{session_id}.{kind}"
     if kind == "csv":  # the readings alone (a couple's with a person column), so that
         # `flooding import` reads them back
         text, content_type = samples_csv(server.store, session_id), "text/csv"
     elif kind == "episodes":  # as `flooding export --episodes FILE` writes them
-        text, content_type = episodes_csv(server.store, session_id), "text/csv"
+        try:
+            text, content_type = episodes_csv(server.store, session_id), "text/csv"
+        except CoupleEpisodesError as exc:  # a couple's are in the JSON and the page
+            raise web.HTTPConflict(text=exc.said(server.say) + "\n") from None
         name = f"flooding-session-{session_id}-episodes.csv"
     elif kind == "json":
         text = json.dumps(session_json(server.store, session_id), indent=1) + "\n"
