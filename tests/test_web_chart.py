@@ -109,3 +109,19 @@ def test_a_couple_chart_gives_each_heart_its_own_line_and_the_breaks_for_both(
     (pause,) = review.pauses
     (alert,) = [m for m in got["marks"] if m["kind"] == "alert"]
     assert alert["t"] == pause.alert_s
+
+
+def test_the_chart_breaks_every_line_where_the_recording_has_a_gap(tmp_path: Path) -> None:
+    """Two hours without readings are a break in the heart, calm and flooding lines (a null
+    between the two stretches, as the plot breaks them), not a straight line across."""
+    before = [Sample(START_S + k, 70.0 + k % 3, (), True) for k in range(120)]
+    after = [Sample(START_S + 7200.0 + k, 80.0 + k % 3, (), True) for k in range(120)]
+    sid = stored_readings(tmp_path, before + after, source="strap")
+    got = chart_of(tmp_path, sid)
+    assert len(got["t"]) == len(before) + len(after) + 1
+    gap = len(before)  # the point between the stretches
+    assert before[-1].t_s < got["t"][gap] < after[0].t_s
+    for line in ("bpm", "baseline", "threshold"):
+        assert got[line][gap] is None, line
+    assert got["bpm"][gap + 1 :] == [s.bpm for s in after]
+    assert [t for k, t in enumerate(got["t"]) if k != gap] == [s.t_s for s in before + after]

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from flooding.app.export import CoupleEpisodesError, episodes_csv, samples_csv, session_json
-from flooding.app.report import person_heart, plot_data, session_png
+from flooding.app.report import person_heart, plot_data, session_png, with_gaps
 from flooding.app.review import (
     EpisodeReview,
     PeopleReview,
@@ -214,7 +214,8 @@ def _finite(values: list[float | None] | list[float]) -> list[float | None]:
 
 
 async def session_chart(request: web.Request) -> web.StreamResponse:
-    """The session's chart data: the same numbers `flooding plot` draws."""
+    """The session's chart data: the same numbers `flooding plot` draws, with a null where
+    the plot breaks its lines (readings further apart than its gap)."""
     server = server_of(request)
     session_id = _session_id(request)
     server.store.flush()
@@ -238,16 +239,23 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
             marks.append({"t": episode.pause_start_s, "end": end, "kind": "pause"})
     ready = server.say("web.chart.ready")
     marks += [{"t": t, "kind": "ready", "label": ready} for t in data.ready_s]
+    t_s = times.tolist()
+
+    def gapped(values: list[float]) -> list[float]:
+        """The values with a None wherever the plot breaks its lines (`with_gaps`)."""
+        return with_gaps(t_s, values, data.gap_s)[1]
+
     body = {
-        "t": times.tolist(),
-        "bpm": _finite(data.heart_bpm.tolist()),  # what the plot draws: usable readings only
-        "baseline": _finite(data.baseline_bpm.tolist()),
-        "threshold": _finite(data.threshold_bpm.tolist()),
+        "t": with_gaps(t_s, t_s, data.gap_s)[0],
+        "bpm": _finite(gapped(data.heart_bpm.tolist())),  # as the plot: usable readings only
+        "baseline": _finite(gapped(data.baseline_bpm.tolist())),
+        "threshold": _finite(gapped(data.threshold_bpm.tolist())),
         "marks": marks,
     }
     activity = data.table.activity_g
     if activity is not None:  # a strap with an accelerometer
-        body["activity"] = [None if math.isnan(a) else round(a, 3) for a in activity.tolist()]
+        levels = gapped(activity.tolist())
+        body["activity"] = [None if math.isnan(a) else round(a, 3) for a in levels]
     return _json(body)
 
 
