@@ -1,5 +1,6 @@
 """A session's chart data in the app (over a real server on loopback): the numbers `flooding
-plot` draws, readings not worth showing left out the same way."""
+plot` draws, readings not worth showing left out the same way, lines broken at gaps, one line
+for each partner of a couple; and what the page says of a session no heart was read in."""
 
 from __future__ import annotations
 
@@ -125,3 +126,28 @@ def test_the_chart_breaks_every_line_where_the_recording_has_a_gap(tmp_path: Pat
         assert got[line][gap] is None, line
     assert got["bpm"][gap + 1 :] == [s.bpm for s in after]
     assert [t for k, t in enumerate(got["t"]) if k != gap] == [s.t_s for s in before + after]
+
+
+def page_of(folder: Path, path: str) -> str:
+    """A page the app serves (over a real server on loopback), as HTML."""
+    got: list[str] = []
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        headers = {"Cookie": await cookie_of(server, client)}
+        async with client.get(base(server) + path, headers=headers) as answer:
+            assert answer.status == 200
+            got.append(await answer.text())
+
+    serve(folder, check)
+    return got[0]
+
+
+def test_a_session_without_a_heart_read_says_so_not_that_it_stayed_calm(tmp_path: Path) -> None:
+    """A session whose every reading was 0 or without skin contact says no heart rate was
+    read, not that the heart stayed below the flooding line."""
+    unread = [Sample(START_S + k, 0.0 if k % 2 else 72.0, (), bool(k % 2)) for k in range(300)]
+    sid = stored_readings(tmp_path, unread, source="strap")
+    page = page_of(tmp_path, f"/sessions/{sid}")
+    assert "No heart rate was read in this session" in page
+    assert "stayed below the flooding line" not in page
+    assert "No flooding in this talk" not in page
