@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,12 @@ import aiohttp
 import pytest
 
 from flooding.app.report import plot_data
-from flooding.app.review import people_review
+from flooding.app.review import episodes, people_review
 from flooding.app.web.server import AppServer
 from flooding.core.models import Sample
+from flooding.core.timefmt import session_clock
 from flooding.io.store import Store
-from tests.session_factory import stored_readings
+from tests.session_factory import record, stored_readings
 from tests.test_couple import couple_tracks, store_couple
 from tests.test_web_guard import base, cookie_of, serve
 
@@ -151,3 +153,18 @@ def test_a_session_without_a_heart_read_says_so_not_that_it_stayed_calm(tmp_path
     assert "No heart rate was read in this session" in page
     assert "stayed below the flooding line" not in page
     assert "No flooding in this talk" not in page
+
+
+def test_a_session_over_midnight_gives_its_episode_times_with_their_date(tmp_path: Path) -> None:
+    """A talk that began before midnight tells its episode's times with their date (a clock
+    time alone could be either day), as `flooding review` does."""
+    midnight = datetime(2026, 9, 22).astimezone().timestamp()
+    store = Store.open(tmp_path)
+    try:
+        sid = record(store, start_s=midnight - 120.0)  # flooded a few minutes in
+        (episode,) = episodes(store, sid)
+    finally:
+        store.close()
+    page = page_of(tmp_path, f"/sessions/{sid}")
+    assert f"At {session_clock(episode.start_s, dated=True)}" in page
+    assert "2026-09-22 " in session_clock(episode.start_s, dated=True)

@@ -32,7 +32,7 @@ from flooding.app.review import (
 )
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
-from flooding.core.timefmt import clock_time, duration, session_stamp
+from flooding.core.timefmt import clock_time, duration, session_clock, session_stamp, spans_days
 
 NOTE_MAX_CHARS = 500  # a line or two about what the talk was about
 SAID = ("note", "false-alarm", "undo", "deleted")  # what a page says after a change (web.said.*)
@@ -56,22 +56,26 @@ def bpm_words(say: Catalogue, value: float | None) -> str:
     return say("web.not_known") if value is None else say("web.bpm", bpm=f"{value:.0f}")
 
 
-def episode_words(say: Catalogue, episode: EpisodeReview) -> str:
-    """One flooding episode, in plain words."""
+def episode_words(say: Catalogue, episode: EpisodeReview, *, dated: bool = False) -> str:
+    """One flooding episode, in plain words; its times with their date when `dated`."""
+
+    def at(t_s: float) -> str:
+        return session_clock(t_s, dated=dated)
+
     calm = (
         say("web.episode.calm", bpm=f"{episode.baseline_bpm:.0f}")
         if episode.baseline_bpm is not None
         else ""
     )
     peak = bpm_words(say, episode.peak_bpm)
-    words = say("web.episode.rose", time=clock_time(episode.start_s), bpm=peak, calm=calm)
+    words = say("web.episode.rose", time=at(episode.start_s), bpm=peak, calm=calm)
     if episode.alert_s is not None:
-        words += say("web.episode.told", time=clock_time(episode.alert_s))
+        words += say("web.episode.told", time=at(episode.alert_s))
     if episode.pause_start_s is not None:
         if episode.ready_s is not None and episode.recovery_s is not None:
             words += say("web.episode.break_ready", duration=duration(episode.recovery_s))
         elif episode.pause_end_s is not None:
-            words += say("web.episode.break_ended", time=clock_time(episode.pause_end_s))
+            words += say("web.episode.break_ended", time=at(episode.pause_end_s))
         else:
             words += say("web.episode.break")
     if episode.extensions:
@@ -150,9 +154,10 @@ def _session_view(
     if both is not None:  # two people: each by name, as `flooding review` tells it
         story = people_story(both, server.say, verbose=False)
         said_first = headline(both, server.say, verbose=False)[0]
-        rows = _couple_alert_rows(server, session_id, both)
+        rows = _couple_alert_rows(server, session_id, both, dated=_spans_days(summary))
     else:
-        story, said_first, rows = [], "", _episode_rows(server, session_id)
+        story, said_first = [], ""
+        rows = _episode_rows(server, session_id, dated=_spans_days(summary))
     return server.render(
         "session.html",
         page="sessions",
@@ -174,16 +179,23 @@ def _session_view(
     )
 
 
+def _spans_days(summary: SessionSummary) -> bool:
+    """Whether the session's times need their date (it runs over more than one day)."""
+    return spans_days((summary.started_s, summary.ended_s))
+
+
 def _couple_alert_rows(
-    server: AppServer, session_id: int, review: PeopleReview
+    server: AppServer, session_id: int, review: PeopleReview, *, dated: bool
 ) -> list[dict[str, Any]]:
     """A session of two's alerts for both, each with whose flooding set it off and its
-    false-alarm mark."""
+    false-alarm mark (times dated when `dated`)."""
     alerts = _alert_ids(server, session_id)
     return [
         {
             "words": server.say(
-                "web.session.couple_alert", time=clock_time(pause.alert_s), name=pause.flooded
+                "web.session.couple_alert",
+                time=session_clock(pause.alert_s, dated=dated),
+                name=pause.flooded,
             ),
             "alert": alerts.get(pause.alert_s),
         }
@@ -192,8 +204,9 @@ def _couple_alert_rows(
     ]
 
 
-def _episode_rows(server: AppServer, session_id: int) -> list[dict[str, Any]]:
-    """One person's episodes in words, each with its alert's false-alarm mark."""
+def _episode_rows(server: AppServer, session_id: int, *, dated: bool) -> list[dict[str, Any]]:
+    """One person's episodes in words, each with its alert's false-alarm mark (times dated
+    when `dated`)."""
     found = episodes(server.store, session_id)
     if found and server.store.has_activity(session_id):  # a strap with an accelerometer
         found = with_movement(server.store, session_id, found)
@@ -203,7 +216,10 @@ def _episode_rows(server: AppServer, session_id: int) -> list[dict[str, Any]]:
     for episode in found:
         alert = alerts.get(episode.alert_s) if episode.alert_s is not None else None
         words = " ".join(
-            [episode_words(server.say, episode), *episode_notes([episode], server.say)]
+            [
+                episode_words(server.say, episode, dated=dated),
+                *episode_notes([episode], server.say),
+            ]
         )
         rows.append({"words": words, "episode": episode, "alert": alert})
     return rows
