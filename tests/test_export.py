@@ -521,3 +521,42 @@ class TestWithoutOutputFile:
         assert len(written[0].read_text(encoding="utf-8").splitlines()) == n + 1
         assert f"Wrote {written[0]}" in shown.decode()
         assert len(shown.decode().splitlines()) < 5
+
+
+def test_a_couple_sessions_episodes_table_is_refused_alike_by_the_command_and_the_app(
+    tmp_path: Path,
+) -> None:
+    """`export --episodes` of a session of two writes nothing and says, as the app's 409
+    does, that its episodes (each one partner's) are in the JSON export."""
+    import aiohttp
+
+    from flooding.app.web.server import AppServer
+    from tests.test_couple import couple_tracks, store_couple
+    from tests.test_web_guard import base, cookie_of, serve
+
+    store = Store.open(tmp_path)
+    try:
+        sid = store_couple(store, couple_tracks())
+    finally:
+        store.close()
+    table, readings = tmp_path / "episodes.csv", tmp_path / "readings.csv"
+    done = flooding(
+        "export", str(sid), "--episodes", str(table), "-o", str(readings),
+        "--data-dir", str(tmp_path),
+    )  # fmt: skip
+    said: list[tuple[int, str]] = []
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        headers = {"Cookie": await cookie_of(server, client)}
+        url = f"{base(server)}/sessions/{sid}/episodes.csv"
+        async with client.get(url, headers=headers) as answer:
+            said.append((answer.status, (await answer.text()).strip()))
+
+    serve(tmp_path, check)
+    assert done.returncode != 0
+    assert not table.exists()
+    assert not readings.exists()
+    ((status, app_words),) = said
+    assert status == 409
+    assert "JSON export" in app_words
+    assert app_words in done.stdout + done.stderr

@@ -286,3 +286,62 @@ def test_a_couple_session_downloads_both_hearts(tmp_path: Path, chromium: Any) -
     with opened(again) as store, opened(tmp_path) as first:
         for name in tracks:
             assert list(store.iter_samples(1, name)) == list(first.iter_samples(sid, name))
+
+
+def test_a_couple_session_charts_each_heart_under_its_name(tmp_path: Path, chromium: Any) -> None:
+    """The chart of a session of two draws one line for each partner, named, with their calm
+    (not one heart mixing both)."""
+    from tests.test_couple import couple_tracks, store_couple
+
+    with opened(tmp_path) as store:
+        sid = store_couple(store, couple_tracks())
+    process = AppProcess("app", "--no-browser", "--data-dir", str(tmp_path))
+    try:
+        page = open_page(chromium, process, f"/sessions/{sid}")
+        page.wait_for_selector("#chart[data-ready='yes'] canvas")
+        legend = page.inner_text("#chart .u-legend")
+    finally:
+        process.stop()
+    assert "Alex's heart" in legend
+    assert "Sam's heart" in legend
+    assert "Alex's calm" in legend
+    assert "Flooding line" not in legend
+
+
+def test_a_couple_session_page_names_each_partner_and_marks_the_alert_for_both(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """A session of two's page tells each partner's calm, peak and episodes by name (never
+    "you were flooded" for what two did), who flooded first, the alert for both, and lets
+    that alert be marked a false alarm and the mark taken back."""
+    from tests.test_couple import couple_tracks, store_couple
+
+    with opened(tmp_path) as store:
+        sid = store_couple(store, couple_tracks())
+    process = AppProcess("app", "--no-browser", "--data-dir", str(tmp_path))
+    try:
+        page = open_page(chromium, process, f"/sessions/{sid}")
+        summary = page.inner_text("#summary-title + p")
+        told = page.inner_text(".episodes")
+        page.get_by_role("button", name="This was a false alarm").click()
+        page.wait_for_selector("text=Marked as a false alarm")
+        marked = page.inner_text(".episodes")
+        with opened(tmp_path) as store:
+            (alert,) = store.events(sid, "couple-alert")
+            assert store.is_false_alarm(sid, alert.id)
+        page.get_by_role("button", name="Undo: it was real").click()
+        page.wait_for_selector("text=taken back")
+        with opened(tmp_path) as store:
+            assert not store.is_false_alarm(sid, alert.id)
+    finally:
+        process.stop()
+    assert "You were flooded" not in summary
+    assert "Alex was flooded first" in summary
+    assert "Alex: calm baseline" in told
+    assert "Sam: calm baseline" in told
+    assert "not known" not in told
+    assert "peak" in told
+    assert "Pause for both after the alert" in told
+    assert "The alert for both of you came at" in told
+    assert "when Alex was flooded" in told
+    assert "You marked this alert as a false alarm." in marked

@@ -10,7 +10,8 @@ is 1, 0 or empty (the strap could not tell), `energy_kj` and `activity_g` are em
 strap sent none. A couple session adds a first column `person` naming whose heart each row
 is. Numbers are written in the shortest form that reads back as the same value, so an import
 of the export stores the very same samples. The episodes table is a CSV of its own
-(`episodes_csv`, written only when asked for: `flooding export --episodes FILE`).
+(`episodes_csv`, written only when asked for: `flooding export --episodes FILE`; not for a
+couple session, whose episodes are each one partner's: they are in the JSON).
 
 The JSON holds everything: `{"session": {...}, "samples": [...], "episodes": [...],
 "events": [...]}`; in a couple session each sample, episode and event names its `person`
@@ -27,8 +28,10 @@ from decimal import Decimal
 from typing import Any
 
 from flooding.app.review import episodes, people_review, summarize_session
+from flooding.core.catalogue import SaidError
 from flooding.core.models import Sample
 from flooding.core.timefmt import is_wall_clock, iso_local_exact
+from flooding.io.locale_files import load_catalogue
 from flooding.io.readers.flooding_json import EXPORT_FORMAT
 from flooding.io.store import Store
 
@@ -122,8 +125,21 @@ def samples_csv(store: Store, session_id: int) -> str:
     return out.getvalue()
 
 
+class CoupleEpisodesError(SaidError):
+    """A session of two has no episodes table: each episode is one partner's, and the
+    table has no column to say whose (they are in the JSON export and the HTML page)."""
+
+    KEY = "export.couple_episodes"
+
+    def __init__(self) -> None:
+        super().__init__(load_catalogue()(self.KEY), self.KEY)
+
+
 def episodes_csv(store: Store, session_id: int) -> str:
-    """A session's flooding episodes as CSV (times in unix seconds)."""
+    """A session's flooding episodes as CSV (times in unix seconds); a session of two's are
+    refused (`CoupleEpisodesError`)."""
+    if store.people(session_id):
+        raise CoupleEpisodesError
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EPISODE_CSV_COLUMNS)

@@ -694,6 +694,14 @@ th {{ background: #f3f3f3; }}
 # -- a session of two: both hearts on one time axis -----------------------------------------------
 
 
+def person_heart(review: PeopleReview, name: str) -> tuple[list[float], list[float]]:
+    """One partner's heart as it is drawn: their times and usable readings (NaN for the
+    others), with a NaN wherever their readings are more than `STRETCH_GAP_S` apart."""
+    track = review.tracks.get(name, [])
+    times = [s.t_s for s in track]
+    return with_gaps(times, [s.bpm if s.usable else None for s in track], STRETCH_GAP_S)
+
+
 def render_people_png(
     review: PeopleReview, image_format: str = "png", say: Catalogue | None = None
 ) -> bytes:
@@ -736,10 +744,7 @@ def render_people_png(
             ax.axvline(x(pause.ready_s), color=COLOURS["ready"], lw=1.2, ls=":")
     for index, person in enumerate(review.people):
         colour = PERSON_COLOURS[index % len(PERSON_COLOURS)]
-        track = review.tracks.get(person.name, [])
-        times = [s.t_s for s in track]
-        heart = [s.bpm if s.usable else None for s in track]
-        tx, ty = with_gaps(times, heart, STRETCH_GAP_S)
+        tx, ty = person_heart(review, person.name)
         ax.plot(
             [x(t) for t in tx],
             ty,

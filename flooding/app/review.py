@@ -1004,7 +1004,7 @@ def people_lines(
     review: PeopleReview, say: Catalogue | None = None, *, verbose: bool = True
 ) -> list[str]:
     """The couple review for the terminal (plain words unless `verbose`)."""
-    from flooding.core.timefmt import duration, session_clock, session_stamp, spans_days
+    from flooding.core.timefmt import duration, session_stamp
 
     say = say or load_catalogue()
     s = review.summary
@@ -1018,6 +1018,17 @@ def people_lines(
         + ending_note(s, say)
     ]
     lines += note_lines(s.note, say)
+    return lines + people_story(review, say, verbose=verbose)
+
+
+def people_story(review: PeopleReview, say: Catalogue, *, verbose: bool = True) -> list[str]:
+    """What the couple review tells below its title and note: each person by name (calm,
+    peak, episodes), the pauses for both, who flooded first and how they came back (plain
+    words unless `verbose`); times dated when the session spans days."""
+    from flooding.core.timefmt import duration, session_clock, spans_days
+
+    s = review.summary
+    lines: list[str] = []
     times = [s.started_s, s.ended_s] + [p.start_s for p in review.pauses]
     times += [e.start_s for p in review.people for e in p.episodes]
     dated = spans_days(times)

@@ -13,13 +13,18 @@ from typing import Any
 
 from aiohttp import web
 
-from flooding.app.export import episodes_csv, samples_csv, session_json
-from flooding.app.report import plot_data, session_png
+from flooding.app.export import CoupleEpisodesError, episodes_csv, samples_csv, session_json
+from flooding.app.report import person_heart, plot_data, session_png, with_gaps
 from flooding.app.review import (
     EpisodeReview,
+    PeopleReview,
+    PersonReview,
     SessionSummary,
     episode_notes,
     episodes,
+    headline,
+    people_review,
+    people_story,
     source_words,
     summarize_sessions,
     with_movement,
@@ -27,7 +32,7 @@ from flooding.app.review import (
 )
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
-from flooding.core.timefmt import clock_time, duration, session_stamp
+from flooding.core.timefmt import clock_time, duration, session_clock, session_stamp, spans_days
 
 NOTE_MAX_CHARS = 500  # a line or two about what the talk was about
 SAID = ("note", "false-alarm", "undo", "deleted")  # what a page says after a change (web.said.*)
@@ -51,22 +56,26 @@ def bpm_words(say: Catalogue, value: float | None) -> str:
     return say("web.not_known") if value is None else say("web.bpm", bpm=f"{value:.0f}")
 
 
-def episode_words(say: Catalogue, episode: EpisodeReview) -> str:
-    """One flooding episode, in plain words."""
+def episode_words(say: Catalogue, episode: EpisodeReview, *, dated: bool = False) -> str:
+    """One flooding episode, in plain words; its times with their date when `dated`."""
+
+    def at(t_s: float) -> str:
+        return session_clock(t_s, dated=dated)
+
     calm = (
         say("web.episode.calm", bpm=f"{episode.baseline_bpm:.0f}")
         if episode.baseline_bpm is not None
         else ""
     )
     peak = bpm_words(say, episode.peak_bpm)
-    words = say("web.episode.rose", time=clock_time(episode.start_s), bpm=peak, calm=calm)
+    words = say("web.episode.rose", time=at(episode.start_s), bpm=peak, calm=calm)
     if episode.alert_s is not None:
-        words += say("web.episode.told", time=clock_time(episode.alert_s))
+        words += say("web.episode.told", time=at(episode.alert_s))
     if episode.pause_start_s is not None:
         if episode.ready_s is not None and episode.recovery_s is not None:
             words += say("web.episode.break_ready", duration=duration(episode.recovery_s))
         elif episode.pause_end_s is not None:
-            words += say("web.episode.break_ended", time=clock_time(episode.pause_end_s))
+            words += say("web.episode.break_ended", time=at(episode.pause_end_s))
         else:
             words += say("web.episode.break")
     if episode.extensions:
@@ -115,12 +124,15 @@ async def sessions_page(request: web.Request) -> web.StreamResponse:
     )
 
 
+ALERT_KINDS = frozenset({"alert", "couple-alert"})  # one person's alert, or the one for both
+
+
 def _alert_ids(server: AppServer, session_id: int) -> dict[float, tuple[int, bool]]:
     """Each alert's time -> (its event id, marked as a false alarm)."""
     store = server.store
     return {
         row.t_s: (row.id, store.is_false_alarm(session_id, row.id))
-        for row in store.events(session_id, "alert")
+        for row in store.events(session_id, ALERT_KINDS)
     }
 
 
@@ -138,25 +150,22 @@ def _session_view(
     session_id = _session_id(request)
     server.store.flush()
     summary = _summary(server, session_id)
-    found = episodes(server.store, session_id)
-    if found and server.store.has_activity(session_id):  # a strap with an accelerometer
-        found = with_movement(server.store, session_id, found)
-    found = with_unseen_ends(server.store, session_id, found)
-    alerts = _alert_ids(server, session_id)
-    rows = []
-    for episode in found:
-        alert = alerts.get(episode.alert_s) if episode.alert_s is not None else None
-        words = " ".join(
-            [episode_words(server.say, episode), *episode_notes([episode], server.say)]
-        )
-        rows.append({"words": words, "episode": episode, "alert": alert})
-    couple = bool(server.store.people(session_id))
+    both = people_review(server.store, session_id)
+    if both is not None:  # two people: each by name, as `flooding review` tells it
+        story = people_story(both, server.say, verbose=False)
+        said_first = headline(both, server.say, verbose=False)[0]
+        rows = _couple_alert_rows(server, session_id, both, dated=_spans_days(summary))
+    else:
+        story, said_first = [], ""
+        rows = _episode_rows(server, session_id, dated=_spans_days(summary))
     return server.render(
         "session.html",
         page="sessions",
         s=summary,
         episodes=rows,
-        couple=couple,
+        couple=both is not None,
+        story=[line for line in story if line],
+        said_first=said_first,
         source=source_words(summary.source, server.say),
         stamp=lambda t_s: session_stamp(t_s, server.say),
         duration=duration,
@@ -170,15 +179,65 @@ def _session_view(
     )
 
 
+def _spans_days(summary: SessionSummary) -> bool:
+    """Whether the session's times need their date (it runs over more than one day)."""
+    return spans_days((summary.started_s, summary.ended_s))
+
+
+def _couple_alert_rows(
+    server: AppServer, session_id: int, review: PeopleReview, *, dated: bool
+) -> list[dict[str, Any]]:
+    """A session of two's alerts for both, each with whose flooding set it off and its
+    false-alarm mark (times dated when `dated`)."""
+    alerts = _alert_ids(server, session_id)
+    return [
+        {
+            "words": server.say(
+                "web.session.couple_alert",
+                time=session_clock(pause.alert_s, dated=dated),
+                name=pause.flooded,
+            ),
+            "alert": alerts.get(pause.alert_s),
+        }
+        for pause in review.pauses
+        if pause.alert_s is not None
+    ]
+
+
+def _episode_rows(server: AppServer, session_id: int, *, dated: bool) -> list[dict[str, Any]]:
+    """One person's episodes in words, each with its alert's false-alarm mark (times dated
+    when `dated`)."""
+    found = episodes(server.store, session_id)
+    if found and server.store.has_activity(session_id):  # a strap with an accelerometer
+        found = with_movement(server.store, session_id, found)
+    found = with_unseen_ends(server.store, session_id, found)
+    alerts = _alert_ids(server, session_id)
+    rows = []
+    for episode in found:
+        alert = alerts.get(episode.alert_s) if episode.alert_s is not None else None
+        words = " ".join(
+            [
+                episode_words(server.say, episode, dated=dated),
+                *episode_notes([episode], server.say),
+            ]
+        )
+        rows.append({"words": words, "episode": episode, "alert": alert})
+    return rows
+
+
 def _finite(values: list[float | None] | list[float]) -> list[float | None]:
     return [None if v is None or not math.isfinite(v) else round(v, 1) for v in values]
 
 
 async def session_chart(request: web.Request) -> web.StreamResponse:
-    """The session's chart data: the same numbers `flooding plot` draws."""
+    """The session's chart data: the same numbers `flooding plot` draws, with a null where
+    the plot breaks its lines (readings further apart than its gap)."""
     server = server_of(request)
     session_id = _session_id(request)
     server.store.flush()
+    both = people_review(server.store, session_id)
+    if both is not None:
+        return _json(_people_chart(server, session_id, both))
     data = plot_data(server.store, session_id)
     if data is None:
         raise web.HTTPNotFound(text=server.say("web.session.no_such", id=session_id) + "\n")
@@ -196,19 +255,74 @@ async def session_chart(request: web.Request) -> web.StreamResponse:
             marks.append({"t": episode.pause_start_s, "end": end, "kind": "pause"})
     ready = server.say("web.chart.ready")
     marks += [{"t": t, "kind": "ready", "label": ready} for t in data.ready_s]
+    t_s = times.tolist()
+
+    def gapped(values: list[float]) -> list[float]:
+        """The values with a None wherever the plot breaks its lines (`with_gaps`)."""
+        return with_gaps(t_s, values, data.gap_s)[1]
+
     body = {
-        "t": times.tolist(),
-        "bpm": _finite(data.heart_bpm.tolist()),  # what the plot draws: usable readings only
-        "baseline": _finite(data.baseline_bpm.tolist()),
-        "threshold": _finite(data.threshold_bpm.tolist()),
+        "t": with_gaps(t_s, t_s, data.gap_s)[0],
+        "bpm": _finite(gapped(data.heart_bpm.tolist())),  # as the plot: usable readings only
+        "baseline": _finite(gapped(data.baseline_bpm.tolist())),
+        "threshold": _finite(gapped(data.threshold_bpm.tolist())),
         "marks": marks,
     }
     activity = data.table.activity_g
     if activity is not None:  # a strap with an accelerometer
-        body["activity"] = [None if math.isnan(a) else round(a, 3) for a in activity.tolist()]
+        levels = gapped(activity.tolist())
+        body["activity"] = [None if math.isnan(a) else round(a, 3) for a in levels]
+    return _json(body)
+
+
+def _json(body: dict[str, Any]) -> web.Response:
     return web.Response(
         text=json.dumps(body, separators=(",", ":")), content_type="application/json"
     )
+
+
+def _person_line(say: Catalogue, review: PeopleReview, person: PersonReview) -> dict[str, Any]:
+    """One partner's line on the chart: their name, times and heart (None at a gap or an
+    unusable reading) and their calm baseline, with the words of its legend."""
+    times, heart = person_heart(review, person.name)
+    calm = person.calm_baseline_bpm
+    return {
+        "name": person.name,
+        "label": say("plot.people.heart", name=person.name),
+        "t": times,
+        "bpm": _finite(heart),
+        "calm": None if calm is None else round(calm, 1),
+        "calm_label": say("plot.people.calm", name=person.name, bpm=f"{calm:.0f}")
+        if calm is not None
+        else "",
+    }
+
+
+def _people_chart(server: AppServer, session_id: int, review: PeopleReview) -> dict[str, Any]:
+    """A session of two's chart data, as `flooding plot` draws it: each heart on its own
+    line (its own times, broken at its gaps) with its calm, when each was flooded, and the
+    pauses, the alert and ready-to-return for both."""
+    say = server.say
+    last_s = max((track[-1].t_s for track in review.tracks.values() if track), default=None)
+    people = [_person_line(say, review, person) for person in review.people]
+    marks: list[dict[str, Any]] = []
+    for index, person in enumerate(review.people):
+        marks += [
+            {"t": e.start_s, "end": e.end_s if e.end_s is not None else last_s}
+            | {"kind": "flooded", "person": index}
+            for e in person.episodes
+        ]
+    alerts = _alert_ids(server, session_id)
+    for pause in review.pauses:
+        end = pause.end_s if pause.end_s is not None else last_s
+        marks.append({"t": pause.start_s, "end": end, "kind": "pause"})
+        if pause.alert_s is not None:
+            marked = alerts.get(pause.alert_s, (0, False))[1]
+            label = say("web.chart.false_alarm" if marked else "web.chart.alert")
+            marks.append({"t": pause.alert_s, "kind": "alert", "label": label})
+        if pause.ready_s is not None:
+            marks.append({"t": pause.ready_s, "kind": "ready", "label": say("web.chart.ready")})
+    return {"people": people, "marks": marks}
 
 
 def _back(session_id: int, **query: str) -> web.Response:
@@ -245,7 +359,7 @@ async def false_alarm(request: web.Request) -> web.StreamResponse:
         alert_id = int(form.get("alert", ""))
     except ValueError:
         return _back(session_id, error=server.say("web.session.not_an_alert"))
-    alerts = {row.id: row for row in server.store.events(session_id, "alert")}
+    alerts = {row.id: row for row in server.store.events(session_id, ALERT_KINDS)}
     if alert_id not in alerts:
         return _back(session_id, error=server.say("web.session.not_an_alert"))
     if form.get("undo") == "yes":
@@ -263,15 +377,15 @@ async def export(request: web.Request) -> web.StreamResponse:
     kind = request.match_info.get("format", "episodes")  # episodes.csv: the episodes table
     _summary(server, session_id)
     server.store.flush()
-    if kind == "episodes" and server.store.people(session_id):
-        # the table holds one heart's episodes; a couple's are in the JSON and the page
-        raise web.HTTPConflict(text=server.say("web.session.couple_episodes") + "\n")
     name = f"flooding-session-{session_id}.{kind}"
     if kind == "csv":  # the readings alone (a couple's with a person column), so that
         # `flooding import` reads them back
         text, content_type = samples_csv(server.store, session_id), "text/csv"
     elif kind == "episodes":  # as `flooding export --episodes FILE` writes them
-        text, content_type = episodes_csv(server.store, session_id), "text/csv"
+        try:
+            text, content_type = episodes_csv(server.store, session_id), "text/csv"
+        except CoupleEpisodesError as exc:  # a couple's are in the JSON and the page
+            raise web.HTTPConflict(text=exc.said(server.say) + "\n") from None
         name = f"flooding-session-{session_id}-episodes.csv"
     elif kind == "json":
         text = json.dumps(session_json(server.store, session_id), indent=1) + "\n"

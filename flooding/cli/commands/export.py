@@ -81,7 +81,7 @@ def default_name(session_id: int, started_s: float | None, form: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flooding.app.export import episodes_csv, samples_csv, session_json
+    from flooding.app.export import CoupleEpisodesError, episodes_csv, samples_csv, session_json
     from flooding.io.files import write_private
 
     say = screen_words(args)
@@ -90,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args, read_only=True)
     try:
         session_id = chosen_session(store, args.session, say)
+        try:  # before anything is written: a couple's episodes are refused
+            table = episodes_csv(store, session_id) if args.episodes is not None else None
+        except CoupleEpisodesError as exc:
+            raise CommandError(exc.said(say)) from None
         if args.output is None and sys.stdout.isatty():
             # pages of numbers on a terminal help nobody: a file named after the session
             row = store.session(session_id)
@@ -100,7 +104,6 @@ def run(args: argparse.Namespace) -> int:
             main = json.dumps(session_json(store, session_id), indent=1) + "\n"
         else:
             main = samples_csv(store, session_id)
-        table = episodes_csv(store, session_id) if args.episodes is not None else None
     finally:
         store.close()
     files: list[tuple[Path, str]] = []

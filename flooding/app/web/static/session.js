@@ -1,4 +1,5 @@
-// A session's chart: uPlot with zoom and hover values; alerts, breaks and ready marked.
+// A session's chart: uPlot with zoom and hover values; alerts, breaks and ready marked;
+// a session of two draws each heart on its own line, and when each was flooded.
 "use strict";
 (function () {
   const box = document.getElementById("chart");
@@ -6,6 +7,35 @@
   const TEXTS = JSON.parse(document.getElementById("texts").textContent);
   const say = (key) => TEXTS[key] || key;
   const COLORS = { alert: "#b3261e", ready: "#1f6b3a", pause: "rgba(29, 94, 140, 0.15)" };
+  // a session of two: each person's colour (as `flooding plot`: apart for colour-blind eyes too)
+  const PERSON_COLORS = ["#1f3b73", "#b8860b"];
+  const FLOODED_BAR = 5;  // px: the bar at the top that shows when a person was flooded
+
+  // one heart: the readings, the calm baseline and the flooding line, over the same times
+  function oneHeart(d) {
+    return {
+      data: [d.t, d.bpm, d.baseline, d.threshold],
+      series: [
+        {},
+        { label: say("web.chart.heart"), stroke: "#b3261e", width: 1.5 },
+        { label: say("web.chart.baseline"), stroke: "#1f6b3a", width: 2, dash: [6, 4] },
+        { label: say("web.chart.line"), stroke: "#8a5a00", width: 2, dash: [2, 3] },
+      ],
+    };
+  }
+
+  // two hearts: each on its own times, joined on one axis (a null from the server is a gap in
+  // that heart; a time only the other heart has is spanned), each with its calm baseline
+  function twoHearts(d) {
+    const tables = d.people.map((p) => [p.t, p.bpm, p.t.map(() => p.calm)]);
+    const series = [{}];
+    d.people.forEach((p, i) => {
+      const stroke = PERSON_COLORS[i % PERSON_COLORS.length];
+      series.push({ label: p.label, stroke: stroke, width: 1.5 });
+      series.push({ label: p.calm_label, stroke: stroke, width: 1, dash: [6, 4], show: p.calm !== null });
+    });
+    return { data: uPlot.join(tables), series: series };
+  }
 
   function marksPlugin(marks) {
     return {
@@ -14,10 +44,16 @@
           const ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
           ctx.save();
           for (const m of marks) {
-            if (m.kind !== "pause") continue;
+            if (m.kind !== "pause" && m.kind !== "flooded") continue;
             const x0 = u.valToPos(m.t, "x", true), x1 = u.valToPos(m.end, "x", true);
-            ctx.fillStyle = COLORS.pause;
-            ctx.fillRect(x0, top, Math.max(1, x1 - x0), height);
+            if (m.kind === "pause") {
+              ctx.fillStyle = COLORS.pause;
+              ctx.fillRect(x0, top, Math.max(1, x1 - x0), height);
+            } else {  // when one of two was flooded: a bar in their colour at the top
+              const bar = FLOODED_BAR * devicePixelRatio;
+              ctx.fillStyle = PERSON_COLORS[m.person % PERSON_COLORS.length];
+              ctx.fillRect(x0, top + m.person * (bar + devicePixelRatio), Math.max(1, x1 - x0), bar);
+            }
           }
           ctx.restore();
         }],
@@ -26,7 +62,7 @@
           ctx.save();
           ctx.lineWidth = 2 * devicePixelRatio;
           for (const m of marks) {
-            if (m.kind === "pause") continue;
+            if (m.kind === "pause" || m.kind === "flooded") continue;
             const x = u.valToPos(m.t, "x", true);
             ctx.strokeStyle = COLORS[m.kind] || "#000";
             ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
@@ -40,21 +76,17 @@
   fetch("/sessions/" + box.dataset.session + "/chart.json", { credentials: "same-origin" })
     .then((r) => r.json())
     .then((d) => {
+      const hearts = d.people ? twoHearts(d) : oneHeart(d);
       const opts = {
         width: Math.max(280, box.clientWidth), height: 300,
         scales: { x: { time: true } },
         cursor: { drag: { x: true, y: false } },
         axes: [{ stroke: "#4a5560" }, Object.assign({ stroke: "#4a5560", label: say("web.chart.axis") }, d.activity ? { size: 64 } : {})],
-        series: [
-          {},
-          { label: say("web.chart.heart"), stroke: "#b3261e", width: 1.5 },
-          { label: say("web.chart.baseline"), stroke: "#1f6b3a", width: 2, dash: [6, 4] },
-          { label: say("web.chart.line"), stroke: "#8a5a00", width: 2, dash: [2, 3] },
-        ],
+        series: hearts.series,
         plugins: [marksPlugin(d.marks)],
       };
       opts.cursor.sync = { key: "session" };
-      const chart = new uPlot(opts, [d.t, d.bpm, d.baseline, d.threshold], box);
+      const chart = new uPlot(opts, hearts.data, box);
       const charts = [[chart, 300]];
       if (d.activity) {  // the strap's accelerometer: how much the body moved, under the heart
         const moved = document.getElementById("movement");
