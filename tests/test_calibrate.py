@@ -100,6 +100,28 @@ class TestMeasure:
         with pytest.raises(CalibrationError, match="too little data"):
             measure([Sample(float(t), 60.0) for t in range(0, 600, 3)])
 
+    def test_moving_while_measured_is_rejected(self) -> None:
+        """A heart measured while the strap's motion sensor says the body walks is refused,
+        however steady; a second of fidgeting is not."""
+        walking = [Sample(float(t), 96.0, activity_g=0.17) for t in range(300)]
+        with pytest.raises(CalibrationError, match="you moved for about 240 s"):
+            measure(walking)
+        fidget = [Sample(float(t), 62.0, activity_g=0.2 if t == 150 else 0.01) for t in range(300)]
+        assert measure(fidget).baseline_bpm == 62
+
+    def test_a_watch_export_is_judged_at_its_own_pace(self) -> None:
+        """Readings every 5 to 15 s (a watch's export) measure at that pace; with gaps of
+        minutes between them they are too little data, in a recording's words."""
+        steps = [5.0, 10.0, 5.0, 15.0, 5.0, 5.0]
+        times = np.cumsum([steps[i % len(steps)] for i in range(80)])
+        watch = [Sample(float(t), 64.0 + i % 3) for i, t in enumerate(times)]
+        assert measure(watch, step_s=5.0).baseline_bpm == 65
+        with pytest.raises(CalibrationError, match="too little data"):
+            measure(watch)  # at a strap's pace these are far too few
+        sparse = [Sample(float(t), 64.0) for t in range(0, 1800, 300)]
+        with pytest.raises(CalibrationError, match="with gaps between them"):
+            measure(sparse, step_s=5.0)
+
     def test_no_readings_are_rejected(self) -> None:
         """No readings at all says the strap may not be on."""
         with pytest.raises(CalibrationError, match="no heart readings"):
@@ -260,6 +282,23 @@ class TestCalibrateCommand:
             pytest.approx(68, abs=1)
         )
         assert "# Absolute threshold" in path.read_text(encoding="utf-8")  # made from template
+
+    def test_from_a_watch_export_measures_at_its_pace(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--from a session imported from a watch's export (a reading every 5-15 s)
+        calibrates from it, where a strap's one-a-second rule refused it as too little data."""
+        data = tmp_path / "data"
+        store = Store.open(data)
+        steps = [5.0, 10.0, 5.0, 15.0, 5.0, 5.0]
+        times = 1_700_000_000.0 + np.cumsum([steps[i % len(steps)] for i in range(200)])
+        sid = store_readings(store, [Sample(float(t), 61.0 + i % 3) for i, t in enumerate(times)])
+        store.close()
+        path = tmp_path / "config.toml"
+        code = calibrate_from(sid, data, path)
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert tomllib.loads(path.read_text(encoding="utf-8"))["detection"]["baseline_bpm"] == 62
 
     def test_from_a_workout_session_is_refused(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -9,6 +9,7 @@ contact was lost or too little data came in.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from statistics import median
 
 from flooding.app.sources import HeartSource
 from flooding.core.catalogue import Catalogue, SaidError
+from flooding.core.detector import GAP_STEPS, MOVING_G, STRAP_STEP_S
 from flooding.core.models import LinkChanged, Sample
 from flooding.core.settings import DetectionSettings, personal_margin_bpm
 from flooding.io.locale_files import load_catalogue
@@ -24,6 +26,9 @@ SETTLE_S = 60.0  # sitting down, talking to the screen and the first breaths lif
 MIN_MEASURE_S = 60.0  # less than a minute of calm readings says too little about "calm"
 MIN_COVERAGE = 0.8  # at least 80 % of the expected one-a-second readings must be there
 MAX_NO_CONTACT_S = 5.0  # more lost skin contact than this makes the measurement doubtful
+MAX_MOVING_S = 5.0  # moving for longer (the strap's motion sensor over the detector's
+#                     `MOVING_G`) is no resting heart: standing up or walking lifts it for a
+#                     minute or more, and a calm learned so would hide a flood of that size
 DRIFT_WARN_BPM = 4.0  # first vs last third of the measurement: still settling?
 MAD_TO_SD = 1.4826  # scales a median absolute deviation to a normal standard deviation
 IQR_TO_SD = 1.349  # an interquartile range is this many normal standard deviations
@@ -96,11 +101,16 @@ def measure(
     last_s: float | None = None,
     min_measure_s: float = MIN_MEASURE_S,
     plausible_bpm: tuple[float, float] = (30.0, 230.0),
+    step_s: float = STRAP_STEP_S,
 ) -> Calibration:
     """The calm baseline of a stretch of samples, or CalibrationError saying why not.
 
     The first `settle_s` seconds are skipped; with `last_s`, only the last that many seconds
-    of the rest are measured.
+    of the rest are measured. Lost skin contact or movement (an accelerometer's level) for
+    more than a few seconds refuses it, and so do too few readings: at a strap's pace of one
+    a second, 80 % of them; at a recording's slower pace (`step_s`, a watch's export: its
+    `flooding.core.batch.usual_step_s`), readings that cover 80 % of the time without a
+    gap (`GAP_STEPS` of its steps) between them.
     """
     if not samples:
         raise CalibrationError("calibrate.no_readings")
@@ -122,12 +132,21 @@ def measure(
     lost_s = _covered_s(no_contact)
     if lost_s > MAX_NO_CONTACT_S:
         raise CalibrationError("calibrate.lost_contact", seconds=f"{lost_s:.0f}")
+    moving = [s for s in window if s.activity_g is not None and s.activity_g >= MOVING_G]
+    moved_s = _covered_s(moving)
+    if moved_s > MAX_MOVING_S:
+        raise CalibrationError("calibrate.moved", seconds=f"{moved_s:.0f}")
     low, high = plausible_bpm
-    values = [s.bpm for s in window if s.contact is not False and low <= s.bpm <= high]
-    expected = span + 1.0  # one reading a second, both ends included
-    if len(values) < MIN_COVERAGE * expected or len(values) < min_measure_s:
+    usable = [s for s in window if s.contact is not False and low <= s.bpm <= high]
+    values = [s.bpm for s in usable]
+    if step_s <= STRAP_STEP_S:
+        enough = len(values) >= MIN_COVERAGE * (span + 1.0) and len(values) >= min_measure_s
+    else:  # a recording's pace: the time its readings cover
+        covered = _paced_s([s.t_s for s in usable], GAP_STEPS * step_s)
+        enough = covered >= MIN_COVERAGE * span and covered >= min_measure_s
+    if not enough:
         raise CalibrationError(
-            "calibrate.too_few",
+            "calibrate.too_few" if step_s <= STRAP_STEP_S else "calibrate.too_few_recorded",
             readings=len(values),
             seconds=f"{span:.0f}",
             share=f"{MIN_COVERAGE:.0%}",
@@ -154,6 +173,12 @@ def measure(
 def _covered_s(samples: Sequence[Sample]) -> float:
     """About how many seconds a set of one-a-second samples covers."""
     return float(len({math.floor(s.t_s) for s in samples}))
+
+
+def _paced_s(times_s: Sequence[float], gap_s: float) -> float:
+    """The seconds between consecutive readings (in time order) that are no gap, one longer
+    than `gap_s`: the time a recording at a slower pace covers."""
+    return sum(b - a for a, b in itertools.pairwise(times_s) if 0 < b - a <= gap_s)
 
 
 def calm_stretch(samples: Sequence[Sample], onsets_s: Sequence[float]) -> list[Sample]:

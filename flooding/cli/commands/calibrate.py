@@ -239,6 +239,7 @@ def _record(
 
 def _from_session(args: argparse.Namespace, settings: Settings, say: Catalogue) -> Calibration:
     from flooding.app.calibrate import CalibrationError, calm_stretch, measure
+    from flooding.core.batch import samples_step_s
     from flooding.core.engine import run_batch
     from flooding.core.models import EpisodeStarted, Mode
     from flooding.io.store import Store, StoreError
@@ -281,6 +282,7 @@ def _from_session(args: argparse.Namespace, settings: Settings, say: Catalogue) 
         calm,
         last_s=args.minutes * 60.0,
         plausible_bpm=(detection.min_plausible_bpm, detection.max_plausible_bpm),
+        step_s=samples_step_s(samples),  # a watch's export is judged at its own pace
     )
 
 
