@@ -1,6 +1,7 @@
-"""Workout mode switched in a running session: the end of a workout ends the episode it
-raised, in the store as in the engine, and a flood after it alerts. Real session runners on
-a real SQLite store."""
+"""What the person does in a running session, at the time they do it: the end of a workout
+ends the episode it raised, in the store as in the engine, and a flood after it alerts; a
+pause started while the strap is away lasts its minutes from then. Real session runners on a
+real SQLite store."""
 
 from __future__ import annotations
 
@@ -8,9 +9,20 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
+from flooding.app.live import LiveMonitor
 from flooding.app.session import SessionRunner
-from flooding.core.models import EpisodeEnded, Mode, Sample, SourceItem
+from flooding.app.status import StatusBoard
+from flooding.core.models import (
+    EpisodeEnded,
+    LinkChanged,
+    LinkState,
+    Mode,
+    PauseStarted,
+    Sample,
+    SourceItem,
+)
 from flooding.io.config_files.loading import default_settings
+from flooding.io.control import MonitorStatus
 from flooding.io.store import Store, stored_kind
 from tests.fakes import RecordingNotifier, RecordingView
 from tests.traces import Seg, calm, trace
@@ -77,3 +89,109 @@ def test_a_flood_after_a_workout_alerts_and_the_workout_episode_ends_with_it(
         assert ends[0] == WORKOUT_OFF_S - 1  # the last sample's time when it was switched
     finally:
         store.close()
+
+
+class StrapGoneForMinutes:
+    """A strap that sends a minute of calm, then nothing for `away_s` (the wearer out of
+    reach), when the person starts a pause by hand."""
+
+    description = "simulated strap"
+
+    def __init__(self, clock: list[float], away_s: float) -> None:
+        self.clock = clock
+        self.away_s = away_s
+        self.runner: SessionRunner | None = None
+
+    async def stream(self) -> AsyncIterator[SourceItem]:
+        """A minute of samples, then the clock moves on with none and the pause is asked."""
+        for sample in trace(calm(60), start_s=T0):
+            self.clock[0] = sample.t_s
+            yield sample
+        self.clock[0] += self.away_s
+        assert self.runner is not None
+        self.runner.start_pause()
+        await asyncio.sleep(0)
+
+
+def test_a_pause_started_while_the_strap_is_away_lasts_its_minutes_from_then(
+    tmp_path: Path,
+) -> None:
+    """Four minutes after the last sample, a pause by hand starts then and ends 20 minutes
+    later (before, it started at the last sample: four minutes of it were already gone)."""
+    store = Store.open(tmp_path)
+    clock = [T0]
+    strap = StrapGoneForMinutes(clock, away_s=240.0)
+    runner = SessionRunner(
+        source=strap,
+        settings=default_settings(),
+        store=store,
+        notifier=RecordingNotifier(),
+        view=RecordingView(),
+        source_kind="ble",
+        clock=lambda: clock[0],
+    )
+    strap.runner = runner
+    asyncio.run(runner.run())
+    try:
+        assert runner.outcome is not None
+        [started] = [e for e in runner.outcome.events if isinstance(e, PauseStarted)]
+        assert started.t_s == T0 + 59 + 240
+        assert started.until_s == started.t_s + 20 * 60
+    finally:
+        store.close()
+
+
+class StrapDropsInABreak:
+    """A strap that sends a minute of calm and drops; `flooding status` is asked four
+    minutes later, a pause is taken, and status is asked again four minutes into it."""
+
+    description = "simulated strap"
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+        self.live: LiveMonitor | None = None
+        self.seen: list[MonitorStatus] = []
+
+    async def stream(self) -> AsyncIterator[SourceItem]:
+        """A minute of samples, the drop, and the two questions with time passing between."""
+        assert self.live is not None
+        yield LinkChanged(T0, LinkState.CONNECTED, strap_name="Polar H10 1A2B3C4D")
+        for sample in trace(calm(60), start_s=T0):
+            self.clock[0] = sample.t_s
+            yield sample
+        yield LinkChanged(self.clock[0], LinkState.DISCONNECTED, reason="out of reach")
+        self.clock[0] += 240.0
+        self.seen.append(self.live.status())
+        assert self.live.runner is not None
+        self.live.runner.start_pause()
+        self.clock[0] += 240.0
+        self.seen.append(self.live.status())
+
+
+def test_status_says_the_strap_is_away_and_counts_a_break_down_meanwhile(
+    tmp_path: Path,
+) -> None:
+    """With the strap gone, status says it is away (not the heart's last state) and a break
+    taken then counts down: 16 minutes left after 4 (before: "starting", and 20 minutes)."""
+    store = Store.open(tmp_path)
+    clock = [T0]
+    board = StatusBoard(RecordingView(), clock=lambda: clock[0])
+    strap = StrapDropsInABreak(clock)
+    runner = SessionRunner(
+        source=strap,
+        settings=default_settings(),
+        store=store,
+        notifier=RecordingNotifier(),
+        view=board,
+        source_kind="ble",
+        clock=lambda: clock[0],
+    )
+    strap.live = LiveMonitor(board, settings=default_settings(), strap="x", headless=True)
+    strap.live.runner = runner
+    asyncio.run(runner.run())
+    store.close()
+    away, pausing = strap.seen
+    assert (away.state, away.pause, away.heart_bpm) == ("strap-away", None, None)
+    assert pausing.state == "pausing"
+    assert pausing.pause is not None
+    assert pausing.pause.minutes_left == 16.0

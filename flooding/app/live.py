@@ -120,6 +120,8 @@ class LiveMonitor:
             state = "watching both"  # each partner's own state is under "people"
         elif reading is not None:
             state = reading.state.value
+        elif board.link_state is not LinkState.CONNECTED:
+            state = "strap-away"  # not the heart's last state: nothing is measured now
         else:
             state = "starting"
         baseline = runner.baseline_bpm if runner is not None else None

@@ -72,6 +72,7 @@ FLUSH_INTERVAL_S = 1.0  # commit at least every second: a crash loses at most th
 # and a second wake-up a second (a timer of its own) is not needed
 SAVE_AT_ONCE_SHARE = 0.5
 END_SAVE_WAIT_S = 5.0  # a normal end is saved in milliseconds; a busy or full disk: close()
+SAMPLES_STOPPED_S = 5.0  # a strap notifies about once a second: 5 s without a sample, it is away
 NOTIFY_GRACE_S = 1.0  # a notifier this far past its own budget broke its promise: stop waiting
 LOW_BATTERY_PERCENT = 15  # warn once below this: a strap that dies mid-talk misses the alert
 
@@ -311,8 +312,14 @@ class SessionRunner:
 
     @property
     def session_time_s(self) -> float:
-        """Now, on the session clock: the latest sample's time, else the clock's."""
-        return self._latest_t if self._latest_t is not None else self.clock()
+        """Now, on the session clock: the latest sample's time, or the clock's while none has
+        come for `SAMPLES_STOPPED_S` (the strap away: time goes on, so a pause started then
+        lasts its minutes from now, and what is left of one counts down)."""
+        latest = self._latest_t
+        now = self.clock()
+        if latest is None or now - latest > SAMPLES_STOPPED_S:
+            return now
+        return latest
 
     async def _consume(self) -> None:
         stream = self.source.stream()
