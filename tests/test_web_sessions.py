@@ -4,6 +4,7 @@ a session's chart and episodes, the note, false alarms and their undo, export an
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,28 @@ def test_the_live_page_says_how_to_start_a_monitor_when_none_runs(
     """Without a monitor, Now explains how to get the live heart instead of a dead chart."""
     page = open_page(chromium, app)
     assert "No session is running" in page.inner_text("#no-monitor")
+
+
+def test_the_chart_gives_its_times_in_the_pages_language(
+    chromium: Any, recorded: tuple[Path, int, int]
+) -> None:
+    """In German the chart's time is "Zeit" and its dates are written day first (22. Sept.),
+    not in US order (9/22/26)."""
+    folder, _, hard = recorded
+    app = AppProcess("app", "--no-browser", "--lang", "de", "--data-dir", str(folder))
+    try:
+        page = open_page(chromium, app, f"/sessions/{hard}")
+        page.wait_for_selector("#chart[data-ready='yes'] canvas")
+        assert page.inner_text(".u-legend .u-series:first-child .u-label") == "Zeit"
+        shown = page.evaluate("floodingTime.series('Zeit').value(null, 1790090000)")
+        assert re.fullmatch(r"\d{1,2}\. \S+ \d\d:\d\d:\d\d", shown), shown
+        ticks = page.evaluate(
+            "floodingTime.axis('#000').values("
+            "{scales: {x: {min: 1790000000, max: 1790300000}}}, [1790090000], 0, 0, 21600)"
+        )
+        assert re.fullmatch(r"\d{1,2}\. \S+ \d\d:\d\d", ticks[0]), ticks
+    finally:
+        app.stop()
 
 
 def test_a_session_page_charts_and_words_the_episode(

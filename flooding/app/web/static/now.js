@@ -21,15 +21,15 @@
   function makeChart() {
     const couple = people.length > 0;
     const series = couple
-      ? [{}, { label: say("web.chart.first_heart"), stroke: "#b3261e", width: 2, spanGaps: true },
+      ? [floodingTime.series(say("web.chart.time")), { label: say("web.chart.first_heart"), stroke: "#b3261e", width: 2, spanGaps: true },
              { label: say("web.chart.second_heart"), stroke: "#1d5e8c", width: 2, spanGaps: true }]
-      : [{}, { label: say("web.chart.heart"), stroke: "#b3261e", width: 2, spanGaps: false },
+      : [floodingTime.series(say("web.chart.time")), { label: say("web.chart.heart"), stroke: "#b3261e", width: 2, spanGaps: false },
              { label: say("web.chart.baseline"), stroke: "#1f6b3a", width: 2, dash: [6, 4] },
              { label: say("web.chart.line"), stroke: "#8a5a00", width: 2, dash: [2, 3] }];
     chart = new uPlot({
       width: width(), height: 260,
       scales: { x: { time: true }, y: { auto: true } },
-      axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: say("web.chart.axis") }],
+      axes: [floodingTime.axis("#4a5560"), { stroke: "#4a5560", label: say("web.chart.axis") }],
       legend: { show: false }, // the page has its own legend, and the numbers under Details
       series: series,
     }, chartData(), chartBox);

@@ -16,7 +16,7 @@
     return {
       data: [d.t, d.bpm, d.baseline, d.threshold],
       series: [
-        {},
+        floodingTime.series(say("web.chart.time")),
         { label: say("web.chart.heart"), stroke: "#b3261e", width: 1.5 },
         { label: say("web.chart.baseline"), stroke: "#1f6b3a", width: 2, dash: [6, 4] },
         { label: say("web.chart.line"), stroke: "#8a5a00", width: 2, dash: [2, 3] },
@@ -28,7 +28,7 @@
   // that heart; a time only the other heart has is spanned), each with its calm baseline
   function twoHearts(d) {
     const tables = d.people.map((p) => [p.t, p.bpm, p.t.map(() => p.calm)]);
-    const series = [{}];
+    const series = [floodingTime.series(say("web.chart.time"))];
     d.people.forEach((p, i) => {
       const stroke = PERSON_COLORS[i % PERSON_COLORS.length];
       series.push({ label: p.label, stroke: stroke, width: 1.5 });
@@ -81,7 +81,7 @@
         width: Math.max(280, box.clientWidth), height: 300,
         scales: { x: { time: true } },
         cursor: { drag: { x: true, y: false } },
-        axes: [{ stroke: "#4a5560" }, Object.assign({ stroke: "#4a5560", label: say("web.chart.axis") }, d.activity ? { size: 64 } : {})],
+        axes: [floodingTime.axis("#4a5560"), Object.assign({ stroke: "#4a5560", label: say("web.chart.axis") }, d.activity ? { size: 64 } : {})],
         series: hearts.series,
         plugins: [marksPlugin(d.marks)],
       };
@@ -96,8 +96,8 @@
           width: Math.max(280, box.clientWidth), height: 120,
           scales: { x: { time: true } },
           cursor: { drag: { x: true, y: false }, sync: { key: "session" } },
-          axes: [{ stroke: "#4a5560" }, { stroke: "#4a5560", label: say("web.chart.moved_axis"), size: 64 }],
-          series: [{}, { label: say("web.chart.movement"), stroke: "#6b4fa0", fill: "rgba(107, 79, 160, 0.25)", width: 1 }],
+          axes: [floodingTime.axis("#4a5560"), { stroke: "#4a5560", label: say("web.chart.moved_axis"), size: 64 }],
+          series: [floodingTime.series(say("web.chart.time")), { label: say("web.chart.movement"), stroke: "#6b4fa0", fill: "rgba(107, 79, 160, 0.25)", width: 1 }],
         }, [d.t, d.activity], band);
         charts.push([movement, 120]);
         band.dataset.ready = "yes";

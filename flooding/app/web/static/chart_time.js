@@ -1,0 +1,31 @@
+// Time on a chart: its axis and its hover value in the page's language (<html lang>), by the
+// browser's own formats. uPlot's are English, with US dates ("11/16/23" read as 11 June in
+// German); a chart over more than a day gives the date with the clock time.
+"use strict";
+window.floodingTime = (function () {
+  const lang = document.documentElement.lang || undefined;
+  const clock = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
+  const exact = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const day = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short" });
+  const DAY_S = 86400;
+  const MINUTE_S = 60;
+  const at = (s) => new Date(s * 1000);
+  return {
+    // the x axis: clock times (with seconds when ticks are under a minute apart), dated when
+    // the chart shows more than a day
+    axis: function (stroke) {
+      return {
+        stroke: stroke,
+        values: function (u, splits, axisIdx, space, step) {
+          const dated = u.scales.x.max - u.scales.x.min > DAY_S;
+          const time = step < MINUTE_S ? exact : clock;
+          return splits.map((s) => s == null ? null : (dated ? day.format(at(s)) + " " : "") + time.format(at(s)));
+        },
+      };
+    },
+    // the time in the hover values: its date and clock time, to the second
+    series: function (label) {
+      return { label: label, value: (u, s) => s == null ? "--" : day.format(at(s)) + " " + exact.format(at(s)) };
+    },
+  };
+})();
