@@ -93,18 +93,17 @@ def chosen_file(args: argparse.Namespace) -> Path | None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from flooding.core.settings import masked_value
     from flooding.io.config_files.loading import effective_values
     from flooding.io.config_files.place import read_settings_text
     from flooding.io.config_files.problems import line_of
-    from flooding.io.notify.remote import mask_target
 
     chosen_file(args)
     loaded = load_settings(args)
     text = read_settings_text(loaded.user_file) if loaded.user_file else ""
     rows: list[dict[str, Any]] = []
     for path, value, origin in effective_values(loaded):
-        if _holds_targets(path) and isinstance(value, list):
-            value = [mask_target(str(url)) for url in value]  # target URLs hold secrets
+        value = masked_value(path, value)  # target URLs hold secrets
         row: dict[str, Any] = {"key": path, "value": value, "origin": origin}
         if loaded.user_file is not None and origin == str(loaded.user_file):
             row["origin"] = "file"
@@ -144,13 +143,6 @@ def run_show(args: argparse.Namespace) -> int:
             )
         print(f"{row['key']:<{width}}  {value:<{value_width}}  {where}")
     return 0
-
-
-def _holds_targets(key: str) -> bool:
-    """Whether a key holds remote target URLs (notify.targets, profiles.NAME.notify_targets)."""
-    return key == "notify.targets" or (
-        key.startswith("profiles.") and key.endswith(".notify_targets")
-    )
 
 
 def _shown(key: str, value: Any, say: Catalogue) -> str:

@@ -46,12 +46,6 @@ class TargetResult:
     detail: str = ""  # ... and its detail (the seconds waited, the error's name)
 
 
-def mask_target(url: str) -> str:
-    """A target URL with everything after its scheme hidden (for `config show`)."""
-    scheme, separator, _ = url.partition("://")
-    return f"{scheme}://…" if separator else "…"
-
-
 def _apprise_send(plugin: Any, title: str, body: str) -> bool:
     """Send through one Apprise plugin (blocking); True when the service took it."""
     return bool(plugin.notify(title=title, body=body))
