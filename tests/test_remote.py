@@ -168,6 +168,21 @@ class TestTroubleAtTheTarget:
         assert "127.0.0.1" not in logged
         assert str(loopback_target.port) not in logged
 
+    def test_no_log_line_names_the_targets_path_even_at_debug(
+        self, loopback_target: Target, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """With every logger at DEBUG (`-vv`) a send logs no part of the target's URL: not
+        Apprise's lines, nor those of the HTTP libraries beneath it."""
+        token = "SECRET-WEBHOOK-TOKEN"
+        remote = RemoteTargets([f"{loopback_target.url}hooks/{token}"])
+        caplog.set_level(logging.DEBUG)
+
+        assert asyncio.run(remote.send(ALERT)) is True
+        logged = "\n".join(f"{r.name}: {r.getMessage()}" for r in caplog.records)
+        assert "sent the alert message to remote target 1 (JSON)" in logged
+        assert token not in logged
+        assert str(loopback_target.port) not in logged
+
     def test_a_target_apprise_does_not_understand_is_skipped(self, loopback_target: Target) -> None:
         """A URL that no Apprise service takes is skipped; the good target still gets it."""
         remote = RemoteTargets(["nosuchservice://secret@host/", loopback_target.url])

@@ -51,12 +51,23 @@ def _apprise_send(plugin: Any, title: str, body: str) -> bool:
     return bool(plugin.notify(title=title, body=body))
 
 
+# The loggers of Apprise and of the HTTP libraries it sends through: at DEBUG they name a
+# target's host, path and headers ("POST /hooks/TOKEN", an OAuth token), and Apprise repeats
+# every failure. Ours say each failure once, by the service's name only.
+QUIET_LOGGERS = ("apprise", "urllib3", "requests", "requests_oauthlib", "oauthlib")
+
+
+def _quiet_libraries() -> None:
+    """Keep the libraries a send goes through from logging a target's secrets (at any -v)."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _load(url: str) -> Any:
     """The Apprise plugin for a URL, or None when Apprise does not understand it (blocking)."""
     import apprise
 
-    # Apprise's own log lines name hosts and repeat every failure; ours say it once, safely.
-    logging.getLogger("apprise").setLevel(logging.CRITICAL)
+    _quiet_libraries()
     return apprise.Apprise.instantiate(url)
 
 
