@@ -212,6 +212,59 @@ class TestTroubleAtTheTarget:
         assert sorted(sent) == urls
 
 
+class TestWhyATargetFailed:
+    def test_a_target_that_redirects_is_not_told_as_delivered(
+        self, capsys: pytest.CaptureFixture[str], loopback_target: Target
+    ) -> None:
+        """A server that redirects the post (an http:// address moved to https://) failed:
+        the redirect is not followed (it would turn the post into a get that loses the
+        message), and `notify test` says to use the address it redirects to."""
+        loopback_target.redirect = True
+
+        code = main(["notify", "test", "--set", f'notify.targets=["{loopback_target.url}"]'])
+
+        out = capsys.readouterr().out
+        assert code == 1
+        assert "FAILED: the server at 127.0.0.1 redirects elsewhere" in out
+        assert "use the address it redirects to (often https://" in out
+        assert (loopback_target.seen, loopback_target.gets) == (1, 0)  # no retry, no get
+
+    def test_a_server_that_does_not_answer_gets_the_message_once(
+        self, capsys: pytest.CaptureFixture[str], loopback_target: Target
+    ) -> None:
+        """A try a server took but never answered may have arrived: `notify test` says there
+        was no answer, and the message is not sent again (before, the retry sent it twice)."""
+        loopback_target.hold = True
+        url = f"{loopback_target.url}?rto=0.5"  # Apprise's own wait for the answer
+
+        code = main(["notify", "test", "--set", f'notify.targets=["{url}"]'])
+
+        out = capsys.readouterr().out
+        assert code == 1
+        assert "FAILED: no answer within 0.5 s" in out
+        assert loopback_target.seen == 1
+
+    def test_a_try_past_the_time_limit_is_not_sent_again(self, loopback_target: Target) -> None:
+        """A try still unanswered at the send's own time limit is not retried either."""
+        loopback_target.hold = True
+        remote = RemoteTargets([loopback_target.url], attempt_timeout_s=0.5, retry_delay_s=0)
+
+        [result] = asyncio.run(remote.test())
+        assert (result.delivered, result.kind) == (False, "timeout")
+        assert loopback_target.seen == 1
+
+    def test_nothing_listening_is_told_apart(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Where nothing listens, `notify test` says so (not "refused")."""
+        dead = serve()
+        url = dead.url
+        stop(dead)
+
+        assert main(["notify", "test", "--set", f'notify.targets=["{url}"]']) == 1
+        out = capsys.readouterr().out
+        assert "FAILED: nothing is listening at that address" in out
+        assert "refused" not in out
+
+
 class TestCoupleTargets:
     def test_each_partner_has_their_own_targets(self) -> None:
         """Couple mode sends to notify.targets and to both partners' notify_targets, once each."""
