@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -263,6 +264,42 @@ class TestWhyATargetFailed:
         out = capsys.readouterr().out
         assert "FAILED: nothing is listening at that address" in out
         assert "refused" not in out
+
+
+class TestTargetsAppriseDoesNotKnow:
+    def test_config_check_names_each_with_its_line_and_the_fix(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """`config check` names a target URL Apprise does not understand (a misspelt service)
+        as a problem: where it is set, the URL masked, and what to check."""
+        config = tmp_path / "c.toml"
+        config.write_text(
+            '[notify]\ntargets = ["nfty://ntfy.example.org/t", "ntfy://ntfy.example.org/t"]\n'
+            '[profiles.ben]\nnotify_targets = ["foo://bar"]\n',
+            encoding="utf-8",
+        )
+
+        assert main(["config", "check", str(config)]) == 1
+        out = capsys.readouterr().out
+        assert "2 problems" in out
+        assert "c.toml:2: notify.targets.0 = 'nfty://…': Apprise does not know this kind" in out
+        assert "c.toml:4: profiles.ben.notify_targets.0 = 'foo://…': Apprise does not" in out
+        assert "check the part before ://" in out
+        assert "ntfy.example.org" not in out
+
+    def test_the_monitor_names_it_at_its_start(self, caplog: pytest.LogCaptureFixture) -> None:
+        """Preparing the targets as a monitor starts warns about a URL Apprise does not
+        understand then, not first when an alert cannot go there."""
+        caplog.set_level(logging.WARNING, logger=REMOTE_LOGGER)
+        RemoteTargets(["nfty://ntfy.example.org/secret-topic"]).warm_up()
+
+        for _ in range(100):
+            if caplog.records:
+                break
+            time.sleep(0.1)
+        [record] = caplog.records
+        assert "remote target 1 (nfty://…) is not a target URL that Apprise" in record.getMessage()
+        assert "secret-topic" not in record.getMessage()
 
 
 class TestCoupleTargets:

@@ -157,9 +157,10 @@ def _shown(key: str, value: Any, say: Catalogue) -> str:
 def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[str]]:
     """Every problem in a config file (layered over the defaults; None: the defaults alone)
     and in the settings this environment sets (`FLOODING_SECTION__KEY`: every command takes
-    them), and, when there is none, what still keeps the monitor from watching (no strap
+    them), then any remote target Apprise does not understand, and, when there is none, what
+    still keeps the monitor from watching (no strap
     paired)."""
-    from flooding.app.readiness import pairing_problems
+    from flooding.app.readiness import pairing_problems, target_problems
     from flooding.core.settings import ConfigError
     from flooding.io.config_files.loading import load_config
 
@@ -169,6 +170,9 @@ def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[s
         )
     except ConfigError as exc:
         return exc.problems, []
+    unknown = target_problems(loaded, say)
+    if unknown:
+        return unknown, []
     return [], pairing_problems(loaded.settings, program(), say)
 
 

@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any
 
 from flooding.core.notice import Message
+from flooding.core.settings import mask_target
 from flooding.io.notify.threads import run_in_daemon_thread
 
 log = logging.getLogger(__name__)
@@ -150,13 +151,27 @@ def _load(url: str) -> Any:
     return apprise.Apprise.instantiate(url, asset=asset)
 
 
+def understood(url: str) -> bool:
+    """Whether Apprise knows what kind of target a URL is (blocking: loads Apprise)."""
+    return _load(url) is not None
+
+
 def _warm(urls: list[str]) -> None:
-    """Load Apprise's plugins for these URLs once (blocking); what is loaded stays cached."""
-    for url in urls:
+    """Load Apprise's plugins for these URLs once (blocking); what is loaded stays cached.
+    A URL Apprise does not understand is named now, not first at the alert."""
+    for number, url in enumerate(urls, 1):
         try:
-            _load(url)
+            known = understood(url)
         except Exception as exc:  # the real send reports problems; this only saves time
             log.debug("preparing a remote target failed: %s", type(exc).__name__)
+            continue
+        if not known:
+            log.warning(
+                "remote target %d (%s) is not a target URL that Apprise understands; no message "
+                "will go there: `flooding config check` names it",
+                number,
+                mask_target(url),
+            )
 
 
 class _Target:
