@@ -370,6 +370,23 @@ class TestCommands:
         assert main(["notify", "test", "--config", str(config)]) == 0
         assert "chmod" not in capsys.readouterr().out
 
+    def test_notify_test_says_alerts_stay_off_while_notifications_are_off(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        loopback_target: Target,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """With notify.enabled = false the targets may work, but `notify test` adds that no
+        alert will be sent, where it is set off, and how to turn notifications on."""
+        monkeypatch.setenv("FLOODING_NOTIFY__ENABLED", "false")
+
+        assert main(["notify", "test", "--set", f'notify.targets=["{loopback_target.url}"]']) == 0
+        out = capsys.readouterr().out
+        assert "All targets worked." in out
+        off = "But notifications are off (notify.enabled = false, from environment"
+        assert f"{off} FLOODING_NOTIFY__ENABLED)" in out
+        assert "set notify.enabled = true" in out
+
     def test_notify_test_without_targets(self, capsys: pytest.CaptureFixture[str]) -> None:
         """With no targets it says how to add one on stderr, and exits 1."""
         assert main(["notify", "test"]) == 1
