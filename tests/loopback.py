@@ -2,7 +2,9 @@
 
 Apprise's `json://127.0.0.1:PORT/` target posts each message to it as JSON: a real
 delivery over a real socket. The server records what arrived; it can refuse (HTTP 500)
-the first requests, or hold every request until the test releases it (a hanging service).
+the first requests, hold every request until the test releases it (a hanging service), or
+redirect every post elsewhere (HTTP 302, as an http:// address that moved to https:// does;
+a get, which a followed redirect becomes, is answered 200 and counted).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Target:
         self.requests = threading.Event()  # set at the first request
         self.refuse_first = 0
         self.hold = False
+        self.redirect = False
+        self.gets = 0
         self.release = threading.Event()
         self._seen = 0
         self._lock = threading.Lock()
@@ -54,6 +58,8 @@ class Target:
             self.release.wait(HOLD_LIMIT_S)
         if seen <= self.refuse_first:
             return 500
+        if self.redirect:
+            return 302
         with self._lock:
             self.arrived.append(json.loads(body))
             self.arrived_at.append(time.monotonic())
@@ -74,6 +80,14 @@ def serve() -> Target:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             status = target.answer(body)
             self.send_response(status)
+            if status == 302:
+                self.send_header("Location", "/moved")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            target.gets += 1
+            self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

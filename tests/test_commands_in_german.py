@@ -116,14 +116,15 @@ class TestNotifyTest:
         and says, in German, which target worked, which did not and why."""
         target = loopback_target
         config = tmp_path / "targets.toml"
-        refused = "json://127.0.0.1:9/"  # the discard port: nothing answers there
+        nobody = "json://127.0.0.1:9/"  # the discard port: nothing listens there
         unknown = "nonsense://x"  # no service Apprise knows
-        config.write_text(f'[notify]\ntargets = ["{target.url}", "{refused}", "{unknown}"]\n')
+        config.write_text(f'[notify]\ntargets = ["{target.url}", "{nobody}", "{unknown}"]\n')
         config.chmod(0o600)
         out = german("notify", "test", "--config", str(config), code=1)
         assert "Eine Testnachricht geht an 3 Ziele..." in out
         assert "1. JSON (notify.targets): hat geklappt" in out
-        assert "2. JSON (notify.targets): HAT NICHT GEKLAPPT: der Dienst hat sie abgelehnt" in out
+        failed = "2. JSON (notify.targets): HAT NICHT GEKLAPPT"
+        assert f"{failed}: unter dieser Adresse hört nichts zu" in out
         assert "HAT NICHT GEKLAPPT: keine Zieladresse, die Apprise versteht" in out
         assert "2 von 3 haben nicht geklappt" in out
         assert [m["message"] for m in target.arrived] == [

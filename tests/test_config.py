@@ -357,3 +357,41 @@ class TestBadConfig:
         path = write(tmp_path, "[messages]\npartner_scripts = []\n")
         problem = only_problem(path)
         assert problem.startswith(f"{path}:2: messages.partner_scripts = []: ")
+
+
+SECRET = "SECRETtoken123"
+PASSWORD = "Hunter2Secret"
+
+
+class TestTargetSecretsInProblems:
+    def test_a_target_url_in_a_problem_is_masked_wherever_it_was_set(self, tmp_path: Path) -> None:
+        """A problem with a target URL (in a file, a profile, the environment, `--set`, a list
+        item, a misnamed profile's table) shows its scheme only, never its token or password."""
+        path = write(
+            tmp_path,
+            f'[notify]\ntargets = "gotify://host/{SECRET}"\n'
+            f'[profiles.alice]\nnotify_targets = ["ntfys://alice:{PASSWORD}@host/topic x"]\n',
+        )
+        env = {"FLOODING_NOTIFY__TARGETS": f"ntfys://alice:{PASSWORD}@host/topic"}
+        overrides = [f'profiles.bob.notify_targets="gotify://host/{SECRET}"']
+        misnamed = tmp_path / "misnamed.toml"
+        misnamed.write_text(f'[profiles."b.c"]\nnotify_targets = ["ntfy://h/{SECRET}"]\n')
+        problems = problems_of(path) + problems_of(env=env) + problems_of(overrides=overrides)
+        problems += problems_of(misnamed)
+        text = "\n".join(problems)
+        assert SECRET not in text, text
+        assert PASSWORD not in text, text
+        assert "notify.targets = 'gotify://…': allowed: a list of text" in text
+        assert "profiles.alice.notify_targets.0 = 'ntfys://…'" in text
+        assert "notify.targets = 'ntfys://…'" in text
+        assert "profiles.bob.notify_targets = 'gotify://…'" in text
+        assert "profiles = {'b.c': {'notify_targets'" in text
+
+    def test_the_service_says_the_problem_without_the_secret(self, tmp_path: Path) -> None:
+        """The desktop message of a service whose settings cannot load keeps the URL masked."""
+        from flooding.app.readiness import CONFIG_PROBLEMS, problem_message
+
+        path = write(tmp_path, f'[notify]\ntargets = "gotify://host/{SECRET}"\n')
+        message = problem_message([CONFIG_PROBLEMS, *problems_of(path)], "flooding")
+        assert "gotify://…" in message.body
+        assert SECRET not in message.body

@@ -208,6 +208,17 @@ class TestConfigCheck:
         assert checked.stdout.startswith("No file at ")
         assert "but the settings this environment sets have 1 problem:" in checked.stdout
 
+    def test_a_target_url_is_named_masked(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A target URL in a problem is shown as `config show` shows it: its token never."""
+        path = tmp_path / "c.toml"
+        path.write_text('[notify]\ntargets = "gotify://host/SECRETtoken123"\n', encoding="utf-8")
+        assert main(["config", "check", str(path)]) == 1
+        out = capsys.readouterr().out
+        assert "c.toml:2: notify.targets = 'gotify://…': allowed: a list of text" in out
+        assert "SECRETtoken123" not in out
+
     def test_good_file_says_ok(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A valid file exits 0 and says OK."""
         path = tmp_path / "good.toml"

@@ -294,6 +294,21 @@ class TestInstallAndUninstall:
             ("systemctl", "--user", "daemon-reload"),
         ]
 
+    def test_a_stop_that_failed_is_not_reported_as_done(self, tmp_path: Path) -> None:
+        """Uninstall where systemd cannot be reached says the stop was not done, and why,
+        instead of `ran:`; the unit file is still removed."""
+        plan = plan_for(Platform.LINUX, tmp_path)
+        install(plan, run=FakeSystem().run, which=FakeSystem().which)
+        system = FakeSystem(failing="--user")
+
+        report = uninstall(plan, run=system.run, which=system.which)
+
+        text = "\n".join(report.lines)
+        assert "ran:" not in text
+        stop = "not done: `systemctl --user disable --now flooding.service` failed (exit 1)"
+        assert f"{stop}: Failed to connect to bus: No medium found" in text
+        assert not plan.path.exists()
+
     def test_state_reports_installed_outdated_and_manager_answer(self, tmp_path: Path) -> None:
         """Service state says whether the unit is ours and up to date, and what systemd says."""
         system = FakeSystem()
@@ -375,6 +390,18 @@ class TestServiceCommand:
         assert done.stderr.startswith(f"flooding service: {unit} ")
         assert "left alone" in done.stderr
         assert unit.read_text() == "[Service]\nExecStart=/usr/bin/something-else\n"
+
+    def test_status_of_an_installed_service_that_is_stopped_says_to_start_it(
+        self, tmp_path: Path
+    ) -> None:
+        """`service status` with the service installed but not running says to start it
+        (the service manager's own command), not to install it."""
+        assert self.run_cli(tmp_path, "install").returncode == 1  # written; no systemctl
+        before = self.run_cli(tmp_path, "status").stdout
+
+        assert "installed but not running: start it with `" in before
+        assert "systemctl --user enable --now flooding.service`" in before
+        assert "service install" not in before
 
     def test_cli_logs_without_the_journal_refuses_on_stderr(self, tmp_path: Path) -> None:
         """`service logs` where journalctl is missing says so on stderr, exit 1."""

@@ -127,6 +127,23 @@ class TestCommandLine:
         )
         assert "HEAVY []" in result.stdout
 
+    def test_ble_without_the_emulator_extra_says_how_to_install_it(self, tmp_path: Path) -> None:
+        """`demo --ble` where Bumble is not installed (a wheel without the `emulator` extra)
+        names the extra to install and exits 1, instead of a ModuleNotFoundError."""
+        absent = tmp_path / "absent" / "bumble"  # found first on the path, and fails as a
+        absent.mkdir(parents=True)  # package that is not installed does
+        (absent / "__init__.py").write_text(
+            "raise ModuleNotFoundError(\"No module named 'bumble'\", name='bumble')\n"
+        )
+        root = Path(__file__).resolve().parent.parent
+        env = {"PYTHONPATH": f"{absent.parent}:{root}", "XDG_DATA_HOME": str(tmp_path / "d")}
+
+        result = flooding("demo", "--ble", "--no-notify", env=env)
+
+        assert result.returncode == 1
+        assert "pip install 'flooding[emulator]'" in result.stderr
+        assert "Traceback" not in result.stderr
+
     def test_bad_config_stops_before_starting(self, tmp_path: Path) -> None:
         """An out-of-range config value stops the demo, naming file, line, key and bounds."""
         bad = tmp_path / "me.toml"

@@ -253,7 +253,7 @@ class TestConfigProblemsInGerman:
             assert (
                 f"{bad}:6: pause.minutes = 'x': erlaubt: eine Zahl >= 20 und <= 1440 (Minuten)"
             ) in out
-            assert f"{bad}:8: notify.targets.0 = 'not a url': keine Ziel-URL" in out
+            assert f"{bad}:8: notify.targets.0 = '…': keine Ziel-URL" in out
             assert f"{bad}:10: messages.alert_title = 'Hi {{nobody}}': {{nobody}} lässt" in out
             for english in ("allowed:", "unknown key", "not a target URL", "cannot be filled"):
                 assert english not in out
@@ -266,7 +266,7 @@ class TestConfigProblemsInGerman:
         assert code == 1
         assert f"{bad}: 5 problems:" in out
         assert f"{bad}:3: detection.absolute_bpm = 500: allowed: a number >= 60 and" in out
-        assert f"{bad}:8: notify.targets.0 = 'not a url': not a target URL: use an" in out
+        assert f"{bad}:8: notify.targets.0 = '…': not a target URL: use an" in out
 
     def test_a_profile_that_is_not_a_table_is_named_in_words(self, tmp_path: Path) -> None:
         """A profile given as a number instead of a table is named as wanting a table, in

@@ -132,28 +132,36 @@ class TestPlyerOnARealDesktop:
         assert [item["summary"] for item in shown] == [READY.title, ALERT.title]
 
 
+def send_and_press(
+    desktop: Desktop, action_id: str
+) -> tuple[bool, list[str], list[tuple[Message, str]]]:
+    """Send the alert with buttons and press `action_id` in dunst's menu: whether it was sent,
+    the menu dunst offered, and the presses that reached `on_action`."""
+    pressed: list[tuple[Message, str]] = []
+
+    async def scenario() -> tuple[bool, list[str]]:
+        got_press = asyncio.Event()
+
+        def on_action(message: Message, chosen: str) -> None:
+            pressed.append((message, chosen))
+            got_press.set()
+
+        sent = await button_notifier(on_action).send(ALERT)
+        menu = await asyncio.to_thread(desktop.choose, action_id)
+        await asyncio.wait_for(got_press.wait(), 10)
+        return sent, menu
+
+    sent, menu = run(scenario())
+    return sent, menu, pressed
+
+
 class TestButtonsOnARealDesktop:
     """desktop-notifier shows the alert's buttons and reports which one was pressed."""
 
     @pytest.mark.parametrize("action_id", [ACTION_NOT_FLOODED, ACTION_START_PAUSE])
     def test_pressing_a_button_calls_on_action(self, desktop: Desktop, action_id: str) -> None:
         """A press in dunst's menu reaches `on_action` with that button's id."""
-        pressed: list[tuple[Message, str]] = []
-
-        async def scenario() -> tuple[bool, list[str]]:
-            got_press = asyncio.Event()
-
-            def on_action(message: Message, chosen: str) -> None:
-                pressed.append((message, chosen))
-                got_press.set()
-
-            notifier = button_notifier(on_action)
-            sent = await notifier.send(ALERT)
-            menu = await asyncio.to_thread(desktop.choose, action_id)
-            await asyncio.wait_for(got_press.wait(), 10)
-            return sent, menu
-
-        sent, menu = run(scenario())
+        sent, menu, pressed = send_and_press(desktop, action_id)
 
         assert sent is True
         offered = "\n".join(menu)
@@ -161,6 +169,23 @@ class TestButtonsOnARealDesktop:
             assert f"#{action.label} ({ALERT.title}) [" in offered
             assert f",{action.id}]" in offered
         assert pressed == [(ALERT, action_id)]
+
+    def test_buttons_come_with_only_the_runtime_dirs_bus_socket(
+        self, desktop: Desktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With DBUS_SESSION_BUS_ADDRESS unset and the session bus at $XDG_RUNTIME_DIR/bus
+        (where libdbus and GLib find it), the alert still comes with working buttons."""
+        socket = desktop.display.bus_address.partition("path=")[2].partition(",")[0]
+        runtime = tmp_path / "runtime"
+        runtime.mkdir()
+        (runtime / "bus").symlink_to(socket)
+        monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS")
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+
+        sent, _, pressed = send_and_press(desktop, ACTION_START_PAUSE)
+
+        assert sent is True
+        assert pressed == [(ALERT, ACTION_START_PAUSE)]
 
     @pytest.mark.parametrize("message", [ALERT, READY], ids=["alert", "ready"])
     def test_open_the_app_is_offered_beside_the_buttons_and_opens_it(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -168,6 +169,21 @@ class TestTroubleAtTheTarget:
         assert "127.0.0.1" not in logged
         assert str(loopback_target.port) not in logged
 
+    def test_no_log_line_names_the_targets_path_even_at_debug(
+        self, loopback_target: Target, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """With every logger at DEBUG (`-vv`) a send logs no part of the target's URL: not
+        Apprise's lines, nor those of the HTTP libraries beneath it."""
+        token = "SECRET-WEBHOOK-TOKEN"
+        remote = RemoteTargets([f"{loopback_target.url}hooks/{token}"])
+        caplog.set_level(logging.DEBUG)
+
+        assert asyncio.run(remote.send(ALERT)) is True
+        logged = "\n".join(f"{r.name}: {r.getMessage()}" for r in caplog.records)
+        assert "sent the alert message to remote target 1 (JSON)" in logged
+        assert token not in logged
+        assert str(loopback_target.port) not in logged
+
     def test_a_target_apprise_does_not_understand_is_skipped(self, loopback_target: Target) -> None:
         """A URL that no Apprise service takes is skipped; the good target still gets it."""
         remote = RemoteTargets(["nosuchservice://secret@host/", loopback_target.url])
@@ -195,6 +211,95 @@ class TestTroubleAtTheTarget:
 
         assert asyncio.run(remote.send(ALERT)) is True
         assert sorted(sent) == urls
+
+
+class TestWhyATargetFailed:
+    def test_a_target_that_redirects_is_not_told_as_delivered(
+        self, capsys: pytest.CaptureFixture[str], loopback_target: Target
+    ) -> None:
+        """A server that redirects the post (an http:// address moved to https://) failed:
+        the redirect is not followed (it would turn the post into a get that loses the
+        message), and `notify test` says to use the address it redirects to."""
+        loopback_target.redirect = True
+
+        code = main(["notify", "test", "--set", f'notify.targets=["{loopback_target.url}"]'])
+
+        out = capsys.readouterr().out
+        assert code == 1
+        assert "FAILED: the server at 127.0.0.1 redirects elsewhere" in out
+        assert "use the address it redirects to (often https://" in out
+        assert (loopback_target.seen, loopback_target.gets) == (1, 0)  # no retry, no get
+
+    def test_a_server_that_does_not_answer_gets_the_message_once(
+        self, capsys: pytest.CaptureFixture[str], loopback_target: Target
+    ) -> None:
+        """A try a server took but never answered may have arrived: `notify test` says there
+        was no answer, and the message is not sent again (before, the retry sent it twice)."""
+        loopback_target.hold = True
+        url = f"{loopback_target.url}?rto=0.5"  # Apprise's own wait for the answer
+
+        code = main(["notify", "test", "--set", f'notify.targets=["{url}"]'])
+
+        out = capsys.readouterr().out
+        assert code == 1
+        assert "FAILED: no answer within 0.5 s" in out
+        assert loopback_target.seen == 1
+
+    def test_a_try_past_the_time_limit_is_not_sent_again(self, loopback_target: Target) -> None:
+        """A try still unanswered at the send's own time limit is not retried either."""
+        loopback_target.hold = True
+        remote = RemoteTargets([loopback_target.url], attempt_timeout_s=0.5, retry_delay_s=0)
+
+        [result] = asyncio.run(remote.test())
+        assert (result.delivered, result.kind) == (False, "timeout")
+        assert loopback_target.seen == 1
+
+    def test_nothing_listening_is_told_apart(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Where nothing listens, `notify test` says so (not "refused")."""
+        dead = serve()
+        url = dead.url
+        stop(dead)
+
+        assert main(["notify", "test", "--set", f'notify.targets=["{url}"]']) == 1
+        out = capsys.readouterr().out
+        assert "FAILED: nothing is listening at that address" in out
+        assert "refused" not in out
+
+
+class TestTargetsAppriseDoesNotKnow:
+    def test_config_check_names_each_with_its_line_and_the_fix(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """`config check` names a target URL Apprise does not understand (a misspelt service)
+        as a problem: where it is set, the URL masked, and what to check."""
+        config = tmp_path / "c.toml"
+        config.write_text(
+            '[notify]\ntargets = ["nfty://ntfy.example.org/t", "ntfy://ntfy.example.org/t"]\n'
+            '[profiles.ben]\nnotify_targets = ["foo://bar"]\n',
+            encoding="utf-8",
+        )
+
+        assert main(["config", "check", str(config)]) == 1
+        out = capsys.readouterr().out
+        assert "2 problems" in out
+        assert "c.toml:2: notify.targets.0 = 'nfty://…': Apprise does not know this kind" in out
+        assert "c.toml:4: profiles.ben.notify_targets.0 = 'foo://…': Apprise does not" in out
+        assert "check the part before ://" in out
+        assert "ntfy.example.org" not in out
+
+    def test_the_monitor_names_it_at_its_start(self, caplog: pytest.LogCaptureFixture) -> None:
+        """Preparing the targets as a monitor starts warns about a URL Apprise does not
+        understand then, not first when an alert cannot go there."""
+        caplog.set_level(logging.WARNING, logger=REMOTE_LOGGER)
+        RemoteTargets(["nfty://ntfy.example.org/secret-topic"]).warm_up()
+
+        for _ in range(100):
+            if caplog.records:
+                break
+            time.sleep(0.1)
+        [record] = caplog.records
+        assert "remote target 1 (nfty://…) is not a target URL that Apprise" in record.getMessage()
+        assert "secret-topic" not in record.getMessage()
 
 
 class TestCoupleTargets:
@@ -264,6 +369,23 @@ class TestCommands:
         config.chmod(0o600)
         assert main(["notify", "test", "--config", str(config)]) == 0
         assert "chmod" not in capsys.readouterr().out
+
+    def test_notify_test_says_alerts_stay_off_while_notifications_are_off(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        loopback_target: Target,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """With notify.enabled = false the targets may work, but `notify test` adds that no
+        alert will be sent, where it is set off, and how to turn notifications on."""
+        monkeypatch.setenv("FLOODING_NOTIFY__ENABLED", "false")
+
+        assert main(["notify", "test", "--set", f'notify.targets=["{loopback_target.url}"]']) == 0
+        out = capsys.readouterr().out
+        assert "All targets worked." in out
+        off = "But notifications are off (notify.enabled = false, from environment"
+        assert f"{off} FLOODING_NOTIFY__ENABLED)" in out
+        assert "set notify.enabled = true" in out
 
     def test_notify_test_without_targets(self, capsys: pytest.CaptureFixture[str]) -> None:
         """With no targets it says how to add one on stderr, and exits 1."""

@@ -12,6 +12,9 @@ from collections.abc import Awaitable, Callable
 
 from flooding.core.catalogue import Catalogue
 from flooding.core.settings import ConfigError, Settings
+from flooding.io.config_files.loading import LoadedConfig
+from flooding.io.config_files.place import read_settings_text
+from flooding.io.config_files.problems import problem_text
 from flooding.io.locale_files import load_catalogue
 from flooding.io.notify import Message, Notifier
 
@@ -45,6 +48,33 @@ def problem_message(problems: list[str], program: str, say: Catalogue | None = N
         body="\n".join(problems[:3] + more) + "\n" + what_to_do(problems, program, say),
         key="service-problem:" + "|".join(problems),
     )
+
+
+def target_problems(loaded: LoadedConfig, say: Catalogue | None = None) -> list[str]:
+    """Each remote target Apprise does not understand (`nfty://` for `ntfy://`), as a config
+    problem naming where it is set, its URL masked, and what to do (loads Apprise, when a
+    target is set)."""
+    say = say or load_catalogue()
+    settings = loaded.settings
+    owned = [(f"notify.targets.{n}", url) for n, url in enumerate(settings.notify.targets)]
+    for name, profile in settings.profiles.items():
+        owned += [
+            (f"profiles.{name}.notify_targets.{n}", url)
+            for n, url in enumerate(profile.notify_targets)
+        ]
+    if not owned:
+        return []
+    from flooding.io.notify.remote import understood
+
+    texts = (
+        {str(loaded.user_file): read_settings_text(loaded.user_file)} if loaded.user_file else {}
+    )
+    what = say("problem.target_unknown")
+    return [
+        problem_text(path, url, what, loaded.origins, texts, say)
+        for path, url in owned
+        if not understood(url)
+    ]
 
 
 def is_couple(settings: Settings) -> bool:

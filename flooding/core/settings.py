@@ -289,6 +289,52 @@ def _target_url(value: str) -> str:
 
 # An Apprise target URL ("ntfy://host/topic", "json://127.0.0.1:8080/"): a scheme, then "://".
 TargetUrl = Annotated[str, AfterValidator(_target_url)]
+
+
+def mask_target(url: str) -> str:
+    """A target URL with everything after its scheme hidden (its host, token and password)."""
+    scheme, separator, _ = url.partition("://")
+    return f"{scheme}://…" if separator else "…"
+
+
+def holds_targets(path: str) -> bool:
+    """Whether a key path holds remote target URLs (notify.targets, profiles.NAME.notify_targets)
+    or one of them (an item, `notify.targets.0`)."""
+    return _holds_targets(path.split("."))
+
+
+def _holds_targets(parts: list[str]) -> bool:
+    while parts and parts[-1].isdigit():
+        parts = parts[:-1]
+    return parts == ["notify", "targets"] or (
+        len(parts) == 3 and parts[0] == "profiles" and parts[2] == "notify_targets"
+    )
+
+
+def _mask_all(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_target(value)
+    if isinstance(value, list | tuple):
+        return [_mask_all(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _mask_all(item) for key, item in value.items()}
+    return value
+
+
+def _masked_under(parts: list[str], value: Any) -> Any:
+    if _holds_targets(parts):
+        return _mask_all(value)
+    if isinstance(value, Mapping):
+        return {key: _masked_under([*parts, str(key)], item) for key, item in value.items()}
+    return value
+
+
+def masked_value(path: str, value: Any) -> Any:
+    """`value` as set at `path`, with every target URL in it masked (a table's, too, whatever
+    its keys): what a person may be shown of a setting without its secrets."""
+    return _masked_under(path.split(".") if path else [], value)
+
+
 VolumePercent = Annotated[int, Field(ge=0, le=100)]
 
 

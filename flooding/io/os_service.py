@@ -401,11 +401,14 @@ def _run_steps(
             report.lines += [f"    {rest}" for rest in steps[index:]]
             return
         code, output = run(step.argv)
-        if code == 0 or step.may_fail:
+        if code == 0:
             report.lines.append(say("service.ran", step=step))
             continue
-        report.ok = False
         said = output or say("service.no_output")
+        if step.may_fail:  # often nothing to do; but it is not done, and says why
+            report.lines.append(say("service.not_done", step=step, code=code, output=said))
+            continue
+        report.ok = False
         report.lines.append(say("service.step_failed", step=step, code=code, output=said))
         report.lines.append(say("service.once_fixed"))
         report.lines += [f"    {rest}" for rest in steps[index:]]

@@ -36,7 +36,8 @@ def no_monitor_text(what: str, args: argparse.Namespace, say: Catalogue) -> str:
     """Plain words for 'no monitor runs' (`what` cannot be done), with how to start one
     (keeping `--data-dir`); or, when a monitor holds the folder's lock without answering
     (the background service waiting for its settings to be fixed, or for a strap to be
-    paired), that it waits and how to see why."""
+    paired), that it waits and how to see why. An installed background service that is not
+    running is to be started, not installed."""
     from flooding.io.control import InstanceLock, monitor_holds_lock, read_pid
 
     again = data_dir_hint(args)
@@ -49,15 +50,18 @@ def no_monitor_text(what: str, args: argparse.Namespace, say: Catalogue) -> str:
             pid=pid if pid is not None else "?",
             command=f"{program()} config check",
         )
-    return (
-        say("control.no_monitor", what=what)
-        + "\n"
-        + say(
+    from flooding.cli.commands.service import installed_start
+
+    start = installed_start(args)
+    if start is not None:  # installed, but stopped: start it, not install it again
+        how = say("control.start_installed", start=start, logs=f"{program()} service logs")
+    else:
+        how = say(
             "control.start_one",
             service=f"{program()} service install{again}",
             monitor=f"{program()} monitor{again}",
         )
-    )
+    return say("control.no_monitor", what=what) + "\n" + how
 
 
 def refusal(reply: ErrorReply, say: Catalogue) -> str:

@@ -93,18 +93,17 @@ def chosen_file(args: argparse.Namespace) -> Path | None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from flooding.core.settings import masked_value
     from flooding.io.config_files.loading import effective_values
     from flooding.io.config_files.place import read_settings_text
     from flooding.io.config_files.problems import line_of
-    from flooding.io.notify.remote import mask_target
 
     chosen_file(args)
     loaded = load_settings(args)
     text = read_settings_text(loaded.user_file) if loaded.user_file else ""
     rows: list[dict[str, Any]] = []
     for path, value, origin in effective_values(loaded):
-        if _holds_targets(path) and isinstance(value, list):
-            value = [mask_target(str(url)) for url in value]  # target URLs hold secrets
+        value = masked_value(path, value)  # target URLs hold secrets
         row: dict[str, Any] = {"key": path, "value": value, "origin": origin}
         if loaded.user_file is not None and origin == str(loaded.user_file):
             row["origin"] = "file"
@@ -146,13 +145,6 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _holds_targets(key: str) -> bool:
-    """Whether a key holds remote target URLs (notify.targets, profiles.NAME.notify_targets)."""
-    return key == "notify.targets" or (
-        key.startswith("profiles.") and key.endswith(".notify_targets")
-    )
-
-
 def _shown(key: str, value: Any, say: Catalogue) -> str:
     if value is None:
         if key.startswith("workout.detection."):
@@ -165,9 +157,10 @@ def _shown(key: str, value: Any, say: Catalogue) -> str:
 def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[str]]:
     """Every problem in a config file (layered over the defaults; None: the defaults alone)
     and in the settings this environment sets (`FLOODING_SECTION__KEY`: every command takes
-    them), and, when there is none, what still keeps the monitor from watching (no strap
+    them), then any remote target Apprise does not understand, and, when there is none, what
+    still keeps the monitor from watching (no strap
     paired)."""
-    from flooding.app.readiness import pairing_problems
+    from flooding.app.readiness import pairing_problems, target_problems
     from flooding.core.settings import ConfigError
     from flooding.io.config_files.loading import load_config
 
@@ -177,6 +170,9 @@ def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[s
         )
     except ConfigError as exc:
         return exc.problems, []
+    unknown = target_problems(loaded, say)
+    if unknown:
+        return unknown, []
     return [], pairing_problems(loaded.settings, program(), say)
 
 

@@ -291,7 +291,20 @@ def run(args: argparse.Namespace) -> int:
     if args.speed < 0 or (args.ble and args.speed == 0):
         said = say("demo.speed_positive") + ("" if args.ble else say("demo.or_at_once"))
         raise CommandError(said, 2, named=False)  # the words name the command themselves
+    if args.ble and not _emulator_installed():
+        raise CommandError(say("demo.needs_emulator"))
     return _played(args, say, _solo_session)
+
+
+def _emulator_installed() -> bool:
+    """Whether the `emulator` extra (Bumble), which `--ble` plays the strap with, is installed."""
+    import importlib
+
+    try:
+        importlib.import_module("bumble")
+    except ImportError:
+        return False
+    return True
 
 
 def _solo_session(

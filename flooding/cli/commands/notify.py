@@ -12,6 +12,7 @@ from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
+    from flooding.io.config_files.loading import LoadedConfig
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
@@ -70,6 +71,16 @@ def run_test(args: argparse.Namespace) -> int:
     failed = sum(1 for result in results if not result.delivered)
     if failed:
         print(say("notify.some_failed", failed=failed, count=len(results)))
-        return 1
-    print(say("notify.all_worked"))
-    return 0
+    else:
+        print(say("notify.all_worked"))
+    if not settings.notify.enabled:
+        print(_notifications_off(loaded, say))
+    return 1 if failed else 0
+
+
+def _notifications_off(loaded: LoadedConfig, say: Catalogue) -> str:
+    """That alerts will not be sent while notify.enabled is false, and where it is set so."""
+    from flooding.io.config_files.problems import origin_words, where_set
+
+    origin, _ = where_set("notify.enabled", loaded.origins)
+    return say("notify.off", origin=origin_words(origin, say))

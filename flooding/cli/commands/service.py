@@ -91,6 +91,18 @@ def _plan(args: argparse.Namespace) -> Plan:
     )
 
 
+def installed_start(args: argparse.Namespace) -> str | None:
+    """The command that starts the background service when it is installed (its file is the
+    one `service install` wrote), else None."""
+    from flooding.io.os_service import is_ours, read_service_file
+
+    plan = _plan(args)
+    existing = read_service_file(plan)
+    if existing is None or not is_ours(existing) or not plan.ensure:
+        return None
+    return str(plan.ensure[-1])
+
+
 def _pairing_note(args: argparse.Namespace) -> str | None:
     """A warning when the service could not start watching yet."""
     from flooding.cli.commands._common import load_settings

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from flooding.core.catalogue import Catalogue
-from flooding.core.settings import ConfigError, Settings
+from flooding.core.settings import ConfigError, Settings, masked_value
 from flooding.core.settings_keys import allowed_values, keys_under
 from flooding.io.config_files.place import read_settings_text
 from flooding.io.locale_files import load_catalogue
@@ -154,8 +154,9 @@ def _describe(error: Mapping[str, Any], path: str, say: Catalogue) -> str:
     return say("problem.other", detail=str(error.get("msg", kind)))
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
+def _short(path: str, value: Any) -> str:
+    """The value set at `path` as a problem shows it: target URLs masked, cut to one line."""
+    text = repr(masked_value(path, value))
     return text if len(text) <= _SHORT_CHARS else text[: _SHORT_CHARS - 3] + "..."
 
 
@@ -192,7 +193,7 @@ def problem_text(
 ) -> str:
     """One problem as `where: key = value: what is allowed`."""
     where = _where(path, origins, texts, say or load_catalogue())
-    return f"{where}: {path} = {_short(value)}: {what}"
+    return f"{where}: {path} = {_short(path, value)}: {what}"
 
 
 def validate_tree(
@@ -217,7 +218,7 @@ def validate_tree(
         for error in exc.errors():
             path = ".".join(str(part) for part in error["loc"])
             value = error.get("input")
-            shown = "" if error.get("type") == "missing" else f" = {_short(value)}"
+            shown = "" if error.get("type") == "missing" else f" = {_short(path, value)}"
             where = _where(path, origins, texts, say)
             problems.append(f"{where}: {path}{shown}: {_describe(error, path, say)}")
         raise ConfigError(problems, say.language) from None

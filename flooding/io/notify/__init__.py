@@ -17,6 +17,7 @@ from flooding.core.notice import (
     Notifier,
     NullNotifier,
 )
+from flooding.core.settings import mask_target
 from flooding.io.notify.bus import probe_notification_server, server_capabilities
 from flooding.io.notify.buttons import (
     ACTION_OPEN_APP,
@@ -27,7 +28,7 @@ from flooding.io.notify.buttons import (
 )
 from flooding.io.notify.choice import NotifierGroup, choose_notifier, remote_targets
 from flooding.io.notify.plyer_backend import APP_NAME, NotificationFailed, PlyerBackend, plyer_show
-from flooding.io.notify.remote import RemoteTargets, TargetResult, mask_target
+from flooding.io.notify.remote import RemoteTargets, TargetResult
 from flooding.io.notify.resilient import Backend, ResilientNotifier
 from flooding.io.notify.sound import ChimePlayer, chime_file, find_player
 

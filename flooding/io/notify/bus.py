@@ -19,6 +19,7 @@ NOTIFICATIONS_BUS_NAME = "org.freedesktop.Notifications"
 NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
 PORTAL_BUS_NAME = "org.freedesktop.portal.Desktop"
 BUS_TIMEOUT_S = 3.0  # a bus round trip takes milliseconds; this long means it is stuck
+NO_SESSION_BUS = "no D-Bus session bus (no DBUS_SESSION_BUS_ADDRESS, no $XDG_RUNTIME_DIR/bus)"
 
 T = TypeVar("T")
 
@@ -37,6 +38,15 @@ def session_bus_address() -> str | None:
     if runtime_dir and os.path.exists(os.path.join(runtime_dir, "bus")):
         return f"unix:path={os.path.join(runtime_dir, 'bus')}"
     return None
+
+
+def export_session_bus_address() -> str | None:
+    """The session bus address (`session_bus_address`), also put in this process's environment
+    when only the socket was found: desktop-notifier's D-Bus library reads the variable alone."""
+    address = session_bus_address()
+    if address is not None and not os.environ.get("DBUS_SESSION_BUS_ADDRESS", "").strip():
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+    return address
 
 
 async def _on_bus(address: str, ask: Callable[[Any], Awaitable[T]], timeout_s: float) -> T | str:
@@ -72,7 +82,7 @@ async def probe_notification_server(
         return None
     address = session_bus_address()
     if address is None:
-        return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
+        return NO_SESSION_BUS
     try:
         from dbus_fast import Message as BusMessage
         from dbus_fast import MessageType

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -19,7 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from flooding.core.notice import URGENT_KINDS, ActionHandler, Message
-from flooding.io.notify.bus import in_flatpak, probe_notification_server
+from flooding.io.notify.bus import (
+    NO_SESSION_BUS,
+    export_session_bus_address,
+    in_flatpak,
+    probe_notification_server,
+)
 from flooding.io.notify.plyer_backend import APP_NAME, NotificationFailed
 
 log = logging.getLogger(__name__)
@@ -80,8 +84,8 @@ class ButtonBackend:
         if sys.platform.startswith("linux"):
             if in_flatpak():
                 return "desktop-notifier is not used inside Flatpak"
-            if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-                return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
+            if export_session_bus_address() is None:
+                return NO_SESSION_BUS
             return await probe_notification_server()
         return None
 

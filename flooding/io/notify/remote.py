@@ -5,19 +5,28 @@ Private by default: only a message's neutral `summary` ("Time for a 20-minute br
 run off the event loop, to every target at once, each with a time limit and one retry; a
 failure is logged once per target by its service name, never its URL (which holds
 secrets). Apprise is imported only when a target is configured: no network otherwise.
+
+A try that got no answer may still have arrived, so it is not sent again (the phone would
+buzz twice); a refusal, or nothing listening, is retried. Redirects are not followed: the
+HTTP library would turn the post into a get, and the message would be lost while the send
+looked fine. Why a send failed is read from what Apprise logs in the sending thread (kept
+aside, never shown: it names hosts).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from flooding.core.notice import Message
+from flooding.core.settings import mask_target
 from flooding.io.notify.threads import run_in_daemon_thread
 
 log = logging.getLogger(__name__)
@@ -42,37 +51,127 @@ class TargetResult:
     delivered: bool
     problem: str = ""  # what went wrong, in English (for the log)
     kind: str = ""  # ... as a kind the screen words name: no-apprise, not-understood,
-    # timeout, refused or error
-    detail: str = ""  # ... and its detail (the seconds waited, the error's name)
+    # timeout, not-listening, redirected, refused or error
+    detail: str = ""  # ... and its detail (the seconds waited, the server, the error's name)
 
 
-def mask_target(url: str) -> str:
-    """A target URL with everything after its scheme hidden (for `config show`)."""
-    scheme, separator, _ = url.partition("://")
-    return f"{scheme}://…" if separator else "…"
+class NotDelivered(Exception):
+    """A send the service did not take: why (a kind of `TargetResult`), its detail, and
+    whether sending it again is safe (False when it may have arrived after all)."""
+
+    def __init__(self, kind: str, problem: str, detail: str = "", *, again: bool = True) -> None:
+        super().__init__(problem)
+        self.kind = kind
+        self.problem = problem
+        self.detail = detail
+        self.again = again
+
+
+class _SendLog(logging.Filter):
+    """Keeps what Apprise logs while a send runs for that send (by its thread), and lets no
+    line of Apprise's through to any handler: they name hosts and tokens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: dict[int, list[str]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        lines = self._lines.get(record.thread or 0)
+        if lines is not None:
+            lines.append(record.getMessage())
+        return False
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[list[str]]:
+        """The lines Apprise logs in this thread meanwhile."""
+        thread, lines = threading.get_ident(), list[str]()
+        self._lines[thread] = lines
+        try:
+            yield lines
+        finally:
+            del self._lines[thread]
+
+
+_SEND_LOG = _SendLog()
+_REDIRECT_RE = re.compile(r"error=3\d\d\b")
+
+
+def _why_not(lines: list[str], plugin: Any) -> NotDelivered:
+    """Why Apprise's send failed, from the lines it logged: a redirect, a read that timed out
+    (it may have arrived), nothing listening, or a refusal."""
+    said = "\n".join(lines)
+    if _REDIRECT_RE.search(said):
+        host = str(getattr(plugin, "host", "") or "")
+        return NotDelivered("redirected", "the server redirects elsewhere", host, again=False)
+    if "Read timed out" in said:
+        waited = f"{float(getattr(plugin, 'socket_read_timeout', 0) or 0):g}"
+        return NotDelivered("timeout", f"no answer within {waited} s", waited, again=False)
+    if "Connection refused" in said:
+        return NotDelivered("not-listening", "nothing is listening at that address")
+    if "timed out" in said:  # no connection was made: it cannot have arrived
+        return NotDelivered("no-connection", "no connection could be made")
+    return NotDelivered("refused", "the service refused it")
 
 
 def _apprise_send(plugin: Any, title: str, body: str) -> bool:
-    """Send through one Apprise plugin (blocking); True when the service took it."""
-    return bool(plugin.notify(title=title, body=body))
+    """Send through one Apprise plugin (blocking); True when the service took it, else
+    raises NotDelivered with the reason."""
+    with _SEND_LOG.watching() as lines:
+        if plugin.notify(title=title, body=body):
+            return True
+    raise _why_not(lines, plugin)
+
+
+# The loggers of the HTTP libraries Apprise sends through: at DEBUG they name a target's
+# host, path and headers ("POST /hooks/TOKEN", an OAuth token). Apprise's own lines (which
+# name hosts too, and repeat every failure) stop at `_SEND_LOG`. Ours say each failure once,
+# by the service's name only.
+QUIET_LOGGERS = ("urllib3", "requests", "requests_oauthlib", "oauthlib")
+
+
+def _quiet_libraries() -> None:
+    """Keep the libraries a send goes through from logging a target's secrets (at any -v);
+    Apprise's lines go only to the send that logged them."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    apprise_log = logging.getLogger("apprise")
+    apprise_log.setLevel(logging.DEBUG)  # every line reaches the filter, and stops there
+    if _SEND_LOG not in apprise_log.filters:
+        apprise_log.addFilter(_SEND_LOG)
 
 
 def _load(url: str) -> Any:
-    """The Apprise plugin for a URL, or None when Apprise does not understand it (blocking)."""
+    """The Apprise plugin for a URL, or None when Apprise does not understand it (blocking).
+    It follows no redirect."""
     import apprise
 
-    # Apprise's own log lines name hosts and repeat every failure; ours say it once, safely.
-    logging.getLogger("apprise").setLevel(logging.CRITICAL)
-    return apprise.Apprise.instantiate(url)
+    _quiet_libraries()
+    asset = apprise.AppriseAsset()
+    asset.http_redirects = False  # so a redirect fails the send instead of losing it
+    return apprise.Apprise.instantiate(url, asset=asset)
+
+
+def understood(url: str) -> bool:
+    """Whether Apprise knows what kind of target a URL is (blocking: loads Apprise)."""
+    return _load(url) is not None
 
 
 def _warm(urls: list[str]) -> None:
-    """Load Apprise's plugins for these URLs once (blocking); what is loaded stays cached."""
-    for url in urls:
+    """Load Apprise's plugins for these URLs once (blocking); what is loaded stays cached.
+    A URL Apprise does not understand is named now, not first at the alert."""
+    for number, url in enumerate(urls, 1):
         try:
-            _load(url)
+            known = understood(url)
         except Exception as exc:  # the real send reports problems; this only saves time
             log.debug("preparing a remote target failed: %s", type(exc).__name__)
+            continue
+        if not known:
+            log.warning(
+                "remote target %d (%s) is not a target URL that Apprise understands; no message "
+                "will go there: `flooding config check` names it",
+                number,
+                mask_target(url),
+            )
 
 
 class _Target:
@@ -214,20 +313,26 @@ class RemoteTargets:
                 )
             except asyncio.CancelledError:
                 raise
-            except TimeoutError:
-                problem = f"no answer within {self._attempt_timeout_s:g} s"
-                kind, detail = "timeout", f"{self._attempt_timeout_s:g}"
+            except TimeoutError:  # it may yet arrive: not sent again
+                waited = f"{self._attempt_timeout_s:g}"
+                failure = NotDelivered(
+                    "timeout", f"no answer within {waited} s", waited, again=False
+                )
+            except NotDelivered as exc:
+                failure = exc
             except Exception as exc:
-                kind, problem = "error", type(exc).__name__
-                detail = problem
+                failure = NotDelivered("error", type(exc).__name__, type(exc).__name__)
             else:
                 if sent:
                     self._worked(target, what)
                     return TargetResult(target.number, target.service, True)
-                problem, kind = "the service refused it", "refused"
+                failure = NotDelivered("refused", "the service refused it")
+            problem, kind, detail = failure.problem, failure.kind, failure.detail
             log.debug(
                 "%s message to remote %s, attempt %d: %s", what, target.label, attempt, problem
             )
+            if not failure.again:
+                break
             if attempt < REMOTE_ATTEMPTS:
                 await asyncio.sleep(self._retry_delay_s)
         if what != "test":  # a test's outcome is told by the command, not the log
