@@ -914,6 +914,24 @@ def test_the_review_of_two_real_recordings_is_back_near_calm_no_later_than_ready
     assert review.both_back_near_calm_s <= review.ready_after_s
 
 
+def test_progress_counts_a_couples_break_from_alert_to_ready(tmp_path: Path) -> None:
+    """The progress page's usual time from alert to ready includes a couple's breaks (before,
+    a week of couple talks showed none)."""
+    from flooding.app.progress import progress
+
+    store = Store.open(tmp_path)
+    try:
+        sid = store_couple(store, couple_tracks())
+        rows = store.events(sid, person="")
+        made = progress(store)
+    finally:
+        store.close()
+    [alert] = [r.t_s for r in rows if r.kind == "couple-alert"]
+    [ready] = [r.t_s for r in rows if r.kind == "couple-ready"]
+    [week] = made.weeks
+    assert week.median_recovery_s == ready - alert
+
+
 def test_people_review_of_a_one_person_session_only_asks_for_the_people(tmp_path: Path) -> None:
     """Telling that a session is not a couple session takes one query, no summaries."""
     store = Store.open(tmp_path)

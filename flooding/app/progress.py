@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from flooding.app.review import SessionSummary, episodes, summarize_sessions
+from flooding.app.review import SessionSummary, episodes, shared_pauses, summarize_sessions
 from flooding.core.catalogue import Catalogue
 from flooding.core.timefmt import day_month_year, month_and_year
 from flooding.io.locale_files import load_catalogue
@@ -35,7 +35,8 @@ class Period:
 
     @property
     def median_recovery_s(self) -> float | None:
-        """The usual time from an alert to ready-to-return."""
+        """The usual time from an alert to ready-to-return (never under the break's length:
+        ready comes when the break is over and the heart is back near calm)."""
         return statistics.median(self.recovery_s) if self.recovery_s else None
 
 
@@ -112,7 +113,10 @@ def progress(store: Store, say: Catalogue | None = None) -> Progress:
     summaries = [s for s in summarize_sessions(store) if s.mode == "talk" and s.samples]
     rows = []
     for summary in summaries:
-        recoveries = [e.recovery_s for e in episodes(store, summary.id) if e.recovery_s is not None]
+        # one person's alerts, or a couple's alerts for both
+        found = [e.recovery_s for e in episodes(store, summary.id)]
+        found += [p.recovery_s for p in shared_pauses(store, summary.id)]
+        recoveries = [s for s in found if s is not None]
         rows.append((summary, recoveries))
     return Progress(
         weeks=_group(rows, _week_label(say)),

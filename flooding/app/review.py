@@ -664,6 +664,13 @@ class SharedPause:
     manual: bool
     baselines: dict[str, float | None]
 
+    @property
+    def recovery_s(self) -> float | None:
+        """From the alert to ready-to-return (None: started by hand, or no ready came)."""
+        if self.ready_s is None or self.alert_s is None:
+            return None
+        return self.ready_s - self.alert_s
+
 
 @dataclass(frozen=True)
 class PeopleReview:
@@ -775,6 +782,11 @@ def back_near_calm(
     return None if first is None else first - start_s
 
 
+def shared_pauses(store: Store, session_id: int) -> list[SharedPause]:
+    """A session of two's pauses for both, from its events alone (none for a session of one)."""
+    return _pauses(store.events(session_id, person=""))
+
+
 def _pauses(shared: Sequence[EventRow]) -> list[SharedPause]:
     """The session's pauses, each with what came from its start to the next one's."""
     out = []
@@ -843,7 +855,7 @@ def people_review(store: Store, session_id: int) -> PeopleReview | None:
     if summary is None:
         return None
     shared = store.events(session_id, person="")
-    pauses = _pauses(shared)
+    pauses = _pauses(shared)  # `shared_pauses`; the rows are read again below
     people: list[PersonReview] = []
     tracks: dict[str, list[Sample]] = {}
     for row in people_rows:
