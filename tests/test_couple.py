@@ -646,6 +646,36 @@ def test_a_partner_name_with_a_line_break_is_refused(tmp_path: Path) -> None:
     assert "'Al\\nex' cannot name a profile: use 1 to 32 characters, on one line" in done.stderr
 
 
+def test_a_couples_json_export_brings_back_the_note_and_the_false_alarm_mark(
+    tmp_path: Path,
+) -> None:
+    """A couple session's JSON export imported again keeps its note and its alert for both
+    marked as a false alarm."""
+    store = Store.open(tmp_path)
+    sid = store_couple(store, couple_tracks())
+    store.set_note(sid, "money")
+    alert = store.latest_alert(sid)
+    assert alert is not None
+    store.mark_false_alarm(sid, alert.id, alert.t_s + 60)
+    store.close()
+    target = tmp_path / "couple.json"
+    done = flooding(
+        "export", str(sid), "--format", "json", "-o", str(target), "--data-dir", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    back = flooding("import", str(target), "--data-dir", str(tmp_path))
+    assert back.returncode == 0, back.stderr
+    store = Store.open(tmp_path)
+    try:
+        again, row = store.latest_alert(sid + 1), store.session(sid + 1)
+        assert again is not None
+        assert row is not None
+        assert row.note == "money"
+        assert store.is_false_alarm(sid + 1, again.id)
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("form", ["csv", "json"])
 def test_a_couple_export_naming_a_partner_with_no_name_is_refused(
     tmp_path: Path, form: str

@@ -13,7 +13,7 @@ from flooding.core.models import Sample
 from flooding.io.readers import read
 from flooding.io.store import Store
 from tests._data import DATA, requires_data
-from tests.session_factory import stored_readings
+from tests.session_factory import record, stored_readings
 
 RECORDINGS = (DATA or Path("shared/data")) / "recordings"
 # without the shared data one placeholder, which requires_data skips (or fails in CI); with
@@ -489,6 +489,40 @@ def test_the_json_export_imports_back_to_the_same_readings(
     stored = _stored_with_edge_rr(data)
     again = _exported_and_imported_back(capsys, data, tmp_path / name, "--format", "json")
     assert again == stored
+
+
+def test_the_json_export_brings_back_the_note_and_the_false_alarm_marks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A session's JSON export imported into another folder (a backup put back) keeps its
+    note and its alert marked as a false alarm, not the readings alone."""
+    data = tmp_path / "data"
+    store = Store.open(data)
+    try:
+        sid = record(store)
+        store.set_note(sid, "the holidays")
+        alert = store.latest_alert(sid)
+        assert alert is not None
+        store.mark_false_alarm(sid, alert.id, alert.t_s + 30)
+    finally:
+        store.close()
+    target = tmp_path / "backup.json"
+    code, _, err = run(
+        capsys, "export", str(sid), "--format", "json", "-o", str(target), "--data-dir", str(data)
+    )
+    assert code == 0, err
+    elsewhere = tmp_path / "elsewhere"
+    code, _, err = run(capsys, "import", str(target), "--data-dir", str(elsewhere))
+    assert code == 0, err
+    store = Store.open(elsewhere)
+    try:
+        [row] = store.sessions()
+        back = store.latest_alert(row.id)
+        assert back is not None
+        assert (row.note, back.t_s) == ("the holidays", alert.t_s)
+        assert store.is_false_alarm(row.id, back.id)
+    finally:
+        store.close()
 
 
 def test_a_json_file_that_is_not_an_export_is_refused_in_words(

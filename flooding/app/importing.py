@@ -19,13 +19,14 @@ from flooding.core.beats.columns import SampleColumns
 from flooding.core.models import SOLO, Mode, Sample
 from flooding.core.settings import Settings
 from flooding.core.timefmt import is_wall_clock
-from flooding.io.readers import Recording
+from flooding.io.readers import Kept, Recording
 from flooding.io.readers.recording import table_rows
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
 
 
+ALERT_TIME_DIGITS = 3  # an alert found again is at the sample's time: equal to the millisecond
 STORE_CHUNK_SAMPLES = 20_000  # samples made and saved at a time: memory follows the chunk
 
 
@@ -121,6 +122,7 @@ def import_recording(
         )
         store.add_events(session_id, replayed.events)
         _remember_file(store, session_id, first_s, recording, file_sha256)
+        _keep(store, session_id, recording.kept)
         stored: SampleColumns | None = None  # the samples as stored, kept as columns
         if recording.given is None:
             for start in range(0, len(recording), STORE_CHUNK_SAMPLES):
@@ -151,6 +153,26 @@ def _remember_file(
     if sha256 is not None:
         data = {"sha256": sha256, "file": Path(recording.path).name}
         store.add_note_event(session_id, t_s, "imported-file", data)
+
+
+def _keep(store: Store, session_id: int, kept: Kept) -> None:
+    """Put back what the person added to a session this program exported: its note, and
+    each false-alarm mark on the alert of the same time (with today's settings the replay
+    may find other alerts: a mark whose alert is not found again is left out, and logged)."""
+    if kept.note:
+        store.set_note(session_id, kept.note)
+    if not kept.false_alarms:
+        return
+    alerts = {
+        round(row.t_s, ALERT_TIME_DIGITS): row.id
+        for row in store.events(session_id, {"alert", "couple-alert"})
+    }
+    for alert_s, marked_s in kept.false_alarms:
+        alert_id = alerts.get(round(alert_s, ALERT_TIME_DIGITS))
+        if alert_id is None:
+            log.info("a false-alarm mark of the export has no alert at its time here; left out")
+            continue
+        store.mark_false_alarm(session_id, alert_id, marked_s)
 
 
 def has_wall_clock(recording: Recording) -> bool:
@@ -228,6 +250,7 @@ def import_couple(
         for person, event in result.events:
             store.add_event(session_id, event, person, couple=True)
         _remember_file(store, session_id, begin, recordings[names[0]], file_sha256)
+        _keep(store, session_id, recordings[names[0]].kept)
         store.end_session(session_id, end)
     kinds = [(person, type(e).__name__) for person, e in result.events]
     log.info("imported %s as couple session %d", ", ".join(names), session_id)

@@ -33,7 +33,7 @@ from flooding.io.readers.flooding_json import (
     read_flooding_json_tracks,
 )
 from flooding.io.readers.polar_hrm import read_hrm
-from flooding.io.readers.recording import Recording
+from flooding.io.readers.recording import Kept, Recording
 from flooding.io.readers.rr_text import read_rr_text
 from flooding.io.readers.tables import (
     LOGGER_HR_HEADER,
@@ -51,6 +51,7 @@ from flooding.io.readers.tables import (
 
 __all__ = [
     "UNIX_MAX_S",
+    "Kept",
     "ReaderError",
     "Recording",
     "UnknownFormat",

@@ -1,15 +1,18 @@
 """The program's own JSON export (`flooding export --format json`), read back to its readings.
 
-Only the samples are read (`{"session": {"format": "flooding-session/1", ...}, "samples":
+The samples are read (`{"session": {"format": "flooding-session/1", ...}, "samples":
 [{"t_s", "bpm", "rr_s", "contact", "energy_kj", "activity_g"}, ...]}`); episodes and events
-are found again by the detector on import, as for any recording. A couple session's samples
-each name their `person`: `read_flooding_json_tracks` gives one recording per person.
+are found again by the detector on import, as for any recording. What the person added is
+kept (`Kept`): the session's `note`, and each `false-alarm` event's alert, by its time. A
+couple session's samples each name their `person`: `read_flooding_json_tracks` gives one
+recording per person.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +32,12 @@ from flooding.io.readers._text import (
     read_lines,
     shown,
 )
-from flooding.io.readers.recording import Recording, only_track
+from flooding.io.readers.recording import Kept, Recording, only_track
 
 JSON = phrase("reader.json")  # JSON (what a .json file holds)
 EXPORT_FORMAT = "flooding-session/1"  # the `session.format` the export writes and this reads
 JSON_FORMAT = "flooding-json"
+ALERT_EVENT_KINDS = ("alert", "couple-alert")  # one person's alert, or a couple's for both
 
 
 def is_flooding_json(first_line: str) -> bool:
@@ -150,5 +154,33 @@ def read_flooding_json_tracks(path: Path) -> dict[str, Recording]:
         numbers = [i + 1 for i, _ in numbered]  # "line" n: sample n
         check_unix_times(times, numbers, path, phrase("reader.json.unix_t_s"))
         check_in_order(times, numbers, path)
-        tracks[person] = Recording.of_samples(samples, samples[0].t_s, JSON_FORMAT, path)
+        recording = Recording.of_samples(samples, samples[0].t_s, JSON_FORMAT, path)
+        tracks[person] = replace(recording, kept=_kept(session, document.get("events")))
     return tracks
+
+
+def _time(value: Any) -> float | None:
+    """A time in the export's events, or None when it is none."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _kept(session: Any, events: Any) -> Kept:
+    """The note and the false-alarm marks of an exported session. They are the person's own
+    additions, not readings: what is not of their shape (a file edited by hand) is left out,
+    and the readings are imported all the same."""
+    note = session.get("note") if isinstance(session, dict) else None
+    rows = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+    alerts = {
+        e.get("id"): _time(e.get("t_s")) for e in rows if e.get("kind") in ALERT_EVENT_KINDS
+    }
+    marks = []
+    for e in rows:
+        data = e.get("data")
+        if e.get("kind") != "false-alarm" or not isinstance(data, dict):
+            continue
+        alert_s, marked_s = alerts.get(data.get("alert_event_id")), _time(e.get("t_s"))
+        if alert_s is not None and marked_s is not None:
+            marks.append((alert_s, marked_s))
+    return Kept(note if isinstance(note, str) else "", tuple(marks))

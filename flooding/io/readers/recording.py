@@ -109,6 +109,15 @@ def table_of(samples: Sequence[Sample]) -> SampleColumns:
     return SampleColumns.of(samples)
 
 
+@dataclass(frozen=True)
+class Kept:
+    """What the person added to a session this program exported, to keep on import: its
+    note, and the alerts they marked as false alarms (each the alert's time and the mark's)."""
+
+    note: str = ""
+    false_alarms: tuple[tuple[float, float], ...] = ()
+
+
 @dataclass(frozen=True, eq=False)
 class Recording:
     """Samples in time order, as a strap would have sent them, and what else the file held.
@@ -136,6 +145,7 @@ class Recording:
     beat_rr_s: np.ndarray | None = None
     columns: Mapping[str, np.ndarray] = field(default_factory=dict)
     given: list[Sample] | None = field(default=None, repr=False)
+    kept: Kept = field(default_factory=Kept)  # a session this program exported: see `Kept`
 
     def __post_init__(self) -> None:
         _frozen(self.beat_t_s)
