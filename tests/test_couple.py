@@ -336,6 +336,28 @@ class TestCoupleReview:
         assert data["linkage"]["windows"] > 100
         assert render_people_png(review).startswith(b"\x89PNG")
 
+    def test_the_plots_legend_hides_nothing_of_the_chart(self, tmp_path: Path) -> None:
+        """The couple plot's legend stands beside the chart, clear of the flooded bars at its
+        top (inside, it covered the first one)."""
+        import matplotlib.pyplot as plt
+
+        from flooding.app.report import people_figure
+
+        store = Store.open(tmp_path)
+        review = people_review(store, store_couple(store, couple_tracks()))
+        store.close()
+        assert review is not None
+        fig = people_figure(review)
+        try:
+            fig.canvas.draw()
+            [ax] = fig.axes
+            legend = ax.get_legend()
+            assert legend is not None
+            chart, box = ax.get_window_extent(), legend.get_window_extent()
+            assert box.x0 >= chart.x1  # wholly to the right of the chart
+        finally:
+            plt.close(fig)
+
     def test_an_ordinary_session_is_not_a_couple_session(self, tmp_path: Path) -> None:
         """A one-person session gives no couple review (the usual review applies)."""
         store = Store.open(tmp_path)

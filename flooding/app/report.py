@@ -705,9 +705,21 @@ def person_heart(review: PeopleReview, name: str) -> tuple[list[float], list[flo
 def render_people_png(
     review: PeopleReview, image_format: str = "png", say: Catalogue | None = None
 ) -> bytes:
+    """`people_figure` as PNG bytes (or `image_format`)."""
+    import matplotlib.pyplot as plt
+
+    fig = people_figure(review, say)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=image_format)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def people_figure(review: PeopleReview, say: Catalogue | None = None) -> Any:
     """Both hearts on one time axis, with each person's baseline and episodes, the pauses
-    for both, the alert and ready-to-return, as PNG bytes (or `image_format`), its words in
-    the language of `say` (English without)."""
+    for both, the alert and ready-to-return, its words in the language of `say` (English
+    without); the legend beside the chart, where it hides none of it (a matplotlib Figure;
+    the caller closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -786,11 +798,9 @@ def render_people_png(
     title = say("plot.people.title", names=names)
     ax.set_title(title + "\n" + " ".join(headline(review, say)[:1]))
     ax.grid(alpha=0.25)
-    ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=image_format)
-    plt.close(fig)
-    return buffer.getvalue()
+    # beside the chart, as the plot of one heart has it: inside it hid the flooded bars
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    return fig
 
 
 def render_people_html(review: PeopleReview, png: bytes, say: Catalogue | None = None) -> str:
