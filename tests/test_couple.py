@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -548,6 +549,29 @@ class TestImportCouple:
         store.close()
         assert [p.person for p in people] == ["A", "B"]
         assert firsts[0] == firsts[1]
+
+    def test_start_moves_two_timed_files_together_keeping_their_offset(
+        self, tmp_path: Path
+    ) -> None:
+        """--start with two files that carry clock times (the second began 10 minutes later)
+        moves both so that the first begins then, the second still 10 minutes after it
+        (before, both were put at --start and who flooded first came out wrong)."""
+        tracks = couple_tracks()
+        later = [dataclasses.replace(s, t_s=s.t_s + 600) for s in tracks["Sam"]]
+        write_csv(tmp_path / "alex.csv", tracks["Alex"])
+        write_csv(tmp_path / "sam.csv", later)
+        done = flooding(
+            "import", str(tmp_path / "alex.csv"), str(tmp_path / "sam.csv"), "--couple",
+            "--as", "Alex", "Sam", "--start", "2026-11-20T20:05", "--data-dir",
+            str(tmp_path / "data"),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "both moved together so that the first begins at --start" in done.stdout
+        store = Store.open(tmp_path / "data")
+        alex, sam = (next(store.iter_samples(1, name)).t_s for name in ("Alex", "Sam"))
+        store.close()
+        assert alex == datetime(2026, 11, 20, 20, 5).timestamp()
+        assert sam - alex == pytest.approx(600.0, abs=1.0)
 
     def test_couple_import_needs_two_files(self, tmp_path: Path) -> None:
         """One file with --couple is refused with the reason."""

@@ -203,7 +203,8 @@ def import_couple(
 ) -> CoupleImportResult:
     """Store two recordings as one couple session, through the couple engine.
 
-    Aligned on the wall clock when both recordings have it and their times overlap;
+    Aligned on the wall clock when both recordings have it and their times overlap (with
+    `start_s`, both moved together so that the first begins then: their offset is kept);
     otherwise both are placed from their starts, together, at `start_s` (or where the first
     file's times put it).
     All or nothing, like `import_recording`; `file_sha256` as there.
@@ -213,11 +214,14 @@ def import_couple(
     names = list(recordings)
     if len(names) != 2:
         raise ValueError("a couple import takes exactly two recordings")
-    on_clock = start_s is None and all(has_wall_clock(r) for r in recordings.values())
+    on_clock = all(has_wall_clock(r) for r in recordings.values())
     if on_clock:
         tracks = {name: anchored(r) for name, r in recordings.items()}
         # clock times that never overlap are not one conversation: place them from the starts
         on_clock = max(t[0].t_s for t in tracks.values()) < min(t[-1].t_s for t in tracks.values())
+        if on_clock and start_s is not None:  # both moved, their offset kept
+            shift = start_s - min(t[0].t_s for t in tracks.values())
+            tracks = {n: [replace(s, t_s=s.t_s + shift) for s in t] for n, t in tracks.items()}
     if not on_clock:
         first = recordings[names[0]]
         common = start_s if start_s is not None else anchored(first)[0].t_s

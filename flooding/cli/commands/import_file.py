@@ -200,7 +200,7 @@ def _store_couple(
             file_sha256=sha256,
         )
     if result.aligned_on_clock:
-        how = say("import.aligned")
+        how = say("import.aligned" if start_s is None else "import.aligned_moved")
     elif start_s is not None:
         how = say("import.from_given_start")
     else:

@@ -172,9 +172,7 @@ def _kept(session: Any, events: Any) -> Kept:
     and the readings are imported all the same."""
     note = session.get("note") if isinstance(session, dict) else None
     rows = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
-    alerts = {
-        e.get("id"): _time(e.get("t_s")) for e in rows if e.get("kind") in ALERT_EVENT_KINDS
-    }
+    alerts = {e.get("id"): _time(e.get("t_s")) for e in rows if e.get("kind") in ALERT_EVENT_KINDS}
     marks = []
     for e in rows:
         data = e.get("data")
