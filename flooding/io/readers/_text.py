@@ -405,56 +405,39 @@ def split_rows(
     well-formed lines is split in one pass over its text.
     """
     body = lines[first:] if first else lines
+    quoted = False
     if body and n_fields > 1:
         text = "\n".join(body)
-        if '"' in text:  # quoted fields, as a CSV writer quotes a name with the separator
-            return _split_quoted(lines, first, sep, n_fields, path, header, first_line)
-        if bool(np.all(count_per_line(text, sep) == n_fields - 1)):  # no blank or odd line
+        quoted = '"' in text  # quoted fields, as a CSV writer quotes a name with the separator
+        if not quoted and bool(np.all(count_per_line(text, sep) == n_fields - 1)):
+            # no blank or odd line: one pass over the text
             flat = text.replace("\n", sep).split(sep)
             if _has_edge_space(text):
                 flat = [value.strip() for value in flat]
             start = first + first_line
             return [flat[k::n_fields] for k in range(n_fields)], range(start, start + len(body))
     numbers = [i + first_line for i in range(first, len(lines)) if lines[i].strip()]
-    rows = [lines[n - first_line].split(sep) for n in numbers]
-    return _columns(rows, numbers, n_fields, sep, path, header)
-
-
-def _split_quoted(
-    lines: Sequence[str],
-    first: int,
-    sep: str,
-    n_fields: int,
-    path: Path,
-    header: str,
-    first_line: int,
-) -> tuple[list[Sequence[str]], Sequence[int]]:
-    """`split_rows` of lines with quoted fields (a name with a comma in it, as a CSV writer
-    quotes it), read as the csv module reads them."""
-    numbers = [i + first_line for i in range(first, len(lines)) if lines[i].strip()]
-    rows: list[list[str]] = []
-    for line in numbers:
-        try:
-            rows.append(next(csv.reader([lines[line - first_line]], delimiter=sep)))
-        except csv.Error as exc:  # e.g. a field longer than the csv module takes
-            fields = phrase("reader.fields", count=n_fields, sep=repr(sep), header=header)
-            raise ReaderError(path, line, fields, str(exc)) from None
-    return _columns(rows, numbers, n_fields, sep, path, header)
-
-
-def _columns(
-    rows: Sequence[Sequence[str]],
-    numbers: Sequence[int],
-    n_fields: int,
-    sep: str,
-    path: Path,
-    header: str,
-) -> tuple[list[Sequence[str]], Sequence[int]]:
-    """The columns of split rows, each value stripped; a ReaderError at the first row that
-    has another number of fields."""
+    fields = phrase("reader.fields", count=n_fields, sep=repr(sep), header=header)
+    texts = [lines[n - first_line] for n in numbers]
+    rows = (
+        _quoted_rows(texts, numbers, sep, path, fields) if quoted else [t.split(sep) for t in texts]
+    )
     for row, line in zip(rows, numbers, strict=True):
         if len(row) != n_fields:
-            fields = phrase("reader.fields", count=n_fields, sep=repr(sep), header=header)
             raise ReaderError(path, line, fields, f"{len(row)}")
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(n_fields)]
     return [tuple(c.strip() for c in col) for col in columns], numbers
+
+
+def _quoted_rows(
+    texts: Sequence[str], numbers: Sequence[int], sep: str, path: Path, fields: Words
+) -> list[list[str]]:
+    """Lines with quoted fields (a name with a comma in it, as a CSV writer quotes it), split
+    as the csv module reads them; `numbers`: their line numbers."""
+    rows: list[list[str]] = []
+    for text, line in zip(texts, numbers, strict=True):
+        try:
+            rows.append(next(csv.reader([text], delimiter=sep)))
+        except csv.Error as exc:  # e.g. a field longer than the csv module takes
+            raise ReaderError(path, line, fields, str(exc)) from None
+    return rows
