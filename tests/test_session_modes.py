@@ -6,11 +6,12 @@ real SQLite store."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
 from flooding.app.live import LiveMonitor
-from flooding.app.session import SessionRunner
+from flooding.app.session import SessionRunner, View
+from flooding.app.sources import HeartSource
 from flooding.app.status import StatusBoard
 from flooding.core.models import (
     EpisodeEnded,
@@ -42,6 +43,22 @@ HEART = trace(
 )
 
 
+def strap_runner(
+    store: Store, source: HeartSource, clock: Callable[[], float], view: View | None = None
+) -> SessionRunner:
+    """A monitor's session runner on `source`, its clock `clock`, with the default settings
+    and the recording notifier (and view, unless given)."""
+    return SessionRunner(
+        source=source,
+        settings=default_settings(),
+        store=store,
+        notifier=RecordingNotifier(),
+        view=view or RecordingView(),
+        source_kind="ble",
+        clock=clock,
+    )
+
+
 class SwitchingStrap:
     """A strap whose wearer switches the running monitor's mode at given sample times."""
 
@@ -68,16 +85,7 @@ def test_a_flood_after_a_workout_alerts_and_the_workout_episode_ends_with_it(
     """Workout off while the heart is up stores the workout's episode end; a climb after alerts."""
     store = Store.open(tmp_path)
     strap = SwitchingStrap(HEART, {WORKOUT_ON_S: Mode.WORKOUT, WORKOUT_OFF_S: Mode.TALK})
-    notifier = RecordingNotifier()
-    runner = SessionRunner(
-        source=strap,
-        settings=default_settings(),
-        store=store,
-        notifier=notifier,
-        view=RecordingView(),
-        source_kind="ble",
-        clock=lambda: T0,
-    )
+    runner = strap_runner(store, strap, lambda: T0)
     strap.runner = runner
     asyncio.run(runner.run())
     try:
@@ -121,15 +129,7 @@ def test_a_pause_started_while_the_strap_is_away_lasts_its_minutes_from_then(
     store = Store.open(tmp_path)
     clock = [T0]
     strap = StrapGoneForMinutes(clock, away_s=240.0)
-    runner = SessionRunner(
-        source=strap,
-        settings=default_settings(),
-        store=store,
-        notifier=RecordingNotifier(),
-        view=RecordingView(),
-        source_kind="ble",
-        clock=lambda: clock[0],
-    )
+    runner = strap_runner(store, strap, lambda: clock[0])
     strap.runner = runner
     asyncio.run(runner.run())
     try:
@@ -177,15 +177,7 @@ def test_status_says_the_strap_is_away_and_counts_a_break_down_meanwhile(
     clock = [T0]
     board = StatusBoard(RecordingView(), clock=lambda: clock[0])
     strap = StrapDropsInABreak(clock)
-    runner = SessionRunner(
-        source=strap,
-        settings=default_settings(),
-        store=store,
-        notifier=RecordingNotifier(),
-        view=board,
-        source_kind="ble",
-        clock=lambda: clock[0],
-    )
+    runner = strap_runner(store, strap, lambda: clock[0], board)
     strap.live = LiveMonitor(board, settings=default_settings(), strap="x", headless=True)
     strap.live.runner = runner
     asyncio.run(runner.run())
