@@ -360,7 +360,8 @@ class TestCalibrateCommandFailures:
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """When the strap is not reached in time, calibrate prints what to check and exits
-        non-zero instead of a traceback; nothing is written."""
+        non-zero instead of a traceback, without claiming to be still trying; nothing is
+        written."""
         from collections.abc import AsyncIterator
 
         from flooding.app.sources import HeartSource
@@ -390,7 +391,7 @@ class TestCalibrateCommandFailures:
         assert refused.value.code == 1
         said = (
             "flooding calibrate: Cannot find your strap (Polar H10 (C0:FF:EE:00:00:01)) "
-            "(tried 3 times, still trying). Please wear the strap"
+            "(tried 3 times). Please wear the strap"
         )
         assert refused.value.shown("calibrate").startswith(said)
         assert not path.exists()

@@ -270,7 +270,7 @@ def _record(
             minutes = "" if args.minutes == DEFAULT_MINUTES else f" --minutes {args.minutes:g}"
             command = f"calibrate{minutes}{config_hint(args)}"
             raise SourceUnavailable(bluetooth_off_text(command, say=say)) from None
-        said = advice(exc.failure, exc.strap, attempts=exc.attempts, say=say)
+        said = advice(exc.failure, exc.strap, attempts=exc.attempts, say=say, still_trying=False)
         raise SourceUnavailable(said) from None
 
 
