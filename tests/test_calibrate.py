@@ -399,7 +399,8 @@ class TestCalibrateCommandFailures:
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """When the strap is not reached in time, calibrate prints what to check and exits
-        non-zero instead of a traceback; nothing is written."""
+        non-zero instead of a traceback, without claiming to be still trying; nothing is
+        written."""
         from collections.abc import AsyncIterator
 
         from flooding.app.sources import HeartSource
@@ -417,7 +418,7 @@ class TestCalibrateCommandFailures:
                 )
                 yield  # pragma: no cover - makes this an async generator
 
-        def unreachable_strap(settings: Settings) -> HeartSource:
+        def unreachable_strap(settings: Settings, scanner: object, client: object) -> HeartSource:
             return Unreachable()
 
         path = tmp_path / "config.toml"
@@ -429,7 +430,82 @@ class TestCalibrateCommandFailures:
         assert refused.value.code == 1
         said = (
             "flooding calibrate: Cannot find your strap (Polar H10 (C0:FF:EE:00:00:01)) "
-            "(tried 3 times, still trying). Please wear the strap"
+            "(tried 3 times). Please wear the strap"
         )
         assert refused.value.shown("calibrate").startswith(said)
         assert not path.exists()
+
+    def test_bluetooth_off_says_to_run_calibrate_again(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """When calibrate gives up because Bluetooth cannot be used, it says to turn it on and
+        run `flooding calibrate` again (with the same options), not that the strap will
+        connect by itself; nothing is written."""
+        from flooding.cli.commands import calibrate as command
+        from flooding.cli.commands._common import program
+        from flooding.cli.main import build_parser
+        from flooding.io.strap.ble import StrapSource
+        from tests.ble.test_ble_unavailable import NoAdapterScanner
+
+        def strap_without_bluetooth(
+            settings: Settings, scanner: object, client: object
+        ) -> StrapSource:
+            return StrapSource(
+                "C0:FF:EE:00:00:01",
+                scanner_backend=NoAdapterScanner,
+                scan_timeout_s=0.05,
+                retry_delay=lambda attempt, failure: 0.01,
+                give_up_after_s=0.2,
+            )
+
+        path = tmp_path / "config.toml"
+        args = build_parser().parse_args(
+            ["calibrate", "--minutes", "3", "--yes", "--config", str(path)]
+        )
+        with pytest.raises(CommandError) as refused:
+            command.run(args, open_strap=strap_without_bluetooth)
+        said = refused.value.shown("calibrate")
+        assert "Bluetooth is off or missing" in said
+        again = f"{program()} calibrate --minutes 3 --config {path}"
+        assert f"then run `{again}` again" in said
+        assert "by itself" not in said
+        assert not path.exists()
+
+    def test_calibrates_against_the_emulated_strap_like_the_monitor(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With FLOODING_EMULATED_STRAP, calibrate reaches the emulated strap through real Bleak
+        (the same backends as `monitor`) and writes the calm it measured (the strap's 68)."""
+        from flooding.cli.commands import calibrate as command
+        from flooding.cli.main import build_parser
+        from flooding.io.strap.ble import StrapSource
+        from flooding.lab.emulator import DEFAULT_ADDRESS
+        from tests.ble.emulated import accelerated_clock
+
+        interval_s = 0.04
+        monkeypatch.setenv("FLOODING_EMULATED_STRAP", "1")
+        monkeypatch.setenv("FLOODING_EMULATED_INTERVAL_S", str(interval_s))
+
+        def fast_strap(settings: Settings, scanner: object, client: object) -> StrapSource:
+            # the person's strap as `strap_source` opens it, a packet every 0.8 session s
+            # (a strap's pace with room for the jitter of the sped-up clock)
+            return StrapSource(
+                settings.strap.address,
+                settings.strap.name,
+                scanner_backend=scanner,  # type: ignore[arg-type]
+                client_backend=client,  # type: ignore[arg-type]
+                clock=accelerated_clock(0.8, interval_s),
+                give_up_after_s=10.0,
+            )
+
+        path = tmp_path / "config.toml"
+        path.write_text(f'[strap]\naddress = "{DEFAULT_ADDRESS}"\n', encoding="utf-8")
+        args = build_parser().parse_args(
+            ["calibrate", "--minutes", "2", "--yes", "--config", str(path)]
+        )
+        assert command.run(args, open_strap=fast_strap) == 0
+        out = capsys.readouterr().out
+        assert "strap: connected" in out
+        assert "Bluetooth is off" not in out
+        detection = tomllib.loads(path.read_text(encoding="utf-8"))["detection"]
+        assert detection["baseline_bpm"] == pytest.approx(68, abs=2)

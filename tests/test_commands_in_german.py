@@ -276,7 +276,7 @@ def test_calibrate_names_an_unreachable_strap_in_german(
             raise StrapUnavailableError(Failure.NOT_FOUND, "Not found.", self.description, 3)
             yield  # pragma: no cover - makes this an async generator
 
-    def unreachable_strap(settings: Settings) -> HeartSource:
+    def unreachable_strap(settings: Settings, scanner: object, client: object) -> HeartSource:
         return Unreachable()
 
     path = tmp_path / "config.toml"

@@ -187,8 +187,37 @@ class TestNotYetAndReady:
         rendered = MessageBook(default_settings()).render(ready(), None, 0)
         assert rendered is not None
         assert rendered.full.kind == "ready"
-        assert rendered.full.title.startswith("25 minutes")
+        assert rendered.full.title.startswith("25 min — ")
         assert "71 bpm" in rendered.full.body
+
+    @pytest.mark.parametrize(("language", "title"), [("en", "1 min — "), ("de", "1 Min. — ")])
+    def test_ready_after_a_break_by_hand_before_the_calm_is_known_claims_no_baseline(
+        self, language: str, title: str
+    ) -> None:
+        """A one-minute break taken by hand before any calm was measured ends with words that
+        say the heart settled under a fixed level, not that it is back near a baseline, and
+        give its length without a wrong plural."""
+        from flooding.core.engine import Engine
+        from flooding.core.models import Sample
+
+        settings = load_config(
+            None, env={}, use_default_user_file=False, overrides=[f'language="{language}"']
+        ).settings
+        engine = Engine(settings)
+        events: list[Event] = list(engine.start_pause(T0, minutes=1))
+        for second in range(1, 300):
+            events += engine.feed(Sample(T0 + second, 70)).events
+        [done] = [e for e in events if isinstance(e, ReadyToReturn)]
+        assert done.baseline_bpm is None
+        rendered = MessageBook(settings).render(done, None, 0)
+        assert rendered is not None
+        full = rendered.full
+        assert full.title.startswith(title)
+        said = f"{full.title} {full.body}"
+        for wrong in ("minutes", "Minuten", "baseline", "nah an deinem", "calm:", "ruhig:"):
+            assert wrong not in said
+        assert ("70 bpm" if language == "en" else "70") in full.body
+        assert ("fixed level" if language == "en" else "feste Grenze") in full.body
 
     @pytest.mark.parametrize(
         "event",

@@ -664,6 +664,28 @@ class TestTuneCommand:
         assert out == ""
         assert err == "flooding tune: --tolerance must be 0 or more seconds\n"
 
+    def test_mode_as_a_candidate_is_refused_and_says_where_the_mode_is_chosen(
+        self,
+        history: tuple[Path, dict[int, list[Sample]]],
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """`tune --set mode=workout` replays nothing and says that each session is replayed in
+        its recorded mode and that the mode is chosen per session (`workout on|off`,
+        `--mode`), exit 2."""
+        folder, _ = history
+        own = tmp_path / "own.toml"
+        own.write_text("", encoding="utf-8")
+        base = ["--config", str(own), "--data-dir", str(folder)]
+        assert main(["tune", "--all", "--set", "mode=workout", *base]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.startswith("flooding tune: mode cannot be tried with --set: ")
+        assert "in the mode it was recorded in" in err
+        assert "workout on|off`" in err
+        assert "monitor --mode workout`" in err
+        assert "Candidate" not in err
+
     def test_a_folder_with_no_sessions_is_refused(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -217,6 +217,9 @@ class BackgroundMonitor:
             if wearing.leftover is not None:
                 self._leftover.append(wearing.leftover)
         self.outcomes.append(outcome)
+        if not outcome.kept:
+            log.info("nothing was recorded; the empty session %d is not kept", outcome.session_id)
+            return
         log.info(
             "session %d saved: %d samples, %d alert(s)",
             outcome.session_id,

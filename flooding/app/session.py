@@ -38,6 +38,7 @@ from flooding.core.models import (
     Event,
     GapDetected,
     LinkChanged,
+    LinkState,
     Mode,
     PauseEnded,
     PauseStarted,
@@ -74,6 +75,9 @@ SAVE_AT_ONCE_SHARE = 0.5
 END_SAVE_WAIT_S = 5.0  # a normal end is saved in milliseconds; a busy or full disk: close()
 SAMPLES_STOPPED_S = 5.0  # a strap notifies about once a second: 5 s without a sample, it is away
 NOTIFY_GRACE_S = 1.0  # a notifier this far past its own budget broke its promise: stop waiting
+# what the strap says by itself: a session holding only these (no reading, no note, nothing
+# the person did) is not kept
+STRAP_ONLY_EVENTS = frozenset({"link", "battery", "sensor-location"})
 LOW_BATTERY_PERCENT = 15  # warn once below this: a strap that dies mid-talk misses the alert
 
 
@@ -112,6 +116,8 @@ class SessionOutcome:
     ready: int = 0
     gaps: int = 0
     events: list[Event] = field(default_factory=list)
+    strap_connected: bool = False  # a strap connected at least once
+    kept: bool = True  # False: nothing was recorded, and the empty session was deleted
 
 
 class SessionRunner:
@@ -231,10 +237,34 @@ class SessionRunner:
             # is waited out by the writer thread, not here)
             if not await asyncio.to_thread(self.store.wait_saved, END_SAVE_WAIT_S):
                 log.warning("the end of the session is not saved yet; it is kept and retried")
+            else:
+                self._drop_if_empty()
         error = consumer.exception() if consumer.done() and not consumer.cancelled() else None
         if error is not None:
             raise error
         return self.outcome
+
+    def _drop_if_empty(self) -> None:
+        """Delete the session when nothing was recorded in it: no heart reading, no note and
+        no event but the strap's own (searching, battery...); a pause, a mode switch or a
+        note the person made keeps it."""
+        assert self.session_id is not None
+        assert self.outcome is not None
+        if self.outcome.samples:
+            return
+        sid = self.session_id
+        try:
+            row = self.store.session(sid)
+            if row is None or row.note or self.store.sample_count(sid):
+                return
+            if any(e.kind not in STRAP_ONLY_EVENTS for e in self.store.events(sid)):
+                return
+            self.store.delete_session(sid)
+        except Exception as exc:  # a busy or full disk: the empty session stays, harmless
+            log.warning("the empty session %d is kept: %s", sid, exc)
+            return
+        self.outcome.kept = False
+        log.info("session %d held nothing and is not kept", sid)
 
     def _continue_break(self, now_s: float) -> None:
         """Go on with the break the last session stopped in, to the time it gave."""
@@ -346,6 +376,8 @@ class SessionRunner:
             self._handle_events(reading.events, person)
             self._show(person, reading)
         elif isinstance(inner, LinkChanged):
+            if inner.state is LinkState.CONNECTED:
+                self.outcome.strap_connected = True
             if inner.strap_name:
                 self._strap_found(person, inner)
             self.store.add_note_event(

@@ -110,7 +110,10 @@ class MessageBook:
                 "return_time": on_wall(event.t_s),
                 "reentry": _pick(t.reentry_lines, turn),
             }
-            return self._render("ready", "ready", values)
+            # no calm was known: the check used a fixed level, so no word of a baseline
+            calm_known = event.baseline_bpm is not None and not math.isnan(event.baseline_bpm)
+            texts = "ready" if calm_known else "ready_no_calm"
+            return self._render("ready", texts, values, private="ready")
         return None
 
     def _bpm(self, value: float | None) -> str:

@@ -143,6 +143,8 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "unseen_body": (*_COMMON, "suggestion"),
     "ready_title": (*_COMMON, "reentry"),
     "ready_body": (*_COMMON, "reentry"),
+    "ready_no_calm_title": (*_COMMON, "reentry"),
+    "ready_no_calm_body": (*_COMMON, "reentry"),
     "private_alert_title": (*_COMMON, "suggestion"),
     "private_alert_body": (*_COMMON, "suggestion"),
     "private_not_yet_title": (*_COMMON, "suggestion"),
@@ -229,6 +231,8 @@ class MessageSettings(_Section):
     unseen_body: Text
     ready_title: Text
     ready_body: Text
+    ready_no_calm_title: Text
+    ready_no_calm_body: Text
     reentry_lines: Texts
     button_pause: Text
     button_ok: Text

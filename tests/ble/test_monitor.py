@@ -159,6 +159,42 @@ class TestMonitorCommand:
             store.close()
         assert "Session 1 saved" in out
 
+    def test_a_strap_never_found_leaves_no_empty_session(self, tmp_path: Path) -> None:
+        """A monitor whose paired strap never comes in range keeps no session (sessions,
+        review and tune would list an empty one) and says plainly that nothing was
+        recorded."""
+        from flooding.lab.emulator import DEFAULT_ADDRESS
+
+        config = tmp_path / "config.toml"
+        config.write_text(f'[strap]\naddress = "{DEFAULT_ADDRESS}"\n', encoding="utf-8")
+        proc = flooding(
+            "monitor",
+            "--no-notify",
+            "--no-app",
+            "--data-dir",
+            str(tmp_path),
+            "--timeout",
+            "0.5",
+            env={"FLOODING_EMULATED_STRAP": "none", "FLOODING_CONFIG": str(config)},
+        )
+        deadline = time.monotonic() + 30
+        store = Store.open(tmp_path)
+        try:
+            while time.monotonic() < deadline:
+                sid = store.latest_session_id()
+                if sid is not None and store.events(sid, "link"):
+                    break
+                time.sleep(0.2)
+            assert sid is not None
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+            assert proc.returncode == 0, err
+            assert store.sessions() == []
+        finally:
+            store.close()
+        assert "Nothing was recorded: the strap was not found" in out
+        assert "saved" not in out
+
     def test_no_strap_in_range_gives_advice_and_exits_non_zero(self, tmp_path: Path) -> None:
         """With no strap around and none paired, the monitor says what to check and exits 1."""
         proc = flooding(
@@ -220,3 +256,58 @@ def test_demo_over_bluetooth_shows_alert_and_ready(tmp_path: Path) -> None:
     assert levels is not None
     assert levels.size > 100
     assert float(levels.max()) < MOVING_G  # still: the talk is not mistaken for movement
+
+
+class TestEmptySessions:
+    @staticmethod
+    def _without_a_strap(
+        tmp_path: Path, during: Callable[[SessionRunner, Store], None]
+    ) -> tuple[bool, list[int]]:
+        """Run a session whose strap is never in range, do `during(runner, store)` once the
+        strap is being looked for, stop it; whether the session was said kept, and the
+        sessions the store holds after it."""
+        from flooding.lab.emulator import DEFAULT_ADDRESS
+
+        store = Store.open(tmp_path)
+
+        async def scenario() -> tuple[bool, list[int]]:
+            async with EmulatedAir() as air:
+                runner = SessionRunner(
+                    source=fast_source(air, address=DEFAULT_ADDRESS, clock=accelerated_clock()),
+                    settings=default_settings(),
+                    store=store,
+                    view=TerminalView(),
+                    source_kind="ble",
+                )
+                task = asyncio.create_task(runner.run())
+                await wait_for(lambda: runner.session_id is not None)
+                await asyncio.sleep(0.2)
+                during(runner, store)
+                runner.stop()
+                outcome = await task
+            return outcome.kept, [s.id for s in store.sessions()]
+
+        try:
+            return asyncio.run(scenario())
+        finally:
+            store.close()
+
+    def test_a_session_with_only_the_strap_searching_is_not_kept(self, tmp_path: Path) -> None:
+        """Without a reading, a note or anything the person did, the session is deleted."""
+        assert self._without_a_strap(tmp_path, lambda runner, store: None) == (False, [])
+
+    def test_a_pause_by_hand_keeps_the_session(self, tmp_path: Path) -> None:
+        """A break the person took (it may go on in the next session) keeps the session."""
+        assert self._without_a_strap(tmp_path, lambda runner, store: runner.start_pause(5)) == (
+            True,
+            [1],
+        )
+
+    def test_a_note_keeps_the_session(self, tmp_path: Path) -> None:
+        """A note the person wrote on the session keeps it, readings or not."""
+
+        def note(runner: SessionRunner, store: Store) -> None:
+            assert runner.session_id is not None
+            store.set_note(runner.session_id, "about the holidays")
+
+        assert self._without_a_strap(tmp_path, note) == (True, [1])

@@ -99,6 +99,54 @@ class TestPair:
         assert "moist" in err
         assert not config.exists()
 
+    def test_two_straps_with_the_same_name_give_the_command_per_address_only(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A name two straps in range share lists `flooding pair ADDRESS` for each, without
+        saying the strap cannot be found; nothing is written."""
+        emulated.setenv("FLOODING_EMULATED_STRAP", "twin")
+        config = tmp_path / "config.toml"
+        args = ["pair", DEFAULT_NAME, "--timeout", "0.5", "--config", str(config)]
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert f"several straps in range are called '{DEFAULT_NAME}'" in err
+        for address in (DEFAULT_ADDRESS, FOREIGN_ADDRESS):
+            assert f"flooding pair {address} --config {config}" in err
+        assert "not in range" not in err
+        assert "moist" not in err
+        assert "battery" not in err
+        assert not config.exists()
+
+    def test_the_start_of_one_straps_name_pairs_that_strap(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A name that only one strap's name in range starts with pairs that strap and says
+        which."""
+        emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
+        config = tmp_path / "config.toml"
+        args = ["pair", "polar h10 e1", "--timeout", "0.5", "--config", str(config)]
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        assert f"starts with 'polar h10 e1': {DEFAULT_NAME} ({DEFAULT_ADDRESS})" in out
+        assert tomllib.loads(config.read_text())["strap"]["address"] == DEFAULT_ADDRESS
+
+    def test_the_start_of_several_straps_names_lists_them_by_address(
+        self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A name that several straps' names start with lists the command for each, without
+        saying the strap is not in range; nothing is written."""
+        emulated.setenv("FLOODING_EMULATED_STRAP", "foreign")
+        config = tmp_path / "config.toml"
+        args = ["pair", "Polar H10", "--timeout", "0.5", "--config", str(config)]
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert "several straps' names in range start with 'Polar H10'" in err
+        for address in (DEFAULT_ADDRESS, FOREIGN_ADDRESS):
+            assert f"flooding pair {address} --config {config}" in err
+        assert "not in range" not in err
+        assert "moist" not in err
+        assert not config.exists()
+
     def test_a_config_that_cannot_be_written_is_said_plainly(
         self, emulated: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -6,6 +6,7 @@ strap in this process and points Bleak at it. Values of the variable:
   `1`        the person's strap (`Polar H10 E1A2B3C4`, C0:FF:EE:00:00:01)
   `foreign`  that strap and a stranger's (`Polar H10 0F0F0F0F`, C0:FF:EE:00:00:99)
   `couple`   the same two straps, worn by two partners (couple mode)
+  `twin`     that strap and a neighbour's with the same name (C0:FF:EE:00:00:99)
   `none`     nothing in range
 `--emulated` means `1` unless the variable says otherwise. Needs the `emulator` extra.
 `FLOODING_EMULATED_INTERVAL_S` (seconds between packets, default 1) speeds the strap up,
@@ -46,7 +47,7 @@ def add_strap_options(parser: argparse.ArgumentParser, say: Catalogue) -> None:
 
 
 def emulation(args: argparse.Namespace) -> str | None:
-    """'1', 'foreign' or 'none' when an emulated strap is wanted, else None."""
+    """'1', 'foreign', 'couple', 'twin' or 'none' when an emulated strap is wanted, else None."""
     value = os.environ.get(ENV_EMULATED_STRAP, "").strip().lower()
     if value in ("", "0", "false", "no"):
         return "1" if getattr(args, "emulated", False) else None
@@ -76,8 +77,15 @@ async def strap_backends(
         return
     if os.environ.get(ENV_EMULATED_INTERVAL) and "interval_s" not in strap_options:
         strap_options["interval_s"] = float(os.environ[ENV_EMULATED_INTERVAL])
-    two = mode in ("foreign", "couple")
-    async with emulated_straps(foreign=two, **strap_options) as (air, strap, _):
+    from flooding.lab.emulator import DEFAULT_NAME, FOREIGN_NAME
+
+    two = mode in ("foreign", "couple", "twin")
+    stranger_name = DEFAULT_NAME if mode == "twin" else FOREIGN_NAME
+    async with emulated_straps(foreign=two, stranger_name=stranger_name, **strap_options) as (
+        air,
+        strap,
+        _,
+    ):
         yield air.scanner_backend, air.client_backend, strap
 
 

@@ -23,16 +23,25 @@ from flooding.cli.commands._common import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from bleak.backends.client import BaseBleakClient
+    from bleak.backends.scanner import BaseBleakScanner
+
     from flooding.app.calibrate import Calibration, Proposal
     from flooding.app.sources import HeartSource
     from flooding.core.catalogue import Catalogue
     from flooding.core.models import LinkChanged, Sample
     from flooding.core.settings import Settings
 
+    # opens the person's strap through the scanner and client backends given
+    OpenStrap = Callable[
+        [Settings, type[BaseBleakScanner] | None, type[BaseBleakClient] | None], HeartSource
+    ]
+
 DEFAULT_MINUTES = 5.0
 MIN_MINUTES = 2.0  # one minute of settling plus at least one measured
 LINE_EVERY_S = 10.0  # a count-down line this often (session seconds)
 SIMULATED_CALM_BPM = 64.0
+GIVE_UP_AFTER_S = 60.0  # without the strap this long, calibrate stops and says why
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
@@ -76,13 +85,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
         metavar="BPM",
         help=argparse.SUPPRESS,
     )
+    # for tests and trying it out: the emulated strap, as `monitor --emulated`
+    parser.add_argument("--emulated", action="store_true", help=argparse.SUPPRESS)
     add_data_dir_option(parser, say)
     add_lang_option(parser, say)
     parser.set_defaults(run=run)
 
 
-def strap_source(settings: Settings) -> HeartSource:
-    """The person's own strap as a heart source.
+def strap_source(
+    settings: Settings,
+    scanner: type[BaseBleakScanner] | None = None,
+    client: type[BaseBleakClient] | None = None,
+) -> HeartSource:
+    """The person's own strap as a heart source (through the Bleak backends given: the
+    emulator's, or None for the computer's Bluetooth).
 
     The one place where the Bluetooth strap is plugged into calibration; imported lazily, so
     that other commands do not load Bluetooth support at start-up.
@@ -92,7 +108,11 @@ def strap_source(settings: Settings) -> HeartSource:
 
     try:
         source: HeartSource = StrapSource(
-            settings.strap.address, settings.strap.name, give_up_after_s=60.0
+            settings.strap.address,
+            settings.strap.name,
+            scanner_backend=scanner,
+            client_backend=client,
+            give_up_after_s=GIVE_UP_AFTER_S,
         )
     except ValueError:  # no strap is chosen
         raise SourceUnavailable(load_catalogue(settings.language)("calibrate.no_strap")) from None
@@ -111,9 +131,7 @@ class SourceUnavailable(Exception):
     """No heart source can be opened; the message says what to do instead."""
 
 
-def run(
-    args: argparse.Namespace, open_strap: Callable[[Settings], HeartSource] = strap_source
-) -> int:
+def run(args: argparse.Namespace, open_strap: OpenStrap = strap_source) -> int:
     """Calibrate live from the strap `open_strap` opens (or --simulate), or --from a session."""
     from flooding.app.calibrate import DRIFT_WARN_BPM, CalibrationError, propose
     from flooding.io.config_files.loading import ENV_CONFIG_FILE, load_config, user_config_path
@@ -165,7 +183,7 @@ def run(
 def _live(
     args: argparse.Namespace,
     settings: Settings,
-    open_strap: Callable[[Settings], HeartSource],
+    open_strap: OpenStrap,
     say: Catalogue,
 ) -> Calibration:
     from flooding.app.calibrate import SETTLE_S, measure
@@ -173,19 +191,18 @@ def _live(
     if args.minutes < MIN_MINUTES:
         raise CommandError(say("calibrate.minutes_too_few", minimum=f"{MIN_MINUTES:g}"))
     total_s = args.minutes * 60.0
-    if args.simulate is not None:
-        source = simulated_source(args.simulate, total_s)
-    else:
-        source = open_strap(settings)
-    print(
-        say(
-            "calibrate.intro",
-            minutes=f"{args.minutes:g}",
-            source=source.description,
-            settle=f"{SETTLE_S:.0f}",
+
+    def intro(source: HeartSource) -> None:
+        print(
+            say(
+                "calibrate.intro",
+                minutes=f"{args.minutes:g}",
+                source=source.description,
+                settle=f"{SETTLE_S:.0f}",
+            )
+            + "\n"
         )
-        + "\n"
-    )
+
     shown = [-LINE_EVERY_S]
 
     def progress(sample: Sample, elapsed_s: float) -> None:
@@ -209,31 +226,51 @@ def _live(
         reason = link_reason(change, say)
         print(say("calibrate.strap", state=state) + (f" ({reason})" if reason else ""))
 
-    samples = _record(source, total_s, progress, link, say)
+    samples = _record(args, settings, open_strap, total_s, intro, progress, link, say)
     detection = settings.detection
     plausible = (detection.min_plausible_bpm, detection.max_plausible_bpm)
     return measure(samples, plausible_bpm=plausible)
 
 
 def _record(
-    source: HeartSource,
+    args: argparse.Namespace,
+    settings: Settings,
+    open_strap: OpenStrap,
     total_s: float,
+    intro: Callable[[HeartSource], None],
     progress: Callable[[Sample, float], None],
     link: Callable[[LinkChanged], None],
     say: Catalogue,
 ) -> list[Sample]:
-    """The calm sit's samples; SourceUnavailable when the strap cannot be reached (saying
-    why in the language of `say`)."""
+    """The calm sit's samples, from --simulate or the strap (through the same backends as
+    `monitor`: the computer's Bluetooth, or the emulated strap); SourceUnavailable when the
+    strap cannot be reached, saying why and what to do in the language of `say`."""
     import asyncio
 
     from flooding.app.calibrate import record_calm
-    from flooding.io.strap.backoff import advice
+    from flooding.cli.commands._common import config_hint
+    from flooding.cli.commands._strap import bluetooth_off_text, strap_backends
+    from flooding.io.strap.backoff import Failure, advice
     from flooding.io.strap.ble import StrapUnavailableError
 
+    async def sit() -> list[Sample]:
+        if args.simulate is not None:
+            source = simulated_source(args.simulate, total_s)
+            intro(source)
+            return await record_calm(source, total_s, progress, link)
+        async with strap_backends(args) as (scanner, client, _strap):
+            source = open_strap(settings, scanner, client)
+            intro(source)
+            return await record_calm(source, total_s, progress, link)
+
     try:
-        return asyncio.run(record_calm(source, total_s, progress, link))
+        return asyncio.run(sit())
     except StrapUnavailableError as exc:
-        said = advice(exc.failure, exc.strap, attempts=exc.attempts, say=say)
+        if exc.failure is Failure.BLUETOOTH_OFF:  # calibrate has stopped: run it again
+            minutes = "" if args.minutes == DEFAULT_MINUTES else f" --minutes {args.minutes:g}"
+            command = f"calibrate{minutes}{config_hint(args)}"
+            raise SourceUnavailable(bluetooth_off_text(command, say=say)) from None
+        said = advice(exc.failure, exc.strap, attempts=exc.attempts, say=say, still_trying=False)
         raise SourceUnavailable(said) from None
 
 

@@ -186,6 +186,10 @@ async def _monitor(args: argparse.Namespace) -> int:
                 )
     except wiring.StartError as exc:
         raise CommandError(exc.said(say), exc.code) from None
+    if not outcome.kept:  # an empty session is not kept: nothing to review
+        key = "monitor.nothing_recorded" if outcome.strap_connected else "monitor.strap_not_found"
+        print("\n" + say(key))
+        return 0
     summary = say(
         "summary.monitor",
         id=outcome.session_id,

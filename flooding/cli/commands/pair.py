@@ -69,10 +69,20 @@ def _again(args: argparse.Namespace, strap: str) -> str:
     return f"{program()} {_pair_command(args, strap)}"
 
 
+def _by_address(
+    args: argparse.Namespace, heading: str, straps: list[StrapInfo], say: Catalogue
+) -> str:
+    """`heading`, then the `pair ADDRESS` command to run for each of `straps`."""
+    lines = [heading]
+    for s in straps:
+        lines.append(f"  {_again(args, s.address)}   # {s.name or say('pair.unnamed')}")
+    return "\n".join(lines)
+
+
 def _choose(args: argparse.Namespace, found: list[StrapInfo], say: Catalogue) -> StrapInfo | None:
-    """The strap to pair: the one named, else the only one in range (asked about on a
-    terminal); None when the person says no; a CommandError saying why none can be chosen
-    and what to do."""
+    """The strap to pair: the one named (by address, whole name, or the start of one strap's
+    name), else the only one in range (asked about on a terminal); None when the person says
+    no; a CommandError saying why none can be chosen and what to do."""
     from flooding.io.strap.backoff import Failure, advice
 
     straps = [s for s in found if s.has_heart_rate_service]
@@ -82,15 +92,20 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo], say: Catalogue) ->
         by_name = [s for s in found if s.name == wanted] or [
             s for s in found if (s.name or "").lower() == wanted.lower()
         ]
-        matches = by_address or by_name
+        # the start of a name: only heart-rate straps (a watch or phone nearby may share it)
+        by_start = [s for s in straps if (s.name or "").lower().startswith(wanted.lower())]
+        matches = by_address or by_name or by_start
         if len(matches) == 1:
+            if not by_address and not by_name:
+                print(say("pair.starts_with_one", name=repr(wanted), strap=matches[0].label))
             return matches[0]
         if len(matches) > 1:
-            lines = [say("pair.same_name", name=repr(wanted)), *(f"  {s.label}" for s in matches)]
-        else:
-            lines = [say("pair.not_in_range", name=repr(wanted))]
-            if straps:
-                lines += [say("pair.in_range"), *(f"  {s.label}" for s in straps)]
+            key = "pair.same_name" if by_name else "pair.starts_with_several"
+            heading = say(key, name=repr(wanted))
+            raise CommandError(_by_address(args, heading, matches, say), named=False)
+        lines = [say("pair.not_in_range", name=repr(wanted))]
+        if straps:
+            lines += [say("pair.in_range"), *(f"  {s.label}" for s in straps)]
         lines.append(advice(Failure.NOT_FOUND, args.strap, say=say))
         raise CommandError("\n".join(lines), named=False)
     if len(straps) == 1:
@@ -104,11 +119,7 @@ def _choose(args: argparse.Namespace, found: list[StrapInfo], say: Catalogue) ->
         answer = input(say("pair.use_it", strap=only.label) + " [Y/n] ").strip().lower()
         return only if answer in ("", "y", "yes") else None
     # none in range: `run` has refused before asking (no strap named)
-    lines = [say("pair.several")]
-    for s in straps:
-        name = s.name or say("pair.unnamed")
-        lines.append(f"  {_again(args, s.address)}   # {name}")
-    raise CommandError("\n".join(lines), named=False)
+    raise CommandError(_by_address(args, say("pair.several"), straps, say), named=False)
 
 
 def run(args: argparse.Namespace) -> int:

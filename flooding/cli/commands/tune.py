@@ -95,6 +95,17 @@ def run(args: argparse.Namespace) -> int:
     tolerance_s: float = DEFAULT_TOLERANCE_S if args.tolerance is None else args.tolerance
     if tolerance_s < 0:
         raise CommandError(say("tune.bad_tolerance"), 2)
+    if any(item.partition("=")[0].strip().lower() == "mode" for item in args.overrides):
+        # each session is replayed in the mode it was recorded in: a candidate mode changes
+        # nothing, and saying it did would mislead
+        raise CommandError(
+            say(
+                "tune.mode_not_a_candidate",
+                workout=f"{program()} workout on|off",
+                monitor=f"{program()} monitor --mode workout",
+            ),
+            2,
+        )
     current = load_config(args.config)
     candidate = load_config(args.config, overrides=args.overrides)
     changes = changed_keys(current, candidate)

@@ -125,9 +125,11 @@ def advice(
     *,
     attempts: int = 1,
     say: Catalogue | None = None,
+    still_trying: bool = True,
 ) -> str:
     """What to tell the person, in plain words, about the current or final failure (in the
-    language of `say`; English without, read once from the message catalogue)."""
+    language of `say`; English without, read once from the message catalogue); with
+    `still_trying=False` the count of attempts does not promise more of them."""
     if say is None:
         from flooding.io.locale_files import load_catalogue
 
@@ -139,6 +141,7 @@ def advice(
         return head
     if attempts > 1:
         # the count goes inside the sentence, before its full stop
-        head = say("strap.tried", failure=head.removesuffix("."), attempts=attempts)
+        key = "strap.tried" if still_trying else "strap.tried_gave_up"
+        head = say(key, failure=head.removesuffix("."), attempts=attempts)
     steps = "; ".join(say(f"strap.step.{step}") for step in _STEPS[failure])
     return head + say("strap.please", steps=steps)

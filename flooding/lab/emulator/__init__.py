@@ -41,9 +41,10 @@ __all__ = [
 
 @asynccontextmanager
 async def emulated_straps(
-    *, foreign: bool = False, **strap_options: Any
+    *, foreign: bool = False, stranger_name: str = FOREIGN_NAME, **strap_options: Any
 ) -> AsyncIterator[tuple[EmulatedAir, EmulatedStrap, EmulatedStrap | None]]:
-    """An air with the person's strap (and, with `foreign=True`, a stranger's strap).
+    """An air with the person's strap (and, with `foreign=True`, a stranger's strap, called
+    `stranger_name`).
 
     `strap_options` go to the person's `EmulatedStrap` (feed, interval_s, name, ...).
     Every controller is removed from the link on the way out.
@@ -54,7 +55,7 @@ async def emulated_straps(
         if foreign:
             stranger = await EmulatedStrap(
                 air,
-                name=FOREIGN_NAME,
+                name=stranger_name,
                 address=FOREIGN_ADDRESS,
                 interval_s=strap.interval_s,
                 battery_percent=42,
