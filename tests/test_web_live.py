@@ -54,6 +54,7 @@ def test_the_live_page_follows_the_demo_and_its_buttons_reach_the_session(
             "getComputedStyle(document.querySelector('.breath-circle')).animationDuration"
         )
         assert duration == "10s"  # six breaths a minute
+        assert breath_words_follow_the_circle(page)
         page.click("#end-pause")
         page.wait_for_selector("#pause-card", state="hidden", timeout=30_000)
         assert demo.wait(120) == 0
@@ -88,6 +89,27 @@ def test_desktop_alerts_that_cannot_reach_the_screen_are_said_on_the_page_and_by
         assert "Alerts:  not reaching this screen (" in status.stdout
     finally:
         demo.stop()
+
+
+BREATH_SAMPLES = 12  # looks at the breathing circle, 0.3 s apart: over a third of a cycle
+
+
+def breath_words_follow_the_circle(page: Any) -> bool:
+    """Whether the breathing words say "in" while the circle grows and "out" while it
+    shrinks, at nearly every look (one may fall on a turn of the breath)."""
+    wrong = 0
+    for _ in range(BREATH_SAMPLES):
+        first = page.evaluate(SCALE_NOW)
+        words = page.inner_text("#breath-words")
+        page.wait_for_timeout(120)
+        growing = page.evaluate(SCALE_NOW) > first
+        wrong += words.startswith("Breathe in") != growing
+        page.wait_for_timeout(300)
+    return wrong <= 1
+
+
+# the circle's size now (its transform's scale), from the computed style
+SCALE_NOW = "new DOMMatrix(getComputedStyle(document.querySelector('.breath-circle')).transform).a"
 
 
 def test_the_live_page_follows_a_strap_read_through_bluetooth(

@@ -174,7 +174,11 @@
     if (!box || $("pause-card").hidden) return;
     const style = getComputedStyle(box);
     const cycle = parseFloat(style.animationDuration) || 10;
-    const phase = ((performance.now() / 1000) % cycle) / cycle;
+    // the circle's own clock: its animation starts when the pause card shows, not when the
+    // page loaded (counted from the page, the words could say "in" while it shrank)
+    const running = box.getAnimations ? box.getAnimations()[0] : undefined;
+    const ms = running && running.currentTime !== null ? Number(running.currentTime) : performance.now();
+    const phase = ((ms / 1000) % cycle) / cycle;
     const inhale = parseFloat(document.body.dataset.inhale || "0.4");
     $("breath-words").textContent = say(phase < inhale ? "web.live.breathe_in" : "web.live.breathe_out");
   }
