@@ -524,6 +524,23 @@ class TestDeleteCommand:
         listed = json.loads(flooding("sessions", "--json", "--data-dir", str(tmp_path)).stdout)
         assert [s["id"] for s in listed] == [keep]
 
+    def test_the_sessions_chart_goes_with_it(self, tmp_path: Path) -> None:
+        """A chart the demo wrote for a session into the data folder is deleted with the
+        session (it would stay, then pass for the next session that gets its number); the
+        charts of other sessions stay."""
+        from flooding.app.session_files import chart_path
+
+        store = Store.open(tmp_path)
+        keep = record(store)
+        gone = record(store, start_s=START_S + 86_400)
+        store.close()
+        for session in (keep, gone):
+            chart_path(tmp_path, session).write_bytes(b"\x89PNG chart")
+        result = flooding("delete", str(gone), "--yes", "--data-dir", str(tmp_path))
+        assert result.returncode == 0, result.stdout
+        assert not chart_path(tmp_path, gone).exists()
+        assert chart_path(tmp_path, keep).exists()
+
     @pytest.mark.parametrize(("answer", "kept"), [("n\n", True), ("yes\n", False)])
     def test_asks_on_a_terminal(self, tmp_path: Path, answer: str, kept: bool) -> None:
         """On a terminal it asks; only a yes deletes."""

@@ -30,6 +30,7 @@ from flooding.app.review import (
     with_movement,
     with_unseen_ends,
 )
+from flooding.app.session_files import delete_session
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.timefmt import clock_time, duration, session_clock, session_stamp, spans_days
@@ -424,5 +425,5 @@ async def delete(request: web.Request) -> web.StreamResponse:
         return _back(session_id, error=server.say("web.session.not_confirmed"))
     if summary.recording:
         return _back(session_id, error=server.say("web.session.still_recording"))
-    server.store.delete_session(session_id)
+    delete_session(server.store, server.folder, session_id)
     return web.Response(status=303, headers={"Location": "/sessions?said=deleted"})

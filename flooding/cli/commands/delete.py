@@ -56,6 +56,7 @@ def _being_recorded(args: argparse.Namespace, say: Catalogue) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from flooding.app.review import summarize_session
+    from flooding.app.session_files import delete_session
     from flooding.core.timefmt import duration, session_stamp
 
     say = screen_words(args)
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             if answer.strip().lower() not in ("y", "yes"):
                 print(say("delete.nothing"))
                 return 1
-        counts = store.delete_session(args.session)
+        counts = delete_session(store, data_dir(args), args.session)
     finally:
         store.close()
     print(say("delete.done", id=args.session, samples=counts.samples, events=counts.events))

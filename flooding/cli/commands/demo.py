@@ -208,6 +208,7 @@ def _couple_session(
     from flooding.app import wiring
     from flooding.app.report import render_people_png
     from flooding.app.review import headline, people_review
+    from flooding.app.session_files import chart_path
     from flooding.app.sources import MergedSource
     from flooding.io.files import write_private
     from flooding.lab.simulate import COUPLE_DEMO_NAMES, SimulatedStrap, pursue_withdraw
@@ -245,7 +246,7 @@ def _couple_session(
         store.close()
     if review is None:
         raise CommandError(say("demo.not_stored"))
-    target = folder / f"flooding-session-{outcome.session_id}.png"
+    target = chart_path(folder, outcome.session_id)
     write_private(target, render_people_png(review, say=say))
     print("\n" + say("summary.couple_demo", **_outcome_names(outcome)))
     for line in headline(review, say, verbose=False):
