@@ -60,7 +60,24 @@ def test_a_pace_out_of_range_is_refused_on_stderr(capsys: pytest.CaptureFixture[
     assert main(["breathe", "--pace", "30", "--lang", "en"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == "flooding breathe: --pace must be 3 to 12 breaths a minute, --minutes above 0\n"
+    assert err == (
+        "flooding breathe: --pace must be 3 to 12 breaths a minute, --minutes above 0 and at"
+        " most 240\n"
+    )
+
+
+@pytest.mark.parametrize("minutes", ["inf", "1e308", "nan", "241"])
+def test_a_length_that_is_no_guide_is_refused(
+    capsys: pytest.CaptureFixture[str], minutes: str
+) -> None:
+    """`breathe --minutes inf` (or a length past four hours, or nan) is refused in words
+    with exit 2, not a traceback or a guide that stops at once."""
+    from flooding.cli.main import main
+
+    assert main(["breathe", "--minutes", minutes, "--lang", "en"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "--minutes above 0 and at most 240" in err
 
 
 def _run_in_a_terminal(columns: int) -> str:

@@ -630,14 +630,14 @@ class TestDeleteWhileRecording:
 
 class TestNotesShownSafely:
     def test_a_long_many_line_note_keeps_the_sessions_table_a_table(self, tmp_path: Path) -> None:
-        """A 5,000-character note and a note of several lines each show on one bounded line
-        of `sessions`, every row with the same column starts."""
+        """A 5,000-character note (an earlier version let one in) and a note of several lines
+        each show on one bounded line of `sessions`, every row with the same column starts."""
         store = Store.open(tmp_path)
         first = record(store)
         second = record(store, start_s=START_S + 3600)
+        store.set_note(first, "x" * 5000)
         store.close()
         data = ("--data-dir", str(tmp_path))
-        assert run_cli("note", str(first), "x" * 5000, *data)[0] == 0
         assert run_cli("note", str(second), "money\nagain\n\nand the car", *data)[0] == 0
         lines = run_cli("sessions", *data)[1].splitlines()
         assert len(lines) == 3
@@ -666,6 +666,22 @@ class TestNotesShownSafely:
         store = Store.open(tmp_path)
         assert store.session(session_id).note == typed  # type: ignore[union-attr]
         store.close()
+
+    def test_a_note_longer_than_the_apps_box_takes_is_refused(self, tmp_path: Path) -> None:
+        """`note N` with 501 characters is refused as the app's box refuses it, naming the
+        limit, and the note stays as it was."""
+        store = Store.open(tmp_path)
+        session_id = record(store)
+        store.close()
+        data = ("--data-dir", str(tmp_path))
+        assert run_cli("note", str(session_id), "chores", *data)[0] == 0
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = main(["note", str(session_id), "x" * 501, *data])
+        assert code != 0
+        assert "501 characters" in err.getvalue()
+        assert "500 or fewer" in err.getvalue()
+        assert run_cli("note", str(session_id), "y" * 500, *data)[0] == 0
 
     def test_an_empty_note_does_not_clear_the_note_without_clear(self, tmp_path: Path) -> None:
         """`note N ""` keeps the note and says how to remove it; `note N --clear` removes it."""

@@ -18,6 +18,7 @@ from flooding.app.web.server import AppServer
 from flooding.io.config_files.loading import default_settings
 from flooding.io.control import PauseReply, PauseRequest, Reply, Request
 from flooding.io.store import Store
+from tests.session_factory import record
 
 Check = Callable[[AppServer, aiohttp.ClientSession], Awaitable[None]]
 
@@ -128,6 +129,40 @@ def test_a_cross_site_post_is_refused_and_changes_nothing(tmp_path: Path) -> Non
         assert done == [PauseRequest()]
 
     serve(tmp_path, check, feed=LiveFeed(), control=control)
+
+
+def test_a_form_that_cannot_be_read_is_refused_in_words(tmp_path: Path) -> None:
+    """A posted form the app cannot read (bytes that are no UTF-8, a multipart body without
+    its boundary) gets a 400 in words, not a 500, on the agreement, a note and a delete; one
+    that says it is gzip and is not reads as an empty form; nothing changes."""
+    store = Store.open(tmp_path)
+    session = record(store)
+    store.set_note(session, "the holidays")
+    store.close()
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        cookie = await cookie_of(server, client)
+        bodies = [
+            ({"Content-Type": "application/x-www-form-urlencoded"}, b"signal=\xff"),
+            ({"Content-Type": "multipart/form-data"}, b"x"),
+            (
+                {"Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "gzip"},
+                b"x",
+            ),
+        ]
+        for path in ("/agreement", f"/sessions/{session}/note", f"/sessions/{session}/delete"):
+            for headers, body in bodies:
+                sent = {"Cookie": cookie, "Origin": base(server), **headers}
+                async with client.post(base(server) + path, data=body, headers=sent) as response:
+                    if "Content-Encoding" in headers:  # read as an empty form: refused as one
+                        assert response.status < 500, path
+                        continue
+                    assert response.status == 400, (path, headers)
+                    assert "The form could not be read" in await response.text()
+        assert server.store.session(session) is not None
+        assert server.store.session(session).note == "the holidays"  # type: ignore[union-attr]
+
+    serve(tmp_path, check)
 
 
 def test_the_server_listens_on_loopback_only(tmp_path: Path) -> None:

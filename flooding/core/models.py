@@ -77,6 +77,7 @@ class Sample:
 
 
 Absent = tuple[tuple[str, str], ...]  # (person, why not counted: "workout"/"no-contact"/...)
+NOTE_MAX_CHARS = 500  # a session's note: a line or two about what the talk was about
 SOLO = ""  # the one person of an ordinary session (its samples and events are on this track)
 
 

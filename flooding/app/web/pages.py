@@ -33,9 +33,9 @@ from flooding.app.review import (
 from flooding.app.session_files import delete_session
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
+from flooding.core.models import NOTE_MAX_CHARS
 from flooding.core.timefmt import clock_time, duration, session_clock, session_stamp, spans_days
 
-NOTE_MAX_CHARS = 500  # a line or two about what the talk was about
 SAID = ("note", "false-alarm", "undo", "deleted")  # what a page says after a change (web.said.*)
 
 
@@ -340,8 +340,11 @@ async def save_note(request: web.Request) -> web.StreamResponse:
     server = server_of(request)
     session_id = _session_id(request)
     _summary(server, session_id)
+    form = await form_of(request)
+    if "note" not in form:  # not the page's form: it always sends the box, empty or not
+        raise web.HTTPBadRequest(text=server.say("web.form.unreadable") + "\n")
     # a line break as the box counts it (one character), though a browser sends two
-    typed = (await form_of(request)).get("note", "").replace("\r\n", "\n").replace("\r", "\n")
+    typed = form["note"].replace("\r\n", "\n").replace("\r", "\n")
     note = typed.strip()
     if len(note) > NOTE_MAX_CHARS:
         error = server.say("web.session.note_too_long", n=len(note), most=NOTE_MAX_CHARS)

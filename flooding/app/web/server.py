@@ -300,7 +300,13 @@ def server_of(request: web.Request) -> AppServer:
 
 async def form_of(request: web.Request) -> dict[str, str]:
     """A posted form's text fields (a file upload is no field of this app's forms)."""
-    posted = await request.post()
+    try:
+        posted = await request.post()
+    except (ValueError, UnicodeDecodeError, web.HTTPException) as exc:  # not a form we sent
+        log.info("a posted form could not be read: %s", type(exc).__name__)
+        raise web.HTTPBadRequest(
+            text=server_of(request).say("web.form.unreadable") + "\n"
+        ) from None
     return {key: value for key, value in posted.items() if isinstance(value, str)}
 
 

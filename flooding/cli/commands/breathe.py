@@ -19,6 +19,7 @@ TICK_S = 0.1  # how often the guide redraws: smooth to the eye, nearly free
 BAR_CHARS = 30  # the bar's width when the terminal has room
 MIN_BAR_CHARS = 6  # narrower than this a bar shows nothing: leave it out
 MIN_WRAP_CHARS = 20  # wrap no narrower, even in a tinier window
+MAX_MINUTES = 240.0  # a guide longer than four hours is a typing slip (or inf), not a wish
 
 
 def register(commands: Any, say: Catalogue) -> None:
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     pause = settings.pause
     say = load_catalogue(settings.language)
     pace = args.pace if args.pace is not None else pause.breaths_per_minute
-    if not 3 <= pace <= 12 or args.minutes <= 0:
+    if not 3 <= pace <= 12 or not 0 < args.minutes <= MAX_MINUTES:  # NaN fails both
         raise CommandError(say("breathe.bad_pace"), 2)
     interactive = sys.stdout.isatty()
     print(wrapped(say("breathe.intro", pace=f"{pace:g}"), shutil.get_terminal_size().columns))

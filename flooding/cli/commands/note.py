@@ -29,12 +29,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flooding.core.models import NOTE_MAX_CHARS
+
     say = screen_words(args)
     text = (args.text or "").strip()
     if args.clear and text:
         raise CommandError(say("note.note_or_clear"))
     if not args.clear and not text:
         raise CommandError(say("note.empty", id=args.session))
+    if len(text) > NOTE_MAX_CHARS:  # as the app's box allows
+        raise CommandError(say("note.too_long", n=len(text), most=NOTE_MAX_CHARS))
     store = open_store(args)
     try:
         chosen_session(store, args.session, say)
