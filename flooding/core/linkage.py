@@ -59,8 +59,11 @@ class Linkage:
     threshold_r: float = LINKED_R
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return asdict(self)
+        """JSON-ready (`sparse` only where it is so: other output stays as it was)."""
+        data = asdict(self)
+        if not self.sparse:
+            del data["sparse"]
+        return data
 
 
 def per_second(samples: Sequence[Sample], start_s: float, seconds: int) -> np.ndarray:
