@@ -558,13 +558,22 @@ class TestDeleteCommand:
         assert ("Deleted session" in out) != kept
 
 
-def delete_on_a_terminal(session_id: int, data: Path, answer: str) -> tuple[int, str]:
-    """`flooding delete` in a subprocess whose stdin is a real terminal (a pty) on which
-    `answer` is typed; returns its exit code and what it printed."""
+def delete_on_a_terminal(session_id: int, data: Path, answer: str, *more: str) -> tuple[int, str]:
+    """`flooding delete` (with `more` arguments) in a subprocess whose stdin is a real
+    terminal (a pty) on which `answer` is typed; returns its exit code and what it printed."""
     typist, terminal = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "flooding", "delete", str(session_id), "--data-dir", str(data)],
+            [
+                sys.executable,
+                "-m",
+                "flooding",
+                "delete",
+                str(session_id),
+                "--data-dir",
+                str(data),
+                *more,
+            ],
             stdin=terminal,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -581,6 +590,21 @@ def delete_on_a_terminal(session_id: int, data: Path, answer: str) -> tuple[int,
                 os.close(fd)
     assert "Traceback" not in err, err
     return proc.returncode, out
+
+
+def test_in_german_the_question_takes_ja(tmp_path: Path) -> None:
+    """`delete --lang de` asks with [j/N] and deletes on "j" (it took "j" for no), and
+    says what went with each count in its own form."""
+    store = Store.open(tmp_path)
+    session_id = record(store)
+    store.close()
+    code, out = delete_on_a_terminal(session_id, tmp_path, "j\n", "--lang", "de")
+    assert "[j/N]" in out
+    assert code == 0
+    assert f"Sitzung {session_id} gelöscht" in out
+    store = Store.open(tmp_path)
+    assert store.session(session_id) is None
+    store.close()
 
 
 class TestDeleteWhileRecording:

@@ -277,3 +277,13 @@ def pace_said(say: Catalogue, step_s: float, gap_s: float) -> str | None:
         return None
     said = say("replay.pace", step=f"{step_s:g}", gap=f"{gap_s:g}")
     return said if steps_seen_at(step_s) else f"{said} {say('replay.pace_no_steps')}"
+
+
+def confirmed(say: Catalogue, question: str) -> bool:
+    """Ask `question` on the terminal with the language's yes/no hint ("[y/N]", "[j/N]");
+    whether the answer is one of its words for yes (no answer, or end of input: no)."""
+    try:
+        answer = input(f"{question} {say('ask.yes_no')} ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in say("ask.yes_words").split()

@@ -14,6 +14,7 @@ from flooding.cli.commands._common import (
     add_data_dir_option,
     add_details_option,
     add_lang_option,
+    confirmed,
     data_dir,
     data_dir_hint,
     program,
@@ -336,14 +337,9 @@ def _write(proposals: list[Proposal], path: Path, say: Catalogue, *, assume_yes:
     from flooding.io.config_files.loading import load_config
     from flooding.io.config_files.user_file import ensure_user_file, set_user_values
 
-    if not assume_yes:
-        try:
-            answer = input("\n" + say("calibrate.ask", path=path) + " [y/N] ")
-        except EOFError:
-            answer = ""
-        if answer.strip().lower() not in ("y", "yes"):
-            print(say("calibrate.nothing_written"))
-            return 0
+    if not assume_yes and not confirmed(say, "\n" + say("calibrate.ask", path=path)):
+        print(say("calibrate.nothing_written"))
+        return 0
     try:
         created = ensure_user_file(path)
         set_user_values(path, {p.key: _plain_number(p.value) for p in proposals})

@@ -10,6 +10,7 @@ from flooding.cli.commands._common import (
     CommandError,
     add_data_dir_option,
     add_lang_option,
+    confirmed,
     data_dir,
     data_dir_hint,
     open_store,
@@ -82,12 +83,13 @@ def run(args: argparse.Namespace) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 raise CommandError(say("delete.no_terminal", described=described), 2)
-            answer = input(say("delete.ask", described=described) + " [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
+            if not confirmed(say, say("delete.ask", described=described)):
                 print(say("delete.nothing"))
                 return 1
         counts = delete_session(store, data_dir(args), args.session)
     finally:
         store.close()
-    print(say("delete.done", id=args.session, samples=counts.samples, events=counts.events))
+    samples = say.count("count.readings", counts.samples)
+    events = say.count("count.events", counts.events)
+    print(say("delete.done", id=args.session, samples=samples, events=events))
     return 0
