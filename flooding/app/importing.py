@@ -21,7 +21,7 @@ from flooding.core.settings import Settings
 from flooding.core.timefmt import is_wall_clock
 from flooding.io.readers import Kept, Recording
 from flooding.io.readers.recording import table_rows
-from flooding.io.store import Store
+from flooding.io.store import ALERT_KINDS, Store
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +164,7 @@ def _keep(store: Store, session_id: int, kept: Kept) -> None:
     if not kept.false_alarms:
         return
     alerts = {
-        round(row.t_s, ALERT_TIME_DIGITS): row.id
-        for row in store.events(session_id, {"alert", "couple-alert"})
+        round(row.t_s, ALERT_TIME_DIGITS): row.id for row in store.events(session_id, ALERT_KINDS)
     }
     for alert_s, marked_s in kept.false_alarms:
         alert_id = alerts.get(round(alert_s, ALERT_TIME_DIGITS))

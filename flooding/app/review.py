@@ -855,7 +855,7 @@ def people_review(store: Store, session_id: int) -> PeopleReview | None:
     if summary is None:
         return None
     shared = store.events(session_id, person="")
-    pauses = _pauses(shared)  # `shared_pauses`; the rows are read again below
+    pauses = _pauses(shared)  # as `shared_pauses`, from the rows read here once
     people: list[PersonReview] = []
     tracks: dict[str, list[Sample]] = {}
     for row in people_rows:

@@ -35,6 +35,7 @@ from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.models import NOTE_MAX_CHARS
 from flooding.core.timefmt import clock_time, duration, session_clock, session_stamp, spans_days
+from flooding.io.store import ALERT_KINDS
 
 SAID = ("note", "false-alarm", "undo", "deleted")  # what a page says after a change (web.said.*)
 
@@ -123,9 +124,6 @@ async def sessions_page(request: web.Request) -> web.StreamResponse:
         duration=duration,
         said=said(server.say, request),
     )
-
-
-ALERT_KINDS = frozenset({"alert", "couple-alert"})  # one person's alert, or the one for both
 
 
 def _alert_ids(server: AppServer, session_id: int) -> dict[float, tuple[int, bool]]:

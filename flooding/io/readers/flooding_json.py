@@ -33,11 +33,11 @@ from flooding.io.readers._text import (
     shown,
 )
 from flooding.io.readers.recording import Kept, Recording, only_track
+from flooding.io.store import ALERT_KINDS
 
 JSON = phrase("reader.json")  # JSON (what a .json file holds)
 EXPORT_FORMAT = "flooding-session/1"  # the `session.format` the export writes and this reads
 JSON_FORMAT = "flooding-json"
-ALERT_EVENT_KINDS = ("alert", "couple-alert")  # one person's alert, or a couple's for both
 
 
 def is_flooding_json(first_line: str) -> bool:
@@ -172,7 +172,7 @@ def _kept(session: Any, events: Any) -> Kept:
     and the readings are imported all the same."""
     note = session.get("note") if isinstance(session, dict) else None
     rows = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
-    alerts = {e.get("id"): _time(e.get("t_s")) for e in rows if e.get("kind") in ALERT_EVENT_KINDS}
+    alerts = {e.get("id"): _time(e.get("t_s")) for e in rows if e.get("kind") in ALERT_KINDS}
     marks = []
     for e in rows:
         data = e.get("data")

@@ -46,6 +46,7 @@ from flooding.core.models import SOLO
 from flooding.io.store.errors import StoreError
 from flooding.io.store.schema import DB_NAME, SCHEMA_VERSION
 from flooding.io.store.store import (
+    ALERT_KINDS,
     BUSY_TIMEOUT_MS,
     DeletedCounts,
     EventRow,
@@ -59,6 +60,7 @@ from flooding.io.store.store import (
 )
 
 __all__ = [
+    "ALERT_KINDS",
     "BUSY_TIMEOUT_MS",
     "DB_NAME",
     "SCHEMA_VERSION",

@@ -117,6 +117,8 @@ _COUPLE_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ready-to-return": ("couple-ready", ("t_s", "pause_start_s", "levels", "absent")),
     "pause-ended": ("couple-pause-ended", ("t_s", "pause_start_s")),
 }
+# an alert's stored kinds: one person's, or the one for both of a couple
+ALERT_KINDS = frozenset({"alert", _COUPLE_FORMS["alert"][0]})
 _COUPLE_ONLY_FIELDS = frozenset({"person", "absent", "baselines", "waiting", "levels"})
 
 
@@ -1107,7 +1109,7 @@ class Store:
             self._unsaved_events.append((event_id, session_id, t_s, kind, text, person))
             return event_id
         given = self._next_id("events")
-        if kind in ("alert", "couple-alert"):
+        if kind in ALERT_KINDS:
             self._alerts[given] = session_id
             # known at once, even while the database is busy (`flooding ok` marks it)
             self._latest_alerts[session_id] = EventRow(given, session_id, t_s, kind, data, person)
@@ -1221,7 +1223,7 @@ class Store:
                 "SELECT kind FROM events WHERE id=? AND session_id=?",
                 (self._eid(alert_event_id), self._sid(session_id)),
             ).fetchone()
-            if alert is None or alert[0] not in ("alert", "couple-alert"):
+            if alert is None or alert[0] not in ALERT_KINDS:
                 raise StoreError(
                     f"session {session_id} has no alert with event id {alert_event_id}"
                 )

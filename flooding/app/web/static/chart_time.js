@@ -1,6 +1,6 @@
 // Time on a chart: its axis and its hover value in the page's language (<html lang>), by the
-// browser's own formats. uPlot's are English, with US dates ("11/16/23" read as 11 June in
-// German); a chart over more than a day gives the date with the clock time.
+// browser's own formats. uPlot's are English, with US dates (its "5/4/24" reads as 5 April
+// in German); a chart over more than a day gives the date with the clock time.
 "use strict";
 window.floodingTime = (function () {
   const lang = document.documentElement.lang || undefined;
