@@ -652,6 +652,20 @@ class TestDeleteWhileRecording:
         store.close()
 
 
+def note_refused(data: Path, text: str) -> tuple[int, str]:
+    """A session noted "chores", then `flooding note` of `text`, which must be refused (exit
+    not 0); the session and what was said on stderr."""
+    store = Store.open(data)
+    session_id = record(store)
+    store.close()
+    assert run_cli("note", str(session_id), "chores", "--data-dir", str(data))[0] == 0
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["note", str(session_id), text, "--data-dir", str(data)])
+    assert code != 0
+    return session_id, err.getvalue()
+
+
 class TestNotesShownSafely:
     def test_a_long_many_line_note_keeps_the_sessions_table_a_table(self, tmp_path: Path) -> None:
         """A 5,000-character note (an earlier version let one in) and a note of several lines
@@ -694,31 +708,18 @@ class TestNotesShownSafely:
     def test_a_note_longer_than_the_apps_box_takes_is_refused(self, tmp_path: Path) -> None:
         """`note N` with 501 characters is refused as the app's box refuses it, naming the
         limit, and the note stays as it was."""
-        store = Store.open(tmp_path)
-        session_id = record(store)
-        store.close()
+        session_id, said = note_refused(tmp_path, "x" * 501)
+        assert "501 characters" in said
+        assert "500 or fewer" in said
         data = ("--data-dir", str(tmp_path))
-        assert run_cli("note", str(session_id), "chores", *data)[0] == 0
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err):
-            code = main(["note", str(session_id), "x" * 501, *data])
-        assert code != 0
-        assert "501 characters" in err.getvalue()
-        assert "500 or fewer" in err.getvalue()
+        assert "Note: chores" in run_cli("review", *data)[1]
         assert run_cli("note", str(session_id), "y" * 500, *data)[0] == 0
 
     def test_an_empty_note_does_not_clear_the_note_without_clear(self, tmp_path: Path) -> None:
         """`note N ""` keeps the note and says how to remove it; `note N --clear` removes it."""
-        store = Store.open(tmp_path)
-        session_id = record(store)
-        store.close()
+        session_id, said = note_refused(tmp_path, "  ")
+        assert "--clear" in said
         data = ("--data-dir", str(tmp_path))
-        assert run_cli("note", str(session_id), "chores", *data)[0] == 0
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err):
-            code = main(["note", str(session_id), "  ", *data])
-        assert code != 0
-        assert "--clear" in err.getvalue()
         assert "Note: chores" in run_cli("review", *data)[1]
         code, out = run_cli("note", str(session_id), "--clear", *data)
         assert code == 0
