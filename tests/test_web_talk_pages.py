@@ -170,6 +170,31 @@ def test_a_settings_file_with_a_mistake_refuses_a_new_break_length_only(
     assert config.read_text(encoding="utf-8") == broken
 
 
+def test_a_field_the_form_does_not_hold_keeps_its_value(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A form without some fields changes only those it holds: the others, the break length
+    too, keep their values; a field sent empty is emptied."""
+    page = open_page(chromium, app, "/agreement")
+    page.get_by_label("Our signal word for a break").fill("pineapple")
+    page.get_by_label("Where the first of us goes").fill("the garden")
+    page.get_by_label("Where the second of us goes").fill("the kitchen")
+    page.get_by_role("button", name="Save our agreement").click()
+    page.wait_for_selector("text=Saved.")
+    before = json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
+    response = page.request.post(
+        f"{app.base}/agreement",
+        form={"signal": "time-out", "where_second": ""},
+        headers={"Origin": app.base},
+        max_redirects=0,
+    )
+    assert response.status == 303
+    after = json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
+    assert after == {**before, "signal": "time-out", "where_second": ""}
+    assert after["where_first"] == "the garden"
+    assert (folder / "c.toml").read_text(encoding="utf-8") == "# mine\n"
+
+
 def test_an_agreement_file_that_is_no_table_shows_a_blank_one(tmp_path: Path) -> None:
     """An agreement.json holding JSON that is not a table of fields loads as a blank
     agreement (no earlier break length), as an unreadable one does."""

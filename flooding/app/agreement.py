@@ -117,33 +117,43 @@ class Sent:
     break_minutes: float
 
 
-def sent_break_minutes(form: dict[str, str]) -> float | None:
-    """The break length a form names, in minutes (None: not a length allowed)."""
+def sent_break_minutes(form: dict[str, str], in_effect: float | None = None) -> float | None:
+    """The break length a form names, in minutes (None: not a length allowed); a form
+    without the field names the one `in_effect`."""
+    sent = form.get(BREAK_FIELD)
+    if sent is None and in_effect is not None:
+        return in_effect
     low, high = break_range()
     try:
-        minutes = float(form.get(BREAK_FIELD, ""))
+        minutes = float(sent or "")
     except ValueError:
         return None
     return minutes if low <= minutes <= high else None
 
 
 def problems(
-    form: dict[str, str], say: Catalogue | None = None
+    form: dict[str, str],
+    say: Catalogue | None = None,
+    *,
+    kept: Agreement | None = None,
+    break_minutes: float | None = None,
 ) -> tuple[Sent | None, dict[str, str]]:
     """The agreement from a form, or what is wrong with each field (in the language of
-    `say`, English without)."""
+    `say`, English without). A field the form does not hold keeps its value in `kept` and
+    the break length `break_minutes` (those in effect); one sent empty is empty."""
     say = say or load_catalogue()
+    kept = kept or Agreement()
     errors: dict[str, str] = {}
     texts = {}
     for key in ("signal", "where_first", "where_second", "return_rule", "first_question"):
-        value = form.get(key, "").strip()
+        value = form.get(key, getattr(kept, key)).strip()
         limit = WORD_MAX_CHARS if key == "signal" else TEXT_MAX_CHARS
         if len(value) > limit:
             errors[key] = say("web.agreement.too_long", n=len(value), most=limit)
         texts[key] = value
     if not texts["signal"]:
         errors["signal"] = say("web.agreement.no_signal")
-    minutes = sent_break_minutes(form)
+    minutes = sent_break_minutes(form, break_minutes)
     if minutes is None:
         low, high = break_range()
         errors[BREAK_FIELD] = say("web.agreement.bad_minutes", low=f"{low:g}", high=f"{high:g}")

@@ -102,8 +102,9 @@ async def save_agreement(request: web.Request) -> web.StreamResponse:
     server = server_of(request)
     form = await form_of(request)
     in_effect = break_in_effect(server)
-    sent, errors = agreement.problems(form, server.say)
-    minutes = agreement.sent_break_minutes(form)
+    kept = agreement.in_language(agreement.load(server.folder), server.say)
+    sent, errors = agreement.problems(form, server.say, kept=kept, break_minutes=in_effect.minutes)
+    minutes = agreement.sent_break_minutes(form, in_effect.minutes)
     changes = [] if minutes in (None, in_effect.minutes) else [f"{agreement.BREAK_KEY}={minutes!r}"]
     candidate, problem = None, in_effect.problem
     if changes and problem is None and sent is not None:
