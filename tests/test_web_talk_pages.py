@@ -83,7 +83,8 @@ def test_the_agreements_break_length_is_the_setting_the_alerts_use(
 ) -> None:
     """The break length shown is `pause.minutes` from the person's file; saving it unchanged
     leaves the file alone, saving another writes it there (comments kept, a whole number as
-    typed), says what the alerts now suggest, and agreement.json keeps no copy of it."""
+    typed), says what the alerts now suggest, and agreement.json keeps no copy of it; the
+    Settings page shows the same value and says it is the agreement's."""
     config = folder / "c.toml"
     config.write_text("# mine\n[pause]\n# ours\nminutes = 25\n", encoding="utf-8")
     page = open_page(chromium, app, "/agreement")
@@ -106,6 +107,7 @@ def test_the_agreements_break_length_is_the_setting_the_alerts_use(
     assert "break_minutes" not in json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
     page.goto(app.base + "/settings")
     assert page.get_by_label("minutes", exact=True).input_value() == "30"
+    assert "also the break length of your agreement" in page.inner_text("#f-pause-minutes-help")
 
 
 def test_an_earlier_agreements_own_break_length_is_named_not_used(
