@@ -25,6 +25,7 @@ from flooding.core.models import (
     Reading,
     Rule,
     State,
+    Unusable,
 )
 from flooding.core.settings import MessageSettings
 from flooding.io.locale_files import load_catalogue, screen_texts
@@ -165,7 +166,8 @@ class TestCounts:
 
 def live_lines(language: str) -> str:
     """What the live line prints through a session: learning, calm, rising, flooded with the
-    pause and its breathing cue, no contact, a gap, the strap's link and battery, two hearts."""
+    pause and its breathing cue, no contact, a gap, a reading not believable, the strap's
+    link and battery, two hearts."""
     out = io.StringIO()
     view = TerminalView(every_s=0.0, out=out, breathing=(6.0, 0.4), language=language)
     t = START_S
@@ -190,6 +192,11 @@ def live_lines(language: str) -> str:
         view.reading(reading)
         view.person_reading("Alex", reading)
         view.person_reading("Sam", reading)
+    glitch = Reading(
+        t + 25, 300.0, State.CALM, 70.0, 80.0, False, None, unusable=Unusable.IMPLAUSIBLE
+    )
+    view.reading(glitch)
+    view.person_reading("Sam", glitch)
     view.link(LinkChanged(t + 30, LinkState.DISCONNECTED, reason="out of range"))
     return out.getvalue()
 
@@ -214,6 +221,8 @@ class TestGermanOnScreen:
         assert "einatmen" in german
         assert "ÜBERFLUTET" in german
         assert "Pause für beide" in german
+        assert "the strap's reading is not believable (300 bpm)" in english
+        assert "Wert des Gurts ist nicht glaubhaft (300 Schläge/min)" in german
 
     def test_breathe_in_german_holds_no_english_sentence(self) -> None:
         """`flooding breathe --lang de` guides in German from start to end."""
