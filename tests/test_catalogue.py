@@ -109,7 +109,8 @@ class TestTheCodeAsksForTextsThatExist:
         assert missing == set()
 
     def test_every_state_rule_mode_and_link_has_words(self) -> None:
-        """The values the screen names by `choice` all have their own text."""
+        """The values the screen names by `choice` (or the live page by its key) all have
+        their own text."""
         english = screen_texts("en")
         needed = {f"state.{s.value}" for s in State}
         needed |= {f"{prefix}.{r.value}" for r in Rule for prefix in ("rule", "rule_plain")}
@@ -118,6 +119,12 @@ class TestTheCodeAsksForTextsThatExist:
             f"link.{s.value}"
             for s in LinkState
             if s not in (LinkState.CONNECTED, LinkState.DISCONNECTED)
+        }
+        # why a reading is not counted, as the live page says it (`now.js`)
+        needed |= {
+            f"web.live.{family}.{u.value}"
+            for u in Unusable
+            for family in ("unusable", "not_counted", "person_not_counted")
         }
         assert needed - set(english) == set()
 
