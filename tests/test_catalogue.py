@@ -126,6 +126,7 @@ class TestTheCodeAsksForTextsThatExist:
             for u in Unusable
             for family in ("unusable", "not_counted", "person_not_counted")
         }
+        needed |= {f"status.heart_not_counted.{u.value}" for u in Unusable}  # flooding status
         assert needed - set(english) == set()
 
     def test_a_language_without_a_text_falls_back_to_english(self) -> None:
