@@ -124,8 +124,9 @@ class TestTheCodeAsksForTextsThatExist:
         needed |= {
             f"web.live.{family}.{u.value}"
             for u in Unusable
-            for family in ("unusable", "not_counted", "person_not_counted")
+            for family in ("not_counted", "person_not_counted")
         }
+        needed |= {f"web.live.unusable.{u.value}" for u in Unusable if u is not Unusable.NO_CONTACT}
         needed |= {f"status.heart_not_counted.{u.value}" for u in Unusable}  # flooding status
         assert needed - set(english) == set()
 

@@ -251,10 +251,15 @@ FED_START_S = 1_800_000_000.0
 
 
 def fed(
-    t: float, bpm: float, state: State = State.CALM, unusable: Unusable | None = None
+    t: float,
+    bpm: float,
+    state: State = State.CALM,
+    unusable: Unusable | None = None,
+    pausing: bool = False,
 ) -> Reading:
     """A reading as the session hands it to the page's feed (calm 66, line 76)."""
-    return Reading(FED_START_S + t, bpm, state, 66.0, 76.0, False, None, unusable=unusable)
+    until = FED_START_S + 1200.0 if pausing else None
+    return Reading(FED_START_S + t, bpm, state, 66.0, 76.0, pausing, until, unusable=unusable)
 
 
 class FedApp:
@@ -347,7 +352,8 @@ def test_the_now_page_shows_a_reading_not_counted_as_not_counted(
 ) -> None:
     """An implausible reading shows "--" with plain words (and the strap's number) under the
     state's, and in the details; the chart leaves it out (history and live alike); a reading
-    without skin contact shows "--" and its state's words once; a usable one shows again."""
+    without skin contact shows "--" and its words once (in a pause, under the pause's); a
+    usable one shows again."""
     fed_app.forget()
     glitch = fed(10, 300.0, unusable=Unusable.IMPLAUSIBLE)
     fed_app.send(*[fed(t, 70.0) for t in range(10)], glitch, *[fed(t, 72.0) for t in range(11, 16)])
@@ -374,6 +380,10 @@ def test_the_now_page_shows_a_reading_not_counted_as_not_counted(
     assert page.inner_text("#bpm") == "--"
     assert page.is_hidden("#reading-words")  # the state's words say it
     assert page.text_content("#n-bpm") == "not counted: no skin contact"
+    fed_app.send(fed(17.5, 0.0, State.NO_CONTACT, Unusable.NO_CONTACT, pausing=True))
+    page.wait_for_selector("#reading-words", state="visible")
+    assert page.inner_text("#state-words") == "On a break. Let your heart settle."
+    assert page.inner_text("#reading-words").startswith("The strap has no skin contact")
     fed_app.send(fed(18, 71.0))
     bpm_is(page, "71")
     assert page.is_hidden("#reading-words")

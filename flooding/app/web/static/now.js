@@ -102,12 +102,13 @@
     if (workout()) text = say("web.live.workout");
     shown.textContent = text;
     shown.className = "state-words " + (latest.pausing ? "pausing" : latest.state);
-    const why = counted ? "" : say("web.live.unusable." + latest.unusable, { bpm: strapNumber(latest) });
+    // no skin contact has its words already (the state's); a reading not believable, its own
+    const why = counted ? "" : latest.unusable === "no-contact" ? words("web.live.state.", "no-contact")
+      : say("web.live.unusable." + latest.unusable, { bpm: strapNumber(latest) });
     const readingWords = $("reading-words");
     readingWords.textContent = why;
     // said once: not when the state's words say it already, nor beside both hearts' lines
-    const saidByState = latest.unusable === "no-contact" && text === words("web.live.state.", "no-contact");
-    readingWords.hidden = !why || saidByState || people.length > 0;
+    readingWords.hidden = !why || why === text || people.length > 0;
     const perMinute = (value) => say("web.live.bpm", { bpm: value.toFixed(0) });
     $("n-bpm").textContent = counted ? perMinute(latest.bpm)
       : say("web.live.not_counted." + latest.unusable, { bpm: strapNumber(latest) });
