@@ -5,6 +5,7 @@ the view behind it (the terminal, the log, the local app).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -16,6 +17,18 @@ if TYPE_CHECKING:
     from flooding.app.session import View
 
 STALE_READING_S = 10.0  # a heart rate older than this is not shown as "current"
+
+
+def heart_now(reading: Reading | None) -> tuple[float | None, str | None, float | None]:
+    """What `flooding status` says of a reading's heart: its rate (None: none, or one the
+    detector could not use), why not counted (`Reading.unusable`), and the strap's number
+    then (for the words, not a heart rate; None when it is no number)."""
+    if reading is None:
+        return None, None, None
+    if reading.unusable is None:
+        return reading.bpm, None, None
+    strap = reading.bpm if math.isfinite(reading.bpm) else None
+    return None, reading.unusable.value, strap
 
 
 class StatusBoard:

@@ -33,6 +33,7 @@
       legend: { show: false }, // the page has its own legend, and the numbers under Details
       series: series,
     }, chartData(), chartBox);
+    window.floodingChart = chart; // what is drawn (for measurements and tests)
     if (couple) {
       $("chart-title").textContent = say("web.live.couple_title");
       document.querySelector(".legend").textContent = people[1]
@@ -86,18 +87,31 @@
 
   function workout() { return status && status.mode === "workout"; }
 
+  // the strap's number of a reading the detector could not use (shown only in the words)
+  const strapNumber = (r) => (r.strap_bpm == null ? "?" : Math.round(r.strap_bpm));
+
   function showState() {
     const shown = $("state-words");
     if (!latest) return;
-    $("bpm").textContent = Math.round(latest.bpm);
+    // a reading the detector could not use has no heart rate (bpm null): "--", and why
+    const counted = latest.bpm != null;
+    $("bpm").textContent = counted ? Math.round(latest.bpm) : "--";
     if (people.length) showPeople();
     let text = words("web.live.state.", latest.state);
     if (latest.pausing) text = say("web.live.pausing");
     if (workout()) text = say("web.live.workout");
     shown.textContent = text;
     shown.className = "state-words " + (latest.pausing ? "pausing" : latest.state);
+    // no skin contact has its words already (the state's); a reading not believable, its own
+    const why = counted ? "" : latest.unusable === "no-contact" ? words("web.live.state.", "no-contact")
+      : say("web.live.unusable." + latest.unusable, { bpm: strapNumber(latest) });
+    const readingWords = $("reading-words");
+    readingWords.textContent = why;
+    // said once: not when the state's words say it already, nor beside both hearts' lines
+    readingWords.hidden = !why || why === text || people.length > 0;
     const perMinute = (value) => say("web.live.bpm", { bpm: value.toFixed(0) });
-    $("n-bpm").textContent = perMinute(latest.bpm);
+    $("n-bpm").textContent = counted ? perMinute(latest.bpm)
+      : say("web.live.not_counted." + latest.unusable, { bpm: strapNumber(latest) });
     $("n-baseline").textContent = latest.baseline == null ? say("web.live.not_known") : perMinute(latest.baseline);
     $("n-threshold").textContent = perMinute(latest.threshold);
     $("n-state").textContent = words("state.", latest.state);
@@ -120,8 +134,10 @@
     for (const name of people) {
       const r = latestOf[name];
       const item = document.createElement("li");
-      item.textContent = say("web.live.person_line",
-        { name: name, bpm: Math.round(r.bpm), state: words("web.live.person.", r.state) });
+      const state = words("web.live.person.", r.state);
+      item.textContent = r.bpm != null
+        ? say("web.live.person_line", { name: name, bpm: Math.round(r.bpm), state: state })
+        : say("web.live.person_not_counted." + r.unusable, { name: name, bpm: strapNumber(r), state: state });
       list.appendChild(item);
     }
   }
