@@ -394,7 +394,13 @@ class TestAllOrNothing:
             text=True,
             cwd=root,
         )
-        time.sleep(1.5)
+        # Ctrl-C once the import is storing (its database exists), not while Python starts
+        from flooding.io.store import DB_NAME
+
+        deadline = time.monotonic() + 60
+        while not (data / DB_NAME).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=120)
         assert (child.returncode, out, err) == (130, "", "Stopped: nothing was imported.\n")

@@ -30,8 +30,9 @@ def accelerated_clock(
     return lambda: origin_wall + (time.monotonic() - origin) * speed
 
 
-async def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Poll `condition()` until it holds, failing after `timeout_s`."""
+async def wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    """Poll `condition()` until it holds, failing after `timeout_s` (a bound against a hang,
+    not a speed: on a loaded machine the emulated link takes seconds to connect)."""
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.01)
