@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import dataclasses
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ import pytest
 
 from flooding.app.report import render_people_png
 from flooding.app.review import people_lines, people_review
+from flooding.app.status import StatusBoard
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.linkage import changes, linkage, window_correlations
@@ -24,12 +26,17 @@ from flooding.core.messages import MessageBook
 from flooding.core.models import (
     UNSEEN_S,
     Alert,
+    BatteryLevel,
     EpisodeStarted,
     Event,
     GapDetected,
+    LinkChanged,
+    LinkState,
     Mode,
     PauseExtended,
     PauseStarted,
+    PersonItem,
+    Reading,
     ReadyToReturn,
     Rule,
     Sample,
@@ -50,6 +57,7 @@ from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests._data import recording, requires_data
+from tests.fakes import RecordingView
 from tests.schemas import SCHEMA_V2_DDL, old_database, rows_after_a_false_alarm
 from tests.session_factory import START_S, calibration_refused, flooding, record
 
@@ -783,11 +791,12 @@ def test_each_partners_strap_is_named_whether_or_not_it_gives_a_name(tmp_path: P
     name ("Anna's the strap" before), "Ben's H10 A1" for one that does."""
     from flooding.app.session import SessionRunner
     from flooding.app.sources import MergedSource
+    from flooding.cli.view import TerminalView
     from flooding.lab.simulate import SimulatedStrap
-    from tests.fakes import RecordingView
 
     store = Store.open(tmp_path)
-    view = RecordingView()
+    shown = io.StringIO()
+    view = TerminalView(out=shown)
     names = {"Anna": "", "Ben": "H10 A1"}
     source = MergedSource(
         {
@@ -805,7 +814,12 @@ def test_each_partners_strap_is_named_whether_or_not_it_gives_a_name(tmp_path: P
     )
     asyncio.run(runner.run())
     store.close()
-    assert {change.strap_name for change in view.links} == {"Anna's strap", "Ben's H10 A1"}
+    connected = {
+        line.split("connected to ", 1)[1]
+        for line in shown.getvalue().splitlines()
+        if "connected to " in line
+    }
+    assert connected == {"Anna's strap", "Ben's H10 A1"}
 
 
 def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> None:
@@ -841,6 +855,174 @@ def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> N
     assert any(line.startswith("Anna: ") and "bpm" in line for line in lines)
     assert any(line.startswith("Ben: ") and "bpm" in line for line in lines)
     assert not any(line.startswith("Heart:") for line in lines)
+
+
+def couple_board() -> tuple[StatusBoard, RecordingView]:
+    """A status board of a couple's monitor: Anna's strap connected with its battery read in
+    a session, Ben's still searched for (as the service notes it between sessions)."""
+    shown = RecordingView()
+    board = StatusBoard(shown)
+    board.person_link("Anna", LinkChanged(0.0, LinkState.CONNECTED, "H10 A1", "AA:01"))
+    board.person_battery("Anna", BatteryLevel(0.0, 80), low=False)
+    board.note_link(LinkChanged(0.0, LinkState.SEARCHING), "Ben")
+    return board, shown
+
+
+def test_status_names_each_partners_strap_with_its_link_and_battery() -> None:
+    """`flooding status` of a couple's monitor gives each partner's strap on a line of its
+    own, saying whose it is, its link and battery (not the last strap heard of as the one)."""
+    from flooding.app.live import LiveMonitor
+    from flooding.cli.commands.status import describe
+
+    board, shown = couple_board()
+    live = LiveMonitor(
+        board,
+        settings=default_settings(),
+        strap="two straps",
+        headless=True,
+        people=PEOPLE,
+        straps={"Ben": ("H10 B2", "BB:02")},
+    )
+    status = live.status()
+    assert status.straps is not None
+    assert (status.straps["Anna"].connected, status.straps["Anna"].battery_percent) == (True, 80)
+    assert (status.straps["Ben"].link, status.straps["Ben"].chosen) == ("searching", "H10 B2")
+    assert not status.strap.connected  # both straps are one strap only when both are connected
+    lines = describe(status)
+    assert [line for line in lines if line.startswith("Strap:")] == [
+        "Strap:   Anna's H10 A1 (AA:01): connected, battery 80 %",
+        "Strap:   Ben's H10 B2: not connected (searching)",
+    ]
+    assert [person for person, _ in shown.person_links] == ["Anna"]  # passed on, whose it is
+    assert [(person, level.percent) for person, level, _ in shown.person_batteries] == [
+        ("Anna", 80)
+    ]
+    assert (shown.links, shown.batteries) == ([], [])
+
+
+class StrapsOffTheSkin:
+    """A couple's straps in range before either is worn: their links and batteries, and no
+    heart (the service starts no session)."""
+
+    description = "two straps"
+
+    def __init__(self, items: list[PersonItem]) -> None:
+        self.items = items
+
+    async def stream(self) -> AsyncIterator[PersonItem]:
+        for item in self.items:
+            yield item
+        await asyncio.Event().wait()  # still in range, still not worn
+
+
+def test_the_service_between_sessions_keeps_each_partners_strap_apart() -> None:
+    """Before either partner wears a strap, `flooding status` of the service gives each one's
+    strap as heard of so far (its link and battery), not the last one heard of as the one."""
+    from flooding.app.background import BackgroundMonitor
+    from flooding.app.live import LiveMonitor
+    from flooding.cli.commands.status import describe
+    from flooding.cli.view import QuietView
+
+    board = StatusBoard(QuietView())
+    live = LiveMonitor(
+        board, settings=default_settings(), strap="two straps", headless=True, people=PEOPLE
+    )
+    items = [
+        PersonItem("Anna", LinkChanged(0.0, LinkState.CONNECTED, "H10 A1", "AA:01")),
+        PersonItem("Anna", BatteryLevel(0.0, 80)),
+        PersonItem("Ben", LinkChanged(0.0, LinkState.CONNECTING, "H10 B2", "BB:02")),
+    ]
+
+    async def waiting() -> list[str]:
+        monitor = BackgroundMonitor(
+            source=StrapsOffTheSkin(items),
+            live=live,
+            make_runner=lambda *_: pytest.fail("no session starts off the skin"),
+            session_gap_s=30,
+        )
+        task = asyncio.create_task(monitor.run())
+        for _ in range(500):
+            if "Ben" in board.straps:
+                break
+            await asyncio.sleep(0.01)
+        lines = describe(live.status())
+        monitor.stop()
+        await asyncio.wait_for(task, 10)
+        return lines
+
+    lines = asyncio.run(waiting())
+    assert [line for line in lines if line.startswith("Strap:")] == [
+        "Strap:   Anna's H10 A1 (AA:01): connected, battery 80 %",
+        "Strap:   Ben's H10 B2 (BB:02): not connected (connecting)",
+    ]
+
+
+def test_the_live_pages_feed_names_the_couple_and_keeps_each_strap_apart() -> None:
+    """The live page's feed names both partners and sends each one's strap (whose, its
+    link and battery) on its own, in its events and in the snapshot a new page starts from."""
+    from flooding.app.web.live import LiveFeed
+
+    async def fed() -> tuple[dict[str, Any], list[str]]:
+        feed = LiveFeed(people=PEOPLE)
+        page = feed.subscribe()
+        feed.person_link("Ben", LinkChanged(0.0, LinkState.CONNECTED, "H10 B2"))
+        feed.person_battery("Ben", BatteryLevel(0.0, 42), low=False)
+        feed.person_link("Anna", LinkChanged(0.0, LinkState.SEARCHING))
+        frames = [page.get_nowait() for _ in range(page.qsize())]
+        return feed.snapshot(), frames
+
+    snapshot, frames = asyncio.run(fed())
+    assert snapshot["people"] == list(PEOPLE)
+    assert snapshot["straps"] == [
+        {"person": "Anna", "state": "searching", "strap": None, "percent": None},
+        {"person": "Ben", "state": "connected", "strap": "H10 B2", "percent": 42},
+    ]
+    assert (snapshot["link"], snapshot["battery"]) == (None, None)  # no one strap of both
+    sent = [json.loads(frame.split("data: ", 1)[1]) for frame in frames[1:]]
+    assert [frame.split("\n", 1)[0] for frame in frames[1:]] == ["event: person-strap"] * 3
+    assert [(strap["person"], strap["percent"]) for strap in sent] == [
+        ("Ben", None),
+        ("Ben", 42),
+        ("Anna", None),
+    ]
+
+
+def test_the_couples_live_line_gives_each_partners_battery() -> None:
+    """In couple mode the live line gives each partner's strap's battery on their own part
+    of the line, and says whose strap connected."""
+    from flooding.cli.view import TerminalView
+
+    out = io.StringIO()
+    view = TerminalView(every_s=0.0, out=out)
+    view.person_link("Anna", LinkChanged(START_S, LinkState.CONNECTED, "H10 A1"))
+    view.person_battery("Anna", BatteryLevel(START_S, 80), low=False)
+    view.person_battery("Ben", BatteryLevel(START_S, 42), low=False)
+    for name in PEOPLE:
+        view.person_reading(name, Reading(START_S, 70.0, State.CALM, 65.0, 75.0, False, None))
+    first, *_, last = out.getvalue().splitlines()
+    assert first.endswith("connected to Anna's H10 A1")
+    anna, ben = last.split("  |  ")
+    assert anna.endswith("calm  battery 80%")
+    assert ben.endswith("calm  battery 42%")
+
+
+def test_the_service_log_says_whose_strap_connected_and_went_away(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The headless service's log names whose strap connected, went away or runs low."""
+    from flooding.app.views import LogView
+
+    view = LogView()
+    with caplog.at_level("INFO", logger="flooding.app.views"):
+        view.person_link("Anna", LinkChanged(0.0, LinkState.CONNECTED, "H10 A1"))
+        view.person_link("Ben", LinkChanged(0.0, LinkState.DISCONNECTED))  # never connected
+        view.person_link("Anna", LinkChanged(1.0, LinkState.DISCONNECTED))
+        view.person_battery("Ben", BatteryLevel(1.0, 9), low=True)
+    assert caplog.messages == [
+        "connected to Anna's strap (H10 A1)",
+        "Anna's strap went away; reconnecting on its own",
+        "Ben's strap battery low (9%): replace or charge it soon, or an alert may be missed",
+    ]
 
 
 def test_ok_marks_the_alert_for_both_without_a_monitor(tmp_path: Path) -> None:

@@ -96,8 +96,14 @@ class View(Protocol):
     def link(self, change: LinkChanged) -> None:
         """The strap connected, dropped, or is being searched for."""
 
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        """Couple mode: one partner's strap connected, dropped, or is being searched for."""
+
     def battery(self, level: BatteryLevel, low: bool) -> None:
         """The strap's battery level."""
+
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        """Couple mode: one partner's strap's battery level."""
 
     def info(self, text: str) -> None:
         """Anything else worth a line."""
@@ -387,7 +393,7 @@ class SessionRunner:
                 {"state": inner.state.value, "strap": inner.strap_name, "reason": inner.reason},
                 person,
             )
-            self.view.link(self._link_shown(person, inner))
+            self._show_link(person, inner)
         elif isinstance(inner, BatteryLevel):
             self.store.add_note_event(
                 self.session_id, inner.t_s, "battery", {"percent": inner.percent}, person
@@ -396,7 +402,7 @@ class SessionRunner:
             if warn:
                 self._battery_warned.add(person)
                 self._battery_warning_for(person)
-            self.view.battery(inner, warn)
+            self._show_battery(person, inner, warn)
         elif isinstance(inner, SensorLocation):
             self.store.add_note_event(
                 self.session_id, inner.t_s, "sensor-location", {"location": inner.location}, person
@@ -440,15 +446,17 @@ class SessionRunner:
                 self.session_id, person, change.strap_name, change.strap_address
             )
 
-    def _link_shown(self, person: str, change: LinkChanged) -> LinkChanged:
-        if not self.couple:
-            return change
-        whose = (
-            self.say("session.info.whose_strap", name=person, strap=change.strap_name)
-            if change.strap_name
-            else self.say("session.info.whose_unnamed_strap", name=person)
-        )
-        return dataclasses.replace(change, strap_name=whose)
+    def _show_link(self, person: str, change: LinkChanged) -> None:
+        if self.couple:
+            self.view.person_link(person, change)
+        else:
+            self.view.link(change)
+
+    def _show_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        if self.couple:
+            self.view.person_battery(person, level, low)
+        else:
+            self.view.battery(level, low)
 
     def _battery_warning_for(self, person: str) -> None:
         """Before the low-battery line: say whose strap it is (couple mode)."""

@@ -403,6 +403,7 @@ def app_extras(
     @contextlib.asynccontextmanager
     async def service(proc: Process) -> AsyncIterator[AppServer | None]:
         feed.status = lambda: proc.live.status().model_dump(mode="json")
+        feed.people = proc.people
         async with serving(
             announce,
             folder=folder,

@@ -19,11 +19,11 @@ from flooding.cli.commands._control import (
     no_monitor_text,
     refusal,
 )
-from flooding.core.catalogue import counted
+from flooding.core.catalogue import counted, whose_strap
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
-    from flooding.io.control import MonitorStatus
+    from flooding.io.control import MonitorStatus, StrapStatus
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
@@ -47,8 +47,29 @@ def _heart(bpm: object, baseline: object, say: Catalogue) -> str:
     return say("status.heart_value", bpm=_bpm(bpm, say), baseline=known)
 
 
+def _strap_line(strap: StrapStatus, say: Catalogue, person: str | None = None) -> str:
+    """The line of a strap: its name and link (and battery); a partner's (`person`, couple
+    mode) says whose it is."""
+    name = strap.name or strap.chosen or None
+    if person is not None:
+        label = whose_strap(say, person, name)
+    else:
+        label = name or say("status.your_strap")
+    if strap.address and strap.address != name:
+        label += f" ({strap.address})"
+    link = (
+        say("status.connected")
+        if strap.connected
+        else say("status.not_connected", link=say.choice("strap_link", strap.link))
+    )
+    if strap.battery_percent is not None:
+        link += say("status.battery", percent=strap.battery_percent)
+    return say("status.strap", label=label, link=link)
+
+
 def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
-    """The status as lines for the person, in the language of `say` (English without)."""
+    """The status as lines for the person, in the language of `say` (English without); in
+    couple mode each partner's strap on a line of its own."""
     from flooding.core.timefmt import clock_time
     from flooding.io.locale_files import load_catalogue
 
@@ -61,21 +82,11 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
         if status.headless
         else "status.kind_terminal"
     )
-    strap = status.strap
-    label = strap.name or strap.chosen or say("status.your_strap")
-    if strap.address and strap.address != label:
-        label += f" ({strap.address})"
-    link = (
-        say("status.connected")
-        if strap.connected
-        else say("status.not_connected", link=say.choice("strap_link", strap.link))
-    )
-    if strap.battery_percent is not None:
-        link += say("status.battery", percent=strap.battery_percent)
-    lines = [
-        say("status.monitor", kind=kind, pid=status.pid),
-        say("status.strap", label=label, link=link),
-    ]
+    lines = [say("status.monitor", kind=kind, pid=status.pid)]
+    if status.straps is not None:
+        lines += [_strap_line(strap, say, person) for person, strap in status.straps.items()]
+    else:
+        lines.append(_strap_line(status.strap, say))
     if status.desktop_problem is not None:
         lines.append(say("status.desktop", why=status.desktop_problem))
     session = status.session_id
