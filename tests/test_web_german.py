@@ -387,3 +387,56 @@ def test_the_live_page_in_german(tmp_path: Path, chromium: Any) -> None:
             assert english not in shown
     finally:
         demo.stop()
+
+
+@pytest.mark.slow
+def test_the_couples_live_page_in_german(tmp_path: Path, chromium: Any) -> None:
+    """`demo --couple --lang de`: the live page speaks to both in German ("ihr", "euer"),
+    each partner's strap and numbers on their own, through the talk and into the pause; no
+    word of the one-person page's that says "du" or "dein"."""
+    german = screen_texts("de")
+    demo = AppProcess(
+        "demo",
+        "--couple",
+        "--speed",
+        "40",
+        "--no-notify",
+        "--lang",
+        "de",
+        "--data-dir",
+        str(tmp_path),
+    )
+    try:
+        page = chromium.new_page()
+        page.goto(demo.link)
+        page.wait_for_function("() => document.querySelectorAll('#people li').length === 2")
+        assert page.inner_text("#straps").splitlines() == [
+            "Simulierter Gurt von Alex: verbunden · Akku noch unbekannt",
+            "Simulierter Gurt von Sam: verbunden · Akku noch unbekannt",
+        ]
+        talking = {german[f"web.live.couple.state.{s}"] for s in ("warming", "calm", "rising")}
+        assert page.inner_text("#state-words") in talking
+        numbers = r"Alex: \d+ Schläge pro Minute · Sam: \d+ Schläge pro Minute"
+        assert re.fullmatch(numbers, page.text_content("#n-bpm") or "")
+        assert page.inner_text("#mode-words") == german["web.live.couple.mode_talk"]
+        assert page.inner_text(".legend") == "Rot: das Herz von Alex · Blau: das Herz von Sam"
+        label = page.get_attribute("#chart", "aria-label")
+        assert label == german["web.now.couple.chart_label"]
+        page.wait_for_selector("#pause-card", state="visible", timeout=60_000)
+        assert page.inner_text("#pause-title") == "Eine Pause für euch beide"
+        assert page.text_content("#start-pause") == "Unsere 20-Minuten-Pause starten"
+        assert page.inner_text("#not-flooded") == german["web.now.couple.not_flooded"]
+        page.wait_for_function(
+            "(words) => document.getElementById('state-words').textContent === words",
+            arg=german["web.live.couple.pausing"],
+        )
+        state = page.text_content("#n-state") or ""
+        assert re.fullmatch(r"Alex: [a-zäöü ]+ · Sam: [a-zäöü ]+", state), state
+        shown = (page.text_content("main") or "") + (label or "")
+        assert no_english(shown) == []
+        page_words = shown.replace(page.text_content("#alert-card") or "", "")
+        page_words = page_words.replace(page.text_content("#suggestion") or "", "")
+        addressing_one = re.findall(r"\b(du|dich|dir|dein\w*|Du|Dein\w*)\b", page_words)
+        assert addressing_one == [], page_words
+    finally:
+        demo.stop()

@@ -206,12 +206,14 @@ class AppServer:
         return response
 
     async def now(self, request: web.Request) -> web.StreamResponse:
-        """The live page (or, with no monitor here, how to start one)."""
+        """The live page (or, with no monitor here, how to start one); in couple mode its
+        words address both partners."""
         suggestions = self.settings.messages.suggestions
         return self.render(
             "now.html",
             page="now",
             live=self.feed is not None,
+            people=self.feed.people if self.feed is not None else (),
             suggestion=suggestions[0] if suggestions else "",
         )
 
