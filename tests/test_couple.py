@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from flooding.app.report import render_people_png
 from flooding.app.review import people_lines, people_review
+from flooding.app.session import SessionRunner
 from flooding.app.status import StatusBoard
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
@@ -42,6 +44,7 @@ from flooding.core.models import (
     Sample,
     State,
 )
+from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Message
 from flooding.core.pause import NO_CONTACT, NO_SIGNAL, WORKOUT, PauseProtocol
 from flooding.core.people import run_people_batch
 from flooding.core.settings import (
@@ -53,13 +56,15 @@ from flooding.core.settings import (
     profile_settings,
 )
 from flooding.io.config_files.loading import default_settings, load_config
+from flooding.io.control import MonitorStatus, PersonStatus, StrapStatus
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests._data import recording, requires_data
-from tests.fakes import RecordingView
+from tests.fakes import RecordingNotifier, RecordingView
 from tests.schemas import SCHEMA_V2_DDL, old_database, rows_after_a_false_alarm
 from tests.session_factory import START_S, calibration_refused, flooding, record
+from tests.test_catalogue import no_english
 
 E = TypeVar("E")
 
@@ -1023,6 +1028,189 @@ def test_the_service_log_says_whose_strap_connected_and_went_away(
         "Anna's strap went away; reconnecting on its own",
         "Ben's strap battery low (9%): replace or charge it soon, or an alert may be missed",
     ]
+
+
+def test_the_couples_live_line_names_each_heart_in_german_not_you() -> None:
+    """The couple's live line says of each named heart that its calm is being learnt, in
+    German without "deinen" (a partner's line is not "you"); in English as before."""
+    from flooding.cli.view import TerminalView
+
+    lines = {}
+    for language in ("en", "de"):
+        out = io.StringIO()
+        view = TerminalView(every_s=0.0, out=out, language=language)
+        for name in PEOPLE:
+            view.person_reading(
+                name, Reading(START_S, 71.0, State.WARMING, None, 110.0, False, None)
+            )
+        lines[language] = out.getvalue().splitlines()[-1]
+    assert lines["en"].endswith("Anna 71 bpm (calm --) warming  |  Ben 71 bpm (calm --) warming")
+    assert lines["de"].endswith(
+        "Anna 71 (Ruhepuls --) Ruhepuls wird kennengelernt  |  "
+        "Ben 71 (Ruhepuls --) Ruhepuls wird kennengelernt"
+    )
+
+
+def couple_status(session: int | None) -> MonitorStatus:
+    """The status of the couple demo: watching both partners (`session`), or waiting for
+    their straps (None)."""
+    strap = StrapStatus(
+        chosen="",
+        name="Simulated strap",
+        address=None,
+        link="connected",
+        connected=True,
+        battery_percent=None,
+    )
+    person = PersonStatus(heart_bpm=71.0, state="warming", baseline_bpm=None, mode="talk")
+    return MonitorStatus(
+        pid=7,
+        headless=False,
+        demo=True,
+        started_at=0.0,
+        strap=strap.model_copy(update={"name": None}),
+        session_id=session,
+        mode="talk",
+        state="watching both" if session else "waiting",
+        heart_bpm=None,
+        baseline_bpm=None,
+        pause=None,
+        people=dict.fromkeys(PEOPLE, person) if session else None,
+        straps=dict.fromkeys(PEOPLE, strap),
+    )
+
+
+@pytest.mark.parametrize("session", [None, 3])
+def test_the_status_of_a_couple_speaks_to_both(session: int | None) -> None:
+    """`flooding status` of the couple demo says it has two simulated straps, waits for the
+    couple's straps, and says it watches both, in English and in German (without "du",
+    "dein" or an English state)."""
+    from flooding.cli.commands.status import describe
+
+    english = describe(couple_status(session))
+    german = describe(couple_status(session), load_catalogue("de"))
+    assert english[0].startswith("Monitor: running (the couple demo, with two simulated straps,")
+    assert german[0].startswith("Wächter: läuft (die Vorführung zu zweit, mit zwei simulierten")
+    if session is None:
+        assert english[-1] == (
+            "Session: none - waiting for your straps; a session starts when one of you wears theirs"
+        )
+        assert german[-1] == (
+            "Sitzung:  keine \u2013 wartet auf eure Gurte; eine Sitzung beginnt, sobald eine*r von "
+            "euch den eigenen trägt"
+        )
+    else:
+        assert english[-3:] == [
+            "Anna: 71 bpm, calm baseline not known yet (learning in the first minutes), warming",
+            "Ben: 71 bpm, calm baseline not known yet (learning in the first minutes), warming",
+            "State:   watching both",
+        ]
+        assert german[-1] == "Zustand:  beide Herzen werden beobachtet"
+        assert german[-3].endswith(", Ruhepuls wird kennengelernt")
+    said = "\n".join(german)
+    assert no_english(said) == []
+    assert re.findall(r"\b(du|dein\w*|watching)\b", said) == []
+
+
+def test_a_couples_monitor_without_a_session_asks_for_both_straps() -> None:
+    """A couple's monitor with no session running answers pause, resume and ok that it
+    waits for the straps (plural), and to put them on."""
+    from flooding.app.live import LiveMonitor
+    from flooding.cli.view import QuietView
+    from flooding.io.control import ErrorReply, OkRequest, PauseRequest, ResumeRequest
+
+    live = LiveMonitor(
+        StatusBoard(QuietView()),
+        settings=default_settings(),
+        strap="two straps",
+        headless=True,
+        people=PEOPLE,
+    )
+    for request in (PauseRequest(), ResumeRequest(), OkRequest()):
+        reply = live.handle(request)
+        assert isinstance(reply, ErrorReply)
+        assert reply.code == "no-session"
+        assert "waiting for your straps. Put them on" in reply.error
+
+
+class PressingNotifier(RecordingNotifier):
+    """A desktop whose alert's buttons are pressed as soon as it shows: "start the pause",
+    then "not flooded"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runner: SessionRunner | None = None
+
+    async def send(self, message: Message) -> bool:
+        await super().send(message)
+        if message.kind == "alert" and self.runner is not None:
+            self.runner.handle_action(message, ACTION_START_PAUSE)
+            self.runner.handle_action(message, ACTION_NOT_FLOODED)
+        return True
+
+
+@pytest.mark.parametrize(
+    ("language", "confirmed", "marked"),
+    [
+        (
+            "en",
+            "Pause for both confirmed. Take the time you need.",
+            "Marked as a false alarm. Thank you both: it helps tune your thresholds.",
+        ),
+        (
+            "de",
+            "Pause für beide bestätigt. Nehmt euch die Zeit, die ihr braucht.",
+            "Als Fehlalarm markiert. Danke euch: das hilft, eure Grenzen einzustellen.",
+        ),
+    ],
+)
+def test_the_couples_alert_buttons_are_answered_to_both(
+    tmp_path: Path, language: str, confirmed: str, marked: str
+) -> None:
+    """Pressing the couple's alert buttons on the desktop is answered to both ("take the
+    time you need" to both, "thank you both"), in the person's language."""
+    from flooding.app.sources import MergedSource
+    from flooding.lab.simulate import SimulatedStrap
+
+    settings = default_settings().model_copy(update={"language": language})
+    store = Store.open(tmp_path)
+    view = RecordingView()
+    notifier = PressingNotifier()
+    hearts = dict(zip(PEOPLE, pursue_withdraw(), strict=True))
+    runner = SessionRunner(
+        source=MergedSource(
+            {name: SimulatedStrap(talk, start_s=0.0, speed=0) for name, talk in hearts.items()}
+        ),
+        settings=settings,
+        store=store,
+        view=view,
+        notifier=notifier,
+        people=PEOPLE,
+        source_kind="test",
+    )
+    notifier.runner = runner
+    try:
+        asyncio.run(runner.run())
+    finally:
+        store.close()
+    assert "alert" in [m.kind for m in notifier.sent]
+    assert view.infos[:2] == [confirmed, marked]  # the first alert's buttons
+
+
+def test_the_couples_monitor_names_both_straps_in_the_persons_language() -> None:
+    """`flooding monitor --couple` says whose straps it watches joined in the person's
+    language ("und" in German, not "and")."""
+    from flooding.app.sources import MergedSource
+    from flooding.cli.commands.monitor import watched
+    from flooding.lab.simulate import SimulatedStrap
+
+    talks = dict(zip(PEOPLE, pursue_withdraw(), strict=True))
+    source = MergedSource(
+        {name: SimulatedStrap(talk, start_s=0.0, speed=0) for name, talk in talks.items()}
+    )
+    both = "Anna: simulated strap (pursuer) {} Ben: simulated strap (withdrawer)"
+    assert watched(source, load_catalogue("en")) == both.format("and")
+    assert watched(source, load_catalogue("de")) == both.format("und")
 
 
 def test_ok_marks_the_alert_for_both_without_a_monitor(tmp_path: Path) -> None:

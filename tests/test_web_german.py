@@ -28,7 +28,7 @@ from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.locale_files import load_catalogue, screen_texts
 from flooding.io.store import Store
 from tests.browser import AppProcess
-from tests.session_factory import calm_talk, record
+from tests.session_factory import calm_talk, flooding, record
 from tests.test_catalogue import no_english
 
 TEMPLATE_KEY = re.compile(r"""\b(say|say_html|counted)\("([a-z0-9_.-]+)"[,)]""")
@@ -430,6 +430,16 @@ def test_the_couples_live_page_in_german(tmp_path: Path, chromium: Any) -> None:
             "(words) => document.getElementById('state-words').textContent === words",
             arg=german["web.live.couple.pausing"],
         )
+        status = flooding("status", "--lang", "de", "--data-dir", str(tmp_path))
+        assert status.returncode == 0, status.stderr
+        said = status.stdout.splitlines()
+        assert said[0].startswith("Wächter: läuft (die Vorführung zu zweit, mit zwei simulierten")
+        assert said[1:3] == [
+            "Gurt:     Simulierter Gurt von Alex: verbunden",
+            "Gurt:     Simulierter Gurt von Sam: verbunden",
+        ]
+        assert no_english(status.stdout) == []
+        assert re.findall(r"\b(du|dein\w*)\b", status.stdout) == []
         state = page.text_content("#n-state") or ""
         assert re.fullmatch(r"Alex: [a-zäöü ]+ · Sam: [a-zäöü ]+", state), state
         shown = (page.text_content("main") or "") + (label or "")

@@ -220,6 +220,14 @@ def test_the_live_page_shows_both_hearts_in_couple_mode(tmp_path: Path, chromium
         assert label == english["web.now.couple.chart_label"]
         assert page.inner_text("#mode-words") == english["web.live.couple.mode_talk"]
         assert solo_words_on(page, english) == []
+        status = flooding("status", "--data-dir", str(tmp_path))
+        assert status.returncode == 0, status.stderr
+        told = status.stdout.splitlines()
+        assert told[0].startswith("Monitor: running (the couple demo, with two simulated straps")
+        assert told[1:3] == [
+            "Strap:   Alex's Simulated strap: connected",
+            "Strap:   Sam's Simulated strap: connected",
+        ]
 
         page.wait_for_selector("#pause-card", state="visible", timeout=60_000)
         assert page.is_visible("#alert-card")

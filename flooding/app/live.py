@@ -87,7 +87,10 @@ class LiveMonitor:
         if runner is None or runner.session_id is None:
             return error_reply(
                 "no-session",
-                "no session is running: the monitor is waiting for your strap. "
+                "no session is running: the monitor is waiting for your straps. "
+                "Put them on (electrodes moistened) and a session starts by itself."
+                if self.people
+                else "no session is running: the monitor is waiting for your strap. "
                 "Put it on (electrodes moistened) and a session starts by itself.",
             )
         if isinstance(request, PauseRequest):

@@ -547,12 +547,13 @@ class SessionRunner:
         alert_id = self._alert_ids.get(message.key or "")
         if alert_id is None or self.session_id is None:
             return
+        both = "_both" if self.couple else ""  # a couple's words speak to both
         if action_id == ACTION_NOT_FLOODED:
-            self.view.info(self.say("session.info.false_alarm"))
+            self.view.info(self.say(f"session.info.false_alarm{both}"))
             if self.mark_false_alarm(alert_id):
                 self.view.info(self.say("session.info.false_alarm_break_over"))
         elif action_id == ACTION_START_PAUSE:
-            self.view.info(self.say("session.info.pause_confirmed"))
+            self.view.info(self.say(f"session.info.pause_confirmed{both}"))
 
     def mark_false_alarm(self, alert_event_id: int) -> bool:
         """Record that the person said an alert was not flooding. The break that alert

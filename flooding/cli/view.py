@@ -158,7 +158,7 @@ class TerminalView:
         say = self.say
         parts = []
         for name, r in self._people.items():
-            label = say.choice("state", r.state.value)
+            label = say.choice("person_state", r.state.value)
             if r.state is State.FLOODED:
                 label = label.upper() + self._people_easing.get(name, "")
             parts.append(

@@ -69,14 +69,15 @@ def _strap_line(strap: StrapStatus, say: Catalogue, person: str | None = None) -
 
 def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
     """The status as lines for the person, in the language of `say` (English without); in
-    couple mode each partner's strap on a line of its own."""
+    couple mode each partner's strap and heart on a line of its own."""
     from flooding.core.timefmt import clock_time
     from flooding.io.locale_files import load_catalogue
 
     say = say or load_catalogue()
 
+    couple = status.straps is not None
     kind = say(
-        "status.kind_demo"
+        ("status.kind_demo_couple" if couple else "status.kind_demo")
         if status.demo
         else "status.kind_service"
         if status.headless
@@ -92,7 +93,7 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
     session = status.session_id
     state = status.state
     if session is None:
-        lines.append(say("status.no_session"))
+        lines.append(say("status.no_session_couple" if couple else "status.no_session"))
         if status.mode == "workout":
             lines.append(say("status.workout_next"))
         return lines
@@ -105,7 +106,7 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
                     "status.person",
                     name=name,
                     heart=_heart(person.heart_bpm, person.baseline_bpm, say),
-                    state=say.choice("state", person.state),
+                    state=say.choice("person_state", person.state),
                 )
                 + (say("status.not_counted", why=absent) if absent else "")
             )
@@ -117,6 +118,8 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
         text = say("status.state_workout")
     elif state == "pausing" and pause:
         text = say("status.state_pausing", minutes=left, until=clock_time(pause.until_s))
+    elif state == "watching both":
+        text = say("status.watching_both")
     else:
         text = say.choice("state", str(state))
     lines.append(say("status.state", state=text))
