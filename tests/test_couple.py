@@ -259,6 +259,89 @@ class TestCoupleMessages:
         assert rendered is not None
         assert rendered.full.title.startswith("Eine*r von euch ist überflutet")
 
+    @pytest.mark.parametrize(
+        ("language", "said"),
+        [
+            (
+                "en",
+                {
+                    "buttons": ("Start our 20-minute pause", "We're OK — not flooded"),
+                    "suggestion": "Breathe slowly: in for 4, out for 6.",
+                    "private alert": "Take 20 minutes, each for yourselves. Back together at ",
+                    "private not yet": "Take 10 more minutes, both of you. Back together at ",
+                    "private ready": "You can go back together when you are both ready.",
+                    "remote alert": "Time for a 20-minute break",
+                    "remote not yet": "Take 10 more minutes, both of you",
+                    "remote ready": "Ready when you both are",
+                },
+            ),
+            (
+                "de",
+                {
+                    "buttons": (
+                        "Unsere 20-Minuten-Pause starten",
+                        "Uns geht es gut — nicht überflutet",
+                    ),
+                    "suggestion": "Atmet langsam: 4 ein, 6 aus.",
+                    "private alert": "Nehmt euch 20 Minuten, jede*r für sich. Wieder zusammen um ",
+                    "private not yet": "Nehmt euch noch 10 Minuten. Wieder zusammen um ",
+                    "private ready": "Ihr könnt gemeinsam zurückgehen, wenn ihr beide bereit seid.",
+                    "remote alert": "Zeit für eine Pause von 20 Minuten",
+                    "remote not yet": "Nehmt euch noch 10 Minuten",
+                    "remote ready": "Bereit, wenn ihr beide es seid",
+                },
+            ),
+        ],
+    )
+    def test_the_couples_notifications_speak_to_both(
+        self, language: str, said: dict[str, Any]
+    ) -> None:
+        """A couple's alert buttons, the break's suggestions, the private desktop texts and
+        the lines for remote targets speak to both ("our pause", "we're OK", "ihr", "euch"),
+        in English and German; in German none says "du" or "dein" outside the words
+        quoted for the partner."""
+        settings = settings_with(f'language="{language}"', "notify.privacy=true")
+        book = MessageBook(settings, people=2)
+        alert = book.render(Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, "Anna"), None, 0)
+        later = PauseExtended(START_S + 1200, START_S + 1800, 90.0, 70.0, waiting=("Anna",))
+        not_yet = book.render(later, None, 0)
+        ready = book.render(ReadyToReturn(START_S + 1300, 71.0, 70.0, START_S), None, 0)
+        assert alert is not None
+        assert not_yet is not None
+        assert ready is not None
+        assert tuple(action.label for action in alert.full.actions) == said["buttons"]
+        assert said["suggestion"] in alert.full.body
+        assert alert.desktop.body.startswith(said["private alert"])
+        assert not_yet.desktop.body.startswith(said["private not yet"])
+        assert ready.desktop.body == said["private ready"]
+        assert alert.full.summary == said["remote alert"]  # the same line as for one person
+        assert not_yet.full.summary == said["remote not yet"]
+        assert ready.full.summary == said["remote ready"]
+        if language == "de":
+            shown = [
+                text
+                for rendered in (alert, not_yet, ready)
+                for message in (rendered.full, rendered.desktop)
+                for text in (message.title, message.body, message.summary or "")
+            ] + list(said["buttons"])
+            unquoted = re.sub(r"„[^“]*“", "", "\n".join(shown))
+            assert re.findall(r"\b(du|dich|dir|dein\w*|Atme|Nimm|Geh|Tu)\b", unquoted) == []
+
+    def test_one_persons_notifications_keep_their_words(self) -> None:
+        """One person's alert buttons, suggestion, private and remote texts are as before."""
+        settings = settings_with("notify.privacy=true")
+        book = MessageBook(settings)
+        alert = book.render(Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE), None, 0)
+        ready = book.render(ReadyToReturn(START_S + 1300, 71.0, 70.0, START_S), None, 0)
+        assert alert is not None
+        assert ready is not None
+        labels = tuple(action.label for action in alert.full.actions)
+        assert labels == ("Start my 20-minute pause", "I'm OK — not flooded")
+        assert "Breathe slowly: in for 4, out for 6." in alert.full.body
+        assert alert.desktop.body.startswith("Take 20 minutes for yourself. Back at ")
+        assert ready.desktop.body == "You can go back when you are ready."
+        assert ready.full.summary == "Ready when you are"
+
 
 class TestProfiles:
     def test_a_profile_overrides_only_what_it_sets(self, tmp_path: Path) -> None:

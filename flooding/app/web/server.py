@@ -208,12 +208,14 @@ class AppServer:
     async def now(self, request: web.Request) -> web.StreamResponse:
         """The live page (or, with no monitor here, how to start one); in couple mode its
         words address both partners."""
-        suggestions = self.settings.messages.suggestions
+        people = self.feed.people if self.feed is not None else ()
+        messages = self.settings.messages
+        suggestions = messages.couple_suggestions if len(people) > 1 else messages.suggestions
         return self.render(
             "now.html",
             page="now",
             live=self.feed is not None,
-            people=self.feed.people if self.feed is not None else (),
+            people=people,
             suggestion=suggestions[0] if suggestions else "",
         )
 
