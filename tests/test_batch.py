@@ -8,6 +8,7 @@ import gc
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from flooding.core.batch import (
     STATES,
+    UNUSABLE,
     WAITS,
     bucket_indices,
     prepare,
@@ -40,6 +42,7 @@ from flooding.core.models import (
     ReadyToReturn,
     Sample,
     State,
+    Unusable,
     Waiting,
 )
 from flooding.core.pause import PauseProtocol
@@ -516,6 +519,30 @@ class TestBatchEqualsStreaming:
             _, events = same_in_batch(samples, controls)
             assert [e.t_s - START_S for e in events if isinstance(e, EpisodeEnded)] == [485.0]
 
+    def test_readings_not_counted_amid_buckets_taken_at_once(self) -> None:
+        """Implausible readings and readings without skin contact amid calm and flooded
+        buckets taken at once say why they were not counted, in batch as live (the trace's
+        column too), in stretches and bucket by bucket; the others say nothing."""
+        samples = [Sample(START_S + k, 66.0) for k in range(400)]
+        samples += [Sample(START_S + k, 120.0) for k in range(400, 500)]
+        samples += [Sample(START_S + k, 66.0) for k in range(500, 700)]
+        odd = {150: 300.0, 151: 12.0, 430: 250.0, 600: 0.0}
+        samples = [replace(s, bpm=odd[k]) if k in odd else s for k, s in enumerate(samples)]
+        samples[620] = Sample(START_S + 620, 0.0, (), False)
+        samples[450] = Sample(START_S + 450, 120.0, (), False)
+        expected = {k: Unusable.IMPLAUSIBLE for k in odd} | {
+            620: Unusable.NO_CONTACT,
+            450: Unusable.NO_CONTACT,
+        }
+        for controls in ([], bucket_by_bucket(samples)):
+            readings, _ = same_in_batch(samples, controls)
+            said = {k: r.unusable for k, r in enumerate(readings) if r.unusable is not None}
+            assert said == expected
+            trace = run_batch(samples, SETTINGS, keep_readings=True, controls=controls).trace
+            assert trace is not None
+            column = [-1 if r.unusable is None else UNUSABLE.index(r.unusable) for r in readings]
+            assert trace.unusable.tolist() == column
+
     def test_the_settling_minutes_end_inside_a_bucket(self) -> None:
         """Readings of the bucket in which the settling minutes end wait for settling before
         the end and for learning after it, in batch as live, in stretches and bucket by
@@ -782,6 +809,9 @@ class TestBatchEqualsStreaming:
                 math.nan if r.pause_until_s is None else r.pause_until_s for r in readings
             ],
             "waiting": [-1 if r.waiting is None else WAITS.index(r.waiting) for r in readings],
+            "unusable": [
+                -1 if r.unusable is None else UNUSABLE.index(r.unusable) for r in readings
+            ],
         }
         for name, column in streamed.items():
             batch_column = getattr(trace, name)

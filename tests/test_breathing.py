@@ -10,7 +10,7 @@ import pytest
 
 from flooding.cli.view import TerminalView
 from flooding.core.breathing import bar, phase_at
-from flooding.core.models import Reading, State
+from flooding.core.models import Reading, State, Unusable
 
 
 class TestPhase:
@@ -135,16 +135,55 @@ class TestLiveLine:
     """The terminal's live line during a session (`flooding.cli.view.TerminalView`)."""
 
     @staticmethod
-    def _reading(t_s: float, bpm: float, pausing: bool = False) -> Reading:
+    def _reading(
+        t_s: float,
+        bpm: float,
+        pausing: bool = False,
+        unusable: Unusable | None = None,
+        state: State = State.FLOODED,
+    ) -> Reading:
         return Reading(
             t_s=t_s,
             bpm=bpm,
-            state=State.FLOODED,
+            state=state,
             baseline_bpm=67.0,
             threshold_bpm=77.0,
             pausing=pausing,
             pause_until_s=1200.0 if pausing else None,
+            unusable=unusable,
         )
+
+    def test_a_reading_not_counted_shows_no_heart_rate(self) -> None:
+        """An implausible reading shows "--" for the heart and says in plain words that the
+        strap's number is not believable; one without skin contact shows "--" too."""
+        out = io.StringIO()
+        view = TerminalView(every_s=0.0, out=out)
+        view.reading(self._reading(0.0, 300.0, unusable=Unusable.IMPLAUSIBLE, state=State.CALM))
+        view.reading(self._reading(1.0, 0.0, unusable=Unusable.NO_CONTACT, state=State.NO_CONTACT))
+        view.reading(self._reading(2.0, 70.0, state=State.CALM))
+        implausible, no_contact, counted = out.getvalue().splitlines()
+        assert "heart   -- bpm" in implausible
+        assert "300" not in implausible.split("threshold")[0]
+        assert "calm, but the strap's reading is not believable (300 bpm)" in implausible
+        assert "heart   -- bpm" in no_contact
+        assert "no-contact" in no_contact
+        assert "heart   70 bpm" in counted
+        assert "believable" not in counted
+
+    def test_an_implausible_reading_does_not_move_the_release_count_down(self) -> None:
+        """Flooded, a reading of 12 bpm the detector could not use neither starts the count
+        down below the release level nor stops one under way (as in the detector)."""
+        out = io.StringIO()
+        view = TerminalView(every_s=0.0, out=out, release=(5.0, 30.0))
+        bpms = [80.0, 12.0, 70.0, 70.0, 250.0, 70.0]
+        for t, bpm in enumerate(bpms):
+            unusable = Unusable.IMPLAUSIBLE if bpm in (12.0, 250.0) else None
+            view.reading(self._reading(float(t), bpm, unusable=unusable))
+        lines = out.getvalue().splitlines()
+        assert "FLOODED, ends after 30 s below 72, but the strap's reading" in lines[1]
+        assert "FLOODED, easing: below 72 for 30 s more" in lines[2]
+        assert "FLOODED, easing: below 72 for 28 s more, but the strap's reading" in lines[4]
+        assert "FLOODED, easing: below 72 for 27 s more" in lines[5]
 
     def test_a_flooded_line_says_what_ends_it(self) -> None:
         """Flooded at 70-75 bpm under a threshold of 77, the line names the release rule
@@ -182,3 +221,18 @@ class TestLiveLine:
         assert "Alex 80 bpm (calm 67) FLOODED, ends after 30 s below 72" in last
         # the line of second 10 comes with Alex's reading; Sam's latest is of second 9
         assert "Sam 70 bpm (calm 67) FLOODED, easing: below 72 for 21 s more" in last
+
+    def test_a_couples_line_shows_no_heart_rate_for_a_reading_not_counted(self) -> None:
+        """In couple mode a partner's implausible reading shows "--" with the plain words,
+        the other partner's heart as it is."""
+        out = io.StringIO()
+        view = TerminalView(every_s=0.0, out=out)
+        view.person_reading("Alex", self._reading(0.0, 75.0, state=State.CALM))
+        view.person_reading(
+            "Sam", self._reading(0.0, 240.0, unusable=Unusable.IMPLAUSIBLE, state=State.CALM)
+        )
+        last = out.getvalue().splitlines()[-1]
+        assert "Alex 75 bpm (calm 67) calm" in last
+        assert (
+            "Sam -- bpm (calm 67) calm, but the strap's reading is not believable (240 bpm)" in last
+        )

@@ -25,6 +25,7 @@ from flooding.core.models import (
     Reading,
     Rule,
     State,
+    Unusable,
 )
 from flooding.core.settings import MessageSettings
 from flooding.io.locale_files import load_catalogue, screen_texts
@@ -108,8 +109,8 @@ class TestTheCodeAsksForTextsThatExist:
         assert missing == set()
 
     def test_every_state_rule_mode_and_link_has_words(self) -> None:
-        """The values the screen names by `choice` all have their own text (a partner's
-        heart's state, in couple mode, too)."""
+        """The values the screen names by `choice` (or the live page by its key) all have
+        their own text (a partner's heart's state, in couple mode, too)."""
         english = screen_texts("en")
         needed = {f"state.{s.value}" for s in State}
         needed |= {f"person_state.{s.value}" for s in State} | {"person_state.waiting"}
@@ -120,6 +121,14 @@ class TestTheCodeAsksForTextsThatExist:
             for s in LinkState
             if s not in (LinkState.CONNECTED, LinkState.DISCONNECTED)
         }
+        # why a reading is not counted, as the live page says it (`now.js`)
+        needed |= {
+            f"web.live.{family}.{u.value}"
+            for u in Unusable
+            for family in ("not_counted", "person_not_counted")
+        }
+        needed |= {f"web.live.unusable.{u.value}" for u in Unusable if u is not Unusable.NO_CONTACT}
+        needed |= {f"status.heart_not_counted.{u.value}" for u in Unusable}  # flooding status
         assert needed - set(english) == set()
 
     def test_a_language_without_a_text_falls_back_to_english(self) -> None:
@@ -167,7 +176,8 @@ class TestCounts:
 
 def live_lines(language: str) -> str:
     """What the live line prints through a session: learning, calm, rising, flooded with the
-    pause and its breathing cue, no contact, a gap, the strap's link and battery, two hearts."""
+    pause and its breathing cue, no contact, a gap, a reading not believable, the strap's
+    link and battery, two hearts."""
     out = io.StringIO()
     view = TerminalView(every_s=0.0, out=out, breathing=(6.0, 0.4), language=language)
     t = START_S
@@ -192,6 +202,11 @@ def live_lines(language: str) -> str:
         view.reading(reading)
         view.person_reading("Alex", reading)
         view.person_reading("Sam", reading)
+    glitch = Reading(
+        t + 25, 300.0, State.CALM, 70.0, 80.0, False, None, unusable=Unusable.IMPLAUSIBLE
+    )
+    view.reading(glitch)
+    view.person_reading("Sam", glitch)
     view.link(LinkChanged(t + 30, LinkState.DISCONNECTED, reason="out of range"))
     return out.getvalue()
 
@@ -216,6 +231,8 @@ class TestGermanOnScreen:
         assert "einatmen" in german
         assert "ÜBERFLUTET" in german
         assert "Pause für beide" in german
+        assert "the strap's reading is not believable (300 bpm)" in english
+        assert "Wert des Gurts ist nicht glaubhaft (300 Schläge/min)" in german
 
     def test_breathe_in_german_holds_no_english_sentence(self) -> None:
         """`flooding breathe --lang de` guides in German from start to end."""

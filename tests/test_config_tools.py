@@ -28,7 +28,7 @@ from flooding.core.settings import (
     WorkoutSettings,
     detection_for,
 )
-from flooding.core.settings_keys import allowed_values
+from flooding.core.settings_keys import allowed_values, number_bounds
 from flooding.io.config_files.loading import default_settings, default_toml_text, load_config
 from flooding.io.locale_files import load_catalogue
 from tests.session_factory import flooding
@@ -119,6 +119,21 @@ class TestDefaultsInSync:
             for parent in ("workout.detection", "profiles.anna.detection"):
                 assert allowed_values(f"{parent}.{key}", english) == allowed, f"{parent}.{key}"
             assert allowed_values(f"profiles.anna.workout.detection.{key}", english) == allowed
+
+    def test_a_number_keys_bounds_are_the_ones_its_words_name(self) -> None:
+        """`number_bounds` gives the lowest and highest value a number key allows, the ones
+        `allowed_values` names (an override's as its key's), and refuses other keys."""
+        english = load_catalogue()
+        low, high = number_bounds("pause.minutes")
+        assert f">= {low:g} and <= {high:g}" in (allowed_values("pause.minutes", english) or "")
+        assert (low, high) == (20.0, 1440.0)
+        assert number_bounds("profiles.anna.detection.margin_bpm") == number_bounds(
+            "detection.margin_bpm"
+        )
+        with pytest.raises(ValueError, match="no lower and upper bound"):
+            number_bounds("language")
+        with pytest.raises(KeyError):
+            number_bounds("pause.no_such_key")
 
 
 BROKEN = {

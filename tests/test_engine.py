@@ -21,6 +21,8 @@ from flooding.core.models import (
     Reading,
     ReadyToReturn,
     Sample,
+    State,
+    Unusable,
     Waiting,
 )
 from flooding.core.people import PeopleEngine
@@ -154,6 +156,41 @@ class TestPause:
         )
         [ready] = of(ReadyToReturn, events(feed(Engine(default_settings()), items)))
         assert ready.t_s >= gap_from + 150 + 60
+
+
+class TestReadingsNotCounted:
+    def test_a_reading_says_why_its_rate_was_not_counted(self) -> None:
+        """A reading outside the plausible range says so and keeps the detector's state and
+        the number as it came; one without skin contact says so; a usable one says nothing."""
+        items = trace(WARM, Seg(1, 300), Seg(1, 12), Seg(1, 0, contact=False), calm(1))
+        readings = feed(Engine(default_settings()), items)[-5:]
+        assert [r.unusable for r in readings] == [
+            None,
+            Unusable.IMPLAUSIBLE,
+            Unusable.IMPLAUSIBLE,
+            Unusable.NO_CONTACT,
+            None,
+        ]
+        assert [r.usable for r in readings] == [True, False, False, False, True]
+        assert [r.bpm for r in readings[1:3]] == [300.0, 12.0]
+        assert readings[1].state is readings[2].state is readings[0].state
+        assert readings[3].state is State.NO_CONTACT
+
+    def test_the_plausible_range_is_the_detections(self) -> None:
+        """Whether a rate is plausible follows `detection.min_plausible_bpm` and
+        `max_plausible_bpm`, as the detector's own rule does."""
+        narrow = settings(detection_changes={"min_plausible_bpm": 40, "max_plausible_bpm": 180})
+        items = trace(calm(10), Seg(1, 35), Seg(1, 190), Seg(1, 40), Seg(1, 180))
+        readings = feed(Engine(narrow), items)[-4:]
+        assert [r.unusable for r in readings] == [Unusable.IMPLAUSIBLE] * 2 + [None] * 2
+
+    def test_a_couples_reading_says_it_too(self) -> None:
+        """A partner's reading in a session of two says why it was not counted, as one
+        person's does."""
+        engine = PeopleEngine(default_settings(), ["a", "b"])
+        assert engine.feed("a", Sample(0.0, 70.0)).unusable is None
+        assert engine.feed("b", Sample(0.0, 250.0)).unusable is Unusable.IMPLAUSIBLE
+        assert engine.feed("a", Sample(1.0, 0.0, contact=False)).unusable is Unusable.NO_CONTACT
 
 
 class TestStrapOffInThePause:

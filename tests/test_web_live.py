@@ -6,17 +6,24 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import threading
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
-from flooding.app.web.server import app_opener
+from flooding.app.web.live import LiveFeed, reading_event
+from flooding.app.web.server import AppServer, app_opener
+from flooding.core.models import Reading, State, Unusable
+from flooding.io.config_files.loading import default_settings
 from flooding.io.locale_files import screen_texts
 from flooding.io.store import Store
 from tests.browser import AppProcess
 from tests.session_factory import flooding
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.slow
 
@@ -383,3 +390,171 @@ def test_with_no_app_served_the_open_the_app_button_opens_nothing(tmp_path: Path
     opened: list[str] = []
     assert press_open_the_app(tmp_path, opened.append) is None
     assert opened == []
+
+
+# -- readings the detector could not use ----------------------------------------------------
+
+FED_START_S = 1_800_000_000.0
+
+
+def fed(
+    t: float,
+    bpm: float,
+    state: State = State.CALM,
+    unusable: Unusable | None = None,
+    pausing: bool = False,
+) -> Reading:
+    """A reading as the session hands it to the page's feed (calm 66, line 76)."""
+    until = FED_START_S + 1200.0 if pausing else None
+    return Reading(FED_START_S + t, bpm, state, 66.0, 76.0, pausing, until, unusable=unusable)
+
+
+class FedApp:
+    """The app of a running session, in this process: its server and live feed on a loop of
+    their own (Playwright's sync API holds the test's), the readings handed in by the test."""
+
+    def __init__(self, folder: Path) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.feed = LiveFeed()
+
+        async def start() -> AppServer:
+            self.store = Store.open(folder)  # on the loop's thread, which uses it
+            server = AppServer(
+                folder=folder, store=self.store, settings=default_settings(), feed=self.feed
+            )
+            await server.start()
+            return server
+
+        self.server = self.run(start())
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """`work` done on the app's loop."""
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(30)
+
+    def send(self, *readings: Reading, person: str | None = None) -> None:
+        """Readings of the session (of one partner, with `person`), as the runner gives them."""
+
+        async def give() -> None:
+            for reading in readings:
+                if person is None:
+                    self.feed.reading(reading)
+                else:
+                    self.feed.person_reading(person, reading)
+
+        self.run(give())
+
+    def forget(self) -> None:
+        """A page opened from now on starts without the readings sent so far."""
+
+        async def clear() -> None:
+            self.feed.readings.clear()
+
+        self.run(clear())
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self.server.close()
+            self.store.close()
+
+        self.run(stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def fed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedApp]:
+    """One running session's app for the tests of readings not counted."""
+    app = FedApp(tmp_path_factory.mktemp("fed"))
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def bpm_is(page: Any, text: str) -> None:
+    """Wait until the page's big number says `text`."""
+    page.wait_for_function(f"() => document.getElementById('bpm').textContent === {text!r}")
+
+
+def test_a_reading_not_counted_has_no_heart_rate_in_what_the_page_receives() -> None:
+    """The page receives no heart rate for a reading the detector could not use, but why
+    and the strap's number; a usable reading's event is as before, without those keys."""
+    usable = reading_event(fed(0, 70.0))
+    assert usable["bpm"] == 70.0
+    assert "unusable" not in usable
+    assert "strap_bpm" not in usable
+    implausible = reading_event(fed(1, 300.0, unusable=Unusable.IMPLAUSIBLE))
+    assert implausible["bpm"] is None
+    assert implausible["unusable"] == "implausible"
+    assert implausible["strap_bpm"] == 300.0
+    lost = reading_event(fed(2, float("nan"), State.NO_CONTACT, Unusable.NO_CONTACT))
+    assert (lost["bpm"], lost["unusable"], lost["strap_bpm"]) == (None, "no-contact", None)
+
+
+def test_the_now_page_shows_a_reading_not_counted_as_not_counted(
+    fed_app: FedApp, chromium: Any
+) -> None:
+    """An implausible reading shows "--" with plain words (and the strap's number) under the
+    state's, and in the details; the chart leaves it out (history and live alike); a reading
+    without skin contact shows "--" and its words once (in a pause, under the pause's); a
+    usable one shows again."""
+    fed_app.forget()
+    glitch = fed(10, 300.0, unusable=Unusable.IMPLAUSIBLE)
+    fed_app.send(*[fed(t, 70.0) for t in range(10)], glitch, *[fed(t, 72.0) for t in range(11, 16)])
+    page = chromium.new_page()
+    page.goto(fed_app.server.link())
+    bpm_is(page, "72")
+    drawn = page.evaluate("window.floodingChart.data[1]")
+    assert drawn[10] is None
+    assert max(v for v in drawn if v is not None) == 72.0
+    fed_app.send(fed(16, 300.0, unusable=Unusable.IMPLAUSIBLE))
+    bpm_is(page, "--")
+    page.wait_for_function("() => window.floodingChart.data[1].length === 17")
+    assert page.evaluate("window.floodingChart.data[1][16]") is None
+    assert page.evaluate("window.floodingChart.scales.y.max") < 150
+    assert page.inner_text("#state-words") == "Calm. All is well."
+    words = page.inner_text("#reading-words")
+    assert words.startswith("The strap's reading is not believable (300 beats a minute)")
+    assert page.is_visible("#reading-words")
+    assert page.text_content("#n-bpm") == "not counted: 300 beats a minute is not believable"
+    fed_app.send(fed(17, 0.0, State.NO_CONTACT, Unusable.NO_CONTACT))
+    page.wait_for_function(
+        "() => document.getElementById('state-words').textContent.includes('skin contact')"
+    )
+    assert page.inner_text("#bpm") == "--"
+    assert page.is_hidden("#reading-words")  # the state's words say it
+    assert page.text_content("#n-bpm") == "not counted: no skin contact"
+    fed_app.send(fed(17.5, 0.0, State.NO_CONTACT, Unusable.NO_CONTACT, pausing=True))
+    page.wait_for_selector("#reading-words", state="visible")
+    assert page.inner_text("#state-words") == "On a break. Let your heart settle."
+    assert page.inner_text("#reading-words").startswith("The strap has no skin contact")
+    fed_app.send(fed(18, 71.0))
+    bpm_is(page, "71")
+    assert page.is_hidden("#reading-words")
+    assert page.text_content("#n-bpm") == "71 beats a minute"
+    page.close()
+
+
+def test_a_partners_reading_not_counted_says_so_in_their_line(
+    fed_app: FedApp, chromium: Any
+) -> None:
+    """In couple mode a partner's implausible reading is said in plain words in their line,
+    with no heart rate; the other partner's line is as before."""
+    fed_app.forget()
+    page = chromium.new_page()
+    page.goto(fed_app.server.link())
+    fed_app.send(fed(0, 75.0), person="Alex")
+    fed_app.send(fed(0, 240.0, unusable=Unusable.IMPLAUSIBLE), person="Sam")
+    page.wait_for_function("() => document.querySelectorAll('#people li').length === 2")
+    alex, sam = page.inner_text("#people").splitlines()
+    assert alex == "Alex: 75 beats a minute, calm."
+    assert sam == (
+        "Sam: the strap's reading is not believable (240 beats a minute), so it is not "
+        "counted; calm."
+    )
+    assert page.evaluate("window.floodingChart.data[2]") == [None, None]
+    page.close()
+    fed_app.forget()

@@ -4,6 +4,7 @@ is found and paired into the person's file."""
 
 from __future__ import annotations
 
+import json
 import stat
 import tomllib
 from collections.abc import Iterator
@@ -12,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from flooding.app.agreement import FILE_NAME
+from flooding.app.agreement import FILE_NAME, Agreement, earlier_break_minutes, load
+from flooding.io.config_files.loading import load_config
 from flooding.io.store import Store
 from tests.browser import AppProcess
 from tests.session_factory import calm_talk, record
@@ -74,6 +76,133 @@ def test_the_agreement_is_checked_kept_private_and_shown(
     assert "at least 30 minutes" in page.inner_text(".agreement")
     assert "a walk round the block" in page.inner_text(".agreement")
     assert stat.S_IMODE((folder / FILE_NAME).stat().st_mode) == 0o600
+
+
+def test_the_agreements_break_length_is_the_setting_the_alerts_use(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """The break length shown is `pause.minutes` from the person's file; saving it unchanged
+    leaves the file alone, saving another writes it there (comments kept, a whole number as
+    typed), says what the alerts now suggest, and agreement.json keeps no copy of it; the
+    Settings page shows the same value and says it is the agreement's."""
+    config = folder / "c.toml"
+    config.write_text("# mine\n[pause]\n# ours\nminutes = 25\n", encoding="utf-8")
+    page = open_page(chromium, app, "/agreement")
+    length = page.get_by_label("How long the break lasts (minutes)")
+    assert length.input_value() == "25"
+    page.get_by_label("Our signal word for a break").fill("pineapple")
+    page.get_by_role("button", name="Save our agreement").click()
+    page.wait_for_selector("text=Saved. Read it together")
+    assert "at least 25 minutes" in page.inner_text(".agreement")
+    assert config.read_text(encoding="utf-8") == "# mine\n[pause]\n# ours\nminutes = 25\n"
+
+    page.get_by_role("link", name="Change it").click()
+    length.fill("30")
+    page.get_by_role("button", name="Save our agreement").click()
+    said = page.inner_text("[role=status]")
+    assert said.startswith("Saved. Alerts suggest a break of 30 minutes from now on;")
+    assert "at least 30 minutes" in page.inner_text(".agreement")
+    assert config.read_text(encoding="utf-8") == "# mine\n[pause]\n# ours\nminutes = 30\n"
+    assert load_config(config).settings.pause.minutes == 30
+    assert "break_minutes" not in json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
+    page.goto(app.base + "/settings")
+    assert page.get_by_label("minutes", exact=True).input_value() == "30"
+    assert "also the break length of your agreement" in page.inner_text("#f-pause-minutes-help")
+
+
+def test_an_earlier_agreements_own_break_length_is_named_not_used(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """An agreement.json from before, with its own 30 minutes while the alerts use 20, still
+    loads; the page shows the 20 in effect and names the 30 once, writing nothing; saving the
+    agreement with 30 makes it the one length and the notice goes."""
+    kept = {"signal": "pineapple", "break_minutes": 30.0, "where_first": "the garden"}
+    (folder / FILE_NAME).write_text(json.dumps(kept), encoding="utf-8")
+    config = folder / "c.toml"
+    page = open_page(chromium, app, "/agreement")
+    assert page.inner_text("#a-signal") == "“pineapple”"
+    assert "at least 20 minutes" in page.inner_text(".agreement")
+    assert page.inner_text("#earlier-break") == (
+        "Your agreement once said a break of 30 minutes, while the alerts suggested 20. Now "
+        "they use one length, the one shown here: save the agreement with the length you "
+        "both want."
+    )
+    assert config.read_text(encoding="utf-8") == "# mine\n"
+    assert json.loads((folder / FILE_NAME).read_text(encoding="utf-8")) == kept
+
+    page.get_by_role("link", name="Change it").click()
+    length = page.get_by_label("How long the break lasts (minutes)")
+    assert length.input_value() == "20"
+    length.fill("30")
+    page.get_by_role("button", name="Save our agreement").click()
+    page.wait_for_selector("text=Alerts suggest a break of 30 minutes")
+    assert page.locator("#earlier-break").count() == 0
+    assert "the garden" in page.inner_text(".agreement")
+    assert load_config(config).settings.pause.minutes == 30
+    assert "break_minutes" not in json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
+
+
+def test_a_settings_file_with_a_mistake_refuses_a_new_break_length_only(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """While the person's settings file has a mistake, a new break length is refused with the
+    whole agreement (409, as the Settings page answers), naming the mistake beside the field
+    and where to fix it; the same break length saves the agreement as ever."""
+    config = folder / "c.toml"
+    broken = "# mine\n[detection]\nabsolute_bpm = 500\n"
+    config.write_text(broken, encoding="utf-8")  # broken while the app runs
+    page = open_page(chromium, app, "/agreement")
+    page.get_by_label("Our signal word for a break").fill("pineapple")
+    page.get_by_label("How long the break lasts (minutes)").fill("30")
+    with page.expect_navigation() as answer:
+        page.get_by_role("button", name="Save our agreement").click()
+    assert answer.value.status == 409
+    error = page.inner_text("#a-break_minutes-error")
+    assert error.startswith("Your settings file has a mistake, so the break length cannot")
+    assert "detection.absolute_bpm = 500" in error
+    assert "Fix it on the Settings page" in error
+    assert page.get_by_label("Our signal word for a break").input_value() == "pineapple"
+    assert not (folder / FILE_NAME).exists()
+    assert config.read_text(encoding="utf-8") == broken
+
+    page.get_by_label("How long the break lasts (minutes)").fill("20")
+    page.get_by_role("button", name="Save our agreement").click()
+    page.wait_for_selector("text=Saved. Read it together")
+    assert page.inner_text("#a-signal") == "“pineapple”"
+    assert config.read_text(encoding="utf-8") == broken
+
+
+def test_a_field_the_form_does_not_hold_keeps_its_value(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A form without some fields changes only those it holds: the others, the break length
+    too, keep their values; a field sent empty is emptied."""
+    page = open_page(chromium, app, "/agreement")
+    page.get_by_label("Our signal word for a break").fill("pineapple")
+    page.get_by_label("Where the first of us goes").fill("the garden")
+    page.get_by_label("Where the second of us goes").fill("the kitchen")
+    page.get_by_role("button", name="Save our agreement").click()
+    page.wait_for_selector("text=Saved.")
+    before = json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
+    response = page.request.post(
+        f"{app.base}/agreement",
+        form={"signal": "time-out", "where_second": ""},
+        headers={"Origin": app.base},
+        max_redirects=0,
+    )
+    assert response.status == 303
+    after = json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
+    assert after == {**before, "signal": "time-out", "where_second": ""}
+    assert after["where_first"] == "the garden"
+    assert (folder / "c.toml").read_text(encoding="utf-8") == "# mine\n"
+
+
+def test_an_agreement_file_that_is_no_table_shows_a_blank_one(tmp_path: Path) -> None:
+    """An agreement.json holding JSON that is not a table of fields loads as a blank
+    agreement (no earlier break length), as an unreadable one does."""
+    (tmp_path / FILE_NAME).write_text("[1, 2]", encoding="utf-8")
+    assert load(tmp_path) == Agreement()
+    assert earlier_break_minutes(tmp_path) is None
 
 
 def test_progress_names_the_calm_streak_and_the_return(chromium: Any, app: AppProcess) -> None:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, assert_never
 
-from flooding.app.status import StatusBoard, StrapSeen
+from flooding.app.status import StatusBoard, StrapSeen, heart_now
 from flooding.core.models import LinkState, Mode
 from flooding.core.settings import Settings
 from flooding.io.control import (
@@ -139,6 +139,7 @@ class LiveMonitor:
         if people is not None:
             reading = None  # the latest reading is one partner's: shown per person instead
         straps = {name: self._strap_of(name) for name in self.people} if self.people else None
+        heart_bpm, not_counted, strap_bpm = heart_now(reading)
         return MonitorStatus(
             pid=os.getpid(),
             headless=self.headless,
@@ -157,9 +158,11 @@ class LiveMonitor:
             session_id=runner.session_id if runner is not None else None,
             mode=mode.value,
             state=state,
-            heart_bpm=reading.bpm if reading is not None else None,
+            heart_bpm=heart_bpm,
             baseline_bpm=None if baseline is None else round(baseline, 1),
             pause=pause,
+            heart_not_counted=not_counted,
+            strap_bpm=strap_bpm,
             people=None
             if people is None
             else {name: PersonStatus.model_validate(p) for name, p in people.items()},

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from flooding.app.sources import AnyItem, HeartSource, TaggedSource
+from flooding.app.status import heart_now
 from flooding.app.unfinished_break import unfinished_break
 from flooding.core.messages import MessageBook, RenderedMessage
 from flooding.core.models import (
@@ -337,12 +338,15 @@ class SessionRunner:
             engine = self.engine.engines[name]
             reading = self.latest.get(name)
             baseline = engine.detector.baseline_bpm
+            heart_bpm, not_counted, strap_bpm = heart_now(reading)
             out[name] = {
-                "heart_bpm": reading.bpm if reading is not None else None,
+                "heart_bpm": heart_bpm,
                 "state": reading.state.value if reading is not None else "waiting",
                 "baseline_bpm": None if baseline is None else round(baseline, 1),
                 "mode": engine.mode.value,
                 "not_counted": self.engine.protocol.why_not_counted(name, now),
+                "heart_not_counted": not_counted,
+                "strap_bpm": strap_bpm,
             }
         return out
 

@@ -6,6 +6,7 @@ local app).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,18 @@ class StrapSeen:
     name: str | None = None
     address: str | None = None
     battery_percent: int | None = None
+
+
+def heart_now(reading: Reading | None) -> tuple[float | None, str | None, float | None]:
+    """What `flooding status` says of a reading's heart: its rate (None: none, or one the
+    detector could not use), why not counted (`Reading.unusable`), and the strap's number
+    then (for the words, not a heart rate; None when it is no number)."""
+    if reading is None:
+        return None, None, None
+    if reading.unusable is None:
+        return reading.bpm, None, None
+    strap = reading.bpm if math.isfinite(reading.bpm) else None
+    return None, reading.unusable.value, strap
 
 
 class StatusBoard:

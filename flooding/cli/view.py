@@ -1,7 +1,9 @@
 """The terminal view: a live line every few seconds, and every message in full.
 
 While flooded, the line says what ends it (the release rule: below the threshold minus the
-hysteresis for `release_s`), counting down once the heart is under that level.
+hysteresis for `release_s`), counting down once the heart is under that level. A reading the
+detector could not use (`Reading.unusable`) shows no heart rate ("--"), and an implausible
+one says so in plain words: the strap's number is not the heart's.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TextIO
 
 from flooding.core.breathing import phase_at
 from flooding.core.catalogue import Catalogue, whose_strap
-from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, State
+from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, State, Unusable
 from flooding.core.notice import Message
 from flooding.core.timefmt import clock_time
 from flooding.io.locale_files import load_catalogue
@@ -25,6 +27,19 @@ MESSAGE_WIDTH_CHARS = 72
 
 def _bpm(value: float | None) -> str:
     return "  --" if value is None else f"{value:4.0f}"
+
+
+def _heart(reading: Reading) -> float | None:
+    """The heart rate to show: None for a reading the detector could not use."""
+    return reading.bpm if reading.unusable is None else None
+
+
+def _not_counted(say: Catalogue, reading: Reading) -> str:
+    """', the strap's reading is not believable (300 bpm): ...' for an implausible reading,
+    '' otherwise (a reading without skin contact says so in its state)."""
+    if reading.unusable is not Unusable.IMPLAUSIBLE:
+        return ""
+    return say("live.implausible", bpm=f"{reading.bpm:.0f}")
 
 
 def _countdown(say: Catalogue, seconds: float) -> str:
@@ -48,17 +63,22 @@ class ReleaseWatch:
 
     def words(self, say: Catalogue, reading: Reading) -> str:
         """', easing: below 72 for 18 s more' (or what it waits for), for a flooded reading;
-        '' otherwise. Follows each reading, so call it for every one."""
+        '' otherwise. Follows each reading, so call it for every one; a reading the detector
+        could not use (an implausible rate) changes nothing, as it changes nothing there."""
         if reading.state is not State.FLOODED:
             self.below_since_s = None
             return ""
-        level = f"{reading.threshold_bpm - self.hysteresis_bpm:.0f}"
-        if reading.bpm >= reading.threshold_bpm - self.hysteresis_bpm:
-            self.below_since_s = None
+        below = reading.threshold_bpm - self.hysteresis_bpm
+        level = f"{below:.0f}"
+        if reading.unusable is None:
+            if reading.bpm >= below:
+                self.below_since_s = None
+            elif self.below_since_s is None:
+                self.below_since_s = reading.t_s
+        since = self.below_since_s
+        if since is None:
             return say("live.release_rule", seconds=f"{self.release_s:.0f}", level=level)
-        if self.below_since_s is None:
-            self.below_since_s = reading.t_s
-        left_s = max(0.0, self.release_s - (reading.t_s - self.below_since_s))
+        left_s = max(0.0, self.release_s - (reading.t_s - since))
         return say("live.easing", level=level, seconds=f"{left_s:.0f}")
 
 
@@ -121,6 +141,7 @@ class TerminalView:
             label = label.upper() + easing
         if reading.waiting is not None:  # what a rise waits for (settling, movement, ...)
             label += f" ({say.choice('waiting', reading.waiting.value)})"
+        label += _not_counted(say, reading)
         if reading.pausing and reading.pause_until_s is not None:
             label += say("live.pause", left=_countdown(say, reading.pause_until_s - reading.t_s))
             label += self._breath_word(reading.t_s)
@@ -133,7 +154,7 @@ class TerminalView:
             say(
                 "live.line",
                 time=clock_time_s(reading.t_s),
-                bpm=_bpm(reading.bpm),
+                bpm=_bpm(_heart(reading)),
                 baseline=_bpm(reading.baseline_bpm),
                 threshold=_bpm(reading.threshold_bpm),
                 state=label,
@@ -161,11 +182,12 @@ class TerminalView:
             label = say.choice("person_state", r.state.value)
             if r.state is State.FLOODED:
                 label = label.upper() + self._people_easing.get(name, "")
+            label += _not_counted(say, r)
             parts.append(
                 say(
                     "live.person",
                     name=name,
-                    bpm=_bpm(r.bpm).strip(),
+                    bpm=_bpm(_heart(r)).strip(),
                     baseline=_bpm(r.baseline_bpm).strip(),
                     state=label,
                 )

@@ -46,7 +46,16 @@ from flooding.core.detector import (
     BucketRuns,
 )
 from flooding.core.engine import BatchResult, Control, Engine
-from flooding.core.models import UNSEEN_S, Event, PauseExtended, Reading, Sample, State, Waiting
+from flooding.core.models import (
+    UNSEEN_S,
+    Event,
+    PauseExtended,
+    Reading,
+    Sample,
+    State,
+    Unusable,
+    Waiting,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -59,6 +68,9 @@ _WAIT_CODE: dict[Waiting | None, int] = {
     None: NO_WAIT,
     **{waiting: code for code, waiting in enumerate(WAITS)},
 }
+UNUSABLE = tuple(Unusable)  # a reading's `unusable`, stored as its index here (USED: None)
+USED = -1
+_UNUSABLE_CODE = {unusable: code for code, unusable in enumerate(UNUSABLE)}
 
 
 CONTACTS = (False, True, None)  # a sample's contact by its code in `SampleColumns.contact`
@@ -282,6 +294,9 @@ class ReadingTrace:
     pausing: npt.NDArray[np.bool_]
     pause_until_s: FloatArray
     waiting: npt.NDArray[np.int8]
+    # why the detector could not use a sample's rate (USED: it did); only samples stepped
+    # one by one can be unusable (those taken at once are usable by `_calm_mask`)
+    unusable: npt.NDArray[np.int8]
     events: dict[int, tuple[Event, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -297,6 +312,7 @@ class ReadingTrace:
             np.zeros(n, np.bool_),
             np.full(n, np.nan),
             np.full(n, NO_WAIT, np.int8),
+            np.full(n, USED, np.int8),
         )
 
     def reading(self, index: int) -> Reading:
@@ -304,6 +320,7 @@ class ReadingTrace:
         base = float(self.baseline_bpm[index])
         until = float(self.pause_until_s[index])
         waiting = int(self.waiting[index])
+        unusable = int(self.unusable[index])
         return Reading(
             t_s=float(self.t_s[index]),
             bpm=float(self.bpm[index]),
@@ -314,12 +331,13 @@ class ReadingTrace:
             pause_until_s=None if math.isnan(until) else until,
             events=self.events.get(index, ()),
             waiting=None if waiting < 0 else WAITS[waiting],
+            unusable=None if unusable < 0 else UNUSABLE[unusable],
         )
 
     def iter_readings(self) -> Iterator[Reading]:
         """The readings one after another, each made when reached."""
         events = self.events
-        for index, (t, bpm, state, base, threshold, pausing, until, waiting) in enumerate(
+        for index, (t, bpm, state, base, threshold, pausing, until, waiting, unusable) in enumerate(
             zip(
                 self.t_s.tolist(),
                 self.bpm.tolist(),
@@ -329,6 +347,7 @@ class ReadingTrace:
                 self.pausing.tolist(),
                 self.pause_until_s.tolist(),
                 self.waiting.tolist(),
+                self.unusable.tolist(),
                 strict=True,
             )
         ):
@@ -342,6 +361,7 @@ class ReadingTrace:
                 pause_until_s=None if math.isnan(until) else until,
                 events=events.get(index, ()),
                 waiting=None if waiting < 0 else WAITS[waiting],
+                unusable=None if unusable < 0 else UNUSABLE[unusable],
             )
 
 
@@ -723,6 +743,7 @@ def _replay(
     takeable = usable.takeable
     unusable: list[int] = []
     quiet: list[tuple[int, int, int, float, float, int]] = []  # buckets taken at once (trace)
+    not_used: list[tuple[int, int]] = []  # (sample, `UNUSABLE` code): the unusable (trace)
     stretched: list[tuple[int, int, State, float | None, float, Waiting | None]] = []
     # (first, end, until): samples read while pausing, and where an extension moved the end
     paused: list[tuple[int, int, float]] = []
@@ -889,6 +910,8 @@ def _replay(
                         paused.append((j, j + 1, protocol.until_s))
                     if happened:
                         trace.events[j] = tuple(happened)
+                    if step.unusable is not None:
+                        not_used.append((j, _UNUSABLE_CODE[step.unusable]))
                 j += 1
                 if j == stop or not takeable[j] or step.state not in QUIET_STATES:
                     continue
@@ -944,6 +967,9 @@ def _replay(
             trace.baseline_bpm[where] = np.repeat(baselines, lengths)
             trace.threshold_bpm[where] = np.repeat(thresholds, lengths)
             trace.waiting[where] = np.repeat(waits, lengths)
+    if trace is not None and not_used:
+        not_used_at, not_used_codes = zip(*not_used, strict=True)
+        trace.unusable[list(not_used_at)] = not_used_codes
     if trace is not None and paused:
         firsts, lasts, untils = (np.array(column) for column in zip(*paused, strict=True))
         lengths, where = _spans(firsts, lasts)

@@ -36,7 +36,9 @@ Rules (see `config/default.toml` for the defaults and their reasons):
 - flooded: above the threshold for `confirm_s`, dips shorter than `dip_tolerance_s` allowed;
   released after `release_s` below the threshold minus `release_hysteresis_bpm`.
 - a sample without skin contact, or a gap longer than `gap_s` (no samples, or only
-  implausible ones), never counts as flooding and restarts a run above threshold.
+  implausible ones), never counts as flooding and restarts a run above threshold. A sample
+  without contact or outside the plausible range is not used at all; its step says which
+  (`DetectorStep.unusable`, the reading's `unusable`: decided here, nowhere else).
 - the source's pace (`step_s`: a strap's reading a second, or a recording's usual step,
   `flooding.core.batch.usual_step_s`): every count above was made for a strap. At a slower
   pace (a watch's export, a reading every 5-15 s) a bucket counts with the calm readings
@@ -106,6 +108,7 @@ from flooding.core.models import (
     Rule,
     Sample,
     State,
+    Unusable,
     Waiting,
 )
 from flooding.core.settings import DetectionSettings
@@ -177,6 +180,7 @@ class DetectorStep(NamedTuple):
     flooded: bool
     events: tuple[Event, ...]
     waiting: Waiting | None = None  # what a rise waits for before it may alert
+    unusable: Unusable | None = None  # why the sample's rate was not used (None: it was)
 
 
 class _BaselineRing:
@@ -670,14 +674,16 @@ class Detector:
         engine and the batch path feed these without making a `Sample` for each."""
         events: list[Event] = []
         classic = self.classic
+        # whether the rate can be used: the one place that decides (`Reading.unusable`)
+        unusable = (
+            Unusable.NO_CONTACT
+            if contact_seen is False
+            else None
+            if self._min_bpm <= bpm <= self._max_bpm
+            else Unusable.IMPLAUSIBLE
+        )
         seen_t = self._last_plausible_t
-        if (
-            seen_t is not None
-            and t - seen_t > UNSEEN_S
-            and not classic
-            and contact_seen is not False
-            and self._min_bpm <= bpm <= self._max_bpm
-        ):
+        if seen_t is not None and t - seen_t > UNSEEN_S and not classic and unusable is None:
             # the first reading after the heart went unseen: a strap put on again
             if self._flooded:  # what the heart was seen doing ended when it was last seen
                 events.append(
@@ -710,17 +716,17 @@ class Detector:
             self._cached_version = ring.version
         threshold, rule = self._cached
 
-        if not contact:
-            self._run_start = self._dip_start = self._release_start = None
-            ring.discard_open_bucket()
-            return self._step(State.NO_CONTACT, threshold, rule, events)
-        if not self._min_bpm <= bpm <= self._max_bpm:
+        if unusable is not None:
+            if not contact:
+                self._run_start = self._dip_start = self._release_start = None
+                ring.discard_open_bucket()
+                return self._step(State.NO_CONTACT, threshold, rule, events, unusable=unusable)
             # a stretch of sensor errors longer than a gap is a gap: no run lasts across it
             if self._last_plausible_t is not None and t - self._last_plausible_t > self._gap_s:
                 self._run_start = self._dip_start = self._release_start = None
                 ring.discard_open_bucket()
                 self._forget_recent()
-            return self._step(self._state, threshold, rule, events)
+            return self._step(self._state, threshold, rule, events, unusable=unusable)
         self._last_plausible_t = t
 
         moving = False
@@ -1580,6 +1586,8 @@ class Detector:
         rule: Rule,
         events: list[Event],
         waiting: Waiting | None = None,
+        *,
+        unusable: Unusable | None = None,
     ) -> DetectorStep:
         self._state = state
         return DetectorStep(
@@ -1590,4 +1598,5 @@ class Detector:
             self._flooded,
             tuple(events) if events else (),
             waiting,
+            unusable,
         )

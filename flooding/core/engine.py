@@ -99,6 +99,7 @@ class Engine:
             pause_until_s=protocol.until_s if pausing else None,
             events=tuple(events),
             waiting=step.waiting,
+            unusable=step.unusable,
         )
 
     def _advance(
@@ -125,7 +126,7 @@ class Engine:
         events += protocol.observe(
             SOLO,
             t_s,
-            bpm=usable_bpm(bpm, step.state, self.detection),
+            bpm=usable_bpm(bpm, step.unusable),
             state=step.state,
             baseline_bpm=step.baseline_bpm,
             alerts=self._alerts,

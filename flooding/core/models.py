@@ -28,6 +28,14 @@ class State(enum.StrEnum):
     GAP = "gap"  # no samples for a while (a dropped link)
 
 
+class Unusable(enum.StrEnum):
+    """Why the detector could not use a reading's rate (`Detector.feed_values` decides): the
+    live views show such a reading as not counted, never as the heart's rate."""
+
+    NO_CONTACT = "no-contact"  # the strap reports no skin contact
+    IMPLAUSIBLE = "implausible"  # outside detection.min_plausible_bpm .. max_plausible_bpm
+
+
 class Waiting(enum.StrEnum):
     """What the detector waits for before a rise may alert (shown beside the state)."""
 
@@ -193,8 +201,10 @@ PAUSE_EVENTS = (Alert, PauseStarted, PauseExtended, ReadyToReturn, PauseEnded)
 class Reading:
     """What the pure core says after each sample: for the live line and the store.
 
-    `bpm` is the heart rate the detector used: from the beats when the strap sends RR
-    intervals (see `flooding.core.beats.fast`), else the strap's own value.
+    `bpm` is the heart rate the detector was given: from the beats when the strap sends RR
+    intervals (see `flooding.core.beats.fast`), else the strap's own value. When the
+    detector could not use it (`unusable`: no skin contact, an implausible rate) it is the
+    number as it came, for words that say why it is not counted, never to show as the heart's.
     """
 
     t_s: float
@@ -206,6 +216,12 @@ class Reading:
     pause_until_s: float | None
     events: tuple[Event, ...] = field(default=())
     waiting: Waiting | None = None  # what the detector waits for before a rise may alert
+    unusable: Unusable | None = None  # why the detector could not use `bpm` (None: it did)
+
+    @property
+    def usable(self) -> bool:
+        """Whether the detector used `bpm`: a rate to show as the heart's."""
+        return self.unusable is None
 
 
 class LinkState(enum.StrEnum):

@@ -49,6 +49,7 @@ from flooding.core.models import (
     PauseStarted,
     ReadyToReturn,
     State,
+    Unusable,
 )
 from flooding.core.settings import DetectionSettings, PauseSettings
 
@@ -115,14 +116,10 @@ class Recovery:
         return self.recovered_since is not None and t_s - self.recovered_since >= hold_s
 
 
-def usable_bpm(bpm: float, state: State, detection: DetectionSettings) -> float | None:
-    """A reading's rate as the protocol takes it: None (not usable) without skin contact,
-    after a gap, or outside the plausible range."""
-    if state is State.NO_CONTACT or state is State.GAP:
-        return None
-    if not detection.min_plausible_bpm <= bpm <= detection.max_plausible_bpm:
-        return None
-    return bpm
+def usable_bpm(bpm: float, unusable: Unusable | None) -> float | None:
+    """A reading's rate as the protocol takes it: None where the detector could not use it
+    (`Reading.unusable`: no skin contact, outside the plausible range)."""
+    return bpm if unusable is None else None
 
 
 def nobody_counted(extended: PauseExtended, people: int = 1) -> bool:

@@ -89,7 +89,7 @@ class PeopleEngine:
         extra = self.protocol.observe(
             person,
             reading.t_s,
-            bpm=usable_bpm(reading.bpm, reading.state, engine.detection),
+            bpm=usable_bpm(reading.bpm, reading.unusable),
             state=reading.state,
             baseline_bpm=reading.baseline_bpm,
             alerts=engine.alerts,

@@ -79,6 +79,26 @@ def keys_under(parent: str) -> Iterable[str]:
     return ()
 
 
+def _bounds(metadata: list[Any]) -> tuple[Any, Any]:
+    """The lowest and highest value constraint objects allow (None: no bound)."""
+    low = next((getattr(m, "ge", None) for m in metadata if hasattr(m, "ge")), None)
+    high = next((getattr(m, "le", None) for m in metadata if hasattr(m, "le")), None)
+    return low, high
+
+
+def number_bounds(path: str) -> tuple[float, float]:
+    """The lowest and highest value a number key allows, as the schema says (the one place
+    of a bound: other places that check the same value ask here)."""
+    found = field_for(path)
+    if found is None:
+        raise KeyError(path)
+    _name, info = found
+    low, high = _bounds(_constraints(info.annotation, list(info.metadata))[1])
+    if low is None or high is None:
+        raise ValueError(f"{path} has no lower and upper bound")
+    return float(low), float(high)
+
+
 def allowed_values(path: str, say: Catalogue) -> str | None:
     """What a key accepts, in the words of `say`: 'a number >= 60 and <= 220 (bpm)',
     'one of: ...'."""
@@ -87,8 +107,7 @@ def allowed_values(path: str, say: Catalogue) -> str | None:
         return None
     name, info = found
     bases, metadata = _constraints(info.annotation, list(info.metadata))
-    low = next((getattr(m, "ge", None) for m in metadata if hasattr(m, "ge")), None)
-    high = next((getattr(m, "le", None) for m in metadata if hasattr(m, "le")), None)
+    low, high = _bounds(metadata)
     not_empty = any(getattr(m, "min_length", 0) for m in metadata)
     base = bases[0] if bases else None
     if get_origin(base) is Literal:

@@ -74,9 +74,10 @@ def run_scenario(
 async def take(
     items: AsyncIterator[SourceItem],
     until: Callable[[SourceItem, list[SourceItem]], bool],
-    timeout_s: float = 5.0,
+    timeout_s: float = 20.0,
 ) -> list[SourceItem]:
-    """Read items until `until(item, so_far)` is true; fail if that takes longer than timeout_s."""
+    """Read items until `until(item, so_far)` is true; fail if that takes longer than timeout_s
+    (a bound against a hang, not a speed: a loaded machine takes seconds to scan and connect)."""
     got: list[SourceItem] = []
     async with asyncio.timeout(timeout_s):
         async for item in items:

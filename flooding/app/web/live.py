@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -30,10 +31,13 @@ Status = Callable[[], dict[str, Any]]
 
 
 def reading_event(reading: Reading) -> dict[str, Any]:
-    """A reading as the page draws it."""
-    return {
+    """A reading as the page draws it. One the detector could not use (`Reading.unusable`)
+    has no heart rate (`bpm` null: the chart leaves it out), and says why (`unusable`) with
+    the strap's number (`strap_bpm`, for the words); those two only then."""
+    unusable = reading.unusable
+    data = {
         "t": reading.t_s,
-        "bpm": round(reading.bpm, 1),
+        "bpm": round(reading.bpm, 1) if unusable is None else None,
         "state": reading.state.value,
         "baseline": None if reading.baseline_bpm is None else round(reading.baseline_bpm, 1),
         "threshold": round(reading.threshold_bpm, 1),
@@ -41,6 +45,11 @@ def reading_event(reading: Reading) -> dict[str, Any]:
         "pause_until": reading.pause_until_s,
         "waiting": None if reading.waiting is None else reading.waiting.value,
     }
+    if unusable is not None:
+        data["unusable"] = unusable.value
+        # NaN is no JSON: such a number is not told
+        data["strap_bpm"] = round(reading.bpm, 1) if math.isfinite(reading.bpm) else None
+    return data
 
 
 def message_event(message: Message) -> dict[str, Any]:

@@ -511,6 +511,16 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         return _page(server, candidate, form=form, preview=preview, changes=changes)
     if not changes:
         return _page(server, current, said=server.say("web.settings.nothing_changed"))
+    write_changes(server, candidate, changes)
+    return web.Response(status=303, headers={"Location": "/settings?saved"})
+
+
+def write_changes(server: AppServer, candidate: Settings, changes: list[str]) -> None:
+    """Save checked settings: each key `changes` sets (`KEY=VALUE`, as `--set` takes them),
+    with its value in `candidate` (the settings they give), into the person's file, its
+    comments kept. The app's own words follow a saved language at once; a running monitor
+    uses the rest from its next start. Saving the Settings page, or the agreement's break
+    length on Before a talk, is this."""
     # imported here: tomlkit is for saving, not for the service that serves the app
     from flooding.io.config_files.user_file import set_user_values
 
@@ -525,7 +535,6 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         values[key] = int(node) if isinstance(node, float) and node.is_integer() else node
     set_user_values(user_config_path(server.config_file), values)
     server.speak(candidate.language)  # the app's own words follow at once
-    return web.Response(status=303, headers={"Location": "/settings?saved"})
 
 
 async def what_if_as_typed(request: web.Request) -> web.StreamResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -18,6 +19,7 @@ from flooding.app.pairing import PairingRefused, profiles_in, unpair_strap
 from flooding.app.pairing import pair_strap as pair_strap_to
 from flooding.app.progress import progress
 from flooding.app.web.server import AppServer, form_of, server_of
+from flooding.app.web.settings_page import write_changes
 from flooding.core.settings import ConfigError
 from flooding.core.timefmt import duration
 from flooding.io.config_files.loading import load_config, user_config_path
@@ -31,39 +33,97 @@ NAME_MAX_CHARS = 64
 # -- Before a talk ---------------------------------------------------------------------------
 
 
-async def agreement_page(request: web.Request) -> web.StreamResponse:
-    """The agreement, to read together before a talk (and to print)."""
-    server = server_of(request)
-    said = server.say("web.agreement.saved") if "saved" in request.query else ""
+@dataclass(frozen=True)
+class BreakInEffect:
+    """The break length the alerts suggest (`pause.minutes`): from the person's file, or,
+    while that file has a mistake, the one the app started with and the mistake (`problem`)."""
+
+    minutes: float
+    problem: ConfigError | None = None
+
+
+def break_in_effect(server: AppServer) -> BreakInEffect:
+    """The break length in effect, read as the Settings page reads the settings."""
+    try:
+        return BreakInEffect(load_config(server.config_file).settings.pause.minutes)
+    except ConfigError as exc:
+        return BreakInEffect(server.settings.pause.minutes, exc)
+
+
+def _minutes(value: float) -> str:
+    """Minutes as the page shows them (30, 25.5), read back as the same value."""
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def _agreement_page(
+    server: AppServer,
+    *,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    editing: bool = False,
+    said: str = "",
+) -> web.Response:
+    """The page; an agreement an earlier version saved with a break length of its own,
+    other than the one in effect, is named, to be saved again with the one they want."""
+    minutes = break_in_effect(server).minutes
+    earlier = agreement.earlier_break_minutes(server.folder)
     return server.render(
         "agreement.html",
+        status=status,
         page="agreement",
         a=agreement.in_language(agreement.load(server.folder), server.say),
-        form={},
-        errors={},
-        editing="edit" in request.query,
+        minutes=_minutes(minutes),
+        earlier="" if earlier is None or earlier == minutes else _minutes(earlier),
+        form=form or {},
+        errors=errors or {},
+        editing=editing,
         said=said,
     )
 
 
+async def agreement_page(request: web.Request) -> web.StreamResponse:
+    """The agreement, to read together before a talk (and to print)."""
+    server = server_of(request)
+    said = ""
+    if request.query.get("saved") == "break":
+        minutes = _minutes(break_in_effect(server).minutes)
+        said = server.say("web.agreement.saved_break", minutes=minutes)
+    elif "saved" in request.query:
+        said = server.say("web.agreement.saved")
+    return _agreement_page(server, editing="edit" in request.query, said=said)
+
+
 async def save_agreement(request: web.Request) -> web.StreamResponse:
-    """Keep the agreement, or say what to fix beside each field."""
+    """Keep the agreement, or say what to fix beside each field. A new break length is saved
+    as the setting `pause.minutes`, as the Settings page saves it (`write_changes`); while
+    the person's settings file has a mistake, a new one is refused with the whole agreement
+    (409, as the Settings page answers then), and the same one saves as ever."""
     server = server_of(request)
     form = await form_of(request)
-    found, errors = agreement.problems(form, server.say)
-    if found is None:
-        return server.render(
-            "agreement.html",
-            status=400,
-            page="agreement",
-            a=agreement.in_language(agreement.load(server.folder), server.say),
-            form=form,
-            errors=errors,
-            editing=True,
-            said="",
+    in_effect = break_in_effect(server)
+    kept = agreement.in_language(agreement.load(server.folder), server.say)
+    sent, errors = agreement.problems(form, server.say, kept=kept, break_minutes=in_effect.minutes)
+    minutes = agreement.sent_break_minutes(form, in_effect.minutes)
+    changes = [] if minutes in (None, in_effect.minutes) else [f"{agreement.BREAK_KEY}={minutes!r}"]
+    candidate, problem = None, in_effect.problem
+    if changes and problem is None and sent is not None:
+        try:  # checked as `config check` checks it, as the Settings page does
+            candidate = load_config(server.config_file, overrides=changes).settings
+        except ConfigError as exc:  # the file was changed meanwhile
+            problem = exc
+    if changes and problem is not None:
+        errors[agreement.BREAK_FIELD] = server.say(
+            "web.agreement.settings_problem", problem="; ".join(problem.problems)
         )
-    agreement.save(server.folder, found)
-    return web.Response(status=303, headers={"Location": "/agreement?saved"})
+        return _agreement_page(server, status=409, form=form, errors=errors, editing=True)
+    if sent is None:
+        return _agreement_page(server, status=400, form=form, errors=errors, editing=True)
+    if candidate is not None:
+        write_changes(server, candidate, changes)
+    agreement.save(server.folder, sent.agreement)
+    where = "/agreement?saved=break" if candidate is not None else "/agreement?saved"
+    return web.Response(status=303, headers={"Location": where})
 
 
 # -- Progress --------------------------------------------------------------------------------

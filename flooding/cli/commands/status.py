@@ -42,9 +42,21 @@ def _bpm(value: object, say: Catalogue) -> str:
     return say("bpm", bpm=f"{value:.0f}") if isinstance(value, int | float) else "-"
 
 
-def _heart(bpm: object, baseline: object, say: Catalogue) -> str:
+def _heart(
+    bpm: object,
+    baseline: object,
+    say: Catalogue,
+    not_counted: str | None = None,
+    strap_bpm: float | None = None,
+) -> str:
+    """The heart and its calm in words; a reading the detector could not use says why
+    (`not_counted`: `Unusable`'s value) in place of a rate."""
     known = _bpm(baseline, say) if baseline is not None else say("status.baseline_unknown")
-    return say("status.heart_value", bpm=_bpm(bpm, say), baseline=known)
+    shown = _bpm(bpm, say)
+    key = f"status.heart_not_counted.{not_counted}"
+    if not_counted is not None and key in say.texts:  # a reason a newer monitor gave: "-"
+        shown = say(key, bpm="?" if strap_bpm is None else f"{strap_bpm:.0f}")
+    return say("status.heart_value", bpm=shown, baseline=known)
 
 
 def _strap_line(strap: StrapStatus, say: Catalogue, person: str | None = None) -> str:
@@ -105,13 +117,26 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
                 say(
                     "status.person",
                     name=name,
-                    heart=_heart(person.heart_bpm, person.baseline_bpm, say),
+                    heart=_heart(
+                        person.heart_bpm,
+                        person.baseline_bpm,
+                        say,
+                        person.heart_not_counted,
+                        person.strap_bpm,
+                    ),
                     state=say.choice("person_state", person.state),
                 )
                 + (say("status.not_counted", why=absent) if absent else "")
             )
     else:
-        lines.append(say("status.heart", heart=_heart(status.heart_bpm, status.baseline_bpm, say)))
+        heart = _heart(
+            status.heart_bpm,
+            status.baseline_bpm,
+            say,
+            status.heart_not_counted,
+            status.strap_bpm,
+        )
+        lines.append(say("status.heart", heart=heart))
     pause = status.pause
     left = counted("count.minutes", round(pause.minutes_left)) if pause else None
     if state == "workout":

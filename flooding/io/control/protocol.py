@@ -136,11 +136,17 @@ class PauseStatus(_Reply):
 class PersonStatus(_Reply):
     """One partner's heart, in couple mode."""
 
-    heart_bpm: int | float | None  # as the strap or the beats gave it
+    heart_bpm: int | float | None  # as the strap or the beats gave it (None: not counted)
     state: str
     baseline_bpm: float | None
     mode: str
     not_counted: str | None = None
+    heart_not_counted: str | None = Field(
+        default=None, exclude_if=lambda why: why is None
+    )  # the latest reading's rate was not used: why (`Unusable`); absent when it was
+    strap_bpm: float | None = Field(
+        default=None, exclude_if=lambda bpm: bpm is None
+    )  # ... and the strap's number then, for the words (not a heart rate)
 
 
 class MonitorStatus(_Reply):
@@ -154,9 +160,15 @@ class MonitorStatus(_Reply):
     session_id: int | None
     mode: str
     state: str
-    heart_bpm: int | float | None  # as the strap or the beats gave it
+    heart_bpm: int | float | None  # as the strap or the beats gave it (None: not counted)
     baseline_bpm: float | None
     pause: PauseStatus | None
+    heart_not_counted: str | None = Field(
+        default=None, exclude_if=lambda why: why is None
+    )  # the latest reading's rate was not used: why (`Unusable`); absent when it was
+    strap_bpm: float | None = Field(
+        default=None, exclude_if=lambda bpm: bpm is None
+    )  # ... and the strap's number then, for the words (not a heart rate)
     people: dict[str, PersonStatus] | None = Field(
         default=None, exclude_if=lambda people: people is None
     )  # couple mode only: absent for one person

@@ -35,6 +35,7 @@
       legend: { show: false }, // the page has its own legend, and the numbers under Details
       series: series,
     }, chartData(), chartBox);
+    window.floodingChart = chart; // what is drawn (for measurements and tests)
     if (two) {
       $("chart-title").textContent = say("web.live.couple_title");
       document.querySelector(".legend").textContent = people[1]
@@ -95,10 +96,15 @@
     return PRESSING.find((state) => states.includes(state)) || latest.state;
   }
 
+  // the strap's number of a reading the detector could not use (shown only in the words)
+  const strapNumber = (r) => (r.strap_bpm == null ? "?" : Math.round(r.strap_bpm));
+
   function showState() {
     const shown = $("state-words");
     if (!latest) return;
-    $("bpm").textContent = Math.round(latest.bpm);
+    // a reading the detector could not use has no heart rate (bpm null): "--", and why
+    const counted = latest.bpm != null;
+    $("bpm").textContent = counted ? Math.round(latest.bpm) : "--";
     if (people.length) showPeople();
     const state = couple ? bothState() : latest.state;
     let text = couple ? words("web.live.couple.state.", state) : words("web.live.state.", state);
@@ -106,6 +112,13 @@
     if (workout()) text = say("web.live.workout");
     shown.textContent = text;
     shown.className = "state-words " + (latest.pausing ? "pausing" : state);
+    // no skin contact has its words already (the state's); a reading not believable, its own
+    const why = counted ? "" : latest.unusable === "no-contact" ? words("web.live.state.", "no-contact")
+      : say("web.live.unusable." + latest.unusable, { bpm: strapNumber(latest) });
+    const readingWords = $("reading-words");
+    readingWords.textContent = why;
+    // said once: not when the state's words say it already, nor beside both hearts' lines
+    readingWords.hidden = !why || why === text || people.length > 0;
     if (couple) showNumbersOfEach(); else showNumbers();
     const pausing = latest.pausing;
     $("pause-card").hidden = !pausing;
@@ -118,8 +131,11 @@
   let alertAnswered = false;
 
   const perMinute = (value) => say("web.live.bpm", { bpm: value.toFixed(0) });
+  // a heart's rate, or why the detector did not count it (its `unusable`)
+  const rateOf = (r) => r.bpm != null ? perMinute(r.bpm)
+    : say("web.live.not_counted." + r.unusable, { bpm: strapNumber(r) });
   function showNumbers() {
-    $("n-bpm").textContent = perMinute(latest.bpm);
+    $("n-bpm").textContent = rateOf(latest);
     $("n-baseline").textContent = latest.baseline == null ? say("web.live.not_known") : perMinute(latest.baseline);
     $("n-threshold").textContent = perMinute(latest.threshold);
     $("n-state").textContent = words("state.", latest.state);
@@ -129,7 +145,7 @@
     // couple mode: each partner's own numbers, named (never one partner's as if the couple's)
     const each = (value) => people.filter((name) => latestOf[name])
       .map((name) => say("web.live.each", { name: name, value: value(latestOf[name]) })).join(" · ");
-    $("n-bpm").textContent = each((r) => perMinute(r.bpm));
+    $("n-bpm").textContent = each(rateOf);
     $("n-baseline").textContent = each((r) => r.baseline == null ? say("web.live.not_known") : perMinute(r.baseline));
     $("n-threshold").textContent = each((r) => perMinute(r.threshold));
     $("n-state").textContent = each((r) => words("web.live.person.", r.state));
@@ -145,8 +161,10 @@
       const r = latestOf[name];
       if (!r) continue; // no heart from this strap yet
       const item = document.createElement("li");
-      item.textContent = say("web.live.person_line",
-        { name: name, bpm: Math.round(r.bpm), state: words("web.live.person.", r.state) });
+      const state = words("web.live.person.", r.state);
+      item.textContent = r.bpm != null
+        ? say("web.live.person_line", { name: name, bpm: Math.round(r.bpm), state: state })
+        : say("web.live.person_not_counted." + r.unusable, { name: name, bpm: strapNumber(r), state: state });
       list.appendChild(item);
     }
   }

@@ -1,0 +1,124 @@
+"""`flooding status` of a running session: the heart it names is one the detector counted;
+a reading it could not use (an implausible rate, no skin contact) is said as not counted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from flooding.app.live import LiveMonitor
+from flooding.app.session import SessionRunner
+from flooding.app.sources import MergedSource
+from flooding.app.status import StatusBoard
+from flooding.cli.commands.status import describe
+from flooding.cli.view import QuietView
+from flooding.core.models import SOLO, Sample, SourceItem
+from flooding.io.config_files.loading import default_settings
+from flooding.io.control import MonitorStatus
+from flooding.io.locale_files import load_catalogue
+from flooding.io.store import Store
+
+START_S = 1_800_000_000.0
+
+
+class Readings:
+    """A strap that sends the samples given, then ends."""
+
+    description = "listed readings"
+
+    def __init__(self, samples: Sequence[Sample]) -> None:
+        self.samples = samples
+
+    async def stream(self) -> AsyncIterator[SourceItem]:
+        for sample in self.samples:
+            yield sample
+
+
+def calm_then(last: Sample) -> list[Sample]:
+    """Half a minute of a calm heart, then `last`."""
+    return [Sample(START_S + t, 70.0) for t in range(30)] + [last]
+
+
+def status_after(folder: Path, samples: list[Sample] | dict[str, list[Sample]]) -> MonitorStatus:
+    """What `flooding status` says once a session (of one, or of the people named) has taken
+    the samples."""
+    store = Store.open(folder)
+    board = StatusBoard(QuietView())
+    if isinstance(samples, dict):
+        source: Readings | MergedSource = MergedSource(
+            {name: Readings(s) for name, s in samples.items()}
+        )
+        people: tuple[str, ...] = tuple(samples)
+    else:
+        source, people = Readings(samples), (SOLO,)
+    runner = SessionRunner(
+        source=source,
+        settings=default_settings(),
+        store=store,
+        view=board,
+        people=people,
+        source_kind="test",
+    )
+    try:
+        asyncio.run(runner.run())
+        live = LiveMonitor(board, settings=default_settings(), strap="test", headless=True)
+        live.runner = runner
+        return live.status()
+    finally:
+        store.close()
+
+
+def test_an_implausible_reading_is_said_as_not_counted(tmp_path: Path) -> None:
+    """The latest reading at 300 bpm gives no heart rate but why and the strap's number, in
+    words (English and German) and in the JSON, where those keys appear only then."""
+    status = status_after(tmp_path, calm_then(Sample(START_S + 30, 300.0)))
+    assert status.heart_bpm is None
+    assert (status.heart_not_counted, status.strap_bpm) == ("implausible", 300.0)
+    heart = next(line for line in describe(status) if line.startswith("Heart:"))
+    assert heart.startswith("Heart:   not counted: the strap's reading is not believable (300")
+    assert "check that the strap sits snug" in heart
+    german = describe(status, load_catalogue("de"))
+    assert any("zählt nicht: der Wert des Gurts ist nicht glaubhaft (300" in x for x in german)
+    said = status.model_dump(mode="json")
+    assert (said["heart_bpm"], said["heart_not_counted"], said["strap_bpm"]) == (
+        None,
+        "implausible",
+        300.0,
+    )
+    counted = status_after(tmp_path, calm_then(Sample(START_S + 30, 72.0)))
+    assert counted.heart_bpm == 72.0
+    assert "heart_not_counted" not in counted.model_dump(mode="json")
+    assert "strap_bpm" not in counted.model_dump(mode="json")
+
+
+def test_a_reading_without_skin_contact_is_said_as_not_counted(tmp_path: Path) -> None:
+    """The latest reading without skin contact gives no heart rate (not the strap's 0)."""
+    status = status_after(tmp_path, calm_then(Sample(START_S + 30, 0.0, contact=False)))
+    assert status.heart_bpm is None
+    assert status.heart_not_counted == "no-contact"
+    heart = next(line for line in describe(status) if line.startswith("Heart:"))
+    assert heart.startswith("Heart:   not counted: no skin contact, calm baseline")
+
+
+def test_a_partners_reading_not_counted_is_said_in_their_line(tmp_path: Path) -> None:
+    """In a session of two, a partner's implausible reading gives them no heart rate and
+    says why in their line; the other partner's heart is as before."""
+    status = status_after(
+        tmp_path,
+        {
+            "Anna": calm_then(Sample(START_S + 30, 71.0)),
+            "Ben": calm_then(Sample(START_S + 30, 250.0)),
+        },
+    )
+    assert status.people is not None
+    anna, ben = status.people["Anna"], status.people["Ben"]
+    assert ben.heart_bpm is None
+    assert (anna.heart_bpm, anna.heart_not_counted) == (71.0, None)
+    assert (ben.heart_bpm, ben.heart_not_counted, ben.strap_bpm) == (None, "implausible", 250.0)
+    lines = describe(status)
+    assert any(line.startswith("Anna: 71 bpm, calm baseline") for line in lines)
+    assert any(
+        line.startswith("Ben: not counted: the strap's reading is not believable (250 bpm)")
+        for line in lines
+    )
