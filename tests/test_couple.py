@@ -342,6 +342,53 @@ class TestCoupleMessages:
         assert ready.desktop.body == "You can go back when you are ready."
         assert ready.full.summary == "Ready when you are"
 
+    @pytest.mark.parametrize("language", ["en", "de"])
+    def test_the_persons_own_suggestions_beat_the_shipped_couple_ones(
+        self, tmp_path: Path, language: str
+    ) -> None:
+        """Suggestions the person wrote in their file, with no couple_suggestions of their
+        own, are what the couple's messages suggest (in any language), and `config show`
+        names the file as where they come from."""
+        path = tmp_path / "config.toml"
+        path.write_text(
+            f'language = "{language}"\n[messages]\nsuggestions = ["Walk the dog."]\n',
+            encoding="utf-8",
+        )
+        loaded = load_config(path, env={}, use_default_user_file=False)
+        assert loaded.settings.messages.couple_suggestions == ["Walk the dog."]
+        assert loaded.origins["messages.couple_suggestions"] == str(path)
+        alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, "Anna")
+        rendered = MessageBook(loaded.settings, people=2).render(alert, None, 0)
+        assert rendered is not None
+        assert "Walk the dog." in rendered.full.body
+
+    def test_own_suggestions_from_the_environment_or_command_line_count_too(self) -> None:
+        """Suggestions set by an environment variable or `--set` are the person's as well."""
+        by_env = load_config(
+            env={"FLOODING_MESSAGES__SUGGESTIONS": '["Walk the dog."]'},
+            use_default_user_file=False,
+        )
+        assert by_env.settings.messages.couple_suggestions == ["Walk the dog."]
+        assert settings_with('messages.suggestions=["Walk."]').messages.couple_suggestions == [
+            "Walk."
+        ]
+
+    def test_couple_suggestions_the_person_wrote_are_kept(self, tmp_path: Path) -> None:
+        """Their own couple_suggestions stay theirs; without suggestions of their own, the
+        shipped couple suggestions stay (in German too)."""
+        path = tmp_path / "config.toml"
+        path.write_text(
+            '[messages]\nsuggestions = ["Walk the dog."]\ncouple_suggestions = ["Sit."]\n',
+            encoding="utf-8",
+        )
+        own = load_config(path, env={}, use_default_user_file=False).settings.messages
+        assert own.couple_suggestions == ["Sit."]
+        shipped = default_settings().messages
+        assert shipped.couple_suggestions != shipped.suggestions
+        assert settings_with('language="de"').messages.couple_suggestions[0] == (
+            "Atmet langsam: 4 ein, 6 aus."
+        )
+
 
 class TestProfiles:
     def test_a_profile_overrides_only_what_it_sets(self, tmp_path: Path) -> None:
