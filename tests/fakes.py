@@ -71,7 +71,9 @@ class RecordingView:
         self.person_readings: list[tuple[str, Reading]] = []
         self.messages: list[Message] = []
         self.links: list[LinkChanged] = []
+        self.person_links: list[tuple[str, LinkChanged]] = []
         self.batteries: list[tuple[BatteryLevel, bool]] = []
+        self.person_batteries: list[tuple[str, BatteryLevel, bool]] = []
         self.infos: list[str] = []
         self._on_reading = on_reading
 
@@ -89,8 +91,14 @@ class RecordingView:
     def link(self, change: LinkChanged) -> None:
         self.links.append(change)
 
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        self.person_links.append((person, change))
+
     def battery(self, level: BatteryLevel, low: bool) -> None:
         self.batteries.append((level, low))
+
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        self.person_batteries.append((person, level, low))
 
     def info(self, text: str) -> None:
         self.infos.append(text)

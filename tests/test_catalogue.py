@@ -110,9 +110,10 @@ class TestTheCodeAsksForTextsThatExist:
 
     def test_every_state_rule_mode_and_link_has_words(self) -> None:
         """The values the screen names by `choice` (or the live page by its key) all have
-        their own text."""
+        their own text (a partner's heart's state, in couple mode, too)."""
         english = screen_texts("en")
         needed = {f"state.{s.value}" for s in State}
+        needed |= {f"person_state.{s.value}" for s in State} | {"person_state.waiting"}
         needed |= {f"{prefix}.{r.value}" for r in Rule for prefix in ("rule", "rule_plain")}
         needed |= {f"mode.{m.value}" for m in Mode}
         needed |= {

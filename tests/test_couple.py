@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import dataclasses
+import io
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +19,8 @@ import pytest
 
 from flooding.app.report import render_people_png
 from flooding.app.review import people_lines, people_review
+from flooding.app.session import SessionRunner
+from flooding.app.status import StatusBoard
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.linkage import changes, linkage, window_correlations
@@ -24,17 +28,23 @@ from flooding.core.messages import MessageBook
 from flooding.core.models import (
     UNSEEN_S,
     Alert,
+    BatteryLevel,
     EpisodeStarted,
     Event,
     GapDetected,
+    LinkChanged,
+    LinkState,
     Mode,
     PauseExtended,
     PauseStarted,
+    PersonItem,
+    Reading,
     ReadyToReturn,
     Rule,
     Sample,
     State,
 )
+from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Message
 from flooding.core.pause import NO_CONTACT, NO_SIGNAL, WORKOUT, PauseProtocol
 from flooding.core.people import run_people_batch
 from flooding.core.settings import (
@@ -46,12 +56,15 @@ from flooding.core.settings import (
     profile_settings,
 )
 from flooding.io.config_files.loading import default_settings, load_config
+from flooding.io.control import MonitorStatus, PersonStatus, StrapStatus
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests._data import recording, requires_data
+from tests.fakes import RecordingNotifier, RecordingView
 from tests.schemas import SCHEMA_V2_DDL, old_database, rows_after_a_false_alarm
 from tests.session_factory import START_S, calibration_refused, flooding, record
+from tests.test_catalogue import no_english
 
 E = TypeVar("E")
 
@@ -245,6 +258,136 @@ class TestCoupleMessages:
         rendered = MessageBook(settings, people=2).render(alert, None, 0)
         assert rendered is not None
         assert rendered.full.title.startswith("Eine*r von euch ist überflutet")
+
+    @pytest.mark.parametrize(
+        ("language", "said"),
+        [
+            (
+                "en",
+                {
+                    "buttons": ("Start our 20-minute pause", "We're OK — not flooded"),
+                    "suggestion": "Breathe slowly: in for 4, out for 6.",
+                    "private alert": "Take 20 minutes, each for yourselves. Back together at ",
+                    "private not yet": "Take 10 more minutes, both of you. Back together at ",
+                    "private ready": "You can go back together when you are both ready.",
+                    "remote alert": "Time for a 20-minute break",
+                    "remote not yet": "Take 10 more minutes, both of you",
+                    "remote ready": "Ready when you both are",
+                },
+            ),
+            (
+                "de",
+                {
+                    "buttons": (
+                        "Unsere 20-Minuten-Pause starten",
+                        "Uns geht es gut — nicht überflutet",
+                    ),
+                    "suggestion": "Atmet langsam: 4 ein, 6 aus.",
+                    "private alert": "Nehmt euch 20 Minuten, jede*r für sich. Wieder zusammen um ",
+                    "private not yet": "Nehmt euch noch 10 Minuten. Wieder zusammen um ",
+                    "private ready": "Ihr könnt gemeinsam zurückgehen, wenn ihr beide bereit seid.",
+                    "remote alert": "Zeit für eine Pause von 20 Minuten",
+                    "remote not yet": "Nehmt euch noch 10 Minuten",
+                    "remote ready": "Bereit, wenn ihr beide es seid",
+                },
+            ),
+        ],
+    )
+    def test_the_couples_notifications_speak_to_both(
+        self, language: str, said: dict[str, Any]
+    ) -> None:
+        """A couple's alert buttons, the break's suggestions, the private desktop texts and
+        the lines for remote targets speak to both ("our pause", "we're OK", "ihr", "euch"),
+        in English and German; in German none says "du" or "dein" outside the words
+        quoted for the partner."""
+        settings = settings_with(f'language="{language}"', "notify.privacy=true")
+        book = MessageBook(settings, people=2)
+        alert = book.render(Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, "Anna"), None, 0)
+        later = PauseExtended(START_S + 1200, START_S + 1800, 90.0, 70.0, waiting=("Anna",))
+        not_yet = book.render(later, None, 0)
+        ready = book.render(ReadyToReturn(START_S + 1300, 71.0, 70.0, START_S), None, 0)
+        assert alert is not None
+        assert not_yet is not None
+        assert ready is not None
+        assert tuple(action.label for action in alert.full.actions) == said["buttons"]
+        assert said["suggestion"] in alert.full.body
+        assert alert.desktop.body.startswith(said["private alert"])
+        assert not_yet.desktop.body.startswith(said["private not yet"])
+        assert ready.desktop.body == said["private ready"]
+        assert alert.full.summary == said["remote alert"]  # the same line as for one person
+        assert not_yet.full.summary == said["remote not yet"]
+        assert ready.full.summary == said["remote ready"]
+        if language == "de":
+            shown = [
+                text
+                for rendered in (alert, not_yet, ready)
+                for message in (rendered.full, rendered.desktop)
+                for text in (message.title, message.body, message.summary or "")
+            ] + list(said["buttons"])
+            unquoted = re.sub(r"„[^“]*“", "", "\n".join(shown))
+            assert re.findall(r"\b(du|dich|dir|dein\w*|Atme|Nimm|Geh|Tu)\b", unquoted) == []
+
+    def test_one_persons_notifications_keep_their_words(self) -> None:
+        """One person's alert buttons, suggestion, private and remote texts are as before."""
+        settings = settings_with("notify.privacy=true")
+        book = MessageBook(settings)
+        alert = book.render(Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE), None, 0)
+        ready = book.render(ReadyToReturn(START_S + 1300, 71.0, 70.0, START_S), None, 0)
+        assert alert is not None
+        assert ready is not None
+        labels = tuple(action.label for action in alert.full.actions)
+        assert labels == ("Start my 20-minute pause", "I'm OK — not flooded")
+        assert "Breathe slowly: in for 4, out for 6." in alert.full.body
+        assert alert.desktop.body.startswith("Take 20 minutes for yourself. Back at ")
+        assert ready.desktop.body == "You can go back when you are ready."
+        assert ready.full.summary == "Ready when you are"
+
+    @pytest.mark.parametrize("language", ["en", "de"])
+    def test_the_persons_own_suggestions_beat_the_shipped_couple_ones(
+        self, tmp_path: Path, language: str
+    ) -> None:
+        """Suggestions the person wrote in their file, with no couple_suggestions of their
+        own, are what the couple's messages suggest (in any language), and `config show`
+        names the file as where they come from."""
+        path = tmp_path / "config.toml"
+        path.write_text(
+            f'language = "{language}"\n[messages]\nsuggestions = ["Walk the dog."]\n',
+            encoding="utf-8",
+        )
+        loaded = load_config(path, env={}, use_default_user_file=False)
+        assert loaded.settings.messages.couple_suggestions == ["Walk the dog."]
+        assert loaded.origins["messages.couple_suggestions"] == str(path)
+        alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, "Anna")
+        rendered = MessageBook(loaded.settings, people=2).render(alert, None, 0)
+        assert rendered is not None
+        assert "Walk the dog." in rendered.full.body
+
+    def test_own_suggestions_from_the_environment_or_command_line_count_too(self) -> None:
+        """Suggestions set by an environment variable or `--set` are the person's as well."""
+        by_env = load_config(
+            env={"FLOODING_MESSAGES__SUGGESTIONS": '["Walk the dog."]'},
+            use_default_user_file=False,
+        )
+        assert by_env.settings.messages.couple_suggestions == ["Walk the dog."]
+        assert settings_with('messages.suggestions=["Walk."]').messages.couple_suggestions == [
+            "Walk."
+        ]
+
+    def test_couple_suggestions_the_person_wrote_are_kept(self, tmp_path: Path) -> None:
+        """Their own couple_suggestions stay theirs; without suggestions of their own, the
+        shipped couple suggestions stay (in German too)."""
+        path = tmp_path / "config.toml"
+        path.write_text(
+            '[messages]\nsuggestions = ["Walk the dog."]\ncouple_suggestions = ["Sit."]\n',
+            encoding="utf-8",
+        )
+        own = load_config(path, env={}, use_default_user_file=False).settings.messages
+        assert own.couple_suggestions == ["Sit."]
+        shipped = default_settings().messages
+        assert shipped.couple_suggestions != shipped.suggestions
+        assert settings_with('language="de"').messages.couple_suggestions[0] == (
+            "Atmet langsam: 4 ein, 6 aus."
+        )
 
 
 class TestProfiles:
@@ -783,11 +926,12 @@ def test_each_partners_strap_is_named_whether_or_not_it_gives_a_name(tmp_path: P
     name ("Anna's the strap" before), "Ben's H10 A1" for one that does."""
     from flooding.app.session import SessionRunner
     from flooding.app.sources import MergedSource
+    from flooding.cli.view import TerminalView
     from flooding.lab.simulate import SimulatedStrap
-    from tests.fakes import RecordingView
 
     store = Store.open(tmp_path)
-    view = RecordingView()
+    shown = io.StringIO()
+    view = TerminalView(out=shown)
     names = {"Anna": "", "Ben": "H10 A1"}
     source = MergedSource(
         {
@@ -805,7 +949,12 @@ def test_each_partners_strap_is_named_whether_or_not_it_gives_a_name(tmp_path: P
     )
     asyncio.run(runner.run())
     store.close()
-    assert {change.strap_name for change in view.links} == {"Anna's strap", "Ben's H10 A1"}
+    connected = {
+        line.split("connected to ", 1)[1]
+        for line in shown.getvalue().splitlines()
+        if "connected to " in line
+    }
+    assert connected == {"Anna's strap", "Ben's H10 A1"}
 
 
 def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> None:
@@ -841,6 +990,357 @@ def test_status_shows_each_partner_not_one_unlabelled_heart(tmp_path: Path) -> N
     assert any(line.startswith("Anna: ") and "bpm" in line for line in lines)
     assert any(line.startswith("Ben: ") and "bpm" in line for line in lines)
     assert not any(line.startswith("Heart:") for line in lines)
+
+
+def couple_board() -> tuple[StatusBoard, RecordingView]:
+    """A status board of a couple's monitor: Anna's strap connected with its battery read in
+    a session, Ben's still searched for (as the service notes it between sessions)."""
+    shown = RecordingView()
+    board = StatusBoard(shown)
+    board.person_link("Anna", LinkChanged(0.0, LinkState.CONNECTED, "H10 A1", "AA:01"))
+    board.person_battery("Anna", BatteryLevel(0.0, 80), low=False)
+    board.note_link(LinkChanged(0.0, LinkState.SEARCHING), "Ben")
+    return board, shown
+
+
+def test_status_names_each_partners_strap_with_its_link_and_battery() -> None:
+    """`flooding status` of a couple's monitor gives each partner's strap on a line of its
+    own, saying whose it is, its link and battery (not the last strap heard of as the one)."""
+    from flooding.app.live import LiveMonitor
+    from flooding.cli.commands.status import describe
+
+    board, shown = couple_board()
+    live = LiveMonitor(
+        board,
+        settings=default_settings(),
+        strap="two straps",
+        headless=True,
+        people=PEOPLE,
+        straps={"Ben": ("H10 B2", "BB:02")},
+    )
+    status = live.status()
+    assert status.straps is not None
+    assert (status.straps["Anna"].connected, status.straps["Anna"].battery_percent) == (True, 80)
+    assert (status.straps["Ben"].link, status.straps["Ben"].chosen) == ("searching", "H10 B2")
+    assert not status.strap.connected  # both straps are one strap only when both are connected
+    lines = describe(status)
+    assert [line for line in lines if line.startswith("Strap:")] == [
+        "Strap:   Anna's H10 A1 (AA:01): connected, battery 80 %",
+        "Strap:   Ben's H10 B2: not connected (searching)",
+    ]
+    assert [person for person, _ in shown.person_links] == ["Anna"]  # passed on, whose it is
+    assert [(person, level.percent) for person, level, _ in shown.person_batteries] == [
+        ("Anna", 80)
+    ]
+    assert (shown.links, shown.batteries) == ([], [])
+
+
+class StrapsOffTheSkin:
+    """A couple's straps in range before either is worn: their links and batteries, and no
+    heart (the service starts no session)."""
+
+    description = "two straps"
+
+    def __init__(self, items: list[PersonItem]) -> None:
+        self.items = items
+
+    async def stream(self) -> AsyncIterator[PersonItem]:
+        for item in self.items:
+            yield item
+        await asyncio.Event().wait()  # still in range, still not worn
+
+
+def test_the_service_between_sessions_keeps_each_partners_strap_apart() -> None:
+    """Before either partner wears a strap, `flooding status` of the service gives each one's
+    strap as heard of so far (its link and battery), not the last one heard of as the one."""
+    from flooding.app.background import BackgroundMonitor
+    from flooding.app.live import LiveMonitor
+    from flooding.cli.commands.status import describe
+    from flooding.cli.view import QuietView
+
+    board = StatusBoard(QuietView())
+    live = LiveMonitor(
+        board, settings=default_settings(), strap="two straps", headless=True, people=PEOPLE
+    )
+    items = [
+        PersonItem("Anna", LinkChanged(0.0, LinkState.CONNECTED, "H10 A1", "AA:01")),
+        PersonItem("Anna", BatteryLevel(0.0, 80)),
+        PersonItem("Ben", LinkChanged(0.0, LinkState.CONNECTING, "H10 B2", "BB:02")),
+    ]
+
+    async def waiting() -> list[str]:
+        monitor = BackgroundMonitor(
+            source=StrapsOffTheSkin(items),
+            live=live,
+            make_runner=lambda *_: pytest.fail("no session starts off the skin"),
+            session_gap_s=30,
+        )
+        task = asyncio.create_task(monitor.run())
+        for _ in range(500):
+            if "Ben" in board.straps:
+                break
+            await asyncio.sleep(0.01)
+        lines = describe(live.status())
+        monitor.stop()
+        await asyncio.wait_for(task, 10)
+        return lines
+
+    lines = asyncio.run(waiting())
+    assert [line for line in lines if line.startswith("Strap:")] == [
+        "Strap:   Anna's H10 A1 (AA:01): connected, battery 80 %",
+        "Strap:   Ben's H10 B2 (BB:02): not connected (connecting)",
+    ]
+
+
+def test_the_live_pages_feed_names_the_couple_and_keeps_each_strap_apart() -> None:
+    """The live page's feed names both partners and sends each one's strap (whose, its
+    link and battery) on its own, in its events and in the snapshot a new page starts from."""
+    from flooding.app.web.live import LiveFeed
+
+    async def fed() -> tuple[dict[str, Any], list[str]]:
+        feed = LiveFeed(people=PEOPLE)
+        page = feed.subscribe()
+        feed.person_link("Ben", LinkChanged(0.0, LinkState.CONNECTED, "H10 B2"))
+        feed.person_battery("Ben", BatteryLevel(0.0, 42), low=False)
+        feed.person_link("Anna", LinkChanged(0.0, LinkState.SEARCHING))
+        frames = [page.get_nowait() for _ in range(page.qsize())]
+        return feed.snapshot(), frames
+
+    snapshot, frames = asyncio.run(fed())
+    assert snapshot["people"] == list(PEOPLE)
+    assert snapshot["straps"] == [
+        {"person": "Anna", "state": "searching", "strap": None, "percent": None},
+        {"person": "Ben", "state": "connected", "strap": "H10 B2", "percent": 42},
+    ]
+    assert (snapshot["link"], snapshot["battery"]) == (None, None)  # no one strap of both
+    sent = [json.loads(frame.split("data: ", 1)[1]) for frame in frames[1:]]
+    assert [frame.split("\n", 1)[0] for frame in frames[1:]] == ["event: person-strap"] * 3
+    assert [(strap["person"], strap["percent"]) for strap in sent] == [
+        ("Ben", None),
+        ("Ben", 42),
+        ("Anna", None),
+    ]
+
+
+def test_the_couples_live_line_gives_each_partners_battery() -> None:
+    """In couple mode the live line gives each partner's strap's battery on their own part
+    of the line, and says whose strap connected."""
+    from flooding.cli.view import TerminalView
+
+    out = io.StringIO()
+    view = TerminalView(every_s=0.0, out=out)
+    view.person_link("Anna", LinkChanged(START_S, LinkState.CONNECTED, "H10 A1"))
+    view.person_battery("Anna", BatteryLevel(START_S, 80), low=False)
+    view.person_battery("Ben", BatteryLevel(START_S, 42), low=False)
+    for name in PEOPLE:
+        view.person_reading(name, Reading(START_S, 70.0, State.CALM, 65.0, 75.0, False, None))
+    first, *_, last = out.getvalue().splitlines()
+    assert first.endswith("connected to Anna's H10 A1")
+    anna, ben = last.split("  |  ")
+    assert anna.endswith("calm  battery 80%")
+    assert ben.endswith("calm  battery 42%")
+
+
+def test_the_service_log_says_whose_strap_connected_and_went_away(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The headless service's log names whose strap connected, went away or runs low."""
+    from flooding.app.views import LogView
+
+    view = LogView()
+    with caplog.at_level("INFO", logger="flooding.app.views"):
+        view.person_link("Anna", LinkChanged(0.0, LinkState.CONNECTED, "H10 A1"))
+        view.person_link("Ben", LinkChanged(0.0, LinkState.DISCONNECTED))  # never connected
+        view.person_link("Anna", LinkChanged(1.0, LinkState.DISCONNECTED))
+        view.person_battery("Ben", BatteryLevel(1.0, 9), low=True)
+    assert caplog.messages == [
+        "connected to Anna's strap (H10 A1)",
+        "Anna's strap went away; reconnecting on its own",
+        "Ben's strap battery low (9%): replace or charge it soon, or an alert may be missed",
+    ]
+
+
+def test_the_couples_live_line_names_each_heart_in_german_not_you() -> None:
+    """The couple's live line says of each named heart that its calm is being learnt, in
+    German without "deinen" (a partner's line is not "you"); in English as before."""
+    from flooding.cli.view import TerminalView
+
+    lines = {}
+    for language in ("en", "de"):
+        out = io.StringIO()
+        view = TerminalView(every_s=0.0, out=out, language=language)
+        for name in PEOPLE:
+            view.person_reading(
+                name, Reading(START_S, 71.0, State.WARMING, None, 110.0, False, None)
+            )
+        lines[language] = out.getvalue().splitlines()[-1]
+    assert lines["en"].endswith("Anna 71 bpm (calm --) warming  |  Ben 71 bpm (calm --) warming")
+    assert lines["de"].endswith(
+        "Anna 71 (Ruhepuls --) Ruhepuls wird kennengelernt  |  "
+        "Ben 71 (Ruhepuls --) Ruhepuls wird kennengelernt"
+    )
+
+
+def couple_status(session: int | None) -> MonitorStatus:
+    """The status of the couple demo: watching both partners (`session`), or waiting for
+    their straps (None)."""
+    strap = StrapStatus(
+        chosen="",
+        name="Simulated strap",
+        address=None,
+        link="connected",
+        connected=True,
+        battery_percent=None,
+    )
+    person = PersonStatus(heart_bpm=71.0, state="warming", baseline_bpm=None, mode="talk")
+    return MonitorStatus(
+        pid=7,
+        headless=False,
+        demo=True,
+        started_at=0.0,
+        strap=strap.model_copy(update={"name": None}),
+        session_id=session,
+        mode="talk",
+        state="watching both" if session else "waiting",
+        heart_bpm=None,
+        baseline_bpm=None,
+        pause=None,
+        people=dict.fromkeys(PEOPLE, person) if session else None,
+        straps=dict.fromkeys(PEOPLE, strap),
+    )
+
+
+@pytest.mark.parametrize("session", [None, 3])
+def test_the_status_of_a_couple_speaks_to_both(session: int | None) -> None:
+    """`flooding status` of the couple demo says it has two simulated straps, waits for the
+    couple's straps, and says it watches both, in English and in German (without "du",
+    "dein" or an English state)."""
+    from flooding.cli.commands.status import describe
+
+    english = describe(couple_status(session))
+    german = describe(couple_status(session), load_catalogue("de"))
+    assert english[0].startswith("Monitor: running (the couple demo, with two simulated straps,")
+    assert german[0].startswith("Wächter: läuft (die Vorführung zu zweit, mit zwei simulierten")
+    if session is None:
+        assert english[-1] == (
+            "Session: none - waiting for your straps; a session starts when one of you wears theirs"
+        )
+        assert german[-1] == (
+            "Sitzung:  keine \u2013 wartet auf eure Gurte; eine Sitzung beginnt, sobald eine*r von "
+            "euch den eigenen trägt"
+        )
+    else:
+        assert english[-3:] == [
+            "Anna: 71 bpm, calm baseline not known yet (learning in the first minutes), warming",
+            "Ben: 71 bpm, calm baseline not known yet (learning in the first minutes), warming",
+            "State:   watching both",
+        ]
+        assert german[-1] == "Zustand:  beide Herzen werden beobachtet"
+        assert german[-3].endswith(", Ruhepuls wird kennengelernt")
+    said = "\n".join(german)
+    assert no_english(said) == []
+    assert re.findall(r"\b(du|dein\w*|watching)\b", said) == []
+
+
+def test_a_couples_monitor_without_a_session_asks_for_both_straps() -> None:
+    """A couple's monitor with no session running answers pause, resume and ok that it
+    waits for the straps (plural), and to put them on."""
+    from flooding.app.live import LiveMonitor
+    from flooding.cli.view import QuietView
+    from flooding.io.control import ErrorReply, OkRequest, PauseRequest, ResumeRequest
+
+    live = LiveMonitor(
+        StatusBoard(QuietView()),
+        settings=default_settings(),
+        strap="two straps",
+        headless=True,
+        people=PEOPLE,
+    )
+    for request in (PauseRequest(), ResumeRequest(), OkRequest()):
+        reply = live.handle(request)
+        assert isinstance(reply, ErrorReply)
+        assert reply.code == "no-session"
+        assert "waiting for your straps. Put them on" in reply.error
+
+
+class PressingNotifier(RecordingNotifier):
+    """A desktop whose alert's buttons are pressed as soon as it shows: "start the pause",
+    then "not flooded"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runner: SessionRunner | None = None
+
+    async def send(self, message: Message) -> bool:
+        await super().send(message)
+        if message.kind == "alert" and self.runner is not None:
+            self.runner.handle_action(message, ACTION_START_PAUSE)
+            self.runner.handle_action(message, ACTION_NOT_FLOODED)
+        return True
+
+
+@pytest.mark.parametrize(
+    ("language", "confirmed", "marked"),
+    [
+        (
+            "en",
+            "Pause for both confirmed. Take the time you need.",
+            "Marked as a false alarm. Thank you both: it helps tune your thresholds.",
+        ),
+        (
+            "de",
+            "Pause für beide bestätigt. Nehmt euch die Zeit, die ihr braucht.",
+            "Als Fehlalarm markiert. Danke euch: das hilft, eure Grenzen einzustellen.",
+        ),
+    ],
+)
+def test_the_couples_alert_buttons_are_answered_to_both(
+    tmp_path: Path, language: str, confirmed: str, marked: str
+) -> None:
+    """Pressing the couple's alert buttons on the desktop is answered to both ("take the
+    time you need" to both, "thank you both"), in the person's language."""
+    from flooding.app.sources import MergedSource
+    from flooding.lab.simulate import SimulatedStrap
+
+    settings = default_settings().model_copy(update={"language": language})
+    store = Store.open(tmp_path)
+    view = RecordingView()
+    notifier = PressingNotifier()
+    hearts = dict(zip(PEOPLE, pursue_withdraw(), strict=True))
+    runner = SessionRunner(
+        source=MergedSource(
+            {name: SimulatedStrap(talk, start_s=0.0, speed=0) for name, talk in hearts.items()}
+        ),
+        settings=settings,
+        store=store,
+        view=view,
+        notifier=notifier,
+        people=PEOPLE,
+        source_kind="test",
+    )
+    notifier.runner = runner
+    try:
+        asyncio.run(runner.run())
+    finally:
+        store.close()
+    assert "alert" in [m.kind for m in notifier.sent]
+    assert view.infos[:2] == [confirmed, marked]  # the first alert's buttons
+
+
+def test_the_couples_monitor_names_both_straps_in_the_persons_language() -> None:
+    """`flooding monitor --couple` says whose straps it watches joined in the person's
+    language ("und" in German, not "and")."""
+    from flooding.app.sources import MergedSource
+    from flooding.cli.commands.monitor import watched
+    from flooding.lab.simulate import SimulatedStrap
+
+    talks = dict(zip(PEOPLE, pursue_withdraw(), strict=True))
+    source = MergedSource(
+        {name: SimulatedStrap(talk, start_s=0.0, speed=0) for name, talk in talks.items()}
+    )
+    both = "Anna: simulated strap (pursuer) {} Ben: simulated strap (withdrawer)"
+    assert watched(source, load_catalogue("en")) == both.format("and")
+    assert watched(source, load_catalogue("de")) == both.format("und")
 
 
 def test_ok_marks_the_alert_for_both_without_a_monitor(tmp_path: Path) -> None:

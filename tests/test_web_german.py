@@ -28,7 +28,7 @@ from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.locale_files import load_catalogue, screen_texts
 from flooding.io.store import Store
 from tests.browser import AppProcess
-from tests.session_factory import calm_talk, record
+from tests.session_factory import calm_talk, flooding, record
 from tests.test_catalogue import no_english
 
 TEMPLATE_KEY = re.compile(r"""\b(say|say_html|counted)\("([a-z0-9_.-]+)"[,)]""")
@@ -385,5 +385,69 @@ def test_the_live_page_in_german(tmp_path: Path, chromium: Any) -> None:
         assert no_english(shown) == []
         for english in ("Talk mode", "beats a minute", "Workout mode on", "Calm baseline"):
             assert english not in shown
+    finally:
+        demo.stop()
+
+
+@pytest.mark.slow
+def test_the_couples_live_page_in_german(tmp_path: Path, chromium: Any) -> None:
+    """`demo --couple --lang de`: the live page and `flooding status` speak to both in
+    German ("ihr", "euer"), each partner's strap and numbers on their own, through the talk
+    and into the pause (its suggestion for both); no word says "du" or "dein" but in what
+    the alert says the partners could say to each other."""
+    german = screen_texts("de")
+    demo = AppProcess(
+        "demo",
+        "--couple",
+        "--speed",
+        "40",
+        "--no-notify",
+        "--lang",
+        "de",
+        "--data-dir",
+        str(tmp_path),
+    )
+    try:
+        page = chromium.new_page()
+        page.goto(demo.link)
+        page.wait_for_function("() => document.querySelectorAll('#people li').length === 2")
+        assert page.inner_text("#straps").splitlines() == [
+            "Simulierter Gurt von Alex: verbunden · Akku noch unbekannt",
+            "Simulierter Gurt von Sam: verbunden · Akku noch unbekannt",
+        ]
+        talking = {german[f"web.live.couple.state.{s}"] for s in ("warming", "calm", "rising")}
+        assert page.inner_text("#state-words") in talking
+        numbers = r"Alex: \d+ Schläge pro Minute · Sam: \d+ Schläge pro Minute"
+        assert re.fullmatch(numbers, page.text_content("#n-bpm") or "")
+        assert page.inner_text("#mode-words") == german["web.live.couple.mode_talk"]
+        assert page.inner_text(".legend") == "Rot: das Herz von Alex · Blau: das Herz von Sam"
+        label = page.get_attribute("#chart", "aria-label")
+        assert label == german["web.now.couple.chart_label"]
+        page.wait_for_selector("#pause-card", state="visible", timeout=60_000)
+        assert page.inner_text("#pause-title") == "Eine Pause für euch beide"
+        assert page.text_content("#start-pause") == "Unsere 20-Minuten-Pause starten"
+        assert page.inner_text("#not-flooded") == german["web.now.couple.not_flooded"]
+        page.wait_for_function(
+            "(words) => document.getElementById('state-words').textContent === words",
+            arg=german["web.live.couple.pausing"],
+        )
+        status = flooding("status", "--lang", "de", "--data-dir", str(tmp_path))
+        assert status.returncode == 0, status.stderr
+        said = status.stdout.splitlines()
+        assert said[0].startswith("Wächter: läuft (die Vorführung zu zweit, mit zwei simulierten")
+        assert said[1:3] == [
+            "Gurt:     Simulierter Gurt von Alex: verbunden",
+            "Gurt:     Simulierter Gurt von Sam: verbunden",
+        ]
+        assert no_english(status.stdout) == []
+        assert re.findall(r"\b(du|dein\w*)\b", status.stdout) == []
+        state = page.text_content("#n-state") or ""
+        assert re.fullmatch(r"Alex: [a-zäöü ]+ · Sam: [a-zäöü ]+", state), state
+        shown = (page.text_content("main") or "") + (label or "")
+        assert no_english(shown) == []
+        assert page.inner_text("#suggestion") == "Atmet langsam: 4 ein, 6 aus."
+        page_words = re.sub(r"„[^“]*“", "", shown)  # not what they could say to each other
+        addressing_one = re.findall(r"\b(du|dich|dir|dein\w*|Du|Dein\w*)\b", page_words)
+        assert addressing_one == [], page_words
     finally:
         demo.stop()

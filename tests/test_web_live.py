@@ -18,6 +18,7 @@ from flooding.app.web.live import LiveFeed, reading_event
 from flooding.app.web.server import AppServer, app_opener
 from flooding.core.models import Reading, State, Unusable
 from flooding.io.config_files.loading import default_settings
+from flooding.io.locale_files import screen_texts
 from flooding.io.store import Store
 from tests.browser import AppProcess
 from tests.session_factory import flooding
@@ -159,8 +160,41 @@ def test_flooding_app_opens_the_running_sessions_app(tmp_path: Path, chromium: A
         demo.stop()
 
 
+# the one-person page's words that speak to one person (the couple's page has its own)
+SOLO_WORDS = (
+    "web.now.waiting",
+    "web.now.alert_title",
+    "web.now.not_flooded",
+    "web.now.pause_title",
+    "web.now.chart_title",
+    "web.live.state.warming",
+    "web.live.state.rising",
+    "web.live.state.flooded",
+    "web.live.pausing",
+    "web.live.mode_talk",
+    "web.live.mode_workout",
+    "web.live.done_pause",
+    "web.live.done_ok",
+    "web.live.link.connected",
+)
+
+
+def solo_words_on(page: Any, texts: dict[str, str]) -> list[str]:
+    """The one-person page's words that speak to one person, as found on `page` (shown or
+    not, and the chart's label), from the catalogue `texts`."""
+    shown = (page.text_content("main") or "") + (page.get_attribute("#chart", "aria-label") or "")
+    words = [texts[key] for key in SOLO_WORDS]
+    words.append(texts["web.now.start_pause"].format(minutes=20))
+    words.append(texts["web.now.chart_label"])
+    return [word for word in words if word in shown]
+
+
 def test_the_live_page_shows_both_hearts_in_couple_mode(tmp_path: Path, chromium: Any) -> None:
-    """In the couple demo the page names both partners with their hearts and draws two lines."""
+    """In the couple demo the page names both partners with their hearts and draws two lines,
+    and through the whole talk its own words speak to both: each one's strap on its own
+    line, each one's numbers under Details, the state, the mode, the pause, its buttons and
+    their answers are the couple's, and no word of the one-person page's speaks to one."""
+    english = screen_texts("en")
     demo = AppProcess(
         "demo", "--couple", "--speed", "40", "--no-notify", "--data-dir", str(tmp_path)
     )
@@ -173,9 +207,122 @@ def test_the_live_page_shows_both_hearts_in_couple_mode(tmp_path: Path, chromium
         assert all(said.match(line) for line in lines), lines
         assert len({line.split(":")[0] for line in lines}) == 2
         assert page.is_hidden("#bpm")
-        page.wait_for_selector("#alert-card", state="visible", timeout=60_000)
+        assert page.inner_text("#straps").splitlines() == [
+            "Alex's Simulated strap: connected · battery not known yet",
+            "Sam's Simulated strap: connected · battery not known yet",
+        ]
+        assert page.is_hidden("#link-words")  # no one strap line for both
+        talking = {english[f"web.live.couple.state.{s}"] for s in ("warming", "calm", "rising")}
+        assert page.inner_text("#state-words") in talking
+        each = r"Alex: {0} · Sam: {0}"
+        per_minute = r"\d+ beats a minute"
+        assert re.fullmatch(each.format(per_minute), page.text_content("#n-bpm") or "")
+        known = f"({per_minute}|not known yet)"
+        assert re.fullmatch(each.format(known), page.text_content("#n-baseline") or "")
+        assert re.fullmatch(each.format(per_minute), page.text_content("#n-threshold") or "")
+        assert re.fullmatch(each.format("[a-z ]+"), page.text_content("#n-state") or "")
+        assert page.inner_text(".legend") == "Red: Alex's heart · blue: Sam's heart"
+        assert page.inner_text("#chart-title") == english["web.live.couple_title"]
+        label = page.get_attribute("#chart", "aria-label")
+        assert label == english["web.now.couple.chart_label"]
+        assert page.inner_text("#mode-words") == english["web.live.couple.mode_talk"]
+        assert solo_words_on(page, english) == []
+        status = flooding("status", "--data-dir", str(tmp_path))
+        assert status.returncode == 0, status.stderr
+        told = status.stdout.splitlines()
+        assert told[0].startswith("Monitor: running (the couple demo, with two simulated straps")
+        assert told[1:3] == [
+            "Strap:   Alex's Simulated strap: connected",
+            "Strap:   Sam's Simulated strap: connected",
+        ]
+
+        page.wait_for_selector("#pause-card", state="visible", timeout=60_000)
+        assert page.is_visible("#alert-card")
+        assert page.inner_text("#pause-title") == english["web.now.couple.pause_title"]
+        assert page.inner_text("#not-flooded") == english["web.now.couple.not_flooded"]
+        assert page.text_content("#start-pause") == "Start our 20-minute pause"
+        page.wait_for_function(
+            "(words) => document.getElementById('state-words').textContent === words",
+            arg=english["web.live.couple.pausing"],
+        )
+        page.evaluate("document.getElementById('start-pause').click()")  # already pausing
+        page.wait_for_function(
+            "(words) => document.getElementById('action-result').textContent === words",
+            arg=english["web.live.couple.done_pause"],
+        )
+        assert solo_words_on(page, english) == []
+
+        page.wait_for_function(
+            "() => document.getElementById('action-result').textContent"
+            ".includes('both back near your calm')",
+            timeout=60_000,
+        )
+        page.evaluate("document.getElementById('not-flooded').click()")
+        page.wait_for_function(
+            "(words) => document.getElementById('action-result').textContent.startsWith(words)",
+            arg=english["web.live.couple.done_ok"],
+        )
+        page.wait_for_function(
+            "(words) => document.getElementById('state-words').textContent === words",
+            arg=english["web.live.couple.state.calm"],
+        )
+        assert solo_words_on(page, english) == []
+        assert demo.wait(120) == 0
     finally:
         demo.stop()
+
+
+def test_a_couples_monitor_gives_each_strap_with_its_battery(
+    tmp_path: Path, chromium: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`flooding monitor --couple` on two emulated straps: the live page gives each partner's
+    strap on a line of its own with its link and battery, and says to both that desktop
+    alerts do not reach the screen; `flooding status` gives each strap too."""
+    monkeypatch.setenv("FLOODING_EMULATED_STRAP", "couple")
+    monkeypatch.setenv("FLOODING_EMULATED_INTERVAL_S", "0.2")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus'}")
+    config = tmp_path / "couple.toml"
+    config.write_text(COUPLE_CONFIG, encoding="utf-8")
+    data = str(tmp_path / "data")
+    monitor = AppProcess(
+        "monitor", "--couple", "--config", str(config), "--data-dir", data, "--timeout", "1"
+    )
+    try:
+        page = chromium.new_page()
+        page.goto(monitor.link)
+        page.wait_for_function(
+            "() => (document.getElementById('straps').textContent.match(/battery/g) || [])"
+            ".length === 2 && !document.getElementById('straps').textContent.includes('known')"
+        )
+        assert page.inner_text("#straps").splitlines() == [
+            "Anna's Polar H10 E1A2B3C4: connected · battery 87%",
+            "Ben's Polar H10 0F0F0F0F: connected · battery 42%",
+        ]
+        page.wait_for_selector("#desktop-words", state="visible", timeout=30_000)
+        desktop = page.inner_text("#desktop-words")
+        assert desktop.startswith("Desktop alerts are not reaching this screen (")
+        assert desktop.endswith("). Keep this page open, both of you: it shows them.")
+        status = flooding("status", "--data-dir", data)
+        assert status.returncode == 0, status.stderr
+        assert [line for line in status.stdout.splitlines() if line.startswith("Strap:")] == [
+            "Strap:   Anna's Polar H10 E1A2B3C4 (C0:FF:EE:00:00:01): connected, battery 87 %",
+            "Strap:   Ben's Polar H10 0F0F0F0F (C0:FF:EE:00:00:99): connected, battery 42 %",
+        ]
+        monitor.process.send_signal(signal.SIGINT)
+        assert monitor.wait(60) == 0
+    finally:
+        monitor.stop()
+
+
+# two partners, each with one of the emulated straps (FLOODING_EMULATED_STRAP=couple)
+COUPLE_CONFIG = """
+[profiles.Anna]
+strap.address = "C0:FF:EE:00:00:01"
+strap.name = "Polar H10 E1A2B3C4"
+[profiles.Ben]
+strap.address = "C0:FF:EE:00:00:99"
+strap.name = "Polar H10 0F0F0F0F"
+"""
 
 
 def test_the_monitor_serves_the_live_page_from_the_emulated_strap(

@@ -180,7 +180,7 @@ class BackgroundMonitor:
                 inner = untagged(item)
                 person = item.person if isinstance(item, PersonItem) else ""
                 if isinstance(inner, LinkChanged):
-                    board.note_link(inner)
+                    board.note_link(inner, person)
                     if inner.state is LinkState.CONNECTED:
                         links[person] = item
                     else:
@@ -189,7 +189,7 @@ class BackgroundMonitor:
                             del extras[key]
                 elif isinstance(inner, BatteryLevel | SensorLocation):
                     if isinstance(inner, BatteryLevel):
-                        board.battery_percent = inner.percent
+                        board.note_battery(inner.percent, person)
                     extras[(person, type(inner))] = item
                 elif isinstance(inner, Sample) and inner.has_contact:
                     return [*links.values(), *extras.values(), item]

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, assert_never
 
-from flooding.app.status import StatusBoard, heart_now
+from flooding.app.status import StatusBoard, StrapSeen, heart_now
 from flooding.core.models import LinkState, Mode
 from flooding.core.settings import Settings
 from flooding.io.control import (
@@ -47,7 +47,11 @@ def _on_wall(runner: SessionRunner, t_s: float) -> float:
 
 
 class LiveMonitor:
-    """The running monitor as the control channel sees it: status and the four actions."""
+    """The running monitor as the control channel sees it: status and the four actions.
+
+    `people`: a couple's two names (empty for one person), and `straps` the strap each has
+    chosen (name, address), as `flooding.app.wiring.Process` has them.
+    """
 
     def __init__(
         self,
@@ -58,10 +62,14 @@ class LiveMonitor:
         headless: bool,
         demo: bool = False,
         clock: Callable[[], float] = time.time,
+        people: Sequence[str] = (),
+        straps: Mapping[str, tuple[str | None, str | None]] | None = None,
     ) -> None:
         self.board = board
         self.settings = settings
         self.strap = strap
+        self.people = tuple(people)
+        self.chosen = dict(straps or {})
         self.headless = headless
         self.demo = demo
         self.clock = clock
@@ -79,7 +87,10 @@ class LiveMonitor:
         if runner is None or runner.session_id is None:
             return error_reply(
                 "no-session",
-                "no session is running: the monitor is waiting for your strap. "
+                "no session is running: the monitor is waiting for your straps. "
+                "Put them on (electrodes moistened) and a session starts by itself."
+                if self.people
+                else "no session is running: the monitor is waiting for your strap. "
                 "Put it on (electrodes moistened) and a session starts by itself.",
             )
         if isinstance(request, PauseRequest):
@@ -127,13 +138,16 @@ class LiveMonitor:
         baseline = runner.baseline_bpm if runner is not None else None
         if people is not None:
             reading = None  # the latest reading is one partner's: shown per person instead
+        straps = {name: self._strap_of(name) for name in self.people} if self.people else None
         heart_bpm, not_counted, strap_bpm = heart_now(reading)
         return MonitorStatus(
             pid=os.getpid(),
             headless=self.headless,
             demo=self.demo,
             started_at=self.started_at,
-            strap=StrapStatus(
+            strap=self._straps_together(straps)
+            if straps is not None
+            else StrapStatus(
                 chosen=self.strap,
                 name=board.strap_name,
                 address=board.strap_address,
@@ -153,6 +167,34 @@ class LiveMonitor:
             if people is None
             else {name: PersonStatus.model_validate(p) for name, p in people.items()},
             desktop_problem=runner.desktop_problem if runner is not None else None,
+            straps=straps,
+        )
+
+    def _strap_of(self, person: str) -> StrapStatus:
+        """A partner's strap, in couple mode: the one they chose, as last heard of."""
+        seen = self.board.straps.get(person) or StrapSeen()
+        name, address = self.chosen.get(person, (None, None))
+        return StrapStatus(
+            chosen=name or address or "",
+            name=seen.name,
+            address=seen.address,
+            link=seen.link_state.value if seen.link_state else "searching",
+            connected=seen.link_state is LinkState.CONNECTED,
+            battery_percent=seen.battery_percent,
+        )
+
+    def _straps_together(self, straps: dict[str, StrapStatus]) -> StrapStatus:
+        """Both partners' straps as one (the status's `strap`): connected when both are,
+        else the link of the first that is not; each one's name and battery are in
+        `straps`."""
+        away = [strap for strap in straps.values() if not strap.connected]
+        return StrapStatus(
+            chosen=self.strap,
+            name=None,
+            address=None,
+            link=away[0].link if away else LinkState.CONNECTED.value,
+            connected=not away,
+            battery_percent=None,
         )
 
     def _pause(self, runner: SessionRunner, minutes: float | None) -> PauseReply:

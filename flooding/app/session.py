@@ -97,8 +97,14 @@ class View(Protocol):
     def link(self, change: LinkChanged) -> None:
         """The strap connected, dropped, or is being searched for."""
 
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        """Couple mode: one partner's strap connected, dropped, or is being searched for."""
+
     def battery(self, level: BatteryLevel, low: bool) -> None:
         """The strap's battery level."""
+
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        """Couple mode: one partner's strap's battery level."""
 
     def info(self, text: str) -> None:
         """Anything else worth a line."""
@@ -391,7 +397,7 @@ class SessionRunner:
                 {"state": inner.state.value, "strap": inner.strap_name, "reason": inner.reason},
                 person,
             )
-            self.view.link(self._link_shown(person, inner))
+            self._show_link(person, inner)
         elif isinstance(inner, BatteryLevel):
             self.store.add_note_event(
                 self.session_id, inner.t_s, "battery", {"percent": inner.percent}, person
@@ -400,7 +406,7 @@ class SessionRunner:
             if warn:
                 self._battery_warned.add(person)
                 self._battery_warning_for(person)
-            self.view.battery(inner, warn)
+            self._show_battery(person, inner, warn)
         elif isinstance(inner, SensorLocation):
             self.store.add_note_event(
                 self.session_id, inner.t_s, "sensor-location", {"location": inner.location}, person
@@ -444,15 +450,17 @@ class SessionRunner:
                 self.session_id, person, change.strap_name, change.strap_address
             )
 
-    def _link_shown(self, person: str, change: LinkChanged) -> LinkChanged:
-        if not self.couple:
-            return change
-        whose = (
-            self.say("session.info.whose_strap", name=person, strap=change.strap_name)
-            if change.strap_name
-            else self.say("session.info.whose_unnamed_strap", name=person)
-        )
-        return dataclasses.replace(change, strap_name=whose)
+    def _show_link(self, person: str, change: LinkChanged) -> None:
+        if self.couple:
+            self.view.person_link(person, change)
+        else:
+            self.view.link(change)
+
+    def _show_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        if self.couple:
+            self.view.person_battery(person, level, low)
+        else:
+            self.view.battery(level, low)
 
     def _battery_warning_for(self, person: str) -> None:
         """Before the low-battery line: say whose strap it is (couple mode)."""
@@ -543,12 +551,13 @@ class SessionRunner:
         alert_id = self._alert_ids.get(message.key or "")
         if alert_id is None or self.session_id is None:
             return
+        both = "_both" if self.couple else ""  # a couple's words speak to both
         if action_id == ACTION_NOT_FLOODED:
-            self.view.info(self.say("session.info.false_alarm"))
+            self.view.info(self.say(f"session.info.false_alarm{both}"))
             if self.mark_false_alarm(alert_id):
                 self.view.info(self.say("session.info.false_alarm_break_over"))
         elif action_id == ACTION_START_PAUSE:
-            self.view.info(self.say("session.info.pause_confirmed"))
+            self.view.info(self.say(f"session.info.pause_confirmed{both}"))
 
     def mark_false_alarm(self, alert_event_id: int) -> bool:
         """Record that the person said an alert was not flooding. The break that alert

@@ -1,6 +1,7 @@
 """What `flooding status` shows about the running monitor: the latest reading, the strap's
-link and battery. `StatusBoard` is a view that remembers these and passes every call on to
-the view behind it (the terminal, the log, the local app).
+link and battery (in couple mode each partner's strap's). `StatusBoard` is a view that
+remembers these and passes every call on to the view behind it (the terminal, the log, the
+local app).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading
@@ -17,6 +19,16 @@ if TYPE_CHECKING:
     from flooding.app.session import View
 
 STALE_READING_S = 10.0  # a heart rate older than this is not shown as "current"
+
+
+@dataclass
+class StrapSeen:
+    """One partner's strap as last heard of (couple mode)."""
+
+    link_state: LinkState | None = None
+    name: str | None = None
+    address: str | None = None
+    battery_percent: int | None = None
 
 
 def heart_now(reading: Reading | None) -> tuple[float | None, str | None, float | None]:
@@ -43,6 +55,7 @@ class StatusBoard:
         self.strap_name: str | None = None
         self.strap_address: str | None = None
         self.battery_percent: int | None = None
+        self.straps: dict[str, StrapSeen] = {}  # couple mode: each partner's strap, by name
 
     def reading(self, reading: Reading) -> None:
         self.latest = reading
@@ -62,15 +75,40 @@ class StatusBoard:
         self.note_link(change)
         self.inner.link(change)
 
-    def note_link(self, change: LinkChanged) -> None:
-        """Remember a link change seen outside a session."""
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        """Couple mode: one partner's strap's link."""
+        self.note_link(change, person)
+        self.inner.person_link(person, change)
+
+    def note_link(self, change: LinkChanged, person: str = "") -> None:
+        """Remember a link change seen outside a session (`person`: whose strap, in couple
+        mode)."""
+        if person:
+            strap = self.straps.setdefault(person, StrapSeen())
+            strap.link_state = change.state
+            strap.name = change.strap_name or strap.name
+            strap.address = change.strap_address or strap.address
+            return
         self.link_state = change.state
         self.strap_name = change.strap_name or self.strap_name
         self.strap_address = change.strap_address or self.strap_address
 
     def battery(self, level: BatteryLevel, low: bool) -> None:
-        self.battery_percent = level.percent
+        self.note_battery(level.percent)
         self.inner.battery(level, low)
+
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        """Couple mode: one partner's strap's battery."""
+        self.note_battery(level.percent, person)
+        self.inner.person_battery(person, level, low)
+
+    def note_battery(self, percent: int, person: str = "") -> None:
+        """Remember a battery level seen outside a session (`person`: whose strap, in couple
+        mode)."""
+        if person:
+            self.straps.setdefault(person, StrapSeen()).battery_percent = percent
+        else:
+            self.battery_percent = percent
 
     def info(self, text: str) -> None:
         self.inner.info(text)

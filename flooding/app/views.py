@@ -26,6 +26,7 @@ class LogView:
 
     def __init__(self) -> None:
         self._connected = False
+        self._people_connected: set[str] = set()  # couple mode: whose strap is connected
 
     def reading(self, reading: Reading) -> None:
         pass
@@ -44,10 +45,28 @@ class LogView:
             self._connected = False
             log.info("the strap went away; reconnecting on its own")
 
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        if change.state is LinkState.CONNECTED:
+            self._people_connected.add(person)
+            strap = change.strap_name or change.strap_address or "no name given"
+            log.info("connected to %s's strap (%s)", person, strap)
+        elif change.state is LinkState.DISCONNECTED and person in self._people_connected:
+            self._people_connected.discard(person)
+            log.info("%s's strap went away; reconnecting on its own", person)
+
     def battery(self, level: BatteryLevel, low: bool) -> None:
         if low:
             log.warning(
                 "strap battery low (%d%%): replace or charge it soon, or an alert may be missed",
+                level.percent,
+            )
+
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        if low:
+            log.warning(
+                "%s's strap battery low (%d%%): replace or charge it soon, or an alert may be"
+                " missed",
+                person,
                 level.percent,
             )
 
@@ -81,9 +100,17 @@ class Views:
         for view in self.views:
             view.link(change)
 
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        for view in self.views:
+            view.person_link(person, change)
+
     def battery(self, level: BatteryLevel, low: bool) -> None:
         for view in self.views:
             view.battery(level, low)
+
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        for view in self.views:
+            view.person_battery(person, level, low)
 
     def info(self, text: str) -> None:
         for view in self.views:

@@ -157,15 +157,17 @@ def process(
     source stamps samples on (give the one `strap_source` was given; default a new one)."""
     extras = extras or Extras()
     board = StatusBoard(Views([view, *extras.views]) if extras.views else view)
+    people = tuple(people or (straps or {}))
+    straps = dict(straps or {})
     live = LiveMonitor(
         board,
         settings=settings,
         strap=source.description,
         headless=headless,
         demo=kind.startswith("demo"),
+        people=people,
+        straps=straps,
     )
-    people = tuple(people or (straps or {}))
-    straps = dict(straps or {})
     return Process(
         source,
         settings,

@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from flooding.core.breathing import phase_at
-from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import Catalogue, whose_strap
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, State, Unusable
 from flooding.core.notice import Message
 from flooding.core.timefmt import clock_time
@@ -115,6 +115,7 @@ class TerminalView:
         self._people_release: dict[str, ReleaseWatch] = {}
         self._people_easing: dict[str, str] = {}
         self._people_state: tuple[tuple[str, str], ...] = ()
+        self._people_battery: dict[str, int] = {}  # couple mode: each strap's battery, by person
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -178,7 +179,7 @@ class TerminalView:
         say = self.say
         parts = []
         for name, r in self._people.items():
-            label = say.choice("state", r.state.value)
+            label = say.choice("person_state", r.state.value)
             if r.state is State.FLOODED:
                 label = label.upper() + self._people_easing.get(name, "")
             label += _not_counted(say, r)
@@ -190,6 +191,7 @@ class TerminalView:
                     baseline=_bpm(r.baseline_bpm).strip(),
                     state=label,
                 )
+                + self._battery_of(name)
             )
         line = f"{clock_time_s(reading.t_s)}  " + "  |  ".join(parts)
         if reading.pausing and reading.pause_until_s is not None:
@@ -197,6 +199,11 @@ class TerminalView:
             line += "  |  " + say("live.pause_both", left=left)
             line += self._breath_word(reading.t_s)
         self._print(line)
+
+    def _battery_of(self, person: str) -> str:
+        """'  battery 80%' of a partner's strap ('' while not known)."""
+        percent = self._people_battery.get(person)
+        return "" if percent is None else self.say("live.battery", percent=percent)
 
     def message(self, message: Message) -> None:
         rule = "=" * MESSAGE_WIDTH_CHARS
@@ -222,12 +229,21 @@ class TerminalView:
             state = say.choice("link", change.state.value)
             self._print(f"{when}  {state} {change.strap_name or ''}".rstrip())
 
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        """Couple mode: a partner's strap's link, said as whose strap it is."""
+        self.link(replace(change, strap_name=whose_strap(self.say, person, change.strap_name)))
+
     def battery(self, level: BatteryLevel, low: bool) -> None:
         self.battery_percent = level.percent
         if low:
             self._print(
                 self.say("battery.low", time=clock_time_s(level.t_s), percent=level.percent)
             )
+
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        """Couple mode: a partner's strap's battery, shown on their part of the line."""
+        self._people_battery[person] = level.percent
+        self.battery(level, low)
 
     def info(self, text: str) -> None:
         self._print(text)
@@ -248,7 +264,13 @@ class QuietView:
     def link(self, change: LinkChanged) -> None:
         pass
 
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        pass
+
     def battery(self, level: BatteryLevel, low: bool) -> None:
+        pass
+
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
         pass
 
     def info(self, text: str) -> None:

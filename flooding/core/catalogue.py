@@ -78,6 +78,14 @@ class Catalogue:
         return self.texts.get(f"{prefix}.{name}", name)
 
 
+def whose_strap(say: Catalogue, person: str, strap: str | None) -> str:
+    """A partner's strap in words, in couple mode: "Anna's H10 A1", or "Anna's strap" for a
+    strap that gives no name."""
+    if strap:
+        return say("session.info.whose_strap", name=person, strap=strap)
+    return say("session.info.whose_unnamed_strap", name=person)
+
+
 class SaidError(Exception):
     """An error whose message is a text of the catalogue: `key` and its `values` (None: a
     message of its own). str() is the English message; `said` gives it in any language."""

@@ -168,20 +168,22 @@ class MessageBook:
             values["return_time"] = on_wall(until)
             script = _pick(t.couple_partner_scripts, turn)
             values["script"] = fill_placeholders("couple_partner_scripts", script, values)
-            values["suggestion"] = _pick(t.suggestions, turn)
-            return self._render("alert", "couple_alert", values, private="alert", with_buttons=True)
+            values["suggestion"] = _pick(t.couple_suggestions, turn)
+            return self._render(
+                "alert", "couple_alert", values, private="alert", with_buttons=True, couple=True
+            )
         if isinstance(event, PauseExtended):
             values["return_time"] = on_wall(event.until_s)
-            values["suggestion"] = _pick(t.suggestions, turn + 1)
+            values["suggestion"] = _pick(t.couple_suggestions, turn + 1)
             if name_who and event.waiting:
                 names = {"names": ", ".join(event.waiting)}
                 values["waiting"] = fill_placeholders("couple_waiting", t.couple_waiting, names)
             texts = "couple_unseen" if nobody_counted(event, self.people) else "couple_not_yet"
-            return self._render("not-yet", texts, values, private="not_yet")
+            return self._render("not-yet", texts, values, private="not_yet", couple=True)
         values["minutes"] = f"{(event.t_s - event.pause_start_s) / 60:.0f}"
         values["return_time"] = on_wall(event.t_s)
         values["reentry"] = _pick(t.couple_reentry_lines, turn)
-        return self._render("ready", "couple_ready", values, private="ready")
+        return self._render("ready", "couple_ready", values, private="ready", couple=True)
 
     def _text(self, key: str, values: dict[str, str]) -> str:
         """The message text `key` of the settings, filled in."""
@@ -196,25 +198,32 @@ class MessageBook:
         *,
         private: str | None = None,
         with_buttons: bool = False,
+        couple: bool = False,
     ) -> RenderedMessage:
         """The full message from the texts `{texts}_title` and `{texts}_body`, and what the
         desktop shows (`private_{private}_title` and body in privacy mode; `private` is
-        `texts` unless given)."""
+        `texts` unless given). A `couple`'s buttons, private bodies and remote lines are
+        their own (`couple_button_*`, `couple_private_*_body`, `couple_remote_*`; the
+        alert's remote line is shared)."""
+        both = "couple_" if couple else ""
         actions = (
             (
-                Action(ACTION_START_PAUSE, self._text("button_pause", values)),
-                Action(ACTION_NOT_FLOODED, self._text("button_ok", values)),
+                Action(ACTION_START_PAUSE, self._text(f"{both}button_pause", values)),
+                Action(ACTION_NOT_FLOODED, self._text(f"{both}button_ok", values)),
             )
             if with_buttons
             else ()
         )
+        remote = f"remote_{private or texts}"
+        if couple and remote != "remote_alert":
+            remote = both + remote
         full = Message(
             kind,
             self._text(f"{texts}_title", values),
             self._text(f"{texts}_body", values),
             actions=actions,
             chime=CHIMES.get(kind) if self.settings.notify.sound else None,
-            summary=self._text(f"remote_{private or texts}", values),
+            summary=self._text(remote, values),
         )
         if not self.settings.notify.privacy:
             return RenderedMessage(full=full, desktop=full)
@@ -222,6 +231,6 @@ class MessageBook:
         desktop = dataclasses.replace(
             full,
             title=self._text(f"{hidden}_title", values),
-            body=self._text(f"{hidden}_body", values),
+            body=self._text(f"{both}{hidden}_body", values),
         )
         return RenderedMessage(full=full, desktop=desktop)

@@ -166,6 +166,14 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "couple_ready_title": (*_COUPLE, "reentry"),
     "couple_ready_body": (*_COUPLE, "reentry"),
     "couple_reentry_lines": (),
+    "couple_suggestions": (),
+    "couple_button_pause": (*_COUPLE, "script", "suggestion"),
+    "couple_button_ok": (*_COUPLE, "script", "suggestion"),
+    "couple_private_alert_body": (*_COUPLE, "suggestion"),
+    "couple_private_not_yet_body": (*_COUPLE, "suggestion"),
+    "couple_private_ready_body": (*_COUPLE, "reentry"),
+    "couple_remote_not_yet": _REMOTE,
+    "couple_remote_ready": _REMOTE,
     "couple_waiting": ("names",),
     "couple_not_counted": ("who", "reason"),
     "couple_reason_workout": (),
@@ -256,6 +264,14 @@ class MessageSettings(_Section):
     couple_ready_title: Text
     couple_ready_body: Text
     couple_reentry_lines: Texts
+    couple_suggestions: Texts
+    couple_button_pause: Text
+    couple_button_ok: Text
+    couple_private_alert_body: Text
+    couple_private_not_yet_body: Text
+    couple_private_ready_body: Text
+    couple_remote_not_yet: Text
+    couple_remote_ready: Text
     couple_waiting: Text
     couple_not_counted: Text
     couple_reason_workout: Text

@@ -151,7 +151,13 @@ class NotingView:
     def link(self, change: LinkChanged) -> None:
         pass
 
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        pass
+
     def battery(self, level: BatteryLevel, low: bool) -> None:
+        pass
+
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
         pass
 
     def info(self, text: str) -> None:

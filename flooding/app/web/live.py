@@ -3,7 +3,8 @@
 `LiveFeed` is a `View`: the session runner calls it for every reading, message, link change and
 battery level (the same calls the terminal gets, beside the notifier), and it hands each one,
 as a small JSON event, to every open page. It also keeps the last minutes of readings, so a page
-opened mid-talk draws its chart at once.
+opened mid-talk draws its chart at once. In couple mode it names the two people, and keeps each
+one's strap (its link and battery) apart.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flooding.core.models import BatteryLevel, LinkChanged, Reading
@@ -64,9 +65,17 @@ def message_event(message: Message) -> dict[str, Any]:
 class LiveFeed:
     """A view that sends everything to the open live pages."""
 
-    def __init__(self, status: Status | None = None, history_s: float = HISTORY_S) -> None:
+    def __init__(
+        self,
+        status: Status | None = None,
+        history_s: float = HISTORY_S,
+        people: Sequence[str] = (),
+    ) -> None:
+        """`people`: a couple's two names (empty for one person)."""
         self.status = status
         self.history_s = history_s
+        self.people = tuple(people)
+        self.straps: dict[str, dict[str, Any]] = {}  # couple mode: each one's strap, by name
         self.readings: deque[dict[str, Any]] = deque()
         self.messages: deque[dict[str, Any]] = deque(maxlen=MESSAGES_KEPT)
         self.link_state: dict[str, Any] | None = None
@@ -99,13 +108,30 @@ class LiveFeed:
         }
         self._send("link", self.link_state)
 
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        strap = self._strap(person)
+        strap["state"] = change.state.value
+        strap["strap"] = change.strap_name or strap["strap"]
+        self._send("person-strap", strap)
+
     def battery(self, level: BatteryLevel, low: bool) -> None:
         self.battery_state = {"percent": level.percent, "low": low}
         self._send("battery", self.battery_state)
 
+    def person_battery(self, person: str, level: BatteryLevel, low: bool) -> None:
+        strap = self._strap(person)
+        strap["percent"] = level.percent
+        self._send("person-strap", strap)
+
     def info(self, text: str) -> None:
         self._send("info", {"text": text})
         self.send_status()
+
+    def _strap(self, person: str) -> dict[str, Any]:
+        """A partner's strap as the page shows it (what is not known yet: None)."""
+        return self.straps.setdefault(
+            person, {"person": person, "state": None, "strap": None, "percent": None}
+        )
 
     def _remember(self, data: dict[str, Any]) -> None:
         self.readings.append(data)
@@ -126,6 +152,8 @@ class LiveFeed:
             "messages": list(self.messages),
             "link": self.link_state,
             "battery": self.battery_state,
+            "people": list(self.people),
+            "straps": [self.straps[name] for name in self.people if name in self.straps],
             "status": self.status() if self.status is not None else None,
         }
 

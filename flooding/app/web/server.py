@@ -206,12 +206,16 @@ class AppServer:
         return response
 
     async def now(self, request: web.Request) -> web.StreamResponse:
-        """The live page (or, with no monitor here, how to start one)."""
-        suggestions = self.settings.messages.suggestions
+        """The live page (or, with no monitor here, how to start one); in couple mode its
+        words address both partners."""
+        people = self.feed.people if self.feed is not None else ()
+        messages = self.settings.messages
+        suggestions = messages.couple_suggestions if len(people) > 1 else messages.suggestions
         return self.render(
             "now.html",
             page="now",
             live=self.feed is not None,
+            people=people,
             suggestion=suggestions[0] if suggestions else "",
         )
 
@@ -403,6 +407,7 @@ def app_extras(
     @contextlib.asynccontextmanager
     async def service(proc: Process) -> AsyncIterator[AppServer | None]:
         feed.status = lambda: proc.live.status().model_dump(mode="json")
+        feed.people = proc.people
         async with serving(
             announce,
             folder=folder,

@@ -38,6 +38,7 @@ from flooding.cli.commands._strap import add_strap_options, scan_or_explain, str
 from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
+    from flooding.app.sources import HeartSource, TaggedSource
     from flooding.core.catalogue import Catalogue
 
 log = logging.getLogger("flooding.monitor")
@@ -177,7 +178,7 @@ async def _monitor(args: argparse.Namespace) -> int:
                     clock=clock,
                 )
                 if not args.quiet:
-                    print(say("monitor.watching", source=source.description))
+                    print(say("monitor.watching", source=watched(source, say)))
                 outcome = await wiring.run_session(
                     proc,
                     mode=Mode(args.mode) if args.mode else None,
@@ -300,3 +301,19 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(said) from None
         return asyncio.run(_headless(args))
     return asyncio.run(_monitor(args))
+
+
+def watched(source: HeartSource | TaggedSource, say: Catalogue) -> str:
+    """What the monitor watches, in words: the strap, or each partner's."""
+    from flooding.app.sources import MergedSource
+
+    if not isinstance(source, MergedSource) or len(source.sources) != 2:
+        return source.description
+    (first, one), (second, other) = source.sources.items()
+    return say(
+        "monitor.both_straps",
+        first=first,
+        first_strap=one.description,
+        second=second,
+        second_strap=other.description,
+    )

@@ -19,11 +19,11 @@ from flooding.cli.commands._control import (
     no_monitor_text,
     refusal,
 )
-from flooding.core.catalogue import counted
+from flooding.core.catalogue import counted, whose_strap
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
-    from flooding.io.control import MonitorStatus
+    from flooding.io.control import MonitorStatus, StrapStatus
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
@@ -59,23 +59,15 @@ def _heart(
     return say("status.heart_value", bpm=shown, baseline=known)
 
 
-def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
-    """The status as lines for the person, in the language of `say` (English without)."""
-    from flooding.core.timefmt import clock_time
-    from flooding.io.locale_files import load_catalogue
-
-    say = say or load_catalogue()
-
-    kind = say(
-        "status.kind_demo"
-        if status.demo
-        else "status.kind_service"
-        if status.headless
-        else "status.kind_terminal"
-    )
-    strap = status.strap
-    label = strap.name or strap.chosen or say("status.your_strap")
-    if strap.address and strap.address != label:
+def _strap_line(strap: StrapStatus, say: Catalogue, person: str | None = None) -> str:
+    """The line of a strap: its name and link (and battery); a partner's (`person`, couple
+    mode) says whose it is."""
+    name = strap.name or strap.chosen or None
+    if person is not None:
+        label = whose_strap(say, person, name)
+    else:
+        label = name or say("status.your_strap")
+    if strap.address and strap.address != name:
         label += f" ({strap.address})"
     link = (
         say("status.connected")
@@ -84,16 +76,36 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
     )
     if strap.battery_percent is not None:
         link += say("status.battery", percent=strap.battery_percent)
-    lines = [
-        say("status.monitor", kind=kind, pid=status.pid),
-        say("status.strap", label=label, link=link),
-    ]
+    return say("status.strap", label=label, link=link)
+
+
+def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
+    """The status as lines for the person, in the language of `say` (English without); in
+    couple mode each partner's strap and heart on a line of its own."""
+    from flooding.core.timefmt import clock_time
+    from flooding.io.locale_files import load_catalogue
+
+    say = say or load_catalogue()
+
+    couple = status.straps is not None
+    kind = say(
+        ("status.kind_demo_couple" if couple else "status.kind_demo")
+        if status.demo
+        else "status.kind_service"
+        if status.headless
+        else "status.kind_terminal"
+    )
+    lines = [say("status.monitor", kind=kind, pid=status.pid)]
+    if status.straps is not None:
+        lines += [_strap_line(strap, say, person) for person, strap in status.straps.items()]
+    else:
+        lines.append(_strap_line(status.strap, say))
     if status.desktop_problem is not None:
         lines.append(say("status.desktop", why=status.desktop_problem))
     session = status.session_id
     state = status.state
     if session is None:
-        lines.append(say("status.no_session"))
+        lines.append(say("status.no_session_couple" if couple else "status.no_session"))
         if status.mode == "workout":
             lines.append(say("status.workout_next"))
         return lines
@@ -112,7 +124,7 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
                         person.heart_not_counted,
                         person.strap_bpm,
                     ),
-                    state=say.choice("state", person.state),
+                    state=say.choice("person_state", person.state),
                 )
                 + (say("status.not_counted", why=absent) if absent else "")
             )
@@ -131,6 +143,8 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
         text = say("status.state_workout")
     elif state == "pausing" and pause:
         text = say("status.state_pausing", minutes=left, until=clock_time(pause.until_s))
+    elif state == "watching both":
+        text = say("status.watching_both")
     else:
         text = say.choice("state", str(state))
     lines.append(say("status.state", state=text))

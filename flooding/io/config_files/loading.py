@@ -195,7 +195,28 @@ def load_config(
         say = _problem_words(tree.get("language"))
     found = _apply_locale(tree, origins, texts, say)
     settings = validate_tree(tree, origins, texts, found, say)
+    settings = _own_suggestions_for_both(settings, origins)
     return LoadedConfig(settings=settings, origins=origins, user_file=user_file)
+
+
+def _shipped(origin: str) -> bool:
+    """Whether a value's layer is one the program ships (its defaults, a language's texts),
+    not one of the person's (their file, the environment, the command line)."""
+    return origin == "default" or origin.startswith("language ")
+
+
+def _own_suggestions_for_both(settings: Settings, origins: dict[str, str]) -> Settings:
+    """The person's own `messages.suggestions` for the couple's messages too, when they
+    wrote those but not `messages.couple_suggestions`: their words beat shipped ones. (After
+    the checks: a problem with their suggestions is named once, where they wrote it.)"""
+    own = origins.get("messages.suggestions", "default")
+    if _shipped(own) or not _shipped(origins.get("messages.couple_suggestions", "default")):
+        return settings
+    origins["messages.couple_suggestions"] = own
+    messages = settings.messages.model_copy(
+        update={"couple_suggestions": list(settings.messages.suggestions)}
+    )
+    return settings.model_copy(update={"messages": messages})
 
 
 def available_languages() -> list[str]:

@@ -172,6 +172,9 @@ class MonitorStatus(_Reply):
     people: dict[str, PersonStatus] | None = Field(
         default=None, exclude_if=lambda people: people is None
     )  # couple mode only: absent for one person
+    straps: dict[str, StrapStatus] | None = Field(
+        default=None, exclude_if=lambda straps: straps is None
+    )  # couple mode only: each partner's strap, by name (absent for one person)
     desktop_problem: str | None = Field(
         default=None, exclude_if=lambda problem: problem is None
     )  # why desktop alerts do not reach the screen: absent while they do (as far as known)

@@ -9,9 +9,11 @@
   const words = (prefix, name) => TEXTS[prefix + name] || name;
   const $ = (id) => document.getElementById(id);
   const t = [], bpm = [], base = [], line = [];
-  const people = []; // couple mode: the two names, in the order their hearts first came
+  const people = []; // couple mode: the two names (the profiles' order, else as their hearts came)
   const hearts = [[], []]; // couple mode: each partner's heart, aligned with t (null between)
   const latestOf = {};
+  let couple = false; // two people watched: the page's words address both
+  const straps = {}; // couple mode: each partner's strap (link, name, battery), by name
   let latest = null, status = null, lastAlert = null, lastNotYet = null, drawPending = false;
   let chart = null;
   window.floodingLag = []; // ms from the server's send to the chart drawn (for measurements)
@@ -19,8 +21,8 @@
   const chartBox = $("chart");
   const width = () => Math.max(280, chartBox.clientWidth);
   function makeChart() {
-    const couple = people.length > 0;
-    const series = couple
+    const two = people.length > 0;
+    const series = two
       ? [floodingTime.series(say("web.chart.time")), { label: say("web.chart.first_heart"), stroke: "#b3261e", width: 2, spanGaps: true },
              { label: say("web.chart.second_heart"), stroke: "#1d5e8c", width: 2, spanGaps: true }]
       : [floodingTime.series(say("web.chart.time")), { label: say("web.chart.heart"), stroke: "#b3261e", width: 2, spanGaps: false },
@@ -34,7 +36,7 @@
       series: series,
     }, chartData(), chartBox);
     window.floodingChart = chart; // what is drawn (for measurements and tests)
-    if (couple) {
+    if (two) {
       $("chart-title").textContent = say("web.live.couple_title");
       document.querySelector(".legend").textContent = people[1]
         ? say("web.live.couple_legend_two", { first: people[0], second: people[1] })
@@ -87,6 +89,13 @@
 
   function workout() { return status && status.mode === "workout"; }
 
+  // couple mode: the one state that speaks for both, the most pressing of the two
+  const PRESSING = ["flooded", "no-contact", "gap", "rising", "warming", "calm"];
+  function bothState() {
+    const states = people.filter((name) => latestOf[name]).map((name) => latestOf[name].state);
+    return PRESSING.find((state) => states.includes(state)) || latest.state;
+  }
+
   // the strap's number of a reading the detector could not use (shown only in the words)
   const strapNumber = (r) => (r.strap_bpm == null ? "?" : Math.round(r.strap_bpm));
 
@@ -97,11 +106,12 @@
     const counted = latest.bpm != null;
     $("bpm").textContent = counted ? Math.round(latest.bpm) : "--";
     if (people.length) showPeople();
-    let text = words("web.live.state.", latest.state);
-    if (latest.pausing) text = say("web.live.pausing");
+    const state = couple ? bothState() : latest.state;
+    let text = couple ? words("web.live.couple.state.", state) : words("web.live.state.", state);
+    if (latest.pausing) text = couple ? say("web.live.couple.pausing") : say("web.live.pausing");
     if (workout()) text = say("web.live.workout");
     shown.textContent = text;
-    shown.className = "state-words " + (latest.pausing ? "pausing" : latest.state);
+    shown.className = "state-words " + (latest.pausing ? "pausing" : state);
     // no skin contact has its words already (the state's); a reading not believable, its own
     const why = counted ? "" : latest.unusable === "no-contact" ? words("web.live.state.", "no-contact")
       : say("web.live.unusable." + latest.unusable, { bpm: strapNumber(latest) });
@@ -109,21 +119,37 @@
     readingWords.textContent = why;
     // said once: not when the state's words say it already, nor beside both hearts' lines
     readingWords.hidden = !why || why === text || people.length > 0;
-    const perMinute = (value) => say("web.live.bpm", { bpm: value.toFixed(0) });
-    $("n-bpm").textContent = counted ? perMinute(latest.bpm)
-      : say("web.live.not_counted." + latest.unusable, { bpm: strapNumber(latest) });
-    $("n-baseline").textContent = latest.baseline == null ? say("web.live.not_known") : perMinute(latest.baseline);
-    $("n-threshold").textContent = perMinute(latest.threshold);
-    $("n-state").textContent = words("state.", latest.state);
+    if (couple) showNumbersOfEach(); else showNumbers();
     const pausing = latest.pausing;
     $("pause-card").hidden = !pausing;
-    $("alert-card").hidden = !(lastAlert && (latest.state === "flooded" || pausing) && !alertAnswered);
+    $("alert-card").hidden = !(lastAlert && (state === "flooded" || pausing) && !alertAnswered);
     $("start-pause").hidden = pausing;
     if (pausing && latest.pause_until) {
       $("countdown").textContent = clock(latest.pause_until - latest.t);
     }
   }
   let alertAnswered = false;
+
+  const perMinute = (value) => say("web.live.bpm", { bpm: value.toFixed(0) });
+  // a heart's rate, or why the detector did not count it (its `unusable`)
+  const rateOf = (r) => r.bpm != null ? perMinute(r.bpm)
+    : say("web.live.not_counted." + r.unusable, { bpm: strapNumber(r) });
+  function showNumbers() {
+    $("n-bpm").textContent = rateOf(latest);
+    $("n-baseline").textContent = latest.baseline == null ? say("web.live.not_known") : perMinute(latest.baseline);
+    $("n-threshold").textContent = perMinute(latest.threshold);
+    $("n-state").textContent = words("state.", latest.state);
+  }
+
+  function showNumbersOfEach() {
+    // couple mode: each partner's own numbers, named (never one partner's as if the couple's)
+    const each = (value) => people.filter((name) => latestOf[name])
+      .map((name) => say("web.live.each", { name: name, value: value(latestOf[name]) })).join(" · ");
+    $("n-bpm").textContent = each(rateOf);
+    $("n-baseline").textContent = each((r) => r.baseline == null ? say("web.live.not_known") : perMinute(r.baseline));
+    $("n-threshold").textContent = each((r) => perMinute(r.threshold));
+    $("n-state").textContent = each((r) => words("web.live.person.", r.state));
+  }
 
   function showPeople() {
     // couple mode: each heart in words, instead of one big number
@@ -133,6 +159,7 @@
     list.textContent = "";
     for (const name of people) {
       const r = latestOf[name];
+      if (!r) continue; // no heart from this strap yet
       const item = document.createElement("li");
       const state = words("web.live.person.", r.state);
       item.textContent = r.bpm != null
@@ -165,12 +192,46 @@
     const button = $("workout");
     button.textContent = say(on ? "web.live.talk_button" : "web.live.workout_button");
     button.setAttribute("aria-pressed", on ? "true" : "false");
-    $("mode-words").textContent = say(on ? "web.live.mode_workout" : "web.live.mode_talk");
-    if (s.strap) showLink({ state: s.strap.link, strap: s.strap.name }, s.strap.battery_percent);
+    const mode = on ? "mode_workout" : "mode_talk";
+    $("mode-words").textContent = couple ? say("web.live.couple." + mode) : say("web.live." + mode);
+    if (couple && s.straps) {
+      for (const [name, strap] of Object.entries(s.straps)) {
+        showStrap({ person: name, state: strap.link, strap: strap.name, percent: strap.battery_percent });
+      }
+    } else if (!couple && s.strap) {
+      showLink({ state: s.strap.link, strap: s.strap.name }, s.strap.battery_percent);
+    }
     const desktop = $("desktop-words");
     desktop.hidden = !s.desktop_problem;
-    desktop.textContent = s.desktop_problem ? say("web.live.desktop", { why: s.desktop_problem }) : "";
+    const why = { why: s.desktop_problem };
+    desktop.textContent = !s.desktop_problem ? ""
+      : couple ? say("web.live.couple.desktop", why) : say("web.live.desktop", why);
     showState();
+  }
+
+  function showStrap(seen) {
+    // couple mode: each partner's strap on a line of its own, saying whose it is
+    const known = straps[seen.person] || {};
+    for (const key of ["state", "strap", "percent"]) {
+      if (seen[key] != null) known[key] = seen[key];
+    }
+    straps[seen.person] = known;
+    const list = $("straps");
+    if (!list) return;
+    list.textContent = "";
+    for (const name of people) {
+      const strap = straps[name] || {};
+      const whose = strap.strap
+        ? say("web.live.whose_strap", { name: name, strap: strap.strap })
+        : say("web.live.whose_unnamed_strap", { name: name });
+      const battery = strap.percent == null ? say("web.live.battery_unknown")
+        : say("web.live.battery", { percent: strap.percent }) + (strap.percent < 15 ? say("web.live.battery_low") : "");
+      const item = document.createElement("li");
+      item.textContent = say("web.live.strap_line", {
+        strap: whose, link: words("web.live.strap.", strap.state || "searching"), battery: battery,
+      });
+      list.appendChild(item);
+    }
   }
 
   function showLink(link, percent) {
@@ -208,18 +269,20 @@
         body: JSON.stringify(request), credentials: "same-origin",
       });
       const reply = await response.json();
+      const refused = (couple && TEXTS["control.refused.couple." + reply.code]) || TEXTS["control.refused." + reply.code];
       result.textContent = reply.ok
         ? (reply.break_over ? done + " " + say("web.live.break_over") : done)
-        : (TEXTS["control.refused." + reply.code] || reply.error || say("web.live.failed"));
+        : (refused || reply.error || say("web.live.failed"));
     } catch (e) {
       result.textContent = say("web.live.unreachable");
     }
   }
 
-  $("start-pause").addEventListener("click", () => act({ cmd: "pause" }, say("web.live.done_pause")));
+  const done = (name) => couple ? say("web.live.couple." + name) : say("web.live." + name);
+  $("start-pause").addEventListener("click", () => act({ cmd: "pause" }, done("done_pause")));
   $("not-flooded").addEventListener("click", () => {
     alertAnswered = true;
-    act({ cmd: "ok" }, say("web.live.done_ok"));
+    act({ cmd: "ok" }, done("done_ok"));
     showState();
   });
   $("end-pause").addEventListener("click", () => act({ cmd: "resume" }, say("web.live.done_resume")));
@@ -230,10 +293,14 @@
     const snap = JSON.parse(e.data);
     t.length = bpm.length = base.length = line.length = 0;
     hearts[0].length = hearts[1].length = people.length = 0;
+    couple = (snap.people || []).length > 1;
+    if (couple) people.push(...snap.people.slice(0, 2));
+    $("link-words").parentElement.hidden = couple; // a couple's straps: each on its own line
     if (chart) { chart.destroy(); chart = null; }
     snap.readings.forEach(addReading);
     snap.messages.forEach(showMessage);
-    showLink(snap.link, snap.battery && snap.battery.percent);
+    if (couple) (snap.straps || []).forEach(showStrap);
+    else showLink(snap.link, snap.battery && snap.battery.percent);
     showStatus(snap.status);
     draw();
   });
@@ -251,6 +318,10 @@
   source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
   source.addEventListener("link", (e) => showLink(JSON.parse(e.data), null));
   source.addEventListener("battery", (e) => showLink(null, JSON.parse(e.data).percent));
+  source.addEventListener("person-strap", (e) => showStrap(JSON.parse(e.data)));
   source.addEventListener("info", (e) => { $("action-result").textContent = JSON.parse(e.data).text; });
-  source.onerror = () => { $("link-words").textContent = say("web.live.lost"); };
+  source.onerror = () => {
+    $("link-words").textContent = say("web.live.lost");
+    $("link-words").parentElement.hidden = false;
+  };
 })();
