@@ -9,6 +9,7 @@ import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -241,5 +242,30 @@ def test_a_link_leads_only_to_the_apps_own_pages(tmp_path: Path) -> None:
             async with client.get(server.link(target), allow_redirects=False) as response:
                 assert response.status == 303
                 assert response.headers["Location"] == expected, target
+
+    serve(tmp_path, check, feed=LiveFeed())
+
+
+def test_a_link_with_a_tab_or_a_line_break_in_next_opens_the_live_page(tmp_path: Path) -> None:
+    """A `next` with a tab (which a browser drops, leaving `//host`), a line break (which would
+    split the header) or other unsafe characters leads to `/`, never a fault."""
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        for target in (
+            "/\t/example.invalid/phish",
+            "/\r\nSet-Cookie:x=1",
+            "/\n/example.invalid",
+            "/sessions/../\x00",
+            "/a//example.invalid",
+            "/sessions\u00a0x",
+        ):
+            link = server.link() + "&next=" + quote(target, safe="")
+            async with client.get(link, allow_redirects=False) as response:
+                assert response.status == 303, repr(target)
+                assert response.headers["Location"] == "/", repr(target)
+                assert "x=1" not in response.headers.getall("Set-Cookie", [""])[-1]
+        link = server.link() + "&next=" + quote("/sessions/3?said=note", safe="")
+        async with client.get(link, allow_redirects=False) as response:
+            assert response.headers["Location"] == "/sessions/3?said=note"
 
     serve(tmp_path, check, feed=LiveFeed())

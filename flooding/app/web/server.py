@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import cached_property
 from pathlib import Path
@@ -52,6 +53,7 @@ HERE = Path(__file__).parent
 KEEPALIVE_S = 15.0  # a comment line this often keeps an idle live stream from timing out
 APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service print
 PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
+SAFE_PATH = re.compile(r"/[A-Za-z0-9/._~%?&=+,;:@!$'()*-]*")  # printable ASCII, no backslash
 MAX_BODY_BYTES = 64 * 1024  # a form or an action is a few hundred bytes
 
 Control = Handler  # the monitor's control handler: a typed request in, a typed reply out
@@ -197,10 +199,7 @@ class AppServer:
                 text=self.say("web.guard.link_used", program=self.program) + "\n",
                 content_type="text/plain",
             )
-        target = request.query.get("next", "/")
-        # only a page of this app: browsers read a backslash as a slash (`/\host` is `//host`)
-        if not target.startswith("/") or target.startswith("//") or "\\" in target:
-            target = "/"
+        target = own_path(request.query.get("next", "/"))
         response = web.Response(status=303, headers={"Location": target})
         self.guard.set_cookie(response)
         return response
@@ -291,6 +290,18 @@ class AppServer:
         if self.feed is not None:
             self.feed.send_status()
         return _json(reply, status=200 if reply.ok else 409)
+
+
+def own_path(target: str) -> str:
+    """`target` when it is a path of this app made of safe characters, else "/".
+
+    A browser reads a backslash as a slash and drops a tab or a line break inside an address
+    (`/\\host` and `/<tab>/host` both lead to `//host`, another site), and a line break would
+    split the Location header: none of these, and no `//`, get through.
+    """
+    if SAFE_PATH.fullmatch(target) is None or "//" in target:
+        return "/"
+    return target
 
 
 def server_of(request: web.Request) -> AppServer:
