@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from flooding.app.web.guard import SECRET_FILE_NAME
+from flooding.app.web.guard import MAX_BODY_BYTES, SECRET_FILE_NAME
 from flooding.app.web.live import LiveFeed
 from flooding.app.web.server import AppServer
 from flooding.io.config_files.loading import default_settings
@@ -269,3 +269,66 @@ def test_a_link_with_a_tab_or_a_line_break_in_next_opens_the_live_page(tmp_path:
             assert response.headers["Location"] == "/sessions/3?said=note"
 
     serve(tmp_path, check, feed=LiveFeed())
+
+
+def test_an_action_nested_too_deep_is_refused_in_words(tmp_path: Path) -> None:
+    """An action of 30,000 opening brackets gets a 400 in words, not a 500; nothing is done."""
+    done: list[Request] = []
+
+    def control(request: Request) -> Reply:
+        done.append(request)
+        return PauseReply(already=False, session_id=1, until_s=1200.0, minutes_left=20.0)
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        cookie = await cookie_of(server, client)
+        headers = {"Cookie": cookie, "Origin": base(server), "Content-Type": "application/json"}
+        for body in ("[" * 30000, '{"cmd": "pause"}'.encode("utf-16")):
+            async with client.post(
+                base(server) + "/api/control", data=body, headers=headers
+            ) as response:
+                assert response.status == 400
+                answer = await response.json()
+                assert answer["code"] == "bad-request"
+                assert "could not read that action" in answer["error"]
+        assert done == []
+
+    serve(tmp_path, check, feed=LiveFeed(), control=control)
+
+
+def test_a_form_in_an_unknown_charset_is_refused_in_words(tmp_path: Path) -> None:
+    """A form that names a charset no codec has gets a 400 saying so, not a 500."""
+    store = Store.open(tmp_path)
+    session = record(store)
+    store.close()
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        cookie = await cookie_of(server, client)
+        kind = "application/x-www-form-urlencoded; charset=bogus"
+        headers = {"Cookie": cookie, "Origin": base(server), "Content-Type": kind}
+        for path in ("/agreement", f"/sessions/{session}/note", "/settings"):
+            async with client.post(base(server) + path, data=b"a=b", headers=headers) as response:
+                assert response.status == 400, path
+                assert "character set the app does not know" in await response.text()
+
+    serve(tmp_path, check)
+
+
+def test_a_form_too_large_says_so_and_the_limit(tmp_path: Path) -> None:
+    """A form over the app's limit gets a 413 saying it was too large and how large it may be,
+    not that it could not be read."""
+    store = Store.open(tmp_path)
+    session = record(store)
+    store.close()
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        cookie = await cookie_of(server, client)
+        headers = {"Cookie": cookie, "Origin": base(server)}
+        body = {"note": "x" * (MAX_BODY_BYTES + 1)}
+        for path in (f"/sessions/{session}/note", "/agreement", "/settings"):
+            async with client.post(base(server) + path, data=body, headers=headers) as response:
+                assert response.status == 413, path
+                text = await response.text()
+                assert "could not be read" not in text
+                assert f"at most {MAX_BODY_BYTES // 1024} KiB" in text
+
+    serve(tmp_path, check)

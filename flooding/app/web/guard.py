@@ -47,6 +47,7 @@ SECURITY_HEADERS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_BODY_BYTES = 64 * 1024  # a form or an action is a few hundred bytes; settings, a few KiB
 ERROR_STATUSES = frozenset({400, 403, 404, 405, 413})  # aiohttp's own answers, said in our words
 
 
@@ -154,7 +155,8 @@ class Guard:
         except web.HTTPException as exc:
             if not _aiohttps_own(exc):
                 raise  # a redirect, or an answer a page already worded
-            answer = _refuse(exc.status, self.say(f"web.error.{exc.status}"))
+            limit = {"kib": MAX_BODY_BYTES // 1024} if exc.status == 413 else {}
+            answer = _refuse(exc.status, self.say(f"web.error.{exc.status}", **limit))
             if "Allow" in exc.headers:
                 answer.headers["Allow"] = exc.headers["Allow"]
             return answer

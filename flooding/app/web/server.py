@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from flooding.app.web.guard import (
     LOOPBACK_HOST,
+    MAX_BODY_BYTES,
     OPEN_PATH,
     Guard,
     add_security_headers,
@@ -54,7 +55,6 @@ KEEPALIVE_S = 15.0  # a comment line this often keeps an idle live stream from t
 APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service print
 PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
 SAFE_PATH = re.compile(r"/[A-Za-z0-9/._~%?&=+,;:@!$'()*-]*")  # printable ASCII, no backslash
-MAX_BODY_BYTES = 64 * 1024  # a form or an action is a few hundred bytes
 
 Control = Handler  # the monitor's control handler: a typed request in, a typed reply out
 
@@ -281,6 +281,12 @@ class AppServer:
             )
         try:
             raw = await request.json()
+        except RecursionError:  # brackets nested too deep for Python's JSON reader
+            return _json(error_reply("bad-request", self.say("web.live.bad_action")), status=400)
+        except (ValueError, LookupError) as exc:  # not JSON, or in a charset nobody knows
+            log.info("an action could not be read: %s", type(exc).__name__)
+            return _json(error_reply("bad-request", self.say("web.live.bad_action")), status=400)
+        try:
             action = parse_request(raw)
         except (ValueError, ControlRequestError) as exc:
             return _json(error_reply("bad-request", str(exc)), status=400)
@@ -313,6 +319,11 @@ async def form_of(request: web.Request) -> dict[str, str]:
     """A posted form's text fields (a file upload is no field of this app's forms)."""
     try:
         posted = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise  # said by the guard: too large, and how large a form may be
+    except LookupError:  # a charset no codec has: no page of this app sends one
+        log.info("a posted form named a charset nobody knows")
+        raise web.HTTPBadRequest(text=server_of(request).say("web.form.charset") + "\n") from None
     except (ValueError, UnicodeDecodeError, web.HTTPException) as exc:  # not a form we sent
         log.info("a posted form could not be read: %s", type(exc).__name__)
         raise web.HTTPBadRequest(
