@@ -332,3 +332,47 @@ def test_a_form_too_large_says_so_and_the_limit(tmp_path: Path) -> None:
                 assert f"at most {MAX_BODY_BYTES // 1024} KiB" in text
 
     serve(tmp_path, check)
+
+
+def test_a_session_page_shows_no_words_its_address_brings(tmp_path: Path) -> None:
+    """`?error=` names one of the page's own refusals; any other text in it is not shown."""
+    store = Store.open(tmp_path)
+    session = record(store)
+    store.close()
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        headers = {"Cookie": await cookie_of(server, client)}
+        planted = quote("Your partner is lying. Call 555-0100 now.")
+        url = f"{base(server)}/sessions/{session}?error={planted}"
+        async with client.get(url, headers=headers) as response:
+            assert response.status == 200
+            page = await response.text()
+            assert "555-0100" not in page
+            assert 'role="alert"' not in page
+        url = f"{base(server)}/sessions/{session}?error=not_confirmed"
+        async with client.get(url, headers=headers) as response:
+            assert "Nothing was deleted: the confirmation was missing." in await response.text()
+
+    serve(tmp_path, check)
+
+
+def test_a_request_another_page_started_is_refused_even_with_the_cookie(tmp_path: Path) -> None:
+    """What a browser says another page started (Sec-Fetch-Site same-site or cross-site) is
+    refused with 403 before any page runs; the app's own and a typed address are served."""
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        cookie = await cookie_of(server, client)
+        for site, status in (("same-site", 403), ("cross-site", 403), ("same-origin", 200)):
+            headers = {"Cookie": cookie, "Sec-Fetch-Site": site}
+            async with client.get(base(server) + "/sessions", headers=headers) as response:
+                assert response.status == status, site
+        headers = {"Cookie": cookie, "Sec-Fetch-Site": "none"}
+        async with client.get(base(server) + "/sessions", headers=headers) as response:
+            assert response.status == 200
+        async with client.get(
+            server.link(), headers={"Sec-Fetch-Site": "same-site"}, allow_redirects=False
+        ) as response:
+            assert response.status == 403
+            assert "Another page tried to open this one" in await response.text()
+
+    serve(tmp_path, check)

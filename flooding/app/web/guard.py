@@ -3,7 +3,9 @@
 The secret lives in an owner-only file in the data folder. A link carries a one-time code
 (`nonce.signature`); opening it once sets an HttpOnly, SameSite=Strict cookie derived from the
 secret, and every other request without that cookie is refused. A Host other than the loopback
-address and port (DNS rebinding) and a cross-site Origin are refused before anything else.
+address and port (DNS rebinding), a cross-site Origin, and anything a browser says another
+page started (another port of 127.0.0.1 is the same site, so it gets the cookie) are refused
+before anything else.
 Refusals and error answers (a page not found, a body too large, a fault) are said in the
 person's language.
 """
@@ -32,6 +34,9 @@ LOOPBACK_HOST = "127.0.0.1"
 LOOPBACK_NAMES = (LOOPBACK_HOST, "localhost")
 OPEN_PATH = "/open"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+# what a browser says (Sec-Fetch-Site) of a request another page started: the app's own pages
+# say "same-origin", a link opened from the terminal or typed says "none"
+OTHER_SITES = frozenset({"same-site", "cross-site"})
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -122,6 +127,9 @@ class Guard:
         if origin is not None and origin not in self.allowed_origins():
             return _refuse(403, self.say("web.guard.other_site"))
         fetch_site = request.headers.get("Sec-Fetch-Site")
+        if fetch_site in OTHER_SITES:  # another page on this computer (another port is the
+            # same site, and gets the SameSite=Strict cookie), or from anywhere else
+            return _refuse(403, self.say("web.guard.other_page"))
         if request.method not in SAFE_METHODS:
             if origin is None:
                 return _refuse(403, self.say("web.guard.own_page"))
