@@ -4,8 +4,12 @@ its exit code, and nothing of it on stdout."""
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
+import pytest
+
+from tests.browser import AppProcess
 from tests.session_factory import flooding
 
 
@@ -28,3 +32,36 @@ def test_a_port_out_of_range_is_refused_on_stderr(tmp_path: Path) -> None:
     result = flooding("app", "--no-browser", "--port", "70000", "--data-dir", str(tmp_path))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "flooding app: --port must be from 1 to 65535 (or 0 for a free one)\n"
+
+
+LAUNCHER = """#!/bin/sh
+echo "$1" > "{folder}/launched"
+i=0
+while [ ! -e "{folder}/release" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+"""
+SERVED_WITHIN_S = 10.0  # the page answers at once; a server held up by the launcher never does
+
+
+def test_the_app_answers_while_the_browser_launcher_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`flooding app` serves its pages while a browser launcher that waits (as a browser
+    started by it does, until it is closed) has not returned."""
+    launcher = tmp_path / "browser.sh"
+    launcher.write_text(LAUNCHER.format(folder=tmp_path))
+    launcher.chmod(0o700)
+    monkeypatch.setenv("BROWSER", f"{launcher} %s")
+    app = AppProcess("app", "--data-dir", str(tmp_path / "data"))
+    try:
+        deadline = time.monotonic() + SERVED_WITHIN_S
+        while not (tmp_path / "launched").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "launched").read_text().strip() == app.link
+        with socket.create_connection(("127.0.0.1", int(app.base.rsplit(":", 1)[1]))) as conn:
+            conn.settimeout(SERVED_WITHIN_S)
+            conn.sendall(f"GET /sessions HTTP/1.1\r\nHost: {app.base[7:]}\r\n\r\n".encode())
+            assert conn.recv(100).startswith(b"HTTP/1.1 401")
+    finally:
+        (tmp_path / "release").touch()
+        app.stop()
+    assert app.process.returncode == 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -368,3 +370,52 @@ def test_a_couple_session_page_names_each_partner_and_marks_the_alert_for_both(
     assert "The alert for both of you came at" in told
     assert "when Alex was flooded" in told
     assert "You marked this alert as a false alarm." in marked
+
+
+@contextlib.contextmanager
+def other_page(html: str) -> Iterator[str]:
+    """Another web page on this computer (a server on another port of 127.0.0.1); its address."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_another_local_page_cannot_put_words_into_the_session_page(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """A page on another port of 127.0.0.1 (the same site, so the browser sends the cookie)
+    that links to a session with words in `?error=` gets a refusal, and its words are shown
+    nowhere."""
+    _, _, hard = recorded
+    page = open_page(chromium, app, "/sessions")
+    target = f"{app.base}/sessions/{hard}?error=Call%20555-0100%20now"
+    with other_page(f'<a id="go" href="{target}">go</a>') as address:
+        page.goto(address)
+        with page.expect_navigation() as navigation:
+            page.click("#go")
+        response = navigation.value
+    assert response is not None
+    assert response.status == 403
+    assert "555-0100" not in page.content()
+    page.goto(target)  # typed into the address bar: the page, without the words
+    assert "555-0100" not in page.content()
+    assert page.locator("h1").count() == 1

@@ -96,6 +96,25 @@ def write_private(path: Path, data: bytes) -> None:
         raise
 
 
+def tighten_private(path: Path, mode: int) -> int | None:
+    """Make `path` (this user's; a link followed) exactly `mode`: its mode before when it had
+    to be changed, None when it was so already. Raises `UnsafeFileError` when it belongs to
+    another user, who could change it back or swap it: nothing is changed then."""
+    info = os.stat(path)
+    me = _own_uid()
+    if me is not None and info.st_uid != me:
+        raise UnsafeFileError(
+            f"{path} belongs to another user (uid {info.st_uid}), who could read or replace "
+            f"it. Have it removed (by that user or an administrator), or choose another data "
+            f"folder (--data-dir)."
+        )
+    before = stat.S_IMODE(info.st_mode)
+    if before == mode:
+        return None
+    os.chmod(path, mode)
+    return before
+
+
 def make_private_dir(folder: Path) -> Path:
     """Create `folder` (and any missing parents) owner-only (0700); existing ones stay as
     they are. Returns `folder`."""

@@ -1,37 +1,65 @@
 """Who may use the app: one-time codes become a cookie; Host and Origin are checked.
 
 The secret lives in an owner-only file in the data folder. A link carries a one-time code
-(`nonce.signature`); opening it once sets an HttpOnly, SameSite=Strict cookie derived from the
-secret, and every other request without that cookie is refused. A Host other than the loopback
-address and port (DNS rebinding) and a cross-site Origin are refused before anything else.
-Refusals and error answers (a page not found, a body too large, a fault) are said in the
-person's language.
+(`issued.nonce.signature`, for one port) that works once and for CODE_LIFE_S; used codes are
+kept in the data folder, so a restart or the folder's other app does not take them again.
+Opening it sets an HttpOnly, SameSite=Strict cookie for this login (`issued.random.signature`)
+that works for COOKIE_LIFE_S; every other request without one is refused. A Host other than
+the loopback address and port (DNS rebinding), a cross-site Origin, and anything a browser
+says another page started (another port of 127.0.0.1 is the same site, so it gets the cookie)
+are refused before anything else. Refusals and error answers (a page not found, a body too
+large, a fault) are said in the person's language.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
+import os
 import secrets
+import stat
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from flooding.core.catalogue import Catalogue
-from flooding.io.files import write_private
+from flooding.io.files import (
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
+    make_private_dir,
+    tighten_private,
+    write_private,
+)
 from flooding.io.locale_files import load_catalogue
 
 log = logging.getLogger(__name__)
 
 SECRET_FILE_NAME = "app-secret"
 SECRET_BYTES = 32  # 256 bits: far beyond guessing
-NONCE_BYTES = 16  # a one-time code's random part
+READ_BY_OTHERS = stat.S_IRGRP | stat.S_IROTH  # a secret others could read is no secret
+NONCE_BYTES = 16  # a one-time code's (and a login's) random part
+# a link is for opening now: a person clicks one just printed within a minute or two; ten
+# give room for a slow start and a break, and a link seen later (scrollback, a journal, `ps`)
+# is dead by then
+CODE_LIFE_S = 10 * 60
+# a login lasts a week of talks, then the browser needs a new link: a cookie that leaked (a
+# copied browser profile) stops working by itself; replacing the secret ends every login
+COOKIE_LIFE_S = 7 * 24 * 3600
+CLOCK_LEEWAY_S = 60  # a time up to this far ahead of the clock counts (the clock set back)
+EPOCH_DIGITS = 12  # whole seconds since 1970 for the next 30,000 years: no longer number
+USED_CODES_DIR_NAME = "app-links-used"  # in the data folder: one empty file per used code
 LOOPBACK_HOST = "127.0.0.1"
 LOOPBACK_NAMES = (LOOPBACK_HOST, "localhost")
 OPEN_PATH = "/open"
+HELLO_PATH = "/hello"  # answers a nonce with the secret's signature: the app proves it is ours
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+# what a browser says (Sec-Fetch-Site) of a request another page started: the app's own pages
+# say "same-origin", a link opened from the terminal or typed says "none"
+OTHER_SITES = frozenset({"same-site", "cross-site"})
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -47,13 +75,24 @@ SECURITY_HEADERS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_BODY_BYTES = 64 * 1024  # a form or an action is a few hundred bytes; settings, a few KiB
 ERROR_STATUSES = frozenset({400, 403, 404, 405, 413})  # aiohttp's own answers, said in our words
 
 
 def load_secret(folder: Path) -> bytes:
-    """The app's secret for this data folder, made (owner-only) on first use."""
+    """The app's secret for this data folder, made (owner-only) on first use.
+
+    The folder and the file must be this user's (`UnsafeFileError` names the one that is
+    not); a looser folder or file is made owner-only again, with a warning. A file that
+    others could read is replaced by a new secret: whoever read it could make links.
+    """
     path = folder / SECRET_FILE_NAME
+    make_private_dir(folder)
+    _made_private(folder, PRIVATE_DIR_MODE)
     try:
+        before = _made_private(path, PRIVATE_FILE_MODE)
+        if before is not None and before & READ_BY_OTHERS:
+            raise _SeenByOthers
         text = path.read_text(encoding="ascii").strip()
         secret = bytes.fromhex(text)
         if len(secret) >= SECRET_BYTES:
@@ -63,42 +102,130 @@ def load_secret(folder: Path) -> bytes:
         pass
     except (ValueError, UnicodeDecodeError):
         log.warning("the app secret in %s is unreadable: making a new one", path)
+    except _SeenByOthers:
+        log.warning(
+            "the app secret in %s could be read by other users: making a new one (links and "
+            "logins made with the old one no longer work; open the app again for a new link)",
+            path,
+        )
     secret = secrets.token_bytes(SECRET_BYTES)
-    folder.mkdir(parents=True, exist_ok=True)
     write_private(path, secret.hex().encode("ascii"))
     return secret
+
+
+class _SeenByOthers(Exception):
+    """The secret file could be read by other users."""
+
+
+def _made_private(path: Path, mode: int) -> int | None:
+    """Make `path` exactly `mode` (see `tighten_private`), warning when it was looser; its
+    mode before when it was changed."""
+    before = tighten_private(path, mode)
+    if before is not None:
+        log.warning("%s was mode %03o; it is now %03o (owner only)", path, before, mode)
+    return before
 
 
 def _sign(secret: bytes, what: str) -> str:
     return hmac.new(secret, what.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def mint_code(secret: bytes) -> str:
-    """A new one-time code for a link (anyone holding the secret file can make one)."""
+def mint_code(secret: bytes, port: int, now_s: float | None = None) -> str:
+    """A new one-time code for a link into the app on `port` (anyone holding the secret file
+    can make one): `issued.nonce.signature`, the time it was made inside the signature."""
+    issued = int(time.time() if now_s is None else now_s)
     nonce = secrets.token_hex(NONCE_BYTES)
-    return f"{nonce}.{_sign(secret, 'code:' + nonce)}"
+    return f"{issued}.{nonce}.{_sign(secret, f'code:v2:{port}:{issued}:{nonce}')}"
+
+
+def _issued_within(issued: str, now_s: float, life_s: float) -> bool:
+    """Whether a time a code or a cookie says it was made (whole seconds, signed) is no
+    longer ago than `life_s` and not later than now (a clock set back a little is allowed)."""
+    if not issued.isdigit() or len(issued) > EPOCH_DIGITS:
+        return False
+    age_s = now_s - int(issued)
+    return -CLOCK_LEEWAY_S <= age_s <= life_s
+
+
+def hello_answer(secret: bytes, port: int, nonce: str) -> str:
+    """What the app on `port` answers to `nonce` at HELLO_PATH: only one that holds the
+    secret can say it (a code or a cookie is signed over other words, so it cannot serve as
+    one)."""
+    return _sign(secret, f"hello:v1:{port}:{nonce}")
 
 
 class Guard:
     """The app's gate: codes, the cookie, and the Host/Origin checks."""
 
-    def __init__(self, secret: bytes, say: Catalogue | None = None) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        say: Catalogue | None = None,
+        *,
+        used_codes: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`used_codes`: the folder where used codes are kept, so that they stay used when
+        the app starts again and in the folder's other app (None: in memory only).
+        `clock`: the wall clock (codes and cookies are read by other processes, and after a
+        restart, so a monotonic clock cannot say how old they are)."""
         self.secret = secret
         self.say = say or load_catalogue()
         self.cookie_name = "flooding-" + _sign(secret, "cookie-name")[:12]
-        self.cookie_value = _sign(secret, "cookie-v1")
+        self.used_codes = used_codes
+        self.clock = clock
         self._used: set[str] = set()
         self.port = 0  # set once the server is bound
 
     def redeem(self, code: str) -> bool:
-        """Whether `code` is genuine and unused; it is used up either way once genuine."""
-        nonce, _, signature = code.partition(".")
-        if not nonce or not hmac.compare_digest(signature, _sign(self.secret, "code:" + nonce)):
+        """Whether `code` is genuine, for this port, made at most CODE_LIFE_S ago and unused;
+        it is used up either way once genuine."""
+        issued, _, rest = code.partition(".")
+        nonce, _, signature = rest.partition(".")
+        if not nonce or not issued:
+            return False
+        expected = _sign(self.secret, f"code:v2:{self.port}:{issued}:{nonce}")
+        if not hmac.compare_digest(signature, expected):
             return False
         if nonce in self._used:
             return False
         self._used.add(nonce)
+        if not self._mark_used(nonce):
+            return False
+        return _issued_within(issued, self.clock(), CODE_LIFE_S)
+
+    def _mark_used(self, nonce: str) -> bool:
+        """Keep `nonce` as used in the used-codes folder (a file of its own, made only if
+        absent: two processes cannot both take it); False when it was taken before or cannot
+        be kept. Codes older than their life are forgotten meanwhile."""
+        if self.used_codes is None:
+            return True
+        try:
+            make_private_dir(self.used_codes)
+            _made_private(self.used_codes, PRIVATE_DIR_MODE)
+            self._forget_old_codes()
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            os.close(os.open(self.used_codes / nonce, flags, PRIVATE_FILE_MODE))
+        except FileExistsError:
+            return False
+        except OSError as exc:  # refused: a code that cannot be kept as used could be reused
+            log.warning("a used link could not be noted in %s (%s)", self.used_codes, exc)
+            return False
         return True
+
+    def _forget_old_codes(self) -> None:
+        assert self.used_codes is not None
+        oldest_s = self.clock() - CODE_LIFE_S - CLOCK_LEEWAY_S
+        for entry in os.scandir(self.used_codes):
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_mtime < oldest_s:
+                    os.unlink(entry.path)
+
+    def new_cookie(self) -> str:
+        """A cookie value for one login: when it was made and a random part, signed."""
+        issued = int(self.clock())
+        login = secrets.token_hex(NONCE_BYTES)
+        return f"{issued}.{login}.{_sign(self.secret, f'cookie:v2:{issued}:{login}')}"
 
     def allowed_hosts(self) -> set[str]:
         """The Host header values this server answers to."""
@@ -110,8 +237,12 @@ class Guard:
 
     def has_cookie(self, request: web.Request) -> bool:
         """Whether the request carries this app's cookie."""
-        value = request.cookies.get(self.cookie_name, "")
-        return hmac.compare_digest(value, self.cookie_value)
+        issued, _, rest = request.cookies.get(self.cookie_name, "").partition(".")
+        login, _, signature = rest.partition(".")
+        expected = _sign(self.secret, f"cookie:v2:{issued}:{login}")
+        if not login or not hmac.compare_digest(signature, expected):
+            return False
+        return _issued_within(issued, self.clock(), COOKIE_LIFE_S)
 
     def refusal(self, request: web.Request) -> web.Response | None:
         """Why this request is refused (a response), or None when it may go on."""
@@ -121,12 +252,15 @@ class Guard:
         if origin is not None and origin not in self.allowed_origins():
             return _refuse(403, self.say("web.guard.other_site"))
         fetch_site = request.headers.get("Sec-Fetch-Site")
+        if fetch_site in OTHER_SITES:  # another page on this computer (another port is the
+            # same site, and gets the SameSite=Strict cookie), or from anywhere else
+            return _refuse(403, self.say("web.guard.other_page"))
         if request.method not in SAFE_METHODS:
             if origin is None:
                 return _refuse(403, self.say("web.guard.own_page"))
             if fetch_site not in (None, "same-origin"):
                 return _refuse(403, self.say("web.guard.other_site"))
-        if request.path == OPEN_PATH:
+        if request.path in (OPEN_PATH, HELLO_PATH):
             return None
         if not self.has_cookie(request):
             return _refuse(401, self.say("web.guard.private"))
@@ -136,7 +270,8 @@ class Guard:
         """Let this browser in from now on."""
         response.set_cookie(
             self.cookie_name,
-            self.cookie_value,
+            self.new_cookie(),
+            max_age=COOKIE_LIFE_S,
             httponly=True,
             samesite="Strict",
             path="/",
@@ -154,7 +289,8 @@ class Guard:
         except web.HTTPException as exc:
             if not _aiohttps_own(exc):
                 raise  # a redirect, or an answer a page already worded
-            answer = _refuse(exc.status, self.say(f"web.error.{exc.status}"))
+            limit = {"kib": MAX_BODY_BYTES // 1024} if exc.status == 413 else {}
+            answer = _refuse(exc.status, self.say(f"web.error.{exc.status}", **limit))
             if "Allow" in exc.headers:
                 answer.headers["Allow"] = exc.headers["Allow"]
             return answer

@@ -38,6 +38,9 @@ from flooding.core.timefmt import clock_time, duration, session_clock, session_s
 from flooding.io.store import ALERT_KINDS
 
 SAID = ("note", "false-alarm", "undo", "deleted")  # what a page says after a change (web.said.*)
+# what a session page says when a change was refused (web.session.*): the address names one
+# of these, never words of its own, which any page could put there
+SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording")
 
 
 def add_routes(app: web.Application) -> None:
@@ -137,7 +140,9 @@ def _alert_ids(server: AppServer, session_id: int) -> dict[float, tuple[int, boo
 
 async def session_page(request: web.Request) -> web.StreamResponse:
     """One session: chart, episodes in words, note, false alarms, export and delete."""
-    return _session_view(request, error=request.query.get("error", ""))
+    code = request.query.get("error", "")
+    error = server_of(request).say(f"web.session.{code}") if code in SESSION_ERRORS else ""
+    return _session_view(request, error=error)
 
 
 def _session_view(
@@ -360,10 +365,10 @@ async def false_alarm(request: web.Request) -> web.StreamResponse:
     try:
         alert_id = int(form.get("alert", ""))
     except ValueError:
-        return _back(session_id, error=server.say("web.session.not_an_alert"))
+        return _back(session_id, error="not_an_alert")
     alerts = {row.id: row for row in server.store.events(session_id, ALERT_KINDS)}
     if alert_id not in alerts:
-        return _back(session_id, error=server.say("web.session.not_an_alert"))
+        return _back(session_id, error="not_an_alert")
     if form.get("undo") == "yes":
         server.store.unmark_false_alarm(session_id, alert_id)
         return _back(session_id, said="undo")
@@ -423,8 +428,8 @@ async def delete(request: web.Request) -> web.StreamResponse:
     session_id = _session_id(request)
     summary = _summary(server, session_id)
     if (await form_of(request)).get("confirm") != "yes":
-        return _back(session_id, error=server.say("web.session.not_confirmed"))
+        return _back(session_id, error="not_confirmed")
     if summary.recording:
-        return _back(session_id, error=server.say("web.session.still_recording"))
+        return _back(session_id, error="still_recording")
     delete_session(server.store, server.folder, session_id)
     return web.Response(status=303, headers={"Location": "/sessions?said=deleted"})

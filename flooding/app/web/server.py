@@ -10,21 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
+import re
+import secrets
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from pydantic import BaseModel
 
 from flooding.app.web.guard import (
+    CODE_LIFE_S,
+    HELLO_PATH,
     LOOPBACK_HOST,
+    MAX_BODY_BYTES,
+    NONCE_BYTES,
     OPEN_PATH,
+    USED_CODES_DIR_NAME,
     Guard,
     add_security_headers,
+    hello_answer,
     load_secret,
     mint_code,
 )
@@ -52,7 +63,10 @@ HERE = Path(__file__).parent
 KEEPALIVE_S = 15.0  # a comment line this often keeps an idle live stream from timing out
 APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service print
 PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
-MAX_BODY_BYTES = 64 * 1024  # a form or an action is a few hundred bytes
+HELLO_NONCE = re.compile(r"[0-9a-f]{16,64}")  # a nonce the app signs: hex, no longer
+HELLO_TIMEOUT_S = 5.0  # a session's app answers at once; a loaded machine, within this
+HELLO_ANSWER_MAX = 256  # a signature is 64 hex digits: read no more of an answer
+SAFE_PATH = re.compile(r"/[A-Za-z0-9/._~%?&=+,;:@!$'()*-]*")  # printable ASCII, no backslash
 
 Control = Handler  # the monitor's control handler: a typed request in, a typed reply out
 
@@ -88,7 +102,7 @@ class AppServer:
         self.config_file = config_file  # the person's file as chosen (None: the usual place)
         self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
         self.say = load_catalogue(settings.language)  # the pages' words, in the person's language
-        self.guard = Guard(load_secret(folder), self.say)
+        self.guard = Guard(load_secret(folder), self.say, used_codes=folder / USED_CODES_DIR_NAME)
         self.app = self._build()
         self._runner: web.AppRunner | None = None
         self._streams: set[web.StreamResponse] = set()
@@ -108,6 +122,7 @@ class AppServer:
         app[SERVER_KEY] = self
         app.on_response_prepare.append(add_security_headers)
         app.router.add_get(OPEN_PATH, self.open)
+        app.router.add_get(HELLO_PATH, self.hello)
         app.router.add_get("/", self.now)
         app.router.add_get("/events", self.events)
         app.router.add_post("/api/control", self.act)
@@ -150,7 +165,8 @@ class AppServer:
 
     def link(self, path: str = "/") -> str:
         """A new link with a one-time code, opening `path`."""
-        base = f"http://{LOOPBACK_HOST}:{self.port}{OPEN_PATH}?code={mint_code(self.guard.secret)}"
+        code = mint_code(self.guard.secret, self.port, self.guard.clock())
+        base = f"http://{LOOPBACK_HOST}:{self.port}{OPEN_PATH}?code={code}"
         return base if path == "/" else f"{base}&next={path}"
 
     async def close(self) -> None:
@@ -194,16 +210,26 @@ class AppServer:
         if not self.guard.redeem(code):
             return web.Response(
                 status=403,
-                text=self.say("web.guard.link_used", program=self.program) + "\n",
+                text=self.say(
+                    "web.guard.link_used",
+                    program=self.program,
+                    minutes=CODE_LIFE_S // 60,
+                )
+                + "\n",
                 content_type="text/plain",
             )
-        target = request.query.get("next", "/")
-        # only a page of this app: browsers read a backslash as a slash (`/\host` is `//host`)
-        if not target.startswith("/") or target.startswith("//") or "\\" in target:
-            target = "/"
+        target = own_path(request.query.get("next", "/"))
         response = web.Response(status=303, headers={"Location": target})
         self.guard.set_cookie(response)
         return response
+
+    async def hello(self, request: web.Request) -> web.StreamResponse:
+        """Prove that this app is the data folder's (see `running_link`): the nonce asked
+        about, signed with the secret and this port."""
+        nonce = request.query.get("nonce", "")
+        if HELLO_NONCE.fullmatch(nonce) is None:
+            raise web.HTTPBadRequest(text=self.say("web.error.400") + "\n")
+        return web.Response(text=hello_answer(self.guard.secret, self.port, nonce))
 
     async def now(self, request: web.Request) -> web.StreamResponse:
         """The live page (or, with no monitor here, how to start one); in couple mode its
@@ -286,6 +312,12 @@ class AppServer:
             )
         try:
             raw = await request.json()
+        except RecursionError:  # brackets nested too deep for Python's JSON reader
+            return _json(error_reply("bad-request", self.say("web.live.bad_action")), status=400)
+        except (ValueError, LookupError) as exc:  # not JSON, or in a charset nobody knows
+            log.info("an action could not be read: %s", type(exc).__name__)
+            return _json(error_reply("bad-request", self.say("web.live.bad_action")), status=400)
+        try:
             action = parse_request(raw)
         except (ValueError, ControlRequestError) as exc:
             return _json(error_reply("bad-request", str(exc)), status=400)
@@ -297,6 +329,18 @@ class AppServer:
         return _json(reply, status=200 if reply.ok else 409)
 
 
+def own_path(target: str) -> str:
+    """`target` when it is a path of this app made of safe characters, else "/".
+
+    A browser reads a backslash as a slash and drops a tab or a line break inside an address
+    (`/\\host` and `/<tab>/host` both lead to `//host`, another site), and a line break would
+    split the Location header: none of these, and no `//`, get through.
+    """
+    if SAFE_PATH.fullmatch(target) is None or "//" in target:
+        return "/"
+    return target
+
+
 def server_of(request: web.Request) -> AppServer:
     """The app server a page's request came to."""
     return request.app[SERVER_KEY]
@@ -306,6 +350,11 @@ async def form_of(request: web.Request) -> dict[str, str]:
     """A posted form's text fields (a file upload is no field of this app's forms)."""
     try:
         posted = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise  # said by the guard: too large, and how large a form may be
+    except LookupError:  # a charset no codec has: no page of this app sends one
+        log.info("a posted form named a charset nobody knows")
+        raise web.HTTPBadRequest(text=server_of(request).say("web.form.charset") + "\n") from None
     except (ValueError, UnicodeDecodeError, web.HTTPException) as exc:  # not a form we sent
         log.info("a posted form could not be read: %s", type(exc).__name__)
         raise web.HTTPBadRequest(
@@ -328,20 +377,81 @@ def running_port(folder: Path) -> int | None:
 
 
 async def running_link(folder: Path, path: str = "/") -> str | None:
-    """A fresh link into the app a running session serves, if one answers (else None)."""
+    """A fresh link into the app a running session serves, if one answers (else None).
+
+    The app on the port named in the folder's port file must first prove it holds the
+    folder's secret (it signs a nonce): after a session ended without removing the file
+    (killed), anyone may listen on that port, and a link sent there would be theirs. A port
+    where nothing, or something else, answers is forgotten (the file removed, said in the log).
+    """
     port = running_port(folder)
     if port is None:
         return None
+    secret = load_secret(folder)
+    nonce = secrets.token_hex(NONCE_BYTES)
+    url = f"http://{LOOPBACK_HOST}:{port}{HELLO_PATH}?nonce={nonce}"
     try:
-        _, writer = await asyncio.open_connection(LOOPBACK_HOST, port)
-    except OSError:
+        timeout = aiohttp.ClientTimeout(total=HELLO_TIMEOUT_S)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as client,
+            client.get(url, allow_redirects=False) as response,
+        ):
+            answer = (await response.content.read(HELLO_ANSWER_MAX)).decode("ascii", "replace")
+            status = response.status
+    except TimeoutError:
+        log.warning("the app on port %d (named in %s) did not answer in time", port, folder)
         return None
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    code = mint_code(load_secret(folder))
+    except aiohttp.ClientConnectionError:
+        _forget_port(folder, port, "nothing answers there")
+        return None
+    except aiohttp.ClientError as exc:
+        _forget_port(folder, port, f"what answers there is no app of this folder ({exc})")
+        return None
+    if status != 200 or not hmac.compare_digest(answer, hello_answer(secret, port, nonce)):
+        _forget_port(folder, port, "what answers there is no app of this folder")
+        return None
+    code = mint_code(secret, port)
     link = f"http://{LOOPBACK_HOST}:{port}{OPEN_PATH}?code={code}"
     return link if path == "/" else f"{link}&next={path}"
+
+
+def _forget_port(folder: Path, port: int, why: str) -> None:
+    """Remove the port file that names `port` (a session that ended without removing it)."""
+    path = folder / PORT_FILE_NAME
+    if running_port(folder) != port:
+        return  # a session that started meanwhile wrote its own
+    log.warning("%s named port %d, but %s: removed (no session serves the app)", path, port, why)
+    path.unlink(missing_ok=True)
+
+
+async def open_in_browser(open_browser: Callable[[str], object], link: str) -> bool:
+    """Hand `link` to `open_browser` (e.g. `webbrowser.open`) in a thread of its own, so the
+    loop, and the app's server in it, goes on while a browser launcher waits; whether it
+    said it opened. A daemon thread, not asyncio's own workers: those are waited for when
+    the program ends, and a launcher that waits for the browser to close would hold up
+    Ctrl-C."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[bool] = loop.create_future()
+
+    def settle(result: bool | BaseException) -> None:
+        if done.done():  # no one waits any more (cancelled)
+            return
+        if isinstance(result, BaseException):
+            done.set_exception(result)
+        else:
+            done.set_result(result)
+
+    def run() -> None:
+        result: bool | BaseException
+        try:
+            result = bool(open_browser(link))
+        except Exception as exc:  # said where it is awaited
+            result = exc
+        with contextlib.suppress(RuntimeError):  # the loop has ended meanwhile
+            loop.call_soon_threadsafe(settle, result)
+
+    threading.Thread(target=run, name="open-browser", daemon=True).start()
+    return await done
 
 
 def app_opener(
@@ -355,7 +465,7 @@ def app_opener(
         if link is None:
             log.info("the app is not being served: nothing to open")
             return None
-        await asyncio.to_thread(open_browser, link)
+        await open_in_browser(open_browser, link)
         return link
 
     return open_app
@@ -375,8 +485,8 @@ async def serving(
     `announce` gets the one line to show, `App: <link>`. A server that cannot start (the port
     taken) is logged and skipped (None): the session matters more than its page.
     """
-    server = AppServer(**kwargs)
-    try:
+    try:  # a secret file someone else owns (UnsafeFileError), or the port taken
+        server = AppServer(**kwargs)
         link = await server.start()
     except OSError as exc:
         log.warning("the app could not be served (%s); the session goes on without it", exc)

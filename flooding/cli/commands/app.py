@@ -46,38 +46,54 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     parser.set_defaults(run=run)
 
 
-def _open(link: str, browser: bool, say: Catalogue) -> None:
+def _show(link: str) -> None:
     print(f"App: {link}", flush=True)
-    if browser:
-        import webbrowser
 
-        if not webbrowser.open(link):
-            print(say("app.no_browser"))
+
+async def _open(link: str, say: Catalogue) -> None:
+    """Open `link` in the browser, in a thread: a launcher that waits for the browser does
+    not hold up the server in this loop."""
+    import webbrowser
+
+    from flooding.app.web.server import open_in_browser
+
+    if not await open_in_browser(webbrowser.open, link):
+        print(say("app.no_browser"), flush=True)
 
 
 async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
     import asyncio
 
     from flooding.app.session import stop_on_signals
-    from flooding.app.web.server import running_link, serving
+    from flooding.app.web.guard import load_secret
+    from flooding.app.web.server import APP_LINE_PREFIX, running_link, serving
+    from flooding.io.files import UnsafeFileError
 
     folder = data_dir(args)
+    try:
+        load_secret(folder)  # its file and folder checked, so a refusal is said here
+    except UnsafeFileError as exc:
+        raise CommandError(str(exc)) from None
     link = await running_link(folder)
     if link is None:  # a demo that plays serves its app from its own folder
         link = await running_link(demo_folder(args))
     if link is not None:
-        _open(link, not args.no_browser, say)
+        _show(link)
+        if not args.no_browser:
+            await _open(link, say)
         print(say("app.the_monitors"))
         return 0
     settings = load_settings(args).settings
     store = open_store(args, folder)
     stopped = asyncio.Event()
+    served: list[str] = []  # the link the server made
+    opening: asyncio.Future[None] | None = None  # the browser being opened
     try:
         with stop_on_signals(stopped.set):
             async with (
                 strap_backends(args) as (scanner, _client, _strap),
                 serving(
-                    lambda line: _open(line.removeprefix("App: "), not args.no_browser, say),
+                    lambda line: served.append(line.removeprefix(APP_LINE_PREFIX)),
                     folder=folder,
                     store=store,
                     settings=settings,
@@ -89,10 +105,15 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
             ):
                 if server is None:
                     raise CommandError(say("app.port_taken", port=args.port))
+                _show(served[0])
+                if not args.no_browser:
+                    opening = asyncio.ensure_future(_open(served[0], say))
                 print(say("app.no_monitor"))
                 print(say("app.ctrl_c"), flush=True)
                 await stopped.wait()
     finally:
+        if opening is not None:
+            opening.cancel()
         store.close()
     return 0
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from flooding.io.files import PRIVATE_DIR_MODE, make_private_dir
+from flooding.io.files import PRIVATE_DIR_MODE, make_private_dir, tighten_private
 
 RUN_DIR_NAME = "run"
 SOCKET_NAME = "control.sock"
@@ -59,8 +59,7 @@ def check_private_dir(folder: Path) -> None:
             f"Have it removed (by that user or an administrator), or give the data folder a "
             f"shorter path (--data-dir), and start the monitor again."
         )
-    if stat.S_IMODE(info.st_mode) != PRIVATE_DIR_MODE:
-        os.chmod(folder, PRIVATE_DIR_MODE)
+    tighten_private(folder, PRIVATE_DIR_MODE)
 
 
 def prepare_private_dir(folder: Path) -> Path:
