@@ -133,14 +133,9 @@ class PauseStatus(_Reply):
     minutes_left: float
 
 
-class PersonStatus(_Reply):
-    """One partner's heart, in couple mode."""
+class _HeartNotCounted(_Reply):
+    """A latest reading whose rate the detector did not use: why, and the strap's number."""
 
-    heart_bpm: int | float | None  # as the strap or the beats gave it (None: not counted)
-    state: str
-    baseline_bpm: float | None
-    mode: str
-    not_counted: str | None = None
     heart_not_counted: str | None = Field(
         default=None, exclude_if=lambda why: why is None
     )  # the latest reading's rate was not used: why (`Unusable`); absent when it was
@@ -149,7 +144,17 @@ class PersonStatus(_Reply):
     )  # ... and the strap's number then, for the words (not a heart rate)
 
 
-class MonitorStatus(_Reply):
+class PersonStatus(_HeartNotCounted):
+    """One partner's heart, in couple mode."""
+
+    heart_bpm: int | float | None  # as the strap or the beats gave it (None: not counted)
+    state: str
+    baseline_bpm: float | None
+    mode: str
+    not_counted: str | None = None
+
+
+class MonitorStatus(_HeartNotCounted):
     """What `flooding status` shows."""
 
     pid: int
@@ -163,12 +168,6 @@ class MonitorStatus(_Reply):
     heart_bpm: int | float | None  # as the strap or the beats gave it (None: not counted)
     baseline_bpm: float | None
     pause: PauseStatus | None
-    heart_not_counted: str | None = Field(
-        default=None, exclude_if=lambda why: why is None
-    )  # the latest reading's rate was not used: why (`Unusable`); absent when it was
-    strap_bpm: float | None = Field(
-        default=None, exclude_if=lambda bpm: bpm is None
-    )  # ... and the strap's number then, for the words (not a heart rate)
     people: dict[str, PersonStatus] | None = Field(
         default=None, exclude_if=lambda people: people is None
     )  # couple mode only: absent for one person
