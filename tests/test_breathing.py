@@ -236,3 +236,17 @@ class TestLiveLine:
         assert (
             "Sam -- bpm (calm 67) calm, but the strap's reading is not believable (240 bpm)" in last
         )
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_no_shipped_suggestion_names_a_breathing_count(language: str) -> None:
+    """The shipped break suggestions, one person's and a couple's, name no count of seconds:
+    the breathing pace is the person's own setting (pause.breaths_per_minute)."""
+    from flooding.io.config_files.loading import load_config
+
+    messages = load_config(
+        env={}, overrides=[f'language="{language}"'], use_default_user_file=False
+    ).settings.messages
+    suggestions = [*messages.suggestions, *messages.couple_suggestions]
+    assert suggestions
+    assert [text for text in suggestions if any(ch.isdigit() for ch in text)] == []

@@ -266,7 +266,9 @@ class TestCoupleMessages:
                 "en",
                 {
                     "buttons": ("Start our 20-minute pause", "We're OK — not flooded"),
-                    "suggestion": "Breathe slowly: in for 4, out for 6.",
+                    "suggestion": (
+                        "Breathe slowly, both of you, and let each breath out take its time."
+                    ),
                     "private alert": "Take 20 minutes, each for yourselves. Back together at ",
                     "private not yet": "Take 10 more minutes, both of you. Back together at ",
                     "private ready": "You can go back together when you are both ready.",
@@ -282,7 +284,7 @@ class TestCoupleMessages:
                         "Unsere 20-Minuten-Pause starten",
                         "Uns geht es gut — nicht überflutet",
                     ),
-                    "suggestion": "Atmet langsam: 4 ein, 6 aus.",
+                    "suggestion": "Atmet langsam, und lasst euch beim Ausatmen Zeit.",
                     "private alert": "Nehmt euch 20 Minuten, jede*r für sich. Wieder zusammen um ",
                     "private not yet": "Nehmt euch noch 10 Minuten. Wieder zusammen um ",
                     "private ready": "Ihr könnt gemeinsam zurückgehen, wenn ihr beide bereit seid.",
@@ -337,7 +339,7 @@ class TestCoupleMessages:
         assert ready is not None
         labels = tuple(action.label for action in alert.full.actions)
         assert labels == ("Start my 20-minute pause", "I'm OK — not flooded")
-        assert "Breathe slowly: in for 4, out for 6." in alert.full.body
+        assert "Breathe slowly, and let each breath out take its time." in alert.full.body
         assert alert.desktop.body.startswith("Take 20 minutes for yourself. Back at ")
         assert ready.desktop.body == "You can go back when you are ready."
         assert ready.full.summary == "Ready when you are"
@@ -386,7 +388,7 @@ class TestCoupleMessages:
         shipped = default_settings().messages
         assert shipped.couple_suggestions != shipped.suggestions
         assert settings_with('language="de"').messages.couple_suggestions[0] == (
-            "Atmet langsam: 4 ein, 6 aus."
+            "Atmet langsam, und lasst euch beim Ausatmen Zeit."
         )
 
 

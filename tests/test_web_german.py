@@ -445,7 +445,7 @@ def test_the_couples_live_page_in_german(tmp_path: Path, chromium: Any) -> None:
         assert re.fullmatch(r"Alex: [a-zäöü ]+ · Sam: [a-zäöü ]+", state), state
         shown = (page.text_content("main") or "") + (label or "")
         assert no_english(shown) == []
-        assert page.inner_text("#suggestion") == "Atmet langsam: 4 ein, 6 aus."
+        assert page.inner_text("#suggestion") == "Atmet langsam, und lasst euch beim Ausatmen Zeit."
         page_words = re.sub(r"„[^“]*“", "", shown)  # not what they could say to each other
         addressing_one = re.findall(r"\b(du|dich|dir|dein\w*|Du|Dein\w*)\b", page_words)
         assert addressing_one == [], page_words
