@@ -129,7 +129,8 @@ class TestCommandLine:
 
     def test_ble_without_the_emulator_extra_says_how_to_install_it(self, tmp_path: Path) -> None:
         """`demo --ble` where Bumble is not installed (a wheel without the `emulator` extra)
-        names the extra to install and exits 1, instead of a ModuleNotFoundError."""
+        says how to add it (pipx's inject, or pip in flooding's own environment; `flooding`
+        is not a package on the index) and exits 1, instead of a ModuleNotFoundError."""
         absent = tmp_path / "absent" / "bumble"  # found first on the path, and fails as a
         absent.mkdir(parents=True)  # package that is not installed does
         (absent / "__init__.py").write_text(
@@ -141,7 +142,9 @@ class TestCommandLine:
         result = flooding("demo", "--ble", "--no-notify", env=env)
 
         assert result.returncode == 1
-        assert "pip install 'flooding[emulator]'" in result.stderr
+        assert "`pipx inject flooding bumble`" in result.stderr
+        assert "`pip install bumble`" in result.stderr
+        assert "flooding[emulator]" not in result.stderr
         assert "Traceback" not in result.stderr
 
     def test_bad_config_stops_before_starting(self, tmp_path: Path) -> None:
