@@ -148,7 +148,8 @@ class TestCommandLine:
         assert "Traceback" not in result.stderr
 
     def test_bad_config_stops_before_starting(self, tmp_path: Path) -> None:
-        """An out-of-range config value stops the demo, naming file, line, key and bounds."""
+        """An out-of-range config value stops the demo, naming file, line, key and bounds
+        (once: no note that it goes on without them, as the commands that go on say)."""
         bad = tmp_path / "me.toml"
         bad.write_text("[detection]\nabsolute_bpm = 400\n")
         result = flooding(
@@ -165,6 +166,8 @@ class TestCommandLine:
         assert f"{bad}:2" in result.stderr
         assert "detection.absolute_bpm = 400" in result.stderr
         assert "<= 220" in result.stderr
+        assert result.stderr.count("detection.absolute_bpm = 400") == 1
+        assert "goes on without them" not in result.stderr
         assert not (tmp_path / "d" / "flooding.db").exists()
 
     def test_review_with_no_sessions_says_so(self, tmp_path: Path) -> None:

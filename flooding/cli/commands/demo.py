@@ -286,7 +286,7 @@ def _speed_text(args: argparse.Namespace, say: Catalogue) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    say = screen_words(args)
+    say = screen_words(args, tell=False)  # it refuses settings with a mistake itself
     if args.couple:
         return _couple_demo(args, say)
     if args.speed < 0 or (args.ble and args.speed == 0):

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.io.strap.backoff import Failure, advice
     from flooding.io.strap.ble import StrapInfo
 
-    say = screen_words(args)
+    say = screen_words(args, tell=False)  # it writes the settings file; a missing one is made
     if args.no_scan:
         if not args.strap:
             example = f"{_again(args, 'C0:FF:EE:00:00:01')} --no-scan"
