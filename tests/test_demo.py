@@ -308,3 +308,41 @@ def test_no_monitor_hints_keep_the_data_folder(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert f"monitor --data-dir {tmp_path}" in result.stdout
     assert f"service install --data-dir {tmp_path}" in result.stdout
+
+
+@pytest.mark.parametrize("couple", [[], ["--couple"]])
+def test_the_talks_length_is_the_same_in_the_intro_and_the_summary(
+    tmp_path: Path, couple: list[str]
+) -> None:
+    """The intro's "a hard talk of N minutes" and the summary's "Session 1: N minutes" agree."""
+    import re
+
+    done = flooding(
+        "demo", *couple, "--speed", "0", "--no-notify", "--no-app",
+        "--data-dir", str(tmp_path), env={"XDG_CONFIG_HOME": str(tmp_path / "none")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    intro = re.search(r"talk of (\d+) minutes", done.stdout)
+    summary = re.search(r"Session \d+: (\d+) minutes", done.stdout)
+    assert intro is not None, done.stdout
+    assert summary is not None, done.stdout
+    assert intro.group(1) == summary.group(1)
+
+
+def test_a_fast_demo_says_how_to_have_time_to_try_the_commands() -> None:
+    """At the default 60x the invitation to try `status` names `--speed 10` and how long the
+    talk then lasts; at 10x and at once it does not."""
+    import argparse
+
+    from flooding.cli.commands.demo import _try_while_playing
+    from flooding.io.locale_files import load_catalogue
+
+    say = load_catalogue("en")
+
+    def invitation(speed: float) -> str:
+        args = argparse.Namespace(speed=speed, data_dir=None)
+        return _try_while_playing(args, 1530.0, say)
+
+    assert "`--speed 10` gives you more time for them (about 3 minutes)" in invitation(60.0)
+    assert "--speed" not in invitation(10.0)
+    assert invitation(0.0) == ""
