@@ -456,6 +456,32 @@ class TestServiceCommand:
         removed = self.run_cli(tmp_path, "uninstall")
         assert not unit.exists(), removed.stdout
 
+    def test_without_a_user_service_manager_install_says_so_in_plain_words(
+        self, tmp_path: Path
+    ) -> None:
+        """A `systemctl` that cannot reach the user's bus (no desktop login) gets plain words:
+        what is missing and what to do, with the raw error kept as a detail line."""
+        tools = tmp_path / "bin"
+        tools.mkdir()
+        systemctl = tools / "systemctl"
+        systemctl.write_text(
+            "#!/bin/sh\necho 'Failed to connect to bus: No such file or directory' >&2\nexit 1\n"
+        )
+        systemctl.chmod(0o755)
+        home = tmp_path / "home"
+        home.mkdir()
+        done = self.run_cli(home, "install", extra_env={"PATH": str(tools)})
+        assert done.returncode == 1
+        lines = done.stdout.splitlines()
+        plain = next(i for i, line in enumerate(lines) if "cannot be started here" in line)
+        assert "systemd's user service manager cannot be reached" in lines[plain]
+        assert "monitor` in a terminal instead" in lines[plain]
+        assert "log in to the desktop" in lines[plain]
+        assert lines[plain + 1] == (
+            "  (details: `systemctl --user daemon-reload` failed (exit 1): "
+            "Failed to connect to bus: No such file or directory)"
+        )
+
     @pytest.mark.parametrize("action", ["install", "uninstall"])
     def test_cli_refuses_a_service_file_it_did_not_write_on_stderr(
         self, tmp_path: Path, action: str

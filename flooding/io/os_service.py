@@ -420,10 +420,23 @@ def _run_steps(
             report.lines.append(say("service.not_done", step=step, code=code, output=said))
             continue
         report.ok = False
-        report.lines.append(say("service.step_failed", step=step, code=code, output=said))
+        failed = say("service.step_failed", step=step, code=code, output=said)
+        if _user_manager_unreachable(step, output):  # plain words first, the raw error after
+            report.lines.append(say("service.no_user_manager", monitor="flooding monitor"))
+            failed = say("service.details", details=failed)
+        report.lines.append(failed)
         report.lines.append(say("service.once_fixed"))
         report.lines += [f"    {rest}" for rest in steps[index:]]
         return
+
+
+def _user_manager_unreachable(step: Step, output: str) -> bool:
+    """Whether `systemctl --user` failed because there is no user service manager to talk to
+    (no desktop login: an SSH session, a container, WSL), as systemd says it."""
+    said = output.lower()
+    return step.argv[:2] == ("systemctl", "--user") and (
+        "failed to connect to bus" in said or "xdg_runtime_dir" in said
+    )
 
 
 def install(
