@@ -158,3 +158,17 @@ class TestHintsKeepTheDataFolder:
             first.wait()
         assert second.returncode == 75
         assert f"status --data-dir {tmp_path / 'demo'}" in second.stderr
+
+
+def test_a_pause_by_hand_promises_no_sound_it_may_not_make() -> None:
+    """`flooding pause` says where ready-to-return will show, a notification only when they
+    are on (with notifications off nothing is heard), in both languages."""
+    from flooding.io.locale_files import load_catalogue
+
+    english = load_catalogue("en")("pause.started", minutes="20 minutes", until="20:45")
+    assert "you will hear" not in english
+    assert "in the app" in english
+    assert "as a notification when those are on" in english
+    german = load_catalogue("de")("pause.started", minutes="20 Minuten", until="20:45")
+    assert "du hörst es" not in german
+    assert "wenn sie eingeschaltet sind" in german

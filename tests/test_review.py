@@ -1048,3 +1048,23 @@ class TestSettingsWithAMistake:
         env = {"XDG_CONFIG_HOME": str(tmp_path / "none")}
         done = flooding("sessions", "--data-dir", str(tmp_path), env=env)
         assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_review_of_a_folder_without_sessions_points_to_the_demos(
+    tmp_path: Path, empty: bool
+) -> None:
+    """`review` where the data folder has no sessions (no database, or an empty one) but its
+    `demo/` folder has names that folder and the command that reviews it."""
+    from tests.session_factory import flooding
+
+    demo = Store.open(tmp_path / "demo")
+    record(demo)
+    demo.close()
+    if empty:
+        Store.open(tmp_path).close()
+    done = flooding("review", "--data-dir", str(tmp_path))
+    assert done.returncode == 1
+    said = " ".join(done.stderr.split())
+    assert f"The demo's practice sessions are kept apart, in {tmp_path / 'demo'}" in said
+    assert f"review --data-dir {tmp_path / 'demo'}` reviews the latest of them" in said
