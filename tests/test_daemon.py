@@ -102,6 +102,15 @@ class TestLinuxUnit:
         ) in plan.content
         assert "Environment=PYTHONPATH=/src/flooding" in plan.content
 
+    def test_options_go_last_quoted_for_systemd(self, tmp_path: Path) -> None:
+        """`--set` values with quotes, spaces, `$` and `%` reach the monitor literally."""
+        value = 'messages.alert_title="It\'s 100% $HOME"'
+        plan = make_plan(Platform.LINUX, tmp_path, PROGRAM, env={}, options=["--set", value])
+        assert (
+            "ExecStart=/opt/flooding/bin/flooding monitor --headless --set "
+            '"messages.alert_title=\\"It\'s 100%% $$HOME\\""'
+        ) in plan.content.splitlines()
+
 
 class TestMacAgent:
     def test_agent_path_and_content(self, tmp_path: Path) -> None:
@@ -129,6 +138,14 @@ class TestMacAgent:
         plan = plan_for(Platform.MACOS, tmp_path)
         assert ("launchctl", "bootstrap", "gui/501", str(plan.path)) in [s.argv for s in plan.start]
 
+    def test_options_are_the_last_program_arguments(self, tmp_path: Path) -> None:
+        """`--set` and `--lang` given to install follow the agent's own arguments."""
+        plan = make_plan(
+            Platform.MACOS, tmp_path, PROGRAM, env={}, uid=501, options=["--lang", "de"]
+        )
+        agent = plistlib.loads(plan.content.encode("utf-8"))
+        assert agent["ProgramArguments"][-2:] == ["--lang", "de"]
+
 
 class TestWindowsTask:
     def test_task_starts_at_logon_restarts_on_failure_and_logs_to_a_file(
@@ -149,6 +166,20 @@ class TestWindowsTask:
         assert arguments.startswith("-m flooding monitor --headless --log-file ")
         assert str(data / "service.log") in arguments
         assert MARKER in plan.content
+
+    def test_options_end_the_arguments_as_windows_reads_them(self, tmp_path: Path) -> None:
+        """`--set` with a space and quotes is one argument of the task's command line."""
+        plan = make_plan(
+            Platform.WINDOWS,
+            tmp_path,
+            WINDOWS_PROGRAM,
+            env={},
+            options=["--set", 'messages.alert_title="A & B"'],
+        )
+        exec_ = task_xml(plan).find("t:Actions/t:Exec", TASK_NS)
+        assert exec_ is not None
+        arguments = exec_.findtext("t:Arguments", namespaces=TASK_NS) or ""
+        assert arguments.endswith(' --set "messages.alert_title=\\"A & B\\""')
 
     def test_schtasks_creates_from_the_written_definition(self, tmp_path: Path) -> None:
         """Installing runs `schtasks /Create /XML <file>` and starts the task."""
@@ -323,12 +354,35 @@ class TestInstallAndUninstall:
         assert "is-active" in lines[1]
         assert "active" in lines[1]
 
+    @pytest.mark.parametrize("platform", list(Platform))
+    def test_a_service_installed_with_its_own_options_is_not_outdated(
+        self, platform: Platform, tmp_path: Path
+    ) -> None:
+        """A service installed with `--set`/`--lang` is current to `service status` (which
+        has no such options); another program path is still outdated."""
+        system = FakeSystem()
+        program = WINDOWS_PROGRAM if platform is Platform.WINDOWS else PROGRAM
+        chosen = ["--set", 'messages.alert_title="A & B"', "--lang", "de"]
+        made = make_plan(platform, tmp_path, program, env={}, uid=501, options=chosen)
+        install(made, run=system.run, which=system.which)
+        plain = make_plan(platform, tmp_path, program, env={}, uid=501)
+        assert service_state(plain, run=system.run, which=system.which)[0].startswith("Installed")
+        assert not service_state(plain, run=system.run, which=system.which)[0].endswith(
+            "(outdated)"
+        )
+        moved = make_plan(platform, tmp_path, ["/new/flooding.exe"], env={}, uid=501)
+        lines = service_state(moved, run=system.run, which=system.which)
+        assert lines[0].endswith("(outdated)")
+
 
 @pytest.mark.timeout(60)
 class TestServiceCommand:
-    def run_cli(self, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    def run_cli(
+        self, home: Path, *args: str, extra_env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "FLOODING_"))}
         env.update(HOME=str(home), PATH="/nonexistent")  # no systemctl for this process
+        env.update(extra_env or {})
         return subprocess.run(
             [sys.executable, "-m", "flooding", "service", *args],
             capture_output=True,
@@ -347,6 +401,32 @@ class TestServiceCommand:
         assert "monitor --headless" in done.stdout
         assert "systemctl --user daemon-reload" in done.stdout
         assert list(tmp_path.iterdir()) == []
+
+    def test_set_and_lang_reach_the_services_command_line(self, tmp_path: Path) -> None:
+        """`install --dry-run --set ... --lang de` shows them on the unit's ExecStart line."""
+        done = self.run_cli(
+            tmp_path, "install", "--dry-run", "--set", "pause.minutes=30", "--lang", "de"
+        )
+        assert done.returncode == 0, done.stderr
+        start = next(line for line in done.stdout.splitlines() if "ExecStart=" in line)
+        assert start.endswith(" monitor --headless --set pause.minutes=30 --lang de")
+
+    def test_a_setting_from_the_environment_is_named_as_not_reaching_the_service(
+        self, tmp_path: Path
+    ) -> None:
+        """FLOODING_PAUSE__MINUTES is named, with its key and where to write it to keep it."""
+        done = self.run_cli(
+            tmp_path, "install", "--dry-run", extra_env={"FLOODING_PAUSE__MINUTES": "30"}
+        )
+        assert done.returncode == 0, done.stderr
+        assert "FLOODING_PAUSE__MINUTES" not in done.stdout.split("Would run:")[0]
+        note = done.stdout.split("Would run:")[1]
+        assert "the service does not see settings made only in this terminal" in note
+        assert "(FLOODING_PAUSE__MINUTES)" in note
+        assert "To keep pause.minutes for the service too" in note
+        assert "config edit`" in note
+        quiet = self.run_cli(tmp_path, "install", "--dry-run")
+        assert "does not see settings" not in quiet.stdout
 
     def test_dry_run_notes_what_the_service_will_wait_for(self, tmp_path: Path) -> None:
         """No note for a paired couple; a note naming the partner whose strap is missing."""
@@ -375,6 +455,32 @@ class TestServiceCommand:
         assert "systemctl --user enable flooding.service" in done.stdout
         removed = self.run_cli(tmp_path, "uninstall")
         assert not unit.exists(), removed.stdout
+
+    def test_without_a_user_service_manager_install_says_so_in_plain_words(
+        self, tmp_path: Path
+    ) -> None:
+        """A `systemctl` that cannot reach the user's bus (no desktop login) gets plain words:
+        what is missing and what to do, with the raw error kept as a detail line."""
+        tools = tmp_path / "bin"
+        tools.mkdir()
+        systemctl = tools / "systemctl"
+        systemctl.write_text(
+            "#!/bin/sh\necho 'Failed to connect to bus: No such file or directory' >&2\nexit 1\n"
+        )
+        systemctl.chmod(0o755)
+        home = tmp_path / "home"
+        home.mkdir()
+        done = self.run_cli(home, "install", extra_env={"PATH": str(tools)})
+        assert done.returncode == 1
+        lines = done.stdout.splitlines()
+        plain = next(i for i, line in enumerate(lines) if "cannot be started here" in line)
+        assert "systemd's user service manager cannot be reached" in lines[plain]
+        assert "monitor` in a terminal instead" in lines[plain]
+        assert "log in to the desktop" in lines[plain]
+        assert lines[plain + 1] == (
+            "  (details: `systemctl --user daemon-reload` failed (exit 1): "
+            "Failed to connect to bus: No such file or directory)"
+        )
 
     @pytest.mark.parametrize("action", ["install", "uninstall"])
     def test_cli_refuses_a_service_file_it_did_not_write_on_stderr(

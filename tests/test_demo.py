@@ -129,7 +129,8 @@ class TestCommandLine:
 
     def test_ble_without_the_emulator_extra_says_how_to_install_it(self, tmp_path: Path) -> None:
         """`demo --ble` where Bumble is not installed (a wheel without the `emulator` extra)
-        names the extra to install and exits 1, instead of a ModuleNotFoundError."""
+        says how to add it (pipx's inject, or pip in flooding's own environment; `flooding`
+        is not a package on the index) and exits 1, instead of a ModuleNotFoundError."""
         absent = tmp_path / "absent" / "bumble"  # found first on the path, and fails as a
         absent.mkdir(parents=True)  # package that is not installed does
         (absent / "__init__.py").write_text(
@@ -141,11 +142,14 @@ class TestCommandLine:
         result = flooding("demo", "--ble", "--no-notify", env=env)
 
         assert result.returncode == 1
-        assert "pip install 'flooding[emulator]'" in result.stderr
+        assert "`pipx inject flooding bumble`" in result.stderr
+        assert "`pip install bumble`" in result.stderr
+        assert "flooding[emulator]" not in result.stderr
         assert "Traceback" not in result.stderr
 
     def test_bad_config_stops_before_starting(self, tmp_path: Path) -> None:
-        """An out-of-range config value stops the demo, naming file, line, key and bounds."""
+        """An out-of-range config value stops the demo, naming file, line, key and bounds
+        (once: no note that it goes on without them, as the commands that go on say)."""
         bad = tmp_path / "me.toml"
         bad.write_text("[detection]\nabsolute_bpm = 400\n")
         result = flooding(
@@ -162,6 +166,8 @@ class TestCommandLine:
         assert f"{bad}:2" in result.stderr
         assert "detection.absolute_bpm = 400" in result.stderr
         assert "<= 220" in result.stderr
+        assert result.stderr.count("detection.absolute_bpm = 400") == 1
+        assert "goes on without them" not in result.stderr
         assert not (tmp_path / "d" / "flooding.db").exists()
 
     def test_review_with_no_sessions_says_so(self, tmp_path: Path) -> None:
@@ -302,3 +308,41 @@ def test_no_monitor_hints_keep_the_data_folder(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert f"monitor --data-dir {tmp_path}" in result.stdout
     assert f"service install --data-dir {tmp_path}" in result.stdout
+
+
+@pytest.mark.parametrize("couple", [[], ["--couple"]])
+def test_the_talks_length_is_the_same_in_the_intro_and_the_summary(
+    tmp_path: Path, couple: list[str]
+) -> None:
+    """The intro's "a hard talk of N minutes" and the summary's "Session 1: N minutes" agree."""
+    import re
+
+    done = flooding(
+        "demo", *couple, "--speed", "0", "--no-notify", "--no-app",
+        "--data-dir", str(tmp_path), env={"XDG_CONFIG_HOME": str(tmp_path / "none")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    intro = re.search(r"talk of (\d+) minutes", done.stdout)
+    summary = re.search(r"Session \d+: (\d+) minutes", done.stdout)
+    assert intro is not None, done.stdout
+    assert summary is not None, done.stdout
+    assert intro.group(1) == summary.group(1)
+
+
+def test_a_fast_demo_says_how_to_have_time_to_try_the_commands() -> None:
+    """At the default 60x the invitation to try `status` names `--speed 10` and how long the
+    talk then lasts; at 10x and at once it does not."""
+    import argparse
+
+    from flooding.cli.commands.demo import _try_while_playing
+    from flooding.io.locale_files import load_catalogue
+
+    say = load_catalogue("en")
+
+    def invitation(speed: float) -> str:
+        args = argparse.Namespace(speed=speed, data_dir=None)
+        return _try_while_playing(args, 1530.0, say)
+
+    assert "`--speed 10` gives you more time for them (about 3 minutes)" in invitation(60.0)
+    assert "--speed" not in invitation(10.0)
+    assert invitation(0.0) == ""

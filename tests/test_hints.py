@@ -44,6 +44,27 @@ class TestBluetoothOff:
         if command == ["monitor"]:
             assert f"--data-dir {tmp_path / 'data'}" in said
 
+    def test_pair_by_name_offers_to_record_by_address_not_by_that_name(
+        self, tmp_path: Path
+    ) -> None:
+        """`pair Polar` with Bluetooth off offers `--no-scan` with an ADDRESS (a name cannot be
+        recorded so) and says where the address is shown; `pair ADDRESS` offers its own."""
+        config = tmp_path / "me.toml"
+        by_name = flooding(
+            "pair", "Polar", "--timeout", "0.5", "--config", str(config), env=NO_BLUETOOTH
+        )
+        said = " ".join(by_name.stderr.split())
+        assert by_name.returncode == 1, by_name.stderr
+        assert "pair Polar --no-scan" not in said
+        assert f"pair ADDRESS --config {config} --no-scan" in said
+        assert "by its address (not its name)" in said
+        assert "scan` shows beside the name" in said
+        address = "C0:FF:EE:00:00:01"
+        by_address = flooding(
+            "pair", address, "--timeout", "0.5", "--config", str(config), env=NO_BLUETOOTH
+        )
+        assert f"pair {address} --config {config} --no-scan" in " ".join(by_address.stderr.split())
+
 
 class TestPairWithoutScanning:
     def test_records_a_profiles_strap_ahead_of_time(self, tmp_path: Path) -> None:
@@ -137,3 +158,17 @@ class TestHintsKeepTheDataFolder:
             first.wait()
         assert second.returncode == 75
         assert f"status --data-dir {tmp_path / 'demo'}" in second.stderr
+
+
+def test_a_pause_by_hand_promises_no_sound_it_may_not_make() -> None:
+    """`flooding pause` says where ready-to-return will show, a notification only when they
+    are on (with notifications off nothing is heard), in both languages."""
+    from flooding.io.locale_files import load_catalogue
+
+    english = load_catalogue("en")("pause.started", minutes="20 minutes", until="20:45")
+    assert "you will hear" not in english
+    assert "in the app" in english
+    assert "as a notification when those are on" in english
+    german = load_catalogue("de")("pause.started", minutes="20 Minuten", until="20:45")
+    assert "du hörst es" not in german
+    assert "wenn sie eingeschaltet sind" in german

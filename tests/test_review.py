@@ -998,3 +998,73 @@ def test_where_a_session_came_from_is_said_in_words() -> None:
     assert source_words("import:csv", english) == "imported from a file (csv)"
     assert source_words("ble", german) == "ein Bluetooth-Gurt"
     assert source_words("a-future-kind", german) == "a-future-kind"
+
+
+class TestSettingsWithAMistake:
+    @pytest.mark.parametrize("command", ["sessions", "review"])
+    def test_a_mistake_in_the_file_is_named_on_stderr_and_the_command_goes_on(
+        self, tmp_path: Path, command: str
+    ) -> None:
+        """`sessions` and `review` with a bad settings file show the session, and say once on
+        stderr that they go on without the settings, naming the file, line and value."""
+        from tests.session_factory import flooding
+
+        store = Store.open(tmp_path)
+        record(store)
+        store.close()
+        bad = tmp_path / "me.toml"
+        bad.write_text("[pause]\nminutes = 9999\n")
+        done = flooding(command, "--data-dir", str(tmp_path), "--config", str(bad))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip()
+        assert done.stderr.count("your settings have a mistake") == 1
+        assert "goes on without them" in done.stderr
+        assert f"{bad}:2: pause.minutes = 9999" in done.stderr
+        assert "config check` names every problem" in done.stderr
+
+    def test_a_bad_environment_value_is_named_too(self, tmp_path: Path) -> None:
+        """A bad FLOODING_PAUSE__MINUTES is named by `review`, which still shows the session."""
+        from tests.session_factory import flooding
+
+        store = Store.open(tmp_path)
+        record(store)
+        store.close()
+        done = flooding(
+            "review",
+            "--data-dir",
+            str(tmp_path),
+            env={"FLOODING_PAUSE__MINUTES": "3", "XDG_CONFIG_HOME": str(tmp_path / "none")},
+        )
+        assert done.returncode == 0, done.stderr
+        assert "FLOODING_PAUSE__MINUTES: pause.minutes = 3" in done.stderr
+
+    def test_fine_settings_say_nothing_on_stderr(self, tmp_path: Path) -> None:
+        """With settings that are fine, `sessions` prints nothing on stderr."""
+        from tests.session_factory import flooding
+
+        store = Store.open(tmp_path)
+        record(store)
+        store.close()
+        env = {"XDG_CONFIG_HOME": str(tmp_path / "none")}
+        done = flooding("sessions", "--data-dir", str(tmp_path), env=env)
+        assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_review_of_a_folder_without_sessions_points_to_the_demos(
+    tmp_path: Path, empty: bool
+) -> None:
+    """`review` where the data folder has no sessions (no database, or an empty one) but its
+    `demo/` folder has names that folder and the command that reviews it."""
+    from tests.session_factory import flooding
+
+    demo = Store.open(tmp_path / "demo")
+    record(demo)
+    demo.close()
+    if empty:
+        Store.open(tmp_path).close()
+    done = flooding("review", "--data-dir", str(tmp_path))
+    assert done.returncode == 1
+    said = " ".join(done.stderr.split())
+    assert f"The demo's practice sessions are kept apart, in {tmp_path / 'demo'}" in said
+    assert f"review --data-dir {tmp_path / 'demo'}` reviews the latest of them" in said

@@ -110,6 +110,7 @@ class TerminalView:
         self._last_shown_s: float | None = None
         self._last_state: str | None = None
         self.link_state = "connected"
+        self._connected: set[str] = set()  # the straps (address, else name) connected so far
         self.battery_percent: int | None = None
         self._people: dict[str, Reading] = {}
         self._people_release: dict[str, ReleaseWatch] = {}
@@ -218,13 +219,18 @@ class TerminalView:
         self.link_state = change.state.value
         when = clock_time_s(change.t_s)
         say = self.say
+        strap_key = change.strap_address or change.strap_name or ""
         if change.state is LinkState.CONNECTED:
+            self._connected.add(strap_key)
             strap = change.strap_name or say("link.the_strap")
             self._print(say("link.connected", time=when, strap=strap))
         elif change.state is LinkState.DISCONNECTED:
-            reason = link_reason(change, say)
+            reason = link_reason(change, say).rstrip(".")  # the line goes on after it
             why = f" ({reason})" if reason else ""
-            self._print(say("link.disconnected", time=when, why=why))
+            # a strap never connected was not "disconnected", and nothing of it is recorded
+            before = strap_key in self._connected if strap_key else bool(self._connected)
+            key = "link.disconnected" if before else "link.not_connected_yet"
+            self._print(say(key, time=when, why=why))
         else:
             state = say.choice("link", change.state.value)
             self._print(f"{when}  {state} {change.strap_name or ''}".rstrip())

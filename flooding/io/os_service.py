@@ -113,8 +113,10 @@ def monitor_command(
     data_dir: Path | None = None,
     config: Path | None = None,
     log_file: Path | None = None,
+    options: Sequence[str] = (),
 ) -> list[str]:
-    """The service's command line: the headless monitor, with the folders it should use."""
+    """The service's command line: the headless monitor, with the folders it should use and,
+    last, the `options` install was given for it (`--set KEY=VALUE`, `--lang LANG`)."""
     argv = [*program, "monitor", "--headless"]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
@@ -122,13 +124,15 @@ def monitor_command(
         argv += ["--config", str(config)]
     if log_file is not None:
         argv += ["--log-file", str(log_file)]
-    return argv
+    return argv + list(options)
 
 
 def _systemd_quote(word: str) -> str:
-    if word and not any(c in word for c in " \t\"\\'$%;"):
+    """`word` as one word of a systemd command line (quotes, `$` and `%` taken literally)."""
+    if word and not any(c in word for c in " \t\n\r\"\\'$%;"):
         return word
     escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("$", "$$").replace("%", "%%")
+    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     return f'"{escaped}"'
 
 
@@ -271,12 +275,14 @@ def make_plan(
     uid: int | None = None,
     user: str | None = None,
     environment: Mapping[str, str] | None = None,
+    options: Sequence[str] = (),
 ) -> Plan:
     """The service for `platform` in `home`, running `program` (absolute) headless.
 
     `data_dir` and `config` are passed to the monitor when given (they are otherwise the
     platform defaults); `uid` is for launchctl's `gui/<uid>` domain, `user` for the Windows
-    logon trigger; `environment` adds variables to the unit and the agent.
+    logon trigger; `environment` adds variables to the unit and the agent; `options` go at
+    the end of the monitor's command line.
     """
     env = os.environ if env is None else env
     folder = data_dir or platform_data_dir(platform, home, env)
@@ -287,7 +293,8 @@ def make_plan(
             platform=platform,
             path=path,
             content=systemd_unit(
-                monitor_command(program, data_dir=data_dir, config=config), environment
+                monitor_command(program, data_dir=data_dir, config=config, options=options),
+                environment,
             ),
             encoding="utf-8",
             start=(
@@ -311,7 +318,9 @@ def make_plan(
         domain = f"gui/{uid}"
         log_file = folder / LOG_NAME
         crash_log = folder / CRASH_LOG_NAME
-        command = monitor_command(program, data_dir=data_dir, config=config, log_file=log_file)
+        command = monitor_command(
+            program, data_dir=data_dir, config=config, log_file=log_file, options=options
+        )
         return Plan(
             platform=platform,
             path=path,
@@ -332,7 +341,9 @@ def make_plan(
             status_step=Step(("launchctl", "print", f"{domain}/{LAUNCHD_LABEL}"), may_fail=True),
         )
     log_file = folder / LOG_NAME
-    command = monitor_command(program, data_dir=data_dir, config=config, log_file=log_file)
+    command = monitor_command(
+        program, data_dir=data_dir, config=config, log_file=log_file, options=options
+    )
     create = Step(("schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(path), "/F"))
     run = Step(("schtasks", "/Run", "/TN", TASK_NAME), may_fail=True)
     return Plan(
@@ -409,10 +420,23 @@ def _run_steps(
             report.lines.append(say("service.not_done", step=step, code=code, output=said))
             continue
         report.ok = False
-        report.lines.append(say("service.step_failed", step=step, code=code, output=said))
+        failed = say("service.step_failed", step=step, code=code, output=said)
+        if _user_manager_unreachable(step, output):  # plain words first, the raw error after
+            report.lines.append(say("service.no_user_manager", monitor="flooding monitor"))
+            failed = say("service.details", details=failed)
+        report.lines.append(failed)
         report.lines.append(say("service.once_fixed"))
         report.lines += [f"    {rest}" for rest in steps[index:]]
         return
+
+
+def _user_manager_unreachable(step: Step, output: str) -> bool:
+    """Whether `systemctl --user` failed because there is no user service manager to talk to
+    (no desktop login: an SSH session, a container, WSL), as systemd says it."""
+    said = output.lower()
+    return step.argv[:2] == ("systemctl", "--user") and (
+        "failed to connect to bus" in said or "xdg_runtime_dir" in said
+    )
 
 
 def install(
@@ -501,7 +525,8 @@ def service_state(
     if existing is None:
         lines = [say("service.not_installed", path=plan.path)]
     elif is_ours(existing):
-        outdated = "" if existing == plan.content else say("service.outdated")
+        current = existing == plan.content or with_options_of_its_own(existing, plan)
+        outdated = "" if current else say("service.outdated")
         lines = [say("service.installed", path=plan.path) + outdated]
     else:
         lines = [say("service.foreign", path=plan.path)]
@@ -511,6 +536,40 @@ def service_state(
         first = output.splitlines()[0] if output else ""
         lines.append(say("service.manager", step=step, code=code) + (f", {first}" if first else ""))
     return lines
+
+
+OPTIONS_OF_ITS_OWN = ("--set", "--lang")  # what install may add at the end of the command line
+
+
+def with_options_of_its_own(existing: str, plan: Plan) -> bool:
+    """Whether `existing` is `plan`'s file with options added at the end of the monitor's
+    command line (`--set`, `--lang` given to install): the same service, run as chosen."""
+    if plan.platform is Platform.MACOS:
+        try:
+            theirs = plistlib.loads(existing.encode("utf-8"))
+        except Exception:  # an agent that cannot be read is not the same one
+            return False
+        ours = plistlib.loads(plan.content.encode("utf-8"))
+        base, argv = ours["ProgramArguments"], theirs.get("ProgramArguments")
+        if not isinstance(argv, list) or argv[: len(base)] != base:
+            return False
+        if argv[len(base) : len(base) + 1] not in ([option] for option in OPTIONS_OF_ITS_OWN):
+            return False
+        return bool({**theirs, "ProgramArguments": base} == ours)
+    linux = plan.platform is Platform.LINUX
+    start, end = ("ExecStart=", "") if linux else ("<Arguments>", "</Arguments>")
+    ours_lines, their_lines = plan.content.splitlines(), existing.splitlines()
+    if len(ours_lines) != len(their_lines):
+        return False
+    for mine, theirs_line in zip(ours_lines, their_lines, strict=True):
+        if mine == theirs_line:
+            continue
+        if not mine.strip().startswith(start) or not theirs_line.endswith(end):
+            return False
+        head = mine[: len(mine) - len(end)]
+        if not any(theirs_line.startswith(f"{head} {option} ") for option in OPTIONS_OF_ITS_OWN):
+            return False
+    return True
 
 
 def tail(path: Path, lines: int) -> list[str]:

@@ -119,7 +119,7 @@ def words_for_errors(args: argparse.Namespace) -> Catalogue:
     from flooding.io.locale_files import load_catalogue
 
     try:
-        return screen_words(args)
+        return screen_words(args, tell=False)
     except ConfigError:
         return load_catalogue()
 
@@ -240,13 +240,14 @@ def wants_details(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "details", False) or getattr(args, "verbose", 0))
 
 
-def screen_words(args: argparse.Namespace) -> Catalogue:
+def screen_words(args: argparse.Namespace, *, tell: bool = True) -> Catalogue:
     """The screen texts in the person's language (`--lang`, else `language` in their settings).
 
     A command that only reads sessions does not need the settings: when they cannot be read it
-    speaks the language they name (English when even that cannot be read; `flooding config
-    check` names the problem), or the language `--lang` asked for (an unknown one is a
-    ConfigError naming the shipped ones).
+    speaks the language they name (English when even that cannot be read), or the language
+    `--lang` asked for (an unknown one is a ConfigError naming the shipped ones), and, with
+    `tell`, says so on stderr once, naming each problem as `flooding config check` does (not
+    `tell`: the command refuses such settings itself, or is about to write them).
     """
     from flooding.core.settings import ConfigError
     from flooding.io.config_files.loading import load_config
@@ -264,7 +265,24 @@ def screen_words(args: argparse.Namespace) -> Catalogue:
                 None, env={}, overrides=[f'language="{asked}"'], use_default_user_file=False
             )
             language = only.settings.language
+        if tell:
+            _tell_going_on_without(args, exc.problems, load_catalogue(language))
     return load_catalogue(language)
+
+
+def _tell_going_on_without(args: argparse.Namespace, problems: list[str], say: Catalogue) -> None:
+    """Say on stderr, once for the command, that the settings have a mistake and that it goes
+    on without them, with each problem."""
+    import sys
+
+    if getattr(args, "settings_problem_told", False):
+        return
+    args.settings_problem_told = True
+    print(
+        say("error.going_on_without_settings", command=f"{program()} config check"), file=sys.stderr
+    )
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
 
 
 def pace_said(say: Catalogue, step_s: float, gap_s: float) -> str | None:

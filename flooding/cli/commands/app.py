@@ -121,7 +121,7 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    say = screen_words(args)
+    say = screen_words(args, tell=False)  # it refuses settings with a mistake itself
     if not 0 <= args.port <= 65535:
         raise CommandError(say("app.bad_port"), 2)
     return asyncio.run(_serve(args, say))

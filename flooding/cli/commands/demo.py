@@ -82,12 +82,27 @@ def demo_data_dir(args: argparse.Namespace) -> Path:
     return data_dir(args) if args.with_real else demo_folder(args)
 
 
-def _try_while_playing(args: argparse.Namespace, say: Catalogue) -> str:
+ROOMY_SPEED = 10.0  # a talk played this fast leaves minutes to try the commands beside it
+SAMPLE_SLACK_S = 2.0  # a played session ends at its last reading, a step short of the talk
+
+
+def talk_minutes(seconds: float) -> int:
+    """A demo talk's whole minutes, the same for the talk as planned and as recorded (which
+    ends at its last reading, a second or two short)."""
+    return int((seconds + SAMPLE_SLACK_S) // 60)
+
+
+def _try_while_playing(args: argparse.Namespace, length_s: float, say: Catalogue) -> str:
     """The line that invites the person to try the commands that talk to a monitor (none
-    when the talk plays at once: it is over before they could)."""
+    when the talk plays at once: it is over before they could), and, when it plays faster
+    than `ROOMY_SPEED`, how to have more time for them."""
     if args.speed == 0:
         return ""
-    return say("demo.try", command=f"{program()} status{data_dir_hint(args)}") + "\n"
+    said = say("demo.try", command=f"{program()} status{data_dir_hint(args)}")
+    if args.speed > ROOMY_SPEED:
+        minutes = max(1, round(length_s / ROOMY_SPEED / 60))
+        said += " " + say("demo.more_time", speed=f"{ROOMY_SPEED:g}", minutes=minutes)
+    return said + "\n"
 
 
 def _closing_lines(args: argparse.Namespace, folder: Path, say: Catalogue) -> list[str]:
@@ -219,7 +234,7 @@ def _couple_session(
     length_s = max(s.duration_s for s in scenarios.values())
     talk = _talk_names(length_s, args, settings, say)
     intro = say("demo.couple_intro", first=first, second=second, **talk)
-    print(intro + "\n" + _try_while_playing(args, say))
+    print(intro + "\n" + _try_while_playing(args, length_s, say))
     start_s = time.time()
     source = MergedSource(
         {
@@ -262,7 +277,7 @@ def _talk_names(
     """What a demo's introduction says of its talk of `length_s`: its minutes, how fast it
     plays and how long a pause lasts."""
     return {
-        "minutes": f"{length_s / 60:.0f}",
+        "minutes": str(talk_minutes(length_s)),
         "speed": _speed_text(args, say),
         "pause": f"{settings.pause.minutes:.0f}",
     }
@@ -273,7 +288,7 @@ def _outcome_names(outcome: SessionOutcome) -> dict[str, object]:
     ready messages."""
     return {
         "id": outcome.session_id,
-        "minutes": counted("count.minutes", round((outcome.ended_s - outcome.started_s) / 60)),
+        "minutes": counted("count.minutes", talk_minutes(outcome.ended_s - outcome.started_s)),
         "alerts": counted("count.alerts", outcome.alerts),
         "pauses": counted("count.pauses", outcome.pauses),
         "ready": counted("count.times", outcome.ready),
@@ -286,7 +301,7 @@ def _speed_text(args: argparse.Namespace, say: Catalogue) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    say = screen_words(args)
+    say = screen_words(args, tell=False)  # it refuses settings with a mistake itself
     if args.couple:
         return _couple_demo(args, say)
     if args.speed < 0 or (args.ble and args.speed == 0):
@@ -321,7 +336,7 @@ def _solo_session(
     store = open_store(args, folder)
     scenario = hard_talk()
     intro = say("demo.intro", **_talk_names(scenario.duration_s, args, settings, say))
-    print(intro + "\n" + _try_while_playing(args, say))
+    print(intro + "\n" + _try_while_playing(args, scenario.duration_s, say))
     view = _view(args, settings)
 
     async def play() -> SessionOutcome:

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.io.strap.backoff import Failure, advice
     from flooding.io.strap.ble import StrapInfo
 
-    say = screen_words(args)
+    say = screen_words(args, tell=False)  # it writes the settings file; a missing one is made
     if args.no_scan:
         if not args.strap:
             example = f"{_again(args, 'C0:FF:EE:00:00:01')} --no-scan"
@@ -141,8 +141,14 @@ def run(args: argparse.Namespace) -> int:
             name=None, address=args.strap.strip(), rssi=None, has_heart_rate_service=True
         )
     else:
-        without = f"{_again(args, args.strap if args.strap else 'ADDRESS')} --no-scan"
-        extra = " " + say("pair.or_record_now", command=without)
+        if args.strap and address_problem(args.strap, say) is not None:  # a name: no way
+            # to record it without the radio; its address can be (`scan` lists it)
+            without = f"{_again(args, 'ADDRESS')} --no-scan"
+            found_by = f"{program()} scan"
+            extra = " " + say("pair.or_record_address", command=without, scan=found_by)
+        else:
+            without = f"{_again(args, args.strap if args.strap else 'ADDRESS')} --no-scan"
+            extra = " " + say("pair.or_record_now", command=without)
         found = scan_for_straps(args, _pair_command(args, args.strap or ""), extra, say)
         if not any(s.has_heart_rate_service for s in found) and not args.strap:
             none_found = say("strap.none_found", seconds=f"{args.timeout:g}")

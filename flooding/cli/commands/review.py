@@ -7,12 +7,16 @@ import json
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
+    CommandError,
+    NothingRecorded,
     add_config_options,
     add_data_dir_option,
     add_details_option,
     add_session_argument,
     chosen_session,
+    demo_folder,
     open_store,
+    program,
     screen_words,
     wants_details,
 )
@@ -38,9 +42,18 @@ def run(args: argparse.Namespace) -> int:
 
     say = screen_words(args)
     verbose = wants_details(args)
-    store = open_store(args, read_only=True)
     try:
-        found = review(store, chosen_session(store, args.session, say))
+        store = open_store(args, read_only=True)
+    except NothingRecorded as exc:
+        raise CommandError(f"{exc}{_demo_hint(args, say)}") from None
+    try:
+        try:
+            chosen = chosen_session(store, args.session, say)
+        except CommandError as exc:
+            if args.session is not None or store.latest_session_id() is not None:
+                raise
+            raise CommandError(f"{exc}{_demo_hint(args, say)}") from None
+        found = review(store, chosen)
     finally:
         store.close()
     assert found is not None  # chosen_session made sure the session exists
@@ -53,6 +66,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("\n".join(people_lines(found, say, verbose=verbose)))
     return 0
+
+
+def _demo_hint(args: argparse.Namespace, say: Catalogue) -> str:
+    """When the data folder has no sessions but the demo's folder inside it has: a line
+    saying where they are and the command that reviews them (else nothing)."""
+    import shlex
+
+    from flooding.io.store import DB_NAME
+
+    folder = demo_folder(args)
+    if not (folder / DB_NAME).exists():
+        return ""
+    command = f"{program()} review --data-dir {shlex.quote(str(folder))}"
+    return "\n" + say("review.demo_sessions_there", folder=folder, command=command)
 
 
 def review_lines(

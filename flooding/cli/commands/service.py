@@ -88,6 +88,33 @@ def _plan(args: argparse.Namespace) -> Plan:
         data_dir=_explicit(args, "data_dir", ENV_DATA_DIR),
         config=_explicit(args, "config", ENV_CONFIG_FILE),
         user=os.environ.get("USERNAME") if platform.value == "windows" else None,
+        options=_monitor_options(args),
+    )
+
+
+def _monitor_options(args: argparse.Namespace) -> list[str]:
+    """What `install` was given for the service's monitor: each `--set`, and `--lang`
+    (the other actions' `--lang` is for their own words, not the service's)."""
+    if getattr(args, "action", None) != "install":
+        return []
+    options = [word for item in args.overrides for word in ("--set", item)]
+    return options + (["--lang", args.lang] if args.lang else [])
+
+
+def _environment_note(args: argparse.Namespace) -> str | None:
+    """A note naming each FLOODING_SECTION__KEY variable set here: the service does not get
+    this shell's environment, so such a setting would hold here and not there."""
+    from flooding.io.config_files.loading import settings_variables
+
+    found = settings_variables(os.environ)
+    if not found:
+        return None
+    say = words_for_errors(args)
+    return say(
+        "service.environment_not_carried",
+        names=", ".join(found),
+        keys=", ".join(found.values()),
+        command=f"{program()} config edit",
     )
 
 
@@ -130,9 +157,9 @@ def run(args: argparse.Namespace) -> int:
         if report.refused:
             raise CommandError("\n".join(report.lines))
         print("\n".join(report.lines))
-        note = _pairing_note(args)
-        if note:
-            print(note)
+        for note in (_environment_note(args), _pairing_note(args)):
+            if note:
+                print(note)
         if report.ok and not args.dry_run:
             say = words_for_errors(args)
             print(say("service.check_on_it", command=f"{program()} status{data_dir_hint(args)}"))

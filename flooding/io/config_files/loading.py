@@ -125,6 +125,22 @@ def _asked_language(
     return asked
 
 
+def settings_variables(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment variables that set a setting, in the order they are applied, each with
+    the key path it sets (`FLOODING_PAUSE__MINUTES`: `pause.minutes`)."""
+    found = {}
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
+            continue
+        path = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+        # settings are FLOODING_SECTION__KEY (or a top-level key such as FLOODING_MODE);
+        # other FLOODING_* variables belong to the program, not to the settings
+        if "." not in path and path not in Settings.model_fields:
+            continue
+        found[name] = path
+    return found
+
+
 def effective_values(loaded: LoadedConfig) -> list[tuple[str, Any, str]]:
     """Every leaf key path of the effective settings, its value and where it came from."""
     tree = loaded.settings.model_dump(mode="json")
@@ -169,15 +185,8 @@ def load_config(
         texts[str(user_file)] = text
         origins.update({path: str(user_file) for path in _leaf_paths(user_tree)})
 
-    for name, raw in sorted(env.items()):
-        if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
-            continue
-        path = name[len(ENV_PREFIX) :].lower().replace("__", ".")
-        # settings are FLOODING_SECTION__KEY (or a top-level key such as FLOODING_MODE);
-        # other FLOODING_* variables belong to the program, not to the settings
-        if "." not in path and path not in Settings.model_fields:
-            continue
-        _set_path(tree, path, parse_value(raw))
+    for name, path in settings_variables(env).items():
+        _set_path(tree, path, parse_value(env[name]))
         origins[path] = f"environment {name}"
 
     problems = []
