@@ -411,6 +411,23 @@ class TestServiceCommand:
         start = next(line for line in done.stdout.splitlines() if "ExecStart=" in line)
         assert start.endswith(" monitor --headless --set pause.minutes=30 --lang de")
 
+    def test_a_notification_target_is_never_put_on_the_services_command_line(
+        self, tmp_path: Path
+    ) -> None:
+        """`install --set notify.targets=...` is refused, naming the key and the settings
+        file, and writes nothing: every user of the computer can read a command line."""
+        done = self.run_cli(
+            tmp_path,
+            "install",
+            "--set",
+            'notify.targets=["ntfys://secret-token@ntfy.sh/topic"]',
+        )
+        assert done.returncode == 2
+        assert "Not installed: notify.targets can hold a private address or token" in done.stderr
+        assert "config edit`" in done.stderr
+        assert "secret-token" not in done.stdout + done.stderr
+        assert list(tmp_path.iterdir()) == []
+
     def test_a_setting_from_the_environment_is_named_as_not_reaching_the_service(
         self, tmp_path: Path
     ) -> None:

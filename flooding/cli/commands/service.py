@@ -97,6 +97,18 @@ def _monitor_options(args: argparse.Namespace) -> list[str]:
     (the other actions' `--lang` is for their own words, not the service's)."""
     if getattr(args, "action", None) != "install":
         return []
+    from flooding.core.settings import holds_targets
+
+    secret = [item for item in args.overrides if holds_targets(item.partition("=")[0].strip())]
+    if secret:  # a service's command line is readable by every user of the computer (ps)
+        raise CommandError(
+            words_for_errors(args)(
+                "service.targets_not_on_command_line",
+                keys=", ".join(item.partition("=")[0].strip() for item in secret),
+                command=f"{program()} config edit",
+            ),
+            2,
+        )
     options = [word for item in args.overrides for word in ("--set", item)]
     return options + (["--lang", args.lang] if args.lang else [])
 
