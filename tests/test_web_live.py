@@ -16,7 +16,7 @@ import pytest
 
 from flooding.app.web.live import LiveFeed, reading_event
 from flooding.app.web.server import AppServer, app_opener
-from flooding.core.models import Reading, State, Unusable
+from flooding.core.models import LinkChanged, LinkState, Reading, State, Unusable
 from flooding.io.config_files.loading import default_settings
 from flooding.io.locale_files import screen_texts
 from flooding.io.store import Store
@@ -558,3 +558,36 @@ def test_a_partners_reading_not_counted_says_so_in_their_line(
     assert page.evaluate("window.floodingChart.data[2]") == [None, None]
     page.close()
     fed_app.forget()
+
+
+def test_a_strap_not_connected_yet_is_not_called_disconnected(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """A strap that has not connected since the monitor started is "not connected yet" on
+    the page (nothing of it is recorded), and only one that was connected and dropped is
+    "disconnected"."""
+    app = FedApp(tmp_path)
+    try:
+        page = chromium.new_page()
+        page.goto(app.server.link())
+
+        def link(state: LinkState) -> None:
+            async def give() -> None:
+                app.feed.link(LinkChanged(FED_START_S, state, "Polar H10"))
+
+            app.run(give())
+
+        def says(text: str) -> None:
+            page.wait_for_function(
+                f"() => document.getElementById('link-words').textContent.startsWith({text!r})"
+            )
+
+        link(LinkState.DISCONNECTED)
+        says("Not connected to the strap yet: nothing is recorded until it is.")
+        link(LinkState.CONNECTED)
+        says("Strap connected")
+        link(LinkState.DISCONNECTED)
+        says("Strap disconnected, reconnecting on its own")
+        page.close()
+    finally:
+        app.close()

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flooding.core.models import BatteryLevel, LinkChanged, Reading
+from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading
 from flooding.io.notify import Message
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ QUEUE_EVENTS = 2000  # a page that falls this far behind is dropped (it reconnec
 MESSAGES_KEPT = 5  # the latest messages, so a page opened after an alert still shows it
 
 Status = Callable[[], dict[str, Any]]
+
+# a link's state on the page for a strap not connected since the monitor started
+NOT_CONNECTED_YET = "not-connected-yet"
 
 
 def reading_event(reading: Reading) -> dict[str, Any]:
@@ -79,6 +82,7 @@ class LiveFeed:
         self.readings: deque[dict[str, Any]] = deque()
         self.messages: deque[dict[str, Any]] = deque(maxlen=MESSAGES_KEPT)
         self.link_state: dict[str, Any] | None = None
+        self._connected: set[str] = set()  # whose straps have connected ("": one person's)
         self.battery_state: dict[str, Any] | None = None
         self._subscribers: set[asyncio.Queue[str]] = set()
 
@@ -100,9 +104,18 @@ class LiveFeed:
         self._send("message", data)
         self.send_status()
 
+    def _link_word(self, whose: str, change: LinkChanged) -> str:
+        """The link's state as the page says it: a strap that has not connected yet is
+        `NOT_CONNECTED_YET`, not "disconnected" (nothing of it is recorded yet)."""
+        if change.state is LinkState.CONNECTED:
+            self._connected.add(whose)
+        elif change.state is LinkState.DISCONNECTED and whose not in self._connected:
+            return NOT_CONNECTED_YET
+        return change.state.value
+
     def link(self, change: LinkChanged) -> None:
         self.link_state = {
-            "state": change.state.value,
+            "state": self._link_word("", change),
             "strap": change.strap_name,
             "reason": change.reason,
         }
@@ -110,7 +123,7 @@ class LiveFeed:
 
     def person_link(self, person: str, change: LinkChanged) -> None:
         strap = self._strap(person)
-        strap["state"] = change.state.value
+        strap["state"] = self._link_word(person, change)
         strap["strap"] = change.strap_name or strap["strap"]
         self._send("person-strap", strap)
 
