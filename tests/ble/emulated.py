@@ -43,8 +43,11 @@ def fast_source(air: EmulatedAir, **options: Any) -> StrapSource:
     settings: dict[str, Any] = {
         "scanner_backend": air.scanner_backend,
         "client_backend": air.client_backend,
-        "stall_timeout_s": 0.3,
-        "connect_timeout_s": 0.5,
+        # a stall and a connection get seconds: a timeout that cancels a GATT request half-way
+        # makes Bumble's late answer raise inside its host, and the emulated link is broken
+        # from then on (a loaded machine takes longer than half a second to connect)
+        "stall_timeout_s": 1.0,
+        "connect_timeout_s": 5.0,
         "scan_timeout_s": 0.3,
         "retry_delay": lambda attempt, failure: 0.01,
         "accelerometer_timeout_s": 0.5,
