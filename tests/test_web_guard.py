@@ -63,6 +63,16 @@ async def cookie_of(server: AppServer, client: aiohttp.ClientSession) -> str:
         return f"{morsel.key}={morsel.value}"
 
 
+def pausing_control(done: list[Request]) -> Callable[[Request], Reply]:
+    """A monitor's control that keeps each request it is given in `done` and pauses."""
+
+    def control(request: Request) -> Reply:
+        done.append(request)
+        return PauseReply(already=False, session_id=1, until_s=1200.0, minutes_left=20.0)
+
+    return control
+
+
 def base(server: AppServer) -> str:
     return f"http://127.0.0.1:{server.port}"
 
@@ -123,10 +133,7 @@ def test_a_foreign_host_is_refused_even_with_the_cookie(tmp_path: Path) -> None:
 def test_a_cross_site_post_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     """An action from another origin, or with no origin at all, is refused before it runs."""
     done: list[Request] = []
-
-    def control(request: Request) -> Reply:
-        done.append(request)
-        return PauseReply(already=False, session_id=1, until_s=1200.0, minutes_left=20.0)
+    control = pausing_control(done)
 
     async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
         cookie = await cookie_of(server, client)
@@ -362,10 +369,7 @@ def test_a_link_with_a_tab_or_a_line_break_in_next_opens_the_live_page(tmp_path:
 def test_an_action_nested_too_deep_is_refused_in_words(tmp_path: Path) -> None:
     """An action of 30,000 opening brackets gets a 400 in words, not a 500; nothing is done."""
     done: list[Request] = []
-
-    def control(request: Request) -> Reply:
-        done.append(request)
-        return PauseReply(already=False, session_id=1, until_s=1200.0, minutes_left=20.0)
+    control = pausing_control(done)
 
     async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
         cookie = await cookie_of(server, client)
