@@ -233,6 +233,31 @@ def test_the_strap_page_finds_and_pairs_the_strap(
     assert 'address = ""' in (folder / "c.toml").read_text(encoding="utf-8")
 
 
+def test_two_straps_of_one_name_are_told_apart_on_the_strap_page(
+    chromium: Any, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two straps in range with the same name are listed with their addresses and a hint to
+    look again away from the other one, and the paired one is marked as paired."""
+    monkeypatch.setenv("FLOODING_EMULATED_STRAP", "twin")
+    (folder / "c.toml").write_text(
+        '[strap]\naddress = "C0:FF:EE:00:00:99"\nname = "Polar H10 E1A2B3C4"\n', encoding="utf-8"
+    )
+    process = AppProcess(
+        "app", "--no-browser", "--data-dir", str(folder), "--config", str(folder / "c.toml")
+    )
+    try:
+        page = open_page(chromium, process, "/strap")
+        page.get_by_role("button", name="Look for straps nearby").click()
+        page.wait_for_selector(".straps li")
+        rows = [page.inner_text(f".straps li >> nth={i}") for i in range(2)]
+        assert any("C0:FF:EE:00:00:01" in row and "paired" not in row for row in rows)
+        assert any("C0:FF:EE:00:00:99" in row and ", paired now" in row for row in rows)
+        hint = page.inner_text("#twins-1")
+        assert "Several straps nearby are called Polar H10 E1A2B3C4" in hint
+    finally:
+        process.stop()
+
+
 def test_couple_mode_pairs_and_unpairs_a_strap_per_profile(
     chromium: Any, app: AppProcess, folder: Path
 ) -> None:

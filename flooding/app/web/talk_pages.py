@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -23,7 +24,7 @@ from flooding.app.web.settings_page import write_changes
 from flooding.core.settings import ConfigError
 from flooding.core.timefmt import duration
 from flooding.io.config_files.loading import load_config, user_config_path
-from flooding.io.strap.ble import BluetoothUnavailableError, scan
+from flooding.io.strap.ble import BluetoothUnavailableError, StrapInfo, scan
 
 SCAN_S = 8.0  # several advertising rounds of even a sleepy strap (as `flooding scan`)
 ADDRESS = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f-]{36}$")  # MAC or UUID
@@ -142,13 +143,18 @@ async def progress_page(request: web.Request) -> web.StreamResponse:
 
 
 def _strap_page(
-    server: AppServer, *, found: list[object] | None = None, error: str = "", said: str = ""
+    server: AppServer, *, found: list[StrapInfo] | None = None, error: str = "", said: str = ""
 ) -> web.Response:
     settings = server.settings
     # a broken file is shown on the Settings page; the strap page goes on with what runs
     with contextlib.suppress(ConfigError):
         settings = load_config(server.config_file).settings
     feed = server.feed
+    names = Counter(s.name for s in found or () if s.name)
+    paired = {settings.strap.address: ""} if settings.strap.address else {}
+    for name, profile in settings.profiles.items():
+        if profile.strap.address:
+            paired[profile.strap.address] = name
     return server.render(
         "strap.html",
         page="strap",
@@ -157,6 +163,8 @@ def _strap_page(
         link=feed.link_state if feed is not None else None,
         battery=feed.battery_state if feed is not None else None,
         found=found,
+        twins=sorted(name for name, count in names.items() if count > 1),
+        paired=paired,
         error=error,
         said=said,
     )
