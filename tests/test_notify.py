@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 import signal
+import subprocess
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+from flooding.app import wiring
+from flooding.core.models import Sample
 from flooding.core.settings import NotifySettings
+from flooding.io.config_files.loading import default_settings
 from flooding.io.notify import (
     ACTION_NOT_FLOODED,
     ACTION_OPEN_APP,
@@ -30,8 +36,9 @@ from flooding.io.notify import (
     choose_notifier,
     plyer_show,
 )
+from flooding.io.store import Store
 from tests.desktop import Desktop, Display, start_dunst, stop_dunst
-from tests.fakes import FakeBackend, FirstTryLateBackend, HangingBackend
+from tests.fakes import FakeBackend, FirstTryLateBackend, HangingBackend, RecordingView
 
 T = TypeVar("T")
 
@@ -73,6 +80,7 @@ READY = Message(
     key="ready:1",
 )
 NOTIFY_LOGGER = "flooding.io.notify"
+BUS_PATH = "/org/freedesktop/DBus"
 
 
 def run(coroutine: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
@@ -260,6 +268,60 @@ class TestButtonsOnARealDesktop:
         assert any(f",{ACTION_NOT_FLOODED}]" in line for line in menu)
         shown = desktop.wait_for_notifications(2)
         assert [item["summary"] for item in shown] == [ALERT.title, READY.title]
+
+
+class NoHeart:
+    """A heart source that gives nothing (the notifiers are what is tried)."""
+
+    description = "no strap"
+
+    async def stream(self) -> AsyncIterator[Sample]:
+        return
+        yield
+
+
+def own_bus_connections(desktop: Desktop) -> int:
+    """How many connections this test process holds to the desktop's session bus."""
+
+    def call(*args: str) -> str:
+        return subprocess.run(
+            ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", *args],
+            env=desktop.env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
+
+    names = re.findall(r'string "(:[0-9.]+)"', call(BUS_PATH, "org.freedesktop.DBus.ListNames"))
+    pid = f"uint32 {os.getpid()}"
+    asked = "org.freedesktop.DBus.GetConnectionUnixProcessID"
+    return sum(pid in call(BUS_PATH, asked, f"string:{name}") for name in names)
+
+
+class TestManySessions:
+    """A process that runs many sessions keeps one connection to the desktop."""
+
+    def test_the_sessions_of_a_process_share_one_bus_connection(
+        self, desktop: Desktop, tmp_path: Path
+    ) -> None:
+        """Three sessions of one process that each show an alert leave one connection to the
+        session bus, not one per session (each was a file and a bus client never given back)."""
+        store = Store.open(tmp_path)
+        settings = default_settings().model_copy(update={"notify": NotifySettings(sound=False)})
+        try:
+            process = wiring.process(NoHeart(), settings, store, RecordingView(), kind="monitor")
+
+            async def scenario() -> tuple[list[bool], int]:
+                sent = [await process.runner(NoHeart()).notifier.send(ALERT) for _ in range(3)]
+                return sent, await asyncio.to_thread(own_bus_connections, desktop)
+
+            sent, connections = run(scenario())
+        finally:
+            store.close()
+        assert sent == [True, True, True]
+        assert len(desktop.wait_for_notifications(3)) == 3
+        assert connections == 1
 
 
 class TestASlowServer:

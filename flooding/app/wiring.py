@@ -37,7 +37,7 @@ from flooding.io.clock import SessionClock
 from flooding.io.control import AlreadyRunningError, ControlError, ControlServer, InstanceLock
 from flooding.io.folders import data_dir as default_data_dir
 from flooding.io.locale_files import load_catalogue
-from flooding.io.notify import choose_notifier, remote_targets
+from flooding.io.notify import DesktopConnection, choose_notifier, remote_targets
 from flooding.io.store import Store, StoreError
 from flooding.io.strap.ble import StrapSource
 
@@ -108,6 +108,8 @@ class Process:
     strap: tuple[str, str] = ("", "")
     extras: Extras = field(default_factory=Extras)
     clock: SessionClock = field(default_factory=SessionClock)
+    # the sessions' notifiers share one connection to the desktop (one each would leak it)
+    desktop: DesktopConnection = field(default_factory=DesktopConnection)
 
     def runner(self, source: HeartSource | TaggedSource, mode: Mode | None = None) -> SessionRunner:
         """The runner of one session on `source` (all of the process's source, or one wearing
@@ -134,6 +136,7 @@ class Process:
             on_action=runner.handle_action,
             targets=remote_targets(self.settings, self.people),  # each partner's own too
             open_app=self.extras.open_app,
+            connection=self.desktop,
         )
         return runner
 

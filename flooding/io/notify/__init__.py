@@ -23,6 +23,7 @@ from flooding.io.notify.buttons import (
     ACTION_OPEN_APP,
     OPEN_APP_LABEL,
     ButtonBackend,
+    DesktopConnection,
     OpenApp,
     buttons_supported,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "Backend",
     "ButtonBackend",
     "ChimePlayer",
+    "DesktopConnection",
     "Message",
     "NotificationFailed",
     "Notifier",

@@ -49,6 +49,36 @@ def buttons_supported() -> bool:
         return False
 
 
+class DesktopConnection:
+    """A process's one desktop-notifier, shared by the notifiers of its sessions.
+
+    A DesktopNotifier opens its own D-Bus connection on its first notification and never
+    closes it: one per session would leave a file and a bus client behind for each session
+    that notified. It is made afresh on another event loop, or after its bus connection died
+    (a restarted desktop session).
+    """
+
+    def __init__(self) -> None:
+        self._notifier: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def notifier(self) -> Any:
+        """The DesktopNotifier for the running event loop."""
+        loop = asyncio.get_running_loop()
+        if self._notifier is None or self._loop is not loop:
+            from desktop_notifier import DesktopNotifier
+
+            self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=None)
+            self._loop = loop
+        return self._notifier
+
+    def drop_if_disconnected(self) -> None:
+        """Start afresh next time when the bus connection died (e.g. a restarted session)."""
+        bus = getattr(getattr(self._notifier, "_backend", None), "bus", None)
+        if bus is not None and not getattr(bus, "connected", True):
+            self._notifier = None
+
+
 class ButtonBackend:
     """Notifications with buttons through desktop-notifier; presses go to `on_action`.
 
@@ -69,13 +99,13 @@ class ButtonBackend:
         probe: Callable[[], Awaitable[str | None]] | None = None,
         chime_file: Callable[[str], Path | None] | None = None,
         open_app: OpenApp | None = None,
+        connection: DesktopConnection | None = None,
     ) -> None:
         self._on_action = on_action
         self._open_app = open_app
         self._probe = probe
         self._chime_file = chime_file
-        self._notifier: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection = connection or DesktopConnection()
         self._tasks: set[asyncio.Task[object]] = set()
 
     async def unavailable_reason(self) -> str | None:
@@ -88,15 +118,6 @@ class ButtonBackend:
                 return NO_SESSION_BUS
             return await probe_notification_server()
         return None
-
-    def _desktop_notifier(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._notifier is None or self._loop is not loop:
-            from desktop_notifier import DesktopNotifier
-
-            self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=None)
-            self._loop = loop
-        return self._notifier
 
     def _sound(self, message: Message) -> Any:
         if message.chime is None or self._chime_file is None:
@@ -111,7 +132,7 @@ class ButtonBackend:
     async def deliver(self, message: Message) -> None:
         from desktop_notifier import Button, Notification, Urgency
 
-        notifier = self._desktop_notifier()
+        notifier = self._connection.notifier()
         dispatched = False
 
         def mark_dispatched() -> None:
@@ -147,14 +168,8 @@ class ButtonBackend:
         # desktop-notifier logs a failure and returns; only on_dispatched tells success.
         await notifier.send_notification(notification)
         if not dispatched:
-            self._drop_if_disconnected()
+            self._connection.drop_if_disconnected()
             raise NotificationFailed("the notification server did not take the notification")
-
-    def _drop_if_disconnected(self) -> None:
-        """Start afresh next time when the bus connection died (e.g. a restarted session)."""
-        bus = getattr(getattr(self._notifier, "_backend", None), "bus", None)
-        if bus is not None and not getattr(bus, "connected", True):
-            self._notifier = None
 
     def _pressed(self, message: Message, action_id: str) -> None:
         log.info("the person chose %r on the %s notification", action_id, message.kind)

@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from flooding.core.notice import ActionHandler, Message, Notifier, NullNotifier
 from flooding.core.settings import NotifySettings, Settings
 from flooding.io.notify.bus import BUS_TIMEOUT_S
-from flooding.io.notify.buttons import ButtonBackend, OpenApp, buttons_supported
+from flooding.io.notify.buttons import (
+    ButtonBackend,
+    DesktopConnection,
+    OpenApp,
+    buttons_supported,
+)
 from flooding.io.notify.plyer_backend import PlyerBackend
 from flooding.io.notify.remote import RemoteTargets
 from flooding.io.notify.resilient import Backend, ResilientNotifier
@@ -92,13 +97,15 @@ def choose_notifier(
     on_action: ActionHandler | None = None,
     targets: Sequence[str] | None = None,
     open_app: OpenApp | None = None,
+    connection: DesktopConnection | None = None,
 ) -> Notifier:
     """The notifier for these settings; Null when notifications are off.
 
     Desktop: buttons where supported, falling back to plyer. With `settings.sound`, the
     chimes. Remote: `targets` (default: `settings.targets`; couple mode passes both
     partners' own), nothing at all (not even Apprise loaded) when there are none. With
-    `open_app`, the desktop's alert and ready-to-return also offer "Open the app".
+    `open_app`, the desktop's alert and ready-to-return also offer "Open the app". A process
+    that makes a notifier per session passes its one desktop `connection` to each.
     """
     if not settings.enabled:
         return NullNotifier()
@@ -109,7 +116,12 @@ def choose_notifier(
     hint = settings.sound and sys.platform.startswith("linux")
     if with_buttons:
         backends.append(
-            ButtonBackend(on_action, chime_file=chime_file if hint else None, open_app=open_app)
+            ButtonBackend(
+                on_action,
+                chime_file=chime_file if hint else None,
+                open_app=open_app,
+                connection=connection,
+            )
         )
     backends.append(PlyerBackend())
     desktop = ResilientNotifier(backends)
