@@ -174,6 +174,24 @@ class TestSessionClock:
         assert clock() == wall[0]
         assert clock.wall_offset_s() == 0.0
 
+    def test_a_time_shown_after_the_zone_changed_is_in_the_new_zone(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A laptop that travels from Berlin to London while the monitor runs is told the
+        return time in London's hours, not Berlin's (the C library read the zone only once)."""
+        moment = 1_790_000_000.0  # 21 September 2026: Berlin is UTC+2, London UTC+1
+        clock = SessionClock(wall=lambda: moment, elapsed=lambda: 0.0)
+        try:
+            with monkeypatch.context() as zone:
+                zone.setenv("TZ", "Europe/Berlin")
+                time.tzset()
+                berlin = clock_time(moment + clock.wall_offset_s())
+                zone.setenv("TZ", "Europe/London")  # the computer's zone changes, nothing else
+                london = clock_time(moment + clock.wall_offset_s())
+        finally:
+            time.tzset()  # the other tests in this process keep the machine's own zone
+        assert (berlin, london) == ("16:13", "15:13")
+
     def test_plain_clocks_have_no_display_offset(self) -> None:
         """A simulated or replayed session shows its own times as they are."""
         assert wall_offset_of(lambda: 12.0)() == 0.0

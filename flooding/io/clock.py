@@ -63,8 +63,18 @@ class SessionClock:
 
     def wall_offset_s(self) -> float:
         """What to add to a session time to read it on the wall clock now (display only: the
-        wall clock may have been set since the session began)."""
+        wall clock may have been set since the session began, and the time zone changed)."""
+        follow_time_zone()
         return self._wall() - self()
+
+
+def follow_time_zone() -> None:
+    """Read the computer's time zone again: the C library reads it once per process, so a
+    laptop that travelled (or a zone changed by hand) would still be told the old zone's times.
+    Cheap: the zone file is read again only when it changed."""
+    tzset = getattr(time, "tzset", None)  # not on Windows, where the zone is asked each time
+    if tzset is not None:
+        tzset()
 
 
 def wall_offset_of(clock: Callable[[], float]) -> Callable[[], float]:

@@ -43,6 +43,7 @@ from flooding.app.web.live import LiveFeed
 from flooding.app.web.words import script_texts, template_helpers
 from flooding.app.wiring import Extras, Process
 from flooding.core.settings import Settings
+from flooding.io.clock import follow_time_zone
 from flooding.io.control import (
     ControlRequestError,
     Handler,
@@ -195,6 +196,7 @@ class AppServer:
     def render(self, name: str, status: int = 200, **values: Any) -> web.Response:
         """A page from its template, in the person's language (with the texts its script
         shows)."""
+        follow_time_zone()  # its times in the zone the computer is in now
         html = self.templates.get_template(name).render(
             program=self.program,
             breathing=self.settings.pause,
