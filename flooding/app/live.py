@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, assert_never
 
-from flooding.app.status import StatusBoard, StrapSeen, heart_now
+from flooding.app.status import StatusBoard, StrapSeen, heart_now, link_word
 from flooding.core.models import LinkState, Mode
 from flooding.core.settings import Settings
 from flooding.io.control import (
@@ -151,7 +151,7 @@ class LiveMonitor:
                 chosen=self.strap,
                 name=board.strap_name,
                 address=board.strap_address,
-                link=board.link_state.value if board.link_state else "searching",
+                link=link_word(board.link_state, board.connected_before),
                 connected=board.link_state is LinkState.CONNECTED,
                 battery_percent=board.battery_percent,
             ),
@@ -178,7 +178,7 @@ class LiveMonitor:
             chosen=name or address or "",
             name=seen.name,
             address=seen.address,
-            link=seen.link_state.value if seen.link_state else "searching",
+            link=link_word(seen.link_state, seen.connected_before),
             connected=seen.link_state is LinkState.CONNECTED,
             battery_percent=seen.battery_percent,
         )

@@ -69,11 +69,14 @@ def _strap_line(strap: StrapStatus, say: Catalogue, person: str | None = None) -
         label = name or say("status.your_strap")
     if strap.address and strap.address != name:
         label += f" ({strap.address})"
-    link = (
-        say("status.connected")
-        if strap.connected
-        else say("status.not_connected", link=say.choice("strap_link", strap.link))
-    )
+    from flooding.io.control.protocol import NOT_CONNECTED_YET
+
+    if strap.connected:
+        link = say("status.connected")
+    elif strap.link == NOT_CONNECTED_YET:  # nothing of it is recorded yet
+        link = say("status.not_connected_yet")
+    else:
+        link = say("status.not_connected", link=say.choice("strap_link", strap.link))
     if strap.battery_percent is not None:
         link += say("status.battery", percent=strap.battery_percent)
     return say("status.strap", label=label, link=link)

@@ -119,11 +119,16 @@ class _Reply(BaseModel):
     model_config = ConfigDict(frozen=True)  # extra fields from a newer monitor are ignored
 
 
+# a strap's `link` while it has not connected since the monitor started (none of it is
+# recorded yet), where `LinkState`'s "disconnected" would say it had been
+NOT_CONNECTED_YET = "not-connected-yet"
+
+
 class StrapStatus(_Reply):
     chosen: str
     name: str | None
     address: str | None
-    link: str
+    link: str  # a `LinkState` value, or NOT_CONNECTED_YET
     connected: bool
     battery_percent: int | None
 
