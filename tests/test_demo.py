@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -346,3 +347,59 @@ def test_a_fast_demo_says_how_to_have_time_to_try_the_commands() -> None:
     assert "`--speed 10` gives you more time for them (about 3 minutes)" in invitation(60.0)
     assert "--speed" not in invitation(10.0)
     assert invitation(0.0) == ""
+
+
+def _wait_for_a_session(data: Path, limit_s: float = 60.0) -> None:
+    """Wait until the running demo says a session runs (its pause and resume need one)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        said = flooding("status", "--json", "--data-dir", str(data))
+        if said.returncode == 0 and json.loads(said.stdout)["session_id"] is not None:
+            return
+        time.sleep(0.5)
+    pytest.fail("the demo started no session")
+
+
+def test_the_couple_demo_is_answered_as_a_couple_in_both_languages(tmp_path: Path) -> None:
+    """Pause, resume and workout of the couple demo answer both partners ("ihr", "euch"),
+    in German and in English, and so does a refusal; never "du" or "dein"."""
+    demo = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "flooding", "demo", "--couple", "--speed", "1"),
+            *("--no-notify", "--no-app", "--data-dir", str(tmp_path)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    data = ("--data-dir", str(tmp_path))
+    try:
+        _wait_for_a_session(tmp_path)
+        german = []
+        for command in (("pause", "5"), ("resume",), ("resume",), ("workout", "on")):
+            answer = flooding(*command, "--lang", "de", *data)
+            german.append(answer.stdout + answer.stderr)
+        paused, resumed, refused, workout = german
+        assert paused.startswith("Pause für euch beide begonnen: 5 Minuten, bis ")
+        assert "Nehmt euch die Zeit, die ihr braucht; wenn eure Herzen" in paused
+        assert resumed.startswith("Pause für euch beide beendet.")
+        assert "geht es sanft an" in resumed
+        assert "es gibt keine Pause zu beenden: ihr macht gerade keine" in refused
+        assert "wenn ihr fertig seid" in workout
+        for said in german:
+            words = re.sub(r"`[^`]*`", "", said)  # not the commands' options (--data-dir)
+            assert re.findall(r"\b(du|dein\w*|dich|dir|nimm|geh)\b", words, re.IGNORECASE) == []
+        paused = flooding("pause", "5", *data).stdout
+        assert paused.startswith("Pause for both started: 5 minutes, until ")
+        assert "when your hearts are back near calm" in paused
+        resumed = flooding("resume", *data).stdout
+        assert resumed.startswith("Pause for both ended.")
+        workout = flooding("workout", "on", *data).stdout
+        assert "when you are both done" in workout
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(30)
+        finally:
+            demo.kill()
+            demo.wait()

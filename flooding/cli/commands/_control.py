@@ -66,12 +66,20 @@ def no_monitor_text(what: str, args: argparse.Namespace, say: Catalogue) -> str:
 
 def refusal(reply: ErrorReply, say: Catalogue) -> str:
     """Why the monitor could not do what was asked: its own words in English (they name the
-    session), the catalogue's `control.refused.CODE` in another language (its own words
-    when it sent a code this program does not know)."""
+    session), the catalogue's `control.refused.CODE` in another language, to both partners
+    `control.refused.couple.CODE` where there is one (its own words when it sent a code
+    this program does not know)."""
     key = f"control.refused.{reply.code}"
     if say.language == "en" or key not in say.texts:
         return reply.error
-    return say(key)
+    couple = f"control.refused.couple.{reply.code}"
+    return say(couple if reply.couple and couple in say.texts else key)
+
+
+def to_whom(key: str, couple: bool) -> str:
+    """`key`, or its words to both partners (`KEY_couple`) when the monitor watches a
+    couple."""
+    return f"{key}_couple" if couple else key
 
 
 @contextmanager

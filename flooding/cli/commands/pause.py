@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import add_data_dir_option, add_lang_option, screen_words
-from flooding.cli.commands._control import asking_the_monitor, monitor_answer
+from flooding.cli.commands._control import asking_the_monitor, monitor_answer, to_whom
 from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ def run_pause(args: argparse.Namespace) -> int:
     )
     left = counted("count.minutes", round(reply.minutes_left))
     until = clock_time(reply.until_s)
-    print(say("pause.already" if reply.already else "pause.started", minutes=left, until=until))
+    said = "pause.already" if reply.already else to_whom("pause.started", reply.couple)
+    print(say(said, minutes=left, until=until))
     return 0
 
 
@@ -61,11 +62,11 @@ def run_resume(args: argparse.Namespace) -> int:
     from flooding.io.control import ResumeRequest, send_command
 
     say = screen_words(args)
-    monitor_answer(
+    reply = monitor_answer(
         args,
         say,
         lambda folder: send_command(ResumeRequest(), data_dir=folder),
         cannot=say("control.no_pause_to_end"),
     )
-    print(say("resume.ended"))
+    print(say(to_whom("resume.ended", reply.couple)))
     return 0

@@ -12,7 +12,7 @@ from flooding.cli.commands._common import (
     program,
     screen_words,
 )
-from flooding.cli.commands._control import monitor_answer
+from flooding.cli.commands._control import monitor_answer, to_whom
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     when = say("workout.next_session" if reply.session_id is None else "workout.now")
     if on:
         command = f"{program()} workout off{data_dir_hint(args)}"
-        print(say("workout.on", when=when, command=command))
+        print(say(to_whom("workout.on", reply.couple), when=when, command=command))
     else:
         print(say("workout.off", when=when))
     return 0
