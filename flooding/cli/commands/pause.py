@@ -45,16 +45,19 @@ def run_pause(args: argparse.Namespace) -> int:
     say = screen_words(args)
     with asking_the_monitor(say):
         request = build_request(PauseRequest, minutes=args.minutes)
-    reply = monitor_answer(
+    reply, also = monitor_answer(
         args,
         say,
         lambda folder: send_command(request, data_dir=folder),
         cannot=say("control.no_session_to_pause"),
+        command="pause" if args.minutes is None else f"pause {args.minutes:g}",
     )
     left = counted("count.minutes", round(reply.minutes_left))
     until = clock_time(reply.until_s)
     said = "pause.already" if reply.already else to_whom("pause.started", reply.couple)
     print(say(said, minutes=left, until=until))
+    if also is not None:
+        print(also)
     return 0
 
 
@@ -62,11 +65,14 @@ def run_resume(args: argparse.Namespace) -> int:
     from flooding.io.control import ResumeRequest, send_command
 
     say = screen_words(args)
-    reply = monitor_answer(
+    reply, also = monitor_answer(
         args,
         say,
         lambda folder: send_command(ResumeRequest(), data_dir=folder),
         cannot=say("control.no_pause_to_end"),
+        command="resume",
     )
     print(say(to_whom("resume.ended", reply.couple)))
+    if also is not None:
+        print(also)
     return 0

@@ -35,11 +35,12 @@ def run(args: argparse.Namespace) -> int:
 
     on = args.switch == "on"
     say = screen_words(args)
-    reply = monitor_answer(
+    reply, also = monitor_answer(
         args,
         say,
         lambda folder: send_command(WorkoutRequest(on=on), data_dir=folder),
         cannot=say(f"control.workout_{args.switch}"),
+        command=f"workout {args.switch}",
     )
     when = say("workout.next_session" if reply.session_id is None else "workout.now")
     if on:
@@ -47,4 +48,6 @@ def run(args: argparse.Namespace) -> int:
         print(say(to_whom("workout.on", reply.couple), when=when, command=command))
     else:
         print(say("workout.off", when=when))
+    if also is not None:
+        print(also)
     return 0
