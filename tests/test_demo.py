@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -266,18 +268,33 @@ def _wait_for_status(data: Path, limit_s: float = 60.0) -> subprocess.CompletedP
         time.sleep(0.5)
 
 
-def test_the_running_demo_answers_the_monitor_commands(tmp_path: Path) -> None:
-    """While the demo plays, status, pause, resume, workout and ok reach it like a monitor."""
+@contextmanager
+def _demo_playing(data: Path, *options: str) -> Iterator[None]:
+    """`flooding demo` (with `options`) playing for the data folder `data` inside, in real
+    time; ended with Ctrl-C on the way out."""
     demo = subprocess.Popen(
         [
-            *(sys.executable, "-m", "flooding", "demo", "--speed", "1"),
-            *("--no-notify", "--no-app", "--data-dir", str(tmp_path)),
+            *(sys.executable, "-m", "flooding", "demo", *options, "--speed", "1"),
+            *("--no-notify", "--no-app", "--data-dir", str(data)),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
+        yield
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(30)
+        finally:
+            demo.kill()
+            demo.wait()
+
+
+def test_the_running_demo_answers_the_monitor_commands(tmp_path: Path) -> None:
+    """While the demo plays, status, pause, resume, workout and ok reach it like a monitor."""
+    with _demo_playing(tmp_path):
         status = _wait_for_status(tmp_path)
         assert status.returncode == 0, status.stdout + status.stderr
         assert "the demo" in status.stdout
@@ -292,13 +309,6 @@ def test_the_running_demo_answers_the_monitor_commands(tmp_path: Path) -> None:
         marked = flooding("ok", "--data-dir", str(tmp_path))
         assert (marked.returncode, marked.stdout) == (1, "")
         assert "has had no alert to mark" in marked.stderr  # the demo's session answered
-    finally:
-        demo.send_signal(signal.SIGINT)
-        try:
-            demo.wait(30)
-        finally:
-            demo.kill()
-            demo.wait()
     assert not (tmp_path / "flooding.db").exists()
 
 
@@ -363,17 +373,8 @@ def _wait_for_a_session(data: Path, limit_s: float = 60.0) -> None:
 def test_the_couple_demo_is_answered_as_a_couple_in_both_languages(tmp_path: Path) -> None:
     """Pause, resume and workout of the couple demo answer both partners ("ihr", "euch"),
     in German and in English, and so does a refusal; never "du" or "dein"."""
-    demo = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "flooding", "demo", "--couple", "--speed", "1"),
-            *("--no-notify", "--no-app", "--data-dir", str(tmp_path)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     data = ("--data-dir", str(tmp_path))
-    try:
+    with _demo_playing(tmp_path, "--couple"):
         _wait_for_a_session(tmp_path)
         german = []
         for command in (("pause", "5"), ("resume",), ("resume",), ("workout", "on")):
@@ -396,10 +397,3 @@ def test_the_couple_demo_is_answered_as_a_couple_in_both_languages(tmp_path: Pat
         assert resumed.startswith("Pause for both ended.")
         workout = flooding("workout", "on", *data).stdout
         assert "when you are both done" in workout
-    finally:
-        demo.send_signal(signal.SIGINT)
-        try:
-            demo.wait(30)
-        finally:
-            demo.kill()
-            demo.wait()
