@@ -227,6 +227,26 @@ class TestProtocol:
         reply = decode_reply(b'{"ok": true, "session_id": 4}\n', ResumeRequest())
         assert reply == ResumeReply(session_id=4)
 
+    def test_a_reply_says_a_couple_only_to_a_couple_and_reads_without_it(self) -> None:
+        """Pause, resume, workout and refusal replies say `couple` only when the monitor
+        watches two partners (one person's replies are as before); a reply without it, from
+        an earlier monitor, reads as one person's."""
+        from flooding.io.control.protocol import encode, error_reply
+
+        one = PauseReply(already=False, session_id=4, until_s=1.0, minutes_left=20.0)
+        assert b"couple" not in encode(one)
+        assert b"couple" not in encode(error_reply("not-pausing", "no pause"))
+        for reply, request in (
+            (one.model_copy(update={"couple": True}), PauseRequest()),
+            (ResumeReply(session_id=4, couple=True), ResumeRequest()),
+            (WorkoutReply(mode="talk", session_id=4, couple=True), WorkoutRequest(on=False)),
+            (error_reply("not-pausing", "no pause", couple=True), ResumeRequest()),
+        ):
+            assert b'"couple":true' in encode(reply)
+            assert decode_reply(encode(reply), request) == reply
+        earlier = decode_reply(b'{"ok": true, "cmd": "resume", "session_id": 4}\n', ResumeRequest())
+        assert earlier == ResumeReply(session_id=4, couple=False)
+
     def test_an_answer_to_another_command_is_refused(self) -> None:
         """A reply that answers another question than the one asked is not believed."""
         pause = b'{"ok":true,"cmd":"workout","mode":"talk","session_id":null}\n'

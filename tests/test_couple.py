@@ -1037,6 +1037,38 @@ def test_status_names_each_partners_strap_with_its_link_and_battery() -> None:
     assert (shown.links, shown.batteries) == ([], [])
 
 
+def test_status_says_a_partners_strap_not_connected_yet_until_it_has_connected() -> None:
+    """`flooding status` (its lines in English and German, and its JSON) says of a partner's
+    strap that has not connected since the monitor started that it is not connected yet
+    (nothing of it is recorded), not "disconnected"; one that connected and dropped is."""
+    from flooding.app.live import LiveMonitor
+    from flooding.cli.commands.status import describe
+
+    board, _ = couple_board()
+    board.person_link("Ben", LinkChanged(1.0, LinkState.DISCONNECTED, "H10 B2", "BB:02"))
+    board.person_link("Anna", LinkChanged(2.0, LinkState.DISCONNECTED, "H10 A1", "AA:01"))
+    live = LiveMonitor(
+        board, settings=default_settings(), strap="two straps", headless=True, people=PEOPLE
+    )
+    status = live.status()
+    said = status.model_dump(mode="json")
+    assert (said["straps"]["Anna"]["link"], said["straps"]["Ben"]["link"]) == (
+        "disconnected",
+        "not-connected-yet",
+    )
+    assert [line for line in describe(status) if line.startswith("Strap:")] == [
+        "Strap:   Anna's H10 A1 (AA:01): not connected (disconnected), battery 80 %",
+        "Strap:   Ben's H10 B2 (BB:02): not connected yet: nothing is recorded until it is; "
+        "trying again on its own",
+    ]
+    german = describe(status, load_catalogue("de"))
+    assert [line for line in german if line.startswith("Gurt:")] == [
+        "Gurt:     H10 A1 von Anna (AA:01): nicht verbunden (getrennt), Akku 80 %",
+        "Gurt:     H10 B2 von Ben (BB:02): noch nicht verbunden: Bis dahin wird nichts "
+        "aufgezeichnet; es wird von selbst weiter versucht",
+    ]
+
+
 class StrapsOffTheSkin:
     """A couple's straps in range before either is worn: their links and batteries, and no
     heart (the service starts no session)."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -265,18 +268,33 @@ def _wait_for_status(data: Path, limit_s: float = 60.0) -> subprocess.CompletedP
         time.sleep(0.5)
 
 
-def test_the_running_demo_answers_the_monitor_commands(tmp_path: Path) -> None:
-    """While the demo plays, status, pause, resume, workout and ok reach it like a monitor."""
+@contextmanager
+def _demo_playing(data: Path, *options: str) -> Iterator[None]:
+    """`flooding demo` (with `options`) playing for the data folder `data` inside, in real
+    time; ended with Ctrl-C on the way out."""
     demo = subprocess.Popen(
         [
-            *(sys.executable, "-m", "flooding", "demo", "--speed", "1"),
-            *("--no-notify", "--no-app", "--data-dir", str(tmp_path)),
+            *(sys.executable, "-m", "flooding", "demo", *options, "--speed", "1"),
+            *("--no-notify", "--no-app", "--data-dir", str(data)),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
+        yield
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(30)
+        finally:
+            demo.kill()
+            demo.wait()
+
+
+def test_the_running_demo_answers_the_monitor_commands(tmp_path: Path) -> None:
+    """While the demo plays, status, pause, resume, workout and ok reach it like a monitor."""
+    with _demo_playing(tmp_path):
         status = _wait_for_status(tmp_path)
         assert status.returncode == 0, status.stdout + status.stderr
         assert "the demo" in status.stdout
@@ -291,13 +309,6 @@ def test_the_running_demo_answers_the_monitor_commands(tmp_path: Path) -> None:
         marked = flooding("ok", "--data-dir", str(tmp_path))
         assert (marked.returncode, marked.stdout) == (1, "")
         assert "has had no alert to mark" in marked.stderr  # the demo's session answered
-    finally:
-        demo.send_signal(signal.SIGINT)
-        try:
-            demo.wait(30)
-        finally:
-            demo.kill()
-            demo.wait()
     assert not (tmp_path / "flooding.db").exists()
 
 
@@ -346,3 +357,43 @@ def test_a_fast_demo_says_how_to_have_time_to_try_the_commands() -> None:
     assert "`--speed 10` gives you more time for them (about 3 minutes)" in invitation(60.0)
     assert "--speed" not in invitation(10.0)
     assert invitation(0.0) == ""
+
+
+def _wait_for_a_session(data: Path, limit_s: float = 60.0) -> None:
+    """Wait until the running demo says a session runs (its pause and resume need one)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        said = flooding("status", "--json", "--data-dir", str(data))
+        if said.returncode == 0 and json.loads(said.stdout)["session_id"] is not None:
+            return
+        time.sleep(0.5)
+    pytest.fail("the demo started no session")
+
+
+def test_the_couple_demo_is_answered_as_a_couple_in_both_languages(tmp_path: Path) -> None:
+    """Pause, resume and workout of the couple demo answer both partners ("ihr", "euch"),
+    in German and in English, and so does a refusal; never "du" or "dein"."""
+    data = ("--data-dir", str(tmp_path))
+    with _demo_playing(tmp_path, "--couple"):
+        _wait_for_a_session(tmp_path)
+        german = []
+        for command in (("pause", "5"), ("resume",), ("resume",), ("workout", "on")):
+            answer = flooding(*command, "--lang", "de", *data)
+            german.append(answer.stdout + answer.stderr)
+        paused, resumed, refused, workout = german
+        assert paused.startswith("Pause für euch beide begonnen: 5 Minuten, bis ")
+        assert "Nehmt euch die Zeit, die ihr braucht; wenn eure Herzen" in paused
+        assert resumed.startswith("Pause für euch beide beendet.")
+        assert "geht es sanft an" in resumed
+        assert "es gibt keine Pause zu beenden: ihr macht gerade keine" in refused
+        assert "wenn ihr fertig seid" in workout
+        for said in german:
+            words = re.sub(r"`[^`]*`", "", said)  # not the commands' options (--data-dir)
+            assert re.findall(r"\b(du|dein\w*|dich|dir|nimm|geh)\b", words, re.IGNORECASE) == []
+        paused = flooding("pause", "5", *data).stdout
+        assert paused.startswith("Pause for both started: 5 minutes, until ")
+        assert "when your hearts are back near calm" in paused
+        resumed = flooding("resume", *data).stdout
+        assert resumed.startswith("Pause for both ended.")
+        workout = flooding("workout", "on", *data).stdout
+        assert "when you are both done" in workout

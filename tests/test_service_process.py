@@ -532,6 +532,72 @@ class TestCommandsFromAnotherProcess:
         assert f"already running (pid {pid})" in foreground.stderr
 
 
+def start_demo(data: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`flooding demo` beside the monitor of `data` (in its own folder, `demo/` inside),
+    once it answers the commands."""
+    demo = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "flooding", "demo", "--speed", "1"),
+            *("--no-notify", "--no-app", "--data-dir", str(data)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 30
+    while send_command(StatusRequest(), data_dir=data / "demo") is None:
+        if demo.poll() is not None or time.monotonic() > deadline:
+            stop(demo)
+            raise AssertionError("the demo did not answer within 30 s")
+        time.sleep(0.2)
+    return demo
+
+
+@pytest.mark.timeout(120)
+def test_with_the_demo_running_too_the_commands_say_they_reached_the_monitor(
+    service: tuple[Path, dict[str, str]],
+) -> None:
+    """With a monitor and the demo both running, status, pause and ok (and a refusal) say that
+    the demo runs too, that this is the monitor's answer, and how to ask the demo, in
+    English and German; status --json stays JSON (the line goes to stderr); the named
+    command reaches the demo."""
+    data, env = service
+    demo = start_demo(data, env)
+    ask_demo = f"status --data-dir {data / 'demo'}` asks the demo)."
+    try:
+        status = flooding("status", "--data-dir", str(data), env=env)
+        assert status.returncode == 0, status.stderr
+        assert "Monitor: running (background service" in status.stdout
+        *_, last = status.stdout.splitlines()
+        assert last.startswith("The demo is running too; this is the monitor's answer (`")
+        assert last.endswith(ask_demo)
+        german = flooding("status", "--lang", "de", "--data-dir", str(data), env=env).stdout
+        assert "Die Vorführung läuft auch; das ist die Antwort des Wächters (`" in german
+        said = flooding("status", "--json", "--data-dir", str(data), env=env)
+        assert json.loads(said.stdout)["demo"] is False
+        assert "status --json --data-dir" in said.stderr
+        try:
+            paused = flooding("pause", "25", "--data-dir", str(data), env=env)
+            assert paused.stdout.startswith("Pause started: 25 minutes")
+            assert paused.stdout.endswith(f"pause 25 --data-dir {data / 'demo'}` asks the demo).\n")
+        finally:
+            send_command(ResumeRequest(), data_dir=data)  # the service is shared: leave no pause
+        refused = flooding("resume", "--data-dir", str(data), env=env)
+        assert refused.returncode == 1
+        assert "no pause to end" in refused.stderr
+        assert refused.stderr.endswith(f"resume --data-dir {data / 'demo'}` asks the demo).\n")
+        marked = flooding("ok", "--data-dir", str(data), env=env)
+        assert "session 1 has had no alert to mark" in marked.stderr
+        assert marked.stderr.endswith(f"ok --data-dir {data / 'demo'}` asks the demo).\n")
+        the_demo = flooding("status", "--data-dir", str(data / "demo"), env=env).stdout
+        assert "Monitor: running (the demo, with a simulated strap" in the_demo
+        assert "The demo is running too" not in the_demo
+    finally:
+        stop(demo)
+
+
 @pytest.mark.timeout(60)
 class TestWithoutAService:
     def test_status_says_none_runs_and_exits_3(self, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from flooding.app.sources import MergedSource
 from flooding.app.status import StatusBoard
 from flooding.cli.commands.status import describe
 from flooding.cli.view import QuietView
-from flooding.core.models import SOLO, Sample, SourceItem
+from flooding.core.models import SOLO, LinkChanged, LinkState, Sample, SourceItem
 from flooding.io.config_files.loading import default_settings
 from flooding.io.control import MonitorStatus
 from flooding.io.locale_files import load_catalogue
@@ -122,3 +122,23 @@ def test_a_partners_reading_not_counted_is_said_in_their_line(tmp_path: Path) ->
         line.startswith("Ben: not counted: the strap's reading is not believable (250 bpm)")
         for line in lines
     )
+
+
+def test_a_strap_not_connected_yet_is_said_so_not_disconnected() -> None:
+    """A strap that has not connected since the monitor started is "not connected yet"
+    in `flooding status` (lines and JSON), not "disconnected"; once it has connected, a
+    drop is "disconnected"."""
+    board = StatusBoard(QuietView())
+    live = LiveMonitor(board, settings=default_settings(), strap="Polar H10", headless=True)
+    board.link(LinkChanged(START_S, LinkState.DISCONNECTED, "Polar H10"))
+    status = live.status()
+    assert status.model_dump(mode="json")["strap"]["link"] == "not-connected-yet"
+    assert "Strap:   Polar H10: not connected yet: nothing is recorded until it is" in "\n".join(
+        describe(status)
+    )
+    assert "Gurt:     Polar H10: noch nicht verbunden: Bis dahin wird nichts aufgezeichnet" in (
+        "\n".join(describe(status, load_catalogue("de")))
+    )
+    board.link(LinkChanged(START_S + 1, LinkState.CONNECTED, "Polar H10"))
+    board.link(LinkChanged(START_S + 2, LinkState.DISCONNECTED, "Polar H10"))
+    assert live.status().strap.link == "disconnected"

@@ -46,3 +46,32 @@ def test_in_german_too() -> None:
     (line,) = said(off(0.0), language="de")
     assert "noch nicht mit dem Gurt verbunden" in line
     assert "getrennt" not in line
+
+
+def said_of_a_couple(*changes: tuple[str, LinkChanged], language: str = "en") -> list[str]:
+    """The lines the view prints for each partner's link changes (`changes`: whose, what)."""
+    out = io.StringIO()
+    view = TerminalView(every_s=0.0, out=out, language=language)
+    for person, change in changes:
+        view.person_link(person, change)
+    return out.getvalue().splitlines()
+
+
+def test_a_partners_strap_is_not_connected_yet_until_it_connects_whatever_it_is_called() -> None:
+    """In couple mode a partner's strap that never connected is "not connected yet" and
+    named as theirs, and one that connected and dropped is "disconnected", also when the
+    drop gives no strap name (as a simulated strap's does), in English and German."""
+    changes = (
+        ("Ben", off(0.0)),
+        ("Anna", LinkChanged(1.0, LinkState.CONNECTED, "Simulated strap")),
+        ("Anna", LinkChanged(2.0, LinkState.DISCONNECTED, reason="simulated dropout")),
+    )
+    ben, _, anna = said_of_a_couple(*changes)
+    assert " Ben's strap not connected yet (" in ben
+    assert ben.endswith("Nothing of it is recorded until it is; trying again on its own.")
+    assert "disconnected" not in ben
+    assert " Anna's strap disconnected (simulated dropout). Still recording" in anna
+    ben, _, anna = said_of_a_couple(*changes, language="de")
+    assert " Gurt von Ben noch nicht verbunden (" in ben
+    assert "getrennt" not in ben
+    assert " Gurt von Anna getrennt (simulated dropout). Es wird weiter aufgezeichnet" in anna

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from flooding.app.live import LiveMonitor
+from flooding.app.status import StatusBoard
 from flooding.app.web.live import LiveFeed, reading_event
 from flooding.app.web.server import AppServer, app_opener
 from flooding.core.models import LinkChanged, LinkState, Reading, State, Unusable
@@ -588,6 +590,91 @@ def test_a_strap_not_connected_yet_is_not_called_disconnected(
         says("Strap connected")
         link(LinkState.DISCONNECTED)
         says("Strap disconnected, reconnecting on its own")
+        page.close()
+    finally:
+        app.close()
+
+
+def watched(app: FedApp, people: tuple[str, ...] = ()) -> StatusBoard:
+    """The status board of a monitor in front of the app's feed (of a couple: `people`),
+    whose status the page is sent after every line, as a running monitor's is."""
+
+    async def wire() -> StatusBoard:
+        board = StatusBoard(app.feed)
+        live = LiveMonitor(
+            board, settings=default_settings(), strap="test", headless=True, people=people
+        )
+        app.feed.people = people
+        app.feed.status = lambda: live.status().model_dump(mode="json")
+        return board
+
+    return app.run(wire())
+
+
+def status_sent(app: FedApp, page: Any) -> None:
+    """The monitor's status sent to the page, and drawn there."""
+
+    async def send() -> None:
+        app.feed.send_status()
+        app.feed.info("status sent")
+
+    app.run(send())
+    page.wait_for_function(
+        "() => document.getElementById('action-result').textContent === 'status sent'"
+    )
+
+
+def test_a_strap_not_connected_yet_stays_so_when_the_monitors_status_comes(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """The link line of a strap not connected since the monitor started still says "not
+    connected yet" once the page has the monitor's status, on opening and when it comes
+    again."""
+    app = FedApp(tmp_path)
+    try:
+        board = watched(app)
+
+        async def away() -> None:
+            board.link(LinkChanged(FED_START_S, LinkState.DISCONNECTED, "Polar H10"))
+
+        app.run(away())
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        words = "Not connected to the strap yet: nothing is recorded until it is."
+        page.wait_for_function("() => document.getElementById('link-words').textContent !== ''")
+        assert page.inner_text("#link-words").startswith(words)
+        status_sent(app, page)
+        assert page.inner_text("#link-words").startswith(words)
+        page.close()
+    finally:
+        app.close()
+
+
+def test_a_partners_strap_not_connected_yet_stays_so_when_the_monitors_status_comes(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """In couple mode a partner's strap not connected since the monitor started reads "not
+    connected yet" in its line when the page opens and when the monitor's status comes
+    again, while the other partner's connected one reads connected."""
+    app = FedApp(tmp_path)
+    try:
+        board = watched(app, ("Alex", "Sam"))
+
+        async def straps() -> None:
+            board.person_link("Alex", LinkChanged(FED_START_S, LinkState.CONNECTED, "H10 A"))
+            board.person_link("Sam", LinkChanged(FED_START_S, LinkState.DISCONNECTED, "H10 S"))
+
+        app.run(straps())
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        page.wait_for_function("() => document.querySelectorAll('#straps li').length === 2")
+        lines = [
+            "Alex's H10 A: connected · battery not known yet",
+            "Sam's H10 S: not connected yet, trying again on its own · battery not known yet",
+        ]
+        assert page.inner_text("#straps").splitlines() == lines
+        status_sent(app, page)
+        assert page.inner_text("#straps").splitlines() == lines
         page.close()
     finally:
         app.close()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, assert_never
 
-from flooding.app.status import StatusBoard, StrapSeen, heart_now
+from flooding.app.status import StatusBoard, StrapSeen, heart_now, link_word
 from flooding.core.models import LinkState, Mode
 from flooding.core.settings import Settings
 from flooding.io.control import (
@@ -36,6 +36,7 @@ from flooding.io.control import (
 
 if TYPE_CHECKING:
     from flooding.app.session import SessionRunner
+    from flooding.io.control.protocol import ErrorCode
 
 MINUTE_S = 60.0
 
@@ -69,6 +70,7 @@ class LiveMonitor:
         self.settings = settings
         self.strap = strap
         self.people = tuple(people)
+        self.couple = bool(self.people)  # the replies' words speak to both
         self.chosen = dict(straps or {})
         self.headless = headless
         self.demo = demo
@@ -85,7 +87,7 @@ class LiveMonitor:
             return self._workout(request.on)
         runner = self.runner
         if runner is None or runner.session_id is None:
-            return error_reply(
+            return self._refused(
                 "no-session",
                 "no session is running: the monitor is waiting for your straps. "
                 "Put them on (electrodes moistened) and a session starts by itself."
@@ -151,7 +153,7 @@ class LiveMonitor:
                 chosen=self.strap,
                 name=board.strap_name,
                 address=board.strap_address,
-                link=board.link_state.value if board.link_state else "searching",
+                link=link_word(board.link_state, board.connected_before),
                 connected=board.link_state is LinkState.CONNECTED,
                 battery_percent=board.battery_percent,
             ),
@@ -178,7 +180,7 @@ class LiveMonitor:
             chosen=name or address or "",
             name=seen.name,
             address=seen.address,
-            link=seen.link_state.value if seen.link_state else "searching",
+            link=link_word(seen.link_state, seen.connected_before),
             connected=seen.link_state is LinkState.CONNECTED,
             battery_percent=seen.battery_percent,
         )
@@ -197,6 +199,10 @@ class LiveMonitor:
             battery_percent=None,
         )
 
+    def _refused(self, code: ErrorCode, text: str) -> ErrorReply:
+        """Why a request could not be done, in words for the person (or both partners)."""
+        return error_reply(code, text, couple=self.couple)
+
     def _pause(self, runner: SessionRunner, minutes: float | None) -> PauseReply:
         already = runner.pausing
         if not already:
@@ -208,26 +214,27 @@ class LiveMonitor:
             session_id=runner.session_id,
             until_s=_on_wall(runner, runner.pause_until_s),
             minutes_left=round(left_s / MINUTE_S, 1),
+            couple=self.couple,
         )
 
     def _resume(self, runner: SessionRunner) -> ResumeReply | ErrorReply:
         if not runner.pausing:
-            return error_reply("not-pausing", "there is no pause to end: you are not pausing")
+            return self._refused("not-pausing", "there is no pause to end: you are not pausing")
         runner.end_pause()
         assert runner.session_id is not None
-        return ResumeReply(session_id=runner.session_id)
+        return ResumeReply(session_id=runner.session_id, couple=self.couple)
 
     def _ok(self, runner: SessionRunner, session: int | None) -> OkReply | ErrorReply:
         session_id = runner.session_id
         assert session_id is not None
         if session is not None and session != session_id:
-            return error_reply(
+            return self._refused(
                 "other-session",
                 f"session {session} is not the one running (that is {session_id})",
             )
         alert = runner.store.latest_alert(session_id)
         if alert is None:
-            return error_reply("no-alert", f"session {session_id} has had no alert to mark")
+            return self._refused("no-alert", f"session {session_id} has had no alert to mark")
         already = runner.store.is_false_alarm(session_id, alert.id)
         break_over = not already and runner.mark_false_alarm(alert.id)
         return OkReply(
@@ -244,6 +251,6 @@ class LiveMonitor:
         if runner is not None and runner.session_id is not None:
             runner.set_mode(mode)
             self.next_mode = None
-            return WorkoutReply(mode=mode.value, session_id=runner.session_id)
+            return WorkoutReply(mode=mode.value, session_id=runner.session_id, couple=self.couple)
         self.next_mode = mode
-        return WorkoutReply(mode=mode.value, session_id=None, next_session=True)
+        return WorkoutReply(mode=mode.value, session_id=None, next_session=True, couple=self.couple)

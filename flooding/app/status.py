@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading
+from flooding.io.control.protocol import NOT_CONNECTED_YET
 from flooding.io.notify import Message
 
 if TYPE_CHECKING:
@@ -29,6 +30,18 @@ class StrapSeen:
     name: str | None = None
     address: str | None = None
     battery_percent: int | None = None
+    connected_before: bool = False  # it has connected since the monitor started
+
+
+def link_word(state: LinkState | None, connected_before: bool) -> str:
+    """A strap's link as `flooding status` and the live page say it: "searching" before
+    anything is heard of it, and `NOT_CONNECTED_YET` for one dropped that never connected
+    (nothing of it is recorded yet), not "disconnected"."""
+    if state is None:
+        return LinkState.SEARCHING.value
+    if state is LinkState.DISCONNECTED and not connected_before:
+        return NOT_CONNECTED_YET
+    return state.value
 
 
 def heart_now(reading: Reading | None) -> tuple[float | None, str | None, float | None]:
@@ -55,6 +68,7 @@ class StatusBoard:
         self.strap_name: str | None = None
         self.strap_address: str | None = None
         self.battery_percent: int | None = None
+        self.connected_before = False  # the strap has connected since the monitor started
         self.straps: dict[str, StrapSeen] = {}  # couple mode: each partner's strap, by name
 
     def reading(self, reading: Reading) -> None:
@@ -83,13 +97,16 @@ class StatusBoard:
     def note_link(self, change: LinkChanged, person: str = "") -> None:
         """Remember a link change seen outside a session (`person`: whose strap, in couple
         mode)."""
+        connected = change.state is LinkState.CONNECTED
         if person:
             strap = self.straps.setdefault(person, StrapSeen())
             strap.link_state = change.state
+            strap.connected_before = strap.connected_before or connected
             strap.name = change.strap_name or strap.name
             strap.address = change.strap_address or strap.address
             return
         self.link_state = change.state
+        self.connected_before = self.connected_before or connected
         self.strap_name = change.strap_name or self.strap_name
         self.strap_address = change.strap_address or self.strap_address
 

@@ -111,6 +111,7 @@ class TerminalView:
         self._last_state: str | None = None
         self.link_state = "connected"
         self._connected: set[str] = set()  # the straps (address, else name) connected so far
+        self._people_connected: set[str] = set()  # couple mode: whose straps connected so far
         self.battery_percent: int | None = None
         self._people: dict[str, Reading] = {}
         self._people_release: dict[str, ReleaseWatch] = {}
@@ -216,28 +217,40 @@ class TerminalView:
         self._print(rule)
 
     def link(self, change: LinkChanged) -> None:
-        self.link_state = change.state.value
-        when = clock_time_s(change.t_s)
-        say = self.say
         strap_key = change.strap_address or change.strap_name or ""
         if change.state is LinkState.CONNECTED:
             self._connected.add(strap_key)
+        before = strap_key in self._connected if strap_key else bool(self._connected)
+        self._say_link(change, before)
+
+    def person_link(self, person: str, change: LinkChanged) -> None:
+        """Couple mode: a partner's strap's link, said as whose strap it is."""
+        if change.state is LinkState.CONNECTED:
+            self._people_connected.add(person)
+        whose = whose_strap(self.say, person, change.strap_name)
+        self._say_link(replace(change, strap_name=whose), person in self._people_connected, whose)
+
+    def _say_link(self, change: LinkChanged, before: bool, whose: str | None = None) -> None:
+        """The line of a link change; `before`: the strap has connected since the start (a
+        strap never connected was not "disconnected", and nothing of it is recorded);
+        `whose`: a partner's strap in words (couple mode), named in the line."""
+        self.link_state = change.state.value
+        when = clock_time_s(change.t_s)
+        say = self.say
+        if change.state is LinkState.CONNECTED:
             strap = change.strap_name or say("link.the_strap")
             self._print(say("link.connected", time=when, strap=strap))
         elif change.state is LinkState.DISCONNECTED:
             reason = link_reason(change, say).rstrip(".")  # the line goes on after it
             why = f" ({reason})" if reason else ""
-            # a strap never connected was not "disconnected", and nothing of it is recorded
-            before = strap_key in self._connected if strap_key else bool(self._connected)
-            key = "link.disconnected" if before else "link.not_connected_yet"
-            self._print(say(key, time=when, why=why))
+            if whose is None:
+                key = "link.disconnected" if before else "link.not_connected_yet"
+            else:
+                key = "link.person_disconnected" if before else "link.person_not_connected_yet"
+            self._print(say(key, time=when, why=why, strap=whose))
         else:
             state = say.choice("link", change.state.value)
             self._print(f"{when}  {state} {change.strap_name or ''}".rstrip())
-
-    def person_link(self, person: str, change: LinkChanged) -> None:
-        """Couple mode: a partner's strap's link, said as whose strap it is."""
-        self.link(replace(change, strap_name=whose_strap(self.say, person, change.strap_name)))
 
     def battery(self, level: BatteryLevel, low: bool) -> None:
         self.battery_percent = level.percent

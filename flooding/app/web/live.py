@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from flooding.app.status import link_word
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading
 from flooding.io.notify import Message
 
@@ -28,9 +29,6 @@ QUEUE_EVENTS = 2000  # a page that falls this far behind is dropped (it reconnec
 MESSAGES_KEPT = 5  # the latest messages, so a page opened after an alert still shows it
 
 Status = Callable[[], dict[str, Any]]
-
-# a link's state on the page for a strap not connected since the monitor started
-NOT_CONNECTED_YET = "not-connected-yet"
 
 
 def reading_event(reading: Reading) -> dict[str, Any]:
@@ -105,13 +103,11 @@ class LiveFeed:
         self.send_status()
 
     def _link_word(self, whose: str, change: LinkChanged) -> str:
-        """The link's state as the page says it: a strap that has not connected yet is
-        `NOT_CONNECTED_YET`, not "disconnected" (nothing of it is recorded yet)."""
+        """The link's state as the page says it, as `flooding status` does (`link_word`):
+        a strap that has not connected yet is not "disconnected"."""
         if change.state is LinkState.CONNECTED:
             self._connected.add(whose)
-        elif change.state is LinkState.DISCONNECTED and whose not in self._connected:
-            return NOT_CONNECTED_YET
-        return change.state.value
+        return link_word(change.state, whose in self._connected)
 
     def link(self, change: LinkChanged) -> None:
         self.link_state = {

@@ -66,12 +66,20 @@ def no_monitor_text(what: str, args: argparse.Namespace, say: Catalogue) -> str:
 
 def refusal(reply: ErrorReply, say: Catalogue) -> str:
     """Why the monitor could not do what was asked: its own words in English (they name the
-    session), the catalogue's `control.refused.CODE` in another language (its own words
-    when it sent a code this program does not know)."""
+    session), the catalogue's `control.refused.CODE` in another language, to both partners
+    `control.refused.couple.CODE` where there is one (its own words when it sent a code
+    this program does not know)."""
     key = f"control.refused.{reply.code}"
     if say.language == "en" or key not in say.texts:
         return reply.error
-    return say(key)
+    couple = f"control.refused.couple.{reply.code}"
+    return say(couple if reply.couple and couple in say.texts else key)
+
+
+def to_whom(key: str, couple: bool) -> str:
+    """`key`, or its words to both partners (`KEY_couple`) when the monitor watches a
+    couple."""
+    return f"{key}_couple" if couple else key
 
 
 @contextmanager
@@ -88,16 +96,49 @@ def asking_the_monitor(say: Catalogue) -> Iterator[None]:
         raise CommandError(say("control.no_answer", error=exc)) from None
 
 
-def first_answer(
+def answered(
     args: argparse.Namespace, ask: Callable[[Path], ReplyT | ErrorReply | None]
-) -> ReplyT | ErrorReply | None:
-    """The answer of the first monitor that runs (`ask` puts the request to the one in a
-    folder of `monitor_folders`, None when none runs there); None when none runs at all."""
+) -> tuple[Path, ReplyT | ErrorReply] | None:
+    """The folder of the first monitor that runs, and its answer (`ask` puts the request to
+    the one in a folder of `monitor_folders`, None when none runs there); None when none
+    runs at all."""
     for folder in monitor_folders(args):
         reply = ask(folder)
         if reply is not None:
-            return reply
+            return folder, reply
     return None
+
+
+def first_answer(
+    args: argparse.Namespace, ask: Callable[[Path], ReplyT | ErrorReply | None]
+) -> ReplyT | ErrorReply | None:
+    """The answer of the first monitor that runs (see `answered`); None when none runs."""
+    found = answered(args, ask)
+    return None if found is None else found[1]
+
+
+def demo_too(args: argparse.Namespace, reached: Path, say: Catalogue, command: str) -> str | None:
+    """When the monitor of the data folder answered (`reached`) and the demo runs too, the
+    line that says whose answer this is and how to ask the demo (`command`: what follows
+    the program's name, without --data-dir); None when only one of them runs."""
+    import shlex
+
+    from flooding.io.control import ControlError, StatusReply, StatusRequest, send_command
+
+    monitor, demo = monitor_folders(args)
+    if reached != monitor:
+        return None
+    try:  # a status changes nothing, and says which is the demo
+        other = send_command(StatusRequest(), data_dir=demo)
+        mine = send_command(StatusRequest(), data_dir=monitor) if other is not None else None
+    except ControlError:
+        return None  # the other one does not answer: only this answer is to be had
+    if not isinstance(other, StatusReply) or not other.status.demo:
+        return None
+    if not isinstance(mine, StatusReply) or mine.status.demo:
+        return None  # a demo with the real sessions (--with-real) answered: no monitor runs
+    ask_demo = f"{program()} {command} --data-dir {shlex.quote(str(demo))}"
+    return say("control.demo_too", command=ask_demo)
 
 
 def monitor_answer(
@@ -106,16 +147,21 @@ def monitor_answer(
     ask: Callable[[Path], ReplyT | ErrorReply | None],
     *,
     cannot: str,
-) -> ReplyT:
-    """What the running monitor answered (see `first_answer`), or a CommandError: no monitor
-    runs (exit 3, `cannot` says what cannot be done), or it refused (its reasons), or the
-    request is not valid or the monitor does not answer (see `asking_the_monitor`)."""
+    command: str,
+) -> tuple[ReplyT, str | None]:
+    """What the running monitor answered (see `first_answer`), with the line to say after
+    it when the demo runs too (`demo_too`, `command` as there; None when it does not); or a
+    CommandError: no monitor runs (exit 3, `cannot` says what cannot be done), or it refused
+    (its reasons), or the request is not valid or the monitor does not answer (see
+    `asking_the_monitor`)."""
     from flooding.io.control import ErrorReply
 
     with asking_the_monitor(say):
-        reply = first_answer(args, ask)
-    if reply is None:
+        found = answered(args, ask)
+    if found is None:
         raise CommandError(no_monitor_text(cannot, args, say), EXIT_NOT_RUNNING, named=False)
+    folder, reply = found
+    also = demo_too(args, folder, say, command)
     if isinstance(reply, ErrorReply):
-        raise CommandError(refusal(reply, say))
-    return reply
+        raise CommandError(refusal(reply, say) + ("" if also is None else f"\n{also}"))
+    return reply, also

@@ -17,7 +17,7 @@ from flooding.cli.commands._common import (
     open_store,
     screen_words,
 )
-from flooding.cli.commands._control import asking_the_monitor, first_answer, refusal
+from flooding.cli.commands._control import answered, asking_the_monitor, demo_too, refusal
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -55,21 +55,26 @@ def _ask_the_running_monitor(args: argparse.Namespace, say: Catalogue) -> int | 
     with asking_the_monitor(say):
         request = build_request(OkRequest, session=args.session)
     try:
-        reply = first_answer(args, lambda folder: send_command(request, data_dir=folder))
+        found = answered(args, lambda folder: send_command(request, data_dir=folder))
     except ControlError as exc:  # not a refusal: the mark is made directly instead
         print(say("ok.no_answer", error=exc), file=sys.stderr)
         return None
-    if reply is None:
+    if found is None:
         return None
+    folder, reply = found
     if isinstance(reply, ErrorReply):
         if reply.code in ("no-session", "other-session"):
             return None
-        raise CommandError(refusal(reply, say))
+        also = demo_too(args, folder, say, "ok")
+        raise CommandError(refusal(reply, say) + ("" if also is None else f"\n{also}"))
     when = session_clock(reply.alert_t_s)
     sid = reply.session_id
     print(say("ok.already" if reply.already else "ok.marked", when=when, id=sid))
     if reply.break_over:
         print(say("session.info.false_alarm_break_over"))
+    also = demo_too(args, folder, say, "ok")
+    if also is not None:
+        print(also)
     return 0
 
 

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import add_data_dir_option, add_lang_option, screen_words
-from flooding.cli.commands._control import asking_the_monitor, monitor_answer
+from flooding.cli.commands._control import asking_the_monitor, monitor_answer, to_whom
 from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
@@ -45,15 +45,19 @@ def run_pause(args: argparse.Namespace) -> int:
     say = screen_words(args)
     with asking_the_monitor(say):
         request = build_request(PauseRequest, minutes=args.minutes)
-    reply = monitor_answer(
+    reply, also = monitor_answer(
         args,
         say,
         lambda folder: send_command(request, data_dir=folder),
         cannot=say("control.no_session_to_pause"),
+        command="pause" if args.minutes is None else f"pause {args.minutes:g}",
     )
     left = counted("count.minutes", round(reply.minutes_left))
     until = clock_time(reply.until_s)
-    print(say("pause.already" if reply.already else "pause.started", minutes=left, until=until))
+    said = "pause.already" if reply.already else to_whom("pause.started", reply.couple)
+    print(say(said, minutes=left, until=until))
+    if also is not None:
+        print(also)
     return 0
 
 
@@ -61,11 +65,14 @@ def run_resume(args: argparse.Namespace) -> int:
     from flooding.io.control import ResumeRequest, send_command
 
     say = screen_words(args)
-    monitor_answer(
+    reply, also = monitor_answer(
         args,
         say,
         lambda folder: send_command(ResumeRequest(), data_dir=folder),
         cannot=say("control.no_pause_to_end"),
+        command="resume",
     )
-    print(say("resume.ended"))
+    print(say(to_whom("resume.ended", reply.couple)))
+    if also is not None:
+        print(also)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
@@ -14,8 +15,9 @@ from flooding.cli.commands._common import (
 )
 from flooding.cli.commands._control import (
     EXIT_NOT_RUNNING,
+    answered,
     asking_the_monitor,
-    first_answer,
+    demo_too,
     no_monitor_text,
     refusal,
 )
@@ -69,11 +71,14 @@ def _strap_line(strap: StrapStatus, say: Catalogue, person: str | None = None) -
         label = name or say("status.your_strap")
     if strap.address and strap.address != name:
         label += f" ({strap.address})"
-    link = (
-        say("status.connected")
-        if strap.connected
-        else say("status.not_connected", link=say.choice("strap_link", strap.link))
-    )
+    from flooding.io.control.protocol import NOT_CONNECTED_YET
+
+    if strap.connected:
+        link = say("status.connected")
+    elif strap.link == NOT_CONNECTED_YET:  # nothing of it is recorded yet
+        link = say("status.not_connected_yet")
+    else:
+        link = say("status.not_connected", link=say.choice("strap_link", strap.link))
     if strap.battery_percent is not None:
         link += say("status.battery", percent=strap.battery_percent)
     return say("status.strap", label=label, link=link)
@@ -158,18 +163,23 @@ def run(args: argparse.Namespace) -> int:
 
     say = screen_words(args)
     with asking_the_monitor(say):
-        reply = first_answer(args, lambda folder: send_command(StatusRequest(), data_dir=folder))
-    if reply is None:
+        found = answered(args, lambda folder: send_command(StatusRequest(), data_dir=folder))
+    if found is None:
         if args.json:
             print(json.dumps({"running": False}))
         else:
             print(no_monitor_text(say("control.nothing_to_report"), args, say))
         return EXIT_NOT_RUNNING
+    folder, reply = found
+    also = demo_too(args, folder, say, "status --json" if args.json else "status")
     if isinstance(reply, ErrorReply):
-        raise CommandError(say("status.could_not_say", error=refusal(reply, say)))
+        error = say("status.could_not_say", error=refusal(reply, say))
+        raise CommandError(error if also is None else f"{error}\n{also}")
     if args.json:
         status = reply.status.model_dump(mode="json")
         print(json.dumps({"running": True, **status}, indent=2))
     else:
         print("\n".join(describe(reply.status, say)))
+    if also is not None:
+        print(also, file=sys.stderr if args.json else sys.stdout)  # the JSON stays JSON
     return 0

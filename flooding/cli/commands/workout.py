@@ -12,7 +12,7 @@ from flooding.cli.commands._common import (
     program,
     screen_words,
 )
-from flooding.cli.commands._control import monitor_answer
+from flooding.cli.commands._control import monitor_answer, to_whom
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -35,16 +35,19 @@ def run(args: argparse.Namespace) -> int:
 
     on = args.switch == "on"
     say = screen_words(args)
-    reply = monitor_answer(
+    reply, also = monitor_answer(
         args,
         say,
         lambda folder: send_command(WorkoutRequest(on=on), data_dir=folder),
         cannot=say(f"control.workout_{args.switch}"),
+        command=f"workout {args.switch}",
     )
     when = say("workout.next_session" if reply.session_id is None else "workout.now")
     if on:
         command = f"{program()} workout off{data_dir_hint(args)}"
-        print(say("workout.on", when=when, command=command))
+        print(say(to_whom("workout.on", reply.couple), when=when, command=command))
     else:
         print(say("workout.off", when=when))
+    if also is not None:
+        print(also)
     return 0

@@ -17,6 +17,7 @@ from flooding.io.control.lock import (
 )
 from flooding.io.control.places import UnsafeFolderError, run_dir, socket_path
 from flooding.io.control.protocol import (
+    NOT_CONNECTED_YET,
     ControlRequestError,
     ErrorReply,
     Handler,
@@ -42,6 +43,7 @@ from flooding.io.control.protocol import (
 from flooding.io.control.server import ControlServer
 
 __all__ = [
+    "NOT_CONNECTED_YET",
     "AlreadyRunningError",
     "ControlError",
     "ControlRequestError",

@@ -119,11 +119,16 @@ class _Reply(BaseModel):
     model_config = ConfigDict(frozen=True)  # extra fields from a newer monitor are ignored
 
 
+# a strap's `link` while it has not connected since the monitor started (none of it is
+# recorded yet), where `LinkState`'s "disconnected" would say it had been
+NOT_CONNECTED_YET = "not-connected-yet"
+
+
 class StrapStatus(_Reply):
     chosen: str
     name: str | None
     address: str | None
-    link: str
+    link: str  # a `LinkState` value, or NOT_CONNECTED_YET
     connected: bool
     battery_percent: int | None
 
@@ -179,13 +184,22 @@ class MonitorStatus(_HeartNotCounted):
     )  # why desktop alerts do not reach the screen: absent while they do (as far as known)
 
 
+class _ToWhom(_Reply):
+    """A reply the commands turn into words for people: whether they are a couple (the
+    monitor watches two partners), so the words speak to both."""
+
+    couple: bool = Field(
+        default=False, exclude_if=lambda couple: not couple
+    )  # absent for one person (and from a monitor older than this field)
+
+
 class StatusReply(_Reply):
     ok: Literal[True] = True
     cmd: Literal["status"] = "status"
     status: MonitorStatus
 
 
-class PauseReply(_Reply):
+class PauseReply(_ToWhom):
     ok: Literal[True] = True
     cmd: Literal["pause"] = "pause"
     already: bool  # a pause was running already: it goes on unchanged
@@ -194,7 +208,7 @@ class PauseReply(_Reply):
     minutes_left: float
 
 
-class ResumeReply(_Reply):
+class ResumeReply(_ToWhom):
     ok: Literal[True] = True
     cmd: Literal["resume"] = "resume"
     session_id: int
@@ -210,7 +224,7 @@ class OkReply(_Reply):
     break_over: bool = False  # the break this alert started was still on: it ended
 
 
-class WorkoutReply(_Reply):
+class WorkoutReply(_ToWhom):
     ok: Literal[True] = True
     cmd: Literal["workout"] = "workout"
     mode: str
@@ -218,7 +232,7 @@ class WorkoutReply(_Reply):
     next_session: bool = False
 
 
-class ErrorReply(_Reply):
+class ErrorReply(_ToWhom):
     """The request could not be done; `error` says why in plain words."""
 
     ok: Literal[False] = False
@@ -330,9 +344,9 @@ def encode(message: BaseModel) -> bytes:
     return message.model_dump_json(exclude_none=as_request).encode("utf-8") + b"\n"
 
 
-def error_reply(code: ErrorCode, text: str) -> ErrorReply:
-    """A reply saying a request could not be done, and why."""
-    return ErrorReply(code=code, error=text)
+def error_reply(code: ErrorCode, text: str, *, couple: bool = False) -> ErrorReply:
+    """A reply saying a request could not be done, and why (to a couple: `couple`)."""
+    return ErrorReply(code=code, error=text, couple=couple)
 
 
 def answer(handler: Handler, line: bytes) -> Reply:
