@@ -17,6 +17,8 @@ from flooding.cli.main import main
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import Alert, EpisodeStarted, Mode, Sample
 from flooding.core.settings import (
+    MAX_TEXT_CHARS,
+    MAX_TEXTS,
     ConfigError,
     DetectionOverrides,
     DetectionSettings,
@@ -233,6 +235,67 @@ class TestConfigCheck:
         out = capsys.readouterr().out
         assert "c.toml:2: notify.targets = 'gotify://…': allowed: a list of text" in out
         assert "SECRETtoken123" not in out
+
+    @pytest.mark.parametrize(
+        ("language", "words"),
+        [
+            (
+                "en",
+                (
+                    "301 characters: a message text can have at most 300",
+                    "shorten it",
+                    "9 texts: this list can have at most 8; leave out 1 of them",
+                ),
+            ),
+            (
+                "de",
+                (
+                    "301 Zeichen: ein Nachrichtentext darf höchstens 300 haben",
+                    "kürze ihn",
+                    "9 Texte: diese Liste darf höchstens 8 haben; lass 1 davon weg",
+                ),
+            ),
+        ],
+    )
+    def test_a_message_text_too_long_or_a_list_too_long_names_the_limit(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        language: str,
+        words: tuple[str, str, str],
+    ) -> None:
+        """A message text over the most characters, a list text over it, and a list of more
+        texts than it may hold are each named with their line, the limit and what to do."""
+        long = "x" * (MAX_TEXT_CHARS + 1)
+        path = tmp_path / "long.toml"
+        path.write_text(
+            f'[messages]\nalert_body = "{long}"\nreentry_lines = ["Hi", "{long}"]\n'
+            f"suggestions = {json.dumps(['Breathe'] * (MAX_TEXTS + 1))}\n",
+            encoding="utf-8",
+        )
+        assert main(["config", "check", str(path), "--lang", language]) == 1
+        out = capsys.readouterr().out
+        too_long, shorten, too_many = words
+        assert "long.toml:2: messages.alert_body = 'xxx" in out
+        assert "long.toml:3: messages.reentry_lines.1 = 'xxx" in out
+        assert out.count(too_long) == 2
+        assert out.count(shorten) == 2
+        assert "long.toml:4: messages.suggestions = ['Breathe'" in out
+        assert too_many in out
+
+    def test_message_texts_up_to_the_limit_are_taken(self) -> None:
+        """A text of exactly the most characters and a list of exactly the most texts load."""
+        longest = "y" * MAX_TEXT_CHARS
+        settings = load_config(
+            env={},
+            use_default_user_file=False,
+            overrides=[
+                f'messages.alert_body="{longest}"',
+                f"messages.suggestions={json.dumps([longest] * MAX_TEXTS)}",
+            ],
+        ).settings
+        assert settings.messages.alert_body == longest
+        assert settings.messages.suggestions == [longest] * MAX_TEXTS
 
     def test_good_file_says_ok(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A valid file exits 0 and says OK."""
