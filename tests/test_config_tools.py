@@ -82,6 +82,12 @@ class TestDefaultsInSync:
         for key in DetectionOverrides.model_fields:
             assert key in shipped["detection"] or key in commented
 
+    def test_the_message_limits_default_toml_names_are_the_schemas(self) -> None:
+        """The [messages] comment of default.toml names the limits the schema holds texts to."""
+        text = default_toml_text()
+        assert f"a text holds at most {MAX_TEXT_CHARS} characters" in text
+        assert f"a list at most {MAX_TEXTS} texts" in text
+
     def test_overrides_allow_exactly_what_detection_allows(self) -> None:
         """A workout override outside the [detection] range is refused with the same range."""
         for key, bad in (("absolute_bpm", 40), ("confirm_s", 200), ("rules", "sometimes")):
