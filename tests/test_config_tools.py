@@ -248,17 +248,17 @@ class TestConfigCheck:
             (
                 "en",
                 (
-                    "301 characters: a message text can have at most 300",
+                    "1001 characters: a message text can have at most 1000",
                     "shorten it",
-                    "9 texts: this list can have at most 8; leave out 1 of them",
+                    "21 texts: this list can have at most 20; leave out 1 of them",
                 ),
             ),
             (
                 "de",
                 (
-                    "301 Zeichen: ein Nachrichtentext darf höchstens 300 haben",
+                    "1001 Zeichen: ein Nachrichtentext darf höchstens 1000 haben",
                     "kürze ihn",
-                    "9 Texte: diese Liste darf höchstens 8 haben; lass 1 davon weg",
+                    "21 Texte: diese Liste darf höchstens 20 haben; lass 1 davon weg",
                 ),
             ),
         ],
