@@ -17,6 +17,8 @@ from flooding.cli.main import main
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import Alert, EpisodeStarted, Mode, Sample
 from flooding.core.settings import (
+    MAX_TEXT_CHARS,
+    MAX_TEXTS,
     ConfigError,
     DetectionOverrides,
     DetectionSettings,
@@ -79,6 +81,12 @@ class TestDefaultsInSync:
                 assert key in shipped[section] or key in commented, f"{section}.{key}"
         for key in DetectionOverrides.model_fields:
             assert key in shipped["detection"] or key in commented
+
+    def test_the_message_limits_default_toml_names_are_the_schemas(self) -> None:
+        """The [messages] comment of default.toml names the limits the schema holds texts to."""
+        text = default_toml_text()
+        assert f"a text holds at most {MAX_TEXT_CHARS} characters" in text
+        assert f"a list at most {MAX_TEXTS} texts" in text
 
     def test_overrides_allow_exactly_what_detection_allows(self) -> None:
         """A workout override outside the [detection] range is refused with the same range."""
@@ -233,6 +241,67 @@ class TestConfigCheck:
         out = capsys.readouterr().out
         assert "c.toml:2: notify.targets = 'gotify://…': allowed: a list of text" in out
         assert "SECRETtoken123" not in out
+
+    @pytest.mark.parametrize(
+        ("language", "words"),
+        [
+            (
+                "en",
+                (
+                    "1001 characters: a message text can have at most 1000",
+                    "shorten it",
+                    "21 texts: this list can have at most 20; leave out 1 of them",
+                ),
+            ),
+            (
+                "de",
+                (
+                    "1001 Zeichen: ein Nachrichtentext darf höchstens 1000 haben",
+                    "kürze ihn",
+                    "21 Texte: diese Liste darf höchstens 20 haben; lass 1 davon weg",
+                ),
+            ),
+        ],
+    )
+    def test_a_message_text_too_long_or_a_list_too_long_names_the_limit(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        language: str,
+        words: tuple[str, str, str],
+    ) -> None:
+        """A message text over the most characters, a list text over it, and a list of more
+        texts than it may hold are each named with their line, the limit and what to do."""
+        long = "x" * (MAX_TEXT_CHARS + 1)
+        path = tmp_path / "long.toml"
+        path.write_text(
+            f'[messages]\nalert_body = "{long}"\nreentry_lines = ["Hi", "{long}"]\n'
+            f"suggestions = {json.dumps(['Breathe'] * (MAX_TEXTS + 1))}\n",
+            encoding="utf-8",
+        )
+        assert main(["config", "check", str(path), "--lang", language]) == 1
+        out = capsys.readouterr().out
+        too_long, shorten, too_many = words
+        assert "long.toml:2: messages.alert_body = 'xxx" in out
+        assert "long.toml:3: messages.reentry_lines.1 = 'xxx" in out
+        assert out.count(too_long) == 2
+        assert out.count(shorten) == 2
+        assert "long.toml:4: messages.suggestions = ['Breathe'" in out
+        assert too_many in out
+
+    def test_message_texts_up_to_the_limit_are_taken(self) -> None:
+        """A text of exactly the most characters and a list of exactly the most texts load."""
+        longest = "y" * MAX_TEXT_CHARS
+        settings = load_config(
+            env={},
+            use_default_user_file=False,
+            overrides=[
+                f'messages.alert_body="{longest}"',
+                f"messages.suggestions={json.dumps([longest] * MAX_TEXTS)}",
+            ],
+        ).settings
+        assert settings.messages.alert_body == longest
+        assert settings.messages.suggestions == [longest] * MAX_TEXTS
 
     def test_good_file_says_ok(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A valid file exits 0 and says OK."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_origin
 
 import pytest
 
@@ -446,7 +447,7 @@ def _every_placeholder_texts() -> dict[str, object]:
     texts: dict[str, object] = {}
     for key, names in PLACEHOLDERS.items():
         text = f"{key}:" + "".join("{" + name + "}" for name in names)
-        is_list = MessageSettings.model_fields[key].annotation == list[str]
+        is_list = get_origin(MessageSettings.model_fields[key].annotation) is list
         texts[key] = [text] if is_list else text
     return texts
 

@@ -516,6 +516,43 @@ def test_a_journal_written_before_headers_never_merges_two_sessions(tmp_path: Pa
     }
 
 
+def test_a_journal_written_before_headers_never_takes_a_deleted_sessions_id(
+    tmp_path: Path,
+) -> None:
+    """A journal of rows only naming a session id that a session since deleted had: its
+    rows get a session under a new id, never that one's (a link or note naming the deleted
+    session would name them)."""
+    add_session(tmp_path, THEIRS_START, THEIRS_START + 600, "import:csv")
+    store = Store.open(tmp_path)
+    store.delete_session(1)
+    store.close()
+    write_old_journal(tmp_path, [START + k for k in range(5)])
+    Store.open(tmp_path).close()
+    assert stored_sessions(tmp_path) == {2: (START, "recovered", [START + k for k in range(5)])}
+
+
+def test_a_session_never_stored_is_restored_under_a_new_id_if_its_id_was_given_since(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A journal whose session never reached the database, its handed-out id since given to
+    another session that was then deleted: the session is restored under a new id, never
+    the deleted one's, and the warning names it."""
+    add_session(tmp_path, THEIRS_START, THEIRS_START + 600, "import:csv")
+    store = Store.open(tmp_path)
+    store.delete_session(1)
+    store.close()
+    live = Journal(tmp_path / DB_NAME)
+    live.append(
+        [(1, START + k, 70.0, "0.85", 1, None, "", None) for k in range(3)],
+        {1: SessionHeader(session=1, started_s=START, source="ble", mode="talk")},
+    )
+    live.close()
+    with caplog.at_level(logging.WARNING):
+        Store.open(tmp_path).close()
+    assert stored_sessions(tmp_path) == {2: (START, "ble", [START + k for k in range(3)])}
+    assert "restored as session 2" in " ".join(r.getMessage() for r in caplog.records)
+
+
 def test_a_couple_session_never_stored_is_restored_with_both_partners(tmp_path: Path) -> None:
     """A journal whose couple session never reached the database restores the session with
     its mode, strap, settings and both partners, each track's samples under its person."""

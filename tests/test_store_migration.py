@@ -80,7 +80,7 @@ class TestMigrationFromVersion1:
         samples_before, events_before = make_v1_database(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 7
+            assert store.schema_version() == SCHEMA_VERSION == 8
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]
@@ -199,7 +199,7 @@ class TestMigrationFromVersion3:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 7
+            assert store.schema_version() == SCHEMA_VERSION == 8
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, None) for row in rows_before
             ]
@@ -238,7 +238,7 @@ class TestMigrationFromVersion4:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 7
+            assert store.schema_version() == SCHEMA_VERSION == 8
             kept = "SELECT session_id FROM sample_columns"
             assert store.db.execute(kept).fetchall() == [(1,)]
             for session_id in (1, 2):
@@ -290,7 +290,7 @@ class TestMigrationFromVersion5:
         before = version_5_file(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 7
+            assert store.schema_version() == SCHEMA_VERSION == 8
             assert [
                 *store.db.execute("SELECT * FROM sessions").fetchall(),
                 *store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
@@ -311,24 +311,25 @@ class TestMigrationFromVersion5:
         version_5_file(data)
         reader = Store.open_read_only(data)
         try:
-            assert reader.schema_version() == 7
+            assert reader.schema_version() == 8
             assert reader.replayed_alerts(1, "key") is None
         finally:
             reader.close()
 
     def test_a_newer_file_is_refused_by_every_opening(self, tmp_path: Path) -> None:
-        """A file a newer flooding wrote (schema 8) is refused, for reading too, and left as
+        """A file a newer flooding wrote (schema 9) is refused, for reading too, and left as
         it is: this version never guesses at tables it does not know."""
         Store.open(tmp_path).close()
         db = sqlite3.connect(tmp_path / "flooding.db")
-        db.execute("UPDATE meta SET value='8' WHERE key='schema_version'")
+        db.execute("UPDATE meta SET value='9' WHERE key='schema_version'")
         db.commit()
         db.close()
         for opening in (Store.open, Store.open_read_only):
-            with pytest.raises(StoreError, match="schema 8"):
+            with pytest.raises(StoreError, match="schema 9"):
                 opening(tmp_path)
         db = sqlite3.connect(tmp_path / "flooding.db")
-        assert db.execute("SELECT value FROM meta").fetchone() == ("8",)
+        version = "SELECT value FROM meta WHERE key='schema_version'"
+        assert db.execute(version).fetchone() == ("9",)
         db.close()
 
 
@@ -362,7 +363,7 @@ class TestMigrationFromVersion6:
         assert ("index", "samples_by_person") in schema_of(data / "flooding.db")
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 7
+            assert store.schema_version() == SCHEMA_VERSION == 8
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == before
             assert [s.bpm for s in store.iter_samples(1, "Sam")] == [80.0, 81.0, 82.0, 83.0]
             assert [s.bpm for s in store.iter_samples(1)] == [70, 80, 71, 81, 72, 82, 73, 83]

@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import pytest
@@ -29,6 +29,7 @@ from flooding.app.web.guard import (
 )
 from flooding.app.web.live import LiveFeed
 from flooding.app.web.server import PORT_FILE_NAME, AppServer, running_link
+from flooding.app.web.settings_page import form_fields
 from flooding.io.config_files.loading import default_settings
 from flooding.io.control import PauseReply, PauseRequest, Reply, Request
 from flooding.io.files import UnsafeFileError
@@ -424,6 +425,19 @@ def test_a_form_too_large_says_so_and_the_limit(tmp_path: Path) -> None:
                 assert f"at most {MAX_BODY_BYTES // 1024} KiB" in text
 
     serve(tmp_path, check)
+
+
+def test_the_settings_form_filled_to_every_fields_limit_sends_in_half_the_body_limit() -> None:
+    """The Settings form with each text field filled as far as the page lets a person type
+    (its `maxlength`) is sent in at most half the app's body limit: typing or pasting into
+    it never meets the 413 that would lose what was typed."""
+    settings = default_settings()
+    fields = [field for _title, section in form_fields(settings) for field in section]
+    form = {field.key: str(field.value) for field in fields if field.kind != "bool"}
+    limited = {field.key: "x" * field.max_chars for field in fields if field.max_chars}
+    assert len(limited) == len(settings.messages.model_dump())  # every message text
+    body = urlencode({**form, **limited, "action": "save"}).encode()
+    assert len(body) <= MAX_BODY_BYTES // 2
 
 
 def test_a_session_page_shows_no_words_its_address_brings(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from flooding.app.web.message_preview import example_notices
+from flooding.core.settings import MAX_TEXT_CHARS, MAX_TEXTS
 from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.store import Store
 from tests.browser import AppProcess
@@ -298,3 +299,55 @@ def test_a_changed_message_list_is_saved_keeping_the_comments(
     assert "# I run a bit hot" in text
     assert 'reentry_lines = ["Shall we start again?", "What did you mean?"]' in text
     assert page.locator("#notice-2 .notice-body").inner_text().count("Shall we start again?") == 1
+
+
+def test_a_huge_text_pasted_stops_at_the_limit_and_the_form_still_saves(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A text pasted into a message field far past the app's body limit stops at the most
+    characters a message text may have, and Save keeps it (no refusal that loses the form)."""
+    page = settings_page(chromium, app)
+    field = page.get_by_label("alert body", exact=True)
+    assert field.get_attribute("maxlength") == str(MAX_TEXT_CHARS)
+    field.fill("")
+    field.focus()
+    pasted = "Breathe slowly. " * 5_000  # 80,000 characters
+    page.keyboard.insert_text(pasted)
+    assert field.input_value() == pasted[:MAX_TEXT_CHARS]
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Saved.", timeout=10_000)
+    saved = load_config(folder / "config.toml").settings.messages.alert_body
+    assert saved == pasted[:MAX_TEXT_CHARS].rstrip()
+
+
+def test_texts_over_the_limit_sent_anyway_are_refused_beside_their_fields(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A text over the most characters, a list holding one, and a list of more texts than
+    it may hold (sent by a page without the limits) are each refused beside their field
+    with `config check`'s words, the limit named; the file is as it was."""
+    page = settings_page(chromium, app)
+    long = "x" * (MAX_TEXT_CHARS + 1)
+    values = {
+        "alert body": long,
+        "suggestions (one a line, used in turn)": f"Breathe\n{long}",
+        "reentry lines (one a line, used in turn)": "\n".join(["Hello"] * (MAX_TEXTS + 1)),
+    }
+    for label, value in values.items():
+        page.get_by_label(label, exact=True).evaluate(
+            "(field, value) => { field.removeAttribute('maxlength'); field.value = value; }",
+            value,
+        )
+    page.get_by_role("button", name="Save").click()
+    body = page.locator("#f-messages-alert_body-error").inner_text()
+    assert "messages.alert_body = 'xxx" in body
+    assert (
+        f"{MAX_TEXT_CHARS + 1} characters: a message text can have at most {MAX_TEXT_CHARS}" in body
+    )
+    assert "shorten it" in body
+    item = page.locator("#f-messages-suggestions-error").inner_text()
+    assert "messages.suggestions.1 = 'xxx" in item
+    assert f"can have at most {MAX_TEXT_CHARS}" in item
+    many = page.locator("#f-messages-reentry_lines-error").inner_text()
+    assert f"{MAX_TEXTS + 1} texts: this list can have at most {MAX_TEXTS}; leave out 1" in many
+    assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE

@@ -222,8 +222,14 @@ def _placeholder_problem(text: str, names: tuple[str, ...]) -> tuple[str, str] |
     return None
 
 
-Text = Annotated[str, Field(min_length=1)]  # a message text: never empty
-Texts = Annotated[list[str], Field(min_length=1)]  # a rotating list: at least one text
+# a message text's most characters: far above what a notification shows (a few hundred; the
+# longest shipped text has 198), so a person's own longer script still loads, yet bounded, so
+# the Settings form with every text at its longest still sends (the app's body limit)
+MAX_TEXT_CHARS = 1000
+MAX_TEXTS = 20  # a rotating list's most texts (a shipped one holds 5 at most)
+_ItemText = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]  # never empty
+Texts = Annotated[list[_ItemText], Field(min_length=1, max_length=MAX_TEXTS)]  # one at least
 
 
 class MessageSettings(_Section):

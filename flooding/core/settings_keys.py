@@ -86,6 +86,11 @@ def _bounds(metadata: list[Any]) -> tuple[Any, Any]:
     return low, high
 
 
+def _most(metadata: list[Any]) -> Any:
+    """The most characters (a text) or items (a list) constraint objects allow (None: any)."""
+    return next((m.max_length for m in metadata if getattr(m, "max_length", None)), None)
+
+
 def number_bounds(path: str) -> tuple[float, float]:
     """The lowest and highest value a number key allows, as the schema says (the one place
     of a bound: other places that check the same value ask here)."""
@@ -126,9 +131,15 @@ def allowed_values(path: str, say: Catalogue) -> str | None:
                 unit=_unit(name, say),
             )
         return say(f"allowed.{whole}number", unit=_unit(name, say))
+    most = _most(metadata)
     if base is str:
+        if most is not None:
+            return say("allowed.text_at_most", max=most)
         return say("allowed.text_not_empty" if not_empty else "allowed.text")
     if get_origin(base) is list:
+        if most is not None:
+            (item,) = get_args(base)
+            return say("allowed.texts_at_most", count=most, max=_most(_constraints(item, [])[1]))
         return say("allowed.texts_not_empty" if not_empty else "allowed.texts")
     if isinstance(base, type) and issubclass(base, BaseModel):
         return say("allowed.table", keys=", ".join(base.model_fields))

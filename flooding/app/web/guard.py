@@ -75,7 +75,9 @@ SECURITY_HEADERS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MAX_BODY_BYTES = 64 * 1024  # a form or an action is a few hundred bytes; settings, a few KiB
+# a form or an action is a few hundred bytes; settings a few KiB, and about 170 KB with every
+# message text at its longest (`MAX_TEXT_CHARS`), which must still send
+MAX_BODY_BYTES = 512 * 1024
 ERROR_STATUSES = frozenset({400, 403, 404, 405, 413})  # aiohttp's own answers, said in our words
 
 

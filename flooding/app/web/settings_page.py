@@ -25,7 +25,13 @@ from flooding.app.tune import DEFAULT_TOLERANCE_S, RecordedSessions, Totals, tot
 from flooding.app.web.message_preview import example_notices
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue
-from flooding.core.settings import PLACEHOLDERS, ConfigError, Settings
+from flooding.core.settings import (
+    MAX_TEXT_CHARS,
+    MAX_TEXTS,
+    PLACEHOLDERS,
+    ConfigError,
+    Settings,
+)
 from flooding.core.settings_keys import allowed_values, field_for
 from flooding.io.config_files.loading import (
     LoadedConfig,
@@ -48,6 +54,10 @@ SKIPPED_KEYS = frozenset({"detection.baseline_bpm"})  # set by `flooding calibra
 KEEP_SESSIONS_S = 600.0  # the what-if keeps the prepared sessions this long after a preview:
 #                          ten minutes of trying values answers each at once; then the
 #                          monitor lets their memory go (tens of MB for a year of talks)
+# the most a text field takes as typed (its `maxlength`): the schema's limits, a list's with
+# the line break after each text (which a browser may count as two)
+MAX_CHARS = {"text": MAX_TEXT_CHARS, "lines": MAX_TEXTS * (MAX_TEXT_CHARS + 2)}
+ITEM_PATH = re.compile(r"(\.\d+)+$")  # `.3` after a list's key: one text of it
 KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=")
 SECTION_LINE = re.compile(r"^\[([^\]]+)\]")
 
@@ -63,6 +73,7 @@ class Field:
     choices: tuple[str, ...]
     allowed: str
     reason: str
+    max_chars: int | None = None  # the most characters it takes as typed (None: any)
 
 
 def key_reasons(text: str | None = None) -> dict[str, str]:
@@ -138,6 +149,7 @@ def form_fields(settings: Settings, say: Catalogue | None = None) -> list[tuple[
                     choices=choices,
                     allowed=_allowed(key, say),
                     reason=say.texts.get(f"web.settings.why.{key}", ""),
+                    max_chars=MAX_CHARS.get(kind),
                 )
             )
         out.append((section_title(say, section), fields))
@@ -213,14 +225,15 @@ def _shown(value: Any) -> str:
 
 
 def problems_by_key(problems: list[str]) -> tuple[dict[str, str], list[str]]:
-    """`config check`'s problem lines, each beside its key (the rest for the top)."""
+    """`config check`'s problem lines, each beside its key (the rest for the top); a problem
+    of one text of a list (`messages.suggestions.3`) beside its list."""
     by_key: dict[str, str] = {}
     other: list[str] = []
     for problem in problems:
         _where, _, rest = problem.partition(": ")
-        key = rest.split(" ", 1)[0].split(":", 1)[0]
+        key = ITEM_PATH.sub("", rest.split(" ", 1)[0].split(":", 1)[0])
         if key:
-            by_key[key] = rest
+            by_key[key] = f"{by_key[key]} {rest}" if key in by_key else rest
         else:
             other.append(problem)
     return by_key, other

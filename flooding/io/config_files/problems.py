@@ -131,6 +131,13 @@ def _describe(error: Mapping[str, Any], path: str, say: Catalogue) -> str:
         return say("problem.unknown_key", where=where, keys=", ".join(siblings))
     if kind == "missing":
         return say("problem.missing")
+    if kind == "string_too_long":  # a message text (`settings.MAX_TEXT_CHARS`)
+        value = error.get("input")
+        length = len(value) if isinstance(value, str) else 0
+        return say("problem.text_too_long", length=length, max=ctx["max_length"])
+    if kind == "too_long":  # a list of message texts (`settings.MAX_TEXTS`)
+        count, most = ctx["actual_length"], ctx["max_length"]
+        return say("problem.too_many_texts", count=count, max=most, extra=count - most)
     validator = _validator_words(kind, ctx, say)
     if validator is not None:
         return validator

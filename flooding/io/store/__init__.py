@@ -40,6 +40,9 @@ most a few keys a session, so that a new process replays only what none replayed
 deleted with the session too.
 Schema 7 drops `samples_by_person`: `samples_by_session` (session, time) serves a person's
 track as well, and every sample saved updates one index fewer.
+Schema 8 keeps the highest session id ever given (`meta.last_session_id`, kept by a trigger
+that refuses a lower one): a deleted session's id is never given again, so nothing that
+named it (a link, a note, a chart file) ever names another talk.
 """
 
 from flooding.core.models import SOLO

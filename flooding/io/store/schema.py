@@ -9,9 +9,9 @@ from __future__ import annotations
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM
 
 DB_NAME = "flooding.db"
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 COLUMNS_SCHEMA = 5  # the first to keep sessions' columns: a file upgraded to it has them kept
-# every table, schema 7
+# every table, schema 8
 TABLES = (
     "meta",
     "sessions",
@@ -149,6 +149,35 @@ _MIGRATION_5_TO_6 = (
 # and each index more is one more B-tree to update with every sample (a month's import: 9 %).
 _MIGRATION_6_TO_7 = ("DROP INDEX IF EXISTS samples_by_person",)
 
+# a session's id is never given again once it was given, even after that session is deleted:
+# a link (/sessions/12), a note or notification that said "session 12", a file named by the id
+# (a chart, an export) would point at another talk. SQLite gives a new row the highest id + 1,
+# which after deleting the newest session is its id again; AUTOINCREMENT would remember, but
+# only a rebuild of `sessions` (which the other tables point at) can add it. So the highest id
+# ever given is kept in `meta`: the trigger keeps it with every session stored, by any writer,
+# and refuses an id at or under it; `NEXT_SESSION_ID` is the id after it (`Store` gives only
+# that one, or a higher one it handed out). A file upgraded keeps its highest id; ids deleted
+# before the upgrade cannot be known.
+LAST_SESSION_ID_KEY = "last_session_id"
+_LAST_SESSION_ID = f"(SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{LAST_SESSION_ID_KEY}')"
+NEXT_SESSION_ID = (
+    f"(SELECT MAX(COALESCE(MAX(id), 0), COALESCE({_LAST_SESSION_ID}, 0)) + 1 FROM sessions)"
+)
+SESSION_ID_REUSED = "a session id is never given twice"  # the trigger's refusal
+_MIGRATION_7_TO_8 = (
+    f"""
+    INSERT OR REPLACE INTO meta(key, value)
+    SELECT '{LAST_SESSION_ID_KEY}', COALESCE(MAX(id), 0) FROM sessions
+    """,
+    f"""
+    CREATE TRIGGER IF NOT EXISTS sessions_keep_last_id AFTER INSERT ON sessions
+    BEGIN
+        SELECT RAISE(ABORT, '{SESSION_ID_REUSED}') WHERE NEW.id <= {_LAST_SESSION_ID};
+        INSERT OR REPLACE INTO meta(key, value) VALUES ('{LAST_SESSION_ID_KEY}', NEW.id);
+    END
+    """,
+)
+
 # MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: _MIGRATION_1_TO_2,
@@ -157,6 +186,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: _MIGRATION_4_TO_5,
     5: _MIGRATION_5_TO_6,
     6: _MIGRATION_6_TO_7,
+    7: _MIGRATION_7_TO_8,
 }
 
 

@@ -46,6 +46,7 @@ from flooding.io.store.schema import (
     COLUMNS_SCHEMA,
     DB_NAME,
     MIGRATIONS,
+    NEXT_SESSION_ID,
     SCHEMA_V1,
     SCHEMA_VERSION,
     SESSION_STATS,
@@ -295,6 +296,15 @@ class DeletedCounts:
     sessions: int
     samples: int
     events: int
+
+
+# a session row's columns as a new session gives them (`begin_session`, a journal's header)
+_SESSION_COLUMNS = "started_s, source, mode, strap_name, strap_address, settings_json"
+# the highest id given so far, by table (live use hands ids out before writing the rows)
+_LAST_ID = {
+    "sessions": f"SELECT {NEXT_SESSION_ID} - 1",
+    "events": "SELECT MAX(id) FROM events",
+}
 
 
 class Store:
@@ -562,7 +572,7 @@ class Store:
 
     def _next_id(self, table: str) -> int:
         """The next free id of `table`, handed out before the row is written (live use)."""
-        row = self.db.execute(f"SELECT MAX(id) FROM {table}").fetchone()
+        row = self.db.execute(_LAST_ID[table]).fetchone()
         given = max(int(row[0] or 0), self._last_id.get(table, 0)) + 1
         self._last_id[table] = given
         return given
@@ -710,8 +720,8 @@ class Store:
     ) -> int:
         """The session a left journal's rows with id `sid` belong to: the one they were recorded
         in, matched by its id and how it began (`header`), under whatever id it was stored.
-        If it was never stored, it is restored from the header (under `sid` if still free),
-        never saved to another program's session that took the id.
+        If it was never stored, it is restored from the header (under `sid` if no session
+        ever had it), never saved to another program's session that took the id.
 
         A journal written before headers were kept (`header` None) is matched by id and by
         time: the session must have begun by `first_s` (its first waiting sample) and not
@@ -726,12 +736,12 @@ class Store:
         fits = row is not None and row[0] <= first_s and (row[1] is None or first_s <= row[1])
         if fits and sid not in restored:
             return sid
-        cursor = self.db.execute(
-            "INSERT INTO sessions(id, started_s, source, mode, note)"
-            " VALUES (?, ?, 'recovered', 'talk', ?)",
-            (None if row is not None else sid, first_s, RECOVERED_NOTE),
+        made = _insert_session(
+            self.db,
+            "started_s, source, mode, note",
+            (first_s, "recovered", "talk", RECOVERED_NOTE),
+            wanted=None if row is not None else sid,
         )
-        made = int(cursor.lastrowid or 0)
         if row is not None:
             log.warning(
                 "the samples waiting in %s from %s on were recorded under session id %d, which "
@@ -754,7 +764,7 @@ class Store:
         ).fetchone():
             return sid
         taken = self.db.execute("SELECT started_s FROM sessions WHERE id=?", (sid,)).fetchone()
-        # the session's row took a new id when it was written (`_insert_with_id`): a higher one
+        # the session's row took a new id when it was written (`_insert_session`): a higher one
         moved = self.db.execute(
             f"SELECT id FROM sessions WHERE id>? AND {same} ORDER BY id LIMIT 1", (sid, *identity)
         ).fetchone()
@@ -768,11 +778,10 @@ class Store:
                 sid,
             )
             return int(moved[0])
-        cursor = self.db.execute(
-            "INSERT INTO sessions(id, started_s, source, mode, strap_name, strap_address,"
-            " settings_json, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        made = _insert_session(
+            self.db,
+            f"{_SESSION_COLUMNS}, note",
             (
-                None if taken is not None else sid,
                 header.started_s,
                 header.source,
                 header.mode,
@@ -781,8 +790,8 @@ class Store:
                 header.settings_json,
                 RECOVERED_NOTE,
             ),
+            wanted=None if taken is not None else sid,
         )
-        made = int(cursor.lastrowid or 0)
         self.db.executemany(
             "INSERT INTO session_people(session_id, position, person, mode, strap_name,"
             " strap_address, settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -931,27 +940,14 @@ class Store:
         """Create a session and return its id (committed at once)."""
         values = (started_s, source, mode, strap_name, strap_address, settings_json)
         if self._live() is None:
-            cursor = self._sync(
-                lambda db: db.execute(
-                    "INSERT INTO sessions(started_s, source, mode, strap_name, strap_address,"
-                    " settings_json) VALUES (?, ?, ?, ?, ?, ?)",
-                    values,
-                )
-            )
-            return int(cursor.lastrowid or 0)
+            return self._sync(lambda db: _insert_session(db, _SESSION_COLUMNS, values))
         given = self._next_id("sessions")
         self._begun[given] = SessionHeader(given, *values)
 
         def write(db: sqlite3.Connection, batch: Batch) -> None:
-            _insert_with_id(
-                db,
-                batch,
-                "sessions",
-                given,
-                "INSERT INTO sessions(id, started_s, source, mode, strap_name, strap_address,"
-                " settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                values,
-            )
+            stored = _insert_session(db, _SESSION_COLUMNS, values, wanted=given)
+            if stored != given:
+                _moved(batch, "sessions", given, stored)
 
         self._run(write)
         return given
@@ -1859,8 +1855,9 @@ def _insert_with_id(
     insert: str,
     values: tuple[Any, ...],
 ) -> None:
-    """Insert a row under the id handed out for it; if another program took that id since,
-    under a new one that the batch records (`Batch.real`)."""
+    """Insert a row (an event; a session is `_insert_session`'s) under the id handed out for
+    it; if another program took that id since, under a new one that the batch records
+    (`Batch.real`)."""
     taken = db.execute(f"SELECT 1 FROM {table} WHERE id=?", (given,)).fetchone()
     if taken is None:
         db.execute(insert, (given, *values))
@@ -1871,13 +1868,34 @@ def _insert_with_id(
         f" VALUES ({','.join('?' * len(values))})",
         values,
     )
-    batch.moves[(table, given)] = int(cursor.lastrowid or 0)
+    _moved(batch, table, given, int(cursor.lastrowid or 0))
+
+
+def _moved(batch: Batch, table: str, given: int, stored: int) -> None:
+    """Record that the row handed out id `given` was stored as `stored` (`Batch.real`)."""
+    batch.moves[(table, given)] = stored
     log.warning(
-        "%s id %d was taken by another program; stored as %d",
+        "%s id %d was taken by another program (or given before); stored as %d",
         table,
         given,
-        batch.moves[(table, given)],
+        stored,
     )
+
+
+def _insert_session(
+    db: sqlite3.Connection, columns: str, values: tuple[Any, ...], wanted: int | None = None
+) -> int:
+    """Store a session row (`columns`: its columns but the id, named as in SQL) and return
+    its id: `wanted` (an id handed out before the row was written) while no session ever
+    had it, else the next id never given (`schema.NEXT_SESSION_ID`). Every session is
+    stored through here, in one statement: two programs storing sessions at once never get
+    one id, and a deleted session's id is never given again."""
+    cursor = db.execute(
+        f"INSERT INTO sessions(id, {columns})"
+        f" VALUES (MAX(COALESCE(?, 0), {NEXT_SESSION_ID}), {', '.join('?' * len(values))})",
+        (wanted, *values),
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def _event_time(event: Any) -> float:
