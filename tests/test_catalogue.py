@@ -76,6 +76,20 @@ class TestEveryTextTranslated:
         assert sorted(tomllib.loads(shipped)["messages"]) == sorted(MessageSettings.model_fields)
 
 
+class TestCoupleWords:
+    def test_the_apps_german_couple_texts_speak_to_both(self) -> None:
+        """The app's German texts for a couple (web.*couple*) say "ihr" and "euch", never
+        "du" or "dein" to one of the two."""
+        one = re.compile(r"\b(du|dich|dir|dein\w*)\b", re.IGNORECASE)
+        said = {
+            key: one.findall(text)
+            for key, text in screen_texts("de").items()
+            if key.startswith("web.") and "couple" in key and not key.startswith("web.settings.")
+        }
+        assert said  # the app has couple texts
+        assert {key: words for key, words in said.items() if words} == {}
+
+
 class TestTheCodeAsksForTextsThatExist:
     def test_every_literal_key_in_the_code_is_in_the_english_catalogue(self) -> None:
         """Every `say("key", ...)` in the package names a text of en.toml."""
