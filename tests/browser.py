@@ -49,8 +49,9 @@ def chromium() -> Iterator[Any]:
 class AppProcess:
     """A `flooding` command that serves the app, with the link it printed."""
 
-    def __init__(self, *args: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        """Run `flooding ARGS`, with `env`'s variables set too."""
+        env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "flooding", *args],
             stdout=subprocess.PIPE,

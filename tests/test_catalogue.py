@@ -489,7 +489,7 @@ def test_config_show_and_check_in_german(tmp_path: Path) -> None:
     code, checked = run_cli_all("config", "check", str(bad), "--lang", "de")
     assert code == 1
     assert f"{bad}: 1 Problem:" in checked
-    assert f"{bad}:2: pause.minutes = 'x': erlaubt: eine Zahl >= 20 und <= 1440" in checked
+    assert f"{bad}:2: pause.minutes = 'x': erlaubt: eine Zahl von 20 bis 1440" in checked
     assert no_english(checked) == []
 
 

@@ -265,13 +265,13 @@ class TestBadConfig:
         path = write(tmp_path, "[pause]\nminutes = 5\n")
         assert re.fullmatch(
             rf"{re.escape(str(path))}:2: pause.minutes = 5: "
-            r"allowed: a number >= 20 and <= 1440 \(min\)",
+            r"allowed: a number from 20 to 1440 \(min\)",
             only_problem(path),
         )
         path = write(tmp_path, "[detection]\nabsolute_bpm = 500\n")
         assert re.fullmatch(
             rf"{re.escape(str(path))}:2: detection.absolute_bpm = 500: "
-            r"allowed: a number >= 60 and <= 220 \(bpm\)",
+            r"allowed: a number from 60 to 220 \(bpm\)",
             only_problem(path),
         )
 
@@ -280,7 +280,7 @@ class TestBadConfig:
         to 100", which 50.5 is)."""
         path = write(tmp_path, "[notify]\nvolume = 50.5\n")
         assert only_problem(path) == (
-            f"{path}:2: notify.volume = 50.5: allowed: a whole number >= 0 and <= 100"
+            f"{path}:2: notify.volume = 50.5: allowed: a whole number from 0 to 100"
         )
 
     def test_not_one_of_the_choices(self, tmp_path: Path) -> None:
@@ -342,7 +342,7 @@ class TestBadConfig:
         problem = only_problem(overrides=["detection.confirm_s=500"])
         assert re.fullmatch(
             r"command line: detection.confirm_s = 500: "
-            r"allowed: a number >= 5 and <= 120 \(seconds\)",
+            r"allowed: a number from 5 to 120 \(seconds\)",
             problem,
         )
 

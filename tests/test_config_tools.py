@@ -133,7 +133,7 @@ class TestDefaultsInSync:
         `allowed_values` names (an override's as its key's), and refuses other keys."""
         english = load_catalogue()
         low, high = number_bounds("pause.minutes")
-        assert f">= {low:g} and <= {high:g}" in (allowed_values("pause.minutes", english) or "")
+        assert f"from {low:g} to {high:g}" in (allowed_values("pause.minutes", english) or "")
         assert (low, high) == (20.0, 1440.0)
         assert number_bounds("profiles.anna.detection.margin_bpm") == number_bounds(
             "detection.margin_bpm"
@@ -147,11 +147,11 @@ class TestDefaultsInSync:
 BROKEN = {
     "wrong-type.toml": (
         '[detection]\nconfirm_s = 20\nmargin_bpm = "ten"\n',
-        ["wrong-type.toml:3:", "detection.margin_bpm = 'ten'", ">= 3 and <= 60"],
+        ["wrong-type.toml:3:", "detection.margin_bpm = 'ten'", "from 3 to 60"],
     ),
     "out-of-range.toml": (
         "[pause]\n# too short to clear adrenaline\nminutes = 5\n",
-        ["out-of-range.toml:3:", "pause.minutes = 5", ">= 20 and <= 1440"],
+        ["out-of-range.toml:3:", "pause.minutes = 5", "from 20 to 1440"],
     ),
     "unknown-key.toml": (
         "[detection]\nabsolut_bpm = 90\n",
@@ -198,7 +198,7 @@ class TestConfigCheck:
         assert "4 problems" in out
         for line, key in ((1, "mode"), (3, "detection.absolute_bpm"), (4, "detection.rules")):
             assert f"many.toml:{line}: {key} = " in out
-        assert "many.toml:6: workout.detection.confirm_s = 1: allowed: a number >= 5" in out
+        assert "many.toml:6: workout.detection.confirm_s = 1: allowed: a number from 5 to" in out
 
     def test_finds_dotted_keys_and_list_items(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -392,7 +392,7 @@ class TestConfigEdit:
         )
         assert result.returncode == 1, result.stdout + result.stderr
         assert "Created" in result.stdout
-        assert "pause.minutes = 3: allowed: a number >= 20" in result.stdout
+        assert "pause.minutes = 3: allowed: a number from 20 to" in result.stdout
         text = path.read_text(encoding="utf-8")
         assert "# Length of the break after an alert" in text
 

@@ -243,7 +243,7 @@ class TestConfigProblemsInGerman:
             assert code == 1
             assert f"{bad}: 5 Probleme:" in out
             assert (
-                f"{bad}:3: detection.absolute_bpm = 500: erlaubt: eine Zahl >= 60 und <= 220 "
+                f"{bad}:3: detection.absolute_bpm = 500: erlaubt: eine Zahl von 60 bis 220 "
                 "(Schläge/min)"
             ) in out
             assert (
@@ -251,7 +251,7 @@ class TestConfigProblemsInGerman:
                 "'margin_bpm' oder 'margin_pct'?"
             ) in out
             assert (
-                f"{bad}:6: pause.minutes = 'x': erlaubt: eine Zahl >= 20 und <= 1440 (Minuten)"
+                f"{bad}:6: pause.minutes = 'x': erlaubt: eine Zahl von 20 bis 1440 (Minuten)"
             ) in out
             assert f"{bad}:8: notify.targets.0 = '…': keine Ziel-URL" in out
             assert f"{bad}:10: messages.alert_title = 'Hi {{nobody}}': {{nobody}} lässt" in out
@@ -265,7 +265,7 @@ class TestConfigProblemsInGerman:
         code, out, _ = run_main("config", "check", str(bad), "--lang", "en")
         assert code == 1
         assert f"{bad}: 5 problems:" in out
-        assert f"{bad}:3: detection.absolute_bpm = 500: allowed: a number >= 60 and" in out
+        assert f"{bad}:3: detection.absolute_bpm = 500: allowed: a number from 60 to" in out
         assert f"{bad}:8: notify.targets.0 = '…': not a target URL: use an" in out
 
     def test_a_profile_that_is_not_a_table_is_named_in_words(self, tmp_path: Path) -> None:

@@ -152,7 +152,7 @@ class TestEveryPageInGerman:
             f"/sessions/{hard}/delete": ["Diese Sitzung löschen?", "Nein, behalten"],
             "/agreement": ["Macht eure Vereinbarung", "Wie wir zurückkommen"],
             "/progress": ["Kleine Schritte", "Nach Wochen", "Woche ab 21. Sep 2026"],
-            "/settings": ["Wann es Überflutung heißt", "Erlaubt:", "eine Zahl >= 60 und <= 220"],
+            "/settings": ["Wann es Überflutung heißt", "Erlaubt:", "eine Zahl von 60 bis 220"],
             "/strap": ["Einen Gurt finden", "Gurte in der Nähe suchen"],
         }
         report = visible(german[f"/sessions/{hard}/export.html"][1])
@@ -183,7 +183,7 @@ class TestEveryPageInGerman:
         status, body = german["POST /settings"]
         assert status == 400
         assert "Noch nichts geändert: 1 Wert unten braucht einen Blick." in visible(body)
-        assert "erlaubt: eine Zahl >= 60 und <= 220" in visible(body)
+        assert "erlaubt: eine Zahl von 60 bis 220" in visible(body)
 
     def test_error_answers_are_german(self, german: dict[str, tuple[int, str]]) -> None:
         """A page that is not there, a session that is not there (even one whose number is

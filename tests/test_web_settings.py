@@ -60,6 +60,16 @@ def settings_page(chromium: Any, app: AppProcess) -> Any:
     return page
 
 
+def save(page: Any) -> None:
+    """Press Save (the one below the form)."""
+    page.locator("#save-button").click()
+
+
+def preview(page: Any) -> None:
+    """Press Preview (the one below the form)."""
+    page.locator("#preview-button").click()
+
+
 def test_a_bad_value_shows_its_error_beside_the_field_and_changes_nothing(
     chromium: Any, app: AppProcess, folder: Path
 ) -> None:
@@ -68,10 +78,10 @@ def test_a_bad_value_shows_its_error_beside_the_field_and_changes_nothing(
     field = page.get_by_label("absolute bpm", exact=True)
     assert field.input_value() == "105"
     field.fill("500")
-    page.get_by_role("button", name="Save").click()
+    save(page)
     error = page.locator("#f-detection-absolute_bpm-error")
     assert "detection.absolute_bpm = 500" in error.inner_text()
-    assert ">= 60 and <= 220" in error.inner_text()
+    assert "a number from 60 to 220" in error.inner_text()
     assert field.get_attribute("aria-invalid") == "true"
     assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE
 
@@ -82,7 +92,7 @@ def test_a_good_value_is_saved_keeping_the_comments(
     """A changed value lands in the person's file; their comments stay."""
     page = settings_page(chromium, app)
     page.get_by_label("absolute bpm", exact=True).fill("110")
-    page.get_by_role("button", name="Save").click()
+    save(page)
     page.wait_for_selector("text=Saved.")
     text = (folder / "config.toml").read_text(encoding="utf-8")
     assert "absolute_bpm = 110" in text
@@ -101,8 +111,8 @@ def test_a_language_saved_on_the_page_is_the_apps_at_once(
     """German chosen and saved: the page that says so, and every page after, is German
     without starting the app again."""
     page = settings_page(chromium, app)
-    page.get_by_label("language", exact=True).select_option("de")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_label("Language", exact=True).select_option("de")
+    save(page)
     page.wait_for_selector("text=Gespeichert.")
     assert 'language = "de"' in (folder / "config.toml").read_text(encoding="utf-8")
     page.goto(app.base + "/sessions")
@@ -125,12 +135,12 @@ def test_a_mistake_in_the_file_is_shown_as_written_and_corrected_in_the_form(
     assert page.get_by_label("absolute bpm", exact=True).input_value() == "105"
     minutes.fill("7")
     page.get_by_label("absolute bpm", exact=True).fill("104")
-    page.get_by_role("button", name="Save").click()
+    save(page)
     assert "pause.minutes = 7" in page.inner_text("#f-pause-minutes-error")
     assert page.get_by_label("absolute bpm", exact=True).input_value() == "104"  # kept
     assert (folder / "config.toml").read_text(encoding="utf-8") == broken
     page.get_by_label("minutes", exact=True).fill("25")
-    page.get_by_role("button", name="Save").click()
+    save(page)
     page.wait_for_selector("text=Saved.")
     text = (folder / "config.toml").read_text(encoding="utf-8")
     assert "# short breaks" in text
@@ -147,7 +157,7 @@ def test_the_what_if_numbers_are_flooding_tunes(
     page.get_by_label("margin bpm", exact=True).fill("55")
     page.get_by_label("rules", exact=True).select_option("relative")
     with page.expect_navigation():
-        page.get_by_role("button", name="Preview").click()
+        preview(page)
     page.wait_for_selector("#preview")
     total = tuned(folder, 'detection.rules="relative"', "detection.margin_bpm=55")
     assert shown_preview(page) == expected_preview(total)
@@ -187,7 +197,7 @@ def test_a_value_out_of_range_is_named_while_typing(
     page.get_by_label("absolute bpm", exact=True).fill("500")
     line = page.locator("#what-if-line")
     line.filter(has_text="detection.absolute_bpm = 500").wait_for()
-    assert ">= 60 and <= 220" in line.inner_text()
+    assert "a number from 60 to 220" in line.inner_text()
     assert page.locator("#preview").is_hidden()
     assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE
 
@@ -226,7 +236,7 @@ def test_the_message_preview_renders_the_alert_as_the_notifier_would(
     """The notification preview is the MessageBook's alert with example numbers and buttons."""
     page = settings_page(chromium, app)
     page.get_by_label("alert title", exact=True).fill("Time out: {bpm}, calm is {baseline}")
-    page.get_by_role("button", name="Preview").click()
+    preview(page)
     page.wait_for_selector("#preview")
     shown = page.locator("#notice-1")
     assert shown.locator(".notice-title").inner_text() == "Time out: 118 bpm, calm is 72 bpm"
@@ -243,11 +253,11 @@ def test_a_changed_text_is_listed_with_its_own_letters(
     typed (not as escape codes), and saving it writes it so."""
     page = settings_page(chromium, app)
     page.get_by_label("alert title", exact=True).fill("Überflutet 🌊 {minutes}")
-    page.get_by_role("button", name="Preview").click()
+    preview(page)
     page.wait_for_selector("#preview")
     changed = page.locator("#p-changes code").all_text_contents()
     assert changed == ['messages.alert_title="Überflutet 🌊 {minutes}"']
-    page.get_by_role("button", name="Save").click()
+    save(page)
     page.wait_for_selector("text=Saved.")
     saved = load_config(folder / "config.toml").settings.messages.alert_title
     assert saved == "Überflutet 🌊 {minutes}"
@@ -278,7 +288,7 @@ def test_an_unknown_placeholder_is_refused_beside_its_field(
     """{nope} in the alert title shows `config check`'s words beside it; the file is as it was."""
     page = settings_page(chromium, app)
     page.get_by_label("alert title", exact=True).fill("Hi {nope}")
-    page.get_by_role("button", name="Save").click()
+    save(page)
     error = page.locator("#f-messages-alert_title-error")
     assert "{nope} cannot be filled in here" in error.inner_text()
     assert "allowed here: {bpm}" in error.inner_text()
@@ -293,7 +303,7 @@ def test_a_changed_message_list_is_saved_keeping_the_comments(
     page.get_by_label("reentry lines (one a line, used in turn)", exact=True).fill(
         "Shall we start again?\nWhat did you mean?"
     )
-    page.get_by_role("button", name="Save").click()
+    save(page)
     page.wait_for_selector("text=Saved.")
     text = (folder / "config.toml").read_text(encoding="utf-8")
     assert "# I run a bit hot" in text
@@ -314,7 +324,7 @@ def test_a_huge_text_pasted_stops_at_the_limit_and_the_form_still_saves(
     pasted = "Breathe slowly. " * 5_000  # 80,000 characters
     page.keyboard.insert_text(pasted)
     assert field.input_value() == pasted[:MAX_TEXT_CHARS]
-    page.get_by_role("button", name="Save").click()
+    save(page)
     page.wait_for_selector("text=Saved.", timeout=10_000)
     saved = load_config(folder / "config.toml").settings.messages.alert_body
     assert saved == pasted[:MAX_TEXT_CHARS].rstrip()
@@ -338,7 +348,7 @@ def test_texts_over_the_limit_sent_anyway_are_refused_beside_their_fields(
             "(field, value) => { field.removeAttribute('maxlength'); field.value = value; }",
             value,
         )
-    page.get_by_role("button", name="Save").click()
+    save(page)
     body = page.locator("#f-messages-alert_body-error").inner_text()
     assert "messages.alert_body = 'xxx" in body
     assert (
@@ -351,3 +361,192 @@ def test_texts_over_the_limit_sent_anyway_are_refused_beside_their_fields(
     many = page.locator("#f-messages-reentry_lines-error").inner_text()
     assert f"{MAX_TEXTS + 1} texts: this list can have at most {MAX_TEXTS}; leave out 1" in many
     assert (folder / "config.toml").read_text(encoding="utf-8") == USER_FILE
+
+
+def test_the_command_lines_language_is_shown_and_kept_by_a_save(
+    chromium: Any, folder: Path
+) -> None:
+    """Under `flooding --lang de app` with a file that names no language, the page shows
+    German selected (named in its own name, said to come from the command line) and German
+    notification texts; saving another value writes only that value and every page after
+    stays German."""
+    config = folder / "config.toml"
+    app = AppProcess(
+        "--lang", "de", "app", "--no-browser", "--data-dir", str(folder), "--config", str(config)
+    )
+    try:
+        page = settings_page(chromium, app)
+        language = page.get_by_label("Sprache", exact=True)
+        assert language.input_value() == "de"
+        assert sorted(language.locator("option").all_text_contents()) == ["Deutsch", "English"]
+        assert "Befehlszeile" in page.inner_text("#f-language-source")
+        assert page.locator("#f-detection-absolute_bpm-source").count() == 0
+        title = page.get_by_label("Hinweis: Titel", exact=True)
+        assert title.input_value() == "Du bist überflutet — Zeit für {minutes} Minuten Pause"
+        assert "überflutet" in page.inner_text("#notice-1 .notice-title")
+        page.get_by_label("feste Grenze", exact=True).fill("101")
+        save(page)
+        page.wait_for_selector("text=Gespeichert.")
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert config.read_text(encoding="utf-8") == USER_FILE.replace("105", "101")
+        page.goto(app.base + "/sessions")
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert "Sitzungen" in page.inner_text("nav")
+    finally:
+        app.stop()
+
+
+def test_values_the_command_line_and_the_environment_set_are_named_not_saved(
+    chromium: Any, folder: Path
+) -> None:
+    """`--set pause.minutes=30` and FLOODING_DETECTION__MARGIN_BPM=15 are shown in effect,
+    each said to come from where it does; saving another value leaves both out of the file;
+    a value the person saves over the command line's is theirs on the page from then on."""
+    config = folder / "config.toml"
+    app = AppProcess(
+        "app",
+        "--no-browser",
+        "--data-dir",
+        str(folder),
+        "--config",
+        str(config),
+        "--set",
+        "pause.minutes=30",
+        env={"FLOODING_DETECTION__MARGIN_BPM": "15"},
+    )
+    try:
+        page = settings_page(chromium, app)
+        assert page.get_by_label("minutes", exact=True).input_value() == "30"
+        assert "command line" in page.inner_text("#f-pause-minutes-source")
+        assert page.get_by_label("margin bpm", exact=True).input_value() == "15"
+        source = page.inner_text("#f-detection-margin_bpm-source")
+        assert "environment variable FLOODING_DETECTION__MARGIN_BPM" in source
+        assert page.locator("#f-detection-absolute_bpm-source").count() == 0
+        page.get_by_label("absolute bpm", exact=True).fill("101")
+        save(page)
+        page.wait_for_selector("text=Saved.")
+        assert config.read_text(encoding="utf-8") == USER_FILE.replace("105", "101")
+        assert page.get_by_label("minutes", exact=True).input_value() == "30"
+        page.get_by_label("minutes", exact=True).fill("40")
+        save(page)
+        page.wait_for_selector("text=Saved.")
+        assert load_config(config, env={}).settings.pause.minutes == 40
+        assert page.get_by_label("minutes", exact=True).input_value() == "40"
+        assert page.locator("#f-pause-minutes-source").count() == 0
+    finally:
+        app.stop()
+
+
+def test_the_agreements_break_saved_under_the_command_lines_language_stays_in_it(
+    chromium: Any, folder: Path
+) -> None:
+    """Under `flooding --lang de app`, a new break length saved on Before a talk is written
+    alone, and the app stays German."""
+    config = folder / "config.toml"
+    app = AppProcess(
+        "--lang", "de", "app", "--no-browser", "--data-dir", str(folder), "--config", str(config)
+    )
+    try:
+        page = chromium.new_page()
+        page.goto(app.link)
+        page.goto(app.base + "/agreement")
+        page.get_by_label("Unser Zeichenwort für eine Pause").fill("Ananas")
+        page.get_by_label("Wie lange die Pause dauert (Minuten)").fill("30")
+        page.get_by_role("button", name="Unsere Vereinbarung speichern").click()
+        page.wait_for_selector("text=Gespeichert.")
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert "language" not in config.read_text(encoding="utf-8")
+        assert load_config(config, env={}).settings.pause.minutes == 30
+    finally:
+        app.stop()
+
+
+@pytest.fixture
+def german_app(folder: Path) -> Iterator[AppProcess]:
+    """`flooding app` over the folder, with a config file that says German."""
+    config = folder / "config.toml"
+    config.write_text('language = "de"\n' + USER_FILE, encoding="utf-8")
+    process = AppProcess("app", "--no-browser", "--data-dir", str(folder), "--config", str(config))
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def test_german_numbers_take_and_show_a_decimal_comma(
+    chromium: Any, german_app: AppProcess, folder: Path
+) -> None:
+    """On the German page a fraction is shown with a comma, its range is worded "von ... bis"
+    with commas, and 0,45 typed is saved as 0.45 and shown again as 0,45."""
+    page = settings_page(chromium, german_app)
+    field = page.get_by_label("Anteil Einatmen", exact=True)
+    assert field.input_value() == "0,4"
+    assert "eine Zahl von 0,25 bis 0,6" in page.inner_text("#f-pause-inhale_fraction-help")
+    assert "eine Zahl von 60 bis 220" in page.inner_text("#f-detection-absolute_bpm-help")
+    field.fill("0,45")
+    save(page)
+    page.wait_for_selector("text=Gespeichert.")
+    assert load_config(folder / "config.toml", env={}).settings.pause.inhale_fraction == 0.45
+    assert "inhale_fraction = 0.45" in (folder / "config.toml").read_text(encoding="utf-8")
+    assert page.get_by_label("Anteil Einatmen", exact=True).input_value() == "0,45"
+
+
+def test_english_ranges_read_from_to(chromium: Any, app: AppProcess) -> None:
+    """The English page words a range "a number from 0.25 to 0.6", and names the general
+    settings and the languages in words."""
+    page = settings_page(chromium, app)
+    assert "a number from 0.25 to 0.6" in page.inner_text("#f-pause-inhale_fraction-help")
+    assert page.get_by_label("Anteil Einatmen", exact=True).count() == 0
+    assert page.get_by_label("Mode", exact=True).count() == 1
+    options = page.get_by_label("Language", exact=True).locator("option")
+    assert sorted(options.all_text_contents()) == ["Deutsch", "English"]
+
+
+def test_a_refused_value_is_linked_from_the_summary_that_gets_the_focus(
+    chromium: Any, app: AppProcess
+) -> None:
+    """After a refused Save the summary has the focus and names the value as a link; the link
+    takes the focus to the field."""
+    page = settings_page(chromium, app)
+    page.get_by_label("absolute bpm", exact=True).fill("5000")
+    save(page)
+    page.wait_for_selector("#form-error")
+    assert page.evaluate("document.activeElement.id") == "form-error"
+    link = page.locator("#form-error a")
+    assert link.count() == 1
+    assert link.get_attribute("href") == "#f-detection-absolute_bpm"
+    assert link.inner_text().startswith("absolute bpm: detection.absolute_bpm = 5000")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "f-detection-absolute_bpm"
+
+
+def test_save_is_a_tab_away_from_the_first_setting(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """From the first setting, one Shift+Tab reaches a Save button; Enter on it saves."""
+    page = settings_page(chromium, app)
+    page.get_by_label("absolute bpm", exact=True).fill("101")
+    page.get_by_label("Mode", exact=True).focus()
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Save"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Saved.")
+    assert "absolute_bpm = 101" in (folder / "config.toml").read_text(encoding="utf-8")
+
+
+def test_a_long_settings_path_wraps_on_a_narrow_screen(chromium: Any, tmp_path: Path) -> None:
+    """At 320 px the page does not scroll sideways, however long the settings file's path."""
+    deep = tmp_path / ("afolderwitharatherlongnameandnoplacetobreak" * 3)
+    deep.mkdir()
+    config = deep / "config.toml"
+    config.write_text(USER_FILE, encoding="utf-8")
+    app = AppProcess("app", "--no-browser", "--data-dir", str(deep), "--config", str(config))
+    try:
+        page = chromium.new_page(viewport={"width": 320, "height": 640})
+        page.goto(app.link)
+        page.goto(app.base + "/settings")
+        assert str(config) in page.inner_text("form")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    finally:
+        app.stop()

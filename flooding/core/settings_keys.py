@@ -104,9 +104,10 @@ def number_bounds(path: str) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def allowed_values(path: str, say: Catalogue) -> str | None:
-    """What a key accepts, in the words of `say`: 'a number >= 60 and <= 220 (bpm)',
-    'one of: ...'."""
+def allowed_values(path: str, say: Catalogue, *, decimal_mark: str = ".") -> str | None:
+    """What a key accepts, in the words of `say`: 'a number from 60 to 220 (bpm)',
+    'one of: ...'; the numbers written with `decimal_mark` (a settings file's point, else a
+    page's: "," in German)."""
     found = field_for(path)
     if found is None:
         return None
@@ -126,8 +127,8 @@ def allowed_values(path: str, say: Catalogue) -> str | None:
         if low is not None and high is not None:
             return say(
                 f"allowed.{whole}number_within",
-                low=f"{low:g}",
-                high=f"{high:g}",
+                low=f"{low:g}".replace(".", decimal_mark),
+                high=f"{high:g}".replace(".", decimal_mark),
                 unit=_unit(name, say),
             )
         return say(f"allowed.{whole}number", unit=_unit(name, say))

@@ -89,10 +89,13 @@ class AppServer:
         port: int = 0,
         program: str = "flooding",
         config_file: Path | None = None,
+        overrides: list[str] | None = None,
         scanner_backend: Any = None,
     ) -> None:
         """`feed` and `control`: the running session's live feed and its actions (None when
-        no monitor runs in this process: the live page then says how to start one)."""
+        no monitor runs in this process: the live page then says how to start one);
+        `overrides`: the settings the command line set (`--set`, `--lang`), in effect over
+        the person's file."""
         self.folder = folder
         self.store = store
         self.settings = settings
@@ -101,6 +104,10 @@ class AppServer:
         self.port = port
         self.program = program
         self.config_file = config_file  # the person's file as chosen (None: the usual place)
+        self.overrides = list(overrides or [])  # `--set KEY=VALUE` texts, `--lang` among them
+        # the keys the person saved on a page since: their file's value is the one in effect
+        # for the pages from then on, over the command line's and the environment's
+        self.saved_keys: set[str] = set()
         self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
         self.say = load_catalogue(settings.language)  # the pages' words, in the person's language
         self.guard = Guard(load_secret(folder), self.say, used_codes=folder / USED_CODES_DIR_NAME)
@@ -508,6 +515,7 @@ def app_extras(
     port: int = 0,
     program: str = "flooding",
     config_file: Path | None = None,
+    overrides: list[str] | None = None,
     scanner_backend: Any = None,
     open_browser: Callable[[str], object] | None = None,
 ) -> Extras:
@@ -530,6 +538,7 @@ def app_extras(
             port=port,
             program=program,
             config_file=config_file,
+            overrides=overrides,
             scanner_backend=scanner_backend,
         ) as server:
             yield server

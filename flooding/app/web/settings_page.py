@@ -14,7 +14,9 @@ import asyncio
 import enum
 import json
 import logging
+import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -38,6 +40,7 @@ from flooding.io.config_files.loading import (
     available_languages,
     default_toml_text,
     load_config,
+    settings_variables,
     user_config_path,
 )
 from flooding.io.config_files.place import read_settings_text
@@ -74,6 +77,7 @@ class Field:
     allowed: str
     reason: str
     max_chars: int | None = None  # the most characters it takes as typed (None: any)
+    source: str = ""  # where a value in effect comes from when not the person's file ('')
 
 
 def key_reasons(text: str | None = None) -> dict[str, str]:
@@ -122,10 +126,14 @@ def section_title(say: Catalogue, section: str) -> str:
     return say(f"web.settings.section.{section or 'general'}")
 
 
-def form_fields(settings: Settings, say: Catalogue | None = None) -> list[tuple[str, list[Field]]]:
+def form_fields(
+    settings: Settings, say: Catalogue | None = None, set_here: Mapping[str, str] | None = None
+) -> list[tuple[str, list[Field]]]:
     """The form, section by section, with the values in effect (in the language of `say`,
-    English without)."""
+    English without); `set_here`: the keys the environment or the command line sets, each
+    with where (`set_here`'s words), said beside its field."""
     say = say or load_catalogue()
+    set_here = set_here or {}
     dumped = settings.model_dump(mode="json")
     out: list[tuple[str, list[Field]]] = []
     for section in FORM_SECTIONS:
@@ -150,15 +158,47 @@ def form_fields(settings: Settings, say: Catalogue | None = None) -> list[tuple[
                     allowed=_allowed(key, say),
                     reason=say.texts.get(f"web.settings.why.{key}", ""),
                     max_chars=MAX_CHARS.get(kind),
+                    source=_source(set_here.get(key, ""), say),
                 )
             )
         out.append((section_title(say, section), fields))
     return out
 
 
+def decimal_mark(say: Catalogue) -> str:
+    """The mark between a number's whole part and its fraction in the language of `say`
+    ("." in English, "," in German)."""
+    return say("web.decimal_mark")
+
+
+def _source(origin: str, say: Catalogue) -> str:
+    """Where a value in effect comes from, when it is not the person's file, in words ('':
+    their file or the defaults)."""
+    if origin == "command line":
+        return say("web.settings.from_command_line")
+    if origin.startswith("environment "):
+        return say("web.settings.from_environment", variable=origin.removeprefix("environment "))
+    return ""
+
+
+def set_here(server: AppServer) -> dict[str, str]:
+    """The keys this process's environment (`FLOODING_*`) or command line (`--set`,
+    `--lang`) sets, each with its layer as `LoadedConfig.origins` names it, but those the
+    person saved on a page since."""
+    found = {
+        path: f"environment {name}"
+        for name, path in settings_variables(os.environ).items()
+        if path not in server.saved_keys
+    }
+    for item in server.overrides:
+        if _set_key(item) not in server.saved_keys:
+            found[_set_key(item)] = "command line"
+    return found
+
+
 def _allowed(key: str, say: Catalogue) -> str:
     """What a key accepts; for a message text also the placeholders it may use."""
-    words = allowed_values(key, say) or ""
+    words = allowed_values(key, say, decimal_mark=decimal_mark(say)) or ""
     name = key.removeprefix("messages.")
     if key.startswith("messages.") and name in PLACEHOLDERS:
         names = ", ".join("{" + n + "}" for n in PLACEHOLDERS[name])
@@ -166,15 +206,18 @@ def _allowed(key: str, say: Catalogue) -> str:
     return words
 
 
-def _form_text(kind: str, text: str) -> str:
+def _form_text(kind: str, text: str, mark: str = ".") -> str:
     """A submitted value as it compares with the shown one (browsers send CRLF line ends). A
     text keeps its leading spaces: some are written to follow another sentence
-    (`couple_waiting`)."""
+    (`couple_waiting`). A number is read with the page's decimal `mark` (0,45 in German)
+    and the point TOML writes (0.45)."""
     text = text.replace("\r\n", "\n")
     if kind == "lines":
         return "\n".join(line.strip() for line in text.split("\n") if line.strip())
     if kind == "text":
         return text.rstrip()
+    if kind == "number" and mark != ".":
+        return text.strip().replace(mark, ".")
     return text.strip()
 
 
@@ -185,8 +228,9 @@ def _toml_string(value: str | list[str]) -> str:
     return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
-def _toml_value(kind: str, text: str) -> str:
-    """A form value as the TOML text `--set KEY=VALUE` takes."""
+def _toml_value(kind: str, text: str, mark: str = ".") -> str:
+    """A form value as the TOML text `--set KEY=VALUE` takes (a number typed with the
+    page's decimal `mark`)."""
     if kind == "text":
         return _toml_string(_form_text(kind, text))
     if kind == "lines":
@@ -195,11 +239,13 @@ def _toml_value(kind: str, text: str) -> str:
         return "true" if text == "on" else "false"
     if kind == "choice":
         return _toml_string(text)
-    return text.strip() or '""'  # an empty number is refused with the key's own words
+    # an empty number is refused with the key's own words
+    return _form_text(kind, text, mark) or '""'
 
 
-def overrides_from(form: dict[str, str], current: Settings) -> list[str]:
-    """`KEY=VALUE` for each field the person changed."""
+def overrides_from(form: dict[str, str], current: Settings, mark: str = ".") -> list[str]:
+    """`KEY=VALUE` for each field the person changed (numbers typed with the decimal
+    `mark`)."""
     changed = []
     for _title, fields in form_fields(current):
         for field in fields:
@@ -210,17 +256,22 @@ def overrides_from(form: dict[str, str], current: Settings) -> list[str]:
                 continue
             text = form.get(field.key)
             shown = _form_text(field.kind, _shown(field.value))
-            if text is None or _form_text(field.kind, text) == shown:
+            if text is None or _form_text(field.kind, text, mark) == shown:
                 continue
-            changed.append(f"{field.key}={_toml_value(field.kind, text)}")
+            changed.append(f"{field.key}={_toml_value(field.kind, text, mark)}")
     return changed
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, mark: str = ".") -> str:
+    """A value as its field shows it (a number with the page's decimal `mark`)."""
     if isinstance(value, list):
         return "\n".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, int | float):
+        return str(value).replace(".", mark)
     return str(value)
 
 
@@ -345,8 +396,25 @@ def _verdict(preview: Totals | None, say: Catalogue) -> str:
     )
 
 
-def _load(server: AppServer, overrides: list[str] | None = None) -> LoadedConfig:
-    return load_config(server.config_file, overrides=overrides or [])
+def settings_in_effect(server: AppServer, changes: Iterable[str] = ()) -> LoadedConfig:
+    """The settings in effect for the app's pages, read again: the person's file, the
+    environment's `FLOODING_*` values and the command line's `--set`/`--lang` over it (as
+    the process started), then `changes` (`KEY=VALUE`, a form's), which win. A key the
+    person saved on a page since is their file's (the process's own values for it are
+    left out)."""
+    saved = server.saved_keys
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if settings_variables({name: value}).get(name) not in saved
+    }
+    overrides = [item for item in server.overrides if _set_key(item) not in saved]
+    return load_config(server.config_file, env=env, overrides=[*overrides, *changes])
+
+
+def _set_key(item: str) -> str:
+    """The key a `KEY=VALUE` text sets."""
+    return item.partition("=")[0].strip()
 
 
 def _page(
@@ -365,13 +433,14 @@ def _page(
 ) -> web.Response:
     """The page; `file_problem`: the person's file has a mistake (the settings shown are those
     the app started with); `sent`: answering a sent form (else the page as it is)."""
+    mark = decimal_mark(server.say)
     return server.render(
         "settings.html",
         status=status,
         page="settings",
         file_problem=file_problem,
         sent=sent,
-        sections=form_fields(settings, server.say),
+        sections=form_fields(settings, server.say, set_here(server)),
         form=form or {},
         errors=errors or {},
         other_errors=other_errors or [],
@@ -379,28 +448,29 @@ def _page(
         preview=preview,
         verdict=_verdict(preview, server.say),
         changes=changes or [],
-        shown=_shown,
+        shown=lambda value: _shown(value, mark),
         notices=example_notices(settings, server.say),
         path=str(user_config_path(server.config_file)),
     )
 
 
-def _form_of(settings: Settings) -> dict[str, str]:
-    """The form as the page shows `settings` (as a browser would send it back untouched)."""
+def _form_of(settings: Settings, mark: str) -> dict[str, str]:
+    """The form as the page shows `settings` (as a browser would send it back untouched),
+    its numbers with the decimal `mark`."""
     form = {}
     for _title, fields in form_fields(settings):
         for field in fields:
             if field.kind != "bool":
-                form[field.key] = _shown(field.value)
+                form[field.key] = _shown(field.value, mark)
             elif field.value:
                 form[field.key] = "on"
     return form
 
 
-def _written_in_file(path: Path, keys: list[str]) -> dict[str, str | None]:
+def _written_in_file(path: Path, keys: list[str], mark: str) -> dict[str, str | None]:
     """The values of `keys` as the person's file writes them, as form texts (None: a
-    checkbox off; those it holds, when it reads as TOML): a value with a mistake is shown as
-    it is, to be corrected."""
+    checkbox off; those it holds, when it reads as TOML; numbers with the decimal `mark`):
+    a value with a mistake is shown as it is, to be corrected."""
     import tomllib
 
     try:
@@ -416,8 +486,10 @@ def _written_in_file(path: Path, keys: list[str]) -> dict[str, str | None]:
             found[key] = "on" if node else None
         elif isinstance(node, list):
             found[key] = "\n".join(str(item) for item in node)
-        elif isinstance(node, str | int | float):
-            found[key] = str(node)
+        elif isinstance(node, int | float):
+            found[key] = str(node).replace(".", mark)
+        elif isinstance(node, str):
+            found[key] = node
     return found
 
 
@@ -426,19 +498,20 @@ def _form_against_file(server: AppServer, form: dict[str, str]) -> tuple[Setting
     whether the person's file has a mistake. Then the settings are those the app started
     with, and the changes also set each key the file has wrong to the form's value: a
     corrected value repairs the file (a mistake the form cannot reach stays named)."""
+    mark = decimal_mark(server.say)
     try:
-        current = _load(server).settings
+        current = settings_in_effect(server).settings
     except ConfigError as exc:
         wrong, _ = problems_by_key(exc.problems)
     else:
-        return current, overrides_from(form, current), False
+        return current, overrides_from(form, current, mark), False
     current = server.settings
-    changes = overrides_from(form, current)
+    changes = overrides_from(form, current, mark)
     changed = {change.partition("=")[0] for change in changes}
     kinds = {field.key: field.kind for _title, fields in form_fields(current) for field in fields}
     for key in wrong:
         if key in kinds and key not in changed and (key in form or kinds[key] == "bool"):
-            changes.append(f"{key}={_toml_value(kinds[key], form.get(key, ''))}")
+            changes.append(f"{key}={_toml_value(kinds[key], form.get(key, ''), mark)}")
     return current, changes, True
 
 
@@ -465,7 +538,7 @@ def _checked(server: AppServer, form: dict[str, str]) -> CheckedForm:
     """`CheckedForm` of a sent form."""
     current, changes, file_problem = _form_against_file(server, form)
     try:
-        candidate = _load(server, changes).settings
+        candidate = settings_in_effect(server, changes).settings
     except ConfigError as exc:
         errors, other = problems_by_key(exc.problems)
         return CheckedForm(current, changes, file_problem, None, errors, other)
@@ -478,12 +551,13 @@ async def settings_page(request: web.Request) -> web.StreamResponse:
     problem, to be corrected."""
     server = server_of(request)
     try:
-        loaded = _load(server)
+        loaded = settings_in_effect(server)
     except ConfigError as exc:
         errors, other = problems_by_key(exc.problems)
-        form = _form_of(server.settings)
+        mark = decimal_mark(server.say)
+        form = _form_of(server.settings, mark)
         for key, text in _written_in_file(
-            user_config_path(server.config_file), list(errors)
+            user_config_path(server.config_file), list(errors), mark
         ).items():
             if text is None:
                 form.pop(key, None)
@@ -547,6 +621,7 @@ def write_changes(server: AppServer, candidate: Settings, changes: list[str]) ->
         # a whole number as the person typed it (25, not 25.0; it loads as the same value)
         values[key] = int(node) if isinstance(node, float) and node.is_integer() else node
     set_user_values(user_config_path(server.config_file), values)
+    server.saved_keys.update(values)  # the person's choice, over the command line's
     server.speak(candidate.language)  # the app's own words follow at once
 
 

@@ -20,10 +20,10 @@ from flooding.app.pairing import PairingRefused, profiles_in, unpair_strap
 from flooding.app.pairing import pair_strap as pair_strap_to
 from flooding.app.progress import progress
 from flooding.app.web.server import AppServer, form_of, server_of
-from flooding.app.web.settings_page import write_changes
+from flooding.app.web.settings_page import settings_in_effect, write_changes
 from flooding.core.settings import ConfigError
 from flooding.core.timefmt import duration
-from flooding.io.config_files.loading import load_config, user_config_path
+from flooding.io.config_files.loading import user_config_path
 from flooding.io.strap.ble import BluetoothUnavailableError, StrapInfo, scan
 
 SCAN_S = 8.0  # several advertising rounds of even a sleepy strap (as `flooding scan`)
@@ -46,7 +46,7 @@ class BreakInEffect:
 def break_in_effect(server: AppServer) -> BreakInEffect:
     """The break length in effect, read as the Settings page reads the settings."""
     try:
-        return BreakInEffect(load_config(server.config_file).settings.pause.minutes)
+        return BreakInEffect(settings_in_effect(server).settings.pause.minutes)
     except ConfigError as exc:
         return BreakInEffect(server.settings.pause.minutes, exc)
 
@@ -110,7 +110,7 @@ async def save_agreement(request: web.Request) -> web.StreamResponse:
     candidate, problem = None, in_effect.problem
     if changes and problem is None and sent is not None:
         try:  # checked as `config check` checks it, as the Settings page does
-            candidate = load_config(server.config_file, overrides=changes).settings
+            candidate = settings_in_effect(server, changes).settings
         except ConfigError as exc:  # the file was changed meanwhile
             problem = exc
     if changes and problem is not None:
@@ -148,7 +148,7 @@ def _strap_page(
     settings = server.settings
     # a broken file is shown on the Settings page; the strap page goes on with what runs
     with contextlib.suppress(ConfigError):
-        settings = load_config(server.config_file).settings
+        settings = settings_in_effect(server).settings
     feed = server.feed
     names = Counter(s.name for s in found or () if s.name)
     paired = {settings.strap.address: ""} if settings.strap.address else {}

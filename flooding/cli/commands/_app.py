@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from flooding.cli.commands._common import program
+from flooding.cli.commands._common import command_line_overrides, program
 
 if TYPE_CHECKING:
     from flooding.app.wiring import Extras
@@ -44,6 +44,7 @@ def app_extras(
         port=args.app_port,
         program=program(),
         config_file=getattr(args, "config", None),
+        overrides=command_line_overrides(args),
         scanner_backend=scanner,
         open_browser=webbrowser.open,
     )

@@ -163,16 +163,22 @@ def _folder_hint(store: Store) -> str:
     return f" --data-dir {shlex.quote(str(folder))}"
 
 
+def command_line_overrides(args: argparse.Namespace) -> list[str]:
+    """The settings the command line sets, as `--set` takes them: each `--set KEY=VALUE`,
+    then `--lang` as `language`."""
+    overrides = list(getattr(args, "overrides", []))
+    if getattr(args, "lang", None):
+        overrides.append(f'language="{args.lang}"')
+    return overrides
+
+
 def load_settings(args: argparse.Namespace) -> LoadedConfig:
     """The effective configuration for a command's arguments (`--no-notify` included)."""
     from dataclasses import replace
 
     from flooding.io.config_files.loading import load_config
 
-    overrides = list(getattr(args, "overrides", []))
-    if getattr(args, "lang", None):
-        overrides.append(f'language="{args.lang}"')
-    loaded = load_config(getattr(args, "config", None), overrides=overrides)
+    loaded = load_config(getattr(args, "config", None), overrides=command_line_overrides(args))
     if not getattr(args, "no_notify", False):
         return loaded
     settings = loaded.settings

@@ -14,6 +14,7 @@ from flooding.cli.commands._common import (
     CommandError,
     add_config_options,
     add_data_dir_option,
+    command_line_overrides,
     data_dir,
     demo_folder,
     load_settings,
@@ -100,6 +101,7 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
                     port=args.port,
                     program=program(),
                     config_file=getattr(args, "config", None),
+                    overrides=command_line_overrides(args),
                     scanner_backend=scanner,
                 ) as server,
             ):
