@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import cached_property
 from pathlib import Path
@@ -90,9 +91,11 @@ class AppServer:
         program: str = "flooding",
         config_file: Path | None = None,
         scanner_backend: Any = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """`feed` and `control`: the running session's live feed and its actions (None when
-        no monitor runs in this process: the live page then says how to start one)."""
+        no monitor runs in this process: the live page then says how to start one). `clock`:
+        the wall clock the links and logins are dated by."""
         self.folder = folder
         self.store = store
         self.settings = settings
@@ -103,7 +106,9 @@ class AppServer:
         self.config_file = config_file  # the person's file as chosen (None: the usual place)
         self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
         self.say = load_catalogue(settings.language)  # the pages' words, in the person's language
-        self.guard = Guard(load_secret(folder), self.say, used_codes=folder / USED_CODES_DIR_NAME)
+        self.guard = Guard(
+            load_secret(folder), self.say, used_codes=folder / USED_CODES_DIR_NAME, clock=clock
+        )
         self.app = self._build()
         self._runner: web.AppRunner | None = None
         self._streams: set[web.StreamResponse] = set()
