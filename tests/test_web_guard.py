@@ -670,3 +670,54 @@ def test_the_running_sessions_app_proves_itself_and_gets_a_working_link(tmp_path
             assert response.headers["Location"] == "/sessions"
 
     serve(tmp_path, check, feed=LiveFeed())
+
+
+def test_a_sessions_app_comes_back_on_its_port_and_the_login_still_works(
+    tmp_path: Path,
+) -> None:
+    """A session's app started again (the service restarted, no port asked) listens on the
+    port it had, and the browser's login from before works there; when another program took
+    that port meanwhile, it takes a free one and `flooding app` finds it there."""
+
+    async def main() -> None:
+        store = Store.open(tmp_path)
+
+        def session_app() -> AppServer:
+            return AppServer(
+                folder=tmp_path, store=store, settings=default_settings(), feed=LiveFeed()
+            )
+
+        try:
+            first = session_app()
+            await first.start()
+            async with aiohttp.ClientSession() as client:
+                cookie = await cookie_of(first, client)
+            port = first.port
+            await first.close()
+            again = session_app()
+            await again.start()
+            try:
+                assert again.port == port
+                async with aiohttp.ClientSession() as client:
+                    url = base(again) + "/events"
+                    async with client.get(url, headers={"Cookie": cookie}) as response:
+                        assert response.status == 200
+                        assert (await response.content.readline()).startswith(b"event: snapshot")
+            finally:
+                await again.close()
+            with socket.socket() as taken:
+                taken.bind(("127.0.0.1", port))
+                taken.listen()
+                third = session_app()
+                await third.start()
+                try:
+                    assert third.port != port
+                    link = await running_link(tmp_path)
+                    assert link is not None
+                    assert link.startswith(base(third) + "/open?code=")
+                finally:
+                    await third.close()
+        finally:
+            store.close()
+
+    asyncio.run(main())

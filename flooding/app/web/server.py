@@ -65,6 +65,11 @@ HERE = Path(__file__).parent
 KEEPALIVE_S = 15.0  # a comment line this often keeps an idle live stream from timing out
 APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service print
 PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
+# the port a session's app of the folder served on last (kept when it stops): the next one tries
+# it first, so a page left open comes back by itself after a restart; never a reason to trust
+# what answers there (that is `running_link`'s proof), only a port to try to listen on
+LAST_PORT_FILE_NAME = "app-port-last"
+PORT_NUMBERS = range(1, 65536)  # a TCP port to listen on (0 asks for a free one)
 HELLO_NONCE = re.compile(r"[0-9a-f]{16,64}")  # a nonce the app signs: hex, no longer
 HELLO_TIMEOUT_S = 5.0  # a session's app answers at once; a loaded machine, within this
 HELLO_ANSWER_MAX = 256  # a signature is 64 hex digits: read no more of an answer
@@ -145,16 +150,35 @@ class AppServer:
         """Serve on the loopback address; returns the link (with a one-time code) to print."""
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, LOOPBACK_HOST, self.port, reuse_address=True)
-        await site.start()
+        site = await self._listen()
         server = site._server
         assert isinstance(server, asyncio.base_events.Server)
         self.port = int(server.sockets[0].getsockname()[1])
         self.guard.port = self.port
         log.info("the app is served on %s:%d", LOOPBACK_HOST, self.port)
         if self.feed is not None:  # a session's app: `flooding app` opens this one
-            write_private(self.folder / PORT_FILE_NAME, str(self.port).encode("ascii"))
+            said = str(self.port).encode("ascii")
+            write_private(self.folder / PORT_FILE_NAME, said)
+            write_private(self.folder / LAST_PORT_FILE_NAME, said)
         return self.link()
+
+    async def _listen(self) -> web.TCPSite:
+        """Listen on the port asked for; with none asked, a session's app first tries the
+        port the folder's app served on last (a page left open there reconnects by itself
+        after a restart, with its login: the secret is the folder's), else a free one."""
+        assert self._runner is not None
+        last = port_in(self.folder / LAST_PORT_FILE_NAME) if self.feed is not None else None
+        if self.port == 0 and last is not None:
+            site = web.TCPSite(self._runner, LOOPBACK_HOST, last, reuse_address=True)
+            try:
+                await site.start()
+                return site
+            except OSError as exc:  # another program took it meanwhile
+                await site.stop()
+                log.info("port %d, where the app was last, is taken (%s): a free one", last, exc)
+        site = web.TCPSite(self._runner, LOOPBACK_HOST, self.port, reuse_address=True)
+        await site.start()
+        return site
 
     @property
     def addresses(self) -> list[tuple[str, int]]:
@@ -377,10 +401,16 @@ def _json(reply: BaseModel, status: int) -> web.Response:
 
 def running_port(folder: Path) -> int | None:
     """The port of the app a running session serves for this data folder (None: none said)."""
+    return port_in(folder / PORT_FILE_NAME)
+
+
+def port_in(path: Path) -> int | None:
+    """The port a port file names (None: none, or no port number)."""
     try:
-        return int((folder / PORT_FILE_NAME).read_text(encoding="ascii").strip())
+        port = int(path.read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         return None
+    return port if port in PORT_NUMBERS else None
 
 
 async def running_link(folder: Path, path: str = "/") -> str | None:
