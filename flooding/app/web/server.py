@@ -63,6 +63,9 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 KEEPALIVE_S = 15.0  # a comment line this often keeps an idle live stream from timing out
+# the monitor's status this often on a live stream: a page follows a pause or a session that
+# ends while no reading comes (the strap away), and says when no heart comes
+STATUS_EVERY_S = 5.0
 APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service print
 PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
 # the port a session's app of the folder served on last (kept when it stops): the next one tries
@@ -302,30 +305,39 @@ class AppServer:
             headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"}
         )
         await response.prepare(request)
-        queue = self.feed.subscribe()
+        feed = self.feed
+        queue = feed.subscribe()
         closing = asyncio.ensure_future(self._closing.wait())
+        loop = asyncio.get_running_loop()
+        every_s = KEEPALIVE_S if feed.status is None else STATUS_EVERY_S
+        next_s = loop.time() + every_s  # the next status (or, with none, keep-alive line)
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
                 done, _ = await asyncio.wait(
-                    {getter, closing}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED
+                    {getter, closing},
+                    timeout=max(0.0, next_s - loop.time()),
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 if closing in done:
                     getter.cancel()
                     break
+                text = ""
                 if getter in done:
                     text = getter.result()
                     while not queue.empty():
                         text += queue.get_nowait()
-                    await response.write(text.encode("utf-8"))
                 else:
                     getter.cancel()
-                    await response.write(b": still here\n\n")
+                if loop.time() >= next_s:
+                    text += feed.status_frame() or ": still here\n\n"
+                    next_s = loop.time() + every_s
+                await response.write(text.encode("utf-8"))
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
             closing.cancel()
-            self.feed.unsubscribe(queue)
+            feed.unsubscribe(queue)
         with contextlib.suppress(ConnectionResetError):
             await response.write_eof()
         return response
