@@ -324,6 +324,44 @@ def test_a_login_is_its_own_and_ends_after_its_life(tmp_path: Path) -> None:
     serve(tmp_path, check, feed=LiveFeed())
 
 
+def test_a_clock_set_back_does_not_lock_the_person_out_of_the_pause_button(
+    tmp_path: Path,
+) -> None:
+    """After the clock is set back (an NTP step, a clock put right by hours), the browser's
+    login still reaches the Pause button and the live stream; a login made more than its
+    life ahead of the clock, and a link made an hour ahead, are still refused."""
+    shift = [0.0]  # how far the app's wall clock is set back, in seconds
+    done: list[Request] = []
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        cookie = await cookie_of(server, client)
+        for back_s in (61.0, 3600.0, 9 * 3600.0):
+            shift[0] = back_s
+            headers = {"Cookie": cookie, "Origin": base(server)}
+            url = base(server) + "/api/control"
+            async with client.post(url, json={"cmd": "pause"}, headers=headers) as response:
+                assert response.status == 200, back_s
+            async with client.get(base(server) + "/events", headers=headers) as response:
+                assert response.status == 200, back_s
+                assert (await response.content.readline()).startswith(b"event: snapshot")
+        assert len(done) == 3
+        shift[0] = COOKIE_LIFE_S + 3600.0
+        async with client.get(base(server) + "/", headers={"Cookie": cookie}) as response:
+            assert response.status == 401
+        shift[0] = 0.0
+        code = mint_code(server.guard.secret, server.port, time.time() + 3600)
+        async with client.get(f"{base(server)}/open?code={code}") as response:
+            assert response.status == 403
+
+    serve(
+        tmp_path,
+        check,
+        feed=LiveFeed(),
+        control=pausing_control(done),
+        clock=lambda: time.time() - shift[0],
+    )
+
+
 def test_a_link_leads_only_to_the_apps_own_pages(tmp_path: Path) -> None:
     """A link's `next` that would leave the app (another site, or a backslash a browser reads
     as a slash) opens the live page instead; one of the app's own pages is kept."""
@@ -632,3 +670,54 @@ def test_the_running_sessions_app_proves_itself_and_gets_a_working_link(tmp_path
             assert response.headers["Location"] == "/sessions"
 
     serve(tmp_path, check, feed=LiveFeed())
+
+
+def test_a_sessions_app_comes_back_on_its_port_and_the_login_still_works(
+    tmp_path: Path,
+) -> None:
+    """A session's app started again (the service restarted, no port asked) listens on the
+    port it had, and the browser's login from before works there; when another program took
+    that port meanwhile, it takes a free one and `flooding app` finds it there."""
+
+    async def main() -> None:
+        store = Store.open(tmp_path)
+
+        def session_app() -> AppServer:
+            return AppServer(
+                folder=tmp_path, store=store, settings=default_settings(), feed=LiveFeed()
+            )
+
+        try:
+            first = session_app()
+            await first.start()
+            async with aiohttp.ClientSession() as client:
+                cookie = await cookie_of(first, client)
+            port = first.port
+            await first.close()
+            again = session_app()
+            await again.start()
+            try:
+                assert again.port == port
+                async with aiohttp.ClientSession() as client:
+                    url = base(again) + "/events"
+                    async with client.get(url, headers={"Cookie": cookie}) as response:
+                        assert response.status == 200
+                        assert (await response.content.readline()).startswith(b"event: snapshot")
+            finally:
+                await again.close()
+            with socket.socket() as taken:
+                taken.bind(("127.0.0.1", port))
+                taken.listen()
+                third = session_app()
+                await third.start()
+                try:
+                    assert third.port != port
+                    link = await running_link(tmp_path)
+                    assert link is not None
+                    assert link.startswith(base(third) + "/open?code=")
+                finally:
+                    await third.close()
+        finally:
+            store.close()
+
+    asyncio.run(main())

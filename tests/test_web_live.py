@@ -16,10 +16,11 @@ import pytest
 
 from flooding.app.live import LiveMonitor
 from flooding.app.status import StatusBoard
-from flooding.app.web.live import LiveFeed, reading_event
+from flooding.app.web.live import LiveFeed, Status, reading_event
 from flooding.app.web.server import AppServer, app_opener
 from flooding.core.models import LinkChanged, LinkState, Reading, State, Unusable
 from flooding.io.config_files.loading import default_settings
+from flooding.io.control import MonitorStatus, PauseStatus, StrapStatus
 from flooding.io.locale_files import screen_texts
 from flooding.io.store import Store
 from tests.browser import AppProcess
@@ -415,11 +416,12 @@ class FedApp:
     """The app of a running session, in this process: its server and live feed on a loop of
     their own (Playwright's sync API holds the test's), the readings handed in by the test."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, status: Status | None = None) -> None:
+        """`status`: the monitor's status the page is told (None: the feed has none)."""
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
-        self.feed = LiveFeed()
+        self.feed = LiveFeed(status=status)
 
         async def start() -> AppServer:
             self.store = Store.open(folder)  # on the loop's thread, which uses it
@@ -678,3 +680,140 @@ def test_a_partners_strap_not_connected_yet_stays_so_when_the_monitors_status_co
         page.close()
     finally:
         app.close()
+
+
+# -- the clock of the pause, and a monitor that is gone -------------------------------------
+
+
+def monitor_status(*, state: str, minutes_left: float | None, connected: bool) -> dict[str, Any]:
+    """The status a monitor tells the page (as `flooding status --json` has it): its state,
+    the pause's minutes left (None: no pause), and whether the strap is connected (a heart
+    rate only then)."""
+    pause = None
+    if minutes_left is not None:
+        pause = PauseStatus(until_s=FED_START_S + 1200.0, minutes_left=minutes_left)
+    strap = StrapStatus(
+        chosen="Polar H10",
+        name="Polar H10",
+        address=None,
+        link="connected" if connected else "disconnected",
+        connected=connected,
+        battery_percent=None,
+    )
+    status = MonitorStatus(
+        pid=1,
+        headless=True,
+        started_at=FED_START_S,
+        strap=strap,
+        session_id=1 if state != "waiting" else None,
+        mode="talk",
+        state=state,
+        heart_bpm=90.0 if connected else None,
+        baseline_bpm=66.0,
+        pause=pause,
+    )
+    return status.model_dump(mode="json")
+
+
+def seconds_on(page: Any, selector: str) -> int:
+    """A count-down's "m:ss" on the page, in seconds."""
+    minutes, seconds = page.inner_text(selector).split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+# the page's count-down in seconds, in the page
+COUNTDOWN_S = (
+    "() => { const [m, s] = document.getElementById('countdown').textContent.split(':');"
+    " return Number(m) * 60 + Number(s); }"
+)
+
+
+def test_the_pause_counts_down_while_no_reading_comes_and_follows_the_monitor(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """The count-down runs on the page's clock from the pause's end when the strap sends
+    nothing; when the monitor says less time is left, the page follows, says no heart comes
+    now, and when the session has ended the pause card goes and the page waits again."""
+    english = screen_texts("en")
+    said = [monitor_status(state="pausing", minutes_left=19.9, connected=True)]
+    app = FedApp(tmp_path, status=lambda: said[0])
+    try:
+        app.send(*[fed(t, 90.0, State.FLOODED, pausing=True) for t in range(6)])
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        page.wait_for_selector("#pause-card", state="visible")
+        start_s = seconds_on(page, "#countdown")
+        assert 1190 <= start_s <= 1195  # the last reading's 1195 s, or a second or two less
+        page.wait_for_function(f"() => ({COUNTDOWN_S})() <= {start_s - 3}")  # no reading came
+        assert page.inner_text("#bpm") == "90"
+
+        said[0] = monitor_status(state="pausing", minutes_left=11.1, connected=False)
+        page.wait_for_function(f"() => ({COUNTDOWN_S})() < 700", timeout=15_000)
+        assert 655 <= seconds_on(page, "#countdown") <= 666
+        page.wait_for_function("() => document.getElementById('bpm').textContent === '--'")
+        assert page.inner_text("#state-words") == english["web.live.pausing"]
+        assert page.inner_text("#reading-words") == english["web.live.state.gap"]
+
+        said[0] = monitor_status(state="waiting", minutes_left=None, connected=False)
+        page.wait_for_selector("#pause-card", state="hidden", timeout=15_000)
+        assert page.inner_text("#state-words") == english["web.now.waiting"]
+        assert page.inner_text("#bpm") == "--"
+        assert page.is_hidden("#alert-card")  # no session: nothing to answer
+        page.close()
+    finally:
+        app.close()
+
+
+def test_a_page_left_open_says_the_heart_is_not_known_and_comes_back_with_the_monitor(
+    tmp_path: Path, chromium: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the monitor is stopped the live page shows no heart rate nor calm as now (it
+    says it is not known, greyed); the monitor started again, as the service restarts it
+    (no port asked), serves on the same port, and the page comes back by itself with its
+    login: the heart again, the strap connected."""
+    monkeypatch.setenv("FLOODING_EMULATED_STRAP", "1")
+    monkeypatch.setenv("FLOODING_EMULATED_INTERVAL_S", "0.2")
+    english = screen_texts("en")
+    args = (
+        "monitor",
+        "--headless",
+        "--no-notify",
+        "--data-dir",
+        str(tmp_path),
+        "--timeout",
+        "1",
+        "--set",
+        "strap.address=C0:FF:EE:00:00:01",  # the emulated strap, paired
+    )
+    monitor = AppProcess(*args)
+    again: AppProcess | None = None
+    try:
+        page = chromium.new_page()
+        page.goto(monitor.link)
+        page.wait_for_function("() => /^\\d+$/.test(document.getElementById('bpm').textContent)")
+        monitor.stop()
+        page.wait_for_function(
+            "(words) => document.getElementById('state-words').textContent === words",
+            arg=english["web.live.unknown_now"],
+        )
+        assert page.inner_text("#bpm") == "--"
+        assert page.inner_text("#link-words") == english["web.live.lost"]
+        assert page.text_content("#n-bpm") == english["web.live.not_known_now"]
+        grey = page.evaluate("getComputedStyle(document.getElementById('bpm')).color")
+        assert grey == "rgb(74, 85, 96)"  # the muted ink, not the heart's
+
+        again = AppProcess(*args)
+        assert again.base == monitor.base
+        page.wait_for_function(
+            "() => /^\\d+$/.test(document.getElementById('bpm').textContent)", timeout=30_000
+        )
+        page.wait_for_function(
+            "() => document.getElementById('link-words').textContent.startsWith('Strap connected')"
+        )
+        assert page.inner_text("#state-words") != english["web.live.unknown_now"]
+        assert page.url == monitor.base + "/"
+        page.close()
+    finally:
+        monitor.stop()
+        if again is not None:
+            again.stop()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from flooding.app.export import episodes_csv, samples_csv
+from flooding.core.timefmt import clock_time
 from flooding.io.store import Store
 from tests.browser import AppProcess
 from tests.session_factory import (
@@ -106,6 +107,25 @@ def test_the_chart_gives_its_times_in_the_pages_language(
         assert re.fullmatch(r"\d{1,2}\. \S+ \d\d:\d\d", ticks[0]), ticks
     finally:
         app.stop()
+
+
+def test_the_english_charts_clock_is_the_24_hour_clock_the_messages_use(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """In English the chart's axis and hover time give the clock as the messages and the
+    words for the partner do (16:33), not in 12 hours (04:33 PM) beside them."""
+    _, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    page.wait_for_selector("#chart[data-ready='yes'] canvas")
+    at = 1_790_090_000 + 5 * 3600  # an afternoon or evening in most zones: 12 hours would say PM
+    for t in (1_790_090_000, at):
+        tick = page.evaluate(
+            f"floodingTime.axis('#000').values({{scales: {{x: {{min: {t}, max: {t + 600}}}}}}},"
+            f" [{t}], 0, 0, 60)"
+        )
+        assert tick == [clock_time(t)]
+        shown = page.evaluate(f"floodingTime.series('Time').value(null, {t})")
+        assert shown.endswith(" " + clock_time(t, seconds=True)), shown
 
 
 def test_a_session_page_charts_and_words_the_episode(

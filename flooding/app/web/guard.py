@@ -4,11 +4,12 @@ The secret lives in an owner-only file in the data folder. A link carries a one-
 (`issued.nonce.signature`, for one port) that works once and for CODE_LIFE_S; used codes are
 kept in the data folder, so a restart or the folder's other app does not take them again.
 Opening it sets an HttpOnly, SameSite=Strict cookie for this login (`issued.random.signature`)
-that works for COOKIE_LIFE_S; every other request without one is refused. A Host other than
-the loopback address and port (DNS rebinding), a cross-site Origin, and anything a browser
-says another page started (another port of 127.0.0.1 is the same site, so it gets the cookie)
-are refused before anything else. Refusals and error answers (a page not found, a body too
-large, a fault) are said in the person's language.
+that works for COOKIE_LIFE_S (also when the clock is set back meanwhile); every other request
+without one is refused. A Host other than the loopback address and port (DNS rebinding), a
+cross-site Origin, and anything a browser says another page started (another port of
+127.0.0.1 is the same site, so it gets the cookie) are refused before anything else.
+Refusals and error answers (a page not found, a body too large, a fault) are said in the
+person's language.
 """
 
 from __future__ import annotations
@@ -49,7 +50,12 @@ CODE_LIFE_S = 10 * 60
 # a login lasts a week of talks, then the browser needs a new link: a cookie that leaked (a
 # copied browser profile) stops working by itself; replacing the secret ends every login
 COOKIE_LIFE_S = 7 * 24 * 3600
-CLOCK_LEEWAY_S = 60  # a time up to this far ahead of the clock counts (the clock set back)
+CLOCK_LEEWAY_S = 60  # a code made up to this far ahead of the clock counts (clock set back)
+# a login made "later" than now: the clock was set back since (an NTP step, a clock that booted
+# hours off and was put right). The person must not be locked out of the Pause button until the
+# clock catches up, so a cookie counts up to a life ahead of the clock; it still ends: at most a
+# life after the clock passes the time it was made (a clock set back further needs a new link)
+COOKIE_AHEAD_S = COOKIE_LIFE_S
 EPOCH_DIGITS = 12  # whole seconds since 1970 for the next 30,000 years: no longer number
 USED_CODES_DIR_NAME = "app-links-used"  # in the data folder: one empty file per used code
 LOOPBACK_HOST = "127.0.0.1"
@@ -140,13 +146,14 @@ def mint_code(secret: bytes, port: int, now_s: float | None = None) -> str:
     return f"{issued}.{nonce}.{_sign(secret, f'code:v2:{port}:{issued}:{nonce}')}"
 
 
-def _issued_within(issued: str, now_s: float, life_s: float) -> bool:
+def _issued_within(issued: str, now_s: float, life_s: float, ahead_s: float) -> bool:
     """Whether a time a code or a cookie says it was made (whole seconds, signed) is no
-    longer ago than `life_s` and not later than now (a clock set back a little is allowed)."""
+    longer ago than `life_s` and no further than `ahead_s` ahead of now (the clock set back
+    since)."""
     if not issued.isdigit() or len(issued) > EPOCH_DIGITS:
         return False
     age_s = now_s - int(issued)
-    return -CLOCK_LEEWAY_S <= age_s <= life_s
+    return -ahead_s <= age_s <= life_s
 
 
 def hello_answer(secret: bytes, port: int, nonce: str) -> str:
@@ -194,7 +201,7 @@ class Guard:
         self._used.add(nonce)
         if not self._mark_used(nonce):
             return False
-        return _issued_within(issued, self.clock(), CODE_LIFE_S)
+        return _issued_within(issued, self.clock(), CODE_LIFE_S, CLOCK_LEEWAY_S)
 
     def _mark_used(self, nonce: str) -> bool:
         """Keep `nonce` as used in the used-codes folder (a file of its own, made only if
@@ -244,7 +251,7 @@ class Guard:
         expected = _sign(self.secret, f"cookie:v2:{issued}:{login}")
         if not login or not hmac.compare_digest(signature, expected):
             return False
-        return _issued_within(issued, self.clock(), COOKIE_LIFE_S)
+        return _issued_within(issued, self.clock(), COOKIE_LIFE_S, COOKIE_AHEAD_S)
 
     def refusal(self, request: web.Request) -> web.Response | None:
         """Why this request is refused (a response), or None when it may go on."""

@@ -154,6 +154,10 @@ class LiveFeed:
         if self.status is not None:
             self._send("status", self.status())
 
+    def status_frame(self) -> str | None:
+        """The monitor's status now, as one event for a page (None: no status here)."""
+        return None if self.status is None else frame("status", self.status())
+
     def snapshot(self) -> dict[str, Any]:
         """Everything a newly opened page needs to draw itself."""
         return {

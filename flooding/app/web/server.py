@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import cached_property
 from pathlib import Path
@@ -62,8 +63,16 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 KEEPALIVE_S = 15.0  # a comment line this often keeps an idle live stream from timing out
+# the monitor's status this often on a live stream: a page follows a pause or a session that
+# ends while no reading comes (the strap away), and says when no heart comes
+STATUS_EVERY_S = 5.0
 APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service print
 PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
+# the port a session's app of the folder served on last (kept when it stops): the next one tries
+# it first, so a page left open comes back by itself after a restart; never a reason to trust
+# what answers there (that is `running_link`'s proof), only a port to try to listen on
+LAST_PORT_FILE_NAME = "app-port-last"
+PORT_NUMBERS = range(1, 65536)  # a TCP port to listen on (0 asks for a free one)
 HELLO_NONCE = re.compile(r"[0-9a-f]{16,64}")  # a nonce the app signs: hex, no longer
 HELLO_TIMEOUT_S = 5.0  # a session's app answers at once; a loaded machine, within this
 HELLO_ANSWER_MAX = 256  # a signature is 64 hex digits: read no more of an answer
@@ -91,11 +100,12 @@ class AppServer:
         config_file: Path | None = None,
         overrides: list[str] | None = None,
         scanner_backend: Any = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """`feed` and `control`: the running session's live feed and its actions (None when
         no monitor runs in this process: the live page then says how to start one);
         `overrides`: the settings the command line set (`--set`, `--lang`), in effect over
-        the person's file."""
+        the person's file; `clock`: the wall clock the links and logins are dated by."""
         self.folder = folder
         self.store = store
         self.settings = settings
@@ -110,7 +120,9 @@ class AppServer:
         self.saved_keys: set[str] = set()
         self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
         self.say = load_catalogue(settings.language)  # the pages' words, in the person's language
-        self.guard = Guard(load_secret(folder), self.say, used_codes=folder / USED_CODES_DIR_NAME)
+        self.guard = Guard(
+            load_secret(folder), self.say, used_codes=folder / USED_CODES_DIR_NAME, clock=clock
+        )
         self.app = self._build()
         self._runner: web.AppRunner | None = None
         self._streams: set[web.StreamResponse] = set()
@@ -147,16 +159,35 @@ class AppServer:
         """Serve on the loopback address; returns the link (with a one-time code) to print."""
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, LOOPBACK_HOST, self.port, reuse_address=True)
-        await site.start()
+        site = await self._listen()
         server = site._server
         assert isinstance(server, asyncio.base_events.Server)
         self.port = int(server.sockets[0].getsockname()[1])
         self.guard.port = self.port
         log.info("the app is served on %s:%d", LOOPBACK_HOST, self.port)
         if self.feed is not None:  # a session's app: `flooding app` opens this one
-            write_private(self.folder / PORT_FILE_NAME, str(self.port).encode("ascii"))
+            said = str(self.port).encode("ascii")
+            write_private(self.folder / PORT_FILE_NAME, said)
+            write_private(self.folder / LAST_PORT_FILE_NAME, said)
         return self.link()
+
+    async def _listen(self) -> web.TCPSite:
+        """Listen on the port asked for; with none asked, a session's app first tries the
+        port the folder's app served on last (a page left open there reconnects by itself
+        after a restart, with its login: the secret is the folder's), else a free one."""
+        assert self._runner is not None
+        last = port_in(self.folder / LAST_PORT_FILE_NAME) if self.feed is not None else None
+        if self.port == 0 and last is not None:
+            site = web.TCPSite(self._runner, LOOPBACK_HOST, last, reuse_address=True)
+            try:
+                await site.start()
+                return site
+            except OSError as exc:  # another program took it meanwhile
+                await site.stop()
+                log.info("port %d, where the app was last, is taken (%s): a free one", last, exc)
+        site = web.TCPSite(self._runner, LOOPBACK_HOST, self.port, reuse_address=True)
+        await site.start()
+        return site
 
     @property
     def addresses(self) -> list[tuple[str, int]]:
@@ -280,30 +311,39 @@ class AppServer:
             headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"}
         )
         await response.prepare(request)
-        queue = self.feed.subscribe()
+        feed = self.feed
+        queue = feed.subscribe()
         closing = asyncio.ensure_future(self._closing.wait())
+        loop = asyncio.get_running_loop()
+        every_s = KEEPALIVE_S if feed.status is None else STATUS_EVERY_S
+        next_s = loop.time() + every_s  # the next status (or, with none, keep-alive line)
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
                 done, _ = await asyncio.wait(
-                    {getter, closing}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED
+                    {getter, closing},
+                    timeout=max(0.0, next_s - loop.time()),
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 if closing in done:
                     getter.cancel()
                     break
+                text = ""
                 if getter in done:
                     text = getter.result()
                     while not queue.empty():
                         text += queue.get_nowait()
-                    await response.write(text.encode("utf-8"))
                 else:
                     getter.cancel()
-                    await response.write(b": still here\n\n")
+                if loop.time() >= next_s:
+                    text += feed.status_frame() or ": still here\n\n"
+                    next_s = loop.time() + every_s
+                await response.write(text.encode("utf-8"))
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
             closing.cancel()
-            self.feed.unsubscribe(queue)
+            feed.unsubscribe(queue)
         with contextlib.suppress(ConnectionResetError):
             await response.write_eof()
         return response
@@ -379,10 +419,16 @@ def _json(reply: BaseModel, status: int) -> web.Response:
 
 def running_port(folder: Path) -> int | None:
     """The port of the app a running session serves for this data folder (None: none said)."""
+    return port_in(folder / PORT_FILE_NAME)
+
+
+def port_in(path: Path) -> int | None:
+    """The port a port file names (None: none, or no port number)."""
     try:
-        return int((folder / PORT_FILE_NAME).read_text(encoding="ascii").strip())
+        port = int(path.read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         return None
+    return port if port in PORT_NUMBERS else None
 
 
 async def running_link(folder: Path, path: str = "/") -> str | None:

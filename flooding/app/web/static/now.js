@@ -16,6 +16,21 @@
   const straps = {}; // couple mode: each partner's strap (link, name, battery), by name
   let latest = null, status = null, lastAlert = null, lastNotYet = null, drawPending = false;
   let chart = null;
+  // the pause as last heard (a reading, or the monitor's status), and when it ends on the
+  // page's own clock: the count-down runs between readings (none come while the strap is away)
+  let pausing = false, pauseEndMs = null;
+  // the server's time (its readings' `t`) less the page's clock, in s: known from the newest
+  // reading heard live (null before one: the readings of a snapshot may be minutes old)
+  let serverOffsetS = null;
+  // what the monitor says instead of a heart now: "waiting" (no session: it ended), "away"
+  // (the strap sends nothing); null while readings come
+  let away = null;
+  let lost = false; // the page cannot reach the monitor: nothing it shows is known now
+  // the monitor's status gives the time left in tenths of a minute: a page's own end this
+  // close to it is kept (it is finer), one further off is put right
+  const STATUS_ROUNDING_MS = 6000 + 2000;
+  const RECONNECT_MS = 5000; // a stream the browser gave up on (an error answer) is asked again
+  const pageSeconds = () => performance.now() / 1000; // the page's clock: no wall-clock jumps
   window.floodingLag = []; // ms from the server's send to the chart drawn (for measurements)
 
   const chartBox = $("chart");
@@ -51,6 +66,36 @@
     const m = Math.floor(seconds / 60), s = seconds % 60;
     return m + ":" + String(s).padStart(2, "0");
   }
+
+  // a reading heard live: the server's clock against the page's, and the pause it says
+  function hearLive(r) {
+    serverOffsetS = r.t - pageSeconds();
+    away = null;
+    followPause(r);
+  }
+
+  // the pause a reading says, its end on the page's clock (the reading's time is the
+  // server's now less `serverOffsetS`)
+  function followPause(r) {
+    pausing = !!r.pausing;
+    const offset = serverOffsetS === null ? r.t - pageSeconds() : serverOffsetS;
+    pauseEndMs = pausing && r.pause_until != null ? (r.pause_until - offset) * 1000 : null;
+  }
+
+  // the pause the monitor's status says (it is current: it also comes while no reading
+  // does): none, or its time left
+  function followStatusPause(s) {
+    if (!s.pause) { pausing = false; pauseEndMs = null; return; }
+    pausing = true;
+    const said = performance.now() + s.pause.minutes_left * 60000;
+    if (pauseEndMs === null || Math.abs(said - pauseEndMs) > STATUS_ROUNDING_MS) pauseEndMs = said;
+  }
+
+  function showCountdown() {
+    if (!pausing || pauseEndMs === null) return;
+    $("countdown").textContent = clock((pauseEndMs - performance.now()) / 1000);
+  }
+  setInterval(showCountdown, 250);
 
   function addReading(r) {
     if (r.person !== undefined) return addPersonReading(r);
@@ -99,43 +144,61 @@
   // the strap's number of a reading the detector could not use (shown only in the words)
   const strapNumber = (r) => (r.strap_bpm == null ? "?" : Math.round(r.strap_bpm));
 
+  const pausingWords = () => couple ? say("web.live.couple.pausing") : say("web.live.pausing");
+
   function showState() {
     const shown = $("state-words");
-    if (!latest) return;
+    $("state-card").classList.toggle("stale", lost);
+    $("pause-card").hidden = !pausing;
+    $("start-pause").hidden = pausing;
+    showCountdown();
+    if (lost || away === "waiting" || !latest) return showNoHeart(shown);
     // a reading the detector could not use has no heart rate (bpm null): "--", and why
-    const counted = latest.bpm != null;
+    const counted = latest.bpm != null && !away;
     $("bpm").textContent = counted ? Math.round(latest.bpm) : "--";
     if (people.length) showPeople();
-    const state = couple ? bothState() : latest.state;
+    const state = couple ? bothState() : away ? "gap" : latest.state;
     let text = couple ? words("web.live.couple.state.", state) : words("web.live.state.", state);
-    if (latest.pausing) text = couple ? say("web.live.couple.pausing") : say("web.live.pausing");
+    if (pausing) text = pausingWords();
     if (workout()) text = say("web.live.workout");
     shown.textContent = text;
-    shown.className = "state-words " + (latest.pausing ? "pausing" : state);
+    shown.className = "state-words " + (pausing ? "pausing" : state);
     // no skin contact has its words already (the state's); a reading not believable, its own
-    const why = counted ? "" : latest.unusable === "no-contact" ? words("web.live.state.", "no-contact")
+    const why = away ? words("web.live.state.", "gap") : counted ? ""
+      : latest.unusable === "no-contact" ? words("web.live.state.", "no-contact")
       : say("web.live.unusable." + latest.unusable, { bpm: strapNumber(latest) });
     const readingWords = $("reading-words");
     readingWords.textContent = why;
     // said once: not when the state's words say it already, nor beside both hearts' lines
     readingWords.hidden = !why || why === text || people.length > 0;
     if (couple) showNumbersOfEach(); else showNumbers();
-    const pausing = latest.pausing;
-    $("pause-card").hidden = !pausing;
     $("alert-card").hidden = !(lastAlert && (state === "flooded" || pausing) && !alertAnswered);
-    $("start-pause").hidden = pausing;
-    if (pausing && latest.pause_until) {
-      $("countdown").textContent = clock(latest.pause_until - latest.t);
-    }
   }
   let alertAnswered = false;
+
+  // no heart to show as now: the page lost the monitor (greyed, and said so), or no session
+  // runs (the words the page had before the first reading)
+  function showNoHeart(shown) {
+    $("bpm").textContent = "--";
+    const none = lost ? say(couple ? "web.live.couple.unknown_now" : "web.live.unknown_now") : WAITING;
+    shown.textContent = pausing && !lost ? pausingWords() : none;
+    shown.className = "state-words" + (lost ? " unknown" : "");
+    $("reading-words").hidden = true;
+    if (lost) {
+      for (const id of ["n-bpm", "n-state"]) $(id).textContent = say("web.live.not_known_now");
+    } else {
+      $("n-bpm").textContent = $("n-state").textContent = "--";
+    }
+    if (people.length && !lost) $("people").textContent = "";
+    $("alert-card").hidden = !(lastAlert && pausing && !alertAnswered);
+  }
 
   const perMinute = (value) => say("web.live.bpm", { bpm: value.toFixed(0) });
   // a heart's rate, or why the detector did not count it (its `unusable`)
   const rateOf = (r) => r.bpm != null ? perMinute(r.bpm)
     : say("web.live.not_counted." + r.unusable, { bpm: strapNumber(r) });
   function showNumbers() {
-    $("n-bpm").textContent = rateOf(latest);
+    $("n-bpm").textContent = away ? say("web.live.not_known_now") : rateOf(latest);
     $("n-baseline").textContent = latest.baseline == null ? say("web.live.not_known") : perMinute(latest.baseline);
     $("n-threshold").textContent = perMinute(latest.threshold);
     $("n-state").textContent = words("state.", latest.state);
@@ -188,6 +251,10 @@
   function showStatus(s) {
     status = s;
     if (!s) return;
+    followStatusPause(s);
+    // no session (it ended), or one person's strap sending nothing: no heart now
+    const strapAway = !couple && s.strap && !s.strap.connected && s.heart_bpm == null && !s.heart_not_counted;
+    away = s.state === "waiting" ? "waiting" : strapAway ? "away" : null;
     const on = s.mode === "workout";
     const button = $("workout");
     button.textContent = say(on ? "web.live.talk_button" : "web.live.workout_button");
@@ -288,40 +355,69 @@
   $("end-pause").addEventListener("click", () => act({ cmd: "resume" }, say("web.live.done_resume")));
   $("workout").addEventListener("click", () => act({ cmd: "workout", on: !workout() }, say(workout() ? "web.live.done_talk" : "web.live.done_workout")));
 
-  const source = new EventSource("/events");
-  source.addEventListener("snapshot", (e) => {
-    const snap = JSON.parse(e.data);
+  // the words the page had before the monitor said anything (the template's)
+  const WAITING = $("state-words").textContent;
+  const LINK_WAITING = $("link-words").textContent;
+
+  // a snapshot starts the page afresh: after a reconnection it may be a new session's (the
+  // monitor started again), and nothing of the last one is current
+  function forget() {
     t.length = bpm.length = base.length = line.length = 0;
     hearts[0].length = hearts[1].length = people.length = 0;
-    couple = (snap.people || []).length > 1;
-    if (couple) people.push(...snap.people.slice(0, 2));
-    $("link-words").parentElement.hidden = couple; // a couple's straps: each on its own line
-    if (chart) { chart.destroy(); chart = null; }
-    snap.readings.forEach(addReading);
-    snap.messages.forEach(showMessage);
-    if (couple) (snap.straps || []).forEach(showStrap);
-    else showLink(snap.link, snap.battery && snap.battery.percent);
-    showStatus(snap.status);
-    draw();
-  });
-  source.addEventListener("reading", (e) => {
-    const r = JSON.parse(e.data);
-    addReading(r);
-    draw(r.w);
-  });
-  source.addEventListener("person-reading", (e) => {
-    const r = JSON.parse(e.data);
-    addReading(r);
-    draw(r.w);
-  });
-  source.addEventListener("message", (e) => showMessage(JSON.parse(e.data)));
-  source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
-  source.addEventListener("link", (e) => showLink(JSON.parse(e.data), null));
-  source.addEventListener("battery", (e) => showLink(null, JSON.parse(e.data).percent));
-  source.addEventListener("person-strap", (e) => showStrap(JSON.parse(e.data)));
-  source.addEventListener("info", (e) => { $("action-result").textContent = JSON.parse(e.data).text; });
-  source.onerror = () => {
-    $("link-words").textContent = say("web.live.lost");
-    $("link-words").parentElement.hidden = false;
-  };
+    for (const name of Object.keys(latestOf)) delete latestOf[name];
+    latest = lastAlert = lastNotYet = null;
+    alertAnswered = false;
+    pausing = false; pauseEndMs = null; away = null; // the server's clock offset is kept
+    $("alert-card").hidden = true;
+    $("ready-words").textContent = "";
+    $("link-words").textContent = LINK_WAITING;
+  }
+
+  function connect() {
+    const source = new EventSource("/events");
+    source.addEventListener("snapshot", (e) => {
+      const snap = JSON.parse(e.data);
+      lost = false;
+      forget();
+      couple = (snap.people || []).length > 1;
+      if (couple) people.push(...snap.people.slice(0, 2));
+      $("link-words").parentElement.hidden = couple; // a couple's straps: each on its own line
+      if (chart) { chart.destroy(); chart = null; }
+      snap.readings.forEach(addReading);
+      if (latest) followPause(latest); // the status, if any, puts its end right
+      snap.messages.forEach(showMessage);
+      if (couple) (snap.straps || []).forEach(showStrap);
+      else showLink(snap.link, snap.battery && snap.battery.percent);
+      showStatus(snap.status);
+      draw();
+    });
+    source.addEventListener("reading", (e) => {
+      const r = JSON.parse(e.data);
+      addReading(r);
+      hearLive(r);
+      draw(r.w);
+    });
+    source.addEventListener("person-reading", (e) => {
+      const r = JSON.parse(e.data);
+      addReading(r);
+      hearLive(r);
+      draw(r.w);
+    });
+    source.addEventListener("message", (e) => showMessage(JSON.parse(e.data)));
+    source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
+    source.addEventListener("link", (e) => showLink(JSON.parse(e.data), null));
+    source.addEventListener("battery", (e) => showLink(null, JSON.parse(e.data).percent));
+    source.addEventListener("person-strap", (e) => showStrap(JSON.parse(e.data)));
+    source.addEventListener("info", (e) => { $("action-result").textContent = JSON.parse(e.data).text; });
+    source.onerror = () => {
+      // the browser tries again by itself (the monitor comes back on its port); one that gave
+      // up (an error answer) is asked again here
+      lost = true;
+      $("link-words").textContent = say("web.live.lost");
+      $("link-words").parentElement.hidden = false;
+      showState();
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, RECONNECT_MS);
+    };
+  }
+  connect();
 })();
