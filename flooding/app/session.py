@@ -58,7 +58,7 @@ from flooding.core.notice import (
     Notifier,
     NullNotifier,
 )
-from flooding.core.pause import MINUTE_S
+from flooding.core.pause import CHECK_WAITS_S, MINUTE_S
 from flooding.core.people import PeopleEngine
 from flooding.core.settings import Settings
 from flooding.core.timefmt import clock_time
@@ -293,6 +293,14 @@ class SessionRunner:
         key = "break_goes_on" if found.until_s > now_s else "break_check_now"
         self.view.info(self.say(f"session.info.{key}", time=back))
         log.info("session %d goes on with session %d's break", self.session_id, found.session_id)
+
+    def break_hold_s(self) -> float:
+        """How much longer a break keeps the session open without a heart heard (0: none
+        runs): to its next check and `CHECK_WAITS_S` after it, so its check comes in this
+        session when the heart is heard again (after a walk out of range, a closed laptop)."""
+        if not self.pausing:
+            return 0.0
+        return max(0.0, self.pause_until_s + CHECK_WAITS_S - self.clock())
 
     def _began(self, session_id: int) -> None:
         """The session is in the store: name its people (a session of one has none)."""
