@@ -264,7 +264,8 @@ class Service:
         self.clock = clock = SessionClock(
             wall=lambda: self.wall[0] + self.boot[0], elapsed=lambda: self.boot[0]
         )
-        board = StatusBoard(RecordingView())
+        self.view = RecordingView()  # what the person was told
+        board = StatusBoard(self.view)
         quiet = settings.model_copy(
             update={"notify": settings.notify.model_copy(update={"enabled": False})}
         )
@@ -289,11 +290,11 @@ class Service:
             clock=clock,
         )
 
-    async def wear(self, samples: int) -> None:
-        """The strap on skin for `samples` seconds, a packet a second."""
+    async def wear(self, samples: int, bpm: float = 70.0) -> None:
+        """The strap on skin for `samples` seconds, a packet a second, the heart at `bpm`."""
         for _ in range(samples):
             self.boot[0] += 1.0
-            self.source.arrive(70.0)
+            self.source.arrive(bpm)
             await asyncio.sleep(0)
 
     async def until_sessions(self, count: int) -> None:

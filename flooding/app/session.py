@@ -28,7 +28,7 @@ from typing import Protocol
 
 from flooding.app.sources import AnyItem, HeartSource, TaggedSource
 from flooding.app.status import heart_now
-from flooding.app.unfinished_break import unfinished_break
+from flooding.app.unfinished_break import BREAK_GOES_ON, unfinished_break
 from flooding.core.messages import MessageBook, RenderedMessage
 from flooding.core.models import (
     PAUSE_EVENTS,
@@ -58,7 +58,7 @@ from flooding.core.notice import (
     Notifier,
     NullNotifier,
 )
-from flooding.core.pause import MINUTE_S
+from flooding.core.pause import CHECK_WAITS_S, MINUTE_S
 from flooding.core.people import PeopleEngine
 from flooding.core.settings import Settings
 from flooding.core.timefmt import clock_time
@@ -274,17 +274,33 @@ class SessionRunner:
         log.info("session %d held nothing and is not kept", sid)
 
     def _continue_break(self, now_s: float) -> None:
-        """Go on with the break the last session stopped in, to the time it gave."""
+        """Go on with the break the last session stopped in, to the time it gave; when that
+        time has passed, its check comes with the first readings."""
         assert self.session_id is not None
         found = unfinished_break(self.store, self.session_id, self.source_kind, now_s)
         if found is None or set(found.baselines) != set(self.people):
             return
         minutes = (found.until_s - now_s) / MINUTE_S
-        events = self.engine.start_pause(now_s, minutes, found.baselines)
+        events = self.engine.start_pause(now_s, minutes, found.baselines, found.started_s)
         self._handle_events(events, by_hand_said=False)  # said below, as going on
+        self.store.add_note_event(
+            self.session_id,
+            now_s,
+            BREAK_GOES_ON,
+            {"break_start_s": found.started_s, "from_session": found.session_id},
+        )
         back = clock_time(found.until_s + self.wall_offset_s())
-        self.view.info(self.say("session.info.break_goes_on", time=back))
+        key = "break_goes_on" if found.until_s > now_s else "break_check_now"
+        self.view.info(self.say(f"session.info.{key}", time=back))
         log.info("session %d goes on with session %d's break", self.session_id, found.session_id)
+
+    def break_hold_s(self) -> float:
+        """How much longer a break keeps the session open without a heart heard (0: none
+        runs): to its next check and `CHECK_WAITS_S` after it, so its check comes in this
+        session when the heart is heard again (after a walk out of range, a closed laptop)."""
+        if not self.pausing:
+            return 0.0
+        return max(0.0, self.pause_until_s + CHECK_WAITS_S - self.clock())
 
     def _began(self, session_id: int) -> None:
         """The session is in the store: name its people (a session of one has none)."""

@@ -59,6 +59,10 @@ RECOVERY_SMOOTHING_S = 10.0  # time constant of the average the recovery check l
 WORKOUT = "workout"
 NO_CONTACT = "no-contact"
 NO_SIGNAL = "no-signal"
+# how long after its next check a break still waits for the heart to be heard again (a walk out
+# of the strap's range, a closed laptop, a restart): its ready-to-return or still-elevated check
+# comes then; later, the talk it interrupted is over and a new wearing starts afresh
+CHECK_WAITS_S = 2 * 3600.0
 WEIGHTS_KEPT = 64  # recovery weights kept by step: a strap's steps are a few (1 s; a watch's
 #                    5, 10, 15 s), and a replay asks for one at each of its reads of a pause
 
@@ -413,13 +417,18 @@ class PauseProtocol:
         t_s: float,
         minutes: float | None = None,
         baselines: Mapping[str, float | None] | None = None,
+        since_s: float | None = None,
     ) -> list[Event]:
-        """A pause for everyone, started by hand (`baselines`: each person's calm now)."""
+        """A pause for everyone, started by hand (`baselines`: each person's calm now).
+
+        `since_s`: a break that goes on from before (an earlier session's) began then: its
+        messages count its minutes from there; its end `minutes` from `t_s` may have passed
+        (negative), and then the check comes at the first readings."""
         if self.pausing:
             return []
         for name, baseline in (baselines or {}).items():
             self.people[name].baseline_bpm = baseline
-        return [self._start(t_s, manual=True, minutes=minutes)]
+        return [self._start(t_s, manual=True, minutes=minutes, since_s=since_s)]
 
     def end_manual(self, t_s: float) -> list[Event]:
         """The pause ended early by hand."""
@@ -556,9 +565,16 @@ class PauseProtocol:
         """What reading during the pause checks the readings against, now."""
         return (ceiling_bpm, gap_s, self.min_end_s, self.until_s, self.pause.recovery_hold_s)
 
-    def _start(self, t_s: float, *, manual: bool, minutes: float | None = None) -> PauseStarted:
+    def _start(
+        self,
+        t_s: float,
+        *,
+        manual: bool,
+        minutes: float | None = None,
+        since_s: float | None = None,
+    ) -> PauseStarted:
         self.phase = Phase.PAUSING
-        self.started_s = t_s
+        self.started_s = t_s if since_s is None else since_s
         length_min = self.pause.minutes if minutes is None else minutes
         self.until_s = self.min_end_s = t_s + length_min * MINUTE_S
         for person in self.people.values():

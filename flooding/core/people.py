@@ -109,12 +109,14 @@ class PeopleEngine:
         t_s: float,
         minutes: float | None = None,
         baselines: Mapping[str, float | None] | None = None,
+        since_s: float | None = None,
     ) -> list[Event]:
         """A pause for everyone, by hand; `baselines`: each person's calm to come back to
-        (default: their calm now; a break that goes on from an earlier session: its own)."""
+        (default: their calm now; a break that goes on from an earlier session: its own);
+        `since_s`: such a break's real start (`PauseProtocol.start_manual`)."""
         if baselines is None:
             baselines = {name: e.detector.baseline_bpm for name, e in self.engines.items()}
-        events = self.protocol.start_manual(t_s, minutes, baselines)
+        events = self.protocol.start_manual(t_s, minutes, baselines, since_s)
         self._sync()
         return events
 

@@ -55,11 +55,14 @@ class SessionClock:
     def __call__(self) -> float:
         return self._origin_wall_s + (self._elapsed() - self._origin_elapsed_s)
 
-    def rebase(self) -> None:
+    def rebase(self) -> float:
         """Line the session clock up with the wall clock again: only between sessions (within
-        one, sample times must never jump)."""
+        one, sample times must never jump). Returns how far it moved: what to add to a time
+        stamped before to have it on the clock now."""
+        before_s = self._origin_wall_s - self._origin_elapsed_s
         self._origin_elapsed_s = self._elapsed()
         self._origin_wall_s = self._wall()
+        return (self._origin_wall_s - self._origin_elapsed_s) - before_s
 
     def wall_offset_s(self) -> float:
         """What to add to a session time to read it on the wall clock now (display only: the
