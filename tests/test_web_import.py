@@ -200,7 +200,8 @@ def test_an_upload_without_the_cookie_or_from_another_page_is_refused(
     app: AppProcess, tmp_path: Path
 ) -> None:
     """Without the login cookie, from another origin, without an origin, or started by
-    another site's page, an upload is refused before it is read: nothing stored, no file."""
+    another site's page, an upload is refused before it is read (nothing stored, no file);
+    from the app's own page it is imported."""
     rr = tmp_path / "rr.txt"
     rr.write_text("800\n" * 200, encoding="utf-8")
     url = app.base + "/import"
@@ -220,9 +221,16 @@ def test_an_upload_without_the_cookie_or_from_another_page_is_refused(
             ):
                 async with client.post(url, data=upload_form(rr), headers=headers) as answer:
                     assert answer.status == 403, headers
+            assert sessions_in(tmp_path) == []
+            assert uploads_left(tmp_path) == []
+            own_page = {"Origin": app.base, "Sec-Fetch-Site": "same-origin"}
+            async with client.post(
+                url, data=upload_form(rr), headers=own_page, allow_redirects=False
+            ) as answer:
+                assert answer.status == 303  # the same upload from the app's own page
 
     in_a_thread(check)
-    assert sessions_in(tmp_path) == []
+    assert len(sessions_in(tmp_path)) == 1
     assert uploads_left(tmp_path) == []
 
 
