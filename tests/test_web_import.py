@@ -28,7 +28,8 @@ pytestmark = pytest.mark.slow
 
 EXERCISE = "polar-hrm_exercise.hrm"
 MONTH = "fitbit_30-day_free-living_hr.csv"
-KEYS_TO_REACH_S = 40  # Tab presses enough to reach any field of the page from its top
+KEY_PRESSES = 40  # Tab presses enough to reach any field of the page from its top
+IMPORT_WAIT_MS = 120_000  # an import on a machine busy with other tests may take a while
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def import_page(chromium: Any, app: AppProcess, **options: Any) -> Any:
 
 def tab_to(page: Any, element_id: str) -> None:
     """Press Tab until the element has the keyboard's focus."""
-    for _ in range(KEYS_TO_REACH_S):
+    for _ in range(KEY_PRESSES):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == element_id:
             return
@@ -85,7 +86,7 @@ def test_a_recording_chosen_by_keyboard_is_imported_and_its_session_opens(
     chosen.value.set_files(str(recording(EXERCISE)))
     tab_to(page, "import-button")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/sessions/*?said=imported")
+    page.wait_for_url("**/sessions/*?said=imported", timeout=IMPORT_WAIT_MS)
     assert "The recording is imported" in page.inner_text("[role=status]")
     assert EXERCISE in (page.text_content("main") or "")  # the file, in the session's details
     assert len(sessions_in(tmp_path)) == 1
@@ -101,7 +102,7 @@ def test_a_second_import_of_the_same_file_is_refused_with_a_link_to_its_session(
     page = import_page(chromium, app)
     page.set_input_files("#file", str(recording(EXERCISE)))
     page.click("#import-button")
-    page.wait_for_url("**/sessions/*?said=imported")
+    page.wait_for_url("**/sessions/*?said=imported", timeout=IMPORT_WAIT_MS)
     first = sessions_in(tmp_path)
     page.goto(app.base + "/import")
     page.set_input_files("#file", str(recording(EXERCISE)))
@@ -291,7 +292,7 @@ def test_the_live_page_goes_on_while_a_month_is_imported(chromium: Any, tmp_path
         readings = live.evaluate("window.floodingLag.length")
         live.wait_for_function(f"() => window.floodingLag.length > {readings + 2}")
         assert written.exists(), "the import ended before the live page was updated"
-        page.wait_for_url("**/sessions/*?said=imported", timeout=120_000)
+        page.wait_for_url("**/sessions/*?said=imported", timeout=IMPORT_WAIT_MS)
         assert "The recording is imported" in page.inner_text("[role=status]")
         assert uploads_left(tmp_path / "d") == []
     finally:
