@@ -46,6 +46,7 @@ PAGES = [
     "/progress",
     "/settings",
     "/strap",
+    "/import",
 ]
 
 

@@ -37,7 +37,8 @@ from flooding.core.models import NOTE_MAX_CHARS
 from flooding.core.timefmt import clock_time, duration, session_clock, session_stamp, spans_days
 from flooding.io.store import ALERT_KINDS
 
-SAID = ("note", "false-alarm", "undo", "deleted")  # what a page says after a change (web.said.*)
+# what a page says after a change (web.said.*)
+SAID = ("note", "false-alarm", "undo", "deleted", "imported")
 # what a session page says when a change was refused (web.session.*): the address names one
 # of these, never words of its own, which any page could put there
 SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording")

@@ -136,7 +136,7 @@ class AppServer:
             self.guard.say = self.say
 
     def _build(self) -> web.Application:
-        from flooding.app.web import pages, settings_page, talk_pages
+        from flooding.app.web import import_page, pages, settings_page, talk_pages
 
         app = web.Application(middlewares=[self.guard.middleware], client_max_size=MAX_BODY_BYTES)
         app[SERVER_KEY] = self
@@ -151,6 +151,7 @@ class AppServer:
         pages.add_routes(app)
         settings_page.add_routes(app)
         talk_pages.add_routes(app)
+        import_page.add_routes(app)
         return app
 
     # -- life --------------------------------------------------------------------------------

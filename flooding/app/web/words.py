@@ -16,6 +16,7 @@ REFUSALS = "control.refused."  # the monitor's refusals, by their code
 SCRIPT_TEXTS = {  # a page (its template) -> the catalogue prefixes its script puts on screen
     "now": ("web.live.", "web.chart.", "state.", REFUSALS),
     "session": ("web.chart.",),
+    "import": ("web.import.script.",),
 }
 
 

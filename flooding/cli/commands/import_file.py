@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from flooding.cli.commands._common import (
 from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
+    from flooding.app.import_files import Choices
     from flooding.core.catalogue import Catalogue
     from flooding.io.readers.recording import Recording
     from flooding.io.store import Store
@@ -66,73 +66,38 @@ def register(commands: Any, say: Catalogue) -> None:
     parser.set_defaults(run=run)
 
 
-def _couple_names(args: argparse.Namespace, settings: Any, say: Catalogue) -> list[str] | str:
-    """The partners' names, or why they cannot be used."""
-    if args.as_names:
-        names = list(args.as_names)
-    elif len(settings.profiles) == 2:
-        names = list(settings.profiles)
-    else:
-        names = ["A", "B"]
-    if names[0] == names[1]:
-        return say("import.same_names", name=repr(names[0]))
-    problem = _name_problem(names, say)
-    return names if problem is None else problem
-
-
-def _name_problem(names: Iterable[str], say: Catalogue) -> str | None:
-    """Why the first of `names` that cannot name a partner (as a profile's name must) cannot,
-    or None when all can."""
-    from flooding.core.settings import profile_name_problem
-
-    for name in names:
-        problem = profile_name_problem(name)
-        if problem is not None:
-            return say(problem.key, **problem.values)
-    return None
-
-
-def _one_person(path: Path, args: argparse.Namespace, say: Catalogue) -> Recording:
-    """The heart data in `path` (one person's), or a CommandError saying why it cannot be
-    imported."""
-    tracks = _tracks(path, args, say)
-    if len(tracks) > 1:
-        names = ", ".join(tracks)
-        raise CommandError(say("import.several_people", path=path, count=len(tracks), names=names))
-    return next(iter(tracks.values()))
-
-
-def _tracks(path: Path, args: argparse.Namespace, say: Catalogue) -> dict[str, Recording]:
-    """Each person's heart data in `path` ('' for a file of one), or a CommandError saying
-    why it cannot be imported."""
-    from flooding.io.readers import ReaderError, read_tracks
+@contextmanager
+def _refusals(say: Catalogue) -> Iterator[None]:
+    """A file that cannot be imported (`ImportRefused`) as a CommandError in the person's
+    language."""
+    from flooding.app.import_files import ImportRefused
 
     try:
-        tracks = read_tracks(path, args.format, participant=args.participant)
-    except ReaderError as exc:
-        raise CommandError(say("import.not_imported", problem=exc.said(say))) from None
-    except OSError as exc:
-        said = say("import.cannot_read", path=path, error=exc.strerror or exc)
-        raise CommandError(said) from None
-    if not all(len(recording) for recording in tracks.values()):
-        raise CommandError(say("import.no_heart_data", path=path))
-    return tracks
+        yield
+    except ImportRefused as exc:
+        raise CommandError(exc.said(say)) from None
+
+
+def _choices(args: argparse.Namespace, start_s: float | None) -> Choices:
+    """The options given, as the import takes them."""
+    from flooding.app.import_files import Choices
+    from flooding.core.models import Mode
+
+    mode = Mode(args.mode) if args.mode else None
+    return Choices(format=args.format, participant=args.participant, mode=mode, start_s=start_s)
 
 
 def _imported_before(args: argparse.Namespace, paths: list[Path], say: Catalogue) -> str | None:
     """The files' content hash, or None after saying they were imported before (unless
     --again)."""
-    from flooding.io.files import content_sha256
+    from flooding.app.import_files import imported_before
 
-    sha256 = content_sha256(paths)
-    if args.again:
-        return sha256
     store = open_store(args)
     try:
-        earlier = store.imported_as(sha256)
+        sha256, earlier = imported_before(store, paths)
     finally:
         store.close()
-    if earlier is None:
+    if earlier is None or args.again:
         return sha256
     review = f"{program()} review {earlier}{data_dir_hint(args)}"
     if len(paths) == 1:
@@ -162,14 +127,16 @@ def _storing(args: argparse.Namespace, say: Catalogue) -> Iterator[Store]:
 def _run_couple(
     args: argparse.Namespace, settings: Any, start_s: float | None, say: Catalogue
 ) -> int:
+    from flooding.app.import_files import ImportRefused, couple_names, couple_recordings
+
     if len(args.file) != 2:
         raise CommandError(say("import.couple_two_files"), 2, command="import --couple")
-    names = _couple_names(args, settings, say)
-    if isinstance(names, str):
-        raise CommandError(names, 2)
-    recordings = {
-        name: _one_person(path, args, say) for name, path in zip(names, args.file, strict=True)
-    }
+    try:
+        names = couple_names(args.as_names, settings)
+    except ImportRefused as exc:
+        raise CommandError(exc.said(say), 2) from None
+    with _refusals(say):
+        recordings = couple_recordings(args.file, names, _choices(args, start_s))
     return _store_couple(args, settings, start_s, recordings, list(args.file), say)
 
 
@@ -182,8 +149,8 @@ def _store_couple(
     say: Catalogue,
 ) -> int:
     """Import two people's recordings as one couple session and say what was stored."""
-    from flooding.app.importing import has_wall_clock, import_couple
-    from flooding.core.models import Mode
+    from flooding.app.import_files import store_recordings
+    from flooding.app.importing import CoupleImportResult, has_wall_clock
     from flooding.core.timefmt import local_stamp
 
     sha256 = _imported_before(args, paths, say)
@@ -191,14 +158,8 @@ def _store_couple(
         return 0
     names = list(recordings)
     with _storing(args, say) as store:
-        result = import_couple(
-            store,
-            recordings,
-            settings,
-            start_s=start_s,
-            mode=Mode(args.mode) if args.mode else None,
-            file_sha256=sha256,
-        )
+        result = store_recordings(store, recordings, settings, _choices(args, start_s), sha256)
+    assert isinstance(result, CoupleImportResult)
     if result.aligned_on_clock:
         how = say("import.aligned" if start_s is None else "import.aligned_moved")
     elif start_s is not None:
@@ -252,11 +213,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from flooding.app.importing import import_recording
-    from flooding.core.models import Mode
+    from flooding.app.import_files import ImportRefused, recordings_of, start_time, store_recordings
+    from flooding.app.importing import ImportResult
     from flooding.core.timefmt import local_stamp
     from flooding.io.locale_files import load_catalogue
-    from flooding.io.readers import UNIX_MAX_S, formats
+    from flooding.io.readers import formats
 
     settings = load_settings(args).settings
     say = load_catalogue(settings.language)
@@ -266,39 +227,26 @@ def _import(args: argparse.Namespace) -> int:
     start_s = None
     if args.start:
         try:
-            start_s = datetime.fromisoformat(args.start).astimezone().timestamp()
-        except (ValueError, OverflowError, OSError):  # not a date, or one the clock cannot hold
-            raise CommandError(say("import.bad_start", start=repr(args.start)), 2) from None
-        if not 0 <= start_s < UNIX_MAX_S:  # as the readers refuse such times in a file
-            raise CommandError(say("import.start_out_of_range", start=repr(args.start)), 2)
+            start_s = start_time(args.start)
+        except ImportRefused as exc:
+            raise CommandError(exc.said(say), 2) from None
     if args.couple:
         return _run_couple(args, settings, start_s, say)
     if len(args.file) != 1 or args.as_names:
         raise CommandError(say("import.one_at_a_time"), 2)
     args.file = args.file[0]
-    tracks = _tracks(args.file, args, say)
+    choices = _choices(args, start_s)
+    with _refusals(say):
+        tracks = recordings_of([args.file], choices)
     if len(tracks) == 2:  # a couple session's export comes back as a couple session
-        problem = _name_problem(tracks, say)  # named in the file
-        if problem is not None:
-            raise CommandError(say("import.person_named", path=args.file, problem=problem))
         return _store_couple(args, settings, start_s, tracks, [args.file], say)
-    if len(tracks) > 2:
-        names = ", ".join(tracks)
-        said = say("import.too_many_people", path=args.file, count=len(tracks), names=names)
-        raise CommandError(said)
-    recording = next(iter(tracks.values()))
+    (recording,) = tracks.values()
     sha256 = _imported_before(args, [args.file], say)
     if sha256 is None:
         return 0
     with _storing(args, say) as store:
-        result = import_recording(
-            store,
-            recording,
-            settings,
-            mode=Mode(args.mode) if args.mode else None,
-            start_s=start_s,
-            file_sha256=sha256,
-        )
+        result = store_recordings(store, tracks, settings, choices, sha256)
+    assert isinstance(result, ImportResult)
     print(
         say(
             "import.done",
