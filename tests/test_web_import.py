@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import threading
 import time
@@ -134,6 +135,27 @@ def test_a_broken_file_is_refused_naming_its_line_and_nothing_is_stored(
     assert str(tmp_path) not in said  # the upload's own folder is no business of the person's
     assert sessions_in(tmp_path) == []
     assert uploads_left(tmp_path) == []
+
+
+def test_an_upload_left_by_an_app_stopped_mid_import_is_removed_at_the_next(
+    chromium: Any, app: AppProcess, tmp_path: Path
+) -> None:
+    """An upload folder a killed app left a day ago is removed when the next import runs; one
+    of a minute ago (an import that may be running in another process) is left alone."""
+    old, recent = tmp_path / f"{UPLOAD_DIR_PREFIX}old", tmp_path / f"{UPLOAD_DIR_PREFIX}recent"
+    for left in (old, recent):
+        left.mkdir()
+        (left / "beats.txt").write_text("800\n810\n", encoding="utf-8")
+    day_ago = time.time() - 86_400
+    os.utime(old, (day_ago, day_ago))
+    broken = tmp_path / "elsewhere" / "my-rr.txt"
+    broken.parent.mkdir()
+    broken.write_text("800\nabc\n", encoding="utf-8")
+    page = import_page(chromium, app)
+    page.set_input_files("#file", str(broken))
+    page.click("#import-button")
+    page.wait_for_selector("#import-error")
+    assert uploads_left(tmp_path) == [recent]
 
 
 def test_the_import_page_is_german_labelled_and_fits_320_px(chromium: Any, tmp_path: Path) -> None:

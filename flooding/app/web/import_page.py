@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,9 @@ FIELD_MAX_BYTES = 1024  # a choice of the form (a mode, a name, a time) is a few
 FILE_NAME_MAX_BYTES = 200  # a file's name as shown and stored (file systems take 255 bytes)
 SUFFIX_MAX_CHARS = 10  # an extension kept when a long name is shortened (.hrm tells the format)
 UPLOAD_DIR_PREFIX = "import-upload-"  # in the data folder, for as long as an import runs
+# an upload and its import take minutes at most: an upload folder older than this was left by
+# an app stopped mid-import (killed, the computer off) and is removed at the next import
+STALE_UPLOAD_S = 6 * 3600.0
 FILE_FIELDS = ("file", "second")  # the recording; the partner's, for a couple's session
 TEXT_FIELDS = ("mode", "name_a", "name_b", "format", "start", "participant", "again")
 MODIFIED_FIELD = "modified_ms_"  # + a file field: when the person's file was last changed
@@ -147,6 +151,7 @@ async def import_upload(request: web.Request) -> web.StreamResponse:
     say = server.say
     if request.content_length is not None and request.content_length > UPLOAD_MAX_BYTES:
         return _too_large(server)
+    await asyncio.to_thread(_remove_stale_uploads, server.folder)
     folder = await asyncio.to_thread(
         tempfile.mkdtemp, prefix=UPLOAD_DIR_PREFIX, dir=server.folder
     )  # mode 0700: the person's heart data, as private as the folder it is going into
@@ -162,6 +167,20 @@ async def import_upload(request: web.Request) -> web.StreamResponse:
         return await _import(request, server, upload)
     finally:
         await asyncio.to_thread(shutil.rmtree, folder, True)
+
+
+def _remove_stale_uploads(data_folder: Path) -> None:
+    """Remove the upload folders an app stopped mid-import left (older than STALE_UPLOAD_S):
+    heart data kept nowhere the person would look for it."""
+    now = time.time()
+    for left in data_folder.glob(UPLOAD_DIR_PREFIX + "*"):
+        try:
+            stale = left.is_dir() and now - left.stat().st_mtime > STALE_UPLOAD_S
+        except OSError:
+            continue  # gone meanwhile
+        if stale:
+            log.info("removing %s, an upload left by an import that did not end", left.name)
+            shutil.rmtree(left, ignore_errors=True)
 
 
 def _too_large(server: AppServer) -> web.Response:
