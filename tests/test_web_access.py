@@ -54,6 +54,37 @@ CONTRAST_PROBLEMS = """() => {
   return problems;
 }"""
 
+# how far the focused element's ring stands out from what is around it: the best contrast of
+# its outline's and its box-shadow rings' colours against the background it sits on (WCAG
+# 2.2 asks 3:1 of a focus indicator)
+RING_CONTRAST = """() => {
+  const lum = (c) => {
+    const [r, g, b] = c.map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const colours = (text) => (text.match(/rgba?\\([^)]*\\)/g) || [])
+    .map((c) => (c.match(/[\\d.]+/g) || []).map(Number))
+    .filter((c) => c.length === 3 || c[3] > 0.5).map((c) => c.slice(0, 3));
+  const el = document.activeElement;
+  let bg = [255, 255, 255];
+  for (let up = el.parentElement; up; up = up.parentElement) {
+    const c = colours(getComputedStyle(up).backgroundColor);
+    if (c.length) { bg = c[0]; break; }
+  }
+  const style = getComputedStyle(el);
+  const rings = style.outlineStyle === "none" || parseFloat(style.outlineWidth) === 0
+    ? [] : colours(style.outlineColor);
+  rings.push(...colours(style.boxShadow));
+  const ratio = (a, b) => {
+    const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05);
+  };
+  return Math.max(0, ...rings.map((c) => ratio(c, bg)));
+}"""
+
 UNLABELLED = """() => [...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
   .filter((el) => !el.labels.length && !el.getAttribute("aria-label"))
   .map((el) => el.name)"""
@@ -119,3 +150,27 @@ def test_the_pages_can_be_walked_with_the_keyboard(chromium: Any, app: AppProces
     assert page.evaluate("() => document.activeElement.textContent") == "Sessions"
     page.keyboard.press("Enter")
     page.wait_for_url(app.base + "/sessions")
+
+
+# the focused element, for the failure message
+WHERE = "(el => el.tagName + ' ' + el.textContent.trim().slice(0, 20))(document.activeElement)"
+FOCUS_STEPS = 40  # Tab presses on each page: the nav, the cards, the forms' first fields
+
+
+def test_the_focus_ring_stands_out_on_every_background(chromium: Any, app: AppProcess) -> None:
+    """Wherever the keyboard's focus lands on any page (the blue bar, the cards, the page),
+    its ring stands out from the background at least 3:1."""
+    page = chromium.new_page()
+    page.goto(app.link)
+    faint = {}
+    for path in PAGES:
+        page.goto(app.base + path)
+        for _ in range(FOCUS_STEPS):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement === document.body"):
+                break  # past the page's last control
+            where = page.evaluate(WHERE)
+            ratio = page.evaluate(RING_CONTRAST)
+            if ratio < 3:
+                faint[f"{path} {where}"] = round(ratio, 2)
+    assert faint == {}

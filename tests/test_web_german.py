@@ -421,7 +421,10 @@ def test_the_couples_live_page_in_german(tmp_path: Path, chromium: Any) -> None:
         numbers = r"Alex: \d+ Schläge pro Minute · Sam: \d+ Schläge pro Minute"
         assert re.fullmatch(numbers, page.text_content("#n-bpm") or "")
         assert page.inner_text("#mode-words") == german["web.live.couple.mode_talk"]
-        assert page.inner_text(".legend") == "Rot: das Herz von Alex · Blau: das Herz von Sam"
+        legend = " ".join(page.inner_text(".legend").split())
+        assert legend == (
+            "das Herz von Alex: rote durchgezogene Linie das Herz von Sam: blaue gestrichelte Linie"
+        )
         label = page.get_attribute("#chart", "aria-label")
         assert label == german["web.now.couple.chart_label"]
         page.wait_for_selector("#pause-card", state="visible", timeout=60_000)

@@ -17,8 +17,9 @@ import pytest
 from flooding.app.live import LiveMonitor
 from flooding.app.status import StatusBoard
 from flooding.app.web.live import LiveFeed, Status, reading_event
-from flooding.app.web.server import AppServer, app_opener
+from flooding.app.web.server import AppServer, Control, app_opener
 from flooding.core.models import LinkChanged, LinkState, Reading, State, Unusable
+from flooding.core.settings import Settings
 from flooding.io.config_files.loading import default_settings
 from flooding.io.control import MonitorStatus, PauseStatus, StrapStatus
 from flooding.io.locale_files import screen_texts
@@ -224,7 +225,8 @@ def test_the_live_page_shows_both_hearts_in_couple_mode(tmp_path: Path, chromium
         assert re.fullmatch(each.format(known), page.text_content("#n-baseline") or "")
         assert re.fullmatch(each.format(per_minute), page.text_content("#n-threshold") or "")
         assert re.fullmatch(each.format("[a-z ]+"), page.text_content("#n-state") or "")
-        assert page.inner_text(".legend") == "Red: Alex's heart · blue: Sam's heart"
+        legend = " ".join(page.inner_text(".legend").split())
+        assert legend == "Alex's heart: solid red line Sam's heart: dashed blue line"
         assert page.inner_text("#chart-title") == english["web.live.couple_title"]
         label = page.get_attribute("#chart", "aria-label")
         assert label == english["web.now.couple.chart_label"]
@@ -256,10 +258,12 @@ def test_the_live_page_shows_both_hearts_in_couple_mode(tmp_path: Path, chromium
         assert solo_words_on(page, english) == []
 
         page.wait_for_function(
-            "() => document.getElementById('action-result').textContent"
+            "() => document.getElementById('ready-title').textContent"
             ".includes('both back near your calm')",
             timeout=60_000,
         )
+        assert page.is_visible("#ready-card")
+        assert page.inner_text("#ready-body").startswith("Ready to return when you both are.")
         page.evaluate("document.getElementById('not-flooded').click()")
         page.wait_for_function(
             "(words) => document.getElementById('action-result').textContent.startsWith(words)",
@@ -416,17 +420,31 @@ class FedApp:
     """The app of a running session, in this process: its server and live feed on a loop of
     their own (Playwright's sync API holds the test's), the readings handed in by the test."""
 
-    def __init__(self, folder: Path, status: Status | None = None) -> None:
-        """`status`: the monitor's status the page is told (None: the feed has none)."""
+    def __init__(
+        self,
+        folder: Path,
+        status: Status | None = None,
+        *,
+        control: Control | None = None,
+        settings: Settings | None = None,
+        people: tuple[str, ...] = (),
+    ) -> None:
+        """`status`: the monitor's status the page is told (None: the feed has none);
+        `control`: what answers the page's buttons (None: no monitor here); `settings`: the
+        app's (None: the defaults); `people`: a couple's two names."""
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
-        self.feed = LiveFeed(status=status)
+        self.feed = LiveFeed(status=status, people=people)
 
         async def start() -> AppServer:
             self.store = Store.open(folder)  # on the loop's thread, which uses it
             server = AppServer(
-                folder=folder, store=self.store, settings=default_settings(), feed=self.feed
+                folder=folder,
+                store=self.store,
+                settings=settings or default_settings(),
+                feed=self.feed,
+                control=control,
             )
             await server.start()
             return server

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from flooding.app.export import episodes_csv, samples_csv
+from flooding.app.review import episodes
 from flooding.core.timefmt import clock_time
 from flooding.io.store import Store
 from tests.browser import AppProcess
@@ -335,7 +336,8 @@ def test_a_couple_session_downloads_both_hearts(tmp_path: Path, chromium: Any) -
 
 def test_a_couple_session_charts_each_heart_under_its_name(tmp_path: Path, chromium: Any) -> None:
     """The chart of a session of two draws one line for each partner, named, with their calm
-    (not one heart mixing both)."""
+    (not one heart mixing both), and says each one's calm, peak and flooding by name in
+    words beside it."""
     from tests.test_couple import couple_tracks, store_couple
 
     with opened(tmp_path) as store:
@@ -345,12 +347,19 @@ def test_a_couple_session_charts_each_heart_under_its_name(tmp_path: Path, chrom
         page = open_page(chromium, process, f"/sessions/{sid}")
         page.wait_for_selector("#chart[data-ready='yes'] canvas")
         legend = page.inner_text("#chart .u-legend")
+        assert page.get_attribute("#chart", "aria-describedby") == "chart-words"
+        words = page.inner_text("#chart-words")
     finally:
         process.stop()
     assert "Alex's heart" in legend
     assert "Sam's heart" in legend
     assert "Alex's calm" in legend
     assert "Flooding line" not in legend
+    assert re.match(
+        r"Alex's calm baseline: about \d+ beats a minute\. Alex's highest heart rate", words
+    ), words
+    assert "Sam's calm baseline: about" in words
+    assert re.search(r"Sam was (never )?above their flooding line", words), words
 
 
 def test_a_couple_session_page_names_each_partner_and_marks_the_alert_for_both(
@@ -439,3 +448,78 @@ def test_another_local_page_cannot_put_words_into_the_session_page(
     page.goto(target)  # typed into the address bar: the page, without the words
     assert "555-0100" not in page.content()
     assert page.locator("h1").count() == 1
+
+
+# the share of the rows of the chart's plot that the upright mark at time `t` colours, given
+# how a pixel of its colour is told (`hue`: a JS test of r, g, b); three pixel columns wide,
+# for a line between two
+MARK_COVERED = """([t, hue]) => {
+  const u = window.floodingChart, ctx = u.ctx;
+  const x = Math.round(u.valToPos(t, "x", true));
+  const top = Math.round(u.bbox.top), height = Math.round(u.bbox.height);
+  const pixels = ctx.getImageData(x - 1, top, 3, height).data;
+  const test = new Function("r", "g", "b", "return " + hue);
+  let covered = 0;
+  for (let row = 0; row < height; row++) {
+    let hit = false;
+    for (let col = 0; col < 3; col++) {
+      const i = (row * 3 + col) * 4;
+      hit = hit || test(pixels[i], pixels[i + 1], pixels[i + 2]);
+    }
+    covered += hit;
+  }
+  return covered / height;
+}"""
+RED = "r - g > 60 && r - b > 60"
+GREEN = "g - r > 25 && g - b > 15"
+
+
+def test_the_charts_marks_and_keys_differ_by_pattern_not_by_colour_alone(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """The alert is a solid upright line and ready-to-return a dashed one (not the same line
+    in red and in green), and the legend says so; its keys are drawn dashed where the lines
+    are."""
+    _, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    page.wait_for_selector("#chart[data-ready='yes'] canvas")
+    marks = page.evaluate(
+        f"fetch('/sessions/{hard}/chart.json').then((r) => r.json()).then((d) => d.marks)"
+    )
+    alert = next(m["t"] for m in marks if m["kind"] == "alert")
+    ready = next(m["t"] for m in marks if m["kind"] == "ready")
+    assert page.evaluate(MARK_COVERED, [alert, RED]) > 0.9
+    assert 0.3 < page.evaluate(MARK_COVERED, [ready, GREEN]) < 0.8
+    legend = page.inner_text(".legend")
+    assert "alert (solid red upright line)" in legend
+    assert "ready to return (dashed green upright line)" in legend
+    for key in (".base-key", ".line-key", ".ready-key"):
+        drawn = page.evaluate(f"getComputedStyle(document.querySelector('{key}')).backgroundImage")
+        assert drawn.startswith("repeating-linear-gradient"), (key, drawn)
+
+
+def test_the_chart_is_said_in_words_beside_it(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """Under the chart, tied to it for screen readers, its story in words: the calm baseline,
+    the highest heart rate, when it was above the flooding line, the alert and ready."""
+    folder, _, hard = recorded
+    with opened(folder) as store:
+        found = episodes(store, hard)
+    assert len(found) == 1
+    (episode,) = found
+    assert episode.alert_s is not None
+    assert episode.ready_s is not None
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    described = page.get_attribute("#chart", "aria-describedby")
+    assert described == "chart-words"
+    words = page.inner_text(f"#{described}")
+    assert re.fullmatch(
+        r"Calm baseline: about \d+ beats a minute\. Highest heart rate: \d+ beats a minute\. "
+        r"Above the flooding line: \d\d:\d\d to \d\d:\d\d\. Alert at \d\d:\d\d\. "
+        r"Ready to return at \d\d:\d\d\.",
+        words,
+    ), words
+    assert f"Above the flooding line: {clock_time(episode.start_s)} to " in words
+    assert f"Alert at {clock_time(episode.alert_s)}." in words
+    assert f"Ready to return at {clock_time(episode.ready_s)}." in words

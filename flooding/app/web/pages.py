@@ -25,12 +25,14 @@ from flooding.app.review import (
     headline,
     people_review,
     people_story,
+    review_session,
     source_words,
     summarize_sessions,
     with_movement,
     with_unseen_ends,
 )
 from flooding.app.session_files import delete_session
+from flooding.app.web.chart_words import one_heart_words, two_hearts_words
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.models import NOTE_MAX_CHARS
@@ -156,13 +158,20 @@ def _session_view(
     server.store.flush()
     summary = _summary(server, session_id)
     both = people_review(server.store, session_id)
+    dated = _spans_days(summary)
     if both is not None:  # two people: each by name, as `flooding review` tells it
         story = people_story(both, server.say, verbose=False)
         said_first = headline(both, server.say, verbose=False)[0]
-        rows = _couple_alert_rows(server, session_id, both, dated=_spans_days(summary))
+        rows = _couple_alert_rows(server, session_id, both, dated=dated)
+        marked = [
+            t for t, (_, false_alarm) in _alert_ids(server, session_id).items() if false_alarm
+        ]
+        chart_words = two_hearts_words(server.say, both, marked, dated=dated)
     else:
         story, said_first = [], ""
-        rows = _episode_rows(server, session_id, dated=_spans_days(summary))
+        rows = _episode_rows(server, session_id, dated=dated)
+        one = review_session(server.store, session_id)
+        chart_words = "" if one is None else one_heart_words(server.say, one, dated=dated)
     return server.render(
         "session.html",
         page="sessions",
@@ -171,6 +180,7 @@ def _session_view(
         couple=both is not None,
         story=[line for line in story if line],
         said_first=said_first,
+        chart_words=chart_words,
         source=source_words(summary.source, server.say),
         stamp=lambda t_s: session_stamp(t_s, server.say),
         duration=duration,

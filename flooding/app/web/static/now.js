@@ -39,7 +39,7 @@
     const two = people.length > 0;
     const series = two
       ? [floodingTime.series(say("web.chart.time")), { label: say("web.chart.first_heart"), stroke: "#b3261e", width: 2, spanGaps: true },
-             { label: say("web.chart.second_heart"), stroke: "#1d5e8c", width: 2, spanGaps: true }]
+             { label: say("web.chart.second_heart"), stroke: "#1d5e8c", width: 2, dash: [6, 3], spanGaps: true }]
       : [floodingTime.series(say("web.chart.time")), { label: say("web.chart.heart"), stroke: "#b3261e", width: 2, spanGaps: false },
              { label: say("web.chart.baseline"), stroke: "#1f6b3a", width: 2, dash: [6, 4] },
              { label: say("web.chart.line"), stroke: "#8a5a00", width: 2, dash: [2, 3] }];
@@ -53,13 +53,33 @@
     window.floodingChart = chart; // what is drawn (for measurements and tests)
     if (two) {
       $("chart-title").textContent = say("web.live.couple_title");
-      document.querySelector(".legend").textContent = people[1]
-        ? say("web.live.couple_legend_two", { first: people[0], second: people[1] })
-        : say("web.live.couple_legend_one", { first: people[0] });
+      showCoupleLegend();
     }
+  }
+  // couple mode: each partner by name, with the colour and the pattern of their line (a
+  // person who cannot tell red from blue tells solid from dashed)
+  function showCoupleLegend() {
+    const legend = document.querySelector(".legend");
+    legend.textContent = "";
+    const keys = ["heart-key", "second-key"], texts = ["web.live.couple_legend_first", "web.live.couple_legend_second"];
+    people.forEach((name, i) => {
+      const key = document.createElement("span");
+      key.className = "key " + keys[i];
+      legend.append(key, " " + say(texts[i], { name: name }) + " ");
+    });
   }
   function chartData() { return people.length ? [t, hearts[0], hearts[1]] : [t, bpm, base, line]; }
   window.addEventListener("resize", () => chart && chart.setSize({ width: width(), height: 260 }));
+
+  // what a screen reader is told: the regions are in the page from the start, and a text is
+  // put in a moment after what it tells of is shown (a region filled as it appears is often
+  // not read out)
+  const ANNOUNCE_DELAY_MS = 150;
+  function announce(text, urgent) {
+    const region = $(urgent ? "say-urgent" : "say-polite");
+    region.textContent = "";
+    setTimeout(() => { region.textContent = text; }, ANNOUNCE_DELAY_MS);
+  }
 
   function clock(seconds) {
     seconds = Math.max(0, Math.round(seconds));
@@ -92,8 +112,21 @@
   }
 
   function showCountdown() {
-    if (!pausing || pauseEndMs === null) return;
-    $("countdown").textContent = clock((pauseEndMs - performance.now()) / 1000);
+    if (!pausing || pauseEndMs === null) { lastMark = null; return; }
+    const leftS = (pauseEndMs - performance.now()) / 1000;
+    $("countdown").textContent = clock(leftS);
+    sayTimeLeft(leftS);
+  }
+  // the time left is said at every fifth minute and at the last one, never every second
+  const MARK_S = 300;
+  let lastMark = null;
+  function sayTimeLeft(leftS) {
+    if (leftS <= 0) return;
+    const mark = leftS <= 60 ? 60 : Math.ceil(leftS / MARK_S) * MARK_S;
+    if (lastMark !== null && mark < lastMark) {
+      announce(mark === 60 ? say("web.live.left_one_minute") : say("web.live.left_minutes", { minutes: mark / 60 }));
+    }
+    lastMark = mark;
   }
   setInterval(showCountdown, 250);
 
@@ -149,10 +182,16 @@
   function showState() {
     const shown = $("state-words");
     $("state-card").classList.toggle("stale", lost);
+    if (pausing && !wasPausing) { readyMessage = null; pauseShownMs = performance.now(); }
+    wasPausing = pausing;
     $("pause-card").hidden = !pausing;
     $("start-pause").hidden = pausing;
+    $("ready-card").hidden = !readyMessage;
+    // a break can be taken at any time a session runs and none does
+    const running = !lost && away !== "waiting" && (latest || (status && status.session_id != null));
+    $("take-break").parentElement.hidden = !running || pausing;
     showCountdown();
-    if (lost || away === "waiting" || !latest) return showNoHeart(shown);
+    if (lost || away === "waiting" || !latest) { showNoHeart(shown); return showAlert(false); }
     // a reading the detector could not use has no heart rate (bpm null): "--", and why
     const counted = latest.bpm != null && !away;
     $("bpm").textContent = counted ? Math.round(latest.bpm) : "--";
@@ -161,7 +200,7 @@
     let text = couple ? words("web.live.couple.state.", state) : words("web.live.state.", state);
     if (pausing) text = pausingWords();
     if (workout()) text = say("web.live.workout");
-    shown.textContent = text;
+    showStateWords(text);
     shown.className = "state-words " + (pausing ? "pausing" : state);
     // no skin contact has its words already (the state's); a reading not believable, its own
     const why = away ? words("web.live.state.", "gap") : counted ? ""
@@ -172,16 +211,37 @@
     // said once: not when the state's words say it already, nor beside both hearts' lines
     readingWords.hidden = !why || why === text || people.length > 0;
     if (couple) showNumbersOfEach(); else showNumbers();
-    $("alert-card").hidden = !(lastAlert && (state === "flooded" || pausing) && !alertAnswered);
+    showAlert(state === "flooded");
   }
-  let alertAnswered = false;
+  let alertAnswered = false, wasPausing = false, pauseShownMs = 0;
+  let readyMessage = null; // the ready-to-return message shown until dismissed or a pause starts
+
+  // the state's words: said to a screen reader when they change (calm, rising, flooded, the
+  // break), not at every reading
+  let saidWords = null;
+  function showStateWords(text) {
+    const shown = $("state-words");
+    if (shown.textContent !== text) shown.textContent = text;
+    if (saidWords !== null && text !== saidWords) announce(text);
+    saidWords = text;
+  }
+
+  // the alert's card (while flooded or on its break, until answered); the tab's title says it
+  // too, for a person looking at another tab
+  function showAlert(flooded) {
+    const on = !!(lastAlert && (flooded || pausing) && !alertAnswered);
+    $("alert-card").hidden = !on;
+    const title = on ? $("alert-title").textContent + " · " + PAGE_TITLE : PAGE_TITLE;
+    if (document.title !== title) document.title = title;
+  }
+  const PAGE_TITLE = document.title;
 
   // no heart to show as now: the page lost the monitor (greyed, and said so), or no session
   // runs (the words the page had before the first reading)
   function showNoHeart(shown) {
     $("bpm").textContent = "--";
     const none = lost ? say(couple ? "web.live.couple.unknown_now" : "web.live.unknown_now") : WAITING;
-    shown.textContent = pausing && !lost ? pausingWords() : none;
+    showStateWords(pausing && !lost ? pausingWords() : none);
     shown.className = "state-words" + (lost ? " unknown" : "");
     $("reading-words").hidden = true;
     if (lost) {
@@ -190,7 +250,6 @@
       $("n-bpm").textContent = $("n-state").textContent = "--";
     }
     if (people.length && !lost) $("people").textContent = "";
-    $("alert-card").hidden = !(lastAlert && pausing && !alertAnswered);
   }
 
   const perMinute = (value) => say("web.live.bpm", { bpm: value.toFixed(0) });
@@ -232,19 +291,28 @@
     }
   }
 
-  function showMessage(m) {
+  // a message (`heard`: it came now, not with the page's snapshot: only then it is said)
+  function showMessage(m, heard) {
     if (m.kind === "alert") {
-      lastAlert = m; alertAnswered = false;
+      lastAlert = m; alertAnswered = false; readyMessage = null;
       $("alert-title").textContent = m.title;
       $("alert-body").textContent = m.body;
       $("ready-words").textContent = "";
-      $("alert-card").hidden = false;
+      showState();
+      if (heard) announce(m.title + ". " + m.body, true);
     } else if (m.kind === "not-yet") {
       lastNotYet = m;
       $("ready-words").textContent = m.title + " " + m.body;
+      if (heard) announce(m.title + ". " + m.body);
     } else if (m.kind === "ready") {
-      $("ready-words").textContent = m.title + " " + m.body;
-      $("action-result").textContent = m.title;
+      // shown in a card of its own, where the pause was: the whole message, until the
+      // person puts it away or a new pause starts
+      readyMessage = m;
+      $("ready-words").textContent = "";
+      $("ready-title").textContent = m.title;
+      $("ready-body").textContent = m.body;
+      showState();
+      if (heard) announce(m.title + ". " + m.body);
     }
   }
 
@@ -313,22 +381,27 @@
   }
 
   function breathWords() {
-    // the same rhythm as breathing.css: in for the inhale share of the cycle, then out
+    // the pace of the settings (as breathing.css): in for the inhale share of the cycle, then
+    // out; the same with reduced motion, where the circle stands still and the words guide
     const box = document.querySelector(".breath-circle");
     if (!box || $("pause-card").hidden) return;
-    const style = getComputedStyle(box);
-    const cycle = parseFloat(style.animationDuration) || 10;
+    const pace = box.parentElement.dataset;
+    const cycle = parseFloat(pace.cycleS) || 10;
+    const inhale = parseFloat(pace.inhale) || 0.4;
     // the circle's own clock: its animation starts when the pause card shows, not when the
-    // page loaded (counted from the page, the words could say "in" while it shrank)
+    // page loaded (counted from the page, the words could say "in" while it shrank); with
+    // no animation, from when the card showed
     const running = box.getAnimations ? box.getAnimations()[0] : undefined;
-    const ms = running && running.currentTime !== null ? Number(running.currentTime) : performance.now();
+    const ms = running && running.currentTime !== null ? Number(running.currentTime) : performance.now() - pauseShownMs;
     const phase = ((ms / 1000) % cycle) / cycle;
-    const inhale = parseFloat(document.body.dataset.inhale || "0.4");
-    $("breath-words").textContent = say(phase < inhale ? "web.live.breathe_in" : "web.live.breathe_out");
+    const words = say(phase < inhale ? "web.live.breathe_in" : "web.live.breathe_out");
+    if ($("breath-words").textContent !== words) $("breath-words").textContent = words;
   }
   setInterval(breathWords, 250);
 
-  async function act(request, done) {
+  // an action of a button; `focus`: the button goes away with it, and the focus moves to
+  // the answer (not lost to the top of the page)
+  async function act(request, done, focus) {
     const result = $("action-result");
     try {
       const response = await fetch("/api/control", {
@@ -343,16 +416,23 @@
     } catch (e) {
       result.textContent = say("web.live.unreachable");
     }
+    if (focus) result.focus();
   }
 
   const done = (name) => couple ? say("web.live.couple." + name) : say("web.live." + name);
-  $("start-pause").addEventListener("click", () => act({ cmd: "pause" }, done("done_pause")));
+  $("start-pause").addEventListener("click", () => act({ cmd: "pause" }, done("done_pause"), true));
+  $("take-break").addEventListener("click", () => act({ cmd: "pause" }, done("done_pause"), true));
   $("not-flooded").addEventListener("click", () => {
     alertAnswered = true;
-    act({ cmd: "ok" }, done("done_ok"));
+    act({ cmd: "ok" }, done("done_ok"), true);
     showState();
   });
-  $("end-pause").addEventListener("click", () => act({ cmd: "resume" }, say("web.live.done_resume")));
+  $("end-pause").addEventListener("click", () => act({ cmd: "resume" }, say("web.live.done_resume"), true));
+  $("ready-done").addEventListener("click", () => {
+    readyMessage = null;
+    showState();
+    $("state-words").focus();
+  });
   $("workout").addEventListener("click", () => act({ cmd: "workout", on: !workout() }, say(workout() ? "web.live.done_talk" : "web.live.done_workout")));
 
   // the words the page had before the monitor said anything (the template's)
@@ -365,9 +445,9 @@
     t.length = bpm.length = base.length = line.length = 0;
     hearts[0].length = hearts[1].length = people.length = 0;
     for (const name of Object.keys(latestOf)) delete latestOf[name];
-    latest = lastAlert = lastNotYet = null;
+    latest = lastAlert = lastNotYet = readyMessage = null;
     alertAnswered = false;
-    pausing = false; pauseEndMs = null; away = null; // the server's clock offset is kept
+    pausing = wasPausing = false; pauseEndMs = null; away = null; // the server's clock offset is kept
     $("alert-card").hidden = true;
     $("ready-words").textContent = "";
     $("link-words").textContent = LINK_WAITING;
@@ -385,7 +465,7 @@
       if (chart) { chart.destroy(); chart = null; }
       snap.readings.forEach(addReading);
       if (latest) followPause(latest); // the status, if any, puts its end right
-      snap.messages.forEach(showMessage);
+      snap.messages.forEach((m) => showMessage(m, false));
       if (couple) (snap.straps || []).forEach(showStrap);
       else showLink(snap.link, snap.battery && snap.battery.percent);
       showStatus(snap.status);
@@ -403,7 +483,7 @@
       hearLive(r);
       draw(r.w);
     });
-    source.addEventListener("message", (e) => showMessage(JSON.parse(e.data)));
+    source.addEventListener("message", (e) => showMessage(JSON.parse(e.data), true));
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
     source.addEventListener("link", (e) => showLink(JSON.parse(e.data), null));
     source.addEventListener("battery", (e) => showLink(null, JSON.parse(e.data).percent));

@@ -7,6 +7,9 @@
   const TEXTS = JSON.parse(document.getElementById("texts").textContent);
   const say = (key) => TEXTS[key] || key;
   const COLORS = { alert: "#b3261e", ready: "#1f6b3a", pause: "rgba(29, 94, 140, 0.15)" };
+  // the marks differ by pattern too (red and green look alike to many): the alert solid,
+  // ready-to-return dashed (as the legend says)
+  const DASHES = { alert: [], ready: [6, 4] };
   // a session of two: each person's colour (as `flooding plot`: apart for colour-blind eyes too)
   const PERSON_COLORS = ["#1f3b73", "#b8860b"];
   const FLOODED_BAR = 5;  // px: the bar at the top that shows when a person was flooded
@@ -65,6 +68,7 @@
             if (m.kind === "pause" || m.kind === "flooded") continue;
             const x = u.valToPos(m.t, "x", true);
             ctx.strokeStyle = COLORS[m.kind] || "#000";
+            ctx.setLineDash((DASHES[m.kind] || []).map((d) => d * devicePixelRatio));
             ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
           }
           ctx.restore();
@@ -87,6 +91,7 @@
       };
       opts.cursor.sync = { key: "session" };
       const chart = new uPlot(opts, hearts.data, box);
+      window.floodingChart = chart; // what is drawn (for measurements and tests)
       const charts = [[chart, 300]];
       if (d.activity) {  // the strap's accelerometer: how much the body moved, under the heart
         const moved = document.getElementById("movement");

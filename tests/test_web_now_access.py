@@ -1,0 +1,337 @@
+"""The live page for everyone, in a real browser (chromium) over the app of a running session
+fed by the test: the ready-to-return message shown whole, screen readers told what matters
+(not every heart beat), focus kept after a button goes, a break at any time, the breathing
+words at the set pace with reduced motion."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flooding.core.models import State
+from flooding.core.notice import Message
+from flooding.io.config_files.loading import default_settings
+from flooding.io.control import (
+    OkReply,
+    PauseReply,
+    PauseRequest,
+    Reply,
+    Request,
+    ResumeReply,
+)
+from flooding.io.locale_files import screen_texts
+from tests.test_web_access import RING_CONTRAST
+from tests.test_web_live import FED_START_S, FedApp, fed, monitor_status
+
+pytestmark = pytest.mark.slow
+
+EN = screen_texts("en")
+DE = screen_texts("de")
+READY_TITLE = "20 min — you're back near your baseline"
+READY_BODY = "Heart 70 bpm (calm: 66 bpm). Ready to return when you are. Start slowly."
+
+
+class Monitor:
+    """What answers the page's buttons, as a monitor does: each request kept, a plain yes."""
+
+    def __init__(self) -> None:
+        self.asked: list[Request] = []
+
+    def __call__(self, request: Request) -> Reply:
+        self.asked.append(request)
+        if isinstance(request, PauseRequest):
+            until = FED_START_S + 1200.0
+            return PauseReply(already=False, session_id=1, until_s=until, minutes_left=20.0)
+        if request.cmd == "ok":
+            return OkReply(already=False, session_id=1, alert_event_id=1, alert_t_s=FED_START_S)
+        return ResumeReply(session_id=1)
+
+
+@pytest.fixture
+def monitor() -> Monitor:
+    return Monitor()
+
+
+@pytest.fixture
+def app(tmp_path: Path, monitor: Monitor) -> Iterator[FedApp]:
+    """A running session's app whose buttons reach `monitor`."""
+    fed_app = FedApp(tmp_path, control=monitor)
+    try:
+        yield fed_app
+    finally:
+        fed_app.close()
+
+
+def message(app: FedApp, kind: str, title: str, body: str) -> None:
+    """A message of the session, as the runner hands it to the page's feed."""
+
+    async def give() -> None:
+        app.feed.message(Message(kind, title, body))
+
+    app.run(give())
+
+
+# every change in the regions a screen reader reads out as they change, kept in the page:
+# the region, its words, and whether the alert card was shown then
+WATCH_LIVE = """() => {
+  window.said = [];
+  const live = '[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"]';
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      const node = change.target.nodeType === 1 ? change.target : change.target.parentElement;
+      const region = node.closest(live);
+      if (!region) continue;
+      window.said.push({ id: region.id, text: region.textContent,
+        alertShown: !document.getElementById('alert-card').hidden });
+    }
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+}"""
+
+
+def said(page: Any, region: str) -> list[str]:
+    """The words put into a region so far (empty clearings left out)."""
+    return [s["text"] for s in page.evaluate("window.said") if s["id"] == region and s["text"]]
+
+
+def focused(page: Any) -> str:
+    return str(page.evaluate("document.activeElement.id"))
+
+
+def test_the_ready_message_is_shown_whole_where_the_pause_was_until_put_away(
+    app: FedApp, chromium: Any
+) -> None:
+    """When the pause ends with ready-to-return, the whole message (heart against calm,
+    "Ready to return", the re-entry line) is shown in a card of its own and said once to a
+    screen reader; it stays after the pause card goes, until "Got it" puts it away (focus
+    then on the state's words)."""
+    app.send(*[fed(t, 92.0, State.FLOODED, pausing=True) for t in range(5)])
+    page = chromium.new_page()
+    page.goto(app.server.link())
+    page.wait_for_selector("#pause-card", state="visible")
+    page.evaluate(WATCH_LIVE)
+    message(app, "ready", READY_TITLE, READY_BODY)
+    app.send(*[fed(t, 70.0) for t in range(5, 8)])
+    page.wait_for_selector("#pause-card", state="hidden")
+    page.wait_for_selector("#ready-card", state="visible")
+    assert page.inner_text("#ready-title") == READY_TITLE
+    assert page.inner_text("#ready-body") == READY_BODY
+    page.wait_for_function("() => window.said.some((s) => s.text.includes('Start slowly'))")
+    assert said(page, "say-polite").count(READY_TITLE + ". " + READY_BODY) == 1
+    app.send(*[fed(t, 69.0) for t in range(8, 12)])
+    page.wait_for_function("() => document.getElementById('bpm').textContent === '69'")
+    assert page.is_visible("#ready-card")  # more readings do not take it away
+    page.keyboard.press("Tab")  # a keyboard user
+    page.focus("#ready-done")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#ready-card", state="hidden")
+    assert focused(page) == "state-words"
+    page.close()
+
+
+def test_the_ready_message_goes_when_a_new_pause_starts(app: FedApp, chromium: Any) -> None:
+    """A ready-to-return message not put away is left when the next pause starts."""
+    app.send(*[fed(t, 70.0) for t in range(3)])
+    message(app, "ready", READY_TITLE, READY_BODY)
+    page = chromium.new_page()
+    page.goto(app.server.link())
+    page.wait_for_selector("#ready-card", state="visible")
+    app.send(fed(3, 92.0, State.FLOODED, pausing=True))
+    page.wait_for_selector("#ready-card", state="hidden")
+    page.close()
+
+
+def test_a_couples_ready_message_in_german_is_shown_whole(tmp_path: Path, chromium: Any) -> None:
+    """In couple mode, in German, the ready-to-return message for both is shown whole, with a
+    German button to put it away, and the break button speaks for both."""
+    settings = default_settings().model_copy(update={"language": "de"})
+    app = FedApp(tmp_path, settings=settings, people=("Alex", "Sam"))
+    try:
+        for name in ("Alex", "Sam"):
+            app.send(*[fed(t, 92.0, State.FLOODED, pausing=True) for t in range(3)], person=name)
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        page.wait_for_selector("#pause-card", state="visible")
+        title = "20 Min. — ihr seid beide nah an eurem Ruhepuls"
+        body = "Bereit zurückzukehren, wenn ihr beide so weit seid. Fangt langsam an."
+        message(app, "ready", title, body)
+        for name in ("Alex", "Sam"):
+            app.send(*[fed(t, 70.0) for t in range(3, 5)], person=name)
+        page.wait_for_selector("#pause-card", state="hidden")
+        page.wait_for_selector("#ready-card", state="visible")
+        assert page.inner_text("#ready-title") == title
+        assert page.inner_text("#ready-body") == body
+        assert page.inner_text("#ready-done") == DE["web.now.ready_done"]
+        assert page.text_content("#take-break") == DE["web.now.couple.take_break"]
+        page.close()
+    finally:
+        app.close()
+
+
+def test_screen_readers_hear_the_states_and_the_alert_not_every_heart_rate(
+    app: FedApp, chromium: Any
+) -> None:
+    """The heart rate of every reading is in no live region: readings of the same state
+    change nothing a screen reader reads out; a new state's words are said once; the alert
+    is said (assertive) from a region there since the page opened, after its card shows,
+    and the tab's title names it until it is answered."""
+    app.send(*[fed(t, 70.0) for t in range(3)])
+    page = chromium.new_page()
+    page.goto(app.server.link())
+    page.wait_for_function("() => document.getElementById('bpm').textContent === '70'")
+    assert page.evaluate("() => !!document.getElementById('say-urgent')")
+    inside = "[aria-live]:not([aria-live='off']) #bpm, [role=status] #bpm, [role=alert] #bpm"
+    assert page.evaluate(f"() => document.querySelector({inside!r})") is None
+    page_title = page.title()
+    page.evaluate(WATCH_LIVE)
+    app.send(*[fed(t, 70.0 + t % 4) for t in range(3, 15)])
+    page.wait_for_function("() => document.getElementById('bpm').textContent === '72'")
+    assert page.evaluate("window.said") == []  # twelve readings, nothing read out
+
+    app.send(fed(15, 80.0, State.RISING), fed(16, 81.0, State.RISING))
+    rising = EN["web.live.state.rising"]
+    page.wait_for_function(f"() => window.said.some((s) => s.text === {rising!r})")
+    app.send(fed(17, 95.0, State.FLOODED, pausing=True))
+    alert_title, alert_body = "You're flooded — time for a 20-minute break", "Heart 95 bpm."
+    message(app, "alert", alert_title, alert_body)
+    page.wait_for_function("() => window.said.some((s) => s.id === 'say-urgent' && s.text)")
+    urgent = [s for s in page.evaluate("window.said") if s["id"] == "say-urgent" and s["text"]]
+    assert urgent == [
+        {"id": "say-urgent", "text": alert_title + ". " + alert_body, "alertShown": True}
+    ]
+    assert said(page, "say-polite") == [rising, EN["web.live.pausing"]]
+    assert page.title() == alert_title + " · " + page_title
+
+    page.keyboard.press("Tab")
+    page.focus("#not-flooded")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#alert-card", state="hidden")
+    page.wait_for_function("() => document.activeElement.id === 'action-result'")
+    assert page.inner_text("#action-result").startswith(EN["web.live.done_ok"])
+    assert page.title() == page_title
+    page.close()
+
+
+def test_the_pause_count_down_is_said_every_five_minutes_and_at_the_last(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """The time left of a pause is said when it comes to a fifth minute and to the last
+    minute, never each second; the count-down itself is in no live region."""
+    said_status = [monitor_status(state="pausing", minutes_left=5.04, connected=True)]
+    app = FedApp(tmp_path, status=lambda: said_status[0])
+    try:
+        app.send(*[fed(t, 90.0, State.FLOODED, pausing=True) for t in range(3)])
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        page.wait_for_selector("#pause-card", state="visible")
+        page.evaluate(WATCH_LIVE)
+        page.wait_for_function(
+            "() => document.getElementById('countdown').textContent === '4:57'", timeout=15_000
+        )
+        assert said(page, "say-polite") == [EN["web.live.left_minutes"].format(minutes=5)]
+        said_status[0] = monitor_status(state="pausing", minutes_left=1.03, connected=True)
+        page.wait_for_function(
+            "() => document.getElementById('countdown').textContent === '0:58'", timeout=20_000
+        )
+        assert said(page, "say-polite")[1:] == [EN["web.live.left_one_minute"]]
+        page.close()
+    finally:
+        app.close()
+
+
+def test_end_the_pause_keeps_the_focus_on_its_answer(
+    app: FedApp, chromium: Any, monitor: Monitor
+) -> None:
+    """ "End the pause now" goes with the pause card: the focus moves to its answer, not to
+    the top of the page."""
+    app.send(*[fed(t, 90.0, State.FLOODED, pausing=True) for t in range(3)])
+    page = chromium.new_page()
+    page.goto(app.server.link())
+    page.wait_for_selector("#pause-card", state="visible")
+    page.keyboard.press("Tab")
+    page.focus("#end-pause")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'action-result'")
+    assert page.inner_text("#action-result") == EN["web.live.done_resume"]
+    assert [r.cmd for r in monitor.asked] == ["resume"]
+    page.close()
+
+
+def test_a_break_can_be_taken_before_any_alert(
+    app: FedApp, chromium: Any, monitor: Monitor
+) -> None:
+    """While a session runs and no pause does, "Take a break now" asks the monitor for the
+    pause (as `flooding pause`), and the focus goes to its answer; during a pause it is not
+    there."""
+    page = chromium.new_page()
+    page.goto(app.server.link())
+    assert page.is_hidden("#take-break")  # no session yet
+    app.send(*[fed(t, 70.0) for t in range(3)])
+    page.wait_for_selector("#take-break", state="visible")
+    assert page.inner_text("#take-break") == EN["web.now.take_break"]
+    page.keyboard.press("Tab")
+    page.focus("#take-break")
+    ring = page.evaluate(RING_CONTRAST)
+    assert ring >= 3, ring
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'action-result'")
+    assert page.inner_text("#action-result") == EN["web.live.done_pause"]
+    assert monitor.asked == [PauseRequest()]
+    app.send(fed(3, 70.0, pausing=True))
+    page.wait_for_selector("#take-break", state="hidden")
+    page.close()
+
+
+def test_the_focus_ring_shows_on_the_alert_and_pause_cards(app: FedApp, chromium: Any) -> None:
+    """The focus ring stands out at least 3:1 on the alert's and the pause's cards."""
+    app.send(*[fed(t, 95.0, State.FLOODED, pausing=True) for t in range(3)])
+    message(app, "alert", "You're flooded", "Heart 95 bpm.")
+    page = chromium.new_page()
+    page.goto(app.server.link())
+    page.wait_for_selector("#alert-card", state="visible")
+    page.keyboard.press("Tab")
+    for button in ("#not-flooded", "#end-pause"):
+        page.focus(button)
+        ring = page.evaluate(RING_CONTRAST)
+        assert ring >= 3, (button, ring)
+    page.close()
+
+
+def test_with_reduced_motion_the_breathing_words_keep_the_set_pace(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """With reduced motion (the circle still), the breathing words follow the pace of the
+    settings: at 10 breaths a minute and 40 % in, "Breathe in" lasts 2.4 s."""
+    settings = default_settings()
+    pace = settings.pause.model_copy(update={"breaths_per_minute": 10.0})
+    app = FedApp(tmp_path, settings=settings.model_copy(update={"pause": pace}))
+    context = chromium.new_context(reduced_motion="reduce")
+    try:
+        app.send(*[fed(t, 90.0, State.FLOODED, pausing=True) for t in range(3)])
+        page = context.new_page()
+        page.goto(app.server.link())
+        page.wait_for_selector("#pause-card", state="visible")
+        page.evaluate(
+            """() => { window.turns = [];
+              new MutationObserver(() => window.turns.push([performance.now(),
+                document.getElementById('breath-words').textContent]))
+              .observe(document.getElementById('breath-words'), {childList: true,
+                characterData: true, subtree: true}); }"""
+        )
+        page.wait_for_function("() => window.turns.length >= 4", timeout=20_000)
+        turns = page.evaluate("window.turns")
+        breathe_in = EN["web.live.breathe_in"]
+        lengths = [
+            (later[0] - turn[0]) / 1000
+            for turn, later in itertools.pairwise(turns)
+            if turn[1] == breathe_in
+        ]
+        assert lengths, turns
+        assert all(2.0 <= s <= 2.8 for s in lengths), lengths
+        page.close()
+    finally:
+        context.close()
+        app.close()
