@@ -117,19 +117,25 @@ def test_a_second_import_of_the_same_file_is_refused_with_a_link_to_its_session(
     assert uploads_left(tmp_path) == []
 
 
+def refused_import(chromium: Any, app: AppProcess, folder: Path, text: str) -> str:
+    """Import an RR list `my-rr.txt` holding `text` (from outside the data folder `folder`)
+    that the page refuses; what it says."""
+    broken = folder / "elsewhere" / "my-rr.txt"
+    broken.parent.mkdir()
+    broken.write_text(text, encoding="utf-8")
+    page = import_page(chromium, app)
+    page.set_input_files("#file", str(broken))
+    page.click("#import-button")
+    page.wait_for_selector("#import-error")
+    return str(page.inner_text("#import-error"))
+
+
 def test_a_broken_file_is_refused_naming_its_line_and_nothing_is_stored(
     chromium: Any, app: AppProcess, tmp_path: Path
 ) -> None:
     """An RR list with a word on line 3 is refused, naming the file by its own name, the
     line and what was expected; nothing is stored and no upload is left."""
-    broken = tmp_path / "elsewhere" / "my-rr.txt"
-    broken.parent.mkdir()
-    broken.write_text("800\n810\nabc\n790\n", encoding="utf-8")
-    page = import_page(chromium, app)
-    page.set_input_files("#file", str(broken))
-    page.click("#import-button")
-    page.wait_for_selector("#import-error")
-    said = page.inner_text("#import-error")
+    said = refused_import(chromium, app, tmp_path, "800\n810\nabc\n790\n")
     assert "my-rr.txt, line 3: expected one RR interval (a number) per line, found 'abc'" in said
     assert "Nothing was imported." in said
     assert str(tmp_path) not in said  # the upload's own folder is no business of the person's
@@ -148,13 +154,7 @@ def test_an_upload_left_by_an_app_stopped_mid_import_is_removed_at_the_next(
         (left / "beats.txt").write_text("800\n810\n", encoding="utf-8")
     day_ago = time.time() - 86_400
     os.utime(old, (day_ago, day_ago))
-    broken = tmp_path / "elsewhere" / "my-rr.txt"
-    broken.parent.mkdir()
-    broken.write_text("800\nabc\n", encoding="utf-8")
-    page = import_page(chromium, app)
-    page.set_input_files("#file", str(broken))
-    page.click("#import-button")
-    page.wait_for_selector("#import-error")
+    refused_import(chromium, app, tmp_path, "800\nabc\n")
     assert uploads_left(tmp_path) == [recent]
 
 
