@@ -93,7 +93,10 @@
 
   function showCountdown() {
     if (!pausing || pauseEndMs === null) return;
-    $("countdown").textContent = clock((pauseEndMs - performance.now()) / 1000);
+    const leftS = (pauseEndMs - performance.now()) / 1000;
+    // the break's time is over: the heart is checked now (not "0:00 left")
+    $("countdown").textContent = leftS > 0 ? clock(leftS) : say("web.live.break_checking");
+    document.querySelector("#pause-card .unit").hidden = !(leftS > 0);
   }
   setInterval(showCountdown, 250);
 
