@@ -24,7 +24,6 @@ from flooding.app.status import StatusBoard
 from flooding.cli.main import main
 from flooding.core.engine import run_batch
 from flooding.core.linkage import changes, linkage, window_correlations
-from flooding.core.messages import MessageBook
 from flooding.core.models import (
     UNSEEN_S,
     Alert,
@@ -65,6 +64,7 @@ from tests.fakes import RecordingNotifier, RecordingView
 from tests.schemas import SCHEMA_V2_DDL, old_database, rows_after_a_false_alarm
 from tests.session_factory import START_S, calibration_refused, flooding, record
 from tests.test_catalogue import no_english
+from tests.traces import message_book
 
 E = TypeVar("E")
 
@@ -219,7 +219,7 @@ class TestCoupleMessages:
         """By default the alert says "One of you", with a shared script and the return time."""
         settings = settings_with()
         alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna")
-        rendered = MessageBook(settings, people=2).render(alert, None, 0)
+        rendered = message_book(settings, people=2).render(alert, None, 0)
         assert rendered is not None
         text = rendered.full.title + rendered.full.body
         assert "One of you is flooded" in text
@@ -231,7 +231,7 @@ class TestCoupleMessages:
         """couple.name_who = true puts the person's name in the alert."""
         settings = settings_with("couple.name_who=true")
         alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna")
-        rendered = MessageBook(settings, people=2).render(alert, None, 0)
+        rendered = message_book(settings, people=2).render(alert, None, 0)
         assert rendered is not None
         assert rendered.full.title.startswith("Anna is flooded")
 
@@ -246,7 +246,7 @@ class TestCoupleMessages:
             levels=(("Anna", 71.0),),
             absent=(("Ben", WORKOUT),),
         )
-        rendered = MessageBook(settings, people=2).render(ready, None, 0)
+        rendered = message_book(settings, people=2).render(ready, None, 0)
         assert rendered is not None
         assert "Ben: not counted (workout mode)." in rendered.full.body
         assert "both back near your calm" in rendered.full.title
@@ -255,7 +255,7 @@ class TestCoupleMessages:
         """language = "de" gives the German couple alert."""
         settings = settings_with('language="de"')
         alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna")
-        rendered = MessageBook(settings, people=2).render(alert, None, 0)
+        rendered = message_book(settings, people=2).render(alert, None, 0)
         assert rendered is not None
         assert rendered.full.title.startswith("Eine*r von euch ist überflutet")
 
@@ -265,15 +265,15 @@ class TestCoupleMessages:
             (
                 "en",
                 {
-                    "buttons": ("Start our 20-minute pause", "We're OK — not flooded"),
+                    "buttons": ("Start our break of 20 minutes", "We're OK — not flooded"),
                     "suggestion": (
                         "Breathe slowly, both of you, and let each breath out take its time."
                     ),
                     "private alert": "Take 20 minutes, each for yourselves. Back together at ",
-                    "private not yet": "Take 10 more minutes, both of you. Back together at ",
+                    "private not yet": "Take 10 minutes more, both of you. Back together at ",
                     "private ready": "You can go back together when you are both ready.",
-                    "remote alert": "Time for a 20-minute break",
-                    "remote not yet": "Take 10 more minutes, both of you",
+                    "remote alert": "Time for a break of 20 minutes",
+                    "remote not yet": "Take 10 minutes more, both of you",
                     "remote ready": "Ready when you both are",
                 },
             ),
@@ -281,7 +281,7 @@ class TestCoupleMessages:
                 "de",
                 {
                     "buttons": (
-                        "Unsere 20-Minuten-Pause starten",
+                        "Unsere Pause von 20 Minuten starten",
                         "Uns geht es gut — nicht überflutet",
                     ),
                     "suggestion": "Atmet langsam, und lasst euch beim Ausatmen Zeit.",
@@ -303,7 +303,7 @@ class TestCoupleMessages:
         in English and German; in German none says "du" or "dein" outside the words
         quoted for the partner."""
         settings = settings_with(f'language="{language}"', "notify.privacy=true")
-        book = MessageBook(settings, people=2)
+        book = message_book(settings, people=2)
         alert = book.render(Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, "Anna"), None, 0)
         later = PauseExtended(START_S + 1200, START_S + 1800, 90.0, 70.0, waiting=("Anna",))
         not_yet = book.render(later, None, 0)
@@ -332,13 +332,13 @@ class TestCoupleMessages:
     def test_one_persons_notifications_keep_their_words(self) -> None:
         """One person's alert buttons, suggestion, private and remote texts are as before."""
         settings = settings_with("notify.privacy=true")
-        book = MessageBook(settings)
+        book = message_book(settings)
         alert = book.render(Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE), None, 0)
         ready = book.render(ReadyToReturn(START_S + 1300, 71.0, 70.0, START_S), None, 0)
         assert alert is not None
         assert ready is not None
         labels = tuple(action.label for action in alert.full.actions)
-        assert labels == ("Start my 20-minute pause", "I'm OK — not flooded")
+        assert labels == ("Start my break of 20 minutes", "I'm OK — not flooded")
         assert "Breathe slowly, and let each breath out take its time." in alert.full.body
         assert alert.desktop.body.startswith("Take 20 minutes for yourself. Back at ")
         assert ready.desktop.body == "You can go back when you are ready."
@@ -360,7 +360,7 @@ class TestCoupleMessages:
         assert loaded.settings.messages.couple_suggestions == ["Walk the dog."]
         assert loaded.origins["messages.couple_suggestions"] == str(path)
         alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, "Anna")
-        rendered = MessageBook(loaded.settings, people=2).render(alert, None, 0)
+        rendered = message_book(loaded.settings, people=2).render(alert, None, 0)
         assert rendered is not None
         assert "Walk the dog." in rendered.full.body
 

@@ -168,7 +168,7 @@ class TestCommandLine:
         assert result.returncode == 2
         assert f"{bad}:2" in result.stderr
         assert "detection.absolute_bpm = 400" in result.stderr
-        assert "<= 220" in result.stderr
+        assert "from 60 to 220" in result.stderr
         assert result.stderr.count("detection.absolute_bpm = 400") == 1
         assert "goes on without them" not in result.stderr
         assert not (tmp_path / "d" / "flooding.db").exists()

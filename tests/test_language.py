@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flooding.core.messages import MessageBook
 from flooding.core.models import PauseExtended
 from flooding.core.settings import ConfigError, Settings
 from flooding.io.config_files.loading import available_languages, load_config
 from tests.session_factory import flooding
+from tests.traces import message_book
 
 
 def settings_with(*overrides: str, config: Path | None = None) -> Settings:
@@ -48,10 +48,10 @@ def test_private_not_yet_text_speaks_of_the_extension() -> None:
     """In privacy mode the "not yet" desktop text names the extra minutes and no heart rate."""
     settings = settings_with("notify.privacy=true")
     event = PauseExtended(t_s=1_800_000_000.0, until_s=1_800_000_600.0, bpm=93.0, baseline_bpm=70.0)
-    rendered = MessageBook(settings).render(event, None, 0)
+    rendered = message_book(settings).render(event, None, 0)
     assert rendered is not None
     desktop = rendered.desktop.title + rendered.desktop.body
-    assert "10 more minutes" in desktop
+    assert "10 minutes more" in desktop
     assert "93" not in desktop
     assert "93" in rendered.full.body
 

@@ -9,7 +9,6 @@ from typing import get_origin
 
 import pytest
 
-from flooding.core.messages import MessageBook
 from flooding.core.models import (
     SOLO,
     Alert,
@@ -19,10 +18,12 @@ from flooding.core.models import (
     PauseStarted,
     ReadyToReturn,
     Rule,
+    Sample,
 )
 from flooding.core.pause import NO_CONTACT, WORKOUT
 from flooding.core.settings import PLACEHOLDERS, ConfigError, MessageSettings, Settings
 from flooding.io.config_files.loading import default_settings, load_config
+from tests.traces import message_book
 from tests.traces import settings as make_settings
 
 T0 = 1_700_000_000.0  # an afternoon in November 2023
@@ -66,7 +67,7 @@ class TestAlertMessage:
         """The alert names the heart rate, the baseline, 20 minutes, a suggestion and a script."""
         settings = default_settings()
         event, pause = alert()
-        rendered = MessageBook(settings).render(event, pause, 0)
+        rendered = message_book(settings).render(event, pause, 0)
         assert rendered is not None
         text = rendered.full.title + "\n" + rendered.full.body
         assert rendered.full.kind == "alert"
@@ -75,7 +76,7 @@ class TestAlertMessage:
         assert "20 minutes" in text
         assert settings.messages.suggestions[0] in text
         script = settings.messages.partner_scripts[0].format(
-            minutes="20", return_time=hhmm(T0 + 1200)
+            break_time="20 minutes", return_at=f"at {hhmm(T0 + 1200)}"
         )
         assert script in text
 
@@ -83,7 +84,7 @@ class TestAlertMessage:
         """The script names the local clock time (HH:MM) of the planned end of the pause."""
         event, _ = alert()
         pause = PauseStarted(t_s=T0, until_s=T0 + 45 * 60, baseline_bpm=68)
-        rendered = MessageBook(default_settings()).render(event, pause, 1)
+        rendered = message_book(default_settings()).render(event, pause, 1)
         assert rendered is not None
         assert f"back at {hhmm(T0 + 45 * 60)}" in rendered.full.body
 
@@ -92,7 +93,7 @@ class TestAlertMessage:
         names its times on the clock as the computer shows it now (the session's times are
         not moved by the jump; `flooding.io.clock`)."""
         event, pause = alert()
-        book = MessageBook(default_settings())
+        book = message_book(default_settings())
         rendered = book.render(event, pause, 1, wall_offset_s=3600.0)
         assert rendered is not None
         assert f"back at {hhmm(T0 + 1200 + 3600)}" in rendered.full.body
@@ -104,14 +105,14 @@ class TestAlertMessage:
     def test_return_time_without_the_pause(self) -> None:
         """Without the pause event, the return time is the alert time plus pause.minutes."""
         event, _ = alert()
-        rendered = MessageBook(default_settings()).render(event, None, 0)
+        rendered = message_book(default_settings()).render(event, None, 0)
         assert rendered is not None
         assert hhmm(T0 + 1200) in rendered.full.body
 
     def test_no_baseline_yet(self) -> None:
         """An alert before any baseline says the baseline is not measured yet."""
         event = Alert(t_s=T0, bpm=104, baseline_bpm=None, threshold_bpm=100, rule=Rule.ABSOLUTE)
-        rendered = MessageBook(default_settings()).render(event, None, 0)
+        rendered = message_book(default_settings()).render(event, None, 0)
         assert rendered is not None
         assert "not measured yet" in rendered.full.body
 
@@ -119,14 +120,14 @@ class TestAlertMessage:
         """In German, the missing baseline is said in German too (`messages.not_measured`)."""
         event = Alert(t_s=T0, bpm=104, baseline_bpm=None, threshold_bpm=100, rule=Rule.ABSOLUTE)
         german = load_config(env={}, overrides=['language="de"'], use_default_user_file=False)
-        rendered = MessageBook(german.settings).render(event, None, 0)
+        rendered = message_book(german.settings).render(event, None, 0)
         assert rendered is not None
         assert "noch nicht gemessen" in rendered.full.body
         assert "not measured" not in rendered.full.body
 
     def test_pause_length_from_settings(self) -> None:
         """A longer configured pause shows its own number of minutes."""
-        book = MessageBook(make_settings(pause_changes={"minutes": 30}))
+        book = message_book(make_settings(pause_changes={"minutes": 30}))
         rendered = book.render(*alert(), 0)
         assert rendered is not None
         assert "30 minutes" in rendered.full.body
@@ -137,7 +138,7 @@ class TestRotation:
         """The suggestion and the script follow the turn and wrap around their lists."""
         settings = default_settings()
         texts = settings.messages
-        book = MessageBook(settings)
+        book = message_book(settings)
         for turn in range(7):
             rendered = book.render(*alert(), turn)
             assert rendered is not None
@@ -147,7 +148,7 @@ class TestRotation:
 
     def test_consecutive_alerts_differ(self) -> None:
         """Two alerts in a row do not show the same words."""
-        book = MessageBook(default_settings())
+        book = message_book(default_settings())
         first, second = book.render(*alert(), 0), book.render(*alert(), 1)
         assert first is not None
         assert second is not None
@@ -156,7 +157,7 @@ class TestRotation:
     def test_reentry_lines_rotate(self) -> None:
         """The ready message's re-entry line follows the turn."""
         texts = default_settings().messages
-        book = MessageBook(default_settings())
+        book = message_book(default_settings())
         bodies = [book.render(ready(), None, turn) for turn in range(3)]
         for turn, rendered in enumerate(bodies):
             assert rendered is not None
@@ -166,11 +167,11 @@ class TestRotation:
 class TestNotYetAndReady:
     def test_not_yet(self) -> None:
         """ "Not yet" names the heart rate, the baseline, the extra minutes and the new time."""
-        rendered = MessageBook(default_settings()).render(extended(), None, 0)
+        rendered = message_book(default_settings()).render(extended(), None, 0)
         assert rendered is not None
         text = rendered.full.title + rendered.full.body
         assert rendered.full.kind == "not-yet"
-        assert "10 more minutes" in text
+        assert "give it 10 minutes more" in text
         assert "91 bpm" in text
         assert "68 bpm" in text
         assert hhmm(T0 + 1800) in text
@@ -178,20 +179,20 @@ class TestNotYetAndReady:
     def test_not_yet_without_a_reading(self) -> None:
         """ "Not yet" with no usable reading says the heart was not measured, not "nan"."""
         event = PauseExtended(t_s=T0, until_s=T0 + 600, bpm=float("nan"), baseline_bpm=68)
-        rendered = MessageBook(default_settings()).render(event, None, 0)
+        rendered = message_book(default_settings()).render(event, None, 0)
         assert rendered is not None
         assert "nan" not in rendered.full.body.lower()
         assert "not measured" in rendered.full.body
 
     def test_ready(self) -> None:
         """Ready-to-return names how long the break took, the heart rate and a re-entry line."""
-        rendered = MessageBook(default_settings()).render(ready(), None, 0)
+        rendered = message_book(default_settings()).render(ready(), None, 0)
         assert rendered is not None
         assert rendered.full.kind == "ready"
         assert rendered.full.title.startswith("25 min — ")
         assert "71 bpm" in rendered.full.body
 
-    @pytest.mark.parametrize(("language", "title"), [("en", "1 min — "), ("de", "1 Min. — ")])
+    @pytest.mark.parametrize(("language", "title"), [("en", "1 min — "), ("de", "1 min — ")])
     def test_ready_after_a_break_by_hand_before_the_calm_is_known_claims_no_baseline(
         self, language: str, title: str
     ) -> None:
@@ -210,7 +211,7 @@ class TestNotYetAndReady:
             events += engine.feed(Sample(T0 + second, 70)).events
         [done] = [e for e in events if isinstance(e, ReadyToReturn)]
         assert done.baseline_bpm is None
-        rendered = MessageBook(settings).render(done, None, 0)
+        rendered = message_book(settings).render(done, None, 0)
         assert rendered is not None
         full = rendered.full
         assert full.title.startswith(title)
@@ -237,7 +238,7 @@ class TestNotYetAndReady:
     )
     def test_other_events_have_no_message(self, event: Event) -> None:
         """Events the person is not told about render to None."""
-        assert MessageBook(default_settings()).render(event, None, 0) is None
+        assert message_book(default_settings()).render(event, None, 0) is None
 
 
 class TestNobodyCounted:
@@ -251,7 +252,7 @@ class TestNobodyCounted:
     def test_alone_it_says_the_heart_cannot_be_read_not_that_it_is_still_up(self) -> None:
         """With the one strap reading no heart, "not yet" says the heart cannot be read, that
         going back is the person's own call, and when the next look is; never "elevated"."""
-        rendered = MessageBook(default_settings()).render(self.unseen(), None, 0)
+        rendered = message_book(default_settings()).render(self.unseen(), None, 0)
         assert rendered is not None
         text = rendered.full.title + " " + rendered.full.body
         assert rendered.full.kind == "not-yet"
@@ -264,14 +265,14 @@ class TestNobodyCounted:
     def test_a_heart_counted_and_still_up_is_still_not_yet(self) -> None:
         """The same check with the heart counted and above its calm says "still elevated"."""
         counted = PauseExtended(T0 + 1200, T0 + 1800, 91.0, 68.2, (SOLO,), ())
-        rendered = MessageBook(default_settings()).render(counted, None, 0)
+        rendered = message_book(default_settings()).render(counted, None, 0)
         assert rendered is not None
         assert rendered.full.title.startswith("Still elevated")
 
     def test_a_couple_with_no_heart_counted_hears_why_for_each(self) -> None:
         """In a session of two with neither heart counted, "not yet" says neither heart can
         be checked and names why for each person; one heart counted keeps "not settled"."""
-        book = MessageBook(default_settings(), people=2)
+        book = message_book(default_settings(), people=2)
         rendered = book.render(self.unseen(people=2), None, 0)
         assert rendered is not None
         assert "neither heart can be checked" in rendered.full.title
@@ -280,13 +281,13 @@ class TestNobodyCounted:
         one_counted = PauseExtended(
             T0 + 1200, T0 + 1800, float("nan"), None, ("Anna",), (("Ben", WORKOUT),)
         )
-        rendered = book.render(one_counted, None, 0)
+        rendered = message_book(default_settings(), people=2).render(one_counted, None, 0)
         assert rendered is not None
         assert rendered.full.title.startswith("Not quite settled yet")
 
     def test_privately_it_is_the_neutral_more_time(self) -> None:
         """In privacy mode the desktop shows the neutral "a little more time" text."""
-        rendered = MessageBook(private()).render(self.unseen(), None, 0)
+        rendered = message_book(private()).render(self.unseen(), None, 0)
         assert rendered is not None
         assert rendered.desktop.title == "A little more time"
         assert "can't be read" in rendered.full.title
@@ -294,7 +295,7 @@ class TestNobodyCounted:
     def test_in_german(self) -> None:
         """The German texts say the same."""
         german = load_config(env={}, overrides=['language="de"'], use_default_user_file=False)
-        rendered = MessageBook(german.settings).render(self.unseen(), None, 0)
+        rendered = message_book(german.settings).render(self.unseen(), None, 0)
         assert rendered is not None
         assert "nicht lesbar" in rendered.full.title
         assert "erhöht" not in rendered.full.title + rendered.full.body
@@ -309,7 +310,7 @@ class TestPrivacy:
     ) -> None:
         """In privacy mode the desktop shows no heart numbers and no relationship words."""
         event, pause = make()
-        rendered = MessageBook(private()).render(event, pause, 0)
+        rendered = message_book(private()).render(event, pause, 0)
         assert rendered is not None
         desktop = (rendered.desktop.title + " " + rendered.desktop.body).lower()
         for word in ("bpm", "112", "68", "91", "71", *RELATIONSHIP_WORDS):
@@ -317,7 +318,7 @@ class TestPrivacy:
 
     def test_full_text_keeps_the_details(self) -> None:
         """In privacy mode the full (terminal) text still has the numbers and the script."""
-        rendered = MessageBook(private()).render(*alert(), 0)
+        rendered = message_book(private()).render(*alert(), 0)
         assert rendered is not None
         assert "112 bpm" in rendered.full.body
         assert "flooded" in (rendered.full.title + rendered.full.body).lower()
@@ -326,14 +327,14 @@ class TestPrivacy:
     def test_without_privacy_desktop_is_full(self) -> None:
         """Without privacy mode (`notify.privacy = false`) the desktop gets the full text."""
         settings = make_settings(notify={"enabled": True, "privacy": False})
-        rendered = MessageBook(settings).render(*alert(), 0)
+        rendered = message_book(settings).render(*alert(), 0)
         assert rendered is not None
         assert rendered.desktop == rendered.full
 
     def test_the_desktop_is_private_by_default(self) -> None:
         """With the shipped settings the desktop (and so the lock screen) shows the neutral
         text, with no heart numbers and no relationship words; the full text keeps them."""
-        rendered = MessageBook(default_settings()).render(*alert(), 0)
+        rendered = message_book(default_settings()).render(*alert(), 0)
         assert rendered is not None
         desktop = (rendered.desktop.title + " " + rendered.desktop.body).lower()
         for word in ("bpm", "112", "68", *RELATIONSHIP_WORDS):
@@ -342,7 +343,7 @@ class TestPrivacy:
 
     def test_private_alert_still_says_when_to_come_back(self) -> None:
         """The neutral desktop alert still gives the length of the break and the return time."""
-        rendered = MessageBook(private()).render(*alert(), 0)
+        rendered = message_book(private()).render(*alert(), 0)
         assert rendered is not None
         assert "20 minutes" in rendered.desktop.body
         assert hhmm(T0 + 1200) in rendered.desktop.body
@@ -359,7 +360,7 @@ class TestOwnTexts:
             encoding="utf-8",
         )
         settings = load_config(path, env={}, use_default_user_file=False).settings
-        rendered = MessageBook(settings).render(*alert(), 5)
+        rendered = message_book(settings).render(*alert(), 5)
         assert rendered is not None
         assert f"Sam, I need 20 minutes. Back at {hhmm(T0 + 1200)}." in rendered.full.body
         assert "Go and water the plants." in rendered.full.body
@@ -405,8 +406,8 @@ class TestOwnTexts:
         problem = _only_problem(path, '[messages]\nready_body = "Back {script}"\n')
         assert problem == (
             f"{path}:2: messages.ready_body = 'Back {{script}}': {{script}} cannot be filled in "
-            "here; allowed here: {bpm}, {baseline}, {minutes}, {extend_minutes}, "
-            "{return_time}, {reentry}"
+            "here; allowed here: {bpm}, {baseline}, {minutes}, {extend_minutes}, {break_time}, "
+            "{extend_time}, {return_time}, {return_at}, {reentry}"
         )
 
     def test_a_placeholder_with_more_than_its_name_is_named_as_written(
@@ -471,30 +472,201 @@ class TestPlaceholderTable:
         settings = Settings.model_validate(
             {**base, "notify": {"privacy": privacy}, "couple": {"name_who": name_who}}
         )
-        book, couple_book = MessageBook(settings), MessageBook(settings, people=2)
         absent = (("Ben", WORKOUT), ("Cleo", NO_CONTACT))
         nan = float("nan")
-        events: list[tuple[MessageBook, Event, PauseStarted | None]] = [
-            (book, *alert()),
-            (book, extended(), None),
-            (book, ready(), None),
+        events: list[tuple[int, Event, PauseStarted | None]] = [
+            (1, *alert()),
+            (1, extended(), None),
+            (1, ready(), None),
             (
-                couple_book,
+                2,
                 Alert(T0, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna", absent=absent),
                 None,
             ),
             (
-                couple_book,
+                2,
                 PauseExtended(T0 + 1200, T0 + 1800, nan, None, ("Anna",), absent),
                 None,
             ),
-            (couple_book, PauseExtended(T0 + 1200, T0 + 1800, nan, None, (), absent), None),
-            (book, PauseExtended(T0 + 1200, T0 + 1800, nan, 68.2, (), ((SOLO, NO_CONTACT),)), None),
-            (couple_book, ReadyToReturn(T0 + 1500, nan, None, T0, (("Anna", 71.0),), absent), None),
+            (2, PauseExtended(T0 + 1200, T0 + 1800, nan, None, (), absent), None),
+            (1, PauseExtended(T0 + 1200, T0 + 1800, nan, 68.2, (), ((SOLO, NO_CONTACT),)), None),
+            (2, ReadyToReturn(T0 + 1500, nan, None, T0, (("Anna", 71.0),), absent), None),
         ]
-        for message_book, event, pause in events:
-            rendered = message_book.render(event, pause, 0)
+        for people, event, pause in events:  # a book each: two not-yets at once are one told
+            rendered = message_book(settings, people).render(event, pause, 0)
             assert rendered is not None
             for message in (rendered.full, rendered.desktop):
                 words = [message.title, message.body, *(a.label for a in message.actions)]
                 assert not any("{" in text or "}" in text for text in words), words
+
+
+def _local(hour: int, minute: int) -> float:
+    """An epoch time at `hour`:`minute` local time on 21 September 2026 (a Monday)."""
+    from datetime import datetime
+
+    return datetime(2026, 9, 21, hour, minute).timestamp()
+
+
+def _german(**pause: float) -> Settings:
+    overrides = ['language="de"', *(f"pause.{key}={value}" for key, value in pause.items())]
+    return load_config(env={}, overrides=overrides, use_default_user_file=False).settings
+
+
+class TestStillElevatedIsANudge:
+    def not_yets(self, book_people: int, settings: Settings, minutes: int) -> list[float]:
+        """When a "still elevated" is told over `minutes` of checks a minute apart."""
+        book = message_book(settings, book_people)
+        _, pause = alert()
+        assert book.render(pause, None, 0) is None  # the break starts
+        told = []
+        for k in range(minutes):
+            t_s = T0 + 1200 + 60 * k
+            event = PauseExtended(t_s, t_s + 60, 95.0, 68.2, waiting=(SOLO,))
+            if book.render(event, None, 0) is not None:
+                told.append(t_s)
+        return told
+
+    @pytest.mark.parametrize("people", [1, 2])
+    def test_a_check_a_minute_is_told_once_in_ten_minutes_and_three_times_a_break(
+        self, people: int
+    ) -> None:
+        """With a check every minute (extend_minutes = 1), "still elevated" is told at the
+        first check, ten and twenty minutes later, and then not again, alone or as a couple."""
+        settings = make_settings(pause_changes={"extend_minutes": 1})
+        told = self.not_yets(people, settings, 45)
+        assert told == [T0 + 1200, T0 + 1800, T0 + 2400]
+
+    def test_at_the_default_ten_minutes_an_evening_gets_three(self) -> None:
+        """At the default 10 minutes a heart that stays up hears it three times, not six an hour."""
+        book = message_book(default_settings())
+        told = 0
+        for k in range(18):  # three hours of checks
+            t_s = T0 + 1200 + 600 * k
+            event = PauseExtended(t_s, t_s + 600, 95.0, 68.2, waiting=(SOLO,))
+            told += book.render(event, None, 0) is not None
+        assert told == 3
+
+    def test_ready_is_always_told_and_a_new_break_counts_afresh(self) -> None:
+        """After the last "still elevated" the ready-to-return is still told, and the next
+        break's first "still elevated" is told again."""
+        book = message_book(make_settings(pause_changes={"extend_minutes": 1}))
+        for k in range(40):
+            t_s = T0 + 1200 + 60 * k
+            book.render(PauseExtended(t_s, t_s + 60, 95.0, 68.2, waiting=(SOLO,)), None, 0)
+        assert book.render(ReadyToReturn(T0 + 3700, 72.0, 68.2, T0), None, 0) is not None
+        later = T0 + 7200
+        assert book.render(PauseStarted(later, later + 1200, 68.2), None, 0) is None
+        again = PauseExtended(later + 1200, later + 1260, 95.0, 68.2, waiting=(SOLO,))
+        assert book.render(again, None, 0) is not None
+
+
+class TestLengthsAndDays:
+    def test_a_break_ending_tomorrow_says_tomorrow_and_hours(self) -> None:
+        """A 700-minute break from 14:17 says "11 hours and 40 minutes" and "tomorrow at
+        01:57" (German "morgen um 01:57"), never a bare clock time that reads as today."""
+        start = _local(14, 17)
+        settings = make_settings(pause_changes={"minutes": 700})
+        alert_event = Alert(start, 112.0, 68.0, 78.0, Rule.RELATIVE)
+        pause = PauseStarted(start, start + 700 * 60, 68.0)
+        rendered = message_book(settings).render(alert_event, pause, 0)
+        assert rendered is not None
+        said = rendered.full.title + rendered.full.body
+        assert "11 hours and 40 minutes" in said
+        assert "I'll come back tomorrow at 01:57" in said
+        assert "700" not in said
+        assert rendered.full.summary == "Time for a break of 11 hours and 40 minutes"
+        german = message_book(_german(minutes=700)).render(alert_event, pause, 0)
+        assert german is not None
+        assert "ich komme morgen um 01:57 zurück" in german.full.body
+        assert "11 Stunden und 40 Minuten" in german.full.body
+
+    def test_a_whole_day_names_tomorrow_and_hours(self) -> None:
+        """A 1440-minute break says "24 hours" and tomorrow's time, not today's clock."""
+        start = _local(14, 17)
+        settings = make_settings(pause_changes={"minutes": 1440})
+        rendered = message_book(settings).render(
+            Alert(start, 112.0, 68.0, 78.0, Rule.RELATIVE),
+            PauseStarted(start, start + 86400, 68),
+            0,
+        )
+        assert rendered is not None
+        assert "24 hours" in rendered.full.title
+        assert "tomorrow at 14:17" in rendered.full.body
+
+    def test_further_days_name_the_weekday_and_old_texts_still_fill(self, tmp_path: Path) -> None:
+        """A check two days on names the weekday; a person's own text with {return_time}
+        gets the time with its day ("01:57 tomorrow")."""
+        start = _local(23, 0)
+        path = tmp_path / "config.toml"
+        path.write_text(
+            '[messages]\nnot_yet_body = "Back at {return_time}, or {return_at}."\n', "utf-8"
+        )
+        settings = load_config(path, env={}, use_default_user_file=False).settings
+        book = message_book(settings)
+        event = PauseExtended(start, start + 3 * 3600, 95.0, 68.0)
+        rendered = book.render(event, None, 0)
+        assert rendered is not None
+        assert rendered.full.body == "Back at 02:00 tomorrow, or tomorrow at 02:00."
+        far = PauseExtended(start + 600, start + 600 + 27 * 3600, 95.0, 68.0)
+        rendered = message_book(settings).render(far, None, 0)
+        assert rendered is not None
+        assert rendered.full.body == "Back at 02:10 on Wednesday, or on Wednesday at 02:10."
+
+    def test_half_minutes_are_taken_and_said_as_the_same_whole_minutes(self) -> None:
+        """`pause.minutes = 20.5` starts a 21-minute break, and the alert says 21 minutes
+        and the time 21 minutes on: what is said and what is checked agree."""
+        from flooding.core.engine import Engine
+
+        settings = make_settings(pause_changes={"minutes": 20.5, "extend_minutes": 2.5})
+        engine = Engine(settings)
+        [started] = engine.start_pause(T0)
+        assert isinstance(started, PauseStarted)
+        assert started.until_s == T0 + 21 * 60
+        event, _ = alert()
+        rendered = message_book(settings).render(event, started, 0)
+        assert rendered is not None
+        assert "Take at least 21 minutes" in rendered.full.body
+        assert f"at {hhmm(T0 + 21 * 60)}" in rendered.full.body
+        events: list[Event] = []
+        for second in range(1, 26 * 60):
+            events += engine.feed(Sample(T0 + second, 100.0)).events
+        extended_first = next(e for e in events if isinstance(e, PauseExtended))
+        assert extended_first.until_s - extended_first.t_s == 3 * 60
+
+    def test_one_more_minute_is_singular(self) -> None:
+        """With `extend_minutes = 1` the words say "1 minute" ("1 Minute"), not "1 more
+        minutes"; a person's own text with {extend_minutes} still gets the number."""
+        event = PauseExtended(T0 + 1200, T0 + 1260, 95.0, 68.2)
+        settings = make_settings(pause_changes={"extend_minutes": 1})
+        rendered = message_book(settings).render(event, None, 0)
+        assert rendered is not None
+        assert rendered.full.title == "Still elevated — give it 1 minute more"
+        assert rendered.full.summary == "Take 1 minute more"
+        german = message_book(_german(extend_minutes=1)).render(event, None, 0)
+        assert german is not None
+        assert german.full.title == "Noch erhöht — gib dir noch 1 Minute"
+        assert "Minuten" not in german.full.title + (german.full.summary or "")
+        own = settings.model_copy(
+            update={
+                "messages": settings.messages.model_copy(
+                    update={"not_yet_title": "{extend_minutes} more"}
+                )
+            }
+        )
+        told = message_book(own).render(event, None, 0)
+        assert told is not None
+        assert told.full.title == "1 more"
+
+    def test_german_messages_say_the_heart_rate_as_the_german_app_does(self) -> None:
+        """German messages give the heart rate in "Schläge/min", as the rest of the German
+        app, and the break's length as "min" like the review, never "bpm" or "Min."."""
+        german = _german()
+        rendered = message_book(german).render(*alert(), 0)
+        assert rendered is not None
+        assert "Puls 112 Schläge/min (ruhig für dich: 68 Schläge/min)" in rendered.full.body
+        ready_msg = message_book(german).render(ready(), None, 0)
+        assert ready_msg is not None
+        assert ready_msg.full.title.startswith("25 min — ")
+        for message in (rendered.full, ready_msg.full):
+            assert "bpm" not in message.title + message.body
+            assert "Min." not in message.title + message.body

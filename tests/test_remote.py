@@ -62,14 +62,15 @@ class TestWhatLeavesTheComputer:
     def test_only_the_neutral_lines_arrive_by_default(
         self, store: Store, loopback_target: Target
     ) -> None:
-        """By default the target gets only "Time for a 20-minute break" and "Ready when you are"."""
+        """By default the target gets only "Time for a break of 20 minutes" and "Ready when
+        you are"."""
         view = RecordingView()
         run_session(store, RemoteTargets([loopback_target.url]), view=view)
 
         arrived = loopback_target.arrived  # sent at once: either may arrive first
         assert sorted((a["title"], a["message"]) for a in arrived) == [
             ("", "Ready when you are"),
-            ("", "Time for a 20-minute break"),
+            ("", "Time for a break of 20 minutes"),
         ]
         assert not any("bpm" in a["message"] for a in arrived)
         assert [m.kind for m in view.messages] == ["alert", "ready"]  # the terminal has all
@@ -404,3 +405,49 @@ class TestCommands:
             assert "hunter2" not in out
             assert "private-topic" not in out
             assert mask_target(secret) in out
+
+
+def test_a_heart_that_stays_up_is_nudged_not_nagged_on_the_phone(
+    store: Store, loopback_target: Target
+) -> None:
+    """With a check every minute and a heart that stays up for most of an hour, the phone
+    (and the terminal) get "still elevated" three times, ten minutes apart, then the break
+    goes on quietly until ready-to-return, which comes; the store keeps every check."""
+    from flooding.core.models import PauseExtended
+    from flooding.lab.simulate import Scenario, Segment
+
+    upset = Scenario(
+        "stays up",
+        (
+            Segment(240, 68),
+            Segment(60, 68, 108),
+            Segment(150, 108, 112, noise_bpm=2.5),
+            Segment(2400, 95, 95, noise_bpm=1.0),
+            Segment(300, 95, 69),
+            Segment(300, 69),
+        ),
+        onsets_s=(255.0,),
+        seed=3,
+    )
+    view = RecordingView()
+    outcome = run_session(
+        store,
+        RemoteTargets([loopback_target.url]),
+        settings=make_settings(pause_changes={"extend_minutes": 1}),
+        source=SimulatedStrap(upset, start_s=START, speed=0),
+        view=view,
+    )
+
+    assert [m.kind for m in view.messages] == ["alert", "not-yet", "not-yet", "not-yet", "ready"]
+    arrived = sorted(a["message"] for a in loopback_target.arrived)
+    assert arrived == [
+        "Ready when you are",
+        "Take 1 minute more",
+        "Take 1 minute more",
+        "Take 1 minute more",
+        "Time for a break of 20 minutes",
+    ]
+    checks = [e for e in outcome.events if isinstance(e, PauseExtended)]
+    assert len(checks) > 20  # a check a minute, every one kept for the review
+    stored = [e for e in store.events(outcome.session_id) if e.kind == "pause-extended"]
+    assert len(stored) == len(checks)

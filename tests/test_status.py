@@ -142,3 +142,61 @@ def test_a_strap_not_connected_yet_is_said_so_not_disconnected() -> None:
     board.link(LinkChanged(START_S + 1, LinkState.CONNECTED, "Polar H10"))
     board.link(LinkChanged(START_S + 2, LinkState.DISCONNECTED, "Polar H10"))
     assert live.status().strap.link == "disconnected"
+
+
+def pausing_status(until_s: float, minutes_left: float) -> MonitorStatus:
+    """A monitor's status in a break that ends at `until_s` (wall clock), `minutes_left`."""
+    from flooding.io.control import PauseStatus, StrapStatus
+
+    strap = StrapStatus(
+        chosen="Polar H10",
+        name="Polar H10",
+        address=None,
+        link="connected",
+        connected=True,
+        battery_percent=None,
+    )
+    return MonitorStatus(
+        pid=7,
+        headless=True,
+        started_at=START_S,
+        strap=strap,
+        session_id=1,
+        mode="talk",
+        state="pausing",
+        heart_bpm=88.0,
+        baseline_bpm=70.0,
+        pause=PauseStatus(until_s=until_s, minutes_left=minutes_left),
+    )
+
+
+def test_after_the_breaks_time_the_status_says_the_heart_is_checked(tmp_path: Path) -> None:
+    """A break past its planned end, its heart still awaited, is said as over and being
+    checked (in English and German), not as "0 minutes left"."""
+    status = pausing_status(START_S, 0.0)
+    [state] = [line for line in describe(status, now_s=START_S + 30) if line.startswith("State:")]
+    assert state == (
+        "State:   on a break: its time is over, and the heart rate is checked now, before going "
+        "back"
+    )
+    german = describe(status, load_catalogue("de"), now_s=START_S + 30)
+    assert "Zustand:  in der Pause: ihre Zeit ist um, und jetzt wird der Puls geprüft" in "\n".join(
+        german
+    )
+    assert "0 " not in state
+
+
+def test_a_long_break_names_its_end_with_the_day_and_its_length_in_hours() -> None:
+    """A break ending after midnight says "tomorrow" with its time, and a long time left in
+    hours and minutes; half a minute left is "1 minute", never "0 minutes"."""
+    from datetime import datetime
+
+    now = datetime(2026, 9, 21, 14, 17).timestamp()  # local time
+    status = pausing_status(now + 700 * 60, 700.0)
+    [state] = [line for line in describe(status, now_s=now) if line.startswith("State:")]
+    assert state == "State:   pausing, 11 hours and 40 minutes left (until 01:57 tomorrow)"
+    german = "\n".join(describe(status, load_catalogue("de"), now_s=now))
+    assert "noch 11 Stunden und 40 Minuten (bis 01:57 morgen)" in german
+    nearly = pausing_status(now + 30, 0.5)
+    [state] = [line for line in describe(nearly, now_s=now) if line.startswith("State:")]
+    assert state == "State:   pausing, 1 minute left (until 14:17)"

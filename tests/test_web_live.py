@@ -835,3 +835,27 @@ def test_a_page_left_open_says_the_heart_is_not_known_and_comes_back_with_the_mo
         monitor.stop()
         if again is not None:
             again.stop()
+
+
+def test_after_the_breaks_time_the_page_says_the_heart_is_checked_not_no_time_left(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """Once the break's planned end has passed while the heart is still awaited, the pause
+    card says the break's time is over and the heart is checked now, with no "0:00 left"."""
+    english = screen_texts("en")
+    app = FedApp(
+        tmp_path, status=lambda: monitor_status(state="pausing", minutes_left=0.0, connected=True)
+    )
+    try:
+        app.send(*[fed(t, 90.0, State.FLOODED, pausing=True) for t in range(1200, 1206)])
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        page.wait_for_selector("#pause-card", state="visible")
+        page.wait_for_function(
+            "(words) => document.getElementById('countdown').textContent === words",
+            arg=english["web.live.break_checking"],
+        )
+        assert page.is_hidden("#pause-card .unit")  # no "left" after the words
+        page.close()
+    finally:
+        app.close()

@@ -382,7 +382,7 @@ def test_the_command_lines_language_is_shown_and_kept_by_a_save(
         assert "Befehlszeile" in page.inner_text("#f-language-source")
         assert page.locator("#f-detection-absolute_bpm-source").count() == 0
         title = page.get_by_label("Hinweis: Titel", exact=True)
-        assert title.input_value() == "Du bist überflutet — Zeit für {minutes} Minuten Pause"
+        assert title.input_value() == "Du bist überflutet — Zeit für {break_time} Pause"
         assert "überflutet" in page.inner_text("#notice-1 .notice-title")
         page.get_by_label("feste Grenze", exact=True).fill("101")
         save(page)

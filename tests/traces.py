@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flooding.core.messages import MessageBook
 from flooding.core.models import Sample
 from flooding.core.settings import DetectionSettings, PauseSettings, Settings
 from flooding.io.config_files.loading import default_settings
+from flooding.io.locale_files import load_catalogue
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,9 @@ def settings(
 def pause_settings(**changes: object) -> PauseSettings:
     """The default pause settings with some values changed (validated)."""
     return PauseSettings.model_validate({**PauseSettings().model_dump(), **changes})
+
+
+def message_book(settings: Settings, people: int = 1) -> MessageBook:
+    """The message book a session of `people` with `settings` renders with (its words in the
+    settings' language)."""
+    return MessageBook(settings, load_catalogue(settings.language), people)

@@ -61,7 +61,7 @@ from flooding.core.notice import (
 from flooding.core.pause import CHECK_WAITS_S, MINUTE_S
 from flooding.core.people import PeopleEngine
 from flooding.core.settings import Settings
-from flooding.core.timefmt import clock_time
+from flooding.core.timefmt import day_clock
 from flooding.io.clock import SessionClock, wall_offset_of
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
@@ -176,7 +176,7 @@ class SessionRunner:
         if mode is not None:
             modes = dict.fromkeys(self.people, mode)
         self.engine = PeopleEngine(settings, self.people, modes=modes)
-        self.book = MessageBook(settings, len(self.people))
+        self.book = MessageBook(settings, self.say, len(self.people))
         self.clock: Callable[[], float] = clock if clock is not None else SessionClock()
         self.wall_offset_s = wall_offset_of(self.clock)
         self.stop_after_ready_s = stop_after_ready_s
@@ -289,7 +289,8 @@ class SessionRunner:
             BREAK_GOES_ON,
             {"break_start_s": found.started_s, "from_session": found.session_id},
         )
-        back = clock_time(found.until_s + self.wall_offset_s())
+        offset = self.wall_offset_s()
+        back = day_clock(found.until_s + offset, now_s + offset, self.say)
         key = "break_goes_on" if found.until_s > now_s else "break_check_now"
         self.view.info(self.say(f"session.info.{key}", time=back))
         log.info("session %d goes on with session %d's break", self.session_id, found.session_id)

@@ -3,7 +3,9 @@
 Lists (suggestions, partner scripts, re-entry lines) rotate by a counter the caller keeps,
 so the same words do not come every time. Privacy mode swaps in neutral texts for the
 desktop; the terminal always gets the full text. Each message also carries its chime and
-the one neutral line that may go to remote targets (`messages.remote_*`).
+the one neutral line that may go to remote targets (`messages.remote_*`). A break's "still
+elevated" is told as a nudge, not a nag (`flooding.core.nudges`): every way a message leaves
+(terminal, app, desktop, phone) gets it from here, so one rule limits them all.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flooding.core.catalogue import Catalogue
 from flooding.core.models import (
     Absent,
     Alert,
@@ -22,9 +25,10 @@ from flooding.core.models import (
     ReadyToReturn,
 )
 from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action, Message
-from flooding.core.pause import nobody_counted
+from flooding.core.nudges import NotYetPace
+from flooding.core.pause import nobody_counted, whole_minutes
 from flooding.core.settings import MessageSettings, Settings, fill_placeholders
-from flooding.core.timefmt import clock_time
+from flooding.core.timefmt import at_day_clock, day_clock, spoken_minutes
 
 CHIMES = {"alert": "alert", "ready": "ready"}  # the not-yet check comes without a sound
 
@@ -33,9 +37,9 @@ def _pick(options: list[str], turn: int) -> str:
     return options[turn % len(options)]
 
 
-def _shifted(wall_offset_s: float) -> Callable[[float], str]:
-    """`clock_time` of session times read on the wall clock (`wall_offset_s` later)."""
-    return lambda t_s: clock_time(t_s + wall_offset_s)
+def _shifted(wall_offset_s: float) -> Callable[[float], float]:
+    """Session times as the wall clock reads them (`wall_offset_s` later)."""
+    return lambda t_s: t_s + wall_offset_s
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,38 @@ class RenderedMessage:
 
 class MessageBook:
     """Renders messages from the configured texts: for one person, or for the two of a
-    couple (`people=2`: the words address both, non-blaming by default)."""
+    couple (`people=2`: the words address both, non-blaming by default). `say`: the screen
+    words of the settings' language, for what the texts are filled in with (heart rates,
+    lengths of time, a return time on another day)."""
 
-    def __init__(self, settings: Settings, people: int = 1) -> None:
+    def __init__(self, settings: Settings, say: Catalogue, people: int = 1) -> None:
         self.texts: MessageSettings = settings.messages
         self.settings = settings
+        self.say = say
         self.people = people
+        self.pace = NotYetPace()  # which "still elevated" are told
+
+    def _lengths(self) -> dict[str, str]:
+        """The break's and an extension's length (whole minutes, as the pause protocol
+        takes them): as numbers (`minutes`, `extend_minutes`) and in words (`break_time`,
+        `extend_time`: "1 minute", "2 hours")."""
+        pause = self.settings.pause
+        minutes, extend = whole_minutes(pause.minutes), whole_minutes(pause.extend_minutes)
+        return {
+            "minutes": str(minutes),
+            "extend_minutes": str(extend),
+            "break_time": spoken_minutes(minutes, self.say),
+            "extend_time": spoken_minutes(extend, self.say),
+        }
+
+    def _return(self, until_s: float, now_s: float) -> dict[str, str]:
+        """The time to come back (wall clock), said from `now_s`: `return_time` (14:17,
+        with its day when not today: 01:57 tomorrow) and `return_at` (at 14:17, tomorrow
+        at 01:57)."""
+        return {
+            "return_time": day_clock(until_s, now_s, self.say),
+            "return_at": at_day_clock(until_s, now_s, self.say),
+        }
 
     def render(
         self,
@@ -70,20 +100,22 @@ class MessageBook:
         clock was set since it began; see `flooding.io.clock`): "back at" names the time on
         the clock people look at.
         """
-        if self.people > 1 and isinstance(event, Alert | PauseExtended | ReadyToReturn):
+        if not self.pace.tells(event) or not isinstance(
+            event, Alert | PauseExtended | ReadyToReturn
+        ):
+            return None
+        if self.people > 1:
             return self._render_couple(event, pending, turn, wall_offset_s)
         on_wall = _shifted(wall_offset_s)
         t = self.texts
-        minutes = f"{self.settings.pause.minutes:.0f}"
-        extend = f"{self.settings.pause.extend_minutes:.0f}"
+        now_s = on_wall(event.t_s)
         if isinstance(event, Alert):
-            until = pending.until_s if pending else event.t_s + self.settings.pause.minutes * 60
+            until = on_wall(self._until(event, pending))
             values = {
                 "bpm": self._bpm(event.bpm),
                 "baseline": self._bpm(event.baseline_bpm),
-                "minutes": minutes,
-                "extend_minutes": extend,
-                "return_time": on_wall(until),
+                **self._lengths(),
+                **self._return(until, now_s),
             }
             values["script"] = fill_placeholders(
                 "partner_scripts", _pick(t.partner_scripts, turn), values
@@ -94,33 +126,36 @@ class MessageBook:
             values = {
                 "bpm": self._bpm(event.bpm),
                 "baseline": self._bpm(event.baseline_bpm),
-                "minutes": minutes,
-                "extend_minutes": extend,
-                "return_time": on_wall(event.until_s),
+                **self._lengths(),
+                **self._return(on_wall(event.until_s), now_s),
                 "suggestion": _pick(t.suggestions, turn + 1),
             }
             texts = "unseen" if nobody_counted(event, self.people) else "not_yet"
             return self._render("not-yet", texts, values, private="not_yet")
-        if isinstance(event, ReadyToReturn):
-            values = {
-                "bpm": self._bpm(event.bpm),
-                "baseline": self._bpm(event.baseline_bpm),
-                "minutes": f"{(event.t_s - event.pause_start_s) / 60:.0f}",
-                "extend_minutes": extend,
-                "return_time": on_wall(event.t_s),
-                "reentry": _pick(t.reentry_lines, turn),
-            }
-            # no calm was known: the check used a fixed level, so no word of a baseline
-            calm_known = event.baseline_bpm is not None and not math.isnan(event.baseline_bpm)
-            texts = "ready" if calm_known else "ready_no_calm"
-            return self._render("ready", texts, values, private="ready")
-        return None
+        values = {
+            "bpm": self._bpm(event.bpm),
+            "baseline": self._bpm(event.baseline_bpm),
+            **self._lengths(),
+            "minutes": f"{(event.t_s - event.pause_start_s) / 60:.0f}",
+            **self._return(now_s, now_s),
+            "reentry": _pick(t.reentry_lines, turn),
+        }
+        # no calm was known: the check used a fixed level, so no word of a baseline
+        calm_known = event.baseline_bpm is not None and not math.isnan(event.baseline_bpm)
+        texts = "ready" if calm_known else "ready_no_calm"
+        return self._render("ready", texts, values, private="ready")
 
     def _bpm(self, value: float | None) -> str:
         """A heart rate for a message, or the words for none yet (`messages.not_measured`)."""
         if value is None or math.isnan(value):
             return self.texts.not_measured
-        return f"{value:.0f} bpm"
+        return self.say("bpm", bpm=f"{value:.0f}")
+
+    def _until(self, alert: Alert, pending: PauseStarted | None) -> float:
+        """The planned end of the break an alert starts (session time)."""
+        if pending is not None:
+            return pending.until_s
+        return alert.t_s + whole_minutes(self.settings.pause.minutes) * 60
 
     def not_counted(self, absent: Absent) -> str:
         """One line per person whose heart is not counted, each after a line break."""
@@ -150,22 +185,20 @@ class MessageBook:
         """The messages for both partners (see flooding.core.pause): non-blaming by default."""
         on_wall = _shifted(wall_offset_s)
         t = self.texts
-        pause = self.settings.pause
         name_who = self.settings.couple.name_who
+        now_s = on_wall(event.t_s)
         values = {
             "bpm": self._bpm(None),
             "baseline": self._bpm(None),
-            "minutes": f"{pause.minutes:.0f}",
-            "extend_minutes": f"{pause.extend_minutes:.0f}",
+            **self._lengths(),
             "who": t.couple_someone,
             "not_counted": self.not_counted(event.absent),
             "waiting": "",
         }
         if isinstance(event, Alert):
-            until = pending.until_s if pending else event.t_s + pause.minutes * 60
             if name_who:
                 values["who"] = event.person
-            values["return_time"] = on_wall(until)
+            values.update(self._return(on_wall(self._until(event, pending)), now_s))
             script = _pick(t.couple_partner_scripts, turn)
             values["script"] = fill_placeholders("couple_partner_scripts", script, values)
             values["suggestion"] = _pick(t.couple_suggestions, turn)
@@ -173,7 +206,7 @@ class MessageBook:
                 "alert", "couple_alert", values, private="alert", with_buttons=True, couple=True
             )
         if isinstance(event, PauseExtended):
-            values["return_time"] = on_wall(event.until_s)
+            values.update(self._return(on_wall(event.until_s), now_s))
             values["suggestion"] = _pick(t.couple_suggestions, turn + 1)
             if name_who and event.waiting:
                 names = {"names": ", ".join(event.waiting)}
@@ -181,7 +214,7 @@ class MessageBook:
             texts = "couple_unseen" if nobody_counted(event, self.people) else "couple_not_yet"
             return self._render("not-yet", texts, values, private="not_yet", couple=True)
         values["minutes"] = f"{(event.t_s - event.pause_start_s) / 60:.0f}"
-        values["return_time"] = on_wall(event.t_s)
+        values.update(self._return(now_s, now_s))
         values["reentry"] = _pick(t.couple_reentry_lines, turn)
         return self._render("ready", "couple_ready", values, private="ready", couple=True)
 

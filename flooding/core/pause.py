@@ -67,6 +67,13 @@ WEIGHTS_KEPT = 64  # recovery weights kept by step: a strap's steps are a few (1
 #                    5, 10, 15 s), and a replay asks for one at each of its reads of a pause
 
 
+def whole_minutes(minutes: float) -> int:
+    """A break's length, or its extension's, as it is taken and said: whole minutes, rounded
+    up, so the words ("20 minutes", "back at 20:45") and the checks agree and it is never
+    shorter than set (`pause.minutes = 20.5` is a 21-minute break)."""
+    return math.ceil(minutes)
+
+
 @functools.lru_cache(maxsize=WEIGHTS_KEPT)
 def recovery_weight(step_s: float) -> float:
     """How far the recovery average moves toward a reading `step_s` after the one before it
@@ -333,6 +340,11 @@ class PauseProtocol:
         self._noted: _Noted | None = None  # what `quiet_until` read last, for a replay
 
     @property
+    def extend_s(self) -> float:
+        """How much later the next check comes when the heart is still up at one."""
+        return whole_minutes(self.pause.extend_minutes) * MINUTE_S
+
+    @property
     def pausing(self) -> bool:
         """Whether a pause is running."""
         return self.phase is Phase.PAUSING
@@ -504,7 +516,7 @@ class PauseProtocol:
                     ended = index
                     break
                 # the next check came with the heart still above its calm level
-                self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
+                self.until_s = t_s + self.extend_s
                 limits = self._limits(ceiling, gap_s)
                 extended = PauseExtended(
                     t_s=t_s,
@@ -576,6 +588,8 @@ class PauseProtocol:
         self.phase = Phase.PAUSING
         self.started_s = t_s if since_s is None else since_s
         length_min = self.pause.minutes if minutes is None else minutes
+        if since_s is None:  # a break that goes on keeps the end it had
+            length_min = whole_minutes(length_min)
         self.until_s = self.min_end_s = t_s + length_min * MINUTE_S
         for person in self.people.values():
             person.recovery = Recovery(person.ceiling_bpm(self.pause), person.detection.gap_s, t_s)
@@ -631,7 +645,7 @@ class PauseProtocol:
         waiting = tuple(n for n, r in counted.items() if r is None or r.recovered_since is None)
         if not waiting and counted:
             return []
-        self.until_s = t_s + self.pause.extend_minutes * MINUTE_S
+        self.until_s = t_s + self.extend_s
         return [
             PauseExtended(
                 t_s=t_s,

@@ -119,12 +119,17 @@ class PauseSettings(_Section):
     inhale_fraction: float = Field(0.4, ge=0.25, le=0.6)
 
 
-_COMMON = ("bpm", "baseline", "minutes", "extend_minutes", "return_time")
+# the break's and an extension's length: as numbers ({minutes}, {extend_minutes}) and in
+# counted words ({break_time}, {extend_time}: "1 minute", "2 hours"); the time to come back:
+# {return_time} (14:17; "01:57 tomorrow" when not today) and {return_at} ("at 14:17",
+# "tomorrow at 01:57")
+_TIMES = ("minutes", "extend_minutes", "break_time", "extend_time", "return_time", "return_at")
+_COMMON = ("bpm", "baseline", *_TIMES)
 # couple mode: {who} is "One of you" (couple_someone), or the person's name with
 # couple.name_who; {not_counted} lists people whose heart was not counted; {waiting} names
 # who is still settling (only with couple.name_who, else empty)
-_COUPLE = ("who", "minutes", "extend_minutes", "return_time", "not_counted", "waiting")
-_REMOTE = ("minutes", "extend_minutes", "return_time")
+_COUPLE = ("who", *_TIMES, "not_counted", "waiting")
+_REMOTE = _TIMES
 # The one table of placeholders: each message text may use exactly these, and
 # flooding.core.messages fills in exactly these. The buttons belong to the alert. Every
 # message text is named (a test holds it so); the suggestions and re-entry lines are shown as

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import Catalogue, counted
 
 
 def clock_time(t_s: float, *, seconds: bool = False) -> str:
@@ -123,3 +123,46 @@ def long_date(day: date, say: Catalogue) -> str:
         month=month_name(day.month, say),
         year=day.year,
     )
+
+
+def spoken_minutes(minutes: int, say: Catalogue) -> str:
+    """A length of whole minutes as people say it, in the language of `say`: 1 minute,
+    20 minutes, 2 hours, 11 hours and 40 minutes."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return say.count("count.minutes", rest)
+    if not rest:
+        return say.count("count.hours", hours)
+    return say(
+        "when.hours_and_minutes",
+        hours=counted("count.hours", hours),
+        minutes=counted("count.minutes", rest),
+    )
+
+
+def _day_words(t_s: float, now_s: float, say: Catalogue, form: str) -> str:
+    """The clock time of `t_s` with its day as seen from `now_s`, in the words of
+    `when.<form>.*` of `say`."""
+    day = datetime.fromtimestamp(t_s).astimezone().date()
+    days = (day - datetime.fromtimestamp(now_s).astimezone().date()).days
+    time = clock_time(t_s)
+    if days == 0:
+        return say(f"when.{form}.today", time=time)
+    if days == 1:
+        return say(f"when.{form}.tomorrow", time=time)
+    if days == -1:
+        return say(f"when.{form}.yesterday", time=time)
+    name = weekday_name(day, say) if 1 < days < 7 else day_and_month(day, say)
+    return say(f"when.{form}.on_day", time=time, day=name)
+
+
+def day_clock(t_s: float, now_s: float, say: Catalogue) -> str:
+    """The clock time of `t_s`, with its day when that is not the day of `now_s`, for use
+    after "at" or "until": 14:17, 01:57 tomorrow, 01:57 on Friday."""
+    return _day_words(t_s, now_s, say, "time")
+
+
+def at_day_clock(t_s: float, now_s: float, say: Catalogue) -> str:
+    """When `t_s` is, said from `now_s`, with its own "at": at 14:17, tomorrow at 01:57,
+    on Friday at 01:57 (um 14:17, morgen um 01:57, am Freitag um 01:57)."""
+    return _day_words(t_s, now_s, say, "at")

@@ -10,6 +10,7 @@ from flooding.core.catalogue import Catalogue
 from flooding.core.messages import MessageBook
 from flooding.core.models import Alert, PauseStarted, ReadyToReturn, Rule
 from flooding.core.notice import Message
+from flooding.core.pause import whole_minutes
 from flooding.core.settings import Settings
 from flooding.io.locale_files import load_catalogue
 
@@ -34,8 +35,8 @@ def example_notices(settings: Settings, say: Catalogue | None = None) -> list[No
     (`notify.privacy`) followed by the neutral words the desktop shows instead (each named in
     the language of `say`, English without)."""
     say = say or load_catalogue()
-    book = MessageBook(settings)
-    until_s = EXAMPLE_T_S + settings.pause.minutes * 60
+    book = MessageBook(settings, load_catalogue(settings.language))  # the messages' language
+    until_s = EXAMPLE_T_S + whole_minutes(settings.pause.minutes) * 60
     alert = Alert(EXAMPLE_T_S, EXAMPLE_BPM, EXAMPLE_CALM_BPM, EXAMPLE_CALM_BPM + 25, Rule.RELATIVE)
     pause = PauseStarted(EXAMPLE_T_S, until_s, EXAMPLE_CALM_BPM)
     ready = ReadyToReturn(until_s, EXAMPLE_READY_BPM, EXAMPLE_CALM_BPM, EXAMPLE_T_S)

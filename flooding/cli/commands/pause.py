@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
+import time
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import add_data_dir_option, add_lang_option, screen_words
 from flooding.cli.commands._control import asking_the_monitor, monitor_answer, to_whom
-from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -38,7 +39,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
 
 
 def run_pause(args: argparse.Namespace) -> int:
-    from flooding.core.timefmt import clock_time
+    from flooding.core.timefmt import day_clock, spoken_minutes
     from flooding.io.control import PauseRequest, send_command
     from flooding.io.control.protocol import build_request
 
@@ -52,10 +53,13 @@ def run_pause(args: argparse.Namespace) -> int:
         cannot=say("control.no_session_to_pause"),
         command="pause" if args.minutes is None else f"pause {args.minutes:g}",
     )
-    left = counted("count.minutes", round(reply.minutes_left))
-    until = clock_time(reply.until_s)
-    said = "pause.already" if reply.already else to_whom("pause.started", reply.couple)
-    print(say(said, minutes=left, until=until))
+    left = spoken_minutes(math.ceil(reply.minutes_left), say)  # "1 minute" until it is over
+    until = day_clock(reply.until_s, time.time(), say)
+    if reply.already and reply.minutes_left <= 0:
+        print(say("pause.already_checking"))
+    else:
+        said = "pause.already" if reply.already else to_whom("pause.started", reply.couple)
+        print(say(said, minutes=left, until=until))
     if also is not None:
         print(also)
     return 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
@@ -21,7 +23,7 @@ from flooding.cli.commands._control import (
     no_monitor_text,
     refusal,
 )
-from flooding.core.catalogue import counted, whose_strap
+from flooding.core.catalogue import whose_strap
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -84,13 +86,17 @@ def _strap_line(strap: StrapStatus, say: Catalogue, person: str | None = None) -
     return say("status.strap", label=label, link=link)
 
 
-def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
+def describe(
+    status: MonitorStatus, say: Catalogue | None = None, now_s: float | None = None
+) -> list[str]:
     """The status as lines for the person, in the language of `say` (English without); in
-    couple mode each partner's strap and heart on a line of its own."""
-    from flooding.core.timefmt import clock_time
+    couple mode each partner's strap and heart on a line of its own. `now_s`: the time now
+    (the pause's end names its day when that is not today)."""
+    from flooding.core.timefmt import day_clock, spoken_minutes
     from flooding.io.locale_files import load_catalogue
 
     say = say or load_catalogue()
+    now_s = time.time() if now_s is None else now_s
 
     couple = status.straps is not None
     kind = say(
@@ -143,18 +149,22 @@ def describe(status: MonitorStatus, say: Catalogue | None = None) -> list[str]:
         )
         lines.append(say("status.heart", heart=heart))
     pause = status.pause
-    left = counted("count.minutes", round(pause.minutes_left)) if pause else None
+    # the time left, rounded up: "1 minute" until the break's time is over, not "0 minutes"
+    left = spoken_minutes(math.ceil(pause.minutes_left), say) if pause else None
+    over = pause is not None and pause.minutes_left <= 0  # the heart is checked now
     if state == "workout":
         text = say("status.state_workout")
+    elif state == "pausing" and over:
+        text = say("status.state_checking")
     elif state == "pausing" and pause:
-        text = say("status.state_pausing", minutes=left, until=clock_time(pause.until_s))
+        text = say("status.state_pausing", minutes=left, until=day_clock(pause.until_s, now_s, say))
     elif state == "watching both":
         text = say("status.watching_both")
     else:
         text = say.choice("state", str(state))
     lines.append(say("status.state", state=text))
     if state == "workout" and pause:
-        lines.append(say("status.pause", minutes=left))
+        lines.append(say("status.pause_checking") if over else say("status.pause", minutes=left))
     return lines
 
 

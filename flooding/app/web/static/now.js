@@ -114,7 +114,9 @@
   function showCountdown() {
     if (!pausing || pauseEndMs === null) { lastMark = null; return; }
     const leftS = (pauseEndMs - performance.now()) / 1000;
-    $("countdown").textContent = clock(leftS);
+    // the break's time is over: the heart is checked now (not "0:00 left")
+    $("countdown").textContent = leftS > 0 ? clock(leftS) : say("web.live.break_checking");
+    document.querySelector("#pause-card .unit").hidden = !(leftS > 0);
     sayTimeLeft(leftS);
   }
   // the time left is said at every fifth minute and at the last one, never every second
