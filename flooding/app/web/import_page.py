@@ -37,11 +37,11 @@ from flooding.app.import_files import (
     store_recordings,
 )
 from flooding.app.web.server import AppServer, server_of
+from flooding.app.web.settings_page import settings_in_effect
 from flooding.app.web.words import page_link, say_html
 from flooding.core.catalogue import Catalogue, Phrase
 from flooding.core.models import Mode
 from flooding.core.settings import ConfigError, Settings
-from flooding.io.config_files.loading import load_config
 from flooding.io.readers import formats
 from flooding.io.store import Store, StoreError
 
@@ -107,11 +107,11 @@ def page_words(say: Catalogue) -> Catalogue:
 
 
 def settings_now(server: AppServer) -> Settings:
-    """The settings an import detects with: the person's file as it is now (saved on the
-    Settings page meanwhile, as `flooding import` reads it), or, while that file has a
-    mistake, those the app started with."""
+    """The settings an import detects with: those in effect for the app's pages now (the
+    person's file as saved meanwhile, with the command line's and the environment's values,
+    `settings_in_effect`), or, while that file has a mistake, those the app started with."""
     try:
-        return load_config(server.config_file).settings
+        return settings_in_effect(server).settings
     except ConfigError:
         return server.settings
 
