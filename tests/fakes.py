@@ -1,5 +1,5 @@
 """The test doubles, one copy each: notifiers, notification backends and a view that record
-what they got.
+what they got, and a strap that sends what it is given.
 
 Each is checked against the real protocol it stands in for (bottom of this module), so a
 change to `Notifier` or `View` that a double no longer meets fails `mypy`, not a test run.
@@ -8,10 +8,12 @@ change to `Notifier` or `View` that a double no longer meets fails `mypy`, not a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Generic, TypeVar
 
 from flooding.app.session import View
-from flooding.core.models import BatteryLevel, LinkChanged, Reading
+from flooding.app.sources import HeartSource, TaggedSource
+from flooding.core.models import BatteryLevel, LinkChanged, PersonItem, Reading, Sample, SourceItem
 from flooding.io.notify import Backend, Message, NotificationFailed, Notifier
 
 
@@ -157,7 +159,32 @@ class FirstTryLateBackend:
         self.shown.append(message)
 
 
+ItemT = TypeVar("ItemT", bound=SourceItem | PersonItem)
+
+
+class ListedSource(Generic[ItemT]):
+    """A strap that sends the items given, then ends; with `stays`, it stays in range after
+    them and sends nothing more (a strap not worn, a person gone for a while)."""
+
+    def __init__(
+        self, items: Sequence[ItemT], *, stays: bool = False, description: str = "listed items"
+    ) -> None:
+        self.items = items
+        self.stays = stays
+        self.description = description
+
+    async def stream(self) -> AsyncIterator[ItemT]:
+        for item in self.items:
+            yield item
+        if self.stays:
+            await asyncio.Event().wait()
+
+
 # The doubles meet the real protocols (checked by mypy; cheap to build at import).
 _NOTIFIERS: tuple[Notifier, ...] = (RecordingNotifier(), RaisingNotifier(), HangingNotifier())
 _BACKENDS: tuple[Backend, ...] = (FakeBackend(), HangingBackend(), FirstTryLateBackend(1.0))
 _VIEW: View = RecordingView()
+_SOURCES: tuple[HeartSource, TaggedSource] = (
+    ListedSource[Sample]([]),
+    ListedSource[PersonItem]([], stays=True),
+)

@@ -9,7 +9,7 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,7 +60,7 @@ from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store, event_data, event_kind
 from flooding.lab.simulate import Scenario, Segment, hard_talk, pursue_withdraw, samples
 from tests._data import recording, requires_data
-from tests.fakes import RecordingNotifier, RecordingView
+from tests.fakes import ListedSource, RecordingNotifier, RecordingView
 from tests.schemas import SCHEMA_V2_DDL, old_database, rows_after_a_false_alarm
 from tests.session_factory import START_S, calibration_refused, flooding, record
 from tests.test_catalogue import no_english
@@ -1070,21 +1070,6 @@ def test_status_says_a_partners_strap_not_connected_yet_until_it_has_connected()
     ]
 
 
-class StrapsOffTheSkin:
-    """A couple's straps in range before either is worn: their links and batteries, and no
-    heart (the service starts no session)."""
-
-    description = "two straps"
-
-    def __init__(self, items: list[PersonItem]) -> None:
-        self.items = items
-
-    async def stream(self) -> AsyncIterator[PersonItem]:
-        for item in self.items:
-            yield item
-        await asyncio.Event().wait()  # still in range, still not worn
-
-
 def test_the_service_between_sessions_keeps_each_partners_strap_apart() -> None:
     """Before either partner wears a strap, `flooding status` of the service gives each one's
     strap as heard of so far (its link and battery), not the last one heard of as the one."""
@@ -1105,7 +1090,7 @@ def test_the_service_between_sessions_keeps_each_partners_strap_apart() -> None:
 
     async def waiting() -> list[str]:
         monitor = BackgroundMonitor(
-            source=StrapsOffTheSkin(items),
+            source=ListedSource(items, stays=True, description="two straps"),  # not worn
             live=live,
             make_runner=lambda *_: pytest.fail("no session starts off the skin"),
             session_gap_s=30,

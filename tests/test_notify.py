@@ -9,14 +9,13 @@ import re
 import signal
 import subprocess
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from flooding.app import wiring
-from flooding.core.models import Sample
 from flooding.core.settings import NotifySettings
 from flooding.io.config_files.loading import default_settings
 from flooding.io.notify import (
@@ -38,7 +37,13 @@ from flooding.io.notify import (
 )
 from flooding.io.store import Store
 from tests.desktop import Desktop, Display, start_dunst, stop_dunst
-from tests.fakes import FakeBackend, FirstTryLateBackend, HangingBackend, RecordingView
+from tests.fakes import (
+    FakeBackend,
+    FirstTryLateBackend,
+    HangingBackend,
+    ListedSource,
+    RecordingView,
+)
 
 T = TypeVar("T")
 
@@ -270,16 +275,6 @@ class TestButtonsOnARealDesktop:
         assert [item["summary"] for item in shown] == [ALERT.title, READY.title]
 
 
-class NoHeart:
-    """A heart source that gives nothing (the notifiers are what is tried)."""
-
-    description = "no strap"
-
-    async def stream(self) -> AsyncIterator[Sample]:
-        return
-        yield
-
-
 def own_bus_connections(desktop: Desktop) -> int:
     """How many connections this test process holds to the desktop's session bus."""
 
@@ -310,10 +305,14 @@ class TestManySessions:
         store = Store.open(tmp_path)
         settings = default_settings().model_copy(update={"notify": NotifySettings(sound=False)})
         try:
-            process = wiring.process(NoHeart(), settings, store, RecordingView(), kind="monitor")
+            process = wiring.process(
+                ListedSource([]), settings, store, RecordingView(), kind="monitor"
+            )
 
             async def scenario() -> tuple[list[bool], int]:
-                sent = [await process.runner(NoHeart()).notifier.send(ALERT) for _ in range(3)]
+                sent = [
+                    await process.runner(ListedSource([])).notifier.send(ALERT) for _ in range(3)
+                ]
                 return sent, await asyncio.to_thread(own_bus_connections, desktop)
 
             sent, connections = run(scenario())

@@ -4,7 +4,6 @@ a reading it could not use (an implausible rate, no skin contact) is said as not
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from flooding.app.live import LiveMonitor
@@ -13,26 +12,14 @@ from flooding.app.sources import MergedSource
 from flooding.app.status import StatusBoard
 from flooding.cli.commands.status import describe
 from flooding.cli.view import QuietView
-from flooding.core.models import SOLO, LinkChanged, LinkState, Sample, SourceItem
+from flooding.core.models import SOLO, LinkChanged, LinkState, Sample
 from flooding.io.config_files.loading import default_settings
 from flooding.io.control import MonitorStatus
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
+from tests.fakes import ListedSource
 
 START_S = 1_800_000_000.0
-
-
-class Readings:
-    """A strap that sends the samples given, then ends."""
-
-    description = "listed readings"
-
-    def __init__(self, samples: Sequence[Sample]) -> None:
-        self.samples = samples
-
-    async def stream(self) -> AsyncIterator[SourceItem]:
-        for sample in self.samples:
-            yield sample
 
 
 def calm_then(last: Sample) -> list[Sample]:
@@ -46,12 +33,12 @@ def status_after(folder: Path, samples: list[Sample] | dict[str, list[Sample]]) 
     store = Store.open(folder)
     board = StatusBoard(QuietView())
     if isinstance(samples, dict):
-        source: Readings | MergedSource = MergedSource(
-            {name: Readings(s) for name, s in samples.items()}
+        source: ListedSource[Sample] | MergedSource = MergedSource(
+            {name: ListedSource(s) for name, s in samples.items()}
         )
         people: tuple[str, ...] = tuple(samples)
     else:
-        source, people = Readings(samples), (SOLO,)
+        source, people = ListedSource(samples), (SOLO,)
     runner = SessionRunner(
         source=source,
         settings=default_settings(),
