@@ -30,6 +30,8 @@ pytestmark = pytest.mark.slow
 EXERCISE = "polar-hrm_exercise.hrm"
 MONTH = "fitbit_30-day_free-living_hr.csv"
 KEY_PRESSES = 40  # Tab presses enough to reach any field of the page from its top
+CHOOSER_TRIES = 3  # Enter presses before a file field that opens nothing counts as broken
+CHOOSER_WAIT_MS = 10_000  # a chooser that comes at all comes within a second, even under load
 IMPORT_WAIT_MS = 120_000  # an import on a machine busy with other tests may take a while
 
 
@@ -74,6 +76,19 @@ def tab_to(page: Any, element_id: str) -> None:
     raise AssertionError(f"#{element_id} is not reached by Tab")
 
 
+def opened_by_enter(page: Any, choosers: list[Any]) -> Any:
+    """The file chooser that Enter on the focused file field opens. Enter is pressed again
+    when no chooser came (a key press is now and then lost on a busy machine, seen in CI);
+    a field that Enter does not open fails every try."""
+    for _ in range(CHOOSER_TRIES):
+        page.keyboard.press("Enter")
+        for _ in range(CHOOSER_WAIT_MS // 100):
+            if choosers:
+                return choosers[0]
+            page.wait_for_timeout(100)
+    raise AssertionError("Enter on the file field opened no file chooser")
+
+
 @requires_data
 def test_a_recording_chosen_by_keyboard_is_imported_and_its_session_opens(
     chromium: Any, app: AppProcess, tmp_path: Path
@@ -81,10 +96,11 @@ def test_a_recording_chosen_by_keyboard_is_imported_and_its_session_opens(
     """With the keyboard alone a Polar file is chosen and imported; its session page opens,
     says so, and the uploaded file is gone."""
     page = import_page(chromium, app)
+    choosers: list[Any] = []
+    page.on("filechooser", lambda chooser: choosers.append(chooser))  # told early to the browser
     tab_to(page, "file")
-    with page.expect_file_chooser() as chosen:
-        page.keyboard.press("Enter")
-    chosen.value.set_files(str(recording(EXERCISE)))
+    chooser = opened_by_enter(page, choosers)
+    chooser.set_files(str(recording(EXERCISE)))
     tab_to(page, "import-button")
     page.keyboard.press("Enter")
     page.wait_for_url("**/sessions/*?said=imported", timeout=IMPORT_WAIT_MS)
