@@ -340,6 +340,23 @@ def test_the_talks_length_is_the_same_in_the_intro_and_the_summary(
     assert intro.group(1) == summary.group(1)
 
 
+def test_the_live_line_says_the_break_is_checked_once_its_time_is_over(tmp_path: Path) -> None:
+    """With a hold of ten minutes the heart is still being checked after the break's
+    planned 20 minutes: the live line then says so in the words of `flooding status`, and
+    never counts "0:00 left"."""
+    done = flooding(
+        "demo", "--speed", "0", "--no-notify", "--no-app", "--data-dir", str(tmp_path),
+        "--set", "pause.recovery_hold_s=600", env={"XDG_CONFIG_HOME": str(tmp_path / "none")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    checking = [line for line in lines if "pause: its time is over" in line]
+    assert checking, done.stdout
+    assert all("the heart rate is checked now - breathe" in line for line in checking)
+    assert not [line for line in lines if " 0:00 left" in line]
+    assert "back near your baseline" in done.stdout  # the check ends the break as ever
+
+
 def test_a_fast_demo_says_how_to_have_time_to_try_the_commands() -> None:
     """At the default 60x the invitation to try `status` names `--speed 10` and how long the
     talk then lasts; at 10x and at once it does not."""
