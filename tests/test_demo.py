@@ -40,6 +40,16 @@ class TestDemoRun:
         assert "back near your baseline" in out
         assert "I'll come back at" in out
 
+    def test_the_intro_says_the_pause_length_as_the_alerts_do(
+        self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
+    ) -> None:
+        """The intro says the pause's length in the alerts' words ("the pause of 20 minutes"),
+        not as a "20-minute pause" that a day-long one would make "1440-minute"."""
+        result, _ = demo_run
+        assert (
+            "the flooding alert, the pause of 20 minutes and the ready-to-return" in result.stdout
+        )
+
     def test_the_pause_lines_cue_slow_breathing(
         self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
     ) -> None:

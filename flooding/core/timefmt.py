@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from flooding.core.catalogue import Catalogue, counted
+from flooding.core.pause import whole_minutes
 
 
 def clock_time(t_s: float, *, seconds: bool = False) -> str:
@@ -138,6 +139,13 @@ def spoken_minutes(minutes: int, say: Catalogue) -> str:
         hours=counted("count.hours", hours),
         minutes=counted("count.minutes", rest),
     )
+
+
+def break_length(minutes: float, say: Catalogue) -> str:
+    """A break's length, or its extension's, as every place says it (the notifications, the
+    app, the terminal): in whole minutes as the break is taken (`whole_minutes`), in words
+    (`spoken_minutes`): 20 minutes, 24 hours, 1 hour and 30 minutes."""
+    return spoken_minutes(whole_minutes(minutes), say)
 
 
 def _day_words(t_s: float, now_s: float, say: Catalogue, form: str) -> str:
