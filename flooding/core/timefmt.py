@@ -166,7 +166,9 @@ def _day_words(t_s: float, now_s: float, say: Catalogue, form: str) -> str:
 
 def day_clock(t_s: float, now_s: float, say: Catalogue) -> str:
     """The clock time of `t_s`, with its day when that is not the day of `now_s`, for use
-    after "at" or "until": 14:17, 01:57 tomorrow, 01:57 on Friday."""
+    after "until" (or alone): 14:17, 01:57 tomorrow, 01:57 on Friday (German after "bis":
+    14:17, morgen um 01:57, Freitag um 01:57). After "at" it is `at_day_clock`, which brings
+    its own "at" (German "um" cannot stand before "morgen")."""
     return _day_words(t_s, now_s, say, "time")
 
 
