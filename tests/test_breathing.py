@@ -222,6 +222,28 @@ class TestLiveLine:
         # the line of second 10 comes with Alex's reading; Sam's latest is of second 9
         assert "Sam 70 bpm (calm 67) FLOODED, easing: below 72 for 21 s more" in last
 
+    @pytest.mark.parametrize(
+        ("language", "words"),
+        [
+            ("en", "pause for both: its time is over; the heart rates are checked now"),
+            ("de", "Pause für beide: ihre Zeit ist um; jetzt werden die Pulse geprüft"),
+        ],
+    )
+    def test_a_couples_line_says_the_break_is_checked_once_its_time_is_over(
+        self, language: str, words: str
+    ) -> None:
+        """In couple mode the break's part of the line counts down to its planned end (its
+        last second as "0:01", not "0:00"), then says both hearts are checked now."""
+        out = io.StringIO()
+        view = TerminalView(every_s=0.0, out=out, language=language)
+        for t in (1198.0, 1199.5, 1200.0, 1260.0):
+            view.person_reading("Alex", self._reading(t, 70.0, pausing=True, state=State.CALM))
+        lines = out.getvalue().splitlines()
+        assert " 0:02" in lines[0]
+        assert " 0:01" in lines[1]
+        assert lines[2].endswith(words)
+        assert lines[3].endswith(words)
+
     def test_a_couples_line_shows_no_heart_rate_for_a_reading_not_counted(self) -> None:
         """In couple mode a partner's implausible reading shows "--" with the plain words,
         the other partner's heart as it is."""

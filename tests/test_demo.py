@@ -40,6 +40,16 @@ class TestDemoRun:
         assert "back near your baseline" in out
         assert "I'll come back at" in out
 
+    def test_the_intro_says_the_pause_length_as_the_alerts_do(
+        self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
+    ) -> None:
+        """The intro says the pause's length in the alerts' words ("the pause of 20 minutes"),
+        not as a "20-minute pause" that a day-long one would make "1440-minute"."""
+        result, _ = demo_run
+        assert (
+            "the flooding alert, the pause of 20 minutes and the ready-to-return" in result.stdout
+        )
+
     def test_the_pause_lines_cue_slow_breathing(
         self, demo_run: tuple[subprocess.CompletedProcess[str], Path]
     ) -> None:
@@ -338,6 +348,23 @@ def test_the_talks_length_is_the_same_in_the_intro_and_the_summary(
     assert intro is not None, done.stdout
     assert summary is not None, done.stdout
     assert intro.group(1) == summary.group(1)
+
+
+def test_the_live_line_says_the_break_is_checked_once_its_time_is_over(tmp_path: Path) -> None:
+    """With a hold of ten minutes the heart is still being checked after the break's
+    planned 20 minutes: the live line then says so in the words of `flooding status`, and
+    never counts "0:00 left"."""
+    done = flooding(
+        "demo", "--speed", "0", "--no-notify", "--no-app", "--data-dir", str(tmp_path),
+        "--set", "pause.recovery_hold_s=600", env={"XDG_CONFIG_HOME": str(tmp_path / "none")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    checking = [line for line in lines if "pause: its time is over" in line]
+    assert checking, done.stdout
+    assert all("the heart rate is checked now - breathe" in line for line in checking)
+    assert not [line for line in lines if " 0:00 left" in line]
+    assert "back near your baseline" in done.stdout  # the check ends the break as ever
 
 
 def test_a_fast_demo_says_how_to_have_time_to_try_the_commands() -> None:

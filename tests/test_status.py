@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from flooding.app.live import LiveMonitor
 from flooding.app.session import SessionRunner
 from flooding.app.sources import MergedSource
@@ -173,6 +175,28 @@ def test_after_the_breaks_time_the_status_says_the_heart_is_checked(tmp_path: Pa
     assert "0 " not in state
 
 
+@pytest.mark.parametrize(
+    ("days", "english", "german"),
+    [
+        (0, "(until 14:37)", "(bis 14:37)"),
+        (1, "(until 14:37 tomorrow)", "(bis morgen um 14:37)"),
+        (3, "(until 14:37 on Thursday)", "(bis Donnerstag um 14:37)"),
+    ],
+)
+def test_a_breaks_end_on_another_day_reads_as_people_say_it(
+    days: int, english: str, german: str
+) -> None:
+    """The end of a break is said after "until" ("bis") as people say it in either
+    language: the day first in German ("bis morgen um 14:37", not "bis 14:37 morgen")."""
+    from datetime import datetime
+
+    now = datetime(2026, 9, 21, 14, 17).timestamp()  # local time, a Monday
+    status = pausing_status(now + days * 86400 + 20 * 60, days * 1440 + 20.0)
+    said = "\n".join(describe(status, now_s=now))
+    assert english in said
+    assert german in "\n".join(describe(status, load_catalogue("de"), now_s=now))
+
+
 def test_a_long_break_names_its_end_with_the_day_and_its_length_in_hours() -> None:
     """A break ending after midnight says "tomorrow" with its time, and a long time left in
     hours and minutes; half a minute left is "1 minute", never "0 minutes"."""
@@ -183,7 +207,7 @@ def test_a_long_break_names_its_end_with_the_day_and_its_length_in_hours() -> No
     [state] = [line for line in describe(status, now_s=now) if line.startswith("State:")]
     assert state == "State:   pausing, 11 hours and 40 minutes left (until 01:57 tomorrow)"
     german = "\n".join(describe(status, load_catalogue("de"), now_s=now))
-    assert "noch 11 Stunden und 40 Minuten (bis 01:57 morgen)" in german
+    assert "noch 11 Stunden und 40 Minuten (bis morgen um 01:57)" in german
     nearly = pausing_status(now + 30, 0.5)
     [state] = [line for line in describe(nearly, now_s=now) if line.startswith("State:")]
     assert state == "State:   pausing, 1 minute left (until 14:17)"

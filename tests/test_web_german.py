@@ -429,7 +429,7 @@ def test_the_couples_live_page_in_german(tmp_path: Path, chromium: Any) -> None:
         assert label == german["web.now.couple.chart_label"]
         page.wait_for_selector("#pause-card", state="visible", timeout=60_000)
         assert page.inner_text("#pause-title") == "Eine Pause für euch beide"
-        assert page.text_content("#start-pause") == "Unsere 20-Minuten-Pause starten"
+        assert page.text_content("#start-pause") == "Unsere Pause von 20 Minuten starten"
         assert page.inner_text("#not-flooded") == german["web.now.couple.not_flooded"]
         page.wait_for_function(
             "(words) => document.getElementById('state-words').textContent === words",

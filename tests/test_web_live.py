@@ -188,7 +188,7 @@ def solo_words_on(page: Any, texts: dict[str, str]) -> list[str]:
     not, and the chart's label), from the catalogue `texts`."""
     shown = (page.text_content("main") or "") + (page.get_attribute("#chart", "aria-label") or "")
     words = [texts[key] for key in SOLO_WORDS]
-    words.append(texts["web.now.start_pause"].format(minutes=20))
+    words.append(texts["web.now.start_pause"].format(time="20 minutes"))
     words.append(texts["web.now.chart_label"])
     return [word for word in words if word in shown]
 
@@ -245,7 +245,7 @@ def test_the_live_page_shows_both_hearts_in_couple_mode(tmp_path: Path, chromium
         assert page.is_visible("#alert-card")
         assert page.inner_text("#pause-title") == english["web.now.couple.pause_title"]
         assert page.inner_text("#not-flooded") == english["web.now.couple.not_flooded"]
-        assert page.text_content("#start-pause") == "Start our 20-minute pause"
+        assert page.text_content("#start-pause") == "Start our break of 20 minutes"
         page.wait_for_function(
             "(words) => document.getElementById('state-words').textContent === words",
             arg=english["web.live.couple.pausing"],

@@ -14,7 +14,7 @@ import pytest
 
 from flooding.core.models import State
 from flooding.core.notice import Message
-from flooding.io.config_files.loading import default_settings
+from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.control import (
     OkReply,
     PauseReply,
@@ -335,3 +335,29 @@ def test_with_reduced_motion_the_breathing_words_keep_the_set_pace(
     finally:
         context.close()
         app.close()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "button"),
+    [
+        (("pause.minutes=1440",), "Start my break of 24 hours"),
+        (
+            ("pause.minutes=89.5", 'language="de"'),
+            "Meine Pause von 1 Stunde und 30 Minuten starten",
+        ),
+    ],
+)
+def test_the_start_button_says_the_break_length_as_the_alerts_do(
+    tmp_path: Path, chromium: Any, overrides: tuple[str, ...], button: str
+) -> None:
+    """The Now page's start button says the break's length in the words of the alerts (in
+    whole minutes as it is taken, long ones in hours), not as "1440-minute pause"."""
+    settings = load_config(env={}, overrides=overrides, use_default_user_file=False).settings
+    fed_app = FedApp(tmp_path, control=Monitor(), settings=settings)
+    try:
+        page = chromium.new_page()
+        page.goto(fed_app.server.link())
+        assert page.text_content("#start-pause") == button
+        page.close()
+    finally:
+        fed_app.close()

@@ -113,17 +113,19 @@ def test_the_agreements_break_length_is_the_setting_the_alerts_use(
 def test_an_earlier_agreements_own_break_length_is_named_not_used(
     chromium: Any, app: AppProcess, folder: Path
 ) -> None:
-    """An agreement.json from before, with its own 30 minutes while the alerts use 20, still
-    loads; the page shows the 20 in effect and names the 30 once, writing nothing; saving the
-    agreement with 30 makes it the one length and the notice goes."""
-    kept = {"signal": "pineapple", "break_minutes": 30.0, "where_first": "the garden"}
+    """An agreement.json from before, with its own 90 minutes while the alerts use 20, still
+    loads; the page shows the 20 in effect and names the 90 once, each in the words the
+    alerts say a break's length in, writing nothing; saving the agreement with 30 makes it
+    the one length and the notice goes."""
+    kept = {"signal": "pineapple", "break_minutes": 90.0, "where_first": "the garden"}
     (folder / FILE_NAME).write_text(json.dumps(kept), encoding="utf-8")
     config = folder / "c.toml"
     page = open_page(chromium, app, "/agreement")
     assert page.inner_text("#a-signal") == "“pineapple”"
     assert "at least 20 minutes" in page.inner_text(".agreement")
     assert page.inner_text("#earlier-break") == (
-        "Your agreement once said a break of 30 minutes, while the alerts suggested 20. Now "
+        "Your agreement once said a break of 1 hour and 30 minutes, while the alerts suggested "
+        "20 minutes. Now "
         "they use one length, the one shown here: save the agreement with the length you "
         "both want."
     )

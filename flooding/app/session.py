@@ -61,7 +61,7 @@ from flooding.core.notice import (
 from flooding.core.pause import CHECK_WAITS_S, MINUTE_S
 from flooding.core.people import PeopleEngine
 from flooding.core.settings import Settings
-from flooding.core.timefmt import day_clock
+from flooding.core.timefmt import at_day_clock
 from flooding.io.clock import SessionClock, wall_offset_of
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
@@ -290,7 +290,7 @@ class SessionRunner:
             {"break_start_s": found.started_s, "from_session": found.session_id},
         )
         offset = self.wall_offset_s()
-        back = day_clock(found.until_s + offset, now_s + offset, self.say)
+        back = at_day_clock(found.until_s + offset, now_s + offset, self.say)
         key = "break_goes_on" if found.until_s > now_s else "break_check_now"
         self.view.info(self.say(f"session.info.{key}", time=back))
         log.info("session %d goes on with session %d's break", self.session_id, found.session_id)

@@ -8,6 +8,7 @@ one says so in plain words: the strap's number is not the heart's.
 
 from __future__ import annotations
 
+import math
 import sys
 import textwrap
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from flooding.core.breathing import phase_at
 from flooding.core.catalogue import Catalogue, whose_strap
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, State, Unusable
 from flooding.core.notice import Message
+from flooding.core.pause import time_over
 from flooding.core.timefmt import clock_time
 from flooding.io.locale_files import load_catalogue
 
@@ -43,8 +45,21 @@ def _not_counted(say: Catalogue, reading: Reading) -> str:
 
 
 def _countdown(say: Catalogue, seconds: float) -> str:
-    seconds = max(0, int(seconds))
+    """'19:58 left' of a break's planned time (rounded up: never "0:00 left" while some is
+    left)."""
+    seconds = max(0, math.ceil(seconds))
     return say("live.left", time=f"{seconds // 60:2d}:{seconds % 60:02d}")
+
+
+def _pause_words(say: Catalogue, reading: Reading, couple: bool = False) -> str:
+    """The line's part on a break: the time left, or once that is over, that the heart is
+    checked now (`time_over`, as `flooding status` says it); '' when not on a break."""
+    if not reading.pausing or reading.pause_until_s is None:
+        return ""
+    left_s = reading.pause_until_s - reading.t_s
+    if time_over(left_s):
+        return say("live.pause_both_checking" if couple else "live.pause_checking")
+    return say("live.pause_both" if couple else "live.pause", left=_countdown(say, left_s))
 
 
 def _breath(say: Catalogue, t_s: float, breathing: tuple[float, float]) -> str:
@@ -144,9 +159,9 @@ class TerminalView:
         if reading.waiting is not None:  # what a rise waits for (settling, movement, ...)
             label += f" ({say.choice('waiting', reading.waiting.value)})"
         label += _not_counted(say, reading)
-        if reading.pausing and reading.pause_until_s is not None:
-            label += say("live.pause", left=_countdown(say, reading.pause_until_s - reading.t_s))
-            label += self._breath_word(reading.t_s)
+        pause = _pause_words(say, reading)
+        if pause:
+            label += pause + self._breath_word(reading.t_s)
         battery = (
             ""
             if self.battery_percent is None
@@ -196,10 +211,9 @@ class TerminalView:
                 + self._battery_of(name)
             )
         line = f"{clock_time_s(reading.t_s)}  " + "  |  ".join(parts)
-        if reading.pausing and reading.pause_until_s is not None:
-            left = _countdown(say, reading.pause_until_s - reading.t_s)
-            line += "  |  " + say("live.pause_both", left=left)
-            line += self._breath_word(reading.t_s)
+        pause = _pause_words(say, reading, couple=True)
+        if pause:
+            line += "  |  " + pause + self._breath_word(reading.t_s)
         self._print(line)
 
     def _battery_of(self, person: str) -> str:

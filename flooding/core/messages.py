@@ -28,7 +28,7 @@ from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action,
 from flooding.core.nudges import NotYetPace
 from flooding.core.pause import nobody_counted, whole_minutes
 from flooding.core.settings import MessageSettings, Settings, fill_placeholders
-from flooding.core.timefmt import at_day_clock, day_clock, spoken_minutes
+from flooding.core.timefmt import at_day_clock, break_length, day_clock
 
 CHIMES = {"alert": "alert", "ready": "ready"}  # the not-yet check comes without a sound
 
@@ -72,8 +72,8 @@ class MessageBook:
         return {
             "minutes": str(minutes),
             "extend_minutes": str(extend),
-            "break_time": spoken_minutes(minutes, self.say),
-            "extend_time": spoken_minutes(extend, self.say),
+            "break_time": break_length(pause.minutes, self.say),
+            "extend_time": break_length(pause.extend_minutes, self.say),
         }
 
     def _return(self, until_s: float, now_s: float) -> dict[str, str]:

@@ -74,6 +74,14 @@ def whole_minutes(minutes: float) -> int:
     return math.ceil(minutes)
 
 
+def time_over(left_s: float) -> bool:
+    """Whether a break with `left_s` seconds of its planned time left is past that time:
+    from then on its heart is checked (ready to return, or more time), and nothing counts
+    down any more. The terminal's live line, `flooding status` and `flooding pause` all go
+    by this one rule (the app's page by the same comparison)."""
+    return left_s <= 0.0
+
+
 @functools.lru_cache(maxsize=WEIGHTS_KEPT)
 def recovery_weight(step_s: float) -> float:
     """How far the recovery average moves toward a reading `step_s` after the one before it

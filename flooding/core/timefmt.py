@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from flooding.core.catalogue import Catalogue, counted
+from flooding.core.pause import whole_minutes
 
 
 def clock_time(t_s: float, *, seconds: bool = False) -> str:
@@ -140,6 +141,13 @@ def spoken_minutes(minutes: int, say: Catalogue) -> str:
     )
 
 
+def break_length(minutes: float, say: Catalogue) -> str:
+    """A break's length, or its extension's, as every place says it (the notifications, the
+    app, the terminal): in whole minutes as the break is taken (`whole_minutes`), in words
+    (`spoken_minutes`): 20 minutes, 24 hours, 1 hour and 30 minutes."""
+    return spoken_minutes(whole_minutes(minutes), say)
+
+
 def _day_words(t_s: float, now_s: float, say: Catalogue, form: str) -> str:
     """The clock time of `t_s` with its day as seen from `now_s`, in the words of
     `when.<form>.*` of `say`."""
@@ -158,7 +166,9 @@ def _day_words(t_s: float, now_s: float, say: Catalogue, form: str) -> str:
 
 def day_clock(t_s: float, now_s: float, say: Catalogue) -> str:
     """The clock time of `t_s`, with its day when that is not the day of `now_s`, for use
-    after "at" or "until": 14:17, 01:57 tomorrow, 01:57 on Friday."""
+    after "until" (or alone): 14:17, 01:57 tomorrow, 01:57 on Friday (German after "bis":
+    14:17, morgen um 01:57, Freitag um 01:57). After "at" it is `at_day_clock`, which brings
+    its own "at" (German "um" cannot stand before "morgen")."""
     return _day_words(t_s, now_s, say, "time")
 
 

@@ -44,6 +44,7 @@ from flooding.app.web.live import LiveFeed
 from flooding.app.web.words import script_texts, template_helpers
 from flooding.app.wiring import Extras, Process
 from flooding.core.settings import Settings
+from flooding.core.timefmt import break_length
 from flooding.io.clock import follow_time_zone
 from flooding.io.control import (
     ControlRequestError,
@@ -284,6 +285,7 @@ class AppServer:
             live=self.feed is not None,
             people=people,
             suggestion=suggestions[0] if suggestions else "",
+            break_time=break_length(self.settings.pause.minutes, self.say),
         )
 
     async def breathing_css(self, request: web.Request) -> web.StreamResponse:

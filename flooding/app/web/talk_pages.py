@@ -22,7 +22,7 @@ from flooding.app.progress import progress
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.app.web.settings_page import settings_in_effect, write_changes
 from flooding.core.settings import ConfigError
-from flooding.core.timefmt import duration
+from flooding.core.timefmt import break_length, duration
 from flooding.io.config_files.loading import user_config_path
 from flooding.io.strap.ble import BluetoothUnavailableError, StrapInfo, scan
 
@@ -75,7 +75,8 @@ def _agreement_page(
         page="agreement",
         a=agreement.in_language(agreement.load(server.folder), server.say),
         minutes=_minutes(minutes),
-        earlier="" if earlier is None or earlier == minutes else _minutes(earlier),
+        break_time=break_length(minutes, server.say),
+        earlier="" if earlier is None or earlier == minutes else break_length(earlier, server.say),
         form=form or {},
         errors=errors or {},
         editing=editing,
@@ -88,8 +89,8 @@ async def agreement_page(request: web.Request) -> web.StreamResponse:
     server = server_of(request)
     said = ""
     if request.query.get("saved") == "break":
-        minutes = _minutes(break_in_effect(server).minutes)
-        said = server.say("web.agreement.saved_break", minutes=minutes)
+        time = break_length(break_in_effect(server).minutes, server.say)
+        said = server.say("web.agreement.saved_break", time=time)
     elif "saved" in request.query:
         said = server.say("web.agreement.saved")
     return _agreement_page(server, editing="edit" in request.query, said=said)

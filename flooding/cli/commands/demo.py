@@ -23,6 +23,7 @@ from flooding.cli.commands._common import (
     screen_words,
 )
 from flooding.core.catalogue import counted
+from flooding.core.timefmt import break_length
 
 if TYPE_CHECKING:
     from flooding.app.session import SessionOutcome
@@ -279,7 +280,7 @@ def _talk_names(
     return {
         "minutes": str(talk_minutes(length_s)),
         "speed": _speed_text(args, say),
-        "pause": f"{settings.pause.minutes:.0f}",
+        "pause": break_length(settings.pause.minutes, say),
     }
 
 

@@ -39,6 +39,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
 
 
 def run_pause(args: argparse.Namespace) -> int:
+    from flooding.core.pause import MINUTE_S, time_over
     from flooding.core.timefmt import day_clock, spoken_minutes
     from flooding.io.control import PauseRequest, send_command
     from flooding.io.control.protocol import build_request
@@ -55,7 +56,7 @@ def run_pause(args: argparse.Namespace) -> int:
     )
     left = spoken_minutes(math.ceil(reply.minutes_left), say)  # "1 minute" until it is over
     until = day_clock(reply.until_s, time.time(), say)
-    if reply.already and reply.minutes_left <= 0:
+    if reply.already and time_over(reply.minutes_left * MINUTE_S):
         print(say("pause.already_checking"))
     else:
         said = "pause.already" if reply.already else to_whom("pause.started", reply.couple)

@@ -92,6 +92,7 @@ def describe(
     """The status as lines for the person, in the language of `say` (English without); in
     couple mode each partner's strap and heart on a line of its own. `now_s`: the time now
     (the pause's end names its day when that is not today)."""
+    from flooding.core.pause import MINUTE_S, time_over
     from flooding.core.timefmt import day_clock, spoken_minutes
     from flooding.io.locale_files import load_catalogue
 
@@ -151,7 +152,7 @@ def describe(
     pause = status.pause
     # the time left, rounded up: "1 minute" until the break's time is over, not "0 minutes"
     left = spoken_minutes(math.ceil(pause.minutes_left), say) if pause else None
-    over = pause is not None and pause.minutes_left <= 0  # the heart is checked now
+    over = pause is not None and time_over(pause.minutes_left * MINUTE_S)  # heart checked now
     if state == "workout":
         text = say("status.state_workout")
     elif state == "pausing" and over:
