@@ -106,7 +106,7 @@ def test_the_agreements_break_length_is_the_setting_the_alerts_use(
     assert load_config(config).settings.pause.minutes == 30
     assert "break_minutes" not in json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
     page.goto(app.base + "/settings")
-    assert page.get_by_label("minutes", exact=True).input_value() == "30"
+    assert page.locator("[name='pause.minutes']").input_value() == "30"
     assert "also the break length of your agreement" in page.inner_text("#f-pause-minutes-help")
 
 
