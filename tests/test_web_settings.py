@@ -559,6 +559,22 @@ def test_a_refused_value_is_linked_from_the_summary_that_gets_the_focus(
     assert page.evaluate("document.activeElement.id") == "f-detection-absolute_bpm"
 
 
+def test_a_wrong_choice_in_the_file_marks_its_list_invalid(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A choice the file has wrong is linked from the focused summary, and its list says it
+    is invalid and is described by its problem, as a typed field is."""
+    (folder / "config.toml").write_text(USER_FILE + 'rules = "sometimes"\n', encoding="utf-8")
+    page = settings_page(chromium, app)
+    assert page.evaluate("document.activeElement.id") == "file-problem"
+    assert page.locator("#file-problem a").get_attribute("href") == "#f-detection-rules"
+    rules = setting(page, "detection.rules")
+    assert rules.get_attribute("aria-invalid") == "true"
+    described = (rules.get_attribute("aria-describedby") or "").split()
+    assert "f-detection-rules-error" in described
+    assert "sometimes" in page.inner_text("#f-detection-rules-error")
+
+
 def test_save_is_a_tab_away_from_the_first_setting(
     chromium: Any, app: AppProcess, folder: Path
 ) -> None:
