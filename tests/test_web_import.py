@@ -146,6 +146,36 @@ def refused_import(chromium: Any, app: AppProcess, folder: Path, text: str) -> s
     return str(page.inner_text("#import-error"))
 
 
+def test_a_refused_start_time_is_linked_from_the_focused_summary(
+    chromium: Any, app: AppProcess, tmp_path: Path
+) -> None:
+    """A start time no recording can have is refused: the summary has the focus and links the
+    problem to the time's field, which Tab and Enter reach and which says it is invalid and
+    is described by the problem; nothing is stored."""
+    chosen = tmp_path / "elsewhere" / "my-rr.txt"
+    chosen.parent.mkdir()
+    chosen.write_text("800\n810\n", encoding="utf-8")
+    page = import_page(chromium, app)
+    page.set_input_files("#file", str(chosen))
+    page.get_by_text("More choices").click()
+    page.locator("#start").fill("1960-01-01T10:00")
+    page.click("#import-button")
+    page.wait_for_selector("#import-error")
+    assert page.evaluate("document.activeElement.id") == "import-error"
+    link = page.locator("#import-error a")
+    assert link.get_attribute("href") == "#start"
+    assert link.inner_text().startswith("When the recording began: ")
+    start = page.locator("#start")
+    assert start.get_attribute("aria-invalid") == "true"
+    assert (start.get_attribute("aria-describedby") or "").split() == ["start-hint", "start-error"]
+    assert "1970" in page.inner_text("#start-error")
+    assert page.locator("#file").get_attribute("aria-invalid") is None
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "start"
+    assert sessions_in(tmp_path) == []
+
+
 def test_a_broken_file_is_refused_naming_its_line_and_nothing_is_stored(
     chromium: Any, app: AppProcess, tmp_path: Path
 ) -> None:

@@ -240,6 +240,36 @@ def test_a_note_of_lines_up_to_the_limit_is_saved_whole(
         assert row.note == note
 
 
+def test_a_note_over_the_limit_is_linked_from_the_focused_summary(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """A note over the limit (sent by a page without it) is refused: the summary has the focus
+    and links the problem to the note's box, which Tab and Enter reach and which says it is
+    invalid and is described by the problem; the note is kept in the box, not saved."""
+    folder, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    page.get_by_label("What was the talk about?").evaluate(
+        "(box) => { box.removeAttribute('maxlength'); box.value = 'x'.repeat(501); }"
+    )
+    page.get_by_role("button", name="Save the note").click()
+    page.wait_for_selector("#form-error")
+    assert page.evaluate("document.activeElement.id") == "form-error"
+    link = page.locator("#form-error a")
+    assert link.get_attribute("href") == "#note"
+    assert link.inner_text().startswith("What was the talk about?: The note is 501 characters")
+    box = page.get_by_label("What was the talk about?")
+    assert box.get_attribute("aria-invalid") == "true"
+    assert (box.get_attribute("aria-describedby") or "").split() == ["note-hint", "note-error"]
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "note"
+    assert box.input_value() == "x" * 501
+    with opened(folder) as store:
+        row = store.session(hard)
+        assert row is not None
+        assert row.note == ""
+
+
 def test_export_gives_the_same_csv_as_the_command(
     chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
 ) -> None:

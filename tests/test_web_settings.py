@@ -60,6 +60,11 @@ def settings_page(chromium: Any, app: AppProcess) -> Any:
     return page
 
 
+def setting(page: Any, key: str) -> Any:
+    """The Settings form's field of a settings key (by its name, whatever its label says)."""
+    return page.locator(f"[name='{key}']")
+
+
 def save(page: Any) -> None:
     """Press Save (the one below the form)."""
     page.locator("#save-button").click()
@@ -75,7 +80,7 @@ def test_a_bad_value_shows_its_error_beside_the_field_and_changes_nothing(
 ) -> None:
     """500 bpm is refused with `config check`'s words (the allowed range); the file is as it was."""
     page = settings_page(chromium, app)
-    field = page.get_by_label("absolute bpm", exact=True)
+    field = setting(page, "detection.absolute_bpm")
     assert field.input_value() == "105"
     field.fill("500")
     save(page)
@@ -91,7 +96,7 @@ def test_a_good_value_is_saved_keeping_the_comments(
 ) -> None:
     """A changed value lands in the person's file; their comments stay."""
     page = settings_page(chromium, app)
-    page.get_by_label("absolute bpm", exact=True).fill("110")
+    setting(page, "detection.absolute_bpm").fill("110")
     save(page)
     page.wait_for_selector("text=Saved.")
     text = (folder / "config.toml").read_text(encoding="utf-8")
@@ -102,7 +107,7 @@ def test_a_good_value_is_saved_keeping_the_comments(
     assert load_config(folder / "config.toml").settings == default_settings().model_copy(
         update={"detection": default_settings().detection.model_copy(update={"absolute_bpm": 110})}
     )
-    assert page.get_by_label("absolute bpm", exact=True).input_value() == "110"
+    assert setting(page, "detection.absolute_bpm").input_value() == "110"
 
 
 def test_a_language_saved_on_the_page_is_the_apps_at_once(
@@ -129,17 +134,17 @@ def test_a_mistake_in_the_file_is_shown_as_written_and_corrected_in_the_form(
     (folder / "config.toml").write_text(broken, encoding="utf-8")
     page = settings_page(chromium, app)
     assert "has a mistake" in page.inner_text("#file-problem")
-    minutes = page.get_by_label("minutes", exact=True)
+    minutes = setting(page, "pause.minutes")
     assert minutes.input_value() == "5"
     assert "pause.minutes = 5" in page.inner_text("#f-pause-minutes-error")
-    assert page.get_by_label("absolute bpm", exact=True).input_value() == "105"
+    assert setting(page, "detection.absolute_bpm").input_value() == "105"
     minutes.fill("7")
-    page.get_by_label("absolute bpm", exact=True).fill("104")
+    setting(page, "detection.absolute_bpm").fill("104")
     save(page)
     assert "pause.minutes = 7" in page.inner_text("#f-pause-minutes-error")
-    assert page.get_by_label("absolute bpm", exact=True).input_value() == "104"  # kept
+    assert setting(page, "detection.absolute_bpm").input_value() == "104"  # kept
     assert (folder / "config.toml").read_text(encoding="utf-8") == broken
-    page.get_by_label("minutes", exact=True).fill("25")
+    setting(page, "pause.minutes").fill("25")
     save(page)
     page.wait_for_selector("text=Saved.")
     text = (folder / "config.toml").read_text(encoding="utf-8")
@@ -154,8 +159,8 @@ def test_the_what_if_numbers_are_flooding_tunes(
 ) -> None:
     """The preview's counts equal `flooding tune --all --json` for the same change."""
     page = settings_page(chromium, app)
-    page.get_by_label("margin bpm", exact=True).fill("55")
-    page.get_by_label("rules", exact=True).select_option("relative")
+    setting(page, "detection.margin_bpm").fill("55")
+    setting(page, "detection.rules").select_option("relative")
     with page.expect_navigation():
         preview(page)
     page.wait_for_selector("#preview")
@@ -173,8 +178,8 @@ def test_the_what_if_follows_the_values_as_they_are_typed(
     load, beside the buttons too, and saves nothing."""
     page = settings_page(chromium, app)
     assert page.locator("#preview").is_hidden()
-    page.get_by_label("margin bpm", exact=True).fill("55")
-    page.get_by_label("rules", exact=True).select_option("relative")
+    setting(page, "detection.margin_bpm").fill("55")
+    setting(page, "detection.rules").select_option("relative")
     total = tuned(folder, 'detection.rules="relative"', "detection.margin_bpm=55")
     page.wait_for_function(
         "text => document.getElementById('what-if-line').textContent === text", arg=total["verdict"]
@@ -194,7 +199,7 @@ def test_a_value_out_of_range_is_named_while_typing(
     """500 bpm typed is answered with `config check`'s words beside the buttons, and no
     preview numbers are shown."""
     page = settings_page(chromium, app)
-    page.get_by_label("absolute bpm", exact=True).fill("500")
+    setting(page, "detection.absolute_bpm").fill("500")
     line = page.locator("#what-if-line")
     line.filter(has_text="detection.absolute_bpm = 500").wait_for()
     assert "a number from 60 to 220" in line.inner_text()
@@ -235,7 +240,7 @@ def test_the_message_preview_renders_the_alert_as_the_notifier_would(
 ) -> None:
     """The notification preview is the MessageBook's alert with example numbers and buttons."""
     page = settings_page(chromium, app)
-    page.get_by_label("alert title", exact=True).fill("Time out: {bpm}, calm is {baseline}")
+    setting(page, "messages.alert_title").fill("Time out: {bpm}, calm is {baseline}")
     preview(page)
     page.wait_for_selector("#preview")
     shown = page.locator("#notice-1")
@@ -252,7 +257,7 @@ def test_a_changed_text_is_listed_with_its_own_letters(
     """A message text with umlauts and an emoji is listed among the preview's changes as
     typed (not as escape codes), and saving it writes it so."""
     page = settings_page(chromium, app)
-    page.get_by_label("alert title", exact=True).fill("Überflutet 🌊 {minutes}")
+    setting(page, "messages.alert_title").fill("Überflutet 🌊 {minutes}")
     preview(page)
     page.wait_for_selector("#preview")
     changed = page.locator("#p-changes code").all_text_contents()
@@ -287,7 +292,7 @@ def test_an_unknown_placeholder_is_refused_beside_its_field(
 ) -> None:
     """{nope} in the alert title shows `config check`'s words beside it; the file is as it was."""
     page = settings_page(chromium, app)
-    page.get_by_label("alert title", exact=True).fill("Hi {nope}")
+    setting(page, "messages.alert_title").fill("Hi {nope}")
     save(page)
     error = page.locator("#f-messages-alert_title-error")
     assert "{nope} cannot be filled in here" in error.inner_text()
@@ -300,9 +305,7 @@ def test_a_changed_message_list_is_saved_keeping_the_comments(
 ) -> None:
     """Re-entry lines typed one a line land in the person's file as a list; comments stay."""
     page = settings_page(chromium, app)
-    page.get_by_label("reentry lines (one a line, used in turn)", exact=True).fill(
-        "Shall we start again?\nWhat did you mean?"
-    )
+    setting(page, "messages.reentry_lines").fill("Shall we start again?\nWhat did you mean?")
     save(page)
     page.wait_for_selector("text=Saved.")
     text = (folder / "config.toml").read_text(encoding="utf-8")
@@ -317,7 +320,7 @@ def test_a_huge_text_pasted_stops_at_the_limit_and_the_form_still_saves(
     """A text pasted into a message field far past the app's body limit stops at the most
     characters a message text may have, and Save keeps it (no refusal that loses the form)."""
     page = settings_page(chromium, app)
-    field = page.get_by_label("alert body", exact=True)
+    field = setting(page, "messages.alert_body")
     assert field.get_attribute("maxlength") == str(MAX_TEXT_CHARS)
     field.fill("")
     field.focus()
@@ -339,12 +342,12 @@ def test_texts_over_the_limit_sent_anyway_are_refused_beside_their_fields(
     page = settings_page(chromium, app)
     long = "x" * (MAX_TEXT_CHARS + 1)
     values = {
-        "alert body": long,
-        "suggestions (one a line, used in turn)": f"Breathe\n{long}",
-        "reentry lines (one a line, used in turn)": "\n".join(["Hello"] * (MAX_TEXTS + 1)),
+        "messages.alert_body": long,
+        "messages.suggestions": f"Breathe\n{long}",
+        "messages.reentry_lines": "\n".join(["Hello"] * (MAX_TEXTS + 1)),
     }
-    for label, value in values.items():
-        page.get_by_label(label, exact=True).evaluate(
+    for key, value in values.items():
+        setting(page, key).evaluate(
             "(field, value) => { field.removeAttribute('maxlength'); field.value = value; }",
             value,
         )
@@ -416,22 +419,22 @@ def test_values_the_command_line_and_the_environment_set_are_named_not_saved(
     )
     try:
         page = settings_page(chromium, app)
-        assert page.get_by_label("minutes", exact=True).input_value() == "30"
+        assert setting(page, "pause.minutes").input_value() == "30"
         assert "command line" in page.inner_text("#f-pause-minutes-source")
-        assert page.get_by_label("margin bpm", exact=True).input_value() == "15"
+        assert setting(page, "detection.margin_bpm").input_value() == "15"
         source = page.inner_text("#f-detection-margin_bpm-source")
         assert "environment variable FLOODING_DETECTION__MARGIN_BPM" in source
         assert page.locator("#f-detection-absolute_bpm-source").count() == 0
-        page.get_by_label("absolute bpm", exact=True).fill("101")
+        setting(page, "detection.absolute_bpm").fill("101")
         save(page)
         page.wait_for_selector("text=Saved.")
         assert config.read_text(encoding="utf-8") == USER_FILE.replace("105", "101")
-        assert page.get_by_label("minutes", exact=True).input_value() == "30"
-        page.get_by_label("minutes", exact=True).fill("40")
+        assert setting(page, "pause.minutes").input_value() == "30"
+        setting(page, "pause.minutes").fill("40")
         save(page)
         page.wait_for_selector("text=Saved.")
         assert load_config(config, env={}).settings.pause.minutes == 40
-        assert page.get_by_label("minutes", exact=True).input_value() == "40"
+        assert setting(page, "pause.minutes").input_value() == "40"
         assert page.locator("#f-pause-minutes-source").count() == 0
     finally:
         app.stop()
@@ -502,23 +505,74 @@ def test_english_ranges_read_from_to(chromium: Any, app: AppProcess) -> None:
     assert sorted(options.all_text_contents()) == ["Deutsch", "English"]
 
 
+def test_the_english_labels_are_plain_words_with_the_unit_and_the_key_beside(
+    chromium: Any, app: AppProcess
+) -> None:
+    """Each English field is named in words with its unit, not by its settings key, and the
+    key stays shown beside it, to find it in the file."""
+    page = settings_page(chromium, app)
+    limit = page.get_by_role(
+        "textbox", name="Heart rate that always counts as flooded (beats per minute)"
+    )
+    assert limit.get_attribute("name") == "detection.absolute_bpm"
+    wait = page.get_by_role(
+        "textbox", name="How long the heart must stay high before an alert (seconds)"
+    )
+    assert wait.get_attribute("name") == "detection.confirm_s"
+    assert (
+        page.inner_text("#f-detection-absolute_bpm-key")
+        == "In your settings file: detection.absolute_bpm"
+    )
+    for field in page.locator("form[action='/settings'] [name*='.']").all():
+        key = field.get_attribute("name")
+        label = page.locator(f"label[for='{field.get_attribute('id')}']").inner_text().strip()
+        words = key.rpartition(".")[2].replace("_", " ")
+        assert label.lower() != words, key  # not the key's own name
+        assert "_" not in label, key
+        for short, unit in (
+            ("_bpm", "(beats per minute)"),
+            ("_s", "(seconds)"),
+            ("minutes", "(minutes)"),
+        ):
+            if key.endswith(short):
+                assert label.endswith(unit), key
+
+
 def test_a_refused_value_is_linked_from_the_summary_that_gets_the_focus(
     chromium: Any, app: AppProcess
 ) -> None:
     """After a refused Save the summary has the focus and names the value as a link; the link
     takes the focus to the field."""
     page = settings_page(chromium, app)
-    page.get_by_label("absolute bpm", exact=True).fill("5000")
+    setting(page, "detection.absolute_bpm").fill("5000")
     save(page)
     page.wait_for_selector("#form-error")
     assert page.evaluate("document.activeElement.id") == "form-error"
     link = page.locator("#form-error a")
     assert link.count() == 1
     assert link.get_attribute("href") == "#f-detection-absolute_bpm"
-    assert link.inner_text().startswith("absolute bpm: detection.absolute_bpm = 5000")
+    assert link.inner_text().startswith(
+        "Heart rate that always counts as flooded (beats per minute): detection.absolute_bpm = 5000"
+    )
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "f-detection-absolute_bpm"
+
+
+def test_a_wrong_choice_in_the_file_marks_its_list_invalid(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A choice the file has wrong is linked from the focused summary, and its list says it
+    is invalid and is described by its problem, as a typed field is."""
+    (folder / "config.toml").write_text(USER_FILE + 'rules = "sometimes"\n', encoding="utf-8")
+    page = settings_page(chromium, app)
+    assert page.evaluate("document.activeElement.id") == "file-problem"
+    assert page.locator("#file-problem a").get_attribute("href") == "#f-detection-rules"
+    rules = setting(page, "detection.rules")
+    assert rules.get_attribute("aria-invalid") == "true"
+    described = (rules.get_attribute("aria-describedby") or "").split()
+    assert "f-detection-rules-error" in described
+    assert "sometimes" in page.inner_text("#f-detection-rules-error")
 
 
 def test_save_is_a_tab_away_from_the_first_setting(
@@ -526,7 +580,7 @@ def test_save_is_a_tab_away_from_the_first_setting(
 ) -> None:
     """From the first setting, one Shift+Tab reaches a Save button; Enter on it saves."""
     page = settings_page(chromium, app)
-    page.get_by_label("absolute bpm", exact=True).fill("101")
+    setting(page, "detection.absolute_bpm").fill("101")
     page.get_by_label("Mode", exact=True).focus()
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Save"

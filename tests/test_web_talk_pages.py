@@ -78,6 +78,62 @@ def test_the_agreement_is_checked_kept_private_and_shown(
     assert stat.S_IMODE((folder / FILE_NAME).stat().st_mode) == 0o600
 
 
+def refused_agreement_reaches_its_fields(page: Any, labels: tuple[str, str], save: str) -> None:
+    """Send the agreement with no signal word and a 5-minute break; its summary has the focus
+    and links each problem to its field (label first), which Tab and Enter reach and which
+    says it is invalid and is described by its problem."""
+    page.locator("#a-signal").fill("")
+    page.locator("#a-break_minutes").fill("5")
+    page.get_by_role("button", name=save).click()
+    page.wait_for_selector("#form-error")
+    assert page.evaluate("document.activeElement.id") == "form-error"
+    links = page.locator("#form-error a")
+    assert [links.nth(i).get_attribute("href") for i in range(2)] == [
+        "#a-signal",
+        "#a-break_minutes",
+    ]
+    assert links.nth(0).inner_text().startswith(labels[0] + ": ")
+    assert links.nth(1).inner_text().startswith(labels[1] + ": ")
+    for key in ("signal", "break_minutes"):
+        field = page.locator(f"#a-{key}")
+        assert field.get_attribute("aria-invalid") == "true"
+        assert f"a-{key}-error" in (field.get_attribute("aria-describedby") or "").split()
+    assert page.locator("#a-where_first").get_attribute("aria-invalid") is None
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "a-break_minutes"
+    page.keyboard.press("Shift+Tab")  # back from the field to the one before
+    assert page.evaluate("document.activeElement.id") == "a-signal"
+
+
+def test_a_refused_agreement_links_each_problem_to_its_field(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A refused agreement's summary has the focus and each problem in it is a link that
+    takes the keyboard to its field, which is marked invalid and described by the problem."""
+    page = open_page(chromium, app, "/agreement")
+    labels = ("Our signal word for a break", "How long the break lasts (minutes)")
+    refused_agreement_reaches_its_fields(page, labels, "Save our agreement")
+    assert not (folder / FILE_NAME).exists()
+
+
+def test_a_refused_agreement_links_each_problem_to_its_field_in_german(
+    chromium: Any, folder: Path
+) -> None:
+    """In German too, the refused agreement's summary links each problem to its field."""
+    config = folder / "c.toml"
+    app = AppProcess(
+        "--lang", "de", "app", "--no-browser", "--data-dir", str(folder), "--config", str(config)
+    )
+    try:
+        page = open_page(chromium, app, "/agreement")
+        labels = ("Unser Zeichenwort für eine Pause", "Wie lange die Pause dauert (Minuten)")
+        refused_agreement_reaches_its_fields(page, labels, "Unsere Vereinbarung speichern")
+    finally:
+        app.stop()
+
+
 def test_the_agreements_break_length_is_the_setting_the_alerts_use(
     chromium: Any, app: AppProcess, folder: Path
 ) -> None:
@@ -106,7 +162,7 @@ def test_the_agreements_break_length_is_the_setting_the_alerts_use(
     assert load_config(config).settings.pause.minutes == 30
     assert "break_minutes" not in json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
     page.goto(app.base + "/settings")
-    assert page.get_by_label("minutes", exact=True).input_value() == "30"
+    assert page.locator("[name='pause.minutes']").input_value() == "30"
     assert "also the break length of your agreement" in page.inner_text("#f-pause-minutes-help")
 
 

@@ -36,6 +36,7 @@ from flooding.app.import_files import (
     start_time,
     store_recordings,
 )
+from flooding.app.web.form_errors import field_problems
 from flooding.app.web.server import AppServer, server_of
 from flooding.app.web.settings_page import settings_in_effect
 from flooding.app.web.words import page_link, say_html
@@ -65,6 +66,17 @@ MODIFIED_FIELD = "modified_ms_"  # + a file field: when the person's file was la
 # texts of `flooding import` that name its options, said on this page in its own words
 PAGE_WORDS = "web.import.for."
 
+# the fields a refusal can be about (by id), with their labels, and the refusals that are
+FIELD_LABELS = {
+    "file": "web.import.file",
+    "start": "web.import.start",
+    "participant": "web.import.participant_label",
+}
+REFUSED_FIELDS = {
+    "web.import.participant": "participant",
+    "import.bad_start": "start",
+    "import.start_out_of_range": "start",
+}
 LOCK_KEY = web.AppKey("one import at a time", asyncio.Lock)
 
 
@@ -121,8 +133,11 @@ def _page(
     *,
     status: int = 200,
     error: str | Markup = "",
+    field_id: str = "",
     form: Mapping[str, str] | None = None,
 ) -> web.Response:
+    """The page, saying `error`; one of a field (`field_id`, its id) is linked from the
+    summary to that field and said beside it."""
     profiles = list(settings_now(server).profiles)
     names = profiles if len(profiles) == 2 else list(DEFAULT_COUPLE_NAMES)
     return server.render(
@@ -134,6 +149,11 @@ def _page(
         max_mib=UPLOAD_MAX_BYTES // (1024 * 1024),
         max_bytes=UPLOAD_MAX_BYTES,
         error=error,
+        field_id=field_id,
+        problems=field_problems(
+            {field_id: error} if field_id else {},
+            [(name, name, server.say(label)) for name, label in FIELD_LABELS.items()],
+        ),
         form=form or {},
     )
 
@@ -323,7 +343,8 @@ async def _import(request: web.Request, server: AppServer, upload: _Upload) -> w
     form = {key: value for key, value in upload.fields.items() if key in TEXT_FIELDS}
     paths = [upload.files[name] for name in FILE_FIELDS if name in upload.files]
     if "file" not in upload.files:
-        return _page(server, status=400, error=say("web.import.no_file"), form=form)
+        error = say("web.import.no_file")
+        return _page(server, status=400, error=error, field_id="file", form=form)
     for name, path in upload.files.items():  # when the person's file was last changed
         _keep_modified(path, upload.fields.get(MODIFIED_FIELD + name, ""))
     try:
@@ -334,7 +355,8 @@ async def _import(request: web.Request, server: AppServer, upload: _Upload) -> w
             )
     except ImportRefused as exc:
         error = _refusal(say, exc, upload.shown)
-        return _page(server, status=400, error=error, form=form)
+        field_id = REFUSED_FIELDS.get(exc.key or "", "")
+        return _page(server, status=400, error=error, field_id=field_id, form=form)
     except StoreError as exc:
         error = say("import.not_imported", problem=exc.said(say))
         return _page(server, status=503, error=error, form=form)

@@ -33,6 +33,7 @@ from flooding.app.review import (
 )
 from flooding.app.session_files import delete_session
 from flooding.app.web.chart_words import one_heart_words, two_hearts_words
+from flooding.app.web.form_errors import field_problems
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.models import NOTE_MAX_CHARS
@@ -149,10 +150,16 @@ async def session_page(request: web.Request) -> web.StreamResponse:
 
 
 def _session_view(
-    request: web.Request, *, error: str, typed: str | None = None, status: int = 200
+    request: web.Request,
+    *,
+    error: str = "",
+    typed: str | None = None,
+    note_error: str = "",
+    status: int = 200,
 ) -> web.Response:
     """The session page, saying `error`; `typed`: a note the person typed that was not
-    saved, shown in its box again (nothing typed is lost)."""
+    saved, shown in its box again (nothing typed is lost), with `note_error`, why, beside it
+    and linked from the summary at the top."""
     server = server_of(request)
     session_id = _session_id(request)
     server.store.flush()
@@ -189,6 +196,11 @@ def _session_view(
         note_max=NOTE_MAX_CHARS,
         typed=typed,
         error=error,
+        note_error=note_error,
+        problems=field_problems(
+            {"note": note_error} if note_error else {},
+            [("note", "note", server.say("web.session.note_label"))],
+        ),
         said=said(server.say, request),
         status=status,
     )
@@ -362,7 +374,7 @@ async def save_note(request: web.Request) -> web.StreamResponse:
     note = typed.strip()
     if len(note) > NOTE_MAX_CHARS:
         error = server.say("web.session.note_too_long", n=len(note), most=NOTE_MAX_CHARS)
-        return _session_view(request, error=error, typed=typed, status=400)
+        return _session_view(request, typed=typed, note_error=error, status=400)
     server.store.set_note(session_id, note)
     return _back(session_id, said="note")
 

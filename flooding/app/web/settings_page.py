@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args, get_origin
 from aiohttp import web
 
 from flooding.app.tune import DEFAULT_TOLERANCE_S, RecordedSessions, Totals, totals, verdict
+from flooding.app.web.form_errors import Problem, field_problems
 from flooding.app.web.message_preview import example_notices
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue
@@ -434,16 +435,21 @@ def _page(
     """The page; `file_problem`: the person's file has a mistake (the settings shown are those
     the app started with); `sent`: answering a sent form (else the page as it is)."""
     mark = decimal_mark(server.say)
+    sections = form_fields(settings, server.say, set_here(server))
+    every = [(f.key, field_id(f.key), f.label) for _title, fields in sections for f in fields]
     return server.render(
         "settings.html",
         status=status,
         page="settings",
         file_problem=file_problem,
         sent=sent,
-        sections=form_fields(settings, server.say, set_here(server)),
+        sections=sections,
+        field_id=field_id,
         form=form or {},
         errors=errors or {},
+        field_problems=field_problems(errors or {}, every),
         other_errors=other_errors or [],
+        other_problems=[Problem(text) for text in other_errors or []],
         said=said,
         preview=preview,
         verdict=_verdict(preview, server.say),
@@ -452,6 +458,11 @@ def _page(
         notices=example_notices(settings, server.say),
         path=str(user_config_path(server.config_file)),
     )
+
+
+def field_id(key: str) -> str:
+    """The element id of a key's field on the page."""
+    return "f-" + key.replace(".", "-")
 
 
 def _form_of(settings: Settings, mark: str) -> dict[str, str]:

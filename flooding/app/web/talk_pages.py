@@ -19,6 +19,7 @@ from flooding.app import agreement
 from flooding.app.pairing import PairingRefused, profiles_in, unpair_strap
 from flooding.app.pairing import pair_strap as pair_strap_to
 from flooding.app.progress import progress
+from flooding.app.web.form_errors import field_problems
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.app.web.settings_page import settings_in_effect, write_changes
 from flooding.core.settings import ConfigError
@@ -29,6 +30,15 @@ from flooding.io.strap.ble import BluetoothUnavailableError, StrapInfo, scan
 SCAN_S = 8.0  # several advertising rounds of even a sleepy strap (as `flooding scan`)
 ADDRESS = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f-]{36}$")  # MAC or UUID
 NAME_MAX_CHARS = 64
+# the agreement's fields, in the form's order
+AGREEMENT_FIELDS = (
+    "signal",
+    "break_minutes",
+    "where_first",
+    "where_second",
+    "return_rule",
+    "first_question",
+)
 
 
 # -- Before a talk ---------------------------------------------------------------------------
@@ -69,6 +79,9 @@ def _agreement_page(
     other than the one in effect, is named, to be saved again with the one they want."""
     minutes = break_in_effect(server).minutes
     earlier = agreement.earlier_break_minutes(server.folder)
+    fields = [
+        (key, f"a-{key}", server.say(f"web.agreement.label.{key}")) for key in AGREEMENT_FIELDS
+    ]
     return server.render(
         "agreement.html",
         status=status,
@@ -78,7 +91,9 @@ def _agreement_page(
         break_time=break_length(minutes, server.say),
         earlier="" if earlier is None or earlier == minutes else break_length(earlier, server.say),
         form=form or {},
+        fields=fields,
         errors=errors or {},
+        problems=field_problems(errors or {}, fields),
         editing=editing,
         said=said,
     )

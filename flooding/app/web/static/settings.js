@@ -55,19 +55,4 @@
   }
   form.addEventListener("input", soon);
   form.addEventListener("change", soon);
-
-  // A refused form or a saved one: what the page says first gets the focus (a screen reader
-  // reads it, and the next Tab goes on from there); each problem links to its field.
-  const first = ["form-error", "file-problem", "other-error", "said"].map($).find(Boolean);
-  if (first) first.focus();
-  for (const link of document.querySelectorAll(".error-summary a[href^='#f-']")) {
-    link.addEventListener("click", (event) => {
-      const field = $(link.getAttribute("href").slice(1));
-      if (!field) return;
-      event.preventDefault();
-      const label = document.querySelector("label[for='" + field.id + "']") || field;
-      label.scrollIntoView();
-      field.focus({ preventScroll: true });
-    });
-  }
 })();
