@@ -17,6 +17,7 @@ from flooding.cli.main import main
 from flooding.core.engine import Engine, run_batch
 from flooding.core.models import Alert, EpisodeStarted, Mode, Sample
 from flooding.core.settings import (
+    MAX_LIST_CHARS,
     MAX_TEXT_CHARS,
     MAX_TEXTS,
     ConfigError,
@@ -86,7 +87,7 @@ class TestDefaultsInSync:
         """The [messages] comment of default.toml names the limits the schema holds texts to."""
         text = default_toml_text()
         assert f"a text holds at most {MAX_TEXT_CHARS} characters" in text
-        assert f"a list at most {MAX_TEXTS} texts" in text
+        assert f"a list at most {MAX_TEXTS} texts, of {MAX_LIST_CHARS} characters together" in text
 
     def test_overrides_allow_exactly_what_detection_allows(self) -> None:
         """A workout override outside the [detection] range is refused with the same range."""
@@ -250,7 +251,7 @@ class TestConfigCheck:
                 (
                     "1001 characters: a message text can have at most 1000",
                     "shorten it",
-                    "21 texts: this list can have at most 20; leave out 1 of them",
+                    "101 texts: this list can have at most 100; leave out 1 of them",
                 ),
             ),
             (
@@ -258,7 +259,7 @@ class TestConfigCheck:
                 (
                     "1001 Zeichen: ein Nachrichtentext darf höchstens 1000 haben",
                     "kürze ihn",
-                    "21 Texte: diese Liste darf höchstens 20 haben; lass 1 davon weg",
+                    "101 Texte: diese Liste darf höchstens 100 haben; lass 1 davon weg",
                 ),
             ),
         ],
@@ -290,18 +291,51 @@ class TestConfigCheck:
         assert too_many in out
 
     def test_message_texts_up_to_the_limit_are_taken(self) -> None:
-        """A text of exactly the most characters and a list of exactly the most texts load."""
+        """A text of exactly the most characters, a list of exactly the most characters
+        together and a list of exactly the most texts load."""
         longest = "y" * MAX_TEXT_CHARS
+        fullest = [longest] * (MAX_LIST_CHARS // MAX_TEXT_CHARS)
         settings = load_config(
             env={},
             use_default_user_file=False,
             overrides=[
                 f'messages.alert_body="{longest}"',
-                f"messages.suggestions={json.dumps([longest] * MAX_TEXTS)}",
+                f"messages.suggestions={json.dumps(fullest)}",
+                f"messages.reentry_lines={json.dumps(['Hi'] * MAX_TEXTS)}",
             ],
         ).settings
         assert settings.messages.alert_body == longest
-        assert settings.messages.suggestions == [longest] * MAX_TEXTS
+        assert settings.messages.suggestions == fullest
+        assert settings.messages.reentry_lines == ["Hi"] * MAX_TEXTS
+
+    def test_a_list_of_a_few_dozen_own_texts_loads(self, tmp_path: Path) -> None:
+        """A settings file with 30 own suggestions, as versions before any limit took, is
+        taken as it is: a refused file would stop the monitor watching."""
+        own = [f"Walk to the corner and back, round {n}" for n in range(1, 31)]
+        path = tmp_path / "own.toml"
+        path.write_text(f"[messages]\nsuggestions = {json.dumps(own)}\n", encoding="utf-8")
+        settings = load_config(path, env={}, use_default_user_file=False).settings
+        assert settings.messages.suggestions == own
+
+    @pytest.mark.parametrize(
+        ("language", "words"),
+        [
+            ("en", "20001 characters in this list: its texts together can have at most 20000"),
+            ("de", "20001 Zeichen in dieser Liste: ihre Texte dürfen zusammen höchstens 20000"),
+        ],
+    )
+    def test_a_list_over_the_most_characters_together_names_the_limit(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], language: str, words: str
+    ) -> None:
+        """A list whose texts together hold more than the most characters is named with its
+        line, its length, the limit and what to do."""
+        texts = ["y" * MAX_TEXT_CHARS] * (MAX_LIST_CHARS // MAX_TEXT_CHARS) + ["z"]
+        path = tmp_path / "full.toml"
+        path.write_text(f"[messages]\nsuggestions = {json.dumps(texts)}\n", encoding="utf-8")
+        assert main(["config", "check", str(path), "--lang", language]) == 1
+        out = capsys.readouterr().out
+        assert "full.toml:2: messages.suggestions = ['yyy" in out
+        assert words in out
 
     def test_good_file_says_ok(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A valid file exits 0 and says OK."""

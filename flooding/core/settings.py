@@ -231,10 +231,32 @@ def _placeholder_problem(text: str, names: tuple[str, ...]) -> tuple[str, str] |
 # longest shipped text has 198), so a person's own longer script still loads, yet bounded, so
 # the Settings form with every text at its longest still sends (the app's body limit)
 MAX_TEXT_CHARS = 1000
-MAX_TEXTS = 20  # a rotating list's most texts (a shipped one holds 5 at most)
+# a rotating list's most texts: a shipped one holds 5, and versions before any limit took
+# any number, so a person's own list of a few dozen must still load (a refused file stops
+# the monitor watching); the characters, not the count, are what fill the Settings form
+MAX_TEXTS = 100
+# a rotating list's texts together: twenty texts at their longest, so the Settings form with
+# every list full still sends (the app's body limit)
+MAX_LIST_CHARS = 20 * MAX_TEXT_CHARS
+
+
+def _list_fits(texts: list[str]) -> list[str]:
+    """The list, when its texts together hold no more than `MAX_LIST_CHARS` characters."""
+    total = sum(len(text) for text in texts)
+    if total > MAX_LIST_CHARS:
+        raise PydanticCustomError(
+            "texts_too_long",
+            "the texts together are {length} characters; the most is {max}",
+            {"length": total, "max": MAX_LIST_CHARS},
+        )
+    return texts
+
+
 _ItemText = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]  # never empty
-Texts = Annotated[list[_ItemText], Field(min_length=1, max_length=MAX_TEXTS)]  # one at least
+Texts = Annotated[  # one text at least
+    list[_ItemText], Field(min_length=1, max_length=MAX_TEXTS), AfterValidator(_list_fits)
+]
 
 
 class MessageSettings(_Section):

@@ -29,6 +29,7 @@ from flooding.app.web.message_preview import example_notices
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue
 from flooding.core.settings import (
+    MAX_LIST_CHARS,
     MAX_TEXT_CHARS,
     MAX_TEXTS,
     PLACEHOLDERS,
@@ -60,7 +61,7 @@ KEEP_SESSIONS_S = 600.0  # the what-if keeps the prepared sessions this long aft
 #                          monitor lets their memory go (tens of MB for a year of talks)
 # the most a text field takes as typed (its `maxlength`): the schema's limits, a list's with
 # the line break after each text (which a browser may count as two)
-MAX_CHARS = {"text": MAX_TEXT_CHARS, "lines": MAX_TEXTS * (MAX_TEXT_CHARS + 2)}
+MAX_CHARS = {"text": MAX_TEXT_CHARS, "lines": MAX_LIST_CHARS + 2 * MAX_TEXTS}
 ITEM_PATH = re.compile(r"(\.\d+)+$")  # `.3` after a list's key: one text of it
 KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=")
 SECTION_LINE = re.compile(r"^\[([^\]]+)\]")

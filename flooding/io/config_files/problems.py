@@ -138,6 +138,8 @@ def _describe(error: Mapping[str, Any], path: str, say: Catalogue) -> str:
     if kind == "too_long":  # a list of message texts (`settings.MAX_TEXTS`)
         count, most = ctx["actual_length"], ctx["max_length"]
         return say("problem.too_many_texts", count=count, max=most, extra=count - most)
+    if kind == "texts_too_long":  # a list's texts together (`settings.MAX_LIST_CHARS`)
+        return say("problem.texts_too_long", length=ctx["length"], max=ctx["max"])
     validator = _validator_words(kind, ctx, say)
     if validator is not None:
         return validator
