@@ -100,3 +100,21 @@ class AppProcess:
                 self.process.kill()
                 self.process.wait()
         self._reader.join(5)
+
+
+def summary_linked_to(page: Any, summary_id: str, field_id: str, hints: list[str]) -> str:
+    """Check a refused form as every form page shows one: the summary `#summary_id` has the
+    focus and links to `#field_id`, which is marked invalid and described by `hints` and then
+    its problem, and Tab and Enter on the link move the focus to the field; the link's words."""
+    page.wait_for_selector(f"#{summary_id}")
+    assert page.evaluate("document.activeElement.id") == summary_id
+    link = page.locator(f"#{summary_id} a")
+    assert link.get_attribute("href") == f"#{field_id}"
+    field = page.locator(f"#{field_id}")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert (field.get_attribute("aria-describedby") or "").split() == [*hints, f"{field_id}-error"]
+    words = str(link.inner_text())
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == field_id
+    return words
