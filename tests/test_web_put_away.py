@@ -1,6 +1,7 @@
 """A message put away on the Now page stays away, in a real browser (chromium) over the app of
 a running session fed by the test: after a reload, in a second tab of the same browser, and in
-a tab opened later; a new message after it still shows."""
+a tab opened later; a new message after it still shows, and an alert whose break is over does
+not come back with a later break."""
 
 from __future__ import annotations
 
@@ -96,6 +97,30 @@ def test_an_alert_answered_not_flooded_stays_answered_after_a_reload_and_in_othe
     for page in tabs:
         page.wait_for_selector("#alert-card", state="visible")
         assert page.inner_text("#alert-title") == "Flooded again"
+
+
+def test_an_alert_whose_break_ended_ready_does_not_come_back_with_a_later_break(
+    app: FedApp, tabs: tuple[Any, Any]
+) -> None:
+    """After a break ended with ready-to-return, a break taken by hand later (no new alert)
+    shows the pause, not the old alert again, live and after a reload."""
+    first, _ = tabs
+    app.send(*[fed(t, 95.0, State.FLOODED, pausing=True) for t in range(3)])
+    message(app, "alert", "You're flooded", "Heart 95 bpm.")
+    first.wait_for_selector("#alert-card", state="visible")
+    message(app, "ready", READY_TITLE, READY_BODY)
+    app.send(*[fed(t, 70.0) for t in range(3, 6)])
+    first.wait_for_selector("#ready-card", state="visible")
+    first.click("#ready-done")
+    app.send(*[fed(t, 71.0, pausing=True) for t in range(6, 9)])
+    first.wait_for_selector("#pause-card", state="visible")
+    shown_bpm(first, "71")
+    assert first.is_hidden("#alert-card")
+    first.reload()
+    first.wait_for_selector("#pause-card", state="visible")
+    shown_bpm(first, "71")
+    assert first.is_hidden("#alert-card")
+    assert first.is_hidden("#ready-card")
 
 
 def test_putting_away_asks_for_a_kept_message_of_the_feed_from_the_apps_own_page(

@@ -309,8 +309,10 @@
       if (heard) announce(m.title + ". " + m.body);
     } else if (m.kind === "ready") {
       // shown in a card of its own, where the pause was: the whole message, until the
-      // person puts it away or a new pause starts
+      // person puts it away or a new pause starts; the alert's break is over with it (a
+      // break taken later without an alert does not bring its card back)
       readyMessage = m.put_away ? null : m;
+      lastAlert = null;
       $("ready-words").textContent = "";
       $("ready-title").textContent = m.title;
       $("ready-body").textContent = m.body;
