@@ -1,6 +1,7 @@
 """The app's charts for a person without a mouse, in a real browser (chromium): a stored
 session's chart zooms and moves from the keyboard as the mouse zooms it (its movement chart
-with it), says its keys in words, and shows where the focus is."""
+with it), says its keys in words, and shows where the focus is; the live chart on Now has no
+zoom only a mouse could make."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from typing import Any
 
 import pytest
 
+from flooding.core.models import State
 from flooding.io.locale_files import screen_texts
 from flooding.io.store import Store
 from tests.browser import AppProcess
 from tests.session_factory import record, record_with_movement
 from tests.test_web_access import RING_CONTRAST
 from tests.test_web_import import tab_to
+from tests.test_web_live import FedApp, fed
 
 pytestmark = pytest.mark.slow
 
@@ -162,3 +165,27 @@ def test_the_keys_are_said_in_german_on_a_german_page(chromium: Any, tmp_path: P
         page.close()
     finally:
         process.stop()
+
+
+def test_the_live_chart_has_no_zoom_only_a_mouse_makes(tmp_path: Path, chromium: Any) -> None:
+    """A drag across the live chart on Now leaves it showing the last minutes (a zoom there
+    would be for mouse users only, and undone by the next reading)."""
+    app = FedApp(tmp_path)
+    try:
+        app.send(*[fed(t, 70.0 + t % 5, State.CALM) for t in range(120)])
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        page.wait_for_function("() => window.floodingChart && window.floodingChart.data[0].length")
+        before = page.evaluate("[floodingChart.scales.x.min, floodingChart.scales.x.max]")
+        box = page.locator("#chart .u-over").bounding_box()
+        assert box is not None
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + box["width"] * 0.3, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
+        page.mouse.up()
+        after = page.evaluate("[floodingChart.scales.x.min, floodingChart.scales.x.max]")
+        assert after == before
+        page.close()
+    finally:
+        app.close()

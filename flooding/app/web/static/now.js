@@ -46,6 +46,8 @@
     chart = new uPlot({
       width: width(), height: 260,
       scales: { x: { time: true }, y: { auto: true } },
+      // no zoom: the next reading would undo it within a second, and it was the mouse's only
+      cursor: { drag: { x: false, y: false, setScale: false } },
       axes: [floodingTime.axis("#4a5560"), { stroke: "#4a5560", label: say("web.chart.axis") }],
       legend: { show: false }, // the page has its own legend, and the numbers under Details
       series: series,
