@@ -368,7 +368,7 @@ def test_a_couple_session_charts_each_heart_under_its_name(tmp_path: Path, chrom
         page = open_page(chromium, process, f"/sessions/{sid}")
         page.wait_for_selector("#chart[data-ready='yes'] canvas")
         legend = page.inner_text("#chart .u-legend")
-        assert page.get_attribute("#chart", "aria-describedby") == "chart-words"
+        assert page.get_attribute("#chart", "aria-describedby") == "chart-words chart-keys"
         words = page.inner_text("#chart-words")
     finally:
         process.stop()
@@ -532,9 +532,9 @@ def test_the_chart_is_said_in_words_beside_it(
     assert episode.alert_s is not None
     assert episode.ready_s is not None
     page = open_page(chromium, app, f"/sessions/{hard}")
-    described = page.get_attribute("#chart", "aria-describedby")
-    assert described == "chart-words"
-    words = page.inner_text(f"#{described}")
+    # its story, then the keys that zoom it
+    assert page.get_attribute("#chart", "aria-describedby") == "chart-words chart-keys"
+    words = page.inner_text("#chart-words")
     assert re.fullmatch(
         r"Calm baseline: about \d+ beats a minute\. Highest heart rate: \d+ beats a minute\. "
         r"Above the flooding line: \d\d:\d\d to \d\d:\d\d\. Alert at \d\d:\d\d\. "

@@ -3,16 +3,19 @@
 `LiveFeed` is a `View`: the session runner calls it for every reading, message, link change and
 battery level (the same calls the terminal gets, beside the notifier), and it hands each one,
 as a small JSON event, to every open page. It also keeps the last minutes of readings, so a page
-opened mid-talk draws its chart at once. In couple mode it names the two people, and keeps each
-one's strap (its link and battery) apart.
+opened mid-talk draws its chart at once, and the latest messages, each with an id: one a
+person put away (`put_away`) stays away in every page, and in one opened or reloaded later. In
+couple mode it names the two people, and keeps each one's strap (its link and battery) apart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import math
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -79,6 +82,10 @@ class LiveFeed:
         self.straps: dict[str, dict[str, Any]] = {}  # couple mode: each one's strap, by name
         self.readings: deque[dict[str, Any]] = deque()
         self.messages: deque[dict[str, Any]] = deque(maxlen=MESSAGES_KEPT)
+        # a message's id: this feed's own (a page left open across a restart of the monitor
+        # never puts away the new feed's message of the same number) and its number
+        self._feed_id = secrets.token_hex(4)
+        self._numbers = itertools.count(1)
         self.link_state: dict[str, Any] | None = None
         self._connected: set[str] = set()  # whose straps have connected ("": one person's)
         self.battery_state: dict[str, Any] | None = None
@@ -97,7 +104,11 @@ class LiveFeed:
         self._send_reading("person-reading", data)
 
     def message(self, message: Message) -> None:
-        data = message_event(message)
+        data = {
+            "id": f"{self._feed_id}-{next(self._numbers)}",
+            **message_event(message),
+            "put_away": False,
+        }
         self.messages.append(data)
         self._send("message", data)
         self.send_status()
@@ -135,6 +146,28 @@ class LiveFeed:
     def info(self, text: str) -> None:
         self._send("info", {"text": text})
         self.send_status()
+
+    # -- what the person put away ----------------------------------------------------------
+
+    def put_away(self, message_id: str) -> bool:
+        """The person put the message away (its card's button): every open page is told, and
+        the snapshot says so from now on. False: no message of that id is kept."""
+        for data in self.messages:
+            if data["id"] == message_id:
+                self._put_away(data)
+                return True
+        return False
+
+    def put_away_alerts(self) -> None:
+        """The person answered the alert (not flooded): its card goes from every page."""
+        for data in self.messages:
+            if data["kind"] == "alert":
+                self._put_away(data)
+
+    def _put_away(self, data: dict[str, Any]) -> None:
+        if not data["put_away"]:
+            data["put_away"] = True
+            self._send("put-away", {"id": data["id"]})
 
     def _strap(self, person: str) -> dict[str, Any]:
         """A partner's strap as the page shows it (what is not known yet: None)."""

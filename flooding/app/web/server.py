@@ -49,6 +49,7 @@ from flooding.io.clock import follow_time_zone
 from flooding.io.control import (
     ControlRequestError,
     Handler,
+    OkRequest,
     StatusRequest,
     error_reply,
     parse_request,
@@ -137,7 +138,7 @@ class AppServer:
             self.guard.say = self.say
 
     def _build(self) -> web.Application:
-        from flooding.app.web import import_page, pages, settings_page, talk_pages
+        from flooding.app.web import import_page, pages, put_away, settings_page, talk_pages
 
         app = web.Application(middlewares=[self.guard.middleware], client_max_size=MAX_BODY_BYTES)
         app[SERVER_KEY] = self
@@ -150,6 +151,7 @@ class AppServer:
         app.router.add_get("/breathing.css", self.breathing_css)
         app.router.add_static("/static", HERE / "static", append_version=False)
         pages.add_routes(app)
+        put_away.add_routes(app)
         settings_page.add_routes(app)
         talk_pages.add_routes(app)
         import_page.add_routes(app)
@@ -363,11 +365,8 @@ class AppServer:
                 status=409,
             )
         try:
-            raw = await request.json()
-        except RecursionError:  # brackets nested too deep for Python's JSON reader
-            return _json(error_reply("bad-request", self.say("web.live.bad_action")), status=400)
-        except (ValueError, LookupError) as exc:  # not JSON, or in a charset nobody knows
-            log.info("an action could not be read: %s", type(exc).__name__)
+            raw = await json_of(request)
+        except ValueError:
             return _json(error_reply("bad-request", self.say("web.live.bad_action")), status=400)
         try:
             action = parse_request(raw)
@@ -377,6 +376,8 @@ class AppServer:
             return _json(error_reply("bad-request", self.say("web.live.status_asked")), status=400)
         reply = self.control(action)
         if self.feed is not None:
+            if isinstance(action, OkRequest) and reply.ok:
+                self.feed.put_away_alerts()  # answered: its card goes from every page
             self.feed.send_status()
         return _json(reply, status=200 if reply.ok else 409)
 
@@ -413,6 +414,17 @@ async def form_of(request: web.Request) -> dict[str, str]:
             text=server_of(request).say("web.form.unreadable") + "\n"
         ) from None
     return {key: value for key, value in posted.items() if isinstance(value, str)}
+
+
+async def json_of(request: web.Request) -> Any:
+    """A request's JSON body; ValueError when it is none (said in the log, not what it was)."""
+    try:
+        return await request.json()
+    except RecursionError:  # brackets nested too deep for Python's JSON reader
+        raise ValueError("nested too deep") from None
+    except (ValueError, LookupError) as exc:  # not JSON, or in a charset nobody knows
+        log.info("a page's request could not be read: %s", type(exc).__name__)
+        raise ValueError("not JSON") from None
 
 
 def _json(reply: BaseModel, status: int) -> web.Response:

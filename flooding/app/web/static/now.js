@@ -46,6 +46,8 @@
     chart = new uPlot({
       width: width(), height: 260,
       scales: { x: { time: true }, y: { auto: true } },
+      // no zoom: the next reading would undo it within a second, and it was the mouse's only
+      cursor: { drag: { x: false, y: false, setScale: false } },
       axes: [floodingTime.axis("#4a5560"), { stroke: "#4a5560", label: say("web.chart.axis") }],
       legend: { show: false }, // the page has its own legend, and the numbers under Details
       series: series,
@@ -293,10 +295,11 @@
     }
   }
 
-  // a message (`heard`: it came now, not with the page's snapshot: only then it is said)
+  // a message (`heard`: it came now, not with the page's snapshot: only then it is said); one
+  // the person put away (`put_away`, in this tab or another, before a reload) stays away
   function showMessage(m, heard) {
     if (m.kind === "alert") {
-      lastAlert = m; alertAnswered = false; readyMessage = null;
+      lastAlert = m; alertAnswered = !!m.put_away; readyMessage = null;
       $("alert-title").textContent = m.title;
       $("alert-body").textContent = m.body;
       $("ready-words").textContent = "";
@@ -308,8 +311,10 @@
       if (heard) announce(m.title + ". " + m.body);
     } else if (m.kind === "ready") {
       // shown in a card of its own, where the pause was: the whole message, until the
-      // person puts it away or a new pause starts
-      readyMessage = m;
+      // person puts it away or a new pause starts; the alert's break is over with it (a
+      // break taken later without an alert does not bring its card back)
+      readyMessage = m.put_away ? null : m;
+      lastAlert = null;
       $("ready-words").textContent = "";
       $("ready-title").textContent = m.title;
       $("ready-body").textContent = m.body;
@@ -431,10 +436,31 @@
   });
   $("end-pause").addEventListener("click", () => act({ cmd: "resume" }, say("web.live.done_resume"), true));
   $("ready-done").addEventListener("click", () => {
+    if (readyMessage) putAwayEverywhere(readyMessage.id);
     readyMessage = null;
     showState();
     $("state-words").focus();
   });
+
+  // the person put a message away: the app keeps it so, for the page's other tabs and for
+  // this one after a reload (the card is gone here at once either way)
+  function putAwayEverywhere(id) {
+    fetch("/api/put-away", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ id: id }), credentials: "same-origin",
+    }).catch(() => { /* the card is gone here; the monitor away, nothing more to keep */ });
+  }
+
+  // a message put away in another tab (or "I'm OK" answered there): its card goes here too,
+  // the focus kept on the page if it was on the card
+  function putAway(id) {
+    const cards = [];
+    if (readyMessage && readyMessage.id === id) { readyMessage = null; cards.push("ready-card"); }
+    if (lastAlert && lastAlert.id === id && !alertAnswered) { alertAnswered = true; cards.push("alert-card"); }
+    const focusWasIn = cards.some((card) => $(card).contains(document.activeElement));
+    showState();
+    if (focusWasIn) $("state-words").focus();
+  }
   $("workout").addEventListener("click", () => act({ cmd: "workout", on: !workout() }, say(workout() ? "web.live.done_talk" : "web.live.done_workout")));
 
   // the words the page had before the monitor said anything (the template's)
@@ -486,6 +512,7 @@
       draw(r.w);
     });
     source.addEventListener("message", (e) => showMessage(JSON.parse(e.data), true));
+    source.addEventListener("put-away", (e) => putAway(JSON.parse(e.data).id));
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
     source.addEventListener("link", (e) => showLink(JSON.parse(e.data), null));
     source.addEventListener("battery", (e) => showLink(null, JSON.parse(e.data).percent));

@@ -1,5 +1,6 @@
-// A session's chart: uPlot with zoom and hover values; alerts, breaks and ready marked;
-// a session of two draws each heart on its own line, and when each was flooded.
+// A session's chart: uPlot with zoom (the mouse's drag, or the keys of chart_keys.js) and
+// hover values; alerts, breaks and ready marked; a session of two draws each heart on its
+// own line, and when each was flooded.
 "use strict";
 (function () {
   const box = document.getElementById("chart");
@@ -93,6 +94,7 @@
       const chart = new uPlot(opts, hearts.data, box);
       window.floodingChart = chart; // what is drawn (for measurements and tests)
       const charts = [[chart, 300]];
+      const focusable = [box];
       if (d.activity) {  // the strap's accelerometer: how much the body moved, under the heart
         const moved = document.getElementById("movement");
         moved.hidden = false;
@@ -105,8 +107,11 @@
           series: [floodingTime.series(say("web.chart.time")), { label: say("web.chart.movement"), stroke: "#6b4fa0", fill: "rgba(107, 79, 160, 0.25)", width: 1 }],
         }, [d.t, d.activity], band);
         charts.push([movement, 120]);
+        focusable.push(band);
         band.dataset.ready = "yes";
       }
+      window.floodingCharts = charts.map(([c]) => c); // the heart's, then the movement's
+      floodingChartKeys(focusable, window.floodingCharts);
       window.addEventListener("resize", () => {
         for (const [c, h] of charts) c.setSize({ width: Math.max(280, box.clientWidth), height: h });
       });
