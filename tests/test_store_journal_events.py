@@ -107,6 +107,33 @@ def test_a_crash_while_held_keeps_the_alert_and_its_break_and_the_break_goes_on(
     assert not journal_of(tmp_path).exists()
 
 
+PACED = 60  # samples, 50 ms apart: 3 s of a lock held
+PACE_S = 0.05
+AT_MOST_LOST = 30  # samples: the first second and a half of the lock (the target: one second)
+
+
+def test_a_crash_three_seconds_into_a_lock_loses_only_about_its_first_second(
+    tmp_path: Path,
+) -> None:
+    """With the store's own waiting time, a recorder killed (-9) 3 s into a lock loses at
+    most about the first second of it: later samples and the alert waited on disk."""
+    killed_recorder(tmp_path, 36_000, PACED, PACE_S)
+    store = Store.open(tmp_path)
+    try:
+        (session,) = store.sessions()
+        times = [s.t_s for s in store.iter_samples(session.id)]
+        assert [e.kind for e in store.events(session.id)] == [
+            "alert",
+            "pause-started",
+            "false-alarm",
+        ]
+    finally:
+        store.close()
+    lost = PACED - len(times)
+    assert lost <= AT_MOST_LOST
+    assert times == [START + k for k in range(lost, PACED)]
+
+
 def test_events_recorded_while_held_wait_on_disk_and_are_saved_once_in_order(
     tmp_path: Path,
 ) -> None:

@@ -73,8 +73,8 @@ CLOSE_WAIT_S = 120.0  # closing while the database is busy: keep trying this lon
 SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queued writes
 SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwritable
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, to the journal
-JOURNAL_AFTER_S = 5.0  # a database away this long: newer samples go to the journal, on disk,
-#                        so a monitor killed meanwhile loses at most these first seconds' ones
+JOURNAL_AFTER_S = 1.0  # a database away this long: newer samples and events wait on disk, as
+#                        a crash may lose at most the last second (DESIGN: reliability)
 CHUNK_ROWS = 20_000  # a sync flush (outside `all_or_nothing`) commits this many rows at once...
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 LITERAL_MIN_ROWS = 64  # an insert of fewer rows binds every value: a literal in its text
