@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 import sqlite3
 import subprocess
@@ -16,7 +17,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from flooding.app.unfinished_break import unfinished_break
+from flooding.cli.main import main
 from flooding.core.models import Alert, PauseStarted, Rule, Sample
 from flooding.io.store import DB_NAME, Store
 from tests.test_store_busy import LockHolder
@@ -203,3 +207,36 @@ def test_a_waiting_file_of_the_previous_version_is_saved_and_never_twice(
     finally:
         store.close()
     assert not journal_of(tmp_path).exists()
+
+
+def test_sessions_right_after_a_crash_shows_the_whole_session_with_its_alert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`flooding sessions`, the first command after a crash while the database was held,
+    saves the waiting file and lists the session with every waiting sample, its alert, its
+    break and the false-alarm mark."""
+    killed_recorder(tmp_path, BOUND_ROWS, 50, 0.0)
+    assert main(["sessions", "--json", "--data-dir", str(tmp_path)]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["samples"], listed["alerts"], listed["pauses"]) == (50 - BOUND_ROWS, 1, 1)
+    assert listed["false_alarms"] == 1
+    assert not journal_of(tmp_path).exists()
+
+
+def test_sessions_while_still_held_says_that_recent_data_waits_to_be_saved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """`flooding sessions` after a crash, with the database still held by another program,
+    answers with what is stored and says plainly that recent data waits in the waiting
+    file, which stays there for the next open to save."""
+    killed_recorder(tmp_path, BOUND_ROWS, 50, 0.0)
+    with caplog.at_level(logging.WARNING), LockHolder(tmp_path / DB_NAME, "EXCLUSIVE"):
+        assert main(["sessions", "--json", "--data-dir", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    [told] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    waits = (
+        f"some recent data, from when flooding last stopped, still waits in {journal_of(tmp_path)}"
+    )
+    assert told.startswith(waits)
+    assert "is busy" in told
+    assert journal_of(tmp_path).exists()

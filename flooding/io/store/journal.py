@@ -402,3 +402,12 @@ def leftovers(db_path: Path) -> Iterator[Saving]:
             os.close(fd)
             continue
         yield Saving(path, fd)
+
+
+def left_waiting(db_path: Path) -> list[Path]:
+    """The journals a stopped session left (those `leftovers` would give), only named."""
+    found = []
+    for saving in leftovers(db_path):
+        found.append(saving.path)
+        saving.close()
+    return found

@@ -43,7 +43,14 @@ from flooding.core.models import SOLO, Event, Sample
 from flooding.core.timefmt import local_stamp
 from flooding.io.files import UnsafeFileError, make_private_dir
 from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy, is_transient
-from flooding.io.store.journal import Journal, Saving, SessionHeader, WaitingEvent, leftovers
+from flooding.io.store.journal import (
+    Journal,
+    Saving,
+    SessionHeader,
+    WaitingEvent,
+    left_waiting,
+    leftovers,
+)
 from flooding.io.store.schema import (
     COLUMNS_SCHEMA,
     DB_NAME,
@@ -69,6 +76,8 @@ _T = TypeVar("_T")
 
 BUSY_TIMEOUT_MS = 5000  # a reader holding the lock briefly must not fail the writer
 OPEN_WAIT_S = 120.0  # opening while another program holds the lock: wait this long for it
+LEFT_WAIT_MS = 1000  # a command that only reads waits this long to save a left waiting file:
+#                      no longer, as a read is never held up by another program's lock
 CLOSE_WAIT_S = 120.0  # closing while the database is busy: keep trying this long to save
 SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queued writes
 SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwritable
@@ -429,7 +438,33 @@ class Store:
         except StoreError:
             connection.close()
             raise
+        store._save_left_waiting()
         return store
+
+    def _save_left_waiting(self) -> None:
+        """For a store opened only to read: save the waiting files a stopped session left
+        (`_save_leftovers`), through a connection of its own, so that what is read is the
+        whole session, as `open` would; when that cannot be (a folder nobody can write, a
+        database another program holds longer than `LEFT_WAIT_MS`), say plainly that some
+        recent data waits to be saved, and read what is there."""
+        left = left_waiting(self.path)
+        if not left:
+            return
+        trouble: sqlite3.Error = sqlite3.OperationalError("attempt to write a readonly database")
+        if not self.immutable:
+            try:
+                db = _own_writer(self.path, LEFT_WAIT_MS)
+                try:
+                    type(self)(db, self.path)._save_leftovers()
+                finally:
+                    db.close()
+                return
+            except sqlite3.Error as exc:
+                trouble = exc
+        from flooding.io.locale_files import load_catalogue
+
+        why = explain(trouble, self.path)
+        log.warning(load_catalogue()("store.waiting_left", path=left[0], why=why))
 
     def _check_tables(self) -> None:
         """Every table of the schema is there (a file changed by another program may lack one)."""
@@ -1596,7 +1631,7 @@ class Store:
             finally:
                 self.db.execute(f"PRAGMA busy_timeout = {int(waited_ms)}")
         try:
-            db = _replay_writer(self.path)
+            db = _own_writer(self.path)
         except sqlite3.Error as exc:
             log.debug("replays' alerts not kept: %s", explain(exc, self.path))
             return False
@@ -1802,10 +1837,13 @@ def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Conn
     return connection
 
 
-def _replay_writer(path: Path) -> sqlite3.Connection:
-    """A connection of its own that writes replays' alerts for a store opened only to read:
-    the file must exist (never made here); foreign keys on, so a row goes with its session."""
-    db = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=rw", uri=True, timeout=0)
+def _own_writer(path: Path, busy_timeout_ms: int = 0) -> sqlite3.Connection:
+    """A connection of its own that writes for a store opened only to read (replays' alerts,
+    a left waiting file): the file must exist (never made here); foreign keys on, so a row
+    goes with its session. Another program's lock is waited for `busy_timeout_ms`."""
+    db = sqlite3.connect(
+        f"file:{quote(str(path.absolute()))}?mode=rw", uri=True, timeout=busy_timeout_ms / 1000
+    )
     try:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")  # as the store's own connections (WAL)
