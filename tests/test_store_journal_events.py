@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,26 @@ def test_sessions_while_still_held_says_that_recent_data_waits_to_be_saved(
     assert told.startswith(waits)
     assert "is busy" in told
     assert journal_of(tmp_path).exists()
+
+
+HELD_S = 7.0  # longer than a connection's own busy wait (5 s)
+
+
+def test_an_open_that_finds_a_waiting_file_while_held_waits_and_then_saves_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A writing open (a monitor started again after a crash) that finds a waiting file while
+    another program holds the database for longer than a busy wait says it is waiting, then
+    saves the file's samples and events before it is used, so a break it holds is known."""
+    killed_recorder(tmp_path, BOUND_ROWS, 50, 0.0)
+    with caplog.at_level(logging.WARNING), LockHolder(tmp_path / DB_NAME, "EXCLUSIVE") as holder:
+        threading.Timer(HELD_S, holder.release.set).start()
+        store = Store.open(tmp_path)
+    try:
+        (session,) = store.sessions()
+        assert store.sample_count(session.id) == 50 - BOUND_ROWS
+        assert unfinished_break(store, 0, "ble", START + 600) is not None
+    finally:
+        store.close()
+    assert any(r.getMessage().startswith("waiting: ") for r in caplog.records)
+    assert not any(r.levelno >= logging.ERROR for r in caplog.records)

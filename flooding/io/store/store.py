@@ -392,7 +392,7 @@ class Store:
         try:
             if store._migrate() < COLUMNS_SCHEMA:
                 store._keep_ended_columns()
-            store._save_leftovers()
+            store._save_or_tell(OPEN_WAIT_S)
         except BaseException:
             connection.close()
             raise
@@ -447,24 +447,50 @@ class Store:
         whole session, as `open` would; when that cannot be (a folder nobody can write, a
         database another program holds longer than `LEFT_WAIT_MS`), say plainly that some
         recent data waits to be saved, and read what is there."""
-        left = left_waiting(self.path)
-        if not left:
+        if not left_waiting(self.path):
             return
-        trouble: sqlite3.Error = sqlite3.OperationalError("attempt to write a readonly database")
-        if not self.immutable:
+        if self.immutable:
+            unwritable = sqlite3.OperationalError("attempt to write a readonly database")
+            self._tell_left_waiting(unwritable)
+            return
+        try:
+            db = _own_writer(self.path, LEFT_WAIT_MS)
+        except sqlite3.Error as exc:
+            self._tell_left_waiting(exc)
+            return
+        try:
+            type(self)(db, self.path)._save_or_tell(0.0)
+        finally:
+            db.close()
+
+    def _save_or_tell(self, wait_s: float) -> None:
+        """Save the waiting files a stopped session left (`_save_leftovers`), waiting up to
+        `wait_s` for another program's lock (said once); if they still cannot be saved (held
+        longer, a full disk, a read-only file), say so and go on: the store opens all the
+        same, and the next open saves them."""
+        deadline_s = time.monotonic() + wait_s
+        told = False
+        while True:
             try:
-                db = _own_writer(self.path, LEFT_WAIT_MS)
-                try:
-                    type(self)(db, self.path)._save_leftovers()
-                finally:
-                    db.close()
+                self._save_leftovers()
                 return
             except sqlite3.Error as exc:
-                trouble = exc
+                if not is_busy(exc) or time.monotonic() >= deadline_s:
+                    self._tell_left_waiting(exc)
+                    return
+                if not told:
+                    told = True
+                    log.warning("waiting: %s", explain(exc, self.path))
+                time.sleep(0.25)
+
+    def _tell_left_waiting(self, trouble: sqlite3.Error) -> None:
+        """Say plainly that recent data a stopped session left waits to be saved, and why it
+        cannot be now (`trouble`)."""
         from flooding.io.locale_files import load_catalogue
 
-        why = explain(trouble, self.path)
-        log.warning(load_catalogue()("store.waiting_left", path=left[0], why=why))
+        for path in left_waiting(self.path):
+            why = explain(trouble, self.path)
+            log.warning(load_catalogue()("store.waiting_left", path=path, why=why))
 
     def _check_tables(self) -> None:
         """Every table of the schema is there (a file changed by another program may lack one)."""
@@ -751,7 +777,7 @@ class Store:
                 saved, events = self._save_leftover(saving)
             except (OSError, ValueError, sqlite3.Error) as exc:
                 if isinstance(exc, sqlite3.Error) and is_transient(exc):
-                    raise  # busy, or not writable now: it waits, and is saved later
+                    raise  # busy, or not writable now: waited for, or said (`_save_or_tell`)
                 log.error(
                     "could not save the waiting samples in %s (%s); move it aside and tell "
                     "the people who make flooding",
