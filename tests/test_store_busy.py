@@ -39,10 +39,13 @@ HOLD_TIMEOUT_S = 30.0  # a test that goes wrong lets go of the lock after this l
 
 
 class LockHolder:
-    """Another connection that takes the database's write lock and keeps it until released."""
+    """Another connection that takes the database's write lock and keeps it until released
+    (`how`: `BEGIN IMMEDIATE`, or `BEGIN EXCLUSIVE` as a program that means to keep the
+    file to itself)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, how: str = "IMMEDIATE") -> None:
         self.path = path
+        self.how = how
         self.held = threading.Event()
         self.release = threading.Event()
         self._thread = threading.Thread(target=self._hold, daemon=True)
@@ -58,7 +61,7 @@ class LockHolder:
 
     def _hold(self) -> None:
         db = sqlite3.connect(self.path, timeout=HOLD_TIMEOUT_S)
-        db.execute("BEGIN IMMEDIATE")
+        db.execute(f"BEGIN {self.how}")
         self.held.set()
         self.release.wait(HOLD_TIMEOUT_S)
         db.rollback()

@@ -1,22 +1,27 @@
-"""The overflow journal: samples past the in-memory bound wait in an owner-only file on disk.
+"""The waiting file: what a live session records while the database is held waits on disk.
 
-While another program holds the database, a live session's samples beyond `MAX_WAITING_ROWS`
-are appended (one JSON line each, flushed to disk as written) to `flooding.db-waiting.jsonl`
-beside the database, so memory stays bounded and nothing is lost, even to a crash. Ahead of a
-session's first row in each file goes a line with the session's details (`SessionHeader`), so
-that the next open saves the rows to the session they were recorded in, whatever id it has then.
+While another program holds the database (for `JOURNAL_AFTER_S`, or past `MAX_WAITING_ROWS`),
+a live session's samples and events are appended in the order they came (one JSON line each,
+flushed to disk as written) to `flooding.db-waiting.jsonl` beside the database, so memory stays
+bounded and nothing is lost, even to a crash. A sample is a JSON list (`ROW_FIELDS`), an event a
+JSON object with an `event` key (`WaitingEvent`). Ahead of a session's first line in each file
+goes a line with the session's details (`SessionHeader`), so that the next open saves the rows
+to the session they were recorded in, whatever id it has then. A file written before events
+waited here holds rows (and headers) only, and reads the same.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
+import itertools
 import json
 import logging
 import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +101,52 @@ class SessionHeader:
         )
 
 
+@dataclass(frozen=True)
+class WaitingEvent:
+    """An event of a live session waiting to be saved, with the id handed out for it (an
+    alert's id is known at once: a false-alarm mark names it)."""
+
+    id: int
+    session: int
+    t_s: float
+    kind: str
+    data: dict[str, Any]
+    person: str
+
+    def line(self) -> str:
+        """The event as one journal line (a JSON object with an `event` key)."""
+        fields = {
+            "event": self.id,
+            "session": self.session,
+            "t_s": self.t_s,
+            "kind": self.kind,
+            "data": self.data,
+            "person": self.person,
+        }
+        return json.dumps(fields) + "\n"
+
+    @classmethod
+    def parse(cls, fields: dict[str, Any]) -> WaitingEvent | None:
+        """The event a journal line holds, None if it is not a well-formed one."""
+        if not (
+            _is_id(fields.get("event"))
+            and _is_id(fields.get("session"))
+            and _is_number(fields.get("t_s"))
+            and isinstance(fields.get("kind"), str)
+            and isinstance(fields.get("data"), dict)
+            and isinstance(fields.get("person"), str)
+        ):
+            return None
+        return cls(
+            fields["event"],
+            fields["session"],
+            float(fields["t_s"]),
+            fields["kind"],
+            fields["data"],
+            fields["person"],
+        )
+
+
 def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -148,48 +199,75 @@ def _open_own(path: Path, flags: int) -> int:
     return fd
 
 
-Chunk = tuple[dict[int, SessionHeader], list[tuple[Any, ...]]]
+@dataclass
+class Chunk:
+    """A part of a journal file: its sample rows and events, in the order written, with the
+    session headers read since the part before (a session's header comes before its lines)."""
+
+    headers: dict[int, SessionHeader] = field(default_factory=dict)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[WaitingEvent] = field(default_factory=list)
+
+    def sessions(self) -> dict[int, float]:
+        """The session ids its rows and events carry, each with its first time in it."""
+        first: dict[int, float] = {}
+        for sid, t_s in itertools.chain(
+            ((r[0], float(r[1])) for r in self.rows), ((e.session, e.t_s) for e in self.events)
+        ):
+            first[sid] = min(t_s, first.get(sid, t_s))
+        return first
 
 
 def read_chunks(path: Path) -> Iterator[Chunk]:
-    """A journal file in the order written, `READ_CHUNK_ROWS` rows at a time, each chunk with
-    the session headers read since the one before (a session's header comes before its rows).
+    """A journal file in the order written, `READ_CHUNK_ROWS` lines at a time (`Chunk`).
 
-    A last line cut short by a crash is skipped (its sample never finished being written);
-    a line that is neither a sample's row nor a session's header is a ValueError naming it
-    (the file was changed). A file written before headers were kept has none."""
+    A last line cut short by a crash is skipped (it never finished being written); a line
+    that is neither a sample's row, an event nor a session's header is a ValueError naming
+    it (the file was changed). A file written before headers were kept has none, and one
+    written before events waited here has no events."""
     fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
     with open(fd, encoding="utf-8") as lines:
-        headers: dict[int, SessionHeader] = {}
-        chunk: list[tuple[Any, ...]] = []
+        chunk = Chunk()
         for number, line in enumerate(lines, 1):
             if not line.endswith("\n"):
                 break
             entry = json.loads(line)
-            header = SessionHeader.parse(entry) if isinstance(entry, dict) else None
-            if header is not None:
-                headers[header.session] = header
-                continue
-            if not (
+            if isinstance(entry, dict):
+                if "event" in entry:
+                    event = WaitingEvent.parse(entry)
+                    if event is None:
+                        raise ValueError(f"line {number} is not a waiting event")
+                    chunk.events.append(event)
+                else:
+                    header = SessionHeader.parse(entry)
+                    if header is None:
+                        raise ValueError(f"line {number} is not a waiting sample")
+                    chunk.headers[header.session] = header
+                    continue
+            elif (
                 isinstance(entry, list)
                 and len(entry) == ROW_FIELDS
                 and _is_id(entry[0])
                 and _is_number(entry[1])
             ):
+                chunk.rows.append(tuple(entry))
+            else:
                 raise ValueError(f"line {number} is not a waiting sample")
-            chunk.append(tuple(entry))
-            if len(chunk) >= READ_CHUNK_ROWS:
-                yield headers, chunk
-                headers, chunk = {}, []
-        if chunk or headers:
-            yield headers, chunk
-
-
-def read_rows(path: Path) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of a journal file in the order written, in chunks (see `read_chunks`)."""
-    for _, chunk in read_chunks(path):
-        if chunk:
+            if len(chunk.rows) + len(chunk.events) >= READ_CHUNK_ROWS:
+                yield chunk
+                chunk = Chunk()
+        if chunk.rows or chunk.events or chunk.headers:
             yield chunk
+
+
+def identity(path: Path) -> str:
+    """What tells this journal file from any other: the SHA-256 of its bytes (a file once
+    saved, then left by a crash before it was removed, is known again by it)."""
+    digest = hashlib.sha256()
+    with open(os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC), "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class Saving:
@@ -202,13 +280,14 @@ class Saving:
         self.saved = False
         self.given_up = False  # could not be read back: left on disk for the next open
 
-    def rows(self) -> Iterator[list[tuple[Any, ...]]]:
-        """The journal's rows, in chunks (see `read_rows`)."""
-        return read_rows(self.path)
-
     def chunks(self) -> Iterator[Chunk]:
-        """The journal's rows, in chunks, with its session headers (see `read_chunks`)."""
+        """The journal's rows and events, in chunks, with its session headers (see
+        `read_chunks`)."""
         return read_chunks(self.path)
+
+    def identity(self) -> str:
+        """What tells this file from any other (`identity`)."""
+        return identity(self.path)
 
     def remove(self) -> None:
         """Delete the file once its rows are committed, and let go of it."""
@@ -236,21 +315,30 @@ class Saving:
 
 
 class Journal:
-    """The append-only overflow file of one live store."""
+    """The append-only waiting file of one live store."""
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
         self.path = journal_path(db_path)
-        self.rows = 0  # rows written since the last hand-over
+        self.rows = 0  # sample rows written since the last hand-over
+        self.events = 0  # events written since the last hand-over
         self._headed: set[int] = set()  # sessions whose header this file holds
         self._fd = -1
 
+    @property
+    def waiting(self) -> int:
+        """Lines (samples and events) written since the last hand-over."""
+        return self.rows + self.events
+
     def append(
-        self, rows: Sequence[tuple[Any, ...]], sessions: Mapping[int, SessionHeader] | None = None
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        sessions: Mapping[int, SessionHeader] | None = None,
+        events: Sequence[WaitingEvent] = (),
     ) -> None:
-        """Write rows at the end of the file and flush them to disk (fsync) before returning;
-        ahead of a session's first row in the file, its header from `sessions` (a session
-        missing there gets none: its rows are saved by id alone).
+        """Write rows, then events, at the end of the file and flush them to disk (fsync)
+        before returning; ahead of a session's first line in the file, its header from
+        `sessions` (a session missing there gets none: its lines are saved by id alone).
 
         Raises `UnsafeFileError` for a planted link or a file not ours, OSError for a disk
         that cannot take them (the caller keeps them in memory then)."""
@@ -258,18 +346,22 @@ class Journal:
             self._fd = _open_own(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         lines: list[str] = []
         headed = set(self._headed)
-        for row in rows:
-            header = (sessions or {}).get(row[0])
-            if header is not None and row[0] not in headed:
-                headed.add(row[0])
+        for sid, line in itertools.chain(
+            ((row[0], json.dumps(list(row)) + "\n") for row in rows),
+            ((event.session, event.line()) for event in events),
+        ):
+            header = (sessions or {}).get(sid)
+            if header is not None and sid not in headed:
+                headed.add(sid)
                 lines.append(header.line())
-            lines.append(json.dumps(list(row)) + "\n")
+            lines.append(line)
         data = "".join(lines).encode()
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view) :]
         os.fsync(self._fd)
         self.rows += len(rows)
+        self.events += len(events)
         self._headed = headed
 
     def hand_over(self) -> Saving:
@@ -280,12 +372,12 @@ class Journal:
         os.rename(self.path, saving)  # the same file (and our lock on it), a new name
         handed = Saving(saving, self._fd, self.rows)
         self._fd = -1
-        self.rows = 0
+        self.rows = self.events = 0
         self._headed = set()  # the next file heads its sessions again
         return handed
 
     def close(self) -> None:
-        """Let go of the file (left on disk if it holds rows: the next open saves them)."""
+        """Let go of the file (left on disk if it holds lines: the next open saves them)."""
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -310,3 +402,12 @@ def leftovers(db_path: Path) -> Iterator[Saving]:
             os.close(fd)
             continue
         yield Saving(path, fd)
+
+
+def left_waiting(db_path: Path) -> list[Path]:
+    """The journals a stopped session left (those `leftovers` would give), only named."""
+    found = []
+    for saving in leftovers(db_path):
+        found.append(saving.path)
+        saving.close()
+    return found

@@ -7,11 +7,13 @@ every write to a writer thread (`writer.Writer`), so the loop never waits for th
 another program's lock. Policy when the database is busy: nothing is dropped; the samples wait
 in memory (a warning after a few seconds, again every minute) and are saved in time order once
 the lock frees. Once the database has been away `JOURNAL_AFTER_S`, or past `MAX_WAITING_ROWS`
-(ten hours of one strap), later samples go to an owner-only journal file beside the database
-(`journal.Journal`), flushed to disk as they come, so a stopped or killed monitor loses at most
-the first seconds of a long wait, and memory stays bounded; it is saved (before newer rows)
-once the lock frees, or at the next `Store.open` after a crash. A session's id is handed out
-before its row is written, so at that open the id may name another program's session: the
+(ten hours of one strap), later samples and events (an alert, a break) go to an owner-only
+journal file beside the database (`journal.Journal`), in the order they came, flushed to disk
+as they come, so a stopped or killed monitor loses at most the first moments of a long wait,
+and memory stays bounded; it is saved (before newer rows) once the lock frees, or at the next
+`Store.open` after a crash, in one transaction that also notes the file as saved (`meta`), so
+that a file left by a crash after that commit is never saved twice. A session's id is handed
+out before its row is written, so at that open the id may name another program's session: the
 journal's session headers say which session the rows belong to (`_recovery_target`).
 """
 
@@ -40,8 +42,15 @@ from urllib.parse import quote
 from flooding.core.models import SOLO, Event, Sample
 from flooding.core.timefmt import local_stamp
 from flooding.io.files import UnsafeFileError, make_private_dir
-from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy
-from flooding.io.store.journal import Journal, Saving, SessionHeader, leftovers
+from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy, is_transient
+from flooding.io.store.journal import (
+    Journal,
+    Saving,
+    SessionHeader,
+    WaitingEvent,
+    left_waiting,
+    leftovers,
+)
 from flooding.io.store.schema import (
     COLUMNS_SCHEMA,
     DB_NAME,
@@ -55,7 +64,7 @@ from flooding.io.store.schema import (
     USABLE_PEAK,
     statements,
 )
-from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch, Writer
+from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch, Ids, Writer
 
 if TYPE_CHECKING:
     from flooding.core.beats.columns import SampleColumns
@@ -67,12 +76,14 @@ _T = TypeVar("_T")
 
 BUSY_TIMEOUT_MS = 5000  # a reader holding the lock briefly must not fail the writer
 OPEN_WAIT_S = 120.0  # opening while another program holds the lock: wait this long for it
+LEFT_WAIT_MS = 1000  # a command that only reads waits this long to save a left waiting file:
+#                      no longer, as a read is never held up by another program's lock
 CLOSE_WAIT_S = 120.0  # closing while the database is busy: keep trying this long to save
 SETTLE_WAIT_S = 120.0  # a read outside the event loop waits this long for queued writes
 SETTLE_SLICE_S = 0.2  # ...looking this often whether the disk has become unwritable
 MAX_WAITING_ROWS = 36_000  # ten hours of one strap at 1 Hz (about 15 MB): past it, to the journal
-JOURNAL_AFTER_S = 5.0  # a database away this long: newer samples go to the journal, on disk,
-#                        so a monitor killed meanwhile loses at most these first seconds' ones
+JOURNAL_AFTER_S = 1.0  # a database away this long: newer samples and events wait on disk, as
+#                        a crash may lose at most the last second (DESIGN: reliability)
 CHUNK_ROWS = 20_000  # a sync flush (outside `all_or_nothing`) commits this many rows at once...
 CHUNK_PAUSE_S = 0.005  # ...and lets go of the lock this long between them, for a live session
 LITERAL_MIN_ROWS = 64  # an insert of fewer rows binds every value: a literal in its text
@@ -81,6 +92,10 @@ REPLAY_ROWS_PER_TRANSACTION = 500  # replays' alerts written at a time: millisec
 #                                    well within the monitor's writer's patience (100 ms)
 
 RECOVERED_NOTE = "saved from the waiting samples after a crash"  # a restored session's note
+# meta keys naming the waiting files saved (by `journal.identity`), written in the transaction
+# that saves one: a file left by a crash between that commit and its removal is not saved twice
+APPLIED_KEY = "saved-waiting-file:"
+APPLIED_KEPT = 8  # the latest kept: one program leaves at most two files (waiting and saving)
 _Row = tuple[int, float, float, str, "int | None", "int | None", str, "float | None"]
 # the samples table's columns, in a `_Row`'s order, and the defaults of those that have one
 _SAMPLE_COLUMNS = (
@@ -377,7 +392,7 @@ class Store:
         try:
             if store._migrate() < COLUMNS_SCHEMA:
                 store._keep_ended_columns()
-            store._save_leftovers()
+            store._save_or_tell(OPEN_WAIT_S)
         except BaseException:
             connection.close()
             raise
@@ -423,7 +438,59 @@ class Store:
         except StoreError:
             connection.close()
             raise
+        store._save_left_waiting()
         return store
+
+    def _save_left_waiting(self) -> None:
+        """For a store opened only to read: save the waiting files a stopped session left
+        (`_save_leftovers`), through a connection of its own, so that what is read is the
+        whole session, as `open` would; when that cannot be (a folder nobody can write, a
+        database another program holds longer than `LEFT_WAIT_MS`), say plainly that some
+        recent data waits to be saved, and read what is there."""
+        if not left_waiting(self.path):
+            return
+        if self.immutable:
+            unwritable = sqlite3.OperationalError("attempt to write a readonly database")
+            self._tell_left_waiting(unwritable)
+            return
+        try:
+            db = _own_writer(self.path, LEFT_WAIT_MS)
+        except sqlite3.Error as exc:
+            self._tell_left_waiting(exc)
+            return
+        try:
+            type(self)(db, self.path)._save_or_tell(0.0)
+        finally:
+            db.close()
+
+    def _save_or_tell(self, wait_s: float) -> None:
+        """Save the waiting files a stopped session left (`_save_leftovers`), waiting up to
+        `wait_s` for another program's lock (said once); if they still cannot be saved (held
+        longer, a full disk, a read-only file), say so and go on: the store opens all the
+        same, and the next open saves them."""
+        deadline_s = time.monotonic() + wait_s
+        told = False
+        while True:
+            try:
+                self._save_leftovers()
+                return
+            except sqlite3.Error as exc:
+                if not is_busy(exc) or time.monotonic() >= deadline_s:
+                    self._tell_left_waiting(exc)
+                    return
+                if not told:
+                    told = True
+                    log.warning("waiting: %s", explain(exc, self.path))
+                time.sleep(0.25)
+
+    def _tell_left_waiting(self, trouble: sqlite3.Error) -> None:
+        """Say plainly that recent data a stopped session left waits to be saved, and why it
+        cannot be now (`trouble`)."""
+        from flooding.io.locale_files import load_catalogue
+
+        for path in left_waiting(self.path):
+            why = explain(trouble, self.path)
+            log.warning(load_catalogue()("store.waiting_left", path=path, why=why))
 
     def _check_tables(self) -> None:
         """Every table of the schema is there (a file changed by another program may lack one)."""
@@ -526,7 +593,7 @@ class Store:
                 unsaved = self._writer.stop(max(0.0, deadline_s - time.monotonic()))
                 if self._saving is not None:
                     self._saving.close()
-                if self._journal.rows or (self._saving is not None and not self._saving.saved):
+                if self._journal.waiting or (self._saving is not None and not self._saving.saved):
                     log.warning(
                         "some samples still wait in %s; they are saved the next time flooding "
                         "opens this folder. Nothing is lost.",
@@ -582,13 +649,8 @@ class Store:
         writer = self._writer
         assert writer is not None
         rows, self._pending = self._pending, []
-        away_since = writer.trouble_since
-        if rows and (
-            self._journal.rows
-            or writer.waiting_rows + len(rows) > self.max_waiting_rows
-            or (away_since is not None and time.monotonic() - away_since >= self.journal_after_s)
-        ):
-            rows = self._to_journal(rows)
+        if rows and self._journal_takes(writer, len(rows)):
+            rows = self._to_journal(rows, writer.waiting_rows + len(rows) > self.max_waiting_rows)
         if rows:
 
             def write(db: sqlite3.Connection, batch: Batch) -> None:
@@ -597,23 +659,57 @@ class Store:
             self._run(write, len(rows))
         self._save_journal(writer)
 
-    def _to_journal(self, rows: list[_Row]) -> list[_Row]:
-        """Write rows past the memory bound to the journal; returns those it could not take
-        (kept in memory: never lost)."""
+    def _journal_takes(self, writer: Writer, adding: int = 0) -> bool:
+        """Whether what is recorded now (`adding` samples, or an event) goes to the journal:
+        it already holds lines not handed over (later ones follow them, in order), the
+        database has been away `journal_after_s`, or memory holds the most it may."""
+        away_since = writer.trouble_since
+        return bool(
+            self._journal.waiting
+            or writer.waiting_rows + adding > self.max_waiting_rows
+            or (away_since is not None and time.monotonic() - away_since >= self.journal_after_s)
+        )
+
+    def _event_to_journal(self, event: WaitingEvent) -> bool:
+        """Write a live event to the journal when that is where writes wait now, after the
+        samples recorded before it; whether it went there (if not, the writer takes it)."""
+        writer = self._writer
+        assert writer is not None
+        if not self._journal_takes(writer):
+            return False
+        self._hand_over()  # the samples before it first (it may hand the journal over)
+        if not self._journal_takes(writer):
+            return False
+        try:
+            self._journal.append([], self._begun, [event])
+        except OSError as exc:
+            self._journal_failed(exc)
+            return False
+        return True
+
+    def _journal_failed(self, exc: OSError) -> None:
+        """Say (once) that the journal cannot be written: what would go there stays in memory."""
+        if self._journal_broken:
+            return
+        self._journal_broken = True
+        reason = str(exc) if isinstance(exc, UnsafeFileError) else explain(exc, self.path)
+        log.error(
+            "could not write the samples waiting to be saved to %s: %s "
+            "They are kept in memory instead; free the database to save them.",
+            self._journal.path,
+            reason,
+        )
+
+    def _to_journal(self, rows: list[_Row], full: bool) -> list[_Row]:
+        """Write rows to the journal; returns those it could not take (kept in memory: never
+        lost). `full`: memory holds the most it may (said once: the person can free the
+        database; a database away a moment is told by the writer after `WARN_AFTER_S`)."""
         try:
             self._journal.append(rows, self._begun)
         except OSError as exc:
-            if not self._journal_broken:
-                self._journal_broken = True
-                reason = str(exc) if isinstance(exc, UnsafeFileError) else explain(exc, self.path)
-                log.error(
-                    "could not write the samples waiting to be saved to %s: %s "
-                    "They are kept in memory instead; free the database to save them.",
-                    self._journal.path,
-                    reason,
-                )
+            self._journal_failed(exc)
             return rows
-        if not self._full_told:
+        if full and not self._full_told:
             self._full_told = True
             log.warning(
                 "%d samples are waiting for the recordings database, the most kept in memory; "
@@ -630,7 +726,7 @@ class Store:
         close): its rows are saved in order, in chunks, and the file removed on commit."""
         if self._saving is not None and (self._saving.saved or self._saving.given_up):
             self._saving = None
-        if self._saving is not None or not self._journal.rows:
+        if self._saving is not None or not self._journal.waiting:
             return
         if not now and (writer.waiting_rows or writer.trouble is not None):
             return
@@ -644,12 +740,21 @@ class Store:
         self._full_told = False
 
         def write(db: sqlite3.Connection, batch: Batch) -> None:
+            moves = dict(batch.moves)
             db.execute("SAVEPOINT journal")
             try:
-                for chunk in saving.rows():
-                    _insert_samples(db, [(batch.real("sessions", r[0]), *r[1:]) for r in chunk])
+                digest = saving.identity()
+                if not _applied(db, digest):
+                    for chunk in saving.chunks():
+                        real = batch.real
+                        _insert_samples(db, [(real("sessions", r[0]), *r[1:]) for r in chunk.rows])
+                        for event in chunk.events:
+                            _insert_waiting_event(db, batch, event, real("sessions", event.session))
+                    _mark_applied(db, digest)
             except (OSError, ValueError) as exc:  # gone, or changed by someone: kept as it is
                 db.execute("ROLLBACK TO journal")
+                batch.moves.clear()
+                batch.moves.update(moves)
                 log.error(
                     "could not read back the waiting samples in %s (%s); the file is left "
                     "for the next start to save",
@@ -669,8 +774,10 @@ class Store:
         cannot be read is named and left as it is: the store opens all the same."""
         for saving in leftovers(self.path):
             try:
-                saved = self._save_leftover(saving)
+                saved, events = self._save_leftover(saving)
             except (OSError, ValueError, sqlite3.Error) as exc:
+                if isinstance(exc, sqlite3.Error) and is_transient(exc):
+                    raise  # busy, or not writable now: waited for, or said (`_save_or_tell`)
                 log.error(
                     "could not save the waiting samples in %s (%s); move it aside and tell "
                     "the people who make flooding",
@@ -680,35 +787,57 @@ class Store:
                 continue
             finally:
                 saving.close()
-            log.warning(
-                "saved %d samples that were waiting in %s when flooding last stopped",
-                saved,
-                saving.path,
-            )
+            if saved or events:
+                log.warning(
+                    "saved %d samples and %d events that were waiting in %s when flooding "
+                    "last stopped",
+                    saved,
+                    events,
+                    saving.path,
+                )
 
-    def _save_leftover(self, saving: Saving) -> int:
-        saved = 0
+    def _save_leftover(self, saving: Saving) -> tuple[int, int]:
+        """Save a left journal's samples and events in one transaction, unless it was saved
+        before (then only remove it); returns how many of each were saved."""
+        saved = events = 0
+        digest = saving.identity()
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            headers: dict[int, SessionHeader] = {}
-            targets: dict[int, int] = {}  # the id a row carries -> the session it is saved to
-            restored: set[int] = set()  # sessions this recovery gave a new id (made or moved)
-            for found, chunk in saving.chunks():
-                headers.update(found)
-                for sid in sorted({int(r[0]) for r in chunk} - targets.keys()):
-                    first_s = min(float(r[1]) for r in chunk if r[0] == sid)
-                    target = self._recovery_target(sid, headers.get(sid), first_s, saving, restored)
-                    targets[sid] = target
-                    if target != sid:
-                        restored.add(target)
-                _insert_samples(self.db, [(targets[int(r[0])], *r[1:]) for r in chunk])
-                saved += len(chunk)
+            if _applied(self.db, digest):
+                log.info("%s was saved already; it is removed", saving.path)
+            else:
+                saved, events = self._insert_leftover(saving)
+                _mark_applied(self.db, digest)
             self.db.commit()
         except BaseException:
             self.db.rollback()
             raise
         saving.remove()
-        return saved
+        return saved, events
+
+    def _insert_leftover(self, saving: Saving) -> tuple[int, int]:
+        """Insert a left journal's samples and events, each to the session it was recorded
+        in (`_recovery_target`); returns how many of each."""
+        saved = events = 0
+        batch = Batch(Ids())  # events whose id another program took since, and their new ids
+        headers: dict[int, SessionHeader] = {}
+        targets: dict[int, int] = {}  # the id a line carries -> the session it is saved to
+        restored: set[int] = set()  # sessions this recovery gave a new id (made or moved)
+        for chunk in saving.chunks():
+            headers.update(chunk.headers)
+            for sid, first_s in sorted(chunk.sessions().items()):
+                if sid in targets:
+                    continue
+                target = self._recovery_target(sid, headers.get(sid), first_s, saving, restored)
+                targets[sid] = target
+                if target != sid:
+                    restored.add(target)
+            _insert_samples(self.db, [(targets[int(r[0])], *r[1:]) for r in chunk.rows])
+            for event in chunk.events:
+                _insert_waiting_event(self.db, batch, event, targets[event.session])
+            saved += len(chunk.rows)
+            events += len(chunk.events)
+        return saved, events
 
     def _recovery_target(
         self,
@@ -823,7 +952,7 @@ class Store:
         is being saved; what cannot be saved by `deadline_s` stays on disk for the next open,
         as all of it does while the database cannot be written at all (a full disk: waiting
         would only hold up the end)."""
-        while self._journal.rows or self._saving is not None:
+        while self._journal.waiting or self._saving is not None:
             if writer.unwritable:
                 return
             self._save_journal(writer, now=True)
@@ -853,7 +982,7 @@ class Store:
         saving = self._saving
         if saving is not None:
             return not (saving.saved or saving.given_up)
-        return bool(self._journal.rows) and not self._journal_broken
+        return bool(self._journal.waiting) and not self._journal_broken
 
     def _sid(self, session_id: int) -> int:
         """The stored id of a session this store handed out."""
@@ -1109,20 +1238,12 @@ class Store:
             self._alerts[given] = session_id
             # known at once, even while the database is busy (`flooding ok` marks it)
             self._latest_alerts[session_id] = EventRow(given, session_id, t_s, kind, data, person)
+        event = WaitingEvent(given, session_id, t_s, kind, data, person)
+        if self._event_to_journal(event):
+            return given
 
         def write(db: sqlite3.Connection, batch: Batch) -> None:
-            stored = dict(data)
-            if kind == "false-alarm" and "alert_event_id" in stored:
-                stored["alert_event_id"] = batch.real("events", int(stored["alert_event_id"]))
-            _insert_with_id(
-                db,
-                batch,
-                "events",
-                given,
-                "INSERT INTO events(id, session_id, t_s, kind, data_json, person)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (batch.real("sessions", session_id), t_s, kind, json.dumps(stored), person),
-            )
+            _insert_waiting_event(db, batch, event, batch.real("sessions", session_id))
 
         self._run(write)
         return given
@@ -1536,7 +1657,7 @@ class Store:
             finally:
                 self.db.execute(f"PRAGMA busy_timeout = {int(waited_ms)}")
         try:
-            db = _replay_writer(self.path)
+            db = _own_writer(self.path)
         except sqlite3.Error as exc:
             log.debug("replays' alerts not kept: %s", explain(exc, self.path))
             return False
@@ -1742,10 +1863,13 @@ def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Conn
     return connection
 
 
-def _replay_writer(path: Path) -> sqlite3.Connection:
-    """A connection of its own that writes replays' alerts for a store opened only to read:
-    the file must exist (never made here); foreign keys on, so a row goes with its session."""
-    db = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=rw", uri=True, timeout=0)
+def _own_writer(path: Path, busy_timeout_ms: int = 0) -> sqlite3.Connection:
+    """A connection of its own that writes for a store opened only to read (replays' alerts,
+    a left waiting file): the file must exist (never made here); foreign keys on, so a row
+    goes with its session. Another program's lock is waited for `busy_timeout_ms`."""
+    db = sqlite3.connect(
+        f"file:{quote(str(path.absolute()))}?mode=rw", uri=True, timeout=busy_timeout_ms / 1000
+    )
     try:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")  # as the store's own connections (WAL)
@@ -1904,3 +2028,43 @@ def _event_time(event: Any) -> float:
         if isinstance(value, int | float):
             return float(value)
     raise TypeError(f"event without a time: {event!r}")
+
+
+def _insert_waiting_event(
+    db: sqlite3.Connection, batch: Batch, event: WaitingEvent, session_id: int
+) -> None:
+    """Store a live event under the id handed out for it (`_insert_with_id`), in the session
+    stored as `session_id`; a false-alarm mark names its alert by the id that alert got."""
+    data = dict(event.data)
+    alert = data.get("alert_event_id")
+    if event.kind == "false-alarm" and isinstance(alert, int):
+        data["alert_event_id"] = batch.real("events", alert)
+    _insert_with_id(
+        db,
+        batch,
+        "events",
+        event.id,
+        "INSERT INTO events(id, session_id, t_s, kind, data_json, person)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (session_id, event.t_s, event.kind, json.dumps(data), event.person),
+    )
+
+
+def _applied(db: sqlite3.Connection, digest: str) -> bool:
+    """Whether the waiting file `digest` names (`journal.identity`) was saved already."""
+    key = APPLIED_KEY + digest
+    return db.execute("SELECT 1 FROM meta WHERE key=?", (key,)).fetchone() is not None
+
+
+def _mark_applied(db: sqlite3.Connection, digest: str) -> None:
+    """Note, in the transaction that saves it, that the waiting file `digest` names is saved
+    (the latest `APPLIED_KEPT` notes are kept)."""
+    db.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+        (APPLIED_KEY + digest, repr(time.time())),
+    )
+    db.execute(
+        "DELETE FROM meta WHERE substr(key, 1, ?) = ? AND rowid NOT IN (SELECT rowid FROM meta"
+        " WHERE substr(key, 1, ?) = ? ORDER BY rowid DESC LIMIT ?)",
+        (len(APPLIED_KEY), APPLIED_KEY, len(APPLIED_KEY), APPLIED_KEY, APPLIED_KEPT),
+    )
