@@ -881,6 +881,17 @@ class Store:
         return self._writer.waiting_rows + len(self._pending) + journal
 
     @property
+    def saving_trouble(self) -> StoreError | None:
+        """Why a live session's samples wait to be saved when the database cannot be written
+        (a full disk, a read-only file): they are kept, and saved once it can be. None while
+        it can be written, or is only busy (waited out quietly; the log tells it after a few
+        seconds)."""
+        trouble = None if self._writer is None else self._writer.trouble
+        if trouble is None or is_busy(trouble):
+            return None
+        return as_store_error(trouble, self.path)
+
+    @property
     def longest_wait_s(self) -> float:
         """The longest a write waited from handed over to saved (live use), so far."""
         return 0.0 if self._writer is None else self._writer.longest_wait_s
@@ -1131,9 +1142,9 @@ class Store:
         """Commit buffered samples and events.
 
         Live use: hands them to the writer thread and returns at once; the writer keeps them
-        until it can save them. A busy database is waited out quietly (logged after a few
-        seconds); one that cannot be written (a full disk, read-only) raises StoreError, with
-        the samples still kept, so that the person hears of it.
+        until it can save them, whatever keeps the database from being written (busy, a full
+        disk, read-only: `saving_trouble` says which, for the person to hear of), and this
+        never raises for it: a page or a false alarm marked meanwhile goes on as usual.
         Sync use: writes them, committed at the end of `all_or_nothing` when inside it (an
         import: a failure raises, and the block undoes it all); else commits them in
         transactions of `CHUNK_ROWS`; on failure (a full disk)
@@ -1141,11 +1152,8 @@ class Store:
         buffered for the next try, and its events are written again under their ids. The
         error is raised for the caller to report.
         """
-        writer = self._live()
-        if writer is not None:
+        if self._live() is not None:
             self._hand_over()
-            if writer.unwritable:  # busy is only waited out; this the person must hear of
-                raise StoreError(writer.trouble_text() or "the database cannot be written")
             return
         if self._one_transaction:  # a failure undoes it all (`all_or_nothing`)
             _insert_samples(self.db, self._pending)
