@@ -10,9 +10,12 @@ paced by the test, so what is checked is the order of things, not how fast they 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from flooding.app.saving_notice import SavingNotice
 from flooding.app.session import SessionRunner
@@ -179,3 +182,29 @@ class TestStoreWhileFull:
             assert reader.sample_count(sid) == added
         finally:
             reader.close()
+
+    def test_the_waiting_file_names_the_cause_not_another_program(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """When samples wait in the file beside the database because the disk is full, the
+        log says they are saved once there is space, not to end another program."""
+        store = Store.open(tmp_path, journal_after_s=0.0)
+
+        async def record() -> None:
+            sid = store.begin_session(START, source="simulated", mode="talk")
+            change_the_file(tmp_path, FULL)
+            for added in range(MOST_STEPS):
+                store.add_sample(sid, Sample(START + added, 70.0, (0.85,), True))
+                store.flush()
+                if store.waiting_rows and (tmp_path / f"{DB_NAME}-waiting.jsonl").exists():
+                    break
+                await asyncio.sleep(INTERVAL_S)
+            change_the_file(tmp_path, "DROP TRIGGER disk_full")
+
+        with caplog.at_level(logging.WARNING):
+            asyncio.run(record())
+            store.close()
+        told = [r.getMessage() for r in caplog.records if "waiting.jsonl" in r.getMessage()]
+        assert told
+        assert "end the program using it" not in told[0]
+        assert f"the disk holding {tmp_path} is full" in told[0]

@@ -608,9 +608,10 @@ class Store:
                 reason = str(exc) if isinstance(exc, UnsafeFileError) else explain(exc, self.path)
                 log.error(
                     "could not write the samples waiting to be saved to %s: %s "
-                    "They are kept in memory instead; free the database to save them.",
+                    "They are kept in memory instead; %s.",
                     self._journal.path,
                     reason,
+                    self._what_saves_them(),
                 )
             return rows
         if not self._full_told:
@@ -618,12 +619,21 @@ class Store:
             log.warning(
                 "%d samples are waiting for the recordings database, the most kept in memory; "
                 "newer ones are written to %s until it can be written again. Nothing is lost: "
-                "free the database (end the program using it) and they are saved; if flooding "
-                "stops first, they are saved the next time it starts.",
+                "%s; if flooding stops first, they are saved the next time it starts.",
                 self._writer.waiting_rows if self._writer is not None else 0,
                 self._journal.path,
+                self._what_saves_them(),
             )
         return []
+
+    def _what_saves_them(self) -> str:
+        """What gets waiting samples saved, for the log: a busy database freed, or whatever
+        keeps it from being written put right (a full disk: space), as the cause says."""
+        trouble = None if self._writer is None else self._writer.trouble
+        if trouble is None or is_busy(trouble):
+            return "free the database (end the program using it) and they are saved"
+        why = explain(trouble, self.path).rstrip(".")
+        return f"they are saved as soon as it can be written again ({why})"
 
     def _save_journal(self, writer: Writer, now: bool = False) -> None:
         """Hand the journal to the writer once the rows before it are saved (or `now`, at
