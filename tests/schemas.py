@@ -128,6 +128,32 @@ CREATE TABLE IF NOT EXISTS replayed_alerts (
 )
 
 
+# Version 7, as a fresh database was before session ids were remembered: version 6 without the
+# second index on samples.
+SCHEMA_V7_DDL = (
+    SCHEMA_V6_DDL.replace("'schema_version', '6'", "'schema_version', '7'")
+    + """
+DROP INDEX IF EXISTS samples_by_person;
+"""
+)
+
+# Version 8, as a fresh database was while the highest session id ever given was kept by a
+# trigger that refused a session at or under it.
+SCHEMA_V8_DDL = (
+    SCHEMA_V7_DDL.replace("'schema_version', '7'", "'schema_version', '8'")
+    + """
+INSERT OR REPLACE INTO meta(key, value)
+SELECT 'last_session_id', COALESCE(MAX(id), 0) FROM sessions;
+CREATE TRIGGER IF NOT EXISTS sessions_keep_last_id AFTER INSERT ON sessions
+BEGIN
+    SELECT RAISE(ABORT, 'a session id is never given twice')
+    WHERE NEW.id <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_session_id');
+    INSERT OR REPLACE INTO meta(key, value) VALUES ('last_session_id', NEW.id);
+END;
+"""
+)
+
+
 def old_database(data_dir: Path, ddl: str) -> sqlite3.Connection:
     """A new owner-only `flooding.db` in `data_dir` made with `ddl`; returns it open."""
     data_dir.mkdir(mode=0o700, exist_ok=True)

@@ -1,6 +1,7 @@
 """Session ids are never given twice: after the newest session is deleted, the next one gets a
 new id (a link, a note or a file that named the deleted one never points at another talk),
-whoever stores it: a recording, an import, a live session's writer, another program."""
+whoever stores it here: a recording, an import, a live session's writer. A session another
+program (an older flooding) stores under an id given before is kept, never refused."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from flooding.io.store import DB_NAME, Store
-from tests.schemas import SCHEMA_V6_DDL, old_database
+from tests.schemas import SCHEMA_V6_DDL, SCHEMA_V8_DDL, old_database
 from tests.session_factory import START_S, calm_talk, record
 
 
@@ -22,6 +21,36 @@ def ids_in(folder: Path) -> list[int]:
         return [row[0] for row in db.execute("SELECT id FROM sessions ORDER BY id")]
     finally:
         db.close()
+
+
+def samples_of(folder: Path) -> dict[int, int]:
+    """How many samples each session in `folder` holds, by id (sessions without any left out)."""
+    db = sqlite3.connect(folder / DB_NAME)
+    try:
+        query = "SELECT session_id, COUNT(*) FROM samples GROUP BY session_id"
+        return {row[0]: row[1] for row in db.execute(query)}
+    finally:
+        db.close()
+
+
+def recorded_by_another_program(
+    db: sqlite3.Connection, started_s: float, sid: int | None = None
+) -> int:
+    """Store a session with five samples through `db` as flooding before schema 8 did (and
+    still does while it runs as the background service during an upgrade): under the highest
+    id + 1, or under `sid`; returns the session's id."""
+    db.execute("PRAGMA foreign_keys=ON")
+    given = db.execute(
+        "INSERT INTO sessions(id, started_s, source, mode)"
+        " VALUES (COALESCE(?, (SELECT COALESCE(MAX(id), 0) + 1 FROM sessions)), ?, 'ble', 'talk')",
+        (sid, started_s),
+    ).lastrowid
+    db.executemany(
+        "INSERT INTO samples(session_id, t_s, bpm, rr_s, contact) VALUES (?, ?, 70, '', 1)",
+        [(given, started_s + k) for k in range(5)],
+    )
+    db.commit()
+    return int(given or 0)
 
 
 def test_the_id_of_a_deleted_newest_session_is_never_given_again(tmp_path: Path) -> None:
@@ -91,22 +120,30 @@ def test_an_id_another_program_gave_and_deleted_meanwhile_is_not_taken(tmp_path:
     assert ids_in(tmp_path) == [1, 3]
 
 
-def test_the_database_refuses_an_id_given_before(tmp_path: Path) -> None:
-    """A session row stored under a deleted session's id, by whatever writes the file, is
-    refused: the rule holds in the database, not only in the store's code."""
+def test_a_session_stored_under_an_id_given_before_is_kept(tmp_path: Path) -> None:
+    """A session row another program stores under an id given before (a deleted session's,
+    lower than the highest given) is kept with its samples, and this store still gives only
+    ids never given before."""
     store = Store.open(tmp_path)
-    newest = record(store, calm_talk(), start_s=START_S)
+    first = record(store, calm_talk(), start_s=START_S)
+    record(store, calm_talk(), start_s=START_S + 1_800)
+    newest = record(store, calm_talk(), start_s=START_S + 3_600)
     store.delete_session(newest)
+    store.delete_session(first)
     store.close()
-    db = sqlite3.connect(tmp_path / DB_NAME)
+    other = sqlite3.connect(tmp_path / DB_NAME)
     try:
-        with pytest.raises(sqlite3.IntegrityError, match="a session id is never given twice"):
-            db.execute(
-                "INSERT INTO sessions(id, started_s, source, mode) VALUES (?, ?, 'x', 'talk')",
-                (newest, START_S),
-            )
+        theirs = recorded_by_another_program(other, START_S + 7_200, sid=first)
     finally:
-        db.close()
+        other.close()
+    store = Store.open(tmp_path)
+    try:
+        later = store.begin_session(START_S + 9_000, source="import:csv", mode="talk")
+    finally:
+        store.close()
+    assert (theirs, newest, later) == (1, 3, 4)
+    assert ids_in(tmp_path) == [1, 2, 4]
+    assert samples_of(tmp_path)[1] == 5
 
 
 def test_an_upgraded_file_keeps_its_highest_id_given(tmp_path: Path) -> None:
@@ -127,3 +164,38 @@ def test_an_upgraded_file_keeps_its_highest_id_given(tmp_path: Path) -> None:
         store.close()
     assert given == 3
     assert ids_in(tmp_path) == [1, 3]
+
+
+def test_an_older_flooding_still_running_keeps_its_session_after_an_upgrade(
+    tmp_path: Path,
+) -> None:
+    """A schema 8 file whose newest session was deleted, upgraded while an older flooding
+    still runs (the background service during an upgrade): the session that older program
+    then stores under the highest id + 1 is kept with every sample, and this store goes on
+    giving ids never given before."""
+    db = old_database(tmp_path, SCHEMA_V8_DDL)
+    db.executemany(
+        "INSERT INTO sessions(id, started_s, ended_s, source, mode) VALUES (?, ?, ?, 'x', 'talk')",
+        [(1, START_S, START_S + 60), (2, START_S + 600, START_S + 660)],
+    )
+    db.execute("DELETE FROM sessions WHERE id=2")
+    db.commit()
+    older = db  # the older program keeps its connection through the upgrade
+    try:
+        Store.open(tmp_path).close()  # any command of the new version upgrades the file
+        theirs = recorded_by_another_program(older, START_S + 3_600)
+    finally:
+        older.close()
+    store = Store.open(tmp_path)
+
+    async def live() -> int:
+        return store.begin_session(START_S + 9_000, source="ble", mode="talk")
+
+    try:
+        recorded = store.begin_session(START_S + 7_200, source="import:csv", mode="talk")
+        handed = asyncio.run(live())
+    finally:
+        store.close()
+    assert (theirs, recorded, handed) == (2, 3, 4)
+    assert ids_in(tmp_path) == [1, 2, 3, 4]
+    assert samples_of(tmp_path) == {2: 5}

@@ -26,6 +26,7 @@ from tests.schemas import (
     SCHEMA_V4_DDL,
     SCHEMA_V5_DDL,
     SCHEMA_V6_DDL,
+    SCHEMA_V8_DDL,
     old_database,
     rows_after_a_false_alarm,
 )
@@ -80,7 +81,7 @@ class TestMigrationFromVersion1:
         samples_before, events_before = make_v1_database(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 8
+            assert store.schema_version() == SCHEMA_VERSION == 9
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]
@@ -199,7 +200,7 @@ class TestMigrationFromVersion3:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 8
+            assert store.schema_version() == SCHEMA_VERSION == 9
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, None) for row in rows_before
             ]
@@ -238,7 +239,7 @@ class TestMigrationFromVersion4:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 8
+            assert store.schema_version() == SCHEMA_VERSION == 9
             kept = "SELECT session_id FROM sample_columns"
             assert store.db.execute(kept).fetchall() == [(1,)]
             for session_id in (1, 2):
@@ -290,7 +291,7 @@ class TestMigrationFromVersion5:
         before = version_5_file(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 8
+            assert store.schema_version() == SCHEMA_VERSION == 9
             assert [
                 *store.db.execute("SELECT * FROM sessions").fetchall(),
                 *store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
@@ -311,25 +312,28 @@ class TestMigrationFromVersion5:
         version_5_file(data)
         reader = Store.open_read_only(data)
         try:
-            assert reader.schema_version() == 8
+            assert reader.schema_version() == 9
             assert reader.replayed_alerts(1, "key") is None
         finally:
             reader.close()
 
     def test_a_newer_file_is_refused_by_every_opening(self, tmp_path: Path) -> None:
-        """A file a newer flooding wrote (schema 9) is refused, for reading too, and left as
-        it is: this version never guesses at tables it does not know."""
+        """A file a newer flooding wrote (schema 10) is refused, for reading too, with the
+        words to update flooding, and left as it is: this version never guesses at tables it
+        does not know."""
         Store.open(tmp_path).close()
         db = sqlite3.connect(tmp_path / "flooding.db")
-        db.execute("UPDATE meta SET value='9' WHERE key='schema_version'")
+        db.execute("UPDATE meta SET value='10' WHERE key='schema_version'")
         db.commit()
         db.close()
         for opening in (Store.open, Store.open_read_only):
-            with pytest.raises(StoreError, match="schema 9"):
+            with pytest.raises(
+                StoreError, match=r"written by a newer flooding \(schema 10, this one knows 9\)"
+            ):
                 opening(tmp_path)
         db = sqlite3.connect(tmp_path / "flooding.db")
         version = "SELECT value FROM meta WHERE key='schema_version'"
-        assert db.execute(version).fetchone() == ("9",)
+        assert db.execute(version).fetchone() == ("10",)
         db.close()
 
 
@@ -363,7 +367,7 @@ class TestMigrationFromVersion6:
         assert ("index", "samples_by_person") in schema_of(data / "flooding.db")
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 8
+            assert store.schema_version() == SCHEMA_VERSION == 9
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == before
             assert [s.bpm for s in store.iter_samples(1, "Sam")] == [80.0, 81.0, 82.0, 83.0]
             assert [s.bpm for s in store.iter_samples(1)] == [70, 80, 71, 81, 72, 82, 73, 83]
@@ -372,6 +376,28 @@ class TestMigrationFromVersion6:
         assert ("index", "samples_by_person") not in schema_of(data / "flooding.db")
         Store.open(tmp_path / "new").close()
         assert schema_of(data / "flooding.db") == schema_of(tmp_path / "new" / "flooding.db")
+
+
+class TestMigrationFromVersion8:
+    def test_the_refusing_trigger_goes_and_the_highest_id_stays(self, tmp_path: Path) -> None:
+        """A version 8 file loses the trigger that refused a session under the highest id
+        given, keeps that id, and has a fresh file's schema."""
+        data = tmp_path / "data"
+        db = old_database(data, SCHEMA_V8_DDL)
+        db.execute("INSERT INTO sessions(id, started_s, source, mode) VALUES (7, 0, 'x', 'talk')")
+        db.execute("DELETE FROM sessions")
+        db.commit()
+        db.close()
+        Store.open(data).close()
+        assert ("trigger", "sessions_keep_last_id") not in schema_of(data / "flooding.db")
+        Store.open(tmp_path / "new").close()
+        assert schema_of(data / "flooding.db") == schema_of(tmp_path / "new" / "flooding.db")
+        db = sqlite3.connect(data / "flooding.db")
+        try:
+            last = "SELECT value FROM meta WHERE key='last_session_id'"
+            assert db.execute(last).fetchone() == ("7",)
+        finally:
+            db.close()
 
 
 class TestPrivacy:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from flooding.app.saving_notice import SavingNotice
 from flooding.app.sources import AnyItem, HeartSource, TaggedSource
 from flooding.app.status import heart_now
 from flooding.app.unfinished_break import BREAK_GOES_ON, unfinished_break
@@ -194,6 +195,7 @@ class SessionRunner:
         self.session_id: int | None = None
         self.outcome: SessionOutcome | None = None
         self._saved_at = -math.inf  # the loop's time of the last hand-over to the store
+        self._saving_notice = SavingNotice(self.view.info, self.say, store.path)
         self._save_timer: asyncio.TimerHandle | None = None
         self._latest_t: float | None = None
         self._alert_ids: dict[str, int] = {}  # message key -> stored alert event id
@@ -652,11 +654,13 @@ class SessionRunner:
             self._save_timer.cancel()
             self._save_timer = None
         self._saved_at = asyncio.get_running_loop().time()
+        trouble: Exception | None
         try:
             self.store.flush()
+            trouble = self.store.saving_trouble
         except Exception as exc:  # keep alerting even when the disk is full
-            log.error("could not save the last second of samples: %s", exc)
-            self.view.info(self.say("session.info.samples_not_saved", why=exc))
+            trouble = exc
+        self._saving_notice.saw(trouble, self._saved_at)
 
 
 @contextlib.contextmanager

@@ -40,9 +40,11 @@ most a few keys a session, so that a new process replays only what none replayed
 deleted with the session too.
 Schema 7 drops `samples_by_person`: `samples_by_session` (session, time) serves a person's
 track as well, and every sample saved updates one index fewer.
-Schema 8 keeps the highest session id ever given (`meta.last_session_id`, kept by a trigger
-that refuses a lower one): a deleted session's id is never given again, so nothing that
-named it (a link, a note, a chart file) ever names another talk.
+Schema 8 keeps the highest session id ever given (`meta.last_session_id`, kept by a
+trigger): a deleted session's id is never given again, so nothing that named it (a link, a
+note, a chart file) ever names another talk. Schema 9 keeps that id without refusing any
+session: schema 8's trigger refused a lower id, and with it the whole session of an older
+flooding still running during an upgrade (it gives the highest id + 1).
 """
 
 from flooding.core.models import SOLO

@@ -9,9 +9,9 @@ from __future__ import annotations
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM
 
 DB_NAME = "flooding.db"
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 COLUMNS_SCHEMA = 5  # the first to keep sessions' columns: a file upgraded to it has them kept
-# every table, schema 8
+# every table, schema 9
 TABLES = (
     "meta",
     "sessions",
@@ -154,16 +154,15 @@ _MIGRATION_6_TO_7 = ("DROP INDEX IF EXISTS samples_by_person",)
 # (a chart, an export) would point at another talk. SQLite gives a new row the highest id + 1,
 # which after deleting the newest session is its id again; AUTOINCREMENT would remember, but
 # only a rebuild of `sessions` (which the other tables point at) can add it. So the highest id
-# ever given is kept in `meta`: the trigger keeps it with every session stored, by any writer,
-# and refuses an id at or under it; `NEXT_SESSION_ID` is the id after it (`Store` gives only
-# that one, or a higher one it handed out). A file upgraded keeps its highest id; ids deleted
-# before the upgrade cannot be known.
+# ever given is kept in `meta`: a trigger keeps it with every session stored, by any writer;
+# `NEXT_SESSION_ID` is the id after it (`Store` gives only that one, or a higher one it handed
+# out). A file upgraded keeps its highest id; ids deleted before the upgrade cannot be known.
 LAST_SESSION_ID_KEY = "last_session_id"
 _LAST_SESSION_ID = f"(SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{LAST_SESSION_ID_KEY}')"
 NEXT_SESSION_ID = (
     f"(SELECT MAX(COALESCE(MAX(id), 0), COALESCE({_LAST_SESSION_ID}, 0)) + 1 FROM sessions)"
 )
-SESSION_ID_REUSED = "a session id is never given twice"  # the trigger's refusal
+SESSION_ID_REUSED = "a session id is never given twice"  # schema 8's refusal (gone in 9)
 _MIGRATION_7_TO_8 = (
     f"""
     INSERT OR REPLACE INTO meta(key, value)
@@ -178,6 +177,24 @@ _MIGRATION_7_TO_8 = (
     """,
 )
 
+# schema 8's trigger also refused a session at or under that id, and so lost whole talks: an
+# older flooding still running during an upgrade (the background service) gives a new session
+# the highest id + 1, which after the newest session was deleted is under it, and every sample
+# of that session then had no session to belong to. Losing a recording is far worse than an id
+# given twice, so schema 9's trigger refuses nothing: it only keeps the highest id ever stored
+# (by any writer, in any order), and this code still never gives an id twice. Only an older
+# flooding may, and only an id whose session was deleted.
+_MIGRATION_8_TO_9 = (
+    "DROP TRIGGER IF EXISTS sessions_keep_last_id",
+    f"""
+    CREATE TRIGGER IF NOT EXISTS sessions_remember_last_id AFTER INSERT ON sessions
+    BEGIN
+        INSERT OR REPLACE INTO meta(key, value)
+        VALUES ('{LAST_SESSION_ID_KEY}', MAX(NEW.id, COALESCE({_LAST_SESSION_ID}, 0)));
+    END
+    """,
+)
+
 # MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: _MIGRATION_1_TO_2,
@@ -187,6 +204,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     5: _MIGRATION_5_TO_6,
     6: _MIGRATION_6_TO_7,
     7: _MIGRATION_7_TO_8,
+    8: _MIGRATION_8_TO_9,
 }
 
 

@@ -695,9 +695,10 @@ class Store:
         reason = str(exc) if isinstance(exc, UnsafeFileError) else explain(exc, self.path)
         log.error(
             "could not write the samples waiting to be saved to %s: %s "
-            "They are kept in memory instead; free the database to save them.",
+            "They are kept in memory instead; %s.",
             self._journal.path,
             reason,
+            self._what_saves_them(),
         )
 
     def _to_journal(self, rows: list[_Row], full: bool) -> list[_Row]:
@@ -714,12 +715,21 @@ class Store:
             log.warning(
                 "%d samples are waiting for the recordings database, the most kept in memory; "
                 "newer ones are written to %s until it can be written again. Nothing is lost: "
-                "free the database (end the program using it) and they are saved; if flooding "
-                "stops first, they are saved the next time it starts.",
+                "%s; if flooding stops first, they are saved the next time it starts.",
                 self._writer.waiting_rows if self._writer is not None else 0,
                 self._journal.path,
+                self._what_saves_them(),
             )
         return []
+
+    def _what_saves_them(self) -> str:
+        """What gets waiting samples saved, for the log: a busy database freed, or whatever
+        keeps it from being written put right (a full disk: space), as the cause says."""
+        trouble = None if self._writer is None else self._writer.trouble
+        if trouble is None or is_busy(trouble):
+            return "free the database (end the program using it) and they are saved"
+        why = explain(trouble, self.path).rstrip(".")
+        return f"they are saved as soon as it can be written again ({why})"
 
     def _save_journal(self, writer: Writer, now: bool = False) -> None:
         """Hand the journal to the writer once the rows before it are saved (or `now`, at
@@ -1010,6 +1020,17 @@ class Store:
         return self._writer.waiting_rows + len(self._pending) + journal
 
     @property
+    def saving_trouble(self) -> StoreError | None:
+        """Why a live session's samples wait to be saved when the database cannot be written
+        (a full disk, a read-only file): they are kept, and saved once it can be. None while
+        it can be written, or is only busy (waited out quietly; the log tells it after a few
+        seconds)."""
+        trouble = None if self._writer is None else self._writer.trouble
+        if trouble is None or is_busy(trouble):
+            return None
+        return as_store_error(trouble, self.path)
+
+    @property
     def longest_wait_s(self) -> float:
         """The longest a write waited from handed over to saved (live use), so far."""
         return 0.0 if self._writer is None else self._writer.longest_wait_s
@@ -1252,9 +1273,9 @@ class Store:
         """Commit buffered samples and events.
 
         Live use: hands them to the writer thread and returns at once; the writer keeps them
-        until it can save them. A busy database is waited out quietly (logged after a few
-        seconds); one that cannot be written (a full disk, read-only) raises StoreError, with
-        the samples still kept, so that the person hears of it.
+        until it can save them, whatever keeps the database from being written (busy, a full
+        disk, read-only: `saving_trouble` says which, for the person to hear of), and this
+        never raises for it: a page or a false alarm marked meanwhile goes on as usual.
         Sync use: writes them, committed at the end of `all_or_nothing` when inside it (an
         import: a failure raises, and the block undoes it all); else commits them in
         transactions of `CHUNK_ROWS`; on failure (a full disk)
@@ -1262,11 +1283,8 @@ class Store:
         buffered for the next try, and its events are written again under their ids. The
         error is raised for the caller to report.
         """
-        writer = self._live()
-        if writer is not None:
+        if self._live() is not None:
             self._hand_over()
-            if writer.unwritable:  # busy is only waited out; this the person must hear of
-                raise StoreError(writer.trouble_text() or "the database cannot be written")
             return
         if self._one_transaction:  # a failure undoes it all (`all_or_nothing`)
             _insert_samples(self.db, self._pending)

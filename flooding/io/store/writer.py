@@ -27,7 +27,7 @@ MAX_ROWS_PER_TRANSACTION = 5000  # a transaction this small holds the lock for m
 RETRY_FIRST_S = 0.05  # first wait after a busy database; doubled up to RETRY_MAX_S
 RETRY_MAX_S = 1.0  # a freed lock is noticed within a second
 WARN_AFTER_S = 5.0  # a database away this long is told (a lock held for a moment is not)
-WARN_EVERY_S = 60.0  # while it stays away, said again this often
+WARN_EVERY_S = 60.0  # while it stays away, said again this often: a reminder, not a flood
 UNWRITABLE_GIVE_UP_S = 5.0  # at close, a full or read-only disk is given up on after this long
 
 
@@ -89,7 +89,7 @@ class Writer:
         self._queue: deque[_Queued] = deque()
         self._cond = threading.Condition()
         self._stopping = False
-        self.trouble: BaseException | None = None  # why the last try failed (None: all well)
+        self.trouble: sqlite3.Error | None = None  # why the last try failed (None: all well)
         self.trouble_since: float | None = None  # monotonic time the database went away
         self.longest_wait_s = 0.0  # the longest a job waited from queued to committed
         self._told_s = 0.0
