@@ -104,7 +104,8 @@ class TestDiskFillsMidSession:
 
     @pytest.mark.slow
     def test_real_write_failures_keep_the_demo_alerting(self, tmp_path: Path) -> None:
-        """When the database may not grow (a full disk), the demo still alerts and ends cleanly."""
+        """When the database may not grow (a full disk), the demo still alerts and ends cleanly,
+        saying how many samples it could not save, without a "Nothing is lost" beside it."""
         folder = tmp_path / "data"
         Store.open(folder).close()  # the empty database fits; the session does not
         done = flooding(tmp_path, *command("demo", folder, speed=200), limit_bytes=FULL_AFTER_BYTES)
@@ -115,3 +116,6 @@ class TestDiskFillsMidSession:
         assert "ready to return" in done.stdout.lower()
         assert "Traceback" not in done.stderr
         assert done.returncode == 0 or "flooding:" in done.stderr
+        # the samples held in memory at the end are lost: that is said, never "Nothing is lost"
+        assert "could not save the last" in done.stderr
+        assert "Nothing is lost" not in done.stderr

@@ -593,7 +593,10 @@ class Store:
                 unsaved = self._writer.stop(max(0.0, deadline_s - time.monotonic()))
                 if self._saving is not None:
                     self._saving.close()
-                if self._journal.waiting or (self._saving is not None and not self._saving.saved):
+                waits = bool(self._journal.waiting) or (
+                    self._saving is not None and not self._saving.saved
+                )
+                if waits and not unsaved:  # with some lost, the error below says it all
                     log.warning(
                         "some samples still wait in %s; they are saved the next time flooding "
                         "opens this folder. Nothing is lost.",
@@ -605,10 +608,15 @@ class Store:
                     self._writer.longest_wait_s,
                 )
                 if unsaved:
+                    rest = (
+                        f"The rest of the session is saved, or waits in {self._journal.path} "
+                        "and is saved the next time flooding opens this folder."
+                        if waits
+                        else "The rest of the session is saved."
+                    )
                     raise StoreError(
-                        f"could not save the last {unsaved} samples: "
-                        f"{self._writer.trouble_text() or 'the database did not answer'} "
-                        "The rest of the session is saved."
+                        f"could not save the last {unsaved} samples (they were held in memory): "
+                        f"{self._writer.trouble_text() or 'the database did not answer'} {rest}"
                     )
             else:
                 self.flush()
