@@ -48,6 +48,17 @@ def duration(seconds: float | None) -> str:
     return f"{hours // 24} d {hours % 24:02d} h"
 
 
+def countdown(seconds: int) -> str:
+    """Whole seconds of a count-down as a clock reads them: 19:58 below an hour, 23:59:59
+    (hours first) from an hour on, so a day-long break never reads 1439:59. The app's page
+    counts down by the same rule (static/time_words.js)."""
+    minutes, secs = divmod(max(0, seconds), 60)
+    if minutes < 60:
+        return f"{minutes}:{secs:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
 WALL_CLOCK_FROM_S = 1e8  # 1973: smaller times are seconds from the start of a file, not dates
 
 
@@ -128,7 +139,8 @@ def long_date(day: date, say: Catalogue) -> str:
 
 def spoken_minutes(minutes: int, say: Catalogue) -> str:
     """A length of whole minutes as people say it, in the language of `say`: 1 minute,
-    20 minutes, 2 hours, 11 hours and 40 minutes."""
+    20 minutes, 2 hours, 11 hours and 40 minutes. The app's page says a time left by the same
+    rule, from the same catalogue texts (static/time_words.js)."""
     hours, rest = divmod(minutes, 60)
     if not hours:
         return say.count("count.minutes", rest)
