@@ -1,5 +1,6 @@
 """Time left in the terminal as a clock reads it: a break of a day counts down from 24:00:00,
-not from 1440:00, and so do the breathing guide and a long calibration."""
+not from 1440:00, and so do the breathing guide and a long calibration; a time in a file
+without clock times reads 3:05:00 from its start, not 185:00."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from flooding.cli.commands.breathe import guide_line
+from flooding.cli.commands.replay import from_start
 from flooding.cli.main import main
 from flooding.cli.view import TerminalView
 from flooding.core.breathing import phase_at
 from flooding.core.models import Reading, State
-from flooding.core.timefmt import countdown
+from flooding.core.timefmt import countdown, session_clock
 
 START_S = 1_800_000_000.0
 
@@ -84,3 +86,20 @@ def test_a_calibration_of_over_an_hour_counts_down_in_hours(
     assert code == 0, out
     assert "1:01:00 left" in out
     assert "61:00 left" not in out
+
+
+@pytest.mark.parametrize(
+    ("seconds", "review", "replay"),
+    [
+        (750.0, "+12:30", "12:30"),
+        (300.0, "+5:00", "05:00"),
+        (3 * 3600 + 300.0, "+3:05:00", "3:05:00"),
+    ],
+)
+def test_a_time_in_a_file_without_clock_times_gives_hours_from_an_hour_on(
+    seconds: float, review: str, replay: str
+) -> None:
+    """The review, the app's pages and `flooding replay` give a time three hours into a
+    file without clock times as 3:05:00 from its start, not 185:00."""
+    assert session_clock(seconds) == review
+    assert from_start(seconds) == replay

@@ -81,8 +81,8 @@ def spans_days(times: Iterable[float | None]) -> bool:
 
 def session_clock(t_s: float | None, *, seconds: bool = False, dated: bool = False) -> str:
     """A session time as people read it: the local clock (20:45; with `dated` the date too:
-    2026-11-22 20:45), or for a file without clock times the time from its start (+12:30);
-    '-' for none."""
+    2026-11-22 20:45), or for a file without clock times the time from its start (+12:30,
+    +3:05:00 from an hour on, as `countdown`); '-' for none."""
     if t_s is None:
         return "-"
     if is_wall_clock(t_s):
@@ -90,8 +90,7 @@ def session_clock(t_s: float | None, *, seconds: bool = False, dated: bool = Fal
         if dated:
             return datetime.fromtimestamp(t_s).astimezone().strftime("%Y-%m-%d ") + clock
         return clock
-    minutes, secs = divmod(round(t_s), 60)
-    return f"+{minutes}:{secs:02d}"
+    return "+" + countdown(round(t_s))
 
 
 def session_stamp(t_s: float, say: Catalogue) -> str:
