@@ -189,10 +189,10 @@ class TestNotYetAndReady:
         rendered = message_book(default_settings()).render(ready(), None, 0)
         assert rendered is not None
         assert rendered.full.kind == "ready"
-        assert rendered.full.title.startswith("25 min — ")
+        assert rendered.full.title.startswith("25 minutes — ")
         assert "71 bpm" in rendered.full.body
 
-    @pytest.mark.parametrize(("language", "title"), [("en", "1 min — "), ("de", "1 min — ")])
+    @pytest.mark.parametrize(("language", "title"), [("en", "1 minute — "), ("de", "1 Minute — ")])
     def test_ready_after_a_break_by_hand_before_the_calm_is_known_claims_no_baseline(
         self, language: str, title: str
     ) -> None:
@@ -407,7 +407,7 @@ class TestOwnTexts:
         assert problem == (
             f"{path}:2: messages.ready_body = 'Back {{script}}': {{script}} cannot be filled in "
             "here; allowed here: {bpm}, {baseline}, {minutes}, {extend_minutes}, {break_time}, "
-            "{extend_time}, {return_time}, {return_at}, {reentry}"
+            "{extend_time}, {return_time}, {return_at}, {took_time}, {reentry}"
         )
 
     def test_a_placeholder_with_more_than_its_name_is_named_as_written(
@@ -659,14 +659,76 @@ class TestLengthsAndDays:
 
     def test_german_messages_say_the_heart_rate_as_the_german_app_does(self) -> None:
         """German messages give the heart rate in "Schläge/min", as the rest of the German
-        app, and the break's length as "min" like the review, never "bpm" or "Min."."""
+        app, and the break's length in German words, never "bpm" or "Min."."""
         german = _german()
         rendered = message_book(german).render(*alert(), 0)
         assert rendered is not None
         assert "Puls 112 Schläge/min (ruhig für dich: 68 Schläge/min)" in rendered.full.body
         ready_msg = message_book(german).render(ready(), None, 0)
         assert ready_msg is not None
-        assert ready_msg.full.title.startswith("25 min — ")
+        assert ready_msg.full.title.startswith("25 Minuten — ")
         for message in (rendered.full, ready_msg.full):
             assert "bpm" not in message.title + message.body
             assert "Min." not in message.title + message.body
+
+
+class TestHowLongTheBreakTook:
+    @pytest.mark.parametrize(
+        ("language", "people", "minutes", "title"),
+        [
+            ("en", 1, 1440, "24 hours — you're back near your baseline"),
+            ("en", 2, 90, "1 hour and 30 minutes — you're both back near your calm"),
+            ("de", 1, 90, "1 Stunde und 30 Minuten — du bist nah an deinem Ruhepuls"),
+            ("de", 2, 1440, "24 Stunden — ihr seid beide nah an eurem Ruhepuls"),
+        ],
+    )
+    def test_a_long_break_is_said_in_hours_in_the_ready_title(
+        self, language: str, people: int, minutes: int, title: str
+    ) -> None:
+        """The ready message says a break of a day or of 90 minutes in hours and minutes, as
+        the alert says its length, not as "1440 min" or "90 min"."""
+        settings = load_config(
+            env={},
+            overrides=[f'language="{language}"', f"pause.minutes={minutes}"],
+            use_default_user_file=False,
+        ).settings
+        done = ReadyToReturn(
+            t_s=T0 + minutes * 60 + 20, bpm=71, baseline_bpm=68.2, pause_start_s=T0
+        )
+        rendered = message_book(settings, people=people).render(done, None, 0)
+        assert rendered is not None
+        assert rendered.full.title == title
+
+    def test_a_long_break_before_the_calm_is_known_is_said_in_hours(self) -> None:
+        """The ready message of a break whose calm was not yet measured says its length in
+        hours too."""
+        done = ReadyToReturn(t_s=T0 + 95 * 60, bpm=71, baseline_bpm=None, pause_start_s=T0)
+        rendered = message_book(default_settings()).render(done, None, 0)
+        assert rendered is not None
+        assert rendered.full.title == "1 hour and 35 minutes — your heart has settled"
+
+    def test_own_texts_with_minutes_still_fill_and_took_time_is_for_ready_only(
+        self, tmp_path: Path
+    ) -> None:
+        """A person's own ready title with {minutes} still gives the number of minutes, one
+        with {took_time} gives the words, and {took_time} is refused where no break has
+        ended (the alert)."""
+        path = tmp_path / "config.toml"
+        path.write_text(
+            "[messages]\n"
+            'ready_title = "Back after {minutes} min ({took_time})"\n'
+            'couple_ready_title = "Both back after {took_time}"\n'
+            'remote_ready = "Ready after {took_time}"\n',
+            encoding="utf-8",
+        )
+        settings = load_config(path, env={}, use_default_user_file=False).settings
+        done = ReadyToReturn(t_s=T0 + 1440 * 60, bpm=71, baseline_bpm=68.2, pause_start_s=T0)
+        rendered = message_book(settings).render(done, None, 0)
+        assert rendered is not None
+        assert rendered.full.title == "Back after 1440 min (24 hours)"
+        assert rendered.full.summary == "Ready after 24 hours"
+        both = message_book(settings, people=2).render(done, None, 0)
+        assert both is not None
+        assert both.full.title == "Both back after 24 hours"
+        problem = _only_problem(path, '[messages]\nalert_title = "After {took_time}"\n')
+        assert "{took_time} cannot be filled in here" in problem

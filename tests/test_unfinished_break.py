@@ -238,4 +238,4 @@ def test_a_couples_break_gone_on_names_the_whole_break(tmp_path: Path) -> None:
     [ready] = [e for e in runner.outcome.events if isinstance(e, ReadyToReturn)]
     assert ready.pause_start_s == pause.t_s
     [said] = view.messages
-    assert said.title == "20 min — you're both back near your calm"
+    assert said.title == "20 minutes — you're both back near your calm"

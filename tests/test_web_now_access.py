@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from flooding.core.models import State
+from flooding.core.models import Reading, State
 from flooding.core.notice import Message
+from flooding.core.timefmt import countdown, spoken_minutes
 from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.control import (
     OkReply,
@@ -26,7 +28,7 @@ from flooding.io.control import (
     Request,
     ResumeReply,
 )
-from flooding.io.locale_files import screen_texts
+from flooding.io.locale_files import load_catalogue, screen_texts
 from tests.test_web_access import RING_CONTRAST
 from tests.test_web_guard import base, cookie_of
 from tests.test_web_live import FED_START_S, FedApp, fed, monitor_status
@@ -235,12 +237,81 @@ def test_the_pause_count_down_is_said_every_five_minutes_and_at_the_last(
         page.wait_for_function(
             "() => document.getElementById('countdown').textContent === '4:57'", timeout=15_000
         )
-        assert said(page, "say-polite") == [EN["web.live.left_minutes"].format(minutes=5)]
+        assert said(page, "say-polite") == [EN["web.live.left_time"].format(time="5 minutes")]
         said_status[0] = monitor_status(state="pausing", minutes_left=1.03, connected=True)
         page.wait_for_function(
             "() => document.getElementById('countdown').textContent === '0:58'", timeout=20_000
         )
         assert said(page, "say-polite")[1:] == [EN["web.live.left_one_minute"]]
+        page.close()
+    finally:
+        app.close()
+
+
+def long_pause(t: float, left_s: float) -> Reading:
+    """A reading on a break with `left_s` of its planned time left."""
+    return Reading(FED_START_S + t, 90.0, State.FLOODED, 66.0, 76.0, True, FED_START_S + left_s)
+
+
+@pytest.mark.parametrize(
+    ("language", "minutes", "shown", "words"),
+    [
+        ("en", 1435, r"23:5[45]:\d\d", "23 hours and 55 minutes of the pause left."),
+        ("de", 85, r"1:2[45]:\d\d", "Noch 1 Stunde und 25 Minuten Pause."),
+    ],
+)
+def test_a_long_break_counts_down_in_hours_and_is_said_in_hours_and_minutes(
+    tmp_path: Path, chromium: Any, language: str, minutes: int, shown: str, words: str
+) -> None:
+    """A break with more than an hour left counts down with hours first (23:55:00, not
+    1435:00), and a screen reader hears the time left in hours and minutes, in the page's
+    language, not "1435 minutes"."""
+    settings = default_settings().model_copy(update={"language": language})
+    app = FedApp(tmp_path, settings=settings)
+    try:
+        # the last reading is 3 s before the fifth minute that is said next
+        app.send(*[long_pause(t, 2 + minutes * 60 + 3) for t in range(3)])
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        page.wait_for_selector("#pause-card", state="visible")
+        page.evaluate(WATCH_LIVE)
+        page.wait_for_function(
+            "() => window.said.some((s) => s.id === 'say-polite' && s.text)", timeout=15_000
+        )
+        assert said(page, "say-polite") == [words]
+        assert re.fullmatch(shown, page.inner_text("#countdown"))
+        page.close()
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_pages_time_words_are_the_products(
+    tmp_path: Path, chromium: Any, language: str
+) -> None:
+    """The page's count-down and its spoken times left follow the rule of the terminal and
+    the notifications (`countdown`, `spoken_minutes`) for every length up to a day, from
+    the catalogue texts the server puts into the page."""
+    settings = default_settings().model_copy(update={"language": language})
+    app = FedApp(tmp_path, settings=settings)
+    try:
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        seconds = [*range(0, 7300, 7), 86399, 86400]
+        minutes = list(range(1, 1441))
+        clocks, spoken = page.evaluate(
+            """([seconds, minutes]) => {
+              const texts = JSON.parse(document.getElementById('texts').textContent);
+              const say = (key, values) => texts[key].replace(/\\{(\\w+)\\}/g,
+                (m, name) => String(values[name]));
+              return [seconds.map((s) => floodingTimeWords.clock(s)),
+                      minutes.map((m) => floodingTimeWords.spoken(m, say))];
+            }""",
+            [seconds, minutes],
+        )
+        assert clocks == [countdown(s) for s in seconds]
+        say = load_catalogue(language)
+        assert spoken == [spoken_minutes(m, say) for m in minutes]
         page.close()
     finally:
         app.close()

@@ -20,7 +20,7 @@ from flooding.core.catalogue import Catalogue, whose_strap
 from flooding.core.models import BatteryLevel, LinkChanged, LinkState, Reading, State, Unusable
 from flooding.core.notice import Message
 from flooding.core.pause import time_over
-from flooding.core.timefmt import clock_time
+from flooding.core.timefmt import clock_time, countdown
 from flooding.io.locale_files import load_catalogue
 
 LINE_EVERY_S = 5.0  # session seconds between live lines when nothing changes
@@ -45,10 +45,9 @@ def _not_counted(say: Catalogue, reading: Reading) -> str:
 
 
 def _countdown(say: Catalogue, seconds: float) -> str:
-    """'19:58 left' of a break's planned time (rounded up: never "0:00 left" while some is
-    left)."""
-    seconds = max(0, math.ceil(seconds))
-    return say("live.left", time=f"{seconds // 60:2d}:{seconds % 60:02d}")
+    """'19:58 left' of a break's planned time, '23:59:59 left' from an hour on (rounded up:
+    never "0:00 left" while some is left)."""
+    return say("live.left", time=countdown(math.ceil(seconds)).rjust(5))
 
 
 def _pause_words(say: Catalogue, reading: Reading, couple: bool = False) -> str:

@@ -28,7 +28,7 @@ from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Action,
 from flooding.core.nudges import NotYetPace
 from flooding.core.pause import nobody_counted, whole_minutes
 from flooding.core.settings import MessageSettings, Settings, fill_placeholders
-from flooding.core.timefmt import at_day_clock, break_length, day_clock
+from flooding.core.timefmt import at_day_clock, break_length, day_clock, spoken_minutes
 
 CHIMES = {"alert": "alert", "ready": "ready"}  # the not-yet check comes without a sound
 
@@ -75,6 +75,12 @@ class MessageBook:
             "break_time": break_length(pause.minutes, self.say),
             "extend_time": break_length(pause.extend_minutes, self.say),
         }
+
+    def _took(self, ready: ReadyToReturn) -> dict[str, str]:
+        """How long the break took until ready, in the nearest whole minutes: as a number
+        (`minutes`) and in words (`took_time`: "25 minutes", "24 hours and 3 minutes")."""
+        minutes = round((ready.t_s - ready.pause_start_s) / 60)
+        return {"minutes": str(minutes), "took_time": spoken_minutes(minutes, self.say)}
 
     def _return(self, until_s: float, now_s: float) -> dict[str, str]:
         """The time to come back (wall clock), said from `now_s`: `return_time` (14:17,
@@ -136,7 +142,7 @@ class MessageBook:
             "bpm": self._bpm(event.bpm),
             "baseline": self._bpm(event.baseline_bpm),
             **self._lengths(),
-            "minutes": f"{(event.t_s - event.pause_start_s) / 60:.0f}",
+            **self._took(event),
             **self._return(now_s, now_s),
             "reentry": _pick(t.reentry_lines, turn),
         }
@@ -213,7 +219,7 @@ class MessageBook:
                 values["waiting"] = fill_placeholders("couple_waiting", t.couple_waiting, names)
             texts = "couple_unseen" if nobody_counted(event, self.people) else "couple_not_yet"
             return self._render("not-yet", texts, values, private="not_yet", couple=True)
-        values["minutes"] = f"{(event.t_s - event.pause_start_s) / 60:.0f}"
+        values.update(self._took(event))
         values.update(self._return(now_s, now_s))
         values["reentry"] = _pick(t.couple_reentry_lines, turn)
         return self._render("ready", "couple_ready", values, private="ready", couple=True)

@@ -130,6 +130,9 @@ _COMMON = ("bpm", "baseline", *_TIMES)
 # who is still settling (only with couple.name_who, else empty)
 _COUPLE = ("who", *_TIMES, "not_counted", "waiting")
 _REMOTE = _TIMES
+# a ready message's: how long the break took, in words ({took_time}: "25 minutes",
+# "24 hours and 3 minutes"; {minutes} there is the same as a number of minutes)
+_TOOK = ("took_time",)
 # The one table of placeholders: each message text may use exactly these, and
 # flooding.core.messages fills in exactly these. The buttons belong to the alert. Every
 # message text is named (a test holds it so); the suggestions and re-entry lines are shown as
@@ -146,20 +149,20 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "not_yet_body": (*_COMMON, "suggestion"),
     "unseen_title": (*_COMMON, "suggestion"),
     "unseen_body": (*_COMMON, "suggestion"),
-    "ready_title": (*_COMMON, "reentry"),
-    "ready_body": (*_COMMON, "reentry"),
-    "ready_no_calm_title": (*_COMMON, "reentry"),
-    "ready_no_calm_body": (*_COMMON, "reentry"),
+    "ready_title": (*_COMMON, *_TOOK, "reentry"),
+    "ready_body": (*_COMMON, *_TOOK, "reentry"),
+    "ready_no_calm_title": (*_COMMON, *_TOOK, "reentry"),
+    "ready_no_calm_body": (*_COMMON, *_TOOK, "reentry"),
     "private_alert_title": (*_COMMON, "suggestion"),
     "private_alert_body": (*_COMMON, "suggestion"),
     "private_not_yet_title": (*_COMMON, "suggestion"),
     "private_not_yet_body": (*_COMMON, "suggestion"),
-    "private_ready_title": (*_COMMON, "reentry"),
-    "private_ready_body": (*_COMMON, "reentry"),
+    "private_ready_title": (*_COMMON, *_TOOK, "reentry"),
+    "private_ready_body": (*_COMMON, *_TOOK, "reentry"),
     # what leaves the computer for remote targets: never heart numbers or partner words
     "remote_alert": _REMOTE,
     "remote_not_yet": _REMOTE,
-    "remote_ready": _REMOTE,
+    "remote_ready": (*_REMOTE, *_TOOK),
     "couple_someone": (),
     "couple_alert_title": (*_COUPLE, "script", "suggestion"),
     "couple_alert_body": (*_COUPLE, "script", "suggestion"),
@@ -168,17 +171,17 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "couple_not_yet_body": (*_COUPLE, "suggestion"),
     "couple_unseen_title": (*_COUPLE, "suggestion"),
     "couple_unseen_body": (*_COUPLE, "suggestion"),
-    "couple_ready_title": (*_COUPLE, "reentry"),
-    "couple_ready_body": (*_COUPLE, "reentry"),
+    "couple_ready_title": (*_COUPLE, *_TOOK, "reentry"),
+    "couple_ready_body": (*_COUPLE, *_TOOK, "reentry"),
     "couple_reentry_lines": (),
     "couple_suggestions": (),
     "couple_button_pause": (*_COUPLE, "script", "suggestion"),
     "couple_button_ok": (*_COUPLE, "script", "suggestion"),
     "couple_private_alert_body": (*_COUPLE, "suggestion"),
     "couple_private_not_yet_body": (*_COUPLE, "suggestion"),
-    "couple_private_ready_body": (*_COUPLE, "reentry"),
+    "couple_private_ready_body": (*_COUPLE, *_TOOK, "reentry"),
     "couple_remote_not_yet": _REMOTE,
-    "couple_remote_ready": _REMOTE,
+    "couple_remote_ready": (*_REMOTE, *_TOOK),
     "couple_waiting": ("names",),
     "couple_not_counted": ("who", "reason"),
     "couple_reason_workout": (),

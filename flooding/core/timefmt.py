@@ -48,6 +48,17 @@ def duration(seconds: float | None) -> str:
     return f"{hours // 24} d {hours % 24:02d} h"
 
 
+def countdown(seconds: int) -> str:
+    """Whole seconds of a count-down as a clock reads them: 19:58 below an hour, 23:59:59
+    (hours first) from an hour on, so a day-long break never reads 1439:59. The app's page
+    counts down by the same rule (static/time_words.js)."""
+    minutes, secs = divmod(max(0, seconds), 60)
+    if minutes < 60:
+        return f"{minutes}:{secs:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
 WALL_CLOCK_FROM_S = 1e8  # 1973: smaller times are seconds from the start of a file, not dates
 
 
@@ -70,8 +81,8 @@ def spans_days(times: Iterable[float | None]) -> bool:
 
 def session_clock(t_s: float | None, *, seconds: bool = False, dated: bool = False) -> str:
     """A session time as people read it: the local clock (20:45; with `dated` the date too:
-    2026-11-22 20:45), or for a file without clock times the time from its start (+12:30);
-    '-' for none."""
+    2026-11-22 20:45), or for a file without clock times the time from its start (+12:30,
+    +3:05:00 from an hour on, as `countdown`); '-' for none."""
     if t_s is None:
         return "-"
     if is_wall_clock(t_s):
@@ -79,8 +90,7 @@ def session_clock(t_s: float | None, *, seconds: bool = False, dated: bool = Fal
         if dated:
             return datetime.fromtimestamp(t_s).astimezone().strftime("%Y-%m-%d ") + clock
         return clock
-    minutes, secs = divmod(round(t_s), 60)
-    return f"+{minutes}:{secs:02d}"
+    return "+" + countdown(round(t_s))
 
 
 def session_stamp(t_s: float, say: Catalogue) -> str:
@@ -128,7 +138,8 @@ def long_date(day: date, say: Catalogue) -> str:
 
 def spoken_minutes(minutes: int, say: Catalogue) -> str:
     """A length of whole minutes as people say it, in the language of `say`: 1 minute,
-    20 minutes, 2 hours, 11 hours and 40 minutes."""
+    20 minutes, 2 hours, 11 hours and 40 minutes. The app's page says a time left by the same
+    rule, from the same catalogue texts (static/time_words.js)."""
     hours, rest = divmod(minutes, 60)
     if not hours:
         return say.count("count.minutes", rest)

@@ -13,8 +13,10 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
 REFUSALS = "control.refused."  # the monitor's refusals, by their code
+# the words a time left is said in (static/time_words.js): "23 hours and 55 minutes"
+TIME_WORDS = ("count.minutes.", "count.hours.", "when.hours_and_minutes")
 SCRIPT_TEXTS = {  # a page (its template) -> the catalogue prefixes its script puts on screen
-    "now": ("web.live.", "web.chart.", "state.", REFUSALS),
+    "now": ("web.live.", "web.chart.", "state.", REFUSALS, *TIME_WORDS),
     "session": ("web.chart.",),
     "import": ("web.import.script.",),
 }

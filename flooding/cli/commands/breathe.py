@@ -41,9 +41,10 @@ def guide_line(word: str, phase: BreathPhase, left_s: float, columns: int) -> st
     terminal wrap, and the next redraw then stacks below it): the bar shrinks to fit, then
     goes, then the time left goes; the word is cut last."""
     from flooding.core.breathing import bar
+    from flooding.core.timefmt import countdown
 
     room = max(1, columns - 1)
-    clock = f"{int(left_s) // 60}:{int(left_s) % 60:02d}"
+    clock = countdown(int(left_s))
     head = f"  {word:<12}"
     bar_room = room - len(head) - len(f" []  {clock} ")
     if bar_room >= MIN_BAR_CHARS:

@@ -188,6 +188,7 @@ def _live(
     say: Catalogue,
 ) -> Calibration:
     from flooding.app.calibrate import SETTLE_S, measure
+    from flooding.core.timefmt import countdown
 
     if args.minutes < MIN_MINUTES:
         raise CommandError(say("calibrate.minutes_too_few", minimum=f"{MIN_MINUTES:g}"))
@@ -217,7 +218,7 @@ def _live(
             if sample.contact is False
             else say("calibrate.heart", bpm=f"{sample.bpm:3.0f}")
         )
-        left_text = say("live.left", time=f"{left // 60:2d}:{left % 60:02d}")
+        left_text = say("live.left", time=countdown(left).rjust(5))
         print(f"  {left_text}   {heart}   ({phase})", flush=True)
 
     def link(change: LinkChanged) -> None:

@@ -54,9 +54,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     parser.set_defaults(run=run)
 
 
-def _mmss(seconds: float) -> str:
-    whole = round(seconds)
-    return f"{whole // 60:02d}:{whole % 60:02d}"
+def from_start(seconds: float) -> str:
+    """A time from the start of a file without clock times: 05:00, 1:05:00 from an hour on
+    (as `countdown`: never 65:00)."""
+    from flooding.core.timefmt import countdown
+
+    return countdown(round(seconds)).rjust(5, "0")
 
 
 def episode_line(
@@ -150,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     wall = has_wall_clock(recording)
 
     def when(t_s: float) -> str:
-        return clock_time(t_s, seconds=True) if wall else _mmss(t_s - t0)
+        return clock_time(t_s, seconds=True) if wall else from_start(t_s - t0)
 
     alerts: list[dict[str, Any]] = []
     episodes: list[dict[str, Any]] = []
@@ -243,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
             format=recording.source_format,
             mode=say.choice("mode", mode.value),
             samples=n_samples,
-            length=_mmss(duration_s) if duration_s < 6000 else f"{duration_s / 3600:.1f} h",
+            length=from_start(duration_s) if duration_s < 6000 else f"{duration_s / 3600:.1f} h",
             clock=say("replay.local_time" if wall else "replay.from_the_start"),
         )
     )

@@ -83,11 +83,8 @@
     setTimeout(() => { region.textContent = text; }, ANNOUNCE_DELAY_MS);
   }
 
-  function clock(seconds) {
-    seconds = Math.max(0, Math.round(seconds));
-    const m = Math.floor(seconds / 60), s = seconds % 60;
-    return m + ":" + String(s).padStart(2, "0");
-  }
+  // a count-down: 19:58, or 23:59:59 from an hour on
+  const clock = (seconds) => floodingTimeWords.clock(Math.round(seconds));
 
   // a reading heard live: the server's clock against the page's, and the pause it says
   function hearLive(r) {
@@ -128,7 +125,8 @@
     if (leftS <= 0) return;
     const mark = leftS <= 60 ? 60 : Math.ceil(leftS / MARK_S) * MARK_S;
     if (lastMark !== null && mark < lastMark) {
-      announce(mark === 60 ? say("web.live.left_one_minute") : say("web.live.left_minutes", { minutes: mark / 60 }));
+      announce(mark === 60 ? say("web.live.left_one_minute")
+        : say("web.live.left_time", { time: floodingTimeWords.spoken(mark / 60, say) }));
     }
     lastMark = mark;
   }
