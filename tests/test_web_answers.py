@@ -24,7 +24,7 @@ from flooding.core.models import Alert, LinkChanged, LinkState, Sample, SourceIt
 from flooding.core.settings import Settings
 from flooding.io.config_files.loading import default_settings
 from flooding.io.control import ControlServer
-from flooding.io.notify import ACTION_NOT_FLOODED
+from flooding.io.notify import ACTION_NOT_FLOODED, ACTION_START_PAUSE
 from flooding.lab.simulate import hard_talk, samples
 from tests.desktop import Desktop, wait_until
 from tests.fakes import ListedSource
@@ -174,3 +174,19 @@ def test_the_notifications_im_ok_puts_the_alerts_card_away_on_an_open_page(
         page.wait_for_selector("#alert-card", state="hidden", timeout=10_000)
         wait_until(lambda: not session.runner.pausing, "the alert's break to end")
         assert session.marked()
+
+
+def test_the_notifications_start_the_pause_leaves_the_break_on_an_open_page(
+    tmp_path: Path, desktop: Desktop, chromium: Any
+) -> None:
+    """Pressing "Start my pause" on the alert's desktop notification puts the alert's card
+    away on a Now page already open; the break's card stays, and the alert is no false
+    alarm."""
+    with live_session(tmp_path, default_settings()) as session:
+        page = session.page(chromium)
+        menu = desktop.choose(ACTION_START_PAUSE)
+        assert any("pause" in line.lower() for line in menu), menu
+        page.wait_for_selector("#alert-card", state="hidden", timeout=10_000)
+        assert page.is_visible("#pause-card")
+        assert session.runner.pausing
+        assert not session.marked()
