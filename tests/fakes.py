@@ -77,6 +77,7 @@ class RecordingView:
         self.batteries: list[tuple[BatteryLevel, bool]] = []
         self.person_batteries: list[tuple[str, BatteryLevel, bool]] = []
         self.infos: list[str] = []
+        self.answers: list[str] = []  # the answers to the alert, wherever given
         self._on_reading = on_reading
 
     def reading(self, reading: Reading) -> None:
@@ -104,6 +105,9 @@ class RecordingView:
 
     def info(self, text: str) -> None:
         self.infos.append(text)
+
+    def answered(self, action_id: str) -> None:
+        self.answers.append(action_id)
 
 
 class FakeBackend:

@@ -16,8 +16,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from flooding.app.session import View
 from flooding.core.models import Reading, State
-from flooding.core.notice import Message
+from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE, Message
 from flooding.core.timefmt import countdown, spoken_minutes
 from flooding.io.config_files.loading import default_settings, load_config
 from flooding.io.control import (
@@ -42,19 +43,27 @@ READY_BODY = "Heart 70 bpm (calm: 66 bpm). Ready to return when you are. Start s
 
 
 class Monitor:
-    """What answers the page's buttons, as a monitor does: each request kept, a plain yes."""
+    """What answers the page's buttons, as a monitor does: each request kept, a plain yes,
+    and an answer to the alert ("pause", "ok") told to the session's views (`views`)."""
 
     def __init__(self) -> None:
         self.asked: list[Request] = []
+        self.views: list[View] = []
 
     def __call__(self, request: Request) -> Reply:
         self.asked.append(request)
         if isinstance(request, PauseRequest):
+            self._answered(ACTION_START_PAUSE)
             until = FED_START_S + 1200.0
             return PauseReply(already=False, session_id=1, until_s=until, minutes_left=20.0)
         if request.cmd == "ok":
+            self._answered(ACTION_NOT_FLOODED)
             return OkReply(already=False, session_id=1, alert_event_id=1, alert_t_s=FED_START_S)
         return ResumeReply(session_id=1)
+
+    def _answered(self, action_id: str) -> None:
+        for view in self.views:
+            view.answered(action_id)
 
 
 @pytest.fixture
@@ -66,6 +75,7 @@ def monitor() -> Monitor:
 def app(tmp_path: Path, monitor: Monitor) -> Iterator[FedApp]:
     """A running session's app whose buttons reach `monitor`."""
     fed_app = FedApp(tmp_path, control=monitor)
+    monitor.views.append(fed_app.feed)
     try:
         yield fed_app
     finally:

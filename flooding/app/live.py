@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from flooding.app.status import StatusBoard, StrapSeen, heart_now, link_word
 from flooding.core.models import LinkState, Mode
+from flooding.core.notice import ACTION_NOT_FLOODED, ACTION_START_PAUSE
 from flooding.core.settings import Settings
 from flooding.io.control import (
     ErrorReply,
@@ -205,8 +206,7 @@ class LiveMonitor:
 
     def _pause(self, runner: SessionRunner, minutes: float | None) -> PauseReply:
         already = runner.pausing
-        if not already:
-            runner.start_pause(minutes)
+        runner.answer(ACTION_START_PAUSE, minutes=minutes)
         left_s = max(0.0, runner.pause_until_s - runner.session_time_s)
         assert runner.session_id is not None
         return PauseReply(
@@ -236,7 +236,7 @@ class LiveMonitor:
         if alert is None:
             return self._refused("no-alert", f"session {session_id} has had no alert to mark")
         already = runner.store.is_false_alarm(session_id, alert.id)
-        break_over = not already and runner.mark_false_alarm(alert.id)
+        break_over = runner.answer(ACTION_NOT_FLOODED, alert_event_id=alert.id)
         return OkReply(
             already=already,
             session_id=session_id,

@@ -110,6 +110,10 @@ class View(Protocol):
     def info(self, text: str) -> None:
         """Anything else worth a line."""
 
+    def answered(self, action_id: str) -> None:
+        """The person answered the alert (`ACTION_NOT_FLOODED` or `ACTION_START_PAUSE`),
+        wherever they did: a desktop notification's button, a command, the app's page."""
+
 
 @dataclass
 class SessionOutcome:
@@ -566,17 +570,49 @@ class SessionRunner:
                     self._turn += 1
 
     def handle_action(self, message: Message, action_id: str) -> None:
-        """A button on a desktop notification was pressed."""
+        """A button on a desktop notification was pressed: answered as any answer is
+        (`answer`); a notification has no reply, so the views say what it did."""
         alert_id = self._alert_ids.get(message.key or "")
         if alert_id is None or self.session_id is None:
             return
+        if action_id not in (ACTION_NOT_FLOODED, ACTION_START_PAUSE):
+            return
         both = "_both" if self.couple else ""  # a couple's words speak to both
+        changed = self.answer(action_id, alert_event_id=alert_id)
         if action_id == ACTION_NOT_FLOODED:
             self.view.info(self.say(f"session.info.false_alarm{both}"))
-            if self.mark_false_alarm(alert_id):
+            if changed:
                 self.view.info(self.say("session.info.false_alarm_break_over"))
-        elif action_id == ACTION_START_PAUSE:
+        elif not changed:  # a pause started now is said as one started by hand
             self.view.info(self.say(f"session.info.pause_confirmed{both}"))
+
+    def answer(
+        self,
+        action_id: str,
+        *,
+        alert_event_id: int | None = None,
+        minutes: float | None = None,
+    ) -> bool:
+        """The person answered the alert, wherever they did (a desktop notification's button,
+        a command, the app's page): the one way an answer reaches the session and its views.
+
+        `ACTION_NOT_FLOODED` marks the alert `alert_event_id` a false alarm and ends the
+        break it started; `ACTION_START_PAUSE` starts a break (of `minutes`) when none runs.
+        Every view is then told (the app's pages put the alert's card away). Whether a break
+        ended or started."""
+        assert self.session_id is not None
+        if action_id == ACTION_NOT_FLOODED:
+            if alert_event_id is None:
+                raise ValueError("a 'not flooded' answer names the alert it answers")
+            changed = self.mark_false_alarm(alert_event_id)
+        elif action_id == ACTION_START_PAUSE:
+            changed = not self.pausing
+            if changed:
+                self.start_pause(minutes)
+        else:
+            raise ValueError(f"no answer to the alert is called {action_id!r}")
+        self.view.answered(action_id)
+        return changed
 
     def mark_false_alarm(self, alert_event_id: int) -> bool:
         """Record that the person said an alert was not flooding. The break that alert

@@ -130,6 +130,9 @@ class StatusBoard:
     def info(self, text: str) -> None:
         self.inner.info(text)
 
+    def answered(self, action_id: str) -> None:
+        self.inner.answered(action_id)
+
     def forget_reading(self) -> None:
         """The session ended: no current heart rate any more."""
         self.latest = None

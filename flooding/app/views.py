@@ -73,9 +73,13 @@ class LogView:
     def info(self, text: str) -> None:
         log.info("%s", text)
 
+    def answered(self, action_id: str) -> None:
+        log.info("the alert was answered: %s", action_id)
+
 
 class Views:
-    """Several views as one: every reading, message, link change and line goes to each.
+    """Several views as one: every reading, message, link change, line and answer goes to
+    each.
 
     This is where more views join a running session (the local app), beside the terminal or
     the log, without the session runner knowing how many there are.
@@ -115,3 +119,7 @@ class Views:
     def info(self, text: str) -> None:
         for view in self.views:
             view.info(text)
+
+    def answered(self, action_id: str) -> None:
+        for view in self.views:
+            view.answered(action_id)

@@ -280,6 +280,9 @@ class TerminalView:
     def info(self, text: str) -> None:
         self._print(text)
 
+    def answered(self, action_id: str) -> None:
+        """An answer to the alert: what it did is said by the lines around it (`info`)."""
+
 
 class QuietView:
     """Shows nothing (the headless service: notifications only)."""
@@ -306,6 +309,9 @@ class QuietView:
         pass
 
     def info(self, text: str) -> None:
+        pass
+
+    def answered(self, action_id: str) -> None:
         pass
 
 

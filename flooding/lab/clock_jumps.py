@@ -163,6 +163,9 @@ class NotingView:
     def info(self, text: str) -> None:
         pass
 
+    def answered(self, action_id: str) -> None:
+        pass
+
 
 @dataclass(frozen=True)
 class Played:

@@ -147,6 +147,11 @@ class LiveFeed:
         self._send("info", {"text": text})
         self.send_status()
 
+    def answered(self, action_id: str) -> None:
+        """The person answered the alert, wherever they did (its notification's button, a
+        command, a page): its card goes from every page; a break it started shows on."""
+        self.put_away_alerts()
+
     # -- what the person put away ----------------------------------------------------------
 
     def put_away(self, message_id: str) -> bool:
@@ -159,7 +164,7 @@ class LiveFeed:
         return False
 
     def put_away_alerts(self) -> None:
-        """The person answered the alert (not flooded): its card goes from every page."""
+        """The person answered the alert: its card goes from every page."""
         for data in self.messages:
             if data["kind"] == "alert":
                 self._put_away(data)

@@ -49,7 +49,6 @@ from flooding.io.clock import follow_time_zone
 from flooding.io.control import (
     ControlRequestError,
     Handler,
-    OkRequest,
     StatusRequest,
     error_reply,
     parse_request,
@@ -374,10 +373,8 @@ class AppServer:
             return _json(error_reply("bad-request", str(exc)), status=400)
         if isinstance(action, StatusRequest):
             return _json(error_reply("bad-request", self.say("web.live.status_asked")), status=400)
-        reply = self.control(action)
+        reply = self.control(action)  # an answer to the alert reaches the pages from there
         if self.feed is not None:
-            if isinstance(action, OkRequest) and reply.ok:
-                self.feed.put_away_alerts()  # answered: its card goes from every page
             self.feed.send_status()
         return _json(reply, status=200 if reply.ok else 409)
 
