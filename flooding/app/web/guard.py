@@ -8,6 +8,10 @@ that works for COOKIE_LIFE_S (also when the clock is set back meanwhile); every 
 without one is refused. A Host other than the loopback address and port (DNS rebinding), a
 cross-site Origin, and anything a browser says another page started (another port of
 127.0.0.1 is the same site, so it gets the cookie) are refused before anything else.
+Logging out ends one login: its random part is kept as ended in the data folder (until its
+cookie could no longer count anyway), so a copy of that cookie is refused from then on, by
+the folder's other app and after a restart too; other logins go on. The logged-out page and
+the stylesheet it is drawn with (nothing of the person's in either) need no login.
 Refusals and error answers (a page not found, a body too large, a fault) are said in the
 person's language.
 """
@@ -58,10 +62,22 @@ CLOCK_LEEWAY_S = 60  # a code made up to this far ahead of the clock counts (clo
 COOKIE_AHEAD_S = COOKIE_LIFE_S
 EPOCH_DIGITS = 12  # whole seconds since 1970 for the next 30,000 years: no longer number
 USED_CODES_DIR_NAME = "app-links-used"  # in the data folder: one empty file per used code
+# in the data folder: one empty file per login ended (logged out), `issued.random`
+ENDED_LOGINS_DIR_NAME = "app-logins-ended"
+# an ended login is kept until its cookie could not count even with the clock set back
+ENDED_LOGIN_KEPT_S = COOKIE_LIFE_S + COOKIE_AHEAD_S
 LOOPBACK_HOST = "127.0.0.1"
 LOOPBACK_NAMES = (LOOPBACK_HOST, "localhost")
 OPEN_PATH = "/open"
 HELLO_PATH = "/hello"  # answers a nonce with the secret's signature: the app proves it is ours
+LOGOUT_PATH = "/logout"  # a form posts here: this browser's login ends
+LOGGED_OUT_PATH = "/logged-out"  # says so, and how to open the app again
+# what anyone may fetch without a login (other checks still apply): the logged-out page and
+# what it is drawn with, and logging out (a browser whose login ended meanwhile can still
+# press the button: it ends nothing then)
+WITHOUT_LOGIN = frozenset(
+    {OPEN_PATH, HELLO_PATH, LOGOUT_PATH, LOGGED_OUT_PATH, "/static/app.css", "/static/favicon.svg"}
+)
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 # what a browser says (Sec-Fetch-Site) of a request another page started: the app's own pages
 # say "same-origin", a link opened from the terminal or typed says "none"
@@ -172,10 +188,12 @@ class Guard:
         say: Catalogue | None = None,
         *,
         used_codes: Path | None = None,
+        ended_logins: Path | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`used_codes`: the folder where used codes are kept, so that they stay used when
-        the app starts again and in the folder's other app (None: in memory only).
+        the app starts again and in the folder's other app (None: in memory only);
+        `ended_logins`: the same for logins ended by logging out.
         `clock`: the wall clock (codes and cookies are read by other processes, and after a
         restart, so a monotonic clock cannot say how old they are)."""
         self.secret = secret
@@ -183,7 +201,9 @@ class Guard:
         self.cookie_name = "flooding-" + _sign(secret, "cookie-name")[:12]
         self.used_codes = used_codes
         self.clock = clock
+        self.ended_logins = ended_logins
         self._used: set[str] = set()
+        self._ended: set[str] = set()  # `issued.random` of the logins ended here
         self.port = 0  # set once the server is bound
 
     def redeem(self, code: str) -> bool:
@@ -245,13 +265,74 @@ class Guard:
         return {f"http://{host}" for host in self.allowed_hosts()}
 
     def has_cookie(self, request: web.Request) -> bool:
-        """Whether the request carries this app's cookie."""
+        """Whether the request carries this app's cookie, for a login that goes on."""
+        return self.login_of(request) is not None
+
+    def login_of(self, request: web.Request) -> str | None:
+        """The login the request's cookie is for (`issued.random`), or None when it carries
+        no genuine cookie, or one past its life, or one whose login was ended."""
         issued, _, rest = request.cookies.get(self.cookie_name, "").partition(".")
         login, _, signature = rest.partition(".")
         expected = _sign(self.secret, f"cookie:v2:{issued}:{login}")
         if not login or not hmac.compare_digest(signature, expected):
+            return None
+        if not _issued_within(issued, self.clock(), COOKIE_LIFE_S, COOKIE_AHEAD_S):
+            return None
+        name = f"{issued}.{login}"  # digits and hex only: signed, so a safe file name
+        return None if self._was_ended(name) else name
+
+    def _was_ended(self, login: str) -> bool:
+        if login in self._ended:
+            return True
+        if self.ended_logins is None:
             return False
-        return _issued_within(issued, self.clock(), COOKIE_LIFE_S, COOKIE_AHEAD_S)
+        try:
+            os.lstat(self.ended_logins / login)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:  # cannot be told: taken as ended (a login is easily made again)
+            log.warning("ended logins could not be read in %s (%s)", self.ended_logins, exc)
+            return True
+        self._ended.add(login)
+        return True
+
+    def end_login(self, request: web.Request) -> bool | None:
+        """End the login of the request's cookie, here and (kept in `ended_logins`) for the
+        folder's other app and after a restart: a copy of its cookie is refused from now on.
+        None when the request carries no login that goes on; False when the ending could not
+        be kept in the folder (it holds in this app only: said in the log)."""
+        login = self.login_of(request)
+        if login is None:
+            return None
+        self._ended.add(login)
+        if self.ended_logins is None:
+            return True
+        try:
+            make_private_dir(self.ended_logins)
+            _made_private(self.ended_logins, PRIVATE_DIR_MODE)
+            self._forget_old_logins()
+            flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            os.close(os.open(self.ended_logins / login, flags, PRIVATE_FILE_MODE))
+        except OSError as exc:
+            log.warning(
+                "a login that logged out could not be noted in %s (%s): it is refused until "
+                "the app stops",
+                self.ended_logins,
+                exc,
+            )
+            return False
+        return True
+
+    def _forget_old_logins(self) -> None:
+        """Forget ended logins whose cookies could no longer count (by the time in their
+        names: a file's own time says when it was ended, not when the login was made)."""
+        assert self.ended_logins is not None
+        oldest_s = self.clock() - ENDED_LOGIN_KEPT_S
+        for entry in os.scandir(self.ended_logins):
+            issued = entry.name.partition(".")[0]
+            if issued.isdigit() and len(issued) <= EPOCH_DIGITS and int(issued) < oldest_s:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
     def refusal(self, request: web.Request) -> web.Response | None:
         """Why this request is refused (a response), or None when it may go on."""
@@ -269,7 +350,7 @@ class Guard:
                 return _refuse(403, self.say("web.guard.own_page"))
             if fetch_site not in (None, "same-origin"):
                 return _refuse(403, self.say("web.guard.other_site"))
-        if request.path in (OPEN_PATH, HELLO_PATH):
+        if request.path in WITHOUT_LOGIN:
             return None
         if not self.has_cookie(request):
             return _refuse(401, self.say("web.guard.private"))
@@ -285,6 +366,10 @@ class Guard:
             samesite="Strict",
             path="/",
         )
+
+    def forget_cookie(self, response: web.StreamResponse) -> None:
+        """Have this browser drop its cookie."""
+        response.del_cookie(self.cookie_name, path="/", httponly=True, samesite="Strict")
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
