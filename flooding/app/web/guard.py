@@ -18,7 +18,6 @@ person's language.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -31,12 +30,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from flooding.app.web.marks import EPOCH_DIGITS, EndedLogins, keep_mark, made_private
 from flooding.core.catalogue import Catalogue
 from flooding.io.files import (
     PRIVATE_DIR_MODE,
     PRIVATE_FILE_MODE,
     make_private_dir,
-    tighten_private,
     write_private,
 )
 from flooding.io.locale_files import load_catalogue
@@ -60,7 +59,6 @@ CLOCK_LEEWAY_S = 60  # a code made up to this far ahead of the clock counts (clo
 # clock catches up, so a cookie counts up to a life ahead of the clock; it still ends: at most a
 # life after the clock passes the time it was made (a clock set back further needs a new link)
 COOKIE_AHEAD_S = COOKIE_LIFE_S
-EPOCH_DIGITS = 12  # whole seconds since 1970 for the next 30,000 years: no longer number
 USED_CODES_DIR_NAME = "app-links-used"  # in the data folder: one empty file per used code
 # in the data folder: one empty file per login ended (logged out), `issued.random`
 ENDED_LOGINS_DIR_NAME = "app-logins-ended"
@@ -112,9 +110,9 @@ def load_secret(folder: Path) -> bytes:
     """
     path = folder / SECRET_FILE_NAME
     make_private_dir(folder)
-    _made_private(folder, PRIVATE_DIR_MODE)
+    made_private(folder, PRIVATE_DIR_MODE)
     try:
-        before = _made_private(path, PRIVATE_FILE_MODE)
+        before = made_private(path, PRIVATE_FILE_MODE)
         if before is not None and before & READ_BY_OTHERS:
             raise _SeenByOthers
         text = path.read_text(encoding="ascii").strip()
@@ -139,15 +137,6 @@ def load_secret(folder: Path) -> bytes:
 
 class _SeenByOthers(Exception):
     """The secret file could be read by other users."""
-
-
-def _made_private(path: Path, mode: int) -> int | None:
-    """Make `path` exactly `mode` (see `tighten_private`), warning when it was looser; its
-    mode before when it was changed."""
-    before = tighten_private(path, mode)
-    if before is not None:
-        log.warning("%s was mode %03o; it is now %03o (owner only)", path, before, mode)
-    return before
 
 
 def _sign(secret: bytes, what: str) -> str:
@@ -201,9 +190,8 @@ class Guard:
         self.cookie_name = "flooding-" + _sign(secret, "cookie-name")[:12]
         self.used_codes = used_codes
         self.clock = clock
-        self.ended_logins = ended_logins
+        self.ended = EndedLogins(ended_logins, lambda: self.clock(), ENDED_LOGIN_KEPT_S)
         self._used: set[str] = set()
-        self._ended: set[str] = set()  # `issued.random` of the logins ended here
         self.port = 0  # set once the server is bound
 
     def redeem(self, code: str) -> bool:
@@ -230,11 +218,7 @@ class Guard:
         if self.used_codes is None:
             return True
         try:
-            make_private_dir(self.used_codes)
-            _made_private(self.used_codes, PRIVATE_DIR_MODE)
-            self._forget_old_codes()
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-            os.close(os.open(self.used_codes / nonce, flags, PRIVATE_FILE_MODE))
+            keep_mark(self.used_codes, nonce, only_new=True, old=self._code_too_old)
         except FileExistsError:
             return False
         except OSError as exc:  # refused: a code that cannot be kept as used could be reused
@@ -242,13 +226,10 @@ class Guard:
             return False
         return True
 
-    def _forget_old_codes(self) -> None:
-        assert self.used_codes is not None
+    def _code_too_old(self, entry: os.DirEntry[str]) -> bool:
+        """Whether a used code kept in the folder could no longer count anyway."""
         oldest_s = self.clock() - CODE_LIFE_S - CLOCK_LEEWAY_S
-        for entry in os.scandir(self.used_codes):
-            with contextlib.suppress(OSError):
-                if entry.stat(follow_symlinks=False).st_mtime < oldest_s:
-                    os.unlink(entry.path)
+        return entry.stat(follow_symlinks=False).st_mtime < oldest_s
 
     def new_cookie(self) -> str:
         """A cookie value for one login: when it was made and a random part, signed."""
@@ -279,60 +260,15 @@ class Guard:
         if not _issued_within(issued, self.clock(), COOKIE_LIFE_S, COOKIE_AHEAD_S):
             return None
         name = f"{issued}.{login}"  # digits and hex only: signed, so a safe file name
-        return None if self._was_ended(name) else name
-
-    def _was_ended(self, login: str) -> bool:
-        if login in self._ended:
-            return True
-        if self.ended_logins is None:
-            return False
-        try:
-            os.lstat(self.ended_logins / login)
-        except FileNotFoundError:
-            return False
-        except OSError as exc:  # cannot be told: taken as ended (a login is easily made again)
-            log.warning("ended logins could not be read in %s (%s)", self.ended_logins, exc)
-            return True
-        self._ended.add(login)
-        return True
+        return None if name in self.ended else name
 
     def end_login(self, request: web.Request) -> bool | None:
-        """End the login of the request's cookie, here and (kept in `ended_logins`) for the
-        folder's other app and after a restart: a copy of its cookie is refused from now on.
-        None when the request carries no login that goes on; False when the ending could not
-        be kept in the folder (it holds in this app only: said in the log)."""
+        """End the login of the request's cookie, here and for the folder's other app and
+        after a restart: a copy of its cookie is refused from now on. None when the request
+        carries no login that goes on; False when the end could not be kept in the folder
+        (it holds in this app only)."""
         login = self.login_of(request)
-        if login is None:
-            return None
-        self._ended.add(login)
-        if self.ended_logins is None:
-            return True
-        try:
-            make_private_dir(self.ended_logins)
-            _made_private(self.ended_logins, PRIVATE_DIR_MODE)
-            self._forget_old_logins()
-            flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-            os.close(os.open(self.ended_logins / login, flags, PRIVATE_FILE_MODE))
-        except OSError as exc:
-            log.warning(
-                "a login that logged out could not be noted in %s (%s): it is refused until "
-                "the app stops",
-                self.ended_logins,
-                exc,
-            )
-            return False
-        return True
-
-    def _forget_old_logins(self) -> None:
-        """Forget ended logins whose cookies could no longer count (by the time in their
-        names: a file's own time says when it was ended, not when the login was made)."""
-        assert self.ended_logins is not None
-        oldest_s = self.clock() - ENDED_LOGIN_KEPT_S
-        for entry in os.scandir(self.ended_logins):
-            issued = entry.name.partition(".")[0]
-            if issued.isdigit() and len(issued) <= EPOCH_DIGITS and int(issued) < oldest_s:
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+        return None if login is None else self.ended.end(login)
 
     def refusal(self, request: web.Request) -> web.Response | None:
         """Why this request is refused (a response), or None when it may go on."""
