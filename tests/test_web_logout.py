@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import html
+import stat
+import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from flooding.app.web.guard import ENDED_LOGINS_DIR_NAME, load_secret, mint_code
+from flooding.app.web.guard import (
+    COOKIE_AHEAD_S,
+    COOKIE_LIFE_S,
+    ENDED_LOGINS_DIR_NAME,
+    load_secret,
+    mint_code,
+)
 from flooding.app.web.live import LiveFeed
 from flooding.app.web.server import AppServer
 from flooding.io.config_files.loading import load_config
@@ -63,6 +71,32 @@ def test_logging_out_ends_this_login_and_a_copy_of_its_cookie(tmp_path: Path) ->
     serve(tmp_path, check)
     serve(tmp_path, after_a_restart)
     assert len(list((tmp_path / ENDED_LOGINS_DIR_NAME).iterdir())) == 1
+
+
+def test_an_ended_login_stays_ended_with_the_clock_set_back_and_is_forgotten_after(
+    tmp_path: Path,
+) -> None:
+    """A login that logged out stays refused when the clock is set back hours; its note in
+    the owner-only folder is removed once its cookie could not count even with the clock
+    set back a life, at the next logout."""
+    shift = [0.0]  # how far the app's wall clock is moved, in seconds
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        ended = await cookie_of(server, client)
+        async with await log_out(server, client, ended) as response:
+            assert response.status == 303
+        shift[0] = -9 * 3600.0
+        assert await status_of(server, client, ended) == 401
+        shift[0] = COOKIE_LIFE_S + COOKIE_AHEAD_S + 60.0
+        later = await cookie_of(server, client)
+        async with await log_out(server, client, later) as response:
+            assert response.status == 303
+        kept = [mark.name for mark in (tmp_path / ENDED_LOGINS_DIR_NAME).iterdir()]
+        assert len(kept) == 1
+        assert kept[0] in later
+
+    serve(tmp_path, check, clock=lambda: time.time() + shift[0])
+    assert stat.S_IMODE((tmp_path / ENDED_LOGINS_DIR_NAME).stat().st_mode) == 0o700
 
 
 def test_only_the_apps_own_page_can_log_out(tmp_path: Path) -> None:
