@@ -15,7 +15,16 @@ from tests.session_factory import record
 
 pytestmark = pytest.mark.slow
 
-PAGES = ("/", "/agreement", "/sessions", "/sessions/1", "/progress", "/settings", "/strap")
+PAGES = (
+    "/",
+    "/agreement",
+    "/sessions",
+    "/sessions/1",
+    "/progress",
+    "/settings",
+    "/strap",
+    "/logged-out",
+)
 PHONE = {"width": 360, "height": 740}  # a small phone, in CSS pixels
 
 # contrast of each text against the background it sits on (WCAG 2.1, AA: 4.5, large text 3)

@@ -79,13 +79,17 @@ def base(server: AppServer) -> str:
 
 
 def test_a_request_without_the_code_is_refused(tmp_path: Path) -> None:
-    """Without the cookie from a link, pages and the live stream answer 401 and show nothing."""
+    """Without the cookie from a link, pages, scripts and the live stream answer 401 and show
+    nothing; only the logged-out page and the stylesheet it is drawn with are served."""
 
     async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
-        for path in ("/", "/events", "/sessions", "/static/app.css"):
+        for path in ("/", "/events", "/sessions", "/static/now.js"):
             async with client.get(base(server) + path) as response:
                 assert response.status == 401, path
                 assert "private" in await response.text()
+        for path in ("/logged-out", "/static/app.css"):  # nothing of the person's in either
+            async with client.get(base(server) + path) as response:
+                assert response.status == 200, path
 
     serve(tmp_path, check, feed=LiveFeed())
 

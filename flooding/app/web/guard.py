@@ -8,13 +8,16 @@ that works for COOKIE_LIFE_S (also when the clock is set back meanwhile); every 
 without one is refused. A Host other than the loopback address and port (DNS rebinding), a
 cross-site Origin, and anything a browser says another page started (another port of
 127.0.0.1 is the same site, so it gets the cookie) are refused before anything else.
+Logging out ends one login: its random part is kept as ended in the data folder (until its
+cookie could no longer count anyway), so a copy of that cookie is refused from then on, by
+the folder's other app and after a restart too; other logins go on. The logged-out page and
+the stylesheet it is drawn with (nothing of the person's in either) need no login.
 Refusals and error answers (a page not found, a body too large, a fault) are said in the
 person's language.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -27,12 +30,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from flooding.app.web.marks import EPOCH_DIGITS, EndedLogins, keep_mark, made_private
 from flooding.core.catalogue import Catalogue
 from flooding.io.files import (
     PRIVATE_DIR_MODE,
     PRIVATE_FILE_MODE,
     make_private_dir,
-    tighten_private,
     write_private,
 )
 from flooding.io.locale_files import load_catalogue
@@ -56,12 +59,23 @@ CLOCK_LEEWAY_S = 60  # a code made up to this far ahead of the clock counts (clo
 # clock catches up, so a cookie counts up to a life ahead of the clock; it still ends: at most a
 # life after the clock passes the time it was made (a clock set back further needs a new link)
 COOKIE_AHEAD_S = COOKIE_LIFE_S
-EPOCH_DIGITS = 12  # whole seconds since 1970 for the next 30,000 years: no longer number
 USED_CODES_DIR_NAME = "app-links-used"  # in the data folder: one empty file per used code
+# in the data folder: one empty file per login ended (logged out), `issued.random`
+ENDED_LOGINS_DIR_NAME = "app-logins-ended"
+# an ended login is kept until its cookie could not count even with the clock set back
+ENDED_LOGIN_KEPT_S = COOKIE_LIFE_S + COOKIE_AHEAD_S
 LOOPBACK_HOST = "127.0.0.1"
 LOOPBACK_NAMES = (LOOPBACK_HOST, "localhost")
 OPEN_PATH = "/open"
 HELLO_PATH = "/hello"  # answers a nonce with the secret's signature: the app proves it is ours
+LOGOUT_PATH = "/logout"  # a form posts here: this browser's login ends
+LOGGED_OUT_PATH = "/logged-out"  # says so, and how to open the app again
+# what anyone may fetch without a login (other checks still apply): the logged-out page and
+# what it is drawn with, and logging out (a browser whose login ended meanwhile can still
+# press the button: it ends nothing then)
+WITHOUT_LOGIN = frozenset(
+    {OPEN_PATH, HELLO_PATH, LOGOUT_PATH, LOGGED_OUT_PATH, "/static/app.css", "/static/favicon.svg"}
+)
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 # what a browser says (Sec-Fetch-Site) of a request another page started: the app's own pages
 # say "same-origin", a link opened from the terminal or typed says "none"
@@ -96,9 +110,9 @@ def load_secret(folder: Path) -> bytes:
     """
     path = folder / SECRET_FILE_NAME
     make_private_dir(folder)
-    _made_private(folder, PRIVATE_DIR_MODE)
+    made_private(folder, PRIVATE_DIR_MODE)
     try:
-        before = _made_private(path, PRIVATE_FILE_MODE)
+        before = made_private(path, PRIVATE_FILE_MODE)
         if before is not None and before & READ_BY_OTHERS:
             raise _SeenByOthers
         text = path.read_text(encoding="ascii").strip()
@@ -123,15 +137,6 @@ def load_secret(folder: Path) -> bytes:
 
 class _SeenByOthers(Exception):
     """The secret file could be read by other users."""
-
-
-def _made_private(path: Path, mode: int) -> int | None:
-    """Make `path` exactly `mode` (see `tighten_private`), warning when it was looser; its
-    mode before when it was changed."""
-    before = tighten_private(path, mode)
-    if before is not None:
-        log.warning("%s was mode %03o; it is now %03o (owner only)", path, before, mode)
-    return before
 
 
 def _sign(secret: bytes, what: str) -> str:
@@ -172,10 +177,12 @@ class Guard:
         say: Catalogue | None = None,
         *,
         used_codes: Path | None = None,
+        ended_logins: Path | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`used_codes`: the folder where used codes are kept, so that they stay used when
-        the app starts again and in the folder's other app (None: in memory only).
+        the app starts again and in the folder's other app (None: in memory only);
+        `ended_logins`: the same for logins ended by logging out.
         `clock`: the wall clock (codes and cookies are read by other processes, and after a
         restart, so a monotonic clock cannot say how old they are)."""
         self.secret = secret
@@ -183,6 +190,7 @@ class Guard:
         self.cookie_name = "flooding-" + _sign(secret, "cookie-name")[:12]
         self.used_codes = used_codes
         self.clock = clock
+        self.ended = EndedLogins(ended_logins, lambda: self.clock(), ENDED_LOGIN_KEPT_S)
         self._used: set[str] = set()
         self.port = 0  # set once the server is bound
 
@@ -210,11 +218,7 @@ class Guard:
         if self.used_codes is None:
             return True
         try:
-            make_private_dir(self.used_codes)
-            _made_private(self.used_codes, PRIVATE_DIR_MODE)
-            self._forget_old_codes()
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-            os.close(os.open(self.used_codes / nonce, flags, PRIVATE_FILE_MODE))
+            keep_mark(self.used_codes, nonce, only_new=True, old=self._code_too_old)
         except FileExistsError:
             return False
         except OSError as exc:  # refused: a code that cannot be kept as used could be reused
@@ -222,13 +226,10 @@ class Guard:
             return False
         return True
 
-    def _forget_old_codes(self) -> None:
-        assert self.used_codes is not None
+    def _code_too_old(self, entry: os.DirEntry[str]) -> bool:
+        """Whether a used code kept in the folder could no longer count anyway."""
         oldest_s = self.clock() - CODE_LIFE_S - CLOCK_LEEWAY_S
-        for entry in os.scandir(self.used_codes):
-            with contextlib.suppress(OSError):
-                if entry.stat(follow_symlinks=False).st_mtime < oldest_s:
-                    os.unlink(entry.path)
+        return entry.stat(follow_symlinks=False).st_mtime < oldest_s
 
     def new_cookie(self) -> str:
         """A cookie value for one login: when it was made and a random part, signed."""
@@ -245,13 +246,29 @@ class Guard:
         return {f"http://{host}" for host in self.allowed_hosts()}
 
     def has_cookie(self, request: web.Request) -> bool:
-        """Whether the request carries this app's cookie."""
+        """Whether the request carries this app's cookie, for a login that goes on."""
+        return self.login_of(request) is not None
+
+    def login_of(self, request: web.Request) -> str | None:
+        """The login the request's cookie is for (`issued.random`), or None when it carries
+        no genuine cookie, or one past its life, or one whose login was ended."""
         issued, _, rest = request.cookies.get(self.cookie_name, "").partition(".")
         login, _, signature = rest.partition(".")
         expected = _sign(self.secret, f"cookie:v2:{issued}:{login}")
         if not login or not hmac.compare_digest(signature, expected):
-            return False
-        return _issued_within(issued, self.clock(), COOKIE_LIFE_S, COOKIE_AHEAD_S)
+            return None
+        if not _issued_within(issued, self.clock(), COOKIE_LIFE_S, COOKIE_AHEAD_S):
+            return None
+        name = f"{issued}.{login}"  # digits and hex only: signed, so a safe file name
+        return None if name in self.ended else name
+
+    def end_login(self, request: web.Request) -> bool | None:
+        """End the login of the request's cookie, here and for the folder's other app and
+        after a restart: a copy of its cookie is refused from now on. None when the request
+        carries no login that goes on; False when the end could not be kept in the folder
+        (it holds in this app only)."""
+        login = self.login_of(request)
+        return None if login is None else self.ended.end(login)
 
     def refusal(self, request: web.Request) -> web.Response | None:
         """Why this request is refused (a response), or None when it may go on."""
@@ -269,7 +286,7 @@ class Guard:
                 return _refuse(403, self.say("web.guard.own_page"))
             if fetch_site not in (None, "same-origin"):
                 return _refuse(403, self.say("web.guard.other_site"))
-        if request.path in (OPEN_PATH, HELLO_PATH):
+        if request.path in WITHOUT_LOGIN:
             return None
         if not self.has_cookie(request):
             return _refuse(401, self.say("web.guard.private"))
@@ -285,6 +302,10 @@ class Guard:
             samesite="Strict",
             path="/",
         )
+
+    def forget_cookie(self, response: web.StreamResponse) -> None:
+        """Have this browser drop its cookie."""
+        response.del_cookie(self.cookie_name, path="/", httponly=True, samesite="Strict")
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

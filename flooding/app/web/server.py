@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from flooding.app.web.guard import (
     CODE_LIFE_S,
+    ENDED_LOGINS_DIR_NAME,
     HELLO_PATH,
     LOOPBACK_HOST,
     MAX_BODY_BYTES,
@@ -122,11 +123,16 @@ class AppServer:
         self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
         self.say = load_catalogue(settings.language)  # the pages' words, in the person's language
         self.guard = Guard(
-            load_secret(folder), self.say, used_codes=folder / USED_CODES_DIR_NAME, clock=clock
+            load_secret(folder),
+            self.say,
+            used_codes=folder / USED_CODES_DIR_NAME,
+            ended_logins=folder / ENDED_LOGINS_DIR_NAME,
+            clock=clock,
         )
         self.app = self._build()
         self._runner: web.AppRunner | None = None
-        self._streams: set[web.StreamResponse] = set()
+        # the open live streams: the login each is for, and what ends it (logging out)
+        self._streams: set[tuple[str, asyncio.Event]] = set()
         self._closing = asyncio.Event()
 
     def speak(self, language: str) -> None:
@@ -137,7 +143,14 @@ class AppServer:
             self.guard.say = self.say
 
     def _build(self) -> web.Application:
-        from flooding.app.web import import_page, pages, put_away, settings_page, talk_pages
+        from flooding.app.web import (
+            import_page,
+            logout,
+            pages,
+            put_away,
+            settings_page,
+            talk_pages,
+        )
 
         app = web.Application(middlewares=[self.guard.middleware], client_max_size=MAX_BODY_BYTES)
         app[SERVER_KEY] = self
@@ -154,6 +167,7 @@ class AppServer:
         settings_page.add_routes(app)
         talk_pages.add_routes(app)
         import_page.add_routes(app)
+        logout.add_routes(app)
         return app
 
     # -- life --------------------------------------------------------------------------------
@@ -210,6 +224,13 @@ class AppServer:
         code = mint_code(self.guard.secret, self.port, self.guard.clock())
         base = f"http://{LOOPBACK_HOST}:{self.port}{OPEN_PATH}?code={code}"
         return base if path == "/" else f"{base}&next={path}"
+
+    def end_streams_of(self, login: str) -> None:
+        """Close the live streams open for `login` (it logged out): no more heart readings go
+        to it."""
+        for owner, ended in self._streams:
+            if owner == login:
+                ended.set()
 
     async def close(self) -> None:
         """Stop serving (open live pages are ended first)."""
@@ -317,7 +338,11 @@ class AppServer:
         await response.prepare(request)
         feed = self.feed
         queue = feed.subscribe()
-        closing = asyncio.ensure_future(self._closing.wait())
+        login = self.guard.login_of(request) or ""
+        ended = asyncio.Event()
+        stream = (login, ended)
+        self._streams.add(stream)
+        closing = asyncio.ensure_future(_first_of(self._closing, ended))
         loop = asyncio.get_running_loop()
         every_s = KEEPALIVE_S if feed.status is None else STATUS_EVERY_S
         next_s = loop.time() + every_s  # the next status (or, with none, keep-alive line)
@@ -347,6 +372,7 @@ class AppServer:
             pass
         finally:
             closing.cancel()
+            self._streams.discard(stream)
             feed.unsubscribe(queue)
         with contextlib.suppress(ConnectionResetError):
             await response.write_eof()
@@ -377,6 +403,16 @@ class AppServer:
         if self.feed is not None:
             self.feed.send_status()
         return _json(reply, status=200 if reply.ok else 409)
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    """Wait until any of `events` is set."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 def own_path(target: str) -> str:
