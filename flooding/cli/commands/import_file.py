@@ -149,33 +149,19 @@ def _store_couple(
     say: Catalogue,
 ) -> int:
     """Import two people's recordings as one couple session and say what was stored."""
-    from flooding.app.import_files import store_recordings
-    from flooding.app.importing import CoupleImportResult, has_wall_clock
+    from flooding.app.import_files import lined_up, store_recordings
+    from flooding.app.importing import CoupleImportResult
     from flooding.core.timefmt import local_stamp
 
     sha256 = _imported_before(args, paths, say)
     if sha256 is None:
         return 0
     names = list(recordings)
+    choices = _choices(args, start_s)
     with _storing(args, say) as store:
-        result = store_recordings(store, recordings, settings, _choices(args, start_s), sha256)
+        result = store_recordings(store, recordings, settings, choices, sha256)
     assert isinstance(result, CoupleImportResult)
-    if result.aligned_on_clock:
-        how = say("import.aligned" if start_s is None else "import.aligned_moved")
-    elif start_s is not None:
-        how = say("import.from_given_start")
-    else:
-        without = [
-            Path(r.path).name + ("" if len(paths) > 1 else f" ({name})")
-            for name, r in recordings.items()
-            if not has_wall_clock(r)
-        ]
-        why = (
-            say("import.no_clock", files=", ".join(without))
-            if without
-            else say("import.clocks_apart")
-        )
-        how = say("import.from_starts", why=why)
+    how = lined_up(result, recordings, choices, one_file=len(paths) == 1)
     a, b = names
     what = (
         say("import.two_files_as", first=paths[0].name, a=a, second=paths[1].name, b=b)
