@@ -600,3 +600,51 @@ def test_a_watch_export_is_imported_at_its_own_pace(
         assert len(store.events(1, "gap-detected")) == 1
     finally:
         store.close()
+
+
+@requires_data
+def test_an_import_on_a_terminal_shows_how_far_it_has_come(tmp_path: Path) -> None:
+    """`flooding import` of a month, its error stream a terminal, rewrites one line with the
+    percentage done (in the Import page's words) up to 100 %, ends it, then says what was
+    stored; nothing of it goes to the output."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    root = Path(__file__).resolve().parent.parent
+    month = RECORDINGS / "fitbit_30-day_free-living_hr.csv"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "flooding", "import", str(month), "--data-dir", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            cwd=root,
+            timeout=300,
+            check=False,
+        )
+        os.close(follower)
+        said = b""
+        while chunk := _read_or_nothing(leader):
+            said += chunk
+    finally:
+        os.close(leader)
+    line = said.decode("utf-8").replace("\r\n", "\n")
+    assert done.returncode == 0
+    assert done.stdout.startswith("Imported fitbit_30-day_free-living_hr.csv (csv) as session 1")
+    steps = line.rstrip("\n").split("\r")[1:]
+    assert steps[-1] == "Importing: 100 % done"
+    assert steps == [f"Importing: {n} % done" for n in sorted({int(s.split()[1]) for s in steps})]
+    assert line.endswith("\n")
+
+
+def _read_or_nothing(fd: int) -> bytes:
+    """What a terminal's leader side holds; b"" once its follower is closed."""
+    import os
+
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # EIO: the follower side is closed and all was read
+        return b""

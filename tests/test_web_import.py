@@ -2,13 +2,15 @@
 a real recording chosen by keyboard becomes a session, a second import of it is refused with
 a link, a broken file is refused naming its line, strangers' uploads are refused, an upload
 over the limit is refused in words, the uploaded file is gone afterwards, the live page goes
-on while a month is imported, and the page is German and fits 320 px."""
+on while a month is imported, a month's import shows how far it has come, a couple's session
+says how its two files were lined up, and the page is German and fits 320 px."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import threading
 import time
@@ -29,6 +31,8 @@ pytestmark = pytest.mark.slow
 
 EXERCISE = "polar-hrm_exercise.hrm"
 MONTH = "fitbit_30-day_free-living_hr.csv"
+REST = "rr-ms_rest.txt"  # RR intervals without clock times
+LOGGER_HR, LOGGER_PPI = "polar-sensor-logger_HR.txt", "polar-sensor-logger_PPI.txt"  # one sitting
 KEY_PRESSES = 40  # Tab presses enough to reach any field of the page from its top
 CHOOSER_TRIES = 3  # Enter presses before a file field that opens nothing counts as broken
 CHOOSER_WAIT_MS = 10_000  # a chooser that comes at all comes within a second, even under load
@@ -375,3 +379,83 @@ def wait_for_upload(folder: Path, size: int) -> Path:
         time.sleep(0.01)
     assert found, "the upload never arrived whole"
     return found[0]
+
+
+# every text the status says and every value the progress bar shows, kept in the tab's
+# session storage as they change (they are read again from the page that opens after)
+KEEP_PROGRESS = """() => {
+  const keep = (key, value) => sessionStorage.setItem(
+    key, JSON.stringify([...JSON.parse(sessionStorage.getItem(key) || "[]"), value]));
+  const status = document.getElementById("import-status");
+  const bar = document.getElementById("import-progress");
+  new MutationObserver(() => keep("said", status.textContent))
+    .observe(status, {childList: true, characterData: true, subtree: true});
+  new MutationObserver(() => {
+    if (!bar.hasAttribute("value")) return;
+    keep("bar", bar.value);
+    keep("shown", bar.closest("[hidden]") === null);
+    keep("named", [...bar.labels].map((label) => label.textContent).join(" "));
+  }).observe(bar, {attributes: true, attributeFilter: ["value"]});
+}"""
+
+
+def kept(page: Any, key: str) -> list[Any]:
+    """What KEEP_PROGRESS kept under `key`, in order."""
+    return list(page.evaluate("(key) => JSON.parse(sessionStorage.getItem(key) || '[]')", key))
+
+
+@requires_data
+def test_a_months_import_shows_how_far_it_has_come(
+    chromium: Any, app: AppProcess, tmp_path: Path
+) -> None:
+    """While a month of heart rates is imported, a named progress bar fills and the status
+    says the percentage now and then (when a quarter is passed, not at every answer); then
+    the month's session opens."""
+    page = import_page(chromium, app)
+    page.set_input_files("#file", str(recording(MONTH)))
+    page.evaluate(KEEP_PROGRESS)
+    page.click("#import-button", no_wait_after=True)
+    page.wait_for_url("**/sessions/*?said=imported", timeout=IMPORT_WAIT_MS)
+    shown, said, named, visible = (kept(page, key) for key in ("bar", "said", "named", "shown"))
+    assert shown, "the bar never showed how far the import had come"
+    assert shown == sorted(shown)
+    assert shown[0] > 0
+    assert shown[-1] <= 100
+    assert all(visible)
+    assert set(named) == {"How far the import has come"}
+    counted = [text for text in said if "%" in text]
+    assert counted, "the status never said the percentage"
+    assert all(re.fullmatch(r"Importing: \d+ % done", text) for text in counted)
+    assert len(counted) <= min(4, len(shown))  # when a quarter is passed, at most
+    assert len(sessions_in(tmp_path)) == 1
+
+
+def couple_imported(page: Any, first: str, second: str) -> str:
+    """Import two recordings as a couple's session from the Import page; what the session's
+    page says first."""
+    page.click("details:nth-of-type(1) summary")
+    page.set_input_files("#file", str(recording(first)))
+    page.set_input_files("#second", str(recording(second)))
+    page.click("#import-button")
+    page.wait_for_url("**/sessions/*?said=imported", timeout=IMPORT_WAIT_MS)
+    return str(page.inner_text("[role=status]"))
+
+
+@requires_data
+def test_a_couples_session_says_how_its_two_files_were_lined_up(
+    chromium: Any, app: AppProcess
+) -> None:
+    """Two files of one sitting are said to be aligned on their clock times; a file without
+    clock times is named, and the page says how to set the start in its own words (not the
+    command's option), as `flooding import --couple` says it."""
+    page = import_page(chromium, app)
+    said = couple_imported(page, LOGGER_HR, LOGGER_PPI)
+    assert "The two recordings were aligned on the clock times both files carry." in said
+    page.goto(app.base + "/import")
+    said = couple_imported(page, REST, EXERCISE)
+    assert (
+        f"The two recordings were both placed from their starts ({REST} carries no clock "
+        "time), so they line up only if both recordings began together; “When the recording "
+        "began” under More choices sets when." in said
+    )
+    assert "--start" not in said

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flooding.app.importing import CoupleImportResult, ImportResult, import_couple, import_recording
+from flooding.app.importing import (
+    CoupleImportResult,
+    ImportResult,
+    Progress,
+    has_wall_clock,
+    import_couple,
+    import_recording,
+)
 from flooding.core.catalogue import Phrase, SaidError, phrase
 from flooding.core.models import Mode
 from flooding.core.settings import Settings, profile_name_problem
@@ -135,9 +142,11 @@ def store_recordings(
     settings: Settings,
     choices: Choices,
     sha256: str,
+    progress: Progress | None = None,
 ) -> ImportResult | CoupleImportResult:
     """Store one person's recording as a session, or two (a couple's) as one couple session,
-    all or nothing (`Store.all_or_nothing`)."""
+    all or nothing (`Store.all_or_nothing`); `progress` is told how far it has come
+    (`flooding.app.importing.Progress`)."""
     if len(recordings) == 2:
         return import_couple(
             store,
@@ -146,6 +155,7 @@ def store_recordings(
             start_s=choices.start_s,
             mode=choices.mode,
             file_sha256=sha256,
+            progress=progress,
         )
     (recording,) = recordings.values()
     return import_recording(
@@ -155,4 +165,32 @@ def store_recordings(
         mode=choices.mode,
         start_s=choices.start_s,
         file_sha256=sha256,
+        progress=progress,
     )
+
+
+def lined_up(
+    result: CoupleImportResult,
+    recordings: dict[str, Recording],
+    choices: Choices,
+    *,
+    one_file: bool = False,
+) -> Phrase:
+    """How a couple import lined the two recordings up: on the clock both carry, or both
+    from their starts, and why (`one_file`: both came from one file, a couple session's
+    export, so each is named with its person)."""
+    if result.aligned_on_clock:
+        return phrase("import.aligned" if choices.start_s is None else "import.aligned_moved")
+    if choices.start_s is not None:
+        return phrase("import.from_given_start")
+    without = [
+        Path(r.path).name + (f" ({name})" if one_file else "")
+        for name, r in recordings.items()
+        if not has_wall_clock(r)
+    ]
+    why = (
+        phrase("import.no_clock", files=", ".join(without))
+        if without
+        else phrase("import.clocks_apart")
+    )
+    return phrase("import.from_starts", why=why)

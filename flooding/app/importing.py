@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,6 +28,21 @@ log = logging.getLogger(__name__)
 
 ALERT_TIME_DIGITS = 3  # an alert found again is at the sample's time: equal to the millisecond
 STORE_CHUNK_SAMPLES = 20_000  # samples made and saved at a time: memory follows the chunk
+
+# told now and then how far an import has come: (work done, work in all), counted in samples
+# handled: each sample is replayed through the detector, then saved (twice the samples in all)
+Progress = Callable[[int, int], None]
+
+
+def _told(progress: Progress | None, total: int, before: int = 0) -> Callable[[int], None]:
+    """A step's own count (samples it has handled) told as the import's progress, after
+    the `before` handled in the steps before it."""
+
+    def tell(done: int) -> None:
+        if progress is not None:
+            progress(before + done, total)
+
+    return tell
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,7 @@ def import_recording(
     source: str | None = None,
     keep: Sequence[str] = (),
     file_sha256: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Store a recording as a session with the events the detector finds in it.
 
@@ -105,11 +121,14 @@ def import_recording(
     recording of millions of samples needs memory for its columns only. `keep`: trace
     columns (`long_replay.TRACE_COLUMNS`) the result's `replayed` keeps too. `file_sha256`:
     the file's content hash, stored with the session (`Store.imported_as` finds it again).
+    `progress` is told how far it has come (`Progress`), after each piece replayed or saved.
     """
     table = anchored_table(recording, start_s)
     if not table.t_s.size:
         raise ValueError(f"{recording.path}: the recording holds no samples")
-    replayed = replay_long(table, settings, mode=mode, keep=keep)
+    n = int(table.t_s.size)
+    replayed = replay_long(table, settings, mode=mode, keep=keep, progress=_told(progress, 2 * n))
+    saved = _told(progress, 2 * n, before=n)
     kind = source or f"import:{recording.source_format}"
     first_s, last_s = float(table.t_s[0]), float(table.t_s[-1])
     with store.all_or_nothing():
@@ -128,11 +147,15 @@ def import_recording(
             for start in range(0, len(recording), STORE_CHUNK_SAMPLES):
                 store.add_sample_table(session_id, table_rows(table, start, STORE_CHUNK_SAMPLES))
                 store.flush()
+                saved(min(n, start + STORE_CHUNK_SAMPLES))
             stored = table
         else:
+            done = 0
             for chunk in _given_chunks(recording, table):
                 store.add_samples(session_id, chunk)
                 store.flush()
+                done += len(chunk)
+                saved(done)
         store.end_session(session_id, last_s, stored)
     kinds = [type(e).__name__ for e in replayed.events]
     log.info("imported %s as session %d", recording.path, session_id)
@@ -199,6 +222,7 @@ def import_couple(
     start_s: float | None = None,
     mode: Mode | None = None,
     file_sha256: str | None = None,
+    progress: Progress | None = None,
 ) -> CoupleImportResult:
     """Store two recordings as one couple session, through the couple engine.
 
@@ -206,7 +230,7 @@ def import_couple(
     `start_s`, both moved together so that the first begins then: their offset is kept);
     otherwise both are placed from their starts, together, at `start_s` (or where the first
     file's times put it).
-    All or nothing, like `import_recording`; `file_sha256` as there.
+    All or nothing, like `import_recording`; `file_sha256` and `progress` as there.
     """
     from flooding.core.people import person_settings_for, run_people_batch
 
@@ -228,7 +252,9 @@ def import_couple(
     if any(not track for track in tracks.values()):
         raise ValueError("both recordings must hold samples")
     modes = dict.fromkeys(names, mode) if mode is not None else None
-    result = run_people_batch(tracks, settings, modes=modes)
+    n = sum(len(track) for track in tracks.values())
+    result = run_people_batch(tracks, settings, modes=modes, progress=_told(progress, 2 * n))
+    tell_saved, saved = _told(progress, 2 * n, before=n), 0
     begin = min(track[0].t_s for track in tracks.values())
     end = max(track[-1].t_s for track in tracks.values())
     with store.all_or_nothing():
@@ -249,7 +275,12 @@ def import_couple(
                     people[name].model_dump(mode="json", exclude={"messages", "profiles"})
                 ),
             )
-            store.add_samples(session_id, tracks[name], name)
+            for start in range(0, len(tracks[name]), STORE_CHUNK_SAMPLES):
+                chunk = tracks[name][start : start + STORE_CHUNK_SAMPLES]
+                store.add_samples(session_id, chunk, name)
+                store.flush()
+                saved += len(chunk)
+                tell_saved(saved)
         for person, event in result.events:
             store.add_event(session_id, event, person, couple=True)
         _remember_file(store, session_id, begin, recordings[names[0]], file_sha256)

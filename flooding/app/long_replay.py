@@ -10,7 +10,7 @@ trace is kept only for the columns a caller asks for.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,10 +72,11 @@ def replay_long(
     keep: Sequence[str] = (),
     rates: npt.NDArray[np.float64] | None = None,
     piece: int = PIECE_SAMPLES,
+    progress: Callable[[int], None] | None = None,
 ) -> LongReplay:
     """The events (and the `keep` trace columns, see `TRACE_COLUMNS`) of a replay of
     `table` by a fresh engine, as `run_batch` gives them (at the recording's own pace), a
-    piece at a time."""
+    piece at a time; `progress` is told the samples replayed so far after each piece."""
     rates = rates_of(table) if rates is None else rates
     engine = Engine(settings, mode=mode, step_s=usual_step_s(table.t_s))
     n = rates.size
@@ -105,5 +106,7 @@ def replay_long(
                 if trace[name].size == 0:
                     trace[name] = np.empty(n, column.dtype)
                 trace[name][lo:hi] = column
+        if progress is not None:
+            progress(hi)
     out.trace = trace
     return out

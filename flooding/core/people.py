@@ -9,7 +9,7 @@ session is the same with N = 1: it gives exactly what that person's `Engine` giv
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from flooding.core.detector import STRAP_STEP_S
@@ -148,6 +148,7 @@ class PeopleBatch:
 
 
 _Keyed = tuple[float, int, int, str, Sample]
+PROGRESS_SAMPLES = 10_000  # a batch's progress is told this often (in samples pushed)
 
 
 def merged(tracks: Mapping[str, Sequence[Sample]]) -> Iterable[tuple[str, Sample]]:
@@ -166,9 +167,11 @@ def run_people_batch(
     settings: Settings,
     *,
     modes: Mapping[str, Mode | None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> PeopleBatch:
     """Push recorded tracks through a fresh engine for their people, as live would (in time
-    order), each at its recording's own pace (`flooding.core.batch.usual_step_s`)."""
+    order), each at its recording's own pace (`flooding.core.batch.usual_step_s`).
+    `progress` is told the samples pushed so far, every PROGRESS_SAMPLES and at the end."""
     from flooding.core.batch import samples_step_s
     from flooding.core.beats.fast import fast_rates
 
@@ -176,8 +179,12 @@ def run_people_batch(
     engine = PeopleEngine(settings, list(tracks), modes=modes, steps_s=steps_s)
     rates = {name: iter(fast_rates(list(samples))) for name, samples in tracks.items()}
     result = PeopleBatch()
-    for name, sample in merged(tracks):
+    for pushed, (name, sample) in enumerate(merged(tracks), 1):
         reading = engine.feed_derived(name, sample, next(rates[name]))
         for event in reading.events:
             result.events.append((SOLO if isinstance(event, PAUSE_EVENTS) else name, event))
+        if progress is not None and not pushed % PROGRESS_SAMPLES:
+            progress(pushed)
+    if progress is not None:
+        progress(sum(len(samples) for samples in tracks.values()))
     return result

@@ -8,6 +8,8 @@ The file comes as a multipart upload, written a piece at a time to a private fol
 the data folder (owner-only, as the data is) and removed when the import ends, whatever the
 end. An upload may hold UPLOAD_MAX_BYTES, more than the app's other forms: the size of a
 month of beats. The import runs in a worker thread, one at a time, so the live page goes on.
+How far it has come (what the import tells, `flooding.app.importing.Progress`) is asked by the
+page's script at /import/progress, under a token the page sent with the form.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -32,15 +35,18 @@ from flooding.app.import_files import (
     couple_names,
     couple_recordings,
     imported_before,
+    lined_up,
     recordings_of,
     start_time,
     store_recordings,
 )
+from flooding.app.importing import CoupleImportResult
 from flooding.app.web.form_errors import field_problems
+from flooding.app.web.pages import AFTER_IMPORT
 from flooding.app.web.server import AppServer, server_of
 from flooding.app.web.settings_page import settings_in_effect
 from flooding.app.web.words import page_link, say_html
-from flooding.core.catalogue import Catalogue, Phrase
+from flooding.core.catalogue import Catalogue, Phrase, phrase
 from flooding.core.models import Mode
 from flooding.core.settings import ConfigError, Settings
 from flooding.io.readers import formats
@@ -61,7 +67,8 @@ UPLOAD_DIR_PREFIX = "import-upload-"  # in the data folder, for as long as an im
 # an app stopped mid-import (killed, the computer off) and is removed at the next import
 STALE_UPLOAD_S = 6 * 3600.0
 FILE_FIELDS = ("file", "second")  # the recording; the partner's, for a couple's session
-TEXT_FIELDS = ("mode", "name_a", "name_b", "format", "start", "participant", "again")
+TEXT_FIELDS = ("mode", "name_a", "name_b", "format", "start", "participant", "again", "progress")
+PROGRESS_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # the page's name for its import's progress
 MODIFIED_FIELD = "modified_ms_"  # + a file field: when the person's file was last changed
 # texts of `flooding import` that name its options, said on this page in its own words
 PAGE_WORDS = "web.import.for."
@@ -80,11 +87,35 @@ REFUSED_FIELDS = {
 LOCK_KEY = web.AppKey("one import at a time", asyncio.Lock)
 
 
+@dataclass
+class _Told:
+    """How far an import has come, as it last told it (set in its worker thread)."""
+
+    seen: tuple[int, int] = (0, 0)  # (work done, work in all); (0, 0): not started yet
+
+    def __call__(self, done: int, total: int) -> None:
+        self.seen = (done, total)
+
+
+RUNNING_KEY = web.AppKey("the imports running, by their page's token", dict[str, _Told])
+
+
 def add_routes(app: web.Application) -> None:
     """Register the Import page on the app."""
     app[LOCK_KEY] = asyncio.Lock()
+    app[RUNNING_KEY] = {}
     app.router.add_get("/import", import_page)
     app.router.add_post("/import", import_upload)
+    app.router.add_get("/import/progress", import_progress)
+
+
+async def import_progress(request: web.Request) -> web.StreamResponse:
+    """How far the import the page named (`?id=`, its token) has come: work done and in
+    all, both 0 while it has not started (the upload arriving, or another import before it)
+    or when no import of that name runs (it ended)."""
+    told = request.app[RUNNING_KEY].get(request.query.get("id", ""))
+    done, total = (0, 0) if told is None else told.seen
+    return web.json_response({"done": done, "total": total}, headers={"Cache-Control": "no-store"})
 
 
 class _TooLarge(Exception):
@@ -307,9 +338,10 @@ def _asked(upload: _Upload, say: Catalogue) -> _Asked:
 
 @dataclass(frozen=True)
 class _Done:
-    """The session stored."""
+    """The session stored; for a couple's, how the two recordings were lined up."""
 
     session_id: int
+    lined_up: Phrase | None = None
 
 
 @dataclass(frozen=True)
@@ -319,9 +351,11 @@ class _Before:
     session_id: int
 
 
-def _run(folder: Path, paths: list[Path], asked: _Asked, settings: Settings) -> _Done | _Before:
+def _run(
+    folder: Path, paths: list[Path], asked: _Asked, settings: Settings, progress: _Told
+) -> _Done | _Before:
     """The import itself, as `flooding import` does it (in a worker thread, with a store of
-    its own: its one transaction must not be the live session's)."""
+    its own: its one transaction must not be the live session's), telling `progress`."""
     choices = asked.choices
     if len(paths) == 2:
         names = couple_names(asked.names, settings)
@@ -333,9 +367,13 @@ def _run(folder: Path, paths: list[Path], asked: _Asked, settings: Settings) -> 
         sha256, earlier = imported_before(store, paths)
         if earlier is not None and not asked.again:
             return _Before(earlier)
-        return _Done(store_recordings(store, recordings, settings, choices, sha256).session_id)
+        result = store_recordings(store, recordings, settings, choices, sha256, progress)
     finally:
         store.close()
+    if isinstance(result, CoupleImportResult):
+        how = lined_up(result, recordings, choices, one_file=len(paths) == 1)
+        return _Done(result.session_id, phrase("web.import.lined_up", how=how))
+    return _Done(result.session_id)
 
 
 async def _import(request: web.Request, server: AppServer, upload: _Upload) -> web.Response:
@@ -347,11 +385,16 @@ async def _import(request: web.Request, server: AppServer, upload: _Upload) -> w
         return _page(server, status=400, error=error, field_id="file", form=form)
     for name, path in upload.files.items():  # when the person's file was last changed
         _keep_modified(path, upload.fields.get(MODIFIED_FIELD + name, ""))
+    token = upload.fields.get("progress", "")
+    running = request.app[RUNNING_KEY]
+    told = _Told()
+    if PROGRESS_TOKEN.fullmatch(token):
+        running[token] = told
     try:
         asked = _asked(upload, say)
         async with request.app[LOCK_KEY]:  # one at a time: the second sees the first's
             outcome = await asyncio.to_thread(
-                _run, server.folder, paths, asked, settings_now(server)
+                _run, server.folder, paths, asked, settings_now(server), told
             )
     except ImportRefused as exc:
         error = _refusal(say, exc, upload.shown)
@@ -360,8 +403,15 @@ async def _import(request: web.Request, server: AppServer, upload: _Upload) -> w
     except StoreError as exc:
         error = say("import.not_imported", problem=exc.said(say))
         return _page(server, status=503, error=error, form=form)
+    finally:
+        if running.get(token) is told:
+            del running[token]
     if isinstance(outcome, _Before):
         return _page(server, status=409, error=_already(say, upload, paths, outcome), form=form)
+    if outcome.lined_up is not None:  # said on the session's page, as the command says it
+        request.app[AFTER_IMPORT][outcome.session_id] = say(
+            outcome.lined_up.key, **outcome.lined_up.values
+        )
     server.store.flush()
     log.info("imported %s as session %d", ", ".join(upload.shown.values()), outcome.session_id)
     return web.Response(

@@ -42,6 +42,9 @@ from flooding.io.store import ALERT_KINDS
 
 # what a page says after a change (web.said.*)
 SAID = ("note", "false-alarm", "undo", "deleted", "imported")
+# what a session's page says after it was imported, beyond web.said.imported: how a couple's
+# two recordings were lined up (by the Import page, in the person's words)
+AFTER_IMPORT = web.AppKey("words said after each session's import", dict[int, str])
 # what a session page says when a change was refused (web.session.*): the address names one
 # of these, never words of its own, which any page could put there
 SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording")
@@ -49,6 +52,7 @@ SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording")
 
 def add_routes(app: web.Application) -> None:
     """Register the store pages on the app."""
+    app[AFTER_IMPORT] = {}
     app.router.add_get("/sessions", sessions_page)
     app.router.add_get("/sessions/{id:\\d+}", session_page)
     app.router.add_get("/sessions/{id:\\d+}/chart.json", session_chart)
@@ -179,6 +183,9 @@ def _session_view(
         rows = _episode_rows(server, session_id, dated=dated)
         one = review_session(server.store, session_id)
         chart_words = "" if one is None else one_heart_words(server.say, one, dated=dated)
+    said_now = said(server.say, request)
+    if said_now and request.query.get("said") == "imported":
+        said_now = " ".join(filter(None, [said_now, request.app[AFTER_IMPORT].get(session_id)]))
     return server.render(
         "session.html",
         page="sessions",
@@ -201,7 +208,7 @@ def _session_view(
             {"note": note_error} if note_error else {},
             [("note", "note", server.say("web.session.note_label"))],
         ),
-        said=said(server.say, request),
+        said=said_now,
         status=status,
     )
 

@@ -18,7 +18,7 @@ TIME_WORDS = ("count.minutes.", "count.hours.", "when.hours_and_minutes")
 SCRIPT_TEXTS = {  # a page (its template) -> the catalogue prefixes its script puts on screen
     "now": ("web.live.", "web.chart.", "state.", REFUSALS, *TIME_WORDS),
     "session": ("web.chart.",),
-    "import": ("web.import.script.",),
+    "import": ("web.import.script.", "import.progress"),
 }
 
 

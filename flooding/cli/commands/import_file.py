@@ -24,6 +24,7 @@ from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.app.import_files import Choices
+    from flooding.app.importing import Progress
     from flooding.core.catalogue import Catalogue
     from flooding.io.readers.recording import Recording
     from flooding.io.store import Store
@@ -124,6 +125,32 @@ def _storing(args: argparse.Namespace, say: Catalogue) -> Iterator[Store]:
         store.close()
 
 
+PROGRESS_STEP = 10  # a terminal's progress line is written again each 10 % of the import
+
+
+@contextmanager
+def _progress_line(say: Catalogue) -> Iterator[Progress | None]:
+    """How far the import has come (the words of the app's Import page), on one line of a
+    terminal's error stream, ended when the import ends; None when that stream is no terminal
+    (a pipe or a log keeps only what is said at the end)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    shown = [-1]
+
+    def tell(done: int, total: int) -> None:
+        step = done * 100 // max(total, 1) // PROGRESS_STEP * PROGRESS_STEP
+        if step > shown[0]:
+            shown[0] = step
+            print("\r" + say("import.progress", percent=step), end="", file=sys.stderr, flush=True)
+
+    try:
+        yield tell
+    finally:
+        if shown[0] >= 0:
+            print(file=sys.stderr, flush=True)
+
+
 def _run_couple(
     args: argparse.Namespace, settings: Any, start_s: float | None, say: Catalogue
 ) -> int:
@@ -149,33 +176,19 @@ def _store_couple(
     say: Catalogue,
 ) -> int:
     """Import two people's recordings as one couple session and say what was stored."""
-    from flooding.app.import_files import store_recordings
-    from flooding.app.importing import CoupleImportResult, has_wall_clock
+    from flooding.app.import_files import lined_up, store_recordings
+    from flooding.app.importing import CoupleImportResult
     from flooding.core.timefmt import local_stamp
 
     sha256 = _imported_before(args, paths, say)
     if sha256 is None:
         return 0
     names = list(recordings)
-    with _storing(args, say) as store:
-        result = store_recordings(store, recordings, settings, _choices(args, start_s), sha256)
+    choices = _choices(args, start_s)
+    with _storing(args, say) as store, _progress_line(say) as progress:
+        result = store_recordings(store, recordings, settings, choices, sha256, progress)
     assert isinstance(result, CoupleImportResult)
-    if result.aligned_on_clock:
-        how = say("import.aligned" if start_s is None else "import.aligned_moved")
-    elif start_s is not None:
-        how = say("import.from_given_start")
-    else:
-        without = [
-            Path(r.path).name + ("" if len(paths) > 1 else f" ({name})")
-            for name, r in recordings.items()
-            if not has_wall_clock(r)
-        ]
-        why = (
-            say("import.no_clock", files=", ".join(without))
-            if without
-            else say("import.clocks_apart")
-        )
-        how = say("import.from_starts", why=why)
+    how = lined_up(result, recordings, choices, one_file=len(paths) == 1)
     a, b = names
     what = (
         say("import.two_files_as", first=paths[0].name, a=a, second=paths[1].name, b=b)
@@ -244,8 +257,8 @@ def _import(args: argparse.Namespace) -> int:
     sha256 = _imported_before(args, [args.file], say)
     if sha256 is None:
         return 0
-    with _storing(args, say) as store:
-        result = store_recordings(store, tracks, settings, choices, sha256)
+    with _storing(args, say) as store, _progress_line(say) as progress:
+        result = store_recordings(store, tracks, settings, choices, sha256, progress)
     assert isinstance(result, ImportResult)
     print(
         say(
