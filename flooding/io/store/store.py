@@ -1427,7 +1427,8 @@ class Store:
     def delete_session(self, session_id: int) -> DeletedCounts:
         """Delete a session with all its samples and events; says how much went.
 
-        Deleted rows are overwritten on disk (secure_delete) and the write-ahead log is
+        Deleted rows are overwritten on disk (secure_delete, on for every connection that
+        writes: `_set_up_writing`) and the write-ahead log is
         emptied when no reader holds it, so the heart data does not linger in the file.
         """
         self.flush()
@@ -1435,8 +1436,6 @@ class Store:
         return self._delete_rows(self._sid(session_id))
 
     def _delete_rows(self, session_id: int) -> DeletedCounts:
-        self.db.execute("PRAGMA secure_delete = ON")
-
         def delete(db: sqlite3.Connection) -> tuple[bool, int, int]:
             found = db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()
             samples = db.execute("DELETE FROM samples WHERE session_id=?", (session_id,)).rowcount
@@ -1881,12 +1880,22 @@ def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Conn
     try:
         connection.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA foreign_keys = ON")
+        _set_up_writing(connection)
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _set_up_writing(db: sqlite3.Connection) -> None:
+    """What every connection the store writes through is set to (`_connect`, `_own_writer`):
+    a row goes with its session (foreign keys), WAL's usual sync, and whatever it frees (a
+    deleted session's rows, the old copy of a row moved as a page fills) overwritten with
+    zeros (secure_delete), also where SQLite's build leaves that off by default: heart data
+    deleted later leaves nothing behind in the file's gaps."""
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash may lose the last commit only
+    db.execute("PRAGMA secure_delete = ON")
 
 
 def _own_writer(path: Path, busy_timeout_ms: int = 0) -> sqlite3.Connection:
@@ -1897,8 +1906,7 @@ def _own_writer(path: Path, busy_timeout_ms: int = 0) -> sqlite3.Connection:
         f"file:{quote(str(path.absolute()))}?mode=rw", uri=True, timeout=busy_timeout_ms / 1000
     )
     try:
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA synchronous = NORMAL")  # as the store's own connections (WAL)
+        _set_up_writing(db)  # as the store's own connections
     except BaseException:
         db.close()
         raise

@@ -1,0 +1,118 @@
+"""A deleted session stays gone: nothing of it is left in the file's gaps, even where SQLite's
+build leaves secure_delete off by default, nor in the write-ahead log once the other
+program reading the file lets go; and a session whose last readings still wait to be saved
+is not deleted (they would bring it back), with words that say why and what to do."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flooding.core.models import Sample
+from flooding.io.store import DB_NAME, Store
+
+START = 1_700_000_000.0
+SAMPLES = 600  # ten minutes at 1 Hz: enough rows to fill and split the samples table's pages
+
+_Entry = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+
+@pytest.fixture
+def secure_delete_off_by_default() -> Iterator[None]:
+    """Every SQLite connection this process opens starts with secure_delete off, as on a
+    build whose default is off (upstream's): an auto-extension of the SQLite library
+    Python's sqlite3 uses, registered for the test and removed after it."""
+    name = ctypes.util.find_library("sqlite3")
+    if name is None:
+        pytest.skip("the SQLite library is not a shared library here")
+    library = ctypes.CDLL(name)
+    library.sqlite3_exec.argtypes = (
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+    )
+
+    def turn_off(db: int | None, _error: int | None, _api: int | None) -> int:
+        return int(library.sqlite3_exec(db, b"PRAGMA secure_delete = OFF", None, None, None))
+
+    off = _Entry(turn_off)  # kept referenced until it is removed
+    pointer = ctypes.cast(off, ctypes.c_void_p)
+    library.sqlite3_auto_extension(pointer)
+    try:
+        probe = sqlite3.connect(":memory:")
+        default = probe.execute("PRAGMA secure_delete").fetchone()[0]
+        probe.close()
+        if default != 0:
+            pytest.skip("Python's sqlite3 uses another SQLite library than the shared one")
+        yield
+    finally:
+        library.sqlite3_cancel_auto_extension(pointer)
+
+
+def _rr(round_: int, mine: bool, k: int) -> float:
+    """An RR interval unique to one session (`round_`, `mine`) and reading `k`."""
+    return 0.4 + round_ * 0.2 + (0.1 if mine else 0.0) + (k * 7919 % 100_000) / 1e6
+
+
+def _record_three_rounds(store: Store) -> tuple[int, list[bytes]]:
+    """Six sessions, two a round; returns the first one's id and the RR texts unique to it
+    (as stored: "first,second")."""
+    first: int | None = None
+    marks: list[bytes] = []
+    for round_ in range(3):
+        for mine in (True, False):
+            sid = store.begin_session(START + round_ * 10_000, source="import", mode="talk")
+            first = sid if first is None else first
+            for k in range(SAMPLES):
+                rr = _rr(round_, mine, k)
+                t_s = START + round_ * 10_000 + k
+                store.add_sample(sid, Sample(t_s=t_s, bpm=70.0, rr_s=(rr, rr + 0.0001234)))
+                if sid == first:
+                    marks.append(f"{rr!r},{rr + 0.0001234!r}".encode())
+            store.end_session(sid, START + round_ * 10_000 + SAMPLES)
+            store.flush()
+    assert first is not None
+    return first, marks
+
+
+def _left_in_files(folder: Path, marks: list[bytes]) -> int:
+    """How many of `marks` are in the database file and its write-ahead log."""
+    data = b"".join(
+        path.read_bytes() for path in (folder / DB_NAME, folder / f"{DB_NAME}-wal") if path.exists()
+    )
+    return sum(mark in data for mark in marks)
+
+
+class TestSecureDelete:
+    def test_every_connection_the_store_writes_through_overwrites_what_it_frees(
+        self, tmp_path: Path, secure_delete_off_by_default: None
+    ) -> None:
+        """A store opened where SQLite's default is off writes with secure_delete on."""
+        store = Store.open(tmp_path)
+        try:
+            assert store.db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+        finally:
+            store.close()
+
+    def test_a_deleted_sessions_readings_leave_nothing_in_the_file(
+        self, tmp_path: Path, secure_delete_off_by_default: None
+    ) -> None:
+        """After `delete_session`, none of the session's RR texts is in the database or its
+        log, though the session was written where SQLite's default leaves old copies of
+        moved rows in the pages' gaps."""
+        store = Store.open(tmp_path)
+        try:
+            victim, marks = _record_three_rounds(store)
+            assert _left_in_files(tmp_path, marks) == len(marks)  # the marks are findable
+            store.delete_session(victim)
+            assert _left_in_files(tmp_path, marks) == 0
+        finally:
+            store.close()
+        assert _left_in_files(tmp_path, marks) == 0
