@@ -5,16 +5,20 @@ is not deleted (they would bring it back), with words that say why and what to d
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from flooding.cli.main import main
 from flooding.core.models import Sample
 from flooding.io.store import DB_NAME, Store
+from tests.test_store_busy import LockHolder
 
 START = 1_700_000_000.0
 SAMPLES = 600  # ten minutes at 1 Hz: enough rows to fill and split the samples table's pages
@@ -116,3 +120,80 @@ class TestSecureDelete:
         finally:
             store.close()
         assert _left_in_files(tmp_path, marks) == 0
+
+
+def _ended_while_held(folder: Path) -> tuple[Store, int]:
+    """A live store whose session ended while another program held the database: its last
+    readings wait in the waiting file (the store, still open, holds it). The caller holds
+    the lock (`LockHolder`) and closes the store."""
+    store = Store.open(folder, max_waiting_rows=5)
+
+    async def record() -> int:
+        sid = store.begin_session(START, source="simulated", mode="talk")
+        for k in range(5):
+            store.add_sample(sid, Sample(START + k, 70.0, (0.8123,)))
+        store.flush()
+        assert store.wait_saved(10.0)
+        return sid
+
+    sid = asyncio.run(record())
+    return store, sid
+
+
+def _wait_in_file(store: Store, folder: Path, sid: int) -> None:
+    async def more() -> None:
+        for k in range(5, 40):
+            store.add_sample(sid, Sample(START + k, 70.0, (0.8123,)))
+            store.flush()
+        store.end_session(sid, START + 40)
+        store.flush()
+
+    asyncio.run(more())
+    assert (folder / f"{DB_NAME}-waiting.jsonl").exists()
+
+
+class TestStillWaiting:
+    @pytest.mark.parametrize(
+        ("language", "why", "what_to_do"),
+        [
+            ("en", "are still waiting to be saved", "try again once the database is free"),
+            ("de", "warten noch darauf, gespeichert zu werden", "sobald die Datenbank wieder frei"),
+        ],
+    )
+    def test_flooding_delete_refuses_a_session_whose_readings_still_wait(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        language: str,
+        why: str,
+        what_to_do: str,
+    ) -> None:
+        """`flooding delete` of a session whose last readings wait in the waiting file (the
+        database held by another program) deletes nothing and says why and what to do; once
+        the database is free the whole session is saved, under its own number."""
+        store, sid = _ended_while_held(tmp_path)
+        try:
+            with LockHolder(tmp_path / DB_NAME) as holder:
+                _wait_in_file(store, tmp_path, sid)
+                threading.Timer(1.0, holder.release.set).start()
+                code = main(
+                    ["delete", str(sid), "--yes", "--data-dir", str(tmp_path), "--lang", language]
+                )
+            said = capsys.readouterr()
+            assert code != 0, said.out
+            assert why in said.err
+            assert what_to_do in said.err
+        finally:
+            store.close()
+        reopened = Store.open(tmp_path)
+        try:
+            assert [row.id for row in reopened.sessions()] == [sid]
+            assert reopened.sample_count(sid) == 40
+        finally:
+            reopened.close()
+        assert main(["delete", str(sid), "--yes", "--data-dir", str(tmp_path)]) == 0
+        after = Store.open_read_only(tmp_path)
+        try:
+            assert after.sessions() == []
+        finally:
+            after.close()

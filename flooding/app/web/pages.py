@@ -38,13 +38,13 @@ from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.models import NOTE_MAX_CHARS
 from flooding.core.timefmt import clock_time, duration, session_clock, session_stamp, spans_days
-from flooding.io.store import ALERT_KINDS
+from flooding.io.store import ALERT_KINDS, StillWaitingError
 
 # what a page says after a change (web.said.*)
 SAID = ("note", "false-alarm", "undo", "deleted", "imported")
 # what a session page says when a change was refused (web.session.*): the address names one
 # of these, never words of its own, which any page could put there
-SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording")
+SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording", "still_waiting")
 
 
 def add_routes(app: web.Application) -> None:
@@ -454,5 +454,8 @@ async def delete(request: web.Request) -> web.StreamResponse:
         return _back(session_id, error="not_confirmed")
     if summary.recording:
         return _back(session_id, error="still_recording")
-    delete_session(server.store, server.folder, session_id)
+    try:
+        delete_session(server.store, server.folder, session_id)
+    except StillWaitingError:  # saved later, its last readings would bring it back
+        return _back(session_id, error="still_waiting")
     return web.Response(status=303, headers={"Location": "/sessions?said=deleted"})

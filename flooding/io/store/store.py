@@ -42,7 +42,14 @@ from urllib.parse import quote
 from flooding.core.models import SOLO, Event, Sample
 from flooding.core.timefmt import local_stamp
 from flooding.io.files import UnsafeFileError, make_private_dir
-from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy, is_transient
+from flooding.io.store.errors import (
+    StillWaitingError,
+    StoreError,
+    as_store_error,
+    explain,
+    is_busy,
+    is_transient,
+)
 from flooding.io.store.journal import (
     Journal,
     Saving,
@@ -50,6 +57,7 @@ from flooding.io.store.journal import (
     WaitingEvent,
     left_waiting,
     leftovers,
+    waiting_sessions,
 )
 from flooding.io.store.schema import (
     COLUMNS_SCHEMA,
@@ -1430,10 +1438,42 @@ class Store:
         Deleted rows are overwritten on disk (secure_delete, on for every connection that
         writes: `_set_up_writing`) and the write-ahead log is
         emptied when no reader holds it, so the heart data does not linger in the file.
+
+        Refused (`StillWaitingError`) while some of the session's data waits to be saved, in
+        this store's memory or in a waiting file (this program's or another's): saved after
+        the delete, it would bring the session back. What waits is saved once the database
+        is free, and the delete can be made then.
         """
         self.flush()
         self._settle()
+        if self._still_waiting(session_id):
+            from flooding.io.locale_files import load_catalogue
+
+            values: dict[str, object] = {"id": session_id}
+            said = load_catalogue()("store.delete_waiting", **values)
+            raise StillWaitingError(said, "store.delete_waiting", **values)
         return self._delete_rows(self._sid(session_id))
+
+    def _still_waiting(self, session_id: int) -> bool:
+        """Whether some of a session's data is not saved yet: held by this store (a live
+        session it recorded), or in a waiting file, matched by the id its lines carry or,
+        when the session was stored under another id, by its header."""
+        if any(row[0] == session_id for row in self._pending):
+            return True
+        if session_id in self._begun and self.waiting_rows:
+            return True
+        stored = self._sid(session_id)
+        row = self.db.execute(
+            "SELECT started_s, source, mode, settings_json FROM sessions WHERE id=?", (stored,)
+        ).fetchone()
+        for sid, header in waiting_sessions(self.path):
+            if sid in (session_id, stored):
+                return True
+            if header is not None and row is not None:
+                began = (header.started_s, header.source, header.mode, header.settings_json)
+                if began == tuple(row):
+                    return True
+        return False
 
     def _delete_rows(self, session_id: int) -> DeletedCounts:
         def delete(db: sqlite3.Connection) -> tuple[bool, int, int]:
