@@ -197,3 +197,59 @@ class TestStillWaiting:
             assert after.sessions() == []
         finally:
             after.close()
+
+
+class ReaderHolder:
+    """Another program reading the database: a connection in a thread that keeps a read
+    transaction open until released (a backup, a database browser)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self._thread = threading.Thread(target=self._hold, daemon=True)
+
+    def __enter__(self) -> ReaderHolder:
+        self._thread.start()
+        assert self.held.wait(30.0), "the read never began"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release.set()
+        self._thread.join(30.0)
+
+    def _hold(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("BEGIN")
+        db.execute("SELECT COUNT(*) FROM samples").fetchone()
+        self.held.set()
+        self.release.wait(30.0)
+        db.execute("COMMIT")
+        db.close()
+
+
+class TestLogScrubbedAfterADelete:
+    def test_the_app_empties_the_log_once_a_reader_lets_go(self, tmp_path: Path) -> None:
+        """A session deleted from the app while another program reads the file is gone
+        from the database and its log soon after that program lets go, while the app runs
+        on (its store still open)."""
+        from flooding.app.scrub import scrub_soon
+        from flooding.app.session_files import delete_session
+
+        store = Store.open(tmp_path)
+        try:
+            victim, marks = _record_three_rounds(store)
+
+            async def delete_while_read() -> bool:
+                with ReaderHolder(tmp_path / DB_NAME) as reader:
+                    counts = delete_session(store, tmp_path, victim)
+                    assert not counts.scrubbed  # the reader held the log off
+                    assert _left_in_files(tmp_path, marks) > 0
+                    retrying = scrub_soon(store)
+                    threading.Timer(1.5, reader.release.set).start()
+                    return await retrying
+
+            assert asyncio.run(delete_while_read())
+            assert _left_in_files(tmp_path, marks) == 0
+        finally:
+            store.close()

@@ -31,6 +31,7 @@ from flooding.app.review import (
     with_movement,
     with_unseen_ends,
 )
+from flooding.app.scrub import scrub_soon
 from flooding.app.session_files import delete_session
 from flooding.app.web.chart_words import one_heart_words, two_hearts_words
 from flooding.app.web.form_errors import field_problems
@@ -455,7 +456,9 @@ async def delete(request: web.Request) -> web.StreamResponse:
     if summary.recording:
         return _back(session_id, error="still_recording")
     try:
-        delete_session(server.store, server.folder, session_id)
+        counts = delete_session(server.store, server.folder, session_id)
     except StillWaitingError:  # saved later, its last readings would bring it back
         return _back(session_id, error="still_waiting")
+    if not counts.scrubbed:  # a reader holds the log: its old pages are emptied soon
+        scrub_soon(server.store)
     return web.Response(status=303, headers={"Location": "/sessions?said=deleted"})

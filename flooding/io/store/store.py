@@ -319,6 +319,7 @@ class DeletedCounts:
     sessions: int
     samples: int
     events: int
+    scrubbed: bool = True  # the log was emptied too (False: a reader held it; `scrub_log`)
 
 
 # a session row's columns as a new session gives them (`begin_session`, a journal's header)
@@ -1488,9 +1489,24 @@ class Store:
             return found is not None, samples, events
 
         found, samples, events = self._sync(delete)
-        with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return DeletedCounts(sessions=1 if found else 0, samples=samples, events=events)
+        # the event loop never waits for a reader: the app tries again soon (`app.scrub`)
+        scrubbed = self.scrub_log(0 if _in_event_loop() else BUSY_TIMEOUT_MS)
+        return DeletedCounts(
+            sessions=1 if found else 0, samples=samples, events=events, scrubbed=scrubbed
+        )
+
+    def scrub_log(self, wait_ms: int = 0) -> bool:
+        """Copy the write-ahead log into the database file and empty it (a TRUNCATE
+        checkpoint), so that what a delete overwrote is gone from both; whether it was done.
+        Another program reading the file holds it off (False): waited for `wait_ms`."""
+        self.db.execute(f"PRAGMA busy_timeout = {wait_ms}")
+        try:
+            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return bool(busy == 0)
 
     def set_strap(self, session_id: int, name: str | None, address: str | None) -> None:
         """Record which strap a session came from, once it is known."""
