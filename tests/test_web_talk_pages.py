@@ -5,6 +5,7 @@ is found and paired into the person's file."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 import tomllib
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from flooding.app.agreement import FILE_NAME, Agreement, earlier_break_minutes, load
+from flooding.app.agreement import FILE_NAME, Agreement, earlier_break_minutes, load, save
 from flooding.io.config_files.loading import load_config
 from flooding.io.store import Store
 from tests.browser import AppProcess
@@ -253,6 +254,20 @@ def test_a_field_the_form_does_not_hold_keeps_its_value(
     assert after == {**before, "signal": "time-out", "where_second": ""}
     assert after["where_first"] == "the garden"
     assert (folder / "c.toml").read_text(encoding="utf-8") == "# mine\n"
+
+
+def test_an_agreement_saved_to_a_missing_folder_makes_it_owner_only(tmp_path: Path) -> None:
+    """Saving the agreement into a folder that does not exist yet makes that folder (and its
+    missing parents) readable by the owner only, whatever the umask."""
+    folder = tmp_path / "data" / "flooding"
+    old_umask = os.umask(0)
+    try:
+        save(folder, Agreement(signal="pause"))
+    finally:
+        os.umask(old_umask)
+    for made in (folder, folder.parent):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
+    assert stat.S_IMODE((folder / FILE_NAME).stat().st_mode) == 0o600
 
 
 def test_an_agreement_file_that_is_no_table_shows_a_blank_one(tmp_path: Path) -> None:

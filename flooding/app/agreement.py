@@ -18,7 +18,7 @@ from typing import Any
 
 from flooding.core.catalogue import Catalogue
 from flooding.core.settings_keys import number_bounds
-from flooding.io.files import write_private
+from flooding.io.files import make_private_dir, write_private
 from flooding.io.locale_files import load_catalogue
 
 log = logging.getLogger(__name__)
@@ -164,5 +164,5 @@ def problems(
 
 def save(folder: Path, agreement: Agreement) -> None:
     """Keep it (owner-only, replaced whole)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(folder)  # a missing folder (and parents) is made owner-only too
     write_private(folder / FILE_NAME, json.dumps(asdict(agreement), indent=1).encode("utf-8"))

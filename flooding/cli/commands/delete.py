@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.app.review import summarize_session
     from flooding.app.session_files import delete_session
     from flooding.core.timefmt import duration, session_stamp
+    from flooding.io.store import StillWaitingError
 
     say = screen_words(args)
     store = open_store(args)
@@ -86,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
             if not confirmed(say, say("delete.ask", described=described)):
                 print(say("delete.nothing"))
                 return 1
-        counts = delete_session(store, data_dir(args), args.session)
+        try:
+            counts = delete_session(store, data_dir(args), args.session)
+        except StillWaitingError as exc:
+            raise CommandError(say("delete.refused", why=exc.said(say))) from None
     finally:
         store.close()
     samples = say.count("count.readings", counts.samples)

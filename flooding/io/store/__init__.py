@@ -48,7 +48,7 @@ flooding still running during an upgrade (it gives the highest id + 1).
 """
 
 from flooding.core.models import SOLO
-from flooding.io.store.errors import StoreError
+from flooding.io.store.errors import StillWaitingError, StoreError
 from flooding.io.store.schema import DB_NAME, SCHEMA_VERSION
 from flooding.io.store.store import (
     ALERT_KINDS,
@@ -75,6 +75,7 @@ __all__ = [
     "PersonRow",
     "SessionRow",
     "SessionStats",
+    "StillWaitingError",
     "Store",
     "StoreError",
     "event_data",

@@ -33,6 +33,11 @@ class StoreError(SaidError):
     str(); `said` gives it in any language when it is a text of the message catalogue)."""
 
 
+class StillWaitingError(StoreError):
+    """A session is not deleted while some of its readings still wait to be saved: saved
+    later, they would bring it back under a new number."""
+
+
 def primary_code(exc: BaseException) -> int | None:
     """SQLite's primary result code of an error (None when it is not an SQLite error)."""
     code = getattr(exc, "sqlite_errorcode", None)

@@ -404,6 +404,27 @@ def leftovers(db_path: Path) -> Iterator[Saving]:
         yield Saving(path, fd)
 
 
+def waiting_sessions(db_path: Path) -> Iterator[tuple[int, SessionHeader | None]]:
+    """The sessions whose lines wait in the database's waiting files, whichever program
+    writes them (read without taking them): each id the lines carry, with its header (None
+    for a file written before headers were kept). A file that cannot be read (gone
+    meanwhile, changed by someone) names none: it is never saved either."""
+    for suffix in (SAVING_SUFFIX, JOURNAL_SUFFIX):
+        path = journal_path(db_path, suffix)
+        if not os.path.lexists(path):
+            continue
+        headers: dict[int, SessionHeader] = {}
+        found: dict[int, SessionHeader | None] = {}
+        try:
+            for chunk in read_chunks(path):
+                headers.update(chunk.headers)
+                for sid in chunk.sessions():
+                    found.setdefault(sid, headers.get(sid))
+        except (OSError, ValueError):
+            continue
+        yield from found.items()
+
+
 def left_waiting(db_path: Path) -> list[Path]:
     """The journals a stopped session left (those `leftovers` would give), only named."""
     found = []

@@ -42,7 +42,14 @@ from urllib.parse import quote
 from flooding.core.models import SOLO, Event, Sample
 from flooding.core.timefmt import local_stamp
 from flooding.io.files import UnsafeFileError, make_private_dir
-from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy, is_transient
+from flooding.io.store.errors import (
+    StillWaitingError,
+    StoreError,
+    as_store_error,
+    explain,
+    is_busy,
+    is_transient,
+)
 from flooding.io.store.journal import (
     Journal,
     Saving,
@@ -50,6 +57,7 @@ from flooding.io.store.journal import (
     WaitingEvent,
     left_waiting,
     leftovers,
+    waiting_sessions,
 )
 from flooding.io.store.schema import (
     COLUMNS_SCHEMA,
@@ -311,6 +319,7 @@ class DeletedCounts:
     sessions: int
     samples: int
     events: int
+    scrubbed: bool = True  # the log was emptied too (False: a reader held it; `scrub_log`)
 
 
 # a session row's columns as a new session gives them (`begin_session`, a journal's header)
@@ -1427,16 +1436,47 @@ class Store:
     def delete_session(self, session_id: int) -> DeletedCounts:
         """Delete a session with all its samples and events; says how much went.
 
-        Deleted rows are overwritten on disk (secure_delete) and the write-ahead log is
+        Deleted rows are overwritten on disk (secure_delete, on for every connection that
+        writes: `_set_up_writing`) and the write-ahead log is
         emptied when no reader holds it, so the heart data does not linger in the file.
+
+        Refused (`StillWaitingError`) while some of the session's data waits to be saved, in
+        this store's memory or in a waiting file (this program's or another's): saved after
+        the delete, it would bring the session back. What waits is saved once the database
+        is free, and the delete can be made then.
         """
         self.flush()
         self._settle()
+        if self._still_waiting(session_id):
+            from flooding.io.locale_files import load_catalogue
+
+            values: dict[str, object] = {"id": session_id}
+            said = load_catalogue()("store.delete_waiting", **values)
+            raise StillWaitingError(said, "store.delete_waiting", **values)
         return self._delete_rows(self._sid(session_id))
 
-    def _delete_rows(self, session_id: int) -> DeletedCounts:
-        self.db.execute("PRAGMA secure_delete = ON")
+    def _still_waiting(self, session_id: int) -> bool:
+        """Whether some of a session's data is not saved yet: held by this store (a live
+        session it recorded), or in a waiting file, matched by the id its lines carry or,
+        when the session was stored under another id, by its header."""
+        if any(row[0] == session_id for row in self._pending):
+            return True
+        if session_id in self._begun and self.waiting_rows:
+            return True
+        stored = self._sid(session_id)
+        row = self.db.execute(
+            "SELECT started_s, source, mode, settings_json FROM sessions WHERE id=?", (stored,)
+        ).fetchone()
+        for sid, header in waiting_sessions(self.path):
+            if sid in (session_id, stored):
+                return True
+            if header is not None and row is not None:
+                began = (header.started_s, header.source, header.mode, header.settings_json)
+                if began == tuple(row):
+                    return True
+        return False
 
+    def _delete_rows(self, session_id: int) -> DeletedCounts:
         def delete(db: sqlite3.Connection) -> tuple[bool, int, int]:
             found = db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()
             samples = db.execute("DELETE FROM samples WHERE session_id=?", (session_id,)).rowcount
@@ -1449,9 +1489,24 @@ class Store:
             return found is not None, samples, events
 
         found, samples, events = self._sync(delete)
-        with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return DeletedCounts(sessions=1 if found else 0, samples=samples, events=events)
+        # the event loop never waits for a reader: the app tries again soon (`app.scrub`)
+        scrubbed = self.scrub_log(0 if _in_event_loop() else BUSY_TIMEOUT_MS)
+        return DeletedCounts(
+            sessions=1 if found else 0, samples=samples, events=events, scrubbed=scrubbed
+        )
+
+    def scrub_log(self, wait_ms: int = 0) -> bool:
+        """Copy the write-ahead log into the database file and empty it (a TRUNCATE
+        checkpoint), so that what a delete overwrote is gone from both; whether it was done.
+        Another program reading the file holds it off (False): waited for `wait_ms`."""
+        self.db.execute(f"PRAGMA busy_timeout = {wait_ms}")
+        try:
+            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return bool(busy == 0)
 
     def set_strap(self, session_id: int, name: str | None, address: str | None) -> None:
         """Record which strap a session came from, once it is known."""
@@ -1881,12 +1936,22 @@ def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Conn
     try:
         connection.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA foreign_keys = ON")
+        _set_up_writing(connection)
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _set_up_writing(db: sqlite3.Connection) -> None:
+    """What every connection the store writes through is set to (`_connect`, `_own_writer`):
+    a row goes with its session (foreign keys), WAL's usual sync, and whatever it frees (a
+    deleted session's rows, the old copy of a row moved as a page fills) overwritten with
+    zeros (secure_delete), also where SQLite's build leaves that off by default: heart data
+    deleted later leaves nothing behind in the file's gaps."""
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash may lose the last commit only
+    db.execute("PRAGMA secure_delete = ON")
 
 
 def _own_writer(path: Path, busy_timeout_ms: int = 0) -> sqlite3.Connection:
@@ -1897,8 +1962,7 @@ def _own_writer(path: Path, busy_timeout_ms: int = 0) -> sqlite3.Connection:
         f"file:{quote(str(path.absolute()))}?mode=rw", uri=True, timeout=busy_timeout_ms / 1000
     )
     try:
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA synchronous = NORMAL")  # as the store's own connections (WAL)
+        _set_up_writing(db)  # as the store's own connections
     except BaseException:
         db.close()
         raise
