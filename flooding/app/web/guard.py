@@ -280,7 +280,7 @@ class Guard:
         if origin is not None and origin not in self.allowed_origins():
             return _refuse(403, self.say("web.guard.other_site"))
         fetch_site = request.headers.get("Sec-Fetch-Site")
-        if fetch_site in OTHER_SITES and not _opened_from_a_file(request):
+        if fetch_site in OTHER_SITES and not opened_from_a_file(request):
             # another page on this computer (another port is the same site, and gets the
             # SameSite=Strict cookie), or from anywhere else
             return _refuse(403, self.say("web.guard.other_page"))
@@ -338,7 +338,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
         response.headers.setdefault(name, value)
 
 
-def _opened_from_a_file(request: web.Request) -> bool:
+def opened_from_a_file(request: web.Request) -> bool:
     """Whether the request opens a link in the browser's window as the owner-only page that
     `flooding app` hands the browser does (a file's page is another site to it): a link's
     code is the person's, so another page that has one could only log the browser into

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import html
 import json
 import logging
 import re
@@ -39,6 +40,7 @@ from flooding.app.web.guard import (
     hello_answer,
     load_secret,
     mint_code,
+    opened_from_a_file,
 )
 from flooding.app.web.live import LiveFeed
 from flooding.app.web.opening import forget_open_file, open_in_browser, sweep_open_files
@@ -81,6 +83,13 @@ HELLO_NONCE = re.compile(r"[0-9a-f]{16,64}")  # a nonce the app signs: hex, no l
 HELLO_TIMEOUT_S = 5.0  # a session's app answers at once; a loaded machine, within this
 HELLO_ANSWER_MAX = 256  # a signature is 64 hex digits: read no more of an answer
 SAFE_PATH = re.compile(r"/[A-Za-z0-9/._~%?&=+,;:@!$'()*-]*")  # printable ASCII, no backslash
+
+# what a link opened by the owner-only page (`opening`) answers: its own page moves on
+ONWARD_PAGE = """<!DOCTYPE html>
+<html lang="{language}"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="0;url={target}"><title>flooding</title></head>
+<body><p><a href="{target}">flooding</a></p></body></html>
+"""
 
 Control = Handler  # the monitor's control handler: a typed request in, a typed reply out
 
@@ -287,7 +296,15 @@ class AppServer:
                 content_type="text/plain",
             )
         target = own_path(request.query.get("next", "/"))
-        response = web.Response(status=303, headers={"Location": target})
+        if opened_from_a_file(request):
+            # a browser says the whole redirect chain was started by the file, and the page
+            # a 303 leads to would be refused as another site's: this page moves on itself
+            response = web.Response(
+                text=ONWARD_PAGE.format(language=self.say.language, target=html.escape(target)),
+                content_type="text/html",
+            )
+        else:
+            response = web.Response(status=303, headers={"Location": target})
         self.guard.set_cookie(response)
         return response
 
