@@ -745,7 +745,9 @@ class TestTheServicesApp:
             page = chromium.new_page()
             page.goto(page_file.as_uri())
             page.wait_for_url(link.split("/open", 1)[0] + "/")
-            page.wait_for_function("() => /^\\d+$/.test(document.getElementById('bpm').textContent)")
+            page.wait_for_function(
+                "() => /^\\d+$/.test(document.getElementById('bpm').textContent)"
+            )
             assert not page_file.exists()
             page.close()
         finally:

@@ -578,8 +578,9 @@ async def serving(
     """The app served for as long as the block runs (the session beside it, in the same loop).
 
     `announce` is handed the server once it serves, to say so (`App: <link>` with a link made
-    by `AppServer.link`, or only how to open it where no one clicks a link). A server that cannot start (the port
-    taken) is logged and skipped (None): the session matters more than its page.
+    by `AppServer.link`, or only how to open it where no one clicks a link). A server that
+    cannot start (the port taken) is logged and skipped (None): the session matters more than
+    its page.
     """
     try:  # a secret file someone else owns (UnsafeFileError), or the port taken
         server = AppServer(**kwargs)

@@ -235,8 +235,8 @@ async def _headless(args: argparse.Namespace) -> int:
     from flooding.core.models import Mode
     from flooding.core.settings import NotifySettings
     from flooding.io.clock import SessionClock
-    from flooding.io.notify import choose_notifier
     from flooding.io.locale_files import load_catalogue
+    from flooding.io.notify import choose_notifier
 
     folder = data_dir(args)
     stopped = asyncio.Event()
