@@ -2,7 +2,8 @@
 
 `chromium` is a module fixture; tests that need it are skipped with the reason when the
 browser or Playwright is not installed. `AppProcess` runs a `flooding` command that serves
-the app and gives its printed `App:` link.
+the app and gives its printed `App:` link. `RecordingBrowser` is a browser launcher for the
+`BROWSER` variable that only writes down the command line it was started with.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pytest
 
@@ -100,6 +104,43 @@ class AppProcess:
                 self.process.kill()
                 self.process.wait()
         self._reader.join(5)
+
+
+RECORDING_LAUNCHER = """#!/bin/sh
+printf '%s\\n' "$@" >> "{record}"
+"""
+LAUNCHED_WITHIN_S = 30.0  # the launcher is started once the app serves
+
+
+class RecordingBrowser:
+    """A browser launcher, named in the `BROWSER` variable of a command's environment, that
+    opens nothing: it writes down its arguments, one a line, as every account on the computer
+    could read them in /proc/PID/cmdline."""
+
+    def __init__(self, folder: Path) -> None:
+        """The launcher and its record in `folder`."""
+        self.record = folder / "browser-argv"
+        self.launcher = folder / "browser.sh"
+        self.launcher.write_text(RECORDING_LAUNCHER.format(record=self.record))
+        self.launcher.chmod(0o700)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variable that has a command start this launcher as its browser."""
+        return {"BROWSER": f"{self.launcher} %s"}
+
+    def argv(self) -> str:
+        """Every argument it was started with so far, one a line (waits for a first start)."""
+        deadline = time.monotonic() + LAUNCHED_WITHIN_S
+        while not self.record.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.record.read_text()
+
+    def opened_file(self) -> Path:
+        """The one file it was asked to open (a `file://` argument)."""
+        (url,) = self.argv().split()
+        assert url.startswith("file://"), url
+        return Path(url2pathname(urlsplit(url).path))
 
 
 def summary_linked_to(page: Any, summary_id: str, field_id: str, hints: list[str]) -> str:

@@ -4,12 +4,12 @@ its exit code, and nothing of it on stdout."""
 from __future__ import annotations
 
 import socket
+import stat
 import time
 from pathlib import Path
+from typing import Any
 
-import pytest
-
-from tests.browser import AppProcess
+from tests.browser import AppProcess, RecordingBrowser
 from tests.session_factory import flooding
 
 
@@ -42,21 +42,18 @@ while [ ! -e "{folder}/release" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); d
 SERVED_WITHIN_S = 10.0  # the page answers at once; a server held up by the launcher never does
 
 
-def test_the_app_answers_while_the_browser_launcher_waits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_app_answers_while_the_browser_launcher_waits(tmp_path: Path) -> None:
     """`flooding app` serves its pages while a browser launcher that waits (as a browser
     started by it does, until it is closed) has not returned."""
     launcher = tmp_path / "browser.sh"
     launcher.write_text(LAUNCHER.format(folder=tmp_path))
     launcher.chmod(0o700)
-    monkeypatch.setenv("BROWSER", f"{launcher} %s")
-    app = AppProcess("app", "--data-dir", str(tmp_path / "data"))
+    app = AppProcess("app", "--data-dir", str(tmp_path / "data"), env={"BROWSER": f"{launcher} %s"})
     try:
         deadline = time.monotonic() + SERVED_WITHIN_S
         while not (tmp_path / "launched").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert (tmp_path / "launched").read_text().strip() == app.link
+        assert (tmp_path / "launched").read_text().startswith("file://")
         with socket.create_connection(("127.0.0.1", int(app.base.rsplit(":", 1)[1]))) as conn:
             conn.settimeout(SERVED_WITHIN_S)
             conn.sendall(f"GET /sessions HTTP/1.1\r\nHost: {app.base[7:]}\r\n\r\n".encode())
@@ -65,3 +62,27 @@ def test_the_app_answers_while_the_browser_launcher_waits(
         (tmp_path / "release").touch()
         app.stop()
     assert app.process.returncode == 0
+
+
+def test_the_browser_is_handed_an_owner_only_page_not_the_code(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """`flooding app` starts the browser (whose command line every account can read) with no
+    code on it, but with an owner-only page in an owner-only folder that logs a real browser
+    in and is removed once its code is used; the link is still printed to click."""
+    browser = RecordingBrowser(tmp_path)
+    app = AppProcess("app", "--data-dir", str(tmp_path / "data"), env=browser.env)
+    try:
+        code = app.link.split("code=", 1)[1]
+        assert code not in browser.argv()
+        opened = browser.opened_file()
+        assert stat.S_IMODE(opened.stat().st_mode) == 0o600
+        assert stat.S_IMODE(opened.parent.stat().st_mode) == 0o700
+        page = chromium.new_page()
+        page.goto(opened.as_uri())
+        page.wait_for_url(app.base + "/")
+        page.wait_for_selector("form.logout")  # the app's own page, not a refusal
+        assert not opened.exists()
+        page.close()
+    finally:
+        app.stop()

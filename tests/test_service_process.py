@@ -57,6 +57,7 @@ from flooding.io.control import (
 from flooding.io.store import Store
 from flooding.lab.emulator import EmulatedAir, EmulatedStrap, calm_heart
 from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wait_for
+from tests.browser import RecordingBrowser
 from tests.fakes import RecordingNotifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -717,3 +718,41 @@ class TestShutdownAndStartup:
         assert "config check" in shown[0]["body"]
         assert "detection.absolute_bpm = 5" in err
         assert "config check" in err
+
+
+class TestTheServicesApp:
+    def test_its_log_gives_no_link_and_flooding_app_opens_it_through_an_owner_only_page(
+        self, tmp_path: Path, chromium: Any
+    ) -> None:
+        """The service's log (its stderr: the journal) carries no one-time code, but how to
+        open the app; `flooding app` then starts the browser with no code on its command line,
+        through a page that logs a real browser into the service's live page and is removed
+        once used."""
+        data = tmp_path / "data"
+        browser = RecordingBrowser(tmp_path)
+        env = cli_env(tmp_path, **browser.env)
+        proc = start_service(data, env, "--no-notify")
+        try:
+            wait_until_watching(proc, data)
+            opened = flooding("app", "--data-dir", str(data), env=env)
+            assert opened.returncode == 0, opened.stderr
+            (link,) = [line[5:] for line in opened.stdout.splitlines() if line.startswith("App: ")]
+            code = link.split("code=", 1)[1]
+            assert code not in browser.argv()
+            page_file = browser.opened_file()
+            assert stat.S_IMODE(page_file.stat().st_mode) == 0o600
+            assert stat.S_IMODE(page_file.parent.stat().st_mode) == 0o700
+            page = chromium.new_page()
+            page.goto(page_file.as_uri())
+            page.wait_for_url(link.split("/open", 1)[0] + "/")
+            page.wait_for_function(
+                "() => /^\\d+$/.test(document.getElementById('bpm').textContent)"
+            )
+            assert not page_file.exists()
+            page.close()
+        finally:
+            _, err = stop(proc)
+        assert proc.returncode == 0, err
+        assert "/open?code=" not in err
+        assert code not in err
+        assert f"app --data-dir {data}`" in err

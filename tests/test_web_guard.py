@@ -526,6 +526,35 @@ def test_a_request_another_page_started_is_refused_even_with_the_cookie(tmp_path
     serve(tmp_path, check)
 
 
+def test_a_link_the_owner_only_page_opens_logs_in_and_nothing_else_another_site_starts(
+    tmp_path: Path,
+) -> None:
+    """A link opened in the window by a file's page (the owner-only page that opens the app:
+    cross-site, navigate, document) logs in with a page that moves on by itself; a link a
+    page fetches or frames, and other pages opened that way, are still refused."""
+    opened_by_file = {
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Dest": "document",
+    }
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        async with client.get(server.link(), headers=opened_by_file) as response:
+            assert response.status == 200
+            assert '<meta http-equiv="refresh" content="0;url=/">' in await response.text()
+            assert server.guard.cookie_name in response.cookies
+        for dest, mode in (("iframe", "navigate"), ("empty", "cors")):
+            headers = {**opened_by_file, "Sec-Fetch-Dest": dest, "Sec-Fetch-Mode": mode}
+            async with client.get(server.link(), headers=headers) as response:
+                assert response.status == 403, dest
+        cookie = await cookie_of(server, client)
+        headers = {**opened_by_file, "Cookie": cookie}
+        async with client.get(base(server) + "/sessions", headers=headers) as response:
+            assert response.status == 403
+
+    serve(tmp_path, check)
+
+
 def test_a_secret_others_could_read_is_replaced_and_said(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -378,11 +378,13 @@ def test_the_notifications_open_the_app_button_gives_a_working_one_time_link(
         opened: list[str] = []
         link = press_open_the_app(tmp_path / "demo", opened.append)
         assert link is not None
-        assert opened == [link]
         assert link != demo.link
+        (handed,) = opened  # the browser's command line: an owner-only page, not the code
+        assert handed.startswith("file://")
+        assert link.split("code=", 1)[1] not in handed
         page = chromium.new_page()
-        page.goto(link)
-        assert page.url == demo.base + "/"
+        page.goto(handed)
+        page.wait_for_url(demo.base + "/")
         page.wait_for_function("() => window.floodingLag && window.floodingLag.length > 0")
         stranger = chromium.new_page()
         refused = stranger.goto(link)
@@ -785,6 +787,15 @@ def test_the_pause_counts_down_while_no_reading_comes_and_follows_the_monitor(
         app.close()
 
 
+def app_link(folder: Path) -> str:
+    """A fresh link into the app the folder's running monitor serves, as `flooding app`
+    prints it."""
+    opened = flooding("app", "--no-browser", "--data-dir", str(folder))
+    assert opened.returncode == 0, opened.stderr
+    (link,) = [line[5:] for line in opened.stdout.splitlines() if line.startswith("App: ")]
+    return link
+
+
 def test_a_page_left_open_says_the_heart_is_not_known_and_comes_back_with_the_monitor(
     tmp_path: Path, chromium: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -806,11 +817,11 @@ def test_a_page_left_open_says_the_heart_is_not_known_and_comes_back_with_the_mo
         "--set",
         "strap.address=C0:FF:EE:00:00:01",  # the emulated strap, paired
     )
-    monitor = AppProcess(*args)
+    monitor = AppProcess(*args)  # the service's App: line has no link: `flooding app` gives one
     again: AppProcess | None = None
     try:
         page = chromium.new_page()
-        page.goto(monitor.link)
+        page.goto(app_link(tmp_path))
         page.wait_for_function("() => /^\\d+$/.test(document.getElementById('bpm').textContent)")
         monitor.stop()
         page.wait_for_function(
@@ -823,8 +834,9 @@ def test_a_page_left_open_says_the_heart_is_not_known_and_comes_back_with_the_mo
         grey = page.evaluate("getComputedStyle(document.getElementById('bpm')).color")
         assert grey == "rgb(74, 85, 96)"  # the muted ink, not the heart's
 
+        base = page.url.rstrip("/")
         again = AppProcess(*args)
-        assert again.base == monitor.base
+        assert app_link(tmp_path).startswith(base + "/open?code=")
         page.wait_for_function(
             "() => /^\\d+$/.test(document.getElementById('bpm').textContent)", timeout=30_000
         )
@@ -832,7 +844,7 @@ def test_a_page_left_open_says_the_heart_is_not_known_and_comes_back_with_the_mo
             "() => document.getElementById('link-words').textContent.startsWith('Strap connected')"
         )
         assert page.inner_text("#state-words") != english["web.live.unknown_now"]
-        assert page.url == monitor.base + "/"
+        assert page.url == base + "/"
         page.close()
     finally:
         monitor.stop()

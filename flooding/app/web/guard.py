@@ -7,7 +7,8 @@ Opening it sets an HttpOnly, SameSite=Strict cookie for this login (`issued.rand
 that works for COOKIE_LIFE_S (also when the clock is set back meanwhile); every other request
 without one is refused. A Host other than the loopback address and port (DNS rebinding), a
 cross-site Origin, and anything a browser says another page started (another port of
-127.0.0.1 is the same site, so it gets the cookie) are refused before anything else.
+127.0.0.1 is the same site, so it gets the cookie) are refused before anything else; only a
+link opened in the window by a file's page (the owner-only page that opens the app) is not.
 Logging out ends one login: its random part is kept as ended in the data folder (until its
 cookie could no longer count anyway), so a copy of that cookie is refused from then on, by
 the folder's other app and after a restart too; other logins go on. The logged-out page and
@@ -47,8 +48,9 @@ SECRET_BYTES = 32  # 256 bits: far beyond guessing
 READ_BY_OTHERS = stat.S_IRGRP | stat.S_IROTH  # a secret others could read is no secret
 NONCE_BYTES = 16  # a one-time code's (and a login's) random part
 # a link is for opening now: a person clicks one just printed within a minute or two; ten
-# give room for a slow start and a break, and a link seen later (scrollback, a journal, `ps`)
-# is dead by then
+# give room for a slow start and a break, and a link seen later (scrollback) is dead by then.
+# No link is printed where others may read it meanwhile (the service's log) nor handed to a
+# browser on its command line (`opening`)
 CODE_LIFE_S = 10 * 60
 # a login lasts a week of talks, then the browser needs a new link: a cookie that leaked (a
 # copied browser profile) stops working by itself; replacing the secret ends every login
@@ -278,8 +280,9 @@ class Guard:
         if origin is not None and origin not in self.allowed_origins():
             return _refuse(403, self.say("web.guard.other_site"))
         fetch_site = request.headers.get("Sec-Fetch-Site")
-        if fetch_site in OTHER_SITES:  # another page on this computer (another port is the
-            # same site, and gets the SameSite=Strict cookie), or from anywhere else
+        if fetch_site in OTHER_SITES and not opened_from_a_file(request):
+            # another page on this computer (another port is the same site, and gets the
+            # SameSite=Strict cookie), or from anywhere else
             return _refuse(403, self.say("web.guard.other_page"))
         if request.method not in SAFE_METHODS:
             if origin is None:
@@ -333,6 +336,20 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     """On every answer, streams and files included (an `on_response_prepare` signal)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+
+
+def opened_from_a_file(request: web.Request) -> bool:
+    """Whether the request opens a link in the browser's window as the owner-only page that
+    `flooding app` hands the browser does (a file's page is another site to it): a link's
+    code is the person's, so another page that has one could only log the browser into
+    the person's own app."""
+    return (
+        request.method == "GET"
+        and request.path == OPEN_PATH
+        and request.headers.get("Sec-Fetch-Site") == "cross-site"
+        and request.headers.get("Sec-Fetch-Mode") == "navigate"
+        and request.headers.get("Sec-Fetch-Dest") == "document"
+    )
 
 
 def _aiohttps_own(exc: web.HTTPException) -> bool:

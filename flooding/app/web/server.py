@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import html
 import json
 import logging
 import re
 import secrets
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import cached_property
@@ -40,8 +40,10 @@ from flooding.app.web.guard import (
     hello_answer,
     load_secret,
     mint_code,
+    opened_from_a_file,
 )
 from flooding.app.web.live import LiveFeed
+from flooding.app.web.opening import forget_open_file, open_in_browser, sweep_open_files
 from flooding.app.web.words import script_texts, template_helpers
 from flooding.app.wiring import Extras, Process
 from flooding.core.settings import Settings
@@ -68,7 +70,9 @@ KEEPALIVE_S = 15.0  # a comment line this often keeps an idle live stream from t
 # the monitor's status this often on a live stream: a page follows a pause or a session that
 # ends while no reading comes (the strap away), and says when no heart comes
 STATUS_EVERY_S = 5.0
-APP_LINE_PREFIX = "App: "  # the one line the demo, the monitor and the service print
+# the one line the demo, the monitor and `flooding app` print, with the link; the service's
+# says how to open the app instead (no one clicks a link in a log, which others may read)
+APP_LINE_PREFIX = "App: "
 PORT_FILE_NAME = "app-port"  # where a running session's app says its port, for `flooding app`
 # the port a session's app of the folder served on last (kept when it stops): the next one tries
 # it first, so a page left open comes back by itself after a restart; never a reason to trust
@@ -79,6 +83,13 @@ HELLO_NONCE = re.compile(r"[0-9a-f]{16,64}")  # a nonce the app signs: hex, no l
 HELLO_TIMEOUT_S = 5.0  # a session's app answers at once; a loaded machine, within this
 HELLO_ANSWER_MAX = 256  # a signature is 64 hex digits: read no more of an answer
 SAFE_PATH = re.compile(r"/[A-Za-z0-9/._~%?&=+,;:@!$'()*-]*")  # printable ASCII, no backslash
+
+# what a link opened by the owner-only page (`opening`) answers: its own page moves on
+ONWARD_PAGE = """<!DOCTYPE html>
+<html lang="{language}"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="0;url={target}"><title>flooding</title></head>
+<body><p><a href="{target}">flooding</a></p></body></html>
+"""
 
 Control = Handler  # the monitor's control handler: a typed request in, a typed reply out
 
@@ -182,6 +193,7 @@ class AppServer:
         self.port = int(server.sockets[0].getsockname()[1])
         self.guard.port = self.port
         log.info("the app is served on %s:%d", LOOPBACK_HOST, self.port)
+        sweep_open_files(self.folder, self.guard.clock())  # pages no browser came for
         if self.feed is not None:  # a session's app: `flooding app` opens this one
             said = str(self.port).encode("ascii")
             write_private(self.folder / PORT_FILE_NAME, said)
@@ -271,6 +283,7 @@ class AppServer:
     async def open(self, request: web.Request) -> web.StreamResponse:
         """A link's one-time code becomes this browser's cookie."""
         code = request.query.get("code", "")
+        forget_open_file(self.folder, code)  # the page that brought the browser here, if any
         if not self.guard.redeem(code):
             return web.Response(
                 status=403,
@@ -283,7 +296,15 @@ class AppServer:
                 content_type="text/plain",
             )
         target = own_path(request.query.get("next", "/"))
-        response = web.Response(status=303, headers={"Location": target})
+        if opened_from_a_file(request):
+            # a browser says the whole redirect chain was started by the file, and the page
+            # a 303 leads to would be refused as another site's: this page moves on itself
+            response = web.Response(
+                text=ONWARD_PAGE.format(language=self.say.language, target=html.escape(target)),
+                content_type="text/html",
+            )
+        else:
+            response = web.Response(status=303, headers={"Location": target})
         self.guard.set_cookie(response)
         return response
 
@@ -527,48 +548,19 @@ def _forget_port(folder: Path, port: int, why: str) -> None:
     path.unlink(missing_ok=True)
 
 
-async def open_in_browser(open_browser: Callable[[str], object], link: str) -> bool:
-    """Hand `link` to `open_browser` (e.g. `webbrowser.open`) in a thread of its own, so the
-    loop, and the app's server in it, goes on while a browser launcher waits; whether it
-    said it opened. A daemon thread, not asyncio's own workers: those are waited for when
-    the program ends, and a launcher that waits for the browser to close would hold up
-    Ctrl-C."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[bool] = loop.create_future()
-
-    def settle(result: bool | BaseException) -> None:
-        if done.done():  # no one waits any more (cancelled)
-            return
-        if isinstance(result, BaseException):
-            done.set_exception(result)
-        else:
-            done.set_result(result)
-
-    def run() -> None:
-        result: bool | BaseException
-        try:
-            result = bool(open_browser(link))
-        except Exception as exc:  # said where it is awaited
-            result = exc
-        with contextlib.suppress(RuntimeError):  # the loop has ended meanwhile
-            loop.call_soon_threadsafe(settle, result)
-
-    threading.Thread(target=run, name="open-browser", daemon=True).start()
-    return await done
-
-
 def app_opener(
     folder: Path, open_browser: Callable[[str], object]
 ) -> Callable[[], Coroutine[Any, Any, str | None]]:
     """The "Open the app" button's handler: a fresh one-time link into the app served for
-    `folder`, handed to `open_browser` (e.g. `webbrowser.open`, in a worker thread)."""
+    `folder`, handed to `open_browser` (e.g. `webbrowser.open`, in a worker thread) through
+    an owner-only page (`opening`): never on a command line."""
 
     async def open_app() -> str | None:
         link = await running_link(folder)
         if link is None:
             log.info("the app is not being served: nothing to open")
             return None
-        await open_in_browser(open_browser, link)
+        await open_in_browser(open_browser, link, folder)
         return link
 
     return open_app
@@ -581,21 +573,23 @@ def dumps(value: Any) -> str:
 
 @contextlib.asynccontextmanager
 async def serving(
-    announce: Callable[[str], None], **kwargs: Any
+    announce: Callable[[AppServer], None], **kwargs: Any
 ) -> AsyncIterator[AppServer | None]:
     """The app served for as long as the block runs (the session beside it, in the same loop).
 
-    `announce` gets the one line to show, `App: <link>`. A server that cannot start (the port
-    taken) is logged and skipped (None): the session matters more than its page.
+    `announce` is handed the server once it serves, to say so (`App: <link>` with a link made
+    by `AppServer.link`, or only how to open it where no one clicks a link). A server that
+    cannot start (the port taken) is logged and skipped (None): the session matters more than
+    its page.
     """
     try:  # a secret file someone else owns (UnsafeFileError), or the port taken
         server = AppServer(**kwargs)
-        link = await server.start()
+        await server.start()
     except OSError as exc:
         log.warning("the app could not be served (%s); the session goes on without it", exc)
         yield None
         return
-    announce(APP_LINE_PREFIX + link)
+    announce(server)
     try:
         yield server
     finally:
@@ -603,7 +597,7 @@ async def serving(
 
 
 def app_extras(
-    announce: Callable[[str], None],
+    announce: Callable[[AppServer], None],
     *,
     folder: Path,
     port: int = 0,

@@ -1,16 +1,18 @@
 """What the demo and the monitor share to serve the app: its options, and the extras that put
-it beside their sessions (one `App:` line printed)."""
+it beside their sessions (one `App:` line printed: with a link in a terminal, without one in
+the background service's log)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
-from flooding.cli.commands._common import command_line_overrides, program
+from flooding.cli.commands._common import command_line_overrides, data_dir_hint, program
 
 if TYPE_CHECKING:
+    from flooding.app.web.server import AppServer
     from flooding.app.wiring import Extras
     from flooding.core.catalogue import Catalogue
 
@@ -28,18 +30,33 @@ def add_app_options(parser: argparse.ArgumentParser, say: Catalogue) -> None:
 
 
 def app_extras(
-    args: argparse.Namespace, folder: Path, *, scanner: Any = None, out: TextIO | None = None
+    args: argparse.Namespace,
+    folder: Path,
+    *,
+    scanner: Any = None,
+    service_words: Catalogue | None = None,
 ) -> Extras | None:
-    """The app beside the sessions (None with --no-app); its App: line goes to `out`."""
+    """The app beside the sessions (None with --no-app). Its App: line goes to stdout with a
+    link for the person at the terminal to click; with `service_words` (the background
+    service, whose stderr is its log) to stderr without one: a link no one clicks would stay
+    usable for minutes by anyone who can read the log. It says how to open the app instead."""
     if args.no_app:
         return None
     import webbrowser
 
+    from flooding.app.web.server import APP_LINE_PREFIX
     from flooding.app.web.server import app_extras as extras
 
-    shown = out or sys.stdout
+    def announce(server: AppServer) -> None:
+        if service_words is None:
+            print(APP_LINE_PREFIX + server.link(), flush=True)
+            return
+        command = f"{program()} app{data_dir_hint(args)}"
+        said = service_words("monitor.app_served", port=server.port, command=command)
+        print(said, file=sys.stderr, flush=True)
+
     return extras(
-        lambda line: print(line, file=shown, flush=True),
+        announce,
         folder=folder,
         port=args.app_port,
         program=program(),

@@ -8,6 +8,7 @@ sessions, until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flooding.cli.commands._common import (
@@ -51,14 +52,15 @@ def _show(link: str) -> None:
     print(f"App: {link}", flush=True)
 
 
-async def _open(link: str, say: Catalogue) -> None:
-    """Open `link` in the browser, in a thread: a launcher that waits for the browser does
-    not hold up the server in this loop."""
+async def _open(link: str, folder: Path, say: Catalogue) -> None:
+    """Open `link` into the app of `folder` in the browser, through an owner-only page (the
+    browser's command line, which every account can read, carries no code), in a thread: a
+    launcher that waits for the browser does not hold up the server in this loop."""
     import webbrowser
 
-    from flooding.app.web.server import open_in_browser
+    from flooding.app.web.opening import open_in_browser
 
-    if not await open_in_browser(webbrowser.open, link):
+    if not await open_in_browser(webbrowser.open, link, folder):
         print(say("app.no_browser"), flush=True)
 
 
@@ -67,7 +69,7 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
 
     from flooding.app.session import stop_on_signals
     from flooding.app.web.guard import load_secret
-    from flooding.app.web.server import APP_LINE_PREFIX, running_link, serving
+    from flooding.app.web.server import running_link, serving
     from flooding.io.files import UnsafeFileError
 
     folder = data_dir(args)
@@ -75,13 +77,15 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
         load_secret(folder)  # its file and folder checked, so a refusal is said here
     except UnsafeFileError as exc:
         raise CommandError(str(exc)) from None
-    link = await running_link(folder)
+    served_from = folder
+    link = await running_link(served_from)
     if link is None:  # a demo that plays serves its app from its own folder
-        link = await running_link(demo_folder(args))
+        served_from = demo_folder(args)
+        link = await running_link(served_from)
     if link is not None:
         _show(link)
         if not args.no_browser:
-            await _open(link, say)
+            await _open(link, served_from, say)
         print(say("app.the_monitors"))
         return 0
     settings = load_settings(args).settings
@@ -94,7 +98,7 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
             async with (
                 strap_backends(args) as (scanner, _client, _strap),
                 serving(
-                    lambda line: served.append(line.removeprefix(APP_LINE_PREFIX)),
+                    lambda server: served.append(server.link()),
                     folder=folder,
                     store=store,
                     settings=settings,
@@ -109,7 +113,7 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
                     raise CommandError(say("app.port_taken", port=args.port))
                 _show(served[0])
                 if not args.no_browser:
-                    opening = asyncio.ensure_future(_open(served[0], say))
+                    opening = asyncio.ensure_future(_open(served[0], folder, say))
                 print(say("app.no_monitor"))
                 print(say("app.ctrl_c"), flush=True)
                 await stopped.wait()

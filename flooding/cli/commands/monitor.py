@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -236,6 +235,7 @@ async def _headless(args: argparse.Namespace) -> int:
     from flooding.core.models import Mode
     from flooding.core.settings import NotifySettings
     from flooding.io.clock import SessionClock
+    from flooding.io.locale_files import load_catalogue
     from flooding.io.notify import choose_notifier
 
     folder = data_dir(args)
@@ -270,8 +270,14 @@ async def _headless(args: argparse.Namespace) -> int:
                         headless=True,
                         straps=straps,
                         strap=(settings.strap.address, settings.strap.name),
-                        # the App: line goes to the journal with the rest
-                        extras=app_extras(args, folder, scanner=scanner, out=sys.stderr),
+                        # the App: line goes to the log with the rest: how to open the
+                        # app, no link (anyone who can read the log could use it)
+                        extras=app_extras(
+                            args,
+                            folder,
+                            scanner=scanner,
+                            service_words=load_catalogue(settings.language),
+                        ),
                         clock=clock,
                     )
                     await wiring.run_service(
