@@ -7,7 +7,8 @@ folder of the data folder, that sends it on to the link (a meta refresh, and
 `location.replace` for a browser that skips it). The page is named by a hash of the code (its
 name gives the code away to no one), removed when the app takes the code, and otherwise after
 OPEN_FILE_LIFE_S: by this process if it still runs, else by the next opening or the app's
-next start.
+next start. A default browser that runs confined (a snap or a Flatpak) cannot read that folder:
+it is handed the link itself, as the only way it opens the app at all.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from flooding.app.web.marks import made_private
+from flooding.io.default_browser import confined_default_browser
 from flooding.io.files import PRIVATE_DIR_MODE, make_private_dir, write_private
 
 log = logging.getLogger(__name__)
@@ -90,19 +92,36 @@ def sweep_open_files(folder: Path, now_s: float) -> None:
                     os.unlink(entry.path)
 
 
-async def open_in_browser(open_browser: Callable[[str], object], link: str, folder: Path) -> bool:
+async def open_in_browser(
+    open_browser: Callable[[str], object],
+    link: str,
+    folder: Path,
+    confined: Callable[[], str | None] = confined_default_browser,
+) -> bool:
     """Have `open_browser` (e.g. `webbrowser.open`) open `link` through its page in `folder`
     (see the module's docstring), in a thread of its own, so the loop, and the app's server
     in it, goes on while a browser launcher waits; whether it said it opened. A daemon thread,
     not asyncio's own workers: those are waited for when the program ends, and a launcher
-    that waits for the browser to close would hold up Ctrl-C."""
+    that waits for the browser to close would hold up Ctrl-C. `confined`: the default
+    browser's desktop file when it runs confined (it is handed the link itself), else None."""
     loop = asyncio.get_running_loop()
-    try:
-        page = write_open_file(folder, link, time.time())
-    except OSError as exc:  # never the link itself instead: every account could read it
-        log.warning("the page that opens the app could not be written in %s (%s)", folder, exc)
-        return False
-    loop.call_later(OPEN_FILE_LIFE_S, forget_open_file, folder, code_in(link))
+    sandboxed = await asyncio.to_thread(confined)
+    if sandboxed is not None:  # it cannot read the page: the link itself, or no app at all
+        log.info(
+            "the default browser (%s) runs confined and cannot open a page in %s; it is "
+            "handed the link itself, which other accounts here could read while it starts",
+            sandboxed,
+            folder,
+        )
+        target = link
+    else:
+        try:
+            page = write_open_file(folder, link, time.time())
+        except OSError as exc:  # never the link itself instead: every account could read it
+            log.warning("the page that opens the app could not be written in %s (%s)", folder, exc)
+            return False
+        loop.call_later(OPEN_FILE_LIFE_S, forget_open_file, folder, code_in(link))
+        target = page.as_uri()
     done: asyncio.Future[bool] = loop.create_future()
 
     def settle(result: bool | BaseException) -> None:
@@ -116,7 +135,7 @@ async def open_in_browser(open_browser: Callable[[str], object], link: str, fold
     def run() -> None:
         result: bool | BaseException
         try:
-            result = bool(open_browser(page.as_uri()))
+            result = bool(open_browser(target))
         except Exception as exc:  # said where it is awaited
             result = exc
         with contextlib.suppress(RuntimeError):  # the loop has ended meanwhile
