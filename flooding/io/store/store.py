@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import quote
 
 from flooding.core.models import SOLO, Event, Sample
+from flooding.core.settings import masked_settings_json
 from flooding.core.timefmt import local_stamp
 from flooding.io.files import UnsafeFileError, make_private_dir
 from flooding.io.store.errors import StoreError, as_store_error, explain, is_busy, is_transient
@@ -1095,8 +1096,10 @@ class Store:
         strap_address: str | None = None,
         settings_json: str = "{}",
     ) -> int:
-        """Create a session and return its id (committed at once)."""
-        values = (started_s, source, mode, strap_name, strap_address, settings_json)
+        """Create a session and return its id (committed at once). `settings_json`: the
+        settings it was recorded with, kept with every target URL masked (`config show`'s way)."""
+        masked = masked_settings_json(settings_json)
+        values = (started_s, source, mode, strap_name, strap_address, masked)
         if self._live() is None:
             return self._sync(lambda db: _insert_session(db, _SESSION_COLUMNS, values))
         given = self._next_id("sessions")
@@ -1120,7 +1123,9 @@ class Store:
         strap_address: str | None = None,
         settings_json: str = "{}",
     ) -> None:
-        """Name one partner of a couple session (committed at once)."""
+        """Name one partner of a couple session (committed at once); their settings are kept
+        with every target URL masked, as a session's are (`begin_session`)."""
+        settings_json = masked_settings_json(settings_json)
         header = self._begun.get(session_id)
         if header is not None:
             partner = (person, mode, strap_name, strap_address, settings_json)
