@@ -60,6 +60,7 @@ from flooding.io.store.schema import (
     SCHEMA_V1,
     SCHEMA_VERSION,
     SESSION_STATS,
+    SQL_FUNCTIONS,
     TABLES,
     USABLE,
     USABLE_PEAK,
@@ -511,6 +512,10 @@ class Store:
             self._check_tables()
             return SCHEMA_VERSION  # the common case: no write lock, readers never wait here
         self.db.commit()
+        for name, function in SQL_FUNCTIONS.items():  # what the migrations call
+            self.db.create_function(name, 1, function, deterministic=True)
+        # what a migration rewrites (a stored secret) is overwritten on disk, not left behind
+        self.db.execute("PRAGMA secure_delete = ON")
         # one writer at a time: two programs opening an old file together upgrade it once
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -536,6 +541,8 @@ class Store:
         except BaseException:
             self.db.rollback()
             raise
+        with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages leave the log
         return SCHEMA_VERSION if fresh else found
 
     def _keep_ended_columns(self) -> None:
