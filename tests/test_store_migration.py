@@ -416,7 +416,9 @@ def version_9_file_with_targets(data: Path) -> str:
     none_text = json.dumps(kept)
     kept["notify"]["targets"] = [SHARED_TARGET]
     kept["profiles"] = {"anna": {"notify_targets": [PARTNER_TARGET]}}
-    partner = {"notify": {**kept["notify"], "targets": [SHARED_TARGET, PARTNER_TARGET]}}
+    # a small row (a page's cell, no overflow page): its old bytes stay in the page's free
+    # space unless secure_delete overwrites them
+    partner = {"notify": {"targets": [SHARED_TARGET, PARTNER_TARGET]}}
     add = "INSERT INTO sessions(id, started_s, source, mode, settings_json) VALUES (?, ?, ?, ?, ?)"
     db.execute(add, (1, START_S, "ble", "talk", json.dumps(kept)))
     db.execute(add, (2, START_S + 9000, "import:couple", "talk", "{}"))
