@@ -319,22 +319,22 @@ class TestMigrationFromVersion5:
             reader.close()
 
     def test_a_newer_file_is_refused_by_every_opening(self, tmp_path: Path) -> None:
-        """A file a newer flooding wrote (schema 10) is refused, for reading too, with the
+        """A file a newer flooding wrote (schema 11) is refused, for reading too, with the
         words to update flooding, and left as it is: this version never guesses at tables it
         does not know."""
         Store.open(tmp_path).close()
         db = sqlite3.connect(tmp_path / "flooding.db")
-        db.execute("UPDATE meta SET value='10' WHERE key='schema_version'")
+        db.execute("UPDATE meta SET value='11' WHERE key='schema_version'")
         db.commit()
         db.close()
         for opening in (Store.open, Store.open_read_only):
             with pytest.raises(
-                StoreError, match=r"written by a newer flooding \(schema 10, this one knows 9\)"
+                StoreError, match=r"written by a newer flooding \(schema 11, this one knows 10\)"
             ):
                 opening(tmp_path)
         db = sqlite3.connect(tmp_path / "flooding.db")
         version = "SELECT value FROM meta WHERE key='schema_version'"
-        assert db.execute(version).fetchone() == ("10",)
+        assert db.execute(version).fetchone() == ("11",)
         db.close()
 
 
