@@ -153,6 +153,20 @@ END;
 """
 )
 
+# Version 9, as a fresh database was while the settings kept with each session held the remote
+# targets' URLs whole: version 8 with a trigger that keeps the highest id and refuses none.
+SCHEMA_V9_DDL = (
+    SCHEMA_V8_DDL.replace("'schema_version', '8'", "'schema_version', '9'")
+    + """
+DROP TRIGGER IF EXISTS sessions_keep_last_id;
+CREATE TRIGGER IF NOT EXISTS sessions_remember_last_id AFTER INSERT ON sessions
+BEGIN
+    INSERT OR REPLACE INTO meta(key, value) VALUES ('last_session_id', MAX(NEW.id,
+        COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_session_id'), 0)));
+END;
+"""
+)
+
 
 def old_database(data_dir: Path, ddl: str) -> sqlite3.Connection:
     """A new owner-only `flooding.db` in `data_dir` made with `ddl`; returns it open."""

@@ -584,11 +584,12 @@ class TestSchema3:
         """A schema 2 file upgrades to 3 and on: every row kept, on the one person's track ('')
         (schema 4 adds the activity level: none for these samples; schema 5 the kept columns;
         schema 6 the kept replays' alerts; schema 7 drops the person index; schema 8 keeps
-        the highest session id given; schema 9 keeps it without refusing a session)."""
+        the highest session id given; schema 9 keeps it without refusing a session; schema 10
+        masks the remote targets in the settings kept)."""
         samples_before, events_before = make_v2_database(tmp_path)
         store = Store.open(tmp_path)
         try:
-            assert store.schema_version() == 9
+            assert store.schema_version() == 10
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]

@@ -27,6 +27,7 @@ from tests.schemas import (
     SCHEMA_V5_DDL,
     SCHEMA_V6_DDL,
     SCHEMA_V8_DDL,
+    SCHEMA_V9_DDL,
     old_database,
     rows_after_a_false_alarm,
 )
@@ -81,7 +82,7 @@ class TestMigrationFromVersion1:
         samples_before, events_before = make_v1_database(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 9
+            assert store.schema_version() == SCHEMA_VERSION == 10
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, "", None) for row in samples_before
             ]
@@ -200,7 +201,7 @@ class TestMigrationFromVersion3:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 9
+            assert store.schema_version() == SCHEMA_VERSION == 10
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == [
                 (*row, None) for row in rows_before
             ]
@@ -239,7 +240,7 @@ class TestMigrationFromVersion4:
         db.close()
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 9
+            assert store.schema_version() == SCHEMA_VERSION == 10
             kept = "SELECT session_id FROM sample_columns"
             assert store.db.execute(kept).fetchall() == [(1,)]
             for session_id in (1, 2):
@@ -291,7 +292,7 @@ class TestMigrationFromVersion5:
         before = version_5_file(data)
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 9
+            assert store.schema_version() == SCHEMA_VERSION == 10
             assert [
                 *store.db.execute("SELECT * FROM sessions").fetchall(),
                 *store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall(),
@@ -312,28 +313,28 @@ class TestMigrationFromVersion5:
         version_5_file(data)
         reader = Store.open_read_only(data)
         try:
-            assert reader.schema_version() == 9
+            assert reader.schema_version() == 10
             assert reader.replayed_alerts(1, "key") is None
         finally:
             reader.close()
 
     def test_a_newer_file_is_refused_by_every_opening(self, tmp_path: Path) -> None:
-        """A file a newer flooding wrote (schema 10) is refused, for reading too, with the
+        """A file a newer flooding wrote (schema 11) is refused, for reading too, with the
         words to update flooding, and left as it is: this version never guesses at tables it
         does not know."""
         Store.open(tmp_path).close()
         db = sqlite3.connect(tmp_path / "flooding.db")
-        db.execute("UPDATE meta SET value='10' WHERE key='schema_version'")
+        db.execute("UPDATE meta SET value='11' WHERE key='schema_version'")
         db.commit()
         db.close()
         for opening in (Store.open, Store.open_read_only):
             with pytest.raises(
-                StoreError, match=r"written by a newer flooding \(schema 10, this one knows 9\)"
+                StoreError, match=r"written by a newer flooding \(schema 11, this one knows 10\)"
             ):
                 opening(tmp_path)
         db = sqlite3.connect(tmp_path / "flooding.db")
         version = "SELECT value FROM meta WHERE key='schema_version'"
-        assert db.execute(version).fetchone() == ("10",)
+        assert db.execute(version).fetchone() == ("11",)
         db.close()
 
 
@@ -367,7 +368,7 @@ class TestMigrationFromVersion6:
         assert ("index", "samples_by_person") in schema_of(data / "flooding.db")
         store = Store.open(data)
         try:
-            assert store.schema_version() == SCHEMA_VERSION == 9
+            assert store.schema_version() == SCHEMA_VERSION == 10
             assert store.db.execute("SELECT * FROM samples ORDER BY rowid").fetchall() == before
             assert [s.bpm for s in store.iter_samples(1, "Sam")] == [80.0, 81.0, 82.0, 83.0]
             assert [s.bpm for s in store.iter_samples(1)] == [70, 80, 71, 81, 72, 82, 73, 83]
@@ -398,6 +399,76 @@ class TestMigrationFromVersion8:
             assert db.execute(last).fetchone() == ("7",)
         finally:
             db.close()
+
+
+SHARED_TARGET = "json://alice:S3cretPass@127.0.0.1:18765/hook?token=TOPSECRETTOKEN"
+PARTNER_TARGET = "ntfys://PARTNERTOPIC@ntfy.example/private"
+TARGET_SECRETS = ("S3cretPass", "TOPSECRETTOKEN", "PARTNERTOPIC", "ntfy.example")
+
+
+def version_9_file_with_targets(data: Path) -> str:
+    """A version 9 file (write-ahead log on) whose sessions kept the remote targets whole: a
+    session with the shared target and a partner's profile target, a couple session whose
+    partner kept both, and a session with no target; returns the last one's stored text."""
+    db = old_database(data, SCHEMA_V9_DDL)
+    db.execute("PRAGMA journal_mode = WAL")
+    kept = default_settings().model_dump(mode="json", exclude={"messages"})
+    none_text = json.dumps(kept)
+    kept["notify"]["targets"] = [SHARED_TARGET]
+    kept["profiles"] = {"anna": {"notify_targets": [PARTNER_TARGET]}}
+    # a small row (a page's cell, no overflow page): its old bytes stay in the page's free
+    # space unless secure_delete overwrites them
+    partner = {"notify": {"targets": [SHARED_TARGET, PARTNER_TARGET]}}
+    add = "INSERT INTO sessions(id, started_s, source, mode, settings_json) VALUES (?, ?, ?, ?, ?)"
+    db.execute(add, (1, START_S, "ble", "talk", json.dumps(kept)))
+    db.execute(add, (2, START_S + 9000, "import:couple", "talk", "{}"))
+    db.execute(add, (3, START_S + 99000, "demo", "talk", none_text))
+    db.execute(
+        "INSERT INTO session_people(session_id, position, person, mode, settings_json)"
+        " VALUES (2, 0, 'anna', 'talk', ?)",
+        (json.dumps(partner),),
+    )
+    db.commit()
+    db.close()
+    return none_text
+
+
+def target_secrets_in_files(data: Path) -> list[str]:
+    """Each target secret found in the bytes of the database and its -wal, as `strings` would."""
+    held = b"".join(
+        (data / name).read_bytes()
+        for name in ("flooding.db", "flooding.db-wal")
+        if (data / name).exists()
+    )
+    return [secret for secret in TARGET_SECRETS if secret.encode() in held]
+
+
+class TestMigrationFromVersion9:
+    def test_the_kept_targets_are_masked_and_their_secrets_leave_the_file(
+        self, tmp_path: Path
+    ) -> None:
+        """Opening a version 9 file masks the target URLs in every session's and partner's
+        kept settings as `config show` does, leaves a session without targets as it was, and
+        no secret stays in the bytes of the database or its -wal, open or closed."""
+        data = tmp_path / "data"
+        none_text = version_9_file_with_targets(data)
+        assert target_secrets_in_files(data) == list(TARGET_SECRETS)  # there before
+        store = Store.open(data)
+        try:
+            assert store.schema_version() == SCHEMA_VERSION == 10
+            kept = json.loads(store.settings_json(1) or "")
+            assert kept["notify"]["targets"] == ["json://…"]
+            assert kept["profiles"]["anna"]["notify_targets"] == ["ntfys://…"]
+            (anna,) = store.people(2)
+            assert json.loads(anna.settings_json)["notify"]["targets"] == ["json://…", "ntfys://…"]
+            assert store.settings_json(2) == "{}"
+            assert store.settings_json(3) == none_text
+            assert target_secrets_in_files(data) == []
+        finally:
+            store.close()
+        assert target_secrets_in_files(data) == []
+        Store.open(tmp_path / "new").close()
+        assert schema_of(data / "flooding.db") == schema_of(tmp_path / "new" / "flooding.db")
 
 
 class TestPrivacy:

@@ -30,6 +30,7 @@ from typing import Any
 from flooding.app.review import episodes, people_review, summarize_session
 from flooding.core.catalogue import SaidError
 from flooding.core.models import Sample
+from flooding.core.settings import masked_settings_json
 from flooding.core.timefmt import is_wall_clock, iso_local_exact
 from flooding.io.locale_files import load_catalogue
 from flooding.io.readers.flooding_json import EXPORT_FORMAT
@@ -200,7 +201,7 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
         "strap_address": row.strap_address,
         "mode": row.mode,
         "note": row.note,
-        "settings": json.loads(settings),
+        "settings": json.loads(masked_settings_json(settings)),
         "summary": summary.as_dict(),
     }
     events = store.events(session_id)
@@ -211,7 +212,7 @@ def session_json(store: Store, session_id: int) -> dict[str, Any] | None:
                 "person": p.person,
                 "strap_name": p.strap_name,
                 "mode": p.mode,
-                "settings": json.loads(p.settings_json),
+                "settings": json.loads(masked_settings_json(p.settings_json)),
             }
             for p in people
         ]

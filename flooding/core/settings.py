@@ -6,6 +6,7 @@ Reading the files, environment and command line that fill these models in layers
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from collections.abc import Mapping
@@ -389,6 +390,19 @@ def masked_value(path: str, value: Any) -> Any:
     """`value` as set at `path`, with every target URL in it masked (a table's, too, whatever
     its keys): what a person may be shown of a setting without its secrets."""
     return _masked_under(path.split(".") if path else [], value)
+
+
+def masked_settings_json(text: str) -> str:
+    """A settings snapshot as kept with a session (JSON text), with every target URL in it
+    masked as `masked_value` masks it: what is stored, exported or written to the waiting
+    file never holds a target's secret (nothing sends from a stored snapshot). The text as
+    given when it holds no target URL, or when it is not JSON (no settings to mask)."""
+    try:
+        stored = json.loads(text)
+    except ValueError:
+        return text
+    masked = masked_value("", stored)
+    return text if masked == stored else json.dumps(masked)
 
 
 VolumePercent = Annotated[int, Field(ge=0, le=100)]

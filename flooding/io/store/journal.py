@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flooding.core.settings import masked_settings_json
 from flooding.io.files import PRIVATE_FILE_MODE, UnsafeFileError
 
 JOURNAL_SUFFIX = "-waiting.jsonl"  # samples waiting, appended as they come
@@ -87,14 +88,15 @@ class SessionHeader:
             mode=fields["mode"],
             strap_name=fields.get("strap_name"),
             strap_address=fields.get("strap_address"),
-            settings_json=fields["settings_json"],
+            # masked as the store keeps them: a file an older flooding wrote held them whole
+            settings_json=masked_settings_json(fields["settings_json"]),
             people=tuple(
                 (
                     p["person"],
                     p["mode"],
                     p.get("strap_name"),
                     p.get("strap_address"),
-                    p.get("settings_json", "{}"),
+                    _masked(p.get("settings_json", "{}")),
                 )
                 for p in people
             ),
@@ -153,6 +155,10 @@ def _is_id(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _masked(settings_json: Any) -> Any:
+    return masked_settings_json(settings_json) if isinstance(settings_json, str) else settings_json
 
 
 def _is_person(value: Any) -> bool:

@@ -6,12 +6,15 @@ and then every migration, so a fresh file and an upgraded one are the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flooding.core.models import PLAUSIBLE_MAX_BPM, PLAUSIBLE_MIN_BPM
+from flooding.core.settings import masked_settings_json
 
 DB_NAME = "flooding.db"
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 COLUMNS_SCHEMA = 5  # the first to keep sessions' columns: a file upgraded to it has them kept
-# every table, schema 9
+# every table, schema 10
 TABLES = (
     "meta",
     "sessions",
@@ -195,6 +198,20 @@ _MIGRATION_8_TO_9 = (
     """,
 )
 
+# the settings kept with each session (and each partner of a couple) held the remote targets'
+# URLs whole, with their passwords, tokens and private topics, and so did every JSON export of
+# it: schema 10 keeps them masked as `flooding config show` masks them (nothing sends from a
+# stored snapshot; a session sends to the live settings' targets). The rows written before are
+# rewritten here, on a connection with secure_delete on (`Store._migrate`), so the old bytes
+# are overwritten, not left in the file.
+MASKED_SETTINGS = "masked_settings"  # the SQL function: `masked_settings_json`
+SQL_FUNCTIONS: dict[str, Callable[[str], str]] = {MASKED_SETTINGS: masked_settings_json}
+_MIGRATION_9_TO_10 = tuple(
+    f"UPDATE {table} SET settings_json = {MASKED_SETTINGS}(settings_json)"
+    f" WHERE settings_json IS NOT {MASKED_SETTINGS}(settings_json)"
+    for table in ("sessions", "session_people")
+)
+
 # MIGRATIONS[n]: the statements that upgrade schema n to n + 1 (run in one transaction)
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: _MIGRATION_1_TO_2,
@@ -205,6 +222,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     6: _MIGRATION_6_TO_7,
     7: _MIGRATION_7_TO_8,
     8: _MIGRATION_8_TO_9,
+    9: _MIGRATION_9_TO_10,
 }
 
 

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import quote
 
 from flooding.core.models import SOLO, Event, Sample
+from flooding.core.settings import masked_settings_json
 from flooding.core.timefmt import local_stamp
 from flooding.io.files import UnsafeFileError, make_private_dir
 from flooding.io.store.errors import (
@@ -67,6 +68,7 @@ from flooding.io.store.schema import (
     SCHEMA_V1,
     SCHEMA_VERSION,
     SESSION_STATS,
+    SQL_FUNCTIONS,
     TABLES,
     USABLE,
     USABLE_PEAK,
@@ -519,6 +521,10 @@ class Store:
             self._check_tables()
             return SCHEMA_VERSION  # the common case: no write lock, readers never wait here
         self.db.commit()
+        for name, function in SQL_FUNCTIONS.items():  # what the migrations call
+            self.db.create_function(name, 1, function, deterministic=True)
+        # what a migration rewrites (a stored secret) is overwritten on disk, not left behind
+        self.db.execute("PRAGMA secure_delete = ON")
         # one writer at a time: two programs opening an old file together upgrade it once
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -544,6 +550,8 @@ class Store:
         except BaseException:
             self.db.rollback()
             raise
+        with suppress(sqlite3.OperationalError):  # a busy reader: the next checkpoint does it
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages leave the log
         return SCHEMA_VERSION if fresh else found
 
     def _keep_ended_columns(self) -> None:
@@ -1104,8 +1112,10 @@ class Store:
         strap_address: str | None = None,
         settings_json: str = "{}",
     ) -> int:
-        """Create a session and return its id (committed at once)."""
-        values = (started_s, source, mode, strap_name, strap_address, settings_json)
+        """Create a session and return its id (committed at once). `settings_json`: the
+        settings it was recorded with, kept with every target URL masked (`config show`'s way)."""
+        masked = masked_settings_json(settings_json)
+        values = (started_s, source, mode, strap_name, strap_address, masked)
         if self._live() is None:
             return self._sync(lambda db: _insert_session(db, _SESSION_COLUMNS, values))
         given = self._next_id("sessions")
@@ -1129,7 +1139,9 @@ class Store:
         strap_address: str | None = None,
         settings_json: str = "{}",
     ) -> None:
-        """Name one partner of a couple session (committed at once)."""
+        """Name one partner of a couple session (committed at once); their settings are kept
+        with every target URL masked, as a session's are (`begin_session`)."""
+        settings_json = masked_settings_json(settings_json)
         header = self._begun.get(session_id)
         if header is not None:
             partner = (person, mode, strap_name, strap_address, settings_json)
