@@ -18,6 +18,7 @@ import pytest
 from flooding.app import wiring
 from flooding.core.settings import NotifySettings
 from flooding.io.config_files.loading import default_settings
+from flooding.io.locale_files import load_catalogue
 from flooding.io.notify import (
     ACTION_NOT_FLOODED,
     ACTION_OPEN_APP,
@@ -230,6 +231,23 @@ class TestButtonsOnARealDesktop:
         for action in message.actions:
             assert f"#{action.label} ({message.title}) [" in offered
         assert (opened, actions) == (["opened"], [])
+
+    def test_open_the_app_is_offered_in_the_persons_language(self, desktop: Desktop) -> None:
+        """A German person's alert offers "App öffnen", the words their catalogue gives, not
+        the English label."""
+
+        async def scenario() -> list[str]:
+            async def open_app() -> None:
+                return None
+
+            label = load_catalogue("de")("notify.open_app")
+            backend = ButtonBackend(lambda m, chosen: None, open_app=open_app, open_app_label=label)
+            assert await ResilientNotifier([backend]).send(ALERT)
+            return await asyncio.to_thread(desktop.choose, ACTION_OPEN_APP)
+
+        offered = "\n".join(run(scenario()))
+        assert f"#App öffnen ({ALERT.title}) [" in offered
+        assert OPEN_APP_LABEL not in offered
 
     def test_alert_arrives_with_summary_and_body(self, desktop: Desktop) -> None:
         """The button path delivers the same words as the plain path."""

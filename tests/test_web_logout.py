@@ -173,7 +173,8 @@ def test_the_logged_out_page_says_how_to_open_the_app_again(tmp_path: Path) -> N
 
 
 def test_logging_out_in_german(tmp_path: Path) -> None:
-    """With `language = "de"` the button says "Abmelden" and the logged-out page is German."""
+    """With `language = "de"` the button says "Abmelden" and the logged-out page is German,
+    naming the notification's button in its German words."""
     config = tmp_path / "de.toml"
     config.write_text('language = "de"\n', encoding="utf-8")
 
@@ -197,6 +198,7 @@ def test_logging_out_in_german(tmp_path: Path) -> None:
         assert "Du bist in diesem Browser abgemeldet" in page
         assert "Andere Browser, in denen du die App geöffnet hast, bleiben angemeldet." in page
         assert "<code>flooding app</code> in einem Terminal aus" in page
+        assert "der Knopf <strong>App öffnen</strong>" in page  # the notification's own words
         assert no_english(page) == []
 
     asyncio.run(main())

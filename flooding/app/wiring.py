@@ -136,6 +136,7 @@ class Process:
             on_action=runner.handle_action,
             targets=remote_targets(self.settings, self.people),  # each partner's own too
             open_app=self.extras.open_app,
+            open_app_label=runner.say("notify.open_app"),
             connection=self.desktop,
         )
         return runner

@@ -29,7 +29,7 @@ from flooding.io.notify.plyer_backend import APP_NAME, NotificationFailed
 log = logging.getLogger(__name__)
 
 ACTION_OPEN_APP = "open-app"  # the extra button that opens the local app in the browser
-OPEN_APP_LABEL = "Open the app"
+OPEN_APP_LABEL = "Open the app"  # the button's words when none in the person's language are given
 OPEN_APP_KINDS = frozenset({"alert", "ready"})  # the moments the live page helps most
 OpenApp = Callable[[], object]  # opens the browser on the running app (may be async)
 
@@ -86,7 +86,8 @@ class ButtonBackend:
     object lives. Without an `on_action` no buttons are shown (a button that does
     nothing would be worse than none). `chime_file(name)` gives the sound file of a
     message's chime (None: no sound hint). With `open_app`, the alert and the ready-to-return
-    also carry an "Open the app" button that calls it, after the message's own buttons.
+    also carry an "Open the app" button (in the words `open_app_label`) that calls it, after
+    the message's own buttons.
     """
 
     name = "desktop-notifier"
@@ -99,10 +100,12 @@ class ButtonBackend:
         probe: Callable[[], Awaitable[str | None]] | None = None,
         chime_file: Callable[[str], Path | None] | None = None,
         open_app: OpenApp | None = None,
+        open_app_label: str = OPEN_APP_LABEL,
         connection: DesktopConnection | None = None,
     ) -> None:
         self._on_action = on_action
         self._open_app = open_app
+        self._open_app_label = open_app_label
         self._probe = probe
         self._chime_file = chime_file
         self._connection = connection or DesktopConnection()
@@ -152,7 +155,7 @@ class ButtonBackend:
         if self._open_app is not None and message.kind in OPEN_APP_KINDS:
             buttons += (
                 Button(
-                    title=OPEN_APP_LABEL,
+                    title=self._open_app_label,
                     identifier=ACTION_OPEN_APP,
                     on_pressed=partial(self._open_app_pressed, message),
                 ),

@@ -15,6 +15,7 @@ from flooding.core.notice import ActionHandler, Message, Notifier, NullNotifier
 from flooding.core.settings import NotifySettings, Settings
 from flooding.io.notify.bus import BUS_TIMEOUT_S
 from flooding.io.notify.buttons import (
+    OPEN_APP_LABEL,
     ButtonBackend,
     DesktopConnection,
     OpenApp,
@@ -97,6 +98,7 @@ def choose_notifier(
     on_action: ActionHandler | None = None,
     targets: Sequence[str] | None = None,
     open_app: OpenApp | None = None,
+    open_app_label: str = OPEN_APP_LABEL,
     connection: DesktopConnection | None = None,
 ) -> Notifier:
     """The notifier for these settings; Null when notifications are off.
@@ -104,7 +106,8 @@ def choose_notifier(
     Desktop: buttons where supported, falling back to plyer. With `settings.sound`, the
     chimes. Remote: `targets` (default: `settings.targets`; couple mode passes both
     partners' own), nothing at all (not even Apprise loaded) when there are none. With
-    `open_app`, the desktop's alert and ready-to-return also offer "Open the app". A process
+    `open_app`, the desktop's alert and ready-to-return also offer "Open the app" (in the
+    words `open_app_label`). A process
     that makes a notifier per session passes its one desktop `connection` to each.
     """
     if not settings.enabled:
@@ -120,6 +123,7 @@ def choose_notifier(
                 on_action,
                 chime_file=chime_file if hint else None,
                 open_app=open_app,
+                open_app_label=open_app_label,
                 connection=connection,
             )
         )
