@@ -600,7 +600,7 @@ def test_a_long_settings_path_wraps_on_a_narrow_screen(chromium: Any, tmp_path: 
         page = chromium.new_page(viewport={"width": 320, "height": 640})
         page.goto(app.link)
         page.goto(app.base + "/settings")
-        assert str(config) in page.inner_text("form")
+        assert str(config) in page.inner_text("form[action='/settings']")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
     finally:
         app.stop()
