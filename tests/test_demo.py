@@ -424,3 +424,27 @@ def test_the_couple_demo_is_answered_as_a_couple_in_both_languages(tmp_path: Pat
         assert resumed.startswith("Pause for both ended.")
         workout = flooding("workout", "on", *data).stdout
         assert "when you are both done" in workout
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", r"  flooded: peak \d+ bpm, above calm, ready to return after (\d+) minutes"),
+        ("de", r"  überflutet: Spitze \d+ Schläge/min, über dem Ruhepuls, bereit zurückzukehren "
+               r"nach (\d+) Minuten"),
+    ],
+)  # fmt: skip
+def test_the_summary_says_how_long_until_ready_as_a_breaks_length_is_said(
+    tmp_path: Path, language: str, line: str
+) -> None:
+    """The demo's summary says how long after the alert the heart was ready to return in
+    words, as every break's length is said ("after 20 minutes", "nach 20 Minuten"), not as
+    "20 min"."""
+    done = flooding(
+        "demo", "--speed", "0", "--no-notify", "--no-app", "--lang", language,
+        "--data-dir", str(tmp_path), env={"XDG_CONFIG_HOME": str(tmp_path / "none")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = re.search(f"^{line}$", done.stdout, re.MULTILINE)
+    assert said is not None, done.stdout
+    assert int(said.group(1)) >= 20  # the pause's 20 minutes at least

@@ -253,3 +253,85 @@ class TestLogScrubbedAfterADelete:
             assert _left_in_files(tmp_path, marks) == 0
         finally:
             store.close()
+
+
+class TestTheCommandSaysWhenTheLogStays:
+    @pytest.mark.parametrize(
+        ("language", "why", "what_to_do"),
+        [
+            (
+                "en",
+                "Another program is still reading",
+                "Close that program: the next time flooding starts, it removes the copy.",
+            ),
+            (
+                "de",
+                "Ein anderes Programm liest gerade",
+                "Schließ dieses Programm: Beim nächsten Start von flooding wird die Kopie "
+                "entfernt.",
+            ),
+        ],
+    )
+    def test_flooding_delete_says_a_copy_stays_while_another_program_reads(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        language: str,
+        why: str,
+        what_to_do: str,
+    ) -> None:
+        """`flooding delete` while another program reads the file deletes the session and
+        says that a copy stays in the file for now, which file, and what to do."""
+        store = Store.open(tmp_path)
+        try:
+            victim, marks = _record_three_rounds(store)
+        finally:
+            store.close()
+        with ReaderHolder(tmp_path / DB_NAME):
+            code = main(
+                ["delete", str(victim), "--yes", "--data-dir", str(tmp_path), "--lang", language]
+            )
+            assert _left_in_files(tmp_path, marks) > 0
+        said = capsys.readouterr()
+        assert code == 0, said.err
+        assert why in said.err
+        assert str(tmp_path / DB_NAME) in said.err
+        assert what_to_do in said.err
+
+    def test_flooding_delete_says_nothing_of_it_when_nobody_reads(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`flooding delete` with no other program reading says nothing of a copy: none stays."""
+        store = Store.open(tmp_path)
+        try:
+            victim, marks = _record_three_rounds(store)
+        finally:
+            store.close()
+        assert main(["delete", str(victim), "--yes", "--data-dir", str(tmp_path)]) == 0
+        assert "Another program" not in capsys.readouterr().err
+        assert _left_in_files(tmp_path, marks) == 0
+
+    def test_the_next_start_removes_the_copy_once_the_other_program_lets_go(
+        self, tmp_path: Path
+    ) -> None:
+        """A copy a delete left while another program read is gone from the file once flooding
+        next opens it, though that program still has the file open (its read done)."""
+        store = Store.open(tmp_path)
+        try:
+            victim, marks = _record_three_rounds(store)
+        finally:
+            store.close()
+        other = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+        try:
+            other.execute("BEGIN")
+            other.execute("SELECT COUNT(*) FROM samples").fetchone()
+            assert main(["delete", str(victim), "--yes", "--data-dir", str(tmp_path)]) == 0
+            assert _left_in_files(tmp_path, marks) > 0
+            other.execute("COMMIT")  # its read is done; the program stays open
+            started = Store.open(tmp_path)
+            try:
+                assert _left_in_files(tmp_path, marks) == 0
+            finally:
+                started.close()
+        finally:
+            other.close()

@@ -7,6 +7,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -544,3 +545,53 @@ def test_the_chart_is_said_in_words_beside_it(
     assert f"Above the flooding line: {clock_time(episode.start_s)} to " in words
     assert f"Alert at {clock_time(episode.alert_s)}." in words
     assert f"Ready to return at {clock_time(episode.ready_s)}." in words
+
+
+def test_delete_of_a_session_whose_readings_still_wait_is_refused_in_words(
+    chromium: Any, tmp_path: Path
+) -> None:
+    """Deleting, from the app, a session whose last readings still wait to be saved (another
+    program held the database as it ended) keeps the session and says why and what to do;
+    once those readings are saved, the same delete removes it."""
+    from flooding.io.store import DB_NAME
+    from tests.test_store_busy import LockHolder
+    from tests.test_store_delete_clean import _ended_while_held, _wait_in_file
+
+    # the program that recorded it, still open, on a thread of its own (the browser's
+    # driver runs an event loop on this one)
+    with ThreadPoolExecutor(max_workers=1) as its_thread, contextlib.ExitStack() as app:
+        monitor, sid = its_thread.submit(_ended_while_held, tmp_path).result()
+        closing = contextlib.closing(monitor)  # closed on its thread, after the lock's release
+        with on_thread(its_thread, closing), LockHolder(tmp_path / DB_NAME):
+            its_thread.submit(_wait_in_file, monitor, tmp_path, sid).result()
+            process = AppProcess("app", "--no-browser", "--data-dir", str(tmp_path))
+            app.callback(process.stop)
+            page = open_page(chromium, process, f"/sessions/{sid}")
+            page.get_by_role("link", name="Delete this session…").click()
+            page.get_by_role("button", name="Yes, delete it").click()
+            said = page.get_by_role("alert").inner_text()
+            assert page.url.endswith(f"/sessions/{sid}?error=still_waiting")
+            assert "last readings are still waiting to be saved" in said
+            assert "another program" in said
+            assert "try again once the database is free again" in said
+        # the other program let go, then the monitor closed: what waited is saved
+        with opened(tmp_path) as store:
+            assert store.session(sid) is not None
+            assert store.sample_count(sid) == 40
+        page.get_by_role("link", name="Delete this session…").click()
+        page.get_by_role("button", name="Yes, delete it").click()
+        page.wait_for_selector("text=The session is deleted")
+        with opened(tmp_path) as store:
+            assert store.session(sid) is None
+
+
+@contextlib.contextmanager
+def on_thread(
+    thread: ThreadPoolExecutor, context: contextlib.AbstractContextManager[Any]
+) -> Iterator[None]:
+    """`context` entered and left on `thread` (a store is used on the thread that opened it)."""
+    thread.submit(context.__enter__).result()
+    try:
+        yield
+    finally:
+        thread.submit(context.__exit__, None, None, None).result()

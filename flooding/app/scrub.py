@@ -2,7 +2,7 @@
 write-ahead log is copied in and emptied (`Store.scrub_log`); another program reading the
 file then (a backup, a database browser) holds that off. A long-running app or service
 tries again soon after, a few times, then says once that a copy stays until that program
-lets go (the next checkpoint, at the latest when flooding stops, removes it)."""
+lets go (the next time flooding starts, it removes it: `Store.open`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sqlite3
 
+from flooding.io.locale_files import load_catalogue
 from flooding.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,5 @@ async def scrub(store: Store) -> bool:
         except sqlite3.Error:  # the store was closed meanwhile: closing emptied the log
             return False
         wait_s *= RETRY_FACTOR
-    log.warning(
-        "another program is still reading %s, so a copy of the session just deleted stays in "
-        "it until that program lets go of the file; it is removed at the next checkpoint, at "
-        "the latest when flooding stops",
-        store.path,
-    )
+    log.warning(load_catalogue()("store.log_kept", path=store.path))
     return False

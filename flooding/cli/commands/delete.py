@@ -96,4 +96,6 @@ def run(args: argparse.Namespace) -> int:
     samples = say.count("count.readings", counts.samples)
     events = say.count("count.events", counts.events)
     print(say("delete.done", id=args.session, samples=samples, events=events))
+    if not counts.scrubbed:  # another program's read kept the log from being emptied
+        print(say("store.log_kept", path=store.path), file=sys.stderr)
     return 0

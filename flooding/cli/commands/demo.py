@@ -23,9 +23,10 @@ from flooding.cli.commands._common import (
     screen_words,
 )
 from flooding.core.catalogue import counted
-from flooding.core.timefmt import break_length
+from flooding.core.timefmt import break_length, spoken_minutes
 
 if TYPE_CHECKING:
+    from flooding.app.review import EpisodeReview
     from flooding.app.session import SessionOutcome
     from flooding.app.sources import HeartSource
     from flooding.cli.view import TerminalView
@@ -365,14 +366,20 @@ def _solo_session(
     said = counted("count.episodes", len(found))
     print("\n" + say("summary.demo", episodes=said, **_outcome_names(outcome)))
     for episode in found:
-        peak = f"{episode.peak_bpm:.0f}" if episode.peak_bpm is not None else "?"
-        recovery = (
-            say("summary.ready_after", minutes=f"{episode.recovery_s / 60:.0f}")
-            if episode.recovery_s is not None
-            else ""
-        )
-        rule = say.choice("rule_plain", episode.rule)
-        print(say("summary.episode", peak=peak, rule=rule, recovery=recovery))
+        print(_episode_line(episode, say))
     print(say("demo.stored_in", path=store.path))
     print("\n".join(_closing_lines(args, folder, say)))
     return 0
+
+
+def _episode_line(episode: EpisodeReview, say: Catalogue) -> str:
+    """The summary's line for one episode: its peak, its rule in plain words and how long
+    after the alert the heart was ready to return, as a break's length is said."""
+    peak = f"{episode.peak_bpm:.0f}" if episode.peak_bpm is not None else "?"
+    recovery = (
+        say("summary.ready_after", length=spoken_minutes(round(episode.recovery_s / 60), say))
+        if episode.recovery_s is not None
+        else ""
+    )
+    rule = say.choice("rule_plain", episode.rule)
+    return say("summary.episode", peak=peak, rule=rule, recovery=recovery)

@@ -404,6 +404,9 @@ class Store:
             if store._migrate() < COLUMNS_SCHEMA:
                 store._keep_ended_columns()
             store._save_or_tell(OPEN_WAIT_S)
+            # what a delete overwrote while another program read the file (a copy left in
+            # the log and the old pages) goes now, if no program reads it any more
+            store.scrub_log()
         except BaseException:
             connection.close()
             raise
