@@ -5,6 +5,7 @@ alert with another time to come back. Real session runners on a real SQLite stor
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,14 +59,18 @@ def run_session(
 
 
 @pytest.fixture
-def stopped_in_a_break(tmp_path: Path) -> tuple[Store, PauseStarted]:
-    """A store whose last session stopped 10 minutes into the break its alert started."""
+def stopped_in_a_break(tmp_path: Path) -> Iterator[tuple[Store, PauseStarted]]:
+    """A store whose last session stopped 10 minutes into the break its alert started
+    (closed after the test)."""
     store = Store.open(tmp_path)
-    first, _ = run_session(store, RACING, T0)
-    assert first.outcome is not None
-    [pause] = [e for e in first.outcome.events if isinstance(e, PauseStarted)]
-    assert first.outcome.ended_s < pause.until_s  # the session ended inside the break
-    return store, pause
+    try:
+        first, _ = run_session(store, RACING, T0)
+        assert first.outcome is not None
+        [pause] = [e for e in first.outcome.events if isinstance(e, PauseStarted)]
+        assert first.outcome.ended_s < pause.until_s  # the session ended inside the break
+        yield store, pause
+    finally:
+        store.close()
 
 
 class TestABreakGoesOn:
@@ -75,10 +80,7 @@ class TestABreakGoesOn:
         """Started again with the heart still up, the monitor says the break goes on to the
         time the alert gave, starts no new alert, and waits for calm until then."""
         store, pause = stopped_in_a_break
-        try:
-            runner, view = run_session(store, STILL_UP, pause.t_s + 700)
-        finally:
-            store.close()
+        runner, view = run_session(store, STILL_UP, pause.t_s + 700)
         assert runner.outcome is not None
         events = runner.outcome.events
         assert not any(isinstance(e, Alert) for e in events)
@@ -96,10 +98,7 @@ class TestABreakGoesOn:
         still elevated."""
         store, pause = stopped_in_a_break
         start_s = pause.until_s + 60
-        try:
-            runner, view = run_session(store, STILL_UP, start_s)
-        finally:
-            store.close()
+        runner, view = run_session(store, STILL_UP, start_s)
         assert runner.outcome is not None
         events = runner.outcome.events
         assert not any(isinstance(e, Alert) for e in events)
@@ -117,10 +116,7 @@ class TestABreakGoesOn:
         the restart."""
         store, pause = stopped_in_a_break
         start_s = pause.until_s + 300
-        try:
-            runner, view = run_session(store, CALM, start_s)
-        finally:
-            store.close()
+        runner, view = run_session(store, CALM, start_s)
         assert runner.outcome is not None
         [ready] = [e for e in runner.outcome.events if isinstance(e, ReadyToReturn)]
         assert start_s < ready.t_s <= start_s + 120
@@ -134,10 +130,7 @@ class TestABreakGoesOn:
         """Started more than `CHECK_WAITS_S` after the break's end, the session starts
         afresh: its own alert comes."""
         store, pause = stopped_in_a_break
-        try:
-            runner, view = run_session(store, STILL_UP, pause.until_s + CHECK_WAITS_S + 60)
-        finally:
-            store.close()
+        runner, view = run_session(store, STILL_UP, pause.until_s + CHECK_WAITS_S + 60)
         assert runner.outcome is not None
         assert runner.outcome.alerts == 1
         assert not any(line.startswith("The break") for line in view.infos)
@@ -148,10 +141,7 @@ class TestABreakGoesOn:
         """Started again in the break, then calm: ready to return at the planned end says the
         break took 20 minutes (from the alert), not the minutes since the restart."""
         store, pause = stopped_in_a_break
-        try:
-            runner, view = run_session(store, CALM, pause.t_s + 700)
-        finally:
-            store.close()
+        runner, view = run_session(store, CALM, pause.t_s + 700)
         assert runner.outcome is not None
         [ready] = [e for e in runner.outcome.events if isinstance(e, ReadyToReturn)]
         assert pause.until_s <= ready.t_s <= pause.until_s + 60
@@ -164,11 +154,8 @@ class TestABreakGoesOn:
         """Stopped twice in one break: the third session still counts the break from the
         alert's pause."""
         store, pause = stopped_in_a_break
-        try:
-            run_session(store, STILL_UP, pause.t_s + 700)  # stopped again 17 minutes in
-            runner, view = run_session(store, CALM, pause.t_s + 1100)
-        finally:
-            store.close()
+        run_session(store, STILL_UP, pause.t_s + 700)  # stopped again 17 minutes in
+        runner, view = run_session(store, CALM, pause.t_s + 1100)
         assert runner.outcome is not None
         [ready] = [e for e in runner.outcome.events if isinstance(e, ReadyToReturn)]
         assert ready.pause_start_s == pause.t_s
@@ -184,10 +171,7 @@ class TestABreakGoesOn:
         store, pause = stopped_in_a_break
         [first] = store.sessions()
         assert first.ended_s is not None
-        try:
-            runner, _ = run_session(store, STILL_UP, first.ended_s + 60 - HOUR_S)
-        finally:
-            store.close()
+        runner, _ = run_session(store, STILL_UP, first.ended_s + 60 - HOUR_S)
         assert runner.outcome is not None
         [going_on] = [e for e in runner.outcome.events if isinstance(e, PauseStarted)]
         assert pause.until_s - HOUR_S <= going_on.until_s <= pause.until_s - HOUR_S + 60
@@ -196,10 +180,7 @@ class TestABreakGoesOn:
         """A session that does not go on with breaks (a demo, whose clock runs ahead of the
         wall clock) alerts on its own."""
         store, pause = stopped_in_a_break
-        try:
-            runner, _ = run_session(store, STILL_UP, pause.t_s + 700, continue_break=False)
-        finally:
-            store.close()
+        runner, _ = run_session(store, STILL_UP, pause.t_s + 700, continue_break=False)
         assert runner.outcome is not None
         assert runner.outcome.alerts == 1
 
@@ -214,10 +195,7 @@ class TestABreakGoesOn:
         store, pause = stopped_in_a_break
         with store.db:
             store.db.execute("UPDATE events SET data_json=? WHERE kind='pause-started'", (data,))
-        try:
-            runner, view = run_session(store, STILL_UP, pause.t_s + 700)
-        finally:
-            store.close()
+        runner, view = run_session(store, STILL_UP, pause.t_s + 700)
         assert runner.outcome is not None
         assert runner.outcome.alerts == 1
         assert not any(line.startswith("The break goes on") for line in view.infos)
