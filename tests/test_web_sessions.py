@@ -191,19 +191,19 @@ def test_an_episode_the_strap_stopped_reading_is_said_so(chromium: Any, tmp_path
 def test_false_alarm_mark_and_undo_reach_the_store(
     chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
 ) -> None:
-    """Marking the alert as a false alarm stores the mark; undo takes it back."""
+    """Marking the alert as a false alarm stores the mark; undo takes it back; both while
+    another program (as `flooding review` does) has the folder's store open."""
     folder, _, hard = recorded
     page = open_page(chromium, app, f"/sessions/{hard}")
-    page.get_by_role("button", name="This was a false alarm").click()
-    page.wait_for_selector("text=Marked as a false alarm")
-    with opened(folder) as store:  # read back, then let go, as `flooding review` would
+    with opened(folder) as store:
         alert = store.latest_alert(hard)
         assert alert is not None
-        assert store.is_false_alarm(hard, alert.id)
-    page.get_by_role("button", name="Undo: it was real").click()
-    page.wait_for_selector("text=taken back")
-    with opened(folder) as store:
-        assert not store.is_false_alarm(hard, alert.id)
+        page.get_by_role("button", name="This was a false alarm").click()
+        page.wait_for_selector("text=Marked as a false alarm")
+        wait_until(lambda: store.is_false_alarm(hard, alert.id), "the mark", SAVED_WITHIN_S)
+        page.get_by_role("button", name="Undo: it was real").click()
+        page.wait_for_selector("text=taken back")
+        wait_until(lambda: not store.is_false_alarm(hard, alert.id), "the undo", SAVED_WITHIN_S)
 
 
 def test_a_mark_taken_back_while_another_program_writes_stays_taken_back(
