@@ -31,7 +31,8 @@ START = 1_700_000_000.0
 BOUND_ROWS = 20  # samples the recorder keeps in memory at most
 BREAK_S = 1500.0  # the break the alert gave: 25 minutes
 
-EVENTS_RECORDER = textwrap.dedent(
+# what a recorder killed while the database is held (a script of its own) starts with
+RECORDER_START = textwrap.dedent(
     """
     import asyncio, sys, time
     from pathlib import Path
@@ -39,7 +40,11 @@ EVENTS_RECORDER = textwrap.dedent(
     from flooding.io.store import Store
 
     T = 1_700_000_000.0
+    """
+)
 
+EVENTS_RECORDER = RECORDER_START + textwrap.dedent(
+    """
     async def main() -> None:
         # the folder, the memory's bound, the samples, the seconds between them; an alert,
         # its break and a false-alarm mark of it come five samples before the end
@@ -139,6 +144,17 @@ def test_a_crash_three_seconds_into_a_lock_loses_only_about_its_first_second(
     assert times == [START + k for k in range(lost, PACED)]
 
 
+async def let_go_and_save(store: Store, holder: LockHolder, folder: Path) -> None:
+    """Let go of the lock, then flush as a live session does until nothing waits to be
+    saved (for 20 s at most)."""
+    holder.release.set()
+    for _ in range(400):
+        store.flush()
+        if not journal_of(folder).exists() and store.waiting_rows == 0:
+            return
+        await asyncio.sleep(0.05)
+
+
 def test_events_recorded_while_held_wait_on_disk_and_are_saved_once_in_order(
     tmp_path: Path,
 ) -> None:
@@ -157,12 +173,7 @@ def test_events_recorded_while_held_wait_on_disk_and_are_saved_once_in_order(
         store.add_event(sid, PauseStarted(START + 29, START + 29 + BREAK_S, 70.0))
         store.mark_false_alarm(sid, alert, START + 30)
         waiting.extend(journal_of(tmp_path).read_text().splitlines())
-        holder.release.set()
-        for _ in range(400):
-            store.flush()
-            if not journal_of(tmp_path).exists() and store.waiting_rows == 0:
-                break
-            await asyncio.sleep(0.05)
+        await let_go_and_save(store, holder, tmp_path)
         return sid, alert
 
     with LockHolder(tmp_path / DB_NAME, "EXCLUSIVE") as holder:
@@ -264,3 +275,99 @@ def test_an_open_that_finds_a_waiting_file_while_held_waits_and_then_saves_it(
         store.close()
     assert any(r.getMessage().startswith("waiting: ") for r in caplog.records)
     assert not any(r.levelno >= logging.ERROR for r in caplog.records)
+
+
+def an_ended_talk_with_an_alert(folder: Path) -> tuple[int, int]:
+    """An ended session with one alert, stored as a page of the app later finds it: its
+    id and the alert's."""
+    store = Store.open(folder)
+    try:
+        sid = store.begin_session(START, source="ble", mode="talk")
+        alert = store.add_event(sid, Alert(START + 20, 120.0, 70.0, 100.0, Rule.ABSOLUTE))
+        store.end_session(sid, START + 60)
+    finally:
+        store.close()
+    return sid, alert
+
+
+def test_a_mark_taken_back_while_held_stays_taken_back_once_the_lock_frees(
+    tmp_path: Path,
+) -> None:
+    """A false-alarm mark made and taken back while another program holds the database, at a
+    time when writes wait on disk (a live session's samples past the memory's bound), stays
+    taken back once the lock frees: the undo is saved after the mark, not before it."""
+    earlier, alert = an_ended_talk_with_an_alert(tmp_path)
+    store = Store.open(tmp_path, max_waiting_rows=BOUND_ROWS)
+
+    async def run() -> None:
+        live = store.begin_session(START + 3600, source="ble", mode="talk")
+        for k in range(BOUND_ROWS + 10):
+            store.add_sample(live, Sample(t_s=START + 3600 + k, bpm=70.0, rr_s=(0.85,)))
+            store.flush()
+        assert journal_of(tmp_path).exists()  # what comes now waits on disk
+        store.mark_false_alarm(earlier, alert, START + 20)  # as the app marks it
+        assert store.unmark_false_alarm(earlier, alert)
+        assert not store.is_false_alarm(earlier, alert)
+        await let_go_and_save(store, holder, tmp_path)
+
+    with LockHolder(tmp_path / DB_NAME, "EXCLUSIVE") as holder:
+        asyncio.run(run())
+    store.close()
+    check = Store.open_read_only(tmp_path)
+    try:
+        assert not check.is_false_alarm(earlier, alert)
+        assert check.events(earlier, "false-alarm") == []
+    finally:
+        check.close()
+
+
+MARK_AND_UNDO = RECORDER_START + textwrap.dedent(
+    """
+    async def main() -> None:
+        # the folder, the memory's bound, an earlier session and its alert: a live session's
+        # samples fill memory and wait on disk, then the alert is marked and taken back
+        folder, bound, earlier, alert = sys.argv[1:5]
+        store = Store.open(Path(folder), max_waiting_rows=int(bound))
+        live = store.begin_session(T + 3600, source="ble", mode="talk")
+        for k in range(int(bound) + 10):
+            store.add_sample(live, Sample(t_s=T + 3600 + k, bpm=70.0, rr_s=(0.85,)))
+            store.flush()
+        given = store.latest_alert(int(earlier))
+        store.mark_false_alarm(int(earlier), int(alert), given.t_s)  # as the app marks it
+        store.unmark_false_alarm(int(earlier), int(alert))
+        print("recorded", flush=True)
+        time.sleep(60)  # killed here, the lock still held by another program
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_mark_taken_back_before_a_crash_while_held_stays_taken_back(tmp_path: Path) -> None:
+    """A program killed (-9) while the database is held, after a false-alarm mark of an
+    earlier talk's alert and its undo waited on disk: the next open saves the live session's
+    samples and leaves the alert unmarked, in its own session (none is restored for it)."""
+    earlier, alert = an_ended_talk_with_an_alert(tmp_path)
+    with LockHolder(tmp_path / DB_NAME, "EXCLUSIVE"):
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                MARK_AND_UNDO,
+                *map(str, (tmp_path, BOUND_ROWS, earlier, alert)),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        kill_after(child, "recorded")
+    store = Store.open(tmp_path)
+    try:
+        earlier_row, live = store.sessions()
+        assert earlier_row.id == earlier
+        assert store.sample_count(live.id) == 10
+        assert not store.is_false_alarm(earlier, alert)
+        assert store.events(earlier, "false-alarm") == []
+    finally:
+        store.close()
+    assert not journal_of(tmp_path).exists()

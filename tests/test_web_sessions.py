@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,8 +18,10 @@ import pytest
 from flooding.app.export import episodes_csv, samples_csv
 from flooding.app.review import episodes
 from flooding.core.timefmt import clock_time
-from flooding.io.store import Store
+from flooding.io.store import DB_NAME, Store
+from flooding.io.store.store import JOURNAL_AFTER_S
 from tests.browser import AppProcess, summary_linked_to
+from tests.desktop import wait_until
 from tests.session_factory import (
     calm_talk,
     flooding,
@@ -26,8 +29,12 @@ from tests.session_factory import (
     record_with_movement,
     strap_off_talk,
 )
+from tests.test_store_busy import LockHolder
+from tests.test_store_journal import journal_of
 
 pytestmark = pytest.mark.slow
+
+SAVED_WITHIN_S = 30.0  # the app saves in a thread of its own: a loaded machine takes a while
 
 
 @contextlib.contextmanager
@@ -184,19 +191,54 @@ def test_an_episode_the_strap_stopped_reading_is_said_so(chromium: Any, tmp_path
 def test_false_alarm_mark_and_undo_reach_the_store(
     chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
 ) -> None:
-    """Marking the alert as a false alarm stores the mark; undo takes it back."""
+    """Marking the alert as a false alarm stores the mark; undo takes it back; both while
+    another program (as `flooding review` does) has the folder's store open."""
     folder, _, hard = recorded
     page = open_page(chromium, app, f"/sessions/{hard}")
-    page.get_by_role("button", name="This was a false alarm").click()
-    page.wait_for_selector("text=Marked as a false alarm")
-    with opened(folder) as store:  # read back, then let go, as `flooding review` would
+    with opened(folder) as store:
         alert = store.latest_alert(hard)
         assert alert is not None
-        assert store.is_false_alarm(hard, alert.id)
-    page.get_by_role("button", name="Undo: it was real").click()
-    page.wait_for_selector("text=taken back")
+        page.get_by_role("button", name="This was a false alarm").click()
+        page.wait_for_selector("text=Marked as a false alarm")
+        wait_until(lambda: store.is_false_alarm(hard, alert.id), "the mark", SAVED_WITHIN_S)
+        page.get_by_role("button", name="Undo: it was real").click()
+        page.wait_for_selector("text=taken back")
+        wait_until(lambda: not store.is_false_alarm(hard, alert.id), "the undo", SAVED_WITHIN_S)
+
+
+def test_a_mark_taken_back_while_another_program_writes_stays_taken_back(
+    chromium: Any, app: AppProcess, recorded: tuple[Path, int, int]
+) -> None:
+    """A false alarm marked and taken back while another program holds the database (an
+    import) long enough that the app's writes wait on disk stays taken back once that
+    program lets go, and the note saved before them is kept."""
+    folder, _, hard = recorded
+    page = open_page(chromium, app, f"/sessions/{hard}")
+    with LockHolder(folder / DB_NAME):
+        page.get_by_label("What was the talk about?").fill("money, again")
+        page.get_by_role("button", name="Save the note").click()
+        page.wait_for_selector("text=Your note is saved")  # it waits for the lock
+        time.sleep(JOURNAL_AFTER_S + 1.5)  # the database away this long: writes wait on disk
+        page.get_by_role("button", name="This was a false alarm").click()
+        page.wait_for_selector("text=Marked as a false alarm")
+        assert journal_of(folder).exists()
+        page.get_by_role("button", name="Undo: it was real").click()
+        page.wait_for_selector("text=taken back")
+
+    def saved() -> bool:
+        page.reload()  # a page of the app hands what waits on disk to be saved
+        return not journal_of(folder).exists()
+
+    wait_until(saved, "the waiting file saved", SAVED_WITHIN_S)
+    assert "Undo: it was real" not in page.content()
     with opened(folder) as store:
+        alert = store.latest_alert(hard)
+        assert alert is not None
         assert not store.is_false_alarm(hard, alert.id)
+        assert store.events(hard, "false-alarm") == []
+        talk = store.session(hard)
+        assert talk is not None
+        assert talk.note == "money, again"
 
 
 def test_the_note_is_saved_and_a_too_long_one_is_refused(

@@ -106,7 +106,8 @@ class SessionHeader:
 @dataclass(frozen=True)
 class WaitingEvent:
     """An event of a live session waiting to be saved, with the id handed out for it (an
-    alert's id is known at once: a false-alarm mark names it)."""
+    alert's id is known at once: a false-alarm mark names it). A mark taken back waits as
+    one too, in its place after the mark, though it stores no row (`store.UNDONE_KIND`)."""
 
     id: int
     session: int

@@ -102,6 +102,9 @@ REPLAY_ROWS_PER_TRANSACTION = 500  # replays' alerts written at a time: millisec
 #                                    well within the monitor's writer's patience (100 ms)
 
 RECOVERED_NOTE = "saved from the waiting samples after a crash"  # a restored session's note
+# a waiting event that stores no row: a false-alarm mark taken back while marks waited on disk,
+# saved in its place among them (`unmark_false_alarm`)
+UNDONE_KIND = "false-alarm-undone"
 # meta keys naming the waiting files saved (by `journal.identity`), written in the transaction
 # that saves one: a file left by a crash between that commit and its removal is not saved twice
 APPLIED_KEY = "saved-waiting-file:"
@@ -872,9 +875,8 @@ class Store:
                     restored.add(target)
             _insert_samples(self.db, [(targets[int(r[0])], *r[1:]) for r in chunk.rows])
             for event in chunk.events:
-                _insert_waiting_event(self.db, batch, event, targets[event.session])
+                events += _insert_waiting_event(self.db, batch, event, targets[event.session])
             saved += len(chunk.rows)
-            events += len(chunk.events)
         return saved, events
 
     def _recovery_target(
@@ -1407,32 +1409,50 @@ class Store:
         return self._sync(lambda db: self.add_note_event(session_id, t_s, "false-alarm", data))
 
     def unmark_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
-        """Take back a false-alarm mark (committed at once); whether there was one."""
+        """Take back a false-alarm mark (committed at once); whether there was one.
+
+        Live use: saved after every mark made before it, wherever that waits. While writes
+        wait on disk (the database away), a mark made then is saved only once the writer's
+        queue is done: the undo waits on disk after it (`UNDONE_KIND`), so that it is never
+        saved before the mark it takes back, nor lost to a crash while the mark is not."""
         self.flush()
         had = self._marks.pop((session_id, alert_event_id), None) is not None
         had = self._false_alarm_mark(session_id, alert_event_id) is not None or had
         if self._live() is None:
-            removed: int = self._sync(
-                lambda db: (
-                    db.execute(
-                        "DELETE FROM events WHERE session_id=? AND kind='false-alarm' AND id IN"
-                        " (SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?)",
-                        (session_id, session_id, alert_event_id),
-                    ).rowcount
-                )
-            )
+            removed: int = self._sync(lambda db: _unmark(db, session_id, alert_event_id))
             return removed > 0
+        writer = self._writer
+        assert writer is not None
+        alert_s = self._alert_time(session_id, alert_event_id)
+        if alert_s is not None and self._journal_takes(writer):
+            undo = WaitingEvent(
+                self._next_id("events"),
+                session_id,
+                alert_s,  # within its session, as the mark's time: a crash's next open
+                UNDONE_KIND,  # finds the session by it (`_recovery_target`)
+                {"alert_event_id": alert_event_id},
+                SOLO,
+            )
+            if self._event_to_journal(undo):
+                return had
 
         def write(db: sqlite3.Connection, batch: Batch) -> None:
-            sid, aid = batch.real("sessions", session_id), batch.real("events", alert_event_id)
-            db.execute(
-                "DELETE FROM events WHERE session_id=? AND kind='false-alarm' AND id IN"
-                " (SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?)",
-                (sid, sid, aid),
-            )
+            _unmark(db, batch.real("sessions", session_id), batch.real("events", alert_event_id))
 
         self._run(write)
         return had
+
+    def _alert_time(self, session_id: int, alert_event_id: int) -> float | None:
+        """When an alert was given: as this store recorded it live, or as stored (None: no
+        such alert of that session)."""
+        live = self._latest_alerts.get(session_id)
+        if live is not None and live.id == alert_event_id:
+            return live.t_s
+        row = self.db.execute(
+            "SELECT t_s FROM events WHERE id=? AND session_id=?",
+            (self._eid(alert_event_id), self._sid(session_id)),
+        ).fetchone()
+        return None if row is None else float(row[0])
 
     def is_false_alarm(self, session_id: int, alert_event_id: int) -> bool:
         """Whether the person marked this alert as a false alarm."""
@@ -2137,13 +2157,20 @@ def _event_time(event: Any) -> float:
 
 def _insert_waiting_event(
     db: sqlite3.Connection, batch: Batch, event: WaitingEvent, session_id: int
-) -> None:
+) -> bool:
     """Store a live event under the id handed out for it (`_insert_with_id`), in the session
-    stored as `session_id`; a false-alarm mark names its alert by the id that alert got."""
+    stored as `session_id`; a false-alarm mark names its alert by the id that alert got. An
+    undo (`UNDONE_KIND`) stores nothing: it takes back the marks saved before it. Whether a
+    row was stored."""
     data = dict(event.data)
     alert = data.get("alert_event_id")
-    if event.kind == "false-alarm" and isinstance(alert, int):
+    if event.kind in ("false-alarm", UNDONE_KIND) and isinstance(alert, int):
         data["alert_event_id"] = batch.real("events", alert)
+    if event.kind == UNDONE_KIND:
+        if not isinstance(alert, int):
+            raise ValueError("a false-alarm mark taken back names no alert")
+        _unmark(db, session_id, data["alert_event_id"])
+        return False
     _insert_with_id(
         db,
         batch,
@@ -2153,6 +2180,16 @@ def _insert_waiting_event(
         " VALUES (?, ?, ?, ?, ?, ?)",
         (session_id, event.t_s, event.kind, json.dumps(data), event.person),
     )
+    return True
+
+
+def _unmark(db: sqlite3.Connection, session_id: int, alert_event_id: int) -> int:
+    """Delete the false-alarm marks of an alert (by its stored ids); how many there were."""
+    return db.execute(
+        "DELETE FROM events WHERE session_id=? AND kind='false-alarm' AND id IN"
+        " (SELECT id FROM false_alarms WHERE session_id=? AND alert_event_id=?)",
+        (session_id, session_id, alert_event_id),
+    ).rowcount
 
 
 def _applied(db: sqlite3.Connection, digest: str) -> bool:
