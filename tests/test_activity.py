@@ -50,3 +50,15 @@ def test_batch_levels_equal_the_streaming_meter() -> None:
                 meter.add(0.0, 0.0, zs[i])
         expected.append(meter.take())
     assert activity_levels(times, xs, xs, zs, [1.0, 2.0, 3.0, 4.0]) == expected
+
+
+def test_a_spread_beyond_what_an_accelerometer_reads_is_no_level() -> None:
+    """Samples swinging between 1 g and 40 g (no chest accelerometer reads that) give no
+    level, so nothing beyond what an import takes back is ever stored."""
+    meter = ActivityMeter()
+    for k in range(25):
+        meter.add(0.0, 0.0, 40.0 if k % 2 else 1.0)
+    assert meter.take() is None
+    for _ in range(25):
+        meter.add(0.0, 0.0, math.nan)
+    assert meter.take() is None

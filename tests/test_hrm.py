@@ -172,10 +172,20 @@ class TestMalformedPackets:
             (b"\x01\x48", "uint16 heart rate"),
             (b"\x08\x48\x01", "energy expended"),
             (b"\x10\x48\x00\x04\x01", "whole number of uint16"),
-            (b"\x00\x48\x01", "trailing bytes"),
+            (b"\x00\x48\x01", r"\): 1 trailing byte but"),
             (b"\x18\x48\x01", "energy expended"),
+            (b"\x16\x46\x00", r"\(3 bytes\): 1 byte of RR intervals, not a whole"),
         ],
-        ids=["empty", "no-hr", "short-uint16", "short-energy", "odd-rr", "trailing", "energy+rr"],
+        ids=[
+            "empty",
+            "no-hr",
+            "short-uint16",
+            "short-energy",
+            "odd-rr",
+            "trailing",
+            "energy+rr",
+            "one-rr-byte",
+        ],
     )
     def test_bad_packet_names_what_is_wrong(self, raw: bytes, words: str) -> None:
         """Truncated or inconsistent packets raise HrmDecodeError saying what is wrong."""

@@ -91,6 +91,23 @@ class TestWireLayout:
         frame = AccFrame(0, ((1024, 0, -2048),), FrameType.COMPRESSED_G)
         assert frame.milli_g(settings.factor) == [(1000.0, 0.0, -2000.0)]
 
+    def test_samples_beyond_the_asked_range_are_a_garbled_frame(self) -> None:
+        """A sample past the asked range (32 g on 8 g, thousands of g in 24 bits, beyond 16 g
+        when no range was asked) cannot be read: the frame is refused, naming the range and
+        not the values; a sample at the range's edge is kept."""
+        edge = AccFrame(0, ((8000, -8000, 1000),))
+        assert edge.milli_g(range_g=8) == [(8000.0, -8000.0, 1000.0)]
+        for frame, range_g, said in (
+            (AccFrame(0, ((0, 0, 1000), (32000, 0, 0))), 8, "+-8 g"),
+            (AccFrame(0, ((2_000_000, 0, 0),), FrameType.RAW_24), 8, "+-8 g"),
+            (AccFrame(0, ((0, 20_000, 0),)), 64, "+-16 g"),
+        ):
+            with pytest.raises(PmdDecodeError, match=r"beyond the accelerometer's range") as e:
+                frame.milli_g(range_g=range_g)
+            assert said in str(e.value)
+            assert "32000" not in str(e.value)
+            assert "2000000" not in str(e.value)
+
     def test_features_read_tells_an_h10_offers_the_accelerometer(self) -> None:
         """0x0F then a bit per measurement type: 0x05 = ECG and ACC."""
         assert Features.from_bytes(b"\x0f\x05\x00").accelerometer

@@ -1068,3 +1068,37 @@ def test_review_of_a_folder_without_sessions_points_to_the_demos(
     said = " ".join(done.stderr.split())
     assert f"The demo's practice sessions are kept apart, in {tmp_path / 'demo'}" in said
     assert f"review --data-dir {tmp_path / 'demo'}` reviews the latest of them" in said
+
+
+class TestReadingsSetAside:
+    @staticmethod
+    def racing_above_the_limit(folder: Path) -> Path:
+        """10 min at 70 bpm, then 5 min at 172 bpm, a reading a second."""
+        path = folder / "racing.csv"
+        rates = [70] * 600 + [172] * 300
+        rows = [f"{1_796_000_000 + i},{bpm}" for i, bpm in enumerate(rates)]
+        path.write_text("time_unix_s,hr_bpm\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        return path
+
+    def test_replay_and_review_say_how_long_readings_above_the_limit_were_set_aside(
+        self, tmp_path: Path
+    ) -> None:
+        """With detection.max_plausible_bpm at 160, replay and review of 5 min at 172 bpm
+        say that 5 min of readings above 160 bpm were set aside as sensor errors (besides
+        "no flooding"), and with the default limit nothing is said."""
+        path = self.racing_above_the_limit(tmp_path)
+        limit = "detection.max_plausible_bpm=160"
+        said = "5 min of readings above 160 bpm were set aside as sensor errors"
+        code, out = run_cli("replay", str(path), "--set", limit)
+        assert code == 0
+        assert said in out
+        assert "No flooding alerts." in out
+        code, out = run_cli("replay", str(path))
+        assert code == 0
+        assert "set aside" not in out
+        data = str(tmp_path / "data")
+        assert run_cli("import", str(path), "--data-dir", data, "--set", limit)[0] == 0
+        code, out = run_cli("review", "--data-dir", data)
+        assert code == 0
+        assert said in out
+        assert "No flooding episodes." in out

@@ -338,6 +338,8 @@ class SessionReview:
     episodes: list[EpisodeReview]
     calm_baseline_bpm: float | None
     rmssd: RmssdSummary
+    set_aside_s: float = 0.0  # readings above `plausible_max_bpm`, not counted as heart rate
+    plausible_max_bpm: float = DetectionSettings().max_plausible_bpm  # the session's limit
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -596,11 +598,16 @@ def review_session(
         else:
             found = with_movement(store, session_id, found)
     found = with_unseen_ends(store, session_id, found)
+    # readings above the session's believable limit were set aside: say how long
+    _, detection = _pause_settings(store.settings_json(session_id) or "{}")
+    limit_bpm = detection.max_plausible_bpm
     return SessionReview(
         summary=summary,
         episodes=found,
         calm_baseline_bpm=baseline,
         rmssd=rmssd,
+        set_aside_s=store.seconds_above(session_id, limit_bpm, detection.gap_s),
+        plausible_max_bpm=limit_bpm,
     )
 
 

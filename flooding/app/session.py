@@ -240,7 +240,10 @@ class SessionRunner:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self._drain_notifications()
-            self.outcome.ended_s = self._latest_t if self._latest_t is not None else started
+            latest = self._latest_t
+            if latest is not None and self.clock() - latest > self.settings.detection.gap_s:
+                self.outcome.gaps += 1  # no reading came from then to the end: a gap too
+            self.outcome.ended_s = latest if latest is not None else started
             try:
                 self.store.end_session(self.session_id, self.outcome.ended_s)
             except Exception as exc:  # a full disk at the end must not lose the outcome

@@ -37,13 +37,16 @@ class ActivityMeter:
 
     def take(self) -> float | None:
         """The activity level (g) of the samples added since the last call, and start over;
-        None when too few samples came to tell."""
+        None when too few samples came to tell, or the spread is beyond `MAX_LEVEL_G` (or not
+        a number): no accelerometer reads that, so it is not a level, and what is stored
+        stays within what an import takes back."""
         n = self._n
-        if n < MIN_SAMPLES:
-            level = None
-        else:
+        level: float | None = None
+        if n >= MIN_SAMPLES:
             mean = self._sum / n
-            level = math.sqrt(max(0.0, self._sum_sq / n - mean * mean))
+            spread = self._sum_sq / n - mean * mean
+            if spread <= MAX_LEVEL_G * MAX_LEVEL_G:  # False for NaN, like beyond the limit
+                level = math.sqrt(max(0.0, spread))
         self._n = 0
         self._sum = 0.0
         self._sum_sq = 0.0

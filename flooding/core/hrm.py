@@ -133,13 +133,14 @@ class HeartRateMeasurement:
         if flags & _FLAG_RR:
             if rest % 2:
                 raise HrmDecodeError(
-                    f"inconsistent packet ({len(raw)} bytes): {rest} bytes of RR intervals "
-                    "is not a whole number of uint16 values"
+                    f"inconsistent packet ({len(raw)} bytes): {_bytes(rest)} of RR intervals, "
+                    "not a whole number of uint16 values"
                 )
             rr = struct.unpack_from(f"<{rest // 2}H", raw, offset)
         elif rest:
             raise HrmDecodeError(
-                f"inconsistent packet ({len(raw)} bytes): {rest} trailing bytes but flags "
+                f"inconsistent packet ({len(raw)} bytes): {rest} trailing "
+                f"{'byte' if rest == 1 else 'bytes'} but flags "
                 f"0x{flags:02x} announce no RR intervals"
             )
         return cls(bpm=bpm, contact=contact, energy_kj=energy, rr_1024=rr, uint16=uint16)
@@ -178,3 +179,8 @@ def to_sample(
         energy_kj=measurement.energy_kj,
         activity_g=activity_g,
     )
+
+
+def _bytes(n: int) -> str:
+    """A count of bytes in words: '1 byte', '3 bytes'."""
+    return f"{n} byte" if n == 1 else f"{n} bytes"

@@ -44,6 +44,9 @@ AXES = 3
 MG_PER_G = 1000.0
 REFERENCE_SAMPLE_BYTES = 2  # a compressed frame's reference values are int16 per axis
 DELTA_WIDTH_MAX_BITS = 32  # a delta wider than this is no delta of a 16-bit sample: malformed
+MAX_RANGE_G = 16  # no chest accelerometer measures beyond +-16 g: the range when none was asked
+RANGE_HEADROOM = 1.125  # a sensor clips at its range, a calibrated value a little beyond it:
+#                         a sample past the range by more than this share is not a reading
 
 
 class PmdDecodeError(ValueError):
@@ -300,12 +303,28 @@ class AccFrame:
     samples: tuple[tuple[int, int, int], ...]
     frame_type: FrameType = FrameType.RAW_16
 
-    def milli_g(self, factor: float = 1.0) -> list[tuple[float, float, float]]:
-        """The samples in mG."""
-        if not self.frame_type.compressed:
-            return [(float(x), float(y), float(z)) for x, y, z in self.samples]
-        scale = factor * (MG_PER_G if self.frame_type is FrameType.COMPRESSED_G else 1.0)
-        return [(x * scale, y * scale, z * scale) for x, y, z in self.samples]
+    def milli_g(
+        self, factor: float = 1.0, range_g: float = MAX_RANGE_G
+    ) -> list[tuple[float, float, float]]:
+        """The samples in mG; raises PmdDecodeError when one lies beyond the measuring range
+        (`range_g`, at most `MAX_RANGE_G`): an accelerometer cannot read that, so the frame
+        is garbled, not movement."""
+        if self.frame_type.compressed:
+            scale = factor * (MG_PER_G if self.frame_type is FrameType.COMPRESSED_G else 1.0)
+        else:
+            scale = 1.0
+        range_g = min(range_g, MAX_RANGE_G) if range_g > 0 else MAX_RANGE_G
+        limit = range_g * MG_PER_G * RANGE_HEADROOM
+        out = []
+        for x, y, z in self.samples:
+            sample = (x * scale, y * scale, z * scale)
+            if not all(abs(v) <= limit for v in sample):  # NaN too (an unreadable FACTOR)
+                raise PmdDecodeError(
+                    f"a data frame of {len(self.samples)} samples reads beyond the "
+                    f"accelerometer's range of +-{range_g:g} g"
+                )
+            out.append(sample)
+        return out
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray) -> AccFrame:

@@ -12,7 +12,8 @@ import pytest
 
 from flooding.app.session import SessionRunner
 from flooding.cli.view import TerminalView
-from flooding.core.activity import ActivityMeter
+from flooding.core.activity import MAX_LEVEL_G, ActivityMeter
+from flooding.core.hrm import HeartRateMeasurement
 from flooding.core.models import LinkChanged, LinkState, Sample, SourceItem
 from flooding.core.pmd import AccFrame, ErrorCode, FrameType
 from flooding.io.config_files.loading import default_settings
@@ -20,7 +21,7 @@ from flooding.io.store import Store
 from flooding.lab.emulator import DEFAULT_ADDRESS, EmulatedAir, EmulatedStrap
 from flooding.lab.emulator.movement import hexoskin, still, walking
 from tests._data import DATA, requires_data
-from tests.ble.emulated import fast_source, run_scenario, take, wait_for
+from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, take, wait_for
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -130,6 +131,76 @@ def test_malformed_accelerometer_frames_are_logged_without_their_bytes(
     assert any("not a whole number" in w and "(13 bytes)" in w for w in warnings)
     assert any("reference sample" in w and "(12 bytes)" in w for w in warnings)
     assert not any("0a 00" in w or "0a00" in w or "f6" in w for w in warnings)
+
+
+def beyond_range_frames() -> list[bytes]:
+    """Well-formed frames whose samples no accelerometer asked for 8 g can read: 32 g in
+    16 bits, 2000 g in 24 bits (each swinging against 1 g, so they would read as movement)."""
+    swing = tuple((32_000 if k % 2 else 0, 0, 0 if k % 2 else 1000) for k in range(25))
+    huge = tuple((2_000_000 if k % 2 else 0, 0, 0 if k % 2 else 1000) for k in range(25))
+    return [bytes(AccFrame(0, swing)), bytes(AccFrame(0, huge, FrameType.RAW_24))]
+
+
+def test_frames_beyond_the_asked_range_are_skipped_as_malformed_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Frames reading far beyond the 8 g asked for give no activity level (not movement),
+    are logged as malformed with the range and without their values, and heart rate flows."""
+
+    async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> list[SourceItem]:
+        assert strap.pmd is not None
+        strap.pmd.replace_frames = beyond_range_frames()
+        return await read_samples(air, 4)
+
+    with caplog.at_level(logging.WARNING, logger="flooding.io.strap.pmd"):
+        got = run_scenario(scenario, movement=walking())
+    assert [s.activity_g for s in samples(got)] == [None] * 4
+    assert all(s.bpm > 0 for s in samples(got))
+    warnings = [r.getMessage() for r in caplog.records if r.name == "flooding.io.strap.pmd"]
+    assert any("beyond the accelerometer's range of +-8 g" in w for w in warnings), warnings
+    assert not any("32000" in w or "2000000" in w for w in warnings)
+
+
+@pytest.mark.timeout(90)
+def test_a_racing_heart_with_garbled_motion_frames_is_still_alerted(tmp_path: Path) -> None:
+    """At 140 bpm on a still chest whose strap sends frames beyond the asked range, the live
+    session alerts as for a strap without a motion sensor (not "you moved"), and stores no
+    activity level that an import of its export would refuse."""
+    store = Store.open(tmp_path)
+    feed = [HeartRateMeasurement.from_rr_seconds(140, [60 / 140], contact=True)] * 2000
+
+    async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> SessionRunner:
+        assert strap.pmd is not None
+        strap.pmd.replace_frames = beyond_range_frames()
+        runner = SessionRunner(
+            source=fast_source(air, address=strap.address, clock=accelerated_clock()),
+            settings=default_settings(),
+            store=store,
+            view=TerminalView(),
+            source_kind="ble",
+        )
+        task = asyncio.create_task(runner.run())
+        await wait_for(
+            lambda: (
+                runner.outcome is not None
+                and (runner.outcome.alerts >= 1 or runner.outcome.samples >= 600)
+            ),
+            timeout_s=60,
+        )
+        runner.stop()
+        await task
+        return runner
+
+    runner = run_scenario(scenario, feed=feed, movement=still())
+    assert runner.outcome is not None
+    assert runner.session_id is not None
+    try:
+        levels = [s.activity_g for s in store.iter_samples(runner.session_id)]
+    finally:
+        store.close()
+    assert runner.outcome.alerts >= 1, runner.outcome
+    assert levels
+    assert all(level is None or level <= MAX_LEVEL_G for level in levels)
 
 
 def test_a_frame_type_the_h10_does_not_send_is_still_read() -> None:

@@ -125,6 +125,41 @@ class TestSessionAcrossDrops:
         store.close()
 
 
+def test_a_strap_sending_only_unreadable_packets_is_named_and_its_silence_is_a_gap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A strap whose packets all stop being readable is said to send data this program
+    cannot read, with what to do about the strap (not skin contact or range), and the
+    silence up to the session's end counts as a gap in its summary."""
+    store = Store.open(tmp_path)
+    good = HeartRateMeasurement.from_rr_seconds(70, [60 / 70], contact=True)
+    feed = [good] * 20 + [b"\x16\x46\x00"] * 5000  # one byte of RR: unreadable
+    out: list[str] = []
+
+    def said(words: str) -> bool:
+        out.append(capsys.readouterr().out)
+        return words in "".join(out)
+
+    async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> SessionRunner:
+        clock = accelerated_clock()
+        runner = solo_runner(air, strap, store, clock)
+        runner.clock = clock  # as the monitor's: the session's clock is the source's
+        await run_until(runner, lambda: said("strap disconnected"))
+        return runner
+
+    runner = run_scenario(scenario, feed=feed)
+    store.close()
+    said("")
+    text = "".join(out)
+    assert runner.outcome is not None
+    assert runner.outcome.samples == 20
+    assert "sends data this program cannot read" in text
+    assert "restart the strap" in text
+    assert "stopped sending heart rate" not in text
+    assert "moistened" not in text
+    assert runner.outcome.gaps == 1
+
+
 @pytest.mark.timeout(90)
 class TestMonitorCommand:
     def test_sigterm_stops_cleanly_and_keeps_the_session(self, tmp_path: Path) -> None:

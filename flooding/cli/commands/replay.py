@@ -106,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         ReadyToReturn,
     )
     from flooding.core.pause import nobody_counted
-    from flooding.core.timefmt import clock_time, iso_local
+    from flooding.core.set_aside import seconds_above
+    from flooding.core.timefmt import clock_time, duration, iso_local
     from flooding.io.files import content_sha256
     from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import ReaderError, UnknownFormat, read
@@ -254,6 +255,10 @@ def run(args: argparse.Namespace) -> int:
     if pace is not None:
         print(pace)
     # the rules in plain words (`--json` keeps their names)
+    limit_bpm = settings.detection.max_plausible_bpm
+    set_aside_s = seconds_above(table.t_s, table.bpm, limit_bpm, result.gap_s)
+    if set_aside_s >= 1:  # a racing heart above a limit set too low is not alerted: say so
+        print(say("replay.set_aside", length=duration(set_aside_s), limit=f"{limit_bpm:g}"))
     if not alerts and not episodes:
         print(say("replay.no_alerts"))
     lines: list[tuple[float, str]] = []

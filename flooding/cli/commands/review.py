@@ -133,6 +133,14 @@ def review_lines(
         )
         if r.irregular:
             lines.append(say("review.hrv_irregular", pct=f"{r.jumping_pct:.0f}"))
+    if review.set_aside_s >= 1:
+        lines.append(
+            say(
+                "review.set_aside",
+                length=duration(review.set_aside_s),
+                limit=f"{review.plausible_max_bpm:g}",
+            )
+        )
     if not review.episodes:
         lines.append(say("review.no_episodes"))
         return lines

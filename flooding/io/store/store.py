@@ -1660,6 +1660,21 @@ class Store:
             ).fetchone()[0]
         return peaks
 
+    def seconds_above(
+        self, session_id: int, limit_bpm: float, cap_s: float, person: str = SOLO
+    ) -> float:
+        """How long one track's readings lay above `limit_bpm`: each until the next reading,
+        at most `cap_s` (as `core.set_aside.seconds_above`). Asked of the database."""
+        self._settle()
+        sid = self._sid(session_id)
+        row = self.db.execute(
+            "SELECT SUM(MAX(0.0, MIN(next_s - t_s, ?))) FROM (SELECT t_s, bpm,"
+            " LEAD(t_s) OVER (ORDER BY t_s) AS next_s FROM samples"
+            " WHERE session_id=? AND person=?) WHERE bpm > ? AND next_s IS NOT NULL",
+            (cap_s, sid, person, limit_bpm),
+        ).fetchone()
+        return float(row[0] or 0.0)
+
     def activity_within(
         self,
         session_id: int,

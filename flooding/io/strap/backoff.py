@@ -30,12 +30,14 @@ class Failure(enum.StrEnum):
     SERVICES_CHANGED = "services-changed"  # the strap's services vanished while being read
     DROPPED = "dropped"  # the link went down while connected
     STALLED = "stalled"  # connected, but no heart rate arrived for too long
+    UNREADABLE = "unreadable"  # connected and sending, but nothing it sent could be read
     BLUETOOTH_OFF = "bluetooth-off"  # the computer's Bluetooth is off, missing or restarting
 
 
 FIRST_DELAY_S: dict[Failure, float] = {
     Failure.DROPPED: 0.25,  # a drop is usually momentary: the strap is often back at once
     Failure.STALLED: 0.25,  # a fresh connection usually cures a silent link
+    Failure.UNREADABLE: 0.25,  # a fresh connection may bring readable packets again
     Failure.ABORTED: 0.25,  # BlueZ's le-connection-abort-by-local: the next try usually works
     Failure.DEVICE_GONE: 0.25,  # a new scan brings the device object back at once
     Failure.SERVICES_CHANGED: 0.5,  # the cache is cleared; the strap re-lists its services
@@ -115,6 +117,7 @@ _STEPS: dict[Failure, tuple[str, ...]] = {  # what the person can do, most helpf
     Failure.NO_SLOTS: ("other_devices", "restart"),
     Failure.SERVICES_CHANGED: ("range", "restart"),
     Failure.STALLED: ("wear", "range"),
+    Failure.UNREADABLE: ("restart_strap", "firmware"),
     Failure.DROPPED: ("range", "wear"),
 }
 

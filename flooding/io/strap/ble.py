@@ -386,11 +386,19 @@ class StrapSource:
             next_battery = loop.time() + self._battery_interval_s
             # only a packet that decodes counts as heart rate: malformed ones keep no link alive
             stall_at = loop.time() + self._stall_timeout_s
+            unreadable = 0  # packets since the last one that could be read
             while True:
                 try:
                     async with asyncio.timeout_at(stall_at):
                         item = await queue.get()
                 except TimeoutError:
+                    if unreadable:  # it sends, but nothing this program can read
+                        raise _LinkFailure(
+                            Failure.UNREADABLE,
+                            f"{unreadable} unreadable heart-rate "
+                            f"{'packet' if unreadable == 1 else 'packets'} and no heart rate "
+                            f"for {self._stall_timeout_s:g} s",
+                        ) from None
                     raise _LinkFailure(
                         Failure.STALLED, f"no heart rate for {self._stall_timeout_s:g} s"
                     ) from None
@@ -400,15 +408,16 @@ class StrapSource:
                 try:
                     measurement = HeartRateMeasurement.from_bytes(data)
                 except HrmDecodeError as exc:
+                    unreadable += 1
                     logger.warning(
                         # the reason names sizes and flags only: the bytes themselves hold
                         # heart rate and beat timing, which stay out of every log
-                        "skipping a malformed heart-rate packet from %s: %s (%d bytes)",
+                        "skipping a malformed heart-rate packet from %s: %s",  # sized there
                         self.description,
                         exc,
-                        len(data),
                     )
                     continue
+                unreadable = 0
                 activity = None if accelerometer is None else accelerometer.level()
                 yield to_sample(measurement, t_s, activity)
                 if loop.time() >= next_battery:

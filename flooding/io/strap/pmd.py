@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from flooding.core.activity import ActivityMeter
 from flooding.core.pmd import (
+    MAX_RANGE_G,
     MEASUREMENT_STOPPED,
     MG_PER_G,
     PMD_CONTROL_POINT_UUID,
@@ -29,6 +30,7 @@ from flooding.core.pmd import (
     OpCode,
     PmdDecodeError,
     Settings,
+    SettingType,
     choose_acc_settings,
 )
 
@@ -193,7 +195,8 @@ class AccelerometerStream:
         while self._frames:
             raw = self._frames.popleft()
             try:
-                frame = AccFrame.from_bytes(raw)
+                # a frame reading beyond the range asked for is garbled like a cut one
+                samples = AccFrame.from_bytes(raw).milli_g(self._factor, self._range_g)
             except PmdDecodeError as exc:
                 self.malformed += 1
                 if self.malformed <= MALFORMED_LOGGED or self.malformed % 100 == 0:
@@ -207,7 +210,7 @@ class AccelerometerStream:
                         self.malformed,
                     )
                 continue
-            for x, y, z in frame.milli_g(self._factor):
+            for x, y, z in samples:
                 self._meter.add(x / MG_PER_G, y / MG_PER_G, z / MG_PER_G)
         level = self._meter.take()
         if level is not None:
@@ -217,6 +220,12 @@ class AccelerometerStream:
         if not came and self._since_level <= HOLD_READINGS:
             return self._last_level
         return None
+
+    @property
+    def _range_g(self) -> float:
+        """The range asked for (g), or the widest any accelerometer has when none was."""
+        asked = self.settings.get(SettingType.RANGE)
+        return float(asked[0]) if asked else MAX_RANGE_G
 
     def _settings_text(self) -> str:
         return ", ".join(f"{kind.name.lower()} {v[0]}" for kind, v in self.settings.values)
