@@ -16,7 +16,9 @@ from flooding.cli.commands._common import (
     open_store,
     program,
     screen_words,
+    wants_details,
 )
+from flooding.cli.commands._control import why_no_answer
 from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
@@ -47,7 +49,8 @@ def _being_recorded(args: argparse.Namespace, say: Catalogue) -> str | None:
     try:
         reply = send_command(StatusRequest(), data_dir=data_dir(args))
     except ControlError as exc:
-        return say("delete.not_answered", id=args.session, error=exc)
+        why = why_no_answer(exc, say, wants_details(args))
+        return say("delete.not_answered", id=args.session, error=why)
     if reply is None or isinstance(reply, ErrorReply):
         return None
     if reply.status.session_id != args.session:
