@@ -400,3 +400,30 @@ def hanging_up_monitor(folder: Path) -> Iterator[None]:
         finally:
             taker.join(timeout=10)
     path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "german", "english"),
+    [
+        (("pause", "abc"), "bei MINUTES: 'abc' ist keine Zahl", "'abc' is not a number"),
+        (
+            ("import", "x.csv", "--participant", "abc"),
+            "bei --participant: 'abc' ist keine ganze Zahl",
+            "'abc' is not a whole number",
+        ),
+        (("workout", "maybe"), "bei on|off: 'maybe' gibt es hier nicht", "argument on|off:"),
+    ],
+)
+def test_a_value_that_is_not_a_number_is_said_in_words(
+    tmp_path: Path, args: tuple[str, ...], german: str, english: str
+) -> None:
+    """A value of the wrong kind is named in words of the person's language (a number, a
+    whole number, on or off), never by Python's name for a type or a variable."""
+    data = ("--data-dir", str(tmp_path))
+    said_de = run_without_terminal(*args, "--lang", "de", *data)
+    assert said_de.returncode == 2
+    assert german in said_de.stderr
+    assert "float" not in said_de.stderr
+    assert "int)" not in said_de.stderr
+    assert "switch" not in said_de.stderr
+    assert english in run_without_terminal(*args, *data).stderr

@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from flooding.cli.commands._common import number
+
 if TYPE_CHECKING:
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.scanner import BaseBleakScanner
@@ -38,7 +40,7 @@ def add_strap_options(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--timeout S and the hidden --emulated."""
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=number,
         default=DEFAULT_SCAN_S,
         metavar="S",
         help=say("help.option.timeout", seconds=f"{DEFAULT_SCAN_S:g}"),

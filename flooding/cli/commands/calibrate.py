@@ -17,8 +17,10 @@ from flooding.cli.commands._common import (
     confirmed,
     data_dir,
     data_dir_hint,
+    number,
     program,
     wants_details,
+    whole_number,
 )
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     )
     parser.add_argument(
         "--minutes",
-        type=float,
+        type=number,
         default=DEFAULT_MINUTES,
         metavar="N",
         help=say(
@@ -65,7 +67,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     parser.add_argument(
         "--from",
         dest="from_session",
-        type=int,
+        type=whole_number,
         metavar="SESSION",
         help=say("help.calibrate.from"),
     )
@@ -80,7 +82,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     # for tests and trying it out: a simulated strap, calm at BPM, played at once
     parser.add_argument(
         "--simulate",
-        type=float,
+        type=number,
         nargs="?",
         const=SIMULATED_CALM_BPM,
         metavar="BPM",

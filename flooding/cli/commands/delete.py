@@ -17,6 +17,7 @@ from flooding.cli.commands._common import (
     program,
     screen_words,
     wants_details,
+    whole_number,
 )
 from flooding.cli.commands._control import why_no_answer
 from flooding.core.catalogue import counted
@@ -31,7 +32,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
         help=say("help.delete"),
         description=say("help.delete.about"),
     )
-    parser.add_argument("session", type=int, metavar="SESSION", help=say("help.delete.session"))
+    parser.add_argument(
+        "session", type=whole_number, metavar="SESSION", help=say("help.delete.session")
+    )
     parser.add_argument("--yes", action="store_true", help=say("help.delete.yes"))
     add_data_dir_option(parser, say)
     add_lang_option(parser, say)

@@ -18,6 +18,7 @@ from flooding.cli.commands._common import (
     data_dir_hint,
     demo_folder,
     load_settings,
+    number,
     open_store,
     program,
     screen_words,
@@ -46,7 +47,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     )
     parser.add_argument(
         "--speed",
-        type=float,
+        type=number,
         default=DEFAULT_SPEED,
         metavar="FACTOR",
         help=say("help.demo.speed", speed=f"{DEFAULT_SPEED:g}"),

@@ -18,6 +18,7 @@ from flooding.cli.commands._common import (
     open_store,
     pace_said,
     program,
+    whole_number,
     words_for_errors,
 )
 from flooding.core.catalogue import counted
@@ -55,7 +56,7 @@ def register(commands: Any, say: Catalogue) -> None:
         action="store_true",
         help=say("help.import.again"),
     )
-    parser.add_argument("--participant", type=int, help=say("help.import.participant"))
+    parser.add_argument("--participant", type=whole_number, help=say("help.import.participant"))
     parser.add_argument("--mode", choices=("talk", "workout"), help=say("help.import.mode"))
     parser.add_argument(
         "--start",

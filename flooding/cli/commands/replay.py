@@ -25,6 +25,7 @@ from flooding.cli.commands._common import (
     data_dir_hint,
     open_store,
     program,
+    whole_number,
 )
 
 if TYPE_CHECKING:
@@ -46,7 +47,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
         help=say("help.replay.format"),
     )
     parser.add_argument("--mode", choices=("talk", "workout"), help=say("help.replay.mode"))
-    parser.add_argument("--participant", type=int, metavar="N", help=say("help.replay.participant"))
+    parser.add_argument(
+        "--participant", type=whole_number, metavar="N", help=say("help.replay.participant")
+    )
     parser.add_argument("--json", action="store_true", help=say("help.replay.json"))
     parser.add_argument("--save", action="store_true", help=say("help.replay.save"))
     add_config_options(parser, say)

@@ -15,9 +15,11 @@ from flooding.cli.commands._common import (
     add_lang_option,
     data_dir,
     data_dir_hint,
+    number,
     open_store,
     program,
     wants_details,
+    whole_number,
     words_for_errors,
 )
 from flooding.core.catalogue import counted
@@ -39,7 +41,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
         description=say("help.tune.about"),
     )
     parser.add_argument(
-        "sessions", nargs="*", type=int, metavar="SESSION", help=say("help.tune.sessions")
+        "sessions", nargs="*", type=whole_number, metavar="SESSION", help=say("help.tune.sessions")
     )
     parser.add_argument("--all", action="store_true", help=say("help.tune.all"))
     parser.add_argument(
@@ -54,7 +56,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     add_lang_option(parser, say)
     parser.add_argument(
         "--tolerance",
-        type=float,
+        type=number,
         default=None,
         metavar="SECONDS",
         help=say("help.tune.tolerance", tolerance=TOLERANCE_HELP_DEFAULT),
