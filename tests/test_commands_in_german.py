@@ -427,3 +427,31 @@ def test_a_value_that_is_not_a_number_is_said_in_words(
     assert "int)" not in said_de.stderr
     assert "switch" not in said_de.stderr
     assert english in run_without_terminal(*args, *data).stderr
+
+
+class TestSystemErrorsInWords:
+    def test_a_missing_file_is_named_in_german(self, tmp_path: Path) -> None:
+        """A file that is not there is said in German, not in the system's English."""
+        missing = str(tmp_path / "nonexist.csv")
+        said_de = refusal_of("import", missing, "--lang", "de", "--data-dir", str(tmp_path))
+        assert "gefunden: nichts unter diesem Namen" in said_de
+        assert "No such file" not in said_de
+
+    def test_bluetooth_off_leaves_the_systems_account_to_verbose(self) -> None:
+        """Bluetooth that cannot be used is said in the person's words; the system's own
+        English account follows only when the person asked for details."""
+        import asyncio
+
+        from flooding.cli.commands._common import CommandError
+        from flooding.cli.commands._strap import scan_or_explain
+        from flooding.io.locale_files import load_catalogue
+        from tests.ble.test_ble_unavailable import NoAdapterScanner
+
+        say = load_catalogue("de")
+        with pytest.raises(CommandError) as plain:
+            asyncio.run(scan_or_explain(0.05, NoAdapterScanner, "scan", say=say))
+        assert "Bluetooth" in str(plain.value)
+        assert "No such file" not in str(plain.value)
+        with pytest.raises(CommandError) as detailed:
+            asyncio.run(scan_or_explain(0.05, NoAdapterScanner, "scan", say=say, details=True))
+        assert "No such file or directory: the system bus" in str(detailed.value)

@@ -198,7 +198,7 @@ class TestPlotCommand:
         done = flooding("plot", "-o", str(target), "--data-dir", str(tmp_path / "data"))
         assert done.returncode == 1
         assert done.stdout == ""
-        said = f"flooding plot: cannot write {target}: No such file or directory\n"
+        said = f"flooding plot: cannot write {target}: nothing by that name\n"
         assert done.stderr == said
         assert not target.parent.exists()
 

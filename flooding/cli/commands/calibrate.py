@@ -22,6 +22,7 @@ from flooding.cli.commands._common import (
     wants_details,
     whole_number,
 )
+from flooding.core.os_errors import os_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -347,7 +348,7 @@ def _write(proposals: list[Proposal], path: Path, say: Catalogue, *, assume_yes:
         created = ensure_user_file(path)
         set_user_values(path, {p.key: _plain_number(p.value) for p in proposals})
     except OSError as exc:
-        said = say("calibrate.cannot_write", path=path, error=exc.strerror or exc)
+        said = say("calibrate.cannot_write", path=path, error=os_problem(exc))
         raise CommandError(said) from None
     except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
         command = f"{program()} config edit {shlex.quote(str(path))}"
