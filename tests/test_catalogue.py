@@ -567,3 +567,10 @@ def test_ok_naming_an_alert_that_is_not_there_in_german(tmp_path: Path) -> None:
     assert code == 1
     assert "hat keinen Hinweis '9'" in german
     assert no_english(german) == []
+
+
+def test_german_says_beats_per_minute_not_bpm() -> None:
+    """German screen texts write a heart rate as Schläge/min, never the English "bpm" (a
+    JSON file's field named "bpm" is quoted as such)."""
+    english_unit = re.compile(r"(?<![{_a-z.„])bpm(?![}_a-z“])")
+    assert [key for key, text in screen_texts("de").items() if english_unit.search(text)] == []
