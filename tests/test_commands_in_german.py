@@ -127,7 +127,7 @@ class TestNotifyTest:
         assert "1. JSON (notify.targets): hat geklappt" in out
         failed = "2. JSON (notify.targets): HAT NICHT GEKLAPPT"
         assert f"{failed}: unter dieser Adresse hört nichts zu" in out
-        assert "HAT NICHT GEKLAPPT: keine Zieladresse, die Apprise versteht" in out
+        assert "3. Ziel (notify.targets): HAT NICHT GEKLAPPT: keine Zieladresse, die Apprise" in out
         assert "2 von 3 haben nicht geklappt" in out
         assert [m["message"] for m in target.arrived] == [
             "Ein Test von flooding: dieses Ziel funktioniert."
@@ -455,3 +455,16 @@ class TestSystemErrorsInWords:
         with pytest.raises(CommandError) as detailed:
             asyncio.run(scan_or_explain(0.05, NoAdapterScanner, "scan", say=say, details=True))
         assert "No such file or directory: the system bus" in str(detailed.value)
+
+
+def test_notify_test_leaves_its_english_log_line_to_verbose(tmp_path: Path) -> None:
+    """`notify test` says in words that a target is not understood; the log's English
+    warning about it reaches the screen only with -v."""
+    config = tmp_path / "targets.toml"
+    config.write_text('[notify]\ntargets = ["nonsense://x"]\n', encoding="utf-8")
+    config.chmod(0o600)
+    plain = run_without_terminal("notify", "test", "--config", str(config), "--lang", "de")
+    assert "keine Zieladresse, die Apprise versteht" in plain.stdout
+    assert "WARNING" not in plain.stderr
+    detailed = run_without_terminal("-v", "notify", "test", "--config", str(config))
+    assert "WARNING flooding.io.notify.remote" in detailed.stderr

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +57,31 @@ def _argparse_words(message: str) -> str:
     """`message` in the language argparse speaks right now (see `argparse_speaking`)."""
     words: Callable[[str], str] = vars(argparse)["_"]
     return words(message)
+
+
+class _Unwarned(logging.Filter):
+    """Lets through all but warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno != logging.WARNING
+
+
+@contextmanager
+def said_in_words(args: argparse.Namespace, *loggers: str) -> Iterator[None]:
+    """Within the block the warnings of `loggers` stay off the screen, unless the person
+    asked for details (-v): the command says the same in the person's own words (the log's
+    are English, for engineers)."""
+    if wants_details(args):
+        yield
+        return
+    quiet = _Unwarned()
+    for name in loggers:
+        logging.getLogger(name).addFilter(quiet)
+    try:
+        yield
+    finally:
+        for name in loggers:
+            logging.getLogger(name).removeFilter(quiet)
 
 
 def number(text: str) -> float:

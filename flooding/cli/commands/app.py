@@ -100,6 +100,7 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
                 strap_backends(args) as (scanner, _client, _strap),
                 serving(
                     lambda server: served.append(server.link()),
+                    said_by_caller=True,
                     folder=folder,
                     store=store,
                     settings=settings,
