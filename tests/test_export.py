@@ -320,7 +320,7 @@ class TestWritingToTheScreen:
             )
         assert result.returncode == 1, result.stderr
         assert "cannot write the export to the output" in result.stderr
-        assert "No space left on device" in result.stderr
+        assert "the disk is full" in result.stderr
         assert "Traceback" not in result.stderr
 
 

@@ -19,7 +19,9 @@ from flooding.core.catalogue import Catalogue
 from flooding.io.config_files.place import named_language
 from flooding.io.locale_files import SOURCE_LANGUAGE, is_shipped
 
-ARGPARSE_KEYS = "argparse."  # the catalogue texts that are argparse's words, word for word
+# the catalogue texts that are argparse's words, word for word, and the words of this
+# program's own argument types (`number`, `whole_number`), said through argparse too
+ARGPARSE_KEYS = ("argparse.", "argument.")
 
 
 def _option_value(argv: Sequence[str], option: str) -> str | None:
