@@ -574,3 +574,29 @@ def test_german_says_beats_per_minute_not_bpm() -> None:
     JSON file's field named "bpm" is quoted as such)."""
     english_unit = re.compile(r"(?<![{_a-z.„])bpm(?![}_a-z“])")
     assert [key for key, text in screen_texts("de").items() if english_unit.search(text)] == []
+
+
+def test_german_writes_decimals_with_a_comma_and_a_space_before_percent() -> None:
+    """A figure with a fraction is written with the language's decimal mark, and a share
+    as a percentage with German's space before the sign."""
+    from flooding.core.catalogue import Figure, percent
+
+    en, de = load_catalogue("en"), load_catalogue("de")
+    assert de("calibrate.result", bpm=Figure(67.04, 1), spread=Figure(1.5, 1)).startswith(
+        "Ruhepuls: 67,0 Schläge/min (er schwankte um etwa ±1,5 Schläge/min"
+    )
+    assert en("calibrate.result", bpm=Figure(67.04, 1), spread=Figure(1.5, 1)).startswith(
+        "Calm resting heart rate: 67.0 bpm (it swung by about ±1.5 bpm"
+    )
+    assert de("linkage.plain", share=percent(0.09)).startswith("In 9 % der Minuten")
+    assert "9%" in en("linkage.plain", share=percent(0.09))
+
+
+def test_calibrate_in_german_writes_no_decimal_point(tmp_path: Path) -> None:
+    """`flooding calibrate --lang de` writes its figures (calm rate, spread, minutes) with a
+    decimal comma."""
+    config = tmp_path / "config.toml"
+    args = ("calibrate", "--simulate", "--minutes", "2", "--yes", "--config", str(config))
+    german = run_cli("-v", *args, "--lang", "de")
+    assert re.findall(r"\d\.\d", german) == []
+    assert re.search(r"\d,\d", german)

@@ -22,6 +22,7 @@ from flooding.cli.commands._common import (
     wants_details,
     whole_number,
 )
+from flooding.core.catalogue import Figure
 from flooding.core.os_errors import os_problem
 
 if TYPE_CHECKING:
@@ -162,17 +163,17 @@ def run(args: argparse.Namespace, open_strap: OpenStrap = strap_source) -> int:
         "\n"
         + say(
             "calibrate.result",
-            bpm=f"{calibration.baseline_bpm:.1f}",
-            spread=f"{calibration.spread_bpm:.1f}",
+            bpm=Figure(calibration.baseline_bpm, 1),
+            spread=Figure(calibration.spread_bpm, 1),
         )
     )
     if wants_details(args):
         print(
             say(
                 "calibrate.figures",
-                bpm=f"{calibration.baseline_bpm:.1f}",
-                spread=f"{calibration.spread_bpm:.1f}",
-                iqr=f"{calibration.iqr_bpm:.1f}",
+                bpm=Figure(calibration.baseline_bpm, 1),
+                spread=Figure(calibration.spread_bpm, 1),
+                iqr=Figure(calibration.iqr_bpm, 1),
                 readings=calibration.readings,
             )
         )

@@ -22,7 +22,7 @@ from flooding.cli.commands._common import (
     whole_number,
     words_for_errors,
 )
-from flooding.core.catalogue import counted
+from flooding.core.catalogue import Figure, counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -226,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print("\n" + say("tune.verdict", verdict=said))
     if wants_details(args):
-        print(say("tune.replayed", samples=f"{total.samples:,}", seconds=f"{elapsed:.1f}"))
+        print(say("tune.replayed", samples=f"{total.samples:,}", seconds=Figure(elapsed, 1)))
     return 0
 
 
