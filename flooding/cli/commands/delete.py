@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             id=summary.id,
             started=session_stamp(summary.started_s, say),
             length=duration(summary.duration_s),
-            samples=summary.samples,
+            samples=counted("count.readings", summary.samples),
             episodes=counted("count.episodes", summary.episodes),
         )
         if not args.yes:

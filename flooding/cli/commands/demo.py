@@ -294,7 +294,7 @@ def _outcome_names(outcome: SessionOutcome) -> dict[str, object]:
         "minutes": counted("count.minutes", talk_minutes(outcome.ended_s - outcome.started_s)),
         "alerts": counted("count.alerts", outcome.alerts),
         "pauses": counted("count.pauses", outcome.pauses),
-        "ready": counted("count.times", outcome.ready),
+        "ready": counted("summary.demo_ready", outcome.ready) if outcome.ready else "",
     }
 
 

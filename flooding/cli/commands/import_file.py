@@ -268,7 +268,7 @@ def _import(args: argparse.Namespace) -> int:
             format=recording.source_format,
             id=result.session_id,
             started=local_stamp(result.start_s),
-            samples=result.samples,
+            samples=counted("count.readings", result.samples),
             episodes=counted("count.episodes", result.episodes),
             alerts=counted("count.alerts", result.alerts),
             command=f"{program()} review {result.session_id}{data_dir_hint(args)}",

@@ -195,7 +195,7 @@ async def _monitor(args: argparse.Namespace) -> int:
     summary = say(
         "summary.monitor",
         id=outcome.session_id,
-        samples=outcome.samples,
+        samples=counted("count.readings", outcome.samples),
         alerts=counted("count.alerts", outcome.alerts),
         gaps=counted("count.gaps", outcome.gaps),
     )

@@ -27,6 +27,7 @@ from flooding.cli.commands._common import (
     program,
     whole_number,
 )
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -248,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
             file=args.file,
             format=recording.source_format,
             mode=say.choice("mode", mode.value),
-            samples=n_samples,
+            samples=counted("count.readings", n_samples),
             length=from_start(duration_s) if duration_s < 6000 else f"{duration_s / 3600:.1f} h",
             clock=say("replay.local_time" if wall else "replay.from_the_start"),
         )
