@@ -179,7 +179,7 @@ def _store_couple(
     """Import two people's recordings as one couple session and say what was stored."""
     from flooding.app.import_files import lined_up, store_recordings
     from flooding.app.importing import CoupleImportResult
-    from flooding.core.timefmt import local_stamp
+    from flooding.core.timefmt import session_stamp
 
     sha256 = _imported_before(args, paths, say)
     if sha256 is None:
@@ -201,7 +201,7 @@ def _store_couple(
             "import.couple_done",
             what=what,
             id=result.session_id,
-            started=local_stamp(result.start_s),
+            started=session_stamp(result.start_s, say),
             how=how,
             a=a,
             a_samples=result.samples[a],
@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from flooding.app.import_files import ImportRefused, recordings_of, start_time, store_recordings
     from flooding.app.importing import ImportResult
-    from flooding.core.timefmt import local_stamp
+    from flooding.core.timefmt import session_stamp
     from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import formats
 
@@ -267,7 +267,7 @@ def _import(args: argparse.Namespace) -> int:
             file=args.file.name,
             format=recording.source_format,
             id=result.session_id,
-            started=local_stamp(result.start_s),
+            started=session_stamp(result.start_s, say),
             samples=counted("count.readings", result.samples),
             episodes=counted("count.episodes", result.episodes),
             alerts=counted("count.alerts", result.alerts),
