@@ -352,6 +352,14 @@ class TestBadConfig:
         assert "Expected" not in said_de
         assert "Illegal" not in said_de
 
+    def test_a_true_or_false_is_shown_as_the_file_writes_it(self, tmp_path: Path) -> None:
+        """A true or false where a number belongs is shown as the file writes it (true), not
+        as Python does (True)."""
+        path = write(tmp_path, "[workout.detection]\nabsolute_bpm = true\n")
+        problem = only_problem(path)
+        assert "absolute_bpm = true" in problem
+        assert "True" not in problem
+
     def test_missing_file(self, tmp_path: Path) -> None:
         """A config file that does not exist is named."""
         path = tmp_path / "nope.toml"

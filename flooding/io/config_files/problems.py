@@ -196,7 +196,8 @@ def _describe(error: Mapping[str, Any], path: str, say: Catalogue) -> str:
 
 def _short(path: str, value: Any) -> str:
     """The value set at `path` as a problem shows it: target URLs masked, cut to one line."""
-    text = repr(masked_value(path, value))
+    shown = masked_value(path, value)
+    text = ("true" if shown else "false") if isinstance(shown, bool) else repr(shown)
     return text if len(text) <= _SHORT_CHARS else text[: _SHORT_CHARS - 3] + "..."
 
 
