@@ -158,14 +158,14 @@ class TestCounts:
         """A count of one is said in the singular and 0 or 2 in the plural, on its own and
         inside another text, in English and in German."""
         en, de = load_catalogue("en"), load_catalogue("de")
-        values = {"id": 3, "samples": 10}
+        values = {"id": 3, "samples": counted("count.readings", 10)}
         one = {"alerts": counted("count.alerts", 1), "gaps": counted("count.gaps", 1)}
         two = {"alerts": counted("count.alerts", 0), "gaps": counted("count.gaps", 2)}
         assert en("summary.monitor", **values, **one) == (
-            "Session 3 saved: 10 heart readings, 1 alert, 1 gap in the signal."
+            "Session 3 saved: 10 heart-rate readings, 1 alert, 1 gap in the signal."
         )
         assert en("summary.monitor", **values, **two) == (
-            "Session 3 saved: 10 heart readings, 0 alerts, 2 gaps in the signal."
+            "Session 3 saved: 10 heart-rate readings, 0 alerts, 2 gaps in the signal."
         )
         assert de("summary.monitor", **values, **one) == (
             "Sitzung 3 gespeichert: 10 Pulswerte, 1 Hinweis, 1 Lücke im Signal."
@@ -175,6 +175,27 @@ class TestCounts:
         )
         assert [en.count("count.times", n) for n in (1, 2)] == ["once", "2 times"]
         assert [de.count("count.times", n) for n in (1, 2)] == ["einmal", "2-mal"]
+
+    def test_one_reading_one_corrected_beat_and_no_ready_are_said_as_such(self) -> None:
+        """A session of one reading, one beat corrected and a demo never ready to return read
+        in the singular and leave the ready clause out, in English and in German."""
+        en, de = load_catalogue("en"), load_catalogue("de")
+        described = {"id": 2, "started": "x", "length": "0 s", "episodes": ""}
+        one = counted("count.readings", 1)
+        assert "1 heart-rate reading," in en("delete.described", samples=one, **described)
+        assert "1 Pulswert," in de("delete.described", samples=one, **described)
+        imported = {"file": "f", "format": "csv", "id": 3, "started": "x", "samples": one}
+        more = {"episodes": "", "alerts": "", "command": ""}
+        assert "1 Pulswert," in de("import.done", **imported, **more)
+        hrv = {"ms": 40, "windows": "", "calm": "", "pairs": 3, "dropped": 0}
+        beat = counted("count.corrected_beats", 1)
+        assert "1 beat corrected as an artifact," in en("review.hrv", corrected=beat, **hrv)
+        assert "1 Schlag als Artefakt korrigiert," in de("review.hrv", corrected=beat, **hrv)
+        demo = {"id": 1, "minutes": "", "episodes": "", "alerts": "", "pauses": "1 Pause"}
+        assert de("summary.demo", ready="", **demo).endswith("1 Pause.")
+        ready = counted("summary.demo_ready", 1)
+        assert en("summary.demo", ready=ready, **demo).endswith(", ready to return once.")
+        assert de.count("web.session.came_back", 1) == " und bist einmal bereit zurückgekommen"
 
     def test_no_screen_text_leaves_the_plural_to_the_reader(self) -> None:
         """No text in any language writes a count as "alert(s)" or "Hinweis(e)": the
@@ -567,3 +588,36 @@ def test_ok_naming_an_alert_that_is_not_there_in_german(tmp_path: Path) -> None:
     assert code == 1
     assert "hat keinen Hinweis '9'" in german
     assert no_english(german) == []
+
+
+def test_german_says_beats_per_minute_not_bpm() -> None:
+    """German screen texts write a heart rate as Schläge/min, never the English "bpm" (a
+    JSON file's field named "bpm" is quoted as such)."""
+    english_unit = re.compile(r"(?<![{_a-z.„])bpm(?![}_a-z“])")
+    assert [key for key, text in screen_texts("de").items() if english_unit.search(text)] == []
+
+
+def test_german_writes_decimals_with_a_comma_and_a_space_before_percent() -> None:
+    """A figure with a fraction is written with the language's decimal mark, and a share
+    as a percentage with German's space before the sign."""
+    from flooding.core.catalogue import Figure, percent
+
+    en, de = load_catalogue("en"), load_catalogue("de")
+    assert de("calibrate.result", bpm=Figure(67.04, 1), spread=Figure(1.5, 1)).startswith(
+        "Ruhepuls: 67,0 Schläge/min (er schwankte um etwa ±1,5 Schläge/min"
+    )
+    assert en("calibrate.result", bpm=Figure(67.04, 1), spread=Figure(1.5, 1)).startswith(
+        "Calm resting heart rate: 67.0 bpm (it swung by about ±1.5 bpm"
+    )
+    assert de("linkage.plain", share=percent(0.09)).startswith("In 9 % der Minuten")
+    assert "9%" in en("linkage.plain", share=percent(0.09))
+
+
+def test_calibrate_in_german_writes_no_decimal_point(tmp_path: Path) -> None:
+    """`flooding calibrate --lang de` writes its figures (calm rate, spread, minutes) with a
+    decimal comma."""
+    config = tmp_path / "config.toml"
+    args = ("calibrate", "--simulate", "--minutes", "2", "--yes", "--config", str(config))
+    german = run_cli("-v", *args, "--lang", "de")
+    assert re.findall(r"\d\.\d", german) == []
+    assert re.search(r"\d,\d", german)

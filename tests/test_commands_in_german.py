@@ -3,9 +3,11 @@ sessions, replay and breathe; without it the same lines stay English."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -125,7 +127,7 @@ class TestNotifyTest:
         assert "1. JSON (notify.targets): hat geklappt" in out
         failed = "2. JSON (notify.targets): HAT NICHT GEKLAPPT"
         assert f"{failed}: unter dieser Adresse hört nichts zu" in out
-        assert "HAT NICHT GEKLAPPT: keine Zieladresse, die Apprise versteht" in out
+        assert "3. Ziel (notify.targets): HAT NICHT GEKLAPPT: keine Zieladresse, die Apprise" in out
         assert "2 von 3 haben nicht geklappt" in out
         assert [m["message"] for m in target.arrived] == [
             "Ein Test von flooding: dieses Ziel funktioniert."
@@ -315,3 +317,154 @@ class TestReview:
         """`review` of a session that does not exist says so in German under --lang de."""
         out = german("review", "9", *data, code=1)
         assert "es gibt keine Sitzung 9" in out
+
+
+class TestMonitorAnswersInGerman:
+    @pytest.mark.parametrize(
+        ("command", "german", "english"),
+        [
+            (
+                ("pause", "0"),
+                "flooding pause: MINUTES muss eine Zahl von 1 bis 1440 sein",
+                "flooding pause: MINUTES must be a number from 1 to 1440",
+            ),
+            (
+                ("ok", "0"),
+                "flooding ok: SESSION muss eine Sitzungsnummer sein",
+                "flooding ok: SESSION must be a session number",
+            ),
+        ],
+    )
+    def test_a_value_out_of_range_is_named_once_in_the_persons_language(
+        self, tmp_path: Path, command: tuple[str, ...], german: str, english: str
+    ) -> None:
+        """A value the monitor would refuse is a usage error in the person's language, the
+        command named once, with an example of a good one."""
+        data = ("--data-dir", str(tmp_path))
+        said_de = refusal_of(*command, "--lang", "de", *data, code=2)
+        assert said_de.startswith(german)
+        assert "zum Beispiel `" in said_de
+        assert "must be" not in said_de
+        said_en = refusal_of(*command, *data, code=2)
+        assert said_en.startswith(english)
+        assert f"{command[0]}: {command[0]}:" not in said_en
+
+    def test_a_monitor_that_hangs_up_is_named_in_plain_german(self, tmp_path: Path) -> None:
+        """A monitor that takes the question but hangs up is said in German, with what to do;
+        the exchange's own English account only with -v."""
+        with hanging_up_monitor(tmp_path):
+            said_de = refusal_of("status", "--lang", "de", "--data-dir", str(tmp_path))
+        assert said_de.startswith("flooding status: ein Wächter läuft, hat aber nicht geantwortet")
+        assert "die Antwort kam nicht richtig an" in said_de
+        assert "Versuch es gleich noch einmal" in said_de
+        assert "the monitor" not in said_de
+        with hanging_up_monitor(tmp_path):
+            detailed = refusal_of("-v", "status", "--lang", "de", "--data-dir", str(tmp_path))
+        assert "the monitor closed the connection without answering" in detailed
+
+    def test_a_monitor_that_does_not_answer_in_time_is_named_in_german(self) -> None:
+        """No answer within the time a command waits reads as German words with the wait."""
+        from flooding.cli.commands._control import no_answer_text
+        from flooding.io.control import ControlError
+        from flooding.io.locale_files import load_catalogue
+
+        late = ControlError("the monitor did not answer within 5 s", "timeout", timeout_s=5.0)
+        said_de = no_answer_text(late, load_catalogue("de"))
+        assert said_de.startswith("ein Wächter läuft, hat aber nicht geantwortet (5 s gewartet).")
+        assert "within" not in said_de
+
+
+@contextlib.contextmanager
+def hanging_up_monitor(folder: Path) -> Iterator[None]:
+    """A control socket in `folder` that takes one question and hangs up without an answer."""
+    import socket
+    import threading
+
+    from flooding.io.control import socket_path
+
+    path = socket_path(folder)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+        silent.bind(str(path))
+        silent.listen(1)
+
+        def take_and_close() -> None:
+            connection, _ = silent.accept()
+            with connection:
+                connection.recv(4096)
+
+        taker = threading.Thread(target=take_and_close)
+        taker.start()
+        try:
+            yield
+        finally:
+            taker.join(timeout=10)
+    path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "german", "english"),
+    [
+        (("pause", "abc"), "bei MINUTES: 'abc' ist keine Zahl", "'abc' is not a number"),
+        (
+            ("import", "x.csv", "--participant", "abc"),
+            "bei --participant: 'abc' ist keine ganze Zahl",
+            "'abc' is not a whole number",
+        ),
+        (("workout", "maybe"), "bei on|off: 'maybe' gibt es hier nicht", "argument on|off:"),
+    ],
+)
+def test_a_value_that_is_not_a_number_is_said_in_words(
+    tmp_path: Path, args: tuple[str, ...], german: str, english: str
+) -> None:
+    """A value of the wrong kind is named in words of the person's language (a number, a
+    whole number, on or off), never by Python's name for a type or a variable."""
+    data = ("--data-dir", str(tmp_path))
+    said_de = run_without_terminal(*args, "--lang", "de", *data)
+    assert said_de.returncode == 2
+    assert german in said_de.stderr
+    assert "float" not in said_de.stderr
+    assert "int)" not in said_de.stderr
+    assert "switch" not in said_de.stderr
+    assert english in run_without_terminal(*args, *data).stderr
+
+
+class TestSystemErrorsInWords:
+    def test_a_missing_file_is_named_in_german(self, tmp_path: Path) -> None:
+        """A file that is not there is said in German, not in the system's English."""
+        missing = str(tmp_path / "nonexist.csv")
+        said_de = refusal_of("import", missing, "--lang", "de", "--data-dir", str(tmp_path))
+        assert "gefunden: nichts unter diesem Namen" in said_de
+        assert "No such file" not in said_de
+
+    def test_bluetooth_off_leaves_the_systems_account_to_verbose(self) -> None:
+        """Bluetooth that cannot be used is said in the person's words; the system's own
+        English account follows only when the person asked for details."""
+        import asyncio
+
+        from flooding.cli.commands._common import CommandError
+        from flooding.cli.commands._strap import scan_or_explain
+        from flooding.io.locale_files import load_catalogue
+        from tests.ble.test_ble_unavailable import NoAdapterScanner
+
+        say = load_catalogue("de")
+        with pytest.raises(CommandError) as plain:
+            asyncio.run(scan_or_explain(0.05, NoAdapterScanner, "scan", say=say))
+        assert "Bluetooth" in str(plain.value)
+        assert "No such file" not in str(plain.value)
+        with pytest.raises(CommandError) as detailed:
+            asyncio.run(scan_or_explain(0.05, NoAdapterScanner, "scan", say=say, details=True))
+        assert "No such file or directory: the system bus" in str(detailed.value)
+
+
+def test_notify_test_leaves_its_english_log_line_to_verbose(tmp_path: Path) -> None:
+    """`notify test` says in words that a target is not understood; the log's English
+    warning about it reaches the screen only with -v."""
+    config = tmp_path / "targets.toml"
+    config.write_text('[notify]\ntargets = ["nonsense://x"]\n', encoding="utf-8")
+    config.chmod(0o600)
+    plain = run_without_terminal("notify", "test", "--config", str(config), "--lang", "de")
+    assert "keine Zieladresse, die Apprise versteht" in plain.stdout
+    assert "WARNING" not in plain.stderr
+    detailed = run_without_terminal("-v", "notify", "test", "--config", str(config))
+    assert "WARNING flooding.io.notify.remote" in detailed.stderr

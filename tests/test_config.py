@@ -314,7 +314,51 @@ class TestBadConfig:
         path = write(tmp_path, "[pause]\nminutes = 25\nextend_minutes = = 3\n")
         problem = only_problem(path)
         assert problem.startswith(f"{path}:3:")
-        assert "not valid TOML" in problem
+        assert "the file cannot be read here" in problem
+
+    @pytest.mark.parametrize(
+        ("text", "english", "german"),
+        [
+            ("[detection\n", 'a closing "]" seems to be missing', "schließende Klammer „]“"),
+            (
+                '[messages]\nalert_title = "Zeit\n',
+                "a text in quotes is not closed",
+                "nicht geschlossen",
+            ),
+            ("[pause]\nminutes 25\n", 'an "=" between the name', "es fehlt wohl ein „=“"),
+            (
+                "[pause]\nminutes = 25 extend_minutes = 5\n",
+                "a line of its own",
+                "eine eigene Zeile",
+            ),
+        ],
+    )
+    def test_a_toml_mistake_is_said_in_plain_words(
+        self, tmp_path: Path, text: str, english: str, german: str
+    ) -> None:
+        """A slip in the file's syntax is named in plain words of the person's language,
+        never in the TOML reader's English."""
+        from flooding.io.config_files.problems import toml_error_text
+        from flooding.io.locale_files import load_catalogue
+
+        path = write(tmp_path, text)
+        with pytest.raises(tomllib.TOMLDecodeError) as slip:
+            tomllib.loads(text)
+        said_en = toml_error_text(path, slip.value, load_catalogue("en"))
+        said_de = toml_error_text(path, slip.value, load_catalogue("de"))
+        assert english in said_en
+        assert german in said_de
+        assert "die Datei lässt sich hier nicht lesen" in said_de
+        assert "Expected" not in said_de
+        assert "Illegal" not in said_de
+
+    def test_a_true_or_false_is_shown_as_the_file_writes_it(self, tmp_path: Path) -> None:
+        """A true or false where a number belongs is shown as the file writes it (true), not
+        as Python does (True)."""
+        path = write(tmp_path, "[workout.detection]\nabsolute_bpm = true\n")
+        problem = only_problem(path)
+        assert "absolute_bpm = true" in problem
+        assert "True" not in problem
 
     def test_missing_file(self, tmp_path: Path) -> None:
         """A config file that does not exist is named."""

@@ -265,7 +265,7 @@ class TestWritingFiles:
         target = tmp_path / "missing" / "talk.csv"
         result = flooding("export", "-o", str(target), "--data-dir", str(tmp_path / "data"))
         assert result.returncode == 1
-        assert f"cannot write {target}: No such file or directory" in result.stderr
+        assert f"cannot write {target}: nothing by that name" in result.stderr
         assert not target.parent.exists()
 
     def test_command_refuses_a_device_and_a_planted_link(self, tmp_path: Path) -> None:
@@ -320,7 +320,7 @@ class TestWritingToTheScreen:
             )
         assert result.returncode == 1, result.stderr
         assert "cannot write the export to the output" in result.stderr
-        assert "No space left on device" in result.stderr
+        assert "the disk is full" in result.stderr
         assert "Traceback" not in result.stderr
 
 

@@ -157,7 +157,7 @@ class TestArgparseErrorsInGerman:
             (("--lang", "de", "workout", "maybe"), "'maybe' gibt es hier nicht (möglich sind"),
             (("--lang", "de", "service"), "hier fehlt noch etwas: ACTION"),
             (("sessions", "--lang", "de", "--data-dir"), "bei --data-dir: hier fehlt ein Wert"),
-            (("review", "x", "--lang", "de"), "'x' passt hier nicht (erwartet wird: int)"),
+            (("review", "x", "--lang", "de"), "'x' ist keine ganze Zahl"),
         ],
     )
     def test_a_mistyped_command_line_is_answered_in_german(

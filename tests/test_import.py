@@ -207,7 +207,7 @@ class TestBadFiles:
         assert code == 1
         assert err == (
             f"flooding import: {missing}: expected a file of that name there (check its"
-            " spelling and folder), found No such file or directory\nNothing was imported.\n"
+            " spelling and folder), found nothing by that name\nNothing was imported.\n"
         )
 
     def test_couple_mode_with_one_file_is_refused_naming_couple_mode(

@@ -94,3 +94,22 @@ def test_a_german_demo_names_its_strap_in_german(tmp_path: Path) -> None:
         listed = flooding("sessions", "--data-dir", str(folder / "demo"))
         assert listed.returncode == 0, listed.stderr
         assert name in listed.stdout
+
+
+class TestTheSystemsLanguage:
+    def test_with_nothing_set_the_systems_language_is_spoken_when_shipped(self) -> None:
+        """With no language set anywhere, LC_ALL, LC_MESSAGES or LANG chooses it when its
+        texts are shipped; a language set by the person, or one not shipped, wins or falls
+        back to English."""
+        from flooding.cli.language import command_line_language
+
+        def language(env: dict[str, str]) -> str:
+            return load_config(env=env, use_default_user_file=False).settings.language
+
+        assert language({"LANG": "de_DE.UTF-8"}) == "de"
+        assert language({"LANG": "en_GB.UTF-8", "LC_MESSAGES": "de_AT.UTF-8"}) == "de"
+        assert language({"LC_ALL": "C.UTF-8", "LANG": "de_DE.UTF-8"}) == "en"
+        assert language({"LANG": "fr_FR.UTF-8"}) == "en"
+        assert language({"LANG": "de_DE.UTF-8", "FLOODING_LANGUAGE": "en"}) == "en"
+        assert command_line_language(["status"], {"LANG": "de_DE.UTF-8"}) == "de"
+        assert command_line_language(["status", "--lang", "en"], {"LANG": "de_DE.UTF-8"}) == "en"

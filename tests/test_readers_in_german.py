@@ -54,7 +54,7 @@ class TestImportOfABrokenFile:
         in English as before."""
         path = written(tmp_path, "bad.csv", "time_s,hr_bpm\n0,70\n1,abc\n")
         out = german("import", path, *into, code=1)
-        assert f"{path}, Zeile 3: erwartet: ein Puls in bpm; gefunden: 'abc'" in out
+        assert f"{path}, Zeile 3: erwartet: ein Puls in Schlägen pro Minute; gefunden: 'abc'" in out
         assert "Es wurde nichts importiert." in out
         english = said("import", path, *into, code=1)
         assert f"{path}, line 3: expected a heart rate in bpm, found 'abc'" in english

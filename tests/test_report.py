@@ -198,7 +198,7 @@ class TestPlotCommand:
         done = flooding("plot", "-o", str(target), "--data-dir", str(tmp_path / "data"))
         assert done.returncode == 1
         assert done.stdout == ""
-        said = f"flooding plot: cannot write {target}: No such file or directory\n"
+        said = f"flooding plot: cannot write {target}: nothing by that name\n"
         assert done.stderr == said
         assert not target.parent.exists()
 
@@ -455,18 +455,18 @@ class TestThePictureInThePersonsLanguage:
 
     def test_a_month_long_plot_names_its_months_in_the_language(self, tmp_path: Path) -> None:
         """A plot over a month labels its axis by date, with German month names in German
-        (21. Sep, 5. Okt) and the English ones as before in English (21 Sep, 05 Oct)."""
+        (21. Sep., 5. Okt.) and the English ones as before in English (21 Sep, 05 Oct)."""
         store = Store.open(tmp_path)
         session_id = record_month(store, START_S)
         english = picture_words(store, session_id, "en").splitlines()
         german = picture_words(store, session_id, "de").splitlines()
         store.close()
         english_days = [w for w in english if re.fullmatch(r"\d\d (Sep|Oct)", w)]
-        german_days = [w for w in german if re.fullmatch(r"\d{1,2}\. (Sep|Okt)", w)]
+        german_days = [w for w in german if re.fullmatch(r"\d{1,2}\. (Sep|Okt)\.", w)]
         assert len(english_days) >= 5
         assert any(day.endswith("Oct") for day in english_days)
         assert len(german_days) == len(english_days)
-        assert any(day.endswith("Okt") for day in german_days)
+        assert any(day.endswith("Okt.") for day in german_days)
         assert not any("Oct" in word for word in german)
         assert "Date" in english
         assert "Datum" in german

@@ -622,8 +622,8 @@ class TestWithoutAService:
     @pytest.mark.parametrize(
         ("command", "words"),
         [
-            (["pause", "0"], "pause: minutes must be a number from 1 to 1440"),
-            (["ok", "0"], "ok: session must be a session number (1, 2, ...)"),
+            (["pause", "0"], "pause: MINUTES must be a number from 1 to 1440"),
+            (["ok", "0"], "ok: SESSION must be a session number (1, 2, …)"),
         ],
     )
     def test_a_malformed_request_is_refused_before_asking_naming_what_is_wrong(

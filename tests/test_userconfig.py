@@ -152,3 +152,20 @@ class TestHeader:
         text = path.read_text(encoding="utf-8")
         assert text.startswith(TEMPLATE_HEADER)
         assert load_config(path, env={}).settings.pause.minutes == 25
+
+
+def test_a_file_made_in_german_sets_german_and_offers_the_german_texts(tmp_path: Path) -> None:
+    """A settings file made for a German speaker sets `language = "de"` and offers the German
+    texts of [messages] (commented out, as every default), with a German line at the top."""
+    from flooding.io.config_files.user_file import ensure_user_file, template_text
+    from flooding.io.locale_files import message_texts
+
+    path = tmp_path / "new.toml"
+    assert ensure_user_file(path, "de")
+    text = path.read_text(encoding="utf-8")
+    assert tomllib.loads(text)["language"] == "de"
+    assert load_config(path, env={}, use_default_user_file=False).settings.language == "de"
+    title = message_texts("de")["alert_title"]
+    assert f'# alert_title = "{title}"' in text
+    assert "# Deine Einstellungen." in text
+    assert 'language = "de"' not in template_text()

@@ -754,3 +754,27 @@ def test_a_sessions_app_comes_back_on_its_port_and_the_login_still_works(
             store.close()
 
     asyncio.run(main())
+
+
+def test_a_refusal_names_its_language(tmp_path: Path) -> None:
+    """A refusal page says which language it is written in, so a screen reader reads it in
+    the right voice."""
+    german = default_settings().model_copy(update={"language": "de"})
+
+    async def check(server: AppServer, client: aiohttp.ClientSession) -> None:
+        async with client.get(base(server) + "/sessions") as response:
+            assert response.status == 401
+            assert response.headers["Content-Language"] == "de"
+
+    async def main() -> None:
+        store = Store.open(tmp_path)
+        server = AppServer(folder=tmp_path, store=store, settings=german)
+        await server.start()
+        try:
+            async with aiohttp.ClientSession() as client:
+                await check(server, client)
+        finally:
+            await server.close()
+            store.close()
+
+    asyncio.run(main())

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from flooding.app.sources import HeartSource
-from flooding.core.catalogue import Catalogue, SaidError
+from flooding.core.catalogue import Catalogue, Figure, SaidError, percent
 from flooding.core.detector import GAP_STEPS, MOVING_G, STRAP_STEP_S
 from flooding.core.models import LinkChanged, Sample
 from flooding.core.settings import DetectionSettings, personal_margin_bpm
@@ -149,7 +149,7 @@ def measure(
             "calibrate.too_few" if step_s <= STRAP_STEP_S else "calibrate.too_few_recorded",
             readings=len(values),
             seconds=f"{span:.0f}",
-            share=f"{MIN_COVERAGE:.0%}",
+            share=percent(MIN_COVERAGE),
         )
     baseline = median(values)
     ranked = sorted(values)
@@ -201,8 +201,8 @@ def propose(calibration: Calibration, current: DetectionSettings) -> list[Propos
             "calibrate.why_baseline",
             {
                 "readings": calibration.readings,
-                "minutes": f"{calibration.measured_s / 60:.1f}",
-                "spread": f"{spread:.1f}",
+                "minutes": Figure(calibration.measured_s / 60, 1),
+                "spread": Figure(spread, 1),
             },
         )
     ]
@@ -214,7 +214,7 @@ def propose(calibration: Calibration, current: DetectionSettings) -> list[Propos
     else:
         margin_reason = "calibrate.why_margin_gottman"
     margin_values = {
-        "spread": f"{spread:.1f}",
+        "spread": Figure(spread, 1),
         "minimum": f"{MARGIN_MIN_BPM:.0f}",
         "spreads": f"{MARGIN_SPREADS * spread:.0f}",
     }

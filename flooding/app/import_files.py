@@ -23,6 +23,7 @@ from flooding.app.importing import (
 )
 from flooding.core.catalogue import Phrase, SaidError, phrase
 from flooding.core.models import Mode
+from flooding.core.os_errors import os_problem
 from flooding.core.settings import Settings, profile_name_problem
 from flooding.io.files import content_sha256
 from flooding.io.locale_files import load_catalogue
@@ -70,7 +71,7 @@ def people_in(path: Path, choices: Choices) -> dict[str, Recording]:
         problem = str(exc) if exc.key is None else phrase(exc.key, **exc.values)
         raise ImportRefused("import.not_imported", problem=problem) from None
     except OSError as exc:
-        raise ImportRefused("import.cannot_read", path=path, error=exc.strerror or exc) from None
+        raise ImportRefused("import.cannot_read", path=path, error=os_problem(exc)) from None
     if not all(len(recording) for recording in tracks.values()):
         raise ImportRefused("import.no_heart_data", path=path)
     return tracks

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flooding.core.catalogue import Catalogue, SaidError
+from flooding.core.os_errors import os_problem
 from flooding.core.settings import profile_name_problem
 from flooding.io.config_files.place import read_settings_text
 from flooding.io.locale_files import load_catalogue
@@ -96,6 +97,6 @@ def _save(path: Path, values: dict[str, object]) -> None:
     try:
         set_user_values(path, values)
     except OSError as exc:
-        raise PairingRefused.of("pair.cannot_write", path=path, error=exc.strerror or exc) from None
+        raise PairingRefused.of("pair.cannot_write", path=path, error=os_problem(exc)) from None
     except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
         raise PairingRefused.of("pair.cannot_set", path=path, error=exc) from None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from flooding.core.catalogue import Catalogue, counted
+from flooding.core.catalogue import Catalogue, counted, percent
 from flooding.core.detector import MOVING_G, at_pace
 from flooding.core.models import SOLO, UNSEEN_S, Sample
 from flooding.core.pause import Recovery, recovery_ceiling_bpm
@@ -972,14 +972,14 @@ def headline(
         none = "linkage.none_sparse" if link.sparse else "linkage.none"
         lines.append(say(none if verbose else f"{none}_plain"))
     elif not verbose:
-        lines.append(say("linkage.plain", share=f"{link.share_above:.0%}"))
+        lines.append(say("linkage.plain", share=percent(link.share_above)))
     else:
         lines.append(
             say(
                 "linkage.figures",
                 median_r=f"{link.median_r:.2f}",
                 windows=link.windows,
-                share=f"{link.share_above:.0%}",
+                share=percent(link.share_above),
                 threshold=link.threshold_r,
             )
         )

@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flooding.core.catalogue import Catalogue
-from flooding.io.config_files.place import named_language
+from flooding.io.config_files.place import named_language, system_language
 from flooding.io.locale_files import SOURCE_LANGUAGE, is_shipped
 
-ARGPARSE_KEYS = "argparse."  # the catalogue texts that are argparse's words, word for word
+# the catalogue texts that are argparse's words, word for word, and the words of this
+# program's own argument types (`number`, `whole_number`), said through argparse too
+ARGPARSE_KEYS = ("argparse.", "argument.")
 
 
 def _option_value(argv: Sequence[str], option: str) -> str | None:
@@ -43,6 +45,9 @@ def command_line_language(argv: Sequence[str], env: Mapping[str, str]) -> str:
     if asked is None:
         config = _option_value(argv, "--config")
         asked = named_language(Path(config) if config else None, env)
+    if asked is None:  # nothing set: the system's language, when it is shipped
+        system = system_language(env)
+        asked = system[0] if system is not None else None
     if not asked or asked == SOURCE_LANGUAGE or not asked.isalpha() or not is_shipped(asked):
         return SOURCE_LANGUAGE
     return asked

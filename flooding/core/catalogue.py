@@ -11,6 +11,8 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+DECIMAL_MARK = "web.decimal_mark"  # the text that is the language's decimal mark
+
 
 def placeholders(text: str) -> set[str]:
     """The names in braces that `text` needs filled in."""
@@ -29,6 +31,26 @@ class Phrase:
 def phrase(key: str, **values: object) -> Phrase:
     """The text `key` with `values`, to be said as part of another text."""
     return Phrase(key, values)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number with a fraction, to be said in a text: the catalogue writes it with its
+    language's decimal mark ("1.5", "1,5"), to `places` decimals (None: as short as it goes,
+    "2.2", "25")."""
+
+    value: float
+    places: int | None = None
+
+    def written(self, mark: str) -> str:
+        """The number as text, `mark` between the whole and the fraction."""
+        text = f"{self.value:g}" if self.places is None else f"{self.value:.{self.places}f}"
+        return text.replace(".", mark)
+
+
+def percent(share: float) -> Phrase:
+    """A share (0.09) as a whole percentage in the catalogue's language ("9%", "9 %")."""
+    return Phrase("number.percent", {"n": round(share * 100)})
 
 
 def plural_key(key: str, n: int) -> str:
@@ -58,15 +80,21 @@ class Catalogue:
 
     def __call__(self, key: str, **values: object) -> str:
         """The text `key` with its placeholders filled in (KeyError: no such text); a value
-        that is a Phrase is said first, in this catalogue's language."""
+        that is a Phrase is said first, in this catalogue's language, and a Figure written
+        with its decimal mark."""
         text = self.texts[key]
         if not values:
             return text
-        filled = {
-            name: self(value.key, **value.values) if isinstance(value, Phrase) else value
-            for name, value in values.items()
-        }
+        filled = {name: self._said(value) for name, value in values.items()}
         return text.format(**filled)
+
+    def _said(self, value: object) -> object:
+        """A value as it goes into a text of this catalogue's language."""
+        if isinstance(value, Phrase):
+            return self(value.key, **value.values)
+        if isinstance(value, Figure):
+            return value.written(self.texts.get(DECIMAL_MARK, "."))
+        return value
 
     def count(self, key: str, n: int, **values: object) -> str:
         """The text `key.one` or `key.many`, as `n` asks (`plural_key`), with `n` filled in."""

@@ -94,8 +94,19 @@ def session_clock(t_s: float | None, *, seconds: bool = False, dated: bool = Fal
 
 
 def session_stamp(t_s: float, say: Catalogue) -> str:
-    """When a session started: a local date and time, or, for a file without clock times,
-    that it has none (in the language of `say`)."""
+    """When a session started, as a sentence or a page says it: a local date and time in
+    the language of `say` (2 Dec 2026, 10:59; 2. Dez. 2026, 10:59), or, for a file without
+    clock times, that it has none."""
+    if not is_wall_clock(t_s):
+        return say("stamp.no_clock")
+    day = datetime.fromtimestamp(t_s).astimezone().date()
+    month = month_name(day.month, say, short=True)
+    return say("date.stamp", day=day.day, month=month, year=day.year, time=clock_time(t_s))
+
+
+def table_stamp(t_s: float, say: Catalogue) -> str:
+    """When a session started, for a table's column: 2026-12-02 10:59 (every row as wide),
+    or that it has no clock time."""
     return local_stamp(t_s) if is_wall_clock(t_s) else say("stamp.no_clock")
 
 

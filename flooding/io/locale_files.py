@@ -28,6 +28,15 @@ def screen_texts(language: str) -> dict[str, str]:
     return {str(key): str(text) for key, text in table.items()}
 
 
+def message_texts(language: str) -> dict[str, object]:
+    """The `[messages]` table of a shipped language ({} for a language without one)."""
+    path = resources.files("flooding").joinpath("locales", f"{language}.toml")
+    if not path.is_file():
+        return {}
+    table: dict[str, object] = tomllib.loads(path.read_text("utf-8")).get("messages", {})
+    return table
+
+
 @cache
 def load_catalogue(language: str = SOURCE_LANGUAGE) -> Catalogue:
     """The screen texts in `language`, English where it has none (read once per process)."""

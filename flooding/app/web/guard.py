@@ -275,24 +275,24 @@ class Guard:
     def refusal(self, request: web.Request) -> web.Response | None:
         """Why this request is refused (a response), or None when it may go on."""
         if request.host not in self.allowed_hosts():
-            return _refuse(421, self.say("web.guard.wrong_host"))
+            return _refuse(421, self.say("web.guard.wrong_host"), self.say.language)
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.allowed_origins():
-            return _refuse(403, self.say("web.guard.other_site"))
+            return _refuse(403, self.say("web.guard.other_site"), self.say.language)
         fetch_site = request.headers.get("Sec-Fetch-Site")
         if fetch_site in OTHER_SITES and not opened_from_a_file(request):
             # another page on this computer (another port is the same site, and gets the
             # SameSite=Strict cookie), or from anywhere else
-            return _refuse(403, self.say("web.guard.other_page"))
+            return _refuse(403, self.say("web.guard.other_page"), self.say.language)
         if request.method not in SAFE_METHODS:
             if origin is None:
-                return _refuse(403, self.say("web.guard.own_page"))
+                return _refuse(403, self.say("web.guard.own_page"), self.say.language)
             if fetch_site not in (None, "same-origin"):
-                return _refuse(403, self.say("web.guard.other_site"))
+                return _refuse(403, self.say("web.guard.other_site"), self.say.language)
         if request.path in WITHOUT_LOGIN:
             return None
         if not self.has_cookie(request):
-            return _refuse(401, self.say("web.guard.private"))
+            return _refuse(401, self.say("web.guard.private"), self.say.language)
         return None
 
     def set_cookie(self, response: web.StreamResponse) -> None:
@@ -323,13 +323,15 @@ class Guard:
             if not _aiohttps_own(exc):
                 raise  # a redirect, or an answer a page already worded
             limit = {"kib": MAX_BODY_BYTES // 1024} if exc.status == 413 else {}
-            answer = _refuse(exc.status, self.say(f"web.error.{exc.status}", **limit))
+            answer = _refuse(
+                exc.status, self.say(f"web.error.{exc.status}", **limit), self.say.language
+            )
             if "Allow" in exc.headers:
                 answer.headers["Allow"] = exc.headers["Allow"]
             return answer
         except Exception:
             log.exception("the app failed to answer %s %s", request.method, request.path)
-            return _refuse(500, self.say("web.error.500"))
+            return _refuse(500, self.say("web.error.500"), self.say.language)
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -359,5 +361,11 @@ def _aiohttps_own(exc: web.HTTPException) -> bool:
     return exc.status == 413 or exc.text == f"{exc.status}: {exc.reason}"
 
 
-def _refuse(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text + "\n", content_type="text/plain")
+def _refuse(status: int, text: str, language: str) -> web.Response:
+    """A refusal in plain text, saying its language (so a screen reader reads it in it)."""
+    return web.Response(
+        status=status,
+        text=text + "\n",
+        content_type="text/plain",
+        headers={"Content-Language": language},
+    )

@@ -573,20 +573,25 @@ def dumps(value: Any) -> str:
 
 @contextlib.asynccontextmanager
 async def serving(
-    announce: Callable[[AppServer], None], **kwargs: Any
+    announce: Callable[[AppServer], None], *, said_by_caller: bool = False, **kwargs: Any
 ) -> AsyncIterator[AppServer | None]:
     """The app served for as long as the block runs (the session beside it, in the same loop).
 
     `announce` is handed the server once it serves, to say so (`App: <link>` with a link made
     by `AppServer.link`, or only how to open it where no one clicks a link). A server that
     cannot start (the port taken) is logged and skipped (None): the session matters more than
-    its page.
+    its page. `said_by_caller`: the caller tells the person in words when it yields None,
+    so the log only has it at info level (shown with -v).
     """
     try:  # a secret file someone else owns (UnsafeFileError), or the port taken
         server = AppServer(**kwargs)
         await server.start()
     except OSError as exc:
-        log.warning("the app could not be served (%s); the session goes on without it", exc)
+        log.log(
+            logging.INFO if said_by_caller else logging.WARNING,
+            "the app could not be served (%s); the session goes on without it",
+            exc,
+        )
         yield None
         return
     announce(server)

@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flooding.cli.commands._common import command_line_overrides, data_dir_hint, program
+from flooding.cli.commands._common import (
+    command_line_overrides,
+    data_dir_hint,
+    program,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from flooding.app.web.server import AppServer
@@ -22,7 +27,7 @@ def add_app_options(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     parser.add_argument("--no-app", action="store_true", help=say("help.option.no-app"))
     parser.add_argument(
         "--app-port",
-        type=int,
+        type=whole_number,
         default=0,
         metavar="PORT",
         help=say("help.option.app-port"),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,12 +53,63 @@ def add_notify_option(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     )
 
 
+def _argparse_words(message: str) -> str:
+    """`message` in the language argparse speaks right now (see `argparse_speaking`)."""
+    words: Callable[[str], str] = vars(argparse)["_"]
+    return words(message)
+
+
+class _Unwarned(logging.Filter):
+    """Lets through all but warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno != logging.WARNING
+
+
+@contextmanager
+def said_in_words(args: argparse.Namespace, *loggers: str) -> Iterator[None]:
+    """Within the block the warnings of `loggers` stay off the screen, unless the person
+    asked for details (-v): the command says the same in the person's own words (the log's
+    are English, for engineers)."""
+    if wants_details(args):
+        yield
+        return
+    quiet = _Unwarned()
+    for name in loggers:
+        logging.getLogger(name).addFilter(quiet)
+    try:
+        yield
+    finally:
+        for name in loggers:
+            logging.getLogger(name).removeFilter(quiet)
+
+
+def number(text: str) -> float:
+    """A command-line value that is a number ("25", "1.5"), or argparse's error saying, in
+    the person's language, that it is not one."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_argparse_words("%r is not a number") % text) from None
+
+
+def whole_number(text: str) -> int:
+    """A command-line value that is a whole number ("3"), or argparse's error saying, in the
+    person's language, that it is not one."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _argparse_words("%r is not a whole number") % text
+        ) from None
+
+
 def add_session_argument(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """An optional SESSION id; `chosen_session` turns a missing one into the latest."""
     parser.add_argument(
         "session",
         nargs="?",
-        type=int,
+        type=whole_number,
         metavar="SESSION",
         help=say("help.option.session"),
     )

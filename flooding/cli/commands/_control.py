@@ -15,11 +15,12 @@ from flooding.cli.commands._common import (
     data_dir_hint,
     demo_folder,
     program,
+    wants_details,
 )
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
-    from flooding.io.control import ErrorReply
+    from flooding.io.control import ControlError, ControlRequestError, ErrorReply
 
 EXIT_NOT_RUNNING = 3  # like `systemctl status` for a unit that is not running
 
@@ -82,18 +83,55 @@ def to_whom(key: str, couple: bool) -> str:
     return f"{key}_couple" if couple else key
 
 
+def request_problem(exc: ControlRequestError, say: Catalogue) -> str:
+    """What is wrong with a command's request, in the person's language when it is a
+    field's rule (`control.rule.FIELD`); the protocol's own words otherwise."""
+    from flooding.io.control.protocol import PAUSE_MINUTES_RANGE
+
+    if not exc.fields:
+        return str(exc)
+    low, high = PAUSE_MINUTES_RANGE
+    rules = (
+        say(f"control.rule.{field}", low=f"{low:g}", high=f"{high:g}", program=program())
+        for field in exc.fields
+    )
+    return "; ".join(rules)
+
+
+def why_no_answer(exc: ControlError, say: Catalogue, details: bool = False) -> str:
+    """A few plain words for why a running monitor gave no answer ("no answer in 5 s"),
+    with the exchange's own account after them when the person asked for `details`."""
+    why = say(f"control.why.{exc.kind}", seconds=f"{exc.timeout_s or 0:g}")
+    return f"{why}: {exc}" if details else why
+
+
+def no_answer_text(exc: ControlError, say: Catalogue, details: bool = False) -> str:
+    """That a monitor runs but did not answer, and what to do: try again or restart it; or,
+    when what answers is not the person's own monitor, clear its folder and start theirs."""
+    if exc.kind == "untrusted":
+        said = say("control.not_yours", folder=exc.folder if exc.folder is not None else "?")
+    else:
+        said = say(
+            "control.no_answer",
+            why=why_no_answer(exc, say),
+            command=f"{program()} service status",
+        )
+    return f"{said}\n({exc})" if details else said
+
+
 @contextmanager
-def asking_the_monitor(say: Catalogue) -> Iterator[None]:
+def asking_the_monitor(say: Catalogue, details: bool = False) -> Iterator[None]:
     """Turn a request that is not valid (checked before anything is sent) into a usage error
-    (exit 2), and a monitor that runs but does not answer into a CommandError."""
+    (exit 2), and a monitor that runs but does not answer into a CommandError (the
+    exchange's own account of it too when the person asked for `details`)."""
     from flooding.io.control import ControlError, ControlRequestError
 
     try:
         yield
     except ControlRequestError as exc:
-        raise CommandError(str(exc), code=2) from None
+        raise CommandError(request_problem(exc, say), code=2) from None
     except ControlError as exc:
-        raise CommandError(say("control.no_answer", error=exc)) from None
+        raise CommandError(no_answer_text(exc, say, details)) from None
 
 
 def answered(
@@ -156,7 +194,7 @@ def monitor_answer(
     `asking_the_monitor`)."""
     from flooding.io.control import ErrorReply
 
-    with asking_the_monitor(say):
+    with asking_the_monitor(say, wants_details(args)):
         found = answered(args, ask)
     if found is None:
         raise CommandError(no_monitor_text(cannot, args, say), EXIT_NOT_RUNNING, named=False)

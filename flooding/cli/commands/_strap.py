@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from flooding.cli.commands._common import number, wants_details
+
 if TYPE_CHECKING:
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.scanner import BaseBleakScanner
@@ -38,7 +40,7 @@ def add_strap_options(parser: argparse.ArgumentParser, say: Catalogue) -> None:
     """--timeout S and the hidden --emulated."""
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=number,
         default=DEFAULT_SCAN_S,
         metavar="S",
         help=say("help.option.timeout", seconds=f"{DEFAULT_SCAN_S:g}"),
@@ -105,16 +107,19 @@ async def scan_or_explain(
     command: str,
     extra: str = "",
     say: Catalogue | None = None,
+    details: bool = False,
 ) -> list[StrapInfo]:
     """Scan for `timeout_s` seconds; CommandError when Bluetooth cannot be used, saying to
-    run `command` again once it is on (`extra`: one more thing to say)."""
+    run `command` again once it is on (`extra`: one more thing to say; the system's own
+    account after it when the person asked for `details`)."""
     from flooding.cli.commands._common import CommandError
     from flooding.io.strap.ble import BluetoothUnavailableError, scan
 
     try:
         return await scan(timeout_s, backend=backend)
     except BluetoothUnavailableError as exc:
-        raise CommandError(f"{bluetooth_off_text(command, extra, say)} ({exc})") from None
+        said = bluetooth_off_text(command, extra, say)
+        raise CommandError(f"{said} ({exc})" if details else said) from None
 
 
 def scan_for_straps(
@@ -125,6 +130,8 @@ def scan_for_straps(
 
     async def look() -> list[StrapInfo]:
         async with strap_backends(args) as (scanner, _client, _strap):
-            return await scan_or_explain(args.timeout, scanner, command, extra, say)
+            return await scan_or_explain(
+                args.timeout, scanner, command, extra, say, wants_details(args)
+            )
 
     return asyncio.run(look())

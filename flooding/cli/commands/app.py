@@ -22,6 +22,7 @@ from flooding.cli.commands._common import (
     open_store,
     program,
     screen_words,
+    whole_number,
 )
 from flooding.cli.commands._strap import strap_backends
 
@@ -38,7 +39,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     parser.add_argument("--no-browser", action="store_true", help=say("help.app.no-browser"))
     parser.add_argument(
         "--port",
-        type=int,
+        type=whole_number,
         default=0,
         metavar="PORT",
         help=say("help.app.port"),
@@ -99,6 +100,7 @@ async def _serve(args: argparse.Namespace, say: Catalogue) -> int:
                 strap_backends(args) as (scanner, _client, _strap),
                 serving(
                     lambda server: served.append(server.link()),
+                    said_by_caller=True,
                     folder=folder,
                     store=store,
                     settings=settings,

@@ -9,7 +9,7 @@ import textwrap
 import time
 from typing import TYPE_CHECKING, Any
 
-from flooding.cli.commands._common import CommandError, add_config_options, load_settings
+from flooding.cli.commands._common import CommandError, add_config_options, load_settings, number
 
 if TYPE_CHECKING:
     from flooding.core.breathing import BreathPhase
@@ -28,9 +28,9 @@ def register(commands: Any, say: Catalogue) -> None:
         help=say("help.breathe"),
         description=say("help.breathe.about"),
     )
-    parser.add_argument("--minutes", type=float, default=5.0, help=say("help.breathe.minutes"))
+    parser.add_argument("--minutes", type=number, default=5.0, help=say("help.breathe.minutes"))
     parser.add_argument(
-        "--pace", type=float, metavar="BREATHS_PER_MINUTE", help=say("help.breathe.pace")
+        "--pace", type=number, metavar="BREATHS_PER_MINUTE", help=say("help.breathe.pace")
     )
     add_config_options(parser, say)
     parser.set_defaults(run=run)

@@ -17,9 +17,13 @@ from flooding.cli.commands._common import (
     confirmed,
     data_dir,
     data_dir_hint,
+    number,
     program,
     wants_details,
+    whole_number,
 )
+from flooding.core.catalogue import Figure
+from flooding.core.os_errors import os_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,7 +57,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     )
     parser.add_argument(
         "--minutes",
-        type=float,
+        type=number,
         default=DEFAULT_MINUTES,
         metavar="N",
         help=say(
@@ -65,7 +69,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     parser.add_argument(
         "--from",
         dest="from_session",
-        type=int,
+        type=whole_number,
         metavar="SESSION",
         help=say("help.calibrate.from"),
     )
@@ -80,7 +84,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     # for tests and trying it out: a simulated strap, calm at BPM, played at once
     parser.add_argument(
         "--simulate",
-        type=float,
+        type=number,
         nargs="?",
         const=SIMULATED_CALM_BPM,
         metavar="BPM",
@@ -159,17 +163,17 @@ def run(args: argparse.Namespace, open_strap: OpenStrap = strap_source) -> int:
         "\n"
         + say(
             "calibrate.result",
-            bpm=f"{calibration.baseline_bpm:.1f}",
-            spread=f"{calibration.spread_bpm:.1f}",
+            bpm=Figure(calibration.baseline_bpm, 1),
+            spread=Figure(calibration.spread_bpm, 1),
         )
     )
     if wants_details(args):
         print(
             say(
                 "calibrate.figures",
-                bpm=f"{calibration.baseline_bpm:.1f}",
-                spread=f"{calibration.spread_bpm:.1f}",
-                iqr=f"{calibration.iqr_bpm:.1f}",
+                bpm=Figure(calibration.baseline_bpm, 1),
+                spread=Figure(calibration.spread_bpm, 1),
+                iqr=Figure(calibration.iqr_bpm, 1),
                 readings=calibration.readings,
             )
         )
@@ -345,7 +349,7 @@ def _write(proposals: list[Proposal], path: Path, say: Catalogue, *, assume_yes:
         created = ensure_user_file(path)
         set_user_values(path, {p.key: _plain_number(p.value) for p in proposals})
     except OSError as exc:
-        said = say("calibrate.cannot_write", path=path, error=exc.strerror or exc)
+        said = say("calibrate.cannot_write", path=path, error=os_problem(exc))
         raise CommandError(said) from None
     except ValueError as exc:  # the file is not TOML, or holds a value where a section goes
         command = f"{program()} config edit {shlex.quote(str(path))}"

@@ -256,7 +256,7 @@ def run_edit(args: argparse.Namespace) -> int:
     if not _named_editor(os.environ) and not windowed and not _in_a_terminal():
         check = f"{program()} config check"
         raise CommandError(say("config.no_terminal", path=path, command=check))
-    if ensure_user_file(path):
+    if ensure_user_file(path, say.language):
         print(say("config.created", path=path))
     try:
         result = subprocess.run([*command, str(path)], check=False)

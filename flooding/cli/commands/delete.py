@@ -16,7 +16,10 @@ from flooding.cli.commands._common import (
     open_store,
     program,
     screen_words,
+    wants_details,
+    whole_number,
 )
+from flooding.cli.commands._control import why_no_answer
 from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
@@ -29,7 +32,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
         help=say("help.delete"),
         description=say("help.delete.about"),
     )
-    parser.add_argument("session", type=int, metavar="SESSION", help=say("help.delete.session"))
+    parser.add_argument(
+        "session", type=whole_number, metavar="SESSION", help=say("help.delete.session")
+    )
     parser.add_argument("--yes", action="store_true", help=say("help.delete.yes"))
     add_data_dir_option(parser, say)
     add_lang_option(parser, say)
@@ -47,7 +52,8 @@ def _being_recorded(args: argparse.Namespace, say: Catalogue) -> str | None:
     try:
         reply = send_command(StatusRequest(), data_dir=data_dir(args))
     except ControlError as exc:
-        return say("delete.not_answered", id=args.session, error=exc)
+        why = why_no_answer(exc, say, wants_details(args))
+        return say("delete.not_answered", id=args.session, error=why)
     if reply is None or isinstance(reply, ErrorReply):
         return None
     if reply.status.session_id != args.session:
@@ -78,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             id=summary.id,
             started=session_stamp(summary.started_s, say),
             length=duration(summary.duration_s),
-            samples=summary.samples,
+            samples=counted("count.readings", summary.samples),
             episodes=counted("count.episodes", summary.episodes),
         )
         if not args.yes:

@@ -18,6 +18,7 @@ from flooding.cli.commands._common import (
     data_dir_hint,
     demo_folder,
     load_settings,
+    number,
     open_store,
     program,
     screen_words,
@@ -46,7 +47,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     )
     parser.add_argument(
         "--speed",
-        type=float,
+        type=number,
         default=DEFAULT_SPEED,
         metavar="FACTOR",
         help=say("help.demo.speed", speed=f"{DEFAULT_SPEED:g}"),
@@ -293,7 +294,7 @@ def _outcome_names(outcome: SessionOutcome) -> dict[str, object]:
         "minutes": counted("count.minutes", talk_minutes(outcome.ended_s - outcome.started_s)),
         "alerts": counted("count.alerts", outcome.alerts),
         "pauses": counted("count.pauses", outcome.pauses),
-        "ready": counted("count.times", outcome.ready),
+        "ready": counted("summary.demo_ready", outcome.ready) if outcome.ready else "",
     }
 
 

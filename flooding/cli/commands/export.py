@@ -18,6 +18,7 @@ from flooding.cli.commands._common import (
     open_store,
     screen_words,
 )
+from flooding.core.os_errors import os_problem
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -62,7 +63,7 @@ def _print(text: str, say: Catalogue) -> None:
     except OSError as exc:
         # what could not be written must not be tried again at exit (a second traceback)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise CommandError(say("export.output_failed", error=exc.strerror or exc)) from None
+        raise CommandError(say("export.output_failed", error=os_problem(exc))) from None
 
 
 def default_name(session_id: int, started_s: float | None, form: str) -> Path:
@@ -120,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             write_private(path, text.encode("utf-8"))
         except OSError as exc:
-            said = say("export.cannot_write", path=path, error=exc.strerror or exc)
+            said = say("export.cannot_write", path=path, error=os_problem(exc))
             raise CommandError(said) from None
         written.append(str(path))
     where = [os.path.abspath(w) for w in written]  # say where, whatever the folder

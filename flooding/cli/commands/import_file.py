@@ -18,6 +18,7 @@ from flooding.cli.commands._common import (
     open_store,
     pace_said,
     program,
+    whole_number,
     words_for_errors,
 )
 from flooding.core.catalogue import counted
@@ -55,7 +56,7 @@ def register(commands: Any, say: Catalogue) -> None:
         action="store_true",
         help=say("help.import.again"),
     )
-    parser.add_argument("--participant", type=int, help=say("help.import.participant"))
+    parser.add_argument("--participant", type=whole_number, help=say("help.import.participant"))
     parser.add_argument("--mode", choices=("talk", "workout"), help=say("help.import.mode"))
     parser.add_argument(
         "--start",
@@ -178,7 +179,7 @@ def _store_couple(
     """Import two people's recordings as one couple session and say what was stored."""
     from flooding.app.import_files import lined_up, store_recordings
     from flooding.app.importing import CoupleImportResult
-    from flooding.core.timefmt import local_stamp
+    from flooding.core.timefmt import session_stamp
 
     sha256 = _imported_before(args, paths, say)
     if sha256 is None:
@@ -200,7 +201,7 @@ def _store_couple(
             "import.couple_done",
             what=what,
             id=result.session_id,
-            started=local_stamp(result.start_s),
+            started=session_stamp(result.start_s, say),
             how=how,
             a=a,
             a_samples=result.samples[a],
@@ -228,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from flooding.app.import_files import ImportRefused, recordings_of, start_time, store_recordings
     from flooding.app.importing import ImportResult
-    from flooding.core.timefmt import local_stamp
+    from flooding.core.timefmt import session_stamp
     from flooding.io.locale_files import load_catalogue
     from flooding.io.readers import formats
 
@@ -266,8 +267,8 @@ def _import(args: argparse.Namespace) -> int:
             file=args.file.name,
             format=recording.source_format,
             id=result.session_id,
-            started=local_stamp(result.start_s),
-            samples=result.samples,
+            started=session_stamp(result.start_s, say),
+            samples=counted("count.readings", result.samples),
             episodes=counted("count.episodes", result.episodes),
             alerts=counted("count.alerts", result.alerts),
             command=f"{program()} review {result.session_id}{data_dir_hint(args)}",

@@ -32,6 +32,7 @@ from flooding.cli.commands._common import (
     data_dir_hint,
     load_settings,
     program,
+    wants_details,
 )
 from flooding.cli.commands._strap import add_strap_options, scan_or_explain, strap_backends
 from flooding.core.catalogue import counted
@@ -102,6 +103,7 @@ async def _pick_strap(
         f"monitor{again}",
         " " + say("monitor.or_record", command=record),
         say,
+        wants_details(args),
     )
     found = [s for s in scanned if s.has_heart_rate_service]
     if len(found) == 1:
@@ -193,7 +195,7 @@ async def _monitor(args: argparse.Namespace) -> int:
     summary = say(
         "summary.monitor",
         id=outcome.session_id,
-        samples=outcome.samples,
+        samples=counted("count.readings", outcome.samples),
         alerts=counted("count.alerts", outcome.alerts),
         gaps=counted("count.gaps", outcome.gaps),
     )

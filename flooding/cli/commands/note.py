@@ -12,6 +12,7 @@ from flooding.cli.commands._common import (
     chosen_session,
     open_store,
     screen_words,
+    whole_number,
 )
 
 if TYPE_CHECKING:
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say: Catalogue) -> None:
     parser = commands.add_parser("note", help=say("help.note"))
-    parser.add_argument("session", type=int, metavar="SESSION", help=say("help.note.session"))
+    parser.add_argument(
+        "session", type=whole_number, metavar="SESSION", help=say("help.note.session")
+    )
     parser.add_argument("text", nargs="?", metavar="TEXT", help=say("help.note.text"))
     parser.add_argument("--clear", action="store_true", help=say("help.note.clear"))
     add_data_dir_option(parser, say)

@@ -7,7 +7,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import CommandError, add_config_options, load_settings
+from flooding.cli.commands._common import (
+    CommandError,
+    add_config_options,
+    load_settings,
+    said_in_words,
+)
 from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
@@ -57,7 +62,8 @@ def run_test(args: argparse.Namespace) -> int:
         print(say("notify.readable_by_others", path=loaded.user_file))
     targets = RemoteTargets([url for _, url in owners])
     print(say("notify.sending", targets=counted("count.targets", len(owners))))
-    results = asyncio.run(targets.test(say("notify.test_body")))
+    with said_in_words(args, "flooding.io.notify.remote"):
+        results = asyncio.run(targets.test(say("notify.test_body")))
     for result in results:
         owner = owners[result.number - 1][0]
         if result.delivered:
@@ -67,7 +73,8 @@ def run_test(args: argparse.Namespace) -> int:
             if result.kind:
                 why = say(f"notify.problem.{result.kind}", detail=result.detail)
             outcome = say("notify.failed", why=why)
-        print(f"  {result.number}. {result.service} ({owner}): {outcome}")
+        service = result.service or say("notify.unknown_service")
+        print(f"  {result.number}. {service} ({owner}): {outcome}")
     failed = sum(1 for result in results if not result.delivered)
     if failed:
         print(say("notify.some_failed", failed=failed, count=len(results)))

@@ -16,8 +16,15 @@ from flooding.cli.commands._common import (
     chosen_session,
     open_store,
     screen_words,
+    wants_details,
 )
-from flooding.cli.commands._control import answered, asking_the_monitor, demo_too, refusal
+from flooding.cli.commands._control import (
+    answered,
+    asking_the_monitor,
+    demo_too,
+    refusal,
+    why_no_answer,
+)
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -57,7 +64,9 @@ def _ask_the_running_monitor(args: argparse.Namespace, say: Catalogue) -> int | 
     try:
         found = answered(args, lambda folder: send_command(request, data_dir=folder))
     except ControlError as exc:  # not a refusal: the mark is made directly instead
-        print(say("ok.no_answer", error=exc), file=sys.stderr)
+        print(
+            say("ok.no_answer", error=why_no_answer(exc, say, wants_details(args))), file=sys.stderr
+        )
         return None
     if found is None:
         return None

@@ -7,7 +7,7 @@ import math
 import time
 from typing import TYPE_CHECKING
 
-from flooding.cli.commands._common import add_data_dir_option, add_lang_option, screen_words
+from flooding.cli.commands._common import add_data_dir_option, add_lang_option, number, screen_words
 from flooding.cli.commands._control import asking_the_monitor, monitor_answer, to_whom
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     pause.add_argument(
         "minutes",
         nargs="?",
-        type=float,
+        type=number,
         metavar="MINUTES",
         help=say("help.pause.minutes"),
     )

@@ -16,6 +16,7 @@ from flooding.cli.commands._common import (
     open_store,
     screen_words,
 )
+from flooding.core.os_errors import os_problem
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         write_private(target, content)
     except OSError as exc:
-        said = say("plot.cannot_write", path=target, error=exc.strerror or exc)
+        said = say("plot.cannot_write", path=target, error=os_problem(exc))
         raise CommandError(said) from None
     print(say("plot.wrote", path=target, id=session_id))
     return 0

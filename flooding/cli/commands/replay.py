@@ -25,7 +25,9 @@ from flooding.cli.commands._common import (
     data_dir_hint,
     open_store,
     program,
+    whole_number,
 )
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -46,7 +48,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
         help=say("help.replay.format"),
     )
     parser.add_argument("--mode", choices=("talk", "workout"), help=say("help.replay.mode"))
-    parser.add_argument("--participant", type=int, metavar="N", help=say("help.replay.participant"))
+    parser.add_argument(
+        "--participant", type=whole_number, metavar="N", help=say("help.replay.participant")
+    )
     parser.add_argument("--json", action="store_true", help=say("help.replay.json"))
     parser.add_argument("--save", action="store_true", help=say("help.replay.save"))
     add_config_options(parser, say)
@@ -246,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
             file=args.file,
             format=recording.source_format,
             mode=say.choice("mode", mode.value),
-            samples=n_samples,
+            samples=counted("count.readings", n_samples),
             length=from_start(duration_s) if duration_s < 6000 else f"{duration_s / 3600:.1f} h",
             clock=say("replay.local_time" if wall else "replay.from_the_start"),
         )

@@ -20,6 +20,7 @@ from flooding.cli.commands._common import (
     screen_words,
     wants_details,
 )
+from flooding.core.catalogue import counted
 
 if TYPE_CHECKING:
     from flooding.app.review import SessionReview
@@ -127,7 +128,7 @@ def review_lines(
                 windows=windows,
                 calm=duration(r.calm_s),
                 pairs=r.differences_used,
-                corrected=r.beats_corrected,
+                corrected=counted("count.corrected_beats", r.beats_corrected),
                 dropped=r.differences_dropped,
             )
         )

@@ -21,6 +21,7 @@ from flooding.cli.commands._common import (
     add_lang_option,
     data_dir_hint,
     program,
+    whole_number,
     words_for_errors,
 )
 
@@ -55,7 +56,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     logs.add_argument(
         "-n",
         "--lines",
-        type=int,
+        type=whole_number,
         default=DEFAULT_LOG_LINES,
         help=say("help.service.logs.lines", lines=DEFAULT_LOG_LINES),
     )

@@ -34,7 +34,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
 def run(args: argparse.Namespace) -> int:
     from flooding.app.review import SessionSummary, ending_note, summarize_sessions
     from flooding.core.shown_text import shown_cell
-    from flooding.core.timefmt import duration, iso_local, session_stamp
+    from flooding.core.timefmt import duration, iso_local, table_stamp
 
     say = screen_words(args)
     summaries: list[SessionSummary] = []
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         rows.append(
             (
                 str(s.id),
-                session_stamp(s.started_s, say),
+                table_stamp(s.started_s, say),
                 duration(s.duration_s),
                 shown_cell(s.strap or s.source, len(s.strap or s.source))[:STRAP_WIDTH],
                 str(s.episodes),

@@ -14,6 +14,7 @@ from flooding.cli.commands._common import (
     add_data_dir_option,
     add_lang_option,
     screen_words,
+    wants_details,
 )
 from flooding.cli.commands._control import (
     EXIT_NOT_RUNNING,
@@ -173,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     from flooding.io.control import ErrorReply, StatusRequest, send_command
 
     say = screen_words(args)
-    with asking_the_monitor(say):
+    with asking_the_monitor(say, wants_details(args)):
         found = answered(args, lambda folder: send_command(StatusRequest(), data_dir=folder))
     if found is None:
         if args.json:

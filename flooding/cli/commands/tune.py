@@ -15,12 +15,14 @@ from flooding.cli.commands._common import (
     add_lang_option,
     data_dir,
     data_dir_hint,
+    number,
     open_store,
     program,
     wants_details,
+    whole_number,
     words_for_errors,
 )
-from flooding.core.catalogue import counted
+from flooding.core.catalogue import Figure, counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -39,7 +41,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
         description=say("help.tune.about"),
     )
     parser.add_argument(
-        "sessions", nargs="*", type=int, metavar="SESSION", help=say("help.tune.sessions")
+        "sessions", nargs="*", type=whole_number, metavar="SESSION", help=say("help.tune.sessions")
     )
     parser.add_argument("--all", action="store_true", help=say("help.tune.all"))
     parser.add_argument(
@@ -54,7 +56,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
     add_lang_option(parser, say)
     parser.add_argument(
         "--tolerance",
-        type=float,
+        type=number,
         default=None,
         metavar="SECONDS",
         help=say("help.tune.tolerance", tolerance=TOLERANCE_HELP_DEFAULT),
@@ -224,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print("\n" + say("tune.verdict", verdict=said))
     if wants_details(args):
-        print(say("tune.replayed", samples=f"{total.samples:,}", seconds=f"{elapsed:.1f}"))
+        print(say("tune.replayed", samples=f"{total.samples:,}", seconds=Figure(elapsed, 1)))
     return 0
 
 

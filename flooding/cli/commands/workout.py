@@ -24,7 +24,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], say:
         help=say("help.workout"),
         description=say("help.workout.about"),
     )
-    parser.add_argument("switch", choices=("on", "off"), help=say("help.workout.switch"))
+    parser.add_argument(
+        "switch", choices=("on", "off"), metavar="on|off", help=say("help.workout.switch")
+    )
     add_data_dir_option(parser, say)
     add_lang_option(parser, say)
     parser.set_defaults(run=run)

@@ -21,7 +21,12 @@ from flooding.core.settings import ConfigError, Settings, merge_tables
 from flooding.io.config_files.place import (  # where the file is: re-exported, as before
     ENV_CONFIG_FILE as ENV_CONFIG_FILE,
 )
-from flooding.io.config_files.place import ENV_LANGUAGE, named_config_file, read_settings_text
+from flooding.io.config_files.place import (
+    ENV_LANGUAGE,
+    named_config_file,
+    read_settings_text,
+    system_language,
+)
 from flooding.io.config_files.place import (
     default_user_config_path as default_user_config_path,
 )
@@ -122,6 +127,9 @@ def _asked_language(
     if asked is None and env.get(ENV_LANGUAGE):
         value = parse_value(env[ENV_LANGUAGE])
         asked = value if isinstance(value, str) else None
+    if asked is None:
+        system = system_language(env)
+        asked = system[0] if system is not None and system[0] in available_languages() else None
     return asked
 
 
@@ -199,6 +207,7 @@ def load_config(
         origins[path.strip()] = "command line"
     if problems:
         raise ConfigError(problems, say.language)
+    _system_language_unless_set(tree, origins, env)
 
     if language is None:  # the settings' own language, now that every layer has had its say
         say = _problem_words(tree.get("language"))
@@ -206,6 +215,19 @@ def load_config(
     settings = validate_tree(tree, origins, texts, found, say)
     settings = _own_suggestions_for_both(settings, origins)
     return LoadedConfig(settings=settings, origins=origins, user_file=user_file)
+
+
+def _system_language_unless_set(
+    tree: dict[str, Any], origins: dict[str, str], env: Mapping[str, str]
+) -> None:
+    """With `language` set nowhere (file, FLOODING_LANGUAGE, command line), the system's
+    language (LC_ALL, LC_MESSAGES, LANG) when its texts are shipped; else the default."""
+    if origins.get("language", "default") != "default":
+        return
+    system = system_language(env)
+    if system is not None and system[0] in available_languages():
+        tree["language"] = system[0]
+        origins["language"] = f"environment {system[1]}"
 
 
 def _shipped(origin: str) -> bool:

@@ -43,6 +43,22 @@ def user_config_path(config_file: Path | None, env: Mapping[str, str] | None = N
     return default_user_config_path() if named is None else named
 
 
+SYSTEM_LANGUAGE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # in the order POSIX reads them
+
+
+def system_language(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The language of the system's messages (`de` of LANG=de_DE.UTF-8) and the variable
+    that names it; None when none is set, or it is the plain C/POSIX locale."""
+    for name in SYSTEM_LANGUAGE_VARIABLES:
+        value = env.get(name, "").strip()
+        if value:
+            language = value.split(".")[0].split("@")[0].split("_")[0].lower()
+            if language in ("c", "posix") or not language.isalpha():
+                return None
+            return language, name
+    return None
+
+
 def named_language(config_file: Path | None, env: Mapping[str, str]) -> str | None:
     """The language the settings ask for (FLOODING_LANGUAGE, else `language` in the person's
     file), or None when they name none or cannot be read: nothing is checked here, and a

@@ -71,19 +71,50 @@ def where_set(path: str, origins: Mapping[str, str]) -> tuple[str, str]:
     return (below[-1] if below else "default"), path
 
 
+# what the TOML reader says (English), and the catalogue's plain words for it (`toml.*`)
+_TOML_SAYS = (
+    (re.compile(r"Expected '\]' at the end of a table declaration"), "toml.closing_bracket"),
+    (re.compile(r"Expected '\]\]' at the end of an array declaration"), "toml.closing_brackets"),
+    (re.compile(r"Expected '=' after a key in a key/value pair"), "toml.equals"),
+    (
+        re.compile(r"Unterminated string|Illegal character '\\n'|Expected '[\"']"),
+        "toml.unclosed_quote",
+    ),
+    (re.compile(r"Invalid value"), "toml.value"),
+    (re.compile(r"Invalid statement"), "toml.statement"),
+    (re.compile(r"Expected newline or end of document after a statement"), "toml.one_per_line"),
+    (re.compile(r"Cannot declare .* twice|Cannot redefine namespace"), "toml.section_twice"),
+    (re.compile(r"Cannot overwrite a value|Duplicate inline table key"), "toml.key_twice"),
+    (re.compile(r"Unclosed array"), "toml.unclosed_list"),
+    (re.compile(r"Unclosed inline table"), "toml.unclosed_braces"),
+    (re.compile(r"Invalid initial character for a key part"), "toml.name"),
+    (re.compile(r"Unescaped '\\' in a string"), "toml.backslash"),
+    (re.compile(r"Illegal character|Found invalid character"), "toml.character"),
+)
+
+
+def toml_problem(message: str, say: Catalogue) -> str:
+    """What the TOML reader's `message` means, in plain words of `say`'s language (the
+    reader's own English for what has none)."""
+    for pattern, key in _TOML_SAYS:
+        if pattern.match(message):
+            return say(key)
+    return message
+
+
 def toml_error_text(
     path: Path | str, exc: tomllib.TOMLDecodeError, say: Catalogue | None = None
 ) -> str:
-    """A TOML syntax error as `file:line:column: not valid TOML: what` (what, as the TOML
-    reader says it, is English)."""
+    """A TOML syntax error as `file:line:column: the file cannot be read here (why)`, why
+    in plain words (`toml_problem`)."""
     say = say or load_catalogue()
     message = str(exc)
     where = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
     if where:
-        message = message[: where.start()] + message[where.end() :]
+        message = toml_problem(message[: where.start()] + message[where.end() :], say)
         line, column = where.group(1), where.group(2)
         return say("problem.not_toml", path=path, line=line, column=column, message=message)
-    message = re.sub(r"\s*\(at end of document\)", "", message)
+    message = toml_problem(re.sub(r"\s*\(at end of document\)", "", message), say)
     lines = read_settings_text(Path(path)).count("\n") + 1 if Path(path).is_file() else 1
     return say("problem.not_toml_at_end", path=path, line=lines, message=message)
 
@@ -165,7 +196,8 @@ def _describe(error: Mapping[str, Any], path: str, say: Catalogue) -> str:
 
 def _short(path: str, value: Any) -> str:
     """The value set at `path` as a problem shows it: target URLs masked, cut to one line."""
-    text = repr(masked_value(path, value))
+    shown = masked_value(path, value)
+    text = ("true" if shown else "false") if isinstance(shown, bool) else repr(shown)
     return text if len(text) <= _SHORT_CHARS else text[: _SHORT_CHARS - 3] + "..."
 
 

@@ -16,6 +16,7 @@ from tomlkit.toml_document import TOMLDocument
 from flooding.io.config_files.loading import default_toml_text
 from flooding.io.config_files.place import read_settings_text
 from flooding.io.files import make_private_dir, write_private
+from flooding.io.locale_files import message_texts
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,13 @@ TEMPLATE_HEADER = """\
 # the value. A key without "# " is set: by you, or by `flooding pair` or `calibrate`.
 # `flooding config check` checks this file; `flooding config show` shows what is in effect.
 """
+# a line for a file made in another language: the descriptions stay English
+TEMPLATE_NOTE = {
+    "de": (
+        "#\n# Deine Einstellungen. Die Beschreibungen sind englisch, die Texte unter [messages]\n"
+        '# deutsch; "flooding config check" erklärt jeden Fehler auf Deutsch.\n'
+    ),
+}
 # the header of files made before values were written into them: replaced when one is
 OLD_TEMPLATE_HEADER = """\
 # flooding - your own settings.
@@ -48,13 +56,40 @@ def _value_end(lines: list[str], start: int) -> int:
     return start
 
 
-def template_text(default_text: str | None = None) -> str:
-    """The shipped defaults with every key commented out, each under its own documentation.
+def _in_language(lines: list[str], language: str) -> list[str]:
+    """The shipped defaults' lines with each `[messages]` text in `language` (its shipped
+    translation; a text it has none for stays as it is)."""
+    texts = message_texts(language)
+    out: list[str] = []
+    index, section = 0, ""
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped
+        if section != "[messages]" or not stripped or stripped[0] in "#[":
+            out.append(line)
+            index += 1
+            continue
+        end = _value_end(lines, index)
+        key = stripped.split("=", 1)[0].strip()
+        if key in texts:
+            out.extend(tomlkit.dumps({key: texts[key]}).rstrip("\n").splitlines())
+        else:
+            out.extend(lines[index : end + 1])
+        index = end + 1
+    return out
+
+
+def template_text(default_text: str | None = None, language: str = "en") -> str:
+    """The shipped defaults with every key commented out, each under its own documentation;
+    in another `language` than English, the messages are that language's and `language` is
+    set to it.
 
     Section headers stay, so removing a "# " is all it takes to set a key.
     """
     text = default_toml_text() if default_text is None else default_text
-    lines = text.splitlines()
+    lines = text.splitlines() if language == "en" else _in_language(text.splitlines(), language)
     # skip the shipped file's own header comment: the template has its own
     body_start = next(i for i, line in enumerate(lines) if line.strip() and line[0] != "#")
     while body_start > 0 and lines[body_start - 1].startswith("#"):
@@ -71,7 +106,11 @@ def template_text(default_text: str | None = None) -> str:
         end = _value_end(lines, index)
         out.extend(f"# {line}" if line else "#" for line in lines[index : end + 1])
         index = end + 1
-    return TEMPLATE_HEADER + "\n" + "\n".join(out).lstrip("\n") + "\n"
+    body = "\n".join(out).lstrip("\n") + "\n"
+    if language == "en":
+        return TEMPLATE_HEADER + "\n" + body
+    body = body.replace('\n# language = "en"\n', f'\nlanguage = "{language}"\n', 1)
+    return TEMPLATE_HEADER + TEMPLATE_NOTE.get(language, "") + "\n" + body
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -81,11 +120,12 @@ def _write_private(path: Path, text: str) -> None:
     write_private(path, text.encode("utf-8"))
 
 
-def ensure_user_file(path: Path) -> bool:
-    """Create the person's file from the commented template if it is missing; True if created."""
+def ensure_user_file(path: Path, language: str = "en") -> bool:
+    """Create the person's file from the commented template if it is missing (in `language`,
+    see `template_text`); True if created."""
     if path.exists():
         return False
-    _write_private(path, template_text())
+    _write_private(path, template_text(language=language))
     log.info("created %s from the commented template", path)
     return True
 

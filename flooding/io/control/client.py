@@ -12,7 +12,7 @@ import socket
 import time
 import uuid
 from pathlib import Path
-from typing import overload
+from typing import Literal, overload
 
 from flooding.io.control.lock import lock_is_held
 from flooding.io.control.places import (
@@ -50,8 +50,27 @@ CONNECT_RETRY_S = 0.01  # a full queue of new connections empties in millisecond
 REPLY_POLL_INTERVAL_S = 0.05  # Windows fallback: how often a command looks for the answer
 
 
+Failure = Literal["timeout", "broken", "untrusted"]
+
+
 class ControlError(Exception):
-    """A monitor runs but the exchange with it failed; the message says what happened."""
+    """A monitor runs but the exchange with it failed; the message says what happened (for
+    engineers). `kind` says it for people: no answer in `timeout_s` ("timeout"), the
+    exchange broke or the answer is unusable ("broken"), or what answers is not the
+    person's own monitor ("untrusted", in `folder`)."""
+
+    def __init__(
+        self,
+        message: str,
+        kind: Failure = "broken",
+        *,
+        timeout_s: float | None = None,
+        folder: Path | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind: Failure = kind
+        self.timeout_s = timeout_s
+        self.folder = folder
 
 
 @overload
@@ -132,7 +151,7 @@ def _ask_socket(path: Path, line: bytes, timeout_s: float) -> bytes | None:
     except FileNotFoundError:
         return None  # no folder, no monitor
     except UnsafeFolderError as exc:
-        raise ControlError(str(exc)) from None
+        raise ControlError(str(exc), "untrusted", folder=path.parent) from None
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout_s)
         deadline = time.monotonic() + timeout_s
@@ -145,7 +164,9 @@ def _ask_socket(path: Path, line: bytes, timeout_s: float) -> bytes | None:
             except BlockingIOError:  # the monitor's queue of new connections is full: wait
                 if time.monotonic() >= deadline:
                     raise ControlError(
-                        f"the monitor at {path} is too busy to take the connection"
+                        f"the monitor at {path} is too busy to take the connection",
+                        "timeout",
+                        timeout_s=timeout_s,
                     ) from None
                 time.sleep(CONNECT_RETRY_S)
             except OSError as exc:
@@ -158,14 +179,18 @@ def _ask_socket(path: Path, line: bytes, timeout_s: float) -> bytes | None:
             raise ControlError(
                 f"the control socket {path} is held by another user (uid {uid}), not by your "
                 f"monitor; not trusting its answers. Have {path.parent} removed and start "
-                "your monitor again."
+                "your monitor again.",
+                "untrusted",
+                folder=path.parent,
             )
         try:
             sock.sendall(line)
             with sock.makefile("rb") as stream:
                 raw = stream.readline(MAX_REPLY_BYTES)
         except TimeoutError:
-            raise ControlError(f"the monitor did not answer within {timeout_s:g} s") from None
+            raise ControlError(
+                f"the monitor did not answer within {timeout_s:g} s", "timeout", timeout_s=timeout_s
+            ) from None
         except OSError as exc:
             raise ControlError(f"the connection to the monitor failed: {exc}") from None
     if not raw:
@@ -182,7 +207,9 @@ def _ask_files(data_dir: Path, line: bytes, timeout_s: float) -> bytes | None:
     try:
         check_private_dir(folder)
         write_private(request, line)
-    except OSError as exc:  # UnsafeFolderError included
+    except UnsafeFolderError as exc:
+        raise ControlError(str(exc), "untrusted", folder=folder) from None
+    except OSError as exc:
         raise ControlError(f"cannot leave a request for the monitor in {folder}: {exc}") from None
     reply = folder / "replies" / name
     deadline = time.monotonic() + timeout_s
@@ -197,4 +224,6 @@ def _ask_files(data_dir: Path, line: bytes, timeout_s: float) -> bytes | None:
         return raw
     with contextlib.suppress(OSError):
         request.unlink()
-    raise ControlError(f"the monitor did not answer within {timeout_s:g} s")
+    raise ControlError(
+        f"the monitor did not answer within {timeout_s:g} s", "timeout", timeout_s=timeout_s
+    )

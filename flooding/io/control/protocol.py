@@ -47,7 +47,14 @@ ErrorCode = Literal[
 
 
 class ControlRequestError(ValueError):
-    """A request that is not valid under the protocol; the message says what is wrong."""
+    """A request that is not valid under the protocol; the message says what is wrong (in
+    English, as it goes on the wire). `fields`: the fields of `FIELD_RULES` whose rule was
+    broken, when that is all that is wrong (empty otherwise), so a command can say it in the
+    person's language."""
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 # -- requests -------------------------------------------------------------------------------
@@ -301,8 +308,23 @@ def _problem(error: ErrorDetails, raw: object, command: str | None) -> str:
     return f"{command}: {field}: {error['msg']}"
 
 
+def _broken_rule(error: ErrorDetails) -> str | None:
+    """The field of `FIELD_RULES` whose rule `error` is about; None when it is about
+    anything else."""
+    where = [str(part) for part in error["loc"]]
+    if error["type"] == "extra_forbidden" or not where or where[-1] not in FIELD_RULES:
+        return None
+    return where[-1]
+
+
 def _refusal(exc: ValidationError, raw: object, command: str | None = None) -> ControlRequestError:
-    return ControlRequestError("; ".join(_problem(e, raw, command) for e in exc.errors()))
+    errors = exc.errors()
+    broken = [_broken_rule(e) for e in errors]
+    fields = tuple(dict.fromkeys(f for f in broken if f is not None))
+    return ControlRequestError(
+        "; ".join(_problem(e, raw, command) for e in errors),
+        fields if None not in broken else (),
+    )
 
 
 def parse_request(raw: object) -> Request:

@@ -181,7 +181,7 @@ class _Target:
         self.number = number
         self.url = url
         self.plugin: Any = None
-        self.service = "target"
+        self.service = ""  # the service's name, once its plugin is loaded
         self.unusable = ""
         self.unusable_kind = ""  # see TargetResult.kind
         self.unusable_detail = ""
@@ -189,7 +189,7 @@ class _Target:
 
     @property
     def label(self) -> str:
-        return f"target {self.number} ({self.service})"
+        return f"target {self.number} ({self.service or 'service unknown'})"
 
 
 class RemoteTargets:

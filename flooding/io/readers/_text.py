@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flooding.core.catalogue import Phrase, SaidError, phrase
+from flooding.core.os_errors import os_problem
 from flooding.io.locale_files import load_catalogue
 
 FloatArray = npt.NDArray[np.float64]
@@ -112,7 +113,7 @@ def unreadable(path: Path, exc: OSError) -> ReaderError:
         if isinstance(exc, PermissionError)
         else "reader.readable_file"
     )
-    return ReaderError(path, None, expected, exc.strerror or str(exc))
+    return ReaderError(path, None, expected, os_problem(exc))
 
 
 def open_recording(path: Path) -> BinaryIO:

@@ -13,6 +13,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from flooding.core.catalogue import Catalogue, SaidError
+from flooding.core.os_errors import os_problem
 
 Reason = tuple[str, dict[str, object]]  # a text of the message catalogue (`store.*`) and its values
 
@@ -117,7 +118,7 @@ def _explain_unwritable(path: Path, *, opening: bool) -> Reason:
 
 def _explain_os(exc: OSError, path: Path) -> Reason:
     where = path.parent
-    why = exc.strerror or str(exc)
+    why = os_problem(exc)
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "store.os_permission", {"path": exc.filename or where, "error": why}
     if exc.errno == errno.EROFS:
