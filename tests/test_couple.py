@@ -508,6 +508,48 @@ class TestCoupleReview:
         assert data["linkage"]["windows"] > 100
         assert render_people_png(review).startswith(b"\x89PNG")
 
+    def test_who_flooded_first_is_named_only_with_name_who(self, tmp_path: Path) -> None:
+        """The review, the plot's title and the report page say "one of you was flooded
+        first" while couple.name_who is off (the default), and name the person only when
+        it is on, as the alert does."""
+        import matplotlib.pyplot as plt
+
+        from flooding.app.report import people_figure, render_people_html
+
+        store = Store.open(tmp_path)
+        sid = store_couple(store, couple_tracks())
+        review = people_review(store, sid)
+        store.close()
+        assert review is not None
+        unnamed = "One of you was flooded first; the other followed"
+        named = "Alex was flooded first; Sam followed"
+        lines = "\n".join(people_lines(review))
+        assert unnamed in lines
+        assert "Alex was flooded" not in lines
+        assert named in "\n".join(people_lines(review, name_who=True))
+        for name_who, said in ((False, unnamed), (True, named)):
+            figure = people_figure(review, name_who=name_who)
+            assert said in figure.axes[0].get_title()
+            plt.close(figure)
+        assert unnamed in render_people_html(review, b"")
+        assert named in render_people_html(review, b"", name_who=True)
+        german = load_catalogue("de")
+        assert "Eine*r von euch war zuerst überflutet; die*der andere folgte" in "\n".join(
+            people_lines(review, german)
+        )
+        shown = flooding("review", str(sid), "--data-dir", str(tmp_path))
+        assert shown.returncode == 0, shown.stderr
+        assert unnamed in shown.stdout
+        told = flooding(
+            "review",
+            str(sid),
+            "--data-dir",
+            str(tmp_path),
+            env={"FLOODING_COUPLE__NAME_WHO": "true"},
+        )
+        assert told.returncode == 0, told.stderr
+        assert named in told.stdout
+
     def test_the_plots_legend_hides_nothing_of_the_chart(self, tmp_path: Path) -> None:
         """The couple plot's legend stands beside the chart, clear of the flooded bars at its
         top (inside, it covered the first one)."""
@@ -764,7 +806,8 @@ def test_demo_couple_end_to_end(tmp_path: Path) -> None:
     out = done.stdout
     assert out.count("One of you is flooded") == 1
     assert "you're both back near your calm" in out
-    assert "Alex was flooded first; Sam followed" in out
+    assert "One of you was flooded first; the other followed" in out
+    assert "Alex was flooded" not in out
     assert "1 alert, 1 pause for both" in out
     line = next(line for line in out.splitlines() if line.startswith("Plot of both hearts:"))
     png = Path(line.split(": ", 1)[1])
