@@ -180,10 +180,10 @@ class TestLiveLine:
             unusable = Unusable.IMPLAUSIBLE if bpm in (12.0, 250.0) else None
             view.reading(self._reading(float(t), bpm, unusable=unusable))
         lines = out.getvalue().splitlines()
-        assert "FLOODED, ends after 30 s below 72, but the strap's reading" in lines[1]
-        assert "FLOODED, easing: below 72 for 30 s more" in lines[2]
-        assert "FLOODED, easing: below 72 for 28 s more, but the strap's reading" in lines[4]
-        assert "FLOODED, easing: below 72 for 27 s more" in lines[5]
+        assert "flooded, ends after 30 s below 72, but the strap's reading" in lines[1]
+        assert "flooded, easing: below 72 for 30 s more" in lines[2]
+        assert "flooded, easing: below 72 for 28 s more, but the strap's reading" in lines[4]
+        assert "flooded, easing: below 72 for 27 s more" in lines[5]
 
     def test_a_flooded_line_says_what_ends_it(self) -> None:
         """Flooded at 70-75 bpm under a threshold of 77, the line names the release rule
@@ -193,8 +193,8 @@ class TestLiveLine:
         for t, bpm in enumerate([75, 74, 73, 73, 73, 71, 70, 70, 71, 70, 70, 70, 70, 70, 70, 70]):
             view.reading(self._reading(float(t), float(bpm)))
         lines = out.getvalue().splitlines()
-        assert "FLOODED, ends after 30 s below 72" in lines[0]
-        assert "FLOODED, easing: below 72 for 20 s more" in lines[-1]
+        assert "flooded, ends after 30 s below 72" in lines[0]
+        assert "flooded, easing: below 72 for 20 s more" in lines[-1]
 
     def test_the_breathing_cue_follows_the_breath_clock(self) -> None:
         """Lines two minutes of session apart (a demo at 60x) but two real seconds apart
@@ -218,9 +218,9 @@ class TestLiveLine:
             view.person_reading("Alex", self._reading(float(t), 80.0))
             view.person_reading("Sam", self._reading(float(t), 70.0))
         last = out.getvalue().splitlines()[-1]
-        assert "Alex 80 bpm (calm 67) FLOODED, ends after 30 s below 72" in last
+        assert "Alex 80 bpm (calm 67) flooded, ends after 30 s below 72" in last
         # the line of second 10 comes with Alex's reading; Sam's latest is of second 9
-        assert "Sam 70 bpm (calm 67) FLOODED, easing: below 72 for 21 s more" in last
+        assert "Sam 70 bpm (calm 67) flooded, easing: below 72 for 21 s more" in last
 
     @pytest.mark.parametrize(
         ("language", "words"),

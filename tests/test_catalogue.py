@@ -264,7 +264,7 @@ class TestGermanOnScreen:
         german = live_lines("de")
         assert no_english(german) == []
         assert "einatmen" in german
-        assert "ÜBERFLUTET" in german
+        assert "überflutet" in german
         assert "Pause für beide" in german
         assert "the strap's reading is not believable (300 bpm)" in english
         assert "Wert des Gurts ist nicht glaubhaft (300 Schläge/min)" in german

@@ -125,9 +125,9 @@ class TestNotifyTest:
         out = german("notify", "test", "--config", str(config), code=1)
         assert "Eine Testnachricht geht an 3 Ziele..." in out
         assert "1. JSON (notify.targets): hat geklappt" in out
-        failed = "2. JSON (notify.targets): HAT NICHT GEKLAPPT"
+        failed = "2. JSON (notify.targets): hat nicht geklappt"
         assert f"{failed}: unter dieser Adresse hört nichts zu" in out
-        assert "3. Ziel (notify.targets): HAT NICHT GEKLAPPT: keine Zieladresse, die Apprise" in out
+        assert "3. Ziel (notify.targets): hat nicht geklappt: keine Zieladresse, die Apprise" in out
         assert "2 von 3 haben nicht geklappt" in out
         assert [m["message"] for m in target.arrived] == [
             "Ein Test von flooding: dieses Ziel funktioniert."

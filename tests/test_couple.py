@@ -222,22 +222,38 @@ class TestCoupleMessages:
         rendered = message_book(settings, people=2).render(alert, None, 0)
         assert rendered is not None
         text = rendered.full.title + rendered.full.body
-        assert "One of you is flooded" in text
-        assert "both take 20 minutes" in text
+        assert rendered.full.title == "Time for a break of 20 minutes — for both of you"
+        assert rendered.full.body.startswith("One of you is flooded: a break for both of you")
         assert "Anna" not in text
-        assert "We're getting flooded" in text
+        assert "It's getting too much for one of us right now." in text
 
     def test_name_who_names_the_flooded_person(self) -> None:
-        """couple.name_who = true puts the person's name in the alert."""
+        """couple.name_who = true puts the person's name in the alert's body."""
         settings = settings_with("couple.name_who=true")
         alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna")
         rendered = message_book(settings, people=2).render(alert, None, 0)
         assert rendered is not None
-        assert rendered.full.title.startswith("Anna is flooded")
+        assert rendered.full.body.startswith("Anna is flooded")
+        assert "Anna" not in rendered.full.title
 
-    def test_messages_say_who_is_not_counted_and_why(self) -> None:
-        """The ready message lists a partner in workout mode as not counted."""
-        settings = settings_with()
+    @pytest.mark.parametrize(
+        ("language", "partly", "both"),
+        [
+            ("en", "the counted heart is back near its calm", "you're both back near your calm"),
+            (
+                "de",
+                "das mitgezählte Herz ist wieder nah an seinem Ruhepuls",
+                "ihr seid beide nah an eurem Ruhepuls",
+            ),
+        ],
+    )
+    def test_messages_say_who_is_not_counted_and_why(
+        self, language: str, partly: str, both: str
+    ) -> None:
+        """The ready message lists a partner in workout mode as not counted, and its title
+        then speaks only of the heart that was checked, never of both; with both hearts
+        counted it says both are back near their calm."""
+        settings = settings_with(f'language="{language}"')
         ready = ReadyToReturn(
             START_S + 1300,
             71.0,
@@ -248,8 +264,17 @@ class TestCoupleMessages:
         )
         rendered = message_book(settings, people=2).render(ready, None, 0)
         assert rendered is not None
-        assert "Ben: not counted (workout mode)." in rendered.full.body
-        assert "both back near your calm" in rendered.full.title
+        assert rendered.full.body.endswith(
+            "Ben: not counted (workout mode)."
+            if language == "en"
+            else "Ben: nicht mitgezählt (Trainingsmodus)."
+        )
+        assert rendered.full.title.endswith(partly)
+        assert both not in rendered.full.title
+        everyone = ReadyToReturn(START_S + 1300, 71.0, 70.0, START_S, (("Anna", 71.0),))
+        rendered = message_book(settings, people=2).render(everyone, None, 0)
+        assert rendered is not None
+        assert rendered.full.title.endswith(both)
 
     def test_german_couple_texts(self) -> None:
         """language = "de" gives the German couple alert."""
@@ -257,7 +282,8 @@ class TestCoupleMessages:
         alert = Alert(START_S, 118.0, 70.0, 80.0, Rule.RELATIVE, person="Anna")
         rendered = message_book(settings, people=2).render(alert, None, 0)
         assert rendered is not None
-        assert rendered.full.title.startswith("Eine*r von euch ist überflutet")
+        assert rendered.full.title == "Zeit für eine Pause von 20 Minuten — für euch beide"
+        assert rendered.full.body.startswith("Eine*r von euch ist überflutet")
 
     @pytest.mark.parametrize(
         ("language", "said"),
@@ -265,7 +291,7 @@ class TestCoupleMessages:
             (
                 "en",
                 {
-                    "buttons": ("Start our break of 20 minutes", "We're OK — not flooded"),
+                    "buttons": ("Start our break", "We're OK — not flooded"),
                     "suggestion": (
                         "Breathe slowly, both of you, and let each breath out take its time."
                     ),
@@ -281,7 +307,7 @@ class TestCoupleMessages:
                 "de",
                 {
                     "buttons": (
-                        "Unsere Pause von 20 Minuten starten",
+                        "Unsere Pause starten",
                         "Uns geht es gut — nicht überflutet",
                     ),
                     "suggestion": "Atmet langsam, und lasst euch beim Ausatmen Zeit.",
@@ -290,7 +316,7 @@ class TestCoupleMessages:
                     "private ready": "Ihr könnt gemeinsam zurückgehen, wenn ihr beide bereit seid.",
                     "remote alert": "Zeit für eine Pause von 20 Minuten",
                     "remote not yet": "Nehmt euch noch 10 Minuten",
-                    "remote ready": "Bereit, wenn ihr beide es seid",
+                    "remote ready": "Ihr könnt zurück, wenn ihr beide so weit seid",
                 },
             ),
         ],
@@ -338,7 +364,7 @@ class TestCoupleMessages:
         assert alert is not None
         assert ready is not None
         labels = tuple(action.label for action in alert.full.actions)
-        assert labels == ("Start my break of 20 minutes", "I'm OK — not flooded")
+        assert labels == ("Start my break", "I'm OK — not flooded")
         assert "Breathe slowly, and let each breath out take its time." in alert.full.body
         assert alert.desktop.body.startswith("Take 20 minutes for yourself. Back at ")
         assert ready.desktop.body == "You can go back when you are ready."
@@ -481,6 +507,48 @@ class TestCoupleReview:
         assert data["first_flooded"] == "Alex"
         assert data["linkage"]["windows"] > 100
         assert render_people_png(review).startswith(b"\x89PNG")
+
+    def test_who_flooded_first_is_named_only_with_name_who(self, tmp_path: Path) -> None:
+        """The review, the plot's title and the report page say "one of you was flooded
+        first" while couple.name_who is off (the default), and name the person only when
+        it is on, as the alert does."""
+        import matplotlib.pyplot as plt
+
+        from flooding.app.report import people_figure, render_people_html
+
+        store = Store.open(tmp_path)
+        sid = store_couple(store, couple_tracks())
+        review = people_review(store, sid)
+        store.close()
+        assert review is not None
+        unnamed = "One of you was flooded first; the other followed"
+        named = "Alex was flooded first; Sam followed"
+        lines = "\n".join(people_lines(review))
+        assert unnamed in lines
+        assert "Alex was flooded" not in lines
+        assert named in "\n".join(people_lines(review, name_who=True))
+        for name_who, said in ((False, unnamed), (True, named)):
+            figure = people_figure(review, name_who=name_who)
+            assert said in figure.axes[0].get_title()
+            plt.close(figure)
+        assert unnamed in render_people_html(review, b"")
+        assert named in render_people_html(review, b"", name_who=True)
+        german = load_catalogue("de")
+        assert "Eine*r von euch war zuerst überflutet; die*der andere folgte" in "\n".join(
+            people_lines(review, german)
+        )
+        shown = flooding("review", str(sid), "--data-dir", str(tmp_path))
+        assert shown.returncode == 0, shown.stderr
+        assert unnamed in shown.stdout
+        told = flooding(
+            "review",
+            str(sid),
+            "--data-dir",
+            str(tmp_path),
+            env={"FLOODING_COUPLE__NAME_WHO": "true"},
+        )
+        assert told.returncode == 0, told.stderr
+        assert named in told.stdout
 
     def test_the_plots_legend_hides_nothing_of_the_chart(self, tmp_path: Path) -> None:
         """The couple plot's legend stands beside the chart, clear of the flooded bars at its
@@ -738,7 +806,8 @@ def test_demo_couple_end_to_end(tmp_path: Path) -> None:
     out = done.stdout
     assert out.count("One of you is flooded") == 1
     assert "you're both back near your calm" in out
-    assert "Alex was flooded first; Sam followed" in out
+    assert "One of you was flooded first; the other followed" in out
+    assert "Alex was flooded" not in out
     assert "1 alert, 1 pause for both" in out
     line = next(line for line in out.splitlines() if line.startswith("Plot of both hearts:"))
     png = Path(line.split(": ", 1)[1])
@@ -1306,12 +1375,13 @@ class PressingNotifier(RecordingNotifier):
         (
             "en",
             "Pause for both confirmed. Take the time you need.",
-            "Marked as a false alarm. Thank you both: it helps tune your thresholds.",
+            "Marked as a false alarm. Thank you both: it helps set when alerts come.",
         ),
         (
             "de",
             "Pause für beide bestätigt. Nehmt euch die Zeit, die ihr braucht.",
-            "Als Fehlalarm markiert. Danke euch: das hilft, eure Grenzen einzustellen.",
+            "Als Fehlalarm markiert. Danke euch: so lässt sich besser einstellen,"
+            " wann Hinweise kommen.",
         ),
     ],
 )

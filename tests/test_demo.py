@@ -37,7 +37,7 @@ class TestDemoRun:
         out = result.stdout
         assert "You're flooded" in out
         assert "pause 19:" in out  # the pause count-down on the live line
-        assert "back near your baseline" in out
+        assert "back near your calm" in out
         assert "I'll come back at" in out
 
     def test_the_intro_says_the_pause_length_as_the_alerts_do(
@@ -364,7 +364,7 @@ def test_the_live_line_says_the_break_is_checked_once_its_time_is_over(tmp_path:
     assert checking, done.stdout
     assert all("the heart rate is checked now - breathe" in line for line in checking)
     assert not [line for line in lines if " 0:00 left" in line]
-    assert "back near your baseline" in done.stdout  # the check ends the break as ever
+    assert "back near your calm" in done.stdout  # the check ends the break as ever
 
 
 def test_a_fast_demo_says_how_to_have_time_to_try_the_commands() -> None:

@@ -42,7 +42,7 @@ def test_demo_shows_alert_and_ready_on_the_desktop(desktop: Desktop, tmp_path: P
     shown = run_demo(desktop, tmp_path, FLOODING_NOTIFY__PRIVACY="false")
     summaries = [n["summary"] for n in shown]
     assert any("flooded" in s for s in summaries), summaries
-    assert any("back near your baseline" in s for s in summaries), summaries
+    assert any("back near your calm" in s for s in summaries), summaries
     alert = next(n for n in shown if "flooded" in n["summary"])
     assert "I'll come back at" in alert["body"]
 

@@ -219,7 +219,7 @@ class TestNotYetAndReady:
         for wrong in ("minutes", "Minuten", "baseline", "nah an deinem", "calm:", "ruhig:"):
             assert wrong not in said
         assert ("70 bpm" if language == "en" else "70") in full.body
-        assert ("fixed level" if language == "en" else "feste Grenze") in full.body
+        assert ("fixed level" if language == "en" else "festen Grenze") in full.body
 
     @pytest.mark.parametrize(
         "event",
@@ -285,12 +285,41 @@ class TestNobodyCounted:
         assert rendered is not None
         assert rendered.full.title.startswith("Not quite settled yet")
 
-    def test_privately_it_is_the_neutral_more_time(self) -> None:
-        """In privacy mode the desktop shows the neutral "a little more time" text."""
+    def test_privately_it_says_the_break_time_is_up_not_take_more_time(self) -> None:
+        """In privacy mode the desktop and the remote line say the break's time is up and
+        the strap reads no heart, never the "take more time" of a heart still up."""
         rendered = message_book(private()).render(self.unseen(), None, 0)
         assert rendered is not None
-        assert rendered.desktop.title == "A little more time"
         assert "can't be read" in rendered.full.title
+        desktop = rendered.desktop
+        assert desktop.title == "Break time is up"
+        assert "strap can't read your heart" in desktop.body
+        assert "Go back when you feel calm" in desktop.body
+        assert hhmm(T0 + 1800) in desktop.body
+        assert "more" not in desktop.title + desktop.body
+        assert rendered.full.summary == "Break time is up"
+
+    def test_a_couple_privately_hears_the_break_time_is_up_for_both(self) -> None:
+        """A couple with no heart counted gets the same on the desktop and remote line, for
+        both of them, never "take more time"."""
+        rendered = message_book(private(), people=2).render(self.unseen(people=2), None, 0)
+        assert rendered is not None
+        desktop = rendered.desktop
+        assert desktop.title == "Break time is up"
+        assert "straps can't read your hearts" in desktop.body
+        assert "more" not in desktop.title + desktop.body
+        assert rendered.full.summary == "Break time is up, for both of you"
+
+    def test_privately_in_german(self) -> None:
+        """The German private and remote texts say the same."""
+        german = load_config(
+            env={}, overrides=['language="de"', "notify.privacy=true"], use_default_user_file=False
+        )
+        rendered = message_book(german.settings).render(self.unseen(), None, 0)
+        assert rendered is not None
+        assert rendered.desktop.title == rendered.full.summary == "Die Pause ist um"
+        assert "Dein Gurt liest gerade keinen Puls" in rendered.desktop.body
+        assert "noch" not in rendered.full.summary
 
     def test_in_german(self) -> None:
         """The German texts say the same."""
@@ -644,7 +673,7 @@ class TestLengthsAndDays:
         assert rendered.full.summary == "Take 1 minute more"
         german = message_book(_german(extend_minutes=1)).render(event, None, 0)
         assert german is not None
-        assert german.full.title == "Noch erhöht — gib dir noch 1 Minute"
+        assert german.full.title == "Dein Puls ist noch erhöht — gib dir noch 1 Minute"
         assert "Minuten" not in german.full.title + (german.full.summary or "")
         own = settings.model_copy(
             update={
@@ -676,7 +705,7 @@ class TestHowLongTheBreakTook:
     @pytest.mark.parametrize(
         ("language", "people", "minutes", "title"),
         [
-            ("en", 1, 1440, "24 hours — you're back near your baseline"),
+            ("en", 1, 1440, "24 hours — you're back near your calm"),
             ("en", 2, 90, "1 hour and 30 minutes — you're both back near your calm"),
             ("de", 1, 90, "1 Stunde und 30 Minuten — du bist nah an deinem Ruhepuls"),
             ("de", 2, 1440, "24 Stunden — ihr seid beide nah an eurem Ruhepuls"),

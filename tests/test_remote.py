@@ -227,7 +227,7 @@ class TestWhyATargetFailed:
 
         out = capsys.readouterr().out
         assert code == 1
-        assert "FAILED: the server at 127.0.0.1 redirects elsewhere" in out
+        assert "did not work: the server at 127.0.0.1 redirects elsewhere" in out
         assert "use the address it redirects to (often https://" in out
         assert (loopback_target.seen, loopback_target.gets) == (1, 0)  # no retry, no get
 
@@ -243,7 +243,7 @@ class TestWhyATargetFailed:
 
         out = capsys.readouterr().out
         assert code == 1
-        assert "FAILED: no answer within 0.5 s" in out
+        assert "did not work: no answer within 0.5 s" in out
         assert loopback_target.seen == 1
 
     def test_a_try_past_the_time_limit_is_not_sent_again(self, loopback_target: Target) -> None:
@@ -263,7 +263,7 @@ class TestWhyATargetFailed:
 
         assert main(["notify", "test", "--set", f'notify.targets=["{url}"]']) == 1
         out = capsys.readouterr().out
-        assert "FAILED: nothing is listening at that address" in out
+        assert "did not work: nothing is listening at that address" in out
         assert "refused" not in out
 
 
@@ -351,7 +351,7 @@ class TestCommands:
         out = capsys.readouterr().out
         assert code == 1
         assert "1. JSON (notify.targets): worked" in out
-        assert "2. JSON (notify.targets): FAILED" in out
+        assert "2. JSON (notify.targets): did not work" in out
         assert [a["message"] for a in loopback_target.arrived] == [
             "A test from flooding: this target works."
         ]

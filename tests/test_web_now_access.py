@@ -588,3 +588,90 @@ def test_putting_away_asks_for_a_kept_message_of_the_feed_from_the_apps_own_page
 
     snapshot = app.run(check())
     assert [(m["id"], m["put_away"]) for m in snapshot["messages"]] == [(kept["id"], True)]
+
+
+STATE_IS = "(words) => document.getElementById('state-words').textContent === words"
+
+
+def test_a_heart_still_high_after_im_ok_hears_its_answer_not_the_alarm_again(
+    app: FedApp, chromium: Any
+) -> None:
+    """After "I'm OK — not flooded" while the heart is still above the line, the page's
+    state says the heart is still high and that the person said they are OK, not "You are
+    flooded. Time for a break." again; once the heart is below the line the state is as
+    ever."""
+    app.send(*[fed(t, 95.0, State.FLOODED) for t in range(3)])
+    page = chromium.new_page()
+    page.goto(app.server.link())
+    message(app, "alert", "You're flooded — time for a break of 20 minutes", "Heart 95 bpm.")
+    page.wait_for_selector("#alert-card", state="visible")
+    page.wait_for_function(STATE_IS, arg=EN["web.live.state.flooded"])
+    page.click("#not-flooded")
+    page.wait_for_function(STATE_IS, arg=EN["web.live.answered_ok"])
+    app.send(*[fed(t, 94.0, State.FLOODED) for t in range(3, 6)])
+    page.wait_for_function("() => document.getElementById('bpm').textContent === '94'")
+    assert page.inner_text("#state-words") == EN["web.live.answered_ok"]
+    assert "flooded" not in (page.get_attribute("#state-words", "class") or "")
+    app.send(fed(6, 70.0))
+    page.wait_for_function(STATE_IS, arg=EN["web.live.state.calm"])
+    page.close()
+
+
+def test_once_the_break_runs_and_the_heart_settles_the_alert_card_holds_the_words_for_it(
+    app: FedApp, chromium: Any
+) -> None:
+    """While flooded the alert's card is the alarm (its title on the tab too); once its break
+    runs and the heart is no longer flooded the card is a quiet one headed "Your words for
+    the break", with the same words and the "I'm OK" button, and the tab says the break and
+    the minutes left."""
+    app.send(*[fed(t, 95.0, State.FLOODED, pausing=True) for t in range(3)])
+    page = chromium.new_page()
+    page.goto(app.server.link())
+    page_title = page.title()
+    alert_title = "You're flooded — time for a break of 20 minutes"
+    body = 'Heart 95 bpm. You could say: "I need a break."'
+    message(app, "alert", alert_title, body)
+    page.wait_for_selector("#alert-card", state="visible")
+    assert page.inner_text("#alert-title") == alert_title
+    assert "alert" in (page.get_attribute("#alert-card", "class") or "").split()
+    assert page.title() == alert_title + " · " + page_title
+    app.send(*[fed(t, 72.0, State.CALM, pausing=True) for t in range(3, 6)])
+    page.wait_for_function(
+        "(words) => document.getElementById('alert-title').textContent === words",
+        arg=EN["web.live.break_words_title"],
+    )
+    assert "alert" not in (page.get_attribute("#alert-card", "class") or "").split()
+    assert page.inner_text("#alert-body") == body
+    assert page.is_visible("#not-flooded")
+    assert re.fullmatch(r"Break · \d+ minutes left · .+", page.title()), page.title()
+    assert page.title().endswith(" · " + page_title)
+    page.close()
+
+
+@pytest.mark.parametrize("name_who", [False, True], ids=["nobody-named", "named"])
+def test_a_couples_live_page_names_who_is_flooded_only_with_name_who(
+    tmp_path: Path, chromium: Any, name_who: bool
+) -> None:
+    """In couple mode each heart's line and the details say "flooded" of a partner only with
+    couple.name_who; by default each line gives the heart alone and the details the state of
+    both, as the alert says "one of you"."""
+    overrides = [f"couple.name_who={'true' if name_who else 'false'}"]
+    settings = load_config(env={}, overrides=overrides, use_default_user_file=False).settings
+    couple = FedApp(tmp_path, settings=settings, people=("Alex", "Sam"))
+    try:
+        couple.send(fed(0, 113.0, State.FLOODED), person="Alex")
+        couple.send(fed(0, 64.0), person="Sam")
+        page = chromium.new_page()
+        page.goto(couple.server.link())
+        page.wait_for_function("() => document.querySelectorAll('#people li').length === 2")
+        lines = page.inner_text("#people").splitlines()
+        details = page.text_content("#n-state")
+        if name_who:
+            assert lines == ["Alex: 113 beats a minute, flooded.", "Sam: 64 beats a minute, calm."]
+            assert details == "Alex: flooded · Sam: calm"
+        else:
+            assert lines == ["Alex: 113 beats a minute.", "Sam: 64 beats a minute."]
+            assert details == EN["state.flooded"]
+        page.close()
+    finally:
+        couple.close()

@@ -612,15 +612,19 @@ def session_png(
     as_html: bool = False,
     image_format: str = "png",
     say: Catalogue | None = None,
+    name_who: bool = False,
 ) -> bytes | None:
     """The plot of a session, of one track or of two, as PNG bytes (or `image_format`, one
     of IMAGE_FORMATS), or with `as_html` the one-page report around the PNG (None: no such
-    session; `say`: the words of the picture and the report, English without)."""
+    session; `say`: the words of the picture and the report, English without; who of two
+    flooded first is named only with `name_who`, couple.name_who)."""
     form = "png" if as_html else image_format
     both = people_review(store, session_id)
     if both is not None:
-        png = render_people_png(both, form, say)
-        return render_people_html(both, png, say).encode("utf-8") if as_html else png
+        png = render_people_png(both, form, say, name_who=name_who)
+        if not as_html:
+            return png
+        return render_people_html(both, png, say, name_who=name_who).encode("utf-8")
     data = plot_data(store, session_id)
     if data is None:
         return None
@@ -703,19 +707,25 @@ def person_heart(review: PeopleReview, name: str) -> tuple[list[float], list[flo
 
 
 def render_people_png(
-    review: PeopleReview, image_format: str = "png", say: Catalogue | None = None
+    review: PeopleReview,
+    image_format: str = "png",
+    say: Catalogue | None = None,
+    *,
+    name_who: bool = False,
 ) -> bytes:
     """`people_figure` as PNG bytes (or `image_format`)."""
     import matplotlib.pyplot as plt
 
-    fig = people_figure(review, say)
+    fig = people_figure(review, say, name_who=name_who)
     buffer = io.BytesIO()
     fig.savefig(buffer, format=image_format)
     plt.close(fig)
     return buffer.getvalue()
 
 
-def people_figure(review: PeopleReview, say: Catalogue | None = None) -> Any:
+def people_figure(
+    review: PeopleReview, say: Catalogue | None = None, *, name_who: bool = False
+) -> Any:
     """Both hearts on one time axis, with each person's baseline and episodes, the pauses
     for both, the alert and ready-to-return, its words in the language of `say` (English
     without); the legend beside the chart, where it hides none of it (a matplotlib Figure;
@@ -796,19 +806,22 @@ def people_figure(review: PeopleReview, say: Catalogue | None = None) -> Any:
         ax.set_xlabel(say("plot.minutes_axis"))
     names = say("plot.people.and").join(p.name for p in review.people)
     title = say("plot.people.title", names=names)
-    ax.set_title(title + "\n" + " ".join(headline(review, say)[:1]))
+    ax.set_title(title + "\n" + " ".join(headline(review, say, name_who=name_who)[:1]))
     ax.grid(alpha=0.25)
     # beside the chart, as the plot of one heart has it: inside it hid the flooded bars
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
     return fig
 
 
-def render_people_html(review: PeopleReview, png: bytes, say: Catalogue | None = None) -> str:
+def render_people_html(
+    review: PeopleReview, png: bytes, say: Catalogue | None = None, *, name_who: bool = False
+) -> str:
     """One page with the picture and the review (in the language of `say`, English without),
-    to open or to share with a therapist."""
+    to open or to share with a therapist (who flooded first named only with `name_who`)."""
     say = say or load_catalogue()
     e = html.escape
-    lines = people_lines(review, say, verbose=False)  # plain words: a page for people
+    # plain words: a page for people
+    lines = people_lines(review, say, verbose=False, name_who=name_who)
     body = "".join(f"<p>{e(line)}</p>" for line in lines if line)
     image = base64.b64encode(png).decode("ascii")
     return (

@@ -937,10 +937,15 @@ def review(store: Store, session_id: int) -> Review | None:
 
 
 def headline(
-    review: PeopleReview, say: Catalogue | None = None, *, verbose: bool = True
+    review: PeopleReview,
+    say: Catalogue | None = None,
+    *,
+    verbose: bool = True,
+    name_who: bool = False,
 ) -> list[str]:
     """Who flooded first and by how long, recovery and linkage, as plain sentences; the
-    linkage's figures (median r, windows) only when `verbose`."""
+    linkage's figures (median r, windows) only when `verbose`. Who flooded is named only
+    with `name_who` (couple.name_who): else "one of you", as the alert says it."""
     from flooding.core.timefmt import duration
 
     say = say or load_catalogue()
@@ -948,6 +953,10 @@ def headline(
     names = [p.name for p in review.people]
     if review.first_flooded is None:
         lines.append(say("couple.nobody_flooded"))
+    elif not name_who and review.lead_s is None:
+        lines.append(say("couple.one_flooded"))
+    elif not name_who:
+        lines.append(say("couple.one_first", lead=duration(review.lead_s)))
     elif review.lead_s is None:
         lines.append(say("couple.only_flooded", name=review.first_flooded))
     else:
@@ -1020,9 +1029,14 @@ def ending_note(summary: SessionSummary, say: Catalogue | None = None) -> str:
 
 
 def people_lines(
-    review: PeopleReview, say: Catalogue | None = None, *, verbose: bool = True
+    review: PeopleReview,
+    say: Catalogue | None = None,
+    *,
+    verbose: bool = True,
+    name_who: bool = False,
 ) -> list[str]:
-    """The couple review for the terminal (plain words unless `verbose`)."""
+    """The couple review for the terminal (plain words unless `verbose`; who flooded
+    first named only with `name_who`)."""
     from flooding.core.timefmt import duration, session_stamp
 
     say = say or load_catalogue()
@@ -1037,13 +1051,16 @@ def people_lines(
         + ending_note(s, say)
     ]
     lines += note_lines(s.note, say)
-    return lines + people_story(review, say, verbose=verbose)
+    return lines + people_story(review, say, verbose=verbose, name_who=name_who)
 
 
-def people_story(review: PeopleReview, say: Catalogue, *, verbose: bool = True) -> list[str]:
+def people_story(
+    review: PeopleReview, say: Catalogue, *, verbose: bool = True, name_who: bool = False
+) -> list[str]:
     """What the couple review tells below its title and note: each person by name (calm,
-    peak, episodes), the pauses for both, who flooded first and how they came back (plain
-    words unless `verbose`); times dated when the session spans days."""
+    peak, episodes), the pauses for both, who flooded first (named only with `name_who`)
+    and how they came back (plain words unless `verbose`); times dated when the session
+    spans days."""
     from flooding.core.timefmt import duration, session_clock, spans_days
 
     s = review.summary
@@ -1096,7 +1113,7 @@ def people_story(review: PeopleReview, say: Catalogue, *, verbose: bool = True) 
             + (say("couple.extensions", extensions=longer) if pause.extensions else "")
         )
     lines.append("")
-    lines += headline(review, say, verbose=verbose)
+    lines += headline(review, say, verbose=verbose, name_who=name_who)
     return lines
 
 

@@ -154,7 +154,7 @@ class TerminalView:
         say = self.say
         label = say.choice("state", reading.state.value)
         if reading.state is State.FLOODED:
-            label = label.upper() + easing
+            label += easing
         if reading.waiting is not None:  # what a rise waits for (settling, movement, ...)
             label += f" ({say.choice('waiting', reading.waiting.value)})"
         label += _not_counted(say, reading)
@@ -197,7 +197,7 @@ class TerminalView:
         for name, r in self._people.items():
             label = say.choice("person_state", r.state.value)
             if r.state is State.FLOODED:
-                label = label.upper() + self._people_easing.get(name, "")
+                label += self._people_easing.get(name, "")
             label += _not_counted(say, r)
             parts.append(
                 say(

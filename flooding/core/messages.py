@@ -136,8 +136,9 @@ class MessageBook:
                 **self._return(on_wall(event.until_s), now_s),
                 "suggestion": _pick(t.suggestions, turn + 1),
             }
+            # a heart that cannot be read has its own words, on the lock screen too
             texts = "unseen" if nobody_counted(event, self.people) else "not_yet"
-            return self._render("not-yet", texts, values, private="not_yet")
+            return self._render("not-yet", texts, values)
         values = {
             "bpm": self._bpm(event.bpm),
             "baseline": self._bpm(event.baseline_bpm),
@@ -217,12 +218,19 @@ class MessageBook:
             if name_who and event.waiting:
                 names = {"names": ", ".join(event.waiting)}
                 values["waiting"] = fill_placeholders("couple_waiting", t.couple_waiting, names)
-            texts = "couple_unseen" if nobody_counted(event, self.people) else "couple_not_yet"
-            return self._render("not-yet", texts, values, private="not_yet", couple=True)
+            unseen = nobody_counted(event, self.people)
+            texts, private = (
+                ("couple_unseen", "unseen") if unseen else ("couple_not_yet", "not_yet")
+            )
+            return self._render("not-yet", texts, values, private=private, couple=True)
         values.update(self._took(event))
         values.update(self._return(now_s, now_s))
         values["reentry"] = _pick(t.couple_reentry_lines, turn)
-        return self._render("ready", "couple_ready", values, private="ready", couple=True)
+        # a heart not counted was not checked: the title speaks only of the one that was
+        title = "couple_ready_partly_title" if event.absent else None
+        return self._render(
+            "ready", "couple_ready", values, private="ready", couple=True, title=title
+        )
 
     def _text(self, key: str, values: dict[str, str]) -> str:
         """The message text `key` of the settings, filled in."""
@@ -238,12 +246,14 @@ class MessageBook:
         private: str | None = None,
         with_buttons: bool = False,
         couple: bool = False,
+        title: str | None = None,
     ) -> RenderedMessage:
         """The full message from the texts `{texts}_title` and `{texts}_body`, and what the
         desktop shows (`private_{private}_title` and body in privacy mode; `private` is
         `texts` unless given). A `couple`'s buttons, private bodies and remote lines are
         their own (`couple_button_*`, `couple_private_*_body`, `couple_remote_*`; the
-        alert's remote line is shared)."""
+        alert's remote line is shared). `title`: the full message's title text, when not
+        `{texts}_title`."""
         both = "couple_" if couple else ""
         actions = (
             (
@@ -258,7 +268,7 @@ class MessageBook:
             remote = both + remote
         full = Message(
             kind,
-            self._text(f"{texts}_title", values),
+            self._text(title or f"{texts}_title", values),
             self._text(f"{texts}_body", values),
             actions=actions,
             chime=CHIMES.get(kind) if self.settings.notify.sound else None,

@@ -164,6 +164,9 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "remote_alert": _REMOTE,
     "remote_not_yet": _REMOTE,
     "remote_ready": (*_REMOTE, *_TOOK),
+    "private_unseen_title": (*_COMMON, "suggestion"),
+    "private_unseen_body": (*_COMMON, "suggestion"),
+    "remote_unseen": _REMOTE,
     "couple_someone": (),
     "couple_alert_title": (*_COUPLE, "script", "suggestion"),
     "couple_alert_body": (*_COUPLE, "script", "suggestion"),
@@ -173,6 +176,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "couple_unseen_title": (*_COUPLE, "suggestion"),
     "couple_unseen_body": (*_COUPLE, "suggestion"),
     "couple_ready_title": (*_COUPLE, *_TOOK, "reentry"),
+    "couple_ready_partly_title": (*_COUPLE, *_TOOK, "reentry"),
     "couple_ready_body": (*_COUPLE, *_TOOK, "reentry"),
     "couple_reentry_lines": (),
     "couple_suggestions": (),
@@ -181,8 +185,10 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "couple_private_alert_body": (*_COUPLE, "suggestion"),
     "couple_private_not_yet_body": (*_COUPLE, "suggestion"),
     "couple_private_ready_body": (*_COUPLE, *_TOOK, "reentry"),
+    "couple_private_unseen_body": (*_COUPLE, "suggestion"),
     "couple_remote_not_yet": _REMOTE,
     "couple_remote_ready": (*_REMOTE, *_TOOK),
+    "couple_remote_unseen": _REMOTE,
     "couple_waiting": ("names",),
     "couple_not_counted": ("who", "reason"),
     "couple_reason_workout": (),
@@ -290,6 +296,9 @@ class MessageSettings(_Section):
     remote_alert: Text
     remote_not_yet: Text
     remote_ready: Text
+    private_unseen_title: Text
+    private_unseen_body: Text
+    remote_unseen: Text
     couple_someone: Text
     couple_alert_title: Text
     couple_alert_body: Text
@@ -299,6 +308,7 @@ class MessageSettings(_Section):
     couple_unseen_title: Text
     couple_unseen_body: Text
     couple_ready_title: Text
+    couple_ready_partly_title: Text
     couple_ready_body: Text
     couple_reentry_lines: Texts
     couple_suggestions: Texts
@@ -307,8 +317,10 @@ class MessageSettings(_Section):
     couple_private_alert_body: Text
     couple_private_not_yet_body: Text
     couple_private_ready_body: Text
+    couple_private_unseen_body: Text
     couple_remote_not_yet: Text
     couple_remote_ready: Text
+    couple_remote_unseen: Text
     couple_waiting: Text
     couple_not_counted: Text
     couple_reason_workout: Text

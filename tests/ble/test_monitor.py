@@ -282,7 +282,7 @@ def test_demo_over_bluetooth_shows_alert_and_ready(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "connected to Polar H10" in out
     assert "You're flooded" in out
-    assert "back near your baseline" in out
+    assert "back near your calm" in out
     assert "1 flooding episode," in out
     store = Store.open_read_only(tmp_path / "demo")
     try:

@@ -172,8 +172,9 @@ def _session_view(
     both = people_review(server.store, session_id)
     dated = _spans_days(summary)
     if both is not None:  # two people: each by name, as `flooding review` tells it
-        story = people_story(both, server.say, verbose=False)
-        said_first = headline(both, server.say, verbose=False)[0]
+        name_who = server.settings.couple.name_who  # else "one of you", as the alert says
+        story = people_story(both, server.say, verbose=False, name_who=name_who)
+        said_first = headline(both, server.say, verbose=False, name_who=name_who)[0]
         rows = _couple_alert_rows(server, session_id, both, dated=dated)
         marked = [
             t for t, (_, false_alarm) in _alert_ids(server, session_id).items() if false_alarm
@@ -222,15 +223,20 @@ def _spans_days(summary: SessionSummary) -> bool:
 def _couple_alert_rows(
     server: AppServer, session_id: int, review: PeopleReview, *, dated: bool
 ) -> list[dict[str, Any]]:
-    """A session of two's alerts for both, each with whose flooding set it off and its
-    false-alarm mark (times dated when `dated`)."""
+    """A session of two's alerts for both, each with whose flooding set it off (only with
+    couple.name_who) and its false-alarm mark (times dated when `dated`)."""
     alerts = _alert_ids(server, session_id)
+    name_who = server.settings.couple.name_who
     return [
         {
             "words": server.say(
                 "web.session.couple_alert",
                 time=session_clock(pause.alert_s, dated=dated),
                 name=pause.flooded,
+            )
+            if name_who
+            else server.say(
+                "web.session.couple_alert_unnamed", time=session_clock(pause.alert_s, dated=dated)
             ),
             "alert": alerts.get(pause.alert_s),
         }
@@ -429,7 +435,10 @@ async def export(request: web.Request) -> web.StreamResponse:
         text = json.dumps(session_json(server.store, session_id), indent=1) + "\n"
         content_type = "application/json"
     else:
-        page = session_png(server.store, session_id, as_html=True, say=server.say)
+        name_who = server.settings.couple.name_who
+        page = session_png(
+            server.store, session_id, as_html=True, say=server.say, name_who=name_who
+        )
         assert page is not None  # _summary made sure the session exists
         text, content_type = page.decode("utf-8"), "text/html"
     return web.Response(

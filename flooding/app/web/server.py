@@ -329,6 +329,7 @@ class AppServer:
             people=people,
             suggestion=suggestions[0] if suggestions else "",
             break_time=break_length(self.settings.pause.minutes, self.say),
+            name_who=self.settings.couple.name_who,
         )
 
     async def breathing_css(self, request: web.Request) -> web.StreamResponse:

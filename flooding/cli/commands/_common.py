@@ -240,6 +240,17 @@ def load_settings(args: argparse.Namespace) -> LoadedConfig:
     return replace(loaded, settings=settings.model_copy(update={"notify": quiet}))
 
 
+def names_who(args: argparse.Namespace) -> bool:
+    """Whether a couple's words may name who flooded (couple.name_who); settings that cannot
+    be read name nobody, as the default does."""
+    from flooding.core.settings import ConfigError
+
+    try:
+        return load_settings(args).settings.couple.name_who
+    except ConfigError:
+        return False
+
+
 def data_dir(args: argparse.Namespace) -> Path:
     """The data directory: --data-dir, FLOODING_DATA_DIR, or the platform's user data dir."""
     from flooding.io.folders import data_dir as resolve

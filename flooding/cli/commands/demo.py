@@ -265,9 +265,10 @@ def _couple_session(
     if review is None:
         raise CommandError(say("demo.not_stored"))
     target = chart_path(folder, outcome.session_id)
-    write_private(target, render_people_png(review, say=say))
+    name_who = settings.couple.name_who  # else "one of you", as the alert says
+    write_private(target, render_people_png(review, say=say, name_who=name_who))
     print("\n" + say("summary.couple_demo", **_outcome_names(outcome)))
-    for line in headline(review, say, verbose=False):
+    for line in headline(review, say, verbose=False, name_who=name_who):
         print(f"  {line}")
     print(say("demo.plot", path=target))
     print("\n".join(_closing_lines(args, folder, say)))

@@ -13,6 +13,7 @@ from flooding.cli.commands._common import (
     add_lang_option,
     add_session_argument,
     chosen_session,
+    names_who,
     open_store,
     screen_words,
 )
@@ -75,7 +76,14 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args, read_only=True)
     try:
         session_id = chosen_session(store, args.session, say)
-        content = session_png(store, session_id, as_html=args.html, image_format=form, say=say)
+        content = session_png(
+            store,
+            session_id,
+            as_html=args.html,
+            image_format=form,
+            say=say,
+            name_who=names_who(args),
+        )
     finally:
         store.close()
     assert content is not None  # chosen_session made sure the session exists

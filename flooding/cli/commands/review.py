@@ -15,6 +15,7 @@ from flooding.cli.commands._common import (
     add_session_argument,
     chosen_session,
     demo_folder,
+    names_who,
     open_store,
     program,
     screen_words,
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     elif isinstance(found, SessionReview):
         print("\n".join(review_lines(found, say, verbose=verbose)))
     else:
-        print("\n".join(people_lines(found, say, verbose=verbose)))
+        print("\n".join(people_lines(found, say, verbose=verbose, name_who=names_who(args))))
     return 0
 
 

@@ -13,6 +13,9 @@
   const hearts = [[], []]; // couple mode: each partner's heart, aligned with t (null between)
   const latestOf = {};
   let couple = false; // two people watched: the page's words address both
+  // couple mode: whether a partner may be named as flooded (couple.name_who); else each
+  // heart is shown without the word, as the alert says "one of you"
+  const NAME_WHO = $("people").dataset.nameWho === "yes";
   const straps = {}; // couple mode: each partner's strap (link, name, battery), by name
   let latest = null, status = null, lastAlert = null, lastNotYet = null, drawPending = false;
   let chart = null;
@@ -111,6 +114,7 @@
   }
 
   function showCountdown() {
+    showTitle();
     if (!pausing || pauseEndMs === null) { lastMark = null; return; }
     const leftS = (pauseEndMs - performance.now()) / 1000;
     // the break's time is over: the heart is checked now (not "0:00 left")
@@ -200,10 +204,13 @@
     if (people.length) showPeople();
     const state = couple ? bothState() : away ? "gap" : latest.state;
     let text = couple ? words("web.live.couple.state.", state) : words("web.live.state.", state);
+    // still above the line after "I'm OK — not flooded": their answer, not the alarm again
+    const answered = state === "flooded" && alertAnswered;
+    if (answered) text = done("answered_ok");
     if (pausing) text = pausingWords();
     if (workout()) text = say("web.live.workout");
     showStateWords(text);
-    shown.className = "state-words " + (pausing ? "pausing" : state);
+    shown.className = "state-words " + (pausing ? "pausing" : answered ? "rising" : state);
     // no skin contact has its words already (the state's); a reading not believable, its own
     const why = away ? words("web.live.state.", "gap") : counted ? ""
       : latest.unusable === "no-contact" ? words("web.live.state.", "no-contact")
@@ -229,11 +236,32 @@
   }
 
   // the alert's card (while flooded or on its break, until answered); the tab's title says it
-  // too, for a person looking at another tab
+  // too, for a person looking at another tab. Once its break runs and the heart is no longer
+  // flooded, the card is no alarm any more: a quiet one with the words for the break (the
+  // script, the buttons), and the tab's title says the break and its time left
+  let alertOn = false, breakWords = false;
   function showAlert(flooded) {
-    const on = !!(lastAlert && (flooded || pausing) && !alertAnswered);
-    $("alert-card").hidden = !on;
-    const title = on ? $("alert-title").textContent + " · " + PAGE_TITLE : PAGE_TITLE;
+    alertOn = !!(lastAlert && (flooded || pausing) && !alertAnswered);
+    breakWords = alertOn && pausing && !flooded;
+    const card = $("alert-card");
+    card.hidden = !alertOn;
+    card.classList.toggle("alert", !breakWords);
+    card.classList.toggle("break-words", breakWords);
+    const heading = breakWords ? done("break_words_title") : lastAlert ? lastAlert.title : "";
+    if (alertOn && $("alert-title").textContent !== heading) $("alert-title").textContent = heading;
+    showTitle();
+  }
+  function showTitle() {
+    if (!lastAlert) alertOn = breakWords = false; // its break ended (ready) since last shown
+    let title = PAGE_TITLE;
+    if (alertOn && !breakWords) title = lastAlert.title + " · " + PAGE_TITLE;
+    if (breakWords) {
+      const leftS = pauseEndMs === null ? 0 : (pauseEndMs - performance.now()) / 1000;
+      const left = leftS > 0
+        ? say("web.live.tab_break_left", { time: floodingTimeWords.spoken(Math.ceil(leftS / 60), say) })
+        : say("web.live.tab_break");
+      title = left + " · " + PAGE_TITLE;
+    }
     if (document.title !== title) document.title = title;
   }
   const PAGE_TITLE = document.title;
@@ -272,7 +300,9 @@
     $("n-bpm").textContent = each(rateOf);
     $("n-baseline").textContent = each((r) => r.baseline == null ? say("web.live.not_known") : perMinute(r.baseline));
     $("n-threshold").textContent = each((r) => perMinute(r.threshold));
-    $("n-state").textContent = each((r) => words("web.live.person.", r.state));
+    // who is flooded is named only with couple.name_who: else the state of both together
+    $("n-state").textContent = NAME_WHO ? each((r) => words("web.live.person.", r.state))
+      : words("state.", bothState());
   }
 
   function showPeople() {
@@ -287,7 +317,7 @@
       const item = document.createElement("li");
       const state = words("web.live.person.", r.state);
       item.textContent = r.bpm != null
-        ? say("web.live.person_line", { name: name, bpm: Math.round(r.bpm), state: state })
+        ? say(NAME_WHO ? "web.live.person_line" : "web.live.person_line_unnamed", { name: name, bpm: Math.round(r.bpm), state: state })
         : say("web.live.person_not_counted." + r.unusable, { name: name, bpm: strapNumber(r), state: state });
       list.appendChild(item);
     }
