@@ -184,6 +184,18 @@ class TestConfigCheck:
             assert part in out, (part, out)
         assert "OK" not in out
 
+    def test_a_folder_where_the_file_belongs_is_named_not_called_missing(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """FLOODING_CONFIG naming a folder: check says it is a folder, not "no file yet"."""
+        folder = tmp_path / "config.toml"
+        folder.mkdir()
+        monkeypatch.setenv("FLOODING_CONFIG", str(folder))
+        assert main(["config", "check"]) == 1
+        out = capsys.readouterr().out
+        assert "this is a folder, not a file" in out
+        assert "yet" not in out
+
     def test_reports_every_problem_at_once(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

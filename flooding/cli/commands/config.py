@@ -203,7 +203,7 @@ def run_check(args: argparse.Namespace) -> int:
     if named is not None:
         return _report(named, *check_problems(named, say), say)
     path = user_config_path(None)
-    if not path.is_file():
+    if not path.exists():  # a folder there is named as one
         problems, not_ready = check_problems(None, say)  # the environment's, if any
         if problems:
             count = counted("count.problems", len(problems))
