@@ -191,6 +191,26 @@ def test_a_folder_where_the_settings_file_belongs_is_named_and_a_save_is_refused
     assert "this is a folder, not a file" in page.inner_text("#file-problem")
 
 
+def test_a_limit_never_reached_and_three_profiles_are_noted_on_the_page(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A fixed limit at or above the highest believed reading, and three paired profiles,
+    are each named on the page as `config check` names them."""
+    profiles = ("anna", "ben", "Ben")
+    (folder / "config.toml").write_text(
+        "[detection]\nabsolute_bpm = 200\nmax_plausible_bpm = 150\n"
+        + "".join(
+            f'[profiles.{name}.strap]\naddress = "C0:FF:EE:00:00:0{n}"\n'
+            for n, name in enumerate(profiles)
+        ),
+        encoding="utf-8",
+    )
+    page = settings_page(chromium, app)
+    notes = page.inner_text("#settings-notes")
+    assert "detection.absolute_bpm = 200 can never be reached" in notes
+    assert "3 profiles are named in your settings file (anna, ben, Ben)" in notes
+
+
 def test_the_what_if_numbers_are_flooding_tunes(
     chromium: Any, app: AppProcess, folder: Path
 ) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from aiohttp import web
 
+from flooding.app.readiness import profile_problems
 from flooding.app.tune import DEFAULT_TOLERANCE_S, RecordedSessions, Totals, totals, verdict
 from flooding.app.web.form_errors import Problem, field_problems
 from flooding.app.web.message_preview import example_notices
@@ -37,6 +38,7 @@ from flooding.core.settings import (
     Settings,
 )
 from flooding.core.settings_keys import allowed_values, field_for
+from flooding.core.settings_notes import unreachable_limits
 from flooding.io.config_files.loading import (
     LoadedConfig,
     available_languages,
@@ -316,6 +318,12 @@ def outside_the_form(problem: str, path: str, say: Catalogue, program: str) -> s
     return say("web.settings.fix_file", problem=problem, command=command)
 
 
+def settings_notes(settings: Settings, say: Catalogue, program: str) -> list[str]:
+    """What the shown settings do not do as they seem to, as `config check` notes it: a limit
+    never reached, more profiles than a couple."""
+    return unreachable_limits(settings, say) + profile_problems(settings, program, say)
+
+
 def what_if(
     folder: Path, current: Settings, candidate: Settings, sessions: RecordedSessions | None = None
 ) -> Totals:
@@ -480,6 +488,7 @@ def _page(
         other_errors=other_errors or [],
         other_problems=[Problem(text) for text in outside],
         marked=bool(errors),
+        notes=settings_notes(settings, server.say, server.program),
         said=said,
         preview=preview,
         verdict=_verdict(preview, server.say),
