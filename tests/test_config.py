@@ -360,6 +360,32 @@ class TestBadConfig:
         assert "absolute_bpm = true" in problem
         assert "True" not in problem
 
+    def test_a_key_set_twice_is_named_with_both_lines(self, tmp_path: Path) -> None:
+        """A key written twice is named with both of its lines, not in the TOML reader's words."""
+        path = write(tmp_path, "[detection]\nabsolute_bpm = 90\nabsolute_bpm = 95\n")
+        assert only_problem(path) == (
+            f"{path}:3: detection.absolute_bpm is set twice (lines 2 and 3): keep one"
+        )
+
+    def test_a_file_not_in_utf8_names_its_line_and_says_save_as_utf8(self, tmp_path: Path) -> None:
+        """Latin-1 bytes name the line and byte; UTF-16 (as Windows editors save) is called so;
+        both say to save the file as UTF-8."""
+        path = tmp_path / "config.toml"
+        path.write_bytes('[messages]\nalert = "Café"\n'.encode("latin-1"))
+        assert only_problem(path) == (
+            f"{path}:2: expected UTF-8 text, found the byte 0xe9: save the file as UTF-8"
+        )
+        path.write_bytes("[pause]\nminutes = 25\n".encode("utf-16"))
+        assert only_problem(path) == (
+            f"{path}: this file looks like UTF-16 text: save the file as UTF-8"
+        )
+
+    def test_a_folder_is_called_a_folder(self, tmp_path: Path) -> None:
+        """A folder named as the settings file is said to be a folder, not a file."""
+        folder = tmp_path / "config.toml"
+        folder.mkdir()
+        assert only_problem(folder).startswith(f"{folder}: this is a folder, not a file")
+
     def test_missing_file(self, tmp_path: Path) -> None:
         """A config file that does not exist is named."""
         path = tmp_path / "nope.toml"

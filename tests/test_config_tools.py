@@ -184,6 +184,31 @@ class TestConfigCheck:
             assert part in out, (part, out)
         assert "OK" not in out
 
+    def test_a_folder_where_the_file_belongs_is_named_not_called_missing(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """FLOODING_CONFIG naming a folder: check says it is a folder, not "no file yet"."""
+        folder = tmp_path / "config.toml"
+        folder.mkdir()
+        monkeypatch.setenv("FLOODING_CONFIG", str(folder))
+        assert main(["config", "check"]) == 1
+        out = capsys.readouterr().out
+        assert "this is a folder, not a file" in out
+        assert "yet" not in out
+
+    def test_a_fixed_limit_above_the_believed_readings_is_noted_not_refused(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """absolute_bpm at or above max_plausible_bpm (a rule that can never fire): check
+        still says OK, and notes that this limit is never reached."""
+        path = tmp_path / "me.toml"
+        path.write_text("[detection]\nabsolute_bpm = 200\nmax_plausible_bpm = 150\n", "utf-8")
+        assert main(["config", "check", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "OK" in out
+        assert "detection.absolute_bpm = 200 can never be reached" in out
+        assert "detection.max_plausible_bpm = 150" in out
+
     def test_reports_every_problem_at_once(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from flooding.app.readiness import pairing_problems, problem_message
-from flooding.io.config_files.loading import default_settings
+from flooding.io.config_files.loading import default_settings, load_config
 from tests.session_factory import flooding
 
 NO_BLUETOOTH = {  # a system bus that is not there: Bluetooth cannot be used at all
@@ -121,6 +121,36 @@ class TestNoStrapPaired:
         body = problem_message(problems, "flooding").body
         assert "flooding pair" in body
         assert "config check" not in body
+
+
+THREE_PAIRED = "".join(
+    f'[profiles.{name}.strap]\naddress = "C0:FF:EE:00:00:0{n}"\n'
+    for n, name in enumerate(("anna", "ben", "Ben"), start=1)
+)
+
+
+class TestThreeProfiles:
+    def test_config_check_names_the_three_profiles_not_a_missing_pairing(
+        self, tmp_path: Path
+    ) -> None:
+        """Three paired profiles: `config check` fails naming them and that couple mode needs
+        two, and never says no strap is paired."""
+        config = tmp_path / "me.toml"
+        config.write_text(THREE_PAIRED, encoding="utf-8")
+        result = flooding("config", "check", str(config))
+        assert result.returncode == 1
+        assert "3 profiles are named in your settings file (anna, ben, Ben)" in result.stdout
+        assert "couple mode needs exactly two" in result.stdout
+        assert "No strap is paired" not in result.stdout
+
+    def test_the_services_reason_names_the_three_profiles(self, tmp_path: Path) -> None:
+        """The service's reason for not watching names the three profiles, not pairing."""
+        config = tmp_path / "me.toml"
+        config.write_text(THREE_PAIRED, encoding="utf-8")
+        [problem] = pairing_problems(load_config(config).settings, "flooding")
+        assert problem.startswith("3 profiles are named in your settings file (anna, ben, Ben)")
+        assert "flooding config edit" in problem
+        assert "No strap is paired" not in problem
 
 
 class TestHintsKeepTheDataFolder:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -634,6 +636,27 @@ class TestEndlessInputs:
         path.write_bytes(b"\x00" * (5 << 20))
         with pytest.raises(ReaderError, match="binary data"):
             read(path, "csv")
+
+    @pytest.mark.parametrize("kind", ["gzip", "zip"])
+    def test_a_compressed_recording_is_called_an_archive_to_unpack(
+        self, kind: str, tmp_path: Path
+    ) -> None:
+        """A .gz or .zip of a recording is named a compressed archive, with how to unpack it,
+        by the import sniffing its format and by a named format alike."""
+        text = b"time_unix_s,hr_bpm\n1700000000,70\n"
+        path = tmp_path / f"rec.csv.{'gz' if kind == 'gzip' else 'zip'}"
+        if kind == "gzip":
+            path.write_bytes(gzip.compress(text))
+        else:
+            with zipfile.ZipFile(path, "w") as archive:
+                archive.writestr("rec.csv", text)
+        unpack = "gunzip rec.csv.gz" if kind == "gzip" else "unzip rec.csv.zip"
+        for form in (None, "csv"):
+            with pytest.raises(ReaderError) as info:
+                read(path, form) if form else read(path)
+            assert f"a compressed archive ({kind}): unpack it first" in str(info.value)
+            assert unpack in str(info.value)
+            assert "NUL" not in str(info.value)
 
     def test_file_of_many_blocks_reads_whole(self, tmp_path: Path) -> None:
         """A CSV longer than one read block gives every row, in order, with nothing doubled."""

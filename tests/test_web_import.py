@@ -298,6 +298,31 @@ def test_an_upload_without_the_cookie_or_from_another_page_is_refused(
     assert uploads_left(tmp_path) == []
 
 
+def test_a_participant_number_in_other_digits_is_refused_in_words(
+    app: AppProcess, tmp_path: Path
+) -> None:
+    """A participant "²" (a digit to Unicode, not a number) is refused with words naming it,
+    not an error inside the app; nothing is stored and no upload is left."""
+    rr = tmp_path / "rr.txt"
+    rr.write_text("800\n" * 200, encoding="utf-8")
+
+    async def check() -> None:
+        async with logged_in(app) as client:
+            form = upload_form(rr)
+            form.add_field("participant", "²")
+            async with client.post(
+                app.base + "/import", data=form, headers={"Origin": app.base}
+            ) as answer:
+                assert answer.status == 400
+                said = await answer.text()
+                assert "²" in said
+                assert "is not a number" in said
+
+    in_a_thread(check)
+    assert sessions_in(tmp_path) == []
+    assert uploads_left(tmp_path) == []
+
+
 def test_an_upload_over_the_limit_is_refused_in_words_and_leaves_no_file(
     app: AppProcess, tmp_path: Path
 ) -> None:

@@ -154,6 +154,63 @@ def test_a_mistake_in_the_file_is_shown_as_written_and_corrected_in_the_form(
     assert (settings.pause.minutes, settings.detection.absolute_bpm) == (25, 104)
 
 
+def test_a_mistake_no_field_can_fix_is_named_with_its_line(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A misspelt key in the file is named on the page with its line and `config check`'s
+    words, said to be fixed in the file; a save names it again, not "a value below"."""
+    broken = USER_FILE + "absolut_bpm = 90\n"
+    (folder / "config.toml").write_text(broken, encoding="utf-8")
+    page = settings_page(chromium, app)
+    said = page.inner_text("#file-problem")
+    assert "config.toml:5: detection.absolut_bpm = 90: unknown key" in said
+    assert "fix this line in the file" in said
+    assert "no field below can fix" in said
+    assert "marked below" not in said
+    setting(page, "pause.minutes").fill("25")
+    save(page)
+    said = page.inner_text("#file-problem")
+    assert "detection.absolut_bpm" in said
+    assert "needs a look" not in page.inner_text("body")
+    assert (folder / "config.toml").read_text(encoding="utf-8") == broken
+
+
+def test_a_folder_where_the_settings_file_belongs_is_named_and_a_save_is_refused(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """The settings file turned into a folder: the page says it is a folder, and a save is
+    refused with those words, not an error inside the app."""
+    (folder / "config.toml").unlink()
+    (folder / "config.toml").mkdir()
+    page = settings_page(chromium, app)
+    assert "this is a folder, not a file" in page.inner_text("#file-problem")
+    setting(page, "pause.minutes").fill("25")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        save(page)
+    assert answer.value.status == 409
+    assert "this is a folder, not a file" in page.inner_text("#file-problem")
+
+
+def test_a_limit_never_reached_and_three_profiles_are_noted_on_the_page(
+    chromium: Any, app: AppProcess, folder: Path
+) -> None:
+    """A fixed limit at or above the highest believed reading, and three paired profiles,
+    are each named on the page as `config check` names them."""
+    profiles = ("anna", "ben", "Ben")
+    (folder / "config.toml").write_text(
+        "[detection]\nabsolute_bpm = 200\nmax_plausible_bpm = 150\n"
+        + "".join(
+            f'[profiles.{name}.strap]\naddress = "C0:FF:EE:00:00:0{n}"\n'
+            for n, name in enumerate(profiles)
+        ),
+        encoding="utf-8",
+    )
+    page = settings_page(chromium, app)
+    notes = page.inner_text("#settings-notes")
+    assert "detection.absolute_bpm = 200 can never be reached" in notes
+    assert "3 profiles are named in your settings file (anna, ben, Ben)" in notes
+
+
 def test_the_what_if_numbers_are_flooding_tunes(
     chromium: Any, app: AppProcess, folder: Path
 ) -> None:

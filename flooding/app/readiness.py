@@ -82,10 +82,26 @@ def is_couple(settings: Settings) -> bool:
     return len(settings.profiles) == 2
 
 
-def pairing_problems(settings: Settings, program: str, say: Catalogue | None = None) -> list[str]:
-    """Why the service cannot watch yet: no strap paired (or, for a couple, a profile
-    without one); in the language of `say`, English without."""
+def profile_problems(settings: Settings, program: str, say: Catalogue | None = None) -> list[str]:
+    """More than two profiles: neither one person nor a couple, so the service cannot tell
+    whom to watch (pairing again would only add one); in the language of `say`."""
     say = say or load_catalogue()
+    if len(settings.profiles) <= 2:
+        return []
+    names = ", ".join(settings.profiles)
+    command = f"{program} config edit"
+    return [
+        say("service.too_many_profiles", count=len(settings.profiles), names=names, command=command)
+    ]
+
+
+def pairing_problems(settings: Settings, program: str, say: Catalogue | None = None) -> list[str]:
+    """Why the service cannot watch yet: more than two profiles, no strap paired (or, for a
+    couple, a profile without one); in the language of `say`, English without."""
+    say = say or load_catalogue()
+    too_many = profile_problems(settings, program, say)
+    if too_many:
+        return too_many
     if is_couple(settings):
         return [
             say("service.unpaired_person", name=name, command=f"{program} pair STRAP --as {name}")
@@ -116,7 +132,9 @@ async def wait_for_settings(
         try:
             settings = load()
             say = load_catalogue(settings.language)
-            problems = pairing_problems(settings, program, say)
+            too_many = profile_problems(settings, program, say)  # the settings' to fix
+            problems = [CONFIG_PROBLEMS, *too_many] if too_many else []
+            problems = problems or pairing_problems(settings, program, say)
         except ConfigError as exc:
             problems = [CONFIG_PROBLEMS, *exc.problems]
         if not problems:

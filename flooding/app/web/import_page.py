@@ -323,7 +323,7 @@ def _asked(upload: _Upload, say: Catalogue) -> _Asked:
     participant = fields.get("participant", "")
     if mode not in ("", *(m.value for m in Mode)) or format_name not in ("", *formats()):
         raise web.HTTPBadRequest(text=say("web.form.unreadable") + "\n")
-    if participant and not participant.isdigit():
+    if participant and not (participant.isascii() and participant.isdigit()):  # not ²
         raise ImportRefused("web.import.participant", participant=repr(participant))
     start = fields.get("start", "")
     choices = Choices(

@@ -23,6 +23,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from aiohttp import web
 
+from flooding.app.readiness import profile_problems
 from flooding.app.tune import DEFAULT_TOLERANCE_S, RecordedSessions, Totals, totals, verdict
 from flooding.app.web.form_errors import Problem, field_problems
 from flooding.app.web.message_preview import example_notices
@@ -37,6 +38,7 @@ from flooding.core.settings import (
     Settings,
 )
 from flooding.core.settings_keys import allowed_values, field_for
+from flooding.core.settings_notes import unreachable_limits
 from flooding.io.config_files.loading import (
     LoadedConfig,
     available_languages,
@@ -64,6 +66,10 @@ KEEP_SESSIONS_S = 600.0  # the what-if keeps the prepared sessions this long aft
 MAX_CHARS = {"text": MAX_TEXT_CHARS, "lines": MAX_LIST_CHARS + 2 * MAX_TEXTS}
 ITEM_PATH = re.compile(r"(\.\d+)+$")  # `.3` after a list's key: one text of it
 KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=")
+PROBLEM_KEY = re.compile(
+    r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)(?: = |: )"
+)  # after `where: `
+LINE_OF_FILE = re.compile(r"^:\d+")  # `:3` after the file's name: a problem of one line
 SECTION_LINE = re.compile(r"^\[([^\]]+)\]")
 
 
@@ -277,19 +283,45 @@ def _shown(value: Any, mark: str = ".") -> str:
     return str(value)
 
 
-def problems_by_key(problems: list[str]) -> tuple[dict[str, str], list[str]]:
-    """`config check`'s problem lines, each beside its key (the rest for the top); a problem
-    of one text of a list (`messages.suggestions.3`) beside its list."""
+def problems_by_key(problems: list[str], fields: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """`config check`'s problem lines, each beside its key when the form has a field for it
+    (`fields`), the rest whole for the top (a syntax error, an unknown key, a file that
+    cannot be read); a problem of one text of a list (`messages.suggestions.3`) beside its
+    list."""
     by_key: dict[str, str] = {}
     other: list[str] = []
+    keys = set(fields)
     for problem in problems:
         _where, _, rest = problem.partition(": ")
-        key = ITEM_PATH.sub("", rest.split(" ", 1)[0].split(":", 1)[0])
-        if key:
+        found = PROBLEM_KEY.match(rest)
+        key = ITEM_PATH.sub("", found.group(1)) if found else ""
+        if key in keys:
             by_key[key] = f"{by_key[key]} {rest}" if key in by_key else rest
         else:
             other.append(problem)
     return by_key, other
+
+
+def field_keys(settings: Settings) -> list[str]:
+    """The settings keys the form has a field for."""
+    return [field.key for _title, fields in form_fields(settings) for field in fields]
+
+
+def outside_the_form(problem: str, path: str, say: Catalogue, program: str) -> str:
+    """A problem no field can fix, said so when it is the person's file's (`path`): fix
+    that line (or the file) in the file itself, with `program config edit`."""
+    if not problem.startswith(path):
+        return problem
+    command = f"{program} config edit"
+    if LINE_OF_FILE.match(problem.removeprefix(path)):
+        return say("web.settings.fix_line_in_file", problem=problem, command=command)
+    return say("web.settings.fix_file", problem=problem, command=command)
+
+
+def settings_notes(settings: Settings, say: Catalogue, program: str) -> list[str]:
+    """What the shown settings do not do as they seem to, as `config check` notes it: a limit
+    never reached, more profiles than a couple."""
+    return unreachable_limits(settings, say) + profile_problems(settings, program, say)
 
 
 def what_if(
@@ -438,6 +470,10 @@ def _page(
     mark = decimal_mark(server.say)
     sections = form_fields(settings, server.say, set_here(server))
     every = [(f.key, field_id(f.key), f.label) for _title, fields in sections for f in fields]
+    path = str(user_config_path(server.config_file))
+    outside = [
+        outside_the_form(text, path, server.say, server.program) for text in other_errors or []
+    ]
     return server.render(
         "settings.html",
         status=status,
@@ -450,14 +486,16 @@ def _page(
         errors=errors or {},
         field_problems=field_problems(errors or {}, every),
         other_errors=other_errors or [],
-        other_problems=[Problem(text) for text in other_errors or []],
+        other_problems=[Problem(text) for text in outside],
+        marked=bool(errors),
+        notes=settings_notes(settings, server.say, server.program),
         said=said,
         preview=preview,
         verdict=_verdict(preview, server.say),
         changes=changes or [],
         shown=lambda value: _shown(value, mark),
         notices=example_notices(settings, server.say),
-        path=str(user_config_path(server.config_file)),
+        path=path,
     )
 
 
@@ -514,7 +552,7 @@ def _form_against_file(server: AppServer, form: dict[str, str]) -> tuple[Setting
     try:
         current = settings_in_effect(server).settings
     except ConfigError as exc:
-        wrong, _ = problems_by_key(exc.problems)
+        wrong, _ = problems_by_key(exc.problems, field_keys(server.settings))
     else:
         return current, overrides_from(form, current, mark), False
     current = server.settings
@@ -552,7 +590,7 @@ def _checked(server: AppServer, form: dict[str, str]) -> CheckedForm:
     try:
         candidate = settings_in_effect(server, changes).settings
     except ConfigError as exc:
-        errors, other = problems_by_key(exc.problems)
+        errors, other = problems_by_key(exc.problems, field_keys(current))
         return CheckedForm(current, changes, file_problem, None, errors, other)
     return CheckedForm(current, changes, file_problem, candidate, {}, [])
 
@@ -565,7 +603,7 @@ async def settings_page(request: web.Request) -> web.StreamResponse:
     try:
         loaded = settings_in_effect(server)
     except ConfigError as exc:
-        errors, other = problems_by_key(exc.problems)
+        errors, other = problems_by_key(exc.problems, field_keys(server.settings))
         mark = decimal_mark(server.say)
         form = _form_of(server.settings, mark)
         for key, text in _written_in_file(

@@ -154,14 +154,15 @@ def _shown(key: str, value: Any, say: Catalogue) -> str:
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 3] + "..."
 
 
-def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[str]]:
+def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[str], list[str]]:
     """Every problem in a config file (layered over the defaults; None: the defaults alone)
     and in the settings this environment sets (`FLOODING_SECTION__KEY`: every command takes
     them), then any remote target Apprise does not understand, and, when there is none, what
     still keeps the monitor from watching (no strap
-    paired)."""
-    from flooding.app.readiness import pairing_problems, target_problems
+    paired), and notes on settings that load but cannot work as meant (a limit never reached)."""
+    from flooding.app.readiness import pairing_problems, profile_problems, target_problems
     from flooding.core.settings import ConfigError
+    from flooding.core.settings_notes import unreachable_limits
     from flooding.io.config_files.loading import load_config
 
     try:
@@ -169,22 +170,35 @@ def check_problems(path: Path | None, say: Catalogue) -> tuple[list[str], list[s
             path, env=os.environ, use_default_user_file=False, language=say.language
         )
     except ConfigError as exc:
-        return exc.problems, []
-    unknown = target_problems(loaded, say)
+        return exc.problems, [], []
+    notes = unreachable_limits(loaded.settings, say)
+    unknown = target_problems(loaded, say) + profile_problems(loaded.settings, program(), say)
     if unknown:
-        return unknown, []
-    return [], pairing_problems(loaded.settings, program(), say)
+        return unknown, [], notes
+    return [], pairing_problems(loaded.settings, program(), say), notes
 
 
-def _report(path: Path, problems: list[str], not_ready: list[str], say: Catalogue) -> int:
+def _report(
+    path: Path, problems: list[str], not_ready: list[str], notes: list[str], say: Catalogue
+) -> int:
     if not problems:
         print(say("config.ok", path=path))
+        _say_notes(notes, say)
         _say_not_ready(not_ready, say)
         return 0
     print(say("config.problems", path=path, problems=counted("count.problems", len(problems))))
     for problem in problems:
         print(f"  {problem}")
+    _say_notes(notes, say)
     return 1
+
+
+def _say_notes(notes: list[str], say: Catalogue) -> None:
+    """Settings that load but cannot work as meant, under their own heading."""
+    if notes:
+        print(say("config.notes"))
+        for note in notes:
+            print(f"  {note}")
 
 
 def _say_not_ready(not_ready: list[str], say: Catalogue) -> None:
@@ -203,8 +217,8 @@ def run_check(args: argparse.Namespace) -> int:
     if named is not None:
         return _report(named, *check_problems(named, say), say)
     path = user_config_path(None)
-    if not path.is_file():
-        problems, not_ready = check_problems(None, say)  # the environment's, if any
+    if not path.exists():  # a folder there is named as one
+        problems, not_ready, notes = check_problems(None, say)  # the environment's, if any
         if problems:
             count = counted("count.problems", len(problems))
             print(say("config.problems_no_file", path=path, problems=count))
@@ -212,6 +226,7 @@ def run_check(args: argparse.Namespace) -> int:
                 print(f"  {problem}")
             return 1
         print(say("config.ok_no_file", path=path))
+        _say_notes(notes, say)
         _say_not_ready(not_ready, say)
         return 0
     return _report(path, *check_problems(path, say), say)

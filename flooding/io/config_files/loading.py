@@ -37,6 +37,7 @@ from flooding.io.config_files.problems import (
     validate_tree,
     where_set,
 )
+from flooding.io.config_files.unreadable import set_twice_text, unreadable_text
 from flooding.io.folders import ENV_DATA_DIR
 from flooding.io.locale_files import SOURCE_LANGUAGE, load_catalogue
 
@@ -97,12 +98,12 @@ def _read_toml(path: Path, say: Catalogue) -> tuple[dict[str, Any], str]:
     except FileNotFoundError:
         raise ConfigError([say("problem.no_such_file", path=path)], say.language) from None
     except (OSError, UnicodeDecodeError) as exc:
-        problem = say("problem.cannot_read", path=path, error=exc)
-        raise ConfigError([problem], say.language) from None
+        raise ConfigError([unreadable_text(path, exc, say)], say.language) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([toml_error_text(path, exc, say)], say.language) from None
+        problem = set_twice_text(path, text, exc, say) or toml_error_text(path, exc, say)
+        raise ConfigError([problem], say.language) from None
 
 
 def _problem_words(language: str | None) -> Catalogue:
@@ -186,7 +187,7 @@ def load_config(
     user_file = named_config_file(config_file, env)
     if user_file is None and use_default_user_file:
         candidate = default_user_config_path()
-        user_file = candidate if candidate.is_file() else None
+        user_file = candidate if candidate.exists() else None  # a folder there is named
     if user_file is not None:
         user_tree, text = _read_toml(user_file, say)
         tree = merge_tables(tree, user_tree)

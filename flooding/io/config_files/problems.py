@@ -40,23 +40,32 @@ def line_of(text: str, path: str) -> int | None:
     while parts and parts[-1].isdigit():
         parts.pop()
     found: dict[str, int] = {}
-    current = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER_RE.match(line)
-        if header:
-            current = _dotted(header.group(1))
-            found.setdefault(current, number)
-            continue
-        key = _KEY_RE.match(line)
-        if key:
-            full = f"{current}.{_dotted(key.group(1))}" if current else _dotted(key.group(1))
-            found.setdefault(full, number)
+    for number, full in keys_by_line(text).items():
+        found.setdefault(full, number)
     while parts:
         line_number = found.get(".".join(parts))
         if line_number is not None:
             return line_number
         parts.pop()
     return None
+
+
+def keys_by_line(text: str) -> dict[int, str]:
+    """The key path each line of TOML text sets or opens (a `[section]` header: the section),
+    by 1-based line number."""
+    found: dict[int, str] = {}
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER_RE.match(line)
+        if header:
+            current = found[number] = _dotted(header.group(1))
+            continue
+        key = _KEY_RE.match(line)
+        if key:
+            found[number] = (
+                f"{current}.{_dotted(key.group(1))}" if current else _dotted(key.group(1))
+            )
+    return found
 
 
 def where_set(path: str, origins: Mapping[str, str]) -> tuple[str, str]:

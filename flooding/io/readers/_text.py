@@ -11,6 +11,7 @@ import codecs
 import csv
 import os
 import re
+import shlex
 import stat
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -132,7 +133,24 @@ def open_recording(path: Path) -> BinaryIO:
             path, None, phrase("reader.saved_as_file"), phrase("reader.not_a_file", kind=kind)
         )
     os.set_blocking(fd, True)
-    return os.fdopen(fd, "rb")
+    handle = os.fdopen(fd, "rb")
+    archive = _archive_kind(handle.read(4))
+    if archive:
+        handle.close()
+        command = f"{ARCHIVES[archive]} {shlex.quote(path.name)}"
+        found = phrase("reader.archive", kind=archive, command=command)
+        raise ReaderError(path, None, phrase("reader.text"), found)
+    handle.seek(0)
+    return handle
+
+
+ARCHIVES = {"gzip": "gunzip", "zip": "unzip"}  # a compressed archive, and what unpacks it
+_SIGNATURES = ((b"\x1f\x8b", "gzip"), (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"))
+
+
+def _archive_kind(head: bytes) -> str:
+    """The kind of compressed archive a file's first bytes show ('' for none)."""
+    return next((kind for mark, kind in _SIGNATURES if head.startswith(mark)), "")
 
 
 def _too_long(path: Path, line: int) -> ReaderError:
