@@ -40,14 +40,15 @@ STORED_NAMES = {"demo.strap_name"}  # names a session keeps as data (an English 
 
 
 def english_sentences() -> set[str]:
-    """The literal parts of the English texts that are sentences (two words or more)."""
+    """The literal parts of the English texts that are sentences (two words or more; a
+    settings key such as `detection.absolute_bpm` is a name, not words)."""
     found = set()
     for key, text in screen_texts("en").items():
         if key in STORED_NAMES:
             continue
         for literal, *_ in string.Formatter().parse(text):
             part = literal.strip(" ,.:;()'-")
-            if len(re.findall(r"[A-Za-z]{2,}", part)) >= 2:
+            if len(re.findall(r"(?<![\w.])[A-Za-z]{2,}(?!\w|\.\w)", part)) >= 2:
                 found.add(part)
     return found
 
