@@ -77,6 +77,8 @@ from flooding.io.store.schema import (
 from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch, Ids, Writer
 
 if TYPE_CHECKING:
+    import asyncio
+
     from flooding.core.beats.columns import SampleColumns
     from flooding.io.store.columns import Key
     from flooding.io.store.replays import Replayed
@@ -368,6 +370,7 @@ class Store:
         self._latest_alerts: dict[int, EventRow] = {}  # live: each session's latest alert
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
         self._one_transaction = False  # inside `all_or_nothing`: nothing commits before its end
+        self._closed = False  # `close` began: nothing more is handed to the writer
 
     @classmethod
     def open(
@@ -608,6 +611,7 @@ class Store:
         """Commit what is pending and close (closed even when the commit fails).
 
         A busy database is waited for (up to `CLOSE_WAIT_S`) so that no sample is lost."""
+        self._closed = True
         try:
             if self._writer is not None:
                 self._hand_over()
@@ -656,8 +660,28 @@ class Store:
     def _live(self) -> Writer | None:
         """The writer thread, started by the first write made inside a running event loop."""
         if self._writer is None and _in_event_loop():
-            self._writer = Writer(self.path, lambda: _connect(self.path, WRITER_BUSY_TIMEOUT_MS))
+            import asyncio  # loaded: a loop runs
+
+            loop = asyncio.get_running_loop()
+            self._writer = Writer(
+                self.path,
+                lambda: _connect(self.path, WRITER_BUSY_TIMEOUT_MS),
+                on_idle=lambda: self._written(loop),
+            )
         return self._writer
+
+    def _written(self, loop: asyncio.AbstractEventLoop) -> None:
+        """(On the writer's thread.) Its queue is saved: writes that wait on disk are handed
+        to it now, on the loop the store is used from, not at the next write or read, which
+        may be long in coming (an app nobody looks at): other programs see them at once."""
+        if self._journal.waiting and not self._closed:
+            with suppress(RuntimeError):  # the loop is closed: `close` saved them, or the next open
+                loop.call_soon_threadsafe(self._journal_follows)
+
+    def _journal_follows(self) -> None:
+        """Hand what waits on disk to the writer (`_written`), unless the store closed."""
+        if self._writer is not None and not self._closed:
+            self._save_journal(self._writer)
 
     def _run(self, job: Any, rows: int = 0) -> None:
         """Queue a job (inside the event loop), or run it and wait for it (outside)."""

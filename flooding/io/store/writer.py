@@ -82,10 +82,18 @@ class _Queued:
 class Writer:
     """A thread that commits queued jobs on its own connection, retrying a busy database."""
 
-    def __init__(self, path: Path, connect: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        connect: Callable[[], sqlite3.Connection],
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_idle`: called (on the thread) each time the queue has emptied, the database
+        written: what waits elsewhere (a journal on disk) may follow now."""
         self.path = path
         self.ids = Ids()
         self._connect = connect
+        self._on_idle = on_idle
         self._queue: deque[_Queued] = deque()
         self._cond = threading.Condition()
         self._stopping = False
@@ -238,6 +246,12 @@ class Writer:
                 self._queue.remove(queued)
                 queued.done.set()
             self._cond.notify_all()
+            idle = not self._queue
+        if idle and self._on_idle is not None:
+            try:
+                self._on_idle()
+            except Exception:  # never the writer's stop
+                log.exception("could not follow up on the saved writes")
 
     def _went_away(self, exc: sqlite3.Error) -> None:
         now = time.monotonic()
