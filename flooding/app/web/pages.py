@@ -32,14 +32,14 @@ from flooding.app.review import (
     with_unseen_ends,
 )
 from flooding.app.scrub import scrub_soon
-from flooding.app.session_files import delete_session
+from flooding.app.session_files import delete_session_aside
 from flooding.app.web.chart_words import one_heart_words, two_hearts_words
 from flooding.app.web.form_errors import field_problems
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.models import NOTE_MAX_CHARS
 from flooding.core.timefmt import clock_time, duration, session_clock, session_stamp, spans_days
-from flooding.io.store import ALERT_KINDS, StillWaitingError
+from flooding.io.store import ALERT_KINDS, StillWaitingError, StoreError
 
 # what a page says after a change (web.said.*)
 SAID = ("note", "false-alarm", "undo", "deleted", "imported")
@@ -48,7 +48,7 @@ SAID = ("note", "false-alarm", "undo", "deleted", "imported")
 AFTER_IMPORT = web.AppKey("words said after each session's import", dict[int, str])
 # what a session page says when a change was refused (web.session.*): the address names one
 # of these, never words of its own, which any page could put there
-SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording", "still_waiting")
+SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording", "still_waiting", "busy")
 
 
 def add_routes(app: web.Application) -> None:
@@ -462,10 +462,15 @@ async def delete(request: web.Request) -> web.StreamResponse:
         return _back(session_id, error="not_confirmed")
     if summary.recording:
         return _back(session_id, error="still_recording")
-    try:
-        counts = delete_session(server.store, server.folder, session_id)
+    try:  # another program's lock is waited for off the event loop, for a few seconds
+        counts = await delete_session_aside(server.store, server.folder, session_id)
     except StillWaitingError:  # saved later, its last readings would bring it back
         return _back(session_id, error="still_waiting")
+    except StoreError as exc:  # nothing of it is deleted: the person may try again
+        if exc.key == "store.busy":
+            return _back(session_id, error="busy")
+        why = server.say("web.session.not_deleted", why=exc.said(server.say))
+        return _session_view(request, error=why, status=503)
     if not counts.scrubbed:  # a reader holds the log: its old pages are emptied soon
         scrub_soon(server.store)
     return web.Response(status=303, headers={"Location": "/sessions?said=deleted"})

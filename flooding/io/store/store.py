@@ -43,8 +43,16 @@ from flooding.core.models import SOLO, Event, Sample
 from flooding.core.settings import masked_settings_json
 from flooding.core.timefmt import local_stamp
 from flooding.io.files import UnsafeFileError, make_private_dir
+from flooding.io.store.deletion import (
+    DeletedCounts,
+    Deletion,
+    delete_rows,
+    identity,
+    scrub,
+    still_waiting,
+    waits_on_disk,
+)
 from flooding.io.store.errors import (
-    StillWaitingError,
     StoreError,
     as_store_error,
     explain,
@@ -58,7 +66,6 @@ from flooding.io.store.journal import (
     WaitingEvent,
     left_waiting,
     leftovers,
-    waiting_sessions,
 )
 from flooding.io.store.schema import (
     COLUMNS_SCHEMA,
@@ -317,16 +324,6 @@ class SessionStats:
     samples: int
     peak_bpm: float | None  # the highest plausible reading with skin contact
     last_sample_s: float | None
-
-
-@dataclass(frozen=True)
-class DeletedCounts:
-    """What `delete_session` removed."""
-
-    sessions: int
-    samples: int
-    events: int
-    scrubbed: bool = True  # the log was emptied too (False: a reader held it; `scrub_log`)
 
 
 # a session row's columns as a new session gives them (`begin_session`, a journal's header)
@@ -1502,70 +1499,61 @@ class Store:
         Refused (`StillWaitingError`) while some of the session's data waits to be saved, in
         this store's memory or in a waiting file (this program's or another's): saved after
         the delete, it would bring the session back. What waits is saved once the database
-        is free, and the delete can be made then.
+        is free, and the delete can be made then. Another program's lock is waited for as
+        `open` waits: from an event loop, delete through `deletion` instead.
         """
         self.flush()
         self._settle()
-        if self._still_waiting(session_id):
-            from flooding.io.locale_files import load_catalogue
-
-            values: dict[str, object] = {"id": session_id}
-            said = load_catalogue()("store.delete_waiting", **values)
-            raise StillWaitingError(said, "store.delete_waiting", **values)
-        return self._delete_rows(self._sid(session_id))
-
-    def _still_waiting(self, session_id: int) -> bool:
-        """Whether some of a session's data is not saved yet: held by this store (a live
-        session it recorded), or in a waiting file, matched by the id its lines carry or,
-        when the session was stored under another id, by its header."""
-        if any(row[0] == session_id for row in self._pending):
-            return True
-        if session_id in self._begun and self.waiting_rows:
-            return True
         stored = self._sid(session_id)
-        row = self.db.execute(
-            "SELECT started_s, source, mode, settings_json FROM sessions WHERE id=?", (stored,)
-        ).fetchone()
-        for sid, header in waiting_sessions(self.path):
-            if sid in (session_id, stored):
-                return True
-            if header is not None and row is not None:
-                began = (header.started_s, header.source, header.mode, header.settings_json)
-                if began == tuple(row):
-                    return True
-        return False
-
-    def _delete_rows(self, session_id: int) -> DeletedCounts:
-        def delete(db: sqlite3.Connection) -> tuple[bool, int, int]:
-            found = db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()
-            samples = db.execute("DELETE FROM samples WHERE session_id=?", (session_id,)).rowcount
-            events = db.execute("DELETE FROM events WHERE session_id=?", (session_id,)).rowcount
-            db.execute("DELETE FROM session_people WHERE session_id=?", (session_id,))
-            # also gone by ON DELETE CASCADE; said here too, as the other tables are
-            db.execute("DELETE FROM sample_columns WHERE session_id=?", (session_id,))
-            db.execute("DELETE FROM replayed_alerts WHERE session_id=?", (session_id,))
-            db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
-            return found is not None, samples, events
-
-        found, samples, events = self._sync(delete)
+        if self._held_here(session_id) or waits_on_disk(
+            self.path, (session_id, stored), identity(self.db, stored)
+        ):
+            raise still_waiting(session_id)
+        found, samples, events = self._sync(lambda db: delete_rows(db, stored))
         # the event loop never waits for a reader: the app tries again soon (`app.scrub`)
         scrubbed = self.scrub_log(0 if _in_event_loop() else BUSY_TIMEOUT_MS)
         return DeletedCounts(
             sessions=1 if found else 0, samples=samples, events=events, scrubbed=scrubbed
         )
 
+    def deletion(self, session_id: int) -> Deletion:
+        """A delete of a session to make on another thread (`Deletion.run`), so that the
+        event loop never waits for the lock (the app's pages, the live heart beside them);
+        `delete_session`'s refusal while the data this store holds in memory waits to be
+        saved is made here (StillWaitingError), that of a waiting file by `run`."""
+        self.flush()
+        if self._held_here(session_id):
+            raise still_waiting(session_id)
+        stored = self._sid(session_id)
+
+        def saved(timeout_s: float) -> sqlite3.Error | None:
+            if self.wait_saved(timeout_s):
+                return None
+            writer = self._writer
+            trouble = None if writer is None else writer.trouble
+            return trouble or sqlite3.OperationalError("database is locked")
+
+        return Deletion(
+            path=self.path,
+            session_id=session_id,
+            stored=stored,
+            began=identity(self.db, stored),
+            connect=lambda wait_ms: _own_writer(self.path, wait_ms),
+            saved=saved,
+        )
+
+    def _held_here(self, session_id: int) -> bool:
+        """Whether some of a session's data waits in this store (a live session it recorded):
+        buffered, with the writer thread, or in its waiting file."""
+        if any(row[0] == session_id for row in self._pending):
+            return True
+        return session_id in self._begun and bool(self.waiting_rows)
+
     def scrub_log(self, wait_ms: int = 0) -> bool:
         """Copy the write-ahead log into the database file and empty it (a TRUNCATE
         checkpoint), so that what a delete overwrote is gone from both; whether it was done.
         Another program reading the file holds it off (False): waited for `wait_ms`."""
-        self.db.execute(f"PRAGMA busy_timeout = {wait_ms}")
-        try:
-            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return bool(busy == 0)
+        return scrub(self.db, wait_ms)
 
     def set_strap(self, session_id: int, name: str | None, address: str | None) -> None:
         """Record which strap a session came from, once it is known."""
