@@ -1,7 +1,8 @@
 """The app while another program holds the database (an import, `flooding review`, a backup):
 a delete waits for it off the event loop, so every other page and the live heart go on, and
 one it cannot make in time is said plainly, nothing of it deleted; a change made meanwhile
-is saved once the lock frees, with no page asked for.
+is shown as made, the pages say calmly that it waits, and it is saved once the lock frees,
+with no page asked for.
 
 Real parts: `flooding app` in a process of its own, or a running session's app on a loop of
 its own (`FedApp`), a real SQLite file that another connection holds (`LockHolder`), and
@@ -35,6 +36,8 @@ pytestmark = pytest.mark.slow
 
 SAVED_WITHIN_S = 30.0  # the app saves in a thread of its own: a loaded machine takes a while
 PAGE_TIMEOUT_MS = 20_000  # a page of an app whose loop runs answers well within this
+WAITING_EN = "Your change is kept and will be saved in a moment"
+WAITING_DE = "Deine Änderung bleibt erhalten und wird gleich gespeichert"
 NOT_YET = "Nothing is deleted yet: another program"
 
 
@@ -208,3 +211,53 @@ def test_a_change_waiting_on_disk_is_saved_once_the_lock_frees_with_no_page_aske
         wait_until(marked, "the mark saved", SAVED_WITHIN_S)
         wait_until(lambda: not journal_of(folder).exists(), "the waiting file gone", 10.0)
         assert stored_note(folder, hard) == "money, again"
+
+
+def test_a_note_saved_while_held_is_in_its_box_and_the_page_says_it_waits_until_saved(
+    chromium: Any, recorded: tuple[Path, int, int]
+) -> None:
+    """A note saved while another program holds the database shows in its box at once, and
+    the page says calmly that the change is kept and saved in a moment (not that it is
+    saved); once the lock is let go it is saved, and the page no longer says it waits."""
+    folder, _, hard = recorded
+    with served(folder) as app:
+        page = open_page(logged_in(chromium, app.link), app.base, f"/sessions/{hard}")
+        with LockHolder(folder / DB_NAME):
+            save_note(page, hard, "money, again")
+            assert page.get_by_label("What was the talk about?").input_value() == "money, again"
+            said = page.locator("#waiting").inner_text()
+            assert WAITING_EN in said
+            assert "another program" in said
+            assert "Your note is saved" not in page.content()
+            page.goto(app.base + "/sessions")  # every page says it while it waits
+            assert WAITING_EN in page.locator("#waiting").inner_text()
+            assert "money, again" in page.locator("tbody").inner_text()
+        wait_until(lambda: stored_note(folder, hard) == "money, again", "the note", SAVED_WITHIN_S)
+
+        def told_saved() -> bool:
+            page.goto(app.base + f"/sessions/{hard}")
+            return bool(page.locator("#waiting").count() == 0)
+
+        wait_until(told_saved, "the page to stop saying it waits", SAVED_WITHIN_S)
+        assert page.get_by_label("What was the talk about?").input_value() == "money, again"
+
+
+def test_a_false_alarm_marked_while_held_says_it_waits_in_german(
+    chromium: Any, recorded: tuple[Path, int, int]
+) -> None:
+    """In German, a false alarm marked while another program holds the database is shown
+    as marked, and the page says in German that the change is kept and saved soon."""
+    folder, _, hard = recorded
+    with served(folder, "--lang", "de") as app:
+        page = open_page(logged_in(chromium, app.link), app.base, f"/sessions/{hard}")
+        with LockHolder(folder / DB_NAME):
+            page.get_by_role("button", name="Das war ein Fehlalarm").click()
+            said = page.locator("#waiting").inner_text()
+            assert WAITING_DE in said
+            assert "ein anderes Programm" in said
+            assert "Du hast diesen Hinweis als Fehlalarm markiert." in page.content()
+        wait_until(
+            lambda: any(row[3] == "false-alarm" for row in stored_events(folder)),
+            "the mark saved",
+            SAVED_WITHIN_S,
+        )

@@ -81,6 +81,7 @@ from flooding.io.store.schema import (
     USABLE_PEAK,
     statements,
 )
+from flooding.io.store.unsaved import Unsaved
 from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch, Ids, Writer
 
 if TYPE_CHECKING:
@@ -366,6 +367,7 @@ class Store:
         self._alerts: dict[int, int] = {}  # live alerts: id -> session
         self._latest_alerts: dict[int, EventRow] = {}  # live: each session's latest alert
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
+        self._notes: Unsaved[int, str] = Unsaved()  # live notes not saved yet, by session
         self._one_transaction = False  # inside `all_or_nothing`: nothing commits before its end
         self._closed = False  # `close` began: nothing more is handed to the writer
 
@@ -1082,6 +1084,27 @@ class Store:
         return as_store_error(trouble, self.path)
 
     @property
+    def held_elsewhere(self) -> bool:
+        """Whether writes of a live store wait because another program holds the database:
+        kept (in memory or on disk) and saved once it lets go. A database that cannot be
+        written at all is `saving_trouble`'s."""
+        writer = self._writer
+        if writer is None:
+            return False
+        trouble = writer.trouble
+        if trouble is not None:
+            return is_busy(trouble)
+        return self._journal_waits()  # the lock just freed: what waited on disk follows
+
+    def wait_tried(self, timeout_s: float) -> bool:
+        """Wait until the writes handed to the writer thread are saved (True), or it found the
+        database away meanwhile (False: `held_elsewhere`, `saving_trouble`), or `timeout_s`
+        passed (False). Safe from any thread: a page that made a change awaits it off the
+        event loop before it says whether the change is saved."""
+        writer = self._writer
+        return True if writer is None else writer.wait_tried(timeout_s)
+
+    @property
     def longest_wait_s(self) -> float:
         """The longest a write waited from handed over to saved (live use), so far."""
         return 0.0 if self._writer is None else self._writer.longest_wait_s
@@ -1574,13 +1597,26 @@ class Store:
         self._write(write)
 
     def set_note(self, session_id: int, note: str) -> None:
-        """Set what the talk was about."""
+        """Set what the talk was about. Live use: read back as set (`sessions`, `session`)
+        while it waits to be saved."""
+        turn = self._notes.set(session_id, note) if self._live() is not None else None
 
         def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
             sid = session_id if batch is None else batch.real("sessions", session_id)
             db.execute("UPDATE sessions SET note=? WHERE id=?", (note, sid))
+            if batch is not None and turn is not None:
+                batch.after.append(lambda: self._notes.saved(session_id, turn))
 
         self._write(write)
+
+    def _as_set(self, rows: list[SessionRow]) -> list[SessionRow]:
+        """Sessions as this store set them: a note that waits to be saved is the one read."""
+        notes = {self._sid(sid): note for sid, note in self._notes.now().items()}
+        if not notes:
+            return rows
+        return [
+            dataclasses.replace(row, note=notes[row.id]) if row.id in notes else row for row in rows
+        ]
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -1591,7 +1627,7 @@ class Store:
             "SELECT id, started_s, ended_s, source, strap_name, strap_address, mode, note"
             " FROM sessions ORDER BY started_s, id"
         ).fetchall()
-        return [SessionRow(*row) for row in rows]
+        return self._as_set([SessionRow(*row) for row in rows])
 
     def session(self, session_id: int) -> SessionRow | None:
         """One session, or None."""
@@ -1601,7 +1637,7 @@ class Store:
             " FROM sessions WHERE id=?",
             (self._sid(session_id),),
         ).fetchone()
-        return SessionRow(*row) if row else None
+        return self._as_set([SessionRow(*row)])[0] if row else None
 
     def latest_session_id(self) -> int | None:
         """The id of the session added last (a just-imported old recording included: "the

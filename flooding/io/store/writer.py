@@ -129,6 +129,18 @@ class Writer:
         if queued.error is not None:
             raise queued.error
 
+    def wait_tried(self, timeout_s: float) -> bool:
+        """Wait until every queued job is done (True), or the database was found away while
+        they wait (False at once: `trouble` says why), or `timeout_s` passed (False)."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._queue and self.trouble is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return not self._queue
+
     def wait_idle(self, timeout_s: float | None) -> bool:
         """Wait until every queued job is done; False if `timeout_s` passed first."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -192,6 +204,7 @@ class Writer:
                     continue
                 self._went_away(exc)
                 with self._cond:
+                    self._cond.notify_all()  # `wait_tried` hears of it
                     self._cond.wait(backoff_s)  # a stop wakes it
                 backoff_s = min(backoff_s * 2, RETRY_MAX_S)
                 continue
