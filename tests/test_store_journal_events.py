@@ -190,6 +190,38 @@ def test_events_recorded_while_held_wait_on_disk_and_are_saved_once_in_order(
     assert stored_events(tmp_path)[2][4] == {"alert_event_id": alert}
 
 
+def test_what_waits_on_disk_is_saved_once_the_lock_frees_with_nothing_written_after(
+    tmp_path: Path,
+) -> None:
+    """An alert that waits on disk (the database held a while) is saved once the lock frees,
+    for other programs to read, though nothing is written or flushed after it (an app nobody
+    uses meanwhile): not only at the next write or at close."""
+    store = Store.open(tmp_path, journal_after_s=0.2)
+
+    async def run() -> tuple[int, int, bool]:
+        sid = store.begin_session(START, source="ble", mode="talk")
+        store.add_sample(sid, Sample(t_s=START, bpm=120.0, rr_s=(0.5,)))
+        store.flush()
+        await asyncio.sleep(0.5)  # the writer finds the database away this long
+        alert = store.add_event(sid, Alert(START, 120.0, 70.0, 100.0, Rule.ABSOLUTE))
+        on_disk = journal_of(tmp_path).exists()
+        holder.release.set()
+        for _ in range(400):  # 20 s at most
+            if not journal_of(tmp_path).exists():
+                break
+            await asyncio.sleep(0.05)
+        return sid, alert, on_disk
+
+    try:
+        with LockHolder(tmp_path / DB_NAME, "EXCLUSIVE") as holder:
+            sid, alert, on_disk = asyncio.run(run())
+        assert on_disk
+        assert not journal_of(tmp_path).exists()
+        assert [(e[0], e[1], e[3]) for e in stored_events(tmp_path)] == [(alert, sid, "alert")]
+    finally:
+        store.close()
+
+
 # a waiting file as the previous version wrote it: its session's details, then sample rows
 PREVIOUS_FORMAT = (
     '{"session": 1, "started_s": 1700000000.0, "source": "ble", "mode": "talk",'

@@ -217,7 +217,7 @@ def test_a_mark_taken_back_while_another_program_writes_stays_taken_back(
     with LockHolder(folder / DB_NAME):
         page.get_by_label("What was the talk about?").fill("money, again")
         page.get_by_role("button", name="Save the note").click()
-        page.wait_for_selector("text=Your note is saved")  # it waits for the lock
+        page.wait_for_selector("text=Your change is kept")  # it waits for the lock
         time.sleep(JOURNAL_AFTER_S + 1.5)  # the database away this long: writes wait on disk
         page.get_by_role("button", name="This was a false alarm").click()
         page.wait_for_selector("text=Marked as a false alarm")
@@ -225,11 +225,8 @@ def test_a_mark_taken_back_while_another_program_writes_stays_taken_back(
         page.get_by_role("button", name="Undo: it was real").click()
         page.wait_for_selector("text=taken back")
 
-    def saved() -> bool:
-        page.reload()  # a page of the app hands what waits on disk to be saved
-        return not journal_of(folder).exists()
-
-    wait_until(saved, "the waiting file saved", SAVED_WITHIN_S)
+    wait_until(lambda: not journal_of(folder).exists(), "the waiting file saved", SAVED_WITHIN_S)
+    page.reload()
     assert "Undo: it was real" not in page.content()
     with opened(folder) as store:
         alert = store.latest_alert(hard)

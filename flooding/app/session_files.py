@@ -4,9 +4,14 @@ nor is later taken for the session that gets its number next."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from flooding.io.store import DeletedCounts, Store
+
+# a delete asked for on a page waits this long for another program's lock (an import's
+# commit, a checkpoint) before the person is told to try again: the page answers by then
+DELETE_WAIT_S = 5.0
 
 
 def chart_path(folder: Path, session_id: int) -> Path:
@@ -19,3 +24,21 @@ def delete_session(store: Store, folder: Path, session_id: int) -> DeletedCounts
     counts = store.delete_session(session_id)
     chart_path(folder, session_id).unlink(missing_ok=True)
     return counts
+
+
+async def delete_session_aside(
+    store: Store, folder: Path, session_id: int, wait_s: float = DELETE_WAIT_S
+) -> DeletedCounts:
+    """`delete_session` from an event loop: the wait for another program's lock (up to
+    `wait_s`) and the delete itself in a worker thread, so that the loop's pages and live
+    heart go on meanwhile. The store's refusals as `delete_session`'s; a StoreError (busy:
+    another program still holds the database) when it cannot be deleted in that time, and
+    then nothing of it is."""
+    deletion = store.deletion(session_id)
+
+    def run() -> DeletedCounts:
+        counts = deletion.run(wait_s)
+        chart_path(folder, session_id).unlink(missing_ok=True)
+        return counts
+
+    return await asyncio.to_thread(run)

@@ -32,23 +32,25 @@ from flooding.app.review import (
     with_unseen_ends,
 )
 from flooding.app.scrub import scrub_soon
-from flooding.app.session_files import delete_session
+from flooding.app.session_files import delete_session_aside
 from flooding.app.web.chart_words import one_heart_words, two_hearts_words
 from flooding.app.web.form_errors import field_problems
 from flooding.app.web.server import AppServer, form_of, server_of
 from flooding.core.catalogue import Catalogue, counted
 from flooding.core.models import NOTE_MAX_CHARS
 from flooding.core.timefmt import clock_time, duration, session_clock, session_stamp, spans_days
-from flooding.io.store import ALERT_KINDS, StillWaitingError
+from flooding.io.store import ALERT_KINDS, StillWaitingError, StoreError
 
 # what a page says after a change (web.said.*)
 SAID = ("note", "false-alarm", "undo", "deleted", "imported")
+# of these, those that say the change is saved: not said while it waits (`Waiting`)
+SAID_SAVED = ("note",)
 # what a session's page says after it was imported, beyond web.said.imported: how a couple's
 # two recordings were lined up (by the Import page, in the person's words)
 AFTER_IMPORT = web.AppKey("words said after each session's import", dict[int, str])
 # what a session page says when a change was refused (web.session.*): the address names one
 # of these, never words of its own, which any page could put there
-SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording", "still_waiting")
+SESSION_ERRORS = ("not_an_alert", "not_confirmed", "still_recording", "still_waiting", "busy")
 
 
 def add_routes(app: web.Application) -> None:
@@ -97,10 +99,13 @@ def episode_words(say: Catalogue, episode: EpisodeReview, *, dated: bool = False
     return words
 
 
-def said(say: Catalogue, request: web.Request) -> str:
-    """What the page says after a change it redirected from ('' for none)."""
+def said(server: AppServer, request: web.Request) -> str:
+    """What the page says after a change it redirected from ('' for none; nor that it is
+    saved while it waits to be: every page says that then)."""
     what = request.query.get("said", "")
-    return say(f"web.said.{what}") if what in SAID else ""
+    if what not in SAID or (what in SAID_SAVED and server.waiting.now()):
+        return ""
+    return server.say(f"web.said.{what}")
 
 
 SESSION_ID_MAX = 2**63 - 1  # the largest id SQLite holds: a longer number names no session
@@ -134,7 +139,7 @@ async def sessions_page(request: web.Request) -> web.StreamResponse:
         sessions=summaries,
         stamp=lambda t_s: session_stamp(t_s, server.say),
         duration=duration,
-        said=said(server.say, request),
+        said=said(server, request),
     )
 
 
@@ -185,7 +190,7 @@ def _session_view(
         rows = _episode_rows(server, session_id, dated=dated)
         one = review_session(server.store, session_id)
         chart_words = "" if one is None else one_heart_words(server.say, one, dated=dated)
-    said_now = said(server.say, request)
+    said_now = said(server, request)
     if said_now and request.query.get("said") == "imported":
         said_now = " ".join(filter(None, [said_now, request.app[AFTER_IMPORT].get(session_id)]))
     return server.render(
@@ -390,6 +395,7 @@ async def save_note(request: web.Request) -> web.StreamResponse:
         error = server.say("web.session.note_too_long", n=len(note), most=NOTE_MAX_CHARS)
         return _session_view(request, typed=typed, note_error=error, status=400)
     server.store.set_note(session_id, note)
+    await server.waiting.after_change()
     return _back(session_id, said="note")
 
 
@@ -408,8 +414,10 @@ async def false_alarm(request: web.Request) -> web.StreamResponse:
         return _back(session_id, error="not_an_alert")
     if form.get("undo") == "yes":
         server.store.unmark_false_alarm(session_id, alert_id)
+        await server.waiting.after_change()
         return _back(session_id, said="undo")
     server.store.mark_false_alarm(session_id, alert_id, alerts[alert_id].t_s)
+    await server.waiting.after_change()
     return _back(session_id, said="false-alarm")
 
 
@@ -471,10 +479,15 @@ async def delete(request: web.Request) -> web.StreamResponse:
         return _back(session_id, error="not_confirmed")
     if summary.recording:
         return _back(session_id, error="still_recording")
-    try:
-        counts = delete_session(server.store, server.folder, session_id)
+    try:  # another program's lock is waited for off the event loop, for a few seconds
+        counts = await delete_session_aside(server.store, server.folder, session_id)
     except StillWaitingError:  # saved later, its last readings would bring it back
         return _back(session_id, error="still_waiting")
+    except StoreError as exc:  # nothing of it is deleted: the person may try again
+        if exc.key == "store.busy":
+            return _back(session_id, error="busy")
+        why = server.say("web.session.not_deleted", why=exc.said(server.say))
+        return _session_view(request, error=why, status=503)
     if not counts.scrubbed:  # a reader holds the log: its old pages are emptied soon
         scrub_soon(server.store)
     return web.Response(status=303, headers={"Location": "/sessions?said=deleted"})

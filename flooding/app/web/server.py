@@ -44,6 +44,7 @@ from flooding.app.web.guard import (
 )
 from flooding.app.web.live import LiveFeed
 from flooding.app.web.opening import forget_open_file, open_in_browser, sweep_open_files
+from flooding.app.web.waiting import Waiting
 from flooding.app.web.words import script_texts, template_helpers
 from flooding.app.wiring import Extras, Process
 from flooding.core.settings import Settings
@@ -133,6 +134,7 @@ class AppServer:
         self.saved_keys: set[str] = set()
         self.scanner_backend = scanner_backend  # Bleak's scanner (None: the real one)
         self.say = load_catalogue(settings.language)  # the pages' words, in the person's language
+        self.waiting = Waiting(store)  # a change made on a page that waits to be saved
         self.guard = Guard(
             load_secret(folder),
             self.say,
@@ -275,6 +277,8 @@ class AppServer:
             program=self.program,
             breathing=self.settings.pause,
             texts=script_texts(self.say, name.removesuffix(".html")),
+            # none of the person's on the logged-out page
+            waiting="" if values.get("page") == "logged-out" else self.waiting.words(self.say),
             **template_helpers(self.say),
             **values,
         )

@@ -48,12 +48,12 @@ flooding still running during an upgrade (it gives the highest id + 1).
 """
 
 from flooding.core.models import SOLO
+from flooding.io.store.deletion import DeletedCounts, Deletion
 from flooding.io.store.errors import StillWaitingError, StoreError
 from flooding.io.store.schema import DB_NAME, SCHEMA_VERSION
 from flooding.io.store.store import (
     ALERT_KINDS,
     BUSY_TIMEOUT_MS,
-    DeletedCounts,
     EventRow,
     PersonRow,
     SessionRow,
@@ -71,6 +71,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SOLO",
     "DeletedCounts",
+    "Deletion",
     "EventRow",
     "PersonRow",
     "SessionRow",

@@ -43,8 +43,16 @@ from flooding.core.models import SOLO, Event, Sample
 from flooding.core.settings import masked_settings_json
 from flooding.core.timefmt import local_stamp
 from flooding.io.files import UnsafeFileError, make_private_dir
+from flooding.io.store.deletion import (
+    DeletedCounts,
+    Deletion,
+    delete_rows,
+    identity,
+    scrub,
+    still_waiting,
+    waits_on_disk,
+)
 from flooding.io.store.errors import (
-    StillWaitingError,
     StoreError,
     as_store_error,
     explain,
@@ -58,7 +66,6 @@ from flooding.io.store.journal import (
     WaitingEvent,
     left_waiting,
     leftovers,
-    waiting_sessions,
 )
 from flooding.io.store.schema import (
     COLUMNS_SCHEMA,
@@ -74,9 +81,12 @@ from flooding.io.store.schema import (
     USABLE_PEAK,
     statements,
 )
+from flooding.io.store.unsaved import Unsaved
 from flooding.io.store.writer import RETRY_MAX_S, WRITER_BUSY_TIMEOUT_MS, Batch, Ids, Writer
 
 if TYPE_CHECKING:
+    import asyncio
+
     from flooding.core.beats.columns import SampleColumns
     from flooding.io.store.columns import Key
     from flooding.io.store.replays import Replayed
@@ -317,16 +327,6 @@ class SessionStats:
     last_sample_s: float | None
 
 
-@dataclass(frozen=True)
-class DeletedCounts:
-    """What `delete_session` removed."""
-
-    sessions: int
-    samples: int
-    events: int
-    scrubbed: bool = True  # the log was emptied too (False: a reader held it; `scrub_log`)
-
-
 # a session row's columns as a new session gives them (`begin_session`, a journal's header)
 _SESSION_COLUMNS = "started_s, source, mode, strap_name, strap_address, settings_json"
 # the highest id given so far, by table (live use hands ids out before writing the rows)
@@ -367,7 +367,9 @@ class Store:
         self._alerts: dict[int, int] = {}  # live alerts: id -> session
         self._latest_alerts: dict[int, EventRow] = {}  # live: each session's latest alert
         self._marks: dict[tuple[int, int], int] = {}  # live false-alarm marks -> mark id
+        self._notes: Unsaved[int, str] = Unsaved()  # live notes not saved yet, by session
         self._one_transaction = False  # inside `all_or_nothing`: nothing commits before its end
+        self._closed = False  # `close` began: nothing more is handed to the writer
 
     @classmethod
     def open(
@@ -608,6 +610,7 @@ class Store:
         """Commit what is pending and close (closed even when the commit fails).
 
         A busy database is waited for (up to `CLOSE_WAIT_S`) so that no sample is lost."""
+        self._closed = True
         try:
             if self._writer is not None:
                 self._hand_over()
@@ -656,8 +659,28 @@ class Store:
     def _live(self) -> Writer | None:
         """The writer thread, started by the first write made inside a running event loop."""
         if self._writer is None and _in_event_loop():
-            self._writer = Writer(self.path, lambda: _connect(self.path, WRITER_BUSY_TIMEOUT_MS))
+            import asyncio  # loaded: a loop runs
+
+            loop = asyncio.get_running_loop()
+            self._writer = Writer(
+                self.path,
+                lambda: _connect(self.path, WRITER_BUSY_TIMEOUT_MS),
+                on_idle=lambda: self._written(loop),
+            )
         return self._writer
+
+    def _written(self, loop: asyncio.AbstractEventLoop) -> None:
+        """(On the writer's thread.) Its queue is saved: writes that wait on disk are handed
+        to it now, on the loop the store is used from, not at the next write or read, which
+        may be long in coming (an app nobody looks at): other programs see them at once."""
+        if self._journal.waiting and not self._closed:
+            with suppress(RuntimeError):  # the loop is closed: `close` saved them, or the next open
+                loop.call_soon_threadsafe(self._journal_follows)
+
+    def _journal_follows(self) -> None:
+        """Hand what waits on disk to the writer (`_written`), unless the store closed."""
+        if self._writer is not None and not self._closed:
+            self._save_journal(self._writer)
 
     def _run(self, job: Any, rows: int = 0) -> None:
         """Queue a job (inside the event loop), or run it and wait for it (outside)."""
@@ -1059,6 +1082,27 @@ class Store:
         if trouble is None or is_busy(trouble):
             return None
         return as_store_error(trouble, self.path)
+
+    @property
+    def held_elsewhere(self) -> bool:
+        """Whether writes of a live store wait because another program holds the database:
+        kept (in memory or on disk) and saved once it lets go. A database that cannot be
+        written at all is `saving_trouble`'s."""
+        writer = self._writer
+        if writer is None:
+            return False
+        trouble = writer.trouble
+        if trouble is not None:
+            return is_busy(trouble)
+        return self._journal_waits()  # the lock just freed: what waited on disk follows
+
+    def wait_tried(self, timeout_s: float) -> bool:
+        """Wait until the writes handed to the writer thread are saved (True), or it found the
+        database away meanwhile (False: `held_elsewhere`, `saving_trouble`), or `timeout_s`
+        passed (False). Safe from any thread: a page that made a change awaits it off the
+        event loop before it says whether the change is saved."""
+        writer = self._writer
+        return True if writer is None else writer.wait_tried(timeout_s)
 
     @property
     def longest_wait_s(self) -> float:
@@ -1478,70 +1522,61 @@ class Store:
         Refused (`StillWaitingError`) while some of the session's data waits to be saved, in
         this store's memory or in a waiting file (this program's or another's): saved after
         the delete, it would bring the session back. What waits is saved once the database
-        is free, and the delete can be made then.
+        is free, and the delete can be made then. Another program's lock is waited for as
+        `open` waits: from an event loop, delete through `deletion` instead.
         """
         self.flush()
         self._settle()
-        if self._still_waiting(session_id):
-            from flooding.io.locale_files import load_catalogue
-
-            values: dict[str, object] = {"id": session_id}
-            said = load_catalogue()("store.delete_waiting", **values)
-            raise StillWaitingError(said, "store.delete_waiting", **values)
-        return self._delete_rows(self._sid(session_id))
-
-    def _still_waiting(self, session_id: int) -> bool:
-        """Whether some of a session's data is not saved yet: held by this store (a live
-        session it recorded), or in a waiting file, matched by the id its lines carry or,
-        when the session was stored under another id, by its header."""
-        if any(row[0] == session_id for row in self._pending):
-            return True
-        if session_id in self._begun and self.waiting_rows:
-            return True
         stored = self._sid(session_id)
-        row = self.db.execute(
-            "SELECT started_s, source, mode, settings_json FROM sessions WHERE id=?", (stored,)
-        ).fetchone()
-        for sid, header in waiting_sessions(self.path):
-            if sid in (session_id, stored):
-                return True
-            if header is not None and row is not None:
-                began = (header.started_s, header.source, header.mode, header.settings_json)
-                if began == tuple(row):
-                    return True
-        return False
-
-    def _delete_rows(self, session_id: int) -> DeletedCounts:
-        def delete(db: sqlite3.Connection) -> tuple[bool, int, int]:
-            found = db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone()
-            samples = db.execute("DELETE FROM samples WHERE session_id=?", (session_id,)).rowcount
-            events = db.execute("DELETE FROM events WHERE session_id=?", (session_id,)).rowcount
-            db.execute("DELETE FROM session_people WHERE session_id=?", (session_id,))
-            # also gone by ON DELETE CASCADE; said here too, as the other tables are
-            db.execute("DELETE FROM sample_columns WHERE session_id=?", (session_id,))
-            db.execute("DELETE FROM replayed_alerts WHERE session_id=?", (session_id,))
-            db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
-            return found is not None, samples, events
-
-        found, samples, events = self._sync(delete)
+        if self._held_here(session_id) or waits_on_disk(
+            self.path, (session_id, stored), identity(self.db, stored)
+        ):
+            raise still_waiting(session_id)
+        found, samples, events = self._sync(lambda db: delete_rows(db, stored))
         # the event loop never waits for a reader: the app tries again soon (`app.scrub`)
         scrubbed = self.scrub_log(0 if _in_event_loop() else BUSY_TIMEOUT_MS)
         return DeletedCounts(
             sessions=1 if found else 0, samples=samples, events=events, scrubbed=scrubbed
         )
 
+    def deletion(self, session_id: int) -> Deletion:
+        """A delete of a session to make on another thread (`Deletion.run`), so that the
+        event loop never waits for the lock (the app's pages, the live heart beside them);
+        `delete_session`'s refusal while the data this store holds in memory waits to be
+        saved is made here (StillWaitingError), that of a waiting file by `run`."""
+        self.flush()
+        if self._held_here(session_id):
+            raise still_waiting(session_id)
+        stored = self._sid(session_id)
+
+        def saved(timeout_s: float) -> sqlite3.Error | None:
+            if self.wait_saved(timeout_s):
+                return None
+            writer = self._writer
+            trouble = None if writer is None else writer.trouble
+            return trouble or sqlite3.OperationalError("database is locked")
+
+        return Deletion(
+            path=self.path,
+            session_id=session_id,
+            stored=stored,
+            began=identity(self.db, stored),
+            connect=lambda wait_ms: _own_writer(self.path, wait_ms),
+            saved=saved,
+        )
+
+    def _held_here(self, session_id: int) -> bool:
+        """Whether some of a session's data waits in this store (a live session it recorded):
+        buffered, with the writer thread, or in its waiting file."""
+        if any(row[0] == session_id for row in self._pending):
+            return True
+        return session_id in self._begun and bool(self.waiting_rows)
+
     def scrub_log(self, wait_ms: int = 0) -> bool:
         """Copy the write-ahead log into the database file and empty it (a TRUNCATE
         checkpoint), so that what a delete overwrote is gone from both; whether it was done.
         Another program reading the file holds it off (False): waited for `wait_ms`."""
-        self.db.execute(f"PRAGMA busy_timeout = {wait_ms}")
-        try:
-            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return bool(busy == 0)
+        return scrub(self.db, wait_ms)
 
     def set_strap(self, session_id: int, name: str | None, address: str | None) -> None:
         """Record which strap a session came from, once it is known."""
@@ -1562,13 +1597,26 @@ class Store:
         self._write(write)
 
     def set_note(self, session_id: int, note: str) -> None:
-        """Set what the talk was about."""
+        """Set what the talk was about. Live use: read back as set (`sessions`, `session`)
+        while it waits to be saved."""
+        turn = self._notes.set(session_id, note) if self._live() is not None else None
 
         def write(db: sqlite3.Connection, batch: Batch | None = None) -> None:
             sid = session_id if batch is None else batch.real("sessions", session_id)
             db.execute("UPDATE sessions SET note=? WHERE id=?", (note, sid))
+            if batch is not None and turn is not None:
+                batch.after.append(lambda: self._notes.saved(session_id, turn))
 
         self._write(write)
+
+    def _as_set(self, rows: list[SessionRow]) -> list[SessionRow]:
+        """Sessions as this store set them: a note that waits to be saved is the one read."""
+        notes = {self._sid(sid): note for sid, note in self._notes.now().items()}
+        if not notes:
+            return rows
+        return [
+            dataclasses.replace(row, note=notes[row.id]) if row.id in notes else row for row in rows
+        ]
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -1579,7 +1627,7 @@ class Store:
             "SELECT id, started_s, ended_s, source, strap_name, strap_address, mode, note"
             " FROM sessions ORDER BY started_s, id"
         ).fetchall()
-        return [SessionRow(*row) for row in rows]
+        return self._as_set([SessionRow(*row) for row in rows])
 
     def session(self, session_id: int) -> SessionRow | None:
         """One session, or None."""
@@ -1589,7 +1637,7 @@ class Store:
             " FROM sessions WHERE id=?",
             (self._sid(session_id),),
         ).fetchone()
-        return SessionRow(*row) if row else None
+        return self._as_set([SessionRow(*row)])[0] if row else None
 
     def latest_session_id(self) -> int | None:
         """The id of the session added last (a just-imported old recording included: "the

@@ -82,10 +82,18 @@ class _Queued:
 class Writer:
     """A thread that commits queued jobs on its own connection, retrying a busy database."""
 
-    def __init__(self, path: Path, connect: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        connect: Callable[[], sqlite3.Connection],
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_idle`: called (on the thread) each time the queue has emptied, the database
+        written: what waits elsewhere (a journal on disk) may follow now."""
         self.path = path
         self.ids = Ids()
         self._connect = connect
+        self._on_idle = on_idle
         self._queue: deque[_Queued] = deque()
         self._cond = threading.Condition()
         self._stopping = False
@@ -120,6 +128,18 @@ class Writer:
             raise TimeoutError(self.trouble_text() or "the database did not answer")
         if queued.error is not None:
             raise queued.error
+
+    def wait_tried(self, timeout_s: float) -> bool:
+        """Wait until every queued job is done (True), or the database was found away while
+        they wait (False at once: `trouble` says why), or `timeout_s` passed (False)."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._queue and self.trouble is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return not self._queue
 
     def wait_idle(self, timeout_s: float | None) -> bool:
         """Wait until every queued job is done; False if `timeout_s` passed first."""
@@ -184,6 +204,7 @@ class Writer:
                     continue
                 self._went_away(exc)
                 with self._cond:
+                    self._cond.notify_all()  # `wait_tried` hears of it
                     self._cond.wait(backoff_s)  # a stop wakes it
                 backoff_s = min(backoff_s * 2, RETRY_MAX_S)
                 continue
@@ -238,6 +259,12 @@ class Writer:
                 self._queue.remove(queued)
                 queued.done.set()
             self._cond.notify_all()
+            idle = not self._queue
+        if idle and self._on_idle is not None:
+            try:
+                self._on_idle()
+            except Exception:  # never the writer's stop
+                log.exception("could not follow up on the saved writes")
 
     def _went_away(self, exc: sqlite3.Error) -> None:
         now = time.monotonic()
