@@ -16,6 +16,7 @@ from flooding.core.beats.clock import beat_times
 from flooding.core.beats.columns import SampleColumns
 from flooding.core.beats.fast import (
     MEDIAN_NETWORKS,
+    RATE_BLOCK_SAMPLES,
     FastRate,
     _column_medians,
     fast_rate_array,
@@ -354,6 +355,21 @@ class TestFastRate:
         out = fast_rates(samples)
         assert out[19] == pytest.approx(75.0)
         assert out[-1] == 66.0
+
+    @pytest.mark.parametrize("away_s", [6.0, 100.0])
+    @pytest.mark.parametrize("block", [RATE_BLOCK_SAMPLES, 61])
+    def test_beats_before_a_gap_are_not_used_after_it(self, away_s: float, block: int) -> None:
+        """After the strap was away (125 bpm before, 75 bpm after), the rate reads the strap's
+        75 bpm at once, live and in batch (across a block's end too), never the 136-150 bpm
+        that the beats from before the gap made of the new ones."""
+        before = [Sample(1_000.0 + k, 125.0, (0.48,), True) for k in range(60)]
+        back_s = before[-1].t_s + away_s
+        after = [Sample(back_s + k, 75.0, (0.8,), True) for k in range(30)]
+        samples = before + after
+        rate = FastRate()
+        live = [rate.bpm(s) for s in samples]
+        assert live[60:] == pytest.approx([75.0] * 30)
+        assert fast_rate_array(SampleColumns.of(samples), block).tolist() == live
 
     def test_follows_a_fast_rise_within_two_seconds(self) -> None:
         """A jump from 70 to 110 bpm reads above 100 within 2 s of the first fast beat."""

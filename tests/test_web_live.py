@@ -787,6 +787,34 @@ def test_the_pause_counts_down_while_no_reading_comes_and_follows_the_monitor(
         app.close()
 
 
+def test_talk_mode_does_not_promise_an_alert_while_the_strap_sends_nothing(
+    tmp_path: Path, chromium: Any
+) -> None:
+    """While a session's strap sends nothing, the page no longer says the person will be
+    told when flooded (it says nobody can be until the strap sends), and says it again once
+    the heart is heard."""
+    english = screen_texts("en")
+    said = [monitor_status(state="calm", minutes_left=None, connected=False)]
+    app = FedApp(tmp_path, status=lambda: said[0])
+    try:
+        page = chromium.new_page()
+        page.goto(app.server.link())
+        page.wait_for_function(
+            "text => document.getElementById('mode-words').textContent === text",
+            arg=english["web.live.mode_talk_no_signal"],
+            timeout=15_000,
+        )
+        said[0] = monitor_status(state="calm", minutes_left=None, connected=True)
+        page.wait_for_function(
+            "text => document.getElementById('mode-words').textContent === text",
+            arg=english["web.live.mode_talk"],
+            timeout=15_000,
+        )
+        page.close()
+    finally:
+        app.close()
+
+
 def app_link(folder: Path) -> str:
     """A fresh link into the app the folder's running monitor serves, as `flooding app`
     prints it."""

@@ -22,6 +22,7 @@ import dataclasses
 import json
 import logging
 import math
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -29,6 +30,7 @@ from typing import Protocol
 from flooding.app.saving_notice import SavingNotice
 from flooding.app.sources import AnyItem, HeartSource, TaggedSource
 from flooding.app.status import heart_now
+from flooding.app.strap_silence import SILENT_TELL_S, SilenceWatch, silence_message
 from flooding.app.unfinished_break import BREAK_GOES_ON, unfinished_break
 from flooding.core.messages import MessageBook, RenderedMessage
 from flooding.core.models import (
@@ -80,6 +82,7 @@ NOTIFY_GRACE_S = 1.0  # a notifier this far past its own budget broke its promis
 # what the strap says by itself: a session holding only these (no reading, no note, nothing
 # the person did) is not kept
 STRAP_ONLY_EVENTS = frozenset({"link", "battery", "sensor-location"})
+SILENCE_CHECK_S = 1.0  # how often the strap's silence is looked at
 LOW_BATTERY_PERCENT = 15  # warn once below this: a strap that dies mid-talk misses the alert
 
 
@@ -162,6 +165,7 @@ class SessionRunner:
         strap_address: str | None = None,
         flush_interval_s: float = FLUSH_INTERVAL_S,
         continue_break: bool = False,
+        strap_silent_s: float = SILENT_TELL_S,
     ) -> None:
         self.source = source
         # go on with the break the last session of this kind stopped in (`unfinished_break`):
@@ -204,6 +208,9 @@ class SessionRunner:
         self._latest_t: float | None = None
         self._alert_ids: dict[str, int] = {}  # message key -> stored alert event id
         self._pause_alert_id: int | None = None  # the alert whose pause runs now (None: none)
+        # the strap silent this long during the session is told on the desktop, once
+        self.strap_silent_s = strap_silent_s
+        self.silence = SilenceWatch()
 
     def stop(self) -> None:
         """Ask the session to end (Ctrl-C, SIGTERM)."""
@@ -227,15 +234,16 @@ class SessionRunner:
         self._track(asyncio.get_running_loop().create_task(self._ask_desktop()))
         consumer = asyncio.create_task(self._consume())
         stopper = asyncio.create_task(self._stop.wait())
+        watcher = asyncio.create_task(self._watch_silence())
         try:
             await asyncio.wait({consumer, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             if self._save_timer is not None:
                 self._save_timer.cancel()  # end_session below saves everything
                 self._save_timer = None
-            for task in (consumer, stopper):
+            for task in (consumer, stopper, watcher):
                 task.cancel()
-            for task in (consumer, stopper):
+            for task in (consumer, stopper, watcher):
                 # a failed source is re-raised below, after the session is saved and closed
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
@@ -405,6 +413,7 @@ class SessionRunner:
         assert self.outcome is not None
         person, inner = self._who(item)
         if isinstance(inner, Sample):
+            self.silence.heard(time.monotonic())
             self._latest_t = max(inner.t_s, self._latest_t or inner.t_s)
             self.store.add_sample(self.session_id, inner, person)
             self.outcome.samples += 1
@@ -637,6 +646,21 @@ class SessionRunner:
         chime = None if self.mode is Mode.WORKOUT else rendered.desktop.chime
         desktop = dataclasses.replace(rendered.desktop, key=key, chime=chime)
         self._track(asyncio.get_running_loop().create_task(self._notify(desktop)))
+
+    async def _watch_silence(self) -> None:
+        """Tell the person once when the strap has sent nothing for `strap_silent_s` during
+        the session (dropped, silent, Bluetooth off): no alert can come until it is back."""
+        step_s = min(SILENCE_CHECK_S, self.strap_silent_s / 4)
+        while True:
+            await asyncio.sleep(step_s)
+            if not self.silence.due(time.monotonic(), self.strap_silent_s):
+                continue
+            log.info("the strap has sent nothing for %g s; telling the person", self.strap_silent_s)
+            if not self.settings.notify.enabled:
+                continue
+            key = f"strap-silent:{self.session_id}:{self.silence.told_count}"
+            message = silence_message(self.say, self.settings.notify, key)
+            self._track(asyncio.get_running_loop().create_task(self._notify(message)))
 
     def _track(self, task: asyncio.Task[None]) -> None:
         """Keep a notifying task until it is done (the end of the session waits for it)."""

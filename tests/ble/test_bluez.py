@@ -18,6 +18,7 @@ from tests.ble.bluez.harness import (
     HOST_ADAPTER_PATH,
     STRAP_ADAPTER_PATH,
     STRAP_ADDRESS,
+    STRAP_DEVICE_PATH,
     BluezStack,
     available,
     bluez_stack,
@@ -271,6 +272,34 @@ class TestConnectFailures:
 
         items = run(scenario)
         assert reasons(items)[0].startswith("services-changed: ")
+        assert recovered_after(items)
+
+    def test_services_vanishing_have_bluez_forget_the_strap_and_its_stale_cache(self) -> None:
+        """When the heart-rate service is missing from what BlueZ resolved, the stale cache is
+        really cleared: by the time the link is reported down, BlueZ has forgotten the strap
+        (and the services it kept for it), and samples flow again after a new scan."""
+
+        async def scenario(stack: BluezStack, strap: BluezStrap) -> tuple[list[object], bool]:
+            stack.inject("connect", {"services_vanish": True})
+            src = source(retry_delay=lambda attempt, failure: 1.0)  # no rescan before we look
+            seen: list[object] = []
+            known_when_down: bool | None = None
+            async with asyncio.timeout(30), contextlib.aclosing(src.stream()) as stream:
+                async for item in stream:
+                    seen.append(item)
+                    if known_when_down is None and links(seen, LinkState.DISCONNECTED):
+                        objects = await stack.call(
+                            "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects"
+                        )
+                        known_when_down = STRAP_DEVICE_PATH in objects[0]
+                    if after_reconnect(3)(seen):
+                        break
+            assert known_when_down is not None
+            return seen, known_when_down
+
+        items, known_when_down = run(scenario)
+        assert reasons(items)[0].startswith("services-changed: ")
+        assert not known_when_down
         assert recovered_after(items)
 
 

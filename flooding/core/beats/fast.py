@@ -20,7 +20,12 @@ The estimate, per sample:
 - the rate is 60 / (median of the means of successive pairs of the repaired beats), which a
   lone premature beat and its pause (short + long) do not move.
 - When no usable beat came for `STALE_S` seconds (a strap that sends no RR, or only
-  out-of-range ones), the strap's own value is used. Everything is summed in whole
+  out-of-range ones), the strap's own value is used.
+- A gap (a usable beat whose packet came more than `STALE_S` after the last usable beat's: the
+  strap away, or sending no usable beats) starts afresh: the beats before it are forgotten,
+  so they are never a reference for the beats after it (a heart at 125 bpm before the strap
+  went away made a 75-bpm heart after it read 136-150 bpm: each new beat looked like two
+  missed ones). Everything is summed in whole
   microseconds and the batch path runs the very same code, so live and batch agree exactly.
 
 Measured (`scripts/evaluate`, labeled synthetic set with ectopic, missed and extra beats):
@@ -69,20 +74,25 @@ def to_us(rr_s: float) -> int:
 class FastRate:
     """Streaming: `bpm(sample)` once per sample, in order; O(1) work and memory per sample."""
 
-    __slots__ = ("_beats", "_clock")
+    __slots__ = ("_beats", "_clock", "_last_packet_s")
 
     def __init__(self) -> None:
         self._clock = BeatClock()
         self._beats: deque[tuple[float, int]] = deque(maxlen=MAX_BEATS)
+        self._last_packet_s: float | None = None  # the packet of the last usable beat
 
     def bpm(self, sample: Sample) -> float:
         """The detection heart rate for this sample (beats when fresh, else the strap's)."""
         rr_s = sample.rr_s
         if rr_s:
-            append = self._beats.append
+            beats = self._beats
             for t_s, rr in zip(self._clock.push(sample.t_s, rr_s), rr_s, strict=True):
                 if RR_MIN_S <= rr <= RR_MAX_S:
-                    append((t_s, to_us(rr)))
+                    last = self._last_packet_s
+                    if last is not None and sample.t_s - last > STALE_S:
+                        beats.clear()  # after a gap: the beats before it are not used
+                    self._last_packet_s = sample.t_s
+                    beats.append((t_s, to_us(rr)))
         else:
             self._clock.push(sample.t_s, ())
         return _estimate(self._beats, sample.t_s, sample.bpm)
@@ -135,7 +145,8 @@ def fast_rate_array(
     A sample whose window holds a full `MAX_BEATS` ring and no extra or missed beat is done
     with numpy (the same numbers in the same order: integer sums, the same medians, the same
     divisions); the rest (the first beats of a session, repairs) run `_estimate` itself.
-    Blocks of `block` samples carry the beat clock and the last `MAX_BEATS` beats over,
+    Blocks of `block` samples carry the beat clock and the last `MAX_BEATS` beats (with their
+    packets' times, for the gaps) over,
     so a recording of millions of samples needs no more working memory than a block.
     """
     import numpy as np
@@ -151,6 +162,7 @@ def fast_rate_array(
     last_packet: float | None = None
     kept_t = np.zeros(0)
     kept_us = np.zeros(0, np.int32)
+    kept_packet_s = np.zeros(0)
     first_beat = 0
     for lo in range(0, n, block):
         hi = min(n, lo + block)
@@ -167,8 +179,9 @@ def fast_rate_array(
             last_beat = float(times[-1])
         usable = (block_rr >= RR_MIN_S) & (block_rr <= RR_MAX_S)
         dropped = np.flatnonzero(~usable)  # out of range, not heartbeats: nearly always few
+        packet_s = np.repeat(t_s, counts)  # each beat's packet's time
         if dropped.size:
-            times, block_rr = times[usable], block_rr[usable]
+            times, block_rr, packet_s = times[usable], block_rr[usable], packet_s[usable]
         # usable beats up to the end of each sample, the kept ones first: the dropped ones
         # before it are searched for among them when few, else counted (fewer steps)
         if dropped.size * FEW_DROPPED < usable.size:
@@ -181,9 +194,29 @@ def fast_rate_array(
         bu[: kept_us.size] = kept_us
         scaled = block_rr * US_PER_S
         bu[kept_us.size :] = np.rint(scaled, out=scaled)  # as to_us: round half to even
-        _rates_block(t_s, out[lo:hi], bt, bu, have)
-        kept_t, kept_us = bt[-MAX_BEATS:], bu[-MAX_BEATS:]
+        bp = np.concatenate((kept_packet_s, packet_s))
+        _rates_block(t_s, out[lo:hi], bt, bu, have, _since_gap(bp, have))
+        kept_t, kept_us, kept_packet_s = bt[-MAX_BEATS:], bu[-MAX_BEATS:], bp[-MAX_BEATS:]
     return out
+
+
+def _since_gap(
+    packet_s: npt.NDArray[np.float64], have: npt.NDArray[np.intp]
+) -> npt.NDArray[np.intp]:
+    """For each sample, how many of its `have` usable beats (their packets' times `packet_s`)
+    came since the last gap: a beat whose packet came more than STALE_S after the previous
+    beat's starts afresh, as `FastRate` forgets the beats before it."""
+    import numpy as np
+
+    gaps = np.flatnonzero(np.diff(packet_s) > STALE_S) + 1 if packet_s.size else ()
+    if not len(gaps):
+        return have
+    first = np.zeros(packet_s.size, np.intp)  # the first beat since the last gap, per beat
+    first[gaps] = gaps
+    np.maximum.accumulate(first, out=first)
+    since: npt.NDArray[np.intp] = have - np.take(first, have - 1, mode="wrap")
+    since[have == 0] = 0
+    return since
 
 
 # compare-exchange networks that leave the middle of 3-6 values in the middle (a row median
@@ -350,25 +383,30 @@ def _rates_block(
     bt: npt.NDArray[np.float64],
     bu: npt.NDArray[np.int32],
     have: npt.NDArray[np.intp],
+    since_gap: npt.NDArray[np.intp],
 ) -> None:
     """The rates of a block of samples into `out` (holding the strap's values): `bt`, `bu`
     the usable beats' times and intervals (us), the last ones from before the block first;
-    `have[j]`: how many of them came up to sample j."""
+    `have[j]`: how many of them came up to sample j; `since_gap[j]`: how many of those came
+    since the last gap (the beats before it are not used)."""
     import numpy as np
 
-    # `have` only grows: the samples with fewer than MIN_BEATS beats come first (the strap's
-    # values), then those with fewer than MAX_BEATS (`_estimate`), then the full rings
-    few, ring = np.searchsorted(have, (MIN_BEATS, MAX_BEATS)).tolist()
+    # the samples with fewer than MIN_BEATS beats since the gap keep the strap's values;
+    # those with fewer than MAX_BEATS go to `_estimate`; full rings are done here
+    some = np.flatnonzero(since_gap >= MIN_BEATS)
+    upto = have[some]
     # fresh: a usable beat in the last STALE_S (else the strap's value stays)
-    since_s = np.take(bt, have[few:] - 1, mode="wrap")  # in range: the unchecked gather
-    np.subtract(t_s[few:], since_s, out=since_s)
+    since_s = np.take(bt, upto - 1, mode="wrap")  # in range: the unchecked gather
+    np.subtract(t_s[some], since_s, out=since_s)
     fresh = since_s <= STALE_S
-    rest = [few + np.flatnonzero(fresh[: ring - few])]
-    if ring < have.size:
-        fresh = fresh[ring - few :]
+    full = since_gap[some] >= MAX_BEATS
+    rest = [some[fresh & ~full]]
+    ring = some[full]
+    if ring.size:
+        fresh = fresh[full]
         pair = (bu[:-1] + bu[1:]).astype(np.float64)
-        upto = have[ring:]
-        k = _window_beats(bt, upto, t_s[ring:] - WINDOW_S)
+        upto = upto[full]
+        k = _window_beats(bt, upto, t_s[ring] - WINDOW_S)
         # the reference (half the median of the pair sums of the last REF_BEATS beats) lies
         # between their shortest and longest interval: where all those round to one
         # interval whatever it is, a repair window within them needs no reference; the
@@ -380,8 +418,7 @@ def _rates_block(
         if unsure.size:
             unrepaired = _unrepaired(bu, pair, upto[unsure], k[unsure])
             simple[unsure] = unrepaired
-            rest.append(ring + unsure[~unrepaired])  # the rest: a repair, `_estimate`
-        ring_out = out[ring:]
+            rest.append(ring[unsure[~unrepaired]])  # the rest: a repair, `_estimate`
         size_of = k * simple  # the window's beats, 0 where not done here
         for size in range(int(k.min()), int(size_of.max()) + 1):
             group = np.flatnonzero(size_of == size)
@@ -394,9 +431,9 @@ def _rates_block(
             middle = _column_medians(
                 [np.take(pair[place:], first_pair, mode="wrap") for place in range(size - 1)]
             )
-            ring_out[group] = np.divide(2.0 * SECONDS_PER_MINUTE * US_PER_S, middle, out=middle)
+            out[ring[group]] = np.divide(2.0 * SECONDS_PER_MINUTE * US_PER_S, middle, out=middle)
     for j in np.concatenate(rest).tolist():
         end = int(have[j])
-        first = max(0, end - MAX_BEATS)
+        first = end - min(int(since_gap[j]), MAX_BEATS)
         beats = list(zip(bt[first:end].tolist(), bu[first:end].tolist(), strict=True))
         out[j] = _estimate(beats, float(t_s[j]), float(out[j]))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 from collections.abc import AsyncGenerator, Callable
@@ -144,6 +145,25 @@ async def scan(
         )
     )
     return straps
+
+
+@functools.cache
+def _client_class() -> type[BleakClient]:
+    """bleak-retry-connector's client, whose `clear_cache` really clears the stale GATT cache.
+
+    The connector's own `clear_cache` method only forwards to Bleak's, which Bleak no longer
+    has (it logs "clear_cache not implemented in bleak version" and clears nothing); the
+    connector's module function does it: it empties Bleak's BlueZ services cache for the
+    strap and has BlueZ forget the device (and so the cache it keeps on disk). The connector
+    calls the method too, when services vanish while it connects.
+    """
+    from bleak_retry_connector import BleakClientWithServiceCache, clear_cache
+
+    class StrapClient(BleakClientWithServiceCache):
+        async def clear_cache(self) -> bool:
+            return await clear_cache(self.address)
+
+    return StrapClient
 
 
 def _backend_kwargs(backend: object | None) -> dict[str, Any]:
@@ -325,6 +345,11 @@ class StrapSource:
         from bleak.exc import BleakCharacteristicNotFoundError
         from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
 
+        # the platform's own backend (BlueZ on Linux) has the cache to clear; another is as is
+        client_class = (
+            _client_class() if self._client_backend is None else BleakClientWithServiceCache
+        )
+
         # The callbacks only enqueue: (arrival time, bytes), or None for a dropped link.
         queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
 
@@ -345,7 +370,7 @@ class StrapSource:
                 # connect that never answers (BlueZ stuck, Bumble's virtual controller).
                 async with asyncio.timeout(self._connect_timeout_s):
                     client = await establish_connection(
-                        BleakClientWithServiceCache,
+                        client_class,
                         device,
                         name or device.address,
                         disconnected_callback=on_disconnect,

@@ -362,7 +362,9 @@
     const button = $("workout");
     button.textContent = say(on ? "web.live.talk_button" : "web.live.workout_button");
     button.setAttribute("aria-pressed", on ? "true" : "false");
-    const mode = on ? "mode_workout" : "mode_talk";
+    // a session whose strap sends nothing now: no one can be told of flooding until it does
+    const unheard = !couple && !on && s.state !== "waiting" && s.heart_bpm == null && !s.heart_not_counted;
+    const mode = on ? "mode_workout" : unheard ? "mode_talk_no_signal" : "mode_talk";
     $("mode-words").textContent = couple ? say("web.live.couple." + mode) : say("web.live." + mode);
     if (couple && s.straps) {
       for (const [name, strap] of Object.entries(s.straps)) {
