@@ -3,17 +3,16 @@ sessions, replay and breathe; without it the same lines stay English."""
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from flooding.app import wiring
 from tests.loopback import Target, loopback_target
+from tests.monitor_doubles import hanging_up_monitor
 
 __all__ = ["loopback_target"]  # the fixture, used by name
 from tests.test_catalogue import FROZEN_DB, no_english, run_cli_all, run_cli_apart
@@ -372,34 +371,6 @@ class TestMonitorAnswersInGerman:
         said_de = no_answer_text(late, load_catalogue("de"))
         assert said_de.startswith("ein Wächter läuft, hat aber nicht geantwortet (5 s gewartet).")
         assert "within" not in said_de
-
-
-@contextlib.contextmanager
-def hanging_up_monitor(folder: Path) -> Iterator[None]:
-    """A control socket in `folder` that takes one question and hangs up without an answer."""
-    import socket
-    import threading
-
-    from flooding.io.control import socket_path
-
-    path = socket_path(folder)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
-        silent.bind(str(path))
-        silent.listen(1)
-
-        def take_and_close() -> None:
-            connection, _ = silent.accept()
-            with connection:
-                connection.recv(4096)
-
-        taker = threading.Thread(target=take_and_close)
-        taker.start()
-        try:
-            yield
-        finally:
-            taker.join(timeout=10)
-    path.unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,7 @@ from flooding.io.readers import read
 from flooding.io.store import Store
 from flooding.lab.simulate import hard_talk, samples
 from tests._data import recording, requires_data
+from tests.monitor_doubles import hanging_up_monitor
 from tests.session_factory import (
     START_S,
     calm_talk,
@@ -438,29 +439,11 @@ class TestCommands:
     ) -> None:
         """When a monitor's socket takes `ok` but closes without an answer, the command says so
         on stderr (not a refusal) and marks the stored alert itself, exit 0."""
-        import socket
-        import threading
-
-        from flooding.io.control import socket_path
-
         store = Store.open(tmp_path)
         session_id = record(store)
         store.close()
-        path = socket_path(tmp_path)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
-            silent.bind(str(path))
-            silent.listen(1)
-
-            def take_and_close() -> None:
-                connection, _ = silent.accept()
-                with connection:
-                    connection.recv(4096)
-
-            taker = threading.Thread(target=take_and_close)
-            taker.start()
+        with hanging_up_monitor(tmp_path):
             code = main(["ok", "--data-dir", str(tmp_path)])
-            taker.join(timeout=10)
         out, err = capsys.readouterr()
         assert code == 0
         assert err.startswith("flooding ok: the running monitor did not answer (")

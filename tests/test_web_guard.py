@@ -44,7 +44,8 @@ def serve(tmp_path: Path, check: Check, **kwargs: Any) -> None:
 
     async def main() -> None:
         store = Store.open(tmp_path)
-        server = AppServer(folder=tmp_path, store=store, settings=default_settings(), **kwargs)
+        kwargs.setdefault("settings", default_settings())
+        server = AppServer(folder=tmp_path, store=store, **kwargs)
         await server.start()
         try:
             async with aiohttp.ClientSession() as client:
@@ -766,15 +767,4 @@ def test_a_refusal_names_its_language(tmp_path: Path) -> None:
             assert response.status == 401
             assert response.headers["Content-Language"] == "de"
 
-    async def main() -> None:
-        store = Store.open(tmp_path)
-        server = AppServer(folder=tmp_path, store=store, settings=german)
-        await server.start()
-        try:
-            async with aiohttp.ClientSession() as client:
-                await check(server, client)
-        finally:
-            await server.close()
-            store.close()
-
-    asyncio.run(main())
+    serve(tmp_path, check, settings=german)
