@@ -14,10 +14,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from flooding.core.catalogue import Catalogue, counted, percent
 from flooding.core.detector import MOVING_G, at_pace
 from flooding.core.models import SOLO, UNSEEN_S, Sample
 from flooding.core.pause import Recovery, recovery_ceiling_bpm
+from flooding.core.set_aside import seconds_above
 from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import EventRow, Store
@@ -606,9 +609,28 @@ def review_session(
         episodes=found,
         calm_baseline_bpm=baseline,
         rmssd=rmssd,
-        set_aside_s=store.seconds_above(session_id, limit_bpm, detection.gap_s),
+        set_aside_s=_set_aside_s(store, session_id, samples, table, limit_bpm, detection.gap_s),
         plausible_max_bpm=limit_bpm,
     )
+
+
+def _set_aside_s(
+    store: Store,
+    session_id: int,
+    samples: Sequence[Sample] | None,
+    table: SampleColumns | None,
+    limit_bpm: float,
+    cap_s: float,
+) -> float:
+    """How long a session's readings lay above `limit_bpm`: from the samples or columns the
+    caller read already, else asked of the database (no sample is read twice)."""
+    if table is not None:
+        return seconds_above(table.t_s, table.bpm, limit_bpm, cap_s)
+    if samples is not None:
+        t_s = np.fromiter((s.t_s for s in samples), np.float64, len(samples))
+        bpm = np.fromiter((s.bpm for s in samples), np.float64, len(samples))
+        return seconds_above(t_s, bpm, limit_bpm, cap_s)
+    return store.seconds_above(session_id, limit_bpm, cap_s)
 
 
 # -- a session of two: both tracks ----------------------------------------------------------------
