@@ -223,9 +223,9 @@ class TestDropsAndStalls:
         # no heart data in the log: the packets' bytes are not written out
         assert not any("40 00" in w or "01 50" in w for w in warnings)
 
-    def test_a_strap_sending_only_malformed_packets_is_treated_as_stalled(self) -> None:
+    def test_a_strap_sending_only_malformed_packets_is_dropped_as_unreadable(self) -> None:
         """Packets that carry no readable heart rate do not keep a link alive: after the stall
-        timeout without one the link is dropped as stalled and retried, as for silence."""
+        timeout without one the link is dropped, named unreadable (not silent), and retried."""
         feed = itertools.chain([HeartRateMeasurement(bpm=70)], itertools.repeat(b""))
 
         async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> list[SourceItem]:
