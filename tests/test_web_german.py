@@ -152,7 +152,7 @@ class TestEveryPageInGerman:
             f"/sessions/{hard}": ["Was passiert ist", "Das war ein Fehlalarm", "Deine Notiz"],
             f"/sessions/{hard}/delete": ["Diese Sitzung löschen?", "Nein, behalten"],
             "/agreement": ["Macht eure Vereinbarung", "Wie wir zurückkommen"],
-            "/progress": ["Kleine Schritte", "Nach Wochen", "Woche ab 21. Sep 2026"],
+            "/progress": ["Kleine Schritte", "Nach Wochen", "Woche ab 21. Sep. 2026"],
             "/settings": ["Wann es Überflutung heißt", "Erlaubt:", "eine Zahl von 60 bis 220"],
             "/strap": ["Einen Gurt finden", "Gurte in der Nähe suchen"],
         }
@@ -254,7 +254,7 @@ def test_the_progress_names_its_weeks_and_months_in_german(tmp_path: Path) -> No
     finally:
         store.close()
     assert [m.label for m in german.months] == ["März 2027", "Oktober 2026"]
-    assert [w.label for w in german.weeks] == ["Woche ab 8. Mär 2027", "Woche ab 12. Okt 2026"]
+    assert [w.label for w in german.weeks] == ["Woche ab 8. März 2027", "Woche ab 12. Okt. 2026"]
     assert [m.label for m in english.months] == ["March 2027", "October 2026"]
     assert [w.label for w in english.weeks] == ["Week of 08 Mar 2027", "Week of 12 Oct 2026"]
 
