@@ -238,7 +238,7 @@ class TestDropsAndStalls:
         drop = next(
             i for i in got if isinstance(i, LinkChanged) and i.state is LinkState.DISCONNECTED
         )
-        assert drop.reason.startswith(Failure.STALLED)
+        assert drop.reason.startswith(Failure.UNREADABLE)
 
 
 class TestNeverFound:
