@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from flooding.io.config_files.place import SYSTEM_LANGUAGE_VARIABLES
 from flooding.io.store import Store
 
 pytest_plugins = ["tests.desktop", "tests._data", "tests.browser", "tests.loopback"]
@@ -19,7 +20,7 @@ KEPT_FLOODING_VARIABLES = {"FLOODING_SHARED_DATA"}  # where the real recordings 
 
 @pytest.fixture(scope="session", autouse=True)
 def no_settings_of_this_machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep the person's own config, data and FLOODING_* variables out of every test.
+    """Keep the person's own config, data, language and FLOODING_* variables out of every test.
 
     Session-scoped, so the `flooding` processes that module fixtures start are covered
     too; tests that set their own values (monkeypatch.setenv) get them back undone to this.
@@ -34,6 +35,11 @@ def no_settings_of_this_machine(tmp_path_factory: pytest.TempPathFactory) -> Ite
         for name in list(os.environ):
             if name.startswith("FLOODING_") and name not in KEPT_FLOODING_VARIABLES:
                 patch.delenv(name)
+        # the machine's own language chooses the words when no setting does: tests speak
+        # English unless one asks for another
+        for name in SYSTEM_LANGUAGE_VARIABLES:
+            patch.delenv(name, raising=False)
+        patch.setenv("LANG", "C.UTF-8")
         try:
             yield
         finally:
