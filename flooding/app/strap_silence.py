@@ -41,11 +41,6 @@ class SilenceWatch:
         self.told_count += 1
         return True
 
-    @property
-    def silent(self) -> bool:
-        """Whether a silence was told and the strap has not sent since."""
-        return self._told
-
 
 def silence_message(say: Catalogue, notify: NotifySettings, key: str) -> Message:
     """The desktop notification for a silent strap (neutral words in privacy mode)."""
