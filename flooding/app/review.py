@@ -14,13 +14,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from flooding.core.catalogue import Catalogue, counted, percent
 from flooding.core.detector import MOVING_G, at_pace
 from flooding.core.models import SOLO, UNSEEN_S, Sample
 from flooding.core.pause import Recovery, recovery_ceiling_bpm
-from flooding.core.set_aside import seconds_above
 from flooding.core.settings import DetectionSettings, PauseSettings
 from flooding.io.locale_files import load_catalogue
 from flooding.io.store import EventRow, Store
@@ -624,6 +621,10 @@ def _set_aside_s(
 ) -> float:
     """How long a session's readings lay above `limit_bpm`: from the samples or columns the
     caller read already, else asked of the database (no sample is read twice)."""
+    import numpy as np  # here: `flooding sessions` and `delete` load no numpy
+
+    from flooding.core.set_aside import seconds_above
+
     if table is not None:
         return seconds_above(table.t_s, table.bpm, limit_bpm, cap_s)
     if samples is not None:
