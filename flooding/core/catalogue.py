@@ -93,8 +93,14 @@ class Catalogue:
         if isinstance(value, Phrase):
             return self(value.key, **value.values)
         if isinstance(value, Figure):
-            return value.written(self.texts.get(DECIMAL_MARK, "."))
+            return value.written(self.decimal_mark)
         return value
+
+    @property
+    def decimal_mark(self) -> str:
+        """The mark between a number's whole part and its fraction ("." in English, ","
+        in German)."""
+        return self.texts.get(DECIMAL_MARK, ".")
 
     def count(self, key: str, n: int, **values: object) -> str:
         """The text `key.one` or `key.many`, as `n` asks (`plural_key`), with `n` filled in."""

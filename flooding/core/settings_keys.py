@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from flooding.core.catalogue import Catalogue
+from flooding.core.catalogue import Catalogue, Figure
 from flooding.core.settings import Settings
 
 
@@ -127,8 +127,8 @@ def allowed_values(path: str, say: Catalogue, *, decimal_mark: str = ".") -> str
         if low is not None and high is not None:
             return say(
                 f"allowed.{whole}number_within",
-                low=f"{low:g}".replace(".", decimal_mark),
-                high=f"{high:g}".replace(".", decimal_mark),
+                low=Figure(low).written(decimal_mark),
+                high=Figure(high).written(decimal_mark),
                 unit=_unit(name, say),
             )
         return say(f"allowed.{whole}number", unit=_unit(name, say))

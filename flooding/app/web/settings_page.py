@@ -173,12 +173,6 @@ def form_fields(
     return out
 
 
-def decimal_mark(say: Catalogue) -> str:
-    """The mark between a number's whole part and its fraction in the language of `say`
-    ("." in English, "," in German)."""
-    return say("web.decimal_mark")
-
-
 def _source(origin: str, say: Catalogue) -> str:
     """Where a value in effect comes from, when it is not the person's file, in words ('':
     their file or the defaults)."""
@@ -206,7 +200,7 @@ def set_here(server: AppServer) -> dict[str, str]:
 
 def _allowed(key: str, say: Catalogue) -> str:
     """What a key accepts; for a message text also the placeholders it may use."""
-    words = allowed_values(key, say, decimal_mark=decimal_mark(say)) or ""
+    words = allowed_values(key, say, decimal_mark=say.decimal_mark) or ""
     name = key.removeprefix("messages.")
     if key.startswith("messages.") and name in PLACEHOLDERS:
         names = ", ".join("{" + n + "}" for n in PLACEHOLDERS[name])
@@ -467,7 +461,7 @@ def _page(
 ) -> web.Response:
     """The page; `file_problem`: the person's file has a mistake (the settings shown are those
     the app started with); `sent`: answering a sent form (else the page as it is)."""
-    mark = decimal_mark(server.say)
+    mark = server.say.decimal_mark
     sections = form_fields(settings, server.say, set_here(server))
     every = [(f.key, field_id(f.key), f.label) for _title, fields in sections for f in fields]
     path = str(user_config_path(server.config_file))
@@ -548,7 +542,7 @@ def _form_against_file(server: AppServer, form: dict[str, str]) -> tuple[Setting
     whether the person's file has a mistake. Then the settings are those the app started
     with, and the changes also set each key the file has wrong to the form's value: a
     corrected value repairs the file (a mistake the form cannot reach stays named)."""
-    mark = decimal_mark(server.say)
+    mark = server.say.decimal_mark
     try:
         current = settings_in_effect(server).settings
     except ConfigError as exc:
@@ -604,7 +598,7 @@ async def settings_page(request: web.Request) -> web.StreamResponse:
         loaded = settings_in_effect(server)
     except ConfigError as exc:
         errors, other = problems_by_key(exc.problems, field_keys(server.settings))
-        mark = decimal_mark(server.say)
+        mark = server.say.decimal_mark
         form = _form_of(server.settings, mark)
         for key, text in _written_in_file(
             user_config_path(server.config_file), list(errors), mark

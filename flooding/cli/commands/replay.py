@@ -27,7 +27,7 @@ from flooding.cli.commands._common import (
     program,
     whole_number,
 )
-from flooding.core.catalogue import counted
+from flooding.core.catalogue import Figure, counted
 
 if TYPE_CHECKING:
     from flooding.core.catalogue import Catalogue
@@ -262,7 +262,7 @@ def run(args: argparse.Namespace) -> int:
     limit_bpm = settings.detection.max_plausible_bpm
     set_aside_s = seconds_above(table.t_s, table.bpm, limit_bpm, result.gap_s)
     if set_aside_s >= 1:  # a racing heart above a limit set too low is not alerted: say so
-        print(say("replay.set_aside", length=duration(set_aside_s), limit=f"{limit_bpm:g}"))
+        print(say("replay.set_aside", length=duration(set_aside_s), limit=Figure(limit_bpm)))
     if not alerts and not episodes:
         print(say("replay.no_alerts"))
     lines: list[tuple[float, str]] = []

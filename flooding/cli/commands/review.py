@@ -21,7 +21,7 @@ from flooding.cli.commands._common import (
     screen_words,
     wants_details,
 )
-from flooding.core.catalogue import counted
+from flooding.core.catalogue import Figure, counted
 
 if TYPE_CHECKING:
     from flooding.app.review import SessionReview
@@ -140,7 +140,7 @@ def review_lines(
             say(
                 "review.set_aside",
                 length=duration(review.set_aside_s),
-                limit=f"{review.plausible_max_bpm:g}",
+                limit=Figure(review.plausible_max_bpm),
             )
         )
     if not review.episodes:
