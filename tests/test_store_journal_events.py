@@ -196,13 +196,13 @@ def test_what_waits_on_disk_is_saved_once_the_lock_frees_with_nothing_written_af
     """An alert that waits on disk (the database held a while) is saved once the lock frees,
     for other programs to read, though nothing is written or flushed after it (an app nobody
     uses meanwhile): not only at the next write or at close."""
-    store = Store.open(tmp_path, journal_after_s=0.2)
+    store = Store.open(tmp_path, journal_after_s=0.1)
 
     async def run() -> tuple[int, int, bool]:
         sid = store.begin_session(START, source="ble", mode="talk")
         store.add_sample(sid, Sample(t_s=START, bpm=120.0, rr_s=(0.5,)))
         store.flush()
-        await asyncio.sleep(0.5)  # the writer finds the database away this long
+        await asyncio.sleep(1.0)  # the writer finds the database away this long
         alert = store.add_event(sid, Alert(START, 120.0, 70.0, 100.0, Rule.ABSOLUTE))
         on_disk = journal_of(tmp_path).exists()
         holder.release.set()

@@ -196,13 +196,10 @@ def test_a_limit_never_reached_and_three_profiles_are_noted_on_the_page(
 ) -> None:
     """A fixed limit at or above the highest believed reading, and three paired profiles,
     are each named on the page as `config check` names them."""
-    profiles = ("anna", "ben", "Ben")
+    from tests.test_hints import THREE_PAIRED
+
     (folder / "config.toml").write_text(
-        "[detection]\nabsolute_bpm = 200\nmax_plausible_bpm = 150\n"
-        + "".join(
-            f'[profiles.{name}.strap]\naddress = "C0:FF:EE:00:00:0{n}"\n'
-            for n, name in enumerate(profiles)
-        ),
+        "[detection]\nabsolute_bpm = 200\nmax_plausible_bpm = 150\n" + THREE_PAIRED,
         encoding="utf-8",
     )
     page = settings_page(chromium, app)

@@ -191,10 +191,10 @@ def test_a_racing_heart_with_garbled_motion_frames_is_still_alerted(tmp_path: Pa
         await task
         return runner
 
-    runner = run_scenario(scenario, feed=feed, movement=still())
-    assert runner.outcome is not None
-    assert runner.session_id is not None
     try:
+        runner = run_scenario(scenario, feed=feed, movement=still())
+        assert runner.outcome is not None
+        assert runner.session_id is not None
         levels = [s.activity_g for s in store.iter_samples(runner.session_id)]
     finally:
         store.close()

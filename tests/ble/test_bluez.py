@@ -281,7 +281,7 @@ class TestConnectFailures:
 
         async def scenario(stack: BluezStack, strap: BluezStrap) -> tuple[list[object], bool]:
             stack.inject("connect", {"services_vanish": True})
-            src = source(retry_delay=lambda attempt, failure: 1.0)  # no rescan before we look
+            src = source(retry_delay=lambda attempt, failure: 1.0)  # rescan soon
             seen: list[object] = []
             known_when_down: bool | None = None
             async with asyncio.timeout(30), contextlib.aclosing(src.stream()) as stream:

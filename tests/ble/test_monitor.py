@@ -26,9 +26,12 @@ from tests.ble.emulated import accelerated_clock, fast_source, run_scenario, wai
 def solo_runner(
     air: EmulatedAir, strap: EmulatedStrap, store: Store, clock: Callable[[], float] | None = None
 ) -> SessionRunner:
-    """A SessionRunner on `strap` through the real Bleak code, one session second a packet."""
+    """A SessionRunner on `strap` through the real Bleak code, one session second a packet;
+    the session's clock is the source's, as the monitor wires them."""
+    clock = clock or accelerated_clock()
     return SessionRunner(
-        source=fast_source(air, address=strap.address, clock=clock or accelerated_clock()),
+        source=fast_source(air, address=strap.address, clock=clock),
+        clock=clock,
         settings=default_settings(),
         store=store,
         view=TerminalView(),
@@ -143,7 +146,6 @@ def test_a_strap_sending_only_unreadable_packets_is_named_and_its_silence_is_a_g
     async def scenario(air: EmulatedAir, strap: EmulatedStrap, _: object) -> SessionRunner:
         clock = accelerated_clock()
         runner = solo_runner(air, strap, store, clock)
-        runner.clock = clock  # as the monitor's: the session's clock is the source's
         await run_until(runner, lambda: said("strap disconnected"))
         return runner
 
