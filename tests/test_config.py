@@ -352,6 +352,22 @@ class TestBadConfig:
         assert "Expected" not in said_de
         assert "Illegal" not in said_de
 
+    def test_a_single_quoted_text_left_open_at_the_end_is_said_in_plain_words(
+        self, tmp_path: Path
+    ) -> None:
+        """A '...' text the file ends inside is named as a text left open, in German too,
+        never in the TOML reader's English."""
+        from flooding.io.config_files.problems import toml_error_text
+        from flooding.io.locale_files import load_catalogue
+
+        text = "[messages]\nalert_title = 'Zeit"
+        path = write(tmp_path, text)
+        with pytest.raises(tomllib.TOMLDecodeError) as slip:
+            tomllib.loads(text)
+        said_de = toml_error_text(path, slip.value, load_catalogue("de"))
+        assert "ein Text in Anführungszeichen ist nicht geschlossen" in said_de
+        assert "Expected" not in said_de
+
     def test_a_true_or_false_is_shown_as_the_file_writes_it(self, tmp_path: Path) -> None:
         """A true or false where a number belongs is shown as the file writes it (true), not
         as Python does (True)."""

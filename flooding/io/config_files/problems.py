@@ -86,7 +86,7 @@ _TOML_SAYS = (
     (re.compile(r"Expected '\]\]' at the end of an array declaration"), "toml.closing_brackets"),
     (re.compile(r"Expected '=' after a key in a key/value pair"), "toml.equals"),
     (
-        re.compile(r"Unterminated string|Illegal character '\\n'|Expected '[\"']"),
+        re.compile(r"Unterminated string|Illegal character '\\n'|Expected [\"'][\"']"),
         "toml.unclosed_quote",
     ),
     (re.compile(r"Invalid value"), "toml.value"),

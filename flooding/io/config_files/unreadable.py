@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 from flooding.core.catalogue import Catalogue
+from flooding.core.os_errors import os_problem
 from flooding.io.config_files.problems import keys_by_line
 
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # the byte-order marks Windows editors write first
@@ -24,7 +25,7 @@ def unreadable_text(path: Path, exc: OSError | UnicodeDecodeError, say: Catalogu
             return say("problem.utf16", path=path)
         line = data[: exc.start].count(b"\n") + 1
         return say("problem.not_utf8", path=path, line=line, byte=f"{data[exc.start]:02x}")
-    return say("problem.cannot_read", path=path, error=exc)
+    return say("problem.cannot_read", path=path, error=os_problem(exc))
 
 
 def set_twice_text(
