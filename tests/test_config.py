@@ -352,6 +352,22 @@ class TestBadConfig:
         assert "Expected" not in said_de
         assert "Illegal" not in said_de
 
+    @pytest.mark.parametrize(
+        "text", ["a = {b = 1}\na.c = 2\n", 'p = "C:\\Users\\me"\n', 'e = "\\uD800"\n']
+    )
+    def test_rarer_toml_slips_are_said_in_plain_words_too(self, tmp_path: Path, text: str) -> None:
+        """A table changed after it was closed, and a Windows path in double quotes, are
+        named in German, never in the TOML reader's English."""
+        from flooding.io.config_files.problems import toml_error_text
+        from flooding.io.locale_files import load_catalogue
+
+        path = write(tmp_path, text)
+        with pytest.raises(tomllib.TOMLDecodeError) as slip:
+            tomllib.loads(text)
+        said_de = toml_error_text(path, slip.value, load_catalogue("de"))
+        assert "die Datei lässt sich hier nicht lesen" in said_de
+        assert not re.search(r"Cannot|Invalid|Escaped|Expected|Unescaped", said_de), said_de
+
     def test_a_single_quoted_text_left_open_at_the_end_is_said_in_plain_words(
         self, tmp_path: Path
     ) -> None:

@@ -39,7 +39,7 @@ from flooding.io.config_files.problems import (
 )
 from flooding.io.config_files.unreadable import set_twice_text, unreadable_text
 from flooding.io.folders import ENV_DATA_DIR
-from flooding.io.locale_files import SOURCE_LANGUAGE, load_catalogue
+from flooding.io.locale_files import SOURCE_LANGUAGE, load_catalogue, message_texts
 
 ENV_PREFIX = "FLOODING_"
 _NOT_SETTINGS = {ENV_CONFIG_FILE, ENV_DATA_DIR}
@@ -270,9 +270,7 @@ def _apply_locale(
         allowed = ", ".join(repr(name) for name in available_languages())
         what = say("problem.allowed", allowed=allowed)
         return [problem_text("language", language, what, origins, texts, say)]
-    text = resources.files("flooding").joinpath("locales", f"{language}.toml").read_text("utf-8")
-    messages = tomllib.loads(text).get("messages", {})
-    for key, value in messages.items():
+    for key, value in message_texts(language).items():
         path = f"messages.{key}"
         if origins.get(path, "default") == "default":
             tree.setdefault("messages", {})[key] = value

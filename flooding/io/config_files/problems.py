@@ -93,11 +93,22 @@ _TOML_SAYS = (
     (re.compile(r"Invalid statement"), "toml.statement"),
     (re.compile(r"Expected newline or end of document after a statement"), "toml.one_per_line"),
     (re.compile(r"Cannot declare .* twice|Cannot redefine namespace"), "toml.section_twice"),
-    (re.compile(r"Cannot overwrite a value|Duplicate inline table key"), "toml.key_twice"),
+    (
+        re.compile(
+            r"Cannot overwrite a value|Duplicate inline table key|Cannot mutate immutable namespace"
+        ),
+        "toml.key_twice",
+    ),
     (re.compile(r"Unclosed array"), "toml.unclosed_list"),
     (re.compile(r"Unclosed inline table"), "toml.unclosed_braces"),
     (re.compile(r"Invalid initial character for a key part"), "toml.name"),
-    (re.compile(r"Unescaped '\\' in a string"), "toml.backslash"),
+    (
+        re.compile(
+            r"Unescaped '\\' in a string|Invalid hex value|Escaped character is not a Unicode"
+        ),
+        "toml.backslash",  # "C:\Users\me" in double quotes
+    ),
+    (re.compile(r"Invalid date or datetime"), "toml.value"),
     (re.compile(r"Illegal character|Found invalid character"), "toml.character"),
 )
 
