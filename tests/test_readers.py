@@ -658,6 +658,17 @@ class TestEndlessInputs:
             assert unpack in str(info.value)
             assert "NUL" not in str(info.value)
 
+    def test_a_gzip_without_its_gz_name_is_given_a_command_that_unpacks_it(
+        self, tmp_path: Path
+    ) -> None:
+        """A gzip archive renamed without .gz (gunzip would refuse its name) is given a
+        command that unpacks it all the same, into a file beside it."""
+        path = tmp_path / "rec.csv"
+        path.write_bytes(gzip.compress(b"time_unix_s,hr_bpm\n1700000000,70\n"))
+        with pytest.raises(ReaderError) as info:
+            read(path)
+        assert "gunzip -c rec.csv > rec-unpacked.csv" in str(info.value)
+
     def test_file_of_many_blocks_reads_whole(self, tmp_path: Path) -> None:
         """A CSV longer than one read block gives every row, in order, with nothing doubled."""
         path = tmp_path / "long.csv"

@@ -138,6 +138,9 @@ def open_recording(path: Path) -> BinaryIO:
     if archive:
         handle.close()
         command = f"{ARCHIVES[archive]} {shlex.quote(path.name)}"
+        if archive == "gzip" and path.suffix.lower() != ".gz":  # gunzip wants its .gz
+            unpacked = f"{path.stem}-unpacked{path.suffix}"
+            command = f"gunzip -c {shlex.quote(path.name)} > {shlex.quote(unpacked)}"
         found = phrase("reader.archive", kind=archive, command=command)
         raise ReaderError(path, None, phrase("reader.text"), found)
     handle.seek(0)
